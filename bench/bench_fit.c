@@ -1,0 +1,93 @@
+/*
+ * bench_fit.c -- speed of the scaling-law fit on the paper data
+ * (../shared/data/openllm_merged.csv, the paper's benchmark order and
+ * floors): for each K, the time of one likelihood-plus-gradient evaluation
+ * and of the whole multi-start fit, with the log-likelihood reached against
+ * the value implied by the reference implementation's AIC.
+ *
+ * usage: bench_fit [DATA_DIR] [KMAX] [STARTS]
+ * Goal (issue 2): the whole K = 1..12 sweep under 60 s on 2 cores.
+ */
+#include "latentscale.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ORDER "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr"
+static const double REF_LL[12] = {2728.3, 2971.3, 3062.0, 3123.5, 3149.8, 3162.3,
+                                  3161.9, 3159.8, 3165.1, 3162.9, 3160.7, 3163.8};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : LS_SHARED_DATA;
+    int kmax = argc > 2 ? atoi(argv[2]) : 12;
+    unsigned starts = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
+    char path[4096], floors[4096];
+    snprintf(path, sizeof path, "%s/openllm_merged.csv", dir);
+    snprintf(floors, sizeof floors, "%s/benchmarks.csv", dir);
+    ls_error e;
+    ls_table *t = NULL;
+    if (ls_table_read(path, &t, &e)) {
+        printf("skip: %s\n", e.message);
+        return 0;
+    }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.benchmarks = ORDER;
+    o.floors_file = floors;
+    ls_data *d = NULL;
+    if (ls_data_build(t, &o, &d, &e)) {
+        fprintf(stderr, "%s\n", e.message);
+        return 1;
+    }
+    printf("paper data: %zu models, %zu families, %zu observed cells\n", ls_data_nmodels(d),
+           ls_data_nfamilies(d), ls_data_nobserved(d));
+    printf("%3s %8s %12s %10s %11s %11s %9s %6s %6s\n", "K", "nodes", "eval ms", "fit s",
+           "loglik", "reference", "diff", "conv", "best");
+    double total = 0;
+    for (int K = 1; K <= kmax; K++) {
+        ls_model *m = NULL;
+        ls_model_new(d, (size_t)K, NULL, LS_INT_AUTO, 0, 0, &m, &e);
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = (size_t)K;
+        if (starts) fo.starts = starts;
+        double t0 = now();
+        ls_fit *f = NULL;
+        if (ls_fit_run(d, &fo, &f, &e)) {
+            printf("%3d  fit failed: %s\n", K, e.message);
+            ls_model_free(m);
+            continue;
+        }
+        double tf = now() - t0;
+        total += tf;
+        size_t dim = ls_model_dim(m);
+        double *g = malloc(dim * sizeof(double)), ll;
+        const double *th = ls_fit_theta(f);
+        ls_model_loglik(m, th, &ll, g, NULL, &e);
+        int reps = 20;
+        double t1 = now();
+        for (int r = 0; r < reps; r++) ls_model_loglik(m, th, &ll, g, NULL, &e);
+        double te = (now() - t1) / reps * 1e3;
+        printf("%3d %8s %12.2f %10.2f %11.2f %11.1f %9.2f %6s %3u/%-2u\n", K, "auto", te, tf,
+               ls_fit_loglik(f), REF_LL[K - 1], ls_fit_loglik(f) - REF_LL[K - 1],
+               ls_fit_converged(f) ? "yes" : "no", ls_fit_starts_at_best(f), fo.starts);
+        fflush(stdout);
+        free(g);
+        ls_fit_free(f);
+        ls_model_free(m);
+    }
+    printf("total fit time K = 1..%d: %.1f s (goal: under 60 s for K = 1..12)\n", kmax, total);
+    ls_data_free(d);
+    ls_table_free(t);
+    return 0;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install what latentscale needs on Debian 12 (as root, or with sudo).
+set -euo pipefail
+pkgs="build-essential cmake pkg-config libgsl-dev libjansson-dev liblbfgs-dev clang valgrind python3"
+missing=""
+for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi

@@ -1,0 +1,129 @@
+/*
+ * main.c -- entry point of the latentscale command line: dispatch,
+ * messages, exit codes, progress and Ctrl-C.  A thin layer over the public
+ * C API in latentscale.h.
+ */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted = 0;
+static int bar_shown = 0;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+int cli_fail(const ls_error *e)
+{
+    fprintf(stderr, "latentscale: %s\n", e->message);
+    switch (e->code) {
+    case LS_ERR_OPTION: return EXIT_USAGE;
+    case LS_ERR_IO:
+    case LS_ERR_PARSE:
+    case LS_ERR_INPUT: return EXIT_INPUT;
+    case LS_ERR_NOMEM: return EXIT_MEMORY;
+    case LS_ERR_CANCEL: return EXIT_INTERRUPT;
+    default: return EXIT_NUMERIC;
+    }
+}
+
+int cli_usage(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "latentscale %s: %s\n", cmd, msg);
+    return EXIT_USAGE;
+}
+
+void cli_help(const char *cmd, const char *synopsis, const char *about, const arg_spec *specs,
+              const char *examples)
+{
+    printf("usage: latentscale %s %s\n\n%s\n\noptions:\n", cmd, synopsis, about);
+    for (const arg_spec *s = specs; s->name; s++) {
+        char left[64];
+        if (s->kind == ARG_FLAG) snprintf(left, sizeof left, "--%s", s->name);
+        else snprintf(left, sizeof left, "--%s %s", s->name, s->meta ? s->meta : "X");
+        printf("  %-26s %s\n", left, s->help);
+    }
+    printf("  %-26s %s\n", "--help", "show this help");
+    if (examples) printf("\nexamples:\n%s", examples);
+}
+
+int cli_progress(void *ctx, const char *stage, double done, double total)
+{
+    (void)ctx;
+    if (interrupted) return 1;
+    if (!isatty(STDERR_FILENO)) return 0;
+    static double last = -1;
+    if ((long)done % 10 != 0 && done > last && done - last < 10) return 0;
+    last = done;
+    if (total > 0)
+        fprintf(stderr, "\r%-28s iteration %6.0f (limit %.0f)   ", stage, done, total);
+    else
+        fprintf(stderr, "\r%-28s %6.0f   ", stage, done);
+    bar_shown = 1;
+    return 0;
+}
+
+void cli_progress_end(void)
+{
+    if (bar_shown) fprintf(stderr, "\r%60s\r", "");
+    bar_shown = 0;
+}
+
+char *cli_argv_json(int argc, char **argv)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < argc; i++) json_array_append_new(a, json_string(argv[i]));
+    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return s;
+}
+
+static void usage(void)
+{
+    printf("latentscale %s -- latent-variable models for benchmark and assessment data\n\n"
+           "usage: latentscale COMMAND [options]   (latentscale COMMAND --help for details)\n\n"
+           "commands:\n"
+           "  fit        fit the latent-variable scaling law to a leaderboard CSV\n"
+           "  simulate   draw a synthetic leaderboard and its true parameters\n"
+           "  demo       simulate a realistic leaderboard, fit it, summarise\n"
+           "  version    print the version\n\n"
+           "exit codes: 0 ok, 2 usage, 3 input, 4 numerical or not converged, 5 memory,\n"
+           "            130 interrupted\n",
+           LS_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage();
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *c = argv[1];
+    int rc;
+    if (strcmp(c, "fit") == 0) rc = cmd_fit(argc - 2, argv + 2);
+    else if (strcmp(c, "simulate") == 0) rc = cmd_simulate(argc - 2, argv + 2);
+    else if (strcmp(c, "demo") == 0) rc = cmd_demo(argc - 2, argv + 2);
+    else if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
+        printf("latentscale %s\n", LS_VERSION);
+        rc = 0;
+    } else {
+        fprintf(stderr, "latentscale: unknown command '%s' (try latentscale --help)\n", c);
+        rc = EXIT_USAGE;
+    }
+    cli_progress_end();
+    return rc;
+}

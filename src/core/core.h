@@ -1,0 +1,42 @@
+/*
+ * core.h -- private kernels shared by every module: the allocation seam,
+ * error reporting and a few string helpers.  Not installed.
+ */
+#ifndef LS_CORE_H
+#define LS_CORE_H
+
+#include "latentscale.h"
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * The allocation seam (STYLE habit 6): every allocation in the library goes
+ * through these, so a test build can make the Nth allocation fail.
+ * ls_free(NULL) is a no-op.  ls_alloc_array checks n * size for overflow.
+ */
+void *ls_malloc(size_t size);
+void *ls_calloc(size_t n, size_t size);
+void *ls_realloc(void *p, size_t size);
+void ls_free(void *p);
+char *ls_strdup(const char *s);
+
+/* Fault injection, only in builds with LS_FAULT_INJECTION: the countdown-th
+ * allocation from now fails (0 disables).  Thread-local. */
+void ls_fault_set(long countdown);
+long ls_fault_count(void);
+
+/* Fill err (may be NULL) with code and a printf-style one-line message.
+ * Returns code, so callers can `return ls_fail(err, LS_ERR_X, ...)`. */
+int ls_fail(ls_error *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+int ls_nomem(ls_error *err);
+
+/* Split a comma-separated list into trimmed, newly allocated items.
+ * *items is an array of n strings; free with ls_strv_free. */
+int ls_split(const char *list, char ***items, size_t *n, ls_error *err);
+void ls_strv_free(char **items, size_t n);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * data.h -- the scaling-law data as the models see it (private).
+ *
+ * Built by ls_data_build (leaderboard.c) from a table; read by the models,
+ * the tasks and the output.  Observed cells are stored grouped by family,
+ * because each family's latent vector is integrated separately.
+ */
+#ifndef LS_DATA_H
+#define LS_DATA_H
+
+#include "core/core.h"
+#include <stdint.h>
+
+typedef struct ls_cell {
+    uint32_t row;   /* model row i                      */
+    uint32_t j;     /* benchmark                        */
+    double ly;      /* log y  (after clipping)          */
+    double l1y;     /* log(1 - y)                       */
+} ls_cell;
+
+struct ls_data {
+    size_t n, F, J, p;
+    char *source;          /* file name                 */
+    char **model;          /* n names                   */
+    char **family;         /* F names                   */
+    char **bench;          /* J names                   */
+    char **covariate;      /* p term names              */
+    size_t *family_of;     /* n: family index of row i  */
+    size_t *fam_nrows;     /* F: models in family       */
+    double *x_raw;         /* n x p covariates          */
+    double *x;             /* n x p standardised        */
+    double *x_mean, *x_sd; /* p                          */
+    double *y;             /* n x J scores, NaN missing */
+    double *floor;         /* J                          */
+    size_t ncell;          /* observed cells            */
+    ls_cell *cell;         /* grouped by family          */
+    size_t *cell_start;    /* F + 1 offsets into cell    */
+    size_t nclipped, ndup;
+};
+
+#endif

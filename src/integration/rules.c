@@ -1,0 +1,170 @@
+/*
+ * rules.c -- Gauss-Hermite product grids (GSL gsl_integration_fixed),
+ * mirrored randomised Sobol points (GSL qrng + gsl_cdf_ugaussian_Pinv),
+ * and the one-node Laplace rule.
+ */
+#include "integration/rules.h"
+#include "numerics/linalg.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_math.h>
+#include <stdio.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_qrng.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <string.h>
+
+#define LOG_2PI 1.8378770664093454836
+
+void ls_rule_free(ls_rule *r)
+{
+    if (!r) return;
+    ls_free(r->u);
+    ls_free(r->lw);
+    r->u = r->lw = NULL;
+    r->n = 0;
+}
+
+static int rule_alloc(ls_rule *r, size_t K, size_t n, const char *kind, ls_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->K = K;
+    r->n = n;
+    r->u = ls_calloc(n * K, sizeof(double));
+    r->lw = ls_calloc(n, sizeof(double));
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    if (!r->u || !r->lw) {
+        ls_rule_free(r);
+        return ls_nomem(err);
+    }
+    return LS_OK;
+}
+
+/* lw = log w + |u|^2 / 2 + K/2 log 2 pi */
+static double lw_of(double logw, const double *u, size_t K)
+{
+    double s = 0;
+    for (size_t k = 0; k < K; k++) s += u[k] * u[k];
+    return logw + 0.5 * s + 0.5 * (double)K * LOG_2PI;
+}
+
+int ls_rule_laplace(ls_rule *r, size_t K, ls_error *err)
+{
+    int rc = rule_alloc(r, K, 1, "laplace", err);
+    if (rc) return rc;
+    r->lw[0] = lw_of(0.0, r->u, K);
+    return LS_OK;
+}
+
+int ls_rule_gh(ls_rule *r, size_t K, unsigned m, double prune, ls_error *err)
+{
+    if (K == 0 || m == 0 || m > 200)
+        return ls_fail(err, LS_ERR_OPTION, "Gauss-Hermite rule: need 1..200 nodes per dimension");
+    double total = pow((double)m, (double)K);
+    if (total > 2e6)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "Gauss-Hermite rule: %u^%zu nodes is too many; use --integration qmc", m, K);
+    ls_gsl_quiet();
+    /* weight exp(-x^2): x = u / sqrt 2, w / sqrt(pi) is the N(0,1) weight */
+    gsl_integration_fixed_workspace *ws =
+        gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, m, 0.0, 1.0, 0.0, 0.0);
+    if (!ws) return ls_nomem(err);
+    const double *x = gsl_integration_fixed_nodes(ws), *w = gsl_integration_fixed_weights(ws);
+    double x1[200], lw1[200], wmax = -INFINITY;
+    for (unsigned i = 0; i < m; i++) {
+        x1[i] = x[i] * M_SQRT2;
+        lw1[i] = log(w[i]) - 0.5 * log(M_PI);
+        if (lw1[i] > wmax) wmax = lw1[i];
+    }
+    gsl_integration_fixed_free(ws);
+
+    size_t N = (size_t)total;
+    double lcut = K * wmax + (prune > 0 ? log(prune) : -INFINITY);
+    /* count surviving nodes first */
+    size_t keep = 0, idx[64];
+    for (size_t t = 0; t < N; t++) {
+        size_t q = t;
+        double lw = 0;
+        for (size_t k = 0; k < K; k++) { idx[k] = q % m; q /= m; lw += lw1[idx[k]]; }
+        if (lw >= lcut) keep++;
+    }
+    int rc = rule_alloc(r, K, keep, "gauss-hermite", err);
+    if (rc) return rc;
+    size_t s = 0;
+    for (size_t t = 0; t < N; t++) {
+        size_t q = t;
+        double lw = 0;
+        for (size_t k = 0; k < K; k++) { idx[k] = q % m; q /= m; lw += lw1[idx[k]]; }
+        if (lw < lcut) continue;
+        for (size_t k = 0; k < K; k++) r->u[s * K + k] = x1[idx[k]];
+        r->lw[s] = lw_of(lw, r->u + s * K, K);
+        s++;
+    }
+    return LS_OK;
+}
+
+int ls_rule_qmc(ls_rule *r, size_t K, unsigned n, uint64_t seed, ls_error *err)
+{
+    return ls_rule_qmc_t(r, K, n, 0, seed, err);
+}
+
+/* log density of the standard multivariate t with df degrees of freedom */
+static double log_t(const double *u, size_t K, double df)
+{
+    double q = 0;
+    for (size_t k = 0; k < K; k++) q += u[k] * u[k];
+    return lgamma(0.5 * (df + (double)K)) - lgamma(0.5 * df) - 0.5 * (double)K * log(df * M_PI) -
+           0.5 * (df + (double)K) * log1p(q / df);
+}
+
+int ls_rule_qmc_t(ls_rule *r, size_t K, unsigned n, double df, uint64_t seed, ls_error *err)
+{
+    size_t dims = K + (df > 0);
+    if (K == 0 || dims > 40)
+        return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: K must be 1..%d", df > 0 ? 39 : 40);
+    if (n < 2) return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: need at least 2 points");
+    if (df < 0) return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: negative degrees of freedom");
+    n += n & 1u;
+    ls_gsl_quiet();
+    gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)dims);
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!q || !g) {
+        if (q) gsl_qrng_free(q);
+        if (g) gsl_rng_free(g);
+        return ls_nomem(err);
+    }
+    gsl_rng_set(g, (unsigned long)(seed ^ 0x5eed5eedULL));
+    double shift[40], v[40];
+    for (size_t k = 0; k < dims; k++) shift[k] = gsl_rng_uniform(g);
+    int rc = rule_alloc(r, K, n, df > 0 ? "qmc-t" : "qmc", err);
+    if (!rc) {
+        double logw = -log((double)n);
+        for (unsigned i = 0; i < n / 2; i++) {
+            gsl_qrng_get(q, v);
+            double *u = r->u + (size_t)(2 * i) * K, *um = u + K;
+            for (size_t k = 0; k < dims; k++) {
+                v[k] += shift[k];
+                v[k] -= floor(v[k]);
+                if (v[k] < 1e-12) v[k] = 1e-12;
+                if (v[k] > 1 - 1e-12) v[k] = 1 - 1e-12;
+            }
+            /* t: a normal vector scaled by sqrt(df / chi2_df) */
+            double sc = df > 0 ? sqrt(df / gsl_cdf_chisq_Pinv(v[K], df)) : 1.0;
+            for (size_t k = 0; k < K; k++) {
+                u[k] = sc * gsl_cdf_ugaussian_Pinv(v[k]);
+                um[k] = -u[k];
+            }
+            if (df > 0) {
+                r->lw[2 * i] = logw - log_t(u, K, df);
+                r->lw[2 * i + 1] = logw - log_t(um, K, df);
+            } else {
+                r->lw[2 * i] = lw_of(logw, u, K);
+                r->lw[2 * i + 1] = lw_of(logw, um, K);
+            }
+        }
+    }
+    gsl_qrng_free(q);
+    gsl_rng_free(g);
+    return rc;
+}

@@ -1,0 +1,631 @@
+/*
+ * scaling.c -- marginal likelihood and gradient of the latent-variable
+ * scaling law (Cai et al., arXiv 2512.06553; spec scaling-law.md).
+ *
+ * Family f's latent vector is written alpha = L z with z ~ N(0, I) and
+ * Sigma = L L^T, so every family integrates against a standard normal:
+ *     log L_f = log int exp(h_f(z)) dz,
+ *     h_f(z)  = sum_{cells of f} log Beta(y | eta0_c + a_j . z) + log phi_K(z),
+ * where eta0_c = lambda_j^T B^T x_i + b_j and a_j = L^T lambda_j.  Because
+ * alpha is shared by the whole family, the random part of eta depends on the
+ * benchmark only, which keeps Newton steps and node evaluations cheap.
+ *
+ * Integration is adaptive: Newton finds the mode z* of h_f, the negative
+ * Hessian there is factored R R^T, and the rule's nodes are mapped to
+ * z = z* + R^{-T} u.  The gradient is the posterior expectation of the
+ * complete-data score (Fisher's identity) under the same nodes:
+ *     d log L_f / d theta = sum_k pi_k d h_f(z_k) / d theta,
+ * which is the exact gradient of the quadrature sum with the node map held
+ * fixed, and differs from the derivative of the adaptive sum only by the
+ * (tiny) quadrature error.
+ *
+ * Families are independent: they are computed in parallel and summed in
+ * family order, so results do not depend on the number of threads.
+ */
+#include "models/scaling.h"
+#include "numerics/linalg.h"
+#include "numerics/special.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_2PI 1.8378770664093454836
+#define NEWTON_MAX 60
+#define NEWTON_TOL 1e-9
+#define WEIGHT_CUT 1e-15
+
+/* ---------------------------------------------------------------- */
+/* Construction                                                      */
+/* ---------------------------------------------------------------- */
+
+size_t ls_params_count(size_t K, size_t J, size_t p)
+{
+    return K * (K - 1) / 2 + p * K + K + K * (J - K) + 2 * J;
+}
+
+void ls_model_free(ls_model *m)
+{
+    if (!m) return;
+    ls_free(m->anchor);
+    ls_free(m->anchor_of);
+    ls_free(m->lam_off);
+    ls_rule_free(&m->rule);
+    ls_free(m->zmode);
+    ls_free(m->fam_ll);
+    ls_free(m->fam_grad);
+    ls_free(m->fam_chol);
+    ls_free(m->fam_newton_fail);
+    ls_free(m->B);
+    ls_free(m->lam);
+    ls_free(m->b);
+    ls_free(m->phi);
+    ls_free(m->lgphi);
+    ls_free(m->psiphi);
+    ls_free(m->L);
+    ls_free(m->a);
+    ls_free(m->wnorm);
+    ls_free(m->theta0);
+    ls_free(m->eta0);
+    ls_free(m->scratch);
+    ls_free(m);
+}
+
+/* Resolve the anchors: NULL means the first K benchmarks. */
+static int set_anchors(ls_model *m, const char *anchors, ls_error *err)
+{
+    const ls_data *d = m->d;
+    for (size_t j = 0; j < m->J; j++) m->anchor_of[j] = -1;
+    if (!anchors || !*anchors) {
+        for (size_t k = 0; k < m->K; k++) {
+            m->anchor[k] = k;
+            m->anchor_of[k] = (long)k;
+        }
+        return LS_OK;
+    }
+    char **v;
+    size_t n;
+    int rc = ls_split(anchors, &v, &n, err);
+    if (rc) return rc;
+    if (n != m->K) {
+        rc = ls_fail(err, LS_ERR_OPTION, "--anchors: expected %zu names (one per skill), found %zu",
+                     m->K, n);
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t j = 0;
+        while (j < m->J && strcmp(d->bench[j], v[k]) != 0) j++;
+        if (j == m->J) {
+            rc = ls_fail(err, LS_ERR_OPTION, "--anchors: unknown benchmark '%s'", v[k]);
+            goto done;
+        }
+        if (m->anchor_of[j] >= 0) {
+            rc = ls_fail(err, LS_ERR_OPTION, "--anchors: '%s' named twice", v[k]);
+            goto done;
+        }
+        m->anchor[k] = j;
+        m->anchor_of[j] = (long)k;
+    }
+done:
+    ls_strv_free(v, n);
+    return rc;
+}
+
+/* Scratch per thread for one family (see family_eval). */
+static size_t scratch_size(const ls_model *m)
+{
+    size_t K = m->K, J = m->J, n = m->rule.n;
+    return 8 * K + 4 * K * K + 4 * J + 2 * n + n * K + 2 * m->maxcell + J * K;
+}
+
+int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
+                 unsigned threads, ls_model **out, ls_error *err)
+{
+    *out = NULL;
+    if (K < 1 || K > d->J)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "--skills: K = %zu, but it must be between 1 and the number of benchmarks (%zu)",
+                       K, d->J);
+    if (K > 40) return ls_fail(err, LS_ERR_OPTION, "--skills: at most 40 skills are supported");
+    ls_gsl_quiet();
+    ls_model *m = ls_calloc(1, sizeof *m);
+    if (!m) return ls_nomem(err);
+    m->d = d;
+    m->K = K;
+    m->J = d->J;
+    m->p = d->p;
+    m->F = d->F;
+    m->dim = ls_params_count(K, d->J, d->p);
+    int nt = omp_get_num_procs();
+    m->threads = threads ? threads : (unsigned)(nt > 0 ? nt : 1);
+    for (size_t f = 0; f < d->F; f++) {
+        size_t c = d->cell_start[f + 1] - d->cell_start[f];
+        if (c > m->maxcell) m->maxcell = c;
+    }
+    int rc = LS_OK;
+    m->anchor = ls_calloc(K, sizeof *m->anchor);
+    m->anchor_of = ls_calloc(d->J, sizeof *m->anchor_of);
+    m->lam_off = ls_calloc(d->J, sizeof *m->lam_off);
+    if (!m->anchor || !m->anchor_of || !m->lam_off) { rc = ls_nomem(err); goto fail; }
+    rc = set_anchors(m, anchors, err);
+    if (rc) goto fail;
+    size_t off = d->p * K;
+    for (size_t j = 0; j < d->J; j++) {
+        m->lam_off[j] = off;
+        off += m->anchor_of[j] >= 0 ? 1 : K;
+    }
+    m->off_b = off;
+    m->off_phi = off + d->J;
+    m->off_w = off + 2 * d->J;
+
+    if (integration == LS_INT_AUTO) integration = K <= 3 ? LS_INT_GH : LS_INT_QMC;
+    switch (integration) {
+    case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;
+    case LS_INT_GH:
+        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 10 : 7), 1e-9, err);
+        break;
+    case LS_INT_QMC:
+        rc = ls_rule_qmc_t(&m->rule, K, nodes ? nodes : 512, 5.0, 20251206u, err);
+        break;
+    default: rc = ls_fail(err, LS_ERR_OPTION, "unknown integration method %d", integration);
+    }
+    if (rc) goto fail;
+
+    size_t F = d->F, J = d->J;
+    m->zmode = ls_calloc(F * K, sizeof(double));
+    m->fam_ll = ls_calloc(F, sizeof(double));
+    m->fam_grad = ls_calloc(F * m->dim, sizeof(double));
+    m->fam_chol = ls_calloc(F * K * K, sizeof(double));
+    m->fam_newton_fail = ls_calloc(F, sizeof(int));
+    m->B = ls_calloc(d->p * K + 1, sizeof(double));
+    m->lam = ls_calloc(K * J, sizeof(double));
+    m->b = ls_calloc(J, sizeof(double));
+    m->phi = ls_calloc(J, sizeof(double));
+    m->lgphi = ls_calloc(J, sizeof(double));
+    m->psiphi = ls_calloc(J, sizeof(double));
+    m->L = ls_calloc(K * K, sizeof(double));
+    m->a = ls_calloc(J * K, sizeof(double));
+    m->wnorm = ls_calloc(K, sizeof(double));
+    m->theta0 = ls_calloc(d->n * K, sizeof(double));
+    m->eta0 = ls_calloc(d->ncell, sizeof(double));
+    m->scratch_len = scratch_size(m);
+    m->scratch = ls_calloc(m->scratch_len * m->threads, sizeof(double));
+    if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_newton_fail || !m->B ||
+        !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->wnorm ||
+        !m->theta0 || !m->eta0 || !m->scratch) {
+        rc = ls_nomem(err);
+        goto fail;
+    }
+    *out = m;
+    return LS_OK;
+fail:
+    ls_model_free(m);
+    return rc;
+}
+
+size_t ls_model_dim(const ls_model *m) { return m->dim; }
+
+/* ---------------------------------------------------------------- */
+/* Parameters: theta <-> natural                                     */
+/* ---------------------------------------------------------------- */
+
+void ls_model_load(ls_model *m, const double *th)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, p = m->p;
+    memcpy(m->B, th, p * K * sizeof(double));
+    for (size_t j = 0; j < J; j++) {
+        const double *t = th + m->lam_off[j];
+        for (size_t k = 0; k < K; k++) m->lam[k * J + j] = 0;
+        if (m->anchor_of[j] >= 0) m->lam[(size_t)m->anchor_of[j] * J + j] = exp(t[0]);
+        else
+            for (size_t k = 0; k < K; k++) m->lam[k * J + j] = t[k];
+    }
+    for (size_t j = 0; j < J; j++) {
+        m->b[j] = th[m->off_b + j];
+        double lp = th[m->off_phi + j];
+        if (lp > 700) lp = 700;
+        m->phi[j] = exp(lp);
+        m->lgphi[j] = ls_lgamma(m->phi[j]);
+        m->psiphi[j] = ls_digamma(m->phi[j]);
+    }
+    /* L rows: (w_k, 1) / |(w_k, 1)| */
+    const double *w = th + m->off_w;
+    memset(m->L, 0, K * K * sizeof(double));
+    for (size_t k = 0, q = 0; k < K; k++) {
+        double s = 1;
+        for (size_t l = 0; l < k; l++, q++) {
+            m->L[k * K + l] = w[q];
+            s += w[q] * w[q];
+        }
+        m->L[k * K + k] = 1;
+        double nrm = sqrt(s);
+        m->wnorm[k] = nrm;
+        for (size_t l = 0; l <= k; l++) m->L[k * K + l] /= nrm;
+    }
+    /* a_j = L^T lambda_j */
+    for (size_t j = 0; j < J; j++)
+        for (size_t l = 0; l < K; l++) {
+            double s = 0;
+            for (size_t k = l; k < K; k++) s += m->L[k * K + l] * m->lam[k * J + j];
+            m->a[j * K + l] = s;
+        }
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t k = 0; k < K; k++) {
+            double s = 0;
+            for (size_t q = 0; q < p; q++) s += d->x[i * p + q] * m->B[q * K + k];
+            m->theta0[i * K + k] = s;
+        }
+    for (size_t c = 0; c < d->ncell; c++) {
+        const ls_cell *cl = &d->cell[c];
+        double s = m->b[cl->j];
+        for (size_t k = 0; k < K; k++) s += m->lam[k * J + cl->j] * m->theta0[cl->row * K + k];
+        m->eta0[c] = s;
+    }
+}
+
+int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
+{
+    size_t K = m->K, J = m->J, p = m->p;
+    memcpy(pr->beta, th, p * K * sizeof(double));
+    for (size_t j = 0; j < J; j++) {
+        const double *t = th + m->lam_off[j];
+        for (size_t k = 0; k < K; k++) pr->lambda[k * J + j] = 0;
+        if (m->anchor_of[j] >= 0) pr->lambda[(size_t)m->anchor_of[j] * J + j] = exp(t[0]);
+        else
+            for (size_t k = 0; k < K; k++) pr->lambda[k * J + j] = t[k];
+        pr->b[j] = th[m->off_b + j];
+        pr->phi[j] = exp(th[m->off_phi + j]);
+    }
+    double L[40 * 40];
+    const double *w = th + m->off_w;
+    memset(L, 0, sizeof L);
+    for (size_t k = 0, q = 0; k < K; k++) {
+        double s = 1;
+        for (size_t l = 0; l < k; l++, q++) {
+            L[k * K + l] = w[q];
+            s += w[q] * w[q];
+        }
+        L[k * K + k] = 1;
+        for (size_t l = 0; l <= k; l++) L[k * K + l] /= sqrt(s);
+    }
+    for (size_t r = 0; r < K; r++)
+        for (size_t c = 0; c < K; c++) {
+            double s = 0;
+            for (size_t l = 0; l < K; l++) s += L[r * K + l] * L[c * K + l];
+            pr->sigma[r * K + c] = r == c ? 1.0 : s;
+        }
+    for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
+    return LS_OK;
+}
+
+int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *err)
+{
+    size_t K = m->K, J = m->J, p = m->p;
+    if (pr->K != K || pr->J != J || pr->p != p)
+        return ls_fail(err, LS_ERR_INPUT, "parameters have shape K=%zu J=%zu p=%zu, model needs K=%zu J=%zu p=%zu",
+                       pr->K, pr->J, pr->p, K, J, p);
+    memcpy(th, pr->beta, p * K * sizeof(double));
+    for (size_t j = 0; j < J; j++) {
+        double *t = th + m->lam_off[j];
+        if (m->anchor_of[j] >= 0) {
+            double v = pr->lambda[(size_t)m->anchor_of[j] * J + j];
+            if (!(v > 0))
+                return ls_fail(err, LS_ERR_INPUT, "anchor loading of '%s' must be positive",
+                               m->d->bench[j]);
+            t[0] = log(v);
+        } else
+            for (size_t k = 0; k < K; k++) t[k] = pr->lambda[k * J + j];
+        if (!(pr->phi[j] > 0))
+            return ls_fail(err, LS_ERR_INPUT, "precision of '%s' must be positive", m->d->bench[j]);
+        th[m->off_b + j] = pr->b[j];
+        th[m->off_phi + j] = log(pr->phi[j]);
+    }
+    double S[40 * 40];
+    memcpy(S, pr->sigma, K * K * sizeof(double));
+    if (ls_chol(S, K))
+        return ls_fail(err, LS_ERR_INPUT, "skill correlation matrix is not positive definite");
+    for (size_t k = 0, q = 0; k < K; k++)
+        for (size_t l = 0; l < k; l++, q++) th[m->off_w + q] = S[k * K + l] / S[k * K + k];
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* One family                                                        */
+/* ---------------------------------------------------------------- */
+
+typedef struct fam_ws {
+    double *z, *zn, *g, *step, *H, *R, *Gj, *Hj, *Fj, *r, *hk, *zk, *ebar, *dbar, *Zhat, *GL, *v;
+} fam_ws;
+
+static void ws_carve(const ls_model *m, double *s, fam_ws *w)
+{
+    size_t K = m->K, J = m->J, n = m->rule.n;
+    w->z = s; s += K;
+    w->zn = s; s += K;
+    w->g = s; s += K;
+    w->step = s; s += K;
+    w->v = s; s += 4 * K;
+    w->H = s; s += K * K;
+    w->R = s; s += K * K;
+    w->GL = s; s += 2 * K * K;
+    w->Gj = s; s += J;
+    w->Hj = s; s += J;
+    w->Fj = s; s += J;
+    w->r = s; s += J;
+    w->hk = s; s += 2 * n;
+    w->zk = s; s += n * K;
+    w->ebar = s; s += m->maxcell;
+    w->dbar = s; s += m->maxcell;
+    w->Zhat = s;
+}
+
+/* h_f(z) without the constant -K/2 log 2 pi; with derivatives when want. */
+static double fam_h(const ls_model *m, size_t f, const double *z, int want, fam_ws *w)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J;
+    for (size_t j = 0; j < J; j++) {
+        double s = 0;
+        for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * z[k];
+        w->r[j] = s;
+        if (want) w->Gj[j] = w->Hj[j] = w->Fj[j] = 0;
+    }
+    double h = 0;
+    ls_beta_cell bc;
+    for (size_t c = d->cell_start[f]; c < d->cell_start[f + 1]; c++) {
+        const ls_cell *cl = &d->cell[c];
+        size_t j = cl->j;
+        h += ls_beta_cell_eval(m->eta0[c] + w->r[j], d->floor[j], m->phi[j], m->lgphi[j],
+                               m->psiphi[j], cl->ly, cl->l1y, want ? 1 | 4 : 0, &bc);
+        if (want) {
+            w->Gj[j] += bc.d_eta;
+            w->Hj[j] += bc.h_eta;
+            w->Fj[j] += bc.f_eta;
+        }
+    }
+    for (size_t k = 0; k < K; k++) h -= 0.5 * z[k] * z[k];
+    return h;
+}
+
+/* -Hessian of h in z: I - sum_j H_j a_j a_j^T (observed) or I + sum_j F_j a_j a_j^T. */
+static void neg_hessian(const ls_model *m, const double *Hj, double sign, double *H)
+{
+    size_t K = m->K;
+    for (size_t r = 0; r < K; r++)
+        for (size_t c = 0; c < K; c++) H[r * K + c] = r == c;
+    for (size_t j = 0; j < m->J; j++) {
+        double h = sign * Hj[j];
+        if (h == 0) continue;
+        const double *aj = m->a + j * K;
+        for (size_t r = 0; r < K; r++)
+            for (size_t c = 0; c <= r; c++) H[r * K + c] += h * aj[r] * aj[c];
+    }
+    for (size_t r = 0; r < K; r++)
+        for (size_t c = r + 1; c < K; c++) H[r * K + c] = H[c * K + r];
+}
+
+/* Newton with backtracking from w->z; leaves the mode in w->z and the
+ * Cholesky factor of the curvature there in w->R.  Returns 0, or 1 when
+ * Newton did not reach its tolerance (the last iterate is still usable). */
+static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
+{
+    size_t K = m->K;
+    int ok = 0;
+    /* a stale warm start (the parameters moved far) can be worse than the
+     * prior mean: start from whichever is higher */
+    double h0 = fam_h(m, f, w->z, 0, w);
+    memset(w->zn, 0, K * sizeof(double));
+    double hz = fam_h(m, f, w->zn, 0, w);
+    if (!(h0 >= hz)) memset(w->z, 0, K * sizeof(double));
+    for (int it = 0; it < NEWTON_MAX; it++) {
+        double h = fam_h(m, f, w->z, 1, w);
+        for (size_t k = 0; k < K; k++) w->g[k] = -w->z[k];
+        for (size_t j = 0; j < m->J; j++)
+            for (size_t k = 0; k < K; k++) w->g[k] += w->Gj[j] * m->a[j * K + k];
+        neg_hessian(m, w->Hj, -1.0, w->R);
+        if (ls_chol(w->R, K)) {
+            neg_hessian(m, w->Fj, 1.0, w->R);
+            if (ls_chol(w->R, K)) return 2;
+        }
+        memcpy(w->step, w->g, K * sizeof(double));
+        ls_chol_solve(w->R, K, w->step);
+        double smax = 0;
+        for (size_t k = 0; k < K; k++) smax = fmax(smax, fabs(w->step[k]));
+        if (!isfinite(smax)) return 2;
+        if (smax < NEWTON_TOL) { ok = 1; break; }
+        double t = smax > 5 ? 5 / smax : 1;
+        int moved = 0;
+        for (int ls = 0; ls < 50; ls++, t *= 0.5) {
+            for (size_t k = 0; k < K; k++) w->zn[k] = w->z[k] + t * w->step[k];
+            double hn = fam_h(m, f, w->zn, 0, w);
+            if (hn >= h - 1e-12 * fabs(h)) { moved = 1; break; }
+        }
+        if (!moved) { ok = 1; break; } /* no ascent left at machine precision */
+        memcpy(w->z, w->zn, K * sizeof(double));
+        if (t * smax < NEWTON_TOL) { ok = 1; break; }
+    }
+    if (!ok) {
+        /* curvature at the final iterate for the node map */
+        fam_h(m, f, w->z, 1, w);
+        neg_hessian(m, w->Hj, -1.0, w->R);
+        if (ls_chol(w->R, K)) {
+            neg_hessian(m, w->Fj, 1.0, w->R);
+            if (ls_chol(w->R, K)) return 2;
+        }
+    }
+    return ok ? 0 : 1;
+}
+
+/* log L_f and (if grad) its gradient into m->fam_grad[f]. */
+static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, p = m->p, n = m->rule.n;
+    memcpy(w->z, m->zmode + f * K, K * sizeof(double));
+    if (m->freeze) /* node map held fixed: the sum is then a smooth function of theta */
+        memcpy(w->R, m->fam_chol + f * K * K, K * K * sizeof(double));
+    else {
+        int nf = fam_mode(m, f, w);
+        m->fam_newton_fail[f] = nf;
+        if (nf == 2) return LS_ERR_NUMERIC;
+        memcpy(m->zmode + f * K, w->z, K * sizeof(double));
+        memcpy(m->fam_chol + f * K * K, w->R, K * K * sizeof(double));
+    }
+
+    /* nodes z_k = z* + R^{-T} u_k and their log terms */
+    double *t = w->hk, *pi = w->hk + n;
+    for (size_t q = 0; q < n; q++) {
+        double *zq = w->zk + q * K;
+        memcpy(zq, m->rule.u + q * K, K * sizeof(double));
+        ls_trsv_lower(w->R, K, 1, zq);
+        for (size_t k = 0; k < K; k++) zq[k] += w->z[k];
+        t[q] = m->rule.lw[q] + fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+    }
+    double lse = ls_logsumexp(t, n);
+    double ll = lse - ls_chol_logdet_half(w->R, K);
+    if (!isfinite(ll)) return LS_ERR_NUMERIC;
+    m->fam_ll[f] = ll;
+    if (!want_grad) return LS_OK;
+
+    /* pass 2: posterior-weighted scores */
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    memset(w->ebar, 0, nc * sizeof(double));
+    memset(w->dbar, 0, nc * sizeof(double));
+    memset(w->Zhat, 0, J * K * sizeof(double));
+    ls_beta_cell bc;
+    for (size_t q = 0; q < n; q++) {
+        pi[q] = exp(t[q] - lse);
+        if (pi[q] < WEIGHT_CUT) continue;
+        const double *zq = w->zk + q * K;
+        for (size_t j = 0; j < J; j++) {
+            double s = 0;
+            for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * zq[k];
+            w->r[j] = s;
+            w->Gj[j] = 0;
+        }
+        for (size_t c = 0; c < nc; c++) {
+            const ls_cell *cl = &d->cell[c0 + c];
+            size_t j = cl->j;
+            ls_beta_cell_eval(m->eta0[c0 + c] + w->r[j], d->floor[j], m->phi[j], m->lgphi[j],
+                              m->psiphi[j], cl->ly, cl->l1y, 1 | 2, &bc);
+            w->ebar[c] += pi[q] * bc.d_eta;
+            w->dbar[c] += pi[q] * bc.d_lphi;
+            w->Gj[j] += bc.d_eta;
+        }
+        for (size_t j = 0; j < J; j++)
+            if (w->Gj[j] != 0)
+                for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pi[q] * w->Gj[j] * zq[k];
+    }
+
+    double *gr = m->fam_grad + f * m->dim;
+    memset(gr, 0, m->dim * sizeof(double));
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        size_t j = cl->j, i = cl->row;
+        double e = w->ebar[c];
+        gr[m->off_b + j] += e;
+        gr[m->off_phi + j] += w->dbar[c];
+        for (size_t q = 0; q < p; q++) {
+            double xe = e * d->x[i * p + q];
+            for (size_t k = 0; k < K; k++) gr[q * K + k] += xe * m->lam[k * J + j];
+        }
+        double *gl = gr + m->lam_off[j];
+        if (m->anchor_of[j] >= 0) gl[0] += e * m->theta0[i * K + (size_t)m->anchor_of[j]];
+        else
+            for (size_t k = 0; k < K; k++) gl[k] += e * m->theta0[i * K + k];
+    }
+    /* Zhat terms: lambda_j gets L Zhat_j; L gets sum_j lambda_j Zhat_j^T */
+    double *GL = w->GL;
+    memset(GL, 0, K * K * sizeof(double));
+    for (size_t j = 0; j < J; j++) {
+        const double *Zj = w->Zhat + j * K;
+        double *gl = gr + m->lam_off[j];
+        long ak = m->anchor_of[j];
+        for (size_t k = 0; k < K; k++) {
+            if (ak >= 0 && (size_t)ak != k) continue;
+            double s = 0;
+            for (size_t l = 0; l <= k; l++) s += m->L[k * K + l] * Zj[l];
+            if (ak >= 0) gl[0] += s;
+            else gl[k] += s;
+        }
+        for (size_t k = 0; k < K; k++) {
+            double lk = m->lam[k * J + j];
+            if (lk == 0) continue;
+            for (size_t l = 0; l <= k; l++) GL[k * K + l] += lk * Zj[l];
+        }
+    }
+    /* chain rule: anchors are on the log scale */
+    for (size_t j = 0; j < J; j++)
+        if (m->anchor_of[j] >= 0) gr[m->lam_off[j]] *= m->lam[(size_t)m->anchor_of[j] * J + j];
+    /* L_kl = w_kl / n_k: d/dw_km = (G_km - (G_k . L_k) L_km) / n_k */
+    double *gw = gr + m->off_w;
+    for (size_t k = 1, q = 0; k < K; k++) {
+        double dot = 0;
+        for (size_t l = 0; l <= k; l++) dot += GL[k * K + l] * m->L[k * K + l];
+        for (size_t l = 0; l < k; l++, q++)
+            gw[q] = (GL[k * K + l] - dot * m->L[k * K + l]) / m->wnorm[k];
+    }
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* All families                                                      */
+/* ---------------------------------------------------------------- */
+
+int ls_model_loglik(ls_model *m, const double *theta, double *ll, double *grad, double *family_ll,
+                    ls_error *err)
+{
+    for (size_t i = 0; i < m->dim; i++)
+        if (!isfinite(theta[i]))
+            return ls_fail(err, LS_ERR_NUMERIC, "parameter vector has a non-finite entry (%zu)", i);
+    ls_model_load(m, theta);
+    int bad = 0;
+    long badf = -1;
+    long F = (long)m->F;
+#pragma omp parallel num_threads(m->threads)
+    {
+        fam_ws w;
+        ws_carve(m, m->scratch + (size_t)omp_get_thread_num() * m->scratch_len, &w);
+#pragma omp for schedule(dynamic, 4)
+        for (long f = 0; f < F; f++) {
+            if (family_eval(m, (size_t)f, grad != NULL, &w) != LS_OK) {
+#pragma omp critical
+                {
+                    if (!bad || f < badf) badf = f;
+                    bad = 1;
+                }
+            }
+        }
+    }
+    if (bad)
+        return ls_fail(err, LS_ERR_NUMERIC,
+                       "likelihood of family '%s' is not finite at these parameters",
+                       m->d->family[badf]);
+    double s = 0;
+    for (size_t f = 0; f < m->F; f++) s += m->fam_ll[f];
+    *ll = s;
+    if (family_ll) memcpy(family_ll, m->fam_ll, m->F * sizeof(double));
+    if (grad) {
+        memset(grad, 0, m->dim * sizeof(double));
+        for (size_t f = 0; f < m->F; f++) {
+            const double *g = m->fam_grad + f * m->dim;
+            for (size_t i = 0; i < m->dim; i++) grad[i] += g[i];
+        }
+    }
+    return LS_OK;
+}
+
+int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol)
+{
+    size_t K = m->K;
+    const double *z = m->zmode + f * K;
+    for (size_t k = 0; k < K; k++) {
+        double s = 0;
+        for (size_t l = 0; l <= k; l++) s += m->L[k * K + l] * z[l];
+        alpha[k] = s;
+    }
+    if (chol) memcpy(chol, m->fam_chol + f * K * K, K * K * sizeof(double));
+    return m->fam_newton_fail[f];
+}

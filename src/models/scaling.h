@@ -1,0 +1,50 @@
+/*
+ * scaling.h -- the scaling-law model's likelihood (private part).
+ *
+ * Unconstrained parameter vector theta (spec "Estimation"), in this order:
+ *   B        p x K, row-major (standardised covariates)
+ *   Lambda   per benchmark j: one entry log lambda_kj if j anchors skill k,
+ *            else K free entries lambda_1j..lambda_Kj
+ *   b        J
+ *   log phi  J
+ *   w        K(K-1)/2: row k of the Cholesky factor of Sigma is
+ *            (w_k1 .. w_k,k-1, 1) / norm, so Sigma has unit diagonal.
+ */
+#ifndef LS_SCALING_H
+#define LS_SCALING_H
+
+#include "data/data.h"
+#include "integration/rules.h"
+
+struct ls_model {
+    const ls_data *d;           /* borrowed: must outlive the model */
+    size_t K, J, p, F, dim;
+    size_t *anchor;             /* K: benchmark anchoring skill k    */
+    long *anchor_of;            /* J: skill anchored by j, or -1     */
+    size_t *lam_off;            /* J: offset of column j in theta    */
+    size_t off_b, off_phi, off_w;
+    ls_rule rule;
+    unsigned threads;
+    int freeze;                 /* reuse stored modes and curvatures (tests) */
+    size_t maxcell;
+    double *zmode;              /* F x K: last posterior modes (z scale) */
+    double *fam_ll;             /* F                                  */
+    double *fam_grad;           /* F x dim                            */
+    double *fam_chol;           /* F x K x K: curvature factor at mode */
+    int *fam_newton_fail;       /* F                                  */
+    /* natural parameters of the current evaluation */
+    double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a, *wnorm;
+    double *theta0;             /* n x K: B^T x_i                     */
+    double *eta0;               /* ncell                              */
+    double *scratch;            /* per thread                         */
+    size_t scratch_len;
+};
+
+/* Load theta into the model's natural-parameter buffers. */
+void ls_model_load(ls_model *m, const double *theta);
+/* Posterior mode (z scale) of family f for the loaded parameters; writes
+ * K values of alpha = L z into alpha and, if chol != NULL, the Cholesky
+ * factor of the negative Hessian in z (K x K). */
+int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
+
+#endif

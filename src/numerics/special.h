@@ -1,0 +1,38 @@
+/*
+ * special.h -- special functions and the Beta cell kernel shared by every
+ * model.  Thin, input-guarded wrappers over libm and GSL: GSL's error
+ * handler is never reached because arguments are checked first.
+ */
+#ifndef LS_SPECIAL_H
+#define LS_SPECIAL_H
+
+#include <stddef.h>
+
+double ls_lgamma(double x);    /* log Gamma(x), x > 0 (thread-safe)       */
+double ls_digamma(double x);   /* psi(x), x > 0                           */
+double ls_trigamma(double x);  /* psi'(x), x > 0                          */
+double ls_logistic(double x);  /* 1 / (1 + exp(-x)), no overflow          */
+double ls_log1pexp(double x);  /* log(1 + exp(x)), stable                 */
+double ls_logsumexp(const double *v, size_t n);
+
+/*
+ * The Beta score kernel of the scaling law (spec "Model"):
+ *   mu = c + (1 - c) logistic(eta),  y ~ Beta(phi mu, phi (1 - mu)).
+ * Inputs: eta, floor c, precision phi, log y, log(1 - y), and the
+ * per-benchmark constant lgamma(phi).  Outputs (any may be NULL):
+ *   d_eta  = d loglik / d eta
+ *   d_lphi = d loglik / d log phi     (needs psi_phi = digamma(phi))
+ *   h_eta  = d^2 loglik / d eta^2 (observed)
+ *   f_eta  = expected information in eta (Fisher, > 0)
+ * Returns the log-density.
+ */
+typedef struct ls_beta_cell {
+    double d_eta, d_lphi, h_eta, f_eta;
+} ls_beta_cell;
+
+double ls_beta_logpdf(double eta, double c, double phi, double lgphi, double ly, double l1y);
+/* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta. */
+double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double psiphi,
+                         double ly, double l1y, int want, ls_beta_cell *out);
+
+#endif

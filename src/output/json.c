@@ -1,0 +1,200 @@
+/*
+ * json.c -- JSON output of fits and true parameters (jansson), written
+ * atomically.  Doubles are printed with 17 significant digits so they
+ * round-trip; non-finite numbers become null.  Nothing time- or
+ * thread-dependent is written, so the same input, options and seed give
+ * byte-identical files.
+ */
+#include "output/json_out.h"
+#include "output/atomic.h"
+#include "tasks/fit.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+json_t *ls_json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+json_t *ls_json_vec(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) json_array_append_new(a, ls_json_num(v[i]));
+    return a;
+}
+
+json_t *ls_json_mat(const double *v, size_t r, size_t c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r; i++) json_array_append_new(a, ls_json_vec(v + i * c, c));
+    return a;
+}
+
+json_t *ls_json_strs(char *const *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) json_array_append_new(a, json_string(s[i]));
+    return a;
+}
+
+int ls_json_write(json_t *root, const char *path, ls_error *err)
+{
+    if (!root) return ls_nomem(err);
+    ls_atomic a;
+    int rc = ls_atomic_open(&a, path, err);
+    if (rc) return rc;
+    if (json_dumpf(root, a.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 ||
+        fputc('\n', a.fp) == EOF) {
+        ls_atomic_abort(&a);
+        return ls_fail(err, LS_ERR_IO, "%s: write failed", path);
+    }
+    return ls_atomic_commit(&a, err);
+}
+
+/* Attach the caller's options object (a JSON text) under "argv". */
+static void add_argv(json_t *opts, const char *argv_json)
+{
+    if (!argv_json) return;
+    json_error_t je;
+    json_t *a = json_loads(argv_json, 0, &je);
+    if (a) json_object_set_new(opts, "command_line", a);
+}
+
+static const char *integration_name(int k)
+{
+    switch (k) {
+    case LS_INT_LAPLACE: return "laplace";
+    case LS_INT_GH: return "gauss-hermite";
+    case LS_INT_QMC: return "qmc";
+    default: return "auto";
+    }
+}
+
+int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const char *argv_json,
+                      ls_error *err)
+{
+    size_t K = f->K, J = f->J, p = f->p;
+    json_t *root = json_object();
+    if (!root) return ls_nomem(err);
+    json_object_set_new(root, "version", json_string(LS_VERSION));
+    json_object_set_new(root, "model", json_string("latent-variable scaling law (arXiv 2512.06553)"));
+
+    json_t *data = json_object();
+    json_object_set_new(data, "file", json_string(d->source));
+    json_object_set_new(data, "models", json_integer((json_int_t)d->n));
+    json_object_set_new(data, "families", json_integer((json_int_t)d->F));
+    json_object_set_new(data, "observed_cells", json_integer((json_int_t)d->ncell));
+    json_object_set_new(data, "missing_share",
+                        ls_json_num(1.0 - (double)d->ncell / (double)(d->n * d->J)));
+    json_object_set_new(data, "clipped_cells", json_integer((json_int_t)d->nclipped));
+    json_object_set_new(data, "duplicate_models", json_integer((json_int_t)d->ndup));
+    json_object_set_new(root, "data", data);
+
+    json_object_set_new(root, "loglik", ls_json_num(f->loglik));
+    json_object_set_new(root, "aic", ls_json_num(f->aic));
+    json_object_set_new(root, "bic", ls_json_num(f->bic));
+    json_object_set_new(root, "bic_n", json_integer((json_int_t)f->F));
+    json_object_set_new(root, "n_params", json_integer((json_int_t)f->nparams));
+    json_object_set_new(root, "converged", json_boolean(f->converged));
+    json_object_set_new(root, "skills", json_integer((json_int_t)K));
+    json_t *sn = json_array();
+    for (size_t k = 0; k < K; k++) json_array_append_new(sn, json_string(d->bench[f->est.anchors[k]]));
+    json_object_set_new(root, "skill_names", sn);
+    json_object_set_new(root, "benchmarks", ls_json_strs(d->bench, J));
+    json_object_set_new(root, "floors", ls_json_vec(d->floor, J));
+    json_object_set_new(root, "covariates", ls_json_strs(d->covariate, p));
+    json_t *cs = json_object();
+    json_object_set_new(cs, "mean", ls_json_vec(d->x_mean, p));
+    json_object_set_new(cs, "sd", ls_json_vec(d->x_sd, p));
+    json_object_set_new(root, "covariate_scaling", cs);
+
+    json_t *conv = json_object();
+    json_object_set_new(conv, "max_abs_gradient", ls_json_num(f->gmax));
+    json_object_set_new(conv, "iterations", json_integer(f->iter));
+    json_object_set_new(conv, "evaluations", json_integer(f->evals));
+    json_object_set_new(conv, "reason", json_string(f->reason));
+    json_object_set_new(conv, "starts", json_integer(f->starts));
+    json_object_set_new(conv, "starts_at_best", json_integer(f->starts_at_best));
+    json_object_set_new(conv, "start_loglik", ls_json_vec(f->start_ll, f->starts));
+    json_object_set_new(root, "convergence", conv);
+    json_t *integ = json_object();
+    json_object_set_new(integ, "method", json_string(f->integration));
+    json_object_set_new(integ, "nodes", json_integer((json_int_t)f->nodes));
+    json_object_set_new(root, "integration", integ);
+
+    json_t *par = json_object();
+    json_object_set_new(par, "beta", ls_json_mat(f->est.beta, p, K));
+    json_object_set_new(par, "beta_std", ls_json_mat(f->beta_std, p, K));
+    json_object_set_new(par, "lambda", ls_json_mat(f->est.lambda, K, J));
+    json_object_set_new(par, "b", ls_json_vec(f->est.b, J));
+    json_object_set_new(par, "b_std", ls_json_vec(f->b_std, J));
+    json_object_set_new(par, "phi", ls_json_vec(f->est.phi, J));
+    json_object_set_new(par, "sigma", ls_json_mat(f->est.sigma, K, K));
+    json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
+    json_object_set_new(root, "parameters", par);
+
+    json_t *fams = json_array();
+    for (size_t g = 0; g < f->F; g++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(d->family[g]));
+        json_object_set_new(o, "models", json_integer((json_int_t)d->fam_nrows[g]));
+        json_object_set_new(o, "alpha_mode", ls_json_vec(f->alpha + g * K, K));
+        json_object_set_new(o, "loglik", ls_json_num(f->fam_ll[g]));
+        json_array_append_new(fams, o);
+    }
+    json_object_set_new(root, "families", fams);
+    json_t *w = json_array();
+    for (size_t i = 0; i < f->nwarn; i++) json_array_append_new(w, json_string(f->warn[i]));
+    json_object_set_new(root, "warnings", w);
+
+    json_object_set_new(root, "seed", json_integer((json_int_t)f->opt.seed));
+    json_t *opts = json_object();
+    json_object_set_new(opts, "skills", json_integer((json_int_t)K));
+    json_t *an = json_array();
+    for (size_t k = 0; k < K; k++) json_array_append_new(an, json_string(d->bench[f->est.anchors[k]]));
+    json_object_set_new(opts, "anchors", an);
+    json_object_set_new(opts, "starts", json_integer(f->opt.starts));
+    json_object_set_new(opts, "seed", json_integer((json_int_t)f->opt.seed));
+    json_object_set_new(opts, "integration", json_string(integration_name(f->opt.integration)));
+    json_object_set_new(opts, "nodes", json_integer(f->opt.nodes));
+    json_object_set_new(opts, "gtol", ls_json_num(f->opt.gtol));
+    json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
+    add_argv(opts, argv_json);
+    json_object_set_new(root, "options", opts);
+
+    int rc = ls_json_write(root, path, err);
+    json_decref(root);
+    return rc;
+}
+
+int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *floors,
+                         const char *path, const char *argv_json, ls_error *err)
+{
+    size_t K = pr->K, J = pr->J, p = pr->p;
+    json_t *root = json_object();
+    if (!root) return ls_nomem(err);
+    json_object_set_new(root, "version", json_string(LS_VERSION));
+    json_object_set_new(root, "kind", json_string("true parameters (raw log scale)"));
+    json_object_set_new(root, "skills", json_integer((json_int_t)K));
+    json_t *bn = json_array();
+    for (size_t j = 0; j < J && t; j++) json_array_append_new(bn, json_string(ls_table_colname(t, 4 + j)));
+    json_object_set_new(root, "benchmarks", bn);
+    json_t *cv = json_array();
+    json_array_append_new(cv, json_string("log(size)"));
+    json_array_append_new(cv, json_string("log(tokens)"));
+    json_array_append_new(cv, json_string("log(size)*log(tokens)"));
+    json_object_set_new(root, "covariates", cv);
+    if (floors) json_object_set_new(root, "floors", ls_json_vec(floors, J));
+    json_t *par = json_object();
+    json_object_set_new(par, "beta", ls_json_mat(pr->beta, p, K));
+    json_object_set_new(par, "lambda", ls_json_mat(pr->lambda, K, J));
+    json_object_set_new(par, "b", ls_json_vec(pr->b, J));
+    json_object_set_new(par, "phi", ls_json_vec(pr->phi, J));
+    json_object_set_new(par, "sigma", ls_json_mat(pr->sigma, K, K));
+    json_object_set_new(root, "parameters", par);
+    json_t *opts = json_object();
+    add_argv(opts, argv_json);
+    json_object_set_new(root, "options", opts);
+    int rc = ls_json_write(root, path, err);
+    json_decref(root);
+    return rc;
+}

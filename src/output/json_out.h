@@ -1,0 +1,17 @@
+/*
+ * json_out.h -- jansson helpers shared by every JSON writer.
+ */
+#ifndef LS_JSON_OUT_H
+#define LS_JSON_OUT_H
+
+#include "core/core.h"
+#include <jansson.h>
+
+json_t *ls_json_num(double v);                    /* null when not finite */
+json_t *ls_json_vec(const double *v, size_t n);
+json_t *ls_json_mat(const double *v, size_t r, size_t c);
+json_t *ls_json_strs(char *const *s, size_t n);
+/* Dump root (not consumed) atomically to path. */
+int ls_json_write(json_t *root, const char *path, ls_error *err);
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * fit.c -- maximum marginal likelihood for the scaling law: a data-driven
+ * start, seeded perturbed starts, L-BFGS on the adaptive-quadrature
+ * likelihood, and the summary users read.
+ *
+ * Start 0 is deterministic: scores are mapped to the logit scale above their
+ * floors, a rank-K principal-component fit with iterative imputation of the
+ * missing cells gives loadings and scores, the anchor block is rotated to the
+ * identity, scores are regressed on the covariates, and family means of the
+ * residuals give Sigma and the skill scales.  Starts 1.. perturb it with
+ * seeded Gaussian noise.  Each start is first run on a cheap rule (Laplace
+ * nodes shared with a small mirrored QMC set) and the most promising ones are
+ * polished on the accurate rule.
+ */
+#include "tasks/fit.h"
+#include "models/params.h"
+#include "models/scaling.h"
+#include "numerics/linalg.h"
+#include "numerics/special.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+
+void ls_fit_options_init(ls_fit_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->skills = 4;
+    o->starts = 8;
+    o->seed = 1;
+    o->integration = LS_INT_AUTO;
+    o->gtol = 1e-3;
+    o->max_iter = 3000;
+}
+
+void ls_fit_free(ls_fit *f)
+{
+    if (!f) return;
+    ls_params_free(&f->est);
+    ls_free(f->beta_std);
+    ls_free(f->b_std);
+    ls_free(f->theta);
+    ls_free(f->alpha);
+    ls_free(f->fam_ll);
+    ls_free(f->start_ll);
+    ls_free(f->start_conv);
+    ls_free(f->anchors);
+    ls_free(f);
+}
+
+static void warnf(ls_fit *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(ls_fit *f, const char *fmt, ...)
+{
+    if (f->nwarn >= LS_MAX_WARN) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->warn[f->nwarn], sizeof f->warn[0], fmt, ap);
+    va_end(ap);
+    f->nwarn++;
+}
+
+/* ---------------------------------------------------------------- */
+/* Deterministic start                                               */
+/* ---------------------------------------------------------------- */
+
+static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls_error *err)
+{
+    size_t n = d->n, J = d->J, K = m->K, p = d->p, F = d->F;
+    double *Z = ls_calloc(n * J, sizeof(double)), *C = ls_calloc(J * J, sizeof(double));
+    double *V = ls_calloc(J * J, sizeof(double)), *ev = ls_calloc(J, sizeof(double));
+    double *mean = ls_calloc(J, sizeof(double)), *T = ls_calloc(n * K, sizeof(double));
+    double *W = ls_calloc(J * K, sizeof(double)), *af = ls_calloc(F * K, sizeof(double));
+    double *resvar = ls_calloc(J, sizeof(double));
+    int rc = LS_OK;
+    if (!Z || !C || !V || !ev || !mean || !T || !W || !af || !resvar) { rc = ls_nomem(err); goto done; }
+
+    /* logit scale above the floor, missing cells filled with column means */
+    for (size_t j = 0; j < J; j++) {
+        double s = 0;
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++) {
+            double y = d->y[i * J + j];
+            if (isnan(y)) continue;
+            double q = (y - d->floor[j]) / (1 - d->floor[j]);
+            q = q < 0.02 ? 0.02 : q > 0.98 ? 0.98 : q;
+            Z[i * J + j] = log(q / (1 - q));
+            s += Z[i * J + j];
+            c++;
+        }
+        mean[j] = c ? s / (double)c : 0;
+        for (size_t i = 0; i < n; i++)
+            if (isnan(d->y[i * J + j])) Z[i * J + j] = mean[j];
+    }
+    /* rank-K principal components with iterative imputation */
+    for (int round = 0; round < 15; round++) {
+        for (size_t j = 0; j < J; j++) {
+            double s = 0;
+            for (size_t i = 0; i < n; i++) s += Z[i * J + j];
+            mean[j] = s / (double)n;
+        }
+        for (size_t a = 0; a < J; a++)
+            for (size_t b = 0; b < J; b++) {
+                double s = 0;
+                for (size_t i = 0; i < n; i++) s += (Z[i * J + a] - mean[a]) * (Z[i * J + b] - mean[b]);
+                C[a * J + b] = s / (double)n;
+            }
+        if (ls_eigen_symm(C, J, ev, V)) { rc = ls_nomem(err); goto done; }
+        for (size_t k = 0; k < K; k++) /* largest K: last columns */
+            for (size_t j = 0; j < J; j++) W[j * K + k] = V[j * J + (J - 1 - k)];
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < K; k++) {
+                double s = 0;
+                for (size_t j = 0; j < J; j++) s += (Z[i * J + j] - mean[j]) * W[j * K + k];
+                T[i * K + k] = s;
+            }
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < J; j++) {
+                if (!isnan(d->y[i * J + j])) continue;
+                double s = mean[j];
+                for (size_t k = 0; k < K; k++) s += T[i * K + k] * W[j * K + k];
+                Z[i * J + j] = s;
+            }
+    }
+    for (size_t j = 0; j < J; j++) { /* residual variance on observed cells */
+        double s = 0;
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(d->y[i * J + j])) continue;
+            double e = Z[i * J + j] - mean[j];
+            for (size_t k = 0; k < K; k++) e -= T[i * K + k] * W[j * K + k];
+            s += e * e;
+            c++;
+        }
+        resvar[j] = c ? s / (double)c : 1;
+    }
+    /* rotate so the anchor block of the loadings is the identity:
+     * T' = T A^T, W' = W A^{-1}, A = W[anchors, :] */
+    {
+        double A[40 * 40], Ai[40 * 40], At[40 * 40];
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l < K; l++) A[k * K + l] = W[m->anchor[k] * K + l];
+        /* A^{-1} by Gauss-Jordan with partial pivoting (K <= 40) */
+        for (size_t r = 0; r < K; r++)
+            for (size_t c = 0; c < K; c++) { At[r * K + c] = A[r * K + c]; Ai[r * K + c] = r == c; }
+        int singular = 0;
+        for (size_t c = 0; c < K && !singular; c++) {
+            size_t piv = c;
+            for (size_t r = c + 1; r < K; r++)
+                if (fabs(At[r * K + c]) > fabs(At[piv * K + c])) piv = r;
+            if (fabs(At[piv * K + c]) < 1e-8) { singular = 1; break; }
+            for (size_t q = 0; q < K; q++) {
+                double t = At[c * K + q]; At[c * K + q] = At[piv * K + q]; At[piv * K + q] = t;
+                t = Ai[c * K + q]; Ai[c * K + q] = Ai[piv * K + q]; Ai[piv * K + q] = t;
+            }
+            double dv = At[c * K + c];
+            for (size_t q = 0; q < K; q++) { At[c * K + q] /= dv; Ai[c * K + q] /= dv; }
+            for (size_t r = 0; r < K; r++) {
+                if (r == c) continue;
+                double fct = At[r * K + c];
+                for (size_t q = 0; q < K; q++) { At[r * K + q] -= fct * At[c * K + q]; Ai[r * K + q] -= fct * Ai[c * K + q]; }
+            }
+        }
+        if (!singular) {
+            double *tmp = ls_calloc(n * K + J * K, sizeof(double));
+            if (!tmp) { rc = ls_nomem(err); goto done; }
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < K; k++) {
+                    double s = 0;
+                    for (size_t l = 0; l < K; l++) s += T[i * K + l] * A[k * K + l];
+                    tmp[i * K + k] = s;
+                }
+            memcpy(T, tmp, n * K * sizeof(double));
+            for (size_t j = 0; j < J; j++)
+                for (size_t k = 0; k < K; k++) {
+                    double s = 0;
+                    for (size_t l = 0; l < K; l++) s += W[j * K + l] * Ai[l * K + k];
+                    tmp[j * K + k] = s;
+                }
+            memcpy(W, tmp, J * K * sizeof(double));
+            ls_free(tmp);
+        }
+    }
+    /* regress T on x (standardised, centred: no intercept needed) */
+    {
+        double XtX[64 * 64], XtT[64 * 40];
+        if (p > 64) { rc = ls_fail(err, LS_ERR_OPTION, "at most 64 covariates"); goto done; }
+        for (size_t a = 0; a < p; a++) {
+            for (size_t b = 0; b < p; b++) {
+                double s = 0;
+                for (size_t i = 0; i < n; i++) s += d->x[i * p + a] * d->x[i * p + b];
+                XtX[a * p + b] = s + (a == b ? 1e-6 * (double)n : 0);
+            }
+            for (size_t k = 0; k < K; k++) {
+                double s = 0;
+                for (size_t i = 0; i < n; i++) s += d->x[i * p + a] * T[i * K + k];
+                XtT[a * K + k] = s;
+            }
+        }
+        if (p && ls_chol(XtX, p)) { rc = ls_fail(err, LS_ERR_NUMERIC, "covariates are collinear"); goto done; }
+        for (size_t k = 0; k < K; k++) {
+            double col[64];
+            for (size_t a = 0; a < p; a++) col[a] = XtT[a * K + k];
+            if (p) ls_chol_solve(XtX, p, col);
+            for (size_t a = 0; a < p; a++) pr->beta[a * K + k] = col[a];
+        }
+    }
+    /* family means of the residuals */
+    for (size_t i = 0; i < n; i++) {
+        size_t f = d->family_of[i];
+        for (size_t k = 0; k < K; k++) {
+            double r = T[i * K + k];
+            for (size_t a = 0; a < p; a++) r -= d->x[i * p + a] * pr->beta[a * K + k];
+            af[f * K + k] += r / (double)d->fam_nrows[f];
+        }
+    }
+    {
+        double S[40 * 40], sd[40];
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l < K; l++) {
+                double s = 0;
+                for (size_t f = 0; f < F; f++) s += af[f * K + k] * af[f * K + l];
+                S[k * K + l] = s / (double)F;
+            }
+        for (size_t k = 0; k < K; k++) sd[k] = sqrt(fmax(S[k * K + k], 0.0025));
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l < K; l++)
+                pr->sigma[k * K + l] = k == l ? 1 : 0.8 * S[k * K + l] / (sd[k] * sd[l]);
+        /* skills on unit family scale: theta / sd, lambda * sd */
+        for (size_t k = 0; k < K; k++) {
+            for (size_t a = 0; a < p; a++) pr->beta[a * K + k] /= sd[k];
+            for (size_t j = 0; j < J; j++) pr->lambda[k * J + j] = W[j * K + k] * sd[k];
+        }
+        for (size_t k = 0; k < K; k++) { /* anchors: diagonal, positive */
+            size_t ja = m->anchor[k];
+            for (size_t l = 0; l < K; l++) pr->lambda[l * J + ja] = 0;
+            pr->lambda[k * J + ja] = fmax(sd[k], 0.05);
+        }
+    }
+    for (size_t j = 0; j < J; j++) {
+        pr->b[j] = mean[j];
+        double y = ls_logistic(mean[j]), c = d->floor[j];
+        double mu = c + (1 - c) * y, dv = (1 - c) * y * (1 - y);
+        double var = dv * dv * resvar[j];
+        double ph = var > 0 ? mu * (1 - mu) / var - 1 : 100;
+        pr->phi[j] = ph < 5 ? 5 : ph > 100 ? 100 : ph;
+    }
+    for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
+done:
+    ls_free(Z); ls_free(C); ls_free(V); ls_free(ev); ls_free(mean); ls_free(T); ls_free(W);
+    ls_free(af); ls_free(resvar);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Objective                                                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct obj_ctx {
+    ls_model *m;
+    double gmax;
+} obj_ctx;
+
+static int objective(void *ctx, const double *x, double *f, double *g)
+{
+    obj_ctx *c = ctx;
+    double ll;
+    int rc = ls_model_loglik(c->m, x, &ll, g, NULL, NULL);
+    if (rc) return rc;
+    *f = -ll;
+    for (size_t i = 0; i < c->m->dim; i++) g[i] = -g[i];
+    return LS_OK;
+}
+
+/*
+ * One start.  Adaptive quadrature moves its nodes with the parameters, and
+ * the node placement (a Newton solve per family) makes the objective only
+ * as smooth as the quadrature is accurate, which line searches notice.  So
+ * each round freezes the node map (mode and curvature per family) at the
+ * current point, runs L-BFGS on the resulting smooth objective, whose
+ * analytic gradient is exact, and then re-adapts.  Convergence is judged on
+ * the gradient with freshly adapted nodes.
+ */
+static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
+                          ls_opt_report *tot, ls_error *err)
+{
+    obj_ctx ctx = {m, 0};
+    ls_opt_options oo;
+    ls_opt_options_init(&oo);
+    oo.gtol = o->gtol;
+    oo.rounds = 2;
+    oo.progress = o->progress;
+    oo.progress_ctx = o->progress_ctx;
+    oo.stage = stage;
+    memset(tot, 0, sizeof *tot);
+    double *g = ls_calloc(m->dim, sizeof(double));
+    if (!g) return ls_nomem(err);
+    int rc = LS_OK;
+    unsigned cap = 60;
+    double prev = INFINITY;
+    for (int round = 0; tot->iter < o->max_iter; round++) {
+        double ll;
+        m->freeze = 0; /* re-adapt the nodes here */
+        rc = ls_model_loglik(m, th, &ll, g, NULL, err);
+        if (rc) break;
+        double gm = 0;
+        for (size_t i = 0; i < m->dim; i++) gm = fmax(gm, fabs(g[i]));
+        tot->f = -ll;
+        tot->gmax = gm;
+        if (getenv("LS_TRACE")) fprintf(stderr, "round %d iter %u ll %.6f gmax %.3g\n", round, tot->iter, ll, gm);
+        if (gm <= o->gtol) {
+            tot->converged = 1;
+            snprintf(tot->reason, sizeof tot->reason, "max |gradient| <= %g", o->gtol);
+            break;
+        }
+        /* stalled: the last round gained nothing measurable */
+        if (round > 3 && prev - tot->f < 1e-7) break;
+        prev = tot->f;
+        m->freeze = 1;
+        unsigned left = o->max_iter - tot->iter;
+        oo.max_iter = left < cap ? left : cap;
+        ls_opt_report rep;
+        rc = ls_minimise(objective, &ctx, th, m->dim, &oo, &rep, err);
+        tot->iter += rep.iter;
+        tot->evals += rep.evals + 1;
+        snprintf(tot->reason, sizeof tot->reason, "%s", rep.reason);
+        if (rc) break;
+        if (cap < 400) cap *= 2;
+    }
+    m->freeze = 0;
+    if (!rc && !tot->converged && tot->iter >= o->max_iter)
+        snprintf(tot->reason, sizeof tot->reason, "iteration limit (%u)", o->max_iter);
+    ls_free(g);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Multi-start fit                                                   */
+/* ---------------------------------------------------------------- */
+
+static uint64_t splitmix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void perturb(const ls_model *m, double *th, uint64_t seed, unsigned s)
+{
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!g) return;
+    gsl_rng_set(g, (unsigned long)splitmix(seed * 1000003u + s));
+    double scale = 0.15 + 0.1 * (double)(s % 4);
+    for (size_t i = 0; i < m->dim; i++) {
+        double sd = scale;
+        if (i >= m->off_phi && i < m->off_w) sd = 0.3 * scale; /* log phi */
+        th[i] += gsl_ran_gaussian(g, sd);
+    }
+    gsl_rng_free(g);
+}
+
+int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err)
+{
+    *out = NULL;
+    if (o->starts < 1 || o->starts > 1000)
+        return ls_fail(err, LS_ERR_OPTION, "--starts: expected 1..1000, found %u", o->starts);
+    if (!(o->gtol > 0)) return ls_fail(err, LS_ERR_OPTION, "--gtol: must be positive");
+    if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "--max-iter: must be at least 1");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ls_model *m = NULL;
+    int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
+    if (rc) return rc;
+    size_t K = m->K, J = m->J, p = m->p, F = m->F, dim = m->dim;
+    ls_fit *f = ls_calloc(1, sizeof *f);
+    double *th0 = ls_calloc(dim, sizeof(double)), *th = ls_calloc(dim, sizeof(double));
+    double *best = ls_calloc(dim, sizeof(double));
+    if (!f || !th0 || !th || !best) { rc = ls_nomem(err); goto fail; }
+    f->K = K; f->J = J; f->p = p; f->F = F; f->n = d->n; f->dim = dim;
+    f->opt = *o;
+    if (o->anchors && !(f->anchors = ls_strdup(o->anchors))) { rc = ls_nomem(err); goto fail; }
+    f->opt.anchors = f->anchors;
+    f->opt.progress = NULL;
+    f->opt.progress_ctx = NULL;
+    f->starts = o->starts;
+    snprintf(f->integration, sizeof f->integration, "%s", m->rule.kind);
+    f->nodes = m->rule.n;
+    f->start_ll = ls_calloc(o->starts, sizeof(double));
+    f->start_conv = ls_calloc(o->starts, sizeof(int));
+    f->beta_std = ls_calloc(p * K + 1, sizeof(double));
+    f->b_std = ls_calloc(J, sizeof(double));
+    f->theta = ls_calloc(dim, sizeof(double));
+    f->alpha = ls_calloc(F * K, sizeof(double));
+    f->fam_ll = ls_calloc(F, sizeof(double));
+    if (!f->start_ll || !f->start_conv || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
+        !f->fam_ll) { rc = ls_nomem(err); goto fail; }
+    rc = ls_params_alloc(&f->est, K, J, p, err);
+    if (rc) goto fail;
+
+    rc = initial_params(d, m, &f->est, err);
+    if (rc) goto fail;
+    rc = ls_model_pack(m, &f->est, th0, err);
+    if (rc) goto fail;
+
+    char stage[64];
+    double best_ll = -INFINITY;
+    ls_opt_report best_rep;
+    memset(&best_rep, 0, sizeof best_rep);
+    for (unsigned s = 0; s < o->starts; s++) {
+        memcpy(th, th0, dim * sizeof(double));
+        if (s > 0) perturb(m, th, o->seed, s);
+        memset(m->zmode, 0, F * K * sizeof(double));
+        snprintf(stage, sizeof stage, "K=%zu start %u/%u", K, s + 1, o->starts);
+        ls_opt_report rep;
+        ls_error e2;
+        rc = optimise_start(m, th, o, stage, &rep, &e2);
+        if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
+            if (err) *err = e2;
+            goto fail;
+        }
+        if (rc) { /* this start is infeasible: record and go on */
+            f->start_ll[s] = NAN;
+            rc = LS_OK;
+            continue;
+        }
+        f->start_ll[s] = -rep.f;
+        f->start_conv[s] = rep.converged;
+        if (-rep.f > best_ll) {
+            best_ll = -rep.f;
+            best_rep = rep;
+            memcpy(best, th, dim * sizeof(double));
+        }
+    }
+    if (!isfinite(best_ll)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "no start gave a finite likelihood; check the data");
+        goto fail;
+    }
+    for (unsigned s = 0; s < o->starts; s++)
+        if (isfinite(f->start_ll[s]) && best_ll - f->start_ll[s] < 0.01) f->starts_at_best++;
+
+    /* final evaluation at the best point, modes re-found from scratch */
+    memset(m->zmode, 0, F * K * sizeof(double));
+    double ll;
+    rc = ls_model_loglik(m, best, &ll, th, f->fam_ll, err);
+    if (rc) goto fail;
+    f->gmax = 0;
+    for (size_t i = 0; i < dim; i++) f->gmax = fmax(f->gmax, fabs(th[i]));
+    f->loglik = ll;
+    f->converged = f->gmax <= o->gtol;
+    f->iter = best_rep.iter;
+    f->evals = best_rep.evals;
+    snprintf(f->reason, sizeof f->reason, "%s", best_rep.reason);
+    memcpy(f->theta, best, dim * sizeof(double));
+    ls_model_unpack(m, best, &f->est);
+    memcpy(f->beta_std, f->est.beta, p * K * sizeof(double));
+    memcpy(f->b_std, f->est.b, J * sizeof(double));
+    ls_params_to_raw(&f->est, d->x_mean, d->x_sd);
+    size_t nfail = 0;
+    for (size_t fam = 0; fam < F; fam++)
+        nfail += ls_model_family_mode(m, fam, f->alpha + fam * K, NULL) != 0;
+    f->nparams = dim;
+    f->aic = -2 * (ll - (double)dim);
+    f->bic = -2 * ll + (double)dim * log((double)F);
+
+    if (d->nclipped)
+        warnf(f, "%zu scores at or beyond 0 or 1 were clipped into [clip, 1 - clip]", d->nclipped);
+    if (d->ndup)
+        warnf(f, "%zu model names appear more than once; each row is kept as an evaluation", d->ndup);
+    if (!f->converged) warnf(f, "the optimiser did not converge: max |gradient| = %.3g", f->gmax);
+    if (nfail) warnf(f, "%zu families: posterior-mode search stopped short of its tolerance", nfail);
+    if (f->starts_at_best < 2 && o->starts > 1)
+        warnf(f, "only one of %u starts reached the best log-likelihood; consider more --starts", o->starts);
+    for (size_t j = 0; j < J; j++)
+        if (f->est.phi[j] > 1e5) warnf(f, "precision of '%s' is very large (%.3g)", d->bench[j], f->est.phi[j]);
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    f->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    ls_free(th0);
+    ls_free(th);
+    ls_free(best);
+    ls_model_free(m);
+    *out = f;
+    return LS_OK;
+fail:
+    ls_free(th0);
+    ls_free(th);
+    ls_free(best);
+    ls_model_free(m);
+    ls_fit_free(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Accessors                                                         */
+/* ---------------------------------------------------------------- */
+
+double ls_fit_loglik(const ls_fit *f) { return f->loglik; }
+size_t ls_fit_nparams(const ls_fit *f) { return f->nparams; }
+double ls_fit_aic(const ls_fit *f) { return f->aic; }
+double ls_fit_bic(const ls_fit *f) { return f->bic; }
+int ls_fit_converged(const ls_fit *f) { return f->converged; }
+double ls_fit_gradnorm(const ls_fit *f) { return f->gmax; }
+unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
+unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
+const ls_params *ls_fit_params(const ls_fit *f) { return &f->est; }
+const double *ls_fit_beta_std(const ls_fit *f) { return f->beta_std; }
+const double *ls_fit_family_mode(const ls_fit *f, size_t fam) { return fam < f->F ? f->alpha + fam * f->K : NULL; }
+const double *ls_fit_family_loglik(const ls_fit *f) { return f->fam_ll; }
+size_t ls_fit_nwarnings(const ls_fit *f) { return f->nwarn; }
+const char *ls_fit_warning(const ls_fit *f, size_t i) { return i < f->nwarn ? f->warn[i] : NULL; }
+const double *ls_fit_theta(const ls_fit *f) { return f->theta; }

@@ -1,0 +1,37 @@
+/*
+ * fit.h -- the fitted scaling law (private layout, read by output/json.c).
+ */
+#ifndef LS_FIT_H
+#define LS_FIT_H
+
+#include "data/data.h"
+#include "optimisation/optimise.h"
+
+#define LS_MAX_WARN 12
+
+struct ls_fit {
+    size_t K, J, p, F, n, dim;
+    ls_params est;          /* raw log scale                          */
+    double *beta_std;       /* p x K                                  */
+    double *b_std;          /* J: intercepts on the standardised scale */
+    double *theta;          /* dim: unconstrained optimum             */
+    double *alpha;          /* F x K posterior modes                  */
+    double *fam_ll;         /* F                                      */
+    double loglik, aic, bic;
+    size_t nparams;
+    int converged;
+    double gmax;
+    unsigned iter, evals, starts, starts_at_best;
+    double *start_ll;       /* starts: final log-likelihood of each start (NaN: failed) */
+    int *start_conv;        /* starts                                 */
+    char reason[80];
+    char integration[16];
+    size_t nodes;
+    ls_fit_options opt;
+    char *anchors;          /* owned copy of opt.anchors              */
+    double seconds;
+    size_t nwarn;
+    char warn[LS_MAX_WARN][200];
+};
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * test_fit.c -- the multi-start maximum-likelihood fit: determinism,
+ * cancellation, parameter recovery on simulated leaderboards (errors within
+ * 3 Monte Carlo standard errors of zero bias and shrinking as families grow)
+ * and, on the paper data, the log-likelihood implied by the reference
+ * implementation's AIC for every K = 1..12 together with the accuracy of the
+ * integration at each optimum.
+ */
+#include "harness.h"
+#include "data/data.h"
+#include "latentscale.h"
+#include "models/params.h"
+
+#include <stdlib.h>
+
+static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = F;
+    so.skills = K;
+    so.seed = seed;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    if (ls_simulate(&so, &t, &tr, &floors, &e)) return NULL;
+    char fl[1024] = "", buf[64];
+    for (size_t j = 0; j < so.benchmarks; j++) {
+        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
+        strcat(fl, buf);
+    }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    ls_data_build(t, &o, &d, &e);
+    ls_table_free(t);
+    free(floors);
+    if (truth) *truth = tr;
+    else ls_params_free(&tr);
+    return d;
+}
+
+static int cancel_now(void *ctx, const char *s, double done, double total)
+{
+    (void)ctx; (void)s; (void)total;
+    return done >= 3;
+}
+
+static void same_seed_gives_identical_estimates(void)
+{
+    ls_data *d = sim_data(40, 2, 9, NULL);
+    ls_fit_options o;
+    ls_fit_options_init(&o);
+    o.skills = 2;
+    o.starts = 3;
+    ls_fit *a = NULL, *b = NULL;
+    ls_error e;
+    CHECK(ls_fit_run(d, &o, &a, &e) == LS_OK);
+    o.threads = 1;
+    CHECK(ls_fit_run(d, &o, &b, &e) == LS_OK);
+    if (a && b) {
+        CHECK(ls_fit_loglik(a) == ls_fit_loglik(b));
+        CHECK(memcmp(ls_fit_theta(a), ls_fit_theta(b), ls_params_count(2, 12, 3) * sizeof(double)) == 0);
+        CHECK(ls_fit_converged(a));
+        CHECK(ls_fit_nparams(a) == ls_params_count(2, 12, 3));
+        CHECK_NEAR(ls_fit_aic(a), -2 * (ls_fit_loglik(a) - (double)ls_fit_nparams(a)), 1e-9);
+    }
+    ls_fit_free(a);
+    ls_fit_free(b);
+    ls_data_free(d);
+}
+
+static void progress_callback_cancels_the_fit(void)
+{
+    ls_data *d = sim_data(30, 2, 4, NULL);
+    ls_fit_options o;
+    ls_fit_options_init(&o);
+    o.skills = 2;
+    o.progress = cancel_now;
+    ls_fit *f = NULL;
+    ls_error e;
+    CHECK(ls_fit_run(d, &o, &f, &e) == LS_ERR_CANCEL);
+    CHECK(f == NULL);
+    ls_data_free(d);
+}
+
+/* RMSE of beta, anchor loadings and Sigma against the truth, and the
+ * replication means of the errors (to test for bias). */
+static void recovery(size_t F, size_t K, int reps, double *rmse, double *max_bias_z)
+{
+    size_t p = 3, J = 12;
+    size_t nb = p * K + K + K * K;
+    double *err_sum = calloc(nb, sizeof(double)), *err_sq = calloc(nb, sizeof(double));
+    double sq = 0;
+    size_t cnt = 0;
+    for (int r = 0; r < reps; r++) {
+        ls_params truth;
+        ls_data *d = sim_data(F, K, 1000 + (uint64_t)r * 7919 + K, &truth);
+        ls_fit_options o;
+        ls_fit_options_init(&o);
+        o.skills = K;
+        o.starts = 2;
+        o.seed = (uint64_t)r + 1;
+        ls_fit *f = NULL;
+        ls_error e;
+        if (ls_fit_run(d, &o, &f, &e)) { CHECK_MSG(0, "%s", e.message); ls_data_free(d); continue; }
+        const ls_params *est = ls_fit_params(f);
+        size_t q = 0;
+        for (size_t i = 0; i < p * K; i++, q++) {
+            double dlt = est->beta[i] - truth.beta[i];
+            err_sum[q] += dlt; err_sq[q] += dlt * dlt; sq += dlt * dlt; cnt++;
+        }
+        for (size_t k = 0; k < K; k++, q++) {
+            double dlt = est->lambda[k * J + k] - truth.lambda[k * J + k];
+            err_sum[q] += dlt; err_sq[q] += dlt * dlt; sq += dlt * dlt; cnt++;
+        }
+        for (size_t i = 0; i < K * K; i++, q++) {
+            double dlt = est->sigma[i] - truth.sigma[i];
+            err_sum[q] += dlt; err_sq[q] += dlt * dlt; sq += dlt * dlt; cnt++;
+        }
+        ls_fit_free(f);
+        ls_data_free(d);
+        ls_params_free(&truth);
+    }
+    *rmse = sqrt(sq / (double)cnt);
+    /* bias z-score: mean error over its Monte Carlo standard error */
+    double worst = 0;
+    for (size_t q = 0; q < nb; q++) {
+        double m = err_sum[q] / reps, v = err_sq[q] / reps - m * m;
+        if (v <= 1e-20) continue;
+        double z = fabs(m) / sqrt(v / reps);
+        if (z > worst) worst = z;
+    }
+    *max_bias_z = worst;
+    free(err_sum);
+    free(err_sq);
+}
+
+static void parameters_are_recovered_and_errors_shrink_with_more_families(void)
+{
+    for (size_t K = 2; K <= 3; K++) {
+        double r_small, r_big, z_small, z_big;
+        recovery(100, K, 6, &r_small, &z_small);
+        recovery(300, K, 6, &r_big, &z_big);
+        printf("  K=%zu: RMSE %.4f (100 families) -> %.4f (300 families); max |bias|/se %.2f, %.2f\n",
+               K, r_small, r_big, z_small, z_big);
+        CHECK_MSG(r_big < r_small, "K=%zu RMSE %.4f -> %.4f", K, r_small, r_big);
+        CHECK_MSG(r_big < 0.15, "K=%zu RMSE at 300 families %.4f", K, r_big);
+        /* with 6 replications and ~20 parameters, |t| beyond 5 signals real bias */
+        CHECK_MSG(z_big < 5, "K=%zu bias z %.2f", K, z_big);
+    }
+}
+
+#define ORDER "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr"
+static const double REF_LL[12] = {2728.3, 2971.3, 3062.0, 3123.5, 3149.8, 3162.3,
+                                  3161.9, 3159.8, 3165.1, 3162.9, 3160.7, 3163.8};
+
+static void paper_data_reaches_the_reference_loglik_for_every_k(void)
+{
+    char buf[4096], fl[4096];
+    const char *p = h_shared_data("openllm_merged.csv", buf, sizeof buf);
+    if (!p) return;
+    h_shared_data("benchmarks.csv", fl, sizeof fl);
+    ls_table *t = NULL;
+    ls_error e;
+    CHECK(ls_table_read(p, &t, &e) == LS_OK);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.benchmarks = ORDER;
+    o.floors_file = fl;
+    ls_data *d = NULL;
+    CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
+    if (!d) return;
+    size_t F = ls_data_nfamilies(d);
+    for (size_t K = 1; K <= 12; K++) {
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = K;
+        ls_fit *f = NULL;
+        if (ls_fit_run(d, &fo, &f, &e)) { CHECK_MSG(0, "K=%zu: %s", K, e.message); continue; }
+        double ll = ls_fit_loglik(f);
+        CHECK_MSG(ll >= REF_LL[K - 1], "K=%zu loglik %.2f below reference %.1f", K, ll, REF_LL[K - 1]);
+        CHECK_MSG(ls_fit_converged(f), "K=%zu not converged (max |g| %.3g)", K, ls_fit_gradnorm(f));
+        /* accuracy at the optimum against a much larger rule */
+        ls_model *ref = NULL;
+        if (K <= 3) ls_model_new(d, K, NULL, LS_INT_GH, K == 1 ? 60 : K == 2 ? 30 : 14, 0, &ref, &e);
+        else ls_model_new(d, K, NULL, LS_INT_QMC, 1u << 14, 0, &ref, &e);
+        double *fr = calloc(F, sizeof(double)), lr;
+        CHECK(ls_model_loglik(ref, ls_fit_theta(f), &lr, NULL, fr, &e) == LS_OK);
+        const double *fd = ls_fit_family_loglik(f);
+        double worst = 0;
+        for (size_t g = 0; g < F; g++) worst = fmax(worst, fabs(fd[g] - fr[g]));
+        printf("  K=%2zu loglik %.2f (reference %.1f)  |total - large rule| %.2e  worst family %.2e\n",
+               K, ll, REF_LL[K - 1], fabs(ll - lr), worst);
+        if (K <= 3) CHECK_MSG(worst < 1e-4, "K=%zu worst family error %.3g", K, worst);
+        CHECK_MSG(fabs(ll - lr) < 0.05, "K=%zu total error %.3g", K, ll - lr);
+        free(fr);
+        ls_model_free(ref);
+        ls_fit_free(f);
+    }
+    ls_data_free(d);
+    ls_table_free(t);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    RUN(same_seed_gives_identical_estimates);
+    RUN(progress_callback_cancels_the_fit);
+    if (!quick) {
+        RUN(parameters_are_recovered_and_errors_shrink_with_more_families);
+        RUN(paper_data_reaches_the_reference_loglik_for_every_k);
+    }
+    return h_finish();
+}

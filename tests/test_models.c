@@ -1,0 +1,237 @@
+/*
+ * test_models.c -- the scaling-law likelihood: every analytic gradient
+ * against central finite differences (node map frozen, so the objective is
+ * exactly the function the gradient differentiates, and with adaptive nodes
+ * at high order), parameter packing round trips, thread-count invariance,
+ * and the adaptive rules against a much larger reference rule.
+ */
+#include "harness.h"
+#include "latentscale.h"
+#include "models/params.h"
+#include "models/scaling.h"
+
+#include <stdlib.h>
+
+static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params *truth)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = F;
+    so.skills = K;
+    so.benchmarks = J;
+    so.seed = seed;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    if (ls_simulate(&so, &t, &tr, &floors, &e)) { fprintf(stderr, "%s\n", e.message); return NULL; }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    char fl[1024] = "", buf[64];
+    for (size_t j = 0; j < J; j++) {
+        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
+        strcat(fl, buf);
+    }
+    o.floors = fl;
+    ls_data *d = NULL;
+    if (ls_data_build(t, &o, &d, &e)) fprintf(stderr, "%s\n", e.message);
+    ls_table_free(t);
+    free(floors);
+    if (truth) *truth = tr;
+    else ls_params_free(&tr);
+    return d;
+}
+
+/* theta at the truth (standardised scale) plus a deterministic nudge */
+static double *theta_near_truth(ls_model *m, const ls_data *d, ls_params *truth, double nudge)
+{
+    size_t dim = ls_model_dim(m);
+    double *th = calloc(dim, sizeof(double));
+    /* truth is raw: convert beta to the standardised scale by hand */
+    ls_params s;
+    ls_error e;
+    ls_params_alloc(&s, truth->K, truth->J, truth->p, &e);
+    memcpy(s.lambda, truth->lambda, truth->K * truth->J * sizeof(double));
+    memcpy(s.phi, truth->phi, truth->J * sizeof(double));
+    memcpy(s.sigma, truth->sigma, truth->K * truth->K * sizeof(double));
+    memcpy(s.b, truth->b, truth->J * sizeof(double));
+    memcpy(s.beta, truth->beta, truth->p * truth->K * sizeof(double));
+    ls_params_to_std(&s, d->x_mean, d->x_sd);
+    CHECK(ls_model_pack(m, &s, th, &e) == LS_OK);
+    for (size_t i = 0; i < dim; i++) th[i] += nudge * sin(1.0 + (double)i);
+    ls_params_free(&s);
+    return th;
+}
+
+static double fd_max_rel_error(ls_model *m, double *th, double h)
+{
+    size_t dim = ls_model_dim(m);
+    double *g = calloc(dim, sizeof(double)), ll, lp, lm, worst = 0;
+    ls_error e;
+    CHECK(ls_model_loglik(m, th, &ll, g, NULL, &e) == LS_OK);
+    for (size_t i = 0; i < dim; i++) {
+        double t = th[i];
+        th[i] = t + h;
+        ls_model_loglik(m, th, &lp, NULL, NULL, &e);
+        th[i] = t - h;
+        ls_model_loglik(m, th, &lm, NULL, NULL, &e);
+        th[i] = t;
+        double fd = (lp - lm) / (2 * h);
+        double rel = fabs(fd - g[i]) / fmax(1.0, fabs(fd));
+        if (rel > worst) worst = rel;
+    }
+    free(g);
+    return worst;
+}
+
+static void check_gradient(size_t K, int integration, unsigned nodes, int freeze, double tol)
+{
+    ls_params truth;
+    ls_data *d = sim_data(40, K, 8, 11 + K, &truth);
+    CHECK(d != NULL);
+    if (!d) return;
+    ls_model *m = NULL;
+    ls_error e;
+    CHECK(ls_model_new(d, K, NULL, integration, nodes, 2, &m, &e) == LS_OK);
+    double *th = theta_near_truth(m, d, &truth, 0.05);
+    double ll;
+    CHECK(ls_model_loglik(m, th, &ll, NULL, NULL, &e) == LS_OK); /* place the nodes */
+    m->freeze = freeze;
+    double err = fd_max_rel_error(m, th, 1e-5);
+    CHECK_MSG(err < tol, "K=%zu integration=%d nodes=%u freeze=%d: max relative error %.3g",
+              K, integration, nodes, freeze, err);
+    free(th);
+    ls_model_free(m);
+    ls_data_free(d);
+    ls_params_free(&truth);
+}
+
+static void gradients_match_finite_differences_with_frozen_nodes(void)
+{
+    check_gradient(1, LS_INT_GH, 7, 1, 1e-6);
+    check_gradient(2, LS_INT_GH, 5, 1, 1e-6);
+    check_gradient(3, LS_INT_GH, 4, 1, 1e-6);
+    check_gradient(4, LS_INT_QMC, 32, 1, 1e-6);
+    check_gradient(6, LS_INT_QMC, 16, 1, 1e-6);
+    check_gradient(3, LS_INT_LAPLACE, 0, 1, 1e-6);
+}
+
+static void gradients_match_finite_differences_of_the_adaptive_objective(void)
+{
+    /* with the node map re-adapted at every evaluation, the analytic
+     * gradient is Fisher's identity; at high order it matches closely */
+    check_gradient(1, LS_INT_GH, 30, 0, 1e-3);
+    check_gradient(2, LS_INT_GH, 16, 0, 2e-3);
+}
+
+static void pack_and_unpack_round_trip(void)
+{
+    ls_params truth, back;
+    ls_data *d = sim_data(30, 3, 7, 5, &truth);
+    ls_model *m = NULL;
+    ls_error e;
+    CHECK(ls_model_new(d, 3, "math,hellaswag,ifeval", LS_INT_GH, 3, 1, &m, &e) == LS_OK);
+    if (!m) return;
+    size_t dim = ls_model_dim(m);
+    CHECK(dim == ls_params_count(3, 7, 3));
+    double *th = calloc(dim, sizeof(double)), *th2 = calloc(dim, sizeof(double));
+    for (size_t i = 0; i < dim; i++) th[i] = 0.3 * sin((double)i * 1.7);
+    ls_params_alloc(&back, 3, 7, 3, &e);
+    ls_model_unpack(m, th, &back);
+    /* Sigma is a correlation matrix, anchors are diagonal and positive */
+    for (size_t k = 0; k < 3; k++) CHECK_NEAR(back.sigma[k * 3 + k], 1.0, 1e-12);
+    CHECK(back.anchors[0] == 0 && back.anchors[1] == 2 && back.anchors[2] == 1);
+    for (size_t k = 0; k < 3; k++)
+        for (size_t l = 0; l < 3; l++) {
+            double v = back.lambda[l * 7 + back.anchors[k]];
+            CHECK(l == k ? v > 0 : v == 0);
+        }
+    CHECK(ls_model_pack(m, &back, th2, &e) == LS_OK);
+    double worst = 0;
+    for (size_t i = 0; i < dim; i++) worst = fmax(worst, fabs(th[i] - th2[i]));
+    CHECK_MSG(worst < 1e-12, "round trip error %.3g", worst);
+    free(th);
+    free(th2);
+    ls_params_free(&back);
+    ls_params_free(&truth);
+    ls_model_free(m);
+    ls_data_free(d);
+}
+
+static void results_do_not_depend_on_the_thread_count(void)
+{
+    ls_params truth;
+    ls_data *d = sim_data(60, 2, 6, 3, &truth);
+    ls_model *m1 = NULL, *m2 = NULL;
+    ls_error e;
+    ls_model_new(d, 2, NULL, LS_INT_AUTO, 0, 1, &m1, &e);
+    ls_model_new(d, 2, NULL, LS_INT_AUTO, 0, 2, &m2, &e);
+    double *th = theta_near_truth(m1, d, &truth, 0.1);
+    size_t dim = ls_model_dim(m1);
+    double *g1 = calloc(dim, sizeof(double)), *g2 = calloc(dim, sizeof(double)), l1, l2;
+    CHECK(ls_model_loglik(m1, th, &l1, g1, NULL, &e) == LS_OK);
+    CHECK(ls_model_loglik(m2, th, &l2, g2, NULL, &e) == LS_OK);
+    CHECK(l1 == l2);
+    CHECK(memcmp(g1, g2, dim * sizeof(double)) == 0);
+    free(th); free(g1); free(g2);
+    ls_model_free(m1); ls_model_free(m2);
+    ls_data_free(d);
+    ls_params_free(&truth);
+}
+
+static void adaptive_rules_agree_with_a_large_reference(void)
+{
+    /* default rules against GH of high order (K <= 2) and 2^15 QMC points */
+    for (size_t K = 1; K <= 5; K++) {
+        ls_params truth;
+        ls_data *d = sim_data(50, K, 10, 21 + K, &truth);
+        ls_model *m = NULL, *ref = NULL;
+        ls_error e;
+        ls_model_new(d, K, NULL, LS_INT_AUTO, 0, 2, &m, &e);
+        if (K <= 2) ls_model_new(d, K, NULL, LS_INT_GH, K == 1 ? 60 : 30, 2, &ref, &e);
+        else ls_model_new(d, K, NULL, LS_INT_QMC, 1u << 15, 2, &ref, &e);
+        double *th = theta_near_truth(m, d, &truth, 0.0);
+        size_t F = ls_data_nfamilies(d);
+        double *f1 = calloc(F, sizeof(double)), *f2 = calloc(F, sizeof(double)), l1, l2;
+        CHECK(ls_model_loglik(m, th, &l1, NULL, f1, &e) == LS_OK);
+        CHECK(ls_model_loglik(ref, th, &l2, NULL, f2, &e) == LS_OK);
+        double worst = 0;
+        for (size_t f = 0; f < F; f++) worst = fmax(worst, fabs(f1[f] - f2[f]));
+        CHECK_MSG(worst < (K <= 3 ? 1e-4 : 1e-3), "K=%zu worst family difference %.3g", K, worst);
+        CHECK_MSG(fabs(l1 - l2) < 0.05, "K=%zu total difference %.3g", K, l1 - l2);
+        /* and the Laplace approximation is worse than the default */
+        ls_model *lap = NULL;
+        ls_model_new(d, K, NULL, LS_INT_LAPLACE, 0, 2, &lap, &e);
+        double l3;
+        ls_model_loglik(lap, th, &l3, NULL, NULL, &e);
+        CHECK_MSG(fabs(l3 - l2) >= fabs(l1 - l2), "K=%zu laplace %.3g default %.3g", K, l3 - l2, l1 - l2);
+        free(th); free(f1); free(f2);
+        ls_model_free(m); ls_model_free(ref); ls_model_free(lap);
+        ls_data_free(d);
+        ls_params_free(&truth);
+    }
+}
+
+static void too_many_skills_is_an_option_error(void)
+{
+    ls_data *d = sim_data(10, 2, 4, 1, NULL);
+    ls_model *m = NULL;
+    ls_error e;
+    CHECK(ls_model_new(d, 5, NULL, LS_INT_AUTO, 0, 1, &m, &e) == LS_ERR_OPTION);
+    CHECK(strstr(e.message, "--skills") != NULL);
+    CHECK(m == NULL);
+    CHECK(ls_model_new(d, 2, "math,nosuch", LS_INT_AUTO, 0, 1, &m, &e) == LS_ERR_OPTION);
+    CHECK(strstr(e.message, "nosuch") != NULL);
+    ls_data_free(d);
+}
+
+int main(void)
+{
+    RUN(gradients_match_finite_differences_with_frozen_nodes);
+    RUN(gradients_match_finite_differences_of_the_adaptive_objective);
+    RUN(pack_and_unpack_round_trip);
+    RUN(results_do_not_depend_on_the_thread_count);
+    RUN(adaptive_rules_agree_with_a_large_reference);
+    RUN(too_many_skills_is_an_option_error);
+    return h_finish();
+}

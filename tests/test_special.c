@@ -1,0 +1,81 @@
+/*
+ * test_special.c -- special functions and the Beta kernel: known values,
+ * and every derivative against central finite differences.
+ */
+#include "harness.h"
+#include <gsl/gsl_math.h>
+#include "numerics/special.h"
+
+static void known_values_of_lgamma_digamma_trigamma(void)
+{
+    CHECK_NEAR(ls_lgamma(1.0), 0.0, 1e-15);
+    CHECK_NEAR(ls_lgamma(0.5), 0.5 * log(M_PI), 1e-14);
+    CHECK_NEAR(ls_digamma(1.0), -0.57721566490153286, 1e-14);
+    CHECK_NEAR(ls_trigamma(1.0), M_PI * M_PI / 6, 1e-13);
+    CHECK(isnan(ls_digamma(0.0)) && isnan(ls_digamma(-1.0)) && isnan(ls_lgamma(-2.0)));
+}
+
+static void logistic_and_log1pexp_do_not_overflow(void)
+{
+    CHECK(ls_logistic(-1000) == 0.0 && ls_logistic(1000) == 1.0);
+    CHECK_NEAR(ls_logistic(0), 0.5, 0);
+    CHECK_NEAR(ls_log1pexp(1000), 1000, 1e-12);
+    CHECK_NEAR(ls_log1pexp(-1000), 0, 1e-300);
+    CHECK_NEAR(ls_log1pexp(0), log(2), 1e-15);
+}
+
+static void logsumexp_is_stable_for_large_arguments(void)
+{
+    double v[3] = {1000, 1000, 1000};
+    CHECK_NEAR(ls_logsumexp(v, 3), 1000 + log(3), 1e-12);
+    double w[2] = {-INFINITY, -INFINITY};
+    CHECK(ls_logsumexp(w, 2) == -INFINITY);
+}
+
+static void beta_density_integrates_to_one(void)
+{
+    double c = 0.25, phi = 20, eta = 0.3, s = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double y = (i + 0.5) / n;
+        s += exp(ls_beta_logpdf(eta, c, phi, ls_lgamma(phi), log(y), log1p(-y))) / n;
+    }
+    CHECK_NEAR(s, 1.0, 1e-4);
+}
+
+static void beta_kernel_derivatives_match_finite_differences(void)
+{
+    const double etas[] = {-4, -1.2, 0, 0.7, 3.5}, cs[] = {0, 0.25, 0.5}, phis[] = {3, 40, 900};
+    const double ys[] = {0.001, 0.3, 0.62, 0.999};
+    double worst = 0;
+    for (size_t a = 0; a < 5; a++)
+        for (size_t b = 0; b < 3; b++)
+            for (size_t c = 0; c < 3; c++)
+                for (size_t q = 0; q < 4; q++) {
+                    double eta = etas[a], fl = cs[b], phi = phis[c], y = ys[q];
+                    double ly = log(y), l1y = log1p(-y), h = 1e-5;
+                    ls_beta_cell bc, b1, b2;
+                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 7, &bc);
+                    double fp = ls_beta_cell_eval(eta + h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b1);
+                    double fm = ls_beta_cell_eval(eta - h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b2);
+                    double e1 = fabs((fp - fm) / (2 * h) - bc.d_eta) / fmax(1, fabs(bc.d_eta));
+                    double e2 = fabs((b1.d_eta - b2.d_eta) / (2 * h) - bc.h_eta) / fmax(1, fabs(bc.h_eta));
+                    double pp = phi * exp(h), pm = phi * exp(-h);
+                    double gp = ls_beta_logpdf(eta, fl, pp, ls_lgamma(pp), ly, l1y);
+                    double gm = ls_beta_logpdf(eta, fl, pm, ls_lgamma(pm), ly, l1y);
+                    double e3 = fabs((gp - gm) / (2 * h) - bc.d_lphi) / fmax(1, fabs(bc.d_lphi));
+                    worst = fmax(worst, fmax(e1, fmax(e2, e3)));
+                    CHECK(bc.f_eta > 0);
+                }
+    CHECK_MSG(worst < 1e-5, "worst relative error %.3g", worst);
+}
+
+int main(void)
+{
+    RUN(known_values_of_lgamma_digamma_trigamma);
+    RUN(logistic_and_log1pexp_do_not_overflow);
+    RUN(logsumexp_is_stable_for_large_arguments);
+    RUN(beta_density_integrates_to_one);
+    RUN(beta_kernel_derivatives_match_finite_differences);
+    return h_finish();
+}
