@@ -181,15 +181,16 @@ static void results_do_not_depend_on_the_thread_count(void)
 
 static void adaptive_rules_agree_with_a_large_reference(void)
 {
-    /* default rules against GH of high order (K <= 2) and 2^15 QMC points */
+    /* default rules against much larger ones: GH of high order for K <= 3,
+     * GH with one more node per dimension for K = 4, 5 */
     for (size_t K = 1; K <= 5; K++) {
         ls_params truth;
         ls_data *d = sim_data(50, K, 10, 21 + K, &truth);
         ls_model *m = NULL, *ref = NULL;
         ls_error e;
         ls_model_new(d, K, NULL, LS_INT_AUTO, 0, 2, &m, &e);
-        if (K <= 2) ls_model_new(d, K, NULL, LS_INT_GH, K == 1 ? 60 : 30, 2, &ref, &e);
-        else ls_model_new(d, K, NULL, LS_INT_QMC, 1u << 15, 2, &ref, &e);
+        const unsigned ref_nodes[6] = {0, 60, 30, 14, 6, 5};
+        ls_model_new(d, K, NULL, LS_INT_GH, ref_nodes[K], 2, &ref, &e);
         double *th = theta_near_truth(m, d, &truth, 0.0);
         size_t F = ls_data_nfamilies(d);
         double *f1 = calloc(F, sizeof(double)), *f2 = calloc(F, sizeof(double)), l1, l2;
@@ -197,8 +198,9 @@ static void adaptive_rules_agree_with_a_large_reference(void)
         CHECK(ls_model_loglik(ref, th, &l2, NULL, f2, &e) == LS_OK);
         double worst = 0;
         for (size_t f = 0; f < F; f++) worst = fmax(worst, fabs(f1[f] - f2[f]));
-        CHECK_MSG(worst < (K <= 3 ? 1e-4 : 1e-3), "K=%zu worst family difference %.3g", K, worst);
-        CHECK_MSG(fabs(l1 - l2) < 0.05, "K=%zu total difference %.3g", K, l1 - l2);
+        printf("  K=%zu: |default - reference| total %.2e, worst family %.2e\n", K, fabs(l1 - l2), worst);
+        CHECK_MSG(worst < (K <= 3 ? 2e-4 : 5e-3), "K=%zu worst family difference %.3g", K, worst);
+        CHECK_MSG(fabs(l1 - l2) < (K <= 3 ? 0.01 : 0.05), "K=%zu total difference %.3g", K, l1 - l2);
         /* and the Laplace approximation is worse than the default */
         ls_model *lap = NULL;
         ls_model_new(d, K, NULL, LS_INT_LAPLACE, 0, 2, &lap, &e);

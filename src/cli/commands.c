@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,10 @@ static void fit_args_init(fit_args *a)
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
     }
 
-static int run_fit(fit_args *a, const char *input, int argc, char **argv, const char *cmd)
+/* Read, build, fit, print, write.  If keep is non-NULL the fit and its data
+ * are handed back on success (caller frees both). */
+static int run_fit(fit_args *a, const char *input, int argc, char **argv, const char *cmd,
+                   ls_fit **keep, ls_data **keep_data)
 {
     ls_error e = {0, ""};
     if (parse_integration(a->integration, &a->fopt.integration))
@@ -163,8 +167,13 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
             exit_code = EXIT_NUMERIC;
         }
     }
-    ls_fit_free(f);
-    ls_data_free(d);
+    if (keep && exit_code == 0) {
+        *keep = f;
+        *keep_data = d;
+    } else {
+        ls_fit_free(f);
+        ls_data_free(d);
+    }
     ls_table_free(t);
     return exit_code;
 }
@@ -190,7 +199,7 @@ int cmd_fit(int argc, char **argv)
         return 0;
     }
     if (r.npos != 1) return cli_usage("fit", "expected one data file (see --help)");
-    return run_fit(&a, r.pos[0], argc, argv, "fit");
+    return run_fit(&a, r.pos[0], argc, argv, "fit", NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -346,31 +355,54 @@ int cmd_demo(int argc, char **argv)
     printf("      latentscale fit %s --floors %s --skills %zu --out %s\n\n", csv, flo, so.skills, fitp);
     a.dopt.floors_file = flo;
     a.out = fitp;
-    int code = run_fit(&a, csv, argc, argv, "demo");
+    ls_fit *f = NULL;
+    ls_data *d = NULL;
+    int code = run_fit(&a, csv, argc, argv, "demo", &f, &d);
     if (code) return code;
 
-    /* compare with the truth */
+    /* the estimates next to the truth */
     ls_table *t = NULL;
     ls_params truth;
     double *floors = NULL;
     if (ls_simulate(&so, &t, &truth, &floors, &e) == LS_OK) {
-        ls_table *t2 = NULL;
-        ls_data *d = NULL;
-        ls_fit *f = NULL;
-        /* refit is avoided: read the written fit back through the library */
-        (void)t2; (void)d; (void)f;
-        printf("\ntrue values (raw log scale) for comparison:\n  beta:");
-        for (size_t i = 0; i < 3 * so.skills; i++) printf(" %.3f", truth.beta[i]);
-        printf("\n  sigma offdiag:");
-        for (size_t r2 = 0; r2 < so.skills; r2++)
-            for (size_t c = 0; c < r2; c++) printf(" %.3f", truth.sigma[r2 * so.skills + c]);
-        printf("\n  anchor loadings:");
-        for (size_t k = 0; k < so.skills; k++) printf(" %.3f", truth.lambda[k * so.benchmarks + k]);
-        printf("\n");
+        const ls_params *est = ls_fit_params(f);
+        size_t K = so.skills, J = so.benchmarks;
+        double sq = 0;
+        size_t n = 0;
+        printf("\nestimates against the truth (raw log scale)\n  %-34s %9s %9s\n", "parameter", "true", "estimate");
+        for (size_t q = 0; q < 3; q++)
+            for (size_t k = 0; k < K; k++) {
+                char name[64];
+                snprintf(name, sizeof name, "beta[%s -> %s]", ls_data_covariate(d, q), ls_data_benchmark(d, k));
+                double tv = truth.beta[q * K + k], ev = est->beta[q * K + k];
+                printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
+                sq += (tv - ev) * (tv - ev);
+                n++;
+            }
+        for (size_t k = 0; k < K; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "lambda[%s] (anchor)", ls_data_benchmark(d, k));
+            double tv = truth.lambda[k * J + k], ev = est->lambda[k * J + k];
+            printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
+            sq += (tv - ev) * (tv - ev);
+            n++;
+        }
+        for (size_t r2 = 0; r2 < K; r2++)
+            for (size_t c = 0; c < r2; c++) {
+                char name[64];
+                snprintf(name, sizeof name, "sigma[%s, %s]", ls_data_benchmark(d, r2), ls_data_benchmark(d, c));
+                double tv = truth.sigma[r2 * K + c], ev = est->sigma[r2 * K + c];
+                printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
+                sq += (tv - ev) * (tv - ev);
+                n++;
+            }
+        printf("  root mean square error over these %zu parameters: %.4f\n", n, sqrt(sq / (double)n));
         ls_table_free(t);
         ls_params_free(&truth);
         free(floors);
     }
+    ls_fit_free(f);
+    ls_data_free(d);
     printf("\nfiles: %s\n", dir);
     return 0;
 }

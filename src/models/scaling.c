@@ -56,6 +56,9 @@ void ls_model_free(ls_model *m)
     ls_free(m->fam_ll);
     ls_free(m->fam_grad);
     ls_free(m->fam_chol);
+    ls_free(m->fam_center);
+    ls_free(m->fam_map);
+    ls_free(m->fam_logdet);
     ls_free(m->fam_newton_fail);
     ls_free(m->B);
     ls_free(m->lam);
@@ -159,11 +162,16 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->off_phi = off + d->J;
     m->off_w = off + 2 * d->J;
 
-    if (integration == LS_INT_AUTO) integration = K <= 3 ? LS_INT_GH : LS_INT_QMC;
+    /* Defaults from measured accuracy (bench and test_models): adaptive GH
+     * converges fast in the number of nodes per dimension; the product grid
+     * is affordable up to K = 5.  Above, mirrored QMC with a t proposal
+     * re-centred on the posterior moments (less accurate: see README). */
+    if (integration == LS_INT_AUTO) integration = K <= 5 ? LS_INT_GH : LS_INT_QMC;
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;
     case LS_INT_GH:
-        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 10 : 7), 1e-9, err);
+        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 10 : K == 3 ? 8 : 4),
+                        K <= 3 ? 1e-9 : 1e-5, err);
         break;
     case LS_INT_QMC:
         rc = ls_rule_qmc_t(&m->rule, K, nodes ? nodes : 512, 5.0, 20251206u, err);
@@ -177,6 +185,10 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->fam_ll = ls_calloc(F, sizeof(double));
     m->fam_grad = ls_calloc(F * m->dim, sizeof(double));
     m->fam_chol = ls_calloc(F * K * K, sizeof(double));
+    m->fam_center = ls_calloc(F * K, sizeof(double));
+    m->fam_map = ls_calloc(F * K * K, sizeof(double));
+    m->fam_logdet = ls_calloc(F, sizeof(double));
+    m->match = integration == LS_INT_QMC;
     m->fam_newton_fail = ls_calloc(F, sizeof(int));
     m->B = ls_calloc(d->p * K + 1, sizeof(double));
     m->lam = ls_calloc(K * J, sizeof(double));
@@ -191,7 +203,7 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->eta0 = ls_calloc(d->ncell, sizeof(double));
     m->scratch_len = scratch_size(m);
     m->scratch = ls_calloc(m->scratch_len * m->threads, sizeof(double));
-    if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_newton_fail || !m->B ||
+    if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_center || !m->fam_map || !m->fam_logdet || !m->fam_newton_fail || !m->B ||
         !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->wnorm ||
         !m->theta0 || !m->eta0 || !m->scratch) {
         rc = ls_nomem(err);
@@ -458,33 +470,89 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
     return ok ? 0 : 1;
 }
 
+/* Nodes z_q = c + A u_q and their log terms t_q = lw_q + h_f(z_q). */
+static void place_nodes(const ls_model *m, size_t f, const double *A, const double *c, fam_ws *w)
+{
+    size_t K = m->K, n = m->rule.n;
+    for (size_t q = 0; q < n; q++) {
+        const double *u = m->rule.u + q * K;
+        double *zq = w->zk + q * K;
+        for (size_t r = 0; r < K; r++) {
+            double s = c[r];
+            for (size_t l = 0; l < K; l++) s += A[r * K + l] * u[l];
+            zq[r] = s;
+        }
+        w->hk[q] = m->rule.lw[q] + fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+    }
+}
+
+/* Re-centre the map on the posterior mean and covariance estimated by the
+ * current nodes (the importance-sampling proposal then matches a skewed
+ * posterior far better than the curvature at the mode).  Returns 1 when the
+ * map changed. */
+static int moment_map(const ls_model *m, fam_ws *w, double *A, double *c, double *logdet)
+{
+    size_t K = m->K, n = m->rule.n;
+    double lse = ls_logsumexp(w->hk, n);
+    double *mean = w->g, *S = w->GL; /* K and K*K of scratch */
+    memset(mean, 0, K * sizeof(double));
+    memset(S, 0, K * K * sizeof(double));
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(w->hk[q] - lse);
+        const double *z = w->zk + q * K;
+        for (size_t k = 0; k < K; k++) mean[k] += pq * z[k];
+    }
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(w->hk[q] - lse);
+        const double *z = w->zk + q * K;
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l <= k; l++) S[k * K + l] += pq * (z[k] - mean[k]) * (z[l] - mean[l]);
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = 0; l < k; l++) S[l * K + k] = S[k * K + l];
+    if (ls_chol(S, K)) return 0;
+    memcpy(A, S, K * K * sizeof(double));
+    memcpy(c, mean, K * sizeof(double));
+    *logdet = ls_chol_logdet_half(S, K);
+    return 1;
+}
+
 /* log L_f and (if grad) its gradient into m->fam_grad[f]. */
 static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
 {
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J, p = m->p, n = m->rule.n;
-    memcpy(w->z, m->zmode + f * K, K * sizeof(double));
-    if (m->freeze) /* node map held fixed: the sum is then a smooth function of theta */
-        memcpy(w->R, m->fam_chol + f * K * K, K * K * sizeof(double));
-    else {
+    double *A = w->H, *ctr = w->v, logdet;
+    double *t = w->hk, *pi = w->hk + n;
+    if (m->freeze) { /* node map held fixed: the sum is then a smooth function of theta */
+        memcpy(A, m->fam_map + f * K * K, K * K * sizeof(double));
+        memcpy(ctr, m->fam_center + f * K, K * sizeof(double));
+        logdet = m->fam_logdet[f];
+        place_nodes(m, f, A, ctr, w);
+    } else {
+        memcpy(w->z, m->zmode + f * K, K * sizeof(double));
         int nf = fam_mode(m, f, w);
         m->fam_newton_fail[f] = nf;
         if (nf == 2) return LS_ERR_NUMERIC;
         memcpy(m->zmode + f * K, w->z, K * sizeof(double));
         memcpy(m->fam_chol + f * K * K, w->R, K * K * sizeof(double));
-    }
-
-    /* nodes z_k = z* + R^{-T} u_k and their log terms */
-    double *t = w->hk, *pi = w->hk + n;
-    for (size_t q = 0; q < n; q++) {
-        double *zq = w->zk + q * K;
-        memcpy(zq, m->rule.u + q * K, K * sizeof(double));
-        ls_trsv_lower(w->R, K, 1, zq);
-        for (size_t k = 0; k < K; k++) zq[k] += w->z[k];
-        t[q] = m->rule.lw[q] + fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+        /* Laplace map: A = R^{-T}, column by column */
+        for (size_t k = 0; k < K; k++) {
+            double *col = w->step;
+            for (size_t l = 0; l < K; l++) col[l] = l == k;
+            ls_trsv_lower(w->R, K, 1, col);
+            for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
+        }
+        memcpy(ctr, w->z, K * sizeof(double));
+        logdet = -ls_chol_logdet_half(w->R, K);
+        place_nodes(m, f, A, ctr, w);
+        if (m->match && moment_map(m, w, A, ctr, &logdet)) place_nodes(m, f, A, ctr, w);
+        memcpy(m->fam_map + f * K * K, A, K * K * sizeof(double));
+        memcpy(m->fam_center + f * K, ctr, K * sizeof(double));
+        m->fam_logdet[f] = logdet;
     }
     double lse = ls_logsumexp(t, n);
-    double ll = lse - ls_chol_logdet_half(w->R, K);
+    double ll = lse + logdet;
     if (!isfinite(ll)) return LS_ERR_NUMERIC;
     m->fam_ll[f] = ll;
     if (!want_grad) return LS_OK;

@@ -31,6 +31,10 @@ struct ls_model {
     double *fam_ll;             /* F                                  */
     double *fam_grad;           /* F x dim                            */
     double *fam_chol;           /* F x K x K: curvature factor at mode */
+    double *fam_center;         /* F x K: node map z = center + A u   */
+    double *fam_map;            /* F x K x K: A (row-major)           */
+    double *fam_logdet;         /* F: log |det A|                     */
+    int match;                  /* re-centre nodes on posterior moments */
     int *fam_newton_fail;       /* F                                  */
     /* natural parameters of the current evaluation */
     double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a, *wnorm;
