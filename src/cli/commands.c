@@ -126,7 +126,7 @@ static void fit_args_init(fit_args *a)
         {"nodes", ARG_UINT, &(a).fopt.nodes, "GH nodes per dimension or QMC points (0 = auto)",   \
          "N"},                                                                                     \
         {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
-        {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-3)", "X"},  \
+        {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
     }

@@ -114,7 +114,8 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(conv, "reason", json_string(f->reason));
     json_object_set_new(conv, "starts", json_integer(f->starts));
     json_object_set_new(conv, "starts_at_best", json_integer(f->starts_at_best));
-    json_object_set_new(conv, "start_loglik", ls_json_vec(f->start_ll, f->starts));
+    json_object_set_new(conv, "start_loglik_search", ls_json_vec(f->start_ll, f->starts));
+    json_object_set_new(conv, "start_loglik_polished", ls_json_vec(f->polish_ll, f->starts));
     json_object_set_new(root, "convergence", conv);
     json_t *integ = json_object();
     json_object_set_new(integ, "method", json_string(f->integration));

@@ -24,7 +24,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 #include <time.h>
 
 void ls_fit_options_init(ls_fit_options *o)
@@ -34,7 +33,7 @@ void ls_fit_options_init(ls_fit_options *o)
     o->starts = 8;
     o->seed = 1;
     o->integration = LS_INT_AUTO;
-    o->gtol = 1e-3;
+    o->gtol = 1e-2;
     o->max_iter = 3000;
 }
 
@@ -49,6 +48,7 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->fam_ll);
     ls_free(f->start_ll);
     ls_free(f->start_conv);
+    ls_free(f->polish_ll);
     ls_free(f->anchors);
     ls_free(f);
 }
@@ -311,7 +311,6 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
         for (size_t i = 0; i < m->dim; i++) gm = fmax(gm, fabs(g[i]));
         tot->f = -ll;
         tot->gmax = gm;
-        if (getenv("LS_TRACE")) fprintf(stderr, "round %d iter %u ll %.6f gmax %.3g\n", round, tot->iter, ll, gm);
         if (gm <= o->gtol) {
             tot->converged = 1;
             snprintf(tot->reason, sizeof tot->reason, "max |gradient| <= %g", o->gtol);
@@ -374,6 +373,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ls_model *m = NULL;
+    double *start_th = NULL;
     int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
     if (rc) return rc;
     size_t K = m->K, J = m->J, p = m->p, F = m->F, dim = m->dim;
@@ -392,13 +392,16 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->nodes = m->rule.n;
     f->start_ll = ls_calloc(o->starts, sizeof(double));
     f->start_conv = ls_calloc(o->starts, sizeof(int));
+    f->polish_ll = ls_calloc(o->starts, sizeof(double));
+    start_th = ls_calloc((size_t)o->starts * dim, sizeof(double));
     f->beta_std = ls_calloc(p * K + 1, sizeof(double));
     f->b_std = ls_calloc(J, sizeof(double));
     f->theta = ls_calloc(dim, sizeof(double));
     f->alpha = ls_calloc(F * K, sizeof(double));
     f->fam_ll = ls_calloc(F, sizeof(double));
-    if (!f->start_ll || !f->start_conv || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
+    if (!f->start_ll || !f->start_conv || !f->polish_ll || !start_th || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
         !f->fam_ll) { rc = ls_nomem(err); goto fail; }
+    for (unsigned s = 0; s < o->starts; s++) f->polish_ll[s] = NAN;
     rc = ls_params_alloc(&f->est, K, J, p, err);
     if (rc) goto fail;
 
@@ -408,14 +411,57 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (rc) goto fail;
 
     char stage[64];
+    /* Stage 1: every start run to a loose tolerance, to find the basins.
+     * Stage 2: the most promising distinct starts polished to gtol. */
+    ls_fit_options so = *o;
+    so.gtol = fmax(o->gtol, 0.5);
+    so.max_iter = o->max_iter < 300 ? o->max_iter : 300;
+    for (unsigned s = 0; s < o->starts; s++) {
+        double *ts = start_th + (size_t)s * dim;
+        memcpy(ts, th0, dim * sizeof(double));
+        if (s > 0) perturb(m, ts, o->seed, s);
+        memset(m->zmode, 0, F * K * sizeof(double));
+        snprintf(stage, sizeof stage, "K=%zu start %u/%u", K, s + 1, o->starts);
+        ls_opt_report rep;
+        ls_error e2;
+        rc = optimise_start(m, ts, &so, stage, &rep, &e2);
+        if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
+            if (err) *err = e2;
+            goto fail;
+        }
+        f->start_ll[s] = rc ? NAN : -rep.f; /* an infeasible start is recorded and skipped */
+        rc = LS_OK;
+    }
+    double best_search = -INFINITY;
+    for (unsigned s = 0; s < o->starts; s++)
+        if (f->start_ll[s] > best_search) best_search = f->start_ll[s];
+    if (!isfinite(best_search)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "no start gave a finite likelihood; check the data");
+        goto fail;
+    }
+    for (unsigned s = 0; s < o->starts; s++)
+        if (isfinite(f->start_ll[s]) && best_search - f->start_ll[s] < 1.0) f->starts_at_best++;
+
     double best_ll = -INFINITY;
     ls_opt_report best_rep;
     memset(&best_rep, 0, sizeof best_rep);
-    for (unsigned s = 0; s < o->starts; s++) {
-        memcpy(th, th0, dim * sizeof(double));
-        if (s > 0) perturb(m, th, o->seed, s);
+    unsigned polished = 0;
+    for (unsigned round = 0; round < o->starts && polished < 2; round++) {
+        /* next best unpolished start that is not a copy of a polished one */
+        long pick = -1;
+        for (unsigned s = 0; s < o->starts; s++) {
+            if (!isfinite(f->start_ll[s]) || !isnan(f->polish_ll[s]) || f->start_conv[s] < 0) continue;
+            if (pick < 0 || f->start_ll[s] > f->start_ll[pick]) pick = s;
+        }
+        if (pick < 0 || best_search - f->start_ll[pick] > 5.0) break;
+        int dup = 0;
+        for (unsigned s = 0; s < o->starts; s++)
+            if (!isnan(f->polish_ll[s]) && fabs(f->start_ll[s] - f->start_ll[pick]) < 0.05) dup = 1;
+        f->start_conv[pick] = -1; /* considered */
+        if (dup) continue;
+        memcpy(th, start_th + (size_t)pick * dim, dim * sizeof(double));
         memset(m->zmode, 0, F * K * sizeof(double));
-        snprintf(stage, sizeof stage, "K=%zu start %u/%u", K, s + 1, o->starts);
+        snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
         rc = optimise_start(m, th, o, stage, &rep, &e2);
@@ -423,13 +469,9 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
             if (err) *err = e2;
             goto fail;
         }
-        if (rc) { /* this start is infeasible: record and go on */
-            f->start_ll[s] = NAN;
-            rc = LS_OK;
-            continue;
-        }
-        f->start_ll[s] = -rep.f;
-        f->start_conv[s] = rep.converged;
+        polished++;
+        if (rc) { rc = LS_OK; continue; }
+        f->polish_ll[pick] = -rep.f;
         if (-rep.f > best_ll) {
             best_ll = -rep.f;
             best_rep = rep;
@@ -437,11 +479,9 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         }
     }
     if (!isfinite(best_ll)) {
-        rc = ls_fail(err, LS_ERR_NUMERIC, "no start gave a finite likelihood; check the data");
+        rc = ls_fail(err, LS_ERR_NUMERIC, "no start could be polished to a finite likelihood");
         goto fail;
     }
-    for (unsigned s = 0; s < o->starts; s++)
-        if (isfinite(f->start_ll[s]) && best_ll - f->start_ll[s] < 0.01) f->starts_at_best++;
 
     /* final evaluation at the best point, modes re-found from scratch */
     memset(m->zmode, 0, F * K * sizeof(double));
@@ -483,13 +523,16 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     ls_free(th0);
     ls_free(th);
     ls_free(best);
+    ls_free(start_th);
     ls_model_free(m);
+    for (unsigned s = 0; s < o->starts; s++) f->start_conv[s] = !isnan(f->polish_ll[s]);
     *out = f;
     return LS_OK;
 fail:
     ls_free(th0);
     ls_free(th);
     ls_free(best);
+    ls_free(start_th);
     ls_model_free(m);
     ls_fit_free(f);
     return rc;

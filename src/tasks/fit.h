@@ -22,8 +22,9 @@ struct ls_fit {
     int converged;
     double gmax;
     unsigned iter, evals, starts, starts_at_best;
-    double *start_ll;       /* starts: final log-likelihood of each start (NaN: failed) */
-    int *start_conv;        /* starts                                 */
+    double *start_ll;       /* starts: loose-tolerance search log-likelihood (NaN: failed) */
+    double *polish_ll;      /* starts: accurate-rule log-likelihood, NaN if not polished */
+    int *start_conv;        /* starts: 1 if polished                  */
     char reason[80];
     char integration[16];
     size_t nodes;
