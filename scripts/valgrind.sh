@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run the fast test programs, and one small command-line fit, under valgrind
+# memcheck: any invalid access, use of uninitialised memory or definite leak
+# fails. Usage: scripts/valgrind.sh [BUILD_DIR]   (default build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+supp="$PWD/scripts/valgrind.supp"
+vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+    --show-leak-kinds=definite,indirect --suppressions="$supp")
+export OMP_NUM_THREADS=1
+fail=0
+for t in csv data special integration models optimisation output cli_args; do
+  if "${vg[@]}" "$build/tests/test_$t" >"$build/valgrind_$t.log" 2>&1; then
+    echo "valgrind: test_$t clean"
+  else
+    echo "valgrind: test_$t FAILED (exit $?):"; tail -40 "$build/valgrind_$t.log"; fail=1
+  fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if "${vg[@]}" "$build/latentscale" simulate --families 12 --skills 1 --seed 3 --out "$tmp/s.csv" >"$build/valgrind_cli.log" 2>&1 &&
+   "${vg[@]}" "$build/latentscale" fit "$tmp/s.csv" --skills 1 --starts 1 --quiet --out "$tmp/f.json" >>"$build/valgrind_cli.log" 2>&1; then
+  echo "valgrind: latentscale simulate + fit clean"
+else
+  echo "valgrind: latentscale simulate/fit FAILED:"; tail -40 "$build/valgrind_cli.log"; fail=1
+fi
+exit $fail
