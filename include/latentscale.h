@@ -204,8 +204,9 @@ typedef struct ls_fit_options {
     int integration;     /* enum ls_integration, default AUTO          */
     unsigned nodes;      /* GH nodes per dimension or QMC points; 0 = auto */
     unsigned threads;    /* worker threads, 0 = all cores              */
-    double gtol;         /* convergence: max |gradient| <= gtol (1e-3) */
+    double gtol;         /* convergence: max |gradient| <= gtol (1e-2) */
     unsigned max_iter;   /* per start (default 3000)                   */
+    int skip_se;         /* 1: no standard errors (they cost 2 x dim evaluations) */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_fit_options;
@@ -240,6 +241,14 @@ size_t ls_fit_nwarnings(const ls_fit *f);
 const char *ls_fit_warning(const ls_fit *f, size_t i);
 /* Unconstrained optimum (ls_model_dim values), borrowed. */
 const double *ls_fit_theta(const ls_fit *f);
+
+/* Standard errors on the natural scales, in the order beta (p x K, raw log
+ * scale), lambda (K x J; fixed entries 0), b (J, raw), phi (J), sigma
+ * (K x K): from the inverse observed information (Hessian), the inverse
+ * outer product of family scores (OPG) or the sandwich of the two.  NULL
+ * when not computed (skip_se) or when that matrix is singular. */
+enum ls_se_kind { LS_SE_HESSIAN = 0, LS_SE_OPG = 1, LS_SE_SANDWICH = 2 };
+const double *ls_fit_se(const ls_fit *f, int kind);
 
 /* Write the fit as JSON, atomically.  `argv_json` (may be NULL) is a JSON
  * object text recorded under "options" next to the library's own options. */

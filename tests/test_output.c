@@ -88,6 +88,27 @@ static void fit_json_has_every_documented_field_and_is_reproducible(void)
     json_t *fam0 = json_array_get(json_object_get(r, "families"), 0);
     CHECK(json_array_size(json_object_get(fam0, "alpha_mode")) == 2);
     CHECK(json_is_array(json_object_get(json_object_get(r, "options"), "command_line")));
+    /* standard errors: three kinds on the natural scales, and the covariance
+     * whose diagonal is the square of the Hessian standard errors */
+    json_t *se = json_object_get(r, "standard_errors");
+    CHECK(json_is_object(se));
+    json_t *sh = json_object_get(se, "hessian");
+    CHECK(json_array_size(json_object_get(sh, "beta")) == 3 && json_array_size(json_object_get(sh, "phi")) == 5);
+    CHECK(json_is_object(json_object_get(se, "sandwich")) && json_is_object(json_object_get(se, "opg")));
+    json_t *cov = json_object_get(se, "covariance");
+    size_t q = 3 * 2 + 2 * 5 + 2 * 5 + 2 * 2;
+    CHECK(json_array_size(json_object_get(cov, "order")) == q && json_array_size(json_object_get(cov, "matrix")) == q);
+    const double *seh = ls_fit_se(f1, LS_SE_HESSIAN);
+    CHECK(seh != NULL);
+    if (seh && json_array_size(json_object_get(cov, "matrix")) == q)
+        for (size_t i = 0; i < q; i++) {
+            double v = json_number_value(json_array_get(json_array_get(json_object_get(cov, "matrix"), i), i));
+            CHECK_NEAR(sqrt(v), seh[i], 1e-9 * (1 + seh[i]));
+        }
+    const char *n0 = json_string_value(json_array_get(json_object_get(cov, "order"), 0));
+    const char *nl = json_string_value(json_array_get(json_object_get(cov, "order"), q - 1));
+    CHECK(n0 && strncmp(n0, "beta[log(size),", 15) == 0);
+    CHECK(nl && strncmp(nl, "sigma[", 6) == 0);
     json_decref(r);
     free(a);
     free(b);

@@ -45,11 +45,18 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     print_row_label("covariate");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
     printf("\n");
+    const double *se = ls_fit_se(f, LS_SE_HESSIAN);
     for (size_t q = 0; q < p; q++) {
         print_row_label(ls_data_covariate(d, q));
         for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->beta[q * K + k]);
         printf("\n");
+        if (se) {
+            print_row_label("  (standard error)");
+            for (size_t k = 0; k < K; k++) printf("   (%6.4f)", se[q * K + k]);
+            printf("\n");
+        }
     }
+    if (se) printf("  standard errors: inverse observed information; sandwich and OPG in the JSON\n");
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
     print_row_label("benchmark");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
@@ -72,7 +79,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     }
     printf("\nlog-likelihood %.4f   parameters %zu   AIC %.2f   BIC %.2f\n", ls_fit_loglik(f),
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
-    printf("converged: %s (max |gradient| %.2e, %u iterations, %u start(s) reached the best value)\n",
+    printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));
     size_t nw = ls_fit_nwarnings(f);
@@ -127,6 +134,7 @@ static void fit_args_init(fit_args *a)
          "N"},                                                                                     \
         {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
         {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
+        {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
     }
@@ -369,33 +377,39 @@ int cmd_demo(int argc, char **argv)
         size_t K = so.skills, J = so.benchmarks;
         double sq = 0;
         size_t n = 0;
-        printf("\nestimates against the truth (raw log scale)\n  %-34s %9s %9s\n", "parameter", "true", "estimate");
+        /* natural-vector offsets of the standard errors (layout: ls_fit_se) */
+        const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+        size_t off_l = 3 * K, off_s = 3 * K + K * J + 2 * J;
+        size_t within = 0;
+        printf("\nestimates against the truth (raw log scale; se from the inverse observed information)\n"
+               "  %-40s %9s %9s %9s %7s\n", "parameter", "true", "estimate", "se", "z");
+#define DEMO_ROW(NAME, TV, EV, IDX)                                                                \
+    do {                                                                                           \
+        double tv_ = (TV), ev_ = (EV), se_ = se ? se[IDX] : NAN, z_ = (ev_ - tv_) / se_;           \
+        printf("  %-40.40s %9.4f %9.4f %9.4f %7.2f\n", NAME, tv_, ev_, se_, z_);                   \
+        sq += (tv_ - ev_) * (tv_ - ev_);                                                           \
+        within += fabs(z_) <= 2;                                                                   \
+        n++;                                                                                       \
+    } while (0)
         for (size_t q = 0; q < 3; q++)
             for (size_t k = 0; k < K; k++) {
-                char name[64];
+                char name[96];
                 snprintf(name, sizeof name, "beta[%s -> %s]", ls_data_covariate(d, q), ls_data_benchmark(d, k));
-                double tv = truth.beta[q * K + k], ev = est->beta[q * K + k];
-                printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
-                sq += (tv - ev) * (tv - ev);
-                n++;
+                DEMO_ROW(name, truth.beta[q * K + k], est->beta[q * K + k], q * K + k);
             }
         for (size_t k = 0; k < K; k++) {
-            char name[64];
+            char name[96];
             snprintf(name, sizeof name, "lambda[%s] (anchor)", ls_data_benchmark(d, k));
-            double tv = truth.lambda[k * J + k], ev = est->lambda[k * J + k];
-            printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
-            sq += (tv - ev) * (tv - ev);
-            n++;
+            DEMO_ROW(name, truth.lambda[k * J + k], est->lambda[k * J + k], off_l + k * J + k);
         }
         for (size_t r2 = 0; r2 < K; r2++)
             for (size_t c = 0; c < r2; c++) {
-                char name[64];
+                char name[96];
                 snprintf(name, sizeof name, "sigma[%s, %s]", ls_data_benchmark(d, r2), ls_data_benchmark(d, c));
-                double tv = truth.sigma[r2 * K + c], ev = est->sigma[r2 * K + c];
-                printf("  %-34s %9.4f %9.4f\n", name, tv, ev);
-                sq += (tv - ev) * (tv - ev);
-                n++;
+                DEMO_ROW(name, truth.sigma[r2 * K + c], est->sigma[r2 * K + c], off_s + r2 * K + c);
             }
+#undef DEMO_ROW
+        if (se) printf("  %zu of %zu estimates within 2 standard errors of the truth\n", within, n);
         printf("  root mean square error over these %zu parameters: %.4f\n", n, sqrt(sq / (double)n));
         ls_table_free(t);
         ls_params_free(&truth);

@@ -11,6 +11,9 @@
 double ls_lgamma(double x);    /* log Gamma(x), x > 0 (thread-safe)       */
 double ls_digamma(double x);   /* psi(x), x > 0                           */
 double ls_trigamma(double x);  /* psi'(x), x > 0                          */
+/* log Gamma(x), and psi(x) into *psi when psi != NULL; x > 0 (NaN
+ * otherwise). Fast (recurrence + asymptotic series), error ~1e-14. */
+double ls_lgamma_psi(double x, double *psi);
 double ls_logistic(double x);  /* 1 / (1 + exp(-x)), no overflow          */
 double ls_log1pexp(double x);  /* log(1 + exp(x)), stable                 */
 double ls_logsumexp(const double *v, size_t n);

@@ -69,6 +69,67 @@ static const char *integration_name(int k)
     }
 }
 
+/* One block of natural-scale standard errors (layout: inference.h). */
+static json_t *se_block(const double *se, size_t K, size_t J, size_t p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "beta", ls_json_mat(se, p, K));
+    se += p * K;
+    json_object_set_new(o, "lambda", ls_json_mat(se, K, J));
+    se += K * J;
+    json_object_set_new(o, "b", ls_json_vec(se, J));
+    se += J;
+    json_object_set_new(o, "phi", ls_json_vec(se, J));
+    se += J;
+    json_object_set_new(o, "sigma", ls_json_mat(se, K, K));
+    return o;
+}
+
+/* Standard errors of three kinds and the Hessian-based covariance matrix of
+ * the natural vector, with the name of every entry. */
+static json_t *se_json(const ls_fit *f, const ls_data *d)
+{
+    size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
+    static const char *kinds[3] = {"hessian", "opg", "sandwich"};
+    json_t *o = json_object();
+    for (int k = 0; k < 3; k++)
+        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p) : json_null());
+    json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
+    json_t *names = json_array();
+    char buf[512];
+    const char *sk[64];
+    for (size_t k = 0; k < K && k < 64; k++) sk[k] = d->bench[f->est.anchors[k]];
+    for (size_t a = 0; a < p; a++)
+        for (size_t k = 0; k < K; k++) {
+            snprintf(buf, sizeof buf, "beta[%s,%s]", d->covariate[a], sk[k]);
+            json_array_append_new(names, json_string(buf));
+        }
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < J; j++) {
+            snprintf(buf, sizeof buf, "lambda[%s,%s]", sk[k], d->bench[j]);
+            json_array_append_new(names, json_string(buf));
+        }
+    for (size_t j = 0; j < J; j++) {
+        snprintf(buf, sizeof buf, "b[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t j = 0; j < J; j++) {
+        snprintf(buf, sizeof buf, "phi[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = 0; l < K; l++) {
+            snprintf(buf, sizeof buf, "sigma[%s,%s]", sk[k], sk[l]);
+            json_array_append_new(names, json_string(buf));
+        }
+    json_t *cov = json_object();
+    json_object_set_new(cov, "kind", json_string("inverse observed information, delta method to the natural scales"));
+    json_object_set_new(cov, "order", names);
+    json_object_set_new(cov, "matrix", f->inf.ok[0] ? ls_json_mat(f->inf.cov, q, q) : json_null());
+    json_object_set_new(o, "covariance", cov);
+    return o;
+}
+
 int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const char *argv_json,
                       ls_error *err)
 {
@@ -120,6 +181,8 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_t *integ = json_object();
     json_object_set_new(integ, "method", json_string(f->integration));
     json_object_set_new(integ, "nodes", json_integer((json_int_t)f->nodes));
+    json_object_set_new(integ, "search_method", json_string(f->search_integration));
+    json_object_set_new(integ, "search_nodes", json_integer((json_int_t)f->search_nodes));
     json_object_set_new(root, "integration", integ);
 
     json_t *par = json_object();
@@ -132,6 +195,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(par, "sigma", ls_json_mat(f->est.sigma, K, K));
     json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
     json_object_set_new(root, "parameters", par);
+    if (f->have_se) json_object_set_new(root, "standard_errors", se_json(f, d));
 
     json_t *fams = json_array();
     for (size_t g = 0; g < f->F; g++) {
@@ -159,6 +223,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "nodes", json_integer(f->opt.nodes));
     json_object_set_new(opts, "gtol", ls_json_num(f->opt.gtol));
     json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
+    json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
     add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
 

@@ -17,6 +17,7 @@
 #include "models/scaling.h"
 #include "numerics/linalg.h"
 #include "numerics/special.h"
+#include "optimisation/newton.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -49,6 +50,7 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->start_ll);
     ls_free(f->start_conv);
     ls_free(f->polish_ll);
+    ls_inference_free(&f->inf);
     ls_free(f->anchors);
     ls_free(f);
 }
@@ -276,6 +278,35 @@ static int objective(void *ctx, const double *x, double *f, double *g)
     return LS_OK;
 }
 
+/* Newton's refresh: re-adapt the node map at x, evaluate, then freeze it
+ * for the Hessian and the trial steps that follow. */
+static int objective_refresh(void *ctx, const double *x, double *f, double *g)
+{
+    obj_ctx *c = ctx;
+    c->m->freeze = 0;
+    int rc = objective(ctx, x, f, g);
+    c->m->freeze = 1;
+    return rc;
+}
+
+/* Damped Newton from th to gtol, on the same frozen-node objective. */
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
+                         ls_opt_report *rep, ls_error *err)
+{
+    obj_ctx ctx = {m, 0};
+    ls_newton_options no;
+    ls_newton_options_init(&no);
+    no.gtol = o->gtol;
+    no.max_iter = 40;
+    no.refresh = objective_refresh;
+    no.progress = o->progress;
+    no.progress_ctx = o->progress_ctx;
+    no.stage = stage;
+    int rc = ls_newton(objective, &ctx, th, m->dim, &no, rep, err);
+    m->freeze = 0;
+    return rc;
+}
+
 /*
  * One start.  Adaptive quadrature moves its nodes with the parameters, and
  * the node placement (a Newton solve per family) makes the objective only
@@ -372,10 +403,19 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "--max-iter: must be at least 1");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ls_model *m = NULL;
+    ls_model *m = NULL, *ms = NULL;
     double *start_th = NULL;
     int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
     if (rc) return rc;
+    /* The search stage only has to find basins: by default it uses a coarse
+     * adaptive rule (3 or 2 Gauss-Hermite nodes per dimension, Laplace above
+     * K = 6); a rule the user chose is used throughout. */
+    if (o->integration == LS_INT_AUTO) {
+        size_t Kk = o->skills;
+        rc = ls_model_new(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
+                          Kk <= 4 ? 3 : 2, o->threads, &ms, err);
+        if (rc) { ls_model_free(m); return rc; }
+    }
     size_t K = m->K, J = m->J, p = m->p, F = m->F, dim = m->dim;
     ls_fit *f = ls_calloc(1, sizeof *f);
     double *th0 = ls_calloc(dim, sizeof(double)), *th = ls_calloc(dim, sizeof(double));
@@ -390,6 +430,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->starts = o->starts;
     snprintf(f->integration, sizeof f->integration, "%s", m->rule.kind);
     f->nodes = m->rule.n;
+    snprintf(f->search_integration, sizeof f->search_integration, "%s", (ms ? ms : m)->rule.kind);
+    f->search_nodes = (ms ? ms : m)->rule.n;
     f->start_ll = ls_calloc(o->starts, sizeof(double));
     f->start_conv = ls_calloc(o->starts, sizeof(int));
     f->polish_ll = ls_calloc(o->starts, sizeof(double));
@@ -414,17 +456,23 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     /* Stage 1: every start run to a loose tolerance, to find the basins.
      * Stage 2: the most promising distinct starts polished to gtol. */
     ls_fit_options so = *o;
-    so.gtol = fmax(o->gtol, 0.5);
-    so.max_iter = o->max_iter < 300 ? o->max_iter : 300;
+    so.gtol = fmax(o->gtol, 1.0);
+    so.max_iter = o->max_iter < 200 ? o->max_iter : 200;
     for (unsigned s = 0; s < o->starts; s++) {
         double *ts = start_th + (size_t)s * dim;
         memcpy(ts, th0, dim * sizeof(double));
         if (s > 0) perturb(m, ts, o->seed, s);
-        memset(m->zmode, 0, F * K * sizeof(double));
+        ls_model *mm = ms ? ms : m;
+        memset(mm->zmode, 0, F * K * sizeof(double));
         snprintf(stage, sizeof stage, "K=%zu start %u/%u", K, s + 1, o->starts);
         ls_opt_report rep;
         ls_error e2;
-        rc = optimise_start(m, ts, &so, stage, &rep, &e2);
+        rc = optimise_start(mm, ts, &so, stage, &rep, &e2);
+        if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
+            ls_fit_options sn = *o;
+            sn.gtol = fmax(o->gtol, 0.05);
+            rc = newton_polish(mm, ts, &sn, stage, &rep, &e2);
+        }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
             goto fail;
@@ -439,24 +487,21 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         rc = ls_fail(err, LS_ERR_NUMERIC, "no start gave a finite likelihood; check the data");
         goto fail;
     }
-    for (unsigned s = 0; s < o->starts; s++)
-        if (isfinite(f->start_ll[s]) && best_search - f->start_ll[s] < 1.0) f->starts_at_best++;
-
     double best_ll = -INFINITY;
     ls_opt_report best_rep;
     memset(&best_rep, 0, sizeof best_rep);
     unsigned polished = 0;
-    for (unsigned round = 0; round < o->starts && polished < 2; round++) {
+    for (unsigned round = 0; round < o->starts && polished < 3; round++) {
         /* next best unpolished start that is not a copy of a polished one */
         long pick = -1;
         for (unsigned s = 0; s < o->starts; s++) {
             if (!isfinite(f->start_ll[s]) || !isnan(f->polish_ll[s]) || f->start_conv[s] < 0) continue;
             if (pick < 0 || f->start_ll[s] > f->start_ll[pick]) pick = s;
         }
-        if (pick < 0 || best_search - f->start_ll[pick] > 5.0) break;
+        if (pick < 0 || best_search - f->start_ll[pick] > 2.0) break;
         int dup = 0;
         for (unsigned s = 0; s < o->starts; s++)
-            if (!isnan(f->polish_ll[s]) && fabs(f->start_ll[s] - f->start_ll[pick]) < 0.05) dup = 1;
+            if (!isnan(f->polish_ll[s]) && fabs(f->start_ll[s] - f->start_ll[pick]) < 0.02) dup = 1;
         f->start_conv[pick] = -1; /* considered */
         if (dup) continue;
         memcpy(th, start_th + (size_t)pick * dim, dim * sizeof(double));
@@ -464,7 +509,13 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        rc = optimise_start(m, th, o, stage, &rep, &e2);
+        rc = newton_polish(m, th, o, stage, &rep, &e2);
+        if (!rc && !rep.converged) { /* Newton stalled: let L-BFGS go on from there */
+            unsigned ni = rep.iter, ne = rep.evals;
+            rc = optimise_start(m, th, o, stage, &rep, &e2);
+            rep.iter += ni;
+            rep.evals += ne;
+        }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
             goto fail;
@@ -482,6 +533,9 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         rc = ls_fail(err, LS_ERR_NUMERIC, "no start could be polished to a finite likelihood");
         goto fail;
     }
+    /* agreement: polished starts that ended within 0.01 of the best */
+    for (unsigned s = 0; s < o->starts; s++)
+        if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] < 0.01) f->starts_at_best++;
 
     /* final evaluation at the best point, modes re-found from scratch */
     memset(m->zmode, 0, F * K * sizeof(double));
@@ -507,14 +561,34 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->aic = -2 * (ll - (double)dim);
     f->bic = -2 * ll + (double)dim * log((double)F);
 
+    if (!o->skip_se) {
+        ls_error e2;
+        rc = ls_infer(m, best, &f->inf, &e2);
+        if (rc == LS_ERR_NOMEM) {
+            if (err) *err = e2;
+            goto fail;
+        }
+        if (rc) warnf(f, "standard errors unavailable: %s", e2.message);
+        else {
+            f->have_se = 1;
+            if (!f->inf.ok[LS_SE_HESSIAN])
+                warnf(f, "the observed information is not positive definite (smallest eigenvalue %.3g): no Hessian or sandwich standard errors",
+                      f->inf.min_eig);
+            else if (f->inf.min_eig < 1e-6)
+                warnf(f, "the observed information is nearly singular (smallest eigenvalue %.3g): some standard errors are very large",
+                      f->inf.min_eig);
+        }
+        rc = LS_OK;
+    }
     if (d->nclipped)
         warnf(f, "%zu scores at or beyond 0 or 1 were clipped into [clip, 1 - clip]", d->nclipped);
     if (d->ndup)
         warnf(f, "%zu model names appear more than once; each row is kept as an evaluation", d->ndup);
     if (!f->converged) warnf(f, "the optimiser did not converge: max |gradient| = %.3g", f->gmax);
     if (nfail) warnf(f, "%zu families: posterior-mode search stopped short of its tolerance", nfail);
-    if (f->starts_at_best < 2 && o->starts > 1)
-        warnf(f, "only one of %u starts reached the best log-likelihood; consider more --starts", o->starts);
+    if (polished > 1 && f->starts_at_best < 2)
+        warnf(f, "the %u polished starts ended at different log-likelihoods (best %.4f); consider more --starts",
+              polished, best_ll);
     for (size_t j = 0; j < J; j++)
         if (f->est.phi[j] > 1e5) warnf(f, "precision of '%s' is very large (%.3g)", d->bench[j], f->est.phi[j]);
 
@@ -525,6 +599,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     ls_free(best);
     ls_free(start_th);
     ls_model_free(m);
+    ls_model_free(ms);
     for (unsigned s = 0; s < o->starts; s++) f->start_conv[s] = !isnan(f->polish_ll[s]);
     *out = f;
     return LS_OK;
@@ -534,6 +609,7 @@ fail:
     ls_free(best);
     ls_free(start_th);
     ls_model_free(m);
+    ls_model_free(ms);
     ls_fit_free(f);
     return rc;
 }
@@ -552,6 +628,12 @@ unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
 unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
 const ls_params *ls_fit_params(const ls_fit *f) { return &f->est; }
 const double *ls_fit_beta_std(const ls_fit *f) { return f->beta_std; }
+
+const double *ls_fit_se(const ls_fit *f, int kind)
+{
+    if (!f->have_se || kind < 0 || kind >= LS_SE_KINDS || !f->inf.ok[kind]) return NULL;
+    return f->inf.se[kind];
+}
 const double *ls_fit_family_mode(const ls_fit *f, size_t fam) { return fam < f->F ? f->alpha + fam * f->K : NULL; }
 const double *ls_fit_family_loglik(const ls_fit *f) { return f->fam_ll; }
 size_t ls_fit_nwarnings(const ls_fit *f) { return f->nwarn; }

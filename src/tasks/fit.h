@@ -6,6 +6,7 @@
 
 #include "data/data.h"
 #include "optimisation/optimise.h"
+#include "inference/inference.h"
 
 #define LS_MAX_WARN 12
 
@@ -28,9 +29,13 @@ struct ls_fit {
     char reason[80];
     char integration[16];
     size_t nodes;
+    char search_integration[16]; /* the rule of the search stage */
+    size_t search_nodes;
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
     double seconds;
+    int have_se;            /* inf holds standard errors              */
+    ls_inference inf;
     size_t nwarn;
     char warn[LS_MAX_WARN][200];
 };
