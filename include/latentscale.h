@@ -249,6 +249,9 @@ const double *ls_fit_theta(const ls_fit *f);
  * when not computed (skip_se) or when that matrix is singular. */
 enum ls_se_kind { LS_SE_HESSIAN = 0, LS_SE_OPG = 1, LS_SE_SANDWICH = 2 };
 const double *ls_fit_se(const ls_fit *f, int kind);
+/* Wall-clock seconds of the search, the polish, the standard errors and the
+ * whole fit (kept out of the JSON, which is reproducible byte for byte). */
+void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total);
 
 /* Write the fit as JSON, atomically.  `argv_json` (may be NULL) is a JSON
  * object text recorded under "options" next to the library's own options. */

@@ -54,18 +54,8 @@ static int spd_inverse(const double *A, size_t n, double *work, double *out)
 /* C (n x n) = X Y X^T with X n x n, Y symmetric; tmp n x n */
 static void sandwich(const double *X, const double *Y, size_t n, double *tmp, double *C)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            double s = 0;
-            for (size_t k = 0; k < n; k++) s += X[i * n + k] * Y[k * n + j];
-            tmp[i * n + j] = s;
-        }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            double s = 0;
-            for (size_t k = 0; k < n; k++) s += tmp[i * n + k] * X[j * n + k];
-            C[i * n + j] = s;
-        }
+    ls_gemm(0, 0, n, n, n, X, Y, tmp);
+    ls_gemm(0, 1, n, n, n, tmp, X, C);
 }
 
 /* diag(G C G^T) and optionally the full G C G^T (G: q x n) */

@@ -67,3 +67,11 @@ int ls_eigen_symm(double *A, size_t n, double *values, double *V)
     gsl_eigen_symmv_sort(&ev.vector, &vv.matrix, GSL_EIGEN_SORT_VAL_ASC);
     return 0;
 }
+
+void ls_gemm(int ta, int tb, size_t m, size_t n, size_t k, const double *A, const double *B,
+             double *C)
+{
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, (int)k, 1.0, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n, 0.0,
+                C, (int)n);
+}

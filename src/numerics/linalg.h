@@ -28,4 +28,8 @@ void ls_chol_inverse(const double *L, size_t n, double *out);
  * A is destroyed.  Returns 0 or non-zero on failure (allocation). */
 int ls_eigen_symm(double *A, size_t n, double *values, double *V);
 
+/* C (m x n) = op(A) op(B), op(X) = X or X^T (ta, tb), inner size k. */
+void ls_gemm(int ta, int tb, size_t m, size_t n, size_t k, const double *A, const double *B,
+             double *C);
+
 #endif

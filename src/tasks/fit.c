@@ -170,19 +170,9 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
         if (!singular) {
             double *tmp = ls_calloc(n * K + J * K, sizeof(double));
             if (!tmp) { rc = ls_nomem(err); goto done; }
-            for (size_t i = 0; i < n; i++)
-                for (size_t k = 0; k < K; k++) {
-                    double s = 0;
-                    for (size_t l = 0; l < K; l++) s += T[i * K + l] * A[k * K + l];
-                    tmp[i * K + k] = s;
-                }
+            ls_gemm(0, 1, n, K, K, T, A, tmp); /* T A^T */
             memcpy(T, tmp, n * K * sizeof(double));
-            for (size_t j = 0; j < J; j++)
-                for (size_t k = 0; k < K; k++) {
-                    double s = 0;
-                    for (size_t l = 0; l < K; l++) s += W[j * K + l] * Ai[l * K + k];
-                    tmp[j * K + k] = s;
-                }
+            ls_gemm(0, 0, J, K, K, W, Ai, tmp); /* W A^-1 */
             memcpy(W, tmp, J * K * sizeof(double));
             ls_free(tmp);
         }
@@ -290,14 +280,14 @@ static int objective_refresh(void *ctx, const double *x, double *f, double *g)
 }
 
 /* Damped Newton from th to gtol, on the same frozen-node objective. */
-static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
-                         ls_opt_report *rep, ls_error *err)
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, unsigned max_steps,
+                         const char *stage, ls_opt_report *rep, ls_error *err)
 {
     obj_ctx ctx = {m, 0};
     ls_newton_options no;
     ls_newton_options_init(&no);
     no.gtol = o->gtol;
-    no.max_iter = 40;
+    no.max_iter = max_steps;
     no.refresh = objective_refresh;
     no.progress = o->progress;
     no.progress_ctx = o->progress_ctx;
@@ -371,6 +361,13 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
 /* ---------------------------------------------------------------- */
 /* Multi-start fit                                                   */
 /* ---------------------------------------------------------------- */
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
 
 static uint64_t splitmix(uint64_t x)
 {
@@ -471,7 +468,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
             ls_fit_options sn = *o;
             sn.gtol = fmax(o->gtol, 0.05);
-            rc = newton_polish(mm, ts, &sn, stage, &rep, &e2);
+            rc = newton_polish(mm, ts, &sn, 40, stage, &rep, &e2);
         }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
@@ -480,6 +477,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         f->start_ll[s] = rc ? NAN : -rep.f; /* an infeasible start is recorded and skipped */
         rc = LS_OK;
     }
+    f->t_search = since(&t0);
     double best_search = -INFINITY;
     for (unsigned s = 0; s < o->starts; s++)
         if (f->start_ll[s] > best_search) best_search = f->start_ll[s];
@@ -509,7 +507,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        rc = newton_polish(m, th, o, stage, &rep, &e2);
+        rc = newton_polish(m, th, o, 40, stage, &rep, &e2);
         if (!rc && !rep.converged) { /* Newton stalled: let L-BFGS go on from there */
             unsigned ni = rep.iter, ne = rep.evals;
             rc = optimise_start(m, th, o, stage, &rep, &e2);
@@ -537,6 +535,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     for (unsigned s = 0; s < o->starts; s++)
         if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] < 0.01) f->starts_at_best++;
 
+    f->t_polish = since(&t0) - f->t_search;
     /* final evaluation at the best point, modes re-found from scratch */
     memset(m->zmode, 0, F * K * sizeof(double));
     double ll;
@@ -561,6 +560,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->aic = -2 * (ll - (double)dim);
     f->bic = -2 * ll + (double)dim * log((double)F);
 
+    double t_se0 = since(&t0);
     if (!o->skip_se) {
         ls_error e2;
         rc = ls_infer(m, best, &f->inf, &e2);
@@ -580,6 +580,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         }
         rc = LS_OK;
     }
+    f->t_se = since(&t0) - t_se0;
     if (d->nclipped)
         warnf(f, "%zu scores at or beyond 0 or 1 were clipped into [clip, 1 - clip]", d->nclipped);
     if (d->ndup)
@@ -628,6 +629,14 @@ unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
 unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
 const ls_params *ls_fit_params(const ls_fit *f) { return &f->est; }
 const double *ls_fit_beta_std(const ls_fit *f) { return f->beta_std; }
+
+void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total)
+{
+    *search = f->t_search;
+    *polish = f->t_polish;
+    *se = f->t_se;
+    *total = f->seconds;
+}
 
 const double *ls_fit_se(const ls_fit *f, int kind)
 {

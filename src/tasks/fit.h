@@ -33,7 +33,7 @@ struct ls_fit {
     size_t search_nodes;
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
-    double seconds;
+    double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
     int have_se;            /* inf holds standard errors              */
     ls_inference inf;
     size_t nwarn;
