@@ -207,6 +207,9 @@ typedef struct ls_fit_options {
     double gtol;         /* convergence: max |gradient| <= gtol (1e-2) */
     unsigned max_iter;   /* per start (default 3000)                   */
     int skip_se;         /* 1: no standard errors (they cost 2 x dim evaluations) */
+    double logit_clamp;  /* > 0: clip each linear predictor eta into [-c, c] before the
+                          * logistic, as the reference implementation's published
+                          * AIC table did (c = 4.5); 0 (default): the model as specified */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_fit_options;

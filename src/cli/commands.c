@@ -137,6 +137,8 @@ static void fit_args_init(fit_args *a)
          "N"},                                                                                     \
         {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
         {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
+        {"logit-clamp", ARG_DOUBLE, &(a).fopt.logit_clamp,                                       \
+         "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \

@@ -374,6 +374,24 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
 }
 
 /* h_f(z) without the constant -K/2 log 2 pi; with derivatives when want. */
+/* One cell's Beta log-density and derivatives.  With eta_clamp > 0 the
+ * linear predictor is clipped into [-eta_clamp, eta_clamp] first, as the
+ * reference implementation's published fits did (it is flat, with zero
+ * derivative in eta, outside). */
+static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int want, ls_beta_cell *bc)
+{
+    size_t j = cl->j;
+    int flat = 0;
+    if (m->eta_clamp > 0 && fabs(eta) > m->eta_clamp) {
+        eta = eta > 0 ? m->eta_clamp : -m->eta_clamp;
+        flat = 1;
+    }
+    double v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
+                                 cl->l1y, want, bc);
+    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = 0;
+    return v;
+}
+
 static double fam_h(const ls_model *m, size_t f, const double *z, int want, fam_ws *w)
 {
     const ls_data *d = m->d;
@@ -389,8 +407,7 @@ static double fam_h(const ls_model *m, size_t f, const double *z, int want, fam_
     for (size_t c = d->cell_start[f]; c < d->cell_start[f + 1]; c++) {
         const ls_cell *cl = &d->cell[c];
         size_t j = cl->j;
-        h += ls_beta_cell_eval(m->eta0[c] + w->r[j], d->floor[j], m->phi[j], m->lgphi[j],
-                               m->psiphi[j], cl->ly, cl->l1y, want ? 1 | 4 : 0, &bc);
+        h += cell_eval(m, m->eta0[c] + w->r[j], cl, want ? 1 | 4 : 0, &bc);
         if (want) {
             w->Gj[j] += bc.d_eta;
             w->Hj[j] += bc.h_eta;
@@ -576,8 +593,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         for (size_t c = 0; c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
-            ls_beta_cell_eval(m->eta0[c0 + c] + w->r[j], d->floor[j], m->phi[j], m->lgphi[j],
-                              m->psiphi[j], cl->ly, cl->l1y, 1 | 2, &bc);
+            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2, &bc);
             w->ebar[c] += pi[q] * bc.d_eta;
             w->dbar[c] += pi[q] * bc.d_lphi;
             w->Gj[j] += bc.d_eta;

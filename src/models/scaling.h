@@ -26,6 +26,7 @@ struct ls_model {
     ls_rule rule;
     unsigned threads;
     int freeze;                 /* reuse stored modes and curvatures (tests) */
+    double eta_clamp;           /* > 0: clip eta into [-eta_clamp, eta_clamp] (reference mode) */
     size_t maxcell;
     double *zmode;              /* F x K: last posterior modes (z scale) */
     double *fam_ll;             /* F                                  */

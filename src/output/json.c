@@ -224,6 +224,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "gtol", ls_json_num(f->opt.gtol));
     json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
     json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
+    json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
     add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
 

@@ -407,11 +407,17 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     /* The search stage only has to find basins: by default it uses a coarse
      * adaptive rule (3 or 2 Gauss-Hermite nodes per dimension, Laplace above
      * K = 6); a rule the user chose is used throughout. */
+    if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp)) {
+        ls_model_free(m);
+        return ls_fail(err, LS_ERR_OPTION, "--logit-clamp: expected a number >= 0 (0 = off)");
+    }
+    m->eta_clamp = o->logit_clamp;
     if (o->integration == LS_INT_AUTO) {
         size_t Kk = o->skills;
         rc = ls_model_new(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
                           Kk <= 4 ? 3 : 2, o->threads, &ms, err);
         if (rc) { ls_model_free(m); return rc; }
+        ms->eta_clamp = o->logit_clamp;
     }
     size_t K = m->K, J = m->J, p = m->p, F = m->F, dim = m->dim;
     ls_fit *f = ls_calloc(1, sizeof *f);
