@@ -30,18 +30,6 @@ int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
     return LS_OK;
 }
 
-/* -log-likelihood and its gradient with the node map frozen */
-static int negll(void *ctx, const double *x, double *f, double *g)
-{
-    ls_model *m = ctx;
-    double ll;
-    int rc = ls_model_loglik(m, x, &ll, g, NULL, NULL);
-    if (rc) return rc;
-    *f = -ll;
-    for (size_t i = 0; i < m->dim; i++) g[i] = -g[i];
-    return LS_OK;
-}
-
 /* out = A^{-1} via Cholesky of a copy; non-zero when A is not positive definite */
 static int spd_inverse(const double *A, size_t n, double *work, double *out)
 {
@@ -109,7 +97,7 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     /* adapt the nodes at the optimum: per-family scores are then exact */
     m->freeze = 0;
     double f;
-    rc = negll(m, th, &f, g);
+    rc = ls_model_negll(m, th, &f, g);
     if (rc) { rc = ls_fail(err, rc, "the likelihood could not be evaluated at the optimum"); goto done; }
     for (size_t h = 0; h < F; h++) {
         const double *s = m->fam_grad + h * n;
@@ -118,7 +106,7 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
                 for (size_t j = 0; j < n; j++) B[i * n + j] += s[i] * s[j];
     }
     m->freeze = 1;
-    rc = ls_fd_hessian(negll, m, th, n, 1e-4, NULL, I, err);
+    rc = ls_fd_hessian(ls_model_negll, m, th, n, 1e-4, NULL, I, err);
     m->freeze = 0;
     if (rc) goto done;
     memcpy(W, I, n * n * sizeof(double));

@@ -713,3 +713,14 @@ int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol)
     if (chol) memcpy(chol, m->fam_chol + f * K * K, K * K * sizeof(double));
     return m->fam_newton_fail[f];
 }
+
+int ls_model_negll(void *model, const double *x, double *f, double *g)
+{
+    ls_model *m = model;
+    double ll;
+    int rc = ls_model_loglik(m, x, &ll, g, NULL, NULL);
+    if (rc) return rc;
+    *f = -ll;
+    for (size_t i = 0; i < m->dim; i++) g[i] = -g[i];
+    return LS_OK;
+}

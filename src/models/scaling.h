@@ -51,5 +51,8 @@ void ls_model_load(ls_model *m, const double *theta);
  * K values of alpha = L z into alpha and, if chol != NULL, the Cholesky
  * factor of the negative Hessian in z (K x K). */
 int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
+/* The optimisers' objective (ls_objective_fn, ctx = the model): the
+ * negative log-likelihood and its gradient under the current freeze state. */
+int ls_model_negll(void *model, const double *x, double *f, double *g);
 
 #endif

@@ -48,7 +48,6 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->alpha);
     ls_free(f->fam_ll);
     ls_free(f->start_ll);
-    ls_free(f->start_conv);
     ls_free(f->polish_ll);
     ls_inference_free(&f->inf);
     ls_free(f->anchors);
@@ -252,47 +251,31 @@ done:
 /* Objective                                                         */
 /* ---------------------------------------------------------------- */
 
-typedef struct obj_ctx {
-    ls_model *m;
-    double gmax;
-} obj_ctx;
-
-static int objective(void *ctx, const double *x, double *f, double *g)
-{
-    obj_ctx *c = ctx;
-    double ll;
-    int rc = ls_model_loglik(c->m, x, &ll, g, NULL, NULL);
-    if (rc) return rc;
-    *f = -ll;
-    for (size_t i = 0; i < c->m->dim; i++) g[i] = -g[i];
-    return LS_OK;
-}
-
 /* Newton's refresh: re-adapt the node map at x, evaluate, then freeze it
  * for the Hessian and the trial steps that follow. */
 static int objective_refresh(void *ctx, const double *x, double *f, double *g)
 {
-    obj_ctx *c = ctx;
-    c->m->freeze = 0;
-    int rc = objective(ctx, x, f, g);
-    c->m->freeze = 1;
+    ls_model *m = ctx;
+    m->freeze = 0;
+    int rc = ls_model_negll(m, x, f, g);
+    m->freeze = 1;
     return rc;
 }
 
-/* Damped Newton from th to gtol, on the same frozen-node objective. */
-static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, unsigned max_steps,
-                         const char *stage, ls_opt_report *rep, ls_error *err)
+/* Damped Newton from th to o->gtol (at most 40 steps), on the frozen-node
+ * objective. */
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
+                         ls_opt_report *rep, ls_error *err)
 {
-    obj_ctx ctx = {m, 0};
     ls_newton_options no;
     ls_newton_options_init(&no);
     no.gtol = o->gtol;
-    no.max_iter = max_steps;
+    no.max_iter = 40;
     no.refresh = objective_refresh;
     no.progress = o->progress;
     no.progress_ctx = o->progress_ctx;
     no.stage = stage;
-    int rc = ls_newton(objective, &ctx, th, m->dim, &no, rep, err);
+    int rc = ls_newton(ls_model_negll, m, th, m->dim, &no, rep, err);
     m->freeze = 0;
     return rc;
 }
@@ -309,7 +292,6 @@ static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, unsig
 static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
                           ls_opt_report *tot, ls_error *err)
 {
-    obj_ctx ctx = {m, 0};
     ls_opt_options oo;
     ls_opt_options_init(&oo);
     oo.gtol = o->gtol;
@@ -344,7 +326,7 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
         unsigned left = o->max_iter - tot->iter;
         oo.max_iter = left < cap ? left : cap;
         ls_opt_report rep;
-        rc = ls_minimise(objective, &ctx, th, m->dim, &oo, &rep, err);
+        rc = ls_minimise(ls_model_negll, m, th, m->dim, &oo, &rep, err);
         tot->iter += rep.iter;
         tot->evals += rep.evals + 1;
         snprintf(tot->reason, sizeof tot->reason, "%s", rep.reason);
@@ -398,20 +380,21 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         return ls_fail(err, LS_ERR_OPTION, "--starts: expected 1..1000, found %u", o->starts);
     if (!(o->gtol > 0)) return ls_fail(err, LS_ERR_OPTION, "--gtol: must be positive");
     if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "--max-iter: must be at least 1");
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ls_model *m = NULL, *ms = NULL;
     double *start_th = NULL;
+    unsigned char *considered = NULL; /* starts already picked for polishing */
     int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
     if (rc) return rc;
-    /* The search stage only has to find basins: by default it uses a coarse
-     * adaptive rule (3 or 2 Gauss-Hermite nodes per dimension, Laplace above
-     * K = 6); a rule the user chose is used throughout. */
     if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp)) {
         ls_model_free(m);
         return ls_fail(err, LS_ERR_OPTION, "--logit-clamp: expected a number >= 0 (0 = off)");
     }
     m->eta_clamp = o->logit_clamp;
+    /* The search stage only has to find basins: by default it uses a coarse
+     * adaptive rule (3 or 2 Gauss-Hermite nodes per dimension, Laplace above
+     * K = 6); a rule the user chose is used throughout. */
     if (o->integration == LS_INT_AUTO) {
         size_t Kk = o->skills;
         rc = ls_model_new(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
@@ -436,15 +419,15 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     snprintf(f->search_integration, sizeof f->search_integration, "%s", (ms ? ms : m)->rule.kind);
     f->search_nodes = (ms ? ms : m)->rule.n;
     f->start_ll = ls_calloc(o->starts, sizeof(double));
-    f->start_conv = ls_calloc(o->starts, sizeof(int));
     f->polish_ll = ls_calloc(o->starts, sizeof(double));
     start_th = ls_calloc((size_t)o->starts * dim, sizeof(double));
+    considered = ls_calloc(o->starts, 1);
     f->beta_std = ls_calloc(p * K + 1, sizeof(double));
     f->b_std = ls_calloc(J, sizeof(double));
     f->theta = ls_calloc(dim, sizeof(double));
     f->alpha = ls_calloc(F * K, sizeof(double));
     f->fam_ll = ls_calloc(F, sizeof(double));
-    if (!f->start_ll || !f->start_conv || !f->polish_ll || !start_th || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
+    if (!f->start_ll || !f->polish_ll || !start_th || !considered || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
         !f->fam_ll) { rc = ls_nomem(err); goto fail; }
     for (unsigned s = 0; s < o->starts; s++) f->polish_ll[s] = NAN;
     rc = ls_params_alloc(&f->est, K, J, p, err);
@@ -474,7 +457,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
             ls_fit_options sn = *o;
             sn.gtol = fmax(o->gtol, 0.05);
-            rc = newton_polish(mm, ts, &sn, 40, stage, &rep, &e2);
+            rc = newton_polish(mm, ts, &sn, stage, &rep, &e2);
         }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
@@ -499,21 +482,21 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         /* next best unpolished start that is not a copy of a polished one */
         long pick = -1;
         for (unsigned s = 0; s < o->starts; s++) {
-            if (!isfinite(f->start_ll[s]) || !isnan(f->polish_ll[s]) || f->start_conv[s] < 0) continue;
+            if (!isfinite(f->start_ll[s]) || considered[s]) continue;
             if (pick < 0 || f->start_ll[s] > f->start_ll[pick]) pick = s;
         }
         if (pick < 0 || best_search - f->start_ll[pick] > 2.0) break;
         int dup = 0;
         for (unsigned s = 0; s < o->starts; s++)
             if (!isnan(f->polish_ll[s]) && fabs(f->start_ll[s] - f->start_ll[pick]) < 0.02) dup = 1;
-        f->start_conv[pick] = -1; /* considered */
+        considered[pick] = 1;
         if (dup) continue;
         memcpy(th, start_th + (size_t)pick * dim, dim * sizeof(double));
         memset(m->zmode, 0, F * K * sizeof(double));
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        rc = newton_polish(m, th, o, 40, stage, &rep, &e2);
+        rc = newton_polish(m, th, o, stage, &rep, &e2);
         if (!rc && !rep.converged) { /* Newton stalled: let L-BFGS go on from there */
             unsigned ni = rep.iter, ne = rep.evals;
             rc = optimise_start(m, th, o, stage, &rep, &e2);
@@ -599,15 +582,14 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     for (size_t j = 0; j < J; j++)
         if (f->est.phi[j] > 1e5) warnf(f, "precision of '%s' is very large (%.3g)", d->bench[j], f->est.phi[j]);
 
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    f->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    f->seconds = since(&t0);
     ls_free(th0);
     ls_free(th);
     ls_free(best);
     ls_free(start_th);
+    ls_free(considered);
     ls_model_free(m);
     ls_model_free(ms);
-    for (unsigned s = 0; s < o->starts; s++) f->start_conv[s] = !isnan(f->polish_ll[s]);
     *out = f;
     return LS_OK;
 fail:
@@ -615,6 +597,7 @@ fail:
     ls_free(th);
     ls_free(best);
     ls_free(start_th);
+    ls_free(considered);
     ls_model_free(m);
     ls_model_free(ms);
     ls_fit_free(f);

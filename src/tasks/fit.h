@@ -25,7 +25,6 @@ struct ls_fit {
     unsigned iter, evals, starts, starts_at_best;
     double *start_ll;       /* starts: loose-tolerance search log-likelihood (NaN: failed) */
     double *polish_ll;      /* starts: accurate-rule log-likelihood, NaN if not polished */
-    int *start_conv;        /* starts: 1 if polished                  */
     char reason[80];
     char integration[16];
     size_t nodes;

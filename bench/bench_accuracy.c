@@ -1,0 +1,90 @@
+/*
+ * bench_accuracy.c -- accuracy of the default integration at the fitted
+ * optimum on the paper data: fit K skills with the defaults, then compare
+ * the log-likelihood of Gauss-Hermite grids of 4, 6, ... nodes per
+ * dimension (and the default rule) with a brute-force grid, per family and
+ * in total.  Target (issue 2): worst family within 1e-4 for K <= 3.
+ *
+ * usage: bench_accuracy [K (2)] [MAX_NODES (14)] [REF_NODES (40, 16 for K=3)] [DATA_DIR]
+ */
+#include "latentscale.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ORDER "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr"
+
+static int compare(const ls_data *d, size_t K, int integration, unsigned nodes, const double *th,
+                   const double *ref, double lref, const char *label)
+{
+    size_t F = ls_data_nfamilies(d);
+    double *fam = malloc(F * sizeof(double)), ll, worst = 0;
+    ls_model *m = NULL;
+    ls_error e;
+    if (!fam || ls_model_new(d, K, NULL, integration, nodes, 0, &m, &e) ||
+        ls_model_loglik(m, th, &ll, NULL, fam, &e)) {
+        printf("%-10s failed: %s\n", label, e.message);
+        free(fam);
+        ls_model_free(m);
+        return 1;
+    }
+    for (size_t g = 0; g < F; g++) worst = fmax(worst, fabs(fam[g] - ref[g]));
+    printf("%-10s total error %.2e   worst family %.2e\n", label, fabs(ll - lref), worst);
+    free(fam);
+    ls_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    size_t K = argc > 1 ? (size_t)atoi(argv[1]) : 2;
+    unsigned maxn = argc > 2 ? (unsigned)atoi(argv[2]) : 14;
+    unsigned refn = argc > 3 ? (unsigned)atoi(argv[3]) : (K == 1 ? 80 : K == 2 ? 40 : 16);
+    const char *dir = argc > 4 ? argv[4] : LS_SHARED_DATA;
+    char path[4096], floors[4096];
+    snprintf(path, sizeof path, "%s/openllm_merged.csv", dir);
+    snprintf(floors, sizeof floors, "%s/benchmarks.csv", dir);
+    ls_error e;
+    ls_table *t = NULL;
+    if (ls_table_read(path, &t, &e)) {
+        printf("skip: %s\n", e.message);
+        return 0;
+    }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.benchmarks = ORDER;
+    o.floors_file = floors;
+    ls_data *d = NULL;
+    ls_fit *f = NULL;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = K;
+    fo.skip_se = 1;
+    if (ls_data_build(t, &o, &d, &e) || ls_fit_run(d, &fo, &f, &e)) {
+        fprintf(stderr, "%s\n", e.message);
+        return 1;
+    }
+    size_t F = ls_data_nfamilies(d);
+    double *ref = malloc(F * sizeof(double)), lref;
+    ls_model *rm = NULL;
+    if (!ref || ls_model_new(d, K, NULL, LS_INT_GH, refn, 0, &rm, &e) ||
+        ls_model_loglik(rm, ls_fit_theta(f), &lref, NULL, ref, &e)) {
+        fprintf(stderr, "reference rule: %s\n", e.message);
+        return 1;
+    }
+    printf("K=%zu fitted loglik %.4f; reference: Gauss-Hermite %u nodes per dimension, loglik %.4f\n",
+           K, ls_fit_loglik(f), refn, lref);
+    char label[32];
+    for (unsigned n = 4; n <= maxn; n += 2) {
+        snprintf(label, sizeof label, "GH %u", n);
+        compare(d, K, LS_INT_GH, n, ls_fit_theta(f), ref, lref, label);
+    }
+    compare(d, K, LS_INT_AUTO, 0, ls_fit_theta(f), ref, lref, "default");
+    free(ref);
+    ls_model_free(rm);
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    return 0;
+}
