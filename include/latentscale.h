@@ -309,6 +309,198 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
 int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *floors,
                          const char *path, const char *argv_json, ls_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Fit files (module output)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Load a fit written by ls_fit_write_json and bind it to the table it was
+ * fitted on: the data are rebuilt with the fit's recorded benchmarks,
+ * covariates, floors and clip, the likelihood is re-evaluated at the stored
+ * optimum and must match the recorded log-likelihood (otherwise the table
+ * is not the fit's data and LS_ERR_INPUT is returned).  *d and *f are new.
+ */
+int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data **d, ls_fit **f,
+                ls_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Downstream tasks (module tasks): posteriors, prediction, evaluation, */
+/* model selection, compute-optimal allocation, family comparison      */
+/* ------------------------------------------------------------------ */
+
+/* Index of a family by name in d, or -1. */
+long ls_data_find_family(const ls_data *d, const char *name);
+
+typedef struct ls_posterior_options {
+    unsigned chains;     /* MCMC chains (default 4)                         */
+    size_t warmup;       /* per chain (default 1000)                        */
+    size_t draws;        /* kept per chain (default 2000)                   */
+    uint64_t seed;       /* default 1                                       */
+} ls_posterior_options;
+void ls_posterior_options_init(ls_posterior_options *o);
+
+/* Posterior of one family's skills alpha_f at the fitted parameters.
+ * Arrays are K or K x K (row-major); draws is chains x draws x K. */
+typedef struct ls_posterior {
+    size_t K, chains, draws;
+    double *mode;        /* posterior mode (MAP)                            */
+    double *laplace_cov; /* inverse negative Hessian at the mode            */
+    double *quad_mean, *quad_cov; /* by the fit's adaptive quadrature        */
+    double *mcmc_mean, *mcmc_cov; /* from the pooled MCMC draws              */
+    double *rhat;        /* split R-hat per skill                           */
+    double *ess;         /* effective sample size per skill (pooled)        */
+    double accept;       /* Metropolis acceptance rate                      */
+    double *sample;      /* chains x draws x K                              */
+} ls_posterior;
+int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
+                     const ls_posterior_options *o, ls_posterior *out, ls_error *err);
+void ls_posterior_free(ls_posterior *p);
+
+typedef struct ls_predict_options {
+    double level;         /* central interval level (default 0.9)            */
+    size_t param_draws;   /* draws of the parameters (default 200; 0: plug-in estimates) */
+    size_t latent_draws;  /* family-posterior draws per parameter draw (default 50) */
+    uint64_t seed;        /* default 1                                       */
+    unsigned threads;     /* 0 = all cores                                   */
+} ls_predict_options;
+void ls_predict_options_init(ls_predict_options *o);
+
+/* Predictions for the rows of a table of new models (columns: the model and
+ * family columns and the covariate sources; benchmark columns, if present,
+ * are read as observed values).  Arrays are n x J, row-major. */
+typedef struct ls_prediction {
+    size_t n, J;
+    double level;
+    char **model, **family;   /* n                                        */
+    int *known;               /* n: 1 when the family is in the fit's data  */
+    double *mean, *median, *lower, *upper; /* predictive distribution      */
+    double *map;              /* plug-in at the estimates and the family mode (prior mean 0) */
+    double *observed;         /* NaN when missing or no column             */
+} ls_prediction;
+int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
+               const ls_predict_options *o, ls_prediction *out, ls_error *err);
+void ls_prediction_free(ls_prediction *p);
+/* CSV (one row per model and benchmark) or JSON, atomically. */
+int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *path, int json,
+                        const char *argv_json, ls_error *err);
+
+/* Mean absolute error of predictions pred against observations obs (n x J,
+ * NaN in obs = not scored; a NaN prediction of a scored cell is an error):
+ * per benchmark (J, NaN when none scored), overall over all scored cells,
+ * and the number of cells scored. */
+int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
+           double *overall, size_t *cells, ls_error *err);
+
+/* Held-out evaluation: refit on the training rows, predict the test rows. */
+typedef struct ls_evaluation {
+    ls_prediction pred;       /* the test rows                              */
+    ls_fit *fit;              /* the fit on the training rows               */
+    ls_data *train;           /* its data                                   */
+    size_t J;
+    double *mae;              /* J: MAE of the point prediction per benchmark */
+    double mae_overall, mae_mean, mae_map; /* point (median), mean, plug-in  */
+    double coverage;          /* share of cells inside their interval       */
+    size_t n_cells, n_train, n_test, n_excluded;
+} ls_evaluation;
+/* split: a table with columns model,role (train/test/excluded), or NULL for
+ * holdout "largest" (the largest model, by size then tokens, of every family
+ * with at least two models). */
+int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                const ls_fit_options *fo, const ls_predict_options *po, ls_evaluation *out,
+                ls_error *err);
+void ls_evaluation_free(ls_evaluation *e);
+int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const char *argv_json,
+                             ls_error *err);
+
+/* Model selection over K. */
+typedef struct ls_selection {
+    size_t nk;
+    size_t *K;
+    double *loglik, *aic, *bic, *cv;  /* cv: held-out log-likelihood per family (NaN when folds = 0) */
+    size_t *nparams;
+    int *converged;
+    size_t best_aic, best_bic, best_cv; /* indices into K                   */
+    unsigned folds;
+} ls_selection;
+/* Fits K = kmin..kmax on the data of t (and, with folds > 1, on family
+ * folds), in parallel; the fit options' skills are ignored. */
+int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+              size_t kmin, size_t kmax, unsigned folds, ls_selection *out, ls_error *err);
+void ls_selection_free(ls_selection *s);
+int ls_selection_write_json(const ls_selection *s, const char *path, const char *argv_json,
+                            ls_error *err);
+
+/* Compute-optimal allocation under C = 6 N D (N parameters, D tokens). */
+typedef struct ls_optimal_options {
+    const double *budgets; size_t nbudgets; /* FLOPs; NULL: 10 budgets log-spaced over the range */
+    double size_min, size_max;     /* billions of parameters               */
+    double tokens_min, tokens_max; /* trillions of tokens                  */
+    double st_min, st_max;         /* default budgets span 6e21 x [st_min, st_max] (size x tokens;
+                                    * 0: the corners of the ranges)        */
+    size_t draws;                  /* parameter draws for intervals (default 1000; 0: none) */
+    double level;                  /* default 0.9                          */
+    uint64_t seed;
+} ls_optimal_options;
+void ls_optimal_options_init(ls_optimal_options *o);
+/* One row per target (K skills, then J benchmarks) and budget: the size and
+ * tokens that maximise the target, with intervals. */
+typedef struct ls_allocation {
+    size_t ntarget, nbudget;
+    double *budget;                       /* nbudget FLOPs                 */
+    double *size, *size_lo, *size_hi;     /* ntarget x nbudget, billions   */
+    double *tokens, *tokens_lo, *tokens_hi; /* trillions                   */
+    double *value;                        /* skill, or benchmark linear predictor */
+} ls_allocation;
+/* pr: raw-scale parameters with covariates log(size), log(tokens),
+ * log(size)*log(tokens); cov: covariance of the natural vector (as in
+ * ls_fit_se's order; NULL: no intervals). */
+int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options *o,
+               ls_allocation *out, ls_error *err);
+void ls_allocation_free(ls_allocation *a);
+/* Covariance of the natural vector (beta, lambda, b, phi, sigma) from the
+ * inverse observed information, or NULL. */
+const double *ls_fit_nat_cov(const ls_fit *f);
+
+/* Family comparison: posterior of alpha_A - alpha_B per skill, integrating
+ * both family posteriors and parameter uncertainty. */
+typedef struct ls_comparison {
+    size_t K;
+    double level;
+    double *mean_a, *mean_b;     /* posterior means of each family's skills */
+    double *diff, *lower, *upper; /* mean and interval of the difference     */
+    double *prob_greater;        /* P(alpha_A,k > alpha_B,k)                */
+} ls_comparison;
+int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
+               const ls_predict_options *o, ls_comparison *out, ls_error *err);
+void ls_comparison_free(ls_comparison *c);
+
+/* JSON of the task results, atomically; every file records the version,
+ * the options (argv_json, a JSON object text, may be NULL) and the seed. */
+int ls_posterior_write_json(const ls_posterior *p, const ls_fit *f, const ls_data *d, size_t family,
+                            uint64_t seed, const char *path, const char *argv_json, ls_error *err);
+int ls_comparison_write_json(const ls_comparison *c, const ls_fit *f, const ls_data *d, size_t fa,
+                             size_t fb, uint64_t seed, const char *path, const char *argv_json,
+                             ls_error *err);
+int ls_allocation_write_json(const ls_allocation *a, const ls_params *pr, char *const *benchmarks,
+                             const ls_optimal_options *o, const char *path, const char *argv_json,
+                             ls_error *err);
+
+/* The parts of a fit file that need no data (for ls_optimal): raw
+ * parameters, benchmark names, the covariance of the natural vector (NULL
+ * when absent) and the observed ranges of size and tokens (billions,
+ * trillions: min, max, min, max; NaN without the default covariates). */
+typedef struct ls_fit_summary {
+    ls_params est;
+    char **benchmarks;  /* J */
+    char **covariates;  /* p */
+    double *nat_cov;
+    double range[4];
+    double st_range[2]; /* observed min and max of size x tokens (NaN without them) */
+    uint64_t seed;
+} ls_fit_summary;
+int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err);
+void ls_fit_summary_free(ls_fit_summary *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,9 @@ static int parse_value(const arg_spec *s, const char *v, char *msg, size_t msgn)
     case ARG_SIZE:
     case ARG_UINT:
     case ARG_U64: {
-        if (!*v || *v == '-' || *v == '+') break;
+        /* digits only: strtoull would skip leading spaces and negate a sign,
+         * so " -1" would come back as 2^64 - 1 */
+        if (*v < '0' || *v > '9') break;
         unsigned long long x = strtoull(v, &end, 10);
         if (errno || *end) break;
         if (s->kind == ARG_UINT) {

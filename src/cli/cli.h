@@ -12,6 +12,8 @@
 #include "latentscale.h"
 #include "cli/args.h"
 
+#include <string.h>
+
 enum { EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_NUMERIC = 4, EXIT_MEMORY = 5, EXIT_INTERRUPT = 130 };
 
 /* Print "latentscale: message" and map a status to an exit code. */
@@ -28,6 +30,64 @@ char *cli_argv_json(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+
+/* Options shared by the commands that read a leaderboard and fit it. */
+typedef struct fit_args {
+    ls_data_options dopt;
+    ls_fit_options fopt;
+    const char *out, *integration;
+    int quiet;
+} fit_args;
+
+
+#define DATA_SPECS(a)                                                                              \
+    {"benchmarks", ARG_STRING, &(a).dopt.benchmarks,                                              \
+     "benchmark columns in order (default: every other numeric column but flops)", "A,B,.."},     \
+        {"covariates", ARG_STRING, &(a).dopt.covariates,                                           \
+         "covariate terms (default log(size),log(tokens),log(size)*log(tokens))", "T1,T2,.."},    \
+        {"floors", ARG_STRING, &(a).dopt.floors_file, "CSV of guessing floors (benchmark,floor)",  \
+         "FILE"},                                                                                  \
+        {"floor", ARG_STRING, &(a).dopt.floors, "floor overrides, e.g. arc=0.25,mmlu=0.25",        \
+         "NAME=V,.."},                                                                             \
+        {"clip", ARG_DOUBLE, &(a).dopt.clip, "clip scores into [clip, 1-clip] (default 0.001)",    \
+         "EPS"},                                                                                   \
+        {"model-column", ARG_STRING, &(a).dopt.model_column, "model name column (default model)",  \
+         "NAME"},                                                                                  \
+    {                                                                                              \
+        "family-column", ARG_STRING, &(a).dopt.family_column,                                      \
+            "family name column (default family)", "NAME"                                          \
+    }
+
+#define FIT_SPECS(a)                                                                               \
+    {"skills", ARG_SIZE, &(a).fopt.skills, "number of latent skills K (default 4)", "K"},          \
+        {"anchors", ARG_STRING, &(a).fopt.anchors,                                                 \
+         "anchor benchmark of each skill (default: the first K benchmarks)", "A,B,.."},            \
+        {"starts", ARG_UINT, &(a).fopt.starts, "seeded optimiser starts (default 8)", "N"},        \
+        {"seed", ARG_U64, &(a).fopt.seed, "random seed (default 1)", "N"},                         \
+        {"integration", ARG_STRING, &(a).integration,                                             \
+         "auto (default), gh, qmc or laplace", "METHOD"},                                          \
+        {"nodes", ARG_UINT, &(a).fopt.nodes, "GH nodes per dimension or QMC points (0 = auto)",   \
+         "N"},                                                                                     \
+        {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
+        {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
+        {"logit-clamp", ARG_DOUBLE, &(a).fopt.logit_clamp,                                       \
+         "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
+        {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
+    {                                                                                              \
+        "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
+    }
+
+void fit_args_init(fit_args *a);
+int cli_parse_integration(const char *s, int *out);
+/* 1 when a and b name the same existing file. */
+int cli_same_file(const char *a, const char *b);
+
+int cmd_posterior(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_select(int argc, char **argv);
+int cmd_optimal(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Human summary of a fit on stdout. */
 void cli_print_fit(const ls_fit *f, const ls_data *d);

@@ -14,7 +14,7 @@
 /* Shared                                                            */
 /* ---------------------------------------------------------------- */
 
-static int parse_integration(const char *s, int *out)
+int cli_parse_integration(const char *s, int *out)
 {
     if (!s || strcmp(s, "auto") == 0) *out = LS_INT_AUTO;
     else if (strcmp(s, "laplace") == 0) *out = LS_INT_LAPLACE;
@@ -25,7 +25,7 @@ static int parse_integration(const char *s, int *out)
 }
 
 /* Refuse an output that is one of the inputs (same file). */
-static int same_file(const char *a, const char *b)
+int cli_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
     if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
@@ -93,56 +93,12 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
 /* fit                                                               */
 /* ---------------------------------------------------------------- */
 
-typedef struct fit_args {
-    ls_data_options dopt;
-    ls_fit_options fopt;
-    const char *out, *integration;
-    int quiet;
-} fit_args;
-
-static void fit_args_init(fit_args *a)
+void fit_args_init(fit_args *a)
 {
     memset(a, 0, sizeof *a);
     ls_data_options_init(&a->dopt);
     ls_fit_options_init(&a->fopt);
 }
-
-#define DATA_SPECS(a)                                                                              \
-    {"benchmarks", ARG_STRING, &(a).dopt.benchmarks,                                              \
-     "benchmark columns in order (default: every other numeric column but flops)", "A,B,.."},     \
-        {"covariates", ARG_STRING, &(a).dopt.covariates,                                           \
-         "covariate terms (default log(size),log(tokens),log(size)*log(tokens))", "T1,T2,.."},    \
-        {"floors", ARG_STRING, &(a).dopt.floors_file, "CSV of guessing floors (benchmark,floor)",  \
-         "FILE"},                                                                                  \
-        {"floor", ARG_STRING, &(a).dopt.floors, "floor overrides, e.g. arc=0.25,mmlu=0.25",        \
-         "NAME=V,.."},                                                                             \
-        {"clip", ARG_DOUBLE, &(a).dopt.clip, "clip scores into [clip, 1-clip] (default 0.001)",    \
-         "EPS"},                                                                                   \
-        {"model-column", ARG_STRING, &(a).dopt.model_column, "model name column (default model)",  \
-         "NAME"},                                                                                  \
-    {                                                                                              \
-        "family-column", ARG_STRING, &(a).dopt.family_column,                                      \
-            "family name column (default family)", "NAME"                                          \
-    }
-
-#define FIT_SPECS(a)                                                                               \
-    {"skills", ARG_SIZE, &(a).fopt.skills, "number of latent skills K (default 4)", "K"},          \
-        {"anchors", ARG_STRING, &(a).fopt.anchors,                                                 \
-         "anchor benchmark of each skill (default: the first K benchmarks)", "A,B,.."},            \
-        {"starts", ARG_UINT, &(a).fopt.starts, "seeded optimiser starts (default 8)", "N"},        \
-        {"seed", ARG_U64, &(a).fopt.seed, "random seed (default 1)", "N"},                         \
-        {"integration", ARG_STRING, &(a).integration,                                             \
-         "auto (default), gh, qmc or laplace", "METHOD"},                                          \
-        {"nodes", ARG_UINT, &(a).fopt.nodes, "GH nodes per dimension or QMC points (0 = auto)",   \
-         "N"},                                                                                     \
-        {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
-        {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
-        {"logit-clamp", ARG_DOUBLE, &(a).fopt.logit_clamp,                                       \
-         "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
-        {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
-    {                                                                                              \
-        "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
-    }
 
 /* Read, build, fit, print, write.  If keep is non-NULL the fit and its data
  * are handed back on success (caller frees both). */
@@ -150,9 +106,9 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
                    ls_fit **keep, ls_data **keep_data)
 {
     ls_error e = {0, ""};
-    if (parse_integration(a->integration, &a->fopt.integration))
+    if (cli_parse_integration(a->integration, &a->fopt.integration))
         return cli_usage(cmd, "--integration: expected auto, gh, qmc or laplace");
-    if (a->out && (same_file(a->out, input) || same_file(a->out, a->dopt.floors_file)))
+    if (a->out && (cli_same_file(a->out, input) || cli_same_file(a->out, a->dopt.floors_file)))
         return cli_usage(cmd, "--out names an input file; refusing to overwrite it");
     ls_table *t = NULL;
     ls_data *d = NULL;

@@ -94,6 +94,12 @@ static void usage(void)
            "  fit        fit the latent-variable scaling law to a leaderboard CSV\n"
            "  simulate   draw a synthetic leaderboard and its true parameters\n"
            "  demo       simulate a realistic leaderboard, fit it, summarise\n"
+           "  posterior  a family's posterior: mode, Laplace, quadrature, MCMC with diagnostics\n"
+           "  predict    predictive distributions of new models' scores, with intervals\n"
+           "  evaluate   refit on training rows, predict held-out rows, MAE and coverage\n"
+           "  select     choose the number of skills: AIC, BIC, cross-validation\n"
+           "  optimal    compute-optimal parameters/tokens split per skill and benchmark\n"
+           "  compare    compare two families' skills (e.g. base against instruction-tuned)\n"
            "  version    print the version\n\n"
            "exit codes: 0 ok, 2 usage, 3 input, 4 numerical or not converged, 5 memory,\n"
            "            130 interrupted\n",
@@ -117,6 +123,12 @@ int main(int argc, char **argv)
     if (strcmp(c, "fit") == 0) rc = cmd_fit(argc - 2, argv + 2);
     else if (strcmp(c, "simulate") == 0) rc = cmd_simulate(argc - 2, argv + 2);
     else if (strcmp(c, "demo") == 0) rc = cmd_demo(argc - 2, argv + 2);
+    else if (strcmp(c, "posterior") == 0) rc = cmd_posterior(argc - 2, argv + 2);
+    else if (strcmp(c, "predict") == 0) rc = cmd_predict(argc - 2, argv + 2);
+    else if (strcmp(c, "evaluate") == 0) rc = cmd_evaluate(argc - 2, argv + 2);
+    else if (strcmp(c, "select") == 0) rc = cmd_select(argc - 2, argv + 2);
+    else if (strcmp(c, "optimal") == 0) rc = cmd_optimal(argc - 2, argv + 2);
+    else if (strcmp(c, "compare") == 0) rc = cmd_compare(argc - 2, argv + 2);
     else if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
         printf("latentscale %s\n", LS_VERSION);
         rc = 0;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,22 +169,49 @@ static void drop_row(parser *p)
     p->nf = 0;
 }
 
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Header names: trimmed, non-empty, distinct.  Duplicates are found with a
+ * hash table, so a header of 10^5 columns costs milliseconds, not minutes. */
+static int check_header(parser *p, ls_error *err)
+{
+    size_t cap = 16;
+    while (cap < 2 * p->nf) cap *= 2;
+    size_t *slot = ls_calloc(cap, sizeof *slot); /* column + 1; 0 = empty */
+    if (!slot) return ls_nomem(err);
+    int rc = LS_OK;
+    for (size_t i = 0; i < p->nf && !rc; i++) {
+        trim(p->row[i]);
+        if (!*p->row[i]) {
+            rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu:%zu: empty column name", p->name,
+                         p->row_line, i + 1);
+            break;
+        }
+        size_t h = (size_t)name_hash(p->row[i]) & (cap - 1);
+        while (slot[h] && strcmp(p->row[slot[h] - 1], p->row[i]) != 0) h = (h + 1) & (cap - 1);
+        if (slot[h])
+            rc = ls_fail(err, LS_ERR_PARSE,
+                         "%s:%zu: duplicate column name '%.60s' (columns %zu and %zu)", p->name,
+                         p->row_line, p->row[i], slot[h], i + 1);
+        else
+            slot[h] = i + 1;
+    }
+    ls_free(slot);
+    return rc;
+}
+
 /* A record is complete: header or data row. */
 static int end_record(parser *p, ls_error *err)
 {
     ls_table *t = p->t;
     if (!t->head) {
-        for (size_t i = 0; i < p->nf; i++) {
-            trim(p->row[i]);
-            if (!*p->row[i])
-                return ls_fail(err, LS_ERR_PARSE, "%s:%zu:%zu: empty column name", p->name,
-                               p->row_line, i + 1);
-            for (size_t q = 0; q < i; q++)
-                if (strcmp(p->row[q], p->row[i]) == 0)
-                    return ls_fail(err, LS_ERR_PARSE,
-                                   "%s:%zu: duplicate column name '%.60s' (columns %zu and %zu)",
-                                   p->name, p->row_line, p->row[i], q + 1, i + 1);
-        }
+        int rc = check_header(p, err);
+        if (rc) return rc;
         t->head = ls_malloc(p->nf * sizeof *t->head);
         if (!t->head) return ls_nomem(err);
         memcpy(t->head, p->row, p->nf * sizeof *t->head);
@@ -220,13 +248,14 @@ int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out
     for (; i < len; i++) {
         unsigned char c = s[i];
         if (c == 0) {
-            rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu: NUL byte", name, line);
+            rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu: NUL byte in column %zu", name, line, p.nf + 1);
             goto fail;
         }
         if (c >= 0x80) {
             size_t l = utf8_len(s + i, len - i);
             if (!l) {
-                rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu: invalid UTF-8 byte 0x%02x", name, line, c);
+                rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu: invalid UTF-8 byte 0x%02x in column %zu", name,
+                             line, c, p.nf + 1);
                 goto fail;
             }
             if (state == 0) state = 1;
@@ -409,7 +438,9 @@ int ls_table_number(const ls_table *t, size_t row, size_t col, double *value, in
     while (*end == ' ' || *end == '\t') end++;
     /* strtod accepts "nan", "inf" and hex; a table cell must be a finite decimal */
     int hexlike = strpbrk(a, "xXpP") != NULL;
-    if (end == a || *end || !isfinite(v) || hexlike || errno == ERANGE) {
+    /* underflow (ERANGE with a tiny result, e.g. 1e-400) is a number: 0 within
+     * double precision; overflow gives HUGE_VAL and fails isfinite */
+    if (end == a || *end || !isfinite(v) || hexlike) {
         char shown[48];
         size_t k = 0;
         for (; s[k] && k < 40; k++) shown[k] = (s[k] >= 32 && s[k] < 127) ? s[k] : '?';

@@ -36,6 +36,12 @@ struct ls_data {
     ls_cell *cell;         /* grouped by family          */
     size_t *cell_start;    /* F + 1 offsets into cell    */
     size_t nclipped, ndup;
+    double clip;           /* the clip used (recorded in fits) */
+    char model_col[128], family_col[128];
 };
+
+/* Raw covariate terms of every row of a table t (same term texts as d),
+ * e.g. new models to predict: *x_raw gets nrow(t) x p values (ls_free). */
+int ls_data_covariates_of(const ls_data *d, const ls_table *t, double **x_raw, ls_error *err);
 
 #endif

@@ -71,6 +71,7 @@ void ls_inference_free(ls_inference *inf)
     if (!inf) return;
     for (int k = 0; k < LS_SE_KINDS; k++) ls_free(inf->se[k]);
     ls_free(inf->cov);
+    ls_free(inf->theta_cov);
     memset(inf, 0, sizeof *inf);
 }
 
@@ -87,9 +88,11 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     double *nm = ls_calloc(q, sizeof(double)), *ev = ls_calloc(n, sizeof(double));
     for (int k = 0; k < LS_SE_KINDS; k++) inf->se[k] = ls_calloc(q, sizeof(double));
     inf->cov = ls_calloc(q * q, sizeof(double));
+    inf->dim = n;
+    inf->theta_cov = ls_calloc(n * n, sizeof(double));
     int rc = LS_OK;
     if (!th || !g || !I || !B || !Ii || !Bi || !W || !C || !G || !np || !nm || !ev || !inf->se[0] ||
-        !inf->se[1] || !inf->se[2] || !inf->cov) {
+        !inf->se[1] || !inf->se[2] || !inf->cov || !inf->theta_cov) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -130,6 +133,7 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     for (int k = 0; k < LS_SE_KINDS; k++)
         for (size_t a = 0; a < q; a++) inf->se[k][a] = NAN;
     for (size_t a = 0; a < q * q; a++) inf->cov[a] = NAN;
+    for (size_t a = 0; a < n * n; a++) inf->theta_cov[a] = okI ? Ii[a] : NAN;
     if (okI) delta(G, Ii, q, n, inf->se[LS_SE_HESSIAN], inf->cov);
     if (okB) delta(G, Bi, q, n, inf->se[LS_SE_OPG], NULL);
     if (okI) {

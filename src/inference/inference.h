@@ -21,6 +21,8 @@ typedef struct ls_inference {
     size_t nnat;
     double *se[LS_SE_KINDS]; /* nnat each; NaN when that matrix is singular */
     double *cov;             /* nnat x nnat, from the inverse observed information */
+    size_t dim;              /* unconstrained dimension                      */
+    double *theta_cov;       /* dim x dim inverse observed information (theta scale) */
     double min_eig;          /* smallest eigenvalue of the observed information */
     int ok[LS_SE_KINDS];
 } ls_inference;

@@ -724,3 +724,72 @@ int ls_model_negll(void *model, const double *x, double *f, double *g)
     for (size_t i = 0; i < m->dim; i++) g[i] = -g[i];
     return LS_OK;
 }
+
+/* ---------------------------------------------------------------- */
+/* Family posteriors (for the tasks)                                 */
+/* ---------------------------------------------------------------- */
+
+double ls_model_family_logpost(const ls_model *m, size_t f, const double *z, double *r)
+{
+    fam_ws w;
+    memset(&w, 0, sizeof w);
+    w.r = r;
+    return fam_h(m, f, z, 0, &w) - 0.5 * (double)m->K * LOG_2PI;
+}
+
+int ls_model_eval_families(ls_model *m, const double *theta, const size_t *fams, size_t nf,
+                           ls_error *err)
+{
+    for (size_t i = 0; i < m->dim; i++)
+        if (!isfinite(theta[i]))
+            return ls_fail(err, LS_ERR_NUMERIC, "parameter vector has a non-finite entry (%zu)", i);
+    int saved = m->freeze;
+    m->freeze = 0;
+    ls_model_load(m, theta);
+    fam_ws w;
+    ws_carve(m, m->scratch, &w);
+    int rc = LS_OK;
+    for (size_t i = 0; i < nf && !rc; i++)
+        if (family_eval(m, fams[i], 0, &w) != LS_OK)
+            rc = ls_fail(err, LS_ERR_NUMERIC, "posterior of family '%s' is degenerate at these parameters",
+                         m->d->family[fams[i]]);
+    m->freeze = saved;
+    return rc;
+}
+
+int ls_model_family_moments(const ls_model *m, size_t f, double *mean, double *cov, ls_error *err)
+{
+    size_t K = m->K, n = m->rule.n;
+    double *t = ls_calloc(n, sizeof(double)), *zk = ls_calloc(n * K, sizeof(double));
+    double *r = ls_calloc(m->J, sizeof(double));
+    if (!t || !zk || !r) {
+        ls_free(t); ls_free(zk); ls_free(r);
+        return ls_nomem(err);
+    }
+    const double *A = m->fam_map + f * K * K, *c = m->fam_center + f * K;
+    for (size_t q = 0; q < n; q++) {
+        const double *u = m->rule.u + q * K;
+        double *zq = zk + q * K;
+        for (size_t a = 0; a < K; a++) {
+            double s = c[a];
+            for (size_t l = 0; l < K; l++) s += A[a * K + l] * u[l];
+            zq[a] = s;
+        }
+        t[q] = m->rule.lw[q] + ls_model_family_logpost(m, f, zq, r);
+    }
+    double lse = ls_logsumexp(t, n);
+    memset(mean, 0, K * sizeof(double));
+    memset(cov, 0, K * K * sizeof(double));
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(t[q] - lse);
+        for (size_t a = 0; a < K; a++) mean[a] += pq * zk[q * K + a];
+    }
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(t[q] - lse);
+        for (size_t a = 0; a < K; a++)
+            for (size_t b = 0; b < K; b++)
+                cov[a * K + b] += pq * (zk[q * K + a] - mean[a]) * (zk[q * K + b] - mean[b]);
+    }
+    ls_free(t); ls_free(zk); ls_free(r);
+    return LS_OK;
+}

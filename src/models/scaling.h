@@ -55,4 +55,16 @@ int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
  * negative log-likelihood and its gradient under the current freeze state. */
 int ls_model_negll(void *model, const double *x, double *f, double *g);
 
+/* Family posteriors, z scale (alpha = L z).  After an evaluation (or
+ * ls_model_eval_families) each family has a mode (zmode), the Cholesky
+ * factor of the curvature there (fam_chol) and a node map (fam_map,
+ * fam_center). */
+/* log p(y_f, z) = h_f(z) with its normalising constant; r: J scratch. */
+double ls_model_family_logpost(const ls_model *m, size_t f, const double *z, double *r);
+/* Load theta and adapt only the listed families (sequential, no gradient). */
+int ls_model_eval_families(ls_model *m, const double *theta, const size_t *fams, size_t nf,
+                           ls_error *err);
+/* Posterior mean (K) and covariance (K x K) of z by the family's rule. */
+int ls_model_family_moments(const ls_model *m, size_t f, double *mean, double *cov, ls_error *err);
+
 #endif

@@ -51,7 +51,7 @@ int ls_json_write(json_t *root, const char *path, ls_error *err)
 }
 
 /* Attach the caller's options object (a JSON text) under "argv". */
-static void add_argv(json_t *opts, const char *argv_json)
+void ls_json_add_argv(json_t *opts, const char *argv_json)
 {
     if (!argv_json) return;
     json_error_t je;
@@ -127,6 +127,8 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     json_object_set_new(cov, "order", names);
     json_object_set_new(cov, "matrix", f->inf.ok[0] ? ls_json_mat(f->inf.cov, q, q) : json_null());
     json_object_set_new(o, "covariance", cov);
+    json_object_set_new(o, "theta_covariance",
+                        f->inf.ok[0] && f->inf.theta_cov ? ls_json_mat(f->inf.theta_cov, f->dim, f->dim) : json_null());
     return o;
 }
 
@@ -149,6 +151,11 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(data, "clipped_cells", json_integer((json_int_t)d->nclipped));
     json_object_set_new(data, "duplicate_models", json_integer((json_int_t)d->ndup));
     json_object_set_new(root, "data", data);
+    json_t *dopt = json_object();
+    json_object_set_new(dopt, "clip", json_real(d->clip));
+    json_object_set_new(dopt, "model_column", json_string(d->model_col));
+    json_object_set_new(dopt, "family_column", json_string(d->family_col));
+    json_object_set_new(root, "data_options", dopt);
 
     json_object_set_new(root, "loglik", ls_json_num(f->loglik));
     json_object_set_new(root, "aic", ls_json_num(f->aic));
@@ -166,6 +173,36 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_t *cs = json_object();
     json_object_set_new(cs, "mean", ls_json_vec(d->x_mean, p));
     json_object_set_new(cs, "sd", ls_json_vec(d->x_sd, p));
+    {
+        double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
+        if (!mn || !mx) { ls_free(mn); ls_free(mx); json_decref(root); return ls_nomem(err); }
+        for (size_t k = 0; k < p; k++) {
+            mn[k] = INFINITY;
+            mx[k] = -INFINITY;
+            for (size_t i = 0; i < d->n; i++) {
+                mn[k] = fmin(mn[k], d->x_raw[i * p + k]);
+                mx[k] = fmax(mx[k], d->x_raw[i * p + k]);
+            }
+        }
+        long ks = -1, kt = -1;
+        for (size_t k = 0; k < p; k++) {
+            if (strcmp(d->covariate[k], "log(size)") == 0) ks = (long)k;
+            if (strcmp(d->covariate[k], "log(tokens)") == 0) kt = (long)k;
+        }
+        if (ks >= 0 && kt >= 0) { /* observed range of size x tokens, for compute budgets */
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < d->n; i++) {
+                double v = d->x_raw[i * p + (size_t)ks] + d->x_raw[i * p + (size_t)kt];
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+            json_object_set_new(cs, "size_tokens_range", ls_json_vec((double[]){exp(lo), exp(hi)}, 2));
+        }
+        json_object_set_new(cs, "min", ls_json_vec(mn, p));
+        json_object_set_new(cs, "max", ls_json_vec(mx, p));
+        ls_free(mn);
+        ls_free(mx);
+    }
     json_object_set_new(root, "covariate_scaling", cs);
 
     json_t *conv = json_object();
@@ -225,7 +262,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
     json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
     json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
-    add_argv(opts, argv_json);
+    ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
 
     int rc = ls_json_write(root, path, err);
@@ -259,7 +296,7 @@ int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *f
     json_object_set_new(par, "sigma", ls_json_mat(pr->sigma, K, K));
     json_object_set_new(root, "parameters", par);
     json_t *opts = json_object();
-    add_argv(opts, argv_json);
+    ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
     int rc = ls_json_write(root, path, err);
     json_decref(root);

@@ -65,6 +65,78 @@ static void warnf(ls_fit *f, const char *fmt, ...)
     f->nwarn++;
 }
 
+/* The per-fit arrays sized by the model (f->K, J, p, F, dim set). */
+static int fit_alloc(ls_fit *f, ls_error *err)
+{
+    f->beta_std = ls_calloc(f->p * f->K + 1, sizeof(double));
+    f->b_std = ls_calloc(f->J, sizeof(double));
+    f->theta = ls_calloc(f->dim, sizeof(double));
+    f->alpha = ls_calloc(f->F * f->K, sizeof(double));
+    f->fam_ll = ls_calloc(f->F, sizeof(double));
+    if (!f->beta_std || !f->b_std || !f->theta || !f->alpha || !f->fam_ll) return ls_nomem(err);
+    return ls_params_alloc(&f->est, f->K, f->J, f->p, err);
+}
+
+/* Evaluate at th (modes re-found from scratch) and fill the estimates, the
+ * family modes and log-likelihoods, the information criteria and gmax.
+ * g: dim scratch.  *nfail: families whose mode search stopped short. */
+static int finish_at(ls_fit *f, ls_model *m, const ls_data *d, const double *th, double *g,
+                     size_t *nfail, ls_error *err)
+{
+    size_t K = f->K, dim = f->dim;
+    memset(m->zmode, 0, f->F * K * sizeof(double));
+    double ll;
+    int rc = ls_model_loglik(m, th, &ll, g, f->fam_ll, err);
+    if (rc) return rc;
+    f->gmax = 0;
+    for (size_t i = 0; i < dim; i++) f->gmax = fmax(f->gmax, fabs(g[i]));
+    f->loglik = ll;
+    memcpy(f->theta, th, dim * sizeof(double));
+    ls_model_unpack(m, th, &f->est);
+    memcpy(f->beta_std, f->est.beta, f->p * K * sizeof(double));
+    memcpy(f->b_std, f->est.b, f->J * sizeof(double));
+    ls_params_to_raw(&f->est, d->x_mean, d->x_sd);
+    *nfail = 0;
+    for (size_t fam = 0; fam < f->F; fam++)
+        *nfail += ls_model_family_mode(m, fam, f->alpha + fam * K, NULL) != 0;
+    f->nparams = dim;
+    f->aic = -2 * (ll - (double)dim);
+    f->bic = -2 * ll + (double)dim * log((double)f->F);
+    return LS_OK;
+}
+
+int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls_fit **out,
+              ls_error *err)
+{
+    *out = NULL;
+    ls_model *m = NULL;
+    int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
+    if (rc) return rc;
+    m->eta_clamp = o->logit_clamp;
+    ls_fit *f = ls_calloc(1, sizeof *f);
+    double *g = ls_calloc(m->dim, sizeof(double));
+    if (!f || !g) { rc = ls_nomem(err); goto done; }
+    f->K = m->K; f->J = m->J; f->p = m->p; f->F = m->F; f->n = d->n; f->dim = m->dim;
+    f->opt = *o;
+    f->opt.progress = NULL;
+    f->opt.progress_ctx = NULL;
+    if (o->anchors && !(f->anchors = ls_strdup(o->anchors))) { rc = ls_nomem(err); goto done; }
+    f->opt.anchors = f->anchors;
+    snprintf(f->integration, sizeof f->integration, "%s", m->rule.kind);
+    f->nodes = m->rule.n;
+    snprintf(f->reason, sizeof f->reason, "%s", "loaded");
+    if ((rc = fit_alloc(f, err))) goto done;
+    size_t nfail;
+    if ((rc = finish_at(f, m, d, theta, g, &nfail, err))) goto done;
+    f->converged = f->gmax <= o->gtol;
+done:
+    ls_free(g);
+    ls_model_free(m);
+    if (rc) ls_fit_free(f);
+    else *out = f;
+    return rc;
+}
+
 /* ---------------------------------------------------------------- */
 /* Deterministic start                                               */
 /* ---------------------------------------------------------------- */
@@ -422,16 +494,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->polish_ll = ls_calloc(o->starts, sizeof(double));
     start_th = ls_calloc((size_t)o->starts * dim, sizeof(double));
     considered = ls_calloc(o->starts, 1);
-    f->beta_std = ls_calloc(p * K + 1, sizeof(double));
-    f->b_std = ls_calloc(J, sizeof(double));
-    f->theta = ls_calloc(dim, sizeof(double));
-    f->alpha = ls_calloc(F * K, sizeof(double));
-    f->fam_ll = ls_calloc(F, sizeof(double));
-    if (!f->start_ll || !f->polish_ll || !start_th || !considered || !f->beta_std || !f->b_std || !f->theta || !f->alpha ||
-        !f->fam_ll) { rc = ls_nomem(err); goto fail; }
-    for (unsigned s = 0; s < o->starts; s++) f->polish_ll[s] = NAN;
-    rc = ls_params_alloc(&f->est, K, J, p, err);
+    if (!f->start_ll || !f->polish_ll || !start_th || !considered) { rc = ls_nomem(err); goto fail; }
+    rc = fit_alloc(f, err);
     if (rc) goto fail;
+    for (unsigned s = 0; s < o->starts; s++) f->polish_ll[s] = NAN;
 
     rc = initial_params(d, m, &f->est, err);
     if (rc) goto fail;
@@ -526,28 +592,13 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
 
     f->t_polish = since(&t0) - f->t_search;
     /* final evaluation at the best point, modes re-found from scratch */
-    memset(m->zmode, 0, F * K * sizeof(double));
-    double ll;
-    rc = ls_model_loglik(m, best, &ll, th, f->fam_ll, err);
+    size_t nfail = 0;
+    rc = finish_at(f, m, d, best, th, &nfail, err);
     if (rc) goto fail;
-    f->gmax = 0;
-    for (size_t i = 0; i < dim; i++) f->gmax = fmax(f->gmax, fabs(th[i]));
-    f->loglik = ll;
     f->converged = f->gmax <= o->gtol;
     f->iter = best_rep.iter;
     f->evals = best_rep.evals;
     snprintf(f->reason, sizeof f->reason, "%s", best_rep.reason);
-    memcpy(f->theta, best, dim * sizeof(double));
-    ls_model_unpack(m, best, &f->est);
-    memcpy(f->beta_std, f->est.beta, p * K * sizeof(double));
-    memcpy(f->b_std, f->est.b, J * sizeof(double));
-    ls_params_to_raw(&f->est, d->x_mean, d->x_sd);
-    size_t nfail = 0;
-    for (size_t fam = 0; fam < F; fam++)
-        nfail += ls_model_family_mode(m, fam, f->alpha + fam * K, NULL) != 0;
-    f->nparams = dim;
-    f->aic = -2 * (ll - (double)dim);
-    f->bic = -2 * ll + (double)dim * log((double)F);
 
     double t_se0 = since(&t0);
     if (!o->skip_se) {

@@ -39,4 +39,10 @@ struct ls_fit {
     char warn[LS_MAX_WARN][200];
 };
 
+/* A fit at a given unconstrained point theta (no optimisation): the
+ * estimates, family modes and information criteria there.  Used to load a
+ * fit file back and by the tasks that refit nothing. */
+int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls_fit **out,
+              ls_error *err);
+
 #endif

@@ -1,0 +1,547 @@
+/*
+ * tasks.c -- the downstream commands: posterior, predict, evaluate, select,
+ * optimal and compare.  Each parses its options, calls the public API,
+ * prints a summary and writes its file atomically.
+ */
+#include "cli/cli.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* An option error found by the command itself (a family not in the data). */
+static int opt_error(ls_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int opt_error(ls_error *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    e->code = LS_ERR_OPTION;
+    return e->code;
+}
+
+/* Read FIT and DATA, rebuild the data and bind the fit. */
+static int load_fit(const char *fit_path, const char *data_path, unsigned threads, ls_table **t,
+                    ls_data **d, ls_fit **f, ls_error *e)
+{
+    int rc = ls_table_read(data_path, t, e);
+    if (!rc) rc = ls_fit_load(fit_path, *t, threads, d, f, e);
+    return rc;
+}
+
+static int refuse_overwrite(const char *cmd, const char *out, const char *const *inputs, size_t n)
+{
+    for (size_t i = 0; out && i < n; i++)
+        if (cli_same_file(out, inputs[i]))
+            return cli_usage(cmd, "--out names an input file; refusing to overwrite it");
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+#define PREDICT_SPECS(po)                                                                          \
+    {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
+        {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
+         "draws of the parameters (default 200; 0 = plug in the estimates)", "N"},                 \
+    {                                                                                              \
+        "latent-draws", ARG_SIZE, &(po).latent_draws,                                              \
+            "family-posterior draws per parameter draw (default 50)", "N"                          \
+    }
+
+/* ---------------------------------------------------------------- */
+/* posterior                                                         */
+/* ---------------------------------------------------------------- */
+
+int cmd_posterior(int argc, char **argv)
+{
+    ls_posterior_options po;
+    ls_posterior_options_init(&po);
+    const char *family = NULL, *out = NULL;
+    unsigned threads = 0;
+    arg_spec specs[] = {
+        {"family", ARG_STRING, &family, "the family (required)", "NAME"},
+        {"chains", ARG_UINT, &po.chains, "MCMC chains (default 4)", "N"},
+        {"warmup", ARG_SIZE, &po.warmup, "warm-up iterations per chain (default 1000)", "N"},
+        {"draws", ARG_SIZE, &po.draws, "kept draws per chain (default 2000)", "N"},
+        {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &threads, "worker threads for loading the fit", "N"},
+        {"out", ARG_STRING, &out, "write the posterior (with the draws) as JSON here", "FILE"},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("posterior", msg);
+    if (r.help) {
+        cli_help("posterior", "FIT DATA --family NAME [options]",
+                 "A family's posterior p(alpha_f | data) at the fitted parameters: the mode, the Laplace\n"
+                 "covariance, the adaptive-quadrature mean and covariance, and random-walk Metropolis\n"
+                 "draws with split R-hat and effective sample sizes.  DATA is the file FIT was fitted on.",
+                 specs, "  latentscale posterior fit.json leaderboard.csv --family yi-1.5 --out post.json\n");
+        return 0;
+    }
+    if (r.npos != 2) return cli_usage("posterior", "expected FIT and DATA (see --help)");
+    if (!family) return cli_usage("posterior", "--family: required");
+    const char *inputs[] = {r.pos[0], r.pos[1]};
+    int x = refuse_overwrite("posterior", out, inputs, 2);
+    if (x) return x;
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    ls_data *d = NULL;
+    ls_fit *f = NULL;
+    ls_posterior p;
+    memset(&p, 0, sizeof p);
+    int rc = load_fit(r.pos[0], r.pos[1], threads, &t, &d, &f, &e);
+    long fam = -1;
+    if (!rc && (fam = ls_data_find_family(d, family)) < 0)
+        rc = opt_error(&e, "--family: no family '%s' in %s", family, r.pos[1]);
+    if (!rc) rc = ls_posterior_run(f, d, (size_t)fam, &po, &p, &e);
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        const ls_params *pr = ls_fit_params(f);
+        printf("posterior of family '%s' (%u chains x %zu draws, acceptance %.2f)\n\n", family,
+               po.chains, po.draws, p.accept);
+        printf("  %-12s %9s %9s %9s %9s %9s %9s %7s %7s\n", "skill", "mode", "laplace", "quad",
+               "quad", "mcmc", "mcmc", "R-hat", "ESS");
+        printf("  %-12s %9s %9s %9s %9s %9s %9s\n", "", "", "sd", "mean", "sd", "mean", "sd");
+        for (size_t k = 0; k < p.K; k++)
+            printf("  %-12.12s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
+                   ls_data_benchmark(d, pr->anchors[k]), p.mode[k], sqrt(p.laplace_cov[k * p.K + k]),
+                   p.quad_mean[k], sqrt(p.quad_cov[k * p.K + k]), p.mcmc_mean[k],
+                   sqrt(p.mcmc_cov[k * p.K + k]), p.rhat[k], p.ess[k]);
+        for (size_t k = 0; k < p.K; k++)
+            if (p.rhat[k] > 1.01)
+                printf("warning: R-hat %.3f > 1.01 for skill %zu: run longer chains (--draws)\n", p.rhat[k], k + 1);
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_posterior_write_json(&p, f, d, (size_t)fam, po.seed, out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_posterior_free(&p);
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* predict                                                           */
+/* ---------------------------------------------------------------- */
+
+int cmd_predict(int argc, char **argv)
+{
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    const char *newp = NULL, *out = NULL, *format = NULL;
+    arg_spec specs[] = {
+        {"new", ARG_STRING, &newp, "CSV of new models: model, family, size, tokens, ... (required)", "FILE"},
+        PREDICT_SPECS(po),
+        {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
+        {"out", ARG_STRING, &out, "write predictions here (CSV, or JSON if FILE ends in .json)", "FILE"},
+        {"format", ARG_STRING, &format, "csv or json (default: from the --out extension)", "F"},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("predict", msg);
+    if (r.help) {
+        cli_help("predict", "FIT DATA --new NEW.csv [options]",
+                 "Predictive distributions of new models' scores: for each model and benchmark the mean,\n"
+                 "median and a central interval, integrating the family posterior (the prior N(0, Sigma)\n"
+                 "for a family not in DATA), parameter uncertainty and Beta noise; and the plug-in at the\n"
+                 "family's posterior mode.  DATA is the file FIT was fitted on.",
+                 specs, "  latentscale predict fit.json leaderboard.csv --new new.csv --level 0.9 --out pred.csv\n");
+        return 0;
+    }
+    if (r.npos != 2) return cli_usage("predict", "expected FIT and DATA (see --help)");
+    if (!newp) return cli_usage("predict", "--new: required");
+    int json = out && ends_with(out, ".json");
+    if (format) {
+        if (strcmp(format, "json") == 0) json = 1;
+        else if (strcmp(format, "csv") == 0) json = 0;
+        else return cli_usage("predict", "--format: expected csv or json");
+    }
+    const char *inputs[] = {r.pos[0], r.pos[1], newp};
+    int x = refuse_overwrite("predict", out, inputs, 3);
+    if (x) return x;
+    ls_error e = {0, ""};
+    ls_table *t = NULL, *nt = NULL;
+    ls_data *d = NULL;
+    ls_fit *f = NULL;
+    ls_prediction p;
+    memset(&p, 0, sizeof p);
+    int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
+    if (!rc) rc = ls_table_read(newp, &nt, &e);
+    if (!rc) rc = ls_predict(f, d, nt, &po, &p, &e);
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        printf("%-28s %-12s %8s %8s %17s %8s %8s\n", "model", "benchmark", "mean", "median",
+               "interval", "map", "observed");
+        for (size_t i = 0; i < p.n; i++)
+            for (size_t j = 0; j < p.J; j++) {
+                size_t c = i * p.J + j;
+                printf("%-28.28s %-12.12s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", p.model[i],
+                       ls_data_benchmark(d, j), p.mean[c], p.median[c], p.lower[c], p.upper[c], p.map[c]);
+                if (isnan(p.observed[c])) printf("\n");
+                else printf(" %8.4f\n", p.observed[c]);
+            }
+        for (size_t i = 0; i < p.n; i++)
+            if (!p.known[i])
+                printf("note: family '%s' of '%s' is not in the data: its skills are drawn from the prior\n",
+                       p.family[i], p.model[i]);
+        printf("interval level %.2f; parameter draws %zu, family-posterior draws %zu each\n", p.level,
+               po.param_draws, po.latent_draws);
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_prediction_write(&p, d, out, json, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_prediction_free(&p);
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    ls_table_free(nt);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* evaluate                                                          */
+/* ---------------------------------------------------------------- */
+
+int cmd_evaluate(int argc, char **argv)
+{
+    fit_args a;
+    fit_args_init(&a);
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    const char *split = NULL, *holdout = NULL;
+    arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po),
+                        {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
+                        {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
+                        {"out", ARG_STRING, &a.out, "write the evaluation as JSON here", "FILE"},
+                        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("evaluate", msg);
+    if (r.help) {
+        cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
+                 "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
+                 "absolute error of the predictive median per benchmark and overall (and of the predictive\n"
+                 "mean and the plug-in at the family mode), and the coverage of the intervals.",
+                 specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n");
+        return 0;
+    }
+    if (r.npos != 1) return cli_usage("evaluate", "expected DATA (see --help)");
+    if (!split == !holdout) return cli_usage("evaluate", "give exactly one of --split FILE and --holdout largest");
+    if (holdout && strcmp(holdout, "largest") != 0) return cli_usage("evaluate", "--holdout: expected 'largest'");
+    if (cli_parse_integration(a.integration, &a.fopt.integration))
+        return cli_usage("evaluate", "--integration: expected auto, gh, qmc or laplace");
+    const char *inputs[] = {r.pos[0], split, a.dopt.floors_file};
+    int x = refuse_overwrite("evaluate", a.out, inputs, 3);
+    if (x) return x;
+    po.seed = a.fopt.seed;
+    po.threads = a.fopt.threads;
+    a.fopt.progress = cli_progress;
+    ls_error e = {0, ""};
+    ls_table *t = NULL, *st = NULL;
+    ls_evaluation ev;
+    memset(&ev, 0, sizeof ev);
+    int rc = ls_table_read(r.pos[0], &t, &e);
+    if (!rc && split) rc = ls_table_read(split, &st, &e);
+    if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
+    cli_progress_end();
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
+               ls_fit_params(ev.fit)->K, ev.n_train, ev.n_test, ev.n_excluded, ev.n_cells);
+        printf("  %-14s %8s\n", "benchmark", "MAE");
+        for (size_t j = 0; j < ev.J; j++) printf("  %-14.14s %8.4f\n", ls_data_benchmark(ev.train, j), ev.mae[j]);
+        printf("\nMAE overall: %.4f (predictive median), %.4f (predictive mean), %.4f (plug-in at the family mode)\n",
+               ev.mae_overall, ev.mae_mean, ev.mae_map);
+        printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ev.pred.level,
+               100 * ev.coverage, ev.n_cells);
+        printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(ev.fit),
+               ls_fit_converged(ev.fit) ? "yes" : "NO");
+        if (a.out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_evaluation_write_json(&ev, a.out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_evaluation_free(&ev);
+    ls_table_free(t);
+    ls_table_free(st);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* select                                                            */
+/* ---------------------------------------------------------------- */
+
+static int parse_range(const char *s, size_t *lo, size_t *hi)
+{
+    char *end;
+    unsigned long a = strtoul(s, &end, 10);
+    if (end == s) return -1;
+    unsigned long b = a;
+    if (strncmp(end, "..", 2) == 0) {
+        const char *q = end + 2;
+        b = strtoul(q, &end, 10);
+        if (end == q) return -1;
+    }
+    if (*end || a < 1 || b < a) return -1;
+    *lo = a;
+    *hi = b;
+    return 0;
+}
+
+int cmd_select(int argc, char **argv)
+{
+    fit_args a;
+    fit_args_init(&a);
+    const char *range = "1..4";
+    unsigned folds = 5;
+    arg_spec specs[] = {DATA_SPECS(a),
+                        {"skills", ARG_STRING, &range, "range of K, e.g. 1..12 (default 1..4)", "A..B"},
+                        {"folds", ARG_UINT, &folds, "family folds for the cross-validated score (default 5; 0 = none)", "N"},
+                        {"starts", ARG_UINT, &a.fopt.starts, "seeded optimiser starts per fit (default 8)", "N"},
+                        {"seed", ARG_U64, &a.fopt.seed, "random seed (default 1)", "N"},
+                        {"threads", ARG_UINT, &a.fopt.threads, "fits run in parallel (default: all cores)", "N"},
+                        {"integration", ARG_STRING, &a.integration, "auto (default), gh, qmc or laplace", "METHOD"},
+                        {"gtol", ARG_DOUBLE, &a.fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},
+                        {"logit-clamp", ARG_DOUBLE, &a.fopt.logit_clamp, "clip eta into [-X, X] (default 0 = off)", "X"},
+                        {"out", ARG_STRING, &a.out, "write the table as JSON here", "FILE"},
+                        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("select", msg);
+    if (r.help) {
+        cli_help("select", "DATA [--skills A..B] [options]",
+                 "Choose the number of skills: for each K the log-likelihood, parameters, AIC, BIC and the\n"
+                 "held-out log-likelihood of whole families over seeded family folds; the K each picks.",
+                 specs, "  latentscale select leaderboard.csv --floors benchmarks.csv --skills 1..5 --folds 5\n");
+        return 0;
+    }
+    if (r.npos != 1) return cli_usage("select", "expected DATA (see --help)");
+    size_t lo, hi;
+    if (parse_range(range, &lo, &hi)) return cli_usage("select", "--skills: expected a range such as 1..12");
+    if (cli_parse_integration(a.integration, &a.fopt.integration))
+        return cli_usage("select", "--integration: expected auto, gh, qmc or laplace");
+    const char *inputs[] = {r.pos[0], a.dopt.floors_file};
+    int x = refuse_overwrite("select", a.out, inputs, 2);
+    if (x) return x;
+    a.fopt.progress = cli_progress;
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    ls_selection s;
+    memset(&s, 0, sizeof s);
+    int rc = ls_table_read(r.pos[0], &t, &e);
+    if (!rc) rc = ls_select(t, &a.dopt, &a.fopt, lo, hi, folds, &s, &e);
+    cli_progress_end();
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        printf("  %3s %12s %7s %11s %11s %14s %9s\n", "K", "loglik", "params", "AIC", "BIC",
+               folds ? "cv loglik" : "", "converged");
+        for (size_t i = 0; i < s.nk; i++) {
+            printf("  %3zu %12.3f %7zu %11.2f %11.2f ", s.K[i], s.loglik[i], s.nparams[i], s.aic[i], s.bic[i]);
+            if (folds) printf("%14.3f", s.cv[i]);
+            else printf("%14s", "");
+            printf(" %9s\n", s.converged[i] ? "yes" : "NO");
+        }
+        printf("\nK chosen: AIC %zu, BIC %zu", s.K[s.best_aic], s.K[s.best_bic]);
+        if (folds) printf(", cross-validation (%u family folds) %zu", folds, s.K[s.best_cv]);
+        printf("\n");
+        if (a.out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_selection_write_json(&s, a.out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_selection_free(&s);
+    ls_table_free(t);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* optimal                                                           */
+/* ---------------------------------------------------------------- */
+
+/* comma-separated positive numbers */
+static int parse_list(const char *s, double *v, size_t max, size_t *n)
+{
+    *n = 0;
+    while (*s) {
+        char *end;
+        double x = strtod(s, &end);
+        if (end == s || *n == max || !isfinite(x)) return -1;
+        v[(*n)++] = x;
+        s = end;
+        if (*s == ',') s++;
+        else if (*s) return -1;
+    }
+    return *n ? 0 : -1;
+}
+
+int cmd_optimal(int argc, char **argv)
+{
+    ls_optimal_options o;
+    ls_optimal_options_init(&o);
+    const char *budgets = NULL, *srange = NULL, *trange = NULL, *out = NULL;
+    arg_spec specs[] = {
+        {"budgets", ARG_STRING, &budgets, "compute budgets in FLOPs (default: 10, log-spaced over the data's range)", "C1,C2,.."},
+        {"size-range", ARG_STRING, &srange, "parameters searched, billions (default: the data's range)", "MIN,MAX"},
+        {"tokens-range", ARG_STRING, &trange, "tokens searched, trillions (default: the data's range)", "MIN,MAX"},
+        {"draws", ARG_SIZE, &o.draws, "parameter draws for the intervals (default 1000; 0 = none)", "N"},
+        {"level", ARG_DOUBLE, &o.level, "interval level (default 0.9)", "L"},
+        {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
+        {"out", ARG_STRING, &out, "write the allocations as JSON here", "FILE"},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("optimal", msg);
+    if (r.help) {
+        cli_help("optimal", "FIT [options]",
+                 "Compute-optimal allocation under C = 6 N D: for each skill and each benchmark's expected\n"
+                 "score, the parameters/tokens split that maximises it at each budget, inside the size and\n"
+                 "token ranges, with intervals from the uncertainty of the estimates.",
+                 specs, "  latentscale optimal fit.json --size-range 0.07,180 --tokens-range 0.15,15\n");
+        return 0;
+    }
+    if (r.npos != 1) return cli_usage("optimal", "expected FIT (see --help)");
+    double bv[1000], sr[2], tr[2];
+    size_t nb = 0, n2;
+    if (budgets && parse_list(budgets, bv, 1000, &nb)) return cli_usage("optimal", "--budgets: expected positive numbers separated by commas");
+    if (srange && (parse_list(srange, sr, 2, &n2) || n2 != 2)) return cli_usage("optimal", "--size-range: expected MIN,MAX");
+    if (trange && (parse_list(trange, tr, 2, &n2) || n2 != 2)) return cli_usage("optimal", "--tokens-range: expected MIN,MAX");
+    const char *inputs[] = {r.pos[0]};
+    int x = refuse_overwrite("optimal", out, inputs, 1);
+    if (x) return x;
+    ls_error e = {0, ""};
+    ls_fit_summary fs;
+    ls_allocation al;
+    memset(&al, 0, sizeof al);
+    int rc = ls_fit_summary_read(r.pos[0], &fs, &e);
+    if (rc) return cli_fail(&e);
+    o.size_min = srange ? sr[0] : fs.range[0];
+    o.size_max = srange ? sr[1] : fs.range[1];
+    o.tokens_min = trange ? tr[0] : fs.range[2];
+    o.tokens_max = trange ? tr[1] : fs.range[3];
+    if (budgets) { o.budgets = bv; o.nbudgets = nb; }
+    else if (isfinite(fs.st_range[0])) { o.st_min = fs.st_range[0]; o.st_max = fs.st_range[1]; }
+    rc = ls_optimal(&fs.est, fs.nat_cov, &o, &al, &e);
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        size_t K = fs.est.K;
+        printf("compute-optimal allocation (C = 6 N D); size in B parameters, tokens in T; %.0f%% intervals%s\n",
+               100 * o.level, fs.nat_cov && o.draws ? "" : " unavailable (no covariance in the fit)");
+        printf("size searched in [%.3g, %.3g], tokens in [%.3g, %.3g]\n\n", o.size_min, o.size_max,
+               o.tokens_min, o.tokens_max);
+        for (size_t t = 0; t < al.ntarget; t++) {
+            printf("%s %s\n", t < K ? "skill" : "benchmark", t < K ? fs.benchmarks[fs.est.anchors[t]] : fs.benchmarks[t - K]);
+            printf("  %12s %10s %21s %10s %21s\n", "FLOPs", "size", "interval", "tokens", "interval");
+            for (size_t b = 0; b < al.nbudget; b++) {
+                size_t i = t * al.nbudget + b;
+                printf("  %12.4g %10.4g [%8.4g, %8.4g] %10.4g [%8.4g, %8.4g]\n", al.budget[b], al.size[i],
+                       al.size_lo[i], al.size_hi[i], al.tokens[i], al.tokens_lo[i], al.tokens_hi[i]);
+            }
+        }
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_allocation_write_json(&al, &fs.est, fs.benchmarks, &o, out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_allocation_free(&al);
+    ls_fit_summary_free(&fs);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* compare                                                           */
+/* ---------------------------------------------------------------- */
+
+int cmd_compare(int argc, char **argv)
+{
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    const char *families = NULL, *out = NULL;
+    arg_spec specs[] = {
+        {"families", ARG_STRING, &families, "the two families A,B (required)", "A,B"},
+        PREDICT_SPECS(po),
+        {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
+        {"out", ARG_STRING, &out, "write the comparison as JSON here", "FILE"},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("compare", msg);
+    if (r.help) {
+        cli_help("compare", "FIT DATA --families A,B [options]",
+                 "Compare two families' skills: the posterior of alpha_A - alpha_B per skill, integrating\n"
+                 "both family posteriors and parameter uncertainty; its mean, interval and P(A > B).",
+                 specs, "  latentscale compare fit.json leaderboard.csv --families yi-1.5-chat,yi-1.5\n");
+        return 0;
+    }
+    if (r.npos != 2) return cli_usage("compare", "expected FIT and DATA (see --help)");
+    if (!families) return cli_usage("compare", "--families: required");
+    const char *comma = strchr(families, ',');
+    if (!comma || strchr(comma + 1, ',') || comma == families || !comma[1])
+        return cli_usage("compare", "--families: expected two names, A,B");
+    char fa[256], fb[256];
+    snprintf(fa, sizeof fa, "%.*s", (int)(comma - families), families);
+    snprintf(fb, sizeof fb, "%s", comma + 1);
+    const char *inputs[] = {r.pos[0], r.pos[1]};
+    int x = refuse_overwrite("compare", out, inputs, 2);
+    if (x) return x;
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    ls_data *d = NULL;
+    ls_fit *f = NULL;
+    ls_comparison c;
+    memset(&c, 0, sizeof c);
+    int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
+    long ia = -1, ib = -1;
+    if (!rc && (ia = ls_data_find_family(d, fa)) < 0)
+        rc = opt_error(&e, "--families: no family '%s' in %s", fa, r.pos[1]);
+    if (!rc && (ib = ls_data_find_family(d, fb)) < 0)
+        rc = opt_error(&e, "--families: no family '%s' in %s", fb, r.pos[1]);
+    if (!rc) rc = ls_compare(f, d, (size_t)ia, (size_t)ib, &po, &c, &e);
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        const ls_params *pr = ls_fit_params(f);
+        printf("%s (A) against %s (B): posterior of alpha_A - alpha_B per skill, %.0f%% intervals\n\n", fa, fb,
+               100 * po.level);
+        printf("  %-12s %9s %9s %9s %21s %9s\n", "skill", "A", "B", "A - B", "interval", "P(A > B)");
+        for (size_t k = 0; k < c.K; k++)
+            printf("  %-12.12s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ls_data_benchmark(d, pr->anchors[k]),
+                   c.mean_a[k], c.mean_b[k], c.diff[k], c.lower[k], c.upper[k], c.prob_greater[k]);
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_comparison_write_json(&c, f, d, (size_t)ia, (size_t)ib, po.seed, out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+    }
+    ls_comparison_free(&c);
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    return code;
+}

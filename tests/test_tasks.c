@@ -1,0 +1,396 @@
+/*
+ * test_tasks.c -- the downstream tasks: family posteriors (MCMC against
+ * quadrature), prediction intervals (coverage on simulated leaderboards),
+ * compute-optimal allocation (the paper's table from its published
+ * coefficients, and exact maximisation against a grid), family comparison,
+ * fit files read back, and the mean absolute error against the paper's
+ * published held-out table.
+ */
+#include "harness.h"
+#include "data/data.h"
+#include "latentscale.h"
+#include "models/params.h"
+#include "tasks/tasks.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static ls_table *sim_table(size_t F, size_t K, uint64_t seed, ls_params *truth, char *floors_out, size_t n)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = F;
+    so.skills = K;
+    so.seed = seed;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    if (ls_simulate(&so, &t, &tr, &floors, &e)) return NULL;
+    floors_out[0] = '\0';
+    for (size_t j = 0; j < so.benchmarks; j++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
+        if (strlen(floors_out) + strlen(buf) < n) strcat(floors_out, buf);
+    }
+    free(floors);
+    if (truth) *truth = tr;
+    else ls_params_free(&tr);
+    return t;
+}
+
+/* A fit object holding the true parameters (no optimisation). */
+static ls_fit *truth_fit(const ls_data *d, const ls_params *truth, size_t K)
+{
+    ls_params pr;
+    ls_error e;
+    if (ls_params_alloc(&pr, truth->K, truth->J, truth->p, &e)) return NULL;
+    ls_params_copy(&pr, truth);
+    ls_params_to_std(&pr, d->x_mean, d->x_sd);
+    ls_model *m = NULL;
+    ls_fit *f = NULL;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = K;
+    if (!ls_model_new(d, K, NULL, LS_INT_AUTO, 0, 0, &m, &e)) {
+        double *th = calloc(ls_model_dim(m), sizeof(double));
+        if (th && !ls_model_pack(m, &pr, th, &e)) ls_fit_at(d, &fo, th, &f, &e);
+        free(th);
+    }
+    ls_model_free(m);
+    ls_params_free(&pr);
+    return f;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void posterior_mcmc_matches_quadrature(size_t K)
+{
+    char fl[1024];
+    ls_params truth;
+    ls_table *t = sim_table(40, K, 21 + K, &truth, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    ls_error e;
+    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit *f = d ? truth_fit(d, &truth, K) : NULL;
+    CHECK(f != NULL);
+    /* the largest family and a singleton */
+    size_t big = 0, single = (size_t)-1;
+    for (size_t g = 0; d && g < d->F; g++) {
+        if (d->fam_nrows[g] > d->fam_nrows[big]) big = g;
+        if (d->fam_nrows[g] == 1 && single == (size_t)-1) single = g;
+    }
+    size_t fams[2] = {big, single};
+    for (int i = 0; f && i < 2; i++) {
+        if (fams[i] == (size_t)-1) continue;
+        ls_posterior_options po;
+        ls_posterior_options_init(&po);
+        po.draws = 4000;
+        po.seed = 5;
+        ls_posterior p;
+        CHECK(ls_posterior_run(f, d, fams[i], &po, &p, &e) == LS_OK);
+        for (size_t k = 0; k < K && p.mode; k++) {
+            double v = p.quad_cov[k * K + k], sd = sqrt(v);
+            CHECK_MSG(p.rhat[k] < 1.01, "K=%zu family %zu skill %zu: R-hat %.4f", K, fams[i], k, p.rhat[k]);
+            CHECK_MSG(p.ess[k] > 1000, "ESS %.0f", p.ess[k]);
+            CHECK_MSG(fabs(p.mcmc_mean[k] - p.quad_mean[k]) <= 4 * sd / sqrt(p.ess[k]) + 1e-3,
+                      "K=%zu skill %zu: mcmc mean %.4f, quadrature %.4f (sd %.4f, ESS %.0f)", K, k,
+                      p.mcmc_mean[k], p.quad_mean[k], sd, p.ess[k]);
+            double ratio = p.mcmc_cov[k * K + k] / v;
+            CHECK_MSG(ratio > 0.88 && ratio < 1.12, "K=%zu skill %zu: variance ratio mcmc/quadrature %.3f", K, k, ratio);
+            /* the Laplace approximation is close for a near-normal posterior */
+            CHECK_MSG(fabs(p.mode[k] - p.quad_mean[k]) < 0.5 * sd, "mode %.4f, mean %.4f", p.mode[k], p.quad_mean[k]);
+        }
+        ls_posterior_free(&p);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    ls_params_free(&truth);
+}
+
+static void posterior_k1(void) { posterior_mcmc_matches_quadrature(1); }
+static void posterior_k2(void) { posterior_mcmc_matches_quadrature(2); }
+
+/* ---------------------------------------------------------------- */
+
+static void prediction_intervals_cover_their_level(void)
+{
+    double cov_sum = 0, cov50_sum = 0;
+    size_t cells = 0;
+    for (uint64_t rep = 0; rep < 2; rep++) {
+        char fl[1024];
+        ls_table *t = sim_table(160, 2, 100 + rep, NULL, fl, sizeof fl);
+        ls_data_options o;
+        ls_data_options_init(&o);
+        o.floors = fl;
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = 2;
+        fo.starts = 2;
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.param_draws = 100;
+        po.seed = 7 + rep;
+        ls_evaluation ev;
+        ls_error e;
+        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &ev, &e);
+        CHECK_MSG(rc == LS_OK, "%s", e.message);
+        if (rc == LS_OK) {
+            printf("  replication %llu: %zu test models, %zu cells, coverage %.3f, MAE median %.4f mean %.4f plug-in %.4f\n",
+                   (unsigned long long)rep, ev.n_test, ev.n_cells, ev.coverage, ev.mae_overall, ev.mae_mean, ev.mae_map);
+            cov_sum += ev.coverage * (double)ev.n_cells;
+            cells += ev.n_cells;
+            /* the 50% interval of the same predictions */
+            size_t in50 = 0, n50 = 0;
+            po.level = 0.5;
+            ls_table *te = NULL;
+            ls_prediction p;
+            /* re-predict the test rows at level 0.5 with the same fit */
+            size_t *rows = calloc(ls_table_nrow(t), sizeof(size_t)), nr = 0;
+            for (size_t i = 0; i < ls_table_nrow(t); i++)
+                for (size_t q = 0; q < ev.pred.n; q++)
+                    if (strcmp(ls_table_cell(t, i, 0), ev.pred.model[q]) == 0) rows[nr++] = i;
+            CHECK(ls_table_subset(t, rows, nr, &te, &e) == LS_OK);
+            CHECK(ls_predict(ev.fit, ev.train, te, &po, &p, &e) == LS_OK);
+            for (size_t c = 0; c < p.n * p.J; c++)
+                if (!isnan(p.observed[c])) {
+                    n50++;
+                    in50 += p.observed[c] >= p.lower[c] && p.observed[c] <= p.upper[c];
+                    /* the interval contains the median, the median lies in (0, 1) */
+                    if (!(p.lower[c] <= p.median[c] && p.median[c] <= p.upper[c])) h_fail++;
+                }
+            cov50_sum += (double)in50;
+            printf("  replication %llu: 50%% coverage %.3f\n", (unsigned long long)rep, (double)in50 / (double)n50);
+            ls_prediction_free(&p);
+            ls_table_free(te);
+            free(rows);
+            ls_evaluation_free(&ev);
+        }
+        ls_table_free(t);
+    }
+    double c90 = cov_sum / (double)cells, c50 = cov50_sum / (double)cells;
+    printf("  pooled coverage: 90%% intervals %.3f, 50%% intervals %.3f over %zu cells\n", c90, c50, cells);
+    CHECK_MSG(fabs(c90 - 0.9) <= 0.03, "90%% coverage %.3f", c90);
+    CHECK_MSG(fabs(c50 - 0.5) <= 0.03, "50%% coverage %.3f", c50);
+}
+
+/* ---------------------------------------------------------------- */
+
+static void optimal_reproduces_the_published_allocation(void)
+{
+    /* the paper's K = 4 estimates (spec, raw log scale): MATH, IFEval, HellaSwag, BBH */
+    static const double beta[12] = {0.432, 0.190, 0.840, 0.656,  /* log s    */
+                                    0.774, 0.324, 0.384, 0.445,  /* log t    */
+                                    0.026, 0.154, -0.039, 0.010}; /* product */
+    ls_params pr;
+    ls_error e;
+    CHECK(ls_params_alloc(&pr, 4, 4, 3, &e) == LS_OK);
+    memcpy(pr.beta, beta, sizeof beta);
+    for (size_t k = 0; k < 4; k++) pr.lambda[k * 4 + k] = 1;
+    ls_optimal_options o;
+    ls_optimal_options_init(&o);
+    double budget = 400.6e19;
+    o.budgets = &budget;
+    o.nbudgets = 1;
+    o.size_min = 0.07; o.size_max = 180;
+    o.tokens_min = 0.15; o.tokens_max = 15;
+    o.draws = 0;
+    ls_allocation a;
+    CHECK(ls_optimal(&pr, NULL, &o, &a, &e) == LS_OK);
+    /* published: MATH 0.07 B / 9.54 T; IFEval 0.53 B / 1.27 T; HellaSwag and BBH 4.45 B / 0.15 T */
+    static const double want_s[4] = {0.07, 0.53, 4.45, 4.45}, want_t[4] = {9.54, 1.27, 0.15, 0.15};
+    for (size_t k = 0; k < 4 && a.size; k++) {
+        CHECK_MSG(fabs(a.size[k] / want_s[k] - 1) < 0.01, "skill %zu: size %.4f, published %.2f", k, a.size[k], want_s[k]);
+        CHECK_MSG(fabs(a.tokens[k] / want_t[k] - 1) < 0.01, "skill %zu: tokens %.4f, published %.2f", k, a.tokens[k], want_t[k]);
+    }
+    ls_allocation_free(&a);
+
+    /* exact maximisation against a fine grid, random coefficients and budgets */
+    uint64_t st = 12345;
+    for (int rep = 0; rep < 200; rep++) {
+        for (int i = 0; i < 12; i++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            pr.beta[i] = ((double)(st >> 11) / 9007199254740992.0 - 0.5) * 2;
+        }
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        budget = 6e21 * exp(log(0.07 * 0.15) + ((double)(st >> 11) / 9007199254740992.0) * log(180 * 15 / (0.07 * 0.15)));
+        if (ls_optimal(&pr, NULL, &o, &a, &e) != LS_OK) { h_fail++; continue; }
+        double cc = log(budget / 6e21);
+        double ulo = fmax(log(0.07), cc - log(15)), uhi = fmin(log(180), cc - log(0.15));
+        for (size_t k = 0; k < 4; k++) {
+            const double *b = pr.beta;
+            double best = -INFINITY;
+            for (int g = 0; g <= 20000; g++) {
+                double u = ulo + (uhi - ulo) * g / 20000.0, v = cc - u;
+                best = fmax(best, b[k] * u + b[4 + k] * v + b[8 + k] * u * v);
+            }
+            double u = log(a.size[k]), v = log(a.tokens[k]);
+            double got = b[k] * u + b[4 + k] * v + b[8 + k] * u * v;
+            if (!(got >= best - 1e-9 && fabs(u + v - cc) < 1e-9)) {
+                h_fail++;
+                fprintf(stderr, "optimal: rep %d skill %zu: value %.9f, grid %.9f\n", rep, k, got, best);
+            }
+        }
+        ls_allocation_free(&a);
+    }
+    h_pass++;
+    ls_params_free(&pr);
+}
+
+/* ---------------------------------------------------------------- */
+
+static void compare_and_fit_files(void)
+{
+    char fl[1024];
+    ls_table *t = sim_table(50, 2, 77, NULL, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    ls_error e;
+    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = 2;
+    fo.starts = 2;
+    ls_fit *f = NULL;
+    CHECK(d && ls_fit_run(d, &fo, &f, &e) == LS_OK);
+    if (!f) { ls_data_free(d); ls_table_free(t); return; }
+
+    /* the fit file read back reproduces the fit */
+    char path[] = "/tmp/ls_test_tasksXXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    CHECK(ls_fit_write_json(f, d, path, NULL, &e) == LS_OK);
+    ls_data *d2 = NULL;
+    ls_fit *f2 = NULL;
+    CHECK_MSG(ls_fit_load(path, t, 0, &d2, &f2, &e) == LS_OK, "%s", e.message);
+    if (f2) {
+        CHECK(ls_fit_loglik(f2) == ls_fit_loglik(f));
+        CHECK(memcmp(ls_fit_theta(f2), ls_fit_theta(f), f->dim * sizeof(double)) == 0);
+        CHECK(f2->inf.theta_cov && f2->inf.theta_cov[0] == f->inf.theta_cov[0]);
+    }
+    /* ... and refuses data it was not fitted on */
+    char fl2[1024];
+    ls_table *other = sim_table(50, 2, 78, NULL, fl2, sizeof fl2);
+    ls_data *d3 = NULL;
+    ls_fit *f3 = NULL;
+    int rc = ls_fit_load(path, other, 0, &d3, &f3, &e);
+    CHECK_MSG(rc == LS_ERR_INPUT && strstr(e.message, "not the data it was fitted on"), "rc %d: %s", rc, e.message);
+    CHECK(d3 == NULL && f3 == NULL);
+    ls_table_free(other);
+
+    /* comparison: the two families whose modes differ most on skill 1 */
+    size_t a = 0, b = 0;
+    for (size_t g = 0; g < d->F; g++) {
+        if (d->fam_nrows[g] < 3) continue;
+        if (d->fam_nrows[a] < 3 || f->alpha[g * 2] > f->alpha[a * 2]) a = g;
+        if (d->fam_nrows[b] < 3 || f->alpha[g * 2] < f->alpha[b * 2]) b = g;
+    }
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_draws = 50;
+    ls_comparison c;
+    CHECK_MSG(ls_compare(f, d, a, b, &po, &c, &e) == LS_OK, "%s", e.message);
+    if (c.diff) {
+        printf("  compare %s - %s: skill 1 difference %.3f [%.3f, %.3f], P = %.3f\n", d->family[a], d->family[b],
+               c.diff[0], c.lower[0], c.upper[0], c.prob_greater[0]);
+        CHECK(c.diff[0] > 0 && c.prob_greater[0] > 0.95);
+        CHECK(c.lower[0] <= c.diff[0] && c.diff[0] <= c.upper[0]);
+        CHECK_NEAR(c.diff[0], c.mean_a[0] - c.mean_b[0], 1e-9);
+        /* posterior means near the modes (near-normal posteriors) */
+        CHECK_NEAR(c.mean_a[0], f->alpha[a * 2], 0.25);
+        /* swapping the families flips the sign and the probability */
+        ls_comparison c2;
+        CHECK(ls_compare(f, d, b, a, &po, &c2, &e) == LS_OK);
+        if (c2.diff) {
+            CHECK_NEAR(c2.diff[0], -c.diff[0], 0.05);
+            CHECK_NEAR(c2.prob_greater[0], 1 - c.prob_greater[0], 0.02);
+        }
+        ls_comparison_free(&c2);
+    }
+    ls_comparison_free(&c);
+    CHECK(ls_compare(f, d, a, a, &po, &c, &e) == LS_ERR_OPTION);
+
+    /* the same seed gives the same predictions */
+    ls_prediction p1, p2;
+    po.param_draws = 20;
+    CHECK(ls_predict(f, d, t, &po, &p1, &e) == LS_OK);
+    CHECK(ls_predict(f2 ? f2 : f, d2 ? d2 : d, t, &po, &p2, &e) == LS_OK);
+    if (p1.median && p2.median) CHECK(memcmp(p1.median, p2.median, p1.n * p1.J * sizeof(double)) == 0);
+    ls_prediction_free(&p1);
+    ls_prediction_free(&p2);
+    unlink(path);
+    ls_fit_free(f2);
+    ls_data_free(d2);
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+}
+
+/* ---------------------------------------------------------------- */
+
+static void mae_reproduces_the_published_table(void)
+{
+    char p1[512], p2[512];
+    if (!h_shared_data("openllm_merged.csv", p1, sizeof p1) || !h_shared_data("paper_predictions.csv", p2, sizeof p2)) {
+        printf("  skipped: ../shared/data is absent\n");
+        return;
+    }
+    static const char *bench[12] = {"math", "ifeval", "hellaswag", "bbh", "mmlu-pro", "mmlu",
+                                    "arc", "truthfulqa", "gsm8k", "winogrande", "gpqa", "musr"};
+    static const struct { const char *method; double mae; } pub[] = {
+        {"flops", 0.142}, {"size-tokens-inter", 0.110}, {"family-flops", 0.048},
+        {"family-size-tokens-inter", 0.061}, {"ours_2", 0.079}, {"ours_3", 0.072},
+        {"ours_4", 0.071}, {"ours_5", 0.088}};
+    ls_table *obs = NULL, *pred = NULL;
+    ls_error e;
+    CHECK(ls_table_read(p1, &obs, &e) == LS_OK && ls_table_read(p2, &pred, &e) == LS_OK);
+    if (!obs || !pred) { ls_table_free(obs); ls_table_free(pred); return; }
+    for (size_t m = 0; m < sizeof pub / sizeof pub[0]; m++) {
+        double P[11 * 12], Y[11 * 12];
+        size_t n = 0;
+        for (size_t r = 0; r < ls_table_nrow(pred) && n < 11; r++) {
+            if (strcmp(ls_table_cell(pred, r, 0), pub[m].method) != 0) continue;
+            const char *model = ls_table_cell(pred, r, 1);
+            long ro = -1;
+            for (size_t q = 0; q < ls_table_nrow(obs); q++)
+                if (strcmp(ls_table_cell(obs, q, (size_t)ls_table_find(obs, "model")), model) == 0) ro = (long)q;
+            CHECK_MSG(ro >= 0, "model %s", model);
+            for (size_t j = 0; j < 12; j++) {
+                double v;
+                int miss;
+                ls_table_number(pred, r, (size_t)ls_table_find(pred, bench[j]), &v, &miss, &e);
+                P[n * 12 + j] = miss ? NAN : v;
+                ls_table_number(obs, (size_t)(ro < 0 ? 0 : ro), (size_t)ls_table_find(obs, bench[j]), &v, &miss, &e);
+                Y[n * 12 + j] = miss ? NAN : v;
+            }
+            n++;
+        }
+        double all;
+        size_t cells;
+        CHECK(n == 11 && ls_mae(P, Y, n, 12, NULL, &all, &cells, &e) == LS_OK);
+        printf("  %-26s MAE %.4f over %zu cells (published %.3f)\n", pub[m].method, all, cells, pub[m].mae);
+        CHECK_NEAR(all, pub[m].mae, 0.0005 + 1e-9);
+    }
+    ls_table_free(obs);
+    ls_table_free(pred);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    RUN(posterior_k1);
+    RUN(optimal_reproduces_the_published_allocation);
+    RUN(mae_reproduces_the_published_table);
+    if (!quick) {
+        RUN(posterior_k2);
+        RUN(compare_and_fit_files);
+        RUN(prediction_intervals_cover_their_level);
+    }
+    return h_finish();
+}
