@@ -178,11 +178,18 @@ typedef struct ls_params {
     size_t K, J, p;
     double *beta, *lambda, *b, *phi, *sigma;
     size_t *anchors;
+    /* Heteroscedastic precision (fit option precision_covariates):
+     * log phi_ij = log phi_j + gamma^T (x_i - mean x), so phi_j is the
+     * precision at the covariate means; gamma (p, raw scale) is 0 and
+     * hetero 0 otherwise. */
+    double *gamma;
+    int hetero;
 } ls_params;
 
 int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err);
 void ls_params_free(ls_params *pr);
-/* Number of free parameters: K(K-1)/2 + pK + K + K(J-K) + 2J. */
+/* Number of free parameters: K(K-1)/2 + pK + K + K(J-K) + 2J (plus p
+ * with heteroscedastic precision). */
 size_t ls_params_count(size_t K, size_t J, size_t p);
 
 /* ------------------------------------------------------------------ */
@@ -207,6 +214,8 @@ typedef struct ls_fit_options {
     double gtol;         /* convergence: max |gradient| <= gtol (1e-2) */
     unsigned max_iter;   /* per start (default 3000)                   */
     int skip_se;         /* 1: no standard errors (they cost 2 x dim evaluations) */
+    int precision_covariates; /* 1: log phi_ij linear in the covariates (see ls_params),
+                          * fitted after (and compared with) constant precision */
     double logit_clamp;  /* > 0: clip each linear predictor eta into [-c, c] before the
                           * logistic, as the reference implementation's published
                           * AIC table did (c = 4.5); 0 (default): the model as specified */
@@ -242,6 +251,11 @@ const double *ls_fit_family_loglik(const ls_fit *f);
 /* Warnings gathered during the fit (clipping, convergence, ...), borrowed. */
 size_t ls_fit_nwarnings(const ls_fit *f);
 const char *ls_fit_warning(const ls_fit *f, size_t i);
+/* With precision_covariates: the constant-precision fit's log-likelihood
+ * and AIC, the likelihood-ratio statistic, its degrees of freedom and
+ * chi-square p-value.  Returns 1, or 0 for a constant-precision fit. */
+int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
+                          double *df, double *pvalue);
 /* Unconstrained optimum (ls_model_dim values), borrowed. */
 const double *ls_fit_theta(const ls_fit *f);
 

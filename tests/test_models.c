@@ -274,6 +274,42 @@ static void logit_clamp_is_exact_and_differentiable(void)
     ls_params_free(&truth);
 }
 
+/* Heteroscedastic precision: the gamma block's gradient (and every other
+ * block's, now with per-cell precisions) matches finite differences, and
+ * gamma = 0 gives the constant-precision likelihood exactly. */
+static void heteroscedastic_precision_gradient(void)
+{
+    ls_params truth;
+    ls_data *d = sim_data(40, 2, 8, 17, &truth);
+    CHECK(d != NULL);
+    if (!d) return;
+    ls_model *m0 = NULL, *m = NULL;
+    ls_error e;
+    CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 5, 2, &m0, &e) == LS_OK);
+    CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 2, 1, &m, &e) == LS_OK);
+    CHECK(ls_model_dim(m) == ls_model_dim(m0) + d->p);
+    double *th0 = theta_near_truth(m0, d, &truth, 0.05);
+    double *th = calloc(ls_model_dim(m), sizeof(double));
+    memcpy(th, th0, ls_model_dim(m0) * sizeof(double));
+    double l0, l1;
+    CHECK(ls_model_loglik(m0, th0, &l0, NULL, NULL, &e) == LS_OK);
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
+    CHECK_NEAR(l1, l0, 1e-9 * fabs(l0));
+    th[m->off_g + 0] = 0.3;
+    th[m->off_g + 1] = -0.2;
+    th[m->off_g + 2] = 0.1;
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
+    m->freeze = 1;
+    double err = fd_max_rel_error(m, th, 1e-5);
+    CHECK_MSG(err < 1e-6, "heteroscedastic precision: max relative gradient error %.3g", err);
+    free(th);
+    free(th0);
+    ls_model_free(m);
+    ls_model_free(m0);
+    ls_data_free(d);
+    ls_params_free(&truth);
+}
+
 int main(void)
 {
     RUN(gradients_match_finite_differences_with_frozen_nodes);
@@ -283,5 +319,6 @@ int main(void)
     RUN(adaptive_rules_agree_with_a_large_reference);
     RUN(too_many_skills_is_an_option_error);
     RUN(logit_clamp_is_exact_and_differentiable);
+    RUN(heteroscedastic_precision_gradient);
     return h_finish();
 }

@@ -381,6 +381,88 @@ static void mae_reproduces_the_published_table(void)
     ls_table_free(pred);
 }
 
+/* Heteroscedastic precision: gamma recovered within 3 standard errors, the
+ * likelihood-ratio test rejects constant precision, and on homoscedastic
+ * data it does not. */
+static void heteroscedastic_precision_is_recovered(void)
+{
+    char fl[1024];
+    ls_params truth;
+    ls_table *t0 = sim_table(200, 1, 31, &truth, fl, sizeof fl);
+    ls_table_free(t0);
+    truth.hetero = 1;
+    truth.gamma[0] = 0.35;  /* log size   */
+    truth.gamma[1] = -0.25; /* log tokens */
+    truth.gamma[2] = 0.0;
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = 200;
+    so.skills = 1;
+    so.seed = 32;
+    so.truth = &truth;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    CHECK(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK);
+    fl[0] = '\0';
+    for (size_t j = 0; t && j < 12; j++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
+        strcat(fl, buf);
+    }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = 1;
+    fo.starts = 2;
+    fo.precision_covariates = 1;
+    ls_fit *f = NULL;
+    CHECK_MSG(d && ls_fit_run(d, &fo, &f, &e) == LS_OK, "%s", e.message);
+    if (f) {
+        const ls_params *pr = ls_fit_params(f);
+        const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+        size_t base = 3 * 1 + 1 * 12 + 2 * 12 + 1;
+        CHECK(pr->hetero && se != NULL);
+        for (size_t q = 0; se && q < 3; q++) {
+            printf("  gamma[%zu] = %.4f (se %.4f), true %.2f\n", q, pr->gamma[q], se[base + q], truth.gamma[q]);
+            CHECK_MSG(fabs(pr->gamma[q] - truth.gamma[q]) < 3 * se[base + q], "gamma[%zu]", q);
+        }
+        double l0, a0, lr, df, pv;
+        CHECK(ls_fit_precision_test(f, &l0, &a0, &lr, &df, &pv) == 1);
+        printf("  heteroscedastic data: LR %.2f on %.0f df, p = %.3g\n", lr, df, pv);
+        CHECK(df == 3 && lr > 0 && pv < 1e-3);
+        CHECK(ls_fit_aic(f) < a0);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    ls_params_free(&tr);
+    free(floors);
+    /* homoscedastic data: no rejection */
+    truth.hetero = 0;
+    ls_table *t2 = sim_table(120, 1, 33, NULL, fl, sizeof fl);
+    d = NULL;
+    CHECK(t2 && ls_data_build(t2, &o, &d, &e) == LS_OK);
+    fo.skip_se = 1;
+    f = NULL;
+    CHECK(d && ls_fit_run(d, &fo, &f, &e) == LS_OK);
+    if (f) {
+        double l0, a0, lr, df, pv;
+        CHECK(ls_fit_precision_test(f, &l0, &a0, &lr, &df, &pv) == 1);
+        printf("  homoscedastic data: LR %.2f on %.0f df, p = %.3g\n", lr, df, pv);
+        CHECK(lr >= -1e-6 && pv > 0.01);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t2);
+    ls_params_free(&truth);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -390,6 +472,7 @@ int main(int argc, char **argv)
     if (!quick) {
         RUN(posterior_k2);
         RUN(compare_and_fit_files);
+        RUN(heteroscedastic_precision_is_recovered);
         RUN(prediction_intervals_cover_their_level);
     }
     return h_finish();

@@ -72,6 +72,8 @@ typedef struct fit_args {
         {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \
         {"logit-clamp", ARG_DOUBLE, &(a).fopt.logit_clamp,                                       \
          "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
+        {"precision-covariates", ARG_FLAG, &(a).fopt.precision_covariates,                       \
+         "log precision linear in the covariates, tested against constant precision", NULL},      \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \

@@ -77,6 +77,21 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
             printf("\n");
         }
     }
+    if (pr->hetero) {
+        printf("\nprecision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at the covariate means\n");
+        const double *sg = se;
+        size_t base = p * K + K * J + 2 * J + K * K;
+        for (size_t q = 0; q < p; q++) {
+            print_row_label(ls_data_covariate(d, q));
+            printf(" gamma %9.4f", pr->gamma[q]);
+            if (sg) printf("   (%6.4f)", sg[base + q]);
+            printf("\n");
+        }
+        double l0, a0, lr, df, pv;
+        if (ls_fit_precision_test(f, &l0, &a0, &lr, &df, &pv))
+            printf("against constant precision: log-likelihood %.4f vs %.4f, LR %.3f on %.0f df, p = %.3g; AIC %.2f vs %.2f\n",
+                   ls_fit_loglik(f), l0, lr, df, pv, ls_fit_aic(f), a0);
+    }
     printf("\nlog-likelihood %.4f   parameters %zu   AIC %.2f   BIC %.2f\n", ls_fit_loglik(f),
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",

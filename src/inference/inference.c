@@ -11,6 +11,7 @@
 #include <string.h>
 
 size_t ls_nat_count(size_t K, size_t J, size_t p) { return p * K + K * J + 2 * J + K * K; }
+size_t ls_nat_count_model(const ls_model *m) { return ls_nat_count(m->K, m->J, m->p) + (m->hetero ? m->p : 0); }
 
 int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
 {
@@ -25,7 +26,8 @@ int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
     memcpy(o, pr.lambda, K * J * sizeof(double)); o += K * J;
     memcpy(o, pr.b, J * sizeof(double)); o += J;
     memcpy(o, pr.phi, J * sizeof(double)); o += J;
-    memcpy(o, pr.sigma, K * K * sizeof(double));
+    memcpy(o, pr.sigma, K * K * sizeof(double)); o += K * K;
+    if (m->hetero) memcpy(o, pr.gamma, p * sizeof(double));
     ls_params_free(&pr);
     return LS_OK;
 }
@@ -77,7 +79,7 @@ void ls_inference_free(ls_inference *inf)
 
 int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
 {
-    size_t n = m->dim, F = m->F, q = ls_nat_count(m->K, m->J, m->p);
+    size_t n = m->dim, F = m->F, q = ls_nat_count_model(m);
     memset(inf, 0, sizeof *inf);
     inf->nnat = q;
     double *th = ls_calloc(n, sizeof(double)), *g = ls_calloc(n, sizeof(double));

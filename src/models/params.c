@@ -17,7 +17,8 @@ int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err)
     pr->phi = ls_calloc(J, sizeof(double));
     pr->sigma = ls_calloc(K * K, sizeof(double));
     pr->anchors = ls_calloc(K, sizeof(size_t));
-    if (!pr->beta || !pr->lambda || !pr->b || !pr->phi || !pr->sigma || !pr->anchors) {
+    pr->gamma = ls_calloc(p + 1, sizeof(double));
+    if (!pr->beta || !pr->lambda || !pr->b || !pr->phi || !pr->sigma || !pr->anchors || !pr->gamma) {
         ls_params_free(pr);
         return ls_nomem(err);
     }
@@ -37,6 +38,7 @@ void ls_params_free(ls_params *pr)
     ls_free(pr->phi);
     ls_free(pr->sigma);
     ls_free(pr->anchors);
+    ls_free(pr->gamma);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -49,6 +51,8 @@ void ls_params_copy(ls_params *dst, const ls_params *src)
     memcpy(dst->phi, src->phi, J * sizeof(double));
     memcpy(dst->sigma, src->sigma, K * K * sizeof(double));
     memcpy(dst->anchors, src->anchors, K * sizeof(size_t));
+    if (dst->gamma && src->gamma) memcpy(dst->gamma, src->gamma, p * sizeof(double));
+    dst->hetero = src->hetero;
 }
 
 /* shift_j = lambda_j^T beta_raw^T mean */
@@ -68,6 +72,7 @@ void ls_params_to_raw(ls_params *pr, const double *mean, const double *sd)
     for (size_t q = 0; q < pr->p; q++)
         for (size_t k = 0; k < pr->K; k++) pr->beta[q * pr->K + k] /= sd[q];
     for (size_t j = 0; j < pr->J; j++) pr->b[j] -= shift(pr, j, mean);
+    for (size_t q = 0; pr->gamma && q < pr->p; q++) pr->gamma[q] /= sd[q];
 }
 
 void ls_params_to_std(ls_params *pr, const double *mean, const double *sd)
@@ -75,4 +80,5 @@ void ls_params_to_std(ls_params *pr, const double *mean, const double *sd)
     for (size_t j = 0; j < pr->J; j++) pr->b[j] += shift(pr, j, mean);
     for (size_t q = 0; q < pr->p; q++)
         for (size_t k = 0; k < pr->K; k++) pr->beta[q * pr->K + k] *= sd[q];
+    for (size_t q = 0; pr->gamma && q < pr->p; q++) pr->gamma[q] *= sd[q];
 }

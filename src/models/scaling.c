@@ -72,6 +72,9 @@ void ls_model_free(ls_model *m)
     ls_free(m->theta0);
     ls_free(m->eta0);
     ls_free(m->scratch);
+    ls_free(m->cphi);
+    ls_free(m->clgphi);
+    ls_free(m->cpsiphi);
     ls_free(m);
 }
 
@@ -125,6 +128,12 @@ static size_t scratch_size(const ls_model *m)
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
                  unsigned threads, ls_model **out, ls_error *err)
 {
+    return ls_model_new_ext(d, K, anchors, integration, nodes, threads, 0, out, err);
+}
+
+int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
+                     unsigned nodes, unsigned threads, int hetero, ls_model **out, ls_error *err)
+{
     *out = NULL;
     if (K < 1 || K > d->J)
         return ls_fail(err, LS_ERR_OPTION,
@@ -139,7 +148,8 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->J = d->J;
     m->p = d->p;
     m->F = d->F;
-    m->dim = ls_params_count(K, d->J, d->p);
+    m->hetero = hetero != 0;
+    m->dim = ls_params_count(K, d->J, d->p) + (m->hetero ? d->p : 0);
     int nt = omp_get_num_procs();
     m->threads = threads ? threads : (unsigned)(nt > 0 ? nt : 1);
     for (size_t f = 0; f < d->F; f++) {
@@ -161,6 +171,7 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->off_b = off;
     m->off_phi = off + d->J;
     m->off_w = off + 2 * d->J;
+    m->off_g = m->off_w + K * (K - 1) / 2;
 
     /* Defaults from measured accuracy (bench and test_models): adaptive GH
      * converges fast in the number of nodes per dimension; the product grid
@@ -203,6 +214,12 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
     m->eta0 = ls_calloc(d->ncell, sizeof(double));
     m->scratch_len = scratch_size(m);
     m->scratch = ls_calloc(m->scratch_len * m->threads, sizeof(double));
+    if (m->hetero) {
+        m->cphi = ls_calloc(d->ncell + 1, sizeof(double));
+        m->clgphi = ls_calloc(d->ncell + 1, sizeof(double));
+        m->cpsiphi = ls_calloc(d->ncell + 1, sizeof(double));
+        if (!m->cphi || !m->clgphi || !m->cpsiphi) { rc = ls_nomem(err); goto fail; }
+    }
     if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_center || !m->fam_map || !m->fam_logdet || !m->fam_newton_fail || !m->B ||
         !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->wnorm ||
         !m->theta0 || !m->eta0 || !m->scratch) {
@@ -275,6 +292,17 @@ void ls_model_load(ls_model *m, const double *th)
         for (size_t k = 0; k < K; k++) s += m->lam[k * J + cl->j] * m->theta0[cl->row * K + k];
         m->eta0[c] = s;
     }
+    if (m->hetero) {
+        const double *g = th + m->off_g;
+        for (size_t c = 0; c < d->ncell; c++) {
+            const ls_cell *cl = &d->cell[c];
+            double lp = th[m->off_phi + cl->j];
+            for (size_t q = 0; q < p; q++) lp += g[q] * d->x[cl->row * p + q];
+            if (lp > 700) lp = 700;
+            m->cphi[c] = exp(lp);
+            m->clgphi[c] = ls_lgamma_psi(m->cphi[c], &m->cpsiphi[c]);
+        }
+    }
 }
 
 int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
@@ -309,6 +337,8 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
             pr->sigma[r * K + c] = r == c ? 1.0 : s;
         }
     for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
+    pr->hetero = m->hetero;
+    for (size_t q = 0; q < p; q++) pr->gamma[q] = m->hetero ? th[m->off_g + q] : 0;
     return LS_OK;
 }
 
@@ -340,6 +370,7 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
         return ls_fail(err, LS_ERR_INPUT, "skill correlation matrix is not positive definite");
     for (size_t k = 0, q = 0; k < K; k++)
         for (size_t l = 0; l < k; l++, q++) th[m->off_w + q] = S[k * K + l] / S[k * K + k];
+    for (size_t q = 0; m->hetero && q < p; q++) th[m->off_g + q] = pr->gamma ? pr->gamma[q] : 0;
     return LS_OK;
 }
 
@@ -386,8 +417,14 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
         eta = eta > 0 ? m->eta_clamp : -m->eta_clamp;
         flat = 1;
     }
-    double v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
-                                 cl->l1y, want, bc);
+    double v;
+    if (m->hetero) {
+        size_t c = (size_t)(cl - m->d->cell);
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->cphi[c], m->clgphi[c], m->cpsiphi[c], cl->ly,
+                              cl->l1y, want, bc);
+    } else
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
+                              cl->l1y, want, bc);
     if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = 0;
     return v;
 }
@@ -611,6 +648,8 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         double e = w->ebar[c];
         gr[m->off_b + j] += e;
         gr[m->off_phi + j] += w->dbar[c];
+        if (m->hetero)
+            for (size_t q = 0; q < p; q++) gr[m->off_g + q] += w->dbar[c] * d->x[i * p + q];
         for (size_t q = 0; q < p; q++) {
             double xe = e * d->x[i * p + q];
             for (size_t k = 0; k < K; k++) gr[q * K + k] += xe * m->lam[k * J + j];

@@ -23,6 +23,9 @@ struct ls_model {
     long *anchor_of;            /* J: skill anchored by j, or -1     */
     size_t *lam_off;            /* J: offset of column j in theta    */
     size_t off_b, off_phi, off_w;
+    int hetero;                 /* log phi_ij = log phi_j + gamma^T x_i (x standardised) */
+    size_t off_g;               /* gamma (p) after w, when hetero     */
+    double *cphi, *clgphi, *cpsiphi; /* ncell: per-cell precision (hetero) */
     ls_rule rule;
     unsigned threads;
     int freeze;                 /* reuse stored modes and curvatures (tests) */
@@ -45,6 +48,9 @@ struct ls_model {
     size_t scratch_len;
 };
 
+/* ls_model_new with the heteroscedastic-precision option. */
+int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
+                     unsigned nodes, unsigned threads, int hetero, ls_model **out, ls_error *err);
 /* Load theta into the model's natural-parameter buffers. */
 void ls_model_load(ls_model *m, const double *theta);
 /* Posterior mode (z scale) of family f for the loaded parameters; writes

@@ -174,7 +174,9 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     fo.logit_clamp = json_number_value(lc);
     fo.seed = (uint64_t)json_integer_value(sd);
     fo.threads = threads;
-    size_t dim = ls_params_count(K, J, d->p);
+    json_t *pc = json_object_get(op, "precision_covariates");
+    fo.precision_covariates = json_is_true(pc);
+    size_t dim = ls_params_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0);
     theta = ls_calloc(dim, sizeof(double));
     if (!theta) { rc = ls_nomem(err); goto done; }
     if ((rc = numbers(&r, th, dim, 1, theta, "parameters.theta"))) goto done;
@@ -192,7 +194,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     json_t *tc = json_is_object(se) ? json_object_get(se, "theta_covariance") : NULL;
     json_t *nc = json_is_object(se) ? json_object_get(json_object_get(se, "covariance"), "matrix") : NULL;
     if (json_is_array(tc) && json_is_array(nc)) {
-        size_t q = ls_nat_count(K, J, d->p);
+        size_t q = ls_nat_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0);
         f->inf.nnat = q;
         f->inf.dim = dim;
         f->inf.theta_cov = ls_calloc(dim * dim, sizeof(double));
@@ -282,6 +284,11 @@ int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
     if ((rc = numbers(&r, json_object_get(par, "b"), J, 1, s->est.b, "parameters.b"))) goto done;
     if ((rc = numbers(&r, json_object_get(par, "phi"), J, 1, s->est.phi, "parameters.phi"))) goto done;
     if ((rc = numbers(&r, json_object_get(par, "sigma"), K, K, s->est.sigma, "parameters.sigma"))) goto done;
+    json_t *gm = json_object_get(par, "gamma");
+    if (gm) {
+        s->est.hetero = 1;
+        if ((rc = numbers(&r, gm, p, 1, s->est.gamma, "parameters.gamma"))) goto done;
+    }
     json_t *sd = json_object_get(op, "seed");
     s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 1;
     for (int i = 0; i < 4; i++) s->range[i] = NAN;
@@ -302,7 +309,7 @@ int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
     json_t *se = json_object_get(root, "standard_errors");
     json_t *nc = json_is_object(se) ? json_object_get(json_object_get(se, "covariance"), "matrix") : NULL;
     if (json_is_array(nc)) {
-        size_t q = ls_nat_count(K, J, p);
+        size_t q = ls_nat_count(K, J, p) + (s->est.hetero ? p : 0);
         if (!(s->nat_cov = ls_calloc(q * q, sizeof(double)))) { rc = ls_nomem(err); goto done; }
         if ((rc = numbers(&r, nc, q, q, s->nat_cov, "standard_errors.covariance.matrix"))) goto done;
     }

@@ -70,7 +70,7 @@ static const char *integration_name(int k)
 }
 
 /* One block of natural-scale standard errors (layout: inference.h). */
-static json_t *se_block(const double *se, size_t K, size_t J, size_t p)
+static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hetero)
 {
     json_t *o = json_object();
     json_object_set_new(o, "beta", ls_json_mat(se, p, K));
@@ -82,6 +82,8 @@ static json_t *se_block(const double *se, size_t K, size_t J, size_t p)
     json_object_set_new(o, "phi", ls_json_vec(se, J));
     se += J;
     json_object_set_new(o, "sigma", ls_json_mat(se, K, K));
+    se += K * K;
+    if (hetero) json_object_set_new(o, "gamma", ls_json_vec(se, p));
     return o;
 }
 
@@ -93,7 +95,7 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     static const char *kinds[3] = {"hessian", "opg", "sandwich"};
     json_t *o = json_object();
     for (int k = 0; k < 3; k++)
-        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p) : json_null());
+        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
     json_t *names = json_array();
     char buf[512];
@@ -122,6 +124,10 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
             snprintf(buf, sizeof buf, "sigma[%s,%s]", sk[k], sk[l]);
             json_array_append_new(names, json_string(buf));
         }
+    for (size_t a = 0; f->est.hetero && a < p; a++) {
+        snprintf(buf, sizeof buf, "gamma[%s]", d->covariate[a]);
+        json_array_append_new(names, json_string(buf));
+    }
     json_t *cov = json_object();
     json_object_set_new(cov, "kind", json_string("inverse observed information, delta method to the natural scales"));
     json_object_set_new(cov, "order", names);
@@ -230,9 +236,25 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(par, "b_std", ls_json_vec(f->b_std, J));
     json_object_set_new(par, "phi", ls_json_vec(f->est.phi, J));
     json_object_set_new(par, "sigma", ls_json_mat(f->est.sigma, K, K));
+    if (f->est.hetero) {
+        json_object_set_new(par, "gamma", ls_json_vec(f->est.gamma, p));
+        json_object_set_new(par, "precision_model",
+                            json_string("log phi_ij = log phi_j + gamma . (x_i - mean x): phi_j is the precision at the covariate means, gamma on the raw covariate scale"));
+    }
     json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
     json_object_set_new(root, "parameters", par);
     if (f->have_se) json_object_set_new(root, "standard_errors", se_json(f, d));
+    if (f->have_lr) {
+        json_t *pt = json_object();
+        json_object_set_new(pt, "loglik_constant", ls_json_num(f->ll_const));
+        json_object_set_new(pt, "aic_constant", ls_json_num(f->aic_const));
+        json_object_set_new(pt, "loglik_covariates", ls_json_num(f->loglik));
+        json_object_set_new(pt, "aic_covariates", ls_json_num(f->aic));
+        json_object_set_new(pt, "lr", ls_json_num(f->lr));
+        json_object_set_new(pt, "df", ls_json_num(f->lr_df));
+        json_object_set_new(pt, "p_value", ls_json_num(f->lr_p));
+        json_object_set_new(root, "precision_test", pt);
+    }
 
     json_t *fams = json_array();
     for (size_t g = 0; g < f->F; g++) {
@@ -262,6 +284,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
     json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
     json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
+    json_object_set_new(opts, "precision_covariates", json_boolean(f->opt.precision_covariates));
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
 

@@ -19,6 +19,7 @@
 #include "numerics/special.h"
 #include "optimisation/newton.h"
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -110,7 +111,7 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
 {
     *out = NULL;
     ls_model *m = NULL;
-    int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
+    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates, &m, err);
     if (rc) return rc;
     m->eta_clamp = o->logit_clamp;
     ls_fit *f = ls_calloc(1, sizeof *f);
@@ -439,7 +440,7 @@ static void perturb(const ls_model *m, double *th, uint64_t seed, unsigned s)
     double scale = 0.15 + 0.1 * (double)(s % 4);
     for (size_t i = 0; i < m->dim; i++) {
         double sd = scale;
-        if (i >= m->off_phi && i < m->off_w) sd = 0.3 * scale; /* log phi */
+        if ((i >= m->off_phi && i < m->off_w) || i >= m->off_g) sd = 0.3 * scale; /* log phi, gamma */
         th[i] += gsl_ran_gaussian(g, sd);
     }
     gsl_rng_free(g);
@@ -455,10 +456,20 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ls_model *m = NULL, *ms = NULL;
+    ls_fit *f0 = NULL;
     double *start_th = NULL;
     unsigned char *considered = NULL; /* starts already picked for polishing */
-    int rc = ls_model_new(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, &m, err);
-    if (rc) return rc;
+    /* heteroscedastic precision: the constant-precision fit first, as the
+     * start (gamma = 0) and the null model of the likelihood-ratio test */
+    if (o->precision_covariates) {
+        ls_fit_options o0 = *o;
+        o0.precision_covariates = 0;
+        o0.skip_se = 1;
+        int r0 = ls_fit_run(d, &o0, &f0, err);
+        if (r0) return r0;
+    }
+    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates, &m, err);
+    if (rc) { ls_fit_free(f0); return rc; }
     if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp)) {
         ls_model_free(m);
         return ls_fail(err, LS_ERR_OPTION, "--logit-clamp: expected a number >= 0 (0 = off)");
@@ -469,8 +480,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
      * K = 6); a rule the user chose is used throughout. */
     if (o->integration == LS_INT_AUTO) {
         size_t Kk = o->skills;
-        rc = ls_model_new(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
-                          Kk <= 4 ? 3 : 2, o->threads, &ms, err);
+        rc = ls_model_new_ext(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
+                              Kk <= 4 ? 3 : 2, o->threads, o->precision_covariates, &ms, err);
         if (rc) { ls_model_free(m); return rc; }
         ms->eta_clamp = o->logit_clamp;
     }
@@ -503,6 +514,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (rc) goto fail;
     rc = ls_model_pack(m, &f->est, th0, err);
     if (rc) goto fail;
+    if (f0) memcpy(th0, f0->theta, f0->dim * sizeof(double)); /* gamma stays 0 */
 
     char stage[64];
     /* Stage 1: every start run to a loose tolerance, to find the basins.
@@ -596,6 +608,14 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     rc = finish_at(f, m, d, best, th, &nfail, err);
     if (rc) goto fail;
     f->converged = f->gmax <= o->gtol;
+    if (f0) {
+        f->have_lr = 1;
+        f->ll_const = f0->loglik;
+        f->aic_const = f0->aic;
+        f->lr = 2 * (f->loglik - f0->loglik);
+        f->lr_df = (double)(f->dim - f0->dim);
+        f->lr_p = gsl_cdf_chisq_Q(fmax(f->lr, 0), f->lr_df);
+    }
     f->iter = best_rep.iter;
     f->evals = best_rep.evals;
     snprintf(f->reason, sizeof f->reason, "%s", best_rep.reason);
@@ -641,6 +661,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     ls_free(considered);
     ls_model_free(m);
     ls_model_free(ms);
+    ls_fit_free(f0);
     *out = f;
     return LS_OK;
 fail:
@@ -651,6 +672,7 @@ fail:
     ls_free(considered);
     ls_model_free(m);
     ls_model_free(ms);
+    ls_fit_free(f0);
     ls_fit_free(f);
     return rc;
 }
@@ -688,3 +710,15 @@ const double *ls_fit_family_loglik(const ls_fit *f) { return f->fam_ll; }
 size_t ls_fit_nwarnings(const ls_fit *f) { return f->nwarn; }
 const char *ls_fit_warning(const ls_fit *f, size_t i) { return i < f->nwarn ? f->warn[i] : NULL; }
 const double *ls_fit_theta(const ls_fit *f) { return f->theta; }
+
+int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
+                          double *df, double *pvalue)
+{
+    if (!f->have_lr) return 0;
+    *ll_const = f->ll_const;
+    *aic_const = f->aic_const;
+    *lr = f->lr;
+    *df = f->lr_df;
+    *pvalue = f->lr_p;
+    return 1;
+}

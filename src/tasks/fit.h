@@ -35,6 +35,8 @@ struct ls_fit {
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
     int have_se;            /* inf holds standard errors              */
     ls_inference inf;
+    int have_lr;            /* heteroscedastic fit: test against constant precision */
+    double ll_const, aic_const, lr, lr_df, lr_p;
     size_t nwarn;
     char warn[LS_MAX_WARN][200];
 };

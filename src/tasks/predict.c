@@ -194,11 +194,14 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
                     for (size_t q = 0; q < p; q++) v += x[i * p + q] * m->B[q * K + k];
                     th0[k] = v;
                 }
+                double lpshift = 0; /* heteroscedastic precision of this row */
+                for (size_t q = 0; m->hetero && q < p; q++) lpshift += s->th[m->off_g + q] * x[i * p + q];
+                double pmul = exp(lpshift);
                 for (size_t mm = 0; mm < M; mm++) {
                     const double *a = alpha + (u * M + mm) * K;
                     for (size_t k = 0; k < K; k++) theta_i[k] = th0[k] + a[k];
                     for (size_t j = 0; j < J; j++) {
-                        double mu = mean_score(m, j, theta_i), ph = m->phi[j];
+                        double mu = mean_score(m, j, theta_i), ph = m->phi[j] * pmul;
                         out->mean[i * J + j] += mu / (double)N;
                         double y = gsl_ran_beta(s->rng, ph * mu, ph * (1 - mu));
                         yd[((i - r0) * J + j) * N + t * M + mm] = (float)y;

@@ -46,7 +46,8 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
     if (!s) return ls_nomem(err);
     s->d = d;
     s->fit = f;
-    int rc = ls_model_new(d, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, threads, &s->m, err);
+    int rc = ls_model_new_ext(d, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, threads,
+                              f->opt.precision_covariates, &s->m, err);
     if (rc) goto fail;
     s->m->eta_clamp = f->opt.logit_clamp;
     size_t dim = s->m->dim;

@@ -69,7 +69,8 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
     for (size_t i = 0; i < h->n; i++)
         for (size_t q = 0; q < h->p; q++)
             h->x[i * h->p + q] = (h->x_raw[i * h->p + q] - train->x_mean[q]) / train->x_sd[q];
-    rc = ls_model_new(h, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, 1, &m, err);
+    rc = ls_model_new_ext(h, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, 1,
+                          f->opt.precision_covariates, &m, err);
     if (!rc) {
         m->eta_clamp = f->opt.logit_clamp;
         rc = ls_model_loglik(m, f->theta, ll, NULL, NULL, err);

@@ -138,10 +138,10 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         }
     }
     ls_free(fsize);
+    double xm[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t q = 0; q < 3; q++) xm[q] += xs[i * 3 + q] / (double)n;
     if (!o->truth) { /* centre each benchmark's logit near a realistic mean */
-        double xm[3] = {0, 0, 0};
-        for (size_t i = 0; i < n; i++)
-            for (size_t q = 0; q < 3; q++) xm[q] += xs[i * 3 + q] / (double)n;
         for (size_t j = 0; j < J; j++) {
             double s = 0;
             for (size_t k = 0; k < K; k++) {
@@ -185,6 +185,12 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         snprintf(cells[1], 48, "fam%04zu", f + 1);
         snprintf(cells[2], 48, "%.6g", size);
         snprintf(cells[3], 48, "%.6g", tok);
+        double pmul = 1; /* heteroscedastic truth: log phi_ij = log phi_j + gamma . (x_i - mean x) */
+        if (truth->hetero) {
+            double lp = 0;
+            for (size_t q = 0; q < 3; q++) lp += truth->gamma[q] * (xs[i * 3 + q] - xm[q]);
+            pmul = exp(lp);
+        }
         double u = gsl_rng_uniform(g);
         int drop = u < o->missing / 2 ? 0 : u < o->missing ? 1 : -1; /* block never run */
         for (size_t j = 0; j < J; j++) {
@@ -198,7 +204,8 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
             int block = J <= 12 ? LB_BLOCK[j] : (int)(j % 2);
             int anchor_row = j < K && i == 0;
             if (block == drop && !anchor_row) { cells[4 + j][0] = '\0'; continue; }
-            double y = gsl_ran_beta(g, truth->phi[j] * mu, truth->phi[j] * (1 - mu));
+            double ph = truth->phi[j] * pmul;
+            double y = gsl_ran_beta(g, ph * mu, ph * (1 - mu));
             snprintf(cells[4 + j], 48, "%.6g", y);
         }
         rc = ls_table_append(t, (const char *const *)cells, err);
