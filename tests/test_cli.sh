@@ -53,5 +53,38 @@ rc=$?
 grep -q "skill correlations" "$tmp/summary" && ok || bad "summary lacks correlations"
 grep -q '"loglik"' "$tmp/fit.json" && ok || bad "fit json lacks loglik"
 
+# the downstream commands on that fit
+if [ -s "$tmp/fit.json" ]; then
+  fam=$(sed -n 2p "$tmp/sim.csv" | cut -d, -f2)
+  printf 'model,family,size,tokens\nnew-a,%s,50,5\nnew-b,never-seen,7,2\n' "$fam" >"$tmp/new.csv"
+  "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --param-draws 20 --out "$tmp/pred.csv" >"$tmp/p.out" 2>&1 && ok || bad "predict: $(cat "$tmp/p.out")"
+  [ "$(wc -l <"$tmp/pred.csv")" -eq 25 ] && ok || bad "predict CSV should have 1 + 2 x 12 lines"
+  head -1 "$tmp/pred.csv" | grep -q '^model,family,known_family,benchmark,observed,mean,median,lower,upper,map,level$' && ok || bad "predict CSV header"
+  grep -q 'never-seen' "$tmp/p.out" && ok || bad "predict does not flag the unseen family"
+  "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --param-draws 20 --out "$tmp/pred.json" >/dev/null 2>&1 && grep -q '"cells"' "$tmp/pred.json" && ok || bad "predict JSON"
+  "$bin" posterior "$tmp/fit.json" "$tmp/sim.csv" --family "$fam" --draws 500 --out "$tmp/post.json" >"$tmp/po.out" 2>&1 && grep -q '"rhat"' "$tmp/post.json" && ok || bad "posterior: $(cat "$tmp/po.out")"
+  fam2=$(awk -F, -v f="$fam" 'NR>1 && $2!=f {print $2; exit}' "$tmp/sim.csv")
+  "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --out "$tmp/cmp.json" >"$tmp/c.out" 2>&1 && grep -q '"prob_a_greater"' "$tmp/cmp.json" && ok || bad "compare: $(cat "$tmp/c.out")"
+  "$bin" optimal "$tmp/fit.json" --draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
+  "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
+  for f in pred.json post.json cmp.json opt.json; do grep -q '"version"' "$tmp/$f" && grep -q '"command_line"' "$tmp/$f" && ok || bad "$f lacks version or options"; done
+  expect 2 "--new: required" predict "$tmp/fit.json" "$tmp/sim.csv" --out "$tmp/out.json"
+  expect 2 "--family: no family 'nosuch'" posterior "$tmp/fit.json" "$tmp/sim.csv" --family nosuch --out "$tmp/out.json"
+  expect 2 "--families: expected two names" compare "$tmp/fit.json" "$tmp/sim.csv" --families onlyone --out "$tmp/out.json"
+  expect 2 "--level: expected a number in (0, 1)" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --level 1.5 --out "$tmp/out.json"
+  expect 3 "new.csv does not match the fit" predict "$tmp/fit.json" "$tmp/new.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
+  "$bin" simulate --families 40 --skills 2 --seed 4 --out "$tmp/other.csv" >/dev/null 2>&1
+  expect 3 "not the data it was fitted on" predict "$tmp/fit.json" "$tmp/other.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
+  sed 's/"version": "[^"]*"/"version": "0.0.1"/' "$tmp/fit.json" >"$tmp/old.json"
+  expect 3 "written by latentscale 0.0.1" predict "$tmp/old.json" "$tmp/sim.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
+  printf '{"version": ' >"$tmp/broken.json"
+  expect 3 "broken.json:1:" optimal "$tmp/broken.json" --out "$tmp/out.json"
+  expect 2 "refusing to overwrite" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --out "$tmp/new.csv"
+  expect 2 "--skills: expected a range" select "$tmp/sim.csv" --skills 3..1 --out "$tmp/out.json"
+  expect 2 "give exactly one of --split FILE and --holdout largest" evaluate "$tmp/sim.csv" --out "$tmp/out.json"
+  printf 'model,role\nzzz,test\n' >"$tmp/split.csv"
+  expect 3 "split.csv:2: model 'zzz' is not in" evaluate "$tmp/sim.csv" --split "$tmp/split.csv" --out "$tmp/out.json"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

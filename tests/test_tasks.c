@@ -463,6 +463,40 @@ static void heteroscedastic_precision_is_recovered(void)
     ls_params_free(&truth);
 }
 
+/* Model selection on leaderboards with two true skills: every criterion
+ * prefers K = 2 to K = 1, the table is consistent, and the result does not
+ * depend on the number of threads. */
+static void selection_prefers_the_true_number_of_skills(void)
+{
+    char fl[1024];
+    ls_table *t = sim_table(80, 2, 41, NULL, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.starts = 2;
+    ls_selection s, s1;
+    ls_error e;
+    int rc = ls_select(t, &o, &fo, 1, 2, 3, &s, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (rc == LS_OK) {
+        for (size_t i = 0; i < s.nk; i++)
+            printf("  K=%zu loglik %.2f AIC %.2f BIC %.2f cv %.2f\n", s.K[i], s.loglik[i], s.aic[i], s.bic[i], s.cv[i]);
+        CHECK(s.K[s.best_aic] == 2 && s.K[s.best_bic] == 2 && s.K[s.best_cv] == 2);
+        CHECK_NEAR(s.aic[1], -2 * (s.loglik[1] - (double)s.nparams[1]), 1e-9);
+        /* held-out families score below the in-sample fit */
+        CHECK(s.cv[0] < s.loglik[0] && s.cv[1] < s.loglik[1]);
+        fo.threads = 1;
+        CHECK(ls_select(t, &o, &fo, 1, 2, 3, &s1, &e) == LS_OK);
+        if (s1.cv) CHECK(memcmp(s.cv, s1.cv, 2 * sizeof(double)) == 0 && memcmp(s.loglik, s1.loglik, 2 * sizeof(double)) == 0);
+        ls_selection_free(&s1);
+    }
+    ls_selection_free(&s);
+    CHECK(ls_select(t, &o, &fo, 1, 2, 1, &s, &e) == LS_ERR_OPTION);
+    ls_table_free(t);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -473,6 +507,7 @@ int main(int argc, char **argv)
         RUN(posterior_k2);
         RUN(compare_and_fit_files);
         RUN(heteroscedastic_precision_is_recovered);
+        RUN(selection_prefers_the_true_number_of_skills);
         RUN(prediction_intervals_cover_their_level);
     }
     return h_finish();
