@@ -56,7 +56,8 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
             printf("\n");
         }
     }
-    if (se) printf("  standard errors: inverse observed information; sandwich and OPG in the JSON\n");
+    if (se) printf("  standard errors: inverse observed information (95 %% intervals: estimate +- 1.96 se);\n"
+                   "  sandwich and OPG standard errors and every interval in the JSON\n");
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
     print_row_label("benchmark");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));

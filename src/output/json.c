@@ -87,6 +87,46 @@ static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hete
     return o;
 }
 
+/* Estimates in the natural-vector order (inference.h). */
+static void nat_estimates(const ls_fit *f, double *v)
+{
+    size_t K = f->K, J = f->J, p = f->p;
+    memcpy(v, f->est.beta, p * K * sizeof(double)); v += p * K;
+    memcpy(v, f->est.lambda, K * J * sizeof(double)); v += K * J;
+    memcpy(v, f->est.b, J * sizeof(double)); v += J;
+    memcpy(v, f->est.phi, J * sizeof(double)); v += J;
+    memcpy(v, f->est.sigma, K * K * sizeof(double)); v += K * K;
+    if (f->est.hetero) memcpy(v, f->est.gamma, p * sizeof(double));
+}
+
+/* 95 % intervals from standard errors se on the natural scales: Wald for
+ * beta, free loadings, b and gamma; on the log scale for phi and the anchor
+ * loadings (positive); through Fisher's z for the correlations. */
+static json_t *ci_block(const ls_fit *f, const double *est, const double *se, int upper)
+{
+    size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
+    const double z = 1.959963984540054, sg = upper ? 1 : -1;
+    double *v = ls_calloc(q, sizeof(double));
+    if (!v) return json_null();
+    size_t o_lam = p * K, o_phi = o_lam + K * J + J, o_sig = o_phi + J;
+    for (size_t a = 0; a < q; a++) {
+        double e = est[a], s = se[a];
+        if (a >= o_phi && a < o_sig) v[a] = e * exp(sg * z * s / e);          /* phi */
+        else if (a >= o_sig && a < o_sig + K * K) {                          /* sigma */
+            size_t r = (a - o_sig) / K, c = (a - o_sig) % K;
+            v[a] = r == c ? 1.0 : tanh(atanh(e) + sg * z * s / (1 - e * e));
+        } else if (a >= o_lam && a < o_lam + K * J) {                        /* lambda */
+            size_t k = (a - o_lam) / J, j = (a - o_lam) % J;
+            if (f->est.anchors[k] == j) v[a] = e * exp(sg * z * s / e);
+            else if (s == 0) v[a] = e;                                       /* fixed at 0 */
+            else v[a] = e + sg * z * s;
+        } else v[a] = e + sg * z * s;
+    }
+    json_t *o = se_block(v, K, J, p, f->est.hetero);
+    ls_free(v);
+    return o;
+}
+
 /* Standard errors of three kinds and the Hessian-based covariance matrix of
  * the natural vector, with the name of every entry. */
 static json_t *se_json(const ls_fit *f, const ls_data *d)
@@ -97,6 +137,23 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     for (int k = 0; k < 3; k++)
         json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
+    double *est = ls_calloc(q, sizeof(double));
+    if (est) {
+        nat_estimates(f, est);
+        json_t *ci = json_object();
+        json_object_set_new(ci, "level", json_real(0.95));
+        json_object_set_new(ci, "method",
+                            json_string("Wald on the natural scale; log scale for phi and anchor loadings; Fisher z for correlations"));
+        for (int k = 0; k < 3; k++) {
+            if (!f->inf.ok[k] || !f->inf.se[k]) continue;
+            json_t *kb = json_object();
+            json_object_set_new(kb, "lower", ci_block(f, est, f->inf.se[k], 0));
+            json_object_set_new(kb, "upper", ci_block(f, est, f->inf.se[k], 1));
+            json_object_set_new(ci, kinds[k], kb);
+        }
+        json_object_set_new(o, "confidence_intervals", ci);
+        ls_free(est);
+    }
     json_t *names = json_array();
     char buf[512];
     const char *sk[64];
