@@ -5,6 +5,7 @@
  * data, the accuracy of the integration at the fitted optimum.
  */
 #include "harness.h"
+#include "sim.h"
 #include "data/data.h"
 #include "latentscale.h"
 #include "models/params.h"
@@ -26,11 +27,8 @@ static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
     ls_params tr;
     ls_error e;
     if (ls_simulate(&so, &t, &tr, &floors, &e)) return NULL;
-    char fl[1024] = "", buf[64];
-    for (size_t j = 0; j < so.benchmarks; j++) {
-        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
-        strcat(fl, buf);
-    }
+    char fl[1024];
+    h_floor_list(t, floors, so.benchmarks, fl, sizeof fl);
     ls_data_options o;
     ls_data_options_init(&o);
     o.floors = fl;

@@ -6,6 +6,7 @@
  * and the adaptive rules against a much larger reference rule.
  */
 #include "harness.h"
+#include "sim.h"
 #include "latentscale.h"
 #include "models/params.h"
 #include "models/scaling.h"
@@ -27,11 +28,8 @@ static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params 
     if (ls_simulate(&so, &t, &tr, &floors, &e)) { fprintf(stderr, "%s\n", e.message); return NULL; }
     ls_data_options o;
     ls_data_options_init(&o);
-    char fl[1024] = "", buf[64];
-    for (size_t j = 0; j < J; j++) {
-        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
-        strcat(fl, buf);
-    }
+    char fl[1024];
+    h_floor_list(t, floors, J, fl, sizeof fl);
     o.floors = fl;
     ls_data *d = NULL;
     if (ls_data_build(t, &o, &d, &e)) fprintf(stderr, "%s\n", e.message);

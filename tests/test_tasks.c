@@ -7,6 +7,7 @@
  * published held-out table.
  */
 #include "harness.h"
+#include "sim.h"
 #include "data/data.h"
 #include "latentscale.h"
 #include "models/params.h"
@@ -27,12 +28,7 @@ static ls_table *sim_table(size_t F, size_t K, uint64_t seed, ls_params *truth, 
     ls_params tr;
     ls_error e;
     if (ls_simulate(&so, &t, &tr, &floors, &e)) return NULL;
-    floors_out[0] = '\0';
-    for (size_t j = 0; j < so.benchmarks; j++) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
-        if (strlen(floors_out) + strlen(buf) < n) strcat(floors_out, buf);
-    }
+    h_floor_list(t, floors, so.benchmarks, floors_out, n);
     free(floors);
     if (truth) *truth = tr;
     else ls_params_free(&tr);
@@ -405,12 +401,7 @@ static void heteroscedastic_precision_is_recovered(void)
     ls_params tr;
     ls_error e;
     CHECK(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK);
-    fl[0] = '\0';
-    for (size_t j = 0; t && j < 12; j++) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
-        strcat(fl, buf);
-    }
+    if (t) h_floor_list(t, floors, 12, fl, sizeof fl);
     ls_data_options o;
     ls_data_options_init(&o);
     o.floors = fl;

@@ -78,6 +78,30 @@ static int all_strings(json_t *a)
     return 1;
 }
 
+/* Parse the file and check it is a fit of this version; NULL with *rc set
+ * otherwise. */
+static json_t *open_fit(rd *r, int *rc)
+{
+    json_error_t je;
+    json_t *root = json_load_file(r->path, 0, &je);
+    if (!root) {
+        if (je.line < 0 || strstr(je.text, "unable to open"))
+            *rc = ls_fail(r->err, LS_ERR_IO, "%s: cannot read: %s", r->path, je.text);
+        else
+            *rc = ls_fail(r->err, LS_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", r->path, je.line, je.column, je.text);
+        return NULL;
+    }
+    json_t *ver = json_is_object(root) ? json_object_get(root, "version") : NULL;
+    if (!json_is_object(root)) *rc = bad(r, "top level is not an object");
+    else if (!json_is_string(ver)) *rc = bad(r, "missing or mistyped field 'version'");
+    else if (strcmp(json_string_value(ver), LS_VERSION) != 0)
+        *rc = ls_fail(r->err, LS_ERR_INPUT, "%s: written by latentscale %s, this is %s; refit with this version",
+                      r->path, json_string_value(ver), LS_VERSION);
+    else return root;
+    json_decref(root);
+    return NULL;
+}
+
 static int integration_kind(const char *s)
 {
     if (strcmp(s, "laplace") == 0) return LS_INT_LAPLACE;
@@ -92,26 +116,13 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     *dout = NULL;
     *fout = NULL;
     rd r = {path, err};
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (je.line < 0 || strstr(je.text, "unable to open"))
-            return ls_fail(err, LS_ERR_IO, "%s: cannot read: %s", path, je.text);
-        return ls_fail(err, LS_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
-    }
     int rc = LS_OK;
+    json_t *root = open_fit(&r, &rc);
+    if (!root) return rc;
     ls_data *d = NULL;
     ls_fit *f = NULL;
     char *bl = NULL, *cl = NULL, *fl = NULL, *al = NULL;
     double *floors = NULL, *theta = NULL;
-    if (!json_is_object(root)) { rc = bad(&r, "top level is not an object"); goto done; }
-    json_t *ver = need(&r, root, "version", JSON_STRING, &rc);
-    if (rc) goto done;
-    if (strcmp(json_string_value(ver), LS_VERSION) != 0) {
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: written by latentscale %s, this is %s; refit with this version",
-                     path, json_string_value(ver), LS_VERSION);
-        goto done;
-    }
     json_t *sk = need(&r, root, "skills", JSON_INTEGER, &rc);
     json_t *bn = rc ? NULL : need(&r, root, "benchmarks", JSON_ARRAY, &rc);
     json_t *cv = rc ? NULL : need(&r, root, "covariates", JSON_ARRAY, &rc);
@@ -249,22 +260,9 @@ int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
 {
     memset(s, 0, sizeof *s);
     rd r = {path, err};
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (je.line < 0 || strstr(je.text, "unable to open"))
-            return ls_fail(err, LS_ERR_IO, "%s: cannot read: %s", path, je.text);
-        return ls_fail(err, LS_ERR_PARSE, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
-    }
     int rc = LS_OK;
-    if (!json_is_object(root)) { rc = bad(&r, "top level is not an object"); goto done; }
-    json_t *ver = need(&r, root, "version", JSON_STRING, &rc);
-    if (rc) goto done;
-    if (strcmp(json_string_value(ver), LS_VERSION) != 0) {
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: written by latentscale %s, this is %s; refit with this version",
-                     path, json_string_value(ver), LS_VERSION);
-        goto done;
-    }
+    json_t *root = open_fit(&r, &rc);
+    if (!root) return rc;
     json_t *sk = need(&r, root, "skills", JSON_INTEGER, &rc);
     json_t *bn = rc ? NULL : need(&r, root, "benchmarks", JSON_ARRAY, &rc);
     json_t *cv = rc ? NULL : need(&r, root, "covariates", JSON_ARRAY, &rc);

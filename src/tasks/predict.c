@@ -361,14 +361,8 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     if ((rc = ls_table_subset(t, te_rows, out->n_test, &te, err))) goto done;
     /* the training data must keep the full data's benchmarks */
     ls_data_options o2 = *dopt;
-    char *bl = NULL;
-    size_t len = 1;
-    for (size_t j = 0; j < J; j++) len += strlen(full->bench[j]) + 1;
-    if (!(bl = ls_calloc(len, 1))) { rc = ls_nomem(err); goto done; }
-    for (size_t j = 0; j < J; j++) {
-        if (j) strcat(bl, ",");
-        strcat(bl, full->bench[j]);
-    }
+    char *bl = ls_data_bench_list(full);
+    if (!bl) { rc = ls_nomem(err); goto done; }
     o2.benchmarks = bl;
     rc = ls_data_build(tt, &o2, &out->train, err);
     ls_free(bl);

@@ -219,6 +219,19 @@ double ls_quantile_sorted(const double *v, size_t n, double q)
     return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
+char *ls_data_bench_list(const ls_data *d)
+{
+    size_t len = 1;
+    for (size_t j = 0; j < d->J; j++) len += strlen(d->bench[j]) + 1;
+    char *s = ls_calloc(len, 1);
+    if (!s) return NULL;
+    for (size_t j = 0; j < d->J; j++) {
+        if (j) strcat(s, ",");
+        strcat(s, d->bench[j]);
+    }
+    return s;
+}
+
 long ls_data_find_family(const ls_data *d, const char *name)
 {
     for (size_t f = 0; f < d->F; f++)

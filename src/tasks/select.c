@@ -42,20 +42,6 @@ static int job_progress(void *ctx, const char *stage, double done, double total)
     return v;
 }
 
-/* benchmark list of d, comma-joined (caller frees) */
-static char *bench_list(const ls_data *d)
-{
-    size_t len = 1;
-    for (size_t j = 0; j < d->J; j++) len += strlen(d->bench[j]) + 1;
-    char *s = ls_calloc(len, 1);
-    if (!s) return NULL;
-    for (size_t j = 0; j < d->J; j++) {
-        if (j) strcat(s, ",");
-        strcat(s, d->bench[j]);
-    }
-    return s;
-}
-
 /* Held-out score of the families in table `held` under fit f (trained on
  * data `train`): the held-out covariates are standardised with the
  * training means and sds, so f's theta applies as it is. */
@@ -100,7 +86,7 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
         return rc;
     }
     size_t nk = kmax - kmin + 1, nf = folds, njob = nk * (1 + nf), F = full->F, n = full->n;
-    char *bl = bench_list(full);
+    char *bl = ls_data_bench_list(full);
     size_t *perm = ls_calloc(F, sizeof(size_t)), *fold_of = ls_calloc(F, sizeof(size_t));
     size_t *rows_in = ls_calloc(n, sizeof(size_t)), *rows_out = ls_calloc(n, sizeof(size_t));
     double *cvpart = ls_calloc(njob, sizeof(double));

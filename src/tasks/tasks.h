@@ -45,7 +45,10 @@ void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha);
 /* Rows of t (an index list) copied into a new table. */
 int ls_table_subset(const ls_table *t, const size_t *rows, size_t n, ls_table **out, ls_error *err);
 
-/* Weighted-free quantile of v (n values, sorted in place). */
+/* d's benchmark names, comma-joined (ls_free), to rebuild data on a subset. */
+char *ls_data_bench_list(const ls_data *d);
+
+/* Quantile q of n sorted values (linear interpolation). */
 double ls_quantile_sorted(const double *v, size_t n, double q);
 
 #endif

@@ -1,0 +1,24 @@
+/*
+ * sim.h -- helpers shared by the tests that simulate leaderboards.
+ */
+#ifndef LS_TEST_SIM_H
+#define LS_TEST_SIM_H
+
+#include "latentscale.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "name=floor,..." for the J benchmark columns (from column 4) of a
+ * simulated table, as the floors option. */
+static inline void h_floor_list(const ls_table *t, const double *floors, size_t J, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t j = 0; j < J; j++) {
+        char item[128];
+        snprintf(item, sizeof item, "%s%s=%.6g", j ? "," : "", ls_table_colname(t, 4 + j), floors[j]);
+        if (strlen(buf) + strlen(item) < n) strcat(buf, item);
+    }
+}
+
+#endif
