@@ -224,8 +224,9 @@ int cmd_evaluate(int argc, char **argv)
     fit_args_init(&a);
     ls_predict_options po;
     ls_predict_options_init(&po);
-    const char *split = NULL, *holdout = NULL;
+    const char *split = NULL, *holdout = NULL, *fit_out = NULL;
     arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po),
+                        {"fit-out", ARG_STRING, &fit_out, "also write the fit to the training rows as JSON here", "FILE"},
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
                         {"out", ARG_STRING, &a.out, "write the evaluation as JSON here", "FILE"},
@@ -248,6 +249,7 @@ int cmd_evaluate(int argc, char **argv)
         return cli_usage("evaluate", "--integration: expected auto, gh, qmc or laplace");
     const char *inputs[] = {r.pos[0], split, a.dopt.floors_file};
     int x = refuse_overwrite("evaluate", a.out, inputs, 3);
+    if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 3);
     if (x) return x;
     po.seed = a.fopt.seed;
     po.threads = a.fopt.threads;
@@ -276,6 +278,12 @@ int cmd_evaluate(int argc, char **argv)
         if (a.out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_evaluation_write_json(&ev, a.out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+        if (!code && fit_out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_fit_write_json(ev.fit, ev.train, fit_out, aj, &e);
             free(aj);
             if (rc) code = cli_fail(&e);
         }
