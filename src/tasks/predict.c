@@ -81,6 +81,10 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
         return ls_fail(err, LS_ERR_OPTION, "--latent-draws: expected 1..100000, found %zu", o->latent_draws);
     if (o->param_draws > 100000)
         return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
+    if ((o->param_draws ? o->param_draws : 1) * o->latent_draws > 1000000)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "--param-draws x --latent-draws: at most 1,000,000 draws per cell, found %zu",
+                       (o->param_draws ? o->param_draws : 1) * o->latent_draws);
     const char *src = ls_table_name(newt);
     size_t n = ls_table_nrow(newt), J = d->J, K = f->K, p = d->p;
     if (n == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no rows to predict", src);
