@@ -54,6 +54,9 @@ typedef struct ls_error {
     char message[LS_ERROR_LEN];
 } ls_error;
 
+/* The library's version string (LS_VERSION when the header matches). */
+const char *ls_version(void);
+
 /* Short name of a status code ("io", "parse", ...); static storage. */
 const char *ls_status_name(int code);
 
@@ -256,7 +259,11 @@ const char *ls_fit_warning(const ls_fit *f, size_t i);
  * chi-square p-value.  Returns 1, or 0 for a constant-precision fit. */
 int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue);
-/* Unconstrained optimum (ls_model_dim values), borrowed. */
+/* Length of the unconstrained vector (ls_fit_theta) and of the natural
+ * vector (ls_fit_se, ls_fit_nat_cov). */
+size_t ls_fit_dim(const ls_fit *f);
+size_t ls_fit_nnat(const ls_fit *f);
+/* Unconstrained optimum (ls_fit_dim values), borrowed. */
 const double *ls_fit_theta(const ls_fit *f);
 
 /* Standard errors on the natural scales, in the order beta (p x K, raw log
@@ -390,6 +397,7 @@ typedef struct ls_prediction {
     double *mean, *median, *lower, *upper; /* predictive distribution      */
     double *map;              /* plug-in at the estimates and the family mode (prior mean 0) */
     double *observed;         /* NaN when missing or no column             */
+    uint64_t seed;            /* the seed used (recorded in the outputs)    */
 } ls_prediction;
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
                const ls_predict_options *o, ls_prediction *out, ls_error *err);
@@ -435,6 +443,7 @@ typedef struct ls_selection {
     int *converged;
     size_t best_aic, best_bic, best_cv; /* indices into K                   */
     unsigned folds;
+    uint64_t seed;                      /* the fits' seed (recorded)          */
 } ls_selection;
 /* Fits K = kmin..kmax on the data of t (and, with folds > 1, on family
  * folds), in parallel; the fit options' skills are ignored. */

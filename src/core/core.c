@@ -61,6 +61,8 @@ char *ls_strdup(const char *s)
 /* Errors                                                            */
 /* ---------------------------------------------------------------- */
 
+const char *ls_version(void) { return LS_VERSION; }
+
 const char *ls_status_name(int code)
 {
     switch (code) {

@@ -62,7 +62,7 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
                         const char *argv_json, ls_error *err)
 {
     if (json) {
-        json_t *root = header("predictions", 0, argv_json);
+        json_t *root = header("predictions", p->seed, argv_json);
         if (!root) return ls_nomem(err);
         json_object_set_new(root, "level", json_real(p->level));
         json_object_set_new(root, "point", json_string("median of the predictive distribution"));
@@ -127,7 +127,7 @@ int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const cha
 int ls_selection_write_json(const ls_selection *s, const char *path, const char *argv_json,
                             ls_error *err)
 {
-    json_t *root = header("model selection over K", 0, argv_json);
+    json_t *root = header("model selection over K", s->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_t *rows = json_array();
     for (size_t a = 0; a < s->nk; a++) {

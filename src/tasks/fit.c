@@ -710,6 +710,11 @@ const double *ls_fit_family_loglik(const ls_fit *f) { return f->fam_ll; }
 size_t ls_fit_nwarnings(const ls_fit *f) { return f->nwarn; }
 const char *ls_fit_warning(const ls_fit *f, size_t i) { return i < f->nwarn ? f->warn[i] : NULL; }
 const double *ls_fit_theta(const ls_fit *f) { return f->theta; }
+size_t ls_fit_dim(const ls_fit *f) { return f->dim; }
+size_t ls_fit_nnat(const ls_fit *f)
+{
+    return ls_nat_count(f->K, f->J, f->p) + (f->est.hetero ? f->p : 0);
+}
 
 int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue)

@@ -100,6 +100,7 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
     out->n = n;
     out->J = J;
     out->level = o->level;
+    out->seed = o->seed;
     out->model = ls_calloc(n, sizeof(char *));
     out->family = ls_calloc(n, sizeof(char *));
     out->known = ls_calloc(n, sizeof(int));

@@ -95,6 +95,7 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     ls_error *jerr = ls_calloc(njob, sizeof(ls_error));
     out->nk = nk;
     out->folds = folds;
+    out->seed = fo->seed;
     out->K = ls_calloc(nk, sizeof(size_t));
     out->loglik = ls_calloc(nk, sizeof(double));
     out->aic = ls_calloc(nk, sizeof(double));

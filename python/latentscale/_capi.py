@@ -1,0 +1,363 @@
+"""ctypes declarations of include/latentscale.h (version 0.1.0).
+
+Every structure below mirrors the header field by field, in order, with the
+C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
+c_uint64); ctypes then applies the platform ABI's alignment, as the C
+compiler does.  If the header changes, change this file in the same commit:
+python/tests/test_binding.py compares every structure's values with the
+command line's JSON files, so a layout that drifts fails there.
+
+The library is found, in order, at:
+  1. $LATENTSCALE_LIB (the .so itself, or a folder holding liblatentscale.so);
+  2. next to the package (python/latentscale/ or python/);
+  3. the repository's build folder (python/../build);
+  4. the system's library path (ctypes.util.find_library("latentscale")).
+"""
+import ctypes
+import ctypes.util
+import os
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_long,
+                    c_size_t, c_uint, c_uint64, c_void_p)
+
+from .errors import LibraryNotFoundError, error_for
+
+HEADER_VERSION = "0.1.0"
+LS_ERROR_LEN = 512
+
+LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
+LS_ERR_NOMEM, LS_ERR_NUMERIC, LS_ERR_NOCONV, LS_ERR_CANCEL = 5, 6, 7, 8
+
+LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC = 0, 1, 2, 3
+LS_SE_HESSIAN, LS_SE_OPG, LS_SE_SANDWICH = 0, 1, 2
+
+c_double_p = POINTER(c_double)
+c_size_t_p = POINTER(c_size_t)
+c_int_p = POINTER(c_int)
+c_char_pp = POINTER(c_char_p)
+
+# int (*ls_progress_fn)(void *ctx, const char *stage, double done, double total)
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_double, c_double)
+
+
+# ---------------------------------------------------------------------------
+# Structures (field order and types exactly as in latentscale.h)
+# ---------------------------------------------------------------------------
+
+class LsError(Structure):
+    _fields_ = [("code", c_int), ("message", c_char * LS_ERROR_LEN)]
+
+
+class LsDataOptions(Structure):
+    _fields_ = [("benchmarks", c_char_p), ("covariates", c_char_p), ("floors_file", c_char_p),
+                ("floors", c_char_p), ("clip", c_double), ("model_column", c_char_p),
+                ("family_column", c_char_p)]
+
+
+class LsParams(Structure):
+    _fields_ = [("K", c_size_t), ("J", c_size_t), ("p", c_size_t),
+                ("beta", c_double_p), ("lambda_", c_double_p), ("b", c_double_p),
+                ("phi", c_double_p), ("sigma", c_double_p), ("anchors", c_size_t_p),
+                ("gamma", c_double_p), ("hetero", c_int)]
+
+
+class LsFitOptions(Structure):
+    _fields_ = [("skills", c_size_t), ("anchors", c_char_p), ("starts", c_uint),
+                ("seed", c_uint64), ("integration", c_int), ("nodes", c_uint),
+                ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
+                ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
+                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
+
+
+class LsSimOptions(Structure):
+    _fields_ = [("families", c_size_t), ("skills", c_size_t), ("benchmarks", c_size_t),
+                ("missing", c_double), ("seed", c_uint64), ("truth", POINTER(LsParams))]
+
+
+class LsPosteriorOptions(Structure):
+    _fields_ = [("chains", c_uint), ("warmup", c_size_t), ("draws", c_size_t), ("seed", c_uint64)]
+
+
+class LsPosterior(Structure):
+    _fields_ = [("K", c_size_t), ("chains", c_size_t), ("draws", c_size_t),
+                ("mode", c_double_p), ("laplace_cov", c_double_p),
+                ("quad_mean", c_double_p), ("quad_cov", c_double_p),
+                ("mcmc_mean", c_double_p), ("mcmc_cov", c_double_p),
+                ("rhat", c_double_p), ("ess", c_double_p), ("accept", c_double),
+                ("sample", c_double_p)]
+
+
+class LsPredictOptions(Structure):
+    _fields_ = [("level", c_double), ("param_draws", c_size_t), ("latent_draws", c_size_t),
+                ("seed", c_uint64), ("threads", c_uint)]
+
+
+class LsPrediction(Structure):
+    _fields_ = [("n", c_size_t), ("J", c_size_t), ("level", c_double),
+                ("model", c_char_pp), ("family", c_char_pp), ("known", c_int_p),
+                ("mean", c_double_p), ("median", c_double_p), ("lower", c_double_p),
+                ("upper", c_double_p), ("map", c_double_p), ("observed", c_double_p),
+                ("seed", c_uint64)]
+
+
+class LsEvaluation(Structure):
+    _fields_ = [("pred", LsPrediction), ("fit", c_void_p), ("train", c_void_p), ("J", c_size_t),
+                ("mae", c_double_p), ("mae_overall", c_double), ("mae_mean", c_double),
+                ("mae_map", c_double), ("coverage", c_double), ("n_cells", c_size_t),
+                ("n_train", c_size_t), ("n_test", c_size_t), ("n_excluded", c_size_t)]
+
+
+class LsSelection(Structure):
+    _fields_ = [("nk", c_size_t), ("K", c_size_t_p), ("loglik", c_double_p), ("aic", c_double_p),
+                ("bic", c_double_p), ("cv", c_double_p), ("nparams", c_size_t_p),
+                ("converged", c_int_p), ("best_aic", c_size_t), ("best_bic", c_size_t),
+                ("best_cv", c_size_t), ("folds", c_uint), ("seed", c_uint64)]
+
+
+class LsOptimalOptions(Structure):
+    _fields_ = [("budgets", c_double_p), ("nbudgets", c_size_t),
+                ("size_min", c_double), ("size_max", c_double),
+                ("tokens_min", c_double), ("tokens_max", c_double),
+                ("st_min", c_double), ("st_max", c_double),
+                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64)]
+
+
+class LsAllocation(Structure):
+    _fields_ = [("ntarget", c_size_t), ("nbudget", c_size_t), ("budget", c_double_p),
+                ("size", c_double_p), ("size_lo", c_double_p), ("size_hi", c_double_p),
+                ("tokens", c_double_p), ("tokens_lo", c_double_p), ("tokens_hi", c_double_p),
+                ("value", c_double_p)]
+
+
+class LsComparison(Structure):
+    _fields_ = [("K", c_size_t), ("level", c_double), ("mean_a", c_double_p),
+                ("mean_b", c_double_p), ("diff", c_double_p), ("lower", c_double_p),
+                ("upper", c_double_p), ("prob_greater", c_double_p)]
+
+
+class LsFitSummary(Structure):
+    _fields_ = [("est", LsParams), ("benchmarks", c_char_pp), ("covariates", c_char_pp),
+                ("nat_cov", c_double_p), ("range", c_double * 4), ("st_range", c_double * 2),
+                ("seed", c_uint64)]
+
+
+# ---------------------------------------------------------------------------
+# Prototypes
+# ---------------------------------------------------------------------------
+
+_P = POINTER
+_err = _P(LsError)
+_vpp = _P(c_void_p)
+
+PROTOTYPES = {
+    "ls_status_name": (c_char_p, [c_int]),
+    # tables
+    "ls_table_read": (c_int, [c_char_p, _vpp, _err]),
+    "ls_table_parse": (c_int, [c_char_p, c_size_t, c_char_p, _vpp, _err]),
+    "ls_table_free": (None, [c_void_p]),
+    "ls_table_nrow": (c_size_t, [c_void_p]),
+    "ls_table_ncol": (c_size_t, [c_void_p]),
+    "ls_table_colname": (c_char_p, [c_void_p, c_size_t]),
+    "ls_table_find": (c_long, [c_void_p, c_char_p]),
+    "ls_table_cell": (c_char_p, [c_void_p, c_size_t, c_size_t]),
+    "ls_table_line": (c_size_t, [c_void_p, c_size_t]),
+    "ls_table_name": (c_char_p, [c_void_p]),
+    "ls_table_number": (c_int, [c_void_p, c_size_t, c_size_t, c_double_p, c_int_p, _err]),
+    "ls_table_new": (c_int, [c_char_p, c_size_t, c_char_pp, _vpp, _err]),
+    "ls_table_append": (c_int, [c_void_p, c_char_pp, _err]),
+    "ls_table_write": (c_int, [c_void_p, c_char_p, _err]),
+    # data
+    "ls_data_options_init": (None, [_P(LsDataOptions)]),
+    "ls_data_build": (c_int, [c_void_p, _P(LsDataOptions), _vpp, _err]),
+    "ls_data_free": (None, [c_void_p]),
+    "ls_data_nmodels": (c_size_t, [c_void_p]),
+    "ls_data_nfamilies": (c_size_t, [c_void_p]),
+    "ls_data_nbenchmarks": (c_size_t, [c_void_p]),
+    "ls_data_ncovariates": (c_size_t, [c_void_p]),
+    "ls_data_nobserved": (c_size_t, [c_void_p]),
+    "ls_data_nclipped": (c_size_t, [c_void_p]),
+    "ls_data_nduplicates": (c_size_t, [c_void_p]),
+    "ls_data_benchmark": (c_char_p, [c_void_p, c_size_t]),
+    "ls_data_covariate": (c_char_p, [c_void_p, c_size_t]),
+    "ls_data_family": (c_char_p, [c_void_p, c_size_t]),
+    "ls_data_model": (c_char_p, [c_void_p, c_size_t]),
+    "ls_data_floor": (c_double, [c_void_p, c_size_t]),
+    "ls_data_find_family": (c_long, [c_void_p, c_char_p]),
+    # parameters
+    "ls_params_alloc": (c_int, [_P(LsParams), c_size_t, c_size_t, c_size_t, _err]),
+    "ls_params_free": (None, [_P(LsParams)]),
+    "ls_params_count": (c_size_t, [c_size_t, c_size_t, c_size_t]),
+    # fitting
+    "ls_fit_options_init": (None, [_P(LsFitOptions)]),
+    "ls_fit_run": (c_int, [c_void_p, _P(LsFitOptions), _vpp, _err]),
+    "ls_fit_free": (None, [c_void_p]),
+    "ls_fit_loglik": (c_double, [c_void_p]),
+    "ls_fit_nparams": (c_size_t, [c_void_p]),
+    "ls_fit_aic": (c_double, [c_void_p]),
+    "ls_fit_bic": (c_double, [c_void_p]),
+    "ls_fit_converged": (c_int, [c_void_p]),
+    "ls_fit_gradnorm": (c_double, [c_void_p]),
+    "ls_fit_iterations": (c_uint, [c_void_p]),
+    "ls_fit_starts_at_best": (c_uint, [c_void_p]),
+    "ls_fit_params": (_P(LsParams), [c_void_p]),
+    "ls_fit_beta_std": (c_double_p, [c_void_p]),
+    "ls_fit_family_mode": (c_double_p, [c_void_p, c_size_t]),
+    "ls_fit_family_loglik": (c_double_p, [c_void_p]),
+    "ls_fit_nwarnings": (c_size_t, [c_void_p]),
+    "ls_fit_warning": (c_char_p, [c_void_p, c_size_t]),
+    "ls_fit_precision_test": (c_int, [c_void_p, c_double_p, c_double_p, c_double_p, c_double_p,
+                                      c_double_p]),
+    "ls_fit_theta": (c_double_p, [c_void_p]),
+    "ls_fit_se": (c_double_p, [c_void_p, c_int]),
+    "ls_fit_timing": (None, [c_void_p, c_double_p, c_double_p, c_double_p, c_double_p]),
+    "ls_fit_write_json": (c_int, [c_void_p, c_void_p, c_char_p, c_char_p, _err]),
+    "ls_fit_nat_cov": (c_double_p, [c_void_p]),
+    # likelihood access
+    "ls_model_new": (c_int, [c_void_p, c_size_t, c_char_p, c_int, c_uint, c_uint, _vpp, _err]),
+    "ls_model_free": (None, [c_void_p]),
+    "ls_model_dim": (c_size_t, [c_void_p]),
+    "ls_model_pack": (c_int, [c_void_p, _P(LsParams), c_double_p, _err]),
+    "ls_model_unpack": (c_int, [c_void_p, c_double_p, _P(LsParams)]),
+    "ls_model_loglik": (c_int, [c_void_p, c_double_p, c_double_p, c_double_p, c_double_p, _err]),
+    # simulation
+    "ls_sim_options_init": (None, [_P(LsSimOptions)]),
+    "ls_simulate": (c_int, [_P(LsSimOptions), _vpp, _P(LsParams), _P(c_double_p), _err]),
+    "ls_params_write_json": (c_int, [_P(LsParams), c_void_p, c_double_p, c_char_p, c_char_p, _err]),
+    # fit files
+    "ls_fit_load": (c_int, [c_char_p, c_void_p, c_uint, _vpp, _vpp, _err]),
+    "ls_fit_summary_read": (c_int, [c_char_p, _P(LsFitSummary), _err]),
+    "ls_fit_summary_free": (None, [_P(LsFitSummary)]),
+    # tasks
+    "ls_posterior_options_init": (None, [_P(LsPosteriorOptions)]),
+    "ls_posterior_run": (c_int, [c_void_p, c_void_p, c_size_t, _P(LsPosteriorOptions),
+                                 _P(LsPosterior), _err]),
+    "ls_posterior_free": (None, [_P(LsPosterior)]),
+    "ls_predict_options_init": (None, [_P(LsPredictOptions)]),
+    "ls_predict": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsPredictOptions), _P(LsPrediction),
+                           _err]),
+    "ls_prediction_free": (None, [_P(LsPrediction)]),
+    "ls_prediction_write": (c_int, [_P(LsPrediction), c_void_p, c_char_p, c_int, c_char_p, _err]),
+    "ls_mae": (c_int, [c_double_p, c_double_p, c_size_t, c_size_t, c_double_p, c_double_p,
+                       c_size_t_p, _err]),
+    "ls_evaluate": (c_int, [c_void_p, _P(LsDataOptions), c_void_p, _P(LsFitOptions),
+                            _P(LsPredictOptions), _P(LsEvaluation), _err]),
+    "ls_evaluation_free": (None, [_P(LsEvaluation)]),
+    "ls_evaluation_write_json": (c_int, [_P(LsEvaluation), c_char_p, c_char_p, _err]),
+    "ls_select": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), c_size_t, c_size_t,
+                          c_uint, _P(LsSelection), _err]),
+    "ls_selection_free": (None, [_P(LsSelection)]),
+    "ls_selection_write_json": (c_int, [_P(LsSelection), c_char_p, c_char_p, _err]),
+    "ls_optimal_options_init": (None, [_P(LsOptimalOptions)]),
+    "ls_optimal": (c_int, [_P(LsParams), c_double_p, _P(LsOptimalOptions), _P(LsAllocation),
+                           _err]),
+    "ls_allocation_free": (None, [_P(LsAllocation)]),
+    "ls_compare": (c_int, [c_void_p, c_void_p, c_size_t, c_size_t, _P(LsPredictOptions),
+                           _P(LsComparison), _err]),
+    "ls_comparison_free": (None, [_P(LsComparison)]),
+    "ls_posterior_write_json": (c_int, [_P(LsPosterior), c_void_p, c_void_p, c_size_t, c_uint64,
+                                        c_char_p, c_char_p, _err]),
+    "ls_comparison_write_json": (c_int, [_P(LsComparison), c_void_p, c_void_p, c_size_t, c_size_t,
+                                         c_uint64, c_char_p, c_char_p, _err]),
+    "ls_allocation_write_json": (c_int, [_P(LsAllocation), _P(LsParams), c_char_pp,
+                                         _P(LsOptimalOptions), c_char_p, c_char_p, _err]),
+}
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+_LIBNAME = "liblatentscale.so"
+_lock = threading.Lock()
+_lib = None
+_lib_path = None
+
+
+def _candidates():
+    env = os.environ.get("LATENTSCALE_LIB")
+    if env:
+        yield os.path.join(env, _LIBNAME) if os.path.isdir(env) else env
+        return  # an explicit choice is never second-guessed
+    here = os.path.dirname(os.path.abspath(__file__))
+    yield os.path.join(here, _LIBNAME)
+    yield os.path.join(os.path.dirname(here), _LIBNAME)
+    yield os.path.join(os.path.dirname(os.path.dirname(here)), "build", _LIBNAME)
+    found = ctypes.util.find_library("latentscale")
+    if found:
+        yield found
+
+
+def load_library(path=None):
+    """Load liblatentscale (once) and declare its prototypes; returns the CDLL.
+
+    ``path`` overrides the search (see the module docstring).  Raises
+    LibraryNotFoundError naming every place tried.
+    """
+    global _lib, _lib_path
+    with _lock:
+        if _lib is not None and path is None:
+            return _lib
+        tried = []
+        for cand in ([path] if path else _candidates()):
+            if os.sep in cand and not os.path.exists(cand):
+                tried.append(cand + " (absent)")
+                continue
+            try:
+                lib = ctypes.CDLL(cand)
+            except OSError as e:
+                tried.append("%s (%s)" % (cand, e))
+                continue
+            missing = [n for n in PROTOTYPES if not hasattr(lib, n)]
+            if missing:
+                tried.append("%s (lacks %s: an older library?)" % (cand, ", ".join(missing[:3])))
+                continue
+            for name, (res, args) in PROTOTYPES.items():
+                fn = getattr(lib, name)
+                fn.restype = res
+                fn.argtypes = args
+            _lib, _lib_path = lib, cand
+            return lib
+        raise LibraryNotFoundError(
+            "cannot load liblatentscale: set LATENTSCALE_LIB to the .so (or its folder); tried "
+            + "; ".join(tried or ["nothing"]))
+
+
+def lib():
+    return _lib if _lib is not None else load_library()
+
+
+def library_path():
+    """Path of the loaded library (loading it if needed)."""
+    lib()
+    return _lib_path
+
+
+# ---------------------------------------------------------------------------
+# Calling helpers
+# ---------------------------------------------------------------------------
+
+def new_error():
+    return LsError(0, b"")
+
+
+def check(rc, err):
+    """Raise the exception for a non-zero status, with the C message."""
+    if rc != LS_OK:
+        msg = err.message.decode("utf-8", "replace") or "latentscale call failed"
+        name = lib().ls_status_name(rc)
+        raise error_for(rc, msg, name.decode() if name else None)
+
+
+def enc(s):
+    """str / PathLike -> bytes for a const char * (None stays None)."""
+    if s is None:
+        return None
+    if isinstance(s, bytes):
+        return s
+    if isinstance(s, os.PathLike):
+        return os.fsencode(s)
+    return str(s).encode("utf-8")
+
+
+def dec(b):
+    return None if b is None else b.decode("utf-8", "replace")

@@ -1,0 +1,1007 @@
+"""The functions of the binding, one per command of the command line.
+
+Each builds the C options from keyword arguments (same names and defaults
+as the CLI's options, with '-' as '_'), calls the public API, copies the
+result into plain Python objects and frees every C object before returning
+(try/finally), also when the call fails.  Failures raise the
+LatentscaleError subclass of the C status, with the C message.
+"""
+import ctypes
+import json
+import math
+import numbers
+import os
+import tempfile
+import warnings
+import weakref
+from collections.abc import Mapping
+from ctypes import byref, c_double, c_void_p
+
+import numpy as np
+
+from . import _capi as C
+from . import _tables
+from .errors import LatentscaleError, LatentscaleWarning, OptionError
+from .results import (Allocation, Comparison, Evaluation, Params, Posterior, Prediction, Selection,
+                      Simulation)
+
+_U64 = 2 ** 64 - 1
+_UINT = 2 ** 32 - 1
+_INTEGRATION = {"auto": C.LS_INT_AUTO, "laplace": C.LS_INT_LAPLACE, "gh": C.LS_INT_GH,
+                "qmc": C.LS_INT_QMC}
+_SE_KINDS = {"hessian": C.LS_SE_HESSIAN, "opg": C.LS_SE_OPG, "sandwich": C.LS_SE_SANDWICH}
+
+
+# ---------------------------------------------------------------------------
+# Copying C arrays out
+# ---------------------------------------------------------------------------
+
+def _arr(ptr, *shape):
+    """Copy of a double array (row-major) as a numpy array, or None for NULL."""
+    if not ptr:
+        return None
+    n = int(np.prod(shape)) if shape else 0
+    if n == 0:
+        return np.empty(shape)
+    return np.ctypeslib.as_array(ptr, shape=(n,)).copy().reshape(shape)
+
+
+def _ints(ptr, n):
+    if not ptr or n == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.ctypeslib.as_array(ptr, shape=(n,)).astype(np.int64)
+
+
+def _strs(pp, n):
+    return [C.dec(pp[i]) for i in range(n)] if pp else []
+
+
+def _params(pr, with_gamma=True):
+    """An LsParams (by value) -> Params."""
+    K, J, p = pr.K, pr.J, pr.p
+    return Params(beta=_arr(pr.beta, p, K), lambda_=_arr(pr.lambda_, K, J), b=_arr(pr.b, J),
+                  phi=_arr(pr.phi, J), sigma=_arr(pr.sigma, K, K), anchors=_ints(pr.anchors, K),
+                  gamma=_arr(pr.gamma, p) if (with_gamma and pr.hetero) else None)
+
+
+def _nat_split(v, K, J, p, hetero, anchors):
+    """A natural vector (beta, lambda, b, phi, sigma[, gamma]) -> Params of the same shapes."""
+    o = 0
+
+    def take(n, *shape):
+        nonlocal o
+        a = v[o:o + n].reshape(shape)
+        o += n
+        return a.copy()
+    return Params(beta=take(p * K, p, K), lambda_=take(K * J, K, J), b=take(J, J), phi=take(J, J),
+                  sigma=take(K * K, K, K), anchors=anchors.copy(),
+                  gamma=take(p, p) if hetero else None)
+
+
+def _nat_count(K, J, p, hetero):
+    return p * K + K * J + 2 * J + K * K + (p if hetero else 0)
+
+
+def _c_params(par, keep):
+    """Params -> an LsParams allocated by the library (caller frees with ls_params_free)."""
+    pr = C.LsParams()
+    beta = np.ascontiguousarray(par.beta, dtype=float)
+    lam = np.ascontiguousarray(par.lambda_, dtype=float)
+    K, J, p = lam.shape[0], lam.shape[1], beta.shape[0]
+    shapes = {"beta": (beta.shape, (p, K)), "sigma": (np.shape(par.sigma), (K, K)),
+              "b": (np.shape(par.b), (J,)), "phi": (np.shape(par.phi), (J,))}
+    for name, (got, want) in shapes.items():
+        if tuple(got) != want:
+            raise OptionError("%s: expected shape %s, found %s" % (name, want, tuple(got)))
+    err = C.new_error()
+    C.check(C.lib().ls_params_alloc(byref(pr), K, J, p, err), err)
+    keep.append(pr)  # the caller frees everything in keep
+
+    def put(dst, src, n):
+        src = np.ascontiguousarray(src, dtype=float).ravel()
+        ctypes.memmove(dst, src.ctypes.data, n * 8)
+    put(pr.beta, beta, p * K)
+    put(pr.lambda_, lam, K * J)
+    put(pr.b, par.b, J)
+    put(pr.phi, par.phi, J)
+    put(pr.sigma, par.sigma, K * K)
+    anchors = np.arange(K) if par.anchors is None else np.asarray(par.anchors)
+    for k in range(K):
+        pr.anchors[k] = int(anchors[k])
+    if par.gamma is not None:
+        put(pr.gamma, par.gamma, p)
+        pr.hetero = 1
+    return pr
+
+
+# ---------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------
+
+def _count(name, v, hi=_U64, lo=0):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not lo <= int(v) <= hi:
+        raise OptionError("%s: expected an integer in [%d, %d], found %r" % (name, lo, hi, v))
+    return int(v)
+
+
+def _real(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise OptionError("%s: expected a number, found %r" % (name, v))
+    return float(v)
+
+
+def _names(name, v):
+    """None, 'a,b' or a sequence of names -> bytes 'a,b' (or None)."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return C.enc(v)
+    try:
+        items = [str(x) for x in v]
+    except TypeError:
+        raise OptionError("%s: expected a comma-separated string or a list of names" % name)
+    return C.enc(",".join(items))
+
+
+def _overrides(name, v):
+    """Floor overrides: 'a=0.25,b=0.1' or a mapping name -> value."""
+    if v is None or isinstance(v, str):
+        return v
+    if _tables.is_dataframe(v):
+        v = dict(zip(v["benchmark"], v["floor"]))
+    if isinstance(v, Mapping):
+        return ",".join("%s=%r" % (k, _real("%s[%s]" % (name, k), x)) for k, x in v.items())
+    raise OptionError("%s: expected 'name=value,..' or a mapping name -> floor" % name)
+
+
+def _integration(v):
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v in _INTEGRATION.values():
+        return int(v)
+    if isinstance(v, str) and v in _INTEGRATION:
+        return _INTEGRATION[v]
+    raise OptionError("integration: expected auto, gh, qmc or laplace")
+
+
+def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+                  model_column="model", family_column="family"):
+    """ls_data_options from keywords.  floors: a floors CSV path, or a mapping
+    benchmark -> floor (or a DataFrame with columns benchmark, floor); floor:
+    overrides applied after it ('name=value,..' or a mapping)."""
+    o = C.LsDataOptions()
+    C.lib().ls_data_options_init(byref(o))
+    o.benchmarks = _names("benchmarks", benchmarks)
+    o.covariates = _names("covariates", covariates)
+    over = []
+    if floors is not None:
+        if _tables.is_path(floors):
+            o.floors_file = C.enc(floors)
+        else:
+            over.append(_overrides("floors", floors))
+    if floor is not None:
+        over.append(_overrides("floor", floor))
+    over = [s for s in over if s]
+    o.floors = C.enc(",".join(over)) if over else None
+    o.clip = _real("clip", clip)
+    o.model_column = C.enc(model_column)
+    o.family_column = C.enc(family_column)
+    return o
+
+
+class _Progress:
+    """The C progress callback around an optional Python one.
+
+    The user's callable gets (stage, done, total) and returns True to cancel.
+    Any exception in it -- KeyboardInterrupt (Ctrl-C) included -- cancels the
+    computation at its next safe point and is re-raised once the C call has
+    returned and everything is freed.
+    """
+
+    def __init__(self, user):
+        if user is not None and not callable(user):
+            raise OptionError("progress: expected a callable (stage, done, total) -> cancel?")
+        self.user = user
+        self.exc = None
+        self.cfunc = C.PROGRESS_FN(self._call)
+
+    def _call(self, ctx, stage, done, total):
+        try:
+            if self.user is not None and self.user(C.dec(stage), done, total):
+                return 1
+            return 0
+        except BaseException as e:  # noqa: B902 -- re-raised after the call
+            self.exc = e
+            return 1
+
+    def reraise(self):
+        if self.exc is not None:
+            e, self.exc = self.exc, None
+            raise e
+
+
+def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", nodes=0,
+                 threads=0, gtol=1e-2, max_iter=3000, se=True, precision_covariates=False,
+                 logit_clamp=0.0, progress=None):
+    o = C.LsFitOptions()
+    C.lib().ls_fit_options_init(byref(o))
+    o.skills = _count("skills", skills)
+    o.anchors = _names("anchors", anchors)
+    o.starts = _count("starts", starts, _UINT)
+    o.seed = _count("seed", seed)
+    o.integration = _integration(integration)
+    o.nodes = _count("nodes", nodes, _UINT)
+    o.threads = _count("threads", threads, _UINT)
+    o.gtol = _real("gtol", gtol)
+    o.max_iter = _count("max_iter", max_iter, _UINT)
+    o.skip_se = 0 if se else 1
+    o.precision_covariates = 1 if precision_covariates else 0
+    o.logit_clamp = _real("logit_clamp", logit_clamp)
+    prog = _Progress(progress)
+    o.progress = prog.cfunc
+    return o, prog
+
+
+def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, threads=0):
+    o = C.LsPredictOptions()
+    C.lib().ls_predict_options_init(byref(o))
+    o.level = _real("level", level)
+    o.param_draws = _count("param_draws", param_draws)
+    o.latent_draws = _count("latent_draws", latent_draws)
+    o.seed = _count("seed", seed)
+    o.threads = _count("threads", threads, _UINT)
+    return o
+
+
+def _argv_json(function, args):
+    """The 'options.command_line' record of an output file written from Python."""
+    def plain(v):
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, os.PathLike):
+            return os.fsdecode(v)
+        if _tables.is_dataframe(v):
+            return "<DataFrame>"
+        if isinstance(v, Mapping):
+            return "<dict>" if any(isinstance(x, (list, tuple, np.ndarray)) for x in v.values()) \
+                else {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return repr(v)
+    return C.enc(json.dumps({"binding": "python", "function": function,
+                             "arguments": {k: plain(v) for k, v in args.items()
+                                           if k != "progress" and v is not None}}))
+
+
+def _out(path):
+    return None if path is None else C.enc(path)
+
+
+# ---------------------------------------------------------------------------
+# Fit: a fitted model bound to its data
+# ---------------------------------------------------------------------------
+
+def _free_handles(table, data, fit):
+    lib = C.lib()
+    lib.ls_fit_free(fit)
+    lib.ls_data_free(data)
+    lib.ls_table_free(table)
+
+
+class Fit:
+    """A fitted scaling law, bound to its data (C handles kept alive).
+
+    Everything is copied into numpy arrays at construction: loglik, aic, bic,
+    n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
+    beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
+    standard errors, or None), covariance (natural-vector covariance from the
+    inverse observed information, with covariance_order), theta (the
+    unconstrained optimum), benchmarks, covariates, skill_names, floors,
+    families, family_modes (F x K), family_loglik (F), warnings,
+    precision_test (dict or None), timing (seconds), data counts.
+
+    predict / posterior / compare / optimal / write_json use the handles;
+    close() (or a with block, or garbage collection) frees them.
+    """
+
+    def __init__(self, table, data, fit, source):
+        self._finalizer = weakref.finalize(self, _free_handles, table, data, fit)
+        self._table, self._data, self._fit = table, data, fit
+        self.source = source
+        self._extract()
+
+    # -- lifetime ---------------------------------------------------------
+    def close(self):
+        """Free the C fit, data and table (idempotent); the copied values stay."""
+        self._finalizer()
+        self._table = self._data = self._fit = None
+
+    @property
+    def closed(self):
+        return self._fit is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _handles(self):
+        if self._fit is None:
+            raise LatentscaleError("this fit is closed")
+        return self._fit, self._data
+
+    # -- copying ----------------------------------------------------------
+    def _extract(self):
+        lib, f, d = C.lib(), self._fit, self._data
+        pr = lib.ls_fit_params(f).contents
+        K, J, p = pr.K, pr.J, pr.p
+        hetero = bool(pr.hetero)
+        self.skills, self.hetero = K, hetero
+        self.params = _params(pr)
+        self.benchmarks = [C.dec(lib.ls_data_benchmark(d, j)) for j in range(J)]
+        self.covariates = [C.dec(lib.ls_data_covariate(d, q)) for q in range(p)]
+        self.skill_names = [self.benchmarks[a] for a in self.params.anchors]
+        self.floors = np.array([lib.ls_data_floor(d, j) for j in range(J)])
+        F = lib.ls_data_nfamilies(d)
+        self.families = [C.dec(lib.ls_data_family(d, i)) for i in range(F)]
+        self.n_models = lib.ls_data_nmodels(d)
+        self.n_families = F
+        self.n_observed = lib.ls_data_nobserved(d)
+        self.n_clipped = lib.ls_data_nclipped(d)
+        self.n_duplicates = lib.ls_data_nduplicates(d)
+        self.loglik = lib.ls_fit_loglik(f)
+        self.aic = lib.ls_fit_aic(f)
+        self.bic = lib.ls_fit_bic(f)
+        self.n_params = lib.ls_fit_nparams(f)
+        self.converged = bool(lib.ls_fit_converged(f))
+        self.gradnorm = lib.ls_fit_gradnorm(f)
+        self.iterations = lib.ls_fit_iterations(f)
+        self.starts_at_best = lib.ls_fit_starts_at_best(f)
+        self.beta_std = _arr(lib.ls_fit_beta_std(f), p, K)
+        # the unconstrained vector has ls_fit_nparams entries (free parameters)
+        self.theta = _arr(lib.ls_fit_theta(f), self.n_params)
+        self.family_modes = np.array([_arr(lib.ls_fit_family_mode(f, i), K) for i in range(F)]
+                                     ).reshape(F, K)
+        self.family_loglik = _arr(lib.ls_fit_family_loglik(f), F)
+        self.warnings = [C.dec(lib.ls_fit_warning(f, i)) for i in range(lib.ls_fit_nwarnings(f))]
+        nnat = _nat_count(K, J, p, hetero)
+        self.se = {}
+        for name, kind in _SE_KINDS.items():
+            v = _arr(lib.ls_fit_se(f, kind), nnat)
+            self.se[name] = None if v is None else _nat_split(v, K, J, p, hetero, self.params.anchors)
+        self.covariance = _arr(lib.ls_fit_nat_cov(f), nnat, nnat)
+        b, cv = self.benchmarks, self.covariates
+        sk = self.skill_names
+        self.covariance_order = (
+            ["beta[%s,%s]" % (c, s) for c in cv for s in sk]
+            + ["lambda[%s,%s]" % (s, x) for s in sk for x in b]
+            + ["b[%s]" % x for x in b] + ["phi[%s]" % x for x in b]
+            + ["sigma[%s,%s]" % (s, t) for s in sk for t in sk]
+            + (["gamma[%s]" % c for c in cv] if hetero else []))
+        vals = [c_double() for _ in range(5)]
+        if lib.ls_fit_precision_test(f, *[byref(v) for v in vals]):
+            self.precision_test = dict(zip(("loglik_constant", "aic_constant", "lr", "df", "p_value"),
+                                           (v.value for v in vals)))
+        else:
+            self.precision_test = None
+        t = [c_double() for _ in range(4)]
+        lib.ls_fit_timing(f, *[byref(v) for v in t])
+        self.timing = dict(zip(("search", "polish", "se", "total"), (v.value for v in t)))
+
+    @property
+    def standard_errors(self):
+        """Standard errors from the inverse observed information (Params), or None."""
+        return self.se.get("hessian")
+
+    def __repr__(self):
+        return ("<latentscale.Fit K=%d J=%d loglik=%.4f aic=%.2f bic=%.2f converged=%s%s>"
+                % (self.skills, len(self.benchmarks), self.loglik, self.aic, self.bic,
+                   self.converged, " closed" if self.closed else ""))
+
+    # -- tasks --------------------------------------------------------------
+    def write_json(self, path, _argv=None):
+        """Write the fit file (the CLI's --out), atomically."""
+        f, d = self._handles()
+        err = C.new_error()
+        C.check(C.lib().ls_fit_write_json(f, d, C.enc(path), _argv, err), err)
+
+    def predict(self, new, **kw):
+        return predict(self, new, **kw)
+
+    def posterior(self, family, **kw):
+        return posterior(self, family, **kw)
+
+    def compare(self, family_a, family_b, **kw):
+        return compare(self, family_a, family_b, **kw)
+
+    def optimal(self, **kw):
+        return optimal(self, **kw)
+
+
+class _Bound:
+    """(fit, data) handles from a Fit, or loaded from (fit file, data) and freed on exit."""
+
+    def __init__(self, fit, data, threads):
+        self.owned = None
+        if isinstance(fit, Fit):
+            self.fit = fit
+        elif _tables.is_path(fit):
+            if data is None:
+                raise OptionError("data: required with a fit file (the table the fit was fitted on)")
+            self.fit = self.owned = load_fit(fit, data, threads=threads)
+        else:
+            raise OptionError("fit: expected a latentscale.Fit or the path of a fit file")
+
+    def __enter__(self):
+        f, d = self.fit._handles()
+        return f, d, self.fit
+
+    def __exit__(self, *exc):
+        if self.owned is not None:
+            self.owned.close()
+
+
+def _family(lib, d, fit, name, option):
+    i = lib.ls_data_find_family(d, C.enc(name))
+    if i < 0:
+        raise OptionError("%s: no family '%s' in %s" % (option, name, fit.source))
+    return i
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3, seed=1,
+             truth=None, truth_out=None, floors_out=None):
+    """Draw a synthetic leaderboard (the CLI's simulate).
+
+    Returns a Simulation (data as a dict of columns, true Params, floors).
+    With out: also writes the CSV and, as the CLI does, the true parameters
+    to truth_out (default OUT with .truth.json); floors_out writes the floors
+    CSV.  truth: Params to simulate from (p = 3 default covariates) instead
+    of random realistic ones.
+    """
+    args = dict(out=out, families=families, skills=skills, benchmarks=benchmarks, missing=missing,
+                seed=seed, truth_out=truth_out, floors_out=floors_out)
+    lib = C.lib()
+    so = C.LsSimOptions()
+    lib.ls_sim_options_init(byref(so))
+    keep = []
+    try:
+        if truth is not None:
+            tp = _c_params(truth, keep)
+            so.truth = ctypes.pointer(tp)
+            skills = tp.K if skills is None else skills
+            benchmarks = tp.J if benchmarks is None else benchmarks
+        so.families = _count("families", families)
+        so.skills = _count("skills", 3 if skills is None else skills)
+        so.benchmarks = _count("benchmarks", 12 if benchmarks is None else benchmarks)
+        so.missing = _real("missing", missing)
+        so.seed = _count("seed", seed)
+        err = C.new_error()
+        t = c_void_p()
+        tr = C.LsParams()
+        fl = C.c_double_p()
+        rc = lib.ls_simulate(byref(so), byref(t), byref(tr), byref(fl), err)
+        try:
+            C.check(rc, err)
+            J = tr.J
+            floors = _arr(fl, J)
+            data = _tables.to_columns(t.value)
+            names = [C.dec(lib.ls_table_colname(t, 4 + j)) for j in range(J)]
+            argv = _argv_json("simulate", args)
+            if out is not None:
+                C.check(lib.ls_table_write(t, C.enc(out), err), err)
+                if truth_out is None:
+                    s = os.fsdecode(out)
+                    truth_out = (s[:-4] if s.endswith(".csv") and len(s) > 4 else s) + ".truth.json"
+            if truth_out is not None:
+                C.check(lib.ls_params_write_json(byref(tr), t, fl, C.enc(truth_out), argv, err), err)
+            if floors_out is not None:
+                _write_floors(names, floors, floors_out)
+            return Simulation(data=data, truth=_params(tr), floors=floors, benchmarks=names,
+                              seed=so.seed)
+        finally:
+            lib.ls_table_free(t)
+            lib.ls_params_free(byref(tr))
+            _libc_free(fl)
+    finally:
+        for pr in keep:
+            lib.ls_params_free(byref(pr))
+
+
+def _libc_free(ptr):
+    if ptr:
+        libc = ctypes.CDLL(None)
+        libc.free.argtypes = [c_void_p]
+        libc.free.restype = None
+        libc.free(ctypes.cast(ptr, c_void_p))
+
+
+def _write_floors(names, floors, path):
+    """The floors CSV exactly as the CLI writes it (%.6g)."""
+    lib = C.lib()
+    err = C.new_error()
+    hdr = (ctypes.c_char_p * 2)(b"benchmark", b"floor")
+    ft = c_void_p()
+    C.check(lib.ls_table_new(b"floors", 2, hdr, byref(ft), err), err)
+    try:
+        for name, v in zip(names, floors):
+            row = (ctypes.c_char_p * 2)(C.enc(name), C.enc("%.6g" % v))
+            C.check(lib.ls_table_append(ft, row, err), err)
+        C.check(lib.ls_table_write(ft, C.enc(path), err), err)
+    finally:
+        lib.ls_table_free(ft)
+
+
+def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+        model_column="model", family_column="family", anchors=None, starts=8, seed=1,
+        integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
+        precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
+    """Fit the scaling law by maximum marginal likelihood (the CLI's fit).
+
+    data: a leaderboard CSV path, a pandas DataFrame or a dict of columns.
+    Options as the CLI's (se=False is --no-se; floors is a floors CSV path or
+    a mapping benchmark -> floor; floor adds overrides).  progress:
+    callable(stage, done, total) returning True to cancel.  out: write the
+    fit JSON.  Returns a Fit; a fit that did not converge is returned with
+    converged False and a LatentscaleWarning.
+    """
+    args = dict(locals())
+    lib = C.lib()
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
+                            max_iter, se, precision_covariates, logit_clamp, progress)
+    err = C.new_error()
+    t = _tables.open_table(data)
+    d, f = c_void_p(), c_void_p()
+    try:
+        C.check(lib.ls_data_build(t, byref(dopt), byref(d), err), err)
+        rc = lib.ls_fit_run(d, byref(fo), byref(f), err)
+        prog.reraise()
+        C.check(rc, err)
+        handles, t, d, f = (t, d.value, f.value), None, c_void_p(), c_void_p()
+        # from here the Fit (its finalizer) owns the handles, even if it fails
+        result = Fit(*handles, _tables.source_name(data))
+    finally:
+        lib.ls_fit_free(f)
+        lib.ls_data_free(d)
+        lib.ls_table_free(t)
+    if out is not None:
+        try:
+            result.write_json(out, _argv_json("fit", args))
+        except BaseException:
+            result.close()
+            raise
+    if not result.converged:
+        warnings.warn("the fit did not converge (max |gradient| %.3g)" % result.gradnorm,
+                      LatentscaleWarning, stacklevel=2)
+    return result
+
+
+def load_fit(fit_json, data, *, threads=0):
+    """Read a fit file and bind it to the table it was fitted on (a path,
+    DataFrame or dict); refuses a table that does not reproduce the recorded
+    log-likelihood.  Returns a Fit."""
+    lib = C.lib()
+    err = C.new_error()
+    threads = _count("threads", threads, _UINT)
+    t = _tables.open_table(data)
+    d, f = c_void_p(), c_void_p()
+    try:
+        C.check(lib.ls_fit_load(C.enc(fit_json), t, threads, byref(d), byref(f), err), err)
+        handles, t, d, f = (t, d.value, f.value), None, c_void_p(), c_void_p()
+        return Fit(*handles, _tables.source_name(data))
+    finally:
+        lib.ls_fit_free(f)
+        lib.ls_data_free(d)
+        lib.ls_table_free(t)
+
+
+def _prediction(p, lib, d):
+    n, J = p.n, p.J
+    return Prediction(models=_strs(p.model, n), families=_strs(p.family, n),
+                      benchmarks=[C.dec(lib.ls_data_benchmark(d, j)) for j in range(J)],
+                      known=_ints(p.known, n).astype(bool), level=p.level,
+                      mean=_arr(p.mean, n, J), median=_arr(p.median, n, J),
+                      lower=_arr(p.lower, n, J), upper=_arr(p.upper, n, J),
+                      map=_arr(p.map, n, J), observed=_arr(p.observed, n, J))
+
+
+def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50, seed=1,
+            threads=0, out=None, format=None):
+    """Predictive distributions of new models' scores (the CLI's predict).
+
+    fit: a Fit, or a fit file path with data (the table it was fitted on).
+    new: the new models (path, DataFrame or dict: model, family and the
+    covariate sources; benchmark columns, if present, are read as observed).
+    out: write CSV, or JSON when it ends in .json or format='json'.
+    Returns a Prediction (n x J arrays).
+    """
+    args = dict(fit=fit, new=new, data=data, level=level, param_draws=param_draws,
+                latent_draws=latent_draws, seed=seed, threads=threads, out=out, format=format)
+    lib = C.lib()
+    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    as_json = out is not None and os.fsdecode(out).endswith(".json")
+    if format is not None:
+        if format not in ("csv", "json"):
+            raise OptionError("format: expected csv or json")
+        as_json = format == "json"
+    err = C.new_error()
+    with _Bound(fit, data, po.threads) as (f, d, _), _tables.table(new) as nt:
+        p = C.LsPrediction()
+        try:
+            C.check(lib.ls_predict(f, d, nt, byref(po), byref(p), err), err)
+            if out is not None:
+                C.check(lib.ls_prediction_write(byref(p), d, C.enc(out), int(as_json),
+                                                _argv_json("predict", args), err), err)
+            return _prediction(p, lib, d)
+        finally:
+            lib.ls_prediction_free(byref(p))
+
+
+def posterior(fit, family, *, data=None, chains=4, warmup=1000, draws=2000, seed=1, threads=0,
+              out=None):
+    """A family's posterior at the fitted parameters (the CLI's posterior):
+    mode, Laplace covariance, quadrature and MCMC moments, R-hat, ESS and the
+    draws (chains x draws x K)."""
+    args = dict(fit=fit, family=family, data=data, chains=chains, warmup=warmup, draws=draws,
+                seed=seed, threads=threads, out=out)
+    lib = C.lib()
+    o = C.LsPosteriorOptions()
+    lib.ls_posterior_options_init(byref(o))
+    o.chains = _count("chains", chains, _UINT)
+    o.warmup = _count("warmup", warmup)
+    o.draws = _count("draws", draws)
+    o.seed = _count("seed", seed)
+    threads = _count("threads", threads, _UINT)
+    err = C.new_error()
+    with _Bound(fit, data, threads) as (f, d, fo):
+        i = _family(lib, d, fo, family, "family")
+        p = C.LsPosterior()
+        try:
+            C.check(lib.ls_posterior_run(f, d, i, byref(o), byref(p), err), err)
+            if out is not None:
+                C.check(lib.ls_posterior_write_json(byref(p), f, d, i, o.seed, C.enc(out),
+                                                    _argv_json("posterior", args), err), err)
+            K = p.K
+            return Posterior(family=family, skills=list(fo.skill_names), mode=_arr(p.mode, K),
+                             laplace_cov=_arr(p.laplace_cov, K, K), quad_mean=_arr(p.quad_mean, K),
+                             quad_cov=_arr(p.quad_cov, K, K), mcmc_mean=_arr(p.mcmc_mean, K),
+                             mcmc_cov=_arr(p.mcmc_cov, K, K), rhat=_arr(p.rhat, K),
+                             ess=_arr(p.ess, K), accept=p.accept,
+                             sample=_arr(p.sample, p.chains, p.draws, K), seed=o.seed)
+        finally:
+            lib.ls_posterior_free(byref(p))
+
+
+def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, latent_draws=50,
+            seed=1, threads=0, out=None):
+    """Posterior of alpha_A - alpha_B per skill (the CLI's compare --families A,B)."""
+    args = dict(fit=fit, family_a=family_a, family_b=family_b, data=data, level=level,
+                param_draws=param_draws, latent_draws=latent_draws, seed=seed, threads=threads,
+                out=out)
+    lib = C.lib()
+    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    err = C.new_error()
+    with _Bound(fit, data, po.threads) as (f, d, fo):
+        ia = _family(lib, d, fo, family_a, "families")
+        ib = _family(lib, d, fo, family_b, "families")
+        c = C.LsComparison()
+        try:
+            C.check(lib.ls_compare(f, d, ia, ib, byref(po), byref(c), err), err)
+            if out is not None:
+                C.check(lib.ls_comparison_write_json(byref(c), f, d, ia, ib, po.seed, C.enc(out),
+                                                     _argv_json("compare", args), err), err)
+            K = c.K
+            return Comparison(family_a=family_a, family_b=family_b, skills=list(fo.skill_names),
+                              level=c.level, mean_a=_arr(c.mean_a, K), mean_b=_arr(c.mean_b, K),
+                              diff=_arr(c.diff, K), lower=_arr(c.lower, K),
+                              upper=_arr(c.upper, K), prob_greater=_arr(c.prob_greater, K),
+                              seed=po.seed)
+        finally:
+            lib.ls_comparison_free(byref(c))
+
+
+def _range(name, v):
+    if v is None:
+        return None
+    try:
+        lo, hi = (_real(name, x) for x in v)
+    except (TypeError, ValueError):
+        raise OptionError("%s: expected (MIN, MAX)" % name)
+    return lo, hi
+
+
+def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000, level=0.9,
+            seed=1, out=None):
+    """Compute-optimal allocation under C = 6 N D (the CLI's optimal).
+
+    fit: a Fit or a fit file path (no data needed).  budgets: FLOPs (default
+    10 log-spaced over the data's size x tokens range); size_range (billions)
+    and tokens_range (trillions): (min, max), default the data's.  Returns an
+    Allocation (targets x budgets).
+    """
+    args = dict(fit=fit, budgets=budgets, size_range=size_range, tokens_range=tokens_range,
+                draws=draws, level=level, seed=seed, out=out)
+    lib = C.lib()
+    err = C.new_error()
+    srange, trange = _range("size_range", size_range), _range("tokens_range", tokens_range)
+    with tempfile.TemporaryDirectory(prefix="latentscale-") as tmp:
+        if isinstance(fit, Fit):
+            # the data-free summary (estimates, covariance, observed ranges) is
+            # only readable from a fit file: write this fit to one
+            path = os.path.join(tmp, "fit.json")
+            fit.write_json(path)
+        elif _tables.is_path(fit):
+            path = fit
+        else:
+            raise OptionError("fit: expected a latentscale.Fit or the path of a fit file")
+        s = C.LsFitSummary()
+        C.check(lib.ls_fit_summary_read(C.enc(path), byref(s), err), err)
+        al = C.LsAllocation()
+        try:
+            o = C.LsOptimalOptions()
+            lib.ls_optimal_options_init(byref(o))
+            o.size_min, o.size_max = srange or (s.range[0], s.range[1])
+            o.tokens_min, o.tokens_max = trange or (s.range[2], s.range[3])
+            if budgets is not None:
+                bv = np.ascontiguousarray([_real("budgets", x) for x in budgets], dtype=float)
+                if bv.size == 0:
+                    raise OptionError("budgets: expected at least one budget")
+                o.budgets = bv.ctypes.data_as(C.c_double_p)
+                o.nbudgets = bv.size
+            elif math.isfinite(s.st_range[0]):
+                o.st_min, o.st_max = s.st_range[0], s.st_range[1]
+            o.draws = _count("draws", draws)
+            o.level = _real("level", level)
+            o.seed = _count("seed", seed)
+            C.check(lib.ls_optimal(byref(s.est), s.nat_cov, byref(o), byref(al), err), err)
+            if out is not None:
+                C.check(lib.ls_allocation_write_json(byref(al), byref(s.est), s.benchmarks,
+                                                     byref(o), C.enc(out),
+                                                     _argv_json("optimal", args), err), err)
+            K, J = s.est.K, s.est.J
+            names = _strs(s.benchmarks, J)
+            T, B = al.ntarget, al.nbudget
+            targets = [names[s.est.anchors[k]] for k in range(K)] + names
+            return Allocation(targets=targets[:T], kinds=(["skill"] * K + ["benchmark"] * J)[:T],
+                              budgets=_arr(al.budget, B), size=_arr(al.size, T, B),
+                              size_lo=_arr(al.size_lo, T, B), size_hi=_arr(al.size_hi, T, B),
+                              tokens=_arr(al.tokens, T, B), tokens_lo=_arr(al.tokens_lo, T, B),
+                              tokens_hi=_arr(al.tokens_hi, T, B), value=_arr(al.value, T, B),
+                              level=o.level, size_range=(o.size_min, o.size_max),
+                              tokens_range=(o.tokens_min, o.tokens_max))
+        finally:
+            lib.ls_allocation_free(byref(al))
+            lib.ls_fit_summary_free(byref(s))
+
+
+def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, latent_draws=50,
+             benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+             model_column="model", family_column="family", skills=4, anchors=None, starts=8,
+             seed=1, integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
+             precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
+    """Held-out evaluation (the CLI's evaluate): refit on the training rows,
+    predict the test rows.  Give exactly one of split (a table with columns
+    model, role = train/test/excluded) and holdout='largest'.  The predictions
+    use seed and threads, as on the command line.  Returns an Evaluation
+    (which holds the training Fit: close it or use a with block)."""
+    args = dict(locals())
+    if (split is None) == (holdout is None):
+        raise OptionError("give exactly one of split and holdout='largest'")
+    if holdout is not None and holdout != "largest":
+        raise OptionError("holdout: expected 'largest'")
+    lib = C.lib()
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
+                            max_iter, se, precision_covariates, logit_clamp, progress)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    err = C.new_error()
+    with _tables.table(data) as t:
+        st = _tables.open_table(split, "<split>") if split is not None else None
+        ev = C.LsEvaluation()
+        try:
+            rc = lib.ls_evaluate(t, byref(dopt), st, byref(fo), byref(po), byref(ev), err)
+            prog.reraise()
+            C.check(rc, err)
+            if out is not None:
+                C.check(lib.ls_evaluation_write_json(byref(ev), C.enc(out),
+                                                     _argv_json("evaluate", args), err), err)
+            pred = _prediction(ev.pred, lib, ev.train)
+            J = ev.J
+            res = dict(benchmarks=pred.benchmarks, mae=_arr(ev.mae, J), mae_overall=ev.mae_overall,
+                       mae_mean=ev.mae_mean, mae_map=ev.mae_map, coverage=ev.coverage,
+                       level=ev.pred.level, n_cells=ev.n_cells, n_train=ev.n_train,
+                       n_test=ev.n_test, n_excluded=ev.n_excluded, prediction=pred)
+            # the training fit and data change owner: from the evaluation to a Fit
+            handles = (None, ev.train, ev.fit)
+            ev.fit = ev.train = None
+            trained = Fit(*handles, "training rows of " + _tables.source_name(data))
+            return Evaluation(fit=trained, **res)
+        finally:
+            lib.ls_evaluation_free(byref(ev))
+            lib.ls_table_free(st)
+
+
+def _skills_range(v):
+    if isinstance(v, str):
+        parts = v.split("..")
+        try:
+            lo, hi = int(parts[0]), int(parts[-1])
+        except ValueError:
+            lo = hi = -1
+        if len(parts) > 2:
+            lo = -1
+    elif isinstance(v, range):
+        lo, hi = v.start, v.stop - 1
+    elif isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        lo = hi = int(v)
+    else:
+        try:
+            lo, hi = (int(x) for x in v)
+        except (TypeError, ValueError):
+            lo = hi = -1
+    if lo < 1 or hi < lo:
+        raise OptionError("skills: expected a range such as 1..12 (or (1, 12))")
+    return lo, hi
+
+
+def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
+           floor=None, clip=0.001, model_column="model", family_column="family", starts=8, seed=1,
+           threads=0, integration="auto", nodes=0, gtol=1e-2, max_iter=3000, logit_clamp=0.0,
+           out=None, progress=None):
+    """Choose the number of skills (the CLI's select): for each K in skills
+    ('1..4', (1, 4), range(1, 5) or an int) the log-likelihood, parameters,
+    AIC, BIC and the held-out log-likelihood over family folds (folds=0: none).
+    Returns a Selection."""
+    args = dict(locals())
+    lo, hi = _skills_range(skills)
+    lib = C.lib()
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
+                            True, False, logit_clamp, progress)
+    folds = _count("folds", folds, _UINT)
+    err = C.new_error()
+    with _tables.table(data) as t:
+        s = C.LsSelection()
+        try:
+            rc = lib.ls_select(t, byref(dopt), byref(fo), lo, hi, folds, byref(s), err)
+            prog.reraise()
+            C.check(rc, err)
+            if out is not None:
+                C.check(lib.ls_selection_write_json(byref(s), C.enc(out),
+                                                    _argv_json("select", args), err), err)
+            n = s.nk
+            Ks = _ints(s.K, n)
+            return Selection(K=Ks, loglik=_arr(s.loglik, n), aic=_arr(s.aic, n),
+                             bic=_arr(s.bic, n), cv=_arr(s.cv, n), n_params=_ints(s.nparams, n),
+                             converged=_ints(s.converged, n).astype(bool),
+                             best_aic=int(Ks[s.best_aic]), best_bic=int(Ks[s.best_bic]),
+                             best_cv=int(Ks[s.best_cv]) if s.folds else None, folds=s.folds)
+        finally:
+            lib.ls_selection_free(byref(s))
+
+
+def mae(prediction, observed):
+    """Mean absolute error (ls_mae) of n x J predictions against observations
+    (NaN = not scored): (per benchmark J array, overall, cells scored)."""
+    pred = np.ascontiguousarray(prediction, dtype=float)
+    obs = np.ascontiguousarray(observed, dtype=float)
+    if pred.ndim != 2 or pred.shape != obs.shape:
+        raise OptionError("mae: expected two n x J arrays of the same shape")
+    n, J = pred.shape
+    per = np.empty(J)
+    overall, cells = c_double(), ctypes.c_size_t()
+    err = C.new_error()
+    C.check(C.lib().ls_mae(pred.ctypes.data_as(C.c_double_p), obs.ctypes.data_as(C.c_double_p), n,
+                           J, per.ctypes.data_as(C.c_double_p), byref(overall), byref(cells), err),
+            err)
+    return per, overall.value, cells.value
+
+
+# ---------------------------------------------------------------------------
+# Likelihood access
+# ---------------------------------------------------------------------------
+
+def _free_model(table, data, model):
+    lib = C.lib()
+    lib.ls_model_free(model)
+    lib.ls_data_free(data)
+    lib.ls_table_free(table)
+
+
+class Model:
+    """The marginal log-likelihood of a leaderboard (ls_model) for K skills.
+
+    theta is the unconstrained vector (dim entries, as Fit.theta); pack/unpack
+    convert Params on the standardised covariate scale (Fit.beta_std, not the
+    raw-scale Fit.params.beta).  close() or a with block frees it.
+    """
+
+    def __init__(self, data, *, skills, anchors=None, integration="auto", nodes=0, threads=0,
+                 benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+                 model_column="model", family_column="family"):
+        lib = C.lib()
+        dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column,
+                             family_column)
+        K = _count("skills", skills)
+        integ = _integration(integration)
+        nodes, threads = _count("nodes", nodes, _UINT), _count("threads", threads, _UINT)
+        err = C.new_error()
+        t = _tables.open_table(data)
+        d, m = c_void_p(), c_void_p()
+        try:
+            C.check(lib.ls_data_build(t, byref(dopt), byref(d), err), err)
+            C.check(lib.ls_model_new(d, K, _names("anchors", anchors), integ, nodes, threads,
+                                     byref(m), err), err)
+        except BaseException:
+            _free_model(t, d, m)
+            raise
+        self._finalizer = weakref.finalize(self, _free_model, t, d.value, m.value)
+        self._m, self._d = m.value, d.value
+        self.K, self.J, self.p = K, lib.ls_data_nbenchmarks(d), lib.ls_data_ncovariates(d)
+        self.dim = lib.ls_model_dim(m)
+
+    def close(self):
+        self._finalizer()
+        self._m = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _model(self):
+        if self._m is None:
+            raise LatentscaleError("this model is closed")
+        return self._m
+
+    def _theta(self, theta):
+        th = np.ascontiguousarray(theta, dtype=float)
+        if th.shape != (self.dim,):
+            raise OptionError("theta: expected %d values, found shape %s" % (self.dim, th.shape))
+        return th
+
+    def loglik(self, theta, gradient=False, families=False):
+        """The log-likelihood at theta; with gradient / families also the
+        gradient (dim) and the per-family terms (F), as a tuple."""
+        m, th = self._model(), self._theta(theta)
+        g = np.empty(self.dim) if gradient else None
+        fam = np.empty(C.lib().ls_data_nfamilies(self._d)) if families else None
+        ll = c_double()
+        err = C.new_error()
+        ptr = (lambda a: None if a is None else a.ctypes.data_as(C.c_double_p))
+        C.check(C.lib().ls_model_loglik(m, th.ctypes.data_as(C.c_double_p), byref(ll), ptr(g),
+                                        ptr(fam), err), err)
+        if not gradient and not families:
+            return ll.value
+        return (ll.value,) + ((g,) if gradient else ()) + ((fam,) if families else ())
+
+    def unpack(self, theta):
+        m, th = self._model(), self._theta(theta)
+        lib = C.lib()
+        pr = C.LsParams()
+        err = C.new_error()
+        C.check(lib.ls_params_alloc(byref(pr), self.K, self.J, self.p, err), err)
+        try:
+            lib.ls_model_unpack(m, th.ctypes.data_as(C.c_double_p), byref(pr))
+            return _params(pr, with_gamma=False)
+        finally:
+            lib.ls_params_free(byref(pr))
+
+    def pack(self, params):
+        m = self._model()
+        lib = C.lib()
+        keep = []
+        try:
+            pr = _c_params(params, keep)
+            th = np.empty(self.dim)
+            err = C.new_error()
+            C.check(lib.ls_model_pack(m, byref(pr), th.ctypes.data_as(C.c_double_p), err), err)
+            return th
+        finally:
+            for pr in keep:
+                lib.ls_params_free(byref(pr))

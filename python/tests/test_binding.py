@@ -1,0 +1,488 @@
+"""The Python binding against the command line, on one small simulated leaderboard.
+
+The command line and the binding call the same library with the same options
+and seeds, so their outputs must agree exactly: every test below compares a
+Python result with the CLI's JSON, value by value.  That also checks every
+ctypes structure layout (ls_params, ls_prediction, ls_posterior,
+ls_comparison, ls_selection, ls_evaluation, ls_allocation, ls_fit_summary):
+a field out of place reads another field's numbers and the comparison fails.
+
+Environment: LATENTSCALE_LIB (the shared library), LATENTSCALE_CLI (the
+latentscale program; default: next to the library), PYTHONPATH=python.
+Data: 40 families, K = 2, 5 benchmarks, 2 starts (about 30 s on 2 busy cores).
+"""
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import warnings
+
+import numpy as np
+
+import latentscale as ls
+
+try:
+    import pandas as pd
+except ImportError:
+    pd = None
+
+THREADS = 2
+SIM = dict(families=40, skills=2, benchmarks=5, seed=5)
+FIT = dict(skills=2, starts=2, seed=1)
+PRED = dict(param_draws=20, latent_draws=10, seed=3)
+
+S = {}  # shared fixture: folder, paths, the CLI's and the binding's fits
+
+
+def cli_path():
+    p = os.environ.get("LATENTSCALE_CLI")
+    if not p:
+        p = os.path.join(os.path.dirname(ls.library_path()), "latentscale")
+    return p if os.path.isfile(p) and os.access(p, os.X_OK) else None
+
+
+def cli(*args, ok=True):
+    """Run the CLI in the fixture folder; returns (exit code, stdout, stderr)."""
+    r = subprocess.run([S["cli"]] + [str(a) for a in args], cwd=S["dir"], capture_output=True,
+                       text=True, timeout=300)
+    if ok and r.returncode != 0:
+        raise AssertionError("latentscale %s: exit %d\n%s" % (" ".join(map(str, args)),
+                                                            r.returncode, r.stderr))
+    return r.returncode, r.stdout, r.stderr
+
+
+def path(name):
+    return os.path.join(S["dir"], name)
+
+
+def load(name):
+    with open(path(name)) as f:
+        return json.load(f)
+
+
+def without_options(d):
+    """A result file without the command line that wrote it (the library's own options stay)."""
+    d = dict(d)
+    opts = {k: v for k, v in d.pop("options").items() if k != "command_line"}
+    if opts:
+        d["options"] = opts
+    return d
+
+
+def setUpModule():
+    S["cli"] = cli_path()
+    if S["cli"] is None:
+        raise unittest.SkipTest("the latentscale program was not found (set LATENTSCALE_CLI)")
+    S["dir"], S["cwd"] = tempfile.mkdtemp(prefix="latentscale-py-"), os.getcwd()
+    os.chdir(S["dir"])  # relative names: the files record them, and must agree
+    cli("simulate", "--families", SIM["families"], "--skills", SIM["skills"], "--benchmarks",
+        SIM["benchmarks"], "--seed", SIM["seed"], "--out", "lb.csv", "--floors-out", "floors.csv")
+    with open(path("new.csv"), "w") as f:
+        f.write("model,family,size,tokens,math\n"
+                "new-a,fam0001,7,2,0.61\nnew-b,unseen,70,15,\nnew-c,fam0002,0.5,1,NA\n")
+    cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", FIT["skills"], "--starts",
+        FIT["starts"], "--seed", FIT["seed"], "--threads", THREADS, "--quiet", "--out",
+        "cli_fit.json")
+    S["fit"] = ls.fit("lb.csv", floors="floors.csv", threads=THREADS, out="py_fit.json", **FIT)
+    S["cli_fit"] = load("cli_fit.json")
+
+
+def tearDownModule():
+    if "fit" in S:
+        S["fit"].close()
+    if "dir" in S:
+        os.chdir(S["cwd"])
+        shutil.rmtree(S["dir"], ignore_errors=True)
+
+
+def close(test, a, b, name, tol=0.0):
+    """Arrays equal (tol 0: exactly, as the same computation must give)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(np.where(np.equal(b, None), np.nan, b), dtype=float)
+    test.assertEqual(a.shape, b.shape, name)
+    if tol == 0:
+        test.assertTrue(np.array_equal(a, b, equal_nan=True), "%s: %s != %s" % (name, a, b))
+    else:
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
+
+
+# ---------------------------------------------------------------------------
+
+class TestSimulate(unittest.TestCase):
+    def test_same_files_and_truth_as_the_cli(self):
+        sim = ls.simulate("py_lb.csv", floors_out="py_floors.csv", **SIM)
+        for a, b in (("lb.csv", "py_lb.csv"), ("floors.csv", "py_floors.csv")):
+            with open(path(a), "rb") as fa, open(path(b), "rb") as fb:
+                self.assertEqual(fa.read(), fb.read(), b)
+        truth = load("lb.truth.json")
+        self.assertEqual(without_options(truth), without_options(load("py_lb.truth.json")))
+        # ls_params as filled by ls_simulate, field by field
+        tp = truth["parameters"]
+        close(self, sim.truth.beta, tp["beta"], "beta")
+        close(self, sim.truth.lambda_, tp["lambda"], "lambda")
+        for k in ("b", "phi", "sigma"):
+            close(self, getattr(sim.truth, k), tp[k], k)
+        close(self, sim.floors, truth["floors"], "floors")
+        self.assertEqual(sim.benchmarks, truth["benchmarks"])
+        # the data: the CSV's values, numeric columns as floats, NaN for missing
+        with open(path("lb.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(sim.data["model"], [r["model"] for r in rows])
+        col = sim.benchmarks[2]
+        want = [float(r[col]) if r[col] else math.nan for r in rows]
+        close(self, sim.data[col], want, col)
+
+    def test_simulating_from_given_parameters(self):
+        truth = ls.simulate(families=5, skills=1, benchmarks=3, seed=2).truth
+        again = ls.simulate(families=8, seed=4, truth=truth)
+        for k in ("beta", "lambda_", "b", "phi", "sigma"):
+            close(self, getattr(again.truth, k), getattr(truth, k), k)
+        self.assertEqual(len(set(again.data["family"])), 8)
+
+
+class TestFit(unittest.TestCase):
+    def test_same_fit_file_as_the_cli(self):
+        py = load("py_fit.json")
+        cj = S["cli_fit"]
+        self.assertEqual(py["options"]["command_line"]["binding"], "python")
+        py, cj = without_options(py), without_options(cj)
+        self.assertEqual(sorted(py), sorted(cj))
+        for k in cj:  # options: the ls_fit_options the library recorded
+            self.assertEqual(py[k], cj[k], "fit JSON field '%s' differs" % k)
+
+    def test_estimates_equal_the_cli_json(self):
+        f, cj = S["fit"], S["cli_fit"]
+        self.assertEqual(f.loglik, cj["loglik"])
+        self.assertEqual((f.aic, f.bic, f.n_params, f.converged), (cj["aic"], cj["bic"],
+                                                                  cj["n_params"], cj["converged"]))
+        self.assertEqual(f.benchmarks, cj["benchmarks"])
+        self.assertEqual(f.covariates, cj["covariates"])
+        self.assertEqual(f.skill_names, cj["skill_names"])
+        close(self, f.floors, cj["floors"], "floors")
+        par = cj["parameters"]
+        K, J, p = f.skills, len(f.benchmarks), len(f.covariates)
+        self.assertEqual((f.params.beta.shape, f.params.lambda_.shape, f.params.sigma.shape),
+                         ((p, K), (K, J), (K, K)))
+        for name, mine in (("beta", f.params.beta), ("lambda", f.params.lambda_),
+                           ("b", f.params.b), ("phi", f.params.phi), ("sigma", f.params.sigma),
+                           ("beta_std", f.beta_std), ("theta", f.theta)):
+            close(self, mine, par[name], name)
+        self.assertIsNone(f.params.gamma)
+        se = cj["standard_errors"]
+        for kind in ("hessian", "opg", "sandwich"):
+            for name in ("beta", "lambda", "b", "phi", "sigma"):
+                mine = getattr(f.se[kind], "lambda_" if name == "lambda" else name)
+                close(self, mine, se[kind][name], "%s se %s" % (kind, name))
+        self.assertEqual(f.covariance_order, se["covariance"]["order"])
+        close(self, f.covariance, se["covariance"]["matrix"], "covariance")
+        self.assertEqual(f.families, [x["name"] for x in cj["families"]])
+        close(self, f.family_modes, [x["alpha_mode"] for x in cj["families"]], "alpha_mode")
+        close(self, f.family_loglik, [x["loglik"] for x in cj["families"]], "family loglik")
+        self.assertEqual(f.warnings, cj["warnings"])
+        self.assertEqual(f.gradnorm, cj["convergence"]["max_abs_gradient"])
+        conv, data = cj["convergence"], cj["data"]
+        self.assertEqual((f.iterations, f.starts_at_best), (conv["iterations"], conv["starts_at_best"]))
+        self.assertEqual((f.n_models, f.n_families, f.n_observed, f.n_clipped, f.n_duplicates),
+                         (data["models"], data["families"], data["observed_cells"],
+                          data["clipped_cells"], data["duplicate_models"]))
+        self.assertEqual(f.source, data["file"])
+        # standard errors are positive where estimated, 0 for the fixed loadings
+        self.assertTrue(np.all(f.se["hessian"].beta > 0))
+        self.assertEqual(f.se["hessian"].lambda_[0, 1], 0.0)
+
+    def test_load_fit_binds_the_cli_fit(self):
+        with ls.load_fit("cli_fit.json", "lb.csv", threads=THREADS) as g:
+            self.assertEqual(g.loglik, S["fit"].loglik)
+            close(self, g.params.lambda_, S["fit"].params.lambda_, "lambda")
+        self.assertTrue(g.closed)
+        with self.assertRaises(ls.LatentscaleError) as cm:
+            g.predict("new.csv")
+        self.assertIn("closed", str(cm.exception))
+
+    def test_likelihood_access_reproduces_the_fit(self):
+        f = S["fit"]
+        with ls.Model("lb.csv", skills=2, floors="floors.csv", threads=THREADS) as m:
+            self.assertEqual(m.dim, f.n_params)
+            ll, grad, fam = m.loglik(f.theta, gradient=True, families=True)
+            self.assertAlmostEqual(ll, f.loglik, delta=1e-8 * abs(f.loglik))
+            close(self, fam, f.family_loglik, "family loglik", tol=1e-8)
+            self.assertLess(np.max(np.abs(grad)), 1e-2)  # the optimum (gtol 1e-2)
+            pr = m.unpack(f.theta)  # natural parameters, standardised covariates
+            close(self, pr.beta, f.beta_std, "beta_std", tol=1e-12)
+            close(self, pr.lambda_, f.params.lambda_, "lambda", tol=1e-12)
+            close(self, pr.sigma, f.params.sigma, "sigma", tol=1e-12)
+            close(self, m.pack(pr), f.theta, "theta", tol=1e-9)
+
+
+class TestTasks(unittest.TestCase):
+    def test_predict_matches_the_cli(self):
+        cli("predict", "cli_fit.json", "lb.csv", "--new", "new.csv", "--param-draws",
+            PRED["param_draws"], "--latent-draws", PRED["latent_draws"], "--seed", PRED["seed"],
+            "--threads", THREADS, "--out", "cli_pred.json")
+        p = S["fit"].predict("new.csv", threads=THREADS, out="py_pred.json", **PRED)
+        self.assertEqual(without_options(load("py_pred.json")), without_options(load("cli_pred.json")))
+        self.assertEqual(p.level, load("cli_pred.json")["level"])
+        J = len(S["fit"].benchmarks)
+        for a in (p.mean, p.median, p.lower, p.upper, p.map, p.observed):
+            self.assertEqual(a.shape, (3, J))
+        self.assertEqual(p.models, ["new-a", "new-b", "new-c"])
+        self.assertEqual(p.known.tolist(), [True, False, True])
+        self.assertEqual(p.benchmarks, S["fit"].benchmarks)
+        self.assertTrue(np.all(p.lower <= p.median) and np.all(p.median <= p.upper))
+        self.assertTrue(np.all((p.lower > 0) & (p.upper < 1)))
+        self.assertEqual(p.observed[0, 0], 0.61)
+        self.assertTrue(np.isnan(p.observed[1, 0]) and np.isnan(p.observed[2, 0]))
+        self.assertTrue(np.all(np.isnan(p.observed[:, 1:])))
+        cells = load("cli_pred.json")["cells"]
+        close(self, p.median.ravel(), [c["median"] for c in cells], "median")
+        close(self, p.upper.ravel(), [c["upper"] for c in cells], "upper")
+        # the unseen family's interval is wider (prior instead of posterior)
+        self.assertGreater(np.mean(p.upper[1] - p.lower[1]), np.mean(p.upper[0] - p.lower[0]))
+        # from a fit file + data, and as CSV
+        q = ls.predict("cli_fit.json", "new.csv", data="lb.csv", threads=THREADS,
+                       out="py_pred.csv", **PRED)
+        close(self, q.median, p.median, "median from the fit file")
+        with open(path("py_pred.csv")) as f:
+            self.assertEqual(len(list(csv.DictReader(f))), 3 * J)
+
+    def test_posterior_matches_the_cli(self):
+        cli("posterior", "cli_fit.json", "lb.csv", "--family", "fam0003", "--chains", 2, "--warmup",
+            100, "--draws", 150, "--seed", 2, "--out", "cli_post.json")
+        po = S["fit"].posterior("fam0003", chains=2, warmup=100, draws=150, seed=2,
+                                out="py_post.json")
+        cj = load("cli_post.json")
+        self.assertEqual(without_options(load("py_post.json")), without_options(cj))
+        close(self, po.mode, cj["mode"], "mode")
+        close(self, po.laplace_cov, cj["laplace_covariance"], "laplace")
+        close(self, po.quad_mean, cj["quadrature_mean"], "quad mean")
+        close(self, po.quad_cov, cj["quadrature_covariance"], "quad cov")
+        close(self, po.mcmc_mean, cj["mcmc_mean"], "mcmc mean")
+        close(self, po.mcmc_cov, cj["mcmc_covariance"], "mcmc cov")
+        close(self, po.rhat, cj["rhat"], "rhat")
+        close(self, po.ess, cj["ess"], "ess")
+        self.assertEqual(po.accept, cj["acceptance"])
+        self.assertEqual(po.sample.shape, (2, 150, 2))
+        close(self, po.sample.reshape(-1, 2), cj["draws"], "draws")
+        self.assertEqual(po.skills, cj["skills"])
+
+    def test_compare_matches_the_cli(self):
+        cli("compare", "cli_fit.json", "lb.csv", "--families", "fam0001,fam0002", "--param-draws",
+            PRED["param_draws"], "--latent-draws", PRED["latent_draws"], "--seed", PRED["seed"],
+            "--out", "cli_cmp.json")
+        c = ls.compare("cli_fit.json", "fam0001", "fam0002", data="lb.csv", out="py_cmp.json",
+                       **PRED)
+        cj = load("cli_cmp.json")
+        self.assertEqual(without_options(load("py_cmp.json")), without_options(cj))
+        self.assertEqual((c.level, c.skills), (cj["level"], [s["skill"] for s in cj["skills"]]))
+        for k, s in enumerate(cj["skills"]):
+            self.assertEqual((c.mean_a[k], c.mean_b[k], c.diff[k], c.lower[k], c.upper[k],
+                              c.prob_greater[k]),
+                             (s["mean_a"], s["mean_b"], s["difference"], s["lower"], s["upper"],
+                              s["prob_a_greater"]))
+            self.assertLessEqual(c.lower[k], c.diff[k])
+            self.assertLessEqual(c.diff[k], c.upper[k])
+
+    def test_optimal_matches_the_cli(self):
+        cli("optimal", "cli_fit.json", "--draws", 40, "--out", "cli_opt.json")
+        a = ls.optimal("cli_fit.json", draws=40, out="py_opt.json")
+        cj = load("cli_opt.json")
+        self.assertEqual(without_options(load("py_opt.json")), without_options(cj))
+        self.assertEqual((a.level, list(a.size_range), list(a.tokens_range)),
+                         (cj["level"], cj["size_range"], cj["tokens_range"]))
+        K, J, B = 2, len(S["fit"].benchmarks), len(cj["budgets"])
+        self.assertEqual(a.size.shape, (K + J, B))
+        self.assertEqual(a.targets, [x["target"] for x in cj["allocations"][::B]])
+        close(self, a.budgets, cj["budgets"], "budgets")
+        rows = cj["allocations"]
+        for key, arr in (("size", a.size), ("size_lower", a.size_lo), ("size_upper", a.size_hi),
+                         ("tokens", a.tokens), ("tokens_lower", a.tokens_lo),
+                         ("tokens_upper", a.tokens_hi), ("value", a.value)):
+            close(self, arr.ravel(), [r[key] for r in rows], key)
+        # C = 6 N D at every optimum (N = size 1e9, D = tokens 1e12)
+        np.testing.assert_allclose(6 * a.size * 1e9 * a.tokens * 1e12,
+                                   np.broadcast_to(a.budgets, a.size.shape), rtol=1e-6)
+        # an in-memory fit gives the same allocation; explicit budgets and ranges
+        b = S["fit"].optimal(draws=40)
+        close(self, b.size, a.size, "size from the Python fit")
+        c = ls.optimal("cli_fit.json", budgets=[1e21, 1e23], size_range=(0.5, 100),
+                       tokens_range=(0.2, 15), draws=0)
+        self.assertEqual(c.size.shape, (K + J, 2))
+        self.assertTrue(np.all((c.size >= 0.5 - 1e-9) & (c.size <= 100 + 1e-9)))
+
+    def test_select_matches_the_cli(self):
+        cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,
+            "--starts", 1, "--threads", THREADS, "--out", "cli_sel.json")
+        s = ls.select("lb.csv", floors="floors.csv", skills=(1, 2), folds=2, starts=1,
+                      threads=THREADS, out="py_sel.json")
+        cj = load("cli_sel.json")
+        self.assertEqual(without_options(load("py_sel.json")), without_options(cj))
+        self.assertEqual(s.K.tolist(), [1, 2])
+        for i, row in enumerate(cj["fits"]):
+            self.assertEqual((s.loglik[i], s.aic[i], s.bic[i], s.cv[i], int(s.n_params[i]),
+                              bool(s.converged[i])),
+                             (row["loglik"], row["aic"], row["bic"], row["cv_loglik"],
+                              row["n_params"], row["converged"]))
+        self.assertEqual((s.best_aic, s.best_bic, s.best_cv, s.folds),
+                         (cj["best_aic"], cj["best_bic"], cj["best_cv"], 2))
+        self.assertEqual(s.loglik[1], S["fit"].loglik)  # K = 2 with 1 start finds the same optimum
+
+    def test_evaluate_matches_the_cli(self):
+        with open(path("lb.csv")) as f:
+            models = [r["model"] for r in csv.DictReader(f)]
+        with open(path("split.csv"), "w") as f:
+            f.write("model,role\n")
+            for i, m in enumerate(models):
+                role = "test" if i % 6 == 0 else ("excluded" if i % 13 == 0 else "train")
+                f.write("%s,%s\n" % (m, role))
+        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 1,
+            "--split", "split.csv", "--param-draws", PRED["param_draws"], "--latent-draws",
+            PRED["latent_draws"], "--seed", PRED["seed"], "--threads", THREADS,
+            "--out", "cli_ev.json")
+        with ls.evaluate("lb.csv", split="split.csv", floors="floors.csv", skills=1, starts=1,
+                         param_draws=PRED["param_draws"], latent_draws=PRED["latent_draws"],
+                         seed=PRED["seed"], threads=THREADS, out="py_ev.json") as ev:
+            cj = load("cli_ev.json")
+            self.assertEqual(without_options(load("py_ev.json")), without_options(cj))
+            close(self, ev.mae, [cj["mae"][b] for b in ev.benchmarks], "mae")
+            self.assertEqual((ev.mae_overall, ev.mae_mean, ev.mae_map, ev.coverage),
+                             (cj["mae_overall"], cj["mae_predictive_mean"], cj["mae_plugin_map"],
+                              cj["coverage"]))
+            self.assertEqual((ev.n_cells, ev.n_train, ev.n_test, ev.n_excluded, ev.level),
+                             (cj["n_cells"], cj["n_train"], cj["n_test"], cj["n_excluded"],
+                              cj["level"]))
+            self.assertEqual(ev.fit.loglik, cj["train_loglik"])
+            self.assertEqual(ev.prediction.median.shape, (ev.n_test, len(ev.benchmarks)))
+            scored = ~np.isnan(ev.prediction.observed)  # the file lists the scored cells
+            self.assertEqual(int(scored.sum()), ev.n_cells)
+            close(self, ev.prediction.median[scored], [c["median"] for c in cj["cells"]], "median")
+            close(self, ev.prediction.observed[scored], [c["observed"] for c in cj["cells"]],
+                  "observed")
+            # the training fit stays usable after the evaluation is copied out
+            self.assertEqual(ev.fit.predict("new.csv", param_draws=0).median.shape, (3, 5))
+            per, overall, n = ls.mae(ev.prediction.median, ev.prediction.observed)
+            self.assertAlmostEqual(overall, ev.mae_overall, places=12)
+            self.assertEqual(n, ev.n_cells)
+        self.assertTrue(ev.fit.closed)
+
+
+class TestInputs(unittest.TestCase):
+    def test_dict_of_columns(self):
+        sim = ls.simulate(**SIM)  # the same table as lb.csv, as columns
+        with ls.load_fit("cli_fit.json", sim.data) as g:  # must reproduce the log-likelihood
+            self.assertEqual(g.loglik, S["fit"].loglik)
+            self.assertEqual(g.source, "<dict>")
+            new = {"model": ["new-a", "new-b", "new-c"], "family": ["fam0001", "unseen", "fam0002"],
+                   "size": [7, 70, 0.5], "tokens": np.array([2.0, 15.0, 1.0]),
+                   "math": [0.61, None, float("nan")]}  # new.csv as columns
+            p = g.predict(new, **PRED)
+            q = S["fit"].predict("new.csv", **PRED)
+            close(self, p.median, q.median, "dict vs CSV new models")
+            close(self, p.observed, q.observed, "observed")
+            self.assertEqual(p.known.tolist(), [True, False, True])
+
+    @unittest.skipIf(pd is None, "pandas is not installed")
+    def test_dataframe(self):
+        df = pd.read_csv(path("lb.csv"))
+        with ls.load_fit("cli_fit.json", df) as g:
+            self.assertEqual(g.loglik, S["fit"].loglik)
+            self.assertEqual(g.source, "<DataFrame>")
+            p = g.predict(pd.read_csv(path("new.csv")), **PRED)
+        q = S["fit"].predict("new.csv", **PRED)
+        close(self, p.median, q.median, "DataFrame vs CSV")
+        close(self, p.observed, q.observed, "observed")
+        long = q.to_dataframe()
+        self.assertEqual(len(long), 3 * len(q.benchmarks))
+        self.assertEqual(list(long.columns[:4]), ["model", "family", "known_family", "benchmark"])
+        with ls.Model(df, skills=2, floors=dict(zip(ls.simulate(**SIM).benchmarks,
+                                                    ls.simulate(**SIM).floors))) as m:
+            self.assertAlmostEqual(m.loglik(S["fit"].theta), S["fit"].loglik,
+                                   delta=1e-8 * abs(S["fit"].loglik))
+
+
+class TestErrors(unittest.TestCase):
+    def assert_same_message_as_cli(self, exc_type, cli_args, call):
+        code, _, err = cli(*cli_args, ok=False)
+        self.assertNotEqual(code, 0)
+        with self.assertRaises(exc_type) as cm:
+            call()
+        want = err.strip().splitlines()[0]
+        self.assertTrue(want.startswith("latentscale: "), want)
+        self.assertEqual(str(cm.exception), want[len("latentscale: "):])
+        self.assertIsInstance(cm.exception, ls.LatentscaleError)
+        return cm.exception
+
+    def test_unknown_column(self):
+        e = self.assert_same_message_as_cli(
+            ls.OptionError, ["fit", "lb.csv", "--benchmarks", "math,nope", "--skills", 1],
+            lambda: ls.fit("lb.csv", benchmarks=["math", "nope"], skills=1))
+        self.assertEqual((e.code, e.status), (4, "option"))
+        self.assertIn("unknown column 'nope'", str(e))
+
+    def test_bad_options(self):
+        self.assert_same_message_as_cli(
+            ls.OptionError, ["fit", "lb.csv", "--skills", 1, "--gtol", -1],
+            lambda: ls.fit("lb.csv", skills=1, gtol=-1))
+        self.assert_same_message_as_cli(
+            ls.OptionError, ["fit", "lb.csv", "--skills", 9],
+            lambda: ls.fit("lb.csv", skills=9))
+        with self.assertRaisesRegex(ls.OptionError, "^skills: expected an integer"):
+            ls.fit("lb.csv", skills=-1)
+        with self.assertRaisesRegex(ls.OptionError, "integration"):
+            ls.fit("lb.csv", integration="simpson")
+        with self.assertRaisesRegex(ls.OptionError, "^family: no family 'nobody' in lb.csv$"):
+            S["fit"].posterior("nobody")
+        with self.assertRaisesRegex(ls.OptionError, "exactly one of split"):
+            ls.evaluate("lb.csv")
+
+    def test_bad_files(self):
+        with self.assertRaises(ls.FileError) as cm:
+            ls.fit("no-such-file.csv")
+        self.assertIn("no-such-file.csv", str(cm.exception))
+        with open(path("ragged.csv"), "w") as f:
+            f.write("model,family,size\na,b\n")
+        self.assert_same_message_as_cli(ls.ParseError, ["fit", "ragged.csv"],
+                                        lambda: ls.fit("ragged.csv"))
+        # the fit refuses data it was not fitted on
+        sim = ls.simulate(families=12, skills=2, benchmarks=5, seed=99)
+        with self.assertRaisesRegex(ls.InputError, "^cli_fit.json: the data in <dict> give .*"
+                                                   "not the data it was fitted on$"):
+            ls.load_fit("cli_fit.json", sim.data)
+        with self.assertRaisesRegex(ls.InputError, "^<dict>:3:3: column 'size'"):
+            ls.fit({"model": ["a", "b"], "family": ["f", "g"], "size": [1.0, "x"],
+                    "tokens": [1, 2], "m": [0.5, 0.2]}, skills=1)
+
+    def test_progress_can_cancel(self):
+        seen = []
+
+        def stop(stage, done, total):
+            seen.append(stage)
+            return len(seen) >= 2
+        with self.assertRaises(ls.CancelledError):
+            ls.fit("lb.csv", floors="floors.csv", skills=2, starts=1, threads=THREADS,
+                   progress=stop)
+        self.assertEqual(len(seen), 2)
+
+        def boom(stage, done, total):
+            raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt):  # Ctrl-C in a notebook stops the fit
+            ls.fit("lb.csv", floors="floors.csv", skills=2, starts=1, threads=THREADS,
+                   progress=boom)
+
+    def test_non_convergence_warns(self):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            # gtol 1e-15 is out of reach; 3 nodes keep the polish short
+            with ls.fit("lb.csv", floors="floors.csv", skills=1, starts=1, max_iter=1,
+                        gtol=1e-15, integration="gh", nodes=3, se=False, threads=THREADS) as g:
+                self.assertFalse(g.converged)
+                self.assertIsNone(g.se["hessian"])
+                self.assertIsNone(g.covariance)
+        self.assertTrue(any(issubclass(x.category, ls.LatentscaleWarning) for x in w))
+
+
+if __name__ == "__main__":
+    unittest.main()
