@@ -524,6 +524,288 @@ typedef struct ls_fit_summary {
 int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err);
 void ls_fit_summary_free(ls_fit_summary *s);
 
+/* ------------------------------------------------------------------ */
+/* Generalized latent factor models (module models/factor, tasks/factor_*) */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Persons i = 1..n, items j = 1..q, responses y_ij (NaN = missing) from an
+ * exponential family with natural parameter
+ *   w_ij = gamma_j^T U_i + beta_j^T (1, x_i)
+ * (Cui and Xu, arXiv 2508.05866; Ouyang, Cui, Tan and Xu, arXiv 2404.16745),
+ * fitted by joint maximum likelihood: U (n x r), Gamma (q x r) and
+ * B (q x (p+1)) are all parameters.  See docs/FACTOR.md.
+ */
+enum ls_factor_family {
+    LS_FACTOR_BERNOULLI = 0, /* logit link (the main case)                  */
+    LS_FACTOR_POISSON = 1,   /* log link                                    */
+    LS_FACTOR_GAUSSIAN = 2,  /* identity link, one variance per item        */
+    LS_FACTOR_PROBIT = 3     /* Bernoulli with probit link                  */
+};
+
+enum ls_factor_identify {
+    LS_FACTOR_ORTHOGONAL = 0,     /* U'U/n = I, Gamma'Gamma/q diagonal decreasing */
+    LS_FACTOR_TRIANGULAR = 1,     /* U'U/n = I, anchor rows of Gamma lower-triangular */
+    LS_FACTOR_ANCHOR = 2,         /* diag(U'U/n) = 1, anchor rows diagonal > 0 (correlated factors) */
+    LS_FACTOR_ANCHOR_IDENTITY = 3, /* anchor rows of Gamma = I, U'U/n free      */
+    LS_FACTOR_EQUAL_DIAGONAL = 4  /* U'U/n = Gamma'Gamma/q diagonal (2404.16745) */
+};
+
+enum ls_factor_covcond {
+    LS_FACTOR_COV_L1 = 0,         /* min-L1 covariate effects ("most items are fair") */
+    LS_FACTOR_COV_ORTHOGONAL = 1  /* U orthogonal to the covariates               */
+};
+
+typedef struct ls_factor_options {
+    size_t factors;       /* r >= 1 (default 1; at most 10)                    */
+    int family;           /* enum ls_factor_family (default BERNOULLI)         */
+    int identify;         /* enum ls_factor_identify (default ORTHOGONAL)      */
+    int covariate_condition; /* enum ls_factor_covcond (default L1)            */
+    const size_t *anchors; /* r item indices anchoring the factors (triangular and
+                           * anchor conditions); NULL: the first r items      */
+    unsigned starts;      /* starts: the SVD start, then perturbed ones (default 3) */
+    uint64_t seed;        /* default 1                                         */
+    unsigned threads;     /* 0: all cores                                      */
+    double bound;         /* |U_ik|, |gamma_jk|, |beta_jk| <= bound in the normalised
+                           * gauge U'U/n = I; 0 (default): 5, or 3 for probit */
+    double tol;           /* stop when the relative change of the negative
+                           * log-likelihood is below tol (default 1e-7)        */
+    unsigned max_iter;    /* alternating sweeps per start (default 500)        */
+    int skip_se;          /* 1: no standard errors                             */
+    double ridge;         /* > 0: maximise l - ridge/2 (|U|^2 + |Gamma|^2), the
+                           * nuclear-norm penalty of U Gamma^T: well posed for
+                           * short tests, where plain joint ML degenerates
+                           * (persons separate); the factor scale is then set
+                           * by the penalty (bound default 50) and the standard
+                           * errors ignore it.  0 (default): joint ML */
+    int no_scale_correction; /* 1: normalise the factor scale by U'U/n of the
+                           * estimates; 0 (default): by U'U/n minus the mean
+                           * sandwich variance of the scores (finite-q bias
+                           * correction, docs/FACTOR.md; skipped with ridge)  */
+    ls_progress_fn progress;
+    void *progress_ctx;
+} ls_factor_options;
+
+void ls_factor_options_init(ls_factor_options *o);
+
+/* Responses and covariates as plain arrays (the caller owns them). */
+typedef struct ls_factor_data {
+    size_t n, q, p;
+    double *Y;            /* n x q, NaN = missing                              */
+    double *X;            /* n x p covariates (raw scale), may be NULL when p = 0 */
+    char **items;         /* q names                                           */
+    char **covariates;    /* p names                                           */
+    size_t *line;         /* n source line numbers (0 when simulated)          */
+    char *source;         /* file name                                         */
+} ls_factor_data;
+
+/*
+ * Build factor data from a table: `items` is a comma-separated list of
+ * column names or shell patterns ('Q*'); `covariates` (may be NULL) a
+ * comma-separated list of numeric columns (a missing covariate is an error).
+ * With dichotomise finite, a response becomes 1 when >= dichotomise, else 0.
+ * Responses are checked against the family (0/1, non-negative integers, any
+ * finite number); errors name file, line and column.  The first column may be
+ * unnamed (R's row names).
+ */
+int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
+                         double dichotomise, int family, ls_factor_data *out, ls_error *err);
+void ls_factor_data_free(ls_factor_data *d);
+/* Read a CSV for factor analysis: like ls_table_read, but an empty first
+ * column name (R's row names) is accepted and called "(row)". */
+int ls_factor_table_read(const char *path, ls_table **out, ls_error *err);
+
+/*
+ * A fit, in the identified parametrisation.  Arrays are row-major; the
+ * standard errors have the shapes of their estimates and are NULL with
+ * skip_se.  d = r + p + 1.
+ */
+typedef struct ls_factor_fit {
+    size_t n, q, p, r;
+    int family, identify, covariate_condition;
+    size_t *anchors;      /* r                                                  */
+    double *U;            /* n x r factor scores                                */
+    double *gamma;        /* q x r loadings                                     */
+    double *beta;         /* q x (p+1): intercept, then covariate effects       */
+    double *dispersion;   /* q: Gaussian variances (1 for the other families)   */
+    double *factor_cov;   /* r x r: U'U/n (U centred), de-noised when scale_corrected */
+    double *factor_cor;   /* r x r correlations                                 */
+    double *A;            /* p x r: the covariate transformation applied, U += x A' */
+    double *se_U, *se_gamma, *se_beta;
+    double *se_gamma_naive; /* q x r: loadings' sandwich without the anchor term */
+    double loglik, jic;
+    size_t nobs, nparams;
+    unsigned iterations, starts, starts_at_best;
+    double *start_loglik; /* starts                                             */
+    int converged;
+    size_t at_bound;      /* coefficients held at the bound                     */
+    uint64_t seed;
+    double tol, bound, ridge;
+    int scale_corrected;  /* the finite-q scale correction was applied        */
+} ls_factor_fit;
+
+/* Fit the model to d.  On success *out is filled (free with
+ * ls_factor_fit_free), even when the sweeps did not converge. */
+int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor_fit *out,
+                  ls_error *err);
+void ls_factor_fit_free(ls_factor_fit *f);
+
+/* Differential item functioning: for every item j and covariate s,
+ * z = beta_js / se, two-sided p-values, and flags under Bonferroni
+ * (p < alpha / q) and Benjamini-Hochberg at level alpha, per covariate. */
+enum ls_factor_correction { LS_FACTOR_BONFERRONI = 0, LS_FACTOR_BH = 1 };
+typedef struct ls_factor_dif {
+    size_t q, p;
+    double alpha;
+    int correction;       /* the correction used for `flag`                    */
+    double *z, *pvalue;   /* q x p                                             */
+    int *flag;            /* q x p, by `correction`                            */
+    int *flag_bonferroni, *flag_bh;
+} ls_factor_dif;
+int ls_factor_dif_run(const ls_factor_fit *f, double alpha, int correction, ls_factor_dif *out,
+                      ls_error *err);
+void ls_factor_dif_free(ls_factor_dif *d);
+
+/* Number of factors: fits r = rmin..rmax (no standard errors) and the joint
+ * information criterion JIC = -2 l + r max(n, q) log(min(n, q)). */
+typedef struct ls_factor_selection {
+    size_t nr;
+    size_t *r;
+    double *loglik, *jic;
+    int *converged;
+    size_t best;          /* index of the smallest JIC                          */
+} ls_factor_selection;
+int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
+                     size_t rmax, ls_factor_selection *out, ls_error *err);
+void ls_factor_selection_free(ls_factor_selection *s);
+
+/* JSON of a fit (dif and sel may be NULL), atomically. */
+int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
+                         const ls_factor_dif *dif, const ls_factor_selection *sel,
+                         const char *path, const char *argv_json, ls_error *err);
+
+/* Names of the enums ("bernoulli", "anchor", ...); static storage. */
+const char *ls_factor_family_name(int family);
+const char *ls_factor_identify_name(int identify);
+
+/* ------------------------------------------------------------------ */
+/* Multidimensional generalized partial credit model (module models/gpcm, tasks/gpcm_*) */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Persons i = 1..n, items j = 1..J, ordered scores y_ij in 0..P_j (missing
+ * allowed), theta_i ~ N_K(0, Sigma),
+ *   P(y_ij = k | theta) = exp(k a_j' theta - b_jk) / sum_h exp(h a_j' theta - b_jh), b_j0 = 0,
+ * fitted by Gaussian variational EM (Cui, Wang and Xu, arXiv 2401.13090) or by
+ * marginal maximum likelihood with adaptive Gauss-Hermite quadrature (small K).
+ * Confirmatory: a J x K 0/1 loading pattern, Sigma a correlation matrix.
+ * Exploratory: a_jk = 0 for k > j on the first K items, Sigma = I, then a
+ * promax rotation.  See docs/GPCM.md.
+ */
+enum ls_gpcm_method { LS_GPCM_GVEM = 0, LS_GPCM_MML = 1 };
+
+typedef struct ls_gpcm_options {
+    size_t factors;       /* K >= 1 (default 1; at most 10)                       */
+    int method;           /* enum ls_gpcm_method (default GVEM); MML: K <= 6      */
+    unsigned starts;      /* GVEM starts: data-driven, then seeded perturbations (default 3) */
+    uint64_t seed;        /* default 1                                            */
+    unsigned threads;     /* 0: all cores                                         */
+    double tol;           /* GVEM stops when the mean squared change of (a, b) is
+                           * below tol (default 1e-6)                            */
+    unsigned max_iter;    /* GVEM iterations per start (default 2000)             */
+    unsigned nodes;       /* Gauss-Hermite nodes per dimension for MML and the
+                           * standard errors (0: 11, 7, 5 for K = 1, 2, 3; 3 for
+                           * K = 4..6; 2 above); the nodes are re-centred on
+                           * each person's posterior before use              */
+    double gtol;          /* MML: max |gradient| of the mean log-likelihood (1e-4) */
+    int skip_se;          /* 1: no standard errors                                */
+    ls_progress_fn progress;
+    void *progress_ctx;
+} ls_gpcm_options;
+
+void ls_gpcm_options_init(ls_gpcm_options *o);
+
+/* Scores as plain arrays (the caller owns them). */
+typedef struct ls_gpcm_data {
+    size_t n, J;
+    int *Y;               /* n x J scores 0..P_j, -1 = missing                    */
+    unsigned *ncat;       /* J: number of categories P_j + 1 (>= 2)               */
+    char **items;         /* J names                                             */
+    size_t *line;         /* n source line numbers (0 when simulated)            */
+    char *source;         /* file name                                           */
+    double lowest;        /* the raw value scored 0                              */
+} ls_gpcm_data;
+
+/*
+ * Build scores from a table: `items` is a comma-separated list of names or
+ * shell patterns ('A*'); responses must be integers; score = value - lowest
+ * (lowest NaN: the smallest value observed over all items).  ncat 0: each
+ * item's categories run up to its largest score; ncat > 1: every item has
+ * ncat categories (a larger score is an error).  Errors name file, line,
+ * column.  Read the table with ls_factor_table_read (R's row names allowed).
+ */
+int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
+                       ls_gpcm_data *out, ls_error *err);
+void ls_gpcm_data_free(ls_gpcm_data *d);
+
+/*
+ * A loading pattern from a CSV: a header row, then one row per item with K
+ * cells 0 or 1; an optional first column named "item" gives item names (the
+ * rows are then matched by name, in any order).  *pattern (J x K ints) is
+ * allocated by the library; free it with ls_gpcm_pattern_free.
+ */
+int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
+                         ls_error *err);
+void ls_gpcm_pattern_free(int *pattern);
+
+/*
+ * A fit.  Arrays are row-major; step parameters are stored J x (maxcat - 1)
+ * with b_j1..b_jP_j and NaN beyond an item's categories.  Standard errors have
+ * the shapes of their estimates (NULL when not computed); in exploratory mode
+ * they refer to the unrotated solution (a_unrotated).
+ */
+typedef struct ls_gpcm_fit {
+    size_t n, J, K, maxcat;
+    int method, exploratory;
+    unsigned *ncat;       /* J                                                    */
+    int *pattern;         /* J x K: 1 = free loading                              */
+    double *a;            /* J x K slopes (exploratory: promax-rotated)           */
+    double *a_unrotated;  /* J x K, exploratory only (else NULL)                  */
+    double *rotation;     /* K x K promax rotation T (a = a_unrotated T), or NULL */
+    double *b;            /* J x (maxcat - 1) cumulative step parameters          */
+    double *sigma;        /* K x K factor correlations                            */
+    double *mu;           /* n x K posterior means (GVEM), in the reported frame  */
+    double *se_a, *se_b;  /* J x K, J x (maxcat - 1)                              */
+    double *se_sigma;     /* K x K (0 on the diagonal), confirmatory only          */
+    double elbo;          /* GVEM evidence lower bound (full, with log-determinants) */
+    double loglik;        /* marginal log-likelihood by adaptive quadrature (NaN if not computed) */
+    double vbic;          /* -2 elbo + log(n) nparams                             */
+    double bic;           /* -2 loglik + log(n) nparams (NaN without loglik)       */
+    size_t nparams, nobs;
+    unsigned iterations;  /* GVEM iterations of the best start                    */
+    unsigned mml_iterations;
+    unsigned starts, starts_at_best;
+    double *start_elbo;   /* starts                                               */
+    double *elbo_trace;   /* iterations + 1 values of the best start              */
+    int monotone;         /* 1 when the lower bound never decreased (beyond 1e-9 relative) */
+    int converged;
+    uint64_t seed;
+    double tol;
+    unsigned nodes;
+    double seconds_gvem, seconds_mml, seconds_se;
+} ls_gpcm_fit;
+
+/* Fit d; pattern (J x K 0/1, K = o->factors) or NULL for exploratory mode.
+ * On success *out is filled (free with ls_gpcm_fit_free), also when the
+ * iterations did not converge (check converged). */
+int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
+                ls_gpcm_fit *out, ls_error *err);
+void ls_gpcm_fit_free(ls_gpcm_fit *f);
+
+/* JSON of a fit (version, options, seed, estimates), atomically. */
+int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *path,
+                       const char *argv_json, ls_error *err);
+
 #ifdef __cplusplus
 }
 #endif

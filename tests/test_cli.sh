@@ -86,5 +86,17 @@ if [ -s "$tmp/fit.json" ]; then
   expect 3 "split.csv:2: model 'zzz' is not in" evaluate "$tmp/sim.csv" --split "$tmp/split.csv" --out "$tmp/out.json"
 fi
 
+# the companion models: generalized factor model and partial credit model
+expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"
+expect 2 "matches 'zz*'" gpcm "$tmp/sim.csv" --items 'zz*' --factors 2 --exploratory --out "$tmp/out.json"
+if [ -n "$data" ] && [ -f "$data/bfi.csv" ]; then
+  "$bin" factor "$data/bfi.csv" --items 'A*,C*' --dichotomise 4 --factors 2 --identify anchor --anchors A2,C1 \
+    --ridge 10 --out "$tmp/factor.json" >"$tmp/f.out" 2>&1 && grep -q '"version"' "$tmp/factor.json" && ok || bad "factor on bfi: $(tail -2 "$tmp/f.out")"
+  "$bin" gpcm "$data/bfi.csv" --items 'A*,C*' --factors 2 --exploratory --no-se --out "$tmp/gpcm.json" >"$tmp/g.out" 2>&1 \
+    && grep -q '"version"' "$tmp/gpcm.json" && ok || bad "gpcm on bfi: $(tail -2 "$tmp/g.out")"
+else
+  echo "skipped the bfi runs: $data/bfi.csv is absent"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -90,6 +90,8 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 int cmd_optimal(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_factor(int argc, char **argv);
+int cmd_gpcm(int argc, char **argv);
 
 /* Human summary of a fit on stdout. */
 void cli_print_fit(const ls_fit *f, const ls_data *d);

@@ -100,6 +100,8 @@ static void usage(void)
            "  select     choose the number of skills: AIC, BIC, cross-validation\n"
            "  optimal    compute-optimal parameters/tokens split per skill and benchmark\n"
            "  compare    compare two families' skills (e.g. base against instruction-tuned)\n"
+           "  factor     generalized latent factor model with covariates, DIF tests (items in columns)\n"
+           "  gpcm       multidimensional generalized partial credit model (GVEM or MML) for ordered scores\n"
            "  version    print the version\n\n"
            "exit codes: 0 ok, 2 usage, 3 input, 4 numerical or not converged, 5 memory,\n"
            "            130 interrupted\n",
@@ -129,6 +131,8 @@ int main(int argc, char **argv)
     else if (strcmp(c, "select") == 0) rc = cmd_select(argc - 2, argv + 2);
     else if (strcmp(c, "optimal") == 0) rc = cmd_optimal(argc - 2, argv + 2);
     else if (strcmp(c, "compare") == 0) rc = cmd_compare(argc - 2, argv + 2);
+    else if (strcmp(c, "factor") == 0) rc = cmd_factor(argc - 2, argv + 2);
+    else if (strcmp(c, "gpcm") == 0) rc = cmd_gpcm(argc - 2, argv + 2);
     else if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
         printf("latentscale %s\n", LS_VERSION);
         rc = 0;

@@ -32,4 +32,13 @@ int ls_eigen_symm(double *A, size_t n, double *values, double *V);
 void ls_gemm(int ta, int tb, size_t m, size_t n, size_t k, const double *A, const double *B,
              double *C);
 
+
+/* General inverse of a small n x n matrix by LU with partial pivoting (GSL).
+ * Returns 0, or non-zero when A is singular or not finite.  A is not changed. */
+int ls_lu_inverse(const double *A, size_t n, double *out);
+/* out = A^power for a symmetric positive semi-definite n x n matrix, through
+ * its eigen-decomposition (eigenvalues below 1e-12 x the largest are treated as
+ * that floor, so negative powers stay finite).  Returns 0 or non-zero. */
+int ls_symm_power(const double *A, size_t n, double power, double *out);
+
 #endif

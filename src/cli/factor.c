@@ -1,0 +1,309 @@
+/*
+ * factor.c -- `latentscale factor`: generalized latent factor models with
+ * covariates by joint maximum likelihood, identification, standard errors,
+ * DIF tests and the number of factors (docs/FACTOR.md).
+ */
+#include "cli/cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int parse_family(const char *s, int *out)
+{
+    static const char *names[] = {"bernoulli", "poisson", "gaussian", "probit"};
+    for (int k = 0; k < 4; k++)
+        if (strcmp(s, names[k]) == 0) {
+            *out = k;
+            return 0;
+        }
+    if (strcmp(s, "logit") == 0 || strcmp(s, "binary") == 0) {
+        *out = LS_FACTOR_BERNOULLI;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_identify(const char *s, int *out)
+{
+    static const char *names[] = {"orthogonal", "triangular", "anchor", "anchor-identity",
+                                  "equal-diagonal"};
+    for (int k = 0; k < 5; k++)
+        if (strcmp(s, names[k]) == 0) {
+            *out = k;
+            return 0;
+        }
+    return -1;
+}
+
+/* "A..B" or "A" */
+static int parse_range(const char *s, size_t *a, size_t *b)
+{
+    char *end;
+    unsigned long x = strtoul(s, &end, 10);
+    if (end == s) return -1;
+    if (*end == '\0') {
+        *a = *b = x;
+        return 0;
+    }
+    if (strncmp(end, "..", 2) != 0) return -1;
+    const char *t = end + 2;
+    unsigned long y = strtoul(t, &end, 10);
+    if (end == t || *end || y < x || x < 1) return -1;
+    *a = x;
+    *b = y;
+    return 0;
+}
+
+static void print_summary(const ls_factor_fit *f, const ls_factor_data *d, const ls_factor_dif *dif,
+                          const ls_factor_selection *sel, double ridge)
+{
+    const size_t q = f->q, r = f->r, p = f->p, p1 = p + 1;
+    printf("generalized latent factor model: %s, %zu factor%s, %s identification%s\n",
+           ls_factor_family_name(f->family), r, r == 1 ? "" : "s", ls_factor_identify_name(f->identify),
+           p ? (f->covariate_condition == LS_FACTOR_COV_L1 ? ", min-L1 covariate effects"
+                                                            : ", factors orthogonal to covariates")
+             : "");
+    printf("data: %s, %zu persons, %zu items, %zu covariates, %zu observed cells (%.1f %% missing)\n",
+           d->source ? d->source : "(memory)", f->n, q, p, f->nobs,
+           100.0 * (1.0 - (double)f->nobs / ((double)f->n * (double)q)));
+    if (ridge > 0)
+        printf("penalised joint likelihood: ridge %.3g on factors and loadings (nuclear norm); the standard\n"
+               "errors ignore the penalty\n", ridge);
+    printf("joint log-likelihood %.4f, JIC %.2f, %u sweeps, %s; %u of %u starts at the best value\n",
+           f->loglik, f->jic, f->iterations, f->converged ? "converged" : "NOT converged",
+           f->starts_at_best, f->starts);
+    if (f->at_bound) printf("note: %zu coefficients held at the bound %.3g\n", f->at_bound, f->bound);
+    for (size_t k = 0; k < r; k++) {
+        /* a factor concentrated on a few persons is the degenerate joint-ML
+         * solution of short tests: flag it */
+        double m2 = 0, m4 = 0;
+        for (size_t i = 0; i < f->n; i++) {
+            double u = f->U[i * r + k] * f->U[i * r + k];
+            m2 += u;
+            m4 += u * u;
+        }
+        double kurt = m2 > 0 ? (m4 / (double)f->n) / ((m2 / (double)f->n) * (m2 / (double)f->n)) : 0;
+        if (kurt > 10)
+            printf("warning: factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate joint-ML\n"
+                   "         solution; use fewer factors, more items or a smaller --bound\n", k + 1, kurt);
+    }
+    if (sel) {
+        printf("\nnumber of factors (JIC = -2 l + r max(n,q) log min(n,q)):\n");
+        for (size_t k = 0; k < sel->nr; k++)
+            printf("  r = %-3zu loglik %14.4f  JIC %14.2f%s%s\n", sel->r[k], sel->loglik[k], sel->jic[k],
+                   sel->converged[k] ? "" : "  (not converged)", k == sel->best ? "  <- best" : "");
+    }
+    printf("\nloadings (standard errors)%s:\n", f->identify == LS_FACTOR_ANCHOR ||
+                                                    f->identify == LS_FACTOR_ANCHOR_IDENTITY ||
+                                                    f->identify == LS_FACTOR_TRIANGULAR
+                                                    ? ", anchors marked *"
+                                                    : "");
+    printf("  %-12s", "item");
+    for (size_t k = 0; k < r; k++) printf("  %8s%-2zu %8s", "factor", k + 1, "");
+    printf("  %9s\n", "intercept");
+    for (size_t j = 0; j < q; j++) {
+        int anchor = 0;
+        for (size_t k = 0; k < r; k++) anchor |= f->anchors[k] == j;
+        int mark = anchor && (f->identify == LS_FACTOR_ANCHOR || f->identify == LS_FACTOR_ANCHOR_IDENTITY ||
+                              f->identify == LS_FACTOR_TRIANGULAR);
+        printf("  %-11.11s%c", d->items[j], mark ? '*' : ' ');
+        for (size_t k = 0; k < r; k++) {
+            printf("  %8.3f", f->gamma[j * r + k]);
+            if (f->se_gamma) printf(" (%6.3f)", f->se_gamma[j * r + k]);
+            else printf("   %6s ", "");
+        }
+        printf("  %9.3f\n", f->beta[j * p1]);
+    }
+    printf("\nfactor correlations:\n");
+    for (size_t a = 0; a < r; a++) {
+        printf("  ");
+        for (size_t b = 0; b < r; b++) printf(" %7.3f", f->factor_cor[a * r + b]);
+        printf("\n");
+    }
+    if (p) {
+        printf("\ncovariate effects (standard errors)%s:\n", dif ? ", DIF flagged *" : "");
+        printf("  %-12s", "item");
+        for (size_t s = 0; s < p; s++) printf("  %-18.18s", d->covariates[s]);
+        printf("\n");
+        for (size_t j = 0; j < q; j++) {
+            printf("  %-12.12s", d->items[j]);
+            for (size_t s = 0; s < p; s++) {
+                double b = f->beta[j * p1 + 1 + s];
+                if (f->se_beta) printf("  %7.3f (%6.3f)%c", b, f->se_beta[j * p1 + 1 + s],
+                                       dif && dif->flag[j * p + s] ? '*' : ' ');
+                else printf("  %7.3f %10s", b, "");
+            }
+            printf("\n");
+        }
+        if (dif) {
+            size_t nf = 0;
+            for (size_t c = 0; c < q * p; c++) nf += dif->flag[c] != 0;
+            printf("\nDIF: %zu of %zu item-covariate effects flagged (%s, alpha %.3g)\n", nf, q * p,
+                   dif->correction == LS_FACTOR_BH ? "Benjamini-Hochberg" : "Bonferroni", dif->alpha);
+        }
+    }
+}
+
+int cmd_factor(int argc, char **argv)
+{
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    const char *items = NULL, *covariates = NULL, *family = "bernoulli", *identify = NULL,
+               *anchors = NULL, *out = NULL, *correction = "bonferroni", *select = NULL,
+               *covcond = NULL;
+    double dichotomise = NAN, alpha = 0.05;
+    int dif = 0, quiet = 0;
+    arg_spec specs[] = {
+        {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required)", "P,.."},
+        {"covariates", ARG_STRING, &covariates, "numeric covariate columns", "A,B,.."},
+        {"factors", ARG_SIZE, &o.factors, "number of factors r (default 1, or the JIC choice with --select)", "R"},
+        {"family", ARG_STRING, &family, "bernoulli (default, logit), probit, poisson or gaussian", "F"},
+        {"identify", ARG_STRING, &identify,
+         "orthogonal (default), triangular, anchor, anchor-identity or equal-diagonal", "C"},
+        {"anchors", ARG_STRING, &anchors, "anchor item of each factor (default: the first r items)", "A,B,.."},
+        {"covariate-condition", ARG_STRING, &covcond,
+         "min-l1 (default: most items are fair) or orthogonal (factors uncorrelated with covariates)", "C"},
+        {"dichotomise", ARG_DOUBLE, &dichotomise, "binary responses: 1 when the value is >= T", "T"},
+        {"dif", ARG_FLAG, &dif, "test every covariate effect for differential item functioning", NULL},
+        {"alpha", ARG_DOUBLE, &alpha, "DIF level (default 0.05)", "A"},
+        {"correction", ARG_STRING, &correction, "bonferroni (default) or bh (Benjamini-Hochberg)", "M"},
+        {"select", ARG_STRING, &select, "fit r = RMIN..RMAX and report the JIC of each", "RMIN..RMAX"},
+        {"starts", ARG_UINT, &o.starts, "starts: SVD, then perturbed (default 3)", "N"},
+        {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &o.threads, "worker threads (default: all cores)", "N"},
+        {"bound", ARG_DOUBLE, &o.bound, "bound on every coefficient, factors standardised (default 5; probit 3)", "X"},
+        {"tol", ARG_DOUBLE, &o.tol, "relative change of the log-likelihood to stop (default 1e-7)", "X"},
+        {"max-iter", ARG_UINT, &o.max_iter, "sweeps per start (default 500)", "N"},
+        {"ridge", ARG_DOUBLE, &o.ridge,
+         "penalise X/2 (|U|^2 + |Gamma|^2), i.e. X |U Gamma'|_* (short tests, e.g. 10; default 0 = joint ML)", "X"},
+        {"no-scale-correction", ARG_FLAG, &o.no_scale_correction,
+         "normalise factors by U'U/n of the estimates, without the finite-q correction", NULL},
+        {"no-se", ARG_FLAG, &o.skip_se, "skip the standard errors", NULL},
+        {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("factor", msg);
+    if (r.help) {
+        cli_help("factor", "DATA --items P,.. [options]",
+                 "Generalized latent factor model with covariates, by joint maximum likelihood\n"
+                 "(Cui and Xu, arXiv 2508.05866; Ouyang et al., arXiv 2404.16745): persons in rows,\n"
+                 "items in columns, w_ij = gamma_j . U_i + beta_j . (1, x_i).  Prints loadings, factor\n"
+                 "correlations and covariate effects with standard errors; --dif tests each covariate\n"
+                 "effect (differential item functioning) with a multiplicity correction.",
+                 specs,
+                 "  latentscale factor responses.csv --items 'Q*' --covariates gender,urban --factors 3 \\\n"
+                 "      --identify anchor --dif --correction bh --out factor.json\n"
+                 "  latentscale factor bfi.csv --items 'A*,C*,E*,N*,O*' --dichotomise 4 --factors 5 \\\n"
+                 "      --identify anchor --anchors A2,C1,E3,N1,O1 --ridge 10 --out bfi.json\n");
+        return 0;
+    }
+    if (r.npos != 1) return cli_usage("factor", "expected one DATA file (see --help)");
+    if (!items) return cli_usage("factor", "--items: required");
+    if (parse_family(family, &o.family)) return cli_usage("factor", "--family: expected bernoulli, probit, poisson or gaussian");
+    if (identify && parse_identify(identify, &o.identify))
+        return cli_usage("factor", "--identify: expected orthogonal, triangular, anchor, anchor-identity or equal-diagonal");
+    if (covcond) {
+        if (strcmp(covcond, "min-l1") == 0 || strcmp(covcond, "l1") == 0) o.covariate_condition = LS_FACTOR_COV_L1;
+        else if (strcmp(covcond, "orthogonal") == 0) o.covariate_condition = LS_FACTOR_COV_ORTHOGONAL;
+        else return cli_usage("factor", "--covariate-condition: expected min-l1 or orthogonal");
+    }
+    int corr;
+    if (strcmp(correction, "bonferroni") == 0) corr = LS_FACTOR_BONFERRONI;
+    else if (strcmp(correction, "bh") == 0) corr = LS_FACTOR_BH;
+    else return cli_usage("factor", "--correction: expected bonferroni or bh");
+    if (!(alpha > 0 && alpha < 1)) return cli_usage("factor", "--alpha: expected a level in (0, 1)");
+    if (dif && !covariates) return cli_usage("factor", "--dif: needs --covariates");
+    if (dif && o.skip_se) return cli_usage("factor", "--dif: needs the standard errors (drop --no-se)");
+    size_t rmin = 0, rmax = 0;
+    if (select && parse_range(select, &rmin, &rmax))
+        return cli_usage("factor", "--select: expected RMIN..RMAX, e.g. 1..6");
+    if (out && cli_same_file(out, r.pos[0]))
+        return cli_usage("factor", "--out names an input file; refusing to overwrite it");
+    int factors_given = 0;
+    for (int k = 0; k < argc; k++)
+        if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
+
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    ls_factor_data d;
+    ls_factor_fit f;
+    ls_factor_dif dr;
+    ls_factor_selection sel;
+    memset(&d, 0, sizeof d);
+    memset(&f, 0, sizeof f);
+    memset(&dr, 0, sizeof dr);
+    memset(&sel, 0, sizeof sel);
+    size_t *anch = NULL;
+    int have_fit = 0, have_dif = 0, have_sel = 0;
+    o.progress = cli_progress;
+    int rc = ls_factor_table_read(r.pos[0], &t, &e);
+    if (!rc) rc = ls_factor_data_build(t, items, covariates, dichotomise, o.family, &d, &e);
+    if (!rc && select) {
+        rc = ls_factor_select(&d, &o, rmin, rmax, &sel, &e);
+        have_sel = !rc;
+        if (!rc && !factors_given) o.factors = sel.r[sel.best];
+    }
+    if (!rc && anchors) {
+        /* names -> item indices */
+        char *copy = malloc(strlen(anchors) + 1);
+        anch = calloc(o.factors, sizeof *anch);
+        if (!copy || !anch) {
+            e.code = rc = LS_ERR_NOMEM;
+            snprintf(e.message, sizeof e.message, "out of memory");
+        } else {
+            strcpy(copy, anchors);
+            size_t k = 0;
+            for (char *tok = strtok(copy, ","); tok && !rc; tok = strtok(NULL, ",")) {
+                while (*tok == ' ') tok++;
+                size_t j = 0;
+                while (j < d.q && strcmp(d.items[j], tok) != 0) j++;
+                if (j == d.q) {
+                    e.code = rc = LS_ERR_OPTION;
+                    snprintf(e.message, sizeof e.message, "--anchors: '%.100s' is not one of the items", tok);
+                } else if (k < o.factors) anch[k] = j;
+                k++;
+            }
+            if (!rc && k != o.factors) {
+                e.code = rc = LS_ERR_OPTION;
+                snprintf(e.message, sizeof e.message, "--anchors: %zu names for %zu factors", k, o.factors);
+            }
+        }
+        free(copy);
+        o.anchors = anch;
+    }
+    if (!rc) {
+        rc = ls_factor_run(&d, &o, &f, &e);
+        have_fit = !rc;
+    }
+    cli_progress_end();
+    if (!rc && dif) {
+        rc = ls_factor_dif_run(&f, alpha, corr, &dr, &e);
+        have_dif = !rc;
+    }
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        if (!quiet) print_summary(&f, &d, have_dif ? &dr : NULL, have_sel ? &sel : NULL, o.ridge);
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_factor_write_json(&f, &d, have_dif ? &dr : NULL, have_sel ? &sel : NULL, out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+        if (!code && !f.converged) {
+            fprintf(stderr, "latentscale: factor: the sweeps did not converge in %u iterations (raise --max-iter)\n",
+                    f.iterations);
+            code = EXIT_NUMERIC;
+        }
+    }
+    if (have_fit) ls_factor_fit_free(&f);
+    if (have_dif) ls_factor_dif_free(&dr);
+    if (have_sel) ls_factor_selection_free(&sel);
+    ls_factor_data_free(&d);
+    ls_table_free(t);
+    free(anch);
+    return code;
+}

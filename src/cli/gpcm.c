@@ -1,0 +1,242 @@
+/*
+ * gpcm.c -- `latentscale gpcm`: the multidimensional generalized partial
+ * credit model by Gaussian variational EM or marginal maximum likelihood
+ * (docs/GPCM.md).
+ */
+#include "cli/cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Every column but R's row names, as an --items list (caller frees). */
+static char *all_items(const ls_table *t)
+{
+    size_t len = 1, nc = ls_table_ncol(t);
+    for (size_t c = 0; c < nc; c++) len += strlen(ls_table_colname(t, c)) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    s[0] = '\0';
+    for (size_t c = 0; c < nc; c++) {
+        const char *name = ls_table_colname(t, c);
+        if (strcmp(name, "(row)") == 0) continue;
+        if (s[0]) strcat(s, ",");
+        strcat(s, name);
+    }
+    return s;
+}
+
+static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace)
+{
+    const size_t J = f->J, K = f->K, nb = f->maxcat - 1;
+    printf("generalized partial credit model: %zu factor%s, %s, %s\n", K, K == 1 ? "" : "s",
+           f->exploratory ? "exploratory (lower-triangular anchors, promax rotation)" : "confirmatory pattern",
+           f->method == LS_GPCM_MML ? "marginal maximum likelihood (adaptive Gauss-Hermite)"
+                                    : "Gaussian variational EM");
+    printf("data: %s, %zu persons, %zu items, %zu observed responses (%.1f %% missing), scores = value - %.0f\n",
+           d->source ? d->source : "(memory)", f->n, J, f->nobs,
+           100.0 * (1.0 - (double)f->nobs / ((double)f->n * (double)J)), d->lowest);
+    printf("lower bound (ELBO) %.4f after %u iterations, %s; never decreased: %s; %u of %u starts at the best\n",
+           f->elbo, f->iterations, f->converged ? "converged" : "NOT converged", f->monotone ? "yes" : "NO",
+           f->starts_at_best, f->starts);
+    if (f->method == LS_GPCM_MML) printf("MML: %u L-BFGS iterations\n", f->mml_iterations);
+    printf("vBIC %.2f", f->vbic);
+    if (isfinite(f->loglik))
+        printf(", marginal log-likelihood %.4f (%u-point adaptive Gauss-Hermite per dimension), BIC %.2f", f->loglik,
+               f->nodes, f->bic);
+    printf(", %zu parameters\n", f->nparams);
+    if (trace) {
+        printf("\nlower bound per iteration:\n");
+        for (unsigned t = 0; t <= f->iterations; t++) printf("  %5u %.6f\n", t, f->elbo_trace[t]);
+    }
+    printf("\nslopes%s%s:\n", f->exploratory ? " (promax-rotated)" : "",
+           f->se_a && !f->exploratory ? " (standard errors)" : "");
+    printf("  %-12s", "item");
+    for (size_t k = 0; k < K; k++) printf("  factor%-2zu%s", k + 1, f->se_a && !f->exploratory ? "        " : "");
+    printf("\n");
+    for (size_t j = 0; j < J; j++) {
+        printf("  %-12.12s", d->items[j]);
+        for (size_t k = 0; k < K; k++) {
+            if (!f->pattern[j * K + k] && !f->exploratory) {
+                printf("  %8s%s", ".", f->se_a ? "        " : "");
+                continue;
+            }
+            printf("  %8.3f", f->a[j * K + k]);
+            if (f->se_a && !f->exploratory) printf(" (%5.3f)", f->se_a[j * K + k]);
+        }
+        printf("\n");
+    }
+    printf("\nstep parameters b_j1..b_jP (cumulative; P(k) ~ exp(k a'theta - b_k))%s:\n",
+           f->se_b ? ", standard errors below" : "");
+    for (size_t j = 0; j < J; j++) {
+        printf("  %-12.12s", d->items[j]);
+        for (size_t k = 0; k + 1 < f->ncat[j]; k++) printf(" %8.3f", f->b[j * nb + k]);
+        printf("\n");
+        if (f->se_b) {
+            printf("  %-12s", "");
+            for (size_t k = 0; k + 1 < f->ncat[j]; k++) printf(" (%6.3f)", f->se_b[j * nb + k]);
+            printf("\n");
+        }
+    }
+    printf("\nfactor correlations%s:\n", f->se_sigma ? " (standard errors)" : "");
+    for (size_t p = 0; p < K; p++) {
+        printf("  ");
+        for (size_t q = 0; q < K; q++) {
+            printf(" %7.3f", f->sigma[p * K + q]);
+            if (f->se_sigma) {
+                if (p != q) printf(" (%5.3f)", f->se_sigma[p * K + q]);
+                else printf("        ");
+            }
+        }
+        printf("\n");
+    }
+    printf("\ntime: GVEM %.2f s", f->seconds_gvem);
+    if (f->method == LS_GPCM_MML) printf(", MML %.2f s", f->seconds_mml);
+    if (isfinite(f->loglik)) printf(", marginal likelihood and standard errors %.2f s", f->seconds_se);
+    printf("\n");
+}
+
+int cmd_gpcm(int argc, char **argv)
+{
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    const char *items = NULL, *pattern_file = NULL, *method = "gvem", *out = NULL;
+    double lowest = NAN;
+    unsigned categories = 0;
+    int exploratory = 0, quiet = 0, trace = 0;
+    size_t factors = 0;
+    arg_spec specs[] = {
+        {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'A*,C*' (default: all)", "P,.."},
+        {"factors", ARG_SIZE, &factors, "number of factors K (default: the pattern's columns, else 1)", "K"},
+        {"pattern", ARG_STRING, &pattern_file, "confirmatory J x K 0/1 loading pattern (CSV; optional 'item' column)", "FILE"},
+        {"exploratory", ARG_FLAG, &exploratory, "exploratory: lower-triangular anchors, then promax", NULL},
+        {"method", ARG_STRING, &method, "gvem (default) or mml (adaptive Gauss-Hermite, K <= 6)", "M"},
+        {"lowest", ARG_DOUBLE, &lowest, "raw value scored 0 (default: the smallest value observed)", "V"},
+        {"categories", ARG_UINT, &categories, "categories of every item (default: per item, from the data)", "C"},
+        {"starts", ARG_UINT, &o.starts, "GVEM starts: data-driven, then seeded (default 3)", "N"},
+        {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &o.threads, "worker threads (default: all cores)", "N"},
+        {"tol", ARG_DOUBLE, &o.tol, "stop when the mean squared change of (a, b) is below X (default 1e-6)", "X"},
+        {"max-iter", ARG_UINT, &o.max_iter, "GVEM iterations per start, MML iterations (default 2000)", "N"},
+        {"nodes", ARG_UINT, &o.nodes, "Gauss-Hermite nodes per dimension (default 11, 7, 5 for K = 1, 2, 3; 3 for 4..6; 2 above)", "N"},
+        {"gtol", ARG_DOUBLE, &o.gtol, "MML: max |gradient| of the mean log-likelihood (default 1e-4)", "X"},
+        {"no-se", ARG_FLAG, &o.skip_se, "skip the marginal likelihood and standard errors", NULL},
+        {"trace", ARG_FLAG, &trace, "print the lower bound of every iteration", NULL},
+        {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
+        {NULL, 0, NULL, NULL, NULL}};
+    arg_result r;
+    char msg[256];
+    if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("gpcm", msg);
+    if (r.help) {
+        cli_help("gpcm", "DATA [--items P,..] --factors K (--pattern FILE | --exploratory) [options]",
+                 "Multidimensional generalized partial credit model for ordered scores 0..P_j\n"
+                 "(persons in rows, items in columns, NA or empty = missing), by Gaussian variational\n"
+                 "EM (Cui, Wang and Xu 2024, arXiv 2401.13090) or by marginal maximum likelihood with\n"
+                 "adaptive Gauss-Hermite quadrature.  Prints slopes, step parameters and factor\n"
+                 "correlations with standard errors (cross-product information of the marginal\n"
+                 "likelihood), the lower bound, vBIC and the marginal log-likelihood.",
+                 specs,
+                 "  latentscale gpcm bfi.csv --items 'A*,C*,E*,N*,O*' --factors 5 --pattern bfi_pattern.csv \\\n"
+                 "      --out gpcm.json\n"
+                 "  latentscale gpcm responses.csv --factors 3 --exploratory --out gpcm.json\n"
+                 "  latentscale gpcm responses.csv --factors 2 --pattern q.csv --method mml\n");
+        return 0;
+    }
+    if (r.npos != 1) return cli_usage("gpcm", "expected one DATA file (see --help)");
+    if (pattern_file && exploratory) return cli_usage("gpcm", "--pattern and --exploratory exclude each other");
+    int mcode;
+    if (strcmp(method, "gvem") == 0) mcode = LS_GPCM_GVEM;
+    else if (strcmp(method, "mml") == 0) mcode = LS_GPCM_MML;
+    else return cli_usage("gpcm", "--method: expected gvem or mml");
+    o.method = mcode;
+    if (!isnan(lowest) && (!isfinite(lowest) || lowest != floor(lowest)))
+        return cli_usage("gpcm", "--lowest: expected an integer");
+    if (categories == 1 || categories > 64) return cli_usage("gpcm", "--categories: expected 2..64");
+    if (!(o.tol > 0)) return cli_usage("gpcm", "--tol: expected a positive number");
+    if (!(o.gtol > 0)) return cli_usage("gpcm", "--gtol: expected a positive number");
+    if (o.starts < 1) return cli_usage("gpcm", "--starts: expected at least 1");
+    if (o.max_iter < 1) return cli_usage("gpcm", "--max-iter: expected at least 1");
+    if (factors > 10) return cli_usage("gpcm", "--factors: expected 1..10");
+    int factors_given = 0;
+    for (int k = 0; k < argc; k++)
+        if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
+    if (factors_given && factors < 1) return cli_usage("gpcm", "--factors: expected 1..10");
+    if (!pattern_file && !exploratory && factors > 1)
+        return cli_usage("gpcm", "--factors > 1 needs --pattern FILE (confirmatory) or --exploratory");
+    if (out && cli_same_file(out, r.pos[0]))
+        return cli_usage("gpcm", "--out names an input file; refusing to overwrite it");
+    if (out && pattern_file && cli_same_file(out, pattern_file))
+        return cli_usage("gpcm", "--out names the pattern file; refusing to overwrite it");
+
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    ls_gpcm_data d;
+    ls_gpcm_fit f;
+    memset(&d, 0, sizeof d);
+    memset(&f, 0, sizeof f);
+    int *pat = NULL, *pat_one = NULL, have_fit = 0;
+    char *list = NULL;
+    o.progress = cli_progress;
+    int rc = ls_factor_table_read(r.pos[0], &t, &e);
+    if (!rc && !items) {
+        list = all_items(t);
+        if (!list) {
+            e.code = rc = LS_ERR_NOMEM;
+            snprintf(e.message, sizeof e.message, "out of memory");
+        }
+    }
+    if (!rc) rc = ls_gpcm_data_build(t, items ? items : list, lowest, categories, &d, &e);
+    if (!rc && pattern_file) {
+        size_t K = 0;
+        rc = ls_gpcm_pattern_read(pattern_file, &d, &K, &pat, &e);
+        if (!rc && factors_given && K != factors) {
+            e.code = rc = LS_ERR_OPTION;
+            snprintf(e.message, sizeof e.message, "--factors: %zu, but the pattern %s has %zu columns", factors,
+                     pattern_file, K);
+        }
+        factors = K;
+    }
+    if (!rc && !pattern_file && !exploratory) { /* one factor: every item loads */
+        factors = 1;
+        pat_one = calloc(d.J, sizeof *pat_one);
+        if (!pat_one) {
+            e.code = rc = LS_ERR_NOMEM;
+            snprintf(e.message, sizeof e.message, "out of memory");
+        } else
+            for (size_t j = 0; j < d.J; j++) pat_one[j] = 1;
+    }
+    o.factors = factors ? factors : 1;
+    if (!rc) {
+        rc = ls_gpcm_run(&d, pat ? pat : pat_one, &o, &f, &e);
+        have_fit = !rc;
+    }
+    cli_progress_end();
+    int code = 0;
+    if (rc) code = cli_fail(&e);
+    else {
+        if (!quiet) print_summary(&f, &d, trace);
+        if (out) {
+            char *aj = cli_argv_json(argc, argv);
+            rc = ls_gpcm_write_json(&f, &d, out, aj, &e);
+            free(aj);
+            if (rc) code = cli_fail(&e);
+        }
+        if (!code && !f.converged) {
+            fprintf(stderr, "latentscale: gpcm: %s did not converge in %u iterations (raise --max-iter or --tol)\n",
+                    f.method == LS_GPCM_MML ? "the marginal likelihood fit" : "GVEM", f.iterations);
+            code = EXIT_NUMERIC;
+        }
+        if (!code && !f.monotone) {
+            fprintf(stderr, "latentscale: gpcm: the lower bound decreased during the iterations (numerical trouble)\n");
+            code = EXIT_NUMERIC;
+        }
+    }
+    if (have_fit) ls_gpcm_fit_free(&f);
+    ls_gpcm_data_free(&d);
+    ls_gpcm_pattern_free(pat);
+    free(pat_one);
+    free(list);
+    ls_table_free(t);
+    return code;
+}

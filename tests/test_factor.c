@@ -1,0 +1,807 @@
+/*
+ * test_factor.c -- generalized latent factor models (models/factor,
+ * tasks/factor_*): finite-difference checks of every derivative, the exact
+ * LAD solver against brute force, recovery on simulated data for every
+ * family and identification, determinism across thread counts, DIF size and
+ * power, coverage of covariate-effect intervals, the CLI data checks, and the
+ * bfi personality data (skipped when ../shared/data is absent).
+ *
+ * `test_factor --quick` runs the fast part (also under sanitizers).
+ */
+#include "harness.h"
+#include "tasks/factor_tasks.h"
+#include "numerics/linalg.h"
+#include "core/core.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int quick;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static ls_factor_data sim_data(const lsf_sim *s)
+{
+    ls_factor_data d;
+    memset(&d, 0, sizeof d);
+    d.n = s->n;
+    d.q = s->q;
+    d.p = s->p;
+    d.Y = s->Y;
+    d.X = s->X;
+    return d;
+}
+
+/* ---------------------------------------------------------------- */
+/* Derivatives                                                       */
+/* ---------------------------------------------------------------- */
+
+static void cell_derivatives_match_finite_differences(void)
+{
+    const double ys[4][3] = {{0, 1, 1}, {0, 3, 7}, {-1.3, 0.2, 2.5}, {0, 1, 0}};
+    const double ws[] = {-6.0, -1.7, -0.2, 0.0, 0.4, 2.2, 5.5};
+    for (int fam = 0; fam < 4; fam++)
+        for (int a = 0; a < 3; a++)
+            for (size_t b = 0; b < sizeof ws / sizeof *ws; b++) {
+                double y = ys[fam][a], w = ws[b], s2 = 0.7, l1, l2, h = 1e-5;
+                lsf_cell(fam, y, w, s2, &l1, &l2);
+                double lp = lsf_cell(fam, y, w + h, s2, NULL, NULL);
+                double lm = lsf_cell(fam, y, w - h, s2, NULL, NULL);
+                double l1p, l1m;
+                lsf_cell(fam, y, w + h, s2, &l1p, NULL);
+                lsf_cell(fam, y, w - h, s2, &l1m, NULL);
+                CHECK_NEAR(l1, (lp - lm) / (2 * h), 1e-6 * (1 + fabs(l1)));
+                CHECK_NEAR(l2, (l1p - l1m) / (2 * h), 1e-6 * (1 + fabs(l2)));
+                CHECK(l2 <= 0);
+            }
+    /* probit far in the tails stays finite */
+    double l1, l2;
+    double l = lsf_cell(LS_FACTOR_PROBIT, 1, -30, 1, &l1, &l2);
+    CHECK(isfinite(l) && isfinite(l1) && isfinite(l2));
+}
+
+/* Item and person gradients and information against central differences
+ * of the unit log-likelihoods, for every family, with missing cells. */
+static void unit_derivatives_match_finite_differences(void)
+{
+    for (int fam = 0; fam < 4; fam++) {
+        lsf_sim s;
+        ls_error e;
+        CHECK(lsf_simulate(60, 12, 2, 2, fam, 0.2, 0.8, 0.15, 11 + (uint64_t)fam, &s, &e) == 0);
+        lsf_model m;
+        CHECK(lsf_model_init(&m, s.Y, s.X, s.n, s.q, s.p, s.r, fam, 6, 1, &e) == 0);
+        lsf_rng g = {5};
+        for (size_t a = 0; a < s.n * s.r; a++) m.U[a] = 0.8 * lsf_rng_norm(&g);
+        for (size_t a = 0; a < s.q * m.d; a++) m.T[a] = 0.4 * lsf_rng_norm(&g);
+        for (size_t j = 0; j < s.q; j++) m.s2[j] = 0.5 + 0.1 * (double)j;
+        double g0[LSF_MAX_D], H[LSF_MAX_D * LSF_MAX_D], gp[LSF_MAX_D], gm[LSF_MAX_D], t[LSF_MAX_D];
+        double maxg = 0, maxh = 0;
+        for (size_t j = 0; j < 3; j++) {
+            const size_t d = m.d;
+            memcpy(t, m.T + j * d, d * sizeof *t);
+            lsf_item_eval(&m, j, t, g0, H, NULL);
+            for (size_t k = 0; k < d; k++) {
+                double h = 1e-5, keep = t[k];
+                t[k] = keep + h;
+                double lp = lsf_item_eval(&m, j, t, gp, NULL, NULL);
+                t[k] = keep - h;
+                double lm = lsf_item_eval(&m, j, t, gm, NULL, NULL);
+                t[k] = keep;
+                maxg = fmax(maxg, fabs(g0[k] - (lp - lm) / (2 * h)) / (1 + fabs(g0[k])));
+                for (size_t l = 0; l < d; l++)
+                    maxh = fmax(maxh, fabs(-H[l * d + k] - (gp[l] - gm[l]) / (2 * h)) / (1 + fabs(H[l * d + k])));
+            }
+        }
+        for (size_t i = 0; i < 3; i++) {
+            const size_t r = m.r;
+            double u[LSF_MAX_R];
+            memcpy(u, m.U + i * r, r * sizeof *u);
+            lsf_person_eval(&m, i, u, g0, H, NULL);
+            for (size_t k = 0; k < r; k++) {
+                double h = 1e-5, keep = u[k];
+                u[k] = keep + h;
+                double lp = lsf_person_eval(&m, i, u, gp, NULL, NULL);
+                u[k] = keep - h;
+                double lm = lsf_person_eval(&m, i, u, gm, NULL, NULL);
+                u[k] = keep;
+                maxg = fmax(maxg, fabs(g0[k] - (lp - lm) / (2 * h)) / (1 + fabs(g0[k])));
+                for (size_t l = 0; l < r; l++)
+                    maxh = fmax(maxh, fabs(-H[l * r + k] - (gp[l] - gm[l]) / (2 * h)) / (1 + fabs(H[l * r + k])));
+            }
+        }
+        CHECK_MSG(maxg < 1e-6 && maxh < 1e-5, "%s: gradient error %.2g, Hessian error %.2g",
+                  ls_factor_family_name(fam), maxg, maxh);
+        lsf_model_free(&m);
+        lsf_sim_free(&s);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Weighted median and exact LAD                                     */
+/* ---------------------------------------------------------------- */
+
+static void weighted_median_minimises_weighted_absolute_deviation(void)
+{
+    double b[] = {3.0, -1.0, 2.0, 10.0, 0.5};
+    double w[] = {1.0, 1.0, 1.0, 1.0, 1.0};
+    size_t idx[5];
+    CHECK(b[lsf_wmedian(b, w, 5, idx)] == 2.0);
+    double w2[] = {0.1, 0.1, 0.1, 5.0, 0.1};
+    CHECK(b[lsf_wmedian(b, w2, 5, idx)] == 10.0);
+    /* brute force over the breakpoints on random inputs */
+    lsf_rng g = {3};
+    for (int rep = 0; rep < 50; rep++) {
+        double bb[9], ww[9];
+        size_t ii[9];
+        for (int k = 0; k < 9; k++) {
+            bb[k] = lsf_rng_norm(&g);
+            ww[k] = lsf_rng_unif(&g);
+        }
+        double t = bb[lsf_wmedian(bb, ww, 9, ii)], best = INFINITY, ft = 0;
+        for (int c = 0; c < 9; c++) {
+            double f = 0;
+            for (int k = 0; k < 9; k++) f += ww[k] * fabs(bb[k] - bb[c]);
+            best = fmin(best, f);
+        }
+        for (int k = 0; k < 9; k++) ft += ww[k] * fabs(bb[k] - t);
+        CHECK_NEAR(ft, best, 1e-12);
+    }
+}
+
+/* A LAD optimum interpolates r rows: brute force over all r-subsets. */
+static double lad_brute(const double *Z, const double *y, size_t m, size_t r)
+{
+    double best = INFINITY;
+    size_t c[3];
+    for (c[0] = 0; c[0] < m; c[0]++)
+        for (c[1] = r > 1 ? c[0] + 1 : 0; c[1] < (r > 1 ? m : 1); c[1]++)
+            for (c[2] = r > 2 ? c[1] + 1 : 0; c[2] < (r > 2 ? m : 1); c[2]++) {
+                double B[9], Bi[9], a[3];
+                for (size_t k = 0; k < r; k++) memcpy(B + k * r, Z + c[k] * r, r * sizeof *B);
+                if (ls_lu_inverse(B, r, Bi)) continue;
+                for (size_t k = 0; k < r; k++) {
+                    a[k] = 0;
+                    for (size_t l = 0; l < r; l++) a[k] += Bi[k * r + l] * y[c[l]];
+                }
+                double f = 0;
+                for (size_t j = 0; j < m; j++) {
+                    double e = y[j];
+                    for (size_t k = 0; k < r; k++) e -= Z[j * r + k] * a[k];
+                    f += fabs(e);
+                }
+                best = fmin(best, f);
+            }
+    return best;
+}
+
+static void lad_solver_is_exact_against_brute_force(void)
+{
+    lsf_rng g = {17};
+    for (size_t r = 1; r <= 3; r++)
+        for (int rep = 0; rep < 40; rep++) {
+            size_t m = 8 + (size_t)rep % 13;
+            double Z[60], y[20], a[3], obj;
+            for (size_t j = 0; j < m; j++) {
+                for (size_t k = 0; k < r; k++) Z[j * r + k] = 0.5 + lsf_rng_unif(&g) * (k == j % r ? 2 : 0.3);
+                /* heavy-tailed responses: most near a plane, some far */
+                y[j] = Z[j * r] * 0.7 + (lsf_rng_unif(&g) < 0.3 ? 5 * lsf_rng_norm(&g) : 0.1 * lsf_rng_norm(&g));
+            }
+            ls_error e;
+            CHECK(lsf_lad(Z, y, m, r, a, &obj, &e) == 0);
+            CHECK_NEAR(obj, lad_brute(Z, y, m, r), 1e-9 * (1 + obj));
+        }
+    /* "most items are fair": 20 zero effects and 5 shifted ones are
+     * recovered exactly after an arbitrary shift A */
+    double Z[50], y[25], a[2], obj, A[2] = {0.6, -0.4};
+    for (size_t j = 0; j < 25; j++) {
+        Z[j * 2] = 0.5 + lsf_rng_unif(&g);
+        Z[j * 2 + 1] = j < 12 ? 0.0 : 0.5 + lsf_rng_unif(&g);
+        double truth = j < 5 ? 1.0 : 0.0;
+        y[j] = truth + Z[j * 2] * A[0] + Z[j * 2 + 1] * A[1];
+    }
+    ls_error e;
+    CHECK(lsf_lad(Z, y, 25, 2, a, &obj, &e) == 0);
+    CHECK_NEAR(a[0], A[0], 1e-10);
+    CHECK_NEAR(a[1], A[1], 1e-10);
+}
+
+static void benjamini_hochberg_matches_the_step_up_rule(void)
+{
+    double p[] = {0.01, 0.04, 0.03, 0.005, 0.5, 0.2};
+    int flag[6];
+    size_t idx[6];
+    lsf_bh(p, 6, 1, 0.05, flag, idx);
+    /* sorted: .005 .01 .03 .04 .2 .5; thresholds k*.05/6: .0083 .0167 .025 .033 .042 .05
+     * largest k with p_(k) <= threshold: k = 2 -> .005 and .01 */
+    int expect[] = {1, 0, 0, 1, 0, 0};
+    for (int k = 0; k < 6; k++) CHECK(flag[k] == expect[k]);
+}
+
+/* ---------------------------------------------------------------- */
+/* Fits on simulated data                                            */
+/* ---------------------------------------------------------------- */
+
+/* max |estimate - truth| of covariate slopes, and RMSE */
+static void beta_errors(const ls_factor_fit *f, const lsf_sim *s, double *maxe, double *rmse)
+{
+    double m = 0, ss = 0;
+    size_t p1 = s->p + 1, c = 0;
+    for (size_t j = 0; j < s->q; j++)
+        for (size_t k = 1; k < p1; k++) {
+            double e = f->beta[j * p1 + k] - s->beta[j * p1 + k];
+            m = fmax(m, fabs(e));
+            ss += e * e;
+            c++;
+        }
+    *maxe = m;
+    *rmse = c ? sqrt(ss / (double)c) : 0;
+}
+
+/* Loadings under anchor identity against the truth mapped to the same
+ * condition: Gamma B^-1 with B the anchors' true loadings. */
+static double loading_rmse_anchor_identity(const ls_factor_fit *f, const lsf_sim *s)
+{
+    size_t r = s->r;
+    double B[LSF_MAX_R * LSF_MAX_R], Bi[LSF_MAX_R * LSF_MAX_R], ss = 0;
+    for (size_t k = 0; k < r; k++) memcpy(B + k * r, s->gamma + f->anchors[k] * r, r * sizeof *B);
+    if (ls_lu_inverse(B, r, Bi)) return INFINITY;
+    for (size_t j = 0; j < s->q; j++)
+        for (size_t b = 0; b < r; b++) {
+            double t = 0;
+            for (size_t a = 0; a < r; a++) t += s->gamma[j * r + a] * Bi[a * r + b];
+            double e = f->gamma[j * r + b] - t;
+            ss += e * e;
+        }
+    return sqrt(ss / (double)(s->q * r));
+}
+
+/* Smallest canonical correlation between estimated and true factor scores
+ * (1 = the same space). */
+static double factor_space_corr(const ls_factor_fit *f, const lsf_sim *s)
+{
+    size_t r = s->r, n = s->n;
+    double Saa[LSF_MAX_R * LSF_MAX_R] = {0}, Sbb[LSF_MAX_R * LSF_MAX_R] = {0}, Sab[LSF_MAX_R * LSF_MAX_R] = {0};
+    double ma[LSF_MAX_R] = {0}, mb[LSF_MAX_R] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < r; a++) {
+            ma[a] += f->U[i * r + a] / (double)n;
+            mb[a] += s->U[i * r + a] / (double)n;
+        }
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < r; a++)
+            for (size_t b = 0; b < r; b++) {
+                double ua = f->U[i * r + a] - ma[a], ub = f->U[i * r + b] - ma[b];
+                double ta = s->U[i * r + a] - mb[a], tb = s->U[i * r + b] - mb[b];
+                Saa[a * r + b] += ua * ub;
+                Sbb[a * r + b] += ta * tb;
+                Sab[a * r + b] += ua * tb;
+            }
+    /* eigenvalues of Saa^-1/2 Sab Sbb^-1 Sba Saa^-1/2 */
+    double Ai[LSF_MAX_R * LSF_MAX_R], Bi[LSF_MAX_R * LSF_MAX_R], T1[LSF_MAX_R * LSF_MAX_R],
+        M[LSF_MAX_R * LSF_MAX_R], V[LSF_MAX_R * LSF_MAX_R], ev[LSF_MAX_R];
+    ls_symm_power(Saa, r, -0.5, Ai);
+    ls_symm_power(Sbb, r, -1.0, Bi);
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b < r; b++) {
+            double t = 0;
+            for (size_t c = 0; c < r; c++)
+                for (size_t e = 0; e < r; e++) t += Sab[a * r + c] * Bi[c * r + e] * Sab[b * r + e];
+            T1[a * r + b] = t;
+        }
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b < r; b++) {
+            double t = 0;
+            for (size_t c = 0; c < r; c++)
+                for (size_t e = 0; e < r; e++) t += Ai[a * r + c] * T1[c * r + e] * Ai[e * r + b];
+            M[a * r + b] = t;
+        }
+    ls_eigen_symm(M, r, ev, V);
+    return sqrt(fmax(ev[0], 0));
+}
+
+static void bernoulli_fit_recovers_the_truth(void)
+{
+    lsf_sim s;
+    ls_error e;
+    size_t n = quick ? 400 : 1000;
+    CHECK(lsf_simulate(n, 100, 5, 2, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 1, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 2;
+    o.identify = LS_FACTOR_ANCHOR_IDENTITY;
+    size_t anchors[2] = {0, 99};
+    o.anchors = anchors;
+    o.starts = 2;
+    ls_factor_fit f;
+    double t0 = now();
+    int rc = ls_factor_run(&d, &o, &f, &e);
+    double t1 = now();
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) {
+        lsf_sim_free(&s);
+        return;
+    }
+    double maxe, rmse;
+    beta_errors(&f, &s, &maxe, &rmse);
+    double lr = loading_rmse_anchor_identity(&f, &s), cc = factor_space_corr(&f, &s);
+    printf("  bernoulli n=%zu q=100 r=2 p=5: %.2f s, %u sweeps, loglik %.2f; covariate effects "
+           "RMSE %.3f max %.3f; loadings (anchor identity) RMSE %.3f; factor space corr %.3f\n",
+           n, t1 - t0, f.iterations, f.loglik, rmse, maxe, lr, cc);
+    CHECK(f.converged);
+    CHECK(rmse < (quick ? 0.25 : 0.15));
+    CHECK(lr < (quick ? 0.5 : 0.3));
+    CHECK(cc > 0.9);
+    /* anchors fixed at the identity */
+    CHECK(f.gamma[0] == 1.0 && f.gamma[1] == 0.0 && f.gamma[99 * 2] == 0.0 && f.gamma[99 * 2 + 1] == 1.0);
+    CHECK(f.se_gamma && f.se_gamma[0] == 0.0);
+    ls_factor_fit_free(&f);
+    lsf_sim_free(&s);
+}
+
+static void every_family_recovers_covariate_effects(void)
+{
+    for (int fam = 1; fam < 4; fam++) {
+        lsf_sim s;
+        ls_error e;
+        CHECK(lsf_simulate(quick ? 500 : 800, 100, 2, 2, fam, 0.2, fam == LS_FACTOR_POISSON ? 0.5 : 1.0,
+                           0.1, 2 + (uint64_t)fam, &s, &e) == 0);
+        ls_factor_data d = sim_data(&s);
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.factors = 2;
+        o.family = fam;
+        o.starts = 1;
+        ls_factor_fit f;
+        int rc = ls_factor_run(&d, &o, &f, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (rc) {
+            lsf_sim_free(&s);
+            continue;
+        }
+        double maxe, rmse;
+        beta_errors(&f, &s, &maxe, &rmse);
+        double cc = factor_space_corr(&f, &s);
+        printf("  %-9s n=%zu q=100 r=2 p=2, 10%% missing: %u sweeps, covariate effects RMSE %.3f "
+               "max %.3f, factor space corr %.3f\n",
+               ls_factor_family_name(fam), s.n, f.iterations, rmse, maxe, cc);
+        CHECK(f.converged);
+        CHECK(rmse < 0.2);
+        CHECK(cc > 0.85);
+        if (fam == LS_FACTOR_GAUSSIAN) {
+            double mv = 0;
+            for (size_t j = 0; j < s.q; j++) mv += f.dispersion[j] / (double)s.q;
+            CHECK_NEAR(mv, 1.0, 0.15);
+        }
+        ls_factor_fit_free(&f);
+        lsf_sim_free(&s);
+    }
+}
+
+/* Short tests (5 binary items per factor): the ridge recovers the simple
+ * structure where plain joint ML degenerates. */
+static void ridge_recovers_short_tests(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(2800, 25, 0, 5, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 5, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 5;
+    o.starts = 1;
+    o.skip_se = 1;
+    o.ridge = 10;
+    o.identify = LS_FACTOR_ANCHOR;
+    size_t an[5] = {0, 5, 10, 15, 20};
+    o.anchors = an;
+    ls_factor_fit f;
+    int rc = ls_factor_run(&d, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) {
+        lsf_sim_free(&s);
+        return;
+    }
+    /* the simple structure: each item loads most on its own block's factor */
+    size_t own = 0;
+    for (size_t j = 0; j < 25; j++) {
+        size_t arg = 0;
+        for (size_t k = 1; k < 5; k++)
+            if (fabs(f.gamma[j * 5 + k]) > fabs(f.gamma[j * 5 + arg])) arg = k;
+        own += arg == j / 5;
+    }
+    printf("  ridge 10, n=%zu q=25 r=5 (anchor): %u sweeps, %zu of 25 items load most on their own "
+           "factor, factor space corr %.3f (5 binary items per factor)\n",
+           s.n, f.iterations, own, factor_space_corr(&f, &s));
+    CHECK(f.converged);
+    CHECK(own >= 23);
+    ls_factor_fit_free(&f);
+    lsf_sim_free(&s);
+}
+
+/* The likelihood is the same under every condition, each condition holds,
+ * and results do not depend on the number of threads. */
+static void identification_conditions_hold_and_threads_do_not_matter(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(300, 30, 2, 3, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.05, 4, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    double ll0 = NAN;
+    for (int id = 0; id <= LS_FACTOR_EQUAL_DIAGONAL; id++) {
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.factors = 3;
+        o.identify = id;
+        o.starts = 1;
+        o.max_iter = 60; /* the conditions hold at any iterate */
+        size_t an[3] = {0, 10, 20};
+        o.anchors = an;
+        ls_factor_fit f;
+        int rc = ls_factor_run(&d, &o, &f, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (rc) continue;
+        if (id == 0) ll0 = f.loglik;
+        CHECK_NEAR(f.loglik, ll0, 1e-6 * fabs(ll0));
+        size_t r = 3, q = s.q;
+        double Mg[9] = {0};
+        for (size_t j = 0; j < q; j++)
+            for (size_t a = 0; a < r; a++)
+                for (size_t b = 0; b < r; b++) Mg[a * r + b] += f.gamma[j * r + a] * f.gamma[j * r + b] / (double)q;
+        const double *Mu = f.factor_cov;
+        for (size_t a = 0; a < r; a++)
+            for (size_t b = 0; b < r; b++) {
+                switch (id) {
+                case LS_FACTOR_ORTHOGONAL:
+                    CHECK_NEAR(Mu[a * r + b], a == b, 1e-9);
+                    if (a != b) CHECK_NEAR(Mg[a * r + b], 0, 1e-9);
+                    break;
+                case LS_FACTOR_TRIANGULAR:
+                    CHECK_NEAR(Mu[a * r + b], a == b, 1e-9);
+                    if (b > a) CHECK(f.gamma[an[a] * r + b] == 0.0);
+                    if (a == b) CHECK(f.gamma[an[a] * r + a] > 0);
+                    break;
+                case LS_FACTOR_ANCHOR:
+                    if (a == b) CHECK_NEAR(Mu[a * r + a], 1.0, 1e-9);
+                    if (a != b) CHECK(f.gamma[an[a] * r + b] == 0.0);
+                    else CHECK(f.gamma[an[a] * r + a] > 0);
+                    break;
+                case LS_FACTOR_ANCHOR_IDENTITY:
+                    CHECK(f.gamma[an[a] * r + b] == (a == b ? 1.0 : 0.0));
+                    break;
+                default:
+                    CHECK_NEAR(Mu[a * r + b], Mg[a * r + b], 1e-9);
+                    if (a != b) CHECK_NEAR(Mu[a * r + b], 0, 1e-9);
+                }
+            }
+        /* min-L1 covariate condition: the covariate effects are their own
+         * LAD representative (A* = 0) */
+        for (size_t sidx = 0; sidx < s.p; sidx++) {
+            double Z[90], y[30], a[3], obj;
+            for (size_t j = 0; j < q; j++) {
+                memcpy(Z + j * r, f.gamma + j * r, r * sizeof *Z);
+                y[j] = f.beta[j * (s.p + 1) + 1 + sidx];
+            }
+            CHECK(lsf_lad(Z, y, q, r, a, &obj, &e) == 0);
+            double f0 = 0;
+            for (size_t j = 0; j < q; j++) f0 += fabs(y[j]);
+            CHECK_NEAR(obj, f0, 1e-9 * (1 + f0));
+        }
+        ls_factor_fit_free(&f);
+    }
+    /* threads: byte-identical estimates */
+    ls_factor_fit f1, f2;
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 3;
+    o.identify = LS_FACTOR_ANCHOR;
+    o.starts = 2;
+    o.max_iter = 60;
+    o.threads = 1;
+    CHECK(ls_factor_run(&d, &o, &f1, &e) == 0);
+    o.threads = 2;
+    CHECK(ls_factor_run(&d, &o, &f2, &e) == 0);
+    CHECK(memcmp(f1.U, f2.U, s.n * 3 * sizeof(double)) == 0);
+    CHECK(memcmp(f1.gamma, f2.gamma, s.q * 3 * sizeof(double)) == 0);
+    CHECK(memcmp(f1.se_beta, f2.se_beta, s.q * (s.p + 1) * sizeof(double)) == 0);
+    CHECK(f1.loglik == f2.loglik);
+    ls_factor_fit_free(&f1);
+    ls_factor_fit_free(&f2);
+    lsf_sim_free(&s);
+}
+
+/* Coverage of 95 % intervals for covariate effects, DIF size and power, over
+ * replications of the design (a quick version of bench/bench_factor). */
+static void intervals_cover_and_dif_tests_hold_their_size(void)
+{
+    size_t reps = quick ? 4 : 30, n = 800, q = 100, p = 5, r = 2;
+    size_t cover = 0, total = 0, null_rej = 0, nulls = 0, alt_rej = 0, alts = 0;
+    size_t cover_g = 0, total_g = 0;
+    double t0 = now();
+    for (size_t rep = 0; rep < reps; rep++) {
+        lsf_sim s;
+        ls_error e;
+        CHECK(lsf_simulate(n, q, p, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 100 + rep, &s, &e) == 0);
+        ls_factor_data d = sim_data(&s);
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.factors = r;
+        o.starts = 1;
+        o.identify = LS_FACTOR_ANCHOR_IDENTITY;
+        size_t an[2] = {10, 60};
+        o.anchors = an;
+        ls_factor_fit f;
+        ls_factor_dif dif;
+        if (ls_factor_run(&d, &o, &f, &e)) {
+            CHECK_MSG(0, "%s", e.message);
+            lsf_sim_free(&s);
+            continue;
+        }
+        CHECK(ls_factor_dif_run(&f, 0.05, LS_FACTOR_BONFERRONI, &dif, &e) == 0);
+        for (size_t j = 0; j < q; j++)
+            for (size_t k = 0; k < p; k++) {
+                double b = f.beta[j * (p + 1) + 1 + k], se = f.se_beta[j * (p + 1) + 1 + k];
+                double t = s.beta[j * (p + 1) + 1 + k];
+                cover += fabs(b - t) <= 1.959964 * se;
+                total++;
+                int flag = dif.flag_bonferroni[j * p + k];
+                if (t == 0) {
+                    nulls++;
+                    null_rej += dif.pvalue[j * p + k] < 0.05;
+                } else {
+                    alts++;
+                    alt_rej += flag;
+                }
+            }
+        /* loadings under anchor identity, with the anchors' term */
+        double B[4], Bi[4];
+        for (size_t k = 0; k < r; k++) memcpy(B + k * r, s.gamma + an[k] * r, r * sizeof *B);
+        ls_lu_inverse(B, r, Bi);
+        for (size_t j = 0; j < q; j++) {
+            if (j == an[0] || j == an[1]) continue;
+            for (size_t b = 0; b < r; b++) {
+                double t = 0;
+                for (size_t a = 0; a < r; a++) t += s.gamma[j * r + a] * Bi[a * r + b];
+                cover_g += fabs(f.gamma[j * r + b] - t) <= 1.959964 * f.se_gamma[j * r + b];
+                total_g++;
+            }
+        }
+        ls_factor_dif_free(&dif);
+        ls_factor_fit_free(&f);
+        lsf_sim_free(&s);
+    }
+    double cov = (double)cover / (double)total, size = (double)null_rej / (double)nulls,
+           power = (double)alt_rej / (double)alts, covg = (double)cover_g / (double)total_g;
+    printf("  %zu replications (n=%zu, q=%zu, r=%zu, p=%zu; %.1f s): covariate-effect coverage %.3f, "
+           "unadjusted test size %.3f, Bonferroni power %.3f, loading coverage (anchor identity) %.3f\n",
+           reps, n, q, r, p, now() - t0, cov, size, power, covg);
+    CHECK(cov > 0.90 && cov < 0.98);
+    CHECK(size < 0.09);
+    CHECK(power > 0.8);
+    CHECK(covg > 0.88);
+}
+
+/* ---------------------------------------------------------------- */
+/* Data from tables                                                  */
+/* ---------------------------------------------------------------- */
+
+static void data_errors_name_file_line_and_column(void)
+{
+    const char *csv = "id,g,Q1,Q2,Q3\n1,0,1,0,1\n2,1,1,NA,0\n3,1,2,0,1\n";
+    ls_table *t;
+    ls_error e;
+    CHECK(ls_table_parse(csv, strlen(csv), "r.csv", &t, &e) == 0);
+    ls_factor_data d;
+    int rc = ls_factor_data_build(t, "Q*", "g", NAN, LS_FACTOR_BERNOULLI, &d, &e);
+    CHECK(rc == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, "r.csv:4:3: column 'Q1'") != NULL, "%s", e.message);
+    rc = ls_factor_data_build(t, "Q*", "g", 2, LS_FACTOR_BERNOULLI, &d, &e);
+    CHECK(rc == 0);
+    if (!rc) {
+        CHECK(d.q == 3 && d.p == 1 && d.n == 3);
+        CHECK(d.Y[2 * 3 + 0] == 1.0 && isnan(d.Y[1 * 3 + 1]));
+        ls_factor_data_free(&d);
+    }
+    CHECK(ls_factor_data_build(t, "Z*", NULL, NAN, 0, &d, &e) == LS_ERR_OPTION);
+    CHECK(ls_factor_data_build(t, "Q1,Q2", "nope", NAN, 0, &d, &e) == LS_ERR_OPTION);
+    CHECK(ls_factor_data_build(t, "Q*", NULL, NAN, LS_FACTOR_POISSON, &d, &e) == 0);
+    ls_factor_data_free(&d);
+    ls_table_free(t);
+    const char *csv2 = "g,Q1,Q2\n,1,0\n1,0,1\n";
+    CHECK(ls_table_parse(csv2, strlen(csv2), "m.csv", &t, &e) == 0);
+    CHECK(ls_factor_data_build(t, "Q1,Q2", "g", NAN, 0, &d, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, "m.csv:2:1: column 'g': missing covariate") != NULL, "%s", e.message);
+    ls_table_free(t);
+}
+
+static void fit_json_is_written_and_reads_back(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(200, 20, 1, 2, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 9, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    char *items[20], *covs[1] = {(char *)"x"};
+    char names[20][8];
+    for (int j = 0; j < 20; j++) {
+        snprintf(names[j], sizeof names[j], "Q%d", j + 1);
+        items[j] = names[j];
+    }
+    d.items = items;
+    d.covariates = covs;
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 2;
+    o.identify = LS_FACTOR_ANCHOR;
+    o.starts = 1;
+    o.max_iter = 60;
+    ls_factor_fit f;
+    ls_factor_dif dif;
+    CHECK(ls_factor_run(&d, &o, &f, &e) == 0);
+    CHECK(ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e) == 0);
+    const char *path = "test_factor_out.json";
+    CHECK(ls_factor_write_json(&f, &d, &dif, NULL, path, "[\"factor\"]", &e) == 0);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    CHECK(root != NULL);
+    if (root) {
+        CHECK(strcmp(json_string_value(json_object_get(root, "version")), LS_VERSION) == 0);
+        CHECK(json_integer_value(json_object_get(root, "seed")) == 1);
+        CHECK_NEAR(json_real_value(json_object_get(root, "loglik")), f.loglik, 1e-9 * fabs(f.loglik));
+        json_t *L = json_object_get(json_object_get(root, "parameters"), "loadings");
+        CHECK(json_array_size(L) == 20);
+        CHECK(json_object_get(root, "dif") != NULL);
+        json_decref(root);
+    }
+    remove(path);
+    /* a directory as target fails with a message and writes nothing */
+    CHECK(ls_factor_write_json(&f, &d, NULL, NULL, ".", NULL, &e) != 0);
+    ls_factor_dif_free(&dif);
+    ls_factor_fit_free(&f);
+    lsf_sim_free(&s);
+}
+
+static void options_are_checked_before_fitting(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(50, 10, 1, 1, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 9, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    ls_factor_fit f;
+    o.factors = 10;
+    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    o.factors = 2;
+    size_t an[2] = {3, 3};
+    o.anchors = an;
+    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    o.anchors = NULL;
+    o.bound = -1;
+    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    lsf_sim_free(&s);
+}
+
+/* Every allocation of a fit, DIF and selection may fail: the call then
+ * returns LS_ERR_NOMEM and frees everything (ASan checks the leaks). */
+static void allocation_failures_are_reported_cleanly(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(30, 8, 1, 1, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.1, 21, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.starts = 2;
+    o.max_iter = 5;
+    size_t failures = 0, successes = 0;
+    for (long k = 1; k < 400; k++) {
+        ls_factor_fit f;
+        ls_factor_dif dif;
+        ls_factor_selection sel;
+        ls_fault_set(k);
+        int rc = ls_factor_run(&d, &o, &f, &e);
+        if (rc == 0) {
+            int rd = ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e);
+            CHECK(rd == 0 || rd == LS_ERR_NOMEM);
+            if (rd == 0) ls_factor_dif_free(&dif);
+            ls_factor_fit_free(&f);
+        }
+        int rs = ls_factor_select(&d, &o, 1, 2, &sel, &e);
+        ls_fault_set(0);
+        CHECK(rc == 0 || rc == LS_ERR_NOMEM);
+        CHECK(rs == 0 || rs == LS_ERR_NOMEM);
+        if (rs == 0) ls_factor_selection_free(&sel);
+        if (rc == LS_ERR_NOMEM) failures++;
+        else successes++;
+    }
+    CHECK(failures > 10 && successes > 0);
+    lsf_sim_free(&s);
+}
+
+/* ---------------------------------------------------------------- */
+/* bfi                                                               */
+/* ---------------------------------------------------------------- */
+
+static void bfi_five_factors_under_the_anchor_condition(void)
+{
+    char buf[1024];
+    const char *path = h_shared_data("bfi.csv", buf, sizeof buf);
+    if (!path) return;
+    ls_table *t;
+    ls_error e;
+    CHECK_MSG(ls_factor_table_read(path, &t, &e) == 0, "%s", e.message);
+    ls_factor_data d;
+    CHECK_MSG(ls_factor_data_build(t, "A*,C*,E*,N*,O*", NULL, 4, LS_FACTOR_BERNOULLI, &d, &e) == 0, "%s",
+              e.message);
+    ls_table_free(t);
+    CHECK(d.n == 2800 && d.q == 25);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 5;
+    o.identify = LS_FACTOR_ANCHOR;
+    size_t an[5];
+    const char *anames[5] = {"A2", "C1", "E3", "N1", "O1"};
+    for (int k = 0; k < 5; k++)
+        for (size_t j = 0; j < d.q; j++)
+            if (strcmp(d.items[j], anames[k]) == 0) an[k] = j;
+    o.anchors = an;
+    /* plain joint ML is degenerate with 5 binary items per factor (persons
+     * separate); the nuclear-norm ridge makes the fit well posed */
+    o.ridge = 10;
+    ls_factor_fit f;
+    double t0 = now();
+    int rc = ls_factor_run(&d, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        printf("  bfi (2800 x 25, >= 4, 5 factors, anchors A2 C1 E3 N1 O1, ridge 10): %.1f s, %u sweeps, "
+               "loglik %.2f, %u of %u starts at the best\n", now() - t0, f.iterations, f.loglik,
+               f.starts_at_best, f.starts);
+        /* each item loads most on its own scale (in absolute value) for most items */
+        size_t own = 0;
+        for (size_t j = 0; j < 25; j++) {
+            size_t scale = j / 5, arg = 0;
+            for (size_t k = 1; k < 5; k++)
+                if (fabs(f.gamma[j * 5 + k]) > fabs(f.gamma[j * 5 + arg])) arg = k;
+            own += arg == scale;
+        }
+        printf("  items loading most on their own scale: %zu of 25\n", own);
+        CHECK(own >= 18);
+        CHECK(f.converged);
+        CHECK(f.starts_at_best == f.starts);
+        printf("  factor correlations:\n");
+        for (size_t a = 0; a < 5; a++) {
+            printf("   ");
+            for (size_t b = 0; b < 5; b++) printf(" %6.3f", f.factor_cor[a * 5 + b]);
+            printf("\n");
+        }
+        ls_factor_fit_free(&f);
+    }
+    ls_factor_data_free(&d);
+}
+
+int main(int argc, char **argv)
+{
+    quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    RUN(cell_derivatives_match_finite_differences);
+    RUN(unit_derivatives_match_finite_differences);
+    RUN(weighted_median_minimises_weighted_absolute_deviation);
+    RUN(lad_solver_is_exact_against_brute_force);
+    RUN(benjamini_hochberg_matches_the_step_up_rule);
+    RUN(data_errors_name_file_line_and_column);
+    RUN(options_are_checked_before_fitting);
+    RUN(fit_json_is_written_and_reads_back);
+    RUN(allocation_failures_are_reported_cleanly);
+    RUN(bernoulli_fit_recovers_the_truth);
+    RUN(every_family_recovers_covariate_effects);
+    RUN(ridge_recovers_short_tests);
+    RUN(identification_conditions_hold_and_threads_do_not_matter);
+    RUN(intervals_cover_and_dif_tests_hold_their_size);
+    if (!quick) RUN(bfi_five_factors_under_the_anchor_condition);
+    return h_finish();
+}

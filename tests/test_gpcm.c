@@ -1,0 +1,757 @@
+/*
+ * test_gpcm.c -- the multidimensional generalized partial credit model
+ * (models/gpcm, tasks/gpcm_*): binary items reproduce an independent direct
+ * implementation of the multidimensional 2PL GVEM updates; the full lower
+ * bound never decreases (confirmatory and exploratory) and stays below the
+ * marginal log-likelihood; the MML gradient matches finite differences;
+ * recovery on the spec's simulation against MML; the public API (data,
+ * patterns, errors, JSON); bfi.  `--quick` leaves out the slow parts.
+ */
+#include "latentscale.h"
+#include "harness.h"
+#include "models/gpcm.h"
+#include "numerics/linalg.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static int quick = 0;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- */
+/* Independent 2PL GVEM (Cho, Wang, Zhang and Xu 2021, M2PL):          */
+/* P(y = 1) = logistic(a'theta - b), plain loops, Gauss-Jordan inverse */
+/* ---------------------------------------------------------------- */
+
+static void gj_inverse(double *A, size_t n, double *inv)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) inv[i * n + j] = i == j;
+    for (size_t c = 0; c < n; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < n; r++)
+            if (fabs(A[r * n + c]) > fabs(A[piv * n + c])) piv = r;
+        for (size_t j = 0; j < n; j++) {
+            double t = A[c * n + j];
+            A[c * n + j] = A[piv * n + j];
+            A[piv * n + j] = t;
+            t = inv[c * n + j];
+            inv[c * n + j] = inv[piv * n + j];
+            inv[piv * n + j] = t;
+        }
+        double d = A[c * n + c];
+        for (size_t j = 0; j < n; j++) {
+            A[c * n + j] /= d;
+            inv[c * n + j] /= d;
+        }
+        for (size_t r = 0; r < n; r++)
+            if (r != c) {
+                double f = A[r * n + c];
+                for (size_t j = 0; j < n; j++) {
+                    A[r * n + j] -= f * A[c * n + j];
+                    inv[r * n + j] -= f * inv[c * n + j];
+                }
+            }
+    }
+}
+
+typedef struct m2pl {
+    size_t N, J, K;
+    const int *Y, *Q;
+    double a[60 * 3], b[60], sigma[9], mu[400 * 3], S[400 * 9], eta[400 * 60];
+} m2pl;
+
+static double jj_eta(double xi) { return xi < 1e-4 ? 0.125 : tanh(xi / 2) / (4 * xi); }
+
+static void m2pl_xi(m2pl *s)
+{
+    const size_t K = s->K;
+    for (size_t i = 0; i < s->N; i++)
+        for (size_t j = 0; j < s->J; j++) {
+            const double *a = s->a + j * K, *m = s->mu + i * K, *S = s->S + i * K * K;
+            double am = 0, q = 0;
+            for (size_t p = 0; p < K; p++) {
+                am += a[p] * m[p];
+                for (size_t r = 0; r < K; r++) q += a[p] * (S[p * K + r] + m[p] * m[r]) * a[r];
+            }
+            double xi2 = s->b[j] * s->b[j] - 2 * s->b[j] * am + q;
+            s->eta[i * s->J + j] = jj_eta(sqrt(xi2));
+        }
+}
+
+static void m2pl_iterate(m2pl *s)
+{
+    const size_t N = s->N, J = s->J, K = s->K;
+    double si[9], tmp[9];
+    memcpy(tmp, s->sigma, sizeof tmp);
+    gj_inverse(tmp, K, si);
+    for (size_t i = 0; i < N; i++) { /* E-step */
+        double P[9], r[3] = {0, 0, 0};
+        memcpy(P, si, sizeof P);
+        for (size_t j = 0; j < J; j++) {
+            const double *a = s->a + j * K, e = s->eta[i * J + j];
+            const double c = s->Y[i * J + j] - 0.5 + 2 * e * s->b[j];
+            for (size_t p = 0; p < K; p++) {
+                r[p] += c * a[p];
+                for (size_t q = 0; q < K; q++) P[p * K + q] += 2 * e * a[p] * a[q];
+            }
+        }
+        gj_inverse(P, K, s->S + i * K * K);
+        for (size_t p = 0; p < K; p++) {
+            s->mu[i * K + p] = 0;
+            for (size_t q = 0; q < K; q++) s->mu[i * K + p] += s->S[i * K * K + p * K + q] * r[q];
+        }
+    }
+    double sg[9] = {0};
+    for (size_t i = 0; i < N; i++)
+        for (size_t p = 0; p < K * K; p++)
+            sg[p] += (s->S[i * K * K + p] + s->mu[i * K + p / K] * s->mu[i * K + p % K]) / (double)N;
+    double d[3];
+    for (size_t p = 0; p < K; p++) d[p] = sqrt(sg[p * K + p]);
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < K; q++) s->sigma[p * K + q] = sg[p * K + q] / (d[p] * d[q]);
+    for (size_t j = 0; j < J; j++)
+        for (size_t p = 0; p < K; p++) s->a[j * K + p] *= d[p];
+    for (size_t i = 0; i < N; i++)
+        for (size_t p = 0; p < K; p++) {
+            s->mu[i * K + p] /= d[p];
+            for (size_t q = 0; q < K; q++) s->S[i * K * K + p * K + q] /= d[p] * d[q];
+        }
+    for (size_t j = 0; j < J; j++) { /* slopes on the loaded dimensions */
+        size_t f[3], nf = 0;
+        for (size_t p = 0; p < K; p++)
+            if (s->Q[j * K + p]) f[nf++] = p;
+        double M[9] = {0}, r[3] = {0, 0, 0}, Mi[9];
+        for (size_t i = 0; i < N; i++) {
+            const double e = s->eta[i * J + j], *m = s->mu + i * K, *S = s->S + i * K * K;
+            const double c = s->Y[i * J + j] - 0.5 + 2 * e * s->b[j];
+            for (size_t p = 0; p < nf; p++) {
+                r[p] += c * m[f[p]];
+                for (size_t q = 0; q < nf; q++) M[p * nf + q] += e * (S[f[p] * K + f[q]] + m[f[p]] * m[f[q]]);
+            }
+        }
+        gj_inverse(M, nf, Mi);
+        for (size_t p = 0; p < nf; p++) {
+            double v = 0;
+            for (size_t q = 0; q < nf; q++) v += Mi[p * nf + q] * r[q];
+            s->a[j * K + f[p]] = 0.5 * v;
+        }
+    }
+    for (size_t j = 0; j < J; j++) { /* intercepts */
+        double num = 0, den = 0;
+        for (size_t i = 0; i < N; i++) {
+            const double e = s->eta[i * J + j];
+            double am = 0;
+            for (size_t p = 0; p < K; p++) am += s->a[j * K + p] * s->mu[i * K + p];
+            num += 0.5 - s->Y[i * J + j] + 2 * e * am;
+            den += 2 * e;
+        }
+        s->b[j] = num / den;
+    }
+    m2pl_xi(s);
+}
+
+static void test_eta(void)
+{
+    CHECK_NEAR(lsg_eta(0), 0.125, 1e-15);
+    CHECK_NEAR(lsg_eta(1e-5), 0.125, 1e-10);
+    CHECK_NEAR(lsg_eta(2.0), tanh(1.0) / 8.0, 1e-15);
+    CHECK_NEAR(lsg_eta(-2.0), lsg_eta(2.0), 0);
+    CHECK_NEAR(lsg_eta(0.99e-4), tanh(0.99e-4 / 2) / (4 * 0.99e-4), 1e-15);
+}
+
+static void test_binary_reproduces_m2pl(void)
+{
+    lsg_sim sim;
+    ls_error e = {0, ""};
+    const size_t N = 400, J = 24, K = 3;
+    CHECK(lsg_simulate(N, J, K, 2, 2, 0.0, 11, &sim, &e) == 0);
+    lsg_model m;
+    CHECK(lsg_init(&m, N, J, K, sim.Y, sim.P, sim.pattern, 0, 2, &e) == 0);
+    static m2pl ref;
+    ref.N = N, ref.J = J, ref.K = K, ref.Y = sim.Y, ref.Q = sim.pattern;
+    double b[60 * 2];
+    for (size_t j = 0; j < J; j++) {
+        ref.b[j] = 0.3 * ((double)j / J - 0.5);
+        b[2 * j] = 0, b[2 * j + 1] = ref.b[j];
+        for (size_t k = 0; k < K; k++) ref.a[j * K + k] = sim.pattern[j * K + k] ? 1.0 : 0.0;
+    }
+    double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    memcpy(ref.sigma, I3, sizeof I3);
+    lsg_set(&m, ref.a, b, I3);
+    CHECK(lsg_start(&m, &e) == 0);
+    for (size_t i = 0; i < N; i++) {
+        memset(ref.mu + i * K, 0, K * sizeof(double));
+        memcpy(ref.S + i * K * K, I3, sizeof I3);
+    }
+    m2pl_xi(&ref);
+    double worst = 0;
+    for (int it = 0; it < 8; it++) {
+        CHECK(lsg_iterate(&m, NULL, &e) == 0);
+        m2pl_iterate(&ref);
+    }
+    for (size_t c = 0; c < J * K; c++) worst = fmax(worst, fabs(m.a[c] - ref.a[c]));
+    for (size_t j = 0; j < J; j++) worst = fmax(worst, fabs(m.b[m.off[j] + 1] - ref.b[j]));
+    for (size_t c = 0; c < K * K; c++) worst = fmax(worst, fabs(m.sigma[c] - ref.sigma[c]));
+    for (size_t c = 0; c < N * K; c++) worst = fmax(worst, fabs(m.mu[c] - ref.mu[c]));
+    for (size_t c = 0; c < N * K * K; c++) worst = fmax(worst, fabs(m.S[c] - ref.S[c]));
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < J; j++) {
+            int y = sim.Y[i * J + j];
+            worst = fmax(worst, fabs(lsg_eta_at(&m, i, j)[y ? 0 : 1] - ref.eta[i * J + j]));
+        }
+    printf("  binary items, 8 iterations: largest difference from the direct M2PL GVEM %.2e\n", worst);
+    CHECK_MSG(worst < 1e-10, "worst %g", worst);
+    lsg_free(&m);
+    lsg_sim_free(&sim);
+}
+
+/* Lower bound traced over iterations: never decreases; ends below the
+ * marginal log-likelihood (quadrature). */
+static void check_monotone(int exploratory, size_t K, unsigned iters)
+{
+    lsg_sim sim;
+    ls_error e = {0, ""};
+    const size_t N = 300, J = 18;
+    CHECK(lsg_simulate(N, J, K, 4, 6, 0.1, 5 + K, &sim, &e) == 0);
+    int *pat = malloc(J * K * sizeof *pat);
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++) pat[j * K + k] = exploratory ? !(j < K && k > j) : sim.pattern[j * K + k];
+    lsg_model m;
+    CHECK(lsg_init(&m, N, J, K, sim.Y, sim.P, pat, exploratory, 2, &e) == 0);
+    double *a = malloc(J * K * sizeof *a);
+    for (size_t c = 0; c < J * K; c++) a[c] = pat[c] ? 0.8 + 0.1 * (double)(c % 3) : 0;
+    lsg_set(&m, a, NULL, NULL);
+    CHECK(lsg_start(&m, &e) == 0);
+    double prev = m.elbo, worst = 0, first = m.elbo;
+    unsigned bad = 0;
+    for (unsigned it = 0; it < iters; it++) {
+        /* each block separately: every update must not decrease the bound */
+        int rc = lsg_estep(&m, &e) || lsg_sigma_step(&m, &e) || lsg_slope_step(&m, &e) ||
+                 lsg_step_step(&m, &e) || lsg_local_step(&m, &e);
+        CHECK(rc == 0);
+        double drop = prev - m.elbo;
+        if (drop > 1e-9 * fabs(prev)) bad++;
+        worst = fmax(worst, drop);
+        prev = m.elbo;
+    }
+    printf("  %s K=%zu: ELBO %.4f -> %.4f over %u iterations, largest decrease %.2e\n",
+           exploratory ? "exploratory" : "confirmatory", K, first, m.elbo, iters, worst > 0 ? worst : 0.0);
+    CHECK_MSG(bad == 0, "%u decreases, worst %g", bad, worst);
+    /* the bound is below the marginal log-likelihood */
+    double ll;
+    CHECK(lsg_marginal(&m, K <= 2 ? 15 : 7, &ll, NULL, NULL, NULL, &e) == 0);
+    printf("  ELBO %.4f <= marginal log-likelihood %.4f\n", m.elbo, ll);
+    CHECK(m.elbo <= ll);
+    free(a);
+    free(pat);
+    lsg_free(&m);
+    lsg_sim_free(&sim);
+}
+
+static void test_elbo_monotone(void)
+{
+    check_monotone(0, 3, quick ? 40 : 150);
+    check_monotone(1, 2, quick ? 40 : 150);
+    check_monotone(0, 1, 30);
+}
+
+/* Analytic gradient of the quadrature log-likelihood against central
+ * differences, at fixed nodes. */
+static void test_mml_gradient(void)
+{
+    lsg_sim sim;
+    ls_error e = {0, ""};
+    const size_t N = 40, J = 8, K = 2;
+    CHECK(lsg_simulate(N, J, K, 3, 5, 0.1, 3, &sim, &e) == 0);
+    lsg_model m;
+    CHECK(lsg_init(&m, N, J, K, sim.Y, sim.P, sim.pattern, 0, 1, &e) == 0);
+    double sig[4] = {1, 0.4, 0.4, 1};
+    lsg_set(&m, sim.a, sim.b, sig);
+    CHECK(lsg_start(&m, &e) == 0);
+    CHECK(lsg_estep(&m, &e) == 0);
+    lsg_quad q;
+    CHECK(lsg_quad_init(&q, &m, 5, &e) == 0);
+    double *w = malloc(lsg_quad_work(&q) * sizeof *w);
+    double ga[16 * 2], gb[64], gs[4], tga[16 * 2] = {0}, tgb[64] = {0}, tgs[4] = {0};
+    double L[4], si[4];
+    /* total at sigma */
+#define TOTAL(out_ll, want)                                                                    \
+    do {                                                                                       \
+        memcpy(L, m.sigma, sizeof L);                                                          \
+        ls_chol(L, K);                                                                         \
+        ls_chol_inverse(L, K, si);                                                             \
+        double ld_ = 2 * ls_chol_logdet_half(L, K);                                            \
+        out_ll = 0;                                                                            \
+        for (size_t i = 0; i < N; i++) {                                                       \
+            out_ll += lsg_quad_person(&q, i, m.a, m.b, si, ld_, want ? ga : NULL, gb, gs, NULL, NULL, w); \
+            if (want) {                                                                        \
+                for (size_t c_ = 0; c_ < J * K; c_++) tga[c_] += ga[c_];                       \
+                for (size_t c_ = 0; c_ < m.T; c_++) tgb[c_] += gb[c_];                         \
+                for (size_t c_ = 0; c_ < 4; c_++) tgs[c_] += gs[c_];                           \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+    double ll0;
+    TOTAL(ll0, 1);
+    const double h = 1e-5;
+    double worst = 0;
+    for (size_t c = 0; c < J * K; c++) {
+        double lp, lm, keep = m.a[c];
+        m.a[c] = keep + h;
+        TOTAL(lp, 0);
+        m.a[c] = keep - h;
+        TOTAL(lm, 0);
+        m.a[c] = keep;
+        worst = fmax(worst, fabs((lp - lm) / (2 * h) - tga[c]) / (1 + fabs(tga[c])));
+    }
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 1; k <= m.P[j]; k++) {
+            size_t c = m.off[j] + k;
+            double lp, lm, keep = m.b[c];
+            m.b[c] = keep + h;
+            TOTAL(lp, 0);
+            m.b[c] = keep - h;
+            TOTAL(lm, 0);
+            m.b[c] = keep;
+            worst = fmax(worst, fabs((lp - lm) / (2 * h) - tgb[c]) / (1 + fabs(tgb[c])));
+        }
+    { /* correlation: Sigma_01 = Sigma_10 = rho */
+        double lp, lm;
+        m.sigma[1] = m.sigma[2] = 0.4 + h;
+        TOTAL(lp, 0);
+        m.sigma[1] = m.sigma[2] = 0.4 - h;
+        TOTAL(lm, 0);
+        m.sigma[1] = m.sigma[2] = 0.4;
+        double an = tgs[1] + tgs[2];
+        worst = fmax(worst, fabs((lp - lm) / (2 * h) - an) / (1 + fabs(an)));
+    }
+#undef TOTAL
+    printf("  quadrature log-likelihood %.6f, gradient vs central differences: largest relative error %.2e\n",
+           ll0, worst);
+    CHECK_MSG(worst < 1e-6, "worst %g", worst);
+    free(w);
+    lsg_quad_free(&q);
+    lsg_free(&m);
+    lsg_sim_free(&sim);
+}
+
+/* ---------------------------------------------------------------- */
+/* The public API                                                     */
+/* ---------------------------------------------------------------- */
+
+static ls_gpcm_data sim_data(const lsg_sim *s)
+{
+    ls_gpcm_data d;
+    memset(&d, 0, sizeof d);
+    d.n = s->N;
+    d.J = s->J;
+    d.Y = malloc(s->N * s->J * sizeof *d.Y);
+    memcpy(d.Y, s->Y, s->N * s->J * sizeof *d.Y);
+    d.ncat = malloc(s->J * sizeof *d.ncat);
+    d.items = malloc(s->J * sizeof *d.items);
+    for (size_t j = 0; j < s->J; j++) {
+        d.ncat[j] = s->P[j] + 1;
+        char buf[32];
+        snprintf(buf, sizeof buf, "I%02zu", j + 1);
+        d.items[j] = strdup(buf);
+    }
+    return d;
+}
+
+static void sim_data_free(ls_gpcm_data *d)
+{
+    for (size_t j = 0; j < d->J; j++) free(d->items[j]);
+    free(d->items);
+    free(d->Y);
+    free(d->ncat);
+}
+
+typedef struct errs {
+    double bias, rmse;
+    size_t n;
+} errs;
+
+static void acc(errs *e, double est, double truth)
+{
+    e->bias += est - truth;
+    e->rmse += (est - truth) * (est - truth);
+    e->n++;
+}
+
+static void fin(errs *e)
+{
+    e->bias /= (double)(e->n ? e->n : 1);
+    e->rmse = sqrt(e->rmse / (double)(e->n ? e->n : 1));
+}
+
+/* Bias and RMSE of a, b and the correlations of one fit against the truth. */
+static void recovery(const ls_gpcm_fit *f, const lsg_sim *s, errs *ea, errs *eb, errs *es)
+{
+    const size_t J = s->J, K = s->K, nb = f->maxcat - 1;
+    for (size_t c = 0; c < J * K; c++)
+        if (s->pattern[c]) acc(ea, f->a[c], s->a[c]);
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 1; k <= s->P[j]; k++) acc(eb, f->b[j * nb + k - 1], s->b[s->off[j] + k]);
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < p; q++) acc(es, f->sigma[p * K + q], s->sigma[p * K + q]);
+}
+
+static void test_recovery(size_t N, size_t K, int with_mml, unsigned reps)
+{
+    const size_t J = 30;
+    errs g[3], mm[3];
+    memset(g, 0, sizeof g);
+    memset(mm, 0, sizeof mm);
+    double tg = 0, tm = 0;
+    for (unsigned r = 0; r < reps; r++) {
+        lsg_sim s;
+        ls_error e = {0, ""};
+        CHECK(lsg_simulate(N, J, K, 4, 6, 0.0, 100 + r, &s, &e) == 0);
+        ls_gpcm_data d = sim_data(&s);
+        ls_gpcm_options o;
+        ls_gpcm_options_init(&o);
+        o.factors = K;
+        o.starts = 1;
+        o.skip_se = 1;
+        o.threads = 2;
+        ls_gpcm_fit f;
+        double t0 = wall();
+        int rc = ls_gpcm_run(&d, s.pattern, &o, &f, &e);
+        tg += wall() - t0;
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (rc) {
+            sim_data_free(&d);
+            lsg_sim_free(&s);
+            continue;
+        }
+        CHECK(f.converged);
+        CHECK(f.monotone);
+        recovery(&f, &s, &g[0], &g[1], &g[2]);
+        ls_gpcm_fit_free(&f);
+        if (with_mml) {
+            o.method = LS_GPCM_MML;
+            t0 = wall();
+            rc = ls_gpcm_run(&d, s.pattern, &o, &f, &e);
+            tm += wall() - t0 - (rc ? 0 : f.seconds_gvem);
+            CHECK_MSG(rc == 0, "%s", e.message);
+            if (!rc) {
+                CHECK(f.converged);
+                recovery(&f, &s, &mm[0], &mm[1], &mm[2]);
+                ls_gpcm_fit_free(&f);
+            }
+        }
+        sim_data_free(&d);
+        lsg_sim_free(&s);
+    }
+    for (int k = 0; k < 3; k++) {
+        fin(&g[k]);
+        fin(&mm[k]);
+    }
+    printf("  recovery N=%zu J=%zu K=%zu, %u replications (bias / RMSE):\n", N, J, K, reps);
+    printf("    %-6s %-10s %-19s %-19s %-19s %s\n", "method", "", "slopes a", "steps b", "correlations", "seconds/fit");
+    printf("    %-6s %-10s %+8.4f / %7.4f  %+8.4f / %7.4f  %+8.4f / %7.4f  %.2f\n", "GVEM", "", g[0].bias,
+           g[0].rmse, g[1].bias, g[1].rmse, g[2].bias, g[2].rmse, tg / reps);
+    if (with_mml)
+        printf("    %-6s %-10s %+8.4f / %7.4f  %+8.4f / %7.4f  %+8.4f / %7.4f  %.2f\n", "MML", "", mm[0].bias,
+               mm[0].rmse, mm[1].bias, mm[1].rmse, mm[2].bias, mm[2].rmse, tm / reps);
+    /* accuracy: sampling error at these N is about 0.05-0.1 for slopes and
+     * correlations; the extreme steps of 6-category items are rarely used */
+    CHECK(g[0].rmse < 0.15);
+    CHECK(g[1].rmse < 0.5);
+    CHECK(g[2].rmse < 0.1);
+    if (with_mml) {
+        CHECK(mm[0].rmse < 0.15);
+        CHECK(mm[1].rmse < 0.5);
+        CHECK(g[0].rmse < 1.5 * mm[0].rmse + 0.03);
+        CHECK(g[1].rmse < 1.5 * mm[1].rmse + 0.05);
+        CHECK(g[2].rmse < 1.5 * mm[2].rmse + 0.03);
+    }
+}
+
+static void test_recovery_quick(void) { test_recovery(600, 2, 1, 1); }
+static void test_recovery_spec(void) { test_recovery(1000, 3, 1, 3); }
+
+/* Exploratory on a simple-structure simulation (the simulator's
+ * cross-loadings removed and the responses redrawn): promax recovers the
+ * slopes and the correlation up to column order and sign.  (With a third
+ * of the items loading equally on both factors, promax itself finds a
+ * correlation of 0.14 from the exact population loadings whose truth is
+ * 0.39: a property of the rotation, not of the fit.) */
+static void test_exploratory(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    const size_t N = 1000, J = 18, K = 2;
+    CHECK(lsg_simulate(N, J, K, 4, 4, 0.0, 21, &s, &e) == 0);
+    uint64_t st = 88172645463325252ULL;
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++)
+            if (k != j % K) s.a[j * K + k] = 0, s.pattern[j * K + k] = 0;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < J; j++) {
+            const double *aj = s.a + j * K, *bj = s.b + s.off[j];
+            double sc = 0, pr[8], sum = 0;
+            for (size_t k = 0; k < K; k++) sc += aj[k] * s.theta[i * K + k];
+            for (size_t h = 0; h <= s.P[j]; h++) sum += (pr[h] = exp((double)h * sc - bj[h]));
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17; /* xorshift64 */
+            double u = (double)(st >> 11) / 9007199254740992.0 * sum, c = 0;
+            int y = (int)s.P[j];
+            for (size_t h = 0; h <= s.P[j]; h++)
+                if (u < (c += pr[h])) {
+                    y = (int)h;
+                    break;
+                }
+            s.Y[i * J + j] = y;
+        }
+    ls_gpcm_data d = sim_data(&s);
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.factors = K;
+    o.starts = 2;
+    o.threads = 2;
+    o.skip_se = 1;
+    ls_gpcm_fit f;
+    int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        CHECK(f.exploratory && f.rotation && f.a_unrotated);
+        CHECK(f.monotone);
+        /* match columns: truth column k to the fitted column with the largest |correlation| */
+        double worst = 0;
+        for (size_t k = 0; k < K; k++) {
+            size_t best = 0;
+            double bc = -1;
+            for (size_t l = 0; l < K; l++) {
+                double sxy = 0, sxx = 0, syy = 0;
+                for (size_t j = 0; j < J; j++) {
+                    sxy += s.a[j * K + k] * f.a[j * K + l];
+                    sxx += s.a[j * K + k] * s.a[j * K + k];
+                    syy += f.a[j * K + l] * f.a[j * K + l];
+                }
+                double c = fabs(sxy) / sqrt(sxx * syy);
+                if (c > bc) bc = c, best = l;
+            }
+            double sg = 1;
+            {
+                double t = 0;
+                for (size_t j = 0; j < J; j++) t += s.a[j * K + k] * f.a[j * K + best];
+                sg = t < 0 ? -1 : 1;
+            }
+            for (size_t j = 0; j < J; j++) worst = fmax(worst, fabs(sg * f.a[j * K + best] - s.a[j * K + k]));
+        }
+        printf("  exploratory K=2 (promax): largest slope error %.3f, correlation %.3f (truth %.3f)\n", worst,
+               fabs(f.sigma[1]), s.sigma[1]);
+        CHECK(worst < 0.35);
+        CHECK(fabs(fabs(f.sigma[1]) - s.sigma[1]) < 0.1);
+        ls_gpcm_fit_free(&f);
+    }
+    sim_data_free(&d);
+    lsg_sim_free(&s);
+}
+
+static const char *write_tmp(const char *name, const char *text, char *buf, size_t n)
+{
+    snprintf(buf, n, "/tmp/test_gpcm_%ld_%s", (long)getpid(), name);
+    FILE *fp = fopen(buf, "wb");
+    fputs(text, fp);
+    fclose(fp);
+    return buf;
+}
+
+static void test_data_and_patterns(void)
+{
+    char p1[256], p2[256];
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    write_tmp("d.csv", ",A1,A2,B1,x\n1,1,2,3,9\n2,2,NA,1,9\n3,3,1,2.5,9\n", p1, sizeof p1);
+    CHECK(ls_factor_table_read(p1, &t, &e) == 0);
+    ls_gpcm_data d;
+    CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":4:4: column 'B1': expected an integer score, found '2.5'") != NULL, "%s", e.message);
+    ls_table_free(t);
+    write_tmp("d.csv", ",A1,A2,B1,x\n1,1,2,3,9\n2,2,NA,1,9\n3,3,1,2,9\n", p1, sizeof p1);
+    CHECK(ls_factor_table_read(p1, &t, &e) == 0);
+    CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == 0);
+    CHECK(d.J == 3 && d.n == 3 && d.lowest == 1);
+    CHECK(d.ncat[0] == 3 && d.ncat[1] == 2 && d.ncat[2] == 3);
+    CHECK(d.Y[1 * 3 + 1] == -1 && d.Y[0] == 0 && d.Y[2] == 2);
+    ls_gpcm_data d2;
+    CHECK(ls_gpcm_data_build(t, "A*,B1", 0, 0, &d2, &e) == 0);
+    CHECK(d2.ncat[0] == 4);
+    ls_gpcm_data_free(&d2);
+    CHECK(ls_gpcm_data_build(t, "A*", NAN, 2, &d2, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, "above the highest category") != NULL, "%s", e.message);
+    CHECK(ls_gpcm_data_build(t, "Z*", NAN, 0, &d2, &e) == LS_ERR_OPTION);
+    /* patterns */
+    size_t K;
+    int *pat;
+    write_tmp("p.csv", "item,f1,f2\nB1,0,1\nA1,1,0\nA2,1,1\n", p2, sizeof p2);
+    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == 0);
+    CHECK(K == 2 && pat[0] == 1 && pat[1] == 0 && pat[2] == 1 && pat[3] == 1 && pat[4] == 0 && pat[5] == 1);
+    ls_gpcm_pattern_free(pat);
+    write_tmp("p.csv", "f1,f2\n1,0\n1,1\n0,2\n", p2, sizeof p2);
+    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":4:2: expected 0 or 1 in a loading pattern, found '2'") != NULL, "%s", e.message);
+    write_tmp("p.csv", "f1,f2\n1,0\n1,1\n", p2, sizeof p2);
+    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    write_tmp("p.csv", "item,f1\nA1,1\nQ9,1\nB1,1\n", p2, sizeof p2);
+    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":3:1: item 'Q9' is not among the items") != NULL, "%s", e.message);
+    /* options */
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    ls_gpcm_fit f;
+    o.factors = 0;
+    CHECK(ls_gpcm_run(&d, NULL, &o, &f, &e) == LS_ERR_OPTION);
+    o.factors = 2;
+    o.method = LS_GPCM_MML;
+    o.factors = 7;
+    CHECK(ls_gpcm_run(&d, NULL, &o, &f, &e) == LS_ERR_OPTION);
+    int bad[6] = {1, 0, 1, 0, 1, 0};
+    o.factors = 2;
+    o.method = LS_GPCM_GVEM;
+    CHECK(ls_gpcm_run(&d, bad, &o, &f, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, "factor 2 has no items") != NULL, "%s", e.message);
+    ls_gpcm_data_free(&d);
+    ls_table_free(t);
+    remove(p1);
+    remove(p2);
+}
+
+/* A complete fit with standard errors, written as JSON and read back. */
+static void test_fit_json(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(500, 12, 2, 3, 5, 0.05, 8, &s, &e) == 0);
+    ls_gpcm_data d = sim_data(&s);
+    d.source = (char *)"(simulated)";
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.factors = 2;
+    o.threads = 2;
+    ls_gpcm_fit f, f1;
+    CHECK(ls_gpcm_run(&d, s.pattern, &o, &f, &e) == 0);
+    CHECK(f.se_a && f.se_b && f.se_sigma);
+    CHECK(f.starts == 3 && f.starts_at_best >= 1);
+    CHECK(isfinite(f.loglik) && f.elbo < f.loglik);
+    CHECK_NEAR(f.vbic, -2 * f.elbo + log(500.0) * (double)f.nparams, 1e-8);
+    size_t npar = 0;
+    for (size_t c = 0; c < 24; c++) npar += s.pattern[c];
+    for (size_t j = 0; j < 12; j++) npar += s.P[j];
+    CHECK(f.nparams == npar + 1);
+    int se_ok = 1;
+    for (size_t c = 0; c < 24; c++)
+        if (s.pattern[c]) se_ok &= f.se_a[c] > 0.01 && f.se_a[c] < 0.5;
+    CHECK(se_ok);
+    CHECK(f.se_sigma[1] > 0.005 && f.se_sigma[1] < 0.2);
+    printf("  fit with SEs: ELBO %.3f, loglik %.3f, vBIC %.2f, SE(a_11) %.4f, SE(rho) %.4f\n", f.elbo, f.loglik,
+           f.vbic, f.se_a[0], f.se_sigma[1]);
+    /* one thread gives the same numbers */
+    o.threads = 1;
+    CHECK(ls_gpcm_run(&d, s.pattern, &o, &f1, &e) == 0);
+    CHECK(f1.elbo == f.elbo && f1.loglik == f.loglik && memcmp(f1.a, f.a, 24 * sizeof(double)) == 0);
+    ls_gpcm_fit_free(&f1);
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/test_gpcm_%ld.json", (long)getpid());
+    CHECK(ls_gpcm_write_json(&f, &d, path, "[\"gpcm\",\"x.csv\"]", &e) == 0);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    CHECK(root != NULL);
+    if (root) {
+        CHECK(strcmp(json_string_value(json_object_get(root, "version")), LS_VERSION) == 0);
+        CHECK(json_integer_value(json_object_get(root, "seed")) == 1);
+        CHECK(json_array_size(json_object_get(root, "steps")) == 12);
+        CHECK(json_array_size(json_array_get(json_object_get(root, "steps"), 11)) == s.P[11]);
+        CHECK(json_is_array(json_object_get(json_object_get(root, "options"), "command_line")));
+        CHECK(json_real_value(json_object_get(root, "elbo")) == f.elbo);
+        json_decref(root);
+    }
+    remove(path);
+    ls_gpcm_fit_free(&f);
+    d.source = NULL;
+    sim_data_free(&d);
+    lsg_sim_free(&s);
+}
+
+/* bfi: 25 items, 6 categories, the five scales. */
+static void test_bfi(void)
+{
+    char buf[512];
+    const char *path = h_shared_data("bfi.csv", buf, sizeof buf);
+    if (!path) return;
+    ls_error e = {0, ""};
+    ls_table *t = NULL;
+    CHECK(ls_factor_table_read(path, &t, &e) == 0);
+    ls_gpcm_data d;
+    CHECK_MSG(ls_gpcm_data_build(t, "A*,C*,E*,N*,O*", NAN, 0, &d, &e) == 0, "%s", e.message);
+    CHECK(d.n == 2800 && d.J == 25 && d.lowest == 1);
+    const size_t K = 5;
+    int pat[25 * 5];
+    for (size_t j = 0; j < 25; j++)
+        for (size_t k = 0; k < K; k++) pat[j * K + k] = j / 5 == k;
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.factors = K;
+    o.threads = 2;
+    o.skip_se = 1;
+    o.starts = 1;
+    ls_gpcm_fit f;
+    double t0 = wall();
+    int rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        printf("  bfi K=5 confirmatory: %.2f s, %u iterations, ELBO %.2f, vBIC %.2f\n", wall() - t0, f.iterations,
+               f.elbo, f.vbic);
+        CHECK(f.converged && f.monotone);
+        /* this copy of bfi has its reverse-keyed items (A1 C4 C5 E1 E2 O2 O5)
+         * already recoded: every slope is positive on its scale */
+        for (size_t j = 0; j < 25; j++)
+            CHECK_MSG(f.a[j * K + j / 5] > 0, "item %s slope %g", d.items[j], f.a[j * K + j / 5]);
+        /* a reverse-keyed item (A1 scored 5 - y) gets the negative slope */
+        double a1 = f.a[0], a2 = f.a[K];
+        ls_gpcm_fit_free(&f);
+        for (size_t i = 0; i < d.n; i++)
+            if (d.Y[i * 25] >= 0) d.Y[i * 25] = 5 - d.Y[i * 25];
+        rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (!rc) {
+            printf("  A1 reversed: slope %.4f (was %.4f), A2 %.4f (was %.4f)\n", f.a[0], a1, f.a[K], a2);
+            CHECK(fabs(f.a[0] + a1) < 0.02 && fabs(f.a[K] - a2) < 0.02);
+            ls_gpcm_fit_free(&f);
+        }
+    }
+    ls_gpcm_data_free(&d);
+    ls_table_free(t);
+}
+
+/* test_gpcm [--quick | --only NAME] */
+int main(int argc, char **argv)
+{
+    quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const char *only = argc > 2 && strcmp(argv[1], "--only") == 0 ? argv[2] : NULL;
+#define RUN_IF(fn) do { if (!only || strcmp(only, #fn) == 0) RUN(fn); } while (0)
+    RUN_IF(test_eta);
+    RUN_IF(test_binary_reproduces_m2pl);
+    RUN_IF(test_elbo_monotone);
+    RUN_IF(test_mml_gradient);
+    RUN_IF(test_data_and_patterns);
+    RUN_IF(test_fit_json);
+    RUN_IF(test_recovery_quick);
+    if (!quick) {
+        RUN_IF(test_exploratory);
+        RUN_IF(test_recovery_spec);
+        RUN_IF(test_bfi);
+    }
+#undef RUN_IF
+    return h_finish();
+}
