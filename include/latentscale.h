@@ -398,6 +398,9 @@ typedef struct ls_prediction {
     double *map;              /* plug-in at the estimates and the family mode (prior mean 0) */
     double *observed;         /* NaN when missing or no column             */
     uint64_t seed;            /* the seed used (recorded in the outputs)    */
+    int param_uncertainty;    /* 1: parameter draws used; 0: none asked, or the
+                               * observed information was singular (plug-in
+                               * estimates, intervals too narrow)           */
 } ls_prediction;
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
                const ls_predict_options *o, ls_prediction *out, ls_error *err);

@@ -86,6 +86,16 @@ if [ -s "$tmp/fit.json" ]; then
   expect 3 "split.csv:2: model 'zzz' is not in" evaluate "$tmp/sim.csv" --split "$tmp/split.csv" --out "$tmp/out.json"
 fi
 
+# a fit whose observed information is singular (a tight logit clip): predict
+# falls back to the estimates and says so
+"$bin" fit "$tmp/sim.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --logit-clamp 0.3 --out "$tmp/clamp.json" --quiet >/dev/null 2>&1
+if [ -s "$tmp/clamp.json" ]; then
+  "$bin" predict "$tmp/clamp.json" "$tmp/sim.csv" --new "$tmp/new.csv" >"$tmp/pc.out" 2>&1 && grep -q 'observed information is singular' "$tmp/pc.out" \
+    && ok || bad "predict on a singular fit: $(tail -2 "$tmp/pc.out")"
+else
+  bad "the clipped fit wrote nothing"
+fi
+
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"
 expect 2 "matches 'zz*'" gpcm "$tmp/sim.csv" --items 'zz*' --factors 2 --exploratory --out "$tmp/out.json"

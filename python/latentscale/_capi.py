@@ -97,7 +97,7 @@ class LsPrediction(Structure):
                 ("model", c_char_pp), ("family", c_char_pp), ("known", c_int_p),
                 ("mean", c_double_p), ("median", c_double_p), ("lower", c_double_p),
                 ("upper", c_double_p), ("map", c_double_p), ("observed", c_double_p),
-                ("seed", c_uint64)]
+                ("seed", c_uint64), ("param_uncertainty", c_int)]
 
 
 class LsEvaluation(Structure):

@@ -198,7 +198,9 @@ int cmd_predict(int argc, char **argv)
                 printf("note: family '%s' of '%s' is not in the data: its skills are drawn from the prior\n",
                        p.family[i], p.model[i]);
         printf("interval level %.2f; parameter draws %zu, family-posterior draws %zu each\n", p.level,
-               po.param_draws, po.latent_draws);
+               p.param_uncertainty ? po.param_draws : 0, po.latent_draws);
+        if (po.param_draws > 0 && !p.param_uncertainty)
+            printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
         if (out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_prediction_write(&p, d, out, json, aj, &e);
@@ -275,6 +277,8 @@ int cmd_evaluate(int argc, char **argv)
                100 * ev.coverage, ev.n_cells);
         printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(ev.fit),
                ls_fit_converged(ev.fit) ? "yes" : "NO");
+        if (po.param_draws > 0 && !ev.pred.param_uncertainty)
+            printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
         if (a.out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_evaluation_write_json(&ev, a.out, aj, &e);

@@ -65,6 +65,7 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
         json_t *root = header("predictions", p->seed, argv_json);
         if (!root) return ls_nomem(err);
         json_object_set_new(root, "level", json_real(p->level));
+        json_object_set_new(root, "parameter_uncertainty", json_boolean(p->param_uncertainty));
         json_object_set_new(root, "point", json_string("median of the predictive distribution"));
         json_object_set_new(root, "cells", cells_json(p, d, 0));
         int rc = ls_json_write(root, path, err);
@@ -111,6 +112,7 @@ int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const cha
     json_object_set_new(root, "mae_plugin_map", ls_json_num(e->mae_map));
     json_object_set_new(root, "coverage", ls_json_num(e->coverage));
     json_object_set_new(root, "level", json_real(e->pred.level));
+    json_object_set_new(root, "parameter_uncertainty", json_boolean(e->pred.param_uncertainty));
     json_object_set_new(root, "n_cells", json_integer((json_int_t)e->n_cells));
     json_object_set_new(root, "n_train", json_integer((json_int_t)e->n_train));
     json_object_set_new(root, "n_test", json_integer((json_int_t)e->n_test));

@@ -151,9 +151,15 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
     }
 
     rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0, o->seed, &s, err);
+    out->param_uncertainty = o->param_draws > 0;
+    if (rc == LS_ERR_NUMERIC && o->param_draws > 0) {
+        /* singular information (e.g. a clipped likelihood): the estimates only */
+        out->param_uncertainty = 0;
+        rc = ls_sampler_new(d, f, o->threads, 0, o->seed, &s, err);
+    }
     if (rc) goto done;
     ls_model *m = s->m;
-    size_t S = o->param_draws ? o->param_draws : 1, M = o->latent_draws, N = S * M;
+    size_t S = out->param_uncertainty ? o->param_draws : 1, M = o->latent_draws, N = S * M;
     th0 = ls_calloc(K, sizeof(double));
     theta_i = ls_calloc(K, sizeof(double));
     alpha = ls_calloc((nu + 1) * M * K, sizeof(double)); /* slot nu: the prior */
@@ -183,7 +189,7 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
         size_t r1 = r0 + CHUNK_ROWS < n ? r0 + CHUNK_ROWS : n;
         gsl_rng_set(s->rng, (unsigned long)(o->seed ? o->seed : 1));
         for (size_t t = 0; t < S; t++) {
-            rc = ls_sampler_params(s, o->param_draws == 0, uniq, nu, err);
+            rc = ls_sampler_params(s, !out->param_uncertainty, uniq, nu, err);
             if (rc) goto done;
             for (size_t u = 0; u <= nu; u++) {
                 rc = ls_sampler_alpha(s, u < nu ? uniq[u] : LS_PRIOR, M, alpha + u * M * K, err);
