@@ -37,6 +37,7 @@ typedef struct fit_args {
     ls_fit_options fopt;
     const char *out, *integration;
     int quiet;
+    int se;      /* --se: standard errors (the default; kept for scripts that ask) */
 } fit_args;
 
 
@@ -74,6 +75,7 @@ typedef struct fit_args {
          "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
         {"precision-covariates", ARG_FLAG, &(a).fopt.precision_covariates,                       \
          "log precision linear in the covariates, tested against constant precision", NULL},      \
+        {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
