@@ -45,8 +45,23 @@ static int parse_value(const arg_spec *s, const char *v, char *msg, size_t msgn)
     return -1;
 }
 
+static int parse_all(int argc, char **argv, const arg_spec *specs, arg_result *res, char *msg,
+                     size_t msgn);
+
+/* Messages quote what the user typed and go to stderr as one line: control
+ * characters (a newline inside a quoted shell argument) are shown as '?'. */
 int args_parse(int argc, char **argv, const arg_spec *specs, arg_result *res, char *msg,
                size_t msgn)
+{
+    int rc = parse_all(argc, argv, specs, res, msg, msgn);
+    if (rc)
+        for (char *c = msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    return rc;
+}
+
+static int parse_all(int argc, char **argv, const arg_spec *specs, arg_result *res, char *msg,
+                     size_t msgn)
 {
     memset(res, 0, sizeof *res);
     int only_pos = 0;

@@ -123,7 +123,7 @@ static char *fb_take(field_buf *b)
 {
     char *s = ls_malloc(b->n + 1);
     if (!s) return NULL;
-    memcpy(s, b->s, b->n);
+    if (b->n) memcpy(s, b->s, b->n); /* b->s is NULL before the first byte */
     s[b->n] = '\0';
     b->n = 0;
     return s;
@@ -496,9 +496,11 @@ int ls_table_append(ls_table *t, const char *const *cells, ls_error *err)
     return LS_OK;
 }
 
-static int put_field(FILE *f, const char *s)
+/* Quoted when the text needs it, or when `force` says the parser would
+ * otherwise read it differently (see ls_table_write). */
+static int put_field(FILE *f, const char *s, int force)
 {
-    if (!strpbrk(s, ",\"\r\n")) return fputs(s, f) < 0 ? -1 : 0;
+    if (!force && !strpbrk(s, ",\"\r\n")) return fputs(s, f) < 0 ? -1 : 0;
     if (fputc('"', f) == EOF) return -1;
     for (; *s; s++) {
         if (*s == '"' && fputc('"', f) == EOF) return -1;
@@ -512,13 +514,20 @@ int ls_table_write(const ls_table *t, const char *path, ls_error *err)
     ls_atomic a;
     int rc = ls_atomic_open(&a, path, err);
     if (rc) return rc;
+    /* What reads back differently unless quoted: a first name that starts
+     * with a byte-order mark (the reader drops one at the start of the
+     * file), and the empty cell of a one-column row (an empty line, which
+     * the reader skips). */
     int bad = 0;
     for (size_t c = 0; c < t->ncol && !bad; c++)
-        bad = (c && fputc(',', a.fp) == EOF) || put_field(a.fp, t->head[c]);
+        bad = (c && fputc(',', a.fp) == EOF) ||
+              put_field(a.fp, t->head[c], c == 0 && strncmp(t->head[c], "\xef\xbb\xbf", 3) == 0);
     bad = bad || fputc('\n', a.fp) == EOF;
     for (size_t r = 0; r < t->nrow && !bad; r++) {
-        for (size_t c = 0; c < t->ncol && !bad; c++)
-            bad = (c && fputc(',', a.fp) == EOF) || put_field(a.fp, t->cells[r * t->ncol + c]);
+        for (size_t c = 0; c < t->ncol && !bad; c++) {
+            const char *cell = t->cells[r * t->ncol + c];
+            bad = (c && fputc(',', a.fp) == EOF) || put_field(a.fp, cell, t->ncol == 1 && !*cell);
+        }
         bad = bad || fputc('\n', a.fp) == EOF;
     }
     if (bad) {

@@ -140,6 +140,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
                        "--skills: K = %zu, but it must be between 1 and the number of benchmarks (%zu)",
                        K, d->J);
     if (K > 40) return ls_fail(err, LS_ERR_OPTION, "--skills: at most 40 skills are supported");
+    if (threads > 1024) return ls_fail(err, LS_ERR_OPTION, "--threads: expected 0..1024, found %u", threads);
     ls_gsl_quiet();
     ls_model *m = ls_calloc(1, sizeof *m);
     if (!m) return ls_nomem(err);

@@ -107,7 +107,7 @@ static json_t *ci_block(const ls_fit *f, const double *est, const double *se, in
     size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
     const double z = 1.959963984540054, sg = upper ? 1 : -1;
     double *v = ls_calloc(q, sizeof(double));
-    if (!v) return json_null();
+    if (!v) return NULL;
     size_t o_lam = p * K, o_phi = o_lam + K * J + J, o_sig = o_phi + J;
     for (size_t a = 0; a < q; a++) {
         double e = est[a], s = se[a];
@@ -138,7 +138,8 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
         json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
     double *est = ls_calloc(q, sizeof(double));
-    if (est) {
+    if (!est) { json_decref(o); return NULL; }
+    {
         nat_estimates(f, est);
         json_t *ci = json_object();
         json_object_set_new(ci, "level", json_real(0.95));
@@ -146,9 +147,14 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
                             json_string("Wald on the natural scale; log scale for phi and anchor loadings; Fisher z for correlations"));
         for (int k = 0; k < 3; k++) {
             if (!f->inf.ok[k] || !f->inf.se[k]) continue;
-            json_t *kb = json_object();
-            json_object_set_new(kb, "lower", ci_block(f, est, f->inf.se[k], 0));
-            json_object_set_new(kb, "upper", ci_block(f, est, f->inf.se[k], 1));
+            json_t *kb = json_object(), *lo = ci_block(f, est, f->inf.se[k], 0), *hi = ci_block(f, est, f->inf.se[k], 1);
+            if (!kb || !lo || !hi) {
+                json_decref(kb); json_decref(lo); json_decref(hi); json_decref(ci); json_decref(o);
+                ls_free(est);
+                return NULL;
+            }
+            json_object_set_new(kb, "lower", lo);
+            json_object_set_new(kb, "upper", hi);
             json_object_set_new(ci, kinds[k], kb);
         }
         json_object_set_new(o, "confidence_intervals", ci);
@@ -238,7 +244,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(cs, "sd", ls_json_vec(d->x_sd, p));
     {
         double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
-        if (!mn || !mx) { ls_free(mn); ls_free(mx); json_decref(root); return ls_nomem(err); }
+        if (!mn || !mx) { ls_free(mn); ls_free(mx); json_decref(cs); json_decref(root); return ls_nomem(err); }
         for (size_t k = 0; k < p; k++) {
             mn[k] = INFINITY;
             mx[k] = -INFINITY;
@@ -300,7 +306,11 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     }
     json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
     json_object_set_new(root, "parameters", par);
-    if (f->have_se) json_object_set_new(root, "standard_errors", se_json(f, d));
+    if (f->have_se) {
+        json_t *se = se_json(f, d);
+        if (!se) { json_decref(root); return ls_nomem(err); }
+        json_object_set_new(root, "standard_errors", se);
+    }
     if (f->have_lr) {
         json_t *pt = json_object();
         json_object_set_new(pt, "loglik_constant", ls_json_num(f->ll_const));

@@ -472,6 +472,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (rc) { ls_fit_free(f0); return rc; }
     if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp)) {
         ls_model_free(m);
+        ls_fit_free(f0);
         return ls_fail(err, LS_ERR_OPTION, "--logit-clamp: expected a number >= 0 (0 = off)");
     }
     m->eta_clamp = o->logit_clamp;
@@ -482,7 +483,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         size_t Kk = o->skills;
         rc = ls_model_new_ext(d, Kk, o->anchors, Kk <= 6 ? LS_INT_GH : LS_INT_LAPLACE,
                               Kk <= 4 ? 3 : 2, o->threads, o->precision_covariates, &ms, err);
-        if (rc) { ls_model_free(m); return rc; }
+        if (rc) { ls_model_free(m); ls_fit_free(f0); return rc; }
         ms->eta_clamp = o->logit_clamp;
     }
     size_t K = m->K, J = m->J, p = m->p, F = m->F, dim = m->dim;

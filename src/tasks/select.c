@@ -136,6 +136,10 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     volatile int cancel = 0;
     job_ctx jc = {&cancel};
     size_t done_jobs = 0;
+    if (fo->threads > 1024) {
+        rc = ls_fail(err, LS_ERR_OPTION, "--threads: expected 0..1024, found %u", fo->threads);
+        goto done;
+    }
     unsigned nth = fo->threads ? fo->threads : (unsigned)omp_get_max_threads();
     for (size_t a = 0; a < nk; a++) out->K[a] = kmin + a;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)

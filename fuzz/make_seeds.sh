@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Regenerate the hand-made seed inputs in fuzz/corpus/ (the fuzzers add
+# their own finds next to them when run with scripts/fuzz.sh --merge).
+# Usage: fuzz/make_seeds.sh PATH/TO/latentscale
+set -euo pipefail
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/corpus"
+base='model,family,size,tokens,math,ifeval,hellaswag
+a-1b,a,1,2,0.20,0.31,0.40
+a-7b,a,7,2,0.35,0.42,0.55
+b-3b,b,3,1,0.22,0.25,0.47
+b-8b,b,8,1.5,,0.38,0.52
+c-0.5b,c,0.5,0.3,0.05,0.12,0.30
+d-70b,d,70,15,0.62,0.71,0.83
+e-2b,e,2,4,0.18,0.22,0.44
+f-30b,f,30,3,0.50,0.58,
+'
+# --- csv: the parser
+printf '%s' "$base" >csv/base.csv
+printf '%s' "$base" | sed 's/$/\r/' >csv/crlf.csv
+{ printf '\xef\xbb\xbf'; printf '%s' "$base"; } >csv/bom.csv
+printf 'a,"b ""q""",c\n1,"x,y","two\nlines"\n"",,NA\n' >csv/quoted.csv
+printf 'a,b\n1,2' >csv/no_newline.csv
+printf 'a,b\n\n1,2\n\n' >csv/blank_lines.csv
+printf 'a,b\n1,"open\n' >csv/unterminated.csv
+printf 'a,b\n1,x"y\n' >csv/stray_quote.csv
+printf 'a,b\n1,"x"y\n' >csv/after_quote.csv
+printf 'a,b\n1,2\x00\n' >csv/nul.csv
+printf 'a,b\n1,\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\n2,\xff\n' >csv/utf8.csv
+printf 'v\n1e-400\n1e999\nnan\ninf\n0x10\n 2.5 \n-0\n.5\n5.\n+1\n' >csv/numbers.csv
+printf 'a,a\n1,2\n' >csv/dup_header.csv
+printf 'a,,c\n' >csv/empty_header.csv
+printf 'a\r1\r2\r' >csv/cr_only.csv
+# --- data: OPTIONS %% [FLOORS %%] LEADERBOARD
+printf '%s' "$base" >data/default.csv
+{ printf 'b=hellaswag,math;c=log(size)*tokens,size;f=math=0.1;x=0.01\n%%%%\n'; printf '%s' "$base"; } >data/options.txt
+{ printf 'x=0.001\n%%%%\nbenchmark,floor\nmath,0\nhellaswag,0.25\nzz,0.5\n%%%%\n'; printf '%s' "$base"; } >data/floors.txt
+{ printf 'm=name;y=fam\n%%%%\n'; printf '%s' "$base" | sed '1s/model/name/; 1s/family/fam/'; } >data/columns.txt
+printf '%s' "$base" | sed 's/,0.40$/,abc/' >data/text_cell.csv
+printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $4 = $3 } 1' >data/collinear.csv
+printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 && $6 != "" { $6 = "0.3" } 1' >data/constant_bench.csv
+printf '%s' "$base" | sed 's/,notes//; 1s/$/,flops,notes/; 2,$s/$/,1,x/' >data/text_column.csv
+printf 'c=log(size)*log(size)*log(size)*log(size)*log(size)\n%%%%\n%s' "$base" >data/factors.txt
+# --- args: NUL-separated argv
+printf 'data.csv\x00--skills\x00002\x00--out=f.json\x00--quiet\x00--\x00--x' >args/good
+printf -- '--seed\x000018446744073709551615\x00--clip\x00001e-3\x00--gtol=0x1p-3' >args/numbers
+printf -- '--skills\x00 -1\x00--starts\x00-1\x00--skils\x00-k' >args/bad
+printf -- '--quiet=1\x00--out' >args/flag_value
+printf 'a\x00b\x00c\x00d\x00e\x00f\x00g\x00h\x00i' >args/too_many
+printf -- '--out\x00x\ny\x00--nope\nz' >args/newlines
+# --- fit: one flag byte, then the leaderboard
+for fl in 0 1 2 3 4 8; do { printf "\\x0$fl"; printf '%s' "$base"; } >fit/base_$fl.csv; done
+{ printf '\x00'; printf '%s' "$base" | head -4; } >fit/tiny.csv
+{ printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $2 = "one" } 1'; } >fit/one_family.csv
+{ printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $5 = ($5 == "" ? "" : "0") } 1'; } >fit/zeros.csv
+{ printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $7 = ($7 == "" ? "" : "1") } 1'; } >fit/ones.csv
+# --- fitjson: fits of the harness's leaderboard
+tmp=$(mktemp -d)
+printf '%s' "$base" >"$tmp/lb.csv"
+"$bin" fit "$tmp/lb.csv" --skills 1 --starts 1 --quiet --out "$tmp/k1.json" || true
+"$bin" fit "$tmp/lb.csv" --skills 2 --starts 1 --no-se --quiet --out "$tmp/k2.json" || true
+cp "$tmp/k1.json" fitjson/k1.json
+cp "$tmp/k2.json" fitjson/k2_no_se.json
+printf '{"version": "0.0.9"}\n' >fitjson/old_version.json
+printf '{"version": "0.1.0", "skills": 1}\n' >fitjson/truncated.json
+printf '[1, 2' >fitjson/invalid.json
+rm -rf "$tmp"

@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# The bad-input catalogue: every way a hand-edited leaderboard, a floors
+# file, an option or an output path can be wrong, each with the exact
+# one-line message and exit code the command line gives, and proof that it
+# touched nothing: no output created, a previous output left byte for byte.
+# Then what must be accepted (CRLF, BOM, quotes with commas and newlines,
+# very long lines) and fits that are killed or interrupted mid-run.
+#
+# Usage: tests/test_bad_input.sh PATH/TO/latentscale
+#
+# Exit codes (src/cli/main.c, cli_fail and cli_usage):
+#   0    success
+#   2    usage: bad option syntax or value, unknown option or command
+#        (cli_usage, and LS_ERR_OPTION from the library)
+#   3    input: LS_ERR_IO (unreadable file, unwritable output, a directory),
+#        LS_ERR_PARSE (malformed CSV), LS_ERR_INPUT (invalid content)
+#   4    numerical: LS_ERR_NUMERIC, and a fit that did not converge (that
+#        one is still written, with "converged": false)
+#   5    out of memory (LS_ERR_NOMEM)
+#   130  interrupted (SIGINT or SIGTERM; LS_ERR_CANCEL): nothing written
+# Messages: "latentscale: MESSAGE" for library errors, "latentscale CMD:
+# MESSAGE" for option-parsing errors; always exactly one line on stderr.
+set -u
+# Under AddressSanitizer (clang 14, glibc 2.36) LeakSanitizer's exit-time
+# scan crashes on the dynamic TLS of OpenMP worker threads ("Tracer caught
+# signal 11", "DTLS ... at 0x24f"); not intercepting __tls_get_addr avoids
+# it.  Harmless elsewhere.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}intercept_tls_get_addr=0"
+# On a busy machine libgomp's spinning workers make many small parallel
+# regions (QMC, 2 threads) up to 15 times slower; results are the same.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$(cd "$(dirname "$0")" && pwd)/bad_input
+pass=0; fail=0; cases=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+w=$tmp/w   # inputs and outputs; logs stay outside it
+mkdir "$w"
+cd "$w" || exit 1
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
+
+cp "$here/base.csv" base.csv
+cp "$here/floors.csv" floors.csv
+printf 'previous output\n' >"$tmp/old.ref"
+
+# A fingerprint of everything in the working folder: names, sizes, contents.
+snapshot() { find . -type f -print0 | sort -z | xargs -0 md5sum; }
+
+# run_check CODE MESSAGE ARGS...: one run; exact exit code, exactly one
+# stderr line equal to MESSAGE, the folder unchanged.
+run_check() {
+  local code=$1 msg=$2; shift 2
+  local before; before=$(snapshot)
+  "$bin" "$@" >"$tmp/stdout" 2>"$tmp/stderr"; local rc=$?
+  local after; after=$(snapshot)
+  local got; got=$(cat "$tmp/stderr")
+  if [ "$rc" -ne "$code" ]; then bad "[$*] exit $rc, expected $code: $got"; return 1; fi
+  if [ "$(wc -l <"$tmp/stderr")" -ne 1 ]; then bad "[$*] stderr is not one line: $got"; return 1; fi
+  if [ "$got" != "$msg" ]; then bad "[$*] stderr"$'\n'"   got: $got"$'\n'"  want: $msg"; return 1; fi
+  if [ "$before" != "$after" ]; then
+    bad "[$*] changed the folder:"$'\n'"$(diff <(echo "$before") <(echo "$after"))"; return 1
+  fi
+  return 0
+}
+
+# fails CODE MESSAGE ARGS...: one catalogue case, run twice: with --out
+# naming a new file (must not appear) and with --out naming an existing
+# output (must stay byte-identical).
+fails() {
+  local code=$1 msg=$2; shift 2
+  cases=$((cases+1))
+  rm -f new.json
+  cp "$tmp/old.ref" old.json
+  run_check "$code" "$msg" "$@" --out new.json || return
+  run_check "$code" "$msg" "$@" --out old.json || return
+  cmp -s old.json "$tmp/old.ref" || { bad "[$*] old output modified"; return; }
+  ok
+}
+
+# fails_raw CODE MESSAGE ARGS...: a case whose arguments are taken as they
+# are (the output option is the point of the case, or must not be added).
+fails_raw() {
+  local code=$1 msg=$2; shift 2
+  cases=$((cases+1))
+  cp "$tmp/old.ref" old.json
+  run_check "$code" "$msg" "$@" || return
+  cmp -s old.json "$tmp/old.ref" || { bad "[$*] old output modified"; return; }
+  ok
+}
+
+# set_field LINE FIELD VALUE: base.csv with one cell replaced.
+set_field() { awk -F, -v OFS=, -v l="$1" -v f="$2" -v v="$3" 'NR == l { $f = v } 1' base.csv; }
+fit1=(--skills 1 --starts 1 --quiet)
+
+# ---------------------------------------------------------------------------
+# File structure (exit 3)
+: >empty.csv
+fails 3 "latentscale: empty.csv: empty file (expected a header row)" fit empty.csv "${fit1[@]}"
+printf '\n\n\r\n' >blank.csv
+fails 3 "latentscale: blank.csv: empty file (expected a header row)" fit blank.csv "${fit1[@]}"
+printf '\xef\xbb\xbf' >bomonly.csv
+fails 3 "latentscale: bomonly.csv: empty file (expected a header row)" fit bomonly.csv "${fit1[@]}"
+head -1 base.csv >header.csv
+fails 3 "latentscale: header.csv: no data rows" fit header.csv "${fit1[@]}"
+fails 3 "latentscale: none.csv: cannot read: No such file or directory" fit none.csv "${fit1[@]}"
+mkdir -p adir
+fails 3 "latentscale: adir: is a directory, expected a file" fit adir "${fit1[@]}"
+
+# Columns
+cut -d, -f1,3- base.csv >nofamily.csv
+fails 3 "latentscale: nofamily.csv:1: missing required column 'family'" fit nofamily.csv "${fit1[@]}"
+cut -d, -f2- base.csv >nomodel.csv
+fails 3 "latentscale: nomodel.csv:1: missing required column 'model'" fit nomodel.csv "${fit1[@]}"
+cut -d, -f1,2,4- base.csv >nosize.csv
+fails 3 "latentscale: nosize.csv:1: missing required column 'size' (the default covariates are log(size),log(tokens),log(size)*log(tokens); choose others with --covariates)" \
+  fit nosize.csv "${fit1[@]}"
+cut -d, -f1-3,5- base.csv >notokens.csv
+fails 3 "latentscale: notokens.csv:1: missing required column 'tokens' (the default covariates are log(size),log(tokens),log(size)*log(tokens); choose others with --covariates)" \
+  fit notokens.csv "${fit1[@]}"
+fails 3 "latentscale: base.csv:1: missing required column 'name'" fit base.csv "${fit1[@]}" --model-column name
+sed '1s/ifeval/math/' base.csv >dupcol.csv
+fails 3 "latentscale: dupcol.csv:1: duplicate column name 'math' (columns 5 and 6)" fit dupcol.csv "${fit1[@]}"
+sed '1s/$/,/' base.csv >emptycol.csv
+fails 3 "latentscale: emptycol.csv:1:8: empty column name" fit emptycol.csv "${fit1[@]}"
+
+# Rows and quoting
+sed '3s/$/,0.5/' base.csv >ragged_long.csv
+fails 3 "latentscale: ragged_long.csv:3: row has 8 fields, header has 7" fit ragged_long.csv "${fit1[@]}"
+sed '4s/,[^,]*$//' base.csv >ragged_short.csv
+fails 3 "latentscale: ragged_short.csv:4: row has 6 fields, header has 7" fit ragged_short.csv "${fit1[@]}"
+{ cat base.csv; printf 'late,fam0013,1,1,"0.5,0.4\n'; } >unterminated.csv
+fails 3 "latentscale: unterminated.csv:28:5: unterminated quoted field (started on line 27)" fit unterminated.csv "${fit1[@]}"
+set_field 5 5 '0.4"5' >strayquote.csv
+fails 3 "latentscale: strayquote.csv:5:5: stray quote inside an unquoted field" fit strayquote.csv "${fit1[@]}"
+set_field 5 5 '"0.4"5' >afterquote.csv
+fails 3 "latentscale: afterquote.csv:5:5: characters after a closing quote (expected a comma or line end)" fit afterquote.csv "${fit1[@]}"
+
+# Bytes
+{ head -6 base.csv; printf 'nul,fam0099,1,1,0.5\0,0.3,0.2\n'; } >nul.csv
+fails 3 "latentscale: nul.csv:7: NUL byte in column 5" fit nul.csv "${fit1[@]}"
+{ head -3 base.csv; printf 'caf\xe9,fam0099,1,1,0.5,0.3,0.2\n'; } >latin1.csv
+fails 3 "latentscale: latin1.csv:4: invalid UTF-8 byte 0xe9 in column 1" fit latin1.csv "${fit1[@]}"
+{ head -3 base.csv; printf 'm,\xc0\xaf,1,1,0.5,0.3,0.2\n'; } >overlong.csv
+fails 3 "latentscale: overlong.csv:4: invalid UTF-8 byte 0xc0 in column 2" fit overlong.csv "${fit1[@]}"
+{ head -3 base.csv; printf 'm,\xed\xa0\x80,1,1,0.5,0.3,0.2\n'; } >surrogate.csv
+fails 3 "latentscale: surrogate.csv:4: invalid UTF-8 byte 0xed in column 2" fit surrogate.csv "${fit1[@]}"
+{ cat base.csv; printf 'm,fam\xe2\x82'; } >truncated_utf8.csv
+fails 3 "latentscale: truncated_utf8.csv:27: invalid UTF-8 byte 0xe2 in column 2" fit truncated_utf8.csv "${fit1[@]}"
+
+# Numbers: scores, covariates
+set_field 3 5 abc >textscore.csv
+fails 3 "latentscale: textscore.csv:3:5: column 'math': expected a number, found 'abc' (20 of the column's 21 filled cells are numbers; fix the cell or choose the benchmarks with --benchmarks)" \
+  fit textscore.csv "${fit1[@]}"
+fails 3 "latentscale: textscore.csv:3:5: column 'math': expected a number, found 'abc'" \
+  fit textscore.csv "${fit1[@]}" --benchmarks math,ifeval
+set_field 6 6 1.5 >above1.csv
+fails 3 "latentscale: above1.csv:6:6: column 'ifeval': expected a score in [0, 1], found '1.5' (every other numeric column is a benchmark unless --benchmarks names them)" \
+  fit above1.csv "${fit1[@]}"
+set_field 6 6 -0.01 >below0.csv
+fails 3 "latentscale: below0.csv:6:6: column 'ifeval': expected a score in [0, 1], found '-0.01'" \
+  fit below0.csv "${fit1[@]}" --benchmarks math,ifeval,hellaswag
+set_field 7 7 45.6 >percent.csv
+fails 3 "latentscale: percent.csv:7:7: column 'hellaswag': expected a score in [0, 1], found '45.6'" \
+  fit percent.csv "${fit1[@]}" --benchmarks math,hellaswag
+set_field 4 5 NaN >nan.csv
+fails 3 "latentscale: nan.csv:4:5: column 'math': expected a number, found 'NaN'" fit nan.csv "${fit1[@]}" --benchmarks math
+set_field 4 6 inf >inf.csv
+fails 3 "latentscale: inf.csv:4:6: column 'ifeval': expected a number, found 'inf'" fit inf.csv "${fit1[@]}" --benchmarks math,ifeval
+set_field 4 7 1e999 >overflow.csv
+fails 3 "latentscale: overflow.csv:4:7: column 'hellaswag': expected a number, found '1e999'" fit overflow.csv "${fit1[@]}" --benchmarks hellaswag
+set_field 4 7 0x1p-2 >hex.csv
+fails 3 "latentscale: hex.csv:4:7: column 'hellaswag': expected a number, found '0x1p-2'" fit hex.csv "${fit1[@]}" --benchmarks hellaswag
+set_field 9 3 0 >zerosize.csv
+fails 3 "latentscale: zerosize.csv:9:3: column 'size': log needs a positive value, found '0'" fit zerosize.csv "${fit1[@]}"
+set_field 9 3 -7 >negsize.csv
+fails 3 "latentscale: negsize.csv:9:3: column 'size': log needs a positive value, found '-7'" fit negsize.csv "${fit1[@]}"
+set_field 10 4 -Inf >inftokens.csv
+fails 3 "latentscale: inftokens.csv:10:4: column 'tokens': expected a number, found '-Inf'" fit inftokens.csv "${fit1[@]}"
+set_field 10 4 NA >natokens.csv
+fails 3 "latentscale: natokens.csv:10:4: column 'tokens': covariate is missing" fit natokens.csv "${fit1[@]}"
+{ head -1 base.csv; printf 'm1,f,1,1,0.5,0.5,'; head -c 1048576 /dev/zero | tr '\0' '9'; printf '\n'; tail -n +3 base.csv; } >longfield.csv
+fails 3 "latentscale: longfield.csv:2:7: column 'hellaswag': expected a number, found '9999999999999999999999999999999999999999...'" \
+  fit longfield.csv "${fit1[@]}" --benchmarks math,hellaswag
+
+# Names
+set_field 8 1 '' >nomodelname.csv
+fails 3 "latentscale: nomodelname.csv:8:1: column 'model': empty model name" fit nomodelname.csv "${fit1[@]}"
+set_field 8 2 '' >nofamilyname.csv
+fails 3 "latentscale: nofamilyname.csv:8:2: column 'family': empty family name" fit nofamilyname.csv "${fit1[@]}"
+
+# Content the model cannot use
+awk -F, -v OFS=, 'NR > 1 { $6 = "" } 1' base.csv >nobench.csv
+fails 3 "latentscale: nobench.csv: benchmark 'ifeval' has no observed scores" fit nobench.csv "${fit1[@]}"
+awk -F, -v OFS=, '$2 == "fam0010" { $5 = ""; $6 = "NA" } 1' base.csv >nofamscores.csv
+fails 3 "latentscale: nofamscores.csv:20: family 'fam0010' has no observed scores on the chosen benchmarks" \
+  fit nofamscores.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 { $5 = $6 = $7 = "" } 1' base.csv >allmissing.csv
+fails 3 "latentscale: allmissing.csv: benchmark 'math' has no observed scores" fit allmissing.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 && $6 != "" { $6 = "0.3" } 1' base.csv >constbench.csv
+fails 3 "latentscale: constbench.csv: benchmark 'ifeval': all 20 observed scores are equal (0.3 after clipping), so its precision cannot be estimated; leave it out with --benchmarks" \
+  fit constbench.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 && $7 != "" { $7 = "0.25" } 1' base.csv >atfloor.csv
+fails 3 "latentscale: atfloor.csv: benchmark 'hellaswag': all 20 observed scores are equal (0.25 after clipping), so its precision cannot be estimated; leave it out with --benchmarks" \
+  fit atfloor.csv "${fit1[@]}" --floors floors.csv
+awk -F, -v OFS=, 'NR > 1 && $5 != "" { $5 = "0" } 1' base.csv >allzero.csv
+fails 3 "latentscale: allzero.csv: benchmark 'math': all 21 observed scores are equal (0.001 after clipping), so its precision cannot be estimated; leave it out with --benchmarks" \
+  fit allzero.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 { $4 = $3 } 1' base.csv >collinear.csv
+fails 3 "latentscale: collinear.csv: covariate 'log(tokens)' is a linear combination of the covariates before it (25 rows); its effects cannot be identified; drop it with --covariates" \
+  fit collinear.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 { $3 = "7" } 1' base.csv >constsize.csv
+fails 3 "latentscale: constsize.csv: covariate 'log(size)' is constant over all rows; drop it with --covariates" \
+  fit constsize.csv "${fit1[@]}"
+
+# Floors files (exit 3) and floor options (exit 2)
+printf 'benchmark,floor\nmath,0\nhellaswag,1\n' >floor1.csv
+fails 3 "latentscale: floor1.csv:3:2: column 'floor': expected a number in [0, 1), found '1'" fit base.csv "${fit1[@]}" --floors floor1.csv
+printf 'benchmark,floor\nmath,-0.1\n' >floorneg.csv
+fails 3 "latentscale: floorneg.csv:2:2: column 'floor': expected a number in [0, 1), found '-0.1'" fit base.csv "${fit1[@]}" --floors floorneg.csv
+printf 'benchmark,floor\nmath,quarter\n' >floortext.csv
+fails 3 "latentscale: floortext.csv:2:2: column 'floor': expected a number, found 'quarter'" fit base.csv "${fit1[@]}" --floors floortext.csv
+printf 'name,value\nmath,0.25\n' >floorcols.csv
+fails 3 "latentscale: floorcols.csv:1: expected columns 'benchmark' and 'floor'" fit base.csv "${fit1[@]}" --floors floorcols.csv
+printf 'benchmark,floor\nMATH,0.1\nhella_swag,0.25\n' >floorunknown.csv
+fails 3 "latentscale: floorunknown.csv: names none of the fitted benchmarks (its first is 'MATH', the first fitted is 'math')" \
+  fit base.csv "${fit1[@]}" --floors floorunknown.csv
+printf 'benchmark,floor\nhellaswag,0.25\nmath,0\nhellaswag,0.2\n' >floordup.csv
+fails 3 "latentscale: floordup.csv:4:1: benchmark 'hellaswag' is listed twice (also on line 2)" fit base.csv "${fit1[@]}" --floors floordup.csv
+printf 'benchmark,floor\nhellaswag,0.25,x\n' >floorragged.csv
+fails 3 "latentscale: floorragged.csv:2: row has 3 fields, header has 2" fit base.csv "${fit1[@]}" --floors floorragged.csv
+printf 'benchmark,floor\n' >floorempty.csv
+fails 3 "latentscale: floorempty.csv: no data rows (expected benchmark,floor rows)" fit base.csv "${fit1[@]}" --floors floorempty.csv
+fails 3 "latentscale: nofloors.csv: cannot read: No such file or directory" fit base.csv "${fit1[@]}" --floors nofloors.csv
+fails 2 "latentscale: --floor hellaswag: expected a number in [0, 1), found '1'" fit base.csv "${fit1[@]}" --floor hellaswag=1
+fails 2 "latentscale: --floor: unknown benchmark 'arc'" fit base.csv "${fit1[@]}" --floor arc=0.25
+fails 2 "latentscale: --floor: expected name=value, found 'hellaswag'" fit base.csv "${fit1[@]}" --floor hellaswag
+
+# Options (exit 2)
+fails 2 "latentscale: --skills: K = 4, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 4 --starts 1
+fails 2 "latentscale: --skills: K = 0, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 0 --starts 1
+fails 2 "latentscale fit: --skills: expected a non-negative integer, found 'abc'" fit base.csv --skills abc
+fails 2 "latentscale fit: --skills: expected a non-negative integer, found ' 2'" fit base.csv --skills ' 2'
+fails 2 "latentscale fit: --starts: expected a non-negative integer, found '-1'" fit base.csv --skills 1 --starts -1
+fails 2 "latentscale: --starts: expected 1..1000, found 0" fit base.csv --skills 1 --starts 0
+fails 2 "latentscale: --clip: expected a number in (0, 0.5), found 0.6" fit base.csv --skills 1 --clip 0.6
+fails 2 "latentscale: --clip: expected a number in (0, 0.5), found 0" fit base.csv --skills 1 --clip 0
+fails 2 "latentscale fit: --clip: expected a number, found 'nan'" fit base.csv --skills 1 --clip nan
+fails 2 "latentscale fit: --seed: expected a non-negative integer, found 'abc'" fit base.csv --skills 1 --seed abc
+fails 2 "latentscale fit: --seed: expected a non-negative integer, found ' -1'" fit base.csv --skills 1 --seed ' -1'
+fails 2 "latentscale fit: --seed: expected a non-negative integer, found '18446744073709551616'" fit base.csv --skills 1 --seed 18446744073709551616
+fails 2 "latentscale: --gtol: must be positive" fit base.csv --skills 1 --gtol 0
+fails 2 "latentscale: --max-iter: must be at least 1" fit base.csv --skills 1 --max-iter 0
+fails 2 "latentscale: --logit-clamp: expected a number >= 0 (0 = off)" fit base.csv --skills 1 --logit-clamp -1
+fails 2 "latentscale: Gauss-Hermite rule: need 1..200 nodes per dimension" fit base.csv --skills 1 --nodes 201
+fails 2 "latentscale fit: --integration: expected auto, gh, qmc or laplace" fit base.csv --skills 1 --integration simpson
+fails 2 "latentscale fit: --threads: expected a non-negative integer, found 'two'" fit base.csv --skills 1 --threads two
+# --threads 100000 once crashed inside libgomp; the library caps it.
+fails 2 "latentscale: --threads: expected 0..1024, found 100000" fit base.csv --skills 1 --starts 1 --threads 100000
+fails 2 "latentscale: --anchors: unknown benchmark 'mmlu'" fit base.csv --skills 1 --anchors mmlu
+fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math
+fails 2 "latentscale: --benchmarks: unknown column 'gsm8k' in base.csv" fit base.csv --skills 1 --benchmarks math,gsm8k
+fails 2 "latentscale: --benchmarks: 'math' named twice" fit base.csv --skills 1 --benchmarks math,math
+fails 2 "latentscale: --covariates: unknown column 'params' in base.csv" fit base.csv --skills 1 --covariates 'log(params)'
+fails 2 "latentscale: --covariates: term 'size*size*size*size*size' has more than 4 factors" fit base.csv --skills 1 --covariates 'size*size*size*size*size'
+fails 2 "latentscale: --covariates: empty term" fit base.csv --skills 1 --covariates 'log(size),'
+fails 2 "latentscale fit: unknown option '--skils' (see --help)" fit base.csv --skils 1
+fails 2 "latentscale fit: unknown option '-k' (options start with --)" fit base.csv -k 1
+fails 2 "latentscale fit: unknown option '--sk?lls' (see --help)" fit base.csv $'--sk\nlls' 1
+fails 2 "latentscale fit: --seed: expected a non-negative integer, found '1?2'" fit base.csv --skills 1 --seed $'1\r2'
+fails 2 "latentscale fit: --quiet takes no value" fit base.csv --quiet=yes
+fails 2 "latentscale fit: expected one data file (see --help)" fit --skills 1
+fails 2 "latentscale fit: expected one data file (see --help)" fit base.csv base.csv --skills 1
+fails_raw 2 "latentscale fit: --out needs a value" fit base.csv --skills 1 --out
+fails_raw 2 "latentscale: unknown command 'fitt' (try latentscale --help)" fitt base.csv --out new.json
+fails_raw 2 "latentscale simulate: --out is required" simulate --families 5
+
+# Fit files read back (predict FIT DATA): another version, not JSON, not a
+# fit, a missing field, other data (exit 3)
+"$bin" fit base.csv "${fit1[@]}" --out fit_ref.json 2>"$tmp/stderr" || bad "reference fit: $(cat "$tmp/stderr")"
+cut -d, -f1-4 base.csv | head -3 >newmodels.csv
+pred=(--new newmodels.csv --param-draws 0)
+sed 's/"version": "0.1.0"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
+fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.1.0; refit with this version" \
+  predict fit_oldversion.json base.csv "${pred[@]}"
+printf '{"version": "0.1.0", "skills": 1' >fit_truncated.json
+fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
+  predict fit_truncated.json base.csv "${pred[@]}"
+fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"
+printf '[1]\n' >fit_array.json
+fails 3 "latentscale: fit_array.json: not a latentscale fit file: top level is not an object" \
+  predict fit_array.json base.csv "${pred[@]}"
+sed 's/"theta":/"thetta":/' fit_ref.json >fit_notheta.json
+fails 3 "latentscale: fit_notheta.json: not a latentscale fit file: missing or mistyped field 'theta'" \
+  predict fit_notheta.json base.csv "${pred[@]}"
+set_field 3 5 0.9 >otherdata.csv
+fails 3 "latentscale: fit_ref.json: the data in otherdata.csv give log-likelihood 57.978538 at this fit's estimates, the fit recorded 67.958881: not the data it was fitted on" \
+  predict fit_ref.json otherdata.csv "${pred[@]}"
+fails_raw 2 "latentscale predict: --out names an input file; refusing to overwrite it" \
+  predict fit_ref.json base.csv "${pred[@]}" --out fit_ref.json
+
+# Outputs
+fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json
+fails_raw 3 "latentscale: base.csv/fit.json: cannot write: Not a directory" fit base.csv "${fit1[@]}" --out base.csv/fit.json
+fails_raw 3 "latentscale: adir: is a directory, expected a file path" fit base.csv "${fit1[@]}" --out adir
+fails_raw 2 "latentscale fit: --out names an input file; refusing to overwrite it" fit base.csv "${fit1[@]}" --out ./base.csv
+fails_raw 2 "latentscale fit: --out names an input file; refusing to overwrite it" fit base.csv "${fit1[@]}" --floors floors.csv --out floors.csv
+fails_raw 2 "latentscale: output path is empty" fit base.csv "${fit1[@]}" --out ''
+fails_raw 3 "latentscale: adir: is a directory, expected a file path" simulate --families 5 --out adir
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p ro && chmod 555 ro
+  fails_raw 3 "latentscale: ro/fit.json: cannot write: Permission denied" fit base.csv "${fit1[@]}" --out ro/fit.json
+  chmod 755 ro
+else
+  # root writes through permission bits; /proc refuses new files to anyone
+  fails_raw 3 "latentscale: /proc/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out /proc/fit.json
+fi
+
+# ---------------------------------------------------------------------------
+# Accepted: each variant of base.csv fits to the same bytes (same relative
+# paths, so the recorded command line and file name agree).
+mkdir -p ref
+cp base.csv ref/in.csv
+(cd ref && "$bin" fit in.csv "${fit1[@]}" --out fit.json 2>"$tmp/stderr") || bad "reference fit failed: $(cat "$tmp/stderr")"
+# accepts NAME: NAME/in.csv must fit to the reference bytes
+accepts() {
+  cases=$((cases+1))
+  if ! (cd "$1" && "$bin" fit in.csv "${fit1[@]}" --out fit.json 2>"$tmp/stderr"); then
+    bad "accepts $1: exit != 0: $(cat "$tmp/stderr")"; return
+  fi
+  cmp -s "$1/fit.json" ref/fit.json && ok || bad "accepts $1: fit differs from the reference"
+}
+mkdir -p crlf bom quoted blanklines nonewline na tiny; 
+sed 's/$/\r/' base.csv >crlf/in.csv;                           accepts crlf
+{ printf '\xef\xbb\xbf'; cat base.csv; } >bom/in.csv;          accepts bom
+sed 's/[^,]*/"&"/g; 1s/"model"/" model "/' base.csv >quoted/in.csv; accepts quoted
+awk '{ print } NR % 5 == 0 { print "" }' base.csv >blanklines/in.csv; accepts blanklines
+head -c -1 base.csv >nonewline/in.csv;                         accepts nonewline
+awk -F, -v OFS=, 'NR > 1 { for (i = 5; i <= 7; i++) if ($i == "") $i = "NA" } 1' base.csv >na/in.csv; accepts na
+# a score that underflows a double is 0 (then clipped), not an error
+awk -F, -v OFS=, 'NR == 2 { print; $1 = "tiny"; $5 = "1e-400"; $6 = $7 = ""; print; next } 1' base.csv >tiny/in.csv
+cases=$((cases+1))
+if (cd tiny && "$bin" fit in.csv "${fit1[@]}" --out fit.json 2>"$tmp/stderr"); then
+  grep -q '"clipped_cells": 1,' tiny/fit.json && ok || bad "1e-400 not counted as a clipped score"
+else bad "1e-400 rejected: $(cat "$tmp/stderr")"; fi
+
+# Quoted fields with embedded commas, quotes and newlines; a text column;
+# a 1 MB model name: parsed, kept, fitted.
+cases=$((cases+1))
+{ head -1 base.csv | sed 's/$/,notes/'
+  printf '"fam0001,3.78b ""base""",%s,"x\nsecond line"\n' "$(sed -n 2p base.csv | cut -d, -f2-)"
+  tail -n +3 base.csv | sed 's/,fam0002,/,"fam0002, the\nsecond",/; s/$/,ok/'
+} >embedded.csv
+if "$bin" fit embedded.csv "${fit1[@]}" --out embedded.json 2>"$tmp/stderr"; then
+  grep -qF '"fam0002, the\nsecond"' embedded.json && ok || bad "embedded newline family name lost"
+else bad "embedded commas/newlines rejected: $(cat "$tmp/stderr")"; fi
+cases=$((cases+1))
+{ head -1 base.csv; head -c 1048576 /dev/zero | tr '\0' m; sed -n 2p base.csv | sed 's/^[^,]*//'; tail -n +3 base.csv; } >longname.csv
+if "$bin" fit longname.csv "${fit1[@]}" --out longname.json 2>"$tmp/stderr"; then
+  grep -q '"models": 25,' longname.json && ok || bad "1 MB model name: wrong model count"
+else bad "1 MB model name rejected: $(cat "$tmp/stderr")"; fi
+rm -f longname.json embedded.json
+
+# ---------------------------------------------------------------------------
+# Killed and interrupted runs: a fit long enough to be caught mid-run, over
+# an existing output.  SIGKILL leaves the old output and no temporary file;
+# SIGINT and SIGTERM stop at the next safe point with exit 130 and write
+# nothing.
+"$bin" simulate --families 300 --skills 3 --seed 5 --out big.csv >/dev/null || bad "simulate big"
+for sig in KILL INT TERM; do
+  cases=$((cases+1))
+  cp "$tmp/old.ref" old.json
+  "$bin" fit big.csv --skills 3 --threads 1 --quiet --out old.json >/dev/null 2>"$tmp/stderr" &
+  pid=$!
+  sleep 1
+  if ! kill -0 "$pid" 2>/dev/null; then bad "SIG$sig: the fit ended before the signal"; wait "$pid"; continue; fi
+  kill -s "$sig" "$pid"
+  { wait "$pid"; } 2>/dev/null; rc=$?
+  want=137; [ "$sig" = KILL ] || want=130
+  [ "$rc" -eq "$want" ] || { bad "SIG$sig: exit $rc, expected $want"; continue; }
+  if [ "$sig" != KILL ] && [ "$(cat "$tmp/stderr")" != "latentscale: interrupted" ]; then
+    bad "SIG$sig: stderr '$(cat "$tmp/stderr")'"; continue
+  fi
+  cmp -s old.json "$tmp/old.ref" || { bad "SIG$sig: old output modified"; continue; }
+  litter=$(find . -name 'old.json.tmp.*')
+  [ -z "$litter" ] || { bad "SIG$sig: temporary files left: $litter"; rm -f $litter; continue; }
+  ok
+done
+
+echo "$cases cases; $pass passed, $fail failed"
+[ $fail -eq 0 ]
