@@ -367,8 +367,8 @@ static void mae_reproduces_the_published_table(void)
             }
             n++;
         }
-        double all;
-        size_t cells;
+        double all = NAN;
+        size_t cells = 0;
         CHECK(n == 11 && ls_mae(P, Y, n, 12, NULL, &all, &cells, &e) == LS_OK);
         printf("  %-26s MAE %.4f over %zu cells (published %.3f)\n", pub[m].method, all, cells, pub[m].mae);
         CHECK_NEAR(all, pub[m].mae, 0.0005 + 1e-9);
