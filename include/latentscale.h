@@ -765,7 +765,9 @@ void ls_gpcm_pattern_free(int *pattern);
  * A fit.  Arrays are row-major; step parameters are stored J x (maxcat - 1)
  * with b_j1..b_jP_j and NaN beyond an item's categories.  Standard errors have
  * the shapes of their estimates (NULL when not computed); in exploratory mode
- * they refer to the unrotated solution (a_unrotated).
+ * they refer to the unrotated solution (a_unrotated); those of the rotated
+ * solution are se_a_rot and se_sigma_rot.  Every pointer is owned by the fit
+ * and freed by ls_gpcm_fit_free.
  */
 typedef struct ls_gpcm_fit {
     size_t n, J, K, maxcat;
@@ -796,6 +798,12 @@ typedef struct ls_gpcm_fit {
     double tol;
     unsigned nodes;
     double seconds_gvem, seconds_mml, seconds_se;
+    double *se_a_rot;     /* J x K standard errors of the promax-rotated slopes a,
+                           * exploratory fits with standard errors only (else NULL) */
+    double *se_sigma_rot; /* K x K (0 on the diagonal) of the rotated correlations
+                           * sigma; NULL exactly when se_a_rot is                */
+    char **warnings;      /* nwarnings strings (e.g. a category never observed)    */
+    size_t nwarnings;
 } ls_gpcm_fit;
 
 /* Fit d; pattern (J x K 0/1, K = o->factors) or NULL for exploratory mode.
@@ -808,6 +816,66 @@ void ls_gpcm_fit_free(ls_gpcm_fit *f);
 /* JSON of a fit (version, options, seed, estimates), atomically. */
 int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *path,
                        const char *argv_json, ls_error *err);
+
+/*
+ * Exploratory fits: standard errors of the promax-rotated slopes f->a
+ * (J x K) and of the rotated factor correlations f->sigma (K x K, 0 on the
+ * diagonal), by the delta method through the rotation from the covariance
+ * of the unrotated slopes (cross-product information).  NULL for
+ * confirmatory fits, without standard errors, or when the rotation could
+ * not be differentiated (a warning says why).  Owned by the fit; the same
+ * as f->se_a_rot and f->se_sigma_rot (NULL for f NULL).
+ */
+const double *ls_gpcm_se_rotated(const ls_gpcm_fit *f);
+const double *ls_gpcm_se_sigma_rotated(const ls_gpcm_fit *f);
+/* Warnings of a fit (f->warnings, f->nwarnings), owned by the fit;
+ * ls_gpcm_warning returns NULL for i >= ls_gpcm_nwarnings(f). */
+size_t ls_gpcm_nwarnings(const ls_gpcm_fit *f);
+const char *ls_gpcm_warning(const ls_gpcm_fit *f, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* HTML report (modules output/report, output/svg)                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One self-contained HTML file (inline CSS and SVG; no scripts, fonts or
+ * other files) summarising a fit: observed scores against training compute
+ * with predicted curves and bands (ls_predict), the loadings and skill
+ * correlations as heatmaps, AIC/BIC/CV against K (from a selection file),
+ * compute-optimal frontiers (ls_optimal), a family comparison (ls_compare)
+ * and the fit table.  The file records the version, the options and the
+ * seed; same fit, data, options and seed give the same bytes.
+ */
+typedef struct ls_report_options {
+    const char *families;   /* comma-separated families highlighted in figure 1 (at most 8);
+                             * NULL: the `top` largest by number of models         */
+    size_t top;             /* default 4; 0 with families NULL: the curve of a new
+                             * family (prior N(0, Sigma)) only                     */
+    const char *compare;    /* "A,B": figure 6, alpha_A - alpha_B; NULL: omitted    */
+    const char *select_path;/* JSON written by ls_selection_write_json (latentscale
+                             * select --out); NULL: figure 4 omitted with a note  */
+    const char *title;      /* page title (NULL: "latentscale report")             */
+    double level;           /* interval level of bands and intervals (0.9)         */
+    size_t grid;            /* compute points per curve (default 30; 2..1000)      */
+    size_t param_draws;     /* parameter draws for bands and comparison (default 100) */
+    size_t latent_draws;    /* family draws per parameter draw (default 20)       */
+    size_t optimal_draws;   /* draws for the frontiers' intervals (default 1000)   */
+    uint64_t seed;          /* default 1                                           */
+    unsigned threads;       /* 0: all cores (results do not depend on it)          */
+    const char *fit_name;   /* name of the fit file, shown in the page (may be NULL) */
+    const char *argv_json;  /* command line as a JSON array text, recorded (may be NULL) */
+} ls_report_options;
+
+/* Documented defaults above; every pointer NULL. */
+void ls_report_options_init(ls_report_options *o);
+
+/* Write the report of fit f (bound to its data d, e.g. by ls_fit_load) to
+ * path, atomically: on failure (an option naming an unknown family, an
+ * unreadable selection file, ...) no file is created or changed.  Options
+ * are checked before anything is computed; messages name the option
+ * ("--families: ...") or the file. */
+int ls_report_write(const ls_fit *f, const ls_data *d, const ls_report_options *o, const char *path,
+                    ls_error *err);
 
 #ifdef __cplusplus
 }

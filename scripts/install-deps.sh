@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what latentscale needs on Debian 12 (as root, or with sudo).
 set -euo pipefail
-pkgs="build-essential cmake pkg-config libgsl-dev libjansson-dev liblbfgs-dev clang valgrind python3 python3-numpy"
+pkgs="build-essential cmake pkg-config libgsl-dev libjansson-dev liblbfgs-dev clang valgrind python3 python3-numpy chromium chromium-driver python3-selenium"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -5,7 +5,10 @@
  * bound never decreases (confirmatory and exploratory) and stays below the
  * marginal log-likelihood; the MML gradient matches finite differences;
  * recovery on the spec's simulation against MML; the public API (data,
- * patterns, errors, JSON); bfi.  `--quick` leaves out the slow parts.
+ * patterns, errors, JSON); the promax Jacobian and the rotated standard
+ * errors (two step sizes, near-identity rotation, spread over simulated
+ * replications); the warning for unobserved categories; bfi.  `--quick`
+ * leaves out the slow parts.
  */
 #include "latentscale.h"
 #include "harness.h"
@@ -248,7 +251,7 @@ static void check_monotone(int exploratory, size_t K, unsigned iters)
     CHECK_MSG(bad == 0, "%u decreases, worst %g", bad, worst);
     /* the bound is below the marginal log-likelihood */
     double ll;
-    CHECK(lsg_marginal(&m, K <= 2 ? 15 : 7, &ll, NULL, NULL, NULL, &e) == 0);
+    CHECK(lsg_marginal(&m, K <= 2 ? 15 : 7, &ll, NULL, NULL, NULL, NULL, &e) == 0);
     printf("  ELBO %.4f <= marginal log-likelihood %.4f\n", m.elbo, ll);
     CHECK(m.elbo <= ll);
     free(a);
@@ -558,6 +561,420 @@ static void test_exploratory(void)
     lsg_sim_free(&s);
 }
 
+/* ---------------------------------------------------------------- */
+/* Standard errors of the promax-rotated solution                      */
+/* ---------------------------------------------------------------- */
+
+static uint64_t xs_next(uint64_t *st)
+{
+    *st ^= *st << 13, *st ^= *st >> 7, *st ^= *st << 17; /* xorshift64 */
+    return *st;
+}
+
+static double xs_unif(uint64_t *st) { return ((double)(xs_next(st) >> 11) + 0.5) / 9007199254740992.0; }
+
+static double xs_normal(uint64_t *st)
+{
+    double u = xs_unif(st), v = xs_unif(st);
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Redraw the persons (theta ~ N(0, s->sigma)) and their responses from the
+ * truth in s, with the generator state st. */
+static void redraw(lsg_sim *s, uint64_t seed)
+{
+    const size_t N = s->N, J = s->J, K = s->K;
+    uint64_t st = 0x9e3779b97f4a7c15ULL ^ (seed * 0x2545f4914f6cdd1dULL);
+    for (int w = 0; w < 10; w++) xs_next(&st);
+    double L[100];
+    memcpy(L, s->sigma, K * K * sizeof *L);
+    ls_chol(L, K);
+    for (size_t i = 0; i < N; i++) {
+        double z[10];
+        for (size_t k = 0; k < K; k++) z[k] = xs_normal(&st);
+        for (size_t k = 0; k < K; k++) {
+            double v = 0;
+            for (size_t l = 0; l <= k; l++) v += L[k * K + l] * z[l];
+            s->theta[i * K + k] = v;
+        }
+        for (size_t j = 0; j < J; j++) {
+            const double *aj = s->a + j * K, *bj = s->b + s->off[j];
+            double sc = 0, pr[8], sum = 0;
+            for (size_t k = 0; k < K; k++) sc += aj[k] * s->theta[i * K + k];
+            for (size_t h = 0; h <= s->P[j]; h++) sum += (pr[h] = exp((double)h * sc - bj[h]));
+            double u = xs_unif(&st) * sum, c = 0;
+            int y = (int)s->P[j];
+            for (size_t h = 0; h <= s->P[j]; h++)
+                if (u < (c += pr[h])) {
+                    y = (int)h;
+                    break;
+                }
+            s->Y[i * J + j] = y;
+        }
+    }
+}
+
+/* K = 2, J items alternating between the factors (so that the anchors,
+ * items 1 and 2, are well determined; slopes lo..hi), cross-loadings
+ * `cross` on items 5 and J - 4, correlation rho, 4 categories with steps
+ * spread around 0. */
+static void two_factor_truth(lsg_sim *s, size_t J, double lo, double hi, double cross, double rho)
+{
+    const size_t K = 2;
+    for (size_t j = 0; j < J; j++) {
+        const size_t f = j % 2;
+        for (size_t k = 0; k < K; k++) s->a[j * K + k] = 0, s->pattern[j * K + k] = k == f;
+        s->a[j * K + f] = lo + (hi - lo) * (double)(j / 2) / (double)(J / 2 - 1);
+        const double *step = (const double[]){-1.0 + 0.1 * (double)(j % 3), 0.2, 1.0 - 0.1 * (double)(j % 4)};
+        s->b[s->off[j]] = 0;
+        for (size_t k = 1; k <= s->P[j]; k++) s->b[s->off[j] + k] = s->b[s->off[j] + k - 1] + step[k - 1];
+    }
+    if (cross != 0) {
+        s->a[4 * K + 1] = cross, s->pattern[4 * K + 1] = 1;
+        s->a[(J - 3) * K + 0] = cross, s->pattern[(J - 3) * K + 0] = 1;
+    }
+    s->sigma[0] = s->sigma[3] = 1, s->sigma[1] = s->sigma[2] = rho;
+}
+
+/* Column map of fitted loadings fa (J x K) onto the truth ta: perm[k] the
+ * fitted column of true column k, sg[k] its sign. */
+static void match_columns(const double *ta, const double *fa, size_t J, size_t K, size_t *perm, double *sg)
+{
+    for (size_t k = 0; k < K; k++) {
+        double bc = -1;
+        for (size_t l = 0; l < K; l++) {
+            double sxy = 0, sxx = 0, syy = 0;
+            for (size_t j = 0; j < J; j++) {
+                sxy += ta[j * K + k] * fa[j * K + l];
+                sxx += ta[j * K + k] * ta[j * K + k];
+                syy += fa[j * K + l] * fa[j * K + l];
+            }
+            double c = fabs(sxy) / sqrt(sxx * syy);
+            if (c > bc) bc = c, perm[k] = l, sg[k] = sxy < 0 ? -1 : 1;
+        }
+    }
+}
+
+/* The Jacobian of the promax map by central differences: two step sizes
+ * (eps 1e-4, the one used, and 1e-3) agree; a directional difference along
+ * a random direction matches G v; K = 1 gives the identity. */
+static void test_rotation_jacobian(void)
+{
+    const size_t J = 12, K = 3, M = J * K + 3;
+    double lam[12 * 3], arot[12 * 3], phi[9], T[9], Tvar[9], sgn[3];
+    int pat[12 * 3];
+    uint64_t st = 12345;
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++) {
+            /* an oblique three-factor structure seen in the anchored frame */
+            double main = j % K == k ? 1.2 + 0.3 * xs_unif(&st) : 0.25 * xs_normal(&st);
+            lam[j * K + k] = main;
+        }
+    /* rotate to the anchored (lower-triangular first K rows) frame: QR of the first rows */
+    {
+        double Mb[9], Lb[9];
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < K; q++) {
+                double v = 0;
+                for (size_t r = 0; r < K; r++) v += lam[p * K + r] * lam[q * K + r];
+                Mb[p * K + q] = v;
+            }
+        memcpy(Lb, Mb, sizeof Lb);
+        CHECK(ls_chol(Lb, K) == 0);
+        /* R = L^-1 M_rows, lam <- lam R' (orthogonal) */
+        double R[9];
+        for (size_t c = 0; c < K; c++) {
+            double col[3];
+            for (size_t p = 0; p < K; p++) col[p] = lam[p * K + c];
+            ls_trsv_lower(Lb, K, 0, col);
+            for (size_t p = 0; p < K; p++) R[p * K + c] = col[p];
+        }
+        double out[12 * 3];
+        for (size_t j = 0; j < J; j++)
+            for (size_t p = 0; p < K; p++) {
+                double v = 0;
+                for (size_t c = 0; c < K; c++) v += lam[j * K + c] * R[p * K + c];
+                out[j * K + p] = v;
+            }
+        memcpy(lam, out, sizeof out);
+    }
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++) {
+            pat[j * K + k] = !(j < K && k > j);
+            if (!pat[j * K + k]) {
+                CHECK(fabs(lam[j * K + k]) < 1e-12);
+                lam[j * K + k] = 0;
+            }
+        }
+    ls_error e = {0, ""};
+    CHECK(lsg_promax(lam, J, K, arot, phi, T, Tvar, sgn, &e) == 0);
+    size_t na = 0;
+    for (size_t c = 0; c < J * K; c++) na += pat[c];
+    double F0[12 * 3 + 3];
+    double *G1 = malloc(M * na * sizeof *G1), *G2 = malloc(M * na * sizeof *G2), *G3 = malloc(M * na * sizeof *G3);
+    double t0 = wall();
+    CHECK_MSG(lsg_rotation_jacobian(lam, pat, J, K, Tvar, sgn, 1e-4, G1, F0, &e) == 0, "%s", e.message);
+    double tj = wall() - t0;
+    CHECK_MSG(lsg_rotation_jacobian(lam, pat, J, K, Tvar, sgn, 1e-3, G2, NULL, &e) == 0, "%s", e.message);
+    CHECK_MSG(lsg_rotation_jacobian(lam, pat, J, K, Tvar, sgn, 1e-5, G3, NULL, &e) == 0, "%s", e.message);
+    double big = 0, d12 = 0, d13 = 0;
+    (void)T;
+    for (size_t c = 0; c < M * na; c++) {
+        big = fmax(big, fabs(G1[c]));
+        d12 = fmax(d12, fabs(G1[c] - G2[c]));
+        d13 = fmax(d13, fabs(G1[c] - G3[c]));
+    }
+    /* Euler: the rotated loadings are homogeneous of degree 1 in lam (Kaiser
+     * normalisation; the promax target's scale cancels in the column
+     * normalisation), the correlations of degree 0: G lam = (a_rot, 0) */
+    double euler = 0;
+    for (size_t r = 0; r < M; r++) {
+        double v = 0;
+        size_t c = 0;
+        for (size_t x = 0; x < J * K; x++)
+            if (pat[x]) v += G1[r * na + c++] * lam[x];
+        euler = fmax(euler, fabs(v - (r < J * K ? F0[r] : 0.0)));
+        if (r < J * K) CHECK(fabs(F0[r] - arot[r]) < 1e-3); /* the reported solution: R's stopping rule */
+    }
+    printf("  promax Jacobian (J=%zu, K=%zu, %zu free slopes, %.3f s): largest entry %.3f; largest difference "
+           "eps 1e-4 vs 1e-3 %.2e, vs 1e-5 %.2e; Euler identity G lam = (a_rot, 0) off by %.2e\n",
+           J, K, na, tj, big, d12, d13, euler);
+    CHECK_MSG(d12 < 1e-5 * (1 + big), "d12 %g", d12);
+    CHECK_MSG(d13 < 1e-5 * (1 + big), "d13 %g", d13);
+    CHECK_MSG(euler < 1e-6, "Euler %g", euler);
+    /* K = 1: the rotation is the identity, so is the Jacobian */
+    {
+        double l1[5] = {0.8, 1.1, -0.4, 0.9, 1.3}, a1[5], p1[1], T1[1], Tv1[1], s1[1], G[25];
+        int p1p[5] = {1, 1, 1, 1, 1};
+        CHECK(lsg_promax(l1, 5, 1, a1, p1, T1, Tv1, s1, &e) == 0);
+        CHECK(lsg_rotation_jacobian(l1, p1p, 5, 1, Tv1, s1, 1e-4, G, NULL, &e) == 0);
+        double w = 0;
+        for (size_t r = 0; r < 5; r++)
+            for (size_t c = 0; c < 5; c++) w = fmax(w, fabs(G[r * 5 + c] - (r == c)));
+        CHECK_MSG(w < 1e-9, "K=1 Jacobian off the identity by %g", w);
+    }
+    free(G1);
+    free(G2);
+    free(G3);
+}
+
+/* Exploratory fits of a simulated design over replications: rotated
+ * standard errors (mean over replications) against the spread (SD) of the
+ * rotated estimates, per parameter; the unrotated ones alongside. */
+static void check_rotated_se_spread(size_t N, unsigned reps, int method, double tol)
+{
+    const size_t J = 12, K = 2;
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(N, J, K, 4, 4, 0.0, 31, &s, &e) == 0);
+    two_factor_truth(&s, J, 0.9, 1.8, 0.6, 0.3);
+    const size_t M = J * K + 1;
+    double *sum = calloc(M, sizeof *sum), *sum2 = calloc(M, sizeof *sum2), *sse = calloc(M, sizeof *sse);
+    double *usum = calloc(J * K, sizeof *usum), *usum2 = calloc(J * K, sizeof *usum2), *use = calloc(J * K, sizeof *use);
+    double *ref = NULL;
+    unsigned ok = 0;
+    double t0 = wall();
+    for (unsigned r = 0; r < reps; r++) {
+        redraw(&s, 1000 + r);
+        ls_gpcm_data d = sim_data(&s);
+        ls_gpcm_options o;
+        ls_gpcm_options_init(&o);
+        o.factors = K;
+        o.starts = 1;
+        o.threads = 2;
+        o.method = method;
+        ls_gpcm_fit f;
+        int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (!rc) {
+            const double *sr = ls_gpcm_se_rotated(&f), *ss = ls_gpcm_se_sigma_rotated(&f);
+            CHECK(sr && ss && f.se_a);
+            if (sr && ss && f.se_a) {
+                if (!ref) { /* the first replication's rotated solution fixes column order and sign */
+                    ref = malloc(J * K * sizeof *ref);
+                    size_t perm[2];
+                    double sg[2];
+                    match_columns(s.a, f.a, J, K, perm, sg);
+                    for (size_t j = 0; j < J; j++)
+                        for (size_t k = 0; k < K; k++) ref[j * K + k] = sg[k] * f.a[j * K + perm[k]];
+                }
+                size_t perm[2];
+                double sg[2];
+                match_columns(ref, f.a, J, K, perm, sg);
+                for (size_t j = 0; j < J; j++)
+                    for (size_t k = 0; k < K; k++) {
+                        double v = sg[k] * f.a[j * K + perm[k]];
+                        sum[j * K + k] += v, sum2[j * K + k] += v * v, sse[j * K + k] += sr[j * K + perm[k]];
+                        double u = f.a_unrotated[j * K + k];
+                        usum[j * K + k] += u, usum2[j * K + k] += u * u, use[j * K + k] += f.se_a[j * K + k];
+                    }
+                double rho = sg[0] * sg[1] * f.sigma[1];
+                sum[J * K] += rho, sum2[J * K] += rho * rho, sse[J * K] += ss[1];
+                ok++;
+            }
+            ls_gpcm_fit_free(&f);
+        }
+        sim_data_free(&d);
+    }
+    double t = wall() - t0;
+    /* ratio mean SE / SD per parameter; summary: median and the ratio of
+     * root-mean-squares over the parameters */
+    double ratio[25], urat[24], ms = 0, msd = 0, ums = 0, umsd = 0;
+    size_t nr = 0, nu = 0;
+    for (size_t x = 0; x < M; x++) {
+        double m = sum[x] / ok, sd = sqrt(fmax(sum2[x] / ok - m * m, 0) * ok / (ok - 1)), se = sse[x] / ok;
+        ratio[nr++] = se / sd;
+        if (getenv("GPCM_DEBUG"))
+            printf("    param %2zu: mean %.3f SD %.4f SE %.4f ratio %.3f | unrot mean %.3f SD %.4f SE %.4f\n", x, m, sd,
+                   se, se / sd, x < J * K ? usum[x] / ok : 0.0,
+                   x < J * K ? sqrt(fmax(usum2[x] / ok - (usum[x] / ok) * (usum[x] / ok), 0)) : 0.0,
+                   x < J * K ? use[x] / ok : 0.0);
+        ms += se * se, msd += sd * sd;
+        if (x < J * K && use[x] > 0) {
+            double um = usum[x] / ok, usd = sqrt(fmax(usum2[x] / ok - um * um, 0) * ok / (ok - 1));
+            urat[nu++] = use[x] / ok / usd;
+            ums += (use[x] / ok) * (use[x] / ok), umsd += usd * usd;
+        }
+    }
+    for (size_t p = 1; p < nr; p++) /* insertion sorts for the medians */
+        for (size_t q = p; q > 0 && ratio[q] < ratio[q - 1]; q--) {
+            double tmp = ratio[q];
+            ratio[q] = ratio[q - 1], ratio[q - 1] = tmp;
+        }
+    for (size_t p = 1; p < nu; p++)
+        for (size_t q = p; q > 0 && urat[q] < urat[q - 1]; q--) {
+            double tmp = urat[q];
+            urat[q] = urat[q - 1], urat[q - 1] = tmp;
+        }
+    const double rms = sqrt(ms / msd), urms = sqrt(ums / umsd);
+    printf("  rotated SEs vs spread, %s, N=%zu J=%zu K=%zu, %u replications (%.1f s): SE/SD over %zu rotated "
+           "parameters: median %.3f (range %.3f..%.3f), RMS ratio %.3f; correlation SE/SD %.3f; unrotated: median "
+           "%.3f, RMS ratio %.3f\n",
+           method == LS_GPCM_MML ? "MML" : "GVEM", N, J, K, ok, t, nr, ratio[nr / 2], ratio[0], ratio[nr - 1], rms,
+           (sse[J * K] / ok) / sqrt(fmax(sum2[J * K] / ok - (sum[J * K] / ok) * (sum[J * K] / ok), 0) * ok / (ok - 1)),
+           urat[nu / 2], urms);
+    CHECK(ok == reps);
+    CHECK_MSG(fabs(ratio[nr / 2] - 1) < tol, "median SE/SD %g", ratio[nr / 2]);
+    CHECK_MSG(fabs(rms - 1) < tol, "RMS SE/SD %g", rms);
+    free(sum), free(sum2), free(sse), free(usum), free(usum2), free(use), free(ref);
+    lsg_sim_free(&s);
+}
+
+/* quick: GVEM estimates, whose spread the (MML) cross-product standard
+ * errors overstate by about 10 % on this design, rotated or not; a smoke
+ * check with few replications.  slow: MML estimates, for which the
+ * cross-product information is the right asymptotic covariance: the check
+ * of the delta method.  (--only test_rotated_se_spread_gvem: 60 GVEM
+ * replications.) */
+static void test_rotated_se_spread_quick(void) { check_rotated_se_spread(500, 25, LS_GPCM_GVEM, 0.35); }
+static void test_rotated_se_spread(void) { check_rotated_se_spread(800, 30, LS_GPCM_MML, 0.25); }
+static void test_rotated_se_spread_gvem(void) { check_rotated_se_spread(800, 60, LS_GPCM_GVEM, 0.3); }
+
+/* Simple-structure truth with high loadings and uncorrelated factors: the
+ * promax rotation is near the identity, and the rotated standard errors of
+ * the loadings that carry the structure equal the unrotated ones. */
+static void test_rotated_se_identity(void)
+{
+    const size_t J = 12, K = 2, N = 1000;
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(N, J, K, 4, 4, 0.0, 41, &s, &e) == 0);
+    two_factor_truth(&s, J, 2.0, 2.5, 0.0, 0.0);
+    redraw(&s, 7);
+    ls_gpcm_data d = sim_data(&s);
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.factors = K;
+    o.starts = 1;
+    o.threads = 2;
+    ls_gpcm_fit f;
+    int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        const double *sr = ls_gpcm_se_rotated(&f), *ss = ls_gpcm_se_sigma_rotated(&f);
+        CHECK(sr && ss && f.se_a);
+        double off = 0;
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < K; q++) off = fmax(off, fabs(f.rotation[p * K + q] - (p == q)));
+        double wmain = 0, wcross = 0, rcross_lo = 1e9, rcross_hi = 0;
+        for (size_t j = 0; sr && j < J; j++)
+            for (size_t k = 0; k < K; k++) {
+                if (!f.pattern[j * K + k]) continue; /* the anchor's fixed zero */
+                double r = sr[j * K + k] / f.se_a[j * K + k];
+                if (s.pattern[j * K + k]) wmain = fmax(wmain, fabs(r - 1));
+                else wcross = fmax(wcross, fabs(r - 1)), rcross_lo = fmin(rcross_lo, r), rcross_hi = fmax(rcross_hi, r);
+            }
+        printf("  near-identity rotation (largest |T - I| %.3f): rotated/unrotated SE of the %zu main loadings within "
+               "%.3f of 1; cross-loadings ratio %.2f..%.2f; SE(correlation) %.4f\n",
+               off, J, wmain, rcross_lo, rcross_hi, ss ? ss[1] : NAN);
+        CHECK(off < 0.1);
+        CHECK_MSG(wmain < 0.05, "main loadings %g", wmain);
+        ls_gpcm_fit_free(&f);
+    }
+    sim_data_free(&d);
+    lsg_sim_free(&s);
+}
+
+/* A category inside 0..P_j that nobody uses: a warning naming the item and
+ * the category, in the fit and in the JSON. */
+static void test_unobserved_category_warning(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(300, 6, 1, 4, 4, 0.0, 3, &s, &e) == 0);
+    ls_gpcm_data d = sim_data(&s);
+    d.source = (char *)"(simulated)";
+    for (size_t i = 0; i < d.n; i++) { /* item 3: category 2 never used; item 5: category 0 never used */
+        if (d.Y[i * 6 + 2] == 2) d.Y[i * 6 + 2] = 1;
+        if (d.Y[i * 6 + 4] == 0) d.Y[i * 6 + 4] = 1;
+    }
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.starts = 1;
+    o.threads = 2;
+    o.max_iter = 200;
+    int pat[6] = {1, 1, 1, 1, 1, 1};
+    ls_gpcm_fit f;
+    int rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        size_t nw = ls_gpcm_nwarnings(&f);
+        for (size_t i = 0; i < nw; i++) printf("  warning: %s\n", ls_gpcm_warning(&f, i));
+        CHECK(nw >= 2);
+        CHECK(ls_gpcm_warning(&f, nw) == NULL);
+        int saw3 = 0, saw5 = 0;
+        for (size_t i = 0; i < nw; i++) {
+            const char *w = ls_gpcm_warning(&f, i);
+            saw3 |= strcmp(w, "item 'I03': category 2 (raw score 2) is never observed; its step parameter b2 is not "
+                              "identified (it drifts towards +infinity)") == 0;
+            saw5 |= strstr(w, "item 'I05': category 0 (raw score 0) is never observed") != NULL;
+        }
+        CHECK(saw3 && saw5);
+        char path[256];
+        snprintf(path, sizeof path, "/tmp/test_gpcm_w_%ld.json", (long)getpid());
+        CHECK(ls_gpcm_write_json(&f, &d, path, NULL, &e) == 0);
+        json_error_t je;
+        json_t *root = json_load_file(path, 0, &je);
+        CHECK(root && json_array_size(json_object_get(root, "warnings")) == nw);
+        if (root)
+            CHECK(strstr(json_string_value(json_array_get(json_object_get(root, "warnings"), 0)), "never observed"));
+        json_decref(root);
+        remove(path);
+        ls_gpcm_fit_free(&f);
+    }
+    /* every category used: no warning */
+    memcpy(d.Y, s.Y, d.n * d.J * sizeof *d.Y);
+    rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    CHECK(rc == 0);
+    if (!rc) {
+        CHECK(ls_gpcm_nwarnings(&f) == 0);
+        ls_gpcm_fit_free(&f);
+    }
+    d.source = NULL;
+    sim_data_free(&d);
+    lsg_sim_free(&s);
+}
+
 static const char *write_tmp(const char *name, const char *text, char *buf, size_t n)
 {
     snprintf(buf, n, "/tmp/test_gpcm_%ld_%s", (long)getpid(), name);
@@ -747,11 +1164,17 @@ int main(int argc, char **argv)
     RUN_IF(test_data_and_patterns);
     RUN_IF(test_fit_json);
     RUN_IF(test_recovery_quick);
+    RUN_IF(test_rotation_jacobian);
+    RUN_IF(test_rotated_se_identity);
+    RUN_IF(test_unobserved_category_warning);
+    if (quick) RUN_IF(test_rotated_se_spread_quick);
     if (!quick) {
+        RUN_IF(test_rotated_se_spread);
         RUN_IF(test_exploratory);
         RUN_IF(test_recovery_spec);
         RUN_IF(test_bfi);
     }
+    if (only && strcmp(only, "test_rotated_se_spread_gvem") == 0) RUN(test_rotated_se_spread_gvem);
 #undef RUN_IF
     return h_finish();
 }

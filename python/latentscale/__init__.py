@@ -10,6 +10,9 @@ the command line:
     fit.params.beta, fit.se["hessian"].beta, fit.loglik        # numpy arrays, floats
     pred = fit.predict({"model": ["m"], "family": ["fam0001"], "size": [7.0], "tokens": [2.0]})
     pred.median, pred.lower, pred.upper                        # n x J arrays
+    fa = ls.factor("responses.csv", items="Q*", covariates=["x1"], factors=2, dif=True)
+    fa.loadings, fa.dif.p_value                                # q x r, q x p arrays
+    gp = ls.gpcm("scores.csv", pattern="pattern.csv")          # .slopes, .steps, .elbo
 
 Tables (leaderboards, new models, splits) are a CSV path, a pandas DataFrame
 or a dict of columns.  Errors raise LatentscaleError subclasses carrying the
@@ -19,18 +22,22 @@ its folder), next to the package, or in the repository's build folder.
 from ._capi import HEADER_VERSION as __version__
 from ._capi import library_path, load_library
 from .api import (Fit, Model, compare, evaluate, fit, load_fit, mae, optimal, posterior, predict,
-                  select, simulate)
+                  report, select, simulate)
 from .errors import (CancelledError, ConvergenceError, FileError, InputError, LatentscaleError,
                      LatentscaleWarning, LibraryNotFoundError, NumericalError, OptionError,
                      OutOfMemoryError, ParseError)
 from .results import (Allocation, Comparison, Evaluation, Params, Posterior, Prediction, Selection,
                       Simulation)
+from .psychometric import (DifTest, FactorFit, FactorSelection, FactorStandardErrors, GpcmFit,
+                           GpcmStandardErrors, factor, gpcm)
 
 __all__ = [
     "fit", "select", "predict", "evaluate", "optimal", "compare", "posterior", "simulate",
-    "load_fit", "mae", "Fit", "Model", "Params", "Simulation", "Prediction", "Posterior",
+    "load_fit", "mae", "report", "Fit", "Model", "Params", "Simulation", "Prediction", "Posterior",
     "Comparison", "Selection", "Allocation", "Evaluation", "LatentscaleError", "FileError",
     "ParseError", "InputError", "OptionError", "OutOfMemoryError", "NumericalError",
     "ConvergenceError", "CancelledError", "LibraryNotFoundError", "LatentscaleWarning",
     "load_library", "library_path", "__version__",
+    "factor", "gpcm", "FactorFit", "FactorStandardErrors", "DifTest", "FactorSelection",
+    "GpcmFit", "GpcmStandardErrors",
 ]

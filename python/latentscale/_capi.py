@@ -30,10 +30,15 @@ LS_ERR_NOMEM, LS_ERR_NUMERIC, LS_ERR_NOCONV, LS_ERR_CANCEL = 5, 6, 7, 8
 
 LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC = 0, 1, 2, 3
 LS_SE_HESSIAN, LS_SE_OPG, LS_SE_SANDWICH = 0, 1, 2
+LS_FACTOR_BERNOULLI, LS_FACTOR_POISSON, LS_FACTOR_GAUSSIAN, LS_FACTOR_PROBIT = 0, 1, 2, 3
+LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
+LS_FACTOR_BONFERRONI, LS_FACTOR_BH = 0, 1
+LS_GPCM_GVEM, LS_GPCM_MML = 0, 1
 
 c_double_p = POINTER(c_double)
 c_size_t_p = POINTER(c_size_t)
 c_int_p = POINTER(c_int)
+c_uint_p = POINTER(c_uint)
 c_char_pp = POINTER(c_char_p)
 
 # int (*ls_progress_fn)(void *ctx, const char *stage, double done, double total)
@@ -139,6 +144,77 @@ class LsFitSummary(Structure):
     _fields_ = [("est", LsParams), ("benchmarks", c_char_pp), ("covariates", c_char_pp),
                 ("nat_cov", c_double_p), ("range", c_double * 4), ("st_range", c_double * 2),
                 ("seed", c_uint64)]
+
+
+class LsFactorOptions(Structure):
+    _fields_ = [("factors", c_size_t), ("family", c_int), ("identify", c_int),
+                ("covariate_condition", c_int), ("anchors", c_size_t_p), ("starts", c_uint),
+                ("seed", c_uint64), ("threads", c_uint), ("bound", c_double), ("tol", c_double),
+                ("max_iter", c_uint), ("skip_se", c_int), ("ridge", c_double),
+                ("no_scale_correction", c_int), ("progress", PROGRESS_FN),
+                ("progress_ctx", c_void_p)]
+
+
+class LsFactorData(Structure):
+    _fields_ = [("n", c_size_t), ("q", c_size_t), ("p", c_size_t), ("Y", c_double_p),
+                ("X", c_double_p), ("items", c_char_pp), ("covariates", c_char_pp),
+                ("line", c_size_t_p), ("source", c_char_p)]
+
+
+class LsFactorFit(Structure):
+    _fields_ = [("n", c_size_t), ("q", c_size_t), ("p", c_size_t), ("r", c_size_t),
+                ("family", c_int), ("identify", c_int), ("covariate_condition", c_int),
+                ("anchors", c_size_t_p), ("U", c_double_p), ("gamma", c_double_p),
+                ("beta", c_double_p), ("dispersion", c_double_p), ("factor_cov", c_double_p),
+                ("factor_cor", c_double_p), ("A", c_double_p), ("se_U", c_double_p),
+                ("se_gamma", c_double_p), ("se_beta", c_double_p),
+                ("se_gamma_naive", c_double_p), ("loglik", c_double), ("jic", c_double),
+                ("nobs", c_size_t), ("nparams", c_size_t), ("iterations", c_uint),
+                ("starts", c_uint), ("starts_at_best", c_uint), ("start_loglik", c_double_p),
+                ("converged", c_int), ("at_bound", c_size_t), ("seed", c_uint64),
+                ("tol", c_double), ("bound", c_double), ("ridge", c_double),
+                ("scale_corrected", c_int)]
+
+
+class LsFactorDif(Structure):
+    _fields_ = [("q", c_size_t), ("p", c_size_t), ("alpha", c_double), ("correction", c_int),
+                ("z", c_double_p), ("pvalue", c_double_p), ("flag", c_int_p),
+                ("flag_bonferroni", c_int_p), ("flag_bh", c_int_p)]
+
+
+class LsFactorSelection(Structure):
+    _fields_ = [("nr", c_size_t), ("r", c_size_t_p), ("loglik", c_double_p),
+                ("jic", c_double_p), ("converged", c_int_p), ("best", c_size_t)]
+
+
+class LsGpcmOptions(Structure):
+    _fields_ = [("factors", c_size_t), ("method", c_int), ("starts", c_uint), ("seed", c_uint64),
+                ("threads", c_uint), ("tol", c_double), ("max_iter", c_uint), ("nodes", c_uint),
+                ("gtol", c_double), ("skip_se", c_int), ("progress", PROGRESS_FN),
+                ("progress_ctx", c_void_p)]
+
+
+class LsGpcmData(Structure):
+    _fields_ = [("n", c_size_t), ("J", c_size_t), ("Y", c_int_p), ("ncat", c_uint_p),
+                ("items", c_char_pp), ("line", c_size_t_p), ("source", c_char_p),
+                ("lowest", c_double)]
+
+
+class LsGpcmFit(Structure):
+    _fields_ = [("n", c_size_t), ("J", c_size_t), ("K", c_size_t), ("maxcat", c_size_t),
+                ("method", c_int), ("exploratory", c_int), ("ncat", c_uint_p),
+                ("pattern", c_int_p), ("a", c_double_p), ("a_unrotated", c_double_p),
+                ("rotation", c_double_p), ("b", c_double_p), ("sigma", c_double_p),
+                ("mu", c_double_p), ("se_a", c_double_p), ("se_b", c_double_p),
+                ("se_sigma", c_double_p), ("elbo", c_double), ("loglik", c_double),
+                ("vbic", c_double), ("bic", c_double), ("nparams", c_size_t), ("nobs", c_size_t),
+                ("iterations", c_uint), ("mml_iterations", c_uint), ("starts", c_uint),
+                ("starts_at_best", c_uint), ("start_elbo", c_double_p),
+                ("elbo_trace", c_double_p), ("monotone", c_int), ("converged", c_int),
+                ("seed", c_uint64), ("tol", c_double), ("nodes", c_uint),
+                ("seconds_gvem", c_double), ("seconds_mml", c_double), ("seconds_se", c_double),
+                ("se_a_rot", c_double_p), ("se_sigma_rot", c_double_p), ("warnings", c_char_pp),
+                ("nwarnings", c_size_t)]
 
 
 # ---------------------------------------------------------------------------
@@ -260,6 +336,40 @@ PROTOTYPES = {
                                          c_uint64, c_char_p, c_char_p, _err]),
     "ls_allocation_write_json": (c_int, [_P(LsAllocation), _P(LsParams), c_char_pp,
                                          _P(LsOptimalOptions), c_char_p, c_char_p, _err]),
+    # generalized latent factor models
+    "ls_factor_options_init": (None, [_P(LsFactorOptions)]),
+    "ls_factor_table_read": (c_int, [c_char_p, _vpp, _err]),
+    "ls_factor_data_build": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_int,
+                                     _P(LsFactorData), _err]),
+    "ls_factor_data_free": (None, [_P(LsFactorData)]),
+    "ls_factor_run": (c_int, [_P(LsFactorData), _P(LsFactorOptions), _P(LsFactorFit), _err]),
+    "ls_factor_fit_free": (None, [_P(LsFactorFit)]),
+    "ls_factor_dif_run": (c_int, [_P(LsFactorFit), c_double, c_int, _P(LsFactorDif), _err]),
+    "ls_factor_dif_free": (None, [_P(LsFactorDif)]),
+    "ls_factor_select": (c_int, [_P(LsFactorData), _P(LsFactorOptions), c_size_t, c_size_t,
+                                 _P(LsFactorSelection), _err]),
+    "ls_factor_selection_free": (None, [_P(LsFactorSelection)]),
+    "ls_factor_write_json": (c_int, [_P(LsFactorFit), _P(LsFactorData), _P(LsFactorDif),
+                                     _P(LsFactorSelection), c_char_p, c_char_p, _err]),
+    "ls_factor_family_name": (c_char_p, [c_int]),
+    "ls_factor_identify_name": (c_char_p, [c_int]),
+    # generalized partial credit model
+    "ls_gpcm_options_init": (None, [_P(LsGpcmOptions)]),
+    "ls_gpcm_data_build": (c_int, [c_void_p, c_char_p, c_double, c_uint, _P(LsGpcmData), _err]),
+    "ls_gpcm_data_free": (None, [_P(LsGpcmData)]),
+    "ls_gpcm_pattern_read": (c_int, [c_char_p, _P(LsGpcmData), c_size_t_p, _P(c_int_p), _err]),
+    "ls_gpcm_pattern_free": (None, [c_int_p]),
+    "ls_gpcm_run": (c_int, [_P(LsGpcmData), c_int_p, _P(LsGpcmOptions), _P(LsGpcmFit), _err]),
+    "ls_gpcm_fit_free": (None, [_P(LsGpcmFit)]),
+    "ls_gpcm_write_json": (c_int, [_P(LsGpcmFit), _P(LsGpcmData), c_char_p, c_char_p, _err]),
+}
+
+# Declared when the library has them (newer additions; see has()).
+OPTIONAL_PROTOTYPES = {
+    "ls_gpcm_se_rotated": (c_double_p, [_P(LsGpcmFit)]),
+    "ls_gpcm_se_sigma_rotated": (c_double_p, [_P(LsGpcmFit)]),
+    "ls_gpcm_nwarnings": (c_size_t, [_P(LsGpcmFit)]),
+    "ls_gpcm_warning": (c_char_p, [_P(LsGpcmFit), c_size_t]),
 }
 
 
@@ -315,6 +425,11 @@ def load_library(path=None):
                 fn = getattr(lib, name)
                 fn.restype = res
                 fn.argtypes = args
+            for name, (res, args) in OPTIONAL_PROTOTYPES.items():
+                if hasattr(lib, name):
+                    fn = getattr(lib, name)
+                    fn.restype = res
+                    fn.argtypes = args
             _lib, _lib_path = lib, cand
             return lib
         raise LibraryNotFoundError(
@@ -324,6 +439,11 @@ def load_library(path=None):
 
 def lib():
     return _lib if _lib is not None else load_library()
+
+
+def has(name):
+    """Whether the loaded library has the (optional) function `name`."""
+    return hasattr(lib(), name)
 
 
 def library_path():
@@ -361,3 +481,20 @@ def enc(s):
 
 def dec(b):
     return None if b is None else b.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------------------
+# HTML report (ls_report_write; optional: declared when the library has it)
+# ---------------------------------------------------------------------------
+
+class LsReportOptions(Structure):
+    _fields_ = [("families", c_char_p), ("top", c_size_t), ("compare", c_char_p),
+                ("select_path", c_char_p), ("title", c_char_p), ("level", c_double),
+                ("grid", c_size_t), ("param_draws", c_size_t), ("latent_draws", c_size_t),
+                ("optimal_draws", c_size_t), ("seed", c_uint64), ("threads", c_uint),
+                ("fit_name", c_char_p), ("argv_json", c_char_p)]
+
+
+OPTIONAL_PROTOTYPES["ls_report_options_init"] = (None, [_P(LsReportOptions)])
+OPTIONAL_PROTOTYPES["ls_report_write"] = (c_int, [c_void_p, c_void_p, _P(LsReportOptions), c_char_p,
+                                                  _err])

@@ -94,6 +94,7 @@ int cmd_optimal(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_factor(int argc, char **argv);
 int cmd_gpcm(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Human summary of a fit on stdout. */
 void cli_print_fit(const ls_fit *f, const ls_data *d);

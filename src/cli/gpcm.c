@@ -29,6 +29,8 @@ static char *all_items(const ls_table *t)
 static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace)
 {
     const size_t J = f->J, K = f->K, nb = f->maxcat - 1;
+    const double *se_a = f->exploratory ? ls_gpcm_se_rotated(f) : f->se_a;
+    const double *se_s = f->exploratory ? ls_gpcm_se_sigma_rotated(f) : f->se_sigma;
     printf("generalized partial credit model: %zu factor%s, %s, %s\n", K, K == 1 ? "" : "s",
            f->exploratory ? "exploratory (lower-triangular anchors, promax rotation)" : "confirmatory pattern",
            f->method == LS_GPCM_MML ? "marginal maximum likelihood (adaptive Gauss-Hermite)"
@@ -49,20 +51,21 @@ static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace
         printf("\nlower bound per iteration:\n");
         for (unsigned t = 0; t <= f->iterations; t++) printf("  %5u %.6f\n", t, f->elbo_trace[t]);
     }
-    printf("\nslopes%s%s:\n", f->exploratory ? " (promax-rotated)" : "",
-           f->se_a && !f->exploratory ? " (standard errors)" : "");
+    printf("\nslopes%s:\n", !f->exploratory ? (se_a ? " (standard errors)" : "")
+                             : se_a ? " (promax-rotated; standard errors by the delta method through the rotation)"
+                                    : " (promax-rotated)");
     printf("  %-12s", "item");
-    for (size_t k = 0; k < K; k++) printf("  factor%-2zu%s", k + 1, f->se_a && !f->exploratory ? "        " : "");
+    for (size_t k = 0; k < K; k++) printf("  factor%-2zu%s", k + 1, se_a ? "        " : "");
     printf("\n");
     for (size_t j = 0; j < J; j++) {
         printf("  %-12.12s", d->items[j]);
         for (size_t k = 0; k < K; k++) {
             if (!f->pattern[j * K + k] && !f->exploratory) {
-                printf("  %8s%s", ".", f->se_a ? "        " : "");
+                printf("  %8s%s", ".", se_a ? "        " : "");
                 continue;
             }
             printf("  %8.3f", f->a[j * K + k]);
-            if (f->se_a && !f->exploratory) printf(" (%5.3f)", f->se_a[j * K + k]);
+            if (se_a) printf(" (%5.3f)", se_a[j * K + k]);
         }
         printf("\n");
     }
@@ -78,18 +81,21 @@ static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace
             printf("\n");
         }
     }
-    printf("\nfactor correlations%s:\n", f->se_sigma ? " (standard errors)" : "");
+    printf("\nfactor correlations%s:\n", !f->exploratory ? (se_s ? " (standard errors)" : "")
+                                          : se_s ? " (promax; standard errors)" : " (promax)");
     for (size_t p = 0; p < K; p++) {
         printf("  ");
         for (size_t q = 0; q < K; q++) {
             printf(" %7.3f", f->sigma[p * K + q]);
-            if (f->se_sigma) {
-                if (p != q) printf(" (%5.3f)", f->se_sigma[p * K + q]);
+            if (se_s) {
+                if (p != q) printf(" (%5.3f)", se_s[p * K + q]);
                 else printf("        ");
             }
         }
         printf("\n");
     }
+    for (size_t i = 0; i < ls_gpcm_nwarnings(f); i++) printf("\nwarning: %s", ls_gpcm_warning(f, i));
+    if (ls_gpcm_nwarnings(f)) printf("\n");
     printf("\ntime: GVEM %.2f s", f->seconds_gvem);
     if (f->method == LS_GPCM_MML) printf(", MML %.2f s", f->seconds_mml);
     if (isfinite(f->loglik)) printf(", marginal likelihood and standard errors %.2f s", f->seconds_se);
@@ -216,6 +222,9 @@ int cmd_gpcm(int argc, char **argv)
     if (rc) code = cli_fail(&e);
     else {
         if (!quiet) print_summary(&f, &d, trace);
+        else /* the summary carries them; quiet still shows them */
+            for (size_t i = 0; i < ls_gpcm_nwarnings(&f); i++)
+                fprintf(stderr, "latentscale: gpcm: warning: %s\n", ls_gpcm_warning(&f, i));
         if (out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_gpcm_write_json(&f, &d, out, aj, &e);

@@ -100,6 +100,7 @@ static void usage(void)
            "  select     choose the number of skills: AIC, BIC, cross-validation\n"
            "  optimal    compute-optimal parameters/tokens split per skill and benchmark\n"
            "  compare    compare two families' skills (e.g. base against instruction-tuned)\n"
+           "  report     one self-contained HTML page with SVG figures and the table of a fit\n"
            "  factor     generalized latent factor model with covariates, DIF tests (items in columns)\n"
            "  gpcm       multidimensional generalized partial credit model (GVEM or MML) for ordered scores\n"
            "  version    print the version\n\n"
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
     else if (strcmp(c, "select") == 0) rc = cmd_select(argc - 2, argv + 2);
     else if (strcmp(c, "optimal") == 0) rc = cmd_optimal(argc - 2, argv + 2);
     else if (strcmp(c, "compare") == 0) rc = cmd_compare(argc - 2, argv + 2);
+    else if (strcmp(c, "report") == 0) rc = cmd_report(argc - 2, argv + 2);
     else if (strcmp(c, "factor") == 0) rc = cmd_factor(argc - 2, argv + 2);
     else if (strcmp(c, "gpcm") == 0) rc = cmd_gpcm(argc - 2, argv + 2);
     else if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {

@@ -144,12 +144,54 @@ void lsg_sim_free(lsg_sim *s);
 int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_progress_fn progress,
             void *progress_ctx, double *loglik, unsigned *iters, int *converged, ls_error *err);
 /* Marginal log-likelihood at m's estimates (quadrature centred on q_i) and,
- * when se_a != NULL, standard errors from the cross-product of the persons'
- * scores: se_a (J x K, 0 for fixed slopes), se_b (T, block layout), se_sigma
- * (K x K; confirmatory only, may be NULL).  Returns LS_ERR_NUMERIC when the
- * information is singular. */
+ * when se_a != NULL, standard errors from the cross-product (outer product
+ * of gradients, OPG) of the persons' scores: se_a (J x K, 0 for fixed
+ * slopes), se_b (T, block layout), se_sigma (K x K; confirmatory only, may
+ * be NULL).  cov_a (may be NULL; only with se_a): the na x na covariance of
+ * the na free slopes, in row-major pattern order (the slope block of the
+ * inverse information, so it accounts for the steps).  Returns
+ * LS_ERR_NUMERIC when the information is singular. */
 int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
-                 double *se_sigma, ls_error *err);
+                 double *se_sigma, double *cov_a, ls_error *err);
+
+/* ---------------------------------------------------------------- */
+/* Promax and its derivative (tasks/gpcm_fit.c)                      */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The reported exploratory solution: promax (Kaiser-normalised varimax
+ * from the identity, R's stopping rule, then the power-4 Procrustes step)
+ * of the unrotated slopes lam (J x K), columns oriented to positive sums.
+ * a_rot (J x K), phi (K x K factor correlations), T (K x K, a_rot = lam T);
+ * Tvar (K x K, the varimax rotation) and sgn (K column signs), both may be
+ * NULL, hold the branch for lsg_rotation_jacobian.
+ */
+int lsg_promax(const double *lam, size_t J, size_t K, double *a_rot, double *phi, double *T,
+               double *Tvar, double *sgn, ls_error *err);
+/*
+ * Jacobian of the rotated solution F(lam) = (a_rot row-major, J K values;
+ * then phi_pq for p > q in row-major order, K(K-1)/2 values) with respect
+ * to the free entries of lam (pattern != 0, row-major; na of them), by
+ * central differences with steps eps (|lam_p| + 0.1).  Varimax is first
+ * run from the reported rotation Tvar to its exact stationary point
+ * (|change of the rotation| < 1e-13; R's rule stops near 1e-5), and every
+ * perturbed rotation restarts from that point, runs to the same precision
+ * and keeps the base column signs sgn, so the derivative is that of one
+ * smooth branch (checked: every perturbed column keeps a congruence above
+ * 0.99 with its base column).
+ * G: (J K + K(K-1)/2) x na; F (may be NULL): F(lam) on that branch.
+ * LS_ERR_NUMERIC when varimax does not converge
+ * or a perturbation jumps to another branch.
+ */
+int lsg_rotation_jacobian(const double *lam, const int *pattern, size_t J, size_t K, const double *Tvar,
+                          const double *sgn, double eps, double *G, double *F, ls_error *err);
+
+/* Append a formatted warning to f->warnings; LS_ERR_NOMEM on failure. */
+int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* Block offsets for P (J values) into off (J + 1). */
 void lsg_offsets(const unsigned *P, size_t J, size_t *off);

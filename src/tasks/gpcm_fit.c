@@ -11,6 +11,8 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,6 +59,9 @@ void ls_gpcm_fit_free(ls_gpcm_fit *f)
     ls_free(f->se_sigma);
     ls_free(f->start_elbo);
     ls_free(f->elbo_trace);
+    ls_free(f->se_a_rot);
+    ls_free(f->se_sigma_rot);
+    ls_strv_free(f->warnings, f->nwarnings);
     memset(f, 0, sizeof *f);
 }
 
@@ -195,26 +200,19 @@ done:
 /* as R's stats::promax(m = 4)                                       */
 /* ---------------------------------------------------------------- */
 
-/* T (K x K) with Lambda T the rotated loadings. */
-static int promax(const double *lam, size_t J, size_t K, double *Tout, ls_error *err)
+/*
+ * Varimax (Kaiser 1958) of the row-normalised loadings x (J x K), by the
+ * SVD iteration of R's stats::varimax, from the orthogonal rotation TT
+ * (in/out).  tight = 0: R's rule (stop when the sum of singular values
+ * grows by a factor below 1 + 1e-5); tight = 1: iterate until no entry of
+ * the rotation moves by 1e-13 (the derivative needs the exact stationary
+ * point, not R's approximation of it).  z: J x K scratch.
+ */
+static int varimax(const double *x, size_t J, size_t K, double *TT, int tight, double *z)
 {
-    double *x = ls_malloc(J * K * sizeof *x), *z = ls_malloc(J * K * sizeof *z),
-           *sc = ls_malloc(J * sizeof *sc);
-    double TT[100], Bm[100], BtB[100], Pw[100], U[100];
-    int rc = LS_OK;
-    if (!x || !z || !sc) {
-        rc = ls_nomem(err);
-        goto done;
-    }
-    for (size_t j = 0; j < J; j++) {
-        double s = 0;
-        for (size_t k = 0; k < K; k++) s += lam[j * K + k] * lam[j * K + k];
-        sc[j] = s > 0 ? sqrt(s) : 1.0;
-        for (size_t k = 0; k < K; k++) x[j * K + k] = lam[j * K + k] / sc[j];
-    }
-    for (size_t p = 0; p < K * K; p++) TT[p] = p % (K + 1) == 0;
-    double dsum = 0;
-    for (int it = 0; it < 1000; it++) {
+    double Bm[100], BtB[100], Pw[100], Tn[100], half[100], dsum = 0;
+    const int maxit = tight ? 50000 : 1000;
+    for (int it = 0; it < maxit; it++) {
         ls_gemm(0, 0, J, K, K, x, TT, z);
         double cs[10] = {0};
         for (size_t j = 0; j < J; j++)
@@ -227,16 +225,48 @@ static int promax(const double *lam, size_t J, size_t K, double *Tout, ls_error 
         ls_gemm(1, 0, K, K, J, x, z, Bm);
         /* polar factor B (B'B)^-1/2 = U V' of the SVD; sum of singular values */
         ls_gemm(1, 0, K, K, K, Bm, Bm, BtB);
-        if (ls_symm_power(BtB, K, -0.5, Pw)) {
-            rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm: varimax failed");
-            goto done;
+        if (ls_symm_power(BtB, K, -0.5, Pw)) return LS_ERR_NUMERIC;
+        ls_gemm(0, 0, K, K, K, Bm, Pw, Tn);
+        double ch = 0;
+        for (size_t p = 0; p < K * K; p++) ch = fmax(ch, fabs(Tn[p] - TT[p]));
+        memcpy(TT, Tn, K * K * sizeof *TT);
+        if (tight) {
+            if (ch < 1e-13) return LS_OK;
+            continue;
         }
-        ls_gemm(0, 0, K, K, K, Bm, Pw, TT);
-        double half[100], d = 0;
-        ls_symm_power(BtB, K, 0.5, half);
+        double d = 0;
+        if (ls_symm_power(BtB, K, 0.5, half)) return LS_ERR_NUMERIC;
         for (size_t k = 0; k < K; k++) d += half[k * K + k];
         if (it > 0 && d < dsum * (1 + 1e-5)) break;
         dsum = d;
+    }
+    return tight ? LS_ERR_NUMERIC : LS_OK;
+}
+
+/*
+ * Promax T (K x K, lam T the rotated loadings) of lam (J x K; K >= 2):
+ * varimax from TT (in: start, out: the varimax rotation), then the
+ * Procrustes step to the target z |z|^3 with unit-variance factors.
+ */
+static int promax_core(const double *lam, size_t J, size_t K, double *TT, int tight, double *Tout, ls_error *err)
+{
+    double *x = ls_malloc(J * K * sizeof *x), *z = ls_malloc(J * K * sizeof *z),
+           *sc = ls_malloc(J * sizeof *sc);
+    double U[100];
+    int rc = LS_OK;
+    if (!x || !z || !sc) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    for (size_t j = 0; j < J; j++) {
+        double s = 0;
+        for (size_t k = 0; k < K; k++) s += lam[j * K + k] * lam[j * K + k];
+        sc[j] = s > 0 ? sqrt(s) : 1.0;
+        for (size_t k = 0; k < K; k++) x[j * K + k] = lam[j * K + k] / sc[j];
+    }
+    if (varimax(x, J, K, TT, tight, z)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, tight ? "gpcm: varimax did not converge to 1e-13" : "gpcm: varimax failed");
+        goto done;
     }
     ls_gemm(0, 0, J, K, K, x, TT, z);
     for (size_t j = 0; j < J; j++)
@@ -270,9 +300,224 @@ done:
     return rc;
 }
 
+/* Factor correlations of the rotation T: (T'T)^-1, to unit diagonal. */
+static int phi_of(const double *T, size_t K, double *phi)
+{
+    double TtT[100];
+    ls_gemm(1, 0, K, K, K, T, T, TtT);
+    if (ls_lu_inverse(TtT, K, phi)) return LS_ERR_NUMERIC;
+    for (size_t p = 0; p < K; p++) /* rescale to unit diagonal (rounding) */
+        for (size_t q = 0; q < K; q++)
+            if (p != q) phi[p * K + q] /= sqrt(phi[p * K + p] * phi[q * K + q]);
+    for (size_t p = 0; p < K; p++) phi[p * K + p] = 1.0;
+    return LS_OK;
+}
+
+int lsg_promax(const double *lam, size_t J, size_t K, double *a_rot, double *phi, double *T,
+               double *Tvar, double *sgn, ls_error *err)
+{
+    double TT[100];
+    for (size_t p = 0; p < K * K; p++) TT[p] = T[p] = p % (K + 1) == 0;
+    int rc;
+    if (K > 1 && (rc = promax_core(lam, J, K, TT, 0, T, err))) return rc;
+    ls_gemm(0, 0, J, K, K, lam, T, a_rot);
+    for (size_t k = 0; k < K; k++) { /* orient: positive column sums */
+        double s = 0;
+        for (size_t j = 0; j < J; j++) s += a_rot[j * K + k];
+        if (sgn) sgn[k] = s < 0 ? -1.0 : 1.0;
+        if (s < 0) {
+            for (size_t r = 0; r < K; r++) T[r * K + k] = -T[r * K + k];
+            for (size_t j = 0; j < J; j++) a_rot[j * K + k] = -a_rot[j * K + k];
+        }
+    }
+    if (Tvar) memcpy(Tvar, TT, K * K * sizeof *TT);
+    if (phi_of(T, K, phi)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: singular rotation");
+    return LS_OK;
+}
+
+/* F(lam) on the branch (varimax from Tvar, signs sgn): rotated loadings,
+ * then phi_pq, p > q.  TT_out (may be NULL): the converged varimax rotation. */
+static int rotated_on_branch(const double *lam, size_t J, size_t K, const double *Tvar, const double *sgn,
+                             double *F, double *TT_out, ls_error *err)
+{
+    double TT[100], T[100], phi[100];
+    memcpy(TT, Tvar, K * K * sizeof *TT);
+    if (K == 1) T[0] = 1.0;
+    else {
+        int rc = promax_core(lam, J, K, TT, 1, T, err);
+        if (rc) return rc;
+    }
+    for (size_t r = 0; r < K; r++)
+        for (size_t k = 0; k < K; k++) T[r * K + k] *= sgn[k];
+    if (TT_out) memcpy(TT_out, TT, K * K * sizeof *TT);
+    ls_gemm(0, 0, J, K, K, lam, T, F);
+    if (phi_of(T, K, phi)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: singular rotation");
+    size_t t = J * K;
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < p; q++) F[t++] = phi[p * K + q];
+    return LS_OK;
+}
+
+/* The columns of the perturbed loadings Fp must stay those of F0: congruence
+ * above 0.99 with the same column (no swap, no sign change). */
+static int same_branch(const double *F0, const double *Fp, size_t J, size_t K)
+{
+    for (size_t k = 0; k < K; k++) {
+        double sxy = 0, sxx = 0, syy = 0;
+        for (size_t j = 0; j < J; j++) {
+            sxy += F0[j * K + k] * Fp[j * K + k];
+            sxx += F0[j * K + k] * F0[j * K + k];
+            syy += Fp[j * K + k] * Fp[j * K + k];
+        }
+        if (!(sxy > 0.99 * sqrt(sxx * syy))) return 0;
+    }
+    return 1;
+}
+
+int lsg_rotation_jacobian(const double *lam, const int *pattern, size_t J, size_t K, const double *Tvar,
+                          const double *sgn, double eps, double *G, double *F, ls_error *err)
+{
+    const size_t M = J * K + K * (K - 1) / 2;
+    size_t na = 0;
+    for (size_t x = 0; x < J * K; x++) na += pattern[x] != 0;
+    double *l = ls_malloc(J * K * sizeof *l), *F0 = ls_malloc(M * sizeof *F0),
+           *Fp = ls_malloc(M * sizeof *Fp), *Fm = ls_malloc(M * sizeof *Fm);
+    double Tb[100];
+    int rc = LS_OK;
+    if (!l || !F0 || !Fp || !Fm) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    memcpy(l, lam, J * K * sizeof *l);
+    /* the base point, with varimax converged from the reported rotation;
+     * the perturbed ones start from its exact stationary point */
+    if ((rc = rotated_on_branch(l, J, K, Tvar, sgn, F0, Tb, err))) goto done;
+    size_t c = 0;
+    for (size_t x = 0; x < J * K; x++) {
+        if (!pattern[x]) continue;
+        const double h = eps * (fabs(lam[x]) + 0.1);
+        const double up = lam[x] + h, dn = lam[x] - h;
+        l[x] = up;
+        rc = rotated_on_branch(l, J, K, Tb, sgn, Fp, NULL, err);
+        l[x] = dn;
+        if (!rc) rc = rotated_on_branch(l, J, K, Tb, sgn, Fm, NULL, err);
+        l[x] = lam[x];
+        if (rc) goto done;
+        if (!same_branch(F0, Fp, J, K) || !same_branch(F0, Fm, J, K)) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm: the promax solution jumps to another branch under a "
+                                              "perturbation of the slopes");
+            goto done;
+        }
+        for (size_t r = 0; r < M; r++) G[r * na + c] = (Fp[r] - Fm[r]) / (up - dn);
+        c++;
+    }
+    if (F) memcpy(F, F0, M * sizeof *F);
+done:
+    ls_free(l);
+    ls_free(F0);
+    ls_free(Fp);
+    ls_free(Fm);
+    return rc;
+}
+
+/* Standard errors of F: sqrt(diag(G V G')), G M x na, V na x na. */
+static int delta_se(const double *G, const double *V, size_t M, size_t na, double *se, ls_error *err)
+{
+    double *row = ls_malloc((na ? na : 1) * sizeof *row);
+    if (!row) return ls_nomem(err);
+    for (size_t r = 0; r < M; r++) {
+        const double *g = G + r * na;
+        double v = 0;
+        for (size_t p = 0; p < na; p++) {
+            double s = 0;
+            for (size_t q = 0; q < na; q++) s += V[p * na + q] * g[q];
+            row[p] = s;
+            v += g[p] * s;
+        }
+        se[r] = sqrt(fmax(v, 0));
+    }
+    ls_free(row);
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Warnings and accessors                                             */
+/* ---------------------------------------------------------------- */
+
+int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **w = ls_realloc(f->warnings, (f->nwarnings + 1) * sizeof *w);
+    if (!w) return LS_ERR_NOMEM;
+    f->warnings = w;
+    if (!(w[f->nwarnings] = ls_strdup(buf))) return LS_ERR_NOMEM;
+    f->nwarnings++;
+    return LS_OK;
+}
+
+const double *ls_gpcm_se_rotated(const ls_gpcm_fit *f) { return f ? f->se_a_rot : NULL; }
+
+const double *ls_gpcm_se_sigma_rotated(const ls_gpcm_fit *f) { return f ? f->se_sigma_rot : NULL; }
+
+size_t ls_gpcm_nwarnings(const ls_gpcm_fit *f) { return f ? f->nwarnings : 0; }
+
+const char *ls_gpcm_warning(const ls_gpcm_fit *f, size_t i)
+{
+    return f && i < f->nwarnings ? f->warnings[i] : NULL;
+}
+
 /* ---------------------------------------------------------------- */
 /* The fit                                                            */
 /* ---------------------------------------------------------------- */
+
+/*
+ * Delta-method standard errors of the rotated slopes and correlations from
+ * the covariance V (na x na) of the unrotated free slopes: G V G' with G
+ * the Jacobian of the promax map on the reported branch.  A rotation whose
+ * derivative cannot be taken (varimax not converging, a branch jump) gives
+ * a warning and no rotated standard errors; only LS_ERR_NOMEM fails.
+ */
+static int rotated_se(ls_gpcm_fit *out, const double *lam, const int *pat, const double *Tvar,
+                      const double *sgn, const double *V, ls_error *err)
+{
+    const size_t J = out->J, K = out->K, M = J * K + K * (K - 1) / 2;
+    size_t na = 0;
+    for (size_t c = 0; c < J * K; c++) na += pat[c] != 0;
+    ls_error e2 = {0, ""};
+    double *G = ls_malloc(M * na * sizeof *G), *se = ls_malloc(M * sizeof *se);
+    out->se_a_rot = ls_malloc(J * K * sizeof *out->se_a_rot);
+    out->se_sigma_rot = ls_calloc(K * K, sizeof *out->se_sigma_rot);
+    int rc = LS_OK;
+    if (!G || !se || !out->se_a_rot || !out->se_sigma_rot) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    rc = lsg_rotation_jacobian(lam, pat, J, K, Tvar, sgn, 1e-4, G, NULL, &e2);
+    if (rc == LS_ERR_NOMEM) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    if (rc) {
+        ls_free(out->se_a_rot);
+        ls_free(out->se_sigma_rot);
+        out->se_a_rot = out->se_sigma_rot = NULL;
+        rc = lsg_fit_warn(out, "no standard errors for the rotated solution: %s", e2.message) ? ls_nomem(err) : LS_OK;
+        goto done;
+    }
+    if ((rc = delta_se(G, V, M, na, se, err))) goto done;
+    memcpy(out->se_a_rot, se, J * K * sizeof *se);
+    size_t t = J * K;
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < p; q++) out->se_sigma_rot[p * K + q] = out->se_sigma_rot[q * K + p] = se[t++];
+done:
+    ls_free(G);
+    ls_free(se);
+    return rc;
+}
 
 typedef struct best_state {
     double *a, *b, *sigma, *mu, *S, *trace;
@@ -347,7 +592,7 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
     memset(&m, 0, sizeof m);
     best_state best;
     memset(&best, 0, sizeof best);
-    double *a0 = NULL, *b0 = NULL, *trace = NULL, *a1 = NULL, *b1 = NULL;
+    double *a0 = NULL, *b0 = NULL, *trace = NULL, *a1 = NULL, *b1 = NULL, *cov_a = NULL;
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     int rc = LS_OK;
     if (!P || !pat || !g) {
@@ -489,6 +734,27 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
         goto fail;
     }
     memcpy(out->ncat, d->ncat, J * sizeof *out->ncat);
+    /* categories never observed: their step parameters are not identified */
+    for (size_t j = 0; j < J; j++) {
+        size_t cnt[64] = {0};
+        for (size_t i = 0; i < n; i++)
+            if (d->Y[i * J + j] >= 0) cnt[d->Y[i * J + j]]++;
+        for (size_t k = 0; k <= P[j]; k++) {
+            if (cnt[k]) continue;
+            if (k == 0)
+                rc = lsg_fit_warn(out, "item '%s': category 0 (raw score %.0f) is never observed; the item's step "
+                                  "parameters are not identified (they drift towards -infinity)",
+                                  d->items[j], d->lowest);
+            else
+                rc = lsg_fit_warn(out, "item '%s': category %zu (raw score %.0f) is never observed; its step "
+                                  "parameter b%zu is not identified (it drifts towards +infinity)",
+                                  d->items[j], k, d->lowest + (double)k, k);
+            if (rc) {
+                rc = ls_nomem(err);
+                goto fail;
+            }
+        }
+    }
     memcpy(out->pattern, pat, J * K * sizeof *pat);
     for (size_t j = 0; j < J; j++)
         for (size_t k = 0; k < nb; k++) out->b[j * nb + k] = k < P[j] ? m.b[m.off[j] + k + 1] : NAN;
@@ -503,6 +769,14 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
     if (!o->skip_se) {
         const double t2 = now();
         double *se_b = ls_malloc(T * sizeof *se_b);
+        size_t na = 0;
+        for (size_t c = 0; c < J * K; c++) na += pat[c] != 0;
+        cov_a = pattern ? NULL : ls_malloc(na * na * sizeof *cov_a);
+        if (!pattern && !cov_a) {
+            ls_free(se_b);
+            rc = ls_nomem(err);
+            goto fail;
+        }
         out->se_a = ls_malloc(J * K * sizeof *out->se_a);
         out->se_b = ls_malloc(J * nb * sizeof *out->se_b);
         out->se_sigma = pattern ? ls_calloc(K * K, sizeof *out->se_sigma) : NULL;
@@ -512,13 +786,20 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
             goto fail;
         }
         double ll;
-        rc = lsg_marginal(&m, nodes, &ll, out->se_a, se_b, out->se_sigma, err);
+        rc = lsg_marginal(&m, nodes, &ll, out->se_a, se_b, out->se_sigma, cov_a, err);
         if (rc == LS_ERR_NUMERIC) { /* singular information: no standard errors */
             ls_free(out->se_a);
             ls_free(out->se_b);
             ls_free(out->se_sigma);
-            out->se_a = out->se_b = out->se_sigma = NULL;
-            rc = lsg_marginal(&m, nodes, &ll, NULL, NULL, NULL, err);
+            ls_free(cov_a);
+            out->se_a = out->se_b = out->se_sigma = cov_a = NULL;
+            if (lsg_fit_warn(out, "no standard errors: %s",
+                             err ? err->message : "the cross-product information is singular")) {
+                ls_free(se_b);
+                rc = ls_nomem(err);
+                goto fail;
+            }
+            rc = lsg_marginal(&m, nodes, &ll, NULL, NULL, NULL, NULL, err);
         }
         if (rc) {
             ls_free(se_b);
@@ -545,29 +826,16 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
             goto fail;
         }
         memcpy(out->a_unrotated, m.a, J * K * sizeof *m.a);
-        double Tm[100], Ti[100];
-        if (K == 1) Tm[0] = 1.0;
-        else if ((rc = promax(m.a, J, K, Tm, err))) goto fail;
-        ls_gemm(0, 0, J, K, K, m.a, Tm, out->a);
-        for (size_t k = 0; k < K; k++) { /* orient: positive column sums */
-            double s = 0;
-            for (size_t j = 0; j < J; j++) s += out->a[j * K + k];
-            if (s < 0) {
-                for (size_t r = 0; r < K; r++) Tm[r * K + k] = -Tm[r * K + k];
-                for (size_t j = 0; j < J; j++) out->a[j * K + k] = -out->a[j * K + k];
-            }
-        }
+        double Tm[100], Ti[100], Tvar[100], sgn[10];
+        if ((rc = lsg_promax(m.a, J, K, out->a, out->sigma, Tm, Tvar, sgn, err))) goto fail;
         memcpy(out->rotation, Tm, K * K * sizeof *Tm);
-        double TtT[100];
-        ls_gemm(1, 0, K, K, K, Tm, Tm, TtT);
-        if (ls_lu_inverse(TtT, K, out->sigma) || ls_lu_inverse(Tm, K, Ti)) {
+        if (ls_lu_inverse(Tm, K, Ti)) {
             rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm: singular rotation");
             goto fail;
         }
-        for (size_t p = 0; p < K; p++) /* rescale to unit diagonal (rounding) */
-            for (size_t q = 0; q < K; q++)
-                if (p != q) out->sigma[p * K + q] /= sqrt(out->sigma[p * K + p] * out->sigma[q * K + q]);
-        for (size_t p = 0; p < K; p++) out->sigma[p * K + p] = 1.0;
+        const double t3 = now();
+        if (cov_a && (rc = rotated_se(out, m.a, pat, Tvar, sgn, cov_a, err))) goto fail;
+        if (cov_a) out->seconds_se += now() - t3;
         /* theta* = T^-1 theta: mu*_i' = mu_i' T^-T */
         ls_gemm(0, 1, n, K, K, m.mu, Ti, out->mu);
     }
@@ -583,6 +851,7 @@ done:
     ls_free(a1);
     ls_free(b1);
     ls_free(trace);
+    ls_free(cov_a);
     ls_free(best.a);
     ls_free(best.b);
     ls_free(best.sigma);

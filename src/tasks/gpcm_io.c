@@ -241,15 +241,26 @@ int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *
     json_object_set_new(root, "steps", steps_json(f->b, f->ncat, J, nb));
     json_object_set_new(root, "factor_correlations", ls_json_mat(f->sigma, K, K));
     if (f->se_a) {
-        json_object_set_new(se, "kind", json_string("cross-product of the persons' marginal scores"));
+        json_object_set_new(se, "kind", json_string("cross-product (OPG) information of the persons' marginal scores"));
         json_object_set_new(se, f->exploratory ? "slopes_unrotated" : "slopes", ls_json_mat(f->se_a, J, K));
         json_object_set_new(se, "steps", steps_json(f->se_b, f->ncat, J, nb));
         if (f->se_sigma) json_object_set_new(se, "factor_correlations", ls_json_mat(f->se_sigma, K, K));
+        const double *sr = ls_gpcm_se_rotated(f), *ss = ls_gpcm_se_sigma_rotated(f);
+        if (sr && ss) {
+            json_object_set_new(se, "rotated", json_string("delta method through the promax rotation "
+                                                           "(central-difference Jacobian on the reported branch)"));
+            json_object_set_new(se, "slopes_rotated", ls_json_mat(sr, J, K));
+            json_object_set_new(se, "correlation_rotated", ls_json_mat(ss, K, K));
+        }
         json_object_set_new(root, "standard_errors", se);
     } else {
         json_decref(se);
         json_object_set_new(root, "standard_errors", json_null());
     }
+    json_t *warn = json_array();
+    for (size_t i = 0; warn && i < ls_gpcm_nwarnings(f); i++)
+        json_array_append_new(warn, json_string(ls_gpcm_warning(f, i)));
+    json_object_set_new(root, "warnings", warn);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;

@@ -272,7 +272,7 @@ done:
 }
 
 int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
-                 double *se_sigma, ls_error *err)
+                 double *se_sigma, double *cov_a, ls_error *err)
 {
     mml_ctx c;
     lsg_model *mm = (lsg_model *)m; /* evaluate() only reads the model here */
@@ -322,6 +322,8 @@ int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_
             for (size_t r = 0; r < D; r++) col[r] = r == p;
             ls_chol_solve(I, D, col);
             double v = sqrt(fmax(col[p], 0));
+            if (cov_a && p < c.na) /* column p of the inverse, slope rows */
+                for (size_t r = 0; r < c.na; r++) cov_a[r * c.na + p] = col[r];
             if (p < c.na) se_a[c.aidx[p]] = v;
             else if (p < c.na + c.nb) se_b[c.bidx[p - c.na]] = v;
             else if (se_sigma) {
