@@ -163,6 +163,109 @@ static void damped_newton_converges_quadratically(void)
     printf("  Newton: %u steps, %u gradient calls on the 20-d quadratic\n", r.iter, r.evals);
 }
 
+/* f = x^4/4 - x^2/2 + y^2: a saddle at the origin, minima at (+-1, 0).
+ * From (0, 1) the gradient has no x component, so only a step along the
+ * negative curvature (the trust region's hard case) leaves the saddle. */
+static int saddle(void *ctx, const double *x, double *f, double *g)
+{
+    (void)ctx;
+    *f = 0.25 * pow(x[0], 4) - 0.5 * x[0] * x[0] + x[1] * x[1];
+    g[0] = x[0] * x[0] * x[0] - x[0];
+    g[1] = 2 * x[1];
+    return LS_OK;
+}
+
+static void trust_region_leaves_a_saddle(void)
+{
+    double x[2] = {0, 1};
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-7;
+    o.max_iter = 100;
+    ls_opt_report r;
+    ls_error e;
+    CHECK(ls_newton(saddle, NULL, x, 2, &o, &r, &e) == LS_OK);
+    CHECK_MSG(r.converged, "%s (max |g| %.3g)", r.reason, r.gmax);
+    CHECK_NEAR(fabs(x[0]), 1, 1e-7);
+    CHECK_NEAR(x[1], 0, 1e-7);
+    CHECK_NEAR(r.f, -0.25, 1e-12);
+}
+
+/* Chained Rosenbrock in 20 dimensions: a forward-difference Hessian costs
+ * 20 gradient calls, a step one or two. */
+static int chained_rosenbrock(void *ctx, const double *x, double *f, double *g)
+{
+    size_t n = *(size_t *)ctx;
+    *f = 0;
+    for (size_t i = 0; i < n; i++) g[i] = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double a = 1 - x[i], b = x[i + 1] - x[i] * x[i];
+        *f += a * a + 100 * b * b;
+        g[i] += -2 * a - 400 * x[i] * b;
+        g[i + 1] += 200 * b;
+    }
+    return LS_OK;
+}
+
+/* Reusing the Hessian with SR1 updates reaches the same tight optimum
+ * with fewer gradient calls than a fresh difference Hessian every step. */
+static void hessian_reuse_saves_gradient_calls(void)
+{
+    size_t n = 20;
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-8;
+    o.max_iter = 500;
+    ls_opt_report rf, rr;
+    ls_error e;
+    double x[20], y[20];
+    for (size_t i = 0; i < n; i++) x[i] = y[i] = i % 2 ? 1.0 : -1.2;
+    CHECK(ls_newton(chained_rosenbrock, &n, x, n, &o, &rf, &e) == LS_OK);
+    o.hessian_reuse = 8;
+    CHECK(ls_newton(chained_rosenbrock, &n, y, n, &o, &rr, &e) == LS_OK);
+    CHECK_MSG(rf.converged, "fresh: %s, max |g| %.3g", rf.reason, rf.gmax);
+    CHECK_MSG(rr.converged, "reuse: %s, max |g| %.3g", rr.reason, rr.gmax);
+    /* (the chained function has a second local minimum near x_1 = -1;
+     * either run may end there: both must be stationary) */
+    printf("  chained Rosenbrock (n = 20): %u gradient calls, %u steps with a fresh Hessian every "
+           "step; %u calls, %u steps with reuse\n", rf.evals, rf.iter, rr.evals, rr.iter);
+    CHECK_MSG(rr.evals < rf.evals, "%u calls with reuse, %u fresh", rr.evals, rf.evals);
+}
+
+/* On a refreshed objective that stops improving (a noisy stand-in for a
+ * coarse adaptive rule), stop_at_noise returns the best refreshed point. */
+static int noisy_refresh_calls = 0;
+static int noisy_refresh(void *ctx, const double *x, double *f, double *g)
+{
+    int rc = quadratic(ctx, x, f, g);
+    /* each refresh shifts the objective up by 1e-3 (as re-adapted nodes
+     * shift a coarse rule's value): steps gaining less cannot be seen */
+    *f += 1e-3 * (double)noisy_refresh_calls++;
+    return rc;
+}
+
+static void stop_at_noise_returns_the_best_point(void)
+{
+    size_t n = 20;
+    double q[20];
+    for (size_t i = 0; i < n; i++) q[i] = 5;
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-12;
+    o.max_iter = 50;
+    o.refresh = noisy_refresh;
+    o.stop_at_noise = 1;
+    ls_opt_report r;
+    ls_error e;
+    CHECK(ls_newton(quadratic, &n, q, n, &o, &r, &e) == LS_OK);
+    CHECK(!r.converged);
+    CHECK_MSG(strstr(r.reason, "resolution") != NULL, "%s", r.reason);
+    CHECK_MSG(r.iter < 10, "%u steps", r.iter);
+    double f, g[20];
+    quadratic(&n, q, &f, g);
+    CHECK_MSG(f < 1e-2, "returned point has f = %g", f);
+}
+
 static void newton_reports_cancellation(void)
 {
     double x[2] = {-1.2, 1.0};
@@ -179,6 +282,9 @@ static void newton_reports_cancellation(void)
 int main(void)
 {
     RUN(rosenbrock_is_solved_to_the_gradient_tolerance);
+    RUN(trust_region_leaves_a_saddle);
+    RUN(hessian_reuse_saves_gradient_calls);
+    RUN(stop_at_noise_returns_the_best_point);
     RUN(ill_conditioned_quadratic_converges);
     RUN(infeasible_steps_are_stepped_back_from);
     RUN(progress_callback_cancels);

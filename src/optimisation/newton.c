@@ -1,8 +1,11 @@
 /*
  * newton.c -- finite-difference Hessian of an analytic gradient and a
- * damped Newton minimiser (Levenberg-Marquardt on the Hessian: solve
- * (H + mu D) d = -g with D = diag(max(|H_ii|, 1e-8)), shrink mu after a
- * successful step and grow it after a failed one).
+ * trust-region Newton minimiser with the exact subproblem solved through
+ * the eigen-decomposition of the Hessian (Nocedal & Wright, Numerical
+ * Optimization, 2nd ed., section 4.3): s(mu) = -(H + mu I)^-1 g with the
+ * smallest mu >= max(0, -lambda_min) for which |s| <= Delta.  Negative
+ * curvature is followed to the boundary instead of being damped away, and
+ * a rejected step costs one evaluation (the decomposition is reused).
  */
 #include "optimisation/newton.h"
 #include "numerics/linalg.h"
@@ -58,20 +61,89 @@ static double maxabs(const double *g, size_t n)
     return m;
 }
 
+/* |s(mu)|^2 for s_i = -gt_i / (lam_i + mu) in the eigenbasis. */
+static double step_norm2(const double *lam, const double *gt, size_t n, double mu)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = lam[i] + mu;
+        s += gt[i] * gt[i] / (d * d);
+    }
+    return s;
+}
+
+/*
+ * The trust-region subproblem min gt.s + s.diag(lam).s/2, |s| <= delta, in
+ * the eigenbasis (lam ascending).  Writes st and returns the predicted
+ * change of the objective (negative).
+ */
+static double tr_step(const double *lam, const double *gt, size_t n, double delta, double *st)
+{
+    double scale = fmax(fabs(lam[0]), fabs(lam[n - 1]));
+    double floor_ = 1e-12 * (scale > 0 ? scale : 1);
+    double lo = fmax(0, -lam[0] + floor_);
+    double mu;
+    if (lam[0] > floor_ && step_norm2(lam, gt, n, 0) <= delta * delta) {
+        mu = 0; /* the Newton step fits */
+    } else if (step_norm2(lam, gt, n, lo) <= delta * delta) {
+        /* hard case: even at the smallest admissible shift the step is
+         * short; go to the boundary along the lowest eigenvector */
+        mu = lo;
+    } else {
+        /* |s(mu)| decreases in mu: bracket and solve |s(mu)| = delta by
+         * safeguarded Newton on 1/|s| - 1/delta (nearly linear in mu) */
+        double hi = lo + 1;
+        while (step_norm2(lam, gt, n, hi) > delta * delta && hi < 1e300) hi = lo + 2 * (hi - lo) + 1;
+        mu = hi;
+        for (int it = 0; it < 100; it++) {
+            double s2 = step_norm2(lam, gt, n, mu), sn = sqrt(s2);
+            double phi = 1 / sn - 1 / delta;
+            if (fabs(sn - delta) <= 1e-6 * delta) break;
+            if (phi < 0) lo = mu;
+            else hi = mu;
+            double ds2 = 0; /* d|s|^2/dmu */
+            for (size_t i = 0; i < n; i++) {
+                double d = lam[i] + mu;
+                ds2 -= 2 * gt[i] * gt[i] / (d * d * d);
+            }
+            double dphi = -0.5 * ds2 / (s2 * sn);
+            double next = mu - phi / dphi;
+            mu = (next > lo && next < hi && isfinite(next)) ? next : 0.5 * (lo + hi);
+        }
+    }
+    double pred = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        st[i] = -gt[i] / (lam[i] + mu);
+        s2 += st[i] * st[i];
+    }
+    if (mu > 0 && mu == lo && s2 < delta * delta && lam[0] <= floor_) {
+        /* hard case: add the lowest eigenvector's component up to delta */
+        st[0] += sqrt(delta * delta - s2) * (gt[0] > 0 ? -1 : 1);
+    }
+    for (size_t i = 0; i < n; i++) pred += gt[i] * st[i] + 0.5 * lam[i] * st[i] * st[i];
+    return pred;
+}
+
 int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newton_options *o,
               ls_opt_report *rep, ls_error *err)
 {
     memset(rep, 0, sizeof *rep);
-    double *H = ls_calloc(n * n, sizeof(double));
-    double *A = ls_calloc(n * n, sizeof(double));
-    double *g = ls_calloc(n, sizeof(double)), *d = ls_calloc(n, sizeof(double));
-    double *xt = ls_calloc(n, sizeof(double)), *gt = ls_calloc(n, sizeof(double));
-    if (!H || !A || !g || !d || !xt || !gt) {
-        ls_free(H); ls_free(A); ls_free(g); ls_free(d); ls_free(xt); ls_free(gt);
+    double *H = ls_calloc(n * n, sizeof(double)), *V = ls_calloc(n * n, sizeof(double));
+    double *g = ls_calloc(n, sizeof(double)), *lam = ls_calloc(n, sizeof(double));
+    double *gt = ls_calloc(n, sizeof(double)), *st = ls_calloc(n, sizeof(double));
+    double *xt = ls_calloc(n, sizeof(double)), *gtr = ls_calloc(n, sizeof(double));
+    double *xbest = ls_calloc(n, sizeof(double)), *B = ls_calloc(n * n, sizeof(double));
+    double *sv = ls_calloc(n, sizeof(double));
+    if (!H || !V || !g || !lam || !gt || !st || !xt || !gtr || !xbest || !B || !sv) {
+        ls_free(H); ls_free(V); ls_free(g); ls_free(lam); ls_free(gt); ls_free(st); ls_free(xt); ls_free(gtr);
+        ls_free(xbest); ls_free(B); ls_free(sv);
         return ls_nomem(err);
     }
+    double fbest = INFINITY, gbest = INFINITY;
+    unsigned age = 0; /* steps since B was computed afresh; 0: none yet */
+    int have_B = 0;
     ls_objective_fn first = o->refresh ? o->refresh : fn;
-    double f, mu = 1e-3;
+    double f, delta = -1; /* set from the first Newton step */
     int rc = LS_OK;
     snprintf(rep->reason, sizeof rep->reason, "Newton step limit (%u)", o->max_iter);
     for (unsigned it = 0;; it++) {
@@ -80,6 +152,18 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
         if (rc) { rc = ls_fail(err, rc, "the objective failed at an accepted point"); break; }
         rep->f = f;
         rep->gmax = maxabs(g, n);
+        if (o->stop_at_noise && o->refresh) {
+            if (!(f < fbest)) { /* back to the best refreshed point */
+                memcpy(x, xbest, n * sizeof(double));
+                rep->f = fbest;
+                rep->gmax = gbest;
+                snprintf(rep->reason, sizeof rep->reason, "steps below the objective's resolution");
+                break;
+            }
+            fbest = f;
+            gbest = rep->gmax;
+            memcpy(xbest, x, n * sizeof(double));
+        }
         if (o->progress && o->progress(o->progress_ctx, o->stage, it, o->max_iter)) {
             rc = ls_fail(err, LS_ERR_CANCEL, "interrupted");
             break;
@@ -90,35 +174,92 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
             break;
         }
         if (it >= o->max_iter) break;
-        /* forward differences: the direction needs no more accuracy */
-        rc = ls_fd_hessian(fn, ctx, x, n, 1e-5, g, H, err);
-        rep->evals += (unsigned)n;
-        if (rc) break;
         int moved = 0;
-        for (int tries = 0; tries < 12 && !moved; tries++) {
-            memcpy(A, H, n * n * sizeof(double));
-            for (size_t i = 0; i < n; i++) A[i * n + i] += mu * fmax(fabs(H[i * n + i]), 1e-8);
-            if (ls_chol(A, n)) { mu *= 10; continue; }
-            for (size_t i = 0; i < n; i++) d[i] = -g[i];
-            ls_chol_solve(A, n, d);
-            for (size_t i = 0; i < n; i++) xt[i] = x[i] + d[i];
-            double ft;
-            int r2 = fn(ctx, xt, &ft, gt);
-            rep->evals++;
-            if (!r2 && isfinite(ft) && ft <= f) {
-                memcpy(x, xt, n * sizeof(double));
-                moved = 1;
-                mu = fmax(mu / 10, 1e-10);
-            } else {
-                mu *= 10;
+        for (int pass = 0; pass < 2 && !moved; pass++) {
+            int fresh = !have_B || age >= o->hessian_reuse || pass > 0;
+            if (!fresh && pass > 0) break;
+            if (fresh) {
+                if (o->hessian) {
+                    rc = o->hessian(o->hessian_ctx, x, B);
+                    if (rc) { rc = ls_fail(err, rc, "the Hessian could not be evaluated"); break; }
+                } else {
+                    /* forward differences: the direction needs no more accuracy */
+                    rc = ls_fd_hessian(fn, ctx, x, n, 1e-5, g, B, err);
+                    rep->evals += (unsigned)n;
+                    if (rc) break;
+                }
+                have_B = 1;
+                age = 0;
             }
+            memcpy(H, B, n * n * sizeof(double));
+            if (ls_eigen_symm(H, n, lam, V)) { rc = ls_nomem(err); break; }
+            int finite = 1;
+            for (size_t i = 0; i < n; i++) finite &= isfinite(lam[i]);
+            if (!finite) {
+                rc = ls_fail(err, LS_ERR_NUMERIC, "the Hessian is not finite");
+                break;
+            }
+            for (size_t i = 0; i < n; i++) {
+                double s = 0;
+                for (size_t k = 0; k < n; k++) s += V[k * n + i] * g[k];
+                gt[i] = s;
+            }
+            if (delta < 0) { /* first radius: the Newton step's length, capped */
+                double s2 = lam[0] > 0 ? step_norm2(lam, gt, n, 0) : INFINITY;
+                delta = fmin(sqrt(s2), 10.0);
+            }
+            /* a stale matrix gets few tries before it is refreshed */
+            int max_tries = fresh ? 30 : 2;
+            for (int tries = 0; tries < max_tries && !moved; tries++) {
+                double pred = tr_step(lam, gt, n, delta, st);
+                double snorm = 0;
+                for (size_t i = 0; i < n; i++) snorm += st[i] * st[i];
+                snorm = sqrt(snorm);
+                for (size_t k = 0; k < n; k++) {
+                    double s = 0;
+                    for (size_t i = 0; i < n; i++) s += V[k * n + i] * st[i];
+                    sv[k] = s;
+                    xt[k] = x[k] + s;
+                }
+                double ft;
+                int r2 = fn(ctx, xt, &ft, gtr);
+                rep->evals++;
+                double rho = (!r2 && isfinite(ft) && pred < 0) ? (ft - f) / pred : -1;
+                if (rho > 1e-4 || (!r2 && isfinite(ft) && ft < f && pred > -1e-14 * fabs(f))) {
+                    memcpy(x, xt, n * sizeof(double));
+                    moved = 1;
+                    if (rho > 0.75 && snorm > 0.99 * delta) delta = fmin(2 * delta, 1e3);
+                    else if (rho < 0.25) delta = 0.25 * snorm;
+                    if (o->hessian_reuse) { /* SR1: B += r r^T / (r.s), r = y - B s */
+                        double rs = 0, rn = 0, sn2 = 0;
+                        for (size_t i = 0; i < n; i++) {
+                            double bs = 0;
+                            for (size_t k = 0; k < n; k++) bs += B[i * n + k] * sv[k];
+                            gt[i] = (gtr[i] - g[i]) - bs; /* gt is free now: r */
+                            rs += gt[i] * sv[i];
+                            rn += gt[i] * gt[i];
+                            sn2 += sv[i] * sv[i];
+                        }
+                        if (fabs(rs) >= 1e-8 * sqrt(rn * sn2) && rs != 0)
+                            for (size_t i = 0; i < n; i++)
+                                for (size_t k = 0; k < n; k++) B[i * n + k] += gt[i] * gt[k] / rs;
+                        age++;
+                    }
+                } else {
+                    delta = 0.25 * fmin(delta, snorm);
+                    if (delta < 1e-14 * (1 + maxabs(x, n))) break;
+                }
+            }
+            if (rc) break;
         }
+        if (rc) break;
         rep->iter++;
         if (!moved) {
-            snprintf(rep->reason, sizeof rep->reason, "no damped Newton step decreased the objective");
+            snprintf(rep->reason, sizeof rep->reason, "no trust-region step decreased the objective");
             break;
         }
     }
-    ls_free(H); ls_free(A); ls_free(g); ls_free(d); ls_free(xt); ls_free(gt);
+    ls_free(H); ls_free(V); ls_free(g); ls_free(lam); ls_free(gt); ls_free(st); ls_free(xt); ls_free(gtr);
+    ls_free(xbest); ls_free(B); ls_free(sv);
     return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * newton.h -- second-order tools over an analytic gradient: the Hessian by
- * central differences of the gradient, and a damped (Levenberg-Marquardt)
- * Newton minimiser for the last, ill-conditioned stretch of a fit, where
- * L-BFGS crawls along curved ridges.
+ * differences of the gradient, and a trust-region Newton minimiser for the
+ * last, ill-conditioned stretch of a fit, where L-BFGS crawls along curved
+ * ridges.
  */
 #ifndef LS_NEWTON_H
 #define LS_NEWTON_H
@@ -21,6 +21,22 @@ typedef struct ls_newton_options {
     /* Optional: called at the start of every step; may re-adapt whatever
      * the objective depends on (an adaptive quadrature) and must fill f, g. */
     ls_objective_fn refresh;
+    /* Optional: a positive semi-definite approximation of the Hessian at x,
+     * called right after the objective was evaluated there (so it may use
+     * what that evaluation left behind, e.g. per-unit scores); NULL: the
+     * forward-difference Hessian (n gradient calls). */
+    int (*hessian)(void *hessian_ctx, const double *x, double *H);
+    void *hessian_ctx;
+    /* With refresh: stop (at the best refreshed point) as soon as a step
+     * that decreased the frozen objective raises the refreshed one, i.e.
+     * when the steps are below what the refreshed objective can resolve
+     * (a coarse adaptive quadrature).  Reported as not converged. */
+    int stop_at_noise;
+    /* 0: a fresh Hessian every step.  N > 0: after a fresh one, up to N
+     * steps use it with symmetric-rank-one secant updates from the gradient
+     * differences of accepted steps; a fresh one is taken sooner when a step
+     * with the updated matrix is rejected. */
+    unsigned hessian_reuse;
     ls_progress_fn progress;
     void *progress_ctx;
     const char *stage;

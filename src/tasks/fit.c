@@ -335,13 +335,19 @@ static int objective_refresh(void *ctx, const double *x, double *f, double *g)
     return rc;
 }
 
-/* Damped Newton from th to o->gtol (at most 40 steps), on the frozen-node
- * objective. */
-static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
-                         ls_opt_report *rep, ls_error *err)
+/* Trust-region Newton from th to o->gtol (at most 40 steps) on the
+ * frozen-node objective, re-adapting the nodes at every accepted point.  A
+ * forward-difference Hessian (dim gradient calls) is reused for up to 8
+ * steps with SR1 secant updates, since it costs far more than a step.  On
+ * the coarse search rule (coarse != 0) it stops once a step no longer
+ * improves the re-adapted objective: the rule cannot resolve more. */
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int coarse,
+                         const char *stage, ls_opt_report *rep, ls_error *err)
 {
     ls_newton_options no;
     ls_newton_options_init(&no);
+    no.stop_at_noise = coarse;
+    no.hessian_reuse = 8;
     no.gtol = o->gtol;
     no.max_iter = 40;
     no.refresh = objective_refresh;
@@ -536,7 +542,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
             ls_fit_options sn = *o;
             sn.gtol = fmax(o->gtol, 0.05);
-            rc = newton_polish(mm, ts, &sn, stage, &rep, &e2);
+            rc = newton_polish(mm, ts, &sn, 1, stage, &rep, &e2);
         }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
@@ -575,7 +581,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        rc = newton_polish(m, th, o, stage, &rep, &e2);
+        rc = newton_polish(m, th, o, 0, stage, &rep, &e2);
         if (!rc && !rep.converged) { /* Newton stalled: let L-BFGS go on from there */
             unsigned ni = rep.iter, ne = rep.evals;
             rc = optimise_start(m, th, o, stage, &rep, &e2);
