@@ -81,7 +81,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     if (pr->hetero) {
         printf("\nprecision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at the covariate means\n");
         const double *sg = se;
-        size_t base = p * K + K * J + 2 * J + K * K;
+        size_t base = ls_fit_nnat(f) - p; /* gamma: the last p natural entries */
         for (size_t q = 0; q < p; q++) {
             print_row_label(ls_data_covariate(d, q));
             printf(" gamma %9.4f", pr->gamma[q]);
