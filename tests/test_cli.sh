@@ -68,6 +68,27 @@ if [ -s "$tmp/fit.json" ]; then
   "$bin" optimal "$tmp/fit.json" --draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
   "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
   for f in pred.json post.json cmp.json opt.json; do grep -q '"version"' "$tmp/$f" && grep -q '"command_line"' "$tmp/$f" && ok || bad "$f lacks version or options"; done
+  # --json: the document --out writes, alone on stdout (valid JSON, no summary),
+  # no temporary files left behind; with --out as well, the same bytes in both
+  # (the recorded command line differs between runs with and without --out)
+  jt="$tmp/jsontmp"; mkdir -p "$jt"
+  isjson() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
+  TMPDIR="$jt" "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --json >"$tmp/j1" 2>/dev/null \
+    && isjson "$tmp/j1" && grep -q '"prob_a_greater"' "$tmp/j1" && ok || bad "compare --json: $(head -c 200 "$tmp/j1")"
+  TMPDIR="$jt" "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --json --out "$tmp/j2.json" >"$tmp/j2" 2>/dev/null \
+    && cmp -s "$tmp/j2" "$tmp/j2.json" && ok || bad "compare --json --out: stdout and file differ"
+  TMPDIR="$jt" "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --param-draws 20 --json >"$tmp/j3" 2>/dev/null \
+    && isjson "$tmp/j3" && grep -q '"cells"' "$tmp/j3" && ok || bad "predict --json"
+  TMPDIR="$jt" "$bin" optimal "$tmp/fit.json" --draws 50 --json >"$tmp/j4" 2>/dev/null && isjson "$tmp/j4" && ok || bad "optimal --json"
+  TMPDIR="$jt" "$bin" posterior "$tmp/fit.json" "$tmp/sim.csv" --family "$fam" --draws 300 --json >"$tmp/j5" 2>/dev/null \
+    && isjson "$tmp/j5" && grep -q '"rhat"' "$tmp/j5" && ok || bad "posterior --json"
+  TMPDIR="$jt" "$bin" fit "$tmp/sim.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --json >"$tmp/j6" 2>/dev/null \
+    && isjson "$tmp/j6" && grep -q '"loglik"' "$tmp/j6" && ok || bad "fit --json"
+  [ -z "$(ls -A "$jt")" ] && ok || bad "--json left temporary files: $(ls -A "$jt")"
+  # an error under --json: nothing on stdout, the one-line message on stderr
+  TMPDIR="$jt" "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,nope" --json >"$tmp/j7" 2>"$tmp/j7e"; rc=$?
+  [ $rc -eq 2 ] && [ ! -s "$tmp/j7" ] && grep -q "no family 'nope'" "$tmp/j7e" && [ -z "$(ls -A "$jt")" ] && ok || bad "compare --json error: rc $rc"
+  expect 2 "--json: the output is JSON" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --json --format csv
   expect 2 "--new: required" predict "$tmp/fit.json" "$tmp/sim.csv" --out "$tmp/out.json"
   expect 2 "--family: no family 'nosuch'" posterior "$tmp/fit.json" "$tmp/sim.csv" --family nosuch --out "$tmp/out.json"
   expect 2 "--families: expected two names" compare "$tmp/fit.json" "$tmp/sim.csv" --families onlyone --out "$tmp/out.json"

@@ -27,6 +27,26 @@ void cli_progress_end(void);
 /* argv as a JSON array text, for the outputs' "options"; caller frees. */
 char *cli_argv_json(int argc, char **argv);
 
+/*
+ * --json: the JSON document a command writes with --out, printed on stdout
+ * in place of the readable summary.  cli_json_open (after the options are
+ * checked, before any output) sends stdout to /dev/null and, without --out,
+ * points *out at a file in a private temporary folder; cli_json_close
+ * restores stdout, copies the document there when the command wrote it
+ * (exit code 0, or 4 for a fit written with "converged": false), removes
+ * the temporary files and returns code (or its own failure).  Off: both do
+ * nothing.
+ */
+typedef struct cli_json {
+    int on, saved_fd;
+    char dir[64], path[96];
+    const char *doc;
+} cli_json;
+int cli_json_open(cli_json *j, int on, const char **out);
+int cli_json_close(cli_json *j, int code);
+#define CLI_JSON_SPEC(flag)                                                                        \
+    {"json", ARG_FLAG, &(flag), "print the JSON result on stdout instead of the summary", NULL}
+
 int cmd_fit(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

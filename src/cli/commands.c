@@ -167,9 +167,11 @@ int cmd_fit(int argc, char **argv)
 {
     fit_args a;
     fit_args_init(&a);
+    int json = 0;
     arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a),
                         {"out", ARG_STRING, &a.out, "write the fit as JSON here", "FILE"},
                         {"quiet", ARG_FLAG, &a.quiet, "no summary on stdout", NULL},
+                        CLI_JSON_SPEC(json),
                         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[200];
@@ -184,7 +186,12 @@ int cmd_fit(int argc, char **argv)
         return 0;
     }
     if (r.npos != 1) return cli_usage("fit", "expected one data file (see --help)");
-    return run_fit(&a, r.pos[0], argc, argv, "fit", NULL, NULL);
+    if (a.out && (cli_same_file(a.out, r.pos[0]) || cli_same_file(a.out, a.dopt.floors_file)))
+        return cli_usage("fit", "--out names an input file; refusing to overwrite it");
+    cli_json js;
+    int x = cli_json_open(&js, json, &a.out);
+    if (x) return x;
+    return cli_json_close(&js, run_fit(&a, r.pos[0], argc, argv, "fit", NULL, NULL));
 }
 
 /* ---------------------------------------------------------------- */

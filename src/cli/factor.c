@@ -147,6 +147,7 @@ static void print_summary(const ls_factor_fit *f, const ls_factor_data *d, const
 
 int cmd_factor(int argc, char **argv)
 {
+    int json = 0;
     ls_factor_options o;
     ls_factor_options_init(&o);
     const char *items = NULL, *covariates = NULL, *family = "bernoulli", *identify = NULL,
@@ -182,6 +183,7 @@ int cmd_factor(int argc, char **argv)
         {"no-se", ARG_FLAG, &o.skip_se, "skip the standard errors", NULL},
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
         {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
+        CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -222,6 +224,11 @@ int cmd_factor(int argc, char **argv)
         return cli_usage("factor", "--select: expected RMIN..RMAX, e.g. 1..6");
     if (out && cli_same_file(out, r.pos[0]))
         return cli_usage("factor", "--out names an input file; refusing to overwrite it");
+    cli_json js;
+    {
+        int x = cli_json_open(&js, json, &out);
+        if (x) return x;
+    }
     int factors_given = 0;
     for (int k = 0; k < argc; k++)
         if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
@@ -305,5 +312,5 @@ int cmd_factor(int argc, char **argv)
     ls_factor_data_free(&d);
     ls_table_free(t);
     free(anch);
-    return code;
+    return cli_json_close(&js, code);
 }

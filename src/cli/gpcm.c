@@ -104,6 +104,7 @@ static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace
 
 int cmd_gpcm(int argc, char **argv)
 {
+    int json = 0;
     ls_gpcm_options o;
     ls_gpcm_options_init(&o);
     const char *items = NULL, *pattern_file = NULL, *method = "gvem", *out = NULL;
@@ -130,6 +131,7 @@ int cmd_gpcm(int argc, char **argv)
         {"trace", ARG_FLAG, &trace, "print the lower bound of every iteration", NULL},
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
         {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
+        CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -174,6 +176,11 @@ int cmd_gpcm(int argc, char **argv)
         return cli_usage("gpcm", "--out names an input file; refusing to overwrite it");
     if (out && pattern_file && cli_same_file(out, pattern_file))
         return cli_usage("gpcm", "--out names the pattern file; refusing to overwrite it");
+    cli_json js;
+    {
+        int x = cli_json_open(&js, json, &out);
+        if (x) return x;
+    }
 
     ls_error e = {0, ""};
     ls_table *t = NULL;
@@ -247,5 +254,5 @@ int cmd_gpcm(int argc, char **argv)
     free(pat_one);
     free(list);
     ls_table_free(t);
-    return code;
+    return cli_json_close(&js, code);
 }

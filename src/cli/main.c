@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t interrupted = 0;
@@ -84,6 +85,66 @@ char *cli_argv_json(int argc, char **argv)
     char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     return s;
+}
+
+int cli_json_open(cli_json *j, int on, const char **out)
+{
+    memset(j, 0, sizeof *j);
+    j->saved_fd = -1;
+    if (!on) return 0;
+    j->on = 1;
+    if (!*out) {
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || !*tmp || strlen(tmp) > 40) tmp = "/tmp";
+        snprintf(j->dir, sizeof j->dir, "%s/latentscale.XXXXXX", tmp);
+        if (!mkdtemp(j->dir)) {
+            fprintf(stderr, "latentscale: --json: cannot create a temporary folder in %s\n", tmp);
+            j->on = 0;
+            return EXIT_INPUT;
+        }
+        snprintf(j->path, sizeof j->path, "%s/result.json", j->dir);
+        *out = j->path;
+    }
+    j->doc = *out;
+    fflush(stdout);
+    j->saved_fd = dup(STDOUT_FILENO);
+    int null = open("/dev/null", O_WRONLY);
+    if (j->saved_fd < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+        if (null >= 0) close(null);
+        fprintf(stderr, "latentscale: --json: cannot redirect the summary\n");
+        return EXIT_INPUT;
+    }
+    close(null);
+    return 0;
+}
+
+int cli_json_close(cli_json *j, int code)
+{
+    if (!j->on) return code;
+    fflush(stdout);
+    if (j->saved_fd >= 0) {
+        dup2(j->saved_fd, STDOUT_FILENO);
+        close(j->saved_fd);
+    }
+    if (code == 0 || code == EXIT_NUMERIC) {
+        FILE *in = fopen(j->doc, "rb");
+        if (in) {
+            char buf[65536];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+                if (fwrite(buf, 1, n, stdout) != n) break;
+            fclose(in);
+            if (fflush(stdout) != 0 && code == 0) {
+                fprintf(stderr, "latentscale: --json: writing to stdout failed\n");
+                code = EXIT_INPUT;
+            }
+        }
+    }
+    if (j->dir[0]) {
+        unlink(j->path);
+        rmdir(j->dir);
+    }
+    return code;
 }
 
 static void usage(void)

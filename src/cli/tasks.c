@@ -60,6 +60,7 @@ static int ends_with(const char *s, const char *suf)
 
 int cmd_posterior(int argc, char **argv)
 {
+    int json = 0;
     ls_posterior_options po;
     ls_posterior_options_init(&po);
     const char *family = NULL, *out = NULL;
@@ -72,6 +73,7 @@ int cmd_posterior(int argc, char **argv)
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &threads, "worker threads for loading the fit", "N"},
         {"out", ARG_STRING, &out, "write the posterior (with the draws) as JSON here", "FILE"},
+        CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -89,6 +91,8 @@ int cmd_posterior(int argc, char **argv)
     const char *inputs[] = {r.pos[0], r.pos[1]};
     int x = refuse_overwrite("posterior", out, inputs, 2);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, json, &out))) return x;
     ls_error e = {0, ""};
     ls_table *t = NULL;
     ls_data *d = NULL;
@@ -128,7 +132,7 @@ int cmd_posterior(int argc, char **argv)
     ls_fit_free(f);
     ls_data_free(d);
     ls_table_free(t);
-    return code;
+    return cli_json_close(&js, code);
 }
 
 /* ---------------------------------------------------------------- */
@@ -137,6 +141,7 @@ int cmd_posterior(int argc, char **argv)
 
 int cmd_predict(int argc, char **argv)
 {
+    int to_stdout = 0;
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *newp = NULL, *out = NULL, *format = NULL;
@@ -147,6 +152,7 @@ int cmd_predict(int argc, char **argv)
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write predictions here (CSV, or JSON if FILE ends in .json)", "FILE"},
         {"format", ARG_STRING, &format, "csv or json (default: from the --out extension)", "F"},
+        CLI_JSON_SPEC(to_stdout),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -162,15 +168,20 @@ int cmd_predict(int argc, char **argv)
     }
     if (r.npos != 2) return cli_usage("predict", "expected FIT and DATA (see --help)");
     if (!newp) return cli_usage("predict", "--new: required");
-    int json = out && ends_with(out, ".json");
+    int json = to_stdout || (out && ends_with(out, ".json"));
     if (format) {
         if (strcmp(format, "json") == 0) json = 1;
         else if (strcmp(format, "csv") == 0) json = 0;
         else return cli_usage("predict", "--format: expected csv or json");
     }
+    if (to_stdout && !json) return cli_usage("predict", "--json: the output is JSON; drop --format csv");
+    if (to_stdout && out && !ends_with(out, ".json") && !format)
+        return cli_usage("predict", "--json with --out: name the file FILE.json (or add --format json)");
     const char *inputs[] = {r.pos[0], r.pos[1], newp};
     int x = refuse_overwrite("predict", out, inputs, 3);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, to_stdout, &out))) return x;
     ls_error e = {0, ""};
     ls_table *t = NULL, *nt = NULL;
     ls_data *d = NULL;
@@ -213,7 +224,7 @@ int cmd_predict(int argc, char **argv)
     ls_data_free(d);
     ls_table_free(t);
     ls_table_free(nt);
-    return code;
+    return cli_json_close(&js, code);
 }
 
 /* ---------------------------------------------------------------- */
@@ -222,6 +233,7 @@ int cmd_predict(int argc, char **argv)
 
 int cmd_evaluate(int argc, char **argv)
 {
+    int json = 0;
     fit_args a;
     fit_args_init(&a);
     ls_predict_options po;
@@ -232,7 +244,8 @@ int cmd_evaluate(int argc, char **argv)
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
                         {"out", ARG_STRING, &a.out, "write the evaluation as JSON here", "FILE"},
-                        {NULL, 0, NULL, NULL, NULL}};
+                        CLI_JSON_SPEC(json),
+        {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("evaluate", msg);
@@ -253,6 +266,8 @@ int cmd_evaluate(int argc, char **argv)
     int x = refuse_overwrite("evaluate", a.out, inputs, 3);
     if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 3);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, json, &a.out))) return x;
     po.seed = a.fopt.seed;
     po.threads = a.fopt.threads;
     a.fopt.progress = cli_progress;
@@ -295,7 +310,7 @@ int cmd_evaluate(int argc, char **argv)
     ls_evaluation_free(&ev);
     ls_table_free(t);
     ls_table_free(st);
-    return code;
+    return cli_json_close(&js, code);
 }
 
 /* ---------------------------------------------------------------- */
@@ -321,6 +336,7 @@ static int parse_range(const char *s, size_t *lo, size_t *hi)
 
 int cmd_select(int argc, char **argv)
 {
+    int json = 0;
     fit_args a;
     fit_args_init(&a);
     const char *range = "1..4";
@@ -335,7 +351,8 @@ int cmd_select(int argc, char **argv)
                         {"gtol", ARG_DOUBLE, &a.fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},
                         {"logit-clamp", ARG_DOUBLE, &a.fopt.logit_clamp, "clip eta into [-X, X] (default 0 = off)", "X"},
                         {"out", ARG_STRING, &a.out, "write the table as JSON here", "FILE"},
-                        {NULL, 0, NULL, NULL, NULL}};
+                        CLI_JSON_SPEC(json),
+        {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("select", msg);
@@ -354,6 +371,8 @@ int cmd_select(int argc, char **argv)
     const char *inputs[] = {r.pos[0], a.dopt.floors_file};
     int x = refuse_overwrite("select", a.out, inputs, 2);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, json, &a.out))) return x;
     a.fopt.progress = cli_progress;
     ls_error e = {0, ""};
     ls_table *t = NULL;
@@ -385,7 +404,7 @@ int cmd_select(int argc, char **argv)
     }
     ls_selection_free(&s);
     ls_table_free(t);
-    return code;
+    return cli_json_close(&js, code);
 }
 
 /* ---------------------------------------------------------------- */
@@ -410,6 +429,7 @@ static int parse_list(const char *s, double *v, size_t max, size_t *n)
 
 int cmd_optimal(int argc, char **argv)
 {
+    int json = 0;
     ls_optimal_options o;
     ls_optimal_options_init(&o);
     const char *budgets = NULL, *srange = NULL, *trange = NULL, *out = NULL;
@@ -421,6 +441,7 @@ int cmd_optimal(int argc, char **argv)
         {"level", ARG_DOUBLE, &o.level, "interval level (default 0.9)", "L"},
         {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
         {"out", ARG_STRING, &out, "write the allocations as JSON here", "FILE"},
+        CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -442,12 +463,14 @@ int cmd_optimal(int argc, char **argv)
     const char *inputs[] = {r.pos[0]};
     int x = refuse_overwrite("optimal", out, inputs, 1);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, json, &out))) return x;
     ls_error e = {0, ""};
     ls_fit_summary fs;
     ls_allocation al;
     memset(&al, 0, sizeof al);
     int rc = ls_fit_summary_read(r.pos[0], &fs, &e);
-    if (rc) return cli_fail(&e);
+    if (rc) return cli_json_close(&js, cli_fail(&e));
     o.size_min = srange ? sr[0] : fs.range[0];
     o.size_max = srange ? sr[1] : fs.range[1];
     o.tokens_min = trange ? tr[0] : fs.range[2];
@@ -481,7 +504,7 @@ int cmd_optimal(int argc, char **argv)
     }
     ls_allocation_free(&al);
     ls_fit_summary_free(&fs);
-    return code;
+    return cli_json_close(&js, code);
 }
 
 /* ---------------------------------------------------------------- */
@@ -490,6 +513,7 @@ int cmd_optimal(int argc, char **argv)
 
 int cmd_compare(int argc, char **argv)
 {
+    int json = 0;
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *families = NULL, *out = NULL;
@@ -499,6 +523,7 @@ int cmd_compare(int argc, char **argv)
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write the comparison as JSON here", "FILE"},
+        CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -521,6 +546,8 @@ int cmd_compare(int argc, char **argv)
     const char *inputs[] = {r.pos[0], r.pos[1]};
     int x = refuse_overwrite("compare", out, inputs, 2);
     if (x) return x;
+    cli_json js;
+    if ((x = cli_json_open(&js, json, &out))) return x;
     ls_error e = {0, ""};
     ls_table *t = NULL;
     ls_data *d = NULL;
@@ -555,5 +582,5 @@ int cmd_compare(int argc, char **argv)
     ls_fit_free(f);
     ls_data_free(d);
     ls_table_free(t);
-    return code;
+    return cli_json_close(&js, code);
 }
