@@ -182,7 +182,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;
     case LS_INT_GH:
-        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 14 : K == 3 ? 8 : 4),
+        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 14 : K == 3 ? 12 : 4),
                         K <= 3 ? 1e-9 : 1e-5, err);
         break;
     case LS_INT_QMC:
