@@ -289,6 +289,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(integ, "nodes", json_integer((json_int_t)f->nodes));
     json_object_set_new(integ, "search_method", json_string(f->search_integration));
     json_object_set_new(integ, "search_nodes", json_integer((json_int_t)f->search_nodes));
+    json_object_set_new(integ, "polish_nodes", json_integer((json_int_t)f->polish_nodes));
     json_object_set_new(root, "integration", integ);
 
     json_t *par = json_object();

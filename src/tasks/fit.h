@@ -30,6 +30,7 @@ struct ls_fit {
     size_t nodes;
     char search_integration[16]; /* the rule of the search stage */
     size_t search_nodes;
+    size_t polish_nodes;         /* nodes of the polish rule (then finished on the accurate one) */
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
