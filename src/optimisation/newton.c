@@ -177,7 +177,6 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
         int moved = 0;
         for (int pass = 0; pass < 2 && !moved; pass++) {
             int fresh = !have_B || age >= o->hessian_reuse || pass > 0;
-            if (!fresh && pass > 0) break;
             if (fresh) {
                 if (o->hessian) {
                     rc = o->hessian(o->hessian_ctx, x, B);

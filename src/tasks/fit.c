@@ -419,6 +419,20 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
     return rc;
 }
 
+/* Polish th to o->gtol on m: Newton, and L-BFGS from where Newton stalled. */
+static int polish_point(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
+                        ls_opt_report *rep, ls_error *err)
+{
+    int rc = newton_polish(m, th, o, 0, stage, rep, err);
+    if (!rc && !rep->converged) {
+        unsigned ni = rep->iter, ne = rep->evals;
+        rc = optimise_start(m, th, o, stage, rep, err);
+        rep->iter += ni;
+        rep->evals += ne;
+    }
+    return rc;
+}
+
 /* ---------------------------------------------------------------- */
 /* Multi-start fit                                                   */
 /* ---------------------------------------------------------------- */
@@ -591,13 +605,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        rc = newton_polish(mpol, th, o, 0, stage, &rep, &e2);
-        if (!rc && !rep.converged) { /* Newton stalled: let L-BFGS go on from there */
-            unsigned ni = rep.iter, ne = rep.evals;
-            rc = optimise_start(mpol, th, o, stage, &rep, &e2);
-            rep.iter += ni;
-            rep.evals += ne;
-        }
+        rc = polish_point(mpol, th, o, stage, &rep, &e2);
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
             goto fail;
@@ -621,13 +629,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         ls_error e2;
         memcpy(th, best, dim * sizeof(double));
         memset(m->zmode, 0, F * K * sizeof(double));
-        rc = newton_polish(m, th, o, 0, stage, &rep, &e2);
-        if (!rc && !rep.converged) {
-            unsigned ni = rep.iter, ne = rep.evals;
-            rc = optimise_start(m, th, o, stage, &rep, &e2);
-            rep.iter += ni;
-            rep.evals += ne;
-        }
+        rc = polish_point(m, th, o, stage, &rep, &e2);
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
             goto fail;
