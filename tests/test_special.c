@@ -79,7 +79,7 @@ static void beta_kernel_derivatives_match_finite_differences(void)
                     double eta = etas[a], fl = cs[b], phi = phis[c], y = ys[q];
                     double ly = log(y), l1y = log1p(-y), h = 1e-5;
                     ls_beta_cell bc, b1, b2;
-                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 7, &bc);
+                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 15, &bc);
                     double fp = ls_beta_cell_eval(eta + h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b1);
                     double fm = ls_beta_cell_eval(eta - h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b2);
                     double e1 = fabs((fp - fm) / (2 * h) - bc.d_eta) / fmax(1, fabs(bc.d_eta));
@@ -88,7 +88,13 @@ static void beta_kernel_derivatives_match_finite_differences(void)
                     double gp = ls_beta_logpdf(eta, fl, pp, ls_lgamma(pp), ly, l1y);
                     double gm = ls_beta_logpdf(eta, fl, pm, ls_lgamma(pm), ly, l1y);
                     double e3 = fabs((gp - gm) / (2 * h) - bc.d_lphi) / fmax(1, fabs(bc.d_lphi));
-                    worst = fmax(worst, fmax(e1, fmax(e2, e3)));
+                    /* second derivatives in log phi: differences of d_eta and d_lphi */
+                    ls_beta_cell c1, c2;
+                    ls_beta_cell_eval(eta, fl, pp, ls_lgamma(pp), ls_digamma(pp), ly, l1y, 3, &c1);
+                    ls_beta_cell_eval(eta, fl, pm, ls_lgamma(pm), ls_digamma(pm), ly, l1y, 3, &c2);
+                    double e4 = fabs((c1.d_eta - c2.d_eta) / (2 * h) - bc.h_el) / fmax(1, fabs(bc.h_el));
+                    double e5 = fabs((c1.d_lphi - c2.d_lphi) / (2 * h) - bc.h_ll) / fmax(1, fabs(bc.h_ll));
+                    worst = fmax(worst, fmax(fmax(e1, e4), fmax(e2, fmax(e3, e5))));
                     CHECK(bc.f_eta > 0);
                 }
     CHECK_MSG(worst < 1e-5, "worst relative error %.3g", worst);

@@ -110,10 +110,10 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
             if (s[i] != 0)
                 for (size_t j = 0; j < n; j++) B[i * n + j] += s[i] * s[j];
     }
-    m->freeze = 1;
-    rc = ls_fd_hessian(ls_model_negll, m, th, n, 1e-4, NULL, I, err);
-    m->freeze = 0;
+    /* observed information: the analytic Hessian with the nodes just adapted */
+    rc = ls_model_hessian(m, th, I, err);
     if (rc) goto done;
+    for (size_t i = 0; i < n * n; i++) I[i] = -I[i];
     memcpy(W, I, n * n * sizeof(double));
     if (ls_eigen_symm(W, n, ev, C)) { rc = ls_nomem(err); goto done; }
     inf->min_eig = ev[0];

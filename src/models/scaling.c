@@ -426,7 +426,7 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
     } else
         v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
                               cl->l1y, want, bc);
-    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = 0;
+    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = 0;
     return v;
 }
 
@@ -572,11 +572,73 @@ static int moment_map(const ls_model *m, fam_ws *w, double *A, double *c, double
     return 1;
 }
 
+/* The score of family f's log-likelihood, assembled from per-cell weights
+ * e_c (of d loglik / d eta) and dl_c (of d loglik / d log phi) and per
+ * benchmark Zhat_j (K: the weighted sum of d loglik / d eta times z over
+ * the family's cells of j): with posterior weights this is the gradient
+ * (Fisher's identity), with one node's values the complete-data score.
+ * GL: K x K scratch. */
+static void assemble_score(const ls_model *m, size_t f, const double *e, const double *dl,
+                           const double *Zhat, double *GL, double *gr)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, p = m->p;
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    memset(gr, 0, m->dim * sizeof(double));
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        size_t j = cl->j, i = cl->row;
+        double ec = e[c];
+        gr[m->off_b + j] += ec;
+        gr[m->off_phi + j] += dl[c];
+        if (m->hetero)
+            for (size_t q = 0; q < p; q++) gr[m->off_g + q] += dl[c] * d->x[i * p + q];
+        for (size_t q = 0; q < p; q++) {
+            double xe = ec * d->x[i * p + q];
+            for (size_t k = 0; k < K; k++) gr[q * K + k] += xe * m->lam[k * J + j];
+        }
+        double *gl = gr + m->lam_off[j];
+        if (m->anchor_of[j] >= 0) gl[0] += ec * m->theta0[i * K + (size_t)m->anchor_of[j]];
+        else
+            for (size_t k = 0; k < K; k++) gl[k] += ec * m->theta0[i * K + k];
+    }
+    /* Zhat terms: lambda_j gets L Zhat_j; L gets sum_j lambda_j Zhat_j^T */
+    memset(GL, 0, K * K * sizeof(double));
+    for (size_t j = 0; j < J; j++) {
+        const double *Zj = Zhat + j * K;
+        double *gl = gr + m->lam_off[j];
+        long ak = m->anchor_of[j];
+        for (size_t k = 0; k < K; k++) {
+            if (ak >= 0 && (size_t)ak != k) continue;
+            double s = 0;
+            for (size_t l = 0; l <= k; l++) s += m->L[k * K + l] * Zj[l];
+            if (ak >= 0) gl[0] += s;
+            else gl[k] += s;
+        }
+        for (size_t k = 0; k < K; k++) {
+            double lk = m->lam[k * J + j];
+            if (lk == 0) continue;
+            for (size_t l = 0; l <= k; l++) GL[k * K + l] += lk * Zj[l];
+        }
+    }
+    /* chain rule: anchors are on the log scale */
+    for (size_t j = 0; j < J; j++)
+        if (m->anchor_of[j] >= 0) gr[m->lam_off[j]] *= m->lam[(size_t)m->anchor_of[j] * J + j];
+    /* L_kl = w_kl / n_k: d/dw_km = (G_km - (G_k . L_k) L_km) / n_k */
+    double *gw = gr + m->off_w;
+    for (size_t k = 1, q = 0; k < K; k++) {
+        double dot = 0;
+        for (size_t l = 0; l <= k; l++) dot += GL[k * K + l] * m->L[k * K + l];
+        for (size_t l = 0; l < k; l++, q++)
+            gw[q] = (GL[k * K + l] - dot * m->L[k * K + l]) / m->wnorm[k];
+    }
+}
+
 /* log L_f and (if grad) its gradient into m->fam_grad[f]. */
 static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
 {
     const ls_data *d = m->d;
-    size_t K = m->K, J = m->J, p = m->p, n = m->rule.n;
+    size_t K = m->K, J = m->J, n = m->rule.n;
     double *A = w->H, *ctr = w->v, logdet;
     double *t = w->hk, *pi = w->hk + n;
     if (m->freeze) { /* node map held fixed: the sum is then a smooth function of theta */
@@ -641,56 +703,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
                 for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pi[q] * w->Gj[j] * zq[k];
     }
 
-    double *gr = m->fam_grad + f * m->dim;
-    memset(gr, 0, m->dim * sizeof(double));
-    for (size_t c = 0; c < nc; c++) {
-        const ls_cell *cl = &d->cell[c0 + c];
-        size_t j = cl->j, i = cl->row;
-        double e = w->ebar[c];
-        gr[m->off_b + j] += e;
-        gr[m->off_phi + j] += w->dbar[c];
-        if (m->hetero)
-            for (size_t q = 0; q < p; q++) gr[m->off_g + q] += w->dbar[c] * d->x[i * p + q];
-        for (size_t q = 0; q < p; q++) {
-            double xe = e * d->x[i * p + q];
-            for (size_t k = 0; k < K; k++) gr[q * K + k] += xe * m->lam[k * J + j];
-        }
-        double *gl = gr + m->lam_off[j];
-        if (m->anchor_of[j] >= 0) gl[0] += e * m->theta0[i * K + (size_t)m->anchor_of[j]];
-        else
-            for (size_t k = 0; k < K; k++) gl[k] += e * m->theta0[i * K + k];
-    }
-    /* Zhat terms: lambda_j gets L Zhat_j; L gets sum_j lambda_j Zhat_j^T */
-    double *GL = w->GL;
-    memset(GL, 0, K * K * sizeof(double));
-    for (size_t j = 0; j < J; j++) {
-        const double *Zj = w->Zhat + j * K;
-        double *gl = gr + m->lam_off[j];
-        long ak = m->anchor_of[j];
-        for (size_t k = 0; k < K; k++) {
-            if (ak >= 0 && (size_t)ak != k) continue;
-            double s = 0;
-            for (size_t l = 0; l <= k; l++) s += m->L[k * K + l] * Zj[l];
-            if (ak >= 0) gl[0] += s;
-            else gl[k] += s;
-        }
-        for (size_t k = 0; k < K; k++) {
-            double lk = m->lam[k * J + j];
-            if (lk == 0) continue;
-            for (size_t l = 0; l <= k; l++) GL[k * K + l] += lk * Zj[l];
-        }
-    }
-    /* chain rule: anchors are on the log scale */
-    for (size_t j = 0; j < J; j++)
-        if (m->anchor_of[j] >= 0) gr[m->lam_off[j]] *= m->lam[(size_t)m->anchor_of[j] * J + j];
-    /* L_kl = w_kl / n_k: d/dw_km = (G_km - (G_k . L_k) L_km) / n_k */
-    double *gw = gr + m->off_w;
-    for (size_t k = 1, q = 0; k < K; k++) {
-        double dot = 0;
-        for (size_t l = 0; l <= k; l++) dot += GL[k * K + l] * m->L[k * K + l];
-        for (size_t l = 0; l < k; l++, q++)
-            gw[q] = (GL[k * K + l] - dot * m->L[k * K + l]) / m->wnorm[k];
-    }
+    assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }
 
@@ -763,6 +776,425 @@ int ls_model_negll(void *model, const double *x, double *f, double *g)
     *f = -ll;
     for (size_t i = 0; i < m->dim; i++) g[i] = -g[i];
     return LS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Hessian at frozen nodes                                           */
+/* ---------------------------------------------------------------- */
+
+/*
+ * With the node map held fixed, log L_f = log sum_q exp(lw_q + h_f(z_q)) +
+ * const, and its Hessian is (Louis' identity for the quadrature sum)
+ *     sum_q pi_q d2h_q + sum_q pi_q (s_q - sbar)(s_q - sbar)^T,
+ * where s_q is the complete-data score at node q and pi_q its posterior
+ * weight.  Every derivative of eta_c = eta0_c + lambda_j^T L z is at most
+ * linear in z, so the first term needs, per cell, posterior moments of the
+ * Beta kernel's second derivatives against 1, z and z z^T; only the second
+ * term needs a score vector per node.
+ *
+ * Write d eta_c / d theta = J0_c + P_j z (J0_c: the node-free part; P_j,
+ * the same for every cell of benchmark j, maps z into the lambda_j and w
+ * coordinates).  The second derivatives of eta_c are node-free in
+ * (B, lambda) and (log lambda_anchor)^2, and linear in z through w.
+ */
+
+typedef struct svec {
+    size_t n;
+    size_t *i;
+    double *v;
+} svec;
+
+typedef struct hess_ws {
+    double *S, *pis, *ec, *dc, *Zq, *gbar, *Sc;
+    double *ebar, *m0, *n0, *l0, *m1, *n1, *M2, *M2j, *Zhat, *GL;
+    double *P, *T, *tmp;
+    size_t *pidx, *act;
+    unsigned char *mark;
+    svec j0, pm, u, v;
+} hess_ws;
+
+static void hess_ws_free(hess_ws *h)
+{
+    ls_free(h->S); ls_free(h->pis); ls_free(h->ec); ls_free(h->dc); ls_free(h->Zq);
+    ls_free(h->gbar); ls_free(h->Sc); ls_free(h->ebar); ls_free(h->m0); ls_free(h->n0);
+    ls_free(h->l0); ls_free(h->m1); ls_free(h->n1); ls_free(h->M2); ls_free(h->M2j);
+    ls_free(h->Zhat); ls_free(h->GL); ls_free(h->P); ls_free(h->T); ls_free(h->tmp);
+    ls_free(h->pidx); ls_free(h->act); ls_free(h->mark);
+    ls_free(h->j0.i); ls_free(h->j0.v); ls_free(h->pm.i); ls_free(h->pm.v);
+    ls_free(h->u.i); ls_free(h->u.v); ls_free(h->v.i); ls_free(h->v.v);
+}
+
+static int svec_alloc(svec *s, size_t n)
+{
+    s->n = 0;
+    s->i = ls_calloc(n, sizeof(size_t));
+    s->v = ls_calloc(n, sizeof(double));
+    return s->i && s->v ? 0 : -1;
+}
+
+static int hess_ws_alloc(const ls_model *m, hess_ws *h)
+{
+    size_t K = m->K, J = m->J, p = m->p, n = m->rule.n, dim = m->dim, mc = m->maxcell + 1;
+    size_t nP = K + K * (K - 1) / 2;
+    memset(h, 0, sizeof *h);
+    h->S = ls_calloc(n * dim, sizeof(double));
+    h->Sc = ls_calloc(n * dim, sizeof(double));
+    h->pis = ls_calloc(n, sizeof(double));
+    h->ec = ls_calloc(mc, sizeof(double));
+    h->dc = ls_calloc(mc, sizeof(double));
+    h->Zq = ls_calloc(J * K, sizeof(double));
+    h->gbar = ls_calloc(dim, sizeof(double));
+    h->ebar = ls_calloc(mc, sizeof(double));
+    h->m0 = ls_calloc(mc, sizeof(double));
+    h->n0 = ls_calloc(mc, sizeof(double));
+    h->l0 = ls_calloc(mc, sizeof(double));
+    h->m1 = ls_calloc(mc * K, sizeof(double));
+    h->n1 = ls_calloc(mc * K, sizeof(double));
+    h->M2 = ls_calloc(mc * K * K, sizeof(double));
+    h->M2j = ls_calloc(J * K * K, sizeof(double));
+    h->Zhat = ls_calloc(J * K, sizeof(double));
+    h->GL = ls_calloc(K * K, sizeof(double));
+    h->P = ls_calloc(nP * K, sizeof(double));
+    h->T = ls_calloc(nP * K, sizeof(double));
+    h->tmp = ls_calloc(nP, sizeof(double));
+    h->pidx = ls_calloc(nP, sizeof(size_t));
+    h->act = ls_calloc(dim, sizeof(size_t));
+    h->mark = ls_calloc(dim, 1);
+    int bad = svec_alloc(&h->j0, p * K + K + 1) | svec_alloc(&h->pm, nP) |
+              svec_alloc(&h->u, p + 1) | svec_alloc(&h->v, p * K + K + 1 + nP);
+    if (bad || !h->S || !h->Sc || !h->pis || !h->ec || !h->dc || !h->Zq || !h->gbar || !h->ebar ||
+        !h->m0 || !h->n0 || !h->l0 || !h->m1 || !h->n1 || !h->M2 || !h->M2j || !h->Zhat ||
+        !h->GL || !h->P || !h->T || !h->tmp || !h->pidx || !h->act || !h->mark) {
+        hess_ws_free(h);
+        return -1;
+    }
+    return 0;
+}
+
+static void svec_push(svec *s, size_t i, double v)
+{
+    s->i[s->n] = i;
+    s->v[s->n++] = v;
+}
+
+/* H += s (a b^T + b a^T) */
+static void add_sym(double *H, size_t dim, const svec *a, const svec *b, double s)
+{
+    for (size_t x = 0; x < a->n; x++) {
+        double va = s * a->v[x];
+        if (va == 0) continue;
+        for (size_t y = 0; y < b->n; y++) {
+            double t = va * b->v[y];
+            H[a->i[x] * dim + b->i[y]] += t;
+            H[b->i[y] * dim + a->i[x]] += t;
+        }
+    }
+}
+
+/* H += s a a^T */
+static void add_outer(double *H, size_t dim, const svec *a, double s)
+{
+    for (size_t x = 0; x < a->n; x++) {
+        double va = s * a->v[x];
+        if (va == 0) continue;
+        for (size_t y = 0; y < a->n; y++) H[a->i[x] * dim + a->i[y]] += va * a->v[y];
+    }
+}
+
+/* the symmetric pair (i, j) of a second derivative */
+static void add_pair(double *H, size_t dim, size_t i, size_t j, double v)
+{
+    H[i * dim + j] += v;
+    if (i != j) H[j * dim + i] += v;
+}
+
+/* Rows of P_j (d eta / d theta = J0 + P_j z) with their theta indices;
+ * returns the number of rows. */
+static size_t build_P(const ls_model *m, size_t j, double *P, size_t *idx)
+{
+    size_t K = m->K, J = m->J, r = 0;
+    long a = m->anchor_of[j];
+    if (a >= 0) {
+        double la = m->lam[(size_t)a * J + j];
+        for (size_t l = 0; l < K; l++) P[l] = la * m->L[(size_t)a * K + l];
+        idx[r++] = m->lam_off[j];
+    } else
+        for (size_t k = 0; k < K; k++, r++) {
+            for (size_t l = 0; l < K; l++) P[r * K + l] = m->L[k * K + l];
+            idx[r] = m->lam_off[j] + k;
+        }
+    for (size_t k = 1; k < K; k++) {
+        double lk = m->lam[k * J + j];
+        if (lk == 0) continue;
+        double sc = lk / m->wnorm[k];
+        for (size_t mm = 0; mm < k; mm++, r++) {
+            for (size_t l = 0; l < K; l++)
+                P[r * K + l] = sc * ((l == mm) - m->L[k * K + mm] * m->L[k * K + l]);
+            idx[r] = m->off_w + k * (k - 1) / 2 + mm;
+        }
+    }
+    return r;
+}
+
+/* out = P v as a sparse vector (appended) */
+static void P_times(const double *P, const size_t *idx, size_t nr, size_t K, const double *v,
+                    double scale, svec *out)
+{
+    for (size_t r = 0; r < nr; r++) {
+        double s = 0;
+        for (size_t l = 0; l < K; l++) s += P[r * K + l] * v[l];
+        svec_push(out, idx[r], scale * s);
+    }
+}
+
+/* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
+static int family_hessian(ls_model *m, size_t f, fam_ws *w, hess_ws *h, double *Hf)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, p = m->p, n = m->rule.n, dim = m->dim;
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    memset(Hf, 0, dim * dim * sizeof(double));
+    place_nodes(m, f, m->fam_map + f * K * K, m->fam_center + f * K, w);
+    double lse = ls_logsumexp(w->hk, n);
+    if (!isfinite(lse)) return LS_ERR_NUMERIC;
+
+    memset(h->ebar, 0, nc * sizeof(double));
+    memset(h->m0, 0, nc * sizeof(double));
+    memset(h->n0, 0, nc * sizeof(double));
+    memset(h->l0, 0, nc * sizeof(double));
+    memset(h->m1, 0, nc * K * sizeof(double));
+    memset(h->n1, 0, nc * K * sizeof(double));
+    memset(h->M2, 0, nc * K * K * sizeof(double));
+    memset(h->Zhat, 0, J * K * sizeof(double));
+    memset(h->gbar, 0, dim * sizeof(double));
+    size_t nu = 0;
+    ls_beta_cell bc;
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(w->hk[q] - lse);
+        if (pq < WEIGHT_CUT) continue;
+        const double *zq = w->zk + q * K;
+        for (size_t j = 0; j < J; j++) {
+            double s = 0;
+            for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * zq[k];
+            w->r[j] = s;
+            w->Gj[j] = 0;
+        }
+        for (size_t c = 0; c < nc; c++) {
+            const ls_cell *cl = &d->cell[c0 + c];
+            size_t j = cl->j;
+            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8, &bc);
+            h->ec[c] = bc.d_eta;
+            h->dc[c] = bc.d_lphi;
+            w->Gj[j] += bc.d_eta;
+            h->ebar[c] += pq * bc.d_eta;
+            double he = pq * bc.h_eta;
+            double hl = pq * bc.h_el;
+            h->m0[c] += he;
+            h->n0[c] += hl;
+            h->l0[c] += pq * bc.h_ll;
+            double *m1 = h->m1 + c * K, *n1 = h->n1 + c * K, *M2 = h->M2 + c * K * K;
+            for (size_t k = 0; k < K; k++) {
+                m1[k] += he * zq[k];
+                n1[k] += hl * zq[k];
+                double hz = he * zq[k];
+                for (size_t l = 0; l <= k; l++) M2[k * K + l] += hz * zq[l];
+            }
+        }
+        for (size_t j = 0; j < J; j++)
+            for (size_t k = 0; k < K; k++) {
+                h->Zq[j * K + k] = w->Gj[j] * zq[k];
+                h->Zhat[j * K + k] += pq * w->Gj[j] * zq[k];
+            }
+        double *sq = h->S + nu * dim;
+        assemble_score(m, f, h->ec, h->dc, h->Zq, h->GL, sq);
+        for (size_t i = 0; i < dim; i++) h->gbar[i] += pq * sq[i];
+        h->pis[nu++] = pq;
+    }
+
+    /* coordinates this family's likelihood depends on */
+    memset(h->mark, 0, dim);
+    for (size_t i = 0; i < m->p * K; i++) h->mark[i] = 1;
+    for (size_t i = m->off_w; i < dim; i++) h->mark[i] = 1;
+    for (size_t c = 0; c < nc; c++) {
+        size_t j = d->cell[c0 + c].j;
+        size_t nl = m->anchor_of[j] >= 0 ? 1 : K;
+        for (size_t k = 0; k < nl; k++) h->mark[m->lam_off[j] + k] = 1;
+        h->mark[m->off_b + j] = h->mark[m->off_phi + j] = 1;
+    }
+    size_t na = 0;
+    for (size_t i = 0; i < dim; i++)
+        if (h->mark[i]) h->act[na++] = i;
+
+    /* covariance of the complete-data scores */
+    for (size_t q = 0; q < nu; q++) {
+        double sp = sqrt(h->pis[q]);
+        const double *sq = h->S + q * dim;
+        double *o = h->Sc + q * na;
+        for (size_t a = 0; a < na; a++) o[a] = sp * (sq[h->act[a]] - h->gbar[h->act[a]]);
+    }
+    for (size_t a = 0; a < na; a++) {
+        double *row = Hf + h->act[a] * dim;
+        for (size_t b = a; b < na; b++) {
+            double s = 0;
+            for (size_t q = 0; q < nu; q++) s += h->Sc[q * na + a] * h->Sc[q * na + b];
+            row[h->act[b]] += s;
+            if (b != a) Hf[h->act[b] * dim + h->act[a]] += s;
+        }
+    }
+
+    /* posterior mean of the complete-data Hessian: per cell */
+    memset(h->M2j, 0, J * K * K * sizeof(double));
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        size_t j = cl->j, i = cl->row;
+        long a = m->anchor_of[j];
+        const double *xi = d->x + i * p, *t0 = m->theta0 + i * K;
+        svec *j0 = &h->j0, *pm = &h->pm, *u = &h->u, *v = &h->v;
+        j0->n = pm->n = u->n = v->n = 0;
+        if (a >= 0) {
+            double la = m->lam[(size_t)a * J + j];
+            for (size_t q = 0; q < p; q++) svec_push(j0, q * K + (size_t)a, xi[q] * la);
+            svec_push(j0, m->lam_off[j], la * t0[a]);
+        } else {
+            for (size_t q = 0; q < p; q++)
+                for (size_t k = 0; k < K; k++) svec_push(j0, q * K + k, xi[q] * m->lam[k * J + j]);
+            for (size_t k = 0; k < K; k++) svec_push(j0, m->lam_off[j] + k, t0[k]);
+        }
+        svec_push(j0, m->off_b + j, 1.0);
+        svec_push(u, m->off_phi + j, 1.0);
+        if (m->hetero)
+            for (size_t q = 0; q < p; q++) svec_push(u, m->off_g + q, xi[q]);
+        size_t nr = build_P(m, j, h->P, h->pidx);
+        /* eta-eta: m0 J0 J0^T + J0 (P m1)^T + (P m1) J0^T */
+        P_times(h->P, h->pidx, nr, K, h->m1 + c * K, 1.0, pm);
+        add_outer(Hf, dim, j0, h->m0[c]);
+        add_sym(Hf, dim, j0, pm, 1.0);
+        /* eta-log phi: (n0 J0 + P n1) u^T + u (...)^T */
+        for (size_t x = 0; x < j0->n; x++) svec_push(v, j0->i[x], h->n0[c] * j0->v[x]);
+        P_times(h->P, h->pidx, nr, K, h->n1 + c * K, 1.0, v);
+        add_sym(Hf, dim, v, u, 1.0);
+        add_outer(Hf, dim, u, h->l0[c]);
+        /* d loglik/d eta times the node-free second derivatives of eta */
+        double e = h->ebar[c];
+        if (a >= 0) {
+            double la = m->lam[(size_t)a * J + j];
+            for (size_t q = 0; q < p; q++) add_pair(Hf, dim, q * K + (size_t)a, m->lam_off[j], e * xi[q] * la);
+            add_pair(Hf, dim, m->lam_off[j], m->lam_off[j], e * la * t0[a]);
+        } else
+            for (size_t q = 0; q < p; q++)
+                for (size_t k = 0; k < K; k++) add_pair(Hf, dim, q * K + k, m->lam_off[j] + k, e * xi[q]);
+        const double *M2 = h->M2 + c * K * K;
+        double *Mj = h->M2j + j * K * K;
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = 0; l <= k; l++) Mj[k * K + l] += M2[k * K + l];
+    }
+    /* per benchmark: P_j M2_j P_j^T and the z-linear second derivatives */
+    for (size_t j = 0; j < J; j++) {
+        double *Mj = h->M2j + j * K * K;
+        const double *Zh = h->Zhat + j * K;
+        int seen = 0;
+        for (size_t c = 0; c < nc && !seen; c++) seen = d->cell[c0 + c].j == j;
+        if (!seen) continue;
+        for (size_t k = 0; k < K; k++)
+            for (size_t l = k + 1; l < K; l++) Mj[k * K + l] = Mj[l * K + k];
+        size_t nr = build_P(m, j, h->P, h->pidx);
+        for (size_t r = 0; r < nr; r++)
+            for (size_t l = 0; l < K; l++) {
+                double s = 0;
+                for (size_t k = 0; k < K; k++) s += h->P[r * K + k] * Mj[k * K + l];
+                h->T[r * K + l] = s;
+            }
+        for (size_t r = 0; r < nr; r++)
+            for (size_t s2 = 0; s2 < nr; s2++) {
+                double s = 0;
+                for (size_t l = 0; l < K; l++) s += h->T[r * K + l] * h->P[s2 * K + l];
+                Hf[h->pidx[r] * dim + h->pidx[s2]] += s;
+            }
+        /* alpha-hat = L Zhat_j */
+        double *ah = h->tmp;
+        for (size_t k = 0; k < K; k++) {
+            double s = 0;
+            for (size_t l = 0; l <= k; l++) s += m->L[k * K + l] * Zh[l];
+            ah[k] = s;
+        }
+        long a = m->anchor_of[j];
+        if (a >= 0) {
+            double la = m->lam[(size_t)a * J + j];
+            add_pair(Hf, dim, m->lam_off[j], m->lam_off[j], la * ah[a]);
+            for (size_t mm = 0; mm < (size_t)a; mm++)
+                add_pair(Hf, dim, m->lam_off[j], m->off_w + (size_t)a * ((size_t)a - 1) / 2 + mm,
+                         la * (Zh[mm] - ah[a] * m->L[(size_t)a * K + mm]) / m->wnorm[a]);
+        } else
+            for (size_t k = 1; k < K; k++)
+                for (size_t mm = 0; mm < k; mm++)
+                    add_pair(Hf, dim, m->lam_off[j] + k, m->off_w + k * (k - 1) / 2 + mm,
+                             (Zh[mm] - ah[k] * m->L[k * K + mm]) / m->wnorm[k]);
+        for (size_t k = 1; k < K; k++) {
+            double lk = m->lam[k * J + j];
+            if (lk == 0) continue;
+            double sc = lk / (m->wnorm[k] * m->wnorm[k]);
+            const double *Lk = m->L + k * K;
+            size_t o = m->off_w + k * (k - 1) / 2;
+            for (size_t m1 = 0; m1 < k; m1++)
+                for (size_t m2 = 0; m2 < k; m2++)
+                    Hf[(o + m1) * dim + o + m2] +=
+                        sc * (-Zh[m2] * Lk[m1] - Zh[m1] * Lk[m2] + 3 * ah[k] * Lk[m1] * Lk[m2] -
+                              (m1 == m2 ? ah[k] : 0));
+        }
+    }
+    return LS_OK;
+}
+
+int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
+{
+    size_t dim = m->dim, F = m->F;
+    for (size_t i = 0; i < dim; i++)
+        if (!isfinite(theta[i]))
+            return ls_fail(err, LS_ERR_NUMERIC, "parameter vector has a non-finite entry (%zu)", i);
+    ls_model_load(m, theta);
+    unsigned nt = m->threads;
+    size_t nb = 4 * (size_t)nt;
+    hess_ws *hw = ls_calloc(nt, sizeof *hw);
+    double *buf = ls_calloc(nb * dim * dim, sizeof(double));
+    if (!hw || !buf) {
+        ls_free(hw);
+        ls_free(buf);
+        return ls_nomem(err);
+    }
+    int rc = LS_OK;
+    unsigned made = 0;
+    for (; made < nt; made++)
+        if (hess_ws_alloc(m, &hw[made])) { rc = ls_nomem(err); break; }
+    memset(H, 0, dim * dim * sizeof(double));
+    for (size_t f0 = 0; f0 < F && !rc; f0 += nb) {
+        long nf = (long)(F - f0 < nb ? F - f0 : nb);
+        long badf = -1;
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num();
+            fam_ws w;
+            ws_carve(m, m->scratch + (size_t)t * m->scratch_len, &w);
+#pragma omp for schedule(dynamic, 1)
+            for (long b = 0; b < nf; b++)
+                if (family_hessian(m, f0 + (size_t)b, &w, &hw[t], buf + (size_t)b * dim * dim)) {
+#pragma omp critical
+                    if (badf < 0 || b < badf) badf = b;
+                }
+        }
+        if (badf >= 0) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "likelihood of family '%s' is not finite at these parameters",
+                         m->d->family[f0 + (size_t)badf]);
+            break;
+        }
+        for (long b = 0; b < nf; b++) {
+            const double *Hb = buf + (size_t)b * dim * dim;
+            for (size_t i = 0; i < dim * dim; i++) H[i] += Hb[i];
+        }
+    }
+    for (unsigned t = 0; t < made; t++) hess_ws_free(&hw[t]);
+    ls_free(hw);
+    ls_free(buf);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- */

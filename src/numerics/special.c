@@ -118,10 +118,20 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
         double omu = b / phi;
         out->d_lphi = phi * (psiphi - mu * pa - omu * pb + mu * ly + omu * l1y);
     }
-    if (want & 4) {
-        double info_mu = phi * phi * (gsl_sf_psi_1(a) + gsl_sf_psi_1(b));
-        out->f_eta = info_mu * dmu_deta * dmu_deta;
-        out->h_eta = -out->f_eta + dl_dmu * dmu_deta * (1 - 2 * s);
+    if (want & (4 | 8)) {
+        double ta = gsl_sf_psi_1(a), tb = gsl_sf_psi_1(b);
+        if (want & 4) {
+            double info_mu = phi * phi * (ta + tb);
+            out->f_eta = info_mu * dmu_deta * dmu_deta;
+            out->h_eta = -out->f_eta + dl_dmu * dmu_deta * (1 - 2 * s);
+        }
+        if (want & 8) {
+            /* with a = mu phi, b = (1 - mu) phi:
+             *   d2l/dmu dlogphi = dl/dmu + phi (b psi1(b) - a psi1(a))
+             *   d2l/dlogphi2    = dl/dlogphi + phi^2 psi1(phi) - a^2 psi1(a) - b^2 psi1(b) */
+            out->h_el = dmu_deta * (dl_dmu + phi * (b * tb - a * ta));
+            out->h_ll = out->d_lphi + phi * phi * gsl_sf_psi_1(phi) - a * a * ta - b * b * tb;
+        }
     }
     return lp;
 }

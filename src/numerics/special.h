@@ -27,14 +27,17 @@ double ls_logsumexp(const double *v, size_t n);
  *   d_lphi = d loglik / d log phi     (needs psi_phi = digamma(phi))
  *   h_eta  = d^2 loglik / d eta^2 (observed)
  *   f_eta  = expected information in eta (Fisher, > 0)
+ *   h_el   = d^2 loglik / d eta d log phi
+ *   h_ll   = d^2 loglik / d (log phi)^2  (needs d_lphi)
  * Returns the log-density.
  */
 typedef struct ls_beta_cell {
-    double d_eta, d_lphi, h_eta, f_eta;
+    double d_eta, d_lphi, h_eta, f_eta, h_el, h_ll;
 } ls_beta_cell;
 
 double ls_beta_logpdf(double eta, double c, double phi, double lgphi, double ly, double l1y);
-/* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta. */
+/* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta,
+ * 8: h_el and h_ll (with 2). */
 double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double psiphi,
                          double ly, double l1y, int want, ls_beta_cell *out);
 

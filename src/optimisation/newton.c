@@ -180,7 +180,11 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
             if (fresh) {
                 if (o->hessian) {
                     rc = o->hessian(o->hessian_ctx, x, B);
-                    if (rc) { rc = ls_fail(err, rc, "the Hessian could not be evaluated"); break; }
+                    if (rc) {
+                        rc = rc == LS_ERR_NOMEM ? ls_nomem(err)
+                                                : ls_fail(err, rc, "the Hessian could not be evaluated");
+                        break;
+                    }
                 } else {
                     /* forward differences: the direction needs no more accuracy */
                     rc = ls_fd_hessian(fn, ctx, x, n, 1e-5, g, B, err);

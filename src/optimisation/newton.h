@@ -21,10 +21,11 @@ typedef struct ls_newton_options {
     /* Optional: called at the start of every step; may re-adapt whatever
      * the objective depends on (an adaptive quadrature) and must fill f, g. */
     ls_objective_fn refresh;
-    /* Optional: a positive semi-definite approximation of the Hessian at x,
-     * called right after the objective was evaluated there (so it may use
-     * what that evaluation left behind, e.g. per-unit scores); NULL: the
-     * forward-difference Hessian (n gradient calls). */
+    /* Optional: the Hessian at x (or an approximation), called right after
+     * the objective was evaluated there (so it may use what that evaluation
+     * left behind, e.g. adapted quadrature nodes); returns a status
+     * (LS_ERR_NOMEM is passed on as such); NULL: the forward-difference
+     * Hessian (n gradient calls). */
     int (*hessian)(void *hessian_ctx, const double *x, double *H);
     void *hessian_ctx;
     /* With refresh: stop (at the best refreshed point) as soon as a step
