@@ -241,6 +241,11 @@ double ls_fit_aic(const ls_fit *f);
 double ls_fit_bic(const ls_fit *f);
 int ls_fit_converged(const ls_fit *f);
 double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
+/* 1 when the re-adapted rule could not resolve --gtol and the last stage
+ * ran on the node map frozen near the optimum (ls_fit_gradnorm stays the
+ * re-adapted gradient); *gmax_frozen (may be NULL) receives max |gradient|
+ * of that frozen-map objective. */
+int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
 unsigned ls_fit_iterations(const ls_fit *f);
 unsigned ls_fit_starts_at_best(const ls_fit *f);
 /* Estimates on the raw covariate scale (beta) -- borrowed, valid while f lives. */

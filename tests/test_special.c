@@ -3,6 +3,7 @@
  * and every derivative against central finite differences.
  */
 #include "harness.h"
+#include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_math.h>
 #include "numerics/special.h"
 
@@ -37,6 +38,19 @@ static void fused_lgamma_psi_matches_libm_and_gsl(void)
     CHECK(isnan(ls_lgamma_psi(0, &ps)) && isnan(ps));
     CHECK(isnan(ls_lgamma_psi(INFINITY, &ps)) && isnan(ps));
     CHECK(isnan(ls_lgamma_psi(NAN, NULL)));
+}
+
+static void trigamma_matches_gsl(void)
+{
+    double worst = 0;
+    for (int i = 0; i <= 4000; i++) {
+        double x = pow(10.0, -6.0 + 14.0 * i / 4000.0) * (i % 2 ? 1 : 0.37);
+        double t = ls_trigamma(x), t0 = gsl_sf_psi_1(x);
+        worst = fmax(worst, fabs(t - t0) / fabs(t0));
+    }
+    printf("  trigamma worst relative error against GSL %.2e\n", worst);
+    CHECK_MSG(worst < 1e-13, "trigamma error %.3g", worst);
+    CHECK(isnan(ls_trigamma(0)) && isnan(ls_trigamma(-1)) && isnan(ls_trigamma(NAN)));
 }
 
 static void logistic_and_log1pexp_do_not_overflow(void)
@@ -104,6 +118,7 @@ int main(void)
 {
     RUN(known_values_of_lgamma_digamma_trigamma);
     RUN(fused_lgamma_psi_matches_libm_and_gsl);
+    RUN(trigamma_matches_gsl);
     RUN(logistic_and_log1pexp_do_not_overflow);
     RUN(logsumexp_is_stable_for_large_arguments);
     RUN(beta_density_integrates_to_one);

@@ -273,6 +273,7 @@ PROTOTYPES = {
     "ls_fit_bic": (c_double, [c_void_p]),
     "ls_fit_converged": (c_int, [c_void_p]),
     "ls_fit_gradnorm": (c_double, [c_void_p]),
+    "ls_fit_frozen": (c_int, [c_void_p, c_double_p]),
     "ls_fit_iterations": (c_uint, [c_void_p]),
     "ls_fit_starts_at_best": (c_uint, [c_void_p]),
     "ls_fit_params": (_P(LsParams), [c_void_p]),

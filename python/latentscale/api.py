@@ -355,6 +355,11 @@ class Fit:
         self.n_params = lib.ls_fit_nparams(f)
         self.converged = bool(lib.ls_fit_converged(f))
         self.gradnorm = lib.ls_fit_gradnorm(f)
+        # the re-adapted rule could not resolve gtol: the last stage ran on
+        # the node map frozen near the optimum, with this max |gradient|
+        gfr = ctypes.c_double()
+        self.node_map_frozen = bool(lib.ls_fit_frozen(f, ctypes.byref(gfr)))
+        self.gradnorm_frozen = gfr.value
         self.iterations = lib.ls_fit_iterations(f)
         self.starts_at_best = lib.ls_fit_starts_at_best(f)
         self.beta_std = _arr(lib.ls_fit_beta_std(f), p, K)

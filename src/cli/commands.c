@@ -98,6 +98,10 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));
+    double gfr;
+    if (ls_fit_frozen(f, &gfr))
+        printf("  the integration rule does not resolve --gtol as its nodes move: on the node map frozen\n"
+               "  near the optimum, max |gradient| %.2e\n", gfr);
     double ts, tp, tse, tt;
     ls_fit_timing(f, &ts, &tp, &tse, &tt);
     printf("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)\n", tt, ts, tp, tse);

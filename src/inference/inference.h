@@ -1,7 +1,7 @@
 /*
  * inference.h -- standard errors of the scaling-law estimates at a fitted
- * optimum (spec "Inference"): the observed information (central differences
- * of the analytic gradient, node map frozen at the optimum), the outer
+ * optimum (spec "Inference"): the observed information (the analytic
+ * Hessian, ls_model_hessian, with the node map adapted at the optimum), the outer
  * product of per-family scores (families are the independent units) and
  * the sandwich of the two, carried to the natural scales by the delta
  * method.

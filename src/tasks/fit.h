@@ -21,7 +21,9 @@ struct ls_fit {
     double loglik, aic, bic;
     size_t nparams;
     int converged;
-    double gmax;
+    double gmax;            /* max |gradient| at the optimum, nodes re-adapted there */
+    int frozen;             /* 1: the last stage ran on a node map held fixed */
+    double gmax_frozen;     /* max |gradient| of that frozen-map objective */
     unsigned iter, evals, starts, starts_at_best;
     double *start_ll;       /* starts: loose-tolerance search log-likelihood (NaN: failed) */
     double *polish_ll;      /* starts: accurate-rule log-likelihood, NaN if not polished */
