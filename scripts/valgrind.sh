@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the fast test programs, and one small command-line fit, under valgrind
+# Run the fast test programs, and one small command-line fit and report, under valgrind
 # memcheck: any invalid access, use of uninitialised memory or definite leak
 # fails. Usage: scripts/valgrind.sh [BUILD_DIR]   (default build)
 set -euo pipefail
@@ -22,6 +22,11 @@ trap 'rm -rf "$tmp"' EXIT
 if "${vg[@]}" "$build/latentscale" simulate --families 12 --skills 1 --seed 3 --out "$tmp/s.csv" >"$build/valgrind_cli.log" 2>&1 &&
    "${vg[@]}" "$build/latentscale" fit "$tmp/s.csv" --skills 1 --starts 1 --quiet --out "$tmp/f.json" >>"$build/valgrind_cli.log" 2>&1; then
   echo "valgrind: latentscale simulate + fit clean"
+  if "${vg[@]}" "$build/latentscale" report "$tmp/f.json" "$tmp/s.csv" --out "$tmp/r.html" >>"$build/valgrind_cli.log" 2>&1; then
+    echo "valgrind: latentscale report clean"
+  else
+    echo "valgrind: latentscale report FAILED:"; tail -40 "$build/valgrind_cli.log"; fail=1
+  fi
 else
   echo "valgrind: latentscale simulate/fit FAILED:"; tail -40 "$build/valgrind_cli.log"; fail=1
 fi
