@@ -441,7 +441,7 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
         o.identify = id;
         o.starts = 1;
         o.max_iter = 60; /* the conditions hold at any iterate */
-        o.loading_bootstrap = id == LS_FACTOR_TRIANGULAR ? 4 : -1; /* the conditions hold after the correction */
+        /* the default bootstrap under the anchor conditions: they hold after its correction */
         size_t an[3] = {0, 10, 20};
         o.anchors = an;
         ls_factor_fit f;
