@@ -4,10 +4,19 @@
  *   bench_factor scale [n q r p threads]
  *       the scale goal: n = 100000 persons, q = 200 binary items, r = 3,
  *       p = 5 (target < 60 s on 2 cores); prints the fit time and accuracy.
- *   bench_factor coverage [reps n q identify]
+ *   bench_factor coverage [reps n q identify design tol B]
  *       the simulation study of 2404.16745 (r = 2, p = 5, q = 100): coverage
  *       of 95 % intervals for covariate effects and loadings, DIF size and
- *       power under Bonferroni and Benjamini-Hochberg, over replications.
+ *       power under Bonferroni and Benjamini-Hochberg, over replications;
+ *       and the loadings' diagnosis per class (anchor items, own factor,
+ *       cross loadings): coverage, with the bias removed, with the Monte
+ *       Carlo SD; mean bias, |bias| / SD, RMS SD against RMS mean SE; the
+ *       mean and SD of error / SE.  design: 0 (default) redraws the item
+ *       parameters in every replication, a seed fixes them (then the
+ *       per-entry bias and SD are meaningful); tol: the fit's tolerance
+ *       (0: default); B: --loading-bootstrap (-1: default, 50 under the
+ *       anchor conditions).  LSF_BENCH_DUMP=FILE writes every loading of
+ *       every replication (estimate, truth, SE) as CSV.
  */
 #include "tasks/factor_tasks.h"
 #include "numerics/linalg.h"
@@ -86,22 +95,104 @@ static int scale(int argc, char **argv)
     return 0;
 }
 
+/* Per-class summary of the loadings' errors over replications: e[rep][c]
+ * (estimate - truth in the frame), se[rep][c], ok[rep] (replication kept).
+ * For every entry: bias = mean e, sd = Monte Carlo SD of e, mse = mean SE;
+ * then per class the averages, and coverage with the SEs, with the bias
+ * removed (e - bias, the SEs), and with the oracle SD (e, sd). */
+static void loading_summary(const char *label, const double *e, const double *se, const double *tr,
+                            const int *ok, const int *cls, const double *weak, size_t reps, size_t m)
+{
+    static const char *names[3] = {"anchor items (free entries)", "other items, own factor",
+                                   "other items, cross loadings"};
+    for (int c = 0; c < 3; c++) {
+        size_t ne = 0, cv = 0, cvb = 0, cvo = 0, tot = 0, cvw[2] = {0, 0}, totw[2] = {0, 0};
+        double sz = 0, sz2 = 0, sbias = 0, srel = 0, sabsz = 0, ssd = 0, sse = 0, sratio = 0, str = 0;
+        for (size_t k = 0; k < m; k++) {
+            if (cls[k] != c) continue;
+            double s1 = 0, s2 = 0, sm = 0, t = 0;
+            size_t cnt = 0;
+            for (size_t rep = 0; rep < reps; rep++)
+                if (ok[rep] && se[rep * m + k] > 0) {
+                    s1 += e[rep * m + k];
+                    s2 += e[rep * m + k] * e[rep * m + k];
+                    sm += se[rep * m + k];
+                    t += tr[rep * m + k];
+                    cnt++;
+                }
+            if (cnt < 3) continue;
+            double b = s1 / (double)cnt, sd = sqrt(fmax(s2 / (double)cnt - b * b, 0) * (double)cnt / (double)(cnt - 1));
+            sm /= (double)cnt;
+            t /= (double)cnt;
+            for (size_t rep = 0; rep < reps; rep++)
+                if (ok[rep] && se[rep * m + k] > 0) {
+                    double x = e[rep * m + k];
+                    cv += fabs(x) <= 1.959964 * se[rep * m + k];
+                    cvb += fabs(x - b) <= 1.959964 * se[rep * m + k];
+                    cvo += fabs(x) <= 1.959964 * sd;
+                    int w = weak[rep] < 0.8;
+                    cvw[w] += fabs(x) <= 1.959964 * se[rep * m + k];
+                    totw[w]++;
+                    sz += x / se[rep * m + k];
+                    sz2 += x * x / (se[rep * m + k] * se[rep * m + k]);
+                    tot++;
+                }
+            ne++;
+            sbias += b;
+            srel += fabs(t) > 1e-6 ? b / t : 0;
+            sabsz += fabs(b) / sd;
+            ssd += sd * sd;
+            sse += sm * sm;
+            sratio += sm / sd;
+            str += t;
+        }
+        if (!ne) continue;
+        double dn = (double)ne;
+        printf("  %s, %s: %zu entries, mean truth %.3f\n"
+               "    coverage %.4f; bias removed %.4f; with the Monte Carlo SD %.4f\n"
+               "    mean bias %+.4f (relative %+.4f), mean |bias|/SD %.3f; RMS SD %.4f, RMS mean SE %.4f, mean SE/SD %.3f\n"
+               "    z = error / SE: mean %+.3f, SD %.3f; coverage when the weaker anchor's loading is < 0.8 %.4f (%zu), >= 0.8 %.4f (%zu)\n",
+               label, names[c], ne, str / dn, (double)cv / (double)tot, (double)cvb / (double)tot,
+               (double)cvo / (double)tot, sbias / dn, srel / dn, sabsz / dn, sqrt(ssd / dn),
+               sqrt(sse / dn), sratio / dn, sz / (double)tot,
+               sqrt(fmax(sz2 / (double)tot - (sz / (double)tot) * (sz / (double)tot), 0)),
+               totw[1] ? (double)cvw[1] / (double)totw[1] : NAN, totw[1],
+               totw[0] ? (double)cvw[0] / (double)totw[0] : NAN, totw[0]);
+    }
+}
+
 static int coverage(int argc, char **argv)
 {
     size_t reps = argc > 2 ? strtoul(argv[2], NULL, 10) : 100;
     size_t n = argc > 3 ? strtoul(argv[3], NULL, 10) : 1000;
     size_t q = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
     int identify = argc > 5 ? atoi(argv[5]) : LS_FACTOR_ANCHOR_IDENTITY;
-    const size_t p = 5, r = 2;
+    uint64_t design = argc > 6 ? strtoull(argv[6], NULL, 10) : 0;
+    double tol = argc > 7 ? atof(argv[7]) : 0;
+    int boot = argc > 8 ? atoi(argv[8]) : -1;
+    const size_t p = 5, r = 2, m = q * r;
     size_t cover = 0, total = 0, nulls = 0, alts = 0, rej_raw = 0, rej_bonf_null = 0, rej_bh_null = 0,
            pow_bonf = 0, pow_bh = 0, fwer = 0, cover_g = 0, total_g = 0, cover_gn = 0, cover_u = 0,
            total_u = 0;
     double bh_fdp = 0, t0 = now();
     size_t an[2] = {10, q / 2 + 10};
+    double *E = calloc(reps * m, sizeof *E), *SE = calloc(reps * m, sizeof *SE),
+           *TR = calloc(reps * m, sizeof *TR);
+    int *ok = calloc(reps, sizeof *ok), *cls = calloc(m, sizeof *cls);
+    double *weak = calloc(reps, sizeof *weak);
+    if (!E || !SE || !TR || !ok || !cls || !weak) return 1;
+    const char *dump_path = getenv("LSF_BENCH_DUMP"); /* per-replication loadings, for analysis */
+    FILE *dump = dump_path ? fopen(dump_path, "w") : NULL;
+    if (dump) fprintf(dump, "rep,item,factor,estimate,truth,se,se_naive,loglik,converged,iterations\n");
+    size_t per = (q + r - 1) / r;
+    for (size_t j = 0; j < q; j++)
+        for (size_t b = 0; b < r; b++)
+            cls[j * r + b] = (j == an[0] || j == an[1]) ? 0 : (b == j / per ? 1 : 2);
     for (size_t rep = 0; rep < reps; rep++) {
         lsf_sim s;
         ls_error e;
-        if (lsf_simulate(n, q, p, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 1000 + rep, &s, &e)) return 1;
+        if (lsf_simulate_design(n, q, p, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, design, 1000 + rep, &s, &e))
+            return 1;
         ls_factor_data d;
         memset(&d, 0, sizeof d);
         d.n = n;
@@ -115,6 +206,8 @@ static int coverage(int argc, char **argv)
         o.starts = 1;
         o.identify = identify;
         o.anchors = an;
+        if (tol > 0) o.tol = tol;
+        o.loading_bootstrap = boot;
         ls_factor_fit f;
         ls_factor_dif dif;
         if (ls_factor_run(&d, &o, &f, &e) || ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e)) {
@@ -147,10 +240,19 @@ static int coverage(int argc, char **argv)
         bh_fdp += bh_total ? (double)false_bh / (double)bh_total : 0;
         /* loadings and factor scores against the truth put in the same
          * identification (covariate condition, reference, condition) */
+        weak[rep] = fmin(s.gamma[an[0] * r], s.gamma[an[1] * r + 1]);
         if (lsf_identify_params(s.Y, s.X, n, q, p, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
+            ok[rep] = 1;
             for (size_t j = 0; j < q; j++)
                 for (size_t b = 0; b < r; b++) {
                     size_t c = j * r + b;
+                    E[rep * m + c] = f.gamma[c] - s.gamma[c];
+                    SE[rep * m + c] = f.se_gamma[c];
+                    TR[rep * m + c] = s.gamma[c];
+                    if (dump)
+                        fprintf(dump, "%zu,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.4f,%d,%u\n", rep, j, b, f.gamma[c],
+                                s.gamma[c], f.se_gamma[c], f.se_gamma_naive[c], f.loglik, f.converged,
+                                f.iterations);
                     if (f.se_gamma[c] == 0) continue; /* fixed by the condition */
                     cover_g += fabs(f.gamma[c] - s.gamma[c]) <= 1.959964 * f.se_gamma[c];
                     cover_gn += fabs(f.gamma[c] - s.gamma[c]) <= 1.959964 * f.se_gamma_naive[c];
@@ -168,8 +270,10 @@ static int coverage(int argc, char **argv)
         if ((rep + 1) % 10 == 0)
             fprintf(stderr, "  %zu/%zu replications, %.0f s\n", rep + 1, reps, now() - t0);
     }
-    printf("coverage study: %zu replications, n = %zu, q = %zu, r = %zu, p = %zu, %s, %.0f s\n", reps, n,
-           q, r, p, ls_factor_identify_name(identify), now() - t0);
+    printf("coverage study: %zu replications, n = %zu, q = %zu, r = %zu, p = %zu, %s, loading bootstrap %d, %s, %.0f s\n",
+           reps, n, q, r, p, ls_factor_identify_name(identify), boot,
+           design ? "item parameters fixed (design seed given)" : "item parameters redrawn each replication",
+           now() - t0);
     printf("  95 %% intervals for covariate effects: coverage %.4f (%zu intervals)\n",
            (double)cover / (double)total, total);
     printf("  DIF, zero effects: unadjusted rejection at 0.05 %.4f; Bonferroni %.5f per test, "
@@ -179,10 +283,19 @@ static int coverage(int argc, char **argv)
     printf("  DIF, effects of 1: power Bonferroni %.4f, BH %.4f\n", (double)pow_bonf / (double)alts,
            (double)pow_bh / (double)alts);
     if (total_g) {
-        printf("  loadings (entries not fixed by the condition): coverage %.4f with the anchors' term, %.4f without\n",
+        printf("  loadings (entries not fixed by the condition): coverage %.4f with the reported SEs (the bootstrap's "
+               "when on), %.4f with the analytic SEs without the anchors' term\n",
                (double)cover_g / (double)total_g, (double)cover_gn / (double)total_g);
         printf("  factor scores: coverage %.4f\n", (double)cover_u / (double)total_u);
+        loading_summary("loadings", E, SE, TR, ok, cls, weak, reps, m);
     }
+    free(E);
+    free(SE);
+    free(TR);
+    free(ok);
+    free(cls);
+    free(weak);
+    if (dump) fclose(dump);
     return 0;
 }
 
@@ -190,6 +303,6 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "scale") == 0) return scale(argc, argv);
     if (argc > 1 && strcmp(argv[1], "coverage") == 0) return coverage(argc, argv);
-    fprintf(stderr, "usage: bench_factor scale [n q r p threads] | coverage [reps n q identify]\n");
+    fprintf(stderr, "usage: bench_factor scale [n q r p threads] | coverage [reps n q identify design tol B]\n");
     return 2;
 }

@@ -590,6 +590,10 @@ typedef struct ls_factor_options {
                            * estimates; 0 (default): by U'U/n minus the mean
                            * sandwich variance of the scores (finite-q bias
                            * correction, docs/FACTOR.md; skipped with ridge)  */
+    int loading_bootstrap; /* replicates of the parametric bootstrap of the loadings
+                           * (bias correction and standard errors, docs/FACTOR.md);
+                           * -1 (default): 50 under anchor, anchor-identity and
+                           * triangular, 0 (analytic) otherwise; 0: analytic */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_factor_options;
@@ -650,6 +654,11 @@ typedef struct ls_factor_fit {
     uint64_t seed;
     double tol, bound, ridge;
     int scale_corrected;  /* the finite-q scale correction was applied        */
+    unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
+    double *gamma_ml;     /* q x r: the loadings before the bootstrap bias
+                           * correction (NULL without it)                      */
+    double *se_gamma_analytic; /* q x r: the analytic (delta-method) standard
+                           * errors (NULL without the bootstrap)               */
 } ls_factor_fit;
 
 /* Fit the model to d.  On success *out is filled (free with

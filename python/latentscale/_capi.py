@@ -151,8 +151,8 @@ class LsFactorOptions(Structure):
                 ("covariate_condition", c_int), ("anchors", c_size_t_p), ("starts", c_uint),
                 ("seed", c_uint64), ("threads", c_uint), ("bound", c_double), ("tol", c_double),
                 ("max_iter", c_uint), ("skip_se", c_int), ("ridge", c_double),
-                ("no_scale_correction", c_int), ("progress", PROGRESS_FN),
-                ("progress_ctx", c_void_p)]
+                ("no_scale_correction", c_int), ("loading_bootstrap", c_int),
+                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 
 class LsFactorData(Structure):
@@ -173,7 +173,8 @@ class LsFactorFit(Structure):
                 ("starts", c_uint), ("starts_at_best", c_uint), ("start_loglik", c_double_p),
                 ("converged", c_int), ("at_bound", c_size_t), ("seed", c_uint64),
                 ("tol", c_double), ("bound", c_double), ("ridge", c_double),
-                ("scale_corrected", c_int)]
+                ("scale_corrected", c_int), ("loading_bootstrap", c_uint),
+                ("gamma_ml", c_double_p), ("se_gamma_analytic", c_double_p)]
 
 
 class LsFactorDif(Structure):

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,9 @@ static void print_summary(const ls_factor_fit *f, const ls_factor_data *d, const
                                                     f->identify == LS_FACTOR_TRIANGULAR
                                                     ? ", anchors marked *"
                                                     : "");
+    if (f->gamma_ml)
+        printf("  bias-corrected by a parametric bootstrap (%u replicates; its SDs are the standard errors)\n",
+               f->loading_bootstrap);
     printf("  %-12s", "item");
     for (size_t k = 0; k < r; k++) printf("  %8s%-2zu %8s", "factor", k + 1, "");
     printf("  %9s\n", "intercept");
@@ -155,6 +159,7 @@ int cmd_factor(int argc, char **argv)
                *covcond = NULL;
     double dichotomise = NAN, alpha = 0.05;
     int dif = 0, quiet = 0;
+    unsigned boot = UINT_MAX; /* not given: the default */
     arg_spec specs[] = {
         {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required)", "P,.."},
         {"covariates", ARG_STRING, &covariates, "numeric covariate columns", "A,B,.."},
@@ -180,6 +185,9 @@ int cmd_factor(int argc, char **argv)
          "penalise X/2 (|U|^2 + |Gamma|^2), i.e. X |U Gamma'|_* (short tests, e.g. 10; default 0 = joint ML)", "X"},
         {"no-scale-correction", ARG_FLAG, &o.no_scale_correction,
          "normalise factors by U'U/n of the estimates, without the finite-q correction", NULL},
+        {"loading-bootstrap", ARG_UINT, &boot,
+         "parametric-bootstrap replicates for the loadings' bias correction and standard errors "
+         "(default 50 under anchor, anchor-identity and triangular, 0 = analytic otherwise)", "B"},
         {"no-se", ARG_FLAG, &o.skip_se, "skip the standard errors", NULL},
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
         {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
@@ -217,6 +225,10 @@ int cmd_factor(int argc, char **argv)
     else if (strcmp(correction, "bh") == 0) corr = LS_FACTOR_BH;
     else return cli_usage("factor", "--correction: expected bonferroni or bh");
     if (!(alpha > 0 && alpha < 1)) return cli_usage("factor", "--alpha: expected a level in (0, 1)");
+    if (boot != UINT_MAX) {
+        if (boot > 100000) return cli_usage("factor", "--loading-bootstrap: expected 0 to 100000 replicates");
+        o.loading_bootstrap = (int)boot;
+    }
     if (dif && !covariates) return cli_usage("factor", "--dif: needs --covariates");
     if (dif && o.skip_se) return cli_usage("factor", "--dif: needs the standard errors (drop --no-se)");
     size_t rmin = 0, rmax = 0;

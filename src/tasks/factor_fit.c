@@ -13,6 +13,7 @@
 #include "tasks/factor_tasks.h"
 #include "numerics/linalg.h"
 
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ void ls_factor_options_init(ls_factor_options *o)
     o->bound = 0.0;
     o->tol = 1e-7;
     o->max_iter = 500;
+    o->loading_bootstrap = -1;
 }
 
 const char *ls_factor_family_name(int family)
@@ -84,6 +86,9 @@ static int check_options(const ls_factor_data *d, const ls_factor_options *o, ls
     if (!(o->ridge >= 0) || !isfinite(o->ridge))
         return ls_fail(err, LS_ERR_OPTION, "--ridge: expected a number >= 0");
     if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "--max-iter: expected at least 1");
+    if (o->loading_bootstrap < -1 || o->loading_bootstrap > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "--loading-bootstrap: expected 0 to 100000 replicates, got %d",
+                       o->loading_bootstrap);
     if (o->anchors)
         for (size_t k = 0; k < o->factors; k++) {
             if (o->anchors[k] >= d->q)
@@ -112,6 +117,8 @@ void ls_factor_fit_free(ls_factor_fit *f)
     ls_free(f->se_beta);
     ls_free(f->se_gamma_naive);
     ls_free(f->start_loglik);
+    ls_free(f->gamma_ml);
+    ls_free(f->se_gamma_analytic);
     memset(f, 0, sizeof *f);
 }
 
@@ -127,11 +134,22 @@ void ls_factor_fit_free(ls_factor_fit *f)
  * doubles on success and resets to 1 on failure (a simple over-relaxation
  * that leaves every fixed point unchanged).
  */
+static int run_sweeps(lsf_model *m, const ls_factor_options *o, double *ll_out, unsigned *iters,
+                      int *converged, ls_error *err);
+
 int lsf_fit_start(lsf_model *m, const ls_factor_options *o, unsigned start, double *ll_out,
                   unsigned *iters, int *converged, ls_error *err)
 {
     int rc = lsf_start(m, o->seed + 7919u * start, start == 0 ? 0.0 : 0.5 + 0.25 * start, err);
     if (rc) return rc;
+    return run_sweeps(m, o, ll_out, iters, converged, err);
+}
+
+/* The sweeps from the current parameters of m (a start, or a warm start). */
+static int run_sweeps(lsf_model *m, const ls_factor_options *o, double *ll_out, unsigned *iters,
+                      int *converged, ls_error *err)
+{
+    int rc = LS_OK;
     const size_t nu = m->n * m->r, nt = m->q * m->d;
     double *pU = ls_malloc(nu * sizeof *pU), *pT = ls_malloc(nt * sizeof *pT);
     double *cU = ls_malloc(nu * sizeof *cU), *cT = ls_malloc(nt * sizeof *cT);
@@ -575,6 +593,242 @@ int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, si
     return rc;
 }
 
+/* After the sweeps: covariate condition, normalisation, scale correction,
+ * reference rotation, the chosen condition (with standard errors unless
+ * o->skip_se).  A (p x r) and GtG (r x r) may be NULL. */
+static int identify_fit(lsf_model *m, const ls_factor_options *o, const size_t *anchors,
+                        ls_factor_fit *f, double *A, double *GtG, ls_error *err)
+{
+    int rc = lsf_covariate_condition(m, o->covariate_condition, A, err);
+    if (!rc) rc = lsf_normalise(m) ? ls_nomem(err) : LS_OK;
+    if (!rc && o->ridge == 0 && !o->no_scale_correction)
+        rc = denoise_scale(m, o->threads, &f->scale_corrected) ? ls_nomem(err) : LS_OK;
+    if (!rc) rc = lsf_rotate_pc(m) ? ls_nomem(err) : LS_OK;
+    if (!rc) rc = identify_and_se(m, o, anchors, f, GtG, err);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile (linear interpolation, type 7) of n sorted values. */
+static double quantile_sorted(const double *v, size_t n, double pr)
+{
+    double h = (double)(n - 1) * pr;
+    size_t k = (size_t)floor(h);
+    if (k + 1 >= n) return v[n - 1];
+    return v[k] + (h - (double)k) * (v[k + 1] - v[k]);
+}
+
+/*
+ * The bootstrap world's factor scores (derived).  In the reference after the
+ * scale correction, U'U/n = S while the de-noised moment is I, so the
+ * scores' noise has moment N = S - I.  The noise is independent of the
+ * covariates, so only the scores' part not explained by (1, x), R with
+ * moment S_R, is de-noised: R <- R S_R^-1/2 (S_R - N)^1/2, whose moment is
+ * S_R - N.  Scores drawn from the truth would have that spread; the raw
+ * estimates are wider by the noise, and a bootstrap world built on them has
+ * more extreme probabilities, hence larger standard errors and a larger bias
+ * than the data's.  Left unchanged when S_R - N is not clearly positive
+ * definite (smallest eigenvalue below half of S_R's) or N is not positive
+ * semi-definite.  U (n x r) is changed in place.
+ */
+static void denoised_scores(const lsf_model *m, double *U)
+{
+    const size_t n = m->n, r = m->r, p1 = m->p1;
+    double S[LSF_MAX_R * LSF_MAX_R] = {0}, N[LSF_MAX_R * LSF_MAX_R], E[LSF_MAX_R * LSF_MAX_R],
+           V[LSF_MAX_R * LSF_MAX_R], ev[LSF_MAX_R], ev2[LSF_MAX_R];
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < r; a++)
+            for (size_t b = 0; b < r; b++) S[a * r + b] += U[i * r + a] * U[i * r + b] / (double)n;
+    for (size_t a = 0; a < r * r; a++) N[a] = S[a] - (a % (r + 1) == 0 ? 1.0 : 0.0);
+    memcpy(E, N, sizeof E);
+    if (ls_eigen_symm(E, r, ev, V) || ev[0] < -1e-9) return; /* ascending or not: check all */
+    for (size_t a = 0; a < r; a++)
+        if (ev[a] < -1e-9) return;
+    /* regression of U on X1 = (1, x): C = (X1'X1)^-1 X1'U */
+    double XX[LSF_MAX_D * LSF_MAX_D] = {0}, XU[LSF_MAX_D * LSF_MAX_R] = {0}, col[LSF_MAX_D];
+    for (size_t i = 0; i < n; i++) {
+        const double *x = m->X1 + i * p1;
+        for (size_t a = 0; a < p1; a++) {
+            for (size_t b = 0; b < p1; b++) XX[a * p1 + b] += x[a] * x[b];
+            for (size_t b = 0; b < r; b++) XU[a * r + b] += x[a] * U[i * r + b];
+        }
+    }
+    if (ls_chol(XX, p1)) return;
+    for (size_t b = 0; b < r; b++) {
+        for (size_t a = 0; a < p1; a++) col[a] = XU[a * r + b];
+        ls_chol_solve(XX, p1, col);
+        for (size_t a = 0; a < p1; a++) XU[a * r + b] = col[a]; /* now C */
+    }
+    double SR[LSF_MAX_R * LSF_MAX_R] = {0}, D[LSF_MAX_R * LSF_MAX_R], Pm[LSF_MAX_R * LSF_MAX_R],
+           Pp[LSF_MAX_R * LSF_MAX_R], T[LSF_MAX_R * LSF_MAX_R];
+    for (size_t i = 0; i < n; i++) {
+        double res[LSF_MAX_R];
+        for (size_t b = 0; b < r; b++) {
+            double f = 0;
+            for (size_t a = 0; a < p1; a++) f += m->X1[i * p1 + a] * XU[a * r + b];
+            res[b] = U[i * r + b] - f;
+        }
+        for (size_t a = 0; a < r; a++)
+            for (size_t b = 0; b < r; b++) SR[a * r + b] += res[a] * res[b] / (double)n;
+    }
+    for (size_t a = 0; a < r * r; a++) D[a] = SR[a] - N[a];
+    memcpy(E, D, sizeof E);
+    if (ls_eigen_symm(E, r, ev2, V)) return;
+    memcpy(E, SR, sizeof E);
+    if (ls_eigen_symm(E, r, ev, V)) return;
+    double mn2 = ev2[0], mn = ev[0];
+    for (size_t a = 1; a < r; a++) {
+        mn2 = fmin(mn2, ev2[a]);
+        mn = fmin(mn, ev[a]);
+    }
+    if (!(mn2 > 0.5 * mn)) return;
+    if (ls_symm_power(SR, r, -0.5, Pm) || ls_symm_power(D, r, 0.5, Pp)) return;
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b < r; b++) {
+            double t = 0;
+            for (size_t c = 0; c < r; c++) t += Pm[a * r + c] * Pp[c * r + b];
+            T[a * r + b] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        double fit[LSF_MAX_R], res[LSF_MAX_R];
+        for (size_t b = 0; b < r; b++) {
+            double f = 0;
+            for (size_t a = 0; a < p1; a++) f += m->X1[i * p1 + a] * XU[a * r + b];
+            fit[b] = f;
+            res[b] = U[i * r + b] - f;
+        }
+        for (size_t b = 0; b < r; b++) {
+            double t = 0;
+            for (size_t a = 0; a < r; a++) t += res[a] * T[a * r + b];
+            U[i * r + b] = fit[b] + t;
+        }
+    }
+}
+
+/*
+ * Parametric bootstrap of the identified loadings (docs/FACTOR.md,
+ * "Loadings: bias and standard errors").  The fitted model (U0, T0, s20: the
+ * joint ML estimates in any parametrisation) is the truth of a bootstrap
+ * world: its loadings in the fit's identification are `truth` (as for a
+ * simulation, lsf_identify_params).  Each replicate draws responses from it
+ * (the observed cells only), refits from the truth (warm start), and
+ * identifies the refit exactly as the fit; bias = mean - truth and sd (the
+ * replicates' standard deviation) estimate the joint ML loadings' O(1/q)
+ * incidental-parameter bias and their sampling SD, including what the
+ * per-item sandwiches miss (the coupling through the estimated scores, the
+ * nonlinearity of the anchors' transformation).  Deterministic (seeded by
+ * o->seed), whatever the number of threads.
+ */
+static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o,
+                             const size_t *anchors, double bound, const double *U0,
+                             const double *T0, const double *s20, unsigned B, double *bias,
+                             double *sd, double *truth_out, unsigned *used, ls_error *err)
+{
+    const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1, dd = r + p1;
+    *used = 0;
+    double *Ys = ls_malloc(n * q * sizeof *Ys), *truth = ls_malloc(q * r * sizeof *truth),
+           *Ut = ls_malloc(n * r * sizeof *Ut), *bt = ls_malloc(q * p1 * sizeof *bt),
+           *vals = ls_malloc((size_t)B * q * r * sizeof *vals), *col = ls_malloc((size_t)B * sizeof *col);
+    ls_factor_fit fb;
+    memset(&fb, 0, sizeof fb);
+    fb.U = ls_malloc(n * r * sizeof *fb.U);
+    fb.gamma = ls_malloc(q * r * sizeof *fb.gamma);
+    fb.beta = ls_malloc(q * p1 * sizeof *fb.beta);
+    lsf_model mb;
+    memset(&mb, 0, sizeof mb);
+    int rc = LS_OK, have_model = 0;
+    if (!Ys || !truth || !Ut || !bt || !vals || !col || !fb.U || !fb.gamma || !fb.beta) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    memcpy(Ut, U0, n * r * sizeof *Ut);
+    for (size_t j = 0; j < q; j++) {
+        memcpy(truth + j * r, T0 + j * dd, r * sizeof *truth);
+        memcpy(bt + j * p1, T0 + j * dd + r, p1 * sizeof *bt);
+    }
+    rc = lsf_identify_params(d->Y, d->X, n, q, p, r, o, Ut, truth, bt, err);
+    if (rc) goto done;
+    rc = lsf_model_init(&mb, Ys, d->X, n, q, p, r, o->family, bound, o->threads, err);
+    if (rc) goto done;
+    have_model = 1;
+    ls_factor_options ob = *o;
+    ob.skip_se = 1;
+    ob.ridge = 0;
+    for (unsigned b = 0; b < B; b++) {
+        lsf_rng g = {(o->seed + 1) * 0x9E3779B97F4A7C15ULL + 0x51ED27ULL * (b + 1)};
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < q; j++) {
+                double y = d->Y[i * q + j];
+                if (isnan(y)) {
+                    Ys[i * q + j] = NAN;
+                    continue;
+                }
+                const double *t = T0 + j * dd;
+                double w = t[r];
+                for (size_t a = 0; a < r; a++) w += t[a] * U0[i * r + a];
+                for (size_t s = 0; s < p; s++) w += t[r + 1 + s] * d->X[i * p + s];
+                Ys[i * q + j] = lsf_sim_draw(o->family, w, s20[j], &g);
+            }
+        memcpy(mb.U, U0, n * r * sizeof *mb.U);
+        memcpy(mb.T, T0, q * dd * sizeof *mb.T);
+        memcpy(mb.s2, s20, q * sizeof *mb.s2);
+        double ll;
+        unsigned it;
+        int conv;
+        ls_error e2;
+        int rb = run_sweeps(&mb, &ob, &ll, &it, &conv, &e2);
+        if (!rb) rb = identify_fit(&mb, &ob, anchors, &fb, NULL, NULL, &e2);
+        if (rb == LS_ERR_NOMEM) {
+            rc = ls_nomem(err);
+            goto done;
+        }
+        if (rb) continue; /* a failed replicate (e.g. singular anchors) is left out */
+        for (size_t c = 0; c < q * r; c++) vals[(size_t)*used * q * r + c] = fb.gamma[c] - truth[c];
+        (*used)++;
+    }
+    if (*used >= 4) {
+        /* the median, and the SD of the values winsorised at their 10 % and
+         * 90 % quantiles (divided by 0.82381, its value for the normal): a
+         * replicate in which joint ML degenerates (a few persons separate,
+         * loadings run to the bound) must not move the correction or
+         * inflate the SD, and the SD keeps most of the efficiency of the
+         * plain one (the interquartile range would need about three times
+         * the replicates for the same precision) */
+        const size_t u = *used;
+        for (size_t c = 0; c < q * r; c++) {
+            for (size_t b = 0; b < u; b++) col[b] = vals[b * q * r + c];
+            qsort(col, u, sizeof *col, cmp_double);
+            bias[c] = quantile_sorted(col, u, 0.5);
+            double lo = quantile_sorted(col, u, 0.1), hi = quantile_sorted(col, u, 0.9), s1 = 0, s2 = 0;
+            for (size_t b = 0; b < u; b++) {
+                double x = col[b] < lo ? lo : (col[b] > hi ? hi : col[b]);
+                s1 += x;
+                s2 += x * x;
+            }
+            double mw = s1 / (double)u;
+            sd[c] = sqrt(fmax(s2 / (double)u - mw * mw, 0.0) * (double)u / (double)(u - 1)) / 0.8238;
+        }
+        memcpy(truth_out, truth, q * r * sizeof *truth_out);
+    }
+done:
+    if (have_model) lsf_model_free(&mb);
+    ls_free(Ys);
+    ls_free(truth);
+    ls_free(Ut);
+    ls_free(bt);
+    ls_free(vals);
+    ls_free(col);
+    ls_free(fb.U);
+    ls_free(fb.gamma);
+    ls_free(fb.beta);
+    return rc;
+}
+
 int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor_fit *out,
                   ls_error *err)
 {
@@ -643,16 +897,62 @@ int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor
     memcpy(m.s2, bestS, q * sizeof *bestS);
     f->at_bound = lsf_at_bound(&m);
     m.ridge = 0; /* the log-likelihood and the sandwiches are the unpenalised ones */
-    rc = lsf_covariate_condition(&m, o->covariate_condition, f->A, err);
-    if (!rc) rc = lsf_normalise(&m) ? ls_nomem(err) : LS_OK;
-    if (!rc && o->ridge == 0 && !o->no_scale_correction)
-        rc = denoise_scale(&m, o->threads, &f->scale_corrected) ? ls_nomem(err) : LS_OK;
-    if (!rc) rc = lsf_rotate_pc(&m) ? ls_nomem(err) : LS_OK;
+    double GtG[LSF_MAX_R * LSF_MAX_R];
+    rc = identify_fit(&m, o, f->anchors, f, f->A, GtG, err);
     if (rc) goto done;
     f->loglik = lsf_loglik(&m);
-    double GtG[LSF_MAX_R * LSF_MAX_R];
-    rc = identify_and_se(&m, o, f->anchors, f, GtG, err);
-    if (rc) goto done;
+    int B = o->loading_bootstrap;
+    if (B < 0)
+        B = (o->identify == LS_FACTOR_ANCHOR || o->identify == LS_FACTOR_ANCHOR_IDENTITY ||
+             o->identify == LS_FACTOR_TRIANGULAR)
+                ? 50
+                : 0;
+    if (B > 0 && !o->skip_se && o->ridge == 0) {
+        double *bias = ls_calloc(q * r, sizeof *bias), *sd = ls_calloc(q * r, sizeof *sd),
+               *tb = ls_calloc(q * r, sizeof *tb);
+        f->gamma_ml = ls_malloc(q * r * sizeof *f->gamma_ml);
+        f->se_gamma_analytic = ls_malloc(q * r * sizeof *f->se_gamma_analytic);
+        unsigned used = 0;
+        if (!bias || !sd || !tb || !f->gamma_ml || !f->se_gamma_analytic) rc = ls_nomem(err);
+        else
+        {
+            /* the bootstrap world: the fit in its reference (after the scale
+             * correction and the rotation), scores de-noised */
+            memcpy(bestU, m.U, n * r * sizeof *bestU);
+            memcpy(bestT, m.T, q * dd * sizeof *bestT);
+            memcpy(bestS, m.s2, q * sizeof *bestS);
+            if (f->scale_corrected) denoised_scores(&m, bestU);
+            rc = loading_bootstrap(d, o, f->anchors, bound, bestU, bestT, bestS, (unsigned)B, bias, sd, tb,
+                                   &used, err);
+        }
+        if (!rc && used >= 10 && used * 2 >= (unsigned)B) {
+            memcpy(f->gamma_ml, f->gamma, q * r * sizeof *f->gamma);
+            memcpy(f->se_gamma_analytic, f->se_gamma, q * r * sizeof *f->se_gamma);
+            for (size_t c = 0; c < q * r; c++) {
+                if (f->se_gamma[c] == 0) continue; /* fixed by the condition */
+                size_t j = c / r, a = c % r;
+                int positive = (o->identify == LS_FACTOR_ANCHOR || o->identify == LS_FACTOR_TRIANGULAR) &&
+                               f->anchors[a] == j;
+                /* the anchors' diagonal, positive by the condition, is
+                 * corrected by the ratio truth / mean (the same to first
+                 * order, and positive) */
+                if (positive && tb[c] > 0 && tb[c] + bias[c] > 0)
+                    f->gamma[c] *= tb[c] / (tb[c] + bias[c]);
+                else
+                    f->gamma[c] -= bias[c];
+                f->se_gamma[c] = sd[c];
+            }
+            f->loading_bootstrap = used;
+        } else {
+            ls_free(f->gamma_ml);
+            ls_free(f->se_gamma_analytic);
+            f->gamma_ml = f->se_gamma_analytic = NULL;
+        }
+        ls_free(bias);
+        ls_free(sd);
+        ls_free(tb);
+        if (rc) goto done;
+    }
     for (size_t j = 0; j < q; j++) f->dispersion[j] = m.s2[j];
     /* factor moments in the chosen parametrisation: the reference moment is
      * I (U'U/n, or its de-noised version), so the moment is G^T G, computed

@@ -277,6 +277,8 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
     json_object_set_new(opts, "tol", ls_json_num(f->tol));
     json_object_set_new(opts, "ridge", ls_json_num(f->ridge));
     json_object_set_new(opts, "scale_corrected", json_boolean(f->scale_corrected));
+    json_object_set_new(opts, "loading_bootstrap", json_integer(f->loading_bootstrap));
+    json_object_set_new(opts, "loadings_bias_corrected", json_boolean(f->gamma_ml != NULL));
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
     json_t *data = json_object();
@@ -299,6 +301,7 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
     json_object_set_new(root, "convergence", conv);
     json_t *par = json_object();
     json_object_set_new(par, "loadings", ls_json_mat(f->gamma, q, r));
+    if (f->gamma_ml) json_object_set_new(par, "loadings_ml", ls_json_mat(f->gamma_ml, q, r));
     json_object_set_new(par, "intercepts", json_cols(f->beta, q, p1, 0, 1));
     json_object_set_new(par, "covariate_effects", json_cols(f->beta, q, p1, 1, p));
     if (f->family == LS_FACTOR_GAUSSIAN) json_object_set_new(par, "variances", ls_json_vec(f->dispersion, q));
@@ -309,6 +312,8 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
     if (f->se_beta) {
         json_t *se = json_object();
         json_object_set_new(se, "loadings", ls_json_mat(f->se_gamma, q, r));
+        if (f->se_gamma_analytic)
+            json_object_set_new(se, "loadings_analytic", ls_json_mat(f->se_gamma_analytic, q, r));
         json_object_set_new(se, "loadings_without_anchor_term", ls_json_mat(f->se_gamma_naive, q, r));
         json_object_set_new(se, "intercepts", json_cols(f->se_beta, q, p1, 0, 1));
         json_object_set_new(se, "covariate_effects", json_cols(f->se_beta, q, p1, 1, p));

@@ -20,7 +20,7 @@ void lsf_sim_free(lsf_sim *s)
     memset(s, 0, sizeof *s);
 }
 
-static double draw(int family, double w, double s2, lsf_rng *g)
+double lsf_sim_draw(int family, double w, double s2, lsf_rng *g)
 {
     switch (family) {
     case LS_FACTOR_POISSON: { /* inversion; w is bounded by the design */
@@ -42,6 +42,13 @@ static double draw(int family, double w, double s2, lsf_rng *g)
 int lsf_simulate(size_t n, size_t q, size_t p, size_t r, int family, double rho, double effect,
                  double missing, uint64_t seed, lsf_sim *out, ls_error *err)
 {
+    return lsf_simulate_design(n, q, p, r, family, rho, effect, missing, 0, seed, out, err);
+}
+
+int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, double rho, double effect,
+                        double missing, uint64_t design_seed, uint64_t seed, lsf_sim *out,
+                        ls_error *err)
+{
     memset(out, 0, sizeof *out);
     if (r < 1 || r > LSF_MAX_R || p > LSF_MAX_P || q < r || n < 2)
         return ls_fail(err, LS_ERR_OPTION, "simulate: invalid sizes");
@@ -62,6 +69,8 @@ int lsf_simulate(size_t n, size_t q, size_t p, size_t r, int family, double rho,
         return ls_nomem(err);
     }
     lsf_rng g = {seed * 0x9E3779B97F4A7C15ULL + 12345};
+    lsf_rng gd = {design_seed * 0x9E3779B97F4A7C15ULL + 777};
+    lsf_rng *gp = design_seed ? &gd : &g; /* the item parameters' generator */
     /* AR(rho) correlation of (x, U): Cholesky factor of rho^|a-b| */
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < k; b++) L[a * k + b] = pow(rho, fabs((double)a - (double)b));
@@ -73,8 +82,8 @@ int lsf_simulate(size_t n, size_t q, size_t p, size_t r, int family, double rho,
     size_t per = (q + r - 1) / r;
     for (size_t j = 0; j < q; j++) {
         size_t f = j / per;
-        out->gamma[j * r + (f < r ? f : r - 1)] = 0.5 + lsf_rng_unif(&g);
-        out->beta[j * p1] = -1.0 + 2.0 * lsf_rng_unif(&g);
+        out->gamma[j * r + (f < r ? f : r - 1)] = 0.5 + lsf_rng_unif(gp);
+        out->beta[j * p1] = -1.0 + 2.0 * lsf_rng_unif(gp);
     }
     for (size_t s = 0; s < p; s++)
         for (size_t j = 5 * s; j < 5 * s + 5 && j < q; j++) out->beta[j * p1 + 1 + s] = effect;
@@ -92,7 +101,7 @@ int lsf_simulate(size_t n, size_t q, size_t p, size_t r, int family, double rho,
             double w = out->beta[j * p1];
             for (size_t s = 0; s < p; s++) w += out->beta[j * p1 + 1 + s] * v[s];
             for (size_t a = 0; a < r; a++) w += out->gamma[j * r + a] * v[p + a];
-            double y = draw(family, w, 1.0, &g);
+            double y = lsf_sim_draw(family, w, 1.0, &g);
             out->Y[i * q + j] = (missing > 0 && lsf_rng_unif(&g) < missing) ? NAN : y;
         }
     }

@@ -37,6 +37,14 @@ typedef struct lsf_sim {
 } lsf_sim;
 int lsf_simulate(size_t n, size_t q, size_t p, size_t r, int family, double rho, double effect,
                  double missing, uint64_t seed, lsf_sim *out, ls_error *err);
+/* The same with the item parameters (loadings, intercepts) drawn from
+ * design_seed (0: from seed, as lsf_simulate) and the persons and responses
+ * from seed: replications of one fixed design. */
+int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, double rho, double effect,
+                        double missing, uint64_t design_seed, uint64_t seed, lsf_sim *out,
+                        ls_error *err);
 void lsf_sim_free(lsf_sim *s);
+/* One response drawn at natural parameter w (Gaussian variance s2). */
+double lsf_sim_draw(int family, double w, double s2, lsf_rng *g);
 
 #endif
