@@ -191,6 +191,34 @@ static void trust_region_leaves_a_saddle(void)
     CHECK_NEAR(r.f, -0.25, 1e-12);
 }
 
+/* Curvature beyond 2^53: f = -5e17 x0^2 + 1e12 x0 + x1^2 / 2 + (x0^4 + x1^4) / 4.
+ * The trust-region bracket for the shift mu starts at -lambda_min = 1e18,
+ * where adding 1 changes nothing; it used to loop for ever there (found by
+ * the fit fuzzer on a degenerate leaderboard). */
+static int huge_negative_curvature(void *ctx, const double *x, double *f, double *g)
+{
+    (void)ctx;
+    *f = -5e17 * x[0] * x[0] + 1e12 * x[0] + 0.5 * x[1] * x[1] +
+         0.25 * (x[0] * x[0] * x[0] * x[0] + x[1] * x[1] * x[1] * x[1]);
+    g[0] = -1e18 * x[0] + 1e12 + x[0] * x[0] * x[0];
+    g[1] = x[1] + x[1] * x[1] * x[1];
+    return LS_OK;
+}
+
+static void trust_region_bracket_survives_huge_curvature(void)
+{
+    double x[2] = {0, 1};
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.max_iter = 5;
+    ls_opt_report r;
+    ls_error e;
+    CHECK(ls_newton(huge_negative_curvature, NULL, x, 2, &o, &r, &e) == LS_OK);
+    CHECK(r.iter >= 1);
+    CHECK(isfinite(x[0]) && isfinite(x[1]));
+    CHECK_MSG(r.f < 0.75, "no descent: f = %.6g", r.f);
+}
+
 /* Chained Rosenbrock in 20 dimensions: a forward-difference Hessian costs
  * 20 gradient calls, a step one or two. */
 static int chained_rosenbrock(void *ctx, const double *x, double *f, double *g)
@@ -283,6 +311,7 @@ int main(void)
 {
     RUN(rosenbrock_is_solved_to_the_gradient_tolerance);
     RUN(trust_region_leaves_a_saddle);
+    RUN(trust_region_bracket_survives_huge_curvature);
     RUN(hessian_reuse_saves_gradient_calls);
     RUN(stop_at_noise_returns_the_best_point);
     RUN(ill_conditioned_quadratic_converges);

@@ -92,8 +92,13 @@ static double tr_step(const double *lam, const double *gt, size_t n, double delt
     } else {
         /* |s(mu)| decreases in mu: bracket and solve |s(mu)| = delta by
          * safeguarded Newton on 1/|s| - 1/delta (nearly linear in mu) */
-        double hi = lo + 1;
-        while (step_norm2(lam, gt, n, hi) > delta * delta && hi < 1e300) hi = lo + 2 * (hi - lo) + 1;
+        /* the offset doubles, from a size that moves lo even when |lo| is
+         * beyond 2^53 (lo + 1 == lo there: a fixed offset never grew) */
+        double off = fmax(1.0, 1e-15 * fabs(lo)), hi = lo + off;
+        while (step_norm2(lam, gt, n, hi) > delta * delta && hi < 1e300) {
+            off *= 2;
+            hi = lo + off;
+        }
         mu = hi;
         for (int it = 0; it < 100; it++) {
             double s2 = step_norm2(lam, gt, n, mu), sn = sqrt(s2);
