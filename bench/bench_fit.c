@@ -1,8 +1,8 @@
 /*
  * bench_fit.c -- speed of the scaling-law fit on the paper data
  * (../shared/data/openllm_merged.csv, the paper's benchmark order and
- * floors): for each K, the time of one likelihood-plus-gradient evaluation
- * and of the whole multi-start fit (split into search, polish and standard
+ * floors): for each K, the time of one likelihood-plus-gradient evaluation,
+ * of the analytic Hessian (and their ratio) and of the whole multi-start fit (split into search, polish and standard
  * errors; "best" counts polished starts at the best value), with the log-likelihood reached against
  * the value implied by the reference implementation's AIC.
  *
@@ -53,7 +53,8 @@ int main(int argc, char **argv)
     }
     printf("paper data: %zu models, %zu families, %zu observed cells\n", ls_data_nmodels(d),
            ls_data_nfamilies(d), ls_data_nobserved(d));
-    printf("%3s %9s %10s %8s %8s %8s %11s %11s %9s %5s %6s\n", "K", "eval ms", "fit s", "search",
+    printf("%3s %9s %9s %5s %10s %8s %8s %8s %11s %11s %9s %5s %6s\n", "K", "eval ms", "hess ms",
+           "ratio", "fit s", "search",
            "polish", "se", "loglik", "reference", "diff", "conv", "best");
     double total = 0;
     for (int K = kmin; K <= kmax; K++) {
@@ -80,9 +81,17 @@ int main(int argc, char **argv)
         double t1 = now();
         for (int r = 0; r < reps; r++) ls_model_loglik(m, th, &ll, g, NULL, &e);
         double te = (now() - t1) / reps * 1e3;
+        /* the analytic Hessian at the nodes just adapted, in gradient calls */
+        double *H = malloc(dim * dim * sizeof(double));
+        ls_model_loglik(m, th, &ll, g, NULL, &e);
+        t1 = now();
+        for (int r = 0; r < 5; r++) ls_model_hessian(m, th, H, &e);
+        double th_ms = (now() - t1) / 5 * 1e3;
+        free(H);
         double ts, tp, tse, tt;
         ls_fit_timing(f, &ts, &tp, &tse, &tt);
-        printf("%3d %9.2f %10.2f %8.1f %8.1f %8.1f %11.2f %11.1f %9.2f %5s %6u\n", K, te, tf, ts, tp,
+        printf("%3d %9.2f %9.2f %5.1f %10.2f %8.1f %8.1f %8.1f %11.2f %11.1f %9.2f %5s %6u\n", K, te,
+               th_ms, th_ms / te, tf, ts, tp,
                tse, ls_fit_loglik(f), REF_LL[K - 1], ls_fit_loglik(f) - REF_LL[K - 1],
                ls_fit_converged(f) ? "yes" : "no", ls_fit_starts_at_best(f));
         fflush(stdout);

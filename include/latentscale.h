@@ -305,6 +305,12 @@ int ls_model_unpack(const ls_model *m, const double *theta, ls_params *pr);
  * family_ll (may be NULL) receives the F per-family terms. */
 int ls_model_loglik(ls_model *m, const double *theta, double *ll, double *grad,
                     double *family_ll, ls_error *err);
+/* Hessian (dim x dim) of the log-likelihood at theta with every family's
+ * node map held at its stored value: the exact Hessian of the frozen-node
+ * objective, a few gradient calls' cost.  The maps are those of the last
+ * ls_model_loglik (call it at theta first for the Hessian of the adaptive
+ * likelihood up to quadrature error). */
+int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Simulation (module tasks/simulate)                                  */

@@ -430,16 +430,24 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
     return v;
 }
 
+/* The random part of eta at z, per benchmark: r_j = a_j . z. */
+static void random_part(const ls_model *m, const double *z, double *r)
+{
+    size_t K = m->K;
+    for (size_t j = 0; j < m->J; j++) {
+        double s = 0;
+        for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * z[k];
+        r[j] = s;
+    }
+}
+
 static double fam_h(const ls_model *m, size_t f, const double *z, int want, fam_ws *w)
 {
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J;
-    for (size_t j = 0; j < J; j++) {
-        double s = 0;
-        for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * z[k];
-        w->r[j] = s;
-        if (want) w->Gj[j] = w->Hj[j] = w->Fj[j] = 0;
-    }
+    random_part(m, z, w->r);
+    if (want)
+        for (size_t j = 0; j < J; j++) w->Gj[j] = w->Hj[j] = w->Fj[j] = 0;
     double h = 0;
     ls_beta_cell bc;
     for (size_t c = d->cell_start[f]; c < d->cell_start[f + 1]; c++) {
@@ -684,12 +692,8 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         pi[q] = exp(t[q] - lse);
         if (pi[q] < WEIGHT_CUT) continue;
         const double *zq = w->zk + q * K;
-        for (size_t j = 0; j < J; j++) {
-            double s = 0;
-            for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * zq[k];
-            w->r[j] = s;
-            w->Gj[j] = 0;
-        }
+        random_part(m, zq, w->r);
+        memset(w->Gj, 0, J * sizeof(double));
         for (size_t c = 0; c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
@@ -807,8 +811,8 @@ typedef struct svec {
 typedef struct hess_ws {
     double *S, *pis, *ec, *dc, *Zq, *gbar, *Sc;
     double *ebar, *m0, *n0, *l0, *m1, *n1, *M2, *M2j, *Zhat, *GL;
-    double *P, *T, *tmp;
-    size_t *pidx, *act;
+    double *T, *tmp;
+    size_t *act;
     unsigned char *mark;
     svec j0, pm, u, v;
 } hess_ws;
@@ -818,8 +822,8 @@ static void hess_ws_free(hess_ws *h)
     ls_free(h->S); ls_free(h->pis); ls_free(h->ec); ls_free(h->dc); ls_free(h->Zq);
     ls_free(h->gbar); ls_free(h->Sc); ls_free(h->ebar); ls_free(h->m0); ls_free(h->n0);
     ls_free(h->l0); ls_free(h->m1); ls_free(h->n1); ls_free(h->M2); ls_free(h->M2j);
-    ls_free(h->Zhat); ls_free(h->GL); ls_free(h->P); ls_free(h->T); ls_free(h->tmp);
-    ls_free(h->pidx); ls_free(h->act); ls_free(h->mark);
+    ls_free(h->Zhat); ls_free(h->GL); ls_free(h->T); ls_free(h->tmp);
+    ls_free(h->act); ls_free(h->mark);
     ls_free(h->j0.i); ls_free(h->j0.v); ls_free(h->pm.i); ls_free(h->pm.v);
     ls_free(h->u.i); ls_free(h->u.v); ls_free(h->v.i); ls_free(h->v.v);
 }
@@ -854,17 +858,15 @@ static int hess_ws_alloc(const ls_model *m, hess_ws *h)
     h->M2j = ls_calloc(J * K * K, sizeof(double));
     h->Zhat = ls_calloc(J * K, sizeof(double));
     h->GL = ls_calloc(K * K, sizeof(double));
-    h->P = ls_calloc(nP * K, sizeof(double));
     h->T = ls_calloc(nP * K, sizeof(double));
     h->tmp = ls_calloc(nP, sizeof(double));
-    h->pidx = ls_calloc(nP, sizeof(size_t));
     h->act = ls_calloc(dim, sizeof(size_t));
     h->mark = ls_calloc(dim, 1);
     int bad = svec_alloc(&h->j0, p * K + K + 1) | svec_alloc(&h->pm, nP) |
               svec_alloc(&h->u, p + 1) | svec_alloc(&h->v, p * K + K + 1 + nP);
     if (bad || !h->S || !h->Sc || !h->pis || !h->ec || !h->dc || !h->Zq || !h->gbar || !h->ebar ||
         !h->m0 || !h->n0 || !h->l0 || !h->m1 || !h->n1 || !h->M2 || !h->M2j || !h->Zhat ||
-        !h->GL || !h->P || !h->T || !h->tmp || !h->pidx || !h->act || !h->mark) {
+        !h->GL || !h->T || !h->tmp || !h->act || !h->mark) {
         hess_ws_free(h);
         return -1;
     }
@@ -947,8 +949,17 @@ static void P_times(const double *P, const size_t *idx, size_t nr, size_t K, con
     }
 }
 
+/* P_j of every benchmark (they depend on the parameters only, not on the
+ * family): rows nP * j.., count nr[j]. */
+typedef struct hess_P {
+    size_t nP;
+    double *P;   /* J x nP x K */
+    size_t *idx; /* J x nP */
+    size_t *nr;  /* J */
+} hess_P;
+
 /* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
-static int family_hessian(ls_model *m, size_t f, fam_ws *w, hess_ws *h, double *Hf)
+static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, hess_ws *h, double *Hf)
 {
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J, p = m->p, n = m->rule.n, dim = m->dim;
@@ -973,12 +984,8 @@ static int family_hessian(ls_model *m, size_t f, fam_ws *w, hess_ws *h, double *
         double pq = exp(w->hk[q] - lse);
         if (pq < WEIGHT_CUT) continue;
         const double *zq = w->zk + q * K;
-        for (size_t j = 0; j < J; j++) {
-            double s = 0;
-            for (size_t k = 0; k < K; k++) s += m->a[j * K + k] * zq[k];
-            w->r[j] = s;
-            w->Gj[j] = 0;
-        }
+        random_part(m, zq, w->r);
+        memset(w->Gj, 0, J * sizeof(double));
         for (size_t c = 0; c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
@@ -1064,14 +1071,15 @@ static int family_hessian(ls_model *m, size_t f, fam_ws *w, hess_ws *h, double *
         svec_push(u, m->off_phi + j, 1.0);
         if (m->hetero)
             for (size_t q = 0; q < p; q++) svec_push(u, m->off_g + q, xi[q]);
-        size_t nr = build_P(m, j, h->P, h->pidx);
+        const double *Pj = hp->P + j * hp->nP * K;
+        const size_t *pidx = hp->idx + j * hp->nP, nr = hp->nr[j];
         /* eta-eta: m0 J0 J0^T + J0 (P m1)^T + (P m1) J0^T */
-        P_times(h->P, h->pidx, nr, K, h->m1 + c * K, 1.0, pm);
+        P_times(Pj, pidx, nr, K, h->m1 + c * K, 1.0, pm);
         add_outer(Hf, dim, j0, h->m0[c]);
         add_sym(Hf, dim, j0, pm, 1.0);
         /* eta-log phi: (n0 J0 + P n1) u^T + u (...)^T */
         for (size_t x = 0; x < j0->n; x++) svec_push(v, j0->i[x], h->n0[c] * j0->v[x]);
-        P_times(h->P, h->pidx, nr, K, h->n1 + c * K, 1.0, v);
+        P_times(Pj, pidx, nr, K, h->n1 + c * K, 1.0, v);
         add_sym(Hf, dim, v, u, 1.0);
         add_outer(Hf, dim, u, h->l0[c]);
         /* d loglik/d eta times the node-free second derivatives of eta */
@@ -1092,23 +1100,22 @@ static int family_hessian(ls_model *m, size_t f, fam_ws *w, hess_ws *h, double *
     for (size_t j = 0; j < J; j++) {
         double *Mj = h->M2j + j * K * K;
         const double *Zh = h->Zhat + j * K;
-        int seen = 0;
-        for (size_t c = 0; c < nc && !seen; c++) seen = d->cell[c0 + c].j == j;
-        if (!seen) continue;
+        if (!h->mark[m->off_b + j]) continue; /* no cell of j in this family */
         for (size_t k = 0; k < K; k++)
             for (size_t l = k + 1; l < K; l++) Mj[k * K + l] = Mj[l * K + k];
-        size_t nr = build_P(m, j, h->P, h->pidx);
+        const double *Pj = hp->P + j * hp->nP * K;
+        const size_t *pidx = hp->idx + j * hp->nP, nr = hp->nr[j];
         for (size_t r = 0; r < nr; r++)
             for (size_t l = 0; l < K; l++) {
                 double s = 0;
-                for (size_t k = 0; k < K; k++) s += h->P[r * K + k] * Mj[k * K + l];
+                for (size_t k = 0; k < K; k++) s += Pj[r * K + k] * Mj[k * K + l];
                 h->T[r * K + l] = s;
             }
         for (size_t r = 0; r < nr; r++)
             for (size_t s2 = 0; s2 < nr; s2++) {
                 double s = 0;
-                for (size_t l = 0; l < K; l++) s += h->T[r * K + l] * h->P[s2 * K + l];
-                Hf[h->pidx[r] * dim + h->pidx[s2]] += s;
+                for (size_t l = 0; l < K; l++) s += h->T[r * K + l] * Pj[s2 * K + l];
+                Hf[pidx[r] * dim + pidx[s2]] += s;
             }
         /* alpha-hat = L Zhat_j */
         double *ah = h->tmp;
@@ -1161,9 +1168,17 @@ int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
         ls_free(buf);
         return ls_nomem(err);
     }
-    int rc = LS_OK;
+    size_t K = m->K, J = m->J;
+    hess_P hp;
+    hp.nP = K + K * (K - 1) / 2;
+    hp.P = ls_calloc(J * hp.nP * K, sizeof(double));
+    hp.idx = ls_calloc(J * hp.nP, sizeof(size_t));
+    hp.nr = ls_calloc(J, sizeof(size_t));
+    int rc = hp.P && hp.idx && hp.nr ? LS_OK : ls_nomem(err);
+    for (size_t j = 0; !rc && j < J; j++)
+        hp.nr[j] = build_P(m, j, hp.P + j * hp.nP * K, hp.idx + j * hp.nP);
     unsigned made = 0;
-    for (; made < nt; made++)
+    for (; !rc && made < nt; made++)
         if (hess_ws_alloc(m, &hw[made])) { rc = ls_nomem(err); break; }
     memset(H, 0, dim * dim * sizeof(double));
     for (size_t f0 = 0; f0 < F && !rc; f0 += nb) {
@@ -1176,7 +1191,7 @@ int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
             ws_carve(m, m->scratch + (size_t)t * m->scratch_len, &w);
 #pragma omp for schedule(dynamic, 1)
             for (long b = 0; b < nf; b++)
-                if (family_hessian(m, f0 + (size_t)b, &w, &hw[t], buf + (size_t)b * dim * dim)) {
+                if (family_hessian(m, f0 + (size_t)b, &hp, &w, &hw[t], buf + (size_t)b * dim * dim)) {
 #pragma omp critical
                     if (badf < 0 || b < badf) badf = b;
                 }
@@ -1192,6 +1207,9 @@ int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
         }
     }
     for (unsigned t = 0; t < made; t++) hess_ws_free(&hw[t]);
+    ls_free(hp.P);
+    ls_free(hp.idx);
+    ls_free(hp.nr);
     ls_free(hw);
     ls_free(buf);
     return rc;

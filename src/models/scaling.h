@@ -60,12 +60,7 @@ int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
 /* The optimisers' objective (ls_objective_fn, ctx = the model): the
  * negative log-likelihood and its gradient under the current freeze state. */
 int ls_model_negll(void *model, const double *x, double *f, double *g);
-/* Hessian (dim x dim) of the log-likelihood at theta with every family's
- * node map held at its stored value: the exact Hessian of the frozen-node
- * objective, about as costly as a few gradient calls.  The maps are those
- * of the last evaluation (adapt them at theta first for the Hessian of the
- * adaptive likelihood up to quadrature error). */
-int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err);
+/* ls_model_hessian (public header): the frozen-node Hessian. */
 
 /* Family posteriors, z scale (alpha = L z).  After an evaluation (or
  * ls_model_eval_families) each family has a mode (zmode), the Cholesky

@@ -347,28 +347,45 @@ static int negll_hessian(void *ctx, const double *x, double *H)
     return LS_OK;
 }
 
+/* How newton_polish treats the node map. */
+enum {
+    NEWTON_ADAPT,  /* re-adapt at every accepted point                        */
+    NEWTON_COARSE, /* the same, stopping once a step no longer improves the
+                    * re-adapted objective: the coarse rule resolves no more  */
+    NEWTON_FROZEN  /* adapt at th once and hold the map: a smooth objective   */
+};
+
 /* Trust-region Newton from th to o->gtol (at most 40 steps) on the
- * frozen-node objective, re-adapting the nodes at every accepted point,
- * with the analytic Hessian at every step.  On the coarse search rule
- * (coarse != 0) it stops once a step no longer improves the re-adapted
- * objective: the rule cannot resolve more. */
-static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int coarse,
+ * frozen-node objective, with the analytic Hessian (reused for 3 steps
+ * with SR1 updates); the node map as `mode` says. */
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode,
                          const char *stage, ls_opt_report *rep, ls_error *err)
 {
+    if (mode == NEWTON_FROZEN) {
+        double f, *g = ls_calloc(m->dim, sizeof(double));
+        if (!g) return ls_nomem(err);
+        int rc = objective_refresh(m, th, &f, g); /* leaves the map frozen */
+        ls_free(g);
+        if (rc) {
+            m->freeze = 0;
+            return ls_fail(err, rc, "the likelihood could not be evaluated");
+        }
+    }
     ls_newton_options no;
     ls_newton_options_init(&no);
-    no.stop_at_noise = coarse;
+    no.stop_at_noise = mode == NEWTON_COARSE;
+    no.refresh = mode == NEWTON_FROZEN ? NULL : objective_refresh;
     no.hessian = negll_hessian;
     no.hessian_ctx = m;
     no.hessian_reuse = 3;
     no.gtol = o->gtol;
     no.max_iter = 40;
-    no.refresh = objective_refresh;
     no.progress = o->progress;
     no.progress_ctx = o->progress_ctx;
     no.stage = stage;
     int rc = ls_newton(ls_model_negll, m, th, m->dim, &no, rep, err);
     m->freeze = 0;
+    rep->frozen = mode == NEWTON_FROZEN;
     return rc;
 }
 
@@ -432,35 +449,6 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
     return rc;
 }
 
-/* Newton to o->gtol on the objective with the node map adapted at th and
- * then held fixed: a smooth function, whose optimum is that of the
- * quadrature rule placed at (a point next to) the optimum. */
-static int frozen_newton(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
-                         ls_opt_report *rep, ls_error *err)
-{
-    double f, *g = ls_calloc(m->dim, sizeof(double));
-    if (!g) return ls_nomem(err);
-    m->freeze = 0;
-    int rc = ls_model_negll(m, th, &f, g);
-    ls_free(g);
-    if (rc) return ls_fail(err, rc, "the likelihood could not be evaluated");
-    m->freeze = 1;
-    ls_newton_options no;
-    ls_newton_options_init(&no);
-    no.hessian = negll_hessian;
-    no.hessian_ctx = m;
-    no.hessian_reuse = 3;
-    no.gtol = o->gtol;
-    no.max_iter = 40;
-    no.progress = o->progress;
-    no.progress_ctx = o->progress_ctx;
-    no.stage = stage;
-    rc = ls_newton(ls_model_negll, m, th, m->dim, &no, rep, err);
-    m->freeze = 0;
-    rep->frozen = 1;
-    return rc;
-}
-
 /* Polish th to o->gtol on m: Newton re-adapting the nodes at every step.
  * When that does not converge, the rule cannot resolve gtol as its nodes
  * move (a coarse grid at high K; QMC, whose re-centring moves every node):
@@ -470,14 +458,14 @@ static int frozen_newton(ls_model *m, double *th, const ls_fit_options *o, const
 static int polish_point(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
                         ls_opt_report *rep, ls_error *err)
 {
-    int rc = newton_polish(m, th, o, 0, stage, rep, err);
+    int rc = newton_polish(m, th, o, NEWTON_ADAPT, stage, rep, err);
     if (!rc && !rep->converged) {
         unsigned ni = rep->iter, ne = rep->evals;
         ls_opt_report fr;
         double *keep = ls_calloc(m->dim, sizeof(double));
         if (!keep) return ls_nomem(err);
         memcpy(keep, th, m->dim * sizeof(double));
-        rc = frozen_newton(m, th, o, stage, &fr, err);
+        rc = newton_polish(m, th, o, NEWTON_FROZEN, stage, &fr, err);
         if (!rc && fr.converged) {
             *rep = fr;
             rep->iter += ni;
@@ -630,7 +618,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
             ls_fit_options sn = *o;
             sn.gtol = fmax(o->gtol, 0.05);
-            rc = newton_polish(mm, ts, &sn, 1, stage, &rep, &e2);
+            rc = newton_polish(mm, ts, &sn, NEWTON_COARSE, stage, &rep, &e2);
         }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
