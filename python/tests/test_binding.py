@@ -328,7 +328,9 @@ class TestTasks(unittest.TestCase):
                               row["n_params"], row["converged"]))
         self.assertEqual((s.best_aic, s.best_bic, s.best_cv, s.folds),
                          (cj["best_aic"], cj["best_bic"], cj["best_cv"], 2))
-        self.assertEqual(s.loglik[1], S["fit"].loglik)  # K = 2 with 1 start finds the same optimum
+        # K = 2 with 1 start finds the same optimum as the 2-start fit (reached
+        # from another start, so equal to the optimiser's tolerance, not bitwise)
+        self.assertAlmostEqual(s.loglik[1], S["fit"].loglik, delta=1e-4)
 
     def test_evaluate_matches_the_cli(self):
         with open(path("lb.csv")) as f:

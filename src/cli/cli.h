@@ -96,7 +96,7 @@ typedef struct fit_args {
         {"precision-covariates", ARG_FLAG, &(a).fopt.precision_covariates,                       \
          "log precision linear in the covariates, tested against constant precision", NULL},      \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
-        {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (2 x parameters evaluations)", NULL}, \
+        {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (an analytic Hessian and per-family scores)", NULL}, \
     {                                                                                              \
         "max-iter", ARG_UINT, &(a).fopt.max_iter, "iterations per start (default 3000)", "N"       \
     }

@@ -178,11 +178,11 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
      * converges fast in the number of nodes per dimension; the product grid
      * is affordable up to K = 5.  Above, mirrored QMC with a t proposal
      * re-centred on the posterior moments (less accurate: see README). */
-    if (integration == LS_INT_AUTO) integration = K <= 5 ? LS_INT_GH : LS_INT_QMC;
+    if (integration == LS_INT_AUTO) integration = K <= 7 ? LS_INT_GH : LS_INT_QMC;
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;
     case LS_INT_GH:
-        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 14 : K == 3 ? 12 : 4),
+        rc = ls_rule_gh(&m->rule, K, nodes ? nodes : (K == 1 ? 20 : K == 2 ? 14 : K == 3 ? 12 : K <= 5 ? 4 : 3),
                         K <= 3 ? 1e-9 : 1e-5, err);
         break;
     case LS_INT_QMC:
