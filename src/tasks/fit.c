@@ -555,7 +555,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (o->integration == LS_INT_AUTO) {
         size_t Kk = o->skills;
         rc = ls_model_new_ext(d, Kk, o->anchors, Kk <= 8 ? LS_INT_GH : LS_INT_LAPLACE,
-                              Kk <= 4 ? 3 : 2, o->threads, o->precision_covariates, &ms, err);
+                              Kk <= 3 ? 3 : 2, o->threads, o->precision_covariates, &ms, err);
         if (rc) { ls_model_free(m); ls_fit_free(f0); return rc; }
         ms->eta_clamp = o->logit_clamp;
         /* K = 2, 3: the accurate grid (14^2, 12^3 nodes) costs 3 times an
