@@ -550,8 +550,9 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     }
     m->eta_clamp = o->logit_clamp;
     /* The search stage only has to find basins: by default it uses a coarse
-     * adaptive rule (3 or 2 Gauss-Hermite nodes per dimension, Laplace above
-     * K = 6); a rule the user chose is used throughout. */
+     * adaptive rule (3 Gauss-Hermite nodes per dimension for K <= 3, 2 for
+     * K = 4..8, Laplace above: at K = 7 the Laplace search stopped 300 below
+     * the 2-node one); a rule the user chose is used throughout. */
     if (o->integration == LS_INT_AUTO) {
         size_t Kk = o->skills;
         rc = ls_model_new_ext(d, Kk, o->anchors, Kk <= 8 ? LS_INT_GH : LS_INT_LAPLACE,
