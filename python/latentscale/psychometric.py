@@ -270,6 +270,7 @@ class FactorFit(_Closable):
     bound: float
     ridge: float
     scale_corrected: bool
+    loading_bootstrap: int  # bootstrap replicates behind the loadings (0: analytic)
     loadings: np.ndarray
     intercepts: np.ndarray
     covariate_effects: np.ndarray
@@ -502,7 +503,7 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
            identify="orthogonal", anchors=None, covariate_condition="min-l1", dichotomise=None,
            dif=False, alpha=0.05, correction="bonferroni", select=None, starts=3, seed=1,
            threads=0, bound=0.0, tol=1e-7, max_iter=500, ridge=0.0, scale_correction=True,
-           se=True, out=None, progress=None):
+           loading_bootstrap=None, se=True, out=None, progress=None):
     """Generalized latent factor model with covariates (the CLI's factor).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -516,6 +517,10 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     dif=True tests every covariate effect (alpha, correction bonferroni|bh).
     ridge, bound, tol, max_iter, starts, seed, threads: as on the command
     line; se=False is --no-se, scale_correction=False --no-scale-correction.
+    loading_bootstrap: replicates of the parametric bootstrap that corrects
+    the loadings' bias and gives their standard errors (--loading-bootstrap;
+    None: the default, 50 under anchor, anchor-identity and triangular
+    identification without ridge, else 0; 0: analytic).
     out: write the CLI's JSON.  progress: callable(stage, done, total)
     returning True to cancel.
 
@@ -537,6 +542,10 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     alpha = _real("alpha", alpha)
     if not (0 < alpha < 1):
         raise _usage("--alpha: expected a level in (0, 1)")
+    if loading_bootstrap is not None:
+        boot = _count("loading_bootstrap", loading_bootstrap)
+        if boot > 100000:
+            raise _usage("--loading-bootstrap: expected 0 to 100000 replicates")
     covs = _names("covariates", covariates)
     if dif and not covs:
         raise _usage("--dif: needs --covariates")
@@ -559,6 +568,8 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     o.max_iter = _count("max_iter", max_iter, _UINT)
     o.ridge = _real("ridge", ridge)
     o.no_scale_correction = 0 if scale_correction else 1
+    if loading_bootstrap is not None:
+        o.loading_bootstrap = boot
     o.skip_se = 0 if se else 1
     dich = math.nan if dichotomise is None else _real("dichotomise", dichotomise)
     prog = _Progress(progress)
@@ -652,7 +663,8 @@ def _factor_result(f, d, dr, sel, owner, argv):
         converged=bool(f.converged), iterations=f.iterations, starts=f.starts,
         starts_at_best=f.starts_at_best, start_loglik=_arr(f.start_loglik, f.starts),
         coefficients_at_bound=f.at_bound, seed=f.seed, tol=f.tol, bound=f.bound, ridge=f.ridge,
-        scale_corrected=bool(f.scale_corrected), loadings=_arr(f.gamma, q, r),
+        scale_corrected=bool(f.scale_corrected), loading_bootstrap=f.loading_bootstrap,
+        loadings=_arr(f.gamma, q, r),
         intercepts=beta[:, 0].copy(), covariate_effects=beta[:, 1:].copy(),
         variances=_arr(f.dispersion, q) if f.family == C.LS_FACTOR_GAUSSIAN else None,
         factor_covariance=_arr(f.factor_cov, r, r), factor_correlation=_arr(f.factor_cor, r, r),

@@ -48,6 +48,9 @@ FACTOR_GAUSS = (["factor", "gpcm.csv", "--items", "A*,B*", "--family", "gaussian
                  "--identify", "equal-diagonal", "--dif", "--covariates", "(row)", "--alpha", 0.2],
                 dict(items="A*,B*", family="gaussian", starts=1, identify="equal-diagonal",
                      dif=True, covariates=["(row)"], alpha=0.2))
+FACTOR_BOOT = (["factor", "factor.csv", "--items", "Q0*", "--identify", "anchor",
+                "--loading-bootstrap", 12, "--starts", 1],
+               dict(items="Q0*", identify="anchor", loading_bootstrap=12, starts=1))
 GPCM_CONF = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv"], dict(pattern="pattern.csv"))
 GPCM_EXPL = (["gpcm", "gpcm.csv", "--factors", 2, "--exploratory", "--starts", 2, "--seed", 4],
              dict(factors=2, exploratory=True, starts=2, seed=4))
@@ -57,6 +60,7 @@ GPCM_MML = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv", "--method", "mml", 
 GPCM_ONE = (["gpcm", "gpcm.csv", "--items", "A*", "--no-se", "--starts", 1, "--lowest", 1],
             dict(items="A*", se=False, starts=1, lowest=1))
 RUNS = {"factor_main": FACTOR_MAIN, "factor_select": FACTOR_SELECT, "factor_gauss": FACTOR_GAUSS,
+        "factor_boot": FACTOR_BOOT,
         "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE}
 
 
@@ -199,10 +203,14 @@ def tearDownModule():
 
 class TestFactor(unittest.TestCase):
     def test_same_json_as_the_cli(self):
-        for key in ("factor_main", "factor_select", "factor_gauss"):
+        for key in ("factor_main", "factor_select", "factor_gauss", "factor_boot"):
             py, cj = load("py_%s.json" % key), load("cli_%s.json" % key)
             self.assertEqual(py["options"]["command_line"]["function"], "factor")
             self.assertEqual(without_command_line(py), without_command_line(cj), key)
+            self.assertEqual(S["py"][key].loading_bootstrap, cj["options"]["loading_bootstrap"])
+        # the bootstrap ran where asked, and not with ridge (the main run)
+        self.assertEqual(S["py"]["factor_boot"].loading_bootstrap, 12)
+        self.assertEqual(S["py"]["factor_main"].loading_bootstrap, 0)
 
     def check_fit(self, f, cj):
         """Every field of a FactorFit against the CLI's JSON, exactly."""
@@ -514,6 +522,9 @@ class TestErrors(unittest.TestCase):
                           lambda: ls.factor("factor.csv", items="Q*", identify="varimax"))
         self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--dif"],
                           lambda: ls.factor("factor.csv", items="Q*", dif=True))
+        self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*",
+                                           "--loading-bootstrap", 100001],
+                          lambda: ls.factor("factor.csv", items="Q*", loading_bootstrap=100001))
         self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--correction",
                                            "holm"],
                           lambda: ls.factor("factor.csv", items="Q*", correction="holm"))
