@@ -200,7 +200,7 @@ size_t ls_params_count(size_t K, size_t J, size_t p);
 /* ------------------------------------------------------------------ */
 
 enum ls_integration {
-    LS_INT_AUTO = 0,    /* Gauss-Hermite for K <= 3, quasi-Monte Carlo above */
+    LS_INT_AUTO = 0,    /* Gauss-Hermite for K <= 7, quasi-Monte Carlo above */
     LS_INT_LAPLACE = 1, /* one node at the mode: the Laplace approximation  */
     LS_INT_GH = 2,      /* adaptive Gauss-Hermite product grid              */
     LS_INT_QMC = 3      /* adaptive randomised Sobol points, mirrored        */

@@ -176,8 +176,9 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
 
     /* Defaults from measured accuracy (bench and test_models): adaptive GH
      * converges fast in the number of nodes per dimension; the product grid
-     * is affordable up to K = 5.  Above, mirrored QMC with a t proposal
-     * re-centred on the posterior moments (less accurate: see README). */
+     * is affordable up to K = 7 (3 nodes per dimension at K = 6, 7).  Above,
+     * mirrored QMC with a t proposal re-centred on the posterior moments
+     * (less accurate: see docs/METHOD.md). */
     if (integration == LS_INT_AUTO) integration = K <= 7 ? LS_INT_GH : LS_INT_QMC;
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;

@@ -359,7 +359,7 @@ enum {
  * frozen-node objective, with the analytic Hessian (reused for 3 steps
  * with SR1 updates); the node map as `mode` says. */
 static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode,
-                         unsigned steps, const char *stage, ls_opt_report *rep, ls_error *err)
+                         const char *stage, ls_opt_report *rep, ls_error *err)
 {
     if (mode == NEWTON_FROZEN) {
         double f, *g = ls_calloc(m->dim, sizeof(double));
@@ -379,7 +379,7 @@ static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int m
     no.hessian_ctx = m;
     no.hessian_reuse = 3;
     no.gtol = o->gtol;
-    no.max_iter = steps;
+    no.max_iter = 40;
     no.progress = o->progress;
     no.progress_ctx = o->progress_ctx;
     no.stage = stage;
@@ -458,14 +458,14 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
 static int polish_point(ls_model *m, double *th, const ls_fit_options *o, const char *stage,
                         ls_opt_report *rep, ls_error *err)
 {
-    int rc = newton_polish(m, th, o, NEWTON_ADAPT, 40, stage, rep, err);
+    int rc = newton_polish(m, th, o, NEWTON_ADAPT, stage, rep, err);
     if (!rc && !rep->converged) {
         unsigned ni = rep->iter, ne = rep->evals;
         ls_opt_report fr;
         double *keep = ls_calloc(m->dim, sizeof(double));
         if (!keep) return ls_nomem(err);
         memcpy(keep, th, m->dim * sizeof(double));
-        rc = newton_polish(m, th, o, NEWTON_FROZEN, 40, stage, &fr, err);
+        rc = newton_polish(m, th, o, NEWTON_FROZEN, stage, &fr, err);
         if (!rc && fr.converged) {
             *rep = fr;
             rep->iter += ni;
@@ -638,7 +638,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         if (!rc) { /* and to a tight tolerance on the coarse rule, by Newton */
             ls_fit_options sn = *o;
             sn.gtol = fmax(o->gtol, 0.05);
-            rc = newton_polish(mm, ts, &sn, NEWTON_COARSE, 40, stage, &rep, &e2);
+            rc = newton_polish(mm, ts, &sn, NEWTON_COARSE, stage, &rep, &e2);
         }
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
@@ -694,7 +694,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         snprintf(stage, sizeof stage, "K=%zu polish %u", K, polished + 1);
         ls_opt_report rep;
         ls_error e2;
-        if (coarse_pol) rc = newton_polish(mpol, th, o, NEWTON_COARSE, 40, stage, &rep, &e2);
+        if (coarse_pol) rc = newton_polish(mpol, th, o, NEWTON_COARSE, stage, &rep, &e2);
         else rc = polish_point(mpol, th, o, stage, &rep, &e2);
         if (rc == LS_ERR_CANCEL || rc == LS_ERR_NOMEM) {
             if (err) *err = e2;
@@ -726,10 +726,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
          * shift by tenths), so Newton with re-adapted nodes would spend its
          * 40 steps (2 minutes at K = 7) before the frozen-map fallback:
          * go to the frozen map at once */
-        if (coarse_pol && K >= 6) {
+        if (K >= 6) {
             unsigned it = 0, ev = 0;
             for (int cycle = 0; cycle < 2; cycle++) { /* re-adapted between */
-                rc = newton_polish(m, th, o, NEWTON_FROZEN, 40, stage, &rep, &e2);
+                rc = newton_polish(m, th, o, NEWTON_FROZEN, stage, &rep, &e2);
                 it += rep.iter;
                 ev += rep.evals;
                 if (rc || rep.converged) break;
