@@ -236,6 +236,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
 void ls_fit_free(ls_fit *f);
 
 double ls_fit_loglik(const ls_fit *f);
+/* Fits on the Laplace rule (the default for K >= 8): the log-likelihood at
+ * the estimate by mirrored quasi-Monte Carlo importance sampling around each
+ * family's mode, with *points points (may be NULL); NaN for other rules. */
+double ls_fit_loglik_check(const ls_fit *f, size_t *points);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);
 double ls_fit_bic(const ls_fit *f);

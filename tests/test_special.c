@@ -53,6 +53,20 @@ static void trigamma_matches_gsl(void)
     CHECK(isnan(ls_trigamma(0)) && isnan(ls_trigamma(-1)) && isnan(ls_trigamma(NAN)));
 }
 
+static void tetragamma_matches_gsl(void)
+{
+    double worst = 0;
+    for (int i = 0; i <= 4000; i++) {
+        double x = pow(10.0, -6.0 + 14.0 * i / 4000.0) * (i % 2 ? 1 : 0.37);
+        double t = ls_tetragamma(x), t0 = gsl_sf_psi_n(2, x);
+        worst = fmax(worst, fabs(t - t0) / fabs(t0));
+    }
+    printf("  tetragamma worst relative error against GSL %.2e\n", worst);
+    CHECK_MSG(worst < 1e-13, "tetragamma error %.3g", worst);
+    CHECK_NEAR(ls_tetragamma(1.0), -2 * 1.2020569031595942854, 1e-14); /* -2 zeta(3) */
+    CHECK(isnan(ls_tetragamma(0)) && isnan(ls_tetragamma(-1)) && isnan(ls_tetragamma(NAN)));
+}
+
 static void logistic_and_log1pexp_do_not_overflow(void)
 {
     CHECK(ls_logistic(-1000) == 0.0 && ls_logistic(1000) == 1.0);
@@ -93,9 +107,9 @@ static void beta_kernel_derivatives_match_finite_differences(void)
                     double eta = etas[a], fl = cs[b], phi = phis[c], y = ys[q];
                     double ly = log(y), l1y = log1p(-y), h = 1e-5;
                     ls_beta_cell bc, b1, b2;
-                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 15, &bc);
-                    double fp = ls_beta_cell_eval(eta + h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b1);
-                    double fm = ls_beta_cell_eval(eta - h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 1, &b2);
+                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 31, &bc);
+                    double fp = ls_beta_cell_eval(eta + h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b1);
+                    double fm = ls_beta_cell_eval(eta - h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b2);
                     double e1 = fabs((fp - fm) / (2 * h) - bc.d_eta) / fmax(1, fabs(bc.d_eta));
                     double e2 = fabs((b1.d_eta - b2.d_eta) / (2 * h) - bc.h_eta) / fmax(1, fabs(bc.h_eta));
                     double pp = phi * exp(h), pm = phi * exp(-h);
@@ -104,11 +118,16 @@ static void beta_kernel_derivatives_match_finite_differences(void)
                     double e3 = fabs((gp - gm) / (2 * h) - bc.d_lphi) / fmax(1, fabs(bc.d_lphi));
                     /* second derivatives in log phi: differences of d_eta and d_lphi */
                     ls_beta_cell c1, c2;
-                    ls_beta_cell_eval(eta, fl, pp, ls_lgamma(pp), ls_digamma(pp), ly, l1y, 3, &c1);
-                    ls_beta_cell_eval(eta, fl, pm, ls_lgamma(pm), ls_digamma(pm), ly, l1y, 3, &c2);
+                    ls_beta_cell_eval(eta, fl, pp, ls_lgamma(pp), ls_digamma(pp), ly, l1y, 7, &c1);
+                    ls_beta_cell_eval(eta, fl, pm, ls_lgamma(pm), ls_digamma(pm), ly, l1y, 7, &c2);
                     double e4 = fabs((c1.d_eta - c2.d_eta) / (2 * h) - bc.h_el) / fmax(1, fabs(bc.h_el));
                     double e5 = fabs((c1.d_lphi - c2.d_lphi) / (2 * h) - bc.h_ll) / fmax(1, fabs(bc.h_ll));
+                    /* third derivatives (the Laplace rule's gradient):
+                     * differences of h_eta in eta and in log phi */
+                    double e6 = fabs((b1.h_eta - b2.h_eta) / (2 * h) - bc.t_eta) / fmax(1, fabs(bc.t_eta));
+                    double e7 = fabs((c1.h_eta - c2.h_eta) / (2 * h) - bc.t_eel) / fmax(1, fabs(bc.t_eel));
                     worst = fmax(worst, fmax(fmax(e1, e4), fmax(e2, fmax(e3, e5))));
+                    worst = fmax(worst, fmax(e6, e7));
                     CHECK(bc.f_eta > 0);
                 }
     CHECK_MSG(worst < 1e-5, "worst relative error %.3g", worst);
@@ -119,6 +138,7 @@ int main(void)
     RUN(known_values_of_lgamma_digamma_trigamma);
     RUN(fused_lgamma_psi_matches_libm_and_gsl);
     RUN(trigamma_matches_gsl);
+    RUN(tetragamma_matches_gsl);
     RUN(logistic_and_log1pexp_do_not_overflow);
     RUN(logsumexp_is_stable_for_large_arguments);
     RUN(beta_density_integrates_to_one);

@@ -95,6 +95,11 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     }
     printf("\nlog-likelihood %.4f   parameters %zu   AIC %.2f   BIC %.2f\n", ls_fit_loglik(f),
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
+    size_t npts;
+    double llc = ls_fit_loglik_check(f, &npts);
+    if (isfinite(llc))
+        printf("(Laplace approximation; by importance sampling with %zu points the log-likelihood here is %.4f)\n",
+               npts, llc);
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));

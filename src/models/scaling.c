@@ -122,7 +122,7 @@ done:
 static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
-    return 8 * K + 4 * K * K + 4 * J + 2 * n + n * K + 2 * m->maxcell + J * K;
+    return 8 * K + 4 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K;
 }
 
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
@@ -177,9 +177,12 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     /* Defaults from measured accuracy (bench and test_models): adaptive GH
      * converges fast in the number of nodes per dimension; the product grid
      * is affordable up to K = 7 (3 nodes per dimension at K = 6, 7).  Above,
-     * mirrored QMC with a t proposal re-centred on the posterior moments
-     * (less accurate: see docs/METHOD.md). */
-    if (integration == LS_INT_AUTO) integration = K <= 7 ? LS_INT_GH : LS_INT_QMC;
+     * the Laplace approximation, whose re-adapted value is smooth with an
+     * exact gradient (laplace_motion), so that it can be optimised; the fit
+     * then checks its value by importance sampling (docs/METHOD.md: at
+     * K = 9 the mirrored QMC rule with 512 points, the earlier default, was
+     * 13.8 off and could not be optimised with its nodes moving). */
+    if (integration == LS_INT_AUTO) integration = K <= 7 ? LS_INT_GH : LS_INT_LAPLACE;
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;
     case LS_INT_GH:
@@ -382,6 +385,7 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
 
 typedef struct fam_ws {
     double *z, *zn, *g, *step, *H, *R, *Gj, *Hj, *Fj, *r, *hk, *zk, *ebar, *dbar, *Zhat, *GL, *v;
+    double *CA, *qj; /* Laplace gradient: C^-1 a_j (J x K), a_j' C^-1 a_j (J) */
 } fam_ws;
 
 static void ws_carve(const ls_model *m, double *s, fam_ws *w)
@@ -403,7 +407,9 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
     w->zk = s; s += n * K;
     w->ebar = s; s += m->maxcell;
     w->dbar = s; s += m->maxcell;
-    w->Zhat = s;
+    w->Zhat = s; s += J * K;
+    w->CA = s; s += J * K;
+    w->qj = s;
 }
 
 /* h_f(z) without the constant -K/2 log 2 pi; with derivatives when want. */
@@ -427,7 +433,7 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
     } else
         v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
                               cl->l1y, want, bc);
-    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = 0;
+    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = bc->t_eta = bc->t_eel = 0;
     return v;
 }
 
@@ -510,7 +516,23 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
         double smax = 0;
         for (size_t k = 0; k < K; k++) smax = fmax(smax, fabs(w->step[k]));
         if (!isfinite(smax)) return 2;
-        if (smax < NEWTON_TOL) { ok = 1; break; }
+        if (smax < NEWTON_TOL) {
+            ok = 1;
+            if (m->rule.n == 1) {
+                /* Laplace: log det C moves with the mode at first order, so
+                 * take this last step (the mode then to ~1e-18) and the
+                 * curvature there, or the value carries the stopping
+                 * tolerance's 1e-9 noise */
+                for (size_t k = 0; k < K; k++) w->z[k] += w->step[k];
+                fam_h(m, f, w->z, 1, w);
+                neg_hessian(m, w->Hj, -1.0, w->R);
+                if (ls_chol(w->R, K)) {
+                    neg_hessian(m, w->Fj, 1.0, w->R);
+                    if (ls_chol(w->R, K)) return 2;
+                }
+            }
+            break;
+        }
         double t = smax > 5 ? 5 / smax : 1;
         int moved = 0;
         for (int ls = 0; ls < 50; ls++, t *= 0.5) {
@@ -643,6 +665,71 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
     }
 }
 
+/*
+ * The one-node (Laplace) rule re-adapted at theta: log L_f = h(zhat) -
+ * 1/2 log det C + const, with zhat the mode and C = I - sum_c l''_c a_j a_j'
+ * the curvature there.  Its value is a smooth function of theta, but the
+ * node's score (the envelope term, already in ebar, dbar and Zhat) is only
+ * part of its gradient: C moves with theta directly and through zhat.
+ * Added here, with q_j = a_j' C^-1 a_j and l', l'', l''' the derivatives
+ * of cell c's log-density in eta (d/dlogphi marked _p):
+ *   direct:   1/2 sum_c (l'''_c d eta_c + l''_p,c d logphi_c) q_j
+ *             + sum_c l''_c (C^-1 a_j)' d a_j
+ *   via zhat: v' d zhat, v = 1/2 sum_c l'''_c q_j a_j, d zhat = C^-1 d(grad_z h),
+ *             i.e. with u = C^-1 v: sum_c (l''_c (a_j'u) d eta_c + l'_p,c (a_j'u)
+ *             d logphi_c + l'_c u' d a_j),
+ * where d eta_c at fixed z goes through ebar (eta0) and Zhat (z' d a_j).
+ * With the Fisher curvature (the observed one not positive definite) the
+ * term is left out.
+ */
+static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J;
+    const double *z = w->zk; /* the node: the mode */
+    double *R = w->R, *vv = w->v + K, *u = w->v + 2 * K;
+    fam_h(m, f, z, 1, w); /* Hj at the mode; w->r = random part */
+    neg_hessian(m, w->Hj, -1.0, R);
+    if (ls_chol(R, K)) return;
+    for (size_t j = 0; j < J; j++) {
+        double *ca = w->CA + j * K;
+        memcpy(ca, m->a + j * K, K * sizeof(double));
+        ls_chol_solve(R, K, ca);
+        double q = 0;
+        for (size_t k = 0; k < K; k++) q += m->a[j * K + k] * ca[k];
+        w->qj[j] = q;
+    }
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    ls_beta_cell bc;
+    memset(vv, 0, K * sizeof(double));
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        size_t j = cl->j;
+        cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8 | 16, &bc);
+        double t = 0.5 * bc.t_eta * w->qj[j];
+        if (!isfinite(t)) return; /* a shape at the floor of the grid: leave the term out */
+        for (size_t k = 0; k < K; k++) vv[k] += t * m->a[j * K + k];
+    }
+    memcpy(u, vv, K * sizeof(double));
+    ls_chol_solve(R, K, u);
+    for (size_t k = 0; k < K; k++)
+        if (!isfinite(u[k])) return;
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        size_t j = cl->j;
+        cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8 | 16, &bc);
+        double au = 0;
+        for (size_t k = 0; k < K; k++) au += m->a[j * K + k] * u[k];
+        double x = 0.5 * bc.t_eta * w->qj[j] + bc.h_eta * au;
+        if (!isfinite(x) || !isfinite(bc.t_eel)) continue; /* a shape at TINY: no term */
+        w->ebar[c] += x;
+        w->dbar[c] += 0.5 * bc.t_eel * w->qj[j] + bc.h_el * au;
+        double *zh = w->Zhat + j * K;
+        const double *ca = w->CA + j * K;
+        for (size_t k = 0; k < K; k++) zh[k] += x * z[k] + bc.h_eta * ca[k] + bc.d_eta * u[k];
+    }
+}
+
 /* log L_f and (if grad) its gradient into m->fam_grad[f]. */
 static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
 {
@@ -708,6 +795,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
                 for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pi[q] * w->Gj[j] * zq[k];
     }
 
+    if (n == 1 && !m->freeze) laplace_motion(m, f, w);
     assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }

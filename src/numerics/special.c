@@ -80,6 +80,25 @@ double ls_trigamma(double x)
            r2 * (5.0 / 66 + r2 * (-691.0 / 2730 + r2 * (7.0 / 6)))))));
 }
 
+/* psi''(x): the recurrence psi''(x) = psi''(x + 1) - 2 / x^3 up to x >= 10,
+ * then the derivative of trigamma's asymptotic series,
+ * -1/x^2 - 1/x^3 - 1/(2x^4) + 1/(6x^6) - 1/(6x^8) + 3/(10x^10) - 5/(6x^12)
+ * + 691/(210x^14) - 35/(2x^16).  GSL's gsl_sf_psi_n(2, x) goes through the
+ * Hurwitz zeta function, several times slower. */
+double ls_tetragamma(double x)
+{
+    if (!(x > 0) || !isfinite(x)) return NAN;
+    double s = 0;
+    while (x < 10) {
+        s -= 2 / (x * x * x);
+        x += 1;
+    }
+    double r = 1 / x, r2 = r * r;
+    return s - r2 - r * r2 - 0.5 * r2 * r2 +
+           r2 * r2 * r2 * (1.0 / 6 + r2 * (-1.0 / 6 + r2 * (3.0 / 10 + r2 * (-5.0 / 6 +
+           r2 * (691.0 / 210 + r2 * (-35.0 / 2))))));
+}
+
 double ls_logistic(double x)
 {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -149,6 +168,19 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
             out->h_el = dmu_deta * (dl_dmu + phi * (b * tb - a * ta));
             out->h_ll = out->d_lphi + phi * phi * ls_trigamma(phi) - a * a * ta - b * b * tb;
         }
+    }
+    if (want & 16) {
+        /* mu'' = mu' (1 - 2 s), mu''' = mu' (1 - 6 s + 6 s^2);
+         * l_mumu = -phi^2 (psi1(a) + psi1(b)), l_mumumu = -phi^3 (psi2(a) - psi2(b));
+         * d/dlogphi at fixed mu: l_mumu -> 2 l_mumu - phi^2 (a psi2(a) + b psi2(b)),
+         * l_mu -> l_mu + phi (b psi1(b) - a psi1(a)) */
+        double ta = ls_trigamma(a), tb = ls_trigamma(b);
+        double qa = ls_tetragamma(a), qb = ls_tetragamma(b);
+        double m1 = dmu_deta, m2 = m1 * (1 - 2 * s), m3 = m1 * (1 - 6 * s + 6 * s * s);
+        double l2 = -phi * phi * (ta + tb), l3 = -phi * phi * phi * (qa - qb);
+        out->t_eta = l3 * m1 * m1 * m1 + 3 * l2 * m1 * m2 + dl_dmu * m3;
+        out->t_eel = (2 * l2 - phi * phi * (a * qa + b * qb)) * m1 * m1 +
+                     (dl_dmu + phi * (b * tb - a * ta)) * m2;
     }
     return lp;
 }

@@ -11,6 +11,7 @@
 double ls_lgamma(double x);    /* log Gamma(x), x > 0 (thread-safe)       */
 double ls_digamma(double x);   /* psi(x), x > 0                           */
 double ls_trigamma(double x);  /* psi'(x), x > 0                          */
+double ls_tetragamma(double x); /* psi''(x), x > 0                        */
 /* log Gamma(x), and psi(x) into *psi when psi != NULL; x > 0 (NaN
  * otherwise). Fast (recurrence + asymptotic series), error ~1e-14. */
 double ls_lgamma_psi(double x, double *psi);
@@ -29,15 +30,17 @@ double ls_logsumexp(const double *v, size_t n);
  *   f_eta  = expected information in eta (Fisher, > 0)
  *   h_el   = d^2 loglik / d eta d log phi
  *   h_ll   = d^2 loglik / d (log phi)^2  (needs d_lphi)
+ *   t_eta  = d^3 loglik / d eta^3
+ *   t_eel  = d^3 loglik / d eta^2 d log phi
  * Returns the log-density.
  */
 typedef struct ls_beta_cell {
-    double d_eta, d_lphi, h_eta, f_eta, h_el, h_ll;
+    double d_eta, d_lphi, h_eta, f_eta, h_el, h_ll, t_eta, t_eel;
 } ls_beta_cell;
 
 double ls_beta_logpdf(double eta, double c, double phi, double lgphi, double ly, double l1y);
 /* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta,
- * 8: h_el and h_ll (with 2). */
+ * 8: h_el and h_ll (with 2), 16: t_eta and t_eel (tetragamma, GSL). */
 double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double psiphi,
                          double ly, double l1y, int want, ls_beta_cell *out);
 

@@ -40,8 +40,11 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
     run *r = inst;
     double f;
     r->rep->evals++;
-    if (r->fn(r->ctx, x, &f, g) != LS_OK || !isfinite(f)) {
-        /* infeasible: a huge value sends the line search back */
+    int ok = r->fn(r->ctx, x, &f, g) == LS_OK && isfinite(f);
+    for (int i = 0; ok && i < n; i++) ok = isfinite(g[i]);
+    if (!ok) {
+        /* infeasible (or a gradient that is not finite, on which the line
+         * search could not stop): a huge value sends the line search back */
         for (int i = 0; i < n; i++) g[i] = 0;
         return 1e300;
     }

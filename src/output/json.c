@@ -292,6 +292,11 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(integ, "search_method", json_string(f->search_integration));
     json_object_set_new(integ, "search_nodes", json_integer((json_int_t)f->search_nodes));
     json_object_set_new(integ, "polish_nodes", json_integer((json_int_t)f->polish_nodes));
+    if (isfinite(f->ll_check)) { /* the Laplace value checked by importance sampling */
+        json_object_set_new(integ, "check_method", json_string("qmc-t"));
+        json_object_set_new(integ, "check_points", json_integer((json_int_t)f->check_points));
+        json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
+    }
     json_object_set_new(root, "integration", integ);
 
     json_t *par = json_object();

@@ -33,6 +33,8 @@ struct ls_fit {
     char search_integration[16]; /* the rule of the search stage */
     size_t search_nodes;
     size_t polish_nodes;         /* nodes of the polish rule (then finished on the accurate one) */
+    double ll_check;             /* Laplace fits: the log-likelihood by importance sampling (NaN: none) */
+    size_t check_points;
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
