@@ -313,30 +313,33 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
             ls_fit_free(f);
         }
     }
-    /* K = 9: the Laplace rule (the default for K >= 8) with its exact
-     * gradient reaches past the reference's value (3165.1), and the
-     * importance-sampling check of its value at the estimate lands within
-     * a few units above it (the Laplace approximation is biased low here:
-     * 3.9 at K = 9 against 65,536 QMC points, bench/bench_accuracy).  The
-     * earlier default (QMC 512 points, nodes re-centred) stopped at 3046.5. */
-    {
+    /* K = 9..12: the Laplace rule (the default for K >= 8) with its exact
+     * gradient reaches past the reference's value, and so does the
+     * importance-sampling check of its value at the estimate (16,384
+     * points), which lands within a few units of it (the Laplace
+     * approximation is biased low at K = 9: 3.9 against 65,536 QMC points,
+     * bench/bench_accuracy).  The earlier default (QMC 512 points, nodes
+     * re-centred) stopped at 3046.5 at K = 9; K = 10 once spun for ever on
+     * a spike of the Laplace value (a family's curvature near singular),
+     * which the eigenvalue floor now caps.  At K = 9 the fit also ends
+     * with a small gradient. */
+    static const double REF_HIGH[4] = {3165.1, 3162.9, 3160.7, 3163.8};
+    for (size_t K = 9; K <= 12; K++) {
         ls_fit_options fo;
         ls_fit_options_init(&fo);
-        fo.skills = 9;
+        fo.skills = K;
         fo.starts = 2;
         fo.skip_se = 1;
         ls_fit *f = NULL;
-        if (ls_fit_run(d, &fo, &f, &e)) CHECK_MSG(0, "K=9: %s", e.message);
-        else {
-            size_t npts = 0;
-            double ll = ls_fit_loglik(f), llc = ls_fit_loglik_check(f, &npts);
-            printf("  K=9 Laplace loglik %.2f (reference implementation 3165.1), by importance sampling (%zu points) %.2f, max |g| %.3g\n",
-                   ll, npts, llc, ls_fit_gradnorm(f));
-            CHECK_MSG(ll > 3165.1, "K=9 loglik %.3f", ll);
-            CHECK_MSG(npts == 16384 && llc > ll && llc < ll + 10, "K=9 check %.3f (%zu points)", llc, npts);
-            CHECK_MSG(ls_fit_gradnorm(f) < 1, "K=9 max |g| %.3g", ls_fit_gradnorm(f));
-            ls_fit_free(f);
-        }
+        if (ls_fit_run(d, &fo, &f, &e)) { CHECK_MSG(0, "K=%zu: %s", K, e.message); continue; }
+        size_t npts = 0;
+        double ll = ls_fit_loglik(f), llc = ls_fit_loglik_check(f, &npts), ref = REF_HIGH[K - 9];
+        printf("  K=%zu Laplace loglik %.2f (reference implementation %.1f), by importance sampling (%zu points) %.2f, max |g| %.3g\n",
+               K, ll, ref, npts, llc, ls_fit_gradnorm(f));
+        CHECK_MSG(ll > ref, "K=%zu loglik %.3f", K, ll);
+        CHECK_MSG(npts == 16384 && llc > ref && fabs(llc - ll) < 10, "K=%zu check %.3f (%zu points)", K, llc, npts);
+        if (K == 9) CHECK_MSG(ls_fit_gradnorm(f) < 1, "K=9 max |g| %.3g", ls_fit_gradnorm(f));
+        ls_fit_free(f);
     }
     /* the reference's published AIC table came from a version of its code
      * that clipped eta into [-4.5, 4.5]; with that clip we reach its K = 1 value */

@@ -106,6 +106,39 @@ static void progress_callback_cancels(void)
     CHECK(!r.converged);
 }
 
+/* f = |x|^2 / 2 with the gradient's sign flipped: no line search can end */
+static int uphill(void *ctx, const double *x, double *f, double *g)
+{
+    (void)ctx;
+    *f = 0.5 * (x[0] * x[0] + x[1] * x[1]);
+    g[0] = -x[0];
+    g[1] = -x[1];
+    return LS_OK;
+}
+
+static int cancel_on_call_20(void *ctx, const char *stage, double done, double total)
+{
+    (void)stage; (void)done; (void)total;
+    return ++*(int *)ctx >= 20;
+}
+
+static void cancel_reaches_a_line_search_that_never_ends(void)
+{
+    /* no iteration completes, so the per-iteration progress callback alone
+     * would never see the interrupt (a K = 10 fit once spun like this) */
+    double x[2] = {1.0, -2.0};
+    int calls = 0;
+    ls_opt_options o;
+    ls_opt_options_init(&o);
+    o.progress = cancel_on_call_20;
+    o.progress_ctx = &calls;
+    ls_opt_report r;
+    ls_error e;
+    CHECK(ls_minimise(uphill, NULL, x, 2, &o, &r, &e) == LS_ERR_CANCEL);
+    CHECK_MSG(calls == 20, "progress called %d times", calls);
+    CHECK(r.iter == 0);
+}
+
 static void iteration_limit_is_reported_as_not_converged(void)
 {
     double x[2] = {-1.2, 1.0};
@@ -310,6 +343,7 @@ static void newton_reports_cancellation(void)
 int main(void)
 {
     RUN(rosenbrock_is_solved_to_the_gradient_tolerance);
+    RUN(cancel_reaches_a_line_search_that_never_ends);
     RUN(trust_region_leaves_a_saddle);
     RUN(trust_region_bracket_survives_huge_curvature);
     RUN(hessian_reuse_saves_gradient_calls);

@@ -35,6 +35,7 @@
 #define NEWTON_MAX 60
 #define NEWTON_TOL 1e-9
 #define WEIGHT_CUT 1e-15
+#define LAPLACE_FLOOR 0.25 /* the Laplace curvature floor d (laplace_logdet) */
 
 /* ---------------------------------------------------------------- */
 /* Construction                                                      */
@@ -122,7 +123,7 @@ done:
 static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
-    return 8 * K + 4 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K;
+    return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K;
 }
 
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
@@ -205,6 +206,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->fam_map = ls_calloc(F * K * K, sizeof(double));
     m->fam_logdet = ls_calloc(F, sizeof(double));
     m->match = integration == LS_INT_QMC;
+    m->lap_floor = LAPLACE_FLOOR;
     m->fam_newton_fail = ls_calloc(F, sizeof(int));
     m->B = ls_calloc(d->p * K + 1, sizeof(double));
     m->lam = ls_calloc(K * J, sizeof(double));
@@ -385,7 +387,9 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
 
 typedef struct fam_ws {
     double *z, *zn, *g, *step, *H, *R, *Gj, *Hj, *Fj, *r, *hk, *zk, *ebar, *dbar, *Zhat, *GL, *v;
-    double *CA, *qj; /* Laplace gradient: C^-1 a_j (J x K), a_j' C^-1 a_j (J) */
+    double *CA, *qj; /* Laplace gradient: M a_j (J x K), a_j' M a_j (J) */
+    double *M, *ev, *EV, *EC; /* Laplace: d logdet_s / dC (K x K), eigen work (K, K x K, K x K) */
+    int floored;              /* M is the floored curvature's, not C^-1 */
 } fam_ws;
 
 static void ws_carve(const ls_model *m, double *s, fam_ws *w)
@@ -409,7 +413,12 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
     w->dbar = s; s += m->maxcell;
     w->Zhat = s; s += J * K;
     w->CA = s; s += J * K;
-    w->qj = s;
+    w->qj = s; s += J;
+    w->M = s; s += K * K;
+    w->ev = s; s += K;
+    w->EV = s; s += K * K;
+    w->EC = s;
+    w->floored = 0;
 }
 
 /* h_f(z) without the constant -K/2 log 2 pi; with derivatives when want. */
@@ -666,6 +675,61 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
 }
 
 /*
+ * The Laplace rule's -1/2 log det C, with the curvature's eigenvalues
+ * floored smoothly: s(l) = l for l >= 2 d, d + l^2 / (4 d) below (value and
+ * slope continuous at 2 d).  Where the data make a family's posterior flatter
+ * than its prior in some direction (cells whose Beta log-density is convex
+ * in eta near a floor), C approaches singularity at a fold of the mode, and
+ * -1/2 log det C grows without bound there: on the paper data at K = 10 the
+ * optimiser found such a spike (one family, width 1e-5 in one coefficient,
+ * gradient 1.2e4).  The floor caps it at 1/2 log(1 / d) per direction.  With
+ * every eigenvalue >= 2 d (one Cholesky of C - 2 d I decides) the value is
+ * exactly Laplace's and w->floored = 0; otherwise w->M = U diag(s'/s) U', the
+ * derivative of sum log s(l_i) in C, which laplace_motion uses in place of
+ * C^-1.  R is the Cholesky factor of C.
+ */
+
+static double laplace_logdet(const ls_model *m, const double *R, fam_ws *w)
+{
+    size_t K = m->K;
+    const double dl = m->lap_floor;
+    double *C = w->EC, *M = w->M;
+    for (size_t r = 0; r < K; r++)
+        for (size_t c = 0; c <= r; c++) {
+            double v = 0;
+            for (size_t l = 0; l <= c; l++) v += R[r * K + l] * R[c * K + l];
+            C[r * K + c] = C[c * K + r] = v;
+        }
+    memcpy(M, C, K * K * sizeof(double));
+    for (size_t k = 0; k < K; k++) M[k * K + k] -= 2 * dl;
+    w->floored = 0;
+    if (ls_chol(M, K) == 0) return -ls_chol_logdet_half(R, K);
+    if (ls_eigen_symm(C, K, w->ev, w->EV)) return -ls_chol_logdet_half(R, K);
+    w->floored = 1;
+    double ld = 0;
+    for (size_t k = 0; k < K; k++) {
+        double l = w->ev[k], sv, ds;
+        if (l >= 2 * dl) {
+            sv = l;
+            ds = 1;
+        } else {
+            double lp = fmax(l, 0.0);
+            sv = dl + lp * lp / (4 * dl);
+            ds = lp / (2 * dl);
+        }
+        ld += log(sv);
+        w->ev[k] = ds / sv;
+    }
+    for (size_t r = 0; r < K; r++)
+        for (size_t c = 0; c < K; c++) {
+            double v = 0;
+            for (size_t k = 0; k < K; k++) v += w->EV[r * K + k] * w->ev[k] * w->EV[c * K + k];
+            M[r * K + c] = v;
+        }
+    return -0.5 * ld;
+}
+
+/*
  * The one-node (Laplace) rule re-adapted at theta: log L_f = h(zhat) -
  * 1/2 log det C + const, with zhat the mode and C = I - sum_c l''_c a_j a_j'
  * the curvature there.  Its value is a smooth function of theta, but the
@@ -679,7 +743,9 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
  *             i.e. with u = C^-1 v: sum_c (l''_c (a_j'u) d eta_c + l'_p,c (a_j'u)
  *             d logphi_c + l'_c u' d a_j),
  * where d eta_c at fixed z goes through ebar (eta0) and Zhat (z' d a_j).
- * With the Fisher curvature (the observed one not positive definite) the
+ * With the eigenvalue floor active (laplace_logdet), the log det part's
+ * C^-1 (in q_j and C^-1 a_j) is that floor's derivative M; the mode's
+ * motion (u) keeps the true C^-1.  With the Fisher curvature (the observed one not positive definite) the
  * term is left out.
  */
 static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
@@ -693,8 +759,16 @@ static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
     if (ls_chol(R, K)) return;
     for (size_t j = 0; j < J; j++) {
         double *ca = w->CA + j * K;
-        memcpy(ca, m->a + j * K, K * sizeof(double));
-        ls_chol_solve(R, K, ca);
+        if (w->floored) { /* the floored log det's derivative in C (laplace_logdet) */
+            for (size_t r = 0; r < K; r++) {
+                double v = 0;
+                for (size_t k = 0; k < K; k++) v += w->M[r * K + k] * m->a[j * K + k];
+                ca[r] = v;
+            }
+        } else {
+            memcpy(ca, m->a + j * K, K * sizeof(double));
+            ls_chol_solve(R, K, ca);
+        }
         double q = 0;
         for (size_t k = 0; k < K; k++) q += m->a[j * K + k] * ca[k];
         w->qj[j] = q;
@@ -757,7 +831,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
             for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
         }
         memcpy(ctr, w->z, K * sizeof(double));
-        logdet = -ls_chol_logdet_half(w->R, K);
+        logdet = n == 1 ? laplace_logdet(m, w->R, w) : -ls_chol_logdet_half(w->R, K);
         place_nodes(m, f, A, ctr, w);
         if (m->match && moment_map(m, w, A, ctr, &logdet)) place_nodes(m, f, A, ctr, w);
         memcpy(m->fam_map + f * K * K, A, K * K * sizeof(double));

@@ -30,6 +30,7 @@ struct ls_model {
     unsigned threads;
     int freeze;                 /* reuse stored modes and curvatures (tests) */
     double eta_clamp;           /* > 0: clip eta into [-eta_clamp, eta_clamp] (reference mode) */
+    double lap_floor;           /* Laplace: curvature eigenvalue floor d (laplace_logdet) */
     size_t maxcell;
     double *zmode;              /* F x K: last posterior modes (z scale) */
     double *fam_ll;             /* F                                  */

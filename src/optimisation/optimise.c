@@ -24,6 +24,7 @@ typedef struct run {
     double *best_x;
     double best_f, best_gmax;
     size_t n;
+    int cancel;
 } run;
 
 static double gmax_of(const double *g, size_t n)
@@ -40,6 +41,15 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
     run *r = inst;
     double f;
     r->rep->evals++;
+    /* the interrupt is honoured between evaluations too: a line search that
+     * never completes an iteration never reaches the progress callback */
+    if (r->cancel ||
+        (r->o->progress && r->o->progress(r->o->progress_ctx, r->o->stage ? r->o->stage : "optimise",
+                                          (double)r->rep->iter, (double)r->o->max_iter))) {
+        r->cancel = 1;
+        for (int i = 0; i < n; i++) g[i] = 0;
+        return 1e300;
+    }
     int ok = r->fn(r->ctx, x, &f, g) == LS_OK && isfinite(f);
     for (int i = 0; ok && i < n; i++) ok = isfinite(g[i]);
     if (!ok) {
@@ -101,7 +111,7 @@ int ls_minimise(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_opt
         if (rc == LS_OK) rc = LS_ERR_NUMERIC;
         return ls_fail(err, rc, "objective is not finite at the start point");
     }
-    run r = {fn, ctx, o, rep, 0, bx, f, o->measure ? o->measure(ctx) : gmax_of(g, n), n};
+    run r = {fn, ctx, o, rep, 0, bx, f, o->measure ? o->measure(ctx) : gmax_of(g, n), n, 0};
     memcpy(bx, x, n * sizeof(double));
     lbfgs_parameter_t par;
     lbfgs_parameter_init(&par);
@@ -119,6 +129,7 @@ int ls_minimise(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_opt
         r.iter_base = rep->iter;
         lbfgsfloatval_t fx;
         ret = lbfgs((int)n, x, &fx, evaluate, progress, &r, &par);
+        if (r.cancel) ret = STOP_CANCEL;
         if (ret == STOP_CANCEL || ret == STOP_MAXITER) break;
         if (ret == STOP_CONVERGED) break;
         /* a line-search breakdown near the optimum: restart from the best point

@@ -425,7 +425,8 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
     int rc = LS_OK;
     unsigned cap = 60;
     double prev = INFINITY;
-    for (int round = 0; tot->iter < o->max_iter; round++) {
+    int dead = 0; /* rounds in a row whose line search failed at once */
+    for (int round = 0; tot->iter < o->max_iter && dead < 2; round++) {
         double ll;
         m->freeze = 0; /* re-adapt the nodes here */
         rc = ls_model_loglik(m, th, &ll, g, NULL, err);
@@ -451,6 +452,10 @@ static int optimise_start(ls_model *m, double *th, const ls_fit_options *o, cons
         tot->evals += rep.evals + 1;
         snprintf(tot->reason, sizeof tot->reason, "%s", rep.reason);
         if (rc) break;
+        /* no iteration accepted: the gradient does not describe the value
+         * along its own direction (and each such round still gains ~1e-6,
+         * above the stall test), so a third try would be the same */
+        dead = rep.iter == 0 ? dead + 1 : 0;
         if (cap < 400) cap *= 2;
     }
     m->freeze = 0;
