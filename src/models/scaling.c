@@ -123,7 +123,8 @@ done:
 static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
-    return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K;
+    return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K +
+           m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
 }
 
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
@@ -390,6 +391,7 @@ typedef struct fam_ws {
     double *CA, *qj; /* Laplace gradient: M a_j (J x K), a_j' M a_j (J) */
     double *M, *ev, *EV, *EC; /* Laplace: d logdet_s / dC (K x K), eigen work (K, K x K, K x K) */
     int floored;              /* M is the floored curvature's, not C^-1 */
+    ls_beta_cell *bc;         /* Laplace: each cell's derivatives at the mode (maxcell) */
 } fam_ws;
 
 static void ws_carve(const ls_model *m, double *s, fam_ws *w)
@@ -417,7 +419,8 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
     w->M = s; s += K * K;
     w->ev = s; s += K;
     w->EV = s; s += K * K;
-    w->EC = s;
+    w->EC = s; s += K * K;
+    w->bc = (ls_beta_cell *)(void *)s; /* a struct of doubles only */
     w->floored = 0;
 }
 
@@ -498,7 +501,8 @@ static void neg_hessian(const ls_model *m, const double *Hj, double sign, double
 }
 
 /* Newton with backtracking from w->z; leaves the mode in w->z and the
- * Cholesky factor of the curvature there in w->R.  Returns 0, or 1 when
+ * Cholesky factor of the curvature there in w->R (for the Laplace rule, at
+ * the iterate before the last step: laplace_family re-evaluates it).  Returns 0, or 1 when
  * Newton did not reach its tolerance (the last iterate is still usable). */
 static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
 {
@@ -527,19 +531,12 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
         if (!isfinite(smax)) return 2;
         if (smax < NEWTON_TOL) {
             ok = 1;
-            if (m->rule.n == 1) {
-                /* Laplace: log det C moves with the mode at first order, so
-                 * take this last step (the mode then to ~1e-18) and the
-                 * curvature there, or the value carries the stopping
-                 * tolerance's 1e-9 noise */
+            /* Laplace: log det C moves with the mode at first order, so
+             * take this last step (the mode then to ~1e-18), or the value
+             * carries the stopping tolerance's 1e-9 noise; laplace_family
+             * evaluates the curvature there (w->R is left one step behind) */
+            if (m->rule.n == 1)
                 for (size_t k = 0; k < K; k++) w->z[k] += w->step[k];
-                fam_h(m, f, w->z, 1, w);
-                neg_hessian(m, w->Hj, -1.0, w->R);
-                if (ls_chol(w->R, K)) {
-                    neg_hessian(m, w->Fj, 1.0, w->R);
-                    if (ls_chol(w->R, K)) return 2;
-                }
-            }
             break;
         }
         double t = smax > 5 ? 5 / smax : 1;
@@ -752,11 +749,8 @@ static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
 {
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J;
-    const double *z = w->zk; /* the node: the mode */
-    double *R = w->R, *vv = w->v + K, *u = w->v + 2 * K;
-    fam_h(m, f, z, 1, w); /* Hj at the mode; w->r = random part */
-    neg_hessian(m, w->Hj, -1.0, R);
-    if (ls_chol(R, K)) return;
+    const double *z = w->z, *R = w->R; /* the mode; the Cholesky factor of C there */
+    double *vv = w->v + K, *u = w->v + 2 * K;
     for (size_t j = 0; j < J; j++) {
         double *ca = w->CA + j * K;
         if (w->floored) { /* the floored log det's derivative in C (laplace_logdet) */
@@ -774,13 +768,10 @@ static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
         w->qj[j] = q;
     }
     size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
-    ls_beta_cell bc;
     memset(vv, 0, K * sizeof(double));
     for (size_t c = 0; c < nc; c++) {
-        const ls_cell *cl = &d->cell[c0 + c];
-        size_t j = cl->j;
-        cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8 | 16, &bc);
-        double t = 0.5 * bc.t_eta * w->qj[j];
+        size_t j = d->cell[c0 + c].j;
+        double t = 0.5 * w->bc[c].t_eta * w->qj[j];
         if (!isfinite(t)) return; /* a shape at the floor of the grid: leave the term out */
         for (size_t k = 0; k < K; k++) vv[k] += t * m->a[j * K + k];
     }
@@ -789,19 +780,85 @@ static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
     for (size_t k = 0; k < K; k++)
         if (!isfinite(u[k])) return;
     for (size_t c = 0; c < nc; c++) {
-        const ls_cell *cl = &d->cell[c0 + c];
-        size_t j = cl->j;
-        cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8 | 16, &bc);
+        const ls_beta_cell *bc = &w->bc[c];
+        size_t j = d->cell[c0 + c].j;
         double au = 0;
         for (size_t k = 0; k < K; k++) au += m->a[j * K + k] * u[k];
-        double x = 0.5 * bc.t_eta * w->qj[j] + bc.h_eta * au;
-        if (!isfinite(x) || !isfinite(bc.t_eel)) continue; /* a shape at TINY: no term */
+        double x = 0.5 * bc->t_eta * w->qj[j] + bc->h_eta * au;
+        if (!isfinite(x) || !isfinite(bc->t_eel)) continue; /* a shape at TINY: no term */
         w->ebar[c] += x;
-        w->dbar[c] += 0.5 * bc.t_eel * w->qj[j] + bc.h_el * au;
+        w->dbar[c] += 0.5 * bc->t_eel * w->qj[j] + bc->h_el * au;
         double *zh = w->Zhat + j * K;
         const double *ca = w->CA + j * K;
-        for (size_t k = 0; k < K; k++) zh[k] += x * z[k] + bc.h_eta * ca[k] + bc.d_eta * u[k];
+        for (size_t k = 0; k < K; k++) zh[k] += x * z[k] + bc->h_eta * ca[k] + bc->d_eta * u[k];
     }
+}
+
+/*
+ * The Laplace rule re-adapted at theta, in one pass over the family's cells
+ * at the mode: their values give h(zhat), their second derivatives the
+ * curvature C (observed; Fisher's when that is not positive definite, and
+ * then without the motion terms), and with the gradient their first and
+ * third derivatives are kept (w->bc) for the node's score and for
+ * laplace_motion.  log L_f = h(zhat) + lw - K/2 log 2 pi - 1/2 log det_s C.
+ */
+static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J;
+    memcpy(w->z, m->zmode + f * K, K * sizeof(double));
+    int nf = fam_mode(m, f, w);
+    m->fam_newton_fail[f] = nf;
+    if (nf == 2) return LS_ERR_NUMERIC;
+    memcpy(m->zmode + f * K, w->z, K * sizeof(double));
+    const double *z = w->z;
+    random_part(m, z, w->r);
+    memset(w->Hj, 0, J * sizeof(double));
+    memset(w->Fj, 0, J * sizeof(double));
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    int want = want_grad ? 1 | 2 | 4 | 8 | 16 : 1 | 4;
+    double h = 0;
+    for (size_t c = 0; c < nc; c++) {
+        const ls_cell *cl = &d->cell[c0 + c];
+        h += cell_eval(m, m->eta0[c0 + c] + w->r[cl->j], cl, want, &w->bc[c]);
+        w->Hj[cl->j] += w->bc[c].h_eta;
+        w->Fj[cl->j] += w->bc[c].f_eta;
+    }
+    for (size_t k = 0; k < K; k++) h -= 0.5 * z[k] * z[k];
+    int observed = 1;
+    neg_hessian(m, w->Hj, -1.0, w->R);
+    if (ls_chol(w->R, K)) {
+        observed = 0;
+        neg_hessian(m, w->Fj, 1.0, w->R);
+        if (ls_chol(w->R, K)) return LS_ERR_NUMERIC;
+    }
+    /* the node map (A = R^-T) for the frozen objective and the Hessian */
+    double *A = m->fam_map + f * K * K;
+    for (size_t k = 0; k < K; k++) {
+        double *col = w->step;
+        for (size_t l = 0; l < K; l++) col[l] = l == k;
+        ls_trsv_lower(w->R, K, 1, col);
+        for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
+    }
+    memcpy(m->fam_chol + f * K * K, w->R, K * K * sizeof(double));
+    memcpy(m->fam_center + f * K, z, K * sizeof(double));
+    double logdet = laplace_logdet(m, w->R, w);
+    m->fam_logdet[f] = logdet;
+    double ll = m->rule.lw[0] + h - 0.5 * (double)K * LOG_2PI + logdet;
+    if (!isfinite(ll)) return LS_ERR_NUMERIC;
+    m->fam_ll[f] = ll;
+    if (!want_grad) return LS_OK;
+    memset(w->Gj, 0, J * sizeof(double));
+    for (size_t c = 0; c < nc; c++) {
+        w->ebar[c] = w->bc[c].d_eta;
+        w->dbar[c] = w->bc[c].d_lphi;
+        w->Gj[d->cell[c0 + c].j] += w->bc[c].d_eta;
+    }
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] = w->Gj[j] * z[k];
+    if (observed) laplace_motion(m, f, w);
+    assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
+    return LS_OK;
 }
 
 /* log L_f and (if grad) its gradient into m->fam_grad[f]. */
@@ -816,6 +873,8 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         memcpy(ctr, m->fam_center + f * K, K * sizeof(double));
         logdet = m->fam_logdet[f];
         place_nodes(m, f, A, ctr, w);
+    } else if (n == 1) {
+        return laplace_family(m, f, want_grad, w);
     } else {
         memcpy(w->z, m->zmode + f * K, K * sizeof(double));
         int nf = fam_mode(m, f, w);
@@ -831,7 +890,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
             for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
         }
         memcpy(ctr, w->z, K * sizeof(double));
-        logdet = n == 1 ? laplace_logdet(m, w->R, w) : -ls_chol_logdet_half(w->R, K);
+        logdet = -ls_chol_logdet_half(w->R, K);
         place_nodes(m, f, A, ctr, w);
         if (m->match && moment_map(m, w, A, ctr, &logdet)) place_nodes(m, f, A, ctr, w);
         memcpy(m->fam_map + f * K * K, A, K * K * sizeof(double));
@@ -869,7 +928,6 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
                 for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pi[q] * w->Gj[j] * zq[k];
     }
 
-    if (n == 1 && !m->freeze) laplace_motion(m, f, w);
     assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }
