@@ -462,9 +462,14 @@ typedef struct ls_selection {
     size_t best_aic, best_bic, best_cv; /* indices into K                   */
     unsigned folds;
     uint64_t seed;                      /* the fits' seed (recorded)          */
+    int *sampled; /* 1: the fit used the Laplace rule, and loglik, AIC, BIC and cv are its
+                   * importance-sampling values at the estimate (LS_CHECK_POINTS), so that
+                   * they compare with the quadrature values of other K (NULL: none) */
 } ls_selection;
 /* Fits K = kmin..kmax on the data of t (and, with folds > 1, on family
- * folds), in parallel; the fit options' skills are ignored. */
+ * folds), in parallel; the fit options' skills are ignored.  A fit on the
+ * Laplace rule (the default for K >= 8) enters the table with its
+ * importance-sampling log-likelihood, in-sample and held out. */
 int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
               size_t kmin, size_t kmax, unsigned folds, ls_selection *out, ls_error *err);
 void ls_selection_free(ls_selection *s);

@@ -187,7 +187,7 @@ static int setup(void)
     double ll[3] = {900, 980, 990}, aic[3] = {-1722, -1854, -1848}, bic[3] = {-1680, -1790, -1765};
     double cv[3] = {850, 910, 905};
     int conv[3] = {1, 1, 1};
-    ls_selection s = {3, K, ll, aic, bic, cv, np, conv, 1, 1, 1, 3, 1};
+    ls_selection s = {3, K, ll, aic, bic, cv, np, conv, 1, 1, 1, 3, 1, NULL};
     snprintf(sel_path, sizeof sel_path, "%s/select.json", dir);
     return ls_selection_write_json(&s, sel_path, NULL, &e) == LS_OK;
 }

@@ -476,6 +476,7 @@ static void selection_prefers_the_true_number_of_skills(void)
             printf("  K=%zu loglik %.2f AIC %.2f BIC %.2f cv %.2f\n", s.K[i], s.loglik[i], s.aic[i], s.bic[i], s.cv[i]);
         CHECK(s.K[s.best_aic] == 2 && s.K[s.best_bic] == 2 && s.K[s.best_cv] == 2);
         CHECK_NEAR(s.aic[1], -2 * (s.loglik[1] - (double)s.nparams[1]), 1e-9);
+        CHECK(!s.sampled[0] && !s.sampled[1]); /* quadrature fits keep their values */
         /* held-out families score below the in-sample fit */
         CHECK(s.cv[0] < s.loglik[0] && s.cv[1] < s.loglik[1]);
         fo.threads = 1;
@@ -485,6 +486,33 @@ static void selection_prefers_the_true_number_of_skills(void)
     }
     ls_selection_free(&s);
     CHECK(ls_select(t, &o, &fo, 1, 2, 1, &s, &e) == LS_ERR_OPTION);
+    /* on the Laplace rule the table carries each fit's importance-sampling
+     * value (the same fit run alone reports it as its check), AIC and BIC
+     * from it, and held-out families scored the same way */
+    fo.integration = LS_INT_LAPLACE;
+    fo.threads = 1;
+    rc = ls_select(t, &o, &fo, 2, 2, 3, &s, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    ls_data *d = NULL;
+    CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit *f = NULL;
+    fo.skills = 2;
+    fo.skip_se = 1;
+    if (rc == LS_OK && d && ls_fit_run(d, &fo, &f, &e) == LS_OK) {
+        size_t pts = 0;
+        double chk = ls_fit_loglik_check(f, &pts);
+        printf("  Laplace K=2: fit %.3f, by importance sampling %.3f (%zu points); selection table %.3f\n",
+               ls_fit_loglik(f), chk, pts, s.loglik[0]);
+        CHECK(s.sampled[0] == 1 && pts > 0);
+        CHECK(isfinite(s.cv[0]) && s.cv[0] < s.loglik[0]);
+        CHECK(s.loglik[0] == chk && s.loglik[0] != ls_fit_loglik(f));
+        CHECK_NEAR(s.aic[0], -2 * (chk - (double)s.nparams[0]), 1e-9);
+        CHECK_NEAR(s.bic[0], -2 * chk + (double)s.nparams[0] * log((double)ls_data_nfamilies(d)), 1e-9);
+    } else
+        CHECK_MSG(0, "Laplace fit: %s", e.message);
+    ls_fit_free(f);
+    ls_data_free(d);
+    if (rc == LS_OK) ls_selection_free(&s);
     ls_table_free(t);
 }
 

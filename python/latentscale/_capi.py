@@ -116,7 +116,8 @@ class LsSelection(Structure):
     _fields_ = [("nk", c_size_t), ("K", c_size_t_p), ("loglik", c_double_p), ("aic", c_double_p),
                 ("bic", c_double_p), ("cv", c_double_p), ("nparams", c_size_t_p),
                 ("converged", c_int_p), ("best_aic", c_size_t), ("best_bic", c_size_t),
-                ("best_cv", c_size_t), ("folds", c_uint), ("seed", c_uint64)]
+                ("best_cv", c_size_t), ("folds", c_uint), ("seed", c_uint64),
+                ("sampled", c_int_p)]
 
 
 class LsOptimalOptions(Structure):

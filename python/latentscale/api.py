@@ -884,7 +884,8 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                              bic=_arr(s.bic, n), cv=_arr(s.cv, n), n_params=_ints(s.nparams, n),
                              converged=_ints(s.converged, n).astype(bool),
                              best_aic=int(Ks[s.best_aic]), best_bic=int(Ks[s.best_bic]),
-                             best_cv=int(Ks[s.best_cv]) if s.folds else None, folds=s.folds)
+                             best_cv=int(Ks[s.best_cv]) if s.folds else None, folds=s.folds,
+                             sampled=_ints(s.sampled, n).astype(bool))
         finally:
             lib.ls_selection_free(byref(s))
 

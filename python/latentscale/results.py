@@ -164,11 +164,16 @@ class Selection:
     best_bic: int
     best_cv: Optional[int]
     folds: int
+    # True where the fit used the Laplace rule (the default for K >= 8): its
+    # loglik, aic, bic and cv are then importance-sampling values at the estimate
+    sampled: Optional[np.ndarray] = None
 
     def to_dataframe(self):
         return _frame({"skills": self.K, "loglik": self.loglik, "n_params": self.n_params,
                        "aic": self.aic, "bic": self.bic, "cv_loglik": self.cv,
-                       "converged": self.converged})
+                       "converged": self.converged,
+                       "sampled": (self.sampled if self.sampled is not None
+                                   else np.zeros(len(self.K), dtype=bool))})
 
 
 @dataclass

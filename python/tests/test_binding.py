@@ -326,6 +326,9 @@ class TestTasks(unittest.TestCase):
                               bool(s.converged[i])),
                              (row["loglik"], row["aic"], row["bic"], row["cv_loglik"],
                               row["n_params"], row["converged"]))
+            # K = 1, 2 use quadrature, not the Laplace rule and its sampled value
+            self.assertEqual((bool(s.sampled[i]), row["loglik_method"]),
+                             (False, "the fit's quadrature"))
         self.assertEqual((s.best_aic, s.best_bic, s.best_cv, s.folds),
                          (cj["best_aic"], cj["best_bic"], cj["best_cv"], 2))
         # K = 2 with 1 start finds the same optimum as the 2-start fit (reached

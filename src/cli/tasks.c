@@ -390,8 +390,12 @@ int cmd_select(int argc, char **argv)
             printf("  %3zu %12.3f %7zu %11.2f %11.2f ", s.K[i], s.loglik[i], s.nparams[i], s.aic[i], s.bic[i]);
             if (folds) printf("%14.3f", s.cv[i]);
             else printf("%14s", "");
-            printf(" %9s\n", s.converged[i] ? "yes" : "NO");
+            printf(" %9s%s\n", s.converged[i] ? "yes" : "NO", s.sampled[i] ? "  *" : "");
         }
+        int any = 0;
+        for (size_t i = 0; i < s.nk; i++) any |= s.sampled[i];
+        if (any)
+            printf("  * Laplace fit: log-likelihood, AIC, BIC and cv by importance sampling at the estimate\n");
         printf("\nK chosen: AIC %zu, BIC %zu", s.K[s.best_aic], s.K[s.best_bic]);
         if (folds) printf(", cross-validation (%u family folds) %zu", folds, s.K[s.best_cv]);
         printf("\n");

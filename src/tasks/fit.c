@@ -70,7 +70,6 @@ static void warnf(ls_fit *f, const char *fmt, ...)
 /* Points of the importance-sampling check of a Laplace fit's value: the
  * mirrored QMC rule's error falls about as 1 / n (13.8 with 512 points at
  * K = 9 on the paper data, 1.4 with 2048, against 65,536). */
-#define CHECK_POINTS 16384
 
 static int fit_alloc(ls_fit *f, ls_error *err)
 {
@@ -807,7 +806,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         ls_model *mc = NULL;
         ls_error e2 = {0, ""};
         double v;
-        if (ls_model_new_ext(d, K, o->anchors, LS_INT_QMC, CHECK_POINTS, o->threads,
+        if (ls_model_new_ext(d, K, o->anchors, LS_INT_QMC, LS_CHECK_POINTS, o->threads,
                              o->precision_covariates, &mc, &e2) == LS_OK) {
             mc->eta_clamp = o->logit_clamp;
             if (ls_model_loglik(mc, best, &v, NULL, NULL, &e2) == LS_OK) {

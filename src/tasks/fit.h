@@ -9,6 +9,8 @@
 #include "inference/inference.h"
 
 #define LS_MAX_WARN 12
+/* QMC importance-sampling points of the check of a Laplace fit's value */
+#define LS_CHECK_POINTS 16384
 
 struct ls_fit {
     size_t K, J, p, F, n, dim;
