@@ -35,7 +35,7 @@
 #define NEWTON_MAX 60
 #define NEWTON_TOL 1e-9
 #define WEIGHT_CUT 1e-15
-#define LAPLACE_FLOOR 0.25 /* the Laplace curvature floor d (laplace_logdet) */
+#define LAPLACE_FLOOR 0.5 /* the Laplace curvature floor d (laplace_logdet) */
 
 /* ---------------------------------------------------------------- */
 /* Construction                                                      */
@@ -679,9 +679,17 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
  * in eta near a floor), C approaches singularity at a fold of the mode, and
  * -1/2 log det C grows without bound there: on the paper data at K = 10 the
  * optimiser found such a spike (one family, width 1e-5 in one coefficient,
- * gradient 1.2e4).  The floor caps it at 1/2 log(1 / d) per direction.  With
- * every eigenvalue >= 2 d (one Cholesky of C - 2 d I decides) the value is
- * exactly Laplace's and w->floored = 0; otherwise w->M = U diag(s'/s) U', the
+ * gradient 1.2e4).  The floor caps it at 1/2 log(1 / d) per direction.
+ * With d = 1/2 the floor acts only where some eigenvalue is below the
+ * prior's 1, i.e. where the posterior is flatter than the prior (C = I +
+ * a sum of positive terms when every cell is log-concave in eta).  (The
+ * Laplace value can be exploited: on the paper data, Newton with a
+ * difference Hessian raised it by 1.5-1.9 at K = 8, 9, with d = 1/4, while
+ * the importance-sampling value fell by 4-5.)  With d = 1/4, K = 10 ended with max |g| 28; with 1/2,
+ * 0.08 (2 starts; K = 8, 9, 12 alike, K = 11 5.7 against 0.8: the kink of
+ * a family whose mode switches remains).  With every eigenvalue >= 2 d
+ * (one Cholesky of C - 2 d I decides) the value is exactly Laplace's and
+ * w->floored = 0; otherwise w->M = U diag(s'/s) U', the
  * derivative of sum log s(l_i) in C, which laplace_motion uses in place of
  * C^-1.  R is the Cholesky factor of C.
  */
