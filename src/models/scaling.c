@@ -500,6 +500,17 @@ static void neg_hessian(const ls_model *m, const double *Hj, double sign, double
         for (size_t c = r + 1; c < K; c++) H[r * K + c] = H[c * K + r];
 }
 
+/* The curvature C from w->Hj (observed) factored into w->R, or from w->Fj
+ * (Fisher) when the observed one is not positive definite.  Returns 0
+ * (observed), 1 (Fisher) or 2 (neither factors). */
+static int curvature_chol(const ls_model *m, fam_ws *w)
+{
+    neg_hessian(m, w->Hj, -1.0, w->R);
+    if (!ls_chol(w->R, m->K)) return 0;
+    neg_hessian(m, w->Fj, 1.0, w->R);
+    return ls_chol(w->R, m->K) ? 2 : 1;
+}
+
 /* Newton with backtracking from w->z; leaves the mode in w->z and the
  * Cholesky factor of the curvature there in w->R (for the Laplace rule, at
  * the iterate before the last step: laplace_family re-evaluates it).  Returns 0, or 1 when
@@ -519,11 +530,7 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
         for (size_t k = 0; k < K; k++) w->g[k] = -w->z[k];
         for (size_t j = 0; j < m->J; j++)
             for (size_t k = 0; k < K; k++) w->g[k] += w->Gj[j] * m->a[j * K + k];
-        neg_hessian(m, w->Hj, -1.0, w->R);
-        if (ls_chol(w->R, K)) {
-            neg_hessian(m, w->Fj, 1.0, w->R);
-            if (ls_chol(w->R, K)) return 2;
-        }
+        if (curvature_chol(m, w) == 2) return 2;
         memcpy(w->step, w->g, K * sizeof(double));
         ls_chol_solve(w->R, K, w->step);
         double smax = 0;
@@ -553,11 +560,7 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
     if (!ok) {
         /* curvature at the final iterate for the node map */
         fam_h(m, f, w->z, 1, w);
-        neg_hessian(m, w->Hj, -1.0, w->R);
-        if (ls_chol(w->R, K)) {
-            neg_hessian(m, w->Fj, 1.0, w->R);
-            if (ls_chol(w->R, K)) return 2;
-        }
+        if (curvature_chol(m, w) == 2) return 2;
     }
     return ok ? 0 : 1;
 }
@@ -833,13 +836,8 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
         w->Fj[cl->j] += w->bc[c].f_eta;
     }
     for (size_t k = 0; k < K; k++) h -= 0.5 * z[k] * z[k];
-    int observed = 1;
-    neg_hessian(m, w->Hj, -1.0, w->R);
-    if (ls_chol(w->R, K)) {
-        observed = 0;
-        neg_hessian(m, w->Fj, 1.0, w->R);
-        if (ls_chol(w->R, K)) return LS_ERR_NUMERIC;
-    }
+    int curv = curvature_chol(m, w);
+    if (curv == 2) return LS_ERR_NUMERIC;
     /* the node map (A = R^-T) for the frozen objective and the Hessian */
     double *A = m->fam_map + f * K * K;
     for (size_t k = 0; k < K; k++) {
@@ -864,7 +862,7 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
     }
     for (size_t j = 0; j < J; j++)
         for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] = w->Gj[j] * z[k];
-    if (observed) laplace_motion(m, f, w);
+    if (curv == 0) laplace_motion(m, f, w); /* none with Fisher's curvature */
     assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }

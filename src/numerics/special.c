@@ -154,8 +154,12 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
         double omu = b / phi;
         out->d_lphi = phi * (psiphi - mu * pa - omu * pb + mu * ly + omu * l1y);
     }
+    double ta = 0, tb = 0; /* trigamma at the shapes, once for bits 4, 8 and 16 */
+    if (want & (4 | 8 | 16)) {
+        ta = ls_trigamma(a);
+        tb = ls_trigamma(b);
+    }
     if (want & (4 | 8)) {
-        double ta = ls_trigamma(a), tb = ls_trigamma(b);
         if (want & 4) {
             double info_mu = phi * phi * (ta + tb);
             out->f_eta = info_mu * dmu_deta * dmu_deta;
@@ -174,7 +178,6 @@ double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double 
          * l_mumu = -phi^2 (psi1(a) + psi1(b)), l_mumumu = -phi^3 (psi2(a) - psi2(b));
          * d/dlogphi at fixed mu: l_mumu -> 2 l_mumu - phi^2 (a psi2(a) + b psi2(b)),
          * l_mu -> l_mu + phi (b psi1(b) - a psi1(a)) */
-        double ta = ls_trigamma(a), tb = ls_trigamma(b);
         double qa = ls_tetragamma(a), qb = ls_tetragamma(b);
         double m1 = dmu_deta, m2 = m1 * (1 - 2 * s), m3 = m1 * (1 - 6 * s + 6 * s * s);
         double l2 = -phi * phi * (ta + tb), l3 = -phi * phi * phi * (qa - qb);
