@@ -270,6 +270,7 @@ PROTOTYPES = {
     "ls_fit_run": (c_int, [c_void_p, _P(LsFitOptions), _vpp, _err]),
     "ls_fit_free": (None, [c_void_p]),
     "ls_fit_loglik": (c_double, [c_void_p]),
+    "ls_fit_loglik_check": (c_double, [c_void_p, c_size_t_p]),
     "ls_fit_nparams": (c_size_t, [c_void_p]),
     "ls_fit_aic": (c_double, [c_void_p]),
     "ls_fit_bic": (c_double, [c_void_p]),

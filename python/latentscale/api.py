@@ -289,8 +289,9 @@ def _free_handles(table, data, fit):
 class Fit:
     """A fitted scaling law, bound to its data (C handles kept alive).
 
-    Everything is copied into numpy arrays at construction: loglik, aic, bic,
-    n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    Everything is copied into numpy arrays at construction: loglik,
+    loglik_check and check_points (the importance-sampling value of a Laplace
+    fit; NaN and 0 otherwise), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
     beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
     standard errors, or None), covariance (natural-vector covariance from the
@@ -350,6 +351,11 @@ class Fit:
         self.n_clipped = lib.ls_data_nclipped(d)
         self.n_duplicates = lib.ls_data_nduplicates(d)
         self.loglik = lib.ls_fit_loglik(f)
+        # Laplace rule (the default for K >= 8): the log-likelihood at the
+        # estimate by QMC importance sampling (NaN, 0 points otherwise)
+        npts = ctypes.c_size_t()
+        self.loglik_check = lib.ls_fit_loglik_check(f, ctypes.byref(npts))
+        self.check_points = npts.value
         self.aic = lib.ls_fit_aic(f)
         self.bic = lib.ls_fit_bic(f)
         self.n_params = lib.ls_fit_nparams(f)

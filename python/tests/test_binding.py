@@ -313,6 +313,20 @@ class TestTasks(unittest.TestCase):
         self.assertEqual(c.size.shape, (K + J, 2))
         self.assertTrue(np.all((c.size >= 0.5 - 1e-9) & (c.size <= 100 + 1e-9)))
 
+    def test_laplace_fit_reports_its_importance_sampling_check(self):
+        cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 1,
+            "--integration", "laplace", "--no-se", "--threads", THREADS, "--out", "cli_lap.json")
+        with ls.fit("lb.csv", floors="floors.csv", skills=1, starts=1, integration="laplace",
+                    se=False, threads=THREADS) as f:
+            cj = load("cli_lap.json")["integration"]
+            self.assertEqual((f.loglik_check, f.check_points),
+                             (cj["check_loglik"], cj["check_points"]))
+            self.assertGreater(f.check_points, 0)
+            self.assertNotEqual(f.loglik_check, f.loglik)
+        # quadrature fits have no check
+        self.assertTrue(math.isnan(S["fit"].loglik_check))
+        self.assertEqual(S["fit"].check_points, 0)
+
     def test_select_matches_the_cli(self):
         cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,
             "--starts", 1, "--threads", THREADS, "--out", "cli_sel.json")
