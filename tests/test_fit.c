@@ -9,10 +9,18 @@
 #include "data/data.h"
 #include "latentscale.h"
 #include "models/params.h"
+#include "tasks/fit.h"
 
 #include <stdlib.h>
 
 static size_t sim_J = 12;
+
+static int fit_warns(const ls_fit *f, const char *what)
+{
+    for (size_t i = 0; i < ls_fit_nwarnings(f); i++)
+        if (strstr(ls_fit_warning(f, i), what)) return 1;
+    return 0;
+}
 
 static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
 {
@@ -310,6 +318,7 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
             CHECK_MSG(ls_fit_loglik(f) > 3112.2, "K=4 loglik %.3f", ls_fit_loglik(f));
             CHECK_MSG(lmax < 4, "K=4 largest |loading| %.2f", lmax);
             CHECK_MSG(ls_fit_converged(f), "K=4 not converged (max |g| %.3g)", ls_fit_gradnorm(f));
+            CHECK(!fit_warns(f, "nearly singular")); /* smallest eigenvalue 0.24 */
             ls_fit_free(f);
         }
     }
@@ -339,6 +348,8 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
         CHECK_MSG(ll > ref, "K=%zu loglik %.3f", K, ll);
         CHECK_MSG(npts == 16384 && llc > ref && fabs(llc - ll) < 10, "K=%zu check %.3f (%zu points)", K, llc, npts);
         if (K == 9) CHECK_MSG(ls_fit_gradnorm(f) < 1, "K=9 max |g| %.3g", ls_fit_gradnorm(f));
+        /* redundant skills: Sigma heads for the boundary (3-5 eigenvalues below 0.01) */
+        CHECK_MSG(fit_warns(f, "nearly singular"), "K=%zu: no warning of a nearly singular Sigma", K);
         ls_fit_free(f);
     }
     /* the reference's published AIC table came from a version of its code
@@ -361,12 +372,60 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
     ls_table_free(t);
 }
 
+
+/* A fit whose skill correlations are nearly singular says so (the likelihood
+ * then rises towards the boundary, as on the paper data from K = 5); the
+ * true, well-conditioned parameters do not. */
+static int has_sigma_warning(const ls_data *d, const ls_params *truth, double corr)
+{
+    ls_params pr;
+    ls_error e;
+    if (ls_params_alloc(&pr, truth->K, truth->J, truth->p, &e)) return -1;
+    ls_params_copy(&pr, truth);
+    ls_params_to_std(&pr, d->x_mean, d->x_sd);
+    if (corr > -1) pr.sigma[1] = pr.sigma[2] = corr;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = 2;
+    fo.skip_se = 1;
+    ls_model *m = NULL;
+    ls_fit *f = NULL;
+    int found = -1;
+    if (!ls_model_new(d, 2, NULL, LS_INT_AUTO, 0, 0, &m, &e)) {
+        double *th = calloc(ls_model_dim(m), sizeof(double));
+        if (th && !ls_model_pack(m, &pr, th, &e) && !ls_fit_at(d, &fo, th, &f, &e)) {
+            found = fit_warns(f, "nearly singular");
+        }
+        free(th);
+    }
+    ls_fit_free(f);
+    ls_model_free(m);
+    ls_params_free(&pr);
+    return found;
+}
+
+static void nearly_singular_skill_correlations_are_reported(void)
+{
+    ls_params truth;
+    ls_data *d = sim_data(40, 2, 12, &truth);
+    CHECK(d != NULL);
+    if (!d) return;
+    printf("  true correlation %.3f\n", truth.sigma[1]);
+    CHECK(fabs(truth.sigma[1]) < 0.9);
+    CHECK(has_sigma_warning(d, &truth, -2) == 0);     /* the truth as it is */
+    CHECK(has_sigma_warning(d, &truth, 0.98) == 0);   /* smallest eigenvalue 0.02 */
+    CHECK(has_sigma_warning(d, &truth, 0.995) == 1);  /* 0.005 */
+    ls_params_free(&truth);
+    ls_data_free(d);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     RUN(same_seed_gives_identical_estimates);
     RUN(progress_callback_cancels_the_fit);
     RUN(coarse_rule_finishes_on_a_frozen_node_map);
+    RUN(nearly_singular_skill_correlations_are_reported);
     if (!quick) {
         RUN(parameters_are_recovered_and_errors_shrink_with_more_families);
         RUN(standard_errors_match_the_spread_of_estimates);
