@@ -110,7 +110,7 @@ static int finish_at(ls_fit *f, ls_model *m, const ls_data *d, const double *th,
     return LS_OK;
 }
 
-static void sigma_warning(ls_fit *f);
+static int sigma_warning(ls_fit *f, ls_error *err);
 
 int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls_fit **out,
               ls_error *err)
@@ -137,7 +137,7 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
     size_t nfail;
     if ((rc = finish_at(f, m, d, theta, g, &nfail, err))) goto done;
     f->converged = f->gmax <= o->gtol;
-    sigma_warning(f);
+    rc = sigma_warning(f, err);
 done:
     ls_free(g);
     ls_model_free(m);
@@ -556,13 +556,14 @@ static void perturb(const ls_model *m, double *th, uint64_t seed, unsigned s)
  * On the paper data the smallest eigenvalue is 0.24 at K = 4 and below 1e-4
  * from K = 5; at K = 8..10 three to five are below 0.01, and L-BFGS crawls
  * (the Laplace value still rose 0.4 over 7,000 more iterations at K = 8, 9). */
-static void sigma_warning(ls_fit *f)
+static int sigma_warning(ls_fit *f, ls_error *err)
 {
     size_t K = f->K;
-    if (K < 2) return;
+    if (K < 2) return LS_OK;
     double *S = ls_calloc(K * K, sizeof(double)), *V = ls_calloc(K * K, sizeof(double));
     double *ev = ls_calloc(K, sizeof(double));
-    if (S && V && ev) {
+    int rc = S && V && ev ? LS_OK : ls_nomem(err);
+    if (!rc) {
         memcpy(S, f->est.sigma, K * K * sizeof(double));
         if (ls_eigen_symm(S, K, ev, V) == 0 && ev[0] < 0.01) {
             size_t nsmall = 0;
@@ -574,6 +575,7 @@ static void sigma_warning(ls_fit *f)
     ls_free(S);
     ls_free(V);
     ls_free(ev);
+    return rc;
 }
 
 int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err)
@@ -897,7 +899,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
               polished, best_ll);
     for (size_t j = 0; j < J; j++)
         if (f->est.phi[j] > 1e5) warnf(f, "precision of '%s' is very large (%.3g)", d->bench[j], f->est.phi[j]);
-    sigma_warning(f);
+    if ((rc = sigma_warning(f, err))) goto fail;
 
     f->seconds = since(&t0);
     ls_free(th0);
