@@ -107,7 +107,7 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     out->nparams = ls_calloc(nk, sizeof(size_t));
     out->converged = ls_calloc(nk, sizeof(int));
     out->sampled = ls_calloc(nk, sizeof(int));
-    if (!out->sampled ||!bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
+    if (!out->sampled || !bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
         !out->K || !out->loglik || !out->aic || !out->bic || !out->cv || !out->nparams || !out->converged) {
         rc = ls_nomem(err);
         goto done;
