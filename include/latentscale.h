@@ -224,6 +224,8 @@ typedef struct ls_fit_options {
                           * AIC table did (c = 4.5); 0 (default): the model as specified */
     ls_progress_fn progress;
     void *progress_ctx;
+    int skip_check;      /* 1: no importance-sampling check of a Laplace fit's value
+                          * (2-3 s at K = 12; select's fold fits, scored otherwise) */
 } ls_fit_options;
 
 void ls_fit_options_init(ls_fit_options *o);

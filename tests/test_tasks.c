@@ -505,6 +505,14 @@ static void selection_prefers_the_true_number_of_skills(void)
                ls_fit_loglik(f), chk, pts, s.loglik[0]);
         CHECK(s.sampled[0] == 1 && pts > 0);
         CHECK(isfinite(s.cv[0]) && s.cv[0] < s.loglik[0]);
+        ls_fit *g = NULL;
+        fo.skip_check = 1; /* as select's fold fits: no check */
+        if (ls_fit_run(d, &fo, &g, &e) == LS_OK) {
+            CHECK(isnan(ls_fit_loglik_check(g, &pts)) && pts == 0);
+            CHECK(ls_fit_loglik(g) == ls_fit_loglik(f)); /* nothing else changes */
+        } else
+            CHECK_MSG(0, "%s", e.message);
+        ls_fit_free(g);
         CHECK(s.loglik[0] == chk && s.loglik[0] != ls_fit_loglik(f));
         CHECK_NEAR(s.aic[0], -2 * (chk - (double)s.nparams[0]), 1e-9);
         CHECK_NEAR(s.bic[0], -2 * chk + (double)s.nparams[0] * log((double)ls_data_nfamilies(d)), 1e-9);

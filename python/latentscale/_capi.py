@@ -71,7 +71,7 @@ class LsFitOptions(Structure):
                 ("seed", c_uint64), ("integration", c_int), ("nodes", c_uint),
                 ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
                 ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
-                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
+                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int)]
 
 
 class LsSimOptions(Structure):

@@ -358,6 +358,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "gtol", ls_json_num(f->opt.gtol));
     json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
     json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
+    json_object_set_new(opts, "loglik_check", json_boolean(!f->opt.skip_check));
     json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
     json_object_set_new(opts, "precision_covariates", json_boolean(f->opt.precision_covariates));
     ls_json_add_argv(opts, argv_json);

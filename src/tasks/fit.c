@@ -833,7 +833,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         f->frozen = 1;
         f->gmax_frozen = best_rep.gmax;
     }
-    if (m->rule.n == 1) { /* how far off is the Laplace value here? */
+    if (m->rule.n == 1 && !o->skip_check) { /* how far off is the Laplace value here? */
         ls_model *mc = NULL;
         ls_error e2 = {0, ""};
         double v;

@@ -157,6 +157,7 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
         o.skills = kmin + a;
         o.threads = 1;
         o.skip_se = 1;
+        o.skip_check = r != 0; /* a fold's held-out families are sampled instead */
         o.progress = job_progress;
         o.progress_ctx = &jc;
         ls_data *dd = NULL;
