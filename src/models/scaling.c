@@ -511,10 +511,23 @@ static int curvature_chol(const ls_model *m, fam_ws *w)
     return ls_chol(w->R, m->K) ? 2 : 1;
 }
 
+/* The Laplace node map A = R^-T (K x K), column by column (w->step as work). */
+static void laplace_map(const ls_model *m, fam_ws *w, double *A)
+{
+    size_t K = m->K;
+    for (size_t k = 0; k < K; k++) {
+        double *col = w->step;
+        for (size_t l = 0; l < K; l++) col[l] = l == k;
+        ls_trsv_lower(w->R, K, 1, col);
+        for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
+    }
+}
+
 /* Newton with backtracking from w->z; leaves the mode in w->z and the
  * Cholesky factor of the curvature there in w->R (for the Laplace rule, at
- * the iterate before the last step: laplace_family re-evaluates it).  Returns 0, or 1 when
- * Newton did not reach its tolerance (the last iterate is still usable). */
+ * the iterate before the last step: laplace_family re-evaluates it).
+ * Returns 0, or 1 when Newton did not reach its tolerance (the last iterate
+ * is still usable). */
 static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
 {
     size_t K = m->K;
@@ -688,13 +701,13 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
  * a sum of positive terms when every cell is log-concave in eta).  (The
  * Laplace value can be exploited: on the paper data, Newton with a
  * difference Hessian raised it by 1.5-1.9 at K = 8, 9, with d = 1/4, while
- * the importance-sampling value fell by 4-5.)  With d = 1/4, K = 10 ended with max |g| 28; with 1/2,
- * 0.08 (2 starts; K = 8, 9, 12 alike, K = 11 5.7 against 0.8: the kink of
- * a family whose mode switches remains).  With every eigenvalue >= 2 d
- * (one Cholesky of C - 2 d I decides) the value is exactly Laplace's and
- * w->floored = 0; otherwise w->M = U diag(s'/s) U', the
- * derivative of sum log s(l_i) in C, which laplace_motion uses in place of
- * C^-1.  R is the Cholesky factor of C.
+ * the importance-sampling value fell by 4-5.)  With d = 1/4, K = 10 ended
+ * with max |g| 28; with 1/2, 0.08 (2 starts; K = 8, 9, 12 alike, K = 11 5.7
+ * against 0.8: the kink of a family whose mode switches remains).  With
+ * every eigenvalue >= 2 d (one Cholesky of C - 2 d I decides) the value is
+ * exactly Laplace's and w->floored = 0; otherwise w->M = U diag(s'/s) U',
+ * the derivative of sum log s(l_i) in C, which laplace_motion uses in place
+ * of C^-1.  R is the Cholesky factor of C.
  */
 
 static double laplace_logdet(const ls_model *m, const double *R, fam_ws *w)
@@ -753,8 +766,8 @@ static double laplace_logdet(const ls_model *m, const double *R, fam_ws *w)
  * where d eta_c at fixed z goes through ebar (eta0) and Zhat (z' d a_j).
  * With the eigenvalue floor active (laplace_logdet), the log det part's
  * C^-1 (in q_j and C^-1 a_j) is that floor's derivative M; the mode's
- * motion (u) keeps the true C^-1.  With the Fisher curvature (the observed one not positive definite) the
- * term is left out.
+ * motion (u) keeps the true C^-1.  With the Fisher curvature (the observed
+ * one not positive definite) the term is left out.
  */
 static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
 {
@@ -838,14 +851,7 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
     for (size_t k = 0; k < K; k++) h -= 0.5 * z[k] * z[k];
     int curv = curvature_chol(m, w);
     if (curv == 2) return LS_ERR_NUMERIC;
-    /* the node map (A = R^-T) for the frozen objective and the Hessian */
-    double *A = m->fam_map + f * K * K;
-    for (size_t k = 0; k < K; k++) {
-        double *col = w->step;
-        for (size_t l = 0; l < K; l++) col[l] = l == k;
-        ls_trsv_lower(w->R, K, 1, col);
-        for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
-    }
+    laplace_map(m, w, m->fam_map + f * K * K); /* for the frozen objective and the Hessian */
     memcpy(m->fam_chol + f * K * K, w->R, K * K * sizeof(double));
     memcpy(m->fam_center + f * K, z, K * sizeof(double));
     double logdet = laplace_logdet(m, w->R, w);
@@ -888,13 +894,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         if (nf == 2) return LS_ERR_NUMERIC;
         memcpy(m->zmode + f * K, w->z, K * sizeof(double));
         memcpy(m->fam_chol + f * K * K, w->R, K * K * sizeof(double));
-        /* Laplace map: A = R^{-T}, column by column */
-        for (size_t k = 0; k < K; k++) {
-            double *col = w->step;
-            for (size_t l = 0; l < K; l++) col[l] = l == k;
-            ls_trsv_lower(w->R, K, 1, col);
-            for (size_t l = 0; l < K; l++) A[l * K + k] = col[l];
-        }
+        laplace_map(m, w, A);
         memcpy(ctr, w->z, K * sizeof(double));
         logdet = -ls_chol_logdet_half(w->R, K);
         place_nodes(m, f, A, ctr, w);

@@ -105,8 +105,7 @@ static int finish_at(ls_fit *f, ls_model *m, const ls_data *d, const double *th,
     for (size_t fam = 0; fam < f->F; fam++)
         *nfail += ls_model_family_mode(m, fam, f->alpha + fam * K, NULL) != 0;
     f->nparams = dim;
-    f->aic = -2 * (ll - (double)dim);
-    f->bic = -2 * ll + (double)dim * log((double)f->F);
+    ls_info_criteria(ll, dim, f->F, &f->aic, &f->bic);
     return LS_OK;
 }
 

@@ -4,11 +4,19 @@
 #ifndef LS_FIT_H
 #define LS_FIT_H
 
+#include <math.h>
+
 #include "data/data.h"
 #include "optimisation/optimise.h"
 #include "inference/inference.h"
 
 #define LS_MAX_WARN 12
+/* AIC and BIC of log-likelihood ll with np parameters and F families */
+static inline void ls_info_criteria(double ll, size_t np, size_t F, double *aic, double *bic)
+{
+    *aic = -2 * (ll - (double)np);
+    *bic = -2 * ll + (double)np * log((double)F);
+}
 /* QMC importance-sampling points of the check of a Laplace fit's value */
 #define LS_CHECK_POINTS 16384
 

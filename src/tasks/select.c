@@ -171,10 +171,8 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
             if (fit->nodes == 1 && isfinite(fit->ll_check)) {
                 /* the Laplace value is biased (low by about 4 at K = 9 on the
                  * paper data): AIC and BIC from the sampled value instead */
-                double ll = fit->ll_check, np = (double)fit->nparams;
-                out->loglik[a] = ll;
-                out->aic[a] = -2 * (ll - np);
-                out->bic[a] = -2 * ll + np * log((double)fit->F);
+                out->loglik[a] = fit->ll_check;
+                ls_info_criteria(fit->ll_check, fit->nparams, fit->F, &out->aic[a], &out->bic[a]);
                 out->sampled[a] = 1;
             }
             out->nparams[a] = fit->nparams;
