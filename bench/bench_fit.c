@@ -55,7 +55,7 @@ int main(int argc, char **argv)
            ls_data_nfamilies(d), ls_data_nobserved(d));
     printf("%3s %9s %9s %5s %10s %8s %8s %8s %11s %11s %9s %5s %6s %9s %11s\n", "K", "eval ms", "hess ms",
            "ratio", "fit s", "search",
-           "polish", "se", "loglik", "reference", "diff", "conv", "best", "max|g|", "IS check");
+           "polish", "se", "loglik", "reference", "diff", "conv", "best", "max|g|", "check");
     double total = 0;
     for (int K = kmin; K <= kmax; K++) {
         ls_model *m = NULL;

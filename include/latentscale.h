@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.1.0"
+#define LS_VERSION "0.2.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -200,10 +200,12 @@ size_t ls_params_count(size_t K, size_t J, size_t p);
 /* ------------------------------------------------------------------ */
 
 enum ls_integration {
-    LS_INT_AUTO = 0,    /* Gauss-Hermite for K <= 7, quasi-Monte Carlo above */
+    LS_INT_AUTO = 0,    /* Gauss-Hermite for K <= 3, sparse grid to 7, Laplace above */
     LS_INT_LAPLACE = 1, /* one node at the mode: the Laplace approximation  */
     LS_INT_GH = 2,      /* adaptive Gauss-Hermite product grid              */
-    LS_INT_QMC = 3      /* adaptive randomised Sobol points, mirrored        */
+    LS_INT_QMC = 3,     /* adaptive randomised Sobol points, mirrored        */
+    LS_INT_SPARSE = 4   /* adaptive Smolyak sparse grid of Gauss-Hermite rules
+                         * (nodes = its level; default 4 for K <= 4, 3 above) */
 };
 
 typedef struct ls_fit_options {
@@ -212,7 +214,7 @@ typedef struct ls_fit_options {
     unsigned starts;     /* seeded starts (default 8)                  */
     uint64_t seed;       /* default 1                                  */
     int integration;     /* enum ls_integration, default AUTO          */
-    unsigned nodes;      /* GH nodes per dimension or QMC points; 0 = auto */
+    unsigned nodes;      /* GH nodes per dimension, sparse-grid level or QMC points; 0 = auto */
     unsigned threads;    /* worker threads, 0 = all cores              */
     double gtol;         /* convergence: max |gradient| <= gtol (1e-2) */
     unsigned max_iter;   /* per start (default 3000)                   */
@@ -238,10 +240,14 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
 void ls_fit_free(ls_fit *f);
 
 double ls_fit_loglik(const ls_fit *f);
-/* Fits on the Laplace rule (the default for K >= 8): the log-likelihood at
- * the estimate by mirrored quasi-Monte Carlo importance sampling around each
- * family's mode, with *points points (may be NULL); NaN for other rules. */
+/* The log-likelihood at the estimate by the fit's check rule, with *points
+ * nodes or points (may be NULL): for the Laplace rule (the default for
+ * K >= 8) mirrored quasi-Monte Carlo importance sampling around each
+ * family's mode; for a sparse grid (the default for K = 4..7) the sparse
+ * grid two levels finer.  NaN for other rules. */
 double ls_fit_loglik_check(const ls_fit *f, size_t *points);
+/* The check rule's kind ("qmc-t", "sparse-grid"; "" when there is no check). */
+const char *ls_fit_check_method(const ls_fit *f);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);
 double ls_fit_bic(const ls_fit *f);
@@ -464,14 +470,15 @@ typedef struct ls_selection {
     size_t best_aic, best_bic, best_cv; /* indices into K                   */
     unsigned folds;
     uint64_t seed;                      /* the fits' seed (recorded)          */
-    int *sampled; /* 1: the fit used the Laplace rule, and loglik, AIC, BIC and cv are its
-                   * importance-sampling values at the estimate (LS_CHECK_POINTS), so that
-                   * they compare with the quadrature values of other K (NULL: none) */
+    int *sampled; /* 1: loglik, AIC, BIC and cv are the values of the fit's check rule
+                   * at the estimate (ls_fit_loglik_check: importance sampling for the
+                   * Laplace rule, a finer sparse grid for K = 4..7), the more accurate
+                   * ones (NULL: none) */
 } ls_selection;
 /* Fits K = kmin..kmax on the data of t (and, with folds > 1, on family
- * folds), in parallel; the fit options' skills are ignored.  A fit on the
- * Laplace rule (the default for K >= 8) enters the table with its
- * importance-sampling log-likelihood, in-sample and held out. */
+ * folds), in parallel; the fit options' skills are ignored.  A fit with a
+ * check rule (see ls_fit_loglik_check) enters the table with that rule's
+ * log-likelihood, in-sample and held out. */
 int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
               size_t kmin, size_t kmax, unsigned folds, ls_selection *out, ls_error *err);
 void ls_selection_free(ls_selection *s);

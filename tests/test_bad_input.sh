@@ -253,7 +253,7 @@ fails 2 "latentscale: --gtol: must be positive" fit base.csv --skills 1 --gtol 0
 fails 2 "latentscale: --max-iter: must be at least 1" fit base.csv --skills 1 --max-iter 0
 fails 2 "latentscale: --logit-clamp: expected a number >= 0 (0 = off)" fit base.csv --skills 1 --logit-clamp -1
 fails 2 "latentscale: Gauss-Hermite rule: need 1..200 nodes per dimension" fit base.csv --skills 1 --nodes 201
-fails 2 "latentscale fit: --integration: expected auto, gh, qmc or laplace" fit base.csv --skills 1 --integration simpson
+fails 2 "latentscale fit: --integration: expected auto, gh, sparse, qmc or laplace" fit base.csv --skills 1 --integration simpson
 fails 2 "latentscale fit: --threads: expected a non-negative integer, found 'two'" fit base.csv --skills 1 --threads two
 # --threads 100000 once crashed inside libgomp; the library caps it.
 fails 2 "latentscale: --threads: expected 0..1024, found 100000" fit base.csv --skills 1 --starts 1 --threads 100000
@@ -280,10 +280,10 @@ fails_raw 2 "latentscale simulate: --out is required" simulate --families 5
 "$bin" fit base.csv "${fit1[@]}" --out fit_ref.json 2>"$tmp/stderr" || bad "reference fit: $(cat "$tmp/stderr")"
 cut -d, -f1-4 base.csv | head -3 >newmodels.csv
 pred=(--new newmodels.csv --param-draws 0)
-sed 's/"version": "0.1.0"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
-fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.1.0; refit with this version" \
+sed 's/"version": "0.2.0"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
+fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.2.0; refit with this version" \
   predict fit_oldversion.json base.csv "${pred[@]}"
-printf '{"version": "0.1.0", "skills": 1' >fit_truncated.json
+printf '{"version": "0.2.0", "skills": 1' >fit_truncated.json
 fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
   predict fit_truncated.json base.csv "${pred[@]}"
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"

@@ -1,7 +1,8 @@
 /*
  * test_integration.c -- the rules on named reference integrals:
  * Gaussian moments (exact for GH up to degree 2m-1), the mirrored QMC
- * set's odd moments (zero by construction), and the adaptive map on a
+ * set's odd moments (zero by construction), the sparse grid's degree of
+ * exactness (with its negative weights), and the adaptive map on a
  * Gaussian integrand, where every rule, Laplace included, is exact.
  */
 #include "harness.h"
@@ -9,6 +10,21 @@
 #include "integration/rules.h"
 #include <stdlib.h>
 #include "numerics/special.h"
+
+/* E[u1^a u2^b u3^c] under the rule, with weights w = sg exp(lw) phi(u) */
+static double moment3(const ls_rule *r, int a, int b, int c)
+{
+    double s = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const double *u = r->u + i * r->K;
+        double q = 0;
+        for (size_t k = 0; k < r->K; k++) q += u[k] * u[k];
+        double w = exp(r->lw[i] - 0.5 * q - 0.5 * (double)r->K * log(2 * M_PI));
+        if (r->sg) w *= r->sg[i];
+        s += w * pow(u[0], a) * pow(u[1], b) * pow(u[2], c);
+    }
+    return s;
+}
 
 /* E[u1^a u2^b] under the rule, with weights w = exp(lw) * phi(u) */
 static double moment(const ls_rule *r, int a, int b)
@@ -63,6 +79,39 @@ static void mirrored_qmc_has_zero_odd_moments_and_unit_variance(void)
     ls_rule_free(&r);
 }
 
+static void sparse_grid_is_exact_to_its_degree(void)
+{
+    ls_rule r;
+    ls_error e;
+    /* level 3: every monomial of total degree <= 7, and products of three
+     * coordinates' squares; level 2 misses the latter */
+    CHECK(ls_rule_sparse(&r, 7, 3, &e) == LS_OK);
+    CHECK(r.n == 785);
+    size_t neg = 0;
+    for (size_t i = 0; i < r.n; i++) neg += r.sg[i] < 0;
+    CHECK(neg > 0);
+    CHECK_NEAR(moment3(&r, 0, 0, 0), 1, 1e-12);
+    CHECK_NEAR(moment3(&r, 2, 0, 0), 1, 1e-12);
+    CHECK_NEAR(moment3(&r, 6, 0, 0), 15, 1e-10);
+    CHECK_NEAR(moment3(&r, 4, 2, 0), 3, 1e-11);
+    CHECK_NEAR(moment3(&r, 2, 2, 2), 1, 1e-11);
+    CHECK_NEAR(moment3(&r, 4, 4, 0), 9, 1e-10); /* two coordinates, each degree <= 5 */
+    CHECK_NEAR(moment3(&r, 3, 2, 1), 0, 1e-12);
+    CHECK_NEAR(moment3(&r, 4, 4, 2), 9, 1e-9);   /* three coordinates, each degree <= 5 */
+    CHECK(fabs(moment3(&r, 6, 2, 2) - 15) > 1); /* a sixth power beside two others: beyond it */
+    ls_rule_free(&r);
+    CHECK(ls_rule_sparse(&r, 7, 2, &e) == LS_OK);
+    CHECK(r.n == 127);
+    CHECK_NEAR(moment3(&r, 4, 2, 0), 3, 1e-11);
+    CHECK(fabs(moment3(&r, 2, 2, 2) - 1) > 0.5);
+    ls_rule_free(&r);
+    /* K = 1: the 7-node Gauss-Hermite rule, all weights positive */
+    CHECK(ls_rule_sparse(&r, 1, 3, &e) == LS_OK);
+    CHECK(r.n == 7);
+    for (size_t i = 0; i < r.n; i++) CHECK(r.sg[i] == 1);
+    ls_rule_free(&r);
+}
+
 static void same_seed_gives_the_same_qmc_points(void)
 {
     ls_rule a, b, c;
@@ -83,14 +132,15 @@ static void every_rule_is_exact_for_a_gaussian_integrand(void)
      * log int e^h dz = K/2 log 2 pi - log|R|.  Nodes z = m + R^{-T} u. */
     const double R[2][2] = {{2.0, 0}, {0.6, 0.5}}, m[2] = {0.4, -1.1};
     const double P[2][2] = {{4.0, 1.2}, {1.2, 0.61}};
-    ls_rule rules[3];
+    ls_rule rules[4];
     ls_error e;
     ls_rule_laplace(&rules[0], 2, &e);
     ls_rule_gh(&rules[1], 2, 5, 0, &e);
     ls_rule_qmc(&rules[2], 2, 64, 3, &e);
+    ls_rule_sparse(&rules[3], 2, 2, &e);
     double logdetR = log(R[0][0] * R[1][1]);
     double exact = log(2 * M_PI) - logdetR;
-    for (int q = 0; q < 3; q++) {
+    for (int q = 0; q < 4; q++) {
         ls_rule *r = &rules[q];
         double *t = malloc(r->n * sizeof(double));
         for (size_t i = 0; i < r->n; i++) {
@@ -101,7 +151,7 @@ static void every_rule_is_exact_for_a_gaussian_integrand(void)
             double h = -0.5 * (P[0][0] * d0 * d0 + 2 * P[0][1] * d0 * d1 + P[1][1] * d1 * d1);
             t[i] = r->lw[i] + h;
         }
-        double v = ls_logsumexp(t, r->n) - logdetR;
+        double v = ls_logsumexp_signed(t, r->sg, r->n) - logdetR;
         CHECK_MSG(fabs(v - exact) < 1e-10, "rule %s: %.12g vs %.12g", r->kind, v, exact);
         free(t);
         ls_rule_free(r);
@@ -116,6 +166,9 @@ static void invalid_rule_requests_are_rejected(void)
     CHECK(strstr(e.message, "too many") != NULL);
     CHECK(ls_rule_qmc(&r, 41, 64, 1, &e) == LS_ERR_OPTION);
     CHECK(ls_rule_qmc(&r, 2, 1, 1, &e) == LS_ERR_OPTION);
+    CHECK(ls_rule_sparse(&r, 3, 0, &e) == LS_ERR_OPTION);
+    CHECK(ls_rule_sparse(&r, 3, 7, &e) == LS_ERR_OPTION);
+    CHECK(ls_rule_sparse(&r, 41, 2, &e) == LS_ERR_OPTION);
 }
 
 int main(void)
@@ -123,6 +176,7 @@ int main(void)
     RUN(gauss_hermite_integrates_normal_moments_exactly);
     RUN(pruning_drops_only_negligible_nodes);
     RUN(mirrored_qmc_has_zero_odd_moments_and_unit_variance);
+    RUN(sparse_grid_is_exact_to_its_degree);
     RUN(same_seed_gives_the_same_qmc_points);
     RUN(every_rule_is_exact_for_a_gaussian_integrand);
     RUN(invalid_rule_requests_are_rejected);

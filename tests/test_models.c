@@ -129,6 +129,8 @@ static void gradients_match_finite_differences_with_frozen_nodes(void)
     check_gradient(3, LS_INT_GH, 4, 1, 1e-6);
     check_gradient(4, LS_INT_QMC, 32, 1, 1e-6);
     check_gradient(6, LS_INT_QMC, 16, 1, 1e-6);
+    check_gradient(3, LS_INT_SPARSE, 2, 1, 1e-6); /* negative weights */
+    check_gradient(5, LS_INT_SPARSE, 3, 1, 1e-6);
     check_gradient(3, LS_INT_LAPLACE, 0, 1, 1e-6);
 }
 
@@ -239,6 +241,19 @@ static void adaptive_rules_agree_with_a_large_reference(void)
         double l3;
         ls_model_loglik(lap, th, &l3, NULL, NULL, &e);
         CHECK_MSG(fabs(l3 - l2) >= fabs(l1 - l2), "K=%zu laplace %.3g default %.3g", K, l3 - l2, l1 - l2);
+        if (K >= 4) { /* the sparse grid of level 3 beats the 3-node product grid */
+            ls_model *sp = NULL, *gh3 = NULL;
+            double l4, l5;
+            CHECK(ls_model_new(d, K, NULL, LS_INT_SPARSE, 3, 2, &sp, &e) == LS_OK);
+            CHECK(ls_model_new(d, K, NULL, LS_INT_GH, 3, 2, &gh3, &e) == LS_OK);
+            CHECK(ls_model_loglik(sp, th, &l4, NULL, NULL, &e) == LS_OK);
+            CHECK(ls_model_loglik(gh3, th, &l5, NULL, NULL, &e) == LS_OK);
+            printf("  K=%zu: sparse level 3 (%zu nodes) %.2e, product 3 (%zu nodes) %.2e\n", K, sp->rule.n,
+                   fabs(l4 - l2), gh3->rule.n, fabs(l5 - l2));
+            CHECK_MSG(fabs(l4 - l2) < fabs(l5 - l2), "K=%zu sparse %.3g product %.3g", K, l4 - l2, l5 - l2);
+            ls_model_free(sp);
+            ls_model_free(gh3);
+        }
         free(th); free(f1); free(f2);
         ls_model_free(m); ls_model_free(ref); ls_model_free(lap);
         ls_data_free(d);
@@ -408,6 +423,7 @@ static void hessian_matches_differences_of_the_gradient(void)
     check_hessian(3, LS_INT_GH, 4, NULL, 0, 0);
     check_hessian(3, LS_INT_GH, 4, "mmlu,bbh,arc", 0, 0);
     check_hessian(4, LS_INT_QMC, 32, NULL, 0, 0);
+    check_hessian(4, LS_INT_SPARSE, 2, NULL, 0, 0);
     check_hessian(3, LS_INT_LAPLACE, 0, NULL, 0, 0);
     check_hessian(2, LS_INT_GH, 5, NULL, 1, 0);
     check_hessian(2, LS_INT_GH, 5, "hellaswag,ifeval", 1, 0);

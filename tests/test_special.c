@@ -84,6 +84,18 @@ static void logsumexp_is_stable_for_large_arguments(void)
     CHECK(ls_logsumexp(w, 2) == -INFINITY);
 }
 
+static void signed_logsumexp_subtracts_and_refuses_a_negative_sum(void)
+{
+    double v[3] = {1000 + log(3.0), 1000, 1000 - log(2.0)};
+    signed char s1[3] = {1, -1, 1}, s2[3] = {-1, 1, 1};
+    CHECK_NEAR(ls_logsumexp_signed(v, s1, 3), 1000 + log(2.5), 1e-12);
+    CHECK(isnan(ls_logsumexp_signed(v, s2, 3))); /* 1 + 1/2 - 3 < 0 */
+    CHECK(ls_logsumexp_signed(v, NULL, 3) == ls_logsumexp(v, 3));
+    double z[2] = {0, 0};
+    signed char s3[2] = {1, -1};
+    CHECK(isnan(ls_logsumexp_signed(z, s3, 2))); /* exactly 0 */
+}
+
 static void beta_density_integrates_to_one(void)
 {
     double c = 0.25, phi = 20, eta = 0.3, s = 0;
@@ -141,6 +153,7 @@ int main(void)
     RUN(tetragamma_matches_gsl);
     RUN(logistic_and_log1pexp_do_not_overflow);
     RUN(logsumexp_is_stable_for_large_arguments);
+    RUN(signed_logsumexp_subtracts_and_refuses_a_negative_sum);
     RUN(beta_density_integrates_to_one);
     RUN(beta_kernel_derivatives_match_finite_differences);
     return h_finish();

@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.1.0).
+"""ctypes declarations of include/latentscale.h (version 0.2.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,13 +22,13 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.1.0"
+HEADER_VERSION = "0.2.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
 LS_ERR_NOMEM, LS_ERR_NUMERIC, LS_ERR_NOCONV, LS_ERR_CANCEL = 5, 6, 7, 8
 
-LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC = 0, 1, 2, 3
+LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC, LS_INT_SPARSE = 0, 1, 2, 3, 4
 LS_SE_HESSIAN, LS_SE_OPG, LS_SE_SANDWICH = 0, 1, 2
 LS_FACTOR_BERNOULLI, LS_FACTOR_POISSON, LS_FACTOR_GAUSSIAN, LS_FACTOR_PROBIT = 0, 1, 2, 3
 LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
@@ -271,6 +271,7 @@ PROTOTYPES = {
     "ls_fit_free": (None, [c_void_p]),
     "ls_fit_loglik": (c_double, [c_void_p]),
     "ls_fit_loglik_check": (c_double, [c_void_p, c_size_t_p]),
+    "ls_fit_check_method": (c_char_p, [c_void_p]),
     "ls_fit_nparams": (c_size_t, [c_void_p]),
     "ls_fit_aic": (c_double, [c_void_p]),
     "ls_fit_bic": (c_double, [c_void_p]),

@@ -28,7 +28,7 @@ from .results import (Allocation, Comparison, Evaluation, Params, Posterior, Pre
 _U64 = 2 ** 64 - 1
 _UINT = 2 ** 32 - 1
 _INTEGRATION = {"auto": C.LS_INT_AUTO, "laplace": C.LS_INT_LAPLACE, "gh": C.LS_INT_GH,
-                "qmc": C.LS_INT_QMC}
+                "qmc": C.LS_INT_QMC, "sparse": C.LS_INT_SPARSE}
 _SE_KINDS = {"hessian": C.LS_SE_HESSIAN, "opg": C.LS_SE_OPG, "sandwich": C.LS_SE_SANDWICH}
 
 
@@ -159,7 +159,7 @@ def _integration(v):
         return int(v)
     if isinstance(v, str) and v in _INTEGRATION:
         return _INTEGRATION[v]
-    raise OptionError("integration: expected auto, gh, qmc or laplace")
+    raise OptionError("integration: expected auto, gh, sparse, qmc or laplace")
 
 
 def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
@@ -290,8 +290,9 @@ class Fit:
     """A fitted scaling law, bound to its data (C handles kept alive).
 
     Everything is copied into numpy arrays at construction: loglik,
-    loglik_check and check_points (the importance-sampling value of a Laplace
-    fit; NaN and 0 otherwise), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    loglik_check and check_points (the value at the estimate by a finer rule:
+    importance sampling for a Laplace fit, a sparse grid two levels finer for
+    a sparse-grid fit; NaN and 0 otherwise; check_method names it), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
     beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
     standard errors, or None), covariance (natural-vector covariance from the
@@ -351,11 +352,13 @@ class Fit:
         self.n_clipped = lib.ls_data_nclipped(d)
         self.n_duplicates = lib.ls_data_nduplicates(d)
         self.loglik = lib.ls_fit_loglik(f)
-        # Laplace rule (the default for K >= 8): the log-likelihood at the
-        # estimate by QMC importance sampling (NaN, 0 points otherwise)
+        # the log-likelihood at the estimate by the check rule: QMC importance
+        # sampling for the Laplace rule (K >= 8), a sparse grid two levels
+        # finer for the sparse grid (K = 4..7); NaN, 0 points otherwise
         npts = ctypes.c_size_t()
         self.loglik_check = lib.ls_fit_loglik_check(f, ctypes.byref(npts))
         self.check_points = npts.value
+        self.check_method = lib.ls_fit_check_method(f).decode()
         self.aic = lib.ls_fit_aic(f)
         self.bic = lib.ls_fit_bic(f)
         self.n_params = lib.ls_fit_nparams(f)

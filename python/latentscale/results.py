@@ -164,8 +164,8 @@ class Selection:
     best_bic: int
     best_cv: Optional[int]
     folds: int
-    # True where the fit used the Laplace rule (the default for K >= 8): its
-    # loglik, aic, bic and cv are then importance-sampling values at the estimate
+    # True where loglik, aic, bic and cv are the values of the fit's check rule
+    # at the estimate (importance sampling for K >= 8, a finer sparse grid for 4..7)
     sampled: Optional[np.ndarray] = None
 
     def to_dataframe(self):

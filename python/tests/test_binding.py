@@ -313,19 +313,26 @@ class TestTasks(unittest.TestCase):
         self.assertEqual(c.size.shape, (K + J, 2))
         self.assertTrue(np.all((c.size >= 0.5 - 1e-9) & (c.size <= 100 + 1e-9)))
 
-    def test_laplace_fit_reports_its_importance_sampling_check(self):
+    def test_laplace_and_sparse_fits_report_their_check(self):
         cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 1,
             "--integration", "laplace", "--no-se", "--threads", THREADS, "--out", "cli_lap.json")
         with ls.fit("lb.csv", floors="floors.csv", skills=1, starts=1, integration="laplace",
                     se=False, threads=THREADS) as f:
             cj = load("cli_lap.json")["integration"]
-            self.assertEqual((f.loglik_check, f.check_points),
-                             (cj["check_loglik"], cj["check_points"]))
+            self.assertEqual((f.loglik_check, f.check_points, f.check_method),
+                             (cj["check_loglik"], cj["check_points"], cj["check_method"]))
+            self.assertEqual(f.check_method, "qmc-t")
             self.assertGreater(f.check_points, 0)
             self.assertNotEqual(f.loglik_check, f.loglik)
-        # quadrature fits have no check
+        # a sparse-grid fit (level 2) is checked on the grid of level 4
+        with ls.fit("lb.csv", floors="floors.csv", skills=2, starts=1, integration="sparse", nodes=2,
+                    se=False, threads=THREADS) as f:
+            self.assertEqual((f.check_method, f.check_points), ("sparse-grid", 97))
+            self.assertLess(abs(f.loglik_check - f.loglik), 1.0)
+            self.assertNotEqual(f.loglik_check, f.loglik)
+        # product-grid fits have no check
         self.assertTrue(math.isnan(S["fit"].loglik_check))
-        self.assertEqual(S["fit"].check_points, 0)
+        self.assertEqual((S["fit"].check_points, S["fit"].check_method), (0, ""))
 
     def test_select_matches_the_cli(self):
         cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,

@@ -86,8 +86,8 @@ typedef struct fit_args {
         {"starts", ARG_UINT, &(a).fopt.starts, "seeded optimiser starts (default 8)", "N"},        \
         {"seed", ARG_U64, &(a).fopt.seed, "random seed (default 1)", "N"},                         \
         {"integration", ARG_STRING, &(a).integration,                                             \
-         "auto (default), gh, qmc or laplace", "METHOD"},                                          \
-        {"nodes", ARG_UINT, &(a).fopt.nodes, "GH nodes per dimension or QMC points (0 = auto)",   \
+         "auto (default), gh, sparse, qmc or laplace", "METHOD"},                                          \
+        {"nodes", ARG_UINT, &(a).fopt.nodes, "GH nodes per dimension, sparse-grid level or QMC points (0 = auto)", \
          "N"},                                                                                     \
         {"threads", ARG_UINT, &(a).fopt.threads, "worker threads (default: all cores)", "N"},     \
         {"gtol", ARG_DOUBLE, &(a).fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},  \

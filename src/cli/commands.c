@@ -20,6 +20,7 @@ int cli_parse_integration(const char *s, int *out)
     else if (strcmp(s, "laplace") == 0) *out = LS_INT_LAPLACE;
     else if (strcmp(s, "gh") == 0) *out = LS_INT_GH;
     else if (strcmp(s, "qmc") == 0) *out = LS_INT_QMC;
+    else if (strcmp(s, "sparse") == 0) *out = LS_INT_SPARSE;
     else return -1;
     return 0;
 }
@@ -97,7 +98,9 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
     size_t npts;
     double llc = ls_fit_loglik_check(f, &npts);
-    if (isfinite(llc))
+    if (isfinite(llc) && strcmp(ls_fit_check_method(f), "sparse-grid") == 0)
+        printf("(by the sparse grid two levels finer, %zu nodes, the log-likelihood here is %.4f)\n", npts, llc);
+    else if (isfinite(llc))
         printf("(Laplace approximation; by importance sampling with %zu points the log-likelihood here is %.4f)\n",
                npts, llc);
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
@@ -132,7 +135,7 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
 {
     ls_error e = {0, ""};
     if (cli_parse_integration(a->integration, &a->fopt.integration))
-        return cli_usage(cmd, "--integration: expected auto, gh, qmc or laplace");
+        return cli_usage(cmd, "--integration: expected auto, gh, sparse, qmc or laplace");
     if (a->out && (cli_same_file(a->out, input) || cli_same_file(a->out, a->dopt.floors_file)))
         return cli_usage(cmd, "--out names an input file; refusing to overwrite it");
     ls_table *t = NULL;

@@ -261,7 +261,7 @@ int cmd_evaluate(int argc, char **argv)
     if (!split == !holdout) return cli_usage("evaluate", "give exactly one of --split FILE and --holdout largest");
     if (holdout && strcmp(holdout, "largest") != 0) return cli_usage("evaluate", "--holdout: expected 'largest'");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
-        return cli_usage("evaluate", "--integration: expected auto, gh, qmc or laplace");
+        return cli_usage("evaluate", "--integration: expected auto, gh, sparse, qmc or laplace");
     const char *inputs[] = {r.pos[0], split, a.dopt.floors_file};
     int x = refuse_overwrite("evaluate", a.out, inputs, 3);
     if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 3);
@@ -347,7 +347,7 @@ int cmd_select(int argc, char **argv)
                         {"starts", ARG_UINT, &a.fopt.starts, "seeded optimiser starts per fit (default 8)", "N"},
                         {"seed", ARG_U64, &a.fopt.seed, "random seed (default 1)", "N"},
                         {"threads", ARG_UINT, &a.fopt.threads, "fits run in parallel (default: all cores)", "N"},
-                        {"integration", ARG_STRING, &a.integration, "auto (default), gh, qmc or laplace", "METHOD"},
+                        {"integration", ARG_STRING, &a.integration, "auto (default), gh, sparse, qmc or laplace", "METHOD"},
                         {"gtol", ARG_DOUBLE, &a.fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},
                         {"logit-clamp", ARG_DOUBLE, &a.fopt.logit_clamp, "clip eta into [-X, X] (default 0 = off)", "X"},
                         {"out", ARG_STRING, &a.out, "write the table as JSON here", "FILE"},
@@ -367,7 +367,7 @@ int cmd_select(int argc, char **argv)
     size_t lo, hi;
     if (parse_range(range, &lo, &hi)) return cli_usage("select", "--skills: expected a range such as 1..12");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
-        return cli_usage("select", "--integration: expected auto, gh, qmc or laplace");
+        return cli_usage("select", "--integration: expected auto, gh, sparse, qmc or laplace");
     const char *inputs[] = {r.pos[0], a.dopt.floors_file};
     int x = refuse_overwrite("select", a.out, inputs, 2);
     if (x) return x;
@@ -395,7 +395,8 @@ int cmd_select(int argc, char **argv)
         int any = 0;
         for (size_t i = 0; i < s.nk; i++) any |= s.sampled[i];
         if (any)
-            printf("  * Laplace fit: log-likelihood, AIC, BIC and cv by importance sampling at the estimate\n");
+            printf("  * log-likelihood, AIC, BIC and cv by the fit's check rule at the estimate (importance\n"
+                   "    sampling for the Laplace rule, K >= 8; a sparse grid two levels finer, K = 4..7)\n");
         printf("\nK chosen: AIC %zu, BIC %zu", s.K[s.best_aic], s.K[s.best_bic]);
         if (folds) printf(", cross-validation (%u family folds) %zu", folds, s.K[s.best_cv]);
         printf("\n");

@@ -1,7 +1,7 @@
 /*
  * rules.c -- Gauss-Hermite product grids (GSL gsl_integration_fixed),
  * mirrored randomised Sobol points (GSL qrng + gsl_cdf_ugaussian_Pinv),
- * and the one-node Laplace rule.
+ * Smolyak sparse grids of Gauss-Hermite rules, and the one-node Laplace rule.
  */
 #include "integration/rules.h"
 #include "numerics/linalg.h"
@@ -12,7 +12,9 @@
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LOG_2PI 1.8378770664093454836
@@ -22,7 +24,9 @@ void ls_rule_free(ls_rule *r)
     if (!r) return;
     ls_free(r->u);
     ls_free(r->lw);
+    ls_free(r->sg);
     r->u = r->lw = NULL;
+    r->sg = NULL;
     r->n = 0;
 }
 
@@ -166,5 +170,131 @@ int ls_rule_qmc_t(ls_rule *r, size_t K, unsigned n, double df, uint64_t seed, ls
     }
     gsl_qrng_free(q);
     gsl_rng_free(g);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Smolyak sparse grid                                               */
+/* ---------------------------------------------------------------- */
+
+/* A point of the combination before merging: its node ids as a string
+ * (id + 1 per coordinate, so that strcmp orders and compares them) and
+ * its weight. */
+typedef struct sp_point {
+    const char *key;
+    double w;
+} sp_point;
+
+static int sp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sp_point *)a)->key, ((const sp_point *)b)->key);
+}
+
+/* Next excess vector with sum <= level (odometer); 0 after the last. */
+static int sp_next(unsigned *ex, size_t K, unsigned level)
+{
+    for (size_t k = 0; k < K; k++) {
+        unsigned s = 0;
+        for (size_t l = 0; l < K; l++) s += ex[l];
+        if (s < level) { ex[k]++; return 1; }
+        ex[k] = 0;
+    }
+    return 0;
+}
+
+int ls_rule_sparse(ls_rule *r, size_t K, unsigned level, ls_error *err)
+{
+    if (K == 0 || K > 40 || level < 1 || level > LS_SPARSE_MAX_LEVEL)
+        return ls_fail(err, LS_ERR_OPTION, "sparse grid: need K 1..40 and level 1..6");
+    ls_gsl_quiet();
+    /* 1-D rules e = 0..level with 2 e + 1 nodes; distinct node values get
+     * one id each (every odd rule has the node 0). */
+    double val[64], w1[7][13];
+    unsigned char id1[7][13];
+    size_t nval = 0;
+    for (unsigned e = 0; e <= level; e++) {
+        unsigned m = 2 * e + 1;
+        gsl_integration_fixed_workspace *ws =
+            gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, m, 0.0, 1.0, 0.0, 0.0);
+        if (!ws) return ls_nomem(err);
+        const double *x = gsl_integration_fixed_nodes(ws), *w = gsl_integration_fixed_weights(ws);
+        for (unsigned i = 0; i < m; i++) {
+            double v = x[i] * M_SQRT2;
+            if (fabs(v) < 1e-12) v = 0;
+            size_t k = 0;
+            while (k < nval && fabs(val[k] - v) > 1e-10) k++;
+            if (k == nval) val[nval++] = v;
+            id1[e][i] = (unsigned char)k;
+            w1[e][i] = w[i] / sqrt(M_PI);
+        }
+        gsl_integration_fixed_free(ws);
+    }
+    /* The combination: every excess vector e (e_k = number of the 1-D rule
+     * in coordinate k) with level - K < sum e <= level enters with
+     * coefficient (-1)^(level - sum) C(K - 1, level - sum). */
+    unsigned ex[40];
+    size_t np = 0;
+    memset(ex, 0, sizeof ex);
+    do {
+        unsigned s = 0;
+        size_t npt = 1;
+        for (size_t k = 0; k < K; k++) { s += ex[k]; npt *= 2 * ex[k] + 1; }
+        if (level - s <= K - 1) np += npt;
+    } while (sp_next(ex, K, level));
+    sp_point *pts = ls_calloc(np, sizeof *pts);
+    char *keys = ls_calloc(np, K + 1);
+    int rc = pts && keys ? LS_OK : ls_nomem(err);
+    size_t t0 = 0;
+    memset(ex, 0, sizeof ex);
+    do {
+        if (rc) break;
+        unsigned s = 0;
+        size_t npt = 1;
+        for (size_t k = 0; k < K; k++) { s += ex[k]; npt *= 2 * ex[k] + 1; }
+        if (level - s > K - 1) continue;
+        double c = gsl_sf_choose((unsigned)(K - 1), level - s);
+        if ((level - s) & 1u) c = -c;
+        for (size_t t = 0; t < npt; t++, t0++) {
+            size_t q = t;
+            double w = c;
+            char *key = keys + t0 * (K + 1);
+            for (size_t k = 0; k < K; k++) {
+                unsigned m = 2 * ex[k] + 1, i = (unsigned)(q % m);
+                q /= m;
+                key[k] = (char)(id1[ex[k]][i] + 1);
+                w *= w1[ex[k]][i];
+            }
+            pts[t0].key = key;
+            pts[t0].w = w;
+        }
+    } while (sp_next(ex, K, level));
+    if (!rc) {
+        qsort(pts, np, sizeof *pts, sp_cmp);
+        /* merge coincident nodes; drop those whose weights cancel */
+        size_t nu = 0;
+        for (size_t i = 0; i < np;) {
+            size_t j = i + 1;
+            double w = pts[i].w;
+            while (j < np && strcmp(pts[i].key, pts[j].key) == 0) w += pts[j++].w;
+            pts[nu].key = pts[i].key;
+            pts[nu].w = w;
+            if (fabs(w) > 1e-14) nu++;
+            i = j;
+        }
+        rc = rule_alloc(r, K, nu, "sparse-grid", err);
+        if (!rc && !(r->sg = ls_calloc(nu, 1))) {
+            ls_rule_free(r);
+            rc = ls_nomem(err);
+        }
+        if (!rc) r->level = level;
+        for (size_t i = 0; !rc && i < nu; i++) {
+            double *u = r->u + i * K;
+            for (size_t k = 0; k < K; k++) u[k] = val[(unsigned char)pts[i].key[k] - 1];
+            r->sg[i] = pts[i].w < 0 ? -1 : 1;
+            r->lw[i] = lw_of(log(fabs(pts[i].w)), u, K);
+        }
+    }
+    ls_free(pts);
+    ls_free(keys);
     return rc;
 }

@@ -18,7 +18,9 @@
 typedef struct ls_rule {
     size_t n, K;
     double *u;   /* n x K nodes                       */
-    double *lw;  /* n log weights, as above           */
+    double *lw;  /* n log |weights|, as above          */
+    signed char *sg; /* n signs of the weights; NULL: all positive */
+    unsigned level;  /* sparse grid: its level (0 for the other rules) */
     char kind[16];
 } ls_rule;
 
@@ -33,6 +35,14 @@ int ls_rule_qmc(ls_rule *r, size_t K, unsigned n, uint64_t seed, ls_error *err);
  * heavier tails than the target keep the importance weights bounded when a
  * family's posterior is skewed or flat on one side (scores at a floor). */
 int ls_rule_qmc_t(ls_rule *r, size_t K, unsigned n, double df, uint64_t seed, ls_error *err);
+/* Smolyak sparse grid of level l >= 1 built from Gauss-Hermite rules of
+ * 1, 3, 5, ..., 2 l + 1 nodes (combination technique, coincident nodes
+ * merged).  Exact for every polynomial of total degree <= 2 l + 1 and for
+ * products of at most l coordinates' powers up to degree 5; the weights of
+ * some nodes are negative (r->sg).  K = 7, level 2: 113 nodes, against
+ * 2187 for the 3-node product grid. */
+int ls_rule_sparse(ls_rule *r, size_t K, unsigned level, ls_error *err);
+#define LS_SPARSE_MAX_LEVEL 6
 /* One node at 0: the Laplace approximation. */
 int ls_rule_laplace(ls_rule *r, size_t K, ls_error *err);
 void ls_rule_free(ls_rule *r);

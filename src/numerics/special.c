@@ -119,6 +119,18 @@ double ls_logsumexp(const double *v, size_t n)
     return m + log(s);
 }
 
+double ls_logsumexp_signed(const double *v, const signed char *sg, size_t n)
+{
+    if (!sg) return ls_logsumexp(v, n);
+    double m = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > m) m = v[i];
+    if (!isfinite(m)) return m > 0 ? m : NAN;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += sg[i] * exp(v[i] - m);
+    return s > 0 ? m + log(s) : NAN;
+}
+
 /* a = phi mu and b = phi (1 - mu), each computed without cancellation. */
 static void shape(double eta, double c, double phi, double *mu, double *s, double *a, double *b)
 {

@@ -18,6 +18,10 @@ double ls_lgamma_psi(double x, double *psi);
 double ls_logistic(double x);  /* 1 / (1 + exp(-x)), no overflow          */
 double ls_log1pexp(double x);  /* log(1 + exp(x)), stable                 */
 double ls_logsumexp(const double *v, size_t n);
+/* log sum_i sg_i exp(v_i) with signs sg_i = +-1 (sg NULL: all +1); NaN
+ * when the sum is not positive (a rule with negative weights can give
+ * that for an integrand far from its design). */
+double ls_logsumexp_signed(const double *v, const signed char *sg, size_t n);
 
 /*
  * The Beta score kernel of the scaling law (spec "Model"):

@@ -107,6 +107,7 @@ static int integration_kind(const char *s)
     if (strcmp(s, "laplace") == 0) return LS_INT_LAPLACE;
     if (strcmp(s, "gauss-hermite") == 0) return LS_INT_GH;
     if (strcmp(s, "qmc") == 0) return LS_INT_QMC;
+    if (strcmp(s, "sparse-grid") == 0) return LS_INT_SPARSE;
     return LS_INT_AUTO;
 }
 

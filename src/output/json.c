@@ -65,6 +65,7 @@ static const char *integration_name(int k)
     case LS_INT_LAPLACE: return "laplace";
     case LS_INT_GH: return "gauss-hermite";
     case LS_INT_QMC: return "qmc";
+    case LS_INT_SPARSE: return "sparse-grid";
     default: return "auto";
     }
 }
@@ -292,8 +293,8 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(integ, "search_method", json_string(f->search_integration));
     json_object_set_new(integ, "search_nodes", json_integer((json_int_t)f->search_nodes));
     json_object_set_new(integ, "polish_nodes", json_integer((json_int_t)f->polish_nodes));
-    if (isfinite(f->ll_check)) { /* the Laplace value checked by importance sampling */
-        json_object_set_new(integ, "check_method", json_string("qmc-t"));
+    if (isfinite(f->ll_check)) { /* the value checked by a finer rule */
+        json_object_set_new(integ, "check_method", json_string(f->check_method));
         json_object_set_new(integ, "check_points", json_integer((json_int_t)f->check_points));
         json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
     }

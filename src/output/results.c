@@ -142,9 +142,8 @@ int ls_selection_write_json(const ls_selection *s, const char *path, const char 
         json_object_set_new(o, "cv_loglik", ls_json_num(s->cv[a]));
         json_object_set_new(o, "converged", json_boolean(s->converged[a]));
         json_object_set_new(o, "loglik_method",
-                            json_string(s->sampled && s->sampled[a]
-                                            ? "importance sampling at the Laplace estimate"
-                                            : "the fit's quadrature"));
+                            json_string(s->sampled && s->sampled[a] ? "the fit's check rule at the estimate"
+                                                                    : "the fit's quadrature"));
         json_array_append_new(rows, o);
     }
     json_object_set_new(root, "fits", rows);

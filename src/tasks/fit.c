@@ -8,9 +8,10 @@
  * missing cells gives loadings and scores, the anchor block is rotated to the
  * identity, scores are regressed on the covariates, and family means of the
  * residuals give Sigma and the skill scales.  Starts 1.. perturb it with
- * seeded Gaussian noise.  Each start is first run on a cheap rule (Laplace
- * nodes shared with a small mirrored QMC set) and the most promising ones are
- * polished on the accurate rule.
+ * seeded Gaussian noise.  Each start is first run on a cheap rule (a small
+ * adaptive product grid; the Laplace rule for K >= 8), the most promising
+ * ones are polished on a middle rule, and the best is finished on the
+ * accurate one (see ls_fit_run).
  */
 #include "tasks/fit.h"
 #include "models/params.h"
@@ -131,7 +132,8 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
     snprintf(f->integration, sizeof f->integration, "%s", m->rule.kind);
     f->nodes = m->rule.n;
     snprintf(f->reason, sizeof f->reason, "%s", "loaded");
-    f->ll_check = NAN;
+    f->ll_check = NAN; /* not computed here */
+    f->check_integration = ls_check_rule(&m->rule, &f->check_nodes);
     if ((rc = fit_alloc(f, err))) goto done;
     size_t nfail;
     if ((rc = finish_at(f, m, d, theta, g, &nfail, err))) goto done;
@@ -617,13 +619,17 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
                               o->precision_covariates, &ms, err);
         if (rc) { ls_model_free(m); ls_fit_free(f0); return rc; }
         ms->eta_clamp = o->logit_clamp;
-        /* K = 2, 3: the accurate grid (14^2, 12^3 nodes) costs 3 times an
-         * 8-node one whose optimum is within ~1e-2 of it; the polish runs on
-         * the 8-node grid and the best point is finished on the accurate one.
-         * K = 5: likewise 3 nodes per dimension (243) before 4 (1024,
-         * pruned to 781): a polish on the accurate grid cost 7-11 s. */
-        if (!o->nodes && (Kk == 2 || Kk == 3 || Kk == 5)) {
-            rc = ls_model_new_ext(d, Kk, o->anchors, LS_INT_GH, Kk == 5 ? 3 : 8, o->threads,
+        /* The polish runs on a cheaper rule and the best point is finished
+         * on the accurate one.  K = 2, 3: the accurate grid (14^2, 12^3
+         * nodes) costs 3 times an 8-node one whose optimum is within ~1e-2
+         * of it.  K = 4: the product grid of 4 nodes (256) before the sparse
+         * grid of level 4 (681).  K = 5..7: the sparse grid of level 2 (71,
+         * 97, 127 nodes) before level 3 (341, 533, 785); on the 3-node
+         * product grid (2187 nodes at K = 7) the polish took 125 s. */
+        if (!o->nodes && Kk >= 2) {
+            int sparse = Kk >= 5;
+            rc = ls_model_new_ext(d, Kk, o->anchors, sparse ? LS_INT_SPARSE : LS_INT_GH,
+                                  sparse ? 2 : Kk == 4 ? 4 : 8, o->threads,
                                   o->precision_covariates, &mp, err);
             if (rc) { ls_model_free(m); ls_model_free(ms); ls_fit_free(f0); return rc; }
             mp->eta_clamp = o->logit_clamp;
@@ -781,10 +787,11 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         memset(m->zmode, 0, F * K * sizeof(double));
         m->freeze = 0;
         if (ls_model_loglik(m, th, &ll_in, NULL, NULL, &e2)) ll_in = -INFINITY;
-        /* K >= 6: a 3-node grid cannot resolve gtol as its nodes move (they
+        /* K >= 6: the rule cannot resolve gtol as its nodes move (they
          * shift by tenths), so Newton with re-adapted nodes would spend its
-         * 40 steps (2 minutes at K = 7) before the frozen-map fallback:
-         * go to the frozen map at once */
+         * 40 steps (on the sparse grid at K = 7, 6 minutes with the L-BFGS
+         * fallback) before the frozen-map fallback: go to the frozen map at
+         * once */
         if (K >= 6 && m->rule.n > 1) {
             unsigned it = 0, ev = 0;
             for (int cycle = 0; cycle < 2; cycle++) { /* re-adapted between */
@@ -832,16 +839,18 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         f->frozen = 1;
         f->gmax_frozen = best_rep.gmax;
     }
-    if (m->rule.n == 1 && !o->skip_check) { /* how far off is the Laplace value here? */
+    f->check_integration = ls_check_rule(&m->rule, &f->check_nodes);
+    if (f->check_integration && !o->skip_check) { /* how far off is the value here? */
         ls_model *mc = NULL;
         ls_error e2 = {0, ""};
         double v;
-        if (ls_model_new_ext(d, K, o->anchors, LS_INT_QMC, LS_CHECK_POINTS, o->threads,
+        if (ls_model_new_ext(d, K, o->anchors, f->check_integration, f->check_nodes, o->threads,
                              o->precision_covariates, &mc, &e2) == LS_OK) {
             mc->eta_clamp = o->logit_clamp;
             if (ls_model_loglik(mc, best, &v, NULL, NULL, &e2) == LS_OK) {
                 f->ll_check = v;
                 f->check_points = mc->rule.n;
+                snprintf(f->check_method, sizeof f->check_method, "%s", mc->rule.kind);
             }
         }
         if (e2.code == LS_ERR_NOMEM) {
@@ -852,7 +861,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         }
         ls_model_free(mc);
         if (!isfinite(f->ll_check))
-            warnf(f, "the importance-sampling check of the Laplace log-likelihood failed: %s", e2.message);
+            warnf(f, "the check of the log-likelihood at the estimate failed: %s", e2.message);
     }
     if (f0) {
         f->have_lr = 1;
@@ -937,6 +946,7 @@ double ls_fit_loglik_check(const ls_fit *f, size_t *points)
     if (points) *points = isfinite(f->ll_check) ? f->check_points : 0;
     return f->ll_check;
 }
+const char *ls_fit_check_method(const ls_fit *f) { return isfinite(f->ll_check) ? f->check_method : ""; }
 size_t ls_fit_nparams(const ls_fit *f) { return f->nparams; }
 double ls_fit_aic(const ls_fit *f) { return f->aic; }
 double ls_fit_bic(const ls_fit *f) { return f->bic; }

@@ -9,6 +9,7 @@
 #include "data/data.h"
 #include "optimisation/optimise.h"
 #include "inference/inference.h"
+#include "integration/rules.h"
 
 #define LS_MAX_WARN 12
 /* AIC and BIC of log-likelihood ll with np parameters and F families */
@@ -19,6 +20,24 @@ static inline void ls_info_criteria(double ll, size_t np, size_t F, double *aic,
 }
 /* QMC importance-sampling points of the check of a Laplace fit's value */
 #define LS_CHECK_POINTS 16384
+
+/* The rule that checks a fit's value at its estimate, given the fit's
+ * rule: importance sampling (mirrored QMC, LS_CHECK_POINTS points) for the
+ * Laplace rule, whose value is biased; the sparse grid two levels finer
+ * (at most LS_SPARSE_MAX_LEVEL) for a sparse grid.  0: no check. */
+static inline int ls_check_rule(const ls_rule *rule, unsigned *nodes)
+{
+    if (rule->n == 1) {
+        *nodes = LS_CHECK_POINTS;
+        return LS_INT_QMC;
+    }
+    if (rule->level > 0 && rule->level < LS_SPARSE_MAX_LEVEL) {
+        *nodes = rule->level + 2 < LS_SPARSE_MAX_LEVEL ? rule->level + 2 : LS_SPARSE_MAX_LEVEL;
+        return LS_INT_SPARSE;
+    }
+    *nodes = 0;
+    return 0;
+}
 
 struct ls_fit {
     size_t K, J, p, F, n, dim;
@@ -43,8 +62,11 @@ struct ls_fit {
     char search_integration[16]; /* the rule of the search stage */
     size_t search_nodes;
     size_t polish_nodes;         /* nodes of the polish rule (then finished on the accurate one) */
-    double ll_check;             /* Laplace fits: the log-likelihood by importance sampling (NaN: none) */
-    size_t check_points;
+    double ll_check;             /* the log-likelihood at the estimate by the check rule (NaN: none) */
+    size_t check_points;         /* its nodes or points                          */
+    int check_integration;       /* the check rule (enum ls_integration; 0: none), see ls_check_rule */
+    unsigned check_nodes;        /* its nodes option                             */
+    char check_method[16];       /* its kind                                     */
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */

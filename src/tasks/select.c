@@ -56,10 +56,10 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
     for (size_t i = 0; i < h->n; i++)
         for (size_t q = 0; q < h->p; q++)
             h->x[i * h->p + q] = (h->x_raw[i * h->p + q] - train->x_mean[q]) / train->x_sd[q];
-    /* a Laplace fit is scored by importance sampling, like its in-sample value */
-    int lap = f->nodes == 1;
-    rc = ls_model_new_ext(h, f->K, f->opt.anchors, lap ? LS_INT_QMC : f->opt.integration,
-                          lap ? LS_CHECK_POINTS : f->opt.nodes, 1, f->opt.precision_covariates, &m, err);
+    /* a fit with a check rule is scored by it, like its in-sample value */
+    int chk = f->check_integration != 0;
+    rc = ls_model_new_ext(h, f->K, f->opt.anchors, chk ? f->check_integration : f->opt.integration,
+                          chk ? f->check_nodes : f->opt.nodes, 1, f->opt.precision_covariates, &m, err);
     if (!rc) {
         m->eta_clamp = f->opt.logit_clamp;
         rc = ls_model_loglik(m, f->theta, ll, NULL, NULL, err);
@@ -168,9 +168,10 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
             out->loglik[a] = fit->loglik;
             out->aic[a] = fit->aic;
             out->bic[a] = fit->bic;
-            if (fit->nodes == 1 && isfinite(fit->ll_check)) {
+            if (isfinite(fit->ll_check)) {
                 /* the Laplace value is biased (low by about 4 at K = 9 on the
-                 * paper data): AIC and BIC from the sampled value instead */
+                 * paper data), the sparse grid of level 3 by 0.25: AIC and
+                 * BIC from the check rule's value instead */
                 out->loglik[a] = fit->ll_check;
                 ls_info_criteria(fit->ll_check, fit->nparams, fit->F, &out->aic[a], &out->bic[a]);
                 out->sampled[a] = 1;
