@@ -105,6 +105,32 @@ static void sparse_grid_is_exact_to_its_degree(void)
     CHECK_NEAR(moment3(&r, 4, 2, 0), 3, 1e-11);
     CHECK(fabs(moment3(&r, 2, 2, 2) - 1) > 0.5);
     ls_rule_free(&r);
+    /* every K and level: weights sum to one, E z1^2 = 1, E z1^4 = 3 and
+     * (level >= 2) E z1^2 z2^2 = 1; nodes are distinct */
+    for (size_t K = 1; K <= 10; K++)
+        for (unsigned l = 1; l <= (K <= 5 ? 6u : 4u); l++) {
+            CHECK(ls_rule_sparse(&r, K, l, &e) == LS_OK);
+            double s0 = 0, s2 = 0, s4 = 0, s22 = 0;
+            for (size_t i = 0; i < r.n; i++) {
+                const double *u = r.u + i * K;
+                double q = 0;
+                for (size_t k = 0; k < K; k++) q += u[k] * u[k];
+                double w = r.sg[i] * exp(r.lw[i] - 0.5 * q - 0.5 * (double)K * log(2 * M_PI));
+                s0 += w;
+                s2 += w * u[0] * u[0];
+                s4 += w * pow(u[0], 4);
+                if (K > 1) s22 += w * u[0] * u[0] * u[1] * u[1];
+            }
+            CHECK_MSG(fabs(s0 - 1) < 1e-10 && fabs(s2 - 1) < 1e-9 && fabs(s4 - 3) < 1e-8,
+                      "K=%zu level %u: %.12g %.12g %.12g", K, l, s0, s2, s4);
+            if (K > 1 && l >= 2) CHECK_MSG(fabs(s22 - 1) < 1e-8, "K=%zu level %u: E z1^2 z2^2 %.12g", K, l, s22);
+            size_t dup = 0;
+            for (size_t i = 1; i < r.n && r.n < 3000; i++)
+                for (size_t j = 0; j < i; j++)
+                    dup += memcmp(r.u + i * K, r.u + j * K, K * sizeof(double)) == 0;
+            CHECK_MSG(dup == 0, "K=%zu level %u: %zu coincident nodes", K, l, dup);
+            ls_rule_free(&r);
+        }
     /* K = 1: the 7-node Gauss-Hermite rule, all weights positive */
     CHECK(ls_rule_sparse(&r, 1, 3, &e) == LS_OK);
     CHECK(r.n == 7);
