@@ -178,10 +178,11 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
 
     /* Defaults from measured accuracy (bench_accuracy and test_models):
      * adaptive GH converges fast in the number of nodes per dimension, and
-     * the product grid is the rule up to K = 4.  For K = 5..7 the sparse
-     * grid of level 3 (341, 533, 785 nodes) is both cheaper and more
-     * accurate than a product grid (K = 7: 0.38 off a 65,536-point sample
-     * at the optimum, against 1.62 for 3^7 = 2187 nodes).  Above,
+     * the product grid is the rule up to K = 3.  For K = 4..7 a sparse grid
+     * is both cheaper and more accurate than a product grid: level 4 at
+     * K = 4 (681 nodes, 0.04 off at the paper data's optimum), level 3 at
+     * K = 5..7 (341, 533, 785 nodes; 0.24 off at K = 7, against 1.62 for
+     * the 3^7 = 2187-node product grid).  Above,
      * the Laplace approximation, whose re-adapted value is smooth with an
      * exact gradient (laplace_motion), so that it can be optimised; the fit
      * then checks its value by importance sampling (docs/METHOD.md: at
