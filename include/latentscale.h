@@ -226,8 +226,8 @@ typedef struct ls_fit_options {
                           * AIC table did (c = 4.5); 0 (default): the model as specified */
     ls_progress_fn progress;
     void *progress_ctx;
-    int skip_check;      /* 1: no importance-sampling check of a Laplace fit's value
-                          * (2-3 s at K = 12; select's fold fits, scored otherwise) */
+    int skip_check;      /* 1: no check of the value by a finer rule (ls_fit_loglik_check;
+                          * 2-4 s at K = 12; select's fold fits, scored otherwise) */
 } ls_fit_options;
 
 void ls_fit_options_init(ls_fit_options *o);
@@ -244,9 +244,13 @@ double ls_fit_loglik(const ls_fit *f);
  * nodes or points (may be NULL): for the Laplace rule (the default for
  * K >= 8) mirrored quasi-Monte Carlo importance sampling around each
  * family's mode; for a sparse grid (the default for K = 4..7) the sparse
- * grid two levels finer.  NaN for other rules. */
+ * grid two levels finer, or importance sampling (with a warning) when its
+ * signed sum is not positive for some family.  NaN for other rules. */
 double ls_fit_loglik_check(const ls_fit *f, size_t *points);
-/* The check rule's kind ("qmc-t", "sparse-grid"; "" when there is no check). */
+/* The check rule's kind ("sparse-grid", "qmc-t"; "" when there is no check). */
+/* The rule of the fit's value: its kind ("gauss-hermite", "sparse-grid",
+ * "laplace", "qmc-t", ...) and (nodes, may be NULL) its nodes per family. */
+const char *ls_fit_integration(const ls_fit *f, size_t *nodes);
 const char *ls_fit_check_method(const ls_fit *f);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);

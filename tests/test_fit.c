@@ -185,6 +185,47 @@ static void parameters_are_recovered_and_errors_shrink_with_more_families(void)
  * level 5 (4543).  On a simulated leaderboard it converges, recovers the
  * parameters, and its check lies within 0.5 of its value (level 3 is about
  * 0.25 off at the paper data's optimum). */
+/* The check of a fit's value: the fit's recorded check is what
+ * ls_check_loglik gives on its check rule, which is a plain evaluation of
+ * that rule, distinct from the fit's own value. */
+static void check_value_is_the_finer_rule_at_the_estimate(void)
+{
+    ls_data *d = sim_data(60, 2, 19, NULL);
+    CHECK(d != NULL);
+    if (!d) return;
+    ls_fit_options o;
+    ls_fit_options_init(&o);
+    o.skills = 2;
+    o.starts = 1;
+    o.skip_se = 1;
+    o.integration = LS_INT_SPARSE;
+    o.nodes = 2;
+    ls_fit *f = NULL;
+    ls_error e;
+    CHECK(ls_fit_run(d, &o, &f, &e) == LS_OK);
+    if (f) {
+        size_t npts = 0, pts = 0;
+        double chk = ls_fit_loglik_check(f, &npts), v = NAN, w = NAN;
+        CHECK(f->check_integration == LS_INT_SPARSE && f->check_nodes == 4);
+        int ci = f->check_integration;
+        unsigned cn = f->check_nodes;
+        char meth[16];
+        CHECK(ls_check_loglik(d, &o, 1, ls_fit_theta(f), &ci, &cn, &v, &pts, meth, &e) == LS_OK);
+        CHECK(ci == LS_INT_SPARSE && cn == 4 && strcmp(meth, "sparse-grid") == 0 && pts == npts);
+        CHECK_MSG(v == chk, "check %.10f, again %.10f", chk, v);
+        ls_model *m = NULL;
+        CHECK(ls_model_new(d, 2, NULL, LS_INT_SPARSE, 4, 1, &m, &e) == LS_OK);
+        if (m) CHECK(ls_model_loglik(m, ls_fit_theta(f), &w, NULL, NULL, &e) == LS_OK);
+        ls_model_free(m);
+        CHECK_MSG(fabs(w - v) < 1e-9, "model %.10f, check %.10f", w, v);
+        /* level 4 against the fit's level 2: close, not the same number */
+        CHECK(ls_fit_loglik(f) != chk && fabs(ls_fit_loglik(f) - chk) < 1);
+        CHECK(strcmp(ls_fit_integration(f, &pts), "sparse-grid") == 0 && pts < npts);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+}
+
 static void sparse_grid_pipeline_fits_five_skills(void)
 {
     ls_params truth;
@@ -490,6 +531,7 @@ int main(int argc, char **argv)
     RUN(progress_callback_cancels_the_fit);
     RUN(coarse_rule_finishes_on_a_frozen_node_map);
     RUN(nearly_singular_skill_correlations_are_reported);
+    RUN(check_value_is_the_finer_rule_at_the_estimate);
     if (!quick) {
         RUN(parameters_are_recovered_and_errors_shrink_with_more_families);
         RUN(sparse_grid_pipeline_fits_five_skills);

@@ -292,7 +292,7 @@ class Fit:
     Everything is copied into numpy arrays at construction: loglik,
     loglik_check and check_points (the value at the estimate by a finer rule:
     importance sampling for a Laplace fit, a sparse grid two levels finer for
-    a sparse-grid fit; NaN and 0 otherwise; check_method names it), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    a sparse-grid fit (importance sampling if its signed sum fails); NaN and 0 otherwise; check_method names it), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
     beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
     standard errors, or None), covariance (natural-vector covariance from the

@@ -98,11 +98,12 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
     size_t npts;
     double llc = ls_fit_loglik_check(f, &npts);
-    if (isfinite(llc) && strcmp(ls_fit_check_method(f), "sparse-grid") == 0)
-        printf("(by the sparse grid two levels finer, %zu nodes, the log-likelihood here is %.4f)\n", npts, llc);
-    else if (isfinite(llc))
-        printf("(Laplace approximation; by importance sampling with %zu points the log-likelihood here is %.4f)\n",
-               npts, llc);
+    int laplace = strcmp(ls_fit_integration(f, NULL), "laplace") == 0, sparse = strcmp(ls_fit_check_method(f), "sparse-grid") == 0;
+    if (isfinite(llc))
+        printf("(%sby %s with %zu %s the log-likelihood here is %.4f)\n",
+               laplace ? "Laplace approximation; " : "",
+               sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",
+               npts, sparse ? "nodes" : "points", llc);
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));

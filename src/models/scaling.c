@@ -185,9 +185,10 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
      * the 3^7 = 2187-node product grid).  Above,
      * the Laplace approximation, whose re-adapted value is smooth with an
      * exact gradient (laplace_motion), so that it can be optimised; the fit
-     * then checks its value by importance sampling (docs/METHOD.md: at
-     * K = 9 the mirrored QMC rule with 512 points, the earlier default, was
-     * 13.8 off and could not be optimised with its nodes moving). */
+     * then checks its value by importance sampling (ls_check_rule;
+     * docs/METHOD.md: at K = 9 the mirrored QMC rule with 512 points, the
+     * earlier default, was 13.8 off and could not be optimised with its
+     * nodes moving). */
     if (integration == LS_INT_AUTO) integration = K <= 3 ? LS_INT_GH : K <= 7 ? LS_INT_SPARSE : LS_INT_LAPLACE;
     switch (integration) {
     case LS_INT_LAPLACE: rc = ls_rule_laplace(&m->rule, K, err); break;

@@ -68,10 +68,6 @@ static void warnf(ls_fit *f, const char *fmt, ...)
 }
 
 /* The per-fit arrays sized by the model (f->K, J, p, F, dim set). */
-/* Points of the importance-sampling check of a Laplace fit's value: the
- * mirrored QMC rule's error falls about as 1 / n (13.8 with 512 points at
- * K = 9 on the paper data, 1.4 with 2048, against 65,536). */
-
 static int fit_alloc(ls_fit *f, ls_error *err)
 {
     f->beta_std = ls_calloc(f->p * f->K + 1, sizeof(double));
@@ -579,6 +575,29 @@ static int sigma_warning(ls_fit *f, ls_error *err)
     return rc;
 }
 
+int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
+                    int *integration, unsigned *nodes, double *ll, size_t *points, char *method,
+                    ls_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        ls_model *m = NULL;
+        int rc = ls_model_new_ext(d, o->skills, o->anchors, *integration, *nodes, threads,
+                                  o->precision_covariates, &m, err);
+        if (rc == LS_OK) {
+            m->eta_clamp = o->logit_clamp;
+            rc = ls_model_loglik(m, theta, ll, NULL, NULL, err);
+            *points = m->rule.n;
+            snprintf(method, 16, "%s", m->rule.kind);
+        }
+        ls_model_free(m);
+        if (rc != LS_ERR_NUMERIC || *integration != LS_INT_SPARSE || attempt > 0) return rc;
+        /* a family's signed sum was not positive: importance sampling
+         * (err keeps the sparse grid's message for the caller's warning) */
+        *integration = LS_INT_QMC;
+        *nodes = LS_CHECK_POINTS;
+    }
+}
+
 int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err)
 {
     *out = NULL;
@@ -845,26 +864,28 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     }
     f->check_integration = ls_check_rule(&m->rule, &f->check_nodes);
     if (f->check_integration && !o->skip_check) { /* how far off is the value here? */
-        ls_model *mc = NULL;
         ls_error e2 = {0, ""};
-        double v;
-        if (ls_model_new_ext(d, K, o->anchors, f->check_integration, f->check_nodes, o->threads,
-                             o->precision_covariates, &mc, &e2) == LS_OK) {
-            mc->eta_clamp = o->logit_clamp;
-            if (ls_model_loglik(mc, best, &v, NULL, NULL, &e2) == LS_OK) {
-                f->ll_check = v;
-                f->check_points = mc->rule.n;
-                snprintf(f->check_method, sizeof f->check_method, "%s", mc->rule.kind);
-            }
-        }
-        if (e2.code == LS_ERR_NOMEM) {
-            ls_model_free(mc);
+        double v = NAN;
+        size_t pts = 0;
+        char meth[16] = "";
+        int ci = f->check_integration;
+        unsigned cn = f->check_nodes;
+        int rc2 = ls_check_loglik(d, o, o->threads, best, &ci, &cn, &v, &pts, meth, &e2);
+        if (rc2 == LS_ERR_NOMEM) {
             if (err) *err = e2;
             rc = LS_ERR_NOMEM;
             goto fail;
         }
-        ls_model_free(mc);
-        if (!isfinite(f->ll_check))
+        if (rc2 == LS_OK) {
+            if (ci != f->check_integration)
+                warnf(f, "the check's sparse grid failed (%s); importance sampling with %zu points was used instead",
+                      e2.message, pts);
+            f->ll_check = v;
+            f->check_points = pts;
+            f->check_integration = ci;
+            f->check_nodes = cn;
+            snprintf(f->check_method, sizeof f->check_method, "%s", meth);
+        } else
             warnf(f, "the check of the log-likelihood at the estimate failed: %s", e2.message);
     }
     if (f0) {
@@ -963,6 +984,11 @@ int ls_fit_frozen(const ls_fit *f, double *gmax_frozen)
 }
 unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
 unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
+const char *ls_fit_integration(const ls_fit *f, size_t *nodes)
+{
+    if (nodes) *nodes = f->nodes;
+    return f->integration;
+}
 const ls_params *ls_fit_params(const ls_fit *f) { return &f->est; }
 const double *ls_fit_beta_std(const ls_fit *f) { return f->beta_std; }
 

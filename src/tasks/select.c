@@ -57,12 +57,19 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
         for (size_t q = 0; q < h->p; q++)
             h->x[i * h->p + q] = (h->x_raw[i * h->p + q] - train->x_mean[q]) / train->x_sd[q];
     /* a fit with a check rule is scored by it, like its in-sample value */
-    int chk = f->check_integration != 0;
-    rc = ls_model_new_ext(h, f->K, f->opt.anchors, chk ? f->check_integration : f->opt.integration,
-                          chk ? f->check_nodes : f->opt.nodes, 1, f->opt.precision_covariates, &m, err);
-    if (!rc) {
-        m->eta_clamp = f->opt.logit_clamp;
-        rc = ls_model_loglik(m, f->theta, ll, NULL, NULL, err);
+    if (f->check_integration) {
+        int ci = f->check_integration;
+        unsigned cn = f->check_nodes;
+        size_t pts;
+        char meth[16];
+        rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, &pts, meth, err);
+    } else {
+        rc = ls_model_new_ext(h, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, 1,
+                              f->opt.precision_covariates, &m, err);
+        if (!rc) {
+            m->eta_clamp = f->opt.logit_clamp;
+            rc = ls_model_loglik(m, f->theta, ll, NULL, NULL, err);
+        }
     }
     ls_model_free(m);
     ls_data_free(h);
