@@ -41,7 +41,8 @@ static int compare(const ls_data *d, size_t K, int integration, unsigned nodes, 
         return 1;
     }
     for (size_t g = 0; g < F; g++) worst = fmax(worst, fabs(fam[g] - ref[g]));
-    printf("%-10s total error %.2e   worst family %.2e\n", label, fabs(ll - lref), worst);
+    printf("%-10s total error %.2e   worst family %.2e   (%zu nodes)\n", label, fabs(ll - lref), worst,
+           ls_model_nodes(m));
     free(fam);
     ls_model_free(m);
     return 0;

@@ -314,6 +314,8 @@ int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integratio
                  unsigned nodes, unsigned threads, ls_model **out, ls_error *err);
 void ls_model_free(ls_model *m);
 size_t ls_model_dim(const ls_model *m);
+/* Nodes (or points) of the integration rule per family. */
+size_t ls_model_nodes(const ls_model *m);
 /* Unconstrained parameter vector <-> natural parameters (standardised x). */
 int ls_model_pack(const ls_model *m, const ls_params *pr, double *theta, ls_error *err);
 int ls_model_unpack(const ls_model *m, const double *theta, ls_params *pr);

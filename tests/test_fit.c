@@ -210,7 +210,7 @@ static void check_value_is_the_finer_rule_at_the_estimate(void)
         int ci = f->check_integration;
         unsigned cn = f->check_nodes;
         char meth[16];
-        CHECK(ls_check_loglik(d, &o, 1, ls_fit_theta(f), &ci, &cn, &v, &pts, meth, &e) == LS_OK);
+        CHECK(ls_check_loglik(d, &o, 1, ls_fit_theta(f), &ci, &cn, &v, NULL, &pts, meth, &e) == LS_OK);
         CHECK(ci == LS_INT_SPARSE && cn == 4 && strcmp(meth, "sparse-grid") == 0 && pts == npts);
         CHECK_MSG(v == chk, "check %.10f, again %.10f", chk, v);
         ls_model *m = NULL;
@@ -453,6 +453,24 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
         CHECK_MSG(ll > ref, "K=%zu loglik %.3f", K, ll);
         CHECK_MSG(npts == 16384 && llc > ref && fabs(llc - ll) < 10, "K=%zu check %.3f (%zu points)", K, llc, npts);
         if (K == 9) CHECK_MSG(ls_fit_gradnorm(f) < 1, "K=9 max |g| %.3g", ls_fit_gradnorm(f));
+        /* no family's check value is more than LS_CHECK_FAMILY_GAP from its Laplace value */
+        CHECK_MSG(!fit_warns(f, "unreliable"), "K=%zu: a family's check is far from its Laplace value", K);
+        if (K == 10) {
+            /* At this optimum the sparse grid of level 4 has a family whose
+             * signed sum is not positive (docs/METHOD.md: at the 8-start
+             * optimum it was 7.5 off for smollm instead), so the check
+             * helper falls back to the importance sampling of the default
+             * check and gives its value exactly. */
+            int ci = LS_INT_SPARSE;
+            unsigned cn = 4;
+            size_t pts = 0;
+            char meth[16];
+            double v = NAN;
+            CHECK(ls_check_loglik(d, &fo, 0, ls_fit_theta(f), &ci, &cn, &v, NULL, &pts, meth, &e) == LS_OK);
+            printf("  K=10 check on the sparse grid of level 4: %s, %zu points, %.4f\n", meth, pts, v);
+            CHECK_MSG(ci == LS_INT_QMC && cn == LS_CHECK_POINTS && pts == npts && v == llc,
+                      "K=10 level-4 check: rule %d, %zu points, %.4f (the fit's check %.4f)", ci, pts, v, llc);
+        }
         /* redundant skills: Sigma heads for the boundary (3-5 eigenvalues below 0.01) */
         CHECK_MSG(fit_warns(f, "nearly singular"), "K=%zu: no warning of a nearly singular Sigma", K);
         ls_fit_free(f);

@@ -292,7 +292,8 @@ class Fit:
     Everything is copied into numpy arrays at construction: loglik,
     loglik_check and check_points (the value at the estimate by a finer rule:
     importance sampling for a Laplace fit, a sparse grid two levels finer for
-    a sparse-grid fit (importance sampling if its signed sum fails); NaN and 0 otherwise; check_method names it), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    a sparse-grid fit (importance sampling if its signed sum fails); NaN and 0 otherwise; check_method names it),
+    integration and nodes (the rule of loglik and its nodes per family), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
     beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
     standard errors, or None), covariance (natural-vector covariance from the
@@ -359,6 +360,10 @@ class Fit:
         self.loglik_check = lib.ls_fit_loglik_check(f, ctypes.byref(npts))
         self.check_points = npts.value
         self.check_method = lib.ls_fit_check_method(f).decode()
+        nn = ctypes.c_size_t()
+        # the rule of loglik: its kind and nodes per family
+        self.integration = lib.ls_fit_integration(f, byref(nn)).decode()
+        self.nodes = nn.value
         self.aic = lib.ls_fit_aic(f)
         self.bic = lib.ls_fit_bic(f)
         self.n_params = lib.ls_fit_nparams(f)
@@ -958,6 +963,7 @@ class Model:
         self._m, self._d = m.value, d.value
         self.K, self.J, self.p = K, lib.ls_data_nbenchmarks(d), lib.ls_data_ncovariates(d)
         self.dim = lib.ls_model_dim(m)
+        self.nodes = lib.ls_model_nodes(m)  # nodes or points of the rule per family
 
     def close(self):
         self._finalizer()

@@ -322,12 +322,15 @@ class TestTasks(unittest.TestCase):
             self.assertEqual((f.loglik_check, f.check_points, f.check_method),
                              (cj["check_loglik"], cj["check_points"], cj["check_method"]))
             self.assertEqual(f.check_method, "qmc-t")
+            self.assertEqual((f.integration, f.nodes), ("laplace", 1))
+            self.assertEqual((cj["method"], cj["nodes"]), ("laplace", 1))
             self.assertGreater(f.check_points, 0)
             self.assertNotEqual(f.loglik_check, f.loglik)
         # a sparse-grid fit (level 2) is checked on the grid of level 4
         with ls.fit("lb.csv", floors="floors.csv", skills=2, starts=1, integration="sparse", nodes=2,
                     se=False, threads=THREADS) as f:
             self.assertEqual((f.check_method, f.check_points), ("sparse-grid", 97))
+            self.assertEqual((f.integration, f.nodes), ("sparse-grid", 17))
             self.assertLess(abs(f.loglik_check - f.loglik), 1.0)
             self.assertNotEqual(f.loglik_check, f.loglik)
         # product-grid fits have no check

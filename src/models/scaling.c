@@ -250,6 +250,7 @@ fail:
 }
 
 size_t ls_model_dim(const ls_model *m) { return m->dim; }
+size_t ls_model_nodes(const ls_model *m) { return m->rule.n; }
 
 /* ---------------------------------------------------------------- */
 /* Parameters: theta <-> natural                                     */

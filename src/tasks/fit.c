@@ -576,8 +576,8 @@ static int sigma_warning(ls_fit *f, ls_error *err)
 }
 
 int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
-                    int *integration, unsigned *nodes, double *ll, size_t *points, char *method,
-                    ls_error *err)
+                    int *integration, unsigned *nodes, double *ll, double *family_ll, size_t *points,
+                    char *method, ls_error *err)
 {
     for (int attempt = 0;; attempt++) {
         ls_model *m = NULL;
@@ -585,7 +585,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
                                   o->precision_covariates, &m, err);
         if (rc == LS_OK) {
             m->eta_clamp = o->logit_clamp;
-            rc = ls_model_loglik(m, theta, ll, NULL, NULL, err);
+            rc = ls_model_loglik(m, theta, ll, NULL, family_ll, err);
             *points = m->rule.n;
             snprintf(method, 16, "%s", m->rule.kind);
         }
@@ -870,8 +870,11 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         char meth[16] = "";
         int ci = f->check_integration;
         unsigned cn = f->check_nodes;
-        int rc2 = ls_check_loglik(d, o, o->threads, best, &ci, &cn, &v, &pts, meth, &e2);
+        double *fc = ls_calloc(F, sizeof(double));
+        int rc2 = fc ? ls_check_loglik(d, o, o->threads, best, &ci, &cn, &v, fc, &pts, meth, &e2)
+                     : ls_nomem(&e2);
         if (rc2 == LS_ERR_NOMEM) {
+            ls_free(fc);
             if (err) *err = e2;
             rc = LS_ERR_NOMEM;
             goto fail;
@@ -885,8 +888,15 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
             f->check_integration = ci;
             f->check_nodes = cn;
             snprintf(f->check_method, sizeof f->check_method, "%s", meth);
+            size_t worst = 0;
+            for (size_t g = 1; g < F; g++)
+                if (fabs(fc[g] - f->fam_ll[g]) > fabs(fc[worst] - f->fam_ll[worst])) worst = g;
+            if (fabs(fc[worst] - f->fam_ll[worst]) > LS_CHECK_FAMILY_GAP)
+                warnf(f, "family '%s': log-likelihood %.2f on the fit's rule, %.2f on the check's (%s); the integration is unreliable for it (try --integration qmc)",
+                      d->family[worst], f->fam_ll[worst], fc[worst], meth);
         } else
             warnf(f, "the check of the log-likelihood at the estimate failed: %s", e2.message);
+        ls_free(fc);
     }
     if (f0) {
         f->have_lr = 1;

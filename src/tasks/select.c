@@ -62,7 +62,7 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
         unsigned cn = f->check_nodes;
         size_t pts;
         char meth[16];
-        rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, &pts, meth, err);
+        rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, NULL, &pts, meth, err);
     } else {
         rc = ls_model_new_ext(h, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, 1,
                               f->opt.precision_covariates, &m, err);
