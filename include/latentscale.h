@@ -140,10 +140,15 @@ typedef struct ls_data_options {
     /* Name of the model and family columns ("model", "family"). */
     const char *model_column;
     const char *family_column;
+    /* Ceilings d_j, the upper asymptote of the mean c_j + (d_j - c_j)
+     * logistic(eta): CSV with columns benchmark,ceiling (NULL: all 1, the
+     * paper's model), then comma-separated name=value overrides. */
+    const char *ceilings_file;
+    const char *ceilings;
 } ls_data_options;
 
 /* Documented defaults: benchmarks NULL, covariates NULL (log size, log tokens,
- * product), no floors, clip 0.001, "model", "family". */
+ * product), no floors, clip 0.001, "model", "family", no ceilings. */
 void ls_data_options_init(ls_data_options *o);
 
 /* Build the model's data from a table.  The table is only read. */
@@ -162,6 +167,7 @@ const char *ls_data_covariate(const ls_data *d, size_t k);
 const char *ls_data_family(const ls_data *d, size_t f);
 const char *ls_data_model(const ls_data *d, size_t i);
 double ls_data_floor(const ls_data *d, size_t j);
+double ls_data_ceiling(const ls_data *d, size_t j); /* 1 unless set */
 
 /* ------------------------------------------------------------------ */
 /* Scaling-law parameters (natural scale)                              */
@@ -341,6 +347,7 @@ typedef struct ls_sim_options {
     double missing;    /* share of (model, benchmark-block) cells never run (0.3) */
     uint64_t seed;     /* default 1                                     */
     const ls_params *truth; /* NULL: draw realistic random parameters   */
+    const double *ceilings; /* J ceilings of the mean (NULL: all 1)     */
 } ls_sim_options;
 
 void ls_sim_options_init(ls_sim_options *o);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int h_pass, h_fail;
@@ -36,9 +37,18 @@ static int h_pass, h_fail;
     CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%s = %.10g, %s = %.10g, tol %g", \
               #a, (double)(a), #b, (double)(b), (double)(tol))
 
+/* With LS_TEST_ONLY set, only the tests whose names contain it run (for
+ * working on one test; CI leaves it unset). */
+static inline int h_selected(const char *name)
+{
+    const char *only = getenv("LS_TEST_ONLY");
+    return !only || !*only || strstr(name, only) != NULL;
+}
+
 /* Run a test function, naming it. */
 #define RUN(fn)                                                                          \
     do {                                                                                 \
+        if (!h_selected(#fn)) break;                                                     \
         int before = h_fail;                                                             \
         fn();                                                                            \
         printf("%s %s\n", h_fail == before ? "ok  " : "FAIL", #fn);                      \

@@ -236,6 +236,16 @@ fails 2 "latentscale: --floor hellaswag: expected a number in [0, 1), found '1'"
 fails 2 "latentscale: --floor: unknown benchmark 'arc'" fit base.csv "${fit1[@]}" --floor arc=0.25
 fails 2 "latentscale: --floor: expected name=value, found 'hellaswag'" fit base.csv "${fit1[@]}" --floor hellaswag
 
+# Ceilings files (exit 3) and ceiling options (exit 2), read like the floors
+printf 'benchmark,ceiling\nmath,0.9\nhellaswag,1.2\n' >ceil1.csv
+fails 3 "latentscale: ceil1.csv:3:2: column 'ceiling': expected a number in (0, 1], found '1.2'" fit base.csv "${fit1[@]}" --ceilings ceil1.csv
+printf 'benchmark,floor\nmath,0.9\n' >ceilcols.csv
+fails 3 "latentscale: ceilcols.csv:1: expected columns 'benchmark' and 'ceiling'" fit base.csv "${fit1[@]}" --ceilings ceilcols.csv
+fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '0'" fit base.csv "${fit1[@]}" --ceiling hellaswag=0
+fails 2 "latentscale: --ceiling: unknown benchmark 'arc'" fit base.csv "${fit1[@]}" --ceiling arc=0.9
+fails 2 "latentscale: benchmark 'hellaswag': the ceiling 0.25 must exceed the floor 0.25 by at least 0.01" \
+  fit base.csv "${fit1[@]}" --floors floors.csv --ceiling hellaswag=0.25
+
 # Options (exit 2)
 fails 2 "latentscale: --skills: K = 4, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 4 --starts 1
 fails 2 "latentscale: --skills: K = 0, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 0 --starts 1

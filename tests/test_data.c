@@ -7,6 +7,8 @@
 #include "data/data.h"
 #include "latentscale.h"
 
+#include <stdlib.h>
+
 static const char *GOOD =
     "model,family,size,tokens,flops,arc,mmlu,note\n"
     "a-1b,a,1,2,12,0.4,0.3,x\n"
@@ -148,6 +150,70 @@ static void option_errors_name_the_option(void)
     CHECK_MSG(strstr(e.message, "/nonexistent/floors.csv"), "%s", e.message);
 }
 
+/* write text to a fresh temporary file; its path into buf */
+static int temp_file(const char *text, char *buf)
+{
+    snprintf(buf, 64, "/tmp/ls_test_data_XXXXXX");
+    int fd = mkstemp(buf);
+    if (fd < 0) return -1;
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) return -1;
+    fputs(text, fp);
+    fclose(fp);
+    return 0;
+}
+
+static void ceilings_follow_the_options_and_are_checked(void)
+{
+    ls_data_options o;
+    ls_error e;
+    ls_data *d = NULL;
+    ls_data_options_init(&o);
+    CHECK(build(GOOD, &o, &d, &e) == LS_OK);
+    if (d) CHECK(ls_data_ceiling(d, 0) == 1 && ls_data_ceiling(d, 1) == 1); /* none by default */
+    ls_data_free(d);
+    d = NULL;
+    /* a file, then overrides */
+    char path[64];
+    CHECK(temp_file("benchmark,ceiling\nmmlu,0.9\narc,0.8\nhellaswag,0.95\n", path) == 0);
+    o.ceilings_file = path;
+    o.ceilings = "arc=0.85";
+    CHECK(build(GOOD, &o, &d, &e) == LS_OK);
+    if (d) CHECK(ls_data_ceiling(d, 0) == 0.85 && ls_data_ceiling(d, 1) == 0.9);
+    ls_data_free(d);
+    remove(path);
+    /* errors name the option, or the file, line and column */
+    ls_data_options_init(&o);
+    o.ceilings = "arc=1.2";
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strstr(e.message, "--ceiling arc: expected a number in (0, 1], found '1.2'"), "%s", e.message);
+    o.ceilings = "arc=0";
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_OPTION);
+    o.ceilings = "gsm8k=0.9";
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strstr(e.message, "--ceiling: unknown benchmark 'gsm8k'"), "%s", e.message);
+    o.ceilings = "arc=0.25";
+    o.floors = "arc=0.25";
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strstr(e.message, "benchmark 'arc': the ceiling 0.25 must exceed the floor 0.25"), "%s", e.message);
+    ls_data_options_init(&o);
+    CHECK(temp_file("benchmark,ceiling\nmmlu,0.9\narc,high\n", path) == 0);
+    o.ceilings_file = path;
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":3:2: column 'ceiling': expected a number") && strstr(e.message, path),
+              "%s", e.message);
+    remove(path);
+    CHECK(temp_file("benchmark,ceiling\nmmlu,1.5\n", path) == 0);
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":2:2: column 'ceiling': expected a number in (0, 1], found '1.5'"),
+              "%s", e.message);
+    remove(path);
+    CHECK(temp_file("benchmark,floor\nmmlu,0.25\n", path) == 0);
+    CHECK(build_err(GOOD, &o, &e) == LS_ERR_INPUT);
+    CHECK_MSG(strstr(e.message, ":1: expected columns 'benchmark' and 'ceiling'"), "%s", e.message);
+    remove(path);
+}
+
 static void every_allocation_failure_is_reported_cleanly(void)
 {
     ls_table *t = NULL;
@@ -201,6 +267,7 @@ int main(void)
 {
     RUN(default_columns_skip_names_covariates_flops_and_text);
     RUN(benchmarks_floors_and_covariates_follow_the_options);
+    RUN(ceilings_follow_the_options_and_are_checked);
     RUN(errors_name_file_line_and_column);
     RUN(option_errors_name_the_option);
     RUN(every_allocation_failure_is_reported_cleanly);

@@ -180,6 +180,67 @@ static void parameters_are_recovered_and_errors_shrink_with_more_families(void)
     CHECK_MSG(r_big < 0.15, "K=4 RMSE at 320 families %.4f", r_big);
 }
 
+/* Ceilings: a leaderboard drawn with four benchmarks saturating below 1
+ * (HellaSwag 0.85, MMLU 0.8, ARC 0.8, Winogrande 0.9) is recovered when the
+ * fit is given those ceilings, and fitted worse without them: the
+ * log-likelihood is lower and the estimates are biased. */
+static void ceilings_are_recovered_and_matter(void)
+{
+    double ce[12] = {1, 1, 0.85, 1, 1, 0.8, 0.8, 1, 1, 0.9, 1, 1};
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = 300;
+    so.skills = 2;
+    so.seed = 31;
+    so.ceilings = ce;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params truth;
+    ls_error e;
+    CHECK(ls_simulate(&so, &t, &truth, &floors, &e) == LS_OK);
+    if (!t) return;
+    char fl[1024];
+    h_floor_list(t, floors, 12, fl, sizeof fl);
+    double rmse[2] = {0, 0}, ll[2] = {0, 0};
+    for (int with = 0; with < 2; with++) {
+        ls_data_options o;
+        ls_data_options_init(&o);
+        o.floors = fl;
+        o.ceilings = with ? "hellaswag=0.85,mmlu=0.8,arc=0.8,winogrande=0.9" : NULL;
+        ls_data *d = NULL;
+        CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
+        if (!d) continue;
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = 2;
+        fo.starts = 2;
+        fo.skip_se = 1;
+        ls_fit *f = NULL;
+        CHECK(ls_fit_run(d, &fo, &f, &e) == LS_OK);
+        if (f) {
+            const ls_params *est = ls_fit_params(f);
+            size_t K = 2, J = 12, cnt = 0;
+            double sq = 0;
+            for (size_t i = 0; i < 3 * K; i++, cnt++) sq += pow(est->beta[i] - truth.beta[i], 2);
+            for (size_t i = 0; i < K * J; i++, cnt++) sq += pow(est->lambda[i] - truth.lambda[i], 2);
+            for (size_t j = 0; j < J; j++, cnt++) sq += pow(est->b[j] - truth.b[j], 2);
+            rmse[with] = sqrt(sq / (double)cnt);
+            ll[with] = ls_fit_loglik(f);
+            if (with) CHECK_MSG(ls_fit_converged(f), "max |g| %.3g", ls_fit_gradnorm(f));
+        }
+        ls_fit_free(f);
+        ls_data_free(d);
+    }
+    printf("  ceilings: RMSE of beta, Lambda, b %.4f with the true ceilings, %.4f without; log-likelihood %.2f against %.2f\n",
+           rmse[1], rmse[0], ll[1], ll[0]);
+    CHECK_MSG(rmse[1] < 0.15, "RMSE with ceilings %.4f", rmse[1]);
+    CHECK_MSG(rmse[0] > 1.5 * rmse[1], "RMSE without ceilings %.4f, with %.4f", rmse[0], rmse[1]);
+    CHECK_MSG(ll[1] > ll[0] + 10, "log-likelihood with ceilings %.3f, without %.3f", ll[1], ll[0]);
+    ls_table_free(t);
+    free(floors);
+    ls_params_free(&truth);
+}
+
 /* K = 5 on the default rules, the sparse-grid pipeline: search on level 1
  * (11 nodes), polish on level 2 (71), finish on level 3 (341), check on
  * level 5 (4543).  On a simulated leaderboard it converges, recovers the
@@ -553,6 +614,7 @@ int main(int argc, char **argv)
     if (!quick) {
         RUN(parameters_are_recovered_and_errors_shrink_with_more_families);
         RUN(sparse_grid_pipeline_fits_five_skills);
+        RUN(ceilings_are_recovered_and_matter);
         RUN(standard_errors_match_the_spread_of_estimates);
         RUN(paper_data_fit_is_accurate_at_its_optimum);
     }

@@ -13,6 +13,9 @@
 
 #include <stdlib.h>
 
+/* ceilings applied to the simulated data's model (NULL: none) */
+static const char *sim_ceilings = NULL;
+
 static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params *truth)
 {
     ls_sim_options so;
@@ -31,6 +34,7 @@ static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params 
     char fl[1024];
     h_floor_list(t, floors, J, fl, sizeof fl);
     o.floors = fl;
+    o.ceilings = sim_ceilings;
     ls_data *d = NULL;
     if (ls_data_build(t, &o, &d, &e)) fprintf(stderr, "%s\n", e.message);
     ls_table_free(t);
@@ -430,6 +434,32 @@ static void hessian_matches_differences_of_the_gradient(void)
     check_hessian(2, LS_INT_GH, 5, NULL, 0, 1.5);
 }
 
+/* With ceilings d_j < 1 (mean c + (d - c) logistic(eta)) every derivative
+ * scales through dmu/deta: the gradient on frozen and re-adapted Laplace
+ * rules and the Hessian, against differences as above. */
+static void derivatives_hold_with_ceilings(void)
+{
+    sim_ceilings = "hellaswag=0.9,mmlu=0.8,arc=0.75,math=0.6";
+    ls_params truth;
+    ls_data *d = sim_data(20, 2, 8, 5, &truth);
+    CHECK(d != NULL);
+    if (d) {
+        size_t set = 0;
+        for (size_t j = 0; j < d->J; j++) set += d->ceil[j] < 1;
+        CHECK(set == 4 && ls_data_ceiling(d, 2) == 0.9 && ls_data_ceiling(d, 1) == 1);
+        ls_data_free(d);
+        ls_params_free(&truth);
+    }
+    check_gradient(2, LS_INT_GH, 5, 1, 1e-6);
+    check_gradient(3, LS_INT_SPARSE, 2, 1, 1e-6);
+    const double hs[] = {1e-5, 3e-5, 1e-4};
+    check_gradient_steps(3, LS_INT_LAPLACE, 0, 0, 1e-6, hs, 3, 0);
+    check_hessian(2, LS_INT_GH, 5, NULL, 0, 0);
+    check_hessian(2, LS_INT_GH, 5, NULL, 1, 0);
+    check_hessian(3, LS_INT_LAPLACE, 0, NULL, 0, 0);
+    sim_ceilings = NULL;
+}
+
 int main(void)
 {
     RUN(gradients_match_finite_differences_with_frozen_nodes);
@@ -442,5 +472,6 @@ int main(void)
     RUN(logit_clamp_is_exact_and_differentiable);
     RUN(heteroscedastic_precision_gradient);
     RUN(hessian_matches_differences_of_the_gradient);
+    RUN(derivatives_hold_with_ceilings);
     return h_finish();
 }

@@ -98,40 +98,49 @@ static void signed_logsumexp_subtracts_and_refuses_a_negative_sum(void)
 
 static void beta_density_integrates_to_one(void)
 {
-    double c = 0.25, phi = 20, eta = 0.3, s = 0;
-    int n = 200000;
-    for (int i = 0; i < n; i++) {
-        double y = (i + 0.5) / n;
-        s += exp(ls_beta_logpdf(eta, c, phi, ls_lgamma(phi), log(y), log1p(-y))) / n;
+    /* with and without a ceiling: the density is in y, whatever its mean */
+    const double ds[] = {1, 0.8};
+    for (size_t k = 0; k < 2; k++) {
+        double c = 0.25, phi = 20, eta = 0.3, s = 0, m = 0;
+        int n = 200000;
+        for (int i = 0; i < n; i++) {
+            double y = (i + 0.5) / n;
+            double p = exp(ls_beta_logpdf(eta, c, ds[k], phi, ls_lgamma(phi), log(y), log1p(-y))) / n;
+            s += p;
+            m += p * y;
+        }
+        CHECK_NEAR(s, 1.0, 1e-4);
+        /* its mean is c + (d - c) logistic(eta) */
+        CHECK_NEAR(m, c + (ds[k] - c) * ls_logistic(eta), 1e-4);
     }
-    CHECK_NEAR(s, 1.0, 1e-4);
 }
 
 static void beta_kernel_derivatives_match_finite_differences(void)
 {
     const double etas[] = {-4, -1.2, 0, 0.7, 3.5}, cs[] = {0, 0.25, 0.5}, phis[] = {3, 40, 900};
-    const double ys[] = {0.001, 0.3, 0.62, 0.999};
+    const double ys[] = {0.001, 0.3, 0.62, 0.999}, ds[] = {1, 0.9, 0.7};
     double worst = 0;
     for (size_t a = 0; a < 5; a++)
         for (size_t b = 0; b < 3; b++)
             for (size_t c = 0; c < 3; c++)
-                for (size_t q = 0; q < 4; q++) {
-                    double eta = etas[a], fl = cs[b], phi = phis[c], y = ys[q];
+                for (size_t q = 0; q < 4; q++)
+                    for (size_t r = 0; r < 3; r++) {
+                    double eta = etas[a], fl = cs[b], phi = phis[c], y = ys[q], dd = ds[r];
                     double ly = log(y), l1y = log1p(-y), h = 1e-5;
                     ls_beta_cell bc, b1, b2;
-                    ls_beta_cell_eval(eta, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 31, &bc);
-                    double fp = ls_beta_cell_eval(eta + h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b1);
-                    double fm = ls_beta_cell_eval(eta - h, fl, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b2);
+                    ls_beta_cell_eval(eta, fl, dd, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 31, &bc);
+                    double fp = ls_beta_cell_eval(eta + h, fl, dd, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b1);
+                    double fm = ls_beta_cell_eval(eta - h, fl, dd, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 5, &b2);
                     double e1 = fabs((fp - fm) / (2 * h) - bc.d_eta) / fmax(1, fabs(bc.d_eta));
                     double e2 = fabs((b1.d_eta - b2.d_eta) / (2 * h) - bc.h_eta) / fmax(1, fabs(bc.h_eta));
                     double pp = phi * exp(h), pm = phi * exp(-h);
-                    double gp = ls_beta_logpdf(eta, fl, pp, ls_lgamma(pp), ly, l1y);
-                    double gm = ls_beta_logpdf(eta, fl, pm, ls_lgamma(pm), ly, l1y);
+                    double gp = ls_beta_logpdf(eta, fl, dd, pp, ls_lgamma(pp), ly, l1y);
+                    double gm = ls_beta_logpdf(eta, fl, dd, pm, ls_lgamma(pm), ly, l1y);
                     double e3 = fabs((gp - gm) / (2 * h) - bc.d_lphi) / fmax(1, fabs(bc.d_lphi));
                     /* second derivatives in log phi: differences of d_eta and d_lphi */
                     ls_beta_cell c1, c2;
-                    ls_beta_cell_eval(eta, fl, pp, ls_lgamma(pp), ls_digamma(pp), ly, l1y, 7, &c1);
-                    ls_beta_cell_eval(eta, fl, pm, ls_lgamma(pm), ls_digamma(pm), ly, l1y, 7, &c2);
+                    ls_beta_cell_eval(eta, fl, dd, pp, ls_lgamma(pp), ls_digamma(pp), ly, l1y, 7, &c1);
+                    ls_beta_cell_eval(eta, fl, dd, pm, ls_lgamma(pm), ls_digamma(pm), ly, l1y, 7, &c2);
                     double e4 = fabs((c1.d_eta - c2.d_eta) / (2 * h) - bc.h_el) / fmax(1, fabs(bc.h_el));
                     double e5 = fabs((c1.d_lphi - c2.d_lphi) / (2 * h) - bc.h_ll) / fmax(1, fabs(bc.h_ll));
                     /* third derivatives (the Laplace rule's gradient):

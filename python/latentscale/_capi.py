@@ -56,7 +56,7 @@ class LsError(Structure):
 class LsDataOptions(Structure):
     _fields_ = [("benchmarks", c_char_p), ("covariates", c_char_p), ("floors_file", c_char_p),
                 ("floors", c_char_p), ("clip", c_double), ("model_column", c_char_p),
-                ("family_column", c_char_p)]
+                ("family_column", c_char_p), ("ceilings_file", c_char_p), ("ceilings", c_char_p)]
 
 
 class LsParams(Structure):
@@ -76,7 +76,8 @@ class LsFitOptions(Structure):
 
 class LsSimOptions(Structure):
     _fields_ = [("families", c_size_t), ("skills", c_size_t), ("benchmarks", c_size_t),
-                ("missing", c_double), ("seed", c_uint64), ("truth", POINTER(LsParams))]
+                ("missing", c_double), ("seed", c_uint64), ("truth", POINTER(LsParams)),
+                ("ceilings", c_double_p)]
 
 
 class LsPosteriorOptions(Structure):
@@ -260,6 +261,7 @@ PROTOTYPES = {
     "ls_data_family": (c_char_p, [c_void_p, c_size_t]),
     "ls_data_model": (c_char_p, [c_void_p, c_size_t]),
     "ls_data_floor": (c_double, [c_void_p, c_size_t]),
+    "ls_data_ceiling": (c_double, [c_void_p, c_size_t]),
     "ls_data_find_family": (c_long, [c_void_p, c_char_p]),
     # parameters
     "ls_params_alloc": (c_int, [_P(LsParams), c_size_t, c_size_t, c_size_t, _err]),

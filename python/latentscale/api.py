@@ -143,15 +143,15 @@ def _names(name, v):
     return C.enc(",".join(items))
 
 
-def _overrides(name, v):
-    """Floor overrides: 'a=0.25,b=0.1' or a mapping name -> value."""
+def _overrides(name, v, column="floor"):
+    """Floor (or ceiling) overrides: 'a=0.25,b=0.1' or a mapping name -> value."""
     if v is None or isinstance(v, str):
         return v
     if _tables.is_dataframe(v):
-        v = dict(zip(v["benchmark"], v["floor"]))
+        v = dict(zip(v["benchmark"], v[column]))
     if isinstance(v, Mapping):
         return ",".join("%s=%r" % (k, _real("%s[%s]" % (name, k), x)) for k, x in v.items())
-    raise OptionError("%s: expected 'name=value,..' or a mapping name -> floor" % name)
+    raise OptionError("%s: expected 'name=value,..' or a mapping name -> %s" % (name, column))
 
 
 def _integration(v):
@@ -163,10 +163,12 @@ def _integration(v):
 
 
 def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
-                  model_column="model", family_column="family"):
+                  model_column="model", family_column="family", ceilings=None):
     """ls_data_options from keywords.  floors: a floors CSV path, or a mapping
     benchmark -> floor (or a DataFrame with columns benchmark, floor); floor:
-    overrides applied after it ('name=value,..' or a mapping)."""
+    overrides applied after it ('name=value,..' or a mapping).  ceilings: a
+    ceilings CSV path (benchmark,ceiling) or a mapping benchmark -> ceiling
+    (default: none, i.e. 1)."""
     o = C.LsDataOptions()
     C.lib().ls_data_options_init(byref(o))
     o.benchmarks = _names("benchmarks", benchmarks)
@@ -181,6 +183,11 @@ def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, cli
         over.append(_overrides("floor", floor))
     over = [s for s in over if s]
     o.floors = C.enc(",".join(over)) if over else None
+    if ceilings is not None:
+        if _tables.is_path(ceilings):
+            o.ceilings_file = C.enc(ceilings)
+        else:
+            o.ceilings = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
     o.clip = _real("clip", clip)
     o.model_column = C.enc(model_column)
     o.family_column = C.enc(family_column)
@@ -345,6 +352,7 @@ class Fit:
         self.covariates = [C.dec(lib.ls_data_covariate(d, q)) for q in range(p)]
         self.skill_names = [self.benchmarks[a] for a in self.params.anchors]
         self.floors = np.array([lib.ls_data_floor(d, j) for j in range(J)])
+        self.ceilings = np.array([lib.ls_data_ceiling(d, j) for j in range(J)])
         F = lib.ls_data_nfamilies(d)
         self.families = [C.dec(lib.ls_data_family(d, i)) for i in range(F)]
         self.n_models = lib.ls_data_nmodels(d)
@@ -554,7 +562,8 @@ def _write_floors(names, floors, path):
         lib.ls_table_free(ft)
 
 
-def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None,
+        clip=0.001,
         model_column="model", family_column="family", anchors=None, starts=8, seed=1,
         integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
         precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
@@ -569,7 +578,8 @@ def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=
     """
     args = dict(locals())
     lib = C.lib()
-    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
+                         ceilings)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress)
     err = C.new_error()
@@ -798,7 +808,7 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000
 
 
 def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, latent_draws=50,
-             benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
+             benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None, clip=0.001,
              model_column="model", family_column="family", skills=4, anchors=None, starts=8,
              seed=1, integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
              precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
@@ -813,7 +823,8 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
     if holdout is not None and holdout != "largest":
         raise OptionError("holdout: expected 'largest'")
     lib = C.lib()
-    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
+                         ceilings)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress)
     po = _predict_options(level, param_draws, latent_draws, seed, threads)
@@ -868,9 +879,9 @@ def _skills_range(v):
 
 
 def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
-           floor=None, clip=0.001, model_column="model", family_column="family", starts=8, seed=1,
-           threads=0, integration="auto", nodes=0, gtol=1e-2, max_iter=3000, logit_clamp=0.0,
-           out=None, progress=None):
+           floor=None, ceilings=None, clip=0.001, model_column="model", family_column="family",
+           starts=8, seed=1, threads=0, integration="auto", nodes=0, gtol=1e-2, max_iter=3000,
+           logit_clamp=0.0, out=None, progress=None):
     """Choose the number of skills (the CLI's select): for each K in skills
     ('1..4', (1, 4), range(1, 5) or an int) the log-likelihood, parameters,
     AIC, BIC and the held-out log-likelihood over family folds (folds=0: none).
@@ -878,7 +889,8 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
-    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column)
+    dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
+                         ceilings)
     fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
                             True, False, logit_clamp, progress)
     folds = _count("folds", folds, _UINT)
@@ -941,11 +953,11 @@ class Model:
     """
 
     def __init__(self, data, *, skills, anchors=None, integration="auto", nodes=0, threads=0,
-                 benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
-                 model_column="model", family_column="family"):
+                 benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None,
+                 clip=0.001, model_column="model", family_column="family"):
         lib = C.lib()
         dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column,
-                             family_column)
+                             family_column, ceilings)
         K = _count("skills", skills)
         integ = _integration(integration)
         nodes, threads = _count("nodes", nodes, _UINT), _count("threads", threads, _UINT)

@@ -337,6 +337,24 @@ class TestTasks(unittest.TestCase):
         self.assertTrue(math.isnan(S["fit"].loglik_check))
         self.assertEqual((S["fit"].check_points, S["fit"].check_method), (0, ""))
 
+    def test_ceilings_match_the_cli(self):
+        b0, b1 = S["fit"].benchmarks[:2]
+        cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 1, "--no-se",
+            "--threads", THREADS, "--ceiling", "%s=0.9,%s=0.95" % (b0, b1), "--out", "cli_ceil.json")
+        with open(path("ceil.csv"), "w") as fh:
+            fh.write("benchmark,ceiling\n%s,0.9\n%s,0.95\n" % (b0, b1))
+        cj = load("cli_ceil.json")
+        for ceilings in ("ceil.csv", {b0: 0.9, b1: 0.95}):
+            with ls.fit("lb.csv", floors="floors.csv", ceilings=ceilings, skills=1, starts=1,
+                        se=False, threads=THREADS) as f:
+                self.assertEqual(f.loglik, cj["loglik"])
+                close(self, f.ceilings, cj["ceilings"], "ceilings")
+                self.assertEqual(list(f.ceilings[:2]), [0.9, 0.95])
+                self.assertTrue(np.all(f.ceilings[2:] == 1))
+        # a fit file restores its ceilings: the likelihood there is the fit's
+        with ls.load_fit("cli_ceil.json", "lb.csv", threads=THREADS) as g:
+            self.assertEqual(g.loglik, cj["loglik"])
+
     def test_select_matches_the_cli(self):
         cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,
             "--starts", 1, "--threads", THREADS, "--out", "cli_sel.json")
@@ -466,6 +484,12 @@ class TestErrors(unittest.TestCase):
             S["fit"].posterior("nobody")
         with self.assertRaisesRegex(ls.OptionError, "exactly one of split"):
             ls.evaluate("lb.csv")
+
+    def test_bad_ceiling(self):
+        b0 = S["fit"].benchmarks[0]
+        self.assert_same_message_as_cli(
+            ls.OptionError, ["fit", "lb.csv", "--skills", 1, "--ceiling", "%s=1.5" % b0],
+            lambda: ls.fit("lb.csv", skills=1, ceilings={b0: 1.5}))
 
     def test_bad_files(self):
         with self.assertRaises(ls.FileError) as cm:

@@ -70,6 +70,10 @@ typedef struct fit_args {
          "FILE"},                                                                                  \
         {"floor", ARG_STRING, &(a).dopt.floors, "floor overrides, e.g. arc=0.25,mmlu=0.25",        \
          "NAME=V,.."},                                                                             \
+        {"ceilings", ARG_STRING, &(a).dopt.ceilings_file,                                          \
+         "CSV of ceilings, the mean's upper asymptote (benchmark,ceiling; default 1)", "FILE"},   \
+        {"ceiling", ARG_STRING, &(a).dopt.ceilings, "ceiling overrides, e.g. mmlu=0.85",           \
+         "NAME=V,.."},                                                                             \
         {"clip", ARG_DOUBLE, &(a).dopt.clip, "clip scores into [clip, 1-clip] (default 0.001)",    \
          "EPS"},                                                                                   \
         {"model-column", ARG_STRING, &(a).dopt.model_column, "model name column (default model)",  \

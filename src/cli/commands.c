@@ -62,11 +62,15 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
     print_row_label("benchmark");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
-    printf(" %9s %9s %9s\n", "b", "phi", "floor");
+    int ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) ceil |= ls_data_ceiling(d, j) < 1;
+    printf(" %9s %9s %9s%s\n", "b", "phi", "floor", ceil ? "   ceiling" : "");
     for (size_t j = 0; j < J; j++) {
         print_row_label(ls_data_benchmark(d, j));
         for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->lambda[k * J + j]);
-        printf(" %9.4f %9.2f %9.4f\n", pr->b[j], pr->phi[j], ls_data_floor(d, j));
+        printf(" %9.4f %9.2f %9.4f", pr->b[j], pr->phi[j], ls_data_floor(d, j));
+        if (ceil) printf(" %9.4f", ls_data_ceiling(d, j));
+        printf("\n");
     }
     if (K > 1) {
         printf("\nskill correlations\n");
@@ -137,7 +141,8 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     ls_error e = {0, ""};
     if (cli_parse_integration(a->integration, &a->fopt.integration))
         return cli_usage(cmd, "--integration: expected auto, gh, sparse, qmc or laplace");
-    if (a->out && (cli_same_file(a->out, input) || cli_same_file(a->out, a->dopt.floors_file)))
+    if (a->out && (cli_same_file(a->out, input) || cli_same_file(a->out, a->dopt.floors_file) ||
+                   cli_same_file(a->out, a->dopt.ceilings_file)))
         return cli_usage(cmd, "--out names an input file; refusing to overwrite it");
     ls_table *t = NULL;
     ls_data *d = NULL;
@@ -199,7 +204,8 @@ int cmd_fit(int argc, char **argv)
         return 0;
     }
     if (r.npos != 1) return cli_usage("fit", "expected one data file (see --help)");
-    if (a.out && (cli_same_file(a.out, r.pos[0]) || cli_same_file(a.out, a.dopt.floors_file)))
+    if (a.out && (cli_same_file(a.out, r.pos[0]) || cli_same_file(a.out, a.dopt.floors_file) ||
+                  cli_same_file(a.out, a.dopt.ceilings_file)))
         return cli_usage("fit", "--out names an input file; refusing to overwrite it");
     cli_json js;
     int x = cli_json_open(&js, json, &a.out);

@@ -262,9 +262,9 @@ int cmd_evaluate(int argc, char **argv)
     if (holdout && strcmp(holdout, "largest") != 0) return cli_usage("evaluate", "--holdout: expected 'largest'");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
         return cli_usage("evaluate", "--integration: expected auto, gh, sparse, qmc or laplace");
-    const char *inputs[] = {r.pos[0], split, a.dopt.floors_file};
-    int x = refuse_overwrite("evaluate", a.out, inputs, 3);
-    if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 3);
+    const char *inputs[] = {r.pos[0], split, a.dopt.floors_file, a.dopt.ceilings_file};
+    int x = refuse_overwrite("evaluate", a.out, inputs, 4);
+    if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 4);
     if (x) return x;
     cli_json js;
     if ((x = cli_json_open(&js, json, &a.out))) return x;
@@ -368,8 +368,8 @@ int cmd_select(int argc, char **argv)
     if (parse_range(range, &lo, &hi)) return cli_usage("select", "--skills: expected a range such as 1..12");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
         return cli_usage("select", "--integration: expected auto, gh, sparse, qmc or laplace");
-    const char *inputs[] = {r.pos[0], a.dopt.floors_file};
-    int x = refuse_overwrite("select", a.out, inputs, 2);
+    const char *inputs[] = {r.pos[0], a.dopt.floors_file, a.dopt.ceilings_file};
+    int x = refuse_overwrite("select", a.out, inputs, 3);
     if (x) return x;
     cli_json js;
     if ((x = cli_json_open(&js, json, &a.out))) return x;

@@ -31,7 +31,8 @@ struct ls_data {
     double *x;             /* n x p standardised        */
     double *x_mean, *x_sd; /* p                          */
     double *y;             /* n x J scores, NaN missing */
-    double *floor;         /* J                          */
+    double *floor;         /* J guessing floors c_j      */
+    double *ceil;          /* J ceilings d_j (1: none)   */
     size_t ncell;          /* observed cells            */
     ls_cell *cell;         /* grouped by family          */
     size_t *cell_start;    /* F + 1 offsets into cell    */

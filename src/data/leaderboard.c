@@ -175,6 +175,7 @@ void ls_data_free(ls_data *d)
     ls_free(d->x_sd);
     ls_free(d->y);
     ls_free(d->floor);
+    ls_free(d->ceil);
     ls_free(d->cell);
     ls_free(d->cell_start);
     ls_free(d);
@@ -211,23 +212,38 @@ static int column_kind(const ls_table *t, size_t c, int *numeric, ls_error *err)
 }
 
 /*
- * Floors: file first, then name=value overrides.  One floors file serves
- * several leaderboards (benchmarks.csv lists all twelve; v1 has six), so a
- * name that is not fitted is skipped; but a file that floors none of the
- * fitted benchmarks is the wrong file or misspells them all, and a name
- * listed twice is ambiguous: both are errors.
+ * Floors and ceilings (the mean is c_j + (d_j - c_j) logistic(eta)): file
+ * first, then name=value overrides.  One file serves several leaderboards
+ * (benchmarks.csv lists all twelve; v1 has six), so a name that is not
+ * fitted is skipped; but a file that sets none of the fitted benchmarks is
+ * the wrong file or misspells them all, and a name listed twice is
+ * ambiguous: both are errors.  Floors lie in [0, 1), ceilings in (0, 1],
+ * and each benchmark's floor must be below its ceiling.
  */
-static int read_floors_file(const char *path, ls_data *d, ls_error *err)
+typedef struct bound_kind {
+    const char *column; /* "floor" or "ceiling" */
+    const char *option; /* "--floor" or "--ceiling" */
+    const char *range;  /* "[0, 1)" or "(0, 1]" */
+    int ceiling;
+} bound_kind;
+
+static int bound_ok(const bound_kind *k, double v)
+{
+    return k->ceiling ? v > 0 && v <= 1 : v >= 0 && v < 1;
+}
+
+static int read_bounds_file(const char *path, const bound_kind *k, ls_data *d, double *dst,
+                            ls_error *err)
 {
     ls_table *ft = NULL;
     int rc = ls_table_read(path, &ft, err);
     if (rc) return rc;
-    long cb = ls_table_find(ft, "benchmark"), cf = ls_table_find(ft, "floor");
+    long cb = ls_table_find(ft, "benchmark"), cf = ls_table_find(ft, k->column);
     size_t nr = ls_table_nrow(ft), matched = 0;
     if (cb < 0 || cf < 0)
-        rc = ls_fail(err, LS_ERR_INPUT, "%s:1: expected columns 'benchmark' and 'floor'", path);
+        rc = ls_fail(err, LS_ERR_INPUT, "%s:1: expected columns 'benchmark' and '%s'", path, k->column);
     else if (nr == 0)
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: no data rows (expected benchmark,floor rows)", path);
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: no data rows (expected benchmark,%s rows)", path, k->column);
     for (size_t r = 0; r < nr && !rc; r++) {
         const char *name = ls_table_cell(ft, r, (size_t)cb);
         double v;
@@ -247,15 +263,16 @@ static int read_floors_file(const char *path, ls_data *d, ls_error *err)
         if (rc) break;
         rc = ls_table_number(ft, r, (size_t)cf, &v, &miss, err);
         if (rc) break;
-        if (miss || v < 0 || v >= 1) {
+        if (miss || !bound_ok(k, v)) {
             rc = ls_fail(err, LS_ERR_INPUT,
-                         "%s:%zu:%ld: column 'floor': expected a number in [0, 1), found '%.60s'",
-                         path, ls_table_line(ft, r), cf + 1, ls_table_cell(ft, r, (size_t)cf));
+                         "%s:%zu:%ld: column '%s': expected a number in %s, found '%.60s'",
+                         path, ls_table_line(ft, r), cf + 1, k->column, k->range,
+                         ls_table_cell(ft, r, (size_t)cf));
             break;
         }
         for (size_t j = 0; j < d->J; j++)
             if (strcmp(d->bench[j], name) == 0) {
-                d->floor[j] = v;
+                dst[j] = v;
                 matched++;
             }
     }
@@ -268,45 +285,63 @@ static int read_floors_file(const char *path, ls_data *d, ls_error *err)
     return rc;
 }
 
-static int read_floors(const ls_data_options *o, ls_data *d, ls_error *err)
+static int read_bounds(const char *file, const char *list, const bound_kind *k, ls_data *d,
+                       double *dst, ls_error *err)
 {
     int rc = LS_OK;
-    if (o->floors_file) {
-        rc = read_floors_file(o->floors_file, d, err);
+    if (file) {
+        rc = read_bounds_file(file, k, d, dst, err);
         if (rc) return rc;
     }
-    if (o->floors && *o->floors) {
+    if (list && *list) {
         char **items;
         size_t n;
-        rc = ls_split(o->floors, &items, &n, err);
+        rc = ls_split(list, &items, &n, err);
         if (rc) return rc;
-        for (size_t k = 0; k < n && !rc; k++) {
-            char *eq = strchr(items[k], '=');
+        for (size_t q = 0; q < n && !rc; q++) {
+            char *eq = strchr(items[q], '=');
             if (!eq) {
-                rc = ls_fail(err, LS_ERR_OPTION, "--floor: expected name=value, found '%.60s'",
-                             items[k]);
+                rc = ls_fail(err, LS_ERR_OPTION, "%s: expected name=value, found '%.60s'", k->option,
+                             items[q]);
                 break;
             }
             *eq = '\0';
-            for (char *e = eq; e > items[k] && (e[-1] == ' ' || e[-1] == '\t');) *--e = '\0';
+            for (char *e = eq; e > items[q] && (e[-1] == ' ' || e[-1] == '\t');) *--e = '\0';
             char *end;
             double v = strtod(eq + 1, &end);
-            if (end == eq + 1 || *end || !(v >= 0 && v < 1)) {
-                rc = ls_fail(err, LS_ERR_OPTION,
-                             "--floor %.60s: expected a number in [0, 1), found '%.60s'", items[k],
-                             eq + 1);
+            if (end == eq + 1 || *end || !bound_ok(k, v)) {
+                rc = ls_fail(err, LS_ERR_OPTION, "%s %.60s: expected a number in %s, found '%.60s'",
+                             k->option, items[q], k->range, eq + 1);
                 break;
             }
             size_t j = 0;
-            while (j < d->J && strcmp(d->bench[j], items[k]) != 0) j++;
+            while (j < d->J && strcmp(d->bench[j], items[q]) != 0) j++;
             if (j == d->J) {
-                rc = ls_fail(err, LS_ERR_OPTION, "--floor: unknown benchmark '%.60s'", items[k]);
+                rc = ls_fail(err, LS_ERR_OPTION, "%s: unknown benchmark '%.60s'", k->option, items[q]);
                 break;
             }
-            d->floor[j] = v;
+            dst[j] = v;
         }
         ls_strv_free(items, n);
     }
+    return rc;
+}
+
+static int read_floors_and_ceilings(const ls_data_options *o, ls_data *d, ls_error *err)
+{
+    static const bound_kind fk = {"floor", "--floor", "[0, 1)", 0};
+    static const bound_kind ck = {"ceiling", "--ceiling", "(0, 1]", 1};
+    for (size_t j = 0; j < d->J; j++) {
+        d->floor[j] = 0;
+        d->ceil[j] = 1;
+    }
+    int rc = read_bounds(o->floors_file, o->floors, &fk, d, d->floor, err);
+    if (!rc) rc = read_bounds(o->ceilings_file, o->ceilings, &ck, d, d->ceil, err);
+    for (size_t j = 0; j < d->J && !rc; j++)
+        if (!(d->ceil[j] - d->floor[j] >= 0.01))
+            rc = ls_fail(err, LS_ERR_OPTION,
+                         "benchmark '%.60s': the ceiling %g must exceed the floor %g by at least 0.01",
+                         d->bench[j], d->ceil[j], d->floor[j]);
     return rc;
 }
 
@@ -470,8 +505,9 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     d->x_sd = ls_calloc(ncov ? ncov : 1, sizeof(double));
     d->y = ls_calloc(nrow * nb, sizeof(double));
     d->floor = ls_calloc(nb, sizeof(double));
+    d->ceil = ls_calloc(nb, sizeof(double));
     if (!d->source || !d->model || !d->bench || !d->covariate || !d->family || !d->family_of ||
-        !d->fam_nrows || !d->x_raw || !d->x || !d->x_mean || !d->x_sd || !d->y || !d->floor) {
+        !d->fam_nrows || !d->x_raw || !d->x || !d->x_mean || !d->x_sd || !d->y || !d->floor || !d->ceil) {
         rc = ls_nomem(err);
         goto fail;
     }
@@ -480,7 +516,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     for (size_t k = 0; k < ncov; k++)
         if (!(d->covariate[k] = ls_strdup(cov[k]))) { rc = ls_nomem(err); goto fail; }
 
-    rc = read_floors(o, d, err);
+    rc = read_floors_and_ceilings(o, d, err);
     if (rc) goto fail;
 
     /* rows: names, families, covariates, scores */
@@ -654,6 +690,7 @@ const char *ls_data_covariate(const ls_data *d, size_t k) { return k < d->p ? d-
 const char *ls_data_family(const ls_data *d, size_t f) { return f < d->F ? d->family[f] : NULL; }
 const char *ls_data_model(const ls_data *d, size_t i) { return i < d->n ? d->model[i] : NULL; }
 double ls_data_floor(const ls_data *d, size_t j) { return j < d->J ? d->floor[j] : NAN; }
+double ls_data_ceiling(const ls_data *d, size_t j) { return j < d->J ? d->ceil[j] : NAN; }
 
 /* ---------------------------------------------------------------- */
 /* Covariates of other rows (new models to predict)                  */

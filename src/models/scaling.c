@@ -449,10 +449,10 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
     double v;
     if (m->hetero) {
         size_t c = (size_t)(cl - m->d->cell);
-        v = ls_beta_cell_eval(eta, m->d->floor[j], m->cphi[c], m->clgphi[c], m->cpsiphi[c], cl->ly,
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->d->ceil[j], m->cphi[c], m->clgphi[c], m->cpsiphi[c], cl->ly,
                               cl->l1y, want, bc);
     } else
-        v = ls_beta_cell_eval(eta, m->d->floor[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->d->ceil[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
                               cl->l1y, want, bc);
     if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = bc->t_eta = bc->t_eel = 0;
     return v;

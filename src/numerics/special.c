@@ -131,35 +131,37 @@ double ls_logsumexp_signed(const double *v, const signed char *sg, size_t n)
     return s > 0 ? m + log(s) : NAN;
 }
 
-/* a = phi mu and b = phi (1 - mu), each computed without cancellation. */
-static void shape(double eta, double c, double phi, double *mu, double *s, double *a, double *b)
+/* a = phi mu and b = phi (1 - mu) for mu = c + (d - c) logistic(eta), each
+ * computed without cancellation (1 - mu = (1 - d) + (d - c) logistic(-eta)). */
+static void shape(double eta, double c, double d, double phi, double *mu, double *s, double *a,
+                  double *b)
 {
     double sg = ls_logistic(eta), sn = ls_logistic(-eta);
     *s = sg;
-    *mu = c + (1 - c) * sg;
-    double one_minus_mu = (1 - c) * sn;
+    *mu = c + (d - c) * sg;
+    double one_minus_mu = (1 - d) + (d - c) * sn;
     *a = phi * *mu;
     *b = phi * one_minus_mu;
     if (*a < TINY) *a = TINY;
     if (*b < TINY) *b = TINY;
 }
 
-double ls_beta_logpdf(double eta, double c, double phi, double lgphi, double ly, double l1y)
+double ls_beta_logpdf(double eta, double c, double d, double phi, double lgphi, double ly, double l1y)
 {
     double mu, s, a, b;
-    shape(eta, c, phi, &mu, &s, &a, &b);
+    shape(eta, c, d, phi, &mu, &s, &a, &b);
     return lgphi - ls_lgamma_psi(a, NULL) - ls_lgamma_psi(b, NULL) + (a - 1) * ly + (b - 1) * l1y;
 }
 
-double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double psiphi,
+double ls_beta_cell_eval(double eta, double c, double d, double phi, double lgphi, double psiphi,
                          double ly, double l1y, int want, ls_beta_cell *out)
 {
     double mu, s, a, b;
-    shape(eta, c, phi, &mu, &s, &a, &b);
+    shape(eta, c, d, phi, &mu, &s, &a, &b);
     double pa, pb;
     double lp = lgphi - ls_lgamma_psi(a, &pa) - ls_lgamma_psi(b, &pb) + (a - 1) * ly + (b - 1) * l1y;
     if (!want) return lp;
-    double dmu_deta = (1 - c) * s * (1 - s);
+    double dmu_deta = (d - c) * s * (1 - s);
     double dl_dmu = phi * (pb - pa + ly - l1y);
     if (want & 1) out->d_eta = dl_dmu * dmu_deta;
     if (want & 2) {

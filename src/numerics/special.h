@@ -42,10 +42,10 @@ typedef struct ls_beta_cell {
     double d_eta, d_lphi, h_eta, f_eta, h_el, h_ll, t_eta, t_eel;
 } ls_beta_cell;
 
-double ls_beta_logpdf(double eta, double c, double phi, double lgphi, double ly, double l1y);
+double ls_beta_logpdf(double eta, double c, double d, double phi, double lgphi, double ly, double l1y);
 /* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta,
  * 8: h_el and h_ll (with 2), 16: t_eta and t_eel (tetragamma, GSL). */
-double ls_beta_cell_eval(double eta, double c, double phi, double lgphi, double psiphi,
+double ls_beta_cell_eval(double eta, double c, double d, double phi, double lgphi, double psiphi,
                          double ly, double l1y, int want, ls_beta_cell *out);
 
 #endif

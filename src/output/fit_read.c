@@ -122,8 +122,8 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     if (!root) return rc;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    char *bl = NULL, *cl = NULL, *fl = NULL, *al = NULL;
-    double *floors = NULL, *theta = NULL;
+    char *bl = NULL, *cl = NULL, *fl = NULL, *al = NULL, *ceil_list = NULL;
+    double *floors = NULL, *ceils = NULL, *theta = NULL;
     json_t *sk = need(&r, root, "skills", JSON_INTEGER, &rc);
     json_t *bn = rc ? NULL : need(&r, root, "benchmarks", JSON_ARRAY, &rc);
     json_t *cv = rc ? NULL : need(&r, root, "covariates", JSON_ARRAY, &rc);
@@ -151,8 +151,14 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     if (!all_strings(an) || json_array_size(an) != K) { rc = bad(&r, "anchors do not match skills"); goto done; }
     if (!json_is_number(gt) || !json_is_number(lc)) { rc = bad(&r, "missing or mistyped field 'gtol' or 'logit_clamp'"); goto done; }
     floors = ls_calloc(J, sizeof(double));
-    if (!floors) { rc = ls_nomem(err); goto done; }
+    ceils = ls_calloc(J, sizeof(double));
+    if (!floors || !ceils) { rc = ls_nomem(err); goto done; }
     if ((rc = numbers(&r, fv, J, 1, floors, "floors"))) goto done;
+    json_t *cev = json_object_get(root, "ceilings"); /* optional: none is all 1 */
+    if (cev) {
+        if ((rc = numbers(&r, cev, J, 1, ceils, "ceilings"))) goto done;
+        if (!(ceil_list = joined(bn, ceils))) { rc = ls_nomem(err); goto done; }
+    }
     bl = joined(bn, NULL);
     cl = joined(cv, NULL);
     fl = joined(bn, floors);
@@ -164,6 +170,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     dopt.benchmarks = bl;
     dopt.covariates = cl;
     dopt.floors = fl;
+    dopt.ceilings = ceil_list;
     dopt.clip = json_real_value(clip);
     dopt.model_column = json_string_value(mc);
     dopt.family_column = json_string_value(fc);
@@ -221,7 +228,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     }
 done:
     json_decref(root);
-    ls_free(bl); ls_free(cl); ls_free(fl); ls_free(al); ls_free(floors); ls_free(theta);
+    ls_free(bl); ls_free(cl); ls_free(fl); ls_free(al); ls_free(floors); ls_free(ceils); ls_free(ceil_list); ls_free(theta);
     if (rc) {
         ls_fit_free(f);
         ls_data_free(d);

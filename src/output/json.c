@@ -239,6 +239,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(root, "skill_names", sn);
     json_object_set_new(root, "benchmarks", ls_json_strs(d->bench, J));
     json_object_set_new(root, "floors", ls_json_vec(d->floor, J));
+    json_object_set_new(root, "ceilings", ls_json_vec(d->ceil, J));
     json_object_set_new(root, "covariates", ls_json_strs(d->covariate, p));
     json_t *cs = json_object();
     json_object_set_new(cs, "mean", ls_json_vec(d->x_mean, p));

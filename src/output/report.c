@@ -483,9 +483,13 @@ static void figure_scores(rep *r, ls_buf *b)
         ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, d->bench[j]);
         ls_svg_axes(&p, LS_AXIS_LINEAR, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "log10 compute (FLOPs)" : NULL,
                     col == 0 ? "score (0 to 1)" : NULL);
-        double fl = d->floor[j];
+        double fl = d->floor[j], ce = d->ceil[j];
         if (fl > 0) {
             double fx[2] = {xlo, xhi}, fy[2] = {fl, fl};
+            ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
+        }
+        if (ce < 1) {
+            double fx[2] = {xlo, xhi}, fy[2] = {ce, ce};
             ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
         }
         /* the other families first, in grey, then the highlighted ones */
@@ -532,14 +536,14 @@ static void figure_scores(rep *r, ls_buf *b)
                  "compute C, with its tokens per parameter D/N fixed at the family's median (legend); bands: "
                  "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
                  "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
-                 "Dotted lines: guessing floors.",
+                 "Dotted lines: guessing floors (and ceilings).",
                  lv, r->pred.param_uncertainty ? o->param_draws : (size_t)0, o->latent_draws,
                  (unsigned long long)o->seed);
     else
         snprintf(cap, sizeof cap,
                  "Points: observed scores of every model against log10 of its training compute C = 6ND FLOPs "
                  "(N parameters, D training tokens); highlighted families in colour, the others grey. "
-                 "Dotted lines: guessing floors.");
+                 "Dotted lines: guessing floors (and ceilings).");
     fig_end(b, cap);
 }
 
@@ -907,16 +911,21 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     }
     ls_buf_puts(b, "</table>\n");
 
-    ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
+    ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor (and ceiling)</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
     for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
-    ls_buf_puts(b, "<th>b</th><th>phi</th><th>floor</th></tr>\n");
+    int ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) ceil |= d->ceil[j] < 1;
+    ls_buf_puts(b, ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
+                        : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
     for (size_t j = 0; j < J; j++) {
         ls_buf_puts(b, "<tr>");
         th_text(b, " class=\"l\"", d->bench[j]);
         for (size_t k = 0; k < K; k++) td_num(b, pr->lambda[k * J + j], se, o_lam + k * J + j);
         td_num(b, pr->b[j], se, o_b + j);
         td_num(b, pr->phi[j], se, o_phi + j);
-        ls_buf_printf(b, "<td>%s</td></tr>\n", ls_fmt_sig(nb, d->floor[j], 4));
+        ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->floor[j], 4));
+        if (ceil) ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->ceil[j], 4));
+        ls_buf_puts(b, "</tr>\n");
     }
     ls_buf_puts(b, "</table>\n");
 

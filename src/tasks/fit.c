@@ -165,7 +165,7 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
         for (size_t i = 0; i < n; i++) {
             double y = d->y[i * J + j];
             if (isnan(y)) continue;
-            double q = (y - d->floor[j]) / (1 - d->floor[j]);
+            double q = (y - d->floor[j]) / (d->ceil[j] - d->floor[j]);
             q = q < 0.02 ? 0.02 : q > 0.98 ? 0.98 : q;
             Z[i * J + j] = log(q / (1 - q));
             s += Z[i * J + j];
@@ -312,8 +312,8 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
     }
     for (size_t j = 0; j < J; j++) {
         pr->b[j] = mean[j];
-        double y = ls_logistic(mean[j]), c = d->floor[j];
-        double mu = c + (1 - c) * y, dv = (1 - c) * y * (1 - y);
+        double y = ls_logistic(mean[j]), c = d->floor[j], r = d->ceil[j] - c;
+        double mu = c + r * y, dv = r * y * (1 - y);
         double var = dv * dv * resvar[j];
         double ph = var > 0 ? mu * (1 - mu) / var - 1 : 100;
         pr->phi[j] = ph < 5 ? 5 : ph > 100 ? 100 : ph;

@@ -82,6 +82,10 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         return ls_fail(err, LS_ERR_OPTION, "--missing: expected a share in [0, 1)");
     if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
         return ls_fail(err, LS_ERR_OPTION, "given true parameters do not match K, J and p = 3");
+    for (size_t j = 0; o->ceilings && j < J; j++)
+        if (!(o->ceilings[j] > 0.5 && o->ceilings[j] <= 1))
+            return ls_fail(err, LS_ERR_OPTION, "ceiling %zu: expected a number in (0.5, 1], found %g",
+                           j + 1, o->ceilings[j]);
 
     int rc = ls_params_alloc(truth, K, J, 3, err);
     if (rc) return rc;
@@ -200,7 +204,8 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
                 for (size_t q = 0; q < 3; q++) th += truth->beta[q * K + k] * xs[i * 3 + q];
                 eta += truth->lambda[k * J + j] * th;
             }
-            double mu = fl[j] + (1 - fl[j]) * ls_logistic(eta);
+            double ce = o->ceilings ? o->ceilings[j] : 1;
+            double mu = fl[j] + (ce - fl[j]) * ls_logistic(eta);
             int block = J <= 12 ? LB_BLOCK[j] : (int)(j % 2);
             int anchor_row = j < K && i == 0;
             if (block == drop && !anchor_row) { cells[4 + j][0] = '\0'; continue; }
