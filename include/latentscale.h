@@ -6,7 +6,7 @@
  * (Cai et al., arXiv 2512.06553): every family f has a latent skill vector
  * alpha_f ~ N_K(0, Sigma); model i has skills theta_i = B^T x_i + alpha_f(i);
  * its score on benchmark j is Beta(phi_j mu_ij, phi_j (1 - mu_ij)) with
- * mu_ij = c_j + (1 - c_j) logistic(lambda_j^T theta_i + b_j).
+ * mu_ij = c_j + (d_j - c_j) logistic(lambda_j^T theta_i + b_j) (ceiling d_j: 1 unless given).
  *
  * Contract (same for every function below):
  *   - functions return an int status (LS_OK == 0 on success);
@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.2.0"
+#define LS_VERSION "0.3.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */

@@ -22,6 +22,17 @@ static int fit_warns(const ls_fit *f, const char *what)
     return 0;
 }
 
+/* Fit options for a quick fit: K skills, the given starts, no standard errors. */
+static ls_fit_options quick_options(size_t K, unsigned starts)
+{
+    ls_fit_options o;
+    ls_fit_options_init(&o);
+    o.skills = K;
+    o.starts = starts;
+    o.skip_se = 1;
+    return o;
+}
+
 static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
 {
     ls_sim_options so;
@@ -86,11 +97,7 @@ static void same_seed_gives_identical_estimates(void)
 static void coarse_rule_finishes_on_a_frozen_node_map(void)
 {
     ls_data *d = sim_data(60, 2, 31, NULL);
-    ls_fit_options o;
-    ls_fit_options_init(&o);
-    o.skills = 2;
-    o.starts = 2;
-    o.skip_se = 1;
+    ls_fit_options o = quick_options(2, 2);
     o.gtol = 1e-4;
     o.integration = LS_INT_QMC;
     o.nodes = 64;
@@ -210,11 +217,7 @@ static void ceilings_are_recovered_and_matter(void)
         ls_data *d = NULL;
         CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
         if (!d) continue;
-        ls_fit_options fo;
-        ls_fit_options_init(&fo);
-        fo.skills = 2;
-        fo.starts = 2;
-        fo.skip_se = 1;
+        ls_fit_options fo = quick_options(2, 2);
         ls_fit *f = NULL;
         CHECK(ls_fit_run(d, &fo, &f, &e) == LS_OK);
         if (f) {
@@ -254,11 +257,7 @@ static void check_value_is_the_finer_rule_at_the_estimate(void)
     ls_data *d = sim_data(60, 2, 19, NULL);
     CHECK(d != NULL);
     if (!d) return;
-    ls_fit_options o;
-    ls_fit_options_init(&o);
-    o.skills = 2;
-    o.starts = 1;
-    o.skip_se = 1;
+    ls_fit_options o = quick_options(2, 1);
     o.integration = LS_INT_SPARSE;
     o.nodes = 2;
     ls_fit *f = NULL;
@@ -293,11 +292,7 @@ static void sparse_grid_pipeline_fits_five_skills(void)
     ls_data *d = sim_data(150, 5, 77, &truth);
     CHECK(d != NULL);
     if (!d) return;
-    ls_fit_options o;
-    ls_fit_options_init(&o);
-    o.skills = 5;
-    o.starts = 2;
-    o.skip_se = 1;
+    ls_fit_options o = quick_options(5, 2);
     ls_fit *f = NULL;
     ls_error e;
     CHECK(ls_fit_run(d, &o, &f, &e) == LS_OK);
@@ -500,11 +495,7 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
      * with a small gradient. */
     static const double REF_HIGH[4] = {3165.1, 3162.9, 3160.7, 3163.8};
     for (size_t K = 9; K <= 12; K++) {
-        ls_fit_options fo;
-        ls_fit_options_init(&fo);
-        fo.skills = K;
-        fo.starts = 2;
-        fo.skip_se = 1;
+        ls_fit_options fo = quick_options(K, 2);
         ls_fit *f = NULL;
         if (ls_fit_run(d, &fo, &f, &e)) { CHECK_MSG(0, "K=%zu: %s", K, e.message); continue; }
         size_t npts = 0;

@@ -7,7 +7,7 @@
  *   theta^(s) ~ N(theta_hat, I^-1)                (parameter uncertainty)
  *   alpha^(s,m) ~ p(alpha_f | y_f, theta^(s))     (family posterior; prior
  *                                                   N(0, Sigma) for a new family)
- *   y ~ Beta(phi_j mu, phi_j (1 - mu)),  mu = c_j + (1 - c_j) logistic(eta)
+ *   y ~ Beta(phi_j mu, phi_j (1 - mu)),  mu = c_j + (d_j - c_j) logistic(eta)
  * The predictive mean averages mu (exact given the draws); the median and
  * the interval are quantiles of the y draws.  The "map" column is the
  * paper's plug-in: mu at the estimates and the family's posterior mode.
