@@ -62,14 +62,14 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
     print_row_label("benchmark");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
-    int ceil = 0; /* a ceiling column only when some benchmark has one */
-    for (size_t j = 0; j < J; j++) ceil |= ls_data_ceiling(d, j) < 1;
-    printf(" %9s %9s %9s%s\n", "b", "phi", "floor", ceil ? "   ceiling" : "");
+    int has_ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) has_ceil |= ls_data_ceiling(d, j) < 1;
+    printf(" %9s %9s %9s%s\n", "b", "phi", "floor", has_ceil ? "   ceiling" : "");
     for (size_t j = 0; j < J; j++) {
         print_row_label(ls_data_benchmark(d, j));
         for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->lambda[k * J + j]);
         printf(" %9.4f %9.2f %9.4f", pr->b[j], pr->phi[j], ls_data_floor(d, j));
-        if (ceil) printf(" %9.4f", ls_data_ceiling(d, j));
+        if (has_ceil) printf(" %9.4f", ls_data_ceiling(d, j));
         printf("\n");
     }
     if (K > 1) {

@@ -913,9 +913,9 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
 
     ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor (and ceiling)</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
     for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
-    int ceil = 0; /* a ceiling column only when some benchmark has one */
-    for (size_t j = 0; j < J; j++) ceil |= d->ceil[j] < 1;
-    ls_buf_puts(b, ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
+    int has_ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) has_ceil |= d->ceil[j] < 1;
+    ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
                         : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
     for (size_t j = 0; j < J; j++) {
         ls_buf_puts(b, "<tr>");
@@ -924,7 +924,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         td_num(b, pr->b[j], se, o_b + j);
         td_num(b, pr->phi[j], se, o_phi + j);
         ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->floor[j], 4));
-        if (ceil) ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->ceil[j], 4));
+        if (has_ceil) ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->ceil[j], 4));
         ls_buf_puts(b, "</tr>\n");
     }
     ls_buf_puts(b, "</table>\n");

@@ -586,8 +586,8 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
         if (rc == LS_OK) {
             m->eta_clamp = o->logit_clamp;
             rc = ls_model_loglik(m, theta, ll, NULL, family_ll, err);
-            *points = m->rule.n;
-            snprintf(method, 16, "%s", m->rule.kind);
+            if (points) *points = m->rule.n;
+            if (method) snprintf(method, 16, "%s", m->rule.kind);
         }
         ls_model_free(m);
         if (rc != LS_ERR_NUMERIC || *integration != LS_INT_SPARSE || attempt > 0) return rc;

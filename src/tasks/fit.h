@@ -93,7 +93,8 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
  * (*integration, *nodes), and per family into family_ll (F; may be NULL).  When a sparse grid's signed sum is not positive
  * for some family the rule falls back to importance sampling and
  * *integration, *nodes say so.  *points and method (16 bytes) describe
- * the rule used. */
+ * the rule used (either may be NULL).  With a rule that is not a sparse
+ * grid this is a plain evaluation of that rule. */
 int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
                     int *integration, unsigned *nodes, double *ll, double *family_ll, size_t *points,
                     char *method, ls_error *err);

@@ -50,28 +50,16 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
                           const ls_data_options *o, double *ll, ls_error *err)
 {
     ls_data *h = NULL;
-    ls_model *m = NULL;
     int rc = ls_data_build(held, o, &h, err);
     if (rc) return rc;
     for (size_t i = 0; i < h->n; i++)
         for (size_t q = 0; q < h->p; q++)
             h->x[i * h->p + q] = (h->x_raw[i * h->p + q] - train->x_mean[q]) / train->x_sd[q];
-    /* a fit with a check rule is scored by it, like its in-sample value */
-    if (f->check_integration) {
-        int ci = f->check_integration;
-        unsigned cn = f->check_nodes;
-        size_t pts;
-        char meth[16];
-        rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, NULL, &pts, meth, err);
-    } else {
-        rc = ls_model_new_ext(h, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, 1,
-                              f->opt.precision_covariates, &m, err);
-        if (!rc) {
-            m->eta_clamp = f->opt.logit_clamp;
-            rc = ls_model_loglik(m, f->theta, ll, NULL, NULL, err);
-        }
-    }
-    ls_model_free(m);
+    /* a fit with a check rule is scored by it, like its in-sample value;
+     * otherwise by its own rule */
+    int ci = f->check_integration ? f->check_integration : f->opt.integration;
+    unsigned cn = f->check_integration ? f->check_nodes : f->opt.nodes;
+    rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, NULL, NULL, NULL, err);
     ls_data_free(h);
     return rc;
 }
