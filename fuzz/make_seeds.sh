@@ -62,6 +62,6 @@ printf '%s' "$base" >"$tmp/lb.csv"
 cp "$tmp/k1.json" fitjson/k1.json
 cp "$tmp/k2.json" fitjson/k2_no_se.json
 printf '{"version": "0.0.9"}\n' >fitjson/old_version.json
-printf '{"version": "0.3.0", "skills": 1}\n' >fitjson/truncated.json
+printf '{"version": "0.4.0", "skills": 1}\n' >fitjson/truncated.json
 printf '[1, 2' >fitjson/invalid.json
 rm -rf "$tmp"

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.3.0"
+#define LS_VERSION "0.4.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -193,6 +193,9 @@ typedef struct ls_params {
      * hetero 0 otherwise. */
     double *gamma;
     int hetero;
+    /* Ceilings d_j (J): the data's fixed values, or the estimates for the
+     * benchmarks the fit option estimate_ceilings names. */
+    double *ceiling;
 } ls_params;
 
 int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err);
@@ -234,6 +237,10 @@ typedef struct ls_fit_options {
     void *progress_ctx;
     int skip_check;      /* 1: no check of the value by a finer rule (ls_fit_loglik_check;
                           * 2-4 s at K = 12; select's fold fits, scored otherwise) */
+    /* Ceilings to estimate by maximum likelihood: "all" or comma-separated
+     * benchmark names (NULL: none; the others keep the data's ceilings).
+     * d_j = c_j + (1 - c_j) logistic(kappa_j), one parameter each. */
+    const char *estimate_ceilings;
 } ls_fit_options;
 
 void ls_fit_options_init(ls_fit_options *o);
@@ -270,6 +277,10 @@ double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
 int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
 unsigned ls_fit_iterations(const ls_fit *f);
 unsigned ls_fit_starts_at_best(const ls_fit *f);
+/* 1 when benchmark j's ceiling was estimated (option estimate_ceilings);
+ * its value is ls_fit_params(f)->ceiling[j], its standard error the last
+ * J entries of ls_fit_se. */
+int ls_fit_ceiling_estimated(const ls_fit *f, size_t j);
 /* Estimates on the raw covariate scale (beta) -- borrowed, valid while f lives. */
 const ls_params *ls_fit_params(const ls_fit *f);
 /* beta on the standardised covariate scale (p x K), borrowed. */
@@ -295,7 +306,8 @@ const double *ls_fit_theta(const ls_fit *f);
 
 /* Standard errors on the natural scales, in the order beta (p x K, raw log
  * scale), lambda (K x J; fixed entries 0), b (J, raw), phi (J), sigma
- * (K x K): from the inverse observed information (Hessian), the inverse
+ * (K x K), then gamma (p, with precision covariates) and the ceilings (J,
+ * fixed ones 0; when some are estimated): from the inverse observed information (Hessian), the inverse
  * outer product of family scores (OPG) or the sandwich of the two.  NULL
  * when not computed (skip_se) or when that matrix is singular. */
 enum ls_se_kind { LS_SE_HESSIAN = 0, LS_SE_OPG = 1, LS_SE_SANDWICH = 2 };
@@ -508,6 +520,7 @@ typedef struct ls_optimal_options {
     size_t draws;                  /* parameter draws for intervals (default 1000; 0: none) */
     double level;                  /* default 0.9                          */
     uint64_t seed;
+    size_t cov_dim;                /* cov's side (ls_fit_nnat); 0: beta .. sigma (and gamma) only */
 } ls_optimal_options;
 void ls_optimal_options_init(ls_optimal_options *o);
 /* One row per target (K skills, then J benchmarks) and budget: the size and
@@ -561,7 +574,7 @@ typedef struct ls_fit_summary {
     ls_params est;
     char **benchmarks;  /* J */
     char **covariates;  /* p */
-    double *nat_cov;
+    double *nat_cov;    /* beta .. sigma (and gamma): an estimated ceiling's rows are left out */
     double range[4];
     double st_range[2]; /* observed min and max of size x tokens (NaN without them) */
     uint64_t seed;

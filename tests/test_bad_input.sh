@@ -268,6 +268,9 @@ fails 2 "latentscale fit: --threads: expected a non-negative integer, found 'two
 # --threads 100000 once crashed inside libgomp; the library caps it.
 fails 2 "latentscale: --threads: expected 0..1024, found 100000" fit base.csv --skills 1 --starts 1 --threads 100000
 fails 2 "latentscale: --anchors: unknown benchmark 'mmlu'" fit base.csv --skills 1 --anchors mmlu
+fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" fit base.csv --skills 1 --estimate-ceilings nosuch
+fails 2 "latentscale: --estimate-ceilings: 'hellaswag' named twice" fit base.csv --skills 1 --estimate-ceilings hellaswag,hellaswag
+fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" evaluate base.csv --holdout largest --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math
 fails 2 "latentscale: --benchmarks: unknown column 'gsm8k' in base.csv" fit base.csv --skills 1 --benchmarks math,gsm8k
 fails 2 "latentscale: --benchmarks: 'math' named twice" fit base.csv --skills 1 --benchmarks math,math
@@ -290,10 +293,10 @@ fails_raw 2 "latentscale simulate: --out is required" simulate --families 5
 "$bin" fit base.csv "${fit1[@]}" --out fit_ref.json 2>"$tmp/stderr" || bad "reference fit: $(cat "$tmp/stderr")"
 cut -d, -f1-4 base.csv | head -3 >newmodels.csv
 pred=(--new newmodels.csv --param-draws 0)
-sed 's/"version": "0.3.0"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
-fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.3.0; refit with this version" \
+sed 's/"version": "0.4.0"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
+fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.4.0; refit with this version" \
   predict fit_oldversion.json base.csv "${pred[@]}"
-printf '{"version": "0.3.0", "skills": 1' >fit_truncated.json
+printf '{"version": "0.4.0", "skills": 1' >fit_truncated.json
 fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
   predict fit_truncated.json base.csv "${pred[@]}"
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"

@@ -12,6 +12,7 @@
 #include "tasks/fit.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static size_t sim_J = 12;
 
@@ -208,18 +209,63 @@ static void ceilings_are_recovered_and_matter(void)
     if (!t) return;
     char fl[1024];
     h_floor_list(t, floors, 12, fl, sizeof fl);
-    double rmse[2] = {0, 0}, ll[2] = {0, 0};
-    for (int with = 0; with < 2; with++) {
+    /* without ceilings, with the true ones, and estimating them */
+    double rmse[3] = {0, 0, 0}, ll[3] = {0, 0, 0};
+    for (int with = 0; with < 3; with++) {
         ls_data_options o;
         ls_data_options_init(&o);
         o.floors = fl;
-        o.ceilings = with ? "hellaswag=0.85,mmlu=0.8,arc=0.8,winogrande=0.9" : NULL;
+        o.ceilings = with == 1 ? "hellaswag=0.85,mmlu=0.8,arc=0.8,winogrande=0.9" : NULL;
         ls_data *d = NULL;
         CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
         if (!d) continue;
         ls_fit_options fo = quick_options(2, 2);
+        if (with == 2) {
+            fo.estimate_ceilings = "winogrande,hellaswag,mmlu,arc,math";
+            fo.skip_se = 0;
+        }
         ls_fit *f = NULL;
         CHECK(ls_fit_run(d, &fo, &f, &e) == LS_OK);
+        if (f && with == 2) {
+            /* each estimate within 3 standard errors of the truth (math's
+             * truth is 1: its estimate is only bounded by it) */
+            const ls_params *est = ls_fit_params(f);
+            const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+            size_t base = ls_fit_nnat(f) - 12;
+            CHECK(se != NULL && ls_fit_nnat(f) == ls_nat_count(2, 12, 3) + 12);
+            CHECK(ls_fit_ceiling_estimated(f, 2) && ls_fit_ceiling_estimated(f, 0) && !ls_fit_ceiling_estimated(f, 1));
+            for (size_t j = 0; se && j < 12; j++) {
+                if (!ls_fit_ceiling_estimated(f, j)) {
+                    CHECK(est->ceiling[j] == 1 && se[base + j] == 0);
+                    continue;
+                }
+                printf("  estimated ceiling %zu: %.4f (se %.4f), truth %.2f\n", j, est->ceiling[j], se[base + j], ce[j]);
+                if (ce[j] < 1)
+                    CHECK_MSG(fabs(est->ceiling[j] - ce[j]) < 3 * se[base + j] && se[base + j] < 0.1,
+                              "ceiling %zu: %.4f (se %.4f), truth %.2f", j, est->ceiling[j], se[base + j], ce[j]);
+                else
+                    CHECK_MSG(est->ceiling[j] > 0.9, "ceiling %zu: %.4f, truth 1", j, est->ceiling[j]);
+            }
+            /* the fit file carries them: loading it back gives the same
+             * ceilings and log-likelihood */
+            char path[] = "/tmp/ls_test_ceilXXXXXX";
+            int fd = mkstemp(path);
+            if (fd >= 0) close(fd);
+            CHECK(ls_fit_write_json(f, d, path, NULL, &e) == LS_OK);
+            ls_data *d2 = NULL;
+            ls_fit *f2 = NULL;
+            CHECK(ls_fit_load(path, t, 1, &d2, &f2, &e) == LS_OK);
+            if (f2) {
+                CHECK_NEAR(ls_fit_loglik(f2), ls_fit_loglik(f), 1e-9);
+                for (size_t j = 0; j < 12; j++) {
+                    CHECK_NEAR(ls_fit_params(f2)->ceiling[j], est->ceiling[j], 1e-12);
+                    CHECK(ls_fit_ceiling_estimated(f2, j) == ls_fit_ceiling_estimated(f, j));
+                }
+            }
+            ls_fit_free(f2);
+            ls_data_free(d2);
+            remove(path);
+        }
         if (f) {
             const ls_params *est = ls_fit_params(f);
             size_t K = 2, J = 12, cnt = 0;
@@ -234,8 +280,12 @@ static void ceilings_are_recovered_and_matter(void)
         ls_fit_free(f);
         ls_data_free(d);
     }
-    printf("  ceilings: RMSE of beta, Lambda, b %.4f with the true ceilings, %.4f without; log-likelihood %.2f against %.2f\n",
-           rmse[1], rmse[0], ll[1], ll[0]);
+    printf("  ceilings: RMSE of beta, Lambda, b %.4f with the true ceilings, %.4f without, %.4f estimated; log-likelihood %.2f, %.2f, %.2f\n",
+           rmse[1], rmse[0], rmse[2], ll[1], ll[0], ll[2]);
+    /* five more free parameters: the maximum is at least the true ceilings' */
+    CHECK_MSG(ll[2] > ll[1] - 0.05, "log-likelihood estimating the ceilings %.3f, with the true ones %.3f", ll[2], ll[1]);
+    CHECK_MSG(rmse[2] < 1.5 * rmse[1] && rmse[2] < 0.15, "RMSE estimating the ceilings %.4f, with the true ones %.4f",
+              rmse[2], rmse[1]);
     CHECK_MSG(rmse[1] < 0.15, "RMSE with ceilings %.4f", rmse[1]);
     CHECK_MSG(rmse[0] > 1.5 * rmse[1], "RMSE without ceilings %.4f, with %.4f", rmse[0], rmse[1]);
     CHECK_MSG(ll[1] > ll[0] + 10, "log-likelihood with ceilings %.3f, without %.3f", ll[1], ll[0]);

@@ -13,8 +13,10 @@
 
 #include <stdlib.h>
 
-/* ceilings applied to the simulated data's model (NULL: none) */
+/* ceilings applied to the simulated data's model (NULL: none), and those
+ * the models of check_gradient_steps and check_hessian estimate */
 static const char *sim_ceilings = NULL;
+static const char *est_ceilings = NULL;
 
 static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params *truth)
 {
@@ -58,6 +60,7 @@ static double *theta_near_truth(ls_model *m, const ls_data *d, ls_params *truth,
     memcpy(s.sigma, truth->sigma, truth->K * truth->K * sizeof(double));
     memcpy(s.b, truth->b, truth->J * sizeof(double));
     memcpy(s.beta, truth->beta, truth->p * truth->K * sizeof(double));
+    for (size_t j = 0; j < truth->J; j++) s.ceiling[j] = d->ceil[j] < 1 ? d->ceil[j] : 0.95;
     ls_params_to_std(&s, d->x_mean, d->x_sd);
     CHECK(ls_model_pack(m, &s, th, &e) == LS_OK);
     for (size_t i = 0; i < dim; i++) th[i] += nudge * sin(1.0 + (double)i);
@@ -105,7 +108,7 @@ static void check_gradient_steps(size_t K, int integration, unsigned nodes, int 
     if (!d) return;
     ls_model *m = NULL;
     ls_error e;
-    CHECK(ls_model_new(d, K, NULL, integration, nodes, 2, &m, &e) == LS_OK);
+    CHECK(ls_model_new_ext(d, K, NULL, integration, nodes, 2, 0, est_ceilings, &m, &e) == LS_OK);
     if (lap_floor > 0) m->lap_floor = lap_floor;
     double *th = theta_near_truth(m, d, &truth, 0.05);
     double ll;
@@ -328,7 +331,7 @@ static void heteroscedastic_precision_gradient(void)
     ls_model *m0 = NULL, *m = NULL;
     ls_error e;
     CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 5, 2, &m0, &e) == LS_OK);
-    CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 2, 1, &m, &e) == LS_OK);
+    CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 2, 1, NULL, &m, &e) == LS_OK);
     CHECK(ls_model_dim(m) == ls_model_dim(m0) + d->p);
     double *th0 = theta_near_truth(m0, d, &truth, 0.05);
     double *th = calloc(ls_model_dim(m), sizeof(double));
@@ -366,12 +369,12 @@ static void check_hessian(size_t K, int integration, unsigned nodes, const char 
     if (!d) return;
     ls_model *m = NULL;
     ls_error e;
-    CHECK(ls_model_new_ext(d, K, anchors, integration, nodes, 2, hetero, &m, &e) == LS_OK);
+    CHECK(ls_model_new_ext(d, K, anchors, integration, nodes, 2, hetero, est_ceilings, &m, &e) == LS_OK);
     if (!m) { fprintf(stderr, "%s\n", e.message); return; }
     size_t dim = ls_model_dim(m);
     double *th0 = theta_near_truth(m, d, &truth, 0.05);
     double *th = calloc(dim, sizeof(double));
-    memcpy(th, th0, (hetero ? dim - d->p : dim) * sizeof(double));
+    memcpy(th, th0, dim * sizeof(double));
     for (size_t q = 0; hetero && q < d->p; q++) th[m->off_g + q] = 0.2 * cos((double)q);
     m->eta_clamp = clamp;
     double ll;
@@ -460,11 +463,67 @@ static void derivatives_hold_with_ceilings(void)
     sim_ceilings = NULL;
 }
 
+/* Estimated ceilings (kappa_j, d_j = c_j + (1 - c_j) logistic(kappa_j)):
+ * their gradient on frozen grids, the re-adapted Laplace rule's total
+ * derivative (the mode and the curvature move with kappa), and their rows
+ * of the Hessian, also with per-cell precisions and other anchors.  Three
+ * ceilings are set in the data and estimated, with a fourth that the data
+ * leave at 1 (started at 0.95) and one (arc) set and held fixed. */
+static void derivatives_hold_with_estimated_ceilings(void)
+{
+    sim_ceilings = "hellaswag=0.9,mmlu=0.8,arc=0.75,math=0.6";
+    est_ceilings = "mmlu,math,hellaswag,ifeval";
+    ls_params truth;
+    ls_data *d = sim_data(20, 2, 8, 5, &truth);
+    CHECK(d != NULL);
+    if (d) {
+        ls_model *m = NULL;
+        ls_error e;
+        CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, est_ceilings, &m, &e) == LS_OK);
+        CHECK(m && m->nkap == 4 && ls_model_dim(m) == ls_params_count(2, d->J, d->p) + 4);
+        /* benchmark order, whatever the list's: math is first */
+        CHECK(m && m->kap_of[0] == 0 && m->kap_of[1] == 1 && m->kap_of[2] == 2 && m->kap_of[6] == -1);
+        /* pack and unpack carry the ceilings */
+        double *th = m ? theta_near_truth(m, d, &truth, 0) : NULL;
+        ls_params back;
+        ls_params_alloc(&back, 2, d->J, d->p, &e);
+        if (th) {
+            ls_model_unpack(m, th, &back);
+            CHECK_NEAR(back.ceiling[0], 0.6, 1e-12);
+            CHECK_NEAR(back.ceiling[1], 0.95, 1e-12);
+            CHECK_NEAR(back.ceiling[6], 0.75, 1e-12);
+        }
+        ls_params_free(&back);
+        free(th);
+        ls_model_free(m);
+        CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "mmlu,nosuch", &m, &e) == LS_ERR_OPTION);
+        CHECK(strstr(e.message, "--estimate-ceilings: unknown benchmark 'nosuch'") != NULL);
+        CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "mmlu,mmlu", &m, &e) == LS_ERR_OPTION);
+        CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "all", &m, &e) == LS_OK);
+        CHECK(m && m->nkap == d->J);
+        ls_model_free(m);
+        ls_data_free(d);
+        ls_params_free(&truth);
+    }
+    check_gradient(2, LS_INT_GH, 5, 1, 1e-6);
+    check_gradient(3, LS_INT_SPARSE, 2, 1, 1e-6);
+    const double hs[] = {1e-5, 3e-5, 1e-4};
+    check_gradient_steps(3, LS_INT_LAPLACE, 0, 0, 1e-6, hs, 3, 0);
+    check_gradient_steps(2, LS_INT_LAPLACE, 0, 0, 1e-6, hs, 3, 1.5);
+    check_hessian(2, LS_INT_GH, 5, NULL, 0, 0);
+    check_hessian(2, LS_INT_GH, 5, "hellaswag,ifeval", 1, 0);
+    check_hessian(3, LS_INT_LAPLACE, 0, NULL, 0, 0);
+    check_hessian(3, LS_INT_SPARSE, 2, NULL, 0, 0);
+    sim_ceilings = NULL;
+    est_ceilings = NULL;
+}
+
 int main(void)
 {
     RUN(gradients_match_finite_differences_with_frozen_nodes);
     RUN(gradients_match_finite_differences_of_the_adaptive_objective);
     RUN(laplace_gradient_is_the_total_derivative);
+    RUN(derivatives_hold_with_estimated_ceilings);
     RUN(pack_and_unpack_round_trip);
     RUN(results_do_not_depend_on_the_thread_count);
     RUN(adaptive_rules_agree_with_a_large_reference);

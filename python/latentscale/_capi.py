@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.3.0).
+"""ctypes declarations of include/latentscale.h (version 0.4.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.3.0"
+HEADER_VERSION = "0.4.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -63,7 +63,7 @@ class LsParams(Structure):
     _fields_ = [("K", c_size_t), ("J", c_size_t), ("p", c_size_t),
                 ("beta", c_double_p), ("lambda_", c_double_p), ("b", c_double_p),
                 ("phi", c_double_p), ("sigma", c_double_p), ("anchors", c_size_t_p),
-                ("gamma", c_double_p), ("hetero", c_int)]
+                ("gamma", c_double_p), ("hetero", c_int), ("ceiling", c_double_p)]
 
 
 class LsFitOptions(Structure):
@@ -71,7 +71,8 @@ class LsFitOptions(Structure):
                 ("seed", c_uint64), ("integration", c_int), ("nodes", c_uint),
                 ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
                 ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
-                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int)]
+                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int),
+                ("estimate_ceilings", c_char_p)]
 
 
 class LsSimOptions(Structure):
@@ -126,7 +127,8 @@ class LsOptimalOptions(Structure):
                 ("size_min", c_double), ("size_max", c_double),
                 ("tokens_min", c_double), ("tokens_max", c_double),
                 ("st_min", c_double), ("st_max", c_double),
-                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64)]
+                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64),
+                ("cov_dim", c_size_t)]
 
 
 class LsAllocation(Structure):
@@ -296,6 +298,7 @@ PROTOTYPES = {
     "ls_fit_timing": (None, [c_void_p, c_double_p, c_double_p, c_double_p, c_double_p]),
     "ls_fit_write_json": (c_int, [c_void_p, c_void_p, c_char_p, c_char_p, _err]),
     "ls_fit_nat_cov": (c_double_p, [c_void_p]),
+    "ls_fit_ceiling_estimated": (c_int, [c_void_p, c_size_t]),
     # likelihood access
     "ls_model_new": (c_int, [c_void_p, c_size_t, c_char_p, c_int, c_uint, c_uint, _vpp, _err]),
     "ls_model_free": (None, [c_void_p]),

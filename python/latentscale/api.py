@@ -56,16 +56,18 @@ def _strs(pp, n):
     return [C.dec(pp[i]) for i in range(n)] if pp else []
 
 
-def _params(pr, with_gamma=True):
+def _params(pr, with_gamma=True, with_ceilings=False):
     """An LsParams (by value) -> Params."""
     K, J, p = pr.K, pr.J, pr.p
     return Params(beta=_arr(pr.beta, p, K), lambda_=_arr(pr.lambda_, K, J), b=_arr(pr.b, J),
                   phi=_arr(pr.phi, J), sigma=_arr(pr.sigma, K, K), anchors=_ints(pr.anchors, K),
-                  gamma=_arr(pr.gamma, p) if (with_gamma and pr.hetero) else None)
+                  gamma=_arr(pr.gamma, p) if (with_gamma and pr.hetero) else None,
+                  ceilings=_arr(pr.ceiling, J) if with_ceilings else None)
 
 
-def _nat_split(v, K, J, p, hetero, anchors):
-    """A natural vector (beta, lambda, b, phi, sigma[, gamma]) -> Params of the same shapes."""
+def _nat_split(v, K, J, p, hetero, anchors, ceilings=False):
+    """A natural vector (beta, lambda, b, phi, sigma[, gamma][, ceilings]) -> Params of the
+    same shapes."""
     o = 0
 
     def take(n, *shape):
@@ -75,11 +77,11 @@ def _nat_split(v, K, J, p, hetero, anchors):
         return a.copy()
     return Params(beta=take(p * K, p, K), lambda_=take(K * J, K, J), b=take(J, J), phi=take(J, J),
                   sigma=take(K * K, K, K), anchors=anchors.copy(),
-                  gamma=take(p, p) if hetero else None)
+                  gamma=take(p, p) if hetero else None, ceilings=take(J, J) if ceilings else None)
 
 
-def _nat_count(K, J, p, hetero):
-    return p * K + K * J + 2 * J + K * K + (p if hetero else 0)
+def _nat_count(K, J, p, hetero, ceilings=False):
+    return p * K + K * J + 2 * J + K * K + (p if hetero else 0) + (J if ceilings else 0)
 
 
 def _c_params(par, keep):
@@ -227,7 +229,7 @@ class _Progress:
 
 def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", nodes=0,
                  threads=0, gtol=1e-2, max_iter=3000, se=True, precision_covariates=False,
-                 logit_clamp=0.0, progress=None):
+                 logit_clamp=0.0, progress=None, estimate_ceilings=None):
     o = C.LsFitOptions()
     C.lib().ls_fit_options_init(byref(o))
     o.skills = _count("skills", skills)
@@ -242,6 +244,7 @@ def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", n
     o.skip_se = 0 if se else 1
     o.precision_covariates = 1 if precision_covariates else 0
     o.logit_clamp = _real("logit_clamp", logit_clamp)
+    o.estimate_ceilings = _names("estimate_ceilings", estimate_ceilings)
     prog = _Progress(progress)
     o.progress = prog.cfunc
     return o, prog
@@ -347,12 +350,15 @@ class Fit:
         K, J, p = pr.K, pr.J, pr.p
         hetero = bool(pr.hetero)
         self.skills, self.hetero = K, hetero
-        self.params = _params(pr)
+        # the benchmarks whose ceilings this fit estimated (estimate_ceilings)
+        est = [bool(lib.ls_fit_ceiling_estimated(f, j)) for j in range(J)]
+        self.params = _params(pr, with_ceilings=any(est))
         self.benchmarks = [C.dec(lib.ls_data_benchmark(d, j)) for j in range(J)]
         self.covariates = [C.dec(lib.ls_data_covariate(d, q)) for q in range(p)]
         self.skill_names = [self.benchmarks[a] for a in self.params.anchors]
         self.floors = np.array([lib.ls_data_floor(d, j) for j in range(J)])
-        self.ceilings = np.array([lib.ls_data_ceiling(d, j) for j in range(J)])
+        self.ceilings = _arr(pr.ceiling, J)  # fixed (the data's) or estimated
+        self.ceilings_estimated = [b for b, e in zip(self.benchmarks, est) if e]
         F = lib.ls_data_nfamilies(d)
         self.families = [C.dec(lib.ls_data_family(d, i)) for i in range(F)]
         self.n_models = lib.ls_data_nmodels(d)
@@ -391,11 +397,12 @@ class Fit:
                                      ).reshape(F, K)
         self.family_loglik = _arr(lib.ls_fit_family_loglik(f), F)
         self.warnings = [C.dec(lib.ls_fit_warning(f, i)) for i in range(lib.ls_fit_nwarnings(f))]
-        nnat = _nat_count(K, J, p, hetero)
+        nnat = _nat_count(K, J, p, hetero, any(est))
         self.se = {}
         for name, kind in _SE_KINDS.items():
             v = _arr(lib.ls_fit_se(f, kind), nnat)
-            self.se[name] = None if v is None else _nat_split(v, K, J, p, hetero, self.params.anchors)
+            self.se[name] = None if v is None else _nat_split(v, K, J, p, hetero, self.params.anchors,
+                                                              any(est))
         self.covariance = _arr(lib.ls_fit_nat_cov(f), nnat, nnat)
         b, cv = self.benchmarks, self.covariates
         sk = self.skill_names
@@ -404,7 +411,8 @@ class Fit:
             + ["lambda[%s,%s]" % (s, x) for s in sk for x in b]
             + ["b[%s]" % x for x in b] + ["phi[%s]" % x for x in b]
             + ["sigma[%s,%s]" % (s, t) for s in sk for t in sk]
-            + (["gamma[%s]" % c for c in cv] if hetero else []))
+            + (["gamma[%s]" % c for c in cv] if hetero else [])
+            + (["ceiling[%s]" % x for x in b] if any(est) else []))
         vals = [c_double() for _ in range(5)]
         if lib.ls_fit_precision_test(f, *[byref(v) for v in vals]):
             self.precision_test = dict(zip(("loglik_constant", "aic_constant", "lr", "df", "p_value"),
@@ -566,12 +574,15 @@ def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=
         clip=0.001,
         model_column="model", family_column="family", anchors=None, starts=8, seed=1,
         integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
-        precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
+        precision_covariates=False, logit_clamp=0.0, estimate_ceilings=None, out=None,
+        progress=None):
     """Fit the scaling law by maximum marginal likelihood (the CLI's fit).
 
     data: a leaderboard CSV path, a pandas DataFrame or a dict of columns.
     Options as the CLI's (se=False is --no-se; floors is a floors CSV path or
-    a mapping benchmark -> floor; floor adds overrides).  progress:
+    a mapping benchmark -> floor; floor adds overrides; estimate_ceilings:
+    'all', 'a,b' or a list of benchmarks whose ceilings are estimated, with
+    standard errors, and reported in Fit.ceilings).  progress:
     callable(stage, done, total) returning True to cancel.  out: write the
     fit JSON.  Returns a Fit; a fit that did not converge is returned with
     converged False and a LatentscaleWarning.
@@ -581,7 +592,8 @@ def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
-                            max_iter, se, precision_covariates, logit_clamp, progress)
+                            max_iter, se, precision_covariates, logit_clamp, progress,
+                            estimate_ceilings)
     err = C.new_error()
     t = _tables.open_table(data)
     d, f = c_void_p(), c_void_p()
@@ -811,7 +823,8 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
              benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None, clip=0.001,
              model_column="model", family_column="family", skills=4, anchors=None, starts=8,
              seed=1, integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
-             precision_covariates=False, logit_clamp=0.0, out=None, progress=None):
+             precision_covariates=False, logit_clamp=0.0, estimate_ceilings=None, out=None,
+             progress=None):
     """Held-out evaluation (the CLI's evaluate): refit on the training rows,
     predict the test rows.  Give exactly one of split (a table with columns
     model, role = train/test/excluded) and holdout='largest'.  The predictions
@@ -826,7 +839,8 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
-                            max_iter, se, precision_covariates, logit_clamp, progress)
+                            max_iter, se, precision_covariates, logit_clamp, progress,
+                            estimate_ceilings)
     po = _predict_options(level, param_draws, latent_draws, seed, threads)
     err = C.new_error()
     with _tables.table(data) as t:
@@ -881,7 +895,7 @@ def _skills_range(v):
 def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
            floor=None, ceilings=None, clip=0.001, model_column="model", family_column="family",
            starts=8, seed=1, threads=0, integration="auto", nodes=0, gtol=1e-2, max_iter=3000,
-           logit_clamp=0.0, out=None, progress=None):
+           logit_clamp=0.0, estimate_ceilings=None, out=None, progress=None):
     """Choose the number of skills (the CLI's select): for each K in skills
     ('1..4', (1, 4), range(1, 5) or an int) the log-likelihood, parameters,
     AIC, BIC and the held-out log-likelihood over family folds (folds=0: none).
@@ -892,7 +906,7 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings)
     fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
-                            True, False, logit_clamp, progress)
+                            True, False, logit_clamp, progress, estimate_ceilings)
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
     with _tables.table(data) as t:

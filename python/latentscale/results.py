@@ -29,7 +29,9 @@ class Params:
     lambda_ (K x J): loadings ("lambda" in the C API and the JSON);
     b (J): intercepts; phi (J): Beta precisions; sigma (K x K): skill
     correlations; anchors (K): index of each skill's anchor benchmark;
-    gamma (p): precision covariate effects, None for a constant-precision fit.
+    gamma (p): precision covariate effects, None for a constant-precision fit;
+    ceilings (J): the ceilings, set only where a fit estimated some
+    (estimate_ceilings; fixed ones have standard error 0), else None.
     """
     beta: np.ndarray
     lambda_: np.ndarray
@@ -38,6 +40,7 @@ class Params:
     sigma: np.ndarray
     anchors: np.ndarray
     gamma: Optional[np.ndarray] = None
+    ceilings: Optional[np.ndarray] = None
 
     @property
     def K(self):
@@ -56,6 +59,8 @@ class Params:
              "sigma": self.sigma, "anchors": self.anchors}
         if self.gamma is not None:
             d["gamma"] = self.gamma
+        if self.ceilings is not None:
+            d["ceilings"] = self.ceilings
         return d
 
 

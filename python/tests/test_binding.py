@@ -355,6 +355,33 @@ class TestTasks(unittest.TestCase):
         with ls.load_fit("cli_ceil.json", "lb.csv", threads=THREADS) as g:
             self.assertEqual(g.loglik, cj["loglik"])
 
+    def test_estimated_ceilings_match_the_cli(self):
+        b0, b1 = S["fit"].benchmarks[:2]
+        cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 1,
+            "--threads", THREADS, "--estimate-ceilings", "%s,%s" % (b1, b0), "--out", "cli_eceil.json")
+        cj = load("cli_eceil.json")
+        self.assertEqual(cj["ceilings_estimated"], [b0, b1])  # benchmark order
+        self.assertEqual(cj["options"]["estimate_ceilings"], "%s,%s" % (b1, b0))
+        with ls.fit("lb.csv", floors="floors.csv", estimate_ceilings=[b1, b0], skills=1, starts=1,
+                    threads=THREADS) as f:
+            self.assertEqual(f.loglik, cj["loglik"])
+            self.assertEqual(f.ceilings_estimated, [b0, b1])
+            close(self, f.ceilings, cj["ceilings"], "ceilings")
+            self.assertTrue(np.all(f.ceilings[2:] == 1))
+            # estimated ceilings have standard errors; fixed ones 0
+            se = f.standard_errors.ceilings
+            close(self, se, cj["standard_errors"]["hessian"]["ceilings"], "ceiling se")
+            self.assertTrue(np.all(se[:2] > 0) and np.all(se[2:] == 0))
+            self.assertEqual(len(f.covariance_order), f.covariance.shape[0])
+            self.assertEqual(f.covariance_order[-1], "ceiling[%s]" % f.benchmarks[-1])
+        with ls.load_fit("cli_eceil.json", "lb.csv", threads=THREADS) as g:
+            self.assertEqual(g.loglik, cj["loglik"])
+            self.assertEqual(g.ceilings_estimated, [b0, b1])
+            close(self, g.ceilings, cj["ceilings"], "ceilings")
+        with self.assertRaises(ls.OptionError) as cm:
+            ls.fit("lb.csv", floors="floors.csv", estimate_ceilings="nosuch", skills=1, starts=1)
+        self.assertIn("--estimate-ceilings: unknown benchmark 'nosuch'", str(cm.exception))
+
     def test_select_matches_the_cli(self):
         cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,
             "--starts", 1, "--threads", THREADS, "--out", "cli_sel.json")

@@ -99,6 +99,8 @@ typedef struct fit_args {
          "clip eta into [-X, X] as the reference's published AIC table did (4.5); default 0 = off", "X"}, \
         {"precision-covariates", ARG_FLAG, &(a).fopt.precision_covariates,                       \
          "log precision linear in the covariates, tested against constant precision", NULL},      \
+        {"estimate-ceilings", ARG_STRING, &(a).fopt.estimate_ceilings,                           \
+         "estimate these benchmarks' ceilings by maximum likelihood (or all)", "A,B,..|all"},     \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (an analytic Hessian and per-family scores)", NULL}, \
     {                                                                                              \

@@ -62,16 +62,26 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
     print_row_label("benchmark");
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
-    int has_ceil = 0; /* a ceiling column only when some benchmark has one */
-    for (size_t j = 0; j < J; j++) has_ceil |= ls_data_ceiling(d, j) < 1;
+    int has_ceil = 0, est_ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) {
+        has_ceil |= pr->ceiling[j] < 1;
+        est_ceil |= ls_fit_ceiling_estimated(f, j);
+    }
+    has_ceil |= est_ceil;
+    size_t ceil_base = ls_fit_nnat(f) - J; /* estimated ceilings: the last J natural entries */
     printf(" %9s %9s %9s%s\n", "b", "phi", "floor", has_ceil ? "   ceiling" : "");
     for (size_t j = 0; j < J; j++) {
         print_row_label(ls_data_benchmark(d, j));
         for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->lambda[k * J + j]);
         printf(" %9.4f %9.2f %9.4f", pr->b[j], pr->phi[j], ls_data_floor(d, j));
-        if (has_ceil) printf(" %9.4f", ls_data_ceiling(d, j));
+        if (has_ceil) printf(" %9.4f", pr->ceiling[j]);
+        if (ls_fit_ceiling_estimated(f, j)) {
+            if (se) printf(" (%6.4f)", se[ceil_base + j]);
+            else printf(" (estimated)");
+        }
         printf("\n");
     }
+    if (est_ceil && se) printf("  (standard errors of the estimated ceilings)\n");
     if (K > 1) {
         printf("\nskill correlations\n");
         print_row_label("");
@@ -86,7 +96,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     if (pr->hetero) {
         printf("\nprecision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at the covariate means\n");
         const double *sg = se;
-        size_t base = ls_fit_nnat(f) - p; /* gamma: the last p natural entries */
+        size_t base = ls_fit_nnat(f) - p - (est_ceil ? J : 0); /* gamma: before the ceilings */
         for (size_t q = 0; q < p; q++) {
             print_row_label(ls_data_covariate(d, q));
             printf(" gamma %9.4f", pr->gamma[q]);

@@ -11,7 +11,10 @@
 #include <string.h>
 
 size_t ls_nat_count(size_t K, size_t J, size_t p) { return p * K + K * J + 2 * J + K * K; }
-size_t ls_nat_count_model(const ls_model *m) { return ls_nat_count(m->K, m->J, m->p) + (m->hetero ? m->p : 0); }
+size_t ls_nat_count_model(const ls_model *m)
+{
+    return ls_nat_count(m->K, m->J, m->p) + (m->hetero ? m->p : 0) + (m->nkap ? m->J : 0);
+}
 
 int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
 {
@@ -27,7 +30,11 @@ int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
     memcpy(o, pr.b, J * sizeof(double)); o += J;
     memcpy(o, pr.phi, J * sizeof(double)); o += J;
     memcpy(o, pr.sigma, K * K * sizeof(double)); o += K * K;
-    if (m->hetero) memcpy(o, pr.gamma, p * sizeof(double));
+    if (m->hetero) {
+        memcpy(o, pr.gamma, p * sizeof(double));
+        o += p;
+    }
+    if (m->nkap) memcpy(o, pr.ceiling, J * sizeof(double));
     ls_params_free(&pr);
     return LS_OK;
 }

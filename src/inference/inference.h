@@ -8,7 +8,9 @@
  *
  * Natural vector ("nat"), in this order: beta (p x K, raw log scale),
  * lambda (K x J; fixed entries have standard error 0), b (J, raw scale),
- * phi (J), sigma (K x K), and gamma (p, raw) with heteroscedastic precision.
+ * phi (J), sigma (K x K), gamma (p, raw) with heteroscedastic precision,
+ * and the ceilings (J; fixed ones have standard error 0) when some are
+ * estimated.
  */
 #ifndef LS_INFERENCE_H
 #define LS_INFERENCE_H
@@ -28,7 +30,8 @@ typedef struct ls_inference {
 } ls_inference;
 
 size_t ls_nat_count(size_t K, size_t J, size_t p);
-/* The same for a model: with heteroscedastic precision gamma (p, raw) follows sigma. */
+/* The same for a model: with heteroscedastic precision gamma (p, raw)
+ * follows sigma, and with estimated ceilings the J ceilings come last. */
 size_t ls_nat_count_model(const ls_model *m);
 /* th -> natural vector (raw scale), as above. */
 int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err);

@@ -18,7 +18,9 @@ int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err)
     pr->sigma = ls_calloc(K * K, sizeof(double));
     pr->anchors = ls_calloc(K, sizeof(size_t));
     pr->gamma = ls_calloc(p + 1, sizeof(double));
-    if (!pr->beta || !pr->lambda || !pr->b || !pr->phi || !pr->sigma || !pr->anchors || !pr->gamma) {
+    pr->ceiling = ls_calloc(J + 1, sizeof(double));
+    if (!pr->beta || !pr->lambda || !pr->b || !pr->phi || !pr->sigma || !pr->anchors || !pr->gamma ||
+        !pr->ceiling) {
         ls_params_free(pr);
         return ls_nomem(err);
     }
@@ -26,6 +28,7 @@ int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err)
         pr->sigma[k * K + k] = 1;
         pr->anchors[k] = k;
     }
+    for (size_t j = 0; j < J; j++) pr->ceiling[j] = 1;
     return LS_OK;
 }
 
@@ -39,6 +42,7 @@ void ls_params_free(ls_params *pr)
     ls_free(pr->sigma);
     ls_free(pr->anchors);
     ls_free(pr->gamma);
+    ls_free(pr->ceiling);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -52,6 +56,7 @@ void ls_params_copy(ls_params *dst, const ls_params *src)
     memcpy(dst->sigma, src->sigma, K * K * sizeof(double));
     memcpy(dst->anchors, src->anchors, K * sizeof(size_t));
     if (dst->gamma && src->gamma) memcpy(dst->gamma, src->gamma, p * sizeof(double));
+    if (dst->ceiling && src->ceiling) memcpy(dst->ceiling, src->ceiling, J * sizeof(double));
     dst->hetero = src->hetero;
 }
 

@@ -76,6 +76,10 @@ void ls_model_free(ls_model *m)
     ls_free(m->cphi);
     ls_free(m->clgphi);
     ls_free(m->cpsiphi);
+    ls_free(m->kap_of);
+    ls_free(m->ceil);
+    ls_free(m->dceil);
+    ls_free(m->d2ceil);
     ls_free(m);
 }
 
@@ -119,22 +123,55 @@ done:
     return rc;
 }
 
+/* Which ceilings are estimated: "all" or comma-separated benchmark names. */
+static int set_ceilings(ls_model *m, const char *est, ls_error *err)
+{
+    const ls_data *d = m->d;
+    for (size_t j = 0; j < m->J; j++) m->kap_of[j] = -1;
+    m->nkap = 0;
+    if (!est || !*est) return LS_OK;
+    if (strcmp(est, "all") == 0) {
+        for (size_t j = 0; j < m->J; j++) m->kap_of[j] = (long)m->nkap++;
+        return LS_OK;
+    }
+    char **v;
+    size_t n;
+    int rc = ls_split(est, &v, &n, err);
+    if (rc) return rc;
+    for (size_t k = 0; k < n && !rc; k++) {
+        size_t j = 0;
+        while (j < m->J && strcmp(d->bench[j], v[k]) != 0) j++;
+        if (j == m->J)
+            rc = ls_fail(err, LS_ERR_OPTION, "--estimate-ceilings: unknown benchmark '%s'", v[k]);
+        else if (m->kap_of[j] >= 0)
+            rc = ls_fail(err, LS_ERR_OPTION, "--estimate-ceilings: '%s' named twice", v[k]);
+        else
+            m->kap_of[j] = 0;
+    }
+    ls_strv_free(v, n);
+    if (rc) return rc;
+    for (size_t j = 0; j < m->J; j++) /* benchmark order, whatever the list's */
+        if (m->kap_of[j] >= 0) m->kap_of[j] = (long)m->nkap++;
+    return LS_OK;
+}
+
 /* Scratch per thread for one family (see family_eval). */
 static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
-    return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 2 * m->maxcell + 2 * J * K +
+    return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 3 * m->maxcell + 2 * J * K +
            m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
 }
 
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
                  unsigned threads, ls_model **out, ls_error *err)
 {
-    return ls_model_new_ext(d, K, anchors, integration, nodes, threads, 0, out, err);
+    return ls_model_new_ext(d, K, anchors, integration, nodes, threads, 0, NULL, out, err);
 }
 
 int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
-                     unsigned nodes, unsigned threads, int hetero, ls_model **out, ls_error *err)
+                     unsigned nodes, unsigned threads, int hetero, const char *est_ceil,
+                     ls_model **out, ls_error *err)
 {
     *out = NULL;
     if (K < 1 || K > d->J)
@@ -152,7 +189,6 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->p = d->p;
     m->F = d->F;
     m->hetero = hetero != 0;
-    m->dim = ls_params_count(K, d->J, d->p) + (m->hetero ? d->p : 0);
     int nt = omp_get_num_procs();
     m->threads = threads ? threads : (unsigned)(nt > 0 ? nt : 1);
     for (size_t f = 0; f < d->F; f++) {
@@ -163,9 +199,19 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->anchor = ls_calloc(K, sizeof *m->anchor);
     m->anchor_of = ls_calloc(d->J, sizeof *m->anchor_of);
     m->lam_off = ls_calloc(d->J, sizeof *m->lam_off);
-    if (!m->anchor || !m->anchor_of || !m->lam_off) { rc = ls_nomem(err); goto fail; }
+    m->kap_of = ls_calloc(d->J, sizeof *m->kap_of);
+    m->ceil = ls_calloc(d->J, sizeof(double));
+    m->dceil = ls_calloc(d->J, sizeof(double));
+    m->d2ceil = ls_calloc(d->J, sizeof(double));
+    if (!m->anchor || !m->anchor_of || !m->lam_off || !m->kap_of || !m->ceil || !m->dceil || !m->d2ceil) {
+        rc = ls_nomem(err);
+        goto fail;
+    }
     rc = set_anchors(m, anchors, err);
+    if (!rc) rc = set_ceilings(m, est_ceil, err);
     if (rc) goto fail;
+    for (size_t j = 0; j < d->J; j++) m->ceil[j] = d->ceil[j];
+    m->dim = ls_params_count(K, d->J, d->p) + (m->hetero ? d->p : 0) + m->nkap;
     size_t off = d->p * K;
     for (size_t j = 0; j < d->J; j++) {
         m->lam_off[j] = off;
@@ -175,6 +221,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->off_phi = off + d->J;
     m->off_w = off + 2 * d->J;
     m->off_g = m->off_w + K * (K - 1) / 2;
+    m->off_k = m->off_g + (m->hetero ? d->p : 0);
 
     /* Defaults from measured accuracy (bench_accuracy and test_models):
      * adaptive GH converges fast in the number of nodes per dimension, and
@@ -309,6 +356,13 @@ void ls_model_load(ls_model *m, const double *th)
         for (size_t k = 0; k < K; k++) s += m->lam[k * J + cl->j] * m->theta0[cl->row * K + k];
         m->eta0[c] = s;
     }
+    for (size_t j = 0; j < J; j++) {
+        if (m->kap_of[j] < 0) continue;
+        double c = d->floor[j], s = ls_logistic(th[m->off_k + (size_t)m->kap_of[j]]);
+        m->ceil[j] = c + (1 - c) * s;
+        m->dceil[j] = (1 - c) * s * (1 - s);
+        m->d2ceil[j] = m->dceil[j] * (1 - 2 * s);
+    }
     if (m->hetero) {
         const double *g = th + m->off_g;
         for (size_t c = 0; c < d->ncell; c++) {
@@ -356,6 +410,11 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
     for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
     pr->hetero = m->hetero;
     for (size_t q = 0; q < p; q++) pr->gamma[q] = m->hetero ? th[m->off_g + q] : 0;
+    for (size_t j = 0; j < J; j++) {
+        double c = m->d->floor[j];
+        pr->ceiling[j] = m->kap_of[j] < 0 ? m->d->ceil[j]
+                                           : c + (1 - c) * ls_logistic(th[m->off_k + (size_t)m->kap_of[j]]);
+    }
     return LS_OK;
 }
 
@@ -388,6 +447,16 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
     for (size_t k = 0, q = 0; k < K; k++)
         for (size_t l = 0; l < k; l++, q++) th[m->off_w + q] = S[k * K + l] / S[k * K + k];
     for (size_t q = 0; m->hetero && q < p; q++) th[m->off_g + q] = pr->gamma ? pr->gamma[q] : 0;
+    for (size_t j = 0; j < J; j++) {
+        if (m->kap_of[j] < 0) continue;
+        double c = m->d->floor[j], dj = pr->ceiling ? pr->ceiling[j] : m->d->ceil[j];
+        if (!(dj > c && dj <= 1))
+            return ls_fail(err, LS_ERR_INPUT, "ceiling of '%s' must be above its floor and at most 1",
+                           m->d->bench[j]);
+        double q = (dj - c) / (1 - c);
+        q = fmin(fmax(q, 1e-9), 1 - 1e-9);
+        th[m->off_k + (size_t)m->kap_of[j]] = log(q) - log1p(-q);
+    }
     return LS_OK;
 }
 
@@ -399,6 +468,7 @@ typedef struct fam_ws {
     double *z, *zn, *g, *step, *H, *R, *Gj, *Hj, *Fj, *r, *hk, *zk, *ebar, *dbar, *Zhat, *GL, *v;
     double *CA, *qj; /* Laplace gradient: M a_j (J x K), a_j' M a_j (J) */
     double *M, *ev, *EV, *EC; /* Laplace: d logdet_s / dC (K x K), eigen work (K, K x K, K x K) */
+    double *kbar;             /* per cell: weight of d loglik / d ceiling (maxcell) */
     int floored;              /* M is the floored curvature's, not C^-1 */
     ls_beta_cell *bc;         /* Laplace: each cell's derivatives at the mode (maxcell) */
 } fam_ws;
@@ -422,6 +492,7 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
     w->zk = s; s += n * K;
     w->ebar = s; s += m->maxcell;
     w->dbar = s; s += m->maxcell;
+    w->kbar = s; s += m->maxcell;
     w->Zhat = s; s += J * K;
     w->CA = s; s += J * K;
     w->qj = s; s += J;
@@ -449,12 +520,12 @@ static double cell_eval(const ls_model *m, double eta, const ls_cell *cl, int wa
     double v;
     if (m->hetero) {
         size_t c = (size_t)(cl - m->d->cell);
-        v = ls_beta_cell_eval(eta, m->d->floor[j], m->d->ceil[j], m->cphi[c], m->clgphi[c], m->cpsiphi[c], cl->ly,
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->ceil[j], m->cphi[c], m->clgphi[c], m->cpsiphi[c], cl->ly,
                               cl->l1y, want, bc);
     } else
-        v = ls_beta_cell_eval(eta, m->d->floor[j], m->d->ceil[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
+        v = ls_beta_cell_eval(eta, m->d->floor[j], m->ceil[j], m->phi[j], m->lgphi[j], m->psiphi[j], cl->ly,
                               cl->l1y, want, bc);
-    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = bc->t_eta = bc->t_eel = 0;
+    if (flat && want) bc->d_eta = bc->h_eta = bc->f_eta = bc->h_el = bc->t_eta = bc->t_eel = bc->h_ed = bc->t_eed = 0;
     return v;
 }
 
@@ -641,7 +712,7 @@ static int moment_map(const ls_model *m, fam_ws *w, double *A, double *c, double
  * (Fisher's identity), with one node's values the complete-data score.
  * GL: K x K scratch. */
 static void assemble_score(const ls_model *m, size_t f, const double *e, const double *dl,
-                           const double *Zhat, double *GL, double *gr)
+                           const double *dk, const double *Zhat, double *GL, double *gr)
 {
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J, p = m->p;
@@ -653,6 +724,7 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
         double ec = e[c];
         gr[m->off_b + j] += ec;
         gr[m->off_phi + j] += dl[c];
+        if (m->kap_of[j] >= 0) gr[m->off_k + (size_t)m->kap_of[j]] += dk[c] * m->dceil[j];
         if (m->hetero)
             for (size_t q = 0; q < p; q++) gr[m->off_g + q] += dl[c] * d->x[i * p + q];
         for (size_t q = 0; q < p; q++) {
@@ -819,8 +891,14 @@ static void laplace_motion(const ls_model *m, size_t f, fam_ws *w)
         for (size_t k = 0; k < K; k++) au += m->a[j * K + k] * u[k];
         double x = 0.5 * bc->t_eta * w->qj[j] + bc->h_eta * au;
         if (!isfinite(x) || !isfinite(bc->t_eel)) continue; /* a shape at TINY: no term */
+        double xk = 0;
+        if (m->nkap && m->kap_of[j] >= 0) {
+            xk = 0.5 * bc->t_eed * w->qj[j] + bc->h_ed * au;
+            if (!isfinite(xk)) continue;
+        }
         w->ebar[c] += x;
         w->dbar[c] += 0.5 * bc->t_eel * w->qj[j] + bc->h_el * au;
+        w->kbar[c] += xk;
         double *zh = w->Zhat + j * K;
         const double *ca = w->CA + j * K;
         for (size_t k = 0; k < K; k++) zh[k] += x * z[k] + bc->h_eta * ca[k] + bc->d_eta * u[k];
@@ -849,7 +927,7 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
     memset(w->Hj, 0, J * sizeof(double));
     memset(w->Fj, 0, J * sizeof(double));
     size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
-    int want = want_grad ? 1 | 2 | 4 | 8 | 16 : 1 | 4;
+    int want = want_grad ? 1 | 2 | 4 | 8 | 16 | (m->nkap ? 32 : 0) : 1 | 4;
     double h = 0;
     for (size_t c = 0; c < nc; c++) {
         const ls_cell *cl = &d->cell[c0 + c];
@@ -873,12 +951,13 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
     for (size_t c = 0; c < nc; c++) {
         w->ebar[c] = w->bc[c].d_eta;
         w->dbar[c] = w->bc[c].d_lphi;
+        w->kbar[c] = m->nkap ? w->bc[c].d_d : 0;
         w->Gj[d->cell[c0 + c].j] += w->bc[c].d_eta;
     }
     for (size_t j = 0; j < J; j++)
         for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] = w->Gj[j] * z[k];
     if (curv == 0) laplace_motion(m, f, w); /* none with Fisher's curvature */
-    assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
+    assemble_score(m, f, w->ebar, w->dbar, w->kbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }
 
@@ -922,8 +1001,10 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
     size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
     memset(w->ebar, 0, nc * sizeof(double));
     memset(w->dbar, 0, nc * sizeof(double));
+    memset(w->kbar, 0, nc * sizeof(double));
     memset(w->Zhat, 0, J * K * sizeof(double));
     ls_beta_cell bc;
+    int want = 1 | 2 | (m->nkap ? 32 : 0);
     for (size_t q = 0; q < n; q++) {
         pi[q] = exp(t[q] - lse);
         if (pi[q] < WEIGHT_CUT) continue;
@@ -934,9 +1015,10 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         for (size_t c = 0; c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
-            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2, &bc);
+            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, want, &bc);
             w->ebar[c] += pi[q] * bc.d_eta;
             w->dbar[c] += pi[q] * bc.d_lphi;
+            if (want & 32) w->kbar[c] += pi[q] * bc.d_d;
             w->Gj[j] += bc.d_eta;
         }
         for (size_t j = 0; j < J; j++)
@@ -944,7 +1026,7 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
                 for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pi[q] * w->Gj[j] * zq[k];
     }
 
-    assemble_score(m, f, w->ebar, w->dbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
+    assemble_score(m, f, w->ebar, w->dbar, w->kbar, w->Zhat, w->GL, m->fam_grad + f * m->dim);
     return LS_OK;
 }
 
@@ -1046,7 +1128,8 @@ typedef struct svec {
 } svec;
 
 typedef struct hess_ws {
-    double *S, *pis, *ec, *dc, *Zq, *gbar, *Sc;
+    double *S, *pis, *ec, *dc, *kc, *Zq, *gbar, *Sc;
+    double *k0, *k1, *kk, *kl, *kd; /* ceilings: h_ed (1, z), h_dd, h_ld, d_d moments per cell */
     double *ebar, *m0, *n0, *l0, *m1, *n1, *M2, *M2j, *Zhat, *GL;
     double *T, *tmp;
     size_t *act;
@@ -1057,6 +1140,7 @@ typedef struct hess_ws {
 static void hess_ws_free(hess_ws *h)
 {
     ls_free(h->S); ls_free(h->pis); ls_free(h->ec); ls_free(h->dc); ls_free(h->Zq);
+    ls_free(h->kc); ls_free(h->k0); ls_free(h->k1); ls_free(h->kk); ls_free(h->kl); ls_free(h->kd);
     ls_free(h->gbar); ls_free(h->Sc); ls_free(h->ebar); ls_free(h->m0); ls_free(h->n0);
     ls_free(h->l0); ls_free(h->m1); ls_free(h->n1); ls_free(h->M2); ls_free(h->M2j);
     ls_free(h->Zhat); ls_free(h->GL); ls_free(h->T); ls_free(h->tmp);
@@ -1083,6 +1167,12 @@ static int hess_ws_alloc(const ls_model *m, hess_ws *h)
     h->pis = ls_calloc(n, sizeof(double));
     h->ec = ls_calloc(mc, sizeof(double));
     h->dc = ls_calloc(mc, sizeof(double));
+    h->kc = ls_calloc(mc, sizeof(double));
+    h->k0 = ls_calloc(mc, sizeof(double));
+    h->k1 = ls_calloc(mc * K, sizeof(double));
+    h->kk = ls_calloc(mc, sizeof(double));
+    h->kl = ls_calloc(mc, sizeof(double));
+    h->kd = ls_calloc(mc, sizeof(double));
     h->Zq = ls_calloc(J * K, sizeof(double));
     h->gbar = ls_calloc(dim, sizeof(double));
     h->ebar = ls_calloc(mc, sizeof(double));
@@ -1102,6 +1192,7 @@ static int hess_ws_alloc(const ls_model *m, hess_ws *h)
     int bad = svec_alloc(&h->j0, p * K + K + 1) | svec_alloc(&h->pm, nP) |
               svec_alloc(&h->u, p + 1) | svec_alloc(&h->v, p * K + K + 1 + nP);
     if (bad || !h->S || !h->Sc || !h->pis || !h->ec || !h->dc || !h->Zq || !h->gbar || !h->ebar ||
+        !h->kc || !h->k0 || !h->k1 || !h->kk || !h->kl || !h->kd ||
         !h->m0 || !h->n0 || !h->l0 || !h->m1 || !h->n1 || !h->M2 || !h->M2j || !h->Zhat ||
         !h->GL || !h->T || !h->tmp || !h->act || !h->mark) {
         hess_ws_free(h);
@@ -1215,8 +1306,15 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
     memset(h->M2, 0, nc * K * K * sizeof(double));
     memset(h->Zhat, 0, J * K * sizeof(double));
     memset(h->gbar, 0, dim * sizeof(double));
+    memset(h->k0, 0, nc * sizeof(double));
+    memset(h->k1, 0, nc * K * sizeof(double));
+    memset(h->kk, 0, nc * sizeof(double));
+    memset(h->kl, 0, nc * sizeof(double));
+    memset(h->kd, 0, nc * sizeof(double));
+    memset(h->kc, 0, nc * sizeof(double));
     size_t nu = 0;
     ls_beta_cell bc;
+    int want = 1 | 2 | 4 | 8 | (m->nkap ? 32 : 0);
     for (size_t q = 0; q < n; q++) {
         double pq = exp(w->hk[q] - lse);
         if (pq < WEIGHT_CUT) continue;
@@ -1227,9 +1325,17 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         for (size_t c = 0; c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
-            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, 1 | 2 | 4 | 8, &bc);
+            cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, want, &bc);
             h->ec[c] = bc.d_eta;
             h->dc[c] = bc.d_lphi;
+            if (m->nkap && m->kap_of[j] >= 0) {
+                h->kc[c] = bc.d_d;
+                h->k0[c] += pq * bc.h_ed;
+                for (size_t k = 0; k < K; k++) h->k1[c * K + k] += pq * bc.h_ed * zq[k];
+                h->kk[c] += pq * bc.h_dd;
+                h->kl[c] += pq * bc.h_ld;
+                h->kd[c] += pq * bc.d_d;
+            }
             w->Gj[j] += bc.d_eta;
             h->ebar[c] += pq * bc.d_eta;
             double he = pq * bc.h_eta;
@@ -1251,7 +1357,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
                 h->Zhat[j * K + k] += pq * w->Gj[j] * zq[k];
             }
         double *sq = h->S + nu * dim;
-        assemble_score(m, f, h->ec, h->dc, h->Zq, h->GL, sq);
+        assemble_score(m, f, h->ec, h->dc, h->kc, h->Zq, h->GL, sq);
         for (size_t i = 0; i < dim; i++) h->gbar[i] += pq * sq[i];
         h->pis[nu++] = pq;
     }
@@ -1265,6 +1371,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         size_t nl = m->anchor_of[j] >= 0 ? 1 : K;
         for (size_t k = 0; k < nl; k++) h->mark[m->lam_off[j] + k] = 1;
         h->mark[m->off_b + j] = h->mark[m->off_phi + j] = 1;
+        if (m->kap_of[j] >= 0) h->mark[m->off_k + (size_t)m->kap_of[j]] = 1;
     }
     size_t na = 0;
     for (size_t i = 0; i < dim; i++)
@@ -1325,6 +1432,18 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         P_times(Pj, pidx, nr, K, h->n1 + c * K, 1.0, v);
         add_sym(Hf, dim, v, u, 1.0);
         add_outer(Hf, dim, u, h->l0[c]);
+        if (m->kap_of[j] >= 0) {
+            /* kappa_j: with d' = d d_j/d kappa_j, eta-kappa (k0 J0 + P k1) d',
+             * log phi-kappa kl d', and kappa-kappa kk d'^2 + d_d d'' */
+            size_t ik = m->off_k + (size_t)m->kap_of[j];
+            double d1 = m->dceil[j];
+            v->n = 0;
+            for (size_t x = 0; x < j0->n; x++) svec_push(v, j0->i[x], h->k0[c] * d1 * j0->v[x]);
+            P_times(Pj, pidx, nr, K, h->k1 + c * K, d1, v);
+            for (size_t x = 0; x < v->n; x++) add_pair(Hf, dim, v->i[x], ik, v->v[x]);
+            for (size_t x = 0; x < u->n; x++) add_pair(Hf, dim, u->i[x], ik, h->kl[c] * d1 * u->v[x]);
+            add_pair(Hf, dim, ik, ik, h->kk[c] * d1 * d1 + h->kd[c] * m->d2ceil[j]);
+        }
         /* d loglik/d eta times the node-free second derivatives of eta */
         double e = h->ebar[c];
         if (a >= 0) {

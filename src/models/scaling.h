@@ -9,6 +9,9 @@
  *   log phi  J
  *   w        K(K-1)/2: row k of the Cholesky factor of Sigma is
  *            (w_k1 .. w_k,k-1, 1) / norm, so Sigma has unit diagonal.
+ *   gamma    p (heteroscedastic precision only)
+ *   kappa    one per benchmark whose ceiling is estimated, in benchmark
+ *            order: d_j = c_j + (1 - c_j) logistic(kappa_j).
  */
 #ifndef LS_SCALING_H
 #define LS_SCALING_H
@@ -25,6 +28,9 @@ struct ls_model {
     size_t off_b, off_phi, off_w;
     int hetero;                 /* log phi_ij = log phi_j + gamma^T x_i (x standardised) */
     size_t off_g;               /* gamma (p) after w, when hetero     */
+    size_t off_k, nkap;         /* kappa (nkap) after gamma            */
+    long *kap_of;               /* J: index of j's kappa, or -1 (fixed ceiling) */
+    double *ceil, *dceil, *d2ceil; /* J: ceiling d_j, d d_j/d kappa_j, d^2 d_j/d kappa_j^2 */
     double *cphi, *clgphi, *cpsiphi; /* ncell: per-cell precision (hetero) */
     ls_rule rule;
     unsigned threads;
@@ -49,9 +55,12 @@ struct ls_model {
     size_t scratch_len;
 };
 
-/* ls_model_new with the heteroscedastic-precision option. */
+/* ls_model_new with the heteroscedastic-precision option and the ceilings
+ * to estimate (est_ceil: "all" or comma-separated benchmark names; NULL or
+ * "": every ceiling fixed at the data's value). */
 int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
-                     unsigned nodes, unsigned threads, int hetero, ls_model **out, ls_error *err);
+                     unsigned nodes, unsigned threads, int hetero, const char *est_ceil,
+                     ls_model **out, ls_error *err);
 /* Load theta into the model's natural-parameter buffers. */
 void ls_model_load(ls_model *m, const double *theta);
 /* Posterior mode (z scale) of family f for the loaded parameters; writes

@@ -195,7 +195,20 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     fo.threads = threads;
     json_t *pc = json_object_get(op, "precision_covariates");
     fo.precision_covariates = json_is_true(pc);
-    size_t dim = ls_params_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0);
+    /* estimated ceilings: their kappa follow in theta, their values in the
+     * natural vector */
+    json_t *ec = json_object_get(op, "estimate_ceilings");
+    size_t nkap = 0;
+    if (json_is_string(ec) && *json_string_value(ec)) {
+        fo.estimate_ceilings = json_string_value(ec);
+        if (strcmp(fo.estimate_ceilings, "all") == 0) nkap = J;
+        else
+            for (const char *c = fo.estimate_ceilings; c; c = strchr(c + 1, ',')) nkap++;
+    } else if (ec && !json_is_null(ec)) {
+        rc = bad(&r, "mistyped field 'options.estimate_ceilings'");
+        goto done;
+    }
+    size_t dim = ls_params_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0) + nkap;
     theta = ls_calloc(dim, sizeof(double));
     if (!theta) { rc = ls_nomem(err); goto done; }
     if ((rc = numbers(&r, th, dim, 1, theta, "parameters.theta"))) goto done;
@@ -213,7 +226,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     json_t *tc = json_is_object(se) ? json_object_get(se, "theta_covariance") : NULL;
     json_t *nc = json_is_object(se) ? json_object_get(json_object_get(se, "covariance"), "matrix") : NULL;
     if (json_is_array(tc) && json_is_array(nc)) {
-        size_t q = ls_nat_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0);
+        size_t q = ls_fit_nnat(f);
         f->inf.nnat = q;
         f->inf.dim = dim;
         f->inf.theta_cov = ls_calloc(dim * dim, sizeof(double));
@@ -315,9 +328,12 @@ int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
     json_t *se = json_object_get(root, "standard_errors");
     json_t *nc = json_is_object(se) ? json_object_get(json_object_get(se, "covariance"), "matrix") : NULL;
     if (json_is_array(nc)) {
-        size_t q = ls_nat_count(K, J, p) + (s->est.hetero ? p : 0);
+        size_t q0 = ls_nat_count(K, J, p) + (s->est.hetero ? p : 0);
+        size_t q = q0 + (json_array_size(json_object_get(root, "ceilings_estimated")) ? J : 0);
         if (!(s->nat_cov = ls_calloc(q * q, sizeof(double)))) { rc = ls_nomem(err); goto done; }
         if ((rc = numbers(&r, nc, q, q, s->nat_cov, "standard_errors.covariance.matrix"))) goto done;
+        for (size_t a = 0; q > q0 && a < q0; a++) /* the leading block, in place */
+            memmove(s->nat_cov + a * q0, s->nat_cov + a * q, q0 * sizeof(double));
     }
 done:
     json_decref(root);

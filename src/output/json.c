@@ -8,6 +8,7 @@
 #include "output/json_out.h"
 #include "output/atomic.h"
 #include "tasks/fit.h"
+#include "numerics/special.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -71,7 +72,7 @@ static const char *integration_name(int k)
 }
 
 /* One block of natural-scale standard errors (layout: inference.h). */
-static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hetero)
+static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hetero, int ceil)
 {
     json_t *o = json_object();
     json_object_set_new(o, "beta", ls_json_mat(se, p, K));
@@ -84,7 +85,11 @@ static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hete
     se += J;
     json_object_set_new(o, "sigma", ls_json_mat(se, K, K));
     se += K * K;
-    if (hetero) json_object_set_new(o, "gamma", ls_json_vec(se, p));
+    if (hetero) {
+        json_object_set_new(o, "gamma", ls_json_vec(se, p));
+        se += p;
+    }
+    if (ceil) json_object_set_new(o, "ceilings", ls_json_vec(se, J));
     return o;
 }
 
@@ -97,22 +102,32 @@ static void nat_estimates(const ls_fit *f, double *v)
     memcpy(v, f->est.b, J * sizeof(double)); v += J;
     memcpy(v, f->est.phi, J * sizeof(double)); v += J;
     memcpy(v, f->est.sigma, K * K * sizeof(double)); v += K * K;
-    if (f->est.hetero) memcpy(v, f->est.gamma, p * sizeof(double));
+    if (f->est.hetero) {
+        memcpy(v, f->est.gamma, p * sizeof(double));
+        v += p;
+    }
+    if (f->nkap) memcpy(v, f->est.ceiling, J * sizeof(double));
 }
 
 /* 95 % intervals from standard errors se on the natural scales: Wald for
  * beta, free loadings, b and gamma; on the log scale for phi and the anchor
- * loadings (positive); through Fisher's z for the correlations. */
-static json_t *ci_block(const ls_fit *f, const double *est, const double *se, int upper)
+ * loadings (positive); through Fisher's z for the correlations; for an
+ * estimated ceiling on the logit scale of (d - c) / (1 - c), inside (c, 1). */
+static json_t *ci_block(const ls_fit *f, const ls_data *d, const double *est, const double *se, int upper)
 {
     size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
     const double z = 1.959963984540054, sg = upper ? 1 : -1;
     double *v = ls_calloc(q, sizeof(double));
     if (!v) return NULL;
     size_t o_lam = p * K, o_phi = o_lam + K * J + J, o_sig = o_phi + J;
+    size_t o_ceil = f->nkap ? q - J : q;
     for (size_t a = 0; a < q; a++) {
         double e = est[a], s = se[a];
-        if (a >= o_phi && a < o_sig) v[a] = e * exp(sg * z * s / e);          /* phi */
+        if (a >= o_ceil) {                                                   /* ceiling */
+            double c = d->floor[a - o_ceil], r = (e - c) / (1 - c);
+            if (s == 0 || !(r > 0 && r < 1)) v[a] = e;
+            else v[a] = c + (1 - c) * ls_logistic(log(r / (1 - r)) + sg * z * s / ((1 - c) * r * (1 - r)));
+        } else if (a >= o_phi && a < o_sig) v[a] = e * exp(sg * z * s / e);   /* phi */
         else if (a >= o_sig && a < o_sig + K * K) {                          /* sigma */
             size_t r = (a - o_sig) / K, c = (a - o_sig) % K;
             v[a] = r == c ? 1.0 : tanh(atanh(e) + sg * z * s / (1 - e * e));
@@ -123,7 +138,7 @@ static json_t *ci_block(const ls_fit *f, const double *est, const double *se, in
             else v[a] = e + sg * z * s;
         } else v[a] = e + sg * z * s;
     }
-    json_t *o = se_block(v, K, J, p, f->est.hetero);
+    json_t *o = se_block(v, K, J, p, f->est.hetero, f->nkap > 0);
     ls_free(v);
     return o;
 }
@@ -136,7 +151,7 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     static const char *kinds[3] = {"hessian", "opg", "sandwich"};
     json_t *o = json_object();
     for (int k = 0; k < 3; k++)
-        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero) : json_null());
+        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero, f->nkap > 0) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
     double *est = ls_calloc(q, sizeof(double));
     if (!est) { json_decref(o); return NULL; }
@@ -148,7 +163,7 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
                             json_string("Wald on the natural scale; log scale for phi and anchor loadings; Fisher z for correlations"));
         for (int k = 0; k < 3; k++) {
             if (!f->inf.ok[k] || !f->inf.se[k]) continue;
-            json_t *kb = json_object(), *lo = ci_block(f, est, f->inf.se[k], 0), *hi = ci_block(f, est, f->inf.se[k], 1);
+            json_t *kb = json_object(), *lo = ci_block(f, d, est, f->inf.se[k], 0), *hi = ci_block(f, d, est, f->inf.se[k], 1);
             if (!kb || !lo || !hi) {
                 json_decref(kb); json_decref(lo); json_decref(hi); json_decref(ci); json_decref(o);
                 ls_free(est);
@@ -190,6 +205,10 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
         }
     for (size_t a = 0; f->est.hetero && a < p; a++) {
         snprintf(buf, sizeof buf, "gamma[%s]", d->covariate[a]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t j = 0; f->nkap && j < J; j++) {
+        snprintf(buf, sizeof buf, "ceiling[%s]", d->bench[j]);
         json_array_append_new(names, json_string(buf));
     }
     json_t *cov = json_object();
@@ -239,7 +258,13 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(root, "skill_names", sn);
     json_object_set_new(root, "benchmarks", ls_json_strs(d->bench, J));
     json_object_set_new(root, "floors", ls_json_vec(d->floor, J));
-    json_object_set_new(root, "ceilings", ls_json_vec(d->ceil, J));
+    json_object_set_new(root, "ceilings", ls_json_vec(f->est.ceiling, J));
+    if (f->nkap) {
+        json_t *ce = json_array();
+        for (size_t j = 0; j < J; j++)
+            if (f->kap[j]) json_array_append_new(ce, json_string(d->bench[j]));
+        json_object_set_new(root, "ceilings_estimated", ce);
+    }
     json_object_set_new(root, "covariates", ls_json_strs(d->covariate, p));
     json_t *cs = json_object();
     json_object_set_new(cs, "mean", ls_json_vec(d->x_mean, p));
@@ -363,6 +388,8 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "loglik_check", json_boolean(!f->opt.skip_check));
     json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
     json_object_set_new(opts, "precision_covariates", json_boolean(f->opt.precision_covariates));
+    json_object_set_new(opts, "estimate_ceilings", f->opt.estimate_ceilings && *f->opt.estimate_ceilings
+                                                       ? json_string(f->opt.estimate_ceilings) : json_null());
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
 

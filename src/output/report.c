@@ -351,6 +351,7 @@ static int compute_frontiers(rep *r, ls_error *err)
     oo.level = r->o->level;
     oo.seed = r->o->seed;
     const double *cov = ls_fit_nat_cov(r->f);
+    oo.cov_dim = ls_fit_nnat(r->f);
     r->al_intervals = cov && oo.draws > 0;
     int rc = ls_optimal(&r->f->est, cov, &oo, &r->al, err);
     if (!rc) r->have_al = 1;
@@ -483,7 +484,7 @@ static void figure_scores(rep *r, ls_buf *b)
         ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, d->bench[j]);
         ls_svg_axes(&p, LS_AXIS_LINEAR, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "log10 compute (FLOPs)" : NULL,
                     col == 0 ? "score (0 to 1)" : NULL);
-        double fl = d->floor[j], ce = d->ceil[j];
+        double fl = d->floor[j], ce = r->f->est.ceiling[j]; /* fixed or estimated */
         if (fl > 0) {
             double fx[2] = {xlo, xhi}, fy[2] = {fl, fl};
             ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
@@ -914,7 +915,8 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor (and ceiling)</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
     for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
     int has_ceil = 0; /* a ceiling column only when some benchmark has one */
-    for (size_t j = 0; j < J; j++) has_ceil |= d->ceil[j] < 1;
+    for (size_t j = 0; j < J; j++) has_ceil |= pr->ceiling[j] < 1 || f->kap[j];
+    size_t o_ceil = ls_fit_nnat(f) - J; /* estimated ceilings: the last J natural entries */
     ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
                         : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
     for (size_t j = 0; j < J; j++) {
@@ -924,7 +926,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         td_num(b, pr->b[j], se, o_b + j);
         td_num(b, pr->phi[j], se, o_phi + j);
         ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->floor[j], 4));
-        if (has_ceil) ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->ceil[j], 4));
+        if (has_ceil) td_num(b, pr->ceiling[j], f->kap[j] ? se : NULL, o_ceil + j);
         ls_buf_puts(b, "</tr>\n");
     }
     ls_buf_puts(b, "</table>\n");

@@ -53,6 +53,8 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->polish_ll);
     ls_inference_free(&f->inf);
     ls_free(f->anchors);
+    ls_free(f->est_ceil);
+    ls_free(f->kap);
     ls_free(f);
 }
 
@@ -67,9 +69,13 @@ static void warnf(ls_fit *f, const char *fmt, ...)
     f->nwarn++;
 }
 
-/* The per-fit arrays sized by the model (f->K, J, p, F, dim set). */
-static int fit_alloc(ls_fit *f, ls_error *err)
+/* The per-fit arrays sized by the model (f->K, J, p, F, dim set), and
+ * which ceilings m estimates. */
+static int fit_alloc(ls_fit *f, const ls_model *m, ls_error *err)
 {
+    if (!(f->kap = ls_calloc(f->J, 1))) return ls_nomem(err);
+    f->nkap = m->nkap;
+    for (size_t j = 0; j < f->J; j++) f->kap[j] = m->kap_of[j] >= 0;
     f->beta_std = ls_calloc(f->p * f->K + 1, sizeof(double));
     f->b_std = ls_calloc(f->J, sizeof(double));
     f->theta = ls_calloc(f->dim, sizeof(double));
@@ -113,7 +119,8 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
 {
     *out = NULL;
     ls_model *m = NULL;
-    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates, &m, err);
+    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates,
+                              o->estimate_ceilings, &m, err);
     if (rc) return rc;
     m->eta_clamp = o->logit_clamp;
     ls_fit *f = ls_calloc(1, sizeof *f);
@@ -125,12 +132,14 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
     f->opt.progress_ctx = NULL;
     if (o->anchors && !(f->anchors = ls_strdup(o->anchors))) { rc = ls_nomem(err); goto done; }
     f->opt.anchors = f->anchors;
+    if (o->estimate_ceilings && !(f->est_ceil = ls_strdup(o->estimate_ceilings))) { rc = ls_nomem(err); goto done; }
+    f->opt.estimate_ceilings = f->est_ceil;
     snprintf(f->integration, sizeof f->integration, "%s", m->rule.kind);
     f->nodes = m->rule.n;
     snprintf(f->reason, sizeof f->reason, "%s", "loaded");
     f->ll_check = NAN; /* not computed here */
     f->check_integration = ls_check_rule(&m->rule, &f->check_nodes);
-    if ((rc = fit_alloc(f, err))) goto done;
+    if ((rc = fit_alloc(f, m, err))) goto done;
     size_t nfail;
     if ((rc = finish_at(f, m, d, theta, g, &nfail, err))) goto done;
     f->converged = f->gmax <= o->gtol;
@@ -158,6 +167,19 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
     int rc = LS_OK;
     if (!Z || !C || !V || !ev || !mean || !T || !W || !af || !resvar) { rc = ls_nomem(err); goto done; }
 
+    /* ceilings: the data's, or for an estimated one a start halfway between
+     * the benchmark's best observed score and 1 */
+    for (size_t j = 0; j < J; j++) {
+        double ce = d->ceil[j];
+        if (m->kap_of[j] >= 0) {
+            double top = d->floor[j];
+            for (size_t i = 0; i < n; i++)
+                if (!isnan(d->y[i * J + j]) && d->y[i * J + j] > top) top = d->y[i * J + j];
+            ce = fmin(0.5 * (top + 1), 0.999);
+        }
+        pr->ceiling[j] = ce;
+    }
+
     /* logit scale above the floor, missing cells filled with column means */
     for (size_t j = 0; j < J; j++) {
         double s = 0;
@@ -165,7 +187,7 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
         for (size_t i = 0; i < n; i++) {
             double y = d->y[i * J + j];
             if (isnan(y)) continue;
-            double q = (y - d->floor[j]) / (d->ceil[j] - d->floor[j]);
+            double q = (y - d->floor[j]) / (pr->ceiling[j] - d->floor[j]);
             q = q < 0.02 ? 0.02 : q > 0.98 ? 0.98 : q;
             Z[i * J + j] = log(q / (1 - q));
             s += Z[i * J + j];
@@ -312,7 +334,7 @@ static int initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls
     }
     for (size_t j = 0; j < J; j++) {
         pr->b[j] = mean[j];
-        double y = ls_logistic(mean[j]), c = d->floor[j], r = d->ceil[j] - c;
+        double y = ls_logistic(mean[j]), c = d->floor[j], r = pr->ceiling[j] - c;
         double mu = c + r * y, dv = r * y * (1 - y);
         double var = dv * dv * resvar[j];
         double ph = var > 0 ? mu * (1 - mu) / var - 1 : 100;
@@ -582,7 +604,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
     for (int attempt = 0;; attempt++) {
         ls_model *m = NULL;
         int rc = ls_model_new_ext(d, o->skills, o->anchors, *integration, *nodes, threads,
-                                  o->precision_covariates, &m, err);
+                                  o->precision_covariates, o->estimate_ceilings, &m, err);
         if (rc == LS_OK) {
             m->eta_clamp = o->logit_clamp;
             rc = ls_model_loglik(m, theta, ll, NULL, family_ll, err);
@@ -620,7 +642,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         int r0 = ls_fit_run(d, &o0, &f0, err);
         if (r0) return r0;
     }
-    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates, &m, err);
+    int rc = ls_model_new_ext(d, o->skills, o->anchors, o->integration, o->nodes, o->threads, o->precision_covariates,
+                              o->estimate_ceilings, &m, err);
     if (rc) { ls_fit_free(f0); return rc; }
     if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp)) {
         ls_model_free(m);
@@ -639,7 +662,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         size_t Kk = o->skills;
         rc = ls_model_new_ext(d, Kk, o->anchors, Kk >= 5 ? LS_INT_SPARSE : LS_INT_GH,
                               Kk <= 3 ? 3 : Kk == 4 ? 2 : 1, o->threads,
-                              o->precision_covariates, &ms, err);
+                              o->precision_covariates, o->estimate_ceilings, &ms, err);
         if (rc) { ls_model_free(m); ls_fit_free(f0); return rc; }
         ms->eta_clamp = o->logit_clamp;
         /* The polish runs on a cheaper rule and the best point is finished
@@ -653,7 +676,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
             int sparse = Kk >= 5;
             rc = ls_model_new_ext(d, Kk, o->anchors, sparse ? LS_INT_SPARSE : LS_INT_GH,
                                   sparse ? 2 : Kk == 4 ? 4 : 8, o->threads,
-                                  o->precision_covariates, &mp, err);
+                                  o->precision_covariates, o->estimate_ceilings, &mp, err);
             if (rc) { ls_model_free(m); ls_model_free(ms); ls_fit_free(f0); return rc; }
             mp->eta_clamp = o->logit_clamp;
         }
@@ -667,6 +690,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     f->opt = *o;
     if (o->anchors && !(f->anchors = ls_strdup(o->anchors))) { rc = ls_nomem(err); goto fail; }
     f->opt.anchors = f->anchors;
+    if (o->estimate_ceilings && !(f->est_ceil = ls_strdup(o->estimate_ceilings))) { rc = ls_nomem(err); goto fail; }
+    f->opt.estimate_ceilings = f->est_ceil;
     f->opt.progress = NULL;
     f->opt.progress_ctx = NULL;
     f->starts = o->starts;
@@ -681,7 +706,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     start_th = ls_calloc((size_t)o->starts * dim, sizeof(double));
     considered = ls_calloc(o->starts, 1);
     if (!f->start_ll || !f->polish_ll || !start_th || !considered) { rc = ls_nomem(err); goto fail; }
-    rc = fit_alloc(f, err);
+    rc = fit_alloc(f, m, err);
     if (rc) goto fail;
     for (unsigned s = 0; s < o->starts; s++) f->polish_ll[s] = NAN;
 
@@ -689,7 +714,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (rc) goto fail;
     rc = ls_model_pack(m, &f->est, th0, err);
     if (rc) goto fail;
-    if (f0) memcpy(th0, f0->theta, f0->dim * sizeof(double)); /* gamma stays 0 */
+    if (f0) { /* gamma stays 0; the ceilings' kappa follow gamma */
+        memcpy(th0, f0->theta, m->off_g * sizeof(double));
+        memcpy(th0 + m->off_k, f0->theta + m->off_g, m->nkap * sizeof(double));
+    }
 
     char stage[64];
     /* Stage 1: every start, on the coarse rule, 30 L-BFGS iterations to
@@ -1023,8 +1051,9 @@ const double *ls_fit_theta(const ls_fit *f) { return f->theta; }
 size_t ls_fit_dim(const ls_fit *f) { return f->dim; }
 size_t ls_fit_nnat(const ls_fit *f)
 {
-    return ls_nat_count(f->K, f->J, f->p) + (f->est.hetero ? f->p : 0);
+    return ls_nat_count(f->K, f->J, f->p) + (f->est.hetero ? f->p : 0) + (f->nkap ? f->J : 0);
 }
+int ls_fit_ceiling_estimated(const ls_fit *f, size_t j) { return j < f->J && f->kap[j]; }
 
 int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue)

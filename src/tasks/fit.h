@@ -73,6 +73,9 @@ struct ls_fit {
     char check_method[16];       /* its kind                                     */
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
+    char *est_ceil;         /* owned copy of opt.estimate_ceilings    */
+    size_t nkap;            /* ceilings estimated                     */
+    unsigned char *kap;     /* J: 1 where the ceiling is estimated    */
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
     int have_se;            /* inf holds standard errors              */
     ls_inference inf;

@@ -128,7 +128,7 @@ int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options 
     }
     /* the natural vector starts with beta (p x K) then lambda (K x J) */
     if (D) {
-        size_t q = ls_nat_count(K, J, p) + (pr->hetero ? p : 0);
+        size_t q = o->cov_dim ? o->cov_dim : ls_nat_count(K, J, p) + (pr->hetero ? p : 0);
         for (size_t a = 0; a < nbl; a++)
             for (size_t c = 0; c < nbl; c++) Lc[a * nbl + c] = cov[a * q + c];
         /* a square root by eigen-decomposition: fixed loadings have zero

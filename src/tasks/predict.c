@@ -68,7 +68,7 @@ static double mean_score(const ls_model *m, size_t j, const double *th)
     for (size_t k = 0; k < K; k++) eta += m->lam[k * J + j] * th[k];
     if (m->eta_clamp > 0) eta = fmax(-m->eta_clamp, fmin(m->eta_clamp, eta));
     double c = m->d->floor[j];
-    return c + (m->d->ceil[j] - c) * ls_logistic(eta);
+    return c + (m->ceil[j] - c) * ls_logistic(eta);
 }
 
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,

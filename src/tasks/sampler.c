@@ -47,7 +47,7 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
     s->d = d;
     s->fit = f;
     int rc = ls_model_new_ext(d, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, threads,
-                              f->opt.precision_covariates, &s->m, err);
+                              f->opt.precision_covariates, f->opt.estimate_ceilings, &s->m, err);
     if (rc) goto fail;
     s->m->eta_clamp = f->opt.logit_clamp;
     size_t dim = s->m->dim;

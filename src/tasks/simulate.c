@@ -113,6 +113,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         if (!names[c]) { rc = ls_nomem(err); goto fail; }
     if (o->truth) ls_params_copy(truth, o->truth);
     else random_truth(g, truth);
+    for (size_t j = 0; j < J; j++) truth->ceiling[j] = o->ceilings ? o->ceilings[j] : 1;
 
     /* family sizes: about 60 % singletons, the rest 2..12 */
     size_t *fsize = ls_calloc(F, sizeof(size_t));
