@@ -360,6 +360,7 @@ typedef struct ls_sim_options {
     uint64_t seed;     /* default 1                                     */
     const ls_params *truth; /* NULL: draw realistic random parameters   */
     const double *ceilings; /* J ceilings of the mean (NULL: all 1)     */
+    const char *ceiling_list; /* "name=value,.." ceiling overrides, after ceilings */
 } ls_sim_options;
 
 void ls_sim_options_init(ls_sim_options *o);
@@ -431,6 +432,11 @@ typedef struct ls_predict_options {
     size_t latent_draws;  /* family-posterior draws per parameter draw (default 50) */
     uint64_t seed;        /* default 1                                       */
     unsigned threads;     /* 0 = all cores                                   */
+    /* The covariance the parameter draws come from: "hessian" (NULL, the
+     * default: the inverse observed information) or "sandwich" (I^-1 B I^-1
+     * with B the outer product of family scores: robust when the model is
+     * misspecified; wider where the data disagree with the model). */
+    const char *param_cov;
 } ls_predict_options;
 void ls_predict_options_init(ls_predict_options *o);
 
@@ -446,8 +452,9 @@ typedef struct ls_prediction {
     double *map;              /* plug-in at the estimates and the family mode (prior mean 0) */
     double *observed;         /* NaN when missing or no column             */
     uint64_t seed;            /* the seed used (recorded in the outputs)    */
-    int param_uncertainty;    /* 1: parameter draws used; 0: none asked, or the
-                               * observed information was singular (plug-in
+    int param_uncertainty;    /* 1: parameter draws from the inverse observed
+                               * information, 2: from the sandwich; 0: none
+                               * asked, or that matrix was singular (plug-in
                                * estimates, intervals too narrow)           */
 } ls_prediction;
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,

@@ -269,6 +269,8 @@ fails 2 "latentscale fit: --threads: expected a non-negative integer, found 'two
 fails 2 "latentscale: --threads: expected 0..1024, found 100000" fit base.csv --skills 1 --starts 1 --threads 100000
 fails 2 "latentscale: --anchors: unknown benchmark 'mmlu'" fit base.csv --skills 1 --anchors mmlu
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" fit base.csv --skills 1 --estimate-ceilings nosuch
+fails 2 "latentscale: --ceiling: unknown benchmark 'nosuch'" simulate --out sim_c.csv --ceiling nosuch=0.9
+fails 2 "latentscale: --ceiling: hellaswag: expected a number in (0.5, 1], found '1.2'" simulate --out sim_c.csv --ceiling hellaswag=1.2
 fails 2 "latentscale: --estimate-ceilings: 'hellaswag' named twice" fit base.csv --skills 1 --estimate-ceilings hellaswag,hellaswag
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" evaluate base.csv --holdout largest --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math
@@ -300,6 +302,8 @@ printf '{"version": "0.4.0", "skills": 1' >fit_truncated.json
 fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
   predict fit_truncated.json base.csv "${pred[@]}"
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"
+fails 2 "latentscale: --param-cov: expected hessian or sandwich, found 'robust'" \
+  predict fit_ref.json base.csv --new newmodels.csv --param-cov robust
 printf '[1]\n' >fit_array.json
 fails 3 "latentscale: fit_array.json: not a latentscale fit file: top level is not an object" \
   predict fit_array.json base.csv "${pred[@]}"

@@ -115,7 +115,7 @@ static void posterior_k2(void) { posterior_mcmc_matches_quadrature(2); }
 
 static void prediction_intervals_cover_their_level(void)
 {
-    double cov_sum = 0, cov50_sum = 0;
+    double cov_sum = 0, cov50_sum = 0, cov_sw_sum = 0;
     size_t cells = 0;
     for (uint64_t rep = 0; rep < 2; rep++) {
         char fl[1024];
@@ -161,6 +161,30 @@ static void prediction_intervals_cover_their_level(void)
                 }
             cov50_sum += (double)in50;
             printf("  replication %llu: 50%% coverage %.3f\n", (unsigned long long)rep, (double)in50 / (double)n50);
+            /* the parameter draws from the sandwich covariance: on data from
+             * the model it estimates the same covariance, so the intervals
+             * cover their level too, and they are not the same intervals */
+            ls_prediction ps;
+            po.level = 0.9;
+            po.param_cov = "sandwich";
+            CHECK(ls_predict(ev.fit, ev.train, te, &po, &ps, &e) == LS_OK);
+            for (size_t q = 0; q < ps.n && q < ev.pred.n; q++) /* the same rows, in order */
+                CHECK(strcmp(ps.model[q], ev.pred.model[q]) == 0);
+            size_t in_sw = 0, n_sw = 0, differ = 0;
+            double wr = 0;
+            for (size_t c = 0; c < ps.n * ps.J; c++)
+                if (!isnan(ps.observed[c])) {
+                    n_sw++;
+                    in_sw += ps.observed[c] >= ps.lower[c] && ps.observed[c] <= ps.upper[c];
+                    differ += ps.lower[c] != ev.pred.lower[c];
+                    wr += (ps.upper[c] - ps.lower[c]) / (ev.pred.upper[c] - ev.pred.lower[c]);
+                }
+            printf("  replication %llu: sandwich 90%% coverage %.3f, width %.3f of the Hessian's\n",
+                   (unsigned long long)rep, (double)in_sw / (double)n_sw, wr / (double)n_sw);
+            cov_sw_sum += (double)in_sw;
+            CHECK(differ > 0 && n_sw == ev.n_cells);
+            ls_prediction_free(&ps);
+            po.param_cov = NULL;
             ls_prediction_free(&p);
             ls_table_free(te);
             free(rows);
@@ -172,6 +196,15 @@ static void prediction_intervals_cover_their_level(void)
     printf("  pooled coverage: 90%% intervals %.3f, 50%% intervals %.3f over %zu cells\n", c90, c50, cells);
     CHECK_MSG(fabs(c90 - 0.9) <= 0.03, "90%% coverage %.3f", c90);
     CHECK_MSG(fabs(c50 - 0.5) <= 0.03, "50%% coverage %.3f", c50);
+    double csw = cov_sw_sum / (double)cells;
+    printf("  pooled coverage of the sandwich's 90%% intervals %.3f\n", csw);
+    CHECK_MSG(fabs(csw - 0.9) <= 0.03, "sandwich 90%% coverage %.3f", csw);
+    /* an unknown kind is an option error naming the option */
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_cov = "robust";
+    ls_error e;
+    CHECK(ls_param_cov_kind(&po, &e) == -1 && strstr(e.message, "--param-cov: expected hessian or sandwich") != NULL);
 }
 
 /* ---------------------------------------------------------------- */

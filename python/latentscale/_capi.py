@@ -78,7 +78,7 @@ class LsFitOptions(Structure):
 class LsSimOptions(Structure):
     _fields_ = [("families", c_size_t), ("skills", c_size_t), ("benchmarks", c_size_t),
                 ("missing", c_double), ("seed", c_uint64), ("truth", POINTER(LsParams)),
-                ("ceilings", c_double_p)]
+                ("ceilings", c_double_p), ("ceiling_list", c_char_p)]
 
 
 class LsPosteriorOptions(Structure):
@@ -96,7 +96,7 @@ class LsPosterior(Structure):
 
 class LsPredictOptions(Structure):
     _fields_ = [("level", c_double), ("param_draws", c_size_t), ("latent_draws", c_size_t),
-                ("seed", c_uint64), ("threads", c_uint)]
+                ("seed", c_uint64), ("threads", c_uint), ("param_cov", c_char_p)]
 
 
 class LsPrediction(Structure):

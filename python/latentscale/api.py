@@ -107,6 +107,10 @@ def _c_params(par, keep):
     put(pr.b, par.b, J)
     put(pr.phi, par.phi, J)
     put(pr.sigma, par.sigma, K * K)
+    if par.ceilings is not None:
+        if np.shape(par.ceilings) != (J,):
+            raise OptionError("ceilings: expected shape (%d,), found %s" % (J, np.shape(par.ceilings)))
+        put(pr.ceiling, par.ceilings, J)
     anchors = np.arange(K) if par.anchors is None else np.asarray(par.anchors)
     for k in range(K):
         pr.anchors[k] = int(anchors[k])
@@ -250,7 +254,8 @@ def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", n
     return o, prog
 
 
-def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, threads=0):
+def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, threads=0,
+                     param_cov=None):
     o = C.LsPredictOptions()
     C.lib().ls_predict_options_init(byref(o))
     o.level = _real("level", level)
@@ -258,6 +263,10 @@ def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, thread
     o.latent_draws = _count("latent_draws", latent_draws)
     o.seed = _count("seed", seed)
     o.threads = _count("threads", threads, _UINT)
+    if param_cov is not None:
+        if param_cov not in ("hessian", "sandwich"):
+            raise OptionError("param_cov: expected 'hessian' or 'sandwich'")
+        o.param_cov = C.enc(param_cov)
     return o
 
 
@@ -488,17 +497,19 @@ def _family(lib, d, fit, name, option):
 # ---------------------------------------------------------------------------
 
 def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3, seed=1,
-             truth=None, truth_out=None, floors_out=None):
+             truth=None, truth_out=None, floors_out=None, ceilings=None):
     """Draw a synthetic leaderboard (the CLI's simulate).
 
     Returns a Simulation (data as a dict of columns, true Params, floors).
     With out: also writes the CSV and, as the CLI does, the true parameters
     to truth_out (default OUT with .truth.json); floors_out writes the floors
     CSV.  truth: Params to simulate from (p = 3 default covariates) instead
-    of random realistic ones.
+    of random realistic ones.  ceilings: 'name=value,..' or a mapping
+    benchmark -> ceiling of the mean (the CLI's --ceiling; default 1); the
+    Simulation's truth then carries them (truth.ceilings).
     """
     args = dict(out=out, families=families, skills=skills, benchmarks=benchmarks, missing=missing,
-                seed=seed, truth_out=truth_out, floors_out=floors_out)
+                seed=seed, truth_out=truth_out, floors_out=floors_out, ceilings=ceilings)
     lib = C.lib()
     so = C.LsSimOptions()
     lib.ls_sim_options_init(byref(so))
@@ -514,6 +525,8 @@ def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3
         so.benchmarks = _count("benchmarks", 12 if benchmarks is None else benchmarks)
         so.missing = _real("missing", missing)
         so.seed = _count("seed", seed)
+        if ceilings is not None:
+            so.ceiling_list = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
         err = C.new_error()
         t = c_void_p()
         tr = C.LsParams()
@@ -535,7 +548,8 @@ def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3
                 C.check(lib.ls_params_write_json(byref(tr), t, fl, C.enc(truth_out), argv, err), err)
             if floors_out is not None:
                 _write_floors(names, floors, floors_out)
-            return Simulation(data=data, truth=_params(tr), floors=floors, benchmarks=names,
+            return Simulation(data=data, truth=_params(tr, with_ceilings=ceilings is not None),
+                              floors=floors, benchmarks=names,
                               seed=so.seed)
         finally:
             lib.ls_table_free(t)
@@ -651,19 +665,21 @@ def _prediction(p, lib, d):
 
 
 def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50, seed=1,
-            threads=0, out=None, format=None):
+            threads=0, out=None, format=None, param_cov=None):
     """Predictive distributions of new models' scores (the CLI's predict).
 
     fit: a Fit, or a fit file path with data (the table it was fitted on).
     new: the new models (path, DataFrame or dict: model, family and the
     covariate sources; benchmark columns, if present, are read as observed).
     out: write CSV, or JSON when it ends in .json or format='json'.
-    Returns a Prediction (n x J arrays).
+    param_cov: 'hessian' (default) or 'sandwich', the covariance of the
+    parameter draws (the CLI's --param-cov).  Returns a Prediction (n x J
+    arrays).
     """
     args = dict(fit=fit, new=new, data=data, level=level, param_draws=param_draws,
                 latent_draws=latent_draws, seed=seed, threads=threads, out=out, format=format)
     lib = C.lib()
-    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     as_json = out is not None and os.fsdecode(out).endswith(".json")
     if format is not None:
         if format not in ("csv", "json"):
@@ -718,13 +734,13 @@ def posterior(fit, family, *, data=None, chains=4, warmup=1000, draws=2000, seed
 
 
 def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, latent_draws=50,
-            seed=1, threads=0, out=None):
+            seed=1, threads=0, out=None, param_cov=None):
     """Posterior of alpha_A - alpha_B per skill (the CLI's compare --families A,B)."""
     args = dict(fit=fit, family_a=family_a, family_b=family_b, data=data, level=level,
                 param_draws=param_draws, latent_draws=latent_draws, seed=seed, threads=threads,
                 out=out)
     lib = C.lib()
-    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     err = C.new_error()
     with _Bound(fit, data, po.threads) as (f, d, fo):
         ia = _family(lib, d, fo, family_a, "families")
@@ -824,7 +840,7 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
              model_column="model", family_column="family", skills=4, anchors=None, starts=8,
              seed=1, integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
              precision_covariates=False, logit_clamp=0.0, estimate_ceilings=None, out=None,
-             progress=None):
+             progress=None, param_cov=None):
     """Held-out evaluation (the CLI's evaluate): refit on the training rows,
     predict the test rows.  Give exactly one of split (a table with columns
     model, role = train/test/excluded) and holdout='largest'.  The predictions
@@ -841,7 +857,7 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings)
-    po = _predict_options(level, param_draws, latent_draws, seed, threads)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     err = C.new_error()
     with _tables.table(data) as t:
         st = _tables.open_table(split, "<split>") if split is not None else None

@@ -143,6 +143,26 @@ class TestSimulate(unittest.TestCase):
             close(self, getattr(again.truth, k), getattr(truth, k), k)
         self.assertEqual(len(set(again.data["family"])), 8)
 
+    def test_ceilings_match_the_cli(self):
+        # the same leaderboard and truth file as --ceiling; a ceiling caps the
+        # scores' mean, so the capped benchmark's scores fall
+        cli("simulate", "--families", 30, "--seed", 5, "--ceiling", "hellaswag=0.7,arc=0.8",
+            "--out", "cli_sim_ceil.csv")
+        sim = ls.simulate("py_sim_ceil.csv", families=30, seed=5,
+                          ceilings={"hellaswag": 0.7, "arc": 0.8})
+        with open(path("cli_sim_ceil.csv"), "rb") as fa, open(path("py_sim_ceil.csv"), "rb") as fb:
+            self.assertEqual(fa.read(), fb.read())
+        tj = load("cli_sim_ceil.truth.json")
+        close(self, sim.truth.ceilings, tj["ceilings"], "ceilings")
+        self.assertEqual(sim.truth.ceilings[sim.benchmarks.index("hellaswag")], 0.7)
+        plain = ls.simulate(families=30, seed=5)
+        h = np.array(sim.data["hellaswag"], dtype=float)
+        h0 = np.array(plain.data["hellaswag"], dtype=float)
+        self.assertLess(np.nanmax(h), np.nanmax(h0))
+        with self.assertRaises(ls.OptionError) as cm:
+            ls.simulate(families=5, ceilings={"nosuch": 0.9})
+        self.assertIn("--ceiling: unknown benchmark 'nosuch'", str(cm.exception))
+
 
 class TestFit(unittest.TestCase):
     def test_same_fit_file_as_the_cli(self):
@@ -248,6 +268,19 @@ class TestTasks(unittest.TestCase):
         close(self, q.median, p.median, "median from the fit file")
         with open(path("py_pred.csv")) as f:
             self.assertEqual(len(list(csv.DictReader(f))), 3 * J)
+        # parameter draws from the sandwich covariance: the CLI's file, recorded
+        cli("predict", "cli_fit.json", "lb.csv", "--new", "new.csv", "--param-draws",
+            PRED["param_draws"], "--latent-draws", PRED["latent_draws"], "--seed", PRED["seed"],
+            "--threads", THREADS, "--param-cov", "sandwich", "--out", "cli_pred_sw.json")
+        ps = S["fit"].predict("new.csv", threads=THREADS, out="py_pred_sw.json",
+                              param_cov="sandwich", **PRED)
+        sw = load("cli_pred_sw.json")
+        self.assertEqual(without_options(load("py_pred_sw.json")), without_options(sw))
+        self.assertEqual((sw["parameter_covariance"], load("cli_pred.json")["parameter_covariance"]),
+                         ("sandwich", "inverse observed information"))
+        self.assertFalse(np.array_equal(ps.lower, p.lower))
+        with self.assertRaises(ls.OptionError):
+            S["fit"].predict("new.csv", param_cov="robust")
 
     def test_posterior_matches_the_cli(self):
         cli("posterior", "cli_fit.json", "lb.csv", "--family", "fam0003", "--chains", 2, "--warmup",

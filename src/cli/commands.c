@@ -290,6 +290,7 @@ int cmd_simulate(int argc, char **argv)
     const char *out = NULL, *truth = NULL, *floors = NULL;
     arg_spec specs[] = {
         {"families", ARG_SIZE, &so.families, "number of families (default 60)", "N"},
+        {"ceiling", ARG_STRING, &so.ceiling_list, "ceilings of the mean, e.g. hellaswag=0.9 (default 1)", "NAME=V,.."},
         {"skills", ARG_SIZE, &so.skills, "latent skills K (default 3)", "K"},
         {"benchmarks", ARG_SIZE, &so.benchmarks, "number of benchmarks J (default 12)", "J"},
         {"missing", ARG_DOUBLE, &so.missing, "share of models missing a benchmark block (0.3)", "P"},

@@ -49,6 +49,8 @@ static int ends_with(const char *s, const char *suf)
     {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
         {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
          "draws of the parameters (default 200; 0 = plug in the estimates)", "N"},                 \
+        {"param-cov", ARG_STRING, &(po).param_cov,                                                 \
+         "their covariance: hessian (default) or sandwich (robust to misspecification)", "KIND"},  \
     {                                                                                              \
         "latent-draws", ARG_SIZE, &(po).latent_draws,                                              \
             "family-posterior draws per parameter draw (default 50)", "N"                          \

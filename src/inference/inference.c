@@ -81,6 +81,7 @@ void ls_inference_free(ls_inference *inf)
     for (int k = 0; k < LS_SE_KINDS; k++) ls_free(inf->se[k]);
     ls_free(inf->cov);
     ls_free(inf->theta_cov);
+    ls_free(inf->theta_cov_sw);
     memset(inf, 0, sizeof *inf);
 }
 
@@ -99,9 +100,10 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     inf->cov = ls_calloc(q * q, sizeof(double));
     inf->dim = n;
     inf->theta_cov = ls_calloc(n * n, sizeof(double));
+    inf->theta_cov_sw = ls_calloc(n * n, sizeof(double));
     int rc = LS_OK;
     if (!th || !g || !I || !B || !Ii || !Bi || !W || !C || !G || !np || !nm || !ev || !inf->se[0] ||
-        !inf->se[1] || !inf->se[2] || !inf->cov || !inf->theta_cov) {
+        !inf->se[1] || !inf->se[2] || !inf->cov || !inf->theta_cov || !inf->theta_cov_sw) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -153,11 +155,13 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
         for (size_t a = 0; a < q; a++) inf->se[k][a] = NAN;
     for (size_t a = 0; a < q * q; a++) inf->cov[a] = NAN;
     for (size_t a = 0; a < n * n; a++) inf->theta_cov[a] = okI ? Ii[a] : NAN;
+    for (size_t a = 0; a < n * n; a++) inf->theta_cov_sw[a] = NAN;
     if (okI) delta(G, Ii, q, n, inf->se[LS_SE_HESSIAN], inf->cov);
     if (okB) delta(G, Bi, q, n, inf->se[LS_SE_OPG], NULL);
     if (okI) {
         sandwich(Ii, B, n, W, C);
         delta(G, C, q, n, inf->se[LS_SE_SANDWICH], NULL);
+        memcpy(inf->theta_cov_sw, C, n * n * sizeof(double));
     }
 done:
     ls_free(th); ls_free(g); ls_free(I); ls_free(B); ls_free(Ii); ls_free(Bi);

@@ -423,6 +423,7 @@ int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *f
     json_object_set_new(par, "phi", ls_json_vec(pr->phi, J));
     json_object_set_new(par, "sigma", ls_json_mat(pr->sigma, K, K));
     json_object_set_new(root, "parameters", par);
+    if (pr->ceiling) json_object_set_new(root, "ceilings", ls_json_vec(pr->ceiling, J));
     json_t *opts = json_object();
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);

@@ -58,6 +58,12 @@ static json_t *cells_json(const ls_prediction *p, const ls_data *d, int only_obs
     return a;
 }
 
+/* The covariance the parameter draws came from (ls_prediction.param_uncertainty). */
+static json_t *param_cov_json(int kind)
+{
+    return kind == 2 ? json_string("sandwich") : kind ? json_string("inverse observed information") : json_null();
+}
+
 int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *path, int json,
                         const char *argv_json, ls_error *err)
 {
@@ -66,6 +72,7 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
         if (!root) return ls_nomem(err);
         json_object_set_new(root, "level", json_real(p->level));
         json_object_set_new(root, "parameter_uncertainty", json_boolean(p->param_uncertainty));
+        json_object_set_new(root, "parameter_covariance", param_cov_json(p->param_uncertainty));
         json_object_set_new(root, "point", json_string("median of the predictive distribution"));
         json_object_set_new(root, "cells", cells_json(p, d, 0));
         int rc = ls_json_write(root, path, err);
@@ -113,6 +120,7 @@ int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const cha
     json_object_set_new(root, "coverage", ls_json_num(e->coverage));
     json_object_set_new(root, "level", json_real(e->pred.level));
     json_object_set_new(root, "parameter_uncertainty", json_boolean(e->pred.param_uncertainty));
+    json_object_set_new(root, "parameter_covariance", param_cov_json(e->pred.param_uncertainty));
     json_object_set_new(root, "n_cells", json_integer((json_int_t)e->n_cells));
     json_object_set_new(root, "n_train", json_integer((json_int_t)e->n_train));
     json_object_set_new(root, "n_test", json_integer((json_int_t)e->n_test));

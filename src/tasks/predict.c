@@ -24,6 +24,7 @@
 
 void ls_predict_options_init(ls_predict_options *o)
 {
+    memset(o, 0, sizeof *o);
     o->level = 0.9;
     o->param_draws = 200;
     o->latent_draws = 50;
@@ -150,8 +151,10 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
         for (size_t q = 0; q < p; q++) x[i * p + q] = (x[i * p + q] - d->x_mean[q]) / d->x_sd[q];
     }
 
-    rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0, o->seed, &s, err);
-    out->param_uncertainty = o->param_draws > 0;
+    int pk = ls_param_cov_kind(o, err);
+    if (pk < 0) { rc = LS_ERR_OPTION; goto done; }
+    rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0 ? pk : 0, o->seed, &s, err);
+    out->param_uncertainty = o->param_draws > 0 ? pk : 0;
     if (rc == LS_ERR_NUMERIC && o->param_draws > 0) {
         /* singular information (e.g. a clipped likelihood): the estimates only */
         out->param_uncertainty = 0;

@@ -37,6 +37,14 @@ void ls_sampler_free(ls_sampler *s)
     ls_free(s);
 }
 
+int ls_param_cov_kind(const ls_predict_options *o, ls_error *err)
+{
+    if (!o->param_cov || !*o->param_cov || strcmp(o->param_cov, "hessian") == 0) return 1;
+    if (strcmp(o->param_cov, "sandwich") == 0) return 2;
+    ls_fail(err, LS_ERR_OPTION, "--param-cov: expected hessian or sandwich, found '%s'", o->param_cov);
+    return -1;
+}
+
 int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int param_uncertainty,
                    uint64_t seed, ls_sampler **out, ls_error *err)
 {
@@ -67,11 +75,11 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
     if (param_uncertainty) {
         ls_inference own;
         memset(&own, 0, sizeof own);
-        const double *V = f->inf.theta_cov;
+        const double *V = param_uncertainty == 2 ? f->inf.theta_cov_sw : f->inf.theta_cov;
         if (!V || !isfinite(V[0])) {
             rc = ls_infer(s->m, f->theta, &own, err);
             if (rc) goto fail;
-            V = own.theta_cov;
+            V = param_uncertainty == 2 ? own.theta_cov_sw : own.theta_cov;
         }
         s->chol = ls_calloc(dim * dim, sizeof(double));
         if (!s->chol) { ls_inference_free(&own); rc = ls_nomem(err); goto fail; }
@@ -79,7 +87,8 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
         ls_inference_free(&own);
         if (!isfinite(s->chol[0]) || ls_chol(s->chol, dim)) {
             rc = ls_fail(err, LS_ERR_NUMERIC,
-                         "the observed information is not positive definite, so parameter uncertainty is unavailable (set the parameter draws to 0)");
+                         "the %s is not positive definite, so parameter uncertainty is unavailable (set the parameter draws to 0)",
+                         param_uncertainty == 2 ? "sandwich covariance" : "observed information");
             goto fail;
         }
         /* re-adapt every family at the estimate (ls_infer froze nodes) */

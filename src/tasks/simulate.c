@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The paper's benchmark order and the leaderboard floors (benchmarks.csv). */
@@ -32,6 +33,33 @@ void ls_sim_options_init(ls_sim_options *o)
     o->benchmarks = 12;
     o->missing = 0.3;
     o->seed = 1;
+}
+
+/* "name=value,.." onto ce (J, by benchmark name), each value in (0.5, 1]. */
+static int ceiling_overrides(const char *list, char *const *names, size_t J, double *ce, ls_error *err)
+{
+    char **v;
+    size_t n;
+    int rc = ls_split(list, &v, &n, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *eq = strchr(v[i], '=');
+        if (!eq) {
+            rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: expected NAME=VALUE, found '%s'", v[i]);
+            break;
+        }
+        *eq = '\0';
+        size_t j = 0;
+        while (j < J && strcmp(names[j], v[i]) != 0) j++;
+        char *end;
+        double x = strtod(eq + 1, &end);
+        if (j == J) rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: unknown benchmark '%s'", v[i]);
+        else if (end == eq + 1 || *end || !(x > 0.5 && x <= 1))
+            rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: %s: expected a number in (0.5, 1], found '%s'", v[i], eq + 1);
+        else ce[j] = x;
+    }
+    ls_strv_free(v, n);
+    return rc;
 }
 
 static void random_truth(gsl_rng *g, ls_params *t)
@@ -114,6 +142,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     if (o->truth) ls_params_copy(truth, o->truth);
     else random_truth(g, truth);
     for (size_t j = 0; j < J; j++) truth->ceiling[j] = o->ceilings ? o->ceilings[j] : 1;
+    if (o->ceiling_list && (rc = ceiling_overrides(o->ceiling_list, names + 4, J, truth->ceiling, err))) goto fail;
 
     /* family sizes: about 60 % singletons, the rest 2..12 */
     size_t *fsize = ls_calloc(F, sizeof(size_t));
@@ -205,7 +234,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
                 for (size_t q = 0; q < 3; q++) th += truth->beta[q * K + k] * xs[i * 3 + q];
                 eta += truth->lambda[k * J + j] * th;
             }
-            double ce = o->ceilings ? o->ceilings[j] : 1;
+            double ce = truth->ceiling[j];
             double mu = fl[j] + (ce - fl[j]) * ls_logistic(eta);
             int block = J <= 12 ? LB_BLOCK[j] : (int)(j % 2);
             int anchor_row = j < K && i == 0;

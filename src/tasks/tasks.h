@@ -27,11 +27,15 @@ typedef struct ls_sampler {
     gsl_rng *rng;
 } ls_sampler;
 
-/* A sampler for fit f on d.  With param_uncertainty the theta covariance is
- * taken from the fit (computed when the fit has none). */
+/* A sampler for fit f on d.  With param_uncertainty 1 the theta covariance
+ * is the fit's inverse observed information, with 2 its sandwich (each
+ * computed when the fit has none); 0: the estimates only. */
 int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int param_uncertainty,
                    uint64_t seed, ls_sampler **out, ls_error *err);
 void ls_sampler_free(ls_sampler *s);
+/* o->param_cov as ls_sampler_new's param_uncertainty (1 hessian, 2
+ * sandwich), or -1 with an option error. */
+int ls_param_cov_kind(const ls_predict_options *o, ls_error *err);
 /* Next parameter draw (the estimate itself when point != 0 or without
  * uncertainty); adapts the listed families' posteriors to it. */
 int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, ls_error *err);
