@@ -59,9 +59,13 @@ tmp=$(mktemp -d)
 printf '%s' "$base" >"$tmp/lb.csv"
 "$bin" fit "$tmp/lb.csv" --skills 1 --starts 1 --quiet --out "$tmp/k1.json" || true
 "$bin" fit "$tmp/lb.csv" --skills 2 --starts 1 --no-se --quiet --out "$tmp/k2.json" || true
-cp "$tmp/k1.json" fitjson/k1.json
-cp "$tmp/k2.json" fitjson/k2_no_se.json
+# an estimated ceiling: kappa in theta, ceilings_estimated, options.estimate_ceilings
+"$bin" fit "$tmp/lb.csv" --skills 1 --starts 1 --estimate-ceilings hellaswag --quiet --out "$tmp/k1c.json" || true
+# the version as "@V", which fuzz_fitjson replaces by the build's
+for s in k1:k1 k2:k2_no_se k1c:k1_ceiling; do
+  sed 's/"version": "[^"]*"/"version": "@V"/' "$tmp/${s%%:*}.json" >"fitjson/${s##*:}.json"
+done
 printf '{"version": "0.0.9"}\n' >fitjson/old_version.json
-printf '{"version": "0.4.0", "skills": 1}\n' >fitjson/truncated.json
+printf '{"version": "@V", "skills": 1}\n' >fitjson/truncated.json
 printf '[1, 2' >fitjson/invalid.json
 rm -rf "$tmp"
