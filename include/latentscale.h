@@ -935,6 +935,8 @@ typedef struct ls_report_options {
     unsigned threads;       /* 0: all cores (results do not depend on it)          */
     const char *fit_name;   /* name of the fit file, shown in the page (may be NULL) */
     const char *argv_json;  /* command line as a JSON array text, recorded (may be NULL) */
+    const char *param_cov;  /* covariance of the parameter draws: "hessian" (NULL) or
+                             * "sandwich" (ls_predict_options.param_cov)           */
 } ls_report_options;
 
 /* Documented defaults above; every pointer NULL. */

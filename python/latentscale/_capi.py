@@ -504,7 +504,7 @@ class LsReportOptions(Structure):
                 ("select_path", c_char_p), ("title", c_char_p), ("level", c_double),
                 ("grid", c_size_t), ("param_draws", c_size_t), ("latent_draws", c_size_t),
                 ("optimal_draws", c_size_t), ("seed", c_uint64), ("threads", c_uint),
-                ("fit_name", c_char_p), ("argv_json", c_char_p)]
+                ("fit_name", c_char_p), ("argv_json", c_char_p), ("param_cov", c_char_p)]
 
 
 OPTIONAL_PROTOTYPES["ls_report_options_init"] = (None, [_P(LsReportOptions)])

@@ -1072,7 +1072,7 @@ class Model:
 
 def report(fit, data=None, *, out, families=None, top=4, compare=None, select=None, title=None,
            level=0.9, grid=30, param_draws=100, latent_draws=20, optimal_draws=1000, seed=1,
-           threads=0):
+           threads=0, param_cov=None):
     """Write the self-contained HTML report of a fit (the CLI's report FIT DATA --out FILE).
 
     ``fit`` is a Fit or a fit file (then ``data`` is its table); ``families``
@@ -1081,7 +1081,8 @@ def report(fit, data=None, *, out, families=None, top=4, compare=None, select=No
     """
     args = dict(fit=fit, data=data, out=out, families=families, top=top, compare=compare,
                 select=select, title=title, level=level, grid=grid, param_draws=param_draws,
-                latent_draws=latent_draws, optimal_draws=optimal_draws, seed=seed, threads=threads)
+                latent_draws=latent_draws, optimal_draws=optimal_draws, seed=seed, threads=threads,
+                param_cov=param_cov)
     lib = C.lib()
     if not C.has("ls_report_write"):
         raise OptionError("report: this liblatentscale has no ls_report_write (an older library?)")
@@ -1089,7 +1090,8 @@ def report(fit, data=None, *, out, families=None, top=4, compare=None, select=No
     def names(v):
         return None if v is None else C.enc(v if isinstance(v, (str, bytes)) else ",".join(v))
     keep = dict(families=names(families), compare=names(compare), select=C.enc(select),
-                title=C.enc(title), out=C.enc(out), argv=_argv_json("report", args))
+                title=C.enc(title), out=C.enc(out), argv=_argv_json("report", args),
+                param_cov=C.enc(param_cov))
     o = C.LsReportOptions()
     lib.ls_report_options_init(byref(o))
     o.families, o.compare, o.select_path, o.title = (keep["families"], keep["compare"],
@@ -1098,6 +1100,7 @@ def report(fit, data=None, *, out, families=None, top=4, compare=None, select=No
     o.param_draws, o.latent_draws, o.optimal_draws = int(param_draws), int(latent_draws), int(optimal_draws)
     o.seed, o.threads = int(seed), int(threads)
     o.argv_json = keep["argv"]
+    o.param_cov = keep["param_cov"]
     err = C.new_error()
     with _Bound(fit, data, o.threads) as (f, d, fo):
         keep["fit_name"] = C.enc(fit) if _tables.is_path(fit) else None

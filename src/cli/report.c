@@ -22,6 +22,7 @@ int cmd_report(int argc, char **argv)
         {"level", ARG_DOUBLE, &o.level, "interval level of bands and intervals (default 0.9)", "L"},
         {"grid", ARG_SIZE, &o.grid, "compute points per curve (default 30)", "N"},
         {"param-draws", ARG_SIZE, &o.param_draws, "parameter draws for bands and comparison (default 100; 0 = plug-in)", "N"},
+        {"param-cov", ARG_STRING, &o.param_cov, "covariance of the parameter draws: hessian (default) or sandwich", "KIND"},
         {"latent-draws", ARG_SIZE, &o.latent_draws, "family draws per parameter draw (default 20)", "N"},
         {"optimal-draws", ARG_SIZE, &o.optimal_draws, "draws for the frontiers' intervals (default 1000; 0 = none)", "N"},
         {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},

@@ -16,6 +16,7 @@
 #include "output/svg.h"
 #include "output/atomic.h"
 #include "tasks/fit.h"
+#include "tasks/tasks.h"
 #include "models/params.h"
 
 #include <jansson.h>
@@ -96,6 +97,10 @@ static int check_options(const ls_report_options *o, const char *path, ls_error 
         return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
     if (o->optimal_draws > 1000000)
         return ls_fail(err, LS_ERR_OPTION, "--optimal-draws: expected 0..1000000, found %zu", o->optimal_draws);
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_cov = o->param_cov;
+    if (ls_param_cov_kind(&po, err) < 0) return LS_ERR_OPTION;
     return LS_OK;
 }
 
@@ -308,6 +313,7 @@ static int compute_curves(rep *r, ls_error *err)
         po.latent_draws = o->latent_draws;
         po.seed = o->seed;
         po.threads = o->threads;
+        po.param_cov = o->param_cov;
         rc = ls_predict(r->f, d, t, &po, &r->pred, err);
         if (!rc) r->have_pred = r->pred.n == rows;
         rc = soften(rc, err, r->pred_note, sizeof r->pred_note, "prediction");
@@ -367,6 +373,7 @@ static int compute_comparison(rep *r, ls_error *err)
     po.latent_draws = r->o->latent_draws;
     po.seed = r->o->seed;
     po.threads = r->o->threads;
+    po.param_cov = r->o->param_cov;
     int rc = ls_compare(r->f, r->d, r->fa, r->fb, &po, &r->cmp, err);
     if (!rc) r->have_cmp = 1;
     return soften(rc, err, r->cmp_note, sizeof r->cmp_note, "comparison");
@@ -974,7 +981,8 @@ static void options_table(rep *r, ls_buf *b)
     snprintf(v, sizeof v, "%llu", (unsigned long long)o->seed);
     kv_row(b, "seed", v);
     kv_row(b, "interval level", ls_fmt_fixed(nb, o->level, 3));
-    snprintf(v, sizeof v, "%zu parameter draws x %zu family draws; %zu compute points per curve", o->param_draws,
+    snprintf(v, sizeof v, "%zu parameter draws (%s) x %zu family draws; %zu compute points per curve",
+             o->param_draws, o->param_cov && strcmp(o->param_cov, "sandwich") == 0 ? "sandwich covariance" : "inverse observed information",
              o->latent_draws, o->grid);
     kv_row(b, "prediction", v);
     snprintf(v, sizeof v, "%zu draws", o->optimal_draws);
@@ -1034,6 +1042,7 @@ static void page_header(rep *r, ls_buf *b)
     json_object_set_new(op, "level", json_real(o->level));
     json_object_set_new(op, "grid", json_integer((json_int_t)o->grid));
     json_object_set_new(op, "param_draws", json_integer((json_int_t)o->param_draws));
+    json_object_set_new(op, "param_cov", json_string(o->param_cov ? o->param_cov : "hessian"));
     json_object_set_new(op, "latent_draws", json_integer((json_int_t)o->latent_draws));
     json_object_set_new(op, "optimal_draws", json_integer((json_int_t)o->optimal_draws));
     json_object_set_new(op, "top", json_integer((json_int_t)o->top));
