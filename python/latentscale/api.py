@@ -548,7 +548,8 @@ def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3
                 C.check(lib.ls_params_write_json(byref(tr), t, fl, C.enc(truth_out), argv, err), err)
             if floors_out is not None:
                 _write_floors(names, floors, floors_out)
-            return Simulation(data=data, truth=_params(tr, with_ceilings=ceilings is not None),
+            with_ceil = ceilings is not None or (truth is not None and truth.ceilings is not None)
+            return Simulation(data=data, truth=_params(tr, with_ceilings=with_ceil),
                               floors=floors, benchmarks=names,
                               seed=so.seed)
         finally:

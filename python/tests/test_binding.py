@@ -159,6 +159,9 @@ class TestSimulate(unittest.TestCase):
         h = np.array(sim.data["hellaswag"], dtype=float)
         h0 = np.array(plain.data["hellaswag"], dtype=float)
         self.assertLess(np.nanmax(h), np.nanmax(h0))
+        # simulating from that truth keeps its ceilings
+        again = ls.simulate(families=30, seed=6, truth=sim.truth)
+        close(self, again.truth.ceilings, sim.truth.ceilings, "ceilings of a given truth")
         with self.assertRaises(ls.OptionError) as cm:
             ls.simulate(families=5, ceilings={"nosuch": 0.9})
         self.assertIn("--ceiling: unknown benchmark 'nosuch'", str(cm.exception))

@@ -141,7 +141,16 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         if (!names[c]) { rc = ls_nomem(err); goto fail; }
     if (o->truth) ls_params_copy(truth, o->truth);
     else random_truth(g, truth);
-    for (size_t j = 0; j < J; j++) truth->ceiling[j] = o->ceilings ? o->ceilings[j] : 1;
+    /* ceilings: the option's, else the given truth's (ls_params_copy), else 1 */
+    for (size_t j = 0; j < J; j++) {
+        if (o->ceilings) truth->ceiling[j] = o->ceilings[j];
+        else if (!o->truth) truth->ceiling[j] = 1;
+        else if (!(truth->ceiling[j] >= fl[j] + 0.01 && truth->ceiling[j] <= 1)) {
+            rc = ls_fail(err, LS_ERR_OPTION, "given true parameters: the ceiling of '%s' must be in [%g, 1], found %g",
+                         names[4 + j], fl[j] + 0.01, truth->ceiling[j]);
+            goto fail;
+        }
+    }
     if (o->ceiling_list && (rc = ceiling_overrides(o->ceiling_list, names + 4, J, truth->ceiling, err))) goto fail;
 
     /* family sizes: about 60 % singletons, the rest 2..12 */
