@@ -410,7 +410,7 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
     for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
     pr->hetero = m->hetero;
     for (size_t q = 0; q < p; q++) pr->gamma[q] = m->hetero ? th[m->off_g + q] : 0;
-    for (size_t j = 0; j < J; j++) {
+    for (size_t j = 0; pr->ceiling && j < J; j++) {
         double c = m->d->floor[j];
         pr->ceiling[j] = m->kap_of[j] < 0 ? m->d->ceil[j]
                                            : c + (1 - c) * ls_logistic(th[m->off_k + (size_t)m->kap_of[j]]);
