@@ -155,9 +155,9 @@ static void beta_kernel_derivatives_match_finite_differences(void)
                      * 1e-4 with h = 1e-5) */
                     ls_beta_cell k0, k1, k2;
                     h = 1e-6;
-                    ls_beta_cell_eval(eta, fl, dd, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 63, &k0);
-                    double dp = ls_beta_cell_eval(eta, fl, dd + h, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 63, &k1);
-                    double dm = ls_beta_cell_eval(eta, fl, dd - h, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 63, &k2);
+                    ls_beta_cell_eval(eta, fl, dd, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 127, &k0);
+                    double dp = ls_beta_cell_eval(eta, fl, dd + h, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 127, &k1);
+                    double dm = ls_beta_cell_eval(eta, fl, dd - h, phi, ls_lgamma(phi), ls_digamma(phi), ly, l1y, 127, &k2);
                     double rel[5] = {
                         ((dp - dm) / (2 * h) - k0.d_d) / fmax(1, fabs(k0.d_d)),
                         ((k1.d_d - k2.d_d) / (2 * h) - k0.h_dd) / fmax(1, fabs(k0.h_dd)),

@@ -927,7 +927,7 @@ static int laplace_family(ls_model *m, size_t f, int want_grad, fam_ws *w)
     memset(w->Hj, 0, J * sizeof(double));
     memset(w->Fj, 0, J * sizeof(double));
     size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
-    int want = want_grad ? 1 | 2 | 4 | 8 | 16 | (m->nkap ? 32 : 0) : 1 | 4;
+    int want = want_grad ? 1 | 2 | 4 | 8 | 16 | (m->nkap ? 32 | 64 : 0) : 1 | 4;
     double h = 0;
     for (size_t c = 0; c < nc; c++) {
         const ls_cell *cl = &d->cell[c0 + c];
@@ -1314,7 +1314,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
     memset(h->kc, 0, nc * sizeof(double));
     size_t nu = 0;
     ls_beta_cell bc;
-    int want = 1 | 2 | 4 | 8 | (m->nkap ? 32 : 0);
+    int want = 1 | 2 | 4 | 8 | (m->nkap ? 32 | 64 : 0);
     for (size_t q = 0; q < n; q++) {
         double pq = exp(w->hk[q] - lse);
         if (pq < WEIGHT_CUT) continue;

@@ -168,8 +168,8 @@ double ls_beta_cell_eval(double eta, double c, double d, double phi, double lgph
         double omu = b / phi;
         out->d_lphi = phi * (psiphi - mu * pa - omu * pb + mu * ly + omu * l1y);
     }
-    double ta = 0, tb = 0; /* trigamma at the shapes, once for bits 4, 8 and 16 */
-    if (want & (4 | 8 | 16 | 32)) {
+    double ta = 0, tb = 0; /* trigamma at the shapes, once for bits 4, 8, 16 and 64 */
+    if (want & (4 | 8 | 16 | 64)) {
         ta = ls_trigamma(a);
         tb = ls_trigamma(b);
     }
@@ -187,31 +187,28 @@ double ls_beta_cell_eval(double eta, double c, double d, double phi, double lgph
             out->h_ll = out->d_lphi + phi * phi * ls_trigamma(phi) - a * a * ta - b * b * tb;
         }
     }
+    /* mu'' = mu' (1 - 2 s), mu''' = mu' (1 - 6 s + 6 s^2);
+     * l_mumu = -phi^2 (psi1(a) + psi1(b)), l_mumumu = -phi^3 (psi2(a) - psi2(b)).
+     * The ceiling: mu = c + (d - c) s, so d mu/dd = s, and d/dd of mu' = (d - c) s (1 - s)
+     * and of mu'' = mu' (1 - 2 s) are v1 = s (1 - s) and v1 (1 - 2 s);
+     * d l_mu/dd = l_mumu s, d l_mumu/dd = l_mumumu s */
+    double m1 = dmu_deta, m2 = m1 * (1 - 2 * s), l2 = -phi * phi * (ta + tb), v1 = s * (1 - s);
     if (want & 16) {
-        /* mu'' = mu' (1 - 2 s), mu''' = mu' (1 - 6 s + 6 s^2);
-         * l_mumu = -phi^2 (psi1(a) + psi1(b)), l_mumumu = -phi^3 (psi2(a) - psi2(b));
-         * d/dlogphi at fixed mu: l_mumu -> 2 l_mumu - phi^2 (a psi2(a) + b psi2(b)),
+        /* d/dlogphi at fixed mu: l_mumu -> 2 l_mumu - phi^2 (a psi2(a) + b psi2(b)),
          * l_mu -> l_mu + phi (b psi1(b) - a psi1(a)) */
         double qa = ls_tetragamma(a), qb = ls_tetragamma(b);
-        double m1 = dmu_deta, m2 = m1 * (1 - 2 * s), m3 = m1 * (1 - 6 * s + 6 * s * s);
-        double l2 = -phi * phi * (ta + tb), l3 = -phi * phi * phi * (qa - qb);
+        double m3 = m1 * (1 - 6 * s + 6 * s * s), l3 = -phi * phi * phi * (qa - qb);
         out->t_eta = l3 * m1 * m1 * m1 + 3 * l2 * m1 * m2 + dl_dmu * m3;
         out->t_eel = (2 * l2 - phi * phi * (a * qa + b * qb)) * m1 * m1 +
                      (dl_dmu + phi * (b * tb - a * ta)) * m2;
+        if (want & 64)
+            out->t_eed = l3 * s * m1 * m1 + 2 * l2 * m1 * v1 + l2 * s * m2 + dl_dmu * v1 * (1 - 2 * s);
     }
-    if (want & 32) {
-        /* mu = c + (d - c) s: d mu/dd = s, and d/dd of mu' = (d - c) s (1 - s)
-         * and of mu'' = mu' (1 - 2 s) are v1 = s (1 - s) and v1 (1 - 2 s);
-         * d l_mu/dd = l_mumu s, d l_mumu/dd = l_mumumu s */
-        double qa = ls_tetragamma(a), qb = ls_tetragamma(b);
-        double v1 = s * (1 - s), v2 = v1 * (1 - 2 * s);
-        double m1 = dmu_deta, m2 = m1 * (1 - 2 * s);
-        double l2 = -phi * phi * (ta + tb), l3 = -phi * phi * phi * (qa - qb);
-        out->d_d = dl_dmu * s;
+    if (want & 32) out->d_d = dl_dmu * s;
+    if (want & 64) {
         out->h_dd = l2 * s * s;
         out->h_ed = l2 * s * m1 + dl_dmu * v1;
         out->h_ld = s * (dl_dmu + phi * (b * tb - a * ta));
-        out->t_eed = l3 * s * m1 * m1 + 2 * l2 * m1 * v1 + l2 * s * m2 + dl_dmu * v2;
     }
     return lp;
 }

@@ -36,10 +36,13 @@ double ls_logsumexp_signed(const double *v, const signed char *sg, size_t n);
  *   h_ll   = d^2 loglik / d (log phi)^2  (needs d_lphi)
  *   t_eta  = d^3 loglik / d eta^3
  *   t_eel  = d^3 loglik / d eta^2 d log phi
- * and, with want bit 32, the derivatives in the ceiling d (for its
- * maximum-likelihood estimate; bit 32 needs bits 1 and 2 set too):
- *   d_d   = d loglik / d d          h_ed = d^2 loglik / d eta d d
- *   h_dd  = d^2 loglik / d d^2      h_ld = d^2 loglik / d log phi d d
+ * and the derivatives in the ceiling d (for its maximum-likelihood
+ * estimate): with want bit 32 (no polygamma beyond psi: cheap)
+ *   d_d   = d loglik / d d
+ * with bit 64
+ *   h_ed  = d^2 loglik / d eta d d  h_dd = d^2 loglik / d d^2
+ *   h_ld  = d^2 loglik / d log phi d d
+ * and with bits 64 and 16
  *   t_eed = d^3 loglik / d eta^2 d d
  * Returns the log-density.
  */
@@ -51,7 +54,7 @@ typedef struct ls_beta_cell {
 double ls_beta_logpdf(double eta, double c, double d, double phi, double lgphi, double ly, double l1y);
 /* Value and derivatives; `want` bit 1: d_eta, 2: d_lphi, 4: h_eta and f_eta,
  * 8: h_el and h_ll (with 2), 16: t_eta and t_eel (tetragamma, GSL),
- * 32: the ceiling's d_d, h_ed, h_dd, h_ld and t_eed. */
+ * 32: the ceiling's d_d, 64: its h_ed, h_dd, h_ld (and t_eed with 16). */
 double ls_beta_cell_eval(double eta, double c, double d, double phi, double lgphi, double psiphi,
                          double ly, double l1y, int want, ls_beta_cell *out);
 
