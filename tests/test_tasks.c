@@ -292,9 +292,7 @@ static void compare_and_fit_files(void)
 
     /* the fit file read back reproduces the fit */
     char path[] = "/tmp/ls_test_tasksXXXXXX";
-    int fd = mkstemp(path);
-    if (fd >= 0) close(fd);
-    CHECK(ls_fit_write_json(f, d, path, NULL, &e) == LS_OK);
+    CHECK(h_fit_file(f, d, path, &e) == LS_OK);
     ls_data *d2 = NULL;
     ls_fit *f2 = NULL;
     CHECK_MSG(ls_fit_load(path, t, 0, &d2, &f2, &e) == LS_OK, "%s", e.message);
