@@ -270,7 +270,7 @@ fails 2 "latentscale: --threads: expected 0..1024, found 100000" fit base.csv --
 fails 2 "latentscale: --anchors: unknown benchmark 'mmlu'" fit base.csv --skills 1 --anchors mmlu
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" fit base.csv --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --ceiling: unknown benchmark 'nosuch'" simulate --out sim_c.csv --ceiling nosuch=0.9
-fails 2 "latentscale: --ceiling: hellaswag: expected a number in (0.5, 1], found '1.2'" simulate --out sim_c.csv --ceiling hellaswag=1.2
+fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '1.2'" simulate --out sim_c.csv --ceiling hellaswag=1.2
 fails 2 "latentscale: --estimate-ceilings: 'hellaswag' named twice" fit base.csv --skills 1 --estimate-ceilings hellaswag,hellaswag
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" evaluate base.csv --holdout largest --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math

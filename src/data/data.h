@@ -44,5 +44,10 @@ struct ls_data {
 /* Raw covariate terms of every row of a table t (same term texts as d),
  * e.g. new models to predict: *x_raw gets nrow(t) x p values (ls_free). */
 int ls_data_covariates_of(const ls_data *d, const ls_table *t, double **x_raw, ls_error *err);
+/* "name=value,.." floor (ceiling != 0: ceiling) overrides onto dst, by
+ * benchmark name (names, nnames); values in [0, 1) (ceilings (0, 1]);
+ * errors name the option.  NULL or "": nothing. */
+int ls_bound_overrides(const char *list, const char *option, int ceiling, char *const *names,
+                       size_t nnames, double *dst, ls_error *err);
 
 #endif

@@ -285,14 +285,12 @@ static int read_bounds_file(const char *path, const bound_kind *k, ls_data *d, d
     return rc;
 }
 
-static int read_bounds(const char *file, const char *list, const bound_kind *k, ls_data *d,
-                       double *dst, ls_error *err)
+int ls_bound_overrides(const char *list, const char *option, int ceiling, char *const *names,
+                       size_t nnames, double *dst, ls_error *err)
 {
+    const bound_kind kk = {ceiling ? "ceiling" : "floor", option, ceiling ? "(0, 1]" : "[0, 1)", ceiling};
+    const bound_kind *k = &kk;
     int rc = LS_OK;
-    if (file) {
-        rc = read_bounds_file(file, k, d, dst, err);
-        if (rc) return rc;
-    }
     if (list && *list) {
         char **items;
         size_t n;
@@ -315,8 +313,8 @@ static int read_bounds(const char *file, const char *list, const bound_kind *k, 
                 break;
             }
             size_t j = 0;
-            while (j < d->J && strcmp(d->bench[j], items[q]) != 0) j++;
-            if (j == d->J) {
+            while (j < nnames && strcmp(names[j], items[q]) != 0) j++;
+            if (j == nnames) {
                 rc = ls_fail(err, LS_ERR_OPTION, "%s: unknown benchmark '%.60s'", k->option, items[q]);
                 break;
             }
@@ -325,6 +323,16 @@ static int read_bounds(const char *file, const char *list, const bound_kind *k, 
         ls_strv_free(items, n);
     }
     return rc;
+}
+
+static int read_bounds(const char *file, const char *list, const bound_kind *k, ls_data *d,
+                       double *dst, ls_error *err)
+{
+    if (file) {
+        int rc = read_bounds_file(file, k, d, dst, err);
+        if (rc) return rc;
+    }
+    return ls_bound_overrides(list, k->option, k->ceiling, d->bench, d->J, dst, err);
 }
 
 static int read_floors_and_ceilings(const ls_data_options *o, ls_data *d, ls_error *err)

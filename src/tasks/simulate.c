@@ -35,33 +35,6 @@ void ls_sim_options_init(ls_sim_options *o)
     o->seed = 1;
 }
 
-/* "name=value,.." onto ce (J, by benchmark name), each value in (0.5, 1]. */
-static int ceiling_overrides(const char *list, char *const *names, size_t J, double *ce, ls_error *err)
-{
-    char **v;
-    size_t n;
-    int rc = ls_split(list, &v, &n, err);
-    if (rc) return rc;
-    for (size_t i = 0; i < n && !rc; i++) {
-        char *eq = strchr(v[i], '=');
-        if (!eq) {
-            rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: expected NAME=VALUE, found '%s'", v[i]);
-            break;
-        }
-        *eq = '\0';
-        size_t j = 0;
-        while (j < J && strcmp(names[j], v[i]) != 0) j++;
-        char *end;
-        double x = strtod(eq + 1, &end);
-        if (j == J) rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: unknown benchmark '%s'", v[i]);
-        else if (end == eq + 1 || *end || !(x > 0.5 && x <= 1))
-            rc = ls_fail(err, LS_ERR_OPTION, "--ceiling: %s: expected a number in (0.5, 1], found '%s'", v[i], eq + 1);
-        else ce[j] = x;
-    }
-    ls_strv_free(v, n);
-    return rc;
-}
-
 static void random_truth(gsl_rng *g, ls_params *t)
 {
     size_t K = t->K, J = t->J;
@@ -110,10 +83,6 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         return ls_fail(err, LS_ERR_OPTION, "--missing: expected a share in [0, 1)");
     if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
         return ls_fail(err, LS_ERR_OPTION, "given true parameters do not match K, J and p = 3");
-    for (size_t j = 0; o->ceilings && j < J; j++)
-        if (!(o->ceilings[j] > 0.5 && o->ceilings[j] <= 1))
-            return ls_fail(err, LS_ERR_OPTION, "ceiling %zu: expected a number in (0.5, 1], found %g",
-                           j + 1, o->ceilings[j]);
 
     int rc = ls_params_alloc(truth, K, J, 3, err);
     if (rc) return rc;
@@ -141,17 +110,18 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         if (!names[c]) { rc = ls_nomem(err); goto fail; }
     if (o->truth) ls_params_copy(truth, o->truth);
     else random_truth(g, truth);
-    /* ceilings: the option's, else the given truth's (ls_params_copy), else 1 */
-    for (size_t j = 0; j < J; j++) {
+    /* ceilings: the option's, else the given truth's (ls_params_copy), else
+     * 1; then the overrides; each at least 0.01 above its floor, as in data */
+    for (size_t j = 0; j < J; j++)
         if (o->ceilings) truth->ceiling[j] = o->ceilings[j];
         else if (!o->truth) truth->ceiling[j] = 1;
-        else if (!(truth->ceiling[j] >= fl[j] + 0.01 && truth->ceiling[j] <= 1)) {
-            rc = ls_fail(err, LS_ERR_OPTION, "given true parameters: the ceiling of '%s' must be in [%g, 1], found %g",
+    if ((rc = ls_bound_overrides(o->ceiling_list, "--ceiling", 1, names + 4, J, truth->ceiling, err))) goto fail;
+    for (size_t j = 0; j < J; j++)
+        if (!(truth->ceiling[j] >= fl[j] + 0.01 && truth->ceiling[j] <= 1)) {
+            rc = ls_fail(err, LS_ERR_OPTION, "ceiling of '%s': expected a number in [%g, 1], found %g",
                          names[4 + j], fl[j] + 0.01, truth->ceiling[j]);
             goto fail;
         }
-    }
-    if (o->ceiling_list && (rc = ceiling_overrides(o->ceiling_list, names + 4, J, truth->ceiling, err))) goto fail;
 
     /* family sizes: about 60 % singletons, the rest 2..12 */
     size_t *fsize = ls_calloc(F, sizeof(size_t));
