@@ -97,10 +97,7 @@ static int check_options(const ls_report_options *o, const char *path, ls_error 
         return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
     if (o->optimal_draws > 1000000)
         return ls_fail(err, LS_ERR_OPTION, "--optimal-draws: expected 0..1000000, found %zu", o->optimal_draws);
-    ls_predict_options po;
-    ls_predict_options_init(&po);
-    po.param_cov = o->param_cov;
-    if (ls_param_cov_kind(&po, err) < 0) return LS_ERR_OPTION;
+    if (ls_param_cov_kind(o->param_cov, err) < 0) return LS_ERR_OPTION;
     return LS_OK;
 }
 

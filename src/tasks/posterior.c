@@ -270,7 +270,7 @@ int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb, const ls
         return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
     size_t K = f->K, S = o->param_draws ? o->param_draws : 1, M = o->latent_draws ? o->latent_draws : 50;
     ls_sampler *s = NULL;
-    int pk = ls_param_cov_kind(o, err);
+    int pk = ls_param_cov_kind(o->param_cov, err);
     if (pk < 0) return LS_ERR_OPTION;
     int rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0 ? pk : 0, o->seed, &s, err);
     if (rc) return rc;

@@ -151,7 +151,7 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
         for (size_t q = 0; q < p; q++) x[i * p + q] = (x[i * p + q] - d->x_mean[q]) / d->x_sd[q];
     }
 
-    int pk = ls_param_cov_kind(o, err);
+    int pk = ls_param_cov_kind(o->param_cov, err);
     if (pk < 0) { rc = LS_ERR_OPTION; goto done; }
     rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0 ? pk : 0, o->seed, &s, err);
     out->param_uncertainty = o->param_draws > 0 ? pk : 0;

@@ -37,11 +37,11 @@ void ls_sampler_free(ls_sampler *s)
     ls_free(s);
 }
 
-int ls_param_cov_kind(const ls_predict_options *o, ls_error *err)
+int ls_param_cov_kind(const char *param_cov, ls_error *err)
 {
-    if (!o->param_cov || !*o->param_cov || strcmp(o->param_cov, "hessian") == 0) return 1;
-    if (strcmp(o->param_cov, "sandwich") == 0) return 2;
-    ls_fail(err, LS_ERR_OPTION, "--param-cov: expected hessian or sandwich, found '%s'", o->param_cov);
+    if (!param_cov || !*param_cov || strcmp(param_cov, "hessian") == 0) return 1;
+    if (strcmp(param_cov, "sandwich") == 0) return 2;
+    ls_fail(err, LS_ERR_OPTION, "--param-cov: expected hessian or sandwich, found '%s'", param_cov);
     return -1;
 }
 

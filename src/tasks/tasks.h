@@ -33,9 +33,9 @@ typedef struct ls_sampler {
 int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int param_uncertainty,
                    uint64_t seed, ls_sampler **out, ls_error *err);
 void ls_sampler_free(ls_sampler *s);
-/* o->param_cov as ls_sampler_new's param_uncertainty (1 hessian, 2
- * sandwich), or -1 with an option error. */
-int ls_param_cov_kind(const ls_predict_options *o, ls_error *err);
+/* A param_cov option ("hessian" or NULL, "sandwich") as ls_sampler_new's
+ * param_uncertainty (1, 2), or -1 with an option error. */
+int ls_param_cov_kind(const char *param_cov, ls_error *err);
 /* Next parameter draw (the estimate itself when point != 0 or without
  * uncertainty); adapts the listed families' posteriors to it. */
 int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, ls_error *err);
