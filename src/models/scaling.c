@@ -123,15 +123,13 @@ done:
     return rc;
 }
 
-/* Which ceilings are estimated: "all" or comma-separated benchmark names. */
-static int set_ceilings(ls_model *m, const char *est, ls_error *err)
+int ls_ceilings_estimated(const ls_data *d, const char *est, long *kap_of, size_t *nkap, ls_error *err)
 {
-    const ls_data *d = m->d;
-    for (size_t j = 0; j < m->J; j++) m->kap_of[j] = -1;
-    m->nkap = 0;
+    for (size_t j = 0; j < d->J; j++) kap_of[j] = -1;
+    *nkap = 0;
     if (!est || !*est) return LS_OK;
     if (strcmp(est, "all") == 0) {
-        for (size_t j = 0; j < m->J; j++) m->kap_of[j] = (long)m->nkap++;
+        for (size_t j = 0; j < d->J; j++) kap_of[j] = (long)(*nkap)++;
         return LS_OK;
     }
     char **v;
@@ -140,18 +138,18 @@ static int set_ceilings(ls_model *m, const char *est, ls_error *err)
     if (rc) return rc;
     for (size_t k = 0; k < n && !rc; k++) {
         size_t j = 0;
-        while (j < m->J && strcmp(d->bench[j], v[k]) != 0) j++;
-        if (j == m->J)
+        while (j < d->J && strcmp(d->bench[j], v[k]) != 0) j++;
+        if (j == d->J)
             rc = ls_fail(err, LS_ERR_OPTION, "--estimate-ceilings: unknown benchmark '%s'", v[k]);
-        else if (m->kap_of[j] >= 0)
+        else if (kap_of[j] >= 0)
             rc = ls_fail(err, LS_ERR_OPTION, "--estimate-ceilings: '%s' named twice", v[k]);
         else
-            m->kap_of[j] = 0;
+            kap_of[j] = 0;
     }
     ls_strv_free(v, n);
     if (rc) return rc;
-    for (size_t j = 0; j < m->J; j++) /* benchmark order, whatever the list's */
-        if (m->kap_of[j] >= 0) m->kap_of[j] = (long)m->nkap++;
+    for (size_t j = 0; j < d->J; j++) /* benchmark order, whatever the list's */
+        if (kap_of[j] >= 0) kap_of[j] = (long)(*nkap)++;
     return LS_OK;
 }
 
@@ -208,7 +206,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
         goto fail;
     }
     rc = set_anchors(m, anchors, err);
-    if (!rc) rc = set_ceilings(m, est_ceil, err);
+    if (!rc) rc = ls_ceilings_estimated(d, est_ceil, m->kap_of, &m->nkap, err);
     if (rc) goto fail;
     for (size_t j = 0; j < d->J; j++) m->ceil[j] = d->ceil[j];
     m->dim = ls_params_count(K, d->J, d->p) + (m->hetero ? d->p : 0) + m->nkap;

@@ -61,6 +61,10 @@ struct ls_model {
 int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
                      unsigned nodes, unsigned threads, int hetero, const char *est_ceil,
                      ls_model **out, ls_error *err);
+/* Which ceilings est names ("all" or benchmark names; NULL or "": none):
+ * kap_of (J) gets each benchmark's index in the kappa block or -1, *nkap
+ * their number. */
+int ls_ceilings_estimated(const ls_data *d, const char *est, long *kap_of, size_t *nkap, ls_error *err);
 /* Load theta into the model's natural-parameter buffers. */
 void ls_model_load(ls_model *m, const double *theta);
 /* Posterior mode (z scale) of family f for the loaded parameters; writes

@@ -201,9 +201,11 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     size_t nkap = 0;
     if (json_is_string(ec) && *json_string_value(ec)) {
         fo.estimate_ceilings = json_string_value(ec);
-        if (strcmp(fo.estimate_ceilings, "all") == 0) nkap = J;
-        else
-            for (const char *c = fo.estimate_ceilings; c; c = strchr(c + 1, ',')) nkap++;
+        long *kap = ls_calloc(J, sizeof(long));
+        if (!kap) { rc = ls_nomem(err); goto done; }
+        rc = ls_ceilings_estimated(d, fo.estimate_ceilings, kap, &nkap, err);
+        ls_free(kap);
+        if (rc) goto done;
     } else if (ec && !json_is_null(ec)) {
         rc = bad(&r, "mistyped field 'options.estimate_ceilings'");
         goto done;
