@@ -299,6 +299,7 @@ PROTOTYPES = {
     "ls_fit_write_json": (c_int, [c_void_p, c_void_p, c_char_p, c_char_p, _err]),
     "ls_fit_nat_cov": (c_double_p, [c_void_p]),
     "ls_fit_ceiling_estimated": (c_int, [c_void_p, c_size_t]),
+    "ls_fit_nnat": (c_size_t, [c_void_p]),
     # likelihood access
     "ls_model_new": (c_int, [c_void_p, c_size_t, c_char_p, c_int, c_uint, c_uint, _vpp, _err]),
     "ls_model_free": (None, [c_void_p]),

@@ -80,10 +80,6 @@ def _nat_split(v, K, J, p, hetero, anchors, ceilings=False):
                   gamma=take(p, p) if hetero else None, ceilings=take(J, J) if ceilings else None)
 
 
-def _nat_count(K, J, p, hetero, ceilings=False):
-    return p * K + K * J + 2 * J + K * K + (p if hetero else 0) + (J if ceilings else 0)
-
-
 def _c_params(par, keep):
     """Params -> an LsParams allocated by the library (caller frees with ls_params_free)."""
     pr = C.LsParams()
@@ -406,7 +402,7 @@ class Fit:
                                      ).reshape(F, K)
         self.family_loglik = _arr(lib.ls_fit_family_loglik(f), F)
         self.warnings = [C.dec(lib.ls_fit_warning(f, i)) for i in range(lib.ls_fit_nwarnings(f))]
-        nnat = _nat_count(K, J, p, hetero, any(est))
+        nnat = lib.ls_fit_nnat(f)
         self.se = {}
         for name, kind in _SE_KINDS.items():
             v = _arr(lib.ls_fit_se(f, kind), nnat)
