@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.4.0"
+#define LS_VERSION "0.4.1"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -254,16 +254,22 @@ void ls_fit_free(ls_fit *f);
 
 double ls_fit_loglik(const ls_fit *f);
 /* The log-likelihood at the estimate by the fit's check rule, with *points
- * nodes or points (may be NULL): for the Laplace rule (the default for
- * K >= 8) mirrored quasi-Monte Carlo importance sampling around each
- * family's mode; for a sparse grid (the default for K = 4..7) the sparse
- * grid two levels finer, or importance sampling (with a warning) when its
- * signed sum is not positive for some family.  NaN for other rules. */
+ * nodes or points per family (may be NULL): for the Laplace rule (the
+ * default for K >= 8) importance sampling around each family's mode
+ * (randomised quasi-Monte Carlo, each family its own points, a t proposal
+ * and a normal control variate; points are added until the standard error,
+ * ls_fit_loglik_check_se, is at most 0.05 / 3); for a sparse grid (the
+ * default for K = 4..7) the sparse grid two levels finer, or importance
+ * sampling (with a warning) when its signed sum is not positive for some
+ * family.  NaN for other rules. */
 double ls_fit_loglik_check(const ls_fit *f, size_t *points);
-/* The check rule's kind ("sparse-grid", "qmc-t"; "" when there is no check). */
+/* The standard error of that value when it comes from importance sampling
+ * (NaN for a grid or no check). */
+double ls_fit_loglik_check_se(const ls_fit *f);
 /* The rule of the fit's value: its kind ("gauss-hermite", "sparse-grid",
- * "laplace", "qmc-t", ...) and (nodes, may be NULL) its nodes per family. */
+ * "laplace", "rqmc-t", ...) and (nodes, may be NULL) its nodes per family. */
 const char *ls_fit_integration(const ls_fit *f, size_t *nodes);
+/* The check rule's kind ("sparse-grid", "rqmc-t"; "" when there is no check). */
 const char *ls_fit_check_method(const ls_fit *f);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);

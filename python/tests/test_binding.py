@@ -357,7 +357,10 @@ class TestTasks(unittest.TestCase):
             cj = load("cli_lap.json")["integration"]
             self.assertEqual((f.loglik_check, f.check_points, f.check_method),
                              (cj["check_loglik"], cj["check_points"], cj["check_method"]))
-            self.assertEqual(f.check_method, "qmc-t")
+            self.assertEqual(f.check_method, "rqmc-t")
+            # importance sampling reports its standard error, as the JSON does
+            self.assertEqual(f.loglik_check_se, cj["check_se"])
+            self.assertLessEqual(f.loglik_check_se, 0.05 / 3)
             self.assertEqual((f.integration, f.nodes), ("laplace", 1))
             self.assertEqual((cj["method"], cj["nodes"]), ("laplace", 1))
             self.assertGreater(f.check_points, 0)

@@ -113,11 +113,14 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     size_t npts;
     double llc = ls_fit_loglik_check(f, &npts);
     int laplace = strcmp(ls_fit_integration(f, NULL), "laplace") == 0, sparse = strcmp(ls_fit_check_method(f), "sparse-grid") == 0;
+    double llse = ls_fit_loglik_check_se(f);
+    char sebuf[48] = "";
+    if (isfinite(llse)) snprintf(sebuf, sizeof sebuf, " (standard error %.3f)", llse);
     if (isfinite(llc))
-        printf("(%sby %s with %zu %s the log-likelihood here is %.4f)\n",
+        printf("(%sby %s with %zu %s per family the log-likelihood here is %.4f%s)\n",
                laplace ? "Laplace approximation; " : "",
                sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",
-               npts, sparse ? "nodes" : "points", llc);
+               npts, sparse ? "nodes" : "points", llc, sebuf);
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));

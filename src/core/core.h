@@ -8,6 +8,7 @@
 #include "latentscale.h"
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * The allocation seam (STYLE habit 6): every allocation in the library goes
@@ -38,5 +39,17 @@ int ls_nomem(ls_error *err);
  * *items is an array of n strings; free with ls_strv_free. */
 int ls_split(const char *list, char ***items, size_t *n, ls_error *err);
 void ls_strv_free(char **items, size_t n);
+
+/* splitmix64: the seeding hash every module uses (start perturbations,
+ * fold assignment, the factor models' generator, per-family point shifts).
+ * Returns the mix of x + 0x9E3779B97F4A7C15; a generator keeps a state s
+ * and draws ls_splitmix64(s), s += 0x9E3779B97F4A7C15. */
+static inline uint64_t ls_splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
 
 #endif

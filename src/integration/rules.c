@@ -1,10 +1,11 @@
 /*
  * rules.c -- Gauss-Hermite product grids (GSL gsl_integration_fixed),
- * mirrored randomised Sobol points (GSL qrng + gsl_cdf_ugaussian_Pinv),
+ * randomised Sobol points, shifted per family (GSL qrng + gsl_cdf_ugaussian_Pinv),
  * Smolyak sparse grids of Gauss-Hermite rules, and the one-node Laplace rule.
  */
 #include "integration/rules.h"
 #include "numerics/linalg.h"
+#include "numerics/special.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_math.h>
@@ -25,6 +26,8 @@ void ls_rule_free(ls_rule *r)
     ls_free(r->u);
     ls_free(r->lw);
     ls_free(r->sg);
+    ls_free(r->v);
+    r->v = NULL;
     r->u = r->lw = NULL;
     r->sg = NULL;
     r->n = 0;
@@ -108,69 +111,118 @@ int ls_rule_gh(ls_rule *r, size_t K, unsigned m, double prune, ls_error *err)
     return LS_OK;
 }
 
-int ls_rule_qmc(ls_rule *r, size_t K, unsigned n, uint64_t seed, ls_error *err)
+int ls_rule_rqmc(ls_rule *r, size_t K, unsigned n, unsigned blocks, double df, uint64_t seed,
+                 ls_error *err)
 {
-    return ls_rule_qmc_t(r, K, n, 0, seed, err);
-}
-
-/* log density of the standard multivariate t with df degrees of freedom */
-static double log_t(const double *u, size_t K, double df)
-{
-    double q = 0;
-    for (size_t k = 0; k < K; k++) q += u[k] * u[k];
-    return lgamma(0.5 * (df + (double)K)) - lgamma(0.5 * df) - 0.5 * (double)K * log(df * M_PI) -
-           0.5 * (df + (double)K) * log1p(q / df);
-}
-
-int ls_rule_qmc_t(ls_rule *r, size_t K, unsigned n, double df, uint64_t seed, ls_error *err)
-{
-    size_t dims = K + (df > 0);
+    memset(r, 0, sizeof *r);
+    unsigned half = (unsigned)(df / 2);
+    size_t dims = K + half;
     if (K == 0 || dims > 40)
-        return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: K must be 1..%d", df > 0 ? 39 : 40);
-    if (n < 2) return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: need at least 2 points");
-    if (df < 0) return ls_fail(err, LS_ERR_OPTION, "quasi-Monte Carlo rule: negative degrees of freedom");
-    n += n & 1u;
+        return ls_fail(err, LS_ERR_OPTION, "randomised QMC rule: K must be 1..%u", 40 - half);
+    if (!(df >= 2 && df <= 8 && df == 2.0 * half))
+        return ls_fail(err, LS_ERR_OPTION, "randomised QMC rule: df must be 2, 4, 6 or 8");
+    if (blocks < 2 || n % (2 * blocks))
+        return ls_fail(err, LS_ERR_OPTION, "randomised QMC rule: %u points is not a multiple of 2 x %u blocks",
+                       n, blocks);
+    size_t m = n / (2 * blocks);
     ls_gsl_quiet();
     gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)dims);
-    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!q || !g) {
-        if (q) gsl_qrng_free(q);
-        if (g) gsl_rng_free(g);
+    if (!q) return ls_nomem(err);
+    r->v = ls_calloc(m * dims, sizeof(double));
+    if (!r->v) {
+        gsl_qrng_free(q);
         return ls_nomem(err);
     }
-    gsl_rng_set(g, (unsigned long)(seed ^ 0x5eed5eedULL));
-    double shift[40], v[40];
-    for (size_t k = 0; k < dims; k++) shift[k] = gsl_rng_uniform(g);
-    int rc = rule_alloc(r, K, n, df > 0 ? "qmc-t" : "qmc", err);
-    if (!rc) {
-        double logw = -log((double)n);
-        for (unsigned i = 0; i < n / 2; i++) {
-            gsl_qrng_get(q, v);
-            double *u = r->u + (size_t)(2 * i) * K, *um = u + K;
+    for (size_t i = 0; i < m; i++) gsl_qrng_get(q, r->v + i * dims);
+    gsl_qrng_free(q);
+    r->K = K;
+    r->n = n;
+    r->dims = dims;
+    r->blocks = blocks;
+    r->df = df;
+    r->seed = seed;
+    snprintf(r->kind, sizeof r->kind, "rqmc-t");
+    return LS_OK;
+}
+
+void ls_rule_points(const ls_rule *r, uint64_t g, double *u, double *lw)
+{
+    size_t K = r->K, dims = r->dims, m = r->n / (2 * r->blocks);
+    unsigned half = (unsigned)(r->df / 2);
+    double logw = -log((double)r->n), df = r->df;
+    /* the standard t density's constant */
+    double c = lgamma(0.5 * (df + (double)K)) - lgamma(0.5 * df) - 0.5 * (double)K * log(df * M_PI);
+    uint64_t key = ls_splitmix64(r->seed ^ ls_splitmix64(g));
+    double shift[40];
+    for (unsigned b = 0; b < r->blocks; b++) {
+        for (size_t k = 0; k < dims; k++) {
+            key = ls_splitmix64(key);
+            shift[k] = ((double)(key >> 11) + 0.5) * 0x1.0p-53;
+        }
+        for (size_t i = 0; i < m; i++) {
+            const double *v0 = r->v + i * dims;
+            double x[40];
             for (size_t k = 0; k < dims; k++) {
-                v[k] += shift[k];
-                v[k] -= floor(v[k]);
-                if (v[k] < 1e-12) v[k] = 1e-12;
-                if (v[k] > 1 - 1e-12) v[k] = 1 - 1e-12;
+                double t = v0[k] + shift[k];
+                t -= floor(t);
+                x[k] = fmin(fmax(t, 1e-15), 1 - 1e-15);
             }
-            /* t: a normal vector scaled by sqrt(df / chi2_df) */
-            double sc = df > 0 ? sqrt(df / gsl_cdf_chisq_Pinv(v[K], df)) : 1.0;
+            /* chi2 with df = 2 half degrees of freedom: -2 log of a
+             * product of half uniforms; the t radius sqrt(df / chi2) */
+            double lp = 0;
+            for (unsigned h = 0; h < half; h++) lp += log(x[K + h]);
+            double sc = sqrt(df / (-2 * lp)), qq = 0;
+            size_t at = (size_t)b * 2 * m + 2 * i;
+            double *up = u + at * K, *um = up + K;
             for (size_t k = 0; k < K; k++) {
-                u[k] = sc * gsl_cdf_ugaussian_Pinv(v[k]);
-                um[k] = -u[k];
+                up[k] = sc * gsl_cdf_ugaussian_Pinv(x[k]);
+                um[k] = -up[k];
+                qq += up[k] * up[k];
             }
-            if (df > 0) {
-                r->lw[2 * i] = logw - log_t(u, K, df);
-                r->lw[2 * i + 1] = logw - log_t(um, K, df);
-            } else {
-                r->lw[2 * i] = lw_of(logw, u, K);
-                r->lw[2 * i + 1] = lw_of(logw, um, K);
-            }
+            lw[at] = lw[at + 1] = logw - (c - 0.5 * (df + (double)K) * log1p(qq / df));
         }
     }
-    gsl_qrng_free(q);
-    gsl_rng_free(g);
-    return rc;
+}
+
+double ls_rule_estimate(const ls_rule *r, const double *t, const double *g, double *se)
+{
+    size_t n = r->n, B = r->v ? r->blocks : 1, nb = n / B;
+    double lse = ls_logsumexp(t, n);
+    *se = 0;
+    if (!isfinite(lse) || B > 64) return lse;
+    /* per point: a_q = exp(t_q - lse) (sum 1) and the control variate g_q
+     * (sum 1 in expectation); beta by least squares over the points */
+    double beta = 0;
+    if (g) {
+        double sa = 0, sg = 0, sag = 0, sgg = 0;
+        for (size_t q = 0; q < n; q++) {
+            double a = exp(t[q] - lse), c = exp(g[q]);
+            sa += a; sg += c; sag += a * c; sgg += c * c;
+        }
+        double vg = sgg - sg * sg / (double)n, cag = sag - sa * sg / (double)n;
+        if (vg > 0) beta = cag / vg;
+        double adj = 1 - beta * (sg - 1);
+        /* a control variate that swings the estimate by half or more is
+         * not describing the integrand: keep the plain estimate */
+        if (!(adj > 0.5 && adj < 2)) beta = 0;
+    }
+    double e[64], s1 = 0, s2 = 0;
+    for (size_t b = 0; b < B; b++) {
+        double sa = 0, sg = 0;
+        for (size_t q = b * nb; q < (b + 1) * nb; q++) {
+            sa += exp(t[q] - lse);
+            if (beta != 0) sg += exp(g[q]);
+        }
+        e[b] = (double)B * (sa - beta * sg) + beta;
+        s1 += e[b];
+    }
+    double mean = s1 / (double)B;
+    if (!(mean > 0)) return lse;
+    if (B > 1) {
+        for (size_t b = 0; b < B; b++) s2 += (e[b] - mean) * (e[b] - mean);
+        *se = sqrt(s2 / (double)(B - 1) / (double)B) / mean;
+    }
+    return lse + log(mean);
 }
 
 /* ---------------------------------------------------------------- */

@@ -27,10 +27,9 @@
 
 uint64_t lsf_rng_next(lsf_rng *g)
 {
-    uint64_t z = (g->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    uint64_t z = ls_splitmix64(g->s);
+    g->s += 0x9E3779B97F4A7C15ULL;
+    return z;
 }
 
 double lsf_rng_unif(lsf_rng *g) { return ((double)(lsf_rng_next(g) >> 11) + 0.5) * 0x1.0p-53; }

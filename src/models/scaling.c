@@ -60,6 +60,7 @@ void ls_model_free(ls_model *m)
     ls_free(m->fam_center);
     ls_free(m->fam_map);
     ls_free(m->fam_logdet);
+    ls_free(m->fam_se);
     ls_free(m->fam_newton_fail);
     ls_free(m->B);
     ls_free(m->lam);
@@ -158,7 +159,7 @@ static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
     return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 3 * m->maxcell + 2 * J * K +
-           m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
+           (m->rule.v ? n * K + n : 0) + m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
 }
 
 int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes,
@@ -245,7 +246,10 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
         rc = ls_rule_sparse(&m->rule, K, nodes ? nodes : K <= 4 ? 4 : 3, err);
         break;
     case LS_INT_QMC:
-        rc = ls_rule_qmc_t(&m->rule, K, nodes ? nodes : 512, 5.0, 20251206u, err);
+        /* per-family points in blocks, a t proposal; points rounded up to
+         * a multiple of 2 blocks */
+        rc = ls_rule_rqmc(&m->rule, K, ((nodes ? nodes : 512) + 2 * LS_RQMC_BLOCKS - 1) / (2 * LS_RQMC_BLOCKS) * (2 * LS_RQMC_BLOCKS),
+                          LS_RQMC_BLOCKS, LS_RQMC_DF, 20251206u, err);
         break;
     default: rc = ls_fail(err, LS_ERR_OPTION, "unknown integration method %d", integration);
     }
@@ -259,6 +263,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->fam_center = ls_calloc(F * K, sizeof(double));
     m->fam_map = ls_calloc(F * K * K, sizeof(double));
     m->fam_logdet = ls_calloc(F, sizeof(double));
+    m->fam_se = ls_calloc(F, sizeof(double));
     m->match = integration == LS_INT_QMC;
     m->lap_floor = LAPLACE_FLOOR;
     m->fam_newton_fail = ls_calloc(F, sizeof(int));
@@ -281,7 +286,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
         m->cpsiphi = ls_calloc(d->ncell + 1, sizeof(double));
         if (!m->cphi || !m->clgphi || !m->cpsiphi) { rc = ls_nomem(err); goto fail; }
     }
-    if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_center || !m->fam_map || !m->fam_logdet || !m->fam_newton_fail || !m->B ||
+    if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_center || !m->fam_map || !m->fam_logdet || !m->fam_se || !m->fam_newton_fail || !m->B ||
         !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->wnorm ||
         !m->theta0 || !m->eta0 || !m->scratch) {
         rc = ls_nomem(err);
@@ -467,6 +472,7 @@ typedef struct fam_ws {
     double *CA, *qj; /* Laplace gradient: M a_j (J x K), a_j' M a_j (J) */
     double *M, *ev, *EV, *EC; /* Laplace: d logdet_s / dC (K x K), eigen work (K, K x K, K x K) */
     double *kbar;             /* per cell: weight of d loglik / d ceiling (maxcell) */
+    double *uf, *lwf;         /* a per-family rule's points (n x K) and log weights (n) */
     int floored;              /* M is the floored curvature's, not C^-1 */
     ls_beta_cell *bc;         /* Laplace: each cell's derivatives at the mode (maxcell) */
 } fam_ws;
@@ -498,6 +504,11 @@ static void ws_carve(const ls_model *m, double *s, fam_ws *w)
     w->ev = s; s += K;
     w->EV = s; s += K * K;
     w->EC = s; s += K * K;
+    w->uf = w->lwf = NULL;
+    if (m->rule.v) {
+        w->uf = s; s += n * K;
+        w->lwf = s; s += n;
+    }
     w->bc = (ls_beta_cell *)(void *)s; /* a struct of doubles only */
     w->floored = 0;
 }
@@ -660,15 +671,26 @@ static int fam_mode(const ls_model *m, size_t f, fam_ws *w)
 static void place_nodes(const ls_model *m, size_t f, const double *A, const double *c, fam_ws *w)
 {
     size_t K = m->K, n = m->rule.n;
+    const double *U = m->rule.u, *LW = m->rule.lw;
+    if (m->rule.v) { /* this family's own points */
+        ls_rule_points(&m->rule, f, w->uf, w->lwf);
+        U = w->uf;
+        LW = w->lwf;
+    }
     for (size_t q = 0; q < n; q++) {
-        const double *u = m->rule.u + q * K;
+        const double *u = U + q * K;
         double *zq = w->zk + q * K;
         for (size_t r = 0; r < K; r++) {
             double s = c[r];
             for (size_t l = 0; l < K; l++) s += A[r * K + l] * u[l];
             zq[r] = s;
         }
-        w->hk[q] = m->rule.lw[q] + fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+        w->hk[q] = LW[q] + fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+        if (m->cv) { /* the control variate: the normal density at u */
+            double uu = 0;
+            for (size_t l = 0; l < K; l++) uu += u[l] * u[l];
+            w->hk[n + q] = LW[q] - 0.5 * uu - 0.5 * (double)K * LOG_2PI;
+        }
     }
 }
 
@@ -990,6 +1012,10 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         m->fam_logdet[f] = logdet;
     }
     double lse = ls_logsumexp_signed(t, m->rule.sg, n);
+    if (m->rule.v) /* importance sampling: the estimate and its error (the
+                    * control variate, value only: the gradient below is
+                    * that of the plain sum) */
+        lse = ls_rule_estimate(&m->rule, t, m->cv && !want_grad ? pi : NULL, m->fam_se + f);
     double ll = lse + logdet;
     if (!isfinite(ll)) return LS_ERR_NUMERIC;
     m->fam_ll[f] = ll;
@@ -1048,6 +1074,7 @@ int ls_model_loglik(ls_model *m, const double *theta, double *ll, double *grad, 
         ws_carve(m, m->scratch + (size_t)omp_get_thread_num() * m->scratch_len, &w);
 #pragma omp for schedule(dynamic, 4)
         for (long f = 0; f < F; f++) {
+            if (m->only && !m->only[f]) continue;
             if (family_eval(m, (size_t)f, grad != NULL, &w) != LS_OK) {
 #pragma omp critical
                 {
@@ -1617,16 +1644,28 @@ int ls_model_family_moments(const ls_model *m, size_t f, double *mean, double *c
         return ls_nomem(err);
     }
     const double *A = m->fam_map + f * K * K, *c = m->fam_center + f * K;
+    const double *U = m->rule.u, *LW = m->rule.lw;
+    double *uf = NULL;
+    if (m->rule.v) { /* the family's own points */
+        if (!(uf = ls_calloc(n * (K + 1), sizeof(double)))) {
+            ls_free(t); ls_free(zk); ls_free(r);
+            return ls_nomem(err);
+        }
+        ls_rule_points(&m->rule, f, uf, uf + n * K);
+        U = uf;
+        LW = uf + n * K;
+    }
     for (size_t q = 0; q < n; q++) {
-        const double *u = m->rule.u + q * K;
+        const double *u = U + q * K;
         double *zq = zk + q * K;
         for (size_t a = 0; a < K; a++) {
             double s = c[a];
             for (size_t l = 0; l < K; l++) s += A[a * K + l] * u[l];
             zq[a] = s;
         }
-        t[q] = m->rule.lw[q] + ls_model_family_logpost(m, f, zq, r);
+        t[q] = LW[q] + ls_model_family_logpost(m, f, zq, r);
     }
+    ls_free(uf);
     double lse = ls_logsumexp_signed(t, m->rule.sg, n);
     if (!isfinite(lse)) {
         ls_free(t); ls_free(zk); ls_free(r);

@@ -45,6 +45,10 @@ struct ls_model {
     double *fam_center;         /* F x K: node map z = center + A u   */
     double *fam_map;            /* F x K x K: A (row-major)           */
     double *fam_logdet;         /* F: log |det A|                     */
+    double *fam_se;             /* F: standard error of fam_ll from the rule's blocks (0: none) */
+    int cv;                     /* per-family rule, value only: the normal control variate */
+    const unsigned char *only;  /* F flags: evaluate only these families (NULL: all); the
+                                 * total then sums stale values, read fam_ll */
     int match;                  /* re-centre nodes on posterior moments */
     int *fam_newton_fail;       /* F                                  */
     /* natural parameters of the current evaluation */

@@ -323,6 +323,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
         json_object_set_new(integ, "check_method", json_string(f->check_method));
         json_object_set_new(integ, "check_points", json_integer((json_int_t)f->check_points));
         json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
+        if (isfinite(f->ll_check_se)) json_object_set_new(integ, "check_se", ls_json_num(f->ll_check_se));
     }
     json_object_set_new(root, "integration", integ);
 

@@ -19,15 +19,23 @@ static inline void ls_info_criteria(double ll, size_t np, size_t F, double *aic,
     *bic = -2 * ll + (double)np * log((double)F);
 }
 /* The check of a fit's value at its estimate.  For the Laplace rule, whose
- * value is biased (3.9 low at K = 9 on the paper data), importance sampling
- * (mirrored QMC, LS_CHECK_POINTS points; 2 s and within 0.4 of 262,144
- * points at K = 8..12).  Not a sparse grid: at K = 9 and 12 level 4 was
- * within 0.03 of 262,144 points at half the cost, but at K = 10 it was 7.5
- * off for one family (smollm, whose posterior the Laplace map fits badly).
+ * value is biased (3.9 low at K = 9 on the paper data), importance
+ * sampling: randomised QMC with per-family shifts, a t proposal at the
+ * Laplace map and the normal control variate (ls_rule_rqmc,
+ * ls_rule_estimate), LS_CHECK_POINTS points per family; while the
+ * standard error of the total is above LS_CHECK_SE (so that the value is
+ * within 0.05 at three standard errors), the families with the largest
+ * errors again with 4 times the points (up to LS_CHECK_MAX_POINTS).  At K = 9 on the paper data, 16,384 points: 3173.200, standard
+ * error 0.014, 1.5 s, against 3173.195 +- 0.003 with 262,144.  Not a sparse
+ * grid: at K = 9 and 12 level 4 was within 0.03 of 262,144 points at half
+ * the cost, but at K = 10 it was 7.5 off for one family (smollm, whose
+ * posterior the Laplace map fits badly).
  * For a sparse grid, the sparse grid two levels finer (at most
  * LS_SPARSE_MAX_LEVEL), falling back to importance sampling when its signed
  * sum fails (ls_check_loglik).  0: no check. */
 #define LS_CHECK_POINTS 16384
+#define LS_CHECK_MAX_POINTS 262144
+#define LS_CHECK_SE (0.05 / 3)
 
 static inline int ls_check_rule(const ls_rule *rule, unsigned *nodes)
 {
@@ -67,6 +75,7 @@ struct ls_fit {
     size_t search_nodes;
     size_t polish_nodes;         /* nodes of the polish rule (then finished on the accurate one) */
     double ll_check;             /* the log-likelihood at the estimate by the check rule (NaN: none) */
+    double ll_check_se;          /* its standard error (importance sampling; NaN: a grid) */
     size_t check_points;         /* its nodes or points                          */
     int check_integration;       /* the check rule (enum ls_integration; 0: none), see ls_check_rule */
     unsigned check_nodes;        /* its nodes option                             */
@@ -93,14 +102,16 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
 
 /* The log-likelihood of data d at theta under fit options o (skills,
  * anchors, precision covariates, logit clamp) by the check rule
- * (*integration, *nodes), and per family into family_ll (F; may be NULL).  When a sparse grid's signed sum is not positive
- * for some family the rule falls back to importance sampling and
- * *integration, *nodes say so.  *points and method (16 bytes) describe
- * the rule used (either may be NULL).  With a rule that is not a sparse
- * grid this is a plain evaluation of that rule. */
+ * (*integration, *nodes), and per family into family_ll (F; may be NULL).
+ * When a sparse grid's signed sum is not positive for some family the rule
+ * falls back to importance sampling and *integration, *nodes say so.
+ * Importance sampling puts its standard error in *se (NaN for a grid) and
+ * doubles *nodes while that is above LS_CHECK_SE.  *points and method (16
+ * bytes) describe the rule used.  se, points and method may be NULL.  With a
+ * rule that is not a sparse grid this is a plain evaluation of that rule. */
 int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
-                    int *integration, unsigned *nodes, double *ll, double *family_ll, size_t *points,
-                    char *method, ls_error *err);
+                    int *integration, unsigned *nodes, double *ll, double *se, double *family_ll,
+                    size_t *points, char *method, ls_error *err);
 
 /* A family whose log-likelihood on the check rule differs from the fit's
  * rule by more than this is named in a warning: the integration failed

@@ -35,14 +35,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint64_t splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 void ls_gpcm_fit_free(ls_gpcm_fit *f)
 {
     if (!f) return;
@@ -637,7 +629,7 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
         memcpy(a1, a0, J * K * sizeof *a1);
         memcpy(b1, b0, T * sizeof *b1);
         if (s > 0) {
-            gsl_rng_set(g, (unsigned long)splitmix(o->seed * 1000003u + s));
+            gsl_rng_set(g, (unsigned long)ls_splitmix64(o->seed * 1000003u + s));
             for (size_t c = 0; c < J * K; c++)
                 a1[c] = pat[c] ? a1[c] * (0.5 + gsl_rng_uniform(g)) + 0.3 * gsl_ran_gaussian(g, 1.0) : 0.0;
             for (size_t c = 0; c < T; c++) b1[c] += 0.3 * gsl_ran_gaussian(g, 1.0);

@@ -59,7 +59,7 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
      * otherwise by its own rule */
     int ci = f->check_integration ? f->check_integration : f->opt.integration;
     unsigned cn = f->check_integration ? f->check_nodes : f->opt.nodes;
-    rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, NULL, NULL, NULL, err);
+    rc = ls_check_loglik(h, &f->opt, 1, f->theta, &ci, &cn, ll, NULL, NULL, NULL, NULL, err);
     ls_data_free(h);
     return rc;
 }
@@ -113,11 +113,8 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     uint64_t st = fo->seed * 0x9E3779B97F4A7C15ULL + 17;
     for (size_t g = 0; g < F; g++) perm[g] = g;
     for (size_t g = F; g > 1; g--) {
+        uint64_t z = ls_splitmix64(st);
         st += 0x9E3779B97F4A7C15ULL;
-        uint64_t z = st;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
         size_t r = (size_t)(z % g), tmp = perm[g - 1];
         perm[g - 1] = perm[r];
         perm[r] = tmp;
