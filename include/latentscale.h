@@ -212,7 +212,7 @@ enum ls_integration {
     LS_INT_AUTO = 0,    /* Gauss-Hermite for K <= 3, sparse grid to 7, Laplace above */
     LS_INT_LAPLACE = 1, /* one node at the mode: the Laplace approximation  */
     LS_INT_GH = 2,      /* adaptive Gauss-Hermite product grid              */
-    LS_INT_QMC = 3,     /* adaptive randomised Sobol points, mirrored        */
+    LS_INT_QMC = 3,     /* randomised Sobol points per family, t proposal    */
     LS_INT_SPARSE = 4   /* adaptive Smolyak sparse grid of Gauss-Hermite rules
                          * (nodes = its level; default 4 for K <= 4, 3 above) */
 };

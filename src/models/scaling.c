@@ -264,7 +264,6 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->fam_map = ls_calloc(F * K * K, sizeof(double));
     m->fam_logdet = ls_calloc(F, sizeof(double));
     m->fam_se = ls_calloc(F, sizeof(double));
-    m->match = integration == LS_INT_QMC;
     m->lap_floor = LAPLACE_FLOOR;
     m->fam_newton_fail = ls_calloc(F, sizeof(int));
     m->B = ls_calloc(d->p * K + 1, sizeof(double));
@@ -694,37 +693,6 @@ static void place_nodes(const ls_model *m, size_t f, const double *A, const doub
     }
 }
 
-/* Re-centre the map on the posterior mean and covariance estimated by the
- * current nodes (the importance-sampling proposal then matches a skewed
- * posterior far better than the curvature at the mode).  Returns 1 when the
- * map changed. */
-static int moment_map(const ls_model *m, fam_ws *w, double *A, double *c, double *logdet)
-{
-    size_t K = m->K, n = m->rule.n;
-    double lse = ls_logsumexp(w->hk, n);
-    double *mean = w->g, *S = w->GL; /* K and K*K of scratch */
-    memset(mean, 0, K * sizeof(double));
-    memset(S, 0, K * K * sizeof(double));
-    for (size_t q = 0; q < n; q++) {
-        double pq = exp(w->hk[q] - lse);
-        const double *z = w->zk + q * K;
-        for (size_t k = 0; k < K; k++) mean[k] += pq * z[k];
-    }
-    for (size_t q = 0; q < n; q++) {
-        double pq = exp(w->hk[q] - lse);
-        const double *z = w->zk + q * K;
-        for (size_t k = 0; k < K; k++)
-            for (size_t l = 0; l <= k; l++) S[k * K + l] += pq * (z[k] - mean[k]) * (z[l] - mean[l]);
-    }
-    for (size_t k = 0; k < K; k++)
-        for (size_t l = 0; l < k; l++) S[l * K + k] = S[k * K + l];
-    if (ls_chol(S, K)) return 0;
-    memcpy(A, S, K * K * sizeof(double));
-    memcpy(c, mean, K * sizeof(double));
-    *logdet = ls_chol_logdet_half(S, K);
-    return 1;
-}
-
 /* The score of family f's log-likelihood, assembled from per-cell weights
  * e_c (of d loglik / d eta) and dl_c (of d loglik / d log phi) and per
  * benchmark Zhat_j (K: the weighted sum of d loglik / d eta times z over
@@ -1006,7 +974,6 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         memcpy(ctr, w->z, K * sizeof(double));
         logdet = -ls_chol_logdet_half(w->R, K);
         place_nodes(m, f, A, ctr, w);
-        if (m->match && moment_map(m, w, A, ctr, &logdet)) place_nodes(m, f, A, ctr, w);
         memcpy(m->fam_map + f * K * K, A, K * K * sizeof(double));
         memcpy(m->fam_center + f * K, ctr, K * sizeof(double));
         m->fam_logdet[f] = logdet;

@@ -49,7 +49,6 @@ struct ls_model {
     int cv;                     /* per-family rule, value only: the normal control variate */
     const unsigned char *only;  /* F flags: evaluate only these families (NULL: all); the
                                  * total then sums stale values, read fam_ll */
-    int match;                  /* re-centre nodes on posterior moments */
     int *fam_newton_fail;       /* F                                  */
     /* natural parameters of the current evaluation */
     double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a, *wnorm;

@@ -602,10 +602,7 @@ static int sampled_loglik(const ls_data *d, const ls_fit_options *o, unsigned th
                               o->precision_covariates, o->estimate_ceilings, &m, err);
     if (rc) return rc;
     m->eta_clamp = o->logit_clamp;
-    /* the proposal fixed at the Laplace map (re-centring it on the points'
-     * own moments biased the value: 0.4 low at K = 9 with 16,384 points)
-     * and the normal control variate */
-    m->match = 0;
+    /* the normal control variate */
     m->cv = 1;
     m->only = only;
     double ll;
