@@ -641,27 +641,48 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
         if (rc && err) *err = e2;
     }
     size_t n0 = n;
-    /* importance sampling whose standard error is above LS_CHECK_SE: the
-     * families with the largest errors again with 4 times the points, until
-     * the others' errors leave half the target's variance (at K = 10 on the
-     * paper data one family, smollm, had half the variance) */
-    for (int round = 0; !rc && isfinite(fse[0]) && round < 4; round++) {
-        double v = 0, budget = 0.5 * LS_CHECK_SE * LS_CHECK_SE;
-        for (size_t f = 0; f < F; f++) v += fse[f] * fse[f];
-        if (v <= LS_CHECK_SE * LS_CHECK_SE || 4 * n > LS_CHECK_MAX_POINTS) break;
-        memset(only, 0, F);
-        while (v > budget) { /* take the largest remaining */
-            size_t w = F;
-            for (size_t f = 0; f < F; f++)
-                if (!only[f] && (w == F || fse[f] > fse[w])) w = f;
-            if (w == F) break;
-            only[w] = 1;
-            v -= fse[w] * fse[w];
+    /* Importance sampling whose standard error is above LS_CHECK_SE: more
+     * points where they pay.  With family f's variance se_f^2 n_f / n at n
+     * points, the fewest points for a total variance T^2 put n proportional
+     * to se_f sqrt(n_f) (Lagrange); each family gets the power-of-2 multiple
+     * of the base count at or above that (never fewer points than it had,
+     * at most LS_CHECK_MAX_POINTS), T^2 = 0.8 LS_CHECK_SE^2 for a margin,
+     * and the families are evaluated again in one model per count.  At most
+     * three rounds.  (At K = 12 on the paper data this costs 3.3 times the
+     * base points, where taking the largest errors 4 times over cost 7.) */
+    unsigned *nf = ls_calloc(F, sizeof(unsigned));
+    if (!nf) rc = ls_nomem(err);
+    for (size_t f = 0; f < F && nf; f++) nf[f] = (unsigned)n0;
+    for (int round = 0; !rc && isfinite(fse[0]) && round < 3; round++) {
+        double v = 0, S = 0, T2 = 0.8 * LS_CHECK_SE * LS_CHECK_SE;
+        for (size_t f = 0; f < F; f++) {
+            v += fse[f] * fse[f];
+            S += fse[f] * sqrt((double)nf[f]);
         }
-        n *= 4;
-        size_t got;
-        rc = sampled_loglik(d, o, threads, theta, *integration, (unsigned)n, only, fam, fse, &got, NULL, err);
+        if (v <= LS_CHECK_SE * LS_CHECK_SE) break;
+        int more = 0;
+        for (unsigned level = 2 * (unsigned)n0; level <= LS_CHECK_MAX_POINTS && !rc; level *= 2) {
+            memset(only, 0, F);
+            size_t c = 0;
+            for (size_t f = 0; f < F; f++) {
+                double need = fse[f] * sqrt((double)nf[f]) * S / T2; /* the optimal n */
+                unsigned to = (unsigned)n0;
+                while (to < need && to < LS_CHECK_MAX_POINTS) to *= 2;
+                if (to == level && to > nf[f]) {
+                    only[f] = 1;
+                    c++;
+                }
+            }
+            if (!c) continue;
+            more = 1;
+            size_t got;
+            rc = sampled_loglik(d, o, threads, theta, *integration, level, only, fam, fse, &got, NULL, err);
+            for (size_t f = 0; f < F && !rc; f++)
+                if (only[f]) nf[f] = (unsigned)got;
+        }
+        if (!more) break;
     }
+    ls_free(nf);
     if (!rc) {
         double s = 0, v = 0;
         for (size_t f = 0; f < F; f++) {

@@ -24,8 +24,8 @@ static inline void ls_info_criteria(double ll, size_t np, size_t F, double *aic,
  * Laplace map and the normal control variate (ls_rule_rqmc,
  * ls_rule_estimate), LS_CHECK_POINTS points per family; while the
  * standard error of the total is above LS_CHECK_SE (so that the value is
- * within 0.05 at three standard errors), the families with the largest
- * errors again with 4 times the points (up to LS_CHECK_MAX_POINTS).  At K = 9 on the paper data, 16,384 points: 3173.200, standard
+ * within 0.05 at three standard errors), more points where they reduce
+ * it most (up to LS_CHECK_MAX_POINTS; ls_check_loglik).  At K = 9 on the paper data, 16,384 points: 3173.200, standard
  * error 0.014, 1.5 s, against 3173.195 +- 0.003 with 262,144.  Not a sparse
  * grid: at K = 9 and 12 level 4 was within 0.03 of 262,144 points at half
  * the cost, but at K = 10 it was 7.5 off for one family (smollm, whose
@@ -106,7 +106,8 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
  * When a sparse grid's signed sum is not positive for some family the rule
  * falls back to importance sampling and *integration, *nodes say so.
  * Importance sampling puts its standard error in *se (NaN for a grid) and
- * doubles *nodes while that is above LS_CHECK_SE.  *points and method (16
+ * adds points to the families that need them while that is above
+ * LS_CHECK_SE (*points stays the base count).  *points and method (16
  * bytes) describe the rule used.  se, points and method may be NULL.  With a
  * rule that is not a sparse grid this is a plain evaluation of that rule. */
 int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
