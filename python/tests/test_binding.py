@@ -361,6 +361,9 @@ class TestTasks(unittest.TestCase):
             # importance sampling reports its standard error, as the JSON does
             self.assertEqual(f.loglik_check_se, cj["check_se"])
             self.assertLessEqual(f.loglik_check_se, 0.05 / 3)
+            # and the information criteria of the checked value
+            self.assertAlmostEqual(cj["check_aic"], -2 * (f.loglik_check - f.n_params), places=6)
+            self.assertAlmostEqual(cj["check_bic"] - cj["check_aic"], f.bic - f.aic, places=6)
             self.assertEqual((f.integration, f.nodes), ("laplace", 1))
             self.assertEqual((cj["method"], cj["nodes"]), ("laplace", 1))
             self.assertGreater(f.check_points, 0)

@@ -116,11 +116,13 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     double llse = ls_fit_loglik_check_se(f);
     char sebuf[48] = "";
     if (isfinite(llse)) snprintf(sebuf, sizeof sebuf, " (standard error %.3f)", llse);
-    if (isfinite(llc))
-        printf("(%sby %s with %zu %s per family the log-likelihood here is %.4f%s)\n",
+    if (isfinite(llc)) {
+        double ca = -2 * (llc - (double)ls_fit_nparams(f)), cb = ca + (ls_fit_bic(f) - ls_fit_aic(f));
+        printf("(%sby %s with %zu %s per family the log-likelihood here is %.4f%s: AIC %.2f, BIC %.2f)\n",
                laplace ? "Laplace approximation; " : "",
                sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",
-               npts, sparse ? "nodes" : "points", llc, sebuf);
+               npts, sparse ? "nodes" : "points", llc, sebuf, ca, cb);
+    }
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));

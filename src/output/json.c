@@ -324,6 +324,10 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
         json_object_set_new(integ, "check_points", json_integer((json_int_t)f->check_points));
         json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
         if (isfinite(f->ll_check_se)) json_object_set_new(integ, "check_se", ls_json_num(f->ll_check_se));
+        double ca, cb; /* the information criteria of the checked value */
+        ls_info_criteria(f->ll_check, f->nparams, f->F, &ca, &cb);
+        json_object_set_new(integ, "check_aic", ls_json_num(ca));
+        json_object_set_new(integ, "check_bic", ls_json_num(cb));
     }
     json_object_set_new(root, "integration", integ);
 
