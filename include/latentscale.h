@@ -266,6 +266,8 @@ double ls_fit_loglik_check(const ls_fit *f, size_t *points);
 /* The standard error of that value when it comes from importance sampling
  * (NaN for a grid or no check). */
 double ls_fit_loglik_check_se(const ls_fit *f);
+/* AIC and BIC of the check value (NaN when there is no check). */
+void ls_fit_check_criteria(const ls_fit *f, double *aic, double *bic);
 /* The rule of the fit's value: its kind ("gauss-hermite", "sparse-grid",
  * "laplace", "rqmc-t", ...) and (nodes, may be NULL) its nodes per family. */
 const char *ls_fit_integration(const ls_fit *f, size_t *nodes);

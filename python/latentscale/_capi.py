@@ -276,6 +276,7 @@ PROTOTYPES = {
     "ls_fit_loglik": (c_double, [c_void_p]),
     "ls_fit_loglik_check": (c_double, [c_void_p, c_size_t_p]),
     "ls_fit_loglik_check_se": (c_double, [c_void_p]),
+    "ls_fit_check_criteria": (None, [c_void_p, c_double_p, c_double_p]),
     "ls_fit_check_method": (c_char_p, [c_void_p]),
     "ls_fit_integration": (c_char_p, [c_void_p, c_size_t_p]),
     "ls_fit_nparams": (c_size_t, [c_void_p]),

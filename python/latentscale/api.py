@@ -306,7 +306,7 @@ class Fit:
 
     Everything is copied into numpy arrays at construction: loglik,
     loglik_check and check_points (the value at the estimate by a finer rule:
-    importance sampling for a Laplace fit, with loglik_check_se its standard error, a sparse grid two levels finer for
+    importance sampling for a Laplace fit, with loglik_check_se its standard error and aic_check, bic_check its criteria, a sparse grid two levels finer for
     a sparse-grid fit (importance sampling if its signed sum fails); NaN and 0 otherwise; check_method names it),
     integration and nodes (the rule of loglik and its nodes per family), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
@@ -379,6 +379,9 @@ class Fit:
         npts = ctypes.c_size_t()
         self.loglik_check = lib.ls_fit_loglik_check(f, ctypes.byref(npts))
         self.loglik_check_se = lib.ls_fit_loglik_check_se(f)
+        ca, cb = ctypes.c_double(), ctypes.c_double()
+        lib.ls_fit_check_criteria(f, ctypes.byref(ca), ctypes.byref(cb))
+        self.aic_check, self.bic_check = ca.value, cb.value
         self.check_points = npts.value
         self.check_method = lib.ls_fit_check_method(f).decode()
         nn = ctypes.c_size_t()

@@ -363,6 +363,7 @@ class TestTasks(unittest.TestCase):
             self.assertLessEqual(f.loglik_check_se, 0.05 / 3)
             # and the information criteria of the checked value
             self.assertAlmostEqual(cj["check_aic"], -2 * (f.loglik_check - f.n_params), places=6)
+            self.assertEqual((f.aic_check, f.bic_check), (cj["check_aic"], cj["check_bic"]))
             self.assertAlmostEqual(cj["check_bic"] - cj["check_aic"], f.bic - f.aic, places=6)
             self.assertEqual((f.integration, f.nodes), ("laplace", 1))
             self.assertEqual((cj["method"], cj["nodes"]), ("laplace", 1))

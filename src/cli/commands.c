@@ -117,7 +117,8 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     char sebuf[48] = "";
     if (isfinite(llse)) snprintf(sebuf, sizeof sebuf, " (standard error %.3f)", llse);
     if (isfinite(llc)) {
-        double ca = -2 * (llc - (double)ls_fit_nparams(f)), cb = ca + (ls_fit_bic(f) - ls_fit_aic(f));
+        double ca, cb;
+        ls_fit_check_criteria(f, &ca, &cb);
         printf("(%sby %s with %zu %s per family the log-likelihood here is %.4f%s: AIC %.2f, BIC %.2f)\n",
                laplace ? "Laplace approximation; " : "",
                sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",

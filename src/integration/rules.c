@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_qrng.h>
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <stdlib.h>
@@ -184,36 +183,42 @@ void ls_rule_points(const ls_rule *r, uint64_t g, double *u, double *lw)
     }
 }
 
-double ls_rule_estimate(const ls_rule *r, const double *t, const double *g, double *se)
+double ls_rule_estimate(const ls_rule *r, const double *t, double lse, const double *g, double *se)
 {
     size_t n = r->n, B = r->v ? r->blocks : 1, nb = n / B;
-    double lse = ls_logsumexp(t, n);
     *se = 0;
     if (!isfinite(lse) || B > 64) return lse;
-    /* per point: a_q = exp(t_q - lse) (sum 1) and the control variate g_q
-     * (sum 1 in expectation); beta by least squares over the points */
-    double beta = 0;
-    if (g) {
-        double sa = 0, sg = 0, sag = 0, sgg = 0;
-        for (size_t q = 0; q < n; q++) {
-            double a = exp(t[q] - lse), c = exp(g[q]);
-            sa += a; sg += c; sag += a * c; sgg += c * c;
+    /* one pass: per block the sums of a_q = exp(t_q - lse) (all blocks sum
+     * to 1) and of the control variate c_q = exp(g_q) (sum 1 in
+     * expectation); over all points the cross products for beta */
+    double sa[64], sc[64], sag = 0, scc = 0, ta = 0, tc = 0;
+    for (size_t b = 0; b < B; b++) {
+        sa[b] = sc[b] = 0;
+        for (size_t q = b * nb; q < (b + 1) * nb; q++) {
+            double a = exp(t[q] - lse);
+            sa[b] += a;
+            if (g) {
+                double c = exp(g[q]);
+                sc[b] += c;
+                sag += a * c;
+                scc += c * c;
+            }
         }
-        double vg = sgg - sg * sg / (double)n, cag = sag - sa * sg / (double)n;
-        if (vg > 0) beta = cag / vg;
-        double adj = 1 - beta * (sg - 1);
+        ta += sa[b];
+        tc += sc[b];
+    }
+    double beta = 0; /* least squares over the points */
+    if (g) {
+        double vc = scc - tc * tc / (double)n, cac = sag - ta * tc / (double)n;
+        if (vc > 0) beta = cac / vc;
+        double adj = 1 - beta * (tc - 1);
         /* a control variate that swings the estimate by half or more is
          * not describing the integrand: keep the plain estimate */
         if (!(adj > 0.5 && adj < 2)) beta = 0;
     }
     double e[64], s1 = 0, s2 = 0;
     for (size_t b = 0; b < B; b++) {
-        double sa = 0, sg = 0;
-        for (size_t q = b * nb; q < (b + 1) * nb; q++) {
-            sa += exp(t[q] - lse);
-            if (beta != 0) sg += exp(g[q]);
-        }
-        e[b] = (double)B * (sa - beta * sg) + beta;
+        e[b] = (double)B * (sa[b] - beta * sc[b]) + beta;
         s1 += e[b];
     }
     double mean = s1 / (double)B;

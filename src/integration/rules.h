@@ -45,24 +45,23 @@ int ls_rule_gh(ls_rule *r, size_t K, unsigned m, double prune, ls_error *err);
  * the block estimates gives each group's standard error
  * (ls_rule_block_se).  n must be a multiple of 2 blocks. */
 /* The models' choice: 8 blocks, 8 degrees of freedom (at K = 9 on the
- * paper data, with the control variate, the standard error of the total
- * at 16,384 points was 0.0145 with 8 df and 0.016 with 4; without it
- * 0.037 and 0.052). */
+ * paper data the standard error of the total at 16,384 points was 0.0145
+ * with the control variate and 0.037 without; bench_accuracy). */
 #define LS_RQMC_BLOCKS 8
 #define LS_RQMC_DF 8.0
 int ls_rule_rqmc(ls_rule *r, size_t K, unsigned n, unsigned blocks, double df, uint64_t seed,
                  ls_error *err);
 /* Group g's points (n x K) and log weights (n) of a per-group rule. */
 void ls_rule_points(const ls_rule *r, uint64_t g, double *u, double *lw);
-/* The rule's estimate of a log integral, log sum_q exp(t_q) with
- * t_q = lw_q + log integrand(u_q) (positive weights), and in *se its
- * standard error from the spread of the blocks' estimates (0 for a rule
- * without blocks).  With g (may be NULL) the control variate g_q = lw_q +
- * log of a density whose integral is 1 (the normal at the mode: sum_q
- * exp(g_q) then estimates 1 with errors that follow the integrand's),
- * adjusted by least squares; it is dropped when it would change the
- * estimate by a factor of 2 or more. */
-double ls_rule_estimate(const ls_rule *r, const double *t, const double *g, double *se);
+/* The rule's estimate of a log integral from t_q = lw_q + log integrand(u_q)
+ * (positive weights) and lse = log sum_q exp(t_q), the plain estimate;
+ * *se receives its standard error from the spread of the blocks' estimates
+ * (0 for a rule without blocks).  With g (may be NULL) the control variate
+ * g_q = lw_q + log of a density whose integral is 1 (the normal at the
+ * mode: sum_q exp(g_q) then estimates 1 with errors that follow the
+ * integrand's), adjusted by least squares; it is dropped when it would
+ * change the estimate by a factor of 2 or more. */
+double ls_rule_estimate(const ls_rule *r, const double *t, double lse, const double *g, double *se);
 
 /* Smolyak sparse grid of level l >= 1 built from Gauss-Hermite rules of
  * 1, 3, 5, ..., 2 l + 1 nodes (combination technique, coincident nodes

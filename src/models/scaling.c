@@ -979,10 +979,10 @@ static int family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
         m->fam_logdet[f] = logdet;
     }
     double lse = ls_logsumexp_signed(t, m->rule.sg, n);
-    if (m->rule.v) /* importance sampling: the estimate and its error (the
-                    * control variate, value only: the gradient below is
-                    * that of the plain sum) */
-        lse = ls_rule_estimate(&m->rule, t, m->cv && !want_grad ? pi : NULL, m->fam_se + f);
+    if (m->rule.v && !want_grad) /* importance sampling, value only: the
+                                  * estimate and its error (with a gradient
+                                  * the plain sum, whose gradient it is) */
+        lse = ls_rule_estimate(&m->rule, t, lse, m->cv ? pi : NULL, m->fam_se + f);
     double ll = lse + logdet;
     if (!isfinite(ll)) return LS_ERR_NUMERIC;
     m->fam_ll[f] = ll;

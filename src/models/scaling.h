@@ -45,7 +45,8 @@ struct ls_model {
     double *fam_center;         /* F x K: node map z = center + A u   */
     double *fam_map;            /* F x K x K: A (row-major)           */
     double *fam_logdet;         /* F: log |det A|                     */
-    double *fam_se;             /* F: standard error of fam_ll from the rule's blocks (0: none) */
+    double *fam_se;             /* F: standard error of fam_ll from the rule's blocks, set by
+                                 * value-only evaluations (0: none) */
     int cv;                     /* per-family rule, value only: the normal control variate */
     const unsigned char *only;  /* F flags: evaluate only these families (NULL: all); the
                                  * total then sums stale values, read fam_ll */

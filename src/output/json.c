@@ -325,7 +325,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
         json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
         if (isfinite(f->ll_check_se)) json_object_set_new(integ, "check_se", ls_json_num(f->ll_check_se));
         double ca, cb; /* the information criteria of the checked value */
-        ls_info_criteria(f->ll_check, f->nparams, f->F, &ca, &cb);
+        ls_fit_check_criteria(f, &ca, &cb);
         json_object_set_new(integ, "check_aic", ls_json_num(ca));
         json_object_set_new(integ, "check_bic", ls_json_num(cb));
     }

@@ -590,12 +590,13 @@ static int sigma_warning(ls_fit *f, ls_error *err)
     return rc;
 }
 
-/* Importance sampling at theta on rule (integration, nodes), into fam and
- * fse (F each), only for the families flagged in only (NULL: all); the
- * rule's points per family in *n. */
+/* The log-likelihood at theta on rule (integration, nodes), into fam and
+ * fse (F each; fse NaN for a grid), only for the families flagged in only
+ * (NULL: all); the rule's points per family in *n, and in *sampled whether
+ * it samples (per-family points with standard errors). */
 static int sampled_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads, const double *theta,
                           int integration, unsigned nodes, const unsigned char *only, double *fam,
-                          double *fse, size_t *n, char *method, ls_error *err)
+                          double *fse, size_t *n, int *sampled, char *method, ls_error *err)
 {
     ls_model *m = NULL;
     int rc = ls_model_new_ext(d, o->skills, o->anchors, integration, nodes, threads,
@@ -613,6 +614,7 @@ static int sampled_loglik(const ls_data *d, const ls_fit_options *o, unsigned th
             fse[f] = m->rule.v ? m->fam_se[f] : NAN;
         }
     *n = m->rule.n;
+    *sampled = m->rule.v != NULL;
     if (method) snprintf(method, 16, "%s", m->rule.kind);
     ls_model_free(m);
     return rc;
@@ -623,6 +625,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
                     size_t *points, char *method, ls_error *err)
 {
     size_t F = d->F, n = 0;
+    int sampled = 0;
     double *fam = ls_calloc(2 * F, sizeof(double)), *fse = fam + F;
     unsigned char *only = ls_calloc(F, 1);
     if (!fam || !only) {
@@ -630,14 +633,14 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
         ls_free(only);
         return ls_nomem(err);
     }
-    int rc = sampled_loglik(d, o, threads, theta, *integration, *nodes, NULL, fam, fse, &n, method, err);
+    int rc = sampled_loglik(d, o, threads, theta, *integration, *nodes, NULL, fam, fse, &n, &sampled, method, err);
     if (rc == LS_ERR_NUMERIC && *integration == LS_INT_SPARSE) {
         /* a family's signed sum was not positive: importance sampling
          * (err keeps the sparse grid's message for the caller's warning) */
         *integration = LS_INT_QMC;
         *nodes = LS_CHECK_POINTS;
         ls_error e2;
-        rc = sampled_loglik(d, o, threads, theta, *integration, *nodes, NULL, fam, fse, &n, method, &e2);
+        rc = sampled_loglik(d, o, threads, theta, *integration, *nodes, NULL, fam, fse, &n, &sampled, method, &e2);
         if (rc && err) *err = e2;
     }
     size_t n0 = n;
@@ -653,7 +656,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
     unsigned *nf = ls_calloc(F, sizeof(unsigned));
     if (!nf) rc = ls_nomem(err);
     for (size_t f = 0; f < F && nf; f++) nf[f] = (unsigned)n0;
-    for (int round = 0; !rc && isfinite(fse[0]) && round < 3; round++) {
+    for (int round = 0; !rc && sampled && round < 3; round++) {
         double v = 0, S = 0, T2 = 0.8 * LS_CHECK_SE * LS_CHECK_SE;
         for (size_t f = 0; f < F; f++) {
             v += fse[f] * fse[f];
@@ -676,7 +679,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
             if (!c) continue;
             more = 1;
             size_t got;
-            rc = sampled_loglik(d, o, threads, theta, *integration, level, only, fam, fse, &got, NULL, err);
+            rc = sampled_loglik(d, o, threads, theta, *integration, level, only, fam, fse, &got, &sampled, NULL, err);
             for (size_t f = 0; f < F && !rc; f++)
                 if (only[f]) nf[f] = (unsigned)got;
         }
@@ -690,7 +693,7 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
             v += fse[f] * fse[f];
         }
         *ll = s;
-        if (se) *se = isfinite(v) ? sqrt(v) : NAN;
+        if (se) *se = sampled ? sqrt(v) : NAN;
         if (family_ll) memcpy(family_ll, fam, F * sizeof(double));
         if (points) *points = n0;
     }
@@ -1090,6 +1093,10 @@ double ls_fit_loglik_check(const ls_fit *f, size_t *points)
     return f->ll_check;
 }
 double ls_fit_loglik_check_se(const ls_fit *f) { return isfinite(f->ll_check) ? f->ll_check_se : NAN; }
+void ls_fit_check_criteria(const ls_fit *f, double *aic, double *bic)
+{
+    ls_info_criteria(f->ll_check, f->nparams, f->F, aic, bic); /* NaN in, NaN out */
+}
 const char *ls_fit_check_method(const ls_fit *f) { return isfinite(f->ll_check) ? f->check_method : ""; }
 size_t ls_fit_nparams(const ls_fit *f) { return f->nparams; }
 double ls_fit_aic(const ls_fit *f) { return f->aic; }
