@@ -10,6 +10,7 @@
 #include "latentscale.h"
 #include "models/params.h"
 #include "models/scaling.h"
+#include "numerics/linalg.h"
 
 #include <stdlib.h>
 
@@ -17,6 +18,9 @@
  * the models of check_gradient_steps and check_hessian estimate */
 static const char *sim_ceilings = NULL;
 static const char *est_ceilings = NULL;
+/* When set, theta_near_truth puts Sigma's row coordinates here (K = 4:
+ * six values) after the nudge. */
+static const double *w_set = NULL;
 
 static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params *truth)
 {
@@ -64,6 +68,7 @@ static double *theta_near_truth(ls_model *m, const ls_data *d, ls_params *truth,
     ls_params_to_std(&s, d->x_mean, d->x_sd);
     CHECK(ls_model_pack(m, &s, th, &e) == LS_OK);
     for (size_t i = 0; i < dim; i++) th[i] += nudge * sin(1.0 + (double)i);
+    for (size_t q = 0; w_set && q < m->K * (m->K - 1) / 2; q++) th[m->off_w + q] = w_set[q];
     ls_params_free(&s);
     return th;
 }
@@ -423,6 +428,70 @@ static void check_hessian(size_t K, int integration, unsigned nodes, const char 
     ls_params_free(&truth);
 }
 
+/* Sigma's rows are points of spheres, reached by the exponential map (see
+ * sigma_rows in scaling.c): the boundary L_kk = 0 is at |v_k| = pi / 2.
+ * Rows on (row 2), near (row 3, past it) and close to the origin (row 1,
+ * where the map's coefficients come from series) of K = 4: the gradient and
+ * the Hessian against differences; the reflection v -> (pi - r) v / r
+ * leaves the likelihood unchanged (so a maximum on the boundary is a
+ * stationary point); and a singular Sigma packs and unpacks. */
+static void sigma_rows_through_the_boundary(void)
+{
+    const double half_pi = 1.5707963267948966;
+    double w[6] = {0.06, 0.6 * half_pi, -0.8 * half_pi, 0.9, -1.1, 1.4};
+    w_set = w;
+    const double hs[] = {1e-5, 3e-5, 1e-4};
+    check_gradient_steps(4, LS_INT_GH, 3, 1, 1e-6, hs, 3, 0);
+    check_gradient_steps(4, LS_INT_LAPLACE, 0, 0, 1e-6, hs, 3, 0);
+    check_hessian(4, LS_INT_GH, 3, NULL, 0, 0);
+    w_set = NULL;
+
+    ls_params truth, back;
+    ls_data *d = sim_data(30, 4, 8, 9, &truth);
+    ls_model *m = NULL;
+    ls_error e;
+    CHECK(d && ls_model_new(d, 4, NULL, LS_INT_GH, 3, 2, &m, &e) == LS_OK);
+    if (!m) { ls_data_free(d); ls_params_free(&truth); return; }
+    size_t dim = ls_model_dim(m);
+    double *th = theta_near_truth(m, d, &truth, 0.02), *th2 = calloc(dim, sizeof(double));
+    for (size_t q = 0; q < 6; q++) th[m->off_w + q] = w[q];
+    double r3 = sqrt(w[3] * w[3] + w[4] * w[4] + w[5] * w[5]);
+    CHECK(r3 > half_pi); /* row 3 past the boundary */
+    double ll1, ll2;
+    CHECK(ls_model_loglik(m, th, &ll1, NULL, NULL, &e) == LS_OK);
+    memcpy(th2, th, dim * sizeof(double));
+    for (size_t q = 3; q < 6; q++) th2[m->off_w + q] *= (3.141592653589793 - r3) / r3;
+    CHECK(ls_model_loglik(m, th2, &ll2, NULL, NULL, &e) == LS_OK);
+    CHECK_MSG(fabs(ll1 - ll2) < 1e-9 * fabs(ll1), "reflected row: %.12g against %.12g", ll1, ll2);
+    /* row 2 exactly on the boundary: Sigma singular, packed and unpacked */
+    double r2 = sqrt(w[1] * w[1] + w[2] * w[2]);
+    th[m->off_w + 1] *= half_pi / r2;
+    th[m->off_w + 2] *= half_pi / r2;
+    ls_params_alloc(&back, 4, 8, 3, &e);
+    ls_model_unpack(m, th, &back);
+    double S[16];
+    memcpy(S, back.sigma, sizeof S);
+    CHECK(ls_chol(S, 4) != 0); /* not positive definite */
+    CHECK(ls_model_pack(m, &back, th2, &e) == LS_OK);
+    ls_params again;
+    ls_params_alloc(&again, 4, 8, 3, &e);
+    ls_model_unpack(m, th2, &again);
+    double worst = 0;
+    for (size_t i = 0; i < 16; i++) worst = fmax(worst, fabs(again.sigma[i] - back.sigma[i]));
+    CHECK_MSG(worst < 1e-9, "singular Sigma round trip error %.3g", worst);
+    /* and a matrix that is not semi-definite is refused */
+    back.sigma[1] = back.sigma[4] = 0.99;
+    back.sigma[2] = back.sigma[8] = -0.99;
+    CHECK(ls_model_pack(m, &back, th2, &e) == LS_ERR_INPUT);
+    ls_params_free(&again);
+    ls_params_free(&back);
+    free(th);
+    free(th2);
+    ls_model_free(m);
+    ls_data_free(d);
+    ls_params_free(&truth);
+}
+
 static void hessian_matches_differences_of_the_gradient(void)
 {
     check_hessian(1, LS_INT_GH, 7, NULL, 0, 0);
@@ -530,6 +599,7 @@ int main(void)
     RUN(logit_clamp_is_exact_and_differentiable);
     RUN(heteroscedastic_precision_gradient);
     RUN(hessian_matches_differences_of_the_gradient);
+    RUN(sigma_rows_through_the_boundary);
     RUN(derivatives_hold_with_ceilings);
     return h_finish();
 }

@@ -70,7 +70,9 @@ void ls_model_free(ls_model *m)
     ls_free(m->psiphi);
     ls_free(m->L);
     ls_free(m->a);
-    ls_free(m->wnorm);
+    ls_free(m->rowc);
+    ls_free(m->dL);
+    ls_free(m->wv);
     ls_free(m->theta0);
     ls_free(m->eta0);
     ls_free(m->scratch);
@@ -274,7 +276,9 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->psiphi = ls_calloc(J, sizeof(double));
     m->L = ls_calloc(K * K, sizeof(double));
     m->a = ls_calloc(J * K, sizeof(double));
-    m->wnorm = ls_calloc(K, sizeof(double));
+    m->rowc = ls_calloc(4 * K, sizeof(double));
+    m->dL = ls_calloc(K * K * K, sizeof(double));
+    m->wv = ls_calloc(K * (K - 1) / 2 + 1, sizeof(double));
     m->theta0 = ls_calloc(d->n * K, sizeof(double));
     m->eta0 = ls_calloc(d->ncell, sizeof(double));
     m->scratch_len = scratch_size(m);
@@ -286,7 +290,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
         if (!m->cphi || !m->clgphi || !m->cpsiphi) { rc = ls_nomem(err); goto fail; }
     }
     if (!m->zmode || !m->fam_ll || !m->fam_grad || !m->fam_chol || !m->fam_center || !m->fam_map || !m->fam_logdet || !m->fam_se || !m->fam_newton_fail || !m->B ||
-        !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->wnorm ||
+        !m->lam || !m->b || !m->phi || !m->lgphi || !m->psiphi || !m->L || !m->a || !m->rowc || !m->dL || !m->wv ||
         !m->theta0 || !m->eta0 || !m->scratch) {
         rc = ls_nomem(err);
         goto fail;
@@ -304,6 +308,80 @@ size_t ls_model_nodes(const ls_model *m) { return m->rule.n; }
 /* ---------------------------------------------------------------- */
 /* Parameters: theta <-> natural                                     */
 /* ---------------------------------------------------------------- */
+
+/*
+ * Sigma = L L^T with unit rows.  Row k is the point of the unit sphere in
+ * R^(k+1) reached from e_k along v (its k free coordinates in theta) by the
+ * exponential map:
+ *     L_kl = sin(r) / r v_l (l < k),   L_kk = cos r,   r = |v|.
+ * The boundary of correlation matrices, L_kk = 0 (row k in the span of the
+ * earlier rows, Sigma singular), is the sphere r = pi / 2: a finite point.
+ * Because z_k ~ N(0, 1) is symmetric, the likelihood is unchanged by the
+ * reflection L_kk -> -L_kk, i.e. v -> (pi - r) v / r, so a maximum on the
+ * boundary is a stationary point of the unconstrained objective that Newton
+ * reaches quadratically.  (Up to 0.4.1, L_k = (w, 1) / |(w, 1)|, which
+ * reaches the boundary only as |w| -> infinity, and the optimisers crawled
+ * there: on the paper data Sigma's smallest eigenvalue is below 1e-4 from
+ * K = 5.)  The map is smooth and regular for r < pi.
+ *
+ * With s(r) = sin r / r, t = s'(r) / r and q = t'(r) / r:
+ *     dL_kl / dv_m = s d_lm + t v_l v_m,    dL_kk / dv_m = -s v_m,
+ *     d2L_kl / dv_m dv_n = t (v_n d_lm + v_m d_ln + v_l d_mn) + q v_l v_m v_n,
+ *     d2L_kk / dv_m dv_n = -s d_mn - t v_m v_n.
+ */
+static void sphere_coef(double r, double *s, double *t, double *q)
+{
+    double r2 = r * r;
+    if (r < 0.1) { /* series: the closed forms cancel */
+        *s = 1 - r2 / 6 * (1 - r2 / 20 * (1 - r2 / 42));
+        *t = -1.0 / 3 + r2 / 30 - r2 * r2 / 840 + r2 * r2 * r2 / 45360;
+        *q = 1.0 / 15 - r2 / 210 + r2 * r2 / 7560;
+        return;
+    }
+    double sn = sin(r), cs = cos(r);
+    *s = sn / r;
+    *t = (r * cs - sn) / (r2 * r);
+    *q = -(*s + 3 * *t) / r2;
+}
+
+/* L (K x K, lower) from the K (K - 1) / 2 coordinates w; optionally rowc
+ * (K x 4: r, s, t, q of each row) and dL (K x K x K: dL[k][m][l] =
+ * dL_kl / dv_km). */
+static void sigma_rows(size_t K, const double *w, double *L, double *rowc, double *dL)
+{
+    memset(L, 0, K * K * sizeof(double));
+    for (size_t k = 0; k < K; k++) {
+        const double *v = w + k * (k - 1) / 2;
+        double r2 = 0;
+        for (size_t l = 0; l < k; l++) r2 += v[l] * v[l];
+        double r = sqrt(r2), s, t, q;
+        sphere_coef(r, &s, &t, &q);
+        for (size_t l = 0; l < k; l++) L[k * K + l] = s * v[l];
+        L[k * K + k] = k ? cos(r) : 1;
+        if (rowc) {
+            rowc[4 * k] = r;
+            rowc[4 * k + 1] = s;
+            rowc[4 * k + 2] = t;
+            rowc[4 * k + 3] = q;
+        }
+        if (!dL) continue;
+        double *D = dL + k * K * K;
+        memset(D, 0, K * K * sizeof(double));
+        for (size_t mm = 0; mm < k; mm++) {
+            for (size_t l = 0; l < k; l++) D[mm * K + l] = (l == mm ? s : 0) + t * v[l] * v[mm];
+            D[mm * K + k] = -s * v[mm];
+        }
+    }
+}
+
+/* sum_l x_l dL_kl / dv_km */
+static double dL_dot(const ls_model *m, size_t k, size_t mm, const double *x)
+{
+    const double *D = m->dL + (k * m->K + mm) * m->K;
+    double s = 0;
+    for (size_t l = 0; l <= k; l++) s += D[l] * x[l];
+    return s;
+}
 
 void ls_model_load(ls_model *m, const double *th)
 {
@@ -325,20 +403,9 @@ void ls_model_load(ls_model *m, const double *th)
         m->lgphi[j] = ls_lgamma(m->phi[j]);
         m->psiphi[j] = ls_digamma(m->phi[j]);
     }
-    /* L rows: (w_k, 1) / |(w_k, 1)| */
-    const double *w = th + m->off_w;
-    memset(m->L, 0, K * K * sizeof(double));
-    for (size_t k = 0, q = 0; k < K; k++) {
-        double s = 1;
-        for (size_t l = 0; l < k; l++, q++) {
-            m->L[k * K + l] = w[q];
-            s += w[q] * w[q];
-        }
-        m->L[k * K + k] = 1;
-        double nrm = sqrt(s);
-        m->wnorm[k] = nrm;
-        for (size_t l = 0; l <= k; l++) m->L[k * K + l] /= nrm;
-    }
+    /* L rows from the exponential map of the sphere (sigma_rows) */
+    sigma_rows(K, th + m->off_w, m->L, m->rowc, m->dL);
+    memcpy(m->wv, th + m->off_w, K * (K - 1) / 2 * sizeof(double));
     /* a_j = L^T lambda_j */
     for (size_t j = 0; j < J; j++)
         for (size_t l = 0; l < K; l++) {
@@ -392,17 +459,7 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
         pr->phi[j] = exp(th[m->off_phi + j]);
     }
     double L[40 * 40];
-    const double *w = th + m->off_w;
-    memset(L, 0, sizeof L);
-    for (size_t k = 0, q = 0; k < K; k++) {
-        double s = 1;
-        for (size_t l = 0; l < k; l++, q++) {
-            L[k * K + l] = w[q];
-            s += w[q] * w[q];
-        }
-        L[k * K + k] = 1;
-        for (size_t l = 0; l <= k; l++) L[k * K + l] /= sqrt(s);
-    }
+    sigma_rows(K, th + m->off_w, L, NULL, NULL);
     for (size_t r = 0; r < K; r++)
         for (size_t c = 0; c < K; c++) {
             double s = 0;
@@ -442,12 +499,36 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
         th[m->off_b + j] = pr->b[j];
         th[m->off_phi + j] = log(pr->phi[j]);
     }
+    /* Cholesky factor of Sigma, semi-definite allowed (a fit on the
+     * boundary): a pivot below 1e-12 is a zero column, whose entries below
+     * must then vanish too */
     double S[40 * 40];
     memcpy(S, pr->sigma, K * K * sizeof(double));
-    if (ls_chol(S, K))
-        return ls_fail(err, LS_ERR_INPUT, "skill correlation matrix is not positive definite");
-    for (size_t k = 0, q = 0; k < K; k++)
-        for (size_t l = 0; l < k; l++, q++) th[m->off_w + q] = S[k * K + l] / S[k * K + k];
+    for (size_t k = 0; k < K; k++) {
+        double dkk = S[k * K + k];
+        for (size_t l = 0; l < k; l++) dkk -= S[k * K + l] * S[k * K + l];
+        if (dkk < -1e-8 || !isfinite(dkk))
+            return ls_fail(err, LS_ERR_INPUT, "skill correlation matrix is not positive semi-definite");
+        int zero = dkk < 1e-12;
+        S[k * K + k] = zero ? 0 : sqrt(dkk);
+        for (size_t i = k + 1; i < K; i++) {
+            double v = S[i * K + k];
+            for (size_t l = 0; l < k; l++) v -= S[i * K + l] * S[k * K + l];
+            if (zero && fabs(v) > 1e-6)
+                return ls_fail(err, LS_ERR_INPUT, "skill correlation matrix is not positive semi-definite");
+            S[i * K + k] = zero ? 0 : v / S[k * K + k];
+        }
+    }
+    /* row k: v = r u with u the direction of its first k entries and
+     * r = atan2(|first k|, L_kk) (sigma_rows) */
+    for (size_t k = 1; k < K; k++) {
+        double rho = 0;
+        for (size_t l = 0; l < k; l++) rho += S[k * K + l] * S[k * K + l];
+        rho = sqrt(rho);
+        double r = atan2(rho, S[k * K + k]);
+        double *v = th + m->off_w + k * (k - 1) / 2;
+        for (size_t l = 0; l < k; l++) v[l] = rho > 0 ? r * S[k * K + l] / rho : 0;
+    }
     for (size_t q = 0; m->hetero && q < p; q++) th[m->off_g + q] = pr->gamma ? pr->gamma[q] : 0;
     for (size_t j = 0; j < J; j++) {
         if (m->kap_of[j] < 0) continue;
@@ -746,14 +827,10 @@ static void assemble_score(const ls_model *m, size_t f, const double *e, const d
     /* chain rule: anchors are on the log scale */
     for (size_t j = 0; j < J; j++)
         if (m->anchor_of[j] >= 0) gr[m->lam_off[j]] *= m->lam[(size_t)m->anchor_of[j] * J + j];
-    /* L_kl = w_kl / n_k: d/dw_km = (G_km - (G_k . L_k) L_km) / n_k */
+    /* d/dv_km = sum_l G_kl dL_kl / dv_km */
     double *gw = gr + m->off_w;
-    for (size_t k = 1, q = 0; k < K; k++) {
-        double dot = 0;
-        for (size_t l = 0; l <= k; l++) dot += GL[k * K + l] * m->L[k * K + l];
-        for (size_t l = 0; l < k; l++, q++)
-            gw[q] = (GL[k * K + l] - dot * m->L[k * K + l]) / m->wnorm[k];
-    }
+    for (size_t k = 1, q = 0; k < K; k++)
+        for (size_t mm = 0; mm < k; mm++, q++) gw[q] = dL_dot(m, k, mm, GL + k * K);
 }
 
 /*
@@ -1248,10 +1325,9 @@ static size_t build_P(const ls_model *m, size_t j, double *P, size_t *idx)
     for (size_t k = 1; k < K; k++) {
         double lk = m->lam[k * J + j];
         if (lk == 0) continue;
-        double sc = lk / m->wnorm[k];
+        const double *D = m->dL + k * K * K;
         for (size_t mm = 0; mm < k; mm++, r++) {
-            for (size_t l = 0; l < K; l++)
-                P[r * K + l] = sc * ((l == mm) - m->L[k * K + mm] * m->L[k * K + l]);
+            for (size_t l = 0; l < K; l++) P[r * K + l] = lk * D[mm * K + l];
             idx[r] = m->off_w + k * (k - 1) / 2 + mm;
         }
     }
@@ -1484,23 +1560,24 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
             add_pair(Hf, dim, m->lam_off[j], m->lam_off[j], la * ah[a]);
             for (size_t mm = 0; mm < (size_t)a; mm++)
                 add_pair(Hf, dim, m->lam_off[j], m->off_w + (size_t)a * ((size_t)a - 1) / 2 + mm,
-                         la * (Zh[mm] - ah[a] * m->L[(size_t)a * K + mm]) / m->wnorm[a]);
+                         la * dL_dot(m, (size_t)a, mm, Zh));
         } else
             for (size_t k = 1; k < K; k++)
                 for (size_t mm = 0; mm < k; mm++)
                     add_pair(Hf, dim, m->lam_off[j] + k, m->off_w + k * (k - 1) / 2 + mm,
-                             (Zh[mm] - ah[k] * m->L[k * K + mm]) / m->wnorm[k]);
+                             dL_dot(m, k, mm, Zh));
         for (size_t k = 1; k < K; k++) {
             double lk = m->lam[k * J + j];
             if (lk == 0) continue;
-            double sc = lk / (m->wnorm[k] * m->wnorm[k]);
-            const double *Lk = m->L + k * K;
+            const double *v = m->wv + k * (k - 1) / 2, *rc = m->rowc + 4 * k;
+            double sk = rc[1], tk = rc[2], qk = rc[3], c = 0;
+            for (size_t l = 0; l < k; l++) c += Zh[l] * v[l];
             size_t o = m->off_w + k * (k - 1) / 2;
             for (size_t m1 = 0; m1 < k; m1++)
                 for (size_t m2 = 0; m2 < k; m2++)
                     Hf[(o + m1) * dim + o + m2] +=
-                        sc * (-Zh[m2] * Lk[m1] - Zh[m1] * Lk[m2] + 3 * ah[k] * Lk[m1] * Lk[m2] -
-                              (m1 == m2 ? ah[k] : 0));
+                        lk * (tk * (v[m2] * Zh[m1] + v[m1] * Zh[m2]) + v[m1] * v[m2] * (qk * c - tk * Zh[k]) +
+                              (m1 == m2 ? tk * c - sk * Zh[k] : 0));
         }
     }
     return LS_OK;

@@ -7,8 +7,10 @@
  *            else K free entries lambda_1j..lambda_Kj
  *   b        J
  *   log phi  J
- *   w        K(K-1)/2: row k of the Cholesky factor of Sigma is
- *            (w_k1 .. w_k,k-1, 1) / norm, so Sigma has unit diagonal.
+ *   v        K(K-1)/2: row k of the Cholesky factor of Sigma is the unit
+ *            vector (sin r / r v_k, cos r), r = |v_k| (the exponential map
+ *            of the sphere at e_k), so Sigma has unit diagonal and is
+ *            singular where some r = pi / 2, a finite point.
  *   gamma    p (heteroscedastic precision only)
  *   kappa    one per benchmark whose ceiling is estimated, in benchmark
  *            order: d_j = c_j + (1 - c_j) logistic(kappa_j).
@@ -52,7 +54,8 @@ struct ls_model {
                                  * total then sums stale values, read fam_ll */
     int *fam_newton_fail;       /* F                                  */
     /* natural parameters of the current evaluation */
-    double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a, *wnorm;
+    double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a;
+    double *rowc, *dL, *wv;      /* Sigma's rows: sigma_rows in scaling.c */
     double *theta0;             /* n x K: B^T x_i                     */
     double *eta0;               /* ncell                              */
     double *scratch;            /* per thread                         */

@@ -563,11 +563,13 @@ static void perturb(const ls_model *m, double *th, uint64_t seed, unsigned s)
 }
 
 /* Sigma near singular: some combination of skills hardly varies across
- * families, and the likelihood keeps rising towards the boundary of
- * correlation matrices, which the parametrisation reaches only at infinity.
- * On the paper data the smallest eigenvalue is 0.24 at K = 4 and below 1e-4
- * from K = 5; at K = 8..10 three to five are below 0.01, and L-BFGS crawls
- * (the Laplace value still rose 0.4 over 7,000 more iterations at K = 8, 9). */
+ * families, and the likelihood rises towards the boundary of correlation
+ * matrices (which the parametrisation reaches at a finite point, see
+ * sigma_rows in scaling.c).  On the paper data the smallest eigenvalue is
+ * 0.24 at K = 4, 1e-8 at K = 6 and 2e-13 at K = 9; at K = 8..10 three to five are
+ * below 0.01.  Such a skill is a combination of the others across
+ * families, and its correlations are at the edge of what they can be, where
+ * normal-theory standard errors do not describe them. */
 static int sigma_warning(ls_fit *f, ls_error *err)
 {
     size_t K = f->K;
@@ -580,7 +582,7 @@ static int sigma_warning(ls_fit *f, ls_error *err)
         if (ls_eigen_symm(S, K, ev, V) == 0 && ev[0] < 0.01) {
             size_t nsmall = 0;
             while (nsmall < K && ev[nsmall] < 0.01) nsmall++;
-            warnf(f, "skill correlations nearly singular (%zu of %zu eigenvalues < 0.01, smallest %.2g): the maximum is on the boundary (slow convergence); fewer skills may do",
+            warnf(f, "skill correlations nearly singular (%zu of %zu eigenvalues < 0.01, smallest %.2g): the maximum is on the boundary, where standard errors of the correlations mislead; fewer skills may do",
                   nsmall, K, ev[0]);
         }
     }
