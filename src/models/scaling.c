@@ -276,7 +276,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
     m->psiphi = ls_calloc(J, sizeof(double));
     m->L = ls_calloc(K * K, sizeof(double));
     m->a = ls_calloc(J * K, sizeof(double));
-    m->rowc = ls_calloc(4 * K, sizeof(double));
+    m->rowc = ls_calloc(3 * K, sizeof(double));
     m->dL = ls_calloc(K * K * K, sizeof(double));
     m->wv = ls_calloc(K * (K - 1) / 2 + 1, sizeof(double));
     m->theta0 = ls_calloc(d->n * K, sizeof(double));
@@ -345,7 +345,7 @@ static void sphere_coef(double r, double *s, double *t, double *q)
 }
 
 /* L (K x K, lower) from the K (K - 1) / 2 coordinates w; optionally rowc
- * (K x 4: r, s, t, q of each row) and dL (K x K x K: dL[k][m][l] =
+ * (K x 3: s, t, q of each row) and dL (K x K x K: dL[k][m][l] =
  * dL_kl / dv_km). */
 static void sigma_rows(size_t K, const double *w, double *L, double *rowc, double *dL)
 {
@@ -359,10 +359,9 @@ static void sigma_rows(size_t K, const double *w, double *L, double *rowc, doubl
         for (size_t l = 0; l < k; l++) L[k * K + l] = s * v[l];
         L[k * K + k] = k ? cos(r) : 1;
         if (rowc) {
-            rowc[4 * k] = r;
-            rowc[4 * k + 1] = s;
-            rowc[4 * k + 2] = t;
-            rowc[4 * k + 3] = q;
+            rowc[3 * k] = s;
+            rowc[3 * k + 1] = t;
+            rowc[3 * k + 2] = q;
         }
         if (!dL) continue;
         double *D = dL + k * K * K;
@@ -1569,8 +1568,8 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         for (size_t k = 1; k < K; k++) {
             double lk = m->lam[k * J + j];
             if (lk == 0) continue;
-            const double *v = m->wv + k * (k - 1) / 2, *rc = m->rowc + 4 * k;
-            double sk = rc[1], tk = rc[2], qk = rc[3], c = 0;
+            const double *v = m->wv + k * (k - 1) / 2, *rc = m->rowc + 3 * k;
+            double sk = rc[0], tk = rc[1], qk = rc[2], c = 0;
             for (size_t l = 0; l < k; l++) c += Zh[l] * v[l];
             size_t o = m->off_w + k * (k - 1) / 2;
             for (size_t m1 = 0; m1 < k; m1++)
