@@ -327,6 +327,92 @@ static void stop_at_noise_returns_the_best_point(void)
     CHECK_MSG(f < 1e-2, "returned point has f = %g", f);
 }
 
+/* A double well, f = (x0^2 - 1)^2 + x1^2 / 2 + x0 x1 / 4: minima near
+ * (+-1, -+0.25), both of value -1/32 + O(1e-3). */
+static int double_well(void *ctx, const double *x, double *f, double *g)
+{
+    (void)ctx;
+    double a = x[0] * x[0] - 1;
+    *f = a * a + 0.5 * x[1] * x[1] + 0.25 * x[0] * x[1];
+    g[0] = 4 * x[0] * a + 0.25 * x[1];
+    g[1] = x[1] + 0.25 * x[0];
+    return LS_OK;
+}
+
+/* A run heading for a known minimum stops there early (with the quadratic
+ * model's value); one heading for the other minimum, or told a value the
+ * known point does not have, runs to convergence. */
+static void known_minimum_stops_a_run_heading_there(void)
+{
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-10;
+    o.max_iter = 100;
+    ls_opt_report r0, r;
+    ls_error e;
+    double xk[2] = {1.3, 0.4};
+    CHECK(ls_newton(double_well, NULL, xk, 2, &o, &r0, &e) == LS_OK);
+    CHECK(r0.converged && !r0.abandoned);
+    CHECK(xk[0] > 0.9);
+    double fk = r0.f;
+
+    o.known = xk;
+    o.f_known = fk;
+    o.known_tol = 0.01;
+    double x[2] = {1.3, 0.4};
+    CHECK(ls_newton(double_well, NULL, x, 2, &o, &r, &e) == LS_OK);
+    CHECK_MSG(r.abandoned && !r.converged, "%s", r.reason);
+    CHECK_MSG(r.iter < r0.iter, "%u steps against %u", r.iter, r0.iter);
+    CHECK_MSG(fabs(r.f_pred - fk) <= 0.01, "predicted %.6f, known %.6f", r.f_pred, fk);
+    printf("  double well: abandoned after %u of %u steps, predicted %.6f (minimum %.6f)\n", r.iter,
+           r0.iter, r.f_pred, fk);
+
+    double y[2] = {-1.3, 0.4}; /* the other well */
+    CHECK(ls_newton(double_well, NULL, y, 2, &o, &r, &e) == LS_OK);
+    CHECK_MSG(r.converged && !r.abandoned, "%s", r.reason);
+    CHECK(y[0] < -0.9);
+
+    o.f_known = fk - 0.05; /* the right point with a value it does not have */
+    double z[2] = {1.3, 0.4};
+    CHECK(ls_newton(double_well, NULL, z, 2, &o, &r, &e) == LS_OK);
+    CHECK_MSG(r.converged && !r.abandoned, "%s", r.reason);
+}
+
+/* f = sum x_i^4: Newton converges only linearly (each step keeps 2/3 of
+ * x), so the gains shrink geometrically; ftol stops it once two steps in
+ * a row gained less, short of gtol and reported as stalled. */
+static int quartic(void *ctx, const double *x, double *f, double *g)
+{
+    size_t n = *(size_t *)ctx;
+    *f = 0;
+    for (size_t i = 0; i < n; i++) {
+        *f += pow(x[i], 4);
+        g[i] = 4 * pow(x[i], 3);
+    }
+    return LS_OK;
+}
+
+static void ftol_stops_a_newton_crawl(void)
+{
+    size_t n = 3;
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-12;
+    o.max_iter = 200;
+    ls_opt_report r0, r;
+    ls_error e;
+    double x0[3] = {1, -2, 0.5}, x[3] = {1, -2, 0.5};
+    CHECK(ls_newton(quartic, &n, x0, n, &o, &r0, &e) == LS_OK);
+    CHECK(r0.converged && !r0.stalled);
+    o.ftol = 1e-4;
+    CHECK(ls_newton(quartic, &n, x, n, &o, &r, &e) == LS_OK);
+    CHECK_MSG(r.stalled && !r.converged, "%s", r.reason);
+    CHECK_MSG(r.iter < r0.iter, "%u steps against %u", r.iter, r0.iter);
+    /* the last two steps gained < 1e-4 each: the next gains are smaller */
+    CHECK_MSG(r.f < 1e-3, "f = %g", r.f);
+    CHECK_MSG(r.f > 1e-12, "f = %g: it did not stop early", r.f);
+}
+
 static void newton_reports_cancellation(void)
 {
     double x[2] = {-1.2, 1.0};
@@ -355,5 +441,7 @@ int main(void)
     RUN(fd_hessian_matches_the_analytic_hessian);
     RUN(damped_newton_converges_quadratically);
     RUN(newton_reports_cancellation);
+    RUN(known_minimum_stops_a_run_heading_there);
+    RUN(ftol_stops_a_newton_crawl);
     return h_finish();
 }

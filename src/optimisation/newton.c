@@ -149,6 +149,8 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
     int have_B = 0;
     ls_objective_fn first = o->refresh ? o->refresh : fn;
     double f, delta = -1; /* set from the first Newton step */
+    double fprev = NAN;
+    int small = 0; /* accepted steps in a row that gained less than ftol */
     int rc = LS_OK;
     snprintf(rep->reason, sizeof rep->reason, "Newton step limit (%u)", o->max_iter);
     for (unsigned it = 0;; it++) {
@@ -157,6 +159,15 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
         if (rc) { rc = ls_fail(err, rc, "the objective failed at an accepted point"); break; }
         rep->f = f;
         rep->gmax = maxabs(g, n);
+        if (o->ftol > 0 && isfinite(fprev)) {
+            small = fprev - f < o->ftol ? small + 1 : 0;
+            if (small >= 2 && rep->gmax > o->gtol) {
+                rep->stalled = 1;
+                snprintf(rep->reason, sizeof rep->reason, "two steps gained less than %g", o->ftol);
+                break;
+            }
+        }
+        fprev = f;
         if (o->stop_at_noise && o->refresh) {
             if (!(f < fbest)) { /* back to the best refreshed point */
                 memcpy(x, xbest, n * sizeof(double));
@@ -212,6 +223,22 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
                 for (size_t k = 0; k < n; k++) s += V[k * n + i] * g[k];
                 gt[i] = s;
             }
+            if (o->known && lam[0] > 0) { /* heading for the known minimum? */
+                double dist = 0, dec = 0;
+                for (size_t i = 0; i < n; i++) {
+                    double dt = 0;
+                    for (size_t k = 0; k < n; k++) dt += V[k * n + i] * (x[k] - o->known[k]);
+                    double e = dt - gt[i] / lam[i];
+                    dist += 0.5 * lam[i] * e * e;
+                    dec += 0.5 * gt[i] * gt[i] / lam[i];
+                }
+                if (dist <= o->known_tol && fabs(f - dec - o->f_known) <= o->known_tol) {
+                    rep->abandoned = 1;
+                    rep->f_pred = f - dec;
+                    snprintf(rep->reason, sizeof rep->reason, "heading for a known minimum");
+                    break;
+                }
+            }
             if (delta < 0) { /* first radius: the Newton step's length, capped */
                 double s2 = lam[0] > 0 ? step_norm2(lam, gt, n, 0) : INFINITY;
                 delta = fmin(sqrt(s2), 10.0);
@@ -260,7 +287,7 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
             }
             if (rc) break;
         }
-        if (rc) break;
+        if (rc || rep->abandoned) break;
         rep->iter++;
         if (!moved) {
             snprintf(rep->reason, sizeof rep->reason, "no trust-region step decreased the objective");

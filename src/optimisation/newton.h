@@ -38,6 +38,17 @@ typedef struct ls_newton_options {
      * differences of accepted steps; a fresh one is taken sooner when a step
      * with the updated matrix is rejected. */
     unsigned hessian_reuse;
+    /* Optional: a known minimum, with its value f_known.  Stop early
+     * (rep->abandoned) when the Hessian is positive definite, the Newton
+     * point xn = x - H^-1 g lies within known_tol of it in the quadratic
+     * model's measure, (xn - known).H.(xn - known) / 2, and the model's
+     * value there, f_pred = f - g.H^-1.g / 2, is within known_tol of
+     * f_known: the run is heading for that minimum. */
+    const double *known;
+    double f_known, known_tol;
+    /* > 0: stop (rep->stalled) once two accepted steps in a row each
+     * lowered the objective by less than this. */
+    double ftol;
     ls_progress_fn progress;
     void *progress_ctx;
     const char *stage;

@@ -30,6 +30,9 @@ typedef struct ls_opt_report {
     unsigned iter, evals;
     int converged;
     int frozen;         /* converged on a node map held fixed (set by callers) */
+    int abandoned;      /* Newton stopped: heading for a known minimum   */
+    double f_pred;      /* then: the quadratic model's value there       */
+    int stalled;        /* Newton stopped: steps gained less than ftol   */
     char reason[80];
 } ls_opt_report;
 
