@@ -61,6 +61,17 @@ static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
     return d;
 }
 
+/* Squared errors of beta, the anchor loadings and Sigma against the truth,
+ * added to *sq; returns how many entries were added. */
+static size_t add_sq_errors(const ls_params *est, const ls_params *truth, double *sq)
+{
+    size_t K = truth->K, J = truth->J, cnt = 0;
+    for (size_t i = 0; i < truth->p * K; i++, cnt++) *sq += pow(est->beta[i] - truth->beta[i], 2);
+    for (size_t k = 0; k < K; k++, cnt++) *sq += pow(est->lambda[k * J + k] - truth->lambda[k * J + k], 2);
+    for (size_t i = 0; i < K * K; i++, cnt++) *sq += pow(est->sigma[i] - truth->sigma[i], 2);
+    return cnt;
+}
+
 static int cancel_now(void *ctx, const char *s, double done, double total)
 {
     (void)ctx; (void)s; (void)total;
@@ -135,7 +146,6 @@ static void progress_callback_cancels_the_fit(void)
  * the truth over `reps` simulated leaderboards of F families. */
 static double recovery(size_t F, size_t K, int reps)
 {
-    size_t p = 3, J = 12;
     double sq = 0;
     size_t cnt = 0;
     for (int r = 0; r < reps; r++) {
@@ -157,10 +167,7 @@ static double recovery(size_t F, size_t K, int reps)
         }
         CHECK_MSG(ls_fit_converged(f), "F=%zu K=%zu rep %d: max |g| %.3g", F, K, r, ls_fit_gradnorm(f));
         const ls_params *est = ls_fit_params(f);
-        for (size_t i = 0; i < p * K; i++, cnt++) sq += pow(est->beta[i] - truth.beta[i], 2);
-        for (size_t k = 0; k < K; k++, cnt++)
-            sq += pow(est->lambda[k * J + k] - truth.lambda[k * J + k], 2);
-        for (size_t i = 0; i < K * K; i++, cnt++) sq += pow(est->sigma[i] - truth.sigma[i], 2);
+        cnt += add_sq_errors(est, &truth, &sq);
         ls_fit_free(f);
         ls_data_free(d);
         ls_params_free(&truth);
@@ -353,11 +360,8 @@ static void sparse_grid_pipeline_fits_five_skills(void)
         CHECK_MSG(fabs(chk - ls_fit_loglik(f)) < 0.5, "loglik %.4f check %.4f", ls_fit_loglik(f), chk);
         CHECK_MSG(ls_fit_converged(f), "max |g| %.3g", ls_fit_gradnorm(f));
         const ls_params *est = ls_fit_params(f);
-        size_t K = 5, J = truth.J, cnt = 0;
         double sq = 0;
-        for (size_t i = 0; i < truth.p * K; i++, cnt++) sq += pow(est->beta[i] - truth.beta[i], 2);
-        for (size_t k = 0; k < K; k++, cnt++) sq += pow(est->lambda[k * J + k] - truth.lambda[k * J + k], 2);
-        for (size_t i = 0; i < K * K; i++, cnt++) sq += pow(est->sigma[i] - truth.sigma[i], 2);
+        size_t cnt = add_sq_errors(est, &truth, &sq);
         double rmse = sqrt(sq / (double)cnt);
         printf("  K=5 (sparse grids): loglik %.4f, check %.4f, RMSE of beta, anchor loadings, Sigma %.4f\n",
                ls_fit_loglik(f), chk, rmse);
@@ -403,11 +407,8 @@ static void laplace_rule_converges_by_whitened_lbfgs(void)
         size_t npts = 0;
         double chk = ls_fit_loglik_check(f, &npts);
         const ls_params *est = ls_fit_params(f);
-        size_t K = 5, J = truth.J, cnt = 0;
         double sq = 0;
-        for (size_t i = 0; i < truth.p * K; i++, cnt++) sq += pow(est->beta[i] - truth.beta[i], 2);
-        for (size_t k = 0; k < K; k++, cnt++) sq += pow(est->lambda[k * J + k] - truth.lambda[k * J + k], 2);
-        for (size_t i = 0; i < K * K; i++, cnt++) sq += pow(est->sigma[i] - truth.sigma[i], 2);
+        size_t cnt = add_sq_errors(est, &truth, &sq);
         double rmse = sqrt(sq / (double)cnt);
         printf("  K=5 (Laplace): loglik %.4f, check %.4f (%zu points), max |g| %.3g, %u iterations, RMSE %.4f\n",
                ls_fit_loglik(f), chk, npts, ls_fit_gradnorm(f), f->iter, rmse);
