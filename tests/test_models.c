@@ -382,6 +382,9 @@ static void check_hessian(size_t K, int integration, unsigned nodes, const char 
     memcpy(th, th0, dim * sizeof(double));
     for (size_t q = 0; hetero && q < d->p; q++) th[m->off_g + q] = 0.2 * cos((double)q);
     m->eta_clamp = clamp;
+    /* a sparse grid has nodes of negative weight: the Hessian's score
+     * covariance takes those with their sign */
+    if (integration == LS_INT_SPARSE) CHECK_MSG(m->rule.sg != NULL, "K=%zu: the sparse rule has no signs", K);
     double ll;
     CHECK(ls_model_loglik(m, th, &ll, NULL, NULL, &e) == LS_OK); /* place the nodes */
     m->freeze = 1;
@@ -500,6 +503,7 @@ static void hessian_matches_differences_of_the_gradient(void)
     check_hessian(3, LS_INT_GH, 4, "mmlu,bbh,arc", 0, 0);
     check_hessian(4, LS_INT_QMC, 32, NULL, 0, 0);
     check_hessian(4, LS_INT_SPARSE, 2, NULL, 0, 0);
+    check_hessian(5, LS_INT_SPARSE, 3, NULL, 0, 0);
     check_hessian(3, LS_INT_LAPLACE, 0, NULL, 0, 0);
     check_hessian(2, LS_INT_GH, 5, NULL, 1, 0);
     check_hessian(2, LS_INT_GH, 5, "hellaswag,ifeval", 1, 0);

@@ -1354,6 +1354,34 @@ typedef struct hess_P {
 } hess_P;
 
 /* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
+/* s[x] = sum_{q < np} ra[q] rb_x[q] - sum_{np <= q < n} ra[q] rb_x[q] for
+ * the nb <= 4 rows rb_x = rb + x n: four dot products sharing the loads of
+ * ra, with independent accumulators. */
+static void dot_rows(const double *ra, const double *rb, size_t n, size_t nb, size_t np, double *s)
+{
+    const double *r0 = rb, *r1 = nb > 1 ? rb + n : rb, *r2 = nb > 2 ? rb + 2 * n : rb,
+                 *r3 = nb > 3 ? rb + 3 * n : rb;
+    double p0 = 0, p1 = 0, p2 = 0, p3 = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    for (size_t q = 0; q < np; q++) {
+        double x = ra[q];
+        p0 += x * r0[q];
+        p1 += x * r1[q];
+        p2 += x * r2[q];
+        p3 += x * r3[q];
+    }
+    for (size_t q = np; q < n; q++) {
+        double x = ra[q];
+        m0 += x * r0[q];
+        m1 += x * r1[q];
+        m2 += x * r2[q];
+        m3 += x * r3[q];
+    }
+    s[0] = p0 - m0;
+    s[1] = p1 - m1;
+    s[2] = p2 - m2;
+    s[3] = p3 - m3;
+}
+
 static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, hess_ws *h, double *Hf)
 {
     const ls_data *d = m->d;
@@ -1444,25 +1472,30 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
     for (size_t i = 0; i < dim; i++)
         if (h->mark[i]) h->act[na++] = i;
 
-    /* covariance of the complete-data scores (a node of negative weight
-     * enters with sqrt|pi| here and its sign in the product below) */
+    /* covariance of the complete-data scores.  Sc holds, coordinate by
+     * coordinate (row a, length nu), sqrt|pi_q| (s_q - gbar) with the nodes
+     * of positive weight first (np of them) and those of negative weight
+     * (a signed rule's) after, so entry (a, b) is the dot product of rows a
+     * and b over the first np nodes minus that over the rest: contiguous
+     * rows, four columns at a time. */
+    size_t np = 0, nn = nu;
     for (size_t q = 0; q < nu; q++) {
+        size_t slot = h->pis[q] < 0 ? --nn : np++;
         double sp = sqrt(fabs(h->pis[q]));
         const double *sq = h->S + q * dim;
-        double *o = h->Sc + q * na;
-        for (size_t a = 0; a < na; a++) o[a] = sp * (sq[h->act[a]] - h->gbar[h->act[a]]);
+        for (size_t a = 0; a < na; a++) h->Sc[a * nu + slot] = sp * (sq[h->act[a]] - h->gbar[h->act[a]]);
     }
     for (size_t a = 0; a < na; a++) {
+        const double *ra = h->Sc + a * nu;
         double *row = Hf + h->act[a] * dim;
-        for (size_t b = a; b < na; b++) {
-            double s = 0;
-            if (m->rule.sg)
-                for (size_t q = 0; q < nu; q++)
-                    s += (h->pis[q] < 0 ? -h->Sc[q * na + a] : h->Sc[q * na + a]) * h->Sc[q * na + b];
-            else
-                for (size_t q = 0; q < nu; q++) s += h->Sc[q * na + a] * h->Sc[q * na + b];
-            row[h->act[b]] += s;
-            if (b != a) Hf[h->act[b] * dim + h->act[a]] += s;
+        for (size_t b = a; b < na; b += 4) {
+            size_t nb = na - b < 4 ? na - b : 4;
+            double s[4];
+            dot_rows(ra, h->Sc + b * nu, nu, nb, np, s);
+            for (size_t x = 0; x < nb; x++) {
+                row[h->act[b + x]] += s[x];
+                if (b + x != a) Hf[h->act[b + x] * dim + h->act[a]] += s[x];
+            }
         }
     }
 
