@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.5.1"
+#define LS_VERSION "0.5.2"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
