@@ -1353,7 +1353,6 @@ typedef struct hess_P {
     size_t *nr;  /* J */
 } hess_P;
 
-/* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
 /* s[x] = sum_{q < np} ra[q] rb_x[q] - sum_{np <= q < n} ra[q] rb_x[q] for
  * the nb <= 4 rows rb_x = rb + x n: four dot products sharing the loads of
  * ra, with independent accumulators. */
@@ -1382,6 +1381,7 @@ static void dot_rows(const double *ra, const double *rb, size_t n, size_t nb, si
     s[3] = p3 - m3;
 }
 
+/* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
 static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, hess_ws *h, double *Hf)
 {
     const ls_data *d = m->d;

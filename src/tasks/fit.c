@@ -606,12 +606,6 @@ done:
     return rc;
 }
 
-/* Polish th to o->gtol on m: Newton re-adapting the nodes at every step.
- * When that does not converge, the rule cannot resolve gtol as its nodes
- * move (a coarse grid at high K; QMC, whose re-centring moves every node):
- * Newton on the node map frozen there (a well-defined optimum, found in a
- * few steps; the fit still reports the re-adapted gradient and is not
- * called converged), and L-BFGS rounds if even that stalls. */
 /* With --logit-clamp the objective has a kink wherever a cell's eta
  * crosses the clip at a node, so gtol is out of reach and Newton and L-BFGS
  * creep along the kinks (K = 4 on the paper data: 1464 iterations, 425 s,
@@ -621,6 +615,13 @@ done:
 #define KINK_FTOL 1e-3
 static double kink_ftol(const ls_model *m) { return m->eta_clamp > 0 ? KINK_FTOL : 0; }
 
+/* Polish th to o->gtol on m: Newton re-adapting the nodes at every step.
+ * When that does not converge, the rule cannot resolve gtol as its nodes
+ * move (a coarse grid at high K; QMC, whose re-centring moves every node):
+ * Newton on the node map frozen there (a well-defined optimum, found in a
+ * few steps; the fit still reports the re-adapted gradient and is not
+ * called converged), and L-BFGS rounds if even that stalls.  With the
+ * clip a stalled Newton (KINK_FTOL) ends it. */
 static int polish_point(ls_model *m, double *th, const ls_fit_options *o, const double *known, double f_known,
                         const char *stage, ls_opt_report *rep, ls_error *err)
 {
@@ -1225,9 +1226,13 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         for (unsigned s = 0; s < o->starts; s++)
             if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] >= 0.01 && f->polish_ll[s] > next)
                 next = f->polish_ll[s];
-        warnf(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
-                 "best %.4f, next %.4f); consider more --starts",
-              polished, best_ll, next);
+        if (isfinite(next))
+            warnf(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
+                     "best %.4f, next %.4f); consider more --starts",
+                  polished, best_ll, next);
+        else
+            warnf(f, "of the %u polished starts only one ended at a finite log-likelihood; consider more --starts",
+                  polished);
     }
     for (size_t j = 0; j < J; j++)
         if (f->est.phi[j] > 1e5) warnf(f, "precision of '%s' is very large (%.3g)", d->bench[j], f->est.phi[j]);
