@@ -7,6 +7,7 @@
  * published held-out table.
  */
 #include "harness.h"
+#include "paper_k4.h"
 #include "sim.h"
 #include "data/data.h"
 #include "latentscale.h"
@@ -209,13 +210,10 @@ static void prediction_intervals_cover_their_level(void)
 static void optimal_reproduces_the_published_allocation(void)
 {
     /* the paper's K = 4 estimates (spec, raw log scale): MATH, IFEval, HellaSwag, BBH */
-    static const double beta[12] = {0.432, 0.190, 0.840, 0.656,  /* log s    */
-                                    0.774, 0.324, 0.384, 0.445,  /* log t    */
-                                    0.026, 0.154, -0.039, 0.010}; /* product */
     ls_params pr;
     ls_error e;
     CHECK(ls_params_alloc(&pr, 4, 4, 3, &e) == LS_OK);
-    memcpy(pr.beta, beta, sizeof beta);
+    memcpy(pr.beta, PAPER_K4_BETA, sizeof PAPER_K4_BETA);
     for (size_t k = 0; k < 4; k++) pr.lambda[k * 4 + k] = 1;
     ls_optimal_options o;
     ls_optimal_options_init(&o);

@@ -1355,11 +1355,21 @@ typedef struct hess_P {
 
 /* s[x] = sum_{q < np} ra[q] rb_x[q] - sum_{np <= q < n} ra[q] rb_x[q] for
  * the nb <= 4 rows rb_x = rb + x n: four dot products sharing the loads of
- * ra, with independent accumulators. */
+ * ra, with independent accumulators (fewer than four: one at a time, in
+ * the same order). */
 static void dot_rows(const double *ra, const double *rb, size_t n, size_t nb, size_t np, double *s)
 {
-    const double *r0 = rb, *r1 = nb > 1 ? rb + n : rb, *r2 = nb > 2 ? rb + 2 * n : rb,
-                 *r3 = nb > 3 ? rb + 3 * n : rb;
+    if (nb < 4) {
+        for (size_t x = 0; x < nb; x++) {
+            const double *r = rb + x * n;
+            double p = 0, m = 0;
+            for (size_t q = 0; q < np; q++) p += ra[q] * r[q];
+            for (size_t q = np; q < n; q++) m += ra[q] * r[q];
+            s[x] = p - m;
+        }
+        return;
+    }
+    const double *r0 = rb, *r1 = rb + n, *r2 = rb + 2 * n, *r3 = rb + 3 * n;
     double p0 = 0, p1 = 0, p2 = 0, p3 = 0, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
     for (size_t q = 0; q < np; q++) {
         double x = ra[q];
