@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define LS_VERSION "0.5.2"
+#define LS_VERSION "0.5.3"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -276,7 +276,13 @@ const char *ls_fit_check_method(const ls_fit *f);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);
 double ls_fit_bic(const ls_fit *f);
+/* 0: not converged; 1: max |gradient| <= gtol; 2: with logit_clamp > 0,
+ * whose kinks put gtol out of reach, the polish stopped because two Newton
+ * steps in a row each gained less than 1e-3 in log-likelihood. */
 int ls_fit_converged(const ls_fit *f);
+/* That criterion in words: "max |gradient| <= gtol", "log-likelihood change
+ * (kinks of the logit clamp)" or "none met". */
+const char *ls_fit_convergence_criterion(const ls_fit *f);
 double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
 /* 1 when the re-adapted rule could not resolve --gtol and the last stage
  * ran on the node map frozen near the optimum (ls_fit_gradnorm stays the

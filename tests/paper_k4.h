@@ -26,4 +26,35 @@ static const double PAPER_K4_SIGMA[16] = {1, 0.28, 0.38, 0.63,
                                           0.38, 0.57, 1, 0.52,
                                           0.63, 0.10, 0.52, 1};
 
+#include <math.h>
+
+/* How far a K = 4 fit in that order (beta p x K with p = 3, lambda K x J
+ * with J = 12, sigma K x K, row-major) is from the table: the RMS and the
+ * largest difference of beta in published standard errors, the RMS over
+ * the 36 free loadings (the anchors' fixed zeros left out) and the largest
+ * difference of Sigma. */
+static inline void paper_k4_distance(const double *beta, const double *lambda, const double *sigma, double *beta_rms,
+                                     double *beta_zmax, double *lambda_rms, double *sigma_max)
+{
+    double bsq = 0, zmax = 0, lsq = 0, smax = 0;
+    for (int i = 0; i < 12; i++) {
+        double db = beta[i] - PAPER_K4_BETA[i];
+        bsq += db * db;
+        zmax = fmax(zmax, fabs(db) / PAPER_K4_BETA_SE[i]);
+    }
+    int nl = 0;
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 12; j++) {
+            if (j < 4 && j != k) continue; /* fixed zeros */
+            double dl = lambda[k * 12 + j] - PAPER_K4_LAMBDA[k * 12 + j];
+            lsq += dl * dl;
+            nl++;
+        }
+    for (int i = 0; i < 16; i++) smax = fmax(smax, fabs(sigma[i] - PAPER_K4_SIGMA[i]));
+    *beta_rms = sqrt(bsq / 12);
+    *beta_zmax = zmax;
+    *lambda_rms = sqrt(lsq / nl); /* nl = 36 */
+    *sigma_max = smax;
+}
+
 #endif

@@ -509,8 +509,10 @@ static const double REF_LL[3] = {2728.3, 2971.3, 3062.0};
  * 0.08 (0.038).  Without the clip the optimum is 3112.55, beta 0.152 RMS
  * away (4.3 standard errors on MATH's log t).  The clip makes the surface
  * kinked, so the polish stops when Newton steps gain less than 1e-3 (it
- * crept for 1464 iterations, 425 s, before); a fit not called converged
- * says why. */
+ * crept for 1464 iterations, 425 s, before) and the fit is converged by the
+ * log-likelihood's change, not max |g| (0.63), which it says; its polished
+ * starts stop within 0.05 of one another there (0.021 apart measured), and
+ * count as agreeing. */
 static void clipped_k4_reproduces_the_published_fit(const ls_data *d)
 {
     ls_fit_options fo;
@@ -526,30 +528,22 @@ static void clipped_k4_reproduces_the_published_fit(const ls_data *d)
     }
     const ls_params *pr = ls_fit_params(f);
     CHECK(pr->K == 4 && pr->J == 12 && pr->p == 3);
-    double zmax = 0, lsq = 0, smax = 0;
-    for (size_t r = 0; r < 3; r++)
-        for (size_t k = 0; k < 4; k++) zmax = fmax(zmax, fabs(pr->beta[r * 4 + k] - PAPER_K4_BETA[r * 4 + k]) / PAPER_K4_BETA_SE[r * 4 + k]);
-    size_t nl = 0;
-    for (size_t k = 0; k < 4; k++)
-        for (size_t j = 0; j < 12; j++) {
-            if (j < 4 && j != k) continue; /* fixed zeros */
-            double dl = pr->lambda[k * 12 + j] - PAPER_K4_LAMBDA[k * 12 + j];
-            lsq += dl * dl;
-            nl++;
-        }
-    for (size_t a = 0; a < 4; a++)
-        for (size_t b = 0; b < 4; b++) smax = fmax(smax, fabs(pr->sigma[a * 4 + b] - PAPER_K4_SIGMA[a * 4 + b]));
-    double lrms = sqrt(lsq / (double)nl);
-    printf("  K=4 with the clip: loglik %.3f (reference implementation 3123.5), beta within %.2f published "
-           "standard errors, Lambda RMS %.3f, Sigma max %.3f; max |g| %.3g\n",
-           ls_fit_loglik(f), zmax, lrms, smax, ls_fit_gradnorm(f));
-    CHECK(nl == 36);
+    double brms, zmax, lrms, smax;
+    paper_k4_distance(pr->beta, pr->lambda, pr->sigma, &brms, &zmax, &lrms, &smax);
+    printf("  K=4 with the clip: loglik %.3f (reference implementation 3123.5), beta RMS %.3f from the published, "
+           "within %.2f published standard errors, Lambda RMS %.3f, Sigma max %.3f; max |g| %.3g\n",
+           ls_fit_loglik(f), brms, zmax, lrms, smax, ls_fit_gradnorm(f));
     CHECK_MSG(ls_fit_loglik(f) >= 3123.5, "clipped K=4 loglik %.3f", ls_fit_loglik(f));
     CHECK_MSG(zmax < 1.5, "clipped K=4: a beta %.2f published standard errors away", zmax);
     CHECK_MSG(lrms < 0.06, "clipped K=4: Lambda RMS %.3f", lrms);
     CHECK_MSG(smax < 0.08, "clipped K=4: Sigma max difference %.3f", smax);
-    /* not converged to gtol on the kinked surface, and the fit says why */
-    CHECK(ls_fit_converged(f) || fit_warns(f, "--logit-clamp: the likelihood has kinks"));
+    /* gtol is out of reach on the kinked surface: converged by the
+     * log-likelihood's change, and the fit says so */
+    CHECK_MSG(ls_fit_converged(f) == 2, "clipped K=4: converged %d (max |g| %.3g)", ls_fit_converged(f),
+              ls_fit_gradnorm(f));
+    CHECK(fit_warns(f, "converged instead by its change"));
+    CHECK_MSG(ls_fit_starts_at_best(f) >= 2, "clipped K=4: %u polished starts at the best", ls_fit_starts_at_best(f));
+    CHECK(!fit_warns(f, "different log-likelihoods"));
     ls_fit_free(f);
 }
 
@@ -613,8 +607,12 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
             const ls_params *pr = ls_fit_params(f);
             double lmax = 0;
             for (size_t i = 0; i < 4 * ls_data_nbenchmarks(d); i++) lmax = fmax(lmax, fabs(pr->lambda[i]));
-            printf("  K=4 loglik %.2f (reference implementation 3123.5), largest |loading| %.2f, %u starts at the best\n",
-                   ls_fit_loglik(f), lmax, ls_fit_starts_at_best(f));
+            double brms, zmax, lrms, smax; /* issue 2, point 8: how far from the published table */
+            paper_k4_distance(pr->beta, pr->lambda, pr->sigma, &brms, &zmax, &lrms, &smax);
+            printf("  K=4 loglik %.2f (reference implementation 3123.5), largest |loading| %.2f, %u starts at the best\n"
+                   "  K=4 without the clip against the published table (which the clip gave): beta RMS %.3f, "
+                   "at most %.2f published standard errors, Lambda RMS %.3f, Sigma max %.3f\n",
+                   ls_fit_loglik(f), lmax, ls_fit_starts_at_best(f), brms, zmax, lrms, smax);
             CHECK_MSG(ls_fit_loglik(f) > 3112.2, "K=4 loglik %.3f", ls_fit_loglik(f));
             CHECK_MSG(lmax < 4, "K=4 largest |loading| %.2f", lmax);
             CHECK_MSG(ls_fit_converged(f), "K=4 not converged (max |g| %.3g)", ls_fit_gradnorm(f));

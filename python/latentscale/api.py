@@ -308,7 +308,7 @@ class Fit:
     loglik_check and check_points (the value at the estimate by a finer rule:
     importance sampling for a Laplace fit, with loglik_check_se its standard error and aic_check, bic_check its criteria, a sparse grid two levels finer for
     a sparse-grid fit (importance sampling if its signed sum fails); NaN and 0 otherwise; check_method names it),
-    integration and nodes (the rule of loglik and its nodes per family), aic, bic, n_params, converged, gradnorm, iterations, starts_at_best; params (Params:
+    integration and nodes (the rule of loglik and its nodes per family), aic, bic, n_params, converged, convergence_criterion, gradnorm, iterations, starts_at_best; params (Params:
     beta p x K raw log scale, lambda_ K x J, b, phi, sigma, anchors, gamma),
     beta_std (p x K), se (dict 'hessian' / 'opg' / 'sandwich' -> Params of
     standard errors, or None), covariance (natural-vector covariance from the
@@ -392,6 +392,7 @@ class Fit:
         self.bic = lib.ls_fit_bic(f)
         self.n_params = lib.ls_fit_nparams(f)
         self.converged = bool(lib.ls_fit_converged(f))
+        self.convergence_criterion = lib.ls_fit_convergence_criterion(f).decode()
         self.gradnorm = lib.ls_fit_gradnorm(f)
         # the re-adapted rule could not resolve gtol: the last stage ran on
         # the node map frozen near the optimum, with this max |gradient|

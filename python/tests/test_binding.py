@@ -209,6 +209,7 @@ class TestFit(unittest.TestCase):
         self.assertEqual(f.gradnorm, cj["convergence"]["max_abs_gradient"])
         conv, data = cj["convergence"], cj["data"]
         self.assertEqual((f.iterations, f.starts_at_best), (conv["iterations"], conv["starts_at_best"]))
+        self.assertEqual((f.converged, f.convergence_criterion), (cj["converged"], conv["criterion"]))
         self.assertEqual((f.n_models, f.n_families, f.n_observed, f.n_clipped, f.n_duplicates),
                          (data["models"], data["families"], data["observed_cells"],
                           data["clipped_cells"], data["duplicate_models"]))

@@ -125,7 +125,10 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
                npts, sparse ? "nodes" : "points", llc, sebuf, ca, cb);
     }
     printf("converged: %s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
-           ls_fit_converged(f) ? "yes" : "NO", ls_fit_gradnorm(f), ls_fit_iterations(f),
+           ls_fit_converged(f) == 2 ? "yes, by the log-likelihood's change at the clip's kinks"
+           : ls_fit_converged(f)    ? "yes"
+                                    : "NO",
+           ls_fit_gradnorm(f), ls_fit_iterations(f),
            ls_fit_starts_at_best(f));
     double gfr;
     if (ls_fit_frozen(f, &gfr))

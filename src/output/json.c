@@ -302,6 +302,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(root, "covariate_scaling", cs);
 
     json_t *conv = json_object();
+    json_object_set_new(conv, "criterion", json_string(ls_fit_convergence_criterion(f)));
     json_object_set_new(conv, "max_abs_gradient", ls_json_num(f->gmax));
     json_object_set_new(conv, "node_map", json_string(f->frozen ? "frozen near the optimum" : "re-adapted"));
     if (f->frozen) json_object_set_new(conv, "max_abs_gradient_frozen", ls_json_num(f->gmax_frozen));

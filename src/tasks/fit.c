@@ -1117,6 +1117,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
             best_rep.evals += rep.evals;
             best_rep.frozen = rep.frozen;
             best_rep.converged = rep.converged;
+            best_rep.stalled = rep.stalled;
             best_rep.gmax = rep.gmax;
             snprintf(best_rep.reason, sizeof best_rep.reason, "%s", rep.reason);
         } else if (!rc && isfinite(ll_out)) {
@@ -1125,9 +1126,13 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
         }
         rc = LS_OK;
     }
-    /* agreement: polished starts that ended within 0.01 of the best */
+    /* agreement: polished starts that ended within 0.01 of the best; with
+     * the clip within 0.05, since a polish stalled on the kinks stops short
+     * by up to about 0.02 (KINK_FTOL; on the paper data's K = 4 two starts
+     * stopped at 3123.486 and 3123.465 on the polish rule) */
+    const double agree = m->eta_clamp > 0 ? 50 * KINK_FTOL : 0.01;
     for (unsigned s = 0; s < o->starts; s++)
-        if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] < 0.01) f->starts_at_best++;
+        if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] < agree) f->starts_at_best++;
 
     f->t_polish = since(&t0) - f->t_search;
     /* final evaluation at the best point, modes re-found from scratch */
@@ -1135,6 +1140,10 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     rc = finish_at(f, m, d, best, th, &nfail, err);
     if (rc) goto fail;
     f->converged = f->gmax <= o->gtol;
+    /* with the clip, gtol is out of reach at the kinks: a polish on the
+     * re-adapted node map that stopped because Newton stopped gaining
+     * (KINK_FTOL) is converged by the change of the log-likelihood */
+    if (!f->converged && m->eta_clamp > 0 && best_rep.stalled && !best_rep.frozen) f->converged = 2;
     if (best_rep.frozen) {
         f->frozen = 1;
         f->gmax_frozen = best_rep.gmax;
@@ -1213,7 +1222,11 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (d->ndup)
         warnf(f, "%zu model names appear more than once; each row is kept as an evaluation", d->ndup);
     if (!f->converged) warnf(f, "the optimiser did not converge: max |gradient| = %.3g", f->gmax);
-    if (!f->converged && m->eta_clamp > 0)
+    if (f->converged == 2)
+        warnf(f, "--logit-clamp: the likelihood has kinks where a cell's eta crosses the clip; max |gradient| %.3g, "
+                 "converged instead by its change (two Newton steps in a row each gained less than %g)",
+              f->gmax, KINK_FTOL);
+    else if (!f->converged && m->eta_clamp > 0)
         warnf(f, "--logit-clamp: the likelihood has kinks where a cell's eta crosses the clip, so max |gradient| "
                  "need not reach --gtol (the polish stops once two Newton steps in a row each gain less than %g)",
               KINK_FTOL);
@@ -1224,7 +1237,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
          * K >= 3 is coarser than the reported one */
         double next = -INFINITY;
         for (unsigned s = 0; s < o->starts; s++)
-            if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] >= 0.01 && f->polish_ll[s] > next)
+            if (!isnan(f->polish_ll[s]) && best_ll - f->polish_ll[s] >= agree && f->polish_ll[s] > next)
                 next = f->polish_ll[s];
         if (isfinite(next))
             warnf(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
@@ -1285,6 +1298,12 @@ size_t ls_fit_nparams(const ls_fit *f) { return f->nparams; }
 double ls_fit_aic(const ls_fit *f) { return f->aic; }
 double ls_fit_bic(const ls_fit *f) { return f->bic; }
 int ls_fit_converged(const ls_fit *f) { return f->converged; }
+const char *ls_fit_convergence_criterion(const ls_fit *f)
+{
+    return f->converged == 2 ? "log-likelihood change (kinks of the logit clamp)"
+           : f->converged    ? "max |gradient| <= gtol"
+                             : "none met";
+}
 double ls_fit_gradnorm(const ls_fit *f) { return f->gmax; }
 int ls_fit_frozen(const ls_fit *f, double *gmax_frozen)
 {

@@ -61,7 +61,7 @@ struct ls_fit {
     double *fam_ll;         /* F                                      */
     double loglik, aic, bic;
     size_t nparams;
-    int converged;
+    int converged;          /* 0 no; 1 max |g| <= gtol; 2 with the clip, by the log-likelihood's change */
     double gmax;            /* max |gradient| at the optimum, nodes re-adapted there */
     int frozen;             /* 1: the last stage ran on a node map held fixed */
     double gmax_frozen;     /* max |gradient| of that frozen-map objective */
