@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         printf("%3d %9.2f %9.2f %5.1f %10.2f %8.1f %8.1f %8.1f %11.2f %11.1f %9.2f %5s %6u %9.3g %11.2f\n", K, te,
                th_ms, th_ms / te, tf, ts, tp,
                tse, ls_fit_loglik(f), REF_LL[K - 1], ls_fit_loglik(f) - REF_LL[K - 1],
-               ls_fit_converged(f) == 2 ? "chg" : ls_fit_converged(f) ? "yes" : "no", ls_fit_starts_at_best(f), ls_fit_gradnorm(f),
+               ls_fit_converged(f) == LS_CONVERGED_CHANGE ? "chg" : ls_fit_converged(f) ? "yes" : "no", ls_fit_starts_at_best(f), ls_fit_gradnorm(f),
                ls_fit_loglik_check(f, NULL));
         fflush(stdout);
         free(g);

@@ -6,7 +6,7 @@
  * N(0, Sigma).  It optimises with 10,000 fresh draws a step; the value it
  * reports, from which the published AIC comes, is one such estimate with
  * 100,000 draws (log_like's default; seed 42, the same draws for every
- * restart and K) at the average of the last 20 % of iterates, and it keeps
+ * restart of a K) at the average of the last 20 % of iterates, and it keeps
  * the restart whose estimate is largest.  At the estimate of FIT.json this
  * repeats that estimate REPS times with fresh draws and prints, for the
  * total log-likelihood, the mean, the standard deviation, the smallest and
@@ -92,11 +92,7 @@ int main(int argc, char **argv)
         return 1;
     }
     m->eta_clamp = o->logit_clamp;
-    double ll;
-    if (ls_model_loglik(m, f->theta, &ll, NULL, NULL, &e)) { /* loads the parameters */
-        fprintf(stderr, "%s\n", e.message);
-        return 1;
-    }
+    ls_model_load(m, f->theta);
     size_t F = m->F, J = m->J;
     double *lf = calloc(F * (size_t)R, sizeof(double));
     if (!lf) return 1;

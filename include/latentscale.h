@@ -276,12 +276,15 @@ const char *ls_fit_check_method(const ls_fit *f);
 size_t ls_fit_nparams(const ls_fit *f);
 double ls_fit_aic(const ls_fit *f);
 double ls_fit_bic(const ls_fit *f);
-/* 0: not converged; 1: max |gradient| <= gtol; 2: with logit_clamp > 0,
- * whose kinks put gtol out of reach, the polish stopped because two Newton
- * steps in a row each gained less than 1e-3 in log-likelihood. */
+/* 0: not converged; LS_CONVERGED_GRADIENT: max |gradient| <= gtol;
+ * LS_CONVERGED_CHANGE: with logit_clamp > 0, whose kinks put gtol out of
+ * reach, the polish stopped because two Newton steps in a row each gained
+ * less than 1e-3 in log-likelihood. */
+enum { LS_CONVERGED_GRADIENT = 1, LS_CONVERGED_CHANGE = 2 };
 int ls_fit_converged(const ls_fit *f);
 /* That criterion in words: "max |gradient| <= gtol", "log-likelihood change
- * (kinks of the logit clamp)" or "none met". */
+ * (kinks of the logit clamp)" or "none met" (also the fit file's
+ * convergence.criterion). */
 const char *ls_fit_convergence_criterion(const ls_fit *f);
 double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
 /* 1 when the re-adapted rule could not resolve --gtol and the last stage

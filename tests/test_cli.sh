@@ -130,17 +130,17 @@ else
 fi
 
 # the reference's logit clip on the paper data: max |gradient| cannot reach
-# --gtol at the kinks, so the fit converges by the log-likelihood's change,
+# --gtol at the kinks, so the fit converges by the log-likelihood change,
 # exits 0, says so, and a report from the file keeps it
 if [ -n "$data" ] && [ -f "$data/openllm_merged.csv" ]; then
   "$bin" fit "$data/openllm_merged.csv" --floors "$data/benchmarks.csv" --skills 1 --logit-clamp 4.5 \
     --benchmarks math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr \
     --out "$tmp/clip1.json" >"$tmp/clip1.out" 2>&1; rc=$?
-  [ $rc -eq 0 ] && grep -q "converged: yes, by the log-likelihood's change" "$tmp/clip1.out" \
+  [ $rc -eq 0 ] && grep -q "converged: yes, by the log-likelihood change (kinks of the logit clamp)" "$tmp/clip1.out" \
     && grep -q '"criterion": "log-likelihood change (kinks of the logit clamp)"' "$tmp/clip1.json" \
     && ok || bad "clipped fit on the paper data: rc $rc, $(grep -i converged "$tmp/clip1.out")"
   "$bin" report "$tmp/clip1.json" "$data/openllm_merged.csv" --out "$tmp/clip1.html" >/dev/null 2>&1 \
-    && grep -q "yes, by the log-likelihood" "$tmp/clip1.html" && ok || bad "report of the clipped fit"
+    && grep -q "yes, by the log-likelihood change" "$tmp/clip1.html" && ok || bad "report of the clipped fit"
 else
   echo "skipped the clipped paper fit: $data/openllm_merged.csv is absent"
 fi

@@ -539,7 +539,7 @@ static void clipped_k4_reproduces_the_published_fit(const ls_data *d)
     CHECK_MSG(smax < 0.08, "clipped K=4: Sigma max difference %.3f", smax);
     /* gtol is out of reach on the kinked surface: converged by the
      * log-likelihood's change, and the fit says so */
-    CHECK_MSG(ls_fit_converged(f) == 2, "clipped K=4: converged %d (max |g| %.3g)", ls_fit_converged(f),
+    CHECK_MSG(ls_fit_converged(f) == LS_CONVERGED_CHANGE, "clipped K=4: converged %d (max |g| %.3g)", ls_fit_converged(f),
               ls_fit_gradnorm(f));
     CHECK(fit_warns(f, "converged instead by its change"));
     CHECK_MSG(ls_fit_starts_at_best(f) >= 2, "clipped K=4: %u polished starts at the best", ls_fit_starts_at_best(f));

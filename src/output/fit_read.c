@@ -228,8 +228,8 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     json_t *cvj = json_object_get(root, "convergence");
     json_t *crit = json_is_object(cvj) ? json_object_get(cvj, "criterion") : NULL;
     if (!f->converged && fo.logit_clamp > 0 && json_is_true(json_object_get(root, "converged")) &&
-        json_is_string(crit) && strstr(json_string_value(crit), "logit clamp"))
-        f->converged = 2;
+        json_is_string(crit) && strcmp(json_string_value(crit), LS_CRITERION_CHANGE) == 0)
+        f->converged = LS_CONVERGED_CHANGE;
     /* covariances, when the fit computed them */
     json_t *se = json_object_get(root, "standard_errors");
     json_t *tc = json_is_object(se) ? json_object_get(se, "theta_covariance") : NULL;

@@ -897,9 +897,8 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     kv_row(b, "data", v);
     snprintf(v, sizeof v, "%zu", K);
     kv_row(b, "skills K", v);
-    snprintf(v, sizeof v, "%s (max |gradient| %s at the estimates)",
-             f->converged == 2 ? "yes, by the log-likelihood's change (logit clamp)" : f->converged ? "yes" : "no",
-             ls_fmt_sig(nb, f->gmax, 3));
+    snprintf(v, sizeof v, "%s%s (max |gradient| %s at the estimates)", f->converged ? "yes" : "no",
+             f->converged == LS_CONVERGED_CHANGE ? ", by the " LS_CRITERION_CHANGE : "", ls_fmt_sig(nb, f->gmax, 3));
     kv_row(b, "converged", v);
     snprintf(v, sizeof v, "%s, %zu nodes", f->integration, f->nodes);
     kv_row(b, "integration", v);

@@ -1143,7 +1143,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     /* with the clip, gtol is out of reach at the kinks: a polish on the
      * re-adapted node map that stopped because Newton stopped gaining
      * (KINK_FTOL) is converged by the change of the log-likelihood */
-    if (!f->converged && m->eta_clamp > 0 && best_rep.stalled && !best_rep.frozen) f->converged = 2;
+    if (!f->converged && m->eta_clamp > 0 && best_rep.stalled && !best_rep.frozen)
+        f->converged = LS_CONVERGED_CHANGE;
     if (best_rep.frozen) {
         f->frozen = 1;
         f->gmax_frozen = best_rep.gmax;
@@ -1222,7 +1223,7 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     if (d->ndup)
         warnf(f, "%zu model names appear more than once; each row is kept as an evaluation", d->ndup);
     if (!f->converged) warnf(f, "the optimiser did not converge: max |gradient| = %.3g", f->gmax);
-    if (f->converged == 2)
+    if (f->converged == LS_CONVERGED_CHANGE)
         warnf(f, "--logit-clamp: the likelihood has kinks where a cell's eta crosses the clip; max |gradient| %.3g, "
                  "converged instead by its change (two Newton steps in a row each gained less than %g)",
               f->gmax, KINK_FTOL);
@@ -1300,9 +1301,9 @@ double ls_fit_bic(const ls_fit *f) { return f->bic; }
 int ls_fit_converged(const ls_fit *f) { return f->converged; }
 const char *ls_fit_convergence_criterion(const ls_fit *f)
 {
-    return f->converged == 2 ? "log-likelihood change (kinks of the logit clamp)"
-           : f->converged    ? "max |gradient| <= gtol"
-                             : "none met";
+    return f->converged == LS_CONVERGED_CHANGE ? LS_CRITERION_CHANGE
+           : f->converged                      ? "max |gradient| <= gtol"
+                                               : "none met";
 }
 double ls_fit_gradnorm(const ls_fit *f) { return f->gmax; }
 int ls_fit_frozen(const ls_fit *f, double *gmax_frozen)

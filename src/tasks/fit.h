@@ -51,6 +51,10 @@ static inline int ls_check_rule(const ls_rule *rule, unsigned *nodes)
     return 0;
 }
 
+/* ls_fit_convergence_criterion of a fit converged by the log-likelihood's
+ * change; a fit file that names it keeps that status when read back. */
+#define LS_CRITERION_CHANGE "log-likelihood change (kinks of the logit clamp)"
+
 struct ls_fit {
     size_t K, J, p, F, n, dim;
     ls_params est;          /* raw log scale                          */
@@ -61,7 +65,7 @@ struct ls_fit {
     double *fam_ll;         /* F                                      */
     double loglik, aic, bic;
     size_t nparams;
-    int converged;          /* 0 no; 1 max |g| <= gtol; 2 with the clip, by the log-likelihood's change */
+    int converged;          /* 0 or LS_CONVERGED_GRADIENT / _CHANGE (latentscale.h) */
     double gmax;            /* max |gradient| at the optimum, nodes re-adapted there */
     int frozen;             /* 1: the last stage ran on a node map held fixed */
     double gmax_frozen;     /* max |gradient| of that frozen-map objective */
