@@ -20,8 +20,8 @@
  * (ls_check_loglik, timed) and its base rule without the control variate.
  */
 #include "latentscale.h"
-#include "models/scaling.h"
-#include "tasks/fit.h"
+#include "scaling/model.h"
+#include "scaling/fit.h"
 
 #include <math.h>
 #include <stdio.h>

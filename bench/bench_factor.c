@@ -18,8 +18,8 @@
  *       anchor conditions).  LSF_BENCH_DUMP=FILE writes every loading of
  *       every replication (estimate, truth, SE) as CSV.
  */
-#include "tasks/factor_tasks.h"
-#include "numerics/linalg.h"
+#include "factor/fit.h"
+#include "kernel/linalg.h"
 
 #include <math.h>
 #include <stdio.h>

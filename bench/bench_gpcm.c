@@ -10,7 +10,7 @@
  * both printed: on a loaded machine the wall-clock time overstates the cost.
  */
 #include "latentscale.h"
-#include "models/gpcm.h"
+#include "gpcm/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,8 +26,8 @@
  * output does not depend on the number of threads.
  */
 #include "latentscale.h"
-#include "models/scaling.h"
-#include "tasks/fit.h"
+#include "scaling/model.h"
+#include "scaling/fit.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>

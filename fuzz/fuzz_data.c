@@ -17,7 +17,7 @@
  * standardised and finite, floors lie in [0, 1).  On failure: no data and
  * a one-line message.
  */
-#include "data/data.h"
+#include "scaling/data.h"
 #include "latentscale.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * and allocation failures.
  */
 #include "harness.h"
-#include "core/core.h"
+#include "kernel/core.h"
 #include "latentscale.h"
 
 #include <stdlib.h>

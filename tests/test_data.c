@@ -4,7 +4,7 @@
  * every input error with its file, line and column.
  */
 #include "harness.h"
-#include "data/data.h"
+#include "scaling/data.h"
 #include "latentscale.h"
 
 #include <stdlib.h>

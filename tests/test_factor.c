@@ -9,9 +9,9 @@
  * `test_factor --quick` runs the fast part (also under sanitizers).
  */
 #include "harness.h"
-#include "tasks/factor_tasks.h"
-#include "numerics/linalg.h"
-#include "core/core.h"
+#include "factor/fit.h"
+#include "kernel/linalg.h"
+#include "kernel/core.h"
 
 #include <jansson.h>
 #include <stdlib.h>

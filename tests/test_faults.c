@@ -12,7 +12,7 @@
  * without it.
  */
 #include "harness.h"
-#include "core/core.h"
+#include "kernel/core.h"
 #include "latentscale.h"
 
 #include <dirent.h>

@@ -7,10 +7,10 @@
 #include "harness.h"
 #include "paper_k4.h"
 #include "sim.h"
-#include "data/data.h"
+#include "scaling/data.h"
 #include "latentscale.h"
-#include "models/params.h"
-#include "tasks/fit.h"
+#include "scaling/params.h"
+#include "scaling/fit.h"
 
 #include <stdlib.h>
 #include <unistd.h>

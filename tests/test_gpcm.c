@@ -12,8 +12,8 @@
  */
 #include "latentscale.h"
 #include "harness.h"
-#include "models/gpcm.h"
-#include "numerics/linalg.h"
+#include "gpcm/model.h"
+#include "kernel/linalg.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -9,10 +9,10 @@
  */
 #include "harness.h"
 #include <gsl/gsl_math.h>
-#include "integration/rules.h"
+#include "kernel/rules.h"
 #include <stdlib.h>
 #include <string.h>
-#include "numerics/special.h"
+#include "kernel/special.h"
 
 /* Node i's weight as a probability: sg exp(lw) phi(u), sg = 1 when the
  * rule has no signs (every rule but the sparse grid). */

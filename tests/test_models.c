@@ -8,9 +8,9 @@
 #include "harness.h"
 #include "sim.h"
 #include "latentscale.h"
-#include "models/params.h"
-#include "models/scaling.h"
-#include "numerics/linalg.h"
+#include "scaling/params.h"
+#include "scaling/model.h"
+#include "kernel/linalg.h"
 
 #include <stdlib.h>
 

@@ -5,8 +5,8 @@
  * finite-difference Hessian and the damped Newton polish.
  */
 #include "harness.h"
-#include "optimisation/optimise.h"
-#include "optimisation/newton.h"
+#include "kernel/optimise.h"
+#include "kernel/newton.h"
 
 static int rosenbrock(void *ctx, const double *x, double *f, double *g)
 {

@@ -5,7 +5,7 @@
  */
 #include "harness.h"
 #include "latentscale.h"
-#include "output/atomic.h"
+#include "kernel/atomic.h"
 
 #include <jansson.h>
 #include <stdlib.h>

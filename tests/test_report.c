@@ -7,7 +7,7 @@
  */
 #include "harness.h"
 #include "sim.h"
-#include "output/svg.h"
+#include "report/svg.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

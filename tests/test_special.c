@@ -5,7 +5,7 @@
 #include "harness.h"
 #include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_math.h>
-#include "numerics/special.h"
+#include "kernel/special.h"
 
 static void known_values_of_lgamma_digamma_trigamma(void)
 {

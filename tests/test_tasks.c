@@ -9,10 +9,10 @@
 #include "harness.h"
 #include "paper_k4.h"
 #include "sim.h"
-#include "data/data.h"
+#include "scaling/data.h"
 #include "latentscale.h"
-#include "models/params.h"
-#include "tasks/tasks.h"
+#include "scaling/params.h"
+#include "scaling/tasks.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,0 +1,346 @@
+/*
+ * gpcm_mml.c -- the accuracy reference: marginal maximum likelihood of the
+ * generalized partial credit model by adaptive Gauss-Hermite quadrature
+ * (nodes on each person's posterior mean and covariance, Naylor and Smith
+ * 1982; Schilling and Bock 2005), optimised by L-BFGS (optimisation/
+ * optimise.h) with the analytic gradient; and the cross-product (OPG)
+ * standard errors of the spec's "Inference" at any estimates.
+ *
+ * Persons are summed in fixed blocks (independent of the thread count) and
+ * the blocks in order, so results are reproducible across thread counts.
+ */
+#include "gpcm/model.h"
+#include "kernel/linalg.h"
+#include "kernel/optimise.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#define NBLOCK 64
+#define ADAPT_PASSES 4
+
+/* Parameter layout: free slopes (pattern order), steps k >= 1 (block
+ * order), then the strict lower triangle of the correlation factor. */
+typedef struct mml_ctx {
+    lsg_model *m;
+    lsg_quad q;
+    size_t D, na, nb, nr;
+    size_t *aidx, *bidx;   /* parameter -> index into a (J x K) or b (T) */
+    int corr;              /* Sigma estimated (confirmatory, K > 1)      */
+    double *work;          /* threads x work                             */
+    size_t wsize;
+    double *blk;           /* NBLOCK x (J K + T + K K + 1)               */
+    double *pgrad;         /* threads x (J K + T + K K)                  */
+} mml_ctx;
+
+static void ctx_free(mml_ctx *c)
+{
+    lsg_quad_free(&c->q);
+    ls_free(c->aidx);
+    ls_free(c->bidx);
+    ls_free(c->work);
+    ls_free(c->blk);
+    ls_free(c->pgrad);
+}
+
+static int ctx_init(mml_ctx *c, lsg_model *m, unsigned nodes, int corr, ls_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    const size_t J = m->J, K = m->K, T = m->T;
+    int rc = lsg_quad_init(&c->q, m, nodes, err);
+    if (rc) return rc;
+    c->corr = corr && K > 1;
+    for (size_t x = 0; x < J * K; x++) c->na += m->pattern[x] != 0;
+    for (size_t j = 0; j < J; j++) c->nb += m->P[j];
+    c->nr = c->corr ? K * (K - 1) / 2 : 0;
+    c->D = c->na + c->nb + c->nr;
+    c->aidx = ls_malloc((c->na + 1) * sizeof *c->aidx);
+    c->bidx = ls_malloc((c->nb + 1) * sizeof *c->bidx);
+    c->wsize = lsg_quad_work(&c->q);
+    const size_t G = J * K + T + K * K;
+    c->work = ls_malloc((size_t)m->threads * c->wsize * sizeof *c->work);
+    c->blk = ls_malloc(NBLOCK * (G + 1) * sizeof *c->blk);
+    c->pgrad = ls_malloc((size_t)m->threads * G * sizeof *c->pgrad);
+    if (!c->aidx || !c->bidx || !c->work || !c->blk || !c->pgrad) {
+        ctx_free(c);
+        return ls_nomem(err);
+    }
+    size_t p = 0;
+    for (size_t x = 0; x < J * K; x++)
+        if (m->pattern[x]) c->aidx[p++] = x;
+    p = 0;
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 1; k <= m->P[j]; k++) c->bidx[p++] = m->off[j] + k;
+    return LS_OK;
+}
+
+/* Sigma = L L' with row p of L = v_p / |v_p|, v_p = (w_p0 .. w_p,p-1, 1, 0 ..). */
+static void corr_from_w(const double *w, size_t K, double *L, double *norms, double *sigma)
+{
+    size_t t = 0;
+    memset(L, 0, K * K * sizeof *L);
+    for (size_t p = 0; p < K; p++) {
+        double s = 1.0;
+        for (size_t q = 0; q < p; q++) {
+            L[p * K + q] = w[t++];
+            s += L[p * K + q] * L[p * K + q];
+        }
+        L[p * K + p] = 1.0;
+        norms[p] = sqrt(s);
+        for (size_t q = 0; q <= p; q++) L[p * K + q] /= norms[p];
+    }
+    ls_gemm(0, 1, K, K, K, L, L, sigma);
+    for (size_t p = 0; p < K; p++) sigma[p * K + p] = 1.0;
+}
+
+/*
+ * Sum over persons of the log-likelihood and (when grad) of its gradient
+ * in a (J x K), b (T) and Sigma (K x K) into tot (G + 1: gradient, then ll).
+ * With scores != NULL, each person's gradient goes to scores + i * G.
+ */
+static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *post_mean,
+                    double *post_cov)
+{
+    lsg_model *m = c->m;
+    const size_t N = m->N, J = m->J, K = m->K, T = m->T, G = J * K + T + K * K;
+    double sinv[100], L[100], ld;
+    memcpy(L, m->sigma, K * K * sizeof *L);
+    if (ls_chol(L, K)) return LS_ERR_NUMERIC;
+    ls_chol_inverse(L, K, sinv);
+    ld = 2.0 * ls_chol_logdet_half(L, K);
+    const size_t nblk = N < NBLOCK ? N : NBLOCK;
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+    for (size_t bk = 0; bk < nblk; bk++) {
+        const int tid = omp_get_thread_num();
+        double *w = c->work + (size_t)tid * c->wsize, *pg = c->pgrad + (size_t)tid * G;
+        double *acc = c->blk + bk * (G + 1);
+        memset(acc, 0, (G + 1) * sizeof *acc);
+        const size_t i0 = bk * N / nblk, i1 = (bk + 1) * N / nblk;
+        for (size_t i = i0; i < i1; i++) {
+            double ll = lsg_quad_person(&c->q, i, m->a, m->b, sinv, ld, grad ? pg : NULL,
+                                        grad ? pg + J * K : NULL, grad ? pg + J * K + T : NULL,
+                                        post_mean ? post_mean + i * K : NULL,
+                                        post_cov ? post_cov + i * K * K : NULL, w);
+            if (!isfinite(ll)) bad = 1;
+            acc[G] += ll;
+            if (grad) {
+                for (size_t x = 0; x < G; x++) acc[x] += pg[x];
+                if (scores) memcpy(scores + i * G, pg, G * sizeof *pg);
+            }
+        }
+    }
+    if (bad) return LS_ERR_NUMERIC;
+    memset(tot, 0, (G + 1) * sizeof *tot);
+    for (size_t bk = 0; bk < nblk; bk++)
+        for (size_t x = 0; x <= G; x++) tot[x] += c->blk[bk * (G + 1) + x];
+    return LS_OK;
+}
+
+/* Adapt the nodes: re-centre them `passes` times on the posterior mean and
+ * covariance computed under the current rule (the GVEM q_i are narrower
+ * than the posterior: the product bound adds curvature for every category).
+ * mu, S: N x K and N x K x K scratch that ends with the moments. */
+static int adapt(mml_ctx *c, int passes, double *mu, double *S, double *tot)
+{
+    for (int p = 0; p < passes; p++) {
+        int rc = evaluate(c, 0, tot, NULL, mu, S);
+        if (rc) return rc;
+        lsg_quad_center(&c->q, mu, S);
+    }
+    return LS_OK;
+}
+
+/* x -> model parameters (and the correlation factor pieces). */
+static void unpack(mml_ctx *c, const double *x, double *L, double *norms)
+{
+    lsg_model *m = c->m;
+    for (size_t p = 0; p < c->na; p++) m->a[c->aidx[p]] = x[p];
+    for (size_t p = 0; p < c->nb; p++) m->b[c->bidx[p]] = x[c->na + p];
+    if (c->corr) corr_from_w(x + c->na + c->nb, m->K, L, norms, m->sigma);
+}
+
+static int objective(void *vctx, const double *x, double *f, double *g)
+{
+    mml_ctx *c = vctx;
+    lsg_model *m = c->m;
+    const size_t J = m->J, K = m->K, T = m->T, G = J * K + T + K * K, N = m->N;
+    double L[100], norms[10];
+    unpack(c, x, L, norms);
+    double *sum = ls_malloc((G + 1) * sizeof *sum);
+    if (!sum) return LS_ERR_NOMEM;
+    int rc = evaluate(c, 1, sum, NULL, NULL, NULL);
+    if (rc) {
+        ls_free(sum);
+        return rc;
+    }
+    const double sc = -1.0 / (double)N;
+    *f = sc * sum[G];
+    for (size_t p = 0; p < c->na; p++) g[p] = sc * sum[c->aidx[p]];
+    for (size_t p = 0; p < c->nb; p++) g[c->na + p] = sc * sum[J * K + c->bidx[p]];
+    if (c->corr) {
+        /* dF/dL = (G + G') L; dF/dv_p = (I - l l') dF/dl_p / |v_p| */
+        const double *Gs = sum + J * K + T;
+        double dL[100];
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < K; q++) {
+                double s = 0;
+                for (size_t r = 0; r < K; r++) s += (Gs[p * K + r] + Gs[r * K + p]) * L[r * K + q];
+                dL[p * K + q] = s;
+            }
+        size_t t = c->na + c->nb;
+        for (size_t p = 0; p < K; p++) {
+            double dot = 0;
+            for (size_t q = 0; q <= p; q++) dot += L[p * K + q] * dL[p * K + q];
+            for (size_t q = 0; q < p; q++) g[t++] = sc * (dL[p * K + q] - L[p * K + q] * dot) / norms[p];
+        }
+    }
+    ls_free(sum);
+    return LS_OK;
+}
+
+int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_progress_fn progress,
+            void *progress_ctx, double *loglik, unsigned *iters, int *converged, ls_error *err)
+{
+    mml_ctx c;
+    int rc = ctx_init(&c, m, nodes, !m->exploratory, err);
+    if (rc) return rc;
+    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = J * K + T + K * K;
+    double *x = ls_malloc(c.D * sizeof *x), *tot = ls_malloc((G + 1) * sizeof *tot);
+    if (!x || !tot) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    if (m->exploratory) /* Sigma = I: the GVEM whitening already holds it */
+        for (size_t p = 0; p < K * K; p++) m->sigma[p] = p % (K + 1) == 0;
+    for (size_t p = 0; p < c.na; p++) x[p] = m->a[c.aidx[p]];
+    for (size_t p = 0; p < c.nb; p++) x[c.na + p] = m->b[c.bidx[p]];
+    if (c.corr) {
+        double L[100];
+        memcpy(L, m->sigma, K * K * sizeof *L);
+        if (ls_chol(L, K)) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the starting correlation matrix is not positive definite");
+            goto done;
+        }
+        size_t t = c.na + c.nb;
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
+    }
+    *iters = 0;
+    *converged = 0;
+    double prev = -INFINITY;
+    if (adapt(&c, ADAPT_PASSES, m->mu, m->S, tot)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the marginal likelihood is not finite at the start");
+        goto done;
+    }
+    for (int round = 0; round < 6; round++) {
+        ls_opt_options oo;
+        ls_opt_options_init(&oo);
+        oo.gtol = gtol;
+        oo.max_iter = max_iter;
+        oo.progress = progress;
+        oo.progress_ctx = progress_ctx;
+        oo.stage = "gpcm: MML";
+        ls_opt_report rep;
+        rc = ls_minimise(objective, &c, x, c.D, &oo, &rep, err);
+        if (rc) goto done;
+        *iters += rep.iter;
+        double L[100], norms[10];
+        unpack(&c, x, L, norms);
+        /* re-centre the nodes on the quadrature posterior */
+        rc = adapt(&c, 2, m->mu, m->S, tot);
+        if (!rc) rc = evaluate(&c, 0, tot, NULL, NULL, NULL);
+        if (rc) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the marginal likelihood is not finite");
+            goto done;
+        }
+        double ll = tot[G];
+        *loglik = ll;
+        if (rep.converged && fabs(ll - prev) < 1e-6 * (double)N) {
+            *converged = 1;
+            break;
+        }
+        prev = ll;
+    }
+done:
+    ls_free(x);
+    ls_free(tot);
+    ctx_free(&c);
+    return rc;
+}
+
+int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
+                 double *se_sigma, double *cov_a, ls_error *err)
+{
+    mml_ctx c;
+    lsg_model *mm = (lsg_model *)m; /* evaluate() only reads the model here */
+    int rc = ctx_init(&c, mm, nodes, se_sigma != NULL, err);
+    if (rc) return rc;
+    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = J * K + T + K * K, D = c.D;
+    double *tot = ls_malloc((G + 1) * sizeof *tot);
+    double *sc = se_a ? ls_malloc(N * G * sizeof *sc) : NULL;
+    double *Sd = se_a ? ls_malloc(N * D * sizeof *Sd) : NULL;
+    double *I = se_a ? ls_malloc(D * D * sizeof *I) : NULL;
+    double *pm = ls_malloc(N * K * sizeof *pm), *pc = ls_malloc(N * K * K * sizeof *pc);
+    if (!tot || !pm || !pc || (se_a && (!sc || !Sd || !I))) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    rc = adapt(&c, ADAPT_PASSES, pm, pc, tot);
+    if (!rc) rc = evaluate(&c, se_a != NULL, tot, sc, NULL, NULL);
+    if (rc) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm: the marginal likelihood is not finite");
+        goto done;
+    }
+    *loglik = tot[G];
+    if (!se_a) goto done;
+    /* persons' scores in the natural parameters: slopes, steps, correlations */
+    for (size_t i = 0; i < N; i++) {
+        const double *s = sc + i * G;
+        double *r = Sd + i * D;
+        for (size_t p = 0; p < c.na; p++) r[p] = s[c.aidx[p]];
+        for (size_t p = 0; p < c.nb; p++) r[c.na + p] = s[J * K + c.bidx[p]];
+        size_t t = c.na + c.nb;
+        if (c.corr)
+            for (size_t p = 0; p < K; p++)
+                for (size_t q = 0; q < p; q++) r[t++] = s[J * K + T + p * K + q] + s[J * K + T + q * K + p];
+    }
+    ls_gemm(1, 0, D, D, N, Sd, Sd, I);
+    if (ls_chol(I, D)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm: the cross-product information is singular");
+        goto done;
+    }
+    /* diagonal of the inverse: |L^-1 e_p|^2 summed ... use columns */
+    {
+        double *col = sc; /* reuse: N * G >= D */
+        memset(se_a, 0, J * K * sizeof *se_a);
+        for (size_t x = 0; x < T; x++) se_b[x] = NAN;
+        if (se_sigma) memset(se_sigma, 0, K * K * sizeof *se_sigma);
+        for (size_t p = 0; p < D; p++) {
+            for (size_t r = 0; r < D; r++) col[r] = r == p;
+            ls_chol_solve(I, D, col);
+            double v = sqrt(fmax(col[p], 0));
+            if (cov_a && p < c.na) /* column p of the inverse, slope rows */
+                for (size_t r = 0; r < c.na; r++) cov_a[r * c.na + p] = col[r];
+            if (p < c.na) se_a[c.aidx[p]] = v;
+            else if (p < c.na + c.nb) se_b[c.bidx[p - c.na]] = v;
+            else if (se_sigma) {
+                size_t t = p - c.na - c.nb, k = 0;
+                for (size_t a = 1; a < K; a++)
+                    for (size_t b = 0; b < a; b++, k++)
+                        if (k == t) se_sigma[a * K + b] = se_sigma[b * K + a] = v;
+            }
+        }
+    }
+done:
+    ls_free(pm);
+    ls_free(pc);
+    ls_free(tot);
+    ls_free(sc);
+    ls_free(Sd);
+    ls_free(I);
+    ctx_free(&c);
+    return rc;
+}

@@ -1,0 +1,630 @@
+/*
+ * gpcm.c -- the multidimensional generalized partial credit model: Gaussian
+ * variational EM (Cui, Wang and Xu, Psychometrika 2024, arXiv 2401.13090; the
+ * updates of ../shared/spec/gpcm.md) and the marginal likelihood by adaptive
+ * Gauss-Hermite quadrature.
+ *
+ * The lower bound.  With d = k - y, c = b_k - b_y and w = d a'theta - c for
+ * every k != y, P(y | theta) >= prod_k logistic(-w_k) (since 1 + sum e^w <=
+ * prod (1 + e^w)), and Jaakkola and Jordan's bound
+ *   log logistic(-w) >= log logistic(xi) - (w + xi)/2 - eta(xi) (w^2 - xi^2)
+ * is quadratic in theta.  Under q_i = N(mu_i, S_i), E w = d a'mu - c and
+ * E w^2 = (E w)^2 + d^2 a'S a; the bound is maximised at xi^2 = E w^2, where
+ * the term is log logistic(xi) - (E w + xi)/2.  The full bound adds
+ * -KL(q_i || N(0, Sigma)) with its log-determinants.
+ *
+ * Every update maximises the bound exactly in one block (q, Sigma, slopes,
+ * steps, xi), so the bound cannot decrease: coordinate ascent.  The
+ * rescaling of Sigma to a correlation matrix (confirmatory) or to the
+ * identity (exploratory, through its Cholesky factor, which keeps the
+ * anchors' lower-triangular pattern) is a change of variables theta -> D^-1
+ * theta, a -> D' a under which the bound is invariant.
+ *
+ * Parallel loops run over persons or over items and write disjoint
+ * outputs; sums across persons are taken in person order, so results do not
+ * depend on the thread count.
+ */
+#include "gpcm/model.h"
+#include "kernel/linalg.h"
+#include "kernel/special.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LSG_KMAX 10
+#define LSG_LOG_2PI 1.8378770664093454836
+
+void lsg_offsets(const unsigned *P, size_t J, size_t *off)
+{
+    off[0] = 0;
+    for (size_t j = 0; j < J; j++) off[j + 1] = off[j] + P[j] + 1;
+}
+
+double lsg_eta(double xi)
+{
+    xi = fabs(xi);
+    if (xi < 1e-4) return 0.125 - xi * xi / 96.0;
+    return tanh(0.5 * xi) / (4.0 * xi);
+}
+
+/* ---------------------------------------------------------------- */
+/* State                                                             */
+/* ---------------------------------------------------------------- */
+
+int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const unsigned *P,
+             const int *pattern, int exploratory, int threads, ls_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (K < 1 || K > LSG_KMAX) return ls_fail(err, LS_ERR_OPTION, "factors: expected 1..%d, got %zu", LSG_KMAX, K);
+    m->N = N;
+    m->J = J;
+    m->K = K;
+    m->Y = Y;
+    m->exploratory = exploratory;
+    m->threads = threads > 0 ? threads : 1;
+    m->P = ls_malloc(J * sizeof *m->P);
+    m->off = ls_malloc((J + 1) * sizeof *m->off);
+    m->pattern = ls_malloc(J * K * sizeof *m->pattern);
+    if (!m->P || !m->off || !m->pattern) goto nomem;
+    memcpy(m->P, P, J * sizeof *P);
+    memcpy(m->pattern, pattern, J * K * sizeof *pattern);
+    lsg_offsets(P, J, m->off);
+    m->T = m->off[J];
+    m->a = ls_calloc(J * K, sizeof *m->a);
+    m->b = ls_calloc(m->T, sizeof *m->b);
+    m->sigma = ls_calloc(K * K, sizeof *m->sigma);
+    m->mu = ls_calloc(N * K, sizeof *m->mu);
+    m->S = ls_calloc(N * K * K, sizeof *m->S);
+    m->eta = ls_calloc(N * m->T, sizeof *m->eta);
+    m->A = ls_calloc(N * J, sizeof *m->A);
+    m->B = ls_calloc(N * J, sizeof *m->B);
+    m->ell = ls_calloc(N, sizeof *m->ell);
+    if (!m->a || !m->b || !m->sigma || !m->mu || !m->S || !m->eta || !m->A || !m->B || !m->ell)
+        goto nomem;
+    for (size_t k = 0; k < K; k++) m->sigma[k * K + k] = 1.0;
+    return LS_OK;
+nomem:
+    lsg_free(m);
+    return ls_nomem(err);
+}
+
+void lsg_free(lsg_model *m)
+{
+    if (!m) return;
+    ls_free(m->P);
+    ls_free(m->off);
+    ls_free(m->pattern);
+    ls_free(m->a);
+    ls_free(m->b);
+    ls_free(m->sigma);
+    ls_free(m->mu);
+    ls_free(m->S);
+    ls_free(m->eta);
+    ls_free(m->A);
+    ls_free(m->B);
+    ls_free(m->ell);
+    memset(m, 0, sizeof *m);
+}
+
+void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma)
+{
+    if (a) memcpy(m->a, a, m->J * m->K * sizeof *a);
+    if (b) memcpy(m->b, b, m->T * sizeof *b);
+    if (sigma) memcpy(m->sigma, sigma, m->K * m->K * sizeof *sigma);
+    for (size_t j = 0; j < m->J; j++) m->b[m->off[j]] = 0.0;
+    for (size_t c = 0; c < m->J * m->K; c++)
+        if (!m->pattern[c]) m->a[c] = 0.0;
+}
+
+int lsg_start(lsg_model *m, ls_error *err)
+{
+    const size_t K = m->K;
+    for (size_t i = 0; i < m->N; i++) {
+        memset(m->mu + i * K, 0, K * sizeof *m->mu);
+        memcpy(m->S + i * K * K, m->sigma, K * K * sizeof *m->S);
+    }
+    return lsg_local_step(m, err);
+}
+
+/* Sigma^-1 and log|Sigma|, or non-zero when Sigma is not positive definite. */
+static int sigma_inverse(const double *sigma, size_t K, double *inv, double *logdet)
+{
+    double L[LSG_KMAX * LSG_KMAX];
+    memcpy(L, sigma, K * K * sizeof *L);
+    if (ls_chol(L, K)) return 1;
+    ls_chol_inverse(L, K, inv);
+    *logdet = 2.0 * ls_chol_logdet_half(L, K);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* The five updates                                                  */
+/* ---------------------------------------------------------------- */
+
+int lsg_estep(lsg_model *m, ls_error *err)
+{
+    const size_t N = m->N, J = m->J, K = m->K;
+    double sinv[LSG_KMAX * LSG_KMAX], ld;
+    if (sigma_inverse(m->sigma, K, sinv, &ld))
+        return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
+    for (size_t i = 0; i < N; i++) {
+        double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX];
+        memcpy(Pm, sinv, K * K * sizeof *Pm);
+        memset(r, 0, K * sizeof *r);
+        const int *y = m->Y + i * J;
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            const double *aj = m->a + j * K;
+            const double w = 2.0 * m->A[i * J + j], v = m->B[i * J + j];
+            for (size_t p = 0; p < K; p++) {
+                if (aj[p] == 0.0) continue;
+                r[p] += v * aj[p];
+                for (size_t s = 0; s <= p; s++) Pm[p * K + s] += w * aj[p] * aj[s];
+            }
+        }
+        for (size_t p = 0; p < K; p++)
+            for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
+        if (ls_chol(Pm, K)) {
+            bad = 1;
+            continue;
+        }
+        double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+        ls_chol_inverse(Pm, K, Si);
+        memcpy(mi, r, K * sizeof *r);
+        ls_chol_solve(Pm, K, mi);
+    }
+    if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational precision is not positive definite");
+    return LS_OK;
+}
+
+int lsg_sigma_step(lsg_model *m, ls_error *err)
+{
+    const size_t N = m->N, J = m->J, K = m->K;
+    double s[LSG_KMAX * LSG_KMAX];
+    memset(s, 0, K * K * sizeof *s);
+    for (size_t i = 0; i < N; i++) {
+        const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+        for (size_t p = 0; p < K * K; p++) s[p] += Si[p] + mi[p / K] * mi[p % K];
+    }
+    for (size_t p = 0; p < K * K; p++) s[p] /= (double)N;
+    if (!m->exploratory) {
+        double d[LSG_KMAX];
+        for (size_t k = 0; k < K; k++) {
+            d[k] = sqrt(s[k * K + k]);
+            if (!(d[k] > 0) || !isfinite(d[k]))
+                return ls_fail(err, LS_ERR_NUMERIC, "gpcm: latent variance %zu collapsed", k + 1);
+        }
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < K; q++) m->sigma[p * K + q] = p == q ? 1.0 : s[p * K + q] / (d[p] * d[q]);
+        for (size_t j = 0; j < J; j++)
+            for (size_t k = 0; k < K; k++) m->a[j * K + k] *= d[k];
+        for (size_t i = 0; i < N; i++) {
+            double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+            for (size_t p = 0; p < K; p++) {
+                mi[p] /= d[p];
+                for (size_t q = 0; q < K; q++) Si[p * K + q] /= d[p] * d[q];
+            }
+        }
+        return LS_OK;
+    }
+    /* exploratory: Sigma = L L', theta -> L^-1 theta, a_j -> L' a_j, Sigma -> I */
+    double L[LSG_KMAX * LSG_KMAX], a2[LSG_KMAX];
+    memcpy(L, s, K * K * sizeof *L);
+    if (ls_chol(L, K)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    for (size_t j = 0; j < J; j++) {
+        double *aj = m->a + j * K;
+        for (size_t k = 0; k < K; k++) {
+            a2[k] = 0;
+            for (size_t l = k; l < K; l++) a2[k] += L[l * K + k] * aj[l];
+        }
+        for (size_t k = 0; k < K; k++) aj[k] = m->pattern[j * K + k] ? a2[k] : 0.0;
+    }
+#pragma omp parallel for schedule(static) num_threads(m->threads)
+    for (size_t i = 0; i < N; i++) {
+        double *Si = m->S + i * K * K, *mi = m->mu + i * K, tmp[LSG_KMAX * LSG_KMAX];
+        ls_trsv_lower(L, K, 0, mi);
+        /* tmp = L^-1 S (column by column), then S = tmp L^-T (row by row) */
+        for (size_t c = 0; c < K; c++) {
+            double col[LSG_KMAX];
+            for (size_t r = 0; r < K; r++) col[r] = Si[r * K + c];
+            ls_trsv_lower(L, K, 0, col);
+            for (size_t r = 0; r < K; r++) tmp[r * K + c] = col[r];
+        }
+        for (size_t r = 0; r < K; r++) {
+            ls_trsv_lower(L, K, 0, tmp + r * K);
+            memcpy(Si + r * K, tmp + r * K, K * sizeof *Si);
+        }
+        for (size_t p = 0; p < K; p++) /* exact symmetry */
+            for (size_t q = p + 1; q < K; q++) Si[p * K + q] = Si[q * K + p] = 0.5 * (Si[p * K + q] + Si[q * K + p]);
+    }
+    for (size_t p = 0; p < K * K; p++) m->sigma[p] = p % (K + 1) == 0;
+    return LS_OK;
+}
+
+int lsg_slope_step(lsg_model *m, ls_error *err)
+{
+    const size_t N = m->N, J = m->J, K = m->K;
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+    for (size_t j = 0; j < J; j++) {
+        size_t f[LSG_KMAX], nf = 0;
+        for (size_t k = 0; k < K; k++)
+            if (m->pattern[j * K + k]) f[nf++] = k;
+        if (!nf) continue;
+        double M[LSG_KMAX * LSG_KMAX], r[LSG_KMAX];
+        memset(M, 0, nf * nf * sizeof *M);
+        memset(r, 0, nf * sizeof *r);
+        for (size_t i = 0; i < N; i++) {
+            if (m->Y[i * J + j] < 0) continue;
+            const double w = m->A[i * J + j], v = m->B[i * J + j];
+            const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+            for (size_t p = 0; p < nf; p++) {
+                r[p] += v * mi[f[p]];
+                for (size_t s = 0; s <= p; s++)
+                    M[p * nf + s] += w * (Si[f[p] * K + f[s]] + mi[f[p]] * mi[f[s]]);
+            }
+        }
+        for (size_t p = 0; p < nf; p++)
+            for (size_t s = p + 1; s < nf; s++) M[p * nf + s] = M[s * nf + p];
+        if (ls_chol(M, nf)) {
+            bad = 1;
+            continue;
+        }
+        ls_chol_solve(M, nf, r);
+        for (size_t p = 0; p < nf; p++) m->a[j * K + f[p]] = 0.5 * r[p];
+    }
+    if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the slope equations of an item are singular");
+    return LS_OK;
+}
+
+/*
+ * Steps.  For person i and k != y the bound's term in b is, with
+ * u = e_k - e_y and m = a'mu_i,  -(d m - u'b)/2 - eta (d m - u'b)^2 + const,
+ * so the bound is a concave quadratic in (b_1..b_P) with Hessian
+ * -sum 2 eta u u' and linear part sum (1/2 + 2 eta d m) u; solved jointly
+ * (for P = 1 this is the 2PL step update).
+ */
+int lsg_step_step(lsg_model *m, ls_error *err)
+{
+    const size_t N = m->N, J = m->J, K = m->K;
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+    for (size_t j = 0; j < J; j++) {
+        const size_t P = m->P[j], o = m->off[j];
+        double H[64 * 64], g[64];
+        if (P > 64) {
+            bad = 1;
+            continue;
+        }
+        memset(H, 0, P * P * sizeof *H);
+        memset(g, 0, P * sizeof *g);
+        const double *aj = m->a + j * K;
+        for (size_t i = 0; i < N; i++) {
+            const int y = m->Y[i * J + j];
+            if (y < 0) continue;
+            double mm = 0;
+            for (size_t k = 0; k < K; k++) mm += aj[k] * m->mu[i * K + k];
+            const double *e = lsg_eta_at(m, i, j);
+            for (size_t k = 0; k <= P; k++) {
+                if ((int)k == y) continue;
+                const double d = (double)k - y, w = 2.0 * e[k], t = 0.5 + w * d * mm;
+                if (k >= 1) {
+                    H[(k - 1) * P + k - 1] += w;
+                    g[k - 1] += t;
+                }
+                if (y >= 1) {
+                    H[(y - 1) * P + y - 1] += w;
+                    g[y - 1] -= t;
+                }
+                if (k >= 1 && y >= 1) {
+                    H[(k - 1) * P + y - 1] -= w;
+                    H[(y - 1) * P + k - 1] -= w;
+                }
+            }
+        }
+        if (ls_chol(H, P)) {
+            bad = 1;
+            continue;
+        }
+        ls_chol_solve(H, P, g);
+        for (size_t k = 1; k <= P; k++) m->b[o + k] = g[k - 1];
+    }
+    if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the step equations of an item are singular");
+    return LS_OK;
+}
+
+int lsg_local_step(lsg_model *m, ls_error *err)
+{
+    const size_t N = m->N, J = m->J, K = m->K;
+    double sinv[LSG_KMAX * LSG_KMAX], lds;
+    if (sigma_inverse(m->sigma, K, sinv, &lds))
+        return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
+    for (size_t i = 0; i < N; i++) {
+        const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+        const int *y = m->Y + i * J;
+        double ell = 0;
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            const double *aj = m->a + j * K, *bj = m->b + m->off[j];
+            double mm = 0, v = 0;
+            for (size_t p = 0; p < K; p++) {
+                if (aj[p] == 0.0) continue;
+                mm += aj[p] * mi[p];
+                double sp = 0;
+                for (size_t q = 0; q < K; q++) sp += Si[p * K + q] * aj[q];
+                v += aj[p] * sp;
+            }
+            double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, prod = 1.0;
+            const int yy = y[j];
+            for (size_t k = 0; k <= m->P[j]; k++) {
+                if ((int)k == yy) continue;
+                const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
+                const double xi = sqrt(ew * ew + d * d * v);
+                /* one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) = -log1p(e^-xi) */
+                double et, ex = exp(-xi);
+                if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
+                else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+                e[k] = et;
+                prod *= 1.0 + ex; /* <= 2^P: one logarithm per cell */
+                ell -= 0.5 * (ew + xi);
+                sa += et * d * d;
+                sb += d * (2.0 * et * c - 0.5);
+            }
+            ell -= log(prod);
+            m->A[i * J + j] = sa;
+            m->B[i * J + j] = sb;
+        }
+        /* -KL(q_i || N(0, Sigma)) */
+        double L[LSG_KMAX * LSG_KMAX], tr = 0, quad = 0;
+        memcpy(L, Si, K * K * sizeof *L);
+        if (ls_chol(L, K)) {
+            bad = 1;
+            continue;
+        }
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < K; q++) {
+                tr += sinv[p * K + q] * Si[q * K + p];
+                quad += mi[p] * sinv[p * K + q] * mi[q];
+            }
+        ell -= 0.5 * (tr + quad - (double)K - 2.0 * ls_chol_logdet_half(L, K) + lds);
+        m->ell[i] = ell;
+    }
+    if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational covariance is not positive definite");
+    double s = 0;
+    for (size_t i = 0; i < N; i++) s += m->ell[i];
+    if (!isfinite(s)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the lower bound is not finite");
+    m->elbo = s;
+    return LS_OK;
+}
+
+int lsg_iterate(lsg_model *m, double *change, ls_error *err)
+{
+    const size_t J = m->J, K = m->K, T = m->T;
+    double *old = ls_malloc((J * K + T) * sizeof *old);
+    if (!old) return ls_nomem(err);
+    memcpy(old, m->a, J * K * sizeof *old);
+    memcpy(old + J * K, m->b, T * sizeof *old);
+    int rc = lsg_estep(m, err);
+    if (!rc) rc = lsg_sigma_step(m, err);
+    if (!rc) rc = lsg_slope_step(m, err);
+    if (!rc) rc = lsg_step_step(m, err);
+    if (!rc) rc = lsg_local_step(m, err);
+    if (!rc && change) {
+        double s = 0;
+        size_t n = 0;
+        for (size_t c = 0; c < J * K; c++)
+            if (m->pattern[c]) {
+                double d = m->a[c] - old[c];
+                s += d * d;
+                n++;
+            }
+        for (size_t j = 0; j < J; j++)
+            for (size_t k = 1; k <= m->P[j]; k++) {
+                double d = m->b[m->off[j] + k] - old[J * K + m->off[j] + k];
+                s += d * d;
+                n++;
+            }
+        *change = s / (double)(n ? n : 1);
+    }
+    ls_free(old);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Marginal likelihood by adaptive Gauss-Hermite quadrature          */
+/* ---------------------------------------------------------------- */
+
+int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err)
+{
+    memset(q, 0, sizeof *q);
+    q->N = m->N;
+    q->J = m->J;
+    q->K = m->K;
+    q->T = m->T;
+    q->Y = m->Y;
+    q->P = m->P;
+    q->off = m->off;
+    q->threads = m->threads;
+    int rc = ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
+    if (rc) return rc;
+    q->center = ls_calloc(m->N * m->K, sizeof *q->center);
+    q->chol = ls_calloc(m->N * m->K * m->K, sizeof *q->chol);
+    if (!q->center || !q->chol) {
+        lsg_quad_free(q);
+        return ls_nomem(err);
+    }
+    lsg_quad_center(q, m->mu, m->S);
+    return LS_OK;
+}
+
+size_t lsg_quad_work(const lsg_quad *q) { return q->rule.n * (q->K + 1 + q->T) + q->T + q->J + 1; }
+
+void lsg_quad_free(lsg_quad *q)
+{
+    if (!q) return;
+    ls_rule_free(&q->rule);
+    ls_free(q->center);
+    ls_free(q->chol);
+    memset(q, 0, sizeof *q);
+}
+
+void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
+{
+    const size_t K = q->K;
+    for (size_t i = 0; i < q->N; i++) {
+        double *L = q->chol + i * K * K;
+        memcpy(q->center + i * K, mu + i * K, K * sizeof *mu);
+        memcpy(L, S + i * K * K, K * K * sizeof *L);
+        if (ls_chol(L, K)) { /* keep a usable rule: the unit matrix */
+            memset(L, 0, K * K * sizeof *L);
+            for (size_t k = 0; k < K; k++) L[k * K + k] = 1.0;
+        }
+    }
+}
+
+double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
+                       const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       double *gs, double *post_mean, double *post_cov, double *work)
+{
+    const size_t K = q->K, J = q->J, T = q->T, n = q->rule.n;
+    const double *c = q->center + i * K, *L = q->chol + i * K * K;
+    const int *y = q->Y + i * J;
+    const int want = ga != NULL;
+    double *z = work, *val = z + n * K, *eb = val + n, *bmax = eb + T, *res = bmax + J; /* res: n x T */
+    double lse_buf[65];
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        bmax[j] = 0;
+        for (size_t h2 = 0; h2 <= q->P[j]; h2++) {
+            const double bb = b[q->off[j] + h2];
+            eb[q->off[j] + h2] = exp(-bb);
+            bmax[j] = fmax(bmax[j], fabs(bb));
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        double *zk = z + k * K;
+        const double *u = q->rule.u + k * K;
+        for (size_t p = 0; p < K; p++) {
+            double s = c[p];
+            for (size_t l = 0; l <= p; l++) s += L[p * K + l] * u[l];
+            zk[p] = s;
+        }
+        double h = -0.5 * logdet_sigma - 0.5 * (double)K * LSG_LOG_2PI;
+        double quad = 0;
+        for (size_t p = 0; p < K; p++)
+            for (size_t l = 0; l < K; l++) quad += zk[p] * sigma_inv[p * K + l] * zk[l];
+        h -= 0.5 * quad;
+        double *rk = want ? res + k * T : NULL;
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j];
+            double s = 0;
+            for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
+            const size_t P = q->P[j];
+            double lse, *r = rk ? rk + q->off[j] : lse_buf;
+            if (fabs(s) * (double)P < 300.0 && bmax[j] < 300.0) {
+                /* exp(h s - b_h) = e^{s h} e^{-b_h}: one exponential per item */
+                const double es = exp(s);
+                double pw = 1.0, sum = 0;
+                for (size_t h2 = 0; h2 <= P; h2++) {
+                    r[h2] = pw * xb[h2];
+                    sum += r[h2];
+                    pw *= es;
+                }
+                lse = log(sum);
+                h += (double)y[j] * s - bj[y[j]] - lse;
+                if (rk) {
+                    const double inv = 1.0 / sum;
+                    double eh = 0;
+                    for (size_t h2 = 0; h2 <= P; h2++) {
+                        r[h2] *= inv;
+                        eh += (double)h2 * r[h2];
+                    }
+                    r[0] = (double)y[j] - eh;
+                }
+                continue;
+            }
+            double mx = -INFINITY;
+            for (size_t h2 = 0; h2 <= P; h2++) {
+                lse_buf[h2] = (double)h2 * s - bj[h2];
+                if (lse_buf[h2] > mx) mx = lse_buf[h2];
+            }
+            double sum = 0;
+            for (size_t h2 = 0; h2 <= P; h2++) sum += exp(lse_buf[h2] - mx);
+            lse = mx + log(sum);
+            h += lse_buf[y[j]] - lse;
+            if (rk) { /* p_h at this node, then residual y - E h in slot 0 */
+                double eh = 0;
+                for (size_t h2 = 0; h2 <= P; h2++) {
+                    r[h2] = exp(lse_buf[h2] - lse);
+                    eh += (double)h2 * r[h2];
+                }
+                r[0] = (double)y[j] - eh;
+            }
+        }
+        val[k] = q->rule.lw[k] + h;
+    }
+    double mx = -INFINITY;
+    for (size_t k = 0; k < n; k++)
+        if (val[k] > mx) mx = val[k];
+    double sum = 0;
+    for (size_t k = 0; k < n; k++) {
+        val[k] = exp(val[k] - mx);
+        sum += val[k];
+    }
+    double ll = mx + log(sum);
+    for (size_t p = 0; p < K; p++) ll += log(L[p * K + p]);
+    for (size_t k = 0; k < n; k++) val[k] /= sum; /* posterior weights */
+    if (post_mean || want) {
+        double pm[LSG_KMAX] = {0}, G[LSG_KMAX * LSG_KMAX] = {0};
+        for (size_t k = 0; k < n; k++)
+            for (size_t p = 0; p < K; p++) {
+                pm[p] += val[k] * z[k * K + p];
+                for (size_t l = 0; l < K; l++) G[p * K + l] += val[k] * z[k * K + p] * z[k * K + l];
+            }
+        if (post_mean) memcpy(post_mean, pm, K * sizeof *pm);
+        if (post_cov)
+            for (size_t p = 0; p < K * K; p++) post_cov[p] = G[p] - pm[p / K] * pm[p % K];
+        if (want) {
+            /* d/dSigma of log phi(z; 0, Sigma) averaged: (Sinv G Sinv - Sinv) / 2 */
+            double tmp[LSG_KMAX * LSG_KMAX];
+            for (size_t p = 0; p < K; p++)
+                for (size_t l = 0; l < K; l++) {
+                    double s = 0;
+                    for (size_t r = 0; r < K; r++) s += sigma_inv[p * K + r] * G[r * K + l];
+                    tmp[p * K + l] = s;
+                }
+            for (size_t p = 0; p < K; p++)
+                for (size_t l = 0; l < K; l++) {
+                    double s = 0;
+                    for (size_t r = 0; r < K; r++) s += tmp[p * K + r] * sigma_inv[r * K + l];
+                    gs[p * K + l] = 0.5 * (s - sigma_inv[p * K + l]);
+                }
+        }
+    }
+    if (want) {
+        memset(ga, 0, J * K * sizeof *ga);
+        memset(gb, 0, T * sizeof *gb);
+        for (size_t k = 0; k < n; k++) {
+            const double w = val[k], *zk = z + k * K, *rk = res + k * T;
+            if (w < 1e-300) continue;
+            for (size_t j = 0; j < J; j++) {
+                if (y[j] < 0) continue;
+                const double *r = rk + q->off[j];
+                for (size_t p = 0; p < K; p++) ga[j * K + p] += w * r[0] * zk[p];
+                double *g = gb + q->off[j];
+                for (size_t h2 = 1; h2 <= q->P[j]; h2++) g[h2] += w * r[h2];
+            }
+        }
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            gb[q->off[j] + (size_t)y[j]] -= y[j] >= 1 ? 1.0 : 0.0;
+            gb[q->off[j]] = 0.0;
+        }
+    }
+    return ll;
+}

@@ -1,0 +1,199 @@
+/*
+ * gpcm.h -- private pieces of the multidimensional generalized partial credit
+ * model (docs/GPCM.md, ../shared/spec/gpcm.md): the Gaussian variational EM
+ * state and its closed-form updates, the marginal likelihood by adaptive
+ * Gauss-Hermite quadrature with its gradient, simulation.  Shared by
+ * tasks/gpcm_*.c, the tests and the benchmark.
+ *
+ * Layout.  Y is n x J with scores 0..P_j and -1 for missing.  Step
+ * parameters and the Jaakkola-Jordan weights are stored per item in blocks of
+ * P_j + 1 (index k = score k): b[off[j] + k] with b[off[j]] = 0; the
+ * weights item-major, eta[off[j] * N + i * (P_j + 1) + k] (lsg_eta_at), so
+ * the per-item updates read them contiguously; the slot of the observed
+ * score is unused.
+ */
+#ifndef LS_MODELS_GPCM_H
+#define LS_MODELS_GPCM_H
+
+#include "kernel/core.h"
+#include "kernel/rules.h"
+
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- */
+/* Gaussian variational EM                                           */
+/* ---------------------------------------------------------------- */
+
+typedef struct lsg_model {
+    size_t N, J, K, T;
+    const int *Y;          /* N x J (borrowed)                                 */
+    unsigned *P;           /* J highest scores                                 */
+    size_t *off;           /* J + 1 block offsets                              */
+    int *pattern;          /* J x K, 1 = free slope                            */
+    int exploratory;       /* Sigma whitened to I after each update            */
+    int threads;
+    double *a;             /* J x K                                            */
+    double *b;             /* T                                                */
+    double *sigma;         /* K x K                                            */
+    double *mu, *S;        /* N x K, N x K x K: q_i = N(mu_i, S_i)             */
+    double *eta;           /* N x T, item-major (lsg_eta_at)                   */
+    double *A, *B;         /* N x J: sum_k eta d^2 and sum_k d (2 eta c - 1/2)  */
+    double *ell;           /* N: person terms of the lower bound               */
+    double elbo;
+} lsg_model;
+
+/* Person i's block of P_j + 1 weights for item j. */
+static inline double *lsg_eta_at(const lsg_model *m, size_t i, size_t j)
+{
+    return m->eta + m->off[j] * m->N + i * (m->P[j] + 1);
+}
+
+/* Allocate for the data; pattern (J x K) is copied.  Parameters are zero:
+ * set them with lsg_set, then call lsg_start. */
+int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const unsigned *P,
+             const int *pattern, int exploratory, int threads, ls_error *err);
+void lsg_free(lsg_model *m);
+/* a (J x K), b (T, block layout) and sigma (K x K) copied in (NULL: keep). */
+void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma);
+/* q_i = N(0, Sigma) for every person, then the local update: the lower bound
+ * at the start is m->elbo.  Returns LS_OK or LS_ERR_NUMERIC. */
+int lsg_start(lsg_model *m, ls_error *err);
+
+/* The steps of one iteration, in this order; each maximises the full lower
+ * bound in its block, so the bound cannot decrease (the test checks it). */
+int lsg_estep(lsg_model *m, ls_error *err);      /* q_i given eta, a, b, Sigma  */
+int lsg_sigma_step(lsg_model *m, ls_error *err); /* Sigma, then the rescaling    */
+int lsg_slope_step(lsg_model *m, ls_error *err); /* a_j on its free dimensions   */
+int lsg_step_step(lsg_model *m, ls_error *err);  /* b_j1..b_jP jointly           */
+int lsg_local_step(lsg_model *m, ls_error *err); /* xi, eta and the bound (m->elbo) */
+/* All five; *change = mean squared change of (a, b). */
+int lsg_iterate(lsg_model *m, double *change, ls_error *err);
+
+/* eta(xi) = tanh(xi / 2) / (4 xi), eta(0) = 1/8. */
+double lsg_eta(double xi);
+
+/* ---------------------------------------------------------------- */
+/* Marginal likelihood by adaptive Gauss-Hermite quadrature          */
+/* ---------------------------------------------------------------- */
+
+/* Per-person nodes z = m_i + L_i u on a fixed product rule. */
+typedef struct lsg_quad {
+    size_t N, J, K, T;
+    const int *Y;
+    const unsigned *P;
+    const size_t *off;
+    ls_rule rule;
+    double *center;        /* N x K                                            */
+    double *chol;          /* N x K x K lower triangular L_i                   */
+    int threads;
+} lsg_quad;
+
+int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err);
+void lsg_quad_free(lsg_quad *q);
+/* Centre the nodes on the posterior mean and covariance of each person
+ * (given initially by the GVEM q_i, later by the quadrature itself). */
+void lsg_quad_center(lsg_quad *q, const double *mu, const double *S);
+/*
+ * Person i's marginal log-likelihood at (a, b, sigma) (sigma_inv and
+ * logdet_sigma precomputed) and, when ga != NULL, its gradient: ga (J x K,
+ * every entry), gb (T), and gs (K x K) the derivative in Sigma treated as
+ * unsymmetric (symmetrise for correlations).  post_mean, post_cov (may be
+ * NULL): the posterior moments under the rule.  work: lsg_quad_work(q)
+ * doubles.
+ */
+size_t lsg_quad_work(const lsg_quad *q);
+double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
+                       const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       double *gs, double *post_mean, double *post_cov, double *work);
+
+/* ---------------------------------------------------------------- */
+/* Simulation (spec "Checks")                                        */
+/* ---------------------------------------------------------------- */
+
+typedef struct lsg_sim {
+    size_t N, J, K;
+    int *Y;                /* N x J                                            */
+    unsigned *P;           /* J                                                */
+    int *pattern;          /* J x K                                            */
+    double *a, *b, *sigma; /* truth: J x K, T (block layout), K x K            */
+    double *theta;         /* N x K                                            */
+    size_t *off;           /* J + 1                                            */
+} lsg_sim;
+
+/* Item j loads on dimension j mod K; the items of every third block of K
+ * (j / K = 1, 4, 7, ..) also load on the next dimension (a few cross-loadings,
+ * every dimension keeps items of its own);
+ * slopes U(0.5, 1) (lo, hi), thresholds N(0, 1) (cumulated into b), latent
+ * correlations U(0.2, 0.7) (redrawn until positive definite), each cell
+ * missing with probability `missing`.  ncat_lo for the first half of the
+ * items, ncat_hi for the rest. */
+int lsg_simulate(size_t N, size_t J, size_t K, unsigned ncat_lo, unsigned ncat_hi, double missing,
+                 uint64_t seed, lsg_sim *out, ls_error *err);
+void lsg_sim_free(lsg_sim *s);
+
+/* ---------------------------------------------------------------- */
+/* Tasks (tasks/gpcm_mml.c)                                          */
+/* ---------------------------------------------------------------- */
+
+/* Marginal maximum likelihood from the GVEM estimates in m: adaptive
+ * Gauss-Hermite quadrature (nodes per dimension) centred on each person's
+ * posterior, L-BFGS on (free slopes, steps, correlations through a
+ * row-normalised Cholesky factor; exploratory: Sigma = I), re-centred
+ * between rounds.  m's a, b, sigma are replaced by the optimum and mu, S by
+ * the quadrature posterior moments. */
+int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_progress_fn progress,
+            void *progress_ctx, double *loglik, unsigned *iters, int *converged, ls_error *err);
+/* Marginal log-likelihood at m's estimates (quadrature centred on q_i) and,
+ * when se_a != NULL, standard errors from the cross-product (outer product
+ * of gradients, OPG) of the persons' scores: se_a (J x K, 0 for fixed
+ * slopes), se_b (T, block layout), se_sigma (K x K; confirmatory only, may
+ * be NULL).  cov_a (may be NULL; only with se_a): the na x na covariance of
+ * the na free slopes, in row-major pattern order (the slope block of the
+ * inverse information, so it accounts for the steps).  Returns
+ * LS_ERR_NUMERIC when the information is singular. */
+int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
+                 double *se_sigma, double *cov_a, ls_error *err);
+
+/* ---------------------------------------------------------------- */
+/* Promax and its derivative (tasks/gpcm_fit.c)                      */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The reported exploratory solution: promax (Kaiser-normalised varimax
+ * from the identity, R's stopping rule, then the power-4 Procrustes step)
+ * of the unrotated slopes lam (J x K), columns oriented to positive sums.
+ * a_rot (J x K), phi (K x K factor correlations), T (K x K, a_rot = lam T);
+ * Tvar (K x K, the varimax rotation) and sgn (K column signs), both may be
+ * NULL, hold the branch for lsg_rotation_jacobian.
+ */
+int lsg_promax(const double *lam, size_t J, size_t K, double *a_rot, double *phi, double *T,
+               double *Tvar, double *sgn, ls_error *err);
+/*
+ * Jacobian of the rotated solution F(lam) = (a_rot row-major, J K values;
+ * then phi_pq for p > q in row-major order, K(K-1)/2 values) with respect
+ * to the free entries of lam (pattern != 0, row-major; na of them), by
+ * central differences with steps eps (|lam_p| + 0.1).  Varimax is first
+ * run from the reported rotation Tvar to its exact stationary point
+ * (|change of the rotation| < 1e-13; R's rule stops near 1e-5), and every
+ * perturbed rotation restarts from that point, runs to the same precision
+ * and keeps the base column signs sgn, so the derivative is that of one
+ * smooth branch (checked: every perturbed column keeps a congruence above
+ * 0.99 with its base column).
+ * G: (J K + K(K-1)/2) x na; F (may be NULL): F(lam) on that branch.
+ * LS_ERR_NUMERIC when varimax does not converge
+ * or a perturbation jumps to another branch.
+ */
+int lsg_rotation_jacobian(const double *lam, const int *pattern, size_t J, size_t K, const double *Tvar,
+                          const double *sgn, double eps, double *G, double *F, ls_error *err);
+
+/* Append a formatted warning to f->warnings; LS_ERR_NOMEM on failure. */
+int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Block offsets for P (J values) into off (J + 1). */
+void lsg_offsets(const unsigned *P, size_t J, size_t *off);
+
+#endif

@@ -1,0 +1,1160 @@
+/*
+ * report.c -- one self-contained HTML file summarising a fit: SVG figures
+ * drawn by output/svg.c and the fit table.  No scripts, no external files.
+ *
+ * The numbers come from the public task functions, never from model code
+ * of our own: ls_predict (curves and prediction bands of hypothetical
+ * models along compute), ls_optimal (compute-optimal frontiers), ls_compare
+ * (family comparison), and the fit's estimates and standard errors.  The
+ * page is assembled in memory and written atomically at the end, so a
+ * failure leaves no file.  Same inputs, options and seed give the same
+ * bytes: nothing depends on the clock, the locale or the thread count.
+ *
+ * Chapters: options and inputs; computations; figures 1-6; the fit table;
+ * assembly.
+ */
+#include "report/svg.h"
+#include "kernel/atomic.h"
+#include "scaling/fit.h"
+#include "scaling/tasks.h"
+#include "scaling/params.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOPS_PER_UNIT 6e21 /* C = 6 N D with N in billions and D in trillions */
+#define GREY "#b8b8b8"
+#define MAX_SELECT 64
+
+void ls_report_options_init(ls_report_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->top = 4;
+    o->level = 0.9;
+    o->grid = 30;
+    o->param_draws = 100;
+    o->latent_draws = 20;
+    o->optimal_draws = 1000;
+    o->seed = 1;
+}
+
+/* Everything the page shows, computed before any HTML is written. */
+typedef struct rep {
+    const ls_fit *f;
+    const ls_data *d;
+    const ls_report_options *o;
+    size_t K, J, p, n, F;
+    long ks, kt;              /* columns of log(size) and log(tokens) in x_raw, or -1 */
+    int default_cov;          /* covariates are the default three (curves, frontiers) */
+    double *lc;               /* n: log10 training compute of each model (NaN: unknown) */
+    double cmin, cmax;        /* observed range of lc */
+    size_t nh;                /* highlighted families */
+    size_t hi[LS_PALETTE_N];  /* their indices (LS_PALETTE_N: the prior) */
+    double ratio[LS_PALETTE_N]; /* median tokens per parameter of each curve */
+    char **split_fam;         /* --families, split */
+    size_t nsplit;
+    ls_prediction pred;       /* nh x grid rows */
+    int have_pred;
+    double *grid_lc;          /* grid */
+    char pred_note[LS_ERROR_LEN];
+    ls_allocation al;
+    int have_al, al_intervals;
+    char al_note[LS_ERROR_LEN];
+    ls_comparison cmp;
+    int have_cmp;
+    size_t fa, fb;
+    char cmp_note[LS_ERROR_LEN];
+    size_t nsel;              /* selection rows */
+    double sel_k[MAX_SELECT], sel_aic[MAX_SELECT], sel_bic[MAX_SELECT], sel_cv[MAX_SELECT];
+    int have_cv;
+} rep;
+
+/* ================================================================ */
+/* Options and inputs                                                */
+/* ================================================================ */
+
+static const char *skill_label(const rep *r, size_t k, char *buf, size_t n)
+{
+    snprintf(buf, n, "skill %zu (%s)", k + 1, r->d->bench[r->f->est.anchors[k]]);
+    return buf;
+}
+
+static int check_options(const ls_report_options *o, const char *path, ls_error *err)
+{
+    if (!path || !*path) return ls_fail(err, LS_ERR_OPTION, "--out: required");
+    if (!(o->level > 0 && o->level < 1))
+        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
+    if (o->grid < 2 || o->grid > 1000)
+        return ls_fail(err, LS_ERR_OPTION, "--grid: expected 2..1000 points, found %zu", o->grid);
+    if (o->top > LS_PALETTE_N)
+        return ls_fail(err, LS_ERR_OPTION, "--top: expected 0..%d families, found %zu", LS_PALETTE_N, o->top);
+    if (o->latent_draws < 1 || o->latent_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "--latent-draws: expected 1..100000, found %zu", o->latent_draws);
+    if (o->param_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
+    if (o->optimal_draws > 1000000)
+        return ls_fail(err, LS_ERR_OPTION, "--optimal-draws: expected 0..1000000, found %zu", o->optimal_draws);
+    if (ls_param_cov_kind(o->param_cov, err) < 0) return LS_ERR_OPTION;
+    return LS_OK;
+}
+
+/* Highlighted families: the named ones, or the `top` largest (by models,
+ * then data order); none and top == 0: the prior curve only. */
+static int pick_families(rep *r, ls_error *err)
+{
+    const ls_report_options *o = r->o;
+    const ls_data *d = r->d;
+    if (o->families) {
+        int rc = ls_split(o->families, &r->split_fam, &r->nsplit, err);
+        if (rc) return rc;
+        if (r->nsplit == 0) return ls_fail(err, LS_ERR_OPTION, "--families: empty list");
+        if (r->nsplit > LS_PALETTE_N)
+            return ls_fail(err, LS_ERR_OPTION, "--families: at most %d families, found %zu", LS_PALETTE_N, r->nsplit);
+        for (size_t i = 0; i < r->nsplit; i++) {
+            long g = ls_data_find_family(d, r->split_fam[i]);
+            if (g < 0)
+                return ls_fail(err, LS_ERR_OPTION, "--families: no family '%s' in %s", r->split_fam[i], d->source);
+            for (size_t k = 0; k < i; k++)
+                if (r->hi[k] == (size_t)g)
+                    return ls_fail(err, LS_ERR_OPTION, "--families: '%s' named twice", r->split_fam[i]);
+            r->hi[r->nh++] = (size_t)g;
+        }
+        return LS_OK;
+    }
+    size_t want = o->top < d->F ? o->top : d->F;
+    for (size_t h = 0; h < want; h++) {
+        size_t best = d->F;
+        for (size_t g = 0; g < d->F; g++) {
+            int taken = 0;
+            for (size_t k = 0; k < h; k++) taken |= r->hi[k] == g;
+            if (!taken && (best == d->F || d->fam_nrows[g] > d->fam_nrows[best])) best = g;
+        }
+        r->hi[r->nh++] = best;
+    }
+    if (r->nh == 0) r->hi[r->nh++] = LS_PALETTE_N; /* a new family: the prior */
+    return LS_OK;
+}
+
+static int pick_compare(rep *r, ls_error *err)
+{
+    char **v = NULL;
+    size_t nv = 0;
+    int rc = ls_split(r->o->compare, &v, &nv, err);
+    if (rc) return rc;
+    if (nv != 2 || !*v[0] || !*v[1]) rc = ls_fail(err, LS_ERR_OPTION, "--compare: expected two families, A,B");
+    long a = -1, b = -1;
+    if (!rc && (a = ls_data_find_family(r->d, v[0])) < 0)
+        rc = ls_fail(err, LS_ERR_OPTION, "--compare: no family '%s' in %s", v[0], r->d->source);
+    if (!rc && (b = ls_data_find_family(r->d, v[1])) < 0)
+        rc = ls_fail(err, LS_ERR_OPTION, "--compare: no family '%s' in %s", v[1], r->d->source);
+    if (!rc && a == b) rc = ls_fail(err, LS_ERR_OPTION, "--compare: the two families are the same ('%s')", v[0]);
+    ls_strv_free(v, nv);
+    r->fa = (size_t)a;
+    r->fb = (size_t)b;
+    return rc;
+}
+
+/* The table `latentscale select --out` writes (ls_selection_write_json). */
+static int read_selection(rep *r, const char *path, ls_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (je.line < 1) return ls_fail(err, LS_ERR_IO, "--select: cannot read %s: %s", path, je.text);
+        return ls_fail(err, LS_ERR_PARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    }
+    int rc = LS_OK;
+    json_t *fits = json_object_get(root, "fits");
+    if (!json_is_object(root) || !json_is_array(fits) || json_array_size(fits) == 0) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: not a selection file (latentscale select --out): no 'fits' list", path);
+        goto done;
+    }
+    if (json_array_size(fits) > MAX_SELECT) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: more than %d fits", path, MAX_SELECT);
+        goto done;
+    }
+    for (size_t i = 0; i < json_array_size(fits); i++) {
+        json_t *e = json_array_get(fits, i), *k = json_object_get(e, "skills");
+        json_t *a = json_object_get(e, "aic"), *b = json_object_get(e, "bic"), *c = json_object_get(e, "cv_loglik");
+        if (!json_is_integer(k) || json_integer_value(k) < 1 || !(json_is_number(a) || json_is_null(a)) ||
+            !(json_is_number(b) || json_is_null(b))) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s: fits[%zu]: expected integer 'skills' >= 1 and numbers 'aic', 'bic'", path, i);
+            goto done;
+        }
+        r->sel_k[i] = (double)json_integer_value(k);
+        r->sel_aic[i] = json_is_number(a) ? json_number_value(a) : NAN;
+        r->sel_bic[i] = json_is_number(b) ? json_number_value(b) : NAN;
+        r->sel_cv[i] = json_is_number(c) ? json_number_value(c) : NAN;
+        if (isfinite(r->sel_cv[i])) r->have_cv = 1;
+    }
+    r->nsel = json_array_size(fits);
+done:
+    json_decref(root);
+    return rc;
+}
+
+/* ================================================================ */
+/* Computations (public task functions only)                        */
+/* ================================================================ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n)
+{
+    if (n == 0) return NAN;
+    qsort(v, n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* log10 compute of every model; the range */
+static int compute_axis(rep *r, ls_error *err)
+{
+    const ls_data *d = r->d;
+    r->ks = r->kt = -1;
+    for (size_t k = 0; k < d->p; k++) {
+        if (strcmp(d->covariate[k], "log(size)") == 0) r->ks = (long)k;
+        if (strcmp(d->covariate[k], "log(tokens)") == 0) r->kt = (long)k;
+    }
+    r->default_cov = d->p == 3 && strcmp(d->covariate[0], "log(size)") == 0 &&
+                     strcmp(d->covariate[1], "log(tokens)") == 0 &&
+                     strcmp(d->covariate[2], "log(size)*log(tokens)") == 0;
+    r->lc = ls_calloc(d->n ? d->n : 1, sizeof(double));
+    if (!r->lc) return ls_nomem(err);
+    r->cmin = INFINITY;
+    r->cmax = -INFINITY;
+    for (size_t i = 0; i < d->n; i++) {
+        r->lc[i] = NAN;
+        if (r->ks < 0 || r->kt < 0) continue;
+        double ls = d->x_raw[i * d->p + (size_t)r->ks], lt = d->x_raw[i * d->p + (size_t)r->kt];
+        double v = log10(FLOPS_PER_UNIT) + (ls + lt) / log(10.0);
+        if (!isfinite(v)) continue;
+        r->lc[i] = v;
+        r->cmin = fmin(r->cmin, v);
+        r->cmax = fmax(r->cmax, v);
+    }
+    if (!(r->cmax >= r->cmin)) r->cmin = r->cmax = NAN;
+    return LS_OK;
+}
+
+/* keep going without a figure on a numerical failure, fail otherwise */
+static int soften(int rc, ls_error *err, char *note, size_t n, const char *what)
+{
+    if (rc == LS_ERR_NUMERIC || rc == LS_ERR_NOCONV) {
+        snprintf(note, n, "%.40s failed: %.400s", what, err ? err->message : "numerical failure");
+        return LS_OK;
+    }
+    return rc;
+}
+
+/* Curves: hypothetical models of each highlighted family (or a new family)
+ * along compute at the family's median tokens per parameter, predicted by
+ * ls_predict. */
+static int compute_curves(rep *r, ls_error *err)
+{
+    const ls_data *d = r->d;
+    const ls_report_options *o = r->o;
+    if (!r->default_cov) {
+        snprintf(r->pred_note, sizeof r->pred_note,
+                 "curves need the default covariates log(size), log(tokens), log(size)*log(tokens)");
+        return LS_OK;
+    }
+    if (!isfinite(r->cmin)) {
+        snprintf(r->pred_note, sizeof r->pred_note, "no model has a finite size and token count");
+        return LS_OK;
+    }
+    size_t G = o->grid, rows = r->nh * G;
+    double *rt = ls_calloc(d->n ? d->n : 1, sizeof(double));
+    r->grid_lc = ls_calloc(G, sizeof(double));
+    if (!rt || !r->grid_lc) { ls_free(rt); return ls_nomem(err); }
+    double lo = r->cmin, hi = r->cmax;
+    if (hi - lo < 0.5) { lo -= 0.25; hi += 0.25; }
+    for (size_t g = 0; g < G; g++) r->grid_lc[g] = lo + (hi - lo) * (double)g / (double)(G - 1);
+    /* a family name that is not in the data stands for a new family */
+    char prior_name[64] = "(new family)";
+    for (int k = 0; ls_data_find_family(d, prior_name) >= 0; k++) snprintf(prior_name, sizeof prior_name, "(new family %d)", k);
+    for (size_t h = 0; h < r->nh; h++) {
+        size_t m = 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (r->hi[h] == LS_PALETTE_N || d->family_of[i] == r->hi[h]) {
+                double v = exp(d->x_raw[i * d->p + 1] - d->x_raw[i * d->p]); /* T per B */
+                if (isfinite(v) && v > 0) rt[m++] = v;
+            }
+        r->ratio[h] = m ? median_of(rt, m) : 1;
+    }
+    ls_free(rt);
+    const char *cols[4] = {d->model_col, d->family_col, "size", "tokens"};
+    ls_table *t = NULL;
+    int rc = ls_table_new("<report grid>", 4, cols, &t, err);
+    for (size_t h = 0; !rc && h < r->nh; h++)
+        for (size_t g = 0; !rc && g < G; g++) {
+            /* C = 6e21 s t with t = ratio s */
+            double s = sqrt(pow(10, r->grid_lc[g]) / FLOPS_PER_UNIT / r->ratio[h]), tk = r->ratio[h] * s;
+            char name[64], sb[LS_FMT_LEN], tb[LS_FMT_LEN];
+            snprintf(name, sizeof name, "grid-%zu-%zu", h, g);
+            const char *cells[4] = {name, r->hi[h] == LS_PALETTE_N ? prior_name : d->family[r->hi[h]],
+                                    ls_fmt_sig(sb, s, 9), ls_fmt_sig(tb, tk, 9)};
+            rc = ls_table_append(t, cells, err);
+        }
+    if (!rc) {
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.level = o->level;
+        po.param_draws = o->param_draws;
+        po.latent_draws = o->latent_draws;
+        po.seed = o->seed;
+        po.threads = o->threads;
+        po.param_cov = o->param_cov;
+        rc = ls_predict(r->f, d, t, &po, &r->pred, err);
+        if (!rc) r->have_pred = r->pred.n == rows;
+        rc = soften(rc, err, r->pred_note, sizeof r->pred_note, "prediction");
+    }
+    ls_table_free(t);
+    return rc;
+}
+
+/* Frontiers: ls_optimal over budgets spanning the data's size x tokens. */
+static int compute_frontiers(rep *r, ls_error *err)
+{
+    const ls_data *d = r->d;
+    if (!r->default_cov) {
+        snprintf(r->al_note, sizeof r->al_note,
+                 "compute-optimal allocation needs the default covariates log(size), log(tokens), log(size)*log(tokens)");
+        return LS_OK;
+    }
+    double smin = INFINITY, smax = -INFINITY, tmin = INFINITY, tmax = -INFINITY, pmin = INFINITY, pmax = -INFINITY;
+    for (size_t i = 0; i < d->n; i++) {
+        double ls = d->x_raw[i * d->p], lt = d->x_raw[i * d->p + 1];
+        smin = fmin(smin, ls); smax = fmax(smax, ls);
+        tmin = fmin(tmin, lt); tmax = fmax(tmax, lt);
+        pmin = fmin(pmin, ls + lt); pmax = fmax(pmax, ls + lt);
+    }
+    if (!(smax > smin && tmax > tmin && pmax > pmin && isfinite(pmax) && isfinite(pmin))) {
+        snprintf(r->al_note, sizeof r->al_note, "the data span no range of sizes and token counts");
+        return LS_OK;
+    }
+    enum { NB = 24 };
+    double budgets[NB];
+    for (int b = 0; b < NB; b++) budgets[b] = FLOPS_PER_UNIT * exp(pmin + (pmax - pmin) * b / (NB - 1));
+    ls_optimal_options oo;
+    ls_optimal_options_init(&oo);
+    oo.budgets = budgets;
+    oo.nbudgets = NB;
+    oo.size_min = exp(smin);
+    oo.size_max = exp(smax);
+    oo.tokens_min = exp(tmin);
+    oo.tokens_max = exp(tmax);
+    oo.draws = r->o->optimal_draws;
+    oo.level = r->o->level;
+    oo.seed = r->o->seed;
+    const double *cov = ls_fit_nat_cov(r->f);
+    oo.cov_dim = ls_fit_nnat(r->f);
+    r->al_intervals = cov && oo.draws > 0;
+    int rc = ls_optimal(&r->f->est, cov, &oo, &r->al, err);
+    if (!rc) r->have_al = 1;
+    return soften(rc, err, r->al_note, sizeof r->al_note, "compute-optimal allocation");
+}
+
+static int compute_comparison(rep *r, ls_error *err)
+{
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.level = r->o->level;
+    po.param_draws = r->o->param_draws;
+    po.latent_draws = r->o->latent_draws;
+    po.seed = r->o->seed;
+    po.threads = r->o->threads;
+    po.param_cov = r->o->param_cov;
+    int rc = ls_compare(r->f, r->d, r->fa, r->fb, &po, &r->cmp, err);
+    if (!rc) r->have_cmp = 1;
+    return soften(rc, err, r->cmp_note, sizeof r->cmp_note, "comparison");
+}
+
+/* ================================================================ */
+/* Page pieces                                                       */
+/* ================================================================ */
+
+static void fig_begin(ls_buf *b, const char *id, int number, const char *title)
+{
+    ls_buf_printf(b, "<section class=\"figure\" id=\"fig-%s\">\n<h2>Figure %d. ", id, number);
+    ls_buf_escape(b, title);
+    ls_buf_puts(b, "</h2>\n");
+}
+
+static void fig_note(ls_buf *b, const char *note)
+{
+    ls_buf_puts(b, "<p class=\"note\">");
+    ls_buf_escape(b, note);
+    ls_buf_puts(b, "</p>\n");
+}
+
+static void fig_end(ls_buf *b, const char *caption)
+{
+    if (caption) {
+        ls_buf_puts(b, "<p class=\"caption\">");
+        ls_buf_escape(b, caption);
+        ls_buf_puts(b, "</p>\n");
+    }
+    ls_buf_puts(b, "</section>\n");
+}
+
+/* a legend that wraps to the next row at `width` px; returns its height */
+static double flow_legend(ls_buf *b, double x0, double y0, double width, const char *kind,
+                          const char *const *labels, const char *const *colors, size_t n)
+{
+    double x = x0, y = y0;
+    for (size_t i = 0; i < n; i++) {
+        double w = 23 + 6.2 * (double)strlen(labels[i]) + 18;
+        if (x > x0 && x + w > x0 + width) { x = x0; y += 18; }
+        ls_svg_legend(b, x, y, kind, &labels[i], &colors[i], 1, 0, 0);
+        x += w;
+    }
+    return y - y0 + 18;
+}
+
+static void ring(const ls_svg_panel *p, double x, double y, const char *color)
+{
+    ls_buf_puts(p->b, "<circle");
+    ls_buf_puts(p->b, " cx=\"");
+    ls_buf_num(p->b, ls_svg_px(p, x), 1);
+    ls_buf_puts(p->b, "\" cy=\"");
+    ls_buf_num(p->b, ls_svg_py(p, y), 1);
+    ls_buf_printf(p->b, "\" r=\"7\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n", color);
+}
+
+/* ================================================================ */
+/* Figure 1: scores against compute                                  */
+/* ================================================================ */
+
+static void figure_scores(rep *r, ls_buf *b)
+{
+    const ls_data *d = r->d;
+    const ls_report_options *o = r->o;
+    fig_begin(b, "scores", 1, "Observed scores against training compute, with fitted curves");
+    if (!isfinite(r->cmin)) {
+        fig_note(b, "Figure omitted: the data have no log(size) and log(tokens) covariates, so training compute C = 6ND is unknown.");
+        fig_end(b, NULL);
+        return;
+    }
+    size_t J = r->J, cols = J < 4 ? J : 4, nrow = (J + cols - 1) / cols;
+    const double cw = 262, pw = 196, ph = 150, ml = 52, mt = 24, chh = ph + mt + 44;
+    double width = (double)cols * cw + 10;
+    /* legend entries: highlighted families, then the rest */
+    const char *labels[LS_PALETTE_N + 1], *colors[LS_PALETTE_N + 1];
+    char lab[LS_PALETTE_N + 1][200];
+    for (size_t h = 0; h < r->nh; h++) {
+        char rb[LS_FMT_LEN];
+        ls_fmt_sig(rb, 1000 * r->ratio[h], 3);
+        if (r->hi[h] == LS_PALETTE_N) snprintf(lab[h], sizeof lab[h], "new family (prior), D/N = %s", rb);
+        else if (r->have_pred)
+            snprintf(lab[h], sizeof lab[h], "%.120s (%zu models, D/N = %s)", d->family[r->hi[h]], d->fam_nrows[r->hi[h]], rb);
+        else snprintf(lab[h], sizeof lab[h], "%.120s (%zu models)", d->family[r->hi[h]], d->fam_nrows[r->hi[h]]);
+        labels[h] = lab[h];
+        colors[h] = r->hi[h] == LS_PALETTE_N ? "#555555" : ls_svg_palette(h);
+    }
+    size_t nl = r->nh;
+    labels[nl] = "other families";
+    colors[nl++] = GREY;
+    /* the legend's height first, drawn into a scratch buffer */
+    ls_buf tmp;
+    ls_buf_init(&tmp);
+    double lh = flow_legend(&tmp, 10, 14, width - 20, "point", labels, colors, nl);
+    ls_buf_free(&tmp);
+    double top = lh + 8, height = top + (double)nrow * chh;
+    ls_svg_begin(b, width, height, "svg-scores", "Observed scores against log10 training compute, one panel per benchmark");
+    flow_legend(b, 10, 14, width - 20, "point", labels, colors, nl);
+    double xlo = r->cmin - 0.04 * (r->cmax - r->cmin + 0.5), xhi = r->cmax + 0.04 * (r->cmax - r->cmin + 0.5);
+    if (r->have_pred) {
+        xlo = fmin(xlo, r->grid_lc[0]);
+        xhi = fmax(xhi, r->grid_lc[o->grid - 1]);
+    }
+    double *cx = ls_calloc(o->grid, sizeof(double)), *cm = ls_calloc(o->grid, sizeof(double));
+    double *cl = ls_calloc(o->grid, sizeof(double)), *cu = ls_calloc(o->grid, sizeof(double));
+    if (!cx || !cm || !cl || !cu) b->oom = 1;
+    for (size_t j = 0; j < J && !b->oom; j++) {
+        size_t row = j / cols, col = j % cols;
+        ls_svg_panel p;
+        double x0 = (double)col * cw + ml, y0 = top + (double)row * chh + mt;
+        ls_svg_panel_init(&p, b, x0, y0, pw, ph, xlo, xhi, 0, 1);
+        ls_buf_printf(b, "<g class=\"panel\" data-benchmark=\"");
+        ls_buf_escape(b, d->bench[j]);
+        ls_buf_puts(b, "\">\n");
+        ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, d->bench[j]);
+        ls_svg_axes(&p, LS_AXIS_LINEAR, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "log10 compute (FLOPs)" : NULL,
+                    col == 0 ? "score (0 to 1)" : NULL);
+        double fl = d->floor[j], ce = r->f->est.ceiling[j]; /* fixed or estimated */
+        if (fl > 0) {
+            double fx[2] = {xlo, xhi}, fy[2] = {fl, fl};
+            ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
+        }
+        if (ce < 1) {
+            double fx[2] = {xlo, xhi}, fy[2] = {ce, ce};
+            ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
+        }
+        /* the other families first, in grey, then the highlighted ones */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < r->n; i++) {
+                double y = d->y[i * J + j];
+                if (isnan(y) || isnan(r->lc[i])) continue;
+                size_t h = r->nh;
+                for (size_t k = 0; k < r->nh; k++)
+                    if (r->hi[k] == d->family_of[i]) h = k;
+                if ((h < r->nh) != pass) continue;
+                if (h == r->nh) ls_svg_point(&p, r->lc[i], y, 1.8, GREY, 0.55, NULL);
+                else {
+                    char tt[400], yb[LS_FMT_LEN], cb[LS_FMT_LEN];
+                    snprintf(tt, sizeof tt, "%.150s (%.150s): %s at 10^%s FLOPs", d->model[i],
+                             d->family[d->family_of[i]], ls_fmt_fixed(yb, y, 3), ls_fmt_fixed(cb, r->lc[i], 2));
+                    ls_svg_point(&p, r->lc[i], y, 2.6, ls_svg_palette(h), 0.9, tt);
+                }
+            }
+        for (size_t h = 0; r->have_pred && h < r->nh; h++) {
+            for (size_t g = 0; g < o->grid; g++) {
+                size_t c = (h * o->grid + g) * J + j;
+                cx[g] = r->grid_lc[g];
+                cm[g] = r->pred.mean[c];
+                cl[g] = r->pred.lower[c];
+                cu[g] = r->pred.upper[c];
+            }
+            ls_svg_band(&p, cx, cl, cu, o->grid, colors[h], 0.14);
+            ls_svg_polyline(&p, cx, cm, o->grid, colors[h], 2, r->hi[h] == LS_PALETTE_N ? "6 3" : NULL);
+        }
+        ls_buf_puts(b, "</g>\n");
+    }
+    ls_free(cx); ls_free(cm); ls_free(cl); ls_free(cu);
+    ls_svg_end(b);
+    if (!r->have_pred) fig_note(b, r->pred_note[0] ? r->pred_note : "no curves");
+    char cap[1400], lv[LS_FMT_LEN];
+    ls_fmt_fixed(lv, 100 * o->level, 0);
+    if (r->have_pred)
+        snprintf(cap, sizeof cap,
+                 "Points: observed scores of every model against log10 of its training compute C = 6ND FLOPs "
+                 "(N parameters, D training tokens, from the size and tokens columns); highlighted families in "
+                 "colour, the others grey. Curves: the predictive mean score of a hypothetical model of the "
+                 "highlighted family (a new family drawn from the prior N(0, Sigma) for the dashed curve) at "
+                 "compute C, with its tokens per parameter D/N fixed at the family's median (legend); bands: "
+                 "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
+                 "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
+                 "Dotted lines: guessing floors (and ceilings).",
+                 lv, r->pred.param_uncertainty ? o->param_draws : (size_t)0, o->latent_draws,
+                 (unsigned long long)o->seed);
+    else
+        snprintf(cap, sizeof cap,
+                 "Points: observed scores of every model against log10 of its training compute C = 6ND FLOPs "
+                 "(N parameters, D training tokens); highlighted families in colour, the others grey. "
+                 "Dotted lines: guessing floors (and ceilings).");
+    fig_end(b, cap);
+}
+
+/* ================================================================ */
+/* Figures 2 and 3: loadings and skill correlations                  */
+/* ================================================================ */
+
+/* rows x cols heatmap of v (row-major) with a diverging scale over
+ * [-vmax, vmax]; tips (may be NULL) per cell */
+static void heatmap(ls_buf *b, const char *id, const char *title, const double *v, size_t rows,
+                    size_t cols, char *const *rlab, char *const *clab, double vmax, const char *scale_label,
+                    const double *se)
+{
+    const double cw = 58, chh = 34, ml = 150, mt = 96;
+    double cbh = fmax(110, (double)rows * chh - 2);
+    double width = ml + (double)cols * cw + 100, height = mt + cbh + 24;
+    ls_svg_begin(b, width, height, id, title);
+    for (size_t c = 0; c < cols; c++)
+        ls_svg_text(b, ml + ((double)c + 0.5) * cw + 4, mt - 8, "start", 11, -45, 0, clab[c]);
+    for (size_t rr = 0; rr < rows; rr++) {
+        ls_svg_text(b, ml - 8, mt + ((double)rr + 0.5) * chh + 4, "end", 11, 0, 0, rlab[rr]);
+        for (size_t c = 0; c < cols; c++) {
+            double x = v[rr * cols + c], t = x / vmax;
+            char col[8], tip[300], xb[LS_FMT_LEN], sb[LS_FMT_LEN];
+            ls_svg_diverging(t, col);
+            if (se && isfinite(se[rr * cols + c]) && se[rr * cols + c] > 0)
+                snprintf(tip, sizeof tip, "%.100s, %.100s: %s (se %s)", rlab[rr], clab[c], ls_fmt_sig(xb, x, 4),
+                         ls_fmt_sig(sb, se[rr * cols + c], 3));
+            else snprintf(tip, sizeof tip, "%.100s, %.100s: %s", rlab[rr], clab[c], ls_fmt_sig(xb, x, 4));
+            ls_svg_rect(b, ml + (double)c * cw, mt + (double)rr * chh, cw - 2, chh - 2, col, NULL, tip);
+            ls_buf_puts(b, fabs(t) > 0.6 ? "<g fill=\"#ffffff\">" : "<g fill=\"#111111\">");
+            ls_svg_text(b, ml + ((double)c + 0.5) * cw - 1, mt + ((double)rr + 0.5) * chh + 3, "middle", 11, 0, 0,
+                        ls_fmt_fixed(xb, x, 2));
+            ls_buf_puts(b, "</g>\n");
+        }
+    }
+    ls_svg_colorbar(b, ml + (double)cols * cw + 24, mt, 16, cbh, vmax, scale_label);
+    ls_svg_end(b);
+}
+
+static void figure_loadings(rep *r, ls_buf *b, char **skills)
+{
+    const ls_params *pr = &r->f->est;
+    const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
+    double vmax = 0;
+    for (size_t i = 0; i < r->K * r->J; i++)
+        if (isfinite(pr->lambda[i])) vmax = fmax(vmax, fabs(pr->lambda[i]));
+    if (!(vmax > 0)) vmax = 1;
+    fig_begin(b, "loadings", 2, "Loadings of the benchmarks on the skills");
+    heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, r->K, r->J, skills, r->d->bench,
+            vmax, "loading", se ? se + r->p * r->K : NULL);
+    fig_end(b, "Loadings lambda_kj (rows: skills, named by their anchor benchmark; columns: benchmarks) on a "
+               "diverging scale symmetric about 0 (legend). A skill's anchor loading is positive and the other "
+               "skills' loadings on an anchor benchmark are fixed at 0 for identification. Hover a cell for its "
+               "standard error.");
+}
+
+static void figure_correlations(rep *r, ls_buf *b, char **skills)
+{
+    const ls_params *pr = &r->f->est;
+    const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
+    fig_begin(b, "correlations", 3, "Skill correlation matrix");
+    heatmap(b, "svg-correlations", "Skill correlation matrix Sigma", pr->sigma, r->K, r->K, skills, skills, 1,
+            "correlation", se ? se + r->p * r->K + r->K * r->J + 2 * r->J : NULL);
+    fig_end(b, "Sigma, the correlation matrix of the family skills alpha_f ~ N(0, Sigma), with the estimates in "
+               "the cells; colour scale from -1 (blue) to 1 (red).");
+}
+
+/* ================================================================ */
+/* Figure 4: information criteria against K                          */
+/* ================================================================ */
+
+static void figure_selection(rep *r, ls_buf *b)
+{
+    fig_begin(b, "selection", 4, "Choosing the number of skills");
+    if (!r->nsel) {
+        fig_note(b, "Figure omitted: no selection table was given (latentscale select DATA --out select.json, then "
+                    "report --select select.json).");
+        fig_end(b, NULL);
+        return;
+    }
+    size_t np = r->have_cv ? 2 : 1;
+    const double pw = 330, ph = 220, ml = 76, mt = 44, cw = pw + ml + 30;
+    double width = (double)np * cw + 10, height = mt + ph + 50;
+    ls_svg_begin(b, width, height, "svg-selection", "AIC, BIC and cross-validated log-likelihood against K");
+    double klo = r->sel_k[0], khi = r->sel_k[0];
+    for (size_t i = 0; i < r->nsel; i++) { klo = fmin(klo, r->sel_k[i]); khi = fmax(khi, r->sel_k[i]); }
+    klo -= 0.3;
+    khi += 0.3;
+    double fitk = (double)r->K;
+    for (size_t q = 0; q < np; q++) {
+        const double *s1 = q ? r->sel_cv : r->sel_aic, *s2 = q ? NULL : r->sel_bic;
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < r->nsel; i++) {
+            if (isfinite(s1[i])) { lo = fmin(lo, s1[i]); hi = fmax(hi, s1[i]); }
+            if (s2 && isfinite(s2[i])) { lo = fmin(lo, s2[i]); hi = fmax(hi, s2[i]); }
+        }
+        if (!isfinite(lo)) { lo = 0; hi = 1; }
+        double pad = 0.08 * (hi - lo > 0 ? hi - lo : fabs(hi) + 1);
+        ls_svg_panel p;
+        double x0 = (double)q * cw + ml;
+        ls_svg_panel_init(&p, b, x0, mt, pw, ph, klo, khi, lo - pad, hi + pad);
+        ls_svg_axes(&p, LS_AXIS_INTEGER, LS_AXIS_LINEAR, "number of skills K",
+                    q ? "held-out log-likelihood" : "criterion (lower is better)");
+        if (fitk >= klo && fitk <= khi) {
+            double vx[2] = {fitk, fitk}, vy[2] = {lo - pad, hi + pad};
+            ls_svg_polyline(&p, vx, vy, 2, "#999999", 1, "4 3");
+        }
+        const char *c1 = q ? ls_svg_palette(2) : ls_svg_palette(0), *c2 = ls_svg_palette(1);
+        ls_svg_polyline(&p, r->sel_k, s1, r->nsel, c1, 2, NULL);
+        if (s2) ls_svg_polyline(&p, r->sel_k, s2, r->nsel, c2, 2, "6 3");
+        size_t b1 = r->nsel, b2 = r->nsel;
+        for (size_t i = 0; i < r->nsel; i++) {
+            char tt[120], vb[LS_FMT_LEN];
+            snprintf(tt, sizeof tt, "K = %.0f: %s %s", r->sel_k[i], q ? "held-out log-likelihood" : "AIC", ls_fmt_sig(vb, s1[i], 7));
+            ls_svg_point(&p, r->sel_k[i], s1[i], 3.5, c1, 1, tt);
+            if (isfinite(s1[i]) && (b1 == r->nsel || (q ? s1[i] > s1[b1] : s1[i] < s1[b1]))) b1 = i;
+            if (s2) {
+                snprintf(tt, sizeof tt, "K = %.0f: BIC %s", r->sel_k[i], ls_fmt_sig(vb, s2[i], 7));
+                ls_svg_point(&p, r->sel_k[i], s2[i], 3.5, c2, 1, tt);
+                if (isfinite(s2[i]) && (b2 == r->nsel || s2[i] < s2[b2])) b2 = i;
+            }
+        }
+        if (b1 < r->nsel) ring(&p, r->sel_k[b1], s1[b1], c1);
+        if (s2 && b2 < r->nsel) ring(&p, r->sel_k[b2], s2[b2], c2);
+        const char *l2[3] = {"AIC", "BIC", "this fit's K"}, *k2[3] = {c1, c2, "#999999"};
+        const char *l1[2] = {"cross-validated (family folds)", "this fit's K"}, *k1[2] = {c1, "#999999"};
+        if (q) ls_svg_legend(b, x0, 18, "line", l1, k1, 2, 210, 0);
+        else ls_svg_legend(b, x0, 18, "line", l2, k2, 3, 80, 0);
+    }
+    ls_svg_end(b);
+    fig_end(b, "Akaike and Bayesian information criteria (lower is better; BIC's penalty uses the number of "
+               "families) and, when the selection ran with folds, the held-out log-likelihood of whole families "
+               "(higher is better) for each number of skills K; rings mark each criterion's choice, the dashed "
+               "vertical line the K of this fit. From the table of latentscale select.");
+}
+
+/* ================================================================ */
+/* Figure 5: compute-optimal frontiers                               */
+/* ================================================================ */
+
+static void figure_frontiers(rep *r, ls_buf *b, char **skills)
+{
+    fig_begin(b, "frontier", 5, "Compute-optimal parameters and tokens per skill");
+    if (!r->have_al) {
+        char note[LS_ERROR_LEN + 40];
+        snprintf(note, sizeof note, "Figure omitted: %s.", r->al_note);
+        fig_note(b, note);
+        fig_end(b, NULL);
+        return;
+    }
+    const ls_allocation *a = &r->al;
+    size_t nb = a->nbudget, K = r->K;
+    const double pw = 330, ph = 240, ml = 70, cw = pw + ml + 30;
+    double width = 2 * cw + 10;
+    const char *labels[64];
+    for (size_t k = 0; k < K && k < 64; k++) labels[k] = skills[k];
+    ls_buf tmp;
+    ls_buf_init(&tmp);
+    const char *cl[64];
+    for (size_t k = 0; k < K && k < 64; k++) cl[k] = ls_svg_palette(k);
+    double lh = flow_legend(&tmp, 10, 14, width - 20, "line", labels, cl, K < 64 ? K : 64);
+    ls_buf_free(&tmp);
+    double mt = lh + 16, height = mt + ph + 50;
+    ls_svg_begin(b, width, height, "svg-frontier", "Compute-optimal parameters and tokens against budget");
+    flow_legend(b, 10, 14, width - 20, "line", labels, cl, K < 64 ? K : 64);
+    double *x = ls_calloc(nb, sizeof(double)), *y = ls_calloc(nb, sizeof(double));
+    double *lo = ls_calloc(nb, sizeof(double)), *hi = ls_calloc(nb, sizeof(double));
+    if (!x || !y || !lo || !hi) b->oom = 1;
+    for (size_t q = 0; q < 2 && !b->oom; q++) {
+        const double *v = q ? a->tokens : a->size, *vl = q ? a->tokens_lo : a->size_lo, *vh = q ? a->tokens_hi : a->size_hi;
+        double unit = q ? 12 : 9; /* trillions, billions */
+        double ylo = INFINITY, yhi = -INFINITY;
+        for (size_t i = 0; i < K * nb; i++) {
+            double l = r->al_intervals ? vl[i] : v[i], h = r->al_intervals ? vh[i] : v[i];
+            if (isfinite(l) && l > 0) ylo = fmin(ylo, log10(l) + unit);
+            if (isfinite(h) && h > 0) yhi = fmax(yhi, log10(h) + unit);
+        }
+        double pad = 0.05 * (yhi - ylo) + 0.05;
+        ls_svg_panel p;
+        double x0 = (double)q * cw + ml;
+        ls_svg_panel_init(&p, b, x0, mt, pw, ph, log10(a->budget[0]), log10(a->budget[nb - 1]), ylo - pad, yhi + pad);
+        ls_svg_axes(&p, LS_AXIS_LOG10, LS_AXIS_LOG10, "compute budget C (FLOPs)",
+                    q ? "optimal training tokens D" : "optimal parameters N");
+        for (size_t k = 0; k < K; k++) {
+            for (size_t i = 0; i < nb; i++) {
+                size_t c = k * nb + i;
+                x[i] = log10(a->budget[i]);
+                y[i] = v[c] > 0 ? log10(v[c]) + unit : NAN;
+                lo[i] = vl[c] > 0 ? log10(vl[c]) + unit : NAN;
+                hi[i] = vh[c] > 0 ? log10(vh[c]) + unit : NAN;
+            }
+            if (r->al_intervals) ls_svg_band(&p, x, lo, hi, nb, ls_svg_palette(k), 0.13);
+            ls_svg_polyline(&p, x, y, nb, ls_svg_palette(k), 2, NULL);
+        }
+    }
+    ls_free(x); ls_free(y); ls_free(lo); ls_free(hi);
+    ls_svg_end(b);
+    char cap[900], lv[LS_FMT_LEN];
+    ls_fmt_fixed(lv, 100 * r->o->level, 0);
+    if (r->al_intervals)
+        snprintf(cap, sizeof cap,
+                 "For each skill, the number of parameters N (left) and training tokens D (right) that maximise "
+                 "the skill at compute budget C = 6ND, searched inside the data's ranges of size and tokens "
+                 "(ls_optimal; log-log axes). Bands: central %s%% intervals from %zu draws of the estimates "
+                 "(seed %llu). A flat stretch means the optimum sits on a range boundary.",
+                 lv, r->o->optimal_draws, (unsigned long long)r->o->seed);
+    else
+        snprintf(cap, sizeof cap,
+                 "For each skill, the number of parameters N (left) and training tokens D (right) that maximise "
+                 "the skill at compute budget C = 6ND, searched inside the data's ranges of size and tokens "
+                 "(ls_optimal; log-log axes). No intervals: the fit has no covariance of the estimates, or "
+                 "--optimal-draws is 0.");
+    fig_end(b, cap);
+}
+
+/* ================================================================ */
+/* Figure 6: family comparison                                       */
+/* ================================================================ */
+
+static void figure_compare(rep *r, ls_buf *b, char **skills)
+{
+    char title[600];
+    const ls_data *d = r->d;
+    if (!r->o->compare) {
+        fig_begin(b, "compare", 6, "Family comparison");
+        fig_note(b, "Figure omitted: no families to compare (--compare A,B).");
+        fig_end(b, NULL);
+        return;
+    }
+    snprintf(title, sizeof title, "Family comparison: %.250s against %.250s", d->family[r->fa], d->family[r->fb]);
+    fig_begin(b, "compare", 6, title);
+    if (!r->have_cmp) {
+        fig_note(b, r->cmp_note);
+        fig_end(b, NULL);
+        return;
+    }
+    const ls_comparison *c = &r->cmp;
+    size_t K = c->K;
+    const double ml = 160, pw = 420, mt = 30, rh = 34;
+    double width = ml + pw + 170, height = mt + (double)K * rh + 50;
+    double lo = 0, hi = 0;
+    for (size_t k = 0; k < K; k++) {
+        if (isfinite(c->lower[k])) lo = fmin(lo, c->lower[k]);
+        if (isfinite(c->upper[k])) hi = fmax(hi, c->upper[k]);
+    }
+    double pad = 0.08 * (hi - lo) + 0.05;
+    ls_svg_begin(b, width, height, "svg-compare", "Forest plot of per-skill differences between two families");
+    ls_svg_panel p;
+    ls_svg_panel_init(&p, b, ml, mt, pw, (double)K * rh, lo - pad, hi + pad, 0, (double)K);
+    /* the y axis is categorical: draw the frame and x ticks only */
+    ls_buf_puts(b, "<g class=\"axes\">\n");
+    ls_svg_rect(b, p.x0, p.y0, p.w, p.h, "#ffffff", NULL, NULL);
+    double t[LS_MAX_TICKS], step;
+    size_t n = ls_svg_ticks(p.xlo, p.xhi, 6, t, &step);
+    int dec = ls_svg_step_decimals(step);
+    for (size_t i = 0; i < n; i++) {
+        double x = ls_svg_px(&p, t[i]);
+        char tb[LS_FMT_LEN];
+        ls_svg_line(b, x, p.y0, x, p.y0 + p.h, "#e4e4e4", 1, NULL);
+        ls_svg_line(b, x, p.y0 + p.h, x, p.y0 + p.h + 4, "#444444", 1, NULL);
+        ls_svg_text(b, x, p.y0 + p.h + 15, "middle", 10, 0, 0, ls_fmt_fixed(tb, t[i], dec));
+    }
+    ls_svg_rect(b, p.x0, p.y0, p.w, p.h, NULL, "#444444", NULL);
+    char xl[600];
+    snprintf(xl, sizeof xl, "difference in skill, %.250s minus %.250s", d->family[r->fa], d->family[r->fb]);
+    ls_svg_text(b, p.x0 + p.w / 2, p.y0 + p.h + 33, "middle", 11, 0, 0, xl);
+    ls_buf_puts(b, "</g>\n");
+    double zx = ls_svg_px(&p, 0);
+    ls_svg_line(b, zx, p.y0, zx, p.y0 + p.h, "#555555", 1, "4 3");
+    ls_svg_text(b, ml + pw + 12, mt - 10, "start", 11, 0, 1, "P(A > B)");
+    for (size_t k = 0; k < K; k++) {
+        double yc = mt + ((double)k + 0.5) * rh;
+        char tb[LS_FMT_LEN], lb[LS_FMT_LEN], ub[LS_FMT_LEN], tip[300];
+        ls_svg_text(b, ml - 10, yc + 4, "end", 11, 0, 0, skills[k]);
+        double x1 = ls_svg_px(&p, c->lower[k]), x2 = ls_svg_px(&p, c->upper[k]);
+        ls_svg_rect(b, x1, yc - 1, x2 - x1, 2, "#0072B2", NULL, NULL);    /* interval */
+        ls_svg_rect(b, x1 - 1, yc - 6, 2, 12, "#0072B2", NULL, NULL);    /* caps */
+        ls_svg_rect(b, x2 - 1, yc - 6, 2, 12, "#0072B2", NULL, NULL);
+        snprintf(tip, sizeof tip, "%s: difference %s [%s, %s]", skills[k], ls_fmt_sig(tb, c->diff[k], 3),
+                 ls_fmt_sig(lb, c->lower[k], 3), ls_fmt_sig(ub, c->upper[k], 3));
+        ls_svg_point(&p, c->diff[k], (double)K - (double)k - 0.5, 4.5, "#0072B2", 1, tip);
+        ls_svg_text(b, ml + pw + 12, yc + 4, "start", 11, 0, 0, ls_fmt_fixed(tb, c->prob_greater[k], 3));
+    }
+    ls_svg_end(b);
+    char cap[900], lv[LS_FMT_LEN];
+    ls_fmt_fixed(lv, 100 * c->level, 0);
+    snprintf(cap, sizeof cap,
+             "Posterior of alpha_A - alpha_B per skill for A = %.200s and B = %.200s (ls_compare): points are "
+             "posterior means, bars central %s%% intervals, integrating both family posteriors and the "
+             "uncertainty of the estimates (%zu parameter draws x %zu family draws, seed %llu); right: the "
+             "posterior probability that A's skill is larger.",
+             d->family[r->fa], d->family[r->fb], lv, r->o->param_draws, r->o->latent_draws,
+             (unsigned long long)r->o->seed);
+    fig_end(b, cap);
+}
+
+/* ================================================================ */
+/* The fit table                                                     */
+/* ================================================================ */
+
+static void td_num(ls_buf *b, double v, const double *se, size_t i)
+{
+    char vb[LS_FMT_LEN], sb[LS_FMT_LEN];
+    ls_buf_printf(b, "<td>%s", ls_fmt_sig(vb, v, 4));
+    if (se && isfinite(se[i]) && se[i] > 0) ls_buf_printf(b, " <span class=\"se\">(%s)</span>", ls_fmt_sig(sb, se[i], 2));
+    ls_buf_puts(b, "</td>");
+}
+
+static void th_text(ls_buf *b, const char *cls, const char *s)
+{
+    ls_buf_printf(b, "<th%s>", cls ? cls : "");
+    ls_buf_escape(b, s);
+    ls_buf_puts(b, "</th>");
+}
+
+static void kv_row(ls_buf *b, const char *k, const char *v)
+{
+    ls_buf_puts(b, "<tr><th class=\"l\">");
+    ls_buf_escape(b, k);
+    ls_buf_puts(b, "</th><td class=\"l\">");
+    ls_buf_escape(b, v);
+    ls_buf_puts(b, "</td></tr>\n");
+}
+
+static void fit_table(rep *r, ls_buf *b, char **skills)
+{
+    const ls_fit *f = r->f;
+    const ls_data *d = r->d;
+    const ls_params *pr = &f->est;
+    const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+    size_t K = r->K, J = r->J, p = r->p;
+    size_t o_lam = p * K, o_b = o_lam + K * J, o_phi = o_b + J, o_sig = o_phi + J, o_gam = o_sig + K * K;
+    char v[200], nb[LS_FMT_LEN];
+    ls_buf_puts(b, "<section id=\"fit-table\">\n<h2>Table. The fit</h2>\n");
+    ls_buf_puts(b, se ? "<p class=\"caption\">Estimates with standard errors (in parentheses) from the inverse observed information.</p>\n"
+                      : "<p class=\"caption\">Estimates; this fit has no standard errors (fitted with --no-se).</p>\n");
+    ls_buf_puts(b, "<h3>Fit statistics</h3>\n<table class=\"kv\">\n");
+    kv_row(b, "log-likelihood", ls_fmt_fixed(nb, f->loglik, 4));
+    kv_row(b, "AIC", ls_fmt_fixed(nb, f->aic, 3));
+    kv_row(b, "BIC (penalty log F)", ls_fmt_fixed(nb, f->bic, 3));
+    snprintf(v, sizeof v, "%zu", f->nparams);
+    kv_row(b, "free parameters", v);
+    snprintf(v, sizeof v, "%zu models, %zu families, %zu benchmarks, %zu observed scores (%zu clipped)", d->n, d->F,
+             d->J, d->ncell, d->nclipped);
+    kv_row(b, "data", v);
+    snprintf(v, sizeof v, "%zu", K);
+    kv_row(b, "skills K", v);
+    snprintf(v, sizeof v, "%s%s (max |gradient| %s at the estimates)", f->converged ? "yes" : "no",
+             f->converged == LS_CONVERGED_CHANGE ? ", by the " LS_CRITERION_CHANGE : "", ls_fmt_sig(nb, f->gmax, 3));
+    kv_row(b, "converged", v);
+    snprintf(v, sizeof v, "%s, %zu nodes", f->integration, f->nodes);
+    kv_row(b, "integration", v);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)f->opt.seed);
+    kv_row(b, "fit seed", v);
+    ls_buf_puts(b, "</table>\n");
+
+    ls_buf_puts(b, "<h3>Covariate effects beta (raw log scale)</h3>\n<table>\n<tr><th class=\"l\">covariate</th>");
+    for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
+    ls_buf_puts(b, "</tr>\n");
+    for (size_t q = 0; q < p; q++) {
+        ls_buf_puts(b, "<tr>");
+        th_text(b, " class=\"l\"", d->covariate[q]);
+        for (size_t k = 0; k < K; k++) td_num(b, pr->beta[q * K + k], se, q * K + k);
+        ls_buf_puts(b, "</tr>\n");
+    }
+    ls_buf_puts(b, "</table>\n");
+
+    ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor (and ceiling)</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
+    for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
+    int has_ceil = 0; /* a ceiling column only when some benchmark has one */
+    for (size_t j = 0; j < J; j++) has_ceil |= pr->ceiling[j] < 1 || f->kap[j];
+    size_t o_ceil = ls_fit_nnat(f) - J; /* estimated ceilings: the last J natural entries */
+    ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
+                        : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
+    for (size_t j = 0; j < J; j++) {
+        ls_buf_puts(b, "<tr>");
+        th_text(b, " class=\"l\"", d->bench[j]);
+        for (size_t k = 0; k < K; k++) td_num(b, pr->lambda[k * J + j], se, o_lam + k * J + j);
+        td_num(b, pr->b[j], se, o_b + j);
+        td_num(b, pr->phi[j], se, o_phi + j);
+        ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->floor[j], 4));
+        if (has_ceil) td_num(b, pr->ceiling[j], f->kap[j] ? se : NULL, o_ceil + j);
+        ls_buf_puts(b, "</tr>\n");
+    }
+    ls_buf_puts(b, "</table>\n");
+
+    ls_buf_puts(b, "<h3>Skill correlations Sigma</h3>\n<table>\n<tr><th class=\"l\"></th>");
+    for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
+    ls_buf_puts(b, "</tr>\n");
+    for (size_t k = 0; k < K; k++) {
+        ls_buf_puts(b, "<tr>");
+        th_text(b, " class=\"l\"", skills[k]);
+        for (size_t l = 0; l < K; l++) td_num(b, pr->sigma[k * K + l], se, o_sig + k * K + l);
+        ls_buf_puts(b, "</tr>\n");
+    }
+    ls_buf_puts(b, "</table>\n");
+
+    if (pr->hetero) {
+        ls_buf_puts(b, "<h3>Precision covariates gamma (log phi_ij = log phi_j + gamma . (x_i - mean x))</h3>\n<table>\n");
+        for (size_t q = 0; q < p; q++) {
+            ls_buf_puts(b, "<tr>");
+            th_text(b, " class=\"l\"", d->covariate[q]);
+            td_num(b, pr->gamma[q], se, o_gam + q);
+            ls_buf_puts(b, "</tr>\n");
+        }
+        ls_buf_puts(b, "</table>\n");
+    }
+    if (f->nwarn) {
+        ls_buf_puts(b, "<h3>Warnings of the fit</h3>\n<ul>\n");
+        for (size_t i = 0; i < f->nwarn; i++) {
+            ls_buf_puts(b, "<li>");
+            ls_buf_escape(b, f->warn[i]);
+            ls_buf_puts(b, "</li>\n");
+        }
+        ls_buf_puts(b, "</ul>\n");
+    }
+    ls_buf_puts(b, "</section>\n");
+}
+
+/* the report's own options, one line per entry */
+static void options_table(rep *r, ls_buf *b)
+{
+    const ls_report_options *o = r->o;
+    char v[300], nb[LS_FMT_LEN];
+    ls_buf_puts(b, "<h3>Report options</h3>\n<table class=\"kv\">\n");
+    kv_row(b, "version", LS_VERSION);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)o->seed);
+    kv_row(b, "seed", v);
+    kv_row(b, "interval level", ls_fmt_fixed(nb, o->level, 3));
+    snprintf(v, sizeof v, "%zu parameter draws (%s) x %zu family draws; %zu compute points per curve",
+             o->param_draws, o->param_cov && strcmp(o->param_cov, "sandwich") == 0 ? "sandwich covariance" : "inverse observed information",
+             o->latent_draws, o->grid);
+    kv_row(b, "prediction", v);
+    snprintf(v, sizeof v, "%zu draws", o->optimal_draws);
+    kv_row(b, "optimal allocation", v);
+    if (o->families) kv_row(b, "families", o->families);
+    else {
+        snprintf(v, sizeof v, "the %zu largest", o->top);
+        kv_row(b, "families", v);
+    }
+    kv_row(b, "compare", o->compare ? o->compare : "(none)");
+    kv_row(b, "select", o->select_path ? o->select_path : "(none)");
+    if (o->argv_json) kv_row(b, "command line", o->argv_json);
+    ls_buf_puts(b, "</table>\n");
+}
+
+/* ================================================================ */
+/* Assembly                                                          */
+/* ================================================================ */
+
+static const char CSS[] =
+    "body{font-family:sans-serif;color:#222;max-width:1120px;margin:20px auto;padding:0 14px;line-height:1.4}\n"
+    "h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}\n"
+    "h3{font-size:1em;margin-bottom:.3em}.figure svg{display:block;max-width:100%;height:auto}\n"
+    ".caption{font-size:.9em;color:#444;max-width:920px}.note{font-style:italic;color:#666}\n"
+    "table{border-collapse:collapse;font-size:.85em;margin:.3em 0 1em}\n"
+    "th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;vertical-align:top}\n"
+    "th{background:#f5f5f5;font-weight:normal}.l{text-align:left}.se{color:#777}\n"
+    "footer{margin-top:2.5em;padding-top:.5em;font-size:.8em;color:#666;border-top:1px solid #ddd}\n";
+
+/* A JSON text safe inside an HTML comment: every '-' (they only occur
+ * inside strings here) becomes the escape \u002d. */
+static void comment_json(ls_buf *b, json_t *root)
+{
+    char *s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
+    if (!s) { b->oom = 1; return; }
+    for (const char *c = s; *c; c++) {
+        if (*c == '-') ls_buf_puts(b, "\\u002d");
+        else if (*c == '>' || *c == '<') ls_buf_printf(b, "\\u%04x", (unsigned)*c);
+        else ls_buf_put(b, c, 1);
+    }
+    free(s);
+}
+
+static void page_header(rep *r, ls_buf *b)
+{
+    const ls_report_options *o = r->o;
+    json_t *meta = json_object();
+    if (!meta) { b->oom = 1; return; }
+    char seed[32], fseed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    snprintf(fseed, sizeof fseed, "%llu", (unsigned long long)r->f->opt.seed);
+    json_object_set_new(meta, "version", json_string(LS_VERSION));
+    json_object_set_new(meta, "kind", json_string("report"));
+    json_object_set_new(meta, "seed", json_string(seed));
+    json_object_set_new(meta, "fit_seed", json_string(fseed));
+    json_t *op = json_object();
+    json_object_set_new(op, "level", json_real(o->level));
+    json_object_set_new(op, "grid", json_integer((json_int_t)o->grid));
+    json_object_set_new(op, "param_draws", json_integer((json_int_t)o->param_draws));
+    json_object_set_new(op, "param_cov", json_string(o->param_cov ? o->param_cov : "hessian"));
+    json_object_set_new(op, "latent_draws", json_integer((json_int_t)o->latent_draws));
+    json_object_set_new(op, "optimal_draws", json_integer((json_int_t)o->optimal_draws));
+    json_object_set_new(op, "top", json_integer((json_int_t)o->top));
+    json_object_set_new(op, "families", o->families ? json_string(o->families) : json_null());
+    json_object_set_new(op, "compare", o->compare ? json_string(o->compare) : json_null());
+    json_object_set_new(op, "select", o->select_path ? json_string(o->select_path) : json_null());
+    json_t *cl = NULL;
+    if (o->argv_json) {
+        json_error_t je;
+        cl = json_loads(o->argv_json, 0, &je);
+    }
+    json_object_set_new(op, "command_line", cl ? cl : json_null());
+    json_object_set_new(meta, "options", op);
+    ls_buf_puts(b, "<!DOCTYPE html>\n<!-- latentscale report ");
+    comment_json(b, meta);
+    json_decref(meta);
+    ls_buf_puts(b, " -->\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+    ls_buf_escape(b, o->title ? o->title : "latentscale report");
+    ls_buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", CSS);
+    ls_buf_escape(b, o->title ? o->title : "latentscale report");
+    ls_buf_puts(b, "</h1>\n<p>Latent-variable scaling law (Cai et al., arXiv 2512.06553) fitted to <code>");
+    ls_buf_escape(b, r->d->source);
+    ls_buf_puts(b, "</code>");
+    if (o->fit_name) {
+        ls_buf_puts(b, " (fit <code>");
+        ls_buf_escape(b, o->fit_name);
+        ls_buf_puts(b, "</code>)");
+    }
+    ls_buf_printf(b, ": %zu models in %zu families, %zu benchmarks, K = %zu skills.</p>\n", r->d->n, r->d->F, r->J, r->K);
+    ls_buf_puts(b, "<ol class=\"toc\">\n<li><a href=\"#fig-scores\">Scores against compute</a></li>\n"
+                   "<li><a href=\"#fig-loadings\">Loadings</a></li>\n<li><a href=\"#fig-correlations\">Skill correlations</a></li>\n"
+                   "<li><a href=\"#fig-selection\">Number of skills</a></li>\n<li><a href=\"#fig-frontier\">Compute-optimal frontiers</a></li>\n"
+                   "<li><a href=\"#fig-compare\">Family comparison</a></li>\n<li><a href=\"#fit-table\">The fit table</a></li>\n</ol>\n");
+}
+
+static void page_footer(rep *r, ls_buf *b)
+{
+    options_table(r, b);
+    ls_buf_printf(b, "<footer>Generated by latentscale %s, report seed %llu, fit seed %llu.", LS_VERSION,
+                  (unsigned long long)r->o->seed, (unsigned long long)r->f->opt.seed);
+    if (r->o->argv_json) {
+        ls_buf_puts(b, " Command line: <code>");
+        ls_buf_escape(b, r->o->argv_json);
+        ls_buf_puts(b, "</code>");
+    }
+    ls_buf_puts(b, " Same inputs, options and seed give this file byte for byte.</footer>\n</body>\n</html>\n");
+}
+
+int ls_report_write(const ls_fit *fit, const ls_data *data, const ls_report_options *o, const char *path,
+                    ls_error *err)
+{
+    if (!fit || !data || !o) return ls_fail(err, LS_ERR_OPTION, "report: no fit, data or options");
+    int rc = check_options(o, path, err);
+    if (rc) return rc;
+    if (fit->J != data->J || fit->p != data->p || fit->n != data->n)
+        return ls_fail(err, LS_ERR_INPUT, "report: the fit does not belong to the data %s", data->source);
+    rep r;
+    memset(&r, 0, sizeof r);
+    r.f = fit;
+    r.d = data;
+    r.o = o;
+    r.K = fit->K;
+    r.J = fit->J;
+    r.p = fit->p;
+    r.n = data->n;
+    r.F = data->F;
+    ls_buf b;
+    ls_buf_init(&b);
+    char **skills = NULL;
+    /* inputs and options first: nothing is computed when one is wrong */
+    rc = pick_families(&r, err);
+    if (!rc && o->compare) rc = pick_compare(&r, err);
+    if (!rc && o->select_path) rc = read_selection(&r, o->select_path, err);
+    if (!rc) {
+        skills = ls_calloc(r.K, sizeof(char *));
+        if (!skills) rc = ls_nomem(err);
+        for (size_t k = 0; !rc && k < r.K; k++) {
+            char sl[200];
+            if (!(skills[k] = ls_strdup(skill_label(&r, k, sl, sizeof sl)))) rc = ls_nomem(err);
+        }
+    }
+    if (!rc) rc = compute_axis(&r, err);
+    if (!rc) rc = compute_curves(&r, err);
+    if (!rc) rc = compute_frontiers(&r, err);
+    if (!rc && o->compare) rc = compute_comparison(&r, err);
+    if (!rc) {
+        page_header(&r, &b);
+        figure_scores(&r, &b);
+        figure_loadings(&r, &b, skills);
+        figure_correlations(&r, &b, skills);
+        figure_selection(&r, &b);
+        figure_frontiers(&r, &b, skills);
+        figure_compare(&r, &b, skills);
+        fit_table(&r, &b, skills);
+        page_footer(&r, &b);
+        if (b.oom) rc = ls_nomem(err);
+    }
+    if (!rc) {
+        ls_atomic a;
+        rc = ls_atomic_open(&a, path, err);
+        if (!rc) {
+            if (fwrite(b.s, 1, b.len, a.fp) != b.len) {
+                ls_atomic_abort(&a);
+                rc = ls_fail(err, LS_ERR_IO, "%s: write failed", path);
+            } else rc = ls_atomic_commit(&a, err);
+        }
+    }
+    ls_buf_free(&b);
+    if (skills) ls_strv_free(skills, r.K);
+    ls_strv_free(r.split_fam, r.nsplit);
+    ls_free(r.lc);
+    ls_free(r.grid_lc);
+    ls_prediction_free(&r.pred);
+    ls_allocation_free(&r.al);
+    ls_comparison_free(&r.cmp);
+    return rc;
+}

@@ -1,0 +1,393 @@
+/*
+ * fit_json.c -- JSON output of fits and true parameters (jansson), written
+ * atomically.  Doubles are printed with 17 significant digits so they
+ * round-trip; non-finite numbers become null.  Nothing time- or
+ * thread-dependent is written, so the same input, options and seed give
+ * byte-identical files.
+ */
+#include "kernel/json.h"
+#include "kernel/atomic.h"
+#include "scaling/fit.h"
+#include "kernel/special.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+static const char *integration_name(int k)
+{
+    switch (k) {
+    case LS_INT_LAPLACE: return "laplace";
+    case LS_INT_GH: return "gauss-hermite";
+    case LS_INT_QMC: return "qmc";
+    case LS_INT_SPARSE: return "sparse-grid";
+    default: return "auto";
+    }
+}
+
+/* One block of natural-scale standard errors (layout: inference.h). */
+static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hetero, int ceil)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "beta", ls_json_mat(se, p, K));
+    se += p * K;
+    json_object_set_new(o, "lambda", ls_json_mat(se, K, J));
+    se += K * J;
+    json_object_set_new(o, "b", ls_json_vec(se, J));
+    se += J;
+    json_object_set_new(o, "phi", ls_json_vec(se, J));
+    se += J;
+    json_object_set_new(o, "sigma", ls_json_mat(se, K, K));
+    se += K * K;
+    if (hetero) {
+        json_object_set_new(o, "gamma", ls_json_vec(se, p));
+        se += p;
+    }
+    if (ceil) json_object_set_new(o, "ceilings", ls_json_vec(se, J));
+    return o;
+}
+
+/* Estimates in the natural-vector order (inference.h). */
+static void nat_estimates(const ls_fit *f, double *v)
+{
+    size_t K = f->K, J = f->J, p = f->p;
+    memcpy(v, f->est.beta, p * K * sizeof(double)); v += p * K;
+    memcpy(v, f->est.lambda, K * J * sizeof(double)); v += K * J;
+    memcpy(v, f->est.b, J * sizeof(double)); v += J;
+    memcpy(v, f->est.phi, J * sizeof(double)); v += J;
+    memcpy(v, f->est.sigma, K * K * sizeof(double)); v += K * K;
+    if (f->est.hetero) {
+        memcpy(v, f->est.gamma, p * sizeof(double));
+        v += p;
+    }
+    if (f->nkap) memcpy(v, f->est.ceiling, J * sizeof(double));
+}
+
+/* 95 % intervals from standard errors se on the natural scales: Wald for
+ * beta, free loadings, b and gamma; on the log scale for phi and the anchor
+ * loadings (positive); through Fisher's z for the correlations; for an
+ * estimated ceiling on the logit scale of (d - c) / (1 - c), inside (c, 1). */
+static json_t *ci_block(const ls_fit *f, const ls_data *d, const double *est, const double *se, int upper)
+{
+    size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
+    const double z = 1.959963984540054, sg = upper ? 1 : -1;
+    double *v = ls_calloc(q, sizeof(double));
+    if (!v) return NULL;
+    size_t o_lam = p * K, o_phi = o_lam + K * J + J, o_sig = o_phi + J;
+    size_t o_ceil = f->nkap ? q - J : q;
+    for (size_t a = 0; a < q; a++) {
+        double e = est[a], s = se[a];
+        if (a >= o_ceil) {                                                   /* ceiling */
+            double c = d->floor[a - o_ceil], r = (e - c) / (1 - c);
+            if (s == 0 || !(r > 0 && r < 1)) v[a] = e;
+            else v[a] = c + (1 - c) * ls_logistic(log(r / (1 - r)) + sg * z * s / ((1 - c) * r * (1 - r)));
+        } else if (a >= o_phi && a < o_sig) v[a] = e * exp(sg * z * s / e);   /* phi */
+        else if (a >= o_sig && a < o_sig + K * K) {                          /* sigma */
+            size_t r = (a - o_sig) / K, c = (a - o_sig) % K;
+            v[a] = r == c ? 1.0 : tanh(atanh(e) + sg * z * s / (1 - e * e));
+        } else if (a >= o_lam && a < o_lam + K * J) {                        /* lambda */
+            size_t k = (a - o_lam) / J, j = (a - o_lam) % J;
+            if (f->est.anchors[k] == j) v[a] = e * exp(sg * z * s / e);
+            else if (s == 0) v[a] = e;                                       /* fixed at 0 */
+            else v[a] = e + sg * z * s;
+        } else v[a] = e + sg * z * s;
+    }
+    json_t *o = se_block(v, K, J, p, f->est.hetero, f->nkap > 0);
+    ls_free(v);
+    return o;
+}
+
+/* Standard errors of three kinds and the Hessian-based covariance matrix of
+ * the natural vector, with the name of every entry. */
+static json_t *se_json(const ls_fit *f, const ls_data *d)
+{
+    size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
+    static const char *kinds[3] = {"hessian", "opg", "sandwich"};
+    json_t *o = json_object();
+    for (int k = 0; k < 3; k++)
+        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero, f->nkap > 0) : json_null());
+    json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
+    double *est = ls_calloc(q, sizeof(double));
+    if (!est) { json_decref(o); return NULL; }
+    {
+        nat_estimates(f, est);
+        json_t *ci = json_object();
+        json_object_set_new(ci, "level", json_real(0.95));
+        json_object_set_new(ci, "method",
+                            json_string("Wald on the natural scale; log scale for phi and anchor loadings; Fisher z for correlations"));
+        for (int k = 0; k < 3; k++) {
+            if (!f->inf.ok[k] || !f->inf.se[k]) continue;
+            json_t *kb = json_object(), *lo = ci_block(f, d, est, f->inf.se[k], 0), *hi = ci_block(f, d, est, f->inf.se[k], 1);
+            if (!kb || !lo || !hi) {
+                json_decref(kb); json_decref(lo); json_decref(hi); json_decref(ci); json_decref(o);
+                ls_free(est);
+                return NULL;
+            }
+            json_object_set_new(kb, "lower", lo);
+            json_object_set_new(kb, "upper", hi);
+            json_object_set_new(ci, kinds[k], kb);
+        }
+        json_object_set_new(o, "confidence_intervals", ci);
+        ls_free(est);
+    }
+    json_t *names = json_array();
+    char buf[512];
+    const char *sk[64];
+    for (size_t k = 0; k < K && k < 64; k++) sk[k] = d->bench[f->est.anchors[k]];
+    for (size_t a = 0; a < p; a++)
+        for (size_t k = 0; k < K; k++) {
+            snprintf(buf, sizeof buf, "beta[%s,%s]", d->covariate[a], sk[k]);
+            json_array_append_new(names, json_string(buf));
+        }
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < J; j++) {
+            snprintf(buf, sizeof buf, "lambda[%s,%s]", sk[k], d->bench[j]);
+            json_array_append_new(names, json_string(buf));
+        }
+    for (size_t j = 0; j < J; j++) {
+        snprintf(buf, sizeof buf, "b[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t j = 0; j < J; j++) {
+        snprintf(buf, sizeof buf, "phi[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = 0; l < K; l++) {
+            snprintf(buf, sizeof buf, "sigma[%s,%s]", sk[k], sk[l]);
+            json_array_append_new(names, json_string(buf));
+        }
+    for (size_t a = 0; f->est.hetero && a < p; a++) {
+        snprintf(buf, sizeof buf, "gamma[%s]", d->covariate[a]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t j = 0; f->nkap && j < J; j++) {
+        snprintf(buf, sizeof buf, "ceiling[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    json_t *cov = json_object();
+    json_object_set_new(cov, "kind", json_string("inverse observed information, delta method to the natural scales"));
+    json_object_set_new(cov, "order", names);
+    json_object_set_new(cov, "matrix", f->inf.ok[0] ? ls_json_mat(f->inf.cov, q, q) : json_null());
+    json_object_set_new(o, "covariance", cov);
+    json_object_set_new(o, "theta_covariance",
+                        f->inf.ok[0] && f->inf.theta_cov ? ls_json_mat(f->inf.theta_cov, f->dim, f->dim) : json_null());
+    return o;
+}
+
+int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const char *argv_json,
+                      ls_error *err)
+{
+    size_t K = f->K, J = f->J, p = f->p;
+    json_t *root = json_object();
+    if (!root) return ls_nomem(err);
+    json_object_set_new(root, "version", json_string(LS_VERSION));
+    json_object_set_new(root, "model", json_string("latent-variable scaling law (arXiv 2512.06553)"));
+
+    json_t *data = json_object();
+    json_object_set_new(data, "file", json_string(d->source));
+    json_object_set_new(data, "models", json_integer((json_int_t)d->n));
+    json_object_set_new(data, "families", json_integer((json_int_t)d->F));
+    json_object_set_new(data, "observed_cells", json_integer((json_int_t)d->ncell));
+    json_object_set_new(data, "missing_share",
+                        ls_json_num(1.0 - (double)d->ncell / (double)(d->n * d->J)));
+    json_object_set_new(data, "clipped_cells", json_integer((json_int_t)d->nclipped));
+    json_object_set_new(data, "duplicate_models", json_integer((json_int_t)d->ndup));
+    json_object_set_new(root, "data", data);
+    json_t *dopt = json_object();
+    json_object_set_new(dopt, "clip", json_real(d->clip));
+    json_object_set_new(dopt, "model_column", json_string(d->model_col));
+    json_object_set_new(dopt, "family_column", json_string(d->family_col));
+    json_object_set_new(root, "data_options", dopt);
+
+    json_object_set_new(root, "loglik", ls_json_num(f->loglik));
+    json_object_set_new(root, "aic", ls_json_num(f->aic));
+    json_object_set_new(root, "bic", ls_json_num(f->bic));
+    json_object_set_new(root, "bic_n", json_integer((json_int_t)f->F));
+    json_object_set_new(root, "n_params", json_integer((json_int_t)f->nparams));
+    json_object_set_new(root, "converged", json_boolean(f->converged));
+    json_object_set_new(root, "skills", json_integer((json_int_t)K));
+    json_t *sn = json_array();
+    for (size_t k = 0; k < K; k++) json_array_append_new(sn, json_string(d->bench[f->est.anchors[k]]));
+    json_object_set_new(root, "skill_names", sn);
+    json_object_set_new(root, "benchmarks", ls_json_strs(d->bench, J));
+    json_object_set_new(root, "floors", ls_json_vec(d->floor, J));
+    json_object_set_new(root, "ceilings", ls_json_vec(f->est.ceiling, J));
+    if (f->nkap) {
+        json_t *ce = json_array();
+        for (size_t j = 0; j < J; j++)
+            if (f->kap[j]) json_array_append_new(ce, json_string(d->bench[j]));
+        json_object_set_new(root, "ceilings_estimated", ce);
+    }
+    json_object_set_new(root, "covariates", ls_json_strs(d->covariate, p));
+    json_t *cs = json_object();
+    json_object_set_new(cs, "mean", ls_json_vec(d->x_mean, p));
+    json_object_set_new(cs, "sd", ls_json_vec(d->x_sd, p));
+    {
+        double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
+        if (!mn || !mx) { ls_free(mn); ls_free(mx); json_decref(cs); json_decref(root); return ls_nomem(err); }
+        for (size_t k = 0; k < p; k++) {
+            mn[k] = INFINITY;
+            mx[k] = -INFINITY;
+            for (size_t i = 0; i < d->n; i++) {
+                mn[k] = fmin(mn[k], d->x_raw[i * p + k]);
+                mx[k] = fmax(mx[k], d->x_raw[i * p + k]);
+            }
+        }
+        long ks = -1, kt = -1;
+        for (size_t k = 0; k < p; k++) {
+            if (strcmp(d->covariate[k], "log(size)") == 0) ks = (long)k;
+            if (strcmp(d->covariate[k], "log(tokens)") == 0) kt = (long)k;
+        }
+        if (ks >= 0 && kt >= 0) { /* observed range of size x tokens, for compute budgets */
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < d->n; i++) {
+                double v = d->x_raw[i * p + (size_t)ks] + d->x_raw[i * p + (size_t)kt];
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+            json_object_set_new(cs, "size_tokens_range", ls_json_vec((double[]){exp(lo), exp(hi)}, 2));
+        }
+        json_object_set_new(cs, "min", ls_json_vec(mn, p));
+        json_object_set_new(cs, "max", ls_json_vec(mx, p));
+        ls_free(mn);
+        ls_free(mx);
+    }
+    json_object_set_new(root, "covariate_scaling", cs);
+
+    json_t *conv = json_object();
+    json_object_set_new(conv, "criterion", json_string(ls_fit_convergence_criterion(f)));
+    json_object_set_new(conv, "max_abs_gradient", ls_json_num(f->gmax));
+    json_object_set_new(conv, "node_map", json_string(f->frozen ? "frozen near the optimum" : "re-adapted"));
+    if (f->frozen) json_object_set_new(conv, "max_abs_gradient_frozen", ls_json_num(f->gmax_frozen));
+    json_object_set_new(conv, "iterations", json_integer(f->iter));
+    json_object_set_new(conv, "evaluations", json_integer(f->evals));
+    json_object_set_new(conv, "reason", json_string(f->reason));
+    json_object_set_new(conv, "starts", json_integer(f->starts));
+    json_object_set_new(conv, "starts_at_best", json_integer(f->starts_at_best));
+    json_object_set_new(conv, "start_loglik_search", ls_json_vec(f->start_ll, f->starts));
+    json_object_set_new(conv, "start_loglik_polished", ls_json_vec(f->polish_ll, f->starts));
+    json_object_set_new(root, "convergence", conv);
+    json_t *integ = json_object();
+    json_object_set_new(integ, "method", json_string(f->integration));
+    json_object_set_new(integ, "nodes", json_integer((json_int_t)f->nodes));
+    json_object_set_new(integ, "search_method", json_string(f->search_integration));
+    json_object_set_new(integ, "search_nodes", json_integer((json_int_t)f->search_nodes));
+    json_object_set_new(integ, "polish_nodes", json_integer((json_int_t)f->polish_nodes));
+    if (isfinite(f->ll_check)) { /* the value checked by a finer rule */
+        json_object_set_new(integ, "check_method", json_string(f->check_method));
+        json_object_set_new(integ, "check_points", json_integer((json_int_t)f->check_points));
+        json_object_set_new(integ, "check_loglik", ls_json_num(f->ll_check));
+        if (isfinite(f->ll_check_se)) json_object_set_new(integ, "check_se", ls_json_num(f->ll_check_se));
+        double ca, cb; /* the information criteria of the checked value */
+        ls_fit_check_criteria(f, &ca, &cb);
+        json_object_set_new(integ, "check_aic", ls_json_num(ca));
+        json_object_set_new(integ, "check_bic", ls_json_num(cb));
+    }
+    json_object_set_new(root, "integration", integ);
+
+    json_t *par = json_object();
+    json_object_set_new(par, "beta", ls_json_mat(f->est.beta, p, K));
+    json_object_set_new(par, "beta_std", ls_json_mat(f->beta_std, p, K));
+    json_object_set_new(par, "lambda", ls_json_mat(f->est.lambda, K, J));
+    json_object_set_new(par, "b", ls_json_vec(f->est.b, J));
+    json_object_set_new(par, "b_std", ls_json_vec(f->b_std, J));
+    json_object_set_new(par, "phi", ls_json_vec(f->est.phi, J));
+    json_object_set_new(par, "sigma", ls_json_mat(f->est.sigma, K, K));
+    if (f->est.hetero) {
+        json_object_set_new(par, "gamma", ls_json_vec(f->est.gamma, p));
+        json_object_set_new(par, "precision_model",
+                            json_string("log phi_ij = log phi_j + gamma . (x_i - mean x): phi_j is the precision at the covariate means, gamma on the raw covariate scale"));
+    }
+    json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
+    json_object_set_new(root, "parameters", par);
+    if (f->have_se) {
+        json_t *se = se_json(f, d);
+        if (!se) { json_decref(root); return ls_nomem(err); }
+        json_object_set_new(root, "standard_errors", se);
+    }
+    if (f->have_lr) {
+        json_t *pt = json_object();
+        json_object_set_new(pt, "loglik_constant", ls_json_num(f->ll_const));
+        json_object_set_new(pt, "aic_constant", ls_json_num(f->aic_const));
+        json_object_set_new(pt, "loglik_covariates", ls_json_num(f->loglik));
+        json_object_set_new(pt, "aic_covariates", ls_json_num(f->aic));
+        json_object_set_new(pt, "lr", ls_json_num(f->lr));
+        json_object_set_new(pt, "df", ls_json_num(f->lr_df));
+        json_object_set_new(pt, "p_value", ls_json_num(f->lr_p));
+        json_object_set_new(root, "precision_test", pt);
+    }
+
+    json_t *fams = json_array();
+    for (size_t g = 0; g < f->F; g++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(d->family[g]));
+        json_object_set_new(o, "models", json_integer((json_int_t)d->fam_nrows[g]));
+        json_object_set_new(o, "alpha_mode", ls_json_vec(f->alpha + g * K, K));
+        json_object_set_new(o, "loglik", ls_json_num(f->fam_ll[g]));
+        json_array_append_new(fams, o);
+    }
+    json_object_set_new(root, "families", fams);
+    json_t *w = json_array();
+    for (size_t i = 0; i < f->nwarn; i++) json_array_append_new(w, json_string(f->warn[i]));
+    json_object_set_new(root, "warnings", w);
+
+    json_object_set_new(root, "seed", json_integer((json_int_t)f->opt.seed));
+    json_t *opts = json_object();
+    json_object_set_new(opts, "skills", json_integer((json_int_t)K));
+    json_t *an = json_array();
+    for (size_t k = 0; k < K; k++) json_array_append_new(an, json_string(d->bench[f->est.anchors[k]]));
+    json_object_set_new(opts, "anchors", an);
+    json_object_set_new(opts, "starts", json_integer(f->opt.starts));
+    json_object_set_new(opts, "seed", json_integer((json_int_t)f->opt.seed));
+    json_object_set_new(opts, "integration", json_string(integration_name(f->opt.integration)));
+    json_object_set_new(opts, "nodes", json_integer(f->opt.nodes));
+    json_object_set_new(opts, "gtol", ls_json_num(f->opt.gtol));
+    json_object_set_new(opts, "max_iter", json_integer(f->opt.max_iter));
+    json_object_set_new(opts, "standard_errors", json_boolean(!f->opt.skip_se));
+    json_object_set_new(opts, "loglik_check", json_boolean(!f->opt.skip_check));
+    json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
+    json_object_set_new(opts, "precision_covariates", json_boolean(f->opt.precision_covariates));
+    json_object_set_new(opts, "estimate_ceilings", f->opt.estimate_ceilings && *f->opt.estimate_ceilings
+                                                       ? json_string(f->opt.estimate_ceilings) : json_null());
+    ls_json_add_argv(opts, argv_json);
+    json_object_set_new(root, "options", opts);
+
+    int rc = ls_json_write(root, path, err);
+    json_decref(root);
+    return rc;
+}
+
+int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *floors,
+                         const char *path, const char *argv_json, ls_error *err)
+{
+    size_t K = pr->K, J = pr->J, p = pr->p;
+    json_t *root = json_object();
+    if (!root) return ls_nomem(err);
+    json_object_set_new(root, "version", json_string(LS_VERSION));
+    json_object_set_new(root, "kind", json_string("true parameters (raw log scale)"));
+    json_object_set_new(root, "skills", json_integer((json_int_t)K));
+    json_t *bn = json_array();
+    for (size_t j = 0; j < J && t; j++) json_array_append_new(bn, json_string(ls_table_colname(t, 4 + j)));
+    json_object_set_new(root, "benchmarks", bn);
+    json_t *cv = json_array();
+    json_array_append_new(cv, json_string("log(size)"));
+    json_array_append_new(cv, json_string("log(tokens)"));
+    json_array_append_new(cv, json_string("log(size)*log(tokens)"));
+    json_object_set_new(root, "covariates", cv);
+    if (floors) json_object_set_new(root, "floors", ls_json_vec(floors, J));
+    json_t *par = json_object();
+    json_object_set_new(par, "beta", ls_json_mat(pr->beta, p, K));
+    json_object_set_new(par, "lambda", ls_json_mat(pr->lambda, K, J));
+    json_object_set_new(par, "b", ls_json_vec(pr->b, J));
+    json_object_set_new(par, "phi", ls_json_vec(pr->phi, J));
+    json_object_set_new(par, "sigma", ls_json_mat(pr->sigma, K, K));
+    json_object_set_new(root, "parameters", par);
+    if (pr->ceiling) json_object_set_new(root, "ceilings", ls_json_vec(pr->ceiling, J));
+    json_t *opts = json_object();
+    ls_json_add_argv(opts, argv_json);
+    json_object_set_new(root, "options", opts);
+    int rc = ls_json_write(root, path, err);
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,205 @@
+/*
+ * optimal.c -- compute-optimal allocation (spec "Inference and downstream
+ * tasks").  With u = log s (billions of parameters) and v = log t
+ * (trillions of tokens), skill k is B1k u + B2k v + B3k u v on the raw
+ * scale; a benchmark's linear predictor mixes the skills through its
+ * loadings, sum_k lambda_kj (B1k u + B2k v + B3k u v), which has the same
+ * form.  Under the budget C = 6 N D = 6e21 s t FLOPs, v = log(C / 6e21) - u,
+ * so each target is a quadratic in u, maximised exactly over the interval
+ * where both s and t stay inside their ranges.  Because the logistic link
+ * and the (positive) anchor loading are increasing, maximising the linear
+ * predictor maximises the expected score.  Intervals come from draws of
+ * (beta, lambda) from the asymptotic normal of the estimates.
+ */
+#include "scaling/tasks.h"
+#include "kernel/linalg.h"
+#include "scaling/inference.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOPS_PER_UNIT 6e21 /* 6 N D with N in 1e9 and D in 1e12 */
+
+void ls_optimal_options_init(ls_optimal_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->draws = 1000;
+    o->level = 0.9;
+    o->seed = 1;
+}
+
+void ls_allocation_free(ls_allocation *a)
+{
+    if (!a) return;
+    ls_free(a->budget);
+    ls_free(a->size); ls_free(a->size_lo); ls_free(a->size_hi);
+    ls_free(a->tokens); ls_free(a->tokens_lo); ls_free(a->tokens_hi);
+    ls_free(a->value);
+    memset(a, 0, sizeof *a);
+}
+
+/* Coefficients (a, b, c) of target q: a u + b v + c u v. */
+static void target_coef(const double *beta, const double *lambda, size_t K, size_t J, size_t q,
+                        double *co)
+{
+    co[0] = co[1] = co[2] = 0;
+    for (size_t k = 0; k < K; k++) {
+        double w = q < K ? (q == k) : lambda[k * J + (q - K)];
+        for (int r = 0; r < 3; r++) co[r] += w * beta[(size_t)r * K + k];
+    }
+}
+
+/* argmax over u in [ulo, uhi] of g(u) = a u + b (cc - u) + c u (cc - u) */
+static double best_u(const double *co, double cc, double ulo, double uhi, double *val)
+{
+    double a = co[0], b = co[1], c = co[2];
+    double lin = a - b + c * cc;
+    double cand[3] = {ulo, uhi, ulo};
+    int nc = 2;
+    if (c > 0) {
+        double us = lin / (2 * c);
+        if (us > ulo && us < uhi) cand[nc++] = us;
+    }
+    double bu = ulo, bv = -INFINITY;
+    for (int i = 0; i < nc; i++) {
+        double u = cand[i], g = lin * u - c * u * u + b * cc;
+        if (g > bv) { bv = g; bu = u; }
+    }
+    *val = bv;
+    return bu;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options *o,
+               ls_allocation *out, ls_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t K = pr->K, J = pr->J, p = pr->p;
+    if (p != 3)
+        return ls_fail(err, LS_ERR_INPUT,
+                       "compute-optimal allocation needs the covariates log(size), log(tokens), log(size)*log(tokens); this fit has %zu", p);
+    if (!(o->size_min > 0 && o->size_max > o->size_min && o->tokens_min > 0 && o->tokens_max > o->tokens_min))
+        return ls_fail(err, LS_ERR_OPTION, "--size-range/--tokens-range: expected 0 < min < max");
+    if (!(o->level > 0 && o->level < 1))
+        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
+    size_t nb = o->budgets ? o->nbudgets : 10, nt = K + J;
+    if (nb == 0) return ls_fail(err, LS_ERR_OPTION, "--budgets: empty list");
+    for (size_t b = 0; o->budgets && b < nb; b++)
+        if (!(o->budgets[b] > 0) || !isfinite(o->budgets[b]))
+            return ls_fail(err, LS_ERR_OPTION, "--budgets: expected positive FLOP counts, found %g", o->budgets[b]);
+    out->ntarget = nt;
+    out->nbudget = nb;
+    size_t cells = nt * nb;
+    out->budget = ls_calloc(nb, sizeof(double));
+    out->size = ls_calloc(cells, sizeof(double));
+    out->size_lo = ls_calloc(cells, sizeof(double));
+    out->size_hi = ls_calloc(cells, sizeof(double));
+    out->tokens = ls_calloc(cells, sizeof(double));
+    out->tokens_lo = ls_calloc(cells, sizeof(double));
+    out->tokens_hi = ls_calloc(cells, sizeof(double));
+    out->value = ls_calloc(cells, sizeof(double));
+    size_t nbl = p * K + K * J, D = cov ? o->draws : 0;
+    double *Lc = ls_calloc(nbl * nbl, sizeof(double)), *eps = ls_calloc(nbl, sizeof(double));
+    double *bd = ls_calloc(nbl, sizeof(double)), *us = ls_calloc(D * cells + 1, sizeof(double));
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = LS_OK;
+    if (!out->budget || !out->size || !out->size_lo || !out->size_hi || !out->tokens || !out->tokens_lo ||
+        !out->tokens_hi || !out->value || !Lc || !eps || !bd || !us || !rng) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    gsl_rng_set(rng, (unsigned long)(o->seed ? o->seed : 1));
+    double lsmin = log(o->size_min), lsmax = log(o->size_max), ltmin = log(o->tokens_min),
+           ltmax = log(o->tokens_max);
+    for (size_t b = 0; b < nb; b++) {
+        if (o->budgets) out->budget[b] = o->budgets[b];
+        else { /* log-spaced between the smallest and largest s t (observed, or the ranges' corners) */
+            double lo = o->st_min > 0 ? log(o->st_min) : lsmin + ltmin;
+            double hi = o->st_max > 0 ? log(o->st_max) : lsmax + ltmax;
+            out->budget[b] = FLOPS_PER_UNIT * exp(lo + (hi - lo) * (double)b / (double)(nb - 1 ? nb - 1 : 1));
+        }
+    }
+    /* the natural vector starts with beta (p x K) then lambda (K x J) */
+    if (D) {
+        size_t q = o->cov_dim ? o->cov_dim : ls_nat_count(K, J, p) + (pr->hetero ? p : 0);
+        for (size_t a = 0; a < nbl; a++)
+            for (size_t c = 0; c < nbl; c++) Lc[a * nbl + c] = cov[a * q + c];
+        /* a square root by eigen-decomposition: fixed loadings have zero
+         * variance, so the matrix is only semi-definite */
+        double *V = ls_calloc(nbl * nbl, sizeof(double)), *ev = ls_calloc(nbl, sizeof(double));
+        if (!V || !ev || ls_eigen_symm(Lc, nbl, ev, V)) {
+            ls_free(V); ls_free(ev);
+            rc = ls_nomem(err);
+            goto done;
+        }
+        for (size_t a = 0; a < nbl; a++)
+            for (size_t c = 0; c < nbl; c++) Lc[a * nbl + c] = V[a * nbl + c] * sqrt(fmax(ev[c], 0));
+        ls_free(V); ls_free(ev);
+    }
+    double co[3];
+    for (size_t t = 0; t < nt; t++)
+        for (size_t b = 0; b < nb; b++) {
+            double cc = log(out->budget[b] / FLOPS_PER_UNIT);
+            double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
+            size_t i = t * nb + b;
+            if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo; /* a corner of the ranges, up to rounding */
+            if (ulo > uhi) { /* budget outside the ranges */
+                out->size[i] = out->tokens[i] = out->value[i] = NAN;
+                continue;
+            }
+            target_coef(pr->beta, pr->lambda, K, J, t, co);
+            double u = best_u(co, cc, ulo, uhi, &out->value[i]);
+            out->size[i] = exp(u);
+            out->tokens[i] = exp(cc - u);
+        }
+    for (size_t s = 0; s < D; s++) {
+        for (size_t a = 0; a < nbl; a++) eps[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        for (size_t a = 0; a < nbl; a++) {
+            double v = a < p * K ? pr->beta[a] : pr->lambda[a - p * K];
+            for (size_t c = 0; c < nbl; c++) v += Lc[a * nbl + c] * eps[c];
+            bd[a] = v;
+        }
+        for (size_t t = 0; t < nt; t++)
+            for (size_t b = 0; b < nb; b++) {
+                double cc = log(out->budget[b] / FLOPS_PER_UNIT), val;
+                double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
+                size_t i = t * nb + b;
+                if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo;
+                if (ulo > uhi) { us[i * D + s] = NAN; continue; }
+                target_coef(bd, bd + p * K, K, J, t, co);
+                us[i * D + s] = best_u(co, cc, ulo, uhi, &val);
+            }
+    }
+    for (size_t i = 0; i < cells; i++) {
+        double cc = log(out->budget[i % nb] / FLOPS_PER_UNIT);
+        if (!D || isnan(out->size[i])) {
+            out->size_lo[i] = out->size_hi[i] = out->size[i];
+            out->tokens_lo[i] = out->tokens_hi[i] = out->tokens[i];
+            continue;
+        }
+        double *v = us + i * D;
+        qsort(v, D, sizeof(double), cmp_d);
+        double ql = ls_quantile_sorted(v, D, (1 - o->level) / 2), qh = ls_quantile_sorted(v, D, (1 + o->level) / 2);
+        out->size_lo[i] = exp(ql);
+        out->size_hi[i] = exp(qh);
+        out->tokens_lo[i] = exp(cc - qh);
+        out->tokens_hi[i] = exp(cc - ql);
+    }
+done:
+    ls_free(Lc); ls_free(eps); ls_free(bd); ls_free(us);
+    if (rng) gsl_rng_free(rng);
+    if (rc) ls_allocation_free(out);
+    return rc;
+}
+
+const double *ls_fit_nat_cov(const ls_fit *f)
+{
+    return f->have_se && f->inf.ok[LS_SE_HESSIAN] ? f->inf.cov : NULL;
+}

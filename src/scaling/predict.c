@@ -1,0 +1,404 @@
+/*
+ * predict.c -- predictive distributions of new models' scores, and the
+ * held-out evaluation built on them (spec "Inference and downstream tasks").
+ *
+ * For a new model i of family f and benchmark j the predictive distribution
+ * integrates three sources of uncertainty, by simulation:
+ *   theta^(s) ~ N(theta_hat, I^-1)                (parameter uncertainty)
+ *   alpha^(s,m) ~ p(alpha_f | y_f, theta^(s))     (family posterior; prior
+ *                                                   N(0, Sigma) for a new family)
+ *   y ~ Beta(phi_j mu, phi_j (1 - mu)),  mu = c_j + (d_j - c_j) logistic(eta)
+ * The predictive mean averages mu (exact given the draws); the median and
+ * the interval are quantiles of the y draws.  The "map" column is the
+ * paper's plug-in: mu at the estimates and the family's posterior mode.
+ */
+#include "scaling/tasks.h"
+#include "kernel/special.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_ROWS 64
+
+void ls_predict_options_init(ls_predict_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->level = 0.9;
+    o->param_draws = 200;
+    o->latent_draws = 50;
+    o->seed = 1;
+    o->threads = 0;
+}
+
+void ls_prediction_free(ls_prediction *p)
+{
+    if (!p) return;
+    ls_strv_free(p->model, p->n);
+    ls_strv_free(p->family, p->n);
+    ls_free(p->known);
+    ls_free(p->mean);
+    ls_free(p->median);
+    ls_free(p->lower);
+    ls_free(p->upper);
+    ls_free(p->map);
+    ls_free(p->observed);
+    memset(p, 0, sizeof *p);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile_f(const float *v, size_t n, double q)
+{
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)floor(h);
+    if (lo >= n - 1) return v[n - 1];
+    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+/* mu_j for skills th (K) */
+static double mean_score(const ls_model *m, size_t j, const double *th)
+{
+    size_t K = m->K, J = m->J;
+    double eta = m->b[j];
+    for (size_t k = 0; k < K; k++) eta += m->lam[k * J + j] * th[k];
+    if (m->eta_clamp > 0) eta = fmax(-m->eta_clamp, fmin(m->eta_clamp, eta));
+    double c = m->d->floor[j];
+    return c + (m->ceil[j] - c) * ls_logistic(eta);
+}
+
+int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,
+               ls_prediction *out, ls_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(o->level > 0 && o->level < 1))
+        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
+    if (o->latent_draws < 1 || o->latent_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "--latent-draws: expected 1..100000, found %zu", o->latent_draws);
+    if (o->param_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
+    if ((o->param_draws ? o->param_draws : 1) * o->latent_draws > 1000000)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "--param-draws x --latent-draws: at most 1,000,000 draws per cell, found %zu",
+                       (o->param_draws ? o->param_draws : 1) * o->latent_draws);
+    const char *src = ls_table_name(newt);
+    size_t n = ls_table_nrow(newt), J = d->J, K = f->K, p = d->p;
+    if (n == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no rows to predict", src);
+    long cm = ls_table_find(newt, d->model_col), cf = ls_table_find(newt, d->family_col);
+    if (cm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->model_col);
+    if (cf < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->family_col);
+    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL;
+    size_t *fam = NULL, *uniq = NULL;
+    float *yd = NULL;
+    ls_sampler *s = NULL;
+    int rc = ls_data_covariates_of(d, newt, &x, err);
+    if (rc) return rc;
+    out->n = n;
+    out->J = J;
+    out->level = o->level;
+    out->seed = o->seed;
+    out->model = ls_calloc(n, sizeof(char *));
+    out->family = ls_calloc(n, sizeof(char *));
+    out->known = ls_calloc(n, sizeof(int));
+    out->mean = ls_calloc(n * J, sizeof(double));
+    out->median = ls_calloc(n * J, sizeof(double));
+    out->lower = ls_calloc(n * J, sizeof(double));
+    out->upper = ls_calloc(n * J, sizeof(double));
+    out->map = ls_calloc(n * J, sizeof(double));
+    out->observed = ls_calloc(n * J, sizeof(double));
+    fam = ls_calloc(n, sizeof(size_t));
+    uniq = ls_calloc(n, sizeof(size_t));
+    if (!out->model || !out->family || !out->known || !out->mean || !out->median || !out->lower ||
+        !out->upper || !out->map || !out->observed || !fam || !uniq) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    size_t nu = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *mn = ls_table_cell(newt, i, (size_t)cm), *fn = ls_table_cell(newt, i, (size_t)cf);
+        if (!*mn || !*fn) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: empty model or family name", src, ls_table_line(newt, i));
+            goto done;
+        }
+        out->model[i] = ls_strdup(mn);
+        out->family[i] = ls_strdup(fn);
+        if (!out->model[i] || !out->family[i]) { rc = ls_nomem(err); goto done; }
+        long g = ls_data_find_family(d, fn);
+        fam[i] = g < 0 ? LS_PRIOR : (size_t)g;
+        out->known[i] = g >= 0;
+        if (g >= 0) {
+            size_t u = 0;
+            while (u < nu && uniq[u] != (size_t)g) u++;
+            if (u == nu) uniq[nu++] = (size_t)g;
+        }
+        for (size_t j = 0; j < J; j++) {
+            double v = NAN;
+            int miss = 1;
+            long c = ls_table_find(newt, d->bench[j]);
+            if (c >= 0 && (rc = ls_table_number(newt, i, (size_t)c, &v, &miss, err))) goto done;
+            if (!miss && !(v >= 0 && v <= 1)) {
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': expected a score in [0, 1], found '%s'",
+                             src, ls_table_line(newt, i), c + 1, d->bench[j], ls_table_cell(newt, i, (size_t)c));
+                goto done;
+            }
+            out->observed[i * J + j] = miss ? NAN : v;
+        }
+        for (size_t q = 0; q < p; q++) x[i * p + q] = (x[i * p + q] - d->x_mean[q]) / d->x_sd[q];
+    }
+
+    int pk = ls_param_cov_kind(o->param_cov, err);
+    if (pk < 0) { rc = LS_ERR_OPTION; goto done; }
+    rc = ls_sampler_new(d, f, o->threads, o->param_draws > 0 ? pk : 0, o->seed, &s, err);
+    out->param_uncertainty = o->param_draws > 0 ? pk : 0;
+    if (rc == LS_ERR_NUMERIC && o->param_draws > 0) {
+        /* singular information (e.g. a clipped likelihood): the estimates only */
+        out->param_uncertainty = 0;
+        rc = ls_sampler_new(d, f, o->threads, 0, o->seed, &s, err);
+    }
+    if (rc) goto done;
+    ls_model *m = s->m;
+    size_t S = out->param_uncertainty ? o->param_draws : 1, M = o->latent_draws, N = S * M;
+    th0 = ls_calloc(K, sizeof(double));
+    theta_i = ls_calloc(K, sizeof(double));
+    alpha = ls_calloc((nu + 1) * M * K, sizeof(double)); /* slot nu: the prior */
+    size_t rows = n < CHUNK_ROWS ? n : CHUNK_ROWS;
+    yd = ls_malloc(rows * J * N * sizeof(float));
+    if (!th0 || !theta_i || !alpha || !yd) { rc = ls_nomem(err); goto done; }
+
+    /* plug-in at the estimates and the family mode */
+    rc = ls_sampler_params(s, 1, uniq, nu, err);
+    if (rc) goto done;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < K; k++) {
+            double v = 0;
+            for (size_t q = 0; q < p; q++) v += x[i * p + q] * m->B[q * K + k];
+            th0[k] = v;
+        }
+        if (fam[i] != LS_PRIOR) {
+            double a[64];
+            ls_sampler_z_to_alpha(s, m->zmode + fam[i] * K, a);
+            for (size_t k = 0; k < K; k++) th0[k] += a[k];
+        }
+        for (size_t j = 0; j < J; j++) out->map[i * J + j] = mean_score(m, j, th0);
+    }
+
+    /* rows in chunks; every chunk replays the same parameter draws */
+    for (size_t r0 = 0; r0 < n; r0 += CHUNK_ROWS) {
+        size_t r1 = r0 + CHUNK_ROWS < n ? r0 + CHUNK_ROWS : n;
+        gsl_rng_set(s->rng, (unsigned long)(o->seed ? o->seed : 1));
+        for (size_t t = 0; t < S; t++) {
+            rc = ls_sampler_params(s, !out->param_uncertainty, uniq, nu, err);
+            if (rc) goto done;
+            for (size_t u = 0; u <= nu; u++) {
+                rc = ls_sampler_alpha(s, u < nu ? uniq[u] : LS_PRIOR, M, alpha + u * M * K, err);
+                if (rc) goto done;
+            }
+            for (size_t i = r0; i < r1; i++) {
+                size_t u = 0;
+                if (fam[i] == LS_PRIOR) u = nu;
+                else
+                    while (uniq[u] != fam[i]) u++;
+                for (size_t k = 0; k < K; k++) {
+                    double v = 0;
+                    for (size_t q = 0; q < p; q++) v += x[i * p + q] * m->B[q * K + k];
+                    th0[k] = v;
+                }
+                double lpshift = 0; /* heteroscedastic precision of this row */
+                for (size_t q = 0; m->hetero && q < p; q++) lpshift += s->th[m->off_g + q] * x[i * p + q];
+                double pmul = exp(lpshift);
+                for (size_t mm = 0; mm < M; mm++) {
+                    const double *a = alpha + (u * M + mm) * K;
+                    for (size_t k = 0; k < K; k++) theta_i[k] = th0[k] + a[k];
+                    for (size_t j = 0; j < J; j++) {
+                        double mu = mean_score(m, j, theta_i), ph = m->phi[j] * pmul;
+                        out->mean[i * J + j] += mu / (double)N;
+                        double y = gsl_ran_beta(s->rng, ph * mu, ph * (1 - mu));
+                        yd[((i - r0) * J + j) * N + t * M + mm] = (float)y;
+                    }
+                }
+            }
+        }
+        for (size_t i = r0; i < r1; i++)
+            for (size_t j = 0; j < J; j++) {
+                float *v = yd + ((i - r0) * J + j) * N;
+                qsort(v, N, sizeof(float), cmp_float);
+                out->median[i * J + j] = quantile_f(v, N, 0.5);
+                out->lower[i * J + j] = quantile_f(v, N, (1 - o->level) / 2);
+                out->upper[i * J + j] = quantile_f(v, N, (1 + o->level) / 2);
+            }
+    }
+done:
+    ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
+    ls_sampler_free(s);
+    if (rc) ls_prediction_free(out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Held-out evaluation                                               */
+/* ---------------------------------------------------------------- */
+
+void ls_evaluation_free(ls_evaluation *e)
+{
+    if (!e) return;
+    ls_prediction_free(&e->pred);
+    ls_fit_free(e->fit);
+    ls_data_free(e->train);
+    ls_free(e->mae);
+    memset(e, 0, sizeof *e);
+}
+
+int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
+           double *overall, size_t *cells, ls_error *err)
+{
+    double tot = 0;
+    size_t nc = 0;
+    for (size_t j = 0; j < J; j++) {
+        double s = 0;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            double y = obs[i * J + j], p = pred[i * J + j];
+            if (isnan(y)) continue;
+            if (!isfinite(p))
+                return ls_fail(err, LS_ERR_INPUT, "no prediction for scored cell (row %zu, benchmark %zu)", i + 1, j + 1);
+            s += fabs(p - y);
+            m++;
+        }
+        if (per_benchmark) per_benchmark[j] = m ? s / (double)m : NAN;
+        tot += s;
+        nc += m;
+    }
+    *overall = nc ? tot / (double)nc : NAN;
+    if (cells) *cells = nc;
+    return LS_OK;
+}
+
+enum { ROLE_TRAIN = 0, ROLE_TEST = 1, ROLE_EXCLUDED = 2 };
+
+static int roles_from_split(const ls_table *t, const ls_data *full, const ls_table *split, int *role,
+                            ls_error *err)
+{
+    const char *ss = ls_table_name(split);
+    long sm = ls_table_find(split, "model"), sr = ls_table_find(split, "role");
+    if (sm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column 'model'", ss);
+    if (sr < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column 'role'", ss);
+    size_t n = ls_table_nrow(t);
+    for (size_t i = 0; i < n; i++) role[i] = -1;
+    for (size_t r = 0; r < ls_table_nrow(split); r++) {
+        const char *mn = ls_table_cell(split, r, (size_t)sm), *rn = ls_table_cell(split, r, (size_t)sr);
+        int v = strcmp(rn, "train") == 0 ? ROLE_TRAIN
+                : strcmp(rn, "test") == 0 ? ROLE_TEST
+                : strcmp(rn, "excluded") == 0 ? ROLE_EXCLUDED : -1;
+        if (v < 0)
+            return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column 'role': expected train, test or excluded, found '%s'",
+                           ss, ls_table_line(split, r), sr + 1, rn);
+        int hit = 0;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(full->model[i], mn) == 0) {
+                role[i] = v;
+                hit = 1;
+            }
+        if (!hit)
+            return ls_fail(err, LS_ERR_INPUT, "%s:%zu: model '%s' is not in %s", ss,
+                           ls_table_line(split, r), mn, ls_table_name(t));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (role[i] < 0)
+            return ls_fail(err, LS_ERR_INPUT, "%s:%zu: model '%s' has no role in %s", ls_table_name(t),
+                           ls_table_line(t, i), full->model[i], ss);
+    return LS_OK;
+}
+
+static int roles_largest(const ls_table *t, const ls_data *full, int *role, ls_error *err)
+{
+    long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
+    if (cs < 0 || ct < 0)
+        return ls_fail(err, LS_ERR_OPTION, "--holdout largest: %s needs columns 'size' and 'tokens'",
+                       ls_table_name(t));
+    size_t n = full->n;
+    for (size_t i = 0; i < n; i++) role[i] = ROLE_TRAIN;
+    for (size_t g = 0; g < full->F; g++) {
+        if (full->fam_nrows[g] < 2) continue;
+        long best = -1;
+        double bs = 0, bt = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (full->family_of[i] != g) continue;
+            double sv, tv;
+            int ms, mt, rc;
+            if ((rc = ls_table_number(t, i, (size_t)cs, &sv, &ms, err))) return rc;
+            if ((rc = ls_table_number(t, i, (size_t)ct, &tv, &mt, err))) return rc;
+            if (ms || mt) continue;
+            if (best < 0 || sv > bs || (sv == bs && tv > bt)) {
+                best = (long)i;
+                bs = sv;
+                bt = tv;
+            }
+        }
+        if (best >= 0) role[best] = ROLE_TEST;
+    }
+    return LS_OK;
+}
+
+int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                const ls_fit_options *fo, const ls_predict_options *po, ls_evaluation *out,
+                ls_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ls_data *full = NULL;
+    ls_table *tt = NULL, *te = NULL;
+    size_t *tr_rows = NULL, *te_rows = NULL;
+    int *role = NULL;
+    int rc = ls_data_build(t, dopt, &full, err);
+    if (rc) return rc;
+    size_t n = full->n, J = full->J;
+    role = ls_calloc(n, sizeof(int));
+    tr_rows = ls_calloc(n, sizeof(size_t));
+    te_rows = ls_calloc(n, sizeof(size_t));
+    out->mae = ls_calloc(J, sizeof(double));
+    out->J = J;
+    if (!role || !tr_rows || !te_rows || !out->mae) { rc = ls_nomem(err); goto done; }
+    rc = split ? roles_from_split(t, full, split, role, err) : roles_largest(t, full, role, err);
+    if (rc) goto done;
+    for (size_t i = 0; i < n; i++) {
+        if (role[i] == ROLE_TRAIN) tr_rows[out->n_train++] = i;
+        else if (role[i] == ROLE_TEST) te_rows[out->n_test++] = i;
+        else out->n_excluded++;
+    }
+    if (out->n_test == 0) { rc = ls_fail(err, LS_ERR_INPUT, "the split has no test rows"); goto done; }
+    if (out->n_train == 0) { rc = ls_fail(err, LS_ERR_INPUT, "the split has no training rows"); goto done; }
+    if ((rc = ls_table_subset(t, tr_rows, out->n_train, &tt, err))) goto done;
+    if ((rc = ls_table_subset(t, te_rows, out->n_test, &te, err))) goto done;
+    /* the training data must keep the full data's benchmarks */
+    ls_data_options o2 = *dopt;
+    char *bl = ls_data_bench_list(full);
+    if (!bl) { rc = ls_nomem(err); goto done; }
+    o2.benchmarks = bl;
+    rc = ls_data_build(tt, &o2, &out->train, err);
+    ls_free(bl);
+    if (rc) goto done;
+    if ((rc = ls_fit_run(out->train, fo, &out->fit, err))) goto done;
+    if ((rc = ls_predict(out->fit, out->train, te, po, &out->pred, err))) goto done;
+    size_t cells = 0, inside = 0, nn = out->pred.n;
+    const ls_prediction *pp = &out->pred;
+    if ((rc = ls_mae(pp->median, pp->observed, nn, J, out->mae, &out->mae_overall, &cells, err))) goto done;
+    if ((rc = ls_mae(pp->mean, pp->observed, nn, J, NULL, &out->mae_mean, NULL, err))) goto done;
+    if ((rc = ls_mae(pp->map, pp->observed, nn, J, NULL, &out->mae_map, NULL, err))) goto done;
+    for (size_t c = 0; c < nn * J; c++)
+        if (!isnan(pp->observed[c])) inside += pp->observed[c] >= pp->lower[c] && pp->observed[c] <= pp->upper[c];
+    out->n_cells = cells;
+    out->coverage = cells ? (double)inside / (double)cells : NAN;
+done:
+    ls_data_free(full);
+    ls_table_free(tt);
+    ls_table_free(te);
+    ls_free(tr_rows);
+    ls_free(te_rows);
+    ls_free(role);
+    if (rc) ls_evaluation_free(out);
+    return rc;
+}

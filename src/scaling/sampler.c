@@ -1,0 +1,249 @@
+/*
+ * sampler.c -- draws for the downstream tasks (spec "Inference and
+ * downstream tasks"): the parameters from the asymptotic normal of the
+ * estimates (theta scale, covariance = inverse observed information), and a
+ * family's skills from its posterior p(alpha_f | y_f, theta) under each
+ * draw.
+ *
+ * The family posterior is sampled by sampling-importance-resampling: 4M
+ * proposals from a normal placed by the family's adapted quadrature map
+ * (centre and scale, widened by 1.25), weighted by posterior / proposal and
+ * resampled systematically down to M.  The map already matches the
+ * posterior's location and curvature, so the weights are nearly flat.
+ */
+#include "scaling/tasks.h"
+#include "kernel/linalg.h"
+#include "kernel/special.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROPOSALS_PER_DRAW 4
+#define PROPOSAL_SCALE 1.25
+
+void ls_sampler_free(ls_sampler *s)
+{
+    if (!s) return;
+    ls_model_free(s->m);
+    ls_free(s->chol);
+    ls_free(s->th);
+    ls_free(s->eps);
+    ls_free(s->prop);
+    ls_free(s->lw);
+    ls_free(s->r);
+    if (s->rng) gsl_rng_free(s->rng);
+    ls_free(s);
+}
+
+int ls_param_cov_kind(const char *param_cov, ls_error *err)
+{
+    if (!param_cov || !*param_cov || strcmp(param_cov, "hessian") == 0) return 1;
+    if (strcmp(param_cov, "sandwich") == 0) return 2;
+    ls_fail(err, LS_ERR_OPTION, "--param-cov: expected hessian or sandwich, found '%s'", param_cov);
+    return -1;
+}
+
+int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int param_uncertainty,
+                   uint64_t seed, ls_sampler **out, ls_error *err)
+{
+    *out = NULL;
+    ls_gsl_quiet();
+    ls_sampler *s = ls_calloc(1, sizeof *s);
+    if (!s) return ls_nomem(err);
+    s->d = d;
+    s->fit = f;
+    int rc = ls_model_new_ext(d, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, threads,
+                              f->opt.precision_covariates, f->opt.estimate_ceilings, &s->m, err);
+    if (rc) goto fail;
+    s->m->eta_clamp = f->opt.logit_clamp;
+    size_t dim = s->m->dim;
+    if (dim != f->dim) {
+        rc = ls_fail(err, LS_ERR_INPUT, "the fit has %zu parameters, its data imply %zu", f->dim, dim);
+        goto fail;
+    }
+    s->th = ls_calloc(dim, sizeof(double));
+    s->eps = ls_calloc(dim, sizeof(double));
+    s->r = ls_calloc(d->J, sizeof(double));
+    s->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!s->th || !s->eps || !s->r || !s->rng) { rc = ls_nomem(err); goto fail; }
+    gsl_rng_set(s->rng, (unsigned long)(seed ? seed : 1));
+    double ll;
+    rc = ls_model_loglik(s->m, f->theta, &ll, NULL, NULL, err);
+    if (rc) goto fail;
+    if (param_uncertainty) {
+        ls_inference own;
+        memset(&own, 0, sizeof own);
+        const double *V = param_uncertainty == 2 ? f->inf.theta_cov_sw : f->inf.theta_cov;
+        if (!V || !isfinite(V[0])) {
+            rc = ls_infer(s->m, f->theta, &own, err);
+            if (rc) goto fail;
+            V = param_uncertainty == 2 ? own.theta_cov_sw : own.theta_cov;
+        }
+        s->chol = ls_calloc(dim * dim, sizeof(double));
+        if (!s->chol) { ls_inference_free(&own); rc = ls_nomem(err); goto fail; }
+        memcpy(s->chol, V, dim * dim * sizeof(double));
+        ls_inference_free(&own);
+        if (!isfinite(s->chol[0]) || ls_chol(s->chol, dim)) {
+            rc = ls_fail(err, LS_ERR_NUMERIC,
+                         "the %s is not positive definite, so parameter uncertainty is unavailable (set the parameter draws to 0)",
+                         param_uncertainty == 2 ? "sandwich covariance" : "observed information");
+            goto fail;
+        }
+        /* re-adapt every family at the estimate (ls_infer froze nodes) */
+        rc = ls_model_loglik(s->m, f->theta, &ll, NULL, NULL, err);
+        if (rc) goto fail;
+    }
+    memcpy(s->th, f->theta, dim * sizeof(double));
+    *out = s;
+    return LS_OK;
+fail:
+    ls_sampler_free(s);
+    return rc;
+}
+
+int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, ls_error *err)
+{
+    size_t dim = s->m->dim;
+    int rc = LS_OK;
+    /* a draw far in the tails can make a family's posterior degenerate:
+     * redraw (a handful of times at most) */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        memcpy(s->th, s->fit->theta, dim * sizeof(double));
+        if (!point && s->chol) {
+            for (size_t i = 0; i < dim; i++) s->eps[i] = gsl_ran_gaussian_ziggurat(s->rng, 1.0);
+            for (size_t i = 0; i < dim; i++) {
+                double v = 0;
+                for (size_t k = 0; k <= i; k++) v += s->chol[i * dim + k] * s->eps[k];
+                s->th[i] += v;
+            }
+        }
+        rc = ls_model_eval_families(s->m, s->th, fams, nf, err);
+        if (rc != LS_ERR_NUMERIC || point || !s->chol) return rc;
+    }
+    return rc;
+}
+
+void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha)
+{
+    size_t K = s->m->K;
+    for (size_t k = 0; k < K; k++) {
+        double v = 0;
+        for (size_t l = 0; l <= k; l++) v += s->m->L[k * K + l] * z[l];
+        alpha[k] = v;
+    }
+}
+
+int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error *err)
+{
+    ls_model *m = s->m;
+    size_t K = m->K;
+    double z[64];
+    if (K > 64) return ls_fail(err, LS_ERR_OPTION, "at most 64 skills are supported here");
+    if (f == LS_PRIOR) {
+        for (size_t i = 0; i < M; i++) {
+            for (size_t k = 0; k < K; k++) z[k] = gsl_ran_gaussian_ziggurat(s->rng, 1.0);
+            ls_sampler_z_to_alpha(s, z, alpha + i * K);
+        }
+        return LS_OK;
+    }
+    size_t N = PROPOSALS_PER_DRAW * M;
+    if (N > s->nprop) {
+        ls_free(s->prop);
+        ls_free(s->lw);
+        s->prop = ls_calloc(N * K, sizeof(double));
+        s->lw = ls_calloc(N, sizeof(double));
+        if (!s->prop || !s->lw) { s->nprop = 0; return ls_nomem(err); }
+        s->nprop = N;
+    }
+    const double *A = m->fam_map + f * K * K, *c = m->fam_center + f * K;
+    double logdet = m->fam_logdet[f], sc = PROPOSAL_SCALE;
+    for (size_t i = 0; i < N; i++) {
+        double u[64], lq = -logdet - (double)K * (log(sc) + 0.5 * 1.8378770664093454836);
+        for (size_t k = 0; k < K; k++) {
+            u[k] = gsl_ran_gaussian_ziggurat(s->rng, sc);
+            lq -= 0.5 * (u[k] / sc) * (u[k] / sc);
+        }
+        double *zi = s->prop + i * K;
+        for (size_t a = 0; a < K; a++) {
+            double v = c[a];
+            for (size_t l = 0; l < K; l++) v += A[a * K + l] * u[l];
+            zi[a] = v;
+        }
+        s->lw[i] = ls_model_family_logpost(m, f, zi, s->r) - lq;
+    }
+    double lse = ls_logsumexp(s->lw, N);
+    if (!isfinite(lse))
+        return ls_fail(err, LS_ERR_NUMERIC, "posterior of family '%s' could not be sampled",
+                       s->d->family[f]);
+    /* systematic resampling */
+    double step = 1.0 / (double)M, u0 = gsl_rng_uniform(s->rng) * step, cum = 0;
+    size_t i = 0;
+    for (size_t q = 0; q < N && i < M; q++) {
+        cum += exp(s->lw[q] - lse);
+        while (i < M && u0 + (double)i * step < cum) {
+            ls_sampler_z_to_alpha(s, s->prop + q * K, alpha + i * K);
+            i++;
+        }
+    }
+    for (; i < M; i++) ls_sampler_z_to_alpha(s, s->prop + (N - 1) * K, alpha + i * K);
+    return LS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Small helpers                                                     */
+/* ---------------------------------------------------------------- */
+
+int ls_table_subset(const ls_table *t, const size_t *rows, size_t n, ls_table **out, ls_error *err)
+{
+    *out = NULL;
+    size_t nc = ls_table_ncol(t);
+    const char **names = ls_calloc(nc ? nc : 1, sizeof *names);
+    const char **cells = ls_calloc(nc ? nc : 1, sizeof *cells);
+    if (!names || !cells) {
+        ls_free(names); ls_free(cells);
+        return ls_nomem(err);
+    }
+    for (size_t c = 0; c < nc; c++) names[c] = ls_table_colname(t, c);
+    ls_table *u = NULL;
+    int rc = ls_table_new(ls_table_name(t), nc, names, &u, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        for (size_t c = 0; c < nc; c++) cells[c] = ls_table_cell(t, rows[i], c);
+        rc = ls_table_append(u, cells, err);
+    }
+    ls_free(names);
+    ls_free(cells);
+    if (rc) { ls_table_free(u); return rc; }
+    *out = u;
+    return LS_OK;
+}
+
+double ls_quantile_sorted(const double *v, size_t n, double q)
+{
+    if (n == 0) return NAN;
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)floor(h);
+    if (lo >= n - 1) return v[n - 1];
+    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+char *ls_data_bench_list(const ls_data *d)
+{
+    size_t len = 1;
+    for (size_t j = 0; j < d->J; j++) len += strlen(d->bench[j]) + 1;
+    char *s = ls_calloc(len, 1);
+    if (!s) return NULL;
+    for (size_t j = 0; j < d->J; j++) {
+        if (j) strcat(s, ",");
+        strcat(s, d->bench[j]);
+    }
+    return s;
+}
+
+long ls_data_find_family(const ls_data *d, const char *name)
+{
+    for (size_t f = 0; f < d->F; f++)
+        if (strcmp(d->family[f], name) == 0) return (long)f;
+    return -1;
+}
