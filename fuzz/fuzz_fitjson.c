@@ -70,11 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fclose(f);
 
-    ls_fit_summary s;
-    memset(&s, 0, sizeof s);
+    ls_fit_summary *s = NULL;
     int rc = ls_fit_summary_read(path, &s, &e);
+    REQUIRE((rc == LS_OK) == (s != NULL));
     if (rc) one_line(&e);
-    ls_fit_summary_free(&s);
+    ls_fit_summary_free(s);
 
     ls_data *d = NULL;
     ls_fit *fit = NULL;

@@ -69,6 +69,56 @@ const char *ls_status_name(int code);
 typedef int (*ls_progress_fn)(void *ctx, const char *stage, double done, double total);
 
 /* ------------------------------------------------------------------ */
+/* Results: one convention for every task of every family              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every task (posterior, prediction, evaluation, selection, allocation,
+ * comparison, factor fit, DIF tests, factor selection, partial credit fit)
+ * returns an opaque ls_result, released by ls_result_free: a kind
+ * ("posterior", "prediction", ...) and named entries, in the order the
+ * task's documentation lists.  An entry holds numbers (rows x cols doubles,
+ * row-major; a scalar is 1 x 1; counts, flags and indices are exact in
+ * doubles; NaN where a value does not exist) or strings.  An entry may name
+ * the string entries that label its rows and its columns ("loadings": rows
+ * "items", columns "factors"), so a binding can build labelled matrices and
+ * data frames without knowing the task.  Everything is borrowed from the
+ * result: valid while it lives.  Warnings (conditions the user should know
+ * of, e.g. a fit that did not converge) are listed with the result.
+ */
+typedef struct ls_result ls_result;
+enum ls_entry_type { LS_ENTRY_NONE = 0, LS_ENTRY_NUMBERS = 1, LS_ENTRY_STRINGS = 2 };
+const char *ls_result_kind(const ls_result *r);
+size_t ls_result_nentries(const ls_result *r);
+/* Name of entry i (NULL for i >= ls_result_nentries). */
+const char *ls_result_entry(const ls_result *r, size_t i);
+/* enum ls_entry_type of the entry called name (LS_ENTRY_NONE when absent). */
+int ls_result_type(const ls_result *r, const char *name);
+/* Numbers of an entry and its shape (NULL and 0 x 0 when absent or strings). */
+const double *ls_result_numbers(const ls_result *r, const char *name, size_t *rows, size_t *cols);
+/* The first number of an entry (NaN when absent). */
+double ls_result_number(const ls_result *r, const char *name);
+/* Strings of an entry: their count, and string i (NULL beyond). */
+size_t ls_result_nstrings(const ls_result *r, const char *name);
+const char *ls_result_string(const ls_result *r, const char *name, size_t i);
+/* Names of the entries labelling the rows and the columns (NULL: none). */
+const char *ls_result_row_labels(const ls_result *r, const char *name);
+const char *ls_result_col_labels(const ls_result *r, const char *name);
+size_t ls_result_nwarnings(const ls_result *r);
+const char *ls_result_warning(const ls_result *r, size_t i);
+/* Write the result atomically: format "json" (NULL) or, for predictions,
+ * "csv" (one row per model and benchmark).  Every file records the version,
+ * the seed and the options (argv_json: a JSON array or object text, may be
+ * NULL).  No file is created or changed on failure. */
+int ls_result_write(const ls_result *r, const char *path, const char *format,
+                    const char *argv_json, ls_error *err);
+void ls_result_free(ls_result *r);
+
+/* Write len bytes to path atomically (a temporary file in the same folder,
+ * flushed, then renamed): on failure no file is created or changed. */
+int ls_write_file(const char *path, const void *buf, size_t len, ls_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Tables: a parsed CSV file (module data/csv)                         */
 /* ------------------------------------------------------------------ */
 
@@ -168,6 +218,20 @@ const char *ls_data_family(const ls_data *d, size_t f);
 const char *ls_data_model(const ls_data *d, size_t i);
 double ls_data_floor(const ls_data *d, size_t j);
 double ls_data_ceiling(const ls_data *d, size_t j); /* 1 unless set */
+const char *ls_data_source(const ls_data *d);        /* the table's file name */
+const char *ls_data_model_column(const ls_data *d);  /* the model and family columns' names */
+const char *ls_data_family_column(const ls_data *d);
+size_t ls_data_family_of(const ls_data *d, size_t model);  /* family index of a model */
+size_t ls_data_family_size(const ls_data *d, size_t family); /* its number of models */
+/* n x p covariate terms of the models as evaluated (raw scale, e.g. log
+ * size), and n x J scores (clipped; NaN when missing); borrowed. */
+const double *ls_data_covariate_values(const ls_data *d);
+const double *ls_data_scores(const ls_data *d);
+/* A comma-separated list of family names resolved to indices (at most max
+ * into idx; *n of them).  LS_ERR_OPTION naming the family when one is
+ * unknown or named twice, or when there are more than max. */
+int ls_data_families(const ls_data *d, const char *list, size_t *idx, size_t max, size_t *n,
+                     ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Scaling-law parameters (natural scale)                              */
@@ -244,6 +308,9 @@ typedef struct ls_fit_options {
 } ls_fit_options;
 
 void ls_fit_options_init(ls_fit_options *o);
+/* LS_OK, or LS_ERR_OPTION with a message naming the field ("starts: ...").
+ * Every function taking the options runs it first. */
+int ls_fit_options_check(const ls_fit_options *o, ls_error *err);
 
 typedef struct ls_fit ls_fit;
 
@@ -293,6 +360,8 @@ double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
  * of that frozen-map objective. */
 int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
 unsigned ls_fit_iterations(const ls_fit *f);
+uint64_t ls_fit_seed(const ls_fit *f);      /* the seed of the starts */
+size_t ls_fit_nfamilies(const ls_fit *f);  /* families of the data it was fitted to */
 unsigned ls_fit_starts_at_best(const ls_fit *f);
 /* 1 when benchmark j's ceiling was estimated (option estimate_ceilings);
  * its value is ls_fit_params(f)->ceiling[j], its standard error the last
@@ -329,6 +398,33 @@ const double *ls_fit_theta(const ls_fit *f);
  * when not computed (skip_se) or when that matrix is singular. */
 enum ls_se_kind { LS_SE_HESSIAN = 0, LS_SE_OPG = 1, LS_SE_SANDWICH = 2 };
 const double *ls_fit_se(const ls_fit *f, int kind);
+/* Covariance of the natural vector from the inverse observed information
+ * (ls_fit_nnat x ls_fit_nnat), or NULL. */
+const double *ls_fit_nat_cov(const ls_fit *f);
+/* The natural vector's blocks, in order: beta (p x K), lambda (K x J), b (J),
+ * phi (J), sigma (K x K), gamma (p; heteroscedastic precision only) and the
+ * ceilings (J; only when some are estimated).  offsets[k] is where block k
+ * starts and offsets[k + 1] - offsets[k] its length (0 when absent);
+ * offsets[LS_NAT_NBLOCKS] is the vector's length. */
+enum ls_nat_block {
+    LS_NAT_BETA = 0, LS_NAT_LAMBDA, LS_NAT_B, LS_NAT_PHI, LS_NAT_SIGMA, LS_NAT_GAMMA,
+    LS_NAT_CEILING, LS_NAT_NBLOCKS
+};
+void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings,
+                   size_t offsets[LS_NAT_NBLOCKS + 1]);
+void ls_fit_nat_layout(const ls_fit *f, size_t offsets[LS_NAT_NBLOCKS + 1]);
+/* The estimates in that order (ls_fit_nnat values into v). */
+void ls_fit_nat_estimates(const ls_fit *f, double *v);
+/* Wald intervals at `level` (in (0, 1)) of the natural vector from the
+ * standard errors of `kind`: on the log scale for phi and the anchor
+ * loadings, through Fisher's z for the correlations, on the logit scale of
+ * (d - c) / (1 - c) for estimated ceilings, else on the natural scale;
+ * fixed entries get their value twice (d: the fit's data, for the floors
+ * of estimated ceilings).  lower and upper receive
+ * ls_fit_nnat values.  LS_ERR_INPUT when those standard errors were not
+ * computed. */
+int ls_fit_confint(const ls_fit *f, const ls_data *d, int kind, double level, double *lower,
+                   double *upper, ls_error *err);
 /* Wall-clock seconds of the search, the polish, the standard errors and the
  * whole fit (kept out of the JSON, which is reproducible byte for byte). */
 void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total);
@@ -425,23 +521,19 @@ typedef struct ls_posterior_options {
     uint64_t seed;       /* default 1                                       */
 } ls_posterior_options;
 void ls_posterior_options_init(ls_posterior_options *o);
+int ls_posterior_options_check(const ls_posterior_options *o, ls_error *err);
 
-/* Posterior of one family's skills alpha_f at the fitted parameters.
- * Arrays are K or K x K (row-major); draws is chains x draws x K. */
-typedef struct ls_posterior {
-    size_t K, chains, draws;
-    double *mode;        /* posterior mode (MAP)                            */
-    double *laplace_cov; /* inverse negative Hessian at the mode            */
-    double *quad_mean, *quad_cov; /* by the fit's adaptive quadrature        */
-    double *mcmc_mean, *mcmc_cov; /* from the pooled MCMC draws              */
-    double *rhat;        /* split R-hat per skill                           */
-    double *ess;         /* effective sample size per skill (pooled)        */
-    double accept;       /* Metropolis acceptance rate                      */
-    double *sample;      /* chains x draws x K                              */
-} ls_posterior;
+/*
+ * Posterior of one family's skills alpha_f at the fitted parameters, a
+ * result of kind "posterior" with entries (K skills, labelled by "skills"):
+ *   family (string), skills (K names), mode (K), laplace_cov (K x K; the
+ *   inverse negative Hessian at the mode), quad_mean (K), quad_cov (K x K; by
+ *   the fit's adaptive quadrature), mcmc_mean, mcmc_cov (pooled random-walk
+ *   Metropolis draws), rhat (split R-hat), ess (effective sample size),
+ *   accept (acceptance rate), sample (chains * draws x K), chains, draws, seed.
+ */
 int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
-                     const ls_posterior_options *o, ls_posterior *out, ls_error *err);
-void ls_posterior_free(ls_posterior *p);
+                     const ls_posterior_options *o, ls_result **out, ls_error *err);
 
 typedef struct ls_predict_options {
     double level;         /* central interval level (default 0.9)            */
@@ -456,30 +548,24 @@ typedef struct ls_predict_options {
     const char *param_cov;
 } ls_predict_options;
 void ls_predict_options_init(ls_predict_options *o);
+int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
 
-/* Predictions for the rows of a table of new models (columns: the model and
+/*
+ * Predictions for the rows of a table of new models (columns: the model and
  * family columns and the covariate sources; benchmark columns, if present,
- * are read as observed values).  Arrays are n x J, row-major. */
-typedef struct ls_prediction {
-    size_t n, J;
-    double level;
-    char **model, **family;   /* n                                        */
-    int *known;               /* n: 1 when the family is in the fit's data  */
-    double *mean, *median, *lower, *upper; /* predictive distribution      */
-    double *map;              /* plug-in at the estimates and the family mode (prior mean 0) */
-    double *observed;         /* NaN when missing or no column             */
-    uint64_t seed;            /* the seed used (recorded in the outputs)    */
-    int param_uncertainty;    /* 1: parameter draws from the inverse observed
-                               * information, 2: from the sandwich; 0: none
-                               * asked, or that matrix was singular (plug-in
-                               * estimates, intervals too narrow)           */
-} ls_prediction;
+ * are read as observed values): a result of kind "prediction" with entries
+ * (n models x J benchmarks, rows labelled "models", columns "benchmarks"):
+ *   models, families, benchmarks (names), known (n: 1 when the family is in
+ *   the fit's data), mean, median, lower, upper (the predictive
+ *   distribution's central interval at `level`), map (plug-in at the
+ *   estimates and the family mode; prior mean 0 for a new family), observed
+ *   (NaN when missing or no column), level, seed, param_uncertainty (1:
+ *   parameter draws from the inverse observed information, 2: from the
+ *   sandwich; 0: none asked, or that matrix was singular: plug-in
+ *   estimates, intervals too narrow).
+ */
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
-               const ls_predict_options *o, ls_prediction *out, ls_error *err);
-void ls_prediction_free(ls_prediction *p);
-/* CSV (one row per model and benchmark) or JSON, atomically. */
-int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *path, int json,
-                        const char *argv_json, ls_error *err);
+               const ls_predict_options *o, ls_result **out, ls_error *err);
 
 /* Mean absolute error of predictions pred against observations obs (n x J,
  * NaN in obs = not scored; a NaN prediction of a scored cell is an error):
@@ -488,51 +574,38 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
 int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
            double *overall, size_t *cells, ls_error *err);
 
-/* Held-out evaluation: refit on the training rows, predict the test rows. */
-typedef struct ls_evaluation {
-    ls_prediction pred;       /* the test rows                              */
-    ls_fit *fit;              /* the fit on the training rows               */
-    ls_data *train;           /* its data                                   */
-    size_t J;
-    double *mae;              /* J: MAE of the point prediction per benchmark */
-    double mae_overall, mae_mean, mae_map; /* point (median), mean, plug-in  */
-    double coverage;          /* share of cells inside their interval       */
-    size_t n_cells, n_train, n_test, n_excluded;
-} ls_evaluation;
-/* split: a table with columns model,role (train/test/excluded), or NULL for
+/*
+ * Held-out evaluation: refit on the training rows, predict the test rows.
+ * split: a table with columns model,role (train/test/excluded), or NULL for
  * holdout "largest" (the largest model, by size then tokens, of every family
- * with at least two models). */
+ * with at least two models).  A result of kind "evaluation": the test rows'
+ * prediction entries (as ls_predict's), then mae (J: MAE of the predictive
+ * median per benchmark), mae_overall, mae_mean (of the predictive mean),
+ * mae_map (of the plug-in), coverage (share of cells inside their interval),
+ * n_cells, n_train, n_test, n_excluded.  The fit on the training rows and its
+ * data: ls_evaluation_fit.
+ */
 int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
-                const ls_fit_options *fo, const ls_predict_options *po, ls_evaluation *out,
+                const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
                 ls_error *err);
-void ls_evaluation_free(ls_evaluation *e);
-int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const char *argv_json,
-                             ls_error *err);
+/* The training fit and data of an evaluation (borrowed; NULL for another kind). */
+const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
 
-/* Model selection over K. */
-typedef struct ls_selection {
-    size_t nk;
-    size_t *K;
-    double *loglik, *aic, *bic, *cv;  /* cv: held-out log-likelihood per family (NaN when folds = 0) */
-    size_t *nparams;
-    int *converged;
-    size_t best_aic, best_bic, best_cv; /* indices into K                   */
-    unsigned folds;
-    uint64_t seed;                      /* the fits' seed (recorded)          */
-    int *sampled; /* 1: loglik, AIC, BIC and cv are the values of the fit's check rule
-                   * at the estimate (ls_fit_loglik_check: importance sampling for the
-                   * Laplace rule, a finer sparse grid for K = 4..7), the more accurate
-                   * ones (NULL: none) */
-} ls_selection;
-/* Fits K = kmin..kmax on the data of t (and, with folds > 1, on family
- * folds), in parallel; the fit options' skills are ignored.  A fit with a
- * check rule (see ls_fit_loglik_check) enters the table with that rule's
- * log-likelihood, in-sample and held out. */
+/*
+ * Model selection over K: fits K = kmin..kmax on the data of t (and, with
+ * folds > 1, on family folds), in parallel; the fit options' skills are
+ * ignored.  A fit with a check rule (see ls_fit_loglik_check) enters the
+ * table with that rule's log-likelihood, in-sample and held out.  A result of
+ * kind "selection" with entries (one per K): K, loglik, n_params, aic, bic,
+ * cv (held-out log-likelihood of whole families; NaN when folds = 0),
+ * converged, sampled (1: the values are the check rule's), best_aic,
+ * best_bic, best_cv (indices into K; NaN when there is no CV), folds, seed.
+ */
 int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
-              size_t kmin, size_t kmax, unsigned folds, ls_selection *out, ls_error *err);
-void ls_selection_free(ls_selection *s);
-int ls_selection_write_json(const ls_selection *s, const char *path, const char *argv_json,
-                            ls_error *err);
+              size_t kmin, size_t kmax, unsigned folds, ls_result **out, ls_error *err);
+/* A selection written by ls_result_write (latentscale select --out), read
+ * back as the same result (for the report).  Errors name the file. */
+int ls_selection_read(const char *path, ls_result **out, ls_error *err);
 
 /* Compute-optimal allocation under C = 6 N D (N parameters, D tokens). */
 typedef struct ls_optimal_options {
@@ -544,67 +617,51 @@ typedef struct ls_optimal_options {
     size_t draws;                  /* parameter draws for intervals (default 1000; 0: none) */
     double level;                  /* default 0.9                          */
     uint64_t seed;
-    size_t cov_dim;                /* cov's side (ls_fit_nnat); 0: beta .. sigma (and gamma) only */
 } ls_optimal_options;
 void ls_optimal_options_init(ls_optimal_options *o);
-/* One row per target (K skills, then J benchmarks) and budget: the size and
- * tokens that maximise the target, with intervals. */
-typedef struct ls_allocation {
-    size_t ntarget, nbudget;
-    double *budget;                       /* nbudget FLOPs                 */
-    double *size, *size_lo, *size_hi;     /* ntarget x nbudget, billions   */
-    double *tokens, *tokens_lo, *tokens_hi; /* trillions                   */
-    double *value;                        /* skill, or benchmark linear predictor */
-} ls_allocation;
-/* pr: raw-scale parameters with covariates log(size), log(tokens),
- * log(size)*log(tokens); cov: covariance of the natural vector (as in
- * ls_fit_se's order; NULL: no intervals). */
-int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options *o,
-               ls_allocation *out, ls_error *err);
-void ls_allocation_free(ls_allocation *a);
-/* Covariance of the natural vector (beta, lambda, b, phi, sigma) from the
- * inverse observed information, or NULL. */
-const double *ls_fit_nat_cov(const ls_fit *f);
+int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err);
 
-/* Family comparison: posterior of alpha_A - alpha_B per skill, integrating
- * both family posteriors and parameter uncertainty. */
-typedef struct ls_comparison {
-    size_t K;
-    double level;
-    double *mean_a, *mean_b;     /* posterior means of each family's skills */
-    double *diff, *lower, *upper; /* mean and interval of the difference     */
-    double *prob_greater;        /* P(alpha_A,k > alpha_B,k)                */
-} ls_comparison;
-int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
-               const ls_predict_options *o, ls_comparison *out, ls_error *err);
-void ls_comparison_free(ls_comparison *c);
-
-/* JSON of the task results, atomically; every file records the version,
- * the options (argv_json, a JSON object text, may be NULL) and the seed. */
-int ls_posterior_write_json(const ls_posterior *p, const ls_fit *f, const ls_data *d, size_t family,
-                            uint64_t seed, const char *path, const char *argv_json, ls_error *err);
-int ls_comparison_write_json(const ls_comparison *c, const ls_fit *f, const ls_data *d, size_t fa,
-                             size_t fb, uint64_t seed, const char *path, const char *argv_json,
-                             ls_error *err);
-int ls_allocation_write_json(const ls_allocation *a, const ls_params *pr, char *const *benchmarks,
-                             const ls_optimal_options *o, const char *path, const char *argv_json,
-                             ls_error *err);
-
-/* The parts of a fit file that need no data (for ls_optimal): raw
- * parameters, benchmark names, the covariance of the natural vector (NULL
- * when absent) and the observed ranges of size and tokens (billions,
- * trillions: min, max, min, max; NaN without the default covariates). */
-typedef struct ls_fit_summary {
-    ls_params est;
-    char **benchmarks;  /* J */
-    char **covariates;  /* p */
-    double *nat_cov;    /* beta .. sigma (and gamma): an estimated ceiling's rows are left out */
-    double range[4];
-    double st_range[2]; /* observed min and max of size x tokens (NaN without them) */
-    uint64_t seed;
-} ls_fit_summary;
-int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err);
+/*
+ * Fit files without their data (for ls_optimal): a fit written by
+ * ls_fit_write_json, read back as an opaque summary: the raw parameters,
+ * benchmark and covariate names, the covariance of the natural vector
+ * (beta .. sigma and gamma; NULL when absent) and the observed ranges of
+ * size and tokens.
+ */
+typedef struct ls_fit_summary ls_fit_summary;
+int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err);
 void ls_fit_summary_free(ls_fit_summary *s);
+const ls_params *ls_fit_summary_params(const ls_fit_summary *s);
+const char *ls_fit_summary_benchmark(const ls_fit_summary *s, size_t j);
+/* Observed ranges: size (billions) min, max, tokens (trillions) min, max,
+ * size x tokens min, max; NaN without the default covariates. */
+void ls_fit_summary_ranges(const ls_fit_summary *s, double range[6]);
+uint64_t ls_fit_summary_seed(const ls_fit_summary *s);
+/* The same summary from a fit in memory and its data. */
+int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls_error *err);
+
+/*
+ * For each target (the K skills, then the J benchmarks' linear predictors)
+ * and budget: the size and tokens that maximise the target, with intervals
+ * from draws of the natural vector's asymptotic normal distribution.  Ranges
+ * left 0 in o come from s.  A result of kind "allocation" with entries
+ * (targets x budgets, rows labelled "targets", columns "budgets_label"):
+ * targets, kinds ("skill" or "benchmark"), budgets, size, size_lo, size_hi
+ * (billions), tokens, tokens_lo, tokens_hi (trillions), value, level, draws,
+ * seed, size_min, size_max, tokens_min, tokens_max.
+ */
+int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result **out,
+               ls_error *err);
+
+/*
+ * Family comparison: the posterior of alpha_A - alpha_B per skill,
+ * integrating both family posteriors and parameter uncertainty.  A result of
+ * kind "comparison" with entries (K, labelled "skills"): family_a, family_b,
+ * skills, mean_a, mean_b, diff, lower, upper, prob_greater
+ * (P(alpha_A,k > alpha_B,k)), level, seed.
+ */
+int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
+               const ls_predict_options *o, ls_result **out, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Generalized latent factor models (module models/factor, tasks/factor_*) */
@@ -958,6 +1015,7 @@ typedef struct ls_report_options {
 
 /* Documented defaults above; every pointer NULL. */
 void ls_report_options_init(ls_report_options *o);
+int ls_report_options_check(const ls_report_options *o, ls_error *err);
 
 /* Write the report of fit f (bound to its data d, e.g. by ls_fit_load) to
  * path, atomically: on failure (an option naming an unknown family, an

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "sim.h"
 #include "report/svg.h"
+#include "kernel/core.h" /* ls_fault_set: the library's allocations under the report fail in turn */
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -182,14 +183,17 @@ static int setup(void)
     snprintf(fit_path, sizeof fit_path, "%s/fit.json", dir);
     snprintf(csv_path, sizeof csv_path, "%s/sim.csv", dir);
     if (ls_fit_write_json(fit, data, fit_path, NULL, &e) || ls_table_write(table, csv_path, &e)) return 0;
-    /* a selection table as `latentscale select --out` writes it */
-    size_t K[3] = {1, 2, 3}, np[3] = {39, 53, 66};
-    double ll[3] = {900, 980, 990}, aic[3] = {-1722, -1854, -1848}, bic[3] = {-1680, -1790, -1765};
-    double cv[3] = {850, 910, 905};
-    int conv[3] = {1, 1, 1};
-    ls_selection s = {3, K, ll, aic, bic, cv, np, conv, 1, 1, 1, 3, 1, NULL};
+    /* a selection table in the form `latentscale select --out` writes it */
     snprintf(sel_path, sizeof sel_path, "%s/select.json", dir);
-    return ls_selection_write_json(&s, sel_path, NULL, &e) == LS_OK;
+    FILE *sf = fopen(sel_path, "w");
+    if (!sf) return 0;
+    fputs("{\"version\": \"" LS_VERSION "\", \"kind\": \"model selection over K\", \"seed\": 1,\n"
+          " \"fits\": [\n"
+          "  {\"skills\": 1, \"loglik\": 900, \"n_params\": 39, \"aic\": -1722, \"bic\": -1680, \"cv_loglik\": 850, \"converged\": true},\n"
+          "  {\"skills\": 2, \"loglik\": 980, \"n_params\": 53, \"aic\": -1854, \"bic\": -1790, \"cv_loglik\": 910, \"converged\": true},\n"
+          "  {\"skills\": 3, \"loglik\": 990, \"n_params\": 66, \"aic\": -1848, \"bic\": -1765, \"cv_loglik\": 905, \"converged\": true}],\n"
+          " \"folds\": 3, \"best_aic\": 2, \"best_bic\": 2, \"best_cv\": 2}\n", sf);
+    return fclose(sf) == 0;
 }
 
 /* Tags balance (every element closed or self-closed), as XML requires. */
@@ -390,19 +394,19 @@ static void bad_options_fail_with_a_message_and_leave_no_file(void)
     f = fopen(not_sel, "w");
     if (f) { fputs("{\"kind\": \"fit\"}\n", f); fclose(f); }
     struct { const char *field, *value; int code; const char *msg; } cases[] = {
-        {"families", "nope", LS_ERR_OPTION, "--families: no family 'nope'"},
-        {"families", "fam0001,fam0001", LS_ERR_OPTION, "--families: 'fam0001' named twice"},
-        {"families", "a,b,c,d,e,f,g,h,i", LS_ERR_OPTION, "--families: at most 8"},
-        {"compare", "fam0001", LS_ERR_OPTION, "--compare: expected two families"},
-        {"compare", "fam0001,zzz", LS_ERR_OPTION, "--compare: no family 'zzz'"},
-        {"compare", "fam0001,fam0001", LS_ERR_OPTION, "--compare: the two families are the same"},
+        {"families", "nope", LS_ERR_OPTION, "families: no family 'nope'"},
+        {"families", "fam0001,fam0001", LS_ERR_OPTION, "families: 'fam0001' named twice"},
+        {"families", "a,b,c,d,e,f,g,h,i", LS_ERR_OPTION, "families: at most 8"},
+        {"compare", "fam0001", LS_ERR_OPTION, "compare: expected two families"},
+        {"compare", "fam0001,zzz", LS_ERR_OPTION, "compare: no family 'zzz'"},
+        {"compare", "fam0001,fam0001", LS_ERR_OPTION, "compare: the two families are the same"},
         {"select", "/nonexistent/select.json", LS_ERR_IO, "/nonexistent/select.json"},
         {"select", bad_json, LS_ERR_PARSE, "bad.json:1:"},
         {"select", not_sel, LS_ERR_INPUT, "not a selection file"},
-        {"level", "1.5", LS_ERR_OPTION, "--level: expected a number in (0, 1)"},
-        {"grid", "1", LS_ERR_OPTION, "--grid: expected 2..1000"},
-        {"top", "9", LS_ERR_OPTION, "--top: expected 0..8"},
-        {"latent", "0", LS_ERR_OPTION, "--latent-draws"},
+        {"level", "1.5", LS_ERR_OPTION, "level: expected a number in (0, 1)"},
+        {"grid", "1", LS_ERR_OPTION, "grid: expected 2..1000"},
+        {"top", "9", LS_ERR_OPTION, "top: expected 0..8"},
+        {"latent", "0", LS_ERR_OPTION, "latent_draws"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ls_report_options o;
@@ -428,7 +432,7 @@ static void bad_options_fail_with_a_message_and_leave_no_file(void)
     ls_report_options o;
     ls_report_options_init(&o);
     ls_error e = {0, ""};
-    CHECK(ls_report_write(fit, data, &o, NULL, &e) == LS_ERR_OPTION && strstr(e.message, "--out") != NULL);
+    CHECK(ls_report_write(fit, data, &o, NULL, &e) == LS_ERR_OPTION && strstr(e.message, "out: required") != NULL);
     snprintf(path, sizeof path, "%s/no-such-folder/r.html", dir);
     o.param_draws = 0;
     o.optimal_draws = 0;

@@ -87,8 +87,10 @@ static void posterior_mcmc_matches_quadrature(size_t K)
         ls_posterior_options_init(&po);
         po.draws = 4000;
         po.seed = 5;
-        ls_posterior p;
-        CHECK(ls_posterior_run(f, d, fams[i], &po, &p, &e) == LS_OK);
+        ls_result *res = NULL;
+        CHECK(ls_posterior_run(f, d, fams[i], &po, &res, &e) == LS_OK);
+        const lss_posterior *pp = ls_result_payload(res, "posterior");
+        lss_posterior p = pp ? *pp : (lss_posterior){0};
         for (size_t k = 0; k < K && p.mode; k++) {
             double v = p.quad_cov[k * K + k], sd = sqrt(v);
             CHECK_MSG(p.rhat[k] < 1.01, "K=%zu family %zu skill %zu: R-hat %.4f", K, fams[i], k, p.rhat[k]);
@@ -101,7 +103,7 @@ static void posterior_mcmc_matches_quadrature(size_t K)
             /* the Laplace approximation is close for a near-normal posterior */
             CHECK_MSG(fabs(p.mode[k] - p.quad_mean[k]) < 0.5 * sd, "mode %.4f, mean %.4f", p.mode[k], p.quad_mean[k]);
         }
-        ls_posterior_free(&p);
+        ls_result_free(res);
     }
     ls_fit_free(f);
     ls_data_free(d);
@@ -132,11 +134,12 @@ static void prediction_intervals_cover_their_level(void)
         ls_predict_options_init(&po);
         po.param_draws = 100;
         po.seed = 7 + rep;
-        ls_evaluation ev;
+        ls_result *evr = NULL;
         ls_error e;
-        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &ev, &e);
+        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &evr, &e);
         CHECK_MSG(rc == LS_OK, "%s", e.message);
         if (rc == LS_OK) {
+            const lss_evaluation ev = *(const lss_evaluation *)ls_result_payload(evr, "evaluation");
             printf("  replication %llu: %zu test models, %zu cells, coverage %.3f, MAE median %.4f mean %.4f plug-in %.4f\n",
                    (unsigned long long)rep, ev.n_test, ev.n_cells, ev.coverage, ev.mae_overall, ev.mae_mean, ev.mae_map);
             cov_sum += ev.coverage * (double)ev.n_cells;
@@ -145,14 +148,15 @@ static void prediction_intervals_cover_their_level(void)
             size_t in50 = 0, n50 = 0;
             po.level = 0.5;
             ls_table *te = NULL;
-            ls_prediction p;
+            ls_result *pres = NULL, *psres = NULL;
             /* re-predict the test rows at level 0.5 with the same fit */
             size_t *rows = calloc(ls_table_nrow(t), sizeof(size_t)), nr = 0;
             for (size_t i = 0; i < ls_table_nrow(t); i++)
                 for (size_t q = 0; q < ev.pred.n; q++)
                     if (strcmp(ls_table_cell(t, i, 0), ev.pred.model[q]) == 0) rows[nr++] = i;
             CHECK(ls_table_subset(t, rows, nr, &te, &e) == LS_OK);
-            CHECK(ls_predict(ev.fit, ev.train, te, &po, &p, &e) == LS_OK);
+            CHECK(ls_predict(ev.fit, ev.train, te, &po, &pres, &e) == LS_OK);
+            const lss_prediction p = *(const lss_prediction *)ls_result_payload(pres, "prediction");
             for (size_t c = 0; c < p.n * p.J; c++)
                 if (!isnan(p.observed[c])) {
                     n50++;
@@ -165,10 +169,10 @@ static void prediction_intervals_cover_their_level(void)
             /* the parameter draws from the sandwich covariance: on data from
              * the model it estimates the same covariance, so the intervals
              * cover their level too, and they are not the same intervals */
-            ls_prediction ps;
             po.level = 0.9;
             po.param_cov = "sandwich";
-            CHECK(ls_predict(ev.fit, ev.train, te, &po, &ps, &e) == LS_OK);
+            CHECK(ls_predict(ev.fit, ev.train, te, &po, &psres, &e) == LS_OK);
+            const lss_prediction ps = *(const lss_prediction *)ls_result_payload(psres, "prediction");
             for (size_t q = 0; q < ps.n && q < ev.pred.n; q++) /* the same rows, in order */
                 CHECK(strcmp(ps.model[q], ev.pred.model[q]) == 0);
             size_t in_sw = 0, n_sw = 0, differ = 0;
@@ -184,12 +188,12 @@ static void prediction_intervals_cover_their_level(void)
                    (unsigned long long)rep, (double)in_sw / (double)n_sw, wr / (double)n_sw);
             cov_sw_sum += (double)in_sw;
             CHECK(differ > 0 && n_sw == ev.n_cells);
-            ls_prediction_free(&ps);
+            ls_result_free(psres);
             po.param_cov = NULL;
-            ls_prediction_free(&p);
+            ls_result_free(pres);
             ls_table_free(te);
             free(rows);
-            ls_evaluation_free(&ev);
+            ls_result_free(evr);
         }
         ls_table_free(t);
     }
@@ -202,7 +206,7 @@ static void prediction_intervals_cover_their_level(void)
     CHECK_MSG(fabs(csw - 0.9) <= 0.03, "sandwich 90%% coverage %.3f", csw);
     /* an unknown kind is an option error naming the option */
     ls_error e;
-    CHECK(ls_param_cov_kind("robust", &e) == -1 && strstr(e.message, "--param-cov: expected hessian or sandwich") != NULL);
+    CHECK(ls_param_cov_kind("robust", &e) == -1 && strstr(e.message, "param_cov: expected hessian or sandwich") != NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -223,15 +227,20 @@ static void optimal_reproduces_the_published_allocation(void)
     o.size_min = 0.07; o.size_max = 180;
     o.tokens_min = 0.15; o.tokens_max = 15;
     o.draws = 0;
-    ls_allocation a;
-    CHECK(ls_optimal(&pr, NULL, &o, &a, &e) == LS_OK);
+    /* a fit summary of these estimates, without a covariance */
+    char n0[] = "math", n1[] = "ifeval", n2[] = "hellaswag", n3[] = "bbh";
+    char *names[4] = {n0, n1, n2, n3};
+    ls_fit_summary sm = {pr, names, names, NULL, {NAN, NAN, NAN, NAN}, {NAN, NAN}, 1};
+    ls_result *res = NULL;
+    CHECK(ls_optimal(&sm, &o, &res, &e) == LS_OK);
+    lss_allocation a = *(const lss_allocation *)ls_result_payload(res, "allocation");
     /* published: MATH 0.07 B / 9.54 T; IFEval 0.53 B / 1.27 T; HellaSwag and BBH 4.45 B / 0.15 T */
     static const double want_s[4] = {0.07, 0.53, 4.45, 4.45}, want_t[4] = {9.54, 1.27, 0.15, 0.15};
     for (size_t k = 0; k < 4 && a.size; k++) {
         CHECK_MSG(fabs(a.size[k] / want_s[k] - 1) < 0.01, "skill %zu: size %.4f, published %.2f", k, a.size[k], want_s[k]);
         CHECK_MSG(fabs(a.tokens[k] / want_t[k] - 1) < 0.01, "skill %zu: tokens %.4f, published %.2f", k, a.tokens[k], want_t[k]);
     }
-    ls_allocation_free(&a);
+    ls_result_free(res);
 
     /* exact maximisation against a fine grid, random coefficients and budgets */
     uint64_t st = 12345;
@@ -242,7 +251,9 @@ static void optimal_reproduces_the_published_allocation(void)
         }
         st = st * 6364136223846793005ULL + 1442695040888963407ULL;
         budget = 6e21 * exp(log(0.07 * 0.15) + ((double)(st >> 11) / 9007199254740992.0) * log(180 * 15 / (0.07 * 0.15)));
-        if (ls_optimal(&pr, NULL, &o, &a, &e) != LS_OK) { h_fail++; continue; }
+        sm.est = pr;
+        if (ls_optimal(&sm, &o, &res, &e) != LS_OK) { h_fail++; continue; }
+        a = *(const lss_allocation *)ls_result_payload(res, "allocation");
         double cc = log(budget / 6e21);
         double ulo = fmax(log(0.07), cc - log(15)), uhi = fmin(log(180), cc - log(0.15));
         for (size_t k = 0; k < 4; k++) {
@@ -259,7 +270,7 @@ static void optimal_reproduces_the_published_allocation(void)
                 fprintf(stderr, "optimal: rep %d skill %zu: value %.9f, grid %.9f\n", rep, k, got, best);
             }
         }
-        ls_allocation_free(&a);
+        ls_result_free(res);
     }
     h_pass++;
     ls_params_free(&pr);
@@ -316,9 +327,11 @@ static void compare_and_fit_files(void)
     ls_predict_options po;
     ls_predict_options_init(&po);
     po.param_draws = 50;
-    ls_comparison c;
-    CHECK_MSG(ls_compare(f, d, a, b, &po, &c, &e) == LS_OK, "%s", e.message);
-    if (c.diff) {
+    ls_result *cres = NULL, *cres2 = NULL;
+    CHECK_MSG(ls_compare(f, d, a, b, &po, &cres, &e) == LS_OK, "%s", e.message);
+    const lss_comparison *cp = ls_result_payload(cres, "comparison");
+    if (cp) {
+        const lss_comparison c = *cp;
         printf("  compare %s - %s: skill 1 difference %.3f [%.3f, %.3f], P = %.3f\n", d->family[a], d->family[b],
                c.diff[0], c.lower[0], c.upper[0], c.prob_greater[0]);
         CHECK(c.diff[0] > 0 && c.prob_greater[0] > 0.95);
@@ -327,25 +340,28 @@ static void compare_and_fit_files(void)
         /* posterior means near the modes (near-normal posteriors) */
         CHECK_NEAR(c.mean_a[0], f->alpha[a * 2], 0.25);
         /* swapping the families flips the sign and the probability */
-        ls_comparison c2;
-        CHECK(ls_compare(f, d, b, a, &po, &c2, &e) == LS_OK);
-        if (c2.diff) {
+        CHECK(ls_compare(f, d, b, a, &po, &cres2, &e) == LS_OK);
+        const lss_comparison *c2p = ls_result_payload(cres2, "comparison");
+        if (c2p) {
+            const lss_comparison c2 = *c2p;
             CHECK_NEAR(c2.diff[0], -c.diff[0], 0.05);
             CHECK_NEAR(c2.prob_greater[0], 1 - c.prob_greater[0], 0.02);
         }
-        ls_comparison_free(&c2);
+        ls_result_free(cres2);
     }
-    ls_comparison_free(&c);
-    CHECK(ls_compare(f, d, a, a, &po, &c, &e) == LS_ERR_OPTION);
+    ls_result_free(cres);
+    CHECK(ls_compare(f, d, a, a, &po, &cres, &e) == LS_ERR_OPTION && cres == NULL);
 
     /* the same seed gives the same predictions */
-    ls_prediction p1, p2;
+    ls_result *p1 = NULL, *p2 = NULL;
     po.param_draws = 20;
     CHECK(ls_predict(f, d, t, &po, &p1, &e) == LS_OK);
     CHECK(ls_predict(f2 ? f2 : f, d2 ? d2 : d, t, &po, &p2, &e) == LS_OK);
-    if (p1.median && p2.median) CHECK(memcmp(p1.median, p2.median, p1.n * p1.J * sizeof(double)) == 0);
-    ls_prediction_free(&p1);
-    ls_prediction_free(&p2);
+    size_t n1 = 0, j1 = 0, n2 = 0, j2 = 0;
+    const double *m1 = ls_result_numbers(p1, "median", &n1, &j1), *m2 = ls_result_numbers(p2, "median", &n2, &j2);
+    CHECK(m1 && m2 && n1 == n2 && j1 == j2 && memcmp(m1, m2, n1 * j1 * sizeof(double)) == 0);
+    ls_result_free(p1);
+    ls_result_free(p2);
     unlink(path);
     ls_fit_free(f2);
     ls_data_free(d2);
@@ -493,11 +509,13 @@ static void selection_prefers_the_true_number_of_skills(void)
     ls_fit_options fo;
     ls_fit_options_init(&fo);
     fo.starts = 2;
-    ls_selection s, s1;
+    ls_result *sr = NULL, *sr1 = NULL;
+    lss_selection s;
     ls_error e;
-    int rc = ls_select(t, &o, &fo, 1, 2, 3, &s, &e);
+    int rc = ls_select(t, &o, &fo, 1, 2, 3, &sr, &e);
     CHECK_MSG(rc == LS_OK, "%s", e.message);
     if (rc == LS_OK) {
+        s = *(const lss_selection *)ls_result_payload(sr, "selection");
         for (size_t i = 0; i < s.nk; i++)
             printf("  K=%zu loglik %.2f AIC %.2f BIC %.2f cv %.2f\n", s.K[i], s.loglik[i], s.aic[i], s.bic[i], s.cv[i]);
         CHECK(s.K[s.best_aic] == 2 && s.K[s.best_bic] == 2 && s.K[s.best_cv] == 2);
@@ -506,19 +524,21 @@ static void selection_prefers_the_true_number_of_skills(void)
         /* held-out families score below the in-sample fit */
         CHECK(s.cv[0] < s.loglik[0] && s.cv[1] < s.loglik[1]);
         fo.threads = 1;
-        CHECK(ls_select(t, &o, &fo, 1, 2, 3, &s1, &e) == LS_OK);
-        if (s1.cv) CHECK(memcmp(s.cv, s1.cv, 2 * sizeof(double)) == 0 && memcmp(s.loglik, s1.loglik, 2 * sizeof(double)) == 0);
-        ls_selection_free(&s1);
+        CHECK(ls_select(t, &o, &fo, 1, 2, 3, &sr1, &e) == LS_OK);
+        const lss_selection *s1 = ls_result_payload(sr1, "selection");
+        if (s1) CHECK(memcmp(s.cv, s1->cv, 2 * sizeof(double)) == 0 && memcmp(s.loglik, s1->loglik, 2 * sizeof(double)) == 0);
+        ls_result_free(sr1);
     }
-    ls_selection_free(&s);
-    CHECK(ls_select(t, &o, &fo, 1, 2, 1, &s, &e) == LS_ERR_OPTION);
+    ls_result_free(sr);
+    CHECK(ls_select(t, &o, &fo, 1, 2, 1, &sr, &e) == LS_ERR_OPTION);
     /* on the Laplace rule the table carries each fit's importance-sampling
      * value (the same fit run alone reports it as its check), AIC and BIC
      * from it, and held-out families scored the same way */
     fo.integration = LS_INT_LAPLACE;
     fo.threads = 1;
-    rc = ls_select(t, &o, &fo, 2, 2, 3, &s, &e);
+    rc = ls_select(t, &o, &fo, 2, 2, 3, &sr, &e);
     CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (rc == LS_OK) s = *(const lss_selection *)ls_result_payload(sr, "selection");
     ls_data *d = NULL;
     CHECK(ls_data_build(t, &o, &d, &e) == LS_OK);
     ls_fit *f = NULL;
@@ -546,7 +566,7 @@ static void selection_prefers_the_true_number_of_skills(void)
         CHECK_MSG(0, "Laplace fit: %s", e.message);
     ls_fit_free(f);
     ls_data_free(d);
-    if (rc == LS_OK) ls_selection_free(&s);
+    if (rc == LS_OK) ls_result_free(sr);
     ls_table_free(t);
 }
 

@@ -17,7 +17,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_long,
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_double, c_int, c_long,
                     c_size_t, c_uint, c_uint64, c_void_p)
 
 from .errors import LibraryNotFoundError, error_for
@@ -232,6 +232,22 @@ _vpp = _P(c_void_p)
 
 PROTOTYPES = {
     "ls_status_name": (c_char_p, [c_int]),
+    "ls_version": (c_char_p, []),
+    # results (one convention for every task; read generically by result_entries)
+    "ls_result_kind": (c_char_p, [c_void_p]),
+    "ls_result_nentries": (c_size_t, [c_void_p]),
+    "ls_result_entry": (c_char_p, [c_void_p, c_size_t]),
+    "ls_result_type": (c_int, [c_void_p, c_char_p]),
+    "ls_result_numbers": (c_double_p, [c_void_p, c_char_p, c_size_t_p, c_size_t_p]),
+    "ls_result_number": (c_double, [c_void_p, c_char_p]),
+    "ls_result_nstrings": (c_size_t, [c_void_p, c_char_p]),
+    "ls_result_string": (c_char_p, [c_void_p, c_char_p, c_size_t]),
+    "ls_result_row_labels": (c_char_p, [c_void_p, c_char_p]),
+    "ls_result_col_labels": (c_char_p, [c_void_p, c_char_p]),
+    "ls_result_nwarnings": (c_size_t, [c_void_p]),
+    "ls_result_warning": (c_char_p, [c_void_p, c_size_t]),
+    "ls_result_write": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, _err]),
+    "ls_result_free": (None, [c_void_p]),
     # tables
     "ls_table_read": (c_int, [c_char_p, _vpp, _err]),
     "ls_table_parse": (c_int, [c_char_p, c_size_t, c_char_p, _vpp, _err]),
@@ -433,9 +449,18 @@ def load_library(path=None):
             except OSError as e:
                 tried.append("%s (%s)" % (cand, e))
                 continue
+            if not hasattr(lib, "ls_version"):
+                tried.append("%s (no ls_version: not liblatentscale)" % cand)
+                continue
+            lib.ls_version.restype = c_char_p
+            lib.ls_version.argtypes = []
+            version = lib.ls_version().decode()
+            if version != HEADER_VERSION:
+                tried.append("%s (version %s; this binding mirrors %s)" % (cand, version, HEADER_VERSION))
+                continue
             missing = [n for n in PROTOTYPES if not hasattr(lib, n)]
             if missing:
-                tried.append("%s (lacks %s: an older library?)" % (cand, ", ".join(missing[:3])))
+                tried.append("%s (lacks %s)" % (cand, ", ".join(missing[:3])))
                 continue
             for name, (res, args) in PROTOTYPES.items():
                 fn = getattr(lib, name)
@@ -471,6 +496,33 @@ def library_path():
 # ---------------------------------------------------------------------------
 # Calling helpers
 # ---------------------------------------------------------------------------
+
+def result_entries(handle):
+    """The entries of an ls_result handle, in order, as a dict name ->
+    (kind, value, rows_label, cols_label): kind "numbers" with value
+    (flat list of floats, rows, cols), or "strings" with a list of str."""
+    L = lib()
+    out = {}
+    for i in range(L.ls_result_nentries(handle)):
+        name = L.ls_result_entry(handle, i)
+        t = L.ls_result_type(handle, name)
+        rl, cl = dec(L.ls_result_row_labels(handle, name)), dec(L.ls_result_col_labels(handle, name))
+        if t == 1:
+            r, c = c_size_t(0), c_size_t(0)
+            ptr = L.ls_result_numbers(handle, name, byref(r), byref(c))
+            n = r.value * c.value
+            vals = list(ptr[:n]) if n else []
+            out[dec(name)] = ("numbers", (vals, r.value, c.value), rl, cl)
+        elif t == 2:
+            out[dec(name)] = ("strings", [dec(L.ls_result_string(handle, name, k))
+                                          for k in range(L.ls_result_nstrings(handle, name))], rl, cl)
+    return out
+
+
+def result_warnings(handle):
+    L = lib()
+    return [dec(L.ls_result_warning(handle, i)) for i in range(L.ls_result_nwarnings(handle))]
+
 
 def new_error():
     return LsError(0, b"")

@@ -14,6 +14,45 @@ import numpy as np
 from . import _tables
 
 
+class Entries(dict):
+    """The entries of a C result (any task, any family), copied out: name ->
+    numpy array (numbers, in the C shape: a scalar is 1 x 1, a vector n x 1)
+    or list of str.  ``labels[name]`` is (row labels, column labels), each a
+    list of str or None, from the entries the C result names for them."""
+
+    def __init__(self, handle):
+        super().__init__()
+        from . import _capi as C
+        raw = C.result_entries(handle)
+        self.kind = C.dec(C.lib().ls_result_kind(handle))
+        self.labels = {}
+        for name, (kind, value, rl, cl) in raw.items():
+            if kind == "numbers":
+                vals, r, c = value
+                self[name] = np.array(vals, dtype=np.float64).reshape(r, c)
+            else:
+                self[name] = list(value)
+        for name, (kind, value, rl, cl) in raw.items():
+            self.labels[name] = (self.get(rl) if rl else None, self.get(cl) if cl else None)
+        self.warnings = C.result_warnings(handle)
+
+    def vector(self, name):
+        """A numbers entry as a flat vector."""
+        return self[name].reshape(-1)
+
+    def scalar(self, name, kind=float):
+        return kind(self[name].reshape(-1)[0])
+
+    def frame(self, name):
+        """A numbers entry as a pandas DataFrame labelled by its row and
+        column labels."""
+        pd = _tables.pandas()
+        if pd is None:
+            raise ImportError("to_dataframe needs pandas")
+        rows, cols = self.labels.get(name, (None, None))
+        return pd.DataFrame(self[name], index=rows, columns=cols)
+
+
 def _frame(rows):
     pd = _tables.pandas()
     if pd is None:

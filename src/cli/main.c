@@ -22,9 +22,76 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+/* The library's messages about options name the options' fields
+ * ("param_draws: expected ..."); the command line names its flags
+ * ("--param-draws: ...").  Fields whose flag is not the field's name with
+ * hyphens: */
+static const struct {
+    const char *field, *flag;
+} field_flags[] = {
+    {"floors_file", "--floors"},  {"floors", "--floor"},       {"ceilings_file", "--ceilings"},
+    {"ceilings", "--ceiling"},    {"ceiling_list", "--ceiling"}, {"select_path", "--select"},
+    {"skip_se", "--no-se"},       {"no_scale_correction", "--no-scale-correction"},
+};
+/* Every field a message may name (the options structs of latentscale.h). */
+static const char *const fields[] = {
+    "benchmarks", "covariates", "clip", "model_column", "family_column", "skills", "anchors",
+    "starts", "seed", "integration", "nodes", "threads", "gtol", "max_iter", "precision_covariates",
+    "logit_clamp", "estimate_ceilings", "families", "family", "missing", "chains", "warmup", "draws",
+    "level", "param_draws", "latent_draws", "param_cov", "budgets", "size_range", "tokens_range",
+    "folds", "top", "compare", "title", "grid", "optimal_draws", "out", "factors", "identify",
+    "covariate_condition", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
+    "dif", "correction", "alpha", "method", "pattern", "lowest", "categories", "exploratory", "format",
+};
+
+/* One field as its flag into out, or 0 when name is not a field. */
+static int field_flag(const char *name, size_t len, char *out, size_t n)
+{
+    for (size_t i = 0; i < sizeof field_flags / sizeof field_flags[0]; i++)
+        if (strlen(field_flags[i].field) == len && strncmp(field_flags[i].field, name, len) == 0) {
+            snprintf(out, n, "%s", field_flags[i].flag);
+            return 1;
+        }
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (strlen(fields[i]) == len && strncmp(fields[i], name, len) == 0) {
+            size_t k = snprintf(out, n, "--");
+            for (size_t c = 0; c < len && k + 1 < n; c++) out[k++] = name[c] == '_' ? '-' : name[c];
+            out[k < n ? k : n - 1] = '\0';
+            return 1;
+        }
+    return 0;
+}
+
+/* msg with a leading "field: " (or "a/b: ", "a x b: ") in flags. */
+static void flag_words(const char *msg, char *out, size_t n)
+{
+    const char *colon = strstr(msg, ": ");
+    char head[256] = "";
+    size_t k = 0;
+    if (colon && (size_t)(colon - msg) < 120) {
+        const char *p = msg;
+        while (p < colon) {
+            size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+            char fl[64];
+            if (len == 0 || !field_flag(p, len, fl, sizeof fl)) { k = 0; break; }
+            k += (size_t)snprintf(head + k, sizeof head - k, "%s", fl);
+            p += len;
+            if (p == colon) break;
+            if (*p == '/') { head[k++] = '/'; p++; }
+            else if (strncmp(p, " x ", 3) == 0) { k += (size_t)snprintf(head + k, sizeof head - k, " x "); p += 3; }
+            else { k = 0; break; }
+            head[k] = '\0';
+        }
+    }
+    if (k) snprintf(out, n, "%s%s", head, colon);
+    else snprintf(out, n, "%s", msg);
+}
+
 int cli_fail(const ls_error *e)
 {
-    fprintf(stderr, "latentscale: %s\n", e->message);
+    char msg[LS_ERROR_LEN + 256];
+    flag_words(e->message, msg, sizeof msg);
+    fprintf(stderr, "latentscale: %s\n", msg);
     switch (e->code) {
     case LS_ERR_OPTION: return EXIT_USAGE;
     case LS_ERR_IO:

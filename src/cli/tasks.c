@@ -45,6 +45,49 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* An entry's numbers (the shape is known to the caller). */
+#define RN(r, name) ls_result_numbers((r), (name), NULL, NULL)
+
+/* Write a task's result to out (when given), recording the command line;
+ * returns the exit code. */
+static int write_result(const ls_result *res, const char *out, const char *format, int argc, char **argv)
+{
+    if (!out) return 0;
+    ls_error e = {0, ""};
+    char *aj = cli_argv_json(argc, argv);
+    int rc = ls_result_write(res, out, format, aj, &e);
+    free(aj);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* The table of a prediction, one line per model and benchmark. */
+static void print_prediction(const ls_result *p, size_t param_draws, size_t latent_draws)
+{
+    size_t n = 0, J = 0;
+    const double *mean = ls_result_numbers(p, "mean", &n, &J), *median = RN(p, "median");
+    const double *lower = RN(p, "lower"), *upper = RN(p, "upper"), *map = RN(p, "map");
+    const double *obs = RN(p, "observed"), *known = RN(p, "known");
+    printf("%-28s %-12s %8s %8s %17s %8s %8s\n", "model", "benchmark", "mean", "median", "interval", "map",
+           "observed");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < J; j++) {
+            size_t c = i * J + j;
+            printf("%-28.28s %-12.12s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", ls_result_string(p, "models", i),
+                   ls_result_string(p, "benchmarks", j), mean[c], median[c], lower[c], upper[c], map[c]);
+            if (isnan(obs[c])) printf("\n");
+            else printf(" %8.4f\n", obs[c]);
+        }
+    for (size_t i = 0; i < n; i++)
+        if (known[i] == 0)
+            printf("note: family '%s' of '%s' is not in the data: its skills are drawn from the prior\n",
+                   ls_result_string(p, "families", i), ls_result_string(p, "models", i));
+    int pu = ls_result_number(p, "param_uncertainty") > 0;
+    printf("interval level %.2f; parameter draws %zu, family-posterior draws %zu each\n",
+           ls_result_number(p, "level"), pu ? param_draws : 0, latent_draws);
+    if (param_draws > 0 && !pu)
+        printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
+}
+
 #define PREDICT_SPECS(po)                                                                          \
     {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
         {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
@@ -99,8 +142,7 @@ int cmd_posterior(int argc, char **argv)
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    ls_posterior p;
-    memset(&p, 0, sizeof p);
+    ls_result *p = NULL;
     int rc = load_fit(r.pos[0], r.pos[1], threads, &t, &d, &f, &e);
     long fam = -1;
     if (!rc && (fam = ls_data_find_family(d, family)) < 0)
@@ -109,28 +151,25 @@ int cmd_posterior(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        const ls_params *pr = ls_fit_params(f);
+        size_t K = 0;
+        const double *mode = ls_result_numbers(p, "mode", &K, NULL), *lc = RN(p, "laplace_cov");
+        const double *qm = RN(p, "quad_mean"), *qc = RN(p, "quad_cov"), *mm = RN(p, "mcmc_mean");
+        const double *mc = RN(p, "mcmc_cov"), *rhat = RN(p, "rhat"), *ess = RN(p, "ess");
         printf("posterior of family '%s' (%u chains x %zu draws, acceptance %.2f)\n\n", family,
-               po.chains, po.draws, p.accept);
+               po.chains, po.draws, ls_result_number(p, "accept"));
         printf("  %-12s %9s %9s %9s %9s %9s %9s %7s %7s\n", "skill", "mode", "laplace", "quad",
                "quad", "mcmc", "mcmc", "R-hat", "ESS");
         printf("  %-12s %9s %9s %9s %9s %9s %9s\n", "", "", "sd", "mean", "sd", "mean", "sd");
-        for (size_t k = 0; k < p.K; k++)
+        for (size_t k = 0; k < K; k++)
             printf("  %-12.12s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
-                   ls_data_benchmark(d, pr->anchors[k]), p.mode[k], sqrt(p.laplace_cov[k * p.K + k]),
-                   p.quad_mean[k], sqrt(p.quad_cov[k * p.K + k]), p.mcmc_mean[k],
-                   sqrt(p.mcmc_cov[k * p.K + k]), p.rhat[k], p.ess[k]);
-        for (size_t k = 0; k < p.K; k++)
-            if (p.rhat[k] > 1.01)
-                printf("warning: R-hat %.3f > 1.01 for skill %zu: run longer chains (--draws)\n", p.rhat[k], k + 1);
-        if (out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_posterior_write_json(&p, f, d, (size_t)fam, po.seed, out, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+                   ls_result_string(p, "skills", k), mode[k], sqrt(lc[k * K + k]), qm[k],
+                   sqrt(qc[k * K + k]), mm[k], sqrt(mc[k * K + k]), rhat[k], ess[k]);
+        for (size_t k = 0; k < K; k++)
+            if (rhat[k] > 1.01)
+                printf("warning: R-hat %.3f > 1.01 for skill %zu: run longer chains (--draws)\n", rhat[k], k + 1);
+        code = write_result(p, out, NULL, argc, argv);
     }
-    ls_posterior_free(&p);
+    ls_result_free(p);
     ls_fit_free(f);
     ls_data_free(d);
     ls_table_free(t);
@@ -188,40 +227,17 @@ int cmd_predict(int argc, char **argv)
     ls_table *t = NULL, *nt = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    ls_prediction p;
-    memset(&p, 0, sizeof p);
+    ls_result *p = NULL;
     int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
     if (!rc) rc = ls_table_read(newp, &nt, &e);
     if (!rc) rc = ls_predict(f, d, nt, &po, &p, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        printf("%-28s %-12s %8s %8s %17s %8s %8s\n", "model", "benchmark", "mean", "median",
-               "interval", "map", "observed");
-        for (size_t i = 0; i < p.n; i++)
-            for (size_t j = 0; j < p.J; j++) {
-                size_t c = i * p.J + j;
-                printf("%-28.28s %-12.12s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", p.model[i],
-                       ls_data_benchmark(d, j), p.mean[c], p.median[c], p.lower[c], p.upper[c], p.map[c]);
-                if (isnan(p.observed[c])) printf("\n");
-                else printf(" %8.4f\n", p.observed[c]);
-            }
-        for (size_t i = 0; i < p.n; i++)
-            if (!p.known[i])
-                printf("note: family '%s' of '%s' is not in the data: its skills are drawn from the prior\n",
-                       p.family[i], p.model[i]);
-        printf("interval level %.2f; parameter draws %zu, family-posterior draws %zu each\n", p.level,
-               p.param_uncertainty ? po.param_draws : 0, po.latent_draws);
-        if (po.param_draws > 0 && !p.param_uncertainty)
-            printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
-        if (out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_prediction_write(&p, d, out, json, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+        print_prediction(p, po.param_draws, po.latent_draws);
+        code = write_result(p, out, json ? "json" : "csv", argc, argv);
     }
-    ls_prediction_free(&p);
+    ls_result_free(p);
     ls_fit_free(f);
     ls_data_free(d);
     ls_table_free(t);
@@ -275,8 +291,7 @@ int cmd_evaluate(int argc, char **argv)
     a.fopt.progress = cli_progress;
     ls_error e = {0, ""};
     ls_table *t = NULL, *st = NULL;
-    ls_evaluation ev;
-    memset(&ev, 0, sizeof ev);
+    ls_result *ev = NULL;
     int rc = ls_table_read(r.pos[0], &t, &e);
     if (!rc && split) rc = ls_table_read(split, &st, &e);
     if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
@@ -284,32 +299,32 @@ int cmd_evaluate(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
+        const ls_data *train = NULL;
+        const ls_fit *fit = ls_evaluation_fit(ev, &train);
+        size_t ncell = (size_t)ls_result_number(ev, "n_cells"), J = 0;
+        const double *mae = ls_result_numbers(ev, "mae", &J, NULL);
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
-               ls_fit_params(ev.fit)->K, ev.n_train, ev.n_test, ev.n_excluded, ev.n_cells);
+               ls_fit_params(fit)->K, (size_t)ls_result_number(ev, "n_train"), (size_t)ls_result_number(ev, "n_test"),
+               (size_t)ls_result_number(ev, "n_excluded"), ncell);
         printf("  %-14s %8s\n", "benchmark", "MAE");
-        for (size_t j = 0; j < ev.J; j++) printf("  %-14.14s %8.4f\n", ls_data_benchmark(ev.train, j), ev.mae[j]);
+        for (size_t j = 0; j < J; j++) printf("  %-14.14s %8.4f\n", ls_data_benchmark(train, j), mae[j]);
         printf("\nMAE overall: %.4f (predictive median), %.4f (predictive mean), %.4f (plug-in at the family mode)\n",
-               ev.mae_overall, ev.mae_mean, ev.mae_map);
-        printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ev.pred.level,
-               100 * ev.coverage, ev.n_cells);
-        printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(ev.fit),
-               ls_fit_converged(ev.fit) ? "yes" : "NO");
-        if (po.param_draws > 0 && !ev.pred.param_uncertainty)
+               ls_result_number(ev, "mae_overall"), ls_result_number(ev, "mae_mean"), ls_result_number(ev, "mae_map"));
+        printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ls_result_number(ev, "level"),
+               100 * ls_result_number(ev, "coverage"), ncell);
+        printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(fit),
+               ls_fit_converged(fit) ? "yes" : "NO");
+        if (po.param_draws > 0 && !(ls_result_number(ev, "param_uncertainty") > 0))
             printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
-        if (a.out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_evaluation_write_json(&ev, a.out, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+        code = write_result(ev, a.out, NULL, argc, argv);
         if (!code && fit_out) {
             char *aj = cli_argv_json(argc, argv);
-            rc = ls_fit_write_json(ev.fit, ev.train, fit_out, aj, &e);
+            rc = ls_fit_write_json(fit, train, fit_out, aj, &e);
             free(aj);
             if (rc) code = cli_fail(&e);
         }
     }
-    ls_evaluation_free(&ev);
+    ls_result_free(ev);
     ls_table_free(t);
     ls_table_free(st);
     return cli_json_close(&js, code);
@@ -378,38 +393,37 @@ int cmd_select(int argc, char **argv)
     a.fopt.progress = cli_progress;
     ls_error e = {0, ""};
     ls_table *t = NULL;
-    ls_selection s;
-    memset(&s, 0, sizeof s);
+    ls_result *s = NULL;
     int rc = ls_table_read(r.pos[0], &t, &e);
     if (!rc) rc = ls_select(t, &a.dopt, &a.fopt, lo, hi, folds, &s, &e);
     cli_progress_end();
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
+        size_t nk = 0;
+        const double *K = ls_result_numbers(s, "K", &nk, NULL), *ll = RN(s, "loglik"), *np = RN(s, "n_params");
+        const double *aic = RN(s, "aic"), *bic = RN(s, "bic"), *cv = RN(s, "cv"), *conv = RN(s, "converged");
+        const double *sampled = RN(s, "sampled");
         printf("  %3s %12s %7s %11s %11s %14s %9s\n", "K", "loglik", "params", "AIC", "BIC",
                folds ? "cv loglik" : "", "converged");
-        for (size_t i = 0; i < s.nk; i++) {
-            printf("  %3zu %12.3f %7zu %11.2f %11.2f ", s.K[i], s.loglik[i], s.nparams[i], s.aic[i], s.bic[i]);
-            if (folds) printf("%14.3f", s.cv[i]);
+        for (size_t i = 0; i < nk; i++) {
+            printf("  %3.0f %12.3f %7.0f %11.2f %11.2f ", K[i], ll[i], np[i], aic[i], bic[i]);
+            if (folds) printf("%14.3f", cv[i]);
             else printf("%14s", "");
-            printf(" %9s%s\n", s.converged[i] ? "yes" : "NO", s.sampled[i] ? "  *" : "");
+            printf(" %9s%s\n", conv[i] != 0 ? "yes" : "NO", sampled[i] != 0 ? "  *" : "");
         }
         int any = 0;
-        for (size_t i = 0; i < s.nk; i++) any |= s.sampled[i];
+        for (size_t i = 0; i < nk; i++) any |= sampled[i] != 0;
         if (any)
             printf("  * log-likelihood, AIC, BIC and cv by the fit's check rule at the estimate (importance\n"
                    "    sampling for the Laplace rule, K >= 8; a sparse grid two levels finer, K = 4..7)\n");
-        printf("\nK chosen: AIC %zu, BIC %zu", s.K[s.best_aic], s.K[s.best_bic]);
-        if (folds) printf(", cross-validation (%u family folds) %zu", folds, s.K[s.best_cv]);
+        printf("\nK chosen: AIC %.0f, BIC %.0f", K[(size_t)ls_result_number(s, "best_aic")],
+               K[(size_t)ls_result_number(s, "best_bic")]);
+        if (folds) printf(", cross-validation (%u family folds) %.0f", folds, K[(size_t)ls_result_number(s, "best_cv")]);
         printf("\n");
-        if (a.out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_selection_write_json(&s, a.out, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+        code = write_result(s, a.out, NULL, argc, argv);
     }
-    ls_selection_free(&s);
+    ls_result_free(s);
     ls_table_free(t);
     return cli_json_close(&js, code);
 }
@@ -473,44 +487,38 @@ int cmd_optimal(int argc, char **argv)
     cli_json js;
     if ((x = cli_json_open(&js, json, &out))) return x;
     ls_error e = {0, ""};
-    ls_fit_summary fs;
-    ls_allocation al;
-    memset(&al, 0, sizeof al);
+    ls_fit_summary *fs = NULL;
+    ls_result *al = NULL;
     int rc = ls_fit_summary_read(r.pos[0], &fs, &e);
     if (rc) return cli_json_close(&js, cli_fail(&e));
-    o.size_min = srange ? sr[0] : fs.range[0];
-    o.size_max = srange ? sr[1] : fs.range[1];
-    o.tokens_min = trange ? tr[0] : fs.range[2];
-    o.tokens_max = trange ? tr[1] : fs.range[3];
+    if (srange) { o.size_min = sr[0]; o.size_max = sr[1]; }
+    if (trange) { o.tokens_min = tr[0]; o.tokens_max = tr[1]; }
     if (budgets) { o.budgets = bv; o.nbudgets = nb; }
-    else if (isfinite(fs.st_range[0])) { o.st_min = fs.st_range[0]; o.st_max = fs.st_range[1]; }
-    rc = ls_optimal(&fs.est, fs.nat_cov, &o, &al, &e);
+    rc = ls_optimal(fs, &o, &al, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        size_t K = fs.est.K;
+        size_t K = (size_t)ls_result_number(al, "n_skills"), nt = 0, nbud = 0;
+        const double *budget = ls_result_numbers(al, "budgets", &nbud, NULL);
+        const double *size = ls_result_numbers(al, "size", &nt, NULL), *slo = RN(al, "size_lo"), *shi = RN(al, "size_hi");
+        const double *tok = RN(al, "tokens"), *tlo = RN(al, "tokens_lo"), *thi = RN(al, "tokens_hi");
         printf("compute-optimal allocation (C = 6 N D); size in B parameters, tokens in T; %.0f%% intervals%s\n",
-               100 * o.level, fs.nat_cov && o.draws ? "" : " unavailable (no covariance in the fit)");
-        printf("size searched in [%.3g, %.3g], tokens in [%.3g, %.3g]\n\n", o.size_min, o.size_max,
-               o.tokens_min, o.tokens_max);
-        for (size_t t = 0; t < al.ntarget; t++) {
-            printf("%s %s\n", t < K ? "skill" : "benchmark", t < K ? fs.benchmarks[fs.est.anchors[t]] : fs.benchmarks[t - K]);
+               100 * o.level, ls_result_number(al, "draws") > 0 ? "" : " unavailable (no covariance in the fit)");
+        printf("size searched in [%.3g, %.3g], tokens in [%.3g, %.3g]\n\n", ls_result_number(al, "size_min"),
+               ls_result_number(al, "size_max"), ls_result_number(al, "tokens_min"), ls_result_number(al, "tokens_max"));
+        for (size_t t = 0; t < nt; t++) {
+            printf("%s %s\n", t < K ? "skill" : "benchmark", ls_result_string(al, "targets", t));
             printf("  %12s %10s %21s %10s %21s\n", "FLOPs", "size", "interval", "tokens", "interval");
-            for (size_t b = 0; b < al.nbudget; b++) {
-                size_t i = t * al.nbudget + b;
-                printf("  %12.4g %10.4g [%8.4g, %8.4g] %10.4g [%8.4g, %8.4g]\n", al.budget[b], al.size[i],
-                       al.size_lo[i], al.size_hi[i], al.tokens[i], al.tokens_lo[i], al.tokens_hi[i]);
+            for (size_t b = 0; b < nbud; b++) {
+                size_t i = t * nbud + b;
+                printf("  %12.4g %10.4g [%8.4g, %8.4g] %10.4g [%8.4g, %8.4g]\n", budget[b], size[i], slo[i],
+                       shi[i], tok[i], tlo[i], thi[i]);
             }
         }
-        if (out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_allocation_write_json(&al, &fs.est, fs.benchmarks, &o, out, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+        code = write_result(al, out, NULL, argc, argv);
     }
-    ls_allocation_free(&al);
-    ls_fit_summary_free(&fs);
+    ls_result_free(al);
+    ls_fit_summary_free(fs);
     return cli_json_close(&js, code);
 }
 
@@ -559,8 +567,7 @@ int cmd_compare(int argc, char **argv)
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    ls_comparison c;
-    memset(&c, 0, sizeof c);
+    ls_result *c = NULL;
     int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
     long ia = -1, ib = -1;
     if (!rc && (ia = ls_data_find_family(d, fa)) < 0)
@@ -571,21 +578,18 @@ int cmd_compare(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        const ls_params *pr = ls_fit_params(f);
+        size_t K = 0;
+        const double *ma = ls_result_numbers(c, "mean_a", &K, NULL), *mb = RN(c, "mean_b"), *df = RN(c, "diff");
+        const double *lo = RN(c, "lower"), *hi = RN(c, "upper"), *pg = RN(c, "prob_greater");
         printf("%s (A) against %s (B): posterior of alpha_A - alpha_B per skill, %.0f%% intervals\n\n", fa, fb,
                100 * po.level);
         printf("  %-12s %9s %9s %9s %21s %9s\n", "skill", "A", "B", "A - B", "interval", "P(A > B)");
-        for (size_t k = 0; k < c.K; k++)
-            printf("  %-12.12s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ls_data_benchmark(d, pr->anchors[k]),
-                   c.mean_a[k], c.mean_b[k], c.diff[k], c.lower[k], c.upper[k], c.prob_greater[k]);
-        if (out) {
-            char *aj = cli_argv_json(argc, argv);
-            rc = ls_comparison_write_json(&c, f, d, (size_t)ia, (size_t)ib, po.seed, out, aj, &e);
-            free(aj);
-            if (rc) code = cli_fail(&e);
-        }
+        for (size_t k = 0; k < K; k++)
+            printf("  %-12.12s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ls_result_string(c, "skills", k), ma[k],
+                   mb[k], df[k], lo[k], hi[k], pg[k]);
+        code = write_result(c, out, NULL, argc, argv);
     }
-    ls_comparison_free(&c);
+    ls_result_free(c);
     ls_fit_free(f);
     ls_data_free(d);
     ls_table_free(t);

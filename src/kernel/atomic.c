@@ -83,3 +83,15 @@ void ls_atomic_abort(ls_atomic *a)
     if (a->tmp) unlink(a->tmp);
     release(a);
 }
+
+int ls_write_file(const char *path, const void *buf, size_t len, ls_error *err)
+{
+    ls_atomic a;
+    int rc = ls_atomic_open(&a, path, err);
+    if (rc) return rc;
+    if (len && fwrite(buf, 1, len, a.fp) != len) {
+        ls_atomic_abort(&a);
+        return ls_fail(err, LS_ERR_IO, "%s: write failed", path);
+    }
+    return ls_atomic_commit(&a, err);
+}

@@ -14,10 +14,6 @@
  * assembly.
  */
 #include "report/svg.h"
-#include "kernel/atomic.h"
-#include "scaling/fit.h"
-#include "scaling/tasks.h"
-#include "scaling/params.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -25,9 +21,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <stdarg.h>
+
 #define FLOPS_PER_UNIT 6e21 /* C = 6 N D with N in billions and D in trillions */
 #define GREY "#b8b8b8"
-#define MAX_SELECT 64
+
+int rp_fail(ls_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int rp_nomem(ls_error *err) { return rp_fail(err, LS_ERR_NOMEM, "out of memory"); }
+
+void rp_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* Put "field: " before the message in err (a library message about an
+ * option of the report). */
+static int rp_prefix(ls_error *err, int rc, const char *field)
+{
+    if (rc && err) {
+        char m[LS_ERROR_LEN];
+        snprintf(m, sizeof m, "%s", err->message);
+        rp_fail(err, rc, "%s: %.400s", field, m);
+    }
+    return rc;
+}
 
 void ls_report_options_init(ls_report_options *o)
 {
@@ -46,6 +76,11 @@ typedef struct rep {
     const ls_fit *f;
     const ls_data *d;
     const ls_report_options *o;
+    const ls_params *pr;      /* the fit's estimates                                    */
+    const double *x;          /* n x p raw covariate terms of the data                   */
+    const double *y;          /* n x J scores, NaN missing                               */
+    char **bench;             /* J benchmark names (copies)                              */
+    size_t lay[LS_NAT_NBLOCKS + 1]; /* the natural vector's layout (ls_fit_nat_layout)    */
     size_t K, J, p, n, F;
     long ks, kt;              /* columns of log(size) and log(tokens) in x_raw, or -1 */
     int default_cov;          /* covariates are the default three (curves, frontiers) */
@@ -54,21 +89,21 @@ typedef struct rep {
     size_t nh;                /* highlighted families */
     size_t hi[LS_PALETTE_N];  /* their indices (LS_PALETTE_N: the prior) */
     double ratio[LS_PALETTE_N]; /* median tokens per parameter of each curve */
-    char **split_fam;         /* --families, split */
-    size_t nsplit;
-    ls_prediction pred;       /* nh x grid rows */
+    ls_result *pred;          /* nh x grid rows */
+    const double *pmean, *plower, *pupper; /* its mean and interval (rows x J) */
     int have_pred;
     double *grid_lc;          /* grid */
     char pred_note[LS_ERROR_LEN];
-    ls_allocation al;
+    ls_result *al;
     int have_al, al_intervals;
     char al_note[LS_ERROR_LEN];
-    ls_comparison cmp;
+    ls_result *cmp;
     int have_cmp;
     size_t fa, fb;
     char cmp_note[LS_ERROR_LEN];
-    size_t nsel;              /* selection rows */
-    double sel_k[MAX_SELECT], sel_aic[MAX_SELECT], sel_bic[MAX_SELECT], sel_cv[MAX_SELECT];
+    ls_result *sel;           /* the selection file                                      */
+    size_t nsel;              /* its rows */
+    const double *sel_k, *sel_aic, *sel_bic, *sel_cv;
     int have_cv;
 } rep;
 
@@ -78,27 +113,29 @@ typedef struct rep {
 
 static const char *skill_label(const rep *r, size_t k, char *buf, size_t n)
 {
-    snprintf(buf, n, "skill %zu (%s)", k + 1, r->d->bench[r->f->est.anchors[k]]);
+    snprintf(buf, n, "skill %zu (%s)", k + 1, ls_data_benchmark(r->d, r->pr->anchors[k]));
     return buf;
 }
 
-static int check_options(const ls_report_options *o, const char *path, ls_error *err)
+int ls_report_options_check(const ls_report_options *o, ls_error *err)
 {
-    if (!path || !*path) return ls_fail(err, LS_ERR_OPTION, "--out: required");
     if (!(o->level > 0 && o->level < 1))
-        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
+        return rp_fail(err, LS_ERR_OPTION, "level: expected a number in (0, 1), found %g", o->level);
     if (o->grid < 2 || o->grid > 1000)
-        return ls_fail(err, LS_ERR_OPTION, "--grid: expected 2..1000 points, found %zu", o->grid);
+        return rp_fail(err, LS_ERR_OPTION, "grid: expected 2..1000 points, found %zu", o->grid);
     if (o->top > LS_PALETTE_N)
-        return ls_fail(err, LS_ERR_OPTION, "--top: expected 0..%d families, found %zu", LS_PALETTE_N, o->top);
-    if (o->latent_draws < 1 || o->latent_draws > 100000)
-        return ls_fail(err, LS_ERR_OPTION, "--latent-draws: expected 1..100000, found %zu", o->latent_draws);
-    if (o->param_draws > 100000)
-        return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
+        return rp_fail(err, LS_ERR_OPTION, "top: expected 0..%d families, found %zu", LS_PALETTE_N, o->top);
     if (o->optimal_draws > 1000000)
-        return ls_fail(err, LS_ERR_OPTION, "--optimal-draws: expected 0..1000000, found %zu", o->optimal_draws);
-    if (ls_param_cov_kind(o->param_cov, err) < 0) return LS_ERR_OPTION;
-    return LS_OK;
+        return rp_fail(err, LS_ERR_OPTION, "optimal_draws: expected 0..1000000, found %zu", o->optimal_draws);
+    /* the draws of the curves and the comparison: the prediction options' own check */
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.level = o->level;
+    po.param_draws = o->param_draws;
+    po.latent_draws = o->latent_draws;
+    po.threads = o->threads;
+    po.param_cov = o->param_cov;
+    return ls_predict_options_check(&po, err);
 }
 
 /* Highlighted families: the named ones, or the `top` largest (by models,
@@ -108,29 +145,17 @@ static int pick_families(rep *r, ls_error *err)
     const ls_report_options *o = r->o;
     const ls_data *d = r->d;
     if (o->families) {
-        int rc = ls_split(o->families, &r->split_fam, &r->nsplit, err);
-        if (rc) return rc;
-        if (r->nsplit == 0) return ls_fail(err, LS_ERR_OPTION, "--families: empty list");
-        if (r->nsplit > LS_PALETTE_N)
-            return ls_fail(err, LS_ERR_OPTION, "--families: at most %d families, found %zu", LS_PALETTE_N, r->nsplit);
-        for (size_t i = 0; i < r->nsplit; i++) {
-            long g = ls_data_find_family(d, r->split_fam[i]);
-            if (g < 0)
-                return ls_fail(err, LS_ERR_OPTION, "--families: no family '%s' in %s", r->split_fam[i], d->source);
-            for (size_t k = 0; k < i; k++)
-                if (r->hi[k] == (size_t)g)
-                    return ls_fail(err, LS_ERR_OPTION, "--families: '%s' named twice", r->split_fam[i]);
-            r->hi[r->nh++] = (size_t)g;
-        }
-        return LS_OK;
+        int rc = ls_data_families(d, o->families, r->hi, LS_PALETTE_N, &r->nh, err);
+        if (!rc && r->nh == 0) rc = rp_fail(err, LS_ERR_OPTION, "empty list");
+        return rp_prefix(err, rc, "families");
     }
-    size_t want = o->top < d->F ? o->top : d->F;
+    size_t want = o->top < r->F ? o->top : r->F;
     for (size_t h = 0; h < want; h++) {
-        size_t best = d->F;
-        for (size_t g = 0; g < d->F; g++) {
+        size_t best = r->F;
+        for (size_t g = 0; g < r->F; g++) {
             int taken = 0;
             for (size_t k = 0; k < h; k++) taken |= r->hi[k] == g;
-            if (!taken && (best == d->F || d->fam_nrows[g] > d->fam_nrows[best])) best = g;
+            if (!taken && (best == r->F || ls_data_family_size(d, g) > ls_data_family_size(d, best))) best = g;
         }
         r->hi[r->nh++] = best;
     }
@@ -140,60 +165,34 @@ static int pick_families(rep *r, ls_error *err)
 
 static int pick_compare(rep *r, ls_error *err)
 {
-    char **v = NULL;
-    size_t nv = 0;
-    int rc = ls_split(r->o->compare, &v, &nv, err);
-    if (rc) return rc;
-    if (nv != 2 || !*v[0] || !*v[1]) rc = ls_fail(err, LS_ERR_OPTION, "--compare: expected two families, A,B");
-    long a = -1, b = -1;
-    if (!rc && (a = ls_data_find_family(r->d, v[0])) < 0)
-        rc = ls_fail(err, LS_ERR_OPTION, "--compare: no family '%s' in %s", v[0], r->d->source);
-    if (!rc && (b = ls_data_find_family(r->d, v[1])) < 0)
-        rc = ls_fail(err, LS_ERR_OPTION, "--compare: no family '%s' in %s", v[1], r->d->source);
-    if (!rc && a == b) rc = ls_fail(err, LS_ERR_OPTION, "--compare: the two families are the same ('%s')", v[0]);
-    ls_strv_free(v, nv);
-    r->fa = (size_t)a;
-    r->fb = (size_t)b;
-    return rc;
+    size_t ab[LS_PALETTE_N], n = 0;
+    int rc = ls_data_families(r->d, r->o->compare, ab, LS_PALETTE_N, &n, err);
+    if (rc && strstr(err ? err->message : "", "named twice"))
+        rc = rp_fail(err, LS_ERR_OPTION, "the two families are the same");
+    else if (!rc && n != 2) rc = rp_fail(err, LS_ERR_OPTION, "expected two families, A,B");
+    if (rc) return rp_prefix(err, rc, "compare");
+    r->fa = ab[0];
+    r->fb = ab[1];
+    return LS_OK;
 }
 
-/* The table `latentscale select --out` writes (ls_selection_write_json). */
+/* The table `latentscale select --out` writes, read back by the library. */
 static int read_selection(rep *r, const char *path, ls_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        if (je.line < 1) return ls_fail(err, LS_ERR_IO, "--select: cannot read %s: %s", path, je.text);
-        return ls_fail(err, LS_ERR_PARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    int rc = ls_selection_read(path, &r->sel, err);
+    if (rc == LS_ERR_IO && err) {
+        char m[LS_ERROR_LEN];
+        snprintf(m, sizeof m, "%s", err->message);
+        rp_fail(err, rc, "select_path: %.400s", m);
     }
-    int rc = LS_OK;
-    json_t *fits = json_object_get(root, "fits");
-    if (!json_is_object(root) || !json_is_array(fits) || json_array_size(fits) == 0) {
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: not a selection file (latentscale select --out): no 'fits' list", path);
-        goto done;
-    }
-    if (json_array_size(fits) > MAX_SELECT) {
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: more than %d fits", path, MAX_SELECT);
-        goto done;
-    }
-    for (size_t i = 0; i < json_array_size(fits); i++) {
-        json_t *e = json_array_get(fits, i), *k = json_object_get(e, "skills");
-        json_t *a = json_object_get(e, "aic"), *b = json_object_get(e, "bic"), *c = json_object_get(e, "cv_loglik");
-        if (!json_is_integer(k) || json_integer_value(k) < 1 || !(json_is_number(a) || json_is_null(a)) ||
-            !(json_is_number(b) || json_is_null(b))) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: fits[%zu]: expected integer 'skills' >= 1 and numbers 'aic', 'bic'", path, i);
-            goto done;
-        }
-        r->sel_k[i] = (double)json_integer_value(k);
-        r->sel_aic[i] = json_is_number(a) ? json_number_value(a) : NAN;
-        r->sel_bic[i] = json_is_number(b) ? json_number_value(b) : NAN;
-        r->sel_cv[i] = json_is_number(c) ? json_number_value(c) : NAN;
+    if (rc) return rc;
+    r->sel_k = ls_result_numbers(r->sel, "K", &r->nsel, NULL);
+    r->sel_aic = ls_result_numbers(r->sel, "aic", NULL, NULL);
+    r->sel_bic = ls_result_numbers(r->sel, "bic", NULL, NULL);
+    r->sel_cv = ls_result_numbers(r->sel, "cv", NULL, NULL);
+    for (size_t i = 0; i < r->nsel; i++)
         if (isfinite(r->sel_cv[i])) r->have_cv = 1;
-    }
-    r->nsel = json_array_size(fits);
-done:
-    json_decref(root);
-    return rc;
+    return LS_OK;
 }
 
 /* ================================================================ */
@@ -218,21 +217,21 @@ static int compute_axis(rep *r, ls_error *err)
 {
     const ls_data *d = r->d;
     r->ks = r->kt = -1;
-    for (size_t k = 0; k < d->p; k++) {
-        if (strcmp(d->covariate[k], "log(size)") == 0) r->ks = (long)k;
-        if (strcmp(d->covariate[k], "log(tokens)") == 0) r->kt = (long)k;
+    for (size_t k = 0; k < r->p; k++) {
+        if (strcmp(ls_data_covariate(d, k), "log(size)") == 0) r->ks = (long)k;
+        if (strcmp(ls_data_covariate(d, k), "log(tokens)") == 0) r->kt = (long)k;
     }
-    r->default_cov = d->p == 3 && strcmp(d->covariate[0], "log(size)") == 0 &&
-                     strcmp(d->covariate[1], "log(tokens)") == 0 &&
-                     strcmp(d->covariate[2], "log(size)*log(tokens)") == 0;
-    r->lc = ls_calloc(d->n ? d->n : 1, sizeof(double));
-    if (!r->lc) return ls_nomem(err);
+    r->default_cov = r->p == 3 && strcmp(ls_data_covariate(d, 0), "log(size)") == 0 &&
+                     strcmp(ls_data_covariate(d, 1), "log(tokens)") == 0 &&
+                     strcmp(ls_data_covariate(d, 2), "log(size)*log(tokens)") == 0;
+    r->lc = calloc(r->n ? r->n : 1, sizeof(double));
+    if (!r->lc) return rp_nomem(err);
     r->cmin = INFINITY;
     r->cmax = -INFINITY;
-    for (size_t i = 0; i < d->n; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         r->lc[i] = NAN;
         if (r->ks < 0 || r->kt < 0) continue;
-        double ls = d->x_raw[i * d->p + (size_t)r->ks], lt = d->x_raw[i * d->p + (size_t)r->kt];
+        double ls = r->x[i * r->p + (size_t)r->ks], lt = r->x[i * r->p + (size_t)r->kt];
         double v = log10(FLOPS_PER_UNIT) + (ls + lt) / log(10.0);
         if (!isfinite(v)) continue;
         r->lc[i] = v;
@@ -270,9 +269,9 @@ static int compute_curves(rep *r, ls_error *err)
         return LS_OK;
     }
     size_t G = o->grid, rows = r->nh * G;
-    double *rt = ls_calloc(d->n ? d->n : 1, sizeof(double));
-    r->grid_lc = ls_calloc(G, sizeof(double));
-    if (!rt || !r->grid_lc) { ls_free(rt); return ls_nomem(err); }
+    double *rt = calloc(r->n ? r->n : 1, sizeof(double));
+    r->grid_lc = calloc(G, sizeof(double));
+    if (!rt || !r->grid_lc) { free(rt); return rp_nomem(err); }
     double lo = r->cmin, hi = r->cmax;
     if (hi - lo < 0.5) { lo -= 0.25; hi += 0.25; }
     for (size_t g = 0; g < G; g++) r->grid_lc[g] = lo + (hi - lo) * (double)g / (double)(G - 1);
@@ -281,15 +280,15 @@ static int compute_curves(rep *r, ls_error *err)
     for (int k = 0; ls_data_find_family(d, prior_name) >= 0; k++) snprintf(prior_name, sizeof prior_name, "(new family %d)", k);
     for (size_t h = 0; h < r->nh; h++) {
         size_t m = 0;
-        for (size_t i = 0; i < d->n; i++)
-            if (r->hi[h] == LS_PALETTE_N || d->family_of[i] == r->hi[h]) {
-                double v = exp(d->x_raw[i * d->p + 1] - d->x_raw[i * d->p]); /* T per B */
+        for (size_t i = 0; i < r->n; i++)
+            if (r->hi[h] == LS_PALETTE_N || ls_data_family_of(d, i) == r->hi[h]) {
+                double v = exp(r->x[i * r->p + 1] - r->x[i * r->p]); /* T per B */
                 if (isfinite(v) && v > 0) rt[m++] = v;
             }
         r->ratio[h] = m ? median_of(rt, m) : 1;
     }
-    ls_free(rt);
-    const char *cols[4] = {d->model_col, d->family_col, "size", "tokens"};
+    free(rt);
+    const char *cols[4] = {ls_data_model_column(d), ls_data_family_column(d), "size", "tokens"};
     ls_table *t = NULL;
     int rc = ls_table_new("<report grid>", 4, cols, &t, err);
     for (size_t h = 0; !rc && h < r->nh; h++)
@@ -298,7 +297,7 @@ static int compute_curves(rep *r, ls_error *err)
             double s = sqrt(pow(10, r->grid_lc[g]) / FLOPS_PER_UNIT / r->ratio[h]), tk = r->ratio[h] * s;
             char name[64], sb[LS_FMT_LEN], tb[LS_FMT_LEN];
             snprintf(name, sizeof name, "grid-%zu-%zu", h, g);
-            const char *cells[4] = {name, r->hi[h] == LS_PALETTE_N ? prior_name : d->family[r->hi[h]],
+            const char *cells[4] = {name, r->hi[h] == LS_PALETTE_N ? prior_name : ls_data_family(d, r->hi[h]),
                                     ls_fmt_sig(sb, s, 9), ls_fmt_sig(tb, tk, 9)};
             rc = ls_table_append(t, cells, err);
         }
@@ -312,7 +311,13 @@ static int compute_curves(rep *r, ls_error *err)
         po.threads = o->threads;
         po.param_cov = o->param_cov;
         rc = ls_predict(r->f, d, t, &po, &r->pred, err);
-        if (!rc) r->have_pred = r->pred.n == rows;
+        if (!rc) {
+            size_t nr = 0;
+            r->pmean = ls_result_numbers(r->pred, "mean", &nr, NULL);
+            r->plower = ls_result_numbers(r->pred, "lower", NULL, NULL);
+            r->pupper = ls_result_numbers(r->pred, "upper", NULL, NULL);
+            r->have_pred = nr == rows;
+        }
         rc = soften(rc, err, r->pred_note, sizeof r->pred_note, "prediction");
     }
     ls_table_free(t);
@@ -329,8 +334,8 @@ static int compute_frontiers(rep *r, ls_error *err)
         return LS_OK;
     }
     double smin = INFINITY, smax = -INFINITY, tmin = INFINITY, tmax = -INFINITY, pmin = INFINITY, pmax = -INFINITY;
-    for (size_t i = 0; i < d->n; i++) {
-        double ls = d->x_raw[i * d->p], lt = d->x_raw[i * d->p + 1];
+    for (size_t i = 0; i < r->n; i++) {
+        double ls = r->x[i * r->p], lt = r->x[i * r->p + 1];
         smin = fmin(smin, ls); smax = fmax(smax, ls);
         tmin = fmin(tmin, lt); tmax = fmax(tmax, lt);
         pmin = fmin(pmin, ls + lt); pmax = fmax(pmax, ls + lt);
@@ -342,6 +347,9 @@ static int compute_frontiers(rep *r, ls_error *err)
     enum { NB = 24 };
     double budgets[NB];
     for (int b = 0; b < NB; b++) budgets[b] = FLOPS_PER_UNIT * exp(pmin + (pmax - pmin) * b / (NB - 1));
+    ls_fit_summary *fs = NULL;
+    int rc = ls_fit_summarise(r->f, d, &fs, err);
+    if (rc) return rc;
     ls_optimal_options oo;
     ls_optimal_options_init(&oo);
     oo.budgets = budgets;
@@ -353,10 +361,9 @@ static int compute_frontiers(rep *r, ls_error *err)
     oo.draws = r->o->optimal_draws;
     oo.level = r->o->level;
     oo.seed = r->o->seed;
-    const double *cov = ls_fit_nat_cov(r->f);
-    oo.cov_dim = ls_fit_nnat(r->f);
-    r->al_intervals = cov && oo.draws > 0;
-    int rc = ls_optimal(&r->f->est, cov, &oo, &r->al, err);
+    r->al_intervals = ls_fit_nat_cov(r->f) && oo.draws > 0;
+    rc = ls_optimal(fs, &oo, &r->al, err);
+    ls_fit_summary_free(fs);
     if (!rc) r->have_al = 1;
     return soften(rc, err, r->al_note, sizeof r->al_note, "compute-optimal allocation");
 }
@@ -453,8 +460,8 @@ static void figure_scores(rep *r, ls_buf *b)
         ls_fmt_sig(rb, 1000 * r->ratio[h], 3);
         if (r->hi[h] == LS_PALETTE_N) snprintf(lab[h], sizeof lab[h], "new family (prior), D/N = %s", rb);
         else if (r->have_pred)
-            snprintf(lab[h], sizeof lab[h], "%.120s (%zu models, D/N = %s)", d->family[r->hi[h]], d->fam_nrows[r->hi[h]], rb);
-        else snprintf(lab[h], sizeof lab[h], "%.120s (%zu models)", d->family[r->hi[h]], d->fam_nrows[r->hi[h]]);
+            snprintf(lab[h], sizeof lab[h], "%.120s (%zu models, D/N = %s)", ls_data_family(d, r->hi[h]), ls_data_family_size(d, r->hi[h]), rb);
+        else snprintf(lab[h], sizeof lab[h], "%.120s (%zu models)", ls_data_family(d, r->hi[h]), ls_data_family_size(d, r->hi[h]));
         labels[h] = lab[h];
         colors[h] = r->hi[h] == LS_PALETTE_N ? "#555555" : ls_svg_palette(h);
     }
@@ -474,8 +481,8 @@ static void figure_scores(rep *r, ls_buf *b)
         xlo = fmin(xlo, r->grid_lc[0]);
         xhi = fmax(xhi, r->grid_lc[o->grid - 1]);
     }
-    double *cx = ls_calloc(o->grid, sizeof(double)), *cm = ls_calloc(o->grid, sizeof(double));
-    double *cl = ls_calloc(o->grid, sizeof(double)), *cu = ls_calloc(o->grid, sizeof(double));
+    double *cx = calloc(o->grid, sizeof(double)), *cm = calloc(o->grid, sizeof(double));
+    double *cl = calloc(o->grid, sizeof(double)), *cu = calloc(o->grid, sizeof(double));
     if (!cx || !cm || !cl || !cu) b->oom = 1;
     for (size_t j = 0; j < J && !b->oom; j++) {
         size_t row = j / cols, col = j % cols;
@@ -483,12 +490,12 @@ static void figure_scores(rep *r, ls_buf *b)
         double x0 = (double)col * cw + ml, y0 = top + (double)row * chh + mt;
         ls_svg_panel_init(&p, b, x0, y0, pw, ph, xlo, xhi, 0, 1);
         ls_buf_printf(b, "<g class=\"panel\" data-benchmark=\"");
-        ls_buf_escape(b, d->bench[j]);
+        ls_buf_escape(b, ls_data_benchmark(d, j));
         ls_buf_puts(b, "\">\n");
-        ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, d->bench[j]);
+        ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, ls_data_benchmark(d, j));
         ls_svg_axes(&p, LS_AXIS_LINEAR, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "log10 compute (FLOPs)" : NULL,
                     col == 0 ? "score (0 to 1)" : NULL);
-        double fl = d->floor[j], ce = r->f->est.ceiling[j]; /* fixed or estimated */
+        double fl = ls_data_floor(d, j), ce = r->pr->ceiling[j]; /* fixed or estimated */
         if (fl > 0) {
             double fx[2] = {xlo, xhi}, fy[2] = {fl, fl};
             ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
@@ -500,17 +507,17 @@ static void figure_scores(rep *r, ls_buf *b)
         /* the other families first, in grey, then the highlighted ones */
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < r->n; i++) {
-                double y = d->y[i * J + j];
+                double y = r->y[i * J + j];
                 if (isnan(y) || isnan(r->lc[i])) continue;
                 size_t h = r->nh;
                 for (size_t k = 0; k < r->nh; k++)
-                    if (r->hi[k] == d->family_of[i]) h = k;
+                    if (r->hi[k] == ls_data_family_of(d, i)) h = k;
                 if ((h < r->nh) != pass) continue;
                 if (h == r->nh) ls_svg_point(&p, r->lc[i], y, 1.8, GREY, 0.55, NULL);
                 else {
                     char tt[400], yb[LS_FMT_LEN], cb[LS_FMT_LEN];
-                    snprintf(tt, sizeof tt, "%.150s (%.150s): %s at 10^%s FLOPs", d->model[i],
-                             d->family[d->family_of[i]], ls_fmt_fixed(yb, y, 3), ls_fmt_fixed(cb, r->lc[i], 2));
+                    snprintf(tt, sizeof tt, "%.150s (%.150s): %s at 10^%s FLOPs", ls_data_model(d, i),
+                             ls_data_family(d, ls_data_family_of(d, i)), ls_fmt_fixed(yb, y, 3), ls_fmt_fixed(cb, r->lc[i], 2));
                     ls_svg_point(&p, r->lc[i], y, 2.6, ls_svg_palette(h), 0.9, tt);
                 }
             }
@@ -518,16 +525,16 @@ static void figure_scores(rep *r, ls_buf *b)
             for (size_t g = 0; g < o->grid; g++) {
                 size_t c = (h * o->grid + g) * J + j;
                 cx[g] = r->grid_lc[g];
-                cm[g] = r->pred.mean[c];
-                cl[g] = r->pred.lower[c];
-                cu[g] = r->pred.upper[c];
+                cm[g] = r->pmean[c];
+                cl[g] = r->plower[c];
+                cu[g] = r->pupper[c];
             }
             ls_svg_band(&p, cx, cl, cu, o->grid, colors[h], 0.14);
             ls_svg_polyline(&p, cx, cm, o->grid, colors[h], 2, r->hi[h] == LS_PALETTE_N ? "6 3" : NULL);
         }
         ls_buf_puts(b, "</g>\n");
     }
-    ls_free(cx); ls_free(cm); ls_free(cl); ls_free(cu);
+    free(cx); free(cm); free(cl); free(cu);
     ls_svg_end(b);
     if (!r->have_pred) fig_note(b, r->pred_note[0] ? r->pred_note : "no curves");
     char cap[1400], lv[LS_FMT_LEN];
@@ -542,7 +549,7 @@ static void figure_scores(rep *r, ls_buf *b)
                  "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
                  "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
                  "Dotted lines: guessing floors (and ceilings).",
-                 lv, r->pred.param_uncertainty ? o->param_draws : (size_t)0, o->latent_draws,
+                 lv, ls_result_number(r->pred, "param_uncertainty") > 0 ? o->param_draws : (size_t)0, o->latent_draws,
                  (unsigned long long)o->seed);
     else
         snprintf(cap, sizeof cap,
@@ -591,15 +598,15 @@ static void heatmap(ls_buf *b, const char *id, const char *title, const double *
 
 static void figure_loadings(rep *r, ls_buf *b, char **skills)
 {
-    const ls_params *pr = &r->f->est;
+    const ls_params *pr = r->pr;
     const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
     double vmax = 0;
     for (size_t i = 0; i < r->K * r->J; i++)
         if (isfinite(pr->lambda[i])) vmax = fmax(vmax, fabs(pr->lambda[i]));
     if (!(vmax > 0)) vmax = 1;
     fig_begin(b, "loadings", 2, "Loadings of the benchmarks on the skills");
-    heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, r->K, r->J, skills, r->d->bench,
-            vmax, "loading", se ? se + r->p * r->K : NULL);
+    heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, r->K, r->J, skills, r->bench,
+            vmax, "loading", se ? se + r->lay[LS_NAT_LAMBDA] : NULL);
     fig_end(b, "Loadings lambda_kj (rows: skills, named by their anchor benchmark; columns: benchmarks) on a "
                "diverging scale symmetric about 0 (legend). A skill's anchor loading is positive and the other "
                "skills' loadings on an anchor benchmark are fixed at 0 for identification. Hover a cell for its "
@@ -608,11 +615,11 @@ static void figure_loadings(rep *r, ls_buf *b, char **skills)
 
 static void figure_correlations(rep *r, ls_buf *b, char **skills)
 {
-    const ls_params *pr = &r->f->est;
+    const ls_params *pr = r->pr;
     const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
     fig_begin(b, "correlations", 3, "Skill correlation matrix");
     heatmap(b, "svg-correlations", "Skill correlation matrix Sigma", pr->sigma, r->K, r->K, skills, skills, 1,
-            "correlation", se ? se + r->p * r->K + r->K * r->J + 2 * r->J : NULL);
+            "correlation", se ? se + r->lay[LS_NAT_SIGMA] : NULL);
     fig_end(b, "Sigma, the correlation matrix of the family skills alpha_f ~ N(0, Sigma), with the estimates in "
                "the cells; colour scale from -1 (blue) to 1 (red).");
 }
@@ -700,8 +707,13 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
         fig_end(b, NULL);
         return;
     }
-    const ls_allocation *a = &r->al;
-    size_t nb = a->nbudget, K = r->K;
+    const ls_result *a = r->al;
+    size_t nb = 0, K = r->K;
+    const double *budget = ls_result_numbers(a, "budgets", &nb, NULL);
+    const double *size = ls_result_numbers(a, "size", NULL, NULL), *tokens = ls_result_numbers(a, "tokens", NULL, NULL);
+    const double *size_lo = ls_result_numbers(a, "size_lo", NULL, NULL), *size_hi = ls_result_numbers(a, "size_hi", NULL, NULL);
+    const double *tokens_lo = ls_result_numbers(a, "tokens_lo", NULL, NULL);
+    const double *tokens_hi = ls_result_numbers(a, "tokens_hi", NULL, NULL);
     const double pw = 330, ph = 240, ml = 70, cw = pw + ml + 30;
     double width = 2 * cw + 10;
     const char *labels[64];
@@ -715,11 +727,11 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
     double mt = lh + 16, height = mt + ph + 50;
     ls_svg_begin(b, width, height, "svg-frontier", "Compute-optimal parameters and tokens against budget");
     flow_legend(b, 10, 14, width - 20, "line", labels, cl, K < 64 ? K : 64);
-    double *x = ls_calloc(nb, sizeof(double)), *y = ls_calloc(nb, sizeof(double));
-    double *lo = ls_calloc(nb, sizeof(double)), *hi = ls_calloc(nb, sizeof(double));
+    double *x = calloc(nb, sizeof(double)), *y = calloc(nb, sizeof(double));
+    double *lo = calloc(nb, sizeof(double)), *hi = calloc(nb, sizeof(double));
     if (!x || !y || !lo || !hi) b->oom = 1;
     for (size_t q = 0; q < 2 && !b->oom; q++) {
-        const double *v = q ? a->tokens : a->size, *vl = q ? a->tokens_lo : a->size_lo, *vh = q ? a->tokens_hi : a->size_hi;
+        const double *v = q ? tokens : size, *vl = q ? tokens_lo : size_lo, *vh = q ? tokens_hi : size_hi;
         double unit = q ? 12 : 9; /* trillions, billions */
         double ylo = INFINITY, yhi = -INFINITY;
         for (size_t i = 0; i < K * nb; i++) {
@@ -730,13 +742,13 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
         double pad = 0.05 * (yhi - ylo) + 0.05;
         ls_svg_panel p;
         double x0 = (double)q * cw + ml;
-        ls_svg_panel_init(&p, b, x0, mt, pw, ph, log10(a->budget[0]), log10(a->budget[nb - 1]), ylo - pad, yhi + pad);
+        ls_svg_panel_init(&p, b, x0, mt, pw, ph, log10(budget[0]), log10(budget[nb - 1]), ylo - pad, yhi + pad);
         ls_svg_axes(&p, LS_AXIS_LOG10, LS_AXIS_LOG10, "compute budget C (FLOPs)",
                     q ? "optimal training tokens D" : "optimal parameters N");
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < nb; i++) {
                 size_t c = k * nb + i;
-                x[i] = log10(a->budget[i]);
+                x[i] = log10(budget[i]);
                 y[i] = v[c] > 0 ? log10(v[c]) + unit : NAN;
                 lo[i] = vl[c] > 0 ? log10(vl[c]) + unit : NAN;
                 hi[i] = vh[c] > 0 ? log10(vh[c]) + unit : NAN;
@@ -745,7 +757,7 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
             ls_svg_polyline(&p, x, y, nb, ls_svg_palette(k), 2, NULL);
         }
     }
-    ls_free(x); ls_free(y); ls_free(lo); ls_free(hi);
+    free(x); free(y); free(lo); free(hi);
     ls_svg_end(b);
     char cap[900], lv[LS_FMT_LEN];
     ls_fmt_fixed(lv, 100 * r->o->level, 0);
@@ -779,21 +791,24 @@ static void figure_compare(rep *r, ls_buf *b, char **skills)
         fig_end(b, NULL);
         return;
     }
-    snprintf(title, sizeof title, "Family comparison: %.250s against %.250s", d->family[r->fa], d->family[r->fb]);
+    snprintf(title, sizeof title, "Family comparison: %.250s against %.250s", ls_data_family(d, r->fa), ls_data_family(d, r->fb));
     fig_begin(b, "compare", 6, title);
     if (!r->have_cmp) {
         fig_note(b, r->cmp_note);
         fig_end(b, NULL);
         return;
     }
-    const ls_comparison *c = &r->cmp;
-    size_t K = c->K;
+    const ls_result *c = r->cmp;
+    size_t K = 0;
+    const double *lower = ls_result_numbers(c, "lower", &K, NULL), *upper = ls_result_numbers(c, "upper", NULL, NULL);
+    const double *diff = ls_result_numbers(c, "diff", NULL, NULL);
+    const double *prob_greater = ls_result_numbers(c, "prob_greater", NULL, NULL);
     const double ml = 160, pw = 420, mt = 30, rh = 34;
     double width = ml + pw + 170, height = mt + (double)K * rh + 50;
     double lo = 0, hi = 0;
     for (size_t k = 0; k < K; k++) {
-        if (isfinite(c->lower[k])) lo = fmin(lo, c->lower[k]);
-        if (isfinite(c->upper[k])) hi = fmax(hi, c->upper[k]);
+        if (isfinite(lower[k])) lo = fmin(lo, lower[k]);
+        if (isfinite(upper[k])) hi = fmax(hi, upper[k]);
     }
     double pad = 0.08 * (hi - lo) + 0.05;
     ls_svg_begin(b, width, height, "svg-compare", "Forest plot of per-skill differences between two families");
@@ -814,7 +829,7 @@ static void figure_compare(rep *r, ls_buf *b, char **skills)
     }
     ls_svg_rect(b, p.x0, p.y0, p.w, p.h, NULL, "#444444", NULL);
     char xl[600];
-    snprintf(xl, sizeof xl, "difference in skill, %.250s minus %.250s", d->family[r->fa], d->family[r->fb]);
+    snprintf(xl, sizeof xl, "difference in skill, %.250s minus %.250s", ls_data_family(d, r->fa), ls_data_family(d, r->fb));
     ls_svg_text(b, p.x0 + p.w / 2, p.y0 + p.h + 33, "middle", 11, 0, 0, xl);
     ls_buf_puts(b, "</g>\n");
     double zx = ls_svg_px(&p, 0);
@@ -824,24 +839,24 @@ static void figure_compare(rep *r, ls_buf *b, char **skills)
         double yc = mt + ((double)k + 0.5) * rh;
         char tb[LS_FMT_LEN], lb[LS_FMT_LEN], ub[LS_FMT_LEN], tip[300];
         ls_svg_text(b, ml - 10, yc + 4, "end", 11, 0, 0, skills[k]);
-        double x1 = ls_svg_px(&p, c->lower[k]), x2 = ls_svg_px(&p, c->upper[k]);
+        double x1 = ls_svg_px(&p, lower[k]), x2 = ls_svg_px(&p, upper[k]);
         ls_svg_rect(b, x1, yc - 1, x2 - x1, 2, "#0072B2", NULL, NULL);    /* interval */
         ls_svg_rect(b, x1 - 1, yc - 6, 2, 12, "#0072B2", NULL, NULL);    /* caps */
         ls_svg_rect(b, x2 - 1, yc - 6, 2, 12, "#0072B2", NULL, NULL);
-        snprintf(tip, sizeof tip, "%s: difference %s [%s, %s]", skills[k], ls_fmt_sig(tb, c->diff[k], 3),
-                 ls_fmt_sig(lb, c->lower[k], 3), ls_fmt_sig(ub, c->upper[k], 3));
-        ls_svg_point(&p, c->diff[k], (double)K - (double)k - 0.5, 4.5, "#0072B2", 1, tip);
-        ls_svg_text(b, ml + pw + 12, yc + 4, "start", 11, 0, 0, ls_fmt_fixed(tb, c->prob_greater[k], 3));
+        snprintf(tip, sizeof tip, "%s: difference %s [%s, %s]", skills[k], ls_fmt_sig(tb, diff[k], 3),
+                 ls_fmt_sig(lb, lower[k], 3), ls_fmt_sig(ub, upper[k], 3));
+        ls_svg_point(&p, diff[k], (double)K - (double)k - 0.5, 4.5, "#0072B2", 1, tip);
+        ls_svg_text(b, ml + pw + 12, yc + 4, "start", 11, 0, 0, ls_fmt_fixed(tb, prob_greater[k], 3));
     }
     ls_svg_end(b);
     char cap[900], lv[LS_FMT_LEN];
-    ls_fmt_fixed(lv, 100 * c->level, 0);
+    ls_fmt_fixed(lv, 100 * ls_result_number(c, "level"), 0);
     snprintf(cap, sizeof cap,
              "Posterior of alpha_A - alpha_B per skill for A = %.200s and B = %.200s (ls_compare): points are "
              "posterior means, bars central %s%% intervals, integrating both family posteriors and the "
              "uncertainty of the estimates (%zu parameter draws x %zu family draws, seed %llu); right: the "
              "posterior probability that A's skill is larger.",
-             d->family[r->fa], d->family[r->fb], lv, r->o->param_draws, r->o->latent_draws,
+             ls_data_family(d, r->fa), ls_data_family(d, r->fb), lv, r->o->param_draws, r->o->latent_draws,
              (unsigned long long)r->o->seed);
     fig_end(b, cap);
 }
@@ -878,31 +893,37 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
 {
     const ls_fit *f = r->f;
     const ls_data *d = r->d;
-    const ls_params *pr = &f->est;
+    const ls_params *pr = r->pr;
     const double *se = ls_fit_se(f, LS_SE_HESSIAN);
     size_t K = r->K, J = r->J, p = r->p;
-    size_t o_lam = p * K, o_b = o_lam + K * J, o_phi = o_b + J, o_sig = o_phi + J, o_gam = o_sig + K * K;
+    const size_t *lay = r->lay;
+    size_t o_lam = lay[LS_NAT_LAMBDA], o_b = lay[LS_NAT_B], o_phi = lay[LS_NAT_PHI], o_sig = lay[LS_NAT_SIGMA],
+           o_gam = lay[LS_NAT_GAMMA], o_ceil = lay[LS_NAT_CEILING];
     char v[200], nb[LS_FMT_LEN];
     ls_buf_puts(b, "<section id=\"fit-table\">\n<h2>Table. The fit</h2>\n");
     ls_buf_puts(b, se ? "<p class=\"caption\">Estimates with standard errors (in parentheses) from the inverse observed information.</p>\n"
                       : "<p class=\"caption\">Estimates; this fit has no standard errors (fitted with --no-se).</p>\n");
     ls_buf_puts(b, "<h3>Fit statistics</h3>\n<table class=\"kv\">\n");
-    kv_row(b, "log-likelihood", ls_fmt_fixed(nb, f->loglik, 4));
-    kv_row(b, "AIC", ls_fmt_fixed(nb, f->aic, 3));
-    kv_row(b, "BIC (penalty log F)", ls_fmt_fixed(nb, f->bic, 3));
-    snprintf(v, sizeof v, "%zu", f->nparams);
+    kv_row(b, "log-likelihood", ls_fmt_fixed(nb, ls_fit_loglik(f), 4));
+    kv_row(b, "AIC", ls_fmt_fixed(nb, ls_fit_aic(f), 3));
+    kv_row(b, "BIC (penalty log F)", ls_fmt_fixed(nb, ls_fit_bic(f), 3));
+    snprintf(v, sizeof v, "%zu", ls_fit_nparams(f));
     kv_row(b, "free parameters", v);
-    snprintf(v, sizeof v, "%zu models, %zu families, %zu benchmarks, %zu observed scores (%zu clipped)", d->n, d->F,
-             d->J, d->ncell, d->nclipped);
+    snprintf(v, sizeof v, "%zu models, %zu families, %zu benchmarks, %zu observed scores (%zu clipped)", r->n, r->F,
+             r->J, ls_data_nobserved(d), ls_data_nclipped(d));
     kv_row(b, "data", v);
     snprintf(v, sizeof v, "%zu", K);
     kv_row(b, "skills K", v);
-    snprintf(v, sizeof v, "%s%s (max |gradient| %s at the estimates)", f->converged ? "yes" : "no",
-             f->converged == LS_CONVERGED_CHANGE ? ", by the " LS_CRITERION_CHANGE : "", ls_fmt_sig(nb, f->gmax, 3));
+    snprintf(v, sizeof v, "%s%s%s (max |gradient| %s at the estimates)", ls_fit_converged(f) ? "yes" : "no",
+             ls_fit_converged(f) == LS_CONVERGED_CHANGE ? ", by the " : "",
+             ls_fit_converged(f) == LS_CONVERGED_CHANGE ? ls_fit_convergence_criterion(f) : "",
+             ls_fmt_sig(nb, ls_fit_gradnorm(f), 3));
     kv_row(b, "converged", v);
-    snprintf(v, sizeof v, "%s, %zu nodes", f->integration, f->nodes);
+    size_t nodes = 0;
+    const char *rule = ls_fit_integration(f, &nodes);
+    snprintf(v, sizeof v, "%s, %zu nodes", rule, nodes);
     kv_row(b, "integration", v);
-    snprintf(v, sizeof v, "%llu", (unsigned long long)f->opt.seed);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)ls_fit_seed(f));
     kv_row(b, "fit seed", v);
     ls_buf_puts(b, "</table>\n");
 
@@ -911,7 +932,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     ls_buf_puts(b, "</tr>\n");
     for (size_t q = 0; q < p; q++) {
         ls_buf_puts(b, "<tr>");
-        th_text(b, " class=\"l\"", d->covariate[q]);
+        th_text(b, " class=\"l\"", ls_data_covariate(d, q));
         for (size_t k = 0; k < K; k++) td_num(b, pr->beta[q * K + k], se, q * K + k);
         ls_buf_puts(b, "</tr>\n");
     }
@@ -920,18 +941,17 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     ls_buf_puts(b, "<h3>Benchmarks: loadings lambda, intercept b (raw scale), precision phi, floor (and ceiling)</h3>\n<table>\n<tr><th class=\"l\">benchmark</th>");
     for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
     int has_ceil = 0; /* a ceiling column only when some benchmark has one */
-    for (size_t j = 0; j < J; j++) has_ceil |= pr->ceiling[j] < 1 || f->kap[j];
-    size_t o_ceil = ls_fit_nnat(f) - J; /* estimated ceilings: the last J natural entries */
+    for (size_t j = 0; j < J; j++) has_ceil |= pr->ceiling[j] < 1 || ls_fit_ceiling_estimated(f, j);
     ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
                         : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
     for (size_t j = 0; j < J; j++) {
         ls_buf_puts(b, "<tr>");
-        th_text(b, " class=\"l\"", d->bench[j]);
+        th_text(b, " class=\"l\"", ls_data_benchmark(d, j));
         for (size_t k = 0; k < K; k++) td_num(b, pr->lambda[k * J + j], se, o_lam + k * J + j);
         td_num(b, pr->b[j], se, o_b + j);
         td_num(b, pr->phi[j], se, o_phi + j);
-        ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, d->floor[j], 4));
-        if (has_ceil) td_num(b, pr->ceiling[j], f->kap[j] ? se : NULL, o_ceil + j);
+        ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, ls_data_floor(d, j), 4));
+        if (has_ceil) td_num(b, pr->ceiling[j], ls_fit_ceiling_estimated(f, j) ? se : NULL, o_ceil + j);
         ls_buf_puts(b, "</tr>\n");
     }
     ls_buf_puts(b, "</table>\n");
@@ -951,17 +971,17 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         ls_buf_puts(b, "<h3>Precision covariates gamma (log phi_ij = log phi_j + gamma . (x_i - mean x))</h3>\n<table>\n");
         for (size_t q = 0; q < p; q++) {
             ls_buf_puts(b, "<tr>");
-            th_text(b, " class=\"l\"", d->covariate[q]);
+            th_text(b, " class=\"l\"", ls_data_covariate(d, q));
             td_num(b, pr->gamma[q], se, o_gam + q);
             ls_buf_puts(b, "</tr>\n");
         }
         ls_buf_puts(b, "</table>\n");
     }
-    if (f->nwarn) {
+    if (ls_fit_nwarnings(f)) {
         ls_buf_puts(b, "<h3>Warnings of the fit</h3>\n<ul>\n");
-        for (size_t i = 0; i < f->nwarn; i++) {
+        for (size_t i = 0; i < ls_fit_nwarnings(f); i++) {
             ls_buf_puts(b, "<li>");
-            ls_buf_escape(b, f->warn[i]);
+            ls_buf_escape(b, ls_fit_warning(f, i));
             ls_buf_puts(b, "</li>\n");
         }
         ls_buf_puts(b, "</ul>\n");
@@ -1031,7 +1051,7 @@ static void page_header(rep *r, ls_buf *b)
     if (!meta) { b->oom = 1; return; }
     char seed[32], fseed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    snprintf(fseed, sizeof fseed, "%llu", (unsigned long long)r->f->opt.seed);
+    snprintf(fseed, sizeof fseed, "%llu", (unsigned long long)ls_fit_seed(r->f));
     json_object_set_new(meta, "version", json_string(LS_VERSION));
     json_object_set_new(meta, "kind", json_string("report"));
     json_object_set_new(meta, "seed", json_string(seed));
@@ -1062,14 +1082,14 @@ static void page_header(rep *r, ls_buf *b)
     ls_buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", CSS);
     ls_buf_escape(b, o->title ? o->title : "latentscale report");
     ls_buf_puts(b, "</h1>\n<p>Latent-variable scaling law (Cai et al., arXiv 2512.06553) fitted to <code>");
-    ls_buf_escape(b, r->d->source);
+    ls_buf_escape(b, ls_data_source(r->d));
     ls_buf_puts(b, "</code>");
     if (o->fit_name) {
         ls_buf_puts(b, " (fit <code>");
         ls_buf_escape(b, o->fit_name);
         ls_buf_puts(b, "</code>)");
     }
-    ls_buf_printf(b, ": %zu models in %zu families, %zu benchmarks, K = %zu skills.</p>\n", r->d->n, r->d->F, r->J, r->K);
+    ls_buf_printf(b, ": %zu models in %zu families, %zu benchmarks, K = %zu skills.</p>\n", r->n, r->F, r->J, r->K);
     ls_buf_puts(b, "<ol class=\"toc\">\n<li><a href=\"#fig-scores\">Scores against compute</a></li>\n"
                    "<li><a href=\"#fig-loadings\">Loadings</a></li>\n<li><a href=\"#fig-correlations\">Skill correlations</a></li>\n"
                    "<li><a href=\"#fig-selection\">Number of skills</a></li>\n<li><a href=\"#fig-frontier\">Compute-optimal frontiers</a></li>\n"
@@ -1080,7 +1100,7 @@ static void page_footer(rep *r, ls_buf *b)
 {
     options_table(r, b);
     ls_buf_printf(b, "<footer>Generated by latentscale %s, report seed %llu, fit seed %llu.", LS_VERSION,
-                  (unsigned long long)r->o->seed, (unsigned long long)r->f->opt.seed);
+                  (unsigned long long)r->o->seed, (unsigned long long)ls_fit_seed(r->f));
     if (r->o->argv_json) {
         ls_buf_puts(b, " Command line: <code>");
         ls_buf_escape(b, r->o->argv_json);
@@ -1092,21 +1112,28 @@ static void page_footer(rep *r, ls_buf *b)
 int ls_report_write(const ls_fit *fit, const ls_data *data, const ls_report_options *o, const char *path,
                     ls_error *err)
 {
-    if (!fit || !data || !o) return ls_fail(err, LS_ERR_OPTION, "report: no fit, data or options");
-    int rc = check_options(o, path, err);
+    if (!fit || !data || !o) return rp_fail(err, LS_ERR_OPTION, "report: no fit, data or options");
+    if (!path || !*path) return rp_fail(err, LS_ERR_OPTION, "out: required");
+    int rc = ls_report_options_check(o, err);
     if (rc) return rc;
-    if (fit->J != data->J || fit->p != data->p || fit->n != data->n)
-        return ls_fail(err, LS_ERR_INPUT, "report: the fit does not belong to the data %s", data->source);
+    const ls_params *pr = ls_fit_params(fit);
+    if (pr->J != ls_data_nbenchmarks(data) || pr->p != ls_data_ncovariates(data) ||
+        ls_fit_nfamilies(fit) != ls_data_nfamilies(data))
+        return rp_fail(err, LS_ERR_INPUT, "report: the fit does not belong to the data %s", ls_data_source(data));
     rep r;
     memset(&r, 0, sizeof r);
     r.f = fit;
     r.d = data;
     r.o = o;
-    r.K = fit->K;
-    r.J = fit->J;
-    r.p = fit->p;
-    r.n = data->n;
-    r.F = data->F;
+    r.pr = pr;
+    r.x = ls_data_covariate_values(data);
+    r.y = ls_data_scores(data);
+    r.K = pr->K;
+    r.J = pr->J;
+    r.p = pr->p;
+    r.n = ls_data_nmodels(data);
+    r.F = ls_data_nfamilies(data);
+    ls_fit_nat_layout(fit, r.lay);
     ls_buf b;
     ls_buf_init(&b);
     char **skills = NULL;
@@ -1114,12 +1141,15 @@ int ls_report_write(const ls_fit *fit, const ls_data *data, const ls_report_opti
     rc = pick_families(&r, err);
     if (!rc && o->compare) rc = pick_compare(&r, err);
     if (!rc && o->select_path) rc = read_selection(&r, o->select_path, err);
+    if (!rc && !(r.bench = calloc(r.J, sizeof(char *)))) rc = rp_nomem(err);
+    for (size_t j = 0; !rc && j < r.J; j++)
+        if (!(r.bench[j] = strdup(ls_data_benchmark(data, j)))) rc = rp_nomem(err);
     if (!rc) {
-        skills = ls_calloc(r.K, sizeof(char *));
-        if (!skills) rc = ls_nomem(err);
+        skills = calloc(r.K, sizeof(char *));
+        if (!skills) rc = rp_nomem(err);
         for (size_t k = 0; !rc && k < r.K; k++) {
             char sl[200];
-            if (!(skills[k] = ls_strdup(skill_label(&r, k, sl, sizeof sl)))) rc = ls_nomem(err);
+            if (!(skills[k] = strdup(skill_label(&r, k, sl, sizeof sl)))) rc = rp_nomem(err);
         }
     }
     if (!rc) rc = compute_axis(&r, err);
@@ -1136,25 +1166,17 @@ int ls_report_write(const ls_fit *fit, const ls_data *data, const ls_report_opti
         figure_compare(&r, &b, skills);
         fit_table(&r, &b, skills);
         page_footer(&r, &b);
-        if (b.oom) rc = ls_nomem(err);
+        if (b.oom) rc = rp_nomem(err);
     }
-    if (!rc) {
-        ls_atomic a;
-        rc = ls_atomic_open(&a, path, err);
-        if (!rc) {
-            if (fwrite(b.s, 1, b.len, a.fp) != b.len) {
-                ls_atomic_abort(&a);
-                rc = ls_fail(err, LS_ERR_IO, "%s: write failed", path);
-            } else rc = ls_atomic_commit(&a, err);
-        }
-    }
+    if (!rc) rc = ls_write_file(path, b.s, b.len, err);
     ls_buf_free(&b);
-    if (skills) ls_strv_free(skills, r.K);
-    ls_strv_free(r.split_fam, r.nsplit);
-    ls_free(r.lc);
-    ls_free(r.grid_lc);
-    ls_prediction_free(&r.pred);
-    ls_allocation_free(&r.al);
-    ls_comparison_free(&r.cmp);
+    if (skills) rp_strv_free(skills, r.K);
+    if (r.bench) rp_strv_free(r.bench, r.J);
+    free(r.lc);
+    free(r.grid_lc);
+    ls_result_free(r.pred);
+    ls_result_free(r.al);
+    ls_result_free(r.cmp);
+    ls_result_free(r.sel);
     return rc;
 }

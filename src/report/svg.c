@@ -9,6 +9,8 @@
  */
 #include "report/svg.h"
 
+#include <stdlib.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ void ls_buf_init(ls_buf *b) { memset(b, 0, sizeof *b); }
 void ls_buf_free(ls_buf *b)
 {
     if (!b) return;
-    ls_free(b->s);
+    free(b->s);
     memset(b, 0, sizeof *b);
 }
 
@@ -36,7 +38,7 @@ static int buf_reserve(ls_buf *b, size_t extra)
         if (cap > ((size_t)-1) / 2) { b->oom = 1; return -1; }
         cap *= 2;
     }
-    char *s = ls_realloc(b->s, cap);
+    char *s = realloc(b->s, cap);
     if (!s) { b->oom = 1; return -1; }
     b->s = s;
     b->cap = cap;

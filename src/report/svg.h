@@ -6,11 +6,16 @@
  * are formatted by our own fixed-point code (no locale, no "-0"), so the
  * same drawing calls give the same bytes.  Log axes take data already in
  * log10 units and label their ticks as powers of ten.
+ *
+ * The report is a client of the public header only (docs/ARCHITECTURE.md):
+ * it allocates with the C library and fills ls_error itself (rp_fail).
  */
 #ifndef LS_SVG_H
 #define LS_SVG_H
 
-#include "kernel/core.h"
+#include "latentscale.h"
+
+#include <stddef.h>
 
 /* ---------------------------------------------------------------- */
 /* Text buffer                                                       */
@@ -134,5 +139,19 @@ void ls_svg_diverging(double t, char out[8]);
  * ticks and a label, in the box x, y, w, h px. */
 void ls_svg_colorbar(ls_buf *b, double x, double y, double w, double h, double vmax,
                      const char *label);
+
+/* ---------------------------------------------------------------- */
+/* The report's own small kit (report/report.c)                      */
+/* ---------------------------------------------------------------- */
+
+/* Fill err (may be NULL) with code and a one-line message; returns code. */
+int rp_fail(ls_error *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* LS_ERR_NOMEM, "out of memory". */
+int rp_nomem(ls_error *err);
+void rp_strv_free(char **v, size_t n);
 
 #endif

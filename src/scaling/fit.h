@@ -126,4 +126,15 @@ int ls_check_loglik(const ls_data *d, const ls_fit_options *o, unsigned threads,
  * off for one family (docs/METHOD.md). */
 #define LS_CHECK_FAMILY_GAP 1.0
 
+/* The normal quantile of the 95 % intervals of fit files, to the last digit
+ * (GSL's inverse is 2 ulp off; the files' intervals stay as they were). */
+#define LS_Z95 1.959963984540054
+/* Observed minimum and maximum of every covariate term (p each) and, with
+ * the terms log(size) and log(tokens), the range of size x tokens (else
+ * NaN, NaN) (natural.c; recorded in fit files, used by fit summaries). */
+void lss_covariate_ranges(const ls_data *d, double *mn, double *mx, double st[2]);
+/* One bound of the natural vector's intervals at quantile z (natural.c). */
+void lss_confint_bound(const ls_fit *f, const ls_data *d, const double *est, const double *se,
+                       double z, int upper, double *v);
+
 #endif

@@ -25,74 +25,31 @@ static const char *integration_name(int k)
     }
 }
 
-/* One block of natural-scale standard errors (layout: inference.h). */
-static json_t *se_block(const double *se, size_t K, size_t J, size_t p, int hetero, int ceil)
+/* A natural-vector quantity (estimates, standard errors, bounds) as named
+ * blocks (ls_nat_layout). */
+static json_t *se_block(const ls_fit *f, const double *v)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "beta", ls_json_mat(se, p, K));
-    se += p * K;
-    json_object_set_new(o, "lambda", ls_json_mat(se, K, J));
-    se += K * J;
-    json_object_set_new(o, "b", ls_json_vec(se, J));
-    se += J;
-    json_object_set_new(o, "phi", ls_json_vec(se, J));
-    se += J;
-    json_object_set_new(o, "sigma", ls_json_mat(se, K, K));
-    se += K * K;
-    if (hetero) {
-        json_object_set_new(o, "gamma", ls_json_vec(se, p));
-        se += p;
-    }
-    if (ceil) json_object_set_new(o, "ceilings", ls_json_vec(se, J));
-    return o;
+    size_t K = f->K, J = f->J, p = f->p, o[LS_NAT_NBLOCKS + 1];
+    ls_fit_nat_layout(f, o);
+    json_t *js = json_object();
+    json_object_set_new(js, "beta", ls_json_mat(v + o[LS_NAT_BETA], p, K));
+    json_object_set_new(js, "lambda", ls_json_mat(v + o[LS_NAT_LAMBDA], K, J));
+    json_object_set_new(js, "b", ls_json_vec(v + o[LS_NAT_B], J));
+    json_object_set_new(js, "phi", ls_json_vec(v + o[LS_NAT_PHI], J));
+    json_object_set_new(js, "sigma", ls_json_mat(v + o[LS_NAT_SIGMA], K, K));
+    if (o[LS_NAT_GAMMA + 1] > o[LS_NAT_GAMMA]) json_object_set_new(js, "gamma", ls_json_vec(v + o[LS_NAT_GAMMA], p));
+    if (o[LS_NAT_CEILING + 1] > o[LS_NAT_CEILING])
+        json_object_set_new(js, "ceilings", ls_json_vec(v + o[LS_NAT_CEILING], J));
+    return js;
 }
 
-/* Estimates in the natural-vector order (inference.h). */
-static void nat_estimates(const ls_fit *f, double *v)
-{
-    size_t K = f->K, J = f->J, p = f->p;
-    memcpy(v, f->est.beta, p * K * sizeof(double)); v += p * K;
-    memcpy(v, f->est.lambda, K * J * sizeof(double)); v += K * J;
-    memcpy(v, f->est.b, J * sizeof(double)); v += J;
-    memcpy(v, f->est.phi, J * sizeof(double)); v += J;
-    memcpy(v, f->est.sigma, K * K * sizeof(double)); v += K * K;
-    if (f->est.hetero) {
-        memcpy(v, f->est.gamma, p * sizeof(double));
-        v += p;
-    }
-    if (f->nkap) memcpy(v, f->est.ceiling, J * sizeof(double));
-}
-
-/* 95 % intervals from standard errors se on the natural scales: Wald for
- * beta, free loadings, b and gamma; on the log scale for phi and the anchor
- * loadings (positive); through Fisher's z for the correlations; for an
- * estimated ceiling on the logit scale of (d - c) / (1 - c), inside (c, 1). */
+/* The 95 % intervals' lower or upper bounds from standard errors se. */
 static json_t *ci_block(const ls_fit *f, const ls_data *d, const double *est, const double *se, int upper)
 {
-    size_t K = f->K, J = f->J, p = f->p, q = f->inf.nnat;
-    const double z = 1.959963984540054, sg = upper ? 1 : -1;
-    double *v = ls_calloc(q, sizeof(double));
+    double *v = ls_calloc(f->inf.nnat, sizeof(double));
     if (!v) return NULL;
-    size_t o_lam = p * K, o_phi = o_lam + K * J + J, o_sig = o_phi + J;
-    size_t o_ceil = f->nkap ? q - J : q;
-    for (size_t a = 0; a < q; a++) {
-        double e = est[a], s = se[a];
-        if (a >= o_ceil) {                                                   /* ceiling */
-            double c = d->floor[a - o_ceil], r = (e - c) / (1 - c);
-            if (s == 0 || !(r > 0 && r < 1)) v[a] = e;
-            else v[a] = c + (1 - c) * ls_logistic(log(r / (1 - r)) + sg * z * s / ((1 - c) * r * (1 - r)));
-        } else if (a >= o_phi && a < o_sig) v[a] = e * exp(sg * z * s / e);   /* phi */
-        else if (a >= o_sig && a < o_sig + K * K) {                          /* sigma */
-            size_t r = (a - o_sig) / K, c = (a - o_sig) % K;
-            v[a] = r == c ? 1.0 : tanh(atanh(e) + sg * z * s / (1 - e * e));
-        } else if (a >= o_lam && a < o_lam + K * J) {                        /* lambda */
-            size_t k = (a - o_lam) / J, j = (a - o_lam) % J;
-            if (f->est.anchors[k] == j) v[a] = e * exp(sg * z * s / e);
-            else if (s == 0) v[a] = e;                                       /* fixed at 0 */
-            else v[a] = e + sg * z * s;
-        } else v[a] = e + sg * z * s;
-    }
-    json_t *o = se_block(v, K, J, p, f->est.hetero, f->nkap > 0);
+    lss_confint_bound(f, d, est, se, LS_Z95, upper, v);
+    json_t *o = se_block(f, v);
     ls_free(v);
     return o;
 }
@@ -105,12 +62,12 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     static const char *kinds[3] = {"hessian", "opg", "sandwich"};
     json_t *o = json_object();
     for (int k = 0; k < 3; k++)
-        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f->inf.se[k], K, J, p, f->est.hetero, f->nkap > 0) : json_null());
+        json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f, f->inf.se[k]) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
     double *est = ls_calloc(q, sizeof(double));
     if (!est) { json_decref(o); return NULL; }
     {
-        nat_estimates(f, est);
+        ls_fit_nat_estimates(f, est);
         json_t *ci = json_object();
         json_object_set_new(ci, "level", json_real(0.95));
         json_object_set_new(ci, "method",
@@ -226,28 +183,10 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     {
         double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
         if (!mn || !mx) { ls_free(mn); ls_free(mx); json_decref(cs); json_decref(root); return ls_nomem(err); }
-        for (size_t k = 0; k < p; k++) {
-            mn[k] = INFINITY;
-            mx[k] = -INFINITY;
-            for (size_t i = 0; i < d->n; i++) {
-                mn[k] = fmin(mn[k], d->x_raw[i * p + k]);
-                mx[k] = fmax(mx[k], d->x_raw[i * p + k]);
-            }
-        }
-        long ks = -1, kt = -1;
-        for (size_t k = 0; k < p; k++) {
-            if (strcmp(d->covariate[k], "log(size)") == 0) ks = (long)k;
-            if (strcmp(d->covariate[k], "log(tokens)") == 0) kt = (long)k;
-        }
-        if (ks >= 0 && kt >= 0) { /* observed range of size x tokens, for compute budgets */
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t i = 0; i < d->n; i++) {
-                double v = d->x_raw[i * p + (size_t)ks] + d->x_raw[i * p + (size_t)kt];
-                lo = fmin(lo, v);
-                hi = fmax(hi, v);
-            }
-            json_object_set_new(cs, "size_tokens_range", ls_json_vec((double[]){exp(lo), exp(hi)}, 2));
-        }
+        double st[2];
+        lss_covariate_ranges(d, mn, mx, st);
+        if (isfinite(st[0])) /* observed range of size x tokens, for compute budgets */
+            json_object_set_new(cs, "size_tokens_range", ls_json_vec(st, 2));
         json_object_set_new(cs, "min", ls_json_vec(mn, p));
         json_object_set_new(cs, "max", ls_json_vec(mx, p));
         ls_free(mn);

@@ -6,7 +6,8 @@
  * is refused with a one-line message.
  */
 #include "kernel/json.h"
-#include "scaling/fit.h"
+#include "scaling/tasks.h"
+#include "scaling/params.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -268,11 +269,69 @@ done:
 void ls_fit_summary_free(ls_fit_summary *s)
 {
     if (!s) return;
-    ls_strv_free(s->benchmarks, s->est.J);
-    ls_strv_free(s->covariates, s->est.p);
+    if (s->benchmarks) ls_strv_free(s->benchmarks, s->est.J);
+    if (s->covariates) ls_strv_free(s->covariates, s->est.p);
     ls_free(s->nat_cov);
     ls_params_free(&s->est);
-    memset(s, 0, sizeof *s);
+    ls_free(s);
+}
+
+const ls_params *ls_fit_summary_params(const ls_fit_summary *s) { return &s->est; }
+const char *ls_fit_summary_benchmark(const ls_fit_summary *s, size_t j)
+{
+    return j < s->est.J ? s->benchmarks[j] : NULL;
+}
+uint64_t ls_fit_summary_seed(const ls_fit_summary *s) { return s->seed; }
+void ls_fit_summary_ranges(const ls_fit_summary *s, double range[6])
+{
+    for (int i = 0; i < 4; i++) range[i] = s->range[i];
+    range[4] = s->st_range[0];
+    range[5] = s->st_range[1];
+}
+
+int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls_error *err)
+{
+    *out = NULL;
+    ls_fit_summary *s = ls_calloc(1, sizeof *s);
+    if (!s) return ls_nomem(err);
+    size_t K = f->K, J = f->J, p = f->p;
+    int rc = ls_params_alloc(&s->est, K, J, p, err);
+    if (rc) {
+        ls_free(s);
+        return rc;
+    }
+    ls_params_copy(&s->est, &f->est);
+    s->seed = f->opt.seed;
+    s->benchmarks = ls_calloc(J, sizeof(char *));
+    s->covariates = ls_calloc(p ? p : 1, sizeof(char *));
+    double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
+    if (!s->benchmarks || !s->covariates || !mn || !mx) rc = ls_nomem(err);
+    for (size_t j = 0; !rc && j < J; j++)
+        if (!(s->benchmarks[j] = ls_strdup(d->bench[j]))) rc = ls_nomem(err);
+    for (size_t k = 0; !rc && k < p; k++)
+        if (!(s->covariates[k] = ls_strdup(d->covariate[k]))) rc = ls_nomem(err);
+    if (!rc) {
+        lss_covariate_ranges(d, mn, mx, s->st_range);
+        for (int i = 0; i < 4; i++) s->range[i] = NAN;
+        for (size_t k = 0; k < p; k++) {
+            if (strcmp(d->covariate[k], "log(size)") == 0) { s->range[0] = exp(mn[k]); s->range[1] = exp(mx[k]); }
+            if (strcmp(d->covariate[k], "log(tokens)") == 0) { s->range[2] = exp(mn[k]); s->range[3] = exp(mx[k]); }
+        }
+    }
+    const double *cov = ls_fit_nat_cov(f);
+    if (!rc && cov) { /* the leading block: beta .. sigma and gamma, without the ceilings */
+        size_t q0 = ls_nat_count(K, J, p) + (s->est.hetero ? p : 0), q = f->inf.nnat;
+        if (!(s->nat_cov = ls_calloc(q0 * q0, sizeof(double)))) rc = ls_nomem(err);
+        for (size_t a = 0; !rc && a < q0; a++) memcpy(s->nat_cov + a * q0, cov + a * q, q0 * sizeof(double));
+    }
+    ls_free(mn);
+    ls_free(mx);
+    if (rc) {
+        ls_fit_summary_free(s);
+        return rc;
+    }
+    *out = s;
+    return LS_OK;
 }
 
 static char **strings(json_t *a, size_t n)
@@ -286,13 +345,18 @@ static char **strings(json_t *a, size_t n)
     return v;
 }
 
-int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
+int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err)
 {
-    memset(s, 0, sizeof *s);
+    *out = NULL;
+    ls_fit_summary *s = ls_calloc(1, sizeof *s);
+    if (!s) return ls_nomem(err);
     rd r = {path, err};
     int rc = LS_OK;
     json_t *root = open_fit(&r, &rc);
-    if (!root) return rc;
+    if (!root) {
+        ls_free(s);
+        return rc;
+    }
     json_t *sk = need(&r, root, "skills", JSON_INTEGER, &rc);
     json_t *bn = rc ? NULL : need(&r, root, "benchmarks", JSON_ARRAY, &rc);
     json_t *cv = rc ? NULL : need(&r, root, "covariates", JSON_ARRAY, &rc);
@@ -347,5 +411,6 @@ int ls_fit_summary_read(const char *path, ls_fit_summary *s, ls_error *err)
 done:
     json_decref(root);
     if (rc) ls_fit_summary_free(s);
+    else *out = s;
     return rc;
 }

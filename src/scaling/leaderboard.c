@@ -699,6 +699,37 @@ const char *ls_data_family(const ls_data *d, size_t f) { return f < d->F ? d->fa
 const char *ls_data_model(const ls_data *d, size_t i) { return i < d->n ? d->model[i] : NULL; }
 double ls_data_floor(const ls_data *d, size_t j) { return j < d->J ? d->floor[j] : NAN; }
 double ls_data_ceiling(const ls_data *d, size_t j) { return j < d->J ? d->ceil[j] : NAN; }
+const char *ls_data_source(const ls_data *d) { return d->source; }
+const char *ls_data_model_column(const ls_data *d) { return d->model_col; }
+const char *ls_data_family_column(const ls_data *d) { return d->family_col; }
+size_t ls_data_family_of(const ls_data *d, size_t i) { return i < d->n ? d->family_of[i] : (size_t)-1; }
+size_t ls_data_family_size(const ls_data *d, size_t f) { return f < d->F ? d->fam_nrows[f] : 0; }
+const double *ls_data_covariate_values(const ls_data *d) { return d->x_raw; }
+const double *ls_data_scores(const ls_data *d) { return d->y; }
+
+int ls_data_families(const ls_data *d, const char *list, size_t *idx, size_t max, size_t *n,
+                     ls_error *err)
+{
+    *n = 0;
+    char **v = NULL;
+    size_t nv = 0;
+    int rc = ls_split(list, &v, &nv, err);
+    if (rc) return rc;
+    if (nv > max) rc = ls_fail(err, LS_ERR_OPTION, "at most %zu families, found %zu", max, nv);
+    for (size_t i = 0; !rc && i < nv; i++) {
+        long g = ls_data_find_family(d, v[i]);
+        if (g < 0) {
+            rc = ls_fail(err, LS_ERR_OPTION, "no family '%s' in %s", v[i], d->source);
+            break;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (idx[k] == (size_t)g) rc = ls_fail(err, LS_ERR_OPTION, "'%s' named twice", v[i]);
+        idx[i] = (size_t)g;
+    }
+    if (!rc) *n = nv;
+    ls_strv_free(v, nv);
+    return rc;
+}
 
 /* ---------------------------------------------------------------- */
 /* Covariates of other rows (new models to predict)                  */

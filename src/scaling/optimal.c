@@ -30,14 +30,33 @@ void ls_optimal_options_init(ls_optimal_options *o)
     o->seed = 1;
 }
 
-void ls_allocation_free(ls_allocation *a)
+int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err)
 {
+    if (!(o->level > 0 && o->level < 1))
+        return ls_fail(err, LS_ERR_OPTION, "level: expected a number in (0, 1), found %g", o->level);
+    if (o->budgets && o->nbudgets == 0) return ls_fail(err, LS_ERR_OPTION, "budgets: empty list");
+    for (size_t b = 0; o->budgets && b < o->nbudgets; b++)
+        if (!(o->budgets[b] > 0) || !isfinite(o->budgets[b]))
+            return ls_fail(err, LS_ERR_OPTION, "budgets: expected positive FLOP counts, found %g", o->budgets[b]);
+    if (!(o->size_min >= 0 && o->size_max >= 0 && o->tokens_min >= 0 && o->tokens_max >= 0) ||
+        (o->size_max > 0 && !(o->size_max > o->size_min && o->size_min > 0)) ||
+        (o->tokens_max > 0 && !(o->tokens_max > o->tokens_min && o->tokens_min > 0)))
+        return ls_fail(err, LS_ERR_OPTION, "size_range/tokens_range: expected 0 < min < max");
+    if (o->draws > 10000000)
+        return ls_fail(err, LS_ERR_OPTION, "draws: expected 0..10000000, found %zu", o->draws);
+    return LS_OK;
+}
+
+static void allocation_free(void *v)
+{
+    lss_allocation *a = v;
     if (!a) return;
     ls_free(a->budget);
     ls_free(a->size); ls_free(a->size_lo); ls_free(a->size_hi);
     ls_free(a->tokens); ls_free(a->tokens_lo); ls_free(a->tokens_hi);
     ls_free(a->value);
-    memset(a, 0, sizeof *a);
+    if (a->target) ls_strv_free(a->target, a->ntarget);
+    ls_free(a);
 }
 
 /* Coefficients (a, b, c) of target q: a u + b v + c u v. */
@@ -77,23 +96,19 @@ static int cmp_d(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options *o,
-               ls_allocation *out, ls_error *err)
+/* The allocation's numbers into out, for parameters pr with the natural
+ * vector's covariance cov (its leading block: beta, then lambda; NULL: no
+ * intervals) of side q. */
+static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
+                           const ls_optimal_options *o, lss_allocation *out, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
     size_t K = pr->K, J = pr->J, p = pr->p;
     if (p != 3)
         return ls_fail(err, LS_ERR_INPUT,
                        "compute-optimal allocation needs the covariates log(size), log(tokens), log(size)*log(tokens); this fit has %zu", p);
     if (!(o->size_min > 0 && o->size_max > o->size_min && o->tokens_min > 0 && o->tokens_max > o->tokens_min))
-        return ls_fail(err, LS_ERR_OPTION, "--size-range/--tokens-range: expected 0 < min < max");
-    if (!(o->level > 0 && o->level < 1))
-        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
+        return ls_fail(err, LS_ERR_OPTION, "size_range/tokens_range: expected 0 < min < max");
     size_t nb = o->budgets ? o->nbudgets : 10, nt = K + J;
-    if (nb == 0) return ls_fail(err, LS_ERR_OPTION, "--budgets: empty list");
-    for (size_t b = 0; o->budgets && b < nb; b++)
-        if (!(o->budgets[b] > 0) || !isfinite(o->budgets[b]))
-            return ls_fail(err, LS_ERR_OPTION, "--budgets: expected positive FLOP counts, found %g", o->budgets[b]);
     out->ntarget = nt;
     out->nbudget = nb;
     size_t cells = nt * nb;
@@ -128,7 +143,6 @@ int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options 
     }
     /* the natural vector starts with beta (p x K) then lambda (K x J) */
     if (D) {
-        size_t q = o->cov_dim ? o->cov_dim : ls_nat_count(K, J, p) + (pr->hetero ? p : 0);
         for (size_t a = 0; a < nbl; a++)
             for (size_t c = 0; c < nbl; c++) Lc[a * nbl + c] = cov[a * q + c];
         /* a square root by eigen-decomposition: fixed loadings have zero
@@ -195,11 +209,66 @@ int ls_optimal(const ls_params *pr, const double *cov, const ls_optimal_options 
 done:
     ls_free(Lc); ls_free(eps); ls_free(bd); ls_free(us);
     if (rng) gsl_rng_free(rng);
-    if (rc) ls_allocation_free(out);
     return rc;
 }
 
-const double *ls_fit_nat_cov(const ls_fit *f)
+int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result **out,
+               ls_error *err)
 {
-    return f->have_se && f->inf.ok[LS_SE_HESSIAN] ? f->inf.cov : NULL;
+    *out = NULL;
+    int rc = ls_optimal_options_check(o, err);
+    if (rc) return rc;
+    const ls_params *pr = &s->est;
+    size_t K = pr->K, J = pr->J, p = pr->p;
+    lss_allocation *a = ls_calloc(1, sizeof *a);
+    if (!a) return ls_nomem(err);
+    /* ranges left 0: the data's (recorded in the fit); default budgets span
+     * the observed size x tokens */
+    a->opt = *o;
+    if (!(o->size_max > 0)) { a->opt.size_min = s->range[0]; a->opt.size_max = s->range[1]; }
+    if (!(o->tokens_max > 0)) { a->opt.tokens_min = s->range[2]; a->opt.tokens_max = s->range[3]; }
+    if (!o->budgets && !(o->st_max > 0) && isfinite(s->st_range[0])) {
+        a->opt.st_min = s->st_range[0];
+        a->opt.st_max = s->st_range[1];
+    }
+    size_t q = ls_nat_count(K, J, p) + (pr->hetero ? p : 0);
+    rc = optimal_compute(pr, s->nat_cov, q, &a->opt, a, err);
+    a->opt.budgets = NULL; /* the caller's; the result keeps its own copy */
+    a->nskills = (int)K;
+    if (!rc && !(a->target = ls_calloc(K + J, sizeof(char *)))) rc = ls_nomem(err);
+    for (size_t t = 0; !rc && t < K + J; t++)
+        if (!(a->target[t] = ls_strdup(t < K ? s->benchmarks[pr->anchors[t]] : s->benchmarks[t - K])))
+            rc = ls_nomem(err);
+    if (rc) {
+        allocation_free(a);
+        return rc;
+    }
+    ls_result *r = NULL;
+    if ((rc = ls_result_new("allocation", a, allocation_free, &r, err))) return rc;
+    size_t nt = a->ntarget, nb = a->nbudget;
+    const char *T = "targets";
+    rc = ls_result_add_strings(r, T, a->target, nt, err);
+    if (!rc) rc = ls_result_add_numbers(r, "budgets", a->budget, nb, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "size", a->size, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "size_lo", a->size_lo, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "size_hi", a->size_hi, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "tokens", a->tokens, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "tokens_lo", a->tokens_lo, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "tokens_hi", a->tokens_hi, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "value", a->value, nt, nb, T, NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "n_skills", (double)K, err);
+    if (!rc) rc = ls_result_add_number(r, "level", a->opt.level, err);
+    if (!rc) rc = ls_result_add_number(r, "draws", s->nat_cov ? (double)a->opt.draws : 0, err);
+    if (!rc) rc = ls_result_add_number(r, "seed", (double)a->opt.seed, err);
+    if (!rc) rc = ls_result_add_number(r, "size_min", a->opt.size_min, err);
+    if (!rc) rc = ls_result_add_number(r, "size_max", a->opt.size_max, err);
+    if (!rc) rc = ls_result_add_number(r, "tokens_min", a->opt.tokens_min, err);
+    if (!rc) rc = ls_result_add_number(r, "tokens_max", a->opt.tokens_max, err);
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_allocation);
+    *out = r;
+    return LS_OK;
 }

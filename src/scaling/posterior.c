@@ -29,8 +29,9 @@ void ls_posterior_options_init(ls_posterior_options *o)
     o->seed = 1;
 }
 
-void ls_posterior_free(ls_posterior *p)
+static void posterior_free(void *v)
 {
+    lss_posterior *p = v;
     if (!p) return;
     ls_free(p->mode);
     ls_free(p->laplace_cov);
@@ -41,7 +42,9 @@ void ls_posterior_free(ls_posterior *p)
     ls_free(p->rhat);
     ls_free(p->ess);
     ls_free(p->sample);
-    memset(p, 0, sizeof *p);
+    ls_free(p->family);
+    if (p->skills) ls_strv_free(p->skills, p->K);
+    ls_free(p);
 }
 
 /* out = L S L^T (K x K), S symmetric */
@@ -130,15 +133,21 @@ static void diagnose(const double *x, size_t C, size_t n, double *rhat, double *
     ls_free(cv);
 }
 
-int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
-                     const ls_posterior_options *o, ls_posterior *out, ls_error *err)
+int ls_posterior_options_check(const ls_posterior_options *o, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (family >= d->F) return ls_fail(err, LS_ERR_OPTION, "--family: index %zu out of range", family);
     if (o->chains < 2 || o->chains > 64)
-        return ls_fail(err, LS_ERR_OPTION, "--chains: expected 2..64, found %u", o->chains);
+        return ls_fail(err, LS_ERR_OPTION, "chains: expected 2..64, found %u", o->chains);
     if (o->draws < 20 || o->draws > 10000000)
-        return ls_fail(err, LS_ERR_OPTION, "--draws: expected 20..10000000, found %zu", o->draws);
+        return ls_fail(err, LS_ERR_OPTION, "draws: expected 20..10000000, found %zu", o->draws);
+    if (o->warmup > 10000000)
+        return ls_fail(err, LS_ERR_OPTION, "warmup: expected 0..10000000, found %zu", o->warmup);
+    return LS_OK;
+}
+
+/* The posterior's numbers into out (its arrays allocated here). */
+static int posterior_compute(const ls_fit *f, const ls_data *d, size_t family,
+                             const ls_posterior_options *o, lss_posterior *out, ls_error *err)
+{
     size_t K = f->K, C = o->chains, n = o->draws;
     ls_sampler *s = NULL;
     int rc = ls_sampler_new(d, f, 1, 0, o->seed, &s, err);
@@ -234,16 +243,61 @@ int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
 done:
     ls_free(zcur); ls_free(zprop); ls_free(Sz); ls_free(Rinv); ls_free(tmp); ls_free(col);
     ls_sampler_free(s);
-    if (rc) ls_posterior_free(out);
     return rc;
+}
+
+int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
+                     const ls_posterior_options *o, ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    if (family >= d->F) return ls_fail(err, LS_ERR_OPTION, "family: index %zu out of range", family);
+    int rc = ls_posterior_options_check(o, err);
+    if (rc) return rc;
+    lss_posterior *p = ls_calloc(1, sizeof *p);
+    if (!p) return ls_nomem(err);
+    p->seed = o->seed;
+    rc = posterior_compute(f, d, family, o, p, err);
+    if (!rc && (!(p->family = ls_strdup(d->family[family])) || !(p->skills = lss_skill_names(f, d))))
+        rc = ls_nomem(err);
+    if (rc) {
+        posterior_free(p);
+        return rc;
+    }
+    ls_result *r = NULL;
+    if ((rc = ls_result_new("posterior", p, posterior_free, &r, err))) return rc;
+    size_t K = p->K;
+    const char *S = "skills";
+    if (!rc) rc = ls_result_add_string(r, "family", p->family, err);
+    if (!rc) rc = ls_result_add_strings(r, S, p->skills, K, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mode", p->mode, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "laplace_cov", p->laplace_cov, K, K, S, S, err);
+    if (!rc) rc = ls_result_add_numbers(r, "quad_mean", p->quad_mean, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "quad_cov", p->quad_cov, K, K, S, S, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mcmc_mean", p->mcmc_mean, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mcmc_cov", p->mcmc_cov, K, K, S, S, err);
+    if (!rc) rc = ls_result_add_numbers(r, "rhat", p->rhat, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "ess", p->ess, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "accept", p->accept, err);
+    if (!rc) rc = ls_result_add_numbers(r, "sample", p->sample, p->chains * p->draws, K, NULL, S, err);
+    if (!rc) rc = ls_result_add_number(r, "chains", (double)p->chains, err);
+    if (!rc) rc = ls_result_add_number(r, "draws", (double)p->draws, err);
+    if (!rc) rc = ls_result_add_number(r, "seed", (double)p->seed, err);
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_posterior);
+    *out = r;
+    return LS_OK;
 }
 
 /* ---------------------------------------------------------------- */
 /* Family comparison                                                 */
 /* ---------------------------------------------------------------- */
 
-void ls_comparison_free(ls_comparison *c)
+static void comparison_free(void *v)
 {
+    lss_comparison *c = v;
     if (!c) return;
     ls_free(c->mean_a);
     ls_free(c->mean_b);
@@ -251,7 +305,10 @@ void ls_comparison_free(ls_comparison *c)
     ls_free(c->lower);
     ls_free(c->upper);
     ls_free(c->prob_greater);
-    memset(c, 0, sizeof *c);
+    ls_free(c->family_a);
+    ls_free(c->family_b);
+    if (c->skills) ls_strv_free(c->skills, c->K);
+    ls_free(c);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -260,14 +317,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb, const ls_predict_options *o,
-               ls_comparison *out, ls_error *err)
+static int compare_compute(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
+                           const ls_predict_options *o, lss_comparison *out, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (fa >= d->F || fb >= d->F) return ls_fail(err, LS_ERR_OPTION, "--families: index out of range");
-    if (fa == fb) return ls_fail(err, LS_ERR_OPTION, "--families: name two different families");
-    if (!(o->level > 0 && o->level < 1))
-        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
     size_t K = f->K, S = o->param_draws ? o->param_draws : 1, M = o->latent_draws ? o->latent_draws : 50;
     ls_sampler *s = NULL;
     int pk = ls_param_cov_kind(o->param_cov, err);
@@ -321,6 +373,48 @@ int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb, const ls
 done:
     ls_free(da); ls_free(db); ls_free(diff); ls_free(col);
     ls_sampler_free(s);
-    if (rc) ls_comparison_free(out);
     return rc;
+}
+
+int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb, const ls_predict_options *o,
+               ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    if (fa >= d->F || fb >= d->F) return ls_fail(err, LS_ERR_OPTION, "families: index out of range");
+    if (fa == fb) return ls_fail(err, LS_ERR_OPTION, "families: name two different families");
+    int rc = ls_predict_options_check(o, err);
+    if (rc) return rc;
+    lss_comparison *c = ls_calloc(1, sizeof *c);
+    if (!c) return ls_nomem(err);
+    c->seed = o->seed;
+    rc = compare_compute(f, d, fa, fb, o, c, err);
+    if (!rc && (!(c->family_a = ls_strdup(d->family[fa])) || !(c->family_b = ls_strdup(d->family[fb])) ||
+                !(c->skills = lss_skill_names(f, d))))
+        rc = ls_nomem(err);
+    if (rc) {
+        comparison_free(c);
+        return rc;
+    }
+    ls_result *r = NULL;
+    if ((rc = ls_result_new("comparison", c, comparison_free, &r, err))) return rc;
+    size_t K = c->K;
+    const char *S = "skills";
+    rc = ls_result_add_string(r, "family_a", c->family_a, err);
+    if (!rc) rc = ls_result_add_string(r, "family_b", c->family_b, err);
+    if (!rc) rc = ls_result_add_strings(r, S, c->skills, K, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mean_a", c->mean_a, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mean_b", c->mean_b, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "diff", c->diff, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "lower", c->lower, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "upper", c->upper, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "prob_greater", c->prob_greater, K, 1, S, NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "level", c->level, err);
+    if (!rc) rc = ls_result_add_number(r, "seed", (double)c->seed, err);
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_comparison);
+    *out = r;
+    return LS_OK;
 }

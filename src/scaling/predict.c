@@ -32,7 +32,24 @@ void ls_predict_options_init(ls_predict_options *o)
     o->threads = 0;
 }
 
-void ls_prediction_free(ls_prediction *p)
+int ls_predict_options_check(const ls_predict_options *o, ls_error *err)
+{
+    if (!(o->level > 0 && o->level < 1))
+        return ls_fail(err, LS_ERR_OPTION, "level: expected a number in (0, 1), found %g", o->level);
+    if (o->latent_draws < 1 || o->latent_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "latent_draws: expected 1..100000, found %zu", o->latent_draws);
+    if (o->param_draws > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "param_draws: expected 0..100000, found %zu", o->param_draws);
+    if ((o->param_draws ? o->param_draws : 1) * o->latent_draws > 1000000)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "param_draws x latent_draws: at most 1,000,000 draws per cell, found %zu",
+                       (o->param_draws ? o->param_draws : 1) * o->latent_draws);
+    if (o->threads > 1024)
+        return ls_fail(err, LS_ERR_OPTION, "threads: expected 0..1024, found %u", o->threads);
+    return ls_param_cov_kind(o->param_cov, err) < 0 ? LS_ERR_OPTION : LS_OK;
+}
+
+void lss_prediction_clear(lss_prediction *p)
 {
     if (!p) return;
     ls_strv_free(p->model, p->n);
@@ -44,7 +61,34 @@ void ls_prediction_free(ls_prediction *p)
     ls_free(p->upper);
     ls_free(p->map);
     ls_free(p->observed);
+    if (p->benchmarks) ls_strv_free(p->benchmarks, p->J);
     memset(p, 0, sizeof *p);
+}
+
+static void prediction_free(void *v)
+{
+    lss_prediction_clear(v);
+    ls_free(v);
+}
+
+int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err)
+{
+    size_t n = p->n, J = p->J;
+    const char *M = "models", *B = "benchmarks";
+    int rc = ls_result_add_strings(r, M, p->model, n, err);
+    if (!rc) rc = ls_result_add_strings(r, "families", p->family, n, err);
+    if (!rc) rc = ls_result_add_strings(r, B, p->benchmarks, J, err);
+    if (!rc) rc = ls_result_add_ints(r, "known", p->known, n, 1, M, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mean", p->mean, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_numbers(r, "median", p->median, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_numbers(r, "lower", p->lower, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_numbers(r, "upper", p->upper, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_numbers(r, "map", p->map, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_numbers(r, "observed", p->observed, n, J, M, B, err);
+    if (!rc) rc = ls_result_add_number(r, "level", p->level, err);
+    if (!rc) rc = ls_result_add_number(r, "seed", (double)p->seed, err);
+    if (!rc) rc = ls_result_add_number(r, "param_uncertainty", p->param_uncertainty, err);
+    return rc;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -72,20 +116,13 @@ static double mean_score(const ls_model *m, size_t j, const double *th)
     return c + (m->ceil[j] - c) * ls_logistic(eta);
 }
 
-int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,
-               ls_prediction *out, ls_error *err)
+/* The prediction's numbers into out (cleared first; its arrays allocated here). */
+static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
+                           const ls_predict_options *o, lss_prediction *out, ls_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!(o->level > 0 && o->level < 1))
-        return ls_fail(err, LS_ERR_OPTION, "--level: expected a number in (0, 1), found %g", o->level);
-    if (o->latent_draws < 1 || o->latent_draws > 100000)
-        return ls_fail(err, LS_ERR_OPTION, "--latent-draws: expected 1..100000, found %zu", o->latent_draws);
-    if (o->param_draws > 100000)
-        return ls_fail(err, LS_ERR_OPTION, "--param-draws: expected 0..100000, found %zu", o->param_draws);
-    if ((o->param_draws ? o->param_draws : 1) * o->latent_draws > 1000000)
-        return ls_fail(err, LS_ERR_OPTION,
-                       "--param-draws x --latent-draws: at most 1,000,000 draws per cell, found %zu",
-                       (o->param_draws ? o->param_draws : 1) * o->latent_draws);
+    int rc = ls_predict_options_check(o, err);
+    if (rc) return rc;
     const char *src = ls_table_name(newt);
     size_t n = ls_table_nrow(newt), J = d->J, K = f->K, p = d->p;
     if (n == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no rows to predict", src);
@@ -96,7 +133,7 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
     size_t *fam = NULL, *uniq = NULL;
     float *yd = NULL;
     ls_sampler *s = NULL;
-    int rc = ls_data_covariates_of(d, newt, &x, err);
+    rc = ls_data_covariates_of(d, newt, &x, err);
     if (rc) return rc;
     out->n = n;
     out->J = J;
@@ -111,9 +148,12 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
     out->upper = ls_calloc(n * J, sizeof(double));
     out->map = ls_calloc(n * J, sizeof(double));
     out->observed = ls_calloc(n * J, sizeof(double));
+    out->benchmarks = ls_calloc(J, sizeof(char *));
+    for (size_t j = 0; out->benchmarks && j < J; j++)
+        if (!(out->benchmarks[j] = ls_strdup(d->bench[j]))) { rc = ls_nomem(err); goto done; }
     fam = ls_calloc(n, sizeof(size_t));
     uniq = ls_calloc(n, sizeof(size_t));
-    if (!out->model || !out->family || !out->known || !out->mean || !out->median || !out->lower ||
+    if (!out->benchmarks || !out->model || !out->family || !out->known || !out->mean || !out->median || !out->lower ||
         !out->upper || !out->map || !out->observed || !fam || !uniq) {
         rc = ls_nomem(err);
         goto done;
@@ -235,22 +275,53 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
 done:
     ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
     ls_sampler_free(s);
-    if (rc) ls_prediction_free(out);
+    if (rc) lss_prediction_clear(out);
     return rc;
+}
+
+int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,
+               ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    lss_prediction *p = ls_calloc(1, sizeof *p);
+    if (!p) return ls_nomem(err);
+    int rc = predict_compute(f, d, newt, o, p, err);
+    if (rc) {
+        ls_free(p);
+        return rc;
+    }
+    ls_result *r = NULL;
+    if ((rc = ls_result_new("prediction", p, prediction_free, &r, err))) return rc;
+    rc = lss_prediction_entries(r, p, err);
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_prediction);
+    *out = r;
+    return LS_OK;
 }
 
 /* ---------------------------------------------------------------- */
 /* Held-out evaluation                                               */
 /* ---------------------------------------------------------------- */
 
-void ls_evaluation_free(ls_evaluation *e)
+static void evaluation_free(void *v)
 {
+    lss_evaluation *e = v;
     if (!e) return;
-    ls_prediction_free(&e->pred);
+    lss_prediction_clear(&e->pred);
     ls_fit_free(e->fit);
     ls_data_free(e->train);
     ls_free(e->mae);
-    memset(e, 0, sizeof *e);
+    ls_free(e);
+}
+
+const ls_fit *ls_evaluation_fit(const ls_result *r, const ls_data **train)
+{
+    const lss_evaluation *e = ls_result_payload(r, "evaluation");
+    if (train) *train = e ? e->train : NULL;
+    return e ? e->fit : NULL;
 }
 
 int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
@@ -344,11 +415,10 @@ static int roles_largest(const ls_table *t, const ls_data *full, int *role, ls_e
     return LS_OK;
 }
 
-int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
-                const ls_fit_options *fo, const ls_predict_options *po, ls_evaluation *out,
-                ls_error *err)
+static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                            const ls_fit_options *fo, const ls_predict_options *po, lss_evaluation *out,
+                            ls_error *err)
 {
-    memset(out, 0, sizeof *out);
     ls_data *full = NULL;
     ls_table *tt = NULL, *te = NULL;
     size_t *tr_rows = NULL, *te_rows = NULL;
@@ -382,9 +452,9 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     ls_free(bl);
     if (rc) goto done;
     if ((rc = ls_fit_run(out->train, fo, &out->fit, err))) goto done;
-    if ((rc = ls_predict(out->fit, out->train, te, po, &out->pred, err))) goto done;
+    if ((rc = predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
     size_t cells = 0, inside = 0, nn = out->pred.n;
-    const ls_prediction *pp = &out->pred;
+    const lss_prediction *pp = &out->pred;
     if ((rc = ls_mae(pp->median, pp->observed, nn, J, out->mae, &out->mae_overall, &cells, err))) goto done;
     if ((rc = ls_mae(pp->mean, pp->observed, nn, J, NULL, &out->mae_mean, NULL, err))) goto done;
     if ((rc = ls_mae(pp->map, pp->observed, nn, J, NULL, &out->mae_map, NULL, err))) goto done;
@@ -399,6 +469,42 @@ done:
     ls_free(tr_rows);
     ls_free(te_rows);
     ls_free(role);
-    if (rc) ls_evaluation_free(out);
     return rc;
+}
+
+int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
+                ls_error *err)
+{
+    *out = NULL;
+    int rc = ls_predict_options_check(po, err);
+    if (rc) return rc;
+    lss_evaluation *e = ls_calloc(1, sizeof *e);
+    if (!e) return ls_nomem(err);
+    rc = evaluate_compute(t, dopt, split, fo, po, e, err);
+    if (rc) {
+        evaluation_free(e);
+        return rc;
+    }
+    ls_result *r = NULL;
+    if ((rc = ls_result_new("evaluation", e, evaluation_free, &r, err))) return rc;
+    rc = lss_prediction_entries(r, &e->pred, err);
+    if (!rc) rc = ls_result_add_numbers(r, "mae", e->mae, e->J, 1, "benchmarks", NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "mae_overall", e->mae_overall, err);
+    if (!rc) rc = ls_result_add_number(r, "mae_mean", e->mae_mean, err);
+    if (!rc) rc = ls_result_add_number(r, "mae_map", e->mae_map, err);
+    if (!rc) rc = ls_result_add_number(r, "coverage", e->coverage, err);
+    if (!rc) rc = ls_result_add_number(r, "n_cells", (double)e->n_cells, err);
+    if (!rc) rc = ls_result_add_number(r, "n_train", (double)e->n_train, err);
+    if (!rc) rc = ls_result_add_number(r, "n_test", (double)e->n_test, err);
+    if (!rc) rc = ls_result_add_number(r, "n_excluded", (double)e->n_excluded, err);
+    for (size_t i = 0; !rc && i < ls_fit_nwarnings(e->fit); i++)
+        rc = ls_result_warn(r, err, "training fit: %s", ls_fit_warning(e->fit, i));
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_evaluation);
+    *out = r;
+    return LS_OK;
 }

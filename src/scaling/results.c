@@ -25,16 +25,30 @@ static json_t *header(const char *kind, uint64_t seed, const char *argv_json)
     return root;
 }
 
-static const char *skill_name(const ls_fit *f, const ls_data *d, size_t k)
+char **lss_skill_names(const ls_fit *f, const ls_data *d)
 {
-    return d->bench[f->est.anchors[k]];
+    char **v = ls_calloc(f->K, sizeof(char *));
+    for (size_t k = 0; v && k < f->K; k++)
+        if (!(v[k] = ls_strdup(d->bench[f->est.anchors[k]]))) {
+            ls_strv_free(v, k);
+            return NULL;
+        }
+    return v;
+}
+
+/* Only JSON, unless the writer says otherwise. */
+static int json_only(const char *format, ls_error *err)
+{
+    if (format && strcmp(format, "json") != 0)
+        return ls_fail(err, LS_ERR_OPTION, "format: expected json, found '%s'", format);
+    return LS_OK;
 }
 
 /* ---------------------------------------------------------------- */
 /* Predictions                                                       */
 /* ---------------------------------------------------------------- */
 
-static json_t *cells_json(const ls_prediction *p, const ls_data *d, int only_observed)
+static json_t *cells_json(const lss_prediction *p, int only_observed)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < p->n; i++)
@@ -45,7 +59,7 @@ static json_t *cells_json(const ls_prediction *p, const ls_data *d, int only_obs
             json_object_set_new(o, "model", json_string(p->model[i]));
             json_object_set_new(o, "family", json_string(p->family[i]));
             json_object_set_new(o, "known_family", json_boolean(p->known[i]));
-            json_object_set_new(o, "benchmark", json_string(d->bench[j]));
+            json_object_set_new(o, "benchmark", json_string(p->benchmarks[j]));
             json_object_set_new(o, "observed", ls_json_num(p->observed[c]));
             json_object_set_new(o, "prediction", ls_json_num(p->median[c]));
             json_object_set_new(o, "mean", ls_json_num(p->mean[c]));
@@ -58,23 +72,26 @@ static json_t *cells_json(const ls_prediction *p, const ls_data *d, int only_obs
     return a;
 }
 
-/* The covariance the parameter draws came from (ls_prediction.param_uncertainty). */
+/* The covariance the parameter draws came from (param_uncertainty). */
 static json_t *param_cov_json(int kind)
 {
     return kind == 2 ? json_string("sandwich") : kind ? json_string("inverse observed information") : json_null();
 }
 
-int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *path, int json,
-                        const char *argv_json, ls_error *err)
+int lss_write_prediction(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err)
 {
-    if (json) {
+    const lss_prediction *p = ls_result_payload(r, "prediction");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+        return ls_fail(err, LS_ERR_OPTION, "format: expected json or csv, found '%s'", format);
+    if (!format || strcmp(format, "json") == 0) {
         json_t *root = header("predictions", p->seed, argv_json);
         if (!root) return ls_nomem(err);
         json_object_set_new(root, "level", json_real(p->level));
         json_object_set_new(root, "parameter_uncertainty", json_boolean(p->param_uncertainty));
         json_object_set_new(root, "parameter_covariance", param_cov_json(p->param_uncertainty));
         json_object_set_new(root, "point", json_string("median of the predictive distribution"));
-        json_object_set_new(root, "cells", cells_json(p, d, 0));
+        json_object_set_new(root, "cells", cells_json(p, 0));
         int rc = ls_json_write(root, path, err);
         json_decref(root);
         return rc;
@@ -92,7 +109,7 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
                 if (isnan(v[k])) buf[k][0] = '\0';
                 else snprintf(buf[k], sizeof buf[k], "%.6g", v[k]);
             }
-            const char *row[11] = {p->model[i], p->family[i], p->known[i] ? "1" : "0", d->bench[j],
+            const char *row[11] = {p->model[i], p->family[i], p->known[i] ? "1" : "0", p->benchmarks[j],
                                    buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6]};
             rc = ls_table_append(t, row, err);
         }
@@ -105,10 +122,12 @@ int ls_prediction_write(const ls_prediction *p, const ls_data *d, const char *pa
 /* Evaluation and selection                                          */
 /* ---------------------------------------------------------------- */
 
-int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const char *argv_json,
-                             ls_error *err)
+int lss_write_evaluation(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err)
 {
+    const lss_evaluation *e = ls_result_payload(r, "evaluation");
     const ls_data *d = e->train;
+    if (json_only(format, err)) return LS_ERR_OPTION;
     json_t *root = header("held-out evaluation", e->fit->opt.seed, argv_json);
     if (!root) return ls_nomem(err);
     json_t *mae = json_object();
@@ -128,15 +147,17 @@ int ls_evaluation_write_json(const ls_evaluation *e, const char *path, const cha
     json_object_set_new(root, "skills", json_integer((json_int_t)e->fit->K));
     json_object_set_new(root, "train_loglik", ls_json_num(e->fit->loglik));
     json_object_set_new(root, "train_converged", json_boolean(e->fit->converged));
-    json_object_set_new(root, "cells", cells_json(&e->pred, d, 1));
+    json_object_set_new(root, "cells", cells_json(&e->pred, 1));
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;
 }
 
-int ls_selection_write_json(const ls_selection *s, const char *path, const char *argv_json,
-                            ls_error *err)
+int lss_write_selection(const ls_result *r, const char *path, const char *format,
+                        const char *argv_json, ls_error *err)
 {
+    const lss_selection *s = ls_result_payload(r, "selection");
+    if (json_only(format, err)) return LS_ERR_OPTION;
     json_t *root = header("model selection over K", s->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_t *rows = json_array();
@@ -168,16 +189,16 @@ int ls_selection_write_json(const ls_selection *s, const char *path, const char 
 /* Posterior, comparison, allocation                                 */
 /* ---------------------------------------------------------------- */
 
-int ls_posterior_write_json(const ls_posterior *p, const ls_fit *f, const ls_data *d, size_t family,
-                            uint64_t seed, const char *path, const char *argv_json, ls_error *err)
+int lss_write_posterior(const ls_result *r, const char *path, const char *format,
+                        const char *argv_json, ls_error *err)
 {
+    const lss_posterior *p = ls_result_payload(r, "posterior");
+    if (json_only(format, err)) return LS_ERR_OPTION;
     size_t K = p->K;
-    json_t *root = header("family posterior", seed, argv_json);
+    json_t *root = header("family posterior", p->seed, argv_json);
     if (!root) return ls_nomem(err);
-    json_object_set_new(root, "family", json_string(d->family[family]));
-    json_t *sn = json_array();
-    for (size_t k = 0; k < K; k++) json_array_append_new(sn, json_string(skill_name(f, d, k)));
-    json_object_set_new(root, "skills", sn);
+    json_object_set_new(root, "family", json_string(p->family));
+    json_object_set_new(root, "skills", ls_json_strs(p->skills, K));
     json_object_set_new(root, "mode", ls_json_vec(p->mode, K));
     json_object_set_new(root, "laplace_covariance", ls_json_mat(p->laplace_cov, K, K));
     json_object_set_new(root, "quadrature_mean", ls_json_vec(p->quad_mean, K));
@@ -195,19 +216,20 @@ int ls_posterior_write_json(const ls_posterior *p, const ls_fit *f, const ls_dat
     return rc;
 }
 
-int ls_comparison_write_json(const ls_comparison *c, const ls_fit *f, const ls_data *d, size_t fa,
-                             size_t fb, uint64_t seed, const char *path, const char *argv_json,
-                             ls_error *err)
+int lss_write_comparison(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err)
 {
-    json_t *root = header("family comparison", seed, argv_json);
+    const lss_comparison *c = ls_result_payload(r, "comparison");
+    if (json_only(format, err)) return LS_ERR_OPTION;
+    json_t *root = header("family comparison", c->seed, argv_json);
     if (!root) return ls_nomem(err);
-    json_object_set_new(root, "family_a", json_string(d->family[fa]));
-    json_object_set_new(root, "family_b", json_string(d->family[fb]));
+    json_object_set_new(root, "family_a", json_string(c->family_a));
+    json_object_set_new(root, "family_b", json_string(c->family_b));
     json_object_set_new(root, "level", json_real(c->level));
     json_t *rows = json_array();
     for (size_t k = 0; k < c->K; k++) {
         json_t *o = json_object();
-        json_object_set_new(o, "skill", json_string(skill_name(f, d, k)));
+        json_object_set_new(o, "skill", json_string(c->skills[k]));
         json_object_set_new(o, "mean_a", ls_json_num(c->mean_a[k]));
         json_object_set_new(o, "mean_b", ls_json_num(c->mean_b[k]));
         json_object_set_new(o, "difference", ls_json_num(c->diff[k]));
@@ -222,10 +244,12 @@ int ls_comparison_write_json(const ls_comparison *c, const ls_fit *f, const ls_d
     return rc;
 }
 
-int ls_allocation_write_json(const ls_allocation *a, const ls_params *pr, char *const *benchmarks,
-                             const ls_optimal_options *o, const char *path, const char *argv_json,
-                             ls_error *err)
+int lss_write_allocation(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err)
 {
+    const lss_allocation *a = ls_result_payload(r, "allocation");
+    const ls_optimal_options *o = &a->opt;
+    if (json_only(format, err)) return LS_ERR_OPTION;
     json_t *root = header("compute-optimal allocation", o->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_object_set_new(root, "flops", json_string("C = 6 N D; size in billions of parameters, tokens in trillions"));
@@ -237,22 +261,103 @@ int ls_allocation_write_json(const ls_allocation *a, const ls_params *pr, char *
     for (size_t t = 0; t < a->ntarget; t++)
         for (size_t b = 0; b < a->nbudget; b++) {
             size_t i = t * a->nbudget + b;
-            json_t *r = json_object();
-            int skill = t < pr->K;
-            json_object_set_new(r, "target", json_string(skill ? benchmarks[pr->anchors[t]] : benchmarks[t - pr->K]));
-            json_object_set_new(r, "kind", json_string(skill ? "skill" : "benchmark"));
-            json_object_set_new(r, "flops", ls_json_num(a->budget[b]));
-            json_object_set_new(r, "size", ls_json_num(a->size[i]));
-            json_object_set_new(r, "size_lower", ls_json_num(a->size_lo[i]));
-            json_object_set_new(r, "size_upper", ls_json_num(a->size_hi[i]));
-            json_object_set_new(r, "tokens", ls_json_num(a->tokens[i]));
-            json_object_set_new(r, "tokens_lower", ls_json_num(a->tokens_lo[i]));
-            json_object_set_new(r, "tokens_upper", ls_json_num(a->tokens_hi[i]));
-            json_object_set_new(r, "value", ls_json_num(a->value[i]));
-            json_array_append_new(rows, r);
+            json_t *row = json_object();
+            int skill = t < (size_t)a->nskills;
+            json_object_set_new(row, "target", json_string(a->target[t]));
+            json_object_set_new(row, "kind", json_string(skill ? "skill" : "benchmark"));
+            json_object_set_new(row, "flops", ls_json_num(a->budget[b]));
+            json_object_set_new(row, "size", ls_json_num(a->size[i]));
+            json_object_set_new(row, "size_lower", ls_json_num(a->size_lo[i]));
+            json_object_set_new(row, "size_upper", ls_json_num(a->size_hi[i]));
+            json_object_set_new(row, "tokens", ls_json_num(a->tokens[i]));
+            json_object_set_new(row, "tokens_lower", ls_json_num(a->tokens_lo[i]));
+            json_object_set_new(row, "tokens_upper", ls_json_num(a->tokens_hi[i]));
+            json_object_set_new(row, "value", ls_json_num(a->value[i]));
+            json_array_append_new(rows, row);
         }
     json_object_set_new(root, "allocations", rows);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* A selection file read back (for the report)                      */
+/* ---------------------------------------------------------------- */
+
+/* At most this many fits in a selection file (K = 1..12 in practice). */
+#define MAX_SELECT 1000
+
+int ls_selection_read(const char *path, ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) {
+        if (je.line < 1) return ls_fail(err, LS_ERR_IO, "cannot read %s: %s", path, je.text);
+        return ls_fail(err, LS_ERR_PARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    }
+    int rc = LS_OK;
+    lss_selection *s = NULL;
+    json_t *fits = json_object_get(root, "fits");
+    if (!json_is_object(root) || !json_is_array(fits) || json_array_size(fits) == 0) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: not a selection file (latentscale select --out): no 'fits' list", path);
+        goto done;
+    }
+    size_t nk = json_array_size(fits);
+    if (nk > MAX_SELECT) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: more than %d fits", path, MAX_SELECT);
+        goto done;
+    }
+    s = ls_calloc(1, sizeof *s);
+    if (!s) { rc = ls_nomem(err); goto done; }
+    s->nk = nk;
+    s->K = ls_calloc(nk, sizeof(size_t));
+    s->nparams = ls_calloc(nk, sizeof(size_t));
+    s->loglik = ls_calloc(nk, sizeof(double));
+    s->aic = ls_calloc(nk, sizeof(double));
+    s->bic = ls_calloc(nk, sizeof(double));
+    s->cv = ls_calloc(nk, sizeof(double));
+    s->converged = ls_calloc(nk, sizeof(int));
+    s->sampled = ls_calloc(nk, sizeof(int));
+    if (!s->K || !s->nparams || !s->loglik || !s->aic || !s->bic || !s->cv || !s->converged || !s->sampled) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    int have_cv = 0;
+    for (size_t i = 0; i < nk; i++) {
+        json_t *e = json_array_get(fits, i), *k = json_object_get(e, "skills");
+        json_t *a = json_object_get(e, "aic"), *b = json_object_get(e, "bic"), *c = json_object_get(e, "cv_loglik");
+        json_t *l = json_object_get(e, "loglik"), *np = json_object_get(e, "n_params");
+        json_t *cv = json_object_get(e, "converged"), *lm = json_object_get(e, "loglik_method");
+        if (!json_is_integer(k) || json_integer_value(k) < 1 || !(json_is_number(a) || json_is_null(a)) ||
+            !(json_is_number(b) || json_is_null(b))) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s: fits[%zu]: expected integer 'skills' >= 1 and numbers 'aic', 'bic'", path, i);
+            goto done;
+        }
+        s->K[i] = (size_t)json_integer_value(k);
+        s->aic[i] = json_is_number(a) ? json_number_value(a) : NAN;
+        s->bic[i] = json_is_number(b) ? json_number_value(b) : NAN;
+        s->cv[i] = json_is_number(c) ? json_number_value(c) : NAN;
+        s->loglik[i] = json_is_number(l) ? json_number_value(l) : NAN;
+        s->nparams[i] = json_is_integer(np) && json_integer_value(np) >= 0 ? (size_t)json_integer_value(np) : 0;
+        s->converged[i] = json_is_true(cv);
+        s->sampled[i] = json_is_string(lm) && strcmp(json_string_value(lm), "the fit's quadrature") != 0;
+        if (isfinite(s->cv[i])) have_cv = 1;
+    }
+    json_t *fo = json_object_get(root, "folds"), *sd = json_object_get(root, "seed");
+    s->folds = json_is_integer(fo) && json_integer_value(fo) > 0 && have_cv ? (unsigned)json_integer_value(fo) : 0;
+    s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 0;
+    for (size_t a = 1; a < nk; a++) {
+        if (s->aic[a] < s->aic[s->best_aic]) s->best_aic = a;
+        if (s->bic[a] < s->bic[s->best_bic]) s->best_bic = a;
+        if (s->folds && s->cv[a] > s->cv[s->best_cv]) s->best_cv = a;
+    }
+done:
+    json_decref(root);
+    if (rc) {
+        lss_selection_free(s);
+        return rc;
+    }
+    return lss_selection_result(s, out, err);
 }

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ls_selection_free(ls_selection *s)
+void lss_selection_free(void *v)
 {
+    lss_selection *s = v;
     if (!s) return;
     ls_free(s->K);
     ls_free(s->loglik);
@@ -26,7 +27,38 @@ void ls_selection_free(ls_selection *s)
     ls_free(s->nparams);
     ls_free(s->converged);
     ls_free(s->sampled);
-    memset(s, 0, sizeof *s);
+    ls_free(s);
+}
+
+int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    ls_result *r = NULL;
+    int rc = ls_result_new("selection", s, lss_selection_free, &r, err);
+    if (rc) return rc;
+    size_t nk = s->nk;
+    rc = ls_result_add_sizes(r, "K", s->K, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "loglik", s->loglik, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_sizes(r, "n_params", s->nparams, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "aic", s->aic, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "bic", s->bic, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "cv", s->cv, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_ints(r, "converged", s->converged, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_ints(r, "sampled", s->sampled, nk, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "best_aic", (double)s->best_aic, err);
+    if (!rc) rc = ls_result_add_number(r, "best_bic", (double)s->best_bic, err);
+    if (!rc) rc = ls_result_add_number(r, "best_cv", s->folds ? (double)s->best_cv : NAN, err);
+    if (!rc) rc = ls_result_add_number(r, "folds", s->folds, err);
+    if (!rc) rc = ls_result_add_number(r, "seed", (double)s->seed, err);
+    for (size_t a = 0; !rc && a < nk; a++)
+        if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
+    if (rc) {
+        ls_result_free(r);
+        return rc;
+    }
+    ls_result_set_writer(r, lss_write_selection);
+    *out = r;
+    return LS_OK;
 }
 
 typedef struct job_ctx {
@@ -64,21 +96,20 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
     return rc;
 }
 
-int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
-              size_t kmax, unsigned folds, ls_selection *out, ls_error *err)
+static int select_compute(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+                          size_t kmin, size_t kmax, unsigned folds, lss_selection *out, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
     ls_data *full = NULL;
     int rc = ls_data_build(t, dopt, &full, err);
     if (rc) return rc;
     if (kmin < 1 || kmax < kmin || kmax > full->J) {
-        rc = ls_fail(err, LS_ERR_OPTION, "--skills: expected a range within 1..%zu, found %zu..%zu",
+        rc = ls_fail(err, LS_ERR_OPTION, "skills: expected a range within 1..%zu, found %zu..%zu",
                      full->J, kmin, kmax);
         ls_data_free(full);
         return rc;
     }
     if (folds == 1 || folds > full->F) {
-        rc = ls_fail(err, LS_ERR_OPTION, "--folds: expected 0 (none) or 2..%zu (the families), found %u",
+        rc = ls_fail(err, LS_ERR_OPTION, "folds: expected 0 (none) or 2..%zu (the families), found %u",
                      full->F, folds);
         ls_data_free(full);
         return rc;
@@ -132,10 +163,6 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     volatile int cancel = 0;
     job_ctx jc = {&cancel};
     size_t done_jobs = 0;
-    if (fo->threads > 1024) {
-        rc = ls_fail(err, LS_ERR_OPTION, "--threads: expected 0..1024, found %u", fo->threads);
-        goto done;
-    }
     unsigned nth = fo->threads ? fo->threads : (unsigned)omp_get_max_threads();
     for (size_t a = 0; a < nk; a++) out->K[a] = kmin + a;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
@@ -217,6 +244,23 @@ done:
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of);
     ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr);
     ls_data_free(full);
-    if (rc) ls_selection_free(out);
     return rc;
+}
+
+int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
+              size_t kmax, unsigned folds, ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    ls_fit_options fk = *fo;
+    fk.skills = kmin; /* the fits' K is the range's, checked below */
+    int rc = ls_fit_options_check(&fk, err);
+    if (rc) return rc;
+    lss_selection *s = ls_calloc(1, sizeof *s);
+    if (!s) return ls_nomem(err);
+    rc = select_compute(t, dopt, fo, kmin, kmax, folds, s, err);
+    if (rc) {
+        lss_selection_free(s);
+        return rc;
+    }
+    return lss_selection_result(s, out, err);
 }

@@ -8,6 +8,7 @@
 
 #include "scaling/fit.h"
 #include "scaling/model.h"
+#include "kernel/result.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -54,5 +55,104 @@ char *ls_data_bench_list(const ls_data *d);
 
 /* Quantile q of n sorted values (linear interpolation). */
 double ls_quantile_sorted(const double *v, size_t n, double q);
+
+/* ---------------------------------------------------------------- */
+/* The payloads of the tasks' results (ls_result, kernel/result.h):  */
+/* what each computes, plus the names its file needs, so a result     */
+/* writes itself without the fit or the data.                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct lss_posterior {
+    size_t K, chains, draws;
+    double *mode, *laplace_cov, *quad_mean, *quad_cov, *mcmc_mean, *mcmc_cov, *rhat, *ess;
+    double accept;
+    double *sample;      /* chains x draws x K */
+    char *family;
+    char **skills;       /* K */
+    uint64_t seed;
+} lss_posterior;
+
+typedef struct lss_prediction {
+    size_t n, J;
+    double level;
+    char **model, **family;   /* n */
+    int *known;               /* n */
+    double *mean, *median, *lower, *upper, *map, *observed; /* n x J */
+    char **benchmarks;        /* J */
+    uint64_t seed;
+    int param_uncertainty;    /* 0 none, 1 inverse information, 2 sandwich */
+} lss_prediction;
+
+typedef struct lss_evaluation {
+    lss_prediction pred;      /* the test rows */
+    ls_fit *fit;              /* the fit on the training rows */
+    ls_data *train;
+    size_t J;
+    double *mae;              /* J */
+    double mae_overall, mae_mean, mae_map, coverage;
+    size_t n_cells, n_train, n_test, n_excluded;
+} lss_evaluation;
+
+typedef struct lss_selection {
+    size_t nk;
+    size_t *K;
+    double *loglik, *aic, *bic, *cv;
+    size_t *nparams;
+    int *converged, *sampled;
+    size_t best_aic, best_bic, best_cv;
+    unsigned folds;
+    uint64_t seed;
+} lss_selection;
+
+typedef struct lss_allocation {
+    size_t ntarget, nbudget;
+    double *budget;
+    double *size, *size_lo, *size_hi, *tokens, *tokens_lo, *tokens_hi, *value;
+    char **target;            /* ntarget: the anchor benchmark of a skill, or a benchmark */
+    int nskills;              /* the first nskills targets are skills */
+    ls_optimal_options opt;   /* as used (ranges filled in), budgets borrowed no more */
+} lss_allocation;
+
+typedef struct lss_comparison {
+    size_t K;
+    double level;
+    double *mean_a, *mean_b, *diff, *lower, *upper, *prob_greater;
+    char *family_a, *family_b;
+    char **skills;
+    uint64_t seed;
+} lss_comparison;
+
+/* The data-free part of a fit file (ls_fit_summary_read, ls_fit_summarise). */
+struct ls_fit_summary {
+    ls_params est;
+    char **benchmarks;  /* J */
+    char **covariates;  /* p */
+    double *nat_cov;    /* beta .. sigma (and gamma); NULL when absent */
+    double range[4];    /* size min, max (billions), tokens min, max (trillions); NaN without */
+    double st_range[2]; /* size x tokens min, max; NaN without */
+    uint64_t seed;
+};
+
+/* Names of the skills (their anchor benchmarks), K new strings (ls_strv_free). */
+char **lss_skill_names(const ls_fit *f, const ls_data *d);
+/* Entries of a prediction (shared by prediction and evaluation results). */
+int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err);
+void lss_prediction_clear(lss_prediction *p);
+/* The tasks' writers (results.c), installed on their results. */
+int lss_write_posterior(const ls_result *r, const char *path, const char *format,
+                        const char *argv_json, ls_error *err);
+int lss_write_prediction(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err);
+int lss_write_evaluation(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err);
+int lss_write_selection(const ls_result *r, const char *path, const char *format,
+                        const char *argv_json, ls_error *err);
+int lss_write_allocation(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err);
+int lss_write_comparison(const ls_result *r, const char *path, const char *format,
+                         const char *argv_json, ls_error *err);
+/* The selection result around a filled payload (select.c; also its reader). */
+int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err);
+void lss_selection_free(void *s);
 
 #endif
