@@ -30,6 +30,8 @@ LS_ERR_NOMEM, LS_ERR_NUMERIC, LS_ERR_NOCONV, LS_ERR_CANCEL = 5, 6, 7, 8
 
 LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC, LS_INT_SPARSE = 0, 1, 2, 3, 4
 LS_SE_HESSIAN, LS_SE_OPG, LS_SE_SANDWICH = 0, 1, 2
+(LS_NAT_BETA, LS_NAT_LAMBDA, LS_NAT_B, LS_NAT_PHI, LS_NAT_SIGMA, LS_NAT_GAMMA, LS_NAT_CEILING,
+ LS_NAT_NBLOCKS) = range(8)
 LS_FACTOR_BERNOULLI, LS_FACTOR_POISSON, LS_FACTOR_GAUSSIAN, LS_FACTOR_PROBIT = 0, 1, 2, 3
 LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
 LS_FACTOR_BONFERRONI, LS_FACTOR_BH = 0, 1
@@ -85,41 +87,9 @@ class LsPosteriorOptions(Structure):
     _fields_ = [("chains", c_uint), ("warmup", c_size_t), ("draws", c_size_t), ("seed", c_uint64)]
 
 
-class LsPosterior(Structure):
-    _fields_ = [("K", c_size_t), ("chains", c_size_t), ("draws", c_size_t),
-                ("mode", c_double_p), ("laplace_cov", c_double_p),
-                ("quad_mean", c_double_p), ("quad_cov", c_double_p),
-                ("mcmc_mean", c_double_p), ("mcmc_cov", c_double_p),
-                ("rhat", c_double_p), ("ess", c_double_p), ("accept", c_double),
-                ("sample", c_double_p)]
-
-
 class LsPredictOptions(Structure):
     _fields_ = [("level", c_double), ("param_draws", c_size_t), ("latent_draws", c_size_t),
                 ("seed", c_uint64), ("threads", c_uint), ("param_cov", c_char_p)]
-
-
-class LsPrediction(Structure):
-    _fields_ = [("n", c_size_t), ("J", c_size_t), ("level", c_double),
-                ("model", c_char_pp), ("family", c_char_pp), ("known", c_int_p),
-                ("mean", c_double_p), ("median", c_double_p), ("lower", c_double_p),
-                ("upper", c_double_p), ("map", c_double_p), ("observed", c_double_p),
-                ("seed", c_uint64), ("param_uncertainty", c_int)]
-
-
-class LsEvaluation(Structure):
-    _fields_ = [("pred", LsPrediction), ("fit", c_void_p), ("train", c_void_p), ("J", c_size_t),
-                ("mae", c_double_p), ("mae_overall", c_double), ("mae_mean", c_double),
-                ("mae_map", c_double), ("coverage", c_double), ("n_cells", c_size_t),
-                ("n_train", c_size_t), ("n_test", c_size_t), ("n_excluded", c_size_t)]
-
-
-class LsSelection(Structure):
-    _fields_ = [("nk", c_size_t), ("K", c_size_t_p), ("loglik", c_double_p), ("aic", c_double_p),
-                ("bic", c_double_p), ("cv", c_double_p), ("nparams", c_size_t_p),
-                ("converged", c_int_p), ("best_aic", c_size_t), ("best_bic", c_size_t),
-                ("best_cv", c_size_t), ("folds", c_uint), ("seed", c_uint64),
-                ("sampled", c_int_p)]
 
 
 class LsOptimalOptions(Structure):
@@ -127,27 +97,7 @@ class LsOptimalOptions(Structure):
                 ("size_min", c_double), ("size_max", c_double),
                 ("tokens_min", c_double), ("tokens_max", c_double),
                 ("st_min", c_double), ("st_max", c_double),
-                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64),
-                ("cov_dim", c_size_t)]
-
-
-class LsAllocation(Structure):
-    _fields_ = [("ntarget", c_size_t), ("nbudget", c_size_t), ("budget", c_double_p),
-                ("size", c_double_p), ("size_lo", c_double_p), ("size_hi", c_double_p),
-                ("tokens", c_double_p), ("tokens_lo", c_double_p), ("tokens_hi", c_double_p),
-                ("value", c_double_p)]
-
-
-class LsComparison(Structure):
-    _fields_ = [("K", c_size_t), ("level", c_double), ("mean_a", c_double_p),
-                ("mean_b", c_double_p), ("diff", c_double_p), ("lower", c_double_p),
-                ("upper", c_double_p), ("prob_greater", c_double_p)]
-
-
-class LsFitSummary(Structure):
-    _fields_ = [("est", LsParams), ("benchmarks", c_char_pp), ("covariates", c_char_pp),
-                ("nat_cov", c_double_p), ("range", c_double * 4), ("st_range", c_double * 2),
-                ("seed", c_uint64)]
+                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64)]
 
 
 class LsFactorOptions(Structure):
@@ -333,41 +283,31 @@ PROTOTYPES = {
     "ls_params_write_json": (c_int, [_P(LsParams), c_void_p, c_double_p, c_char_p, c_char_p, _err]),
     # fit files
     "ls_fit_load": (c_int, [c_char_p, c_void_p, c_uint, _vpp, _vpp, _err]),
-    "ls_fit_summary_read": (c_int, [c_char_p, _P(LsFitSummary), _err]),
-    "ls_fit_summary_free": (None, [_P(LsFitSummary)]),
-    # tasks
+    "ls_fit_summary_read": (c_int, [c_char_p, _vpp, _err]),
+    "ls_fit_summarise": (c_int, [c_void_p, c_void_p, _vpp, _err]),
+    "ls_fit_summary_free": (None, [c_void_p]),
+    "ls_fit_nat_layout": (None, [c_void_p, c_size_t_p]),
+    "ls_fit_seed": (c_uint64, [c_void_p]),
+    # tasks (each returns an ls_result)
     "ls_posterior_options_init": (None, [_P(LsPosteriorOptions)]),
-    "ls_posterior_run": (c_int, [c_void_p, c_void_p, c_size_t, _P(LsPosteriorOptions),
-                                 _P(LsPosterior), _err]),
-    "ls_posterior_free": (None, [_P(LsPosterior)]),
+    "ls_posterior_options_check": (c_int, [_P(LsPosteriorOptions), _err]),
+    "ls_posterior_run": (c_int, [c_void_p, c_void_p, c_size_t, _P(LsPosteriorOptions), _vpp, _err]),
     "ls_predict_options_init": (None, [_P(LsPredictOptions)]),
-    "ls_predict": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsPredictOptions), _P(LsPrediction),
-                           _err]),
-    "ls_prediction_free": (None, [_P(LsPrediction)]),
-    "ls_prediction_write": (c_int, [_P(LsPrediction), c_void_p, c_char_p, c_int, c_char_p, _err]),
+    "ls_predict_options_check": (c_int, [_P(LsPredictOptions), _err]),
+    "ls_predict": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsPredictOptions), _vpp, _err]),
     "ls_mae": (c_int, [c_double_p, c_double_p, c_size_t, c_size_t, c_double_p, c_double_p,
                        c_size_t_p, _err]),
     "ls_evaluate": (c_int, [c_void_p, _P(LsDataOptions), c_void_p, _P(LsFitOptions),
-                            _P(LsPredictOptions), _P(LsEvaluation), _err]),
-    "ls_evaluation_free": (None, [_P(LsEvaluation)]),
-    "ls_evaluation_write_json": (c_int, [_P(LsEvaluation), c_char_p, c_char_p, _err]),
+                            _P(LsPredictOptions), _vpp, _err]),
+    "ls_evaluation_fit": (c_void_p, [c_void_p, _vpp]),
     "ls_select": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), c_size_t, c_size_t,
-                          c_uint, _P(LsSelection), _err]),
-    "ls_selection_free": (None, [_P(LsSelection)]),
-    "ls_selection_write_json": (c_int, [_P(LsSelection), c_char_p, c_char_p, _err]),
+                          c_uint, _vpp, _err]),
+    "ls_selection_read": (c_int, [c_char_p, _vpp, _err]),
     "ls_optimal_options_init": (None, [_P(LsOptimalOptions)]),
-    "ls_optimal": (c_int, [_P(LsParams), c_double_p, _P(LsOptimalOptions), _P(LsAllocation),
-                           _err]),
-    "ls_allocation_free": (None, [_P(LsAllocation)]),
-    "ls_compare": (c_int, [c_void_p, c_void_p, c_size_t, c_size_t, _P(LsPredictOptions),
-                           _P(LsComparison), _err]),
-    "ls_comparison_free": (None, [_P(LsComparison)]),
-    "ls_posterior_write_json": (c_int, [_P(LsPosterior), c_void_p, c_void_p, c_size_t, c_uint64,
-                                        c_char_p, c_char_p, _err]),
-    "ls_comparison_write_json": (c_int, [_P(LsComparison), c_void_p, c_void_p, c_size_t, c_size_t,
-                                         c_uint64, c_char_p, c_char_p, _err]),
-    "ls_allocation_write_json": (c_int, [_P(LsAllocation), _P(LsParams), c_char_pp,
-                                         _P(LsOptimalOptions), c_char_p, c_char_p, _err]),
+    "ls_optimal_options_check": (c_int, [_P(LsOptimalOptions), _err]),
+    "ls_optimal": (c_int, [c_void_p, _P(LsOptimalOptions), _vpp, _err]),
+    "ls_compare": (c_int, [c_void_p, c_void_p, c_size_t, c_size_t, _P(LsPredictOptions), _vpp, _err]),
+    "ls_fit_options_check": (c_int, [_P(LsFitOptions), _err]),
     # generalized latent factor models
     "ls_factor_options_init": (None, [_P(LsFactorOptions)]),
     "ls_factor_table_read": (c_int, [c_char_p, _vpp, _err]),

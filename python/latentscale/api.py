@@ -22,7 +22,7 @@ import numpy as np
 from . import _capi as C
 from . import _tables
 from .errors import LatentscaleError, LatentscaleWarning, OptionError
-from .results import (Allocation, Comparison, Evaluation, Params, Posterior, Prediction, Selection,
+from .results import (Allocation, Comparison, Entries, Evaluation, Params, Posterior, Prediction, Selection,
                       Simulation)
 
 _U64 = 2 ** 64 - 1
@@ -65,19 +65,20 @@ def _params(pr, with_gamma=True, with_ceilings=False):
                   ceilings=_arr(pr.ceiling, J) if with_ceilings else None)
 
 
-def _nat_split(v, K, J, p, hetero, anchors, ceilings=False):
-    """A natural vector (beta, lambda, b, phi, sigma[, gamma][, ceilings]) -> Params of the
-    same shapes."""
-    o = 0
+def _nat_split(v, fit_handle, K, J, p, anchors):
+    """A natural vector -> Params of the same shapes, by the library's layout
+    (ls_fit_nat_layout: beta, lambda, b, phi, sigma[, gamma][, ceilings])."""
+    o = (ctypes.c_size_t * (C.LS_NAT_NBLOCKS + 1))()
+    C.lib().ls_fit_nat_layout(fit_handle, o)
 
-    def take(n, *shape):
-        nonlocal o
-        a = v[o:o + n].reshape(shape)
-        o += n
-        return a.copy()
-    return Params(beta=take(p * K, p, K), lambda_=take(K * J, K, J), b=take(J, J), phi=take(J, J),
-                  sigma=take(K * K, K, K), anchors=anchors.copy(),
-                  gamma=take(p, p) if hetero else None, ceilings=take(J, J) if ceilings else None)
+    def block(b, *shape):
+        if o[b + 1] == o[b]:
+            return None
+        return v[o[b]:o[b + 1]].reshape(shape).copy()
+    return Params(beta=block(C.LS_NAT_BETA, p, K), lambda_=block(C.LS_NAT_LAMBDA, K, J),
+                  b=block(C.LS_NAT_B, J), phi=block(C.LS_NAT_PHI, J), sigma=block(C.LS_NAT_SIGMA, K, K),
+                  anchors=anchors.copy(), gamma=block(C.LS_NAT_GAMMA, p),
+                  ceilings=block(C.LS_NAT_CEILING, J))
 
 
 def _c_params(par, keep):
@@ -245,6 +246,8 @@ def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", n
     o.precision_covariates = 1 if precision_covariates else 0
     o.logit_clamp = _real("logit_clamp", logit_clamp)
     o.estimate_ceilings = _names("estimate_ceilings", estimate_ceilings)
+    err = C.new_error()
+    C.check(C.lib().ls_fit_options_check(byref(o), err), err)  # the library's check, once
     prog = _Progress(progress)
     o.progress = prog.cfunc
     return o, prog
@@ -259,10 +262,9 @@ def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, thread
     o.latent_draws = _count("latent_draws", latent_draws)
     o.seed = _count("seed", seed)
     o.threads = _count("threads", threads, _UINT)
-    if param_cov is not None:
-        if param_cov not in ("hessian", "sandwich"):
-            raise OptionError("param_cov: expected 'hessian' or 'sandwich'")
-        o.param_cov = C.enc(param_cov)
+    o.param_cov = C.enc(param_cov)
+    err = C.new_error()
+    C.check(C.lib().ls_predict_options_check(byref(o), err), err)  # the library's check, once
     return o
 
 
@@ -294,10 +296,13 @@ def _out(path):
 # Fit: a fitted model bound to its data
 # ---------------------------------------------------------------------------
 
-def _free_handles(table, data, fit):
+def _free_handles(table, data, fit, owner):
     lib = C.lib()
-    lib.ls_fit_free(fit)
-    lib.ls_data_free(data)
+    if owner:  # the fit and data belong to a result (an evaluation's training fit)
+        lib.ls_result_free(owner)
+    else:
+        lib.ls_fit_free(fit)
+        lib.ls_data_free(data)
     lib.ls_table_free(table)
 
 
@@ -321,8 +326,8 @@ class Fit:
     close() (or a with block, or garbage collection) frees them.
     """
 
-    def __init__(self, table, data, fit, source):
-        self._finalizer = weakref.finalize(self, _free_handles, table, data, fit)
+    def __init__(self, table, data, fit, source, owner=None):
+        self._finalizer = weakref.finalize(self, _free_handles, table, data, fit, owner)
         self._table, self._data, self._fit = table, data, fit
         self.source = source
         self._extract()
@@ -412,8 +417,7 @@ class Fit:
         self.se = {}
         for name, kind in _SE_KINDS.items():
             v = _arr(lib.ls_fit_se(f, kind), nnat)
-            self.se[name] = None if v is None else _nat_split(v, K, J, p, hetero, self.params.anchors,
-                                                              any(est))
+            self.se[name] = None if v is None else _nat_split(v, f, K, J, p, self.params.anchors)
         self.covariance = _arr(lib.ls_fit_nat_cov(f), nnat, nnat)
         b, cv = self.benchmarks, self.covariates
         sk = self.skill_names
@@ -657,14 +661,34 @@ def load_fit(fit_json, data, *, threads=0):
         lib.ls_table_free(t)
 
 
-def _prediction(p, lib, d):
-    n, J = p.n, p.J
-    return Prediction(models=_strs(p.model, n), families=_strs(p.family, n),
-                      benchmarks=[C.dec(lib.ls_data_benchmark(d, j)) for j in range(J)],
-                      known=_ints(p.known, n).astype(bool), level=p.level,
-                      mean=_arr(p.mean, n, J), median=_arr(p.median, n, J),
-                      lower=_arr(p.lower, n, J), upper=_arr(p.upper, n, J),
-                      map=_arr(p.map, n, J), observed=_arr(p.observed, n, J))
+def _prediction(e):
+    """Entries of a prediction (or an evaluation) -> Prediction."""
+    return Prediction(models=e["models"], families=e["families"], benchmarks=e["benchmarks"],
+                      known=e.vector("known").astype(bool), level=e.scalar("level"),
+                      mean=e["mean"], median=e["median"], lower=e["lower"], upper=e["upper"],
+                      map=e["map"], observed=e["observed"])
+
+
+class _Result:
+    """An ls_result handle, freed on exit."""
+
+    def __init__(self):
+        self.handle = c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        C.lib().ls_result_free(self.handle)
+        self.handle = c_void_p()
+
+    def write(self, out, fmt, argv):
+        if out is not None:
+            err = C.new_error()
+            C.check(C.lib().ls_result_write(self.handle, C.enc(out), C.enc(fmt), argv, err), err)
+
+    def entries(self):
+        return Entries(self.handle)
 
 
 def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50, seed=1,
@@ -689,16 +713,10 @@ def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50,
             raise OptionError("format: expected csv or json")
         as_json = format == "json"
     err = C.new_error()
-    with _Bound(fit, data, po.threads) as (f, d, _), _tables.table(new) as nt:
-        p = C.LsPrediction()
-        try:
-            C.check(lib.ls_predict(f, d, nt, byref(po), byref(p), err), err)
-            if out is not None:
-                C.check(lib.ls_prediction_write(byref(p), d, C.enc(out), int(as_json),
-                                                _argv_json("predict", args), err), err)
-            return _prediction(p, lib, d)
-        finally:
-            lib.ls_prediction_free(byref(p))
+    with _Bound(fit, data, po.threads) as (f, d, _), _tables.table(new) as nt, _Result() as r:
+        C.check(lib.ls_predict(f, d, nt, byref(po), byref(r.handle), err), err)
+        r.write(out, "json" if as_json else "csv", _argv_json("predict", args))
+        return _prediction(r.entries())
 
 
 def posterior(fit, family, *, data=None, chains=4, warmup=1000, draws=2000, seed=1, threads=0,
@@ -717,23 +735,18 @@ def posterior(fit, family, *, data=None, chains=4, warmup=1000, draws=2000, seed
     o.seed = _count("seed", seed)
     threads = _count("threads", threads, _UINT)
     err = C.new_error()
-    with _Bound(fit, data, threads) as (f, d, fo):
+    with _Bound(fit, data, threads) as (f, d, fo), _Result() as r:
         i = _family(lib, d, fo, family, "family")
-        p = C.LsPosterior()
-        try:
-            C.check(lib.ls_posterior_run(f, d, i, byref(o), byref(p), err), err)
-            if out is not None:
-                C.check(lib.ls_posterior_write_json(byref(p), f, d, i, o.seed, C.enc(out),
-                                                    _argv_json("posterior", args), err), err)
-            K = p.K
-            return Posterior(family=family, skills=list(fo.skill_names), mode=_arr(p.mode, K),
-                             laplace_cov=_arr(p.laplace_cov, K, K), quad_mean=_arr(p.quad_mean, K),
-                             quad_cov=_arr(p.quad_cov, K, K), mcmc_mean=_arr(p.mcmc_mean, K),
-                             mcmc_cov=_arr(p.mcmc_cov, K, K), rhat=_arr(p.rhat, K),
-                             ess=_arr(p.ess, K), accept=p.accept,
-                             sample=_arr(p.sample, p.chains, p.draws, K), seed=o.seed)
-        finally:
-            lib.ls_posterior_free(byref(p))
+        C.check(lib.ls_posterior_run(f, d, i, byref(o), byref(r.handle), err), err)
+        r.write(out, None, _argv_json("posterior", args))
+        e = r.entries()
+        K, C_, N = len(e["skills"]), e.scalar("chains", int), e.scalar("draws", int)
+        return Posterior(family=e["family"][0], skills=e["skills"], mode=e.vector("mode"),
+                         laplace_cov=e["laplace_cov"], quad_mean=e.vector("quad_mean"),
+                         quad_cov=e["quad_cov"], mcmc_mean=e.vector("mcmc_mean"),
+                         mcmc_cov=e["mcmc_cov"], rhat=e.vector("rhat"), ess=e.vector("ess"),
+                         accept=e.scalar("accept"), sample=e["sample"].reshape(C_, N, K),
+                         seed=o.seed)
 
 
 def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, latent_draws=50,
@@ -745,23 +758,16 @@ def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, l
     lib = C.lib()
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     err = C.new_error()
-    with _Bound(fit, data, po.threads) as (f, d, fo):
+    with _Bound(fit, data, po.threads) as (f, d, fo), _Result() as r:
         ia = _family(lib, d, fo, family_a, "families")
         ib = _family(lib, d, fo, family_b, "families")
-        c = C.LsComparison()
-        try:
-            C.check(lib.ls_compare(f, d, ia, ib, byref(po), byref(c), err), err)
-            if out is not None:
-                C.check(lib.ls_comparison_write_json(byref(c), f, d, ia, ib, po.seed, C.enc(out),
-                                                     _argv_json("compare", args), err), err)
-            K = c.K
-            return Comparison(family_a=family_a, family_b=family_b, skills=list(fo.skill_names),
-                              level=c.level, mean_a=_arr(c.mean_a, K), mean_b=_arr(c.mean_b, K),
-                              diff=_arr(c.diff, K), lower=_arr(c.lower, K),
-                              upper=_arr(c.upper, K), prob_greater=_arr(c.prob_greater, K),
-                              seed=po.seed)
-        finally:
-            lib.ls_comparison_free(byref(c))
+        C.check(lib.ls_compare(f, d, ia, ib, byref(po), byref(r.handle), err), err)
+        r.write(out, None, _argv_json("compare", args))
+        e = r.entries()
+        return Comparison(family_a=family_a, family_b=family_b, skills=e["skills"],
+                          level=e.scalar("level"), mean_a=e.vector("mean_a"), mean_b=e.vector("mean_b"),
+                          diff=e.vector("diff"), lower=e.vector("lower"), upper=e.vector("upper"),
+                          prob_greater=e.vector("prob_greater"), seed=po.seed)
 
 
 def _range(name, v):
@@ -788,54 +794,43 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000
     lib = C.lib()
     err = C.new_error()
     srange, trange = _range("size_range", size_range), _range("tokens_range", tokens_range)
-    with tempfile.TemporaryDirectory(prefix="latentscale-") as tmp:
-        if isinstance(fit, Fit):
-            # the data-free summary (estimates, covariance, observed ranges) is
-            # only readable from a fit file: write this fit to one
-            path = os.path.join(tmp, "fit.json")
-            fit.write_json(path)
-        elif _tables.is_path(fit):
-            path = fit
-        else:
-            raise OptionError("fit: expected a latentscale.Fit or the path of a fit file")
-        s = C.LsFitSummary()
-        C.check(lib.ls_fit_summary_read(C.enc(path), byref(s), err), err)
-        al = C.LsAllocation()
-        try:
-            o = C.LsOptimalOptions()
-            lib.ls_optimal_options_init(byref(o))
-            o.size_min, o.size_max = srange or (s.range[0], s.range[1])
-            o.tokens_min, o.tokens_max = trange or (s.range[2], s.range[3])
-            if budgets is not None:
-                bv = np.ascontiguousarray([_real("budgets", x) for x in budgets], dtype=float)
-                if bv.size == 0:
-                    raise OptionError("budgets: expected at least one budget")
-                o.budgets = bv.ctypes.data_as(C.c_double_p)
-                o.nbudgets = bv.size
-            elif math.isfinite(s.st_range[0]):
-                o.st_min, o.st_max = s.st_range[0], s.st_range[1]
-            o.draws = _count("draws", draws)
-            o.level = _real("level", level)
-            o.seed = _count("seed", seed)
-            C.check(lib.ls_optimal(byref(s.est), s.nat_cov, byref(o), byref(al), err), err)
-            if out is not None:
-                C.check(lib.ls_allocation_write_json(byref(al), byref(s.est), s.benchmarks,
-                                                     byref(o), C.enc(out),
-                                                     _argv_json("optimal", args), err), err)
-            K, J = s.est.K, s.est.J
-            names = _strs(s.benchmarks, J)
-            T, B = al.ntarget, al.nbudget
-            targets = [names[s.est.anchors[k]] for k in range(K)] + names
-            return Allocation(targets=targets[:T], kinds=(["skill"] * K + ["benchmark"] * J)[:T],
-                              budgets=_arr(al.budget, B), size=_arr(al.size, T, B),
-                              size_lo=_arr(al.size_lo, T, B), size_hi=_arr(al.size_hi, T, B),
-                              tokens=_arr(al.tokens, T, B), tokens_lo=_arr(al.tokens_lo, T, B),
-                              tokens_hi=_arr(al.tokens_hi, T, B), value=_arr(al.value, T, B),
-                              level=o.level, size_range=(o.size_min, o.size_max),
-                              tokens_range=(o.tokens_min, o.tokens_max))
-        finally:
-            lib.ls_allocation_free(byref(al))
-            lib.ls_fit_summary_free(byref(s))
+    o = C.LsOptimalOptions()
+    lib.ls_optimal_options_init(byref(o))
+    if srange:
+        o.size_min, o.size_max = srange
+    if trange:
+        o.tokens_min, o.tokens_max = trange
+    bv = None
+    if budgets is not None:
+        bv = np.ascontiguousarray([_real("budgets", x) for x in budgets], dtype=float)
+        o.budgets = bv.ctypes.data_as(C.c_double_p)
+        o.nbudgets = bv.size
+    o.draws = _count("draws", draws)
+    o.level = _real("level", level)
+    o.seed = _count("seed", seed)
+    s = c_void_p()
+    if isinstance(fit, Fit):
+        f, d = fit._handles()
+        C.check(lib.ls_fit_summarise(f, d, byref(s), err), err)
+    elif _tables.is_path(fit):
+        C.check(lib.ls_fit_summary_read(C.enc(fit), byref(s), err), err)
+    else:
+        raise OptionError("fit: expected a latentscale.Fit or the path of a fit file")
+    try:
+        with _Result() as r:
+            C.check(lib.ls_optimal(s, byref(o), byref(r.handle), err), err)
+            r.write(out, None, _argv_json("optimal", args))
+            e = r.entries()
+            K = e.scalar("n_skills", int)
+            T = len(e["targets"])
+            return Allocation(targets=e["targets"], kinds=["skill"] * K + ["benchmark"] * (T - K),
+                              budgets=e.vector("budgets"), size=e["size"], size_lo=e["size_lo"],
+                              size_hi=e["size_hi"], tokens=e["tokens"], tokens_lo=e["tokens_lo"],
+                              tokens_hi=e["tokens_hi"], value=e["value"], level=e.scalar("level"),
+                              size_range=(e.scalar("size_min"), e.scalar("size_max")),
+                              tokens_range=(e.scalar("tokens_min"), e.scalar("tokens_max")))
+    finally:
+        lib.ls_fit_summary_free(s)
 
 
 def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, latent_draws=50,
@@ -864,27 +859,31 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
     err = C.new_error()
     with _tables.table(data) as t:
         st = _tables.open_table(split, "<split>") if split is not None else None
-        ev = C.LsEvaluation()
+        ev = c_void_p()
         try:
             rc = lib.ls_evaluate(t, byref(dopt), st, byref(fo), byref(po), byref(ev), err)
             prog.reraise()
             C.check(rc, err)
             if out is not None:
-                C.check(lib.ls_evaluation_write_json(byref(ev), C.enc(out),
-                                                     _argv_json("evaluate", args), err), err)
-            pred = _prediction(ev.pred, lib, ev.train)
-            J = ev.J
-            res = dict(benchmarks=pred.benchmarks, mae=_arr(ev.mae, J), mae_overall=ev.mae_overall,
-                       mae_mean=ev.mae_mean, mae_map=ev.mae_map, coverage=ev.coverage,
-                       level=ev.pred.level, n_cells=ev.n_cells, n_train=ev.n_train,
-                       n_test=ev.n_test, n_excluded=ev.n_excluded, prediction=pred)
-            # the training fit and data change owner: from the evaluation to a Fit
-            handles = (None, ev.train, ev.fit)
-            ev.fit = ev.train = None
-            trained = Fit(*handles, "training rows of " + _tables.source_name(data))
+                C.check(lib.ls_result_write(ev, C.enc(out), None, _argv_json("evaluate", args), err), err)
+            e = Entries(ev)
+            pred = _prediction(e)
+            res = dict(benchmarks=pred.benchmarks, mae=e.vector("mae"), mae_overall=e.scalar("mae_overall"),
+                       mae_mean=e.scalar("mae_mean"), mae_map=e.scalar("mae_map"),
+                       coverage=e.scalar("coverage"), level=e.scalar("level"),
+                       n_cells=e.scalar("n_cells", int), n_train=e.scalar("n_train", int),
+                       n_test=e.scalar("n_test", int), n_excluded=e.scalar("n_excluded", int),
+                       prediction=pred)
+            # the training fit and its data belong to the evaluation: the Fit
+            # keeps the evaluation alive and frees it
+            train = c_void_p()
+            f = lib.ls_evaluation_fit(ev, byref(train))
+            trained = Fit(None, train.value, f, "training rows of " + _tables.source_name(data),
+                          owner=ev.value)
+            ev = c_void_p()
             return Evaluation(fit=trained, **res)
         finally:
-            lib.ls_evaluation_free(byref(ev))
+            lib.ls_result_free(ev)
             lib.ls_table_free(st)
 
 
@@ -928,25 +927,21 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                             True, False, logit_clamp, progress, estimate_ceilings)
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
-    with _tables.table(data) as t:
-        s = C.LsSelection()
-        try:
-            rc = lib.ls_select(t, byref(dopt), byref(fo), lo, hi, folds, byref(s), err)
-            prog.reraise()
-            C.check(rc, err)
-            if out is not None:
-                C.check(lib.ls_selection_write_json(byref(s), C.enc(out),
-                                                    _argv_json("select", args), err), err)
-            n = s.nk
-            Ks = _ints(s.K, n)
-            return Selection(K=Ks, loglik=_arr(s.loglik, n), aic=_arr(s.aic, n),
-                             bic=_arr(s.bic, n), cv=_arr(s.cv, n), n_params=_ints(s.nparams, n),
-                             converged=_ints(s.converged, n).astype(bool),
-                             best_aic=int(Ks[s.best_aic]), best_bic=int(Ks[s.best_bic]),
-                             best_cv=int(Ks[s.best_cv]) if s.folds else None, folds=s.folds,
-                             sampled=_ints(s.sampled, n).astype(bool))
-        finally:
-            lib.ls_selection_free(byref(s))
+    with _tables.table(data) as t, _Result() as r:
+        rc = lib.ls_select(t, byref(dopt), byref(fo), lo, hi, folds, byref(r.handle), err)
+        prog.reraise()
+        C.check(rc, err)
+        r.write(out, None, _argv_json("select", args))
+        e = r.entries()
+        Ks = e.vector("K").astype(np.int64)
+        nf = e.scalar("folds", int)
+        return Selection(K=Ks, loglik=e.vector("loglik"), aic=e.vector("aic"), bic=e.vector("bic"),
+                         cv=e.vector("cv"), n_params=e.vector("n_params").astype(np.int64),
+                         converged=e.vector("converged").astype(bool),
+                         best_aic=int(Ks[e.scalar("best_aic", int)]),
+                         best_bic=int(Ks[e.scalar("best_bic", int)]),
+                         best_cv=int(Ks[e.scalar("best_cv", int)]) if nf else None, folds=nf,
+                         sampled=e.vector("sampled").astype(bool))
 
 
 def mae(prediction, observed):

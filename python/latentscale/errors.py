@@ -6,6 +6,7 @@ message unchanged.  Errors detected by the binding itself (a family name not
 in the data, a negative count) use the same classes and the same wording as
 the command line.
 """
+import re
 
 
 class LatentscaleError(Exception):
@@ -83,7 +84,26 @@ BY_CODE = {c.code: c for c in (FileError, ParseError, InputError, OptionError, O
                                NumericalError, ConvergenceError, CancelledError)}
 
 
+# The library names options by their fields ("param_draws: ...", "drop it
+# with `covariates`"); Python by its keywords.  Where the two differ:
+_KEYWORDS = {"floors_file": "floors", "floors": "floor", "ceilings_file": "ceilings",
+             "ceiling_list": "ceilings", "skip_se": "se", "select_path": "select"}
+_LEAD = re.compile(r"^([a-z_]+(?:(?:/| x )[a-z_]+)*): ")
+_QUOTED = re.compile(r"`([a-z_]+)`")
+
+
+def python_words(message):
+    """A library message in the binding's vocabulary: option fields as keyword
+    names (a leading "field: ", and every `field`)."""
+    message = _QUOTED.sub(lambda m: _KEYWORDS.get(m.group(1), m.group(1)), message)
+    m = _LEAD.match(message)
+    if m:
+        words = re.split(r"(/| x )", m.group(1))
+        message = "".join(_KEYWORDS.get(w, w) for w in words) + message[m.end(1):]
+    return message
+
+
 def error_for(code, message, status=None):
-    """The exception instance for a C status code and message."""
+    """The exception instance for a C status code and message (in Python words)."""
     cls = BY_CODE.get(code, LatentscaleError)
-    return cls(message, code=code, status=status)
+    return cls(python_words(message), code=code, status=status)

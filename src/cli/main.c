@@ -62,9 +62,24 @@ static int field_flag(const char *name, size_t len, char *out, size_t n)
     return 0;
 }
 
-/* msg with a leading "field: " (or "a/b: ", "a x b: ") in flags. */
+/* msg with a leading "field: " (or "a/b: ", "a x b: ") and every `field`
+ * in flags. */
 static void flag_words(const char *msg, char *out, size_t n)
 {
+    char tmp[LS_ERROR_LEN + 256];
+    size_t k0 = 0;
+    for (const char *c = msg; *c && k0 + 1 < sizeof tmp; c++) {
+        const char *e = *c == '`' ? strchr(c + 1, '`') : NULL;
+        char fl[64];
+        if (e && field_flag(c + 1, (size_t)(e - c - 1), fl, sizeof fl)) {
+            k0 += (size_t)snprintf(tmp + k0, sizeof tmp - k0, "%s", fl);
+            if (k0 >= sizeof tmp) k0 = sizeof tmp - 1;
+            c = e;
+        } else
+            tmp[k0++] = *c;
+    }
+    tmp[k0] = '\0';
+    msg = tmp;
     const char *colon = strstr(msg, ": ");
     char head[256] = "";
     size_t k = 0;

@@ -88,10 +88,10 @@ static int parse_term_as(const ls_table *t, const char *text, int by_default, te
                          ls_error *err)
 {
     memset(tm, 0, sizeof *tm);
-    if (!*text) return ls_fail(err, LS_ERR_OPTION, "--covariates: empty term");
+    if (!*text) return ls_fail(err, LS_ERR_OPTION, "covariates: empty term");
     char buf[256];
     if (strlen(text) >= sizeof buf)
-        return ls_fail(err, LS_ERR_OPTION, "--covariates: term too long");
+        return ls_fail(err, LS_ERR_OPTION, "covariates: term too long");
     strcpy(buf, text);
     char *save = NULL;
     for (char *f = strtok_r(buf, "*", &save); f; f = strtok_r(NULL, "*", &save)) {
@@ -99,7 +99,7 @@ static int parse_term_as(const ls_table *t, const char *text, int by_default, te
         size_t len = strlen(f);
         while (len && f[len - 1] == ' ') f[--len] = '\0';
         if (tm->nf == MAX_FACTORS)
-            return ls_fail(err, LS_ERR_OPTION, "--covariates: term '%s' has more than %d factors",
+            return ls_fail(err, LS_ERR_OPTION, "covariates: term '%s' has more than %d factors",
                            text, MAX_FACTORS);
         int lg = 0;
         if (len > 5 && strncmp(f, "log(", 4) == 0 && f[len - 1] == ')') {
@@ -111,16 +111,16 @@ static int parse_term_as(const ls_table *t, const char *text, int by_default, te
         if (c < 0 && by_default) /* the user named no covariates: the file lacks a column */
             return ls_fail(err, LS_ERR_INPUT,
                            "%s:1: missing required column '%s' (the default covariates are "
-                           DEFAULT_COVARIATES "; choose others with --covariates)",
+                           DEFAULT_COVARIATES "; choose others with `covariates`)",
                            ls_table_name(t), f);
         if (c < 0)
-            return ls_fail(err, LS_ERR_OPTION, "--covariates: unknown column '%s' in %s", f,
+            return ls_fail(err, LS_ERR_OPTION, "covariates: unknown column '%s' in %s", f,
                            ls_table_name(t));
         tm->col[tm->nf] = c;
         tm->log[tm->nf] = lg;
         tm->nf++;
     }
-    if (tm->nf == 0) return ls_fail(err, LS_ERR_OPTION, "--covariates: empty term '%s'", text);
+    if (tm->nf == 0) return ls_fail(err, LS_ERR_OPTION, "covariates: empty term '%s'", text);
     return LS_OK;
 }
 
@@ -207,7 +207,7 @@ static int column_kind(const ls_table *t, size_t c, int *numeric, ls_error *err)
     ls_table_number(t, first_text, c, &v, &miss, &e);
     return ls_fail(err, LS_ERR_INPUT,
                    "%s (%zu of the column's %zu filled cells are numbers; fix the cell or "
-                   "choose the benchmarks with --benchmarks)",
+                   "choose the benchmarks with `benchmarks`)",
                    e.message, nnum, nnum + ntext);
 }
 
@@ -222,7 +222,7 @@ static int column_kind(const ls_table *t, size_t c, int *numeric, ls_error *err)
  */
 typedef struct bound_kind {
     const char *column; /* "floor" or "ceiling" */
-    const char *option; /* "--floor" or "--ceiling" */
+    const char *option; /* the option's field: "floors" or "ceilings" */
     const char *range;  /* "[0, 1)" or "(0, 1]" */
     int ceiling;
 } bound_kind;
@@ -308,7 +308,7 @@ int ls_bound_overrides(const char *list, const char *option, int ceiling, char *
             char *end;
             double v = strtod(eq + 1, &end);
             if (end == eq + 1 || *end || !bound_ok(k, v)) {
-                rc = ls_fail(err, LS_ERR_OPTION, "%s %.60s: expected a number in %s, found '%.60s'",
+                rc = ls_fail(err, LS_ERR_OPTION, "`%s` %.60s: expected a number in %s, found '%.60s'",
                              k->option, items[q], k->range, eq + 1);
                 break;
             }
@@ -337,8 +337,8 @@ static int read_bounds(const char *file, const char *list, const bound_kind *k, 
 
 static int read_floors_and_ceilings(const ls_data_options *o, ls_data *d, ls_error *err)
 {
-    static const bound_kind fk = {"floor", "--floor", "[0, 1)", 0};
-    static const bound_kind ck = {"ceiling", "--ceiling", "(0, 1]", 1};
+    static const bound_kind fk = {"floor", "floors", "[0, 1)", 0};
+    static const bound_kind ck = {"ceiling", "ceilings", "(0, 1]", 1};
     for (size_t j = 0; j < d->J; j++) {
         d->floor[j] = 0;
         d->ceil[j] = 1;
@@ -380,7 +380,7 @@ static int check_collinear(const ls_data *d, const char *src, ls_error *err)
         if (!(ss > COLLINEAR_TOL * (double)n)) {
             rc = ls_fail(err, LS_ERR_INPUT,
                          "%s: covariate '%s' is a linear combination of the covariates before it "
-                         "(%zu rows); its effects cannot be identified; drop it with --covariates",
+                         "(%zu rows); its effects cannot be identified; drop it with `covariates`",
                          src, d->covariate[k], n);
             break;
         }
@@ -409,7 +409,7 @@ static int check_constant_benchmarks(const ls_data *d, const char *src, ls_error
             return ls_fail(err, LS_ERR_INPUT,
                            "%s: benchmark '%s': all %zu observed scores are equal (%g after "
                            "clipping), so its precision cannot be estimated; leave it out with "
-                           "--benchmarks",
+                           "`benchmarks`",
                            src, d->bench[j], seen, first);
     }
     return LS_OK;
@@ -419,7 +419,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
 {
     *out = NULL;
     if (!(o->clip > 0 && o->clip < 0.5))
-        return ls_fail(err, LS_ERR_OPTION, "--clip: expected a number in (0, 0.5), found %g",
+        return ls_fail(err, LS_ERR_OPTION, "clip: expected a number in (0, 0.5), found %g",
                        o->clip);
     const char *src = ls_table_name(t);
     size_t nrow = ls_table_nrow(t);
@@ -459,17 +459,17 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     if (o->benchmarks && *o->benchmarks) {
         rc = ls_split(o->benchmarks, &bn, &nb, err);
         if (rc) goto fail;
-        if (nb > ncol) { rc = ls_fail(err, LS_ERR_OPTION, "--benchmarks: too many names"); goto fail; }
+        if (nb > ncol) { rc = ls_fail(err, LS_ERR_OPTION, "benchmarks: too many names"); goto fail; }
         for (size_t k = 0; k < nb; k++) {
             long c = ls_table_find(t, bn[k]);
             if (c < 0) {
-                rc = ls_fail(err, LS_ERR_OPTION, "--benchmarks: unknown column '%s' in %s",
+                rc = ls_fail(err, LS_ERR_OPTION, "benchmarks: unknown column '%s' in %s",
                              bn[k], src);
                 goto fail;
             }
             for (size_t q = 0; q < k; q++)
                 if (bcol[q] == (size_t)c) {
-                    rc = ls_fail(err, LS_ERR_OPTION, "--benchmarks: '%s' named twice", bn[k]);
+                    rc = ls_fail(err, LS_ERR_OPTION, "benchmarks: '%s' named twice", bn[k]);
                     goto fail;
                 }
             bcol[k] = (size_t)c;
@@ -571,7 +571,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
                              src, ls_table_line(t, r), bcol[j] + 1, d->bench[j],
                              ls_table_cell(t, r, bcol[j]),
                              bench_default ? " (every other numeric column is a benchmark unless "
-                                             "--benchmarks names them)"
+                                             "`benchmarks` names them)"
                                            : "");
                 goto fail;
             }
@@ -638,7 +638,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
         s = sqrt(s / (double)nrow);
         if (!(s > 1e-12 * (1 + fabs(m)))) {
             rc = ls_fail(err, LS_ERR_INPUT,
-                         "%s: covariate '%s' is constant over all rows; drop it with --covariates",
+                         "%s: covariate '%s' is constant over all rows; drop it with `covariates`",
                          src, cov[k]);
             goto fail;
         }

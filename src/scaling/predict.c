@@ -389,7 +389,7 @@ static int roles_largest(const ls_table *t, const ls_data *full, int *role, ls_e
 {
     long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
     if (cs < 0 || ct < 0)
-        return ls_fail(err, LS_ERR_OPTION, "--holdout largest: %s needs columns 'size' and 'tokens'",
+        return ls_fail(err, LS_ERR_OPTION, "split: holding out the largest models, %s needs columns 'size' and 'tokens'",
                        ls_table_name(t));
     size_t n = full->n;
     for (size_t i = 0; i < n; i++) role[i] = ROLE_TRAIN;

@@ -41,7 +41,7 @@ int ls_param_cov_kind(const char *param_cov, ls_error *err)
 {
     if (!param_cov || !*param_cov || strcmp(param_cov, "hessian") == 0) return 1;
     if (strcmp(param_cov, "sandwich") == 0) return 2;
-    ls_fail(err, LS_ERR_OPTION, "--param-cov: expected hessian or sandwich, found '%s'", param_cov);
+    ls_fail(err, LS_ERR_OPTION, "param_cov: expected hessian or sandwich, found '%s'", param_cov);
     return -1;
 }
 

@@ -75,12 +75,12 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     *floors = NULL;
     memset(truth, 0, sizeof *truth);
     size_t K = o->skills, J = o->benchmarks, F = o->families;
-    if (F < 1 || F > 1000000) return ls_fail(err, LS_ERR_OPTION, "--families: expected 1..1000000");
-    if (J < 1 || J > 200) return ls_fail(err, LS_ERR_OPTION, "--benchmarks: expected 1..200");
+    if (F < 1 || F > 1000000) return ls_fail(err, LS_ERR_OPTION, "families: expected 1..1000000");
+    if (J < 1 || J > 200) return ls_fail(err, LS_ERR_OPTION, "benchmarks: expected 1..200");
     if (K < 1 || K > J || K > 40)
-        return ls_fail(err, LS_ERR_OPTION, "--skills: expected 1..min(40, benchmarks)");
+        return ls_fail(err, LS_ERR_OPTION, "skills: expected 1..min(40, benchmarks)");
     if (!(o->missing >= 0 && o->missing < 1))
-        return ls_fail(err, LS_ERR_OPTION, "--missing: expected a share in [0, 1)");
+        return ls_fail(err, LS_ERR_OPTION, "missing: expected a share in [0, 1)");
     if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
         return ls_fail(err, LS_ERR_OPTION, "given true parameters do not match K, J and p = 3");
 
@@ -115,7 +115,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     for (size_t j = 0; j < J; j++)
         if (o->ceilings) truth->ceiling[j] = o->ceilings[j];
         else if (!o->truth) truth->ceiling[j] = 1;
-    if ((rc = ls_bound_overrides(o->ceiling_list, "--ceiling", 1, names + 4, J, truth->ceiling, err))) goto fail;
+    if ((rc = ls_bound_overrides(o->ceiling_list, "ceiling_list", 1, names + 4, J, truth->ceiling, err))) goto fail;
     for (size_t j = 0; j < J; j++)
         if (!(truth->ceiling[j] >= fl[j] + 0.01 && truth->ceiling[j] <= 1)) {
             rc = ls_fail(err, LS_ERR_OPTION, "ceiling of '%s': expected a number in [%g, 1], found %g",
