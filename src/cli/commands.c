@@ -47,13 +47,15 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
     printf("\n");
     const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+    size_t lay[LS_NAT_NBLOCKS + 1];
+    ls_fit_nat_layout(f, lay);
     for (size_t q = 0; q < p; q++) {
         print_row_label(ls_data_covariate(d, q));
         for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->beta[q * K + k]);
         printf("\n");
         if (se) {
             print_row_label("  (standard error)");
-            for (size_t k = 0; k < K; k++) printf("   (%6.4f)", se[q * K + k]);
+            for (size_t k = 0; k < K; k++) printf("   (%6.4f)", se[lay[LS_NAT_BETA] + q * K + k]);
             printf("\n");
         }
     }
@@ -68,7 +70,6 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
         est_ceil |= ls_fit_ceiling_estimated(f, j);
     }
     has_ceil |= est_ceil;
-    size_t ceil_base = ls_fit_nnat(f) - J; /* estimated ceilings: the last J natural entries */
     printf(" %9s %9s %9s%s\n", "b", "phi", "floor", has_ceil ? "   ceiling" : "");
     for (size_t j = 0; j < J; j++) {
         print_row_label(ls_data_benchmark(d, j));
@@ -76,7 +77,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
         printf(" %9.4f %9.2f %9.4f", pr->b[j], pr->phi[j], ls_data_floor(d, j));
         if (has_ceil) printf(" %9.4f", pr->ceiling[j]);
         if (ls_fit_ceiling_estimated(f, j)) {
-            if (se) printf(" (%6.4f)", se[ceil_base + j]);
+            if (se) printf(" (%6.4f)", se[lay[LS_NAT_CEILING] + j]);
             else printf(" (estimated)");
         }
         printf("\n");
@@ -96,11 +97,10 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     if (pr->hetero) {
         printf("\nprecision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at the covariate means\n");
         const double *sg = se;
-        size_t base = ls_fit_nnat(f) - p - (est_ceil ? J : 0); /* gamma: before the ceilings */
         for (size_t q = 0; q < p; q++) {
             print_row_label(ls_data_covariate(d, q));
             printf(" gamma %9.4f", pr->gamma[q]);
-            if (sg) printf("   (%6.4f)", sg[base + q]);
+            if (sg) printf("   (%6.4f)", sg[lay[LS_NAT_GAMMA] + q]);
             printf("\n");
         }
         double l0, a0, lr, df, pv;
@@ -399,9 +399,11 @@ int cmd_demo(int argc, char **argv)
         size_t K = so.skills, J = so.benchmarks;
         double sq = 0;
         size_t n = 0;
-        /* natural-vector offsets of the standard errors (layout: ls_fit_se) */
+        /* natural-vector offsets of the standard errors */
         const double *se = ls_fit_se(f, LS_SE_HESSIAN);
-        size_t off_l = 3 * K, off_s = 3 * K + K * J + 2 * J;
+        size_t lay[LS_NAT_NBLOCKS + 1];
+        ls_fit_nat_layout(f, lay);
+        size_t off_b = lay[LS_NAT_BETA], off_l = lay[LS_NAT_LAMBDA], off_s = lay[LS_NAT_SIGMA];
         size_t within = 0;
         printf("\nestimates against the truth (raw log scale; se from the inverse observed information)\n"
                "  %-40s %9s %9s %9s %7s\n", "parameter", "true", "estimate", "se", "z");
@@ -417,7 +419,7 @@ int cmd_demo(int argc, char **argv)
             for (size_t k = 0; k < K; k++) {
                 char name[96];
                 snprintf(name, sizeof name, "beta[%s -> %s]", ls_data_covariate(d, q), ls_data_benchmark(d, k));
-                DEMO_ROW(name, truth.beta[q * K + k], est->beta[q * K + k], q * K + k);
+                DEMO_ROW(name, truth.beta[q * K + k], est->beta[q * K + k], off_b + q * K + k);
             }
         for (size_t k = 0; k < K; k++) {
             char name[96];
