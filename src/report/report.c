@@ -957,11 +957,11 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         }
         ls_buf_puts(b, "</table>\n");
     }
-    if (f->nwarn) {
+    if (ls_fit_nwarnings(f)) {
         ls_buf_puts(b, "<h3>Warnings of the fit</h3>\n<ul>\n");
-        for (size_t i = 0; i < f->nwarn; i++) {
+        for (size_t i = 0; i < ls_fit_nwarnings(f); i++) {
             ls_buf_puts(b, "<li>");
-            ls_buf_escape(b, f->warn[i]);
+            ls_buf_escape(b, ls_fit_warning(f, i));
             ls_buf_puts(b, "</li>\n");
         }
         ls_buf_puts(b, "</ul>\n");
