@@ -444,7 +444,7 @@ static void check_hessian(size_t K, int integration, unsigned nodes, const char 
 }
 
 /* Sigma's rows are points of spheres, reached by the exponential map (see
- * sigma_rows in scaling.c): the boundary L_kk = 0 is at |v_k| = pi / 2.
+ * sigma_rows in model.c): the boundary L_kk = 0 is at |v_k| = pi / 2.
  * Rows on (row 2), near (row 3, past it) and close to the origin (row 1,
  * where the map's coefficients come from series) of K = 4: the gradient and
  * the Hessian against differences; the reflection v -> (pi - r) v / r

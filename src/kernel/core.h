@@ -59,7 +59,11 @@ int ls_strlist_add(ls_strlist *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-int ls_strlist_vadd(ls_strlist *l, const char *fmt, va_list ap);
+int ls_strlist_vadd(ls_strlist *l, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 size_t ls_strlist_count(const ls_strlist *l);
 /* The i-th string, or NULL when i >= count (borrowed from the list). */
 const char *ls_strlist_get(const ls_strlist *l, size_t i);

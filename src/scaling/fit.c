@@ -181,7 +181,7 @@ int ls_fit_at(const ls_data *d, const ls_fit_options *o, const double *theta, ls
     if (!rc && !(g = ls_calloc(f->dim, sizeof(double)))) rc = ls_nomem(err);
     if (rc) goto done;
     snprintf(f->reason, sizeof f->reason, "%s", "loaded");
-    f->check_integration = plan.check.kind; /* not computed here */
+    f->check_integration = plan.check.kind; /* the rule only: no value computed here */
     f->check_nodes = plan.check.nodes;
     size_t nfail;
     if ((rc = lsfit_finish_at(f, m, d, theta, g, &nfail, err))) goto done;

@@ -76,7 +76,7 @@ struct ls_model {
     int *fam_newton_fail;       /* F                                  */
     /* natural parameters of the current evaluation */
     double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a;
-    double *rowc, *dL, *wv;      /* Sigma's rows: sigma_rows in scaling.c */
+    double *rowc, *dL, *wv;      /* Sigma's rows: sigma_rows in model.c */
     double *theta0;             /* n x K: B^T x_i                     */
     double *eta0;               /* ncell                              */
     double *scratch;            /* per thread                         */

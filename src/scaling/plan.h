@@ -57,7 +57,10 @@ ls_rule_spec ls_plan_check(const ls_rule_spec *a);
  * fall back to in *next (importance sampling), or 0 (none). */
 int ls_plan_check_fallback(const ls_rule_spec *failed, ls_rule_spec *next);
 
-/* The stages of a fit with K = o->skills skills (ls_fit_run). */
+/* The stages of a fit with K = o->skills skills (ls_fit_run).  A stage on
+ * a Laplace rule (ls_plan_is_laplace) runs unfrozen, its re-adapted value
+ * being smooth with an exact gradient; on any other rule the optimisers
+ * freeze the node map between re-adaptations (fit_optimise.c). */
 typedef struct ls_plan {
     ls_rule_spec search;   /* stage 1, every start                                */
     ls_rule_spec polish;   /* stage 2, the most promising distinct starts          */
@@ -78,6 +81,8 @@ typedef struct ls_plan {
     double finish_ftol;    /* ... stopping once two steps gain less than this       */
 } ls_plan;
 
+/* The plan of a fit under options o (any options: an invalid rule shows
+ * when its model is built). */
 void ls_fit_plan(const ls_fit_options *o, ls_plan *plan);
 
 #endif
