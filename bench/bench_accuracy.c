@@ -102,13 +102,17 @@ int main(int argc, char **argv)
     }
     /* the reference as the check samples: with the normal control variate
      * and per-family standard errors */
-    rm->cv = 1;
+    ls_model_set_control_variate(rm, 1);
     if (ls_model_loglik(rm, ls_fit_theta(f), &lref, NULL, ref, &e)) {
         fprintf(stderr, "reference rule: %s\n", e.message);
         return 1;
     }
     double vref = 0;
-    for (size_t g = 0; g < F; g++) vref += rm->fam_se[g] * rm->fam_se[g];
+    for (size_t g = 0; g < F; g++) {
+        double se;
+        ls_model_family_loglik(rm, g, &se);
+        vref += se * se;
+    }
     printf("K=%zu fitted loglik %.4f; reference: %s %u %s, loglik %.4f (standard error %.4f)\n", K,
            ls_fit_loglik(f), big ? "QMC" : "Gauss-Hermite", refn, big ? "points per family" : "nodes per dimension",
            lref, sqrt(vref));
@@ -153,7 +157,11 @@ int main(int argc, char **argv)
         if (!ls_model_new(d, K, NULL, LS_INT_QMC, LS_CHECK_POINTS, 0, &pm, &e) &&
             !ls_model_loglik(pm, ls_fit_theta(f), &plain, NULL, NULL, &e)) {
             double v = 0;
-            for (size_t g = 0; g < F; g++) v += pm->fam_se[g] * pm->fam_se[g];
+            for (size_t g = 0; g < F; g++) {
+                double se;
+                ls_model_family_loglik(pm, g, &se);
+                v += se * se;
+            }
             printf("%-10s total error %.2e   (standard error %.4f, %u points per family)\n", "no c.v.",
                    fabs(plain - lref), sqrt(v), LS_CHECK_POINTS);
         }

@@ -86,14 +86,12 @@ int main(int argc, char **argv)
     const ls_fit_options *o = &f->opt;
     size_t K = o->skills;
     ls_model *m = NULL;
-    if (ls_model_new_ext(d, K, o->anchors, LS_INT_LAPLACE, 0, 1, o->precision_covariates, o->estimate_ceilings, &m,
-                         &e)) {
+    if (ls_fit_model_new(d, o, LS_INT_LAPLACE, 0, 1, &m, &e)) {
         fprintf(stderr, "%s\n", e.message);
         return 1;
     }
-    m->eta_clamp = o->logit_clamp;
     ls_model_load(m, f->theta);
-    size_t F = m->F, J = m->J;
+    size_t F = ls_data_nfamilies(d), J = ls_data_nbenchmarks(d);
     double *lf = calloc(F * (size_t)R, sizeof(double));
     if (!lf) return 1;
     int bad = 0;

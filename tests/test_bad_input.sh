@@ -248,7 +248,7 @@ fails 2 "latentscale: benchmark 'hellaswag': the ceiling 0.25 must exceed the fl
 
 # Options (exit 2)
 fails 2 "latentscale: --skills: K = 4, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 4 --starts 1
-fails 2 "latentscale: --skills: K = 0, but it must be between 1 and the number of benchmarks (3)" fit base.csv --skills 0 --starts 1
+fails 2 "latentscale: --skills: expected 1..40, found 0" fit base.csv --skills 0 --starts 1
 fails 2 "latentscale fit: --skills: expected a non-negative integer, found 'abc'" fit base.csv --skills abc
 fails 2 "latentscale fit: --skills: expected a non-negative integer, found ' 2'" fit base.csv --skills ' 2'
 fails 2 "latentscale fit: --starts: expected a non-negative integer, found '-1'" fit base.csv --skills 1 --starts -1

@@ -272,6 +272,34 @@ static void fits_fail_cleanly_at_every_allocation(void)
     ls_table_free(t);
 }
 
+/* A fit's warnings (ls_strlist): no limit on their number or length; an
+ * add that runs out of memory leaves the list as it was, says so, and the
+ * list remembers it; later adds work again. */
+static void a_warning_list_survives_a_failed_add(void)
+{
+    ls_strlist l = {0};
+    for (int i = 0; i < 20; i++) CHECK(ls_strlist_add(&l, "warning %d", i) == LS_OK);
+    char wide[400];
+    memset(wide, 'w', sizeof wide - 1);
+    wide[sizeof wide - 1] = '\0';
+    CHECK(ls_strlist_add(&l, "%s", wide) == LS_OK);
+    CHECK(ls_strlist_count(&l) == 21 && strcmp(ls_strlist_get(&l, 12), "warning 12") == 0);
+    CHECK(strlen(ls_strlist_get(&l, 20)) == sizeof wide - 1 && ls_strlist_get(&l, 21) == NULL && !l.failed);
+    while (l.n < l.cap) CHECK(ls_strlist_add(&l, "fill") == LS_OK);
+    size_t n = ls_strlist_count(&l);
+    for (long k = 1; k <= 2; k++) { /* the string's allocation, then the list's growth */
+        ls_fault_set(k);
+        CHECK(ls_strlist_add(&l, "lost %ld", k) == LS_ERR_NOMEM);
+        ls_fault_set(0);
+        CHECK(l.failed && ls_strlist_count(&l) == n && ls_strlist_get(&l, n) == NULL);
+        l.failed = 0;
+    }
+    for (size_t i = 0; i < n; i++) CHECK(ls_strlist_get(&l, i) != NULL);
+    CHECK(ls_strlist_add(&l, "after") == LS_OK && strcmp(ls_strlist_get(&l, n), "after") == 0);
+    ls_strlist_free(&l);
+    CHECK(ls_strlist_count(&l) == 0 && ls_strlist_get(&l, 0) == NULL);
+}
+
 int main(void)
 {
     ls_fault_set(1);
@@ -306,6 +334,7 @@ int main(void)
     RUN(reading_and_building_fail_cleanly_at_every_allocation);
     RUN(simulation_fails_cleanly_at_every_allocation);
     RUN(fits_fail_cleanly_at_every_allocation);
+    RUN(a_warning_list_survives_a_failed_add);
     printf("allocation sites exercised in all: %ld\n", sites_total);
 
     unlink(csv_path);

@@ -397,9 +397,9 @@ static void laplace_rule_converges_by_whitened_lbfgs(void)
         ls_model *m = NULL;
         CHECK(ls_model_new(d, 5, NULL, LS_INT_LAPLACE, 0, 1, &m, &e) == LS_OK);
         if (m) {
-            double ll, *g = calloc(m->dim, sizeof(double)), gm = 0;
+            double ll, *g = calloc(ls_model_dim(m), sizeof(double)), gm = 0;
             CHECK(ls_model_loglik(m, ls_fit_theta(f), &ll, g, NULL, &e) == LS_OK);
-            for (size_t i = 0; i < m->dim; i++) gm = fmax(gm, fabs(g[i]));
+            for (size_t i = 0; i < ls_model_dim(m); i++) gm = fmax(gm, fabs(g[i]));
             CHECK_MSG(gm <= o.gtol && fabs(ll - ls_fit_loglik(f)) < 1e-6, "fresh max |g| %.3g, loglik %.6f",
                       gm, ll);
             free(g);
@@ -624,8 +624,8 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
             double chk = ls_fit_loglik_check(f, &npts), lq = NAN;
             ls_model *q = NULL;
             CHECK(ls_model_new(d, 4, NULL, LS_INT_QMC, 262144, 0, &q, &e) == LS_OK);
-            if (q) { /* sampled as the check samples (fit.c, sampled_loglik) */
-                q->cv = 1;
+            if (q) { /* sampled as the check samples (check.c, sampled_loglik) */
+                ls_model_set_control_variate(q, 1);
                 CHECK(ls_model_loglik(q, ls_fit_theta(f), &lq, NULL, NULL, &e) == LS_OK);
             }
             printf("  K=4 loglik %.4f, check (%s, %zu nodes) %.4f, QMC 262144 points %.4f\n", ls_fit_loglik(f),
@@ -667,10 +667,14 @@ static void paper_data_fit_is_accurate_at_its_optimum(void)
             double big = NAN, v = 0;
             CHECK(ls_model_new(d, K, NULL, LS_INT_QMC, 4 * LS_CHECK_POINTS, 0, &q, &e) == LS_OK);
             if (q) {
-                q->cv = 1;
-                q->rule.seed ^= 0xabcdefULL;
+                ls_model_set_control_variate(q, 1);
+                ls_model_reseed(q, 0xabcdefULL);
                 CHECK(ls_model_loglik(q, ls_fit_theta(f), &big, NULL, NULL, &e) == LS_OK);
-                for (size_t g = 0; g < q->F; g++) v += q->fam_se[g] * q->fam_se[g];
+                for (size_t g = 0; g < ls_data_nfamilies(d); g++) {
+                    double se;
+                    ls_model_family_loglik(q, g, &se);
+                    v += se * se;
+                }
                 printf("  K=9 check %.4f (se %.4f); %u points on other shifts %.4f (se %.4f)\n", llc, lse_,
                        4 * LS_CHECK_POINTS, big, sqrt(v));
                 CHECK_MSG(fabs(big - llc) < 0.05 && fabs(big - llc) < 3 * sqrt(v + lse_ * lse_),

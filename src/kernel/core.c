@@ -139,3 +139,54 @@ int ls_split(const char *list, char ***items, size_t *n, ls_error *err)
     *n = k;
     return LS_OK;
 }
+
+/* ---------------------------------------------------------------- */
+/* String lists                                                      */
+/* ---------------------------------------------------------------- */
+
+int ls_strlist_vadd(ls_strlist *l, const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int len = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    char *s = len < 0 ? NULL : ls_malloc((size_t)len + 1);
+    if (s) vsnprintf(s, (size_t)len + 1, fmt, ap);
+    if (s && l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **v = ls_realloc(l->item, cap * sizeof *v);
+        if (v) {
+            l->item = v;
+            l->cap = cap;
+        } else {
+            ls_free(s);
+            s = NULL;
+        }
+    }
+    if (!s) {
+        l->failed = 1;
+        return LS_ERR_NOMEM;
+    }
+    l->item[l->n++] = s;
+    return LS_OK;
+}
+
+int ls_strlist_add(ls_strlist *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ls_strlist_vadd(l, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+size_t ls_strlist_count(const ls_strlist *l) { return l->n; }
+
+const char *ls_strlist_get(const ls_strlist *l, size_t i) { return i < l->n ? l->item[i] : NULL; }
+
+void ls_strlist_free(ls_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) ls_free(l->item[i]);
+    ls_free(l->item);
+    memset(l, 0, sizeof *l);
+}

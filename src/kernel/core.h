@@ -40,6 +40,35 @@ int ls_nomem(ls_error *err);
 int ls_split(const char *list, char ***items, size_t *n, ls_error *err);
 void ls_strv_free(char **items, size_t n);
 
+/*
+ * A growable list of strings, for a result's warnings (no limit on their
+ * number or length).  Zero-initialise it ({0}) before the first add; the
+ * list owns its strings, ls_strlist_free releases them and leaves it empty.
+ * Allocation goes through the seam.  When an add runs out of memory the
+ * list is left as it was (that string missing), the add returns
+ * LS_ERR_NOMEM, and the list remembers it (failed), so that a caller who
+ * adds from many places may check once, before handing its result out.
+ */
+typedef struct ls_strlist {
+    char **item; /* n strings, owned */
+    size_t n, cap;
+    int failed;  /* some add ran out of memory */
+} ls_strlist;
+int ls_strlist_add(ls_strlist *l, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+int ls_strlist_vadd(ls_strlist *l, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
+size_t ls_strlist_count(const ls_strlist *l);
+/* The i-th string, or NULL when i >= count (borrowed from the list). */
+const char *ls_strlist_get(const ls_strlist *l, size_t i);
+void ls_strlist_free(ls_strlist *l);
+
 /* splitmix64: the seeding hash every module uses (start perturbations,
  * fold assignment, the factor models' generator, per-family point shifts).
  * Returns the mix of x + 0x9E3779B97F4A7C15; a generator keeps a state s

@@ -1,5 +1,5 @@
 /*
- * fit.h -- the fitted scaling law (private layout, read by output/json.c).
+ * fit.h -- the fitted scaling law (private layout, read by fit_json.c and the tasks).
  */
 #ifndef LS_FIT_H
 #define LS_FIT_H
@@ -9,48 +9,14 @@
 #include "scaling/data.h"
 #include "kernel/optimise.h"
 #include "scaling/inference.h"
-#include "kernel/rules.h"
+#include "scaling/plan.h"
 
-#define LS_MAX_WARN 12
 /* AIC and BIC of log-likelihood ll with np parameters and F families */
 static inline void ls_info_criteria(double ll, size_t np, size_t F, double *aic, double *bic)
 {
     *aic = -2 * (ll - (double)np);
     *bic = -2 * ll + (double)np * log((double)F);
 }
-/* The check of a fit's value at its estimate.  For the Laplace rule, whose
- * value is biased (3.9 low at K = 9 on the paper data), importance
- * sampling: randomised QMC with per-family shifts, a t proposal at the
- * Laplace map and the normal control variate (ls_rule_rqmc,
- * ls_rule_estimate), LS_CHECK_POINTS points per family; while the
- * standard error of the total is above LS_CHECK_SE (so that the value is
- * within 0.05 at three standard errors), more points where they reduce
- * it most (up to LS_CHECK_MAX_POINTS; ls_check_loglik).  At K = 9 on the paper data, 16,384 points: 3173.200, standard
- * error 0.014, 1.5 s, against 3173.195 +- 0.003 with 262,144.  Not a sparse
- * grid: at K = 9 and 12 level 4 was within 0.03 of 262,144 points at half
- * the cost, but at K = 10 it was 7.5 off for one family (smollm, whose
- * posterior the Laplace map fits badly).
- * For a sparse grid, the sparse grid two levels finer (at most
- * LS_SPARSE_MAX_LEVEL), falling back to importance sampling when its signed
- * sum fails (ls_check_loglik).  0: no check. */
-#define LS_CHECK_POINTS 16384
-#define LS_CHECK_MAX_POINTS 262144
-#define LS_CHECK_SE (0.05 / 3)
-
-static inline int ls_check_rule(const ls_rule *rule, unsigned *nodes)
-{
-    if (rule->n == 1) {
-        *nodes = LS_CHECK_POINTS;
-        return LS_INT_QMC;
-    }
-    if (rule->level > 0 && rule->level < LS_SPARSE_MAX_LEVEL) {
-        *nodes = rule->level + 2 < LS_SPARSE_MAX_LEVEL ? rule->level + 2 : LS_SPARSE_MAX_LEVEL;
-        return LS_INT_SPARSE;
-    }
-    *nodes = 0;
-    return 0;
-}
-
 /* ls_fit_convergence_criterion of a fit converged by the log-likelihood's
  * change; a fit file that names it keeps that status when read back. */
 #define LS_CRITERION_CHANGE "log-likelihood change (kinks of the logit clamp)"
@@ -81,7 +47,7 @@ struct ls_fit {
     double ll_check;             /* the log-likelihood at the estimate by the check rule (NaN: none) */
     double ll_check_se;          /* its standard error (importance sampling; NaN: a grid) */
     size_t check_points;         /* its nodes or points                          */
-    int check_integration;       /* the check rule (enum ls_integration; 0: none), see ls_check_rule */
+    int check_integration;       /* the check rule (enum ls_integration; 0: none), see ls_plan_check */
     unsigned check_nodes;        /* its nodes option                             */
     char check_method[16];       /* its kind                                     */
     ls_fit_options opt;
@@ -94,9 +60,14 @@ struct ls_fit {
     ls_inference inf;
     int have_lr;            /* heteroscedastic fit: test against constant precision */
     double ll_const, aic_const, lr, lr_df, lr_p;
-    size_t nwarn;
-    char warn[LS_MAX_WARN][200];
+    ls_strlist warn;        /* read them by ls_fit_nwarnings, ls_fit_warning */
 };
+
+/* The model of fit options o (skills, anchors, precision covariates,
+ * estimated ceilings, logit clamp) on rule (integration, nodes) with
+ * threads worker threads. */
+int ls_fit_model_new(const ls_data *d, const ls_fit_options *o, int integration, unsigned nodes, unsigned threads,
+                     ls_model **out, ls_error *err);
 
 /* A fit at a given unconstrained point theta (no optimisation): the
  * estimates, family modes and information criteria there.  Used to load a

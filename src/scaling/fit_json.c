@@ -268,7 +268,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     }
     json_object_set_new(root, "families", fams);
     json_t *w = json_array();
-    for (size_t i = 0; i < f->nwarn; i++) json_array_append_new(w, json_string(f->warn[i]));
+    for (size_t i = 0; i < ls_fit_nwarnings(f); i++) json_array_append_new(w, json_string(ls_fit_warning(f, i)));
     json_object_set_new(root, "warnings", w);
 
     json_object_set_new(root, "seed", json_integer((json_int_t)f->opt.seed));

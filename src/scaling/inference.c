@@ -13,28 +13,33 @@
 size_t ls_nat_count(size_t K, size_t J, size_t p) { return p * K + K * J + 2 * J + K * K; }
 size_t ls_nat_count_model(const ls_model *m)
 {
-    return ls_nat_count(m->K, m->J, m->p) + (m->hetero ? m->p : 0) + (m->nkap ? m->J : 0);
+    ls_layout l;
+    ls_model_layout(m, &l);
+    return ls_nat_count(l.K, l.J, l.p) + (l.hetero ? l.p : 0) + (l.nkap ? l.J : 0);
 }
 
 int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
 {
-    size_t K = m->K, J = m->J, p = m->p;
+    ls_layout l;
+    ls_model_layout(m, &l);
+    size_t K = l.K, J = l.J, p = l.p;
+    const ls_data *d = ls_model_data(m);
     ls_params pr;
     int rc = ls_params_alloc(&pr, K, J, p, err);
     if (rc) return rc;
     ls_model_unpack(m, th, &pr);
-    ls_params_to_raw(&pr, m->d->x_mean, m->d->x_sd);
+    ls_params_to_raw(&pr, d->x_mean, d->x_sd);
     double *o = nat;
     memcpy(o, pr.beta, p * K * sizeof(double)); o += p * K;
     memcpy(o, pr.lambda, K * J * sizeof(double)); o += K * J;
     memcpy(o, pr.b, J * sizeof(double)); o += J;
     memcpy(o, pr.phi, J * sizeof(double)); o += J;
     memcpy(o, pr.sigma, K * K * sizeof(double)); o += K * K;
-    if (m->hetero) {
+    if (l.hetero) {
         memcpy(o, pr.gamma, p * sizeof(double));
         o += p;
     }
-    if (m->nkap) memcpy(o, pr.ceiling, J * sizeof(double));
+    if (l.nkap) memcpy(o, pr.ceiling, J * sizeof(double));
     ls_params_free(&pr);
     return LS_OK;
 }
@@ -87,7 +92,7 @@ void ls_inference_free(ls_inference *inf)
 
 int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
 {
-    size_t n = m->dim, F = m->F, q = ls_nat_count_model(m);
+    size_t n = ls_model_dim(m), F = ls_model_data(m)->F, q = ls_nat_count_model(m);
     memset(inf, 0, sizeof *inf);
     inf->nnat = q;
     double *th = ls_calloc(n, sizeof(double)), *g = ls_calloc(n, sizeof(double));
@@ -109,12 +114,12 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     }
     memcpy(th, th0, n * sizeof(double));
     /* adapt the nodes at the optimum: per-family scores are then exact */
-    m->freeze = 0;
+    ls_model_set_freeze(m, 0);
     double f;
     rc = ls_model_negll(m, th, &f, g);
     if (rc) { rc = ls_fail(err, rc, "the likelihood could not be evaluated at the optimum"); goto done; }
     for (size_t h = 0; h < F; h++) {
-        const double *s = m->fam_grad + h * n;
+        const double *s = ls_model_family_score(m, h);
         for (size_t i = 0; i < n; i++)
             if (s[i] != 0)
                 for (size_t j = 0; j < n; j++) B[i * n + j] += s[i] * s[j];
@@ -124,7 +129,7 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
      * leaves out the curvature's motion (on the paper data at K = 9 it was
      * indefinite, smallest eigenvalue -17), and its re-adapted value is
      * smooth with an exact gradient, so central differences of that */
-    if (m->rule.n == 1) {
+    if (ls_model_is_laplace(m)) {
         rc = ls_fd_hessian(ls_model_negll, m, th, n, 1e-5, NULL, I, err);
         if (!rc) rc = ls_model_negll(m, th, &f, g); /* the maps at th again */
         if (rc) goto done;

@@ -1,5 +1,6 @@
 /*
- * scaling.h -- the scaling-law model's likelihood (private part).
+ * model.h -- the scaling-law model's likelihood (private part; the handle
+ * is opaque, its insides are in model_impl.h).
  *
  * Unconstrained parameter vector theta (spec "Estimation"), in this order:
  *   B        p x K, row-major (standardised covariates)
@@ -14,57 +15,24 @@
  *   gamma    p (heteroscedastic precision only)
  *   kappa    one per benchmark whose ceiling is estimated, in benchmark
  *            order: d_j = c_j + (1 - c_j) logistic(kappa_j).
+ *
+ * A model evaluates the marginal log-likelihood at theta with an adaptive
+ * rule: each evaluation finds every family's posterior mode and places the
+ * rule's nodes there (the node map), unless the map is frozen.
  */
 #ifndef LS_SCALING_H
 #define LS_SCALING_H
 
 #include "scaling/data.h"
-#include "kernel/rules.h"
 
-struct ls_model {
-    const ls_data *d;           /* borrowed: must outlive the model */
-    size_t K, J, p, F, dim;
-    size_t *anchor;             /* K: benchmark anchoring skill k    */
-    long *anchor_of;            /* J: skill anchored by j, or -1     */
-    size_t *lam_off;            /* J: offset of column j in theta    */
-    size_t off_b, off_phi, off_w;
-    int hetero;                 /* log phi_ij = log phi_j + gamma^T x_i (x standardised) */
-    size_t off_g;               /* gamma (p) after w, when hetero     */
-    size_t off_k, nkap;         /* kappa (nkap) after gamma            */
-    long *kap_of;               /* J: index of j's kappa, or -1 (fixed ceiling) */
-    double *ceil, *dceil, *d2ceil; /* J: ceiling d_j, d d_j/d kappa_j, d^2 d_j/d kappa_j^2 */
-    double *cphi, *clgphi, *cpsiphi; /* ncell: per-cell precision (hetero) */
-    ls_rule rule;
-    unsigned threads;
-    int freeze;                 /* reuse stored modes and curvatures (tests) */
-    double eta_clamp;           /* > 0: clip eta into [-eta_clamp, eta_clamp] (reference mode) */
-    double lap_floor;           /* Laplace: curvature eigenvalue floor d (laplace_logdet) */
-    size_t maxcell;
-    double *zmode;              /* F x K: last posterior modes (z scale) */
-    double *fam_ll;             /* F                                  */
-    double *fam_grad;           /* F x dim                            */
-    double *fam_chol;           /* F x K x K: curvature factor at mode */
-    double *fam_center;         /* F x K: node map z = center + A u   */
-    double *fam_map;            /* F x K x K: A (row-major)           */
-    double *fam_logdet;         /* F: log |det A|                     */
-    double *fam_se;             /* F: standard error of fam_ll from the rule's blocks, set by
-                                 * value-only evaluations (0: none) */
-    int cv;                     /* per-family rule, value only: the normal control variate */
-    const unsigned char *only;  /* F flags: evaluate only these families (NULL: all); the
-                                 * total then sums stale values, read fam_ll */
-    int *fam_newton_fail;       /* F                                  */
-    /* natural parameters of the current evaluation */
-    double *B, *lam, *b, *phi, *lgphi, *psiphi, *L, *a;
-    double *rowc, *dL, *wv;      /* Sigma's rows: sigma_rows in scaling.c */
-    double *theta0;             /* n x K: B^T x_i                     */
-    double *eta0;               /* ncell                              */
-    double *scratch;            /* per thread                         */
-    size_t scratch_len;
-};
+/* ---------------------------------------------------------------- */
+/* Construction and the layout of theta                              */
+/* ---------------------------------------------------------------- */
 
 /* ls_model_new with the heteroscedastic-precision option and the ceilings
  * to estimate (est_ceil: "all" or comma-separated benchmark names; NULL or
- * "": every ceiling fixed at the data's value). */
+ * "": every ceiling fixed at the data's value).  The rule is
+ * (integration, nodes) as ls_plan_resolve reads them. */
 int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integration,
                      unsigned nodes, unsigned threads, int hetero, const char *est_ceil,
                      ls_model **out, ls_error *err);
@@ -72,21 +40,95 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
  * kap_of (J) gets each benchmark's index in the kappa block or -1, *nkap
  * their number. */
 int ls_ceilings_estimated(const ls_data *d, const char *est, long *kap_of, size_t *nkap, ls_error *err);
+
+/* Where each block of theta sits (see the top of this file).  The arrays
+ * are borrowed from the model and live as long as it does. */
+typedef struct ls_layout {
+    size_t K, J, p, dim;
+    int hetero;               /* gamma present (p entries at off_g)        */
+    size_t nkap;              /* kappa entries at off_k                    */
+    const size_t *anchor;     /* K: the benchmark anchoring skill k        */
+    const long *anchor_of;    /* J: the skill j anchors, or -1             */
+    const size_t *lam_off;    /* J: offset of benchmark j's loadings       */
+    const long *kap_of;       /* J: index of j's kappa, or -1 (fixed ceiling) */
+    size_t off_b, off_phi, off_w, off_g, off_k;
+} ls_layout;
+void ls_model_layout(const ls_model *m, ls_layout *out);
+/* The data the model is bound to (borrowed by the model). */
+const ls_data *ls_model_data(const ls_model *m);
+
+/* ---------------------------------------------------------------- */
+/* The rule and the evaluation's settings                            */
+/* ---------------------------------------------------------------- */
+
+/* The rule has one node at the mode (the Laplace rule; ls_plan_is_laplace):
+ * its value re-adapted at every point is smooth with an exact gradient, so
+ * it is optimised unfrozen. */
+int ls_model_is_laplace(const ls_model *m);
+/* The rule samples: per-family points, with standard errors. */
+int ls_model_is_sampled(const ls_model *m);
+/* The rule's name ("gauss-hermite", "sparse-grid", "laplace", "rqmc-t"). */
+const char *ls_model_rule_kind(const ls_model *m);
+/* on: evaluations reuse each family's stored node map (mode and curvature)
+ * instead of re-adapting it, so that the value is a smooth function of
+ * theta whose gradient is exact; off (the default): re-adapt. */
+void ls_model_set_freeze(ls_model *m, int on);
+/* c > 0: clip each linear predictor eta into [-c, c] (the reference
+ * implementation's published fits); 0 (the default): off. */
+void ls_model_set_logit_clamp(ls_model *m, double c);
+/* Forget the families' modes: the next adaptation starts from z = 0. */
+void ls_model_reset_modes(ls_model *m);
+/* A sampled rule's value-only evaluations use the normal control variate
+ * (ls_rule_estimate). */
+void ls_model_set_control_variate(ls_model *m, int on);
+/* Evaluate only the families flagged in only (F flags, borrowed: they must
+ * outlive their use; NULL: all, the default).  The total then sums stale
+ * values: read ls_model_family_loglik. */
+void ls_model_set_families(ls_model *m, const unsigned char *only);
+/* The Laplace rule's curvature eigenvalue floor d (laplace_logdet in
+ * modes.c; default 1/2), for tests of its derivatives. */
+void ls_model_set_laplace_floor(ls_model *m, double d);
+/* A sampled rule draws its points on other random shifts (its seed xor
+ * salt), for an independent replication. */
+void ls_model_reseed(ls_model *m, uint64_t salt);
+
+/* ---------------------------------------------------------------- */
+/* Evaluation                                                        */
+/* ---------------------------------------------------------------- */
+
 /* Load theta into the model's natural-parameter buffers. */
 void ls_model_load(ls_model *m, const double *theta);
-/* Posterior mode (z scale) of family f for the loaded parameters; writes
- * K values of alpha = L z into alpha and, if chol != NULL, the Cholesky
- * factor of the negative Hessian in z (K x K). */
-int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
 /* The optimisers' objective (ls_objective_fn, ctx = the model): the
  * negative log-likelihood and its gradient under the current freeze state. */
 int ls_model_negll(void *model, const double *x, double *f, double *g);
-/* ls_model_hessian (public header): the frozen-node Hessian. */
+/* ls_model_loglik, ls_model_hessian (public header): the value, gradient
+ * and frozen-node Hessian. */
+/* Family f's log-likelihood from the last evaluation and (se, may be NULL)
+ * its standard error: for a sampled rule the spread of its blocks at the
+ * last value-only evaluation, NaN for a rule that does not sample. */
+double ls_model_family_loglik(const ls_model *m, size_t f, double *se);
+/* Family f's score (dim) from the last evaluation with a gradient
+ * (borrowed, valid until the next). */
+const double *ls_model_family_score(const ls_model *m, size_t f);
 
-/* Family posteriors, z scale (alpha = L z).  After an evaluation (or
- * ls_model_eval_families) each family has a mode (zmode), the Cholesky
- * factor of the curvature there (fam_chol) and a node map (fam_map,
- * fam_center). */
+/* ---------------------------------------------------------------- */
+/* Family posteriors, z scale (alpha = L z)                          */
+/* ---------------------------------------------------------------- */
+
+/* After an evaluation (or ls_model_eval_families) each family has a mode,
+ * the Cholesky factor R of the curvature there (K x K) and a node map
+ * z = center + A u (A: K x K, row-major) with log |det A|.  Borrowed;
+ * valid until the next evaluation. */
+typedef struct ls_family_map {
+    const double *mode, *chol, *center, *A;
+    double logdet;
+} ls_family_map;
+void ls_model_family_map(const ls_model *m, size_t f, ls_family_map *out);
+/* Posterior mode (z scale) of family f for the loaded parameters; writes
+ * K values of alpha = L z into alpha and, if chol != NULL, the Cholesky
+ * factor of the negative Hessian in z (K x K).  Returns 0, or non-zero
+ * when its Newton search stopped short. */
+int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
 /* log p(y_f, z) = h_f(z) with its normalising constant; r: J scratch. */
 double ls_model_family_logpost(const ls_model *m, size_t f, const double *z, double *r);
 /* Load theta and adapt only the listed families (sequential, no gradient). */
@@ -94,5 +136,24 @@ int ls_model_eval_families(ls_model *m, const double *theta, const size_t *fams,
                            ls_error *err);
 /* Posterior mean (K) and covariance (K x K) of z by the family's rule. */
 int ls_model_family_moments(const ls_model *m, size_t f, double *mean, double *cov, ls_error *err);
+
+/* ---------------------------------------------------------------- */
+/* The loaded parameters                                             */
+/* ---------------------------------------------------------------- */
+
+/* L (K x K, lower, row-major): Sigma = L L^T (borrowed). */
+const double *ls_model_sigma_chol(const ls_model *m);
+/* alpha = L z (K each). */
+void ls_model_z_to_alpha(const ls_model *m, const double *z, double *alpha);
+/* The skills' covariate part B^T x (K) for covariates x (p, standardised). */
+void ls_model_skills_at(const ls_model *m, const double *x, double *skills);
+/* Benchmark j's mean score for skills theta (K): c_j + (d_j - c_j)
+ * logistic(b_j + lambda_j . theta), eta clipped as set. */
+double ls_model_mean_score(const ls_model *m, size_t j, const double *skills);
+/* phi_j, benchmark j's precision (without the covariates' part). */
+double ls_model_precision(const ls_model *m, size_t j);
+/* log phi_ij - log phi_j = gamma . x at theta for covariates x (p,
+ * standardised); 0 without heteroscedastic precision. */
+double ls_model_precision_shift(const ls_model *m, const double *theta, const double *x);
 
 #endif

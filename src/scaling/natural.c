@@ -117,6 +117,3 @@ void lss_covariate_ranges(const ls_data *d, double *mn, double *mx, double st[2]
         st[1] = exp(hi);
     }
 }
-
-uint64_t ls_fit_seed(const ls_fit *f) { return f->opt.seed; }
-size_t ls_fit_nfamilies(const ls_fit *f) { return f->F; }

@@ -180,10 +180,12 @@ static int posterior_compute(const ls_fit *f, const ls_data *d, size_t family,
     }
     rc = ls_sampler_params(s, 1, &family, 1, err);
     if (rc) goto done;
-    const double *zm = m->zmode + family * K, *R = m->fam_chol + family * K * K;
+    ls_family_map fm;
+    ls_model_family_map(m, family, &fm);
+    const double *zm = fm.mode, *R = fm.chol;
     ls_sampler_z_to_alpha(s, zm, out->mode);
     ls_chol_inverse(R, K, Sz);
-    to_alpha_cov(m->L, Sz, K, out->laplace_cov);
+    to_alpha_cov(ls_model_sigma_chol(m), Sz, K, out->laplace_cov);
     /* Rinv = R^{-T} (columns), so z = zm + Rinv e has covariance (R R^T)^{-1} */
     for (size_t k = 0; k < K; k++) {
         for (size_t l = 0; l < K; l++) col[l] = l == k;
@@ -194,7 +196,7 @@ static int posterior_compute(const ls_fit *f, const ls_data *d, size_t family,
     rc = ls_model_family_moments(m, family, qm, Sz, err);
     if (rc) goto done;
     ls_sampler_z_to_alpha(s, qm, out->quad_mean);
-    to_alpha_cov(m->L, Sz, K, out->quad_cov);
+    to_alpha_cov(ls_model_sigma_chol(m), Sz, K, out->quad_cov);
 
     double scale = 2.38 / sqrt((double)K);
     size_t accepted = 0, tried = 0;

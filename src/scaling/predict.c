@@ -105,17 +105,6 @@ static double quantile_f(const float *v, size_t n, double q)
     return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
-/* mu_j for skills th (K) */
-static double mean_score(const ls_model *m, size_t j, const double *th)
-{
-    size_t K = m->K, J = m->J;
-    double eta = m->b[j];
-    for (size_t k = 0; k < K; k++) eta += m->lam[k * J + j] * th[k];
-    if (m->eta_clamp > 0) eta = fmax(-m->eta_clamp, fmin(m->eta_clamp, eta));
-    double c = m->d->floor[j];
-    return c + (m->ceil[j] - c) * ls_logistic(eta);
-}
-
 /* The prediction's numbers into out (cleared first; its arrays allocated here). */
 static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                            const ls_predict_options *o, lss_prediction *out, ls_error *err)
@@ -214,17 +203,13 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
     rc = ls_sampler_params(s, 1, uniq, nu, err);
     if (rc) goto done;
     for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < K; k++) {
-            double v = 0;
-            for (size_t q = 0; q < p; q++) v += x[i * p + q] * m->B[q * K + k];
-            th0[k] = v;
-        }
+        ls_model_skills_at(m, x + i * p, th0);
         if (fam[i] != LS_PRIOR) {
             double a[64];
-            ls_sampler_z_to_alpha(s, m->zmode + fam[i] * K, a);
+            ls_model_family_mode(m, fam[i], a, NULL);
             for (size_t k = 0; k < K; k++) th0[k] += a[k];
         }
-        for (size_t j = 0; j < J; j++) out->map[i * J + j] = mean_score(m, j, th0);
+        for (size_t j = 0; j < J; j++) out->map[i * J + j] = ls_model_mean_score(m, j, th0);
     }
 
     /* rows in chunks; every chunk replays the same parameter draws */
@@ -243,19 +228,14 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
                 if (fam[i] == LS_PRIOR) u = nu;
                 else
                     while (uniq[u] != fam[i]) u++;
-                for (size_t k = 0; k < K; k++) {
-                    double v = 0;
-                    for (size_t q = 0; q < p; q++) v += x[i * p + q] * m->B[q * K + k];
-                    th0[k] = v;
-                }
-                double lpshift = 0; /* heteroscedastic precision of this row */
-                for (size_t q = 0; m->hetero && q < p; q++) lpshift += s->th[m->off_g + q] * x[i * p + q];
-                double pmul = exp(lpshift);
+                ls_model_skills_at(m, x + i * p, th0);
+                /* heteroscedastic precision of this row */
+                double pmul = exp(ls_model_precision_shift(m, s->th, x + i * p));
                 for (size_t mm = 0; mm < M; mm++) {
                     const double *a = alpha + (u * M + mm) * K;
                     for (size_t k = 0; k < K; k++) theta_i[k] = th0[k] + a[k];
                     for (size_t j = 0; j < J; j++) {
-                        double mu = mean_score(m, j, theta_i), ph = m->phi[j] * pmul;
+                        double mu = ls_model_mean_score(m, j, theta_i), ph = ls_model_precision(m, j) * pmul;
                         out->mean[i * J + j] += mu / (double)N;
                         double y = gsl_ran_beta(s->rng, ph * mu, ph * (1 - mu));
                         yd[((i - r0) * J + j) * N + t * M + mm] = (float)y;

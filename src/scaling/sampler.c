@@ -54,11 +54,9 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
     if (!s) return ls_nomem(err);
     s->d = d;
     s->fit = f;
-    int rc = ls_model_new_ext(d, f->K, f->opt.anchors, f->opt.integration, f->opt.nodes, threads,
-                              f->opt.precision_covariates, f->opt.estimate_ceilings, &s->m, err);
+    int rc = ls_fit_model_new(d, &f->opt, f->opt.integration, f->opt.nodes, threads, &s->m, err);
     if (rc) goto fail;
-    s->m->eta_clamp = f->opt.logit_clamp;
-    size_t dim = s->m->dim;
+    size_t dim = ls_model_dim(s->m);
     if (dim != f->dim) {
         rc = ls_fail(err, LS_ERR_INPUT, "the fit has %zu parameters, its data imply %zu", f->dim, dim);
         goto fail;
@@ -105,7 +103,7 @@ fail:
 
 int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, ls_error *err)
 {
-    size_t dim = s->m->dim;
+    size_t dim = ls_model_dim(s->m);
     int rc = LS_OK;
     /* a draw far in the tails can make a family's posterior degenerate:
      * redraw (a handful of times at most) */
@@ -127,18 +125,13 @@ int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, l
 
 void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha)
 {
-    size_t K = s->m->K;
-    for (size_t k = 0; k < K; k++) {
-        double v = 0;
-        for (size_t l = 0; l <= k; l++) v += s->m->L[k * K + l] * z[l];
-        alpha[k] = v;
-    }
+    ls_model_z_to_alpha(s->m, z, alpha);
 }
 
 int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error *err)
 {
     ls_model *m = s->m;
-    size_t K = m->K;
+    size_t K = s->fit->K;
     double z[64];
     if (K > 64) return ls_fail(err, LS_ERR_OPTION, "at most 64 skills are supported here");
     if (f == LS_PRIOR) {
@@ -157,8 +150,10 @@ int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error 
         if (!s->prop || !s->lw) { s->nprop = 0; return ls_nomem(err); }
         s->nprop = N;
     }
-    const double *A = m->fam_map + f * K * K, *c = m->fam_center + f * K;
-    double logdet = m->fam_logdet[f], sc = PROPOSAL_SCALE;
+    ls_family_map fm;
+    ls_model_family_map(m, f, &fm);
+    const double *A = fm.A, *c = fm.center;
+    double logdet = fm.logdet, sc = PROPOSAL_SCALE;
     for (size_t i = 0; i < N; i++) {
         double u[64], lq = -logdet - (double)K * (log(sc) + 0.5 * 1.8378770664093454836);
         for (size_t k = 0; k < K; k++) {
