@@ -586,7 +586,7 @@ static void derivatives_hold_with_estimated_ceilings(void)
         free(th);
         ls_model_free(m);
         CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "mmlu,nosuch", &m, &e) == LS_ERR_OPTION);
-        CHECK(strstr(e.message, "--estimate-ceilings: unknown benchmark 'nosuch'") != NULL);
+        CHECK(strstr(e.message, "estimate_ceilings: unknown benchmark 'nosuch'") != NULL);
         CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "mmlu,mmlu", &m, &e) == LS_ERR_OPTION);
         CHECK(ls_model_new_ext(d, 2, NULL, LS_INT_GH, 5, 1, 0, "all", &m, &e) == LS_OK);
         if (m) ls_model_layout(m, &l);

@@ -425,7 +425,7 @@ class TestTasks(unittest.TestCase):
             close(self, g.ceilings, cj["ceilings"], "ceilings")
         with self.assertRaises(ls.OptionError) as cm:
             ls.fit("lb.csv", floors="floors.csv", estimate_ceilings="nosuch", skills=1, starts=1)
-        self.assertIn("--estimate-ceilings: unknown benchmark 'nosuch'", str(cm.exception))
+        self.assertIn("estimate_ceilings: unknown benchmark 'nosuch'", str(cm.exception))
 
     def test_select_matches_the_cli(self):
         cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "1..2", "--folds", 2,
