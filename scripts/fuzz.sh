@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson select)
 
 build=build-fuzz
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLS_FUZZ=ON \
