@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static int quick;
 
@@ -850,6 +851,112 @@ static void options_are_checked_before_fitting(void)
     lsf_sim_free(&s);
 }
 
+/* The public handles: data from arrays with their accessors, the options'
+ * checks naming fields, the fit's entries with their labels, and
+ * ls_result_write writing the same file as ls_factor_write_json. */
+static void results_and_data_handles_follow_the_convention(void)
+{
+    lsf_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsf_simulate(150, 12, 1, 2, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.05, 13, &s, &e) == 0);
+    const char *names[12] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"};
+    ls_factor_data *d = NULL;
+    CHECK(ls_factor_data_new(s.n, s.q, s.p, s.Y, s.X, names, (const char *const[]){"age"}, &d, &e) == 0);
+    if (!d) {
+        lsf_sim_free(&s);
+        return;
+    }
+    CHECK(ls_factor_data_npersons(d) == 150 && ls_factor_data_nitems(d) == 12 && ls_factor_data_ncovariates(d) == 1);
+    CHECK(strcmp(ls_factor_data_item(d, 11), "L") == 0 && ls_factor_data_item(d, 12) == NULL);
+    CHECK(strcmp(ls_factor_data_covariate(d, 0), "age") == 0 && ls_factor_data_source(d) == NULL);
+    size_t an[2];
+    CHECK(ls_factor_data_anchors(d, "B, K", 2, an, &e) == 0 && an[0] == 1 && an[1] == 10);
+    CHECK(ls_factor_data_anchors(d, "B,Z", 2, an, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "anchors: 'Z' is not one of the items") == 0, "%s", e.message);
+    CHECK(ls_factor_data_anchors(d, "B", 2, an, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "anchors: 1 names for 2 factors") == 0, "%s", e.message);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    CHECK(ls_factor_options_check(&o, &e) == 0);
+    o.factors = 12;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "factors: expected 1 to 10, got 12") == 0, "%s", e.message);
+    o.factors = 2;
+    o.max_iter = 0;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION && strncmp(e.message, "max_iter: ", 10) == 0);
+    o.max_iter = 60;
+    o.loading_bootstrap = 100001;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION && strncmp(e.message, "loading_bootstrap: ", 19) == 0);
+    o.loading_bootstrap = -1;
+    CHECK(ls_factor_dif_check(1.5, LS_FACTOR_BH, NULL, NULL, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "alpha: expected a level in (0, 1)") == 0, "%s", e.message);
+    o.skip_se = 1;
+    CHECK(ls_factor_dif_check(0.05, LS_FACTOR_BH, d, &o, &e) == LS_ERR_OPTION && strncmp(e.message, "dif: ", 5) == 0);
+    o.skip_se = 0;
+    CHECK(ls_factor_dif_check(0.05, LS_FACTOR_BH, d, &o, &e) == 0);
+    o.starts = 1;
+    ls_result *r = NULL, *dif = NULL;
+    CHECK_MSG(ls_factor_run(d, &o, &r, &e) == 0, "%s", e.message);
+    if (r) {
+        size_t rows, cols;
+        CHECK(strcmp(ls_result_kind(r), "factor-fit") == 0);
+        CHECK(ls_result_numbers(r, "loadings", &rows, &cols) && rows == 12 && cols == 2);
+        CHECK(strcmp(ls_result_row_labels(r, "loadings"), "items") == 0);
+        CHECK(strcmp(ls_result_col_labels(r, "loadings"), "factors") == 0);
+        CHECK(ls_result_numbers(r, "beta", &rows, &cols) && rows == 12 && cols == 2);
+        CHECK(strcmp(ls_result_col_labels(r, "beta"), "terms") == 0);
+        CHECK(strcmp(ls_result_string(r, "terms", 0), "(intercept)") == 0);
+        CHECK(strcmp(ls_result_string(r, "terms", 1), "age") == 0);
+        CHECK(strcmp(ls_result_string(r, "factors", 1), "factor2") == 0);
+        CHECK(strcmp(ls_result_string(r, "items", 3), "D") == 0);
+        CHECK(ls_result_numbers(r, "scores", &rows, &cols) && rows == 150 && cols == 2);
+        CHECK(ls_result_type(r, "source") == LS_ENTRY_NONE); /* data from arrays */
+        CHECK(ls_result_type(r, "se_loadings") == LS_ENTRY_NUMBERS);
+        CHECK(strcmp(ls_result_string(r, "identify", 0), "orthogonal") == 0);
+        const lsf_fit *f = ls_result_payload(r, "factor-fit");
+        CHECK(ls_result_number(r, "loglik") == f->loglik && ls_result_number(r, "n_obs") == (double)f->nobs);
+        CHECK(ls_factor_dif_run(r, 0.05, LS_FACTOR_BONFERRONI, &dif, &e) == 0);
+        CHECK(dif && ls_result_numbers(dif, "p_value", &rows, &cols) && rows == 12 && cols == 1);
+        CHECK(dif && strcmp(ls_result_string(dif, "correction", 0), "bonferroni") == 0);
+        CHECK(ls_result_write(dif, "x.json", NULL, NULL, &e) == LS_ERR_OPTION); /* no file of its own */
+        /* the fit's writer is ls_factor_write_json without DIF tests and selection */
+        char p1[64], p2[64];
+        snprintf(p1, sizeof p1, "/tmp/test_factor_w1_%ld.json", (long)getpid());
+        snprintf(p2, sizeof p2, "/tmp/test_factor_w2_%ld.json", (long)getpid());
+        CHECK(ls_result_write(r, p1, NULL, "[\"x\"]", &e) == 0);
+        CHECK(ls_factor_write_json(r, NULL, NULL, p2, "[\"x\"]", &e) == 0);
+        FILE *a = fopen(p1, "rb"), *b = fopen(p2, "rb");
+        int same = a && b;
+        for (int ca = 0, cb = 0; same && ca != EOF;) {
+            ca = fgetc(a);
+            cb = fgetc(b);
+            same = ca == cb;
+        }
+        CHECK(same);
+        if (a) fclose(a);
+        if (b) fclose(b);
+        remove(p1);
+        remove(p2);
+        CHECK(ls_result_write(r, p1, "csv", NULL, &e) == LS_ERR_OPTION);
+    }
+    ls_result_free(dif);
+    ls_result_free(r);
+    /* responses that do not fit the family, rejected by the fit */
+    s.Y[5] = 2;
+    ls_factor_data *d2 = NULL;
+    CHECK(ls_factor_data_new(s.n, s.q, 0, s.Y, NULL, NULL, NULL, &d2, &e) == 0);
+    CHECK(ls_factor_run(d2, &o, &r, &e) == LS_ERR_INPUT && r == NULL);
+    CHECK_MSG(strstr(e.message, "responses: person 1, item 6: expected 0 or 1") == e.message, "%s", e.message);
+    CHECK(strcmp(ls_factor_data_item(d2, 0), "item1") == 0);
+    ls_factor_data_free(d2);
+    /* arrays that are not data */
+    s.Y[5] = INFINITY;
+    CHECK(ls_factor_data_new(s.n, s.q, 0, s.Y, NULL, NULL, NULL, &d2, &e) == LS_ERR_INPUT && d2 == NULL);
+    CHECK(ls_factor_data_new(s.n, 1, 0, s.Y, NULL, NULL, NULL, &d2, &e) == LS_ERR_INPUT && d2 == NULL);
+    ls_factor_data_free(d);
+    lsf_sim_free(&s);
+}
+
 /* Every allocation of a fit, DIF and selection may fail: the call then
  * returns LS_ERR_NOMEM and frees everything (ASan checks the leaks). */
 static void allocation_failures_are_reported_cleanly(void)
@@ -963,6 +1070,7 @@ int main(int argc, char **argv)
     RUN(data_errors_name_file_line_and_column);
     RUN(options_are_checked_before_fitting);
     RUN(fit_json_is_written_and_reads_back);
+    RUN(results_and_data_handles_follow_the_convention);
     RUN(allocation_failures_are_reported_cleanly);
     RUN(bernoulli_fit_recovers_the_truth);
     RUN(every_family_recovers_covariate_effects);

@@ -1063,6 +1063,78 @@ static void test_data_and_patterns(void)
     remove(p2);
 }
 
+/* The public handles: scores from an int matrix with their accessors, the
+ * options' checks naming fields, the fit's entries with their labels and
+ * warnings, a pattern from a table parsed in memory. */
+static void test_handles(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(200, 6, 2, 3, 4, 0.05, 17, &s, &e) == 0);
+    ls_gpcm_data *d = NULL;
+    CHECK(ls_gpcm_data_new(s.N, s.J, s.Y, NULL, 0, &d, &e) == 0);
+    if (!d) {
+        lsg_sim_free(&s);
+        return;
+    }
+    CHECK(ls_gpcm_data_npersons(d) == 200 && ls_gpcm_data_nitems(d) == 6 && ls_gpcm_data_lowest(d) == 0);
+    CHECK(strcmp(ls_gpcm_data_item(d, 5), "item6") == 0 && ls_gpcm_data_item(d, 6) == NULL);
+    CHECK(ls_gpcm_data_source(d) == NULL);
+    int ok = 1;
+    for (size_t j = 0; j < 6; j++) ok &= ls_gpcm_data_categories(d, j) == s.P[j] + 1;
+    CHECK(ok);
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    CHECK(ls_gpcm_options_check(&o, &e) == 0);
+    o.tol = 0;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "tol: expected a positive number") == 0, "%s", e.message);
+    o.tol = 1e-6;
+    o.max_iter = 0;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION && strcmp(e.message, "max_iter: expected at least 1") == 0);
+    o.max_iter = 300;
+    o.factors = 11;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION && strcmp(e.message, "factors: expected 1..10") == 0);
+    o.factors = 2;
+    o.threads = 2;
+    /* the pattern in item order, parsed from memory: item j loads on j mod 2 */
+    const char *text = "f1,f2\n1,0\n0,1\n1,0\n0,1\n1,0\n0,1\n";
+    ls_table *t = NULL;
+    int *pat = NULL;
+    size_t K = 0;
+    CHECK(ls_table_parse(text, strlen(text), "<memory>", &t, &e) == 0);
+    CHECK(ls_gpcm_pattern_from_table(t, d, &K, &pat, &e) == 0 && K == 2);
+    ls_table_free(t);
+    ls_result *r = NULL;
+    if (pat) CHECK_MSG(ls_gpcm_run(d, pat, &o, &r, &e) == 0, "%s", e.message);
+    if (r) {
+        size_t rows, cols;
+        const lsg_fit *f = ls_result_payload(r, "gpcm-fit");
+        CHECK(strcmp(ls_result_kind(r), "gpcm-fit") == 0);
+        CHECK(ls_result_numbers(r, "slopes", &rows, &cols) && rows == 6 && cols == 2);
+        CHECK(strcmp(ls_result_row_labels(r, "steps"), "items") == 0 && strcmp(ls_result_col_labels(r, "steps"), "step") == 0);
+        CHECK(ls_result_numbers(r, "steps", &rows, &cols) && cols == f->maxcat - 1 && ls_result_nstrings(r, "step") == cols);
+        CHECK(strcmp(ls_result_string(r, "step", 0), "b1") == 0);
+        CHECK(ls_result_numbers(r, "pattern", &rows, &cols)[1] == 0.0);
+        CHECK(ls_result_number(r, "elbo") == f->elbo && ls_result_number(r, "iterations") == f->iterations);
+        CHECK(ls_result_type(r, "se_factor_cor") == LS_ENTRY_NUMBERS);
+        CHECK(ls_result_type(r, "rotation") == LS_ENTRY_NONE); /* confirmatory */
+        CHECK(ls_result_numbers(r, "elbo_trace", &rows, &cols) && rows == f->iterations + 1u);
+        CHECK(ls_result_nwarnings(r) == f->nwarnings);
+    }
+    ls_result_free(r);
+    ls_gpcm_pattern_free(pat);
+    ls_gpcm_data_free(d);
+    /* scores that are not data */
+    int Y[4] = {0, 1, 0, 70};
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL);
+    Y[3] = 0;
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL); /* item 2: one category */
+    CHECK_MSG(strstr(e.message, "every observed score is the lowest one") != NULL, "%s", e.message);
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 1, &d, &e) == LS_ERR_OPTION && d == NULL);
+    lsg_sim_free(&s);
+}
+
 /* A complete fit with standard errors, written as JSON and read back. */
 static void test_fit_json(void)
 {
@@ -1184,6 +1256,7 @@ int main(int argc, char **argv)
     RUN_IF(test_mml_gradient);
     RUN_IF(test_data_and_patterns);
     RUN_IF(test_fit_json);
+    RUN_IF(test_handles);
     RUN_IF(test_recovery_quick);
     RUN_IF(test_rotation_jacobian);
     RUN_IF(test_rotated_se_identity);
