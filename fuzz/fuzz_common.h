@@ -85,4 +85,36 @@ static inline char *fz_copy(const char *s, size_t len)
     return b;
 }
 
+/* An input "OPTIONS %% CSV" (a single section is a CSV without options):
+ * the options as a NUL-separated copy (free it; NULL without options). */
+typedef struct fz_input {
+    char *opts;
+    size_t lo;
+    const char *csv;
+    size_t lc;
+} fz_input;
+static inline fz_input fz_split(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data, *end = p + size;
+    size_t l1, l2 = 0;
+    const char *s1 = fz_section(&p, end, &l1);
+    const char *s2 = p < end ? fz_section(&p, end, &l2) : NULL;
+    fz_input in = {s2 ? fz_copy(s1, l1) : NULL, s2 ? l1 : 0, s2 ? s2 : s1, s2 ? l2 : l1};
+    return in;
+}
+
+/* The CSV as a file read by ls_items_table_read (R's row names): the table,
+ * or NULL after checking the failure's status and message. */
+static inline ls_table *fz_items_table(const char *tag, const char *csv, size_t len)
+{
+    char path[96];
+    ls_table *t = NULL;
+    ls_error e = {0, ""};
+    int rc = fz_file(tag, csv, len, path, sizeof path) ? ls_items_table_read(path, &t, &e) : LS_ERR_IO;
+    REQUIRE((rc == LS_OK) == (t != NULL));
+    if (rc) fz_failed(rc, &e);
+    unlink(path);
+    return t;
+}
+
 #endif

@@ -92,10 +92,9 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
            (unsigned)num(f, "starts"));
     for (size_t i = 0; i < ls_result_nwarnings(f); i++) printf("warning: %s\n", ls_result_warning(f, i));
     if (sel) {
-        const double *rr = nums(sel, "factors"), *ll = nums(sel, "loglik"), *jic = nums(sel, "jic"),
-                     *cv = nums(sel, "converged");
         size_t nr = 0, best = count(sel, "best");
-        ls_result_numbers(sel, "factors", &nr, NULL);
+        const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),
+                     *jic = nums(sel, "jic"), *cv = nums(sel, "converged");
         printf("\nnumber of factors (JIC = -2 l + r max(n,q) log min(n,q)):\n");
         for (size_t k = 0; k < nr; k++)
             printf("  r = %-3zu loglik %14.4f  JIC %14.2f%s%s\n", (size_t)rr[k], ll[k], jic[k],
