@@ -69,12 +69,13 @@ static int scale(int argc, char **argv)
     o.starts = 1;
     o.threads = threads;
     o.tol = 1e-6;
-    ls_factor_fit f;
-    if (ls_factor_run(&d, &o, &f, &e)) {
+    ls_result *fr = NULL;
+    if (ls_factor_run(&d, &o, &fr, &e)) {
         fprintf(stderr, "bench_factor: %s\n", e.message);
         lsf_sim_free(&s);
         return 1;
     }
+    const lsf_fit f = *(const lsf_fit *)ls_result_payload(fr, "factor-fit");
     double t2 = now(), c2 = cpu();
     double ss = 0, mx = 0;
     for (size_t j = 0; j < q; j++)
@@ -90,7 +91,7 @@ static int scale(int argc, char **argv)
     printf("fit CPU time %.1f s over all threads (wall on an otherwise idle 2-core machine about %.1f s)\n",
            c2 - c1, (c2 - c1) / 2);
     printf("target < 60 s: %s (wall clock as measured, load included)\n", t2 - t1 < 60 ? "met" : "MISSED");
-    ls_factor_fit_free(&f);
+    ls_result_free(fr);
     lsf_sim_free(&s);
     return 0;
 }
@@ -208,13 +209,15 @@ static int coverage(int argc, char **argv)
         o.anchors = an;
         if (tol > 0) o.tol = tol;
         o.loading_bootstrap = boot;
-        ls_factor_fit f;
-        ls_factor_dif dif;
-        if (ls_factor_run(&d, &o, &f, &e) || ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e)) {
+        ls_result *fr = NULL, *dr = NULL;
+        if (ls_factor_run(&d, &o, &fr, &e) || ls_factor_dif_run(fr, 0.05, LS_FACTOR_BH, &dr, &e)) {
             fprintf(stderr, "bench_factor: replication %zu: %s\n", rep, e.message);
+            ls_result_free(fr);
             lsf_sim_free(&s);
             continue;
         }
+        const lsf_fit f = *(const lsf_fit *)ls_result_payload(fr, "factor-fit");
+        const lsf_dif dif = *(const lsf_dif *)ls_result_payload(dr, "factor-dif");
         size_t false_bonf = 0, false_bh = 0, bh_total = 0;
         for (size_t j = 0; j < q; j++)
             for (size_t k = 0; k < p; k++) {
@@ -264,8 +267,8 @@ static int coverage(int argc, char **argv)
                     total_u++;
                 }
         }
-        ls_factor_dif_free(&dif);
-        ls_factor_fit_free(&f);
+        ls_result_free(dr);
+        ls_result_free(fr);
         lsf_sim_free(&s);
         if ((rep + 1) % 10 == 0)
             fprintf(stderr, "  %zu/%zu replications, %.0f s\n", rep + 1, reps, now() - t0);

@@ -11,6 +11,7 @@
  */
 #include "latentscale.h"
 #include "gpcm/model.h"
+#include "kernel/result.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,21 +60,22 @@ static int run(size_t N, size_t J, size_t K, unsigned threads, int mml)
     o.skip_se = 1;
     o.threads = threads;
     o.method = mml ? LS_GPCM_MML : LS_GPCM_GVEM;
-    ls_gpcm_fit f;
+    ls_result *fr = NULL;
     double t0 = wall();
     clock_t c0 = clock();
-    int rc = ls_gpcm_run(&d, s.pattern, &o, &f, &e);
+    int rc = ls_gpcm_run(&d, s.pattern, &o, &fr, &e);
     double t = wall() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
     if (rc) {
         fprintf(stderr, "bench_gpcm: %s\n", e.message);
     } else {
+        const lsg_fit f = *(const lsg_fit *)ls_result_payload(fr, "gpcm-fit");
         printf("%-5s N=%-6zu J=%-3zu K=%zu threads=%u  %8.2f s wall, %8.2f s CPU in all threads  (GVEM %.2f s, %u iterations, %s%s",
                mml ? "MML" : "GVEM", N, J, K, threads, mml ? f.seconds_mml : t, cpu, f.seconds_gvem, f.iterations,
                f.converged ? "converged" : "NOT converged", f.monotone ? ", ELBO monotone" : ", ELBO DECREASED");
         if (mml) printf("; MML %u L-BFGS iterations, %u nodes/dim, loglik %.2f", f.mml_iterations, f.nodes, f.loglik);
         printf(")\n");
         fflush(stdout);
-        ls_gpcm_fit_free(&f);
+        ls_result_free(fr);
     }
     free(d.ncat);
     free(d.items);

@@ -9,6 +9,7 @@
  * negative in disguise (a value parsed from text that starts with a
  * non-digit is refused); doubles finite.
  */
+#include "fuzz_common.h"
 #include "cli/args.h"
 
 #include <math.h>
@@ -18,14 +19,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 #define MAX_ARGS 64
 

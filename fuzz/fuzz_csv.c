@@ -10,6 +10,7 @@
  *   - a cell that parses as a number is finite;
  *   - writing the table and reading it back gives the same cells.
  */
+#include "fuzz_common.h"
 #include "latentscale.h"
 
 #include <math.h>
@@ -20,14 +21,6 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static void check_error(const ls_error *e)
 {

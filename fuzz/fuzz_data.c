@@ -17,6 +17,7 @@
  * standardised and finite, floors lie in [0, 1).  On failure: no data and
  * a one-line message.
  */
+#include "fuzz_common.h"
 #include "scaling/data.h"
 #include "latentscale.h"
 
@@ -29,30 +30,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
-
 static char floors_path[64];
-
-/* Next section of [*p, end): up to a line "%%" (consumed) or the end. */
-static const char *section(const char **p, const char *end, size_t *len)
-{
-    const char *s = *p;
-    for (const char *c = s; c + 3 <= end; c++)
-        if ((c == s || c[-1] == '\n') && c[0] == '%' && c[1] == '%' && c[2] == '\n') {
-            *len = (size_t)(c - s);
-            *p = c + 3;
-            return s;
-        }
-    *len = (size_t)(end - s);
-    *p = end;
-    return s;
-}
 
 /* Parse "k=v;k=v" into o; the strings live in buf. */
 static void parse_options(char *buf, ls_data_options *o)
@@ -105,9 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size;
     size_t l1, l2, l3;
-    const char *s1 = section(&p, end, &l1);
-    const char *s2 = p < end ? section(&p, end, &l2) : NULL;
-    const char *s3 = p < end ? section(&p, end, &l3) : NULL;
+    const char *s1 = fz_section(&p, end, &l1);
+    const char *s2 = p < end ? fz_section(&p, end, &l2) : NULL;
+    const char *s3 = p < end ? fz_section(&p, end, &l3) : NULL;
     const char *opts = NULL, *floors = NULL, *csv = s1;
     size_t lo = 0, lf = 0, lc = l1;
     if (s3) { opts = s1; lo = l1; floors = s2; lf = l2; csv = s3; lc = l3; }

@@ -9,6 +9,7 @@
  * a finite log-likelihood, AIC and BIC and finite estimates (a NaN in a
  * successful fit is silent nonsense); errors are one line.
  */
+#include "fuzz_common.h"
 #include "latentscale.h"
 
 #include <math.h>
@@ -18,14 +19,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static void all_finite(const double *v, size_t n)
 {

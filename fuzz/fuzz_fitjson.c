@@ -11,6 +11,7 @@
  *
  * Properties: a status and the outputs agree; errors are one line.
  */
+#include "fuzz_common.h"
 #include "latentscale.h"
 
 #include <stdint.h>
@@ -20,14 +21,6 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 /* The leaderboard the seed fits were made from (fuzz/corpus/fitjson/README). */
 static const char TABLE[] =

@@ -54,6 +54,39 @@ for fl in 0 1 2 3 4 8; do { printf "\\x0$fl"; printf '%s' "$base"; } >fit/base_$
 { printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $2 = "one" } 1'; } >fit/one_family.csv
 { printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $5 = ($5 == "" ? "" : "0") } 1'; } >fit/zeros.csv
 { printf '\x00'; printf '%s' "$base" | awk -F, -v OFS=, 'NR > 1 { $7 = ($7 == "" ? "" : "1") } 1'; } >fit/ones.csv
+# --- factor_data: OPTIONS %% CSV (read as a file: R's row names)
+fq='id,g,h,Q1,Q2,Q3,Q4
+1,0,0.5,1,0,1,1
+2,1,-1.2,0,0,1,NA
+3,0,2.0,1,1,,0
+4,1,0.1,0,1,0,1
+5,0,-0.3,1,1,1,0
+'
+printf '%s' "$fq" >factor_data/binary.csv
+{ printf 'i=Q*;c=g,h;F=1\n%%%%\n'; printf '%s' "$fq"; printf '6,1,1.1,0,0,0,1\n'; } >factor_data/fit_covariates
+printf 'i=A*,B1;d=3;a=A1,B1;r=2;F=1\n%%%%\n"",A1,A2,B1,B2\n"1",1,2,3,4\n"2",4,3,2,1\n"3",2,2,5,NA\n"4",5,1,1,3\n"5",3,4,4,2\n' >factor_data/rownames_dichotomise
+printf 'i=Q1,Q2,Q3;f=1;F=1\n%%%%\nQ1,Q2,Q3\n0,2,5\n1,3,0\n4,0,1\n2,2,2\n' >factor_data/poisson
+printf 'i=Q*;f=2;c=x;F=1;r=1\n%%%%\nQ1,Q2,Q3,x\n0.5,-1.2,3.3,1\n1.5,0.2,-0.3,2\n-0.5,1.1,0.9,3\n2.2,NA,1.0,1\n' >factor_data/gaussian
+printf 'i=Q*;c=g\n%%%%\nQ1,Q2,g\n1,0,\n0,1,1\n' >factor_data/missing_covariate
+printf 'i=Q*;c=g\n%%%%\nQ1,Q2,g\n1,0,1\n0,1,1\n' >factor_data/constant_covariate
+printf 'i=Q*\n%%%%\nQ1,Q2,Q3\n1,0,2\n0,1,1\n' >factor_data/not_binary
+printf 'i=Q1,Z9;c=Q1\n%%%%\nQ1,Q2\n1,0\n' >factor_data/unknown_column
+# --- gpcm_data: OPTIONS %% CSV (read as a file: R's row names)
+printf '"",A1,A2,B1\n"1",1,2,3\n"2",2,NA,1\n"3",3,1,2\n"4",1,1,1\n' >gpcm_data/rownames.csv
+printf 'i=A*,B1;F=1\n%%%%\nA1,A2,B1,x\n1,2,3,9\n2,NA,1,9\n3,1,2,9\n1,1,1,9\n2,3,3,9\n' >gpcm_data/fit
+printf 'l=0;k=5\n%%%%\nA1,A2\n1,2\n2,4\n0,1\n' >gpcm_data/lowest_categories
+printf 'i=A*\n%%%%\nA1,A2\n1,2\n2,2.5\n' >gpcm_data/not_integer
+printf 'l=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/below_lowest
+printf 'k=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/above_categories
+printf 'A1,A2\n1,1\n1,1\n' >gpcm_data/one_category.csv
+# --- gpcm_pattern: SCORES.CSV %% PATTERN.CSV
+printf 'A1,A2,B1,B2\n1,2,3,1\n2,1,1,2\n3,3,2,3\n1,2,2,1\n2,2,3,3\n%%%%\nitem,F1,F2\nB1,0,1\nA1,1,0\nA2,1,0\nB2,0,1\n' >gpcm_pattern/named
+ps='A1,A2,B1\n1,2,3\n2,1,1\n3,3,2\n%%%%\n'
+printf "${ps}f1,f2\n1,0\n1,1\n0,1\n" >gpcm_pattern/in_order
+printf "${ps}item,f1\nA1,1\nQ9,1\nB1,1\n" >gpcm_pattern/unknown_item
+printf "${ps}f1,f2\n1,0\n1,1\n0,2\n" >gpcm_pattern/not_01
+printf "${ps}item,f1,f2\nA1,1,0\nA2,1,0\nB1,1,0\n" >gpcm_pattern/empty_factor
+printf "${ps}item,f1\nA1,1\nA1,1\nB1,1\n" >gpcm_pattern/twice
 # --- fitjson: fits of the harness's leaderboard
 tmp=$(mktemp -d)
 printf '%s' "$base" >"$tmp/lb.csv"

@@ -664,7 +664,7 @@ int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
                const ls_predict_options *o, ls_result **out, ls_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Generalized latent factor models (module models/factor, tasks/factor_*) */
+/* Generalized latent factor models (module factor)                    */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -701,8 +701,9 @@ typedef struct ls_factor_options {
     int identify;         /* enum ls_factor_identify (default ORTHOGONAL)      */
     int covariate_condition; /* enum ls_factor_covcond (default L1)            */
     const size_t *anchors; /* r item indices anchoring the factors (triangular and
-                           * anchor conditions); NULL: the first r items      */
-    unsigned starts;      /* starts: the SVD start, then perturbed ones (default 3) */
+                           * anchor conditions; ls_factor_data_anchors maps names);
+                           * NULL: the first r items                           */
+    unsigned starts;      /* starts: the SVD start, then perturbed ones (default 3; 1..1000) */
     uint64_t seed;        /* default 1                                         */
     unsigned threads;     /* 0: all cores                                      */
     double bound;         /* |U_ik|, |gamma_jk|, |beta_jk| <= bound in the normalised
@@ -724,112 +725,121 @@ typedef struct ls_factor_options {
     int loading_bootstrap; /* replicates of the parametric bootstrap of the loadings
                            * (bias correction and standard errors, docs/FACTOR.md);
                            * -1 (default): 50 under anchor, anchor-identity and
-                           * triangular, 0 (analytic) otherwise; 0: analytic */
+                           * triangular, 0 (analytic) otherwise; 0: analytic;
+                           * at most 100000                                   */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_factor_options;
 
 void ls_factor_options_init(ls_factor_options *o);
+/* LS_OK, or LS_ERR_OPTION with a message naming the field ("factors: expected
+ * 1 to 10, got 12").  Every function taking the options runs it first; the
+ * checks that need the data (factors below the numbers of items and persons,
+ * anchors in range and distinct) run in ls_factor_run. */
+int ls_factor_options_check(const ls_factor_options *o, ls_error *err);
 
-/* Responses and covariates as plain arrays (the caller owns them). */
-typedef struct ls_factor_data {
-    size_t n, q, p;
-    double *Y;            /* n x q, NaN = missing                              */
-    double *X;            /* n x p covariates (raw scale), may be NULL when p = 0 */
-    char **items;         /* q names                                           */
-    char **covariates;    /* p names                                           */
-    size_t *line;         /* n source line numbers (0 when simulated)          */
-    char *source;         /* file name                                         */
-} ls_factor_data;
+/* Responses y_ij (NaN = missing) and covariates of n persons and q items:
+ * an opaque handle, freed by ls_factor_data_free. */
+typedef struct ls_factor_data ls_factor_data;
 
 /*
- * Build factor data from a table: `items` is a comma-separated list of
- * column names or shell patterns ('Q*'); `covariates` (may be NULL) a
- * comma-separated list of numeric columns (a missing covariate is an error).
- * With dichotomise finite, a response becomes 1 when >= dichotomise, else 0.
- * Responses are checked against the family (0/1, non-negative integers, any
- * finite number); errors name file, line and column.  The first column may be
- * unnamed (R's row names).
+ * Build factor data from a table (read it with ls_items_table_read to accept
+ * R's row names): `items` is a comma-separated list of column names or shell
+ * patterns ('Q*'); `covariates` (may be NULL) a comma-separated list of
+ * numeric columns (a missing covariate is an error).  With dichotomise
+ * finite, a response becomes 1 when >= dichotomise, else 0.  Responses are
+ * checked against the family (0/1, non-negative integers, any finite
+ * number); errors name the argument ("items: no column 'Z9' in r.csv") or
+ * file, line and column.  On success *out is a new handle.
  */
 int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
-                         double dichotomise, int family, ls_factor_data *out, ls_error *err);
+                         double dichotomise, int family, ls_factor_data **out, ls_error *err);
+/* The same from arrays (copied): Y n x q (NaN = missing; checked against the
+ * family by ls_factor_run), X n x p (finite; may be NULL when p = 0), q item
+ * and p covariate names (NULL: "item1".., "x1"..). */
+int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const double *X,
+                       const char *const *items, const char *const *covariates,
+                       ls_factor_data **out, ls_error *err);
 void ls_factor_data_free(ls_factor_data *d);
-/* Read a CSV for factor analysis: like ls_table_read, but an empty first
- * column name (R's row names) is accepted and called "(row)". */
-int ls_factor_table_read(const char *path, ls_table **out, ls_error *err);
+size_t ls_factor_data_npersons(const ls_factor_data *d);
+size_t ls_factor_data_nitems(const ls_factor_data *d);
+size_t ls_factor_data_ncovariates(const ls_factor_data *d);
+/* Names (borrowed, valid while d lives; NULL beyond the last). */
+const char *ls_factor_data_item(const ls_factor_data *d, size_t j);
+const char *ls_factor_data_covariate(const ls_factor_data *d, size_t s);
+/* The table's name, or NULL for data built from arrays. */
+const char *ls_factor_data_source(const ls_factor_data *d);
+/* Anchor item names (comma-separated; empty names skipped) as the item
+ * indices of ls_factor_options.anchors: `factors` of them into anchors.
+ * LS_ERR_OPTION for an unknown name or another count. */
+int ls_factor_data_anchors(const ls_factor_data *d, const char *names, size_t factors,
+                           size_t *anchors, ls_error *err);
+
+/* Read a CSV of item responses (persons in rows): like ls_table_read, but an
+ * empty first column name (R's row names, write.csv) is accepted and called
+ * "(row)".  Used by the factor models and the partial credit model. */
+int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
 
 /*
- * A fit, in the identified parametrisation.  Arrays are row-major; the
- * standard errors have the shapes of their estimates and are NULL with
- * skip_se.  d = r + p + 1.
+ * Fit the model to d: a result of kind "factor-fit", also when the sweeps
+ * did not converge (entry converged 0).  Entries (n persons, q items, r
+ * factors, p covariates; labels in brackets):
+ *   items (q), covariates (p), terms (p + 1: "(intercept)", then the
+ *   covariates), factors (r: "factor1"..), source (the table's name; absent
+ *   for data from arrays), family, identify, covariate_condition ("min-l1" or
+ *   "orthogonal") (strings);
+ *   n_persons; anchors (r item indices [factors]);
+ *   loadings (q x r [items, factors]), beta (q x (p+1) [items, terms]:
+ *   intercept, then covariate effects), dispersion (q [items]: Gaussian
+ *   variances, 1 for the other families), factor_cov and factor_cor (r x r:
+ *   U'U/n of the centred scores, de-noised when scale_corrected, and its
+ *   correlations), covariate_transform (p x r [covariates, factors]: the A
+ *   applied, U += x A'), scores (n x r [-, factors]);
+ *   se_loadings, se_loadings_naive (without the anchors' term), se_beta,
+ *   se_scores (shapes of their estimates; absent with skip_se);
+ *   loadings_ml, se_loadings_analytic (the loadings before the bootstrap's
+ *   bias correction and their analytic standard errors; only when the
+ *   bootstrap ran);
+ *   loglik, jic (-2 l + r max(n, q) log min(n, q)), n_obs, n_params,
+ *   converged, iterations, starts, starts_at_best, start_loglik (starts),
+ *   at_bound (coefficients held at the bound), seed, tol, bound (as used),
+ *   ridge, scale_corrected, loading_bootstrap (replicates used; 0: none).
+ * Warnings: coefficients held at the bound, a factor concentrated on few
+ * persons (a degenerate joint-ML solution).  ls_result_write writes the
+ * fit's JSON (as ls_factor_write_json without DIF tests and selection).
  */
-typedef struct ls_factor_fit {
-    size_t n, q, p, r;
-    int family, identify, covariate_condition;
-    size_t *anchors;      /* r                                                  */
-    double *U;            /* n x r factor scores                                */
-    double *gamma;        /* q x r loadings                                     */
-    double *beta;         /* q x (p+1): intercept, then covariate effects       */
-    double *dispersion;   /* q: Gaussian variances (1 for the other families)   */
-    double *factor_cov;   /* r x r: U'U/n (U centred), de-noised when scale_corrected */
-    double *factor_cor;   /* r x r correlations                                 */
-    double *A;            /* p x r: the covariate transformation applied, U += x A' */
-    double *se_U, *se_gamma, *se_beta;
-    double *se_gamma_naive; /* q x r: loadings' sandwich without the anchor term */
-    double loglik, jic;
-    size_t nobs, nparams;
-    unsigned iterations, starts, starts_at_best;
-    double *start_loglik; /* starts                                             */
-    int converged;
-    size_t at_bound;      /* coefficients held at the bound                     */
-    uint64_t seed;
-    double tol, bound, ridge;
-    int scale_corrected;  /* the finite-q scale correction was applied        */
-    unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
-    double *gamma_ml;     /* q x r: the loadings before the bootstrap bias
-                           * correction (NULL without it)                      */
-    double *se_gamma_analytic; /* q x r: the analytic (delta-method) standard
-                           * errors (NULL without the bootstrap)               */
-} ls_factor_fit;
-
-/* Fit the model to d.  On success *out is filled (free with
- * ls_factor_fit_free), even when the sweeps did not converge. */
-int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor_fit *out,
+int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_result **out,
                   ls_error *err);
-void ls_factor_fit_free(ls_factor_fit *f);
 
 /* Differential item functioning: for every item j and covariate s,
  * z = beta_js / se, two-sided p-values, and flags under Bonferroni
  * (p < alpha / q) and Benjamini-Hochberg at level alpha, per covariate. */
 enum ls_factor_correction { LS_FACTOR_BONFERRONI = 0, LS_FACTOR_BH = 1 };
-typedef struct ls_factor_dif {
-    size_t q, p;
-    double alpha;
-    int correction;       /* the correction used for `flag`                    */
-    double *z, *pvalue;   /* q x p                                             */
-    int *flag;            /* q x p, by `correction`                            */
-    int *flag_bonferroni, *flag_bh;
-} ls_factor_dif;
-int ls_factor_dif_run(const ls_factor_fit *f, double alpha, int correction, ls_factor_dif *out,
+/* The checks of a DIF request, runnable before fitting: alpha in (0, 1), a
+ * known correction and, when given, covariates in d and standard errors in
+ * o (not skip_se).  d and o may be NULL. */
+int ls_factor_dif_check(double alpha, int correction, const ls_factor_data *d,
+                        const ls_factor_options *o, ls_error *err);
+/* The tests on a "factor-fit" result (with covariates and standard errors):
+ * a result of kind "factor-dif" with entries (q x p, labelled [items,
+ * covariates]): items, covariates, alpha, correction ("bonferroni" or "bh"),
+ * effect, se (the fit's covariate effects and standard errors), z, p_value,
+ * flag (by `correction`), flag_bonferroni, flag_bh.  It has no file of its
+ * own: ls_factor_write_json puts it in the fit's. */
+int ls_factor_dif_run(const ls_result *fit, double alpha, int correction, ls_result **out,
                       ls_error *err);
-void ls_factor_dif_free(ls_factor_dif *d);
 
-/* Number of factors: fits r = rmin..rmax (no standard errors) and the joint
- * information criterion JIC = -2 l + r max(n, q) log(min(n, q)). */
-typedef struct ls_factor_selection {
-    size_t nr;
-    size_t *r;
-    double *loglik, *jic;
-    int *converged;
-    size_t best;          /* index of the smallest JIC                          */
-} ls_factor_selection;
+/* Number of factors: fits r = rmin..rmax (orthogonal, no standard errors)
+ * and the joint information criterion JIC = -2 l + r max(n, q) log(min(n, q)):
+ * a result of kind "factor-selection" with entries (one per r): factors (r),
+ * loglik, jic, converged, best (index of the smallest JIC).  Written with
+ * the fit by ls_factor_write_json. */
 int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
-                     size_t rmax, ls_factor_selection *out, ls_error *err);
-void ls_factor_selection_free(ls_factor_selection *s);
+                     size_t rmax, ls_result **out, ls_error *err);
 
-/* JSON of a fit (dif and sel may be NULL), atomically. */
-int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
-                         const ls_factor_dif *dif, const ls_factor_selection *sel,
+/* The factor JSON of a "factor-fit" result with, when not NULL, its
+ * "factor-dif" tests and "factor-selection", atomically. */
+int ls_factor_write_json(const ls_result *fit, const ls_result *dif, const ls_result *sel,
                          const char *path, const char *argv_json, ls_error *err);
 
 /* Names of the enums ("bernoulli", "anchor", ...); static storage. */
@@ -837,7 +847,7 @@ const char *ls_factor_family_name(int family);
 const char *ls_factor_identify_name(int identify);
 
 /* ------------------------------------------------------------------ */
-/* Multidimensional generalized partial credit model (module models/gpcm, tasks/gpcm_*) */
+/* Multidimensional generalized partial credit model (module gpcm)     */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -863,8 +873,8 @@ typedef struct ls_gpcm_options {
     unsigned max_iter;    /* GVEM iterations per start (default 2000)             */
     unsigned nodes;       /* Gauss-Hermite nodes per dimension for MML and the
                            * standard errors (0: 11, 7, 5 for K = 1, 2, 3; 3 for
-                           * K = 4..6; 2 above); the nodes are re-centred on
-                           * each person's posterior before use              */
+                           * K = 4..6; 2 above; at most 40); the nodes are
+                           * re-centred on each person's posterior before use */
     double gtol;          /* MML: max |gradient| of the mean log-likelihood (1e-4) */
     int skip_se;          /* 1: no standard errors                                */
     ls_progress_fn progress;
@@ -872,111 +882,81 @@ typedef struct ls_gpcm_options {
 } ls_gpcm_options;
 
 void ls_gpcm_options_init(ls_gpcm_options *o);
+/* LS_OK, or LS_ERR_OPTION with a message naming the field ("tol: expected a
+ * positive number").  ls_gpcm_run runs it first. */
+int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err);
 
-/* Scores as plain arrays (the caller owns them). */
-typedef struct ls_gpcm_data {
-    size_t n, J;
-    int *Y;               /* n x J scores 0..P_j, -1 = missing                    */
-    unsigned *ncat;       /* J: number of categories P_j + 1 (>= 2)               */
-    char **items;         /* J names                                             */
-    size_t *line;         /* n source line numbers (0 when simulated)            */
-    char *source;         /* file name                                           */
-    double lowest;        /* the raw value scored 0                              */
-} ls_gpcm_data;
+/* Ordered scores of n persons and J items: an opaque handle, freed by
+ * ls_gpcm_data_free. */
+typedef struct ls_gpcm_data ls_gpcm_data;
 
 /*
- * Build scores from a table: `items` is a comma-separated list of names or
- * shell patterns ('A*'); responses must be integers; score = value - lowest
- * (lowest NaN: the smallest value observed over all items).  ncat 0: each
- * item's categories run up to its largest score; ncat > 1: every item has
- * ncat categories (a larger score is an error).  Errors name file, line,
- * column.  Read the table with ls_factor_table_read (R's row names allowed).
+ * Build scores from a table (read it with ls_items_table_read to accept R's
+ * row names): `items` is a comma-separated list of names or shell patterns
+ * ('A*'; NULL: every column but R's row names); responses must be integers;
+ * score = value - lowest (lowest NaN: the smallest value observed over all
+ * items).  ncat 0: each item's categories run up to its largest score;
+ * ncat 2..64: every item has ncat categories (a larger score is an error).
+ * Errors name the argument ("categories: ...") or file, line, column.
  */
 int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
-                       ls_gpcm_data *out, ls_error *err);
+                       ls_gpcm_data **out, ls_error *err);
+/* The same from an n x J int matrix of scores 0, 1, .. (negative: missing;
+ * copied), J item names (NULL: "item1"..); the lowest raw value is 0. */
+int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,
+                     ls_gpcm_data **out, ls_error *err);
 void ls_gpcm_data_free(ls_gpcm_data *d);
+size_t ls_gpcm_data_npersons(const ls_gpcm_data *d);
+size_t ls_gpcm_data_nitems(const ls_gpcm_data *d);
+/* Item j's name (borrowed; NULL beyond the last) and number of categories. */
+const char *ls_gpcm_data_item(const ls_gpcm_data *d, size_t j);
+unsigned ls_gpcm_data_categories(const ls_gpcm_data *d, size_t j);
+/* The raw value scored 0, and the table's name (NULL for arrays). */
+double ls_gpcm_data_lowest(const ls_gpcm_data *d);
+const char *ls_gpcm_data_source(const ls_gpcm_data *d);
 
 /*
  * A loading pattern from a CSV: a header row, then one row per item with K
  * cells 0 or 1; an optional first column named "item" gives item names (the
  * rows are then matched by name, in any order).  *pattern (J x K ints) is
- * allocated by the library; free it with ls_gpcm_pattern_free.
+ * allocated by the library; free it with ls_gpcm_pattern_free.  Errors name
+ * the file, line and column.
  */
 int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
                          ls_error *err);
+/* The same from a table (e.g. parsed from memory; messages name the table). */
+int ls_gpcm_pattern_from_table(const ls_table *t, const ls_gpcm_data *d, size_t *K, int **pattern,
+                               ls_error *err);
 void ls_gpcm_pattern_free(int *pattern);
 
 /*
- * A fit.  Arrays are row-major; step parameters are stored J x (maxcat - 1)
- * with b_j1..b_jP_j and NaN beyond an item's categories.  Standard errors have
- * the shapes of their estimates (NULL when not computed); in exploratory mode
- * they refer to the unrotated solution (a_unrotated); those of the rotated
- * solution are se_a_rot and se_sigma_rot.  Every pointer is owned by the fit
- * and freed by ls_gpcm_fit_free.
+ * Fit d; pattern (J x K 0/1, K = o->factors) or NULL for exploratory mode:
+ * a result of kind "gpcm-fit", also when the iterations did not converge
+ * (entry converged 0).  Entries (n persons, J items, K factors, P = the
+ * largest number of categories - 1; labels in brackets):
+ *   items (J), factors (K: "factor1"..), step (P: "b1".."bP"), source (the
+ *   table's name; absent for arrays), method ("gvem" or "mml") (strings);
+ *   exploratory, n_persons, lowest (the raw value scored 0), categories (J
+ *   [items]), pattern (J x K [items, factors]: 1 = free slope);
+ *   slopes (J x K; exploratory: promax-rotated), slopes_unrotated and
+ *   rotation (K x K, slopes = slopes_unrotated rotation; exploratory only),
+ *   steps (J x P [items, step]: cumulative b_j1..b_jP_j, NaN beyond an item's
+ *   categories), factor_cor (K x K), posterior_means (n x K [-, factors]: the
+ *   GVEM means in the reported frame);
+ *   se_slopes (of the unrotated slopes in exploratory mode), se_steps,
+ *   se_factor_cor (K x K, 0 on the diagonal; confirmatory only), and for
+ *   exploratory fits se_slopes_rotated, se_factor_cor_rotated (delta method
+ *   through the promax rotation): absent when not computed;
+ *   elbo, loglik (NaN with skip_se), vbic, bic, n_params, n_obs, converged,
+ *   monotone (the lower bound never decreased), iterations, mml_iterations,
+ *   starts, starts_at_best, start_elbo (starts), elbo_trace (iterations + 1),
+ *   seed, tol, nodes, seconds_gvem, seconds_mml, seconds_se (wall clock; not
+ *   in the JSON).
+ * Warnings: categories never observed, standard errors that could not be
+ * computed.  ls_result_write writes the fit's JSON.
  */
-typedef struct ls_gpcm_fit {
-    size_t n, J, K, maxcat;
-    int method, exploratory;
-    unsigned *ncat;       /* J                                                    */
-    int *pattern;         /* J x K: 1 = free loading                              */
-    double *a;            /* J x K slopes (exploratory: promax-rotated)           */
-    double *a_unrotated;  /* J x K, exploratory only (else NULL)                  */
-    double *rotation;     /* K x K promax rotation T (a = a_unrotated T), or NULL */
-    double *b;            /* J x (maxcat - 1) cumulative step parameters          */
-    double *sigma;        /* K x K factor correlations                            */
-    double *mu;           /* n x K posterior means (GVEM), in the reported frame  */
-    double *se_a, *se_b;  /* J x K, J x (maxcat - 1)                              */
-    double *se_sigma;     /* K x K (0 on the diagonal), confirmatory only          */
-    double elbo;          /* GVEM evidence lower bound (full, with log-determinants) */
-    double loglik;        /* marginal log-likelihood by adaptive quadrature (NaN if not computed) */
-    double vbic;          /* -2 elbo + log(n) nparams                             */
-    double bic;           /* -2 loglik + log(n) nparams (NaN without loglik)       */
-    size_t nparams, nobs;
-    unsigned iterations;  /* GVEM iterations of the best start                    */
-    unsigned mml_iterations;
-    unsigned starts, starts_at_best;
-    double *start_elbo;   /* starts                                               */
-    double *elbo_trace;   /* iterations + 1 values of the best start              */
-    int monotone;         /* 1 when the lower bound never decreased (beyond 1e-9 relative) */
-    int converged;
-    uint64_t seed;
-    double tol;
-    unsigned nodes;
-    double seconds_gvem, seconds_mml, seconds_se;
-    double *se_a_rot;     /* J x K standard errors of the promax-rotated slopes a,
-                           * exploratory fits with standard errors only (else NULL) */
-    double *se_sigma_rot; /* K x K (0 on the diagonal) of the rotated correlations
-                           * sigma; NULL exactly when se_a_rot is                */
-    char **warnings;      /* nwarnings strings (e.g. a category never observed)    */
-    size_t nwarnings;
-} ls_gpcm_fit;
-
-/* Fit d; pattern (J x K 0/1, K = o->factors) or NULL for exploratory mode.
- * On success *out is filled (free with ls_gpcm_fit_free), also when the
- * iterations did not converge (check converged). */
 int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
-                ls_gpcm_fit *out, ls_error *err);
-void ls_gpcm_fit_free(ls_gpcm_fit *f);
-
-/* JSON of a fit (version, options, seed, estimates), atomically. */
-int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *path,
-                       const char *argv_json, ls_error *err);
-
-/*
- * Exploratory fits: standard errors of the promax-rotated slopes f->a
- * (J x K) and of the rotated factor correlations f->sigma (K x K, 0 on the
- * diagonal), by the delta method through the rotation from the covariance
- * of the unrotated slopes (cross-product information).  NULL for
- * confirmatory fits, without standard errors, or when the rotation could
- * not be differentiated (a warning says why).  Owned by the fit; the same
- * as f->se_a_rot and f->se_sigma_rot (NULL for f NULL).
- */
-const double *ls_gpcm_se_rotated(const ls_gpcm_fit *f);
-const double *ls_gpcm_se_sigma_rotated(const ls_gpcm_fit *f);
-/* Warnings of a fit (f->warnings, f->nwarnings), owned by the fit;
- * ls_gpcm_warning returns NULL for i >= ls_gpcm_nwarnings(f). */
-size_t ls_gpcm_nwarnings(const ls_gpcm_fit *f);
-const char *ls_gpcm_warning(const ls_gpcm_fit *f, size_t i);
+                ls_result **out, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* HTML report (modules output/report, output/svg)                      */

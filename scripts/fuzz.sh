@@ -8,7 +8,8 @@
 # (the repository's corpus is only read).
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]
-#   SECONDS_PER_HARNESS  default 30; harnesses: csv data args fit fitjson
+#   SECONDS_PER_HARNESS  default 30; harnesses: csv data args fit fitjson factor_data
+#   gpcm_data gpcm_pattern
 # One process per harness, one after the other (the fit harness is itself
 # single-threaded), so two cores are enough.
 set -euo pipefail
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson select)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson select factor_data gpcm_data gpcm_pattern)
 
 build=build-fuzz
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLS_FUZZ=ON \
@@ -31,7 +32,7 @@ export OMP_NUM_THREADS=1
 
 fail=0
 mkdir -p "$build/artifacts"
-printf '%-8s %8s %10s %8s %6s %6s  %s\n' harness seconds executions exec/s cov ft result
+printf '%-12s %8s %10s %8s %6s %6s  %s\n' harness seconds executions exec/s cov ft result
 for h in "${harnesses[@]}"; do
   work="$build/corpus/$h"
   mkdir -p "$work"
@@ -50,7 +51,7 @@ for h in "${harnesses[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  printf '%-8s %8s %10s %8s %6s %6s  %s\n' "$h" "$secs" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+  printf '%-12s %8s %10s %8s %6s %6s  %s\n' "$h" "$secs" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
     "${ft:-?}" "$result"
   if [ "$result" != ok ]; then
     grep -E 'ERROR|SUMMARY|property failed|runtime error|Test unit written' "$log" | head -8 || true

@@ -12,10 +12,12 @@
 #include "factor/fit.h"
 #include "kernel/linalg.h"
 #include "kernel/core.h"
+#include "kernel/multiplicity.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static int quick;
 
@@ -36,6 +38,36 @@ static ls_factor_data sim_data(const lsf_sim *s)
     d.Y = s->Y;
     d.X = s->X;
     return d;
+}
+
+/* The public calls, with the payload copied out by value for the
+ * assertions (the result keeps owning its arrays: free the result). */
+static int run_fit(const ls_factor_data *d, const ls_factor_options *o, ls_result **r, lsf_fit *f, ls_error *e)
+{
+    *r = NULL;
+    int rc = ls_factor_run(d, o, r, e);
+    if (!rc) *f = *(const lsf_fit *)ls_result_payload(*r, "factor-fit");
+    else memset(f, 0, sizeof *f);
+    return rc;
+}
+
+static int run_dif(const ls_result *fit, double alpha, int correction, ls_result **r, lsf_dif *dif, ls_error *e)
+{
+    *r = NULL;
+    int rc = ls_factor_dif_run(fit, alpha, correction, r, e);
+    if (!rc) *dif = *(const lsf_dif *)ls_result_payload(*r, "factor-dif");
+    else memset(dif, 0, sizeof *dif);
+    return rc;
+}
+
+static int run_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin, size_t rmax, ls_result **r,
+                      lsf_selection *sel, ls_error *e)
+{
+    *r = NULL;
+    int rc = ls_factor_select(d, o, rmin, rmax, r, e);
+    if (!rc) *sel = *(const lsf_selection *)ls_result_payload(*r, "factor-selection");
+    else memset(sel, 0, sizeof *sel);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- */
@@ -76,9 +108,9 @@ static void unit_derivatives_match_finite_differences(void)
         CHECK(lsf_simulate(60, 12, 2, 2, fam, 0.2, 0.8, 0.15, 11 + (uint64_t)fam, &s, &e) == 0);
         lsf_model m;
         CHECK(lsf_model_init(&m, s.Y, s.X, s.n, s.q, s.p, s.r, fam, 6, 1, &e) == 0);
-        lsf_rng g = {5};
-        for (size_t a = 0; a < s.n * s.r; a++) m.U[a] = 0.8 * lsf_rng_norm(&g);
-        for (size_t a = 0; a < s.q * m.d; a++) m.T[a] = 0.4 * lsf_rng_norm(&g);
+        ls_rng g = {5};
+        for (size_t a = 0; a < s.n * s.r; a++) m.U[a] = 0.8 * ls_rng_norm(&g);
+        for (size_t a = 0; a < s.q * m.d; a++) m.T[a] = 0.4 * ls_rng_norm(&g);
         for (size_t j = 0; j < s.q; j++) m.s2[j] = 0.5 + 0.1 * (double)j;
         double g0[LSF_MAX_D], H[LSF_MAX_D * LSF_MAX_D], gp[LSF_MAX_D], gm[LSF_MAX_D], t[LSF_MAX_D];
         double maxg = 0, maxh = 0;
@@ -135,13 +167,13 @@ static void weighted_median_minimises_weighted_absolute_deviation(void)
     double w2[] = {0.1, 0.1, 0.1, 5.0, 0.1};
     CHECK(b[lsf_wmedian(b, w2, 5, idx)] == 10.0);
     /* brute force over the breakpoints on random inputs */
-    lsf_rng g = {3};
+    ls_rng g = {3};
     for (int rep = 0; rep < 50; rep++) {
         double bb[9], ww[9];
         size_t ii[9];
         for (int k = 0; k < 9; k++) {
-            bb[k] = lsf_rng_norm(&g);
-            ww[k] = lsf_rng_unif(&g);
+            bb[k] = ls_rng_norm(&g);
+            ww[k] = ls_rng_unif(&g);
         }
         double t = bb[lsf_wmedian(bb, ww, 9, ii)], best = INFINITY, ft = 0;
         for (int c = 0; c < 9; c++) {
@@ -182,15 +214,15 @@ static double lad_brute(const double *Z, const double *y, size_t m, size_t r)
 
 static void lad_solver_is_exact_against_brute_force(void)
 {
-    lsf_rng g = {17};
+    ls_rng g = {17};
     for (size_t r = 1; r <= 3; r++)
         for (int rep = 0; rep < 40; rep++) {
             size_t m = 8 + (size_t)rep % 13;
             double Z[60], y[20], a[3], obj;
             for (size_t j = 0; j < m; j++) {
-                for (size_t k = 0; k < r; k++) Z[j * r + k] = 0.5 + lsf_rng_unif(&g) * (k == j % r ? 2 : 0.3);
+                for (size_t k = 0; k < r; k++) Z[j * r + k] = 0.5 + ls_rng_unif(&g) * (k == j % r ? 2 : 0.3);
                 /* heavy-tailed responses: most near a plane, some far */
-                y[j] = Z[j * r] * 0.7 + (lsf_rng_unif(&g) < 0.3 ? 5 * lsf_rng_norm(&g) : 0.1 * lsf_rng_norm(&g));
+                y[j] = Z[j * r] * 0.7 + (ls_rng_unif(&g) < 0.3 ? 5 * ls_rng_norm(&g) : 0.1 * ls_rng_norm(&g));
             }
             ls_error e;
             CHECK(lsf_lad(Z, y, m, r, a, &obj, &e) == 0);
@@ -200,8 +232,8 @@ static void lad_solver_is_exact_against_brute_force(void)
      * recovered exactly after an arbitrary shift A */
     double Z[50], y[25], a[2], obj, A[2] = {0.6, -0.4};
     for (size_t j = 0; j < 25; j++) {
-        Z[j * 2] = 0.5 + lsf_rng_unif(&g);
-        Z[j * 2 + 1] = j < 12 ? 0.0 : 0.5 + lsf_rng_unif(&g);
+        Z[j * 2] = 0.5 + ls_rng_unif(&g);
+        Z[j * 2 + 1] = j < 12 ? 0.0 : 0.5 + ls_rng_unif(&g);
         double truth = j < 5 ? 1.0 : 0.0;
         y[j] = truth + Z[j * 2] * A[0] + Z[j * 2 + 1] * A[1];
     }
@@ -216,7 +248,7 @@ static void benjamini_hochberg_matches_the_step_up_rule(void)
     double p[] = {0.01, 0.04, 0.03, 0.005, 0.5, 0.2};
     int flag[6];
     size_t idx[6];
-    lsf_bh(p, 6, 1, 0.05, flag, idx);
+    ls_bh(p, 6, 1, 0.05, flag, idx);
     /* sorted: .005 .01 .03 .04 .2 .5; thresholds k*.05/6: .0083 .0167 .025 .033 .042 .05
      * largest k with p_(k) <= threshold: k = 2 -> .005 and .01 */
     int expect[] = {1, 0, 0, 1, 0, 0};
@@ -228,7 +260,7 @@ static void benjamini_hochberg_matches_the_step_up_rule(void)
 /* ---------------------------------------------------------------- */
 
 /* max |estimate - truth| of covariate slopes, and RMSE */
-static void beta_errors(const ls_factor_fit *f, const lsf_sim *s, double *maxe, double *rmse)
+static void beta_errors(const lsf_fit *f, const lsf_sim *s, double *maxe, double *rmse)
 {
     double m = 0, ss = 0;
     size_t p1 = s->p + 1, c = 0;
@@ -245,7 +277,7 @@ static void beta_errors(const ls_factor_fit *f, const lsf_sim *s, double *maxe, 
 
 /* Loadings under anchor identity against the truth mapped to the same
  * condition: Gamma B^-1 with B the anchors' true loadings. */
-static double loading_rmse_anchor_identity(const ls_factor_fit *f, const lsf_sim *s)
+static double loading_rmse_anchor_identity(const lsf_fit *f, const lsf_sim *s)
 {
     size_t r = s->r;
     double B[LSF_MAX_R * LSF_MAX_R], Bi[LSF_MAX_R * LSF_MAX_R], ss = 0;
@@ -263,7 +295,7 @@ static double loading_rmse_anchor_identity(const ls_factor_fit *f, const lsf_sim
 
 /* Smallest canonical correlation between estimated and true factor scores
  * (1 = the same space). */
-static double factor_space_corr(const ls_factor_fit *f, const lsf_sim *s)
+static double factor_space_corr(const lsf_fit *f, const lsf_sim *s)
 {
     size_t r = s->r, n = s->n;
     double Saa[LSF_MAX_R * LSF_MAX_R] = {0}, Sbb[LSF_MAX_R * LSF_MAX_R] = {0}, Sab[LSF_MAX_R * LSF_MAX_R] = {0};
@@ -319,9 +351,10 @@ static void bernoulli_fit_recovers_the_truth(void)
     size_t anchors[2] = {0, 99};
     o.anchors = anchors;
     o.starts = 2;
-    ls_factor_fit f;
+    lsf_fit f;
+    ls_result *f_r = NULL;
     double t0 = now();
-    int rc = ls_factor_run(&d, &o, &f, &e);
+    int rc = run_fit(&d, &o, &f_r, &f, &e);
     double t1 = now();
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) {
@@ -341,7 +374,7 @@ static void bernoulli_fit_recovers_the_truth(void)
     /* anchors fixed at the identity */
     CHECK(f.gamma[0] == 1.0 && f.gamma[1] == 0.0 && f.gamma[99 * 2] == 0.0 && f.gamma[99 * 2 + 1] == 1.0);
     CHECK(f.se_gamma && f.se_gamma[0] == 0.0);
-    ls_factor_fit_free(&f);
+    ls_result_free(f_r);
     lsf_sim_free(&s);
 }
 
@@ -358,8 +391,9 @@ static void every_family_recovers_covariate_effects(void)
         o.factors = 2;
         o.family = fam;
         o.starts = 1;
-        ls_factor_fit f;
-        int rc = ls_factor_run(&d, &o, &f, &e);
+        lsf_fit f;
+        ls_result *f_r = NULL;
+        int rc = run_fit(&d, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc) {
             lsf_sim_free(&s);
@@ -379,7 +413,7 @@ static void every_family_recovers_covariate_effects(void)
             for (size_t j = 0; j < s.q; j++) mv += f.dispersion[j] / (double)s.q;
             CHECK_NEAR(mv, 1.0, 0.15);
         }
-        ls_factor_fit_free(&f);
+        ls_result_free(f_r);
         lsf_sim_free(&s);
     }
 }
@@ -401,8 +435,9 @@ static void ridge_recovers_short_tests(void)
     o.identify = LS_FACTOR_ANCHOR;
     size_t an[5] = {0, 5, 10, 15, 20};
     o.anchors = an;
-    ls_factor_fit f;
-    int rc = ls_factor_run(&d, &o, &f, &e);
+    lsf_fit f;
+    ls_result *f_r = NULL;
+    int rc = run_fit(&d, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) {
         lsf_sim_free(&s);
@@ -421,7 +456,7 @@ static void ridge_recovers_short_tests(void)
            s.n, f.iterations, own, factor_space_corr(&f, &s));
     CHECK(f.converged);
     CHECK(own >= 23);
-    ls_factor_fit_free(&f);
+    ls_result_free(f_r);
     lsf_sim_free(&s);
 }
 
@@ -444,8 +479,9 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
         /* the default bootstrap under the anchor conditions: they hold after its correction */
         size_t an[3] = {0, 10, 20};
         o.anchors = an;
-        ls_factor_fit f;
-        int rc = ls_factor_run(&d, &o, &f, &e);
+        lsf_fit f;
+        ls_result *f_r = NULL;
+        int rc = run_fit(&d, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc) continue;
         if (id == 0) ll0 = f.loglik;
@@ -495,10 +531,11 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
             for (size_t j = 0; j < q; j++) f0 += fabs(y[j]);
             CHECK_NEAR(obj, f0, 1e-9 * (1 + f0));
         }
-        ls_factor_fit_free(&f);
+        ls_result_free(f_r);
     }
     /* threads: byte-identical estimates */
-    ls_factor_fit f1, f2;
+    lsf_fit f1, f2;
+    ls_result *f1_r = NULL, *f2_r = NULL;
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.factors = 3;
@@ -506,15 +543,15 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
     o.starts = 2;
     o.max_iter = 60;
     o.threads = 1;
-    CHECK(ls_factor_run(&d, &o, &f1, &e) == 0);
+    CHECK(run_fit(&d, &o, &f1_r, &f1, &e) == 0);
     o.threads = 2;
-    CHECK(ls_factor_run(&d, &o, &f2, &e) == 0);
+    CHECK(run_fit(&d, &o, &f2_r, &f2, &e) == 0);
     CHECK(memcmp(f1.U, f2.U, s.n * 3 * sizeof(double)) == 0);
     CHECK(memcmp(f1.gamma, f2.gamma, s.q * 3 * sizeof(double)) == 0);
     CHECK(memcmp(f1.se_beta, f2.se_beta, s.q * (s.p + 1) * sizeof(double)) == 0);
     CHECK(f1.loglik == f2.loglik);
-    ls_factor_fit_free(&f1);
-    ls_factor_fit_free(&f2);
+    ls_result_free(f1_r);
+    ls_result_free(f2_r);
     lsf_sim_free(&s);
 }
 
@@ -539,14 +576,16 @@ static void intervals_cover_and_dif_tests_hold_their_size(void)
         o.loading_bootstrap = 0; /* the analytic anchors' term; the bootstrap has its own test */
         size_t an[2] = {10, 60};
         o.anchors = an;
-        ls_factor_fit f;
-        ls_factor_dif dif;
-        if (ls_factor_run(&d, &o, &f, &e)) {
+        lsf_fit f;
+        ls_result *f_r = NULL;
+        lsf_dif dif;
+        ls_result *dif_r = NULL;
+        if (run_fit(&d, &o, &f_r, &f, &e)) {
             CHECK_MSG(0, "%s", e.message);
             lsf_sim_free(&s);
             continue;
         }
-        CHECK(ls_factor_dif_run(&f, 0.05, LS_FACTOR_BONFERRONI, &dif, &e) == 0);
+        CHECK(run_dif(f_r, 0.05, LS_FACTOR_BONFERRONI, &dif_r, &dif, &e) == 0);
         for (size_t j = 0; j < q; j++)
             for (size_t k = 0; k < p; k++) {
                 double b = f.beta[j * (p + 1) + 1 + k], se = f.se_beta[j * (p + 1) + 1 + k];
@@ -575,8 +614,8 @@ static void intervals_cover_and_dif_tests_hold_their_size(void)
                 total_g++;
             }
         }
-        ls_factor_dif_free(&dif);
-        ls_factor_fit_free(&f);
+        ls_result_free(dif_r);
+        ls_result_free(f_r);
         lsf_sim_free(&s);
     }
     double cov = (double)cover / (double)total, size = (double)null_rej / (double)nulls,
@@ -612,14 +651,15 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
     o.starts = 1;
     o.anchors = an;
     o.threads = 1;
-    ls_factor_fit f0, f1, f2;
-    CHECK(ls_factor_run(&d, &o, &f0, &e) == 0); /* orthogonal: analytic by default */
+    lsf_fit f0, f1, f2;
+    ls_result *f0_r = NULL, *f1_r = NULL, *f2_r = NULL;
+    CHECK(run_fit(&d, &o, &f0_r, &f0, &e) == 0); /* orthogonal: analytic by default */
     CHECK(f0.loading_bootstrap == 0 && f0.gamma_ml == NULL && f0.se_gamma_analytic == NULL);
     o.identify = LS_FACTOR_ANCHOR_IDENTITY;
     o.loading_bootstrap = 12;
-    CHECK(ls_factor_run(&d, &o, &f1, &e) == 0);
+    CHECK(run_fit(&d, &o, &f1_r, &f1, &e) == 0);
     o.threads = 2;
-    CHECK(ls_factor_run(&d, &o, &f2, &e) == 0);
+    CHECK(run_fit(&d, &o, &f2_r, &f2, &e) == 0);
     CHECK(f1.loading_bootstrap == 12);
     CHECK(f1.gamma_ml != NULL && f1.se_gamma_analytic != NULL);
     if (f1.gamma_ml && f2.gamma_ml) {
@@ -644,15 +684,15 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
             }
         CHECK(moved == (s.q - 2) * 2);
     }
-    ls_factor_fit_free(&f0);
-    ls_factor_fit_free(&f1);
-    ls_factor_fit_free(&f2);
+    ls_result_free(f0_r);
+    ls_result_free(f1_r);
+    ls_result_free(f2_r);
     o.loading_bootstrap = 0; /* analytic */
-    CHECK(ls_factor_run(&d, &o, &f1, &e) == 0);
+    CHECK(run_fit(&d, &o, &f1_r, &f1, &e) == 0);
     CHECK(f1.loading_bootstrap == 0 && f1.gamma_ml == NULL);
-    ls_factor_fit_free(&f1);
+    ls_result_free(f1_r);
     o.loading_bootstrap = -2;
-    CHECK(ls_factor_run(&d, &o, &f1, &e) == LS_ERR_OPTION);
+    CHECK(run_fit(&d, &o, &f1_r, &f1, &e) == LS_ERR_OPTION);
     lsf_sim_free(&s);
     if (quick) return;
     /* Anchor condition with correlated factors, the bench design at n = 800:
@@ -671,8 +711,9 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
         o.identify = LS_FACTOR_ANCHOR;
         o.anchors = an2;
         o.loading_bootstrap = 30;
-        ls_factor_fit f;
-        int rc = ls_factor_run(&d, &o, &f, &e);
+        lsf_fit f;
+        ls_result *f_r = NULL;
+        int rc = run_fit(&d, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc == 0 && f.gamma_ml &&
             lsf_identify_params(s.Y, s.X, n, q, p, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
@@ -686,7 +727,7 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
                 total++;
             }
         }
-        if (rc == 0) ls_factor_fit_free(&f);
+        if (rc == 0) ls_result_free(f_r);
         lsf_sim_free(&s);
     }
     double t = (double)total;
@@ -710,21 +751,21 @@ static void data_errors_name_file_line_and_column(void)
     ls_table *t;
     ls_error e;
     CHECK(ls_table_parse(csv, strlen(csv), "r.csv", &t, &e) == 0);
-    ls_factor_data d;
+    ls_factor_data *d = NULL;
     int rc = ls_factor_data_build(t, "Q*", "g", NAN, LS_FACTOR_BERNOULLI, &d, &e);
     CHECK(rc == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, "r.csv:4:3: column 'Q1'") != NULL, "%s", e.message);
     rc = ls_factor_data_build(t, "Q*", "g", 2, LS_FACTOR_BERNOULLI, &d, &e);
     CHECK(rc == 0);
     if (!rc) {
-        CHECK(d.q == 3 && d.p == 1 && d.n == 3);
-        CHECK(d.Y[2 * 3 + 0] == 1.0 && isnan(d.Y[1 * 3 + 1]));
-        ls_factor_data_free(&d);
+        CHECK(d->q == 3 && d->p == 1 && d->n == 3);
+        CHECK(d->Y[2 * 3 + 0] == 1.0 && isnan(d->Y[1 * 3 + 1]));
+        ls_factor_data_free(d);
     }
     CHECK(ls_factor_data_build(t, "Z*", NULL, NAN, 0, &d, &e) == LS_ERR_OPTION);
     CHECK(ls_factor_data_build(t, "Q1,Q2", "nope", NAN, 0, &d, &e) == LS_ERR_OPTION);
     CHECK(ls_factor_data_build(t, "Q*", NULL, NAN, LS_FACTOR_POISSON, &d, &e) == 0);
-    ls_factor_data_free(&d);
+    ls_factor_data_free(d);
     ls_table_free(t);
     const char *csv2 = "g,Q1,Q2\n,1,0\n1,0,1\n";
     CHECK(ls_table_parse(csv2, strlen(csv2), "m.csv", &t, &e) == 0);
@@ -753,12 +794,14 @@ static void fit_json_is_written_and_reads_back(void)
     o.identify = LS_FACTOR_ANCHOR;
     o.starts = 1;
     o.max_iter = 60;
-    ls_factor_fit f;
-    ls_factor_dif dif;
-    CHECK(ls_factor_run(&d, &o, &f, &e) == 0);
-    CHECK(ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e) == 0);
+    lsf_fit f;
+    ls_result *f_r = NULL;
+    lsf_dif dif;
+    ls_result *dif_r = NULL;
+    CHECK(run_fit(&d, &o, &f_r, &f, &e) == 0);
+    CHECK(run_dif(f_r, 0.05, LS_FACTOR_BH, &dif_r, &dif, &e) == 0);
     const char *path = "test_factor_out.json";
-    CHECK(ls_factor_write_json(&f, &d, &dif, NULL, path, "[\"factor\"]", &e) == 0);
+    CHECK(ls_factor_write_json(f_r, dif_r, NULL, path, "[\"factor\"]", &e) == 0);
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     CHECK(root != NULL);
@@ -780,9 +823,9 @@ static void fit_json_is_written_and_reads_back(void)
     }
     remove(path);
     /* a directory as target fails with a message and writes nothing */
-    CHECK(ls_factor_write_json(&f, &d, NULL, NULL, ".", NULL, &e) != 0);
-    ls_factor_dif_free(&dif);
-    ls_factor_fit_free(&f);
+    CHECK(ls_factor_write_json(f_r, NULL, NULL, ".", NULL, &e) != 0);
+    ls_result_free(dif_r);
+    ls_result_free(f_r);
     lsf_sim_free(&s);
 }
 
@@ -794,16 +837,123 @@ static void options_are_checked_before_fitting(void)
     ls_factor_data d = sim_data(&s);
     ls_factor_options o;
     ls_factor_options_init(&o);
-    ls_factor_fit f;
+    lsf_fit f;
+    ls_result *f_r = NULL;
     o.factors = 10;
-    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    CHECK(run_fit(&d, &o, &f_r, &f, &e) == LS_ERR_OPTION);
     o.factors = 2;
     size_t an[2] = {3, 3};
     o.anchors = an;
-    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    CHECK(run_fit(&d, &o, &f_r, &f, &e) == LS_ERR_OPTION);
     o.anchors = NULL;
     o.bound = -1;
-    CHECK(ls_factor_run(&d, &o, &f, &e) == LS_ERR_OPTION);
+    CHECK(run_fit(&d, &o, &f_r, &f, &e) == LS_ERR_OPTION);
+    lsf_sim_free(&s);
+}
+
+/* The public handles: data from arrays with their accessors, the options'
+ * checks naming fields, the fit's entries with their labels, and
+ * ls_result_write writing the same file as ls_factor_write_json. */
+static void results_and_data_handles_follow_the_convention(void)
+{
+    lsf_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsf_simulate(150, 12, 1, 2, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.05, 13, &s, &e) == 0);
+    const char *names[12] = {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"};
+    ls_factor_data *d = NULL;
+    CHECK(ls_factor_data_new(s.n, s.q, s.p, s.Y, s.X, names, (const char *const[]){"age"}, &d, &e) == 0);
+    if (!d) {
+        lsf_sim_free(&s);
+        return;
+    }
+    CHECK(ls_factor_data_npersons(d) == 150 && ls_factor_data_nitems(d) == 12 && ls_factor_data_ncovariates(d) == 1);
+    CHECK(strcmp(ls_factor_data_item(d, 11), "L") == 0 && ls_factor_data_item(d, 12) == NULL);
+    CHECK(strcmp(ls_factor_data_covariate(d, 0), "age") == 0 && ls_factor_data_source(d) == NULL);
+    size_t an[2];
+    CHECK(ls_factor_data_anchors(d, "B, K", 2, an, &e) == 0 && an[0] == 1 && an[1] == 10);
+    CHECK(ls_factor_data_anchors(d, "B,Z", 2, an, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "anchors: 'Z' is not one of the items") == 0, "%s", e.message);
+    CHECK(ls_factor_data_anchors(d, "B", 2, an, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "anchors: 1 names for 2 factors") == 0, "%s", e.message);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    CHECK(ls_factor_options_check(&o, &e) == 0);
+    o.factors = 12;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "factors: expected 1 to 10, got 12") == 0, "%s", e.message);
+    o.factors = 2;
+    o.max_iter = 0;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION && strncmp(e.message, "max_iter: ", 10) == 0);
+    o.max_iter = 60;
+    o.loading_bootstrap = 100001;
+    CHECK(ls_factor_options_check(&o, &e) == LS_ERR_OPTION && strncmp(e.message, "loading_bootstrap: ", 19) == 0);
+    o.loading_bootstrap = -1;
+    CHECK(ls_factor_dif_check(1.5, LS_FACTOR_BH, NULL, NULL, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "alpha: expected a level in (0, 1)") == 0, "%s", e.message);
+    o.skip_se = 1;
+    CHECK(ls_factor_dif_check(0.05, LS_FACTOR_BH, d, &o, &e) == LS_ERR_OPTION && strncmp(e.message, "dif: ", 5) == 0);
+    o.skip_se = 0;
+    CHECK(ls_factor_dif_check(0.05, LS_FACTOR_BH, d, &o, &e) == 0);
+    o.starts = 1;
+    ls_result *r = NULL, *dif = NULL;
+    CHECK_MSG(ls_factor_run(d, &o, &r, &e) == 0, "%s", e.message);
+    if (r) {
+        size_t rows, cols;
+        CHECK(strcmp(ls_result_kind(r), "factor-fit") == 0);
+        CHECK(ls_result_numbers(r, "loadings", &rows, &cols) && rows == 12 && cols == 2);
+        CHECK(strcmp(ls_result_row_labels(r, "loadings"), "items") == 0);
+        CHECK(strcmp(ls_result_col_labels(r, "loadings"), "factors") == 0);
+        CHECK(ls_result_numbers(r, "beta", &rows, &cols) && rows == 12 && cols == 2);
+        CHECK(strcmp(ls_result_col_labels(r, "beta"), "terms") == 0);
+        CHECK(strcmp(ls_result_string(r, "terms", 0), "(intercept)") == 0);
+        CHECK(strcmp(ls_result_string(r, "terms", 1), "age") == 0);
+        CHECK(strcmp(ls_result_string(r, "factors", 1), "factor2") == 0);
+        CHECK(strcmp(ls_result_string(r, "items", 3), "D") == 0);
+        CHECK(ls_result_numbers(r, "scores", &rows, &cols) && rows == 150 && cols == 2);
+        CHECK(ls_result_type(r, "source") == LS_ENTRY_NONE); /* data from arrays */
+        CHECK(ls_result_type(r, "se_loadings") == LS_ENTRY_NUMBERS);
+        CHECK(strcmp(ls_result_string(r, "identify", 0), "orthogonal") == 0);
+        const lsf_fit *f = ls_result_payload(r, "factor-fit");
+        CHECK(ls_result_number(r, "loglik") == f->loglik && ls_result_number(r, "n_obs") == (double)f->nobs);
+        CHECK(ls_factor_dif_run(r, 0.05, LS_FACTOR_BONFERRONI, &dif, &e) == 0);
+        CHECK(dif && ls_result_numbers(dif, "p_value", &rows, &cols) && rows == 12 && cols == 1);
+        CHECK(dif && strcmp(ls_result_string(dif, "correction", 0), "bonferroni") == 0);
+        CHECK(ls_result_write(dif, "x.json", NULL, NULL, &e) == LS_ERR_OPTION); /* no file of its own */
+        /* the fit's writer is ls_factor_write_json without DIF tests and selection */
+        char p1[64], p2[64];
+        snprintf(p1, sizeof p1, "/tmp/test_factor_w1_%ld.json", (long)getpid());
+        snprintf(p2, sizeof p2, "/tmp/test_factor_w2_%ld.json", (long)getpid());
+        CHECK(ls_result_write(r, p1, NULL, "[\"x\"]", &e) == 0);
+        CHECK(ls_factor_write_json(r, NULL, NULL, p2, "[\"x\"]", &e) == 0);
+        FILE *a = fopen(p1, "rb"), *b = fopen(p2, "rb");
+        int same = a && b;
+        for (int ca = 0, cb = 0; same && ca != EOF;) {
+            ca = fgetc(a);
+            cb = fgetc(b);
+            same = ca == cb;
+        }
+        CHECK(same);
+        if (a) fclose(a);
+        if (b) fclose(b);
+        remove(p1);
+        remove(p2);
+        CHECK(ls_result_write(r, p1, "csv", NULL, &e) == LS_ERR_OPTION);
+    }
+    ls_result_free(dif);
+    ls_result_free(r);
+    /* responses that do not fit the family, rejected by the fit */
+    s.Y[5] = 2;
+    ls_factor_data *d2 = NULL;
+    CHECK(ls_factor_data_new(s.n, s.q, 0, s.Y, NULL, NULL, NULL, &d2, &e) == 0);
+    CHECK(ls_factor_run(d2, &o, &r, &e) == LS_ERR_INPUT && r == NULL);
+    CHECK_MSG(strstr(e.message, "responses: person 1, item 6: expected 0 or 1") == e.message, "%s", e.message);
+    CHECK(strcmp(ls_factor_data_item(d2, 0), "item1") == 0);
+    ls_factor_data_free(d2);
+    /* arrays that are not data */
+    s.Y[5] = INFINITY;
+    CHECK(ls_factor_data_new(s.n, s.q, 0, s.Y, NULL, NULL, NULL, &d2, &e) == LS_ERR_INPUT && d2 == NULL);
+    CHECK(ls_factor_data_new(s.n, 1, 0, s.Y, NULL, NULL, NULL, &d2, &e) == LS_ERR_INPUT && d2 == NULL);
+    ls_factor_data_free(d);
     lsf_sim_free(&s);
 }
 
@@ -821,22 +971,25 @@ static void allocation_failures_are_reported_cleanly(void)
     o.max_iter = 5;
     size_t failures = 0, successes = 0;
     for (long k = 1; k < 400; k++) {
-        ls_factor_fit f;
-        ls_factor_dif dif;
-        ls_factor_selection sel;
+        lsf_fit f;
+        ls_result *f_r = NULL;
+        lsf_dif dif;
+        ls_result *dif_r = NULL;
+        lsf_selection sel;
+        ls_result *sel_r = NULL;
         ls_fault_set(k);
-        int rc = ls_factor_run(&d, &o, &f, &e);
+        int rc = run_fit(&d, &o, &f_r, &f, &e);
         if (rc == 0) {
-            int rd = ls_factor_dif_run(&f, 0.05, LS_FACTOR_BH, &dif, &e);
+            int rd = run_dif(f_r, 0.05, LS_FACTOR_BH, &dif_r, &dif, &e);
             CHECK(rd == 0 || rd == LS_ERR_NOMEM);
-            if (rd == 0) ls_factor_dif_free(&dif);
-            ls_factor_fit_free(&f);
+            if (rd == 0) ls_result_free(dif_r);
+            ls_result_free(f_r);
         }
-        int rs = ls_factor_select(&d, &o, 1, 2, &sel, &e);
+        int rs = run_select(&d, &o, 1, 2, &sel_r, &sel, &e);
         ls_fault_set(0);
         CHECK(rc == 0 || rc == LS_ERR_NOMEM);
         CHECK(rs == 0 || rs == LS_ERR_NOMEM);
-        if (rs == 0) ls_factor_selection_free(&sel);
+        if (rs == 0) ls_result_free(sel_r);
         if (rc == LS_ERR_NOMEM) failures++;
         else successes++;
     }
@@ -855,12 +1008,12 @@ static void bfi_five_factors_under_the_anchor_condition(void)
     if (!path) return;
     ls_table *t;
     ls_error e;
-    CHECK_MSG(ls_factor_table_read(path, &t, &e) == 0, "%s", e.message);
-    ls_factor_data d;
+    CHECK_MSG(ls_items_table_read(path, &t, &e) == 0, "%s", e.message);
+    ls_factor_data *d = NULL;
     CHECK_MSG(ls_factor_data_build(t, "A*,C*,E*,N*,O*", NULL, 4, LS_FACTOR_BERNOULLI, &d, &e) == 0, "%s",
               e.message);
     ls_table_free(t);
-    CHECK(d.n == 2800 && d.q == 25);
+    CHECK(d->n == 2800 && d->q == 25);
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.factors = 5;
@@ -868,15 +1021,16 @@ static void bfi_five_factors_under_the_anchor_condition(void)
     size_t an[5];
     const char *anames[5] = {"A2", "C1", "E3", "N1", "O1"};
     for (int k = 0; k < 5; k++)
-        for (size_t j = 0; j < d.q; j++)
-            if (strcmp(d.items[j], anames[k]) == 0) an[k] = j;
+        for (size_t j = 0; j < d->q; j++)
+            if (strcmp(d->items[j], anames[k]) == 0) an[k] = j;
     o.anchors = an;
     /* plain joint ML is degenerate with 5 binary items per factor (persons
      * separate); the nuclear-norm ridge makes the fit well posed */
     o.ridge = 10;
-    ls_factor_fit f;
+    lsf_fit f;
+    ls_result *f_r = NULL;
     double t0 = now();
-    int rc = ls_factor_run(&d, &o, &f, &e);
+    int rc = run_fit(d, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         printf("  bfi (2800 x 25, >= 4, 5 factors, anchors A2 C1 E3 N1 O1, ridge 10): %.1f s, %u sweeps, "
@@ -900,9 +1054,9 @@ static void bfi_five_factors_under_the_anchor_condition(void)
             for (size_t b = 0; b < 5; b++) printf(" %6.3f", f.factor_cor[a * 5 + b]);
             printf("\n");
         }
-        ls_factor_fit_free(&f);
+        ls_result_free(f_r);
     }
-    ls_factor_data_free(&d);
+    ls_factor_data_free(d);
 }
 
 int main(int argc, char **argv)
@@ -916,6 +1070,7 @@ int main(int argc, char **argv)
     RUN(data_errors_name_file_line_and_column);
     RUN(options_are_checked_before_fitting);
     RUN(fit_json_is_written_and_reads_back);
+    RUN(results_and_data_handles_follow_the_convention);
     RUN(allocation_failures_are_reported_cleanly);
     RUN(bernoulli_fit_recovers_the_truth);
     RUN(every_family_recovers_covariate_effects);

@@ -1,7 +1,10 @@
 /*
  * test_faults.c -- resource faults: every allocation that reading a
  * leaderboard, building its data, simulating, fitting and writing a fit
- * makes through the allocation seam (core.h) is made to fail in turn.  Each
+ * makes through the allocation seam (core.h) is made to fail in turn; the
+ * same for the factor models (item table with R's row names, data, fit,
+ * DIF tests, selection, JSON) and the partial credit model (scores,
+ * pattern file, fit with standard errors, JSON).  Each
  * run must return LS_ERR_NOMEM with an "out of memory" message, hand back
  * no object and leave any previous output file byte for byte; the sanitizer
  * build (LeakSanitizer) and valgrind catch what it leaks.  The loop stops at
@@ -16,6 +19,7 @@
 #include "latentscale.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,7 +39,8 @@
 #endif
 
 static char dir[] = "/tmp/ls-faults-XXXXXX";
-static char csv_path[256], floors_path[256], out_path[256];
+static char csv_path[256], floors_path[256], out_path[256], items_path[256], scores_path[256],
+    pattern_path[256];
 static const char PREVIOUS[] = "previous output\n";
 
 static void write_file(const char *path, const char *text)
@@ -71,6 +76,8 @@ static int litter(void)
 
 /* A run under test: returns a status and frees whatever it made. */
 typedef int (*run_fn)(void *ctx, ls_error *e);
+
+static long sites_total;
 
 /* Make allocation 1, 2, ... fail until the run succeeds without reaching
  * the failing allocation.  Returns the number of allocations of a clean
@@ -180,10 +187,148 @@ static int run_write(void *ctx, ls_error *e)
 }
 
 /* ---------------------------------------------------------------- */
+/* Factor models and the partial credit model                        */
+/* ---------------------------------------------------------------- */
+
+static int run_factor_data(void *ctx, ls_error *e)
+{
+    (void)ctx;
+    ls_table *t = NULL;
+    ls_factor_data *d = NULL;
+    int rc = ls_items_table_read(items_path, &t, e);
+    CHECK((rc == LS_OK) == (t != NULL));
+    if (!rc) rc = ls_factor_data_build(t, "Q*", "g,x", NAN, LS_FACTOR_BERNOULLI, &d, e);
+    if (!rc) {
+        size_t an[2];
+        rc = ls_factor_data_anchors(d, "Q1, Q6", 2, an, e);
+    }
+    CHECK(rc != LS_OK || d != NULL);
+    ls_factor_data_free(d);
+    ls_table_free(t);
+    if (rc) return rc;
+    const double Y[8] = {1, 0, NAN, 1, 0, 1, 1, 0}, X[4] = {0.5, -1, 2, 0};
+    rc = ls_factor_data_new(4, 2, 1, Y, X, NULL, (const char *const[]){"x"}, &d, e);
+    CHECK((rc == LS_OK) == (d != NULL));
+    ls_factor_data_free(d);
+    return rc;
+}
+
+typedef struct factor_ctx {
+    const ls_factor_data *d;
+    ls_factor_options o;
+} factor_ctx;
+
+/* A fit with the anchors' bootstrap, its DIF tests and its JSON: the
+ * previous file survives every failure. */
+static int run_factor_fit(void *ctx, ls_error *e)
+{
+    factor_ctx *c = ctx;
+    ls_result *f = NULL, *dif = NULL;
+    write_file(out_path, PREVIOUS);
+    int rc = ls_factor_run(c->d, &c->o, &f, e);
+    CHECK((rc == LS_OK) == (f != NULL));
+    if (!rc) rc = ls_factor_dif_run(f, 0.05, LS_FACTOR_BH, &dif, e);
+    if (!rc) rc = ls_factor_write_json(f, dif, NULL, out_path, "[\"test\"]", e);
+    if (rc) CHECK_MSG(file_is(out_path, PREVIOUS), "previous output changed by a failed write");
+    CHECK_MSG(litter() == 0, "temporary file left behind (rc %d)", rc);
+    ls_result_free(dif);
+    ls_result_free(f);
+    return rc;
+}
+
+static int run_factor_select(void *ctx, ls_error *e)
+{
+    factor_ctx *c = ctx;
+    ls_result *s = NULL;
+    int rc = ls_factor_select(c->d, &c->o, 1, 2, &s, e);
+    CHECK((rc == LS_OK) == (s != NULL));
+    ls_result_free(s);
+    return rc;
+}
+
+/* Scores with R's row names, a pattern file, a fit with standard errors
+ * and its JSON; scores from an int matrix. */
+static int run_gpcm(void *ctx, ls_error *e)
+{
+    (void)ctx;
+    ls_table *t = NULL;
+    ls_gpcm_data *d = NULL;
+    ls_result *f = NULL;
+    int *pat = NULL;
+    size_t K = 0;
+    write_file(out_path, PREVIOUS);
+    int rc = ls_items_table_read(scores_path, &t, e);
+    if (!rc) rc = ls_gpcm_data_build(t, NULL, NAN, 0, &d, e);
+    CHECK(rc != LS_OK || d != NULL);
+    if (!rc) rc = ls_gpcm_pattern_read(pattern_path, d, &K, &pat, e);
+    if (!rc) {
+        ls_gpcm_options o;
+        ls_gpcm_options_init(&o);
+        o.factors = K;
+        o.starts = 2;
+        o.max_iter = 20;
+        o.threads = 1;
+        rc = ls_gpcm_run(d, pat, &o, &f, e);
+        CHECK((rc == LS_OK) == (f != NULL));
+    }
+    if (!rc) rc = ls_result_write(f, out_path, NULL, "[\"test\"]", e);
+    if (rc) CHECK_MSG(file_is(out_path, PREVIOUS), "previous output changed by a failed write");
+    CHECK_MSG(litter() == 0, "temporary file left behind (rc %d)", rc);
+    ls_result_free(f);
+    ls_gpcm_pattern_free(pat);
+    ls_gpcm_data_free(d);
+    ls_table_free(t);
+    if (rc) return rc;
+    const int Y[6] = {0, 2, 1, -1, 2, 0};
+    rc = ls_gpcm_data_new(3, 2, Y, NULL, 0, &d, e);
+    CHECK((rc == LS_OK) == (d != NULL));
+    ls_gpcm_data_free(d);
+    return rc;
+}
+
+static void factor_models_fail_cleanly_at_every_allocation(void)
+{
+    long n = every_allocation_fails("factor: item table (R's row names), data, anchors", run_factor_data, NULL);
+    CHECK(n > 20);
+    if (n > 0) sites_total += n;
+    ls_table *t = NULL;
+    ls_factor_data *d = NULL;
+    ls_error e = {0, ""};
+    CHECK(ls_items_table_read(items_path, &t, &e) == LS_OK);
+    if (t) CHECK_MSG(ls_factor_data_build(t, "Q*", "g,x", NAN, LS_FACTOR_BERNOULLI, &d, &e) == LS_OK, "%s",
+                     e.message);
+    ls_table_free(t);
+    if (!d) return;
+    static const size_t an[2] = {0, 5};
+    factor_ctx c = {d, {0}};
+    ls_factor_options_init(&c.o);
+    c.o.factors = 2;
+    c.o.identify = LS_FACTOR_ANCHOR;
+    c.o.anchors = an;
+    c.o.starts = 2;
+    c.o.max_iter = 5;
+    c.o.loading_bootstrap = 2;
+    c.o.threads = 1;
+    n = every_allocation_fails("factor: fit (anchor, bootstrap), DIF, JSON", run_factor_fit, &c);
+    CHECK(n > 50);
+    if (n > 0) sites_total += n;
+    n = every_allocation_fails("factor: selection of r", run_factor_select, &c);
+    CHECK(n > 20);
+    if (n > 0) sites_total += n;
+    ls_factor_data_free(d);
+}
+
+static void partial_credit_fails_cleanly_at_every_allocation(void)
+{
+    long n = every_allocation_fails("gpcm: scores, pattern, fit with standard errors, JSON", run_gpcm, NULL);
+    CHECK(n > 50);
+    if (n > 0) sites_total += n;
+}
+
+/* ---------------------------------------------------------------- */
 /* Tests                                                             */
 /* ---------------------------------------------------------------- */
 
-static long sites_total;
 
 static void reading_and_building_fail_cleanly_at_every_allocation(void)
 {
@@ -314,6 +459,9 @@ int main(void)
     snprintf(csv_path, sizeof csv_path, "%s/lb.csv", dir);
     snprintf(floors_path, sizeof floors_path, "%s/floors.csv", dir);
     snprintf(out_path, sizeof out_path, "%s/fit.json", dir);
+    snprintf(items_path, sizeof items_path, "%s/items.csv", dir);
+    snprintf(scores_path, sizeof scores_path, "%s/scores.csv", dir);
+    snprintf(pattern_path, sizeof pattern_path, "%s/pattern.csv", dir);
     /* 9 families, 3 benchmarks, missing cells, a text column, quotes */
     write_file(csv_path,
                "model,family,size,tokens,math,ifeval,hellaswag,notes\n"
@@ -330,16 +478,35 @@ int main(void)
                "h-9b,h,9,6,0.43,0.47,0.63,r\n"
                "i-4b,i,4,0.8,0.26,0.30,0.49,q\n");
     write_file(floors_path, "benchmark,floor\nmath,0\nhellaswag,0.25\narc,0.25\n");
+    /* 16 persons, 6 binary items, 2 covariates, R's row names */
+    write_file(items_path,
+               "\"\",g,x,Q1,Q2,Q3,Q4,Q5,Q6\n\"1\",0,0.09,1,0,0,1,1,0\n\"2\",1,1.25,1,1,0,1,0,1\n"
+               "\"3\",0,-0.37,0,0,0,0,0,1\n\"4\",1,-0.44,0,1,NA,1,0,1\n\"5\",0,-0.4,0,0,1,0,1,0\n"
+               "\"6\",1,-2.02,0,1,1,1,0,1\n\"7\",0,-0.59,0,1,1,0,0,0\n\"8\",1,-0.6,0,0,0,0,0,1\n"
+               "\"9\",0,1.66,0,0,0,1,0,0\n\"10\",1,-1.99,1,1,0,0,1,0\n\"11\",0,-0.48,1,0,0,1,0,1\n"
+               "\"12\",1,0.3,0,1,0,0,1,0\n\"13\",0,-0.15,0,1,1,1,0,1\n\"14\",1,0.37,1,0,1,0,0,1\n"
+               "\"15\",0,-1.17,0,0,0,0,0,0\n\"16\",1,0.3,1,0,1,1,0,1\n");
+    /* 20 persons, 4 items scored 1..4, one missing */
+    write_file(scores_path,
+               ",A1,A2,B1,B2\n1,3,1,4,3\n2,1,4,2,1\n3,3,4,3,3\n4,3,4,1,1\n5,1,3,3,4\n6,3,,2,3\n7,2,3,3,3\n"
+               "8,3,4,1,1\n9,2,3,2,3\n10,2,3,2,4\n11,1,1,3,3\n12,2,4,2,1\n13,3,2,4,3\n14,2,1,1,2\n"
+               "15,3,2,3,3\n16,1,3,2,4\n17,3,3,4,3\n18,4,3,4,4\n19,1,4,2,2\n20,1,4,4,2\n");
+    write_file(pattern_path, "item,F1,F2\nB1,0,1\nA1,1,0\nA2,1,0\nB2,0,1\n");
 
     RUN(reading_and_building_fail_cleanly_at_every_allocation);
     RUN(simulation_fails_cleanly_at_every_allocation);
     RUN(fits_fail_cleanly_at_every_allocation);
     RUN(a_warning_list_survives_a_failed_add);
+    RUN(factor_models_fail_cleanly_at_every_allocation);
+    RUN(partial_credit_fails_cleanly_at_every_allocation);
     printf("allocation sites exercised in all: %ld\n", sites_total);
 
     unlink(csv_path);
     unlink(floors_path);
     unlink(out_path);
+    unlink(items_path);
+    unlink(scores_path);
+    unlink(pattern_path);
     rmdir(dir);
     return h_finish();
 }

@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "gpcm/model.h"
 #include "kernel/linalg.h"
+#include "kernel/result.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -351,6 +352,18 @@ static void test_mml_gradient(void)
 /* The public API                                                     */
 /* ---------------------------------------------------------------- */
 
+/* ls_gpcm_run with the payload copied out by value for the assertions
+ * (the result keeps owning its arrays: free the result). */
+static int run_gpcm(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o, ls_result **r, lsg_fit *f,
+                    ls_error *e)
+{
+    *r = NULL;
+    int rc = ls_gpcm_run(d, pattern, o, r, e);
+    if (!rc) *f = *(const lsg_fit *)ls_result_payload(*r, "gpcm-fit");
+    else memset(f, 0, sizeof *f);
+    return rc;
+}
+
 static ls_gpcm_data sim_data(const lsg_sim *s)
 {
     ls_gpcm_data d;
@@ -397,7 +410,7 @@ static void fin(errs *e)
 }
 
 /* Bias and RMSE of a, b and the correlations of one fit against the truth. */
-static void recovery(const ls_gpcm_fit *f, const lsg_sim *s, errs *ea, errs *eb, errs *es)
+static void recovery(const lsg_fit *f, const lsg_sim *s, errs *ea, errs *eb, errs *es)
 {
     const size_t J = s->J, K = s->K, nb = f->maxcat - 1;
     for (size_t c = 0; c < J * K; c++)
@@ -426,9 +439,10 @@ static void test_recovery(size_t N, size_t K, int with_mml, unsigned reps)
         o.starts = 1;
         o.skip_se = 1;
         o.threads = 2;
-        ls_gpcm_fit f;
+        lsg_fit f;
+        ls_result *f_r = NULL;
         double t0 = wall();
-        int rc = ls_gpcm_run(&d, s.pattern, &o, &f, &e);
+        int rc = run_gpcm(&d, s.pattern, &o, &f_r, &f, &e);
         tg += wall() - t0;
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc) {
@@ -439,17 +453,17 @@ static void test_recovery(size_t N, size_t K, int with_mml, unsigned reps)
         CHECK(f.converged);
         CHECK(f.monotone);
         recovery(&f, &s, &g[0], &g[1], &g[2]);
-        ls_gpcm_fit_free(&f);
+        ls_result_free(f_r);
         if (with_mml) {
             o.method = LS_GPCM_MML;
             t0 = wall();
-            rc = ls_gpcm_run(&d, s.pattern, &o, &f, &e);
+            rc = run_gpcm(&d, s.pattern, &o, &f_r, &f, &e);
             tm += wall() - t0 - (rc ? 0 : f.seconds_gvem);
             CHECK_MSG(rc == 0, "%s", e.message);
             if (!rc) {
                 CHECK(f.converged);
                 recovery(&f, &s, &mm[0], &mm[1], &mm[2]);
-                ls_gpcm_fit_free(&f);
+                ls_result_free(f_r);
             }
         }
         sim_data_free(&d);
@@ -522,8 +536,9 @@ static void test_exploratory(void)
     o.starts = 2;
     o.threads = 2;
     o.skip_se = 1;
-    ls_gpcm_fit f;
-    int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+    lsg_fit f;
+    ls_result *f_r = NULL;
+    int rc = run_gpcm(&d, NULL, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         CHECK(f.exploratory && f.rotation && f.a_unrotated);
@@ -555,7 +570,7 @@ static void test_exploratory(void)
                fabs(f.sigma[1]), s.sigma[1]);
         CHECK(worst < 0.35);
         CHECK(fabs(fabs(f.sigma[1]) - s.sigma[1]) < 0.1);
-        ls_gpcm_fit_free(&f);
+        ls_result_free(f_r);
     }
     sim_data_free(&d);
     lsg_sim_free(&s);
@@ -783,11 +798,12 @@ static void check_rotated_se_spread(size_t N, unsigned reps, int method, double 
         o.starts = 1;
         o.threads = 2;
         o.method = method;
-        ls_gpcm_fit f;
-        int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+        lsg_fit f;
+        ls_result *f_r = NULL;
+        int rc = run_gpcm(&d, NULL, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (!rc) {
-            const double *sr = ls_gpcm_se_rotated(&f), *ss = ls_gpcm_se_sigma_rotated(&f);
+            const double *sr = f.se_a_rot, *ss = f.se_sigma_rot;
             CHECK(sr && ss && f.se_a);
             if (sr && ss && f.se_a) {
                 if (!ref) { /* the first replication's rotated solution fixes column order and sign */
@@ -812,7 +828,7 @@ static void check_rotated_se_spread(size_t N, unsigned reps, int method, double 
                 sum[J * K] += rho, sum2[J * K] += rho * rho, sse[J * K] += ss[1];
                 ok++;
             }
-            ls_gpcm_fit_free(&f);
+            ls_result_free(f_r);
         }
         sim_data_free(&d);
     }
@@ -887,11 +903,12 @@ static void test_rotated_se_identity(void)
     o.factors = K;
     o.starts = 1;
     o.threads = 2;
-    ls_gpcm_fit f;
-    int rc = ls_gpcm_run(&d, NULL, &o, &f, &e);
+    lsg_fit f;
+    ls_result *f_r = NULL;
+    int rc = run_gpcm(&d, NULL, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
-        const double *sr = ls_gpcm_se_rotated(&f), *ss = ls_gpcm_se_sigma_rotated(&f);
+        const double *sr = f.se_a_rot, *ss = f.se_sigma_rot;
         CHECK(sr && ss && f.se_a);
         double off = 0;
         for (size_t p = 0; p < K; p++)
@@ -909,7 +926,7 @@ static void test_rotated_se_identity(void)
                off, J, wmain, rcross_lo, rcross_hi, ss ? ss[1] : NAN);
         CHECK(off < 0.1);
         CHECK_MSG(wmain < 0.05, "main loadings %g", wmain);
-        ls_gpcm_fit_free(&f);
+        ls_result_free(f_r);
     }
     sim_data_free(&d);
     lsg_sim_free(&s);
@@ -934,17 +951,18 @@ static void test_unobserved_category_warning(void)
     o.threads = 2;
     o.max_iter = 200;
     int pat[6] = {1, 1, 1, 1, 1, 1};
-    ls_gpcm_fit f;
-    int rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    lsg_fit f;
+    ls_result *f_r = NULL;
+    int rc = run_gpcm(&d, pat, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
-        size_t nw = ls_gpcm_nwarnings(&f);
-        for (size_t i = 0; i < nw; i++) printf("  warning: %s\n", ls_gpcm_warning(&f, i));
+        size_t nw = ls_result_nwarnings(f_r);
+        for (size_t i = 0; i < nw; i++) printf("  warning: %s\n", ls_result_warning(f_r, i));
         CHECK(nw >= 2);
-        CHECK(ls_gpcm_warning(&f, nw) == NULL);
+        CHECK(ls_result_warning(f_r, nw) == NULL);
         int saw3 = 0, saw5 = 0;
         for (size_t i = 0; i < nw; i++) {
-            const char *w = ls_gpcm_warning(&f, i);
+            const char *w = ls_result_warning(f_r, i);
             saw3 |= strcmp(w, "item 'I03': category 2 (raw score 2) is never observed; its step parameter b2 is not "
                               "identified (it drifts towards +infinity)") == 0;
             saw5 |= strstr(w, "item 'I05': category 0 (raw score 0) is never observed") != NULL;
@@ -952,7 +970,7 @@ static void test_unobserved_category_warning(void)
         CHECK(saw3 && saw5);
         char path[256];
         snprintf(path, sizeof path, "/tmp/test_gpcm_w_%ld.json", (long)getpid());
-        CHECK(ls_gpcm_write_json(&f, &d, path, NULL, &e) == 0);
+        CHECK(ls_result_write(f_r, path, NULL, NULL, &e) == 0);
         json_error_t je;
         json_t *root = json_load_file(path, 0, &je);
         CHECK(root && json_array_size(json_object_get(root, "warnings")) == nw);
@@ -960,15 +978,15 @@ static void test_unobserved_category_warning(void)
             CHECK(strstr(json_string_value(json_array_get(json_object_get(root, "warnings"), 0)), "never observed"));
         json_decref(root);
         remove(path);
-        ls_gpcm_fit_free(&f);
+        ls_result_free(f_r);
     }
     /* every category used: no warning */
     memcpy(d.Y, s.Y, d.n * d.J * sizeof *d.Y);
-    rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    rc = run_gpcm(&d, pat, &o, &f_r, &f, &e);
     CHECK(rc == 0);
     if (!rc) {
-        CHECK(ls_gpcm_nwarnings(&f) == 0);
-        ls_gpcm_fit_free(&f);
+        CHECK(ls_result_nwarnings(f_r) == 0);
+        ls_result_free(f_r);
     }
     d.source = NULL;
     sim_data_free(&d);
@@ -990,21 +1008,21 @@ static void test_data_and_patterns(void)
     ls_error e = {0, ""};
     ls_table *t = NULL;
     write_tmp("d.csv", ",A1,A2,B1,x\n1,1,2,3,9\n2,2,NA,1,9\n3,3,1,2.5,9\n", p1, sizeof p1);
-    CHECK(ls_factor_table_read(p1, &t, &e) == 0);
-    ls_gpcm_data d;
+    CHECK(ls_items_table_read(p1, &t, &e) == 0);
+    ls_gpcm_data *d = NULL;
     CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, ":4:4: column 'B1': expected an integer score, found '2.5'") != NULL, "%s", e.message);
     ls_table_free(t);
     write_tmp("d.csv", ",A1,A2,B1,x\n1,1,2,3,9\n2,2,NA,1,9\n3,3,1,2,9\n", p1, sizeof p1);
-    CHECK(ls_factor_table_read(p1, &t, &e) == 0);
+    CHECK(ls_items_table_read(p1, &t, &e) == 0);
     CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == 0);
-    CHECK(d.J == 3 && d.n == 3 && d.lowest == 1);
-    CHECK(d.ncat[0] == 3 && d.ncat[1] == 2 && d.ncat[2] == 3);
-    CHECK(d.Y[1 * 3 + 1] == -1 && d.Y[0] == 0 && d.Y[2] == 2);
-    ls_gpcm_data d2;
+    CHECK(d->J == 3 && d->n == 3 && d->lowest == 1);
+    CHECK(d->ncat[0] == 3 && d->ncat[1] == 2 && d->ncat[2] == 3);
+    CHECK(d->Y[1 * 3 + 1] == -1 && d->Y[0] == 0 && d->Y[2] == 2);
+    ls_gpcm_data *d2 = NULL;
     CHECK(ls_gpcm_data_build(t, "A*,B1", 0, 0, &d2, &e) == 0);
-    CHECK(d2.ncat[0] == 4);
-    ls_gpcm_data_free(&d2);
+    CHECK(d2->ncat[0] == 4);
+    ls_gpcm_data_free(d2);
     CHECK(ls_gpcm_data_build(t, "A*", NAN, 2, &d2, &e) == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, "above the highest category") != NULL, "%s", e.message);
     CHECK(ls_gpcm_data_build(t, "Z*", NAN, 0, &d2, &e) == LS_ERR_OPTION);
@@ -1012,36 +1030,109 @@ static void test_data_and_patterns(void)
     size_t K;
     int *pat;
     write_tmp("p.csv", "item,f1,f2\nB1,0,1\nA1,1,0\nA2,1,1\n", p2, sizeof p2);
-    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == 0);
+    CHECK(ls_gpcm_pattern_read(p2, d, &K, &pat, &e) == 0);
     CHECK(K == 2 && pat[0] == 1 && pat[1] == 0 && pat[2] == 1 && pat[3] == 1 && pat[4] == 0 && pat[5] == 1);
     ls_gpcm_pattern_free(pat);
     write_tmp("p.csv", "f1,f2\n1,0\n1,1\n0,2\n", p2, sizeof p2);
-    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    CHECK(ls_gpcm_pattern_read(p2, d, &K, &pat, &e) == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, ":4:2: expected 0 or 1 in a loading pattern, found '2'") != NULL, "%s", e.message);
     write_tmp("p.csv", "f1,f2\n1,0\n1,1\n", p2, sizeof p2);
-    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    CHECK(ls_gpcm_pattern_read(p2, d, &K, &pat, &e) == LS_ERR_INPUT);
     write_tmp("p.csv", "item,f1\nA1,1\nQ9,1\nB1,1\n", p2, sizeof p2);
-    CHECK(ls_gpcm_pattern_read(p2, &d, &K, &pat, &e) == LS_ERR_INPUT);
+    CHECK(ls_gpcm_pattern_read(p2, d, &K, &pat, &e) == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, ":3:1: item 'Q9' is not among the items") != NULL, "%s", e.message);
     /* options */
     ls_gpcm_options o;
     ls_gpcm_options_init(&o);
-    ls_gpcm_fit f;
+    lsg_fit f;
+    ls_result *f_r = NULL;
     o.factors = 0;
-    CHECK(ls_gpcm_run(&d, NULL, &o, &f, &e) == LS_ERR_OPTION);
+    CHECK(run_gpcm(d, NULL, &o, &f_r, &f, &e) == LS_ERR_OPTION);
     o.factors = 2;
     o.method = LS_GPCM_MML;
     o.factors = 7;
-    CHECK(ls_gpcm_run(&d, NULL, &o, &f, &e) == LS_ERR_OPTION);
+    CHECK(run_gpcm(d, NULL, &o, &f_r, &f, &e) == LS_ERR_OPTION);
     int bad[6] = {1, 0, 1, 0, 1, 0};
     o.factors = 2;
     o.method = LS_GPCM_GVEM;
-    CHECK(ls_gpcm_run(&d, bad, &o, &f, &e) == LS_ERR_INPUT);
+    CHECK(run_gpcm(d, bad, &o, &f_r, &f, &e) == LS_ERR_INPUT);
     CHECK_MSG(strstr(e.message, "factor 2 has no items") != NULL, "%s", e.message);
-    ls_gpcm_data_free(&d);
+    ls_gpcm_data_free(d);
     ls_table_free(t);
     remove(p1);
     remove(p2);
+}
+
+/* The public handles: scores from an int matrix with their accessors, the
+ * options' checks naming fields, the fit's entries with their labels and
+ * warnings, a pattern from a table parsed in memory. */
+static void test_handles(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(200, 6, 2, 3, 4, 0.05, 17, &s, &e) == 0);
+    ls_gpcm_data *d = NULL;
+    CHECK(ls_gpcm_data_new(s.N, s.J, s.Y, NULL, 0, &d, &e) == 0);
+    if (!d) {
+        lsg_sim_free(&s);
+        return;
+    }
+    CHECK(ls_gpcm_data_npersons(d) == 200 && ls_gpcm_data_nitems(d) == 6 && ls_gpcm_data_lowest(d) == 0);
+    CHECK(strcmp(ls_gpcm_data_item(d, 5), "item6") == 0 && ls_gpcm_data_item(d, 6) == NULL);
+    CHECK(ls_gpcm_data_source(d) == NULL);
+    int ok = 1;
+    for (size_t j = 0; j < 6; j++) ok &= ls_gpcm_data_categories(d, j) == s.P[j] + 1;
+    CHECK(ok);
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    CHECK(ls_gpcm_options_check(&o, &e) == 0);
+    o.tol = 0;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION);
+    CHECK_MSG(strcmp(e.message, "tol: expected a positive number") == 0, "%s", e.message);
+    o.tol = 1e-6;
+    o.max_iter = 0;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION && strcmp(e.message, "max_iter: expected at least 1") == 0);
+    o.max_iter = 300;
+    o.factors = 11;
+    CHECK(ls_gpcm_options_check(&o, &e) == LS_ERR_OPTION && strcmp(e.message, "factors: expected 1..10") == 0);
+    o.factors = 2;
+    o.threads = 2;
+    /* the pattern in item order, parsed from memory: item j loads on j mod 2 */
+    const char *text = "f1,f2\n1,0\n0,1\n1,0\n0,1\n1,0\n0,1\n";
+    ls_table *t = NULL;
+    int *pat = NULL;
+    size_t K = 0;
+    CHECK(ls_table_parse(text, strlen(text), "<memory>", &t, &e) == 0);
+    CHECK(ls_gpcm_pattern_from_table(t, d, &K, &pat, &e) == 0 && K == 2);
+    ls_table_free(t);
+    ls_result *r = NULL;
+    if (pat) CHECK_MSG(ls_gpcm_run(d, pat, &o, &r, &e) == 0, "%s", e.message);
+    if (r) {
+        size_t rows, cols;
+        const lsg_fit *f = ls_result_payload(r, "gpcm-fit");
+        CHECK(strcmp(ls_result_kind(r), "gpcm-fit") == 0);
+        CHECK(ls_result_numbers(r, "slopes", &rows, &cols) && rows == 6 && cols == 2);
+        CHECK(strcmp(ls_result_row_labels(r, "steps"), "items") == 0 && strcmp(ls_result_col_labels(r, "steps"), "step") == 0);
+        CHECK(ls_result_numbers(r, "steps", &rows, &cols) && cols == f->maxcat - 1 && ls_result_nstrings(r, "step") == cols);
+        CHECK(strcmp(ls_result_string(r, "step", 0), "b1") == 0);
+        CHECK(ls_result_numbers(r, "pattern", &rows, &cols)[1] == 0.0);
+        CHECK(ls_result_number(r, "elbo") == f->elbo && ls_result_number(r, "iterations") == f->iterations);
+        CHECK(ls_result_type(r, "se_factor_cor") == LS_ENTRY_NUMBERS);
+        CHECK(ls_result_type(r, "rotation") == LS_ENTRY_NONE); /* confirmatory */
+        CHECK(ls_result_numbers(r, "elbo_trace", &rows, &cols) && rows == f->iterations + 1u);
+        CHECK(ls_result_nwarnings(r) == f->nwarnings);
+    }
+    ls_result_free(r);
+    ls_gpcm_pattern_free(pat);
+    ls_gpcm_data_free(d);
+    /* scores that are not data */
+    int Y[4] = {0, 1, 0, 70};
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL);
+    Y[3] = 0;
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL); /* item 2: one category */
+    CHECK_MSG(strstr(e.message, "every observed score is the lowest one") != NULL, "%s", e.message);
+    CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 1, &d, &e) == LS_ERR_OPTION && d == NULL);
+    lsg_sim_free(&s);
 }
 
 /* A complete fit with standard errors, written as JSON and read back. */
@@ -1056,8 +1147,9 @@ static void test_fit_json(void)
     ls_gpcm_options_init(&o);
     o.factors = 2;
     o.threads = 2;
-    ls_gpcm_fit f, f1;
-    CHECK(ls_gpcm_run(&d, s.pattern, &o, &f, &e) == 0);
+    lsg_fit f, f1;
+    ls_result *f_r = NULL, *f1_r = NULL;
+    CHECK(run_gpcm(&d, s.pattern, &o, &f_r, &f, &e) == 0);
     CHECK(f.se_a && f.se_b && f.se_sigma);
     CHECK(f.starts == 3 && f.starts_at_best >= 1);
     CHECK(isfinite(f.loglik) && f.elbo < f.loglik);
@@ -1075,12 +1167,12 @@ static void test_fit_json(void)
            f.vbic, f.se_a[0], f.se_sigma[1]);
     /* one thread gives the same numbers */
     o.threads = 1;
-    CHECK(ls_gpcm_run(&d, s.pattern, &o, &f1, &e) == 0);
+    CHECK(run_gpcm(&d, s.pattern, &o, &f1_r, &f1, &e) == 0);
     CHECK(f1.elbo == f.elbo && f1.loglik == f.loglik && memcmp(f1.a, f.a, 24 * sizeof(double)) == 0);
-    ls_gpcm_fit_free(&f1);
+    ls_result_free(f1_r);
     char path[256];
     snprintf(path, sizeof path, "/tmp/test_gpcm_%ld.json", (long)getpid());
-    CHECK(ls_gpcm_write_json(&f, &d, path, "[\"gpcm\",\"x.csv\"]", &e) == 0);
+    CHECK(ls_result_write(f_r, path, NULL, "[\"gpcm\",\"x.csv\"]", &e) == 0);
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     CHECK(root != NULL);
@@ -1094,7 +1186,7 @@ static void test_fit_json(void)
         json_decref(root);
     }
     remove(path);
-    ls_gpcm_fit_free(&f);
+    ls_result_free(f_r);
     d.source = NULL;
     sim_data_free(&d);
     lsg_sim_free(&s);
@@ -1108,10 +1200,10 @@ static void test_bfi(void)
     if (!path) return;
     ls_error e = {0, ""};
     ls_table *t = NULL;
-    CHECK(ls_factor_table_read(path, &t, &e) == 0);
-    ls_gpcm_data d;
+    CHECK(ls_items_table_read(path, &t, &e) == 0);
+    ls_gpcm_data *d = NULL;
     CHECK_MSG(ls_gpcm_data_build(t, "A*,C*,E*,N*,O*", NAN, 0, &d, &e) == 0, "%s", e.message);
-    CHECK(d.n == 2800 && d.J == 25 && d.lowest == 1);
+    CHECK(d->n == 2800 && d->J == 25 && d->lowest == 1);
     const size_t K = 5;
     int pat[25 * 5];
     for (size_t j = 0; j < 25; j++)
@@ -1122,9 +1214,10 @@ static void test_bfi(void)
     o.threads = 2;
     o.skip_se = 1;
     o.starts = 1;
-    ls_gpcm_fit f;
+    lsg_fit f;
+    ls_result *f_r = NULL;
     double t0 = wall();
-    int rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+    int rc = run_gpcm(d, pat, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
         printf("  bfi K=5 confirmatory: %.2f s, %u iterations, ELBO %.2f, vBIC %.2f\n", wall() - t0, f.iterations,
@@ -1133,21 +1226,21 @@ static void test_bfi(void)
         /* this copy of bfi has its reverse-keyed items (A1 C4 C5 E1 E2 O2 O5)
          * already recoded: every slope is positive on its scale */
         for (size_t j = 0; j < 25; j++)
-            CHECK_MSG(f.a[j * K + j / 5] > 0, "item %s slope %g", d.items[j], f.a[j * K + j / 5]);
+            CHECK_MSG(f.a[j * K + j / 5] > 0, "item %s slope %g", d->items[j], f.a[j * K + j / 5]);
         /* a reverse-keyed item (A1 scored 5 - y) gets the negative slope */
         double a1 = f.a[0], a2 = f.a[K];
-        ls_gpcm_fit_free(&f);
-        for (size_t i = 0; i < d.n; i++)
-            if (d.Y[i * 25] >= 0) d.Y[i * 25] = 5 - d.Y[i * 25];
-        rc = ls_gpcm_run(&d, pat, &o, &f, &e);
+        ls_result_free(f_r);
+        for (size_t i = 0; i < d->n; i++)
+            if (d->Y[i * 25] >= 0) d->Y[i * 25] = 5 - d->Y[i * 25];
+        rc = run_gpcm(d, pat, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (!rc) {
             printf("  A1 reversed: slope %.4f (was %.4f), A2 %.4f (was %.4f)\n", f.a[0], a1, f.a[K], a2);
             CHECK(fabs(f.a[0] + a1) < 0.02 && fabs(f.a[K] - a2) < 0.02);
-            ls_gpcm_fit_free(&f);
+            ls_result_free(f_r);
         }
     }
-    ls_gpcm_data_free(&d);
+    ls_gpcm_data_free(d);
     ls_table_free(t);
 }
 
@@ -1163,6 +1256,7 @@ int main(int argc, char **argv)
     RUN_IF(test_mml_gradient);
     RUN_IF(test_data_and_patterns);
     RUN_IF(test_fit_json);
+    RUN_IF(test_handles);
     RUN_IF(test_recovery_quick);
     RUN_IF(test_rotation_jacobian);
     RUN_IF(test_rotated_se_identity);

@@ -109,67 +109,11 @@ class LsFactorOptions(Structure):
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 
-class LsFactorData(Structure):
-    _fields_ = [("n", c_size_t), ("q", c_size_t), ("p", c_size_t), ("Y", c_double_p),
-                ("X", c_double_p), ("items", c_char_pp), ("covariates", c_char_pp),
-                ("line", c_size_t_p), ("source", c_char_p)]
-
-
-class LsFactorFit(Structure):
-    _fields_ = [("n", c_size_t), ("q", c_size_t), ("p", c_size_t), ("r", c_size_t),
-                ("family", c_int), ("identify", c_int), ("covariate_condition", c_int),
-                ("anchors", c_size_t_p), ("U", c_double_p), ("gamma", c_double_p),
-                ("beta", c_double_p), ("dispersion", c_double_p), ("factor_cov", c_double_p),
-                ("factor_cor", c_double_p), ("A", c_double_p), ("se_U", c_double_p),
-                ("se_gamma", c_double_p), ("se_beta", c_double_p),
-                ("se_gamma_naive", c_double_p), ("loglik", c_double), ("jic", c_double),
-                ("nobs", c_size_t), ("nparams", c_size_t), ("iterations", c_uint),
-                ("starts", c_uint), ("starts_at_best", c_uint), ("start_loglik", c_double_p),
-                ("converged", c_int), ("at_bound", c_size_t), ("seed", c_uint64),
-                ("tol", c_double), ("bound", c_double), ("ridge", c_double),
-                ("scale_corrected", c_int), ("loading_bootstrap", c_uint),
-                ("gamma_ml", c_double_p), ("se_gamma_analytic", c_double_p)]
-
-
-class LsFactorDif(Structure):
-    _fields_ = [("q", c_size_t), ("p", c_size_t), ("alpha", c_double), ("correction", c_int),
-                ("z", c_double_p), ("pvalue", c_double_p), ("flag", c_int_p),
-                ("flag_bonferroni", c_int_p), ("flag_bh", c_int_p)]
-
-
-class LsFactorSelection(Structure):
-    _fields_ = [("nr", c_size_t), ("r", c_size_t_p), ("loglik", c_double_p),
-                ("jic", c_double_p), ("converged", c_int_p), ("best", c_size_t)]
-
-
 class LsGpcmOptions(Structure):
     _fields_ = [("factors", c_size_t), ("method", c_int), ("starts", c_uint), ("seed", c_uint64),
                 ("threads", c_uint), ("tol", c_double), ("max_iter", c_uint), ("nodes", c_uint),
                 ("gtol", c_double), ("skip_se", c_int), ("progress", PROGRESS_FN),
                 ("progress_ctx", c_void_p)]
-
-
-class LsGpcmData(Structure):
-    _fields_ = [("n", c_size_t), ("J", c_size_t), ("Y", c_int_p), ("ncat", c_uint_p),
-                ("items", c_char_pp), ("line", c_size_t_p), ("source", c_char_p),
-                ("lowest", c_double)]
-
-
-class LsGpcmFit(Structure):
-    _fields_ = [("n", c_size_t), ("J", c_size_t), ("K", c_size_t), ("maxcat", c_size_t),
-                ("method", c_int), ("exploratory", c_int), ("ncat", c_uint_p),
-                ("pattern", c_int_p), ("a", c_double_p), ("a_unrotated", c_double_p),
-                ("rotation", c_double_p), ("b", c_double_p), ("sigma", c_double_p),
-                ("mu", c_double_p), ("se_a", c_double_p), ("se_b", c_double_p),
-                ("se_sigma", c_double_p), ("elbo", c_double), ("loglik", c_double),
-                ("vbic", c_double), ("bic", c_double), ("nparams", c_size_t), ("nobs", c_size_t),
-                ("iterations", c_uint), ("mml_iterations", c_uint), ("starts", c_uint),
-                ("starts_at_best", c_uint), ("start_elbo", c_double_p),
-                ("elbo_trace", c_double_p), ("monotone", c_int), ("converged", c_int),
-                ("seed", c_uint64), ("tol", c_double), ("nodes", c_uint),
-                ("seconds_gvem", c_double), ("seconds_mml", c_double), ("seconds_se", c_double),
-                ("se_a_rot", c_double_p), ("se_sigma_rot", c_double_p), ("warnings", c_char_pp),
-                ("nwarnings", c_size_t)]
 
 
 # ---------------------------------------------------------------------------
@@ -308,40 +252,54 @@ PROTOTYPES = {
     "ls_optimal": (c_int, [c_void_p, _P(LsOptimalOptions), _vpp, _err]),
     "ls_compare": (c_int, [c_void_p, c_void_p, c_size_t, c_size_t, _P(LsPredictOptions), _vpp, _err]),
     "ls_fit_options_check": (c_int, [_P(LsFitOptions), _err]),
+}
+
+# The factor and partial credit families (results are ls_result handles,
+# read by result_entries; data are opaque handles).
+PSYCHOMETRIC_PROTOTYPES = {
+    "ls_items_table_read": (c_int, [c_char_p, _vpp, _err]),
     # generalized latent factor models
     "ls_factor_options_init": (None, [_P(LsFactorOptions)]),
-    "ls_factor_table_read": (c_int, [c_char_p, _vpp, _err]),
-    "ls_factor_data_build": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_int,
-                                     _P(LsFactorData), _err]),
-    "ls_factor_data_free": (None, [_P(LsFactorData)]),
-    "ls_factor_run": (c_int, [_P(LsFactorData), _P(LsFactorOptions), _P(LsFactorFit), _err]),
-    "ls_factor_fit_free": (None, [_P(LsFactorFit)]),
-    "ls_factor_dif_run": (c_int, [_P(LsFactorFit), c_double, c_int, _P(LsFactorDif), _err]),
-    "ls_factor_dif_free": (None, [_P(LsFactorDif)]),
-    "ls_factor_select": (c_int, [_P(LsFactorData), _P(LsFactorOptions), c_size_t, c_size_t,
-                                 _P(LsFactorSelection), _err]),
-    "ls_factor_selection_free": (None, [_P(LsFactorSelection)]),
-    "ls_factor_write_json": (c_int, [_P(LsFactorFit), _P(LsFactorData), _P(LsFactorDif),
-                                     _P(LsFactorSelection), c_char_p, c_char_p, _err]),
+    "ls_factor_options_check": (c_int, [_P(LsFactorOptions), _err]),
+    "ls_factor_data_build": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_int, _vpp, _err]),
+    "ls_factor_data_new": (c_int, [c_size_t, c_size_t, c_size_t, c_double_p, c_double_p, c_char_pp,
+                                   c_char_pp, _vpp, _err]),
+    "ls_factor_data_free": (None, [c_void_p]),
+    "ls_factor_data_npersons": (c_size_t, [c_void_p]),
+    "ls_factor_data_nitems": (c_size_t, [c_void_p]),
+    "ls_factor_data_ncovariates": (c_size_t, [c_void_p]),
+    "ls_factor_data_item": (c_char_p, [c_void_p, c_size_t]),
+    "ls_factor_data_covariate": (c_char_p, [c_void_p, c_size_t]),
+    "ls_factor_data_source": (c_char_p, [c_void_p]),
+    "ls_factor_data_anchors": (c_int, [c_void_p, c_char_p, c_size_t, c_size_t_p, _err]),
+    "ls_factor_run": (c_int, [c_void_p, _P(LsFactorOptions), _vpp, _err]),
+    "ls_factor_dif_check": (c_int, [c_double, c_int, c_void_p, _P(LsFactorOptions), _err]),
+    "ls_factor_dif_run": (c_int, [c_void_p, c_double, c_int, _vpp, _err]),
+    "ls_factor_select": (c_int, [c_void_p, _P(LsFactorOptions), c_size_t, c_size_t, _vpp, _err]),
+    "ls_factor_write_json": (c_int, [c_void_p, c_void_p, c_void_p, c_char_p, c_char_p, _err]),
     "ls_factor_family_name": (c_char_p, [c_int]),
     "ls_factor_identify_name": (c_char_p, [c_int]),
     # generalized partial credit model
     "ls_gpcm_options_init": (None, [_P(LsGpcmOptions)]),
-    "ls_gpcm_data_build": (c_int, [c_void_p, c_char_p, c_double, c_uint, _P(LsGpcmData), _err]),
-    "ls_gpcm_data_free": (None, [_P(LsGpcmData)]),
-    "ls_gpcm_pattern_read": (c_int, [c_char_p, _P(LsGpcmData), c_size_t_p, _P(c_int_p), _err]),
+    "ls_gpcm_options_check": (c_int, [_P(LsGpcmOptions), _err]),
+    "ls_gpcm_data_build": (c_int, [c_void_p, c_char_p, c_double, c_uint, _vpp, _err]),
+    "ls_gpcm_data_new": (c_int, [c_size_t, c_size_t, c_int_p, c_char_pp, c_uint, _vpp, _err]),
+    "ls_gpcm_data_free": (None, [c_void_p]),
+    "ls_gpcm_data_npersons": (c_size_t, [c_void_p]),
+    "ls_gpcm_data_nitems": (c_size_t, [c_void_p]),
+    "ls_gpcm_data_item": (c_char_p, [c_void_p, c_size_t]),
+    "ls_gpcm_data_categories": (c_uint, [c_void_p, c_size_t]),
+    "ls_gpcm_data_lowest": (c_double, [c_void_p]),
+    "ls_gpcm_data_source": (c_char_p, [c_void_p]),
+    "ls_gpcm_pattern_read": (c_int, [c_char_p, c_void_p, c_size_t_p, _P(c_int_p), _err]),
+    "ls_gpcm_pattern_from_table": (c_int, [c_void_p, c_void_p, c_size_t_p, _P(c_int_p), _err]),
     "ls_gpcm_pattern_free": (None, [c_int_p]),
-    "ls_gpcm_run": (c_int, [_P(LsGpcmData), c_int_p, _P(LsGpcmOptions), _P(LsGpcmFit), _err]),
-    "ls_gpcm_fit_free": (None, [_P(LsGpcmFit)]),
-    "ls_gpcm_write_json": (c_int, [_P(LsGpcmFit), _P(LsGpcmData), c_char_p, c_char_p, _err]),
+    "ls_gpcm_run": (c_int, [c_void_p, c_int_p, _P(LsGpcmOptions), _vpp, _err]),
 }
+PROTOTYPES.update(PSYCHOMETRIC_PROTOTYPES)
 
 # Declared when the library has them (newer additions; see has()).
 OPTIONAL_PROTOTYPES = {
-    "ls_gpcm_se_rotated": (c_double_p, [_P(LsGpcmFit)]),
-    "ls_gpcm_se_sigma_rotated": (c_double_p, [_P(LsGpcmFit)]),
-    "ls_gpcm_nwarnings": (c_size_t, [_P(LsGpcmFit)]),
-    "ls_gpcm_warning": (c_char_p, [_P(LsGpcmFit), c_size_t]),
 }
 
 

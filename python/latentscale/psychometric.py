@@ -5,12 +5,12 @@ covariates by joint maximum likelihood (docs/FACTOR.md); gpcm(data, ...) the
 multidimensional generalized partial credit model by Gaussian variational EM
 or marginal maximum likelihood (docs/GPCM.md).  Both take the CLI's options
 as keyword arguments ('-' as '_'; `--no-se` is se=False,
-`--no-scale-correction` is scale_correction=False), check them in the CLI's
-order with the CLI's messages, call the same public C functions in the same
-order, and return a FactorFit / GpcmFit: a dataclass of numpy arrays copied
-out of the C result, which also keeps the C fit and data alive for
-to_json(path) (the CLI's --out) until close() (or a with block, or garbage
-collection) frees them.
+`--no-scale-correction` is scale_correction=False), let the library check
+them (its messages name the option, here by its keyword), call the same
+public C functions in the same order, and return a FactorFit / GpcmFit: a
+dataclass of numpy arrays copied out of the C results (results.Entries),
+which also keeps the C results and data alive for to_json(path) (the CLI's
+--out) until close() (or a with block, or garbage collection) frees them.
 """
 import ctypes
 import math
@@ -28,7 +28,8 @@ import numpy as np
 from . import _capi as C
 from . import _tables
 from .api import _UINT, _Progress, _argv_json, _count, _names, _real
-from .errors import InputError, LatentscaleError, LatentscaleWarning, OptionError
+from .errors import InputError, LatentscaleError, OptionError, LatentscaleWarning
+from .results import Entries
 
 _FAMILIES = {"bernoulli": C.LS_FACTOR_BERNOULLI, "poisson": C.LS_FACTOR_POISSON,
              "gaussian": C.LS_FACTOR_GAUSSIAN, "probit": C.LS_FACTOR_PROBIT,
@@ -37,10 +38,11 @@ _IDENTIFY = {"orthogonal": 0, "triangular": 1, "anchor": 2, "anchor-identity": 3
              "equal-diagonal": 4}
 _COVCOND = {"min-l1": C.LS_FACTOR_COV_L1, "l1": C.LS_FACTOR_COV_L1,
             "orthogonal": C.LS_FACTOR_COV_ORTHOGONAL}
-_COVCOND_NAME = {C.LS_FACTOR_COV_L1: "min-l1", C.LS_FACTOR_COV_ORTHOGONAL: "orthogonal"}
 _CORRECTIONS = {"bonferroni": C.LS_FACTOR_BONFERRONI, "bh": C.LS_FACTOR_BH}
-_CORRECTION_NAME = {v: k for k, v in _CORRECTIONS.items()}
 _METHODS = {"gvem": C.LS_GPCM_GVEM, "mml": C.LS_GPCM_MML}
+# The options' fields whose keyword differs (the library's messages name fields).
+_KEYWORDS = {"skip_se": "se", "no_scale_correction": "scale_correction"}
+_INT_MAX = 2 ** 31 - 1
 
 
 # ---------------------------------------------------------------------------
@@ -54,32 +56,18 @@ def _frame(rows):
     return pd.DataFrame(rows)
 
 
-def _arr(ptr, *shape):
-    """Copy of a C double array (row-major), or None for NULL."""
-    if not ptr:
-        return None
-    n = int(np.prod(shape))
-    if n == 0:
-        return np.empty(shape)
-    return np.ctypeslib.as_array(ptr, shape=(n,)).copy().reshape(shape)
-
-
-def _iarr(ptr, *shape):
-    """Copy of a C int / unsigned / size_t array as int64, or None for NULL."""
-    if not ptr:
-        return None
-    n = int(np.prod(shape))
-    if n == 0:
-        return np.empty(shape, dtype=np.int64)
-    return np.ctypeslib.as_array(ptr, shape=(n,)).astype(np.int64).reshape(shape)
-
-
-def _strs(pp, n):
-    return [C.dec(pp[i]) for i in range(n)] if pp else []
+def _check(rc, err):
+    """C.check, with a leading field the binding calls otherwise renamed."""
+    if rc != C.LS_OK:
+        msg = err.message.decode("utf-8", "replace")
+        head, sep, rest = msg.partition(": ")
+        if sep and head in _KEYWORDS:
+            err.message = (_KEYWORDS[head] + sep + rest).encode("utf-8")[:C.LS_ERROR_LEN - 1]
+    C.check(rc, err)
 
 
 def _usage(msg):
-    """An option error worded as the CLI's usage message (without 'latentscale CMD: ')."""
+    """An option error of the binding's own (the name of a choice, a range)."""
     return OptionError(msg, code=C.LS_ERR_OPTION, status="option")
 
 
@@ -98,16 +86,35 @@ def _same_file(a, b):
 
 
 def _open(data):
-    """An ls_table* for data: a CSV path is read by ls_factor_table_read (R's
+    """An ls_table* for data: a CSV path is read by ls_items_table_read (R's
     row names, an empty first header field, are accepted as "(row)"); a
     DataFrame or a dict of columns goes through the binding's table helper."""
     if _tables.is_path(data):
-        lib = C.lib()
         err = C.new_error()
         out = C.c_void_p()
-        C.check(lib.ls_factor_table_read(C.enc(data), byref(out), err), err)
+        C.check(C.lib().ls_items_table_read(C.enc(data), byref(out), err), err)
         return out.value
     return _tables.open_table(data)
+
+
+def _new_handle(call, *args):
+    """Call a C function whose last two arguments are (void **out, ls_error *)
+    and return the new handle (raising on failure)."""
+    err = C.new_error()
+    out = C.c_void_p()
+    _check(call(*args, byref(out), err), err)
+    return out.value
+
+
+def _free_handles(h):
+    """Free the C results and data in h (a dict name -> handle)."""
+    lib = C.lib()
+    for name in ("fit", "dif", "sel"):
+        if h.get(name):
+            lib.ls_result_free(h[name])
+    if h.get("data"):
+        (lib.ls_gpcm_data_free if h.get("gpcm") else lib.ls_factor_data_free)(h["data"])
+    h.clear()
 
 
 class _Owner:
@@ -241,7 +248,8 @@ class FactorFit(_Closable):
     (r x r), covariate_transform (p x r: the A applied, U += x A'),
     factor_scores (n x r), standard_errors (FactorStandardErrors, or None
     with se=False), dif (DifTest or None), selection (FactorSelection or
-    None); loglik, jic, n_params, converged, iterations, start_loglik, ...
+    None); loglik, jic, n_params, converged, iterations, start_loglik, ...;
+    warnings (coefficients held at the bound, a degenerate factor).
 
     to_json(path) writes the CLI's JSON; close() frees the C objects.
     """
@@ -282,6 +290,7 @@ class FactorFit(_Closable):
     standard_errors: Optional[FactorStandardErrors]
     dif: Optional[DifTest] = None
     selection: Optional[FactorSelection] = None
+    warnings: List[str] = field(default_factory=list)
     _owner: object = field(default=None, repr=False, compare=False)
     _argv: object = field(default=None, repr=False, compare=False)
 
@@ -296,12 +305,10 @@ class FactorFit(_Closable):
 
     def to_json(self, path):
         """Write the fit as the CLI's --out JSON (kind "factor"), atomically."""
-        f, d, dif, sel = self._owner.get()[:4]
+        h = self._owner.get()[0]
         err = C.new_error()
-        C.check(C.lib().ls_factor_write_json(byref(f), byref(d),
-                                             byref(dif) if self.dif is not None else None,
-                                             byref(sel) if self.selection is not None else None,
-                                             C.enc(path), self._argv, err), err)
+        _check(C.lib().ls_factor_write_json(h["fit"], h.get("dif"), h.get("sel"), C.enc(path),
+                                            self._argv, err), err)
 
     write_json = to_json
 
@@ -410,9 +417,9 @@ class GpcmFit(_Closable):
 
     def to_json(self, path):
         """Write the fit as the CLI's --out JSON, atomically."""
-        f, d = self._owner.get()[:2]
+        h = self._owner.get()[0]
         err = C.new_error()
-        C.check(C.lib().ls_gpcm_write_json(byref(f), byref(d), C.enc(path), self._argv, err), err)
+        _check(C.lib().ls_result_write(h["fit"], C.enc(path), None, self._argv, err), err)
 
     write_json = to_json
 
@@ -434,8 +441,8 @@ class GpcmFit(_Closable):
 # ---------------------------------------------------------------------------
 
 def _select_range(v):
-    """--select RMIN..RMAX (the CLI's parse_range), a (lo, hi) pair, a range or an int."""
-    msg = "--select: expected RMIN..RMAX, e.g. 1..6"
+    """select='RMIN..RMAX' (the CLI's parse_range), a (lo, hi) pair, a range or an int."""
+    msg = "select: expected RMIN..RMAX, e.g. 1..6"
     if isinstance(v, str):
         parts = v.split("..")
         try:
@@ -465,38 +472,21 @@ def _select_range(v):
     return lo, hi
 
 
-def _anchor_indices(anchors, items, r):
-    """Anchor names (or item indices) -> size_t indices, with the CLI's messages."""
+def _anchor_names(anchors, d):
+    """Anchors as the comma-separated names ls_factor_data_anchors maps: a
+    string as given, or a sequence of names and item indices."""
     if isinstance(anchors, str):
-        names = [t.lstrip(" ") for t in anchors.split(",") if t]
-    else:
-        names = list(anchors)
-    out = []
-    for tok in names:
-        if isinstance(tok, numbers.Integral) and not isinstance(tok, bool):
-            if tok < 0:
-                raise _usage("--anchors: item index %d out of range" % tok)
-            out.append(int(tok))
-            continue
-        tok = str(tok)
-        if tok not in items:
-            raise _usage("--anchors: '%s' is not one of the items" % tok[:100])
-        out.append(items.index(tok))
-    if len(out) != r:
-        raise _usage("--anchors: %d names for %d factors" % (len(out), r))
-    return out
-
-
-def _free_factor(fit, data, dif, sel, have):
+        return anchors
     lib = C.lib()
-    if have.get("fit"):
-        lib.ls_factor_fit_free(byref(fit))
-    if have.get("dif"):
-        lib.ls_factor_dif_free(byref(dif))
-    if have.get("sel"):
-        lib.ls_factor_selection_free(byref(sel))
-    if have.get("data"):
-        lib.ls_factor_data_free(byref(data))
+    q = lib.ls_factor_data_nitems(d)
+    names = []
+    for tok in anchors:
+        if isinstance(tok, numbers.Integral) and not isinstance(tok, bool):
+            if not 0 <= tok < q:
+                raise _usage("anchors: item index %d out of range" % tok)
+            tok = C.dec(lib.ls_factor_data_item(d, int(tok)))
+        names.append(str(tok))
+    return ",".join(names)
 
 
 def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli",
@@ -512,17 +502,17 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     (default 1, or the JIC choice with select='RMIN..RMAX').  family:
     bernoulli (logit), probit, poisson or gaussian.  identify: orthogonal,
     triangular, anchor, anchor-identity or equal-diagonal; anchors: one item
-    per factor (names; default the first r items).  covariate_condition:
-    min-l1 or orthogonal.  dichotomise: T makes a response 1 when >= T.
-    dif=True tests every covariate effect (alpha, correction bonferroni|bh).
-    ridge, bound, tol, max_iter, starts, seed, threads: as on the command
-    line; se=False is --no-se, scale_correction=False --no-scale-correction.
-    loading_bootstrap: replicates of the parametric bootstrap that corrects
-    the loadings' bias and gives their standard errors (--loading-bootstrap;
-    None: the default, 50 under anchor, anchor-identity and triangular
-    identification without ridge, else 0; 0: analytic).
-    out: write the CLI's JSON.  progress: callable(stage, done, total)
-    returning True to cancel.
+    per factor (names or indices; default the first r items).
+    covariate_condition: min-l1 or orthogonal.  dichotomise: T makes a
+    response 1 when >= T.  dif=True tests every covariate effect (alpha,
+    correction bonferroni|bh).  ridge, bound, tol, max_iter, starts, seed,
+    threads: as on the command line; se=False is --no-se,
+    scale_correction=False --no-scale-correction.  loading_bootstrap:
+    replicates of the parametric bootstrap that corrects the loadings' bias
+    and gives their standard errors (--loading-bootstrap; None: the default,
+    50 under anchor, anchor-identity and triangular identification without
+    ridge, else 0; 0: analytic).  out: write the CLI's JSON.  progress:
+    callable(stage, done, total) returning True to cancel.
 
     Returns a FactorFit (close it, or use a with block).  A fit whose sweeps
     did not converge is returned with converged False and a
@@ -530,27 +520,13 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     """
     args = dict(locals())
     lib = C.lib()
-    # the CLI's checks, in its order, with its messages
-    if items is None:
-        raise _usage("--items: required")
-    fam = _choice(family, _FAMILIES, "--family: expected bernoulli, probit, poisson or gaussian")
-    ident = _choice(identify, _IDENTIFY, "--identify: expected orthogonal, triangular, anchor, "
+    fam = _choice(family, _FAMILIES, "family: expected bernoulli, probit, poisson or gaussian")
+    ident = _choice(identify, _IDENTIFY, "identify: expected orthogonal, triangular, anchor, "
                                          "anchor-identity or equal-diagonal")
-    covc = _choice(covariate_condition, _COVCOND,
-                   "--covariate-condition: expected min-l1 or orthogonal")
-    corr = _choice(correction, _CORRECTIONS, "--correction: expected bonferroni or bh")
+    covc = _choice(covariate_condition, _COVCOND, "covariate_condition: expected min-l1 or orthogonal")
+    corr = _choice(correction, _CORRECTIONS, "correction: expected bonferroni or bh")
     alpha = _real("alpha", alpha)
-    if not (0 < alpha < 1):
-        raise _usage("--alpha: expected a level in (0, 1)")
-    if loading_bootstrap is not None:
-        boot = _count("loading_bootstrap", loading_bootstrap)
-        if boot > 100000:
-            raise _usage("--loading-bootstrap: expected 0 to 100000 replicates")
     covs = _names("covariates", covariates)
-    if dif and not covs:
-        raise _usage("--dif: needs --covariates")
-    if dif and not se:
-        raise _usage("--dif: needs the standard errors (drop --no-se)")
     rng = _select_range(select) if select is not None else None
     if out is not None and _tables.is_path(data) and _same_file(out, data):
         raise _usage("--out names an input file; refusing to overwrite it")
@@ -569,47 +545,51 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     o.ridge = _real("ridge", ridge)
     o.no_scale_correction = 0 if scale_correction else 1
     if loading_bootstrap is not None:
-        o.loading_bootstrap = boot
+        o.loading_bootstrap = min(_count("loading_bootstrap", loading_bootstrap), _INT_MAX)
     o.skip_se = 0 if se else 1
     dich = math.nan if dichotomise is None else _real("dichotomise", dichotomise)
     prog = _Progress(progress)
     o.progress = prog.cfunc
     item_list = _names("items", items)
-
+    # the library's checks of the options, before any reading
     err = C.new_error()
-    d, f, dr, sel = C.LsFactorData(), C.LsFactorFit(), C.LsFactorDif(), C.LsFactorSelection()
-    have = {}
-    owner = _Owner(_free_factor, f, d, dr, sel, have)  # frees whatever was made, also on failure
+    _check(lib.ls_factor_options_check(byref(o), err), err)
+    _check(lib.ls_factor_dif_check(alpha, corr, None, byref(o) if dif else None, err), err)
+
+    h = {}
+    owner = _Owner(_free_handles, h)  # frees whatever was made, also on failure
     try:
         t = _open(data)
         try:
-            C.check(lib.ls_factor_data_build(t, item_list, covs, dich, fam, byref(d), err), err)
-            have["data"] = True
+            h["data"] = _new_handle(lib.ls_factor_data_build, t, item_list, covs, dich, fam)
         finally:
             lib.ls_table_free(t)
+        d = h["data"]
+        if dif:
+            _check(lib.ls_factor_dif_check(alpha, corr, d, byref(o), err), err)
+        selection = None
         if rng is not None:
-            rc = lib.ls_factor_select(byref(d), byref(o), rng[0], rng[1], byref(sel), err)
-            prog.reraise()
-            C.check(rc, err)
-            have["sel"] = True
+            try:
+                h["sel"] = _new_handle(lib.ls_factor_select, d, byref(o), rng[0], rng[1])
+            finally:
+                prog.reraise()
+            selection = _selection(Entries(h["sel"]))
             if factors is None:
-                o.factors = sel.r[sel.best]
-        names = _strs(d.items, d.q)
+                o.factors = selection.best
         anch = None
         if anchors is not None:
-            idx = _anchor_indices(anchors, names, o.factors)
-            anch = (ctypes.c_size_t * len(idx))(*idx)
+            anch = (ctypes.c_size_t * max(o.factors, 1))()
+            _check(lib.ls_factor_data_anchors(d, C.enc(_anchor_names(anchors, d)), o.factors,
+                                              ctypes.cast(anch, C.c_size_t_p), err), err)
             o.anchors = ctypes.cast(anch, C.c_size_t_p)
-        rc = lib.ls_factor_run(byref(d), byref(o), byref(f), err)
-        prog.reraise()
-        C.check(rc, err)
-        have["fit"] = True
+        try:
+            h["fit"] = _new_handle(lib.ls_factor_run, d, byref(o))
+        finally:
+            prog.reraise()
         if dif:
-            C.check(lib.ls_factor_dif_run(byref(f), alpha, corr, byref(dr), err), err)
-            have["dif"] = True
-        argv = _argv_json("factor", args)
-        result = _factor_result(f, d, dr if dif else None, sel if rng is not None else None,
-                                owner, argv)
+            h["dif"] = _new_handle(lib.ls_factor_dif_run, h["fit"], alpha, corr)
+        result = _factor_result(Entries(h["fit"]), Entries(h["dif"]) if dif else None, selection,
+                                o.seed, owner, _argv_json("factor", args))
         if out is not None:
             result.to_json(out)
     except BaseException:
@@ -621,119 +601,56 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     return result
 
 
-def _factor_result(f, d, dr, sel, owner, argv):
-    lib = C.lib()
-    n, q, p, r = f.n, f.q, f.p, f.r
-    p1 = p + 1
-    items = _strs(d.items, d.q)
-    covs = _strs(d.covariates, d.p)
-    beta = _arr(f.beta, q, p1)
-    anchors = _iarr(f.anchors, r)
+def _selection(e):
+    rs = e.vector("factors").astype(np.int64)
+    return FactorSelection(factors=rs, loglik=e.vector("loglik").copy(), jic=e.vector("jic").copy(),
+                           converged=e.vector("converged").astype(bool),
+                           best=int(rs[e.scalar("best", int)]))
+
+
+def _factor_result(e, de, selection, seed, owner, argv):
+    items, covs = e["items"], e["covariates"]
+    beta = e["beta"]
+    anchors = e.vector("anchors").astype(np.int64)
     ses = None
-    if f.se_beta:
-        se_beta = _arr(f.se_beta, q, p1)
-        ses = FactorStandardErrors(loadings=_arr(f.se_gamma, q, r),
-                                   loadings_without_anchor_term=_arr(f.se_gamma_naive, q, r),
+    if "se_beta" in e:
+        se_beta = e["se_beta"]
+        ses = FactorStandardErrors(loadings=e["se_loadings"],
+                                   loadings_without_anchor_term=e["se_loadings_naive"],
                                    intercepts=se_beta[:, 0].copy(),
                                    covariate_effects=se_beta[:, 1:].copy(),
-                                   factor_scores=_arr(f.se_U, n, r))
+                                   factor_scores=e["se_scores"])
     dift = None
-    if dr is not None:
-        dift = DifTest(alpha=dr.alpha, correction=_CORRECTION_NAME[dr.correction], items=items,
-                       covariates=covs, effect=beta[:, 1:].copy(),
-                       se=ses.covariate_effects.copy(), z=_arr(dr.z, q, p),
-                       p_value=_arr(dr.pvalue, q, p),
-                       flag=_iarr(dr.flag, q, p).astype(bool),
-                       flag_bonferroni=_iarr(dr.flag_bonferroni, q, p).astype(bool),
-                       flag_bh=_iarr(dr.flag_bh, q, p).astype(bool))
-    selection = None
-    if sel is not None:
-        rs = _iarr(sel.r, sel.nr)
-        selection = FactorSelection(factors=rs, loglik=_arr(sel.loglik, sel.nr),
-                                    jic=_arr(sel.jic, sel.nr),
-                                    converged=_iarr(sel.converged, sel.nr).astype(bool),
-                                    best=int(rs[sel.best]))
+    if de is not None:
+        dift = DifTest(alpha=de.scalar("alpha"), correction=de["correction"][0], items=de["items"],
+                       covariates=de["covariates"], effect=de["effect"], se=de["se"], z=de["z"],
+                       p_value=de["p_value"], flag=de["flag"].astype(bool),
+                       flag_bonferroni=de["flag_bonferroni"].astype(bool),
+                       flag_bh=de["flag_bh"].astype(bool))
+    family = e["family"][0]
     return FactorFit(
-        family=C.dec(lib.ls_factor_family_name(f.family)),
-        identify=C.dec(lib.ls_factor_identify_name(f.identify)),
-        covariate_condition=_COVCOND_NAME.get(f.covariate_condition, str(f.covariate_condition)),
-        factors=r, items=items, covariates=covs, anchors=[items[a] for a in anchors],
-        anchor_indices=anchors, source=C.dec(d.source) if d.source else "", n_persons=n,
-        n_observed=f.nobs, loglik=f.loglik, jic=f.jic, n_params=f.nparams,
-        converged=bool(f.converged), iterations=f.iterations, starts=f.starts,
-        starts_at_best=f.starts_at_best, start_loglik=_arr(f.start_loglik, f.starts),
-        coefficients_at_bound=f.at_bound, seed=f.seed, tol=f.tol, bound=f.bound, ridge=f.ridge,
-        scale_corrected=bool(f.scale_corrected), loading_bootstrap=f.loading_bootstrap,
-        loadings=_arr(f.gamma, q, r),
-        intercepts=beta[:, 0].copy(), covariate_effects=beta[:, 1:].copy(),
-        variances=_arr(f.dispersion, q) if f.family == C.LS_FACTOR_GAUSSIAN else None,
-        factor_covariance=_arr(f.factor_cov, r, r), factor_correlation=_arr(f.factor_cor, r, r),
-        covariate_transform=_arr(f.A, p, r), factor_scores=_arr(f.U, n, r),
-        standard_errors=ses, dif=dift, selection=selection, _owner=owner, _argv=argv)
+        family=family, identify=e["identify"][0], covariate_condition=e["covariate_condition"][0],
+        factors=len(e["factors"]), items=items, covariates=covs, anchors=[items[a] for a in anchors],
+        anchor_indices=anchors, source=e["source"][0] if "source" in e else "",
+        n_persons=e.scalar("n_persons", int), n_observed=e.scalar("n_obs", int),
+        loglik=e.scalar("loglik"), jic=e.scalar("jic"), n_params=e.scalar("n_params", int),
+        converged=e.scalar("converged", bool), iterations=e.scalar("iterations", int),
+        starts=e.scalar("starts", int), starts_at_best=e.scalar("starts_at_best", int),
+        start_loglik=e.vector("start_loglik").copy(), coefficients_at_bound=e.scalar("at_bound", int),
+        seed=seed, tol=e.scalar("tol"), bound=e.scalar("bound"), ridge=e.scalar("ridge"),
+        scale_corrected=e.scalar("scale_corrected", bool),
+        loading_bootstrap=e.scalar("loading_bootstrap", int),
+        loadings=e["loadings"], intercepts=beta[:, 0].copy(), covariate_effects=beta[:, 1:].copy(),
+        variances=e.vector("dispersion").copy() if family == "gaussian" else None,
+        factor_covariance=e["factor_cov"], factor_correlation=e["factor_cor"],
+        covariate_transform=e["covariate_transform"], factor_scores=e["scores"],
+        standard_errors=ses, dif=dift, selection=selection, warnings=list(e.warnings),
+        _owner=owner, _argv=argv)
 
 
 # ---------------------------------------------------------------------------
 # gpcm
 # ---------------------------------------------------------------------------
-
-def _all_items(t):
-    """Every column but R's row names, as an items list (the CLI's default)."""
-    lib = C.lib()
-    names = [C.dec(lib.ls_table_colname(t, c)) for c in range(lib.ls_table_ncol(t))]
-    return ",".join(n for n in names if n != "(row)")
-
-
-def _pattern_cell(v):
-    if isinstance(v, (bool, np.bool_)):
-        return 1.0 if v else 0.0
-    if isinstance(v, numbers.Real):
-        return float(v)
-    try:
-        return float(str(v).strip())
-    except ValueError:
-        return math.nan
-
-
-def _pattern_table(pattern, items, name):
-    """A pattern given as a DataFrame or dict of columns (optionally with a
-    first column 'item' naming the rows), checked with the C reader's wording."""
-    cols, vals = _tables.columns_of(pattern)
-    J = len(items)
-    named = bool(cols) and cols[0].lower() == "item"
-    k = len(cols) - (1 if named else 0)
-    nr = len(vals[0]) if vals else 0
-    if k < 1 or k > 10:
-        raise InputError("%s: a pattern needs 1..10 factor columns%s, found %d"
-                         % (name, " after 'item'" if named else "", k))
-    if not named and nr != J:
-        raise InputError("%s: %d rows for %d items (one row per item, in item order, or name "
-                         "them in an 'item' column)" % (name, nr, J))
-    pat = np.zeros((J, k), dtype=np.intc)
-    seen = [False] * J
-    c0 = 1 if named else 0
-    for r in range(nr):
-        j = r
-        if named:
-            nm = vals[0][r]
-            if nm not in items:
-                raise InputError("%s:%d:1: item '%s' is not among the items fitted"
-                                 % (name, r + 2, nm[:60]))
-            j = items.index(nm)
-            if seen[j]:
-                raise InputError("%s:%d:1: item '%s' appears twice" % (name, r + 2, nm[:60]))
-        seen[j] = True
-        for c in range(k):
-            cell = vals[c0 + c][r]
-            v = _pattern_cell(cell)
-            if v not in (0.0, 1.0):
-                raise InputError("%s:%d:%d: expected 0 or 1 in a loading pattern, found '%s'"
-                                 % (name, r + 2, c0 + c + 1, str(cell)[:40]))
-            pat[j, c] = int(v)
-    for j in range(J):
-        if not seen[j]:
-            raise InputError("%s: no row for item '%s'" % (name, items[j]))
-    return pat
-
 
 def _pattern_array(pattern, J):
     """A J x K array-like of 0/1."""
@@ -749,12 +666,30 @@ def _pattern_array(pattern, J):
     return np.ascontiguousarray(a, dtype=np.intc)
 
 
-def _free_gpcm(fit, data, have):
+def _read_pattern(pattern, d):
+    """A pattern file (path) or table (DataFrame, dict of columns) read by the
+    library: (J x K array, the name its messages use)."""
     lib = C.lib()
-    if have.get("fit"):
-        lib.ls_gpcm_fit_free(byref(fit))
-    if have.get("data"):
-        lib.ls_gpcm_data_free(byref(data))
+    err = C.new_error()
+    kk = ctypes.c_size_t()
+    cp = C.c_int_p()
+    if _tables.is_path(pattern):
+        name = os.fsdecode(pattern)
+        rc = lib.ls_gpcm_pattern_read(C.enc(pattern), d, byref(kk), byref(cp), err)
+    else:
+        name = _tables.source_name(pattern)
+        t = _tables.open_table(pattern, name)
+        try:
+            rc = lib.ls_gpcm_pattern_from_table(t, d, byref(kk), byref(cp), err)
+        finally:
+            lib.ls_table_free(t)
+    _check(rc, err)
+    J = lib.ls_gpcm_data_nitems(d)
+    try:
+        pat = np.ctypeslib.as_array(cp, shape=(J * kk.value,)).astype(np.intc).reshape(J, kk.value)
+    finally:
+        lib.ls_gpcm_pattern_free(cp)
+    return pat, name
 
 
 def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, method="gvem",
@@ -781,17 +716,11 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     """
     args = dict(locals())
     lib = C.lib()
-    pattern_is_path = pattern is not None and _tables.is_path(pattern)
-    # the CLI's checks, in its order, with its messages
     if pattern is not None and exploratory:
         raise _usage("--pattern and --exploratory exclude each other")
-    mcode = _choice(method, _METHODS, "--method: expected gvem or mml")
+    mcode = _choice(method, _METHODS, "method: expected gvem or mml")
     low = math.nan if lowest is None else _real("lowest", lowest)
-    if not math.isnan(low) and (not math.isfinite(low) or low != math.floor(low)):
-        raise _usage("--lowest: expected an integer")
     categories = _count("categories", 0 if categories is None else categories, _UINT)
-    if categories == 1 or categories > 64:
-        raise _usage("--categories: expected 2..64")
     o = C.LsGpcmOptions()
     lib.ls_gpcm_options_init(byref(o))
     o.method = mcode
@@ -803,75 +732,52 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     o.nodes = _count("nodes", nodes, _UINT)
     o.gtol = _real("gtol", gtol)
     o.skip_se = 0 if se else 1
-    if not o.tol > 0:
-        raise _usage("--tol: expected a positive number")
-    if not o.gtol > 0:
-        raise _usage("--gtol: expected a positive number")
-    if o.starts < 1:
-        raise _usage("--starts: expected at least 1")
-    if o.max_iter < 1:
-        raise _usage("--max-iter: expected at least 1")
     K = 0 if factors is None else _count("factors", factors)
-    if K > 10 or (factors is not None and K < 1):
-        raise _usage("--factors: expected 1..10")
+    # the library's checks of the options, before any reading (K: the
+    # pattern's, once read, when not given)
+    o.factors = 1 if factors is None else K
+    err = C.new_error()
+    _check(lib.ls_gpcm_options_check(byref(o), err), err)
     if pattern is None and not exploratory and K > 1:
         raise _usage("--factors > 1 needs --pattern FILE (confirmatory) or --exploratory")
     if out is not None and _tables.is_path(data) and _same_file(out, data):
         raise _usage("--out names an input file; refusing to overwrite it")
-    if out is not None and pattern_is_path and _same_file(out, pattern):
+    if out is not None and pattern is not None and _tables.is_path(pattern) and _same_file(out, pattern):
         raise _usage("--out names the pattern file; refusing to overwrite it")
     prog = _Progress(progress)
     o.progress = prog.cfunc
 
-    err = C.new_error()
-    d, f = C.LsGpcmData(), C.LsGpcmFit()
-    have = {}
-    owner = _Owner(_free_gpcm, f, d, have)
+    h = {"gpcm": True}
+    owner = _Owner(_free_handles, h)
     try:
         t = _open(data)
         try:
-            item_list = _names("items", items) if items is not None else C.enc(_all_items(t))
-            C.check(lib.ls_gpcm_data_build(t, item_list, low, categories, byref(d), err), err)
-            have["data"] = True
+            h["data"] = _new_handle(lib.ls_gpcm_data_build, t, _names("items", items), low, categories)
         finally:
             lib.ls_table_free(t)
-        J = d.J
-        names = _strs(d.items, J)
+        d = h["data"]
+        J = lib.ls_gpcm_data_nitems(d)
         pat = None
-        if pattern_is_path:
-            kk = ctypes.c_size_t()
-            cp = C.c_int_p()
-            C.check(lib.ls_gpcm_pattern_read(C.enc(pattern), byref(d), byref(kk), byref(cp), err),
-                    err)
-            try:
-                pat = np.ctypeslib.as_array(cp, shape=(J * kk.value,)).astype(np.intc).reshape(
-                    J, kk.value)
-            finally:
-                lib.ls_gpcm_pattern_free(cp)
-            pname = os.fsdecode(pattern)
+        if pattern is not None and (_tables.is_path(pattern) or _tables.is_dataframe(pattern)
+                                    or isinstance(pattern, Mapping)):
+            pat, pname = _read_pattern(pattern, d)
         elif pattern is not None:
-            if _tables.is_dataframe(pattern) or isinstance(pattern, Mapping):
-                pname = _tables.source_name(pattern)
-                pat = _pattern_table(pattern, names, pname)
-            else:
-                pname = "<array>"
-                pat = _pattern_array(pattern, J)
+            pat, pname = _pattern_array(pattern, J), "<array>"
         if pat is not None:
             if factors is not None and pat.shape[1] != K:
-                raise _usage("--factors: %d, but the pattern %s has %d columns"
-                             % (K, pname, pat.shape[1]))
+                raise _usage("factors: %d, but the pattern %s has %d columns" % (K, pname, pat.shape[1]))
             K = pat.shape[1]
         elif not exploratory:  # one factor: every item loads
             K = 1
             pat = np.ones((J, 1), dtype=np.intc)
         o.factors = K if K else 1
         pat = None if pat is None else np.ascontiguousarray(pat, dtype=np.intc)
-        rc = lib.ls_gpcm_run(byref(d), None if pat is None else pat.ctypes.data_as(C.c_int_p),
-                             byref(o), byref(f), err)
-        prog.reraise()
-        C.check(rc, err)
-        have["fit"] = True
-        result = _gpcm_result(f, d, owner, _argv_json("gpcm", args))
+        try:
+            h["fit"] = _new_handle(lib.ls_gpcm_run, d,
+                                   None if pat is None else pat.ctypes.data_as(C.c_int_p), byref(o))
+        finally:
+            prog.reraise()
+        result = _gpcm_result(Entries(h["fit"]), o.seed, owner, _argv_json("gpcm", args))
         if out is not None:
             result.to_json(out)
     except BaseException:
@@ -887,31 +793,32 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     return result
 
 
-def _gpcm_result(f, d, owner, argv):
-    n, J, K, nb = f.n, f.J, f.K, f.maxcat - 1
+def _gpcm_result(e, seed, owner, argv):
+    exploratory = e.scalar("exploratory", bool)
     ses = None
-    if f.se_a:
-        se_a = _arr(f.se_a, J, K)
-        ses = GpcmStandardErrors(slopes=None if f.exploratory else se_a,
-                                 slopes_unrotated=se_a if f.exploratory else None,
-                                 steps=_arr(f.se_b, J, nb),
-                                 factor_correlations=_arr(f.se_sigma, K, K))
-        sr, ss = _arr(f.se_a_rot, J, K), _arr(f.se_sigma_rot, K, K)
-        if sr is not None and ss is not None:  # the JSON has both or neither
-            ses.slopes_rotated, ses.correlation_rotated = sr, ss
-    warns = _strs(f.warnings, f.nwarnings)
+    if "se_slopes" in e:
+        se_a = e["se_slopes"]
+        ses = GpcmStandardErrors(slopes=None if exploratory else se_a,
+                                 slopes_unrotated=se_a if exploratory else None,
+                                 steps=e["se_steps"], factor_correlations=e.get("se_factor_cor"))
+        if "se_slopes_rotated" in e and "se_factor_cor_rotated" in e:  # the JSON has both or neither
+            ses.slopes_rotated, ses.correlation_rotated = (e["se_slopes_rotated"],
+                                                           e["se_factor_cor_rotated"])
     return GpcmFit(
-        method="mml" if f.method == C.LS_GPCM_MML else "gvem", exploratory=bool(f.exploratory),
-        factors=K, items=_strs(d.items, J), categories=_iarr(f.ncat, J), lowest_score=d.lowest,
-        source=C.dec(d.source) if d.source else "", n_persons=n, n_observed=f.nobs,
-        elbo=f.elbo, loglik=f.loglik, vbic=f.vbic, bic=f.bic, n_params=f.nparams,
-        converged=bool(f.converged), elbo_monotone=bool(f.monotone), iterations=f.iterations,
-        mml_iterations=f.mml_iterations, starts=f.starts, starts_at_best=f.starts_at_best,
-        start_elbo=_arr(f.start_elbo, f.starts), elbo_trace=_arr(f.elbo_trace, f.iterations + 1),
-        seed=f.seed, tol=f.tol, nodes=f.nodes, pattern=_iarr(f.pattern, J, K),
-        slopes=_arr(f.a, J, K), slopes_unrotated=_arr(f.a_unrotated, J, K),
-        rotation=_arr(f.rotation, K, K), steps=_arr(f.b, J, nb),
-        factor_correlations=_arr(f.sigma, K, K), posterior_means=_arr(f.mu, n, K),
+        method=e["method"][0], exploratory=exploratory, factors=len(e["factors"]), items=e["items"],
+        categories=e.vector("categories").astype(np.int64), lowest_score=e.scalar("lowest"),
+        source=e["source"][0] if "source" in e else "", n_persons=e.scalar("n_persons", int),
+        n_observed=e.scalar("n_obs", int), elbo=e.scalar("elbo"), loglik=e.scalar("loglik"),
+        vbic=e.scalar("vbic"), bic=e.scalar("bic"), n_params=e.scalar("n_params", int),
+        converged=e.scalar("converged", bool), elbo_monotone=e.scalar("monotone", bool),
+        iterations=e.scalar("iterations", int), mml_iterations=e.scalar("mml_iterations", int),
+        starts=e.scalar("starts", int), starts_at_best=e.scalar("starts_at_best", int),
+        start_elbo=e.vector("start_elbo").copy(), elbo_trace=e.vector("elbo_trace").copy(),
+        seed=seed, tol=e.scalar("tol"), nodes=e.scalar("nodes", int),
+        pattern=e["pattern"].astype(np.int64), slopes=e["slopes"],
+        slopes_unrotated=e.get("slopes_unrotated"), rotation=e.get("rotation"), steps=e["steps"],
+        factor_correlations=e["factor_cor"], posterior_means=e["posterior_means"],
         standard_errors=ses,
-        timing={"gvem": f.seconds_gvem, "mml": f.seconds_mml, "se": f.seconds_se},
-        warnings=warns, _owner=owner, _argv=argv)
+        timing={"gvem": e.scalar("seconds_gvem"), "mml": e.scalar("seconds_mml"),
+                "se": e.scalar("seconds_se")},
+        warnings=list(e.warnings), _owner=owner, _argv=argv)

@@ -56,95 +56,96 @@ static int parse_range(const char *s, size_t *a, size_t *b)
     return 0;
 }
 
-static void print_summary(const ls_factor_fit *f, const ls_factor_data *d, const ls_factor_dif *dif,
-                          const ls_factor_selection *sel, double ridge)
+/* Entry helpers: the numbers of an entry (NULL when absent), one number. */
+static const double *nums(const ls_result *r, const char *name) { return ls_result_numbers(r, name, NULL, NULL); }
+static double num(const ls_result *r, const char *name) { return ls_result_number(r, name); }
+static size_t count(const ls_result *r, const char *name) { return (size_t)ls_result_number(r, name); }
+
+static int anchored(const char *identify)
 {
-    const size_t q = f->q, r = f->r, p = f->p, p1 = p + 1;
+    return strcmp(identify, "anchor") == 0 || strcmp(identify, "anchor-identity") == 0 ||
+           strcmp(identify, "triangular") == 0;
+}
+
+static void print_summary(const ls_result *f, const ls_result *dif, const ls_result *sel)
+{
+    const size_t q = ls_result_nstrings(f, "items"), r = ls_result_nstrings(f, "factors"),
+                 p = ls_result_nstrings(f, "covariates"), p1 = p + 1, n = count(f, "n_persons"),
+                 nobs = count(f, "n_obs");
+    const char *identify = ls_result_string(f, "identify", 0), *source = ls_result_string(f, "source", 0);
+    const double *gamma = nums(f, "loadings"), *beta = nums(f, "beta"), *se_gamma = nums(f, "se_loadings"),
+                 *se_beta = nums(f, "se_beta"), *cor = nums(f, "factor_cor"), *anchors = nums(f, "anchors");
     printf("generalized latent factor model: %s, %zu factor%s, %s identification%s\n",
-           ls_factor_family_name(f->family), r, r == 1 ? "" : "s", ls_factor_identify_name(f->identify),
-           p ? (f->covariate_condition == LS_FACTOR_COV_L1 ? ", min-L1 covariate effects"
-                                                            : ", factors orthogonal to covariates")
+           ls_result_string(f, "family", 0), r, r == 1 ? "" : "s", identify,
+           p ? (strcmp(ls_result_string(f, "covariate_condition", 0), "min-l1") == 0
+                    ? ", min-L1 covariate effects"
+                    : ", factors orthogonal to covariates")
              : "");
     printf("data: %s, %zu persons, %zu items, %zu covariates, %zu observed cells (%.1f %% missing)\n",
-           d->source ? d->source : "(memory)", f->n, q, p, f->nobs,
-           100.0 * (1.0 - (double)f->nobs / ((double)f->n * (double)q)));
-    if (ridge > 0)
+           source ? source : "(memory)", n, q, p, nobs, 100.0 * (1.0 - (double)nobs / ((double)n * (double)q)));
+    if (num(f, "ridge") > 0)
         printf("penalised joint likelihood: ridge %.3g on factors and loadings (nuclear norm); the standard\n"
-               "errors ignore the penalty\n", ridge);
+               "errors ignore the penalty\n", num(f, "ridge"));
     printf("joint log-likelihood %.4f, JIC %.2f, %u sweeps, %s; %u of %u starts at the best value\n",
-           f->loglik, f->jic, f->iterations, f->converged ? "converged" : "NOT converged",
-           f->starts_at_best, f->starts);
-    if (f->at_bound) printf("note: %zu coefficients held at the bound %.3g\n", f->at_bound, f->bound);
-    for (size_t k = 0; k < r; k++) {
-        /* a factor concentrated on a few persons is the degenerate joint-ML
-         * solution of short tests: flag it */
-        double m2 = 0, m4 = 0;
-        for (size_t i = 0; i < f->n; i++) {
-            double u = f->U[i * r + k] * f->U[i * r + k];
-            m2 += u;
-            m4 += u * u;
-        }
-        double kurt = m2 > 0 ? (m4 / (double)f->n) / ((m2 / (double)f->n) * (m2 / (double)f->n)) : 0;
-        if (kurt > 10)
-            printf("warning: factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate joint-ML\n"
-                   "         solution; use fewer factors, more items or a smaller --bound\n", k + 1, kurt);
-    }
+           num(f, "loglik"), num(f, "jic"), (unsigned)num(f, "iterations"),
+           num(f, "converged") != 0 ? "converged" : "NOT converged", (unsigned)num(f, "starts_at_best"),
+           (unsigned)num(f, "starts"));
+    for (size_t i = 0; i < ls_result_nwarnings(f); i++) printf("warning: %s\n", ls_result_warning(f, i));
     if (sel) {
+        size_t nr = 0, best = count(sel, "best");
+        const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),
+                     *jic = nums(sel, "jic"), *cv = nums(sel, "converged");
         printf("\nnumber of factors (JIC = -2 l + r max(n,q) log min(n,q)):\n");
-        for (size_t k = 0; k < sel->nr; k++)
-            printf("  r = %-3zu loglik %14.4f  JIC %14.2f%s%s\n", sel->r[k], sel->loglik[k], sel->jic[k],
-                   sel->converged[k] ? "" : "  (not converged)", k == sel->best ? "  <- best" : "");
+        for (size_t k = 0; k < nr; k++)
+            printf("  r = %-3zu loglik %14.4f  JIC %14.2f%s%s\n", (size_t)rr[k], ll[k], jic[k],
+                   cv[k] != 0 ? "" : "  (not converged)", k == best ? "  <- best" : "");
     }
-    printf("\nloadings (standard errors)%s:\n", f->identify == LS_FACTOR_ANCHOR ||
-                                                    f->identify == LS_FACTOR_ANCHOR_IDENTITY ||
-                                                    f->identify == LS_FACTOR_TRIANGULAR
-                                                    ? ", anchors marked *"
-                                                    : "");
-    if (f->gamma_ml)
+    printf("\nloadings (standard errors)%s:\n", anchored(identify) ? ", anchors marked *" : "");
+    if (nums(f, "loadings_ml"))
         printf("  bias-corrected by a parametric bootstrap (%u replicates; its SDs are the standard errors)\n",
-               f->loading_bootstrap);
+               (unsigned)num(f, "loading_bootstrap"));
     printf("  %-12s", "item");
     for (size_t k = 0; k < r; k++) printf("  %8s%-2zu %8s", "factor", k + 1, "");
     printf("  %9s\n", "intercept");
     for (size_t j = 0; j < q; j++) {
         int anchor = 0;
-        for (size_t k = 0; k < r; k++) anchor |= f->anchors[k] == j;
-        int mark = anchor && (f->identify == LS_FACTOR_ANCHOR || f->identify == LS_FACTOR_ANCHOR_IDENTITY ||
-                              f->identify == LS_FACTOR_TRIANGULAR);
-        printf("  %-11.11s%c", d->items[j], mark ? '*' : ' ');
+        for (size_t k = 0; k < r; k++) anchor |= (size_t)anchors[k] == j;
+        printf("  %-11.11s%c", ls_result_string(f, "items", j), anchor && anchored(identify) ? '*' : ' ');
         for (size_t k = 0; k < r; k++) {
-            printf("  %8.3f", f->gamma[j * r + k]);
-            if (f->se_gamma) printf(" (%6.3f)", f->se_gamma[j * r + k]);
+            printf("  %8.3f", gamma[j * r + k]);
+            if (se_gamma) printf(" (%6.3f)", se_gamma[j * r + k]);
             else printf("   %6s ", "");
         }
-        printf("  %9.3f\n", f->beta[j * p1]);
+        printf("  %9.3f\n", beta[j * p1]);
     }
     printf("\nfactor correlations:\n");
     for (size_t a = 0; a < r; a++) {
         printf("  ");
-        for (size_t b = 0; b < r; b++) printf(" %7.3f", f->factor_cor[a * r + b]);
+        for (size_t b = 0; b < r; b++) printf(" %7.3f", cor[a * r + b]);
         printf("\n");
     }
     if (p) {
+        const double *flag = dif ? nums(dif, "flag") : NULL;
         printf("\ncovariate effects (standard errors)%s:\n", dif ? ", DIF flagged *" : "");
         printf("  %-12s", "item");
-        for (size_t s = 0; s < p; s++) printf("  %-18.18s", d->covariates[s]);
+        for (size_t s = 0; s < p; s++) printf("  %-18.18s", ls_result_string(f, "covariates", s));
         printf("\n");
         for (size_t j = 0; j < q; j++) {
-            printf("  %-12.12s", d->items[j]);
+            printf("  %-12.12s", ls_result_string(f, "items", j));
             for (size_t s = 0; s < p; s++) {
-                double b = f->beta[j * p1 + 1 + s];
-                if (f->se_beta) printf("  %7.3f (%6.3f)%c", b, f->se_beta[j * p1 + 1 + s],
-                                       dif && dif->flag[j * p + s] ? '*' : ' ');
+                double b = beta[j * p1 + 1 + s];
+                if (se_beta) printf("  %7.3f (%6.3f)%c", b, se_beta[j * p1 + 1 + s],
+                                    flag && flag[j * p + s] != 0 ? '*' : ' ');
                 else printf("  %7.3f %10s", b, "");
             }
             printf("\n");
         }
         if (dif) {
             size_t nf = 0;
-            for (size_t c = 0; c < q * p; c++) nf += dif->flag[c] != 0;
+            for (size_t c = 0; c < q * p; c++) nf += flag[c] != 0;
             printf("\nDIF: %zu of %zu item-covariate effects flagged (%s, alpha %.3g)\n", nf, q * p,
-                   dif->correction == LS_FACTOR_BH ? "Benjamini-Hochberg" : "Bonferroni", dif->alpha);
+                   strcmp(ls_result_string(dif, "correction", 0), "bh") == 0 ? "Benjamini-Hochberg" : "Bonferroni",
+                   num(dif, "alpha"));
         }
     }
 }
@@ -224,18 +225,16 @@ int cmd_factor(int argc, char **argv)
     if (strcmp(correction, "bonferroni") == 0) corr = LS_FACTOR_BONFERRONI;
     else if (strcmp(correction, "bh") == 0) corr = LS_FACTOR_BH;
     else return cli_usage("factor", "--correction: expected bonferroni or bh");
-    if (!(alpha > 0 && alpha < 1)) return cli_usage("factor", "--alpha: expected a level in (0, 1)");
-    if (boot != UINT_MAX) {
-        if (boot > 100000) return cli_usage("factor", "--loading-bootstrap: expected 0 to 100000 replicates");
-        o.loading_bootstrap = (int)boot;
-    }
-    if (dif && !covariates) return cli_usage("factor", "--dif: needs --covariates");
-    if (dif && o.skip_se) return cli_usage("factor", "--dif: needs the standard errors (drop --no-se)");
+    if (boot != UINT_MAX) o.loading_bootstrap = boot > INT_MAX ? INT_MAX : (int)boot;
     size_t rmin = 0, rmax = 0;
     if (select && parse_range(select, &rmin, &rmax))
         return cli_usage("factor", "--select: expected RMIN..RMAX, e.g. 1..6");
     if (out && cli_same_file(out, r.pos[0]))
         return cli_usage("factor", "--out names an input file; refusing to overwrite it");
+    ls_error e = {0, ""};
+    /* the library's checks of the options, before any reading */
+    if (ls_factor_options_check(&o, &e) || ls_factor_dif_check(alpha, corr, NULL, dif ? &o : NULL, &e))
+        return cli_fail(&e);
     cli_json js;
     {
         int x = cli_json_open(&js, json, &out);
@@ -245,83 +244,50 @@ int cmd_factor(int argc, char **argv)
     for (int k = 0; k < argc; k++)
         if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
 
-    ls_error e = {0, ""};
     ls_table *t = NULL;
-    ls_factor_data d;
-    ls_factor_fit f;
-    ls_factor_dif dr;
-    ls_factor_selection sel;
-    memset(&d, 0, sizeof d);
-    memset(&f, 0, sizeof f);
-    memset(&dr, 0, sizeof dr);
-    memset(&sel, 0, sizeof sel);
+    ls_factor_data *d = NULL;
+    ls_result *fit = NULL, *dr = NULL, *sel = NULL;
     size_t *anch = NULL;
-    int have_fit = 0, have_dif = 0, have_sel = 0;
     o.progress = cli_progress;
-    int rc = ls_factor_table_read(r.pos[0], &t, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc) rc = ls_factor_data_build(t, items, covariates, dichotomise, o.family, &d, &e);
+    if (!rc && dif) rc = ls_factor_dif_check(alpha, corr, d, &o, &e);
     if (!rc && select) {
-        rc = ls_factor_select(&d, &o, rmin, rmax, &sel, &e);
-        have_sel = !rc;
-        if (!rc && !factors_given) o.factors = sel.r[sel.best];
+        rc = ls_factor_select(d, &o, rmin, rmax, &sel, &e);
+        if (!rc && !factors_given) o.factors = (size_t)ls_result_numbers(sel, "factors", NULL, NULL)[count(sel, "best")];
     }
     if (!rc && anchors) {
-        /* names -> item indices */
-        char *copy = malloc(strlen(anchors) + 1);
         anch = calloc(o.factors, sizeof *anch);
-        if (!copy || !anch) {
+        if (!anch) {
             e.code = rc = LS_ERR_NOMEM;
             snprintf(e.message, sizeof e.message, "out of memory");
-        } else {
-            strcpy(copy, anchors);
-            size_t k = 0;
-            for (char *tok = strtok(copy, ","); tok && !rc; tok = strtok(NULL, ",")) {
-                while (*tok == ' ') tok++;
-                size_t j = 0;
-                while (j < d.q && strcmp(d.items[j], tok) != 0) j++;
-                if (j == d.q) {
-                    e.code = rc = LS_ERR_OPTION;
-                    snprintf(e.message, sizeof e.message, "--anchors: '%.100s' is not one of the items", tok);
-                } else if (k < o.factors) anch[k] = j;
-                k++;
-            }
-            if (!rc && k != o.factors) {
-                e.code = rc = LS_ERR_OPTION;
-                snprintf(e.message, sizeof e.message, "--anchors: %zu names for %zu factors", k, o.factors);
-            }
-        }
-        free(copy);
+        } else
+            rc = ls_factor_data_anchors(d, anchors, o.factors, anch, &e);
         o.anchors = anch;
     }
-    if (!rc) {
-        rc = ls_factor_run(&d, &o, &f, &e);
-        have_fit = !rc;
-    }
+    if (!rc) rc = ls_factor_run(d, &o, &fit, &e);
     cli_progress_end();
-    if (!rc && dif) {
-        rc = ls_factor_dif_run(&f, alpha, corr, &dr, &e);
-        have_dif = !rc;
-    }
+    if (!rc && dif) rc = ls_factor_dif_run(fit, alpha, corr, &dr, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        if (!quiet) print_summary(&f, &d, have_dif ? &dr : NULL, have_sel ? &sel : NULL, o.ridge);
+        if (!quiet) print_summary(fit, dr, sel);
         if (out) {
             char *aj = cli_argv_json(argc, argv);
-            rc = ls_factor_write_json(&f, &d, have_dif ? &dr : NULL, have_sel ? &sel : NULL, out, aj, &e);
+            rc = ls_factor_write_json(fit, dr, sel, out, aj, &e);
             free(aj);
             if (rc) code = cli_fail(&e);
         }
-        if (!code && !f.converged) {
+        if (!code && num(fit, "converged") == 0) {
             fprintf(stderr, "latentscale: factor: the sweeps did not converge in %u iterations (raise --max-iter)\n",
-                    f.iterations);
+                    (unsigned)num(fit, "iterations"));
             code = EXIT_NUMERIC;
         }
     }
-    if (have_fit) ls_factor_fit_free(&f);
-    if (have_dif) ls_factor_dif_free(&dr);
-    if (have_sel) ls_factor_selection_free(&sel);
-    ls_factor_data_free(&d);
+    ls_result_free(fit);
+    ls_result_free(dr);
+    ls_result_free(sel);
+    ls_factor_data_free(d);
     ls_table_free(t);
     free(anch);
     return cli_json_close(&js, code);

@@ -9,84 +9,77 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Every column but R's row names, as an --items list (caller frees). */
-static char *all_items(const ls_table *t)
-{
-    size_t len = 1, nc = ls_table_ncol(t);
-    for (size_t c = 0; c < nc; c++) len += strlen(ls_table_colname(t, c)) + 1;
-    char *s = malloc(len);
-    if (!s) return NULL;
-    s[0] = '\0';
-    for (size_t c = 0; c < nc; c++) {
-        const char *name = ls_table_colname(t, c);
-        if (strcmp(name, "(row)") == 0) continue;
-        if (s[0]) strcat(s, ",");
-        strcat(s, name);
-    }
-    return s;
-}
+static const double *nums(const ls_result *r, const char *name) { return ls_result_numbers(r, name, NULL, NULL); }
+static double num(const ls_result *r, const char *name) { return ls_result_number(r, name); }
 
-static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace)
+static void print_summary(const ls_result *f, int trace)
 {
-    const size_t J = f->J, K = f->K, nb = f->maxcat - 1;
-    const double *se_a = f->exploratory ? ls_gpcm_se_rotated(f) : f->se_a;
-    const double *se_s = f->exploratory ? ls_gpcm_se_sigma_rotated(f) : f->se_sigma;
+    const size_t J = ls_result_nstrings(f, "items"), K = ls_result_nstrings(f, "factors"),
+                 nb = ls_result_nstrings(f, "step"), n = (size_t)num(f, "n_persons"), nobs = (size_t)num(f, "n_obs");
+    const int exploratory = num(f, "exploratory") != 0, mml = strcmp(ls_result_string(f, "method", 0), "mml") == 0;
+    const unsigned iterations = (unsigned)num(f, "iterations");
+    const char *source = ls_result_string(f, "source", 0);
+    const double *se_a = nums(f, exploratory ? "se_slopes_rotated" : "se_slopes");
+    const double *se_s = nums(f, exploratory ? "se_factor_cor_rotated" : "se_factor_cor");
+    const double *a = nums(f, "slopes"), *b = nums(f, "steps"), *se_b = nums(f, "se_steps"),
+                 *sigma = nums(f, "factor_cor"), *pattern = nums(f, "pattern"), *ncat = nums(f, "categories");
+    double loglik = num(f, "loglik");
     printf("generalized partial credit model: %zu factor%s, %s, %s\n", K, K == 1 ? "" : "s",
-           f->exploratory ? "exploratory (lower-triangular anchors, promax rotation)" : "confirmatory pattern",
-           f->method == LS_GPCM_MML ? "marginal maximum likelihood (adaptive Gauss-Hermite)"
-                                    : "Gaussian variational EM");
+           exploratory ? "exploratory (lower-triangular anchors, promax rotation)" : "confirmatory pattern",
+           mml ? "marginal maximum likelihood (adaptive Gauss-Hermite)" : "Gaussian variational EM");
     printf("data: %s, %zu persons, %zu items, %zu observed responses (%.1f %% missing), scores = value - %.0f\n",
-           d->source ? d->source : "(memory)", f->n, J, f->nobs,
-           100.0 * (1.0 - (double)f->nobs / ((double)f->n * (double)J)), d->lowest);
+           source ? source : "(memory)", n, J, nobs, 100.0 * (1.0 - (double)nobs / ((double)n * (double)J)),
+           num(f, "lowest"));
     printf("lower bound (ELBO) %.4f after %u iterations, %s; never decreased: %s; %u of %u starts at the best\n",
-           f->elbo, f->iterations, f->converged ? "converged" : "NOT converged", f->monotone ? "yes" : "NO",
-           f->starts_at_best, f->starts);
-    if (f->method == LS_GPCM_MML) printf("MML: %u L-BFGS iterations\n", f->mml_iterations);
-    printf("vBIC %.2f", f->vbic);
-    if (isfinite(f->loglik))
-        printf(", marginal log-likelihood %.4f (%u-point adaptive Gauss-Hermite per dimension), BIC %.2f", f->loglik,
-               f->nodes, f->bic);
-    printf(", %zu parameters\n", f->nparams);
+           num(f, "elbo"), iterations, num(f, "converged") != 0 ? "converged" : "NOT converged",
+           num(f, "monotone") != 0 ? "yes" : "NO", (unsigned)num(f, "starts_at_best"), (unsigned)num(f, "starts"));
+    if (mml) printf("MML: %u L-BFGS iterations\n", (unsigned)num(f, "mml_iterations"));
+    printf("vBIC %.2f", num(f, "vbic"));
+    if (isfinite(loglik))
+        printf(", marginal log-likelihood %.4f (%u-point adaptive Gauss-Hermite per dimension), BIC %.2f", loglik,
+               (unsigned)num(f, "nodes"), num(f, "bic"));
+    printf(", %zu parameters\n", (size_t)num(f, "n_params"));
     if (trace) {
+        const double *tr = nums(f, "elbo_trace");
         printf("\nlower bound per iteration:\n");
-        for (unsigned t = 0; t <= f->iterations; t++) printf("  %5u %.6f\n", t, f->elbo_trace[t]);
+        for (unsigned t = 0; t <= iterations; t++) printf("  %5u %.6f\n", t, tr[t]);
     }
-    printf("\nslopes%s:\n", !f->exploratory ? (se_a ? " (standard errors)" : "")
+    printf("\nslopes%s:\n", !exploratory ? (se_a ? " (standard errors)" : "")
                              : se_a ? " (promax-rotated; standard errors by the delta method through the rotation)"
                                     : " (promax-rotated)");
     printf("  %-12s", "item");
     for (size_t k = 0; k < K; k++) printf("  factor%-2zu%s", k + 1, se_a ? "        " : "");
     printf("\n");
     for (size_t j = 0; j < J; j++) {
-        printf("  %-12.12s", d->items[j]);
+        printf("  %-12.12s", ls_result_string(f, "items", j));
         for (size_t k = 0; k < K; k++) {
-            if (!f->pattern[j * K + k] && !f->exploratory) {
+            if (pattern[j * K + k] == 0 && !exploratory) {
                 printf("  %8s%s", ".", se_a ? "        " : "");
                 continue;
             }
-            printf("  %8.3f", f->a[j * K + k]);
+            printf("  %8.3f", a[j * K + k]);
             if (se_a) printf(" (%5.3f)", se_a[j * K + k]);
         }
         printf("\n");
     }
     printf("\nstep parameters b_j1..b_jP (cumulative; P(k) ~ exp(k a'theta - b_k))%s:\n",
-           f->se_b ? ", standard errors below" : "");
+           se_b ? ", standard errors below" : "");
     for (size_t j = 0; j < J; j++) {
-        printf("  %-12.12s", d->items[j]);
-        for (size_t k = 0; k + 1 < f->ncat[j]; k++) printf(" %8.3f", f->b[j * nb + k]);
+        printf("  %-12.12s", ls_result_string(f, "items", j));
+        for (size_t k = 0; k + 1 < (size_t)ncat[j]; k++) printf(" %8.3f", b[j * nb + k]);
         printf("\n");
-        if (f->se_b) {
+        if (se_b) {
             printf("  %-12s", "");
-            for (size_t k = 0; k + 1 < f->ncat[j]; k++) printf(" (%6.3f)", f->se_b[j * nb + k]);
+            for (size_t k = 0; k + 1 < (size_t)ncat[j]; k++) printf(" (%6.3f)", se_b[j * nb + k]);
             printf("\n");
         }
     }
-    printf("\nfactor correlations%s:\n", !f->exploratory ? (se_s ? " (standard errors)" : "")
+    printf("\nfactor correlations%s:\n", !exploratory ? (se_s ? " (standard errors)" : "")
                                           : se_s ? " (promax; standard errors)" : " (promax)");
     for (size_t p = 0; p < K; p++) {
         printf("  ");
         for (size_t q = 0; q < K; q++) {
-            printf(" %7.3f", f->sigma[p * K + q]);
+            printf(" %7.3f", sigma[p * K + q]);
             if (se_s) {
                 if (p != q) printf(" (%5.3f)", se_s[p * K + q]);
                 else printf("        ");
@@ -94,11 +87,11 @@ static void print_summary(const ls_gpcm_fit *f, const ls_gpcm_data *d, int trace
         }
         printf("\n");
     }
-    for (size_t i = 0; i < ls_gpcm_nwarnings(f); i++) printf("\nwarning: %s", ls_gpcm_warning(f, i));
-    if (ls_gpcm_nwarnings(f)) printf("\n");
-    printf("\ntime: GVEM %.2f s", f->seconds_gvem);
-    if (f->method == LS_GPCM_MML) printf(", MML %.2f s", f->seconds_mml);
-    if (isfinite(f->loglik)) printf(", marginal likelihood and standard errors %.2f s", f->seconds_se);
+    for (size_t i = 0; i < ls_result_nwarnings(f); i++) printf("\nwarning: %s", ls_result_warning(f, i));
+    if (ls_result_nwarnings(f)) printf("\n");
+    printf("\ntime: GVEM %.2f s", num(f, "seconds_gvem"));
+    if (mml) printf(", MML %.2f s", num(f, "seconds_mml"));
+    if (isfinite(loglik)) printf(", marginal likelihood and standard errors %.2f s", num(f, "seconds_se"));
     printf("\n");
 }
 
@@ -158,18 +151,14 @@ int cmd_gpcm(int argc, char **argv)
     else if (strcmp(method, "mml") == 0) mcode = LS_GPCM_MML;
     else return cli_usage("gpcm", "--method: expected gvem or mml");
     o.method = mcode;
-    if (!isnan(lowest) && (!isfinite(lowest) || lowest != floor(lowest)))
-        return cli_usage("gpcm", "--lowest: expected an integer");
-    if (categories == 1 || categories > 64) return cli_usage("gpcm", "--categories: expected 2..64");
-    if (!(o.tol > 0)) return cli_usage("gpcm", "--tol: expected a positive number");
-    if (!(o.gtol > 0)) return cli_usage("gpcm", "--gtol: expected a positive number");
-    if (o.starts < 1) return cli_usage("gpcm", "--starts: expected at least 1");
-    if (o.max_iter < 1) return cli_usage("gpcm", "--max-iter: expected at least 1");
-    if (factors > 10) return cli_usage("gpcm", "--factors: expected 1..10");
     int factors_given = 0;
     for (int k = 0; k < argc; k++)
         if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
-    if (factors_given && factors < 1) return cli_usage("gpcm", "--factors: expected 1..10");
+    ls_error e = {0, ""};
+    /* the library's checks of the options, before any reading (K: the
+     * pattern's, once read, when not given) */
+    o.factors = factors_given ? factors : 1;
+    if (ls_gpcm_options_check(&o, &e)) return cli_fail(&e);
     if (!pattern_file && !exploratory && factors > 1)
         return cli_usage("gpcm", "--factors > 1 needs --pattern FILE (confirmatory) or --exploratory");
     if (out && cli_same_file(out, r.pos[0]))
@@ -182,27 +171,16 @@ int cmd_gpcm(int argc, char **argv)
         if (x) return x;
     }
 
-    ls_error e = {0, ""};
     ls_table *t = NULL;
-    ls_gpcm_data d;
-    ls_gpcm_fit f;
-    memset(&d, 0, sizeof d);
-    memset(&f, 0, sizeof f);
-    int *pat = NULL, *pat_one = NULL, have_fit = 0;
-    char *list = NULL;
+    ls_gpcm_data *d = NULL;
+    ls_result *f = NULL;
+    int *pat = NULL, *pat_one = NULL;
     o.progress = cli_progress;
-    int rc = ls_factor_table_read(r.pos[0], &t, &e);
-    if (!rc && !items) {
-        list = all_items(t);
-        if (!list) {
-            e.code = rc = LS_ERR_NOMEM;
-            snprintf(e.message, sizeof e.message, "out of memory");
-        }
-    }
-    if (!rc) rc = ls_gpcm_data_build(t, items ? items : list, lowest, categories, &d, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
+    if (!rc) rc = ls_gpcm_data_build(t, items, lowest, categories, &d, &e);
     if (!rc && pattern_file) {
         size_t K = 0;
-        rc = ls_gpcm_pattern_read(pattern_file, &d, &K, &pat, &e);
+        rc = ls_gpcm_pattern_read(pattern_file, d, &K, &pat, &e);
         if (!rc && factors_given && K != factors) {
             e.code = rc = LS_ERR_OPTION;
             snprintf(e.message, sizeof e.message, "--factors: %zu, but the pattern %s has %zu columns", factors,
@@ -212,47 +190,44 @@ int cmd_gpcm(int argc, char **argv)
     }
     if (!rc && !pattern_file && !exploratory) { /* one factor: every item loads */
         factors = 1;
-        pat_one = calloc(d.J, sizeof *pat_one);
+        pat_one = calloc(ls_gpcm_data_nitems(d), sizeof *pat_one);
         if (!pat_one) {
             e.code = rc = LS_ERR_NOMEM;
             snprintf(e.message, sizeof e.message, "out of memory");
         } else
-            for (size_t j = 0; j < d.J; j++) pat_one[j] = 1;
+            for (size_t j = 0; j < ls_gpcm_data_nitems(d); j++) pat_one[j] = 1;
     }
     o.factors = factors ? factors : 1;
-    if (!rc) {
-        rc = ls_gpcm_run(&d, pat ? pat : pat_one, &o, &f, &e);
-        have_fit = !rc;
-    }
+    if (!rc) rc = ls_gpcm_run(d, pat ? pat : pat_one, &o, &f, &e);
     cli_progress_end();
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        if (!quiet) print_summary(&f, &d, trace);
+        if (!quiet) print_summary(f, trace);
         else /* the summary carries them; quiet still shows them */
-            for (size_t i = 0; i < ls_gpcm_nwarnings(&f); i++)
-                fprintf(stderr, "latentscale: gpcm: warning: %s\n", ls_gpcm_warning(&f, i));
+            for (size_t i = 0; i < ls_result_nwarnings(f); i++)
+                fprintf(stderr, "latentscale: gpcm: warning: %s\n", ls_result_warning(f, i));
         if (out) {
             char *aj = cli_argv_json(argc, argv);
-            rc = ls_gpcm_write_json(&f, &d, out, aj, &e);
+            rc = ls_result_write(f, out, NULL, aj, &e);
             free(aj);
             if (rc) code = cli_fail(&e);
         }
-        if (!code && !f.converged) {
+        if (!code && num(f, "converged") == 0) {
             fprintf(stderr, "latentscale: gpcm: %s did not converge in %u iterations (raise --max-iter or --tol)\n",
-                    f.method == LS_GPCM_MML ? "the marginal likelihood fit" : "GVEM", f.iterations);
+                    strcmp(ls_result_string(f, "method", 0), "mml") == 0 ? "the marginal likelihood fit" : "GVEM",
+                    (unsigned)num(f, "iterations"));
             code = EXIT_NUMERIC;
         }
-        if (!code && !f.monotone) {
+        if (!code && num(f, "monotone") == 0) {
             fprintf(stderr, "latentscale: gpcm: the lower bound decreased during the iterations (numerical trouble)\n");
             code = EXIT_NUMERIC;
         }
     }
-    if (have_fit) ls_gpcm_fit_free(&f);
-    ls_gpcm_data_free(&d);
+    ls_result_free(f);
+    ls_gpcm_data_free(d);
     ls_gpcm_pattern_free(pat);
     free(pat_one);
-    free(list);
     ls_table_free(t);
     return cli_json_close(&js, code);
 }

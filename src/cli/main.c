@@ -41,7 +41,7 @@ static const char *const fields[] = {
     "level", "param_draws", "latent_draws", "param_cov", "budgets", "size_range", "tokens_range",
     "folds", "top", "compare", "title", "grid", "optimal_draws", "out", "factors", "identify",
     "covariate_condition", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
-    "dif", "correction", "alpha", "method", "pattern", "lowest", "categories", "exploratory", "format",
+    "dif", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
 };
 
 /* One field as its flag into out, or 0 when name is not a field. */

@@ -1,7 +1,8 @@
 /*
- * factor_fit.c -- the public API of the generalized latent factor model:
- * options, the multi-start joint-maximum-likelihood fit, identification,
- * standard errors, DIF tests and the choice of the number of factors.
+ * fit.c -- the generalized latent factor model's fit: options and their
+ * checks, the multi-start joint-maximum-likelihood fit, identification,
+ * standard errors and the loadings' bootstrap (results.c wraps it, with the
+ * DIF tests and the choice of the number of factors, into results).
  *
  * Pipeline (docs/FACTOR.md):
  *   starts -> alternating sweeps (models/factor) -> best start ->
@@ -59,51 +60,80 @@ const char *ls_factor_identify_name(int identify)
     }
 }
 
-static int check_options(const ls_factor_data *d, const ls_factor_options *o, ls_error *err)
+int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
+{
+    if (!o) return ls_fail(err, LS_ERR_OPTION, "options: none given");
+    if (o->factors < 1 || o->factors > LSF_MAX_R)
+        return ls_fail(err, LS_ERR_OPTION, "factors: expected 1 to %d, got %zu", LSF_MAX_R, o->factors);
+    if (o->family < 0 || o->family > LS_FACTOR_PROBIT)
+        return ls_fail(err, LS_ERR_OPTION, "family: unknown (%d)", o->family);
+    if (o->identify < 0 || o->identify > LS_FACTOR_EQUAL_DIAGONAL)
+        return ls_fail(err, LS_ERR_OPTION, "identify: unknown (%d)", o->identify);
+    if (o->covariate_condition < 0 || o->covariate_condition > LS_FACTOR_COV_ORTHOGONAL)
+        return ls_fail(err, LS_ERR_OPTION, "covariate_condition: unknown (%d)", o->covariate_condition);
+    if (o->starts < 1 || o->starts > 1000)
+        return ls_fail(err, LS_ERR_OPTION, "starts: expected 1 to 1000, got %u", o->starts);
+    if (!(o->bound >= 0) || !isfinite(o->bound))
+        return ls_fail(err, LS_ERR_OPTION, "bound: expected a positive number (0: automatic)");
+    if (!(o->tol > 0) || !isfinite(o->tol))
+        return ls_fail(err, LS_ERR_OPTION, "tol: expected a positive number");
+    if (!(o->ridge >= 0) || !isfinite(o->ridge))
+        return ls_fail(err, LS_ERR_OPTION, "ridge: expected a number >= 0");
+    if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "max_iter: expected at least 1");
+    if (o->loading_bootstrap < -1 || o->loading_bootstrap > 100000)
+        return ls_fail(err, LS_ERR_OPTION, "loading_bootstrap: expected 0 to 100000 replicates");
+    return LS_OK;
+}
+
+/* Why response y does not fit the family (NULL when it does). */
+static const char *bad_response(int family, double y)
+{
+    if (!isfinite(y)) return "expected a finite number";
+    if ((family == LS_FACTOR_BERNOULLI || family == LS_FACTOR_PROBIT) && y != 0.0 && y != 1.0)
+        return "expected 0 or 1 for a binary response (dichotomise the items)";
+    if (family == LS_FACTOR_POISSON && (y < 0 || y != floor(y) || y > 1e9))
+        return "expected a count (a non-negative integer)";
+    return NULL;
+}
+
+int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error *err)
 {
     if (!d || !d->Y || d->n == 0 || d->q == 0) return ls_fail(err, LS_ERR_INPUT, "no responses");
-    if (o->factors < 1 || o->factors > LSF_MAX_R)
-        return ls_fail(err, LS_ERR_OPTION, "--factors: expected 1 to %d, got %zu", LSF_MAX_R, o->factors);
     if (o->factors >= d->q)
-        return ls_fail(err, LS_ERR_OPTION, "--factors: %zu factors need more than %zu items", o->factors, d->q);
+        return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need more than %zu items", o->factors, d->q);
     if (o->factors >= d->n)
-        return ls_fail(err, LS_ERR_OPTION, "--factors: %zu factors need more than %zu persons", o->factors, d->n);
+        return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need more than %zu persons", o->factors, d->n);
     if (d->p > LSF_MAX_P)
-        return ls_fail(err, LS_ERR_OPTION, "--covariates: at most %d, got %zu", LSF_MAX_P, d->p);
+        return ls_fail(err, LS_ERR_OPTION, "covariates: at most %d, got %zu", LSF_MAX_P, d->p);
     if (d->p && !d->X) return ls_fail(err, LS_ERR_INPUT, "covariates: no values");
-    if (o->family < 0 || o->family > LS_FACTOR_PROBIT)
-        return ls_fail(err, LS_ERR_OPTION, "--family: unknown (%d)", o->family);
-    if (o->identify < 0 || o->identify > LS_FACTOR_EQUAL_DIAGONAL)
-        return ls_fail(err, LS_ERR_OPTION, "--identify: unknown (%d)", o->identify);
-    if (o->covariate_condition < 0 || o->covariate_condition > LS_FACTOR_COV_ORTHOGONAL)
-        return ls_fail(err, LS_ERR_OPTION, "--covariate-condition: unknown (%d)", o->covariate_condition);
-    if (o->starts < 1 || o->starts > 1000)
-        return ls_fail(err, LS_ERR_OPTION, "--starts: expected 1 to 1000, got %u", o->starts);
-    if (!(o->bound >= 0) || !isfinite(o->bound))
-        return ls_fail(err, LS_ERR_OPTION, "--bound: expected a positive number (0: automatic)");
-    if (!(o->tol > 0) || !isfinite(o->tol))
-        return ls_fail(err, LS_ERR_OPTION, "--tol: expected a positive number");
-    if (!(o->ridge >= 0) || !isfinite(o->ridge))
-        return ls_fail(err, LS_ERR_OPTION, "--ridge: expected a number >= 0");
-    if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "--max-iter: expected at least 1");
-    if (o->loading_bootstrap < -1 || o->loading_bootstrap > 100000)
-        return ls_fail(err, LS_ERR_OPTION, "--loading-bootstrap: expected 0 to 100000 replicates, got %d",
-                       o->loading_bootstrap);
     if (o->anchors)
         for (size_t k = 0; k < o->factors; k++) {
             if (o->anchors[k] >= d->q)
-                return ls_fail(err, LS_ERR_OPTION, "--anchors: item index %zu out of range", o->anchors[k]);
+                return ls_fail(err, LS_ERR_OPTION, "anchors: item index %zu out of range", o->anchors[k]);
             for (size_t l = 0; l < k; l++)
                 if (o->anchors[l] == o->anchors[k])
-                    return ls_fail(err, LS_ERR_OPTION, "--anchors: item '%s' named twice",
+                    return ls_fail(err, LS_ERR_OPTION, "anchors: item '%s' named twice",
                                    d->items ? d->items[o->anchors[k]] : "?");
+        }
+    /* data from arrays (ls_factor_data_new) were not checked against a family */
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t j = 0; j < d->q; j++) {
+            double y = d->Y[i * d->q + j];
+            const char *bad = isnan(y) ? NULL : bad_response(o->family, y);
+            if (bad)
+                return ls_fail(err, LS_ERR_INPUT, "responses: person %zu, item %zu: %s, found %g", i + 1, j + 1,
+                               bad, y);
         }
     return LS_OK;
 }
 
-void ls_factor_fit_free(ls_factor_fit *f)
+void lsf_fit_free(lsf_fit *f)
 {
     if (!f) return;
+    ls_strv_free(f->items, f->q);
+    ls_strv_free(f->covariates, f->p);
+    ls_strv_free(f->terms, f->p + 1);
+    ls_free(f->source);
     ls_free(f->anchors);
     ls_free(f->U);
     ls_free(f->gamma);
@@ -333,7 +363,7 @@ static int nthreads(unsigned t)
  * independent to first order, so the anchors' terms add.
  */
 static int identify_and_se(lsf_model *m, const ls_factor_options *o, const size_t *anchors,
-                           ls_factor_fit *f, double *GtG, ls_error *err)
+                           lsf_fit *f, double *GtG, ls_error *err)
 {
     const size_t r = m->r, q = m->q, n = m->n, d = m->d, p1 = m->p1;
     double B[LSF_MAX_R * LSF_MAX_R], lam[LSF_MAX_R] = {0}, G[LSF_MAX_R * LSF_MAX_R],
@@ -577,7 +607,7 @@ int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, si
         memcpy(m.T + j * d, gamma + j * r, r * sizeof *gamma);
         memcpy(m.T + j * d + r, beta + j * p1, p1 * sizeof *beta);
     }
-    ls_factor_fit f;
+    lsf_fit f;
     memset(&f, 0, sizeof f);
     ls_factor_options oo = *o;
     oo.skip_se = 1;
@@ -597,7 +627,7 @@ int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, si
  * reference rotation, the chosen condition (with standard errors unless
  * o->skip_se).  A (p x r) and GtG (r x r) may be NULL. */
 static int identify_fit(lsf_model *m, const ls_factor_options *o, const size_t *anchors,
-                        ls_factor_fit *f, double *A, double *GtG, ls_error *err)
+                        lsf_fit *f, double *A, double *GtG, ls_error *err)
 {
     int rc = lsf_covariate_condition(m, o->covariate_condition, A, err);
     if (!rc) rc = lsf_normalise(m) ? ls_nomem(err) : LS_OK;
@@ -734,7 +764,7 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
     double *Ys = ls_malloc(n * q * sizeof *Ys), *truth = ls_malloc(q * r * sizeof *truth),
            *Ut = ls_malloc(n * r * sizeof *Ut), *bt = ls_malloc(q * p1 * sizeof *bt),
            *vals = ls_malloc((size_t)B * q * r * sizeof *vals), *col = ls_malloc((size_t)B * sizeof *col);
-    ls_factor_fit fb;
+    lsf_fit fb;
     memset(&fb, 0, sizeof fb);
     fb.U = ls_malloc(n * r * sizeof *fb.U);
     fb.gamma = ls_malloc(q * r * sizeof *fb.gamma);
@@ -760,7 +790,7 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
     ob.skip_se = 1;
     ob.ridge = 0;
     for (unsigned b = 0; b < B; b++) {
-        lsf_rng g = {(o->seed + 1) * 0x9E3779B97F4A7C15ULL + 0x51ED27ULL * (b + 1)};
+        ls_rng g = {(o->seed + 1) * 0x9E3779B97F4A7C15ULL + 0x51ED27ULL * (b + 1)};
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < q; j++) {
                 double y = d->Y[i * q + j];
@@ -829,11 +859,11 @@ done:
     return rc;
 }
 
-int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor_fit *out,
-                  ls_error *err)
+int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, ls_error *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = check_options(d, o, err);
+    int rc = ls_factor_options_check(o, err);
+    if (!rc) rc = lsf_check_data(d, o, err);
     if (rc) return rc;
     ls_gsl_quiet();
     double bound = o->bound > 0 ? o->bound
@@ -845,7 +875,7 @@ int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_factor
     m.ridge = o->ridge;
     double *bestU = ls_malloc(n * r * sizeof *bestU), *bestT = ls_malloc(q * dd * sizeof *bestT),
            *bestS = ls_malloc(q * sizeof *bestS);
-    ls_factor_fit *f = out;
+    lsf_fit *f = out;
     f->n = n;
     f->q = q;
     f->p = p;
@@ -976,131 +1006,6 @@ done:
     ls_free(bestT);
     ls_free(bestS);
     lsf_model_free(&m);
-    if (rc) ls_factor_fit_free(out);
+    if (rc) lsf_fit_free(out);
     return rc;
-}
-
-/* ---------------------------------------------------------------- */
-/* DIF tests                                                         */
-/* ---------------------------------------------------------------- */
-
-void ls_factor_dif_free(ls_factor_dif *d)
-{
-    if (!d) return;
-    ls_free(d->z);
-    ls_free(d->pvalue);
-    ls_free(d->flag);
-    ls_free(d->flag_bonferroni);
-    ls_free(d->flag_bh);
-    memset(d, 0, sizeof *d);
-}
-
-void lsf_bh(const double *pv, size_t m, size_t stride, double alpha, int *flag, size_t *idx)
-{
-    /* order the m p-values (strided) by insertion into idx */
-    for (size_t k = 0; k < m; k++) idx[k] = k;
-    for (size_t k = 1; k < m; k++) {
-        size_t v = idx[k], l = k;
-        while (l > 0 && pv[idx[l - 1] * stride] > pv[v * stride]) {
-            idx[l] = idx[l - 1];
-            l--;
-        }
-        idx[l] = v;
-    }
-    size_t kstar = 0;
-    for (size_t k = 0; k < m; k++)
-        if (pv[idx[k] * stride] <= alpha * (double)(k + 1) / (double)m) kstar = k + 1;
-    for (size_t k = 0; k < m; k++) flag[idx[k] * stride] = k < kstar;
-}
-
-int ls_factor_dif_run(const ls_factor_fit *f, double alpha, int correction, ls_factor_dif *out,
-                      ls_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (!(alpha > 0 && alpha < 1)) return ls_fail(err, LS_ERR_OPTION, "--alpha: expected a level in (0, 1)");
-    if (correction != LS_FACTOR_BONFERRONI && correction != LS_FACTOR_BH)
-        return ls_fail(err, LS_ERR_OPTION, "--correction: expected bonferroni or bh");
-    if (f->p == 0) return ls_fail(err, LS_ERR_OPTION, "--dif: the model has no covariates");
-    if (!f->se_beta) return ls_fail(err, LS_ERR_OPTION, "--dif: the fit has no standard errors");
-    const size_t q = f->q, p = f->p, p1 = p + 1;
-    out->q = q;
-    out->p = p;
-    out->alpha = alpha;
-    out->correction = correction;
-    out->z = ls_malloc(q * p * sizeof *out->z);
-    out->pvalue = ls_malloc(q * p * sizeof *out->pvalue);
-    out->flag = ls_malloc(q * p * sizeof *out->flag);
-    out->flag_bonferroni = ls_malloc(q * p * sizeof *out->flag_bonferroni);
-    out->flag_bh = ls_malloc(q * p * sizeof *out->flag_bh);
-    size_t *idx = ls_malloc(q * sizeof *idx);
-    if (!out->z || !out->pvalue || !out->flag || !out->flag_bonferroni || !out->flag_bh || !idx) {
-        ls_free(idx);
-        ls_factor_dif_free(out);
-        return ls_nomem(err);
-    }
-    for (size_t j = 0; j < q; j++)
-        for (size_t s = 0; s < p; s++) {
-            double se = f->se_beta[j * p1 + 1 + s], b = f->beta[j * p1 + 1 + s];
-            double z = se > 0 ? b / se : NAN;
-            out->z[j * p + s] = z;
-            out->pvalue[j * p + s] = isnan(z) ? 1.0 : erfc(fabs(z) / 1.4142135623730951);
-            out->flag_bonferroni[j * p + s] = out->pvalue[j * p + s] < alpha / (double)q;
-        }
-    for (size_t s = 0; s < p; s++) lsf_bh(out->pvalue + s, q, p, alpha, out->flag_bh + s, idx);
-    for (size_t c = 0; c < q * p; c++)
-        out->flag[c] = correction == LS_FACTOR_BH ? out->flag_bh[c] : out->flag_bonferroni[c];
-    ls_free(idx);
-    return LS_OK;
-}
-
-/* ---------------------------------------------------------------- */
-/* Number of factors                                                 */
-/* ---------------------------------------------------------------- */
-
-void ls_factor_selection_free(ls_factor_selection *s)
-{
-    if (!s) return;
-    ls_free(s->r);
-    ls_free(s->loglik);
-    ls_free(s->jic);
-    ls_free(s->converged);
-    memset(s, 0, sizeof *s);
-}
-
-int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
-                     size_t rmax, ls_factor_selection *out, ls_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (rmin < 1 || rmax < rmin)
-        return ls_fail(err, LS_ERR_OPTION, "--select: expected a range RMIN..RMAX with 1 <= RMIN <= RMAX");
-    size_t nr = rmax - rmin + 1;
-    out->nr = nr;
-    out->r = ls_malloc(nr * sizeof *out->r);
-    out->loglik = ls_malloc(nr * sizeof *out->loglik);
-    out->jic = ls_malloc(nr * sizeof *out->jic);
-    out->converged = ls_malloc(nr * sizeof *out->converged);
-    if (!out->r || !out->loglik || !out->jic || !out->converged) {
-        ls_factor_selection_free(out);
-        return ls_nomem(err);
-    }
-    for (size_t k = 0; k < nr; k++) {
-        ls_factor_options oo = *o;
-        oo.factors = rmin + k;
-        oo.identify = LS_FACTOR_ORTHOGONAL;
-        oo.anchors = NULL;
-        oo.skip_se = 1;
-        ls_factor_fit f;
-        int rc = ls_factor_run(d, &oo, &f, err);
-        if (rc) {
-            ls_factor_selection_free(out);
-            return rc;
-        }
-        out->r[k] = oo.factors;
-        out->loglik[k] = f.loglik;
-        out->jic[k] = f.jic;
-        out->converged[k] = f.converged;
-        if (f.jic < out->jic[out->best]) out->best = k;
-        ls_factor_fit_free(&f);
-    }
-    return LS_OK;
 }

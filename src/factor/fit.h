@@ -1,10 +1,103 @@
 /*
- * factor_tasks.h -- private pieces shared by tasks/factor_*.c and the tests.
+ * fit.h -- the factor family's private side of its public handles: the data
+ * behind ls_factor_data and the payloads of its results (kinds
+ * "factor-fit", "factor-dif", "factor-selection"), the pieces shared by
+ * fit.c, io.c, simulate.c, the tests and the benchmark.
  */
-#ifndef LS_TASKS_FACTOR_TASKS_H
-#define LS_TASKS_FACTOR_TASKS_H
+#ifndef LS_FACTOR_FIT_H
+#define LS_FACTOR_FIT_H
 
 #include "factor/model.h"
+#include "kernel/result.h"
+#include "kernel/rng.h"
+
+/* Responses and covariates behind the public handle (ls_factor_data_build,
+ * ls_factor_data_new).  The tests point one at simulated arrays directly
+ * (items, covariates, line and source NULL). */
+struct ls_factor_data {
+    size_t n, q, p;
+    double *Y;            /* n x q, NaN = missing                              */
+    double *X;            /* n x p covariates (raw scale), may be NULL when p = 0 */
+    char **items;         /* q names (NULL: "item1".. in results)              */
+    char **covariates;    /* p names (NULL: "x1"..)                            */
+    size_t *line;         /* n source line numbers (NULL when not from a file) */
+    char *source;         /* file name (NULL: built from arrays)               */
+};
+
+/*
+ * A fit (payload of a "factor-fit" result), in the identified
+ * parametrisation.  Arrays are row-major; the standard errors have the
+ * shapes of their estimates and are NULL with skip_se.  d = r + p + 1.
+ */
+typedef struct lsf_fit {
+    size_t n, q, p, r;
+    int family, identify, covariate_condition;
+    size_t *anchors;      /* r                                                  */
+    double *U;            /* n x r factor scores                                */
+    double *gamma;        /* q x r loadings                                     */
+    double *beta;         /* q x (p+1): intercept, then covariate effects       */
+    double *dispersion;   /* q: Gaussian variances (1 for the other families)   */
+    double *factor_cov;   /* r x r: U'U/n (U centred), de-noised when scale_corrected */
+    double *factor_cor;   /* r x r correlations                                 */
+    double *A;            /* p x r: the covariate transformation applied, U += x A' */
+    double *se_U, *se_gamma, *se_beta;
+    double *se_gamma_naive; /* q x r: loadings' sandwich without the anchor term */
+    double loglik, jic;
+    size_t nobs, nparams;
+    unsigned iterations, starts, starts_at_best;
+    double *start_loglik; /* starts                                             */
+    int converged;
+    size_t at_bound;      /* coefficients held at the bound                     */
+    uint64_t seed;
+    double tol, bound, ridge;
+    int scale_corrected;  /* the finite-q scale correction was applied        */
+    unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
+    double *gamma_ml;     /* q x r: the loadings before the bootstrap bias
+                           * correction (NULL without it)                      */
+    double *se_gamma_analytic; /* q x r: the analytic (delta-method) standard
+                           * errors (NULL without the bootstrap)               */
+    /* the names the result's labels and file need (ls_factor_run) */
+    char **items;         /* q                                                  */
+    char **covariates;    /* p                                                  */
+    char **terms;         /* p + 1: "(intercept)", then the covariates          */
+    char *source;         /* NULL when the data were not read from a file       */
+} lsf_fit;
+
+/* Tests of differential item functioning (payload of "factor-dif"): q x p
+ * arrays, the effects and their standard errors copied from the fit. */
+typedef struct lsf_dif {
+    size_t q, p;
+    double alpha;
+    int correction;       /* the correction used for `flag`                    */
+    double *effect, *se;  /* q x p                                             */
+    double *z, *pvalue;   /* q x p                                             */
+    int *flag;            /* q x p, by `correction`                            */
+    int *flag_bonferroni, *flag_bh;
+    char **items, **covariates;
+} lsf_dif;
+
+/* The number of factors by JIC (payload of "factor-selection"). */
+typedef struct lsf_selection {
+    size_t nr;
+    size_t *r;
+    double *loglik, *jic;
+    int *converged;
+    size_t best;          /* index of the smallest JIC                          */
+} lsf_selection;
+
+/* The fit itself (ls_factor_run without the result around it): fills *out
+ * (free with lsf_fit_free) on success; names are left NULL. */
+int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, ls_error *err);
+void lsf_fit_free(lsf_fit *f);
+
+/* The checks of the options that need the data (factors against items and
+ * persons, covariates, anchors); ls_factor_options_check first. */
+int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error *err);
+
+/* The factor JSON (io.c) of a fit with its DIF tests and selection (each
+ * may be NULL), atomically; also the writer of "factor-fit" results. */
+int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel,
+                   const char *path, const char *argv_json, ls_error *err);
 
 /* One start of the alternating fit on m (start 0: the SVD start; others
  * perturbed): sweeps until the relative change of the log-likelihood is
@@ -18,11 +111,6 @@ int lsf_fit_start(lsf_model *m, const ls_factor_options *o, unsigned start, doub
 int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, size_t p, size_t r,
                         const ls_factor_options *o, double *U, double *gamma, double *beta,
                         ls_error *err);
-
-/* Benjamini-Hochberg at level alpha over m p-values pv[k * stride]; flags
- * flag[k * stride]; idx is scratch for m indices. */
-void lsf_bh(const double *pv, size_t m, size_t stride, double alpha, int *flag, size_t *idx);
-
 
 /* Simulation design of 2404.16745 (spec "Checks"): Gamma block-structured
  * (q/r items per factor, entries U(0.5, 1.5)), (x_i, U_i) jointly normal with
@@ -45,6 +133,6 @@ int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, doub
                         ls_error *err);
 void lsf_sim_free(lsf_sim *s);
 /* One response drawn at natural parameter w (Gaussian variance s2). */
-double lsf_sim_draw(int family, double w, double s2, lsf_rng *g);
+double lsf_sim_draw(int family, double w, double s2, ls_rng *g);
 
 #endif

@@ -1,71 +1,19 @@
 /*
- * factor_io.c -- factor-model data from tables (item patterns, covariates,
- * dichotomising, family checks with file/line/column messages) and the JSON
+ * io.c -- factor-model data from tables (the items reader of the kernel,
+ * with dichotomising and the family's checks) or from arrays, and the JSON
  * of a fit, written atomically.
  */
 #include "factor/fit.h"
+#include "kernel/items.h"
 #include "kernel/json.h"
 
-#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- */
-/* Reading                                                           */
+/* Data                                                              */
 /* ---------------------------------------------------------------- */
-
-int ls_factor_table_read(const char *path, ls_table **out, ls_error *err)
-{
-    ls_error e1 = {0, ""};
-    int rc = ls_table_read(path, out, &e1);
-    if (rc == LS_OK) return rc;
-    /* R writes row names under an empty first header field: name it. */
-    if (rc != LS_ERR_PARSE || !strstr(e1.message, ":1:1: empty column name")) {
-        if (err) *err = e1;
-        return rc;
-    }
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (err) *err = e1;
-        return rc;
-    }
-    size_t cap = 1 << 16, n = 0;
-    const char *name = "\"(row)\"";
-    size_t extra = strlen(name);
-    char *buf = ls_malloc(cap + extra);
-    for (;;) {
-        if (!buf) break;
-        if (n == cap) {
-            char *b = ls_realloc(buf, cap * 2 + extra);
-            if (!b) {
-                ls_free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(fp);
-    if (!buf) return ls_nomem(err);
-    size_t off = (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
-                  (unsigned char)buf[2] == 0xBF) ? 3 : 0;
-    size_t skip = (n - off >= 2 && buf[off] == '"' && buf[off + 1] == '"') ? 2 : 0;
-    if (n - off > skip && (buf[off + skip] == ',' || buf[off + skip] == '\n' || buf[off + skip] == '\r')) {
-        memmove(buf + off + extra, buf + off + skip, n - off - skip);
-        memcpy(buf + off, name, extra);
-        n = n - skip + extra;
-        rc = ls_table_parse(buf, n, path, out, err);
-    } else if (err) {
-        *err = e1;
-    }
-    ls_free(buf);
-    return rc;
-}
 
 void ls_factor_data_free(ls_factor_data *d)
 {
@@ -76,166 +24,141 @@ void ls_factor_data_free(ls_factor_data *d)
     ls_strv_free(d->covariates, d->p);
     ls_free(d->line);
     ls_free(d->source);
-    memset(d, 0, sizeof *d);
+    ls_free(d);
 }
 
-static int has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
+typedef struct cell_ctx {
+    double dichotomise;
+    int family;
+} cell_ctx;
+
+/* A response read from the table: dichotomised, then checked against the
+ * family (items.h's ls_items_check). */
+static int check_cell(void *ctx, const ls_table *t, size_t i, size_t c, double *v, ls_error *err)
+{
+    const cell_ctx *x = ctx;
+    if (isfinite(x->dichotomise)) *v = *v >= x->dichotomise ? 1.0 : 0.0;
+    const char *bad = NULL;
+    if ((x->family == LS_FACTOR_BERNOULLI || x->family == LS_FACTOR_PROBIT) && *v != 0.0 && *v != 1.0)
+        bad = "expected 0 or 1 for a binary response (dichotomise the items)";
+    else if (x->family == LS_FACTOR_POISSON && (*v < 0 || *v != floor(*v) || *v > 1e9))
+        bad = "expected a count (a non-negative integer)";
+    if (!bad) return LS_OK;
+    return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': %s, found '%.40s'", ls_table_name(t),
+                   ls_table_line(t, i), c + 1, ls_table_colname(t, c), bad, ls_table_cell(t, i, c));
+}
+
+/* A new data handle owning the arrays of it (which is left empty). */
+static int data_from_items(ls_items *it, ls_factor_data **out, ls_error *err)
+{
+    ls_factor_data *d = ls_calloc(1, sizeof *d);
+    if (!d) {
+        ls_items_free(it);
+        return ls_nomem(err);
+    }
+    d->n = it->n;
+    d->q = it->q;
+    d->p = it->p;
+    d->Y = it->Y;
+    d->X = it->X;
+    d->items = it->items;
+    d->covariates = it->covariates;
+    d->line = it->line;
+    d->source = it->source;
+    ls_free(it->col);
+    memset(it, 0, sizeof *it);
+    *out = d;
+    return LS_OK;
+}
 
 int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
-                         double dichotomise, int family, ls_factor_data *out, ls_error *err)
+                         double dichotomise, int family, ls_factor_data **out, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
-    const size_t nc = ls_table_ncol(t), n = ls_table_nrow(t);
-    const char *file = ls_table_name(t);
-    char **pat = NULL, **cov = NULL;
-    size_t npat = 0, ncov = 0;
-    long *covcol = NULL;
-    size_t *itemcol = NULL;
-    char *used = NULL;
-    int rc = LS_OK;
-    if (!items || !*items) return ls_fail(err, LS_ERR_OPTION, "--items: no item columns given");
-    if (n == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no data rows", file);
-    rc = ls_split(items, &pat, &npat, err);
-    if (!rc && covariates && *covariates) rc = ls_split(covariates, &cov, &ncov, err);
-    if (rc) goto done;
-    covcol = ls_calloc(ncov + 1, sizeof *covcol);
-    itemcol = ls_calloc(nc + 1, sizeof *itemcol);
-    used = ls_calloc(nc + 1, 1);
-    if (!covcol || !itemcol || !used) {
-        rc = ls_nomem(err);
-        goto done;
-    }
-    for (size_t s = 0; s < ncov; s++) {
-        covcol[s] = ls_table_find(t, cov[s]);
-        if (covcol[s] < 0) {
-            rc = ls_fail(err, LS_ERR_OPTION, "--covariates: no column '%s' in %s", cov[s], file);
-            goto done;
-        }
-        if (used[covcol[s]]) {
-            rc = ls_fail(err, LS_ERR_OPTION, "--covariates: '%s' named twice", cov[s]);
-            goto done;
-        }
-        used[covcol[s]] = 2;
-    }
-    size_t q = 0;
-    for (size_t k = 0; k < npat; k++) {
-        size_t before = q;
-        if (has_glob(pat[k])) {
-            for (size_t c = 0; c < nc; c++)
-                if (!used[c] && fnmatch(pat[k], ls_table_colname(t, c), 0) == 0) {
-                    used[c] = 1;
-                    itemcol[q++] = c;
-                }
-        } else {
-            long c = ls_table_find(t, pat[k]);
-            if (c < 0) {
-                rc = ls_fail(err, LS_ERR_OPTION, "--items: no column '%s' in %s", pat[k], file);
-                goto done;
-            }
-            if (used[c] == 2) {
-                rc = ls_fail(err, LS_ERR_OPTION, "--items: '%s' is also a covariate", pat[k]);
-                goto done;
-            }
-            if (!used[c]) {
-                used[c] = 1;
-                itemcol[q++] = (size_t)c;
-            }
-        }
-        if (q == before && has_glob(pat[k])) {
-            rc = ls_fail(err, LS_ERR_OPTION, "--items: no column of %s matches '%s'", file, pat[k]);
-            goto done;
-        }
-    }
-    if (q < 2) {
-        rc = ls_fail(err, LS_ERR_OPTION, "--items: at least 2 item columns are needed, found %zu", q);
-        goto done;
-    }
-    out->n = n;
-    out->q = q;
-    out->p = ncov;
-    out->Y = ls_malloc(n * q * sizeof *out->Y);
-    out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
-    out->items = ls_calloc(q, sizeof *out->items);
-    out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
-    out->line = ls_malloc(n * sizeof *out->line);
-    out->source = ls_strdup(file);
-    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source) {
-        rc = ls_nomem(err);
-        goto done;
-    }
-    for (size_t j = 0; j < q; j++)
-        if (!(out->items[j] = ls_strdup(ls_table_colname(t, itemcol[j])))) {
-            rc = ls_nomem(err);
-            goto done;
-        }
-    for (size_t s = 0; s < ncov; s++)
-        if (!(out->covariates[s] = ls_strdup(cov[s]))) {
-            rc = ls_nomem(err);
-            goto done;
-        }
-    for (size_t i = 0; i < n; i++) {
-        out->line[i] = ls_table_line(t, i);
-        for (size_t j = 0; j < q; j++) {
-            double v;
-            int miss;
-            size_t c = itemcol[j];
-            rc = ls_table_number(t, i, c, &v, &miss, err);
-            if (rc) goto done;
-            if (!miss && isfinite(dichotomise)) v = v >= dichotomise ? 1.0 : 0.0;
-            if (!miss) {
-                const char *bad = NULL;
-                if ((family == LS_FACTOR_BERNOULLI || family == LS_FACTOR_PROBIT) && v != 0.0 && v != 1.0)
-                    bad = "expected 0 or 1 for a binary response (dichotomise the items)";
-                else if (family == LS_FACTOR_POISSON && (v < 0 || v != floor(v) || v > 1e9))
-                    bad = "expected a count (a non-negative integer)";
-                if (bad) {
-                    rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': %s, found '%.40s'", file,
-                                 ls_table_line(t, i), c + 1, ls_table_colname(t, c), bad,
-                                 ls_table_cell(t, i, c));
-                    goto done;
-                }
-            }
-            out->Y[i * q + j] = v;
-        }
-        for (size_t s = 0; s < ncov; s++) {
-            double v;
-            int miss;
-            rc = ls_table_number(t, i, (size_t)covcol[s], &v, &miss, err);
-            if (rc) goto done;
-            if (miss) {
-                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': missing covariate value",
-                             file, ls_table_line(t, i), covcol[s] + 1, cov[s]);
-                goto done;
-            }
-            out->X[i * ncov + s] = v;
-        }
-    }
+    *out = NULL;
+    if (!items) return ls_fail(err, LS_ERR_OPTION, "items: required");
+    cell_ctx ctx = {dichotomise, family};
+    ls_items it;
+    int rc = ls_items_read(t, items, covariates, check_cell, &ctx, &it, err);
+    return rc ? rc : data_from_items(&it, out, err);
+}
+
+int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const double *X,
+                       const char *const *items, const char *const *covariates,
+                       ls_factor_data **out, ls_error *err)
+{
+    *out = NULL;
+    if (n == 0 || q < 2) return ls_fail(err, LS_ERR_INPUT, "responses: expected at least 1 person and 2 items, "
+                                                          "found %zu x %zu", n, q);
+    if (!Y || (p && !X)) return ls_fail(err, LS_ERR_INPUT, "responses: no values");
+    for (size_t c = 0; c < n * q; c++)
+        if (isinf(Y[c]))
+            return ls_fail(err, LS_ERR_INPUT, "responses: person %zu, item %zu: expected a finite number or NaN "
+                           "(missing)", c / q + 1, c % q + 1);
     for (size_t j = 0; j < q; j++) {
         size_t cnt = 0;
-        for (size_t i = 0; i < n; i++) cnt += !isnan(out->Y[i * q + j]);
-        if (cnt == 0) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: column '%s': no observed responses", file, out->items[j]);
-            goto done;
-        }
+        for (size_t i = 0; i < n; i++) cnt += !isnan(Y[i * q + j]);
+        if (!cnt) return ls_fail(err, LS_ERR_INPUT, "responses: item %zu: no observed responses", j + 1);
     }
-    for (size_t s = 0; s < ncov; s++) {
+    for (size_t s = 0; s < p; s++) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++) {
-            lo = fmin(lo, out->X[i * ncov + s]);
-            hi = fmax(hi, out->X[i * ncov + s]);
+            double x = X[i * p + s];
+            if (!isfinite(x))
+                return ls_fail(err, LS_ERR_INPUT, "covariates: person %zu, covariate %zu: expected a finite number",
+                               i + 1, s + 1);
+            lo = fmin(lo, x);
+            hi = fmax(hi, x);
         }
-        if (!(hi > lo)) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: covariate '%s' is constant", file, cov[s]);
-            goto done;
-        }
+        if (!(hi > lo)) return ls_fail(err, LS_ERR_INPUT, "covariates: covariate %zu is constant", s + 1);
     }
-done:
-    ls_strv_free(pat, npat);
-    ls_strv_free(cov, ncov);
-    ls_free(covcol);
-    ls_free(itemcol);
-    ls_free(used);
-    if (rc) ls_factor_data_free(out);
+    ls_items it;
+    memset(&it, 0, sizeof it);
+    it.n = n;
+    it.q = q;
+    it.p = p;
+    it.Y = ls_malloc(n * q * sizeof *it.Y);
+    it.X = ls_malloc((p ? n * p : 1) * sizeof *it.X);
+    it.items = ls_items_names(items, q, "item");
+    it.covariates = ls_items_names(covariates, p, "x");
+    if (!it.Y || !it.X || !it.items || !it.covariates) {
+        ls_items_free(&it);
+        return ls_nomem(err);
+    }
+    memcpy(it.Y, Y, n * q * sizeof *it.Y);
+    if (p) memcpy(it.X, X, n * p * sizeof *it.X);
+    return data_from_items(&it, out, err);
+}
+
+size_t ls_factor_data_npersons(const ls_factor_data *d) { return d ? d->n : 0; }
+size_t ls_factor_data_nitems(const ls_factor_data *d) { return d ? d->q : 0; }
+size_t ls_factor_data_ncovariates(const ls_factor_data *d) { return d ? d->p : 0; }
+const char *ls_factor_data_item(const ls_factor_data *d, size_t j)
+{
+    return d && d->items && j < d->q ? d->items[j] : NULL;
+}
+const char *ls_factor_data_covariate(const ls_factor_data *d, size_t s)
+{
+    return d && d->covariates && s < d->p ? d->covariates[s] : NULL;
+}
+const char *ls_factor_data_source(const ls_factor_data *d) { return d ? d->source : NULL; }
+
+int ls_factor_data_anchors(const ls_factor_data *d, const char *names, size_t factors, size_t *anchors,
+                           ls_error *err)
+{
+    char **v = NULL;
+    size_t nv = 0, k = 0;
+    int rc = ls_split(names ? names : "", &v, &nv, err);
+    for (size_t a = 0; !rc && a < nv; a++) {
+        if (!*v[a]) continue; /* "A2,,C1": empty names are skipped */
+        size_t j = 0;
+        while (j < d->q && !(d->items && strcmp(d->items[j], v[a]) == 0)) j++;
+        if (j == d->q) rc = ls_fail(err, LS_ERR_OPTION, "anchors: '%.100s' is not one of the items", v[a]);
+        else if (k < factors) anchors[k] = j;
+        k++;
+    }
+    if (!rc && k != factors)
+        rc = ls_fail(err, LS_ERR_OPTION, "anchors: %zu names for %zu factors", k, factors);
+    ls_strv_free(v, nv);
     return rc;
 }
 
@@ -253,10 +176,10 @@ static json_t *json_cols(const double *v, size_t rows, size_t cols, size_t s0, s
 
 static const char *correction_name(int c) { return c == LS_FACTOR_BH ? "bh" : "bonferroni"; }
 
-int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
-                         const ls_factor_dif *dif, const ls_factor_selection *sel,
-                         const char *path, const char *argv_json, ls_error *err)
+int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel,
+                   const char *path, const char *argv_json, ls_error *err)
 {
+    if (!f) return ls_fail(err, LS_ERR_OPTION, "write: expected a factor fit");
     const size_t n = f->n, q = f->q, p = f->p, r = f->r, p1 = p + 1;
     json_t *root = json_object();
     if (!root) return ls_nomem(err);
@@ -270,7 +193,7 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
                         json_string(f->covariate_condition == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal"));
     json_object_set_new(opts, "factors", json_integer((json_int_t)r));
     json_t *an = json_array();
-    for (size_t k = 0; k < r; k++) json_array_append_new(an, json_string(d->items[f->anchors[k]]));
+    for (size_t k = 0; k < r; k++) json_array_append_new(an, json_string(f->items[f->anchors[k]]));
     json_object_set_new(opts, "anchors", an);
     json_object_set_new(opts, "starts", json_integer(f->starts));
     json_object_set_new(opts, "bound", ls_json_num(f->bound));
@@ -282,10 +205,10 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
     json_t *data = json_object();
-    json_object_set_new(data, "file", json_string(d->source ? d->source : ""));
+    json_object_set_new(data, "file", json_string(f->source ? f->source : ""));
     json_object_set_new(data, "persons", json_integer((json_int_t)n));
-    json_object_set_new(data, "items", ls_json_strs(d->items, q));
-    json_object_set_new(data, "covariates", ls_json_strs(d->covariates, p));
+    json_object_set_new(data, "items", ls_json_strs(f->items, q));
+    json_object_set_new(data, "covariates", ls_json_strs(f->covariates, p));
     json_object_set_new(data, "observed_cells", json_integer((json_int_t)f->nobs));
     json_object_set_new(data, "missing_share", ls_json_num(1.0 - (double)f->nobs / ((double)n * (double)q)));
     json_object_set_new(root, "data", data);
@@ -332,8 +255,8 @@ int ls_factor_write_json(const ls_factor_fit *f, const ls_factor_data *d,
             for (size_t s = 0; s < p; s++) {
                 if (!dif->flag[j * p + s]) continue;
                 json_t *e = json_object();
-                json_object_set_new(e, "item", json_string(d->items[j]));
-                json_object_set_new(e, "covariate", json_string(d->covariates[s]));
+                json_object_set_new(e, "item", json_string(f->items[j]));
+                json_object_set_new(e, "covariate", json_string(f->covariates[s]));
                 json_object_set_new(e, "effect", ls_json_num(f->beta[j * p1 + 1 + s]));
                 json_object_set_new(e, "se", ls_json_num(f->se_beta[j * p1 + 1 + s]));
                 json_object_set_new(e, "z", ls_json_num(dif->z[j * p + s]));

@@ -12,6 +12,7 @@
  */
 #include "factor/model.h"
 #include "kernel/linalg.h"
+#include "kernel/rng.h"
 #include "kernel/special.h"
 
 #include <math.h>
@@ -20,25 +21,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-/* ---------------------------------------------------------------- */
-/* Random numbers                                                    */
-/* ---------------------------------------------------------------- */
-
-uint64_t lsf_rng_next(lsf_rng *g)
-{
-    uint64_t z = ls_splitmix64(g->s);
-    g->s += 0x9E3779B97F4A7C15ULL;
-    return z;
-}
-
-double lsf_rng_unif(lsf_rng *g) { return ((double)(lsf_rng_next(g) >> 11) + 0.5) * 0x1.0p-53; }
-
-double lsf_rng_norm(lsf_rng *g)
-{
-    double u = lsf_rng_unif(g), v = lsf_rng_unif(g);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 /* ---------------------------------------------------------------- */
 /* Family kernels                                                    */
@@ -645,7 +627,7 @@ int lsf_start(lsf_model *m, uint64_t seed, double perturb, ls_error *err)
         rc = ls_nomem(err);
         goto done;
     }
-    lsf_rng g = {seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL};
+    ls_rng g = {seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL};
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < q; j++) {
             double y = m->Y[i * q + j];
@@ -661,7 +643,7 @@ int lsf_start(lsf_model *m, uint64_t seed, double perturb, ls_error *err)
     /* scale to unit variance before perturbing */
     lsf_normalise(m);
     if (perturb > 0)
-        for (size_t a = 0; a < n * r; a++) m->U[a] += perturb * lsf_rng_norm(&g);
+        for (size_t a = 0; a < n * r; a++) m->U[a] += perturb * ls_rng_norm(&g);
     for (size_t a = 0; a < n * r; a++) m->U[a] = clip(m->U[a], m->bound);
     memset(m->T, 0, q * d * sizeof *m->T);
     for (size_t j = 0; j < q; j++) {

@@ -108,12 +108,4 @@ size_t lsf_wmedian(const double *b, const double *w, size_t n, size_t *idx);
 int lsf_lad(const double *Z, const double *y, size_t m, size_t r, double *a, double *obj,
             ls_error *err);
 
-/* A small deterministic generator (splitmix64) for starts and simulation. */
-typedef struct lsf_rng {
-    uint64_t s;
-} lsf_rng;
-uint64_t lsf_rng_next(lsf_rng *g);
-double lsf_rng_unif(lsf_rng *g);  /* (0, 1) */
-double lsf_rng_norm(lsf_rng *g);  /* N(0, 1) */
-
 #endif

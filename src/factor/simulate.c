@@ -20,11 +20,11 @@ void lsf_sim_free(lsf_sim *s)
     memset(s, 0, sizeof *s);
 }
 
-double lsf_sim_draw(int family, double w, double s2, lsf_rng *g)
+double lsf_sim_draw(int family, double w, double s2, ls_rng *g)
 {
     switch (family) {
     case LS_FACTOR_POISSON: { /* inversion; w is bounded by the design */
-        double lam = exp(w), u = lsf_rng_unif(g), pk = exp(-lam), c = pk;
+        double lam = exp(w), u = ls_rng_unif(g), pk = exp(-lam), c = pk;
         double k = 0;
         while (u > c && k < 1000) {
             k += 1;
@@ -33,9 +33,9 @@ double lsf_sim_draw(int family, double w, double s2, lsf_rng *g)
         }
         return k;
     }
-    case LS_FACTOR_GAUSSIAN: return w + sqrt(s2) * lsf_rng_norm(g);
-    case LS_FACTOR_PROBIT: return w + lsf_rng_norm(g) > 0 ? 1.0 : 0.0;
-    default: return lsf_rng_unif(g) < 1.0 / (1.0 + exp(-w)) ? 1.0 : 0.0;
+    case LS_FACTOR_GAUSSIAN: return w + sqrt(s2) * ls_rng_norm(g);
+    case LS_FACTOR_PROBIT: return w + ls_rng_norm(g) > 0 ? 1.0 : 0.0;
+    default: return ls_rng_unif(g) < 1.0 / (1.0 + exp(-w)) ? 1.0 : 0.0;
     }
 }
 
@@ -68,9 +68,9 @@ int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, doub
         lsf_sim_free(out);
         return ls_nomem(err);
     }
-    lsf_rng g = {seed * 0x9E3779B97F4A7C15ULL + 12345};
-    lsf_rng gd = {design_seed * 0x9E3779B97F4A7C15ULL + 777};
-    lsf_rng *gp = design_seed ? &gd : &g; /* the item parameters' generator */
+    ls_rng g = {seed * 0x9E3779B97F4A7C15ULL + 12345};
+    ls_rng gd = {design_seed * 0x9E3779B97F4A7C15ULL + 777};
+    ls_rng *gp = design_seed ? &gd : &g; /* the item parameters' generator */
     /* AR(rho) correlation of (x, U): Cholesky factor of rho^|a-b| */
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < k; b++) L[a * k + b] = pow(rho, fabs((double)a - (double)b));
@@ -82,14 +82,14 @@ int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, doub
     size_t per = (q + r - 1) / r;
     for (size_t j = 0; j < q; j++) {
         size_t f = j / per;
-        out->gamma[j * r + (f < r ? f : r - 1)] = 0.5 + lsf_rng_unif(gp);
-        out->beta[j * p1] = -1.0 + 2.0 * lsf_rng_unif(gp);
+        out->gamma[j * r + (f < r ? f : r - 1)] = 0.5 + ls_rng_unif(gp);
+        out->beta[j * p1] = -1.0 + 2.0 * ls_rng_unif(gp);
     }
     for (size_t s = 0; s < p; s++)
         for (size_t j = 5 * s; j < 5 * s + 5 && j < q; j++) out->beta[j * p1 + 1 + s] = effect;
     double z[LSF_MAX_R + LSF_MAX_P], v[LSF_MAX_R + LSF_MAX_P];
     for (size_t i = 0; i < n; i++) {
-        for (size_t a = 0; a < k; a++) z[a] = lsf_rng_norm(&g);
+        for (size_t a = 0; a < k; a++) z[a] = ls_rng_norm(&g);
         for (size_t a = 0; a < k; a++) {
             double s = 0;
             for (size_t b = 0; b <= a; b++) s += L[a * k + b] * z[b];
@@ -102,7 +102,7 @@ int lsf_simulate_design(size_t n, size_t q, size_t p, size_t r, int family, doub
             for (size_t s = 0; s < p; s++) w += out->beta[j * p1 + 1 + s] * v[s];
             for (size_t a = 0; a < r; a++) w += out->gamma[j * r + a] * v[p + a];
             double y = lsf_sim_draw(family, w, 1.0, &g);
-            out->Y[i * q + j] = (missing > 0 && lsf_rng_unif(&g) < missing) ? NAN : y;
+            out->Y[i * q + j] = (missing > 0 && ls_rng_unif(&g) < missing) ? NAN : y;
         }
     }
     ls_free(L);

@@ -35,9 +35,28 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void ls_gpcm_fit_free(ls_gpcm_fit *f)
+int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err)
+{
+    if (!o) return ls_fail(err, LS_ERR_OPTION, "options: none given");
+    if (!(o->tol > 0)) return ls_fail(err, LS_ERR_OPTION, "tol: expected a positive number");
+    if (!(o->gtol > 0)) return ls_fail(err, LS_ERR_OPTION, "gtol: expected a positive number");
+    if (o->starts < 1) return ls_fail(err, LS_ERR_OPTION, "starts: expected at least 1");
+    if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "max_iter: expected at least 1");
+    if (o->factors < 1 || o->factors > 10) return ls_fail(err, LS_ERR_OPTION, "factors: expected 1..10");
+    if (o->method != LS_GPCM_GVEM && o->method != LS_GPCM_MML)
+        return ls_fail(err, LS_ERR_OPTION, "method: expected gvem or mml");
+    if (o->method == LS_GPCM_MML && o->factors > 6)
+        return ls_fail(err, LS_ERR_OPTION, "method mml: quadrature is limited to at most 6 factors (got %zu)",
+                       o->factors);
+    if (o->nodes > 40) return ls_fail(err, LS_ERR_OPTION, "nodes: expected at most 40");
+    return LS_OK;
+}
+
+void lsg_fit_free(lsg_fit *f)
 {
     if (!f) return;
+    ls_strv_free(f->items, f->J);
+    ls_free(f->source);
     ls_free(f->ncat);
     ls_free(f->pattern);
     ls_free(f->a);
@@ -433,10 +452,10 @@ static int delta_se(const double *G, const double *V, size_t M, size_t na, doubl
 }
 
 /* ---------------------------------------------------------------- */
-/* Warnings and accessors                                             */
+/* Warnings                                                          */
 /* ---------------------------------------------------------------- */
 
-int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
+int lsg_fit_warn(lsg_fit *f, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -451,17 +470,6 @@ int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
     return LS_OK;
 }
 
-const double *ls_gpcm_se_rotated(const ls_gpcm_fit *f) { return f ? f->se_a_rot : NULL; }
-
-const double *ls_gpcm_se_sigma_rotated(const ls_gpcm_fit *f) { return f ? f->se_sigma_rot : NULL; }
-
-size_t ls_gpcm_nwarnings(const ls_gpcm_fit *f) { return f ? f->nwarnings : 0; }
-
-const char *ls_gpcm_warning(const ls_gpcm_fit *f, size_t i)
-{
-    return f && i < f->nwarnings ? f->warnings[i] : NULL;
-}
-
 /* ---------------------------------------------------------------- */
 /* The fit                                                            */
 /* ---------------------------------------------------------------- */
@@ -473,7 +481,7 @@ const char *ls_gpcm_warning(const ls_gpcm_fit *f, size_t i)
  * derivative cannot be taken (varimax not converging, a branch jump) gives
  * a warning and no rotated standard errors; only LS_ERR_NOMEM fails.
  */
-static int rotated_se(ls_gpcm_fit *out, const double *lam, const int *pat, const double *Tvar,
+static int rotated_se(lsg_fit *out, const double *lam, const int *pat, const double *Tvar,
                       const double *sgn, const double *V, ls_error *err)
 {
     const size_t J = out->J, K = out->K, M = J * K + K * (K - 1) / 2;
@@ -546,23 +554,17 @@ static int run_start(lsg_model *m, const ls_gpcm_options *o, unsigned s, double 
     return LS_OK;
 }
 
-int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
-                ls_gpcm_fit *out, ls_error *err)
+int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o, lsg_fit *out,
+            ls_error *err)
 {
     memset(out, 0, sizeof *out);
+    int rc = ls_gpcm_options_check(o, err);
+    if (rc) return rc;
+    if (!d || !d->Y || !d->ncat) return ls_fail(err, LS_ERR_INPUT, "gpcm: no scores");
     const size_t n = d->n, J = d->J, K = o->factors;
-    if (K < 1 || K > 10) return ls_fail(err, LS_ERR_OPTION, "factors: expected 1..10, got %zu", K);
     if (J < 2 || n < 2) return ls_fail(err, LS_ERR_INPUT, "gpcm: need at least 2 items and 2 persons");
     if (!pattern && J < K) return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need at least %zu items", K, K);
-    if (o->starts < 1) return ls_fail(err, LS_ERR_OPTION, "starts: expected at least 1");
-    if (!(o->tol > 0)) return ls_fail(err, LS_ERR_OPTION, "tol: expected a positive number");
-    if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "max-iter: expected at least 1");
-    if (o->method != LS_GPCM_GVEM && o->method != LS_GPCM_MML)
-        return ls_fail(err, LS_ERR_OPTION, "method: expected gvem or mml");
-    if (o->method == LS_GPCM_MML && K > 6)
-        return ls_fail(err, LS_ERR_OPTION, "method mml: quadrature is limited to at most 6 factors (got %zu)", K);
     unsigned nodes = o->nodes ? o->nodes : (K == 1 ? 11 : K == 2 ? 7 : K == 3 ? 5 : K <= 6 ? 3 : 2);
-    if (nodes > 40) return ls_fail(err, LS_ERR_OPTION, "nodes: expected at most 40");
     if (pattern) {
         for (size_t k = 0; k < K; k++) {
             size_t c = 0;
@@ -586,7 +588,6 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
     memset(&best, 0, sizeof best);
     double *a0 = NULL, *b0 = NULL, *trace = NULL, *a1 = NULL, *b1 = NULL, *cov_a = NULL;
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = LS_OK;
     if (!P || !pat || !g) {
         rc = ls_nomem(err);
         goto fail;
@@ -833,7 +834,7 @@ int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options
     }
     goto done;
 fail:
-    ls_gpcm_fit_free(out);
+    lsg_fit_free(out);
 done:
     lsg_free(&m);
     ls_free(P);

@@ -1,15 +1,20 @@
 /*
- * gpcm_io.c -- scores from tables (item patterns through the factor
- * module's reader, integer checks with file/line/column messages), loading
+ * io.c -- scores from tables (the kernel's items reader, then integer
+ * checks with file/line/column messages) or from an int matrix, loading
  * patterns from CSV, and the JSON of a fit, written atomically.
  */
 #include "gpcm/model.h"
+#include "kernel/items.h"
 #include "kernel/json.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* ---------------------------------------------------------------- */
+/* Scores                                                            */
+/* ---------------------------------------------------------------- */
 
 void ls_gpcm_data_free(ls_gpcm_data *d)
 {
@@ -19,98 +24,173 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
     ls_strv_free(d->items, d->J);
     ls_free(d->line);
     ls_free(d->source);
-    memset(d, 0, sizeof *d);
+    ls_free(d);
+}
+
+/* Categories per item: the largest score + 1 (ncat 0), or ncat for every
+ * item; each item needs 2.  `where` names the data in messages. */
+static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_error *err)
+{
+    for (size_t j = 0; j < d->J; j++) {
+        if (ncat) d->ncat[j] = ncat;
+        if (d->ncat[j] < 2)
+            return ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is the lowest one (%.0f); "
+                           "an item needs at least 2 categories", where, d->items[j], d->lowest);
+    }
+    return LS_OK;
+}
+
+static int check_categories(unsigned ncat, ls_error *err)
+{
+    if (ncat == 1 || ncat > 64) return ls_fail(err, LS_ERR_OPTION, "categories: expected 2..64");
+    return LS_OK;
+}
+
+/* A handle for n x J scores with the names moved in (set NULL there). */
+static ls_gpcm_data *data_alloc(size_t n, size_t J, char ***items)
+{
+    ls_gpcm_data *d = ls_calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->n = n;
+    d->J = J;
+    d->items = *items;
+    *items = NULL;
+    d->Y = ls_malloc(n * J * sizeof *d->Y);
+    d->ncat = ls_calloc(J, sizeof *d->ncat);
+    if (!d->Y || !d->ncat) {
+        ls_gpcm_data_free(d);
+        return NULL;
+    }
+    return d;
 }
 
 int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
-                       ls_gpcm_data *out, ls_error *err)
+                       ls_gpcm_data **out, ls_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (ncat == 1 || ncat > 64) return ls_fail(err, LS_ERR_OPTION, "categories: expected 2..64, got %u", ncat);
+    *out = NULL;
+    int rc = check_categories(ncat, err);
+    if (rc) return rc;
     if (!isnan(lowest) && (!isfinite(lowest) || lowest != floor(lowest)))
         return ls_fail(err, LS_ERR_OPTION, "lowest: expected an integer");
-    ls_factor_data fd;
-    int rc = ls_factor_data_build(t, items, NULL, NAN, LS_FACTOR_GAUSSIAN, &fd, err);
-    if (rc) return rc;
-    const size_t n = fd.n, J = fd.q;
+    ls_items it;
+    if ((rc = ls_items_read(t, items, NULL, NULL, NULL, &it, err))) return rc;
+    const size_t n = it.n, J = it.q;
     const char *file = ls_table_name(t);
+    ls_gpcm_data *d = NULL;
     /* integers, and the lowest value */
     double lo = INFINITY;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < J; j++) {
-            double v = fd.Y[i * J + j];
+            double v = it.Y[i * J + j];
             if (isnan(v)) continue;
-            long c = ls_table_find(t, fd.items[j]);
+            size_t c = it.col[j];
             if (v != floor(v) || fabs(v) > 1e6) {
-                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': expected an integer score, found '%.40s'",
-                             file, fd.line[i], c + 1, fd.items[j], ls_table_cell(t, i, (size_t)c));
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': expected an integer score, found '%.40s'",
+                             file, it.line[i], c + 1, it.items[j], ls_table_cell(t, i, c));
                 goto done;
             }
             if (!isnan(lowest) && v < lowest) {
-                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': score %.0f is below the lowest score %.0f",
-                             file, fd.line[i], c + 1, fd.items[j], v, lowest);
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': score %.0f is below the lowest score %.0f",
+                             file, it.line[i], c + 1, it.items[j], v, lowest);
                 goto done;
             }
             if (v < lo) lo = v;
         }
     if (!isnan(lowest)) lo = lowest;
-    out->n = n;
-    out->J = J;
-    out->lowest = lo;
-    out->Y = ls_malloc(n * J * sizeof *out->Y);
-    out->ncat = ls_calloc(J, sizeof *out->ncat);
-    out->line = ls_malloc(n * sizeof *out->line);
-    out->source = ls_strdup(file);
-    out->items = fd.items;
-    fd.items = NULL;
-    fd.q = 0;
-    if (!out->Y || !out->ncat || !out->line || !out->source) {
+    if (!(d = data_alloc(n, J, &it.items))) {
         rc = ls_nomem(err);
         goto done;
     }
-    memcpy(out->line, fd.line, n * sizeof *out->line);
+    d->lowest = lo;
+    d->line = it.line;
+    d->source = it.source;
+    it.line = NULL;
+    it.source = NULL;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < J; j++) {
-            double v = fd.Y[i * J + j];
+            double v = it.Y[i * J + j];
             int s = isnan(v) ? -1 : (int)(v - lo);
-            long c = ls_table_find(t, out->items[j]);
             if (s > 63 || (ncat && s > (int)ncat - 1)) {
-                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': score %.0f is above the highest category %.0f",
-                             file, out->line[i], c + 1, out->items[j], v,
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': score %.0f is above the highest category %.0f",
+                             file, d->line[i], it.col[j] + 1, d->items[j], v,
                              lo + (ncat ? (double)ncat - 1 : 63.0));
                 goto done;
             }
-            out->Y[i * J + j] = s;
-            if (s >= 0 && (unsigned)s + 1 > out->ncat[j]) out->ncat[j] = (unsigned)s + 1;
+            d->Y[i * J + j] = s;
+            if (s >= 0 && (unsigned)s + 1 > d->ncat[j]) d->ncat[j] = (unsigned)s + 1;
         }
-    for (size_t j = 0; j < J; j++) {
-        if (ncat) out->ncat[j] = ncat;
-        if (out->ncat[j] < 2) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is the lowest one (%.0f); "
-                         "an item needs at least 2 categories", file, out->items[j], lo);
-            goto done;
-        }
-    }
+    rc = categories(d, ncat, file, err);
 done:
-    ls_factor_data_free(&fd);
-    if (rc) ls_gpcm_data_free(out);
+    ls_items_free(&it);
+    if (rc) ls_gpcm_data_free(d);
+    else *out = d;
     return rc;
 }
 
+int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,
+                     ls_gpcm_data **out, ls_error *err)
+{
+    *out = NULL;
+    int rc = check_categories(ncat, err);
+    if (rc) return rc;
+    if (n < 1 || J < 2) return ls_fail(err, LS_ERR_INPUT, "scores: expected at least 1 person and 2 items, "
+                                                         "found %zu x %zu", n, J);
+    if (!Y) return ls_fail(err, LS_ERR_INPUT, "scores: no values");
+    for (size_t c = 0; c < n * J; c++)
+        if (Y[c] > 63 || (ncat && Y[c] > (int)ncat - 1))
+            return ls_fail(err, LS_ERR_INPUT, "scores: person %zu, item %zu: score %d is above the highest "
+                           "category %u", c / J + 1, c % J + 1, Y[c], ncat ? ncat - 1 : 63);
+    for (size_t j = 0; j < J; j++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < n; i++) cnt += Y[i * J + j] >= 0;
+        if (!cnt) return ls_fail(err, LS_ERR_INPUT, "scores: item %zu: no observed responses", j + 1);
+    }
+    char **names = ls_items_names(items, J, "item");
+    ls_gpcm_data *d = names ? data_alloc(n, J, &names) : NULL;
+    ls_strv_free(names, J);
+    if (!d) return ls_nomem(err);
+    for (size_t c = 0; c < n * J; c++) {
+        d->Y[c] = Y[c] < 0 ? -1 : Y[c];
+        if (Y[c] >= 0 && (unsigned)Y[c] + 1 > d->ncat[c % J]) d->ncat[c % J] = (unsigned)Y[c] + 1;
+    }
+    if ((rc = categories(d, ncat, "scores", err))) {
+        ls_gpcm_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return LS_OK;
+}
+
+size_t ls_gpcm_data_npersons(const ls_gpcm_data *d) { return d ? d->n : 0; }
+size_t ls_gpcm_data_nitems(const ls_gpcm_data *d) { return d ? d->J : 0; }
+const char *ls_gpcm_data_item(const ls_gpcm_data *d, size_t j)
+{
+    return d && d->items && j < d->J ? d->items[j] : NULL;
+}
+unsigned ls_gpcm_data_categories(const ls_gpcm_data *d, size_t j)
+{
+    return d && j < d->J ? d->ncat[j] : 0;
+}
+double ls_gpcm_data_lowest(const ls_gpcm_data *d) { return d ? d->lowest : NAN; }
+const char *ls_gpcm_data_source(const ls_gpcm_data *d) { return d ? d->source : NULL; }
+
+/* ---------------------------------------------------------------- */
+/* Loading patterns                                                  */
+/* ---------------------------------------------------------------- */
+
 void ls_gpcm_pattern_free(int *pattern) { ls_free(pattern); }
 
-int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
-                         ls_error *err)
+int ls_gpcm_pattern_from_table(const ls_table *t, const ls_gpcm_data *d, size_t *K, int **pattern,
+                               ls_error *err)
 {
     *pattern = NULL;
-    ls_table *t = NULL;
-    int rc = ls_table_read(path, &t, err);
-    if (rc) return rc;
+    const char *path = ls_table_name(t);
     const size_t nc = ls_table_ncol(t), nr = ls_table_nrow(t), J = d->J;
     const int named = nc > 0 && strcasecmp(ls_table_colname(t, 0), "item") == 0;
     const size_t c0 = named ? 1 : 0, k = nc - c0;
     int *pat = NULL;
     char *seen = NULL;
+    int rc = LS_OK;
     if (k < 1 || k > 10) {
         rc = ls_fail(err, LS_ERR_INPUT, "%s: a pattern needs 1..10 factor columns%s, found %zu", path,
                      named ? " after 'item'" : "", k);
@@ -167,6 +247,16 @@ int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int
 done:
     ls_free(pat);
     ls_free(seen);
+    return rc;
+}
+
+int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
+                         ls_error *err)
+{
+    *pattern = NULL;
+    ls_table *t = NULL;
+    int rc = ls_table_read(path, &t, err);
+    if (!rc) rc = ls_gpcm_pattern_from_table(t, d, K, pattern, err);
     ls_table_free(t);
     return rc;
 }
@@ -183,9 +273,9 @@ static json_t *steps_json(const double *b, const unsigned *ncat, size_t J, size_
     return a;
 }
 
-int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *path,
-                       const char *argv_json, ls_error *err)
+int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls_error *err)
 {
+    if (!f) return ls_fail(err, LS_ERR_OPTION, "write: expected a partial credit fit");
     const size_t J = f->J, K = f->K, nb = f->maxcat - 1;
     json_t *root = json_object(), *opts = json_object(), *data = json_object(), *se = json_object();
     if (!root || !opts || !data || !se) {
@@ -207,11 +297,11 @@ int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *
     json_object_set_new(opts, "nodes", json_integer(f->nodes));
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
-    json_object_set_new(data, "source", json_string(d->source ? d->source : ""));
+    json_object_set_new(data, "source", json_string(f->source ? f->source : ""));
     json_object_set_new(data, "persons", json_integer((json_int_t)f->n));
     json_object_set_new(data, "observed", json_integer((json_int_t)f->nobs));
-    json_object_set_new(data, "lowest_score", ls_json_num(d->lowest));
-    json_object_set_new(data, "items", ls_json_strs(d->items, J));
+    json_object_set_new(data, "lowest_score", ls_json_num(f->lowest));
+    json_object_set_new(data, "items", ls_json_strs(f->items, J));
     json_t *nc = json_array();
     for (size_t j = 0; j < J; j++) json_array_append_new(nc, json_integer(f->ncat[j]));
     json_object_set_new(data, "categories", nc);
@@ -245,7 +335,7 @@ int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *
         json_object_set_new(se, f->exploratory ? "slopes_unrotated" : "slopes", ls_json_mat(f->se_a, J, K));
         json_object_set_new(se, "steps", steps_json(f->se_b, f->ncat, J, nb));
         if (f->se_sigma) json_object_set_new(se, "factor_correlations", ls_json_mat(f->se_sigma, K, K));
-        const double *sr = ls_gpcm_se_rotated(f), *ss = ls_gpcm_se_sigma_rotated(f);
+        const double *sr = f->se_a_rot, *ss = f->se_sigma_rot;
         if (sr && ss) {
             json_object_set_new(se, "rotated", json_string("delta method through the promax rotation "
                                                            "(central-difference Jacobian on the reported branch)"));
@@ -258,8 +348,7 @@ int ls_gpcm_write_json(const ls_gpcm_fit *f, const ls_gpcm_data *d, const char *
         json_object_set_new(root, "standard_errors", json_null());
     }
     json_t *warn = json_array();
-    for (size_t i = 0; warn && i < ls_gpcm_nwarnings(f); i++)
-        json_array_append_new(warn, json_string(ls_gpcm_warning(f, i)));
+    for (size_t i = 0; warn && i < f->nwarnings; i++) json_array_append_new(warn, json_string(f->warnings[i]));
     json_object_set_new(root, "warnings", warn);
     int rc = ls_json_write(root, path, err);
     json_decref(root);

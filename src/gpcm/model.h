@@ -3,7 +3,8 @@
  * model (docs/GPCM.md, ../shared/spec/gpcm.md): the Gaussian variational EM
  * state and its closed-form updates, the marginal likelihood by adaptive
  * Gauss-Hermite quadrature with its gradient, simulation.  Shared by
- * tasks/gpcm_*.c, the tests and the benchmark.
+ * fit.c, mml.c, io.c, results.c, the tests and the benchmark; also the data
+ * behind the public handle ls_gpcm_data and the payload of "gpcm-fit".
  *
  * Layout.  Y is n x J with scores 0..P_j and -1 for missing.  Step
  * parameters and the Jaakkola-Jordan weights are stored per item in blocks of
@@ -186,8 +187,82 @@ int lsg_promax(const double *lam, size_t J, size_t K, double *a_rot, double *phi
 int lsg_rotation_jacobian(const double *lam, const int *pattern, size_t J, size_t K, const double *Tvar,
                           const double *sgn, double eps, double *G, double *F, ls_error *err);
 
+/* ---------------------------------------------------------------- */
+/* Data and fits behind the public handles                           */
+/* ---------------------------------------------------------------- */
+
+/* Scores behind the public handle (ls_gpcm_data_build, ls_gpcm_data_new).
+ * The tests fill one directly (line and source may be NULL). */
+struct ls_gpcm_data {
+    size_t n, J;
+    int *Y;               /* n x J scores 0..P_j, -1 = missing                    */
+    unsigned *ncat;       /* J: number of categories P_j + 1 (>= 2)               */
+    char **items;         /* J names                                             */
+    size_t *line;         /* n source line numbers (NULL when not from a file)   */
+    char *source;         /* file name (NULL: built from arrays)                 */
+    double lowest;        /* the raw value scored 0                              */
+};
+
+/*
+ * A fit (payload of a "gpcm-fit" result).  Arrays are row-major; step
+ * parameters are stored J x (maxcat - 1) with b_j1..b_jP_j and NaN beyond an
+ * item's categories.  Standard errors have the shapes of their estimates
+ * (NULL when not computed); in exploratory mode they refer to the unrotated
+ * solution (a_unrotated); those of the rotated solution are se_a_rot and
+ * se_sigma_rot.
+ */
+typedef struct lsg_fit {
+    size_t n, J, K, maxcat;
+    int method, exploratory;
+    unsigned *ncat;       /* J                                                    */
+    int *pattern;         /* J x K: 1 = free loading                              */
+    double *a;            /* J x K slopes (exploratory: promax-rotated)           */
+    double *a_unrotated;  /* J x K, exploratory only (else NULL)                  */
+    double *rotation;     /* K x K promax rotation T (a = a_unrotated T), or NULL */
+    double *b;            /* J x (maxcat - 1) cumulative step parameters          */
+    double *sigma;        /* K x K factor correlations                            */
+    double *mu;           /* n x K posterior means (GVEM), in the reported frame  */
+    double *se_a, *se_b;  /* J x K, J x (maxcat - 1)                              */
+    double *se_sigma;     /* K x K (0 on the diagonal), confirmatory only          */
+    double elbo;          /* GVEM evidence lower bound (full, with log-determinants) */
+    double loglik;        /* marginal log-likelihood by adaptive quadrature (NaN if not computed) */
+    double vbic;          /* -2 elbo + log(n) nparams                             */
+    double bic;           /* -2 loglik + log(n) nparams (NaN without loglik)       */
+    size_t nparams, nobs;
+    unsigned iterations;  /* GVEM iterations of the best start                    */
+    unsigned mml_iterations;
+    unsigned starts, starts_at_best;
+    double *start_elbo;   /* starts                                               */
+    double *elbo_trace;   /* iterations + 1 values of the best start              */
+    int monotone;         /* 1 when the lower bound never decreased (beyond 1e-9 relative) */
+    int converged;
+    uint64_t seed;
+    double tol;
+    unsigned nodes;
+    double seconds_gvem, seconds_mml, seconds_se;
+    double *se_a_rot;     /* J x K standard errors of the promax-rotated slopes a,
+                           * exploratory fits with standard errors only (else NULL) */
+    double *se_sigma_rot; /* K x K (0 on the diagonal) of the rotated correlations
+                           * sigma; NULL exactly when se_a_rot is                */
+    char **warnings;      /* nwarnings strings (e.g. a category never observed)    */
+    size_t nwarnings;
+    /* what the result's labels and file need (results.c) */
+    char **items;         /* J                                                    */
+    char *source;         /* NULL when the data were not read from a file         */
+    double lowest;
+} lsg_fit;
+
+/* The fit (ls_gpcm_run without the result around it): fills *out (free
+ * with lsg_fit_free), also when the iterations did not converge; items and
+ * source are left NULL. */
+int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o, lsg_fit *out,
+            ls_error *err);
+void lsg_fit_free(lsg_fit *f);
+/* The JSON of a fit (io.c), atomically; the writer of "gpcm-fit" results. */
+int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls_error *err);
+
 /* Append a formatted warning to f->warnings; LS_ERR_NOMEM on failure. */
-int lsg_fit_warn(ls_gpcm_fit *f, const char *fmt, ...)
+int lsg_fit_warn(lsg_fit *f, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
