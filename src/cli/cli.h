@@ -17,6 +17,8 @@
 enum { EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_NUMERIC = 4, EXIT_MEMORY = 5, EXIT_INTERRUPT = 130 };
 
 /* Print "latentscale: message" and map a status to an exit code. */
+/* Ctrl-C and SIGTERM: the progress callback then cancels (common.c). */
+void cli_signals(void);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
 void cli_help(const char *cmd, const char *synopsis, const char *about, const arg_spec *specs,

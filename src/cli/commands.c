@@ -10,29 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---------------------------------------------------------------- */
-/* Shared                                                            */
-/* ---------------------------------------------------------------- */
-
-int cli_parse_integration(const char *s, int *out)
-{
-    if (!s || strcmp(s, "auto") == 0) *out = LS_INT_AUTO;
-    else if (strcmp(s, "laplace") == 0) *out = LS_INT_LAPLACE;
-    else if (strcmp(s, "gh") == 0) *out = LS_INT_GH;
-    else if (strcmp(s, "qmc") == 0) *out = LS_INT_QMC;
-    else if (strcmp(s, "sparse") == 0) *out = LS_INT_SPARSE;
-    else return -1;
-    return 0;
-}
-
-/* Refuse an output that is one of the inputs (same file). */
-int cli_same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static void print_row_label(const char *s) { printf("  %-22.22s", s); }
 
 void cli_print_fit(const ls_fit *f, const ls_data *d)
@@ -144,12 +121,6 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
 /* fit                                                               */
 /* ---------------------------------------------------------------- */
 
-void fit_args_init(fit_args *a)
-{
-    memset(a, 0, sizeof *a);
-    ls_data_options_init(&a->dopt);
-    ls_fit_options_init(&a->fopt);
-}
 
 /* Read, build, fit, print, write.  If keep is non-NULL the fit and its data
  * are handed back on success (caller frees both). */

@@ -29,6 +29,8 @@ void lsfit_warn(ls_fit *f, const char *fmt, ...)
 /* Evaluate at th (modes re-found from scratch) and fill the estimates, the
  * family modes and log-likelihoods, the information criteria and gmax.
  * g: dim scratch.  *nfail: families whose mode search stopped short. */
+/* A new fit for model m under options o (fit_core.c). */
+int lsfit_new(const ls_data *d, const ls_fit_options *o, const ls_model *m, ls_fit **out, ls_error *err);
 int lsfit_finish_at(ls_fit *f, ls_model *m, const ls_data *d, const double *th, double *g, size_t *nfail,
                     ls_error *err);
 /* The warning of a Sigma near singular (LS_ERR_NOMEM or LS_OK). */
