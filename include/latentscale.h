@@ -28,6 +28,15 @@
 extern "C" {
 #endif
 
+/* Every function of this header is exported from the shared library, and
+ * nothing else is: the library is built with hidden visibility (the test
+ * exported_symbols compares the two lists). */
+#if defined(__GNUC__)
+#define LS_API __attribute__((visibility("default")))
+#else
+#define LS_API
+#endif
+
 #define LS_VERSION "0.5.3"
 
 /* ------------------------------------------------------------------ */
@@ -55,10 +64,10 @@ typedef struct ls_error {
 } ls_error;
 
 /* The library's version string (LS_VERSION when the header matches). */
-const char *ls_version(void);
+LS_API const char *ls_version(void);
 
 /* Short name of a status code ("io", "parse", ...); static storage. */
-const char *ls_status_name(int code);
+LS_API const char *ls_status_name(int code);
 
 /*
  * Progress: called from long computations with a stage name, the work done
@@ -88,35 +97,35 @@ typedef int (*ls_progress_fn)(void *ctx, const char *stage, double done, double 
  */
 typedef struct ls_result ls_result;
 enum ls_entry_type { LS_ENTRY_NONE = 0, LS_ENTRY_NUMBERS = 1, LS_ENTRY_STRINGS = 2 };
-const char *ls_result_kind(const ls_result *r);
-size_t ls_result_nentries(const ls_result *r);
+LS_API const char *ls_result_kind(const ls_result *r);
+LS_API size_t ls_result_nentries(const ls_result *r);
 /* Name of entry i (NULL for i >= ls_result_nentries). */
-const char *ls_result_entry(const ls_result *r, size_t i);
+LS_API const char *ls_result_entry(const ls_result *r, size_t i);
 /* enum ls_entry_type of the entry called name (LS_ENTRY_NONE when absent). */
-int ls_result_type(const ls_result *r, const char *name);
+LS_API int ls_result_type(const ls_result *r, const char *name);
 /* Numbers of an entry and its shape (NULL and 0 x 0 when absent or strings). */
-const double *ls_result_numbers(const ls_result *r, const char *name, size_t *rows, size_t *cols);
+LS_API const double *ls_result_numbers(const ls_result *r, const char *name, size_t *rows, size_t *cols);
 /* The first number of an entry (NaN when absent). */
-double ls_result_number(const ls_result *r, const char *name);
+LS_API double ls_result_number(const ls_result *r, const char *name);
 /* Strings of an entry: their count, and string i (NULL beyond). */
-size_t ls_result_nstrings(const ls_result *r, const char *name);
-const char *ls_result_string(const ls_result *r, const char *name, size_t i);
+LS_API size_t ls_result_nstrings(const ls_result *r, const char *name);
+LS_API const char *ls_result_string(const ls_result *r, const char *name, size_t i);
 /* Names of the entries labelling the rows and the columns (NULL: none). */
-const char *ls_result_row_labels(const ls_result *r, const char *name);
-const char *ls_result_col_labels(const ls_result *r, const char *name);
-size_t ls_result_nwarnings(const ls_result *r);
-const char *ls_result_warning(const ls_result *r, size_t i);
+LS_API const char *ls_result_row_labels(const ls_result *r, const char *name);
+LS_API const char *ls_result_col_labels(const ls_result *r, const char *name);
+LS_API size_t ls_result_nwarnings(const ls_result *r);
+LS_API const char *ls_result_warning(const ls_result *r, size_t i);
 /* Write the result atomically: format "json" (NULL) or, for predictions,
  * "csv" (one row per model and benchmark).  Every file records the version,
  * the seed and the options (argv_json: a JSON array or object text, may be
  * NULL).  No file is created or changed on failure. */
-int ls_result_write(const ls_result *r, const char *path, const char *format,
+LS_API int ls_result_write(const ls_result *r, const char *path, const char *format,
                     const char *argv_json, ls_error *err);
-void ls_result_free(ls_result *r);
+LS_API void ls_result_free(ls_result *r);
 
 /* Write len bytes to path atomically (a temporary file in the same folder,
  * flushed, then renamed): on failure no file is created or changed. */
-int ls_write_file(const char *path, const void *buf, size_t len, ls_error *err);
+LS_API int ls_write_file(const char *path, const void *buf, size_t len, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Tables: a parsed CSV file (module data/csv)                         */
@@ -131,40 +140,40 @@ typedef struct ls_table ls_table;
  * NUL bytes, invalid UTF-8.  Errors name the file, line and column.
  * On success *out owns a new table; free it with ls_table_free.
  */
-int ls_table_read(const char *path, ls_table **out, ls_error *err);
+LS_API int ls_table_read(const char *path, ls_table **out, ls_error *err);
 /* Same, from memory; `name` is used in messages (e.g. "<stdin>"). */
-int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out,
+LS_API int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out,
                    ls_error *err);
-void ls_table_free(ls_table *t);
+LS_API void ls_table_free(ls_table *t);
 
-size_t ls_table_nrow(const ls_table *t);
-size_t ls_table_ncol(const ls_table *t);
+LS_API size_t ls_table_nrow(const ls_table *t);
+LS_API size_t ls_table_ncol(const ls_table *t);
 /* Column name (borrowed, valid while t lives). */
-const char *ls_table_colname(const ls_table *t, size_t col);
+LS_API const char *ls_table_colname(const ls_table *t, size_t col);
 /* Index of a column by exact name, or -1. */
-long ls_table_find(const ls_table *t, const char *name);
+LS_API long ls_table_find(const ls_table *t, const char *name);
 /* Raw cell text (borrowed, never NULL; "" for an empty cell). */
-const char *ls_table_cell(const ls_table *t, size_t row, size_t col);
+LS_API const char *ls_table_cell(const ls_table *t, size_t row, size_t col);
 /* 1-based line number where a data row starts in the source file. */
-size_t ls_table_line(const ls_table *t, size_t row);
+LS_API size_t ls_table_line(const ls_table *t, size_t row);
 /* File name the table was read from (borrowed). */
-const char *ls_table_name(const ls_table *t);
+LS_API const char *ls_table_name(const ls_table *t);
 
 /*
  * Parse a numeric cell.  Empty cells and "NA" are missing (*missing = 1,
  * *value = NaN).  Anything else that is not a finite decimal number is an
  * error naming file, line, column and the text found.
  */
-int ls_table_number(const ls_table *t, size_t row, size_t col, double *value, int *missing,
+LS_API int ls_table_number(const ls_table *t, size_t row, size_t col, double *value, int *missing,
                     ls_error *err);
 
 /* Build a table in memory (for simulation): ncol names, cells added later. */
-int ls_table_new(const char *name, size_t ncol, const char *const *colnames, ls_table **out,
+LS_API int ls_table_new(const char *name, size_t ncol, const char *const *colnames, ls_table **out,
                  ls_error *err);
 /* Append one row of ncol strings (copied). */
-int ls_table_append(ls_table *t, const char *const *cells, ls_error *err);
+LS_API int ls_table_append(ls_table *t, const char *const *cells, ls_error *err);
 /* Write as CSV, atomically (temporary file in the same folder, then rename). */
-int ls_table_write(const ls_table *t, const char *path, ls_error *err);
+LS_API int ls_table_write(const ls_table *t, const char *path, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Scaling-law data (module data/leaderboard)                          */
@@ -199,38 +208,38 @@ typedef struct ls_data_options {
 
 /* Documented defaults: benchmarks NULL, covariates NULL (log size, log tokens,
  * product), no floors, clip 0.001, "model", "family", no ceilings. */
-void ls_data_options_init(ls_data_options *o);
+LS_API void ls_data_options_init(ls_data_options *o);
 
 /* Build the model's data from a table.  The table is only read. */
-int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err);
-void ls_data_free(ls_data *d);
+LS_API int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err);
+LS_API void ls_data_free(ls_data *d);
 
-size_t ls_data_nmodels(const ls_data *d);
-size_t ls_data_nfamilies(const ls_data *d);
-size_t ls_data_nbenchmarks(const ls_data *d);
-size_t ls_data_ncovariates(const ls_data *d);
-size_t ls_data_nobserved(const ls_data *d);   /* observed score cells  */
-size_t ls_data_nclipped(const ls_data *d);    /* cells clipped         */
-size_t ls_data_nduplicates(const ls_data *d); /* repeated model names  */
-const char *ls_data_benchmark(const ls_data *d, size_t j);
-const char *ls_data_covariate(const ls_data *d, size_t k);
-const char *ls_data_family(const ls_data *d, size_t f);
-const char *ls_data_model(const ls_data *d, size_t i);
-double ls_data_floor(const ls_data *d, size_t j);
-double ls_data_ceiling(const ls_data *d, size_t j); /* 1 unless set */
-const char *ls_data_source(const ls_data *d);        /* the table's file name */
-const char *ls_data_model_column(const ls_data *d);  /* the model and family columns' names */
-const char *ls_data_family_column(const ls_data *d);
-size_t ls_data_family_of(const ls_data *d, size_t model);  /* family index of a model */
-size_t ls_data_family_size(const ls_data *d, size_t family); /* its number of models */
+LS_API size_t ls_data_nmodels(const ls_data *d);
+LS_API size_t ls_data_nfamilies(const ls_data *d);
+LS_API size_t ls_data_nbenchmarks(const ls_data *d);
+LS_API size_t ls_data_ncovariates(const ls_data *d);
+LS_API size_t ls_data_nobserved(const ls_data *d);   /* observed score cells  */
+LS_API size_t ls_data_nclipped(const ls_data *d);    /* cells clipped         */
+LS_API size_t ls_data_nduplicates(const ls_data *d); /* repeated model names  */
+LS_API const char *ls_data_benchmark(const ls_data *d, size_t j);
+LS_API const char *ls_data_covariate(const ls_data *d, size_t k);
+LS_API const char *ls_data_family(const ls_data *d, size_t f);
+LS_API const char *ls_data_model(const ls_data *d, size_t i);
+LS_API double ls_data_floor(const ls_data *d, size_t j);
+LS_API double ls_data_ceiling(const ls_data *d, size_t j); /* 1 unless set */
+LS_API const char *ls_data_source(const ls_data *d);        /* the table's file name */
+LS_API const char *ls_data_model_column(const ls_data *d);  /* the model and family columns' names */
+LS_API const char *ls_data_family_column(const ls_data *d);
+LS_API size_t ls_data_family_of(const ls_data *d, size_t model);  /* family index of a model */
+LS_API size_t ls_data_family_size(const ls_data *d, size_t family); /* its number of models */
 /* n x p covariate terms of the models as evaluated (raw scale, e.g. log
  * size), and n x J scores (clipped; NaN when missing); borrowed. */
-const double *ls_data_covariate_values(const ls_data *d);
-const double *ls_data_scores(const ls_data *d);
+LS_API const double *ls_data_covariate_values(const ls_data *d);
+LS_API const double *ls_data_scores(const ls_data *d);
 /* A comma-separated list of family names resolved to indices (at most max
  * into idx; *n of them).  LS_ERR_OPTION naming the family when one is
  * unknown or named twice, or when there are more than max. */
-int ls_data_families(const ls_data *d, const char *list, size_t *idx, size_t max, size_t *n,
+LS_API int ls_data_families(const ls_data *d, const char *list, size_t *idx, size_t max, size_t *n,
                      ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -262,11 +271,11 @@ typedef struct ls_params {
     double *ceiling;
 } ls_params;
 
-int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err);
-void ls_params_free(ls_params *pr);
+LS_API int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err);
+LS_API void ls_params_free(ls_params *pr);
 /* Number of free parameters: K(K-1)/2 + pK + K + K(J-K) + 2J (plus p
  * with heteroscedastic precision). */
-size_t ls_params_count(size_t K, size_t J, size_t p);
+LS_API size_t ls_params_count(size_t K, size_t J, size_t p);
 
 /* ------------------------------------------------------------------ */
 /* Fitting (modules models/scaling, integration, optimisation)         */
@@ -307,19 +316,19 @@ typedef struct ls_fit_options {
     const char *estimate_ceilings;
 } ls_fit_options;
 
-void ls_fit_options_init(ls_fit_options *o);
+LS_API void ls_fit_options_init(ls_fit_options *o);
 /* LS_OK, or LS_ERR_OPTION with a message naming the field ("starts: ...").
  * Every function taking the options runs it first. */
-int ls_fit_options_check(const ls_fit_options *o, ls_error *err);
+LS_API int ls_fit_options_check(const ls_fit_options *o, ls_error *err);
 
 typedef struct ls_fit ls_fit;
 
 /* Fit the scaling law to d.  On success *out owns a new fit, even when the
  * optimiser did not converge (check ls_fit_converged). */
-int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err);
-void ls_fit_free(ls_fit *f);
+LS_API int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err);
+LS_API void ls_fit_free(ls_fit *f);
 
-double ls_fit_loglik(const ls_fit *f);
+LS_API double ls_fit_loglik(const ls_fit *f);
 /* The log-likelihood at the estimate by the fit's check rule, with *points
  * nodes or points per family (may be NULL): for the Laplace rule (the
  * default for K >= 8) importance sampling around each family's mode
@@ -329,66 +338,66 @@ double ls_fit_loglik(const ls_fit *f);
  * default for K = 4..7) the sparse grid two levels finer, or importance
  * sampling (with a warning) when its signed sum is not positive for some
  * family.  NaN for other rules. */
-double ls_fit_loglik_check(const ls_fit *f, size_t *points);
+LS_API double ls_fit_loglik_check(const ls_fit *f, size_t *points);
 /* The standard error of that value when it comes from importance sampling
  * (NaN for a grid or no check). */
-double ls_fit_loglik_check_se(const ls_fit *f);
+LS_API double ls_fit_loglik_check_se(const ls_fit *f);
 /* AIC and BIC of the check value (NaN when there is no check). */
-void ls_fit_check_criteria(const ls_fit *f, double *aic, double *bic);
+LS_API void ls_fit_check_criteria(const ls_fit *f, double *aic, double *bic);
 /* The rule of the fit's value: its kind ("gauss-hermite", "sparse-grid",
  * "laplace", "rqmc-t", ...) and (nodes, may be NULL) its nodes per family. */
-const char *ls_fit_integration(const ls_fit *f, size_t *nodes);
+LS_API const char *ls_fit_integration(const ls_fit *f, size_t *nodes);
 /* The check rule's kind ("sparse-grid", "rqmc-t"; "" when there is no check). */
-const char *ls_fit_check_method(const ls_fit *f);
-size_t ls_fit_nparams(const ls_fit *f);
-double ls_fit_aic(const ls_fit *f);
-double ls_fit_bic(const ls_fit *f);
+LS_API const char *ls_fit_check_method(const ls_fit *f);
+LS_API size_t ls_fit_nparams(const ls_fit *f);
+LS_API double ls_fit_aic(const ls_fit *f);
+LS_API double ls_fit_bic(const ls_fit *f);
 /* 0: not converged; LS_CONVERGED_GRADIENT: max |gradient| <= gtol;
  * LS_CONVERGED_CHANGE: with logit_clamp > 0, whose kinks put gtol out of
  * reach, the polish stopped because two Newton steps in a row each gained
  * less than 1e-3 in log-likelihood. */
 enum { LS_CONVERGED_GRADIENT = 1, LS_CONVERGED_CHANGE = 2 };
-int ls_fit_converged(const ls_fit *f);
+LS_API int ls_fit_converged(const ls_fit *f);
 /* That criterion in words: "max |gradient| <= gtol", "log-likelihood change
  * (kinks of the logit clamp)" or "none met" (also the fit file's
  * convergence.criterion). */
-const char *ls_fit_convergence_criterion(const ls_fit *f);
-double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
+LS_API const char *ls_fit_convergence_criterion(const ls_fit *f);
+LS_API double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optimum */
 /* 1 when the re-adapted rule could not resolve --gtol and the last stage
  * ran on the node map frozen near the optimum (ls_fit_gradnorm stays the
  * re-adapted gradient); *gmax_frozen (may be NULL) receives max |gradient|
  * of that frozen-map objective. */
-int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
-unsigned ls_fit_iterations(const ls_fit *f);
-uint64_t ls_fit_seed(const ls_fit *f);      /* the seed of the starts */
-size_t ls_fit_nfamilies(const ls_fit *f);  /* families of the data it was fitted to */
-unsigned ls_fit_starts_at_best(const ls_fit *f);
+LS_API int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
+LS_API unsigned ls_fit_iterations(const ls_fit *f);
+LS_API uint64_t ls_fit_seed(const ls_fit *f);      /* the seed of the starts */
+LS_API size_t ls_fit_nfamilies(const ls_fit *f);  /* families of the data it was fitted to */
+LS_API unsigned ls_fit_starts_at_best(const ls_fit *f);
 /* 1 when benchmark j's ceiling was estimated (option estimate_ceilings);
  * its value is ls_fit_params(f)->ceiling[j], its standard error the last
  * J entries of ls_fit_se. */
-int ls_fit_ceiling_estimated(const ls_fit *f, size_t j);
+LS_API int ls_fit_ceiling_estimated(const ls_fit *f, size_t j);
 /* Estimates on the raw covariate scale (beta) -- borrowed, valid while f lives. */
-const ls_params *ls_fit_params(const ls_fit *f);
+LS_API const ls_params *ls_fit_params(const ls_fit *f);
 /* beta on the standardised covariate scale (p x K), borrowed. */
-const double *ls_fit_beta_std(const ls_fit *f);
+LS_API const double *ls_fit_beta_std(const ls_fit *f);
 /* Posterior mode of family f's alpha (K values), borrowed. */
-const double *ls_fit_family_mode(const ls_fit *f, size_t family);
+LS_API const double *ls_fit_family_mode(const ls_fit *f, size_t family);
 /* Per-family marginal log-likelihood at the optimum, borrowed (F values). */
-const double *ls_fit_family_loglik(const ls_fit *f);
+LS_API const double *ls_fit_family_loglik(const ls_fit *f);
 /* Warnings gathered during the fit (clipping, convergence, ...), borrowed. */
-size_t ls_fit_nwarnings(const ls_fit *f);
-const char *ls_fit_warning(const ls_fit *f, size_t i);
+LS_API size_t ls_fit_nwarnings(const ls_fit *f);
+LS_API const char *ls_fit_warning(const ls_fit *f, size_t i);
 /* With precision_covariates: the constant-precision fit's log-likelihood
  * and AIC, the likelihood-ratio statistic, its degrees of freedom and
  * chi-square p-value.  Returns 1, or 0 for a constant-precision fit. */
-int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
+LS_API int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue);
 /* Length of the unconstrained vector (ls_fit_theta) and of the natural
  * vector (ls_fit_se, ls_fit_nat_cov). */
-size_t ls_fit_dim(const ls_fit *f);
-size_t ls_fit_nnat(const ls_fit *f);
+LS_API size_t ls_fit_dim(const ls_fit *f);
+LS_API size_t ls_fit_nnat(const ls_fit *f);
 /* Unconstrained optimum (ls_fit_dim values), borrowed. */
-const double *ls_fit_theta(const ls_fit *f);
+LS_API const double *ls_fit_theta(const ls_fit *f);
 
 /* Standard errors on the natural scales, in the order beta (p x K, raw log
  * scale), lambda (K x J; fixed entries 0), b (J, raw), phi (J), sigma
@@ -397,10 +406,10 @@ const double *ls_fit_theta(const ls_fit *f);
  * outer product of family scores (OPG) or the sandwich of the two.  NULL
  * when not computed (skip_se) or when that matrix is singular. */
 enum ls_se_kind { LS_SE_HESSIAN = 0, LS_SE_OPG = 1, LS_SE_SANDWICH = 2 };
-const double *ls_fit_se(const ls_fit *f, int kind);
+LS_API const double *ls_fit_se(const ls_fit *f, int kind);
 /* Covariance of the natural vector from the inverse observed information
  * (ls_fit_nnat x ls_fit_nnat), or NULL. */
-const double *ls_fit_nat_cov(const ls_fit *f);
+LS_API const double *ls_fit_nat_cov(const ls_fit *f);
 /* The natural vector's blocks, in order: beta (p x K), lambda (K x J), b (J),
  * phi (J), sigma (K x K), gamma (p; heteroscedastic precision only) and the
  * ceilings (J; only when some are estimated).  offsets[k] is where block k
@@ -410,11 +419,11 @@ enum ls_nat_block {
     LS_NAT_BETA = 0, LS_NAT_LAMBDA, LS_NAT_B, LS_NAT_PHI, LS_NAT_SIGMA, LS_NAT_GAMMA,
     LS_NAT_CEILING, LS_NAT_NBLOCKS
 };
-void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings,
+LS_API void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings,
                    size_t offsets[LS_NAT_NBLOCKS + 1]);
-void ls_fit_nat_layout(const ls_fit *f, size_t offsets[LS_NAT_NBLOCKS + 1]);
+LS_API void ls_fit_nat_layout(const ls_fit *f, size_t offsets[LS_NAT_NBLOCKS + 1]);
 /* The estimates in that order (ls_fit_nnat values into v). */
-void ls_fit_nat_estimates(const ls_fit *f, double *v);
+LS_API void ls_fit_nat_estimates(const ls_fit *f, double *v);
 /* Wald intervals at `level` (in (0, 1)) of the natural vector from the
  * standard errors of `kind`: on the log scale for phi and the anchor
  * loadings, through Fisher's z for the correlations, on the logit scale of
@@ -423,15 +432,15 @@ void ls_fit_nat_estimates(const ls_fit *f, double *v);
  * of estimated ceilings).  lower and upper receive
  * ls_fit_nnat values.  LS_ERR_INPUT when those standard errors were not
  * computed. */
-int ls_fit_confint(const ls_fit *f, const ls_data *d, int kind, double level, double *lower,
+LS_API int ls_fit_confint(const ls_fit *f, const ls_data *d, int kind, double level, double *lower,
                    double *upper, ls_error *err);
 /* Wall-clock seconds of the search, the polish, the standard errors and the
  * whole fit (kept out of the JSON, which is reproducible byte for byte). */
-void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total);
+LS_API void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total);
 
 /* Write the fit as JSON, atomically.  `argv_json` (may be NULL) is a JSON
  * object text recorded under "options" next to the library's own options. */
-int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path,
+LS_API int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path,
                       const char *argv_json, ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -441,25 +450,25 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path,
 typedef struct ls_model ls_model;
 
 /* A likelihood evaluator for d with K skills and the given integration. */
-int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration,
+LS_API int ls_model_new(const ls_data *d, size_t K, const char *anchors, int integration,
                  unsigned nodes, unsigned threads, ls_model **out, ls_error *err);
-void ls_model_free(ls_model *m);
-size_t ls_model_dim(const ls_model *m);
+LS_API void ls_model_free(ls_model *m);
+LS_API size_t ls_model_dim(const ls_model *m);
 /* Nodes (or points) of the integration rule per family. */
-size_t ls_model_nodes(const ls_model *m);
+LS_API size_t ls_model_nodes(const ls_model *m);
 /* Unconstrained parameter vector <-> natural parameters (standardised x). */
-int ls_model_pack(const ls_model *m, const ls_params *pr, double *theta, ls_error *err);
-int ls_model_unpack(const ls_model *m, const double *theta, ls_params *pr);
+LS_API int ls_model_pack(const ls_model *m, const ls_params *pr, double *theta, ls_error *err);
+LS_API int ls_model_unpack(const ls_model *m, const double *theta, ls_params *pr);
 /* Marginal log-likelihood and (if grad != NULL) its gradient in theta.
  * family_ll (may be NULL) receives the F per-family terms. */
-int ls_model_loglik(ls_model *m, const double *theta, double *ll, double *grad,
+LS_API int ls_model_loglik(ls_model *m, const double *theta, double *ll, double *grad,
                     double *family_ll, ls_error *err);
 /* Hessian (dim x dim) of the log-likelihood at theta with every family's
  * node map held at its stored value: the exact Hessian of the frozen-node
  * objective, a few gradient calls' cost.  The maps are those of the last
  * ls_model_loglik (call it at theta first for the Hessian of the adaptive
  * likelihood up to quadrature error). */
-int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err);
+LS_API int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Simulation (module tasks/simulate)                                  */
@@ -476,7 +485,7 @@ typedef struct ls_sim_options {
     const char *ceiling_list; /* "name=value,.." ceiling overrides, after ceilings */
 } ls_sim_options;
 
-void ls_sim_options_init(ls_sim_options *o);
+LS_API void ls_sim_options_init(ls_sim_options *o);
 
 /*
  * Draw a synthetic leaderboard: families of varying size (many singletons),
@@ -486,10 +495,10 @@ void ls_sim_options_init(ls_sim_options *o);
  * default covariates; *floors (J values, caller frees with free()) the
  * guessing floors used.
  */
-int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, double **floors,
+LS_API int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, double **floors,
                 ls_error *err);
 /* Write true parameters as JSON, atomically. */
-int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *floors,
+LS_API int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *floors,
                          const char *path, const char *argv_json, ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -503,7 +512,7 @@ int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *f
  * optimum and must match the recorded log-likelihood (otherwise the table
  * is not the fit's data and LS_ERR_INPUT is returned).  *d and *f are new.
  */
-int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data **d, ls_fit **f,
+LS_API int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data **d, ls_fit **f,
                 ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -512,7 +521,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
 /* ------------------------------------------------------------------ */
 
 /* Index of a family by name in d, or -1. */
-long ls_data_find_family(const ls_data *d, const char *name);
+LS_API long ls_data_find_family(const ls_data *d, const char *name);
 
 typedef struct ls_posterior_options {
     unsigned chains;     /* MCMC chains (default 4)                         */
@@ -520,8 +529,8 @@ typedef struct ls_posterior_options {
     size_t draws;        /* kept per chain (default 2000)                   */
     uint64_t seed;       /* default 1                                       */
 } ls_posterior_options;
-void ls_posterior_options_init(ls_posterior_options *o);
-int ls_posterior_options_check(const ls_posterior_options *o, ls_error *err);
+LS_API void ls_posterior_options_init(ls_posterior_options *o);
+LS_API int ls_posterior_options_check(const ls_posterior_options *o, ls_error *err);
 
 /*
  * Posterior of one family's skills alpha_f at the fitted parameters, a
@@ -532,7 +541,7 @@ int ls_posterior_options_check(const ls_posterior_options *o, ls_error *err);
  *   Metropolis draws), rhat (split R-hat), ess (effective sample size),
  *   accept (acceptance rate), sample (chains * draws x K), chains, draws, seed.
  */
-int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
+LS_API int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
                      const ls_posterior_options *o, ls_result **out, ls_error *err);
 
 typedef struct ls_predict_options {
@@ -547,8 +556,8 @@ typedef struct ls_predict_options {
      * misspecified; wider where the data disagree with the model). */
     const char *param_cov;
 } ls_predict_options;
-void ls_predict_options_init(ls_predict_options *o);
-int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
+LS_API void ls_predict_options_init(ls_predict_options *o);
+LS_API int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
 
 /*
  * Predictions for the rows of a table of new models (columns: the model and
@@ -564,14 +573,14 @@ int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
  *   sandwich; 0: none asked, or that matrix was singular: plug-in
  *   estimates, intervals too narrow).
  */
-int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
+LS_API int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
                const ls_predict_options *o, ls_result **out, ls_error *err);
 
 /* Mean absolute error of predictions pred against observations obs (n x J,
  * NaN in obs = not scored; a NaN prediction of a scored cell is an error):
  * per benchmark (J, NaN when none scored), overall over all scored cells,
  * and the number of cells scored. */
-int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
+LS_API int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *per_benchmark,
            double *overall, size_t *cells, ls_error *err);
 
 /*
@@ -585,11 +594,11 @@ int ls_mae(const double *pred, const double *obs, size_t n, size_t J, double *pe
  * n_cells, n_train, n_test, n_excluded.  The fit on the training rows and its
  * data: ls_evaluation_fit.
  */
-int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+LS_API int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
                 const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
                 ls_error *err);
 /* The training fit and data of an evaluation (borrowed; NULL for another kind). */
-const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
+LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
 
 /*
  * Model selection over K: fits K = kmin..kmax on the data of t (and, with
@@ -601,11 +610,11 @@ const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
  * converged, sampled (1: the values are the check rule's), best_aic,
  * best_bic, best_cv (indices into K; NaN when there is no CV), folds, seed.
  */
-int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+LS_API int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
               size_t kmin, size_t kmax, unsigned folds, ls_result **out, ls_error *err);
 /* A selection written by ls_result_write (latentscale select --out), read
  * back as the same result (for the report).  Errors name the file. */
-int ls_selection_read(const char *path, ls_result **out, ls_error *err);
+LS_API int ls_selection_read(const char *path, ls_result **out, ls_error *err);
 
 /* Compute-optimal allocation under C = 6 N D (N parameters, D tokens). */
 typedef struct ls_optimal_options {
@@ -618,8 +627,8 @@ typedef struct ls_optimal_options {
     double level;                  /* default 0.9                          */
     uint64_t seed;
 } ls_optimal_options;
-void ls_optimal_options_init(ls_optimal_options *o);
-int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err);
+LS_API void ls_optimal_options_init(ls_optimal_options *o);
+LS_API int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err);
 
 /*
  * Fit files without their data (for ls_optimal): a fit written by
@@ -629,16 +638,16 @@ int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err);
  * size and tokens.
  */
 typedef struct ls_fit_summary ls_fit_summary;
-int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err);
-void ls_fit_summary_free(ls_fit_summary *s);
-const ls_params *ls_fit_summary_params(const ls_fit_summary *s);
-const char *ls_fit_summary_benchmark(const ls_fit_summary *s, size_t j);
+LS_API int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err);
+LS_API void ls_fit_summary_free(ls_fit_summary *s);
+LS_API const ls_params *ls_fit_summary_params(const ls_fit_summary *s);
+LS_API const char *ls_fit_summary_benchmark(const ls_fit_summary *s, size_t j);
 /* Observed ranges: size (billions) min, max, tokens (trillions) min, max,
  * size x tokens min, max; NaN without the default covariates. */
-void ls_fit_summary_ranges(const ls_fit_summary *s, double range[6]);
-uint64_t ls_fit_summary_seed(const ls_fit_summary *s);
+LS_API void ls_fit_summary_ranges(const ls_fit_summary *s, double range[6]);
+LS_API uint64_t ls_fit_summary_seed(const ls_fit_summary *s);
 /* The same summary from a fit in memory and its data. */
-int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls_error *err);
+LS_API int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls_error *err);
 
 /*
  * For each target (the K skills, then the J benchmarks' linear predictors)
@@ -650,7 +659,7 @@ int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls
  * (billions), tokens, tokens_lo, tokens_hi (trillions), value, level, draws,
  * seed, size_min, size_max, tokens_min, tokens_max.
  */
-int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result **out,
+LS_API int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result **out,
                ls_error *err);
 
 /*
@@ -660,7 +669,7 @@ int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result *
  * skills, mean_a, mean_b, diff, lower, upper, prob_greater
  * (P(alpha_A,k > alpha_B,k)), level, seed.
  */
-int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
+LS_API int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb,
                const ls_predict_options *o, ls_result **out, ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -731,12 +740,12 @@ typedef struct ls_factor_options {
     void *progress_ctx;
 } ls_factor_options;
 
-void ls_factor_options_init(ls_factor_options *o);
+LS_API void ls_factor_options_init(ls_factor_options *o);
 /* LS_OK, or LS_ERR_OPTION with a message naming the field ("factors: expected
  * 1 to 10, got 12").  Every function taking the options runs it first; the
  * checks that need the data (factors below the numbers of items and persons,
  * anchors in range and distinct) run in ls_factor_run. */
-int ls_factor_options_check(const ls_factor_options *o, ls_error *err);
+LS_API int ls_factor_options_check(const ls_factor_options *o, ls_error *err);
 
 /* Responses y_ij (NaN = missing) and covariates of n persons and q items:
  * an opaque handle, freed by ls_factor_data_free. */
@@ -752,33 +761,33 @@ typedef struct ls_factor_data ls_factor_data;
  * number); errors name the argument ("items: no column 'Z9' in r.csv") or
  * file, line and column.  On success *out is a new handle.
  */
-int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
+LS_API int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
                          double dichotomise, int family, ls_factor_data **out, ls_error *err);
 /* The same from arrays (copied): Y n x q (NaN = missing; checked against the
  * family by ls_factor_run), X n x p (finite; may be NULL when p = 0), q item
  * and p covariate names (NULL: "item1".., "x1"..). */
-int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const double *X,
+LS_API int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const double *X,
                        const char *const *items, const char *const *covariates,
                        ls_factor_data **out, ls_error *err);
-void ls_factor_data_free(ls_factor_data *d);
-size_t ls_factor_data_npersons(const ls_factor_data *d);
-size_t ls_factor_data_nitems(const ls_factor_data *d);
-size_t ls_factor_data_ncovariates(const ls_factor_data *d);
+LS_API void ls_factor_data_free(ls_factor_data *d);
+LS_API size_t ls_factor_data_npersons(const ls_factor_data *d);
+LS_API size_t ls_factor_data_nitems(const ls_factor_data *d);
+LS_API size_t ls_factor_data_ncovariates(const ls_factor_data *d);
 /* Names (borrowed, valid while d lives; NULL beyond the last). */
-const char *ls_factor_data_item(const ls_factor_data *d, size_t j);
-const char *ls_factor_data_covariate(const ls_factor_data *d, size_t s);
+LS_API const char *ls_factor_data_item(const ls_factor_data *d, size_t j);
+LS_API const char *ls_factor_data_covariate(const ls_factor_data *d, size_t s);
 /* The table's name, or NULL for data built from arrays. */
-const char *ls_factor_data_source(const ls_factor_data *d);
+LS_API const char *ls_factor_data_source(const ls_factor_data *d);
 /* Anchor item names (comma-separated; empty names skipped) as the item
  * indices of ls_factor_options.anchors: `factors` of them into anchors.
  * LS_ERR_OPTION for an unknown name or another count. */
-int ls_factor_data_anchors(const ls_factor_data *d, const char *names, size_t factors,
+LS_API int ls_factor_data_anchors(const ls_factor_data *d, const char *names, size_t factors,
                            size_t *anchors, ls_error *err);
 
 /* Read a CSV of item responses (persons in rows): like ls_table_read, but an
  * empty first column name (R's row names, write.csv) is accepted and called
  * "(row)".  Used by the factor models and the partial credit model. */
-int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
+LS_API int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
 
 /*
  * Fit the model to d: a result of kind "factor-fit", also when the sweeps
@@ -808,7 +817,7 @@ int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
  * persons (a degenerate joint-ML solution).  ls_result_write writes the
  * fit's JSON (as ls_factor_write_json without DIF tests and selection).
  */
-int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_result **out,
+LS_API int ls_factor_run(const ls_factor_data *d, const ls_factor_options *o, ls_result **out,
                   ls_error *err);
 
 /* Differential item functioning: for every item j and covariate s,
@@ -818,7 +827,7 @@ enum ls_factor_correction { LS_FACTOR_BONFERRONI = 0, LS_FACTOR_BH = 1 };
 /* The checks of a DIF request, runnable before fitting: alpha in (0, 1), a
  * known correction and, when given, covariates in d and standard errors in
  * o (not skip_se).  d and o may be NULL. */
-int ls_factor_dif_check(double alpha, int correction, const ls_factor_data *d,
+LS_API int ls_factor_dif_check(double alpha, int correction, const ls_factor_data *d,
                         const ls_factor_options *o, ls_error *err);
 /* The tests on a "factor-fit" result (with covariates and standard errors):
  * a result of kind "factor-dif" with entries (q x p, labelled [items,
@@ -826,7 +835,7 @@ int ls_factor_dif_check(double alpha, int correction, const ls_factor_data *d,
  * effect, se (the fit's covariate effects and standard errors), z, p_value,
  * flag (by `correction`), flag_bonferroni, flag_bh.  It has no file of its
  * own: ls_factor_write_json puts it in the fit's. */
-int ls_factor_dif_run(const ls_result *fit, double alpha, int correction, ls_result **out,
+LS_API int ls_factor_dif_run(const ls_result *fit, double alpha, int correction, ls_result **out,
                       ls_error *err);
 
 /* Number of factors: fits r = rmin..rmax (orthogonal, no standard errors)
@@ -834,17 +843,17 @@ int ls_factor_dif_run(const ls_result *fit, double alpha, int correction, ls_res
  * a result of kind "factor-selection" with entries (one per r): factors (r),
  * loglik, jic, converged, best (index of the smallest JIC).  Written with
  * the fit by ls_factor_write_json. */
-int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
+LS_API int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
                      size_t rmax, ls_result **out, ls_error *err);
 
 /* The factor JSON of a "factor-fit" result with, when not NULL, its
  * "factor-dif" tests and "factor-selection", atomically. */
-int ls_factor_write_json(const ls_result *fit, const ls_result *dif, const ls_result *sel,
+LS_API int ls_factor_write_json(const ls_result *fit, const ls_result *dif, const ls_result *sel,
                          const char *path, const char *argv_json, ls_error *err);
 
 /* Names of the enums ("bernoulli", "anchor", ...); static storage. */
-const char *ls_factor_family_name(int family);
-const char *ls_factor_identify_name(int identify);
+LS_API const char *ls_factor_family_name(int family);
+LS_API const char *ls_factor_identify_name(int identify);
 
 /* ------------------------------------------------------------------ */
 /* Multidimensional generalized partial credit model (module gpcm)     */
@@ -881,10 +890,10 @@ typedef struct ls_gpcm_options {
     void *progress_ctx;
 } ls_gpcm_options;
 
-void ls_gpcm_options_init(ls_gpcm_options *o);
+LS_API void ls_gpcm_options_init(ls_gpcm_options *o);
 /* LS_OK, or LS_ERR_OPTION with a message naming the field ("tol: expected a
  * positive number").  ls_gpcm_run runs it first. */
-int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err);
+LS_API int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err);
 
 /* Ordered scores of n persons and J items: an opaque handle, freed by
  * ls_gpcm_data_free. */
@@ -899,21 +908,21 @@ typedef struct ls_gpcm_data ls_gpcm_data;
  * ncat 2..64: every item has ncat categories (a larger score is an error).
  * Errors name the argument ("categories: ...") or file, line, column.
  */
-int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
+LS_API int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
                        ls_gpcm_data **out, ls_error *err);
 /* The same from an n x J int matrix of scores 0, 1, .. (negative: missing;
  * copied), J item names (NULL: "item1"..); the lowest raw value is 0. */
-int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,
+LS_API int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,
                      ls_gpcm_data **out, ls_error *err);
-void ls_gpcm_data_free(ls_gpcm_data *d);
-size_t ls_gpcm_data_npersons(const ls_gpcm_data *d);
-size_t ls_gpcm_data_nitems(const ls_gpcm_data *d);
+LS_API void ls_gpcm_data_free(ls_gpcm_data *d);
+LS_API size_t ls_gpcm_data_npersons(const ls_gpcm_data *d);
+LS_API size_t ls_gpcm_data_nitems(const ls_gpcm_data *d);
 /* Item j's name (borrowed; NULL beyond the last) and number of categories. */
-const char *ls_gpcm_data_item(const ls_gpcm_data *d, size_t j);
-unsigned ls_gpcm_data_categories(const ls_gpcm_data *d, size_t j);
+LS_API const char *ls_gpcm_data_item(const ls_gpcm_data *d, size_t j);
+LS_API unsigned ls_gpcm_data_categories(const ls_gpcm_data *d, size_t j);
 /* The raw value scored 0, and the table's name (NULL for arrays). */
-double ls_gpcm_data_lowest(const ls_gpcm_data *d);
-const char *ls_gpcm_data_source(const ls_gpcm_data *d);
+LS_API double ls_gpcm_data_lowest(const ls_gpcm_data *d);
+LS_API const char *ls_gpcm_data_source(const ls_gpcm_data *d);
 
 /*
  * A loading pattern from a CSV: a header row, then one row per item with K
@@ -922,12 +931,12 @@ const char *ls_gpcm_data_source(const ls_gpcm_data *d);
  * allocated by the library; free it with ls_gpcm_pattern_free.  Errors name
  * the file, line and column.
  */
-int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
+LS_API int ls_gpcm_pattern_read(const char *path, const ls_gpcm_data *d, size_t *K, int **pattern,
                          ls_error *err);
 /* The same from a table (e.g. parsed from memory; messages name the table). */
-int ls_gpcm_pattern_from_table(const ls_table *t, const ls_gpcm_data *d, size_t *K, int **pattern,
+LS_API int ls_gpcm_pattern_from_table(const ls_table *t, const ls_gpcm_data *d, size_t *K, int **pattern,
                                ls_error *err);
-void ls_gpcm_pattern_free(int *pattern);
+LS_API void ls_gpcm_pattern_free(int *pattern);
 
 /*
  * Fit d; pattern (J x K 0/1, K = o->factors) or NULL for exploratory mode:
@@ -955,7 +964,7 @@ void ls_gpcm_pattern_free(int *pattern);
  * Warnings: categories never observed, standard errors that could not be
  * computed.  ls_result_write writes the fit's JSON.
  */
-int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
+LS_API int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
                 ls_result **out, ls_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -994,15 +1003,15 @@ typedef struct ls_report_options {
 } ls_report_options;
 
 /* Documented defaults above; every pointer NULL. */
-void ls_report_options_init(ls_report_options *o);
-int ls_report_options_check(const ls_report_options *o, ls_error *err);
+LS_API void ls_report_options_init(ls_report_options *o);
+LS_API int ls_report_options_check(const ls_report_options *o, ls_error *err);
 
 /* Write the report of fit f (bound to its data d, e.g. by ls_fit_load) to
  * path, atomically: on failure (an option naming an unknown family, an
  * unreadable selection file, ...) no file is created or changed.  Options
  * are checked before anything is computed; messages name the option
  * ("--families: ...") or the file. */
-int ls_report_write(const ls_fit *f, const ls_data *d, const ls_report_options *o, const char *path,
+LS_API int ls_report_write(const ls_fit *f, const ls_data *d, const ls_report_options *o, const char *path,
                     ls_error *err);
 
 #ifdef __cplusplus
