@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _capi as C
 from . import _tables
-from .errors import LatentscaleError, LatentscaleWarning, OptionError
+from .errors import LatentscaleError, LatentscaleWarning, OptionError, python_words
 from .results import (Allocation, Comparison, Entries, Evaluation, Params, Posterior, Prediction, Selection,
                       Simulation)
 
@@ -412,7 +412,7 @@ class Fit:
         self.family_modes = np.array([_arr(lib.ls_fit_family_mode(f, i), K) for i in range(F)]
                                      ).reshape(F, K)
         self.family_loglik = _arr(lib.ls_fit_family_loglik(f), F)
-        self.warnings = [C.dec(lib.ls_fit_warning(f, i)) for i in range(lib.ls_fit_nwarnings(f))]
+        self.warnings = [python_words(C.dec(lib.ls_fit_warning(f, i))) for i in range(lib.ls_fit_nwarnings(f))]
         nnat = lib.ls_fit_nnat(f)
         self.se = {}
         for name, kind in _SE_KINDS.items():

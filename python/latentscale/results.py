@@ -34,7 +34,8 @@ class Entries(dict):
                 self[name] = list(value)
         for name, (kind, value, rl, cl) in raw.items():
             self.labels[name] = (self.get(rl) if rl else None, self.get(cl) if cl else None)
-        self.warnings = C.result_warnings(handle)
+        from .errors import python_words
+        self.warnings = [python_words(w) for w in C.result_warnings(handle)]
 
     def vector(self, name):
         """A numbers entry as a flat vector."""

@@ -10,6 +10,8 @@
 #define LS_CLI_H
 
 #include "latentscale.h"
+
+#include <stdio.h>
 #include "cli/args.h"
 
 #include <string.h>
@@ -19,6 +21,11 @@ enum { EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_NUMERIC = 4, EXIT_MEMORY = 5, EXIT_I
 /* Print "latentscale: message" and map a status to an exit code. */
 /* Ctrl-C and SIGTERM: the progress callback then cancels (common.c). */
 void cli_signals(void);
+/* A library message in the command line's words: option fields (a leading
+ * "field: ", and every `field`) as flags. */
+void cli_words(const char *msg, char *out, size_t n);
+/* "PREFIXwarning: MSG" (in those words) on a line of its own. */
+void cli_warning(FILE *to, const char *prefix, const char *msg);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
 void cli_help(const char *cmd, const char *synopsis, const char *about, const arg_spec *specs,

@@ -114,7 +114,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     ls_fit_timing(f, &ts, &tp, &tse, &tt);
     printf("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)\n", tt, ts, tp, tse);
     size_t nw = ls_fit_nwarnings(f);
-    for (size_t i = 0; i < nw; i++) printf("warning: %s\n", ls_fit_warning(f, i));
+    for (size_t i = 0; i < nw; i++) cli_warning(stdout, NULL, ls_fit_warning(f, i));
 }
 
 /* ---------------------------------------------------------------- */

@@ -77,7 +77,7 @@ static int field_flag(const char *name, size_t len, char *out, size_t n)
 
 /* msg with a leading "field: " (or "a/b: ", "a x b: ") and every `field`
  * in flags. */
-static void flag_words(const char *msg, char *out, size_t n)
+void cli_words(const char *msg, char *out, size_t n)
 {
     char tmp[LS_ERROR_LEN + 256];
     size_t k0 = 0;
@@ -115,10 +115,17 @@ static void flag_words(const char *msg, char *out, size_t n)
     else snprintf(out, n, "%s", msg);
 }
 
+void cli_warning(FILE *to, const char *prefix, const char *msg)
+{
+    char w[LS_ERROR_LEN + 1024];
+    cli_words(msg, w, sizeof w);
+    fprintf(to, "%swarning: %s\n", prefix ? prefix : "", w);
+}
+
 int cli_fail(const ls_error *e)
 {
     char msg[LS_ERROR_LEN + 256];
-    flag_words(e->message, msg, sizeof msg);
+    cli_words(e->message, msg, sizeof msg);
     fprintf(stderr, "latentscale: %s\n", msg);
     switch (e->code) {
     case LS_ERR_OPTION: return EXIT_USAGE;

@@ -90,7 +90,7 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
            num(f, "loglik"), num(f, "jic"), (unsigned)num(f, "iterations"),
            num(f, "converged") != 0 ? "converged" : "NOT converged", (unsigned)num(f, "starts_at_best"),
            (unsigned)num(f, "starts"));
-    for (size_t i = 0; i < ls_result_nwarnings(f); i++) printf("warning: %s\n", ls_result_warning(f, i));
+    for (size_t i = 0; i < ls_result_nwarnings(f); i++) cli_warning(stdout, NULL, ls_result_warning(f, i));
     if (sel) {
         size_t nr = 0, best = count(sel, "best");
         const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),

@@ -206,7 +206,7 @@ int cmd_gpcm(int argc, char **argv)
         if (!quiet) print_summary(f, trace);
         else /* the summary carries them; quiet still shows them */
             for (size_t i = 0; i < ls_result_nwarnings(f); i++)
-                fprintf(stderr, "latentscale: gpcm: warning: %s\n", ls_result_warning(f, i));
+                cli_warning(stderr, "latentscale: gpcm: ", ls_result_warning(f, i));
         if (out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_result_write(f, out, NULL, aj, &e);

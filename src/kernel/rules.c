@@ -70,7 +70,7 @@ int ls_rule_gh(ls_rule *r, size_t K, unsigned m, double prune, ls_error *err)
     double total = pow((double)m, (double)K);
     if (total > 2e6)
         return ls_fail(err, LS_ERR_OPTION,
-                       "Gauss-Hermite rule: %u^%zu nodes is too many; use --integration qmc", m, K);
+                       "Gauss-Hermite rule: %u^%zu nodes is too many; use `integration` qmc", m, K);
     ls_gsl_quiet();
     /* weight exp(-x^2): x = u / sqrt 2, w / sqrt(pi) is the N(0,1) weight */
     gsl_integration_fixed_workspace *ws =

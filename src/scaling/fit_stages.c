@@ -265,7 +265,7 @@ int lsfit_check(lsfit_run *r)
         for (size_t g = 1; g < F; g++)
             if (fabs(fc[g] - f->fam_ll[g]) > fabs(fc[worst] - f->fam_ll[worst])) worst = g;
         if (fabs(fc[worst] - f->fam_ll[worst]) > LS_CHECK_FAMILY_GAP)
-            lsfit_warn(f, "family '%s': log-likelihood %.2f on the fit's rule, %.2f on the check's (%s); the integration is unreliable for it (try --integration qmc)",
+            lsfit_warn(f, "family '%s': log-likelihood %.2f on the fit's rule, %.2f on the check's (%s); the integration is unreliable for it (try `integration` qmc)",
                        d->family[worst], f->fam_ll[worst], fc[worst], meth);
     } else
         lsfit_warn(f, "the check of the log-likelihood at the estimate failed: %s", e2.message);
@@ -313,12 +313,12 @@ int lsfit_closing_warnings(lsfit_run *r)
         lsfit_warn(f, "%zu model names appear more than once; each row is kept as an evaluation", d->ndup);
     if (!f->converged) lsfit_warn(f, "the optimiser did not converge: max |gradient| = %.3g", f->gmax);
     if (f->converged == LS_CONVERGED_CHANGE)
-        lsfit_warn(f, "--logit-clamp: the likelihood has kinks where a cell's eta crosses the clip; max |gradient| %.3g, "
+        lsfit_warn(f, "`logit_clamp`: the likelihood has kinks where a cell's eta crosses the clip; max |gradient| %.3g, "
                       "converged instead by its change (two Newton steps in a row each gained less than %g)",
                    f->gmax, KINK_FTOL);
     else if (!f->converged && o->logit_clamp > 0)
-        lsfit_warn(f, "--logit-clamp: the likelihood has kinks where a cell's eta crosses the clip, so max |gradient| "
-                      "need not reach --gtol (the polish stops once two Newton steps in a row each gain less than %g)",
+        lsfit_warn(f, "`logit_clamp`: the likelihood has kinks where a cell's eta crosses the clip, so max |gradient| "
+                      "need not reach `gtol` (the polish stops once two Newton steps in a row each gain less than %g)",
                    KINK_FTOL);
     if (r->nfail)
         lsfit_warn(f, "%zu famil%s: posterior-mode search stopped short of its tolerance", r->nfail,
@@ -332,10 +332,10 @@ int lsfit_closing_warnings(lsfit_run *r)
                 next = f->polish_ll[s];
         if (isfinite(next))
             lsfit_warn(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
-                          "best %.4f, next %.4f); consider more --starts",
+                          "best %.4f, next %.4f); consider more `starts`",
                        r->polished, r->best_ll, next);
         else
-            lsfit_warn(f, "of the %u polished starts only one ended at a finite log-likelihood; consider more --starts",
+            lsfit_warn(f, "of the %u polished starts only one ended at a finite log-likelihood; consider more `starts`",
                        r->polished);
     }
     for (size_t j = 0; j < d->J; j++)
