@@ -209,6 +209,7 @@ typedef struct ls_data_options {
 /* Documented defaults: benchmarks NULL, covariates NULL (log size, log tokens,
  * product), no floors, clip 0.001, "model", "family", no ceilings. */
 LS_API void ls_data_options_init(ls_data_options *o);
+LS_API int ls_data_options_check(const ls_data_options *o, ls_error *err);
 
 /* Build the model's data from a table.  The table is only read. */
 LS_API int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err);
@@ -486,6 +487,7 @@ typedef struct ls_sim_options {
 } ls_sim_options;
 
 LS_API void ls_sim_options_init(ls_sim_options *o);
+LS_API int ls_sim_options_check(const ls_sim_options *o, ls_error *err);
 
 /*
  * Draw a synthetic leaderboard: families of varying size (many singletons),

@@ -23,6 +23,15 @@
  * is), so the fit would report arbitrary effects. */
 #define COLLINEAR_TOL 1e-10
 
+int ls_data_options_check(const ls_data_options *o, ls_error *err)
+{
+    if (!(o->clip > 0 && o->clip < 0.5))
+        return ls_fail(err, LS_ERR_OPTION, "clip: expected a number in (0, 0.5), found %g", o->clip);
+    if (o->model_column && !*o->model_column) return ls_fail(err, LS_ERR_OPTION, "model_column: empty name");
+    if (o->family_column && !*o->family_column) return ls_fail(err, LS_ERR_OPTION, "family_column: empty name");
+    return LS_OK;
+}
+
 void ls_data_options_init(ls_data_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -418,9 +427,8 @@ static int check_constant_benchmarks(const ls_data *d, const char *src, ls_error
 int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err)
 {
     *out = NULL;
-    if (!(o->clip > 0 && o->clip < 0.5))
-        return ls_fail(err, LS_ERR_OPTION, "clip: expected a number in (0, 0.5), found %g",
-                       o->clip);
+    int rc0 = ls_data_options_check(o, err);
+    if (rc0) return rc0;
     const char *src = ls_table_name(t);
     size_t nrow = ls_table_nrow(t);
     if (nrow == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no data rows", src);

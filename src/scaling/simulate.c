@@ -25,6 +25,20 @@ static const int LB_BLOCK[12] = {1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1};
 static const double SIZES[] = {0.125, 0.35, 0.5, 1.1, 1.5, 2.7, 3.8, 7, 8, 13, 14, 32, 34, 46, 70, 72, 110, 180};
 #define NSIZES (sizeof SIZES / sizeof SIZES[0])
 
+int ls_sim_options_check(const ls_sim_options *o, ls_error *err)
+{
+    size_t K = o->skills, J = o->benchmarks, F = o->families;
+    if (F < 1 || F > 1000000) return ls_fail(err, LS_ERR_OPTION, "families: expected 1..1000000");
+    if (J < 1 || J > 200) return ls_fail(err, LS_ERR_OPTION, "benchmarks: expected 1..200");
+    if (K < 1 || K > J || K > 40)
+        return ls_fail(err, LS_ERR_OPTION, "skills: expected 1..min(40, benchmarks)");
+    if (!(o->missing >= 0 && o->missing < 1))
+        return ls_fail(err, LS_ERR_OPTION, "missing: expected a share in [0, 1)");
+    if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
+        return ls_fail(err, LS_ERR_OPTION, "truth: the given true parameters do not match K, J and p = 3");
+    return LS_OK;
+}
+
 void ls_sim_options_init(ls_sim_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -75,14 +89,8 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     *floors = NULL;
     memset(truth, 0, sizeof *truth);
     size_t K = o->skills, J = o->benchmarks, F = o->families;
-    if (F < 1 || F > 1000000) return ls_fail(err, LS_ERR_OPTION, "families: expected 1..1000000");
-    if (J < 1 || J > 200) return ls_fail(err, LS_ERR_OPTION, "benchmarks: expected 1..200");
-    if (K < 1 || K > J || K > 40)
-        return ls_fail(err, LS_ERR_OPTION, "skills: expected 1..min(40, benchmarks)");
-    if (!(o->missing >= 0 && o->missing < 1))
-        return ls_fail(err, LS_ERR_OPTION, "missing: expected a share in [0, 1)");
-    if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
-        return ls_fail(err, LS_ERR_OPTION, "given true parameters do not match K, J and p = 3");
+    int rc0 = ls_sim_options_check(o, err);
+    if (rc0) return rc0;
 
     int rc = ls_params_alloc(truth, K, J, 3, err);
     if (rc) return rc;
