@@ -141,8 +141,25 @@ try:
             return ("py3", "none", super().get_tag()[2])
 
     cmdclass["bdist_wheel"] = PlatformWheel
-except ImportError:  # no wheel package: setuptools can still build an sdist
-    pass
+except ImportError:  # no wheel package: an sdist still builds, a wheel cannot
+    from setuptools import Command
+
+    class NoWheel(Command):
+        """Stands in for bdist_wheel (and dist_info's use of it) to say what is missing."""
+        user_options = []
+
+        def initialize_options(self):
+            pass
+
+        def finalize_options(self):
+            sys.exit("latentscale: building a wheel needs the 'wheel' package, which %s lacks "
+                     "(Debian: apt-get install python3-wheel, then use Debian's /usr/bin/python3, "
+                     "or a venv made from it with --system-site-packages)" % sys.executable)
+
+        def run(self):
+            pass
+
+    cmdclass["bdist_wheel"] = NoWheel
 
 setup(version=_version(_c_root()), packages=["latentscale"], license_files=["LICENSE"],
       distclass=BinaryDistribution, cmdclass=cmdclass)
