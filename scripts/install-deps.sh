@@ -2,6 +2,9 @@
 # Install what latentscale needs on Debian 12 (as root, or with sudo).
 set -euo pipefail
 pkgs="build-essential cmake pkg-config libgsl-dev libjansson-dev liblbfgs-dev clang valgrind python3 python3-numpy chromium chromium-driver python3-selenium"
+# The Python package (python_wheel test) and the example notebook (notebook test).
+pkgs="$pkgs python3-pip python3-setuptools python3-wheel python3-venv python3-build"
+pkgs="$pkgs python3-matplotlib jupyter-nbconvert python3-ipykernel python3-nbformat"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
