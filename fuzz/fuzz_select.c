@@ -8,24 +8,11 @@
  * selection read back has as many AIC, BIC and CV values as K values, its
  * best indices point into them, and it writes itself again.
  */
-#include "latentscale.h"
+#include "fuzz_common.h"
 
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                         \
-    do {                                                                                   \
-        if (!(c)) {                                                                        \
-            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);      \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
 
 static char path[64], out[64];
 

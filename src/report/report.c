@@ -59,6 +59,18 @@ static int rp_prefix(ls_error *err, int rc, const char *field)
     return rc;
 }
 
+/* The prediction options of the curves and the comparison, from the report's. */
+static void predict_options(const ls_report_options *o, ls_predict_options *po)
+{
+    ls_predict_options_init(po);
+    po->level = o->level;
+    po->param_draws = o->param_draws;
+    po->latent_draws = o->latent_draws;
+    po->seed = o->seed;
+    po->threads = o->threads;
+    po->param_cov = o->param_cov;
+}
+
 void ls_report_options_init(ls_report_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -129,12 +141,7 @@ int ls_report_options_check(const ls_report_options *o, ls_error *err)
         return rp_fail(err, LS_ERR_OPTION, "optimal_draws: expected 0..1000000, found %zu", o->optimal_draws);
     /* the draws of the curves and the comparison: the prediction options' own check */
     ls_predict_options po;
-    ls_predict_options_init(&po);
-    po.level = o->level;
-    po.param_draws = o->param_draws;
-    po.latent_draws = o->latent_draws;
-    po.threads = o->threads;
-    po.param_cov = o->param_cov;
+    predict_options(o, &po);
     return ls_predict_options_check(&po, err);
 }
 
@@ -303,13 +310,7 @@ static int compute_curves(rep *r, ls_error *err)
         }
     if (!rc) {
         ls_predict_options po;
-        ls_predict_options_init(&po);
-        po.level = o->level;
-        po.param_draws = o->param_draws;
-        po.latent_draws = o->latent_draws;
-        po.seed = o->seed;
-        po.threads = o->threads;
-        po.param_cov = o->param_cov;
+        predict_options(o, &po);
         rc = ls_predict(r->f, d, t, &po, &r->pred, err);
         if (!rc) {
             size_t nr = 0;
@@ -371,13 +372,7 @@ static int compute_frontiers(rep *r, ls_error *err)
 static int compute_comparison(rep *r, ls_error *err)
 {
     ls_predict_options po;
-    ls_predict_options_init(&po);
-    po.level = r->o->level;
-    po.param_draws = r->o->param_draws;
-    po.latent_draws = r->o->latent_draws;
-    po.seed = r->o->seed;
-    po.threads = r->o->threads;
-    po.param_cov = r->o->param_cov;
+    predict_options(r->o, &po);
     int rc = ls_compare(r->f, r->d, r->fa, r->fb, &po, &r->cmp, err);
     if (!rc) r->have_cmp = 1;
     return soften(rc, err, r->cmp_note, sizeof r->cmp_note, "comparison");
