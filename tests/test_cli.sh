@@ -104,6 +104,12 @@ if [ -s "$tmp/fit.json" ]; then
   "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --out "$tmp/cmp.json" >"$tmp/c.out" 2>&1 && grep -q '"prob_a_greater"' "$tmp/cmp.json" && ok || bad "compare: $(cat "$tmp/c.out")"
   "$bin" optimal "$tmp/fit.json" --draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
   "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
+  # budgets beyond what the ranges reach: clamped to the corners, with warnings, never NaN
+  "$bin" optimal "$tmp/fit.json" --budgets 1e15,1e22,1e32 --draws 20 --out "$tmp/opt3.json" >"$tmp/o3.out" 2>&1; rc=$?
+  [ $rc -eq 0 ] && ! grep -qi nan "$tmp/o3.out" "$tmp/opt3.json" \
+    && grep -q '^warning: budgets: 1e+15 FLOPs is below the smallest budget' "$tmp/o3.out" \
+    && grep -q '^warning: budgets: 1e+32 FLOPs is above the largest budget' "$tmp/o3.out" \
+    && [ "$(grep -c 'FLOPs is' "$tmp/opt3.json")" -eq 2 ] && ok || bad "optimal beyond the ranges: rc $rc, $(cat "$tmp/o3.out")"
   for f in pred.json post.json cmp.json opt.json; do grep -q '"version"' "$tmp/$f" && grep -q '"command_line"' "$tmp/$f" && ok || bad "$f lacks version or options"; done
   # --json: the document --out writes, alone on stdout (valid JSON, no summary),
   # no temporary files left behind; with --out as well, the same bytes in both

@@ -515,6 +515,7 @@ int cmd_optimal(int argc, char **argv)
                        shi[i], tok[i], tlo[i], thi[i]);
             }
         }
+        for (size_t i = 0; i < ls_result_nwarnings(al); i++) printf("warning: %s\n", ls_result_warning(al, i));
         code = write_result(al, out, NULL, argc, argv);
     }
     ls_result_free(al);
