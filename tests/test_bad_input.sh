@@ -179,6 +179,13 @@ set_field 10 4 -Inf >inftokens.csv
 fails 3 "latentscale: inftokens.csv:10:4: column 'tokens': expected a number, found '-Inf'" fit inftokens.csv "${fit1[@]}"
 set_field 10 4 NA >natokens.csv
 fails 3 "latentscale: natokens.csv:10:4: column 'tokens': covariate is missing" fit natokens.csv "${fit1[@]}"
+# Units: size in billions of parameters, tokens in trillions; raw counts are refused
+awk -F, -v OFS=, 'NR > 1 { $3 = $3 * 1e9 } 1' base.csv >sizecounts.csv
+fails 3 "latentscale: sizecounts.csv: column 'size': size is in billions of parameters: found a median of 8.28629e+09; divide by 1e9" \
+  fit sizecounts.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 { $4 = $4 * 1e12 } 1' base.csv >tokencounts.csv
+fails 3 "latentscale: tokencounts.csv: column 'tokens': tokens is in trillions of tokens: found a median of 2.30523e+12; divide by 1e12" \
+  fit tokencounts.csv "${fit1[@]}"
 { head -1 base.csv; printf 'm1,f,1,1,0.5,0.5,'; head -c 1048576 /dev/zero | tr '\0' '9'; printf '\n'; tail -n +3 base.csv; } >longfield.csv
 fails 3 "latentscale: longfield.csv:2:7: column 'hellaswag': expected a number, found '9999999999999999999999999999999999999999...'" \
   fit longfield.csv "${fit1[@]}" --benchmarks math,hellaswag

@@ -62,6 +62,9 @@ fi
 
 "$bin" --help >/dev/null && ok || bad "--help"
 "$bin" fit --help | grep -q -- "--skills" && ok || bad "fit --help"
+for c in fit predict posterior evaluate select compare report; do
+  "$bin" $c --help | grep -q "size (billions of parameters" && "$bin" $c --help | grep -q "tokens (trillions" && ok || bad "$c --help lacks the units"
+done
 "$bin" simulate --families 40 --skills 2 --seed 3 --out "$tmp/sim.csv" --floors-out "$tmp/fl.csv" >/dev/null && ok || bad simulate
 [ -s "$tmp/sim.truth.json" ] && ok || bad "simulate wrote no truth"
 head -1 "$tmp/sim.csv" | grep -q "^model,family,size,tokens,math" && ok || bad "simulated header"

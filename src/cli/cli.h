@@ -21,6 +21,11 @@ enum { EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_NUMERIC = 4, EXIT_MEMORY = 5, EXIT_I
 void cli_signals(void);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
+/* The units every command reading a leaderboard states in its --help. */
+#define CLI_LEADERBOARD_UNITS                                                                     \
+    "\nA leaderboard is a CSV with columns model, family, size (billions of parameters, 7 not\n"   \
+    "7e9), tokens (trillions of training tokens, 2 not 2e12) and scores in [0, 1]."
+
 void cli_help(const char *cmd, const char *synopsis, const char *about, const arg_spec *specs,
               const char *examples);
 /* Progress bar on stderr when it is a terminal; cancels after SIGINT. */

@@ -186,7 +186,7 @@ int cmd_fit(int argc, char **argv)
     if (r.help) {
         cli_help("fit", "DATA.csv [options]",
                  "Fit the latent-variable scaling law (arXiv 2512.06553) by maximum marginal\n"
-                 "likelihood: adaptive quadrature per family, L-BFGS, several seeded starts.",
+                 "likelihood: adaptive quadrature per family, L-BFGS, several seeded starts." CLI_LEADERBOARD_UNITS,
                  specs,
                  "  latentscale fit leaderboard.csv --floors benchmarks.csv --skills 4 --out fit.json\n"
                  "  latentscale fit lb.csv --benchmarks math,ifeval,bbh --floor bbh=0.29 --skills 2\n");

@@ -127,7 +127,7 @@ int cmd_posterior(int argc, char **argv)
         cli_help("posterior", "FIT DATA --family NAME [options]",
                  "A family's posterior p(alpha_f | data) at the fitted parameters: the mode, the Laplace\n"
                  "covariance, the adaptive-quadrature mean and covariance, and random-walk Metropolis\n"
-                 "draws with split R-hat and effective sample sizes.  DATA is the file FIT was fitted on.",
+                 "draws with split R-hat and effective sample sizes.  DATA is the file FIT was fitted on." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale posterior fit.json leaderboard.csv --family yi-1.5 --out post.json\n");
         return 0;
     }
@@ -203,7 +203,7 @@ int cmd_predict(int argc, char **argv)
                  "Predictive distributions of new models' scores: for each model and benchmark the mean,\n"
                  "median and a central interval, integrating the family posterior (the prior N(0, Sigma)\n"
                  "for a family not in DATA), parameter uncertainty and Beta noise; and the plug-in at the\n"
-                 "family's posterior mode.  DATA is the file FIT was fitted on.",
+                 "family's posterior mode.  DATA is the file FIT was fitted on." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale predict fit.json leaderboard.csv --new new.csv --level 0.9 --out pred.csv\n");
         return 0;
     }
@@ -271,7 +271,7 @@ int cmd_evaluate(int argc, char **argv)
         cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
                  "absolute error of the predictive median per benchmark and overall (and of the predictive\n"
-                 "mean and the plug-in at the family mode), and the coverage of the intervals.",
+                 "mean and the plug-in at the family mode), and the coverage of the intervals." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n");
         return 0;
     }
@@ -376,7 +376,7 @@ int cmd_select(int argc, char **argv)
     if (r.help) {
         cli_help("select", "DATA [--skills A..B] [options]",
                  "Choose the number of skills: for each K the log-likelihood, parameters, AIC, BIC and the\n"
-                 "held-out log-likelihood of whole families over seeded family folds; the K each picks.",
+                 "held-out log-likelihood of whole families over seeded family folds; the K each picks." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale select leaderboard.csv --floors benchmarks.csv --skills 1..5 --folds 5\n");
         return 0;
     }
@@ -547,7 +547,7 @@ int cmd_compare(int argc, char **argv)
     if (r.help) {
         cli_help("compare", "FIT DATA --families A,B [options]",
                  "Compare two families' skills: the posterior of alpha_A - alpha_B per skill, integrating\n"
-                 "both family posteriors and parameter uncertainty; its mean, interval and P(A > B).",
+                 "both family posteriors and parameter uncertainty; its mean, interval and P(A > B)." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale compare fit.json leaderboard.csv --families yi-1.5-chat,yi-1.5\n");
         return 0;
     }
