@@ -229,9 +229,12 @@ printf 'benchmark,floor\nmath,quarter\n' >floortext.csv
 fails 3 "latentscale: floortext.csv:2:2: column 'floor': expected a number, found 'quarter'" fit base.csv "${fit1[@]}" --floors floortext.csv
 printf 'name,value\nmath,0.25\n' >floorcols.csv
 fails 3 "latentscale: floorcols.csv:1: expected columns 'benchmark' and 'floor'" fit base.csv "${fit1[@]}" --floors floorcols.csv
-printf 'benchmark,floor\nMATH,0.1\nhella_swag,0.25\n' >floorunknown.csv
-fails 3 "latentscale: floorunknown.csv: names none of the fitted benchmarks (its first is 'MATH', the first fitted is 'math')" \
+printf 'benchmark,floor\nmaths,0.1\nhella_swag,0.25\n' >floorunknown.csv
+fails 3 "latentscale: floorunknown.csv: names none of the fitted benchmarks (its first is 'maths', the first fitted is 'math')" \
   fit base.csv "${fit1[@]}" --floors floorunknown.csv
+printf 'benchmark,floor\nmath,0\nHellaSwag,0.25\n' >floorcase.csv
+fails 3 "latentscale: floorcase.csv:3: benchmark 'HellaSwag' is not in the data; did you mean 'hellaswag'?" \
+  fit base.csv "${fit1[@]}" --floors floorcase.csv
 printf 'benchmark,floor\nhellaswag,0.25\nmath,0\nhellaswag,0.2\n' >floordup.csv
 fails 3 "latentscale: floordup.csv:4:1: benchmark 'hellaswag' is listed twice (also on line 2)" fit base.csv "${fit1[@]}" --floors floordup.csv
 printf 'benchmark,floor\nhellaswag,0.25,x\n' >floorragged.csv
@@ -248,6 +251,11 @@ printf 'benchmark,ceiling\nmath,0.9\nhellaswag,1.2\n' >ceil1.csv
 fails 3 "latentscale: ceil1.csv:3:2: column 'ceiling': expected a number in (0, 1], found '1.2'" fit base.csv "${fit1[@]}" --ceilings ceil1.csv
 printf 'benchmark,floor\nmath,0.9\n' >ceilcols.csv
 fails 3 "latentscale: ceilcols.csv:1: expected columns 'benchmark' and 'ceiling'" fit base.csv "${fit1[@]}" --ceilings ceilcols.csv
+printf 'benchmark,ceiling\nMATH,0.9\n' >ceilcase.csv
+fails 3 "latentscale: ceilcase.csv:2: benchmark 'MATH' is not in the data; did you mean 'math'?" fit base.csv "${fit1[@]}" --ceilings ceilcase.csv
+printf 'benchmark,ceiling\narc,0.9\nmmlu,0.95\n' >ceilunknown.csv
+fails 3 "latentscale: ceilunknown.csv: names none of the fitted benchmarks (its first is 'arc', the first fitted is 'math')" \
+  fit base.csv "${fit1[@]}" --ceilings ceilunknown.csv
 fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '0'" fit base.csv "${fit1[@]}" --ceiling hellaswag=0
 fails 2 "latentscale: --ceiling: unknown benchmark 'arc'" fit base.csv "${fit1[@]}" --ceiling arc=0.9
 fails 2 "latentscale: benchmark 'hellaswag': the ceiling 0.25 must exceed the floor 0.25 by at least 0.01" \

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_COVARIATES "log(size),log(tokens),log(size)*log(tokens)"
 #define MAX_FACTORS 4
@@ -270,11 +271,22 @@ static int read_bounds_file(const char *path, const bound_kind *k, ls_data *d, d
                          ls_table_cell(ft, r, (size_t)cf));
             break;
         }
+        size_t hits = 0;
         for (size_t j = 0; j < d->J; j++)
             if (strcmp(d->bench[j], name) == 0) {
                 dst[j] = v;
-                matched++;
+                hits++;
             }
+        /* rows for benchmarks the data lack are fine (one file for many
+         * leaderboards), but one that differs only in case is a typo whose
+         * bound would silently be 0 (or 1) */
+        for (size_t j = 0; j < d->J && !hits; j++)
+            if (strcasecmp(d->bench[j], name) == 0) {
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: benchmark '%.60s' is not in the data; did you mean '%.60s'?",
+                             path, ls_table_line(ft, r), name, d->bench[j]);
+                break;
+            }
+        matched += hits;
     }
     if (!rc && matched == 0)
         rc = ls_fail(err, LS_ERR_INPUT,
