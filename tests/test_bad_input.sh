@@ -330,6 +330,12 @@ fails 3 "latentscale: fit_ref.json: the data in otherdata.csv give log-likelihoo
   predict fit_ref.json otherdata.csv "${pred[@]}"
 fails_raw 2 "latentscale predict: --out names an input file; refusing to overwrite it" \
   predict fit_ref.json base.csv "${pred[@]}" --out fit_ref.json
+cut -d, -f1-5,7 base.csv >noifeval.csv
+fails 3 "latentscale: noifeval.csv does not match the fit fit_ref.json: it lacks 1 of the fit's 3 benchmarks: 'ifeval'" \
+  predict fit_ref.json noifeval.csv "${pred[@]}"
+cut -d, -f1-5 base.csv >onlymath.csv
+fails 3 "latentscale: onlymath.csv does not match the fit fit_ref.json: it lacks 2 of the fit's 3 benchmarks: 'ifeval', 'hellaswag'" \
+  predict fit_ref.json onlymath.csv "${pred[@]}"
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json
