@@ -163,6 +163,12 @@ else
   bad "the clipped fit wrote nothing"
 fi
 
+# demo --dir creates the folder and its missing parents
+"$bin" demo --dir "$tmp/demo/new" --families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
+  && [ -s "$tmp/demo/new/leaderboard.csv" ] && ok || bad "demo --dir into a new folder: $(tail -2 "$tmp/demo.out")"
+: >"$tmp/plainfile"
+expect 3 "plainfile: cannot create the folder: not a directory" demo --dir "$tmp/plainfile" --families 20 --skills 1
+
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"
 expect 2 "matches 'zz*'" gpcm "$tmp/sim.csv" --items 'zz*' --factors 2 --exploratory --out "$tmp/out.json"

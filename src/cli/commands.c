@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -308,6 +309,32 @@ int cmd_simulate(int argc, char **argv)
 /* demo                                                              */
 /* ---------------------------------------------------------------- */
 
+/* mkdir -p: the folder and any missing parents, each 0777 less the umask. */
+static int make_dirs(const char *dir, ls_error *e)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        e->code = LS_ERR_IO;
+        snprintf(e->message, sizeof e->message, "%.200s...: path too long", dir);
+        return e->code;
+    }
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c) continue;
+        char keep = *c;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && !(errno == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
+            e->code = LS_ERR_IO;
+            snprintf(e->message, sizeof e->message, "%.300s: cannot create the folder: %s", p,
+                     errno == EEXIST ? "not a directory" : strerror(errno));
+            return e->code;
+        }
+        *c = keep;
+        if (!keep) break;
+    }
+    return LS_OK;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     ls_sim_options so;
@@ -343,12 +370,13 @@ int cmd_demo(int argc, char **argv)
         dir = mkdtemp(tmpl);
         if (!dir) return cli_usage("demo", "cannot create a temporary folder");
     }
+    ls_error e = {0, ""};
+    if (make_dirs(dir, &e)) return cli_fail(&e);
     char csv[PATH_MAX], tru[PATH_MAX], flo[PATH_MAX], fitp[PATH_MAX];
     snprintf(csv, sizeof csv, "%s/leaderboard.csv", dir);
     snprintf(tru, sizeof tru, "%s/truth.json", dir);
     snprintf(flo, sizeof flo, "%s/benchmarks.csv", dir);
     snprintf(fitp, sizeof fitp, "%s/fit.json", dir);
-    ls_error e = {0, ""};
     int rc = simulate_to(&so, csv, tru, argc, argv, &e);
     if (!rc) rc = write_floors(&so, flo, &e);
     if (rc) return cli_fail(&e);
