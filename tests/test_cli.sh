@@ -163,6 +163,12 @@ else
   bad "the clipped fit wrote nothing"
 fi
 
+# a pandas to_csv leaderboard: an unnamed index column first, ignored
+awk 'NR == 1 { print "," $0; next } { print NR - 2 "," $0 }' "$tmp/sim.csv" >"$tmp/pandas.csv"
+"$bin" fit "$tmp/pandas.csv" --skills 1 --starts 1 --out "$tmp/pandas.json" >"$tmp/pandas.out" 2>&1; rc=$?
+{ [ $rc -eq 0 ] || [ $rc -eq 4 ]; } && [ -s "$tmp/pandas.json" ] && ! grep -q '(row)' "$tmp/pandas.json" \
+  && ok || bad "fit on a CSV with an unnamed index column: rc $rc, $(tail -1 "$tmp/pandas.out")"
+
 # demo --dir creates the folder and its missing parents
 "$bin" demo --dir "$tmp/demo/new" --families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
   && [ -s "$tmp/demo/new/leaderboard.csv" ] && ok || bad "demo --dir into a new folder: $(tail -2 "$tmp/demo.out")"

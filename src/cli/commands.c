@@ -137,7 +137,7 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    int rc = ls_table_read(input, &t, &e);
+    int rc = ls_items_table_read(input, &t, &e);
     if (!rc) rc = ls_data_build(t, &a->dopt, &d, &e);
     if (!rc) {
         a->fopt.progress = cli_progress;

@@ -60,7 +60,7 @@ int cmd_report(int argc, char **argv)
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    int rc = ls_table_read(r.pos[1], &t, &e);
+    int rc = ls_items_table_read(r.pos[1], &t, &e);
     if (!rc) rc = ls_fit_load(r.pos[0], t, o.threads, &d, &f, &e);
     char *aj = rc ? NULL : cli_argv_json(argc, argv);
     o.argv_json = aj;

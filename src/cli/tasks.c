@@ -26,7 +26,7 @@ static int opt_error(ls_error *e, const char *fmt, ...)
 static int load_fit(const char *fit_path, const char *data_path, unsigned threads, ls_table **t,
                     ls_data **d, ls_fit **f, ls_error *e)
 {
-    int rc = ls_table_read(data_path, t, e);
+    int rc = ls_items_table_read(data_path, t, e);
     if (!rc) rc = ls_fit_load(fit_path, *t, threads, d, f, e);
     return rc;
 }
@@ -229,7 +229,7 @@ int cmd_predict(int argc, char **argv)
     ls_fit *f = NULL;
     ls_result *p = NULL;
     int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
-    if (!rc) rc = ls_table_read(newp, &nt, &e);
+    if (!rc) rc = ls_items_table_read(newp, &nt, &e);
     if (!rc) rc = ls_predict(f, d, nt, &po, &p, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
@@ -292,7 +292,7 @@ int cmd_evaluate(int argc, char **argv)
     ls_error e = {0, ""};
     ls_table *t = NULL, *st = NULL;
     ls_result *ev = NULL;
-    int rc = ls_table_read(r.pos[0], &t, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc && split) rc = ls_table_read(split, &st, &e);
     if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
     cli_progress_end();
@@ -394,7 +394,7 @@ int cmd_select(int argc, char **argv)
     ls_error e = {0, ""};
     ls_table *t = NULL;
     ls_result *s = NULL;
-    int rc = ls_table_read(r.pos[0], &t, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc) rc = ls_select(t, &a.dopt, &a.fopt, lo, hi, folds, &s, &e);
     cli_progress_end();
     int code = 0;

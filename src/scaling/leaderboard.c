@@ -8,6 +8,7 @@
  * sd (divisor n) over rows.
  */
 #include "scaling/data.h"
+#include "kernel/items.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -535,7 +536,9 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     } else {
         for (size_t c = 0; c < ncol; c++) {
             const char *name = ls_table_colname(t, c);
-            int used = (long)c == cm || (long)c == cfam || strcmp(name, "flops") == 0;
+            /* "(row)": an index column (pandas, R) that ls_items_table_read named */
+            int used = (long)c == cm || (long)c == cfam || strcmp(name, "flops") == 0 ||
+                       strcmp(name, LS_ROW_NAMES) == 0;
             for (size_t k = 0; k < ncov && !used; k++)
                 for (size_t q = 0; q < terms[k].nf; q++)
                     if ((size_t)terms[k].col[q] == c) used = 1;
