@@ -169,6 +169,19 @@ awk 'NR == 1 { print "," $0; next } { print NR - 2 "," $0 }' "$tmp/sim.csv" >"$t
 { [ $rc -eq 0 ] || [ $rc -eq 4 ]; } && [ -s "$tmp/pandas.json" ] && ! grep -q '(row)' "$tmp/pandas.json" \
   && ok || bad "fit on a CSV with an unnamed index column: rc $rc, $(tail -1 "$tmp/pandas.out")"
 
+# long names are printed whole: the summary's and predict's name columns widen
+sed '1s/^model,family,size,tokens,math/model,family,params_b,train_tokens_t,Benchmark_MATH_Level5_long/' "$tmp/sim.csv" >"$tmp/long.csv"
+lcov='log(params_b),log(train_tokens_t),log(params_b)*log(train_tokens_t)'
+"$bin" fit "$tmp/long.csv" --covariates "$lcov" --skills 1 --starts 1 --anchors Benchmark_MATH_Level5_long \
+  --out "$tmp/long.json" >"$tmp/long.out" 2>&1
+grep -q '^  log(params_b)\*log(train_tokens_t) ' "$tmp/long.out" && grep -q '^  Benchmark_MATH_Level5_long ' "$tmp/long.out" \
+  && grep -q '^  covariate  *Benchmark_MATH_Level5_long$' "$tmp/long.out" && ok || bad "fit summary cuts long names: $(sed -n 5,6p "$tmp/long.out")"
+printf 'model,family,params_b,train_tokens_t\na-model-name-longer-than-28-characters,fresh,7,2\n' >"$tmp/longnew.csv"
+if [ -s "$tmp/long.json" ]; then
+  "$bin" predict "$tmp/long.json" "$tmp/long.csv" --new "$tmp/longnew.csv" --param-draws 0 >"$tmp/longp.out" 2>&1
+  grep -q '^a-model-name-longer-than-28-characters Benchmark_MATH_Level5_long ' "$tmp/longp.out" && ok || bad "predict cuts long names: $(sed -n 2p "$tmp/longp.out")"
+else bad "the fit with long names wrote nothing: $(tail -1 "$tmp/long.out")"; fi
+
 # demo --dir creates the folder and its missing parents
 "$bin" demo --dir "$tmp/demo/new" --families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
   && [ -s "$tmp/demo/new/leaderboard.csv" ] && ok || bad "demo --dir into a new folder: $(tail -2 "$tmp/demo.out")"

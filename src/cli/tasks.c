@@ -60,6 +60,17 @@ static int write_result(const ls_result *res, const char *out, const char *forma
     return rc ? cli_fail(&e) : 0;
 }
 
+/* The width of a name column: the longest of the n strings `key` of r, at
+ * least w, so no name is cut. */
+static int name_width(const ls_result *r, const char *key, size_t n, int w)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ls_result_string(r, key, i));
+        if (len > (size_t)w && len < 1000) w = (int)len;
+    }
+    return w;
+}
+
 /* The table of a prediction, one line per model and benchmark. */
 static void print_prediction(const ls_result *p, size_t param_draws, size_t latent_draws)
 {
@@ -67,12 +78,13 @@ static void print_prediction(const ls_result *p, size_t param_draws, size_t late
     const double *mean = ls_result_numbers(p, "mean", &n, &J), *median = RN(p, "median");
     const double *lower = RN(p, "lower"), *upper = RN(p, "upper"), *map = RN(p, "map");
     const double *obs = RN(p, "observed"), *known = RN(p, "known");
-    printf("%-28s %-12s %8s %8s %17s %8s %8s\n", "model", "benchmark", "mean", "median", "interval", "map",
+    int wm = name_width(p, "models", n, 28), wb = name_width(p, "benchmarks", J, 12);
+    printf("%-*s %-*s %8s %8s %17s %8s %8s\n", wm, "model", wb, "benchmark", "mean", "median", "interval", "map",
            "observed");
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < J; j++) {
             size_t c = i * J + j;
-            printf("%-28.28s %-12.12s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", ls_result_string(p, "models", i),
+            printf("%-*s %-*s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", wm, ls_result_string(p, "models", i), wb,
                    ls_result_string(p, "benchmarks", j), mean[c], median[c], lower[c], upper[c], map[c]);
             if (isnan(obs[c])) printf("\n");
             else printf(" %8.4f\n", obs[c]);
@@ -157,12 +169,13 @@ int cmd_posterior(int argc, char **argv)
         const double *mc = RN(p, "mcmc_cov"), *rhat = RN(p, "rhat"), *ess = RN(p, "ess");
         printf("posterior of family '%s' (%u chains x %zu draws, acceptance %.2f)\n\n", family,
                po.chains, po.draws, ls_result_number(p, "accept"));
-        printf("  %-12s %9s %9s %9s %9s %9s %9s %7s %7s\n", "skill", "mode", "laplace", "quad",
+        int ws = name_width(p, "skills", K, 12);
+        printf("  %-*s %9s %9s %9s %9s %9s %9s %7s %7s\n", ws, "skill", "mode", "laplace", "quad",
                "quad", "mcmc", "mcmc", "R-hat", "ESS");
-        printf("  %-12s %9s %9s %9s %9s %9s %9s\n", "", "", "sd", "mean", "sd", "mean", "sd");
+        printf("  %-*s %9s %9s %9s %9s %9s %9s\n", ws, "", "", "sd", "mean", "sd", "mean", "sd");
         for (size_t k = 0; k < K; k++)
-            printf("  %-12.12s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
-                   ls_result_string(p, "skills", k), mode[k], sqrt(lc[k * K + k]), qm[k],
+            printf("  %-*s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
+                   ws, ls_result_string(p, "skills", k), mode[k], sqrt(lc[k * K + k]), qm[k],
                    sqrt(qc[k * K + k]), mm[k], sqrt(mc[k * K + k]), rhat[k], ess[k]);
         for (size_t k = 0; k < K; k++)
             if (rhat[k] > 1.01)
@@ -306,8 +319,13 @@ int cmd_evaluate(int argc, char **argv)
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
                ls_fit_params(fit)->K, (size_t)ls_result_number(ev, "n_train"), (size_t)ls_result_number(ev, "n_test"),
                (size_t)ls_result_number(ev, "n_excluded"), ncell);
-        printf("  %-14s %8s\n", "benchmark", "MAE");
-        for (size_t j = 0; j < J; j++) printf("  %-14.14s %8.4f\n", ls_data_benchmark(train, j), mae[j]);
+        int wb = 14;
+        for (size_t j = 0; j < J; j++) {
+            size_t len = strlen(ls_data_benchmark(train, j));
+            if (len > (size_t)wb && len < 1000) wb = (int)len;
+        }
+        printf("  %-*s %8s\n", wb, "benchmark", "MAE");
+        for (size_t j = 0; j < J; j++) printf("  %-*s %8.4f\n", wb, ls_data_benchmark(train, j), mae[j]);
         printf("\nMAE overall: %.4f (predictive median), %.4f (predictive mean), %.4f (plug-in at the family mode)\n",
                ls_result_number(ev, "mae_overall"), ls_result_number(ev, "mae_mean"), ls_result_number(ev, "mae_map"));
         printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ls_result_number(ev, "level"),
@@ -584,9 +602,10 @@ int cmd_compare(int argc, char **argv)
         const double *lo = RN(c, "lower"), *hi = RN(c, "upper"), *pg = RN(c, "prob_greater");
         printf("%s (A) against %s (B): posterior of alpha_A - alpha_B per skill, %.0f%% intervals\n\n", fa, fb,
                100 * po.level);
-        printf("  %-12s %9s %9s %9s %21s %9s\n", "skill", "A", "B", "A - B", "interval", "P(A > B)");
+        int ws = name_width(c, "skills", K, 12);
+        printf("  %-*s %9s %9s %9s %21s %9s\n", ws, "skill", "A", "B", "A - B", "interval", "P(A > B)");
         for (size_t k = 0; k < K; k++)
-            printf("  %-12.12s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ls_result_string(c, "skills", k), ma[k],
+            printf("  %-*s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ws, ls_result_string(c, "skills", k), ma[k],
                    mb[k], df[k], lo[k], hi[k], pg[k]);
         code = write_result(c, out, NULL, argc, argv);
     }
