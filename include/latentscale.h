@@ -788,7 +788,9 @@ LS_API int ls_factor_data_anchors(const ls_factor_data *d, const char *names, si
 
 /* Read a CSV of item responses (persons in rows): like ls_table_read, but an
  * empty first column name (R's row names, write.csv) is accepted and called
- * "(row)".  Used by the factor models and the partial credit model. */
+ * "(row)".  Used by the factor models and the partial credit model, and for
+ * leaderboards (pandas' to_csv writes its index the same way; ls_data_build
+ * never takes "(row)" for a benchmark). */
 LS_API int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
 
 /*

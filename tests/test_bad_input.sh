@@ -179,6 +179,13 @@ set_field 10 4 -Inf >inftokens.csv
 fails 3 "latentscale: inftokens.csv:10:4: column 'tokens': expected a number, found '-Inf'" fit inftokens.csv "${fit1[@]}"
 set_field 10 4 NA >natokens.csv
 fails 3 "latentscale: natokens.csv:10:4: column 'tokens': covariate is missing" fit natokens.csv "${fit1[@]}"
+# Units: size in billions of parameters, tokens in trillions; raw counts are refused
+awk -F, -v OFS=, 'NR > 1 { $3 = $3 * 1e9 } 1' base.csv >sizecounts.csv
+fails 3 "latentscale: sizecounts.csv: column 'size': size is in billions of parameters: found a median of 8.28629e+09; divide by 1e9" \
+  fit sizecounts.csv "${fit1[@]}"
+awk -F, -v OFS=, 'NR > 1 { $4 = $4 * 1e12 } 1' base.csv >tokencounts.csv
+fails 3 "latentscale: tokencounts.csv: column 'tokens': tokens is in trillions of tokens: found a median of 2.30523e+12; divide by 1e12" \
+  fit tokencounts.csv "${fit1[@]}"
 { head -1 base.csv; printf 'm1,f,1,1,0.5,0.5,'; head -c 1048576 /dev/zero | tr '\0' '9'; printf '\n'; tail -n +3 base.csv; } >longfield.csv
 fails 3 "latentscale: longfield.csv:2:7: column 'hellaswag': expected a number, found '9999999999999999999999999999999999999999...'" \
   fit longfield.csv "${fit1[@]}" --benchmarks math,hellaswag
@@ -222,9 +229,12 @@ printf 'benchmark,floor\nmath,quarter\n' >floortext.csv
 fails 3 "latentscale: floortext.csv:2:2: column 'floor': expected a number, found 'quarter'" fit base.csv "${fit1[@]}" --floors floortext.csv
 printf 'name,value\nmath,0.25\n' >floorcols.csv
 fails 3 "latentscale: floorcols.csv:1: expected columns 'benchmark' and 'floor'" fit base.csv "${fit1[@]}" --floors floorcols.csv
-printf 'benchmark,floor\nMATH,0.1\nhella_swag,0.25\n' >floorunknown.csv
-fails 3 "latentscale: floorunknown.csv: names none of the fitted benchmarks (its first is 'MATH', the first fitted is 'math')" \
+printf 'benchmark,floor\nmaths,0.1\nhella_swag,0.25\n' >floorunknown.csv
+fails 3 "latentscale: floorunknown.csv: names none of the fitted benchmarks (its first is 'maths', the first fitted is 'math')" \
   fit base.csv "${fit1[@]}" --floors floorunknown.csv
+printf 'benchmark,floor\nmath,0\nHellaSwag,0.25\n' >floorcase.csv
+fails 3 "latentscale: floorcase.csv:3: benchmark 'HellaSwag' is not in the data; did you mean 'hellaswag'?" \
+  fit base.csv "${fit1[@]}" --floors floorcase.csv
 printf 'benchmark,floor\nhellaswag,0.25\nmath,0\nhellaswag,0.2\n' >floordup.csv
 fails 3 "latentscale: floordup.csv:4:1: benchmark 'hellaswag' is listed twice (also on line 2)" fit base.csv "${fit1[@]}" --floors floordup.csv
 printf 'benchmark,floor\nhellaswag,0.25,x\n' >floorragged.csv
@@ -241,6 +251,11 @@ printf 'benchmark,ceiling\nmath,0.9\nhellaswag,1.2\n' >ceil1.csv
 fails 3 "latentscale: ceil1.csv:3:2: column 'ceiling': expected a number in (0, 1], found '1.2'" fit base.csv "${fit1[@]}" --ceilings ceil1.csv
 printf 'benchmark,floor\nmath,0.9\n' >ceilcols.csv
 fails 3 "latentscale: ceilcols.csv:1: expected columns 'benchmark' and 'ceiling'" fit base.csv "${fit1[@]}" --ceilings ceilcols.csv
+printf 'benchmark,ceiling\nMATH,0.9\n' >ceilcase.csv
+fails 3 "latentscale: ceilcase.csv:2: benchmark 'MATH' is not in the data; did you mean 'math'?" fit base.csv "${fit1[@]}" --ceilings ceilcase.csv
+printf 'benchmark,ceiling\narc,0.9\nmmlu,0.95\n' >ceilunknown.csv
+fails 3 "latentscale: ceilunknown.csv: names none of the fitted benchmarks (its first is 'arc', the first fitted is 'math')" \
+  fit base.csv "${fit1[@]}" --ceilings ceilunknown.csv
 fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '0'" fit base.csv "${fit1[@]}" --ceiling hellaswag=0
 fails 2 "latentscale: --ceiling: unknown benchmark 'arc'" fit base.csv "${fit1[@]}" --ceiling arc=0.9
 fails 2 "latentscale: benchmark 'hellaswag': the ceiling 0.25 must exceed the floor 0.25 by at least 0.01" \
@@ -315,6 +330,12 @@ fails 3 "latentscale: fit_ref.json: the data in otherdata.csv give log-likelihoo
   predict fit_ref.json otherdata.csv "${pred[@]}"
 fails_raw 2 "latentscale predict: --out names an input file; refusing to overwrite it" \
   predict fit_ref.json base.csv "${pred[@]}" --out fit_ref.json
+cut -d, -f1-5,7 base.csv >noifeval.csv
+fails 3 "latentscale: noifeval.csv does not match the fit fit_ref.json: it lacks 1 of the fit's 3 benchmarks: 'ifeval'" \
+  predict fit_ref.json noifeval.csv "${pred[@]}"
+cut -d, -f1-5 base.csv >onlymath.csv
+fails 3 "latentscale: onlymath.csv does not match the fit fit_ref.json: it lacks 2 of the fit's 3 benchmarks: 'ifeval', 'hellaswag'" \
+  predict fit_ref.json onlymath.csv "${pred[@]}"
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json

@@ -62,6 +62,9 @@ fi
 
 "$bin" --help >/dev/null && ok || bad "--help"
 "$bin" fit --help | grep -q -- "--skills" && ok || bad "fit --help"
+for c in fit predict posterior evaluate select compare report; do
+  "$bin" $c --help | grep -q "size (billions of parameters" && "$bin" $c --help | grep -q "tokens (trillions" && ok || bad "$c --help lacks the units"
+done
 "$bin" simulate --families 40 --skills 2 --seed 3 --out "$tmp/sim.csv" --floors-out "$tmp/fl.csv" >/dev/null && ok || bad simulate
 [ -s "$tmp/sim.truth.json" ] && ok || bad "simulate wrote no truth"
 head -1 "$tmp/sim.csv" | grep -q "^model,family,size,tokens,math" && ok || bad "simulated header"
@@ -104,6 +107,12 @@ if [ -s "$tmp/fit.json" ]; then
   "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --out "$tmp/cmp.json" >"$tmp/c.out" 2>&1 && grep -q '"prob_a_greater"' "$tmp/cmp.json" && ok || bad "compare: $(cat "$tmp/c.out")"
   "$bin" optimal "$tmp/fit.json" --draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
   "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
+  # budgets beyond what the ranges reach: clamped to the corners, with warnings, never NaN
+  "$bin" optimal "$tmp/fit.json" --budgets 1e15,1e22,1e32 --draws 20 --out "$tmp/opt3.json" >"$tmp/o3.out" 2>&1; rc=$?
+  [ $rc -eq 0 ] && ! grep -qi nan "$tmp/o3.out" "$tmp/opt3.json" \
+    && grep -q '^warning: budgets: 1e+15 FLOPs is below the smallest budget' "$tmp/o3.out" \
+    && grep -q '^warning: budgets: 1e+32 FLOPs is above the largest budget' "$tmp/o3.out" \
+    && [ "$(grep -c 'FLOPs is' "$tmp/opt3.json")" -eq 2 ] && ok || bad "optimal beyond the ranges: rc $rc, $(cat "$tmp/o3.out")"
   for f in pred.json post.json cmp.json opt.json; do grep -q '"version"' "$tmp/$f" && grep -q '"command_line"' "$tmp/$f" && ok || bad "$f lacks version or options"; done
   # --json: the document --out writes, alone on stdout (valid JSON, no summary),
   # no temporary files left behind; with --out as well, the same bytes in both
@@ -153,6 +162,31 @@ if [ -s "$tmp/clamp.json" ]; then
 else
   bad "the clipped fit wrote nothing"
 fi
+
+# a pandas to_csv leaderboard: an unnamed index column first, ignored
+awk 'NR == 1 { print "," $0; next } { print NR - 2 "," $0 }' "$tmp/sim.csv" >"$tmp/pandas.csv"
+"$bin" fit "$tmp/pandas.csv" --skills 1 --starts 1 --out "$tmp/pandas.json" >"$tmp/pandas.out" 2>&1; rc=$?
+{ [ $rc -eq 0 ] || [ $rc -eq 4 ]; } && [ -s "$tmp/pandas.json" ] && ! grep -q '(row)' "$tmp/pandas.json" \
+  && ok || bad "fit on a CSV with an unnamed index column: rc $rc, $(tail -1 "$tmp/pandas.out")"
+
+# long names are printed whole: the summary's and predict's name columns widen
+sed '1s/^model,family,size,tokens,math/model,family,params_b,train_tokens_t,Benchmark_MATH_Level5_long/' "$tmp/sim.csv" >"$tmp/long.csv"
+lcov='log(params_b),log(train_tokens_t),log(params_b)*log(train_tokens_t)'
+"$bin" fit "$tmp/long.csv" --covariates "$lcov" --skills 1 --starts 1 --anchors Benchmark_MATH_Level5_long \
+  --out "$tmp/long.json" >"$tmp/long.out" 2>&1
+grep -q '^  log(params_b)\*log(train_tokens_t) ' "$tmp/long.out" && grep -q '^  Benchmark_MATH_Level5_long ' "$tmp/long.out" \
+  && grep -q '^  covariate  *Benchmark_MATH_Level5_long$' "$tmp/long.out" && ok || bad "fit summary cuts long names: $(sed -n 5,6p "$tmp/long.out")"
+printf 'model,family,params_b,train_tokens_t\na-model-name-longer-than-28-characters,fresh,7,2\n' >"$tmp/longnew.csv"
+if [ -s "$tmp/long.json" ]; then
+  "$bin" predict "$tmp/long.json" "$tmp/long.csv" --new "$tmp/longnew.csv" --param-draws 0 >"$tmp/longp.out" 2>&1
+  grep -q '^a-model-name-longer-than-28-characters Benchmark_MATH_Level5_long ' "$tmp/longp.out" && ok || bad "predict cuts long names: $(sed -n 2p "$tmp/longp.out")"
+else bad "the fit with long names wrote nothing: $(tail -1 "$tmp/long.out")"; fi
+
+# demo --dir creates the folder and its missing parents
+"$bin" demo --dir "$tmp/demo/new" --families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
+  && [ -s "$tmp/demo/new/leaderboard.csv" ] && ok || bad "demo --dir into a new folder: $(tail -2 "$tmp/demo.out")"
+: >"$tmp/plainfile"
+expect 3 "plainfile: cannot create the folder: not a directory" demo --dir "$tmp/plainfile" --families 20 --skills 1
 
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"

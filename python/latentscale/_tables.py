@@ -109,8 +109,9 @@ def source_name(data):
 def table(data, name=None):
     """Context manager yielding an ls_table* (c_void_p value) for data; frees it on exit.
 
-    data: a path (str / PathLike) to a CSV file, a pandas DataFrame (its
-    index is ignored) or a mapping column name -> sequence of values.
+    data: a path (str / PathLike) to a CSV file (an unnamed first column,
+    pandas' or R's index, is ignored), a pandas DataFrame (its index is
+    ignored) or a mapping column name -> sequence of values.
     """
     t = open_table(data, name)
     try:
@@ -125,7 +126,7 @@ def open_table(data, name=None):
     err = _capi.new_error()
     out = _capi.c_void_p()
     if is_path(data):
-        rc = lib.ls_table_read(_capi.enc(data), ctypes.byref(out), err)
+        rc = lib.ls_items_table_read(_capi.enc(data), ctypes.byref(out), err)
     else:
         names, cols = columns_of(data)
         raw = csv_text(names, cols).encode("utf-8")

@@ -230,6 +230,15 @@ class TestFit(unittest.TestCase):
             g.predict("new.csv")
         self.assertIn("closed", str(cm.exception))
 
+    def test_a_pandas_index_column_is_ignored(self):
+        # DataFrame.to_csv writes the index first, under an empty header
+        with open(path("lb.csv")) as f, open(path("pandas_lb.csv"), "w") as g:
+            for i, line in enumerate(f):
+                g.write(("," if i == 0 else "%d," % (i - 1)) + line)
+        with ls.load_fit("cli_fit.json", "pandas_lb.csv", threads=THREADS) as h:
+            self.assertEqual(h.loglik, S["fit"].loglik)
+            self.assertEqual(h.benchmarks, S["fit"].benchmarks)
+
     def test_likelihood_access_reproduces_the_fit(self):
         f = S["fit"]
         with ls.Model("lb.csv", skills=2, floors="floors.csv", threads=THREADS) as m:

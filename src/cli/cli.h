@@ -28,6 +28,11 @@ void cli_words(const char *msg, char *out, size_t n);
 void cli_warning(FILE *to, const char *prefix, const char *msg);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
+/* The units every command reading a leaderboard states in its --help. */
+#define CLI_LEADERBOARD_UNITS                                                                     \
+    "\nA leaderboard is a CSV with columns model, family, size (billions of parameters, 7 not\n"   \
+    "7e9), tokens (trillions of training tokens, 2 not 2e12) and scores in [0, 1]."
+
 void cli_help(const char *cmd, const char *synopsis, const char *about, const arg_spec *specs,
               const char *examples);
 /* Progress bar on stderr when it is a terminal; cancels after SIGINT. */

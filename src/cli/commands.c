@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,37 +11,57 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void print_row_label(const char *s) { printf("  %-22.22s", s); }
+/* Row labels as wide as the longest name (at least 22 characters), each
+ * skill column as wide as its name (at least 10), so no name is cut. */
+static void print_row_label(const char *s, int w) { printf("  %-*s", w, s); }
+
+static int widest(int w, const char *s)
+{
+    size_t n = strlen(s);
+    return n > (size_t)w && n < 1000 ? (int)n : w;
+}
+
+static int skill_width(const ls_data *d, const ls_params *pr, size_t k)
+{
+    return widest(10, ls_data_benchmark(d, pr->anchors[k]));
+}
 
 void cli_print_fit(const ls_fit *f, const ls_data *d)
 {
     const ls_params *pr = ls_fit_params(f);
     size_t K = pr->K, J = pr->J, p = pr->p;
+    int W = 22;
+    for (size_t q = 0; q < p; q++) W = widest(W, ls_data_covariate(d, q));
+    for (size_t j = 0; j < J; j++) W = widest(W, ls_data_benchmark(d, j));
     printf("latent-variable scaling law, K = %zu skills\n", K);
     printf("data: %zu models, %zu families, %zu benchmarks, %zu observed scores\n\n",
            ls_data_nmodels(d), ls_data_nfamilies(d), J, ls_data_nobserved(d));
     printf("covariate effects on skills (raw log scale)\n");
-    print_row_label("covariate");
-    for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
+    print_row_label("covariate", W);
+    for (size_t k = 0; k < K; k++) printf(" %*s", skill_width(d, pr, k), ls_data_benchmark(d, pr->anchors[k]));
     printf("\n");
     const double *se = ls_fit_se(f, LS_SE_HESSIAN);
     size_t lay[LS_NAT_NBLOCKS + 1];
     ls_fit_nat_layout(f, lay);
+    char cell[32];
     for (size_t q = 0; q < p; q++) {
-        print_row_label(ls_data_covariate(d, q));
-        for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->beta[q * K + k]);
+        print_row_label(ls_data_covariate(d, q), W);
+        for (size_t k = 0; k < K; k++) printf(" %*.4f", skill_width(d, pr, k), pr->beta[q * K + k]);
         printf("\n");
         if (se) {
-            print_row_label("  (standard error)");
-            for (size_t k = 0; k < K; k++) printf("   (%6.4f)", se[lay[LS_NAT_BETA] + q * K + k]);
+            print_row_label("  (standard error)", W);
+            for (size_t k = 0; k < K; k++) {
+                snprintf(cell, sizeof cell, "(%6.4f)", se[lay[LS_NAT_BETA] + q * K + k]);
+                printf(" %*s", skill_width(d, pr, k), cell);
+            }
             printf("\n");
         }
     }
     if (se) printf("  standard errors: inverse observed information (95 %% intervals: estimate +- 1.96 se);\n"
                    "  sandwich and OPG standard errors and every interval in the JSON\n");
     printf("\nloadings (rows: benchmarks; columns: skills) and benchmark parameters\n");
-    print_row_label("benchmark");
-    for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
+    print_row_label("benchmark", W);
+    for (size_t k = 0; k < K; k++) printf(" %*s", skill_width(d, pr, k), ls_data_benchmark(d, pr->anchors[k]));
     int has_ceil = 0, est_ceil = 0; /* a ceiling column only when some benchmark has one */
     for (size_t j = 0; j < J; j++) {
         has_ceil |= pr->ceiling[j] < 1;
@@ -49,8 +70,8 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     has_ceil |= est_ceil;
     printf(" %9s %9s %9s%s\n", "b", "phi", "floor", has_ceil ? "   ceiling" : "");
     for (size_t j = 0; j < J; j++) {
-        print_row_label(ls_data_benchmark(d, j));
-        for (size_t k = 0; k < K; k++) printf(" %10.4f", pr->lambda[k * J + j]);
+        print_row_label(ls_data_benchmark(d, j), W);
+        for (size_t k = 0; k < K; k++) printf(" %*.4f", skill_width(d, pr, k), pr->lambda[k * J + j]);
         printf(" %9.4f %9.2f %9.4f", pr->b[j], pr->phi[j], ls_data_floor(d, j));
         if (has_ceil) printf(" %9.4f", pr->ceiling[j]);
         if (ls_fit_ceiling_estimated(f, j)) {
@@ -62,12 +83,12 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     if (est_ceil && se) printf("  (standard errors of the estimated ceilings)\n");
     if (K > 1) {
         printf("\nskill correlations\n");
-        print_row_label("");
-        for (size_t k = 0; k < K; k++) printf(" %10.10s", ls_data_benchmark(d, pr->anchors[k]));
+        print_row_label("", W);
+        for (size_t k = 0; k < K; k++) printf(" %*s", skill_width(d, pr, k), ls_data_benchmark(d, pr->anchors[k]));
         printf("\n");
         for (size_t r = 0; r < K; r++) {
-            print_row_label(ls_data_benchmark(d, pr->anchors[r]));
-            for (size_t c = 0; c < K; c++) printf(" %10.4f", pr->sigma[r * K + c]);
+            print_row_label(ls_data_benchmark(d, pr->anchors[r]), W);
+            for (size_t c = 0; c < K; c++) printf(" %*.4f", skill_width(d, pr, c), pr->sigma[r * K + c]);
             printf("\n");
         }
     }
@@ -75,7 +96,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
         printf("\nprecision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at the covariate means\n");
         const double *sg = se;
         for (size_t q = 0; q < p; q++) {
-            print_row_label(ls_data_covariate(d, q));
+            print_row_label(ls_data_covariate(d, q), W);
             printf(" gamma %9.4f", pr->gamma[q]);
             if (sg) printf("   (%6.4f)", sg[lay[LS_NAT_GAMMA] + q]);
             printf("\n");
@@ -136,7 +157,7 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    int rc = ls_table_read(input, &t, &e);
+    int rc = ls_items_table_read(input, &t, &e);
     if (!rc) rc = ls_data_build(t, &a->dopt, &d, &e);
     if (!rc) {
         a->fopt.progress = cli_progress;
@@ -186,7 +207,7 @@ int cmd_fit(int argc, char **argv)
     if (r.help) {
         cli_help("fit", "DATA.csv [options]",
                  "Fit the latent-variable scaling law (arXiv 2512.06553) by maximum marginal\n"
-                 "likelihood: adaptive quadrature per family, L-BFGS, several seeded starts.",
+                 "likelihood: adaptive quadrature per family, L-BFGS, several seeded starts." CLI_LEADERBOARD_UNITS,
                  specs,
                  "  latentscale fit leaderboard.csv --floors benchmarks.csv --skills 4 --out fit.json\n"
                  "  latentscale fit lb.csv --benchmarks math,ifeval,bbh --floor bbh=0.29 --skills 2\n");
@@ -308,6 +329,32 @@ int cmd_simulate(int argc, char **argv)
 /* demo                                                              */
 /* ---------------------------------------------------------------- */
 
+/* mkdir -p: the folder and any missing parents, each 0777 less the umask. */
+static int make_dirs(const char *dir, ls_error *e)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+        e->code = LS_ERR_IO;
+        snprintf(e->message, sizeof e->message, "%.200s...: path too long", dir);
+        return e->code;
+    }
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c) continue;
+        char keep = *c;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && !(errno == EEXIST && stat(p, &st) == 0 && S_ISDIR(st.st_mode))) {
+            e->code = LS_ERR_IO;
+            snprintf(e->message, sizeof e->message, "%.300s: cannot create the folder: %s", p,
+                     errno == EEXIST ? "not a directory" : strerror(errno));
+            return e->code;
+        }
+        *c = keep;
+        if (!keep) break;
+    }
+    return LS_OK;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     ls_sim_options so;
@@ -343,12 +390,13 @@ int cmd_demo(int argc, char **argv)
         dir = mkdtemp(tmpl);
         if (!dir) return cli_usage("demo", "cannot create a temporary folder");
     }
+    ls_error e = {0, ""};
+    if (make_dirs(dir, &e)) return cli_fail(&e);
     char csv[PATH_MAX], tru[PATH_MAX], flo[PATH_MAX], fitp[PATH_MAX];
     snprintf(csv, sizeof csv, "%s/leaderboard.csv", dir);
     snprintf(tru, sizeof tru, "%s/truth.json", dir);
     snprintf(flo, sizeof flo, "%s/benchmarks.csv", dir);
     snprintf(fitp, sizeof fitp, "%s/fit.json", dir);
-    ls_error e = {0, ""};
     int rc = simulate_to(&so, csv, tru, argc, argv, &e);
     if (!rc) rc = write_floors(&so, flo, &e);
     if (rc) return cli_fail(&e);

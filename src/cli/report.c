@@ -41,7 +41,7 @@ int cmd_report(int argc, char **argv)
                  "  5. compute-optimal parameters and tokens per skill against budget;\n"
                  "  6. a family comparison (forest plot), with --compare;\n"
                  "and the fit table.  DATA is the file FIT was fitted on.  The page records the version, the\n"
-                 "options and the seed; the same inputs and seed give the same bytes.",
+                 "options and the seed; the same inputs and seed give the same bytes." CLI_LEADERBOARD_UNITS,
                  specs,
                  "  latentscale report fit.json leaderboard.csv --out report.html\n"
                  "  latentscale select leaderboard.csv --skills 1..5 --out select.json\n"
@@ -60,7 +60,7 @@ int cmd_report(int argc, char **argv)
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
-    int rc = ls_table_read(r.pos[1], &t, &e);
+    int rc = ls_items_table_read(r.pos[1], &t, &e);
     if (!rc) rc = ls_fit_load(r.pos[0], t, o.threads, &d, &f, &e);
     char *aj = rc ? NULL : cli_argv_json(argc, argv);
     o.argv_json = aj;

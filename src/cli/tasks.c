@@ -26,7 +26,7 @@ static int opt_error(ls_error *e, const char *fmt, ...)
 static int load_fit(const char *fit_path, const char *data_path, unsigned threads, ls_table **t,
                     ls_data **d, ls_fit **f, ls_error *e)
 {
-    int rc = ls_table_read(data_path, t, e);
+    int rc = ls_items_table_read(data_path, t, e);
     if (!rc) rc = ls_fit_load(fit_path, *t, threads, d, f, e);
     return rc;
 }
@@ -60,6 +60,17 @@ static int write_result(const ls_result *res, const char *out, const char *forma
     return rc ? cli_fail(&e) : 0;
 }
 
+/* The width of a name column: the longest of the n strings `key` of r, at
+ * least w, so no name is cut. */
+static int name_width(const ls_result *r, const char *key, size_t n, int w)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ls_result_string(r, key, i));
+        if (len > (size_t)w && len < 1000) w = (int)len;
+    }
+    return w;
+}
+
 /* The table of a prediction, one line per model and benchmark. */
 static void print_prediction(const ls_result *p, size_t param_draws, size_t latent_draws)
 {
@@ -67,12 +78,13 @@ static void print_prediction(const ls_result *p, size_t param_draws, size_t late
     const double *mean = ls_result_numbers(p, "mean", &n, &J), *median = RN(p, "median");
     const double *lower = RN(p, "lower"), *upper = RN(p, "upper"), *map = RN(p, "map");
     const double *obs = RN(p, "observed"), *known = RN(p, "known");
-    printf("%-28s %-12s %8s %8s %17s %8s %8s\n", "model", "benchmark", "mean", "median", "interval", "map",
+    int wm = name_width(p, "models", n, 28), wb = name_width(p, "benchmarks", J, 12);
+    printf("%-*s %-*s %8s %8s %17s %8s %8s\n", wm, "model", wb, "benchmark", "mean", "median", "interval", "map",
            "observed");
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < J; j++) {
             size_t c = i * J + j;
-            printf("%-28.28s %-12.12s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", ls_result_string(p, "models", i),
+            printf("%-*s %-*s %8.4f %8.4f [%6.4f, %6.4f] %8.4f", wm, ls_result_string(p, "models", i), wb,
                    ls_result_string(p, "benchmarks", j), mean[c], median[c], lower[c], upper[c], map[c]);
             if (isnan(obs[c])) printf("\n");
             else printf(" %8.4f\n", obs[c]);
@@ -127,7 +139,7 @@ int cmd_posterior(int argc, char **argv)
         cli_help("posterior", "FIT DATA --family NAME [options]",
                  "A family's posterior p(alpha_f | data) at the fitted parameters: the mode, the Laplace\n"
                  "covariance, the adaptive-quadrature mean and covariance, and random-walk Metropolis\n"
-                 "draws with split R-hat and effective sample sizes.  DATA is the file FIT was fitted on.",
+                 "draws with split R-hat and effective sample sizes.  DATA is the file FIT was fitted on." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale posterior fit.json leaderboard.csv --family yi-1.5 --out post.json\n");
         return 0;
     }
@@ -157,12 +169,13 @@ int cmd_posterior(int argc, char **argv)
         const double *mc = RN(p, "mcmc_cov"), *rhat = RN(p, "rhat"), *ess = RN(p, "ess");
         printf("posterior of family '%s' (%u chains x %zu draws, acceptance %.2f)\n\n", family,
                po.chains, po.draws, ls_result_number(p, "accept"));
-        printf("  %-12s %9s %9s %9s %9s %9s %9s %7s %7s\n", "skill", "mode", "laplace", "quad",
+        int ws = name_width(p, "skills", K, 12);
+        printf("  %-*s %9s %9s %9s %9s %9s %9s %7s %7s\n", ws, "skill", "mode", "laplace", "quad",
                "quad", "mcmc", "mcmc", "R-hat", "ESS");
-        printf("  %-12s %9s %9s %9s %9s %9s %9s\n", "", "", "sd", "mean", "sd", "mean", "sd");
+        printf("  %-*s %9s %9s %9s %9s %9s %9s\n", ws, "", "", "sd", "mean", "sd", "mean", "sd");
         for (size_t k = 0; k < K; k++)
-            printf("  %-12.12s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
-                   ls_result_string(p, "skills", k), mode[k], sqrt(lc[k * K + k]), qm[k],
+            printf("  %-*s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %7.3f %7.0f\n",
+                   ws, ls_result_string(p, "skills", k), mode[k], sqrt(lc[k * K + k]), qm[k],
                    sqrt(qc[k * K + k]), mm[k], sqrt(mc[k * K + k]), rhat[k], ess[k]);
         for (size_t k = 0; k < K; k++)
             if (rhat[k] > 1.01)
@@ -203,7 +216,7 @@ int cmd_predict(int argc, char **argv)
                  "Predictive distributions of new models' scores: for each model and benchmark the mean,\n"
                  "median and a central interval, integrating the family posterior (the prior N(0, Sigma)\n"
                  "for a family not in DATA), parameter uncertainty and Beta noise; and the plug-in at the\n"
-                 "family's posterior mode.  DATA is the file FIT was fitted on.",
+                 "family's posterior mode.  DATA is the file FIT was fitted on." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale predict fit.json leaderboard.csv --new new.csv --level 0.9 --out pred.csv\n");
         return 0;
     }
@@ -229,7 +242,7 @@ int cmd_predict(int argc, char **argv)
     ls_fit *f = NULL;
     ls_result *p = NULL;
     int rc = load_fit(r.pos[0], r.pos[1], po.threads, &t, &d, &f, &e);
-    if (!rc) rc = ls_table_read(newp, &nt, &e);
+    if (!rc) rc = ls_items_table_read(newp, &nt, &e);
     if (!rc) rc = ls_predict(f, d, nt, &po, &p, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
@@ -271,7 +284,7 @@ int cmd_evaluate(int argc, char **argv)
         cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
                  "absolute error of the predictive median per benchmark and overall (and of the predictive\n"
-                 "mean and the plug-in at the family mode), and the coverage of the intervals.",
+                 "mean and the plug-in at the family mode), and the coverage of the intervals." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n");
         return 0;
     }
@@ -292,7 +305,7 @@ int cmd_evaluate(int argc, char **argv)
     ls_error e = {0, ""};
     ls_table *t = NULL, *st = NULL;
     ls_result *ev = NULL;
-    int rc = ls_table_read(r.pos[0], &t, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc && split) rc = ls_table_read(split, &st, &e);
     if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
     cli_progress_end();
@@ -306,8 +319,13 @@ int cmd_evaluate(int argc, char **argv)
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
                ls_fit_params(fit)->K, (size_t)ls_result_number(ev, "n_train"), (size_t)ls_result_number(ev, "n_test"),
                (size_t)ls_result_number(ev, "n_excluded"), ncell);
-        printf("  %-14s %8s\n", "benchmark", "MAE");
-        for (size_t j = 0; j < J; j++) printf("  %-14.14s %8.4f\n", ls_data_benchmark(train, j), mae[j]);
+        int wb = 14;
+        for (size_t j = 0; j < J; j++) {
+            size_t len = strlen(ls_data_benchmark(train, j));
+            if (len > (size_t)wb && len < 1000) wb = (int)len;
+        }
+        printf("  %-*s %8s\n", wb, "benchmark", "MAE");
+        for (size_t j = 0; j < J; j++) printf("  %-*s %8.4f\n", wb, ls_data_benchmark(train, j), mae[j]);
         printf("\nMAE overall: %.4f (predictive median), %.4f (predictive mean), %.4f (plug-in at the family mode)\n",
                ls_result_number(ev, "mae_overall"), ls_result_number(ev, "mae_mean"), ls_result_number(ev, "mae_map"));
         printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ls_result_number(ev, "level"),
@@ -376,7 +394,7 @@ int cmd_select(int argc, char **argv)
     if (r.help) {
         cli_help("select", "DATA [--skills A..B] [options]",
                  "Choose the number of skills: for each K the log-likelihood, parameters, AIC, BIC and the\n"
-                 "held-out log-likelihood of whole families over seeded family folds; the K each picks.",
+                 "held-out log-likelihood of whole families over seeded family folds; the K each picks." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale select leaderboard.csv --floors benchmarks.csv --skills 1..5 --folds 5\n");
         return 0;
     }
@@ -394,7 +412,7 @@ int cmd_select(int argc, char **argv)
     ls_error e = {0, ""};
     ls_table *t = NULL;
     ls_result *s = NULL;
-    int rc = ls_table_read(r.pos[0], &t, &e);
+    int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc) rc = ls_select(t, &a.dopt, &a.fopt, lo, hi, folds, &s, &e);
     cli_progress_end();
     int code = 0;
@@ -515,6 +533,7 @@ int cmd_optimal(int argc, char **argv)
                        shi[i], tok[i], tlo[i], thi[i]);
             }
         }
+        for (size_t i = 0; i < ls_result_nwarnings(al); i++) printf("warning: %s\n", ls_result_warning(al, i));
         code = write_result(al, out, NULL, argc, argv);
     }
     ls_result_free(al);
@@ -546,7 +565,7 @@ int cmd_compare(int argc, char **argv)
     if (r.help) {
         cli_help("compare", "FIT DATA --families A,B [options]",
                  "Compare two families' skills: the posterior of alpha_A - alpha_B per skill, integrating\n"
-                 "both family posteriors and parameter uncertainty; its mean, interval and P(A > B).",
+                 "both family posteriors and parameter uncertainty; its mean, interval and P(A > B)." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale compare fit.json leaderboard.csv --families yi-1.5-chat,yi-1.5\n");
         return 0;
     }
@@ -583,9 +602,10 @@ int cmd_compare(int argc, char **argv)
         const double *lo = RN(c, "lower"), *hi = RN(c, "upper"), *pg = RN(c, "prob_greater");
         printf("%s (A) against %s (B): posterior of alpha_A - alpha_B per skill, %.0f%% intervals\n\n", fa, fb,
                100 * po.level);
-        printf("  %-12s %9s %9s %9s %21s %9s\n", "skill", "A", "B", "A - B", "interval", "P(A > B)");
+        int ws = name_width(c, "skills", K, 12);
+        printf("  %-*s %9s %9s %9s %21s %9s\n", ws, "skill", "A", "B", "A - B", "interval", "P(A > B)");
         for (size_t k = 0; k < K; k++)
-            printf("  %-12.12s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ls_result_string(c, "skills", k), ma[k],
+            printf("  %-*s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ws, ls_result_string(c, "skills", k), ma[k],
                    mb[k], df[k], lo[k], hi[k], pg[k]);
         code = write_result(c, out, NULL, argc, argv);
     }

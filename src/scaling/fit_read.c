@@ -166,6 +166,30 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     al = joined(an, NULL);
     if (!bl || !cl || !fl || !al) { rc = ls_nomem(err); goto done; }
 
+    /* the fit's benchmarks the data lack, named (ls_data_build would only
+     * say the recorded list does not fit the columns) */
+    {
+        char miss[LS_ERROR_LEN / 2] = "";
+        size_t nmiss = 0, used = 0;
+        for (size_t j = 0; j < J; j++) {
+            const char *b = json_string_value(json_array_get(bn, j));
+            if (ls_table_find(t, b) >= 0) continue;
+            if (used < sizeof miss - 80) {
+                int w = snprintf(miss + used, sizeof miss - used, "%s'%.60s'", nmiss ? ", " : "", b);
+                if (w > 0) used += (size_t)w < sizeof miss - used ? (size_t)w : sizeof miss - used - 1;
+            } else if (used < sizeof miss - 5) {
+                snprintf(miss + used, sizeof miss - used, ", ...");
+                used = sizeof miss;
+            }
+            nmiss++;
+        }
+        if (nmiss) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s does not match the fit %s: it lacks %zu of the fit's %zu benchmarks: %s",
+                         ls_table_name(t), path, nmiss, J, miss);
+            goto done;
+        }
+    }
+
     ls_data_options dopt;
     ls_data_options_init(&dopt);
     dopt.benchmarks = bl;

@@ -8,12 +8,14 @@
  * sd (divisor n) over rows.
  */
 #include "scaling/data.h"
+#include "kernel/items.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_COVARIATES "log(size),log(tokens),log(size)*log(tokens)"
 #define MAX_FACTORS 4
@@ -279,11 +281,22 @@ static int read_bounds_file(const char *path, const bound_kind *k, ls_data *d, d
                          ls_table_cell(ft, r, (size_t)cf));
             break;
         }
+        size_t hits = 0;
         for (size_t j = 0; j < d->J; j++)
             if (strcmp(d->bench[j], name) == 0) {
                 dst[j] = v;
-                matched++;
+                hits++;
             }
+        /* rows for benchmarks the data lack are fine (one file for many
+         * leaderboards), but one that differs only in case is a typo whose
+         * bound would silently be 0 (or 1) */
+        for (size_t j = 0; j < d->J && !hits; j++)
+            if (strcasecmp(d->bench[j], name) == 0) {
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: benchmark '%.60s' is not in the data; did you mean '%.60s'?",
+                             path, ls_table_line(ft, r), name, d->bench[j]);
+                break;
+            }
+        matched += hits;
     }
     if (!rc && matched == 0)
         rc = ls_fail(err, LS_ERR_INPUT,
@@ -424,6 +437,52 @@ static int check_constant_benchmarks(const ls_data *d, const char *src, ls_error
     return LS_OK;
 }
 
+/*
+ * Units.  The model's covariates are log(size) with size in billions of
+ * parameters and log(tokens) with tokens in trillions; raw counts (7e9,
+ * 2e12) shift the logs by 21 and 28 and silently wreck the fit.  No model
+ * has 1e5 billion parameters or was trained on 1e5 trillion tokens, so a
+ * median above 1e5 in a covariate source named size or tokens is a count.
+ * Runs after the rows were read, so every value is a number.
+ */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int check_units(const ls_table *t, const term *terms, size_t ncov, ls_error *err)
+{
+    static const struct { const char *col, *unit, *div; } u[] = {
+        {"size", "billions of parameters", "1e9"}, {"tokens", "trillions of tokens", "1e12"}};
+    size_t nrow = ls_table_nrow(t);
+    for (size_t w = 0; w < 2; w++) {
+        long c = ls_table_find(t, u[w].col), used = 0;
+        for (size_t k = 0; k < ncov && c >= 0 && !used; k++)
+            for (size_t q = 0; q < terms[k].nf; q++) used |= terms[k].col[q] == c;
+        if (!used) continue;
+        double *v = ls_malloc((nrow ? nrow : 1) * sizeof *v);
+        if (!v) return ls_nomem(err);
+        size_t n = 0;
+        for (size_t r = 0; r < nrow; r++) {
+            double x;
+            int miss;
+            if (ls_table_number(t, r, (size_t)c, &x, &miss, err) == LS_OK && !miss) v[n++] = x;
+        }
+        double med = 0;
+        if (n) {
+            qsort(v, n, sizeof *v, cmp_double);
+            med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        }
+        ls_free(v);
+        if (med > 1e5)
+            return ls_fail(err, LS_ERR_INPUT,
+                           "%s: column '%s': %s is in %s: found a median of %g; divide by %s",
+                           ls_table_name(t), u[w].col, u[w].col, u[w].unit, med, u[w].div);
+    }
+    return LS_OK;
+}
+
 int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err)
 {
     *out = NULL;
@@ -485,7 +544,9 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     } else {
         for (size_t c = 0; c < ncol; c++) {
             const char *name = ls_table_colname(t, c);
-            int used = (long)c == cm || (long)c == cfam || strcmp(name, "flops") == 0;
+            /* "(row)": an index column (pandas, R) that ls_items_table_read named */
+            int used = (long)c == cm || (long)c == cfam || strcmp(name, "flops") == 0 ||
+                       strcmp(name, LS_ROW_NAMES) == 0;
             for (size_t k = 0; k < ncov && !used; k++)
                 for (size_t q = 0; q < terms[k].nf; q++)
                     if ((size_t)terms[k].col[q] == c) used = 1;
@@ -591,6 +652,9 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
             if (!miss) d->ncell++;
         }
     }
+
+    rc = check_units(t, terms, ncov, err);
+    if (rc) goto fail;
 
     /* every benchmark and every family needs an observed score */
     for (size_t j = 0; j < nb; j++) {

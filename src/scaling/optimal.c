@@ -9,7 +9,9 @@
  * where both s and t stay inside their ranges.  Because the logistic link
  * and the (positive) anchor loading are increasing, maximising the linear
  * predictor maximises the expected score.  Intervals come from draws of
- * (beta, lambda) from the asymptotic normal of the estimates.
+ * (beta, lambda) from the asymptotic normal of the estimates.  A budget
+ * below the smallest (or above the largest) the ranges reach, s_min t_min
+ * (s_max t_max), is clamped to that corner and a warning says so.
  */
 #include "scaling/tasks.h"
 #include "kernel/linalg.h"
@@ -54,7 +56,7 @@ static void allocation_free(void *v)
     ls_free(a->budget);
     ls_free(a->size); ls_free(a->size_lo); ls_free(a->size_hi);
     ls_free(a->tokens); ls_free(a->tokens_lo); ls_free(a->tokens_hi);
-    ls_free(a->value);
+    ls_free(a->value); ls_free(a->edge);
     if (a->target) ls_strv_free(a->target, a->ntarget);
     ls_free(a);
 }
@@ -120,13 +122,14 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
     out->tokens_lo = ls_calloc(cells, sizeof(double));
     out->tokens_hi = ls_calloc(cells, sizeof(double));
     out->value = ls_calloc(cells, sizeof(double));
+    out->edge = ls_calloc(nb, sizeof(double));
     size_t nbl = p * K + K * J, D = cov ? o->draws : 0;
     double *Lc = ls_calloc(nbl * nbl, sizeof(double)), *eps = ls_calloc(nbl, sizeof(double));
     double *bd = ls_calloc(nbl, sizeof(double)), *us = ls_calloc(D * cells + 1, sizeof(double));
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int rc = LS_OK;
     if (!out->budget || !out->size || !out->size_lo || !out->size_hi || !out->tokens || !out->tokens_lo ||
-        !out->tokens_hi || !out->value || !Lc || !eps || !bd || !us || !rng) {
+        !out->tokens_hi || !out->value || !out->edge || !Lc || !eps || !bd || !us || !rng) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -140,6 +143,11 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
             double hi = o->st_max > 0 ? log(o->st_max) : lsmax + ltmax;
             out->budget[b] = FLOPS_PER_UNIT * exp(lo + (hi - lo) * (double)b / (double)(nb - 1 ? nb - 1 : 1));
         }
+        /* log(C / 6e21) = u + v must lie in [lsmin + ltmin, lsmax + ltmax] */
+        double cc = log(out->budget[b] / FLOPS_PER_UNIT);
+        cc = fmin(fmax(cc, lsmin + ltmin), lsmax + ltmax);
+        out->edge[b] = fabs(cc - log(out->budget[b] / FLOPS_PER_UNIT)) > 1e-9 ? FLOPS_PER_UNIT * exp(cc)
+                                                                                : out->budget[b];
     }
     /* the natural vector starts with beta (p x K) then lambda (K x J) */
     if (D) {
@@ -160,14 +168,11 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
     double co[3];
     for (size_t t = 0; t < nt; t++)
         for (size_t b = 0; b < nb; b++) {
-            double cc = log(out->budget[b] / FLOPS_PER_UNIT);
+            double cc = log(out->edge[b] / FLOPS_PER_UNIT);
             double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
             size_t i = t * nb + b;
             if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo; /* a corner of the ranges, up to rounding */
-            if (ulo > uhi) { /* budget outside the ranges */
-                out->size[i] = out->tokens[i] = out->value[i] = NAN;
-                continue;
-            }
+            if (ulo > uhi) ulo = uhi = fmin(fmax(ulo, lsmin), lsmax); /* unreachable after the clamp */
             target_coef(pr->beta, pr->lambda, K, J, t, co);
             double u = best_u(co, cc, ulo, uhi, &out->value[i]);
             out->size[i] = exp(u);
@@ -182,18 +187,18 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
         }
         for (size_t t = 0; t < nt; t++)
             for (size_t b = 0; b < nb; b++) {
-                double cc = log(out->budget[b] / FLOPS_PER_UNIT), val;
+                double cc = log(out->edge[b] / FLOPS_PER_UNIT), val;
                 double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
                 size_t i = t * nb + b;
                 if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo;
-                if (ulo > uhi) { us[i * D + s] = NAN; continue; }
+                if (ulo > uhi) ulo = uhi = fmin(fmax(ulo, lsmin), lsmax);
                 target_coef(bd, bd + p * K, K, J, t, co);
                 us[i * D + s] = best_u(co, cc, ulo, uhi, &val);
             }
     }
     for (size_t i = 0; i < cells; i++) {
-        double cc = log(out->budget[i % nb] / FLOPS_PER_UNIT);
-        if (!D || isnan(out->size[i])) {
+        double cc = log(out->edge[i % nb] / FLOPS_PER_UNIT);
+        if (!D) {
             out->size_lo[i] = out->size_hi[i] = out->size[i];
             out->tokens_lo[i] = out->tokens_hi[i] = out->tokens[i];
             continue;
@@ -264,6 +269,15 @@ int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result *
     if (!rc) rc = ls_result_add_number(r, "size_max", a->opt.size_max, err);
     if (!rc) rc = ls_result_add_number(r, "tokens_min", a->opt.tokens_min, err);
     if (!rc) rc = ls_result_add_number(r, "tokens_max", a->opt.tokens_max, err);
+    for (size_t b = 0; !rc && b < nb; b++)
+        if (a->edge[b] != a->budget[b]) {
+            int low = a->edge[b] > a->budget[b];
+            rc = ls_result_warn(r, err,
+                                "budgets: %g FLOPs is %s the %s budget the size and tokens ranges reach; allocated at "
+                                "that edge, %.4g FLOPs (size %.4g, tokens %.4g)",
+                                a->budget[b], low ? "below" : "above", low ? "smallest" : "largest", a->edge[b],
+                                low ? a->opt.size_min : a->opt.size_max, low ? a->opt.tokens_min : a->opt.tokens_max);
+        }
     if (rc) {
         ls_result_free(r);
         return rc;

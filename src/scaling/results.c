@@ -276,6 +276,9 @@ int lss_write_allocation(const ls_result *r, const char *path, const char *forma
             json_array_append_new(rows, row);
         }
     json_object_set_new(root, "allocations", rows);
+    json_t *w = json_array();
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
+    json_object_set_new(root, "warnings", w);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;

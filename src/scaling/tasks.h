@@ -108,6 +108,8 @@ typedef struct lss_allocation {
     size_t ntarget, nbudget;
     double *budget;
     double *size, *size_lo, *size_hi, *tokens, *tokens_lo, *tokens_hi, *value;
+    double *edge;             /* nbudget: the budget the allocation was computed at (the
+                               * requested one, or the reachable edge it was clamped to) */
     char **target;            /* ntarget: the anchor benchmark of a skill, or a benchmark */
     int nskills;              /* the first nskills targets are skills */
     ls_optimal_options opt;   /* as used (ranges filled in), budgets borrowed no more */
