@@ -34,7 +34,7 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
                 skip_se = if (isFALSE(o$se)) 1 else 0,
                 precision_covariates = if (isTRUE(o$precision_covariates)) 1 else 0,
                 logit_clamp = o$logit_clamp, estimate_ceilings = .ls_list(o$estimate_ceilings))
-  ptr <- .ls_call(C_lsr_fit, path, dopts, fopts, call = call)
+  ptr <- .ls_call(C_lsr_fit, path, dopts, fopts, call = call, tmp = tmp)
   info <- .Call(C_lsr_fit_info, ptr)
   fit <- .fit_object(info, ptr, call)
   if (is.data.frame(leaderboard)) fit$source <- deparse(call$leaderboard)
@@ -131,7 +131,7 @@ predict.ls_fit <- function(object, newdata, level = 0.9, ...) {
   path <- .ls_csv(newdata, tmp, arg = "newdata")
   popts <- list(level = level, param_draws = o$param_draws, latent_draws = o$latent_draws, seed = o$seed,
                 threads = o$threads, param_cov = o$param_cov)
-  r <- .ls_call(C_lsr_predict, object$ptr, path, popts, call = match.call())
+  r <- .ls_call(C_lsr_predict, object$ptr, path, popts, call = match.call(), tmp = tmp)
   .ls_warn(attr(r, "warnings"))
   n <- length(r$models)
   J <- length(r$benchmarks)

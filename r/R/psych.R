@@ -27,7 +27,7 @@ ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "o
          correction = .ls_choice(if (is.null(o$correction)) "bonferroni" else o$correction,
                                  c("bonferroni", "bh"), "correction"))
   }
-  r <- .ls_call(C_lsr_factor, path, .ls_list(items), .ls_list(covariates), opts, difo, call = call)
+  r <- .ls_call(C_lsr_factor, path, .ls_list(items), .ls_list(covariates), opts, difo, call = call, tmp = tmp)
   fit <- r$fit
   if (!is.null(r$dif)) fit$dif <- r$dif
   attr(fit, "call") <- call
@@ -88,7 +88,7 @@ ls_gpcm <- function(data, items, factors = 1, pattern = NULL, ...) {
                lowest = o$lowest, categories = o$categories, starts = o$starts, seed = o$seed,
                threads = o$threads, tol = o$tol, max_iter = o$max_iter, nodes = o$nodes, gtol = o$gtol,
                skip_se = if (isFALSE(o$se)) 1 else 0)
-  fit <- .ls_call(C_lsr_gpcm, path, if (is.null(items)) NULL else .ls_list(items), pattern, opts, call = call)
+  fit <- .ls_call(C_lsr_gpcm, path, if (is.null(items)) NULL else .ls_list(items), pattern, opts, call = call, tmp = tmp)
   attr(fit, "call") <- call
   .ls_warn(attr(fit, "warnings"))
   fit

@@ -3,11 +3,17 @@
 # .Call an entry point; a returned "ls_c_error" (a failing library call)
 # becomes an R condition of class c("latentscale_error", "error",
 # "condition") with the library's code, status name and message.
-.ls_call <- function(fn, ..., call = sys.call(-1L)) {
+# Temporary CSV files of data frames are named in messages by the argument
+# that held the data ("<data>").
+.ls_call <- function(fn, ..., call = sys.call(-1L), tmp = NULL) {
   r <- .Call(fn, ...)
   if (inherits(r, "ls_c_error")) {
+    msg <- r$message
+    if (!is.null(tmp)) {
+      for (i in seq_along(tmp$files)) msg <- gsub(tmp$files[i], tmp$labels[i], msg, fixed = TRUE)
+    }
     stop(structure(class = c("latentscale_error", "error", "condition"),
-                   list(message = r$message, call = call, code = r$code, status = r$status)))
+                   list(message = msg, call = call, code = r$code, status = r$status)))
   }
   r
 }
@@ -36,7 +42,8 @@
   if (is.matrix(data)) data <- as.data.frame(data)
   if (!is.data.frame(data)) .ls_stop(sprintf("%s: expected a CSV file name or a data.frame", arg), call = NULL)
   path <- tempfile(fileext = ".csv")
-  assign("files", c(get("files", envir = tmp), path), envir = tmp)
+  tmp$files <- c(tmp$files, path)
+  tmp$labels <- c(tmp$labels, sprintf("<%s>", arg))
   utils::write.csv(data, path, row.names = FALSE, na = "")
   path
 }
@@ -44,6 +51,7 @@
 .ls_tmp <- function() {
   e <- new.env()
   e$files <- character()
+  e$labels <- character()
   e
 }
 

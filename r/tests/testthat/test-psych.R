@@ -35,6 +35,33 @@ test_that("a partial credit fit on bfi matches the command line's", {
   expect_equal(g$loglik, j$loglik, tolerance = tol)
   expect_equal(rownames(g$slopes), j$data$items)
   expect_output(summary(g), "slopes")
+
+  # the same one-factor model from a loading pattern: a data frame (a CSV
+  # with an item column, read by ls_gpcm_pattern_read) and a matrix
+  pat <- data.frame(item = rev(j$data$items), f1 = 1)
+  g2 <- ls_gpcm(bfi, items = "A*", pattern = pat, threads = 2, se = FALSE)
+  expect_equal(g2$slopes, g$slopes, tolerance = tol)
+  g3 <- ls_gpcm(bfi, items = "A*", pattern = matrix(1L, 5, 1), threads = 2, se = FALSE)
+  expect_equal(g3$slopes, g$slopes, tolerance = tol)
+  expect_error(ls_gpcm(bfi, items = "A*", pattern = matrix(1L, 4, 1), threads = 2), "pattern")
+})
+
+test_that("results convert with labels: named vectors, matrices with dimnames, DIF tests", {
+  bfi <- data_file("bfi.csv")
+  df <- read.csv(bfi, check.names = FALSE)
+  set.seed(1)
+  df$x <- rnorm(nrow(df))
+  f <- ls_factor(df, items = "A*", covariates = "x", dichotomise = 4, dif = TRUE, ridge = 5, threads = 2)
+  expect_s3_class(f, "ls_result")
+  expect_equal(attr(f, "kind"), "factor-fit")
+  expect_equal(names(f$dispersion), paste0("A", 1:5))
+  expect_equal(dimnames(f$beta), list(paste0("A", 1:5), c("(intercept)", "x")))
+  expect_length(f$loglik, 1)
+  expect_s3_class(f$dif, "ls_factor_dif")
+  expect_equal(dimnames(f$dif$p_value), list(paste0("A", 1:5), "x"))
+  expect_equal(f$dif$effect, f$beta[, "x", drop = FALSE], tolerance = tol)
+  expect_output(summary(f), "DIF tests")
+  expect_error(ls_factor(df, items = "A*", covariates = "nope"), "<data>")
 })
 
 test_that("psychometric inputs are checked", {
