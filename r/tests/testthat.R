@@ -1,0 +1,4 @@
+library(testthat)
+library(latentscale)
+
+test_check("latentscale")
