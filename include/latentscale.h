@@ -315,6 +315,10 @@ typedef struct ls_fit_options {
      * benchmark names (NULL: none; the others keep the data's ceilings).
      * d_j = c_j + (1 - c_j) logistic(kappa_j), one parameter each. */
     const char *estimate_ceilings;
+    /* 1: calibrate the fit by its largest siblings (ls_fit_calibrate; one
+     * more fit).  ls_fit_run does not (it has no table): ls_evaluate and the
+     * clients that hold the table do.  Default 0. */
+    int calibrate;
 } ls_fit_options;
 
 LS_API void ls_fit_options_init(ls_fit_options *o);
@@ -557,6 +561,11 @@ typedef struct ls_predict_options {
      * with B the outer product of family scores: robust when the model is
      * misspecified; wider where the data disagree with the model). */
     const char *param_cov;
+    /* 1 (default): when the fit carries a calibration (ls_fit_calibrate),
+     * the median and the interval are the predictive quantiles at the levels
+     * the calibration maps 0.5 and the interval's ends to; 0: the model's
+     * own quantiles. */
+    int calibration;
 } ls_predict_options;
 LS_API void ls_predict_options_init(ls_predict_options *o);
 LS_API int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
@@ -577,6 +586,29 @@ LS_API int ls_predict_options_check(const ls_predict_options *o, ls_error *err);
  */
 LS_API int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
                const ls_predict_options *o, ls_result **out, ls_error *err);
+
+/*
+ * Calibrate a fit by extrapolation to larger siblings, inside its own data:
+ * the largest model of every family with at least two models (by size, then
+ * tokens) is held out, the law is refitted to the other rows with the fit's
+ * options, and the held-out cells' predictive CDF values u = F(y) (by o's
+ * draws) are stored in the fit, sorted.  Where the model is right they are
+ * uniform and the calibration changes nothing; where it over-predicts larger
+ * siblings they pile up low, and predictions take their median and interval
+ * ends from the quantiles of u (split-conformal over held-out siblings:
+ * the k-th order statistic with k = floor((n + 1) q) for a lower end q,
+ * ceil((n + 1) q) for an upper end).  t is the table d was built from with
+ * options dopt.  Needs at least 5 such families.  Written to and read from
+ * fit files.
+ */
+LS_API int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
+                            const ls_predict_options *o, ls_error *err);
+/* The calibration's sorted CDF values (NULL when the fit has none) and
+ * their number; models and families held out into *models, *families. */
+LS_API const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, size_t *families);
+/* The level whose predictive quantile a calibrated prediction reports for
+ * the nominal level q (q itself without a calibration). */
+LS_API double ls_fit_calibrated_level(const ls_fit *f, double q);
 
 /* Mean absolute error of predictions pred against observations obs (n x J,
  * NaN in obs = not scored; a NaN prediction of a scored cell is an error):

@@ -319,6 +319,13 @@ fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near e
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"
 fails 2 "latentscale: --param-cov: expected hessian or sandwich, found 'robust'" \
   predict fit_ref.json base.csv --new newmodels.csv --param-cov robust
+fails 3 "latentscale: calibration: 2 families with two or more models (and sizes and tokens) in base.csv; at least 5 needed" \
+  fit base.csv "${fit1[@]}" --calibrate --out calibrated.json
+fails 2 "latentscale compare: --no-calibration: compare contrasts skills; the calibration concerns predicted scores" \
+  compare fit_ref.json base.csv --families fam0001,fam0002 --no-calibration
+sed 's/"warnings": \[/"calibration": {"models": 3, "pit": [0.2, 0.1]}, "warnings": [/' fit_ref.json >fit_badcal.json
+fails 3 "latentscale: fit_badcal.json: not a latentscale fit file: field 'calibration.pit': expected sorted numbers in [0, 1]" \
+  predict fit_badcal.json base.csv "${pred[@]}"
 printf '[1]\n' >fit_array.json
 fails 3 "latentscale: fit_array.json: not a latentscale fit file: top level is not an object" \
   predict fit_array.json base.csv "${pred[@]}"

@@ -13,6 +13,7 @@
 #include "latentscale.h"
 #include "scaling/params.h"
 #include "scaling/tasks.h"
+#include "kernel/special.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -165,6 +166,8 @@ static void prediction_intervals_cover_their_level(void)
                     if (!(p.lower[c] <= p.median[c] && p.median[c] <= p.upper[c])) h_fail++;
                 }
             cov50_sum += (double)in50;
+            /* the evaluation's own 50% coverage: the same draws' quartiles */
+            CHECK_NEAR(ev.coverage50, (double)in50 / (double)n50, 1e-12);
             printf("  replication %llu: 50%% coverage %.3f\n", (unsigned long long)rep, (double)in50 / (double)n50);
             /* the parameter draws from the sandwich covariance: on data from
              * the model it estimates the same covariance, so the intervals
@@ -419,6 +422,271 @@ static void mae_reproduces_the_published_table(void)
     ls_table_free(pred);
 }
 
+/* The one-line baselines (baseline.c) on noise-free curves: scores exactly
+ * c + (1 - c) logistic(a_f + b x) are predicted exactly by the logit OLS,
+ * within the ridge's pull by the family least squares, and, when every
+ * family shares a_f, by the global curve; a family unseen in training gets
+ * the average intercept. */
+static void baselines_recover_noise_free_curves(void)
+{
+    static const double af[4] = {-1.0, -0.3, 0.4, 1.1};
+    const double b = 0.8, c = 0.25;
+    for (int shared = 0; shared < 2; shared++) {
+        char csv[8192];
+        size_t len = (size_t)snprintf(csv, sizeof csv, "model,family,size,tokens,bench\n");
+        for (size_t f = 0; f < 4; f++)
+            for (size_t k = 0; k < 4; k++) {
+                double size = 0.5 * pow(3.0, (double)k), tokens = 0.3 * pow(1.7, (double)(k + f % 2));
+                double a = shared ? af[1] : af[f];
+                double y = c + (1 - c) * ls_logistic(a + b * log(size * tokens) / 2);
+                len += (size_t)snprintf(csv + len, sizeof csv - len, "m%zu_%zu,fam%zu,%.17g,%.17g,%.17g\n", f, k, f,
+                                        size, tokens, y);
+            }
+        ls_table *t = NULL;
+        ls_data *d = NULL;
+        ls_error e;
+        ls_data_options o;
+        ls_data_options_init(&o);
+        o.floors = "bench=0.25";
+        o.covariates = "log(size),log(tokens)";
+        CHECK(ls_table_parse(csv, len, "curves.csv", &t, &e) == LS_OK);
+        CHECK_MSG(t && ls_data_build(t, &o, &d, &e) == LS_OK, "%s", e.message);
+        if (!d) { ls_table_free(t); return; }
+        double lf[16];
+        for (size_t i = 0; i < 16; i++) lf[i] = d->x_raw[i * 2] + d->x_raw[i * 2 + 1];
+        /* three larger siblings and one model of a new family */
+        const char *fam[4] = {"fam0", "fam2", "fam3", "new"};
+        double lft[4] = {log(60.0 * 2.0), log(40.0 * 1.5), log(100.0 * 3.0), log(10.0)};
+        double pred[LSS_NBASELINES * 4];
+        CHECK(lss_baselines(d, lf, 4, fam, lft, pred, &e) == LS_OK);
+        double amean = shared ? af[1] : (af[0] + af[1] + af[2] + af[3]) / 4;
+        for (size_t q = 0; q < 4; q++) {
+            double a = q == 3 ? amean : shared ? af[1] : af[q == 0 ? 0 : q + 1];
+            double truth = c + (1 - c) * ls_logistic(a + b * lft[q] / 2);
+            CHECK_NEAR(pred[0 * 4 + q], truth, 1e-9);
+            CHECK_NEAR(pred[1 * 4 + q], truth, 2e-3);
+            if (shared) CHECK_NEAR(pred[2 * 4 + q], truth, 1e-6);
+        }
+        /* the global curve cannot follow four offsets: it is off somewhere */
+        if (!shared) {
+            double worst = 0;
+            for (size_t q = 0; q < 3; q++) {
+                double truth = c + (1 - c) * ls_logistic(af[q == 0 ? 0 : q + 1] + b * lft[q] / 2);
+                worst = fmax(worst, fabs(pred[2 * 4 + q] - truth));
+            }
+            CHECK_MSG(worst > 0.02, "global curve error %.4f", worst);
+        }
+        ls_data_free(d);
+        ls_table_free(t);
+    }
+}
+
+/* The paper's family + FLOPs baseline from the training rows of its split
+ * reproduces its published held-out MAE, 0.048 (within 0.003). */
+static void baselines_reproduce_the_published_family_flops(void)
+{
+    char p1[512], p2[512], p3[512];
+    if (!h_shared_data("openllm_merged.csv", p1, sizeof p1) || !h_shared_data("paper_split.csv", p2, sizeof p2) ||
+        !h_shared_data("benchmarks.csv", p3, sizeof p3)) {
+        printf("  skipped: ../shared/data is absent\n");
+        return;
+    }
+    ls_table *t = NULL, *split = NULL, *tr = NULL, *te = NULL;
+    ls_data *d = NULL, *dt = NULL;
+    ls_error e;
+    CHECK(ls_table_read(p1, &t, &e) == LS_OK && ls_table_read(p2, &split, &e) == LS_OK);
+    if (!t || !split) { ls_table_free(t); ls_table_free(split); return; }
+    size_t n = ls_table_nrow(t), *rtr = calloc(n, sizeof(size_t)), *rte = calloc(n, sizeof(size_t)), ntr = 0, nte = 0;
+    long cm = ls_table_find(t, "model"), sm = ls_table_find(split, "model"), sr = ls_table_find(split, "role");
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = 0; r < ls_table_nrow(split); r++)
+            if (strcmp(ls_table_cell(t, i, (size_t)cm), ls_table_cell(split, r, (size_t)sm)) == 0) {
+                const char *role = ls_table_cell(split, r, (size_t)sr);
+                if (strcmp(role, "train") == 0) rtr[ntr++] = i;
+                else if (strcmp(role, "test") == 0) rte[nte++] = i;
+                break;
+            }
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors_file = p3;
+    CHECK(ls_table_subset(t, rtr, ntr, &tr, &e) == LS_OK && ls_table_subset(t, rte, nte, &te, &e) == LS_OK);
+    CHECK_MSG(ls_data_build(t, &o, &d, &e) == LS_OK, "%s", e.message);
+    o.benchmarks = "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr";
+    CHECK_MSG(ls_data_build(tr, &o, &dt, &e) == LS_OK, "%s", e.message);
+    if (d && dt && nte == 11) {
+        size_t J = dt->J;
+        double *lf = calloc(ntr, sizeof(double)), lft[11], Y[11 * 12], *P = calloc(LSS_NBASELINES * 11 * J, sizeof(double));
+        const char *fam[11];
+        long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
+        for (size_t i = 0; i < ntr; i++) {
+            double sv, tv;
+            int m1, m2;
+            ls_table_number(tr, i, (size_t)cs, &sv, &m1, &e);
+            ls_table_number(tr, i, (size_t)ct, &tv, &m2, &e);
+            lf[i] = log(sv) + log(tv);
+        }
+        for (size_t q = 0; q < nte; q++) {
+            double sv, tv;
+            int m1, m2;
+            ls_table_number(te, q, (size_t)cs, &sv, &m1, &e);
+            ls_table_number(te, q, (size_t)ct, &tv, &m2, &e);
+            lft[q] = log(sv) + log(tv);
+            fam[q] = ls_table_cell(te, q, (size_t)ls_table_find(t, "family"));
+            for (size_t j = 0; j < J; j++) {
+                long cj = ls_table_find(te, dt->bench[j]);
+                int miss = 1;
+                double v = NAN;
+                if (cj >= 0) ls_table_number(te, q, (size_t)cj, &v, &miss, &e);
+                Y[q * J + j] = miss ? NAN : v;
+            }
+        }
+        CHECK(lss_baselines(dt, lf, nte, fam, lft, P, &e) == LS_OK);
+        double m0 = NAN, m1 = NAN, m2 = NAN;
+        size_t cells = 0;
+        CHECK(ls_mae(P, Y, nte, J, NULL, &m0, &cells, &e) == LS_OK);
+        CHECK(ls_mae(P + nte * J, Y, nte, J, NULL, &m1, NULL, &e) == LS_OK);
+        CHECK(ls_mae(P + 2 * nte * J, Y, nte, J, NULL, &m2, NULL, &e) == LS_OK);
+        printf("  %zu cells: family-logit-ols %.4f (published family-flops 0.048), family-logistic-ls %.4f, "
+               "global-logistic-ls %.4f (published flops 0.142)\n", cells, m0, m1, m2);
+        CHECK_NEAR(m0, 0.048, 0.003);
+        CHECK(cells == 102);
+        free(lf);
+        free(P);
+    }
+    free(rtr);
+    free(rte);
+    ls_data_free(d);
+    ls_data_free(dt);
+    ls_table_free(t);
+    ls_table_free(split);
+    ls_table_free(tr);
+    ls_table_free(te);
+}
+
+/* The calibrated levels are the split-conformal order statistics of the
+ * stored CDF values, and a prediction reports the draws' quantiles at them:
+ * with every stored value 0.5 the interval shrinks to the median, with
+ * uniform values it is the model's own. */
+static void calibration_maps_levels_by_order_statistics(void)
+{
+    char fl[1024];
+    ls_params truth;
+    ls_table *t = sim_table(40, 1, 31, &truth, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    ls_error e;
+    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit *f = d ? truth_fit(d, &truth, 1) : NULL;
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(ls_fit_calibrated_level(f, 0.05) == 0.05); /* none yet */
+        double u[19];
+        for (int a = 0; a < 19; a++) u[a] = 0.05 * (a + 1);
+        f->calib_pit = malloc(sizeof u);
+        memcpy(f->calib_pit, u, sizeof u);
+        f->calib_n = 19;
+        f->calib_models = 19;
+        /* n + 1 = 20: the 0.05 end is u_(1), the 0.95 end u_(19), the median u_(10) */
+        CHECK_NEAR(ls_fit_calibrated_level(f, 0.05), 0.05, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level(f, 0.95), 0.95, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level(f, 0.5), 0.5, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level(f, 0.25), 0.25, 1e-12);
+        CHECK(ls_fit_calibrated_level(f, 0.02) == 0 && ls_fit_calibrated_level(f, 0.98) == 1);
+        ls_table *te = NULL;
+        size_t rows[3] = {0, 1, 2};
+        CHECK(ls_table_subset(t, rows, 3, &te, &e) == LS_OK);
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.param_draws = 20;
+        po.latent_draws = 20;
+        ls_result *a = NULL, *b = NULL, *c = NULL;
+        CHECK(ls_predict(f, d, te, &po, &a, &e) == LS_OK);
+        po.calibration = 0;
+        CHECK(ls_predict(f, d, te, &po, &b, &e) == LS_OK);
+        /* uniform values: the same quantiles as without */
+        const double *la = ls_result_numbers(a, "lower", NULL, NULL), *lb = ls_result_numbers(b, "lower", NULL, NULL);
+        const double *ua = ls_result_numbers(a, "upper", NULL, NULL), *ub = ls_result_numbers(b, "upper", NULL, NULL);
+        size_t J = d->J;
+        for (size_t q = 0; la && lb && q < 3 * J; q++) {
+            CHECK_NEAR(la[q], lb[q], 1e-12);
+            CHECK_NEAR(ua[q], ub[q], 1e-12);
+        }
+        CHECK(ls_result_number(a, "calibrated") == 1 && ls_result_number(b, "calibrated") == 0);
+        /* every stored value 0.5: lower = median = upper */
+        for (int q = 0; q < 19; q++) f->calib_pit[q] = 0.5;
+        po.calibration = 1;
+        CHECK(ls_predict(f, d, te, &po, &c, &e) == LS_OK);
+        const double *lc = ls_result_numbers(c, "lower", NULL, NULL), *uc = ls_result_numbers(c, "upper", NULL, NULL);
+        const double *mc = ls_result_numbers(c, "median", NULL, NULL);
+        for (size_t q = 0; lc && q < 3 * J; q++) CHECK_MSG(lc[q] == mc[q] && uc[q] == mc[q], "%zu: %g %g %g", q, lc[q], mc[q], uc[q]);
+        ls_result_free(a);
+        ls_result_free(b);
+        ls_result_free(c);
+        ls_table_free(te);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    ls_params_free(&truth);
+}
+
+/* Where the model is true, calibrating by held-out largest siblings does
+ * not inflate the intervals: the held-out CDF values are near uniform and
+ * the evaluation's coverage stays at its level (88-92 % of the 90 %
+ * intervals, 47-53 % of the 50 % ones, pooled over two leaderboards). */
+static void calibration_keeps_coverage_when_the_model_is_true(void)
+{
+    double in90 = 0, in50 = 0;
+    size_t cells = 0;
+    for (uint64_t rep = 0; rep < 2; rep++) {
+        char fl[1024];
+        ls_table *t = sim_table(160, 2, 300 + rep, NULL, fl, sizeof fl);
+        ls_data_options o;
+        ls_data_options_init(&o);
+        o.floors = fl;
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = 2;
+        fo.starts = 2;
+        fo.calibrate = 1;
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.param_draws = 100;
+        po.seed = 11 + rep;
+        ls_result *evr = NULL;
+        ls_error e;
+        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &evr, &e);
+        CHECK_MSG(rc == LS_OK, "%s", e.message);
+        if (rc == LS_OK) {
+            const ls_fit *f = ls_evaluation_fit(evr, NULL);
+            size_t n = 0, models = 0;
+            CHECK(ls_fit_calibration(f, &n, &models, NULL) != NULL && n > 300);
+            double l05 = ls_fit_calibrated_level(f, 0.05), l95 = ls_fit_calibrated_level(f, 0.95);
+            double l50 = ls_fit_calibrated_level(f, 0.5);
+            size_t nc = (size_t)ls_result_number(evr, "n_cells");
+            printf("  replication %llu: %zu calibration cells of %zu models: levels 0.05 -> %.3f, 0.5 -> %.3f, 0.95 -> %.3f; "
+                   "%zu test cells, coverage 90%% %.3f, 50%% %.3f\n",
+                   (unsigned long long)rep, n, models, l05, l50, l95, nc, ls_result_number(evr, "coverage"),
+                   ls_result_number(evr, "coverage50"));
+            CHECK(ls_result_number(evr, "calibrated") == 1);
+            CHECK_MSG(fabs(l05 - 0.05) < 0.035 && fabs(l95 - 0.95) < 0.035 && fabs(l50 - 0.5) < 0.08,
+                      "levels %.3f %.3f %.3f", l05, l50, l95);
+            in90 += ls_result_number(evr, "coverage") * (double)nc;
+            in50 += ls_result_number(evr, "coverage50") * (double)nc;
+            cells += nc;
+        }
+        ls_result_free(evr);
+        ls_table_free(t);
+    }
+    double c90 = in90 / (double)cells, c50 = in50 / (double)cells;
+    printf("  pooled over %zu cells: 90%% intervals cover %.3f, 50%% intervals %.3f\n", cells, c90, c50);
+    CHECK_MSG(cells >= 1000, "%zu cells", cells);
+    CHECK_MSG(c90 >= 0.88 && c90 <= 0.92, "90%% coverage %.3f", c90);
+    CHECK_MSG(c50 >= 0.47 && c50 <= 0.53, "50%% coverage %.3f", c50);
+}
+
 /* Heteroscedastic precision: gamma recovered within 3 standard errors, the
  * likelihood-ratio test rejects constant precision, and on homoscedastic
  * data it does not. */
@@ -576,7 +844,11 @@ int main(int argc, char **argv)
     RUN(posterior_k1);
     RUN(optimal_reproduces_the_published_allocation);
     RUN(mae_reproduces_the_published_table);
+    RUN(baselines_recover_noise_free_curves);
+    RUN(baselines_reproduce_the_published_family_flops);
+    RUN(calibration_maps_levels_by_order_statistics);
     if (!quick) {
+        RUN(calibration_keeps_coverage_when_the_model_is_true);
         RUN(posterior_k2);
         RUN(compare_and_fit_files);
         RUN(heteroscedastic_precision_is_recovered);

@@ -26,6 +26,8 @@ void cli_signals(void);
 void cli_words(const char *msg, char *out, size_t n);
 /* "PREFIXwarning: MSG" (in those words) on a line of its own. */
 void cli_warning(FILE *to, const char *prefix, const char *msg);
+/* Every warning of a task's result, on stderr (also under --json). */
+void cli_result_warnings(const ls_result *r);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
 /* The units every command reading a leaderboard states in its --help. */
@@ -115,6 +117,8 @@ typedef struct fit_args {
          "log precision linear in the covariates, tested against constant precision", NULL},      \
         {"estimate-ceilings", ARG_STRING, &(a).fopt.estimate_ceilings,                           \
          "estimate these benchmarks' ceilings by maximum likelihood (or all)", "A,B,..|all"},     \
+        {"calibrate", ARG_FLAG, &(a).fopt.calibrate,                                              \
+         "calibrate the intervals by extrapolation to each family's largest model, held out (one more fit)", NULL}, \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (an analytic Hessian and per-family scores)", NULL}, \
     {                                                                                              \

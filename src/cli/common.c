@@ -122,6 +122,11 @@ void cli_warning(FILE *to, const char *prefix, const char *msg)
     fprintf(to, "%swarning: %s\n", prefix ? prefix : "", w);
 }
 
+void cli_result_warnings(const ls_result *r)
+{
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++) cli_warning(stderr, "latentscale: ", ls_result_warning(r, i));
+}
+
 int cli_fail(const ls_error *e)
 {
     char msg[LS_ERROR_LEN + 256];

@@ -100,8 +100,13 @@ static void print_prediction(const ls_result *p, size_t param_draws, size_t late
         printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
 }
 
+/* --no-calibration of predict, compare and evaluate (ls_predict_options.calibration = 0) */
+static int no_calibration;
+
 #define PREDICT_SPECS(po)                                                                          \
     {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
+        {"no-calibration", ARG_FLAG, &no_calibration,                                              \
+         "ignore the fit's calibration (fit --calibrate): the model's own predictive quantiles", NULL}, \
         {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
          "draws of the parameters (default 200; 0 = plug in the estimates)", "N"},                 \
         {"param-cov", ARG_STRING, &(po).param_cov,                                                 \
@@ -211,6 +216,7 @@ int cmd_predict(int argc, char **argv)
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("predict", msg);
+    if (no_calibration) po.calibration = 0;
     if (r.help) {
         cli_help("predict", "FIT DATA --new NEW.csv [options]",
                  "Predictive distributions of new models' scores: for each model and benchmark the mean,\n"
@@ -248,6 +254,7 @@ int cmd_predict(int argc, char **argv)
     if (rc) code = cli_fail(&e);
     else {
         print_prediction(p, po.param_draws, po.latent_draws);
+        cli_result_warnings(p);
         code = write_result(p, out, json ? "json" : "csv", argc, argv);
     }
     ls_result_free(p);
@@ -280,6 +287,7 @@ int cmd_evaluate(int argc, char **argv)
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("evaluate", msg);
+    if (no_calibration) po.calibration = 0;
     if (r.help) {
         cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
@@ -324,16 +332,47 @@ int cmd_evaluate(int argc, char **argv)
             size_t len = strlen(ls_data_benchmark(train, j));
             if (len > (size_t)wb && len < 1000) wb = (int)len;
         }
-        printf("  %-*s %8s\n", wb, "benchmark", "MAE");
-        for (size_t j = 0; j < J; j++) printf("  %-*s %8.4f\n", wb, ls_data_benchmark(train, j), mae[j]);
+        size_t nb = 0;
+        const double *bmae = ls_result_numbers(ev, "baseline_mae", &nb, NULL);
+        const double *bover = bmae ? ls_result_numbers(ev, "baseline_mae_overall", NULL, NULL) : NULL;
+        const double *cov = ls_result_numbers(ev, "coverage_benchmark", NULL, NULL);
+        printf("  %-*s %8s %9s", wb, "benchmark", "MAE", "coverage");
+        for (size_t b = 0; bmae && b < nb; b++) printf(" %19s", ls_result_string(ev, "baselines", b));
+        printf("\n");
+        for (size_t j = 0; j < J; j++) {
+            printf("  %-*s %8.4f %8.1f%%", wb, ls_data_benchmark(train, j), mae[j], 100 * cov[j]);
+            for (size_t b = 0; bmae && b < nb; b++) printf(" %19.4f", bmae[b * J + j]);
+            printf("\n");
+        }
+        printf("  %-*s %8.4f %8.1f%%", wb, "overall", ls_result_number(ev, "mae_overall"),
+               100 * ls_result_number(ev, "coverage"));
+        for (size_t b = 0; bmae && b < nb; b++) printf(" %19.4f", bover[b]);
+        printf("\n");
         printf("\nMAE overall: %.4f (predictive median), %.4f (predictive mean), %.4f (plug-in at the family mode)\n",
                ls_result_number(ev, "mae_overall"), ls_result_number(ev, "mae_mean"), ls_result_number(ev, "mae_map"));
-        printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells\n", 100 * ls_result_number(ev, "level"),
-               100 * ls_result_number(ev, "coverage"), ncell);
+        if (bmae) {
+            size_t best = 0;
+            for (size_t b = 1; b < nb; b++)
+                if (bover[b] < bover[best]) best = b;
+            printf("best one-line baseline on the same cells: %s, MAE %.4f (the latent model's median: %.4f)\n",
+                   ls_result_string(ev, "baselines", best), bover[best], ls_result_number(ev, "mae_overall"));
+        }
+        printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells; of the central 50%% intervals: %.1f%%\n",
+               100 * ls_result_number(ev, "level"), 100 * ls_result_number(ev, "coverage"), ncell,
+               100 * ls_result_number(ev, "coverage50"));
+        size_t ncal = 0, mcal = 0;
+        if (ls_fit_calibration(fit, &ncal, &mcal, NULL))
+            printf("calibrated inside the training rows by %zu held-out largest siblings (%zu cells): %s; the %.0f%% interval\n"
+                   "  spans the predictive levels [%.3f, %.3f], the median is the %.3f quantile\n",
+                   mcal, ncal, ls_result_number(ev, "calibrated") > 0 ? "used" : "not used (--no-calibration)",
+                   100 * ls_result_number(ev, "level"),
+                   ls_fit_calibrated_level(fit, (1 - ls_result_number(ev, "level")) / 2),
+                   ls_fit_calibrated_level(fit, (1 + ls_result_number(ev, "level")) / 2), ls_fit_calibrated_level(fit, 0.5));
         printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(fit),
                ls_fit_converged(fit) ? "yes" : "NO");
         if (po.param_draws > 0 && !(ls_result_number(ev, "param_uncertainty") > 0))
             printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
+        cli_result_warnings(ev);
         code = write_result(ev, a.out, NULL, argc, argv);
         if (!code && fit_out) {
             char *aj = cli_argv_json(argc, argv);
@@ -562,6 +601,8 @@ int cmd_compare(int argc, char **argv)
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("compare", msg);
+    if (no_calibration)
+        return cli_usage("compare", "--no-calibration: compare contrasts skills; the calibration concerns predicted scores");
     if (r.help) {
         cli_help("compare", "FIT DATA --families A,B [options]",
                  "Compare two families' skills: the posterior of alpha_A - alpha_B per skill, integrating\n"

@@ -61,6 +61,10 @@ struct ls_fit {
     int have_lr;            /* heteroscedastic fit: test against constant precision */
     double ll_const, aic_const, lr, lr_df, lr_p;
     ls_strlist warn;        /* read them by ls_fit_nwarnings, ls_fit_warning */
+    /* Calibration (calibrate.c): predictive CDF values of held-out largest
+     * siblings under a refit without them, sorted; NULL: none. */
+    double *calib_pit;
+    size_t calib_n, calib_models, calib_families;
 };
 
 /* The model of fit options o (skills, anchors, precision covariates,

@@ -40,6 +40,7 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->anchors);
     ls_free(f->est_ceil);
     ls_free(f->kap);
+    ls_free(f->calib_pit);
     ls_strlist_free(&f->warn);
     ls_free(f);
 }

@@ -270,6 +270,22 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_t *w = json_array();
     for (size_t i = 0; i < ls_fit_nwarnings(f); i++) json_array_append_new(w, json_string(ls_fit_warning(f, i)));
     json_object_set_new(root, "warnings", w);
+    if (f->calib_pit) {
+        json_t *cal = json_object(), *lv = json_object();
+        json_object_set_new(cal, "method", json_string("largest sibling of every family with two or more models held out, "
+                                                       "the law refitted without them; predictive CDF values of their scores"));
+        json_object_set_new(cal, "models", json_integer((json_int_t)f->calib_models));
+        json_object_set_new(cal, "cells", json_integer((json_int_t)f->calib_n));
+        static const double qs[] = {0.05, 0.25, 0.5, 0.75, 0.95};
+        for (size_t a = 0; a < sizeof qs / sizeof qs[0]; a++) {
+            char key[16];
+            snprintf(key, sizeof key, "%.2f", qs[a]);
+            json_object_set_new(lv, key, ls_json_num(ls_fit_calibrated_level(f, qs[a])));
+        }
+        json_object_set_new(cal, "levels", lv);
+        json_object_set_new(cal, "pit", ls_json_vec(f->calib_pit, f->calib_n));
+        json_object_set_new(root, "calibration", cal);
+    }
 
     json_object_set_new(root, "seed", json_integer((json_int_t)f->opt.seed));
     json_t *opts = json_object();

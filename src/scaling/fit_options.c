@@ -24,5 +24,7 @@ int ls_fit_options_check(const ls_fit_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "integration: unknown method %d", o->integration);
     if (!(o->logit_clamp >= 0) || !isfinite(o->logit_clamp))
         return ls_fail(err, LS_ERR_OPTION, "logit_clamp: expected a number >= 0 (0 = off)");
+    if (o->calibrate != 0 && o->calibrate != 1)
+        return ls_fail(err, LS_ERR_OPTION, "calibrate: expected 0 or 1, found %d", o->calibrate);
     return LS_OK;
 }

@@ -8,6 +8,7 @@
 #include "kernel/json.h"
 #include "scaling/tasks.h"
 #include "scaling/params.h"
+#include "scaling/fit_impl.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -255,6 +256,39 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     if (!f->converged && fo.logit_clamp > 0 && json_is_true(json_object_get(root, "converged")) &&
         json_is_string(crit) && strcmp(json_string_value(crit), LS_CRITERION_CHANGE) == 0)
         f->converged = LS_CONVERGED_CHANGE;
+    /* the fit's warnings as it wrote them (non-convergence, clipping, ...),
+     * so every task on a loaded fit carries them on */
+    json_t *wj = json_object_get(root, "warnings");
+    if (json_is_array(wj)) {
+        ls_strlist_free(&f->warn);
+        for (size_t i = 0; i < json_array_size(wj); i++) {
+            json_t *wi = json_array_get(wj, i);
+            if (!json_is_string(wi)) { rc = bad(&r, "mistyped field 'warnings'"); goto done; }
+            lsfit_warn(f, "%s", json_string_value(wi));
+        }
+        if (f->warn.failed) { rc = ls_nomem(err); goto done; }
+    }
+    /* the calibration: sorted values in [0, 1] */
+    json_t *cal = json_object_get(root, "calibration");
+    if (cal && !json_is_null(cal)) {
+        json_t *pit = json_object_get(cal, "pit"), *cm = json_object_get(cal, "models");
+        size_t m = json_array_size(pit);
+        if (!json_is_object(cal) || !json_is_array(pit) || m == 0 || m > 10000000 || !json_is_integer(cm) ||
+            json_integer_value(cm) < 1) {
+            rc = bad(&r, "mistyped field 'calibration'");
+            goto done;
+        }
+        f->calib_pit = ls_calloc(m, sizeof(double));
+        if (!f->calib_pit) { rc = ls_nomem(err); goto done; }
+        if ((rc = numbers(&r, pit, m, 1, f->calib_pit, "calibration.pit"))) goto done;
+        for (size_t a = 0; a < m; a++)
+            if (!(f->calib_pit[a] >= 0 && f->calib_pit[a] <= 1) || (a && f->calib_pit[a] < f->calib_pit[a - 1])) {
+                rc = bad(&r, "field 'calibration.pit': expected sorted numbers in [0, 1]");
+                goto done;
+            }
+        f->calib_n = m;
+        f->calib_models = f->calib_families = (size_t)json_integer_value(cm);
+    }
     /* covariances, when the fit computed them */
     json_t *se = json_object_get(root, "standard_errors");
     json_t *tc = json_is_object(se) ? json_object_get(se, "theta_covariance") : NULL;

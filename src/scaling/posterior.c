@@ -283,6 +283,7 @@ int ls_posterior_run(const ls_fit *f, const ls_data *d, size_t family,
     if (!rc) rc = ls_result_add_numbers(r, "sample", p->sample, p->chains * p->draws, K, NULL, S, err);
     if (!rc) rc = ls_result_add_number(r, "chains", (double)p->chains, err);
     if (!rc) rc = ls_result_add_number(r, "draws", (double)p->draws, err);
+    if (!rc) rc = lss_result_fit_warnings(r, f, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)p->seed, err);
     if (rc) {
         ls_result_free(r);
@@ -412,6 +413,7 @@ int ls_compare(const ls_fit *f, const ls_data *d, size_t fa, size_t fb, const ls
     if (!rc) rc = ls_result_add_numbers(r, "prob_greater", c->prob_greater, K, 1, S, NULL, err);
     if (!rc) rc = ls_result_add_number(r, "level", c->level, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)c->seed, err);
+    if (!rc) rc = lss_result_fit_warnings(r, f, err);
     if (rc) {
         ls_result_free(r);
         return rc;

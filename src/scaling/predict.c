@@ -16,7 +16,9 @@
 #include "kernel/special.h"
 
 #include <gsl/gsl_randist.h>
+#include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,7 @@ void ls_predict_options_init(ls_predict_options *o)
     o->latent_draws = 50;
     o->seed = 1;
     o->threads = 0;
+    o->calibration = 1;
 }
 
 int ls_predict_options_check(const ls_predict_options *o, ls_error *err)
@@ -46,6 +49,8 @@ int ls_predict_options_check(const ls_predict_options *o, ls_error *err)
                        (o->param_draws ? o->param_draws : 1) * o->latent_draws);
     if (o->threads > 1024)
         return ls_fail(err, LS_ERR_OPTION, "threads: expected 0..1024, found %u", o->threads);
+    if (o->calibration != 0 && o->calibration != 1)
+        return ls_fail(err, LS_ERR_OPTION, "calibration: expected 0 or 1, found %d", o->calibration);
     return ls_param_cov_kind(o->param_cov, err) < 0 ? LS_ERR_OPTION : LS_OK;
 }
 
@@ -61,6 +66,10 @@ void lss_prediction_clear(lss_prediction *p)
     ls_free(p->upper);
     ls_free(p->map);
     ls_free(p->observed);
+    ls_free(p->q25);
+    ls_free(p->q75);
+    ls_free(p->pit);
+    ls_strlist_free(&p->warn);
     if (p->benchmarks) ls_strv_free(p->benchmarks, p->J);
     memset(p, 0, sizeof *p);
 }
@@ -88,6 +97,7 @@ int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "level", p->level, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)p->seed, err);
     if (!rc) rc = ls_result_add_number(r, "param_uncertainty", p->param_uncertainty, err);
+    if (!rc) rc = ls_result_add_number(r, "calibrated", p->calibrated, err);
     return rc;
 }
 
@@ -105,8 +115,115 @@ static double quantile_f(const float *v, size_t n, double q)
     return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
+/* The predictive CDF at y of the sorted draws v (ties count half); NaN
+ * for a missing y. */
+static double pit_f(const float *v, size_t n, double y)
+{
+    if (isnan(y)) return NAN;
+    float fy = (float)y;
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* first draw >= y */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < fy) lo = mid + 1;
+        else hi = mid;
+    }
+    size_t a = lo;
+    hi = n;
+    while (lo < hi) { /* first draw > y */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] <= fy) lo = mid + 1;
+        else hi = mid;
+    }
+    return ((double)a + 0.5 * (double)(lo - a)) / (double)n;
+}
+
+/* Lower-case letters and digits of s (at most cap - 1), for comparing names
+ * that differ only in case or punctuation. */
+static void name_key(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < cap; s++)
+        if (isalnum((unsigned char)*s)) out[k++] = (char)tolower((unsigned char)*s);
+    out[k] = 0;
+}
+
+/* Edit distance of a and b, or 3 when it is larger than 2. */
+static int edit_distance_2(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb + 2 || lb > la + 2 || la > 126 || lb > 126) return 3;
+    int prev[128], cur[128];
+    for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int v = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < v) v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+            cur[j] = v;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(int));
+    }
+    return prev[lb] > 2 ? 3 : prev[lb];
+}
+
+/* A family the fit does not know whose name nearly matches one it does
+ * (case, punctuation, one typo): most likely a misspelling that would
+ * silently give the prior's predictions of a new family. */
+static int warn_near_family(const ls_data *d, const char *model, const char *fam, ls_strlist *w, ls_error *err)
+{
+    char kf[128], kd[128];
+    name_key(fam, kf, sizeof kf);
+    long best = -1;
+    int bestd = 3;
+    for (size_t g = 0; g < d->F; g++) {
+        name_key(d->family[g], kd, sizeof kd);
+        int dist = strcmp(kf, kd) == 0 ? 0 : strlen(kf) >= 4 ? edit_distance_2(kf, kd) : 3;
+        if (dist < bestd && dist <= 1) {
+            bestd = dist;
+            best = (long)g;
+        }
+    }
+    if (best < 0) return LS_OK;
+    if (ls_strlist_add(w, "model '%.60s': family '%.60s' is not in the fit; did you mean '%.60s'? "
+                          "It is predicted as a new family, from the prior",
+                       model, fam, d->family[best]))
+        return ls_nomem(err);
+    return LS_OK;
+}
+
+/* A new model whose covariate (a column, or the log of one) lies outside
+ * the range of the fitted rows: its prediction extrapolates the law. */
+static int warn_extrapolation(const ls_data *d, const char *model, const double *xr, ls_strlist *w, ls_error *err)
+{
+    for (size_t q = 0; q < d->p; q++) {
+        const char *term = d->covariate[q];
+        if (strchr(term, '*')) continue; /* products follow their factors */
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < d->n; i++) {
+            lo = fmin(lo, d->x_raw[i * d->p + q]);
+            hi = fmax(hi, d->x_raw[i * d->p + q]);
+        }
+        double v = xr[q], tol = 1e-9 * fmax(1, fabs(hi - lo));
+        if (v >= lo - tol && v <= hi + tol) continue;
+        int is_log = strncmp(term, "log(", 4) == 0 && term[strlen(term) - 1] == ')';
+        int rc;
+        if (is_log)
+            rc = ls_strlist_add(w, "model '%.60s': %.*s %.4g is outside the fitted range [%.4g, %.4g] "
+                                   "(%.3g times the %s): its predictions extrapolate the law",
+                                model, (int)(strlen(term) - 5), term + 4, exp(v), exp(lo), exp(hi),
+                                v > hi ? exp(v - hi) : exp(v - lo), v > hi ? "largest" : "smallest");
+        else
+            rc = ls_strlist_add(w, "model '%.60s': %s %.4g is outside the fitted range [%.4g, %.4g]: "
+                                   "its predictions extrapolate the law",
+                                model, term, v, lo, hi);
+        if (rc) return ls_nomem(err);
+    }
+    return LS_OK;
+}
+
 /* The prediction's numbers into out (cleared first; its arrays allocated here). */
-static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
+int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                            const ls_predict_options *o, lss_prediction *out, ls_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -137,13 +254,21 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
     out->upper = ls_calloc(n * J, sizeof(double));
     out->map = ls_calloc(n * J, sizeof(double));
     out->observed = ls_calloc(n * J, sizeof(double));
+    out->q25 = ls_calloc(n * J, sizeof(double));
+    out->q75 = ls_calloc(n * J, sizeof(double));
+    out->pit = ls_calloc(n * J, sizeof(double));
+    /* the quantile levels reported: the interval's ends, the median, the
+     * quartiles; mapped by the fit's calibration when it has one */
+    double lv[5] = {(1 - o->level) / 2, 0.5, (1 + o->level) / 2, 0.25, 0.75};
+    out->calibrated = o->calibration && f->calib_pit;
+    for (int a = 0; out->calibrated && a < 5; a++) lv[a] = ls_fit_calibrated_level(f, lv[a]);
     out->benchmarks = ls_calloc(J, sizeof(char *));
     for (size_t j = 0; out->benchmarks && j < J; j++)
         if (!(out->benchmarks[j] = ls_strdup(d->bench[j]))) { rc = ls_nomem(err); goto done; }
     fam = ls_calloc(n, sizeof(size_t));
     uniq = ls_calloc(n, sizeof(size_t));
     if (!out->benchmarks || !out->model || !out->family || !out->known || !out->mean || !out->median || !out->lower ||
-        !out->upper || !out->map || !out->observed || !fam || !uniq) {
+        !out->upper || !out->map || !out->observed || !out->q25 || !out->q75 || !out->pit || !fam || !uniq) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -158,6 +283,7 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
         out->family[i] = ls_strdup(fn);
         if (!out->model[i] || !out->family[i]) { rc = ls_nomem(err); goto done; }
         long g = ls_data_find_family(d, fn);
+        if (g < 0 && (rc = warn_near_family(d, mn, fn, &out->warn, err))) goto done;
         fam[i] = g < 0 ? LS_PRIOR : (size_t)g;
         out->known[i] = g >= 0;
         if (g >= 0) {
@@ -177,6 +303,7 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
             }
             out->observed[i * J + j] = miss ? NAN : v;
         }
+        if ((rc = warn_extrapolation(d, mn, x + i * p, &out->warn, err))) goto done;
         for (size_t q = 0; q < p; q++) x[i * p + q] = (x[i * p + q] - d->x_mean[q]) / d->x_sd[q];
     }
 
@@ -247,9 +374,12 @@ static int predict_compute(const ls_fit *f, const ls_data *d, const ls_table *ne
             for (size_t j = 0; j < J; j++) {
                 float *v = yd + ((i - r0) * J + j) * N;
                 qsort(v, N, sizeof(float), cmp_float);
-                out->median[i * J + j] = quantile_f(v, N, 0.5);
-                out->lower[i * J + j] = quantile_f(v, N, (1 - o->level) / 2);
-                out->upper[i * J + j] = quantile_f(v, N, (1 + o->level) / 2);
+                out->median[i * J + j] = quantile_f(v, N, lv[1]);
+                out->lower[i * J + j] = quantile_f(v, N, lv[0]);
+                out->upper[i * J + j] = quantile_f(v, N, lv[2]);
+                out->q25[i * J + j] = quantile_f(v, N, lv[3]);
+                out->q75[i * J + j] = quantile_f(v, N, lv[4]);
+                out->pit[i * J + j] = pit_f(v, N, out->observed[i * J + j]);
             }
     }
 done:
@@ -259,13 +389,21 @@ done:
     return rc;
 }
 
+int lss_result_fit_warnings(ls_result *r, const ls_fit *f, ls_error *err)
+{
+    int rc = LS_OK;
+    for (size_t i = 0; !rc && i < ls_fit_nwarnings(f); i++)
+        rc = ls_result_warn(r, err, "the fit: %s", ls_fit_warning(f, i));
+    return rc;
+}
+
 int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,
                ls_result **out, ls_error *err)
 {
     *out = NULL;
     lss_prediction *p = ls_calloc(1, sizeof *p);
     if (!p) return ls_nomem(err);
-    int rc = predict_compute(f, d, newt, o, p, err);
+    int rc = lss_predict_compute(f, d, newt, o, p, err);
     if (rc) {
         ls_free(p);
         return rc;
@@ -273,6 +411,9 @@ int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls
     ls_result *r = NULL;
     if ((rc = ls_result_new("prediction", p, prediction_free, &r, err))) return rc;
     rc = lss_prediction_entries(r, p, err);
+    if (!rc) rc = lss_result_fit_warnings(r, f, err);
+    for (size_t i = 0; !rc && i < ls_strlist_count(&p->warn); i++)
+        rc = ls_result_warn(r, err, "%s", ls_strlist_get(&p->warn, i));
     if (rc) {
         ls_result_free(r);
         return rc;
@@ -294,6 +435,8 @@ static void evaluation_free(void *v)
     ls_fit_free(e->fit);
     ls_data_free(e->train);
     ls_free(e->mae);
+    ls_free(e->coverage_bench);
+    ls_free(e->baseline_mae);
     ls_free(e);
 }
 
@@ -365,7 +508,7 @@ static int roles_from_split(const ls_table *t, const ls_data *full, const ls_tab
     return LS_OK;
 }
 
-static int roles_largest(const ls_table *t, const ls_data *full, int *role, ls_error *err)
+int lss_roles_largest(const ls_table *t, const ls_data *full, int *role, ls_error *err)
 {
     long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
     if (cs < 0 || ct < 0)
@@ -395,6 +538,77 @@ static int roles_largest(const ls_table *t, const ls_data *full, int *role, ls_e
     return LS_OK;
 }
 
+/* log(size) + log(tokens) of the table's rows (log FLOPs up to a
+ * constant); 0 when a value is missing or not positive. */
+static int log_compute(const ls_table *t, long cs, long ct, const size_t *rows, size_t n, double *lf, ls_error *err)
+{
+    for (size_t a = 0; a < n; a++) {
+        double sv, tv;
+        int ms, mt, rc;
+        if ((rc = ls_table_number(t, rows[a], (size_t)cs, &sv, &ms, err))) return rc;
+        if ((rc = ls_table_number(t, rows[a], (size_t)ct, &tv, &mt, err))) return rc;
+        if (ms || mt || !(sv > 0) || !(tv > 0) || !isfinite(sv) || !isfinite(tv)) return 0;
+        lf[a] = log(sv) + log(tv);
+    }
+    return 1;
+}
+
+/* The one-line baselines on the evaluation's test cells (baseline.c). */
+static int evaluation_baselines(const ls_table *t, const ls_data_options *dopt, const size_t *tr_rows,
+                                const size_t *te_rows, lss_evaluation *e, ls_error *err)
+{
+    (void)dopt;
+    const lss_prediction *pp = &e->pred;
+    size_t J = e->J, nte = pp->n;
+    long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
+    if (cs < 0 || ct < 0) {
+        if (ls_strlist_add(&e->pred.warn, "no baselines: %s lacks the columns 'size' and 'tokens' they need",
+                           ls_table_name(t)))
+            return ls_nomem(err);
+        return LS_OK;
+    }
+    double *lf_tr = ls_calloc(e->n_train, sizeof(double)), *lf_te = ls_calloc(nte, sizeof(double));
+    double *bp = ls_calloc(LSS_NBASELINES * nte * J, sizeof(double));
+    e->baseline_mae = ls_calloc(LSS_NBASELINES * J, sizeof(double));
+    int rc = LS_OK;
+    if (!lf_tr || !lf_te || !bp || !e->baseline_mae) { rc = ls_nomem(err); goto done; }
+    int ok = log_compute(t, cs, ct, tr_rows, e->n_train, lf_tr, err);
+    if (ok > 0) ok = log_compute(t, cs, ct, te_rows, nte, lf_te, err);
+    if (ok < 0) { rc = ok; goto done; }
+    if (!ok) {
+        if (ls_strlist_add(&e->pred.warn, "no baselines: a row lacks a positive size or tokens"))
+            rc = ls_nomem(err);
+        goto done;
+    }
+    if ((rc = lss_baselines(e->train, lf_tr, nte, (const char *const *)pp->family, lf_te, bp, err))) goto done;
+    for (size_t b = 0; b < LSS_NBASELINES; b++) {
+        /* a benchmark without training scores has no baseline: those cells
+         * are left out of its MAE (the latent model predicts them anyway) */
+        double *pb = bp + b * nte * J, tot = 0;
+        size_t nc = 0;
+        for (size_t j = 0; j < J; j++) {
+            double s = 0;
+            size_t m = 0;
+            for (size_t i = 0; i < nte; i++) {
+                double y = pp->observed[i * J + j], q = pb[i * J + j];
+                if (isnan(y) || isnan(q)) continue;
+                s += fabs(q - y);
+                m++;
+            }
+            e->baseline_mae[b * J + j] = m ? s / (double)m : NAN;
+            tot += s;
+            nc += m;
+        }
+        e->baseline_overall[b] = nc ? tot / (double)nc : NAN;
+    }
+    e->has_baselines = 1;
+done:
+    ls_free(lf_tr);
+    ls_free(lf_te);
+    ls_free(bp);
+    return rc;
+}
+
 static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
                             const ls_fit_options *fo, const ls_predict_options *po, lss_evaluation *out,
                             ls_error *err)
@@ -412,7 +626,7 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     out->mae = ls_calloc(J, sizeof(double));
     out->J = J;
     if (!role || !tr_rows || !te_rows || !out->mae) { rc = ls_nomem(err); goto done; }
-    rc = split ? roles_from_split(t, full, split, role, err) : roles_largest(t, full, role, err);
+    rc = split ? roles_from_split(t, full, split, role, err) : lss_roles_largest(t, full, role, err);
     if (rc) goto done;
     for (size_t i = 0; i < n; i++) {
         if (role[i] == ROLE_TRAIN) tr_rows[out->n_train++] = i;
@@ -432,7 +646,9 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     ls_free(bl);
     if (rc) goto done;
     if ((rc = ls_fit_run(out->train, fo, &out->fit, err))) goto done;
-    if ((rc = predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
+    /* calibrated inside the training rows only: the test rows stay unseen */
+    if (fo->calibrate && (rc = ls_fit_calibrate(out->fit, out->train, tt, dopt, po, err))) goto done;
+    if ((rc = lss_predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
     size_t cells = 0, inside = 0, nn = out->pred.n;
     const lss_prediction *pp = &out->pred;
     if ((rc = ls_mae(pp->median, pp->observed, nn, J, out->mae, &out->mae_overall, &cells, err))) goto done;
@@ -442,6 +658,23 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
         if (!isnan(pp->observed[c])) inside += pp->observed[c] >= pp->lower[c] && pp->observed[c] <= pp->upper[c];
     out->n_cells = cells;
     out->coverage = cells ? (double)inside / (double)cells : NAN;
+    out->coverage_bench = ls_calloc(J, sizeof(double));
+    if (!out->coverage_bench) { rc = ls_nomem(err); goto done; }
+    size_t in50 = 0;
+    for (size_t j = 0; j < J; j++) {
+        size_t m = 0, in = 0;
+        for (size_t i = 0; i < nn; i++) {
+            size_t c = i * J + j;
+            double y = pp->observed[c];
+            if (isnan(y)) continue;
+            m++;
+            in += y >= pp->lower[c] && y <= pp->upper[c];
+            in50 += y >= pp->q25[c] && y <= pp->q75[c];
+        }
+        out->coverage_bench[j] = m ? (double)in / (double)m : NAN;
+    }
+    out->coverage50 = cells ? (double)in50 / (double)cells : NAN;
+    rc = evaluation_baselines(t, dopt, tr_rows, te_rows, out, err);
 done:
     ls_data_free(full);
     ls_table_free(tt);
@@ -474,12 +707,26 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     if (!rc) rc = ls_result_add_number(r, "mae_mean", e->mae_mean, err);
     if (!rc) rc = ls_result_add_number(r, "mae_map", e->mae_map, err);
     if (!rc) rc = ls_result_add_number(r, "coverage", e->coverage, err);
+    if (!rc) rc = ls_result_add_numbers(r, "coverage_benchmark", e->coverage_bench, e->J, 1, "benchmarks", NULL, err);
+    if (!rc) rc = ls_result_add_number(r, "coverage50", e->coverage50, err);
+    if (!rc && e->has_baselines) {
+        /* borrowed, like every string entry: the names are static */
+        rc = ls_result_add_strings(r, "baselines", (char *const *)(uintptr_t)lss_baseline_names, LSS_NBASELINES, err);
+        if (!rc) rc = ls_result_add_numbers(r, "baseline_mae", e->baseline_mae, LSS_NBASELINES, e->J, "baselines",
+                                            "benchmarks", err);
+        if (!rc) rc = ls_result_add_numbers(r, "baseline_mae_overall", e->baseline_overall, LSS_NBASELINES, 1,
+                                            "baselines", NULL, err);
+    }
     if (!rc) rc = ls_result_add_number(r, "n_cells", (double)e->n_cells, err);
     if (!rc) rc = ls_result_add_number(r, "n_train", (double)e->n_train, err);
     if (!rc) rc = ls_result_add_number(r, "n_test", (double)e->n_test, err);
     if (!rc) rc = ls_result_add_number(r, "n_excluded", (double)e->n_excluded, err);
     for (size_t i = 0; !rc && i < ls_fit_nwarnings(e->fit); i++)
         rc = ls_result_warn(r, err, "training fit: %s", ls_fit_warning(e->fit, i));
+    size_t nw = ls_strlist_count(&e->pred.warn);
+    for (size_t i = 0; !rc && i < nw && i < 10; i++)
+        rc = ls_result_warn(r, err, "%s", ls_strlist_get(&e->pred.warn, i));
+    if (!rc && nw > 10) rc = ls_result_warn(r, err, "and %zu more warnings of the test rows", nw - 10);
     if (rc) {
         ls_result_free(r);
         return rc;

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *header(const char *kind, uint64_t seed, const char *argv_json)
+/* Version, kind, seed, options and the result's warnings: what every
+ * task's file starts with. */
+static json_t *header(const ls_result *r, const char *kind, uint64_t seed, const char *argv_json)
 {
     json_t *root = json_object();
     if (!root) return NULL;
@@ -22,6 +24,9 @@ static json_t *header(const char *kind, uint64_t seed, const char *argv_json)
     json_t *opts = json_object();
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);
+    json_t *w = json_array();
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
+    json_object_set_new(root, "warnings", w);
     return root;
 }
 
@@ -85,7 +90,7 @@ int lss_write_prediction(const ls_result *r, const char *path, const char *forma
     if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
         return ls_fail(err, LS_ERR_OPTION, "format: expected json or csv, found '%s'", format);
     if (!format || strcmp(format, "json") == 0) {
-        json_t *root = header("predictions", p->seed, argv_json);
+        json_t *root = header(r, "predictions", p->seed, argv_json);
         if (!root) return ls_nomem(err);
         json_object_set_new(root, "level", json_real(p->level));
         json_object_set_new(root, "parameter_uncertainty", json_boolean(p->param_uncertainty));
@@ -128,7 +133,7 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
     const lss_evaluation *e = ls_result_payload(r, "evaluation");
     const ls_data *d = e->train;
     if (json_only(format, err)) return LS_ERR_OPTION;
-    json_t *root = header("held-out evaluation", e->fit->opt.seed, argv_json);
+    json_t *root = header(r, "held-out evaluation", e->fit->opt.seed, argv_json);
     if (!root) return ls_nomem(err);
     json_t *mae = json_object();
     for (size_t j = 0; j < e->J; j++) json_object_set_new(mae, d->bench[j], ls_json_num(e->mae[j]));
@@ -137,7 +142,23 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
     json_object_set_new(root, "mae_predictive_mean", ls_json_num(e->mae_mean));
     json_object_set_new(root, "mae_plugin_map", ls_json_num(e->mae_map));
     json_object_set_new(root, "coverage", ls_json_num(e->coverage));
+    json_t *cb = json_object();
+    for (size_t j = 0; j < e->J; j++) json_object_set_new(cb, d->bench[j], ls_json_num(e->coverage_bench[j]));
+    json_object_set_new(root, "coverage_by_benchmark", cb);
+    json_object_set_new(root, "coverage50", ls_json_num(e->coverage50));
     json_object_set_new(root, "level", json_real(e->pred.level));
+    json_t *bl = json_array();
+    for (size_t b = 0; e->has_baselines && b < LSS_NBASELINES; b++) {
+        json_t *o = json_object(), *bm = json_object();
+        json_object_set_new(o, "name", json_string(lss_baseline_names[b]));
+        json_object_set_new(o, "description", json_string(lss_baseline_descriptions[b]));
+        json_object_set_new(o, "mae_overall", ls_json_num(e->baseline_overall[b]));
+        for (size_t j = 0; j < e->J; j++)
+            json_object_set_new(bm, d->bench[j], ls_json_num(e->baseline_mae[b * e->J + j]));
+        json_object_set_new(o, "mae", bm);
+        json_array_append_new(bl, o);
+    }
+    json_object_set_new(root, "baselines", bl);
     json_object_set_new(root, "parameter_uncertainty", json_boolean(e->pred.param_uncertainty));
     json_object_set_new(root, "parameter_covariance", param_cov_json(e->pred.param_uncertainty));
     json_object_set_new(root, "n_cells", json_integer((json_int_t)e->n_cells));
@@ -158,7 +179,7 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
 {
     const lss_selection *s = ls_result_payload(r, "selection");
     if (json_only(format, err)) return LS_ERR_OPTION;
-    json_t *root = header("model selection over K", s->seed, argv_json);
+    json_t *root = header(r, "model selection over K", s->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_t *rows = json_array();
     for (size_t a = 0; a < s->nk; a++) {
@@ -195,7 +216,7 @@ int lss_write_posterior(const ls_result *r, const char *path, const char *format
     const lss_posterior *p = ls_result_payload(r, "posterior");
     if (json_only(format, err)) return LS_ERR_OPTION;
     size_t K = p->K;
-    json_t *root = header("family posterior", p->seed, argv_json);
+    json_t *root = header(r, "family posterior", p->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_object_set_new(root, "family", json_string(p->family));
     json_object_set_new(root, "skills", ls_json_strs(p->skills, K));
@@ -221,7 +242,7 @@ int lss_write_comparison(const ls_result *r, const char *path, const char *forma
 {
     const lss_comparison *c = ls_result_payload(r, "comparison");
     if (json_only(format, err)) return LS_ERR_OPTION;
-    json_t *root = header("family comparison", c->seed, argv_json);
+    json_t *root = header(r, "family comparison", c->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_object_set_new(root, "family_a", json_string(c->family_a));
     json_object_set_new(root, "family_b", json_string(c->family_b));
@@ -250,7 +271,7 @@ int lss_write_allocation(const ls_result *r, const char *path, const char *forma
     const lss_allocation *a = ls_result_payload(r, "allocation");
     const ls_optimal_options *o = &a->opt;
     if (json_only(format, err)) return LS_ERR_OPTION;
-    json_t *root = header("compute-optimal allocation", o->seed, argv_json);
+    json_t *root = header(r, "compute-optimal allocation", o->seed, argv_json);
     if (!root) return ls_nomem(err);
     json_object_set_new(root, "flops", json_string("C = 6 N D; size in billions of parameters, tokens in trillions"));
     json_object_set_new(root, "size_range", ls_json_vec((double[]){o->size_min, o->size_max}, 2));
@@ -276,9 +297,6 @@ int lss_write_allocation(const ls_result *r, const char *path, const char *forma
             json_array_append_new(rows, row);
         }
     json_object_set_new(root, "allocations", rows);
-    json_t *w = json_array();
-    for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
-    json_object_set_new(root, "warnings", w);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;

@@ -81,7 +81,13 @@ typedef struct lss_prediction {
     char **benchmarks;        /* J */
     uint64_t seed;
     int param_uncertainty;    /* 0 none, 1 inverse information, 2 sandwich */
+    double *q25, *q75;        /* n x J: the central 50 % interval (evaluation's second level) */
+    double *pit;              /* n x J: predictive CDF at the observed score (NaN: none) */
+    int calibrated;           /* 1: the quantiles' levels came from the fit's calibration */
+    ls_strlist warn;          /* extrapolation, near-miss family names */
 } lss_prediction;
+
+enum { LSS_NBASELINES = 3 }; /* the one-line baselines of baseline.c */
 
 typedef struct lss_evaluation {
     lss_prediction pred;      /* the test rows */
@@ -90,8 +96,22 @@ typedef struct lss_evaluation {
     size_t J;
     double *mae;              /* J */
     double mae_overall, mae_mean, mae_map, coverage;
+    double coverage50;        /* share of cells inside the central 50 % interval */
+    double *coverage_bench;   /* J: coverage at the level per benchmark (NaN: none scored) */
     size_t n_cells, n_train, n_test, n_excluded;
+    int has_baselines;        /* 0: the data lack size and tokens */
+    double *baseline_mae;     /* LSS_NBASELINES x J */
+    double baseline_overall[LSS_NBASELINES];
 } lss_evaluation;
+
+/* The one-line baselines of an evaluation (baseline.c).  pred receives
+ * LSS_NBASELINES x nte x J predictions of the test rows from the training
+ * data tr, whose rows have log compute lf_train; the test rows are of the
+ * families te_family with log compute lf_test. */
+extern const char *const lss_baseline_names[LSS_NBASELINES];
+extern const char *const lss_baseline_descriptions[LSS_NBASELINES];
+int lss_baselines(const ls_data *tr, const double *lf_train, size_t nte, const char *const *te_family,
+                  const double *lf_test, double *pred, ls_error *err);
 
 typedef struct lss_selection {
     size_t nk;
@@ -137,6 +157,15 @@ struct ls_fit_summary {
 
 /* Names of the skills (their anchor benchmarks), K new strings (ls_strv_free). */
 char **lss_skill_names(const ls_fit *f, const ls_data *d);
+/* Every warning of the fit, prefixed "the fit: ", into the task's result r:
+ * a task on a fit that did not converge says so (predict.c). */
+int lss_result_fit_warnings(ls_result *r, const ls_fit *f, ls_error *err);
+/* The predictive distributions of the rows of newt (predict.c), into out. */
+int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt, const ls_predict_options *o,
+                        lss_prediction *out, ls_error *err);
+/* role[i] = 0 (train) or 1 (test: the largest model, by size then tokens, of
+ * every family of d with at least two models); t is the table d was built from. */
+int lss_roles_largest(const ls_table *t, const ls_data *d, int *role, ls_error *err);
 /* Entries of a prediction (shared by prediction and evaluation results). */
 int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err);
 void lss_prediction_clear(lss_prediction *p);

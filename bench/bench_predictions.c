@@ -1,0 +1,102 @@
+/*
+ * bench_predictions.c -- how trustworthy are the scaling law's predictions
+ * of a model not yet evaluated?  Held-out evaluations on the paper data with
+ * the default options (issue 24): the paper's split (its 11 test models) and
+ * the largest model of every family (--holdout largest).  For each it prints
+ * the MAE of the predictive median, the coverage of the 90 % and 50 %
+ * intervals (overall and per benchmark), the three one-line baselines on the
+ * same cells, and wall and CPU seconds.
+ *
+ * usage: bench_predictions [DATA_DIR (../shared/data)] [K (the default)] [DESIGN: both|split|largest]
+ * Exits 77 when the data folder is absent.
+ */
+#include "latentscale.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+static int run(const char *label, const ls_table *t, const ls_table *split, const char *floors, size_t K)
+{
+    ls_data_options dopt;
+    ls_data_options_init(&dopt);
+    dopt.floors_file = floors;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    if (K) fo.skills = K;
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    ls_error e;
+    ls_result *ev = NULL;
+    double w0 = now(), c0 = cpu();
+    if (ls_evaluate(t, &dopt, split, &fo, &po, &ev, &e)) {
+        fprintf(stderr, "bench_predictions: %s: %s\n", label, e.message);
+        return 1;
+    }
+    double wall = now() - w0, cs = cpu() - c0;
+    size_t J = 0, nb = 0;
+    const double *mae = ls_result_numbers(ev, "mae", &J, NULL);
+    const double *cov = ls_result_numbers(ev, "coverage_benchmark", NULL, NULL);
+    const double *bm = ls_result_numbers(ev, "baseline_mae", &nb, NULL);
+    const double *bo = ls_result_numbers(ev, "baseline_mae_overall", NULL, NULL);
+    printf("\n== %s: K = %zu, %g training rows, %g test rows, %g cells; %.1f s wall, %.1f s CPU\n", label,
+           fo.skills, ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
+           wall, cs);
+    printf("  %-12s %8s %9s", "benchmark", "MAE", "cover90");
+    for (size_t b = 0; b < nb; b++) printf(" %19s", ls_result_string(ev, "baselines", b));
+    printf("\n");
+    double worst = 1;
+    for (size_t j = 0; j < J; j++) {
+        printf("  %-12s %8.4f %8.1f%%", ls_result_string(ev, "benchmarks", j), mae[j], 100 * cov[j]);
+        for (size_t b = 0; b < nb; b++) printf(" %19.4f", bm[b * J + j]);
+        printf("\n");
+        if (!isnan(cov[j]) && cov[j] < worst) worst = cov[j];
+    }
+    double best = INFINITY;
+    for (size_t b = 0; b < nb; b++) best = fmin(best, bo[b]);
+    printf("  %-12s %8.4f %8.1f%%", "overall", ls_result_number(ev, "mae_overall"), 100 * ls_result_number(ev, "coverage"));
+    for (size_t b = 0; b < nb; b++) printf(" %19.4f", bo[b]);
+    printf("\n  MAE of the median %.4f (better than the best baseline %.4f: %s); 90%% coverage %.1f%% (goal 85-95), "
+           "50%% coverage %.1f%%, lowest benchmark coverage %.1f%% (goal >= 75)\n",
+           ls_result_number(ev, "mae_overall"), best, ls_result_number(ev, "mae_overall") < best ? "yes" : "NO",
+           100 * ls_result_number(ev, "coverage"), 100 * ls_result_number(ev, "coverage50"), 100 * worst);
+    for (size_t i = 0; i < ls_result_nwarnings(ev); i++) printf("  warning: %s\n", ls_result_warning(ev, i));
+    ls_result_free(ev);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : LS_SHARED_DATA;
+    size_t K = argc > 2 ? (size_t)atoi(argv[2]) : 0;
+    const char *design = argc > 3 ? argv[3] : "both";
+    char path[4096], floors[4096], sp[4096];
+    snprintf(path, sizeof path, "%s/openllm_merged.csv", dir);
+    snprintf(floors, sizeof floors, "%s/benchmarks.csv", dir);
+    snprintf(sp, sizeof sp, "%s/paper_split.csv", dir);
+    ls_error e;
+    ls_table *t = NULL, *split = NULL;
+    if (ls_table_read(path, &t, &e) || ls_table_read(sp, &split, &e)) {
+        printf("skip: %s (the shared data folder is absent)\n", e.message);
+        ls_table_free(t);
+        return 77;
+    }
+    printf("latentscale %s: held-out predictions with the default options\n", LS_VERSION);
+    int rc = 0;
+    if (strcmp(design, "largest") != 0) rc |= run("paper_split.csv", t, split, floors, K);
+    if (strcmp(design, "split") != 0) rc |= run("--holdout largest", t, NULL, floors, K);
+    ls_table_free(t);
+    ls_table_free(split);
+    return rc;
+}
