@@ -530,7 +530,7 @@ static void figure_scores(rep *r, ls_buf *b)
         xhi = fmax(xhi, r->grid_lc[o->grid - 1]);
     }
     /* a band's opacity falls with the number of bands, so that overlaps stay readable */
-    double band_op = r->nh <= 1 ? 0.16 : r->nh == 2 ? 0.12 : 0.07;
+    double band_op = r->nh <= 1 ? 0.16 : r->nh == 2 ? 0.11 : 0.06;
     size_t G = o->grid, NG = G + 2;
     double *cx = calloc(NG, sizeof(double)), *cm = calloc(NG, sizeof(double));
     double *cl = calloc(NG, sizeof(double)), *cu = calloc(NG, sizeof(double));
@@ -549,7 +549,7 @@ static void figure_scores(rep *r, ls_buf *b)
         if (low) {
             char fl[120], pb[LS_FMT_LEN];
             ls_svg_text(b, x0 + pw / 2, y0 - 20, "middle", 12, 0, 1, ls_data_benchmark(d, j));
-            snprintf(fl, sizeof fl, "\xe2\x9a\xa0 low precision: phi = %s < 5", ls_fmt_sig(pb, r->pr->phi[j], 2));
+            snprintf(fl, sizeof fl, "\xe2\x9a\xa0 low precision: phi = %s < 5", ls_fmt_fixed(pb, r->pr->phi[j], 1));
             ls_buf_puts(b, "<g class=\"low-precision\" fill=\"#b35900\">");
             ls_svg_text(b, x0 + pw / 2, y0 - 6, "middle", 10.5, 0, 1, fl);
             ls_buf_puts(b, "</g>\n");
@@ -578,7 +578,15 @@ static void figure_scores(rep *r, ls_buf *b)
             for (size_t g = 0; g < G; g++)
                 if (cx[g] > a && cx[g] < z) { tx[m] = cx[g]; tl[m] = cl[g]; tu[m++] = cu[g]; }
             tx[m] = z; tl[m] = interp(cx, cl, G, z); tu[m++] = interp(cx, cu, G, z);
+            ls_buf_printf(b, "<g class=\"band\" data-family=\"%zu\">\n", h);
             ls_svg_band(&p, tx, tl, tu, m, colors[h], band_op);
+            if (r->nh >= 2) { /* with several bands, thin edges tell them apart */
+                ls_buf_puts(b, "<g stroke-opacity=\"0.5\">\n");
+                ls_svg_polyline(&p, tx, tl, m, colors[h], 0.7, NULL);
+                ls_svg_polyline(&p, tx, tu, m, colors[h], 0.7, NULL);
+                ls_buf_puts(b, "</g>\n");
+            }
+            ls_buf_puts(b, "</g>\n");
         }
         /* the other families first, in grey, then the highlighted ones with their markers */
         for (int pass = 0; pass < 2; pass++)
@@ -664,7 +672,7 @@ static void figure_scores(rep *r, ls_buf *b)
                  "highlighted family (a new family drawn from the prior N(0, Sigma) for the grey curve) at "
                  "compute C, with its tokens per parameter D/N fixed at the family's median (legend); solid over the "
                  "compute range of the family's own models (between the vertical marks), dashed where it is "
-                 "extrapolated beyond them. Bands, drawn over that range only: "
+                 "extrapolated beyond them. Bands (thin edges when there are several), drawn over that range only: "
                  "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
                  "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
                  "Dotted lines: guessing floors (and ceilings).%s",
@@ -786,19 +794,27 @@ static void figure_loadings(rep *r, ls_buf *b, char **skills)
     for (size_t k = 0; k < K; k++)
         for (size_t l = 0; l < K; l++)
             if (l != k && pr->anchors[l] < J) fixed[k * J + pr->anchors[l]] = 1;
-    long cj = -1;
-    double vmax = ls_svg_robust_max(pr->lambda, K, J, fixed, &cj);
-    char clip[400] = "", vb[LS_FMT_LEN], mb[LS_FMT_LEN];
-    if (cj >= 0) {
-        double m = 0;
-        for (size_t k = 0; k < K; k++)
-            if (!fixed[k * J + (size_t)cj]) m = fmax(m, fabs(pr->lambda[k * J + (size_t)cj]));
-        snprintf(clip, sizeof clip, "colour scale clipped at \xc2\xb1%s, the largest |loading| of the other benchmarks: "
-                 "'%.100s' reaches %s", ls_fmt_sig(vb, vmax, 3), r->bench[cj], ls_fmt_sig(mb, m, 3));
+    int clipped = 0;
+    double vmax = ls_svg_robust_max(pr->lambda, K, J, fixed, &clipped);
+    char clip[600] = "", vb[LS_FMT_LEN], mb[LS_FMT_LEN];
+    if (clipped) {
+        /* the benchmarks beyond the scale, named with their largest |loading| */
+        int len = snprintf(clip, sizeof clip, "colour scale clipped at \xc2\xb1%s (%.0f x the median over benchmarks of "
+                           "the largest |loading|); beyond it:", ls_fmt_sig(vb, vmax, 2), LS_SVG_CLIP);
+        for (size_t j = 0, first = 1; j < J && len > 0 && (size_t)len < sizeof clip - 60; j++) {
+            double m = 0;
+            for (size_t k = 0; k < K; k++)
+                if (!fixed[k * J + j]) m = fmax(m, fabs(pr->lambda[k * J + j]));
+            if (m > vmax * (1 + 1e-9)) {
+                len += snprintf(clip + len, sizeof clip - (size_t)len, "%s %.40s (%s)", first ? "" : ",", r->bench[j],
+                                ls_fmt_sig(mb, m, 3));
+                first = 0;
+            }
+        }
     }
     fig_begin(b, "loadings", 2, "Loadings of the benchmarks on the skills");
     heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, K, J, skills, r->bench,
-            vmax, cj >= 0 ? clip : NULL, cj >= 0 ? "loading (clipped)" : "loading",
+            vmax, clipped ? clip : NULL, clipped ? "loading (clipped)" : "loading",
             se ? se + r->lay[LS_NAT_LAMBDA] : NULL, fixed, "fixed at 0 for identification (not estimated)");
     free(fixed);
     char cap[1200];
@@ -807,7 +823,7 @@ static void figure_loadings(rep *r, ls_buf *b, char **skills)
              "diverging scale symmetric about 0 (legend), %s; standard errors in parentheses%s. A skill's anchor "
              "loading is positive and the other skills' loadings on an anchor benchmark are fixed at 0 for "
              "identification: those cells are hatched grey and marked \"fixed\".",
-             cj >= 0 ? "clipped so that one extreme benchmark does not wash out the others (cells beyond the scale "
+             clipped ? "clipped so that an extreme benchmark does not wash out the others (cells beyond the scale "
                        "carry a black corner)" : "reaching the largest |loading|",
              se ? " (inverse observed information)" : " would appear under the estimates, but this fit has none");
     fig_end(b, cap);

@@ -654,24 +654,37 @@ void ls_svg_diverging(double t, char out[8])
              (unsigned)c[2] & 0xffu);
 }
 
-double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, long *clipped_col)
+static int cmp_dbl(const void *a, const void *b)
 {
-    double top = 0, second = 0;
-    long at = -1;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, int *clipped)
+{
+    if (clipped) *clipped = 0;
+    double *m = malloc((cols ? cols : 1) * sizeof(double));
+    size_t n = 0;
+    double top = 0;
     for (size_t c = 0; c < cols; c++) {
-        double m = 0;
+        double mc = -1;
         for (size_t r = 0; r < rows; r++)
-            if ((!skip || !skip[r * cols + c]) && isfinite(v[r * cols + c])) m = fmax(m, fabs(v[r * cols + c]));
-        if (m > top) { second = top; top = m; at = (long)c; }
-        else if (m > second) second = m;
+            if ((!skip || !skip[r * cols + c]) && isfinite(v[r * cols + c])) mc = fmax(mc, fabs(v[r * cols + c]));
+        if (mc < 0) continue; /* nothing estimated in this column */
+        top = fmax(top, mc);
+        if (m) m[n++] = mc;
     }
-    if (clipped_col) *clipped_col = -1;
-    if (!(top > 0)) return 1;
-    if (cols >= 3 && second > 0 && top > 1.5 * second) {
-        if (clipped_col) *clipped_col = at;
-        return second;
+    double out = top > 0 ? top : 1;
+    if (m && n >= 3) {
+        qsort(m, n, sizeof(double), cmp_dbl);
+        double med = n % 2 ? m[n / 2] : 0.5 * (m[n / 2 - 1] + m[n / 2]);
+        if (med > 0 && top > LS_SVG_CLIP * med) {
+            out = LS_SVG_CLIP * med;
+            if (clipped) *clipped = 1;
+        }
     }
-    return top;
+    free(m);
+    return out;
 }
 
 void ls_svg_colorbar(ls_buf *b, double x, double y, double w, double h, double vmax,

@@ -158,12 +158,13 @@ const char *ls_svg_palette(size_t i);
  * red, as "#rrggbb" into out[8]. */
 void ls_svg_diverging(double t, char out[8]);
 /* The half-range of a diverging scale for a rows x cols matrix v whose
- * columns are items (benchmarks), robust to one extreme item: the largest
- * |v| over the entries not skipped (skip may be NULL), unless one column's
- * largest |v| exceeds 1.5 times every other column's; then the scale is
- * clipped at the largest |v| of the other columns and *clipped_col is
- * that column (else -1).  1 when nothing is finite. */
-double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, long *clipped_col);
+ * columns are items (benchmarks), robust to an extreme item: with m_c the
+ * largest |v| of column c over the entries not skipped (skip may be NULL),
+ * the largest m_c, unless it exceeds LS_SVG_CLIP times the median of the
+ * m_c; then the scale is clipped at that multiple of the median and
+ * *clipped is set (else 0).  1 when nothing is finite and non-zero. */
+#define LS_SVG_CLIP 3.0
+double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, int *clipped);
 /* A vertical colour bar for the diverging scale over [-vmax, vmax] with
  * ticks and a label, in the box x, y, w, h px. */
 void ls_svg_colorbar(ls_buf *b, double x, double y, double w, double h, double vmax,
