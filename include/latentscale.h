@@ -512,7 +512,9 @@ LS_API int ls_params_write_json(const ls_params *pr, const ls_table *t, const do
  * fitted on: the data are rebuilt with the fit's recorded benchmarks,
  * covariates, floors and clip, the likelihood is re-evaluated at the stored
  * optimum and must match the recorded log-likelihood (otherwise the table
- * is not the fit's data and LS_ERR_INPUT is returned).  *d and *f are new.
+ * is not the fit's data and LS_ERR_INPUT is returned).  The fit carries
+ * every warning the file records (ls_fit_warning), then any new ones.
+ * *d and *f are new.
  */
 LS_API int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data **d, ls_fit **f,
                 ls_error *err);
