@@ -516,7 +516,9 @@ LS_API int ls_params_write_json(const ls_params *pr, const ls_table *t, const do
  * fitted on: the data are rebuilt with the fit's recorded benchmarks,
  * covariates, floors and clip, the likelihood is re-evaluated at the stored
  * optimum and must match the recorded log-likelihood (otherwise the table
- * is not the fit's data and LS_ERR_INPUT is returned).  *d and *f are new.
+ * is not the fit's data and LS_ERR_INPUT is returned).  The fit carries
+ * every warning the file records (ls_fit_warning), then any new ones.
+ * *d and *f are new.
  */
 LS_API int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data **d, ls_fit **f,
                 ls_error *err);
@@ -1013,7 +1015,8 @@ LS_API int ls_gpcm_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_
  * with predicted curves and bands (ls_predict), the loadings and skill
  * correlations as heatmaps, AIC/BIC/CV against K (from a selection file),
  * compute-optimal frontiers (ls_optimal), a family comparison (ls_compare)
- * and the fit table.  The file records the version, the options and the
+ * and the fit table, under a banner listing every warning of the fit and of
+ * those computations.  The file records the version, the options and the
  * seed; same fit, data, options and seed give the same bytes.
  */
 typedef struct ls_report_options {
@@ -1027,8 +1030,11 @@ typedef struct ls_report_options {
     const char *title;      /* page title (NULL: "latentscale report")             */
     double level;           /* interval level of bands and intervals (0.9)         */
     size_t grid;            /* compute points per curve (default 30; 2..1000)      */
-    size_t param_draws;     /* parameter draws for bands and comparison (default 100) */
-    size_t latent_draws;    /* family draws per parameter draw (default 20)       */
+    /* The draws' defaults are ls_predict_options_init's (level, param_draws,
+     * latent_draws, seed) and ls_optimal_options_init's (draws), so that the
+     * report shows ls_predict's, ls_compare's and ls_optimal's numbers. */
+    size_t param_draws;     /* parameter draws for bands and comparison (default 200) */
+    size_t latent_draws;    /* family draws per parameter draw (default 50)       */
     size_t optimal_draws;   /* draws for the frontiers' intervals (default 1000)   */
     uint64_t seed;          /* default 1                                           */
     unsigned threads;       /* 0: all cores (results do not depend on it)          */
@@ -1038,7 +1044,8 @@ typedef struct ls_report_options {
                              * "sandwich" (ls_predict_options.param_cov)           */
 } ls_report_options;
 
-/* Documented defaults above; every pointer NULL. */
+/* Documented defaults above (the draws' taken from ls_predict_options_init
+ * and ls_optimal_options_init); every pointer NULL. */
 LS_API void ls_report_options_init(ls_report_options *o);
 LS_API int ls_report_options_check(const ls_report_options *o, ls_error *err);
 

@@ -119,10 +119,51 @@ static void log_axes_label_powers_of_ten(void)
     ls_svg_panel p;
     ls_svg_panel_init(&p, &b, 50, 10, 300, 200, 21.2, 24.8, 8.1, 8.9);
     ls_svg_axes(&p, LS_AXIS_LOG10, LS_AXIS_LOG10, "C", "N");
-    /* 10^22 with a superscript exponent; under one decade: 2 x 10^8 */
-    CHECK(b.s && strstr(b.s, ">10\xc2\xb2\xc2\xb2</text>") != NULL);
-    CHECK(b.s && strstr(b.s, ">2\xc3\x97" "10\xe2\x81\xb8</text>") != NULL);
+    /* 10^22 with the exponent in a raised, smaller tspan; under one decade: 2 x 10^8 */
+    CHECK(b.s && strstr(b.s, ">10<tspan dy=\"-4.2\" font-size=\"7.8\">22</tspan></text>") != NULL);
+    CHECK(b.s && strstr(b.s, ">2\xc3\x97" "10<tspan dy=\"-4.2\" font-size=\"7.8\">8</tspan></text>") != NULL);
+    CHECK(b.s && strstr(b.s, "^") == NULL && strstr(b.s, "e+") == NULL);
     ls_buf_free(&b);
+}
+
+static void markers_and_dashes_differ_by_series(void)
+{
+    ls_buf b;
+    ls_buf_init(&b);
+    char seen[LS_MARKERS_N][400];
+    for (size_t i = 0; i < LS_MARKERS_N; i++) {
+        size_t at = b.len;
+        ls_svg_marker_px(&b, 10, 10, i, 4, "#000000", 1, NULL);
+        CHECK(b.s && strstr(b.s + at, "class=\"marker\"") != NULL);
+        snprintf(seen[i], sizeof seen[i], "%s", b.s + at);
+        for (size_t k = 0; k < i; k++) CHECK_MSG(strcmp(seen[i], seen[k]) != 0, "markers %zu and %zu are the same", i, k);
+    }
+    CHECK(ls_svg_dash(0) == NULL);
+    for (size_t i = 1; i < LS_DASHES_N; i++)
+        for (size_t k = 0; k < i; k++)
+            CHECK(ls_svg_dash(k) == NULL || strcmp(ls_svg_dash(i), ls_svg_dash(k)) != 0);
+    ls_buf_free(&b);
+}
+
+static void colour_scale_is_robust_to_one_extreme_benchmark(void)
+{
+    /* 2 skills x 4 benchmarks; benchmark 3 loads 20, the others at most 2:
+     * the per-benchmark maxima 1, 1.5, 2, 20 have median 1.75, clipped at 3 x 1.75 */
+    double v[8] = {1.0, 0.5, -2.0, 20.0, 0.3, 1.5, 0.0, -8.0};
+    unsigned char skip[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+    int clipped = -1;
+    double m = ls_svg_robust_max(v, 2, 4, skip, &clipped);
+    CHECK(clipped == 1 && fabs(m - 5.25) < 1e-12);
+    v[3] = 2.5; /* no outlier: the largest */
+    v[7] = -1.0;
+    m = ls_svg_robust_max(v, 2, 4, skip, &clipped);
+    CHECK(clipped == 0 && m == 2.5);
+    skip[2] = 1; /* a skipped (fixed) entry does not count */
+    v[2] = 100;
+    skip[6] = 0;
+    v[6] = 2.0;
+    m = ls_svg_robust_max(v, 2, 4, skip, &clipped);
+    CHECK(clipped == 0 && m == 2.5);
 }
 
 /* ---------------------------------------------------------------- */
@@ -273,6 +314,80 @@ static void check_figure(const char *html, const char *id, int present, size_t m
     CHECK_MSG(cap && cap < e, "figure %s: no caption", id);
 }
 
+/* the section of figure id, [*s, *e) */
+static int section(const char *html, const char *id, const char **s, const char **e)
+{
+    char key[64];
+    snprintf(key, sizeof key, "<section class=\"figure\" id=\"fig-%s\">", id);
+    *s = strstr(html, key);
+    *e = *s ? strstr(*s, "</section>") : NULL;
+    return *s && *e;
+}
+
+/* Issue 28, item 15: what each figure must show besides colour. */
+static void figures_mark_what_they_must(const char *html)
+{
+    const char *s, *e;
+    size_t K = 2, J = 12;
+    /* the warnings banner (or its "none") at the top, before the figures */
+    const char *w = strstr(html, "id=\"warnings\"");
+    CHECK(w != NULL && w < strstr(html, "<section"));
+    /* figure 1: each highlighted family its own marker, on its points and in the legend */
+    CHECK(section(html, "scores", &s, &e));
+    if (s && e) {
+        for (size_t h = 0; h < 4; h++) {
+            char key[80];
+            snprintf(key, sizeof key, "<g class=\"curve\" data-family=\"%zu\" data-marker=\"%zu\">", h, h);
+            CHECK_MSG(count(s, e, key) == J, "family %zu: %zu curves with marker %zu", h, count(s, e, key), h);
+            snprintf(key, sizeof key, "data-shape=\"%zu\"", h);
+            CHECK_MSG(count(s, e, key) > J, "marker %zu drawn %zu times", h, count(s, e, key));
+        }
+        CHECK(count(s, e, "data-shape=\"4\"") == 0);
+        /* extrapolation: dashed continuations and the marks at the edges of each family's compute */
+        CHECK(count(s, e, "<g class=\"extrapolation\">") == 4 * J);
+        const char *x = strstr(s, "<g class=\"extrapolation\">");
+        const char *xe = x ? strstr(x, "</g>") : NULL;
+        size_t dashed = 0;
+        for (const char *c = s; (c = strstr(c, "<g class=\"extrapolation\">")) && c < e; c++) {
+            const char *end = strstr(c, "</g>");
+            dashed += count(c, end, "stroke-dasharray=\"5 3\"");
+        }
+        CHECK_MSG(x && xe && dashed >= J, "%zu dashed extrapolations", dashed);
+        CHECK(count(s, e, "<g class=\"range-mark\">") >= J);
+        CHECK(strstr(s, "extrapolated beyond the family&#39;s compute") != NULL);
+        /* compute on a log axis with raised exponents */
+        CHECK(count(s, e, ">10<tspan") >= J);
+    }
+    /* figure 2: the fixed loadings hatched, with a legend entry; standard errors in the cells */
+    CHECK(section(html, "loadings", &s, &e));
+    if (s && e) {
+        CHECK_MSG(count(s, e, "<g class=\"fixed-entry\">") == K * (K - 1), "%zu fixed entries", count(s, e, "<g class=\"fixed-entry\">"));
+        CHECK(count(s, e, "fill=\"url(#hatch-svg-loadings)\"") == K * (K - 1) + 1); /* cells and the legend */
+        CHECK(count(s, e, ">fixed at 0 for identification (not estimated)</text>") == 1);
+        const double *se = ls_fit_se(fit, LS_SE_HESSIAN);
+        CHECK(se != NULL);
+        CHECK_MSG(count(s, e, "<g class=\"se\">") == K * J - K * (K - 1), "%zu standard errors printed", count(s, e, "<g class=\"se\">"));
+    }
+    CHECK(section(html, "correlations", &s, &e));
+    if (s && e) CHECK(count(s, e, "<g class=\"fixed-entry\">") == K);
+    /* figure 5: the search range's limits drawn and labelled; skills differ by dash and marker */
+    CHECK(section(html, "frontier", &s, &e));
+    if (s && e) {
+        static const char *lim[4] = {"size_min", "size_max", "tokens_min", "tokens_max"};
+        for (int i = 0; i < 4; i++) {
+            char key[80];
+            snprintf(key, sizeof key, "<g class=\"range-limit\" data-limit=\"%s\">", lim[i]);
+            const char *g = strstr(s, key);
+            CHECK_MSG(g && g < e, "no %s limit", lim[i]);
+            const char *ge = g ? strstr(g, "</g>\n</g>") : NULL;
+            CHECK_MSG(g && ge && count(g, ge, "<line") == 1 && count(g, ge, ">search limit: ") == 1, "%s limit not drawn and labelled", lim[i]);
+        }
+        CHECK(count(s, e, "<g class=\"skill-line\" data-skill=\"1\" data-dash=\"solid\" data-marker=\"0\">") == 2);
+        CHECK(count(s, e, "<g class=\"skill-line\" data-skill=\"2\" data-dash=\"7 3\" data-marker=\"1\">") == 2);
+        CHECK(count(s, e, "e+") == 0); /* no 1e+21 labels */
+    }
+}
+
 static int write_report(const ls_report_options *o, const char *path, ls_error *e)
 {
     return ls_report_write(fit, data, o, path, e);
@@ -317,7 +432,186 @@ static void report_has_every_figure_and_is_well_formed(void)
     CHECK(strstr(html, "\"param_draws\":30") != NULL && strstr(html, "\\u002d\\u002dout") != NULL);
     CHECK(strstr(html, "Generated by latentscale " LS_VERSION ", report seed 7") != NULL);
     CHECK(strstr(html, "&quot;--out&quot;") != NULL);
+    figures_mark_what_they_must(html);
     free(html);
+}
+
+/* Issue 28, item 6: one set of defaults; the report's P(A > B) is ls_compare's. */
+static void defaults_and_comparison_match_the_command_line(void)
+{
+    ls_report_options o;
+    ls_report_options_init(&o);
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    CHECK(o.param_draws == po.param_draws && o.latent_draws == po.latent_draws && o.level == po.level &&
+          o.seed == po.seed);
+    char path[300];
+    snprintf(path, sizeof path, "%s/cmp.html", dir);
+    o.compare = "fam0001,fam0002";
+    o.optimal_draws = 0; /* the frontiers are not compared here */
+    o.grid = 2;
+    ls_error e = {0, ""};
+    CHECK_MSG(write_report(&o, path, &e) == LS_OK, "%s", e.message);
+    char *html = slurp(path, NULL);
+    if (!html) { CHECK(0); return; }
+    ls_result *c = NULL;
+    long fa = ls_data_find_family(data, "fam0001"), fb = ls_data_find_family(data, "fam0002");
+    CHECK(fa >= 0 && fb >= 0);
+    CHECK_MSG(ls_compare(fit, data, (size_t)fa, (size_t)fb, &po, &c, &e) == LS_OK, "%s", e.message);
+    size_t K = 0;
+    const double *pg = c ? ls_result_numbers(c, "prob_greater", &K, NULL) : NULL;
+    CHECK(pg && K == 2);
+    for (size_t k = 0; pg && k < K; k++) {
+        char key[120], v[LS_FMT_LEN], v3[LS_FMT_LEN];
+        snprintf(key, sizeof key, "<g class=\"prob-greater\" data-skill=\"%zu\" data-value=\"%s\">", k + 1,
+                 ls_fmt_sig(v, pg[k], 9));
+        const char *g = strstr(html, key);
+        CHECK_MSG(g != NULL, "skill %zu: P(A > B) %s of ls_compare not in the report", k + 1, v);
+        snprintf(key, sizeof key, ">%s</text>", ls_fmt_fixed(v3, pg[k], 3));
+        CHECK(g && strstr(g, key) != NULL && strstr(g, key) < strstr(g, "</g>"));
+    }
+    ls_result_free(c);
+    free(html);
+}
+
+/* A fit file with warnings (among them that the optimiser did not
+ * converge): every one comes back with the fit and is in the banner at the
+ * top of its report. */
+static void every_warning_is_in_the_banner(void)
+{
+    char fp[300], path[300];
+    snprintf(fp, sizeof fp, "%s/fit-warn.json", dir);
+    snprintf(path, sizeof path, "%s/warn.html", dir);
+    ls_error e = {0, ""};
+    CHECK_MSG(ls_fit_write_json(fit, data, fp, NULL, &e) == LS_OK, "%s", e.message);
+    /* add two warnings to the file's list, as a fit that stopped early records them */
+    size_t n = 0;
+    char *text = slurp(fp, &n);
+    const char *key = "\"warnings\": [";
+    char *at = text ? strstr(text, key) : NULL;
+    CHECK(at != NULL);
+    if (!at) { free(text); return; }
+    const char *added[2] = {"the optimiser did not converge: max |gradient| = 0.731",
+                            "a warning with <markup> & \"quotes\" in it"};
+    at += strlen(key);
+    const char *rest = at;
+    while (*rest == ' ' || *rest == '\n') rest++;
+    FILE *out = fopen(fp, "w");
+    CHECK(out != NULL);
+    if (!out) { free(text); return; }
+    fwrite(text, 1, (size_t)(at - text), out);
+    fprintf(out, "\"%s\", \"a warning with <markup> & \\\"quotes\\\" in it\"%s", added[0], *rest == ']' ? "" : ", ");
+    fputs(at, out);
+    fclose(out);
+    free(text);
+    ls_data *d2 = NULL;
+    ls_fit *f2 = NULL;
+    int rc = ls_fit_load(fp, table, 2, &d2, &f2, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (!rc) {
+        /* the file's warnings come back, every one, with the fit's own */
+        for (size_t i = 0; i < 2 + ls_fit_nwarnings(fit); i++) {
+            const char *w = i < 2 ? added[i] : ls_fit_warning(fit, i - 2);
+            int found = 0;
+            for (size_t k = 0; k < ls_fit_nwarnings(f2); k++) found |= strcmp(w, ls_fit_warning(f2, k)) == 0;
+            CHECK_MSG(found, "warning lost in the file: %s", w);
+        }
+        ls_report_options o;
+        ls_report_options_init(&o);
+        o.param_draws = 0;
+        o.latent_draws = 5;
+        o.optimal_draws = 0;
+        o.grid = 3;
+        o.compare = "fam0001,fam0002";
+        CHECK_MSG(ls_report_write(f2, d2, &o, path, &e) == LS_OK, "%s", e.message);
+        char *html = slurp(path, NULL);
+        const char *bs = html ? strstr(html, "<div class=\"warnings\" id=\"warnings\"") : NULL;
+        const char *be = bs ? strstr(bs, "</div>") : NULL;
+        CHECK(bs && be && be < strstr(html, "<section"));
+        for (size_t i = 0; bs && be && i < ls_fit_nwarnings(f2); i++) {
+            ls_buf w;
+            ls_buf_init(&w);
+            ls_buf_escape(&w, ls_fit_warning(f2, i));
+            const char *hit = w.s ? strstr(bs, w.s) : NULL;
+            CHECK_MSG(hit && hit < be, "warning not in the banner: %s", ls_fit_warning(f2, i));
+            ls_buf_free(&w);
+        }
+        CHECK(bs && be && count(bs, be, "<li>") >= ls_fit_nwarnings(f2));
+        CHECK(bs && strstr(bs, "a warning with &lt;markup&gt; &amp; &quot;quotes&quot; in it") != NULL);
+        free(html);
+    }
+    ls_fit_free(f2);
+    ls_data_free(d2);
+}
+
+/* A benchmark of precision phi < 5 is flagged in its panel's title. */
+static void low_precision_benchmarks_are_flagged(void)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = 24;
+    so.skills = 1;
+    so.benchmarks = 4;
+    so.seed = 5;
+    ls_table *t0 = NULL, *t = NULL;
+    ls_params tr;
+    double *floors = NULL;
+    ls_error e = {0, ""};
+    CHECK(ls_simulate(&so, &t0, &tr, &floors, &e) == LS_OK);
+    ls_table_free(t0);
+    free(floors);
+    floors = NULL;
+    tr.phi[2] = 2.5;
+    so.truth = &tr;
+    ls_params tr2;
+    int rc = ls_simulate(&so, &t, &tr2, &floors, &e);
+    ls_params_free(&tr);
+    if (!rc) ls_params_free(&tr2);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (rc) return;
+    char fl[512];
+    h_floor_list(t, floors, so.benchmarks, fl, sizeof fl);
+    free(floors);
+    ls_data_options dopt;
+    ls_data_options_init(&dopt);
+    dopt.floors = fl;
+    ls_data *d = NULL;
+    ls_fit *f = NULL;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = 1;
+    fo.starts = 1;
+    fo.threads = 2;
+    rc = ls_data_build(t, &dopt, &d, &e);
+    if (!rc) rc = ls_fit_run(d, &fo, &f, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (!rc) {
+        const ls_params *pr = ls_fit_params(f);
+        CHECK_MSG(pr->phi[2] < 5, "phi estimated %g", pr->phi[2]);
+        ls_report_options o;
+        ls_report_options_init(&o);
+        o.param_draws = 0;
+        o.latent_draws = 5;
+        o.optimal_draws = 0;
+        char path[300];
+        snprintf(path, sizeof path, "%s/lowphi.html", dir);
+        CHECK_MSG(ls_report_write(f, d, &o, path, &e) == LS_OK, "%s", e.message);
+        char *html = slurp(path, NULL);
+        for (size_t j = 0; html && j < 4; j++) {
+            char key[200];
+            snprintf(key, sizeof key, "<g class=\"panel\" data-benchmark=\"%s\"", ls_data_benchmark(d, j));
+            const char *g = strstr(html, key);
+            const char *ge = g ? strstr(g, "<g class=\"axes\">") : NULL;
+            int flagged = g && ge && count(g, ge, "low precision: phi = ") == 1 &&
+                          strncmp(g + strlen(key), " data-low-precision=\"1\"", strlen(" data-low-precision=\"1\"")) == 0;
+            CHECK_MSG(g && flagged == (pr->phi[j] < 5), "benchmark %zu (phi %g): flagged %d", j, pr->phi[j], flagged);
+        }
+        CHECK(html && strstr(html, "Panel titles flag low-precision benchmarks (phi &lt; 5)") != NULL);
+        free(html);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
 }
 
 static void omitted_figures_say_why(void)
@@ -531,12 +825,17 @@ int main(int argc, char **argv)
     RUN(labels_escape_markup_characters);
     RUN(lines_break_at_missing_values_and_bands_close);
     RUN(log_axes_label_powers_of_ten);
+    RUN(markers_and_dashes_differ_by_series);
+    RUN(colour_scale_is_robust_to_one_extreme_benchmark);
     if (!mkdtemp(dir)) return 1;
     int ok = setup();
     CHECK_MSG(ok, "simulating and fitting the test leaderboard failed");
     if (ok) {
         RUN(report_has_every_figure_and_is_well_formed);
         RUN(omitted_figures_say_why);
+        RUN(defaults_and_comparison_match_the_command_line);
+        RUN(every_warning_is_in_the_banner);
+        RUN(low_precision_benchmarks_are_flagged);
         RUN(same_inputs_and_seed_give_identical_bytes);
         RUN(bad_options_fail_with_a_message_and_leave_no_file);
         RUN(every_failed_allocation_is_reported_cleanly);

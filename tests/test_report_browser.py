@@ -123,6 +123,29 @@ def main():
         cells = drv.find_elements(By.CSS_SELECTOR, "#svg-loadings rect")
         check(len(cells) >= 2 * 12, "figure loadings: %d cells" % len(cells))
         check(len(drv.find_elements(By.CSS_SELECTOR, "#fit-table table")) >= 4, "the fit table")
+        # issue 28: the warnings banner (or its "none") on the first screen; the figures'
+        # marks drawn: per-family markers, extrapolation, fixed entries, the search limits
+        top = drv.execute_script("var e = document.getElementById('warnings');"
+                                 "if (!e) return -1; var r = e.getBoundingClientRect();"
+                                 "window.scrollTo(0, 0); return r.height > 0 ? e.getBoundingClientRect().top : -1;")
+        check(0 <= top < 400, "warnings banner at the top of the page (at %.0f px)" % top)
+        def visible(css):
+            return drv.execute_script(
+                "var n = 0; document.querySelectorAll(arguments[0]).forEach(function (e) {"
+                "  var r = e.getBoundingClientRect(); if (r.width > 0 || r.height > 0) n++; }); return n;", css)
+        shapes = {drv.execute_script("return arguments[0].getAttribute('data-shape');", e)
+                  for e in drv.find_elements(By.CSS_SELECTOR, "#svg-scores path.marker")}
+        check(len(shapes) >= 2 and visible("#svg-scores path.marker") > 20,
+              "figure scores: markers of %d shapes drawn" % len(shapes))
+        check(visible("#svg-scores g.extrapolation path") >= 12 and visible("#svg-scores g.range-mark line") >= 12,
+              "figure scores: extrapolations and range marks drawn")
+        check(visible("#svg-loadings g.fixed-entry rect") == 2, "figure loadings: the 2 fixed entries drawn")
+        check(visible("#svg-frontier g.range-limit line") == 4, "figure frontier: the 4 search limits drawn")
+        raised = drv.execute_script(
+            "var t = document.querySelector('#svg-frontier text tspan'); if (!t) return false;"
+            "return t.getBoundingClientRect().top < t.parentNode.getBoundingClientRect().top + 2 &&"
+            "  t.getBoundingClientRect().height < t.parentNode.getBoundingClientRect().height + 0.5;", )
+        check(bool(raised), "figure frontier: exponents raised and smaller")
         res = drv.execute_script("return performance.getEntriesByType('resource').length;")
         check(res == 0, "no resources fetched (%d)" % res)
         errors = [e for e in drv.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")]

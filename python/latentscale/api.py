@@ -1069,7 +1069,7 @@ class Model:
 
 
 def report(fit, data=None, *, out, families=None, top=4, compare=None, select=None, title=None,
-           level=0.9, grid=30, param_draws=100, latent_draws=20, optimal_draws=1000, seed=1,
+           level=0.9, grid=30, param_draws=200, latent_draws=50, optimal_draws=1000, seed=1,
            threads=0, param_cov=None):
     """Write the self-contained HTML report of a fit (the CLI's report FIT DATA --out FILE).
 

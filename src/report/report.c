@@ -71,16 +71,26 @@ static void predict_options(const ls_report_options *o, ls_predict_options *po)
     po->param_cov = o->param_cov;
 }
 
+/* One set of defaults for the same computation: the curves and the
+ * comparison take the prediction options' defaults (the command line's
+ * predict and compare), the frontiers the allocation's (optimal), so that a
+ * report and those commands give the same numbers for the same seed. */
 void ls_report_options_init(ls_report_options *o)
 {
     memset(o, 0, sizeof *o);
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    ls_optimal_options oo;
+    ls_optimal_options_init(&oo);
     o->top = 4;
-    o->level = 0.9;
+    o->level = po.level;
     o->grid = 30;
-    o->param_draws = 100;
-    o->latent_draws = 20;
-    o->optimal_draws = 1000;
-    o->seed = 1;
+    o->param_draws = po.param_draws;
+    o->latent_draws = po.latent_draws;
+    o->param_cov = po.param_cov;
+    o->optimal_draws = oo.draws;
+    o->seed = po.seed;
+    o->threads = po.threads;
 }
 
 /* Everything the page shows, computed before any HTML is written. */
@@ -115,6 +125,7 @@ typedef struct rep {
     char cmp_note[LS_ERROR_LEN];
     ls_result *sel;           /* the selection file                                      */
     size_t nsel;              /* its rows */
+    char failed[3][LS_ERROR_LEN]; /* computations that failed (curves, frontiers, comparison) */
     const double *sel_k, *sel_aic, *sel_bic, *sel_cv;
     int have_cv;
 } rep;
@@ -249,11 +260,13 @@ static int compute_axis(rep *r, ls_error *err)
     return LS_OK;
 }
 
-/* keep going without a figure on a numerical failure, fail otherwise */
-static int soften(int rc, ls_error *err, char *note, size_t n, const char *what)
+/* keep going without a figure on a numerical failure (recorded for the
+ * warnings banner in failed[slot]), fail otherwise */
+static int soften(rep *r, size_t slot, int rc, ls_error *err, char *note, size_t n, const char *what)
 {
     if (rc == LS_ERR_NUMERIC || rc == LS_ERR_NOCONV) {
         snprintf(note, n, "%.40s failed: %.400s", what, err ? err->message : "numerical failure");
+        snprintf(r->failed[slot], sizeof r->failed[slot], "%s", note);
         return LS_OK;
     }
     return rc;
@@ -319,7 +332,7 @@ static int compute_curves(rep *r, ls_error *err)
             r->pupper = ls_result_numbers(r->pred, "upper", NULL, NULL);
             r->have_pred = nr == rows;
         }
-        rc = soften(rc, err, r->pred_note, sizeof r->pred_note, "prediction");
+        rc = soften(r, 0, rc, err, r->pred_note, sizeof r->pred_note, "prediction");
     }
     ls_table_free(t);
     return rc;
@@ -366,7 +379,7 @@ static int compute_frontiers(rep *r, ls_error *err)
     rc = ls_optimal(fs, &oo, &r->al, err);
     ls_fit_summary_free(fs);
     if (!rc) r->have_al = 1;
-    return soften(rc, err, r->al_note, sizeof r->al_note, "compute-optimal allocation");
+    return soften(r, 1, rc, err, r->al_note, sizeof r->al_note, "compute-optimal allocation");
 }
 
 static int compute_comparison(rep *r, ls_error *err)
@@ -375,7 +388,7 @@ static int compute_comparison(rep *r, ls_error *err)
     predict_options(r->o, &po);
     int rc = ls_compare(r->f, r->d, r->fa, r->fb, &po, &r->cmp, err);
     if (!rc) r->have_cmp = 1;
-    return soften(rc, err, r->cmp_note, sizeof r->cmp_note, "comparison");
+    return soften(r, 2, rc, err, r->cmp_note, sizeof r->cmp_note, "comparison");
 }
 
 /* ================================================================ */
@@ -406,20 +419,6 @@ static void fig_end(ls_buf *b, const char *caption)
     ls_buf_puts(b, "</section>\n");
 }
 
-/* a legend that wraps to the next row at `width` px; returns its height */
-static double flow_legend(ls_buf *b, double x0, double y0, double width, const char *kind,
-                          const char *const *labels, const char *const *colors, size_t n)
-{
-    double x = x0, y = y0;
-    for (size_t i = 0; i < n; i++) {
-        double w = 23 + 6.2 * (double)strlen(labels[i]) + 18;
-        if (x > x0 && x + w > x0 + width) { x = x0; y += 18; }
-        ls_svg_legend(b, x, y, kind, &labels[i], &colors[i], 1, 0, 0);
-        x += w;
-    }
-    return y - y0 + 18;
-}
-
 static void ring(const ls_svg_panel *p, double x, double y, const char *color)
 {
     ls_buf_puts(p->b, "<circle");
@@ -434,6 +433,50 @@ static void ring(const ls_svg_panel *p, double x, double y, const char *color)
 /* Figure 1: scores against compute                                  */
 /* ================================================================ */
 
+#define LOW_PHI 5.0 /* benchmarks whose precision is below this are flagged */
+
+/* v at x by linear interpolation along the grid gx[0..n-1] (increasing) */
+static double interp(const double *gx, const double *v, size_t n, double x)
+{
+    if (x <= gx[0]) return v[0];
+    for (size_t g = 1; g < n; g++)
+        if (x <= gx[g]) {
+            double t = (x - gx[g - 1]) / (gx[g] - gx[g - 1]);
+            return v[g - 1] + t * (v[g] - v[g - 1]);
+        }
+    return v[n - 1];
+}
+
+/* Legend of figure 1, wrapped at `width`; returns its height.  Entries: a
+ * family (line and its marker), then the conventions. */
+static double scores_legend(ls_buf *b, double x0, double y0, double width, const char *const *labels,
+                            const char *const *colors, size_t nh)
+{
+    double x = x0, y = y0;
+    for (size_t i = 0; i <= nh + 2; i++) {
+        const char *lab = i < nh ? labels[i] : i == nh ? labels[nh] : i == nh + 1 ? "extrapolated beyond the family's compute"
+                                                                      : "edge of the family's observed compute";
+        double w = 31 + 6.2 * (double)strlen(lab) + 18;
+        if (x > x0 && x + w > x0 + width) { x = x0; y += 18; }
+        if (i < nh) ls_svg_legend_entry(b, x, y, colors[i], NULL, i, lab);
+        else if (i == nh) { /* the other families: grey points */
+            ls_buf_puts(b, "<circle");
+            ls_buf_puts(b, " cx=\"");
+            ls_buf_num(b, x + 13, 1);
+            ls_buf_puts(b, "\" cy=\"");
+            ls_buf_num(b, y, 1);
+            ls_buf_printf(b, "\" r=\"2.5\" fill=\"%s\"/>\n", GREY);
+            ls_svg_text(b, x + 31, y + 4, "start", 11, 0, 0, lab);
+        } else if (i == nh + 1) ls_svg_legend_entry(b, x, y, "#555555", "5 3", LS_MARKERS_N, lab);
+        else {
+            ls_svg_line(b, x + 13, y - 6, x + 13, y + 6, "#555555", 1.6, NULL);
+            ls_svg_text(b, x + 31, y + 4, "start", 11, 0, 0, lab);
+        }
+        x += w;
+    }
+    return y - y0 + 18;
+}
+
 static void figure_scores(rep *r, ls_buf *b)
 {
     const ls_data *d = r->d;
@@ -445,11 +488,14 @@ static void figure_scores(rep *r, ls_buf *b)
         return;
     }
     size_t J = r->J, cols = J < 4 ? J : 4, nrow = (J + cols - 1) / cols;
-    const double cw = 262, pw = 196, ph = 150, ml = 52, mt = 24, chh = ph + mt + 44;
+    int any_low = 0;
+    for (size_t j = 0; j < J; j++) any_low |= r->pr->phi[j] < LOW_PHI;
+    const double cw = 262, pw = 196, ph = 150, ml = 52, mt = any_low ? 36 : 24, chh = ph + mt + 44;
     double width = (double)cols * cw + 10;
     /* legend entries: highlighted families, then the rest */
     const char *labels[LS_PALETTE_N + 1], *colors[LS_PALETTE_N + 1];
     char lab[LS_PALETTE_N + 1][200];
+    double fam_lo[LS_PALETTE_N], fam_hi[LS_PALETTE_N]; /* each curve's observed compute range */
     for (size_t h = 0; h < r->nh; h++) {
         char rb[LS_FMT_LEN];
         ls_fmt_sig(rb, 1000 * r->ratio[h], 3);
@@ -459,6 +505,13 @@ static void figure_scores(rep *r, ls_buf *b)
         else snprintf(lab[h], sizeof lab[h], "%.120s (%zu models)", ls_data_family(d, r->hi[h]), ls_data_family_size(d, r->hi[h]));
         labels[h] = lab[h];
         colors[h] = r->hi[h] == LS_PALETTE_N ? "#555555" : ls_svg_palette(h);
+        fam_lo[h] = INFINITY;
+        fam_hi[h] = -INFINITY;
+        for (size_t i = 0; i < r->n; i++)
+            if ((r->hi[h] == LS_PALETTE_N || ls_data_family_of(d, i) == r->hi[h]) && isfinite(r->lc[i])) {
+                fam_lo[h] = fmin(fam_lo[h], r->lc[i]);
+                fam_hi[h] = fmax(fam_hi[h], r->lc[i]);
+            }
     }
     size_t nl = r->nh;
     labels[nl] = "other families";
@@ -466,29 +519,42 @@ static void figure_scores(rep *r, ls_buf *b)
     /* the legend's height first, drawn into a scratch buffer */
     ls_buf tmp;
     ls_buf_init(&tmp);
-    double lh = flow_legend(&tmp, 10, 14, width - 20, "point", labels, colors, nl);
+    double lh = scores_legend(&tmp, 10, 14, width - 20, labels, colors, r->nh);
     ls_buf_free(&tmp);
     double top = lh + 8, height = top + (double)nrow * chh;
-    ls_svg_begin(b, width, height, "svg-scores", "Observed scores against log10 training compute, one panel per benchmark");
-    flow_legend(b, 10, 14, width - 20, "point", labels, colors, nl);
+    ls_svg_begin(b, width, height, "svg-scores", "Observed scores against training compute, one panel per benchmark");
+    scores_legend(b, 10, 14, width - 20, labels, colors, r->nh);
     double xlo = r->cmin - 0.04 * (r->cmax - r->cmin + 0.5), xhi = r->cmax + 0.04 * (r->cmax - r->cmin + 0.5);
     if (r->have_pred) {
         xlo = fmin(xlo, r->grid_lc[0]);
         xhi = fmax(xhi, r->grid_lc[o->grid - 1]);
     }
-    double *cx = calloc(o->grid, sizeof(double)), *cm = calloc(o->grid, sizeof(double));
-    double *cl = calloc(o->grid, sizeof(double)), *cu = calloc(o->grid, sizeof(double));
-    if (!cx || !cm || !cl || !cu) b->oom = 1;
+    /* a band's opacity falls with the number of bands, so that overlaps stay readable */
+    double band_op = r->nh <= 1 ? 0.16 : r->nh == 2 ? 0.11 : 0.06;
+    size_t G = o->grid, NG = G + 2;
+    double *cx = calloc(NG, sizeof(double)), *cm = calloc(NG, sizeof(double));
+    double *cl = calloc(NG, sizeof(double)), *cu = calloc(NG, sizeof(double));
+    double *tx = calloc(NG, sizeof(double)), *ty = calloc(NG, sizeof(double)), *tl = calloc(NG, sizeof(double)),
+           *tu = calloc(NG, sizeof(double));
+    if (!cx || !cm || !cl || !cu || !tx || !ty || !tl || !tu) b->oom = 1;
     for (size_t j = 0; j < J && !b->oom; j++) {
         size_t row = j / cols, col = j % cols;
         ls_svg_panel p;
         double x0 = (double)col * cw + ml, y0 = top + (double)row * chh + mt;
         ls_svg_panel_init(&p, b, x0, y0, pw, ph, xlo, xhi, 0, 1);
+        int low = r->pr->phi[j] < LOW_PHI;
         ls_buf_printf(b, "<g class=\"panel\" data-benchmark=\"");
         ls_buf_escape(b, ls_data_benchmark(d, j));
-        ls_buf_puts(b, "\">\n");
-        ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, ls_data_benchmark(d, j));
-        ls_svg_axes(&p, LS_AXIS_LINEAR, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "log10 compute (FLOPs)" : NULL,
+        ls_buf_printf(b, "\"%s>\n", low ? " data-low-precision=\"1\"" : "");
+        if (low) {
+            char fl[120], pb[LS_FMT_LEN];
+            ls_svg_text(b, x0 + pw / 2, y0 - 20, "middle", 12, 0, 1, ls_data_benchmark(d, j));
+            snprintf(fl, sizeof fl, "\xe2\x9a\xa0 low precision: phi = %s < 5", ls_fmt_fixed(pb, r->pr->phi[j], 1));
+            ls_buf_puts(b, "<g class=\"low-precision\" fill=\"#b35900\">");
+            ls_svg_text(b, x0 + pw / 2, y0 - 6, "middle", 10.5, 0, 1, fl);
+            ls_buf_puts(b, "</g>\n");
+        } else ls_svg_text(b, x0 + pw / 2, y0 - 8, "middle", 12, 0, 1, ls_data_benchmark(d, j));
+        ls_svg_axes(&p, LS_AXIS_LOG10, LS_AXIS_LINEAR, row == nrow - 1 || j + cols >= J ? "training compute C (FLOPs)" : NULL,
                     col == 0 ? "score (0 to 1)" : NULL);
         double fl = ls_data_floor(d, j), ce = r->pr->ceiling[j]; /* fixed or estimated */
         if (fl > 0) {
@@ -499,7 +565,30 @@ static void figure_scores(rep *r, ls_buf *b)
             double fx[2] = {xlo, xhi}, fy[2] = {ce, ce};
             ls_svg_polyline(&p, fx, fy, 2, "#777777", 1, "2 3");
         }
-        /* the other families first, in grey, then the highlighted ones */
+        /* bands first (under everything), over each family's observed compute only */
+        for (size_t h = 0; r->have_pred && h < r->nh; h++) {
+            double a = fmax(fam_lo[h], r->grid_lc[0]), z = fmin(fam_hi[h], r->grid_lc[G - 1]);
+            if (!(z > a)) continue;
+            size_t m = 0;
+            for (size_t g = 0; g < G; g++) {
+                size_t c = (h * G + g) * J + j;
+                cx[g] = r->grid_lc[g]; cm[g] = r->pmean[c]; cl[g] = r->plower[c]; cu[g] = r->pupper[c];
+            }
+            tx[m] = a; tl[m] = interp(cx, cl, G, a); tu[m++] = interp(cx, cu, G, a);
+            for (size_t g = 0; g < G; g++)
+                if (cx[g] > a && cx[g] < z) { tx[m] = cx[g]; tl[m] = cl[g]; tu[m++] = cu[g]; }
+            tx[m] = z; tl[m] = interp(cx, cl, G, z); tu[m++] = interp(cx, cu, G, z);
+            ls_buf_printf(b, "<g class=\"band\" data-family=\"%zu\">\n", h);
+            ls_svg_band(&p, tx, tl, tu, m, colors[h], band_op);
+            if (r->nh >= 2) { /* with several bands, thin edges tell them apart */
+                ls_buf_puts(b, "<g stroke-opacity=\"0.5\">\n");
+                ls_svg_polyline(&p, tx, tl, m, colors[h], 0.7, NULL);
+                ls_svg_polyline(&p, tx, tu, m, colors[h], 0.7, NULL);
+                ls_buf_puts(b, "</g>\n");
+            }
+            ls_buf_puts(b, "</g>\n");
+        }
+        /* the other families first, in grey, then the highlighted ones with their markers */
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < r->n; i++) {
                 double y = r->y[i * J + j];
@@ -513,44 +602,87 @@ static void figure_scores(rep *r, ls_buf *b)
                     char tt[400], yb[LS_FMT_LEN], cb[LS_FMT_LEN];
                     snprintf(tt, sizeof tt, "%.150s (%.150s): %s at 10^%s FLOPs", ls_data_model(d, i),
                              ls_data_family(d, ls_data_family_of(d, i)), ls_fmt_fixed(yb, y, 3), ls_fmt_fixed(cb, r->lc[i], 2));
-                    ls_svg_point(&p, r->lc[i], y, 2.6, ls_svg_palette(h), 0.9, tt);
+                    ls_svg_marker(&p, r->lc[i], y, h, 3.2, colors[h], 0.9, tt);
                 }
             }
+        /* curves: solid over the family's observed compute, dashed beyond it,
+         * a vertical mark at each edge of that range */
         for (size_t h = 0; r->have_pred && h < r->nh; h++) {
-            for (size_t g = 0; g < o->grid; g++) {
-                size_t c = (h * o->grid + g) * J + j;
-                cx[g] = r->grid_lc[g];
-                cm[g] = r->pmean[c];
-                cl[g] = r->plower[c];
-                cu[g] = r->pupper[c];
+            for (size_t g = 0; g < G; g++) {
+                size_t c = (h * G + g) * J + j;
+                cx[g] = r->grid_lc[g]; cm[g] = r->pmean[c];
             }
-            ls_svg_band(&p, cx, cl, cu, o->grid, colors[h], 0.14);
-            ls_svg_polyline(&p, cx, cm, o->grid, colors[h], 2, r->hi[h] == LS_PALETTE_N ? "6 3" : NULL);
+            double a = fmax(fam_lo[h], r->grid_lc[0]), z = fmin(fam_hi[h], r->grid_lc[G - 1]);
+            int has_range = isfinite(a) && isfinite(z) && z >= a;
+            ls_buf_printf(b, "<g class=\"curve\" data-family=\"%zu\" data-marker=\"%zu\">\n", h, h % LS_MARKERS_N);
+            if (has_range && z > a) { /* the fitted stretch */
+                size_t m = 0;
+                tx[m] = a; ty[m++] = interp(cx, cm, G, a);
+                for (size_t g = 0; g < G; g++)
+                    if (cx[g] > a && cx[g] < z) { tx[m] = cx[g]; ty[m++] = cm[g]; }
+                tx[m] = z; ty[m++] = interp(cx, cm, G, z);
+                ls_svg_polyline(&p, tx, ty, m, colors[h], 2, NULL);
+                double mid = 0.5 * (a + z);
+                ls_svg_marker(&p, mid, interp(cx, cm, G, mid), h, 3.8, colors[h], 1, NULL);
+            }
+            /* extrapolation below and above the family's range */
+            ls_buf_puts(b, "<g class=\"extrapolation\">\n");
+            for (int side = 0; side < 2; side++) {
+                size_t m = 0;
+                double edge = has_range ? (side ? z : a) : (side ? r->grid_lc[G - 1] : r->grid_lc[0]);
+                if (!has_range && side) break; /* no observed compute: one dashed curve */
+                if (!has_range) {
+                    for (size_t g = 0; g < G; g++) { tx[m] = cx[g]; ty[m++] = cm[g]; }
+                } else if (side == 0) {
+                    for (size_t g = 0; g < G && cx[g] < edge; g++) { tx[m] = cx[g]; ty[m++] = cm[g]; }
+                    if (m) { tx[m] = edge; ty[m++] = interp(cx, cm, G, edge); }
+                } else {
+                    tx[m] = edge; ty[m++] = interp(cx, cm, G, edge);
+                    for (size_t g = 0; g < G; g++)
+                        if (cx[g] > edge) { tx[m] = cx[g]; ty[m++] = cm[g]; }
+                    if (m == 1) m = 0;
+                }
+                if (m >= 2) ls_svg_polyline(&p, tx, ty, m, colors[h], 1.4, "5 3");
+            }
+            ls_buf_puts(b, "</g>\n");
+            if (has_range && r->hi[h] != LS_PALETTE_N) {
+                ls_buf_puts(b, "<g class=\"range-mark\">\n");
+                for (int side = 0; side < (z > a ? 2 : 1); side++) {
+                    double e = side ? z : a, px = ls_svg_px(&p, e), py = ls_svg_py(&p, interp(cx, cm, G, e));
+                    ls_svg_line(b, px, py - 7, px, py + 7, colors[h], 1.6, NULL);
+                }
+                ls_buf_puts(b, "</g>\n");
+            }
+            ls_buf_puts(b, "</g>\n");
         }
         ls_buf_puts(b, "</g>\n");
     }
-    free(cx); free(cm); free(cl); free(cu);
+    free(cx); free(cm); free(cl); free(cu); free(tx); free(ty); free(tl); free(tu);
     ls_svg_end(b);
     if (!r->have_pred) fig_note(b, r->pred_note[0] ? r->pred_note : "no curves");
-    char cap[1400], lv[LS_FMT_LEN];
+    char cap[2000], lv[LS_FMT_LEN];
     ls_fmt_fixed(lv, 100 * o->level, 0);
+    const char *lowcap = any_low ? " Panel titles flag low-precision benchmarks (phi < 5): their scores scatter widely "
+                                   "about the curve, so a single score says little." : "";
     if (r->have_pred)
         snprintf(cap, sizeof cap,
-                 "Points: observed scores of every model against log10 of its training compute C = 6ND FLOPs "
+                 "Points: observed scores of every model against its training compute C = 6ND FLOPs "
                  "(N parameters, D training tokens, from the size and tokens columns); highlighted families in "
-                 "colour, the others grey. Curves: the predictive mean score of a hypothetical model of the "
-                 "highlighted family (a new family drawn from the prior N(0, Sigma) for the dashed curve) at "
-                 "compute C, with its tokens per parameter D/N fixed at the family's median (legend); bands: "
+                 "colour, each with its own marker, the others grey. Curves: the predictive mean score of a hypothetical model of the "
+                 "highlighted family (a new family drawn from the prior N(0, Sigma) for the grey curve) at "
+                 "compute C, with its tokens per parameter D/N fixed at the family's median (legend); solid over the "
+                 "compute range of the family's own models (between the vertical marks), dashed where it is "
+                 "extrapolated beyond them. Bands (thin edges when there are several), drawn over that range only: "
                  "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
                  "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
-                 "Dotted lines: guessing floors (and ceilings).",
+                 "Dotted lines: guessing floors (and ceilings).%s",
                  lv, ls_result_number(r->pred, "param_uncertainty") > 0 ? o->param_draws : (size_t)0, o->latent_draws,
-                 (unsigned long long)o->seed);
+                 (unsigned long long)o->seed, lowcap);
     else
         snprintf(cap, sizeof cap,
-                 "Points: observed scores of every model against log10 of its training compute C = 6ND FLOPs "
-                 "(N parameters, D training tokens); highlighted families in colour, the others grey. "
-                 "Dotted lines: guessing floors (and ceilings).");
+                 "Points: observed scores of every model against its training compute C = 6ND FLOPs "
+                 "(N parameters, D training tokens); highlighted families in colour, each with its own marker, the others grey. "
+                 "Dotted lines: guessing floors (and ceilings).%s", lowcap);
     fig_end(b, cap);
 }
 
@@ -559,35 +691,95 @@ static void figure_scores(rep *r, ls_buf *b)
 /* ================================================================ */
 
 /* rows x cols heatmap of v (row-major) with a diverging scale over
- * [-vmax, vmax]; tips (may be NULL) per cell */
+ * [-vmax, vmax] (clipped: some |v| beyond it, marked), the standard errors
+ * (may be NULL) printed under the estimates, and the fixed entries (may be
+ * NULL) hatched grey, not coloured, with a legend entry fixed_label. */
 static void heatmap(ls_buf *b, const char *id, const char *title, const double *v, size_t rows,
-                    size_t cols, char *const *rlab, char *const *clab, double vmax, const char *scale_label,
-                    const double *se)
+                    size_t cols, char *const *rlab, char *const *clab, double vmax, const char *clip_label,
+                    const char *scale_label, const double *se, const unsigned char *fixed, const char *fixed_label)
 {
-    const double cw = 58, chh = 34, ml = 150, mt = 96;
+    const double cw = 60, chh = 38, ml = 150, mt = 96;
     double cbh = fmax(110, (double)rows * chh - 2);
-    double width = ml + (double)cols * cw + 100, height = mt + cbh + 24;
+    int any_fixed = 0, any_clip = 0;
+    for (size_t i = 0; i < rows * cols; i++) {
+        any_fixed |= fixed && fixed[i];
+        any_clip |= !(fixed && fixed[i]) && fabs(v[i]) > vmax * (1 + 1e-9);
+    }
+    if (!clip_label) any_clip = 0;
+    double ly = mt + fmax((double)rows * chh, cbh) + 22, nleg = (double)any_fixed + (double)any_clip;
+    double width = ml + (double)cols * cw + 100, height = ly + 18 * nleg + 6;
+    if (any_fixed) width = fmax(width, 40 + 6.3 * (double)strlen(fixed_label) + 30);
+    if (any_clip) width = fmax(width, 40 + 6.3 * (double)strlen(clip_label) + 30);
     ls_svg_begin(b, width, height, id, title);
+    ls_buf_printf(b, "<defs><pattern id=\"hatch-%s\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" "
+                     "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#ececec\"/>"
+                     "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#a8a8a8\" stroke-width=\"2\"/></pattern></defs>\n", id);
+    char hatch[80];
+    snprintf(hatch, sizeof hatch, "url(#hatch-%s)", id);
     for (size_t c = 0; c < cols; c++)
         ls_svg_text(b, ml + ((double)c + 0.5) * cw + 4, mt - 8, "start", 11, -45, 0, clab[c]);
     for (size_t rr = 0; rr < rows; rr++) {
         ls_svg_text(b, ml - 8, mt + ((double)rr + 0.5) * chh + 4, "end", 11, 0, 0, rlab[rr]);
         for (size_t c = 0; c < cols; c++) {
-            double x = v[rr * cols + c], t = x / vmax;
+            size_t i = rr * cols + c;
+            double x = v[i], t = x / vmax, cx = ml + ((double)c + 0.5) * cw - 1, cy = mt + ((double)rr + 0.5) * chh;
+            double x0 = ml + (double)c * cw, y0 = mt + (double)rr * chh;
             char col[8], tip[300], xb[LS_FMT_LEN], sb[LS_FMT_LEN];
+            if (fixed && fixed[i]) {
+                snprintf(tip, sizeof tip, "%.100s, %.100s: fixed at %s (not estimated)", rlab[rr], clab[c], ls_fmt_sig(xb, x, 4));
+                ls_buf_puts(b, "<g class=\"fixed-entry\">\n");
+                ls_svg_rect(b, x0, y0, cw - 2, chh - 2, hatch, "#9a9a9a", tip);
+                ls_buf_puts(b, "<g fill=\"#444444\">");
+                ls_svg_text(b, cx, cy - 1, "middle", 11, 0, 1, ls_fmt_sig(xb, x, 3));
+                ls_svg_text(b, cx, cy + 12, "middle", 9, 0, 0, "fixed");
+                ls_buf_puts(b, "</g>\n</g>\n");
+                continue;
+            }
             ls_svg_diverging(t, col);
-            if (se && isfinite(se[rr * cols + c]) && se[rr * cols + c] > 0)
+            int has_se = se && isfinite(se[i]) && se[i] > 0;
+            if (has_se)
                 snprintf(tip, sizeof tip, "%.100s, %.100s: %s (se %s)", rlab[rr], clab[c], ls_fmt_sig(xb, x, 4),
-                         ls_fmt_sig(sb, se[rr * cols + c], 3));
+                         ls_fmt_sig(sb, se[i], 3));
             else snprintf(tip, sizeof tip, "%.100s, %.100s: %s", rlab[rr], clab[c], ls_fmt_sig(xb, x, 4));
-            ls_svg_rect(b, ml + (double)c * cw, mt + (double)rr * chh, cw - 2, chh - 2, col, NULL, tip);
+            ls_svg_rect(b, x0, y0, cw - 2, chh - 2, col, NULL, tip);
             ls_buf_puts(b, fabs(t) > 0.6 ? "<g fill=\"#ffffff\">" : "<g fill=\"#111111\">");
-            ls_svg_text(b, ml + ((double)c + 0.5) * cw - 1, mt + ((double)rr + 0.5) * chh + 3, "middle", 11, 0, 0,
-                        ls_fmt_fixed(xb, x, 2));
+            ls_svg_text(b, cx, has_se ? cy - 1 : cy + 4, "middle", 11, 0, 0, ls_fmt_fixed(xb, x, 2));
+            if (has_se) {
+                char sp[LS_FMT_LEN + 4];
+                snprintf(sp, sizeof sp, "(%s)", ls_fmt_sig(sb, se[i], 2));
+                ls_buf_puts(b, "<g class=\"se\">");
+                ls_svg_text(b, cx, cy + 12, "middle", 9, 0, 0, sp);
+                ls_buf_puts(b, "</g>");
+            }
             ls_buf_puts(b, "</g>\n");
+            if (clip_label && fabs(x) > vmax * (1 + 1e-9)) {
+                double xr = x0 + cw - 2;
+                ls_buf_puts(b, "<path class=\"clipped\" fill=\"#111111\" d=\"M");
+                ls_buf_num(b, xr - 11, 1); ls_buf_puts(b, " "); ls_buf_num(b, y0, 1);
+                ls_buf_puts(b, "L"); ls_buf_num(b, xr, 1); ls_buf_puts(b, " "); ls_buf_num(b, y0, 1);
+                ls_buf_puts(b, "L"); ls_buf_num(b, xr, 1); ls_buf_puts(b, " "); ls_buf_num(b, y0 + 11, 1);
+                ls_buf_puts(b, "Z\"/>\n");
+            }
         }
     }
     ls_svg_colorbar(b, ml + (double)cols * cw + 24, mt, 16, cbh, vmax, scale_label);
+    ls_buf_puts(b, "<g class=\"legend\">\n");
+    if (any_fixed) {
+        ls_svg_rect(b, 40, ly - 7, 20, 13, hatch, "#9a9a9a", NULL);
+        ls_svg_text(b, 66, ly + 4, "start", 11, 0, 0, fixed_label);
+        ly += 18;
+    }
+    if (any_clip) {
+        ls_buf_puts(b, "<path class=\"clipped\" fill=\"#111111\" d=\"M42 ");
+        ls_buf_num(b, ly - 6, 1);
+        ls_buf_puts(b, "L56 ");
+        ls_buf_num(b, ly - 6, 1);
+        ls_buf_puts(b, "L56 ");
+        ls_buf_num(b, ly + 8, 1);
+        ls_buf_puts(b, "Z\"/>\n");
+        ls_svg_text(b, 66, ly + 4, "start", 11, 0, 0, clip_label);
+    }
+    ls_buf_puts(b, "</g>\n");
     ls_svg_end(b);
 }
 
@@ -595,28 +787,63 @@ static void figure_loadings(rep *r, ls_buf *b, char **skills)
 {
     const ls_params *pr = r->pr;
     const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
-    double vmax = 0;
-    for (size_t i = 0; i < r->K * r->J; i++)
-        if (isfinite(pr->lambda[i])) vmax = fmax(vmax, fabs(pr->lambda[i]));
-    if (!(vmax > 0)) vmax = 1;
+    size_t K = r->K, J = r->J;
+    /* identification: the other skills' loadings on a skill's anchor are fixed at 0 */
+    unsigned char *fixed = calloc(K * J + 1, 1);
+    if (!fixed) { b->oom = 1; return; }
+    for (size_t k = 0; k < K; k++)
+        for (size_t l = 0; l < K; l++)
+            if (l != k && pr->anchors[l] < J) fixed[k * J + pr->anchors[l]] = 1;
+    int clipped = 0;
+    double vmax = ls_svg_robust_max(pr->lambda, K, J, fixed, &clipped);
+    char clip[600] = "", vb[LS_FMT_LEN], mb[LS_FMT_LEN];
+    if (clipped) {
+        /* the benchmarks beyond the scale, named with their largest |loading| */
+        int len = snprintf(clip, sizeof clip, "colour scale clipped at \xc2\xb1%s (%.0f x the median over benchmarks of "
+                           "the largest |loading|); beyond it:", ls_fmt_sig(vb, vmax, 2), LS_SVG_CLIP);
+        for (size_t j = 0, first = 1; j < J && len > 0 && (size_t)len < sizeof clip - 60; j++) {
+            double m = 0;
+            for (size_t k = 0; k < K; k++)
+                if (!fixed[k * J + j]) m = fmax(m, fabs(pr->lambda[k * J + j]));
+            if (m > vmax * (1 + 1e-9)) {
+                len += snprintf(clip + len, sizeof clip - (size_t)len, "%s %.40s (%s)", first ? "" : ",", r->bench[j],
+                                ls_fmt_sig(mb, m, 3));
+                first = 0;
+            }
+        }
+    }
     fig_begin(b, "loadings", 2, "Loadings of the benchmarks on the skills");
-    heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, r->K, r->J, skills, r->bench,
-            vmax, "loading", se ? se + r->lay[LS_NAT_LAMBDA] : NULL);
-    fig_end(b, "Loadings lambda_kj (rows: skills, named by their anchor benchmark; columns: benchmarks) on a "
-               "diverging scale symmetric about 0 (legend). A skill's anchor loading is positive and the other "
-               "skills' loadings on an anchor benchmark are fixed at 0 for identification. Hover a cell for its "
-               "standard error.");
+    heatmap(b, "svg-loadings", "Loadings heatmap, skills by benchmarks", pr->lambda, K, J, skills, r->bench,
+            vmax, clipped ? clip : NULL, clipped ? "loading (clipped)" : "loading",
+            se ? se + r->lay[LS_NAT_LAMBDA] : NULL, fixed, "fixed at 0 for identification (not estimated)");
+    free(fixed);
+    char cap[1200];
+    snprintf(cap, sizeof cap,
+             "Loadings lambda_kj (rows: skills, named by their anchor benchmark; columns: benchmarks) on a "
+             "diverging scale symmetric about 0 (legend), %s; standard errors in parentheses%s. A skill's anchor "
+             "loading is positive and the other skills' loadings on an anchor benchmark are fixed at 0 for "
+             "identification: those cells are hatched grey and marked \"fixed\".",
+             clipped ? "clipped so that an extreme benchmark does not wash out the others (cells beyond the scale "
+                       "carry a black corner)" : "reaching the largest |loading|",
+             se ? " (inverse observed information)" : " would appear under the estimates, but this fit has none");
+    fig_end(b, cap);
 }
 
 static void figure_correlations(rep *r, ls_buf *b, char **skills)
 {
     const ls_params *pr = r->pr;
     const double *se = ls_fit_se(r->f, LS_SE_HESSIAN);
+    size_t K = r->K;
+    unsigned char *fixed = calloc(K * K + 1, 1);
+    if (!fixed) { b->oom = 1; return; }
+    for (size_t k = 0; k < K; k++) fixed[k * K + k] = 1;
     fig_begin(b, "correlations", 3, "Skill correlation matrix");
-    heatmap(b, "svg-correlations", "Skill correlation matrix Sigma", pr->sigma, r->K, r->K, skills, skills, 1,
-            "correlation", se ? se + r->lay[LS_NAT_SIGMA] : NULL);
-    fig_end(b, "Sigma, the correlation matrix of the family skills alpha_f ~ N(0, Sigma), with the estimates in "
-               "the cells; colour scale from -1 (blue) to 1 (red).");
+    heatmap(b, "svg-correlations", "Skill correlation matrix Sigma", pr->sigma, K, K, skills, skills, 1, NULL,
+            "correlation", se ? se + r->lay[LS_NAT_SIGMA] : NULL, fixed, "fixed at 1 (a correlation matrix)");
+    free(fixed);
+    fig_end(b, "Sigma, the correlation matrix of the family skills alpha_f ~ N(0, Sigma), with the estimates and "
+               "their standard errors (in parentheses) in the cells; colour scale from -1 (blue) to 1 (red); the "
+               "diagonal is fixed at 1 (hatched).");
 }
 
 /* ================================================================ */
@@ -692,6 +919,32 @@ static void figure_selection(rep *r, ls_buf *b)
 /* Figure 5: compute-optimal frontiers                               */
 /* ================================================================ */
 
+#define LIMIT_GREY "#666666"
+
+/* Legend of figure 5 (b NULL: measure only); returns its height. */
+static double frontier_legend(ls_buf *b, double x0, double y0, double width, char **skills, size_t K)
+{
+    double x = x0, y = y0;
+    ls_buf tmp;
+    ls_buf_init(&tmp);
+    ls_buf *o = b ? b : &tmp;
+    for (size_t k = 0; k <= K; k++) {
+        const char *lab = k < K ? skills[k] : "limit of the search range (the data's smallest and largest N or D; beyond it shaded)";
+        double w = 31 + 6.2 * (double)strlen(lab) + 18;
+        if (x > x0 && x + w > x0 + width) { x = x0; y += 18; }
+        if (k < K) ls_svg_legend_entry(o, x, y, ls_svg_palette(k), ls_svg_dash(k), k, lab);
+        else {
+            ls_buf_puts(o, "<g fill-opacity=\"0.07\">");
+            ls_svg_rect(o, x, y - 7, 26, 7, "#000000", NULL, NULL);
+            ls_buf_puts(o, "</g>\n");
+            ls_svg_legend_entry(o, x, y, LIMIT_GREY, NULL, LS_MARKERS_N, lab);
+        }
+        x += w;
+    }
+    ls_buf_free(&tmp);
+    return y - y0 + 18;
+}
+
 static void figure_frontiers(rep *r, ls_buf *b, char **skills)
 {
     fig_begin(b, "frontier", 5, "Compute-optimal parameters and tokens per skill");
@@ -709,37 +962,55 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
     const double *size_lo = ls_result_numbers(a, "size_lo", NULL, NULL), *size_hi = ls_result_numbers(a, "size_hi", NULL, NULL);
     const double *tokens_lo = ls_result_numbers(a, "tokens_lo", NULL, NULL);
     const double *tokens_hi = ls_result_numbers(a, "tokens_hi", NULL, NULL);
-    const double pw = 330, ph = 240, ml = 70, cw = pw + ml + 30;
+    const double pw = 330, ph = 240, ml = 76, cw = pw + ml + 30;
     double width = 2 * cw + 10;
-    const char *labels[64];
-    for (size_t k = 0; k < K && k < 64; k++) labels[k] = skills[k];
-    ls_buf tmp;
-    ls_buf_init(&tmp);
-    const char *cl[64];
-    for (size_t k = 0; k < K && k < 64; k++) cl[k] = ls_svg_palette(k);
-    double lh = flow_legend(&tmp, 10, 14, width - 20, "line", labels, cl, K < 64 ? K : 64);
-    ls_buf_free(&tmp);
+    double lh = frontier_legend(NULL, 10, 14, width - 20, skills, K);
     double mt = lh + 16, height = mt + ph + 50;
     ls_svg_begin(b, width, height, "svg-frontier", "Compute-optimal parameters and tokens against budget");
-    flow_legend(b, 10, 14, width - 20, "line", labels, cl, K < 64 ? K : 64);
+    frontier_legend(b, 10, 14, width - 20, skills, K);
     double *x = calloc(nb, sizeof(double)), *y = calloc(nb, sizeof(double));
     double *lo = calloc(nb, sizeof(double)), *hi = calloc(nb, sizeof(double));
     if (!x || !y || !lo || !hi) b->oom = 1;
     for (size_t q = 0; q < 2 && !b->oom; q++) {
         const double *v = q ? tokens : size, *vl = q ? tokens_lo : size_lo, *vh = q ? tokens_hi : size_hi;
         double unit = q ? 12 : 9; /* trillions, billions */
+        /* the search range's limits (the data's smallest and largest size or tokens) */
+        double lim[2] = {ls_result_number(a, q ? "tokens_min" : "size_min"), ls_result_number(a, q ? "tokens_max" : "size_max")};
         double ylo = INFINITY, yhi = -INFINITY;
         for (size_t i = 0; i < K * nb; i++) {
             double l = r->al_intervals ? vl[i] : v[i], h = r->al_intervals ? vh[i] : v[i];
             if (isfinite(l) && l > 0) ylo = fmin(ylo, log10(l) + unit);
             if (isfinite(h) && h > 0) yhi = fmax(yhi, log10(h) + unit);
         }
-        double pad = 0.05 * (yhi - ylo) + 0.05;
+        for (int s2 = 0; s2 < 2; s2++)
+            if (isfinite(lim[s2]) && lim[s2] > 0) {
+                ylo = fmin(ylo, log10(lim[s2]) + unit);
+                yhi = fmax(yhi, log10(lim[s2]) + unit);
+            }
+        double pad = 0.07 * (yhi - ylo) + 0.08;
         ls_svg_panel p;
         double x0 = (double)q * cw + ml;
         ls_svg_panel_init(&p, b, x0, mt, pw, ph, log10(budget[0]), log10(budget[nb - 1]), ylo - pad, yhi + pad);
         ls_svg_axes(&p, LS_AXIS_LOG10, LS_AXIS_LOG10, "compute budget C (FLOPs)",
                     q ? "optimal training tokens D" : "optimal parameters N");
+        for (int s2 = 0; s2 < 2; s2++) {
+            if (!(isfinite(lim[s2]) && lim[s2] > 0)) continue;
+            double ly = log10(lim[s2]) + unit, py = ls_svg_py(&p, ly);
+            ls_buf_printf(b, "<g class=\"range-limit\" data-limit=\"%s_%s\">\n", q ? "tokens" : "size", s2 ? "max" : "min");
+            /* beyond the limit: shaded, the limit itself a thin solid line */
+            double ey = s2 ? p.y0 : p.y0 + p.h;
+            ls_buf_puts(b, "<g fill-opacity=\"0.07\">");
+            ls_svg_rect(b, p.x0, fmin(py, ey), p.w, fabs(ey - py), "#000000", NULL, NULL);
+            ls_buf_puts(b, "</g>\n");
+            ls_svg_line(b, p.x0, py, p.x0 + p.w, py, LIMIT_GREY, 1.2, NULL);
+            long ex = (long)floor(ly);
+            char lab[120], mb[LS_FMT_LEN];
+            ls_fmt_fixed(mb, pow(10, ly - (double)ex), 1);
+            snprintf(lab, sizeof lab, "search limit: %s %s %s\xc3\x97" "10^%ld", s2 ? "largest" : "smallest", q ? "D" : "N", mb, ex);
+            ls_buf_puts(b, "<g fill=\"#555555\">");
+            ls_svg_text_sup(b, p.x0 + p.w - 4, s2 ? py - 4 : py + 12, "end", 10, lab);
+            ls_buf_puts(b, "</g>\n</g>\n");
+        }
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < nb; i++) {
                 size_t c = k * nb + i;
@@ -748,8 +1019,20 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
                 lo[i] = vl[c] > 0 ? log10(vl[c]) + unit : NAN;
                 hi[i] = vh[c] > 0 ? log10(vh[c]) + unit : NAN;
             }
-            if (r->al_intervals) ls_svg_band(&p, x, lo, hi, nb, ls_svg_palette(k), 0.13);
-            ls_svg_polyline(&p, x, y, nb, ls_svg_palette(k), 2, NULL);
+            if (r->al_intervals) ls_svg_band(&p, x, lo, hi, nb, ls_svg_palette(k), K > 2 ? 0.08 : 0.12);
+        }
+        /* lines over the bands; each skill its dash and its markers, the
+         * markers staggered so that lines on top of each other stay apart */
+        for (size_t k = 0; k < K; k++) {
+            for (size_t i = 0; i < nb; i++) {
+                x[i] = log10(budget[i]);
+                y[i] = v[k * nb + i] > 0 ? log10(v[k * nb + i]) + unit : NAN;
+            }
+            ls_buf_printf(b, "<g class=\"skill-line\" data-skill=\"%zu\" data-dash=\"%s\" data-marker=\"%zu\">\n", k + 1,
+                          ls_svg_dash(k) ? ls_svg_dash(k) : "solid", k % LS_MARKERS_N);
+            ls_svg_polyline(&p, x, y, nb, ls_svg_palette(k), 2, ls_svg_dash(k));
+            for (size_t i = (2 * k) % 6; i < nb; i += 6) ls_svg_marker(&p, x[i], y[i], k, 3.6, ls_svg_palette(k), 1, NULL);
+            ls_buf_puts(b, "</g>\n");
         }
     }
     free(x); free(y); free(lo); free(hi);
@@ -760,14 +1043,16 @@ static void figure_frontiers(rep *r, ls_buf *b, char **skills)
         snprintf(cap, sizeof cap,
                  "For each skill, the number of parameters N (left) and training tokens D (right) that maximise "
                  "the skill at compute budget C = 6ND, searched inside the data's ranges of size and tokens "
-                 "(ls_optimal; log-log axes). Bands: central %s%% intervals from %zu draws of the estimates "
-                 "(seed %llu). A flat stretch means the optimum sits on a range boundary.",
+                 "(ls_optimal; log-log axes; each skill its colour, dash and marker). Bands: central %s%% intervals "
+                 "from %zu draws of the estimates (seed %llu). Thin grey lines: the limits of the search range, shaded "
+                 "beyond; a line that runs along one sits on the boundary, where the data say nothing beyond.",
                  lv, r->o->optimal_draws, (unsigned long long)r->o->seed);
     else
         snprintf(cap, sizeof cap,
                  "For each skill, the number of parameters N (left) and training tokens D (right) that maximise "
                  "the skill at compute budget C = 6ND, searched inside the data's ranges of size and tokens "
-                 "(ls_optimal; log-log axes). No intervals: the fit has no covariance of the estimates, or "
+                 "(ls_optimal; log-log axes; each skill its colour, dash and marker). Thin grey lines: the limits "
+                 "of the search range, shaded beyond. No intervals: the fit has no covariance of the estimates, or "
                  "--optimal-draws is 0.");
     fig_end(b, cap);
 }
@@ -841,7 +1126,10 @@ static void figure_compare(rep *r, ls_buf *b, char **skills)
         snprintf(tip, sizeof tip, "%s: difference %s [%s, %s]", skills[k], ls_fmt_sig(tb, diff[k], 3),
                  ls_fmt_sig(lb, lower[k], 3), ls_fmt_sig(ub, upper[k], 3));
         ls_svg_point(&p, diff[k], (double)K - (double)k - 0.5, 4.5, "#0072B2", 1, tip);
+        ls_buf_printf(b, "<g class=\"prob-greater\" data-skill=\"%zu\" data-value=\"%s\">", k + 1,
+                      ls_fmt_sig(tb, prob_greater[k], 9));
         ls_svg_text(b, ml + pw + 12, yc + 4, "start", 11, 0, 0, ls_fmt_fixed(tb, prob_greater[k], 3));
+        ls_buf_puts(b, "</g>\n");
     }
     ls_svg_end(b);
     char cap[900], lv[LS_FMT_LEN];
@@ -973,7 +1261,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         ls_buf_puts(b, "</table>\n");
     }
     if (ls_fit_nwarnings(f)) {
-        ls_buf_puts(b, "<h3>Warnings of the fit</h3>\n<ul>\n");
+        ls_buf_puts(b, "<h3>Warnings of the fit (also in the banner at the top)</h3>\n<ul>\n");
         for (size_t i = 0; i < ls_fit_nwarnings(f); i++) {
             ls_buf_puts(b, "<li>");
             ls_buf_escape(b, ls_fit_warning(f, i));
@@ -1023,6 +1311,9 @@ static const char CSS[] =
     "table{border-collapse:collapse;font-size:.85em;margin:.3em 0 1em}\n"
     "th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;vertical-align:top}\n"
     "th{background:#f5f5f5;font-weight:normal}.l{text-align:left}.se{color:#777}\n"
+    ".warnings{background:#fff3cd;border:2px solid #c77c02;border-radius:4px;padding:.5em 1em;margin:1em 0}\n"
+    ".warnings p{margin:.2em 0}.warnings ul{margin:.3em 0;padding-left:1.4em}.warnings .src{font-weight:bold}\n"
+    ".nowarnings{color:#2a6b2a;font-size:.9em;margin:.6em 0}\n"
     "footer{margin-top:2.5em;padding-top:.5em;font-size:.8em;color:#666;border-top:1px solid #ddd}\n";
 
 /* A JSON text safe inside an HTML comment: every '-' (they only occur
@@ -1037,6 +1328,79 @@ static void comment_json(ls_buf *b, json_t *root)
         else ls_buf_put(b, c, 1);
     }
     free(s);
+}
+
+/* Is w (a task's warning) one of the fit's, repeated as "training fit: w"? */
+static int fit_warning_again(const rep *r, const char *w)
+{
+    const char *pre = "training fit: ";
+    if (strncmp(w, pre, strlen(pre)) == 0) w += strlen(pre);
+    for (size_t i = 0; i < ls_fit_nwarnings(r->f); i++)
+        if (strcmp(ls_fit_warning(r->f, i), w) == 0) return 1;
+    return 0;
+}
+
+/* One item of the banner (b NULL: count only). */
+static void banner_item(ls_buf *b, size_t *n, const char *source, const char *text)
+{
+    ++*n;
+    if (!b) return;
+    ls_buf_puts(b, "<li><span class=\"src\">");
+    ls_buf_escape(b, source);
+    ls_buf_puts(b, ":</span> ");
+    ls_buf_escape(b, text);
+    ls_buf_puts(b, "</li>\n");
+}
+
+static void result_warnings(const rep *r, ls_buf *b, size_t *n, const ls_result *res, const char *source)
+{
+    for (size_t i = 0; res && i < ls_result_nwarnings(res); i++)
+        if (!fit_warning_again(r, ls_result_warning(res, i))) banner_item(b, n, source, ls_result_warning(res, i));
+}
+
+/* Every warning of the fit and of the computations behind the figures. */
+static size_t banner_items(const rep *r, ls_buf *b)
+{
+    size_t n = 0;
+    char v[300], gb[LS_FMT_LEN];
+    const ls_fit *f = r->f;
+    int said = 0;
+    for (size_t i = 0; i < ls_fit_nwarnings(f); i++) said |= strstr(ls_fit_warning(f, i), "did not converge") != NULL;
+    if (!ls_fit_converged(f) && !said) {
+        snprintf(v, sizeof v, "the optimiser did not converge: max |gradient| = %s; the estimates, and every figure "
+                 "drawn from them, may be off", ls_fmt_sig(gb, ls_fit_gradnorm(f), 3));
+        banner_item(b, &n, "fit", v);
+    }
+    for (size_t i = 0; i < ls_fit_nwarnings(f); i++) banner_item(b, &n, "fit", ls_fit_warning(f, i));
+    if (r->o->param_draws > 0 && r->have_pred && !(ls_result_number(r->pred, "param_uncertainty") > 0))
+        banner_item(b, &n, "figures 1 and 6",
+                    "the fit has no usable covariance of the estimates (fitted without standard errors, or the "
+                    "observed information is singular): bands and intervals leave out the uncertainty of the "
+                    "estimates, so they are too narrow");
+    result_warnings(r, b, &n, r->pred, "figure 1 (predictions)");
+    result_warnings(r, b, &n, r->al, "figure 5 (compute-optimal allocation)");
+    result_warnings(r, b, &n, r->cmp, "figure 6 (comparison)");
+    result_warnings(r, b, &n, r->sel, "figure 4 (selection file)");
+    static const char *what[3] = {"figure 1", "figure 5", "figure 6"};
+    for (size_t k = 0; k < 3; k++)
+        if (r->failed[k][0]) banner_item(b, &n, what[k], r->failed[k]);
+    return n;
+}
+
+/* The banner at the top of the page: every warning, or that there are none. */
+static void warnings_banner(const rep *r, ls_buf *b)
+{
+    size_t n = banner_items(r, NULL);
+    if (!n) {
+        ls_buf_puts(b, "<div class=\"nowarnings\" id=\"warnings\">No warnings from the fit or from the "
+                       "computations of this report.</div>\n");
+        return;
+    }
+    ls_buf_printf(b, "<div class=\"warnings\" id=\"warnings\" role=\"alert\">\n<p><strong>%zu warning%s</strong>"
+                     " (from the fit and from the computations of this report): read them before the figures.</p>\n<ul>\n",
+                  n, n == 1 ? "" : "s");
+    banner_items(r, b);
+    ls_buf_puts(b, "</ul>\n</div>\n");
 }
 
 static void page_header(rep *r, ls_buf *b)
@@ -1076,7 +1440,9 @@ static void page_header(rep *r, ls_buf *b)
     ls_buf_escape(b, o->title ? o->title : "latentscale report");
     ls_buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", CSS);
     ls_buf_escape(b, o->title ? o->title : "latentscale report");
-    ls_buf_puts(b, "</h1>\n<p>Latent-variable scaling law (Cai et al., arXiv 2512.06553) fitted to <code>");
+    ls_buf_puts(b, "</h1>\n");
+    warnings_banner(r, b);
+    ls_buf_puts(b, "<p>Latent-variable scaling law (Cai et al., arXiv 2512.06553) fitted to <code>");
     ls_buf_escape(b, ls_data_source(r->d));
     ls_buf_puts(b, "</code>");
     if (o->fit_name) {

@@ -340,17 +340,38 @@ double ls_svg_py(const ls_svg_panel *p, double y)
     return fmax(p->y0 - 2, fmin(p->y0 + p->h + 2, v));
 }
 
-/* "10" with a superscript exponent (UTF-8) */
-static void pow10_label(char *out, size_t n, long e)
+void ls_svg_pow10(char *out, size_t n, double mantissa, long e)
 {
-    static const char *sup[10] = {"\xe2\x81\xb0", "\xc2\xb9", "\xc2\xb2", "\xc2\xb3", "\xe2\x81\xb4",
-                                  "\xe2\x81\xb5", "\xe2\x81\xb6", "\xe2\x81\xb7", "\xe2\x81\xb8",
-                                  "\xe2\x81\xb9"};
-    char digits[24];
-    snprintf(digits, sizeof digits, "%ld", e < 0 ? -e : e);
-    snprintf(out, n, "10%s", e < 0 ? "\xe2\x81\xbb" : "");
-    for (const char *c = digits; *c; c++)
-        if (strlen(out) + 4 < n) strcat(out, sup[*c - '0']);
+    if (mantissa == 1) snprintf(out, n, "10^%ld", e);
+    else snprintf(out, n, "%.0f\xc3\x97" "10^%ld", mantissa, e);
+}
+
+static void pow10_label(char *out, size_t n, long e) { ls_svg_pow10(out, n, 1, e); }
+
+void ls_svg_text_sup(ls_buf *b, double x, double y, const char *anchor, double size, const char *text)
+{
+    const char *caret = strchr(text, '^');
+    if (!caret) {
+        ls_svg_text(b, x, y, anchor, size, 0, 0, text);
+        return;
+    }
+    ls_buf_puts(b, "<text");
+    attr_num(b, "x", x);
+    attr_num(b, "y", y);
+    if (anchor && strcmp(anchor, "start") != 0) ls_buf_printf(b, " text-anchor=\"%s\"", anchor);
+    if (size > 0) attr_num(b, "font-size", size);
+    ls_buf_puts(b, ">");
+    char head[LS_FMT_LEN * 4];
+    size_t hn = (size_t)(caret - text) < sizeof head - 1 ? (size_t)(caret - text) : sizeof head - 1;
+    memcpy(head, text, hn);
+    head[hn] = '\0';
+    ls_buf_escape(b, head);
+    ls_buf_puts(b, "<tspan");
+    attr_num(b, "dy", -0.42 * (size > 0 ? size : 11));
+    attr_num(b, "font-size", 0.78 * (size > 0 ? size : 11));
+    ls_buf_puts(b, ">");
+    ls_buf_escape(b, caret + 1);
+    ls_buf_puts(b, "</tspan></text>\n");
 }
 
 /* ticks and labels of one axis */
@@ -383,10 +404,7 @@ static size_t axis_ticks(double lo, double hi, int mode, size_t target, double *
                 double v = log10(ms[i]) + (double)e;
                 if (v < lo - 1e-9 || v > hi + 1e-9) continue;
                 t[n] = v;
-                char pw[LS_FMT_LEN];
-                pow10_label(pw, sizeof pw, e);
-                if (ms[i] == 1) snprintf(lab[n], LS_FMT_LEN, "%.40s", pw);
-                else snprintf(lab[n], LS_FMT_LEN, "%d\xc3\x97%.30s", (int)ms[i], pw);
+                ls_svg_pow10(lab[n], LS_FMT_LEN, ms[i], e);
                 n++;
             }
         if (n >= 2) break;
@@ -408,14 +426,14 @@ void ls_svg_axes(const ls_svg_panel *p, int xmode, int ymode, const char *xlabel
         double x = ls_svg_px(p, t[i]);
         ls_svg_line(b, x, p->y0, x, p->y0 + p->h, "#e4e4e4", 1, NULL);
         ls_svg_line(b, x, p->y0 + p->h, x, p->y0 + p->h + 4, "#444444", 1, NULL);
-        ls_svg_text(b, x, p->y0 + p->h + 15, "middle", 10, 0, 0, lab[i]);
+        ls_svg_text_sup(b, x, p->y0 + p->h + 15, "middle", 10, lab[i]);
     }
     n = axis_ticks(p->ylo, p->yhi, ymode, ty, t, lab);
     for (size_t i = 0; i < n; i++) {
         double y = ls_svg_py(p, t[i]);
         ls_svg_line(b, p->x0, y, p->x0 + p->w, y, "#e4e4e4", 1, NULL);
         ls_svg_line(b, p->x0 - 4, y, p->x0, y, "#444444", 1, NULL);
-        ls_svg_text(b, p->x0 - 6, y + 3.5, "end", 10, 0, 0, lab[i]);
+        ls_svg_text_sup(b, p->x0 - 6, y + 3.5, "end", 10, lab[i]);
     }
     ls_svg_rect(b, p->x0, p->y0, p->w, p->h, NULL, "#444444", NULL);
     if (xlabel) ls_svg_text(b, p->x0 + p->w / 2, p->y0 + p->h + 31, "middle", 11, 0, 0, xlabel);
@@ -497,6 +515,101 @@ void ls_svg_point(const ls_svg_panel *p, double x, double y, double r, const cha
         ls_buf_puts(b, "/>\n");
 }
 
+void ls_svg_marker_px(ls_buf *b, double cx, double cy, size_t shape, double r, const char *color,
+                      double opacity, const char *title)
+{
+    if (!isfinite(cx) || !isfinite(cy)) return;
+    shape %= LS_MARKERS_N;
+    ls_buf_printf(b, "<path class=\"marker\" data-shape=\"%zu\"", shape);
+    int open = shape >= 5; /* plus, cross: strokes only */
+    if (open) ls_buf_printf(b, " fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"", color);
+    else ls_buf_printf(b, " fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"0.5\"", color);
+    if (opacity < 1) {
+        ls_buf_puts(b, open ? " stroke-opacity=\"" : " fill-opacity=\"");
+        ls_buf_num(b, opacity, 2);
+        ls_buf_puts(b, "\"");
+    }
+    ls_buf_puts(b, " d=\"");
+    double s = r;
+    switch (shape) {
+    case 0: /* circle: two arcs */
+        path_point(b, 'M', cx - s, cy);
+        ls_buf_puts(b, "a");
+        ls_buf_num(b, s, NUMDEC);
+        ls_buf_puts(b, " ");
+        ls_buf_num(b, s, NUMDEC);
+        ls_buf_puts(b, " 0 1 0 ");
+        ls_buf_num(b, 2 * s, NUMDEC);
+        ls_buf_puts(b, " 0a");
+        ls_buf_num(b, s, NUMDEC);
+        ls_buf_puts(b, " ");
+        ls_buf_num(b, s, NUMDEC);
+        ls_buf_puts(b, " 0 1 0 ");
+        ls_buf_num(b, -2 * s, NUMDEC);
+        ls_buf_puts(b, " 0Z");
+        break;
+    case 1: s *= 0.88;
+        path_point(b, 'M', cx - s, cy - s); path_point(b, 'L', cx + s, cy - s);
+        path_point(b, 'L', cx + s, cy + s); path_point(b, 'L', cx - s, cy + s); ls_buf_puts(b, "Z");
+        break;
+    case 2: s *= 1.2;
+        path_point(b, 'M', cx, cy - s); path_point(b, 'L', cx + 0.87 * s, cy + 0.5 * s);
+        path_point(b, 'L', cx - 0.87 * s, cy + 0.5 * s); ls_buf_puts(b, "Z");
+        break;
+    case 3: s *= 1.2;
+        path_point(b, 'M', cx, cy - s); path_point(b, 'L', cx + s, cy);
+        path_point(b, 'L', cx, cy + s); path_point(b, 'L', cx - s, cy); ls_buf_puts(b, "Z");
+        break;
+    case 4: s *= 1.2;
+        path_point(b, 'M', cx, cy + s); path_point(b, 'L', cx + 0.87 * s, cy - 0.5 * s);
+        path_point(b, 'L', cx - 0.87 * s, cy - 0.5 * s); ls_buf_puts(b, "Z");
+        break;
+    case 5: s *= 1.2;
+        path_point(b, 'M', cx - s, cy); path_point(b, 'L', cx + s, cy);
+        path_point(b, 'M', cx, cy - s); path_point(b, 'L', cx, cy + s);
+        break;
+    case 6:
+        path_point(b, 'M', cx - s, cy - s); path_point(b, 'L', cx + s, cy + s);
+        path_point(b, 'M', cx - s, cy + s); path_point(b, 'L', cx + s, cy - s);
+        break;
+    default: /* a five-pointed star */
+        s *= 1.3;
+        for (int k = 0; k < 10; k++) {
+            double a = -1.5707963267948966 + 0.6283185307179586 * k, rr = k % 2 ? 0.45 * s : s;
+            path_point(b, k ? 'L' : 'M', cx + rr * cos(a), cy + rr * sin(a));
+        }
+        ls_buf_puts(b, "Z");
+        break;
+    }
+    if (title) {
+        ls_buf_puts(b, "\"><title>");
+        ls_buf_escape(b, title);
+        ls_buf_puts(b, "</title></path>\n");
+    } else
+        ls_buf_puts(b, "\"/>\n");
+}
+
+void ls_svg_marker(const ls_svg_panel *p, double x, double y, size_t shape, double r, const char *color,
+                   double opacity, const char *title)
+{
+    if (!isfinite(x) || !isfinite(y)) return;
+    ls_svg_marker_px(p->b, ls_svg_px(p, x), ls_svg_py(p, y), shape, r, color, opacity, title);
+}
+
+const char *ls_svg_dash(size_t i)
+{
+    static const char *d[LS_DASHES_N] = {NULL, "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3 2 3 2 3"};
+    return d[i % LS_DASHES_N];
+}
+
+void ls_svg_legend_entry(ls_buf *b, double x, double y, const char *color, const char *dash, size_t shape,
+                         const char *label)
+{
+    ls_svg_line(b, x, y, x + 26, y, color, 2, dash);
+    if (shape < LS_MARKERS_N) ls_svg_marker_px(b, x + 13, y, shape, 3.6, color, 1, NULL);
+    ls_svg_text(b, x + 31, y + 4, "start", 11, 0, 0, label);
+}
+
 void ls_svg_legend(ls_buf *b, double x, double y, const char *kind, const char *const *labels,
                    const char *const *colors, size_t n, double dx, double dy)
 {
@@ -539,6 +652,39 @@ void ls_svg_diverging(double t, char out[8])
     for (int k = 0; k < 3; k++) c[k] = (int)lround(mid[k] + a * (end[k] - mid[k]));
     snprintf(out, 8, "#%02x%02x%02x", (unsigned)c[0] & 0xffu, (unsigned)c[1] & 0xffu,
              (unsigned)c[2] & 0xffu);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, int *clipped)
+{
+    if (clipped) *clipped = 0;
+    double *m = malloc((cols ? cols : 1) * sizeof(double));
+    size_t n = 0;
+    double top = 0;
+    for (size_t c = 0; c < cols; c++) {
+        double mc = -1;
+        for (size_t r = 0; r < rows; r++)
+            if ((!skip || !skip[r * cols + c]) && isfinite(v[r * cols + c])) mc = fmax(mc, fabs(v[r * cols + c]));
+        if (mc < 0) continue; /* nothing estimated in this column */
+        top = fmax(top, mc);
+        if (m) m[n++] = mc;
+    }
+    double out = top > 0 ? top : 1;
+    if (m && n >= 3) {
+        qsort(m, n, sizeof(double), cmp_dbl);
+        double med = n % 2 ? m[n / 2] : 0.5 * (m[n / 2 - 1] + m[n / 2]);
+        if (med > 0 && top > LS_SVG_CLIP * med) {
+            out = LS_SVG_CLIP * med;
+            if (clipped) *clipped = 1;
+        }
+    }
+    free(m);
+    return out;
 }
 
 void ls_svg_colorbar(ls_buf *b, double x, double y, double w, double h, double vmax,

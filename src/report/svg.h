@@ -119,6 +119,28 @@ void ls_svg_band(const ls_svg_panel *p, const double *x, const double *lo, const
 void ls_svg_point(const ls_svg_panel *p, double x, double y, double r, const char *fill,
                   double opacity, const char *title);
 
+/* Marker shapes, so that series differ by more than colour: 0 circle,
+ * 1 square, 2 triangle, 3 diamond, 4 inverted triangle, 5 plus, 6 cross,
+ * 7 star (cycles).  Drawn as a <path class="marker" data-shape="i">. */
+#define LS_MARKERS_N 8
+void ls_svg_marker_px(ls_buf *b, double cx, double cy, size_t shape, double r, const char *color,
+                      double opacity, const char *title);
+void ls_svg_marker(const ls_svg_panel *p, double x, double y, size_t shape, double r, const char *color,
+                   double opacity, const char *title);
+/* Dash pattern i (cycles; 0 is solid: NULL), for lines that must differ
+ * by more than colour. */
+#define LS_DASHES_N 6
+const char *ls_svg_dash(size_t i);
+/* One legend entry: a line swatch with the dash (NULL: solid) and, when
+ * shape < LS_MARKERS_N, a marker on it; the label after it. */
+void ls_svg_legend_entry(ls_buf *b, double x, double y, const char *color, const char *dash, size_t shape,
+                         const char *label);
+/* Text like ls_svg_text where each "^" starts a superscript to the end of
+ * the text ("10^21", "2\u00d710^8"): a <tspan> raised and smaller. */
+void ls_svg_text_sup(ls_buf *b, double x, double y, const char *anchor, double size, const char *text);
+/* "10^e" (or "m×10^e" for m != 1) for ls_svg_text_sup, into out[n]. */
+void ls_svg_pow10(char *out, size_t n, double mantissa, long e);
+
 /* A legend: one row per entry, a swatch ("line", "point" or "box") and the
  * label, starting at (x, y) px; rows `dy` apart, or in one row with entries
  * `dx` apart when dx > 0. */
@@ -135,6 +157,14 @@ const char *ls_svg_palette(size_t i);
 /* Diverging scale for t in [-1, 1] (clamped; NaN -> grey): blue, white,
  * red, as "#rrggbb" into out[8]. */
 void ls_svg_diverging(double t, char out[8]);
+/* The half-range of a diverging scale for a rows x cols matrix v whose
+ * columns are items (benchmarks), robust to an extreme item: with m_c the
+ * largest |v| of column c over the entries not skipped (skip may be NULL),
+ * the largest m_c, unless it exceeds LS_SVG_CLIP times the median of the
+ * m_c; then the scale is clipped at that multiple of the median and
+ * *clipped is set (else 0).  1 when nothing is finite and non-zero. */
+#define LS_SVG_CLIP 3.0
+double ls_svg_robust_max(const double *v, size_t rows, size_t cols, const unsigned char *skip, int *clipped);
 /* A vertical colour bar for the diverging scale over [-vmax, vmax] with
  * ticks and a label, in the box x, y, w, h px. */
 void ls_svg_colorbar(ls_buf *b, double x, double y, double w, double h, double vmax,

@@ -256,16 +256,21 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     if (!f->converged && fo.logit_clamp > 0 && json_is_true(json_object_get(root, "converged")) &&
         json_is_string(crit) && strcmp(json_string_value(crit), LS_CRITERION_CHANGE) == 0)
         f->converged = LS_CONVERGED_CHANGE;
-    /* the fit's warnings as it wrote them (non-convergence, clipping, ...),
-     * so every task on a loaded fit carries them on */
+    /* the warnings the fit recorded (the fit rebuilt here recomputes only
+     * some of them): every one, in the file's order, then the new ones */
     json_t *wj = json_object_get(root, "warnings");
-    if (json_is_array(wj)) {
-        ls_strlist_free(&f->warn);
-        for (size_t i = 0; i < json_array_size(wj); i++) {
-            json_t *wi = json_array_get(wj, i);
-            if (!json_is_string(wi)) { rc = bad(&r, "mistyped field 'warnings'"); goto done; }
-            lsfit_warn(f, "%s", json_string_value(wi));
+    if (json_is_array(wj) && json_array_size(wj)) {
+        ls_strlist now = f->warn;
+        memset(&f->warn, 0, sizeof f->warn);
+        for (size_t i = 0; i < json_array_size(wj); i++)
+            if (json_is_string(json_array_get(wj, i))) ls_strlist_add(&f->warn, "%s", json_string_value(json_array_get(wj, i)));
+        for (size_t k = 0; k < ls_strlist_count(&now); k++) {
+            int seen = 0;
+            for (size_t i = 0; !seen && i < ls_strlist_count(&f->warn); i++)
+                seen = strcmp(ls_strlist_get(&f->warn, i), ls_strlist_get(&now, k)) == 0;
+            if (!seen) ls_strlist_add(&f->warn, "%s", ls_strlist_get(&now, k));
         }
+        ls_strlist_free(&now);
         if (f->warn.failed) { rc = ls_nomem(err); goto done; }
     }
     /* the calibration: sorted values in [0, 1] */
