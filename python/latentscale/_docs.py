@@ -129,10 +129,35 @@ PARAMS.update({
                             "default: 20)."),
 })
 
+PARAMS.update({
+    "sim_out": ("str or os.PathLike, optional", "Write the leaderboard CSV here (and the truth "
+                "to `truth_out`)."),
+    "families_count": ("int, optional", "Number of families (library default: 60)."),
+    "sim_skills": ("int, optional", "Number of skills K (library default: 3; with `truth`, "
+                   "its K)."),
+    "sim_benchmarks": ("int, optional", "Number of benchmarks J (library default: 12; with "
+                       "`truth`, its J)."),
+    "missing": ("float, optional", "Share of the scores left missing (library default: 0.3)."),
+    "truth": ("Params, optional", "The parameters to simulate from (p = 3 default covariates); "
+              "None: random realistic ones."),
+    "truth_out": ("str or os.PathLike, optional", "Write the true parameters as JSON here "
+                  "(default with `out`: OUT with .truth.json)."),
+    "floors_out": ("str or os.PathLike, optional", "Write the floors CSV (benchmark,floor) "
+                   "here."),
+    "sim_ceilings": ("str or mapping, optional", "Ceilings of the mean ('name=value,..' or a "
+                     "mapping benchmark -> ceiling; the CLI's --ceiling); None: 1."),
+})
+
 # the same names with another meaning in one function: (function, name) -> (type, text)
 OVERRIDES = {
     ("optimal", "draws"): PARAMS["optimal_draws"],
     ("select", "skills"): PARAMS["skill_range"],
+    ("simulate", "out"): PARAMS["sim_out"],
+    ("simulate", "families"): PARAMS["families_count"],
+    ("simulate", "skills"): PARAMS["sim_skills"],
+    ("simulate", "benchmarks"): PARAMS["sim_benchmarks"],
+    ("simulate", "seed"): ("int, optional", "Random seed (library default: 1)."),
+    ("simulate", "ceilings"): PARAMS["sim_ceilings"],
     ("report", "out"): PARAMS["report_out"],
     ("report", "families"): PARAMS["report_families"],
     ("report", "compare"): PARAMS["report_compare"],

@@ -398,6 +398,7 @@ class Fit:
         self._finalizer = weakref.finalize(self, _free_handles, table, data, fit, owner)
         self._table, self._data, self._fit = table, data, fit
         self.source = source
+        self.from_file = False  # load_fit: True (the summary then has no times)
         self._extract()
 
     # -- lifetime ---------------------------------------------------------
@@ -701,8 +702,9 @@ def _summary_text(fit):
                    "node map frozen")
         out.append("  near the optimum, max |gradient| %.2e" % fit.gradnorm_frozen)
     tm = fit.timing
-    out.append("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)"
-               % (tm["total"], tm["search"], tm["polish"], tm["se"]))
+    if not fit.from_file:  # a fit file does not record the times
+        out.append("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)"
+                   % (tm["total"], tm["search"], tm["polish"], tm["se"]))
     for w in fit.warnings:
         out.append("warning: " + w)
     return "\n".join(out) + "\n"
@@ -742,18 +744,16 @@ def _family(lib, d, fit, name, option):
 # Commands
 # ---------------------------------------------------------------------------
 
-def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3, seed=1,
-             truth=None, truth_out=None, floors_out=None, ceilings=None):
-    """Draw a synthetic leaderboard (the CLI's simulate).
+@document("""Draw a synthetic leaderboard (the CLI's simulate).
 
-    Returns a Simulation (data as a dict of columns, true Params, floors).
-    With out: also writes the CSV and, as the CLI does, the true parameters
-    to truth_out (default OUT with .truth.json); floors_out writes the floors
-    CSV.  truth: Params to simulate from (p = 3 default covariates) instead
-    of random realistic ones.  ceilings: 'name=value,..' or a mapping
-    benchmark -> ceiling of the mean (the CLI's --ceiling; default 1); the
-    Simulation's truth then carries them (truth.ceilings).
-    """
+With `out`, also writes the CSV and, as the CLI does, the true parameters
+to `truth_out` (default: OUT with .truth.json).""",
+          """Simulation
+    data (a dict of columns, usable as a table), the true Params (raw log
+    scale; with `ceilings`, truth.ceilings), the floors and the benchmark
+    names.""", warns=None)
+def simulate(out=None, *, families=None, skills=None, benchmarks=None, missing=None, seed=None,
+             truth=None, truth_out=None, floors_out=None, ceilings=None):
     args = dict(out=out, families=families, skills=skills, benchmarks=benchmarks, missing=missing,
                 seed=seed, truth_out=truth_out, floors_out=floors_out, ceilings=ceilings)
     lib = C.lib()
@@ -766,11 +766,11 @@ def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3
             so.truth = ctypes.pointer(tp)
             skills = tp.K if skills is None else skills
             benchmarks = tp.J if benchmarks is None else benchmarks
-        so.families = _count("families", families)
-        so.skills = _count("skills", 3 if skills is None else skills)
-        so.benchmarks = _count("benchmarks", 12 if benchmarks is None else benchmarks)
-        so.missing = _real("missing", missing)
-        so.seed = _count("seed", seed)
+        _put(so, "families", families, _count)
+        _put(so, "skills", skills, _count)
+        _put(so, "benchmarks", benchmarks, _count)
+        _put(so, "missing", missing, _real)
+        _put(so, "seed", seed, _count)
         if ceilings is not None:
             so.ceiling_list = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
         err = C.new_error()
@@ -930,23 +930,57 @@ def load_fit(fit_json, data, *, threads=None):
         lib.ls_fit_free(f)
         lib.ls_data_free(d)
         lib.ls_table_free(t)
-    # ls_fit_load re-evaluates the fit at its estimates but does not restore
-    # the warnings the fit gathered (non-convergence, clipping, ...): those
-    # are the file's, then any the re-evaluation adds
-    recorded = _recorded_warnings(fit_json)
-    result.warnings = recorded + [w for w in result.warnings if w not in recorded]
+    _restore_recorded(result, fit_json)
+    result.from_file = True
     _warn(result.warnings)
     return result
 
 
-def _recorded_warnings(path):
-    """The "warnings" of a fit file (the library has checked the file), in Python words."""
+def _restore_recorded(fit, path):
+    """What ls_fit_load does not restore, from the fit file (which the library
+    has just read and checked): it re-evaluates the fit at its estimates, so
+    the warnings the fit gathered (non-convergence, clipping, ...), the
+    optimiser's iterations and starts, the check by a finer rule and the
+    precision test are the file's.  The warnings are the file's, then any the
+    re-evaluation adds."""
     try:
         with open(path, encoding="utf-8") as fh:
-            ws = json.load(fh).get("warnings", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [python_words(w) for w in ws if isinstance(w, str)] if isinstance(ws, list) else []
+            rec = json.load(fh)
+    except (OSError, ValueError):
+        return
+    if not isinstance(rec, dict):
+        return
+
+    def num(d, key):
+        v = d.get(key) if isinstance(d, dict) else None
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    ws = rec.get("warnings")
+    if isinstance(ws, list):
+        recorded = [python_words(w) for w in ws if isinstance(w, str)]
+        fit.warnings = recorded + [w for w in fit.warnings if w not in recorded]
+    conv = rec.get("convergence")
+    if isinstance(conv, dict):
+        if num(conv, "iterations") is not None:
+            fit.iterations = int(num(conv, "iterations"))
+        if num(conv, "starts_at_best") is not None:
+            fit.starts_at_best = int(num(conv, "starts_at_best"))
+        if conv.get("node_map") == "frozen near the optimum" and not fit.node_map_frozen:
+            fit.node_map_frozen = True
+            fit.gradnorm_frozen = num(conv, "max_abs_gradient_frozen") or math.nan
+    integ = rec.get("integration")
+    if not math.isfinite(fit.loglik_check) and num(integ, "check_loglik") is not None:
+        fit.loglik_check = num(integ, "check_loglik")
+        se = num(integ, "check_se")
+        fit.loglik_check_se = math.nan if se is None else se
+        fit.check_points = int(num(integ, "check_points") or 0)
+        fit.check_method = str(integ.get("check_method", fit.check_method))
+        fit.aic_check = num(integ, "check_aic") if num(integ, "check_aic") is not None else math.nan
+        fit.bic_check = num(integ, "check_bic") if num(integ, "check_bic") is not None else math.nan
+    pt = rec.get("precision_test")
+    if fit.precision_test is None and isinstance(pt, dict):
+        keys = ("loglik_constant", "aic_constant", "lr", "df", "p_value")
+        if all(num(pt, k) is not None for k in keys):
+            fit.precision_test = {k: num(pt, k) for k in keys}
 
 
 def _prediction(e):
@@ -1283,20 +1317,24 @@ def _free_model(table, data, model):
 class Model:
     """The marginal log-likelihood of a leaderboard (ls_model) for K skills.
 
+    Options as fit()'s (None: the library's defaults, see defaults("fit")
+    and defaults("data")).
     theta is the unconstrained vector (dim entries, as Fit.theta); pack/unpack
     convert Params on the standardised covariate scale (Fit.beta_std, not the
     raw-scale Fit.params.beta).  close() or a with block frees it.
     """
 
-    def __init__(self, data, *, skills, anchors=None, integration="auto", nodes=0, threads=0,
+    def __init__(self, data, *, skills, anchors=None, integration=None, nodes=None, threads=None,
                  benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None,
-                 clip=0.001, model_column="model", family_column="family"):
+                 clip=None, model_column=None, family_column=None):
         lib = C.lib()
         dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column,
                              family_column, ceilings)
         K = _count("skills", skills)
-        integ = _integration(integration)
-        nodes, threads = _count("nodes", nodes, _UINT), _count("threads", threads, _UINT)
+        fd = defaults("fit")  # None: the fit's defaults, as the library sets them
+        integ = fd["integration"] if integration is None else _integration(integration)
+        nodes = fd["nodes"] if nodes is None else _count("nodes", nodes, _UINT)
+        threads = fd["threads"] if threads is None else _count("threads", threads, _UINT)
         err = C.new_error()
         t = _tables.open_table(data)
         d, m = c_void_p(), c_void_p()

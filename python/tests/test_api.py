@@ -29,6 +29,25 @@ CLI_FIT = ["--skills", "2", "--starts", "1", "--seed", "1", "--threads", str(THR
 NOCONV = dict(max_iter=5, gtol=1e-12)  # stops short: not converged
 S = {}
 
+# (name, data, CLI options, the binding's keywords): K = 2; stopped short (not
+# converged, a warning); K = 1 with precision covariates and estimated
+# ceilings (the gamma rows, the test against constant precision, the ceiling
+# column); K = 4 (the check by a finer sparse grid)
+SUMMARY_CASES = [
+    ("k2", "lb.csv", CLI_FIT, FIT),
+    ("noconv", "lb.csv", CLI_FIT + ["--max-iter", "5", "--gtol", "1e-12"], dict(FIT, **NOCONV)),
+    ("hetero", "lb.csv", ["--skills", "1", "--starts", "1", "--threads", str(THREADS),
+                          "--precision-covariates", "--estimate-ceilings", "all"],
+     dict(skills=1, starts=1, threads=THREADS, precision_covariates=True,
+          estimate_ceilings="all")),
+    ("k4", "lb4.csv", ["--skills", "4", "--starts", "1", "--threads", str(THREADS)],
+     dict(skills=4, starts=1, threads=THREADS)),
+]
+
+
+def floors_of(data):
+    return "floors4.csv" if data == "lb4.csv" else "floors.csv"
+
 
 def cli_path():
     p = os.environ.get("LATENTSCALE_CLI")
@@ -58,14 +77,18 @@ def setUpModule():
     with open("new.csv", "w") as f:
         f.write("model,family,size,tokens,%s\n" % S["bench"][0]
                 + "new-a,fam0001,7,2,0.61\nnew-b,unseen,70,15,\nnew-c,fam0002,0.5,1,NA\n")
-    S["cli_out"] = cli("fit", "lb.csv", "--floors", "floors.csv", *CLI_FIT, "--out", "fit.json")
-    # gtol out of reach in 5 iterations a stage: returned, written with
-    # "converged": false, exit 4
-    S["cli_noconv"] = cli("fit", "lb.csv", "--floors", "floors.csv", *CLI_FIT, "--max-iter", 5,
-                          "--gtol", "1e-12", "--out", "noconv.json", codes=(4,))
+    # the CLI's fits and summaries (SUMMARY_CASES); noconv stops short of a
+    # gtol out of reach: returned, written with "converged": false, exit 4
+    cli("simulate", "--families", 40, "--skills", 4, "--benchmarks", 6, "--seed", 3,
+        "--out", "lb4.csv", "--floors-out", "floors4.csv")
+    S["out"] = {}
+    for name, data, opts, _ in SUMMARY_CASES:
+        S["out"][name] = cli("fit", data, "--floors", floors_of(data), *opts,
+                             "--out", name + ".json", codes=(4,) if name == "noconv" else (0,))
+    S["cli_out"] = S["out"]["k2"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ls.LatentscaleWarning)
-        S["fit"] = ls.load_fit("fit.json", "lb.csv", threads=THREADS)
+        S["fit"] = ls.load_fit("k2.json", "lb.csv", threads=THREADS)
 
 
 def tearDownModule():
@@ -94,11 +117,13 @@ METHODS = ["predict", "posterior", "compare", "optimal"]
 LIBRARY_OPTIONS = {"level", "param_draws", "latent_draws", "seed", "threads", "param_cov",
                    "chains", "warmup", "draws", "skills", "starts", "integration", "nodes", "gtol",
                    "max_iter", "se", "precision_covariates", "logit_clamp", "clip",
-                   "model_column", "family_column", "top", "grid", "optimal_draws"}
+                   "model_column", "family_column", "top", "grid", "optimal_draws", "families",
+                   "missing"}
 # which ls_*_options structure documents a function's defaults
 STRUCTS = {"predict": ["predict"], "compare": ["predict"], "posterior": ["posterior"],
            "optimal": ["optimal"], "fit": ["fit", "data"], "select": ["fit", "data"],
-           "evaluate": ["fit", "data", "predict"], "report": ["report"], "load_fit": ["fit"]}
+           "evaluate": ["fit", "data", "predict"], "report": ["report"], "load_fit": ["fit"],
+           "simulate": ["simulate"]}
 
 
 def documented(doc):
@@ -152,16 +177,18 @@ class TestKeywords(unittest.TestCase):
     def test_library_options_default_to_none(self):
         for name in TASKS:
             for p in inspect.signature(getattr(ls, name)).parameters.values():
-                if p.name in LIBRARY_OPTIONS and name != "simulate" and \
-                        (name, p.name) != ("select", "skills"):  # the range, '1..4'
+                if p.name in LIBRARY_OPTIONS and (name, p.name) != ("select", "skills"):
                     self.assertIsNone(p.default, "%s(%s=%r)" % (name, p.name, p.default))
+        for p in inspect.signature(ls.Model).parameters.values():
+            if p.name in LIBRARY_OPTIONS and p.name != "skills":  # required
+                self.assertIsNone(p.default, "Model(%s=%r)" % (p.name, p.default))
         for m in METHODS:
             for p in inspect.signature(getattr(ls.Fit, m)).parameters.values():
                 if p.name in LIBRARY_OPTIONS:
                     self.assertIsNone(p.default, "Fit.%s(%s=%r)" % (m, p.name, p.default))
 
     def test_every_parameter_documented(self):
-        funcs = [(n, getattr(ls, n)) for n in TASKS if n != "simulate"]
+        funcs = [(n, getattr(ls, n)) for n in TASKS]
         funcs += [("Fit." + m, getattr(ls.Fit, m)) for m in METHODS + ["summary"]]
         funcs += [("defaults", ls.defaults)]
         for label, f in funcs:
@@ -181,7 +208,7 @@ class TestKeywords(unittest.TestCase):
             for task in STRUCTS[name]:
                 table.update(ls.defaults(task))
             for p, text in documented(inspect.getdoc(f)).items():
-                m = re.search(r"\(library default: ([^,)]+)", text)
+                m = re.search(r"\(library default: ([^,;)]+)", text)
                 if not m:
                     continue
                 if p not in table:  # the threads of a fit file's loading
@@ -235,32 +262,46 @@ def estimates_part(text):
     raise AssertionError("no log-likelihood line in:\n" + text)
 
 
-class TestSummary(unittest.TestCase):
-    def test_loaded_fit_matches_the_cli_estimates(self):
-        mine = estimates_part(S["fit"].summary())
-        theirs = estimates_part(S["cli_out"])
-        self.assertGreater(len(theirs), 15)
-        self.assertEqual(mine, theirs)
-        self.assertIn("skill correlations", theirs)
-        self.assertTrue(any("(standard error)" in x for x in theirs))
+def split_summary(text):
+    """(the lines but the time and the warnings, the warnings) of a summary."""
+    lines = text.splitlines()
+    return ([x for x in lines if not x.startswith("time: ") and not x.startswith("warning: ")],
+            [x for x in lines if x.startswith("warning: ")])
 
-    def test_python_fit_matches_the_whole_cli_summary(self):
-        for cli_text, extra in ((S["cli_out"], {}), (S["cli_noconv"], NOCONV)):
-            with quiet(), ls.fit("lb.csv", floors="floors.csv", **FIT, **extra) as f:
+
+class TestSummary(unittest.TestCase):
+    def test_the_cases_reach_their_branches(self):
+        self.assertIn("converged: NO", S["out"]["noconv"])
+        self.assertIn("warning: the optimiser did not converge", S["out"]["noconv"])
+        self.assertIn("against constant precision", S["out"]["hetero"])
+        self.assertIn("   ceiling", S["out"]["hetero"])
+        self.assertIn("the sparse grid two levels finer", S["out"]["k4"])
+        self.assertIn("skill correlations", S["out"]["k2"])
+
+    def test_a_fit_prints_the_cli_summary(self):
+        for name, data, _, kw in SUMMARY_CASES:
+            with quiet(), ls.fit(data, floors=floors_of(data), **kw) as f:
                 mine = f.summary()
             self.assertIsInstance(mine, str)
-            self.assertEqual(repr(mine), str(mine))
+            self.assertEqual(repr(mine), str(mine))  # shown as the text at the prompt
+            body, warned = split_summary(mine)
+            theirs, their_warnings = split_summary(S["out"][name])
+            self.assertGreater(len(theirs), 15)
+            self.assertEqual(body, theirs, name)
+            # the same warnings, options named by Python keywords
+            self.assertEqual(len(warned), len(their_warnings), name)
+            self.assertEqual(sum(x.startswith("time: ") for x in mine.splitlines()), 1, name)
 
-            def body(t):  # timings and the warnings' option names differ
-                return [x for x in t.splitlines()
-                        if not x.startswith("time: ") and not x.startswith("warning: ")]
-
-            def warned(t):
-                return [x for x in t.splitlines() if x.startswith("warning: ")]
-            self.assertEqual(body(mine), body(cli_text))
-            self.assertEqual(len(warned(mine)), len(warned(cli_text)))
-            self.assertEqual(sum(x.startswith("time: ") for x in mine.splitlines()), 1)
-        self.assertIn("converged: NO", S["cli_noconv"])
+    def test_a_loaded_fit_prints_the_cli_summary(self):
+        for name, data, _, _ in SUMMARY_CASES:
+            with quiet(), ls.load_fit(name + ".json", data, threads=THREADS) as g:
+                mine = g.summary()
+            body, warned = split_summary(mine)
+            theirs, their_warnings = split_summary(S["out"][name])
+            self.assertEqual(body, theirs, name)
+            self.assertEqual(len(warned), len(their_warnings), name)
+            self.assertNotIn("time: ", mine)  # a fit file does not record the times
+        self.assertEqual(estimates_part(S["fit"].summary()), estimates_part(S["cli_out"]))
 
 
 # ---------------------------------------------------------------------------
@@ -473,7 +514,7 @@ class TestWarnings(unittest.TestCase):
         # a converged fit without warnings warns nothing
         with warnings.catch_warnings(record=True) as got:
             warnings.simplefilter("always")
-            with ls.load_fit("fit.json", "lb.csv", threads=THREADS) as h:
+            with ls.load_fit("k2.json", "lb.csv", threads=THREADS) as h:
                 self.assertTrue(h.converged)
                 n = len(h.warnings)
         self.assertEqual(len([w for w in got if issubclass(w.category, ls.LatentscaleWarning)]), n)
