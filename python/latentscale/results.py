@@ -68,10 +68,12 @@ def _labelled(values, index, columns, index_name=None, columns_name=None):
     (rows x columns) or a dict column -> values; index a list of labels, or
     of tuples (a MultiIndex, index_name then a list of level names)."""
     pd = _pandas()
-    if index is not None and len(index) and isinstance(index[0], tuple):
+    if index is None:
+        idx = None
+    elif len(index) and isinstance(index[0], tuple):
         idx = pd.MultiIndex.from_tuples(list(index), names=index_name)
     else:
-        idx = pd.Index(list(index) if index is not None else None, name=index_name)
+        idx = pd.Index(list(index), name=index_name)
     cols = pd.Index(list(columns), name=columns_name) if columns is not None else None
     if isinstance(values, dict):
         return pd.DataFrame({c: list(values[c]) for c in columns}, index=idx, columns=cols)
