@@ -15,14 +15,17 @@ the command line:
     gp = ls.gpcm("scores.csv", pattern="pattern.csv")          # .slopes, .steps, .elbo
 
 Tables (leaderboards, new models, splits) are a CSV path, a pandas DataFrame
-or a dict of columns.  Errors raise LatentscaleError subclasses carrying the
-C message.  The shared library is found through $LATENTSCALE_LIB (the .so or
+or a dict of columns; size in billions of parameters, tokens in trillions.
+Options left at None take the library's defaults (latentscale.defaults(task)).
+Errors raise LatentscaleError subclasses carrying the C message; the warnings
+of fits and results are issued as LatentscaleWarning.  fit.summary() is the
+CLI's fit summary; results have to_dataframe() with labelled rows and columns.  The shared library is found through $LATENTSCALE_LIB (the .so or
 its folder), next to the package, or in the repository's build folder.
 """
 from ._capi import HEADER_VERSION as __version__
 from ._capi import library_path, load_library
-from .api import (Fit, Model, compare, evaluate, fit, load_fit, mae, optimal, posterior, predict,
-                  report, select, simulate)
+from .api import (Fit, Model, Summary, compare, defaults, evaluate, fit, load_fit, mae, optimal,
+                  posterior, predict, report, select, simulate)
 from .errors import (CancelledError, ConvergenceError, FileError, InputError, LatentscaleError,
                      LatentscaleWarning, LibraryNotFoundError, NumericalError, OptionError,
                      OutOfMemoryError, ParseError)
@@ -33,7 +36,7 @@ from .psychometric import (DifTest, FactorFit, FactorSelection, FactorStandardEr
 
 __all__ = [
     "fit", "select", "predict", "evaluate", "optimal", "compare", "posterior", "simulate",
-    "load_fit", "mae", "report", "Fit", "Model", "Params", "Simulation", "Prediction", "Posterior",
+    "load_fit", "mae", "report", "defaults", "Summary", "Fit", "Model", "Params", "Simulation", "Prediction", "Posterior",
     "Comparison", "Selection", "Allocation", "Evaluation", "LatentscaleError", "FileError",
     "ParseError", "InputError", "OptionError", "OutOfMemoryError", "NumericalError",
     "ConvergenceError", "CancelledError", "LibraryNotFoundError", "LatentscaleWarning",

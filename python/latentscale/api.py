@@ -1,7 +1,8 @@
 """The functions of the binding, one per command of the command line.
 
-Each builds the C options from keyword arguments (same names and defaults
-as the CLI's options, with '-' as '_'), calls the public API, copies the
+Each builds the C options from explicit keyword arguments (the CLI's option
+names with '-' as '_'; None, the default, keeps the value the library's
+ls_*_options_init sets, see defaults()), calls the public API, copies the
 result into plain Python objects and frees every C object before returning
 (try/finally), also when the call fails.  Failures raise the
 LatentscaleError subclass of the C status, with the C message.
@@ -21,6 +22,7 @@ import numpy as np
 
 from . import _capi as C
 from . import _tables
+from ._docs import document
 from .errors import LatentscaleError, LatentscaleWarning, OptionError, python_words
 from .results import (Allocation, Comparison, Entries, Evaluation, Params, Posterior, Prediction, Selection,
                       Simulation)
@@ -165,13 +167,23 @@ def _integration(v):
     raise OptionError("integration: expected auto, gh, sparse, qmc or laplace")
 
 
-def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=0.001,
-                  model_column="model", family_column="family", ceilings=None):
-    """ls_data_options from keywords.  floors: a floors CSV path, or a mapping
-    benchmark -> floor (or a DataFrame with columns benchmark, floor); floor:
-    overrides applied after it ('name=value,..' or a mapping).  ceilings: a
-    ceilings CSV path (benchmark,ceiling) or a mapping benchmark -> ceiling
-    (default: none, i.e. 1)."""
+def _put(o, field, value, conv, *a):
+    """Set an option field when the value is given (None: keep the library's default)."""
+    if value is not None:
+        setattr(o, field, conv(field, value, *a))
+
+
+def _text(name, v):
+    return C.enc(os.fsdecode(v) if isinstance(v, os.PathLike) else str(v))
+
+
+def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=None,
+                  model_column=None, family_column=None, ceilings=None):
+    """ls_data_options from keywords (None: the library's default).  floors: a
+    floors CSV path, or a mapping benchmark -> floor (or a DataFrame with
+    columns benchmark, floor); floor: overrides applied after it
+    ('name=value,..' or a mapping).  ceilings: a ceilings CSV path
+    (benchmark,ceiling) or a mapping benchmark -> ceiling (default: none, i.e. 1)."""
     o = C.LsDataOptions()
     C.lib().ls_data_options_init(byref(o))
     o.benchmarks = _names("benchmarks", benchmarks)
@@ -191,9 +203,9 @@ def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, cli
             o.ceilings_file = C.enc(ceilings)
         else:
             o.ceilings = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
-    o.clip = _real("clip", clip)
-    o.model_column = C.enc(model_column)
-    o.family_column = C.enc(family_column)
+    _put(o, "clip", clip, _real)
+    _put(o, "model_column", model_column, _text)
+    _put(o, "family_column", family_column, _text)
     return o
 
 
@@ -228,23 +240,27 @@ class _Progress:
             raise e
 
 
-def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", nodes=0,
-                 threads=0, gtol=1e-2, max_iter=3000, se=True, precision_covariates=False,
-                 logit_clamp=0.0, progress=None, estimate_ceilings=None):
+def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=None, nodes=None,
+                 threads=None, gtol=None, max_iter=None, se=None, precision_covariates=None,
+                 logit_clamp=None, progress=None, estimate_ceilings=None):
+    """ls_fit_options from keywords (None: the library's default), checked by the library."""
     o = C.LsFitOptions()
     C.lib().ls_fit_options_init(byref(o))
-    o.skills = _count("skills", skills)
+    _put(o, "skills", skills, _count)
     o.anchors = _names("anchors", anchors)
-    o.starts = _count("starts", starts, _UINT)
-    o.seed = _count("seed", seed)
-    o.integration = _integration(integration)
-    o.nodes = _count("nodes", nodes, _UINT)
-    o.threads = _count("threads", threads, _UINT)
-    o.gtol = _real("gtol", gtol)
-    o.max_iter = _count("max_iter", max_iter, _UINT)
-    o.skip_se = 0 if se else 1
-    o.precision_covariates = 1 if precision_covariates else 0
-    o.logit_clamp = _real("logit_clamp", logit_clamp)
+    _put(o, "starts", starts, _count, _UINT)
+    _put(o, "seed", seed, _count)
+    if integration is not None:
+        o.integration = _integration(integration)
+    _put(o, "nodes", nodes, _count, _UINT)
+    _put(o, "threads", threads, _count, _UINT)
+    _put(o, "gtol", gtol, _real)
+    _put(o, "max_iter", max_iter, _count, _UINT)
+    if se is not None:
+        o.skip_se = 0 if se else 1
+    if precision_covariates is not None:
+        o.precision_covariates = 1 if precision_covariates else 0
+    _put(o, "logit_clamp", logit_clamp, _real)
     o.estimate_ceilings = _names("estimate_ceilings", estimate_ceilings)
     err = C.new_error()
     C.check(C.lib().ls_fit_options_check(byref(o), err), err)  # the library's check, once
@@ -253,19 +269,70 @@ def _fit_options(skills=4, anchors=None, starts=8, seed=1, integration="auto", n
     return o, prog
 
 
-def _predict_options(level=0.9, param_draws=200, latent_draws=50, seed=1, threads=0,
+def _predict_options(level=None, param_draws=None, latent_draws=None, seed=None, threads=None,
                      param_cov=None):
+    """ls_predict_options from keywords (None: the library's default), checked by the library."""
     o = C.LsPredictOptions()
     C.lib().ls_predict_options_init(byref(o))
-    o.level = _real("level", level)
-    o.param_draws = _count("param_draws", param_draws)
-    o.latent_draws = _count("latent_draws", latent_draws)
-    o.seed = _count("seed", seed)
-    o.threads = _count("threads", threads, _UINT)
-    o.param_cov = C.enc(param_cov)
+    _put(o, "level", level, _real)
+    _put(o, "param_draws", param_draws, _count)
+    _put(o, "latent_draws", latent_draws, _count)
+    _put(o, "seed", seed, _count)
+    _put(o, "threads", threads, _count, _UINT)
+    if param_cov is not None:
+        o.param_cov = C.enc(param_cov)
     err = C.new_error()
     C.check(C.lib().ls_predict_options_check(byref(o), err), err)  # the library's check, once
     return o
+
+
+# The library's default options, read from ls_*_options_init at call time.
+_OPTION_STRUCTS = {
+    "data": ("LsDataOptions", "ls_data_options_init"),
+    "fit": ("LsFitOptions", "ls_fit_options_init"),
+    "predict": ("LsPredictOptions", "ls_predict_options_init"),
+    "posterior": ("LsPosteriorOptions", "ls_posterior_options_init"),
+    "optimal": ("LsOptimalOptions", "ls_optimal_options_init"),
+    "simulate": ("LsSimOptions", "ls_sim_options_init"),
+    "report": ("LsReportOptions", "ls_report_options_init"),
+}
+
+
+def defaults(task):
+    """The C library's default options of a task, read at call time.
+
+    Parameters
+    ----------
+    task : str
+        One of 'data', 'fit', 'predict', 'posterior', 'optimal', 'simulate',
+        'report' (the ls_<task>_options structure of latentscale.h).
+
+    Returns
+    -------
+    dict
+        Field name -> default value, as ls_<task>_options_init sets it
+        (numbers, str, or None for an unset text; pointers and callbacks left
+        out).  An option left at None in a function of the binding takes
+        this value.
+
+    Raises
+    ------
+    OptionError
+        An unknown task.
+    """
+    if task not in _OPTION_STRUCTS:
+        raise OptionError("task: expected one of %s" % ", ".join(sorted(_OPTION_STRUCTS)))
+    struct, init = _OPTION_STRUCTS[task]
+    o = getattr(C, struct)()
+    getattr(C.lib(), init)(byref(o))
+    out = {}
+    for name, typ in o._fields_:
+        v = getattr(o, name)
+        if typ is ctypes.c_char_p:
+            out[name] = None if v is None else C.dec(v)
+        elif isinstance(v, (int, float)):
+            out[name] = v
+    return out
 
 
 def _argv_json(function, args):
@@ -322,6 +389,7 @@ class Fit:
     families, family_modes (F x K), family_loglik (F), warnings,
     precision_test (dict or None), timing (seconds), data counts.
 
+    summary() is the text the CLI's fit prints.
     predict / posterior / compare / optimal / write_json use the handles;
     close() (or a with block, or garbage collection) frees them.
     """
@@ -330,6 +398,7 @@ class Fit:
         self._finalizer = weakref.finalize(self, _free_handles, table, data, fit, owner)
         self._table, self._data, self._fit = table, data, fit
         self.source = source
+        self.from_file = False  # load_fit: True (the summary then has no times)
         self._extract()
 
     # -- lifetime ---------------------------------------------------------
@@ -396,7 +465,9 @@ class Fit:
         self.aic = lib.ls_fit_aic(f)
         self.bic = lib.ls_fit_bic(f)
         self.n_params = lib.ls_fit_nparams(f)
-        self.converged = bool(lib.ls_fit_converged(f))
+        # 0, LS_CONVERGED_GRADIENT (1) or LS_CONVERGED_CHANGE (2, by the log-likelihood's change)
+        self.convergence = int(lib.ls_fit_converged(f))
+        self.converged = bool(self.convergence)
         self.convergence_criterion = lib.ls_fit_convergence_criterion(f).decode()
         self.gradnorm = lib.ls_fit_gradnorm(f)
         # the re-adapted rule could not resolve gtol: the last stage ran on
@@ -419,6 +490,10 @@ class Fit:
             v = _arr(lib.ls_fit_se(f, kind), nnat)
             self.se[name] = None if v is None else _nat_split(v, f, K, J, p, self.params.anchors)
         self.covariance = _arr(lib.ls_fit_nat_cov(f), nnat, nnat)
+        for par in [self.params] + list(self.se.values()):
+            if par is not None:
+                par.benchmarks, par.covariates = self.benchmarks, self.covariates
+                par.skill_names = self.skill_names
         b, cv = self.benchmarks, self.covariates
         sk = self.skill_names
         self.covariance_order = (
@@ -455,17 +530,184 @@ class Fit:
         err = C.new_error()
         C.check(C.lib().ls_fit_write_json(f, d, C.enc(path), _argv, err), err)
 
-    def predict(self, new, **kw):
-        return predict(self, new, **kw)
+    @document("""Predictive distributions of new models' scores (the CLI's predict).
 
-    def posterior(self, family, **kw):
-        return posterior(self, family, **kw)
+Each new model's skills are drawn from its family's posterior (from the
+prior N(0, Sigma) for a family not in the fit's data), the parameters from
+their asymptotic normal distribution.""",
+              """Prediction
+    n x J arrays (models x benchmarks): mean, median, lower, upper, map,
+    observed (NaN where not observed); ``warnings`` lists the result's
+    warnings.""", function="predict")
+    def predict(self, new, *, level=None, param_draws=None, latent_draws=None, seed=None,
+                threads=None, out=None, format=None, param_cov=None):
+        return predict(self, new, level=level, param_draws=param_draws, latent_draws=latent_draws,
+                       seed=seed, threads=threads, out=out, format=format, param_cov=param_cov)
 
-    def compare(self, family_a, family_b, **kw):
-        return compare(self, family_a, family_b, **kw)
+    @document("""A family's posterior of its skills at the fitted parameters (the CLI's posterior).""",
+              """Posterior
+    mode, Laplace covariance, quadrature and MCMC moments, R-hat, ESS and the
+    draws (chains x draws x K).""", function="posterior")
+    def posterior(self, family, *, chains=None, warmup=None, draws=None, seed=None, threads=None,
+                  out=None):
+        return posterior(self, family, chains=chains, warmup=warmup, draws=draws, seed=seed,
+                         threads=threads, out=out)
 
-    def optimal(self, **kw):
-        return optimal(self, **kw)
+    @document("""Posterior of alpha_A - alpha_B per skill (the CLI's compare).""",
+              """Comparison
+    Per skill: the two families' posterior means, the difference's mean,
+    its central interval and P(alpha_A > alpha_B).""", function="compare")
+    def compare(self, family_a, family_b, *, level=None, param_draws=None, latent_draws=None,
+                seed=None, threads=None, out=None, param_cov=None):
+        return compare(self, family_a, family_b, level=level, param_draws=param_draws,
+                       latent_draws=latent_draws, seed=seed, threads=threads, out=out,
+                       param_cov=param_cov)
+
+    @document("""Compute-optimal allocation under C = 6 N D (the CLI's optimal).
+
+For each budget, the size N (billions of parameters) and tokens D
+(trillions) that maximise each skill and each benchmark's linear predictor.""",
+              """Allocation
+    targets (K skills, then J benchmarks) x budgets: size (billions of
+    parameters), tokens (trillions), their intervals and the value.""",
+              function="optimal")
+    def optimal(self, *, budgets=None, size_range=None, tokens_range=None, draws=None, level=None,
+                seed=None, out=None):
+        return optimal(self, budgets=budgets, size_range=size_range, tokens_range=tokens_range,
+                       draws=draws, level=level, seed=seed, out=out)
+
+    def summary(self):
+        """The fit's summary, as ``latentscale fit`` prints it.
+
+        The estimates with their standard errors (inverse observed
+        information), the loadings and benchmark parameters, the skill
+        correlations, the log-likelihood and criteria, convergence, timing and
+        the warnings (options named by their Python keywords).
+
+        Returns
+        -------
+        Summary
+            A str whose repr is the text itself (so it displays as a table at
+            the prompt); ``print(fit.summary())`` prints it.
+
+        Raises
+        ------
+        Nothing: the text is built from the values copied when the Fit was
+        made, so a closed fit has its summary too.
+        """
+        return Summary(_summary_text(self))
+
+
+class Summary(str):
+    """A fit's summary text; shown as itself at the prompt."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def _summary_text(fit):
+    """The text of cli_print_fit (src/cli/commands.c), line for line, from the copied values."""
+    pr, K, J, p = fit.params, fit.skills, len(fit.benchmarks), len(fit.covariates)
+    se = fit.se.get("hessian")
+    out = []
+    W = 22
+    for name in fit.covariates + fit.benchmarks:
+        if 1000 > len(name) > W:
+            W = len(name)
+    sw = [max(10, len(n)) if len(n) < 1000 else 10 for n in fit.skill_names]
+
+    def label(s):
+        return "  %-*s" % (W, s)
+
+    def heads():
+        return "".join(" %*s" % (sw[k], fit.skill_names[k]) for k in range(K))
+    out.append("latent-variable scaling law, K = %d skills" % K)
+    out.append("data: %d models, %d families, %d benchmarks, %d observed scores"
+               % (fit.n_models, fit.n_families, J, fit.n_observed))
+    out.append("")
+    out.append("covariate effects on skills (raw log scale)")
+    out.append(label("covariate") + heads())
+    for q in range(p):
+        out.append(label(fit.covariates[q]) + "".join(" %*.4f" % (sw[k], pr.beta[q, k])
+                                                       for k in range(K)))
+        if se is not None:
+            out.append(label("  (standard error)")
+                       + "".join(" %*s" % (sw[k], "(%6.4f)" % se.beta[q, k]) for k in range(K)))
+    if se is not None:
+        out.append("  standard errors: inverse observed information (95 % intervals: "
+                   "estimate +- 1.96 se);")
+        out.append("  sandwich and OPG standard errors and every interval in the JSON")
+    out.append("")
+    out.append("loadings (rows: benchmarks; columns: skills) and benchmark parameters")
+    est = [b in fit.ceilings_estimated for b in fit.benchmarks]
+    has_ceil = any(c < 1 for c in fit.ceilings) or any(est)
+    out.append(label("benchmark") + heads() + " %9s %9s %9s%s" % ("b", "phi", "floor",
+                                                                  "   ceiling" if has_ceil else ""))
+    for j in range(J):
+        line = label(fit.benchmarks[j]) + "".join(" %*.4f" % (sw[k], pr.lambda_[k, j])
+                                                  for k in range(K))
+        line += " %9.4f %9.2f %9.4f" % (pr.b[j], pr.phi[j], fit.floors[j])
+        if has_ceil:
+            line += " %9.4f" % fit.ceilings[j]
+        if est[j]:
+            line += " (%6.4f)" % se.ceilings[j] if se is not None else " (estimated)"
+        out.append(line)
+    if any(est) and se is not None:
+        out.append("  (standard errors of the estimated ceilings)")
+    if K > 1:
+        out.append("")
+        out.append("skill correlations")
+        out.append(label("") + heads())
+        for r in range(K):
+            out.append(label(fit.skill_names[r]) + "".join(" %*.4f" % (sw[c], pr.sigma[r, c])
+                                                           for c in range(K)))
+    if fit.hetero:
+        out.append("")
+        out.append("precision: log phi_ij = log phi_j + gamma . (x_i - mean x); phi above is at "
+                   "the covariate means")
+        for q in range(p):
+            line = label(fit.covariates[q]) + " gamma %9.4f" % pr.gamma[q]
+            if se is not None:
+                line += "   (%6.4f)" % se.gamma[q]
+            out.append(line)
+        t = fit.precision_test
+        if t is not None:
+            out.append("against constant precision: log-likelihood %.4f vs %.4f, LR %.3f on %.0f "
+                       "df, p = %.3g; AIC %.2f vs %.2f"
+                       % (fit.loglik, t["loglik_constant"], t["lr"], t["df"], t["p_value"],
+                          fit.aic, t["aic_constant"]))
+    out.append("")
+    out.append("log-likelihood %.4f   parameters %d   AIC %.2f   BIC %.2f"
+               % (fit.loglik, fit.n_params, fit.aic, fit.bic))
+    laplace = fit.integration == "laplace"
+    sparse = fit.check_method == "sparse-grid"
+    sebuf = (" (standard error %.3f)" % fit.loglik_check_se
+             if math.isfinite(fit.loglik_check_se) else "")
+    if math.isfinite(fit.loglik_check):
+        out.append("(%sby %s with %d %s per family the log-likelihood here is %.4f%s: AIC %.2f, "
+                   "BIC %.2f)"
+                   % ("Laplace approximation; " if laplace else "",
+                      ("a sparse grid" if laplace else "the sparse grid two levels finer")
+                      if sparse else "importance sampling",
+                      fit.check_points, "nodes" if sparse else "points", fit.loglik_check, sebuf,
+                      fit.aic_check, fit.bic_check))
+    change = fit.convergence == C.LS_CONVERGED_CHANGE
+    out.append("converged: %s%s%s (max |gradient| %.2e, %d iterations; polished starts at the "
+               "best value: %d)"
+               % ("yes" if fit.converged else "NO", ", by the " if change else "",
+                  fit.convergence_criterion if change else "", fit.gradnorm, fit.iterations,
+                  fit.starts_at_best))
+    if fit.node_map_frozen:
+        out.append("  the integration rule does not resolve --gtol as its nodes move: on the "
+                   "node map frozen")
+        out.append("  near the optimum, max |gradient| %.2e" % fit.gradnorm_frozen)
+    tm = fit.timing
+    if not fit.from_file:  # a fit file does not record the times
+        out.append("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)"
+                   % (tm["total"], tm["search"], tm["polish"], tm["se"]))
+    for w in fit.warnings:
+        out.append("warning: " + w)
+    return "\n".join(out) + "\n"
 
 
 class _Bound:
@@ -502,18 +744,16 @@ def _family(lib, d, fit, name, option):
 # Commands
 # ---------------------------------------------------------------------------
 
-def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3, seed=1,
-             truth=None, truth_out=None, floors_out=None, ceilings=None):
-    """Draw a synthetic leaderboard (the CLI's simulate).
+@document("""Draw a synthetic leaderboard (the CLI's simulate).
 
-    Returns a Simulation (data as a dict of columns, true Params, floors).
-    With out: also writes the CSV and, as the CLI does, the true parameters
-    to truth_out (default OUT with .truth.json); floors_out writes the floors
-    CSV.  truth: Params to simulate from (p = 3 default covariates) instead
-    of random realistic ones.  ceilings: 'name=value,..' or a mapping
-    benchmark -> ceiling of the mean (the CLI's --ceiling; default 1); the
-    Simulation's truth then carries them (truth.ceilings).
-    """
+With `out`, also writes the CSV and, as the CLI does, the true parameters
+to `truth_out` (default: OUT with .truth.json).""",
+          """Simulation
+    data (a dict of columns, usable as a table), the true Params (raw log
+    scale; with `ceilings`, truth.ceilings), the floors and the benchmark
+    names.""", warns=None)
+def simulate(out=None, *, families=None, skills=None, benchmarks=None, missing=None, seed=None,
+             truth=None, truth_out=None, floors_out=None, ceilings=None):
     args = dict(out=out, families=families, skills=skills, benchmarks=benchmarks, missing=missing,
                 seed=seed, truth_out=truth_out, floors_out=floors_out, ceilings=ceilings)
     lib = C.lib()
@@ -526,11 +766,11 @@ def simulate(out=None, *, families=60, skills=None, benchmarks=None, missing=0.3
             so.truth = ctypes.pointer(tp)
             skills = tp.K if skills is None else skills
             benchmarks = tp.J if benchmarks is None else benchmarks
-        so.families = _count("families", families)
-        so.skills = _count("skills", 3 if skills is None else skills)
-        so.benchmarks = _count("benchmarks", 12 if benchmarks is None else benchmarks)
-        so.missing = _real("missing", missing)
-        so.seed = _count("seed", seed)
+        _put(so, "families", families, _count)
+        _put(so, "skills", skills, _count)
+        _put(so, "benchmarks", benchmarks, _count)
+        _put(so, "missing", missing, _real)
+        _put(so, "seed", seed, _count)
         if ceilings is not None:
             so.ceiling_list = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
         err = C.new_error()
@@ -591,23 +831,27 @@ def _write_floors(names, floors, path):
         lib.ls_table_free(ft)
 
 
-def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None,
-        clip=0.001,
-        model_column="model", family_column="family", anchors=None, starts=8, seed=1,
-        integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
-        precision_covariates=False, logit_clamp=0.0, estimate_ceilings=None, out=None,
-        progress=None):
-    """Fit the scaling law by maximum marginal likelihood (the CLI's fit).
+def _warn(messages, stacklevel=3):
+    """Each warning of a result as a LatentscaleWarning."""
+    for w in messages:
+        warnings.warn(w, LatentscaleWarning, stacklevel=stacklevel)
 
-    data: a leaderboard CSV path, a pandas DataFrame or a dict of columns.
-    Options as the CLI's (se=False is --no-se; floors is a floors CSV path or
-    a mapping benchmark -> floor; floor adds overrides; estimate_ceilings:
-    'all', 'a,b' or a list of benchmarks whose ceilings are estimated, with
-    standard errors, and reported in Fit.ceilings).  progress:
-    callable(stage, done, total) returning True to cancel.  out: write the
-    fit JSON.  Returns a Fit; a fit that did not converge is returned with
-    converged False and a LatentscaleWarning.
-    """
+
+@document("""Fit the scaling law by maximum marginal likelihood (the CLI's fit).
+
+Adaptive quadrature per family, L-BFGS from several seeded starts, standard
+errors from the observed information.""",
+          """Fit
+    The fitted model bound to its data (close() it, or use a with block).
+    A fit that did not converge is returned with ``converged`` False.""",
+          warns="""LatentscaleWarning
+    One per warning of the fit (non-convergence, clipped scores, a
+    near-singular information matrix, ...), also kept in ``Fit.warnings``.""")
+def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, floor=None,
+        ceilings=None, clip=None, model_column=None, family_column=None, anchors=None, starts=None,
+        seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None, se=None,
+        precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
+        progress=None):
     args = dict(locals())
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
@@ -636,29 +880,107 @@ def fit(data, *, skills=4, benchmarks=None, covariates=None, floors=None, floor=
         except BaseException:
             result.close()
             raise
-    if not result.converged:
-        warnings.warn("the fit did not converge (max |gradient| %.3g)" % result.gradnorm,
-                      LatentscaleWarning, stacklevel=2)
+    _warn(result.warnings)
     return result
 
 
-def load_fit(fit_json, data, *, threads=0):
-    """Read a fit file and bind it to the table it was fitted on (a path,
-    DataFrame or dict); refuses a table that does not reproduce the recorded
-    log-likelihood.  Returns a Fit."""
+def load_fit(fit_json, data, *, threads=None):
+    """Read a fit file and bind it to the table it was fitted on.
+
+    The table must reproduce the log-likelihood the file recorded (else
+    InputError: not the data it was fitted on).
+
+    Parameters
+    ----------
+    fit_json : str or os.PathLike
+        A fit file (the CLI's ``fit --out``, or ``latentscale.fit(..., out=)``).
+    data : str, os.PathLike, pandas.DataFrame or dict of columns
+        The leaderboard the fit was fitted on.
+    threads : int, optional
+        Worker threads for evaluating the likelihood (library default: 0,
+        i.e. all cores).
+
+    Returns
+    -------
+    Fit
+        The fit bound to its data (close() it, or use a with block).
+
+    Raises
+    ------
+    LatentscaleError
+        FileError, ParseError (the file), InputError (the data do not match
+        the fit), ...
+
+    Warns
+    -----
+    LatentscaleWarning
+        One per warning of the fit at the recorded estimates (e.g. the
+        optimiser did not converge), also kept in ``Fit.warnings``.
+    """
     lib = C.lib()
     err = C.new_error()
-    threads = _count("threads", threads, _UINT)
+    threads = 0 if threads is None else _count("threads", threads, _UINT)
     t = _tables.open_table(data)
     d, f = c_void_p(), c_void_p()
     try:
         C.check(lib.ls_fit_load(C.enc(fit_json), t, threads, byref(d), byref(f), err), err)
         handles, t, d, f = (t, d.value, f.value), None, c_void_p(), c_void_p()
-        return Fit(*handles, _tables.source_name(data))
+        result = Fit(*handles, _tables.source_name(data))
     finally:
         lib.ls_fit_free(f)
         lib.ls_data_free(d)
         lib.ls_table_free(t)
+    _restore_recorded(result, fit_json)
+    result.from_file = True
+    _warn(result.warnings)
+    return result
+
+
+def _restore_recorded(fit, path):
+    """What ls_fit_load does not restore, from the fit file (which the library
+    has just read and checked): it re-evaluates the fit at its estimates, so
+    the warnings the fit gathered (non-convergence, clipping, ...), the
+    optimiser's iterations and starts, the check by a finer rule and the
+    precision test are the file's.  The warnings are the file's, then any the
+    re-evaluation adds."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError):
+        return
+    if not isinstance(rec, dict):
+        return
+
+    def num(d, key):
+        v = d.get(key) if isinstance(d, dict) else None
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    ws = rec.get("warnings")
+    if isinstance(ws, list):
+        recorded = [python_words(w) for w in ws if isinstance(w, str)]
+        fit.warnings = recorded + [w for w in fit.warnings if w not in recorded]
+    conv = rec.get("convergence")
+    if isinstance(conv, dict):
+        if num(conv, "iterations") is not None:
+            fit.iterations = int(num(conv, "iterations"))
+        if num(conv, "starts_at_best") is not None:
+            fit.starts_at_best = int(num(conv, "starts_at_best"))
+        if conv.get("node_map") == "frozen near the optimum" and not fit.node_map_frozen:
+            fit.node_map_frozen = True
+            fit.gradnorm_frozen = num(conv, "max_abs_gradient_frozen") or math.nan
+    integ = rec.get("integration")
+    if not math.isfinite(fit.loglik_check) and num(integ, "check_loglik") is not None:
+        fit.loglik_check = num(integ, "check_loglik")
+        se = num(integ, "check_se")
+        fit.loglik_check_se = math.nan if se is None else se
+        fit.check_points = int(num(integ, "check_points") or 0)
+        fit.check_method = str(integ.get("check_method", fit.check_method))
+        fit.aic_check = num(integ, "check_aic") if num(integ, "check_aic") is not None else math.nan
+        fit.bic_check = num(integ, "check_bic") if num(integ, "check_bic") is not None else math.nan
+    pt = rec.get("precision_test")
+    if fit.precision_test is None and isinstance(pt, dict):
+        keys = ("loglik_constant", "aic_constant", "lr", "df", "p_value")
+        if all(num(pt, k) is not None for k in keys):
+            fit.precision_test = {k: num(pt, k) for k in keys}
 
 
 def _prediction(e):
@@ -666,7 +988,8 @@ def _prediction(e):
     return Prediction(models=e["models"], families=e["families"], benchmarks=e["benchmarks"],
                       known=e.vector("known").astype(bool), level=e.scalar("level"),
                       mean=e["mean"], median=e["median"], lower=e["lower"], upper=e["upper"],
-                      map=e["map"], observed=e["observed"])
+                      map=e["map"], observed=np.asarray(e["observed"], dtype=np.float64),
+                      warnings=list(e.warnings))
 
 
 class _Result:
@@ -691,20 +1014,20 @@ class _Result:
         return Entries(self.handle)
 
 
-def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50, seed=1,
-            threads=0, out=None, format=None, param_cov=None):
-    """Predictive distributions of new models' scores (the CLI's predict).
+@document("""Predictive distributions of new models' scores (the CLI's predict).
 
-    fit: a Fit, or a fit file path with data (the table it was fitted on).
-    new: the new models (path, DataFrame or dict: model, family and the
-    covariate sources; benchmark columns, if present, are read as observed).
-    out: write CSV, or JSON when it ends in .json or format='json'.
-    param_cov: 'hessian' (default) or 'sandwich', the covariance of the
-    parameter draws (the CLI's --param-cov).  Returns a Prediction (n x J
-    arrays).
-    """
+Each new model's skills are drawn from its family's posterior (from the
+prior N(0, Sigma) for a family not in the fit's data), the parameters from
+their asymptotic normal distribution.""",
+          """Prediction
+    n x J arrays (models x benchmarks): mean, median, lower, upper, map,
+    observed (NaN where not observed); ``warnings`` lists the result's
+    warnings.""")
+def predict(fit, new, *, data=None, level=None, param_draws=None, latent_draws=None, seed=None,
+            threads=None, out=None, format=None, param_cov=None):
     args = dict(fit=fit, new=new, data=data, level=level, param_draws=param_draws,
-                latent_draws=latent_draws, seed=seed, threads=threads, out=out, format=format)
+                latent_draws=latent_draws, seed=seed, threads=threads, out=out, format=format,
+                param_cov=param_cov)
     lib = C.lib()
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     as_json = out is not None and os.fsdecode(out).endswith(".json")
@@ -716,45 +1039,52 @@ def predict(fit, new, *, data=None, level=0.9, param_draws=200, latent_draws=50,
     with _Bound(fit, data, po.threads) as (f, d, _), _tables.table(new) as nt, _Result() as r:
         C.check(lib.ls_predict(f, d, nt, byref(po), byref(r.handle), err), err)
         r.write(out, "json" if as_json else "csv", _argv_json("predict", args))
-        return _prediction(r.entries())
+        e = r.entries()
+    _warn(e.warnings)
+    return _prediction(e)
 
 
-def posterior(fit, family, *, data=None, chains=4, warmup=1000, draws=2000, seed=1, threads=0,
-              out=None):
-    """A family's posterior at the fitted parameters (the CLI's posterior):
+@document("""A family's posterior of its skills at the fitted parameters (the CLI's posterior).""",
+          """Posterior
     mode, Laplace covariance, quadrature and MCMC moments, R-hat, ESS and the
-    draws (chains x draws x K)."""
+    draws (chains x draws x K).""")
+def posterior(fit, family, *, data=None, chains=None, warmup=None, draws=None, seed=None,
+              threads=None, out=None):
     args = dict(fit=fit, family=family, data=data, chains=chains, warmup=warmup, draws=draws,
                 seed=seed, threads=threads, out=out)
     lib = C.lib()
     o = C.LsPosteriorOptions()
     lib.ls_posterior_options_init(byref(o))
-    o.chains = _count("chains", chains, _UINT)
-    o.warmup = _count("warmup", warmup)
-    o.draws = _count("draws", draws)
-    o.seed = _count("seed", seed)
-    threads = _count("threads", threads, _UINT)
+    _put(o, "chains", chains, _count, _UINT)
+    _put(o, "warmup", warmup, _count)
+    _put(o, "draws", draws, _count)
+    _put(o, "seed", seed, _count)
+    threads = 0 if threads is None else _count("threads", threads, _UINT)
     err = C.new_error()
     with _Bound(fit, data, threads) as (f, d, fo), _Result() as r:
         i = _family(lib, d, fo, family, "family")
         C.check(lib.ls_posterior_run(f, d, i, byref(o), byref(r.handle), err), err)
         r.write(out, None, _argv_json("posterior", args))
         e = r.entries()
-        K, C_, N = len(e["skills"]), e.scalar("chains", int), e.scalar("draws", int)
-        return Posterior(family=e["family"][0], skills=e["skills"], mode=e.vector("mode"),
-                         laplace_cov=e["laplace_cov"], quad_mean=e.vector("quad_mean"),
-                         quad_cov=e["quad_cov"], mcmc_mean=e.vector("mcmc_mean"),
-                         mcmc_cov=e["mcmc_cov"], rhat=e.vector("rhat"), ess=e.vector("ess"),
-                         accept=e.scalar("accept"), sample=e["sample"].reshape(C_, N, K),
-                         seed=o.seed)
+    _warn(e.warnings)
+    K, C_, N = len(e["skills"]), e.scalar("chains", int), e.scalar("draws", int)
+    return Posterior(family=e["family"][0], skills=e["skills"], mode=e.vector("mode"),
+                     laplace_cov=e["laplace_cov"], quad_mean=e.vector("quad_mean"),
+                     quad_cov=e["quad_cov"], mcmc_mean=e.vector("mcmc_mean"),
+                     mcmc_cov=e["mcmc_cov"], rhat=e.vector("rhat"), ess=e.vector("ess"),
+                     accept=e.scalar("accept"), sample=e["sample"].reshape(C_, N, K),
+                     seed=o.seed, warnings=list(e.warnings))
 
 
-def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, latent_draws=50,
-            seed=1, threads=0, out=None, param_cov=None):
-    """Posterior of alpha_A - alpha_B per skill (the CLI's compare --families A,B)."""
+@document("""Posterior of alpha_A - alpha_B per skill (the CLI's compare).""",
+          """Comparison
+    Per skill: the two families' posterior means, the difference's mean,
+    its central interval and P(alpha_A > alpha_B).""")
+def compare(fit, family_a, family_b, *, data=None, level=None, param_draws=None,
+            latent_draws=None, seed=None, threads=None, out=None, param_cov=None):
     args = dict(fit=fit, family_a=family_a, family_b=family_b, data=data, level=level,
                 param_draws=param_draws, latent_draws=latent_draws, seed=seed, threads=threads,
-                out=out)
+                out=out, param_cov=param_cov)
     lib = C.lib()
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     err = C.new_error()
@@ -764,10 +1094,12 @@ def compare(fit, family_a, family_b, *, data=None, level=0.9, param_draws=200, l
         C.check(lib.ls_compare(f, d, ia, ib, byref(po), byref(r.handle), err), err)
         r.write(out, None, _argv_json("compare", args))
         e = r.entries()
-        return Comparison(family_a=family_a, family_b=family_b, skills=e["skills"],
-                          level=e.scalar("level"), mean_a=e.vector("mean_a"), mean_b=e.vector("mean_b"),
-                          diff=e.vector("diff"), lower=e.vector("lower"), upper=e.vector("upper"),
-                          prob_greater=e.vector("prob_greater"), seed=po.seed)
+    _warn(e.warnings)
+    return Comparison(family_a=family_a, family_b=family_b, skills=e["skills"],
+                      level=e.scalar("level"), mean_a=e.vector("mean_a"), mean_b=e.vector("mean_b"),
+                      diff=e.vector("diff"), lower=e.vector("lower"), upper=e.vector("upper"),
+                      prob_greater=e.vector("prob_greater"), seed=po.seed,
+                      warnings=list(e.warnings))
 
 
 def _range(name, v):
@@ -780,15 +1112,16 @@ def _range(name, v):
     return lo, hi
 
 
-def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000, level=0.9,
-            seed=1, out=None):
-    """Compute-optimal allocation under C = 6 N D (the CLI's optimal).
+@document("""Compute-optimal allocation under C = 6 N D (the CLI's optimal).
 
-    fit: a Fit or a fit file path (no data needed).  budgets: FLOPs (default
-    10 log-spaced over the data's size x tokens range); size_range (billions)
-    and tokens_range (trillions): (min, max), default the data's.  Returns an
-    Allocation (targets x budgets).
-    """
+For each budget, the size N (billions of parameters) and tokens D
+(trillions) that maximise each skill and each benchmark's linear predictor,
+with intervals from draws of the parameters.""",
+          """Allocation
+    targets (K skills, then J benchmarks) x budgets: size (billions of
+    parameters), tokens (trillions), their intervals and the value.""")
+def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=None, level=None,
+            seed=None, out=None):
     args = dict(fit=fit, budgets=budgets, size_range=size_range, tokens_range=tokens_range,
                 draws=draws, level=level, seed=seed, out=out)
     lib = C.lib()
@@ -805,9 +1138,9 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000
         bv = np.ascontiguousarray([_real("budgets", x) for x in budgets], dtype=float)
         o.budgets = bv.ctypes.data_as(C.c_double_p)
         o.nbudgets = bv.size
-    o.draws = _count("draws", draws)
-    o.level = _real("level", level)
-    o.seed = _count("seed", seed)
+    _put(o, "draws", draws, _count)
+    _put(o, "level", level, _real)
+    _put(o, "seed", seed, _count)
     s = c_void_p()
     if isinstance(fit, Fit):
         f, d = fit._handles()
@@ -821,6 +1154,7 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000
             C.check(lib.ls_optimal(s, byref(o), byref(r.handle), err), err)
             r.write(out, None, _argv_json("optimal", args))
             e = r.entries()
+            _warn(e.warnings)
             K = e.scalar("n_skills", int)
             T = len(e["targets"])
             return Allocation(targets=e["targets"], kinds=["skill"] * K + ["benchmark"] * (T - K),
@@ -828,22 +1162,25 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=1000
                               size_hi=e["size_hi"], tokens=e["tokens"], tokens_lo=e["tokens_lo"],
                               tokens_hi=e["tokens_hi"], value=e["value"], level=e.scalar("level"),
                               size_range=(e.scalar("size_min"), e.scalar("size_max")),
-                              tokens_range=(e.scalar("tokens_min"), e.scalar("tokens_max")))
+                              tokens_range=(e.scalar("tokens_min"), e.scalar("tokens_max")),
+                              warnings=list(e.warnings))
     finally:
         lib.ls_fit_summary_free(s)
 
 
-def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, latent_draws=50,
-             benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None, clip=0.001,
-             model_column="model", family_column="family", skills=4, anchors=None, starts=8,
-             seed=1, integration="auto", nodes=0, threads=0, gtol=1e-2, max_iter=3000, se=True,
-             precision_covariates=False, logit_clamp=0.0, estimate_ceilings=None, out=None,
+@document("""Held-out evaluation (the CLI's evaluate): refit on the training rows, predict the test rows.
+
+Give exactly one of `split` and `holdout`. The fit and the predictions use
+the same `seed` and `threads`, as on the command line.""",
+          """Evaluation
+    MAE per benchmark and overall, coverage of the intervals, the test rows'
+    Prediction and the training Fit (close() it, or use a with block).""")
+def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, latent_draws=None,
+             benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None, clip=None,
+             model_column=None, family_column=None, skills=None, anchors=None, starts=None,
+             seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
+             se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
              progress=None, param_cov=None):
-    """Held-out evaluation (the CLI's evaluate): refit on the training rows,
-    predict the test rows.  Give exactly one of split (a table with columns
-    model, role = train/test/excluded) and holdout='largest'.  The predictions
-    use seed and threads, as on the command line.  Returns an Evaluation
-    (which holds the training Fit: close it or use a with block)."""
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -881,7 +1218,9 @@ def evaluate(data, *, split=None, holdout=None, level=0.9, param_draws=200, late
             trained = Fit(None, train.value, f, "training rows of " + _tables.source_name(data),
                           owner=ev.value)
             ev = c_void_p()
-            return Evaluation(fit=trained, **res)
+            result = Evaluation(fit=trained, warnings=list(e.warnings), **res)
+            _warn(e.warnings)
+            return result
         finally:
             lib.ls_result_free(ev)
             lib.ls_table_free(st)
@@ -910,21 +1249,23 @@ def _skills_range(v):
     return lo, hi
 
 
+@document("""Choose the number of skills (the CLI's select).
+
+For each K in `skills`: the log-likelihood, the number of parameters, AIC,
+BIC and the held-out log-likelihood over family folds.""",
+          """Selection
+    One entry per K, and the best K by AIC, BIC and cross-validation.""")
 def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
-           floor=None, ceilings=None, clip=0.001, model_column="model", family_column="family",
-           starts=8, seed=1, threads=0, integration="auto", nodes=0, gtol=1e-2, max_iter=3000,
-           logit_clamp=0.0, estimate_ceilings=None, out=None, progress=None):
-    """Choose the number of skills (the CLI's select): for each K in skills
-    ('1..4', (1, 4), range(1, 5) or an int) the log-likelihood, parameters,
-    AIC, BIC and the held-out log-likelihood over family folds (folds=0: none).
-    Returns a Selection."""
+           floor=None, ceilings=None, clip=None, model_column=None, family_column=None,
+           starts=None, seed=None, threads=None, integration=None, nodes=None, gtol=None,
+           max_iter=None, logit_clamp=None, estimate_ceilings=None, out=None, progress=None):
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings)
     fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
-                            True, False, logit_clamp, progress, estimate_ceilings)
+                            None, None, logit_clamp, progress, estimate_ceilings)
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
     with _tables.table(data) as t, _Result() as r:
@@ -933,6 +1274,7 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
         C.check(rc, err)
         r.write(out, None, _argv_json("select", args))
         e = r.entries()
+        _warn(e.warnings)
         Ks = e.vector("K").astype(np.int64)
         nf = e.scalar("folds", int)
         return Selection(K=Ks, loglik=e.vector("loglik"), aic=e.vector("aic"), bic=e.vector("bic"),
@@ -941,7 +1283,7 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                          best_aic=int(Ks[e.scalar("best_aic", int)]),
                          best_bic=int(Ks[e.scalar("best_bic", int)]),
                          best_cv=int(Ks[e.scalar("best_cv", int)]) if nf else None, folds=nf,
-                         sampled=e.vector("sampled").astype(bool))
+                         sampled=e.vector("sampled").astype(bool), warnings=list(e.warnings))
 
 
 def mae(prediction, observed):
@@ -975,20 +1317,24 @@ def _free_model(table, data, model):
 class Model:
     """The marginal log-likelihood of a leaderboard (ls_model) for K skills.
 
+    Options as fit()'s (None: the library's defaults, see defaults("fit")
+    and defaults("data")).
     theta is the unconstrained vector (dim entries, as Fit.theta); pack/unpack
     convert Params on the standardised covariate scale (Fit.beta_std, not the
     raw-scale Fit.params.beta).  close() or a with block frees it.
     """
 
-    def __init__(self, data, *, skills, anchors=None, integration="auto", nodes=0, threads=0,
+    def __init__(self, data, *, skills, anchors=None, integration=None, nodes=None, threads=None,
                  benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None,
-                 clip=0.001, model_column="model", family_column="family"):
+                 clip=None, model_column=None, family_column=None):
         lib = C.lib()
         dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column,
                              family_column, ceilings)
         K = _count("skills", skills)
-        integ = _integration(integration)
-        nodes, threads = _count("nodes", nodes, _UINT), _count("threads", threads, _UINT)
+        fd = defaults("fit")  # None: the fit's defaults, as the library sets them
+        integ = fd["integration"] if integration is None else _integration(integration)
+        nodes = fd["nodes"] if nodes is None else _count("nodes", nodes, _UINT)
+        threads = fd["threads"] if threads is None else _count("threads", threads, _UINT)
         err = C.new_error()
         t = _tables.open_table(data)
         d, m = c_void_p(), c_void_p()
@@ -1068,15 +1414,12 @@ class Model:
                 lib.ls_params_free(byref(pr))
 
 
-def report(fit, data=None, *, out, families=None, top=4, compare=None, select=None, title=None,
-           level=0.9, grid=30, param_draws=200, latent_draws=50, optimal_draws=1000, seed=1,
-           threads=0, param_cov=None):
-    """Write the self-contained HTML report of a fit (the CLI's report FIT DATA --out FILE).
-
-    ``fit`` is a Fit or a fit file (then ``data`` is its table); ``families``
-    and ``compare`` are lists of family names or comma-separated strings;
-    ``select`` is the JSON file of select(..., out=...).  Returns ``out``.
-    """
+@document("""Write the self-contained HTML report of a fit (the CLI's report FIT DATA --out FILE).""",
+          """str
+    `out`.""", warns=None)
+def report(fit, data=None, *, out, families=None, top=None, compare=None, select=None, title=None,
+           level=None, grid=None, param_draws=None, latent_draws=None, optimal_draws=None,
+           seed=None, threads=None, param_cov=None):
     args = dict(fit=fit, data=data, out=out, families=families, top=top, compare=compare,
                 select=select, title=title, level=level, grid=grid, param_draws=param_draws,
                 latent_draws=latent_draws, optimal_draws=optimal_draws, seed=seed, threads=threads,
@@ -1094,9 +1437,14 @@ def report(fit, data=None, *, out, families=None, top=4, compare=None, select=No
     lib.ls_report_options_init(byref(o))
     o.families, o.compare, o.select_path, o.title = (keep["families"], keep["compare"],
                                                      keep["select"], keep["title"])
-    o.top, o.level, o.grid = int(top), float(level), int(grid)
-    o.param_draws, o.latent_draws, o.optimal_draws = int(param_draws), int(latent_draws), int(optimal_draws)
-    o.seed, o.threads = int(seed), int(threads)
+    _put(o, "top", top, _count)
+    _put(o, "level", level, _real)
+    _put(o, "grid", grid, _count)
+    _put(o, "param_draws", param_draws, _count)
+    _put(o, "latent_draws", latent_draws, _count)
+    _put(o, "optimal_draws", optimal_draws, _count)
+    _put(o, "seed", seed, _count)
+    _put(o, "threads", threads, _count, _UINT)
     o.argv_json = keep["argv"]
     o.param_cov = keep["param_cov"]
     err = C.new_error()

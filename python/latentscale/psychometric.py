@@ -595,6 +595,8 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     except BaseException:
         owner.close()
         raise
+    for w in result.warnings:  # the fit's warnings first, as the CLI prints them
+        warnings.warn(w, LatentscaleWarning, stacklevel=2)
     if not result.converged:
         warnings.warn("factor: the sweeps did not converge in %d iterations (raise --max-iter)"
                       % result.iterations, LatentscaleWarning, stacklevel=2)
@@ -783,6 +785,8 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     except BaseException:
         owner.close()
         raise
+    for w in result.warnings:  # the fit's warnings first, as the CLI prints them
+        warnings.warn(w, LatentscaleWarning, stacklevel=2)
     if not result.converged:
         warnings.warn("gpcm: %s did not converge in %d iterations (raise --max-iter or --tol)"
                       % ("the marginal likelihood fit" if result.method == "mml" else "GVEM",

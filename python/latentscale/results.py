@@ -47,18 +47,37 @@ class Entries(dict):
     def frame(self, name):
         """A numbers entry as a pandas DataFrame labelled by its row and
         column labels."""
-        pd = _tables.pandas()
-        if pd is None:
-            raise ImportError("to_dataframe needs pandas")
         rows, cols = self.labels.get(name, (None, None))
-        return pd.DataFrame(self[name], index=rows, columns=cols)
+        return _labelled(self[name], rows, cols)
+
+
+def _pandas():
+    pd = _tables.pandas()
+    if pd is None:
+        raise ImportError("to_dataframe needs pandas, which is not importable here (Debian: "
+                          "apt-get install python3-pandas; or pip install pandas)")
+    return pd
 
 
 def _frame(rows):
-    pd = _tables.pandas()
-    if pd is None:
-        raise ImportError("to_dataframe needs pandas")
-    return pd.DataFrame(rows)
+    return _pandas().DataFrame(rows)
+
+
+def _labelled(values, index, columns, index_name=None, columns_name=None):
+    """A DataFrame with labelled rows and columns: values is a 2-D array
+    (rows x columns) or a dict column -> values; index a list of labels, or
+    of tuples (a MultiIndex, index_name then a list of level names)."""
+    pd = _pandas()
+    if index is None:
+        idx = None
+    elif len(index) and isinstance(index[0], tuple):
+        idx = pd.MultiIndex.from_tuples(list(index), names=index_name)
+    else:
+        idx = pd.Index(list(index), name=index_name)
+    cols = pd.Index(list(columns), name=columns_name) if columns is not None else None
+    if isinstance(values, dict):
+        return pd.DataFrame({c: list(values[c]) for c in columns}, index=idx, columns=cols)
+    return pd.DataFrame(np.asarray(values), index=idx, columns=cols)
 
 
 @dataclass
@@ -81,6 +100,10 @@ class Params:
     anchors: np.ndarray
     gamma: Optional[np.ndarray] = None
     ceilings: Optional[np.ndarray] = None
+    # labels of the rows and columns (a fit's names; None: generic)
+    benchmarks: Optional[List[str]] = field(default=None, repr=False)
+    covariates: Optional[List[str]] = field(default=None, repr=False)
+    skill_names: Optional[List[str]] = field(default=None, repr=False)
 
     @property
     def K(self):
@@ -102,6 +125,63 @@ class Params:
         if self.ceilings is not None:
             d["ceilings"] = self.ceilings
         return d
+
+    def _names(self):
+        bench = self.benchmarks or ["benchmark %d" % (j + 1) for j in range(self.J)]
+        cov = self.covariates or ["covariate %d" % (q + 1) for q in range(self.p)]
+        sk = self.skill_names or ["skill %d" % (k + 1) for k in range(self.K)]
+        return bench, cov, sk
+
+    def blocks(self):
+        """The blocks as (name, values 2-D, row labels, column labels), in the
+        order of the natural vector (beta, lambda, b, phi, sigma[, gamma][, ceilings])."""
+        bench, cov, sk = self._names()
+        out = [("beta", self.beta, cov, sk), ("lambda", self.lambda_, sk, bench),
+               ("b", np.reshape(self.b, (-1, 1)), bench, ["b"]),
+               ("phi", np.reshape(self.phi, (-1, 1)), bench, ["phi"]),
+               ("sigma", self.sigma, sk, sk)]
+        if self.gamma is not None:
+            out.append(("gamma", np.reshape(self.gamma, (-1, 1)), cov, ["gamma"]))
+        if self.ceilings is not None:
+            out.append(("ceilings", np.reshape(self.ceilings, (-1, 1)), bench, ["ceiling"]))
+        return out
+
+    def to_dataframe(self, block=None):
+        """The parameters as a pandas DataFrame with labelled rows and columns.
+
+        Parameters
+        ----------
+        block : str, optional
+            'beta' (covariates x skills), 'lambda' (skills x benchmarks), 'b',
+            'phi' (benchmarks x 1), 'sigma' (skills x skills), 'gamma'
+            (covariates x 1) or 'ceilings' (benchmarks x 1): that block as a
+            matrix.  None: every parameter, one row each, indexed by
+            (block, row, column), with column 'value'.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        KeyError
+            An unknown block, or one this Params does not have.
+        """
+        blocks = self.blocks()
+        if block is not None:
+            for name, v, rows, cols in blocks:
+                if name == block or (block == "lambda_" and name == "lambda"):
+                    return _labelled(v, rows, cols)
+            raise KeyError("block: expected one of %s" % ", ".join(b[0] for b in blocks))
+        index, values = [], []
+        for name, v, rows, cols in blocks:
+            for r, rl in enumerate(rows):
+                for c, cl in enumerate(cols):
+                    index.append((name, rl, cl if len(cols) > 1 else ""))
+                    values.append(v[r, c])
+        return _labelled({"value": values}, index, ["value"], ["block", "row", "column"])
 
 
 @dataclass
@@ -138,6 +218,7 @@ class Prediction:
     upper: np.ndarray
     map: np.ndarray
     observed: np.ndarray
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def prediction(self):
@@ -145,20 +226,52 @@ class Prediction:
         return self.median
 
     def cells(self):
-        """One dict per (model, benchmark), as in the CLI's files."""
+        """One dict per (model, benchmark), as in the CLI's files (observed NaN where missing)."""
         out = []
         for i, m in enumerate(self.models):
             for j, b in enumerate(self.benchmarks):
                 obs = self.observed[i, j]
                 out.append({"model": m, "family": self.families[i], "known_family": bool(self.known[i]),
-                            "benchmark": b, "observed": None if np.isnan(obs) else float(obs),
+                            "benchmark": b, "observed": float(obs),
                             "mean": self.mean[i, j], "median": self.median[i, j],
                             "lower": self.lower[i, j], "upper": self.upper[i, j], "map": self.map[i, j]})
         return out
 
-    def to_dataframe(self):
-        """Long format (one row per model and benchmark); needs pandas."""
-        return _frame(self.cells())
+    def to_dataframe(self, statistic=None):
+        """The predictions as a pandas DataFrame.
+
+        Parameters
+        ----------
+        statistic : str, optional
+            'mean', 'median', 'lower', 'upper', 'map' or 'observed': that n x J
+            array, rows labelled by model (index 'model'), columns by
+            benchmark.  None: long format, one row per model and benchmark
+            (columns model, family, known_family, benchmark, observed, mean,
+            median, lower, upper, map; observed NaN where missing), indexed
+            by (model, benchmark).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        KeyError
+            An unknown statistic.
+        """
+        if statistic is not None:
+            if statistic not in ("mean", "median", "lower", "upper", "map", "observed"):
+                raise KeyError("statistic: expected mean, median, lower, upper, map or observed")
+            return _labelled(getattr(self, statistic), self.models, self.benchmarks, "model",
+                             "benchmark")
+        cells = self.cells()
+        cols = list(cells[0]) if cells else ["model", "family", "known_family", "benchmark",
+                                             "observed", "mean", "median", "lower", "upper", "map"]
+        return _labelled({c: [x[c] for x in cells] for c in cols},
+                         [(x["model"], x["benchmark"]) for x in cells], cols,
+                         ["model", "benchmark"])
 
 
 @dataclass
@@ -177,6 +290,7 @@ class Posterior:
     accept: float
     sample: np.ndarray  # chains x draws x K
     seed: int
+    warnings: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -193,6 +307,23 @@ class Comparison:
     upper: np.ndarray
     prob_greater: np.ndarray
     seed: int
+    warnings: List[str] = field(default_factory=list)
+
+    def to_dataframe(self):
+        """One row per skill (index 'skill'); columns mean_a, mean_b, diff,
+        lower, upper, prob_greater (P(alpha_A > alpha_B)).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        cols = ["mean_a", "mean_b", "diff", "lower", "upper", "prob_greater"]
+        return _labelled({c: getattr(self, c) for c in cols}, self.skills, cols, "skill")
 
 
 @dataclass
@@ -212,13 +343,27 @@ class Selection:
     # True where loglik, aic, bic and cv are the values of the fit's check rule
     # at the estimate (importance sampling for K >= 8, a finer sparse grid for 4..7)
     sampled: Optional[np.ndarray] = None
+    warnings: List[str] = field(default_factory=list)
 
     def to_dataframe(self):
-        return _frame({"skills": self.K, "loglik": self.loglik, "n_params": self.n_params,
-                       "aic": self.aic, "bic": self.bic, "cv_loglik": self.cv,
-                       "converged": self.converged,
-                       "sampled": (self.sampled if self.sampled is not None
-                                   else np.zeros(len(self.K), dtype=bool))})
+        """One row per number of skills (index 'skills', the K values);
+        columns loglik, n_params, aic, bic, cv_loglik (NaN without folds),
+        converged, sampled.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        cols = {"loglik": self.loglik, "n_params": self.n_params, "aic": self.aic,
+                "bic": self.bic, "cv_loglik": self.cv, "converged": self.converged,
+                "sampled": (self.sampled if self.sampled is not None
+                            else np.zeros(len(self.K), dtype=bool))}
+        return _labelled(cols, [int(k) for k in self.K], list(cols), "skills")
 
 
 @dataclass
@@ -238,17 +383,35 @@ class Allocation:
     level: float
     size_range: tuple
     tokens_range: tuple
+    warnings: List[str] = field(default_factory=list)
 
     def to_dataframe(self):
-        rows = []
+        """One row per target and budget, indexed by (target, flops); columns
+        kind (skill or benchmark), size, size_lower, size_upper (billions of
+        parameters), tokens, tokens_lower, tokens_upper (trillions), value.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        cols = ["kind", "size", "size_lower", "size_upper", "tokens", "tokens_lower",
+                "tokens_upper", "value"]
+        arrays = {"size": self.size, "size_lower": self.size_lo, "size_upper": self.size_hi,
+                  "tokens": self.tokens, "tokens_lower": self.tokens_lo,
+                  "tokens_upper": self.tokens_hi, "value": self.value}
+        index, data = [], {c: [] for c in cols}
         for t, name in enumerate(self.targets):
             for b, c in enumerate(self.budgets):
-                rows.append({"target": name, "kind": self.kinds[t], "flops": c,
-                             "size": self.size[t, b], "size_lower": self.size_lo[t, b],
-                             "size_upper": self.size_hi[t, b], "tokens": self.tokens[t, b],
-                             "tokens_lower": self.tokens_lo[t, b],
-                             "tokens_upper": self.tokens_hi[t, b], "value": self.value[t, b]})
-        return _frame(rows)
+                index.append((name, float(c)))
+                data["kind"].append(self.kinds[t])
+                for k, v in arrays.items():
+                    data[k].append(float(v[t, b]))
+        return _labelled(data, index, cols, ["target", "flops"])
 
 
 @dataclass
@@ -270,6 +433,42 @@ class Evaluation:
     n_excluded: int
     prediction: Prediction
     fit: object = field(repr=False)
+    warnings: List[str] = field(default_factory=list)
+
+    def to_dataframe(self):
+        """One row per benchmark and a last row 'overall' (index
+        'benchmark'); columns mae (of the predictive median, the library's),
+        mae_mean (of the predictive mean), mae_map (of the plug-in),
+        coverage (share of observed test scores inside the intervals) and
+        cells (observed test scores).  The benchmarks' mae_mean, mae_map,
+        coverage and cells are computed from ``prediction``; the overall row
+        holds the library's figures.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        p = self.prediction
+        obs = np.asarray(p.observed, dtype=float)
+        seen = ~np.isnan(obs)
+        cells = seen.sum(axis=0)
+
+        def per(x):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(cells > 0, np.where(seen, x, 0.0).sum(axis=0) / np.maximum(cells, 1),
+                                np.nan)
+        inside = (p.lower <= obs) & (obs <= p.upper)
+        cols = {"mae": list(self.mae) + [self.mae_overall],
+                "mae_mean": list(per(np.abs(p.mean - obs))) + [self.mae_mean],
+                "mae_map": list(per(np.abs(p.map - obs))) + [self.mae_map],
+                "coverage": list(per(inside.astype(float))) + [self.coverage],
+                "cells": [int(c) for c in cells] + [int(self.n_cells)]}
+        return _labelled(cols, list(self.benchmarks) + ["overall"], list(cols), "benchmark")
 
     def close(self):
         if self.fit is not None:

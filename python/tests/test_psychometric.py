@@ -343,6 +343,9 @@ class TestFactor(unittest.TestCase):
                 self.assertFalse(f.converged)
         self.assertTrue(any(issubclass(x.category, ls.LatentscaleWarning) for x in w))
         self.assertEqual(str(w[-1].message), err.strip()[len("latentscale: "):])
+        # each of the fit's warnings is issued, before the non-convergence message
+        self.assertEqual([str(x.message) for x in w
+                          if issubclass(x.category, ls.LatentscaleWarning)][:-1], f.warnings)
         self.assertEqual(without_command_line(load("py_nc.json")),
                          without_command_line(load("cli_nc.json")))
 
@@ -482,6 +485,9 @@ class TestGpcm(unittest.TestCase):
         # the CLI's last stderr line is the exit-4 message (fit warnings come first)
         last = err.strip().splitlines()[-1]
         self.assertEqual(str(w[-1].message), last[len("latentscale: "):])
+        self.assertTrue(g.warnings)
+        self.assertEqual([str(x.message) for x in w
+                          if issubclass(x.category, ls.LatentscaleWarning)][:-1], g.warnings)
         cj = load("cli_gnc.json")
         self.assertEqual(without_command_line(load("py_gnc.json")), without_command_line(cj))
         self.assertEqual(g.warnings, cj.get("warnings", []))
