@@ -75,7 +75,7 @@ class LsFitOptions(Structure):
                 ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
                 ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int),
-                ("estimate_ceilings", c_char_p)]
+                ("estimate_ceilings", c_char_p), ("calibrate", c_int)]
 
 
 class LsSimOptions(Structure):
@@ -90,7 +90,8 @@ class LsPosteriorOptions(Structure):
 
 class LsPredictOptions(Structure):
     _fields_ = [("level", c_double), ("param_draws", c_size_t), ("latent_draws", c_size_t),
-                ("seed", c_uint64), ("threads", c_uint), ("param_cov", c_char_p)]
+                ("seed", c_uint64), ("threads", c_uint), ("param_cov", c_char_p),
+                ("calibration", c_int)]
 
 
 class LsOptimalOptions(Structure):
@@ -233,6 +234,9 @@ PROTOTYPES = {
     "ls_fit_summary_free": (None, [c_void_p]),
     "ls_fit_nat_layout": (None, [c_void_p, c_size_t_p]),
     "ls_fit_seed": (c_uint64, [c_void_p]),
+    "ls_fit_calibrate": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsDataOptions), _P(LsPredictOptions), _err]),
+    "ls_fit_calibration": (c_double_p, [c_void_p, c_size_t_p, c_size_t_p, c_size_t_p]),
+    "ls_fit_calibrated_level": (c_double, [c_void_p, c_double]),
     # tasks (each returns an ls_result)
     "ls_posterior_options_init": (None, [_P(LsPosteriorOptions)]),
     "ls_posterior_options_check": (c_int, [_P(LsPosteriorOptions), _err]),

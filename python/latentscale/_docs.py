@@ -70,6 +70,11 @@ PARAMS = {
                     "table did, 4.5 (library default: 0, i.e. off)."),
     "estimate_ceilings": ("str or list of str, optional", "Benchmarks whose ceilings are "
                           "estimated by maximum likelihood ('a,b', a list or 'all'); None: none."),
+    "calibrate": ("bool, optional", "Calibrate the fit by extrapolation to each family's largest "
+                  "model: held out, the law refitted without them, their predictive CDF values "
+                  "stored; predictions then take their median and interval ends at the calibrated "
+                  "levels (one more fit; library default: False). In evaluate, inside the training "
+                  "rows."),
     "progress": ("callable, optional", "progress(stage, done, total) is called as the fit runs; "
                  "returning True cancels it (CancelledError). An exception in it, Ctrl-C "
                  "included, cancels and is re-raised."),

@@ -394,6 +394,22 @@ class Fit:
     close() (or a with block, or garbage collection) frees them.
     """
 
+    def calibrated_level(self, q):
+        """The predictive quantile level a calibrated prediction reports for
+        the nominal level q (q itself when the fit has no calibration; see
+        fit(..., calibrate=True))."""
+        return float(C.lib().ls_fit_calibrated_level(self._fit, float(q)))
+
+    @property
+    def calibration(self):
+        """The calibration's sorted predictive CDF values of the held-out
+        largest siblings (numpy array), or None."""
+        n, m, fam = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
+        p = C.lib().ls_fit_calibration(self._fit, byref(n), byref(m), byref(fam))
+        if not p:
+            return None
+        return np.array([p[i] for i in range(n.value)], dtype=float)
+
     def __init__(self, table, data, fit, source, owner=None):
         self._finalizer = weakref.finalize(self, _free_handles, table, data, fit, owner)
         self._table, self._data, self._fit = table, data, fit
@@ -850,8 +866,8 @@ errors from the observed information.""",
 def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, floor=None,
         ceilings=None, clip=None, model_column=None, family_column=None, anchors=None, starts=None,
         seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None, se=None,
-        precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
-        progress=None):
+        precision_covariates=None, logit_clamp=None, estimate_ceilings=None, calibrate=None,
+        out=None, progress=None):
     args = dict(locals())
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
@@ -867,6 +883,9 @@ def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, flo
         rc = lib.ls_fit_run(d, byref(fo), byref(f), err)
         prog.reraise()
         C.check(rc, err)
+        if calibrate:
+            po = _predict_options(seed=seed, threads=threads)
+            C.check(lib.ls_fit_calibrate(f, d, t, byref(dopt), byref(po), err), err)
         handles, t, d, f = (t, d.value, f.value), None, c_void_p(), c_void_p()
         # from here the Fit (its finalizer) owns the handles, even if it fails
         result = Fit(*handles, _tables.source_name(data))
@@ -1180,7 +1199,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              model_column=None, family_column=None, skills=None, anchors=None, starts=None,
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
-             progress=None, param_cov=None):
+             progress=None, param_cov=None, calibrate=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -1192,6 +1211,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings)
+    fo.calibrate = 1 if calibrate else 0
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
     err = C.new_error()
     with _tables.table(data) as t:

@@ -9,6 +9,7 @@ run against a minimal stand-in that records the labels it is given.
 """
 import contextlib
 import inspect
+import json
 import os
 import re
 import shutil
@@ -546,6 +547,41 @@ class TestWarnings(unittest.TestCase):
             self.assertTrue(ev.warnings)
             self.assertTrue(all(w.startswith("training fit: ") for w in ev.warnings))
             self.assertIn(str(cm.warning), ev.warnings)
+
+
+class TestCalibration(unittest.TestCase):
+    """fit(..., calibrate=True) holds out each family's largest model, refits
+    and stores the predictive CDF values of their scores; the CLI's
+    fit --calibrate stores the same values in its file."""
+
+    def test_calibrated_fit_matches_the_cli(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ls.LatentscaleWarning)
+            f = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, calibrate=True,
+                       threads=THREADS)
+        try:
+            u = f.calibration
+            self.assertIsNotNone(u)
+            self.assertGreater(len(u), 10)
+            self.assertTrue(np.all(np.diff(u) >= 0) and u[0] >= 0 and u[-1] <= 1)
+            self.assertEqual(f.calibrated_level(0.5), float(np.median(u)))
+            lo = f.calibrated_level(0.05)
+            self.assertTrue(0 <= lo <= 0.5)
+            cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 2,
+                "--calibrate", "--threads", THREADS, "--out", "cal.json")
+            with open("cal.json") as fh:
+                rec = json.load(fh)["calibration"]
+            np.testing.assert_allclose(u, rec["pit"], rtol=0, atol=1e-12)
+        finally:
+            f.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ls.LatentscaleWarning)
+            g = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, threads=THREADS)
+        try:
+            self.assertIsNone(g.calibration)
+            self.assertEqual(g.calibrated_level(0.05), 0.05)
+        finally:
+            g.close()
 
 
 if __name__ == "__main__":
