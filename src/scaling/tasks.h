@@ -91,6 +91,7 @@ typedef struct lss_evaluation {
     double *mae;              /* J */
     double mae_overall, mae_mean, mae_map, coverage;
     size_t n_cells, n_train, n_test, n_excluded;
+    char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
 } lss_evaluation;
 
 typedef struct lss_selection {
@@ -102,6 +103,7 @@ typedef struct lss_selection {
     size_t best_aic, best_bic, best_cv;
     unsigned folds;
     uint64_t seed;
+    char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
 } lss_selection;
 
 typedef struct lss_allocation {
