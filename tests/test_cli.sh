@@ -188,6 +188,53 @@ else bad "the fit with long names wrote nothing: $(tail -1 "$tmp/long.out")"; fi
 : >"$tmp/plainfile"
 expect 3 "plainfile: cannot create the folder: not a directory" demo --dir "$tmp/plainfile" --n-families 20 --skills 1
 
+# other names of the size and tokens columns: the renamed table fits to the
+# same log-likelihood, and predict reads new models by the fit's names
+sed '1s/^model,family,size,tokens,/model,family,params_b,train_tokens_t,/' "$tmp/sim.csv" >"$tmp/renamed.csv"
+"$bin" fit "$tmp/sim.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --quiet --out "$tmp/plain1.json" 2>/dev/null
+"$bin" fit "$tmp/renamed.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --quiet --size-column params_b \
+  --tokens-column train_tokens_t --out "$tmp/renamed1.json" 2>/dev/null
+l1=$(grep -m1 '"loglik"' "$tmp/plain1.json"); l2=$(grep -m1 '"loglik"' "$tmp/renamed1.json")
+[ -n "$l1" ] && [ "$l1" = "$l2" ] && ok || bad "renamed columns: '$l1' against '$l2'"
+tr -d ' \n' <"$tmp/renamed1.json" | grep -qF '"size_column":"params_b","tokens_column":"train_tokens_t"' && ok || bad "the fit does not record the column names"
+printf 'model,family,params_b,train_tokens_t\nnew-a,fresh,7,2\n' >"$tmp/renamednew.csv"
+"$bin" predict "$tmp/renamed1.json" "$tmp/renamed.csv" --new "$tmp/renamednew.csv" --param-draws 0 >"$tmp/rp.out" 2>&1 \
+  && grep -q '^new-a ' "$tmp/rp.out" && ok || bad "predict with the fit's column names: $(cat "$tmp/rp.out")"
+expect 3 "new.csv:1: missing required column 'params_b' (the fit's --size-column)" \
+  predict "$tmp/renamed1.json" "$tmp/renamed.csv" --new "$tmp/new.csv" --param-draws 0
+
+# one vocabulary: the shared options where a command can use them, no old
+# spelling in any --help, and --quiet leaves stdout empty
+for c in fit predict posterior evaluate select compare optimal factor gpcm; do
+  for o in threads quiet json seed; do
+    "$bin" $c --help | grep -q -- "--$o " && ok || bad "$c --help lacks --$o"
+  done
+done
+for c in simulate demo report; do
+  for o in quiet seed; do "$bin" $c --help | grep -q -- "--$o " && ok || bad "$c --help lacks --$o"; done
+done
+for c in demo report; do "$bin" $c --help | grep -q -- "--threads " && ok || bad "$c --help lacks --threads"; done
+"$bin" simulate --help | grep -q -- '--n-families N' && "$bin" simulate --help | grep -q -- '--n-benchmarks J' && ok || bad "simulate --help"
+"$bin" report --help | grep -q -- '--highlight A,B' && ok || bad "report --help lacks --highlight"
+"$bin" optimal --help | grep -q -- '--param-draws N' && ok || bad "optimal --help lacks --param-draws"
+"$bin" factor --help | grep -q -- '--response F' && ok || bad "factor --help lacks --response"
+for c in simulate demo report optimal factor; do
+  "$bin" $c --help | grep -qE -- '--(families|benchmarks|draws|family) ' && bad "$c --help shows an old spelling" || ok
+done
+"$bin" simulate --n-families 12 --n-benchmarks 5 --skills 1 --seed 2 --quiet --out "$tmp/q.csv" >"$tmp/q.out" 2>&1
+[ -s "$tmp/q.csv" ] && [ ! -s "$tmp/q.out" ] && [ "$(head -1 "$tmp/q.csv" | tr ',' '\n' | wc -l)" -eq 9 ] && ok || bad "simulate --quiet: $(cat "$tmp/q.out")"
+if [ -s "$tmp/fit.json" ]; then
+  "$bin" optimal "$tmp/fit.json" --param-draws 30 --quiet --out "$tmp/oq.json" >"$tmp/oq.out" 2>&1
+  [ -s "$tmp/oq.json" ] && [ ! -s "$tmp/oq.out" ] && ok || bad "optimal --quiet: $(cat "$tmp/oq.out")"
+  "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 10 --quiet --out "$tmp/cq.json" >"$tmp/cq.out" 2>&1
+  [ -s "$tmp/cq.json" ] && [ ! -s "$tmp/cq.out" ] && ok || bad "compare --quiet: $(cat "$tmp/cq.out")"
+  # the draws' allocations in parallel: the same intervals for any thread count
+  "$bin" optimal "$tmp/fit.json" --param-draws 2500 --threads 1 --out "$tmp/ot1.json" >/dev/null 2>&1
+  "$bin" optimal "$tmp/fit.json" --param-draws 2500 --threads 2 --out "$tmp/ot2.json" >/dev/null 2>&1
+  cmp -s <(sed '/"options"/,/^  }/d' "$tmp/ot1.json") <(sed '/"options"/,/^  }/d' "$tmp/ot2.json") \
+    && grep -q '"size_lower"' "$tmp/ot1.json" && ok || bad "optimal --threads changes the result"
+fi
+
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"
 expect 2 "matches 'zz*'" gpcm "$tmp/sim.csv" --items 'zz*' --factors 2 --exploratory --out "$tmp/out.json"
