@@ -342,6 +342,8 @@ fails_raw 2 "latentscale simulate: --families is now --n-families (a count)" sim
 fails_raw 2 "latentscale simulate: --benchmarks is now --n-benchmarks (a count)" simulate --benchmarks 5 --out sim_r.csv
 fails_raw 2 "latentscale demo: --families is now --n-families (a count)" demo --families 20
 fails_raw 2 "latentscale demo: --benchmarks is now --n-benchmarks (a count)" demo --benchmarks 5
+fails 2 "latentscale: --n-families: expected 1..1000000" simulate --n-families 0
+fails 2 "latentscale: --n-benchmarks: expected 1..200" simulate --n-benchmarks 201
 fails 2 "latentscale optimal: --draws is now --param-draws (draws of the parameters, as in predict and compare)" optimal fit_ref.json --draws 10
 fails 2 "latentscale report: --families is now --highlight (the families highlighted in figure 1)" report fit_ref.json base.csv --families fam0008
 fails 2 "latentscale factor: --family is now --response (the response distribution)" factor base.csv --items math,ifeval --family poisson

@@ -292,6 +292,8 @@ int cmd_simulate(int argc, char **argv)
     ls_sim_options_init(&so);
     const char *out = NULL, *truth = NULL, *floors = NULL;
     int quiet = 0;
+    cli_field_flag("families", "--n-families");
+    cli_field_flag("benchmarks", "--n-benchmarks");
     arg_spec specs[] = {
         {"n-families", ARG_SIZE, &so.families, "number of families (default 60)", "N"},
         {"ceiling", ARG_STRING, &so.ceiling_list, "ceilings of the mean, e.g. hellaswag=0.9 (default 1)", "NAME=V,.."},
@@ -404,6 +406,8 @@ static int demo_run(int argc, char **argv, int quiet_flag)
     a.fopt.starts = 4;
     const char *dir = NULL;
     int quiet = quiet_flag;
+    cli_field_flag("families", "--n-families");
+    cli_field_flag("benchmarks", "--n-benchmarks");
     arg_spec specs[] = {
         {"n-families", ARG_SIZE, &so.families, "families to simulate (default 150)", "N"},
         {"n-benchmarks", ARG_SIZE, &so.benchmarks, "benchmarks to simulate (default 12)", "J"},
