@@ -235,6 +235,18 @@ elif ! "$bin" predict dropped.json incomplete.csv --new newdrop.csv --param-draw
   bad "--drop-incomplete: the fit does not load with the same drops: $(cat "$tmp/stderr")"
 else ok; fi
 rm -f dropped.json
+# select and evaluate drop the same rows, with the same warning on stderr and in their JSON
+for c in "select incomplete.csv --skills 1..1 --folds 0" "evaluate incomplete.csv --holdout largest --skills 1 --param-draws 0"; do
+  cases=$((cases+1))
+  if ! "$bin" $c --starts 1 --drop-incomplete --quiet --out dropped.json >/dev/null 2>"$tmp/stderr"; then
+    bad "$c --drop-incomplete: exit $?: $(cat "$tmp/stderr")"
+  elif [ "$(cat "$tmp/stderr")" != "$dropmsg" ]; then
+    bad "$c --drop-incomplete: stderr '$(cat "$tmp/stderr")'"
+  elif ! tr -d ' \n' <dropped.json | grep -qF '"warnings":["drop_incomplete:dropped2of25models'; then
+    bad "$c --drop-incomplete: the JSON lacks the warning"
+  else ok; fi
+  rm -f dropped.json
+done
 awk -F, -v OFS=, 'NR > 1 { $5 = $6 = $7 = "" } 1' base.csv >allmissing.csv
 fails 3 "latentscale: allmissing.csv: benchmark 'math' has no observed scores" fit allmissing.csv "${fit1[@]}"
 awk -F, -v OFS=, 'NR > 1 && $6 != "" { $6 = "0.3" } 1' base.csv >constbench.csv
