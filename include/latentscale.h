@@ -204,10 +204,20 @@ typedef struct ls_data_options {
      * paper's model), then comma-separated name=value overrides. */
     const char *ceilings_file;
     const char *ceilings;
+    /* Names of the size (billions of parameters) and tokens (trillions)
+     * columns ("size", "tokens"): a covariate factor written size or tokens
+     * (as in the default terms log(size), log(tokens)) reads these columns. */
+    const char *size_column;
+    const char *tokens_column;
+    /* 0 (default): a row without a covariate value (size, tokens) or a family
+     * without a score on the chosen benchmarks is an error.  1: such rows and
+     * families are dropped, with a warning naming them (ls_data_ndropped). */
+    int drop_incomplete;
 } ls_data_options;
 
 /* Documented defaults: benchmarks NULL, covariates NULL (log size, log tokens,
- * product), no floors, clip 0.001, "model", "family", no ceilings. */
+ * product), no floors, clip 0.001, "model", "family", no ceilings, "size",
+ * "tokens", drop_incomplete 0. */
 LS_API void ls_data_options_init(ls_data_options *o);
 LS_API int ls_data_options_check(const ls_data_options *o, ls_error *err);
 
@@ -231,6 +241,13 @@ LS_API double ls_data_ceiling(const ls_data *d, size_t j); /* 1 unless set */
 LS_API const char *ls_data_source(const ls_data *d);        /* the table's file name */
 LS_API const char *ls_data_model_column(const ls_data *d);  /* the model and family columns' names */
 LS_API const char *ls_data_family_column(const ls_data *d);
+LS_API const char *ls_data_size_column(const ls_data *d);   /* the size and tokens columns' names */
+LS_API const char *ls_data_tokens_column(const ls_data *d);
+/* Models dropped by drop_incomplete (table order), and the warning that
+ * names them (NULL when none were dropped). */
+LS_API size_t ls_data_ndropped(const ls_data *d);
+LS_API const char *ls_data_dropped(const ls_data *d, size_t i);
+LS_API const char *ls_data_warning(const ls_data *d);
 LS_API size_t ls_data_family_of(const ls_data *d, size_t model);  /* family index of a model */
 LS_API size_t ls_data_family_size(const ls_data *d, size_t family); /* its number of models */
 /* n x p covariate terms of the models as evaluated (raw scale, e.g. log
@@ -662,6 +679,8 @@ typedef struct ls_optimal_options {
     size_t draws;                  /* parameter draws for intervals (default 1000; 0: none) */
     double level;                  /* default 0.9                          */
     uint64_t seed;
+    unsigned threads;              /* worker threads for the draws (0: all cores); the
+                                    * intervals do not depend on it    */
 } ls_optimal_options;
 LS_API void ls_optimal_options_init(ls_optimal_options *o);
 LS_API int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err);

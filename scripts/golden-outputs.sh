@@ -28,7 +28,7 @@ printf 'model,family,size,tokens\nqwen2-32b,qwen2,32,7\nnewlab-13b,newlab,13,4\n
 "$ls" compare fit3.json "$D/openllm_merged.csv" --families yi-1.5-chat,yi-1.5 --out compare.json >compare.txt 2>compare.err
 "$ls" optimal fit3.json --budgets 1e22,1e23,1e24 --out optimal.json >optimal.txt 2>optimal.err
 "$ls" posterior fit3.json "$D/openllm_merged.csv" --family qwen2 --draws 200 --warmup 200 --out posterior.json >posterior.txt 2>posterior.err
-"$ls" report fit3.json "$D/openllm_merged.csv" --families qwen2,qwen1.5,pythia \
+"$ls" report fit3.json "$D/openllm_merged.csv" --highlight qwen2,qwen1.5,pythia \
   --compare yi-1.5-chat,yi-1.5 --out report.html >report.txt 2>report.err
 "$ls" factor "$D/bfi.csv" --items 'A*,C*,E*,N*,O*' --dichotomise 4 --factors 5 \
   --identify anchor --anchors A2,C1,E3,N1,O1 --ridge 10 --out factor.json 2>factor.err | untimed >factor.txt

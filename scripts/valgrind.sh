@@ -19,7 +19,7 @@ for t in csv data special integration models optimisation output cli_args; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if "${vg[@]}" "$build/latentscale" simulate --families 12 --skills 1 --seed 3 --out "$tmp/s.csv" >"$build/valgrind_cli.log" 2>&1 &&
+if "${vg[@]}" "$build/latentscale" simulate --n-families 12 --skills 1 --seed 3 --out "$tmp/s.csv" >"$build/valgrind_cli.log" 2>&1 &&
    "${vg[@]}" "$build/latentscale" fit "$tmp/s.csv" --skills 1 --starts 1 --quiet --out "$tmp/f.json" >>"$build/valgrind_cli.log" 2>&1; then
   echo "valgrind: latentscale simulate + fit clean"
   if "${vg[@]}" "$build/latentscale" report "$tmp/f.json" "$tmp/s.csv" --out "$tmp/r.html" >>"$build/valgrind_cli.log" 2>&1; then

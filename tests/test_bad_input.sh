@@ -123,6 +123,16 @@ sed '1s/ifeval/math/' base.csv >dupcol.csv
 fails 3 "latentscale: dupcol.csv:1: duplicate column name 'math' (columns 5 and 6)" fit dupcol.csv "${fit1[@]}"
 sed '1s/$/,/' base.csv >emptycol.csv
 fails 3 "latentscale: emptycol.csv:1:8: empty column name" fit emptycol.csv "${fit1[@]}"
+# other names of the size and tokens columns (--size-column, --tokens-column)
+fails 3 "latentscale: base.csv:1: missing required column 'params_b' (named by --size-column)" fit base.csv "${fit1[@]}" --size-column params_b
+fails 3 "latentscale: base.csv:1: missing required column 'train_tokens_t' (named by --tokens-column)" fit base.csv "${fit1[@]}" --tokens-column train_tokens_t
+fails 2 "latentscale: --size-column: empty name" fit base.csv "${fit1[@]}" --size-column ''
+fails 2 "latentscale: --tokens-column: empty name" fit base.csv "${fit1[@]}" --tokens-column ''
+sed '1s/,size,tokens,/,params_b,train_tokens_t,/' base.csv >renamed.csv
+fails 3 "latentscale: renamed.csv:1: missing required column 'size' (the default covariates are log(size),log(tokens),log(size)*log(tokens); choose others with --covariates)" \
+  fit renamed.csv "${fit1[@]}"
+fails 3 "latentscale: renamed.csv:1: missing required column 'tokens' (the default covariates are log(size),log(tokens),log(size)*log(tokens); choose others with --covariates)" \
+  fit renamed.csv "${fit1[@]}" --size-column params_b
 
 # Rows and quoting
 sed '3s/$/,0.5/' base.csv >ragged_long.csv
@@ -178,7 +188,7 @@ fails 3 "latentscale: negsize.csv:9:3: column 'size': log needs a positive value
 set_field 10 4 -Inf >inftokens.csv
 fails 3 "latentscale: inftokens.csv:10:4: column 'tokens': expected a number, found '-Inf'" fit inftokens.csv "${fit1[@]}"
 set_field 10 4 NA >natokens.csv
-fails 3 "latentscale: natokens.csv:10:4: column 'tokens': covariate is missing" fit natokens.csv "${fit1[@]}"
+fails 3 "latentscale: natokens.csv:10:4: column 'tokens': covariate is missing (drop such rows with --drop-incomplete)" fit natokens.csv "${fit1[@]}"
 # Units: size in billions of parameters, tokens in trillions; raw counts are refused
 awk -F, -v OFS=, 'NR > 1 { $3 = $3 * 1e9 } 1' base.csv >sizecounts.csv
 fails 3 "latentscale: sizecounts.csv: column 'size': size is in billions of parameters: found a median of 8.28629e+09; divide by 1e9" \
@@ -200,8 +210,43 @@ fails 3 "latentscale: nofamilyname.csv:8:2: column 'family': empty family name" 
 awk -F, -v OFS=, 'NR > 1 { $6 = "" } 1' base.csv >nobench.csv
 fails 3 "latentscale: nobench.csv: benchmark 'ifeval' has no observed scores" fit nobench.csv "${fit1[@]}"
 awk -F, -v OFS=, '$2 == "fam0010" { $5 = ""; $6 = "NA" } 1' base.csv >nofamscores.csv
-fails 3 "latentscale: nofamscores.csv:20: family 'fam0010' has no observed scores on the chosen benchmarks" \
+fails 3 "latentscale: nofamscores.csv:20: family 'fam0010' has no observed scores on the chosen benchmarks (drop such families with --drop-incomplete)" \
   fit nofamscores.csv "${fit1[@]}"
+# a row without size and a family without scores: refused, naming --drop-incomplete;
+# with it both are dropped, named in one warning line and in the fit's JSON
+set_field 4 3 '' | awk -F, -v OFS=, '$2 == "fam0010" { $5 = ""; $6 = "NA"; $7 = "" } 1' >incomplete.csv
+fails 3 "latentscale: incomplete.csv:4:3: column 'size': covariate is missing (drop such rows with --drop-incomplete)" \
+  fit incomplete.csv "${fit1[@]}"
+fails 3 "latentscale: incomplete.csv:4:3: column 'size': covariate is missing (drop such rows with --drop-incomplete)" \
+  select incomplete.csv --skills 1..1 --folds 0 --starts 1
+cases=$((cases+1))
+cut -d, -f1-4 base.csv | head -3 >newdrop.csv
+dropmsg="latentscale: warning: --drop-incomplete: dropped 2 of 25 models (1 missing size or tokens; 1 in a family with no score on the chosen benchmarks: fam0010): fam0003-12.4b-3, fam0010-13.8b-19"
+if ! "$bin" fit incomplete.csv "${fit1[@]}" --drop-incomplete --out dropped.json >/dev/null 2>"$tmp/stderr"; then
+  bad "--drop-incomplete: exit $?: $(cat "$tmp/stderr")"
+elif [ "$(cat "$tmp/stderr")" != "$dropmsg" ]; then
+  bad "--drop-incomplete: stderr"$'\n'"   got: $(cat "$tmp/stderr")"$'\n'"  want: $dropmsg"
+elif ! tr -d ' \n' <dropped.json | grep -qF '"dropped":["fam0003-12.4b-3","fam0010-13.8b-19"]'; then
+  bad "--drop-incomplete: the JSON lacks the dropped models"
+elif ! tr -d ' \n' <dropped.json | grep -qF '"warnings":["drop_incomplete:dropped2of25models'; then
+  bad "--drop-incomplete: the JSON lacks the warning"
+elif ! "$bin" predict dropped.json incomplete.csv --new newdrop.csv --param-draws 0 >/dev/null 2>"$tmp/stderr" ||
+     [ "$(cat "$tmp/stderr")" != "$dropmsg" ]; then
+  bad "--drop-incomplete: the fit does not load with the same drops: $(cat "$tmp/stderr")"
+else ok; fi
+rm -f dropped.json
+# select and evaluate drop the same rows, with the same warning on stderr and in their JSON
+for c in "select incomplete.csv --skills 1..1 --folds 0" "evaluate incomplete.csv --holdout largest --skills 1 --param-draws 0"; do
+  cases=$((cases+1))
+  if ! "$bin" $c --starts 1 --drop-incomplete --quiet --out dropped.json >/dev/null 2>"$tmp/stderr"; then
+    bad "$c --drop-incomplete: exit $?: $(cat "$tmp/stderr")"
+  elif [ "$(cat "$tmp/stderr")" != "$dropmsg" ]; then
+    bad "$c --drop-incomplete: stderr '$(cat "$tmp/stderr")'"
+  elif ! tr -d ' \n' <dropped.json | grep -qF '"warnings":["drop_incomplete:dropped2of25models'; then
+    bad "$c --drop-incomplete: the JSON lacks the warning"
+  else ok; fi
+  rm -f dropped.json
+done
 awk -F, -v OFS=, 'NR > 1 { $5 = $6 = $7 = "" } 1' base.csv >allmissing.csv
 fails 3 "latentscale: allmissing.csv: benchmark 'math' has no observed scores" fit allmissing.csv "${fit1[@]}"
 awk -F, -v OFS=, 'NR > 1 && $6 != "" { $6 = "0.3" } 1' base.csv >constbench.csv
@@ -303,7 +348,18 @@ fails 2 "latentscale fit: expected one data file (see --help)" fit --skills 1
 fails 2 "latentscale fit: expected one data file (see --help)" fit base.csv base.csv --skills 1
 fails_raw 2 "latentscale fit: --out needs a value" fit base.csv --skills 1 --out
 fails_raw 2 "latentscale: unknown command 'fitt' (try latentscale --help)" fitt base.csv --out new.json
-fails_raw 2 "latentscale simulate: --out is required" simulate --families 5
+fails_raw 2 "latentscale simulate: --out is required" simulate --n-families 5
+# one option name, one meaning: old spellings are refused, naming the new one
+fails_raw 2 "latentscale simulate: --families is now --n-families (a count)" simulate --families 5 --out sim_r.csv
+fails_raw 2 "latentscale simulate: --benchmarks is now --n-benchmarks (a count)" simulate --benchmarks 5 --out sim_r.csv
+fails_raw 2 "latentscale demo: --families is now --n-families (a count)" demo --families 20
+fails_raw 2 "latentscale demo: --benchmarks is now --n-benchmarks (a count)" demo --benchmarks 5
+fails 2 "latentscale: --n-families: expected 1..1000000" simulate --n-families 0
+fails 2 "latentscale: --n-benchmarks: expected 1..200" simulate --n-benchmarks 201
+fails 2 "latentscale optimal: --draws is now --param-draws (draws of the parameters, as in predict and compare)" optimal fit_ref.json --draws 10
+fails 2 "latentscale report: --families is now --highlight (the families highlighted in figure 1)" report fit_ref.json base.csv --families fam0008
+fails 2 "latentscale factor: --family is now --response (the response distribution)" factor base.csv --items math,ifeval --family poisson
+fails 2 "latentscale factor: --response: expected bernoulli, probit, poisson or gaussian" factor base.csv --items math,ifeval --response gamma
 
 # Fit files read back (predict FIT DATA): another version, not JSON, not a
 # fit, a missing field, other data (exit 3)
@@ -343,6 +399,13 @@ fails 3 "latentscale: noifeval.csv does not match the fit fit_ref.json: it lacks
 cut -d, -f1-5 base.csv >onlymath.csv
 fails 3 "latentscale: onlymath.csv does not match the fit fit_ref.json: it lacks 2 of the fit's 3 benchmarks: 'ifeval', 'hellaswag'" \
   predict fit_ref.json onlymath.csv "${pred[@]}"
+# a fit to renamed size and tokens columns reads its new models by those names
+"$bin" fit renamed.csv "${fit1[@]}" --size-column params_b --tokens-column train_tokens_t --out fit_renamed.json 2>"$tmp/stderr" ||
+  bad "renamed fit: $(cat "$tmp/stderr")"
+fails 3 "latentscale: newmodels.csv:1: missing required column 'params_b' (the fit's --size-column)" \
+  predict fit_renamed.json renamed.csv "${pred[@]}"
+fails 2 "latentscale: --param-draws: expected 0..10000000, found 20000000" optimal fit_ref.json --param-draws 20000000
+fails 2 "latentscale: --threads: expected 0..4096, found 5000" optimal fit_ref.json --threads 5000
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json
@@ -351,7 +414,7 @@ fails_raw 3 "latentscale: adir: is a directory, expected a file path" fit base.c
 fails_raw 2 "latentscale fit: --out names an input file; refusing to overwrite it" fit base.csv "${fit1[@]}" --out ./base.csv
 fails_raw 2 "latentscale fit: --out names an input file; refusing to overwrite it" fit base.csv "${fit1[@]}" --floors floors.csv --out floors.csv
 fails_raw 2 "latentscale: output path is empty" fit base.csv "${fit1[@]}" --out ''
-fails_raw 3 "latentscale: adir: is a directory, expected a file path" simulate --families 5 --out adir
+fails_raw 3 "latentscale: adir: is a directory, expected a file path" simulate --n-families 5 --out adir
 if [ "$(id -u)" -ne 0 ]; then
   mkdir -p ro && chmod 555 ro
   fails_raw 3 "latentscale: ro/fit.json: cannot write: Permission denied" fit base.csv "${fit1[@]}" --out ro/fit.json
@@ -411,7 +474,7 @@ rm -f longname.json embedded.json
 # an existing output.  SIGKILL leaves the old output and no temporary file;
 # SIGINT and SIGTERM stop at the next safe point with exit 130 and write
 # nothing.
-"$bin" simulate --families 300 --skills 3 --seed 5 --out big.csv >/dev/null || bad "simulate big"
+"$bin" simulate --n-families 300 --skills 3 --seed 5 --out big.csv >/dev/null || bad "simulate big"
 for sig in KILL INT TERM; do
   cases=$((cases+1))
   cp "$tmp/old.ref" old.json

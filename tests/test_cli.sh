@@ -65,7 +65,7 @@ fi
 for c in fit predict posterior evaluate select compare report; do
   "$bin" $c --help | grep -q "size (billions of parameters" && "$bin" $c --help | grep -q "tokens (trillions" && ok || bad "$c --help lacks the units"
 done
-"$bin" simulate --families 40 --skills 2 --seed 3 --out "$tmp/sim.csv" --floors-out "$tmp/fl.csv" >/dev/null && ok || bad simulate
+"$bin" simulate --n-families 40 --skills 2 --seed 3 --out "$tmp/sim.csv" --floors-out "$tmp/fl.csv" >/dev/null && ok || bad simulate
 [ -s "$tmp/sim.truth.json" ] && ok || bad "simulate wrote no truth"
 head -1 "$tmp/sim.csv" | grep -q "^model,family,size,tokens,math" && ok || bad "simulated header"
 
@@ -105,10 +105,10 @@ if [ -s "$tmp/fit.json" ]; then
   "$bin" posterior "$tmp/fit.json" "$tmp/sim.csv" --family "$fam" --draws 500 --out "$tmp/post.json" >"$tmp/po.out" 2>&1 && grep -q '"rhat"' "$tmp/post.json" && ok || bad "posterior: $(cat "$tmp/po.out")"
   fam2=$(awk -F, -v f="$fam" 'NR>1 && $2!=f {print $2; exit}' "$tmp/sim.csv")
   "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --out "$tmp/cmp.json" >"$tmp/c.out" 2>&1 && grep -q '"prob_a_greater"' "$tmp/cmp.json" && ok || bad "compare: $(cat "$tmp/c.out")"
-  "$bin" optimal "$tmp/fit.json" --draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
-  "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
+  "$bin" optimal "$tmp/fit.json" --param-draws 50 --out "$tmp/opt.json" >"$tmp/o.out" 2>&1 && grep -q '"allocations"' "$tmp/opt.json" && ok || bad "optimal: $(cat "$tmp/o.out")"
+  "$bin" optimal "$tmp/fit.json" --budgets 1e21,1e23 --size-range 0.1,100 --tokens-range 0.1,10 --param-draws 0 >"$tmp/o2.out" 2>&1 && grep -q 'size searched in \[0.1, 100\]' "$tmp/o2.out" && ok || bad "optimal with ranges: $(cat "$tmp/o2.out")"
   # budgets beyond what the ranges reach: clamped to the corners, with warnings, never NaN
-  "$bin" optimal "$tmp/fit.json" --budgets 1e15,1e22,1e32 --draws 20 --out "$tmp/opt3.json" >"$tmp/o3.out" 2>&1; rc=$?
+  "$bin" optimal "$tmp/fit.json" --budgets 1e15,1e22,1e32 --param-draws 20 --out "$tmp/opt3.json" >"$tmp/o3.out" 2>&1; rc=$?
   [ $rc -eq 0 ] && ! grep -qi nan "$tmp/o3.out" "$tmp/opt3.json" \
     && grep -q '^warning: budgets: 1e+15 FLOPs is below the smallest budget' "$tmp/o3.out" \
     && grep -q '^warning: budgets: 1e+32 FLOPs is above the largest budget' "$tmp/o3.out" \
@@ -125,7 +125,7 @@ if [ -s "$tmp/fit.json" ]; then
     && cmp -s "$tmp/j2" "$tmp/j2.json" && ok || bad "compare --json --out: stdout and file differ"
   TMPDIR="$jt" "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --param-draws 20 --json >"$tmp/j3" 2>/dev/null \
     && isjson "$tmp/j3" && grep -q '"cells"' "$tmp/j3" && ok || bad "predict --json"
-  TMPDIR="$jt" "$bin" optimal "$tmp/fit.json" --draws 50 --json >"$tmp/j4" 2>/dev/null && isjson "$tmp/j4" && ok || bad "optimal --json"
+  TMPDIR="$jt" "$bin" optimal "$tmp/fit.json" --param-draws 50 --json >"$tmp/j4" 2>/dev/null && isjson "$tmp/j4" && ok || bad "optimal --json"
   TMPDIR="$jt" "$bin" posterior "$tmp/fit.json" "$tmp/sim.csv" --family "$fam" --draws 300 --json >"$tmp/j5" 2>/dev/null \
     && isjson "$tmp/j5" && grep -q '"rhat"' "$tmp/j5" && ok || bad "posterior --json"
   TMPDIR="$jt" "$bin" fit "$tmp/sim.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --json >"$tmp/j6" 2>/dev/null \
@@ -140,7 +140,7 @@ if [ -s "$tmp/fit.json" ]; then
   expect 2 "--families: expected two names" compare "$tmp/fit.json" "$tmp/sim.csv" --families onlyone --out "$tmp/out.json"
   expect 2 "--level: expected a number in (0, 1)" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --level 1.5 --out "$tmp/out.json"
   expect 3 "new.csv does not match the fit" predict "$tmp/fit.json" "$tmp/new.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
-  "$bin" simulate --families 40 --skills 2 --seed 4 --out "$tmp/other.csv" >/dev/null 2>&1
+  "$bin" simulate --n-families 40 --skills 2 --seed 4 --out "$tmp/other.csv" >/dev/null 2>&1
   expect 3 "not the data it was fitted on" predict "$tmp/fit.json" "$tmp/other.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
   sed 's/"version": "[^"]*"/"version": "0.0.1"/' "$tmp/fit.json" >"$tmp/old.json"
   expect 3 "written by latentscale 0.0.1" predict "$tmp/old.json" "$tmp/sim.csv" --new "$tmp/new.csv" --out "$tmp/out.json"
@@ -183,10 +183,57 @@ if [ -s "$tmp/long.json" ]; then
 else bad "the fit with long names wrote nothing: $(tail -1 "$tmp/long.out")"; fi
 
 # demo --dir creates the folder and its missing parents
-"$bin" demo --dir "$tmp/demo/new" --families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
+"$bin" demo --dir "$tmp/demo/new" --n-families 20 --skills 1 >"$tmp/demo.out" 2>&1 && [ -s "$tmp/demo/new/fit.json" ] \
   && [ -s "$tmp/demo/new/leaderboard.csv" ] && ok || bad "demo --dir into a new folder: $(tail -2 "$tmp/demo.out")"
 : >"$tmp/plainfile"
-expect 3 "plainfile: cannot create the folder: not a directory" demo --dir "$tmp/plainfile" --families 20 --skills 1
+expect 3 "plainfile: cannot create the folder: not a directory" demo --dir "$tmp/plainfile" --n-families 20 --skills 1
+
+# other names of the size and tokens columns: the renamed table fits to the
+# same log-likelihood, and predict reads new models by the fit's names
+sed '1s/^model,family,size,tokens,/model,family,params_b,train_tokens_t,/' "$tmp/sim.csv" >"$tmp/renamed.csv"
+"$bin" fit "$tmp/sim.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --quiet --out "$tmp/plain1.json" 2>/dev/null
+"$bin" fit "$tmp/renamed.csv" --floors "$tmp/fl.csv" --skills 1 --starts 1 --quiet --size-column params_b \
+  --tokens-column train_tokens_t --out "$tmp/renamed1.json" 2>/dev/null
+l1=$(grep -m1 '"loglik"' "$tmp/plain1.json"); l2=$(grep -m1 '"loglik"' "$tmp/renamed1.json")
+[ -n "$l1" ] && [ "$l1" = "$l2" ] && ok || bad "renamed columns: '$l1' against '$l2'"
+tr -d ' \n' <"$tmp/renamed1.json" | grep -qF '"size_column":"params_b","tokens_column":"train_tokens_t"' && ok || bad "the fit does not record the column names"
+printf 'model,family,params_b,train_tokens_t\nnew-a,fresh,7,2\n' >"$tmp/renamednew.csv"
+"$bin" predict "$tmp/renamed1.json" "$tmp/renamed.csv" --new "$tmp/renamednew.csv" --param-draws 0 >"$tmp/rp.out" 2>&1 \
+  && grep -q '^new-a ' "$tmp/rp.out" && ok || bad "predict with the fit's column names: $(cat "$tmp/rp.out")"
+expect 3 "new.csv:1: missing required column 'params_b' (the fit's --size-column)" \
+  predict "$tmp/renamed1.json" "$tmp/renamed.csv" --new "$tmp/new.csv" --param-draws 0
+
+# one vocabulary: the shared options where a command can use them, no old
+# spelling in any --help, and --quiet leaves stdout empty
+for c in fit predict posterior evaluate select compare optimal factor gpcm; do
+  for o in threads quiet json seed; do
+    "$bin" $c --help | grep -q -- "--$o " && ok || bad "$c --help lacks --$o"
+  done
+done
+for c in simulate demo report; do
+  for o in quiet seed; do "$bin" $c --help | grep -q -- "--$o " && ok || bad "$c --help lacks --$o"; done
+done
+for c in demo report; do "$bin" $c --help | grep -q -- "--threads " && ok || bad "$c --help lacks --threads"; done
+"$bin" simulate --help | grep -q -- '--n-families N' && "$bin" simulate --help | grep -q -- '--n-benchmarks J' && ok || bad "simulate --help"
+"$bin" report --help | grep -q -- '--highlight A,B' && ok || bad "report --help lacks --highlight"
+"$bin" optimal --help | grep -q -- '--param-draws N' && ok || bad "optimal --help lacks --param-draws"
+"$bin" factor --help | grep -q -- '--response F' && ok || bad "factor --help lacks --response"
+for c in simulate demo report optimal factor; do
+  "$bin" $c --help | grep -qE -- '--(families|benchmarks|draws|family) ' && bad "$c --help shows an old spelling" || ok
+done
+"$bin" simulate --n-families 12 --n-benchmarks 5 --skills 1 --seed 2 --quiet --out "$tmp/q.csv" >"$tmp/q.out" 2>&1
+[ -s "$tmp/q.csv" ] && [ ! -s "$tmp/q.out" ] && [ "$(head -1 "$tmp/q.csv" | tr ',' '\n' | wc -l)" -eq 9 ] && ok || bad "simulate --quiet: $(cat "$tmp/q.out")"
+if [ -s "$tmp/fit.json" ]; then
+  "$bin" optimal "$tmp/fit.json" --param-draws 30 --quiet --out "$tmp/oq.json" >"$tmp/oq.out" 2>&1
+  [ -s "$tmp/oq.json" ] && [ ! -s "$tmp/oq.out" ] && ok || bad "optimal --quiet: $(cat "$tmp/oq.out")"
+  "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 10 --quiet --out "$tmp/cq.json" >"$tmp/cq.out" 2>&1
+  [ -s "$tmp/cq.json" ] && [ ! -s "$tmp/cq.out" ] && ok || bad "compare --quiet: $(cat "$tmp/cq.out")"
+  # the draws' allocations in parallel: the same intervals for any thread count
+  "$bin" optimal "$tmp/fit.json" --param-draws 2500 --threads 1 --out "$tmp/ot1.json" >/dev/null 2>&1
+  "$bin" optimal "$tmp/fit.json" --param-draws 2500 --threads 2 --out "$tmp/ot2.json" >/dev/null 2>&1
+  cmp -s <(sed '/"options"/,/^  }/d' "$tmp/ot1.json") <(sed '/"options"/,/^  }/d' "$tmp/ot2.json") \
+    && grep -q '"size_lower"' "$tmp/ot1.json" && ok || bad "optimal --threads changes the result"
+fi
 
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"

@@ -27,7 +27,7 @@ bad() { fail=$((fail+1)); echo "FAIL: $*" >&2; }
 # simulate into DIR, twice with the same relative paths
 for d in s1 s2; do
   mkdir "$d"
-  (cd "$d" && "$bin" simulate --families 25 --skills 2 --benchmarks 5 --seed 7 --out sim.csv \
+  (cd "$d" && "$bin" simulate --n-families 25 --skills 2 --n-benchmarks 5 --seed 7 --out sim.csv \
      --floors-out fl.csv >/dev/null) || bad "simulate in $d"
 done
 for f in sim.csv sim.truth.json fl.csv; do

@@ -797,7 +797,7 @@ static void command_line_reports_and_refuses_bad_options(void)
         {"fit.json sim.csv", 2, "latentscale report: --out: required\n"},
         {"fit.json --out x.html", 2, "expected FIT and DATA"},
         {"fit.json sim.csv --out x.html --grid abc", 2, "--grid"},
-        {"fit.json sim.csv --out x.html --families nope", 2, "latentscale: --families: no family 'nope' in"},
+        {"fit.json sim.csv --out x.html --highlight nope", 2, "latentscale: --highlight: no family 'nope' in"},
         {"fit.json sim.csv --out x.html --level 2", 2, "--level"},
         {"fit.json sim.csv --out x.html --select missing.json", 3, "missing.json"},
         {"fit.json sim.csv --out x.html --bogus 1", 2, "bogus"},

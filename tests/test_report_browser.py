@@ -72,7 +72,7 @@ def main():
         if f.endswith(".png"):
             os.remove(os.path.join(shots, f))
 
-    run(cli, "simulate", "--out", "sim.csv", "--families", "30", "--skills", "2", "--seed", "5",
+    run(cli, "simulate", "--out", "sim.csv", "--n-families", "30", "--skills", "2", "--seed", "5",
         "--floors-out", "floors.csv", cwd=work)
     run(cli, "fit", "sim.csv", "--floors", "floors.csv", "--skills", "2", "--starts", "1", "--threads", "2",
         "--quiet", "--out", "fit.json", cwd=work)

@@ -59,7 +59,8 @@ class LsError(Structure):
 class LsDataOptions(Structure):
     _fields_ = [("benchmarks", c_char_p), ("covariates", c_char_p), ("floors_file", c_char_p),
                 ("floors", c_char_p), ("clip", c_double), ("model_column", c_char_p),
-                ("family_column", c_char_p), ("ceilings_file", c_char_p), ("ceilings", c_char_p)]
+                ("family_column", c_char_p), ("ceilings_file", c_char_p), ("ceilings", c_char_p),
+                ("size_column", c_char_p), ("tokens_column", c_char_p), ("drop_incomplete", c_int)]
 
 
 class LsParams(Structure):
@@ -99,7 +100,7 @@ class LsOptimalOptions(Structure):
                 ("size_min", c_double), ("size_max", c_double),
                 ("tokens_min", c_double), ("tokens_max", c_double),
                 ("st_min", c_double), ("st_max", c_double),
-                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64)]
+                ("draws", c_size_t), ("level", c_double), ("seed", c_uint64), ("threads", c_uint)]
 
 
 class LsFactorOptions(Structure):

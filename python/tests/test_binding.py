@@ -81,7 +81,7 @@ def setUpModule():
         raise unittest.SkipTest("the latentscale program was not found (set LATENTSCALE_CLI)")
     S["dir"], S["cwd"] = tempfile.mkdtemp(prefix="latentscale-py-"), os.getcwd()
     os.chdir(S["dir"])  # relative names: the files record them, and must agree
-    cli("simulate", "--families", SIM["families"], "--skills", SIM["skills"], "--benchmarks",
+    cli("simulate", "--n-families", SIM["families"], "--skills", SIM["skills"], "--n-benchmarks",
         SIM["benchmarks"], "--seed", SIM["seed"], "--out", "lb.csv", "--floors-out", "floors.csv")
     with open(path("new.csv"), "w") as f:
         f.write("model,family,size,tokens,math\n"
@@ -148,7 +148,7 @@ class TestSimulate(unittest.TestCase):
     def test_ceilings_match_the_cli(self):
         # the same leaderboard and truth file as --ceiling; a ceiling caps the
         # scores' mean, so the capped benchmark's scores fall
-        cli("simulate", "--families", 30, "--seed", 5, "--ceiling", "hellaswag=0.7,arc=0.8",
+        cli("simulate", "--n-families", 30, "--seed", 5, "--ceiling", "hellaswag=0.7,arc=0.8",
             "--out", "cli_sim_ceil.csv")
         sim = ls.simulate("py_sim_ceil.csv", families=30, seed=5,
                           ceilings={"hellaswag": 0.7, "arc": 0.8})
@@ -336,7 +336,7 @@ class TestTasks(unittest.TestCase):
             self.assertLessEqual(c.diff[k], c.upper[k])
 
     def test_optimal_matches_the_cli(self):
-        cli("optimal", "cli_fit.json", "--draws", 40, "--out", "cli_opt.json")
+        cli("optimal", "cli_fit.json", "--param-draws", 40, "--out", "cli_opt.json")
         a = ls.optimal("cli_fit.json", draws=40, out="py_opt.json")
         cj = load("cli_opt.json")
         self.assertEqual(without_options(load("py_opt.json")), without_options(cj))

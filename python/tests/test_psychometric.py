@@ -45,7 +45,7 @@ FACTOR_SELECT = (["factor", "factor.csv", "--items", "Q0*,Q1*", "--covariates", 
                   "--starts", 1],
                  dict(items="Q0*,Q1*", covariates="x2", select="1..2", identify="triangular",
                       ridge=2, se=False, starts=1))
-FACTOR_GAUSS = (["factor", "gpcm.csv", "--items", "A*,B*", "--family", "gaussian", "--starts", 1,
+FACTOR_GAUSS = (["factor", "gpcm.csv", "--items", "A*,B*", "--response", "gaussian", "--starts", 1,
                  "--identify", "equal-diagonal", "--dif", "--covariates", "(row)", "--alpha", 0.2],
                 dict(items="A*,B*", family="gaussian", starts=1, identify="equal-diagonal",
                      dif=True, covariates=["(row)"], alpha=0.2))
@@ -182,7 +182,7 @@ def keywords(msg):
     if not m:
         return msg
     flag = m.group(1)
-    kw = {"no-se": "se", "no-scale-correction": "scale_correction"}.get(flag, flag.replace("-", "_"))
+    kw = {"no-se": "se", "no-scale-correction": "scale_correction", "response": "family"}.get(flag, flag.replace("-", "_"))
     return kw + msg[m.end() - 2:]
 
 
@@ -533,7 +533,7 @@ class TestErrors(unittest.TestCase):
                           lambda: ls.factor("factor.csv", items="Z*"))
         self.same_message(ls.OptionError, ["factor", "factor.csv"],
                           lambda: ls.factor("factor.csv"))
-        self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--family",
+        self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--response",
                                            "gamma"],
                           lambda: ls.factor("factor.csv", items="Q*", family="gamma"))
         self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--identify",

@@ -89,6 +89,10 @@ static int parse_all(int argc, char **argv, const arg_spec *specs, arg_result *r
             snprintf(msg, msgn, "unknown option '--%.*s' (see --help)", (int)(len > 60 ? 60 : len), name);
             return -1;
         }
+        if (s->kind == ARG_RENAMED) {
+            snprintf(msg, msgn, "%s", s->help);
+            return -1;
+        }
         if (s->kind == ARG_FLAG) {
             if (eq) {
                 snprintf(msg, msgn, "--%s takes no value", s->name);

@@ -8,7 +8,9 @@
 
 #include <stddef.h>
 
-enum arg_kind { ARG_FLAG, ARG_STRING, ARG_SIZE, ARG_UINT, ARG_U64, ARG_DOUBLE };
+/* ARG_RENAMED: an old spelling, refused with help as the message ("--families
+ * is now --n-families (a count)"); hidden from --help. */
+enum arg_kind { ARG_FLAG, ARG_STRING, ARG_SIZE, ARG_UINT, ARG_U64, ARG_DOUBLE, ARG_RENAMED };
 
 typedef struct arg_spec {
     const char *name;  /* without the leading "--"          */

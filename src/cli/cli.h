@@ -24,6 +24,11 @@ void cli_signals(void);
 /* A library message in the command line's words: option fields (a leading
  * "field: ", and every `field`) as flags. */
 void cli_words(const char *msg, char *out, size_t n);
+/* This command names the option field `field` with flag (e.g. "draws",
+ * "--param-draws" for optimal), overriding the shared map. */
+void cli_field_flag(const char *field, const char *flag);
+/* An old option spelling, refused with a message naming the new one. */
+#define CLI_RENAMED(old, msg) {old, ARG_RENAMED, NULL, msg, NULL}
 /* "PREFIXwarning: MSG" (in those words) on a line of its own. */
 void cli_warning(FILE *to, const char *prefix, const char *msg);
 /* Every warning of a task's result, on stderr (also under --json). */
@@ -94,9 +99,15 @@ typedef struct fit_args {
          "EPS"},                                                                                   \
         {"model-column", ARG_STRING, &(a).dopt.model_column, "model name column (default model)",  \
          "NAME"},                                                                                  \
+        {"family-column", ARG_STRING, &(a).dopt.family_column,                                     \
+         "family name column (default family)", "NAME"},                                          \
+        {"size-column", ARG_STRING, &(a).dopt.size_column,                                         \
+         "size column, billions of parameters (default size)", "NAME"},                            \
+        {"tokens-column", ARG_STRING, &(a).dopt.tokens_column,                                     \
+         "tokens column, trillions of tokens (default tokens)", "NAME"},                           \
     {                                                                                              \
-        "family-column", ARG_STRING, &(a).dopt.family_column,                                      \
-            "family name column (default family)", "NAME"                                          \
+        "drop-incomplete", ARG_FLAG, &(a).dopt.drop_incomplete,                                    \
+            "drop rows missing size or tokens and families without scores (default: refuse)", NULL \
     }
 
 #define FIT_SPECS(a)                                                                               \
@@ -140,6 +151,14 @@ int cmd_factor(int argc, char **argv);
 int cmd_gpcm(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+/* drop_incomplete's warning on stderr (nothing when no row was dropped). */
+void cli_data_warning(const ls_data *d);
+/* ... and the same warning carried by a result (select, evaluate). */
+void cli_result_drop_warning(const ls_result *r);
+/* --quiet: stdout to /dev/null until cli_quiet_end (saved: what begin
+ * returned; -1 when off). */
+int cli_quiet_begin(int on);
+void cli_quiet_end(int saved);
 /* Human summary of a fit on stdout. */
 void cli_print_fit(const ls_fit *f, const ls_data *d);
 

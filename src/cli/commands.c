@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* Row labels as wide as the longest name (at least 22 characters), each
  * skill column as wide as its name (at least 10), so no name is cut. */
@@ -165,6 +167,7 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     ls_fit *f = NULL;
     int rc = ls_items_table_read(input, &t, &e);
     if (!rc) rc = ls_data_build(t, &a->dopt, &d, &e);
+    if (!rc) cli_data_warning(d);
     if (!rc) {
         a->fopt.progress = cli_progress;
         rc = ls_fit_run(d, &a->fopt, &f, &e);
@@ -301,16 +304,22 @@ int cmd_simulate(int argc, char **argv)
     ls_sim_options so;
     ls_sim_options_init(&so);
     const char *out = NULL, *truth = NULL, *floors = NULL;
+    int quiet = 0;
+    cli_field_flag("families", "--n-families");
+    cli_field_flag("benchmarks", "--n-benchmarks");
     arg_spec specs[] = {
-        {"families", ARG_SIZE, &so.families, "number of families (default 60)", "N"},
+        {"n-families", ARG_SIZE, &so.families, "number of families (default 60)", "N"},
         {"ceiling", ARG_STRING, &so.ceiling_list, "ceilings of the mean, e.g. hellaswag=0.9 (default 1)", "NAME=V,.."},
         {"skills", ARG_SIZE, &so.skills, "latent skills K (default 3)", "K"},
-        {"benchmarks", ARG_SIZE, &so.benchmarks, "number of benchmarks J (default 12)", "J"},
+        {"n-benchmarks", ARG_SIZE, &so.benchmarks, "number of benchmarks J (default 12)", "J"},
         {"missing", ARG_DOUBLE, &so.missing, "share of models missing a benchmark block (0.3)", "P"},
         {"seed", ARG_U64, &so.seed, "random seed (default 1)", "N"},
         {"out", ARG_STRING, &out, "leaderboard CSV to write (required)", "FILE"},
         {"truth", ARG_STRING, &truth, "true parameters JSON (default OUT with .truth.json)", "FILE"},
         {"floors-out", ARG_STRING, &floors, "also write the floors CSV here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "no summary on stdout", NULL},
+        CLI_RENAMED("families", "--families is now --n-families (a count)"),
+        CLI_RENAMED("benchmarks", "--benchmarks is now --n-benchmarks (a count)"),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[200];
@@ -320,7 +329,7 @@ int cmd_simulate(int argc, char **argv)
                  "Draw a synthetic leaderboard from the scaling law with random realistic true\n"
                  "parameters: many singleton families, 0.1-200 B parameters, 0.1-20 T tokens,\n"
                  "benchmark blocks never run.  Writes the CSV and the true parameters (JSON).",
-                 specs, "  latentscale simulate --families 60 --skills 3 --seed 7 --out sim.csv\n");
+                 specs, "  latentscale simulate --n-families 60 --skills 3 --seed 7 --out sim.csv\n");
         return 0;
     }
     if (r.npos) return cli_usage("simulate", "takes no positional arguments");
@@ -330,7 +339,7 @@ int cmd_simulate(int argc, char **argv)
     int rc = simulate_to(&so, out, truth ? truth : tpath, argc, argv, &e);
     if (!rc && floors) rc = write_floors(&so, floors, &e);
     int code = rc ? cli_fail(&e) : 0;
-    if (!rc)
+    if (!rc && !quiet)
         printf("wrote %s and %s (families %zu, K %zu, J %zu, seed %llu)\n", out,
                truth ? truth : tpath, so.families, so.skills, so.benchmarks,
                (unsigned long long)so.seed);
@@ -368,7 +377,36 @@ static int make_dirs(const char *dir, ls_error *e)
     return LS_OK;
 }
 
+static int demo_run(int argc, char **argv, int quiet);
+
+/* --quiet: the summary goes to /dev/null, the folder is still printed. */
 int cmd_demo(int argc, char **argv)
+{
+    int quiet = 0;
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) quiet |= strcmp(argv[i], "--quiet") == 0;
+    int saved = -1;
+    if (quiet) {
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        int null = open("/dev/null", O_WRONLY);
+        if (saved < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+            if (null >= 0) close(null);
+            if (saved >= 0) close(saved);
+            fprintf(stderr, "latentscale demo: --quiet: cannot redirect the summary\n");
+            return EXIT_INPUT;
+        }
+        close(null);
+    }
+    int code = demo_run(argc, argv, quiet);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    return code;
+}
+
+static int demo_run(int argc, char **argv, int quiet_flag)
 {
     ls_sim_options so;
     ls_sim_options_init(&so);
@@ -380,11 +418,19 @@ int cmd_demo(int argc, char **argv)
     a.fopt.skills = 3;
     a.fopt.starts = 4;
     const char *dir = NULL;
+    int quiet = quiet_flag;
+    cli_field_flag("families", "--n-families");
+    cli_field_flag("benchmarks", "--n-benchmarks");
     arg_spec specs[] = {
-        {"families", ARG_SIZE, &so.families, "families to simulate (default 150)", "N"},
+        {"n-families", ARG_SIZE, &so.families, "families to simulate (default 150)", "N"},
+        {"n-benchmarks", ARG_SIZE, &so.benchmarks, "benchmarks to simulate (default 12)", "J"},
         {"skills", ARG_SIZE, &so.skills, "true and fitted K (default 3)", "K"},
         {"seed", ARG_U64, &so.seed, "simulation seed (default 2025)", "N"},
+        {"threads", ARG_UINT, &a.fopt.threads, "worker threads of the fit (default: all cores)", "N"},
         {"dir", ARG_STRING, &dir, "folder for demo files (default: a new temporary folder)", "DIR"},
+        {"quiet", ARG_FLAG, &quiet, "no summary on stdout (give --dir to know where the files are)", NULL},
+        CLI_RENAMED("families", "--families is now --n-families (a count)"),
+        CLI_RENAMED("benchmarks", "--benchmarks is now --n-benchmarks (a count)"),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[200];
@@ -393,11 +439,12 @@ int cmd_demo(int argc, char **argv)
         cli_help("demo", "[options]",
                  "Simulate a realistic leaderboard (150 families, 12 benchmarks, 3 skills), fit\n"
                  "the scaling law to it and compare the estimates with the truth.",
-                 specs, "  latentscale demo\n  latentscale demo --families 300 --seed 7\n");
+                 specs, "  latentscale demo\n  latentscale demo --n-families 300 --seed 7\n");
         return 0;
     }
     if (r.npos) return cli_usage("demo", "takes no positional arguments");
     a.fopt.skills = so.skills;
+    a.quiet = quiet;
     char tmpl[] = "/tmp/latentscale-demo-XXXXXX";
     if (!dir) {
         dir = mkdtemp(tmpl);

@@ -55,11 +55,33 @@ static const char *const fields[] = {
     "folds", "top", "compare", "title", "grid", "optimal_draws", "out", "factors", "identify",
     "covariate_condition", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
     "dif", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
+    "size_column", "tokens_column", "drop_incomplete",
 };
+
+/* A command whose flag for a field differs from the others' (optimal's
+ * parameter draws, factor's response distribution, report's highlighted
+ * families): set before the command calls the library. */
+static struct {
+    const char *field, *flag;
+} overrides[4];
+static size_t noverrides = 0;
+
+void cli_field_flag(const char *field, const char *flag)
+{
+    if (noverrides < sizeof overrides / sizeof overrides[0]) {
+        overrides[noverrides].field = field;
+        overrides[noverrides++].flag = flag;
+    }
+}
 
 /* One field as its flag into out, or 0 when name is not a field. */
 static int field_flag(const char *name, size_t len, char *out, size_t n)
 {
+    for (size_t i = 0; i < noverrides; i++)
+        if (strlen(overrides[i].field) == len && strncmp(overrides[i].field, name, len) == 0) {
+            snprintf(out, n, "%s", overrides[i].flag);
+            return 1;
+        }
     for (size_t i = 0; i < sizeof field_flags / sizeof field_flags[0]; i++)
         if (strlen(field_flags[i].field) == len && strncmp(field_flags[i].field, name, len) == 0) {
             snprintf(out, n, "%s", field_flags[i].flag);
@@ -155,6 +177,7 @@ void cli_help(const char *cmd, const char *synopsis, const char *about, const ar
     printf("usage: latentscale %s %s\n\n%s\n\noptions:\n", cmd, synopsis, about);
     for (const arg_spec *s = specs; s->name; s++) {
         char left[64];
+        if (s->kind == ARG_RENAMED) continue;
         if (s->kind == ARG_FLAG) snprintf(left, sizeof left, "--%s", s->name);
         else snprintf(left, sizeof left, "--%s %s", s->name, s->meta ? s->meta : "X");
         printf("  %-26s %s\n", left, s->help);
@@ -282,4 +305,39 @@ void fit_args_init(fit_args *a)
     memset(a, 0, sizeof *a);
     ls_data_options_init(&a->dopt);
     ls_fit_options_init(&a->fopt);
+}
+
+void cli_data_warning(const ls_data *d)
+{
+    if (d && ls_data_warning(d)) cli_warning(stderr, "latentscale: ", ls_data_warning(d));
+}
+
+int cli_quiet_begin(int on)
+{
+    if (!on) return -1;
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+    if (saved < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+        if (null >= 0) close(null);
+        if (saved >= 0) close(saved);
+        return -1; /* the summary is printed after all */
+    }
+    close(null);
+    return saved;
+}
+
+void cli_quiet_end(int saved)
+{
+    if (saved < 0) return;
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+}
+
+/* Warnings of a result that name drop_incomplete, on stderr. */
+void cli_result_drop_warning(const ls_result *r)
+{
+    for (size_t i = 0; r && i < ls_result_nwarnings(r); i++)
+        if (strncmp(ls_result_warning(r, i), "drop_incomplete:", 16) == 0)
+            cli_warning(stderr, "latentscale: ", ls_result_warning(r, i));
 }

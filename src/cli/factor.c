@@ -161,11 +161,12 @@ int cmd_factor(int argc, char **argv)
     double dichotomise = NAN, alpha = 0.05;
     int dif = 0, quiet = 0;
     unsigned boot = UINT_MAX; /* not given: the default */
+    cli_field_flag("family", "--response");
     arg_spec specs[] = {
         {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required)", "P,.."},
         {"covariates", ARG_STRING, &covariates, "numeric covariate columns", "A,B,.."},
         {"factors", ARG_SIZE, &o.factors, "number of factors r (default 1, or the JIC choice with --select)", "R"},
-        {"family", ARG_STRING, &family, "bernoulli (default, logit), probit, poisson or gaussian", "F"},
+        {"response", ARG_STRING, &family, "response distribution: bernoulli (default, logit), probit, poisson or gaussian", "F"},
         {"identify", ARG_STRING, &identify,
          "orthogonal (default), triangular, anchor, anchor-identity or equal-diagonal", "C"},
         {"anchors", ARG_STRING, &anchors, "anchor item of each factor (default: the first r items)", "A,B,.."},
@@ -193,6 +194,7 @@ int cmd_factor(int argc, char **argv)
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
         {"quiet", ARG_FLAG, &quiet, "print nothing but errors", NULL},
         CLI_JSON_SPEC(json),
+        CLI_RENAMED("family", "--family is now --response (the response distribution)"),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -213,7 +215,7 @@ int cmd_factor(int argc, char **argv)
     }
     if (r.npos != 1) return cli_usage("factor", "expected one DATA file (see --help)");
     if (!items) return cli_usage("factor", "--items: required");
-    if (parse_family(family, &o.family)) return cli_usage("factor", "--family: expected bernoulli, probit, poisson or gaussian");
+    if (parse_family(family, &o.family)) return cli_usage("factor", "--response: expected bernoulli, probit, poisson or gaussian");
     if (identify && parse_identify(identify, &o.identify))
         return cli_usage("factor", "--identify: expected orthogonal, triangular, anchor, anchor-identity or equal-diagonal");
     if (covcond) {

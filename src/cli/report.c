@@ -12,10 +12,12 @@ int cmd_report(int argc, char **argv)
     ls_report_options o;
     ls_report_options_init(&o);
     const char *out = NULL;
+    int quiet = 0;
+    cli_field_flag("families", "--highlight");
     arg_spec specs[] = {
         {"out", ARG_STRING, &out, "write the HTML report here (required)", "FILE"},
-        {"families", ARG_STRING, &o.families, "families highlighted in figure 1, at most 8 (default: the largest)", "A,B,.."},
-        {"top", ARG_SIZE, &o.top, "without --families: highlight the N largest families (default 4; 0 = a new family's curve)", "N"},
+        {"highlight", ARG_STRING, &o.families, "families highlighted in figure 1, at most 8 (default: the largest)", "A,B,.."},
+        {"top", ARG_SIZE, &o.top, "without --highlight: highlight the N largest families (default 4; 0 = a new family's curve)", "N"},
         {"compare", ARG_STRING, &o.compare, "draw the comparison of two families (figure 6)", "A,B"},
         {"select", ARG_STRING, &o.select_path, "JSON of `latentscale select --out` for figure 4", "FILE"},
         {"title", ARG_STRING, &o.title, "page title (default: latentscale report)", "TEXT"},
@@ -27,6 +29,8 @@ int cmd_report(int argc, char **argv)
         {"optimal-draws", ARG_SIZE, &o.optimal_draws, "draws for the frontiers' intervals (default 1000; 0 = none)", "N"},
         {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &o.threads, "worker threads (default: all cores)", "N"},
+        {"quiet", ARG_FLAG, &quiet, "print nothing but errors and warnings", NULL},
+        CLI_RENAMED("families", "--families is now --highlight (the families highlighted in figure 1)"),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -46,7 +50,7 @@ int cmd_report(int argc, char **argv)
                  "  latentscale report fit.json leaderboard.csv --out report.html\n"
                  "  latentscale select leaderboard.csv --skills 1..5 --out select.json\n"
                  "  latentscale report fit.json leaderboard.csv --select select.json \\\n"
-                 "      --families qwen2.5,llama-3 --compare yi-1.5-chat,yi-1.5 --out report.html\n");
+                 "      --highlight qwen2.5,llama-3 --compare yi-1.5-chat,yi-1.5 --out report.html\n");
         return 0;
     }
     if (r.npos != 2) return cli_usage("report", "expected FIT and DATA (see --help)");
@@ -62,12 +66,13 @@ int cmd_report(int argc, char **argv)
     ls_fit *f = NULL;
     int rc = ls_items_table_read(r.pos[1], &t, &e);
     if (!rc) rc = ls_fit_load(r.pos[0], t, o.threads, &d, &f, &e);
+    if (!rc) cli_data_warning(d);
     char *aj = rc ? NULL : cli_argv_json(argc, argv);
     o.argv_json = aj;
     if (!rc) rc = ls_report_write(f, d, &o, out, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
-    else printf("wrote %s\n", out);
+    else if (!quiet) printf("wrote %s\n", out);
     free(aj);
     ls_fit_free(f);
     ls_data_free(d);

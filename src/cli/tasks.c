@@ -28,6 +28,7 @@ static int load_fit(const char *fit_path, const char *data_path, unsigned thread
 {
     int rc = ls_items_table_read(data_path, t, e);
     if (!rc) rc = ls_fit_load(fit_path, *t, threads, d, f, e);
+    if (!rc) cli_data_warning(*d);
     return rc;
 }
 
@@ -127,6 +128,7 @@ int cmd_posterior(int argc, char **argv)
     ls_posterior_options_init(&po);
     const char *family = NULL, *out = NULL;
     unsigned threads = 0;
+    int quiet = 0;
     arg_spec specs[] = {
         {"family", ARG_STRING, &family, "the family (required)", "NAME"},
         {"chains", ARG_UINT, &po.chains, "MCMC chains (default 4)", "N"},
@@ -135,6 +137,7 @@ int cmd_posterior(int argc, char **argv)
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &threads, "worker threads for loading the fit", "N"},
         {"out", ARG_STRING, &out, "write the posterior (with the draws) as JSON here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "no summary on stdout", NULL},
         CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
@@ -167,6 +170,7 @@ int cmd_posterior(int argc, char **argv)
     if (!rc) rc = ls_posterior_run(f, d, (size_t)fam, &po, &p, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
+    else if (quiet) code = write_result(p, out, NULL, argc, argv);
     else {
         size_t K = 0;
         const double *mode = ls_result_numbers(p, "mode", &K, NULL), *lc = RN(p, "laplace_cov");
@@ -200,7 +204,7 @@ int cmd_posterior(int argc, char **argv)
 
 int cmd_predict(int argc, char **argv)
 {
-    int to_stdout = 0;
+    int to_stdout = 0, quiet = 0;
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *newp = NULL, *out = NULL, *format = NULL;
@@ -211,6 +215,7 @@ int cmd_predict(int argc, char **argv)
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write predictions here (CSV, or JSON if FILE ends in .json)", "FILE"},
         {"format", ARG_STRING, &format, "csv or json (default: from the --out extension)", "F"},
+        {"quiet", ARG_FLAG, &quiet, "no table on stdout", NULL},
         CLI_JSON_SPEC(to_stdout),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
@@ -253,7 +258,7 @@ int cmd_predict(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        print_prediction(p, po.param_draws, po.latent_draws);
+        if (!quiet) print_prediction(p, po.param_draws, po.latent_draws);
         cli_result_warnings(p);
         code = write_result(p, out, json ? "json" : "csv", argc, argv);
     }
@@ -282,6 +287,7 @@ int cmd_evaluate(int argc, char **argv)
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
                         {"out", ARG_STRING, &a.out, "write the evaluation as JSON here", "FILE"},
+                        {"quiet", ARG_FLAG, &a.quiet, "no summary on stdout", NULL},
                         CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
@@ -322,6 +328,7 @@ int cmd_evaluate(int argc, char **argv)
     else {
         const ls_data *train = NULL;
         const ls_fit *fit = ls_evaluation_fit(ev, &train);
+        int qs = cli_quiet_begin(a.quiet);
         size_t ncell = (size_t)ls_result_number(ev, "n_cells"), J = 0;
         const double *mae = ls_result_numbers(ev, "mae", &J, NULL);
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
@@ -372,6 +379,7 @@ int cmd_evaluate(int argc, char **argv)
                ls_fit_converged(fit) ? "yes" : "NO");
         if (po.param_draws > 0 && !(ls_result_number(ev, "param_uncertainty") > 0))
             printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
+        cli_quiet_end(qs);
         cli_result_warnings(ev);
         code = write_result(ev, a.out, NULL, argc, argv);
         if (!code && fit_out) {
@@ -425,6 +433,7 @@ int cmd_select(int argc, char **argv)
                         {"gtol", ARG_DOUBLE, &a.fopt.gtol, "convergence: max |gradient| (default 1e-2)", "X"},
                         {"logit-clamp", ARG_DOUBLE, &a.fopt.logit_clamp, "clip eta into [-X, X] (default 0 = off)", "X"},
                         {"out", ARG_STRING, &a.out, "write the table as JSON here", "FILE"},
+                        {"quiet", ARG_FLAG, &a.quiet, "no table on stdout", NULL},
                         CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
@@ -457,6 +466,8 @@ int cmd_select(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
+        cli_result_drop_warning(s);
+        int qs = cli_quiet_begin(a.quiet);
         size_t nk = 0;
         const double *K = ls_result_numbers(s, "K", &nk, NULL), *ll = RN(s, "loglik"), *np = RN(s, "n_params");
         const double *aic = RN(s, "aic"), *bic = RN(s, "bic"), *cv = RN(s, "cv"), *conv = RN(s, "converged");
@@ -478,6 +489,7 @@ int cmd_select(int argc, char **argv)
                K[(size_t)ls_result_number(s, "best_bic")]);
         if (folds) printf(", cross-validation (%u family folds) %.0f", folds, K[(size_t)ls_result_number(s, "best_cv")]);
         printf("\n");
+        cli_quiet_end(qs);
         code = write_result(s, a.out, NULL, argc, argv);
     }
     ls_result_free(s);
@@ -507,19 +519,23 @@ static int parse_list(const char *s, double *v, size_t max, size_t *n)
 
 int cmd_optimal(int argc, char **argv)
 {
-    int json = 0;
+    int json = 0, quiet = 0;
     ls_optimal_options o;
     ls_optimal_options_init(&o);
+    cli_field_flag("draws", "--param-draws");
     const char *budgets = NULL, *srange = NULL, *trange = NULL, *out = NULL;
     arg_spec specs[] = {
         {"budgets", ARG_STRING, &budgets, "compute budgets in FLOPs (default: 10, log-spaced over the data's range)", "C1,C2,.."},
         {"size-range", ARG_STRING, &srange, "parameters searched, billions (default: the data's range)", "MIN,MAX"},
         {"tokens-range", ARG_STRING, &trange, "tokens searched, trillions (default: the data's range)", "MIN,MAX"},
-        {"draws", ARG_SIZE, &o.draws, "parameter draws for the intervals (default 1000; 0 = none)", "N"},
+        {"param-draws", ARG_SIZE, &o.draws, "parameter draws for the intervals (default 1000; 0 = none)", "N"},
         {"level", ARG_DOUBLE, &o.level, "interval level (default 0.9)", "L"},
         {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
+        {"threads", ARG_UINT, &o.threads, "worker threads for the draws (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write the allocations as JSON here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "no table on stdout", NULL},
         CLI_JSON_SPEC(json),
+        CLI_RENAMED("draws", "--draws is now --param-draws (draws of the parameters, as in predict and compare)"),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
     char msg[256];
@@ -555,6 +571,7 @@ int cmd_optimal(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
+        int qs = cli_quiet_begin(quiet);
         size_t K = (size_t)ls_result_number(al, "n_skills"), nt = 0, nbud = 0;
         const double *budget = ls_result_numbers(al, "budgets", &nbud, NULL);
         const double *size = ls_result_numbers(al, "size", &nt, NULL), *slo = RN(al, "size_lo"), *shi = RN(al, "size_hi");
@@ -573,6 +590,7 @@ int cmd_optimal(int argc, char **argv)
             }
         }
         for (size_t i = 0; i < ls_result_nwarnings(al); i++) printf("warning: %s\n", ls_result_warning(al, i));
+        cli_quiet_end(qs);
         code = write_result(al, out, NULL, argc, argv);
     }
     ls_result_free(al);
@@ -590,12 +608,14 @@ int cmd_compare(int argc, char **argv)
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *families = NULL, *out = NULL;
+    int quiet = 0;
     arg_spec specs[] = {
         {"families", ARG_STRING, &families, "the two families A,B (required)", "A,B"},
         PREDICT_SPECS(po),
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write the comparison as JSON here", "FILE"},
+        {"quiet", ARG_FLAG, &quiet, "no table on stdout", NULL},
         CLI_JSON_SPEC(json),
         {NULL, 0, NULL, NULL, NULL}};
     arg_result r;
@@ -638,6 +658,7 @@ int cmd_compare(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
+        int qs = cli_quiet_begin(quiet);
         size_t K = 0;
         const double *ma = ls_result_numbers(c, "mean_a", &K, NULL), *mb = RN(c, "mean_b"), *df = RN(c, "diff");
         const double *lo = RN(c, "lower"), *hi = RN(c, "upper"), *pg = RN(c, "prob_greater");
@@ -648,6 +669,7 @@ int cmd_compare(int argc, char **argv)
         for (size_t k = 0; k < K; k++)
             printf("  %-*s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ws, ls_result_string(c, "skills", k), ma[k],
                    mb[k], df[k], lo[k], hi[k], pg[k]);
+        cli_quiet_end(qs);
         code = write_result(c, out, NULL, argc, argv);
     }
     ls_result_free(c);

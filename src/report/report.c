@@ -308,7 +308,7 @@ static int compute_curves(rep *r, ls_error *err)
         r->ratio[h] = m ? median_of(rt, m) : 1;
     }
     free(rt);
-    const char *cols[4] = {ls_data_model_column(d), ls_data_family_column(d), "size", "tokens"};
+    const char *cols[4] = {ls_data_model_column(d), ls_data_family_column(d), ls_data_size_column(d), ls_data_tokens_column(d)};
     ls_table *t = NULL;
     int rc = ls_table_new("<report grid>", 4, cols, &t, err);
     for (size_t h = 0; !rc && h < r->nh; h++)
@@ -373,6 +373,7 @@ static int compute_frontiers(rep *r, ls_error *err)
     oo.tokens_min = exp(tmin);
     oo.tokens_max = exp(tmax);
     oo.draws = r->o->optimal_draws;
+    oo.threads = r->o->threads;
     oo.level = r->o->level;
     oo.seed = r->o->seed;
     r->al_intervals = ls_fit_nat_cov(r->f) && oo.draws > 0;

@@ -57,9 +57,14 @@ int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_da
 {
     int rc = ls_predict_options_check(o, err);
     if (rc) return rc;
-    if (ls_table_nrow(t) != d->n)
+    if (ls_table_nrow(t) != d->n + d->ndropped)
         return ls_fail(err, LS_ERR_INPUT, "calibration: %s has %zu rows, the fit's data %zu: not the table it was built from",
-                       ls_table_name(t), ls_table_nrow(t), d->n);
+                       ls_table_name(t), ls_table_nrow(t), d->n + d->ndropped);
+    ls_table *kept = NULL;
+    if (d->ndropped) { /* drop_incomplete: the rows kept (data row i is kept row i) */
+        if ((rc = ls_table_subset(t, d->trow, d->n, &kept, err))) return rc;
+        t = kept;
+    }
     size_t n = d->n, ntr = 0, nte = 0;
     int *role = ls_calloc(n, sizeof(int));
     size_t *rtr = ls_calloc(n, sizeof(size_t)), *rte = ls_calloc(n, sizeof(size_t));
@@ -126,6 +131,7 @@ done:
     ls_free(u);
     ls_table_free(tt);
     ls_table_free(te);
+    ls_table_free(kept);
     ls_data_free(dtr);
     ls_fit_free(g);
     lss_prediction_clear(&pred);

@@ -38,7 +38,12 @@ struct ls_data {
     size_t *cell_start;    /* F + 1 offsets into cell    */
     size_t nclipped, ndup;
     double clip;           /* the clip used (recorded in fits) */
-    char model_col[128], family_col[128];
+    char model_col[128], family_col[128], size_col[128], tokens_col[128];
+    size_t *trow;          /* n: the table row of row i (drop_incomplete skips rows) */
+    char **dropped;        /* ndropped model names dropped by drop_incomplete */
+    size_t ndropped;
+    int drop_incomplete;   /* the option, recorded in fits */
+    char *warning;         /* the warning naming them (NULL: none dropped) */
 };
 
 /* Raw covariate terms of every row of a table t (same term texts as d),

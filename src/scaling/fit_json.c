@@ -150,11 +150,15 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
                         ls_json_num(1.0 - (double)d->ncell / (double)(d->n * d->J)));
     json_object_set_new(data, "clipped_cells", json_integer((json_int_t)d->nclipped));
     json_object_set_new(data, "duplicate_models", json_integer((json_int_t)d->ndup));
+    json_object_set_new(data, "dropped", ls_json_strs(d->dropped, d->ndropped));
     json_object_set_new(root, "data", data);
     json_t *dopt = json_object();
     json_object_set_new(dopt, "clip", json_real(d->clip));
     json_object_set_new(dopt, "model_column", json_string(d->model_col));
     json_object_set_new(dopt, "family_column", json_string(d->family_col));
+    json_object_set_new(dopt, "size_column", json_string(d->size_col));
+    json_object_set_new(dopt, "tokens_column", json_string(d->tokens_col));
+    json_object_set_new(dopt, "drop_incomplete", json_boolean(d->ndropped > 0 || d->drop_incomplete));
     json_object_set_new(root, "data_options", dopt);
 
     json_object_set_new(root, "loglik", ls_json_num(f->loglik));

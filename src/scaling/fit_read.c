@@ -200,6 +200,16 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     dopt.clip = json_real_value(clip);
     dopt.model_column = json_string_value(mc);
     dopt.family_column = json_string_value(fc);
+    /* optional (fits of 0.6.0 have none): the size and tokens columns, the drops */
+    json_t *scv = json_object_get(dop, "size_column"), *tcv = json_object_get(dop, "tokens_column");
+    json_t *dic = json_object_get(dop, "drop_incomplete");
+    if ((scv && !json_is_string(scv)) || (tcv && !json_is_string(tcv)) || (dic && !json_is_boolean(dic))) {
+        rc = bad(&r, "mistyped field 'size_column', 'tokens_column' or 'drop_incomplete'");
+        goto done;
+    }
+    if (scv) dopt.size_column = json_string_value(scv);
+    if (tcv) dopt.tokens_column = json_string_value(tcv);
+    dopt.drop_incomplete = json_is_true(dic);
     if ((rc = ls_data_build(t, &dopt, &d, err))) {
         if (rc == LS_ERR_OPTION && err) { /* the fit's own options: the data do not match */
             char msg[LS_ERROR_LEN];

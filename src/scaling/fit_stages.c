@@ -307,6 +307,7 @@ int lsfit_closing_warnings(lsfit_run *r)
     const ls_data *d = r->d;
     const ls_fit_options *o = r->o;
     ls_fit *f = r->f;
+    if (d->warning) lsfit_warn(f, "%s", d->warning);
     if (d->nclipped)
         lsfit_warn(f, "%zu scores at or beyond 0 or 1 were clipped into [clip, 1 - clip]", d->nclipped);
     if (d->ndup)

@@ -31,6 +31,10 @@ int ls_data_options_check(const ls_data_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "clip: expected a number in (0, 0.5), found %g", o->clip);
     if (o->model_column && !*o->model_column) return ls_fail(err, LS_ERR_OPTION, "model_column: empty name");
     if (o->family_column && !*o->family_column) return ls_fail(err, LS_ERR_OPTION, "family_column: empty name");
+    if (o->size_column && !*o->size_column) return ls_fail(err, LS_ERR_OPTION, "size_column: empty name");
+    if (o->tokens_column && !*o->tokens_column) return ls_fail(err, LS_ERR_OPTION, "tokens_column: empty name");
+    if (o->drop_incomplete != 0 && o->drop_incomplete != 1)
+        return ls_fail(err, LS_ERR_OPTION, "drop_incomplete: expected 0 or 1, found %d", o->drop_incomplete);
     return LS_OK;
 }
 
@@ -40,6 +44,9 @@ void ls_data_options_init(ls_data_options *o)
     o->clip = 0.001;
     o->model_column = "model";
     o->family_column = "family";
+    o->size_column = "size";
+    o->tokens_column = "tokens";
+    o->drop_incomplete = 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -95,8 +102,9 @@ typedef struct term {
 
 /* by_default: the term comes from the default covariates, so a missing
  * column is the file's fault (input error), not the option's. */
-static int parse_term_as(const ls_table *t, const char *text, int by_default, term *tm,
-                         ls_error *err)
+/* of_fit: the table holds new rows for a fit, whose column names apply. */
+static int parse_term_as(const ls_table *t, const char *text, int by_default, int of_fit, const char *scol,
+                         const char *tcol, term *tm, ls_error *err)
 {
     memset(tm, 0, sizeof *tm);
     if (!*text) return ls_fail(err, LS_ERR_OPTION, "covariates: empty term");
@@ -118,7 +126,14 @@ static int parse_term_as(const ls_table *t, const char *text, int by_default, te
             f[len - 1] = '\0';
             f += 4;
         }
+        /* size and tokens: the columns the options name for them */
+        const char *field = NULL;
+        if (strcmp(f, "size") == 0 && scol && strcmp(scol, "size") != 0) { field = "size_column"; f = (char *)scol; }
+        else if (strcmp(f, "tokens") == 0 && tcol && strcmp(tcol, "tokens") != 0) { field = "tokens_column"; f = (char *)tcol; }
         long c = ls_table_find(t, f);
+        if (c < 0 && field)
+            return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%.60s' (%s `%s`)",
+                           ls_table_name(t), f, of_fit ? "the fit's" : "named by", field);
         if (c < 0 && by_default) /* the user named no covariates: the file lacks a column */
             return ls_fail(err, LS_ERR_INPUT,
                            "%s:1: missing required column '%s' (the default covariates are "
@@ -135,12 +150,13 @@ static int parse_term_as(const ls_table *t, const char *text, int by_default, te
     return LS_OK;
 }
 
-static int parse_term(const ls_table *t, const char *text, term *tm, ls_error *err)
+static int parse_term(const ls_table *t, const char *text, const ls_data *d, term *tm, ls_error *err)
 {
-    return parse_term_as(t, text, 0, tm, err);
+    return parse_term_as(t, text, 0, 1, d->size_col, d->tokens_col, tm, err);
 }
 
-static int eval_term(const ls_table *t, const term *tm, size_t row, double *v, ls_error *err)
+/* hint: a missing value is refused with a pointer to `drop_incomplete`. */
+static int eval_term(const ls_table *t, const term *tm, size_t row, int hint, double *v, ls_error *err)
 {
     double prod = 1.0;
     for (size_t k = 0; k < tm->nf; k++) {
@@ -150,8 +166,9 @@ static int eval_term(const ls_table *t, const term *tm, size_t row, double *v, l
         if (rc) return rc;
         const char *name = ls_table_colname(t, (size_t)tm->col[k]);
         if (miss)
-            return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': covariate is missing",
-                           ls_table_name(t), ls_table_line(t, row), tm->col[k] + 1, name);
+            return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': covariate is missing%s",
+                           ls_table_name(t), ls_table_line(t, row), tm->col[k] + 1, name,
+                           hint ? " (drop such rows with `drop_incomplete`)" : "");
         if (tm->log[k]) {
             if (!(x > 0))
                 return ls_fail(err, LS_ERR_INPUT,
@@ -189,6 +206,9 @@ void ls_data_free(ls_data *d)
     ls_free(d->ceil);
     ls_free(d->cell);
     ls_free(d->cell_start);
+    ls_free(d->trow);
+    ls_strv_free(d->dropped, d->ndropped);
+    ls_free(d->warning);
     ls_free(d);
 }
 
@@ -451,13 +471,14 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int check_units(const ls_table *t, const term *terms, size_t ncov, ls_error *err)
+static int check_units(const ls_table *t, const ls_data *d, const term *terms, size_t ncov, ls_error *err)
 {
     static const struct { const char *col, *unit, *div; } u[] = {
         {"size", "billions of parameters", "1e9"}, {"tokens", "trillions of tokens", "1e12"}};
-    size_t nrow = ls_table_nrow(t);
+    const char *names[2] = {d->size_col, d->tokens_col};
+    size_t nrow = d->n;
     for (size_t w = 0; w < 2; w++) {
-        long c = ls_table_find(t, u[w].col), used = 0;
+        long c = ls_table_find(t, names[w]), used = 0;
         for (size_t k = 0; k < ncov && c >= 0 && !used; k++)
             for (size_t q = 0; q < terms[k].nf; q++) used |= terms[k].col[q] == c;
         if (!used) continue;
@@ -467,7 +488,7 @@ static int check_units(const ls_table *t, const term *terms, size_t ncov, ls_err
         for (size_t r = 0; r < nrow; r++) {
             double x;
             int miss;
-            if (ls_table_number(t, r, (size_t)c, &x, &miss, err) == LS_OK && !miss) v[n++] = x;
+            if (ls_table_number(t, d->trow[r], (size_t)c, &x, &miss, err) == LS_OK && !miss) v[n++] = x;
         }
         double med = 0;
         if (n) {
@@ -478,9 +499,148 @@ static int check_units(const ls_table *t, const term *terms, size_t ncov, ls_err
         if (med > 1e5)
             return ls_fail(err, LS_ERR_INPUT,
                            "%s: column '%s': %s is in %s: found a median of %g; divide by %s",
-                           ls_table_name(t), u[w].col, u[w].col, u[w].unit, med, u[w].div);
+                           ls_table_name(t), names[w], u[w].col, u[w].unit, med, u[w].div);
     }
     return LS_OK;
+}
+
+/* "a", "a or b", "a, b or c": the distinct source columns of the covariate
+ * terms, for the drop warning. */
+static void covariate_sources(const ls_table *t, const term *terms, size_t ncov, char *out, size_t n)
+{
+    long seen[64];
+    size_t ns = 0;
+    for (size_t k = 0; k < ncov; k++)
+        for (size_t q = 0; q < terms[k].nf; q++) {
+            size_t i = 0;
+            while (i < ns && seen[i] != terms[k].col[q]) i++;
+            if (i == ns && ns < 64) seen[ns++] = terms[k].col[q];
+        }
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < ns && k + 1 < n; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == ns ? " or " : ", ";
+        int w = snprintf(out + k, n - k, "%s%.40s", sep, ls_table_colname(t, (size_t)seen[i]));
+        if (w < 0) break;
+        k += (size_t)w < n - k ? (size_t)w : n - k - 1;
+    }
+}
+
+/* Append up to 10 names of v (n of them) to the buffer, then "and N more". */
+static void list_names(char *buf, size_t cap, char *const *v, size_t n)
+{
+    size_t k = strlen(buf);
+    for (size_t i = 0; i < n && i < 10 && k + 1 < cap; i++) {
+        int w = snprintf(buf + k, cap - k, "%s%.60s", i ? ", " : "", v[i]);
+        if (w < 0) return;
+        k += (size_t)w < cap - k ? (size_t)w : cap - k - 1;
+    }
+    if (n > 10 && k + 1 < cap) snprintf(buf + k, cap - k, " and %zu more", n - 10);
+}
+
+/*
+ * drop_incomplete: the table rows kept (rows[0..*nkeep)), in table order,
+ * without the rows missing a covariate value and the rows of families with
+ * no score on the chosen benchmarks (among the remaining rows).  The
+ * dropped models' names and the warning naming them go into d.  Without
+ * the option every row is kept (its errors come from the build).
+ */
+static int incomplete_rows(const ls_table *t, const ls_data_options *o, long cm, long cfam,
+                           const term *terms, size_t ncov, const size_t *bcol, size_t nb,
+                           ls_data *d, size_t *rows, size_t *nkeep, ls_error *err)
+{
+    size_t nrow = ls_table_nrow(t);
+    *nkeep = 0;
+    if (!o->drop_incomplete) {
+        for (size_t r = 0; r < nrow; r++) rows[(*nkeep)++] = r;
+        return LS_OK;
+    }
+    char *keep = ls_calloc(nrow, 1);
+    char **fn = ls_calloc(nrow, sizeof *fn);           /* family names (borrowed) */
+    char **dropf = ls_calloc(nrow, sizeof *dropf);     /* dropped families (borrowed) */
+    size_t *famid = ls_calloc(nrow, sizeof *famid);
+    char *has = ls_calloc(nrow, 1);
+    name_index fx = {NULL, 0};
+    int rc = LS_OK;
+    if (!keep || !fn || !dropf || !famid || !has || name_index_init(&fx, nrow)) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    size_t nocov = 0, nofam = 0, nf = 0, ndf = 0;
+    for (size_t r = 0; r < nrow; r++) {
+        keep[r] = 1;
+        for (size_t k = 0; k < ncov && keep[r]; k++)
+            for (size_t q = 0; q < terms[k].nf && keep[r]; q++) {
+                double x;
+                int miss = 0;
+                if (ls_table_number(t, r, (size_t)terms[k].col[q], &x, &miss, NULL) == LS_OK && miss) keep[r] = 0;
+            }
+        if (!keep[r]) { nocov++; continue; }
+        const char *fname = ls_table_cell(t, r, (size_t)cfam);
+        size_t g = name_index_find(&fx, fn, fname, 0, 0);
+        if (g == (size_t)-1) {
+            g = nf++;
+            fn[g] = (char *)fname;
+            name_index_find(&fx, fn, fname, 1, g);
+        }
+        famid[r] = g;
+        for (size_t j = 0; j < nb && !has[g]; j++) {
+            double v;
+            int miss = 0;
+            /* a cell that is not a number counts as a score: the build names it */
+            if (ls_table_number(t, r, bcol[j], &v, &miss, NULL) != LS_OK || !miss) has[g] = 1;
+        }
+    }
+    for (size_t r = 0; r < nrow; r++) {
+        if (keep[r] && !has[famid[r]]) {
+            keep[r] = 0;
+            nofam++;
+            size_t i = 0;
+            while (i < ndf && strcmp(dropf[i], fn[famid[r]]) != 0) i++;
+            if (i == ndf) dropf[ndf++] = fn[famid[r]];
+        }
+        if (keep[r]) rows[(*nkeep)++] = r;
+    }
+    if (*nkeep == nrow) goto done;
+    if (*nkeep == 0) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: `drop_incomplete` leaves no rows (%zu missing a covariate, %zu "
+                     "in families with no score on the chosen benchmarks)", ls_table_name(t), nocov, nofam);
+        goto done;
+    }
+    d->ndropped = nrow - *nkeep;
+    d->dropped = ls_calloc(d->ndropped, sizeof *d->dropped);
+    if (!d->dropped) { d->ndropped = 0; rc = ls_nomem(err); goto done; }
+    for (size_t r = 0, i = 0; r < nrow; r++)
+        if (!keep[r]) {
+            const char *m = ls_table_cell(t, r, (size_t)cm);
+            char line[32];
+            snprintf(line, sizeof line, "(line %zu)", ls_table_line(t, r));
+            if (!(d->dropped[i++] = ls_strdup(*m ? m : line))) { rc = ls_nomem(err); goto done; }
+        }
+    char buf[2048], src[160];
+    covariate_sources(t, terms, ncov, src, sizeof src);
+    int w = snprintf(buf, sizeof buf, "drop_incomplete: dropped %zu of %zu models (", d->ndropped, nrow);
+    if (nocov) w += snprintf(buf + w, sizeof buf - (size_t)w, "%zu missing %s%s", nocov, src, nofam ? "; " : "");
+    if (nofam) {
+        if (ndf == 1)
+            snprintf(buf + w, sizeof buf - (size_t)w, "%zu in a family with no score on the chosen benchmarks: ", nofam);
+        else
+            snprintf(buf + w, sizeof buf - (size_t)w, "%zu in %zu families with no score on the chosen benchmarks: ",
+                     nofam, ndf);
+        list_names(buf, sizeof buf, dropf, ndf);
+    }
+    size_t k = strlen(buf);
+    snprintf(buf + k, sizeof buf - k, "): ");
+    list_names(buf, sizeof buf, d->dropped, d->ndropped);
+    if (!(d->warning = ls_strdup(buf))) rc = ls_nomem(err);
+done:
+    ls_free(keep);
+    ls_free(fn);
+    ls_free(dropf);
+    ls_free(famid);
+    ls_free(has);
+    ls_free(fx.slot);
+    return rc;
 }
 
 int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls_error *err)
@@ -489,8 +649,10 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     int rc0 = ls_data_options_check(o, err);
     if (rc0) return rc0;
     const char *src = ls_table_name(t);
-    size_t nrow = ls_table_nrow(t);
+    size_t nrow = ls_table_nrow(t), ntab = nrow;
     if (nrow == 0) return ls_fail(err, LS_ERR_INPUT, "%s: no data rows", src);
+    const char *scol = o->size_column ? o->size_column : "size";
+    const char *tcol = o->tokens_column ? o->tokens_column : "tokens";
     const char *mcol = o->model_column ? o->model_column : "model";
     const char *fcol = o->family_column ? o->family_column : "family";
     long cm = ls_table_find(t, mcol), cfam = ls_table_find(t, fcol);
@@ -516,7 +678,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
     terms = ls_calloc(ncov, sizeof *terms);
     if (!terms) { rc = ls_nomem(err); goto fail; }
     int cov_default = !(o->covariates && *o->covariates);
-    for (size_t k = 0; k < ncov && !rc; k++) rc = parse_term_as(t, cov[k], cov_default, &terms[k], err);
+    for (size_t k = 0; k < ncov && !rc; k++) rc = parse_term_as(t, cov[k], cov_default, 0, scol, tcol, &terms[k], err);
     if (rc) goto fail;
 
     /* benchmark columns */
@@ -563,13 +725,20 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
         }
     }
 
+    snprintf(d->size_col, sizeof d->size_col, "%s", scol);
+    snprintf(d->tokens_col, sizeof d->tokens_col, "%s", tcol);
+    d->drop_incomplete = o->drop_incomplete;
+    d->trow = ls_calloc(ntab, sizeof *d->trow);
+    if (!d->trow) { rc = ls_nomem(err); goto fail; }
+    rc = incomplete_rows(t, o, cm, cfam, terms, ncov, bcol, nb, d, d->trow, &nrow, err);
+    if (rc) goto fail;
     d->n = nrow;
     d->J = nb;
     d->p = ncov;
     d->source = ls_strdup(src);
     d->clip = o->clip;
-    snprintf(d->model_col, sizeof d->model_col, "%s", o->model_column);
-    snprintf(d->family_col, sizeof d->family_col, "%s", o->family_column);
+    snprintf(d->model_col, sizeof d->model_col, "%s", mcol);
+    snprintf(d->family_col, sizeof d->family_col, "%s", fcol);
     d->model = ls_calloc(nrow, sizeof *d->model);
     d->bench = ls_calloc(nb, sizeof *d->bench);
     d->covariate = ls_calloc(ncov, sizeof *d->covariate);
@@ -602,16 +771,17 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
         goto fail;
     }
     for (size_t r = 0; r < nrow; r++) {
-        const char *mname = ls_table_cell(t, r, (size_t)cm);
-        const char *fname = ls_table_cell(t, r, (size_t)cfam);
+        size_t tr = d->trow[r]; /* its table row */
+        const char *mname = ls_table_cell(t, tr, (size_t)cm);
+        const char *fname = ls_table_cell(t, tr, (size_t)cfam);
         if (!*mname) {
             rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': empty model name", src,
-                         ls_table_line(t, r), cm + 1, mcol);
+                         ls_table_line(t, tr), cm + 1, mcol);
             goto fail;
         }
         if (!*fname) {
             rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': empty family name", src,
-                         ls_table_line(t, r), cfam + 1, fcol);
+                         ls_table_line(t, tr), cfam + 1, fcol);
             goto fail;
         }
         if (!(d->model[r] = ls_strdup(mname))) { rc = ls_nomem(err); goto fail; }
@@ -626,19 +796,19 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
         d->family_of[r] = f;
         d->fam_nrows[f]++;
         for (size_t k = 0; k < ncov; k++) {
-            rc = eval_term(t, &terms[k], r, &d->x_raw[r * ncov + k], err);
+            rc = eval_term(t, &terms[k], tr, 1, &d->x_raw[r * ncov + k], err);
             if (rc) goto fail;
         }
         for (size_t j = 0; j < nb; j++) {
             double v;
             int miss;
-            rc = ls_table_number(t, r, bcol[j], &v, &miss, err);
+            rc = ls_table_number(t, tr, bcol[j], &v, &miss, err);
             if (rc) goto fail;
             if (!miss && (v < 0 || v > 1)) {
                 rc = ls_fail(err, LS_ERR_INPUT,
                              "%s:%zu:%zu: column '%s': expected a score in [0, 1], found '%.60s'%s",
-                             src, ls_table_line(t, r), bcol[j] + 1, d->bench[j],
-                             ls_table_cell(t, r, bcol[j]),
+                             src, ls_table_line(t, tr), bcol[j] + 1, d->bench[j],
+                             ls_table_cell(t, tr, bcol[j]),
                              bench_default ? " (every other numeric column is a benchmark unless "
                                              "`benchmarks` names them)"
                                            : "");
@@ -653,7 +823,7 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
         }
     }
 
-    rc = check_units(t, terms, ncov, err);
+    rc = check_units(t, d, terms, ncov, err);
     if (rc) goto fail;
 
     /* every benchmark and every family needs an observed score */
@@ -680,8 +850,9 @@ int ls_data_build(const ls_table *t, const ls_data_options *o, ls_data **out, ls
             size_t r = 0;
             while (d->family_of[r] != f) r++;
             rc = ls_fail(err, LS_ERR_INPUT,
-                         "%s:%zu: family '%s' has no observed scores on the chosen benchmarks",
-                         src, ls_table_line(t, r), d->family[f]);
+                         "%s:%zu: family '%s' has no observed scores on the chosen benchmarks "
+                         "(drop such families with `drop_incomplete`)",
+                         src, ls_table_line(t, d->trow[r]), d->family[f]);
             goto fail;
         }
         d->cell_start[f + 1] += d->cell_start[f];
@@ -774,6 +945,11 @@ double ls_data_ceiling(const ls_data *d, size_t j) { return j < d->J ? d->ceil[j
 const char *ls_data_source(const ls_data *d) { return d->source; }
 const char *ls_data_model_column(const ls_data *d) { return d->model_col; }
 const char *ls_data_family_column(const ls_data *d) { return d->family_col; }
+const char *ls_data_size_column(const ls_data *d) { return d->size_col; }
+const char *ls_data_tokens_column(const ls_data *d) { return d->tokens_col; }
+size_t ls_data_ndropped(const ls_data *d) { return d->ndropped; }
+const char *ls_data_dropped(const ls_data *d, size_t i) { return i < d->ndropped ? d->dropped[i] : NULL; }
+const char *ls_data_warning(const ls_data *d) { return d->warning; }
 size_t ls_data_family_of(const ls_data *d, size_t i) { return i < d->n ? d->family_of[i] : (size_t)-1; }
 size_t ls_data_family_size(const ls_data *d, size_t f) { return f < d->F ? d->fam_nrows[f] : 0; }
 const double *ls_data_covariate_values(const ls_data *d) { return d->x_raw; }
@@ -814,9 +990,9 @@ int ls_data_covariates_of(const ls_data *d, const ls_table *t, double **x_raw, l
     term *terms = ls_calloc(p ? p : 1, sizeof *terms);
     double *x = ls_calloc(n * p + 1, sizeof(double));
     int rc = (!terms || !x) ? ls_nomem(err) : LS_OK;
-    for (size_t k = 0; k < p && !rc; k++) rc = parse_term(t, d->covariate[k], &terms[k], err);
+    for (size_t k = 0; k < p && !rc; k++) rc = parse_term(t, d->covariate[k], d, &terms[k], err);
     for (size_t r = 0; r < n && !rc; r++)
-        for (size_t k = 0; k < p && !rc; k++) rc = eval_term(t, &terms[k], r, &x[r * p + k], err);
+        for (size_t k = 0; k < p && !rc; k++) rc = eval_term(t, &terms[k], r, 0, &x[r * p + k], err);
     ls_free(terms);
     if (rc) { ls_free(x); return rc; }
     *x_raw = x;

@@ -13,6 +13,7 @@
  * below the smallest (or above the largest) the ranges reach, s_min t_min
  * (s_max t_max), is clamped to that corner and a warning says so.
  */
+#include <omp.h>
 #include "scaling/tasks.h"
 #include "kernel/linalg.h"
 #include "scaling/inference.h"
@@ -44,6 +45,8 @@ int ls_optimal_options_check(const ls_optimal_options *o, ls_error *err)
         (o->size_max > 0 && !(o->size_max > o->size_min && o->size_min > 0)) ||
         (o->tokens_max > 0 && !(o->tokens_max > o->tokens_min && o->tokens_min > 0)))
         return ls_fail(err, LS_ERR_OPTION, "size_range/tokens_range: expected 0 < min < max");
+    if (o->threads > 4096)
+        return ls_fail(err, LS_ERR_OPTION, "threads: expected 0..4096, found %u", o->threads);
     if (o->draws > 10000000)
         return ls_fail(err, LS_ERR_OPTION, "draws: expected 0..10000000, found %zu", o->draws);
     return LS_OK;
@@ -101,6 +104,9 @@ static int cmp_d(const void *x, const void *y)
 /* The allocation's numbers into out, for parameters pr with the natural
  * vector's covariance cov (its leading block: beta, then lambda; NULL: no
  * intervals) of side q. */
+/* draws whose normal deviates are drawn at once (then used in parallel) */
+#define OPT_CHUNK 1024
+
 static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
                            const ls_optimal_options *o, lss_allocation *out, ls_error *err)
 {
@@ -124,8 +130,9 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
     out->value = ls_calloc(cells, sizeof(double));
     out->edge = ls_calloc(nb, sizeof(double));
     size_t nbl = p * K + K * J, D = cov ? o->draws : 0;
-    double *Lc = ls_calloc(nbl * nbl, sizeof(double)), *eps = ls_calloc(nbl, sizeof(double));
-    double *bd = ls_calloc(nbl, sizeof(double)), *us = ls_calloc(D * cells + 1, sizeof(double));
+    size_t chunk = D < OPT_CHUNK ? (D ? D : 1) : OPT_CHUNK;
+    double *Lc = ls_calloc(nbl * nbl, sizeof(double)), *eps = ls_calloc(chunk * nbl, sizeof(double));
+    double *bd = ls_calloc(chunk * nbl, sizeof(double)), *us = ls_calloc(D * cells + 1, sizeof(double));
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int rc = LS_OK;
     if (!out->budget || !out->size || !out->size_lo || !out->size_hi || !out->tokens || !out->tokens_lo ||
@@ -178,23 +185,33 @@ static int optimal_compute(const ls_params *pr, const double *cov, size_t q,
             out->size[i] = exp(u);
             out->tokens[i] = exp(cc - u);
         }
-    for (size_t s = 0; s < D; s++) {
-        for (size_t a = 0; a < nbl; a++) eps[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
-        for (size_t a = 0; a < nbl; a++) {
-            double v = a < p * K ? pr->beta[a] : pr->lambda[a - p * K];
-            for (size_t c = 0; c < nbl; c++) v += Lc[a * nbl + c] * eps[c];
-            bd[a] = v;
-        }
-        for (size_t t = 0; t < nt; t++)
-            for (size_t b = 0; b < nb; b++) {
-                double cc = log(out->edge[b] / FLOPS_PER_UNIT), val;
-                double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
-                size_t i = t * nb + b;
-                if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo;
-                if (ulo > uhi) ulo = uhi = fmin(fmax(ulo, lsmin), lsmax);
-                target_coef(bd, bd + p * K, K, J, t, co);
-                us[i * D + s] = best_u(co, cc, ulo, uhi, &val);
+    /* draws in chunks: the normal deviates in draw order from the one
+     * stream, then each draw's allocations in parallel (each writes its own
+     * cells), so the intervals do not depend on the thread count */
+    unsigned nth = o->threads ? o->threads : (unsigned)omp_get_max_threads();
+    for (size_t s0 = 0; s0 < D; s0 += OPT_CHUNK) {
+        size_t ns = D - s0 < OPT_CHUNK ? D - s0 : OPT_CHUNK;
+        for (size_t s = 0; s < ns * nbl; s++) eps[s] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+#pragma omp parallel for schedule(static) num_threads(nth)
+        for (size_t s = 0; s < ns; s++) {
+            double *bs = bd + s * nbl, cf[3];
+            const double *es = eps + s * nbl;
+            for (size_t a = 0; a < nbl; a++) {
+                double v = a < p * K ? pr->beta[a] : pr->lambda[a - p * K];
+                for (size_t c = 0; c < nbl; c++) v += Lc[a * nbl + c] * es[c];
+                bs[a] = v;
             }
+            for (size_t t = 0; t < nt; t++)
+                for (size_t b = 0; b < nb; b++) {
+                    double cc = log(out->edge[b] / FLOPS_PER_UNIT), val;
+                    double ulo = fmax(lsmin, cc - ltmax), uhi = fmin(lsmax, cc - ltmin);
+                    size_t i = t * nb + b;
+                    if (ulo > uhi && ulo - uhi < 1e-9) uhi = ulo;
+                    if (ulo > uhi) ulo = uhi = fmin(fmax(ulo, lsmin), lsmax);
+                    target_coef(bs, bs + p * K, K, J, t, cf);
+                    us[i * D + s0 + s] = best_u(cf, cc, ulo, uhi, &val);
+                }
+        }
     }
     for (size_t i = 0; i < cells; i++) {
         double cc = log(out->edge[i % nb] / FLOPS_PER_UNIT);

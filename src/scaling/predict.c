@@ -435,8 +435,9 @@ static void evaluation_free(void *v)
     ls_fit_free(e->fit);
     ls_data_free(e->train);
     ls_free(e->mae);
-    ls_free(e->coverage_bench);
+   ls_free(e->coverage_bench);
     ls_free(e->baseline_mae);
+    ls_free(e->warning);
     ls_free(e);
 }
 
@@ -477,6 +478,7 @@ enum { ROLE_TRAIN = 0, ROLE_TEST = 1, ROLE_EXCLUDED = 2 };
 static int roles_from_split(const ls_table *t, const ls_data *full, const ls_table *split, int *role,
                             ls_error *err)
 {
+    const ls_data *d = full;
     const char *ss = ls_table_name(split);
     long sm = ls_table_find(split, "model"), sr = ls_table_find(split, "role");
     if (sm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column 'model'", ss);
@@ -497,6 +499,7 @@ static int roles_from_split(const ls_table *t, const ls_data *full, const ls_tab
                 role[i] = v;
                 hit = 1;
             }
+        for (size_t q = 0; q < d->ndropped && !hit; q++) hit = strcmp(d->dropped[q], mn) == 0; /* dropped */
         if (!hit)
             return ls_fail(err, LS_ERR_INPUT, "%s:%zu: model '%s' is not in %s", ss,
                            ls_table_line(split, r), mn, ls_table_name(t));
@@ -510,10 +513,10 @@ static int roles_from_split(const ls_table *t, const ls_data *full, const ls_tab
 
 int lss_roles_largest(const ls_table *t, const ls_data *full, int *role, ls_error *err)
 {
-    long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
+    long cs = ls_table_find(t, full->size_col), ct = ls_table_find(t, full->tokens_col);
     if (cs < 0 || ct < 0)
-        return ls_fail(err, LS_ERR_OPTION, "split: holding out the largest models, %s needs columns 'size' and 'tokens'",
-                       ls_table_name(t));
+        return ls_fail(err, LS_ERR_OPTION, "split: holding out the largest models, %s needs columns '%s' and '%s'",
+                       ls_table_name(t), full->size_col, full->tokens_col);
     size_t n = full->n;
     for (size_t i = 0; i < n; i++) role[i] = ROLE_TRAIN;
     for (size_t g = 0; g < full->F; g++) {
@@ -560,10 +563,11 @@ static int evaluation_baselines(const ls_table *t, const ls_data_options *dopt, 
     (void)dopt;
     const lss_prediction *pp = &e->pred;
     size_t J = e->J, nte = pp->n;
-    long cs = ls_table_find(t, "size"), ct = ls_table_find(t, "tokens");
+    const char *sc = e->train->size_col, *tc = e->train->tokens_col;
+    long cs = ls_table_find(t, sc), ct = ls_table_find(t, tc);
     if (cs < 0 || ct < 0) {
-        if (ls_strlist_add(&e->pred.warn, "no baselines: %s lacks the columns 'size' and 'tokens' they need",
-                           ls_table_name(t)))
+        if (ls_strlist_add(&e->pred.warn, "no baselines: %s lacks the columns '%s' and '%s' they need",
+                           ls_table_name(t), sc, tc))
             return ls_nomem(err);
         return LS_OK;
     }
@@ -617,8 +621,15 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     ls_table *tt = NULL, *te = NULL;
     size_t *tr_rows = NULL, *te_rows = NULL;
     int *role = NULL;
+    ls_table *kept = NULL;
     int rc = ls_data_build(t, dopt, &full, err);
     if (rc) return rc;
+    if (full->ndropped) { /* drop_incomplete: split the rows kept (data row i is kept row i) */
+        rc = ls_table_subset(t, full->trow, full->n, &kept, err);
+        if (!rc && !(out->warning = ls_strdup(full->warning))) rc = ls_nomem(err);
+        if (rc) goto done;
+        t = kept;
+    }
     size_t n = full->n, J = full->J;
     role = ls_calloc(n, sizeof(int));
     tr_rows = ls_calloc(n, sizeof(size_t));
@@ -677,6 +688,7 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     rc = evaluation_baselines(t, dopt, tr_rows, te_rows, out, err);
 done:
     ls_data_free(full);
+    ls_table_free(kept);
     ls_table_free(tt);
     ls_table_free(te);
     ls_free(tr_rows);
@@ -721,6 +733,7 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     if (!rc) rc = ls_result_add_number(r, "n_train", (double)e->n_train, err);
     if (!rc) rc = ls_result_add_number(r, "n_test", (double)e->n_test, err);
     if (!rc) rc = ls_result_add_number(r, "n_excluded", (double)e->n_excluded, err);
+    if (!rc && e->warning) rc = ls_result_warn(r, err, "%s", e->warning);
     for (size_t i = 0; !rc && i < ls_fit_nwarnings(e->fit); i++)
         rc = ls_result_warn(r, err, "training fit: %s", ls_fit_warning(e->fit, i));
     size_t nw = ls_strlist_count(&e->pred.warn);

@@ -169,6 +169,9 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
     json_object_set_new(root, "train_loglik", ls_json_num(e->fit->loglik));
     json_object_set_new(root, "train_converged", json_boolean(e->fit->converged));
     json_object_set_new(root, "cells", cells_json(&e->pred, 1));
+    json_t *w = json_array();
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
+    json_object_set_new(root, "warnings", w);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;
@@ -201,6 +204,9 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
     json_object_set_new(root, "best_aic", json_integer((json_int_t)s->K[s->best_aic]));
     json_object_set_new(root, "best_bic", json_integer((json_int_t)s->K[s->best_bic]));
     json_object_set_new(root, "best_cv", s->folds ? json_integer((json_int_t)s->K[s->best_cv]) : json_null());
+    json_t *w = json_array();
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
+    json_object_set_new(root, "warnings", w);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;

@@ -27,6 +27,7 @@ void lss_selection_free(void *v)
     ls_free(s->nparams);
     ls_free(s->converged);
     ls_free(s->sampled);
+    ls_free(s->warning);
     ls_free(s);
 }
 
@@ -50,6 +51,7 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "best_cv", s->folds ? (double)s->best_cv : NAN, err);
     if (!rc) rc = ls_result_add_number(r, "folds", s->folds, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)s->seed, err);
+    if (!rc && s->warning) rc = ls_result_warn(r, err, "%s", s->warning);
     for (size_t a = 0; !rc && a < nk; a++)
         if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
     if (rc) {
@@ -100,18 +102,31 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
                           size_t kmin, size_t kmax, unsigned folds, lss_selection *out, ls_error *err)
 {
     ls_data *full = NULL;
+    ls_table *kept = NULL;
     int rc = ls_data_build(t, dopt, &full, err);
     if (rc) return rc;
+    if (full->ndropped) { /* drop_incomplete: fold the rows kept (data row i is kept row i) */
+        rc = ls_table_subset(t, full->trow, full->n, &kept, err);
+        if (!rc && !(out->warning = ls_strdup(full->warning))) rc = ls_nomem(err);
+        if (rc) {
+            ls_table_free(kept);
+            ls_data_free(full);
+            return rc;
+        }
+        t = kept;
+    }
     if (kmin < 1 || kmax < kmin || kmax > full->J) {
         rc = ls_fail(err, LS_ERR_OPTION, "skills: expected a range within 1..%zu, found %zu..%zu",
                      full->J, kmin, kmax);
         ls_data_free(full);
+        ls_table_free(kept);
         return rc;
     }
     if (folds == 1 || folds > full->F) {
         rc = ls_fail(err, LS_ERR_OPTION, "folds: expected 0 (none) or 2..%zu (the families), found %u",
                      full->F, folds);
         ls_data_free(full);
+        ls_table_free(kept);
         return rc;
     }
     size_t nk = kmax - kmin + 1, nf = folds, njob = nk * (1 + nf), F = full->F, n = full->n;
@@ -244,6 +259,7 @@ done:
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of);
     ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr);
     ls_data_free(full);
+    ls_table_free(kept);
     return rc;
 }
 

@@ -99,9 +99,10 @@ typedef struct lss_evaluation {
     double coverage50;        /* share of cells inside the central 50 % interval */
     double *coverage_bench;   /* J: coverage at the level per benchmark (NaN: none scored) */
     size_t n_cells, n_train, n_test, n_excluded;
-    int has_baselines;        /* 0: the data lack size and tokens */
+   int has_baselines;        /* 0: the data lack size and tokens */
     double *baseline_mae;     /* LSS_NBASELINES x J */
     double baseline_overall[LSS_NBASELINES];
+    char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
 } lss_evaluation;
 
 /* The one-line baselines of an evaluation (baseline.c).  pred receives
@@ -122,6 +123,7 @@ typedef struct lss_selection {
     size_t best_aic, best_bic, best_cv;
     unsigned folds;
     uint64_t seed;
+    char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
 } lss_selection;
 
 typedef struct lss_allocation {

@@ -6,7 +6,7 @@ test_that("a scaling-law fit matches the command line's, field by field", {
   sim <- file.path(dir, "sim.csv")
   fl <- file.path(dir, "fl.csv")
   out <- file.path(dir, "fit.json")
-  system2(cli(), c("simulate", "--families", "40", "--skills", "2", "--seed", "3", "--out", sim,
+  system2(cli(), c("simulate", "--n-families", "40", "--skills", "2", "--seed", "3", "--out", sim,
                    "--floors-out", fl), stdout = FALSE, stderr = FALSE)
   j <- run_cli(dir, c("fit", sim, "--floors", fl, "--skills", "2", "--starts", "2", "--threads", "2",
                       "--out", out), "fit.json")
