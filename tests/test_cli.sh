@@ -102,6 +102,15 @@ if [ -s "$tmp/fit.json" ]; then
   head -1 "$tmp/pred.csv" | grep -q '^model,family,known_family,benchmark,observed,mean,median,lower,upper,map,level$' && ok || bad "predict CSV header"
   grep -q 'never-seen' "$tmp/p.out" && ok || bad "predict does not flag the unseen family"
   "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/new.csv" --param-draws 20 --out "$tmp/pred.json" >/dev/null 2>&1 && grep -q '"cells"' "$tmp/pred.json" && ok || bad "predict JSON"
+  # a model far beyond the fitted sizes and a family name in the wrong case:
+  # warnings on stderr (also with --json) and in the JSON
+  ufam=$(printf '%s' "$fam" | tr 'a-z' 'A-Z')
+  printf 'model,family,size,tokens\nhuge,%s,5000,3\ntypo,%s,7,2\n' "$fam" "$ufam" >"$tmp/warn.csv"
+  "$bin" predict "$tmp/fit.json" "$tmp/sim.csv" --new "$tmp/warn.csv" --param-draws 0 --json >"$tmp/pw.json" 2>"$tmp/pw.err"
+  grep -q "^latentscale: warning: model 'huge': size 5000 is outside the fitted range" "$tmp/pw.err" \
+    && grep -q "^latentscale: warning: model 'typo': family '$ufam' is not in the fit; did you mean '$fam'?" "$tmp/pw.err" \
+    && grep -q "did you mean" "$tmp/pw.json" && grep -q "outside the fitted range" "$tmp/pw.json" \
+    && ok || bad "predict warnings: $(cat "$tmp/pw.err")"
   "$bin" posterior "$tmp/fit.json" "$tmp/sim.csv" --family "$fam" --draws 500 --out "$tmp/post.json" >"$tmp/po.out" 2>&1 && grep -q '"rhat"' "$tmp/post.json" && ok || bad "posterior: $(cat "$tmp/po.out")"
   fam2=$(awk -F, -v f="$fam" 'NR>1 && $2!=f {print $2; exit}' "$tmp/sim.csv")
   "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 20 --out "$tmp/cmp.json" >"$tmp/c.out" 2>&1 && grep -q '"prob_a_greater"' "$tmp/cmp.json" && ok || bad "compare: $(cat "$tmp/c.out")"
@@ -110,8 +119,8 @@ if [ -s "$tmp/fit.json" ]; then
   # budgets beyond what the ranges reach: clamped to the corners, with warnings, never NaN
   "$bin" optimal "$tmp/fit.json" --budgets 1e15,1e22,1e32 --param-draws 20 --out "$tmp/opt3.json" >"$tmp/o3.out" 2>&1; rc=$?
   [ $rc -eq 0 ] && ! grep -qi nan "$tmp/o3.out" "$tmp/opt3.json" \
-    && grep -q '^warning: budgets: 1e+15 FLOPs is below the smallest budget' "$tmp/o3.out" \
-    && grep -q '^warning: budgets: 1e+32 FLOPs is above the largest budget' "$tmp/o3.out" \
+    && grep -q '^latentscale: warning: .*1e+15 FLOPs is below the smallest budget' "$tmp/o3.out" \
+    && grep -q '^latentscale: warning: .*1e+32 FLOPs is above the largest budget' "$tmp/o3.out" \
     && [ "$(grep -c 'FLOPs is' "$tmp/opt3.json")" -eq 2 ] && ok || bad "optimal beyond the ranges: rc $rc, $(cat "$tmp/o3.out")"
   for f in pred.json post.json cmp.json opt.json; do grep -q '"version"' "$tmp/$f" && grep -q '"command_line"' "$tmp/$f" && ok || bad "$f lacks version or options"; done
   # --json: the document --out writes, alone on stdout (valid JSON, no summary),
@@ -221,12 +230,12 @@ for c in demo report; do "$bin" $c --help | grep -q -- "--threads " && ok || bad
 for c in simulate demo report optimal factor; do
   "$bin" $c --help | grep -qE -- '--(families|benchmarks|draws|family) ' && bad "$c --help shows an old spelling" || ok
 done
-"$bin" simulate --n-families 12 --n-benchmarks 5 --skills 1 --seed 2 --quiet --out "$tmp/q.csv" >"$tmp/q.out" 2>&1
+"$bin" simulate --n-families 12 --n-benchmarks 5 --skills 1 --seed 2 --quiet --out "$tmp/q.csv" >"$tmp/q.out" 2>"$tmp/q.err"
 [ -s "$tmp/q.csv" ] && [ ! -s "$tmp/q.out" ] && [ "$(head -1 "$tmp/q.csv" | tr ',' '\n' | wc -l)" -eq 9 ] && ok || bad "simulate --quiet: $(cat "$tmp/q.out")"
 if [ -s "$tmp/fit.json" ]; then
-  "$bin" optimal "$tmp/fit.json" --param-draws 30 --quiet --out "$tmp/oq.json" >"$tmp/oq.out" 2>&1
+  "$bin" optimal "$tmp/fit.json" --param-draws 30 --quiet --out "$tmp/oq.json" >"$tmp/oq.out" 2>"$tmp/oq.err"
   [ -s "$tmp/oq.json" ] && [ ! -s "$tmp/oq.out" ] && ok || bad "optimal --quiet: $(cat "$tmp/oq.out")"
-  "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 10 --quiet --out "$tmp/cq.json" >"$tmp/cq.out" 2>&1
+  "$bin" compare "$tmp/fit.json" "$tmp/sim.csv" --families "$fam,$fam2" --param-draws 10 --quiet --out "$tmp/cq.json" >"$tmp/cq.out" 2>"$tmp/cq.err"
   [ -s "$tmp/cq.json" ] && [ ! -s "$tmp/cq.out" ] && ok || bad "compare --quiet: $(cat "$tmp/cq.out")"
   # the draws' allocations in parallel: the same intervals for any thread count
   "$bin" optimal "$tmp/fit.json" --param-draws 2500 --threads 1 --out "$tmp/ot1.json" >/dev/null 2>&1

@@ -233,7 +233,7 @@ static void optimal_reproduces_the_published_allocation(void)
     /* a fit summary of these estimates, without a covariance */
     char n0[] = "math", n1[] = "ifeval", n2[] = "hellaswag", n3[] = "bbh";
     char *names[4] = {n0, n1, n2, n3};
-    ls_fit_summary sm = {pr, names, names, NULL, {NAN, NAN, NAN, NAN}, {NAN, NAN}, 1};
+    ls_fit_summary sm = {pr, names, names, NULL, {NAN, NAN, NAN, NAN}, {NAN, NAN}, 1, {0}};
     ls_result *res = NULL;
     CHECK(ls_optimal(&sm, &o, &res, &e) == LS_OK);
     lss_allocation a = *(const lss_allocation *)ls_result_payload(res, "allocation");

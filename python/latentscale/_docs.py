@@ -129,9 +129,9 @@ PARAMS.update({
     "title": ("str, optional", "The page's title; None: from the fit file's name."),
     "grid": ("int, optional", "Points of each curve (library default: 30)."),
     "report_param_draws": ("int, optional", "Parameter draws of the predictive bands (library "
-                           "default: 100)."),
+                           "default: 200, as predict)."),
     "report_latent_draws": ("int, optional", "Family-posterior draws per parameter draw (library "
-                            "default: 20)."),
+                            "default: 50, as predict)."),
 })
 
 PARAMS.update({

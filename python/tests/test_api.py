@@ -72,7 +72,7 @@ def setUpModule():
         raise unittest.SkipTest("the latentscale program was not found (set LATENTSCALE_CLI)")
     S["dir"], S["cwd"] = tempfile.mkdtemp(prefix="latentscale-api-"), os.getcwd()
     os.chdir(S["dir"])
-    cli("simulate", "--families", 25, "--skills", 2, "--benchmarks", 4, "--seed", 3,
+    cli("simulate", "--n-families", 25, "--skills", 2, "--n-benchmarks", 4, "--seed", 3,
         "--out", "lb.csv", "--floors-out", "floors.csv")
     S["bench"] = ls.simulate(families=25, skills=2, benchmarks=4, seed=3).benchmarks
     with open("new.csv", "w") as f:
@@ -80,7 +80,7 @@ def setUpModule():
                 + "new-a,fam0001,7,2,0.61\nnew-b,unseen,70,15,\nnew-c,fam0002,0.5,1,NA\n")
     # the CLI's fits and summaries (SUMMARY_CASES); noconv stops short of a
     # gtol out of reach: returned, written with "converged": false, exit 4
-    cli("simulate", "--families", 40, "--skills", 4, "--benchmarks", 6, "--seed", 3,
+    cli("simulate", "--n-families", 40, "--skills", 4, "--n-benchmarks", 6, "--seed", 3,
         "--out", "lb4.csv", "--floors-out", "floors4.csv")
     S["out"] = {}
     for name, data, opts, _ in SUMMARY_CASES:

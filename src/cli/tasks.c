@@ -170,8 +170,11 @@ int cmd_posterior(int argc, char **argv)
     if (!rc) rc = ls_posterior_run(f, d, (size_t)fam, &po, &p, &e);
     int code = 0;
     if (rc) code = cli_fail(&e);
-    else if (quiet) code = write_result(p, out, NULL, argc, argv);
-    else {
+    else if (quiet) {
+        cli_result_warnings(p);
+        code = write_result(p, out, NULL, argc, argv);
+    } else {
+        cli_result_warnings(p);
         size_t K = 0;
         const double *mode = ls_result_numbers(p, "mode", &K, NULL), *lc = RN(p, "laplace_cov");
         const double *qm = RN(p, "quad_mean"), *qc = RN(p, "quad_cov"), *mm = RN(p, "mcmc_mean");
@@ -589,8 +592,8 @@ int cmd_optimal(int argc, char **argv)
                        shi[i], tok[i], tlo[i], thi[i]);
             }
         }
-        for (size_t i = 0; i < ls_result_nwarnings(al); i++) printf("warning: %s\n", ls_result_warning(al, i));
         cli_quiet_end(qs);
+        cli_result_warnings(al);
         code = write_result(al, out, NULL, argc, argv);
     }
     ls_result_free(al);
@@ -670,6 +673,7 @@ int cmd_compare(int argc, char **argv)
             printf("  %-*s %9.3f %9.3f %9.3f [%8.3f, %8.3f] %9.3f\n", ws, ls_result_string(c, "skills", k), ma[k],
                    mb[k], df[k], lo[k], hi[k], pg[k]);
         cli_quiet_end(qs);
+        cli_result_warnings(c);
         code = write_result(c, out, NULL, argc, argv);
     }
     ls_result_free(c);

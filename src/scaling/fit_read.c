@@ -346,6 +346,7 @@ void ls_fit_summary_free(ls_fit_summary *s)
     if (s->covariates) ls_strv_free(s->covariates, s->est.p);
     ls_free(s->nat_cov);
     ls_params_free(&s->est);
+    ls_strlist_free(&s->warn);
     ls_free(s);
 }
 
@@ -375,6 +376,11 @@ int ls_fit_summarise(const ls_fit *f, const ls_data *d, ls_fit_summary **out, ls
     }
     ls_params_copy(&s->est, &f->est);
     s->seed = f->opt.seed;
+    for (size_t i = 0; i < ls_fit_nwarnings(f); i++)
+        if (ls_strlist_add(&s->warn, "%s", ls_fit_warning(f, i))) {
+            ls_fit_summary_free(s);
+            return ls_nomem(err);
+        }
     s->benchmarks = ls_calloc(J, sizeof(char *));
     s->covariates = ls_calloc(p ? p : 1, sizeof(char *));
     double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
@@ -456,6 +462,13 @@ int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err)
     }
     json_t *sd = json_object_get(op, "seed");
     s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 1;
+    json_t *wj = json_object_get(root, "warnings");
+    for (size_t i = 0; json_is_array(wj) && i < json_array_size(wj); i++)
+        if (json_is_string(json_array_get(wj, i)) &&
+            ls_strlist_add(&s->warn, "%s", json_string_value(json_array_get(wj, i)))) {
+            rc = ls_nomem(err);
+            goto done;
+        }
     for (int i = 0; i < 4; i++) s->range[i] = NAN;
     double *mn = ls_calloc(p + 1, sizeof(double)), *mx = ls_calloc(p + 1, sizeof(double));
     if (!mn || !mx) { ls_free(mn); ls_free(mx); rc = ls_nomem(err); goto done; }

@@ -280,6 +280,8 @@ int ls_optimal(const ls_fit_summary *s, const ls_optimal_options *o, ls_result *
     if (!rc) rc = ls_result_add_numbers(r, "value", a->value, nt, nb, T, NULL, err);
     if (!rc) rc = ls_result_add_number(r, "n_skills", (double)K, err);
     if (!rc) rc = ls_result_add_number(r, "level", a->opt.level, err);
+    for (size_t i = 0; !rc && i < ls_strlist_count(&s->warn); i++)
+        rc = ls_result_warn(r, err, "the fit: %s", ls_strlist_get(&s->warn, i));
     if (!rc) rc = ls_result_add_number(r, "draws", s->nat_cov ? (double)a->opt.draws : 0, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)a->opt.seed, err);
     if (!rc) rc = ls_result_add_number(r, "size_min", a->opt.size_min, err);

@@ -393,7 +393,9 @@ int lss_result_fit_warnings(ls_result *r, const ls_fit *f, ls_error *err)
 {
     int rc = LS_OK;
     for (size_t i = 0; !rc && i < ls_fit_nwarnings(f); i++)
-        rc = ls_result_warn(r, err, "the fit: %s", ls_fit_warning(f, i));
+        /* the rows dropped: said by the data the task reads (ls_data_warning) */
+        if (strncmp(ls_fit_warning(f, i), "drop_incomplete:", 16) != 0)
+            rc = ls_result_warn(r, err, "the fit: %s", ls_fit_warning(f, i));
     return rc;
 }
 

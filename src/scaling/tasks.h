@@ -155,6 +155,7 @@ struct ls_fit_summary {
     double range[4];    /* size min, max (billions), tokens min, max (trillions); NaN without */
     double st_range[2]; /* size x tokens min, max; NaN without */
     uint64_t seed;
+    ls_strlist warn;    /* the fit's warnings */
 };
 
 /* Names of the skills (their anchor benchmarks), K new strings (ls_strv_free). */
