@@ -687,6 +687,69 @@ static void calibration_keeps_coverage_when_the_model_is_true(void)
     CHECK_MSG(c50 >= 0.47 && c50 <= 0.53, "50%% coverage %.3f", c50);
 }
 
+/* Predictions far outside the fitted range are flagged: an extrapolation
+ * warning naming the covariate, and, where the interval has shrunk onto a
+ * bound of the score, a warning naming those benchmarks; a model inside the
+ * range gets neither. */
+static void extrapolated_and_saturated_predictions_are_flagged(void)
+{
+    char fl[1024];
+    ls_params truth;
+    ls_table *t = sim_table(40, 1, 77, &truth, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_data *d = NULL;
+    ls_error e;
+    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_fit *f = d ? truth_fit(d, &truth, 1) : NULL;
+    CHECK(f != NULL);
+    if (f) {
+        const char *fam = ls_table_cell(t, 0, 1);
+        static const char *corner[4][2] = {{"1e7", "1e5"}, {"1e-7", "1e-7"}, {"1e7", "1e-7"}, {"1e-7", "1e5"}};
+        char csv[1024];
+        int len = snprintf(csv, sizeof csv, "model,family,size,tokens\ninside,%s,%s,%s\n", fam,
+                           ls_table_cell(t, 0, 2), ls_table_cell(t, 0, 3));
+        for (int c = 0; c < 4; c++)
+            len += snprintf(csv + len, sizeof csv - (size_t)len, "corner%d,%s,%s,%s\n", c, fam, corner[c][0], corner[c][1]);
+        ls_table *nt = NULL;
+        CHECK(ls_table_parse(csv, (size_t)len, "new.csv", &nt, &e) == LS_OK);
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.param_draws = 0;
+        po.latent_draws = 200;
+        ls_result *r = NULL;
+        CHECK(nt && ls_predict(f, d, nt, &po, &r, &e) == LS_OK);
+        size_t J = d->J, total = 0;
+        const double *lo = ls_result_numbers(r, "lower", NULL, NULL), *hi = ls_result_numbers(r, "upper", NULL, NULL);
+        for (size_t i = 0; lo && i < 5; i++) {
+            char who[32];
+            snprintf(who, sizeof who, "model '%s'", ls_table_cell(nt, i, 0));
+            size_t sat = 0;
+            for (size_t j = 0; j < J; j++)
+                sat += hi[i * J + j] - lo[i * J + j] < 1e-3 && (hi[i * J + j] > 1 - 1e-3 || lo[i * J + j] < 1e-3);
+            int ext = 0, satw = 0;
+            for (size_t q = 0; q < ls_result_nwarnings(r); q++) {
+                const char *w = ls_result_warning(r, q);
+                if (strncmp(w, who, strlen(who)) != 0) continue;
+                ext += strstr(w, "is outside the fitted range") != NULL;
+                satw += strstr(w, "narrower than 0.001 at the score's bound") != NULL;
+            }
+            printf("  %s: %zu of %zu benchmarks saturated, %d extrapolation warnings\n", who, sat, J, ext);
+            CHECK(ext == (i == 0 ? 0 : 2)); /* size and tokens, each outside */
+            CHECK(satw == (sat > 0));
+            total += sat;
+        }
+        CHECK(total > 0);
+        ls_result_free(r);
+        ls_table_free(nt);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    ls_params_free(&truth);
+}
+
 /* Heteroscedastic precision: gamma recovered within 3 standard errors, the
  * likelihood-ratio test rejects constant precision, and on homoscedastic
  * data it does not. */
@@ -847,6 +910,7 @@ int main(int argc, char **argv)
     RUN(baselines_recover_noise_free_curves);
     RUN(baselines_reproduce_the_published_family_flops);
     RUN(calibration_maps_levels_by_order_statistics);
+    RUN(extrapolated_and_saturated_predictions_are_flagged);
     if (!quick) {
         RUN(calibration_keeps_coverage_when_the_model_is_true);
         RUN(posterior_k2);

@@ -382,6 +382,27 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                 out->pit[i * J + j] = pit_f(v, N, out->observed[i * J + j]);
             }
     }
+    /* intervals that shrank onto a bound of the score: the logistic has
+     * saturated, and the interval says what the model assumes there (a
+     * ceiling of 1, a floor), not what the data show */
+    for (size_t i = 0; i < n && !rc; i++) {
+        char names[512] = "";
+        size_t len = 0, hits = 0;
+        for (size_t j = 0; j < J; j++) {
+            double lo = out->lower[i * J + j], hi = out->upper[i * J + j];
+            if (!(hi - lo < 1e-3 && (hi > 1 - 1e-3 || lo < 1e-3))) continue;
+            if (len < sizeof names - 80)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", hits ? ", " : "", d->bench[j]);
+            hits++;
+        }
+        if (hits && ls_strlist_add(&out->warn,
+                                   "model '%.60s': the interval on %s is narrower than 0.001 at the score's bound: "
+                                   "the law saturates there, so the interval reflects the model's floor or ceiling, "
+                                   "not evidence (estimate the ceilings with `estimate_ceilings`, or treat it as an "
+                                   "extrapolation)",
+                                   out->model[i], names))
+            rc = ls_nomem(err);
+    }
 done:
     ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
     ls_sampler_free(s);
