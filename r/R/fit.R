@@ -2,7 +2,7 @@
 
 .fit_options <- c("covariates", "anchors", "integration", "nodes", "threads", "gtol", "max_iter", "se",
                   "precision_covariates", "logit_clamp", "estimate_ceilings", "ceilings", "clip",
-                  "model_column", "family_column")
+                  "model_column", "family_column", "calibrate")
 
 ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts = 8, seed = 1, ...) {
   call <- match.call()
@@ -33,7 +33,8 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
                 nodes = o$nodes, threads = o$threads, gtol = o$gtol, max_iter = o$max_iter,
                 skip_se = if (isFALSE(o$se)) 1 else 0,
                 precision_covariates = if (isTRUE(o$precision_covariates)) 1 else 0,
-                logit_clamp = o$logit_clamp, estimate_ceilings = .ls_list(o$estimate_ceilings))
+                logit_clamp = o$logit_clamp, estimate_ceilings = .ls_list(o$estimate_ceilings),
+                calibrate = if (isTRUE(o$calibrate)) 1 else 0)
   ptr <- .ls_call(C_lsr_fit, path, dopts, fopts, call = call, tmp = tmp)
   info <- .Call(C_lsr_fit_info, ptr)
   fit <- .fit_object(info, ptr, call)
@@ -76,7 +77,7 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
               est,
               list(se = if (!is.null(info$se)) .fit_blocks(info$se, info, skills),
                    se_sandwich = if (!is.null(info$se_sandwich)) .fit_blocks(info$se_sandwich, info, skills),
-                   warnings = info$warnings, ptr = ptr)),
+                   warnings = info$warnings, calibration = info$calibration, ptr = ptr)),
             class = "ls_fit")
 }
 

@@ -67,6 +67,7 @@ SEXP lsr_fit(SEXP path, SEXP dopts, SEXP fopts)
     fo.precision_covariates = (int)lsr_num(get(fopts, "precision_covariates"), fo.precision_covariates);
     fo.logit_clamp = lsr_num(get(fopts, "logit_clamp"), fo.logit_clamp);
     fo.estimate_ceilings = lsr_str(get(fopts, "estimate_ceilings"));
+    fo.calibrate = (int)lsr_num(get(fopts, "calibrate"), fo.calibrate);
     fo.progress = lsr_progress;
     if (ls_data_options_check(&dopt, &e) || ls_fit_options_check(&fo, &e)) return lsr_error(&e);
 
@@ -76,13 +77,21 @@ SEXP lsr_fit(SEXP path, SEXP dopts, SEXP fopts)
     ls_table *t = NULL;
     int rc = ls_table_read(lsr_str(path), &t, &e);
     if (!rc) {
+        /* the table stays for the calibration, which refits on its rows */
         SEXP tx = PROTECT(lsr_wrap(t, lsr_fin_table));
         rc = ls_data_build(t, &dopt, &b->d, &e);
+        if (!rc) rc = ls_fit_run(b->d, &fo, &b->f, &e);
+        if (!rc && fo.calibrate) {
+            ls_predict_options po;
+            ls_predict_options_init(&po);
+            po.seed = fo.seed;
+            po.threads = fo.threads;
+            rc = ls_fit_calibrate(b->f, b->d, t, &dopt, &po, &e);
+        }
         ls_table_free(t);
         lsr_clear(tx);
         UNPROTECT(1);
     }
-    if (!rc) rc = ls_fit_run(b->d, &fo, &b->f, &e);
     UNPROTECT(1);
     return rc ? lsr_error(&e) : x;
 }
@@ -119,7 +128,8 @@ SEXP lsr_fit_info(SEXP x)
                         "anchors", "offsets", "estimates", "se", "se_sandwich", "loglik", "aic", "bic",
                         "converged", "criterion", "gradnorm", "iterations", "nparams", "seed",
                         "starts_at_best", "integration", "benchmarks", "covariates", "families", "models",
-                        "floors", "ceilings_data", "n_observed", "n_clipped", "source", "warnings", NULL};
+                        "floors", "ceilings_data", "n_observed", "n_clipped", "source", "warnings",
+                        "calibration", NULL};
     int len = 0;
     while (nm[len]) len++;
     SEXP out = PROTECT(Rf_allocVector(VECSXP, len));
@@ -175,6 +185,9 @@ SEXP lsr_fit_info(SEXP x)
     SEXP w = Rf_allocVector(STRSXP, (R_xlen_t)nw);
     SET_VECTOR_ELT(out, i++, w);
     for (size_t k = 0; k < nw; k++) SET_STRING_ELT(w, (R_xlen_t)k, Rf_mkCharCE(ls_fit_warning(f, k), CE_UTF8));
+    size_t ncal = 0;
+    const double *cal = ls_fit_calibration(f, &ncal, NULL, NULL);
+    SET_VECTOR_ELT(out, i++, reals(cal, ncal));
     Rf_setAttrib(out, R_NamesSymbol, names);
     UNPROTECT(2);
     return out;

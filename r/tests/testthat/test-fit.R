@@ -39,6 +39,26 @@ test_that("a scaling-law fit matches the command line's, field by field", {
   expect_output(print(summary(fit)), "coefficients")
 })
 
+test_that("a calibrated fit carries the command line's held-out CDF values", {
+  skip_if_not_installed("jsonlite")
+  dir <- tempfile("lscal")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  sim <- file.path(dir, "sim.csv")
+  fl <- file.path(dir, "fl.csv")
+  out <- file.path(dir, "cal.json")
+  system2(cli(), c("simulate", "--n-families", "40", "--skills", "1", "--seed", "5", "--out", sim,
+                   "--floors-out", fl), stdout = FALSE, stderr = FALSE)
+  j <- run_cli(dir, c("fit", sim, "--floors", fl, "--skills", "1", "--starts", "2", "--threads", "2",
+                      "--calibrate", "--out", out), "cal.json")
+  fit <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2, calibrate = TRUE))
+  expect_true(length(fit$calibration) > 10)
+  expect_false(is.unsorted(fit$calibration))
+  expect_equal(fit$calibration, j$calibration$pit, tolerance = 1e-12)
+  plain <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2))
+  expect_null(plain$calibration)
+})
+
 test_that("library failures are R errors of class latentscale_error", {
   bad <- tempfile(fileext = ".csv")
   on.exit(unlink(bad))
