@@ -11,6 +11,7 @@
 #include "latentscale.h"
 #include "scaling/params.h"
 #include "scaling/fit.h"
+#include "scaling/fit_impl.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -860,6 +861,21 @@ static void well_identified_fit_has_no_identification_warning(void)
             printf("  K = %zu: largest |beta_std| %.3g, information condition %.3g\n", K, bmax,
                    f->inf.max_eig / f->inf.min_eig);
             CHECK(bmax < 20);
+            if (K == 1) {
+                /* the same fit moved to absurd scales: a logit moved by 30
+                 * (skill effect 15 < 20, loading 2), then a skill by 25 */
+                size_t nw = ls_fit_nwarnings(f);
+                f->beta_std[0] = 15;
+                f->est.lambda[0] = 2;
+                CHECK(lsfit_scale_warnings(d, f) == LS_OK);
+                CHECK(ls_fit_nwarnings(f) == nw + 1);
+                CHECK(fit_warns(f, "moves the logit of"));
+                CHECK(fit_warns(f, "by 30 (bound 20)"));
+                f->beta_std[0] = 25;
+                CHECK(lsfit_scale_warnings(d, f) == LS_OK);
+                CHECK(fit_warns(f, "by 25 standard deviations of the family effects (bound 20)"));
+                CHECK(ls_fit_nwarnings(f) == nw + 2); /* the logit's warning is not repeated */
+            }
         }
         ls_fit_free(f);
         ls_data_free(d);

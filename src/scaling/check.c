@@ -273,6 +273,25 @@ int lsfit_scale_warnings(const ls_data *d, ls_fit *f)
                    d->covariate[wc], d->bench[f->est.anchors[wk]], worst, LS_BETA_STD_MAX, lmax,
                    p > 1 ? d->covariate[0] : "with fewer terms", K > 1 ? " or fewer `skills`" : "");
     }
+    /* on the logit scale: a standard deviation of a covariate moving
+     * benchmark j's linear predictor by more than LS_BETA_STD_MAX */
+    double eworst = 0;
+    size_t ej = 0, ec = 0;
+    for (size_t c = 0; c < p; c++)
+        for (size_t j = 0; j < f->J; j++) {
+            double e = 0;
+            for (size_t k = 0; k < K; k++) e += f->est.lambda[k * f->J + j] * f->beta_std[c * K + k];
+            if (!(fabs(e) <= eworst)) {
+                eworst = fabs(e);
+                ec = c;
+                ej = j;
+            }
+        }
+    if (p && worst <= LS_BETA_STD_MAX && !(eworst <= LS_BETA_STD_MAX))
+        lsfit_warn(f, "weakly identified: one standard deviation of '%s' moves the logit of '%s' by %.3g (bound %g): "
+                      "the scores saturate and the effect is not identified; use fewer covariates (`covariates` %s)%s",
+                   d->covariate[ec], d->bench[ej], eworst, LS_BETA_STD_MAX,
+                   p > 1 ? d->covariate[0] : "with fewer terms", K > 1 ? " or fewer `skills`" : "");
     if (f->have_se && f->inf.ok[LS_SE_HESSIAN] && f->inf.min_eig >= 1e-6 && f->inf.max_eig > 0 &&
         f->inf.max_eig > LS_INFO_COND_MAX * f->inf.min_eig)
         lsfit_warn(f, "the observed information is nearly singular (condition number %.3g, above %g): some parameters are not "

@@ -123,7 +123,8 @@ int lsfit_closing_warnings(lsfit_run *r);
 #define LS_WITHIN_SHARE 1e-3
 /* |beta_std| above this: a standard deviation of a covariate moves a skill
  * by more standard deviations of the family effects (the paper data: 1.3
- * at most at K = 1, 2). */
+ * at most at K = 1, 2); and |lambda_j^T beta_std| above it: a benchmark's
+ * logit by more than this. */
 #define LS_BETA_STD_MAX 20.0
 /* The observed information's condition number above this: nearly singular. */
 #define LS_INFO_COND_MAX 1e10
