@@ -353,6 +353,9 @@ fails 3 "latentscale: const2.csv: 2 columns have one observed response each ('Q2
 printf 'A1,A2,A3\n0,1,2\n1,2,2\n2,0,2\n1,1,2\n' >gp.csv
 fails 3 "latentscale: gp.csv: column 'A3': every observed score is 2, one category of 3; an item needs responses in at least 2 categories (drop it from --items)" \
   gpcm gp.csv --factors 1 --exploratory
+printf 'A1,A2,A3\n0,1,2\n1,2,0\n2,0,1\n' >gp3.csv
+fails 2 "latentscale: --factors: item 'A1' with 1 slope and 2 steps needs more than 3 persons (persons > slopes + steps: each item's are estimated from its persons), found 3" \
+  gpcm gp3.csv --factors 1 --exploratory
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json

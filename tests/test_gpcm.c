@@ -1141,8 +1141,16 @@ static void test_handles(void)
     Z[1] = Z[3] = Z[5] = 0;
     CHECK(ls_gpcm_data_new(3, 2, Z, NULL, 3, &d, &e) == LS_ERR_INPUT && d == NULL);
     CHECK_MSG(strstr(e.message, "column 'item2': every observed score is 0, one category of 3") != NULL, "%s", e.message);
-    Z[5] = 1; /* two categories: accepted */
+    Z[5] = 1; /* two categories: accepted as data, but 3 persons are too few for a slope and 2 steps */
     CHECK(ls_gpcm_data_new(3, 2, Z, NULL, 3, &d, &e) == LS_OK && d != NULL);
+    ls_gpcm_options go;
+    ls_gpcm_options_init(&go);
+    go.factors = 1;
+    ls_result *gr = NULL;
+    CHECK(ls_gpcm_run(d, NULL, &go, &gr, &e) == LS_ERR_OPTION && gr == NULL);
+    CHECK_MSG(strcmp(e.message, "factors: item 'item1' with 1 slope and 2 steps needs more than 3 persons "
+                                "(persons > slopes + steps: each item's are estimated from its persons), found 3") == 0,
+              "%s", e.message);
     ls_gpcm_data_free(d);
     d = NULL;
     lsg_sim_free(&s);
