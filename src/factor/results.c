@@ -49,11 +49,11 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         for (size_t b = 0; b < f->nse_bad && b < 8 && len < sizeof list; b++) {
             size_t c = f->se_bad[b];
             if (c < qr)
-                len += (size_t)snprintf(list + len, sizeof list - len, "%sloading %s/factor %zu", b ? ", " : "",
+                len += (size_t)snprintf(list + len, sizeof list - len, "%sloading %.60s/factor %zu", b ? ", " : "",
                                         f->items[c / f->r], c % f->r + 1);
             else {
                 c -= qr;
-                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s %s/%s", b ? ", " : "",
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s %.60s/%.60s", b ? ", " : "",
                                         c % p1 ? "covariate effect" : "intercept", f->items[c / p1], f->terms[c % p1]);
             }
         }

@@ -211,8 +211,9 @@ int lsfit_structure_warnings(const ls_data *d, const ls_fit_options *o, ls_fit *
             size_t c = k;
             if (within_shares(d, &c, 1, &sh)) { rc = ls_nomem(err); break; }
             if (sh < LS_WITHIN_SHARE) {
-                len += (size_t)snprintf(lows + len, 160 * p - len, "%s'%s' (%.2g %%)", nl ? ", " : "",
-                                        d->covariate[k], 100 * sh);
+                if (len < 160 * p)
+                    len += (size_t)snprintf(lows + len, 160 * p - len, "%s'%.100s' (%.2g %%)", nl ? ", " : "",
+                                            d->covariate[k], 100 * sh);
                 nl++;
             }
         }
@@ -224,7 +225,9 @@ int lsfit_structure_warnings(const ls_data *d, const ls_fit_options *o, ls_fit *
             size_t qk = between_only(d, keep, nk + 1);
             if (qk == (size_t)-1) { rc = ls_nomem(err); break; }
             if (F >= 1 + 2 * K + qk) {
-                klen += (size_t)snprintf(keepnames + klen, 160 * p - klen, "%s%s", nk ? "," : "", d->covariate[k]);
+                if (klen < 160 * p)
+                    klen += (size_t)snprintf(keepnames + klen, 160 * p - klen, "%s%.100s", nk ? "," : "",
+                                             d->covariate[k]);
                 nk++;
             }
         }
