@@ -407,6 +407,26 @@ fails 3 "latentscale: newmodels.csv:1: missing required column 'params_b' (the f
 fails 2 "latentscale: --param-draws: expected 0..10000000, found 20000000" optimal fit_ref.json --param-draws 20000000
 fails 2 "latentscale: --threads: expected 0..4096, found 5000" optimal fit_ref.json --threads 5000
 
+# Factor models and partial credit: too few persons or items for the
+# model, constant items (issue 28, item 7)
+printf 'x,Q1,Q2,Q3,Q4,Q5\n0.3,0,1,1,0,1\n-1.2,1,0,1,1,0\n0.6,1,1,0,0,1\n' >resp3.csv
+fails 2 "latentscale: --factors: 2 factors and 1 covariate need more than 4 persons (persons > factors + covariates + 1: each item's coefficients are estimated from them), found 3" \
+  factor resp3.csv --items 'Q*' --factors 2 --covariates x --dif
+fails 2 "latentscale: --factors: 5 factors need more than 5 items (items > factors: each person's factor scores are estimated from them), found 5" \
+  factor resp3.csv --items 'Q*' --factors 5
+printf 'x,Q1,Q2,Q3,Q4,Q5\n0.3,0,1,1,0,1\n-1.2,1,0,1,1,1\n0.6,1,1,0,0,1\n1.1,0,0,1,1,1\n-0.4,1,1,0,1,1\n' >const.csv
+fails 3 "latentscale: const.csv: column 'Q5': every observed response is 1; a constant item carries no information: drop it from --items" \
+  factor const.csv --items 'Q*' --factors 1
+awk -F, -v OFS=, 'NR > 1 { $3 = 1 } 1' const.csv >const2.csv
+fails 3 "latentscale: const2.csv: 2 columns have one observed response each ('Q2', 'Q5'); constant items carry no information: drop them from --items" \
+  factor const2.csv --items 'Q*' --factors 1
+printf 'A1,A2,A3\n0,1,2\n1,2,2\n2,0,2\n1,1,2\n' >gp.csv
+fails 3 "latentscale: gp.csv: column 'A3': every observed score is 2, one category of 3; an item needs responses in at least 2 categories (drop it from --items)" \
+  gpcm gp.csv --factors 1 --exploratory
+printf 'A1,A2,A3\n0,1,2\n1,2,0\n2,0,1\n' >gp3.csv
+fails 2 "latentscale: --factors: item 'A1' with 1 slope and 2 steps needs more than 3 persons (persons > slopes + steps: each item's are estimated from its persons), found 3" \
+  gpcm gp3.csv --factors 1 --exploratory
+
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json
 fails_raw 3 "latentscale: base.csv/fit.json: cannot write: Not a directory" fit base.csv "${fit1[@]}" --out base.csv/fit.json

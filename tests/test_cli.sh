@@ -55,6 +55,22 @@ if [ -n "$data" ] && [ -f "$data/openllm_merged.csv" ]; then
     && grep -q "yes, by the log-likelihood change" "$tmp/clip1.html" && ok || bad "report of the clipped fit"
 fi
 
+# the first 8 rows of openllm_v1 (3 families) at K = 1 with the three
+# default terms: weakly identified, said in the summary with the remedy and in
+# the JSON's warnings; with the remedy's covariates, nothing said
+if [ -n "$data" ] && [ -f "$data/openllm_v1.csv" ]; then
+  head -9 "$data/openllm_v1.csv" >"$tmp/tiny.csv"
+  "$bin" fit "$tmp/tiny.csv" --skills 1 --out "$tmp/tiny.json" >"$tmp/tiny.err" 2>&1; rc=$?
+  [ $rc -eq 0 ] && grep -q "^warning: weakly identified: 3 families for 1 skill and 3 covariate terms" "$tmp/tiny.err" \
+    && grep -q "use fewer covariates (--covariates log(size))" "$tmp/tiny.err" \
+    && grep -q "standard deviations of the family effects (bound 20)" "$tmp/tiny.err" \
+    && grep -q '"weakly identified: 3 families' "$tmp/tiny.json" \
+    && ok || bad "tiny openllm_v1 table: rc $rc, $(cat "$tmp/tiny.err")"
+  "$bin" fit "$tmp/tiny.csv" --skills 1 --covariates 'log(size)' --benchmarks arc,hellaswag,mmlu,truthfulqa,winogrande,gsm8k \
+    --out "$tmp/tiny1.json" >"$tmp/tiny1.err" 2>&1; rc=$?
+  [ $rc -eq 0 ] && ! grep -q "identified\|nearly singular" "$tmp/tiny1.err" && ok || bad "tiny table with log(size): rc $rc, $(cat "$tmp/tiny1.err")"
+fi
+
   echo "$pass passed, $fail failed"
   [ $fail -eq 0 ]
   exit

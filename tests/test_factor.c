@@ -1059,6 +1059,95 @@ static void bfi_five_factors_under_the_anchor_condition(void)
     ls_factor_data_free(d);
 }
 
+/* Too few persons for the factors and covariates (persons > factors +
+ * covariates + 1) and constant items are refused with the counts and the
+ * items named; 3 persons x 10 items with 2 factors and a covariate used to
+ * fit, "converged", with standard errors 0.000 and 6e7. */
+static void too_few_persons_and_constant_items_are_refused(void)
+{
+    const size_t q = 10;
+    double X[5] = {0.3, -1.2, 0.6, 1.1, -0.4};
+    double Y[5 * 10] = {0, 1, 1, 0, 1, 0, 1, 0, 0, 1, /* every item varies over the first 3 persons */
+                        1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+                        1, 1, 0, 0, 1, 0, 0, 1, 1, 1,
+                        0, 0, 1, 1, 1, 0, 1, 1, 0, 0,
+                        1, 1, 0, 1, 0, 1, 0, 0, 1, 1};
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 2;
+    for (size_t n = 3; n <= 5; n++) {
+        ls_factor_data *d = NULL;
+        ls_error e = {0, ""};
+        CHECK(ls_factor_data_new(n, q, 1, Y, X, NULL, NULL, &d, &e) == LS_OK);
+        ls_result *r = NULL;
+        int rc = ls_factor_run(d, &o, &r, &e);
+        if (n <= 4) {
+            CHECK(rc == LS_ERR_OPTION);
+            char want[256];
+            snprintf(want, sizeof want, "factors: 2 factors and 1 covariate need more than 4 persons (persons > "
+                     "factors + covariates + 1: each item's coefficients are estimated from them), found %zu", n);
+            CHECK_MSG(strcmp(e.message, want) == 0, "%s", e.message);
+        } else
+            CHECK(rc == LS_OK || rc == LS_ERR_NUMERIC);
+        ls_result_free(r);
+        ls_factor_data_free(d);
+    }
+    /* item 4 constant (all 1), then items 4 and 9 (9 all 0) */
+    for (int two = 0; two < 2; two++) {
+        for (size_t i = 0; i < 5; i++) {
+            Y[i * q + 3] = 1;
+            if (two) Y[i * q + 8] = 0;
+        }
+        ls_factor_data *d = NULL;
+        ls_error e = {0, ""};
+        const char *names[10] = {"Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9", "Q10"};
+        CHECK(ls_factor_data_new(5, q, 0, Y, NULL, names, NULL, &d, &e) == LS_OK);
+        o.factors = 1;
+        ls_result *r = NULL;
+        CHECK(ls_factor_run(d, &o, &r, &e) == LS_ERR_INPUT);
+        const char *want = two ? "responses: 2 columns have one observed response each ('Q4', 'Q9'); constant "
+                                 "items carry no information: drop them from `items`"
+                               : "responses: column 'Q4': every observed response is 1; a constant item carries no "
+                                 "information: drop it from `items`";
+        CHECK_MSG(strcmp(e.message, want) == 0, "%s", e.message);
+        ls_result_free(r);
+        ls_factor_data_free(d);
+    }
+}
+
+/* Standard errors that are zero for an estimated coefficient, not finite,
+ * or above 1e3 x the bound become NaN and are listed; those the anchor
+ * condition fixes keep their 0; usable ones are untouched. */
+static void unusable_standard_errors_become_nan(void)
+{
+    lsf_fit f;
+    memset(&f, 0, sizeof f);
+    size_t anchors[2] = {0, 1};
+    double se_g[6] = {0.5, 0, 0, 0, INFINITY, 1e7};        /* (0,1), (1,0) fixed; (1,1), (2,0), (2,1) bad */
+    double se_b[6] = {0.2, 0.3, NAN, 0.4, 4000, 0};        /* (1,0) and (2,1) bad; 4000 < 5000 kept */
+    double se_u[4] = {0.1, 0, 0.2, 0.3};
+    f.n = 2;
+    f.q = 3;
+    f.p = 1;
+    f.r = 2;
+    f.identify = LS_FACTOR_ANCHOR;
+    f.anchors = anchors;
+    f.bound = 5;
+    f.se_gamma = se_g;
+    f.se_beta = se_b;
+    f.se_U = se_u;
+    CHECK(lsf_unusable_se(&f) == 0);
+    CHECK(se_g[0] == 0.5 && se_g[1] == 0 && se_g[2] == 0);
+    CHECK(isnan(se_g[3]) && isnan(se_g[4]) && isnan(se_g[5]));
+    CHECK(se_b[0] == 0.2 && se_b[1] == 0.3 && se_b[3] == 0.4 && se_b[4] == 4000);
+    CHECK(isnan(se_b[2]) && isnan(se_b[5]));
+    CHECK(f.nse_bad == 5);
+    size_t want[5] = {3, 6 + 2, 4, 5, 6 + 5}; /* item by item: loadings, then (1, x) */
+    for (size_t b = 0; b < 5 && b < f.nse_bad; b++) CHECK(f.se_bad[b] == want[b]);
+    CHECK(f.nse_bad_scores == 1 && isnan(se_u[1]));
+    ls_free(f.se_bad);
+}
+
 int main(int argc, char **argv)
 {
     quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -1069,6 +1158,8 @@ int main(int argc, char **argv)
     RUN(benjamini_hochberg_matches_the_step_up_rule);
     RUN(data_errors_name_file_line_and_column);
     RUN(options_are_checked_before_fitting);
+    RUN(too_few_persons_and_constant_items_are_refused);
+    RUN(unusable_standard_errors_become_nan);
     RUN(fit_json_is_written_and_reads_back);
     RUN(results_and_data_handles_follow_the_convention);
     RUN(allocation_failures_are_reported_cleanly);

@@ -1132,6 +1132,27 @@ static void test_handles(void)
     CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL); /* item 2: one category */
     CHECK_MSG(strstr(e.message, "every observed score is the lowest one") != NULL, "%s", e.message);
     CHECK(ls_gpcm_data_new(2, 2, Y, NULL, 1, &d, &e) == LS_ERR_OPTION && d == NULL);
+    /* one category observed, not the lowest (item 2 always 2 of 0..2), and
+     * with the categories given (item 2 always 0 of 3) */
+    int Z[6] = {0, 2, 1, 2, 2, 2};
+    CHECK(ls_gpcm_data_new(3, 2, Z, NULL, 0, &d, &e) == LS_ERR_INPUT && d == NULL);
+    CHECK_MSG(strcmp(e.message, "scores: column 'item2': every observed score is 2, one category of 3; an item needs "
+                                "responses in at least 2 categories (drop it from `items`)") == 0, "%s", e.message);
+    Z[1] = Z[3] = Z[5] = 0;
+    CHECK(ls_gpcm_data_new(3, 2, Z, NULL, 3, &d, &e) == LS_ERR_INPUT && d == NULL);
+    CHECK_MSG(strstr(e.message, "column 'item2': every observed score is 0, one category of 3") != NULL, "%s", e.message);
+    Z[5] = 1; /* two categories: accepted as data, but 3 persons are too few for a slope and 2 steps */
+    CHECK(ls_gpcm_data_new(3, 2, Z, NULL, 3, &d, &e) == LS_OK && d != NULL);
+    ls_gpcm_options go;
+    ls_gpcm_options_init(&go);
+    go.factors = 1;
+    ls_result *gr = NULL;
+    CHECK(ls_gpcm_run(d, NULL, &go, &gr, &e) == LS_ERR_OPTION && gr == NULL);
+    CHECK_MSG(strcmp(e.message, "factors: item 'item1' with 1 slope and 2 steps needs more than 3 persons "
+                                "(persons > slopes + steps: each item's are estimated from its persons), found 3") == 0,
+              "%s", e.message);
+    ls_gpcm_data_free(d);
+    d = NULL;
     lsg_sim_free(&s);
 }
 

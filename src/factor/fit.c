@@ -14,6 +14,7 @@
 #include "factor/fit.h"
 #include "kernel/linalg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -100,9 +101,19 @@ int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error
 {
     if (!d || !d->Y || d->n == 0 || d->q == 0) return ls_fail(err, LS_ERR_INPUT, "no responses");
     if (o->factors >= d->q)
-        return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need more than %zu items", o->factors, d->q);
-    if (o->factors >= d->n)
-        return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need more than %zu persons", o->factors, d->n);
+        return ls_fail(err, LS_ERR_OPTION,
+                       "factors: %zu factor%s more than %zu items (items > factors: each person's factor scores "
+                       "are estimated from them), found %zu",
+                       o->factors, o->factors == 1 ? " needs" : "s need", o->factors, d->q);
+    /* each item's r + p + 1 coefficients (loadings, intercept, covariate
+     * effects) are estimated from its persons, each person's r scores
+     * from the items */
+    if (d->n <= o->factors + d->p + 1)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "factors: %zu factor%s and %zu covariate%s need more than %zu persons (persons > factors + "
+                       "covariates + 1: each item's coefficients are estimated from them), found %zu",
+                       o->factors, o->factors == 1 ? "" : "s", d->p, d->p == 1 ? "" : "s", o->factors + d->p + 1,
+                       d->n);
     if (d->p > LSF_MAX_P)
         return ls_fail(err, LS_ERR_OPTION, "covariates: at most %d, got %zu", LSF_MAX_P, d->p);
     if (d->p && !d->X) return ls_fail(err, LS_ERR_INPUT, "covariates: no values");
@@ -124,6 +135,42 @@ int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error
                 return ls_fail(err, LS_ERR_INPUT, "responses: person %zu, item %zu: %s, found %g", i + 1, j + 1,
                                bad, y);
         }
+    /* constant items: no information on the factors, and the intercept of a
+     * binary or count item runs to the bound */
+    char names[512];
+    size_t nconst = 0, len = 0;
+    double value = 0;
+    for (size_t j = 0; j < d->q; j++) {
+        double y0 = NAN;
+        int varies = 0;
+        for (size_t i = 0; i < d->n && !varies; i++) {
+            double y = d->Y[i * d->q + j];
+            if (isnan(y)) continue;
+            if (isnan(y0)) y0 = y;
+            else if (y != y0) varies = 1;
+        }
+        if (varies || isnan(y0)) continue;
+        if (!nconst) value = y0;
+        if (nconst < 6 && len < sizeof names)
+            len += d->items ? (size_t)snprintf(names + len, sizeof names - len, "%s'%.60s'", nconst ? ", " : "",
+                                               d->items[j])
+                            : (size_t)snprintf(names + len, sizeof names - len, "%s%zu", nconst ? ", " : "", j + 1);
+        else if (nconst == 6 && len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, ", ...");
+        nconst++;
+    }
+    const char *where = d->source ? d->source : "responses";
+    const char *col = d->items ? "column" : "item";
+    if (nconst == 1)
+        return ls_fail(err, LS_ERR_INPUT,
+                       "%s: %s %s: every observed response is %g; a constant item carries no information: drop it "
+                       "from `items`",
+                       where, col, names, value);
+    if (nconst)
+        return ls_fail(err, LS_ERR_INPUT,
+                       "%s: %zu %ss have one observed response each (%s); constant items carry no information: drop "
+                       "them from `items`",
+                       where, nconst, col, names);
     return LS_OK;
 }
 
@@ -149,6 +196,7 @@ void lsf_fit_free(lsf_fit *f)
     ls_free(f->start_loglik);
     ls_free(f->gamma_ml);
     ls_free(f->se_gamma_analytic);
+    ls_free(f->se_bad);
     memset(f, 0, sizeof *f);
 }
 
@@ -859,6 +907,54 @@ done:
     return rc;
 }
 
+/* Is loading (j, a) fixed by the identification condition (its standard
+ * error 0 by construction)? */
+static int loading_fixed(const lsf_fit *f, size_t j, size_t a)
+{
+    for (size_t k = 0; k < f->r; k++)
+        if (f->anchors[k] == j)
+            return f->identify == LS_FACTOR_ANCHOR_IDENTITY || (f->identify == LS_FACTOR_ANCHOR && a != k) ||
+                   (f->identify == LS_FACTOR_TRIANGULAR && a > k);
+    return 0;
+}
+
+/* A standard error no one can use: not finite, zero for an estimated
+ * coefficient, or beyond LSF_SE_ABSURD times the coefficients' bound. */
+static int se_unusable(double se, double bound) { return !(se > 0) || !(se <= LSF_SE_ABSURD * bound); }
+
+int lsf_unusable_se(lsf_fit *f)
+{
+    if (!f->se_gamma || !f->se_beta) return 0;
+    const size_t q = f->q, r = f->r, p1 = f->p + 1;
+    f->se_bad = ls_calloc(q * (r + p1), sizeof *f->se_bad);
+    if (!f->se_bad) return 1;
+    for (size_t j = 0; j < q; j++) {
+        for (size_t a = 0; a < r; a++) {
+            size_t c = j * r + a;
+            if (loading_fixed(f, j, a)) continue;
+            if (se_unusable(f->se_gamma[c], f->bound)) {
+                f->se_gamma[c] = NAN;
+                if (f->se_gamma_naive) f->se_gamma_naive[c] = NAN;
+                if (f->se_gamma_analytic) f->se_gamma_analytic[c] = NAN;
+                f->se_bad[f->nse_bad++] = c;
+            }
+        }
+        for (size_t s = 0; s < p1; s++) {
+            size_t c = j * p1 + s;
+            if (se_unusable(f->se_beta[c], f->bound)) {
+                f->se_beta[c] = NAN;
+                f->se_bad[f->nse_bad++] = q * r + c;
+            }
+        }
+    }
+    for (size_t c = 0; f->se_U && c < f->n * r; c++)
+        if (se_unusable(f->se_U[c], f->bound)) {
+            f->se_U[c] = NAN;
+            f->nse_bad_scores++;
+        }
+    return 0;
+}
+
 int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, ls_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -1001,6 +1097,8 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     for (size_t i = 0; i < n * q; i++) f->nobs += !isnan(d->Y[i]);
     f->nparams = n * r + q * (r + p1) - r * r - r - p * r + (o->family == LS_FACTOR_GAUSSIAN ? q : 0);
     f->jic = -2 * f->loglik + (double)r * (double)(n > q ? n : q) * log((double)(n < q ? n : q));
+    rc = lsf_unusable_se(f);
+    if (rc) rc = ls_nomem(err);
 done:
     ls_free(bestU);
     ls_free(bestT);

@@ -29,6 +29,11 @@ struct ls_factor_data {
  * parametrisation.  Arrays are row-major; the standard errors have the
  * shapes of their estimates and are NULL with skip_se.  d = r + p + 1.
  */
+/* A standard error above this times the coefficients' bound is absurd: the
+ * coefficient is not identified by the data (3 persons x 10 items with 2
+ * factors gave 6e7 at bound 5). */
+#define LSF_SE_ABSURD 1e3
+
 typedef struct lsf_fit {
     size_t n, q, p, r;
     int family, identify, covariate_condition;
@@ -56,6 +61,10 @@ typedef struct lsf_fit {
                            * correction (NULL without it)                      */
     double *se_gamma_analytic; /* q x r: the analytic (delta-method) standard
                            * errors (NULL without the bootstrap)               */
+    size_t nse_bad;       /* loadings and coefficients whose standard errors are
+                           * unusable (zero, not finite or absurd: now NaN)     */
+    size_t *se_bad;       /* their indices: j r + a (loading), q r + j (p+1) + s */
+    size_t nse_bad_scores; /* factor scores' standard errors set to NaN alike  */
     /* the names the result's labels and file need (ls_factor_run) */
     char **items;         /* q                                                  */
     char **covariates;    /* p                                                  */
@@ -89,14 +98,22 @@ typedef struct lsf_selection {
  * (free with lsf_fit_free) on success; names are left NULL. */
 int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, ls_error *err);
 void lsf_fit_free(lsf_fit *f);
+/* Standard errors that are zero (for a coefficient the identification does
+ * not fix), not finite or above LSF_SE_ABSURD x f->bound become NaN
+ * (printed as nan, null in JSON); the loadings and coefficients among them
+ * are listed in f->se_bad (j r + a for loading (j, a), q r + j (p+1) + s for
+ * coefficient s of item j's (1, x)), the scores' counted in
+ * f->nse_bad_scores.  Non-zero on a failed allocation.  (lsf_run) */
+int lsf_unusable_se(lsf_fit *f);
 
 /* The checks of the options that need the data (factors against items and
  * persons, covariates, anchors); ls_factor_options_check first. */
 int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error *err);
 
 /* The factor JSON (io.c) of a fit with its DIF tests and selection (each
- * may be NULL), atomically; also the writer of "factor-fit" results. */
-int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel,
+ * may be NULL), atomically, with the warnings of result warn (the fit's;
+ * NULL: none) as "warnings"; also the writer of "factor-fit" results. */
+int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel, const ls_result *warn,
                    const char *path, const char *argv_json, ls_error *err);
 
 /* One start of the alternating fit on m (start 0: the SVD start; others

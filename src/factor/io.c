@@ -176,7 +176,7 @@ static json_t *json_cols(const double *v, size_t rows, size_t cols, size_t s0, s
 
 static const char *correction_name(int c) { return c == LS_FACTOR_BH ? "bh" : "bonferroni"; }
 
-int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel,
+int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *sel, const ls_result *warn,
                    const char *path, const char *argv_json, ls_error *err)
 {
     if (!f) return ls_fail(err, LS_ERR_OPTION, "write: expected a factor fit");
@@ -276,6 +276,10 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
         json_object_set_new(o, "best", json_integer((json_int_t)sel->r[sel->best]));
         json_object_set_new(root, "selection", o);
     }
+    json_t *wa = json_array();
+    for (size_t i = 0; warn && i < ls_result_nwarnings(warn); i++)
+        json_array_append_new(wa, json_string(ls_result_warning(warn, i)));
+    json_object_set_new(root, "warnings", wa);
     int rc = ls_json_write(root, path, err);
     json_decref(root);
     return rc;

@@ -9,6 +9,7 @@
 #include "kernel/multiplicity.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- */
@@ -42,6 +43,31 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
 {
     int rc = LS_OK;
     if (f->at_bound) rc = ls_result_warn(r, err, "%zu coefficients held at the bound %.3g", f->at_bound, f->bound);
+    if (!rc && f->nse_bad) {
+        char list[640];
+        size_t len = 0, qr = f->q * f->r, p1 = f->p + 1;
+        for (size_t b = 0; b < f->nse_bad && b < 8 && len < sizeof list; b++) {
+            size_t c = f->se_bad[b];
+            if (c < qr)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%sloading %.60s/factor %zu", b ? ", " : "",
+                                        f->items[c / f->r], c % f->r + 1);
+            else {
+                c -= qr;
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s %.60s/%.60s", b ? ", " : "",
+                                        c % p1 ? "covariate effect" : "intercept", f->items[c / p1], f->terms[c % p1]);
+            }
+        }
+        if (f->nse_bad > 8 && len < sizeof list) snprintf(list + len, sizeof list - len, ", ...");
+        rc = ls_result_warn(r, err, "%zu standard error%s of estimated coefficients %s zero, not finite or above %g x "
+                            "the bound %.3g, given as nan (null in JSON): %s; these coefficients are not identified "
+                            "by the data: use fewer factors or covariates, or more persons",
+                            f->nse_bad, f->nse_bad == 1 ? "" : "s", f->nse_bad == 1 ? "is" : "are", LSF_SE_ABSURD,
+                            f->bound, list);
+    }
+    if (!rc && f->nse_bad_scores)
+        rc = ls_result_warn(r, err, "%zu standard error%s of factor scores %s zero, not finite or above %g x the "
+                            "bound %.3g, given as nan", f->nse_bad_scores, f->nse_bad_scores == 1 ? "" : "s",
+                            f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, f->bound);
     for (size_t k = 0; !rc && k < f->r; k++) {
         double m2 = 0, m4 = 0;
         for (size_t i = 0; i < f->n; i++) {
@@ -62,7 +88,7 @@ static int fit_write(const ls_result *r, const char *path, const char *format, c
 {
     if (format && strcmp(format, "json") != 0)
         return ls_fail(err, LS_ERR_OPTION, "format: expected json, found '%s'", format);
-    return lsf_write_json(ls_result_payload(r, "factor-fit"), NULL, NULL, path, argv_json, err);
+    return lsf_write_json(ls_result_payload(r, "factor-fit"), NULL, NULL, r, path, argv_json, err);
 }
 
 static const char *covcond_name(int c) { return c == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal"; }
@@ -337,5 +363,5 @@ int ls_factor_write_json(const ls_result *fit, const ls_result *dif, const ls_re
     const lsf_selection *s = ls_result_payload(sel, "factor-selection");
     if (!f || (dif && !d) || (sel && !s))
         return ls_fail(err, LS_ERR_OPTION, "write: expected a factor fit, its DIF tests and selection");
-    return lsf_write_json(f, d, s, path, argv_json, err);
+    return lsf_write_json(f, d, s, fit, path, argv_json, err);
 }

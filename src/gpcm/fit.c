@@ -577,6 +577,26 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
             if (!c) return ls_fail(err, LS_ERR_INPUT, "pattern: item '%s' loads on no factor", d->items[j]);
         }
     }
+    /* each item's slopes (its pattern's factors, else all K) and steps
+     * (categories - 1) are estimated from its persons */
+    size_t jmax = 0, smax = 0, need = 0;
+    for (size_t j = 0; j < J; j++) {
+        size_t sl = K;
+        if (pattern) {
+            sl = 0;
+            for (size_t k = 0; k < K; k++) sl += pattern[j * K + k] != 0;
+        }
+        if (sl + d->ncat[j] - 1 > need) {
+            need = sl + d->ncat[j] - 1;
+            jmax = j;
+            smax = sl;
+        }
+    }
+    if (n <= need)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "factors: item '%s' with %zu slope%s and %u steps needs more than %zu persons (persons > "
+                       "slopes + steps: each item's are estimated from its persons), found %zu",
+                       d->items[jmax], smax, smax == 1 ? "" : "s", d->ncat[jmax] - 1, need, n);
     ls_gsl_quiet();
     const double t0 = now();
     int threads = o->threads ? (int)o->threads : omp_get_max_threads();

@@ -37,6 +37,21 @@ static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_erro
             return ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is the lowest one (%.0f); "
                            "an item needs at least 2 categories", where, d->items[j], d->lowest);
     }
+    /* an item observed in one category only: its slope has no information
+     * and its step parameters run off to infinity */
+    for (size_t j = 0; j < d->J; j++) {
+        int first = -1, more = 0;
+        for (size_t i = 0; i < d->n && !more; i++) {
+            int y = d->Y[i * d->J + j];
+            if (y < 0) continue;
+            if (first < 0) first = y;
+            else if (y != first) more = 1;
+        }
+        if (!more && first >= 0)
+            return ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is %.0f, one category of %u; "
+                           "an item needs responses in at least 2 categories (drop it from `items`)",
+                           where, d->items[j], d->lowest + first, d->ncat[j]);
+    }
     return LS_OK;
 }
 

@@ -112,4 +112,32 @@ int lsfit_check(lsfit_run *r);
 int lsfit_standard_errors(lsfit_run *r);
 int lsfit_closing_warnings(lsfit_run *r);
 
+/* ---------------------------------------------------------------- */
+/* Identification (check.c)                                          */
+/* ---------------------------------------------------------------- */
+
+/* A covariate direction varies within families when more than this share
+ * of its variance lies within them (the paper data's least varying
+ * direction: 0.6-0.8 %; the first 8 rows of openllm_v1: 0.04 % and
+ * 0.0006 %). */
+#define LS_WITHIN_SHARE 1e-3
+/* |beta_std| above this: a standard deviation of a covariate moves a skill
+ * by more standard deviations of the family effects (the paper data: 1.3
+ * at most at K = 1, 2); and |lambda_j^T beta_std| above it: a benchmark's
+ * logit by more than this. */
+#define LS_BETA_STD_MAX 20.0
+/* The observed information's condition number above this: nearly singular. */
+#define LS_INFO_COND_MAX 1e10
+
+/* Before the optimiser: families too few for the skills' family effects
+ * once the covariate directions that hardly vary within families
+ * (LS_WITHIN_SHARE) have taken theirs (families >= 1 + those directions
+ * + 2 x skills), with the remedy (a subset of the covariate terms, or fewer
+ * skills) as a warning on f. */
+int lsfit_structure_warnings(const ls_data *d, const ls_fit_options *o, ls_fit *f, ls_error *err);
+/* After the standard errors: covariate effects at absurd scales
+ * (LS_BETA_STD_MAX) and a nearly singular observed information
+ * (LS_INFO_COND_MAX). */
+int lsfit_scale_warnings(const ls_data *d, ls_fit *f);
+
 #endif

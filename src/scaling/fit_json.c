@@ -64,6 +64,7 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     for (int k = 0; k < 3; k++)
         json_object_set_new(o, kinds[k], f->inf.ok[k] ? se_block(f, f->inf.se[k]) : json_null());
     json_object_set_new(o, "information_min_eigenvalue", ls_json_num(f->inf.min_eig));
+    json_object_set_new(o, "information_max_eigenvalue", ls_json_num(f->inf.max_eig));
     double *est = ls_calloc(q, sizeof(double));
     if (!est) { json_decref(o); return NULL; }
     {

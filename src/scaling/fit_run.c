@@ -95,11 +95,13 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     ls_fit_plan(o, &r.plan);
     int rc = run_prepare(&r);
+    if (!rc) rc = lsfit_structure_warnings(d, o, r.f, err);
     if (!rc) rc = lsfit_search(&r);
     if (!rc) rc = lsfit_polish(&r);
     if (!rc) rc = lsfit_finish(&r);
     if (!rc) rc = lsfit_check(&r);
     if (!rc) rc = lsfit_standard_errors(&r);
+    if (!rc) rc = lsfit_scale_warnings(d, r.f);
     if (!rc) rc = lsfit_closing_warnings(&r);
     if (!rc && r.f->warn.failed) rc = ls_nomem(err);
     if (!rc) {

@@ -141,6 +141,7 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
     memcpy(W, I, n * n * sizeof(double));
     if (ls_eigen_symm(W, n, ev, C)) { rc = ls_nomem(err); goto done; }
     inf->min_eig = ev[0];
+    inf->max_eig = ev[n - 1];
 
     /* Jacobian of the natural vector, central differences (no likelihood) */
     for (size_t i = 0; i < n; i++) {

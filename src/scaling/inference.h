@@ -27,6 +27,7 @@ typedef struct ls_inference {
     double *theta_cov;       /* dim x dim inverse observed information (theta scale) */
     double *theta_cov_sw;    /* dim x dim sandwich I^-1 B I^-1 (theta scale; NULL when not computed) */
     double min_eig;          /* smallest eigenvalue of the observed information */
+    double max_eig;          /* and its largest */
     int ok[LS_SE_KINDS];
 } ls_inference;
 
