@@ -1331,11 +1331,16 @@ static void comment_json(ls_buf *b, json_t *root)
     free(s);
 }
 
-/* Is w (a task's warning) one of the fit's, repeated as "training fit: w"? */
+/* Is w (a task's warning) one of the fit's, repeated as "training fit: w"
+ * or "the fit: w"?  Or about a hypothetical model of figure 1's curves
+ * ("model 'grid-..."), which extrapolate beyond a family's compute on
+ * purpose, drawn dashed? */
 static int fit_warning_again(const rep *r, const char *w)
 {
-    const char *pre = "training fit: ";
-    if (strncmp(w, pre, strlen(pre)) == 0) w += strlen(pre);
+    if (strncmp(w, "model 'grid-", 12) == 0) return 1;
+    static const char *const pre[] = {"training fit: ", "the fit: "};
+    for (size_t k = 0; k < 2; k++)
+        if (strncmp(w, pre[k], strlen(pre[k])) == 0) w += strlen(pre[k]);
     for (size_t i = 0; i < ls_fit_nwarnings(r->f); i++)
         if (strcmp(ls_fit_warning(r->f, i), w) == 0) return 1;
     return 0;
