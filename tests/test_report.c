@@ -537,6 +537,10 @@ static void every_warning_is_in_the_banner(void)
             ls_buf_free(&w);
         }
         CHECK(bs && be && count(bs, be, "<li>") >= ls_fit_nwarnings(f2));
+        /* each of the fit's warnings once (not again as "the fit: ..." from
+         * every task), and none about figure 1's own hypothetical models */
+        CHECK(bs && be && count(bs, be, "<li>") <= ls_fit_nwarnings(f2) + 4);
+        CHECK(bs && be && count(bs, be, "the fit: ") == 0 && count(bs, be, "grid-") == 0);
         CHECK(bs && strstr(bs, "a warning with &lt;markup&gt; &amp; &quot;quotes&quot; in it") != NULL);
         free(html);
     }
