@@ -854,10 +854,29 @@ static void selection_prefers_the_true_number_of_skills(void)
         CHECK(!s.sampled[0] && !s.sampled[1]); /* quadrature fits keep their values */
         /* held-out families score below the in-sample fit */
         CHECK(s.cv[0] < s.loglik[0] && s.cv[1] < s.loglik[1]);
+        /* the sibling criterion: the MAE of evaluate --holdout largest with
+         * the same fit options and plug-in parameters, and its minimum */
+        CHECK(s.has_sibling && isfinite(s.sibling[0]) && isfinite(s.sibling[1]));
+        CHECK(s.sibling[s.best_sibling] <= s.sibling[1 - s.best_sibling]);
+        ls_fit_options fe = fo;
+        fe.skills = 2;
+        ls_predict_options pe;
+        ls_predict_options_init(&pe);
+        pe.param_draws = 0;
+        pe.seed = fo.seed;
+        ls_result *evr = NULL;
+        CHECK(ls_evaluate(t, &o, NULL, &fe, &pe, &evr, &e) == LS_OK);
+        if (evr) {
+            printf("  sibling MAE K=1 %.4f, K=2 %.4f; evaluate --holdout largest K=2: %.4f\n", s.sibling[0],
+                   s.sibling[1], ls_result_number(evr, "mae_overall"));
+            CHECK_NEAR(s.sibling[1], ls_result_number(evr, "mae_overall"), 1e-12);
+        }
+        ls_result_free(evr);
         fo.threads = 1;
         CHECK(ls_select(t, &o, &fo, 1, 2, 3, &sr1, &e) == LS_OK);
         const lss_selection *s1 = ls_result_payload(sr1, "selection");
-        if (s1) CHECK(memcmp(s.cv, s1->cv, 2 * sizeof(double)) == 0 && memcmp(s.loglik, s1->loglik, 2 * sizeof(double)) == 0);
+        if (s1) CHECK(memcmp(s.cv, s1->cv, 2 * sizeof(double)) == 0 && memcmp(s.loglik, s1->loglik, 2 * sizeof(double)) == 0 &&
+                      memcmp(s.sibling, s1->sibling, 2 * sizeof(double)) == 0);
         ls_result_free(sr1);
     }
     ls_result_free(sr);

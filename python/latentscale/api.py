@@ -1303,7 +1303,11 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                          best_aic=int(Ks[e.scalar("best_aic", int)]),
                          best_bic=int(Ks[e.scalar("best_bic", int)]),
                          best_cv=int(Ks[e.scalar("best_cv", int)]) if nf else None, folds=nf,
-                         sampled=e.vector("sampled").astype(bool), warnings=list(e.warnings))
+                         sampled=e.vector("sampled").astype(bool), warnings=list(e.warnings),
+                         sibling_mae=(e.vector("sibling_mae") if "sibling_mae" in e
+                                      else np.full(len(Ks), np.nan)),
+                         best_sibling=(int(Ks[e.scalar("best_sibling", int)])
+                                       if math.isfinite(e.scalar("best_sibling")) else None))
 
 
 def mae(prediction, observed):

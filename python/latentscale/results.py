@@ -344,11 +344,16 @@ class Selection:
     # at the estimate (importance sampling for K >= 8, a finer sparse grid for 4..7)
     sampled: Optional[np.ndarray] = None
     warnings: List[str] = field(default_factory=list)
+    # MAE of the predictive median on every family's largest model, held out
+    # and predicted from the other rows (NaN without size and tokens), and the
+    # K it chooses (None then)
+    sibling_mae: Optional[np.ndarray] = None
+    best_sibling: Optional[int] = None
 
     def to_dataframe(self):
         """One row per number of skills (index 'skills', the K values);
         columns loglik, n_params, aic, bic, cv_loglik (NaN without folds),
-        converged, sampled.
+        sibling_mae, converged, sampled.
 
         Returns
         -------
@@ -360,7 +365,10 @@ class Selection:
             pandas is not importable (Debian: python3-pandas).
         """
         cols = {"loglik": self.loglik, "n_params": self.n_params, "aic": self.aic,
-                "bic": self.bic, "cv_loglik": self.cv, "converged": self.converged,
+                "bic": self.bic, "cv_loglik": self.cv,
+                "sibling_mae": (self.sibling_mae if self.sibling_mae is not None
+                                else np.full(len(self.K), np.nan)),
+                "converged": self.converged,
                 "sampled": (self.sampled if self.sampled is not None
                             else np.zeros(len(self.K), dtype=bool))}
         return _labelled(cols, [int(k) for k in self.K], list(cols), "skills")

@@ -456,6 +456,10 @@ class TestTasks(unittest.TestCase):
                              (False, "the fit's quadrature"))
         self.assertEqual((s.best_aic, s.best_bic, s.best_cv, s.folds),
                          (cj["best_aic"], cj["best_bic"], cj["best_cv"], 2))
+        # the sibling-extrapolation criterion, as the CLI wrote it
+        self.assertEqual([float(v) for v in s.sibling_mae], [row["sibling_mae"] for row in cj["fits"]])
+        self.assertEqual(s.best_sibling, cj["best_sibling"])
+        self.assertTrue(all(0 < v < 1 for v in s.sibling_mae))
         # K = 2 with 1 start finds the same optimum as the 2-start fit (reached
         # from another start, so equal to the optimiser's tolerance, not bitwise)
         self.assertAlmostEqual(s.loglik[1], S["fit"].loglik, delta=1e-4)

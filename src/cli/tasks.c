@@ -474,15 +474,21 @@ int cmd_select(int argc, char **argv)
         size_t nk = 0;
         const double *K = ls_result_numbers(s, "K", &nk, NULL), *ll = RN(s, "loglik"), *np = RN(s, "n_params");
         const double *aic = RN(s, "aic"), *bic = RN(s, "bic"), *cv = RN(s, "cv"), *conv = RN(s, "converged");
-        const double *sampled = RN(s, "sampled");
-        printf("  %3s %12s %7s %11s %11s %14s %9s\n", "K", "loglik", "params", "AIC", "BIC",
-               folds ? "cv loglik" : "", "converged");
+        const double *sampled = RN(s, "sampled"), *sib = RN(s, "sibling_mae");
+        int has_sib = !isnan(ls_result_number(s, "best_sibling"));
+        printf("  %3s %12s %7s %11s %11s %14s %12s %9s\n", "K", "loglik", "params", "AIC", "BIC",
+               folds ? "cv loglik" : "", has_sib ? "sibling MAE" : "", "converged");
         for (size_t i = 0; i < nk; i++) {
             printf("  %3.0f %12.3f %7.0f %11.2f %11.2f ", K[i], ll[i], np[i], aic[i], bic[i]);
             if (folds) printf("%14.3f", cv[i]);
             else printf("%14s", "");
+            if (has_sib) printf(" %12.4f", sib[i]);
+            else printf(" %12s", "");
             printf(" %9s%s\n", conv[i] != 0 ? "yes" : "NO", sampled[i] != 0 ? "  *" : "");
         }
+        if (has_sib)
+            printf("  sibling MAE: every family's largest model held out, the law refitted without them, the\n"
+                   "  MAE of the predictive median of their scores (extrapolation to a larger sibling)\n");
         int any = 0;
         for (size_t i = 0; i < nk; i++) any |= sampled[i] != 0;
         if (any)
@@ -491,6 +497,7 @@ int cmd_select(int argc, char **argv)
         printf("\nK chosen: AIC %.0f, BIC %.0f", K[(size_t)ls_result_number(s, "best_aic")],
                K[(size_t)ls_result_number(s, "best_bic")]);
         if (folds) printf(", cross-validation (%u family folds) %.0f", folds, K[(size_t)ls_result_number(s, "best_cv")]);
+        if (has_sib) printf(", sibling extrapolation %.0f", K[(size_t)ls_result_number(s, "best_sibling")]);
         printf("\n");
         cli_quiet_end(qs);
         code = write_result(s, a.out, NULL, argc, argv);

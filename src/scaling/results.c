@@ -193,6 +193,7 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
         json_object_set_new(o, "aic", ls_json_num(s->aic[a]));
         json_object_set_new(o, "bic", ls_json_num(s->bic[a]));
         json_object_set_new(o, "cv_loglik", ls_json_num(s->cv[a]));
+        json_object_set_new(o, "sibling_mae", s->sibling ? ls_json_num(s->sibling[a]) : json_null());
         json_object_set_new(o, "converged", json_boolean(s->converged[a]));
         json_object_set_new(o, "loglik_method",
                             json_string(s->sampled && s->sampled[a] ? "the fit's check rule at the estimate"
@@ -204,6 +205,11 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
     json_object_set_new(root, "best_aic", json_integer((json_int_t)s->K[s->best_aic]));
     json_object_set_new(root, "best_bic", json_integer((json_int_t)s->K[s->best_bic]));
     json_object_set_new(root, "best_cv", s->folds ? json_integer((json_int_t)s->K[s->best_cv]) : json_null());
+    json_object_set_new(root, "best_sibling",
+                        s->has_sibling ? json_integer((json_int_t)s->K[s->best_sibling]) : json_null());
+    json_object_set_new(root, "sibling_method",
+                        json_string("the largest model of every family with two or more held out, the law refitted "
+                                    "to the other rows; MAE of the predictive median of their scores"));
     json_t *w = json_array();
     for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
     json_object_set_new(root, "warnings", w);
@@ -347,7 +353,9 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
     s->cv = ls_calloc(nk, sizeof(double));
     s->converged = ls_calloc(nk, sizeof(int));
     s->sampled = ls_calloc(nk, sizeof(int));
-    if (!s->K || !s->nparams || !s->loglik || !s->aic || !s->bic || !s->cv || !s->converged || !s->sampled) {
+    s->sibling = ls_calloc(nk, sizeof(double));
+    if (!s->K || !s->nparams || !s->loglik || !s->aic || !s->bic || !s->cv || !s->converged || !s->sampled ||
+        !s->sibling) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -371,6 +379,9 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
         s->converged[i] = json_is_true(cv);
         s->sampled[i] = json_is_string(lm) && strcmp(json_string_value(lm), "the fit's quadrature") != 0;
         if (isfinite(s->cv[i])) have_cv = 1;
+        json_t *sm = json_object_get(e, "sibling_mae");
+        s->sibling[i] = json_is_number(sm) ? json_number_value(sm) : NAN;
+        if (isfinite(s->sibling[i])) s->has_sibling = 1;
     }
     json_t *fo = json_object_get(root, "folds"), *sd = json_object_get(root, "seed");
     s->folds = json_is_integer(fo) && json_integer_value(fo) > 0 && have_cv ? (unsigned)json_integer_value(fo) : 0;
@@ -379,6 +390,7 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
         if (s->aic[a] < s->aic[s->best_aic]) s->best_aic = a;
         if (s->bic[a] < s->bic[s->best_bic]) s->best_bic = a;
         if (s->folds && s->cv[a] > s->cv[s->best_cv]) s->best_cv = a;
+        if (s->has_sibling && s->sibling[a] < s->sibling[s->best_sibling]) s->best_sibling = a;
     }
 done:
     json_decref(root);

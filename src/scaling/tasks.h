@@ -121,6 +121,10 @@ typedef struct lss_selection {
     size_t *nparams;
     int *converged, *sampled;
     size_t best_aic, best_bic, best_cv;
+    double *sibling;          /* nk: MAE of the predictive median on every family's largest
+                               * model, held out and predicted from the other rows (NaN: none) */
+    size_t best_sibling;      /* index into K; meaningful when has_sibling */
+    int has_sibling;
     unsigned folds;
     uint64_t seed;
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
