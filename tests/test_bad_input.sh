@@ -377,7 +377,7 @@ fails 2 "latentscale: --param-cov: expected hessian or sandwich, found 'robust'"
   predict fit_ref.json base.csv --new newmodels.csv --param-cov robust
 fails 3 "latentscale: calibration: 2 families with two or more models (and sizes and tokens) in base.csv; at least 5 needed" \
   fit base.csv "${fit1[@]}" --calibrate --out calibrated.json
-fails 2 "latentscale compare: --no-calibration: compare contrasts skills; the calibration concerns predicted scores" \
+fails 2 "latentscale compare: unknown option '--no-calibration' (see --help)" \
   compare fit_ref.json base.csv --families fam0001,fam0002 --no-calibration
 sed 's/"warnings": \[/"calibration": {"models": 3, "pit": [0.2, 0.1]}, "warnings": [/' fit_ref.json >fit_badcal.json
 fails 3 "latentscale: fit_badcal.json: not a latentscale fit file: field 'calibration.pit': expected sorted numbers in [0, 1]" \

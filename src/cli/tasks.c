@@ -101,13 +101,14 @@ static void print_prediction(const ls_result *p, size_t param_draws, size_t late
         printf("warning: the observed information is singular: predictions use the estimates without their uncertainty, so intervals are too narrow\n");
 }
 
-/* --no-calibration of predict, compare and evaluate (ls_predict_options.calibration = 0) */
+/* --no-calibration of predict and evaluate (ls_predict_options.calibration = 0) */
 static int no_calibration;
+#define NO_CALIBRATION_SPEC                                                                        \
+    {"no-calibration", ARG_FLAG, &no_calibration,                                                  \
+     "ignore the fit's calibration (fit --calibrate): the model's own predictive quantiles", NULL}
 
 #define PREDICT_SPECS(po)                                                                          \
     {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
-        {"no-calibration", ARG_FLAG, &no_calibration,                                              \
-         "ignore the fit's calibration (fit --calibrate): the model's own predictive quantiles", NULL}, \
         {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
          "draws of the parameters (default 200; 0 = plug in the estimates)", "N"},                 \
         {"param-cov", ARG_STRING, &(po).param_cov,                                                 \
@@ -213,7 +214,7 @@ int cmd_predict(int argc, char **argv)
     const char *newp = NULL, *out = NULL, *format = NULL;
     arg_spec specs[] = {
         {"new", ARG_STRING, &newp, "CSV of new models: model, family, size, tokens, ... (required)", "FILE"},
-        PREDICT_SPECS(po),
+        PREDICT_SPECS(po), NO_CALIBRATION_SPEC,
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write predictions here (CSV, or JSON if FILE ends in .json)", "FILE"},
@@ -285,7 +286,7 @@ int cmd_evaluate(int argc, char **argv)
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *split = NULL, *holdout = NULL, *fit_out = NULL;
-    arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po),
+    arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po), NO_CALIBRATION_SPEC,
                         {"fit-out", ARG_STRING, &fit_out, "also write the fit to the training rows as JSON here", "FILE"},
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
@@ -631,8 +632,6 @@ int cmd_compare(int argc, char **argv)
     arg_result r;
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("compare", msg);
-    if (no_calibration)
-        return cli_usage("compare", "--no-calibration: compare contrasts skills; the calibration concerns predicted scores");
     if (r.help) {
         cli_help("compare", "FIT DATA --families A,B [options]",
                  "Compare two families' skills: the posterior of alpha_A - alpha_B per skill, integrating\n"
