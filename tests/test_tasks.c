@@ -117,6 +117,30 @@ static void posterior_k2(void) { posterior_mcmc_matches_quadrature(2); }
 
 /* ---------------------------------------------------------------- */
 
+/* evaluate --holdout largest on a simulated K = 2 leaderboard t (floors
+ * fl): 2 starts, 100 parameter draws with seed pseed; NULL on failure
+ * (counted as one). */
+static ls_result *evaluate_simulated(const ls_table *t, const char *fl, int calibrate, uint64_t pseed)
+{
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.skills = 2;
+    fo.starts = 2;
+    fo.calibrate = calibrate;
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_draws = 100;
+    po.seed = pseed;
+    ls_result *evr = NULL;
+    ls_error e;
+    int rc = ls_evaluate(t, &o, NULL, &fo, &po, &evr, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    return rc == LS_OK ? evr : NULL;
+}
+
 static void prediction_intervals_cover_their_level(void)
 {
     double cov_sum = 0, cov50_sum = 0, cov_sw_sum = 0;
@@ -124,22 +148,13 @@ static void prediction_intervals_cover_their_level(void)
     for (uint64_t rep = 0; rep < 2; rep++) {
         char fl[1024];
         ls_table *t = sim_table(160, 2, 100 + rep, NULL, fl, sizeof fl);
-        ls_data_options o;
-        ls_data_options_init(&o);
-        o.floors = fl;
-        ls_fit_options fo;
-        ls_fit_options_init(&fo);
-        fo.skills = 2;
-        fo.starts = 2;
         ls_predict_options po;
         ls_predict_options_init(&po);
         po.param_draws = 100;
         po.seed = 7 + rep;
-        ls_result *evr = NULL;
         ls_error e;
-        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &evr, &e);
-        CHECK_MSG(rc == LS_OK, "%s", e.message);
-        if (rc == LS_OK) {
+        ls_result *evr = evaluate_simulated(t, fl, 0, po.seed);
+        if (evr) {
             const lss_evaluation ev = *(const lss_evaluation *)ls_result_payload(evr, "evaluation");
             printf("  replication %llu: %zu test models, %zu cells, coverage %.3f, MAE median %.4f mean %.4f plug-in %.4f\n",
                    (unsigned long long)rep, ev.n_test, ev.n_cells, ev.coverage, ev.mae_overall, ev.mae_mean, ev.mae_map);
@@ -643,23 +658,8 @@ static void calibration_keeps_coverage_when_the_model_is_true(void)
     for (uint64_t rep = 0; rep < 2; rep++) {
         char fl[1024];
         ls_table *t = sim_table(160, 2, 300 + rep, NULL, fl, sizeof fl);
-        ls_data_options o;
-        ls_data_options_init(&o);
-        o.floors = fl;
-        ls_fit_options fo;
-        ls_fit_options_init(&fo);
-        fo.skills = 2;
-        fo.starts = 2;
-        fo.calibrate = 1;
-        ls_predict_options po;
-        ls_predict_options_init(&po);
-        po.param_draws = 100;
-        po.seed = 11 + rep;
-        ls_result *evr = NULL;
-        ls_error e;
-        int rc = ls_evaluate(t, &o, NULL, &fo, &po, &evr, &e);
-        CHECK_MSG(rc == LS_OK, "%s", e.message);
-        if (rc == LS_OK) {
+        ls_result *evr = evaluate_simulated(t, fl, 1, 11 + rep);
+        if (evr) {
             const ls_fit *f = ls_evaluation_fit(evr, NULL);
             size_t n = 0, models = 0;
             CHECK(ls_fit_calibration(f, &n, &models, NULL) != NULL && n > 300);
