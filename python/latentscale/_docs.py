@@ -48,6 +48,13 @@ PARAMS = {
              "0.001)."),
     "model_column": ("str, optional", "The model name column (library default: model)."),
     "family_column": ("str, optional", "The family name column (library default: family)."),
+    "size_column": ("str, optional", "The column of model sizes, billions of parameters "
+                    "(library default: size); covariate terms still say log(size)."),
+    "tokens_column": ("str, optional", "The column of training tokens, trillions (library "
+                      "default: tokens); covariate terms still say log(tokens)."),
+    "drop_incomplete": ("bool, optional", "Drop rows without size or tokens and families without "
+                        "a score on the chosen benchmarks, naming them in a warning (None: the "
+                        "library's, refuse them)."),
     # fit options (ls_fit_options)
     "skills": ("int, optional", "Number of latent skills K (library default: 4)."),
     "anchors": ("str or list of str, optional", "The anchor benchmark of each skill; None: the "

@@ -178,7 +178,8 @@ def _text(name, v):
 
 
 def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, clip=None,
-                  model_column=None, family_column=None, ceilings=None):
+                  model_column=None, family_column=None, ceilings=None, size_column=None,
+                  tokens_column=None, drop_incomplete=None):
     """ls_data_options from keywords (None: the library's default).  floors: a
     floors CSV path, or a mapping benchmark -> floor (or a DataFrame with
     columns benchmark, floor); floor: overrides applied after it
@@ -206,6 +207,10 @@ def _data_options(benchmarks=None, covariates=None, floors=None, floor=None, cli
     _put(o, "clip", clip, _real)
     _put(o, "model_column", model_column, _text)
     _put(o, "family_column", family_column, _text)
+    _put(o, "size_column", size_column, _text)
+    _put(o, "tokens_column", tokens_column, _text)
+    if drop_incomplete is not None:
+        o.drop_incomplete = 1 if drop_incomplete else 0
     return o
 
 
@@ -864,14 +869,15 @@ errors from the observed information.""",
     One per warning of the fit (non-convergence, clipped scores, a
     near-singular information matrix, ...), also kept in ``Fit.warnings``.""")
 def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, floor=None,
-        ceilings=None, clip=None, model_column=None, family_column=None, anchors=None, starts=None,
+        ceilings=None, clip=None, model_column=None, family_column=None, size_column=None,
+        tokens_column=None, drop_incomplete=None, anchors=None, starts=None,
         seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None, se=None,
         precision_covariates=None, logit_clamp=None, estimate_ceilings=None, calibrate=None,
         out=None, progress=None):
     args = dict(locals())
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
-                         ceilings)
+                         ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings)
@@ -1196,7 +1202,8 @@ the same `seed` and `threads`, as on the command line.""",
     Prediction and the training Fit (close() it, or use a with block).""")
 def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, latent_draws=None,
              benchmarks=None, covariates=None, floors=None, floor=None, ceilings=None, clip=None,
-             model_column=None, family_column=None, skills=None, anchors=None, starts=None,
+             model_column=None, family_column=None, size_column=None, tokens_column=None,
+             drop_incomplete=None, skills=None, anchors=None, starts=None,
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
              progress=None, param_cov=None, calibrate=None):
@@ -1207,7 +1214,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
         raise OptionError("holdout: expected 'largest'")
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
-                         ceilings)
+                         ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings)
@@ -1277,13 +1284,14 @@ BIC and the held-out log-likelihood over family folds.""",
     One entry per K, and the best K by AIC, BIC and cross-validation.""")
 def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
            floor=None, ceilings=None, clip=None, model_column=None, family_column=None,
-           starts=None, seed=None, threads=None, integration=None, nodes=None, gtol=None,
-           max_iter=None, logit_clamp=None, estimate_ceilings=None, out=None, progress=None):
+           size_column=None, tokens_column=None, drop_incomplete=None, starts=None, seed=None,
+           threads=None, integration=None, nodes=None, gtol=None, max_iter=None, logit_clamp=None,
+           estimate_ceilings=None, out=None, progress=None):
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
-                         ceilings)
+                         ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
                             None, None, logit_clamp, progress, estimate_ceilings)
     folds = _count("folds", folds, _UINT)

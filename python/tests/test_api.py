@@ -584,5 +584,47 @@ class TestCalibration(unittest.TestCase):
             g.close()
 
 
+class TestColumns(unittest.TestCase):
+    """size_column / tokens_column read other column names (the CLI's
+    --size-column, --tokens-column); drop_incomplete drops rows without a
+    size, with a warning, where the default refuses them."""
+
+    def test_renamed_columns_and_dropped_rows(self):
+        with open("lb.csv") as fh:
+            lines = fh.read().splitlines()
+        head = lines[0].split(",")
+        self.assertEqual(head[2:4], ["size", "tokens"])
+        with open("renamed.csv", "w") as fh:
+            fh.write(",".join(head[:2] + ["params_b", "tokens_t"] + head[4:]) + "\n")
+            fh.write("\n".join(lines[1:]) + "\n")
+        row = lines[1].split(",")
+        row[2] = ""
+        with open("nosize.csv", "w") as fh:
+            fh.write("\n".join([lines[0], ",".join(row)] + lines[2:]) + "\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ls.LatentscaleWarning)
+            a = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=1, threads=THREADS)
+            b = ls.fit("renamed.csv", floors="floors.csv", skills=1, starts=1, threads=THREADS,
+                       size_column="params_b", tokens_column="tokens_t")
+        try:
+            self.assertEqual(a.loglik, b.loglik)
+        finally:
+            a.close()
+            b.close()
+        with self.assertRaises(ls.LatentscaleError) as cm:
+            ls.fit("nosize.csv", floors="floors.csv", skills=1, starts=1, threads=THREADS)
+        self.assertIn("drop-incomplete", str(cm.exception).replace("_", "-"))
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always", ls.LatentscaleWarning)
+            c = ls.fit("nosize.csv", floors="floors.csv", skills=1, starts=1, threads=THREADS,
+                       drop_incomplete=True)
+        try:
+            dropped = [str(w.message) for w in got if "dropped 1 of" in str(w.message)]
+            self.assertEqual(len(dropped), 1, [str(w.message) for w in got])
+            self.assertIn(row[0], dropped[0])
+        finally:
+            c.close()
+
+
 if __name__ == "__main__":
     unittest.main()
