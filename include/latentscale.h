@@ -585,6 +585,15 @@ typedef struct ls_predict_options {
      * the calibration maps 0.5 and the interval's ends to; 0: the model's
      * own quantiles. */
     int calibration;
+    /* 1 (default): above the highest score the data show on a benchmark
+     * whose ceiling is fixed (1, or a --ceiling value), the ceiling is not
+     * known, only bounded: each draw takes it uniform between that best
+     * observed score and the fixed ceiling, and the part of the mean score
+     * above the best observed score is scaled into it.  Predictions inside
+     * the data's score range are unchanged; far above it the interval spans
+     * the unknown ceiling instead of collapsing onto 1.  0: the model's
+     * ceiling taken as known. */
+    int ceiling_uncertainty;
 } ls_predict_options;
 LS_API void ls_predict_options_init(ls_predict_options *o);
 LS_API int ls_predict_options_check(const ls_predict_options *o, ls_error *err);

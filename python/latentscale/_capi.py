@@ -92,7 +92,7 @@ class LsPosteriorOptions(Structure):
 class LsPredictOptions(Structure):
     _fields_ = [("level", c_double), ("param_draws", c_size_t), ("latent_draws", c_size_t),
                 ("seed", c_uint64), ("threads", c_uint), ("param_cov", c_char_p),
-                ("calibration", c_int)]
+                ("calibration", c_int), ("ceiling_uncertainty", c_int)]
 
 
 class LsOptimalOptions(Structure):

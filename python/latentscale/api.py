@@ -275,7 +275,7 @@ def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=
 
 
 def _predict_options(level=None, param_draws=None, latent_draws=None, seed=None, threads=None,
-                     param_cov=None):
+                     param_cov=None, ceiling_uncertainty=None):
     """ls_predict_options from keywords (None: the library's default), checked by the library."""
     o = C.LsPredictOptions()
     C.lib().ls_predict_options_init(byref(o))
@@ -286,6 +286,8 @@ def _predict_options(level=None, param_draws=None, latent_draws=None, seed=None,
     _put(o, "threads", threads, _count, _UINT)
     if param_cov is not None:
         o.param_cov = C.enc(param_cov)
+    if ceiling_uncertainty is not None:
+        o.ceiling_uncertainty = 1 if ceiling_uncertainty else 0
     err = C.new_error()
     C.check(C.lib().ls_predict_options_check(byref(o), err), err)  # the library's check, once
     return o
@@ -561,9 +563,10 @@ their asymptotic normal distribution.""",
     observed (NaN where not observed); ``warnings`` lists the result's
     warnings.""", function="predict")
     def predict(self, new, *, level=None, param_draws=None, latent_draws=None, seed=None,
-                threads=None, out=None, format=None, param_cov=None):
+                threads=None, out=None, format=None, param_cov=None, ceiling_uncertainty=None):
         return predict(self, new, level=level, param_draws=param_draws, latent_draws=latent_draws,
-                       seed=seed, threads=threads, out=out, format=format, param_cov=param_cov)
+                       seed=seed, threads=threads, out=out, format=format, param_cov=param_cov,
+                       ceiling_uncertainty=ceiling_uncertainty)
 
     @document("""A family's posterior of its skills at the fitted parameters (the CLI's posterior).""",
               """Posterior
@@ -1049,12 +1052,13 @@ their asymptotic normal distribution.""",
     observed (NaN where not observed); ``warnings`` lists the result's
     warnings.""")
 def predict(fit, new, *, data=None, level=None, param_draws=None, latent_draws=None, seed=None,
-            threads=None, out=None, format=None, param_cov=None):
+            threads=None, out=None, format=None, param_cov=None, ceiling_uncertainty=None):
     args = dict(fit=fit, new=new, data=data, level=level, param_draws=param_draws,
                 latent_draws=latent_draws, seed=seed, threads=threads, out=out, format=format,
-                param_cov=param_cov)
+                param_cov=param_cov, ceiling_uncertainty=ceiling_uncertainty)
     lib = C.lib()
-    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov,
+                          ceiling_uncertainty)
     as_json = out is not None and os.fsdecode(out).endswith(".json")
     if format is not None:
         if format not in ("csv", "json"):
@@ -1206,7 +1210,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              drop_incomplete=None, skills=None, anchors=None, starts=None,
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
-             progress=None, param_cov=None, calibrate=None):
+             progress=None, param_cov=None, calibrate=None, ceiling_uncertainty=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -1219,7 +1223,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings)
     fo.calibrate = 1 if calibrate else 0
-    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov)
+    po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov,
+                          ceiling_uncertainty)
     err = C.new_error()
     with _tables.table(data) as t:
         st = _tables.open_table(split, "<split>") if split is not None else None

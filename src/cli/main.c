@@ -6,7 +6,28 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* OpenMP's waiting threads spin before they sleep: libgomp's default is
+ * 300,000 turns at every barrier of every likelihood evaluation.  On a
+ * machine where other work holds the cores, those turns compete with the
+ * thread everyone is waiting for: a K = 2 fit of the paper data took 10.2 s
+ * with two threads where one thread takes 7.5 s (both cores busy), and
+ * 35 s in an earlier busy period.  A short spin (3,000 turns; LLVM's
+ * runtime: 1 ms) keeps the quiet-machine speed (2.04 s against 2.06 s)
+ * and sleeps quickly under load (5.2 s).  The runtime reads these settings
+ * once, when it is loaded, before main runs, so the command sets them and
+ * starts itself again, once; a user's own OMP_WAIT_POLICY, GOMP_SPINCOUNT
+ * or KMP_BLOCKTIME is left alone. */
+static void wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("KMP_BLOCKTIME")) return;
+    if (setenv("GOMP_SPINCOUNT", "3000", 1) != 0 || setenv("KMP_BLOCKTIME", "1", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* Not Linux, or no /proc: carry on with the runtime's default. */
+}
 
 static void usage(void)
 {
@@ -33,6 +54,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    wait_policy(argv);
     cli_signals();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {

@@ -107,6 +107,12 @@ static int no_calibration;
     {"no-calibration", ARG_FLAG, &no_calibration,                                                  \
      "ignore the fit's calibration (fit --calibrate): the model's own predictive quantiles", NULL}
 
+/* --no-ceiling-uncertainty of predict and evaluate (ls_predict_options.ceiling_uncertainty = 0) */
+static int no_ceiling;
+#define NO_CEILING_SPEC                                                                            \
+    {"no-ceiling-uncertainty", ARG_FLAG, &no_ceiling,                                              \
+     "take a fixed ceiling as known: no draw of it above the best observed score", NULL}
+
 #define PREDICT_SPECS(po)                                                                          \
     {"level", ARG_DOUBLE, &(po).level, "interval level (default 0.9)", "L"},                      \
         {"param-draws", ARG_SIZE, &(po).param_draws,                                               \
@@ -214,7 +220,7 @@ int cmd_predict(int argc, char **argv)
     const char *newp = NULL, *out = NULL, *format = NULL;
     arg_spec specs[] = {
         {"new", ARG_STRING, &newp, "CSV of new models: model, family, size, tokens, ... (required)", "FILE"},
-        PREDICT_SPECS(po), NO_CALIBRATION_SPEC,
+        PREDICT_SPECS(po), NO_CALIBRATION_SPEC, NO_CEILING_SPEC,
         {"seed", ARG_U64, &po.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &po.threads, "worker threads (default: all cores)", "N"},
         {"out", ARG_STRING, &out, "write predictions here (CSV, or JSON if FILE ends in .json)", "FILE"},
@@ -226,6 +232,7 @@ int cmd_predict(int argc, char **argv)
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("predict", msg);
     if (no_calibration) po.calibration = 0;
+    if (no_ceiling) po.ceiling_uncertainty = 0;
     if (r.help) {
         cli_help("predict", "FIT DATA --new NEW.csv [options]",
                  "Predictive distributions of new models' scores: for each model and benchmark the mean,\n"
@@ -286,7 +293,7 @@ int cmd_evaluate(int argc, char **argv)
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *split = NULL, *holdout = NULL, *fit_out = NULL;
-    arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po), NO_CALIBRATION_SPEC,
+    arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po), NO_CALIBRATION_SPEC, NO_CEILING_SPEC,
                         {"fit-out", ARG_STRING, &fit_out, "also write the fit to the training rows as JSON here", "FILE"},
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
@@ -298,6 +305,7 @@ int cmd_evaluate(int argc, char **argv)
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("evaluate", msg);
     if (no_calibration) po.calibration = 0;
+    if (no_ceiling) po.ceiling_uncertainty = 0;
     if (r.help) {
         cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"

@@ -8,12 +8,19 @@
  *   alpha^(s,m) ~ p(alpha_f | y_f, theta^(s))     (family posterior; prior
  *                                                   N(0, Sigma) for a new family)
  *   y ~ Beta(phi_j mu, phi_j (1 - mu)),  mu = c_j + (d_j - c_j) logistic(eta)
+ * and, by default, a fourth: above the best score observed on benchmark j,
+ * m_j, the data say nothing about where a fixed ceiling d_j really lies, so
+ *   u ~ U(0, 1),  mu' = m_j + u (mu - m_j)  when mu > m_j
+ * (the ceiling drawn uniform on [m_j, d_j], the curve above m_j scaled into
+ * it).  u depends only on the seed, the benchmark and the draw, so every
+ * model of a joint draw shares the benchmark's ceiling.
  * The predictive mean averages mu (exact given the draws); the median and
  * the interval are quantiles of the y draws.  The "map" column is the
  * paper's plug-in: mu at the estimates and the family's posterior mode.
  */
 #include "scaling/tasks.h"
 #include "kernel/special.h"
+#include "kernel/rng.h"
 
 #include <gsl/gsl_randist.h>
 #include <ctype.h>
@@ -33,6 +40,7 @@ void ls_predict_options_init(ls_predict_options *o)
     o->seed = 1;
     o->threads = 0;
     o->calibration = 1;
+    o->ceiling_uncertainty = 1;
 }
 
 int ls_predict_options_check(const ls_predict_options *o, ls_error *err)
@@ -51,6 +59,8 @@ int ls_predict_options_check(const ls_predict_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "threads: expected 0..1024, found %u", o->threads);
     if (o->calibration != 0 && o->calibration != 1)
         return ls_fail(err, LS_ERR_OPTION, "calibration: expected 0 or 1, found %d", o->calibration);
+    if (o->ceiling_uncertainty != 0 && o->ceiling_uncertainty != 1)
+        return ls_fail(err, LS_ERR_OPTION, "ceiling_uncertainty: expected 0 or 1, found %d", o->ceiling_uncertainty);
     return ls_param_cov_kind(o->param_cov, err) < 0 ? LS_ERR_OPTION : LS_OK;
 }
 
@@ -223,6 +233,15 @@ static int warn_extrapolation(const ls_data *d, const char *model, const double 
 }
 
 /* The prediction's numbers into out (cleared first; its arrays allocated here). */
+/* The ceiling's uniform of benchmark j in draw t: a function of the seed,
+ * j and t only (not of the rows predicted beside it, nor of the chunking). */
+static double ceiling_draw(uint64_t seed, size_t j, size_t t)
+{
+    ls_rng g = {seed * 0x9E3779B97F4A7C15u ^ ((uint64_t)j << 40) ^ (uint64_t)t ^ 0xC3A5C85C97CB3127u};
+    ls_rng_next(&g);
+    return ls_rng_unif(&g);
+}
+
 int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                            const ls_predict_options *o, lss_prediction *out, ls_error *err)
 {
@@ -235,7 +254,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     long cm = ls_table_find(newt, d->model_col), cf = ls_table_find(newt, d->family_col);
     if (cm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->model_col);
     if (cf < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->family_col);
-    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL;
+    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL, *best = NULL;
     size_t *fam = NULL, *uniq = NULL;
     float *yd = NULL;
     ls_sampler *s = NULL;
@@ -319,6 +338,20 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     if (rc) goto done;
     ls_model *m = s->m;
     size_t S = out->param_uncertainty ? o->param_draws : 1, M = o->latent_draws, N = S * M;
+    /* the best observed score of every benchmark whose ceiling is fixed
+     * (NaN: no ceiling uncertainty on j) */
+    best = ls_calloc(J, sizeof(double));
+    if (!best) { rc = ls_nomem(err); goto done; }
+    {
+        ls_layout lay;
+        ls_model_layout(m, &lay);
+        for (size_t j = 0; j < J; j++) {
+            double b = -1;
+            for (size_t r = 0; r < d->n; r++)
+                if (d->y[r * J + j] > b) b = d->y[r * J + j];
+            best[j] = o->ceiling_uncertainty && lay.kap_of[j] < 0 && b >= 0 && b < d->ceil[j] ? b : NAN;
+        }
+    }
     th0 = ls_calloc(K, sizeof(double));
     theta_i = ls_calloc(K, sizeof(double));
     alpha = ls_calloc((nu + 1) * M * K, sizeof(double)); /* slot nu: the prior */
@@ -363,6 +396,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                     for (size_t k = 0; k < K; k++) theta_i[k] = th0[k] + a[k];
                     for (size_t j = 0; j < J; j++) {
                         double mu = ls_model_mean_score(m, j, theta_i), ph = ls_model_precision(m, j) * pmul;
+                        if (mu > best[j]) mu = best[j] + ceiling_draw(o->seed, j, t * M + mm) * (mu - best[j]);
                         out->mean[i * J + j] += mu / (double)N;
                         double y = gsl_ran_beta(s->rng, ph * mu, ph * (1 - mu));
                         yd[((i - r0) * J + j) * N + t * M + mm] = (float)y;
@@ -388,6 +422,24 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     for (size_t i = 0; i < n && !rc; i++) {
         char names[512] = "";
         size_t len = 0, hits = 0;
+        /* far above the data's scores: the interval is the unknown ceiling's */
+        for (size_t j = 0; j < J; j++) {
+            double mp = out->map[i * J + j];
+            if (!(mp > best[j] + 0.5 * (1 - best[j]))) continue;
+            if (len < sizeof names - 80)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s (%.3f)", hits ? ", " : "", d->bench[j],
+                                        best[j]);
+            hits++;
+        }
+        if (hits && ls_strlist_add(&out->warn,
+                                   "model '%.60s': the law puts %s far above the best score in the data (in "
+                                   "parentheses): where the ceiling lies there is unknown, and the interval spans it",
+                                   out->model[i], names)) {
+            rc = ls_nomem(err);
+            break;
+        }
+        names[0] = 0;
+        len = hits = 0;
         for (size_t j = 0; j < J; j++) {
             double lo = out->lower[i * J + j], hi = out->upper[i * J + j];
             if (!(hi - lo < 1e-3 && (hi > 1 - 1e-3 || lo < 1e-3))) continue;
@@ -405,6 +457,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     }
 done:
     ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
+    ls_free(best);
     ls_sampler_free(s);
     if (rc) lss_prediction_clear(out);
     return rc;
