@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.7.0"
+#define LS_VERSION "0.7.1"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */

@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.7.0).
+"""ctypes declarations of include/latentscale.h (version 0.7.1).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.7.0"
+HEADER_VERSION = "0.7.1"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -333,6 +333,18 @@ def _candidates():
         yield found
 
 
+def _short_spin():
+    """OpenMP's waiting threads spin 300,000 turns (libgomp) before they sleep,
+    which on a busy machine competes with the thread they wait for; the
+    runtime reads its settings once, when it is loaded, so they are set here,
+    before the library (and with it the runtime) is loaded, unless the user
+    chose a wait policy (the command line does the same; README,
+    Benchmarks).  A runtime already loaded by another module keeps its own."""
+    if not any(k in os.environ for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")):
+        os.environ["GOMP_SPINCOUNT"] = "3000"
+        os.environ["KMP_BLOCKTIME"] = "1"
+
+
 def load_library(path=None):
     """Load liblatentscale (once) and declare its prototypes; returns the CDLL.
 
@@ -343,6 +355,7 @@ def load_library(path=None):
     with _lock:
         if _lib is not None and path is None:
             return _lib
+        _short_spin()
         tried = []
         for cand in ([path] if path else _candidates()):
             if os.sep in cand and not os.path.exists(cand):

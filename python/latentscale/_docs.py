@@ -96,7 +96,7 @@ PARAMS = {
     "ceiling_uncertainty": ("bool, optional", "Above the best score observed on a benchmark with "
                             "a fixed ceiling, draw the ceiling uniform between that score and the "
                             "fixed one, so intervals far above the data do not collapse onto 1; "
-                            "False takes the ceiling as known (library default: True)."),
+                            "False takes the ceiling as known (library default: 1, i.e. True)."),
     # posterior options (ls_posterior_options)
     "chains": ("int, optional", "MCMC chains (library default: 4)."),
     "warmup": ("int, optional", "Warm-up iterations per chain (library default: 1000)."),

@@ -548,6 +548,26 @@ class TestWarnings(unittest.TestCase):
             self.assertTrue(all(w.startswith("training fit: ") for w in ev.warnings))
             self.assertIn(str(cm.warning), ev.warnings)
 
+    def test_ceiling_uncertainty_far_above_the_data(self):
+        f = S["fit"]
+        fam = f.families[0]
+        with open("far.csv", "w") as h:
+            h.write("model,family,size,tokens\nfar,%s,1e6,1e5\n" % fam)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ls.LatentscaleWarning)
+            known = f.predict("far.csv", param_draws=0, latent_draws=100, ceiling_uncertainty=False)
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            drawn = f.predict("far.csv", param_draws=0, latent_draws=100)
+        far = [str(w.message) for w in got if "far above the best score" in str(w.message)]
+        top = [j for j in range(len(f.benchmarks)) if known.lower[0, j] > 0.999]
+        self.assertTrue(top, "no interval collapsed onto 1 with the ceiling known")
+        self.assertEqual(len(far), 1)
+        for j in top:
+            self.assertIn(f.benchmarks[j], far[0])
+            self.assertLess(drawn.lower[0, j], 0.99)
+            self.assertLessEqual(drawn.upper[0, j], 1.0)
+
 
 class TestCalibration(unittest.TestCase):
     """fit(..., calibrate=True) holds out each family's largest model, refits
