@@ -166,16 +166,16 @@ PARAMS.update({
 
 # the same names with another meaning in one function: (function, name) -> (type, text)
 OVERRIDES = {
-    ("optimal", "draws"): PARAMS["optimal_draws"],
+    ("optimal", "param_draws"): PARAMS["optimal_draws"],
     ("select", "skills"): PARAMS["skill_range"],
     ("simulate", "out"): PARAMS["sim_out"],
-    ("simulate", "families"): PARAMS["families_count"],
+    ("simulate", "n_families"): PARAMS["families_count"],
     ("simulate", "skills"): PARAMS["sim_skills"],
-    ("simulate", "benchmarks"): PARAMS["sim_benchmarks"],
+    ("simulate", "n_benchmarks"): PARAMS["sim_benchmarks"],
     ("simulate", "seed"): ("int, optional", "Random seed (library default: 1)."),
     ("simulate", "ceilings"): PARAMS["sim_ceilings"],
     ("report", "out"): PARAMS["report_out"],
-    ("report", "families"): PARAMS["report_families"],
+    ("report", "highlight"): PARAMS["report_families"],
     ("report", "compare"): PARAMS["report_compare"],
     ("report", "select"): PARAMS["report_select"],
     ("report", "data"): PARAMS["fit_data"],

@@ -8,6 +8,7 @@ result into plain Python objects and frees every C object before returning
 LatentscaleError subclass of the C status, with the C message.
 """
 import ctypes
+import functools
 import json
 import math
 import numbers
@@ -595,10 +596,10 @@ For each budget, the size N (billions of parameters) and tokens D
     targets (K skills, then J benchmarks) x budgets: size (billions of
     parameters), tokens (trillions), their intervals and the value.""",
               function="optimal")
-    def optimal(self, *, budgets=None, size_range=None, tokens_range=None, draws=None, level=None,
-                seed=None, out=None):
+    def optimal(self, *, budgets=None, size_range=None, tokens_range=None, param_draws=None,
+                level=None, seed=None, out=None):
         return optimal(self, budgets=budgets, size_range=size_range, tokens_range=tokens_range,
-                       draws=draws, level=level, seed=seed, out=out)
+                       param_draws=param_draws, level=level, seed=seed, out=out)
 
     def summary(self):
         """The fit's summary, as ``latentscale fit`` prints it.
@@ -776,10 +777,12 @@ to `truth_out` (default: OUT with .truth.json).""",
     data (a dict of columns, usable as a table), the true Params (raw log
     scale; with `ceilings`, truth.ceilings), the floors and the benchmark
     names.""", warns=None)
-def simulate(out=None, *, families=None, skills=None, benchmarks=None, missing=None, seed=None,
+def simulate(out=None, *, n_families=None, skills=None, n_benchmarks=None, missing=None, seed=None,
              truth=None, truth_out=None, floors_out=None, ceilings=None):
-    args = dict(out=out, families=families, skills=skills, benchmarks=benchmarks, missing=missing,
-                seed=seed, truth_out=truth_out, floors_out=floors_out, ceilings=ceilings)
+    args = dict(out=out, n_families=n_families, skills=skills, n_benchmarks=n_benchmarks,
+                missing=missing, seed=seed, truth_out=truth_out, floors_out=floors_out,
+                ceilings=ceilings)
+    families, benchmarks = n_families, n_benchmarks
     lib = C.lib()
     so = C.LsSimOptions()
     lib.ls_sim_options_init(byref(so))
@@ -1149,10 +1152,10 @@ with intervals from draws of the parameters.""",
           """Allocation
     targets (K skills, then J benchmarks) x budgets: size (billions of
     parameters), tokens (trillions), their intervals and the value.""")
-def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=None, level=None,
+def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, param_draws=None, level=None,
             seed=None, out=None):
     args = dict(fit=fit, budgets=budgets, size_range=size_range, tokens_range=tokens_range,
-                draws=draws, level=level, seed=seed, out=out)
+                param_draws=param_draws, level=level, seed=seed, out=out)
     lib = C.lib()
     err = C.new_error()
     srange, trange = _range("size_range", size_range), _range("tokens_range", tokens_range)
@@ -1167,7 +1170,7 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, draws=None
         bv = np.ascontiguousarray([_real("budgets", x) for x in budgets], dtype=float)
         o.budgets = bv.ctypes.data_as(C.c_double_p)
         o.nbudgets = bv.size
-    _put(o, "draws", draws, _count)
+    _put(o, "draws", param_draws, _count)
     _put(o, "level", level, _real)
     _put(o, "seed", seed, _count)
     s = c_void_p()
@@ -1454,10 +1457,10 @@ class Model:
 @document("""Write the self-contained HTML report of a fit (the CLI's report FIT DATA --out FILE).""",
           """str
     `out`.""", warns=None)
-def report(fit, data=None, *, out, families=None, top=None, compare=None, select=None, title=None,
+def report(fit, data=None, *, out, highlight=None, top=None, compare=None, select=None, title=None,
            level=None, grid=None, param_draws=None, latent_draws=None, optimal_draws=None,
            seed=None, threads=None, param_cov=None):
-    args = dict(fit=fit, data=data, out=out, families=families, top=top, compare=compare,
+    args = dict(fit=fit, data=data, out=out, highlight=highlight, top=top, compare=compare,
                 select=select, title=title, level=level, grid=grid, param_draws=param_draws,
                 latent_draws=latent_draws, optimal_draws=optimal_draws, seed=seed, threads=threads,
                 param_cov=param_cov)
@@ -1467,7 +1470,7 @@ def report(fit, data=None, *, out, families=None, top=None, compare=None, select
 
     def names(v):
         return None if v is None else C.enc(v if isinstance(v, (str, bytes)) else ",".join(v))
-    keep = dict(families=names(families), compare=names(compare), select=C.enc(select),
+    keep = dict(families=names(highlight), compare=names(compare), select=C.enc(select),
                 title=C.enc(title), out=C.enc(out), argv=_argv_json("report", args),
                 param_cov=C.enc(param_cov))
     o = C.LsReportOptions()
@@ -1490,3 +1493,22 @@ def report(fit, data=None, *, out, families=None, top=None, compare=None, select
         o.fit_name = keep["fit_name"]
         C.check(lib.ls_report_write(f, d, byref(o), keep["out"], err), err)
     return out
+
+
+def _renamed(f, **old):
+    """f, refusing the keywords' old spellings with a message that names the
+    new one (the command line's options were renamed the same way, so that
+    one name means one thing: a count, a list of names, a kind of draw)."""
+    @functools.wraps(f)
+    def g(*a, **kw):
+        for o, new in old.items():
+            if o in kw:
+                raise OptionError("%s: the keyword %s is now %s" % (f.__name__, o, new))
+        return f(*a, **kw)
+    return g
+
+
+simulate = _renamed(simulate, families="n_families (a count)", benchmarks="n_benchmarks (a count)")
+optimal = _renamed(optimal, draws="param_draws (draws of the parameters, as in predict)")
+Fit.optimal = _renamed(Fit.optimal, draws="param_draws (draws of the parameters, as in predict)")
+report = _renamed(report, families="highlight (the families highlighted in figure 1)")

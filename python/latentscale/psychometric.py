@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _capi as C
 from . import _tables
-from .api import _UINT, _Progress, _argv_json, _count, _names, _real
+from .api import _UINT, _Progress, _argv_json, _count, _names, _real, _renamed
 from .errors import InputError, LatentscaleError, OptionError, LatentscaleWarning
 from .results import Entries
 
@@ -489,7 +489,7 @@ def _anchor_names(anchors, d):
     return ",".join(names)
 
 
-def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli",
+def factor(data, *, items=None, covariates=None, factors=None, response="bernoulli",
            identify="orthogonal", anchors=None, covariate_condition="min-l1", dichotomise=None,
            dif=False, alpha=0.05, correction="bonferroni", select=None, starts=3, seed=1,
            threads=0, bound=0.0, tol=1e-7, max_iter=500, ridge=0.0, scale_correction=True,
@@ -499,7 +499,7 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
     of columns; persons in rows, items in columns.  items: names or shell
     patterns ('Q*', or a list); covariates: numeric columns.  factors: r
-    (default 1, or the JIC choice with select='RMIN..RMAX').  family:
+    (default 1, or the JIC choice with select='RMIN..RMAX').  response:
     bernoulli (logit), probit, poisson or gaussian.  identify: orthogonal,
     triangular, anchor, anchor-identity or equal-diagonal; anchors: one item
     per factor (names or indices; default the first r items).
@@ -520,7 +520,7 @@ def factor(data, *, items=None, covariates=None, factors=None, family="bernoulli
     """
     args = dict(locals())
     lib = C.lib()
-    fam = _choice(family, _FAMILIES, "family: expected bernoulli, probit, poisson or gaussian")
+    fam = _choice(response, _FAMILIES, "response: expected bernoulli, probit, poisson or gaussian")
     ident = _choice(identify, _IDENTIFY, "identify: expected orthogonal, triangular, anchor, "
                                          "anchor-identity or equal-diagonal")
     covc = _choice(covariate_condition, _COVCOND, "covariate_condition: expected min-l1 or orthogonal")
@@ -826,3 +826,6 @@ def _gpcm_result(e, seed, owner, argv):
         timing={"gvem": e.scalar("seconds_gvem"), "mml": e.scalar("seconds_mml"),
                 "se": e.scalar("seconds_se")},
         warnings=list(e.warnings), _owner=owner, _argv=argv)
+
+
+factor = _renamed(factor, family="response (the response distribution)")

@@ -74,7 +74,7 @@ def setUpModule():
     os.chdir(S["dir"])
     cli("simulate", "--n-families", 25, "--skills", 2, "--n-benchmarks", 4, "--seed", 3,
         "--out", "lb.csv", "--floors-out", "floors.csv")
-    S["bench"] = ls.simulate(families=25, skills=2, benchmarks=4, seed=3).benchmarks
+    S["bench"] = ls.simulate(n_families=25, skills=2, n_benchmarks=4, seed=3).benchmarks
     with open("new.csv", "w") as f:
         f.write("model,family,size,tokens,%s\n" % S["bench"][0]
                 + "new-a,fam0001,7,2,0.61\nnew-b,unseen,70,15,\nnew-c,fam0002,0.5,1,NA\n")
@@ -118,8 +118,11 @@ METHODS = ["predict", "posterior", "compare", "optimal"]
 LIBRARY_OPTIONS = {"level", "param_draws", "latent_draws", "seed", "threads", "param_cov",
                    "chains", "warmup", "draws", "skills", "starts", "integration", "nodes", "gtol",
                    "max_iter", "se", "precision_covariates", "logit_clamp", "clip",
-                   "model_column", "family_column", "top", "grid", "optimal_draws", "families",
+                   "model_column", "family_column", "top", "grid", "optimal_draws", "n_families",
                    "missing"}
+# keywords named unlike their ls_*_options field (the CLI's names)
+FIELD_OF = {("simulate", "n_families"): "families", ("simulate", "n_benchmarks"): "benchmarks",
+            ("optimal", "param_draws"): "draws"}
 # which ls_*_options structure documents a function's defaults
 STRUCTS = {"predict": ["predict"], "compare": ["predict"], "posterior": ["posterior"],
            "optimal": ["optimal"], "fit": ["fit", "data"], "select": ["fit", "data"],
@@ -201,6 +204,20 @@ class TestKeywords(unittest.TestCase):
                 self.assertIn("Parameters\n----------", doc, label)
                 self.assertEqual(sorted(documented(doc)), sorted(params), label)
 
+    def test_old_keyword_spellings_name_the_new_one(self):
+        cases = [(lambda: ls.simulate(families=5), "simulate: the keyword families is now n_families"),
+                 (lambda: ls.simulate(benchmarks=3), "the keyword benchmarks is now n_benchmarks"),
+                 (lambda: ls.optimal("k2.json", draws=0), "optimal: the keyword draws is now param_draws"),
+                 (lambda: S["fit"].optimal(draws=0), "optimal: the keyword draws is now param_draws"),
+                 (lambda: ls.report("k2.json", "lb.csv", out="r.html", families=["a"]),
+                  "report: the keyword families is now highlight"),
+                 (lambda: ls.factor("x.csv", family="probit"), "factor: the keyword family is now response")]
+        for call, want in cases:
+            with self.assertRaises(ls.OptionError) as cm:
+                call()
+            self.assertIn(want, str(cm.exception))
+        self.assertFalse(os.path.exists("r.html"))
+
     def test_documented_defaults_are_the_librarys(self):
         checked = 0
         funcs = [(n, getattr(ls, n)) for n in STRUCTS] + [(m, getattr(ls.Fit, m)) for m in METHODS]
@@ -212,6 +229,7 @@ class TestKeywords(unittest.TestCase):
                 m = re.search(r"\(library default: ([^,;)]+)", text)
                 if not m:
                     continue
+                p = FIELD_OF.get((name, p), p)
                 if p not in table:  # the threads of a fit file's loading
                     self.assertIn(name, ("posterior", "load_fit"), (name, p))
                     self.assertEqual(p, "threads")
@@ -434,7 +452,7 @@ class TestDataFrames(unittest.TestCase):
             self.assertEqual(long.loc[("new-a", f.benchmarks[0]), "observed"], 0.61)
 
     def test_allocation(self):
-        a = S["fit"].optimal(budgets=[1e22, 1e23], draws=0)
+        a = S["fit"].optimal(budgets=[1e22, 1e23], param_draws=0)
         with some_pandas():
             df = a.to_dataframe()
             self.assertEqual(list(df.index.names), ["target", "flops"])
@@ -489,7 +507,7 @@ class TestMissing(unittest.TestCase):
         for cell in pred.cells():
             self.assertIsNotNone(cell["observed"])
             self.assertIsInstance(cell["observed"], float)
-        sim = ls.simulate(families=10, skills=1, benchmarks=3, missing=0.5, seed=2)
+        sim = ls.simulate(n_families=10, skills=1, n_benchmarks=3, missing=0.5, seed=2)
         col = np.asarray(sim.data[sim.benchmarks[0]])
         self.assertEqual(col.dtype, np.float64)
         self.assertTrue(np.isnan(col).any())
@@ -537,7 +555,7 @@ class TestWarnings(unittest.TestCase):
 
     def test_result_warnings(self):
         with self.assertWarns(ls.LatentscaleWarning) as cm:
-            a = S["fit"].optimal(budgets=[1e40], draws=0)
+            a = S["fit"].optimal(budgets=[1e40], param_draws=0)
         self.assertIn("budgets: 1e+40 FLOPs is above", str(cm.warning))
         self.assertEqual(a.warnings, [str(cm.warning)])
         with self.assertWarns(ls.LatentscaleWarning) as cm:

@@ -33,7 +33,7 @@ except ImportError:
     pd = None
 
 THREADS = 2
-SIM = dict(families=40, skills=2, benchmarks=5, seed=5)
+SIM = dict(n_families=40, skills=2, n_benchmarks=5, seed=5)
 FIT = dict(skills=2, starts=2, seed=1)
 PRED = dict(param_draws=20, latent_draws=10, seed=3)
 
@@ -81,8 +81,8 @@ def setUpModule():
         raise unittest.SkipTest("the latentscale program was not found (set LATENTSCALE_CLI)")
     S["dir"], S["cwd"] = tempfile.mkdtemp(prefix="latentscale-py-"), os.getcwd()
     os.chdir(S["dir"])  # relative names: the files record them, and must agree
-    cli("simulate", "--n-families", SIM["families"], "--skills", SIM["skills"], "--n-benchmarks",
-        SIM["benchmarks"], "--seed", SIM["seed"], "--out", "lb.csv", "--floors-out", "floors.csv")
+    cli("simulate", "--n-families", SIM["n_families"], "--skills", SIM["skills"], "--n-benchmarks",
+        SIM["n_benchmarks"], "--seed", SIM["seed"], "--out", "lb.csv", "--floors-out", "floors.csv")
     with open(path("new.csv"), "w") as f:
         f.write("model,family,size,tokens,math\n"
                 "new-a,fam0001,7,2,0.61\nnew-b,unseen,70,15,\nnew-c,fam0002,0.5,1,NA\n")
@@ -139,8 +139,8 @@ class TestSimulate(unittest.TestCase):
         close(self, sim.data[col], want, col)
 
     def test_simulating_from_given_parameters(self):
-        truth = ls.simulate(families=5, skills=1, benchmarks=3, seed=2).truth
-        again = ls.simulate(families=8, seed=4, truth=truth)
+        truth = ls.simulate(n_families=5, skills=1, n_benchmarks=3, seed=2).truth
+        again = ls.simulate(n_families=8, seed=4, truth=truth)
         for k in ("beta", "lambda_", "b", "phi", "sigma"):
             close(self, getattr(again.truth, k), getattr(truth, k), k)
         self.assertEqual(len(set(again.data["family"])), 8)
@@ -150,22 +150,22 @@ class TestSimulate(unittest.TestCase):
         # scores' mean, so the capped benchmark's scores fall
         cli("simulate", "--n-families", 30, "--seed", 5, "--ceiling", "hellaswag=0.7,arc=0.8",
             "--out", "cli_sim_ceil.csv")
-        sim = ls.simulate("py_sim_ceil.csv", families=30, seed=5,
+        sim = ls.simulate("py_sim_ceil.csv", n_families=30, seed=5,
                           ceilings={"hellaswag": 0.7, "arc": 0.8})
         with open(path("cli_sim_ceil.csv"), "rb") as fa, open(path("py_sim_ceil.csv"), "rb") as fb:
             self.assertEqual(fa.read(), fb.read())
         tj = load("cli_sim_ceil.truth.json")
         close(self, sim.truth.ceilings, tj["ceilings"], "ceilings")
         self.assertEqual(sim.truth.ceilings[sim.benchmarks.index("hellaswag")], 0.7)
-        plain = ls.simulate(families=30, seed=5)
+        plain = ls.simulate(n_families=30, seed=5)
         h = np.array(sim.data["hellaswag"], dtype=float)
         h0 = np.array(plain.data["hellaswag"], dtype=float)
         self.assertLess(np.nanmax(h), np.nanmax(h0))
         # simulating from that truth keeps its ceilings
-        again = ls.simulate(families=30, seed=6, truth=sim.truth)
+        again = ls.simulate(n_families=30, seed=6, truth=sim.truth)
         close(self, again.truth.ceilings, sim.truth.ceilings, "ceilings of a given truth")
         with self.assertRaises(ls.OptionError) as cm:
-            ls.simulate(families=5, ceilings={"nosuch": 0.9})
+            ls.simulate(n_families=5, ceilings={"nosuch": 0.9})
         self.assertIn("ceilings: unknown benchmark 'nosuch'", str(cm.exception))
 
 
@@ -337,7 +337,7 @@ class TestTasks(unittest.TestCase):
 
     def test_optimal_matches_the_cli(self):
         cli("optimal", "cli_fit.json", "--param-draws", 40, "--out", "cli_opt.json")
-        a = ls.optimal("cli_fit.json", draws=40, out="py_opt.json")
+        a = ls.optimal("cli_fit.json", param_draws=40, out="py_opt.json")
         cj = load("cli_opt.json")
         self.assertEqual(without_options(load("py_opt.json")), without_options(cj))
         self.assertEqual((a.level, list(a.size_range), list(a.tokens_range)),
@@ -355,10 +355,10 @@ class TestTasks(unittest.TestCase):
         np.testing.assert_allclose(6 * a.size * 1e9 * a.tokens * 1e12,
                                    np.broadcast_to(a.budgets, a.size.shape), rtol=1e-6)
         # an in-memory fit gives the same allocation; explicit budgets and ranges
-        b = S["fit"].optimal(draws=40)
+        b = S["fit"].optimal(param_draws=40)
         close(self, b.size, a.size, "size from the Python fit")
         c = ls.optimal("cli_fit.json", budgets=[1e21, 1e23], size_range=(0.5, 100),
-                       tokens_range=(0.2, 15), draws=0)
+                       tokens_range=(0.2, 15), param_draws=0)
         self.assertEqual(c.size.shape, (K + J, 2))
         self.assertTrue(np.all((c.size >= 0.5 - 1e-9) & (c.size <= 100 + 1e-9)))
 
@@ -592,7 +592,7 @@ class TestErrors(unittest.TestCase):
         self.assert_same_message_as_cli(ls.ParseError, ["fit", "ragged.csv"],
                                         lambda: ls.fit("ragged.csv"))
         # the fit refuses data it was not fitted on
-        sim = ls.simulate(families=12, skills=2, benchmarks=5, seed=99)
+        sim = ls.simulate(n_families=12, skills=2, n_benchmarks=5, seed=99)
         with self.assertRaisesRegex(ls.InputError, "^cli_fit.json: the data in <dict> give .*"
                                                    "not the data it was fitted on$"):
             ls.load_fit("cli_fit.json", sim.data)

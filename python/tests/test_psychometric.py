@@ -47,7 +47,7 @@ FACTOR_SELECT = (["factor", "factor.csv", "--items", "Q0*,Q1*", "--covariates", 
                       ridge=2, se=False, starts=1))
 FACTOR_GAUSS = (["factor", "gpcm.csv", "--items", "A*,B*", "--response", "gaussian", "--starts", 1,
                  "--identify", "equal-diagonal", "--dif", "--covariates", "(row)", "--alpha", 0.2],
-                dict(items="A*,B*", family="gaussian", starts=1, identify="equal-diagonal",
+                dict(items="A*,B*", response="gaussian", starts=1, identify="equal-diagonal",
                      dif=True, covariates=["(row)"], alpha=0.2))
 FACTOR_BOOT = (["factor", "factor.csv", "--items", "Q0*", "--identify", "anchor",
                 "--loading-bootstrap", 12, "--starts", 1],
@@ -182,7 +182,7 @@ def keywords(msg):
     if not m:
         return msg
     flag = m.group(1)
-    kw = {"no-se": "se", "no-scale-correction": "scale_correction", "response": "family"}.get(flag, flag.replace("-", "_"))
+    kw = {"no-se": "se", "no-scale-correction": "scale_correction"}.get(flag, flag.replace("-", "_"))
     return kw + msg[m.end() - 2:]
 
 
@@ -535,7 +535,7 @@ class TestErrors(unittest.TestCase):
                           lambda: ls.factor("factor.csv"))
         self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--response",
                                            "gamma"],
-                          lambda: ls.factor("factor.csv", items="Q*", family="gamma"))
+                          lambda: ls.factor("factor.csv", items="Q*", response="gamma"))
         self.same_message(ls.OptionError, ["factor", "factor.csv", "--items", "Q*", "--identify",
                                            "varimax"],
                           lambda: ls.factor("factor.csv", items="Q*", identify="varimax"))

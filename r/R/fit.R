@@ -126,12 +126,14 @@ print.summary.ls_fit <- function(x, ...) {
 }
 
 predict.ls_fit <- function(object, newdata, level = 0.9, ...) {
-  o <- .ls_dots(list(...), c("param_draws", "latent_draws", "seed", "threads", "param_cov"), "predict")
+  o <- .ls_dots(list(...), c("param_draws", "latent_draws", "seed", "threads", "param_cov",
+                             "ceiling_uncertainty"), "predict")
   tmp <- .ls_tmp()
   on.exit(unlink(tmp$files), add = TRUE)
   path <- .ls_csv(newdata, tmp, arg = "newdata")
   popts <- list(level = level, param_draws = o$param_draws, latent_draws = o$latent_draws, seed = o$seed,
-                threads = o$threads, param_cov = o$param_cov)
+                threads = o$threads, param_cov = o$param_cov,
+                ceiling_uncertainty = if (is.null(o$ceiling_uncertainty)) NULL else as.numeric(isTRUE(o$ceiling_uncertainty)))
   r <- .ls_call(C_lsr_predict, object$ptr, path, popts, call = match.call(), tmp = tmp)
   .ls_warn(attr(r, "warnings"))
   n <- length(r$models)

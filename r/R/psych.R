@@ -1,19 +1,21 @@
 # Generalized latent factor models (ls_factor) and the multidimensional
 # generalized partial credit model (ls_gpcm).
 
-.factor_options <- c("family", "anchors", "covariate_condition", "dichotomise", "alpha", "correction", "starts",
+.factor_options <- c("response", "anchors", "covariate_condition", "dichotomise", "alpha", "correction", "starts",
                      "seed", "threads", "bound", "tol", "max_iter", "ridge", "scale_correction",
                      "loading_bootstrap", "se")
 
 ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "orthogonal", dif = FALSE, ...) {
   call <- match.call()
+  if ("family" %in% names(list(...)))
+    .ls_stop("ls_factor: the option family is now response (the response distribution)", call = NULL)
   o <- .ls_dots(list(...), .factor_options, "ls_factor")
   tmp <- .ls_tmp()
   on.exit(unlink(tmp$files), add = TRUE)
   path <- .ls_csv(data, tmp)
   opts <- list(factors = factors,
-               family = .ls_choice(if (is.null(o$family)) "bernoulli" else o$family,
-                                   c("bernoulli", "poisson", "gaussian", "probit"), "family"),
+               family = .ls_choice(if (is.null(o$response)) "bernoulli" else o$response,
+                                   c("bernoulli", "poisson", "gaussian", "probit"), "response"),
                identify = .ls_choice(identify, c("orthogonal", "triangular", "anchor", "anchor-identity",
                                                  "equal-diagonal"), "identify"),
                covariate_condition = .ls_choice(if (is.null(o$covariate_condition)) "min-l1" else o$covariate_condition,

@@ -206,6 +206,7 @@ SEXP lsr_predict(SEXP x, SEXP path, SEXP popts)
     po.seed = (uint64_t)lsr_num(get(popts, "seed"), (double)po.seed);
     po.threads = (unsigned)lsr_num(get(popts, "threads"), po.threads);
     po.param_cov = lsr_str(get(popts, "param_cov"));
+    po.ceiling_uncertainty = (int)lsr_num(get(popts, "ceiling_uncertainty"), po.ceiling_uncertainty);
     if (ls_predict_options_check(&po, &e)) return lsr_error(&e);
     ls_table *t = NULL;
     if (ls_table_read(lsr_str(path), &t, &e)) return lsr_error(&e);

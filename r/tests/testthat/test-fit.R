@@ -35,6 +35,16 @@ test_that("a scaling-law fit matches the command line's, field by field", {
   expect_equal(nrow(p), 2 * length(fit$benchmarks))
   expect_equal(names(p), c("model", "family", "benchmark", "mean", "median", "lower", "upper"))
   expect_true(all(p$lower <= p$median & p$median <= p$upper))
+  # far above the data the ceiling is unknown: the interval does not collapse onto 1
+  far <- data.frame(model = "far", family = "fam0001", size = 1e6, tokens = 1e5)
+  known <- suppressWarnings(predict(fit, far, param_draws = 0, latent_draws = 50, threads = 2,
+                                    ceiling_uncertainty = FALSE))
+  drawn <- suppressWarnings(predict(fit, far, param_draws = 0, latent_draws = 50, threads = 2))
+  top <- known$lower > 0.999
+  expect_true(any(top))
+  expect_true(all(drawn$upper[top] - drawn$lower[top] > 1e-3))
+  expect_true(all(drawn$lower[top] < known$lower[top]))
+  expect_error(ls_factor(new, items = "x", family = "probit"), "now response")
   expect_output(print(fit), "scaling law")
   expect_output(print(summary(fit)), "coefficients")
 })
