@@ -255,6 +255,19 @@ static void benjamini_hochberg_matches_the_step_up_rule(void)
     for (int k = 0; k < 6; k++) CHECK(flag[k] == expect[k]);
 }
 
+/* A NaN p-value is a hypothesis not tested: never flagged, and not counted
+ * in m (with it counted, neither rule would flag anything here). */
+static void untested_hypotheses_are_left_out_of_the_correction(void)
+{
+    double p[] = {0.02, NAN, NAN, 0.04};
+    int flag[4] = {1, 1, 1, 1}, bon[4] = {1, 1, 1, 1};
+    size_t idx[4];
+    ls_bh(p, 4, 1, 0.05, flag, idx);
+    CHECK(flag[0] == 1 && flag[1] == 0 && flag[2] == 0 && flag[3] == 1);
+    ls_bonferroni(p, 4, 1, 0.05, bon);
+    CHECK(bon[0] == 1 && bon[1] == 0 && bon[2] == 0 && bon[3] == 0);
+}
+
 /* ---------------------------------------------------------------- */
 /* Fits on simulated data                                            */
 /* ---------------------------------------------------------------- */
@@ -593,6 +606,7 @@ static void intervals_cover_and_dif_tests_hold_their_size(void)
                 cover += fabs(b - t) <= 1.959964 * se;
                 total++;
                 int flag = dif.flag_bonferroni[j * p + k];
+                if (isnan(dif.pvalue[j * p + k])) continue; /* fixed by the condition: not a test */
                 if (t == 0) {
                     nulls++;
                     null_rej += dif.pvalue[j * p + k] < 0.05;
@@ -793,7 +807,6 @@ static void fit_json_is_written_and_reads_back(void)
     o.factors = 2;
     o.identify = LS_FACTOR_ANCHOR;
     o.starts = 1;
-    o.max_iter = 60;
     lsf_fit f;
     ls_result *f_r = NULL;
     lsf_dif dif;
@@ -801,6 +814,7 @@ static void fit_json_is_written_and_reads_back(void)
     CHECK(run_fit(&d, &o, &f_r, &f, &e) == 0);
     CHECK(run_dif(f_r, 0.05, LS_FACTOR_BH, &dif_r, &dif, &e) == 0);
     const char *path = "test_factor_out.json";
+    printf("  fit: converged %d after %u sweeps, %zu coefficients at the bound\n", f.converged, f.iterations, f.at_bound);
     CHECK(ls_factor_write_json(f_r, dif_r, NULL, path, "[\"factor\"]", &e) == 0);
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
@@ -1118,6 +1132,63 @@ static void too_few_persons_and_constant_items_are_refused(void)
 /* Standard errors that are zero for an estimated coefficient, not finite,
  * or above 1e3 x the bound become NaN and are listed; those the anchor
  * condition fixes keep their 0; usable ones are untouched. */
+static int has_warning(const ls_result *r, const char *text)
+{
+    for (size_t i = 0; i < ls_result_nwarnings(r); i++)
+        if (strstr(ls_result_warning(r, i), text)) return 1;
+    return 0;
+}
+
+/* What a fit cannot say is marked, not printed as an estimate: the effects
+ * the min-L1 condition sets to 0 are not DIF tests (p NaN, out of the
+ * correction, "effect_fixed"); a person with no responses has no factor
+ * score (NaN, with a warning); a fit that did not converge gets no
+ * bootstrap bias correction (and a warning saying so). */
+static void untestable_effects_empty_persons_and_unconverged_bootstraps_are_marked(void)
+{
+    lsf_sim s;
+    ls_error e;
+    const size_t n = 300, q = 30, p = 2, r = 1;
+    CHECK(lsf_simulate(n, q, p, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 11, &s, &e) == 0);
+    for (size_t j = 0; j < q; j++) s.Y[0 * q + j] = NAN; /* person 0 answered nothing */
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = r;
+    o.starts = 1;
+    lsf_fit f;
+    ls_result *fr = NULL, *dr = NULL;
+    lsf_dif dif;
+    CHECK(run_fit(&d, &o, &fr, &f, &e) == 0);
+    if (fr) {
+        CHECK(f.n_empty == 1 && has_warning(fr, "1 person has no responses"));
+        CHECK(isnan(f.U[0]) && isnan(f.se_U[0]) && !isnan(f.U[1]) && f.se_U[1] > 0);
+        CHECK(run_dif(fr, 0.05, LS_FACTOR_BH, &dr, &dif, &e) == 0);
+        const double *fx = ls_result_numbers(fr, "effect_fixed", NULL, NULL);
+        size_t nfixed = 0, nnan = 0;
+        for (size_t c = 0; dr && fx && c < q * p; c++) {
+            nfixed += fx[c] != 0;
+            nnan += isnan(dif.pvalue[c]);
+            CHECK((fx[c] != 0) == isnan(dif.pvalue[c]));
+            if (fx[c] != 0) CHECK(dif.flag[c] == 0 && fabs(f.beta[(c / p) * (p + 1) + 1 + c % p]) < 1e-9);
+        }
+        printf("  %zu of %zu effects fixed by min-L1 (r = %zu per covariate at least), none tested\n", nfixed, q * p, r);
+        CHECK(nfixed >= r * p && nfixed == nnan);
+    }
+    ls_result_free(dr);
+    ls_result_free(fr);
+    /* anchored, stopped after 3 sweeps: no bootstrap (50 by default) */
+    o.identify = LS_FACTOR_ANCHOR;
+    o.max_iter = 3;
+    CHECK(run_fit(&d, &o, &fr, &f, &e) == 0);
+    if (fr) {
+        CHECK(!f.converged && f.bootstrap_skipped == 50 && f.loading_bootstrap == 0 && f.gamma_ml == NULL);
+        CHECK(has_warning(fr, "bootstrap bias correction (50 replicates) was not run: the fit did not converge"));
+    }
+    ls_result_free(fr);
+    lsf_sim_free(&s);
+}
+
 static void unusable_standard_errors_become_nan(void)
 {
     lsf_fit f;
@@ -1156,6 +1227,8 @@ int main(int argc, char **argv)
     RUN(weighted_median_minimises_weighted_absolute_deviation);
     RUN(lad_solver_is_exact_against_brute_force);
     RUN(benjamini_hochberg_matches_the_step_up_rule);
+    RUN(untested_hypotheses_are_left_out_of_the_correction);
+    RUN(untestable_effects_empty_persons_and_unconverged_bootstraps_are_marked);
     RUN(data_errors_name_file_line_and_column);
     RUN(options_are_checked_before_fitting);
     RUN(too_few_persons_and_constant_items_are_refused);

@@ -90,7 +90,6 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
            num(f, "loglik"), num(f, "jic"), (unsigned)num(f, "iterations"),
            num(f, "converged") != 0 ? "converged" : "NOT converged", (unsigned)num(f, "starts_at_best"),
            (unsigned)num(f, "starts"));
-    for (size_t i = 0; i < ls_result_nwarnings(f); i++) cli_warning(stdout, NULL, ls_result_warning(f, i));
     if (sel) {
         size_t nr = 0, best = count(sel, "best");
         const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),
@@ -104,20 +103,32 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
     if (nums(f, "loadings_ml"))
         printf("  bias-corrected by a parametric bootstrap (%u replicates; its SDs are the standard errors)\n",
                (unsigned)num(f, "loading_bootstrap"));
-    printf("  %-12s", "item");
+    /* item names in full, up to 40 characters */
+    int w = 11;
+    for (size_t j = 0; j < q; j++) {
+        size_t l = strlen(ls_result_string(f, "items", j));
+        if (l > (size_t)w) w = l > 40 ? 40 : (int)l;
+    }
+    int fixed_any = 0;
+    printf("  %-*s ", w, "item");
     for (size_t k = 0; k < r; k++) printf("  %8s%-2zu %8s", "factor", k + 1, "");
     printf("  %9s\n", "intercept");
     for (size_t j = 0; j < q; j++) {
         int anchor = 0;
         for (size_t k = 0; k < r; k++) anchor |= (size_t)anchors[k] == j;
-        printf("  %-11.11s%c", ls_result_string(f, "items", j), anchor && anchored(identify) ? '*' : ' ');
+        printf("  %-*.*s%c", w, w, ls_result_string(f, "items", j), anchor && anchored(identify) ? '*' : ' ');
         for (size_t k = 0; k < r; k++) {
             printf("  %8.3f", gamma[j * r + k]);
-            if (se_gamma) printf(" (%6.3f)", se_gamma[j * r + k]);
+            /* a standard error of exactly 0: fixed by the identification condition */
+            if (se_gamma && se_gamma[j * r + k] == 0) {
+                printf(" %8s", "(fixed)");
+                fixed_any = 1;
+            } else if (se_gamma) printf(" (%6.3f)", se_gamma[j * r + k]);
             else printf("   %6s ", "");
         }
         printf("  %9.3f\n", beta[j * p1]);
     }
+    if (fixed_any) printf("  (fixed): set by the identification condition, not estimated\n");
     printf("\nfactor correlations:\n");
     for (size_t a = 0; a < r; a++) {
         printf("  ");
@@ -127,23 +138,35 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
     if (p) {
         const double *flag = dif ? nums(dif, "flag") : NULL;
         printf("\ncovariate effects (standard errors)%s:\n", dif ? ", DIF flagged *" : "");
-        printf("  %-12s", "item");
+        printf("  %-*s ", w, "item");
         for (size_t s = 0; s < p; s++) printf("  %-18.18s", ls_result_string(f, "covariates", s));
         printf("\n");
+        size_t nfixed = 0;
+        const double *efx = nums(f, "effect_fixed");
         for (size_t j = 0; j < q; j++) {
-            printf("  %-12.12s", ls_result_string(f, "items", j));
+            printf("  %-*.*s ", w, w, ls_result_string(f, "items", j));
             for (size_t s = 0; s < p; s++) {
                 double b = beta[j * p1 + 1 + s];
-                if (se_beta) printf("  %7.3f (%6.3f)%c", b, se_beta[j * p1 + 1 + s],
-                                    flag && flag[j * p + s] != 0 ? '*' : ' ');
+                if (efx && efx[j * p + s] != 0) {
+                    printf("  %7.3f %8s  ", b == 0 ? 0.0 : b, "(fixed)");
+                    nfixed++;
+                } else if (se_beta) printf("  %7.3f (%6.3f)%c", b, se_beta[j * p1 + 1 + s],
+                                         flag && flag[j * p + s] != 0 ? '*' : ' ');
                 else printf("  %7.3f %10s", b, "");
             }
             printf("\n");
         }
+        if (nfixed)
+            printf("  (fixed): set by the identification condition (%s), not estimated and not tested\n",
+                   ls_result_string(f, "covariate_condition", 0));
         if (dif) {
-            size_t nf = 0;
-            for (size_t c = 0; c < q * p; c++) nf += flag[c] != 0;
-            printf("\nDIF: %zu of %zu item-covariate effects flagged (%s, alpha %.3g)\n", nf, q * p,
+            size_t nf = 0, nt = 0;
+            const double *pv = nums(dif, "p_value");
+            for (size_t c = 0; c < q * p; c++) {
+                nf += flag[c] != 0;
+                nt += !isnan(pv[c]);
+            }
+            printf("\nDIF: %zu of %zu tested item-covariate effects flagged (%s, alpha %.3g)\n", nf, nt,
                    strcmp(ls_result_string(dif, "correction", 0), "bh") == 0 ? "Benjamini-Hochberg" : "Bonferroni",
                    num(dif, "alpha"));
         }
@@ -274,6 +297,9 @@ int cmd_factor(int argc, char **argv)
     if (rc) code = cli_fail(&e);
     else {
         if (!quiet) print_summary(fit, dr, sel);
+        /* warnings on stderr, with or without the summary */
+        for (size_t i = 0; i < ls_result_nwarnings(fit); i++)
+            cli_warning(stderr, "latentscale: factor: ", ls_result_warning(fit, i));
         if (out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_factor_write_json(fit, dr, sel, out, aj, &e);

@@ -24,8 +24,18 @@ static void print_summary(const ls_result *f, int trace)
     const double *a = nums(f, "slopes"), *b = nums(f, "steps"), *se_b = nums(f, "se_steps"),
                  *sigma = nums(f, "factor_cor"), *pattern = nums(f, "pattern"), *ncat = nums(f, "categories");
     double loglik = num(f, "loglik");
+    /* item names in full (up to 40 characters), however long */
+    int w = 12;
+    for (size_t j = 0; j < J; j++) {
+        size_t l = strlen(ls_result_string(f, "items", j));
+        if (l > (size_t)w) w = l > 40 ? 40 : (int)l;
+    }
+    /* one factor: nothing to rotate */
+    const int rotated = exploratory && K > 1;
     printf("generalized partial credit model: %zu factor%s, %s, %s\n", K, K == 1 ? "" : "s",
-           exploratory ? "exploratory (lower-triangular anchors, promax rotation)" : "confirmatory pattern",
+           rotated       ? "exploratory (lower-triangular anchors, promax rotation)"
+           : exploratory ? "exploratory (one factor: no rotation)"
+                         : "confirmatory pattern",
            mml ? "marginal maximum likelihood (adaptive Gauss-Hermite)" : "Gaussian variational EM");
     printf("data: %s, %zu persons, %zu items, %zu observed responses (%.1f %% missing), scores = value - %.0f\n",
            source ? source : "(memory)", n, J, nobs, 100.0 * (1.0 - (double)nobs / ((double)n * (double)J)),
@@ -44,14 +54,14 @@ static void print_summary(const ls_result *f, int trace)
         printf("\nlower bound per iteration:\n");
         for (unsigned t = 0; t <= iterations; t++) printf("  %5u %.6f\n", t, tr[t]);
     }
-    printf("\nslopes%s:\n", !exploratory ? (se_a ? " (standard errors)" : "")
+    printf("\nslopes%s:\n", !rotated ? (se_a ? " (standard errors)" : "")
                              : se_a ? " (promax-rotated; standard errors by the delta method through the rotation)"
                                     : " (promax-rotated)");
-    printf("  %-12s", "item");
+    printf("  %-*s", w, "item");
     for (size_t k = 0; k < K; k++) printf("  factor%-2zu%s", k + 1, se_a ? "        " : "");
     printf("\n");
     for (size_t j = 0; j < J; j++) {
-        printf("  %-12.12s", ls_result_string(f, "items", j));
+        printf("  %-*.*s", w, w, ls_result_string(f, "items", j));
         for (size_t k = 0; k < K; k++) {
             if (pattern[j * K + k] == 0 && !exploratory) {
                 printf("  %8s%s", ".", se_a ? "        " : "");
@@ -65,16 +75,16 @@ static void print_summary(const ls_result *f, int trace)
     printf("\nstep parameters b_j1..b_jP (cumulative; P(k) ~ exp(k a'theta - b_k))%s:\n",
            se_b ? ", standard errors below" : "");
     for (size_t j = 0; j < J; j++) {
-        printf("  %-12.12s", ls_result_string(f, "items", j));
+        printf("  %-*.*s", w, w, ls_result_string(f, "items", j));
         for (size_t k = 0; k + 1 < (size_t)ncat[j]; k++) printf(" %8.3f", b[j * nb + k]);
         printf("\n");
         if (se_b) {
-            printf("  %-12s", "");
+            printf("  %-*s", w, "");
             for (size_t k = 0; k + 1 < (size_t)ncat[j]; k++) printf(" (%6.3f)", se_b[j * nb + k]);
             printf("\n");
         }
     }
-    printf("\nfactor correlations%s:\n", !exploratory ? (se_s ? " (standard errors)" : "")
+    printf("\nfactor correlations%s:\n", !rotated ? (se_s ? " (standard errors)" : "")
                                           : se_s ? " (promax; standard errors)" : " (promax)");
     for (size_t p = 0; p < K; p++) {
         printf("  ");
@@ -87,8 +97,6 @@ static void print_summary(const ls_result *f, int trace)
         }
         printf("\n");
     }
-    for (size_t i = 0; i < ls_result_nwarnings(f); i++) printf("\nwarning: %s", ls_result_warning(f, i));
-    if (ls_result_nwarnings(f)) printf("\n");
     printf("\ntime: GVEM %.2f s", num(f, "seconds_gvem"));
     if (mml) printf(", MML %.2f s", num(f, "seconds_mml"));
     if (isfinite(loglik)) printf(", marginal likelihood and standard errors %.2f s", num(f, "seconds_se"));
@@ -204,9 +212,9 @@ int cmd_gpcm(int argc, char **argv)
     if (rc) code = cli_fail(&e);
     else {
         if (!quiet) print_summary(f, trace);
-        else /* the summary carries them; quiet still shows them */
-            for (size_t i = 0; i < ls_result_nwarnings(f); i++)
-                cli_warning(stderr, "latentscale: gpcm: ", ls_result_warning(f, i));
+        /* warnings on stderr, with or without the summary */
+        for (size_t i = 0; i < ls_result_nwarnings(f); i++)
+            cli_warning(stderr, "latentscale: gpcm: ", ls_result_warning(f, i));
         if (out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_result_write(f, out, NULL, aj, &e);

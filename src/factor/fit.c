@@ -948,7 +948,7 @@ int lsf_unusable_se(lsf_fit *f)
         }
     }
     for (size_t c = 0; f->se_U && c < f->n * r; c++)
-        if (se_unusable(f->se_U[c], f->bound)) {
+        if (!(f->U && isnan(f->U[c])) && se_unusable(f->se_U[c], f->bound)) { /* NaN: a person with no responses */
             f->se_U[c] = NAN;
             f->nse_bad_scores++;
         }
@@ -1033,6 +1033,12 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
              o->identify == LS_FACTOR_TRIANGULAR)
                 ? 50
                 : 0;
+    /* a bias correction around a fit that did not converge corrects
+     * nothing: skip it, and say so */
+    if (B > 0 && !o->skip_se && o->ridge == 0 && !f->converged) {
+        f->bootstrap_skipped = (unsigned)B;
+        B = 0;
+    }
     if (B > 0 && !o->skip_se && o->ridge == 0) {
         double *bias = ls_calloc(q * r, sizeof *bias), *sd = ls_calloc(q * r, sizeof *sd),
                *tb = ls_calloc(q * r, sizeof *tb);
@@ -1097,6 +1103,17 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     for (size_t i = 0; i < n * q; i++) f->nobs += !isnan(d->Y[i]);
     f->nparams = n * r + q * (r + p1) - r * r - r - p * r + (o->family == LS_FACTOR_GAUSSIAN ? q : 0);
     f->jic = -2 * f->loglik + (double)r * (double)(n > q ? n : q) * log((double)(n < q ? n : q));
+    /* a person with no responses has no factor score to speak of */
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < q && isnan(d->Y[i * q + k])) k++;
+        if (k < q) continue;
+        f->n_empty++;
+        for (size_t a = 0; a < r; a++) {
+            f->U[i * r + a] = NAN;
+            if (f->se_U) f->se_U[i * r + a] = NAN;
+        }
+    }
     rc = lsf_unusable_se(f);
     if (rc) rc = ls_nomem(err);
 done:

@@ -57,6 +57,10 @@ typedef struct lsf_fit {
     double tol, bound, ridge;
     int scale_corrected;  /* the finite-q scale correction was applied        */
     unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
+    unsigned bootstrap_skipped; /* replicates the default or the option asked for but
+                           * not run: the fit did not converge (0: none skipped) */
+    size_t n_empty;       /* persons with no responses: scores and their
+                           * standard errors NaN                                */
     double *gamma_ml;     /* q x r: the loadings before the bootstrap bias
                            * correction (NULL without it)                      */
     double *se_gamma_analytic; /* q x r: the analytic (delta-method) standard

@@ -68,14 +68,25 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         rc = ls_result_warn(r, err, "%zu standard error%s of factor scores %s zero, not finite or above %g x the "
                             "bound %.3g, given as nan", f->nse_bad_scores, f->nse_bad_scores == 1 ? "" : "s",
                             f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, f->bound);
+    if (!rc && f->bootstrap_skipped)
+        rc = ls_result_warn(r, err, "the loadings' bootstrap bias correction (%u replicates) was not run: the fit %s; "
+                            "the loadings are the uncorrected joint-ML estimates with analytic standard errors",
+                            f->bootstrap_skipped, "did not converge");
+    if (!rc && f->n_empty)
+        rc = ls_result_warn(r, err, "%zu person%s no responses: %s factor scores and their standard errors are "
+                            "missing (nan; null in JSON)", f->n_empty, f->n_empty == 1 ? " has" : "s have",
+                            f->n_empty == 1 ? "its" : "their");
     for (size_t k = 0; !rc && k < f->r; k++) {
         double m2 = 0, m4 = 0;
+        size_t nk = 0;
         for (size_t i = 0; i < f->n; i++) {
             double u = f->U[i * f->r + k] * f->U[i * f->r + k];
+            if (isnan(u)) continue; /* a person with no responses */
             m2 += u;
             m4 += u * u;
+            nk++;
         }
-        double kurt = m2 > 0 ? (m4 / (double)f->n) / ((m2 / (double)f->n) * (m2 / (double)f->n)) : 0;
+        double kurt = m2 > 0 ? (m4 / (double)nk) / ((m2 / (double)nk) * (m2 / (double)nk)) : 0;
         if (kurt > 10)
             rc = ls_result_warn(r, err, "factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate "
                                 "joint-ML solution; use fewer factors, more items or a smaller bound", k + 1, kurt);
@@ -92,6 +103,20 @@ static int fit_write(const ls_result *r, const char *path, const char *format, c
 }
 
 static const char *covcond_name(int c) { return c == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal"; }
+
+/* Is item j's effect of covariate s fixed by the identification condition?
+ * A standard error of exactly 0 says so; and the min-L1 condition's least
+ * absolute deviations fit interpolates r items per covariate, whose effects
+ * are then 0 by construction (to rounding), not estimates. */
+static int effect_fixed(const lsf_fit *f, size_t j, size_t s)
+{
+    const size_t p1 = f->p + 1;
+    if (f->se_beta && f->se_beta[j * p1 + 1 + s] == 0) return 1;
+    if (f->covariate_condition != LS_FACTOR_COV_L1) return 0;
+    double big = 1;
+    for (size_t k = 0; k < f->q; k++) big = fmax(big, fabs(f->beta[k * p1 + 1 + s]));
+    return fabs(f->beta[j * p1 + 1 + s]) <= 1e-9 * big;
+}
 
 static int fit_entries(ls_result *r, const lsf_fit *f, ls_error *err)
 {
@@ -117,6 +142,14 @@ static int fit_entries(ls_result *r, const lsf_fit *f, ls_error *err)
     if (!rc) rc = ls_result_add_numbers(r, "se_loadings", f->se_gamma, q, R, I, F, err);
     if (!rc) rc = ls_result_add_numbers(r, "se_loadings_naive", f->se_gamma_naive, q, R, I, F, err);
     if (!rc) rc = ls_result_add_numbers(r, "se_beta", f->se_beta, q, p1, I, T, err);
+    if (!rc && p) {
+        int *fx = ls_malloc(q * p * sizeof *fx);
+        if (!fx) rc = ls_nomem(err);
+        for (size_t j = 0; fx && j < q; j++)
+            for (size_t s = 0; s < p; s++) fx[j * p + s] = effect_fixed(f, j, s);
+        if (!rc) rc = ls_result_add_ints(r, "effect_fixed", fx, q, p, I, C, err);
+        ls_free(fx);
+    }
     if (!rc) rc = ls_result_add_numbers(r, "se_scores", f->se_U, n, R, NULL, F, err);
     if (!rc) rc = ls_result_add_numbers(r, "loadings_ml", f->gamma_ml, q, R, I, F, err);
     if (!rc) rc = ls_result_add_numbers(r, "se_loadings_analytic", f->se_gamma_analytic, q, R, I, F, err);
@@ -224,11 +257,15 @@ static int dif_compute(const lsf_fit *f, double alpha, int correction, lsf_dif *
     for (size_t j = 0; j < q; j++)
         for (size_t s = 0; s < p; s++) {
             double se = f->se_beta[j * p1 + 1 + s], b = f->beta[j * p1 + 1 + s];
-            double z = se > 0 ? b / se : NAN;
+            /* an effect without a usable standard error (0: fixed by the
+             * identification condition, e.g. min-l1's zero; NaN: not
+             * identified) is not tested: z and p NaN, and it is left out of
+             * the multiplicity correction */
+            double z = se > 0 && isfinite(se) && !effect_fixed(f, j, s) ? b / se : NAN;
             out->effect[j * p + s] = b;
             out->se[j * p + s] = se;
             out->z[j * p + s] = z;
-            out->pvalue[j * p + s] = isnan(z) ? 1.0 : erfc(fabs(z) / 1.4142135623730951);
+            out->pvalue[j * p + s] = isnan(z) ? NAN : erfc(fabs(z) / 1.4142135623730951);
         }
     /* per covariate: q tests */
     for (size_t s = 0; s < p; s++) {
