@@ -1189,6 +1189,74 @@ static void untestable_effects_empty_persons_and_unconverged_bootstraps_are_mark
     lsf_sim_free(&s);
 }
 
+/* Anchors whose loading vectors nearly point the same way are named in a
+ * warning; orthogonal-ish anchors are not. */
+static void nearly_collinear_anchors_are_flagged(void)
+{
+    lsf_sim s;
+    ls_error e;
+    const size_t n = 500, q = 40, r = 2;
+    CHECK(lsf_simulate(n, q, 0, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 21, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = r;
+    o.starts = 1;
+    o.loading_bootstrap = 0;
+    lsf_fit f;
+    ls_result *fr = NULL;
+    CHECK(run_fit(&d, &o, &fr, &f, &e) == 0);
+    /* the most and the least collinear pair of the orthogonal solution */
+    size_t hi[2] = {0, 1}, lo[2] = {0, 1};
+    double chi = -1, clo = 2;
+    for (size_t j = 0; fr && j < q; j++)
+        for (size_t k = j + 1; k < q; k++) {
+            const double *a = f.gamma + j * r, *b = f.gamma + k * r;
+            double c = fabs(a[0] * b[0] + a[1] * b[1]) / sqrt((a[0] * a[0] + a[1] * a[1]) * (b[0] * b[0] + b[1] * b[1]));
+            if (c > chi && c < 0.999) chi = c, hi[0] = j, hi[1] = k;
+            if (c < clo) clo = c, lo[0] = j, lo[1] = k;
+        }
+    ls_result_free(fr);
+    o.identify = LS_FACTOR_ANCHOR;
+    for (int t = 0; t < 2; t++) {
+        o.anchors = t ? lo : hi;
+        CHECK(run_fit(&d, &o, &fr, &f, &e) == 0);
+        int w = fr && has_warning(fr, "loading vectors are nearly collinear");
+        printf("  anchors %zu,%zu (|cos| %.3f in the orthogonal solution): smallest Gram eigenvalue %.3f, warned %d\n",
+               o.anchors[0], o.anchors[1], t ? clo : chi, f.anchor_gram_min, w);
+        CHECK(w == (t == 0));
+        ls_result_free(fr);
+    }
+    lsf_sim_free(&s);
+}
+
+/* A ridge that erases factors says so; a mild one does not. */
+static void a_ridge_that_erases_factors_is_named(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(300, 20, 0, 2, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, 5, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = 2;
+    o.starts = 1;
+    const double ridge[2] = {0.5, 1000};
+    for (int t = 0; t < 2; t++) {
+        o.ridge = ridge[t];
+        lsf_fit f;
+        ls_result *fr = NULL;
+        CHECK(run_fit(&d, &o, &fr, &f, &e) == 0);
+        double mx = 0;
+        for (size_t c = 0; fr && c < 20 * 2; c++) mx = fmax(mx, fabs(f.gamma[c]));
+        int w = fr && has_warning(fr, "erased factors 1, 2");
+        printf("  ridge %g: largest |loading| %.3f, warned %d\n", ridge[t], mx, w);
+        CHECK(w == (t == 1));
+        ls_result_free(fr);
+    }
+    lsf_sim_free(&s);
+}
+
 static void unusable_standard_errors_become_nan(void)
 {
     lsf_fit f;
@@ -1229,6 +1297,8 @@ int main(int argc, char **argv)
     RUN(benjamini_hochberg_matches_the_step_up_rule);
     RUN(untested_hypotheses_are_left_out_of_the_correction);
     RUN(untestable_effects_empty_persons_and_unconverged_bootstraps_are_marked);
+    RUN(nearly_collinear_anchors_are_flagged);
+    RUN(a_ridge_that_erases_factors_is_named);
     RUN(data_errors_name_file_line_and_column);
     RUN(options_are_checked_before_fitting);
     RUN(too_few_persons_and_constant_items_are_refused);

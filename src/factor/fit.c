@@ -422,6 +422,34 @@ static int identify_and_se(lsf_model *m, const ls_factor_options *o, const size_
     if (target_G(o->identify, B, lam, r, G) || ls_lu_inverse(G, r, Gi))
         return ls_fail(err, LS_ERR_NUMERIC,
                        "identification: the anchor items' loadings are singular (choose other anchors)");
+    /* anchors whose loading vectors nearly point the same way: the
+     * condition divides by their differences, and the other loadings come
+     * out huge; measured by the smallest eigenvalue of the Gram matrix of
+     * the anchors' unit loading vectors (1: orthogonal, 0: collinear) */
+    f->anchor_gram_min = NAN;
+    if (r > 1 && (o->identify == LS_FACTOR_ANCHOR || o->identify == LS_FACTOR_ANCHOR_IDENTITY ||
+                  o->identify == LS_FACTOR_TRIANGULAR)) {
+        double U[LSF_MAX_R * LSF_MAX_R], Gm[LSF_MAX_R * LSF_MAX_R], ev[LSF_MAX_R], V[LSF_MAX_R * LSF_MAX_R];
+        int ok = 1;
+        for (size_t k = 0; k < r; k++) {
+            double nk = 0;
+            for (size_t a = 0; a < r; a++) nk += B[k * r + a] * B[k * r + a];
+            nk = sqrt(nk);
+            ok = ok && nk > 0;
+            for (size_t a = 0; a < r; a++) U[k * r + a] = nk > 0 ? B[k * r + a] / nk : 0;
+        }
+        for (size_t k = 0; k < r; k++)
+            for (size_t l = 0; l < r; l++) {
+                double g = 0;
+                for (size_t a = 0; a < r; a++) g += U[k * r + a] * U[l * r + a];
+                Gm[k * r + l] = g;
+            }
+        if (ok && ls_eigen_symm(Gm, r, ev, V) == 0) {
+            double mn = ev[0];
+            for (size_t k = 1; k < r; k++) mn = fmin(mn, ev[k]);
+            f->anchor_gram_min = mn;
+        }
+    }
     if (GtG)
         for (size_t a = 0; a < r; a++)
             for (size_t b = 0; b < r; b++) {
@@ -958,6 +986,7 @@ int lsf_unusable_se(lsf_fit *f)
 int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, ls_error *err)
 {
     memset(out, 0, sizeof *out);
+    out->anchor_gram_min = NAN; /* set by the anchor conditions */
     int rc = ls_factor_options_check(o, err);
     if (!rc) rc = lsf_check_data(d, o, err);
     if (rc) return rc;

@@ -33,6 +33,9 @@ struct ls_factor_data {
  * coefficient is not identified by the data (3 persons x 10 items with 2
  * factors gave 6e7 at bound 5). */
 #define LSF_SE_ABSURD 1e3
+/* Anchors nearly collinear below this smallest eigenvalue of their unit
+ * loading vectors' Gram matrix (r = 2: |cos| of their angle above 0.9). */
+#define LSF_ANCHOR_GRAM_MIN 0.1
 
 typedef struct lsf_fit {
     size_t n, q, p, r;
@@ -59,6 +62,9 @@ typedef struct lsf_fit {
     unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
     unsigned bootstrap_skipped; /* replicates the default or the option asked for but
                            * not run: the fit did not converge (0: none skipped) */
+    double anchor_gram_min; /* anchor conditions, r > 1: smallest eigenvalue of the
+                           * Gram matrix of the anchors' unit loading vectors
+                           * (near 0: nearly collinear anchors); NaN otherwise */
     size_t n_empty;       /* persons with no responses: scores and their
                            * standard errors NaN                                */
     double *gamma_ml;     /* q x r: the loadings before the bootstrap bias

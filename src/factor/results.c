@@ -72,6 +72,27 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         rc = ls_result_warn(r, err, "the loadings' bootstrap bias correction (%u replicates) was not run: the fit %s; "
                             "the loadings are the uncorrected joint-ML estimates with analytic standard errors",
                             f->bootstrap_skipped, "did not converge");
+    if (!rc && f->ridge > 0) {
+        /* factors the penalty has erased: every loading near 0 */
+        char list[256] = "";
+        size_t len = 0, ne = 0;
+        for (size_t k = 0; k < f->r; k++) {
+            double mx = 0;
+            for (size_t j = 0; j < f->q; j++) mx = fmax(mx, fabs(f->gamma[j * f->r + k]));
+            if (!(mx < 0.05)) continue;
+            if (len < sizeof list - 16) len += (size_t)snprintf(list + len, sizeof list - len, "%s%zu", ne ? ", " : "", k + 1);
+            ne++;
+        }
+        if (ne)
+            rc = ls_result_warn(r, err, "the ridge penalty %g erased %s %s (every loading below 0.05 in absolute "
+                                "value): the fit has fewer factors than asked; lower the ridge or fit fewer factors",
+                                f->ridge, ne == 1 ? "factor" : "factors", list);
+    }
+    if (!rc && f->anchor_gram_min < LSF_ANCHOR_GRAM_MIN)
+        rc = ls_result_warn(r, err, "the anchor items' loading vectors are nearly collinear (smallest eigenvalue of "
+                            "their correlation %.3g, below %g): the anchor condition divides by their differences, "
+                            "so the other loadings and their standard errors are inflated; choose anchors that "
+                            "measure distinct factors", f->anchor_gram_min, LSF_ANCHOR_GRAM_MIN);
     if (!rc && f->n_empty)
         rc = ls_result_warn(r, err, "%zu person%s no responses: %s factor scores and their standard errors are "
                             "missing (nan; null in JSON)", f->n_empty, f->n_empty == 1 ? " has" : "s have",
