@@ -674,6 +674,18 @@ LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train
  */
 LS_API int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
               size_t kmin, size_t kmax, unsigned folds, ls_result **out, ls_error *err);
+/* ls_select with a journal file: after every fit (per K: the full fit, each
+ * fold, the sibling hold-out) the finished ones are written to `journal`
+ * (atomically; JSON), keyed by the inputs (the data as built, the fit
+ * options that change a fit, the folds, the version).  A run that finds a
+ * journal of the same inputs reuses its fits instead of running them (the
+ * result's "reused" counts them; the result is the same), so a select
+ * killed part-way resumes where it stopped; a journal of other inputs is
+ * replaced.  The file is removed when the selection completes.  NULL or "":
+ * no journal. */
+LS_API int ls_select_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+                             size_t kmin, size_t kmax, unsigned folds, const char *journal, ls_result **out,
+                             ls_error *err);
 /* A selection written by ls_result_write (latentscale select --out), read
  * back as the same result (for the report).  Errors name the file. */
 LS_API int ls_selection_read(const char *path, ls_result **out, ls_error *err);

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson select factor_data gpcm_data gpcm_pattern)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv data args fit fitjson select journal factor_data gpcm_data gpcm_pattern)
 
 build=build-fuzz
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLS_FUZZ=ON \

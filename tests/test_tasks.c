@@ -861,6 +861,77 @@ static void heteroscedastic_precision_is_recovered(void)
 /* Model selection on leaderboards with two true skills: every criterion
  * prefers K = 2 to K = 1, the table is consistent, and the result does not
  * depend on the number of threads. */
+/* A select stopped part-way (cancelled by its progress callback after a
+ * few fits) leaves a journal; run again on the same inputs it reuses those
+ * fits and gives the same table as a run without a journal, and removes the
+ * journal.  A journal of other inputs (another seed) is not used. */
+typedef struct stop_after {
+    int left;
+    int calls;
+} stop_after;
+
+static int stop_after_n(void *ctx, const char *stage, double done, double total)
+{
+    stop_after *s = ctx;
+    (void)done;
+    (void)total;
+    CHECK(strncmp(stage, "select: K = ", 12) == 0);
+    s->calls++;
+    return --s->left <= 0;
+}
+
+static void select_resumes_from_its_journal(void)
+{
+    char fl[1024];
+    ls_table *t = sim_table(30, 1, 43, NULL, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.starts = 1;
+    fo.threads = 2;
+    const char *jp = "test_select.journal";
+    remove(jp);
+    ls_error e;
+    ls_result *plain = NULL, *first = NULL, *again = NULL, *other = NULL;
+    CHECK(ls_select(t, &o, &fo, 1, 2, 3, &plain, &e) == LS_OK);
+    stop_after st = {4, 0};
+    fo.progress = stop_after_n;
+    fo.progress_ctx = &st;
+    CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &first, &e) == LS_ERR_CANCEL);
+    CHECK(access(jp, F_OK) == 0);
+    st.left = 1000;
+    st.calls = 0;
+    CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &again, &e) == LS_OK);
+    if (again && plain) {
+        double reused = ls_result_number(again, "reused");
+        printf("  stopped after 4 of 10 fits; the second run took %.0f from the journal and ran %d\n", reused,
+               st.calls);
+        CHECK(reused >= 4 && reused < 10 && (double)st.calls + reused == 10);
+        const char *keys[] = {"loglik", "aic", "bic", "cv", "sibling_mae"};
+        for (int k = 0; k < 5; k++) {
+            size_t n1 = 0, n2 = 0;
+            const double *a = ls_result_numbers(plain, keys[k], &n1, NULL), *b = ls_result_numbers(again, keys[k], &n2, NULL);
+            CHECK(a && b && n1 == 2 && n2 == 2 && memcmp(a, b, 2 * sizeof *a) == 0);
+        }
+        CHECK(ls_result_number(plain, "reused") == 0);
+    }
+    CHECK(access(jp, F_OK) != 0); /* complete: removed */
+    /* another seed's journal is ignored */
+    st.left = 3;
+    CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &first, &e) == LS_ERR_CANCEL);
+    fo.seed = 2;
+    st.left = 1000;
+    CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &other, &e) == LS_OK);
+    if (other) CHECK(ls_result_number(other, "reused") == 0);
+    remove(jp);
+    ls_result_free(plain);
+    ls_result_free(again);
+    ls_result_free(other);
+    ls_table_free(t);
+}
+
 static void selection_prefers_the_true_number_of_skills(void)
 {
     char fl[1024];
@@ -967,6 +1038,7 @@ int main(int argc, char **argv)
         RUN(compare_and_fit_files);
         RUN(heteroscedastic_precision_is_recovered);
         RUN(selection_prefers_the_true_number_of_skills);
+    RUN(select_resumes_from_its_journal);
         RUN(prediction_intervals_cover_their_level);
     }
     return h_finish();

@@ -93,6 +93,10 @@ PARAMS = {
                      "default: 50)."),
     "param_cov": ("str, optional", "The covariance of the parameter draws: 'hessian' or "
                   "'sandwich' (robust to misspecification); None: the library's (hessian)."),
+    "journal": ("str or os.PathLike, optional", "Keep every finished fit in this file "
+                "(atomically rewritten), so that a select interrupted and run again with the same "
+                "inputs and journal reuses them; removed when the selection completes (the CLI "
+                "uses OUT.journal). None: no journal."),
     "ceiling_uncertainty": ("bool, optional", "Above the best score observed on a benchmark with "
                             "a fixed ceiling, draw the ceiling uniform between that score and the "
                             "fixed one, so intervals far above the data do not collapse onto 1; "

@@ -1294,7 +1294,7 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
            floor=None, ceilings=None, clip=None, model_column=None, family_column=None,
            size_column=None, tokens_column=None, drop_incomplete=None, starts=None, seed=None,
            threads=None, integration=None, nodes=None, gtol=None, max_iter=None, logit_clamp=None,
-           estimate_ceilings=None, out=None, progress=None):
+           estimate_ceilings=None, out=None, journal=None, progress=None):
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
@@ -1305,7 +1305,9 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
     with _tables.table(data) as t, _Result() as r:
-        rc = lib.ls_select(t, byref(dopt), byref(fo), lo, hi, folds, byref(r.handle), err)
+        rc = lib.ls_select_journal(t, byref(dopt), byref(fo), lo, hi, folds,
+                                   C.enc(os.fsdecode(journal)) if journal is not None else None,
+                                   byref(r.handle), err)
         prog.reraise()
         C.check(rc, err)
         r.write(out, None, _argv_json("select", args))
@@ -1323,7 +1325,8 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                          sibling_mae=(e.vector("sibling_mae") if "sibling_mae" in e
                                       else np.full(len(Ks), np.nan)),
                          best_sibling=(int(Ks[e.scalar("best_sibling", int)])
-                                       if math.isfinite(e.scalar("best_sibling")) else None))
+                                       if math.isfinite(e.scalar("best_sibling")) else None),
+                         reused=e.scalar("reused", int))
 
 
 def mae(prediction, observed):

@@ -349,6 +349,8 @@ class Selection:
     # K it chooses (None then)
     sibling_mae: Optional[np.ndarray] = None
     best_sibling: Optional[int] = None
+    # fits taken from the journal (select(journal=...)) instead of run
+    reused: int = 0
 
     def to_dataframe(self):
         """One row per number of skills (index 'skills', the K values);

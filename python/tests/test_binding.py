@@ -463,6 +463,25 @@ class TestTasks(unittest.TestCase):
         # K = 2 with 1 start finds the same optimum as the 2-start fit (reached
         # from another start, so equal to the optimiser's tolerance, not bitwise)
         self.assertAlmostEqual(s.loglik[1], S["fit"].loglik, delta=1e-4)
+        self.assertEqual(s.reused, 0)
+
+    def test_select_resumes_from_a_journal(self):
+        calls = []
+
+        def stop(stage, done, total):
+            calls.append(stage)
+            return len(calls) >= 3  # cancel after three fits
+        kw = dict(floors="floors.csv", skills=(1, 2), folds=2, starts=1, threads=THREADS)
+        with self.assertRaises(ls.CancelledError):
+            ls.select("lb.csv", journal="py_sel.journal", progress=stop, **kw)
+        self.assertTrue(os.path.exists("py_sel.journal"))
+        self.assertTrue(all(c.startswith("select: K = ") for c in calls))
+        s = ls.select("lb.csv", journal="py_sel.journal", **kw)
+        self.assertGreaterEqual(s.reused, 3)
+        self.assertFalse(os.path.exists("py_sel.journal"))
+        plain = ls.select("lb.csv", **kw)
+        self.assertEqual((s.loglik.tolist(), s.cv.tolist(), list(s.sibling_mae)),
+                         (plain.loglik.tolist(), plain.cv.tolist(), list(plain.sibling_mae)))
 
     def test_evaluate_matches_the_cli(self):
         with open(path("lb.csv")) as f:

@@ -44,6 +44,8 @@ void cli_help(const char *cmd, const char *synopsis, const char *about, const ar
               const char *examples);
 /* Progress bar on stderr when it is a terminal; cancels after SIGINT. */
 int cli_progress(void *ctx, const char *stage, double done, double total);
+/* One line per finished step (a stage naming it), on a terminal. */
+int cli_progress_lines(void *ctx, const char *stage, double done, double total);
 void cli_progress_end(void);
 /* argv as a JSON array text, for the outputs' "options"; caller frees. */
 char *cli_argv_json(int argc, char **argv);

@@ -202,6 +202,15 @@ int cli_progress(void *ctx, const char *stage, double done, double total)
     return 0;
 }
 
+int cli_progress_lines(void *ctx, const char *stage, double done, double total)
+{
+    (void)ctx;
+    if (interrupted) return 1;
+    if (!isatty(STDERR_FILENO)) return 0;
+    fprintf(stderr, "%s: done (%.0f of %.0f)\n", stage, done, total);
+    return 0;
+}
+
 void cli_progress_end(void)
 {
     if (bar_shown) fprintf(stderr, "\r%60s\r", "");

@@ -466,15 +466,22 @@ int cmd_select(int argc, char **argv)
     const char *inputs[] = {r.pos[0], a.dopt.floors_file, a.dopt.ceilings_file};
     int x = refuse_overwrite("select", a.out, inputs, 3);
     if (x) return x;
+    /* a killed select resumes from OUT.journal */
+    char journal[4096] = "";
+    if (a.out && snprintf(journal, sizeof journal, "%s.journal", a.out) >= (int)sizeof journal)
+        return cli_usage("select", "--out: the file name is too long");
     cli_json js;
     if ((x = cli_json_open(&js, json, &a.out))) return x;
-    a.fopt.progress = cli_progress;
+    a.fopt.progress = cli_progress_lines;
     ls_error e = {0, ""};
     ls_table *t = NULL;
     ls_result *s = NULL;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
-    if (!rc) rc = ls_select(t, &a.dopt, &a.fopt, lo, hi, folds, &s, &e);
+    if (!rc) rc = ls_select_journal(t, &a.dopt, &a.fopt, lo, hi, folds, journal, &s, &e);
     cli_progress_end();
+    if (!rc && ls_result_number(s, "reused") > 0)
+        fprintf(stderr, "latentscale: select: resumed: %.0f fits taken from %s\n", ls_result_number(s, "reused"),
+                journal);
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {

@@ -58,6 +58,7 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "best_sibling", s->has_sibling ? (double)s->best_sibling : NAN, err);
     if (!rc) rc = ls_result_add_number(r, "folds", s->folds, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)s->seed, err);
+    if (!rc) rc = ls_result_add_number(r, "reused", (double)s->reused, err);
     if (!rc && s->warning) rc = ls_result_warn(r, err, "%s", s->warning);
     for (size_t a = 0; !rc && a < nk; a++)
         if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
@@ -123,8 +124,17 @@ static int sibling_mae(const ls_fit *f, const ls_data *d, const ls_table *te, ui
     return rc;
 }
 
+static const char *job_name(size_t r, size_t nf, char *buf, size_t cap)
+{
+    if (r == 0) snprintf(buf, cap, "full fit");
+    else if (r == nf + 1) snprintf(buf, cap, "largest siblings held out");
+    else snprintf(buf, cap, "fold %zu of %zu", r, nf);
+    return buf;
+}
+
 static int select_compute(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
-                          size_t kmin, size_t kmax, unsigned folds, lss_selection *out, ls_error *err)
+                          size_t kmin, size_t kmax, unsigned folds, const char *journal, lss_selection *out,
+                          ls_error *err)
 {
     ls_data *full = NULL;
     ls_table *kept = NULL;
@@ -164,6 +174,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
     int *role = ls_calloc(n, sizeof(int));
     int *jrc = ls_calloc(njob, sizeof(int));
     ls_error *jerr = ls_calloc(njob, sizeof(ls_error));
+    lss_job *job = ls_calloc(njob, sizeof *job);
     out->nk = nk;
     out->folds = folds;
     out->seed = fo->seed;
@@ -176,7 +187,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
     out->converged = ls_calloc(nk, sizeof(int));
     out->sampled = ls_calloc(nk, sizeof(int));
     out->sibling = ls_calloc(nk, sizeof(double));
-    if (!out->sampled || !out->sibling || !role || !bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
+    if (!job || !out->sampled || !out->sibling || !role || !bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
         !out->K || !out->loglik || !out->aic || !out->bic || !out->cv || !out->nparams || !out->converged) {
         rc = ls_nomem(err);
         goto done;
@@ -220,6 +231,21 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         if ((rc = ls_table_subset(t, rows_in, a0, &tin[nf], err))) goto done;
         if ((rc = ls_table_subset(t, rows_out, nsib, &tout[nf], err))) goto done;
     }
+    /* the journal: the jobs a killed run of the same inputs finished */
+    uint64_t key = lss_select_key(full, fo, folds);
+    if (journal) {
+        FILE *jf = fopen(journal, "rb");
+        if (jf) {
+            json_error_t je;
+            json_t *root = json_loadf(jf, 0, &je);
+            fclose(jf);
+            if (root) out->reused = lss_journal_take(root, key, kmin, nk, per, job);
+            json_decref(root);
+        }
+        /* written now, so that a journal that cannot be written stops the
+         * run before its first fit */
+        if ((rc = lss_journal_write(journal, key, kmin, nk, per, job, err))) goto done;
+    }
     volatile int cancel = 0;
     job_ctx jc = {&cancel};
     size_t done_jobs = 0;
@@ -232,6 +258,20 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         c = cancel;
         if (c) { jrc[jb] = LS_ERR_CANCEL; continue; }
         size_t a = jb / per, r = jb % per; /* r == 0: the full fit; nf + 1: the siblings */
+        if (job[jb].done) { /* from the journal */
+            if (r == 0) {
+                out->loglik[a] = job[jb].value;
+                out->aic[a] = job[jb].aic;
+                out->bic[a] = job[jb].bic;
+                out->nparams[a] = job[jb].nparams;
+                out->converged[a] = job[jb].converged;
+                out->sampled[a] = job[jb].sampled;
+            } else cvpart[jb] = job[jb].value;
+            jrc[jb] = 0;
+#pragma omp atomic
+            done_jobs++;
+            continue;
+        }
         if (r == nf + 1 && !out->has_sibling) {
             cvpart[jb] = NAN;
             jrc[jb] = 0;
@@ -271,18 +311,34 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         }
         ls_fit_free(fit);
         ls_data_free(dd);
-        jrc[jb] = q;
-        if (omp_get_thread_num() == 0 && fo->progress) {
+        /* one job at a time: the journal, then the progress line */
+#pragma omp critical(lss_select_job)
+        {
+            if (!q) {
+                job[jb].done = 1;
+                job[jb].value = r == 0 ? out->loglik[a] : cvpart[jb];
+                if (r == 0) {
+                    job[jb].aic = out->aic[a];
+                    job[jb].bic = out->bic[a];
+                    job[jb].nparams = out->nparams[a];
+                    job[jb].converged = out->converged[a];
+                    job[jb].sampled = out->sampled[a];
+                }
+                if (journal) q = lss_journal_write(journal, key, kmin, nk, per, job, &jerr[jb]);
+            }
             size_t dn;
-#pragma omp atomic read
-            dn = done_jobs;
-            if (fo->progress(fo->progress_ctx, "select", (double)dn + 1, (double)njob)) {
+#pragma omp atomic capture
+            dn = ++done_jobs;
+            if (fo->progress && !q) {
+                char stage[96], nm[48];
+                snprintf(stage, sizeof stage, "select: K = %zu, %s", kmin + a, job_name(r, nf, nm, sizeof nm));
+                if (fo->progress(fo->progress_ctx, stage, (double)dn, (double)njob)) {
 #pragma omp atomic write
-                cancel = 1;
+                    cancel = 1;
+                }
             }
         }
-#pragma omp atomic
-        done_jobs++;
+        jrc[jb] = q;
     }
     for (size_t jb = 0; jb < njob; jb++)
         if (jrc[jb]) {
@@ -296,6 +352,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             }
             goto done;
         }
+    if (journal) remove(journal); /* complete: nothing left to resume */
     for (size_t a = 0; a < nk; a++) {
         double s = 0;
         for (size_t r = 1; r <= nf; r++) s += cvpart[a * per + r];
@@ -314,7 +371,7 @@ done:
         ls_table_free(tout[r]);
     }
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of); ls_free(role);
-    ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr);
+    ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr); ls_free(job);
     ls_data_free(full);
     ls_table_free(kept);
     return rc;
@@ -323,6 +380,12 @@ done:
 int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
               size_t kmax, unsigned folds, ls_result **out, ls_error *err)
 {
+    return ls_select_journal(t, dopt, fo, kmin, kmax, folds, NULL, out, err);
+}
+
+int ls_select_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
+                      size_t kmax, unsigned folds, const char *journal, ls_result **out, ls_error *err)
+{
     *out = NULL;
     ls_fit_options fk = *fo;
     fk.skills = kmin; /* the fits' K is the range's, checked below */
@@ -330,7 +393,7 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
     if (rc) return rc;
     lss_selection *s = ls_calloc(1, sizeof *s);
     if (!s) return ls_nomem(err);
-    rc = select_compute(t, dopt, fo, kmin, kmax, folds, s, err);
+    rc = select_compute(t, dopt, fo, kmin, kmax, folds, journal && *journal ? journal : NULL, s, err);
     if (rc) {
         lss_selection_free(s);
         return rc;

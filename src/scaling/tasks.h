@@ -8,6 +8,8 @@
 
 #include "scaling/fit.h"
 #include "scaling/model.h"
+
+#include <jansson.h>
 #include "kernel/result.h"
 
 #include <gsl/gsl_rng.h>
@@ -128,7 +130,28 @@ typedef struct lss_selection {
     unsigned folds;
     uint64_t seed;
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
+    size_t reused;            /* fits taken from the journal instead of run */
 } lss_selection;
+
+/* select's journal (journal.c): one slot per K and job (0 the full fit,
+ * 1..folds the folds, folds + 1 the sibling hold-out). */
+typedef struct lss_job {
+    int done;
+    double value;             /* full fit: log-likelihood; fold: held-out log-likelihood; siblings: MAE */
+    double aic, bic;          /* the full fit's */
+    size_t nparams;
+    int converged, sampled;
+} lss_job;
+/* The inputs' key: the version, the data as built, the fit options that
+ * change a fit, the folds. */
+uint64_t lss_select_key(const ls_data *d, const ls_fit_options *fo, unsigned folds);
+/* Take the entries of a journal document with this key into job (nk x per
+ * slots, K from kmin); returns how many (0 for other inputs). Entries that
+ * do not parse, or fall outside the slots, are ignored. */
+size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk, size_t per, lss_job *job);
+/* Write every done job, atomically. */
+int lss_journal_write(const char *path, uint64_t key, size_t kmin, size_t nk, size_t per, const lss_job *job,
+                      ls_error *err);
 
 typedef struct lss_allocation {
     size_t ntarget, nbudget;
