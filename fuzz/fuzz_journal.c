@@ -5,11 +5,13 @@
  * is matched against is the one the text names, so the entries are read.
  *
  * Properties: the count taken equals the slots filled; every filled slot
- * lies inside the K range and the jobs per K; a full fit's criteria are
- * whole and its flags 0 or 1.
+ * lies inside the K range and the jobs per K; a full fit's flags are 0 or
+ * 1 and its estimate finite (the folds start from it).
  */
 #include "fuzz_common.h"
 #include "scaling/tasks.h"
+
+#include <math.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s % PER == 0) {
             REQUIRE(job[s].converged == 0 || job[s].converged == 1);
             REQUIRE(job[s].sampled == 0 || job[s].sampled == 1);
+            REQUIRE(job[s].theta && job[s].dim > 0);
+            for (size_t q = 0; q < job[s].dim; q++) REQUIRE(isfinite(job[s].theta[q]));
         }
+        ls_free(job[s].theta);
     }
     REQUIRE(n == filled);
     json_decref(root);

@@ -957,7 +957,8 @@ static void selection_prefers_the_true_number_of_skills(void)
         /* held-out families score below the in-sample fit */
         CHECK(s.cv[0] < s.loglik[0] && s.cv[1] < s.loglik[1]);
         /* the sibling criterion: the MAE of evaluate --holdout largest with
-         * the same fit options and plug-in parameters, and its minimum */
+         * the same fit options and plug-in parameters (to the optimiser's
+         * tolerance), and its minimum */
         CHECK(s.has_sibling && isfinite(s.sibling[0]) && isfinite(s.sibling[1]));
         CHECK(s.sibling[s.best_sibling] <= s.sibling[1 - s.best_sibling]);
         ls_fit_options fe = fo;
@@ -971,7 +972,9 @@ static void selection_prefers_the_true_number_of_skills(void)
         if (evr) {
             printf("  sibling MAE K=1 %.4f, K=2 %.4f; evaluate --holdout largest K=2: %.4f\n", s.sibling[0],
                    s.sibling[1], ls_result_number(evr, "mae_overall"));
-            CHECK_NEAR(s.sibling[1], ls_result_number(evr, "mae_overall"), 1e-12);
+            /* equal up to the optimiser's tolerance: select starts the
+             * hold-out fit from the full-data estimate, evaluate from its own starts */
+            CHECK_NEAR(s.sibling[1], ls_result_number(evr, "mae_overall"), 1e-6);
         }
         ls_result_free(evr);
         fo.threads = 1;

@@ -73,6 +73,14 @@ struct ls_fit {
 int ls_fit_model_new(const ls_data *d, const ls_fit_options *o, int integration, unsigned nodes, unsigned threads,
                      ls_model **out, ls_error *err);
 
+/* ls_fit_run from a given start: theta (dim entries, the fit's
+ * unconstrained layout, e.g. another fit's estimate on related data)
+ * replaces the deterministic start 0, and starts 1.. perturb it.  A theta
+ * of another dimension is not used (the usual start).  Used by select,
+ * whose folds start from the full data's estimate. */
+int ls_fit_run_from(const ls_data *d, const ls_fit_options *o, const double *theta, size_t dim, ls_fit **out,
+                    ls_error *err);
+
 /* A fit at a given unconstrained point theta (no optimisation): the
  * estimates, family modes and information criteria there.  Used to load a
  * fit file back and by the tasks that refit nothing. */

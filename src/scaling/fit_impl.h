@@ -91,6 +91,8 @@ typedef struct lsfit_run {
     ls_model *ms, *mp;         /* the search's and the polish's (NULL: m)     */
     ls_layout lay;             /* m's theta                                   */
     double *th0;               /* dim: the deterministic start                */
+    const double *warm;        /* warm_dim: a start given instead (NULL: none) */
+    size_t warm_dim;
     double *th;                /* dim: work                                   */
     double *best;              /* dim: the best polished point                */
     double *start_th;          /* starts x dim: where the search left each start */

@@ -65,6 +65,11 @@ static int run_prepare(lsfit_run *r)
         memcpy(r->th0, r->f0->theta, r->lay.off_g * sizeof(double));
         memcpy(r->th0 + r->lay.off_k, r->f0->theta + r->lay.off_g, r->lay.nkap * sizeof(double));
     }
+    if (r->warm && r->warm_dim == dim) {
+        int finite = 1;
+        for (size_t i = 0; i < dim; i++) finite = finite && isfinite(r->warm[i]);
+        if (finite) memcpy(r->th0, r->warm, dim * sizeof(double));
+    }
     return LS_OK;
 }
 
@@ -84,6 +89,12 @@ static void run_free(lsfit_run *r)
 
 int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error *err)
 {
+    return ls_fit_run_from(d, o, NULL, 0, out, err);
+}
+
+int ls_fit_run_from(const ls_data *d, const ls_fit_options *o, const double *theta, size_t dim, ls_fit **out,
+                    ls_error *err)
+{
     *out = NULL;
     int rc0 = ls_fit_options_check(o, err);
     if (rc0) return rc0;
@@ -92,6 +103,8 @@ int ls_fit_run(const ls_data *d, const ls_fit_options *o, ls_fit **out, ls_error
     r.d = d;
     r.o = o;
     r.err = err;
+    r.warm = theta;
+    r.warm_dim = dim;
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     ls_fit_plan(o, &r.plan);
     int rc = run_prepare(&r);

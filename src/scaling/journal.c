@@ -12,7 +12,8 @@
  *
  *   {"kind": "select-journal", "version": "0.7.1", "key": "89ab...",
  *    "jobs": [{"K": 3, "job": 0, "value": 3043.8, "aic": .., "bic": ..,
- *              "n_params": 66, "converged": 1, "sampled": 0}, ..]}
+ *              "n_params": 66, "converged": 1, "sampled": 0,
+ *              "theta": [..the estimate, where the folds start..]}, ..]}
  *
  * job 0 is K's full fit (value: its log-likelihood), 1..folds the folds
  * (value: the fold's held-out log-likelihood), folds + 1 the sibling
@@ -128,7 +129,23 @@ size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk
                 continue;
         }
         if (job[slot].done) continue; /* the first entry of a slot wins */
-        job[slot] = (lss_job){1, value, aic, bic, (size_t)np, (int)conv, (int)samp};
+        double *theta = NULL;
+        size_t dim = 0;
+        if (jb == 0) { /* and its estimate, where the folds start */
+            const json_t *th = json_object_get(e, "theta");
+            dim = json_array_size(th);
+            if (!json_is_array(th) || dim == 0 || dim > 100000) continue;
+            if (!(theta = ls_malloc(dim * sizeof *theta))) continue;
+            for (size_t q = 0; q < dim && theta; q++) {
+                const json_t *v = json_array_get(th, q);
+                if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+                    ls_free(theta);
+                    theta = NULL;
+                } else theta[q] = json_number_value(v);
+            }
+            if (!theta) continue;
+        }
+        job[slot] = (lss_job){1, value, aic, bic, (size_t)np, (int)conv, (int)samp, theta, dim};
         taken++;
     }
     return taken;
@@ -162,6 +179,7 @@ int lss_journal_write(const char *path, uint64_t key, size_t kmin, size_t nk, si
             json_object_set_new(e, "n_params", json_integer((json_int_t)job[s].nparams));
             json_object_set_new(e, "converged", json_integer(job[s].converged));
             json_object_set_new(e, "sampled", json_integer(job[s].sampled));
+            json_object_set_new(e, "theta", ls_json_vec(job[s].theta, job[s].dim));
         }
         json_array_append_new(jobs, e);
     }

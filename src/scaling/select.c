@@ -8,8 +8,10 @@
  * extrapolation to a larger sibling: the largest model of every family with
  * two or more models is held out, the law refitted to the other rows, and
  * the held-out scores predicted (MAE of the predictive median, 50 family
- * draws, no parameter draws).  All fits are independent jobs, run in
- * parallel (one thread each); results do not depend on the thread count.
+ * draws, no parameter draws).  The full fits run first, in parallel (one
+ * thread each); then the folds and the sibling hold-out, each started from
+ * its K's full-data estimate with one start.  Results do not depend on the
+ * thread count.
  */
 #include "scaling/tasks.h"
 
@@ -251,13 +253,19 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
     size_t done_jobs = 0;
     unsigned nth = fo->threads ? fo->threads : (unsigned)omp_get_max_threads();
     for (size_t a = 0; a < nk; a++) out->K[a] = kmin + a;
+    /* phase 0 the full fits; phase 1 the folds and the sibling hold-out,
+     * each started from its K's full-data estimate (one start: the
+     * held-out data change the optimum little, and the search from
+     * scratch is most of a fit's time) */
+    for (int phase = 0; phase < 2; phase++)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
     for (size_t jb = 0; jb < njob; jb++) {
+        size_t a = jb / per, r = jb % per; /* r == 0: the full fit; nf + 1: the siblings */
+        if ((r == 0) != (phase == 0)) continue;
         int c;
 #pragma omp atomic read
         c = cancel;
         if (c) { jrc[jb] = LS_ERR_CANCEL; continue; }
-        size_t a = jb / per, r = jb % per; /* r == 0: the full fit; nf + 1: the siblings */
         if (job[jb].done) { /* from the journal */
             if (r == 0) {
                 out->loglik[a] = job[jb].value;
@@ -286,10 +294,19 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         o.skip_check = r != 0; /* a fold's held-out families are sampled instead */
         o.progress = job_progress;
         o.progress_ctx = &jc;
+        const lss_job *full_fit = &job[a * per];
+        const double *warm = r != 0 && full_fit->done ? full_fit->theta : NULL;
+        if (warm) o.starts = 1;
         ls_data *dd = NULL;
         ls_fit *fit = NULL;
         int q = ls_data_build(r == 0 ? t : tin[r - 1], &o2, &dd, &jerr[jb]);
-        if (!q) q = ls_fit_run(dd, &o, &fit, &jerr[jb]);
+        if (!q) q = ls_fit_run_from(dd, &o, warm, warm ? full_fit->dim : 0, &fit, &jerr[jb]);
+        double *theta = NULL;
+        if (!q && r == 0) {
+            if (!(theta = ls_malloc(fit->dim * sizeof *theta))) q = ls_nomem(&jerr[jb]);
+            else memcpy(theta, fit->theta, fit->dim * sizeof *theta);
+        }
+        size_t dim = fit ? fit->dim : 0;
         if (!q && r == 0) {
             out->loglik[a] = fit->loglik;
             out->aic[a] = fit->aic;
@@ -318,6 +335,9 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
                 job[jb].done = 1;
                 job[jb].value = r == 0 ? out->loglik[a] : cvpart[jb];
                 if (r == 0) {
+                    job[jb].theta = theta;
+                    job[jb].dim = dim;
+                    theta = NULL;
                     job[jb].aic = out->aic[a];
                     job[jb].bic = out->bic[a];
                     job[jb].nparams = out->nparams[a];
@@ -338,6 +358,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
                 }
             }
         }
+        ls_free(theta);
         jrc[jb] = q;
     }
     for (size_t jb = 0; jb < njob; jb++)
@@ -371,6 +392,7 @@ done:
         ls_table_free(tout[r]);
     }
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of); ls_free(role);
+    for (size_t jb = 0; job && jb < njob; jb++) ls_free(job[jb].theta);
     ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr); ls_free(job);
     ls_data_free(full);
     ls_table_free(kept);

@@ -141,13 +141,16 @@ typedef struct lss_job {
     double aic, bic;          /* the full fit's */
     size_t nparams;
     int converged, sampled;
+    double *theta;            /* the full fit's estimate (dim; owned), the folds' start */
+    size_t dim;
 } lss_job;
 /* The inputs' key: the version, the data as built, the fit options that
  * change a fit, the folds. */
 uint64_t lss_select_key(const ls_data *d, const ls_fit_options *fo, unsigned folds);
 /* Take the entries of a journal document with this key into job (nk x per
- * slots, K from kmin); returns how many (0 for other inputs). Entries that
- * do not parse, or fall outside the slots, are ignored. */
+ * slots, K from kmin; a full fit's estimate allocated into theta, which the
+ * caller frees); returns how many (0 for other inputs). Entries that do not
+ * parse, or fall outside the slots, are ignored. */
 size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk, size_t per, lss_job *job);
 /* Write every done job, atomically. */
 int lss_journal_write(const char *path, uint64_t key, size_t kmin, size_t nk, size_t per, const lss_job *job,
