@@ -24,9 +24,15 @@
 static void wait_policy(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("KMP_BLOCKTIME")) return;
+    /* the program's own path (under valgrind, the program's, not the
+     * tool's: exec'ing /proc/self/exe itself would start the tool) */
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0 || (size_t)len >= sizeof self - 1) return; /* not Linux, or no /proc: the default */
+    self[len] = 0;
     if (setenv("GOMP_SPINCOUNT", "3000", 1) != 0 || setenv("KMP_BLOCKTIME", "1", 1) != 0) return;
-    execv("/proc/self/exe", argv);
-    /* Not Linux, or no /proc: carry on with the runtime's default. */
+    execv(self, argv);
+    /* the exec failed: carry on with the runtime's default */
 }
 
 static void usage(void)
