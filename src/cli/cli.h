@@ -33,6 +33,9 @@ void cli_field_flag(const char *field, const char *flag);
 void cli_warning(FILE *to, const char *prefix, const char *msg);
 /* Every warning of a task's result, on stderr (also under --json). */
 void cli_result_warnings(const ls_result *r);
+/* Width of a column of the names in r's string entry `names`: the longest,
+ * at least `least`, at most 40 characters. */
+int cli_name_width(const ls_result *r, const char *names, int least);
 int cli_fail(const ls_error *e);
 int cli_usage(const char *cmd, const char *msg);
 /* The units every command reading a leaderboard states in its --help. */

@@ -144,6 +144,16 @@ void cli_warning(FILE *to, const char *prefix, const char *msg)
     fprintf(to, "%swarning: %s\n", prefix ? prefix : "", w);
 }
 
+int cli_name_width(const ls_result *r, const char *names, int least)
+{
+    int w = least;
+    for (size_t i = 0; i < ls_result_nstrings(r, names); i++) {
+        size_t l = strlen(ls_result_string(r, names, i));
+        if (l > (size_t)w) w = l > 40 ? 40 : (int)l;
+    }
+    return w;
+}
+
 void cli_result_warnings(const ls_result *r)
 {
     for (size_t i = 0; i < ls_result_nwarnings(r); i++) cli_warning(stderr, "latentscale: ", ls_result_warning(r, i));

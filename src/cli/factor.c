@@ -104,11 +104,7 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
         printf("  bias-corrected by a parametric bootstrap (%u replicates; its SDs are the standard errors)\n",
                (unsigned)num(f, "loading_bootstrap"));
     /* item names in full, up to 40 characters */
-    int w = 11;
-    for (size_t j = 0; j < q; j++) {
-        size_t l = strlen(ls_result_string(f, "items", j));
-        if (l > (size_t)w) w = l > 40 ? 40 : (int)l;
-    }
+    int w = cli_name_width(f, "items", 11);
     int fixed_any = 0;
     printf("  %-*s ", w, "item");
     for (size_t k = 0; k < r; k++) printf("  %8s%-2zu %8s", "factor", k + 1, "");
@@ -148,7 +144,7 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
             for (size_t s = 0; s < p; s++) {
                 double b = beta[j * p1 + 1 + s];
                 if (efx && efx[j * p + s] != 0) {
-                    printf("  %7.3f %8s  ", b == 0 ? 0.0 : b, "(fixed)");
+                    printf("  %7.3f %8s  ", 0.0, "(fixed)"); /* 0 by the condition, to rounding */
                     nfixed++;
                 } else if (se_beta) printf("  %7.3f (%6.3f)%c", b, se_beta[j * p1 + 1 + s],
                                          flag && flag[j * p + s] != 0 ? '*' : ' ');

@@ -25,11 +25,7 @@ static void print_summary(const ls_result *f, int trace)
                  *sigma = nums(f, "factor_cor"), *pattern = nums(f, "pattern"), *ncat = nums(f, "categories");
     double loglik = num(f, "loglik");
     /* item names in full (up to 40 characters), however long */
-    int w = 12;
-    for (size_t j = 0; j < J; j++) {
-        size_t l = strlen(ls_result_string(f, "items", j));
-        if (l > (size_t)w) w = l > 40 ? 40 : (int)l;
-    }
+    int w = cli_name_width(f, "items", 12);
     /* one factor: nothing to rotate */
     const int rotated = exploratory && K > 1;
     printf("generalized partial credit model: %zu factor%s, %s, %s\n", K, K == 1 ? "" : "s",

@@ -126,6 +126,27 @@ static int sibling_mae(const ls_fit *f, const ls_data *d, const ls_table *te, ui
     return rc;
 }
 
+/* A full fit's row of the table <-> its journal slot. */
+static void job_to_table(const lss_job *j, lss_selection *out, size_t a)
+{
+    out->loglik[a] = j->value;
+    out->aic[a] = j->aic;
+    out->bic[a] = j->bic;
+    out->nparams[a] = j->nparams;
+    out->converged[a] = j->converged;
+    out->sampled[a] = j->sampled;
+}
+
+static void table_to_job(const lss_selection *out, size_t a, lss_job *j)
+{
+    j->value = out->loglik[a];
+    j->aic = out->aic[a];
+    j->bic = out->bic[a];
+    j->nparams = out->nparams[a];
+    j->converged = out->converged[a];
+    j->sampled = out->sampled[a];
+}
+
 static const char *job_name(size_t r, size_t nf, char *buf, size_t cap)
 {
     if (r == 0) snprintf(buf, cap, "full fit");
@@ -267,14 +288,8 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         c = cancel;
         if (c) { jrc[jb] = LS_ERR_CANCEL; continue; }
         if (job[jb].done) { /* from the journal */
-            if (r == 0) {
-                out->loglik[a] = job[jb].value;
-                out->aic[a] = job[jb].aic;
-                out->bic[a] = job[jb].bic;
-                out->nparams[a] = job[jb].nparams;
-                out->converged[a] = job[jb].converged;
-                out->sampled[a] = job[jb].sampled;
-            } else cvpart[jb] = job[jb].value;
+            if (r == 0) job_to_table(&job[jb], out, a);
+            else cvpart[jb] = job[jb].value;
             jrc[jb] = 0;
 #pragma omp atomic
             done_jobs++;
@@ -332,18 +347,13 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
 #pragma omp critical(lss_select_job)
         {
             if (!q) {
-                job[jb].done = 1;
-                job[jb].value = r == 0 ? out->loglik[a] : cvpart[jb];
                 if (r == 0) {
+                    table_to_job(out, a, &job[jb]);
                     job[jb].theta = theta;
                     job[jb].dim = dim;
                     theta = NULL;
-                    job[jb].aic = out->aic[a];
-                    job[jb].bic = out->bic[a];
-                    job[jb].nparams = out->nparams[a];
-                    job[jb].converged = out->converged[a];
-                    job[jb].sampled = out->sampled[a];
-                }
+                } else job[jb].value = cvpart[jb];
+                job[jb].done = 1;
                 if (journal) q = lss_journal_write(journal, key, kmin, nk, per, job, &jerr[jb]);
             }
             size_t dn;
