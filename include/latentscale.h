@@ -775,6 +775,17 @@ enum ls_factor_identify {
     LS_FACTOR_EQUAL_DIAGONAL = 4  /* U'U/n = Gamma'Gamma/q diagonal (2404.16745) */
 };
 
+/* The estimator.  Joint ML treats the factor scores as parameters and
+ * suits long tests (its theory needs many items); marginal ML integrates
+ * them out (theta_i ~ N(A x_i, I)) by adaptive Gauss-Hermite quadrature and
+ * is consistent for a fixed number of items: the method for short tests.
+ * MML takes the Bernoulli (logit) family, 1 to 3 factors, the orthogonal or
+ * triangular condition and no ridge; covariates shift every item's
+ * intercept (DIF) and, under min-L1, the factor means (latent regression:
+ * covariate_transform).  Auto: MML for tests of at most 50 items where it
+ * applies, joint ML otherwise (the fit says which and why). */
+enum ls_factor_method { LS_FACTOR_JML = 0, LS_FACTOR_MML = 1, LS_FACTOR_AUTO = 2 };
+
 enum ls_factor_covcond {
     LS_FACTOR_COV_L1 = 0,         /* min-L1 covariate effects ("most items are fair") */
     LS_FACTOR_COV_ORTHOGONAL = 1  /* U orthogonal to the covariates               */
@@ -812,6 +823,12 @@ typedef struct ls_factor_options {
                            * -1 (default): 50 under anchor, anchor-identity and
                            * triangular, 0 (analytic) otherwise; 0: analytic;
                            * at most 100000                                   */
+    int method;           /* enum ls_factor_method (default JML)               */
+    unsigned nodes;       /* MML: Gauss-Hermite nodes per dimension (3..61); 0
+                           * (default): 21, 11, 7 for 1, 2, 3 factors        */
+    int equal_loadings;   /* MML, 1 factor: one loading for every item (a Rasch-type
+                           * model: a person random effect with item intercepts,
+                           * as lme4::glmer(y ~ 0 + item + (1 | person)) fits) */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_factor_options;
@@ -929,8 +946,9 @@ LS_API int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o,
 LS_API int ls_factor_write_json(const ls_result *fit, const ls_result *dif, const ls_result *sel,
                          const char *path, const char *argv_json, ls_error *err);
 
-/* Names of the enums ("bernoulli", "anchor", ...); static storage. */
+/* Names of the enums ("bernoulli", "anchor", "mml", ...); static storage. */
 LS_API const char *ls_factor_family_name(int family);
+LS_API const char *ls_factor_method_name(int method);
 LS_API const char *ls_factor_identify_name(int identify);
 
 /* ------------------------------------------------------------------ */

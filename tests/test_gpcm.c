@@ -296,7 +296,7 @@ static void test_mml_gradient(void)
         double ld_ = 2 * ls_chol_logdet_half(L, K);                                            \
         out_ll = 0;                                                                            \
         for (size_t i = 0; i < N; i++) {                                                       \
-            out_ll += lsg_quad_person(&q, i, m.a, m.b, si, ld_, want ? ga : NULL, gb, gs, NULL, NULL, w); \
+            out_ll += lsg_quad_person(&q, i, m.a, m.b, NULL, NULL, si, ld_, want ? ga : NULL, gb, gs, NULL, NULL, w); \
             if (want) {                                                                        \
                 for (size_t c_ = 0; c_ < J * K; c_++) tga[c_] += ga[c_];                       \
                 for (size_t c_ = 0; c_ < m.T; c_++) tgb[c_] += gb[c_];                         \

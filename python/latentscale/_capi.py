@@ -35,6 +35,7 @@ LS_CONVERGED_GRADIENT, LS_CONVERGED_CHANGE = 1, 2
  LS_NAT_NBLOCKS) = range(8)
 LS_FACTOR_BERNOULLI, LS_FACTOR_POISSON, LS_FACTOR_GAUSSIAN, LS_FACTOR_PROBIT = 0, 1, 2, 3
 LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
+LS_FACTOR_JML, LS_FACTOR_MML, LS_FACTOR_AUTO = 0, 1, 2
 LS_FACTOR_BONFERRONI, LS_FACTOR_BH = 0, 1
 LS_GPCM_GVEM, LS_GPCM_MML = 0, 1
 
@@ -109,6 +110,7 @@ class LsFactorOptions(Structure):
                 ("seed", c_uint64), ("threads", c_uint), ("bound", c_double), ("tol", c_double),
                 ("max_iter", c_uint), ("skip_se", c_int), ("ridge", c_double),
                 ("no_scale_correction", c_int), ("loading_bootstrap", c_int),
+                ("method", c_int), ("nodes", c_uint), ("equal_loadings", c_int),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 

@@ -39,6 +39,7 @@ _IDENTIFY = {"orthogonal": 0, "triangular": 1, "anchor": 2, "anchor-identity": 3
 _COVCOND = {"min-l1": C.LS_FACTOR_COV_L1, "l1": C.LS_FACTOR_COV_L1,
             "orthogonal": C.LS_FACTOR_COV_ORTHOGONAL}
 _CORRECTIONS = {"bonferroni": C.LS_FACTOR_BONFERRONI, "bh": C.LS_FACTOR_BH}
+_FACTOR_METHODS = {"jml": C.LS_FACTOR_JML, "mml": C.LS_FACTOR_MML, "auto": C.LS_FACTOR_AUTO}
 _METHODS = {"gvem": C.LS_GPCM_GVEM, "mml": C.LS_GPCM_MML}
 # The options' fields whose keyword differs (the library's messages name fields).
 _KEYWORDS = {"skip_se": "se", "no_scale_correction": "scale_correction"}
@@ -173,14 +174,20 @@ class _Closable:
 
 @dataclass
 class FactorStandardErrors:
-    """Sandwich standard errors of a factor fit (shapes of the estimates):
-    loadings (q x r, with the anchors' term), loadings_without_anchor_term,
-    intercepts (q), covariate_effects (q x p), factor_scores (n x r)."""
+    """Standard errors of a factor fit (shapes of the estimates): loadings
+    (q x r; joint ML: sandwich with the anchors' term; marginal ML: observed
+    information), loadings_without_anchor_term (joint ML only), intercepts
+    (q), covariate_effects (q x p), factor_scores (n x r; marginal ML: the
+    posterior sds); marginal ML also gives the sandwich versions
+    loadings_sandwich, intercepts_sandwich, covariate_effects_sandwich."""
     loadings: np.ndarray
-    loadings_without_anchor_term: np.ndarray
+    loadings_without_anchor_term: Optional[np.ndarray]
     intercepts: np.ndarray
     covariate_effects: np.ndarray
     factor_scores: np.ndarray
+    loadings_sandwich: Optional[np.ndarray] = None
+    intercepts_sandwich: Optional[np.ndarray] = None
+    covariate_effects_sandwich: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -291,13 +298,22 @@ class FactorFit(_Closable):
     dif: Optional[DifTest] = None
     selection: Optional[FactorSelection] = None
     warnings: List[str] = field(default_factory=list)
+    method: str = "jml"  # the estimator used: jml or mml (auto resolved)
+    method_reason: Optional[str] = None  # why auto chose it
+    nodes: int = 0  # mml: Gauss-Hermite nodes per factor
+    aic: float = math.nan  # mml: -2 loglik + 2 n_params
+    bic: float = math.nan  # mml: -2 loglik + n_params log n
+    # mml with covariates: the likelihood-ratio test of no DIF at all (dict:
+    # loglik_without_dif, statistic, df, p_value)
+    dif_likelihood_ratio: Optional[dict] = None
     _owner: object = field(default=None, repr=False, compare=False)
     _argv: object = field(default=None, repr=False, compare=False)
 
     def __repr__(self):
-        return ("<latentscale.FactorFit %s r=%d q=%d n=%d loglik=%.4f jic=%.2f converged=%s%s>"
-                % (self.family, self.factors, len(self.items), self.n_persons, self.loglik,
-                   self.jic, self.converged, " closed" if self.closed else ""))
+        crit = ("aic=%.2f" % self.aic) if self.method == "mml" else ("jic=%.2f" % self.jic)
+        return ("<latentscale.FactorFit %s %s r=%d q=%d n=%d loglik=%.4f %s converged=%s%s>"
+                % (self.method, self.family, self.factors, len(self.items), self.n_persons,
+                   self.loglik, crit, self.converged, " closed" if self.closed else ""))
 
     @property
     def missing_share(self):
@@ -493,7 +509,8 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
            identify="orthogonal", anchors=None, covariate_condition="min-l1", dichotomise=None,
            dif=False, alpha=0.05, correction="bonferroni", select=None, starts=3, seed=1,
            threads=0, bound=0.0, tol=1e-7, max_iter=500, ridge=0.0, scale_correction=True,
-           loading_bootstrap=None, se=True, out=None, progress=None):
+           loading_bootstrap=None, se=True, method="jml", nodes=0, equal_loadings=False, out=None,
+           progress=None):
     """Generalized latent factor model with covariates (the CLI's factor).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -511,7 +528,12 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     replicates of the parametric bootstrap that corrects the loadings' bias
     and gives their standard errors (--loading-bootstrap; None: the default,
     50 under anchor, anchor-identity and triangular identification without
-    ridge, else 0; 0: analytic).  out: write the CLI's JSON.  progress:
+    ridge, else 0; 0: analytic).  method: jml (joint ML, for long tests),
+    mml (marginal ML: factors ~ N(A x, I) integrated out, for short tests;
+    bernoulli, 1-3 factors, orthogonal or triangular) or auto (mml up to 50
+    items); nodes: mml's Gauss-Hermite nodes per factor (0: 21, 11, 7 for 1,
+    2, 3 factors); equal_loadings=True: mml with one loading for every item
+    (Rasch-type, as lme4's glmer).  out: write the CLI's JSON.  progress:
     callable(stage, done, total) returning True to cancel.
 
     Returns a FactorFit (close it, or use a with block).  A fit whose sweeps
@@ -524,6 +546,7 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     ident = _choice(identify, _IDENTIFY, "identify: expected orthogonal, triangular, anchor, "
                                          "anchor-identity or equal-diagonal")
     covc = _choice(covariate_condition, _COVCOND, "covariate_condition: expected min-l1 or orthogonal")
+    meth = _choice(method, _FACTOR_METHODS, "method: expected jml, mml or auto")
     corr = _choice(correction, _CORRECTIONS, "correction: expected bonferroni or bh")
     alpha = _real("alpha", alpha)
     covs = _names("covariates", covariates)
@@ -547,6 +570,9 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     if loading_bootstrap is not None:
         o.loading_bootstrap = min(_count("loading_bootstrap", loading_bootstrap), _INT_MAX)
     o.skip_se = 0 if se else 1
+    o.method = meth
+    o.nodes = _count("nodes", nodes, _UINT)
+    o.equal_loadings = 1 if equal_loadings else 0
     dich = math.nan if dichotomise is None else _real("dichotomise", dichotomise)
     prog = _Progress(progress)
     o.progress = prog.cfunc
@@ -598,7 +624,9 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     for w in result.warnings:  # the fit's warnings first, as the CLI prints them
         warnings.warn(w, LatentscaleWarning, stacklevel=2)
     if not result.converged:
-        warnings.warn("factor: the sweeps did not converge in %d iterations (raise --max-iter)"
+        warnings.warn("factor: marginal ML did not converge in %d iterations" % result.iterations
+                      if result.method == "mml" else
+                      "factor: the sweeps did not converge in %d iterations (raise --max-iter)"
                       % result.iterations, LatentscaleWarning, stacklevel=2)
     return result
 
@@ -617,11 +645,15 @@ def _factor_result(e, de, selection, seed, owner, argv):
     ses = None
     if "se_beta" in e:
         se_beta = e["se_beta"]
-        ses = FactorStandardErrors(loadings=e["se_loadings"],
-                                   loadings_without_anchor_term=e["se_loadings_naive"],
-                                   intercepts=se_beta[:, 0].copy(),
-                                   covariate_effects=se_beta[:, 1:].copy(),
-                                   factor_scores=e["se_scores"])
+        sw = e["se_beta_sandwich"] if "se_beta_sandwich" in e else None
+        ses = FactorStandardErrors(
+            loadings=e["se_loadings"],
+            loadings_without_anchor_term=e["se_loadings_naive"] if "se_loadings_naive" in e else None,
+            intercepts=se_beta[:, 0].copy(), covariate_effects=se_beta[:, 1:].copy(),
+            factor_scores=e["se_scores"],
+            loadings_sandwich=e["se_loadings_sandwich"] if sw is not None else None,
+            intercepts_sandwich=sw[:, 0].copy() if sw is not None else None,
+            covariate_effects_sandwich=sw[:, 1:].copy() if sw is not None else None)
     dift = None
     if de is not None:
         dift = DifTest(alpha=de.scalar("alpha"), correction=de["correction"][0], items=de["items"],
@@ -647,6 +679,14 @@ def _factor_result(e, de, selection, seed, owner, argv):
         factor_covariance=e["factor_cov"], factor_correlation=e["factor_cor"],
         covariate_transform=e["covariate_transform"], factor_scores=e["scores"],
         standard_errors=ses, dif=dift, selection=selection, warnings=list(e.warnings),
+        method=e["method"][0] if "method" in e else "jml",
+        method_reason=e["method_reason"][0] if "method_reason" in e else None,
+        nodes=e.scalar("nodes", int) if "nodes" in e else 0,
+        aic=e.scalar("aic") if "aic" in e else math.nan,
+        bic=e.scalar("bic") if "bic" in e else math.nan,
+        dif_likelihood_ratio=dict(loglik_without_dif=e.scalar("loglik_no_dif"), statistic=e.scalar("lr_dif"),
+                                  df=e.scalar("lr_dif_df", int), p_value=e.scalar("lr_dif_p"))
+        if "lr_dif" in e else None,
         _owner=owner, _argv=argv)
 
 

@@ -52,6 +52,9 @@ FACTOR_GAUSS = (["factor", "gpcm.csv", "--items", "A*,B*", "--response", "gaussi
 FACTOR_BOOT = (["factor", "factor.csv", "--items", "Q0*", "--identify", "anchor",
                 "--loading-bootstrap", 12, "--starts", 1],
                dict(items="Q0*", identify="anchor", loading_bootstrap=12, starts=1))
+FACTOR_MML = (["factor", "factor.csv", "--items", "Q0*", "--covariates", "x1,x2", "--method", "mml",
+               "--dif", "--nodes", 15],
+              dict(items="Q0*", covariates=["x1", "x2"], method="mml", dif=True, nodes=15))
 GPCM_CONF = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv"], dict(pattern="pattern.csv"))
 GPCM_EXPL = (["gpcm", "gpcm.csv", "--factors", 2, "--exploratory", "--starts", 2, "--seed", 4],
              dict(factors=2, exploratory=True, starts=2, seed=4))
@@ -61,7 +64,7 @@ GPCM_MML = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv", "--method", "mml", 
 GPCM_ONE = (["gpcm", "gpcm.csv", "--items", "A*", "--no-se", "--starts", 1, "--lowest", 1],
             dict(items="A*", se=False, starts=1, lowest=1))
 RUNS = {"factor_main": FACTOR_MAIN, "factor_select": FACTOR_SELECT, "factor_gauss": FACTOR_GAUSS,
-        "factor_boot": FACTOR_BOOT,
+        "factor_boot": FACTOR_BOOT, "factor_mml": FACTOR_MML,
         "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE}
 
 
@@ -216,7 +219,7 @@ def tearDownModule():
 
 class TestFactor(unittest.TestCase):
     def test_same_json_as_the_cli(self):
-        for key in ("factor_main", "factor_select", "factor_gauss", "factor_boot"):
+        for key in ("factor_main", "factor_select", "factor_gauss", "factor_boot", "factor_mml"):
             py, cj = load("py_%s.json" % key), load("cli_%s.json" % key)
             self.assertEqual(py["options"]["command_line"]["function"], "factor")
             self.assertEqual(without_command_line(py), without_command_line(cj), key)
@@ -238,8 +241,21 @@ class TestFactor(unittest.TestCase):
                          (data["file"], data["persons"], data["items"], data["covariates"],
                           data["observed_cells"]))
         self.assertEqual(f.missing_share, data["missing_share"])
-        self.assertEqual((f.loglik, f.jic, f.n_params, f.converged),
-                         (cj["loglik"], cj["jic"], cj["n_params"], cj["converged"]))
+        self.assertEqual(f.method, opts["method"])
+        if f.method == "mml":  # marginal ML: no JIC; AIC, BIC, the LR test of DIF
+            self.assertTrue(math.isnan(f.jic))
+            self.assertIsNone(cj["jic"])
+            self.assertEqual((f.aic, f.bic, f.nodes), (cj["aic"], cj["bic"], opts["nodes"]))
+            lr = cj.get("dif_likelihood_ratio")
+            self.assertEqual(f.dif_likelihood_ratio,
+                             None if lr is None else dict(loglik_without_dif=lr["loglik_without_dif"],
+                                                          statistic=lr["statistic"], df=lr["df"],
+                                                          p_value=lr["p_value"]))
+        else:
+            self.assertEqual(f.jic, cj["jic"])
+            self.assertIsNone(f.dif_likelihood_ratio)
+        self.assertEqual((f.loglik, f.n_params, f.converged),
+                         (cj["loglik"], cj["n_params"], cj["converged"]))
         conv = cj["convergence"]
         self.assertEqual((f.iterations, f.starts_at_best, f.coefficients_at_bound),
                          (conv["iterations"], conv["starts_at_best"],
@@ -263,8 +279,14 @@ class TestFactor(unittest.TestCase):
         if "standard_errors" in cj:
             se, ses = f.standard_errors, cj["standard_errors"]
             same(self, se.loadings, ses["loadings"], "se loadings")
-            same(self, se.loadings_without_anchor_term, ses["loadings_without_anchor_term"],
-                 "se loadings without the anchors' term")
+            if f.method == "mml":
+                self.assertIsNone(se.loadings_without_anchor_term)
+                same(self, se.loadings_sandwich, ses["loadings_sandwich"], "sandwich se loadings")
+                same(self, se.covariate_effects_sandwich, ses["covariate_effects_sandwich"],
+                     "sandwich se covariate effects")
+            else:
+                same(self, se.loadings_without_anchor_term, ses["loadings_without_anchor_term"],
+                     "se loadings without the anchors' term")
             same(self, se.intercepts[:, None], ses["intercepts"], "se intercepts")
             same(self, se.covariate_effects, ses["covariate_effects"], "se covariate effects")
             same(self, se.factor_scores, ses["factor_scores"], "se factor scores")
@@ -290,9 +312,25 @@ class TestFactor(unittest.TestCase):
             self.assertIsNone(f.selection)
 
     def test_fields_equal_the_cli_json(self):
-        for key in ("factor_main", "factor_select", "factor_gauss"):
+        for key in ("factor_main", "factor_select", "factor_gauss", "factor_mml"):
             with self.subTest(key):
                 self.check_fit(S["py"][key], load("cli_%s.json" % key))
+
+    def test_marginal_ml_finds_the_dif(self):
+        m = S["py"]["factor_mml"]
+        self.assertEqual((m.method, m.nodes), ("mml", 15))
+        self.assertTrue(m.converged)
+        self.assertLess(m.dif_likelihood_ratio["p_value"], 1e-3)  # Q01 has DIF on x1
+        self.assertEqual(m.dif_likelihood_ratio["df"], 9 * 2 - 2)
+        self.assertTrue(m.dif.flag[0, 0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = ls.factor("factor.csv", items="Q0*", method="auto", se=False, threads=THREADS)
+        try:
+            self.assertEqual(a.method, "mml")
+            self.assertIn("short test", a.method_reason)
+        finally:
+            a.close()
 
     def test_the_fits_are_what_was_asked(self):
         m = S["py"]["factor_main"]

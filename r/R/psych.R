@@ -3,7 +3,7 @@
 
 .factor_options <- c("response", "anchors", "covariate_condition", "dichotomise", "alpha", "correction", "starts",
                      "seed", "threads", "bound", "tol", "max_iter", "ridge", "scale_correction",
-                     "loading_bootstrap", "se")
+                     "loading_bootstrap", "se", "method", "nodes", "equal_loadings")
 
 ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "orthogonal", dif = FALSE, ...) {
   call <- match.call()
@@ -23,7 +23,9 @@ ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "o
                anchors = .ls_list(o$anchors), dichotomise = o$dichotomise, starts = o$starts, seed = o$seed,
                threads = o$threads, bound = o$bound, tol = o$tol, max_iter = o$max_iter, ridge = o$ridge,
                no_scale_correction = if (isFALSE(o$scale_correction)) 1 else 0,
-               loading_bootstrap = o$loading_bootstrap, skip_se = if (isFALSE(o$se)) 1 else 0)
+               loading_bootstrap = o$loading_bootstrap, skip_se = if (isFALSE(o$se)) 1 else 0,
+               method = .ls_choice(if (is.null(o$method)) "jml" else o$method, c("jml", "mml", "auto"), "method"),
+               nodes = o$nodes, equal_loadings = if (isTRUE(o$equal_loadings)) 1 else 0)
   difo <- if (isTRUE(dif)) {
     list(alpha = if (is.null(o$alpha)) 0.05 else o$alpha,
          correction = .ls_choice(if (is.null(o$correction)) "bonferroni" else o$correction,
@@ -41,8 +43,16 @@ print.ls_factor_fit <- function(x, ...) {
   cat(sprintf("generalized latent factor model (%s, %s): %d factor%s, %d items, %d persons\n", x$family,
               x$identify, length(x$factors), if (length(x$factors) == 1L) "" else "s", length(x$items),
               as.integer(x$n_persons)))
-  cat(sprintf("log-likelihood %.4f, JIC %.2f, %s\n", x$loglik, x$jic,
-              if (x$converged != 0) "converged" else "NOT converged"))
+  if (identical(x$method, "mml")) {
+    cat(sprintf("marginal ML: log-likelihood %.4f, AIC %.2f, BIC %.2f, %s\n", x$loglik, x$aic, x$bic,
+                if (x$converged != 0) "converged" else "NOT converged"))
+    if (!is.null(x$lr_dif))
+      cat(sprintf("likelihood-ratio test of no DIF: LR %.2f on %d df, p %.3g\n", x$lr_dif,
+                  as.integer(x$lr_dif_df), x$lr_dif_p))
+  } else
+    cat(sprintf("log-likelihood %.4f, JIC %.2f, %s\n", x$loglik, x$jic,
+                if (x$converged != 0) "converged" else "NOT converged"))
+  if (!is.null(x$method_reason)) cat(sprintf("method auto: %s\n", x$method_reason))
   cat("\nloadings:\n")
   print(round(x$loadings, 3))
   w <- attr(x, "warnings")

@@ -76,6 +76,9 @@ SEXP lsr_factor(SEXP path, SEXP items, SEXP covariates, SEXP opts, SEXP dif)
     o.ridge = lsr_num(get(opts, "ridge"), o.ridge);
     o.no_scale_correction = (int)lsr_num(get(opts, "no_scale_correction"), o.no_scale_correction);
     o.loading_bootstrap = (int)lsr_num(get(opts, "loading_bootstrap"), o.loading_bootstrap);
+    o.method = (int)lsr_num(get(opts, "method"), o.method);
+    o.nodes = (unsigned)lsr_num(get(opts, "nodes"), o.nodes);
+    o.equal_loadings = (int)lsr_num(get(opts, "equal_loadings"), o.equal_loadings);
     o.progress = lsr_progress;
     double dich = lsr_num(get(opts, "dichotomise"), NAN);
     const char *anchors = lsr_str(get(opts, "anchors"));

@@ -61,6 +61,12 @@ static const double *nums(const ls_result *r, const char *name) { return ls_resu
 static double num(const ls_result *r, const char *name) { return ls_result_number(r, name); }
 static size_t count(const ls_result *r, const char *name) { return (size_t)ls_result_number(r, name); }
 
+static int mml_fit(const ls_result *f)
+{
+    const char *m = ls_result_string(f, "method", 0);
+    return m && strcmp(m, "mml") == 0;
+}
+
 static int anchored(const char *identify)
 {
     return strcmp(identify, "anchor") == 0 || strcmp(identify, "anchor-identity") == 0 ||
@@ -86,10 +92,19 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
     if (num(f, "ridge") > 0)
         printf("penalised joint likelihood: ridge %.3g on factors and loadings (nuclear norm); the standard\n"
                "errors ignore the penalty\n", num(f, "ridge"));
-    printf("joint log-likelihood %.4f, JIC %.2f, %u sweeps, %s; %u of %u starts at the best value\n",
-           num(f, "loglik"), num(f, "jic"), (unsigned)num(f, "iterations"),
-           num(f, "converged") != 0 ? "converged" : "NOT converged", (unsigned)num(f, "starts_at_best"),
-           (unsigned)num(f, "starts"));
+    const char *method = ls_result_string(f, "method", 0), *reason = ls_result_string(f, "method_reason", 0);
+    int mml = method && strcmp(method, "mml") == 0;
+    if (reason) printf("method auto: %s\n", reason);
+    if (mml) {
+        printf("marginal log-likelihood %.4f (factors integrated out, %u Gauss-Hermite nodes per factor), "
+               "%zu parameters, AIC %.2f, BIC %.2f, %u iterations, %s\n",
+               num(f, "loglik"), (unsigned)num(f, "nodes"), count(f, "n_params"), num(f, "aic"), num(f, "bic"),
+               (unsigned)num(f, "iterations"), num(f, "converged") != 0 ? "converged" : "NOT converged");
+    } else
+        printf("joint log-likelihood %.4f, JIC %.2f, %u sweeps, %s; %u of %u starts at the best value\n",
+               num(f, "loglik"), num(f, "jic"), (unsigned)num(f, "iterations"),
+               num(f, "converged") != 0 ? "converged" : "NOT converged", (unsigned)num(f, "starts_at_best"),
+               (unsigned)num(f, "starts"));
     if (sel) {
         size_t nr = 0, best = count(sel, "best");
         const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),
@@ -166,6 +181,19 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
                    strcmp(ls_result_string(dif, "correction", 0), "bh") == 0 ? "Benjamini-Hochberg" : "Bonferroni",
                    num(dif, "alpha"));
         }
+        if (mml && nums(f, "lr_dif"))
+            printf("likelihood-ratio test of no DIF at all (the covariates move only the factor means): "
+                   "LR %.2f on %zu df, p %.3g (log-likelihood without DIF %.4f)\n",
+                   num(f, "lr_dif"), count(f, "lr_dif_df"), num(f, "lr_dif_p"), num(f, "loglik_no_dif"));
+        if (mml && strcmp(ls_result_string(f, "covariate_condition", 0), "min-l1") == 0) {
+            const double *A = nums(f, "covariate_transform");
+            printf("latent regression (factor means per unit of each covariate; min-L1):\n");
+            for (size_t s2 = 0; s2 < p; s2++) {
+                printf("  %-*.*s ", w, w, ls_result_string(f, "covariates", s2));
+                for (size_t k = 0; k < r; k++) printf("  %8.3f", A[s2 * r + k]);
+                printf("\n");
+            }
+        }
     }
 }
 
@@ -177,6 +205,7 @@ int cmd_factor(int argc, char **argv)
     const char *items = NULL, *covariates = NULL, *family = "bernoulli", *identify = NULL,
                *anchors = NULL, *out = NULL, *correction = "bonferroni", *select = NULL,
                *covcond = NULL;
+    const char *method = NULL;
     double dichotomise = NAN, alpha = 0.05;
     int dif = 0, quiet = 0;
     unsigned boot = UINT_MAX; /* not given: the default */
@@ -185,6 +214,12 @@ int cmd_factor(int argc, char **argv)
         {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required)", "P,.."},
         {"covariates", ARG_STRING, &covariates, "numeric covariate columns", "A,B,.."},
         {"factors", ARG_SIZE, &o.factors, "number of factors r (default 1, or the JIC choice with --select)", "R"},
+        {"method", ARG_STRING, &method,
+         "jml (default: joint ML, for long tests), mml (marginal ML, factors integrated out: short tests) or "
+         "auto (mml up to 50 items)", "M"},
+        {"equal-loadings", ARG_FLAG, &o.equal_loadings,
+         "mml, 1 factor: one loading for every item (Rasch-type: a person random effect, as lme4's glmer)", NULL},
+        {"nodes", ARG_UINT, &o.nodes, "mml: Gauss-Hermite nodes per factor (default 21, 11, 7 for 1, 2, 3 factors)", "N"},
         {"response", ARG_STRING, &family, "response distribution: bernoulli (default, logit), probit, poisson or gaussian", "F"},
         {"identify", ARG_STRING, &identify,
          "orthogonal (default), triangular, anchor, anchor-identity or equal-diagonal", "C"},
@@ -221,10 +256,11 @@ int cmd_factor(int argc, char **argv)
     if (r.help) {
         cli_help("factor", "DATA --items P,.. [options]",
                  "Generalized latent factor model with covariates, by joint maximum likelihood\n"
-                 "(Cui and Xu, arXiv 2508.05866; Ouyang et al., arXiv 2404.16745): persons in rows,\n"
-                 "items in columns, w_ij = gamma_j . U_i + beta_j . (1, x_i).  Prints loadings, factor\n"
-                 "correlations and covariate effects with standard errors; --dif tests each covariate\n"
-                 "effect (differential item functioning) with a multiplicity correction.",
+                 "(Cui and Xu, arXiv 2508.05866; Ouyang et al., arXiv 2404.16745) or, for short tests,\n"
+                 "marginal maximum likelihood (--method mml: U_i ~ N(A x_i, I) integrated out): persons\n"
+                 "in rows, items in columns, w_ij = gamma_j . U_i + beta_j . (1, x_i).  Prints loadings,\n"
+                 "factor correlations and covariate effects with standard errors; --dif tests each\n"
+                 "covariate effect (differential item functioning) with a multiplicity correction.",
                  specs,
                  "  latentscale factor responses.csv --items 'Q*' --covariates gender,urban --factors 3 \\\n"
                  "      --identify anchor --dif --correction bh --out factor.json\n"
@@ -235,6 +271,12 @@ int cmd_factor(int argc, char **argv)
     if (r.npos != 1) return cli_usage("factor", "expected one DATA file (see --help)");
     if (!items) return cli_usage("factor", "--items: required");
     if (parse_family(family, &o.family)) return cli_usage("factor", "--response: expected bernoulli, probit, poisson or gaussian");
+    if (method) {
+        if (strcmp(method, "jml") == 0) o.method = LS_FACTOR_JML;
+        else if (strcmp(method, "mml") == 0) o.method = LS_FACTOR_MML;
+        else if (strcmp(method, "auto") == 0) o.method = LS_FACTOR_AUTO;
+        else return cli_usage("factor", "--method: expected jml, mml or auto");
+    }
     if (identify && parse_identify(identify, &o.identify))
         return cli_usage("factor", "--identify: expected orthogonal, triangular, anchor, anchor-identity or equal-diagonal");
     if (covcond) {
@@ -303,8 +345,12 @@ int cmd_factor(int argc, char **argv)
             if (rc) code = cli_fail(&e);
         }
         if (!code && num(fit, "converged") == 0) {
-            fprintf(stderr, "latentscale: factor: the sweeps did not converge in %u iterations (raise --max-iter)\n",
-                    (unsigned)num(fit, "iterations"));
+            if (mml_fit(fit))
+                fprintf(stderr, "latentscale: factor: marginal ML did not converge in %u iterations\n",
+                        (unsigned)num(fit, "iterations"));
+            else
+                fprintf(stderr, "latentscale: factor: the sweeps did not converge in %u iterations (raise --max-iter)\n",
+                        (unsigned)num(fit, "iterations"));
             code = EXIT_NUMERIC;
         }
     }

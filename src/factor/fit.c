@@ -36,6 +36,17 @@ void ls_factor_options_init(ls_factor_options *o)
     o->tol = 1e-7;
     o->max_iter = 500;
     o->loading_bootstrap = -1;
+    o->method = LS_FACTOR_JML;
+}
+
+const char *ls_factor_method_name(int method)
+{
+    switch (method) {
+    case LS_FACTOR_JML: return "jml";
+    case LS_FACTOR_MML: return "mml";
+    case LS_FACTOR_AUTO: return "auto";
+    default: return "unknown";
+    }
 }
 
 const char *ls_factor_family_name(int family)
@@ -83,7 +94,31 @@ int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
     if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "max_iter: expected at least 1");
     if (o->loading_bootstrap < -1 || o->loading_bootstrap > 100000)
         return ls_fail(err, LS_ERR_OPTION, "loading_bootstrap: expected 0 to 100000 replicates");
+    if (o->method < LS_FACTOR_JML || o->method > LS_FACTOR_AUTO)
+        return ls_fail(err, LS_ERR_OPTION, "method: unknown (%d); expected jml, mml or auto", o->method);
+    if (o->nodes != 0 && (o->nodes < 3 || o->nodes > 61))
+        return ls_fail(err, LS_ERR_OPTION, "nodes: expected 3 to 61 Gauss-Hermite nodes per factor, got %u", o->nodes);
+    if (o->equal_loadings && o->method == LS_FACTOR_JML)
+        return ls_fail(err, LS_ERR_OPTION, "equal_loadings: a constraint of marginal ML; use method mml");
+    if (o->equal_loadings && o->factors != 1)
+        return ls_fail(err, LS_ERR_OPTION, "equal_loadings: needs 1 factor, got %zu", o->factors);
+    if (o->method == LS_FACTOR_MML || o->equal_loadings) {
+        const char *why = lsf_mml_unsupported(o);
+        if (why) return ls_fail(err, LS_ERR_OPTION, "method mml: %s", why);
+    }
     return LS_OK;
+}
+
+const char *lsf_mml_unsupported(const ls_factor_options *o)
+{
+    if (o->family != LS_FACTOR_BERNOULLI)
+        return "only the bernoulli (logit) family is fitted by marginal ML; use method jml";
+    if (o->factors > 3) return "at most 3 factors (Gauss-Hermite quadrature); use method jml";
+    if (o->identify != LS_FACTOR_ORTHOGONAL && o->identify != LS_FACTOR_TRIANGULAR)
+        return "identify must be orthogonal or triangular (the factors are N(0, I) given the covariates)";
+    if (o->ridge > 0) return "ridge is a joint-ML penalty; marginal ML needs none";
+    if (o->loading_bootstrap > 0) return "loading_bootstrap is a joint-ML bias correction; marginal ML needs none";
+    return NULL;
 }
 
 /* Why response y does not fit the family (NULL when it does). */
@@ -197,7 +232,36 @@ void lsf_fit_free(lsf_fit *f)
     ls_free(f->gamma_ml);
     ls_free(f->se_gamma_analytic);
     ls_free(f->se_bad);
+    ls_free(f->se_gamma_sw);
+    ls_free(f->se_beta_sw);
     memset(f, 0, sizeof *f);
+}
+
+/* Auto's threshold: marginal ML up to this many items.  Joint ML's
+ * consistency needs many items (2508.05866); at 50 its incidental-parameter
+ * bias is already small, and beyond it quadrature costs grow with n q. */
+#define LSF_AUTO_MML_ITEMS 50
+
+int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const char **reason)
+{
+    *reason = NULL;
+    if (o->method != LS_FACTOR_AUTO) return o->method;
+    if (o->equal_loadings) {
+        *reason = "marginal ML: equal loadings (a Rasch-type model) are a constraint of marginal ML";
+        return LS_FACTOR_MML;
+    }
+    if (lsf_mml_unsupported(o)) {
+        *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli family, at most 3 "
+                  "factors, the orthogonal or triangular condition, no ridge)";
+        return LS_FACTOR_JML;
+    }
+    if (d->q <= LSF_AUTO_MML_ITEMS) {
+        *reason = "marginal ML: a short test (at most 50 items), where joint ML's scores are too noisy to be "
+                  "treated as known";
+        return LS_FACTOR_MML;
+    }
+    *reason = "joint ML: a long test (more than 50 items), where joint ML is consistent and much faster";
+    return LS_FACTOR_JML;
 }
 
 /* ---------------------------------------------------------------- */
@@ -948,7 +1012,10 @@ static int loading_fixed(const lsf_fit *f, size_t j, size_t a)
 
 /* A standard error no one can use: not finite, zero for an estimated
  * coefficient, or beyond LSF_SE_ABSURD times the coefficients' bound. */
-static int se_unusable(double se, double bound) { return !(se > 0) || !(se <= LSF_SE_ABSURD * bound); }
+static int se_unusable(double se, double bound)
+{
+    return !(se > 0) || !(se <= LSF_SE_ABSURD * (bound > 0 ? bound : 5.0)); /* MML: no box */
+}
 
 int lsf_unusable_se(lsf_fit *f)
 {
@@ -969,6 +1036,9 @@ int lsf_unusable_se(lsf_fit *f)
         }
         for (size_t s = 0; s < p1; s++) {
             size_t c = j * p1 + s;
+            /* an effect the min-L1 condition sets to 0 has no error */
+            if (s > 0 && f->se_beta[c] == 0 && f->covariate_condition == LS_FACTOR_COV_L1 && fabs(f->beta[c]) < 1e-9)
+                continue;
             if (se_unusable(f->se_beta[c], f->bound)) {
                 f->se_beta[c] = NAN;
                 f->se_bad[f->nse_bad++] = q * r + c;
@@ -991,6 +1061,9 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     if (!rc) rc = lsf_check_data(d, o, err);
     if (rc) return rc;
     ls_gsl_quiet();
+    const char *reason = NULL;
+    int method = lsf_choose_method(d, o, &reason);
+    if (method == LS_FACTOR_MML) return lsf_mml_run(d, o, reason, out, err);
     double bound = o->bound > 0 ? o->bound
                                 : o->ridge > 0 ? 50.0 : (o->family == LS_FACTOR_PROBIT ? 3.0 : 5.0);
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1, dd = r + p1;
@@ -1006,6 +1079,9 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     f->p = p;
     f->r = r;
     f->family = o->family;
+    f->method = LS_FACTOR_JML;
+    f->method_reason = reason;
+    f->aic = f->bic = f->lr_dif = f->lr_p = f->loglik_nodif = NAN;
     f->identify = o->identify;
     f->covariate_condition = o->covariate_condition;
     f->seed = o->seed;

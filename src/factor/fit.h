@@ -40,6 +40,15 @@ struct ls_factor_data {
 typedef struct lsf_fit {
     size_t n, q, p, r;
     int family, identify, covariate_condition;
+    int method;           /* LS_FACTOR_JML or LS_FACTOR_MML (auto resolved)    */
+    const char *method_reason; /* why auto chose it (static; NULL: asked for)   */
+    unsigned nodes;       /* MML: Gauss-Hermite nodes per factor                */
+    double aic, bic;      /* MML: -2 l + 2 k, -2 l + k log n (NaN under JML)    */
+    double loglik_nodif;  /* MML with covariates: the model without DIF (the
+                           * covariates move the factor means only)          */
+    double lr_dif, lr_p;  /* its likelihood-ratio statistic and p-value (NaN: none) */
+    size_t lr_df;
+    double *se_gamma_sw, *se_beta_sw; /* MML: sandwich standard errors (NULL: none) */
     size_t *anchors;      /* r                                                  */
     double *U;            /* n x r factor scores                                */
     double *gamma;        /* q x r loadings                                     */
@@ -103,6 +112,15 @@ typedef struct lsf_selection {
     int *converged;
     size_t best;          /* index of the smallest JIC                          */
 } lsf_selection;
+
+/* The estimator lsf_run uses for d and o (o->method, or auto's choice with
+ * *reason set to a static sentence). */
+int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const char **reason);
+/* Why o cannot be fitted by marginal ML (a static sentence), or NULL. */
+const char *lsf_mml_unsupported(const ls_factor_options *o);
+/* The marginal-ML fit (mml.c), reached through lsf_run after its checks. */
+int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char *reason, lsf_fit *out,
+                ls_error *err);
 
 /* The fit itself (ls_factor_run without the result around it): fills *out
  * (free with lsf_fit_free) on success; names are left NULL. */

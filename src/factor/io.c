@@ -192,6 +192,9 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
     json_object_set_new(opts, "covariate_condition",
                         json_string(f->covariate_condition == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal"));
     json_object_set_new(opts, "factors", json_integer((json_int_t)r));
+    json_object_set_new(opts, "method", json_string(ls_factor_method_name(f->method)));
+    if (f->method_reason) json_object_set_new(opts, "method_reason", json_string(f->method_reason));
+    if (f->method == LS_FACTOR_MML) json_object_set_new(opts, "nodes", json_integer(f->nodes));
     json_t *an = json_array();
     for (size_t k = 0; k < r; k++) json_array_append_new(an, json_string(f->items[f->anchors[k]]));
     json_object_set_new(opts, "anchors", an);
@@ -215,6 +218,18 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
     json_object_set_new(root, "loglik", ls_json_num(f->loglik));
     json_object_set_new(root, "jic", ls_json_num(f->jic));
     json_object_set_new(root, "n_params", json_integer((json_int_t)f->nparams));
+    if (f->method == LS_FACTOR_MML) {
+        json_object_set_new(root, "aic", ls_json_num(f->aic));
+        json_object_set_new(root, "bic", ls_json_num(f->bic));
+        if (!isnan(f->loglik_nodif)) {
+            json_t *lr = json_object();
+            json_object_set_new(lr, "loglik_without_dif", ls_json_num(f->loglik_nodif));
+            json_object_set_new(lr, "statistic", ls_json_num(f->lr_dif));
+            json_object_set_new(lr, "df", json_integer((json_int_t)f->lr_df));
+            json_object_set_new(lr, "p_value", ls_json_num(f->lr_p));
+            json_object_set_new(root, "dif_likelihood_ratio", lr);
+        }
+    }
     json_object_set_new(root, "converged", json_boolean(f->converged));
     json_t *conv = json_object();
     json_object_set_new(conv, "iterations", json_integer(f->iterations));
@@ -237,7 +252,13 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
         json_object_set_new(se, "loadings", ls_json_mat(f->se_gamma, q, r));
         if (f->se_gamma_analytic)
             json_object_set_new(se, "loadings_analytic", ls_json_mat(f->se_gamma_analytic, q, r));
-        json_object_set_new(se, "loadings_without_anchor_term", ls_json_mat(f->se_gamma_naive, q, r));
+        if (f->se_gamma_naive)
+            json_object_set_new(se, "loadings_without_anchor_term", ls_json_mat(f->se_gamma_naive, q, r));
+        if (f->se_gamma_sw) {
+            json_object_set_new(se, "loadings_sandwich", ls_json_mat(f->se_gamma_sw, q, r));
+            json_object_set_new(se, "intercepts_sandwich", json_cols(f->se_beta_sw, q, p1, 0, 1));
+            json_object_set_new(se, "covariate_effects_sandwich", json_cols(f->se_beta_sw, q, p1, 1, p));
+        }
         json_object_set_new(se, "intercepts", json_cols(f->se_beta, q, p1, 0, 1));
         json_object_set_new(se, "covariate_effects", json_cols(f->se_beta, q, p1, 1, p));
         json_object_set_new(se, "factor_scores", ls_json_mat(f->se_U, n, r));

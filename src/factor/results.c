@@ -62,12 +62,12 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
                             "the bound %.3g, given as nan (null in JSON): %s; these coefficients are not identified "
                             "by the data: use fewer factors or covariates, or more persons",
                             f->nse_bad, f->nse_bad == 1 ? "" : "s", f->nse_bad == 1 ? "is" : "are", LSF_SE_ABSURD,
-                            f->bound, list);
+                            f->bound > 0 ? f->bound : 5.0, list);
     }
     if (!rc && f->nse_bad_scores)
         rc = ls_result_warn(r, err, "%zu standard error%s of factor scores %s zero, not finite or above %g x the "
                             "bound %.3g, given as nan", f->nse_bad_scores, f->nse_bad_scores == 1 ? "" : "s",
-                            f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, f->bound);
+                            f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, f->bound > 0 ? f->bound : 5.0);
     if (!rc && f->bootstrap_skipped)
         rc = ls_result_warn(r, err, "the loadings' bootstrap bias correction (%u replicates) was not run: the fit %s; "
                             "the loadings are the uncorrected joint-ML estimates with analytic standard errors",
@@ -97,7 +97,9 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         rc = ls_result_warn(r, err, "%zu person%s no responses: %s factor scores and their standard errors are "
                             "missing (nan; null in JSON)", f->n_empty, f->n_empty == 1 ? " has" : "s have",
                             f->n_empty == 1 ? "its" : "their");
-    for (size_t k = 0; !rc && k < f->r; k++) {
+    if (!rc && f->method == LS_FACTOR_MML && f->p && f->lr_df && isnan(f->lr_p) && !isnan(f->loglik_nodif))
+        rc = ls_result_warn(r, err, "the model without DIF did not converge: no likelihood-ratio test of DIF");
+    for (size_t k = 0; !rc && f->method == LS_FACTOR_JML && k < f->r; k++) {
         double m2 = 0, m4 = 0;
         size_t nk = 0;
         for (size_t i = 0; i < f->n; i++) {
@@ -190,6 +192,21 @@ static int fit_entries(ls_result *r, const lsf_fit *f, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "ridge", f->ridge, err);
     if (!rc) rc = ls_result_add_number(r, "scale_corrected", f->scale_corrected, err);
     if (!rc) rc = ls_result_add_number(r, "loading_bootstrap", f->loading_bootstrap, err);
+    if (!rc) rc = ls_result_add_string(r, "method", ls_factor_method_name(f->method), err);
+    if (!rc && f->method_reason) rc = ls_result_add_string(r, "method_reason", f->method_reason, err);
+    if (!rc && f->method == LS_FACTOR_MML) {
+        rc = ls_result_add_number(r, "nodes", f->nodes, err);
+        if (!rc) rc = ls_result_add_number(r, "aic", f->aic, err);
+        if (!rc) rc = ls_result_add_number(r, "bic", f->bic, err);
+        if (!rc) rc = ls_result_add_numbers(r, "se_loadings_sandwich", f->se_gamma_sw, q, R, I, F, err);
+        if (!rc) rc = ls_result_add_numbers(r, "se_beta_sandwich", f->se_beta_sw, q, p1, I, T, err);
+        if (!rc && p && !isnan(f->loglik_nodif)) {
+            rc = ls_result_add_number(r, "loglik_no_dif", f->loglik_nodif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif", f->lr_dif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_df", (double)f->lr_df, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_p", f->lr_p, err);
+        }
+    }
     return rc;
 }
 

@@ -107,7 +107,7 @@ static void item_correlations(const ls_gpcm_data *d, double *R)
  * its items (confirmatory; sign so that most are positive), or the first K
  * (exploratory, rotated so that the anchors' block is lower triangular).
  */
-static int data_start(const ls_gpcm_data *d, const lsg_model *m, double *a, double *b, ls_error *err)
+int lsg_data_start(const ls_gpcm_data *d, const lsg_model *m, double *a, double *b, ls_error *err)
 {
     const size_t n = d->n, J = d->J, K = m->K;
     for (size_t j = 0; j < J; j++) {
@@ -641,7 +641,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
         rc = ls_nomem(err);
         goto fail;
     }
-    rc = data_start(d, &m, a0, b0, err);
+    rc = lsg_data_start(d, &m, a0, b0, err);
     if (rc) goto fail;
     best.elbo = -INFINITY;
     double ident[100];

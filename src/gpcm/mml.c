@@ -25,7 +25,9 @@
 typedef struct mml_ctx {
     lsg_model *m;
     lsg_quad q;
-    size_t D, na, nb, nr;
+    size_t D, na, nb, nr, nx; /* nx: covariate coefficients (dif J x p or lreg p x K) */
+    size_t G;              /* gradient slots: J K + T + K K + nx              */
+    double *shw;           /* threads x 2 J: a person's shifts and their scores */
     size_t *aidx, *bidx;   /* parameter -> index into a (J x K) or b (T) */
     int corr;              /* Sigma estimated (confirmatory, K > 1)      */
     double *work;          /* threads x work                             */
@@ -42,6 +44,7 @@ static void ctx_free(mml_ctx *c)
     ls_free(c->work);
     ls_free(c->blk);
     ls_free(c->pgrad);
+    ls_free(c->shw);
 }
 
 static int ctx_init(mml_ctx *c, lsg_model *m, unsigned nodes, int corr, ls_error *err)
@@ -53,22 +56,26 @@ static int ctx_init(mml_ctx *c, lsg_model *m, unsigned nodes, int corr, ls_error
     if (rc) return rc;
     c->corr = corr && K > 1;
     for (size_t x = 0; x < J * K; x++) c->na += m->pattern[x] != 0;
+    if (m->equal_slopes) c->na = 1; /* K = 1: slot 0 stands for every item's slope */
     for (size_t j = 0; j < J; j++) c->nb += m->P[j];
     c->nr = c->corr ? K * (K - 1) / 2 : 0;
-    c->D = c->na + c->nb + c->nr;
+    c->nx = m->xmode == LSG_X_DIF ? J * m->p : m->xmode == LSG_X_LREG ? m->p * K : 0;
+    c->D = c->na + c->nb + c->nr + c->nx;
     c->aidx = ls_malloc((c->na + 1) * sizeof *c->aidx);
     c->bidx = ls_malloc((c->nb + 1) * sizeof *c->bidx);
     c->wsize = lsg_quad_work(&c->q);
-    const size_t G = J * K + T + K * K;
+    const size_t G = J * K + T + K * K + c->nx;
+    c->G = G;
     c->work = ls_malloc((size_t)m->threads * c->wsize * sizeof *c->work);
     c->blk = ls_malloc(NBLOCK * (G + 1) * sizeof *c->blk);
     c->pgrad = ls_malloc((size_t)m->threads * G * sizeof *c->pgrad);
-    if (!c->aidx || !c->bidx || !c->work || !c->blk || !c->pgrad) {
+    c->shw = ls_malloc((size_t)m->threads * 2 * J * sizeof *c->shw);
+    if (!c->aidx || !c->bidx || !c->work || !c->blk || !c->pgrad || !c->shw) {
         ctx_free(c);
         return ls_nomem(err);
     }
     size_t p = 0;
-    for (size_t x = 0; x < J * K; x++)
+    for (size_t x = 0; x < J * K && p < c->na; x++)
         if (m->pattern[x]) c->aidx[p++] = x;
     p = 0;
     for (size_t j = 0; j < J; j++)
@@ -104,7 +111,7 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
                     double *post_cov)
 {
     lsg_model *m = c->m;
-    const size_t N = m->N, J = m->J, K = m->K, T = m->T, G = J * K + T + K * K;
+    const size_t N = m->N, J = m->J, K = m->K, T = m->T, G = c->G, Gx = J * K + T + K * K, p = m->p;
     double sinv[100], L[100], ld;
     memcpy(L, m->sigma, K * K * sizeof *L);
     if (ls_chol(L, K)) return LS_ERR_NUMERIC;
@@ -116,15 +123,38 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
     for (size_t bk = 0; bk < nblk; bk++) {
         const int tid = omp_get_thread_num();
         double *w = c->work + (size_t)tid * c->wsize, *pg = c->pgrad + (size_t)tid * G;
+        double *sh = c->shw + (size_t)tid * 2 * J, *gsh = sh + J;
         double *acc = c->blk + bk * (G + 1);
         memset(acc, 0, (G + 1) * sizeof *acc);
         const size_t i0 = bk * N / nblk, i1 = (bk + 1) * N / nblk;
         for (size_t i = i0; i < i1; i++) {
-            double ll = lsg_quad_person(&c->q, i, m->a, m->b, sinv, ld, grad ? pg : NULL,
+            if (c->nx) lsg_person_shift(m, i, sh);
+            double ll = lsg_quad_person(&c->q, i, m->a, m->b, c->nx ? sh : NULL, grad && c->nx ? gsh : NULL,
+                                        sinv, ld, grad ? pg : NULL,
                                         grad ? pg + J * K : NULL, grad ? pg + J * K + T : NULL,
                                         post_mean ? post_mean + i * K : NULL,
                                         post_cov ? post_cov + i * K * K : NULL, w);
             if (!isfinite(ll)) bad = 1;
+            if (grad && c->nx) { /* the covariate coefficients through the shifts */
+                const double *x = m->X + i * p;
+                double *gx = pg + Gx;
+                if (m->xmode == LSG_X_DIF) {
+                    for (size_t j = 0; j < J; j++)
+                        for (size_t s = 0; s < p; s++) gx[j * p + s] = gsh[j] * x[s];
+                } else {
+                    double mean[10] = {0};
+                    for (size_t k = 0; k < K; k++)
+                        for (size_t s = 0; s < p; s++) mean[k] += m->lreg[s * K + k] * x[s];
+                    memset(gx, 0, p * K * sizeof *gx);
+                    for (size_t j = 0; j < J; j++) {
+                        if (gsh[j] == 0) continue;
+                        for (size_t k = 0; k < K; k++) {
+                            pg[j * K + k] += gsh[j] * mean[k];
+                            for (size_t s = 0; s < p; s++) gx[s * K + k] += gsh[j] * m->a[j * K + k] * x[s];
+                        }
+                    }
+                }
+            }
             acc[G] += ll;
             if (grad) {
                 for (size_t x = 0; x < G; x++) acc[x] += pg[x];
@@ -158,15 +188,19 @@ static void unpack(mml_ctx *c, const double *x, double *L, double *norms)
 {
     lsg_model *m = c->m;
     for (size_t p = 0; p < c->na; p++) m->a[c->aidx[p]] = x[p];
+    if (m->equal_slopes)
+        for (size_t j = 0; j < m->J; j++) m->a[j] = x[0];
     for (size_t p = 0; p < c->nb; p++) m->b[c->bidx[p]] = x[c->na + p];
     if (c->corr) corr_from_w(x + c->na + c->nb, m->K, L, norms, m->sigma);
+    const double *xx = x + c->na + c->nb + c->nr;
+    if (c->nx) memcpy(m->xmode == LSG_X_DIF ? m->dif : m->lreg, xx, c->nx * sizeof *xx);
 }
 
 static int objective(void *vctx, const double *x, double *f, double *g)
 {
     mml_ctx *c = vctx;
     lsg_model *m = c->m;
-    const size_t J = m->J, K = m->K, T = m->T, G = J * K + T + K * K, N = m->N;
+    const size_t J = m->J, K = m->K, T = m->T, G = c->G, N = m->N;
     double L[100], norms[10];
     unpack(c, x, L, norms);
     double *sum = ls_malloc((G + 1) * sizeof *sum);
@@ -179,6 +213,11 @@ static int objective(void *vctx, const double *x, double *f, double *g)
     const double sc = -1.0 / (double)N;
     *f = sc * sum[G];
     for (size_t p = 0; p < c->na; p++) g[p] = sc * sum[c->aidx[p]];
+    if (m->equal_slopes) {
+        double t = 0;
+        for (size_t j = 0; j < J; j++) t += sum[j];
+        g[0] = sc * t;
+    }
     for (size_t p = 0; p < c->nb; p++) g[c->na + p] = sc * sum[J * K + c->bidx[p]];
     if (c->corr) {
         /* dF/dL = (G + G') L; dF/dv_p = (I - l l') dF/dl_p / |v_p| */
@@ -197,6 +236,7 @@ static int objective(void *vctx, const double *x, double *f, double *g)
             for (size_t q = 0; q < p; q++) g[t++] = sc * (dL[p * K + q] - L[p * K + q] * dot) / norms[p];
         }
     }
+    for (size_t t = 0; t < c->nx; t++) g[c->na + c->nb + c->nr + t] = sc * sum[J * K + T + K * K + t];
     ls_free(sum);
     return LS_OK;
 }
@@ -207,7 +247,7 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
     mml_ctx c;
     int rc = ctx_init(&c, m, nodes, !m->exploratory, err);
     if (rc) return rc;
-    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = J * K + T + K * K;
+    const size_t K = m->K, N = m->N, G = c.G;
     double *x = ls_malloc(c.D * sizeof *x), *tot = ls_malloc((G + 1) * sizeof *tot);
     if (!x || !tot) {
         rc = ls_nomem(err);
@@ -216,6 +256,11 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
     if (m->exploratory) /* Sigma = I: the GVEM whitening already holds it */
         for (size_t p = 0; p < K * K; p++) m->sigma[p] = p % (K + 1) == 0;
     for (size_t p = 0; p < c.na; p++) x[p] = m->a[c.aidx[p]];
+    if (m->equal_slopes) { /* the mean slope */
+        double t = 0;
+        for (size_t j = 0; j < m->J; j++) t += m->a[j] / (double)m->J;
+        x[0] = t;
+    }
     for (size_t p = 0; p < c.nb; p++) x[c.na + p] = m->b[c.bidx[p]];
     if (c.corr) {
         double L[100];
@@ -228,6 +273,7 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
         for (size_t p = 0; p < K; p++)
             for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
     }
+    if (c.nx) memcpy(x + c.na + c.nb + c.nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c.nx * sizeof *x);
     *iters = 0;
     *converged = 0;
     double prev = -INFINITY;
@@ -242,7 +288,7 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
         oo.max_iter = max_iter;
         oo.progress = progress;
         oo.progress_ctx = progress_ctx;
-        oo.stage = "gpcm: MML";
+        oo.stage = m->mml_stage ? m->mml_stage : "gpcm: MML";
         ls_opt_report rep;
         rc = ls_minimise(objective, &c, x, c.D, &oo, &rep, err);
         if (rc) goto done;
@@ -278,7 +324,7 @@ int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_
     lsg_model *mm = (lsg_model *)m; /* evaluate() only reads the model here */
     int rc = ctx_init(&c, mm, nodes, se_sigma != NULL, err);
     if (rc) return rc;
-    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = J * K + T + K * K, D = c.D;
+    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = c.G, D = c.D;
     double *tot = ls_malloc((G + 1) * sizeof *tot);
     double *sc = se_a ? ls_malloc(N * G * sizeof *sc) : NULL;
     double *Sd = se_a ? ls_malloc(N * D * sizeof *Sd) : NULL;
@@ -306,6 +352,7 @@ int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_
         if (c.corr)
             for (size_t p = 0; p < K; p++)
                 for (size_t q = 0; q < p; q++) r[t++] = s[J * K + T + p * K + q] + s[J * K + T + q * K + p];
+        for (size_t u = 0; u < c.nx; u++) r[t++] = s[J * K + T + K * K + u];
     }
     ls_gemm(1, 0, D, D, N, Sd, Sd, I);
     if (ls_chol(I, D)) {
@@ -343,4 +390,102 @@ done:
     ls_free(I);
     ctx_free(&c);
     return rc;
+}
+
+int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **xout, double **H, double **S,
+                        double *loglik, ls_error *err)
+{
+    mml_ctx c;
+    *xout = *H = *S = NULL;
+    int rc = ctx_init(&c, m, nodes, !m->exploratory, err);
+    if (rc) return rc;
+    const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = c.G, n = c.D;
+    *D = n;
+    double *x = ls_malloc(n * sizeof *x), *I = ls_calloc(n * n, sizeof *I), *Sc = ls_calloc(n * n, sizeof *Sc);
+    double *tot = ls_malloc((G + 1) * sizeof *tot), *sc = ls_malloc(N * G * sizeof *sc);
+    double *gp = ls_malloc(n * sizeof *gp), *gm = ls_malloc(n * sizeof *gm), *r = ls_malloc(n * sizeof *r);
+    if (!x || !I || !Sc || !tot || !sc || !gp || !gm || !r) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    for (size_t p = 0; p < c.na; p++) x[p] = m->a[c.aidx[p]];
+    if (m->equal_slopes) { /* the mean slope */
+        double t = 0;
+        for (size_t j = 0; j < m->J; j++) t += m->a[j] / (double)m->J;
+        x[0] = t;
+    }
+    for (size_t p = 0; p < c.nb; p++) x[c.na + p] = m->b[c.bidx[p]];
+    if (c.corr) {
+        double L[100];
+        memcpy(L, m->sigma, K * K * sizeof *L);
+        if (ls_chol(L, K)) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the correlation matrix is not positive definite");
+            goto done;
+        }
+        size_t t = c.na + c.nb;
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
+    }
+    if (c.nx) memcpy(x + c.na + c.nb + c.nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c.nx * sizeof *x);
+    rc = adapt(&c, ADAPT_PASSES, m->mu, m->S, tot);
+    if (!rc) rc = evaluate(&c, 1, tot, sc, NULL, NULL);
+    if (rc) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
+        goto done;
+    }
+    *loglik = tot[G];
+    /* the cross-product of the persons' scores (slopes, steps, covariate
+     * coefficients: the correlation slots are in w only through the
+     * objective, so they take the objective's derivative below) */
+    for (size_t i = 0; i < N; i++) {
+        const double *s = sc + i * G;
+        for (size_t p = 0; p < c.na; p++) r[p] = s[c.aidx[p]];
+        if (m->equal_slopes) {
+            r[0] = 0;
+            for (size_t j = 0; j < J; j++) r[0] += s[j];
+        }
+        for (size_t p = 0; p < c.nb; p++) r[c.na + p] = s[J * K + c.bidx[p]];
+        for (size_t u = 0; u < c.nr; u++) r[c.na + c.nb + u] = 0;
+        for (size_t u = 0; u < c.nx; u++) r[c.na + c.nb + c.nr + u] = s[J * K + T + K * K + u];
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) Sc[a * n + b] += r[a] * r[b];
+    }
+    /* observed information: central differences of the analytic gradient,
+     * nodes held where the estimates put them */
+    for (size_t a = 0; a < n; a++) {
+        const double x0 = x[a], h = 1e-5 * (1 + fabs(x0));
+        double f;
+        x[a] = x0 + h;
+        rc = objective(&c, x, &f, gp);
+        x[a] = x0 - h;
+        if (!rc) rc = objective(&c, x, &f, gm);
+        x[a] = x0;
+        if (rc) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite near the estimates");
+            goto done;
+        }
+        for (size_t b = 0; b < n; b++) I[b * n + a] = (double)N * (gp[b] - gm[b]) / (2 * h);
+    }
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < a; b++) I[a * n + b] = I[b * n + a] = 0.5 * (I[a * n + b] + I[b * n + a]);
+    double f;
+    rc = objective(&c, x, &f, gp); /* leave m at the estimates */
+    if (rc) rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
+done:
+    ls_free(tot);
+    ls_free(sc);
+    ls_free(gp);
+    ls_free(gm);
+    ls_free(r);
+    ctx_free(&c);
+    if (rc) {
+        ls_free(x);
+        ls_free(I);
+        ls_free(Sc);
+        return rc;
+    }
+    *xout = x;
+    *H = I;
+    *S = Sc;
+    return LS_OK;
 }

@@ -103,7 +103,39 @@ void lsg_free(lsg_model *m)
     ls_free(m->A);
     ls_free(m->B);
     ls_free(m->ell);
+    ls_free(m->dif);
+    ls_free(m->lreg);
     memset(m, 0, sizeof *m);
+}
+
+int lsg_set_covariates(lsg_model *m, const double *X, size_t p, int xmode, ls_error *err)
+{
+    ls_free(m->dif);
+    ls_free(m->lreg);
+    m->dif = m->lreg = NULL;
+    m->X = X;
+    m->p = p;
+    m->xmode = p ? xmode : LSG_X_NONE;
+    if (m->xmode == LSG_X_DIF && !(m->dif = ls_calloc(m->J * p, sizeof *m->dif))) return ls_nomem(err);
+    if (m->xmode == LSG_X_LREG && !(m->lreg = ls_calloc(p * m->K, sizeof *m->lreg))) return ls_nomem(err);
+    return LS_OK;
+}
+
+void lsg_person_shift(const lsg_model *m, size_t i, double *delta)
+{
+    const size_t J = m->J, K = m->K, p = m->p;
+    const double *x = m->X ? m->X + i * p : NULL;
+    for (size_t j = 0; j < J; j++) delta[j] = 0;
+    if (m->xmode == LSG_X_DIF)
+        for (size_t j = 0; j < J; j++)
+            for (size_t s = 0; s < p; s++) delta[j] += m->dif[j * p + s] * x[s];
+    else if (m->xmode == LSG_X_LREG) {
+        double mean[LSG_KMAX] = {0};
+        for (size_t k = 0; k < K; k++)
+            for (size_t s = 0; s < p; s++) mean[k] += m->lreg[s * K + k] * x[s];
+        for (size_t j = 0; j < J; j++)
+            for (size_t k = 0; k < K; k++) delta[j] += m->a[j * K + k] * mean[k];
+    }
 }
 
 void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma)
@@ -487,7 +519,7 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
 }
 
 double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
-                       const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
                        double *gs, double *post_mean, double *post_cov, double *work)
 {
     const size_t K = q->K, J = q->J, T = q->T, n = q->rule.n;
@@ -522,7 +554,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         for (size_t j = 0; j < J; j++) {
             if (y[j] < 0) continue;
             const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j];
-            double s = 0;
+            double s = shift ? shift[j] : 0;
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
             const size_t P = q->P[j];
             double lse, *r = rk ? rk + q->off[j] : lse_buf;
@@ -609,6 +641,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
     if (want) {
         memset(ga, 0, J * K * sizeof *ga);
         memset(gb, 0, T * sizeof *gb);
+        if (gshift) memset(gshift, 0, J * sizeof *gshift);
         for (size_t k = 0; k < n; k++) {
             const double w = val[k], *zk = z + k * K, *rk = res + k * T;
             if (w < 1e-300) continue;
@@ -616,6 +649,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                 if (y[j] < 0) continue;
                 const double *r = rk + q->off[j];
                 for (size_t p = 0; p < K; p++) ga[j * K + p] += w * r[0] * zk[p];
+                if (gshift) gshift[j] += w * r[0];
                 double *g = gb + q->off[j];
                 for (size_t h2 = 1; h2 <= q->P[j]; h2++) g[h2] += w * r[h2];
             }

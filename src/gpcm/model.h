@@ -41,7 +41,28 @@ typedef struct lsg_model {
     double *A, *B;         /* N x J: sum_k eta d^2 and sum_k d (2 eta c - 1/2)  */
     double *ell;           /* N: person terms of the lower bound               */
     double elbo;
+    /* Person covariates (MML only; lsg_set_covariates, default none): item
+     * j's a_j' theta gains delta_ij, with
+     *   xmode LSG_X_DIF:  delta_ij = dif_j' x_i     (an intercept shift per item:
+     *                     differential item functioning on every item),
+     *   xmode LSG_X_LREG: delta_ij = a_j' lreg' x_i (latent regression:
+     *                     theta_i ~ N(lreg' x_i, Sigma), no DIF). */
+    const double *X;       /* N x p (borrowed)                                 */
+    size_t p;
+    int xmode;
+    double *dif;           /* J x p (owned)                                    */
+    double *lreg;          /* p x K (owned)                                    */
+    const char *mml_stage; /* the progress stage of lsg_mml (NULL: "gpcm: MML") */
+    int equal_slopes;      /* MML, K = 1: one slope shared by every item (Rasch-type) */
 } lsg_model;
+
+enum { LSG_X_NONE = 0, LSG_X_DIF = 1, LSG_X_LREG = 2 };
+
+/* Attach covariates X (N x p, borrowed) in mode xmode, their coefficients
+ * at 0.  LS_OK or LS_ERR_NOMEM. */
+int lsg_set_covariates(lsg_model *m, const double *X, size_t p, int xmode, ls_error *err);
+/* Person i's shifts delta_i. (J) under m's covariates (0 without them). */
+void lsg_person_shift(const lsg_model *m, size_t i, double *delta);
 
 /* Person i's block of P_j + 1 weights for item j. */
 static inline double *lsg_eta_at(const lsg_model *m, size_t i, size_t j)
@@ -98,13 +119,15 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S);
  * Person i's marginal log-likelihood at (a, b, sigma) (sigma_inv and
  * logdet_sigma precomputed) and, when ga != NULL, its gradient: ga (J x K,
  * every entry), gb (T), and gs (K x K) the derivative in Sigma treated as
- * unsymmetric (symmetrise for correlations).  post_mean, post_cov (may be
+ * unsymmetric (symmetrise for correlations).  shift (J, may be NULL) is
+ * added to a_j' theta; with gshift != NULL (and ga) gshift_j receives the
+ * derivative in shift_j.  post_mean, post_cov (may be
  * NULL): the posterior moments under the rule.  work: lsg_quad_work(q)
  * doubles.
  */
 size_t lsg_quad_work(const lsg_quad *q);
 double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
-                       const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
                        double *gs, double *post_mean, double *post_cov, double *work);
 
 /* ---------------------------------------------------------------- */
@@ -154,6 +177,18 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
  * LS_ERR_NUMERIC when the information is singular. */
 int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
                  double *se_sigma, double *cov_a, ls_error *err);
+/* At m's estimates, in the layout of lsg_mml's parameter vector (free
+ * slopes in pattern order, steps k >= 1 in block order, the correlation
+ * factor's strict lower triangle when confirmatory with K > 1, then the
+ * covariate coefficients: dif row-major J x p or lreg p x K): the vector
+ * (*x, *D values), the observed information *H (D x D: central differences
+ * of the analytic gradient with the nodes adapted to the estimates and held;
+ * with equal_slopes the slopes are one value, the first)
+ * and the cross-product of the persons' scores *S (D x D; zero in the
+ * correlation slots), all allocated; *loglik.  m->mu, m->S end as the
+ * quadrature posterior moments. */
+int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **x, double **H, double **S,
+                        double *loglik, ls_error *err);
 
 /* ---------------------------------------------------------------- */
 /* Promax and its derivative (tasks/gpcm_fit.c)                      */
@@ -258,6 +293,10 @@ typedef struct lsg_fit {
 int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o, lsg_fit *out,
             ls_error *err);
 void lsg_fit_free(lsg_fit *f);
+/* Starting values in a (J x K) and b (T) for m from the data: steps from the
+ * category frequencies, slopes from the leading eigenvectors of the item
+ * correlations (exploratory: the first K items' block lower triangular). */
+int lsg_data_start(const ls_gpcm_data *d, const lsg_model *m, double *a, double *b, ls_error *err);
 /* The JSON of a fit (io.c), atomically; the writer of "gpcm-fit" results. */
 int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls_error *err);
 

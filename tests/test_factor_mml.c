@@ -1,0 +1,469 @@
+/*
+ * test_factor_mml.c -- marginal maximum likelihood of the factor model
+ * (factor/mml.c on the partial credit model's MML engine, gpcm/mml.c):
+ * the covariate shift's derivative against differences, recovery of
+ * loadings, DIF and the latent regression on simulated short tests, the
+ * same optimum as the partial credit model's MML on binary items, the
+ * size of the likelihood-ratio DIF test, auto's choice, the option checks,
+ * and agreement with lme4::glmer on the bfi neuroticism items (reference
+ * figures in tests/reference, written by bench/reference/lme4_rasch.R;
+ * skipped when ../shared/data is absent).
+ *
+ * `test_factor_mml --quick` runs the fast part (also under sanitizers).
+ */
+#include "harness.h"
+#include "factor/fit.h"
+#include "gpcm/model.h"
+#include "kernel/core.h"
+#include "kernel/rng.h"
+
+#include <stdlib.h>
+
+#ifndef LS_SOURCE_DIR
+#define LS_SOURCE_DIR "."
+#endif
+
+static int quick;
+
+/* A short binary test: n persons, q items, r = 1, covariate x1 ~ Bernoulli
+ * (0.5) and x2 ~ N(0, 1); theta = lreg . x + N(0, 1); item j's logit
+ * a_j theta + c_j + dif_j . x.  Y is n x q (NaN missing with rate miss). */
+typedef struct sim {
+    size_t n, q, p;
+    double *Y, *X, *a, *c, *dif; /* dif: q x p */
+    double lreg[2];
+} sim;
+
+static void sim_free(sim *s)
+{
+    free(s->Y);
+    free(s->X);
+    free(s->a);
+    free(s->c);
+    free(s->dif);
+}
+
+static void simulate(size_t n, size_t q, int with_dif, double miss, uint64_t seed, sim *s)
+{
+    ls_rng g = {seed};
+    s->n = n;
+    s->q = q;
+    s->p = 2;
+    s->Y = malloc(n * q * sizeof *s->Y);
+    s->X = malloc(n * 2 * sizeof *s->X);
+    s->a = malloc(q * sizeof *s->a);
+    s->c = malloc(q * sizeof *s->c);
+    s->dif = calloc(q * 2, sizeof *s->dif);
+    s->lreg[0] = 0.5;
+    s->lreg[1] = -0.3;
+    for (size_t j = 0; j < q; j++) {
+        s->a[j] = 0.7 + 1.1 * (double)j / (double)(q - 1);
+        s->c[j] = -1.0 + 2.0 * (double)((j * 7) % q) / (double)(q - 1);
+    }
+    if (with_dif) {
+        s->dif[2 * 2 + 0] = 0.8;  /* item 3: x1 */
+        s->dif[6 * 2 + 0] = -0.7; /* item 7: x1 */
+        s->dif[4 * 2 + 1] = 0.5;  /* item 5: x2 */
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x1 = ls_rng_unif(&g) < 0.5, x2 = ls_rng_norm(&g);
+        s->X[i * 2] = x1;
+        s->X[i * 2 + 1] = x2;
+        double th = s->lreg[0] * x1 + s->lreg[1] * x2 + ls_rng_norm(&g);
+        for (size_t j = 0; j < q; j++) {
+            double w = s->a[j] * th + s->c[j] + s->dif[j * 2] * x1 + s->dif[j * 2 + 1] * x2;
+            double y = ls_rng_unif(&g) < 1 / (1 + exp(-w));
+            s->Y[i * q + j] = ls_rng_unif(&g) < miss ? NAN : y;
+        }
+    }
+}
+
+static ls_factor_data as_data(const sim *s, size_t p)
+{
+    ls_factor_data d;
+    memset(&d, 0, sizeof d);
+    d.n = s->n;
+    d.q = s->q;
+    d.p = p;
+    d.Y = s->Y;
+    d.X = p ? s->X : NULL;
+    if (p == 1) { /* the first covariate only */
+        d.X = malloc(s->n * sizeof *d.X);
+        for (size_t i = 0; i < s->n; i++) d.X[i] = s->X[i * 2];
+    }
+    return d;
+}
+
+static const lsf_fit *payload(const ls_result *r) { return ls_result_payload(r, "factor-fit"); }
+
+/* The derivative of a person's marginal log-likelihood in the item shifts
+ * (through which the DIF and latent-regression gradients flow) against
+ * central differences, at fixed nodes. */
+static void shift_derivative_matches_differences(void)
+{
+    const size_t N = 3, J = 4, K = 2;
+    int Y[12] = {1, 0, 1, 1, 0, 0, 1, -1, 1, 1, 0, 1};
+    unsigned P[4] = {1, 1, 1, 1};
+    int pat[8] = {1, 0, 1, 1, 1, 1, 1, 1};
+    lsg_model m;
+    ls_error e;
+    CHECK(lsg_init(&m, N, J, K, Y, P, pat, 1, 1, &e) == 0);
+    double a[8] = {0.9, 0, 0.4, 1.1, -0.3, 0.7, 1.2, 0.2}, b[8] = {0, 0.3, 0, -0.4, 0, 0.8, 0, -1.1};
+    lsg_set(&m, a, b, NULL);
+    for (size_t i = 0; i < N; i++) {
+        m.mu[i * K] = 0.1 * (double)i;
+        m.S[i * K * K] = m.S[i * K * K + 3] = 0.6;
+        m.S[i * K * K + 1] = m.S[i * K * K + 2] = 0.1;
+    }
+    lsg_quad q;
+    CHECK(lsg_quad_init(&q, &m, 7, &e) == 0);
+    double si[4] = {1, 0, 0, 1}, *w = malloc(lsg_quad_work(&q) * sizeof *w);
+    double ga[8], gb[8], gs[4], gsh[4], shift[4] = {0.2, -0.5, 0.1, 0.7};
+    double worst = 0;
+    for (size_t i = 0; i < N; i++) {
+        lsg_quad_person(&q, i, m.a, m.b, shift, gsh, si, 0, ga, gb, gs, NULL, NULL, w);
+        for (size_t j = 0; j < J; j++) {
+            double s0 = shift[j], h = 1e-6;
+            shift[j] = s0 + h;
+            double lp = lsg_quad_person(&q, i, m.a, m.b, shift, NULL, si, 0, NULL, NULL, NULL, NULL, NULL, w);
+            shift[j] = s0 - h;
+            double lm = lsg_quad_person(&q, i, m.a, m.b, shift, NULL, si, 0, NULL, NULL, NULL, NULL, NULL, w);
+            shift[j] = s0;
+            double fd = (lp - lm) / (2 * h);
+            worst = fmax(worst, fabs(fd - gsh[j]));
+            if (Y[i * J + j] < 0) CHECK(gsh[j] == 0); /* a missing answer has no shift */
+        }
+    }
+    CHECK_MSG(worst < 1e-7, "max |analytic - difference| = %g", worst);
+    free(w);
+    lsg_quad_free(&q);
+    lsg_free(&m);
+}
+
+/* Loadings, DIF effects and the latent regression recovered on a short test
+ * (12 items); the three DIF effects flagged and no other under Bonferroni;
+ * the standard errors match the spread of the estimates (z within 4). */
+static void recovers_loadings_dif_and_latent_regression(void)
+{
+    sim s;
+    size_t n = quick ? 1500 : 4000, q = 12;
+    simulate(n, q, 1, 0.05, 11, &s);
+    ls_factor_data d = as_data(&s, 2);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.method = LS_FACTOR_MML;
+    o.threads = 2;
+    ls_result *r = NULL, *dr = NULL;
+    ls_error e;
+    int rc = ls_factor_run(&d, &o, &r, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) {
+        sim_free(&s);
+        return;
+    }
+    const lsf_fit *f = payload(r);
+    CHECK(f->method == LS_FACTOR_MML && f->converged);
+    double worst_z = 0;
+    for (size_t j = 0; j < q; j++) {
+        double z = (f->gamma[j] - s.a[j]) / f->se_gamma[j];
+        worst_z = fmax(worst_z, fabs(z));
+        for (size_t t = 0; t < 2; t++) {
+            double se = f->se_beta[j * 3 + 1 + t];
+            if (se > 0 && isfinite(se)) worst_z = fmax(worst_z, fabs(f->beta[j * 3 + 1 + t] - s.dif[j * 2 + t]) / se);
+        }
+    }
+    printf("  n = %zu, 12 items, 2 covariates: loglik %.2f, %u iterations; worst |z| of loadings and DIF %.2f; "
+           "latent regression %.3f, %.3f (truth 0.5, -0.3); LR %.1f on %zu df\n",
+           n, f->loglik, f->iterations, worst_z, f->A[0], f->A[1], f->lr_dif, f->lr_df);
+    CHECK(worst_z < 4.0);
+    CHECK_NEAR(f->A[0], 0.5, quick ? 0.2 : 0.12);
+    CHECK_NEAR(f->A[1], -0.3, quick ? 0.15 : 0.08);
+    CHECK(f->lr_df == 12 * 2 - 2);
+    CHECK(f->lr_p < 1e-6);
+    CHECK(isfinite(f->aic) && f->bic > f->aic);
+    rc = ls_factor_dif_run(r, 0.05, LS_FACTOR_BONFERRONI, &dr, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        const lsf_dif *dif = ls_result_payload(dr, "factor-dif");
+        for (size_t j = 0; j < q; j++)
+            for (size_t t = 0; t < 2; t++) {
+                int truth = s.dif[j * 2 + t] != 0;
+                CHECK_MSG(dif->flag[j * 2 + t] == truth, "item %zu covariate %zu: flag %d, truth %d", j + 1, t + 1,
+                          dif->flag[j * 2 + t], truth);
+            }
+    }
+    /* scores: posterior means correlate with the truth's regression part */
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double u = f->U[i], v = 0.5 * s.X[i * 2] - 0.3 * s.X[i * 2 + 1];
+        sx += u, sy += v, sxx += u * u, syy += v * v, sxy += u * v;
+    }
+    double cor = (sxy - sx * sy / (double)n) / sqrt((sxx - sx * sx / (double)n) * (syy - sy * sy / (double)n));
+    CHECK(cor > 0.3);
+    ls_result_free(dr);
+    ls_result_free(r);
+    sim_free(&s);
+}
+
+/* Without DIF in the data the likelihood-ratio test rejects at about its
+ * level: over replications, the share of p < 0.05 stays within binomial
+ * noise of 5 %, and the p-values are not piled at 0. */
+static void likelihood_ratio_test_holds_its_size(void)
+{
+    const int R = quick ? 20 : 80;
+    int rej = 0;
+    double mean_p = 0;
+    for (int k = 0; k < R; k++) {
+        sim s;
+        simulate(600, 8, 0, 0.0, 1000 + (uint64_t)k, &s);
+        ls_factor_data d = as_data(&s, 1);
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.method = LS_FACTOR_MML;
+        o.threads = 1;
+        ls_result *r = NULL;
+        ls_error e;
+        int rc = ls_factor_run(&d, &o, &r, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (!rc) {
+            const lsf_fit *f = payload(r);
+            rej += f->lr_p < 0.05;
+            mean_p += f->lr_p / R;
+            CHECK(f->lr_df == 7);
+        }
+        ls_result_free(r);
+        free(d.X);
+        sim_free(&s);
+    }
+    printf("  LR test of no DIF, %d null replications (600 x 8): %d rejections at 5 %%, mean p %.3f\n", R, rej, mean_p);
+    /* binomial(R, 0.05): at most 5 of 20, 10 of 80 with probability > 0.99 */
+    CHECK(rej <= (quick ? 5 : 10));
+    CHECK(mean_p > 0.35 && mean_p < 0.65);
+}
+
+/* One engine: without covariates the factor model's MML optimum is the
+ * partial credit model's MML optimum on the same binary items. */
+static void same_optimum_as_the_partial_credit_mml(void)
+{
+    sim s;
+    simulate(800, 10, 0, 0.0, 5, &s);
+    ls_factor_data d = as_data(&s, 0);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.method = LS_FACTOR_MML;
+    o.threads = 1;
+    ls_result *r = NULL, *g = NULL;
+    ls_error e;
+    int rc = ls_factor_run(&d, &o, &r, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    int *Y = malloc(800 * 10 * sizeof *Y);
+    for (size_t c = 0; c < 800 * 10; c++) Y[c] = (int)s.Y[c];
+    ls_gpcm_data *gd = NULL;
+    CHECK(ls_gpcm_data_new(800, 10, Y, NULL, 2, &gd, &e) == 0);
+    ls_gpcm_options go;
+    ls_gpcm_options_init(&go);
+    go.method = LS_GPCM_MML;
+    go.factors = 1;
+    go.threads = 1;
+    go.nodes = 21;
+    rc = rc ? rc : ls_gpcm_run(gd, NULL, &go, &g, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        double l1 = payload(r)->loglik, l2 = ls_result_number(g, "loglik");
+        printf("  800 x 10 binary: factor MML loglik %.6f, partial credit MML %.6f\n", l1, l2);
+        CHECK_NEAR(l1, l2, 1e-3);
+        /* the slopes agree up to sign */
+        const double *sl = ls_result_numbers(g, "slopes", NULL, NULL);
+        double worst = 0;
+        for (size_t j = 0; j < 10; j++) worst = fmax(worst, fabs(fabs(sl[j]) - fabs(payload(r)->gamma[j])));
+        CHECK_MSG(worst < 5e-3, "max slope difference %g", worst);
+    }
+    ls_result_free(r);
+    ls_result_free(g);
+    ls_gpcm_data_free(gd);
+    free(Y);
+    sim_free(&s);
+}
+
+/* Two factors, orthogonal and triangular: the triangular anchors' fixed
+ * loading is 0 with a "fixed" standard error, the orthogonal rotation makes
+ * Gamma'Gamma diagonal, and both have the same likelihood. */
+static void two_factors_under_both_conditions(void)
+{
+    const size_t n = quick ? 800 : 2000, q = 10;
+    ls_rng g = {21};
+    double *Y = malloc(n * q * sizeof *Y), lam[20];
+    for (size_t j = 0; j < q; j++) {
+        lam[j * 2] = j < 5 ? 1.4 : 0.3;
+        lam[j * 2 + 1] = j < 5 ? 0.2 : 1.3;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double t1 = ls_rng_norm(&g), t2 = ls_rng_norm(&g);
+        for (size_t j = 0; j < q; j++) {
+            double w = lam[j * 2] * t1 + lam[j * 2 + 1] * t2 - 0.2;
+            Y[i * q + j] = ls_rng_unif(&g) < 1 / (1 + exp(-w));
+        }
+    }
+    ls_factor_data d;
+    memset(&d, 0, sizeof d);
+    d.n = n;
+    d.q = q;
+    d.Y = Y;
+    double ll[2] = {0, 0};
+    for (int c = 0; c < 2; c++) {
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.method = LS_FACTOR_MML;
+        o.factors = 2;
+        o.identify = c ? LS_FACTOR_TRIANGULAR : LS_FACTOR_ORTHOGONAL;
+        size_t anchors[2] = {0, 9};
+        o.anchors = c ? anchors : NULL;
+        o.threads = 2;
+        ls_result *r = NULL;
+        ls_error e;
+        int rc = ls_factor_run(&d, &o, &r, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (rc) continue;
+        const lsf_fit *f = payload(r);
+        ll[c] = f->loglik;
+        CHECK(f->converged);
+        if (c) {
+            CHECK(f->gamma[0 * 2 + 1] == 0.0 && f->se_gamma[1] == 0.0);
+            CHECK(f->gamma[0] > 0 && f->gamma[9 * 2 + 1] > 0);
+        } else {
+            double off = 0;
+            for (size_t j = 0; j < q; j++) off += f->gamma[j * 2] * f->gamma[j * 2 + 1];
+            CHECK_NEAR(off, 0, 1e-6);
+        }
+        ls_result_free(r);
+    }
+    printf("  %zu x 10, 2 factors: loglik orthogonal %.4f, triangular %.4f\n", n, ll[0], ll[1]);
+    CHECK_NEAR(ll[0], ll[1], 0.02);
+    free(Y);
+}
+
+/* auto: marginal ML for a short test, joint ML for a long one, joint ML
+ * where marginal ML does not apply; each with its reason. */
+static void auto_chooses_by_test_length(void)
+{
+    ls_factor_data d;
+    memset(&d, 0, sizeof d);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.method = LS_FACTOR_AUTO;
+    const char *why = NULL;
+    d.q = 25;
+    CHECK(lsf_choose_method(&d, &o, &why) == LS_FACTOR_MML && why && strstr(why, "short test"));
+    d.q = 200;
+    CHECK(lsf_choose_method(&d, &o, &why) == LS_FACTOR_JML && why && strstr(why, "long test"));
+    d.q = 25;
+    o.family = LS_FACTOR_POISSON;
+    CHECK(lsf_choose_method(&d, &o, &why) == LS_FACTOR_JML && why && strstr(why, "does not take"));
+    o.family = LS_FACTOR_BERNOULLI;
+    o.method = LS_FACTOR_MML;
+    CHECK(lsf_choose_method(&d, &o, &why) == LS_FACTOR_MML && why == NULL);
+}
+
+static void options_are_checked(void)
+{
+    ls_factor_options o;
+    ls_error e;
+#define EXPECT(setup, needle)                                                                    \
+    do {                                                                                         \
+        ls_factor_options_init(&o);                                                              \
+        setup;                                                                                   \
+        int rc_ = ls_factor_options_check(&o, &e);                                               \
+        CHECK_MSG(rc_ == LS_ERR_OPTION && strstr(e.message, needle), "%s: %s", #setup, e.message); \
+    } while (0)
+    EXPECT((o.method = LS_FACTOR_MML, o.family = LS_FACTOR_PROBIT), "bernoulli");
+    EXPECT((o.method = LS_FACTOR_MML, o.factors = 4), "at most 3 factors");
+    EXPECT((o.method = LS_FACTOR_MML, o.identify = LS_FACTOR_ANCHOR), "orthogonal or triangular");
+    EXPECT((o.method = LS_FACTOR_MML, o.ridge = 10), "ridge");
+    EXPECT((o.method = LS_FACTOR_MML, o.loading_bootstrap = 20), "loading_bootstrap");
+    EXPECT((o.method = 7), "method");
+    EXPECT((o.method = LS_FACTOR_MML, o.nodes = 2), "nodes");
+    EXPECT((o.equal_loadings = 1), "use method mml");
+    EXPECT((o.method = LS_FACTOR_MML, o.equal_loadings = 1, o.factors = 2), "1 factor");
+#undef EXPECT
+    ls_factor_options_init(&o);
+    o.method = LS_FACTOR_MML;
+    CHECK(ls_factor_options_check(&o, &e) == LS_OK);
+}
+
+/* The Rasch-type model (equal loadings, factor independent of gender, an
+ * intercept and a gender effect per item) on the bfi neuroticism items
+ * against lme4::glmer (nAGQ = 25): log-likelihood within 0.01,
+ * coefficients within 1e-3 relative (or 1e-4), the person sd (our common
+ * loading) within 1e-3 relative, standard errors within 1 %. */
+static void mml_matches_lme4_on_bfi(void)
+{
+    char buf[1024];
+    const char *path = h_shared_data("bfi_psych.csv", buf, sizeof buf);
+    if (!path) return;
+    ls_table *t = NULL, *ref = NULL;
+    ls_factor_data *d = NULL;
+    ls_result *r = NULL;
+    ls_error e;
+    int rc = ls_items_table_read(path, &t, &e);
+    if (!rc) rc = ls_factor_data_build(t, "N1,N2,N3,N4,N5", "gender", 4, LS_FACTOR_BERNOULLI, &d, &e);
+    if (!rc) rc = ls_table_read(LS_SOURCE_DIR "/tests/reference/lme4_rasch_bfi.csv", &ref, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) goto done;
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.method = LS_FACTOR_MML;
+    o.equal_loadings = 1;
+    o.covariate_condition = LS_FACTOR_COV_ORTHOGONAL;
+    o.nodes = 25;
+    rc = ls_factor_run(d, &o, &r, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) goto done;
+    const lsf_fit *f = payload(r);
+    size_t checked = 0;
+    for (size_t k = 0; k < ls_table_nrow(ref); k++) {
+        const char *term = ls_table_cell(ref, k, 0);
+        double est = atof(ls_table_cell(ref, k, 1)), se = atof(ls_table_cell(ref, k, 2));
+        double ours = NAN, ours_se = NAN;
+        if (strcmp(term, "loglik") == 0) {
+            CHECK_NEAR(f->loglik, est, 0.01);
+            checked++;
+            continue;
+        }
+        if (strcmp(term, "person_sd") == 0) {
+            CHECK_NEAR(f->gamma[0], est, 1e-3 * est);
+            checked++;
+            continue;
+        }
+        /* itemNj or itemNj:gender */
+        int j = term[5] - '1';
+        if (strlen(term) < 6 || j < 0 || j > 4) continue;
+        int eff = strstr(term, ":gender") != NULL;
+        ours = f->beta[j * 2 + eff];
+        ours_se = f->se_beta[j * 2 + eff];
+        CHECK_MSG(fabs(ours - est) <= fmax(1e-3 * fabs(est), 1e-4), "%s: ours %.6f, lme4 %.6f", term, ours, est);
+        CHECK_MSG(fabs(ours_se - se) <= 0.01 * se, "%s se: ours %.6f, lme4 %.6f", term, ours_se, se);
+        checked++;
+    }
+    printf("  bfi N1-N5 >= 4 by gender, Rasch-type: loglik %.4f, person sd %.5f; %zu reference figures compared\n",
+           f->loglik, f->gamma[0], checked);
+    CHECK(checked == 12);
+done:
+    ls_result_free(r);
+    ls_factor_data_free(d);
+    ls_table_free(t);
+    ls_table_free(ref);
+}
+
+int main(int argc, char **argv)
+{
+    quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    RUN(shift_derivative_matches_differences);
+    RUN(options_are_checked);
+    RUN(auto_chooses_by_test_length);
+    RUN(same_optimum_as_the_partial_credit_mml);
+    RUN(recovers_loadings_dif_and_latent_regression);
+    RUN(two_factors_under_both_conditions);
+    RUN(likelihood_ratio_test_holds_its_size);
+    RUN(mml_matches_lme4_on_bfi);
+    return h_finish();
+}
