@@ -825,7 +825,11 @@ typedef struct ls_factor_options {
                            * at most 100000                                   */
     int method;           /* enum ls_factor_method (default JML)               */
     unsigned nodes;       /* MML: Gauss-Hermite nodes per dimension (3..61); 0
-                           * (default): 21, 11, 7 for 1, 2, 3 factors        */
+                           * (default): 11, 9, 7 for 1, 2, 3 factors         */
+    int dif_lr;           /* MML with covariates: also fit the model without DIF (the
+                           * covariates move the factor means only) for the
+                           * likelihood-ratio test of no DIF at all (a second fit;
+                           * the CLI's --dif sets it)                          */
     int equal_loadings;   /* MML, 1 factor: one loading for every item (a Rasch-type
                            * model: a person random effect with item intercepts,
                            * as lme4::glmer(y ~ 0 + item + (1 | person)) fits) */

@@ -110,7 +110,7 @@ class LsFactorOptions(Structure):
                 ("seed", c_uint64), ("threads", c_uint), ("bound", c_double), ("tol", c_double),
                 ("max_iter", c_uint), ("skip_se", c_int), ("ridge", c_double),
                 ("no_scale_correction", c_int), ("loading_bootstrap", c_int),
-                ("method", c_int), ("nodes", c_uint), ("equal_loadings", c_int),
+                ("method", c_int), ("nodes", c_uint), ("dif_lr", c_int), ("equal_loadings", c_int),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 

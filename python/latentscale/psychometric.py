@@ -303,8 +303,8 @@ class FactorFit(_Closable):
     nodes: int = 0  # mml: Gauss-Hermite nodes per factor
     aic: float = math.nan  # mml: -2 loglik + 2 n_params
     bic: float = math.nan  # mml: -2 loglik + n_params log n
-    # mml with covariates: the likelihood-ratio test of no DIF at all (dict:
-    # loglik_without_dif, statistic, df, p_value)
+    # mml with covariates and dif=True: the likelihood-ratio test of no DIF at
+    # all (dict: loglik_without_dif, statistic, df, p_value)
     dif_likelihood_ratio: Optional[dict] = None
     _owner: object = field(default=None, repr=False, compare=False)
     _argv: object = field(default=None, repr=False, compare=False)
@@ -531,7 +531,7 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     ridge, else 0; 0: analytic).  method: jml (joint ML, for long tests),
     mml (marginal ML: factors ~ N(A x, I) integrated out, for short tests;
     bernoulli, 1-3 factors, orthogonal or triangular) or auto (mml up to 50
-    items); nodes: mml's Gauss-Hermite nodes per factor (0: 21, 11, 7 for 1,
+    items); nodes: mml's Gauss-Hermite nodes per factor (0: 11, 9, 7 for 1,
     2, 3 factors); equal_loadings=True: mml with one loading for every item
     (Rasch-type, as lme4's glmer).  out: write the CLI's JSON.  progress:
     callable(stage, done, total) returning True to cancel.
@@ -573,6 +573,7 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     o.method = meth
     o.nodes = _count("nodes", nodes, _UINT)
     o.equal_loadings = 1 if equal_loadings else 0
+    o.dif_lr = 1 if dif else 0
     dich = math.nan if dichotomise is None else _real("dichotomise", dichotomise)
     prog = _Progress(progress)
     o.progress = prog.cfunc

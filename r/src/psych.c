@@ -79,6 +79,7 @@ SEXP lsr_factor(SEXP path, SEXP items, SEXP covariates, SEXP opts, SEXP dif)
     o.method = (int)lsr_num(get(opts, "method"), o.method);
     o.nodes = (unsigned)lsr_num(get(opts, "nodes"), o.nodes);
     o.equal_loadings = (int)lsr_num(get(opts, "equal_loadings"), o.equal_loadings);
+    o.dif_lr = dif != R_NilValue;
     o.progress = lsr_progress;
     double dich = lsr_num(get(opts, "dichotomise"), NAN);
     const char *anchors = lsr_str(get(opts, "anchors"));

@@ -219,7 +219,7 @@ int cmd_factor(int argc, char **argv)
          "auto (mml up to 50 items)", "M"},
         {"equal-loadings", ARG_FLAG, &o.equal_loadings,
          "mml, 1 factor: one loading for every item (Rasch-type: a person random effect, as lme4's glmer)", NULL},
-        {"nodes", ARG_UINT, &o.nodes, "mml: Gauss-Hermite nodes per factor (default 21, 11, 7 for 1, 2, 3 factors)", "N"},
+        {"nodes", ARG_UINT, &o.nodes, "mml: Gauss-Hermite nodes per factor (default 11, 9, 7 for 1, 2, 3 factors)", "N"},
         {"response", ARG_STRING, &family, "response distribution: bernoulli (default, logit), probit, poisson or gaussian", "F"},
         {"identify", ARG_STRING, &identify,
          "orthogonal (default), triangular, anchor, anchor-identity or equal-diagonal", "C"},
@@ -288,6 +288,7 @@ int cmd_factor(int argc, char **argv)
     if (strcmp(correction, "bonferroni") == 0) corr = LS_FACTOR_BONFERRONI;
     else if (strcmp(correction, "bh") == 0) corr = LS_FACTOR_BH;
     else return cli_usage("factor", "--correction: expected bonferroni or bh");
+    o.dif_lr = dif;
     if (boot != UINT_MAX) o.loading_bootstrap = boot > INT_MAX ? INT_MAX : (int)boot;
     size_t rmin = 0, rmax = 0;
     if (select && parse_range(select, &rmin, &rmax))

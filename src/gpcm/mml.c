@@ -19,6 +19,7 @@
 
 #define NBLOCK 64
 #define ADAPT_PASSES 4
+#define INFO_BLOCKS 8
 
 /* Parameter layout: free slopes (pattern order), steps k >= 1 (block
  * order), then the strict lower triangle of the correlation factor. */
@@ -277,7 +278,7 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
     *iters = 0;
     *converged = 0;
     double prev = -INFINITY;
-    if (adapt(&c, ADAPT_PASSES, m->mu, m->S, tot)) {
+    if (adapt(&c, m->mml_warm ? 1 : ADAPT_PASSES, m->mu, m->S, tot)) {
         rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the marginal likelihood is not finite at the start");
         goto done;
     }
@@ -296,7 +297,7 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
         double L[100], norms[10];
         unpack(&c, x, L, norms);
         /* re-centre the nodes on the quadrature posterior */
-        rc = adapt(&c, 2, m->mu, m->S, tot);
+        rc = adapt(&c, 1, m->mu, m->S, tot);
         if (!rc) rc = evaluate(&c, 0, tot, NULL, NULL, NULL);
         if (rc) {
             rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the marginal likelihood is not finite");
@@ -392,8 +393,199 @@ done:
     return rc;
 }
 
-int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **xout, double **H, double **S,
-                        double *loglik, ls_error *err)
+/* The observed information of the quadrature sum (nodes held) for binary
+ * items, by Louis' identity per person: with t = (theta, 1), z = (t, x) and
+ * item j's parameters (a_j, c_j = -b_j1, dif_j) entering as z . (a_j, c_j,
+ * dif_j), residuals r_j = y_j - P_j and weights w_j = P_j (1 - P_j) at each
+ * node, person i adds, in block (j, l),
+ *   expand(delta_jl E[w_j t t'] - E[r_j r_l t t'] + m_j m_l'),  m_j = E[r_j t],
+ * where E is the posterior under the rule and expand() carries the (K + 1)
+ * square to z's by t's last entry (x enters as that entry does).  About
+ * q^2 (K + 1 + p)^2 per person, against D gradients of n q nodes each for
+ * differences.  Also the cross-product of the scores.  I, Sc: D x D, zeroed
+ * here. */
+static int binary_information(mml_ctx *c, double *I, double *Sc)
+{
+    lsg_model *m = c->m;
+    const size_t N = m->N, J = m->J, K = m->K, D = c->D, n = c->q.rule.n, p = m->xmode == LSG_X_DIF ? m->p : 0;
+    const size_t K1 = K + 1, dz = K1 + p;
+    double sinv[100], L[100];
+    memcpy(L, m->sigma, K * K * sizeof *L);
+    if (ls_chol(L, K)) return LS_ERR_NUMERIC;
+    ls_chol_inverse(L, K, sinv);
+    long *apos = ls_malloc(J * K * sizeof *apos);
+    if (!apos) return LS_ERR_NOMEM;
+    for (size_t x = 0; x < J * K; x++) apos[x] = -1;
+    for (size_t t = 0; t < c->na; t++) apos[c->aidx[t]] = (long)t;
+    if (m->equal_slopes)
+        for (size_t j = 0; j < J; j++) apos[j] = 0;
+    /* persons in INFO_BLOCKS fixed blocks, summed in block order: the same
+     * sums whatever the number of threads */
+    const size_t NB = N < INFO_BLOCKS ? N : INFO_BLOCKS;
+    double *acc = ls_calloc(NB * 2 * D * D, sizeof *acc);
+    if (!acc) {
+        ls_free(apos);
+        return LS_ERR_NOMEM;
+    }
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+    for (size_t bk = 0; bk < NB; bk++) {
+        double *Ht = acc + bk * 2 * D * D, *St = Ht + D * D;
+        double *z = ls_malloc(n * K * sizeof *z), *pi = ls_malloc(n * sizeof *pi);
+        double *rr = ls_malloc(n * J * sizeof *rr), *ww = ls_malloc(n * J * sizeof *ww);
+        double *M = ls_malloc(J * J * K1 * K1 * sizeof *M), *mj = ls_malloc(J * K1 * sizeof *mj);
+        double *sh = ls_malloc(J * sizeof *sh), *g = ls_malloc(D * sizeof *g);
+        long *ix = ls_malloc(J * dz * sizeof *ix);
+        double *sg = ls_malloc(J * dz * sizeof *sg);
+        size_t *obs = ls_malloc(J * sizeof *obs);
+        if (!z || !pi || !rr || !ww || !M || !mj || !sh || !g || !ix || !sg || !obs) bad = 1;
+        for (size_t i = bk * N / NB; !bad && i < (bk + 1) * N / NB; i++) {
+        const int *y = m->Y + i * J;
+            const double *ce = c->q.center + i * K, *Lc = c->q.chol + i * K * K;
+            size_t no = 0;
+            for (size_t j = 0; j < J; j++)
+                if (y[j] >= 0) obs[no++] = j;
+            if (no == 0) continue;
+            lsg_person_shift(m, i, sh);
+            double mx = -INFINITY;
+            for (size_t k = 0; k < n; k++) {
+                double *zk = z + k * K;
+                const double *u = c->q.rule.u + k * K;
+                for (size_t a = 0; a < K; a++) {
+                    double v = ce[a];
+                    for (size_t b = 0; b <= a; b++) v += Lc[a * K + b] * u[b];
+                    zk[a] = v;
+                }
+                double h = 0;
+                for (size_t a = 0; a < K; a++)
+                    for (size_t b = 0; b < K; b++) h -= 0.5 * zk[a] * sinv[a * K + b] * zk[b];
+                for (size_t o = 0; o < no; o++) {
+                    size_t j = obs[o];
+                    double eta = sh[j] - m->b[m->off[j] + 1];
+                    for (size_t a = 0; a < K; a++) eta += m->a[j * K + a] * zk[a];
+                    double P = 1 / (1 + exp(-eta));
+                    /* log P(y | eta), stably */
+                    h += y[j] ? -log1p(exp(-eta)) : -log1p(exp(eta));
+                    rr[k * J + o] = (double)y[j] - P;
+                    ww[k * J + o] = P * (1 - P);
+                }
+                pi[k] = c->q.rule.lw[k] + h;
+                if (pi[k] > mx) mx = pi[k];
+            }
+            double sum = 0;
+            for (size_t k = 0; k < n; k++) sum += (pi[k] = exp(pi[k] - mx));
+            for (size_t k = 0; k < n; k++) pi[k] /= sum;
+            /* m_j = E[r_j t]; M_jl = delta_jl E[w_j t t'] - E[r_j r_l t t'] (+ m_j m_l' below) */
+            memset(mj, 0, no * K1 * sizeof *mj);
+            memset(M, 0, no * no * K1 * K1 * sizeof *M);
+            for (size_t k = 0; k < n; k++) {
+                const double pk = pi[k], *zk = z + k * K;
+                if (pk < 1e-300) continue;
+                double t[11];
+                for (size_t a = 0; a < K; a++) t[a] = zk[a];
+                t[K] = 1;
+                for (size_t o = 0; o < no; o++) {
+                    const double ro = pk * rr[k * J + o];
+                    for (size_t a = 0; a < K1; a++) mj[o * K1 + a] += ro * t[a];
+                    const double wo = pk * ww[k * J + o];
+                    for (size_t o2 = o; o2 < no; o2++) {
+                        double cf = -ro * rr[k * J + o2] + (o2 == o ? wo : 0);
+                        double *B = M + (o * no + o2) * K1 * K1;
+                        for (size_t a = 0; a < K1; a++)
+                            for (size_t b = 0; b < K1; b++) B[a * K1 + b] += cf * t[a] * t[b];
+                    }
+                }
+            }
+            /* engine indices and signs of each observed item's z-parameters */
+            for (size_t o = 0; o < no; o++) {
+                size_t j = obs[o];
+                for (size_t u = 0; u < dz; u++) {
+                    long id;
+                    double sgn = 1;
+                    if (u < K) id = apos[j * K + u];
+                    else if (u == K) {
+                        id = (long)(c->na + j); /* binary: one step per item, in item order */
+                        sgn = -1;
+                    } else
+                        id = (long)(c->na + c->nb + c->nr + j * p + (u - K1));
+                    ix[o * dz + u] = id;
+                    sg[o * dz + u] = sgn;
+                }
+            }
+            const double *x = p ? m->X + i * p : NULL;
+            /* the score in engine layout, and its outer product */
+            memset(g, 0, D * sizeof *g);
+            for (size_t o = 0; o < no; o++)
+                for (size_t u = 0; u < dz; u++) {
+                    long id = ix[o * dz + u];
+                    if (id < 0) continue;
+                    double v = u < K1 ? mj[o * K1 + u] : mj[o * K1 + K] * x[u - K1];
+                    g[id] += sg[o * dz + u] * v;
+                }
+            for (size_t a = 0; a < D; a++) { /* upper triangle; mirrored at the end */
+                if (g[a] == 0) continue;
+                for (size_t b = a; b < D; b++) St[a * D + b] += g[a] * g[b];
+            }
+            /* the information: blocks (o, o2), o <= o2, and their mirrors */
+            for (size_t o = 0; o < no; o++)
+                for (size_t o2 = o; o2 < no; o2++) {
+                    double B[121];
+                    const double *Mb = M + (o * no + o2) * K1 * K1;
+                    for (size_t a = 0; a < K1; a++)
+                        for (size_t b = 0; b < K1; b++)
+                            B[a * K1 + b] = Mb[a * K1 + b] + mj[o * K1 + a] * mj[o2 * K1 + b];
+                    for (size_t u = 0; u < dz; u++) {
+                        long iu = ix[o * dz + u];
+                        if (iu < 0) continue;
+                        for (size_t v = 0; v < dz; v++) {
+                            long iv = ix[o2 * dz + v];
+                            if (iv < 0) continue;
+                            double e;
+                            if (u < K1 && v < K1) e = B[u * K1 + v];
+                            else if (u < K1) e = B[u * K1 + K] * x[v - K1];
+                            else if (v < K1) e = B[K * K1 + v] * x[u - K1];
+                            else e = B[K * K1 + K] * x[u - K1] * x[v - K1];
+                            /* H + H' at the end: half of a diagonal block's */
+                            e *= sg[o * dz + u] * sg[o2 * dz + v] * (o2 == o ? 0.5 : 1.0);
+                            Ht[iu * (long)D + iv] += e;
+                        }
+                    }
+                }
+        }
+        ls_free(z);
+        ls_free(pi);
+        ls_free(rr);
+        ls_free(ww);
+        ls_free(M);
+        ls_free(mj);
+        ls_free(sh);
+        ls_free(g);
+        ls_free(ix);
+        ls_free(sg);
+        ls_free(obs);
+    }
+    if (!bad) {
+        memset(I, 0, D * D * sizeof *I);
+        memset(Sc, 0, D * D * sizeof *Sc);
+        for (size_t bk = 0; bk < NB; bk++)
+            for (size_t a = 0; a < D * D; a++) {
+                I[a] += acc[bk * 2 * D * D + a];
+                Sc[a] += acc[bk * 2 * D * D + D * D + a];
+            }
+        for (size_t a = 0; a < D; a++)
+            for (size_t b = a; b < D; b++) {
+                double h = I[a * D + b] + I[b * D + a];
+                I[a * D + b] = I[b * D + a] = h;
+                Sc[b * D + a] = Sc[a * D + b];
+            }
+    }
+    ls_free(acc);
+    ls_free(apos);
+    return bad ? LS_ERR_NOMEM : LS_OK;
+}
+
+int lsg_mml_information(lsg_model *m, unsigned nodes, int differences, size_t *D, double **xout, double **H,
+                        double **S, double *loglik, ls_error *err)
 {
     mml_ctx c;
     *xout = *H = *S = NULL;
@@ -402,9 +594,11 @@ int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **xout, 
     const size_t K = m->K, N = m->N, J = m->J, T = m->T, G = c.G, n = c.D;
     *D = n;
     double *x = ls_malloc(n * sizeof *x), *I = ls_calloc(n * n, sizeof *I), *Sc = ls_calloc(n * n, sizeof *Sc);
-    double *tot = ls_malloc((G + 1) * sizeof *tot), *sc = ls_malloc(N * G * sizeof *sc);
+    int binary = m->xmode != LSG_X_LREG && !c.corr && !differences;
+    for (size_t j = 0; j < J; j++) binary &= m->P[j] == 1;
+    double *tot = ls_malloc((G + 1) * sizeof *tot), *sc = binary ? NULL : ls_malloc(N * G * sizeof *sc);
     double *gp = ls_malloc(n * sizeof *gp), *gm = ls_malloc(n * sizeof *gm), *r = ls_malloc(n * sizeof *r);
-    if (!x || !I || !Sc || !tot || !sc || !gp || !gm || !r) {
+    if (!x || !I || !Sc || !tot || (!binary && !sc) || !gp || !gm || !r) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -427,50 +621,95 @@ int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **xout, 
             for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
     }
     if (c.nx) memcpy(x + c.na + c.nb + c.nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c.nx * sizeof *x);
-    rc = adapt(&c, ADAPT_PASSES, m->mu, m->S, tot);
-    if (!rc) rc = evaluate(&c, 1, tot, sc, NULL, NULL);
+    rc = adapt(&c, 1, m->mu, m->S, tot); /* lsg_mml left the nodes adapted to these estimates */
+    if (!rc) rc = evaluate(&c, !binary, tot, sc, NULL, NULL);
     if (rc) {
         rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
         goto done;
     }
     *loglik = tot[G];
-    /* the cross-product of the persons' scores (slopes, steps, covariate
-     * coefficients: the correlation slots are in w only through the
-     * objective, so they take the objective's derivative below) */
-    for (size_t i = 0; i < N; i++) {
-        const double *s = sc + i * G;
-        for (size_t p = 0; p < c.na; p++) r[p] = s[c.aidx[p]];
-        if (m->equal_slopes) {
-            r[0] = 0;
-            for (size_t j = 0; j < J; j++) r[0] += s[j];
-        }
-        for (size_t p = 0; p < c.nb; p++) r[c.na + p] = s[J * K + c.bidx[p]];
-        for (size_t u = 0; u < c.nr; u++) r[c.na + c.nb + u] = 0;
-        for (size_t u = 0; u < c.nx; u++) r[c.na + c.nb + c.nr + u] = s[J * K + T + K * K + u];
-        for (size_t a = 0; a < n; a++)
-            for (size_t b = 0; b < n; b++) Sc[a * n + b] += r[a] * r[b];
-    }
-    /* observed information: central differences of the analytic gradient,
-     * nodes held where the estimates put them */
-    for (size_t a = 0; a < n; a++) {
-        const double x0 = x[a], h = 1e-5 * (1 + fabs(x0));
-        double f;
-        x[a] = x0 + h;
-        rc = objective(&c, x, &f, gp);
-        x[a] = x0 - h;
-        if (!rc) rc = objective(&c, x, &f, gm);
-        x[a] = x0;
+    if (binary) {
+        rc = binary_information(&c, I, Sc);
         if (rc) {
-            rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite near the estimates");
+            rc = rc == LS_ERR_NOMEM ? ls_nomem(err) : ls_fail(err, LS_ERR_NUMERIC, "mml: the information is not finite");
             goto done;
         }
-        for (size_t b = 0; b < n; b++) I[b * n + a] = (double)N * (gp[b] - gm[b]) / (2 * h);
+    } else {
+        /* the cross-product of the persons' scores (slopes, steps, covariate
+         * coefficients: the correlation slots are in w only through the
+         * objective, so they take the objective's derivative below) */
+        for (size_t i = 0; i < N; i++) {
+            const double *s = sc + i * G;
+            for (size_t p = 0; p < c.na; p++) r[p] = s[c.aidx[p]];
+            if (m->equal_slopes) {
+                r[0] = 0;
+                for (size_t j = 0; j < J; j++) r[0] += s[j];
+            }
+            for (size_t p = 0; p < c.nb; p++) r[c.na + p] = s[J * K + c.bidx[p]];
+            for (size_t u = 0; u < c.nr; u++) r[c.na + c.nb + u] = 0;
+            for (size_t u = 0; u < c.nx; u++) r[c.na + c.nb + c.nr + u] = s[J * K + T + K * K + u];
+            for (size_t a = 0; a < n; a++)
+                for (size_t b = 0; b < n; b++) Sc[a * n + b] += r[a] * r[b];
+        }
+        /* observed information: central differences of the analytic gradient,
+         * nodes held where the estimates put them */
+        for (size_t a = 0; a < n; a++) {
+            const double x0 = x[a], h = 1e-5 * (1 + fabs(x0));
+            double f;
+            x[a] = x0 + h;
+            rc = objective(&c, x, &f, gp);
+            x[a] = x0 - h;
+            if (!rc) rc = objective(&c, x, &f, gm);
+            x[a] = x0;
+            if (rc) {
+                rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite near the estimates");
+                goto done;
+            }
+            for (size_t b = 0; b < n; b++) I[b * n + a] = (double)N * (gp[b] - gm[b]) / (2 * h);
+        }
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < a; b++) I[a * n + b] = I[b * n + a] = 0.5 * (I[a * n + b] + I[b * n + a]);
     }
-    for (size_t a = 0; a < n; a++)
-        for (size_t b = 0; b < a; b++) I[a * n + b] = I[b * n + a] = 0.5 * (I[a * n + b] + I[b * n + a]);
     double f;
     rc = objective(&c, x, &f, gp); /* leave m at the estimates */
-    if (rc) rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
+    if (rc) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
+        goto done;
+    }
+    if (binary) {
+        /* one Newton step on the exact information polishes the quasi-Newton
+         * end point (kept only when it raises the log-likelihood) */
+        double *Lc = ls_malloc(n * n * sizeof *Lc), *x0 = ls_malloc(n * sizeof *x0);
+        if (!Lc || !x0) {
+            ls_free(Lc);
+            ls_free(x0);
+            rc = ls_nomem(err);
+            goto done;
+        }
+        memcpy(Lc, I, n * n * sizeof *Lc);
+        memcpy(x0, x, n * sizeof *x0);
+        if (!ls_chol(Lc, n)) {
+            for (size_t a = 0; a < n; a++) r[a] = -(double)N * gp[a];
+            ls_chol_solve(Lc, n, r);
+            for (size_t a = 0; a < n; a++) x[a] += r[a];
+            double f1;
+            if (objective(&c, x, &f1, gm) == LS_OK && f1 <= f) {
+                f = f1;
+                rc = adapt(&c, 1, m->mu, m->S, tot); /* the posterior moments at the step's end */
+                if (!rc) rc = objective(&c, x, &f, gm);
+            } else {
+                memcpy(x, x0, n * sizeof *x);
+                rc = objective(&c, x, &f, gp);
+            }
+        }
+        ls_free(Lc);
+        ls_free(x0);
+        if (rc) {
+            rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the marginal likelihood is not finite at the estimates");
+            goto done;
+        }
+        *loglik = -(double)N * f;
+    }
 done:
     ls_free(tot);
     ls_free(sc);

@@ -551,6 +551,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             for (size_t l = 0; l < K; l++) quad += zk[p] * sigma_inv[p * K + l] * zk[l];
         h -= 0.5 * quad;
         double *rk = want ? res + k * T : NULL;
+        double prod = 1.0;
         for (size_t j = 0; j < J; j++) {
             if (y[j] < 0) continue;
             const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j];
@@ -558,6 +559,20 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
             const size_t P = q->P[j];
             double lse, *r = rk ? rk + q->off[j] : lse_buf;
+            if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
+                const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
+                h += (double)y[j] * s - bj[y[j]];
+                if (sum > 1e100) h -= log(sum);
+                else if ((prod *= sum) > 1e200) {
+                    h -= log(prod);
+                    prod = 1.0;
+                }
+                if (rk) {
+                    r[1] = e1 / sum;
+                    r[0] = (double)y[j] - r[1];
+                }
+                continue;
+            }
             if (fabs(s) * (double)P < 300.0 && bmax[j] < 300.0) {
                 /* exp(h s - b_h) = e^{s h} e^{-b_h}: one exponential per item */
                 const double es = exp(s);
@@ -567,8 +582,14 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                     sum += r[h2];
                     pw *= es;
                 }
-                lse = log(sum);
-                h += (double)y[j] * s - bj[y[j]] - lse;
+                /* log sum collected into one logarithm per node (prod
+                 * stays below 1e200; sum >= 1 as b_j0 = 0) */
+                h += (double)y[j] * s - bj[y[j]];
+                if (sum > 1e100) h -= log(sum);
+                else if ((prod *= sum) > 1e200) {
+                    h -= log(prod);
+                    prod = 1.0;
+                }
                 if (rk) {
                     const double inv = 1.0 / sum;
                     double eh = 0;
@@ -598,7 +619,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                 r[0] = (double)y[j] - eh;
             }
         }
-        val[k] = q->rule.lw[k] + h;
+        val[k] = q->rule.lw[k] + h - log(prod);
     }
     double mx = -INFINITY;
     for (size_t k = 0; k < n; k++)

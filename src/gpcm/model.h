@@ -54,6 +54,8 @@ typedef struct lsg_model {
     double *lreg;          /* p x K (owned)                                    */
     const char *mml_stage; /* the progress stage of lsg_mml (NULL: "gpcm: MML") */
     int equal_slopes;      /* MML, K = 1: one slope shared by every item (Rasch-type) */
+    int mml_warm;          /* lsg_mml: mu, S already hold a quadrature posterior
+                            * near the start (one adaptation pass, not four) */
 } lsg_model;
 
 enum { LSG_X_NONE = 0, LSG_X_DIF = 1, LSG_X_LREG = 2 };
@@ -181,14 +183,18 @@ int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_
  * slopes in pattern order, steps k >= 1 in block order, the correlation
  * factor's strict lower triangle when confirmatory with K > 1, then the
  * covariate coefficients: dif row-major J x p or lreg p x K): the vector
- * (*x, *D values), the observed information *H (D x D: central differences
- * of the analytic gradient with the nodes adapted to the estimates and held;
+ * (*x, *D values), the observed information *H (D x D, with the nodes
+ * adapted to the estimates and held: for binary items without latent
+ * regression or correlations by Louis' identity, otherwise, or with
+ * differences != 0, by central differences of the analytic gradient;
  * with equal_slopes the slopes are one value, the first)
  * and the cross-product of the persons' scores *S (D x D; zero in the
- * correlation slots), all allocated; *loglik.  m->mu, m->S end as the
+ * correlation slots), all allocated; *loglik.  With Louis' identity the
+ * estimates first take one Newton step on it (kept when it raises the
+ * log-likelihood): m and *x are then the polished estimates.  m->mu, m->S end as the
  * quadrature posterior moments. */
-int lsg_mml_information(lsg_model *m, unsigned nodes, size_t *D, double **x, double **H, double **S,
-                        double *loglik, ls_error *err);
+int lsg_mml_information(lsg_model *m, unsigned nodes, int differences, size_t *D, double **x, double **H,
+                        double **S, double *loglik, ls_error *err);
 
 /* ---------------------------------------------------------------- */
 /* Promax and its derivative (tasks/gpcm_fit.c)                      */
