@@ -938,10 +938,13 @@ LS_API int ls_factor_dif_run(const ls_result *fit, double alpha, int correction,
                       ls_error *err);
 
 /* Number of factors: fits r = rmin..rmax (orthogonal, no standard errors)
- * and the joint information criterion JIC = -2 l + r max(n, q) log(min(n, q)):
- * a result of kind "factor-selection" with entries (one per r): factors (r),
- * loglik, jic, converged, best (index of the smallest JIC).  Written with
- * the fit by ls_factor_write_json. */
+ * and the joint information criterion JIC = -2 l + r max(n, q) log(min(n, q)),
+ * or under marginal ML (o->method, or auto's choice at rmax) BIC: a result
+ * of kind "factor-selection" with entries (one per r): factors (r), loglik,
+ * jic (NaN under MML), bic (NaN under JML), criterion ("jic" or "bic"),
+ * converged, best (index of the smallest criterion among the converged
+ * fits; among all when none converged).  Written with the fit by
+ * ls_factor_write_json. */
 LS_API int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t rmin,
                      size_t rmax, ls_result **out, ls_error *err);
 

@@ -17,6 +17,14 @@ for t in csv data special integration models optimisation output cli_args; do
     echo "valgrind: test_$t FAILED (exit $?):"; tail -40 "$build/valgrind_$t.log"; fail=1
   fi
 done
+# marginal ML of the factor model: the quadrature engine, Louis' identity,
+# and a whole fit (the LSAT data: 1000 x 5)
+if LS_TEST_ONLY=shift_derivative_matches_differences,analytic_information_matches_differences,mml_reproduces_the_published_lsat6_2pl \
+   "${vg[@]}" "$build/tests/test_factor_mml" >"$build/valgrind_factor_mml.log" 2>&1; then
+  echo "valgrind: test_factor_mml (engine, information, LSAT fit) clean"
+else
+  echo "valgrind: test_factor_mml FAILED (exit $?):"; tail -40 "$build/valgrind_factor_mml.log"; fail=1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if "${vg[@]}" "$build/latentscale" simulate --n-families 12 --skills 1 --seed 3 --out "$tmp/s.csv" >"$build/valgrind_cli.log" 2>&1 &&

@@ -37,6 +37,11 @@ if [ "$part" = real ]; then
 if [ -n "$data" ] && [ -f "$data/bfi.csv" ]; then
   "$bin" factor "$data/bfi.csv" --items 'A*,C*' --dichotomise 4 --factors 2 --identify anchor --anchors A2,C1 \
     --ridge 10 --out "$tmp/factor.json" >"$tmp/f.out" 2>&1 && grep -q '"version"' "$tmp/factor.json" && ok || bad "factor on bfi: $(tail -2 "$tmp/f.out")"
+  # marginal ML on a short test, chosen by auto and said so
+  "$bin" factor "$data/bfi.csv" --items 'N*' --dichotomise 4 --method auto --out "$tmp/mml.json" >"$tmp/m.out" 2>&1 \
+    && grep -q '"method": "mml"' "$tmp/mml.json" && grep -q '"aic"' "$tmp/mml.json" \
+    && grep -q "method auto: marginal ML" "$tmp/m.out" && grep -q "marginal log-likelihood" "$tmp/m.out" \
+    && ok || bad "factor --method auto on bfi N*: $(tail -2 "$tmp/m.out")"
   "$bin" gpcm "$data/bfi.csv" --items 'A*,C*' --factors 2 --exploratory --no-se --out "$tmp/gpcm.json" >"$tmp/g.out" 2>&1 \
     && grep -q '"version"' "$tmp/gpcm.json" && ok || bad "gpcm on bfi: $(tail -2 "$tmp/g.out")"
 fi
@@ -263,5 +268,9 @@ fi
 # the companion models: generalized factor model and partial credit model
 expect 2 "matches 'zz*'" factor "$tmp/sim.csv" --items 'zz*' --out "$tmp/out.json"
 expect 2 "matches 'zz*'" gpcm "$tmp/sim.csv" --items 'zz*' --factors 2 --exploratory --out "$tmp/out.json"
+expect 2 "--method: expected jml, mml or auto" factor "$tmp/sim.csv" --items 'zz*' --method bayes --out "$tmp/out.json"
+expect 2 "method mml: ridge" factor "$tmp/sim.csv" --items 'zz*' --method mml --ridge 5 --out "$tmp/out.json"
+expect 2 "equal_loadings: needs 1 factor" factor "$tmp/sim.csv" --items 'zz*' --method mml --equal-loadings \
+  --factors 2 --out "$tmp/out.json"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

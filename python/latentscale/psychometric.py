@@ -233,16 +233,20 @@ class DifTest:
 @dataclass
 class FactorSelection:
     """The number of factors by the joint information criterion
-    JIC = -2 l + r max(n, q) log min(n, q): one entry per r; best is an r."""
+    JIC = -2 l + r max(n, q) log min(n, q), or under marginal ML by BIC
+    (criterion says which; the other's values are NaN): one entry per r;
+    best is an r."""
     factors: np.ndarray
     loglik: np.ndarray
     jic: np.ndarray
     converged: np.ndarray
     best: int
+    bic: Optional[np.ndarray] = None
+    criterion: str = "jic"
 
     def to_dataframe(self):
         return _frame({"factors": self.factors, "loglik": self.loglik, "jic": self.jic,
-                       "converged": self.converged})
+                       "bic": self.bic, "converged": self.converged})
 
 
 @dataclass(eq=False, repr=False)
@@ -636,7 +640,8 @@ def _selection(e):
     rs = e.vector("factors").astype(np.int64)
     return FactorSelection(factors=rs, loglik=e.vector("loglik").copy(), jic=e.vector("jic").copy(),
                            converged=e.vector("converged").astype(bool),
-                           best=int(rs[e.scalar("best", int)]))
+                           best=int(rs[e.scalar("best", int)]), bic=e.vector("bic").copy(),
+                           criterion=e["criterion"][0])
 
 
 def _factor_result(e, de, selection, seed, owner, argv):

@@ -308,6 +308,8 @@ class TestFactor(unittest.TestCase):
             self.assertEqual((sl.factors.tolist(), sl.best), (sj["factors"], sj["best"]))
             same(self, sl.loglik, sj["loglik"], "selection loglik")
             same(self, sl.jic, sj["jic"], "selection jic")
+            same(self, sl.bic, sj["bic"], "selection bic")
+            self.assertEqual(sl.criterion, sj["criterion"])
         else:
             self.assertIsNone(f.selection)
 
@@ -325,10 +327,15 @@ class TestFactor(unittest.TestCase):
         self.assertTrue(m.dif.flag[0, 0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            a = ls.factor("factor.csv", items="Q0*", method="auto", se=False, threads=THREADS)
+            a = ls.factor("factor.csv", items="Q0*", method="auto", se=False, threads=THREADS,
+                          select="1..2")
         try:
             self.assertEqual(a.method, "mml")
             self.assertIn("short test", a.method_reason)
+            # the number of factors by BIC under marginal ML
+            self.assertEqual(a.selection.criterion, "bic")
+            self.assertTrue(np.all(np.isnan(a.selection.jic)))
+            self.assertEqual(a.selection.best, int(a.selection.factors[np.argmin(a.selection.bic)]))
         finally:
             a.close()
 

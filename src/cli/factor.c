@@ -107,11 +107,13 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
                (unsigned)num(f, "starts"));
     if (sel) {
         size_t nr = 0, best = count(sel, "best");
+        int bic = strcmp(ls_result_string(sel, "criterion", 0), "bic") == 0;
         const double *rr = ls_result_numbers(sel, "factors", &nr, NULL), *ll = nums(sel, "loglik"),
-                     *jic = nums(sel, "jic"), *cv = nums(sel, "converged");
-        printf("\nnumber of factors (JIC = -2 l + r max(n,q) log min(n,q)):\n");
+                     *crit = nums(sel, bic ? "bic" : "jic"), *cv = nums(sel, "converged");
+        printf("\nnumber of factors (%s):\n",
+               bic ? "marginal ML, BIC = -2 l + k log n" : "JIC = -2 l + r max(n,q) log min(n,q)");
         for (size_t k = 0; k < nr; k++)
-            printf("  r = %-3zu loglik %14.4f  JIC %14.2f%s%s\n", (size_t)rr[k], ll[k], jic[k],
+            printf("  r = %-3zu loglik %14.4f  %s %14.2f%s%s\n", (size_t)rr[k], ll[k], bic ? "BIC" : "JIC", crit[k],
                    cv[k] != 0 ? "" : "  (not converged)", k == best ? "  <- best" : "");
     }
     printf("\nloadings (standard errors)%s:\n", anchored(identify) ? ", anchors marked *" : "");

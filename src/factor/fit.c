@@ -1037,7 +1037,8 @@ int lsf_unusable_se(lsf_fit *f)
         for (size_t s = 0; s < p1; s++) {
             size_t c = j * p1 + s;
             /* an effect the min-L1 condition sets to 0 has no error */
-            if (s > 0 && f->se_beta[c] == 0 && f->covariate_condition == LS_FACTOR_COV_L1 && fabs(f->beta[c]) < 1e-9)
+            if (s > 0 && f->beta && f->se_beta[c] == 0 && f->covariate_condition == LS_FACTOR_COV_L1 &&
+                fabs(f->beta[c]) < 1e-9)
                 continue;
             if (se_unusable(f->se_beta[c], f->bound)) {
                 f->se_beta[c] = NAN;

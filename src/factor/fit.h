@@ -104,13 +104,15 @@ typedef struct lsf_dif {
     char **items, **covariates;
 } lsf_dif;
 
-/* The number of factors by JIC (payload of "factor-selection"). */
+/* The number of factors by JIC, or by BIC under marginal ML (payload of
+ * "factor-selection"). */
 typedef struct lsf_selection {
     size_t nr;
     size_t *r;
-    double *loglik, *jic;
+    double *loglik, *jic, *bic; /* jic NaN under MML, bic NaN under JML          */
     int *converged;
-    size_t best;          /* index of the smallest JIC                          */
+    int mml;              /* the fits are marginal ML: the criterion is BIC     */
+    size_t best;          /* index of the smallest criterion among the converged fits (all, when none is) */
 } lsf_selection;
 
 /* The estimator lsf_run uses for d and o (o->method, or auto's choice with

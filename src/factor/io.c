@@ -294,6 +294,8 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
         json_object_set_new(o, "factors", rr);
         json_object_set_new(o, "loglik", ls_json_vec(sel->loglik, sel->nr));
         json_object_set_new(o, "jic", ls_json_vec(sel->jic, sel->nr));
+        json_object_set_new(o, "bic", ls_json_vec(sel->bic, sel->nr));
+        json_object_set_new(o, "criterion", json_string(sel->mml ? "bic" : "jic"));
         json_object_set_new(o, "best", json_integer((json_int_t)sel->r[sel->best]));
         json_object_set_new(root, "selection", o);
     }

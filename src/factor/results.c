@@ -369,6 +369,7 @@ static void selection_free(void *v)
     ls_free(s->r);
     ls_free(s->loglik);
     ls_free(s->jic);
+    ls_free(s->bic);
     ls_free(s->converged);
     ls_free(s);
 }
@@ -380,23 +381,44 @@ static int select_compute(const ls_factor_data *d, const ls_factor_options *o, s
     out->r = ls_malloc(nr * sizeof *out->r);
     out->loglik = ls_malloc(nr * sizeof *out->loglik);
     out->jic = ls_malloc(nr * sizeof *out->jic);
+    out->bic = ls_malloc(nr * sizeof *out->bic);
     out->converged = ls_malloc(nr * sizeof *out->converged);
-    if (!out->r || !out->loglik || !out->jic || !out->converged) return ls_nomem(err);
+    if (!out->r || !out->loglik || !out->jic || !out->bic || !out->converged) return ls_nomem(err);
+    /* one estimator for the whole range (auto decides at the largest r), so
+     * that the criteria compare */
+    ls_factor_options top = *o;
+    top.factors = rmin + nr - 1;
+    const char *why;
+    int method = lsf_choose_method(d, &top, &why);
+    out->mml = method == LS_FACTOR_MML;
     for (size_t k = 0; k < nr; k++) {
         ls_factor_options oo = *o;
         oo.factors = rmin + k;
+        oo.method = method;
         oo.identify = LS_FACTOR_ORTHOGONAL;
         oo.anchors = NULL;
         oo.skip_se = 1;
+        oo.dif_lr = 0;
         lsf_fit f;
         int rc = lsf_run(d, &oo, &f, err);
         if (rc) return rc;
         out->r[k] = oo.factors;
         out->loglik[k] = f.loglik;
         out->jic[k] = f.jic;
+        out->bic[k] = f.bic;
         out->converged[k] = f.converged;
-        if (f.jic < out->jic[out->best]) out->best = k;
         lsf_fit_free(&f);
+    }
+    /* the smallest criterion among the converged fits (all, when none is) */
+    const double *c = out->mml ? out->bic : out->jic;
+    int any = 0;
+    for (size_t k = 0; k < nr; k++) any |= out->converged[k];
+    out->best = 0;
+    int have = 0;
+    for (size_t k = 0; k < nr; k++) {
+        if (any && !out->converged[k]) continue;
+        if (!have || c[k] < c[out->best]) out->best = k;
+        have = 1;
     }
     return LS_OK;
 }
@@ -420,6 +442,8 @@ int ls_factor_select(const ls_factor_data *d, const ls_factor_options *o, size_t
     rc = ls_result_add_sizes(r, "factors", s->r, s->nr, 1, NULL, NULL, err);
     if (!rc) rc = ls_result_add_numbers(r, "loglik", s->loglik, s->nr, 1, NULL, NULL, err);
     if (!rc) rc = ls_result_add_numbers(r, "jic", s->jic, s->nr, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_numbers(r, "bic", s->bic, s->nr, 1, NULL, NULL, err);
+    if (!rc) rc = ls_result_add_string(r, "criterion", s->mml ? "bic" : "jic", err);
     if (!rc) rc = ls_result_add_ints(r, "converged", s->converged, s->nr, 1, NULL, NULL, err);
     if (!rc) rc = ls_result_add_number(r, "best", (double)s->best, err);
     if (rc) {
