@@ -1,9 +1,10 @@
 /*
  * bench_factor.c -- generalized latent factor models (issue 4).
  *
- *   bench_factor scale [n q r p threads]
+ *   bench_factor scale [n q r p threads defaults]
  *       the scale goal: n = 100000 persons, q = 200 binary items, r = 3,
- *       p = 5 (target < 60 s on 2 cores); prints the fit time and accuracy.
+ *       p = 5 (target < 60 s on 2 cores); prints the fit time and accuracy;
+ *       defaults 1: the command line's defaults (3 starts, tolerance 1e-7).
  *   bench_factor coverage [reps n q identify design tol B]
  *       the simulation study of 2404.16745 (r = 2, p = 5, q = 100): coverage
  *       of 95 % intervals for covariate effects and loadings, DIF size and
@@ -58,6 +59,7 @@ static int scale(int argc, char **argv)
     size_t r = argc > 4 ? strtoul(argv[4], NULL, 10) : 3;
     size_t p = argc > 5 ? strtoul(argv[5], NULL, 10) : 5;
     unsigned threads = argc > 6 ? (unsigned)strtoul(argv[6], NULL, 10) : 0;
+    int defaults = argc > 7 ? atoi(argv[7]) : 0;
     lsf_sim s;
     ls_error e;
     double t0 = now();
@@ -76,9 +78,11 @@ static int scale(int argc, char **argv)
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.factors = r;
-    o.starts = 1;
     o.threads = threads;
-    o.tol = 1e-6;
+    if (!defaults) {
+        o.starts = 1;
+        o.tol = 1e-6;
+    }
     ls_result *fr = NULL;
     if (ls_factor_run(&d, &o, &fr, &e)) {
         fprintf(stderr, "bench_factor: %s\n", e.message);
@@ -95,8 +99,8 @@ static int scale(int argc, char **argv)
             mx = fmax(mx, fabs(err));
         }
     printf("scale: n = %zu, q = %zu, r = %zu, p = %zu, binary: simulate %.1f s, fit %.1f s "
-           "(one start, %u sweeps, %s, standard errors included); covariate effects RMSE %.4f, max %.4f\n",
-           n, q, r, p, t1 - t0, t2 - t1, f.iterations, f.converged ? "converged" : "NOT converged",
+           "(%s, %u sweeps, %s, standard errors included); covariate effects RMSE %.4f, max %.4f\n",
+           n, q, r, p, t1 - t0, t2 - t1, defaults ? "the defaults: 3 starts, tol 1e-7" : "one start, tol 1e-6", f.iterations, f.converged ? "converged" : "NOT converged",
            sqrt(ss / (double)(q * p)), mx);
     printf("fit CPU time %.1f s over all threads (wall on an otherwise idle 2-core machine about %.1f s)\n",
            c2 - c1, (c2 - c1) / 2);

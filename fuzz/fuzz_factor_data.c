@@ -1,12 +1,15 @@
 /*
  * fuzz_factor_data.c -- libFuzzer harness for factor-model data from a file:
- * ls_items_table_read (R's row names) + ls_factor_data_build, the anchor
- * names (ls_factor_data_anchors) and, on small data, a short fit.
+ * ls_items_table_read (R's row names) + ls_factor_data_build (or, with L=,
+ * ls_factor_data_build_long), the anchor names (ls_factor_data_anchors)
+ * and, on small data, a short fit (M=1: by marginal ML).
  *
  * Input: OPTIONS %% CSV (a single section is a CSV with items "Q*").
  * OPTIONS is "key=value" items separated by ';': i= items, c= covariates,
  * d= dichotomise, f= family (0..3), a= anchor names, r= factors (1..3),
- * F=1 a fit (at most 400 cells: 1 start, 4 sweeps, standard errors).
+ * F=1 a fit (at most 400 cells: 1 start, 4 sweeps, standard errors),
+ * L= the long table's person,item,response columns, M=1 the fit by
+ * marginal ML (bernoulli, 5 nodes, 20 iterations).
  *
  * Properties on success: the sizes and names agree with the table (items
  * are distinct columns, covariates as named), every response is missing or
@@ -16,6 +19,7 @@
  * finite log-likelihood.  On failure: no handle, a one-line message.
  */
 #include "fuzz_common.h"
+#include "factor/fit.h" /* the data behind the handle: responses of a long table */
 
 #include <math.h>
 
@@ -52,6 +56,42 @@ static void check_data(const ls_factor_data *d, const ls_table *t, double dich, 
     }
 }
 
+/* A long table's data: persons and items are values of their columns, at
+ * most one response per row, each valid for the family. */
+static void check_long(const ls_factor_data *d, const ls_table *t, const char *cols, int family)
+{
+    size_t n = ls_factor_data_npersons(d), q = ls_factor_data_nitems(d);
+    REQUIRE(n >= 1 && n <= ls_table_nrow(t) && q >= 2 && q <= ls_table_nrow(t));
+    char item[256];
+    const char *comma = strchr(cols, ',');
+    size_t len = comma ? (size_t)(comma - cols) : 0;
+    const char *second = comma ? comma + 1 : "";
+    const char *c2 = strchr(second, ',');
+    size_t l2 = c2 ? (size_t)(c2 - second) : strlen(second);
+    (void)len;
+    if (l2 >= sizeof item) return;
+    memcpy(item, second, l2);
+    item[l2] = '\0';
+    long ic = ls_table_find(t, item);
+    REQUIRE(ic >= 0);
+    for (size_t j = 0; j < q; j++) {
+        const char *name = ls_factor_data_item(d, j);
+        size_t r = 0;
+        while (r < ls_table_nrow(t) && strcmp(ls_table_cell(t, r, (size_t)ic), name) != 0) r++;
+        REQUIRE(r < ls_table_nrow(t));
+        for (size_t k = 0; k < j; k++) REQUIRE(strcmp(name, ls_factor_data_item(d, k)) != 0);
+    }
+    size_t seen = 0;
+    for (size_t c = 0; c < n * q; c++) {
+        double v = d->Y[c];
+        if (isnan(v)) continue;
+        seen++;
+        if (family == LS_FACTOR_BERNOULLI || family == LS_FACTOR_PROBIT) REQUIRE(v == 0 || v == 1);
+        if (family == LS_FACTOR_POISSON) REQUIRE(v >= 0 && v == floor(v));
+    }
+    REQUIRE(seen >= q && seen <= ls_table_nrow(t));
+}
+
 static void check_fit(const ls_result *r, const ls_factor_data *d, size_t factors)
 {
     size_t n = ls_factor_data_npersons(d), q = ls_factor_data_nitems(d), p = ls_factor_data_ncovariates(d);
@@ -69,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_input in = fz_split(data, size);
     const char *opts = in.opts;
     size_t lo = in.lo;
-    const char *items = "Q*", *covariates = NULL, *anchors = NULL, *v;
+    const char *items = "Q*", *covariates = NULL, *anchors = NULL, *lcols = NULL, *v;
     double dich = NAN;
-    int family = LS_FACTOR_BERNOULLI, fit = 0;
+    int family = LS_FACTOR_BERNOULLI, fit = 0, mml = 0;
     size_t factors = 1;
     if (opts) {
         if ((v = fz_option(opts, lo, 'i'))) items = v;
@@ -81,16 +121,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((v = fz_option(opts, lo, 'f'))) family = (int)(strtoul(v, NULL, 10) % 4);
         if ((v = fz_option(opts, lo, 'r'))) factors = 1 + strtoul(v, NULL, 10) % 3;
         fit = fz_option(opts, lo, 'F') != NULL;
+        lcols = fz_option(opts, lo, 'L');
+        mml = fz_option(opts, lo, 'M') != NULL;
     }
     ls_table *t = fz_items_table("factor", in.csv, in.lc);
     ls_error e = {0, ""};
     if (t) {
         ls_factor_data *d = NULL;
-        int rc = ls_factor_data_build(t, items, covariates, dich, family, &d, &e);
+        int rc = lcols ? ls_factor_data_build_long(t, lcols, covariates, dich, family, &d, &e)
+                       : ls_factor_data_build(t, items, covariates, dich, family, &d, &e);
         REQUIRE((rc == LS_OK) == (d != NULL));
         if (rc) fz_failed(rc, &e);
         else {
-            check_data(d, t, dich, family);
+            if (lcols) check_long(d, t, lcols, family);
+            else check_data(d, t, dich, family);
             size_t an[3] = {0, 0, 0};
             if (anchors) {
                 rc = ls_factor_data_anchors(d, anchors, factors, an, &e);
@@ -110,6 +154,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 o.loading_bootstrap = 0;
                 o.anchors = anchors && rc == LS_OK ? an : NULL;
                 o.identify = anchors && rc == LS_OK ? LS_FACTOR_ANCHOR : LS_FACTOR_ORTHOGONAL;
+                if (mml) {
+                    o.method = LS_FACTOR_MML;
+                    o.family = LS_FACTOR_BERNOULLI;
+                    o.identify = anchors && rc == LS_OK ? LS_FACTOR_TRIANGULAR : LS_FACTOR_ORTHOGONAL;
+                    o.nodes = 5;
+                    o.dif_lr = 1;
+                }
                 ls_result *r = NULL;
                 int rf = ls_factor_run(d, &o, &r, &e);
                 REQUIRE((rf == LS_OK) == (r != NULL));

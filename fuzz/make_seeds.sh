@@ -71,6 +71,10 @@ printf 'i=Q*;c=g\n%%%%\nQ1,Q2,g\n1,0,\n0,1,1\n' >factor_data/missing_covariate
 printf 'i=Q*;c=g\n%%%%\nQ1,Q2,g\n1,0,1\n0,1,1\n' >factor_data/constant_covariate
 printf 'i=Q*\n%%%%\nQ1,Q2,Q3\n1,0,2\n0,1,1\n' >factor_data/not_binary
 printf 'i=Q1,Z9;c=Q1\n%%%%\nQ1,Q2\n1,0\n' >factor_data/unknown_column
+printf 'L=p,i,y;c=g;F=1;M=1\n%%%%\np,i,y,g\na,Q1,1,0\na,Q2,0,0\nb,Q1,0,1\nb,Q2,1,1\nb,Q3,1,1\nc,Q3,0,0\nc,Q1,1,0\nd,Q2,1,1\nd,Q3,0,1\n' >factor_data/long_mml
+printf 'L=p,i,y\n%%%%\np,i,y\na,Q1,1\na,Q1,0\nb,Q2,1\n' >factor_data/long_duplicate
+printf 'L=p,i,y;c=g\n%%%%\np,i,y,g\na,Q1,1,0\na,Q2,0,1\nb,Q2,1,1\n' >factor_data/long_covariate_changes
+printf 'i=Q*;F=1;M=1;r=2;a=Q1,Q3\n%%%%\nQ1,Q2,Q3,Q4\n1,0,1,1\n0,0,1,0\n1,1,0,0\n0,1,0,1\n1,1,1,0\n0,0,0,1\n' >factor_data/mml_two_factors
 # --- gpcm_data: OPTIONS %% CSV (read as a file: R's row names)
 printf '"",A1,A2,B1\n"1",1,2,3\n"2",2,NA,1\n"3",3,1,2\n"4",1,1,1\n' >gpcm_data/rownames.csv
 printf 'i=A*,B1;F=1\n%%%%\nA1,A2,B1,x\n1,2,3,9\n2,NA,1,9\n3,1,2,9\n1,1,1,9\n2,3,3,9\n' >gpcm_data/fit

@@ -860,6 +860,15 @@ typedef struct ls_factor_data ls_factor_data;
  */
 LS_API int ls_factor_data_build(const ls_table *t, const char *items, const char *covariates,
                          double dichotomise, int family, ls_factor_data **out, ls_error *err);
+/* The same from a long table, one row per response (online tests, adaptive
+ * testing, crowd-sourced evaluations): `columns` is "person,item,response"
+ * (column names); persons and items in order of first appearance; an empty
+ * response is no response; a covariate must have one value per person (an
+ * error names the file, line and column otherwise); a second response of a
+ * person to an item is an error.  The fits hold the responses as a dense
+ * persons x items matrix: at most 2^28 cells (an error beyond). */
+LS_API int ls_factor_data_build_long(const ls_table *t, const char *columns, const char *covariates,
+                                     double dichotomise, int family, ls_factor_data **out, ls_error *err);
 /* The same from arrays (copied): Y n x q (NaN = missing; checked against the
  * family by ls_factor_run), X n x p (finite; may be NULL when p = 0), q item
  * and p covariate names (NULL: "item1".., "x1"..). */

@@ -788,6 +788,64 @@ static void data_errors_name_file_line_and_column(void)
     ls_table_free(t);
 }
 
+/* A long table (one row per response, rows in any order) gives the wide
+ * table's data; its errors name the file, line and column. */
+static void long_tables_read_like_wide_ones(void)
+{
+    const char *wide = "id,g,Q1,Q2,Q3\np1,0,1,0,1\np2,1,1,,0\np3,1,0,0,1\n";
+    const char *lng = "who,item,y,g\np2,Q3,0,1\np1,Q1,1,0\np1,Q2,0,0\np3,Q2,0,1\np2,Q1,1,1\np1,Q3,1,0\n"
+                      "p3,Q1,0,1\np3,Q3,1,1\np2,Q2,,1\n";
+    ls_table *tw = NULL, *tl = NULL;
+    ls_error e;
+    CHECK(ls_table_parse(wide, strlen(wide), "w.csv", &tw, &e) == 0);
+    CHECK(ls_table_parse(lng, strlen(lng), "l.csv", &tl, &e) == 0);
+    ls_factor_data *dw = NULL, *dl = NULL;
+    CHECK(ls_factor_data_build(tw, "Q*", "g", NAN, LS_FACTOR_BERNOULLI, &dw, &e) == 0);
+    int rc = ls_factor_data_build_long(tl, "who,item,y", "g", NAN, LS_FACTOR_BERNOULLI, &dl, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (dw && dl) {
+        CHECK(dl->n == 3 && dl->q == 3 && dl->p == 1);
+        /* persons and items in order of first appearance: p2 p1 p3, Q3 Q1 Q2 */
+        const size_t pw[3] = {1, 0, 2}, iw[3] = {2, 0, 1};
+        int same = 1;
+        for (size_t i = 0; i < 3; i++) {
+            same &= dl->X[i] == dw->X[pw[i]];
+            for (size_t j = 0; j < 3; j++) {
+                double a = dl->Y[i * 3 + j], b = dw->Y[pw[i] * 3 + iw[j]];
+                same &= (isnan(a) && isnan(b)) || a == b;
+            }
+        }
+        CHECK(same);
+        CHECK(strcmp(dl->items[0], "Q3") == 0 && dl->line[0] == 2 && dl->line[2] == 5);
+    }
+    ls_factor_data_free(dw);
+    ls_factor_data_free(dl);
+    dl = NULL;
+    struct {
+        const char *csv, *cols, *cov, *msg;
+    } bad[] = {
+        {"p,i,y\na,Q1,1\na,Q1,0\nb,Q2,1\n", "p,i,y", NULL, "x.csv:3: person 'a', item 'Q1': a second response"},
+        {"p,i,y,g\na,Q1,1,0\na,Q2,0,1\nb,Q2,1,1\n", "p,i,y", "g", "x.csv:3:4: column 'g': person 'a' has 1 here and 0 on line 2"},
+        {"p,i,y\na,Q1,2\na,Q2,0\n", "p,i,y", NULL, "x.csv:2:3: column 'y': expected 0 or 1"},
+        {"p,i,y\na,Q1,1\na,Q1,0\n", "p,i,y", NULL, "at least 2 items"},
+        {"p,i,y\na,Q1,1\n,Q2,0\n", "p,i,y", NULL, "x.csv:3:1: column 'p': empty person name"},
+        {"p,i,y\na,Q1,1\nb,Q2,0\n", "p,i", NULL, "long: expected 3 columns"},
+        {"p,i,y\na,Q1,1\nb,Q2,0\n", "p,i,z", NULL, "long: no response column 'z'"},
+        {"p,i,y\na,Q1,1\nb,Q2,0\n", "p,i,p", NULL, "long: 'p' named as person and response"},
+        {"p,i,y\na,Q1,1\nb,Q2,0\n", "p,i,y", "i", "covariates: 'i' is the item column"},
+        {"p,i,y\na,Q1,1\nb,Q2,\n", "p,i,y", NULL, "item 'Q2': no observed responses"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ls_table *t = NULL;
+        CHECK(ls_table_parse(bad[k].csv, strlen(bad[k].csv), "x.csv", &t, &e) == 0);
+        rc = ls_factor_data_build_long(t, bad[k].cols, bad[k].cov, NAN, LS_FACTOR_BERNOULLI, &dl, &e);
+        CHECK_MSG(rc != 0 && dl == NULL && strstr(e.message, bad[k].msg), "case %zu: %s", k, e.message);
+        ls_table_free(t);
+    }
+    ls_table_free(tw);
+    ls_table_free(tl);
+}
+
 static void fit_json_is_written_and_reads_back(void)
 {
     lsf_sim s;
@@ -1300,6 +1358,7 @@ int main(int argc, char **argv)
     RUN(nearly_collinear_anchors_are_flagged);
     RUN(a_ridge_that_erases_factors_is_named);
     RUN(data_errors_name_file_line_and_column);
+    RUN(long_tables_read_like_wide_ones);
     RUN(options_are_checked_before_fitting);
     RUN(too_few_persons_and_constant_items_are_refused);
     RUN(unusable_standard_errors_become_nan);

@@ -272,6 +272,7 @@ PSYCHOMETRIC_PROTOTYPES = {
     "ls_factor_options_init": (None, [_P(LsFactorOptions)]),
     "ls_factor_options_check": (c_int, [_P(LsFactorOptions), _err]),
     "ls_factor_data_build": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_int, _vpp, _err]),
+    "ls_factor_data_build_long": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_int, _vpp, _err]),
     "ls_factor_data_new": (c_int, [c_size_t, c_size_t, c_size_t, c_double_p, c_double_p, c_char_pp,
                                    c_char_pp, _vpp, _err]),
     "ls_factor_data_free": (None, [c_void_p]),

@@ -513,8 +513,8 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
            identify="orthogonal", anchors=None, covariate_condition="min-l1", dichotomise=None,
            dif=False, alpha=0.05, correction="bonferroni", select=None, starts=3, seed=1,
            threads=0, bound=0.0, tol=1e-7, max_iter=500, ridge=0.0, scale_correction=True,
-           loading_bootstrap=None, se=True, method="jml", nodes=0, equal_loadings=False, out=None,
-           progress=None):
+           loading_bootstrap=None, se=True, method="jml", nodes=0, equal_loadings=False, long=None,
+           out=None, progress=None):
     """Generalized latent factor model with covariates (the CLI's factor).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -537,7 +537,9 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     bernoulli, 1-3 factors, orthogonal or triangular) or auto (mml up to 50
     items); nodes: mml's Gauss-Hermite nodes per factor (0: 11, 9, 7 for 1,
     2, 3 factors); equal_loadings=True: mml with one loading for every item
-    (Rasch-type, as lme4's glmer).  out: write the CLI's JSON.  progress:
+    (Rasch-type, as lme4's glmer).  long: a long table, one row per response:
+    its (person, item, response) column names, instead of items (covariates
+    then have one value per person).  out: write the CLI's JSON.  progress:
     callable(stage, done, total) returning True to cancel.
 
     Returns a FactorFit (close it, or use a with block).  A fit whose sweeps
@@ -582,6 +584,11 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     prog = _Progress(progress)
     o.progress = prog.cfunc
     item_list = _names("items", items)
+    long_cols = _names("long", long)
+    if long_cols is not None and item_list is not None:
+        raise _usage("items and long: give one (wide or long table)")
+    if long_cols is None and item_list is None:
+        raise _usage("items: required (or, for a long table, its person, item and response columns)")
     # the library's checks of the options, before any reading
     err = C.new_error()
     _check(lib.ls_factor_options_check(byref(o), err), err)
@@ -592,7 +599,10 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     try:
         t = _open(data)
         try:
-            h["data"] = _new_handle(lib.ls_factor_data_build, t, item_list, covs, dich, fam)
+            if long_cols is not None:
+                h["data"] = _new_handle(lib.ls_factor_data_build_long, t, long_cols, covs, dich, fam)
+            else:
+                h["data"] = _new_handle(lib.ls_factor_data_build, t, item_list, covs, dich, fam)
         finally:
             lib.ls_table_free(t)
         d = h["data"]

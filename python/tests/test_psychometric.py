@@ -318,6 +318,27 @@ class TestFactor(unittest.TestCase):
             with self.subTest(key):
                 self.check_fit(S["py"][key], load("cli_%s.json" % key))
 
+    def test_long_table_gives_the_wide_fit(self):
+        cols = factor_columns()
+        items = [c for c in cols if c.startswith("Q0")]
+        with open("factor_long.csv", "w") as f:
+            f.write("person,item,y,x1\n")
+            for i, pid in enumerate(cols["id"]):
+                for c in items:
+                    if cols[c][i] is not None:
+                        f.write("%s,%s,%d,%d\n" % (pid, c, cols[c][i], cols["x1"][i]))
+        kw = dict(covariates="x1", method="mml", threads=THREADS)
+        with ls.factor("factor_long.csv", long=["person", "item", "y"], **kw) as lf, \
+                ls.factor("factor.csv", items=items, **kw) as wf:
+            self.assertEqual(lf.items, wf.items)
+            self.assertEqual(lf.n_persons, wf.n_persons)
+            self.assertEqual(lf.loglik, wf.loglik)
+            same(self, lf.loadings, wf.loadings, "long loadings")
+        with open("factor_long_bad.csv", "w") as f:
+            f.write("person,item,y,x1\np1,Q01,1,0\np1,Q02,0,1\n")
+        with self.assertRaisesRegex(ls.InputError, "factor_long_bad.csv:3:4: column 'x1': person 'p1'"):
+            ls.factor("factor_long_bad.csv", long="person,item,y", covariates="x1")
+
     def test_marginal_ml_finds_the_dif(self):
         m = S["py"]["factor_mml"]
         self.assertEqual((m.method, m.nodes), ("mml", 15))

@@ -3,9 +3,9 @@
 
 .factor_options <- c("response", "anchors", "covariate_condition", "dichotomise", "alpha", "correction", "starts",
                      "seed", "threads", "bound", "tol", "max_iter", "ridge", "scale_correction",
-                     "loading_bootstrap", "se", "method", "nodes", "equal_loadings")
+                     "loading_bootstrap", "se", "method", "nodes", "equal_loadings", "long")
 
-ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "orthogonal", dif = FALSE, ...) {
+ls_factor <- function(data, items = NULL, covariates = NULL, factors = 1, identify = "orthogonal", dif = FALSE, ...) {
   call <- match.call()
   if ("family" %in% names(list(...)))
     .ls_stop("ls_factor: the option family is now response (the response distribution)", call = NULL)
@@ -25,7 +25,8 @@ ls_factor <- function(data, items, covariates = NULL, factors = 1, identify = "o
                no_scale_correction = if (isFALSE(o$scale_correction)) 1 else 0,
                loading_bootstrap = o$loading_bootstrap, skip_se = if (isFALSE(o$se)) 1 else 0,
                method = .ls_choice(if (is.null(o$method)) "jml" else o$method, c("jml", "mml", "auto"), "method"),
-               nodes = o$nodes, equal_loadings = if (isTRUE(o$equal_loadings)) 1 else 0)
+               nodes = o$nodes, equal_loadings = if (isTRUE(o$equal_loadings)) 1 else 0,
+               long = .ls_list(o$long))
   difo <- if (isTRUE(dif)) {
     list(alpha = if (is.null(o$alpha)) 0.05 else o$alpha,
          correction = .ls_choice(if (is.null(o$correction)) "bonferroni" else o$correction,

@@ -93,7 +93,9 @@ SEXP lsr_factor(SEXP path, SEXP items, SEXP covariates, SEXP opts, SEXP dif)
     if (ls_items_table_read(lsr_str(path), &t, &e)) return lsr_error(&e);
     SEXP tx = PROTECT(lsr_wrap(t, lsr_fin_table));
     ls_factor_data *d = NULL;
-    int rc = ls_factor_data_build(t, lsr_str(items), lsr_str(covariates), dich, o.family, &d, &e);
+    const char *longcols = lsr_str(get(opts, "long"));
+    int rc = longcols ? ls_factor_data_build_long(t, longcols, lsr_str(covariates), dich, o.family, &d, &e)
+                      : ls_factor_data_build(t, lsr_str(items), lsr_str(covariates), dich, o.family, &d, &e);
     ls_table_free(t);
     lsr_clear(tx);
     SEXP dx = PROTECT(lsr_wrap(d, fin_factor_data));

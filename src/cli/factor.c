@@ -207,13 +207,16 @@ int cmd_factor(int argc, char **argv)
     const char *items = NULL, *covariates = NULL, *family = "bernoulli", *identify = NULL,
                *anchors = NULL, *out = NULL, *correction = "bonferroni", *select = NULL,
                *covcond = NULL;
-    const char *method = NULL;
+    const char *method = NULL, *longcols = NULL;
     double dichotomise = NAN, alpha = 0.05;
     int dif = 0, quiet = 0;
     unsigned boot = UINT_MAX; /* not given: the default */
     cli_field_flag("family", "--response");
     arg_spec specs[] = {
-        {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required)", "P,.."},
+        {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'Q*' (required, or --long)", "P,.."},
+        {"long", ARG_STRING, &longcols,
+         "a long table, one row per response: its person, item and response columns (instead of --items)",
+         "P,I,R"},
         {"covariates", ARG_STRING, &covariates, "numeric covariate columns", "A,B,.."},
         {"factors", ARG_SIZE, &o.factors, "number of factors r (default 1, or the JIC choice with --select)", "R"},
         {"method", ARG_STRING, &method,
@@ -271,7 +274,9 @@ int cmd_factor(int argc, char **argv)
         return 0;
     }
     if (r.npos != 1) return cli_usage("factor", "expected one DATA file (see --help)");
-    if (!items) return cli_usage("factor", "--items: required");
+    if (!items && !longcols)
+        return cli_usage("factor", "--items: required (or, for a long table, its person, item and response columns)");
+    if (items && longcols) return cli_usage("factor", "--items and --long: give one (wide or long table)");
     if (parse_family(family, &o.family)) return cli_usage("factor", "--response: expected bernoulli, probit, poisson or gaussian");
     if (method) {
         if (strcmp(method, "jml") == 0) o.method = LS_FACTOR_JML;
@@ -316,7 +321,9 @@ int cmd_factor(int argc, char **argv)
     size_t *anch = NULL;
     o.progress = cli_progress;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
-    if (!rc) rc = ls_factor_data_build(t, items, covariates, dichotomise, o.family, &d, &e);
+    if (!rc)
+        rc = longcols ? ls_factor_data_build_long(t, longcols, covariates, dichotomise, o.family, &d, &e)
+                      : ls_factor_data_build(t, items, covariates, dichotomise, o.family, &d, &e);
     if (!rc && dif) rc = ls_factor_dif_check(alpha, corr, d, &o, &e);
     if (!rc && select) {
         rc = ls_factor_select(d, &o, rmin, rmax, &sel, &e);

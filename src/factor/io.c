@@ -82,6 +82,16 @@ int ls_factor_data_build(const ls_table *t, const char *items, const char *covar
     return rc ? rc : data_from_items(&it, out, err);
 }
 
+int ls_factor_data_build_long(const ls_table *t, const char *columns, const char *covariates, double dichotomise,
+                              int family, ls_factor_data **out, ls_error *err)
+{
+    *out = NULL;
+    cell_ctx ctx = {dichotomise, family};
+    ls_items it;
+    int rc = ls_items_read_long(t, columns, covariates, check_cell, &ctx, &it, err);
+    return rc ? rc : data_from_items(&it, out, err);
+}
+
 int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const double *X,
                        const char *const *items, const char *const *covariates,
                        ls_factor_data **out, ls_error *err)

@@ -6,6 +6,7 @@
 
 #include <fnmatch.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -246,6 +247,254 @@ done:
     ls_strv_free(cov, ncov);
     ls_free(covcol);
     ls_free(used);
+    if (rc) ls_items_free(out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Long format: one row per response                                 */
+/* ---------------------------------------------------------------- */
+
+/* Names -> first-appearance indices: open addressing on FNV-1a, the keys
+ * borrowed from the table (they live as long as it does). */
+typedef struct name_index {
+    size_t cap, n;          /* slots (a power of 2), names             */
+    size_t *slot;           /* cap: index + 1, or 0 (empty)            */
+    const char **name;      /* n, in first-appearance order            */
+    size_t name_cap;
+} name_index;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void name_index_free(name_index *m)
+{
+    ls_free(m->slot);
+    ls_free(m->name);
+    memset(m, 0, sizeof *m);
+}
+
+/* The index of s, added when new (*added 1).  LS_OK or LS_ERR_NOMEM. */
+static int name_index_get(name_index *m, const char *s, size_t *idx, int *added)
+{
+    if (2 * (m->n + 1) > m->cap) { /* keep the load at most 1/2 */
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        size_t *slot = ls_calloc(cap, sizeof *slot);
+        if (!slot) return LS_ERR_NOMEM;
+        for (size_t k = 0; k < m->n; k++) {
+            size_t h = (size_t)fnv1a(m->name[k]) & (cap - 1);
+            while (slot[h]) h = (h + 1) & (cap - 1);
+            slot[h] = k + 1;
+        }
+        ls_free(m->slot);
+        m->slot = slot;
+        m->cap = cap;
+    }
+    size_t h = (size_t)fnv1a(s) & (m->cap - 1);
+    while (m->slot[h]) {
+        size_t k = m->slot[h] - 1;
+        if (strcmp(m->name[k], s) == 0) {
+            *idx = k;
+            *added = 0;
+            return LS_OK;
+        }
+        h = (h + 1) & (m->cap - 1);
+    }
+    if (m->n == m->name_cap) {
+        size_t nc = m->name_cap ? 2 * m->name_cap : 64;
+        const char **nm = ls_realloc((void *)m->name, nc * sizeof *nm);
+        if (!nm) return LS_ERR_NOMEM;
+        m->name = nm;
+        m->name_cap = nc;
+    }
+    m->name[m->n] = s;
+    m->slot[h] = m->n + 1;
+    *idx = m->n++;
+    *added = 1;
+    return LS_OK;
+}
+
+int ls_items_read_long(const ls_table *t, const char *columns, const char *covariates, ls_items_check check,
+                       void *ctx, ls_items *out, ls_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const size_t nr = ls_table_nrow(t);
+    const char *file = ls_table_name(t);
+    char **lc = NULL, **cov = NULL;
+    size_t nl = 0, ncov = 0;
+    long col[3] = {-1, -1, -1}, *covcol = NULL;
+    name_index persons, items;
+    memset(&persons, 0, sizeof persons);
+    memset(&items, 0, sizeof items);
+    size_t *pidx = NULL, *iidx = NULL;
+    unsigned char *xset = NULL;
+    int rc = LS_OK;
+    if (!columns || !*columns)
+        return ls_fail(err, LS_ERR_OPTION, "long: expected the person, item and response columns");
+    if ((rc = ls_split(columns, &lc, &nl, err))) return rc;
+    if (nl != 3) {
+        rc = ls_fail(err, LS_ERR_OPTION, "long: expected 3 columns (person,item,response), got %zu", nl);
+        goto done;
+    }
+    if (nr == 0) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: no data rows", file);
+        goto done;
+    }
+    static const char *role[3] = {"person", "item", "response"};
+    for (int k = 0; k < 3; k++) {
+        col[k] = ls_table_find(t, lc[k]);
+        if (col[k] < 0) {
+            rc = ls_fail(err, LS_ERR_OPTION, "long: no %s column '%s' in %s", role[k], lc[k], file);
+            goto done;
+        }
+        for (int k2 = 0; k2 < k; k2++)
+            if (col[k2] == col[k]) {
+                rc = ls_fail(err, LS_ERR_OPTION, "long: '%s' named as %s and %s", lc[k], role[k2], role[k]);
+                goto done;
+            }
+    }
+    if (covariates && *covariates && (rc = ls_split(covariates, &cov, &ncov, err))) goto done;
+    covcol = ls_calloc(ncov + 1, sizeof *covcol);
+    pidx = ls_malloc(nr * sizeof *pidx);
+    iidx = ls_malloc(nr * sizeof *iidx);
+    if (!covcol || !pidx || !iidx) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    for (size_t s = 0; s < ncov; s++) {
+        covcol[s] = ls_table_find(t, cov[s]);
+        if (covcol[s] < 0) {
+            rc = ls_fail(err, LS_ERR_OPTION, "covariates: no column '%s' in %s", cov[s], file);
+            goto done;
+        }
+        for (int k = 0; k < 3; k++)
+            if (covcol[s] == col[k]) {
+                rc = ls_fail(err, LS_ERR_OPTION, "covariates: '%s' is the %s column", cov[s], role[k]);
+                goto done;
+            }
+        for (size_t s2 = 0; s2 < s; s2++)
+            if (covcol[s2] == covcol[s]) {
+                rc = ls_fail(err, LS_ERR_OPTION, "covariates: '%s' named twice", cov[s]);
+                goto done;
+            }
+    }
+    /* pass 1: persons and items in order of first appearance */
+    for (size_t r = 0; r < nr; r++) {
+        const char *pn = ls_table_cell(t, r, (size_t)col[0]), *in = ls_table_cell(t, r, (size_t)col[1]);
+        if (!*pn || !*in) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': empty %s name", file, ls_table_line(t, r),
+                         (*pn ? col[1] : col[0]) + 1, *pn ? lc[1] : lc[0], *pn ? "item" : "person");
+            goto done;
+        }
+        int added;
+        if (name_index_get(&persons, pn, &pidx[r], &added) || name_index_get(&items, in, &iidx[r], &added)) {
+            rc = ls_nomem(err);
+            goto done;
+        }
+    }
+    const size_t n = persons.n, q = items.n;
+    if (q < 2) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: column '%s': at least 2 items are needed, found %zu", file, lc[1], q);
+        goto done;
+    }
+    if ((double)n * (double)q > LS_ITEMS_LONG_MAX_CELLS) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: %zu persons x %zu items is more than the %.0f cells of the dense "
+                     "response matrix the fits hold (sparse fitting is not built yet)", file, n, q,
+                     (double)LS_ITEMS_LONG_MAX_CELLS);
+        goto done;
+    }
+    out->n = n;
+    out->q = q;
+    out->p = ncov;
+    out->Y = ls_malloc(n * q * sizeof *out->Y);
+    out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
+    out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
+    out->items = ls_calloc(q, sizeof *out->items);
+    out->line = ls_malloc(n * sizeof *out->line);
+    out->source = ls_strdup(file);
+    xset = ls_calloc(n ? n : 1, 1);
+    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source || !xset) {
+        rc = ls_nomem(err);
+        goto done;
+    }
+    for (size_t c = 0; c < n * q; c++) out->Y[c] = NAN;
+    for (size_t j = 0; j < q; j++)
+        if (!(out->items[j] = ls_strdup(items.name[j]))) {
+            rc = ls_nomem(err);
+            goto done;
+        }
+    for (size_t s = 0; s < ncov; s++)
+        if (!(out->covariates[s] = ls_strdup(cov[s]))) {
+            rc = ls_nomem(err);
+            goto done;
+        }
+    /* pass 2: responses (a missing one is no response), covariates constant
+     * within a person */
+    for (size_t r = 0; r < nr; r++) {
+        const size_t i = pidx[r], j = iidx[r], line = ls_table_line(t, r);
+        if (!xset[i]) out->line[i] = line;
+        for (size_t s = 0; s < ncov; s++) {
+            double v;
+            int miss;
+            if ((rc = ls_table_number(t, r, (size_t)covcol[s], &v, &miss, err))) goto done;
+            if (miss) {
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': missing covariate value", file, line,
+                             covcol[s] + 1, cov[s]);
+                goto done;
+            }
+            if (!xset[i]) out->X[i * ncov + s] = v;
+            else if (out->X[i * ncov + s] != v) {
+                rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%ld: column '%s': person '%.60s' has %.17g here and %.17g "
+                             "on line %zu (a covariate is one value per person)", file, line, covcol[s] + 1, cov[s],
+                             persons.name[i], v, out->X[i * ncov + s], out->line[i]);
+                goto done;
+            }
+        }
+        xset[i] = 1;
+        double v;
+        int miss;
+        if ((rc = ls_table_number(t, r, (size_t)col[2], &v, &miss, err))) goto done;
+        if (miss) continue;
+        if (check && (rc = check(ctx, t, r, (size_t)col[2], &v, err))) goto done;
+        if (!isnan(out->Y[i * q + j])) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: person '%.60s', item '%.60s': a second response", file, line,
+                         persons.name[i], items.name[j]);
+            goto done;
+        }
+        out->Y[i * q + j] = v;
+    }
+    for (size_t j = 0; j < q; j++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < n && !cnt; i++) cnt += !isnan(out->Y[i * q + j]);
+        if (cnt == 0) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s: item '%.60s': no observed responses", file, out->items[j]);
+            goto done;
+        }
+    }
+    for (size_t s = 0; s < ncov; s++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lo = fmin(lo, out->X[i * ncov + s]);
+            hi = fmax(hi, out->X[i * ncov + s]);
+        }
+        if (!(hi > lo)) {
+            rc = ls_fail(err, LS_ERR_INPUT, "%s: covariate '%s' is constant", file, cov[s]);
+            goto done;
+        }
+    }
+done:
+    ls_strv_free(lc, nl);
+    ls_strv_free(cov, ncov);
+    ls_free(covcol);
+    ls_free(pidx);
+    ls_free(iidx);
+    ls_free(xset);
+    name_index_free(&persons);
+    name_index_free(&items);
     if (rc) ls_items_free(out);
     return rc;
 }

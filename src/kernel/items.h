@@ -51,6 +51,25 @@ int ls_items_read(const ls_table *t, const char *items, const char *covariates,
                   ls_items_check check, void *ctx, ls_items *out, ls_error *err);
 void ls_items_free(ls_items *it);
 
+/* The dense matrix a long table may fill (2^28 cells, 2 GB of doubles). */
+#define LS_ITEMS_LONG_MAX_CELLS 268435456.0
+
+/*
+ * The same from a long table, one row per response: `columns` names the
+ * person, item and response columns ("person,item,response"); persons and
+ * items are numbered in order of first appearance (out->line: a person's
+ * first row); an empty response is no response; covariates are columns
+ * whose value is the same on every row of a person.  Checks: the three
+ * columns exist and differ, covariates exist and are none of them, no
+ * empty person or item name, at least 2 items, at most
+ * LS_ITEMS_LONG_MAX_CELLS persons x items, numbers (check on each
+ * response), no second response of a person to an item, covariates present
+ * and constant within persons, every item observed, no constant covariate.
+ * out->col is NULL.
+ */
+int ls_items_read_long(const ls_table *t, const char *columns, const char *covariates, ls_items_check check,
+                       void *ctx, ls_items *out, ls_error *err);
+
 /* n copies of names, or "prefix1".."prefixn" when names is NULL; NULL on
  * allocation failure.  Free with ls_strv_free(v, n). */
 char **ls_items_names(const char *const *names, size_t n, const char *prefix);

@@ -92,3 +92,15 @@ test_that("marginal ML: method = 'mml' matches the command line, auto says why",
   expect_error(ls_factor(bfi, items = "N*", dichotomise = 4, method = "mml", ridge = 5), "ridge")
   expect_error(ls_factor(bfi, items = "N*", method = "bayes"), "method")
 })
+
+test_that("a long table (one row per response) gives the wide table's fit", {
+  bfi <- data_file("bfi.csv")
+  df <- read.csv(bfi, check.names = FALSE)[1:600, c("N1", "N2", "N3", "N4", "N5")]
+  long <- do.call(rbind, lapply(names(df), function(it)
+    data.frame(person = seq_len(nrow(df)), item = it, y = df[[it]])))
+  long <- long[order(long$person), ]
+  w <- ls_factor(df, items = "N*", dichotomise = 4, method = "mml", threads = 2, se = FALSE)
+  l <- ls_factor(long, long = c("person", "item", "y"), dichotomise = 4, method = "mml", threads = 2, se = FALSE)
+  expect_equal(l$loglik, w$loglik, tolerance = 1e-10)
+  expect_equal(unname(l$loadings), unname(w$loadings), tolerance = 1e-10)
+})
