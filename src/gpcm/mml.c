@@ -184,6 +184,31 @@ static int adapt(mml_ctx *c, int passes, double *mu, double *S, double *tot)
     return LS_OK;
 }
 
+/* Model parameters -> x (the inverse of unpack; equal slopes start at
+ * their mean).  Non-zero when Sigma is not positive definite. */
+static int pack(const mml_ctx *c, double *x)
+{
+    const lsg_model *m = c->m;
+    const size_t K = m->K;
+    for (size_t p = 0; p < c->na; p++) x[p] = m->a[c->aidx[p]];
+    if (m->equal_slopes) {
+        double t = 0;
+        for (size_t j = 0; j < m->J; j++) t += m->a[j] / (double)m->J;
+        x[0] = t;
+    }
+    for (size_t p = 0; p < c->nb; p++) x[c->na + p] = m->b[c->bidx[p]];
+    if (c->corr) {
+        double L[100];
+        memcpy(L, m->sigma, K * K * sizeof *L);
+        if (ls_chol(L, K)) return 1;
+        size_t t = c->na + c->nb;
+        for (size_t p = 0; p < K; p++)
+            for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
+    }
+    if (c->nx) memcpy(x + c->na + c->nb + c->nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c->nx * sizeof *x);
+    return 0;
+}
+
 /* x -> model parameters (and the correlation factor pieces). */
 static void unpack(mml_ctx *c, const double *x, double *L, double *norms)
 {
@@ -256,25 +281,10 @@ int lsg_mml(lsg_model *m, unsigned nodes, double gtol, unsigned max_iter, ls_pro
     }
     if (m->exploratory) /* Sigma = I: the GVEM whitening already holds it */
         for (size_t p = 0; p < K * K; p++) m->sigma[p] = p % (K + 1) == 0;
-    for (size_t p = 0; p < c.na; p++) x[p] = m->a[c.aidx[p]];
-    if (m->equal_slopes) { /* the mean slope */
-        double t = 0;
-        for (size_t j = 0; j < m->J; j++) t += m->a[j] / (double)m->J;
-        x[0] = t;
+    if (pack(&c, x)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the starting correlation matrix is not positive definite");
+        goto done;
     }
-    for (size_t p = 0; p < c.nb; p++) x[c.na + p] = m->b[c.bidx[p]];
-    if (c.corr) {
-        double L[100];
-        memcpy(L, m->sigma, K * K * sizeof *L);
-        if (ls_chol(L, K)) {
-            rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: the starting correlation matrix is not positive definite");
-            goto done;
-        }
-        size_t t = c.na + c.nb;
-        for (size_t p = 0; p < K; p++)
-            for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
-    }
-    if (c.nx) memcpy(x + c.na + c.nb + c.nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c.nx * sizeof *x);
     *iters = 0;
     *converged = 0;
     double prev = -INFINITY;
@@ -602,25 +612,10 @@ int lsg_mml_information(lsg_model *m, unsigned nodes, int differences, size_t *D
         rc = ls_nomem(err);
         goto done;
     }
-    for (size_t p = 0; p < c.na; p++) x[p] = m->a[c.aidx[p]];
-    if (m->equal_slopes) { /* the mean slope */
-        double t = 0;
-        for (size_t j = 0; j < m->J; j++) t += m->a[j] / (double)m->J;
-        x[0] = t;
+    if (pack(&c, x)) {
+        rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the correlation matrix is not positive definite");
+        goto done;
     }
-    for (size_t p = 0; p < c.nb; p++) x[c.na + p] = m->b[c.bidx[p]];
-    if (c.corr) {
-        double L[100];
-        memcpy(L, m->sigma, K * K * sizeof *L);
-        if (ls_chol(L, K)) {
-            rc = ls_fail(err, LS_ERR_NUMERIC, "mml: the correlation matrix is not positive definite");
-            goto done;
-        }
-        size_t t = c.na + c.nb;
-        for (size_t p = 0; p < K; p++)
-            for (size_t q = 0; q < p; q++) x[t++] = L[p * K + q] / L[p * K + p];
-    }
-    if (c.nx) memcpy(x + c.na + c.nb + c.nr, m->xmode == LSG_X_DIF ? m->dif : m->lreg, c.nx * sizeof *x);
     rc = adapt(&c, 1, m->mu, m->S, tot); /* lsg_mml left the nodes adapted to these estimates */
     if (!rc) rc = evaluate(&c, !binary, tot, sc, NULL, NULL);
     if (rc) {

@@ -518,6 +518,21 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
     }
 }
 
+/* log(sum) collected into one logarithm per node: sum (>= 1, as b_j0 = 0)
+ * is multiplied into *prod, whose log the caller takes once; what is
+ * returned is the part of the log taken now (0 unless *prod would pass
+ * 1e200, or sum is above 1e100). */
+static inline double log_collect(double sum, double *prod)
+{
+    if (sum > 1e100) return log(sum);
+    if ((*prod *= sum) > 1e200) {
+        double l = log(*prod);
+        *prod = 1.0;
+        return l;
+    }
+    return 0.0;
+}
+
 double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
                        const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
                        double *gs, double *post_mean, double *post_cov, double *work)
@@ -561,12 +576,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             double lse, *r = rk ? rk + q->off[j] : lse_buf;
             if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
                 const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
-                h += (double)y[j] * s - bj[y[j]];
-                if (sum > 1e100) h -= log(sum);
-                else if ((prod *= sum) > 1e200) {
-                    h -= log(prod);
-                    prod = 1.0;
-                }
+                h += (double)y[j] * s - bj[y[j]] - log_collect(sum, &prod);
                 if (rk) {
                     r[1] = e1 / sum;
                     r[0] = (double)y[j] - r[1];
@@ -582,14 +592,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                     sum += r[h2];
                     pw *= es;
                 }
-                /* log sum collected into one logarithm per node (prod
-                 * stays below 1e200; sum >= 1 as b_j0 = 0) */
-                h += (double)y[j] * s - bj[y[j]];
-                if (sum > 1e100) h -= log(sum);
-                else if ((prod *= sum) > 1e200) {
-                    h -= log(prod);
-                    prod = 1.0;
-                }
+                h += (double)y[j] * s - bj[y[j]] - log_collect(sum, &prod);
                 if (rk) {
                     const double inv = 1.0 / sum;
                     double eh = 0;

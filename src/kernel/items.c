@@ -137,6 +137,47 @@ static int select_items(const ls_table *t, char **pat, size_t npat, char *used, 
     return LS_OK;
 }
 
+/* out's arrays for n persons, q items and the ncov covariates named cov
+ * (names copied); the item names are left to the caller. */
+static int items_alloc(ls_items *out, size_t n, size_t q, size_t ncov, char **cov, const char *file,
+                       ls_error *err)
+{
+    out->n = n;
+    out->q = q;
+    out->p = ncov;
+    out->Y = ls_malloc(n * q * sizeof *out->Y);
+    out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
+    out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
+    out->items = ls_calloc(q, sizeof *out->items);
+    out->line = ls_malloc(n * sizeof *out->line);
+    out->source = ls_strdup(file);
+    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source) return ls_nomem(err);
+    for (size_t s = 0; s < ncov; s++)
+        if (!(out->covariates[s] = ls_strdup(cov[s]))) return ls_nomem(err);
+    return LS_OK;
+}
+
+/* The last checks of either layout: every item observed, no constant
+ * covariate. */
+static int items_check(const ls_items *out, const char *file, ls_error *err)
+{
+    const size_t n = out->n, q = out->q, ncov = out->p;
+    for (size_t j = 0; j < q; j++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < n && !cnt; i++) cnt += !isnan(out->Y[i * q + j]);
+        if (cnt == 0) return ls_fail(err, LS_ERR_INPUT, "%s: item '%.60s': no observed responses", file, out->items[j]);
+    }
+    for (size_t s = 0; s < ncov; s++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lo = fmin(lo, out->X[i * ncov + s]);
+            hi = fmax(hi, out->X[i * ncov + s]);
+        }
+        if (!(hi > lo)) return ls_fail(err, LS_ERR_INPUT, "%s: covariate '%s' is constant", file, out->covariates[s]);
+    }
+    return LS_OK;
+}
+
 int ls_items_read(const ls_table *t, const char *items, const char *covariates,
                   ls_items_check check, void *ctx, ls_items *out, ls_error *err)
 {
@@ -178,26 +219,9 @@ int ls_items_read(const ls_table *t, const char *items, const char *covariates,
         rc = ls_fail(err, LS_ERR_OPTION, "items: at least 2 item columns are needed, found %zu", q);
         goto done;
     }
-    out->n = n;
-    out->q = q;
-    out->p = ncov;
-    out->Y = ls_malloc(n * q * sizeof *out->Y);
-    out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
-    out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
-    out->line = ls_malloc(n * sizeof *out->line);
-    out->source = ls_strdup(file);
-    out->items = ls_calloc(q, sizeof *out->items);
-    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source) {
-        rc = ls_nomem(err);
-        goto done;
-    }
+    if ((rc = items_alloc(out, n, q, ncov, cov, file, err))) goto done;
     for (size_t j = 0; j < q; j++)
         if (!(out->items[j] = ls_strdup(ls_table_colname(t, out->col[j])))) {
-            rc = ls_nomem(err);
-            goto done;
-        }
-    for (size_t s = 0; s < ncov; s++)
-        if (!(out->covariates[s] = ls_strdup(cov[s]))) {
             rc = ls_nomem(err);
             goto done;
         }
@@ -223,25 +247,7 @@ int ls_items_read(const ls_table *t, const char *items, const char *covariates,
             out->X[i * ncov + s] = v;
         }
     }
-    for (size_t j = 0; j < q; j++) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < n; i++) cnt += !isnan(out->Y[i * q + j]);
-        if (cnt == 0) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: column '%s': no observed responses", file, out->items[j]);
-            goto done;
-        }
-    }
-    for (size_t s = 0; s < ncov; s++) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            lo = fmin(lo, out->X[i * ncov + s]);
-            hi = fmax(hi, out->X[i * ncov + s]);
-        }
-        if (!(hi > lo)) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: covariate '%s' is constant", file, cov[s]);
-            goto done;
-        }
-    }
+    rc = items_check(out, file, err);
 done:
     ls_strv_free(pat, npat);
     ls_strv_free(cov, ncov);
@@ -407,28 +413,14 @@ int ls_items_read_long(const ls_table *t, const char *columns, const char *covar
                      (double)LS_ITEMS_LONG_MAX_CELLS);
         goto done;
     }
-    out->n = n;
-    out->q = q;
-    out->p = ncov;
-    out->Y = ls_malloc(n * q * sizeof *out->Y);
-    out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
-    out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
-    out->items = ls_calloc(q, sizeof *out->items);
-    out->line = ls_malloc(n * sizeof *out->line);
-    out->source = ls_strdup(file);
-    xset = ls_calloc(n ? n : 1, 1);
-    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source || !xset) {
+    if ((rc = items_alloc(out, n, q, ncov, cov, file, err))) goto done;
+    if (!(xset = ls_calloc(n ? n : 1, 1))) {
         rc = ls_nomem(err);
         goto done;
     }
     for (size_t c = 0; c < n * q; c++) out->Y[c] = NAN;
     for (size_t j = 0; j < q; j++)
         if (!(out->items[j] = ls_strdup(items.name[j]))) {
-            rc = ls_nomem(err);
-            goto done;
-        }
-    for (size_t s = 0; s < ncov; s++)
-        if (!(out->covariates[s] = ls_strdup(cov[s]))) {
             rc = ls_nomem(err);
             goto done;
         }
@@ -467,25 +459,7 @@ int ls_items_read_long(const ls_table *t, const char *columns, const char *covar
         }
         out->Y[i * q + j] = v;
     }
-    for (size_t j = 0; j < q; j++) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < n && !cnt; i++) cnt += !isnan(out->Y[i * q + j]);
-        if (cnt == 0) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: item '%.60s': no observed responses", file, out->items[j]);
-            goto done;
-        }
-    }
-    for (size_t s = 0; s < ncov; s++) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            lo = fmin(lo, out->X[i * ncov + s]);
-            hi = fmax(hi, out->X[i * ncov + s]);
-        }
-        if (!(hi > lo)) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s: covariate '%s' is constant", file, cov[s]);
-            goto done;
-        }
-    }
+    rc = items_check(out, file, err);
 done:
     ls_strv_free(lc, nl);
     ls_strv_free(cov, ncov);
