@@ -366,10 +366,11 @@ fails 2 "latentscale factor: --response: expected bernoulli, probit, poisson or 
 "$bin" fit base.csv "${fit1[@]}" --out fit_ref.json 2>"$tmp/stderr" || bad "reference fit: $(cat "$tmp/stderr")"
 cut -d, -f1-4 base.csv | head -3 >newmodels.csv
 pred=(--new newmodels.csv --param-draws 0)
-sed 's/"version": "0.7.1"/"version": "0.0.9"/' fit_ref.json >fit_oldversion.json
-fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is 0.7.1; refit with this version" \
+ver=$("$bin" version | head -1 | cut -d' ' -f2)
+sed "s/\"version\": \"$ver\"/\"version\": \"0.0.9\"/" fit_ref.json >fit_oldversion.json
+fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is $ver; refit with this version" \
   predict fit_oldversion.json base.csv "${pred[@]}"
-printf '{"version": "0.7.1", "skills": 1' >fit_truncated.json
+printf '{"version": "%s", "skills": 1' "$ver" >fit_truncated.json
 fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
   predict fit_truncated.json base.csv "${pred[@]}"
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"

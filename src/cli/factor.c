@@ -232,10 +232,12 @@ int cmd_factor(int argc, char **argv)
         {"covariate-condition", ARG_STRING, &covcond,
          "min-l1 (default: most items are fair) or orthogonal (factors uncorrelated with covariates)", "C"},
         {"dichotomise", ARG_DOUBLE, &dichotomise, "binary responses: 1 when the value is >= T", "T"},
-        {"dif", ARG_FLAG, &dif, "test every covariate effect for differential item functioning", NULL},
+        {"dif", ARG_FLAG, &dif,
+         "test every covariate effect for differential item functioning (mml: also the likelihood-ratio test "
+         "of no DIF at all)", NULL},
         {"alpha", ARG_DOUBLE, &alpha, "DIF level (default 0.05)", "A"},
         {"correction", ARG_STRING, &correction, "bonferroni (default) or bh (Benjamini-Hochberg)", "M"},
-        {"select", ARG_STRING, &select, "fit r = RMIN..RMAX and report the JIC of each", "RMIN..RMAX"},
+        {"select", ARG_STRING, &select, "fit r = RMIN..RMAX and report the JIC of each (BIC under mml)", "RMIN..RMAX"},
         {"starts", ARG_UINT, &o.starts, "starts: SVD, then perturbed (default 3)", "N"},
         {"seed", ARG_U64, &o.seed, "random seed (default 1)", "N"},
         {"threads", ARG_UINT, &o.threads, "worker threads (default: all cores)", "N"},
@@ -259,7 +261,7 @@ int cmd_factor(int argc, char **argv)
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("factor", msg);
     if (r.help) {
-        cli_help("factor", "DATA --items P,.. [options]",
+        cli_help("factor", "DATA (--items P,.. | --long P,I,R) [options]",
                  "Generalized latent factor model with covariates, by joint maximum likelihood\n"
                  "(Cui and Xu, arXiv 2508.05866; Ouyang et al., arXiv 2404.16745) or, for short tests,\n"
                  "marginal maximum likelihood (--method mml: U_i ~ N(A x_i, I) integrated out): persons\n"

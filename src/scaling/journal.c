@@ -10,7 +10,7 @@
  * folds.  A journal of other inputs is ignored (and replaced), as are
  * entries that do not parse.
  *
- *   {"kind": "select-journal", "version": "0.7.1", "key": "89ab...",
+ *   {"kind": "select-journal", "version": "0.8.0", "key": "89ab...",
  *    "jobs": [{"K": 3, "job": 0, "value": 3043.8, "aic": .., "bic": ..,
  *              "n_params": 66, "converged": 1, "sampled": 0,
  *              "theta": [..the estimate, where the folds start..]}, ..]}
