@@ -52,6 +52,19 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The data handle's view of a simulation (arrays borrowed). */
+static ls_factor_data sim_view(const lsf_sim *s)
+{
+    ls_factor_data d;
+    memset(&d, 0, sizeof d);
+    d.n = s->n;
+    d.q = s->q;
+    d.p = s->p;
+    d.Y = s->Y;
+    d.X = s->X;
+    return d;
+}
+
 static int scale(int argc, char **argv)
 {
     size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
@@ -68,13 +81,7 @@ static int scale(int argc, char **argv)
         return 1;
     }
     double t1 = now(), c1 = cpu();
-    ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = n;
-    d.q = q;
-    d.p = p;
-    d.Y = s.Y;
-    d.X = s.X;
+    ls_factor_data d = sim_view(&s);
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.factors = r;
@@ -124,13 +131,7 @@ static int mml_scale(int argc, char **argv)
         fprintf(stderr, "bench_factor: %s\n", e.message);
         return 1;
     }
-    ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = n;
-    d.q = q;
-    d.p = p;
-    d.Y = s.Y;
-    d.X = s.X;
+    ls_factor_data d = sim_view(&s);
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.factors = r;
@@ -331,13 +332,7 @@ static int coverage(int argc, char **argv)
         ls_error e;
         if (lsf_simulate_design(n, q, p, r, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.0, design, 1000 + rep, &s, &e))
             return 1;
-        ls_factor_data d;
-        memset(&d, 0, sizeof d);
-        d.n = n;
-        d.q = q;
-        d.p = p;
-        d.Y = s.Y;
-        d.X = s.X;
+        ls_factor_data d = sim_view(&s);
         ls_factor_options o;
         ls_factor_options_init(&o);
         o.factors = r;
