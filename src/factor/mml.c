@@ -316,11 +316,11 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     lsg_set(&m, a0, b0, NULL);
     rc = lsg_start(&m, err);
     for (unsigned it = 0; !rc && it < GVEM_MAX_ITER; it++) {
-        double change;
+        double change = 0;
         rc = lsg_iterate(&m, &change, err);
         if (!rc && o->progress && it % 10 == 0 && o->progress(o->progress_ctx, "factor: start (GVEM)", it, GVEM_MAX_ITER))
             rc = ls_fail(err, LS_ERR_CANCEL, "factor: cancelled");
-        if (change < GVEM_TOL) break;
+        if (rc || change < GVEM_TOL) break;
     }
     if (rc) goto done;
     double ll, ll0 = NAN;
