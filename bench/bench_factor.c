@@ -27,6 +27,17 @@
  *       n = 2800, a binary covariate moving the factor mean by 0.26): the
  *       size of the Wald tests on DIF-free items and of the LR test of no
  *       DIF, and their power when item 5 has DIF `dif` (default 0.5).
+ *   bench_factor sparse [n q per r p ridge threads file]
+ *       sparse long data at scale (issue 29): n = 1,000,000 persons, q = 2000
+ *       binary items, `per` = 20 items answered per person (1 % observed:
+ *       20 million responses), r = 3, p = 5 covariates.  Writes the long
+ *       table (person,item,y,x1..x5) to `file` (default
+ *       /tmp/latentscale_sparse.csv, removed afterwards), then reads it and
+ *       fits it with the command line's defaults and `--ridge ridge`
+ *       (default 1: with 20 responses a person's 3 joint-ML scores run to the
+ *       bound unless penalised), as `factor --long`: wall and CPU seconds of
+ *       each phase, peak memory (target: under 10 minutes and 8 GB), and the
+ *       covariate effects' accuracy.
  */
 #include "factor/fit.h"
 #include "kernel/linalg.h"
@@ -36,7 +47,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static double cpu(void)
 {
@@ -52,16 +65,14 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The data handle's view of a simulation (arrays borrowed). */
+/* A data handle over a simulation (X borrowed; lsf_data_view_free). */
 static ls_factor_data sim_view(const lsf_sim *s)
 {
     ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = s->n;
-    d.q = s->q;
-    d.p = s->p;
-    d.Y = s->Y;
-    d.X = s->X;
+    if (lsf_data_view(&d, s->n, s->q, s->p, s->Y, s->X)) {
+        fprintf(stderr, "bench_factor: out of memory\n");
+        exit(1);
+    }
     return d;
 }
 
@@ -93,6 +104,7 @@ static int scale(int argc, char **argv)
     ls_result *fr = NULL;
     if (ls_factor_run(&d, &o, &fr, &e)) {
         fprintf(stderr, "bench_factor: %s\n", e.message);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
         return 1;
     }
@@ -113,6 +125,7 @@ static int scale(int argc, char **argv)
            c2 - c1, (c2 - c1) / 2);
     printf("target < 60 s: %s (wall clock as measured, load included)\n", t2 - t1 < 60 ? "met" : "MISSED");
     ls_result_free(fr);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
     return 0;
 }
@@ -142,6 +155,7 @@ static int mml_scale(int argc, char **argv)
     ls_result *fr = NULL;
     if (ls_factor_run(&d, &o, &fr, &e)) {
         fprintf(stderr, "bench_factor: %s\n", e.message);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
         return 1;
     }
@@ -162,6 +176,7 @@ static int mml_scale(int argc, char **argv)
     printf("target < 30 s: %s (wall clock as measured, load included; CPU / 2 = %.1f s)\n",
            t2 - t1 < 30 ? "met" : "MISSED", (c2 - c1) / 2);
     ls_result_free(fr);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
     return 0;
 }
@@ -189,12 +204,10 @@ static int mml_dif(int argc, char **argv)
                 }
             }
             ls_factor_data d;
-            memset(&d, 0, sizeof d);
-            d.n = n;
-            d.q = q;
-            d.p = 1;
-            d.Y = Y;
-            d.X = X;
+            if (lsf_data_view(&d, n, q, 1, Y, X)) {
+                failed++;
+                continue;
+            }
             ls_factor_options o;
             ls_factor_options_init(&o);
             o.method = LS_FACTOR_MML;
@@ -202,7 +215,9 @@ static int mml_dif(int argc, char **argv)
             o.seed = k + 1;
             ls_result *fr = NULL, *dr = NULL;
             ls_error e;
-            if (ls_factor_run(&d, &o, &fr, &e) || ls_factor_dif_run(fr, 0.05, LS_FACTOR_BONFERRONI, &dr, &e)) {
+            int bad = ls_factor_run(&d, &o, &fr, &e) || ls_factor_dif_run(fr, 0.05, LS_FACTOR_BONFERRONI, &dr, &e);
+            lsf_data_view_free(&d);
+            if (bad) {
                 failed++;
                 ls_result_free(fr);
                 continue;
@@ -345,6 +360,7 @@ static int coverage(int argc, char **argv)
         if (ls_factor_run(&d, &o, &fr, &e) || ls_factor_dif_run(fr, 0.05, LS_FACTOR_BH, &dr, &e)) {
             fprintf(stderr, "bench_factor: replication %zu: %s\n", rep, e.message);
             ls_result_free(fr);
+            lsf_data_view_free(&d);
             lsf_sim_free(&s);
             continue;
         }
@@ -376,7 +392,7 @@ static int coverage(int argc, char **argv)
         /* loadings and factor scores against the truth put in the same
          * identification (covariate condition, reference, condition) */
         weak[rep] = fmin(s.gamma[an[0] * r], s.gamma[an[1] * r + 1]);
-        if (lsf_identify_params(s.Y, s.X, n, q, p, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
+        if (lsf_identify_params(&d, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
             ok[rep] = 1;
             for (size_t j = 0; j < q; j++)
                 for (size_t b = 0; b < r; b++) {
@@ -401,6 +417,7 @@ static int coverage(int argc, char **argv)
         }
         ls_result_free(dr);
         ls_result_free(fr);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
         if ((rep + 1) % 10 == 0)
             fprintf(stderr, "  %zu/%zu replications, %.0f s\n", rep + 1, reps, now() - t0);
@@ -434,13 +451,152 @@ static int coverage(int argc, char **argv)
     return 0;
 }
 
+/* Peak resident memory of this process so far, in GB. */
+static double peak_gb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / (1024.0 * 1024.0); /* kB on Linux */
+}
+
+static int sparse(int argc, char **argv)
+{
+    const size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000, q = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000,
+                 per = argc > 4 ? strtoul(argv[4], NULL, 10) : 20, r = argc > 5 ? strtoul(argv[5], NULL, 10) : 3,
+                 p = argc > 6 ? strtoul(argv[6], NULL, 10) : 5;
+    const double ridge = argc > 7 ? atof(argv[7]) : 1.0;
+    const unsigned threads = argc > 8 ? (unsigned)strtoul(argv[8], NULL, 10) : 0;
+    const char *path = argc > 9 ? argv[9] : "/tmp/latentscale_sparse.csv";
+    if (per > q || r < 1 || r > 3 || p > 5 || n < 10) {
+        fprintf(stderr, "bench_factor sparse: need per <= q, 1 <= r <= 3, p <= 5\n");
+        return 2;
+    }
+    /* truth: item j loads on factor j % r (U(0.5, 1.5)), intercept U(-1, 1);
+     * covariate s moves items 5s..5s+4 by 0.5 (DIF) and no other; factors
+     * N(0, I) independent of the covariates (no latent regression) */
+    ls_rng g = {20291};
+    double *lam = malloc(q * sizeof *lam), *icp = malloc(q * sizeof *icp), *eff = calloc(q * 5, sizeof *eff);
+    unsigned char *seen = calloc(q, 1);
+    uint32_t *pick = malloc(per * sizeof *pick);
+    for (size_t j = 0; j < q; j++) {
+        lam[j] = 0.5 + ls_rng_unif(&g);
+        icp[j] = 2 * ls_rng_unif(&g) - 1;
+    }
+    for (size_t s = 0; s < p; s++)
+        for (size_t j = 5 * s; j < 5 * s + 5 && j < q; j++) eff[j * 5 + s] = 0.5;
+    double t0 = now(), c0 = cpu();
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_factor sparse: cannot write %s\n", path);
+        return 1;
+    }
+    static char buf[1 << 20];
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    fprintf(f, "person,item,y");
+    for (size_t s = 0; s < p; s++) fprintf(f, ",x%zu", s + 1);
+    fputc('\n', f);
+    for (size_t i = 0; i < n; i++) {
+        double x[5], u[3];
+        char xs[5][16];
+        for (size_t s = 0; s < p; s++) {
+            x[s] = round(1000 * ls_rng_norm(&g)) / 1000;
+            snprintf(xs[s], sizeof xs[s], "%.3f", x[s]);
+        }
+        for (size_t k = 0; k < r; k++) u[k] = ls_rng_norm(&g);
+        for (size_t a = 0; a < per; a++) { /* per distinct items */
+            uint32_t j;
+            do j = (uint32_t)(ls_rng_unif(&g) * (double)q);
+            while (j >= q || seen[j]);
+            seen[j] = 1;
+            pick[a] = j;
+        }
+        for (size_t a = 0; a < per; a++) {
+            const uint32_t j = pick[a];
+            seen[j] = 0;
+            double w = icp[j] + lam[j] * u[j % r];
+            for (size_t s = 0; s < p; s++) w += eff[j * 5 + s] * x[s];
+            int y = ls_rng_unif(&g) < 1 / (1 + exp(-w));
+            fprintf(f, "p%zu,i%u,%d", i + 1, j + 1, y);
+            for (size_t s = 0; s < p; s++) fprintf(f, ",%s", xs[s]);
+            fputc('\n', f);
+        }
+    }
+    if (fclose(f)) {
+        fprintf(stderr, "bench_factor sparse: write failed on %s\n", path);
+        return 1;
+    }
+    double t1 = now(), c1 = cpu();
+    char cov[64] = "";
+    for (size_t s = 0; s < p; s++) snprintf(cov + strlen(cov), sizeof cov - strlen(cov), "%sx%zu", s ? "," : "", s + 1);
+    ls_error e;
+    ls_table *t = NULL;
+    ls_factor_data *d = NULL;
+    if (ls_items_table_read(path, &t, &e) ||
+        ls_factor_data_build_long(t, "person,item,y", p ? cov : NULL, NAN, LS_FACTOR_BERNOULLI, &d, &e)) {
+        fprintf(stderr, "bench_factor sparse: %s\n", e.message);
+        ls_table_free(t);
+        if (!getenv("LSF_BENCH_KEEP")) unlink(path);
+        return 1;
+    }
+    double t2 = now(), c2 = cpu(), m2 = peak_gb();
+    ls_table_free(t);
+    if (!getenv("LSF_BENCH_KEEP")) unlink(path); /* LSF_BENCH_KEEP=1 keeps the table */
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.factors = r;
+    o.threads = threads;
+    o.ridge = ridge;
+    o.method = LS_FACTOR_AUTO;
+    ls_result *fr = NULL;
+    if (ls_factor_run(d, &o, &fr, &e)) {
+        fprintf(stderr, "bench_factor sparse: %s\n", e.message);
+        ls_factor_data_free(d);
+        return 1;
+    }
+    double t3 = now(), c3 = cpu();
+    const lsf_fit *fit = ls_result_payload(fr, "factor-fit");
+    /* covariate effects against the truth (items by their names i1..iq) */
+    double ss0 = 0, ss1 = 0, mx = 0;
+    size_t n0 = 0, n1 = 0;
+    for (size_t jj = 0; jj < q; jj++) {
+        const size_t j = strtoul(ls_factor_data_item(d, jj) + 1, NULL, 10) - 1;
+        for (size_t s = 0; s < p; s++) {
+            double err = fit->beta[jj * (p + 1) + 1 + s] - eff[j * 5 + s];
+            mx = fmax(mx, fabs(err));
+            if (eff[j * 5 + s] != 0) ss1 += err * err, n1++;
+            else ss0 += err * err, n0++;
+        }
+    }
+    printf("sparse: n = %zu persons, q = %zu binary items, %zu answered each (%.2f %% observed, %zu responses), "
+           "r = %zu, p = %zu\n", n, q, per, 100.0 * (double)per / (double)q, n * per, r, p);
+    printf("  write the long CSV: %.1f s wall, %.1f s CPU\n", t1 - t0, c1 - c0);
+    printf("  read it and build the data (factor --long): %.1f s wall, %.1f s CPU; peak memory so far %.2f GB\n",
+           t2 - t1, c2 - c1, m2);
+    printf("  fit (%s, the command line's defaults: %u start%s, standard errors; ridge %g): %.1f s wall, %.1f s "
+           "CPU, %u sweeps, %s\n", ls_factor_method_name(fit->method), o.starts, o.starts == 1 ? "" : "s", ridge,
+           t3 - t2, c3 - c2, fit->iterations, fit->converged ? "converged" : "NOT converged");
+    printf("  covariate effects: RMSE %.4f on the %zu DIF effects (0.5), %.4f on the %zu zero effects, max |error| %.3f\n",
+           n1 ? sqrt(ss1 / (double)n1) : NAN, n1, n0 ? sqrt(ss0 / (double)n0) : NAN, n0, mx);
+    printf("  total read + fit %.1f s wall (target < 600 s: %s), %.1f s CPU; peak memory %.2f GB (target < 8 GB: %s)\n",
+           t3 - t1, t3 - t1 < 600 ? "met" : "MISSED", c3 - c1, peak_gb(), peak_gb() < 8 ? "met" : "MISSED");
+    ls_result_free(fr);
+    ls_factor_data_free(d);
+    free(lam);
+    free(icp);
+    free(eff);
+    free(seen);
+    free(pick);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "scale") == 0) return scale(argc, argv);
     if (argc > 1 && strcmp(argv[1], "coverage") == 0) return coverage(argc, argv);
     if (argc > 1 && strcmp(argv[1], "mml") == 0) return mml_scale(argc, argv);
     if (argc > 1 && strcmp(argv[1], "mml-dif") == 0) return mml_dif(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "sparse") == 0) return sparse(argc, argv);
     fprintf(stderr, "usage: bench_factor scale [n q r p threads] | coverage [reps n q identify design tol B] | "
-                    "mml [n q r p threads lr] | mml-dif [reps n dif]\n");
+                    "mml [n q r p threads lr] | mml-dif [reps n dif] | sparse [n q per r p ridge threads file]\n");
     return 2;
 }

@@ -82,9 +82,20 @@ static void check_long(const ls_factor_data *d, const ls_table *t, const char *c
         for (size_t k = 0; k < j; k++) REQUIRE(strcmp(name, ls_factor_data_item(d, k)) != 0);
     }
     size_t seen = 0;
-    for (size_t c = 0; c < n * q; c++) {
-        double v = d->Y[c];
-        if (isnan(v)) continue;
+    const ls_resp *R = &d->R;
+    REQUIRE(R->n == n && R->q == q && R->rp[n] == R->nnz && R->cp[q] == R->nnz);
+    for (size_t i = 0; i < n; i++) /* items increase within a person, and the item order holds the same cells */
+        for (size_t k = R->rp[i]; k < R->rp[i + 1]; k++) {
+            REQUIRE(R->ri[k] < q && (k == R->rp[i] || R->ri[k] > R->ri[k - 1]));
+            REQUIRE(ls_resp_get(R, i, R->ri[k]) == R->rv[k]);
+        }
+    for (size_t j = 0; j < q; j++)
+        for (size_t k = R->cp[j]; k < R->cp[j + 1]; k++) {
+            REQUIRE(R->ci[k] < n && (k == R->cp[j] || R->ci[k] > R->ci[k - 1]));
+            REQUIRE(ls_resp_get(R, R->ci[k], j) == R->cv[k]);
+        }
+    for (size_t c = 0; c < R->nnz; c++) {
+        double v = R->rv[c];
         seen++;
         if (family == LS_FACTOR_BERNOULLI || family == LS_FACTOR_PROBIT) REQUIRE(v == 0 || v == 1);
         if (family == LS_FACTOR_POISSON) REQUIRE(v >= 0 && v == floor(v));

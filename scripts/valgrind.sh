@@ -10,7 +10,7 @@ vg=(valgrind --quiet --trace-children=yes --error-exitcode=99 --leak-check=full 
     --show-leak-kinds=definite,indirect --suppressions="$supp")
 export OMP_NUM_THREADS=1
 fail=0
-for t in csv data special integration models optimisation output cli_args; do
+for t in csv data sparse special integration models optimisation output cli_args; do
   if "${vg[@]}" "$build/tests/test_$t" >"$build/valgrind_$t.log" 2>&1; then
     echo "valgrind: test_$t clean"
   else
@@ -24,6 +24,14 @@ if LS_TEST_ONLY=shift_derivative_matches_differences,analytic_information_matche
   echo "valgrind: test_factor_mml (engine, information, LSAT fit) clean"
 else
   echo "valgrind: test_factor_mml FAILED (exit $?):"; tail -40 "$build/valgrind_factor_mml.log"; fail=1
+fi
+# joint ML over the observed cells: the long reader, a sparse fit with its
+# standard errors, the unit derivatives
+if LS_TEST_ONLY=unit_derivatives_match_finite_differences,long_tables_read_like_wide_ones,sparse_long_data_are_fitted_from_the_observed_cells \
+   "${vg[@]}" "$build/tests/test_factor" >"$build/valgrind_factor.log" 2>&1; then
+  echo "valgrind: test_factor (long tables, a sparse fit) clean"
+else
+  echo "valgrind: test_factor FAILED (exit $?):"; tail -40 "$build/valgrind_factor.log"; fail=1
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -28,15 +28,14 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A data handle over a simulation (free with lsf_data_view_free). */
 static ls_factor_data sim_data(const lsf_sim *s)
 {
     ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = s->n;
-    d.q = s->q;
-    d.p = s->p;
-    d.Y = s->Y;
-    d.X = s->X;
+    if (lsf_data_view(&d, s->n, s->q, s->p, s->Y, s->X)) {
+        fprintf(stderr, "sim_data: out of memory\n");
+        exit(1);
+    }
     return d;
 }
 
@@ -106,8 +105,9 @@ static void unit_derivatives_match_finite_differences(void)
         lsf_sim s;
         ls_error e;
         CHECK(lsf_simulate(60, 12, 2, 2, fam, 0.2, 0.8, 0.15, 11 + (uint64_t)fam, &s, &e) == 0);
+        ls_factor_data dv = sim_data(&s);
         lsf_model m;
-        CHECK(lsf_model_init(&m, s.Y, s.X, s.n, s.q, s.p, s.r, fam, 6, 1, &e) == 0);
+        CHECK(lsf_model_init(&m, &dv.R, s.X, s.n, s.q, s.p, s.r, fam, 6, 1, &e) == 0);
         ls_rng g = {5};
         for (size_t a = 0; a < s.n * s.r; a++) m.U[a] = 0.8 * ls_rng_norm(&g);
         for (size_t a = 0; a < s.q * m.d; a++) m.T[a] = 0.4 * ls_rng_norm(&g);
@@ -150,6 +150,7 @@ static void unit_derivatives_match_finite_differences(void)
         CHECK_MSG(maxg < 1e-6 && maxh < 1e-5, "%s: gradient error %.2g, Hessian error %.2g",
                   ls_factor_family_name(fam), maxg, maxh);
         lsf_model_free(&m);
+        lsf_data_view_free(&dv);
         lsf_sim_free(&s);
     }
 }
@@ -350,6 +351,94 @@ static double factor_space_corr(const lsf_fit *f, const lsf_sim *s)
     return sqrt(fmax(ev[0], 0));
 }
 
+/* Sparse long data (each person answers 15 of 150 items, 10 % observed),
+ * as large-scale testing delivers them: the data keep the observed cells
+ * only, and the penalised joint fit recovers the covariate effects and the
+ * loadings. */
+static void sparse_long_data_are_fitted_from_the_observed_cells(void)
+{
+    const size_t n = 3000, q = 150, per = 15, p = 2;
+    ls_rng g = {77};
+    double lam[150], icp[150], eff[150][2];
+    for (size_t j = 0; j < q; j++) {
+        lam[j] = 0.5 + ls_rng_unif(&g);
+        icp[j] = 2 * ls_rng_unif(&g) - 1;
+        eff[j][0] = j < 5 ? 0.6 : 0;
+        eff[j][1] = j >= 5 && j < 10 ? -0.6 : 0;
+    }
+    size_t len = 64 + n * per * 40, at = 0;
+    char *csv = malloc(len);
+    at += (size_t)snprintf(csv + at, len - at, "who,item,y,x1,x2\n");
+    unsigned char used[150];
+    for (size_t i = 0; i < n; i++) {
+        double x[2] = {ls_rng_norm(&g), ls_rng_unif(&g) < 0.5}, u = ls_rng_norm(&g) + 0.3 * x[0];
+        memset(used, 0, sizeof used);
+        for (size_t a = 0; a < per; a++) {
+            size_t j;
+            do j = (size_t)(ls_rng_unif(&g) * (double)q) % q;
+            while (used[j]);
+            used[j] = 1;
+            double w = icp[j] + lam[j] * u + eff[j][0] * x[0] + eff[j][1] * x[1];
+            at += (size_t)snprintf(csv + at, len - at, "s%zu,q%zu,%d,%.6f,%.0f\n", i, j,
+                                   ls_rng_unif(&g) < 1 / (1 + exp(-w)), x[0], x[1]);
+        }
+    }
+    ls_table *t = NULL;
+    ls_factor_data *d = NULL;
+    ls_error e;
+    CHECK(ls_table_parse(csv, at, "sparse.csv", &t, &e) == 0);
+    int rc = ls_factor_data_build_long(t, "who,item,y", "x1,x2", NAN, LS_FACTOR_BERNOULLI, &d, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (rc) {
+        ls_table_free(t);
+        free(csv);
+        return;
+    }
+    CHECK(d->n == n && d->q == q && d->R.nnz == n * per && d->R.rp[n] == n * per);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.ridge = 1;
+    o.starts = 1;
+    ls_result *r = NULL;
+    lsf_fit f;
+    rc = run_fit(d, &o, &r, &f, &e);
+    CHECK_MSG(rc == 0, "%s", e.message);
+    if (!rc) {
+        CHECK(f.converged && f.nobs == n * per && f.n_empty == 0);
+        double ss_dif = 0, ss_zero = 0, z2 = 0, sl = 0, st = 0, sll = 0, stt = 0, slt = 0;
+        size_t nz = 0, found = 0;
+        for (size_t jj = 0; jj < q; jj++) {
+            const size_t j = strtoul(d->items[jj] + 1, NULL, 10);
+            for (size_t s = 0; s < p; s++) {
+                const size_t c = jj * (p + 1) + 1 + s;
+                double err = f.beta[c] - eff[j][s];
+                if (eff[j][s] != 0) {
+                    ss_dif += err * err;
+                    found += fabs(f.beta[c] / f.se_beta[c]) > 1.96;
+                } else {
+                    ss_zero += err * err;
+                    z2 += err * err / (f.se_beta[c] * f.se_beta[c]);
+                    nz++;
+                }
+            }
+            double a = f.gamma[jj], b = lam[j];
+            sl += a, st += b, sll += a * a, stt += b * b, slt += a * b;
+        }
+        double corr = (slt - sl * st / q) / sqrt((sll - sl * sl / q) * (stt - st * st / q));
+        printf("  sparse 3000 x 150, 15 answered each: DIF effects RMSE %.3f (%zu of 10 significant), zero effects "
+               "RMSE %.3f, mean (error / SE)^2 %.2f; loadings |corr| %.3f, %u sweeps\n", sqrt(ss_dif / 10), found,
+               sqrt(ss_zero / (double)nz), z2 / (double)nz, fabs(corr), f.iterations);
+        CHECK(sqrt(ss_dif / 10) < 0.3);
+        CHECK(found >= 8);
+        CHECK(z2 / (double)nz > 0.6 && z2 / (double)nz < 1.6); /* the errors are as large as the SEs say */
+        CHECK(fabs(corr) > 0.75);
+    }
+    ls_result_free(r);
+    ls_factor_data_free(d);
+    ls_table_free(t);
+    free(csv);
+}
+
 static void bernoulli_fit_recovers_the_truth(void)
 {
     lsf_sim s;
@@ -371,6 +460,7 @@ static void bernoulli_fit_recovers_the_truth(void)
     double t1 = now();
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) {
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
         return;
     }
@@ -388,6 +478,7 @@ static void bernoulli_fit_recovers_the_truth(void)
     CHECK(f.gamma[0] == 1.0 && f.gamma[1] == 0.0 && f.gamma[99 * 2] == 0.0 && f.gamma[99 * 2 + 1] == 1.0);
     CHECK(f.se_gamma && f.se_gamma[0] == 0.0);
     ls_result_free(f_r);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -409,6 +500,7 @@ static void every_family_recovers_covariate_effects(void)
         int rc = run_fit(&d, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc) {
+            lsf_data_view_free(&d);
             lsf_sim_free(&s);
             continue;
         }
@@ -427,6 +519,7 @@ static void every_family_recovers_covariate_effects(void)
             CHECK_NEAR(mv, 1.0, 0.15);
         }
         ls_result_free(f_r);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
     }
 }
@@ -453,6 +546,7 @@ static void ridge_recovers_short_tests(void)
     int rc = run_fit(&d, &o, &f_r, &f, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) {
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
         return;
     }
@@ -470,6 +564,7 @@ static void ridge_recovers_short_tests(void)
     CHECK(f.converged);
     CHECK(own >= 23);
     ls_result_free(f_r);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -565,6 +660,7 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
     CHECK(f1.loglik == f2.loglik);
     ls_result_free(f1_r);
     ls_result_free(f2_r);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -595,6 +691,7 @@ static void intervals_cover_and_dif_tests_hold_their_size(void)
         ls_result *dif_r = NULL;
         if (run_fit(&d, &o, &f_r, &f, &e)) {
             CHECK_MSG(0, "%s", e.message);
+            lsf_data_view_free(&d);
             lsf_sim_free(&s);
             continue;
         }
@@ -630,6 +727,7 @@ static void intervals_cover_and_dif_tests_hold_their_size(void)
         }
         ls_result_free(dif_r);
         ls_result_free(f_r);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
     }
     double cov = (double)cover / (double)total, size = (double)null_rej / (double)nulls,
@@ -707,6 +805,7 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
     ls_result_free(f1_r);
     o.loading_bootstrap = -2;
     CHECK(run_fit(&d, &o, &f1_r, &f1, &e) == LS_ERR_OPTION);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
     if (quick) return;
     /* Anchor condition with correlated factors, the bench design at n = 800:
@@ -730,7 +829,7 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
         int rc = run_fit(&d, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (rc == 0 && f.gamma_ml &&
-            lsf_identify_params(s.Y, s.X, n, q, p, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
+            lsf_identify_params(&d, r, &o, s.U, s.gamma, s.beta, &e) == 0) {
             for (size_t j = 0; j < q; j++) {
                 size_t c = j * r + (j < q / 2 ? 0 : 1); /* own factor */
                 if (j == an2[0] || j == an2[1]) continue;
@@ -742,6 +841,7 @@ static void loading_bootstrap_corrects_bias_and_covers(void)
             }
         }
         if (rc == 0) ls_result_free(f_r);
+        lsf_data_view_free(&d);
         lsf_sim_free(&s);
     }
     double t = (double)total;
@@ -773,7 +873,7 @@ static void data_errors_name_file_line_and_column(void)
     CHECK(rc == 0);
     if (!rc) {
         CHECK(d->q == 3 && d->p == 1 && d->n == 3);
-        CHECK(d->Y[2 * 3 + 0] == 1.0 && isnan(d->Y[1 * 3 + 1]));
+        CHECK(ls_resp_get(&d->R, 2, 0) == 1.0 && isnan(ls_resp_get(&d->R, 1, 1)) && d->R.nnz == 8);
         ls_factor_data_free(d);
     }
     CHECK(ls_factor_data_build(t, "Z*", NULL, NAN, 0, &d, &e) == LS_ERR_OPTION);
@@ -811,7 +911,7 @@ static void long_tables_read_like_wide_ones(void)
         for (size_t i = 0; i < 3; i++) {
             same &= dl->X[i] == dw->X[pw[i]];
             for (size_t j = 0; j < 3; j++) {
-                double a = dl->Y[i * 3 + j], b = dw->Y[pw[i] * 3 + iw[j]];
+                double a = ls_resp_get(&dl->R, i, j), b = ls_resp_get(&dw->R, pw[i], iw[j]);
                 same &= (isnan(a) && isnan(b)) || a == b;
             }
         }
@@ -898,6 +998,7 @@ static void fit_json_is_written_and_reads_back(void)
     CHECK(ls_factor_write_json(f_r, NULL, NULL, ".", NULL, &e) != 0);
     ls_result_free(dif_r);
     ls_result_free(f_r);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -920,6 +1021,7 @@ static void options_are_checked_before_fitting(void)
     o.anchors = NULL;
     o.bound = -1;
     CHECK(run_fit(&d, &o, &f_r, &f, &e) == LS_ERR_OPTION);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -1066,6 +1168,7 @@ static void allocation_failures_are_reported_cleanly(void)
         else successes++;
     }
     CHECK(failures > 10 && successes > 0);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -1244,6 +1347,7 @@ static void untestable_effects_empty_persons_and_unconverged_bootstraps_are_mark
         CHECK(has_warning(fr, "bootstrap bias correction (50 replicates) was not run: the fit did not converge"));
     }
     ls_result_free(fr);
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -1285,6 +1389,7 @@ static void nearly_collinear_anchors_are_flagged(void)
         CHECK(w == (t == 0));
         ls_result_free(fr);
     }
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -1312,6 +1417,7 @@ static void a_ridge_that_erases_factors_is_named(void)
         CHECK(w == (t == 1));
         ls_result_free(fr);
     }
+    lsf_data_view_free(&d);
     lsf_sim_free(&s);
 }
 
@@ -1359,6 +1465,7 @@ int main(int argc, char **argv)
     RUN(a_ridge_that_erases_factors_is_named);
     RUN(data_errors_name_file_line_and_column);
     RUN(long_tables_read_like_wide_ones);
+    RUN(sparse_long_data_are_fitted_from_the_observed_cells);
     RUN(options_are_checked_before_fitting);
     RUN(too_few_persons_and_constant_items_are_refused);
     RUN(unusable_standard_errors_become_nan);

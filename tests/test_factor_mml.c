@@ -81,15 +81,14 @@ static void simulate(size_t n, size_t q, int with_dif, double miss, uint64_t see
 static ls_factor_data as_data(const sim *s, size_t p)
 {
     ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = s->n;
-    d.q = s->q;
-    d.p = p;
-    d.Y = s->Y;
-    d.X = p ? s->X : NULL;
+    double *X = p ? s->X : NULL;
     if (p == 1) { /* the first covariate only */
-        d.X = malloc(s->n * sizeof *d.X);
-        for (size_t i = 0; i < s->n; i++) d.X[i] = s->X[i * 2];
+        X = malloc(s->n * sizeof *X);
+        for (size_t i = 0; i < s->n; i++) X[i] = s->X[i * 2];
+    }
+    if (lsf_data_view(&d, s->n, s->q, p, s->Y, X)) {
+        fprintf(stderr, "as_data: out of memory\n");
+        exit(1);
     }
     return d;
 }
@@ -217,6 +216,7 @@ static void recovers_loadings_dif_and_latent_regression(void)
     int rc = ls_factor_run(&d, &o, &r, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) {
+        lsf_data_view_free(&d);
         sim_free(&s);
         return;
     }
@@ -261,6 +261,7 @@ static void recovers_loadings_dif_and_latent_regression(void)
     CHECK(cor > 0.3);
     ls_result_free(dr);
     ls_result_free(r);
+    lsf_data_view_free(&d);
     sim_free(&s);
 }
 
@@ -292,6 +293,7 @@ static void likelihood_ratio_test_holds_its_size(void)
             CHECK(f->lr_df == 7);
         }
         ls_result_free(r);
+        lsf_data_view_free(&d);
         free(d.X);
         sim_free(&s);
     }
@@ -341,6 +343,7 @@ static void same_optimum_as_the_partial_credit_mml(void)
     ls_result_free(r);
     ls_result_free(g);
     ls_gpcm_data_free(gd);
+    lsf_data_view_free(&d);
     free(Y);
     sim_free(&s);
 }
@@ -365,10 +368,7 @@ static void two_factors_under_both_conditions(void)
         }
     }
     ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = n;
-    d.q = q;
-    d.Y = Y;
+    CHECK(lsf_data_view(&d, n, q, 0, Y, NULL) == 0);
     double ll[2] = {0, 0};
     for (int c = 0; c < 2; c++) {
         ls_factor_options o;
@@ -399,6 +399,7 @@ static void two_factors_under_both_conditions(void)
     }
     printf("  %zu x 10, 2 factors: loglik orthogonal %.4f, triangular %.4f\n", n, ll[0], ll[1]);
     CHECK_NEAR(ll[0], ll[1], 0.02);
+    lsf_data_view_free(&d);
     free(Y);
 }
 
@@ -422,6 +423,35 @@ static void auto_chooses_by_test_length(void)
     o.family = LS_FACTOR_BERNOULLI;
     o.method = LS_FACTOR_MML;
     CHECK(lsf_choose_method(&d, &o, &why) == LS_FACTOR_MML && why == NULL);
+    /* sparse data too wide for the dense quadrature engine: 7,000,000
+     * persons x 40 items held by 40,000 responses; auto takes joint ML, mml
+     * says why it cannot */
+    const size_t n = 20000000 / 40 * 14, q = 40, nnz = 40000;
+    uint32_t *pi = malloc(nnz * sizeof *pi), *it = malloc(nnz * sizeof *it);
+    double *v = malloc(nnz * sizeof *v);
+    for (size_t k = 0; k < nnz; k++) {
+        pi[k] = (uint32_t)(k * 173 % n);
+        it[k] = (uint32_t)(k % q);
+        v[k] = (double)(k / q % 2);
+    }
+    ls_factor_data w;
+    memset(&w, 0, sizeof w);
+    w.n = n;
+    w.q = q;
+    size_t dup = 0;
+    ls_error e;
+    CHECK(ls_resp_from_triples(n, q, nnz, pi, it, v, &dup, &w.R, &e) == LS_OK && dup == nnz);
+    o.method = LS_FACTOR_AUTO;
+    CHECK(lsf_choose_method(&w, &o, &why) == LS_FACTOR_JML && why && strstr(why, "more persons x items"));
+    o.method = LS_FACTOR_MML;
+    ls_result *r = NULL;
+    int rc = ls_factor_run(&w, &o, &r, &e);
+    CHECK_MSG(rc == LS_ERR_OPTION && r == NULL && strstr(e.message, "use method jml"), "%d %s", rc, e.message);
+    ls_result_free(r);
+    ls_resp_free(&w.R);
+    free(pi);
+    free(it);
+    free(v);
 }
 
 static void options_are_checked(void)
@@ -538,10 +568,7 @@ static void mml_reproduces_the_published_lsat6_2pl(void)
         for (int c = atoi(ls_table_cell(pt, k, 5)); c > 0; c--, i++)
             for (size_t j = 0; j < 5; j++) Y[i * 5 + j] = atof(ls_table_cell(pt, k, j));
     ls_factor_data d;
-    memset(&d, 0, sizeof d);
-    d.n = n;
-    d.q = 5;
-    d.Y = Y;
+    CHECK(lsf_data_view(&d, n, 5, 0, Y, NULL) == 0);
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.method = LS_FACTOR_MML;
@@ -572,6 +599,7 @@ static void mml_reproduces_the_published_lsat6_2pl(void)
         CHECK(checked == 11);
     }
     ls_result_free(r);
+    lsf_data_view_free(&d);
     free(Y);
     ls_table_free(pt);
     ls_table_free(ref);

@@ -134,7 +134,7 @@ static const char *bad_response(int family, double y)
 
 int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error *err)
 {
-    if (!d || !d->Y || d->n == 0 || d->q == 0) return ls_fail(err, LS_ERR_INPUT, "no responses");
+    if (!d || !d->R.rp || d->n == 0 || d->q == 0) return ls_fail(err, LS_ERR_INPUT, "no responses");
     if (o->factors >= d->q)
         return ls_fail(err, LS_ERR_OPTION,
                        "factors: %zu factor%s more than %zu items (items > factors: each person's factor scores "
@@ -163,12 +163,12 @@ int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error
         }
     /* data from arrays (ls_factor_data_new) were not checked against a family */
     for (size_t i = 0; i < d->n; i++)
-        for (size_t j = 0; j < d->q; j++) {
-            double y = d->Y[i * d->q + j];
-            const char *bad = isnan(y) ? NULL : bad_response(o->family, y);
+        for (size_t k = d->R.rp[i]; k < d->R.rp[i + 1]; k++) {
+            double y = d->R.rv[k];
+            const char *bad = bad_response(o->family, y);
             if (bad)
-                return ls_fail(err, LS_ERR_INPUT, "responses: person %zu, item %zu: %s, found %g", i + 1, j + 1,
-                               bad, y);
+                return ls_fail(err, LS_ERR_INPUT, "responses: person %zu, item %zu: %s, found %g", i + 1,
+                               (size_t)d->R.ri[k] + 1, bad, y);
         }
     /* constant items: no information on the factors, and the intercept of a
      * binary or count item runs to the bound */
@@ -178,9 +178,8 @@ int lsf_check_data(const ls_factor_data *d, const ls_factor_options *o, ls_error
     for (size_t j = 0; j < d->q; j++) {
         double y0 = NAN;
         int varies = 0;
-        for (size_t i = 0; i < d->n && !varies; i++) {
-            double y = d->Y[i * d->q + j];
-            if (isnan(y)) continue;
+        for (size_t k = d->R.cp[j]; k < d->R.cp[j + 1] && !varies; k++) {
+            double y = d->R.cv[k];
             if (isnan(y0)) y0 = y;
             else if (y != y0) varies = 1;
         }
@@ -253,6 +252,10 @@ int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const
     if (lsf_mml_unsupported(o)) {
         *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli family, at most 3 "
                   "factors, the orthogonal or triangular condition, no ridge)";
+        return LS_FACTOR_JML;
+    }
+    if ((double)d->n * (double)d->q > LSF_MML_MAX_CELLS) {
+        *reason = "joint ML: more persons x items than marginal ML holds (its quadrature keeps them densely)";
         return LS_FACTOR_JML;
     }
     if (d->q <= LSF_AUTO_MML_ITEMS) {
@@ -734,12 +737,12 @@ static int denoise_scale(lsf_model *m, unsigned threads, int *applied)
  * fit's identification: covariate condition, reference, condition (see
  * factor_tasks.h).  Used to put the truth of a simulation in the frame of
  * the estimates. */
-int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, size_t p, size_t r,
-                        const ls_factor_options *o, double *U, double *gamma, double *beta,
-                        ls_error *err)
+int lsf_identify_params(const ls_factor_data *dt, size_t r, const ls_factor_options *o, double *U, double *gamma,
+                        double *beta, ls_error *err)
 {
     lsf_model m;
-    int rc = lsf_model_init(&m, Y, X, n, q, p, r, o->family, 1e300, 1, err);
+    const size_t n = dt->n, q = dt->q, p = dt->p;
+    int rc = lsf_model_init(&m, &dt->R, dt->X, n, q, p, r, o->family, 1e300, 1, err);
     if (rc) return rc;
     const size_t d = m.d, p1 = p + 1;
     memcpy(m.U, U, n * r * sizeof *U);
@@ -901,7 +904,9 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
 {
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1, dd = r + p1;
     *used = 0;
-    double *Ys = ls_malloc(n * q * sizeof *Ys), *truth = ls_malloc(q * r * sizeof *truth),
+    ls_resp Rs;
+    memset(&Rs, 0, sizeof Rs);
+    double *truth = ls_malloc(q * r * sizeof *truth),
            *Ut = ls_malloc(n * r * sizeof *Ut), *bt = ls_malloc(q * p1 * sizeof *bt),
            *vals = ls_malloc((size_t)B * q * r * sizeof *vals), *col = ls_malloc((size_t)B * sizeof *col);
     lsf_fit fb;
@@ -912,18 +917,19 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
     lsf_model mb;
     memset(&mb, 0, sizeof mb);
     int rc = LS_OK, have_model = 0;
-    if (!Ys || !truth || !Ut || !bt || !vals || !col || !fb.U || !fb.gamma || !fb.beta) {
+    if (!truth || !Ut || !bt || !vals || !col || !fb.U || !fb.gamma || !fb.beta) {
         rc = ls_nomem(err);
         goto done;
     }
+    if ((rc = ls_resp_copy(&d->R, &Rs, err))) goto done;
     memcpy(Ut, U0, n * r * sizeof *Ut);
     for (size_t j = 0; j < q; j++) {
         memcpy(truth + j * r, T0 + j * dd, r * sizeof *truth);
         memcpy(bt + j * p1, T0 + j * dd + r, p1 * sizeof *bt);
     }
-    rc = lsf_identify_params(d->Y, d->X, n, q, p, r, o, Ut, truth, bt, err);
+    rc = lsf_identify_params(d, r, o, Ut, truth, bt, err);
     if (rc) goto done;
-    rc = lsf_model_init(&mb, Ys, d->X, n, q, p, r, o->family, bound, o->threads, err);
+    rc = lsf_model_init(&mb, &Rs, d->X, n, q, p, r, o->family, bound, o->threads, err);
     if (rc) goto done;
     have_model = 1;
     ls_factor_options ob = *o;
@@ -932,18 +938,15 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
     for (unsigned b = 0; b < B; b++) {
         ls_rng g = {(o->seed + 1) * 0x9E3779B97F4A7C15ULL + 0x51ED27ULL * (b + 1)};
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < q; j++) {
-                double y = d->Y[i * q + j];
-                if (isnan(y)) {
-                    Ys[i * q + j] = NAN;
-                    continue;
-                }
+            for (size_t k = Rs.rp[i]; k < Rs.rp[i + 1]; k++) {
+                const size_t j = Rs.ri[k];
                 const double *t = T0 + j * dd;
                 double w = t[r];
                 for (size_t a = 0; a < r; a++) w += t[a] * U0[i * r + a];
                 for (size_t s = 0; s < p; s++) w += t[r + 1 + s] * d->X[i * p + s];
-                Ys[i * q + j] = lsf_sim_draw(o->family, w, s20[j], &g);
+                Rs.rv[k] = lsf_sim_draw(o->family, w, s20[j], &g);
             }
+        ls_resp_sync_items(&Rs);
         memcpy(mb.U, U0, n * r * sizeof *mb.U);
         memcpy(mb.T, T0, q * dd * sizeof *mb.T);
         memcpy(mb.s2, s20, q * sizeof *mb.s2);
@@ -987,7 +990,7 @@ static int loading_bootstrap(const ls_factor_data *d, const ls_factor_options *o
     }
 done:
     if (have_model) lsf_model_free(&mb);
-    ls_free(Ys);
+    ls_resp_free(&Rs);
     ls_free(truth);
     ls_free(Ut);
     ls_free(bt);
@@ -1014,7 +1017,7 @@ static int loading_fixed(const lsf_fit *f, size_t j, size_t a)
  * coefficient, or beyond LSF_SE_ABSURD times the coefficients' bound. */
 static int se_unusable(double se, double bound)
 {
-    return !(se > 0) || !(se <= LSF_SE_ABSURD * (bound > 0 ? bound : 5.0)); /* MML: no box */
+    return !(se > 0) || !(se <= LSF_SE_ABSURD * lsf_se_bound(bound));
 }
 
 int lsf_unusable_se(lsf_fit *f)
@@ -1069,7 +1072,7 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
                                 : o->ridge > 0 ? 50.0 : (o->family == LS_FACTOR_PROBIT ? 3.0 : 5.0);
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1, dd = r + p1;
     lsf_model m;
-    rc = lsf_model_init(&m, d->Y, d->X, n, q, p, r, o->family, bound, o->threads, err);
+    rc = lsf_model_init(&m, &d->R, d->X, n, q, p, r, o->family, bound, o->threads, err);
     if (rc) return rc;
     m.ridge = o->ridge;
     double *bestU = ls_malloc(n * r * sizeof *bestU), *bestT = ls_malloc(q * dd * sizeof *bestT),
@@ -1206,14 +1209,12 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
         for (size_t b = 0; b < r; b++)
             f->factor_cor[a * r + b] = f->factor_cov[a * r + b] /
                                        sqrt(f->factor_cov[a * r + a] * f->factor_cov[b * r + b]);
-    for (size_t i = 0; i < n * q; i++) f->nobs += !isnan(d->Y[i]);
+    f->nobs = d->R.nnz;
     f->nparams = n * r + q * (r + p1) - r * r - r - p * r + (o->family == LS_FACTOR_GAUSSIAN ? q : 0);
     f->jic = -2 * f->loglik + (double)r * (double)(n > q ? n : q) * log((double)(n < q ? n : q));
     /* a person with no responses has no factor score to speak of */
     for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < q && isnan(d->Y[i * q + k])) k++;
-        if (k < q) continue;
+        if (ls_resp_person_count(&d->R, i)) continue;
         f->n_empty++;
         for (size_t a = 0; a < r; a++) {
             f->U[i * r + a] = NAN;

@@ -10,13 +10,14 @@
 #include "factor/model.h"
 #include "kernel/result.h"
 #include "kernel/rng.h"
+#include "kernel/sparse.h"
 
 /* Responses and covariates behind the public handle (ls_factor_data_build,
- * ls_factor_data_new).  The tests point one at simulated arrays directly
- * (items, covariates, line and source NULL). */
+ * ls_factor_data_new).  The tests and benchmarks make one over simulated
+ * arrays with lsf_data_view (items, covariates, line and source NULL). */
 struct ls_factor_data {
     size_t n, q, p;
-    double *Y;            /* n x q, NaN = missing                              */
+    ls_resp R;            /* the observed responses, by person and by item      */
     double *X;            /* n x p covariates (raw scale), may be NULL when p = 0 */
     char **items;         /* q names (NULL: "item1".. in results)              */
     char **covariates;    /* p names (NULL: "x1"..)                            */
@@ -33,6 +34,9 @@ struct ls_factor_data {
  * coefficient is not identified by the data (3 persons x 10 items with 2
  * factors gave 6e7 at bound 5). */
 #define LSF_SE_ABSURD 1e3
+/* The bound that rule measures against: the fit's box, or 5 for marginal
+ * ML, which has none. */
+static inline double lsf_se_bound(double bound) { return bound > 0 ? bound : 5.0; }
 /* Anchors nearly collinear below this smallest eigenvalue of their unit
  * loading vectors' Gram matrix (r = 2: |cos| of their angle above 0.9). */
 #define LSF_ANCHOR_GRAM_MIN 0.1
@@ -120,7 +124,10 @@ typedef struct lsf_selection {
 int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const char **reason);
 /* Why o cannot be fitted by marginal ML (a static sentence), or NULL. */
 const char *lsf_mml_unsupported(const ls_factor_options *o);
-/* The marginal-ML fit (mml.c), reached through lsf_run after its checks. */
+/* The marginal-ML fit (mml.c), reached through lsf_run after its checks.
+ * Its quadrature engine holds persons x items densely: at most this many
+ * cells (1 GB of integers). */
+#define LSF_MML_MAX_CELLS 268435456.0
 int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char *reason, lsf_fit *out,
                 ls_error *err);
 
@@ -155,9 +162,14 @@ int lsf_fit_start(lsf_model *m, const ls_factor_options *o, unsigned start, doub
 /* Put parameters (U n x r, gamma q x r, beta q x (p+1); changed in place)
  * in the identification of o (covariate condition, then o->identify with
  * o->anchors): for comparing a simulation's truth with the estimates. */
-int lsf_identify_params(const double *Y, const double *X, size_t n, size_t q, size_t p, size_t r,
-                        const ls_factor_options *o, double *U, double *gamma, double *beta,
+int lsf_identify_params(const ls_factor_data *d, size_t r, const ls_factor_options *o, double *U, double *gamma, double *beta,
                         ls_error *err);
+
+/* d over simulated arrays: the responses built from Y (n x q, NaN =
+ * missing; owned by d, freed by lsf_data_view_free), X (n x p) borrowed.
+ * LS_OK or LS_ERR_NOMEM. */
+int lsf_data_view(ls_factor_data *d, size_t n, size_t q, size_t p, const double *Y, double *X);
+void lsf_data_view_free(ls_factor_data *d);
 
 /* Simulation design of 2404.16745 (spec "Checks"): Gamma block-structured
  * (q/r items per factor, entries U(0.5, 1.5)), (x_i, U_i) jointly normal with

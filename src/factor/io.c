@@ -18,7 +18,7 @@
 void ls_factor_data_free(ls_factor_data *d)
 {
     if (!d) return;
-    ls_free(d->Y);
+    ls_resp_free(&d->R);
     ls_free(d->X);
     ls_strv_free(d->items, d->q);
     ls_strv_free(d->covariates, d->p);
@@ -59,7 +59,19 @@ static int data_from_items(ls_items *it, ls_factor_data **out, ls_error *err)
     d->n = it->n;
     d->q = it->q;
     d->p = it->p;
-    d->Y = it->Y;
+    if (it->Y) { /* a wide table: keep the observed cells only */
+        int rc = ls_resp_from_dense(it->Y, it->n, it->q, &d->R, err);
+        if (rc) {
+            ls_free(d);
+            ls_items_free(it);
+            return rc;
+        }
+        ls_free(it->Y);
+        it->Y = NULL;
+    } else {
+        d->R = it->R;
+        memset(&it->R, 0, sizeof it->R);
+    }
     d->X = it->X;
     d->items = it->items;
     d->covariates = it->covariates;
@@ -126,18 +138,33 @@ int ls_factor_data_new(size_t n, size_t q, size_t p, const double *Y, const doub
     it.n = n;
     it.q = q;
     it.p = p;
-    it.Y = ls_malloc(n * q * sizeof *it.Y);
     it.X = ls_malloc((p ? n * p : 1) * sizeof *it.X);
     it.items = ls_items_names(items, q, "item");
     it.covariates = ls_items_names(covariates, p, "x");
-    if (!it.Y || !it.X || !it.items || !it.covariates) {
+    if (!it.X || !it.items || !it.covariates) {
         ls_items_free(&it);
         return ls_nomem(err);
     }
-    memcpy(it.Y, Y, n * q * sizeof *it.Y);
+    int rc = ls_resp_from_dense(Y, n, q, &it.R, err);
+    if (rc) {
+        ls_items_free(&it);
+        return rc;
+    }
     if (p) memcpy(it.X, X, n * p * sizeof *it.X);
     return data_from_items(&it, out, err);
 }
+
+int lsf_data_view(ls_factor_data *d, size_t n, size_t q, size_t p, const double *Y, double *X)
+{
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->q = q;
+    d->p = p;
+    d->X = X;
+    return ls_resp_from_dense(Y, n, q, &d->R, NULL);
+}
+
+void lsf_data_view_free(ls_factor_data *d) { ls_resp_free(&d->R); }
 
 size_t ls_factor_data_npersons(const ls_factor_data *d) { return d ? d->n : 0; }
 size_t ls_factor_data_nitems(const ls_factor_data *d) { return d ? d->q : 0; }

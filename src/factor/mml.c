@@ -248,6 +248,12 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     const char *why = lsf_mml_unsupported(o);
     if (why) return ls_fail(err, LS_ERR_OPTION, "method mml: %s", why);
     const unsigned nodes = o->nodes ? o->nodes : (r == 1 ? 11 : r == 2 ? 9 : 7);
+    /* the quadrature engine holds the responses as a dense persons x items
+     * matrix of small integers */
+    if ((double)n * (double)q > LSF_MML_MAX_CELLS)
+        return ls_fail(err, LS_ERR_OPTION,
+                       "method mml: %zu persons x %zu items is more than the %.0f cells marginal ML holds densely; "
+                       "use method jml, whose memory follows the observed responses", n, q, LSF_MML_MAX_CELLS);
     int *Y = ls_malloc(n * q * sizeof *Y), *pat = ls_malloc(q * r * sizeof *pat);
     unsigned *P = ls_malloc(q * sizeof *P), *ncat = ls_malloc(q * sizeof *ncat);
     size_t *perm = ls_malloc(q * sizeof *perm);
@@ -280,11 +286,18 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
             if (!used[j]) perm[t++] = j;
         ls_free(used);
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t u = 0; u < q; u++) {
-            double y = d->Y[i * q + perm[u]];
-            Y[i * q + u] = isnan(y) ? -1 : (int)y;
+    {
+        size_t *pos = ls_malloc(q * sizeof *pos); /* the column of item j */
+        if (!pos) {
+            rc = ls_nomem(err);
+            goto done;
         }
+        for (size_t u = 0; u < q; u++) pos[perm[u]] = u;
+        for (size_t c = 0; c < n * q; c++) Y[c] = -1;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = d->R.rp[i]; k < d->R.rp[i + 1]; k++) Y[i * q + pos[d->R.ri[k]]] = (int)d->R.rv[k];
+        ls_free(pos);
+    }
     for (size_t u = 0; u < q; u++) {
         P[u] = 1;
         ncat[u] = 2;
@@ -378,7 +391,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     f->aic = -2 * ll + 2 * (double)D;
     f->bic = -2 * ll + (double)D * log((double)n);
     f->jic = NAN;
-    for (size_t i = 0; i < n * q; i++) f->nobs += !isnan(d->Y[i]);
+    f->nobs = d->R.nnz;
     mml_map mp = {q, r, p, 0, o->equal_loadings, pat, perm, xm, xs, o->identify, o->covariate_condition};
     for (size_t c = 0; c < q * r; c++) mp.na += pat[c] != 0;
     if (mp.equal) mp.na = 1;
@@ -479,9 +492,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     }
     /* a person with no responses has no factor score to speak of */
     for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < q && isnan(d->Y[i * q + k])) k++;
-        if (k < q) continue;
+        if (ls_resp_person_count(&d->R, i)) continue;
         f->n_empty++;
         for (size_t c = 0; c < r; c++) {
             f->U[i * r + c] = NAN;

@@ -85,7 +85,7 @@ double lsf_cell(int family, double y, double w, double s2, double *l1, double *l
 /* Model                                                             */
 /* ---------------------------------------------------------------- */
 
-int lsf_model_init(lsf_model *m, const double *Y, const double *X, size_t n, size_t q, size_t p,
+int lsf_model_init(lsf_model *m, const ls_resp *R, const double *X, size_t n, size_t q, size_t p,
                    size_t r, int family, double bound, unsigned threads, ls_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -94,7 +94,7 @@ int lsf_model_init(lsf_model *m, const double *Y, const double *X, size_t n, siz
     m->p1 = p + 1;
     m->r = r;
     m->d = r + p + 1;
-    m->Y = Y;
+    m->R = R;
     m->family = family;
     m->bound = bound;
     m->threads = threads;
@@ -144,19 +144,50 @@ static void mirror(double *H, size_t k)
         for (size_t b = 0; b < a; b++) H[a * k + b] = H[b * k + a];
 }
 
+/* An item's persons are scattered over the factor and covariate arrays: on
+ * sparse data from a million persons every response would miss the cache.
+ * The loops over an item's responses ask for the rows they need a few
+ * responses ahead. */
+#if defined(__GNUC__) && defined(__x86_64__)
+/* (gcc 12 drops __builtin_prefetch in these loops; the instruction itself
+ * stays) */
+#define LSF_PREFETCH(p) __asm__ volatile("prefetcht0 %0" ::"m"(*(const char *)(p)))
+#elif defined(__GNUC__)
+#define LSF_PREFETCH(p) __builtin_prefetch(p)
+#endif
+#ifdef LSF_PREFETCH
+#define LSF_AHEAD 12
+static inline void ask_ahead(const lsf_model *m, const ls_resp *R, size_t c, size_t end)
+{
+    if (c + LSF_AHEAD < end) {
+        const size_t i = R->ci[c + LSF_AHEAD];
+        LSF_PREFETCH(m->U + i * m->r);
+        LSF_PREFETCH(m->X1 + i * m->p1);
+        LSF_PREFETCH(m->X1 + i * m->p1 + m->p1 - 1);
+    }
+}
+#else
+static inline void ask_ahead(const lsf_model *m, const ls_resp *R, size_t c, size_t end)
+{
+    (void)m, (void)R, (void)c, (void)end;
+}
+#endif
+
 double lsf_item_eval(const lsf_model *m, size_t j, const double *t, double *g, double *H,
                      double *S)
 {
-    const size_t r = m->r, p1 = m->p1, d = m->d, q = m->q;
+    const size_t r = m->r, p1 = m->p1, d = m->d;
     double z[LSF_MAX_D];
     double ll = 0;
     if (g) memset(g, 0, d * sizeof *g);
     if (H) memset(H, 0, d * d * sizeof *H);
     if (S) memset(S, 0, d * d * sizeof *S);
     const double s2 = m->s2[j];
-    for (size_t i = 0; i < m->n; i++) {
-        double y = m->Y[i * q + j];
-        if (isnan(y)) continue;
+    const ls_resp *R = m->R;
+    for (size_t c = R->cp[j], end = R->cp[j + 1]; c < end; c++) {
+        ask_ahead(m, R, c, end);
+        const size_t i = R->ci[c];
+        const double y = R->cv[c];
         const double *u = m->U + i * r, *x = m->X1 + i * p1;
         double w = 0;
         for (size_t k = 0; k < r; k++) w += t[k] * u[k];
@@ -188,24 +219,26 @@ double lsf_item_eval(const lsf_model *m, size_t j, const double *t, double *g, d
 double lsf_person_eval(const lsf_model *m, size_t i, const double *u, double *g, double *H,
                        double *S)
 {
-    const size_t r = m->r, p1 = m->p1, d = m->d, q = m->q;
-    const double *x = m->X1 + i * p1, *y = m->Y + i * q;
+    const size_t r = m->r, p1 = m->p1, d = m->d;
+    const double *x = m->X1 + i * p1;
+    const ls_resp *R = m->R;
     double ll = 0;
     if (g) memset(g, 0, r * sizeof *g);
     if (H) memset(H, 0, r * r * sizeof *H);
     if (S) memset(S, 0, r * r * sizeof *S);
-    for (size_t j = 0; j < q; j++) {
-        if (isnan(y[j])) continue;
+    for (size_t c = R->rp[i]; c < R->rp[i + 1]; c++) {
+        const size_t j = R->ri[c];
+        const double yj = R->rv[c];
         const double *t = m->T + j * d;
         double w = 0;
         for (size_t k = 0; k < r; k++) w += t[k] * u[k];
         for (size_t s = 0; s < p1; s++) w += t[r + s] * x[s];
         if (!g && !H && !S) {
-            ll += lsf_cell(m->family, y[j], w, m->s2[j], NULL, NULL);
+            ll += lsf_cell(m->family, yj, w, m->s2[j], NULL, NULL);
             continue;
         }
         double l1, l2;
-        ll += lsf_cell(m->family, y[j], w, m->s2[j], &l1, &l2);
+        ll += lsf_cell(m->family, yj, w, m->s2[j], &l1, &l2);
         if (g)
             for (size_t k = 0; k < r; k++) g[k] += l1 * t[k];
         if (H) rank1_upper(H, r, t, -l2);
@@ -297,13 +330,14 @@ static double unit_step(const lsf_model *m, int is_item, size_t idx, double *the
 /* Gaussian: the variance of item j is its mean squared residual. */
 static void update_variance(lsf_model *m, size_t j)
 {
-    const size_t r = m->r, p1 = m->p1, q = m->q;
+    const size_t r = m->r, p1 = m->p1;
     const double *t = m->T + j * m->d;
     double rss = 0;
     size_t nj = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        double y = m->Y[i * q + j];
-        if (isnan(y)) continue;
+    for (size_t c = m->R->cp[j], end = m->R->cp[j + 1]; c < end; c++) {
+        ask_ahead(m, m->R, c, end);
+        const size_t i = m->R->ci[c];
+        const double y = m->R->cv[c];
         double w = 0;
         for (size_t k = 0; k < r; k++) w += t[k] * m->U[i * r + k];
         for (size_t s = 0; s < p1; s++) w += t[r + s] * m->X1[i * p1 + s];
@@ -547,6 +581,11 @@ int lsf_covariate_condition(lsf_model *m, int cond, double *A, ls_error *err)
         double a[LSF_MAX_R], obj;
         for (size_t j = 0; j < q; j++) y[j] = m->T[j * d + r + 1 + s];
         rc = lsf_lad(Z, y, q, r, a, &obj, err);
+        if (rc == LS_ERR_NUMERIC)
+            rc = ls_fail(err, LS_ERR_NUMERIC,
+                         "covariate condition min-l1: the fitted loadings do not span %zu dimensions (a degenerate "
+                         "joint-ML fit: with few responses per person, try `ridge` 1, fewer factors, or "
+                         "`covariate_condition` orthogonal)", r);
         if (rc) break;
         for (size_t j = 0; j < q; j++) {
             double g = 0;
@@ -586,24 +625,130 @@ static double link_of_mean(int family, double mean)
     }
 }
 
+/* Orthonormalise the r columns of W (q x r) by modified Gram-Schmidt; a
+ * column that vanishes becomes a unit vector.  */
+static void orthonormalise(double *W, size_t q, size_t r)
+{
+    for (size_t k = 0; k < r; k++) {
+        for (size_t l = 0; l < k; l++) {
+            double dot = 0;
+            for (size_t j = 0; j < q; j++) dot += W[j * r + k] * W[j * r + l];
+            for (size_t j = 0; j < q; j++) W[j * r + k] -= dot * W[j * r + l];
+        }
+        double nn = 0;
+        for (size_t j = 0; j < q; j++) nn += W[j * r + k] * W[j * r + k];
+        if (!(nn > 1e-200)) {
+            for (size_t j = 0; j < q; j++) W[j * r + k] = j == k;
+            continue;
+        }
+        nn = 1 / sqrt(nn);
+        for (size_t j = 0; j < q; j++) W[j * r + k] *= nn;
+    }
+}
+
+/*
+ * The eigenvectors of the r largest eigenvalues of the symmetric positive
+ * semi-definite C (q x q) as the columns of W (q x r, largest first).  A
+ * short test takes the whole decomposition (GSL); a long one the top r only
+ * by subspace iteration and a Rayleigh-Ritz step, O(q^2 r) per iteration
+ * instead of O(q^3) (2000 items: a second instead of half a minute).  It is
+ * a start: 300 iterations at most.
+ */
+static int top_eigenvectors(const double *C, size_t q, size_t r, double *W)
+{
+    if (q <= 400) {
+        double *A = ls_malloc(q * q * sizeof *A), *V = ls_malloc(q * q * sizeof *V), *e = ls_malloc(q * sizeof *e);
+        int rc = !A || !V || !e;
+        if (!rc) {
+            memcpy(A, C, q * q * sizeof *A);
+            rc = ls_eigen_symm(A, q, e, V);
+        }
+        if (!rc)
+            for (size_t j = 0; j < q; j++)
+                for (size_t k = 0; k < r; k++) W[j * r + k] = V[j * q + q - 1 - k]; /* ascending */
+        ls_free(A);
+        ls_free(V);
+        ls_free(e);
+        return rc ? LS_ERR_NOMEM : LS_OK;
+    }
+    double *Y = ls_malloc(q * r * sizeof *Y);
+    if (!Y) return LS_ERR_NOMEM;
+    ls_rng g = {0x9E3779B97F4A7C15ULL};
+    for (size_t c = 0; c < q * r; c++) W[c] = ls_rng_norm(&g);
+    orthonormalise(W, q, r);
+    for (int it = 0; it < 300; it++) {
+        memset(Y, 0, q * r * sizeof *Y);
+        for (size_t a = 0; a < q; a++)
+            for (size_t b = 0; b < q; b++) {
+                const double c = C[a * q + b];
+                for (size_t k = 0; k < r; k++) Y[a * r + k] += c * W[b * r + k];
+            }
+        orthonormalise(Y, q, r);
+        /* the distance between the subspaces: |Y - W W'Y| */
+        double dist = 0, P[LSF_MAX_R * LSF_MAX_R];
+        for (size_t k = 0; k < r; k++)
+            for (size_t l = 0; l < r; l++) {
+                double dot = 0;
+                for (size_t j = 0; j < q; j++) dot += W[j * r + l] * Y[j * r + k];
+                P[l * r + k] = dot;
+            }
+        for (size_t j = 0; j < q; j++)
+            for (size_t k = 0; k < r; k++) {
+                double v = Y[j * r + k];
+                for (size_t l = 0; l < r; l++) v -= W[j * r + l] * P[l * r + k];
+                dist += v * v;
+            }
+        memcpy(W, Y, q * r * sizeof *W);
+        if (dist < 1e-16) break;
+    }
+    /* Rayleigh-Ritz: the eigenvectors of W'CW, largest first */
+    double M[LSF_MAX_R * LSF_MAX_R], V[LSF_MAX_R * LSF_MAX_R], e[LSF_MAX_R];
+    for (size_t k = 0; k < r; k++) {
+        for (size_t a = 0; a < q; a++) {
+            double cw = 0;
+            for (size_t b = 0; b < q; b++) cw += C[a * q + b] * W[b * r + k];
+            Y[a * r + k] = cw;
+        }
+    }
+    for (size_t k = 0; k < r; k++)
+        for (size_t l = 0; l < r; l++) {
+            double dot = 0;
+            for (size_t j = 0; j < q; j++) dot += W[j * r + k] * Y[j * r + l];
+            M[k * r + l] = dot;
+        }
+    for (size_t k = 0; k < r; k++) /* symmetrise the rounding */
+        for (size_t l = 0; l < k; l++) M[k * r + l] = M[l * r + k] = 0.5 * (M[k * r + l] + M[l * r + k]);
+    int rc = ls_eigen_symm(M, r, e, V);
+    if (!rc) {
+        for (size_t j = 0; j < q; j++) {
+            double row[LSF_MAX_R];
+            for (size_t k = 0; k < r; k++) {
+                row[k] = 0;
+                for (size_t l = 0; l < r; l++) row[k] += W[j * r + l] * V[l * r + r - 1 - k];
+            }
+            memcpy(W + j * r, row, r * sizeof *row);
+        }
+    }
+    ls_free(Y);
+    return rc ? LS_ERR_NOMEM : LS_OK;
+}
+
 int lsf_start(lsf_model *m, uint64_t seed, double perturb, ls_error *err)
 {
     const size_t n = m->n, q = m->q, r = m->r, d = m->d;
     double *mean = ls_calloc(q, sizeof *mean), *sd = ls_calloc(q, sizeof *sd);
     size_t *cnt = ls_calloc(q, sizeof *cnt);
-    double *C = ls_calloc(q * q, sizeof *C), *V = ls_malloc(q * q * sizeof *V),
-           *e = ls_malloc(q * sizeof *e), *z = ls_malloc(q * sizeof *z);
+    double *C = ls_calloc(q * q, sizeof *C), *V = ls_malloc(q * r * sizeof *V), *z = ls_malloc(q * sizeof *z);
     int rc = LS_OK;
-    if (!mean || !sd || !cnt || !C || !V || !e || !z) {
+    if (!mean || !sd || !cnt || !C || !V || !z) {
         rc = ls_nomem(err);
         goto done;
     }
     int logy = m->family == LS_FACTOR_POISSON;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < q; j++) {
-            double y = m->Y[i * q + j];
-            if (isnan(y)) continue;
-            double v = logy ? log(y + 0.5) : y;
+    const ls_resp *R = m->R;
+    for (size_t j = 0; j < q; j++)
+        for (size_t c = R->cp[j]; c < R->cp[j + 1]; c++) {
+            double v = logy ? log(R->cv[c] + 0.5) : R->cv[c];
             mean[j] += v;
             sd[j] += v * v;
             cnt[j]++;
@@ -613,33 +758,36 @@ int lsf_start(lsf_model *m, uint64_t seed, double perturb, ls_error *err)
         mean[j] /= c;
         sd[j] = sqrt(fmax(sd[j] / c - mean[j] * mean[j], 1e-8));
     }
-    /* C = Z'Z over a systematic subsample of rows */
+    /* C = Z'Z (a missing response counts 0) over a systematic subsample of
+     * rows, or over every row when the responses are sparse (at most 4000
+     * rows' worth of cells) */
     size_t stride = n > 4000 ? (n + 3999) / 4000 : 1;
+    if ((double)R->nnz <= 4000.0 * (double)q) stride = 1;
     for (size_t i = 0; i < n; i += stride) {
-        for (size_t j = 0; j < q; j++) {
-            double y = m->Y[i * q + j];
-            z[j] = isnan(y) ? 0.0 : ((logy ? log(y + 0.5) : y) - mean[j]) / sd[j];
+        const size_t k0 = R->rp[i], len = R->rp[i + 1] - k0;
+        const uint32_t *jj = R->ri + k0;
+        for (size_t a = 0; a < len; a++) {
+            const double y = R->rv[k0 + a];
+            z[a] = ((logy ? log(y + 0.5) : y) - mean[jj[a]]) / sd[jj[a]];
         }
-        rank1_upper(C, q, z, 1.0);
+        for (size_t a = 0; a < len; a++) /* items increase: the upper triangle */
+            for (size_t b = a; b < len; b++) C[jj[a] * q + jj[b]] += z[a] * z[b];
     }
     mirror(C, q);
-    if (ls_eigen_symm(C, q, e, V)) {
+    if (top_eigenvectors(C, q, r, V)) {
         rc = ls_nomem(err);
         goto done;
     }
     ls_rng g = {seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL};
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < q; j++) {
-            double y = m->Y[i * q + j];
-            z[j] = isnan(y) ? 0.0 : ((logy ? log(y + 0.5) : y) - mean[j]) / sd[j];
-        }
+    for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < r; k++) {
-            size_t col = q - 1 - k; /* eigenvalues ascending */
             double s = 0;
-            for (size_t j = 0; j < q; j++) s += z[j] * V[j * q + col];
+            for (size_t a = R->rp[i]; a < R->rp[i + 1]; a++) {
+                const size_t j = R->ri[a];
+                s += ((logy ? log(R->rv[a] + 0.5) : R->rv[a]) - mean[j]) / sd[j] * V[j * r + k];
+            }
             m->U[i * r + k] = s;
         }
-    }
     /* scale to unit variance before perturbing */
     lsf_normalise(m);
     if (perturb > 0)
@@ -650,13 +798,8 @@ int lsf_start(lsf_model *m, uint64_t seed, double perturb, ls_error *err)
         double mj = mean[j];
         if (logy) { /* back to the count scale for the log link */
             mj = 0;
-            size_t c = 0;
-            for (size_t i = 0; i < n; i++)
-                if (!isnan(m->Y[i * q + j])) {
-                    mj += m->Y[i * q + j];
-                    c++;
-                }
-            mj = c ? mj / (double)c : 1.0;
+            for (size_t c = R->cp[j]; c < R->cp[j + 1]; c++) mj += R->cv[c];
+            mj = R->cp[j + 1] > R->cp[j] ? mj / (double)(R->cp[j + 1] - R->cp[j]) : 1.0;
         }
         m->T[j * d + r] = clip(link_of_mean(m->family, mj), m->bound);
         m->s2[j] = m->family == LS_FACTOR_GAUSSIAN ? sd[j] * sd[j] : 1.0;
@@ -668,7 +811,6 @@ done:
     ls_free(cnt);
     ls_free(C);
     ls_free(V);
-    ls_free(e);
     ls_free(z);
     return rc;
 }

@@ -16,6 +16,7 @@
 #define LS_MODELS_FACTOR_H
 
 #include "kernel/core.h"
+#include "kernel/sparse.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +32,7 @@ double lsf_cell(int family, double y, double w, double s2, double *l1, double *l
 
 typedef struct lsf_model {
     size_t n, q, p1, r, d;
-    const double *Y;   /* n x q, borrowed; NaN = missing                 */
+    const ls_resp *R;  /* the observed responses, borrowed               */
     double *X1;        /* n x p1, owned: (1, x_i)                        */
     int family;
     double bound;      /* box on every coefficient                       */
@@ -45,9 +46,9 @@ typedef struct lsf_model {
     double *ll_j;      /* q                                              */
 } lsf_model;
 
-/* Allocate a model over Y (borrowed, must outlive m) and X (n x p, copied;
+/* Allocate a model over R (borrowed, must outlive m) and X (n x p, copied;
  * NULL when p = 0).  Returns LS_OK or LS_ERR_NOMEM. */
-int lsf_model_init(lsf_model *m, const double *Y, const double *X, size_t n, size_t q, size_t p,
+int lsf_model_init(lsf_model *m, const ls_resp *R, const double *X, size_t n, size_t q, size_t p,
                    size_t r, int family, double bound, unsigned threads, ls_error *err);
 void lsf_model_free(lsf_model *m);
 

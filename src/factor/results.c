@@ -62,12 +62,12 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
                             "the bound %.3g, given as nan (null in JSON): %s; these coefficients are not identified "
                             "by the data: use fewer factors or covariates, or more persons",
                             f->nse_bad, f->nse_bad == 1 ? "" : "s", f->nse_bad == 1 ? "is" : "are", LSF_SE_ABSURD,
-                            f->bound > 0 ? f->bound : 5.0, list);
+                            lsf_se_bound(f->bound), list);
     }
     if (!rc && f->nse_bad_scores)
         rc = ls_result_warn(r, err, "%zu standard error%s of factor scores %s zero, not finite or above %g x the "
                             "bound %.3g, given as nan", f->nse_bad_scores, f->nse_bad_scores == 1 ? "" : "s",
-                            f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, f->bound > 0 ? f->bound : 5.0);
+                            f->nse_bad_scores == 1 ? "is" : "are", LSF_SE_ABSURD, lsf_se_bound(f->bound));
     if (!rc && f->bootstrap_skipped)
         rc = ls_result_warn(r, err, "the loadings' bootstrap bias correction (%u replicates) was not run: the fit %s; "
                             "the loadings are the uncorrected joint-ML estimates with analytic standard errors",
@@ -112,7 +112,7 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         double kurt = m2 > 0 ? (m4 / (double)nk) / ((m2 / (double)nk) * (m2 / (double)nk)) : 0;
         if (kurt > 10)
             rc = ls_result_warn(r, err, "factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate "
-                                "joint-ML solution; use fewer factors, more items or a smaller bound", k + 1, kurt);
+                                "joint-ML solution; penalise it (`ridge` 1), or use fewer factors, more items or a smaller bound", k + 1, kurt);
     }
     return rc;
 }

@@ -22,14 +22,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_FILE ((size_t)1 << 30)
+#define MAX_FILE ((size_t)1 << 32)
 
 struct ls_table {
     char *name;
     size_t nrow, ncol, cap;
     char **head;   /* ncol names                  */
-    char **cells;  /* nrow x ncol, row-major      */
+    size_t *cells; /* nrow x ncol, row-major: offsets into text */
     size_t *line;  /* nrow: first physical line   */
+    char *text;    /* every cell's bytes, each ended by NUL (one block:
+                    * no allocation per cell, so a table of 10^8 cells fits) */
+    size_t text_len, text_cap;
 };
 
 /* ---------------------------------------------------------------- */
@@ -39,8 +42,7 @@ struct ls_table {
 void ls_table_free(ls_table *t)
 {
     if (!t) return;
-    if (t->cells)
-        for (size_t i = 0; i < t->nrow * t->ncol; i++) ls_free(t->cells[i]);
+    ls_free(t->text);
     ls_strv_free(t->head, t->head ? t->ncol : 0);
     ls_free(t->cells);
     ls_free(t->line);
@@ -60,12 +62,12 @@ static ls_table *table_alloc(const char *name)
     return t;
 }
 
-/* Room for one more row (cells zeroed). */
+/* Room for one more row (cells zeroed: offset 0 is the empty string). */
 static int grow(ls_table *t)
 {
     if (t->nrow < t->cap) return 0;
     size_t cap = t->cap ? 2 * t->cap : 64;
-    char **c = ls_realloc(t->cells, cap * t->ncol * sizeof *c);
+    size_t *c = ls_realloc(t->cells, cap * t->ncol * sizeof *c);
     if (!c) return -1;
     t->cells = c;
     size_t *l = ls_realloc(t->line, cap * sizeof *l);
@@ -73,6 +75,41 @@ static int grow(ls_table *t)
     t->line = l;
     memset(t->cells + t->cap * t->ncol, 0, (cap - t->cap) * t->ncol * sizeof *c);
     t->cap = cap;
+    return 0;
+}
+
+/* Room for `more` bytes of cell text (at least doubling); the text starts
+ * with the empty string at offset 0. */
+static int text_reserve(ls_table *t, size_t more)
+{
+    if (!t->text_cap) more += 1;
+    if (t->text_len + more <= t->text_cap) return 0;
+    size_t cap = t->text_cap ? 2 * t->text_cap : 256;
+    while (cap < t->text_len + more) cap *= 2;
+    char *x = ls_realloc(t->text, cap);
+    if (!x) return -1;
+    if (!t->text_cap) {
+        x[0] = '\0';
+        t->text_len = 1;
+    }
+    t->text = x;
+    t->text_cap = cap;
+    return 0;
+}
+
+/* Copy n bytes as a new cell's text; *off gets its offset. */
+static int text_add(ls_table *t, const char *b, size_t n, size_t *off)
+{
+    if (!n) {
+        if (text_reserve(t, 0)) return -1;
+        *off = 0;
+        return 0;
+    }
+    if (text_reserve(t, n + 1)) return -1;
+    *off = t->text_len;
+    memcpy(t->text + t->text_len, b, n);
+    t->text[t->text_len + n] = '\0';
+    t->text_len += n + 1;
     return 0;
 }
 
@@ -119,15 +156,6 @@ static int fb_put(field_buf *b, char c)
     return 0;
 }
 
-static char *fb_take(field_buf *b)
-{
-    char *s = ls_malloc(b->n + 1);
-    if (!s) return NULL;
-    if (b->n) memcpy(s, b->s, b->n); /* b->s is NULL before the first byte */
-    s[b->n] = '\0';
-    b->n = 0;
-    return s;
-}
 
 /* Trim spaces around a header name in place. */
 static void trim(char *s)
@@ -142,31 +170,25 @@ static void trim(char *s)
 typedef struct parser {
     const char *name;
     ls_table *t;
-    char **row;       /* fields of the current record */
+    size_t *row;      /* fields of the current record (text offsets) */
     size_t nf, capf;
     size_t row_line;  /* line the record starts on    */
 } parser;
 
-static int add_field(parser *p, char *f)
+/* The field in b ends: its text goes to the table, its offset to the row. */
+static int add_field(parser *p, field_buf *b)
 {
     if (p->nf == p->capf) {
         size_t cap = p->capf ? 2 * p->capf : 32;
-        char **r = ls_realloc(p->row, cap * sizeof *r);
-        if (!r) {
-            ls_free(f);
-            return -1;
-        }
+        size_t *r = ls_realloc(p->row, cap * sizeof *r);
+        if (!r) return -1;
         p->row = r;
         p->capf = cap;
     }
-    p->row[p->nf++] = f;
+    if (text_add(p->t, b->s, b->n, &p->row[p->nf])) return -1;
+    p->nf++;
+    b->n = 0;
     return 0;
-}
-
-static void drop_row(parser *p)
-{
-    for (size_t i = 0; i < p->nf; i++) ls_free(p->row[i]);
-    p->nf = 0;
 }
 
 static uint64_t name_hash(const char *s)
@@ -178,7 +200,7 @@ static uint64_t name_hash(const char *s)
 
 /* Header names: trimmed, non-empty, distinct.  Duplicates are found with a
  * hash table, so a header of 10^5 columns costs milliseconds, not minutes. */
-static int check_header(parser *p, ls_error *err)
+static int check_header(parser *p, char **head, ls_error *err)
 {
     size_t cap = 16;
     while (cap < 2 * p->nf) cap *= 2;
@@ -186,18 +208,18 @@ static int check_header(parser *p, ls_error *err)
     if (!slot) return ls_nomem(err);
     int rc = LS_OK;
     for (size_t i = 0; i < p->nf && !rc; i++) {
-        trim(p->row[i]);
-        if (!*p->row[i]) {
+        trim(head[i]);
+        if (!*head[i]) {
             rc = ls_fail(err, LS_ERR_PARSE, "%s:%zu:%zu: empty column name", p->name,
                          p->row_line, i + 1);
             break;
         }
-        size_t h = (size_t)name_hash(p->row[i]) & (cap - 1);
-        while (slot[h] && strcmp(p->row[slot[h] - 1], p->row[i]) != 0) h = (h + 1) & (cap - 1);
+        size_t h = (size_t)name_hash(head[i]) & (cap - 1);
+        while (slot[h] && strcmp(head[slot[h] - 1], head[i]) != 0) h = (h + 1) & (cap - 1);
         if (slot[h])
             rc = ls_fail(err, LS_ERR_PARSE,
                          "%s:%zu: duplicate column name '%.60s' (columns %zu and %zu)", p->name,
-                         p->row_line, p->row[i], slot[h], i + 1);
+                         p->row_line, head[i], slot[h], i + 1);
         else
             slot[h] = i + 1;
     }
@@ -209,15 +231,16 @@ static int check_header(parser *p, ls_error *err)
 static int end_record(parser *p, ls_error *err)
 {
     ls_table *t = p->t;
-    if (!t->head) {
-        int rc = check_header(p, err);
-        if (rc) return rc;
-        t->head = ls_malloc(p->nf * sizeof *t->head);
+    if (!t->head) { /* the names leave the cell text */
+        t->head = ls_calloc(p->nf, sizeof *t->head);
         if (!t->head) return ls_nomem(err);
-        memcpy(t->head, p->row, p->nf * sizeof *t->head);
         t->ncol = p->nf;
+        for (size_t c = 0; c < p->nf; c++)
+            if (!(t->head[c] = ls_strdup(t->text + p->row[c]))) return ls_nomem(err);
+        t->text_len = 1;
+        int rc = check_header(p, t->head, err);
         p->nf = 0;
-        return LS_OK;
+        return rc;
     }
     if (p->nf != t->ncol)
         return ls_fail(err, LS_ERR_PARSE, "%s:%zu: row has %zu fields, header has %zu", p->name,
@@ -237,6 +260,11 @@ int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out
     field_buf fb = {NULL, 0, 0};
     p.t = table_alloc(name);
     if (!p.t) return ls_nomem(err);
+    /* the cells' text is at most the file's bytes plus a NUL per field */
+    if (text_reserve(p.t, len + len / 8 + 64)) {
+        ls_table_free(p.t);
+        return ls_nomem(err);
+    }
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0, line = 1;
     if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) i = 3;
@@ -289,8 +317,7 @@ int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out
                 p.row_line = line;
                 continue;
             }
-            char *f = fb_take(&fb);
-            if (!f || add_field(&p, f)) goto nomem;
+            if (add_field(&p, &fb)) goto nomem;
             state = 0;
             empty_line = 0;
             if (eol) {
@@ -329,8 +356,7 @@ int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out
         goto fail;
     }
     if (!empty_line || state != 0 || p.nf) { /* last line without a newline */
-        char *f = fb_take(&fb);
-        if (!f || add_field(&p, f)) goto nomem;
+        if (add_field(&p, &fb)) goto nomem;
         rc = end_record(&p, err);
         if (rc) goto fail;
     }
@@ -340,12 +366,18 @@ int ls_table_parse(const char *buf, size_t len, const char *name, ls_table **out
     }
     ls_free(fb.s);
     ls_free(p.row);
+    if (p.t->text_cap > p.t->text_len + 4096) { /* give back the growth's slack */
+        char *x = ls_realloc(p.t->text, p.t->text_len);
+        if (x) {
+            p.t->text = x;
+            p.t->text_cap = p.t->text_len;
+        }
+    }
     *out = p.t;
     return LS_OK;
 nomem:
     rc = ls_nomem(err);
 fail:
-    drop_row(&p);
     ls_free(p.row);
     ls_free(fb.s);
     ls_table_free(p.t);
@@ -371,7 +403,7 @@ int ls_table_read(const char *path, ls_table **out, ls_error *err)
             if (cap >= MAX_FILE) {
                 ls_free(buf);
                 fclose(f);
-                return ls_fail(err, LS_ERR_INPUT, "%s: file larger than 1 GiB", path);
+                return ls_fail(err, LS_ERR_INPUT, "%s: file larger than 4 GiB", path);
             }
             char *b = ls_realloc(buf, cap * 2);
             if (!b) {
@@ -417,7 +449,7 @@ long ls_table_find(const ls_table *t, const char *name)
 const char *ls_table_cell(const ls_table *t, size_t row, size_t col)
 {
     if (row >= t->nrow || col >= t->ncol) return "";
-    return t->cells[row * t->ncol + col];
+    return t->text + t->cells[row * t->ncol + col];
 }
 
 int ls_table_number(const ls_table *t, size_t row, size_t col, double *value, int *missing,
@@ -482,13 +514,11 @@ int ls_table_new(const char *name, size_t ncol, const char *const *colnames, ls_
 int ls_table_append(ls_table *t, const char *const *cells, ls_error *err)
 {
     if (grow(t)) return ls_nomem(err);
-    char **row = t->cells + t->nrow * t->ncol;
+    size_t *row = t->cells + t->nrow * t->ncol, keep = t->text_len;
     for (size_t c = 0; c < t->ncol; c++)
-        if (!(row[c] = ls_strdup(cells[c]))) {
-            for (size_t q = 0; q < c; q++) {
-                ls_free(row[q]);
-                row[q] = NULL;
-            }
+        if (text_add(t, cells[c], strlen(cells[c]), &row[c])) {
+            memset(row, 0, t->ncol * sizeof *row);
+            if (t->text_cap) t->text_len = keep;
             return ls_nomem(err);
         }
     t->line[t->nrow] = t->nrow + 2;
@@ -525,7 +555,7 @@ int ls_table_write(const ls_table *t, const char *path, ls_error *err)
     bad = bad || fputc('\n', a.fp) == EOF;
     for (size_t r = 0; r < t->nrow && !bad; r++) {
         for (size_t c = 0; c < t->ncol && !bad; c++) {
-            const char *cell = t->cells[r * t->ncol + c];
+            const char *cell = t->text + t->cells[r * t->ncol + c];
             bad = (c && fputc(',', a.fp) == EOF) || put_field(a.fp, cell, t->ncol == 1 && !*cell);
         }
         bad = bad || fputc('\n', a.fp) == EOF;

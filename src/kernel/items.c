@@ -74,6 +74,7 @@ void ls_items_free(ls_items *it)
 {
     if (!it) return;
     ls_free(it->Y);
+    ls_resp_free(&it->R);
     ls_free(it->X);
     ls_free(it->col);
     ls_strv_free(it->items, it->q);
@@ -140,18 +141,19 @@ static int select_items(const ls_table *t, char **pat, size_t npat, char *used, 
 /* out's arrays for n persons, q items and the ncov covariates named cov
  * (names copied); the item names are left to the caller. */
 static int items_alloc(ls_items *out, size_t n, size_t q, size_t ncov, char **cov, const char *file,
-                       ls_error *err)
+                       int dense, ls_error *err)
 {
     out->n = n;
     out->q = q;
     out->p = ncov;
-    out->Y = ls_malloc(n * q * sizeof *out->Y);
+    out->Y = dense ? ls_malloc(n * q * sizeof *out->Y) : NULL;
     out->X = ls_malloc((ncov ? n * ncov : 1) * sizeof *out->X);
     out->covariates = ls_calloc(ncov ? ncov : 1, sizeof *out->covariates);
     out->items = ls_calloc(q, sizeof *out->items);
     out->line = ls_malloc(n * sizeof *out->line);
     out->source = ls_strdup(file);
-    if (!out->Y || !out->X || !out->items || !out->covariates || !out->line || !out->source) return ls_nomem(err);
+    if ((dense && !out->Y) || !out->X || !out->items || !out->covariates || !out->line || !out->source)
+        return ls_nomem(err);
     for (size_t s = 0; s < ncov; s++)
         if (!(out->covariates[s] = ls_strdup(cov[s]))) return ls_nomem(err);
     return LS_OK;
@@ -163,8 +165,8 @@ static int items_check(const ls_items *out, const char *file, ls_error *err)
 {
     const size_t n = out->n, q = out->q, ncov = out->p;
     for (size_t j = 0; j < q; j++) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < n && !cnt; i++) cnt += !isnan(out->Y[i * q + j]);
+        size_t cnt = out->R.cp ? out->R.cp[j + 1] - out->R.cp[j] : 0;
+        for (size_t i = 0; i < n && !cnt && out->Y; i++) cnt += !isnan(out->Y[i * q + j]);
         if (cnt == 0) return ls_fail(err, LS_ERR_INPUT, "%s: item '%.60s': no observed responses", file, out->items[j]);
     }
     for (size_t s = 0; s < ncov; s++) {
@@ -219,7 +221,7 @@ int ls_items_read(const ls_table *t, const char *items, const char *covariates,
         rc = ls_fail(err, LS_ERR_OPTION, "items: at least 2 item columns are needed, found %zu", q);
         goto done;
     }
-    if ((rc = items_alloc(out, n, q, ncov, cov, file, err))) goto done;
+    if ((rc = items_alloc(out, n, q, ncov, cov, file, 1, err))) goto done;
     for (size_t j = 0; j < q; j++)
         if (!(out->items[j] = ls_strdup(ls_table_colname(t, out->col[j])))) {
             rc = ls_nomem(err);
@@ -336,7 +338,9 @@ int ls_items_read_long(const ls_table *t, const char *columns, const char *covar
     name_index persons, items;
     memset(&persons, 0, sizeof persons);
     memset(&items, 0, sizeof items);
-    size_t *pidx = NULL, *iidx = NULL;
+    size_t *pidx = NULL, *iidx = NULL, *trow = NULL, nt = 0;
+    uint32_t *tp = NULL, *ti = NULL;
+    double *tv = NULL;
     unsigned char *xset = NULL;
     int rc = LS_OK;
     if (!columns || !*columns)
@@ -407,18 +411,24 @@ int ls_items_read_long(const ls_table *t, const char *columns, const char *covar
         rc = ls_fail(err, LS_ERR_INPUT, "%s: column '%s': at least 2 items are needed, found %zu", file, lc[1], q);
         goto done;
     }
-    if ((double)n * (double)q > LS_ITEMS_LONG_MAX_CELLS) {
-        rc = ls_fail(err, LS_ERR_INPUT, "%s: %zu persons x %zu items is more than the %.0f cells of the dense "
-                     "response matrix the fits hold (sparse fitting is not built yet)", file, n, q,
-                     (double)LS_ITEMS_LONG_MAX_CELLS);
+    if (n > LS_RESP_MAX_INDEX || q > LS_RESP_MAX_INDEX) {
+        rc = ls_fail(err, LS_ERR_INPUT, "%s: %zu persons and %zu items: at most %zu of each", file, n, q,
+                     (size_t)LS_RESP_MAX_INDEX);
         goto done;
     }
-    if ((rc = items_alloc(out, n, q, ncov, cov, file, err))) goto done;
+    if ((rc = items_alloc(out, n, q, ncov, cov, file, 0, err))) goto done;
     if (!(xset = ls_calloc(n ? n : 1, 1))) {
         rc = ls_nomem(err);
         goto done;
     }
-    for (size_t c = 0; c < n * q; c++) out->Y[c] = NAN;
+    tp = ls_malloc(nr * sizeof *tp);
+    ti = ls_malloc(nr * sizeof *ti);
+    tv = ls_malloc(nr * sizeof *tv);
+    trow = ls_malloc(nr * sizeof *trow);
+    if (!tp || !ti || !tv || !trow) {
+        rc = ls_nomem(err);
+        goto done;
+    }
     for (size_t j = 0; j < q; j++)
         if (!(out->items[j] = ls_strdup(items.name[j]))) {
             rc = ls_nomem(err);
@@ -452,12 +462,18 @@ int ls_items_read_long(const ls_table *t, const char *columns, const char *covar
         if ((rc = ls_table_number(t, r, (size_t)col[2], &v, &miss, err))) goto done;
         if (miss) continue;
         if (check && (rc = check(ctx, t, r, (size_t)col[2], &v, err))) goto done;
-        if (!isnan(out->Y[i * q + j])) {
-            rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: person '%.60s', item '%.60s': a second response", file, line,
-                         persons.name[i], items.name[j]);
-            goto done;
-        }
-        out->Y[i * q + j] = v;
+        tp[nt] = (uint32_t)i;
+        ti[nt] = (uint32_t)j;
+        tv[nt] = v;
+        trow[nt++] = r;
+    }
+    size_t dup;
+    if ((rc = ls_resp_from_triples(n, q, nt, tp, ti, tv, &dup, &out->R, err))) goto done;
+    if (dup < nt) {
+        const size_t r = trow[dup];
+        rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu: person '%.60s', item '%.60s': a second response", file,
+                     ls_table_line(t, r), persons.name[pidx[r]], items.name[iidx[r]]);
+        goto done;
     }
     rc = items_check(out, file, err);
 done:
@@ -467,6 +483,10 @@ done:
     ls_free(pidx);
     ls_free(iidx);
     ls_free(xset);
+    ls_free(tp);
+    ls_free(ti);
+    ls_free(tv);
+    ls_free(trow);
     name_index_free(&persons);
     name_index_free(&items);
     if (rc) ls_items_free(out);

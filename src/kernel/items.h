@@ -15,6 +15,7 @@
 #define LS_KERNEL_ITEMS_H
 
 #include "kernel/core.h"
+#include "kernel/sparse.h"
 
 /* The name ls_items_table_read gives R's row-name column. */
 #define LS_ROW_NAMES "(row)"
@@ -23,7 +24,8 @@
  * arrays are meant to be moved into a family's data (set them NULL here). */
 typedef struct ls_items {
     size_t n, q, p;     /* persons, items, covariates                     */
-    double *Y;          /* n x q responses, NaN = missing                 */
+    double *Y;          /* n x q responses, NaN = missing (wide tables)   */
+    ls_resp R;          /* the observed responses (long tables; Y NULL)   */
     double *X;          /* n x p covariates (allocated even when p = 0)   */
     size_t *col;        /* q table columns of the items                   */
     char **items;       /* q names                                        */
@@ -51,9 +53,6 @@ int ls_items_read(const ls_table *t, const char *items, const char *covariates,
                   ls_items_check check, void *ctx, ls_items *out, ls_error *err);
 void ls_items_free(ls_items *it);
 
-/* The dense matrix a long table may fill (2^28 cells, 2 GB of doubles). */
-#define LS_ITEMS_LONG_MAX_CELLS 268435456.0
-
 /*
  * The same from a long table, one row per response: `columns` names the
  * person, item and response columns ("person,item,response"); persons and
@@ -61,11 +60,11 @@ void ls_items_free(ls_items *it);
  * first row); an empty response is no response; covariates are columns
  * whose value is the same on every row of a person.  Checks: the three
  * columns exist and differ, covariates exist and are none of them, no
- * empty person or item name, at least 2 items, at most
- * LS_ITEMS_LONG_MAX_CELLS persons x items, numbers (check on each
- * response), no second response of a person to an item, covariates present
- * and constant within persons, every item observed, no constant covariate.
- * out->col is NULL.
+ * empty person or item name, at least 2 items, numbers (check on each
+ * response, in row order), no second response of a person to an item,
+ * covariates present and constant within persons, every item observed, no
+ * constant covariate.  The responses go to out->R (memory in proportion to
+ * the observed responses); out->Y and out->col are NULL.
  */
 int ls_items_read_long(const ls_table *t, const char *columns, const char *covariates, ls_items_check check,
                        void *ctx, ls_items *out, ls_error *err);
