@@ -330,11 +330,12 @@ static int run_sweeps(lsf_model *m, const ls_factor_options *o, double *ll_out, 
             }
             double lle = lsf_loglik(m);
             if (isfinite(lle) && lle > ll) {
-                if (m->ridge == 0) {
+                if (m->ridge == 0) { /* the normalisation moves the value a little */
                     lsf_normalise(m);
                     lsf_clip(m);
-                }
-                ll = lsf_loglik(m);
+                    ll = lsf_loglik(m);
+                } else
+                    ll = lle;
                 a = a * 2 > 16 ? 16 : a * 2;
             } else {
                 memcpy(m->U, cU, nu * sizeof *cU);
