@@ -865,8 +865,9 @@ LS_API int ls_factor_data_build(const ls_table *t, const char *items, const char
  * (column names); persons and items in order of first appearance; an empty
  * response is no response; a covariate must have one value per person (an
  * error names the file, line and column otherwise); a second response of a
- * person to an item is an error.  The fits hold the responses as a dense
- * persons x items matrix: at most 2^28 cells (an error beyond). */
+ * person to an item is an error.  The data keep the observed responses only
+ * (memory and joint ML's time follow them, not persons x items); marginal
+ * ML expands them to at most 2^28 persons x items (an error beyond). */
 LS_API int ls_factor_data_build_long(const ls_table *t, const char *columns, const char *covariates,
                                      double dichotomise, int family, ls_factor_data **out, ls_error *err);
 /* The same from arrays (copied): Y n x q (NaN = missing; checked against the

@@ -676,46 +676,20 @@ static int top_eigenvectors(const double *C, size_t q, size_t r, double *W)
     ls_rng g = {0x9E3779B97F4A7C15ULL};
     for (size_t c = 0; c < q * r; c++) W[c] = ls_rng_norm(&g);
     orthonormalise(W, q, r);
+    double P[LSF_MAX_R * LSF_MAX_R], M[LSF_MAX_R * LSF_MAX_R], V[LSF_MAX_R * LSF_MAX_R], e[LSF_MAX_R];
     for (int it = 0; it < 300; it++) {
-        memset(Y, 0, q * r * sizeof *Y);
-        for (size_t a = 0; a < q; a++)
-            for (size_t b = 0; b < q; b++) {
-                const double c = C[a * q + b];
-                for (size_t k = 0; k < r; k++) Y[a * r + k] += c * W[b * r + k];
-            }
+        ls_gemm(0, 0, q, r, q, C, W, Y);
         orthonormalise(Y, q, r);
-        /* the distance between the subspaces: |Y - W W'Y| */
-        double dist = 0, P[LSF_MAX_R * LSF_MAX_R];
-        for (size_t k = 0; k < r; k++)
-            for (size_t l = 0; l < r; l++) {
-                double dot = 0;
-                for (size_t j = 0; j < q; j++) dot += W[j * r + l] * Y[j * r + k];
-                P[l * r + k] = dot;
-            }
-        for (size_t j = 0; j < q; j++)
-            for (size_t k = 0; k < r; k++) {
-                double v = Y[j * r + k];
-                for (size_t l = 0; l < r; l++) v -= W[j * r + l] * P[l * r + k];
-                dist += v * v;
-            }
+        /* the distance between the subspaces: |Y - W W'Y|^2 = r - |W'Y|^2 */
+        ls_gemm(1, 0, r, r, q, W, Y, P);
+        double dist = (double)r;
+        for (size_t c = 0; c < r * r; c++) dist -= P[c] * P[c];
         memcpy(W, Y, q * r * sizeof *W);
-        if (dist < 1e-16) break;
+        if (dist < 1e-14) break;
     }
     /* Rayleigh-Ritz: the eigenvectors of W'CW, largest first */
-    double M[LSF_MAX_R * LSF_MAX_R], V[LSF_MAX_R * LSF_MAX_R], e[LSF_MAX_R];
-    for (size_t k = 0; k < r; k++) {
-        for (size_t a = 0; a < q; a++) {
-            double cw = 0;
-            for (size_t b = 0; b < q; b++) cw += C[a * q + b] * W[b * r + k];
-            Y[a * r + k] = cw;
-        }
-    }
-    for (size_t k = 0; k < r; k++)
-        for (size_t l = 0; l < r; l++) {
-            double dot = 0;
-            for (size_t j = 0; j < q; j++) dot += W[j * r + k] * Y[j * r + l];
-            M[k * r + l] = dot;
-        }
+    ls_gemm(0, 0, q, r, q, C, W, Y);
+    ls_gemm(1, 0, r, r, q, W, Y, M);
     for (size_t k = 0; k < r; k++) /* symmetrise the rounding */
         for (size_t l = 0; l < k; l++) M[k * r + l] = M[l * r + k] = 0.5 * (M[k * r + l] + M[l * r + k]);
     int rc = ls_eigen_symm(M, r, e, V);
