@@ -33,6 +33,7 @@
 
 #define LSG_KMAX 10
 #define LSG_LOG_2PI 1.8378770664093454836
+#define LSG_QTAB 4096 /* the largest table of lsg_quad (mA, mB) */
 
 void lsg_offsets(const unsigned *P, size_t J, size_t *off)
 {
@@ -79,7 +80,10 @@ int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const uns
     m->A = ls_calloc(N * J, sizeof *m->A);
     m->B = ls_calloc(N * J, sizeof *m->B);
     m->ell = ls_calloc(N, sizeof *m->ell);
-    if (!m->a || !m->b || !m->sigma || !m->mu || !m->S || !m->eta || !m->A || !m->B || !m->ell)
+    m->mu2 = ls_calloc(N * K, sizeof *m->mu2);
+    m->S2 = ls_calloc(N * K * K, sizeof *m->S2);
+    if (!m->a || !m->b || !m->sigma || !m->mu || !m->S || !m->eta || !m->A || !m->B || !m->ell || !m->mu2 ||
+        !m->S2)
         goto nomem;
     for (size_t k = 0; k < K; k++) m->sigma[k * K + k] = 1.0;
     /* the sums over persons: item j's dimensions and offsets */
@@ -128,6 +132,8 @@ void lsg_free(lsg_model *m)
     ls_free(m->ell);
     ls_free(m->dif);
     ls_free(m->lreg);
+    ls_free(m->mu2);
+    ls_free(m->S2);
     ls_free(m->sdim);
     ls_free(m->snd);
     ls_free(m->soff);
@@ -229,61 +235,77 @@ static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
         for (size_t x = 0; x < sz; x++) out[x] += blk[bk * sz + x];
 }
 
+/* Person i's E-step from A, B, a and sinv (Sigma^-1) into Si, mi, with its
+ * terms added to the block's sums acc (Sigma's at acc + ssz); non-zero when
+ * the precision is not positive definite. */
+static int estep_person(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc)
+{
+    const size_t J = m->J, K = m->K;
+    double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX], *sig = acc + m->ssz;
+    memcpy(Pm, sinv, K * K * sizeof *Pm);
+    memset(r, 0, K * sizeof *r);
+    const int *y = m->Y + i * J;
+    const double *Ai = m->A + i * J, *Bi = m->B + i * J;
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        const double *aj = m->a + j * K;
+        const double w = 2.0 * Ai[j], v = Bi[j];
+        for (size_t p = 0; p < K; p++) {
+            if (aj[p] == 0.0) continue;
+            r[p] += v * aj[p];
+            for (size_t s = 0; s <= p; s++) Pm[p * K + s] += w * aj[p] * aj[s];
+        }
+    }
+    for (size_t p = 0; p < K; p++)
+        for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
+    if (ls_chol(Pm, K)) return 1;
+    ls_chol_inverse(Pm, K, Si);
+    memcpy(mi, r, K * sizeof *r);
+    ls_chol_solve(Pm, K, mi);
+    /* the sums: Sigma's, then per item the slopes' and the steps' */
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < K; q++) sig[p * K + q] += Si[p * K + q] + mi[p] * mi[q];
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+        double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
+        const double w = Ai[j], v = Bi[j];
+        for (size_t p = 0; p < nd; p++) md[p] = mi[dm[p]];
+        for (size_t p = 0; p < nd; p++) {
+            rr[p] += v * md[p];
+            const double *Sp = Si + dm[p] * K;
+            for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[dm[s]] + md[p] * md[s]);
+        }
+        step_weights(lsg_eta_at(m, i, j), m->P[j], y[j], vv);
+        for (size_t k = 0; k < P; k++)
+            for (size_t p = 0; p < nd; p++) W[k * nd + p] += vv[k] * md[p];
+    }
+    return 0;
+}
+
 int lsg_estep(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K, nb = m->nblk, sw = m->ssz + K * K;
+    const size_t N = m->N, K = m->K, nb = m->nblk, sw = m->ssz + K * K;
+    if (m->stats & LSG_STATS_P) { /* done by the local step's pass */
+        double *t = m->mu;
+        m->mu = m->mu2;
+        m->mu2 = t;
+        t = m->S;
+        m->S = m->S2;
+        m->S2 = t;
+        m->stats = (m->stats & ~LSG_STATS_P) | LSG_STATS_E;
+        return LS_OK;
+    }
     double sinv[LSG_KMAX * LSG_KMAX], ld;
     if (sigma_inverse(m->sigma, K, sinv, &ld))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
     for (size_t bk = 0; bk < nb; bk++) {
-        double *acc = m->sblk + bk * sw, *sig = acc + m->ssz;
+        double *acc = m->sblk + bk * sw;
         memset(acc, 0, sw * sizeof *acc);
-        for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
-            double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX];
-            memcpy(Pm, sinv, K * K * sizeof *Pm);
-            memset(r, 0, K * sizeof *r);
-            const int *y = m->Y + i * J;
-            for (size_t j = 0; j < J; j++) {
-                if (y[j] < 0) continue;
-                const double *aj = m->a + j * K;
-                const double w = 2.0 * m->A[i * J + j], v = m->B[i * J + j];
-                for (size_t p = 0; p < K; p++) {
-                    if (aj[p] == 0.0) continue;
-                    r[p] += v * aj[p];
-                    for (size_t s = 0; s <= p; s++) Pm[p * K + s] += w * aj[p] * aj[s];
-                }
-            }
-            for (size_t p = 0; p < K; p++)
-                for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
-            if (ls_chol(Pm, K)) {
-                bad = 1;
-                continue;
-            }
-            double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-            ls_chol_inverse(Pm, K, Si);
-            memcpy(mi, r, K * sizeof *r);
-            ls_chol_solve(Pm, K, mi);
-            /* the sums: Sigma's, then per item the slopes' and the steps' */
-            for (size_t p = 0; p < K; p++)
-                for (size_t q = 0; q < K; q++) sig[p * K + q] += Si[p * K + q] + mi[p] * mi[q];
-            for (size_t j = 0; j < J; j++) {
-                if (y[j] < 0) continue;
-                const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
-                double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
-                const double w = m->A[i * J + j], v = m->B[i * J + j];
-                for (size_t p = 0; p < nd; p++) md[p] = mi[dm[p]];
-                for (size_t p = 0; p < nd; p++) {
-                    rr[p] += v * md[p];
-                    const double *Sp = Si + dm[p] * K;
-                    for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[dm[s]] + md[p] * md[s]);
-                }
-                step_weights(lsg_eta_at(m, i, j), m->P[j], y[j], vv);
-                for (size_t k = 0; k < P; k++)
-                    for (size_t p = 0; p < nd; p++) W[k * nd + p] += vv[k] * md[p];
-            }
-        }
+        for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++)
+            if (estep_person(m, i, sinv, m->S + i * K * K, m->mu + i * K, acc)) bad = 1;
     }
     if (bad) {
         m->stats &= ~LSG_STATS_E;
@@ -334,6 +356,7 @@ int lsg_sigma_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, J = m->J, K = m->K;
     double s[LSG_KMAX * LSG_KMAX];
+    m->stats &= ~LSG_STATS_P; /* a and Sigma change */
     if (m->stats & LSG_STATS_E)
         memcpy(s, m->ssum + m->ssz, K * K * sizeof *s);
     else {
@@ -410,6 +433,7 @@ int lsg_slope_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, J = m->J, K = m->K;
     const int have = (m->stats & LSG_STATS_E) != 0;
+    m->stats &= ~LSG_STATS_P; /* a changes */
     int bad = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad) if (!have)
     for (size_t j = 0; j < J; j++) {
@@ -529,16 +553,17 @@ int lsg_step_step(lsg_model *m, ls_error *err)
 
 int lsg_local_step(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K, nb = m->nblk, hw = m->hsz;
+    const size_t N = m->N, J = m->J, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
     double sinv[LSG_KMAX * LSG_KMAX], lds;
     m->stats = 0; /* eta, A and B change */
     if (sigma_inverse(m->sigma, K, sinv, &lds))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
-    int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
+    int bad = 0, nonext = 0;
+#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad, nonext)
     for (size_t bk = 0; bk < nb; bk++) {
-        double *acc = m->hblk + bk * hw;
+        double *acc = m->hblk + bk * hw, *sacc = m->sblk + bk * sw;
         memset(acc, 0, hw * sizeof *acc);
+        memset(sacc, 0, sw * sizeof *sacc);
         for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
             const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
             const int *y = m->Y + i * J;
@@ -607,6 +632,9 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                 }
             ell -= 0.5 * (tr + quad - (double)K - 2.0 * ls_chol_logdet_half(L, K) + lds);
             m->ell[i] = ell;
+            /* the next E-step of this person (a failure is reported by
+             * lsg_estep, which then runs on its own) */
+            if (!nonext && estep_person(m, i, sinv, m->S2 + i * K * K, m->mu2 + i * K, sacc)) nonext = 1;
         }
     }
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational covariance is not positive definite");
@@ -616,6 +644,10 @@ int lsg_local_step(lsg_model *m, ls_error *err)
     sum_blocks(m->hblk, nb, hw, m->hsum);
     m->elbo = s;
     m->stats = LSG_STATS_L;
+    if (!nonext) {
+        sum_blocks(m->sblk, nb, sw, m->ssum);
+        m->stats |= LSG_STATS_P;
+    }
     return LS_OK;
 }
 
@@ -671,33 +703,55 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     if (rc) return rc;
     q->center = ls_calloc(m->N * m->K, sizeof *q->center);
     q->chol = ls_calloc(m->N * m->K * m->K, sizeof *q->chol);
-    q->nidx = ls_malloc(q->rule.n * m->K * sizeof *q->nidx);
-    if (!q->center || !q->chol || !q->nidx) {
+    unsigned char *tix = ls_malloc(q->rule.n * m->K);
+    q->nidx = ls_malloc(2 * q->rule.n * sizeof *q->nidx);
+    if (!q->center || !q->chol || !q->nidx || !tix) {
+        ls_free(tix);
         lsg_quad_free(q);
         return ls_nomem(err);
     }
     /* the one-dimensional values behind the nodes (exact matches) */
-    for (size_t c = 0; c < q->rule.n * m->K && q->nidx; c++) {
+    int product = 1;
+    for (size_t c = 0; c < q->rule.n * m->K && product; c++) {
         const double v = q->rule.u[c];
         size_t t = 0;
         while (t < q->m1 && q->x1[t] != v) t++;
         if (t == q->m1) {
-            if (q->m1 == sizeof q->x1 / sizeof q->x1[0] || !isfinite(v)) {
-                ls_free(q->nidx);
-                q->nidx = NULL;
-                break;
-            }
-            q->x1[q->m1++] = v;
+            if (q->m1 == sizeof q->x1 / sizeof q->x1[0] || !isfinite(v)) product = 0;
+            else q->x1[q->m1++] = v;
         }
-        q->nidx[c] = (unsigned char)t;
+        tix[c] = (unsigned char)t;
     }
+    const size_t K = m->K;
+    q->h = K / 2;
+    q->mA = q->mB = 1;
+    for (size_t l = 0; l < K && product; l++) {
+        size_t *mm = l < q->h ? &q->mA : &q->mB;
+        if (*mm * q->m1 > LSG_QTAB) product = 0;
+        else *mm *= q->m1;
+    }
+    if (product)
+        for (size_t k = 0; k < q->rule.n; k++) {
+            size_t ia = 0, ib = 0;
+            for (size_t l = K; l-- > q->h;) ib = ib * q->m1 + tix[k * K + l];
+            for (size_t l = q->h; l-- > 0;) ia = ia * q->m1 + tix[k * K + l];
+            q->nidx[2 * k] = (unsigned)ia;
+            q->nidx[2 * k + 1] = (unsigned)ib;
+        }
+    else {
+        ls_free(q->nidx);
+        q->nidx = NULL;
+        q->m1 = 0;
+        q->mA = q->mB = 0;
+    }
+    ls_free(tix);
     lsg_quad_center(q, m->mu, m->S);
     return LS_OK;
 }
 
 size_t lsg_quad_work(const lsg_quad *q)
 {
-    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->K * q->m1);
+    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
 }
 
 void lsg_quad_free(lsg_quad *q)
@@ -748,8 +802,8 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
     const int *y = q->Y + i * J;
     const int want = ga != NULL;
     double *z = work, *val = z + n * K, *eb = val + n, *bmax = eb + T, *res = bmax + J; /* res: n x T */
-    /* fe: per item, a flag, e^{base_j} and the K x m1 factors e^{g_jl x1_t} */
-    const size_t m1 = q->m1, fw = 2 + K * m1;
+    /* fe: per item, a flag (1: the product path), then the tables TA, TB */
+    const size_t m1 = q->m1, mA = q->mA, fw = 2 + q->mA + q->mB, hd = q->h;
     double *fe = res + n * T;
     double lse_buf[65];
     double xmax = 0;
@@ -781,9 +835,20 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
         if (!(bound * (double)q->P[j] < 300.0 && bmax[j] < 300.0)) continue;
         f[0] = 1;
-        f[1] = exp(base);
-        for (size_t l = 0; l < K; l++)
-            for (size_t t = 0; t < m1; t++) f[2 + l * m1 + t] = exp(g[l] * q->x1[t]);
+        /* TA = e^base (x) the first hd coordinates' factors, TB the others' */
+        double *TA = f + 2, *TB = TA + mA;
+        TA[0] = exp(base);
+        TB[0] = 1.0;
+        size_t sa = 1, sb = 1;
+        for (size_t l = 0; l < K; l++) {
+            double *Tt = l < hd ? TA : TB;
+            size_t *sz = l < hd ? &sa : &sb;
+            for (size_t t2 = m1; t2-- > 0;) {
+                const double e = exp(g[l] * q->x1[t2]);
+                for (size_t t = 0; t < *sz; t++) Tt[t2 * *sz + t] = Tt[t] * e;
+            }
+            *sz *= m1;
+        }
         const double yy = (double)y[j];
         ybase += yy * base;
         yb += b[q->off[j] + (size_t)y[j]];
@@ -817,47 +882,21 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j], *f = fe + j * fw;
         const size_t P = q->P[j], oj = q->off[j];
         const double yj = (double)y[j];
-        if (f[0] != 0) { /* e^s as the product of the item's factors at each node */
-            const unsigned char *ix = q->nidx;
-            const double *F = f + 2;
-            for (size_t k = 0; k < n; k++, ix += K) {
-                double es = f[1];
-                size_t l = 0;
-                for (; l + 1 < K; l += 2) es *= F[l * m1 + ix[l]] * F[(l + 1) * m1 + ix[l + 1]];
-                if (l < K) es *= F[l * m1 + ix[l]];
-                double *r = want ? res + k * T + oj : lse_buf;
-                if (P == 1) {
-                    const double e1 = es * xb[1], sum = 1.0 + e1;
+        if (f[0] != 0) { /* e^s = TA[ia] TB[ib] at each node; residuals in the gradient pass */
+            const unsigned *ix = q->nidx;
+            const double *TA = f + 2, *TB = TA + mA;
+            if (P == 1)
+                for (size_t k = 0; k < n; k++) {
+                    const double sum = 1.0 + TA[ix[2 * k]] * TB[ix[2 * k + 1]] * xb[1];
                     val[k] -= log_collect(sum, pr + k);
-                    if (want) {
-                        r[1] = e1 / sum;
-                        r[0] = yj - r[1];
-                    }
-                    continue;
                 }
-                double sum;
-                if (!want) { /* Horner */
-                    sum = xb[P];
+            else
+                for (size_t k = 0; k < n; k++) {
+                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
+                    double sum = xb[P]; /* Horner */
                     for (size_t h2 = P; h2-- > 0;) sum = sum * es + xb[h2];
                     val[k] -= log_collect(sum, pr + k);
-                    continue;
                 }
-                double pw = 1.0;
-                sum = 0;
-                for (size_t h2 = 0; h2 <= P; h2++) {
-                    r[h2] = pw * xb[h2];
-                    sum += r[h2];
-                    pw *= es;
-                }
-                val[k] -= log_collect(sum, pr + k);
-                const double inv = 1.0 / sum;
-                double eh = 0;
-                for (size_t h2 = 0; h2 <= P; h2++) {
-                    r[h2] *= inv;
-                    eh += (double)h2 * r[h2];
-                }
-                r[0] = yj - eh;
-            }
             continue;
         }
         for (size_t k = 0; k < n; k++) {
@@ -957,17 +996,43 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         memset(ga, 0, J * K * sizeof *ga);
         memset(gb, 0, T * sizeof *gb);
         if (gshift) memset(gshift, 0, J * sizeof *gshift);
-        for (size_t k = 0; k < n; k++) {
-            const double w = val[k], *zk = z + k * K, *rk = res + k * T;
-            if (w < 1e-300) continue;
-            for (size_t j = 0; j < J; j++) {
-                if (y[j] < 0) continue;
-                const double *r = rk + q->off[j];
-                for (size_t p = 0; p < K; p++) ga[j * K + p] += w * r[0] * zk[p];
-                if (gshift) gshift[j] += w * r[0];
-                double *g = gb + q->off[j];
-                for (size_t h2 = 1; h2 <= q->P[j]; h2++) g[h2] += w * r[h2];
-            }
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            const size_t P = q->P[j], oj = q->off[j];
+            const double *f = fe + j * fw, *xb = eb + oj, yj = (double)y[j];
+            double *gaj = ga + j * K, *g = gb + oj, gsh = 0;
+            if (f[0] != 0) { /* the product path: the category probabilities again */
+                const unsigned *ix = q->nidx;
+                const double *TA = f + 2, *TB = TA + mA;
+                for (size_t k = 0; k < n; k++) {
+                    const double w = val[k], *zk = z + k * K;
+                    if (w < 1e-300) continue;
+                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
+                    double r[65], pw = 1.0, tot = 0, eh = 0;
+                    for (size_t h2 = 0; h2 <= P; h2++) {
+                        r[h2] = pw * xb[h2];
+                        tot += r[h2];
+                        pw *= es;
+                    }
+                    const double inv = 1.0 / tot;
+                    for (size_t h2 = 1; h2 <= P; h2++) {
+                        r[h2] *= inv;
+                        eh += (double)h2 * r[h2];
+                    }
+                    const double r0 = yj - eh;
+                    for (size_t p = 0; p < K; p++) gaj[p] += w * r0 * zk[p];
+                    gsh += w * r0;
+                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
+                }
+            } else
+                for (size_t k = 0; k < n; k++) {
+                    const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
+                    if (w < 1e-300) continue;
+                    for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
+                    gsh += w * r[0];
+                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
+                }
+            if (gshift) gshift[j] = gsh;
         }
         for (size_t j = 0; j < J; j++) {
             if (y[j] < 0) continue;

@@ -69,7 +69,12 @@ typedef struct lsg_model {
     int mml_warm;          /* lsg_mml: mu, S already hold a quadrature posterior
                             * near the start (one adaptation pass, not four) */
     /* the sums over persons (see the top of this file) */
-    int stats;             /* LSG_STATS_E: E-step sums hold; LSG_STATS_L: local */
+    int stats;             /* LSG_STATS_E: E-step sums hold; LSG_STATS_L: local;
+                            * LSG_STATS_P: the next E-step is done (below)    */
+    double *mu2, *S2;      /* N x K, N x K x K: the local step's person pass
+                            * also runs the next E-step (it needs only the new
+                            * A, B and the unchanged a, Sigma) into these;
+                            * lsg_estep then swaps them in                     */
     size_t *sdim, *snd;    /* J x K, J: item j's dimensions in the E-step sums
                             * (confirmatory: its free slopes; exploratory: all K) */
     size_t *soff, *hoff;   /* J + 1: item j's E-step sums M (nd x nd), r (nd),
@@ -79,7 +84,7 @@ typedef struct lsg_model {
     double *ssum, *hsum;   /* the sums over blocks                             */
 } lsg_model;
 
-enum { LSG_STATS_E = 1, LSG_STATS_L = 2 };
+enum { LSG_STATS_E = 1, LSG_STATS_L = 2, LSG_STATS_P = 4 };
 #define LSG_NBLOCK 32
 
 enum { LSG_X_NONE = 0, LSG_X_DIF = 1, LSG_X_LREG = 2 };
@@ -135,13 +140,17 @@ typedef struct lsg_quad {
     double *center;        /* N x K                                            */
     double *chol;          /* N x K x K lower triangular L_i                   */
     int threads;
-    /* The rule as a (possibly pruned) product of one set of m1 values:
-     * node k's coordinate l is x1[nidx[k K + l]] (nidx NULL when the rule
-     * is not of that form).  Then e^{a_j'z} at every node is a product of
-     * K + 1 of the person's J (1 + K m1) exponentials, not one each. */
-    unsigned char *nidx;   /* n x K                                            */
+    /* The rule as a (possibly pruned) product of one set of m1 values x1:
+     * node k's coordinate l is x1[t_kl].  Then e^{a_j'z} at node k is
+     * TA_j[ia_k] TB_j[ib_k], with TA_j the mA = m1^h products over the
+     * first h = K/2 coordinates (times e^{a_j'center}) and TB_j the mB
+     * products over the others, indexed by ia_k = sum_{l<h} t_kl m1^l and
+     * ib_k = sum_{l>=h} t_kl m1^(l-h): K m1 exponentials per item and
+     * person instead of one per node.  nidx NULL: not of that form (or the
+     * tables would be too large). */
+    unsigned *nidx;        /* n x 2: ia_k, ib_k                                */
     double x1[64];
-    size_t m1;
+    size_t m1, mA, mB, h;
 } lsg_quad;
 
 int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err);
