@@ -248,12 +248,15 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
     const double *Ai = m->A + i * J, *Bi = m->B + i * J;
     for (size_t j = 0; j < J; j++) {
         if (y[j] < 0) continue;
+        /* a_j is zero outside its dimensions dm (ascending): the same sums */
         const double *aj = m->a + j * K;
         const double w = 2.0 * Ai[j], v = Bi[j];
-        for (size_t p = 0; p < K; p++) {
-            if (aj[p] == 0.0) continue;
-            r[p] += v * aj[p];
-            for (size_t s = 0; s <= p; s++) Pm[p * K + s] += w * aj[p] * aj[s];
+        const size_t nd = m->snd[j], *dm = m->sdim + j * K;
+        for (size_t p = 0; p < nd; p++) {
+            const size_t dp = dm[p];
+            if (aj[dp] == 0.0) continue;
+            r[dp] += v * aj[dp];
+            for (size_t s = 0; s <= p; s++) Pm[dp * K + dm[s]] += w * aj[dp] * aj[dm[s]];
         }
     }
     for (size_t p = 0; p < K; p++)
@@ -887,15 +890,18 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             const double *TA = f + 2, *TB = TA + mA;
             if (P == 1)
                 for (size_t k = 0; k < n; k++) {
-                    const double sum = 1.0 + TA[ix[2 * k]] * TB[ix[2 * k + 1]] * xb[1];
-                    val[k] -= log_collect(sum, pr + k);
+                    const double sum = 1.0 + TA[ix[2 * k]] * TB[ix[2 * k + 1]] * xb[1], pk = pr[k] * sum;
+                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
+                    else pr[k] = pk;
                 }
             else
                 for (size_t k = 0; k < n; k++) {
                     const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
                     double sum = xb[P]; /* Horner */
                     for (size_t h2 = P; h2-- > 0;) sum = sum * es + xb[h2];
-                    val[k] -= log_collect(sum, pr + k);
+                    const double pk = pr[k] * sum;
+                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
+                    else pr[k] = pk;
                 }
             continue;
         }
