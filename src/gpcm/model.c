@@ -197,6 +197,50 @@ int lsg_start(lsg_model *m, ls_error *err)
     return lsg_local_step(m, err);
 }
 
+/* Small dense Cholesky pieces for the per-person K x K work (K <= LSG_KMAX),
+ * inline rather than through GSL: the same arithmetic as ls_chol,
+ * ls_chol_solve and ls_chol_inverse without a library call per row. */
+static int chol_small(double *A, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        double d = A[j * n + j];
+        for (size_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
+        if (!(d > 0) || !isfinite(d)) return 1;
+        d = sqrt(d);
+        A[j * n + j] = d;
+        for (size_t i = j + 1; i < n; i++) {
+            double t = A[i * n + j];
+            for (size_t k = 0; k < j; k++) t -= A[i * n + k] * A[j * n + k];
+            A[i * n + j] = t / d;
+        }
+        for (size_t i = 0; i < j; i++) A[i * n + j] = 0;
+    }
+    return 0;
+}
+
+static void chol_solve_small(const double *L, size_t n, double *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        double t = x[i];
+        for (size_t k = 0; k < i; k++) t -= L[i * n + k] * x[k];
+        x[i] = t / L[i * n + i];
+    }
+    for (size_t i = n; i-- > 0;) {
+        double t = x[i];
+        for (size_t k = i + 1; k < n; k++) t -= L[k * n + i] * x[k];
+        x[i] = t / L[i * n + i];
+    }
+}
+
+static void chol_inverse_small(const double *L, size_t n, double *out)
+{
+    for (size_t c = 0; c < n; c++) {
+        double *col = out + c * n; /* row c = column c: the inverse is symmetric */
+        for (size_t r = 0; r < n; r++) col[r] = r == c;
+        chol_solve_small(L, n, col);
+    }
+}
+
 /* Sigma^-1 and log|Sigma|, or non-zero when Sigma is not positive definite. */
 static int sigma_inverse(const double *sigma, size_t K, double *inv, double *logdet)
 {
@@ -261,10 +305,10 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
     }
     for (size_t p = 0; p < K; p++)
         for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
-    if (ls_chol(Pm, K)) return 1;
-    ls_chol_inverse(Pm, K, Si);
+    if (chol_small(Pm, K)) return 1;
+    chol_inverse_small(Pm, K, Si);
     memcpy(mi, r, K * sizeof *r);
-    ls_chol_solve(Pm, K, mi);
+    chol_solve_small(Pm, K, mi);
     /* the sums: Sigma's, then per item the slopes' and the steps' */
     for (size_t p = 0; p < K; p++)
         for (size_t q = 0; q < K; q++) sig[p * K + q] += Si[p * K + q] + mi[p] * mi[q];
@@ -624,7 +668,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
             /* -KL(q_i || N(0, Sigma)) */
             double L[LSG_KMAX * LSG_KMAX], tr = 0, quad = 0;
             memcpy(L, Si, K * K * sizeof *L);
-            if (ls_chol(L, K)) {
+            if (chol_small(L, K)) {
                 bad = 1;
                 continue;
             }
