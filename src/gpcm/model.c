@@ -614,7 +614,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
         for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
             const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
             const int *y = m->Y + i * J;
-            double ell = 0;
+            double ell = 0, prod = 1.0; /* prod: the 1 + e^-xi whose logarithm is pending */
             for (size_t j = 0; j < J; j++) {
                 if (y[j] < 0) continue;
                 const double *aj = m->a + j * K, *bj = m->b + m->off[j];
@@ -629,7 +629,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     for (size_t q = 0; q < nd; q++) sp += Si[dp * K + dm[q]] * aj[dm[q]];
                     v += aj[dp] * sp;
                 }
-                double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, prod = 1.0, hyy = 0;
+                double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, hyy = 0;
                 double *H = acc + m->hoff[j], *C = H + P * P;
                 const int yy = y[j];
                 for (size_t k = 0; k <= P; k++) {
@@ -641,7 +641,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
                     else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
                     e[k] = et;
-                    prod *= 1.0 + ex; /* <= 2^P: one logarithm per cell */
+                    prod *= 1.0 + ex; /* <= 2 per cell: one logarithm per person */
                     ell -= 0.5 * (ew + xi);
                     sa += et * d * d;
                     sb += d * (2.0 * et * c - 0.5);
@@ -661,10 +661,14 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     H[(yy - 1) * P + yy - 1] += hyy;
                     C[yy - 1] -= 0.5 * (double)P;
                 }
-                ell -= log(prod);
+                if (prod > 1e200) { /* an item adds at most 2^P <= 2^64 */
+                    ell -= log(prod);
+                    prod = 1.0;
+                }
                 m->A[i * J + j] = sa;
                 m->B[i * J + j] = sb;
             }
+            ell -= log(prod);
             /* -KL(q_i || N(0, Sigma)) */
             double L[LSG_KMAX * LSG_KMAX], tr = 0, quad = 0;
             memcpy(L, Si, K * K * sizeof *L);
