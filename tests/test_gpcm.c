@@ -268,6 +268,121 @@ static void test_elbo_monotone(void)
     check_monotone(0, 1, 30);
 }
 
+/* The updates from the sums taken during the person passes (E-step sums
+ * rescaled by the Sigma step, the local step's Hessians, the E-step run by
+ * the local step's pass) against the same updates with every sum taken
+ * directly (m->stats cleared before each step). */
+static void check_sums_direct(int exploratory, size_t K)
+{
+    lsg_sim sim;
+    ls_error e = {0, ""};
+    const size_t N = 250, J = 16;
+    CHECK(lsg_simulate(N, J, K, 3, 5, 0.1, 21 + K, &sim, &e) == 0);
+    int *pat = malloc(J * K * sizeof *pat);
+    for (size_t j = 0; j < J; j++)
+        for (size_t k = 0; k < K; k++) pat[j * K + k] = exploratory ? !(j < K && k > j) : sim.pattern[j * K + k];
+    lsg_model m1, m2;
+    CHECK(lsg_init(&m1, N, J, K, sim.Y, sim.P, pat, exploratory, 2, &e) == 0);
+    CHECK(lsg_init(&m2, N, J, K, sim.Y, sim.P, pat, exploratory, 1, &e) == 0);
+    double *a = malloc(J * K * sizeof *a);
+    for (size_t c = 0; c < J * K; c++) a[c] = pat[c] ? 0.7 + 0.1 * (double)(c % 4) : 0;
+    lsg_set(&m1, a, NULL, NULL);
+    lsg_set(&m2, a, NULL, NULL);
+    CHECK(lsg_start(&m1, &e) == 0);
+    CHECK(lsg_start(&m2, &e) == 0);
+    int used = 0;
+    for (int it = 0; it < 25; it++) {
+        used += (m1.stats & LSG_STATS_P) != 0;
+        CHECK(lsg_iterate(&m1, NULL, &e) == 0);
+        int rc = 0;
+        m2.stats = 0;
+        rc |= lsg_estep(&m2, &e);
+        m2.stats = 0;
+        rc |= lsg_sigma_step(&m2, &e) || lsg_slope_step(&m2, &e) || lsg_step_step(&m2, &e) || lsg_local_step(&m2, &e);
+        CHECK(rc == 0);
+    }
+    double worst = 0;
+    for (size_t c = 0; c < J * K; c++) worst = fmax(worst, fabs(m1.a[c] - m2.a[c]));
+    for (size_t c = 0; c < m1.T; c++) worst = fmax(worst, fabs(m1.b[c] - m2.b[c]));
+    for (size_t c = 0; c < K * K; c++) worst = fmax(worst, fabs(m1.sigma[c] - m2.sigma[c]));
+    for (size_t c = 0; c < N * K; c++) worst = fmax(worst, fabs(m1.mu[c] - m2.mu[c]));
+    for (size_t c = 0; c < N * K * K; c++) worst = fmax(worst, fabs(m1.S[c] - m2.S[c]));
+    const double de = fabs(m1.elbo - m2.elbo) / fabs(m2.elbo);
+    printf("  %s K=%zu, 25 iterations: sums from the person passes vs direct: largest difference %.2e, ELBO %.2e relative\n",
+           exploratory ? "exploratory" : "confirmatory", K, worst, de);
+    CHECK_MSG(used == 25, "the local step's E-step was used in %d of 25 iterations", used);
+    CHECK_MSG(worst < 1e-9, "worst %g", worst);
+    CHECK_MSG(de < 1e-12, "ELBO %.17g vs %.17g", m1.elbo, m2.elbo);
+    free(a);
+    free(pat);
+    lsg_free(&m1);
+    lsg_free(&m2);
+    lsg_sim_free(&sim);
+}
+
+static void test_sums_direct(void)
+{
+    check_sums_direct(0, 3);
+    check_sums_direct(1, 2);
+    check_sums_direct(0, 1);
+}
+
+/* The quadrature's product path (e^{a'z} from per-item tables) against one
+ * exponential per node (q.nidx cleared): log-likelihoods and gradients,
+ * with and without shifts. */
+static void test_quad_tables(void)
+{
+    lsg_sim sim;
+    ls_error e = {0, ""};
+    const size_t N = 60, J = 10, K = 3;
+    CHECK(lsg_simulate(N, J, K, 2, 5, 0.1, 7, &sim, &e) == 0);
+    lsg_model m;
+    CHECK(lsg_init(&m, N, J, K, sim.Y, sim.P, sim.pattern, 0, 1, &e) == 0);
+    double sig[9] = {1, 0.3, 0.2, 0.3, 1, 0.4, 0.2, 0.4, 1}, L[9], si[9];
+    lsg_set(&m, sim.a, sim.b, sig);
+    CHECK(lsg_start(&m, &e) == 0);
+    CHECK(lsg_estep(&m, &e) == 0);
+    memcpy(L, sig, sizeof L);
+    CHECK(ls_chol(L, K) == 0);
+    ls_chol_inverse(L, K, si);
+    const double ld = 2 * ls_chol_logdet_half(L, K);
+    for (unsigned nodes = 3; nodes <= 7; nodes += 4) {
+        lsg_quad q;
+        CHECK(lsg_quad_init(&q, &m, nodes, &e) == 0);
+        CHECK(q.nidx != NULL);
+        double *w = malloc(lsg_quad_work(&q) * sizeof *w), sh[10], gsh[2][10];
+        double *ga = malloc(2 * J * K * sizeof *ga), *gb = malloc(2 * m.T * sizeof *gb), gs[2][9];
+        double worst = 0;
+        for (size_t i = 0; i < N; i++) {
+            for (size_t j = 0; j < J; j++) sh[j] = 0.1 * (double)((i + j) % 5) - 0.2;
+            double ll[2], pm[2][3], pc[2][9];
+            for (int path = 0; path < 2; path++) {
+                unsigned *keep = q.nidx;
+                if (path) q.nidx = NULL;
+                ll[path] = lsg_quad_person(&q, i, m.a, m.b, i % 2 ? sh : NULL, i % 2 ? gsh[path] : NULL, si, ld,
+                                           ga + path * J * K, gb + path * m.T, gs[path], pm[path], pc[path], w);
+                q.nidx = keep;
+            }
+            worst = fmax(worst, fabs(ll[0] - ll[1]) / (1 + fabs(ll[1])));
+            for (size_t c = 0; c < J * K; c++) worst = fmax(worst, fabs(ga[c] - ga[J * K + c]));
+            for (size_t c = 0; c < m.T; c++) worst = fmax(worst, fabs(gb[c] - gb[m.T + c]));
+            for (size_t c = 0; c < K * K; c++) worst = fmax(worst, fabs(gs[0][c] - gs[1][c]));
+            for (size_t c = 0; c < K; c++) worst = fmax(worst, fabs(pm[0][c] - pm[1][c]));
+            if (i % 2)
+                for (size_t j = 0; j < J; j++) worst = fmax(worst, fabs(gsh[0][j] - gsh[1][j]));
+        }
+        printf("  %u nodes per dimension: product tables vs one exponential per node: largest difference %.2e\n", nodes,
+               worst);
+        CHECK_MSG(worst < 1e-11, "worst %g", worst);
+        free(w);
+        free(ga);
+        free(gb);
+        lsg_quad_free(&q);
+    }
+    lsg_free(&m);
+    lsg_sim_free(&sim);
+}
+
 /* Analytic gradient of the quadrature log-likelihood against central
  * differences, at fixed nodes. */
 static void test_mml_gradient(void)
@@ -1274,6 +1389,8 @@ int main(int argc, char **argv)
     RUN_IF(test_eta);
     RUN_IF(test_binary_reproduces_m2pl);
     RUN_IF(test_elbo_monotone);
+    RUN_IF(test_sums_direct);
+    RUN_IF(test_quad_tables);
     RUN_IF(test_mml_gradient);
     RUN_IF(test_data_and_patterns);
     RUN_IF(test_fit_json);

@@ -689,6 +689,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     lsg_set(&m, best.a, best.b, best.sigma);
     memcpy(m.mu, best.mu, n * K * sizeof *m.mu);
     memcpy(m.S, best.S, n * K * K * sizeof *m.S);
+    m.stats = 0; /* the sums over persons were those of the last start */
     m.elbo = best.elbo;
     out->seconds_gvem = now() - t0;
 

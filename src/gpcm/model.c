@@ -33,6 +33,7 @@
 
 #define LSG_KMAX 10
 #define LSG_LOG_2PI 1.8378770664093454836
+#define LSG_QTAB 4096 /* the largest table of lsg_quad (mA, mB) */
 
 void lsg_offsets(const unsigned *P, size_t J, size_t *off)
 {
@@ -79,9 +80,35 @@ int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const uns
     m->A = ls_calloc(N * J, sizeof *m->A);
     m->B = ls_calloc(N * J, sizeof *m->B);
     m->ell = ls_calloc(N, sizeof *m->ell);
-    if (!m->a || !m->b || !m->sigma || !m->mu || !m->S || !m->eta || !m->A || !m->B || !m->ell)
+    m->mu2 = ls_calloc(N * K, sizeof *m->mu2);
+    m->S2 = ls_calloc(N * K * K, sizeof *m->S2);
+    if (!m->a || !m->b || !m->sigma || !m->mu || !m->S || !m->eta || !m->A || !m->B || !m->ell || !m->mu2 ||
+        !m->S2)
         goto nomem;
     for (size_t k = 0; k < K; k++) m->sigma[k * K + k] = 1.0;
+    /* the sums over persons: item j's dimensions and offsets */
+    m->sdim = ls_malloc(J * K * sizeof *m->sdim);
+    m->snd = ls_malloc(J * sizeof *m->snd);
+    m->soff = ls_malloc((J + 1) * sizeof *m->soff);
+    m->hoff = ls_malloc((J + 1) * sizeof *m->hoff);
+    if (!m->sdim || !m->snd || !m->soff || !m->hoff) goto nomem;
+    m->soff[0] = m->hoff[0] = 0;
+    for (size_t j = 0; j < J; j++) {
+        size_t nd = 0;
+        for (size_t k = 0; k < K; k++)
+            if (exploratory || pattern[j * K + k]) m->sdim[j * K + nd++] = k;
+        m->snd[j] = nd;
+        m->soff[j + 1] = m->soff[j] + nd * nd + nd + P[j] * nd;
+        m->hoff[j + 1] = m->hoff[j] + (size_t)P[j] * P[j] + P[j];
+    }
+    m->ssz = m->soff[J];
+    m->hsz = m->hoff[J];
+    m->nblk = N < LSG_NBLOCK ? N : LSG_NBLOCK;
+    m->sblk = ls_malloc(m->nblk * (m->ssz + K * K) * sizeof *m->sblk);
+    m->hblk = ls_malloc(m->nblk * m->hsz * sizeof *m->hblk);
+    m->ssum = ls_malloc((m->ssz + K * K) * sizeof *m->ssum);
+    m->hsum = ls_malloc(m->hsz * sizeof *m->hsum);
+    if (!m->sblk || !m->hblk || !m->ssum || !m->hsum) goto nomem;
     return LS_OK;
 nomem:
     lsg_free(m);
@@ -105,6 +132,16 @@ void lsg_free(lsg_model *m)
     ls_free(m->ell);
     ls_free(m->dif);
     ls_free(m->lreg);
+    ls_free(m->mu2);
+    ls_free(m->S2);
+    ls_free(m->sdim);
+    ls_free(m->snd);
+    ls_free(m->soff);
+    ls_free(m->hoff);
+    ls_free(m->sblk);
+    ls_free(m->hblk);
+    ls_free(m->ssum);
+    ls_free(m->hsum);
     memset(m, 0, sizeof *m);
 }
 
@@ -146,6 +183,7 @@ void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma
     for (size_t j = 0; j < m->J; j++) m->b[m->off[j]] = 0.0;
     for (size_t c = 0; c < m->J * m->K; c++)
         if (!m->pattern[c]) m->a[c] = 0.0;
+    m->stats = 0;
 }
 
 int lsg_start(lsg_model *m, ls_error *err)
@@ -155,7 +193,52 @@ int lsg_start(lsg_model *m, ls_error *err)
         memset(m->mu + i * K, 0, K * sizeof *m->mu);
         memcpy(m->S + i * K * K, m->sigma, K * K * sizeof *m->S);
     }
+    m->stats = 0;
     return lsg_local_step(m, err);
+}
+
+/* Small dense Cholesky pieces for the per-person K x K work (K <= LSG_KMAX),
+ * inline rather than through GSL: the same arithmetic as ls_chol,
+ * ls_chol_solve and ls_chol_inverse without a library call per row. */
+static int chol_small(double *A, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        double d = A[j * n + j];
+        for (size_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
+        if (!(d > 0) || !isfinite(d)) return 1;
+        d = sqrt(d);
+        A[j * n + j] = d;
+        for (size_t i = j + 1; i < n; i++) {
+            double t = A[i * n + j];
+            for (size_t k = 0; k < j; k++) t -= A[i * n + k] * A[j * n + k];
+            A[i * n + j] = t / d;
+        }
+        for (size_t i = 0; i < j; i++) A[i * n + j] = 0;
+    }
+    return 0;
+}
+
+static void chol_solve_small(const double *L, size_t n, double *x)
+{
+    for (size_t i = 0; i < n; i++) {
+        double t = x[i];
+        for (size_t k = 0; k < i; k++) t -= L[i * n + k] * x[k];
+        x[i] = t / L[i * n + i];
+    }
+    for (size_t i = n; i-- > 0;) {
+        double t = x[i];
+        for (size_t k = i + 1; k < n; k++) t -= L[k * n + i] * x[k];
+        x[i] = t / L[i * n + i];
+    }
+}
+
+static void chol_inverse_small(const double *L, size_t n, double *out)
+{
+    for (size_t c = 0; c < n; c++) {
+        double *col = out + c * n; /* row c = column c: the inverse is symmetric */
+        for (size_t r = 0; r < n; r++) col[r] = r == c;
+        chol_solve_small(L, n, col);
+    }
 }
 
 /* Sigma^-1 and log|Sigma|, or non-zero when Sigma is not positive definite. */
@@ -173,65 +256,178 @@ static int sigma_inverse(const double *sigma, size_t K, double *inv, double *log
 /* The five updates                                                  */
 /* ---------------------------------------------------------------- */
 
+/* Person i's steps' weights for item j from its eta block e (score y):
+ * v[k - 1] = sum_{h != y} 2 eta_h (h - y) (1[h = k] - 1[y = k]), k = 1..P;
+ * the steps' gradient is sum_i (c_ij + (a_j'mu_i) v_ij) (lsg_step_step). */
+static inline void step_weights(const double *e, unsigned P, int y, double *v)
+{
+    double t = 0;
+    for (size_t k = 0; k <= P; k++) {
+        if ((int)k == y) continue;
+        const double w = 2.0 * e[k] * (double)((int)k - y);
+        if (k >= 1) v[k - 1] = w;
+        t += w;
+    }
+    if (y >= 1) v[y - 1] = -t;
+}
+
+/* The sums of the blocks, in block order. */
+static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
+{
+    memcpy(out, blk, sz * sizeof *out);
+    for (size_t bk = 1; bk < nblk; bk++)
+        for (size_t x = 0; x < sz; x++) out[x] += blk[bk * sz + x];
+}
+
+/* Person i's E-step from A, B, a and sinv (Sigma^-1) into Si, mi, with its
+ * terms added to the block's sums acc (Sigma's at acc + ssz); non-zero when
+ * the precision is not positive definite. */
+static int estep_person(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc)
+{
+    const size_t J = m->J, K = m->K;
+    double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX], *sig = acc + m->ssz;
+    memcpy(Pm, sinv, K * K * sizeof *Pm);
+    memset(r, 0, K * sizeof *r);
+    const int *y = m->Y + i * J;
+    const double *Ai = m->A + i * J, *Bi = m->B + i * J;
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        /* a_j is zero outside its dimensions dm (ascending): the same sums */
+        const double *aj = m->a + j * K;
+        const double w = 2.0 * Ai[j], v = Bi[j];
+        const size_t nd = m->snd[j], *dm = m->sdim + j * K;
+        for (size_t p = 0; p < nd; p++) {
+            const size_t dp = dm[p];
+            if (aj[dp] == 0.0) continue;
+            r[dp] += v * aj[dp];
+            for (size_t s = 0; s <= p; s++) Pm[dp * K + dm[s]] += w * aj[dp] * aj[dm[s]];
+        }
+    }
+    for (size_t p = 0; p < K; p++)
+        for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
+    if (chol_small(Pm, K)) return 1;
+    chol_inverse_small(Pm, K, Si);
+    memcpy(mi, r, K * sizeof *r);
+    chol_solve_small(Pm, K, mi);
+    /* the sums: Sigma's, then per item the slopes' and the steps' */
+    for (size_t p = 0; p < K; p++)
+        for (size_t q = 0; q < K; q++) sig[p * K + q] += Si[p * K + q] + mi[p] * mi[q];
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+        double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
+        const double w = Ai[j], v = Bi[j];
+        for (size_t p = 0; p < nd; p++) md[p] = mi[dm[p]];
+        for (size_t p = 0; p < nd; p++) {
+            rr[p] += v * md[p];
+            const double *Sp = Si + dm[p] * K;
+            for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[dm[s]] + md[p] * md[s]);
+        }
+        step_weights(lsg_eta_at(m, i, j), m->P[j], y[j], vv);
+        for (size_t k = 0; k < P; k++)
+            for (size_t p = 0; p < nd; p++) W[k * nd + p] += vv[k] * md[p];
+    }
+    return 0;
+}
+
 int lsg_estep(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K;
+    const size_t N = m->N, K = m->K, nb = m->nblk, sw = m->ssz + K * K;
+    if (m->stats & LSG_STATS_P) { /* done by the local step's pass */
+        double *t = m->mu;
+        m->mu = m->mu2;
+        m->mu2 = t;
+        t = m->S;
+        m->S = m->S2;
+        m->S2 = t;
+        m->stats = (m->stats & ~LSG_STATS_P) | LSG_STATS_E;
+        return LS_OK;
+    }
     double sinv[LSG_KMAX * LSG_KMAX], ld;
     if (sigma_inverse(m->sigma, K, sinv, &ld))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
-    for (size_t i = 0; i < N; i++) {
-        double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX];
-        memcpy(Pm, sinv, K * K * sizeof *Pm);
-        memset(r, 0, K * sizeof *r);
-        const int *y = m->Y + i * J;
-        for (size_t j = 0; j < J; j++) {
-            if (y[j] < 0) continue;
-            const double *aj = m->a + j * K;
-            const double w = 2.0 * m->A[i * J + j], v = m->B[i * J + j];
-            for (size_t p = 0; p < K; p++) {
-                if (aj[p] == 0.0) continue;
-                r[p] += v * aj[p];
-                for (size_t s = 0; s <= p; s++) Pm[p * K + s] += w * aj[p] * aj[s];
+    for (size_t bk = 0; bk < nb; bk++) {
+        double *acc = m->sblk + bk * sw;
+        memset(acc, 0, sw * sizeof *acc);
+        for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++)
+            if (estep_person(m, i, sinv, m->S + i * K * K, m->mu + i * K, acc)) bad = 1;
+    }
+    if (bad) {
+        m->stats &= ~LSG_STATS_E;
+        return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational precision is not positive definite");
+    }
+    sum_blocks(m->sblk, nb, sw, m->ssum);
+    m->stats |= LSG_STATS_E;
+    return LS_OK;
+}
+
+/* The E-step's sums under theta -> D^-1 theta (confirmatory: D diagonal,
+ * d its entries; exploratory: D = L lower triangular, every item on all K
+ * dimensions): M -> D^-1 M D^-T, r -> D^-1 r, W -> W D^-T.  M is kept in
+ * its lower triangle. */
+static void stats_rescale(lsg_model *m, const double *d, const double *L)
+{
+    const size_t J = m->J, K = m->K;
+    for (size_t j = 0; j < J; j++) {
+        const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+        double *M = m->ssum + m->soff[j], *r = M + nd * nd, *W = r + nd;
+        if (d) {
+            for (size_t p = 0; p < nd; p++) {
+                r[p] /= d[dm[p]];
+                for (size_t s = 0; s <= p; s++) M[p * nd + s] /= d[dm[p]] * d[dm[s]];
             }
-        }
-        for (size_t p = 0; p < K; p++)
-            for (size_t s = p + 1; s < K; s++) Pm[p * K + s] = Pm[s * K + p];
-        if (ls_chol(Pm, K)) {
-            bad = 1;
+            for (size_t k = 0; k < P; k++)
+                for (size_t p = 0; p < nd; p++) W[k * nd + p] /= d[dm[p]];
             continue;
         }
-        double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-        ls_chol_inverse(Pm, K, Si);
-        memcpy(mi, r, K * sizeof *r);
-        ls_chol_solve(Pm, K, mi);
+        /* nd = K: tmp = L^-1 M (columns), M = tmp L^-T (rows) */
+        double F[LSG_KMAX * LSG_KMAX], col[LSG_KMAX];
+        for (size_t p = 0; p < K; p++)
+            for (size_t s = 0; s <= p; s++) F[p * K + s] = F[s * K + p] = M[p * K + s];
+        for (size_t c = 0; c < K; c++) {
+            for (size_t q = 0; q < K; q++) col[q] = F[q * K + c];
+            ls_trsv_lower(L, K, 0, col);
+            for (size_t q = 0; q < K; q++) F[q * K + c] = col[q];
+        }
+        for (size_t q = 0; q < K; q++) ls_trsv_lower(L, K, 0, F + q * K);
+        for (size_t p = 0; p < K; p++)
+            for (size_t s = 0; s <= p; s++) M[p * K + s] = 0.5 * (F[p * K + s] + F[s * K + p]);
+        ls_trsv_lower(L, K, 0, r);
+        for (size_t k = 0; k < P; k++) ls_trsv_lower(L, K, 0, W + k * K);
     }
-    if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational precision is not positive definite");
-    return LS_OK;
 }
 
 int lsg_sigma_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, J = m->J, K = m->K;
     double s[LSG_KMAX * LSG_KMAX];
-    memset(s, 0, K * K * sizeof *s);
-    for (size_t i = 0; i < N; i++) {
-        const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-        for (size_t p = 0; p < K * K; p++) s[p] += Si[p] + mi[p / K] * mi[p % K];
+    m->stats &= ~LSG_STATS_P; /* a and Sigma change */
+    if (m->stats & LSG_STATS_E)
+        memcpy(s, m->ssum + m->ssz, K * K * sizeof *s);
+    else {
+        memset(s, 0, K * K * sizeof *s);
+        for (size_t i = 0; i < N; i++) {
+            const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+            for (size_t p = 0; p < K * K; p++) s[p] += Si[p] + mi[p / K] * mi[p % K];
+        }
     }
     for (size_t p = 0; p < K * K; p++) s[p] /= (double)N;
     if (!m->exploratory) {
         double d[LSG_KMAX];
         for (size_t k = 0; k < K; k++) {
             d[k] = sqrt(s[k * K + k]);
-            if (!(d[k] > 0) || !isfinite(d[k]))
+            if (!(d[k] > 0) || !isfinite(d[k])) {
+                m->stats &= ~LSG_STATS_E;
                 return ls_fail(err, LS_ERR_NUMERIC, "gpcm: latent variance %zu collapsed", k + 1);
+            }
         }
         for (size_t p = 0; p < K; p++)
             for (size_t q = 0; q < K; q++) m->sigma[p * K + q] = p == q ? 1.0 : s[p * K + q] / (d[p] * d[q]);
         for (size_t j = 0; j < J; j++)
             for (size_t k = 0; k < K; k++) m->a[j * K + k] *= d[k];
+#pragma omp parallel for schedule(static) num_threads(m->threads)
         for (size_t i = 0; i < N; i++) {
             double *Si = m->S + i * K * K, *mi = m->mu + i * K;
             for (size_t p = 0; p < K; p++) {
@@ -239,12 +435,16 @@ int lsg_sigma_step(lsg_model *m, ls_error *err)
                 for (size_t q = 0; q < K; q++) Si[p * K + q] /= d[p] * d[q];
             }
         }
+        if (m->stats & LSG_STATS_E) stats_rescale(m, d, NULL);
         return LS_OK;
     }
     /* exploratory: Sigma = L L', theta -> L^-1 theta, a_j -> L' a_j, Sigma -> I */
     double L[LSG_KMAX * LSG_KMAX], a2[LSG_KMAX];
     memcpy(L, s, K * K * sizeof *L);
-    if (ls_chol(L, K)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    if (ls_chol(L, K)) {
+        m->stats &= ~LSG_STATS_E;
+        return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    }
     for (size_t j = 0; j < J; j++) {
         double *aj = m->a + j * K;
         for (size_t k = 0; k < K; k++) {
@@ -272,30 +472,47 @@ int lsg_sigma_step(lsg_model *m, ls_error *err)
             for (size_t q = p + 1; q < K; q++) Si[p * K + q] = Si[q * K + p] = 0.5 * (Si[p * K + q] + Si[q * K + p]);
     }
     for (size_t p = 0; p < K * K; p++) m->sigma[p] = p % (K + 1) == 0;
+    if (m->stats & LSG_STATS_E) stats_rescale(m, NULL, L);
     return LS_OK;
 }
 
 int lsg_slope_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, J = m->J, K = m->K;
+    const int have = (m->stats & LSG_STATS_E) != 0;
+    m->stats &= ~LSG_STATS_P; /* a changes */
     int bad = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad) if (!have)
     for (size_t j = 0; j < J; j++) {
         size_t f[LSG_KMAX], nf = 0;
         for (size_t k = 0; k < K; k++)
             if (m->pattern[j * K + k]) f[nf++] = k;
         if (!nf) continue;
         double M[LSG_KMAX * LSG_KMAX], r[LSG_KMAX];
-        memset(M, 0, nf * nf * sizeof *M);
-        memset(r, 0, nf * sizeof *r);
-        for (size_t i = 0; i < N; i++) {
-            if (m->Y[i * J + j] < 0) continue;
-            const double w = m->A[i * J + j], v = m->B[i * J + j];
-            const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+        if (have) { /* the E-step's sums, rescaled: f within the item's dimensions */
+            const size_t nd = m->snd[j], *dm = m->sdim + j * K;
+            const double *Ms = m->ssum + m->soff[j], *rs = Ms + nd * nd;
+            size_t pos[LSG_KMAX];
+            for (size_t p = 0, t = 0; p < nf; p++) {
+                while (dm[t] != f[p]) t++;
+                pos[p] = t;
+            }
             for (size_t p = 0; p < nf; p++) {
-                r[p] += v * mi[f[p]];
-                for (size_t s = 0; s <= p; s++)
-                    M[p * nf + s] += w * (Si[f[p] * K + f[s]] + mi[f[p]] * mi[f[s]]);
+                r[p] = rs[pos[p]];
+                for (size_t s = 0; s <= p; s++) M[p * nf + s] = Ms[pos[p] * nd + pos[s]];
+            }
+        } else {
+            memset(M, 0, nf * nf * sizeof *M);
+            memset(r, 0, nf * sizeof *r);
+            for (size_t i = 0; i < N; i++) {
+                if (m->Y[i * J + j] < 0) continue;
+                const double w = m->A[i * J + j], v = m->B[i * J + j];
+                const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+                for (size_t p = 0; p < nf; p++) {
+                    r[p] += v * mi[f[p]];
+                    for (size_t s = 0; s <= p; s++)
+                        M[p * nf + s] += w * (Si[f[p] * K + f[s]] + mi[f[p]] * mi[f[s]]);
+                }
             }
         }
         for (size_t p = 0; p < nf; p++)
@@ -316,13 +533,16 @@ int lsg_slope_step(lsg_model *m, ls_error *err)
  * u = e_k - e_y and m = a'mu_i,  -(d m - u'b)/2 - eta (d m - u'b)^2 + const,
  * so the bound is a concave quadratic in (b_1..b_P) with Hessian
  * -sum 2 eta u u' and linear part sum (1/2 + 2 eta d m) u; solved jointly
- * (for P = 1 this is the 2PL step update).
+ * (for P = 1 this is the 2PL step update).  The Hessian and sum 1/2 u
+ * depend only on eta (the local step sums them); the rest is
+ * sum_i (a_j'mu_i) v_ij = W_j a_j with W_j = sum_i v_ij mu_i' (the E-step's).
  */
 int lsg_step_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, J = m->J, K = m->K;
+    const int have = (m->stats & (LSG_STATS_E | LSG_STATS_L)) == (LSG_STATS_E | LSG_STATS_L);
     int bad = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad) if (!have)
     for (size_t j = 0; j < J; j++) {
         const size_t P = m->P[j], o = m->off[j];
         double H[64 * 64], g[64];
@@ -330,29 +550,40 @@ int lsg_step_step(lsg_model *m, ls_error *err)
             bad = 1;
             continue;
         }
-        memset(H, 0, P * P * sizeof *H);
-        memset(g, 0, P * sizeof *g);
         const double *aj = m->a + j * K;
-        for (size_t i = 0; i < N; i++) {
-            const int y = m->Y[i * J + j];
-            if (y < 0) continue;
-            double mm = 0;
-            for (size_t k = 0; k < K; k++) mm += aj[k] * m->mu[i * K + k];
-            const double *e = lsg_eta_at(m, i, j);
-            for (size_t k = 0; k <= P; k++) {
-                if ((int)k == y) continue;
-                const double d = (double)k - y, w = 2.0 * e[k], t = 0.5 + w * d * mm;
-                if (k >= 1) {
-                    H[(k - 1) * P + k - 1] += w;
-                    g[k - 1] += t;
-                }
-                if (y >= 1) {
-                    H[(y - 1) * P + y - 1] += w;
-                    g[y - 1] -= t;
-                }
-                if (k >= 1 && y >= 1) {
-                    H[(k - 1) * P + y - 1] -= w;
-                    H[(y - 1) * P + k - 1] -= w;
+        if (have) {
+            const size_t nd = m->snd[j], *dm = m->sdim + j * K;
+            const double *Hs = m->hsum + m->hoff[j], *Cs = Hs + P * P, *W = m->ssum + m->soff[j] + nd * nd + nd;
+            memcpy(H, Hs, P * P * sizeof *H);
+            for (size_t k = 0; k < P; k++) {
+                double t = Cs[k];
+                for (size_t p = 0; p < nd; p++) t += W[k * nd + p] * aj[dm[p]];
+                g[k] = t;
+            }
+        } else {
+            memset(H, 0, P * P * sizeof *H);
+            memset(g, 0, P * sizeof *g);
+            for (size_t i = 0; i < N; i++) {
+                const int y = m->Y[i * J + j];
+                if (y < 0) continue;
+                double mm = 0;
+                for (size_t k = 0; k < K; k++) mm += aj[k] * m->mu[i * K + k];
+                const double *e = lsg_eta_at(m, i, j);
+                for (size_t k = 0; k <= P; k++) {
+                    if ((int)k == y) continue;
+                    const double d = (double)k - y, w = 2.0 * e[k], t = 0.5 + w * d * mm;
+                    if (k >= 1) {
+                        H[(k - 1) * P + k - 1] += w;
+                        g[k - 1] += t;
+                    }
+                    if (y >= 1) {
+                        H[(y - 1) * P + y - 1] += w;
+                        g[y - 1] -= t;
+                    }
+                    if (k >= 1 && y >= 1) {
+                        H[(k - 1) * P + y - 1] -= w;
+                        H[(y - 1) * P + k - 1] -= w;
+                    }
                 }
             }
         }
@@ -369,67 +600,105 @@ int lsg_step_step(lsg_model *m, ls_error *err)
 
 int lsg_local_step(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K;
+    const size_t N = m->N, J = m->J, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
     double sinv[LSG_KMAX * LSG_KMAX], lds;
+    m->stats = 0; /* eta, A and B change */
     if (sigma_inverse(m->sigma, K, sinv, &lds))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
-    int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad)
-    for (size_t i = 0; i < N; i++) {
-        const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-        const int *y = m->Y + i * J;
-        double ell = 0;
-        for (size_t j = 0; j < J; j++) {
-            if (y[j] < 0) continue;
-            const double *aj = m->a + j * K, *bj = m->b + m->off[j];
-            double mm = 0, v = 0;
-            for (size_t p = 0; p < K; p++) {
-                if (aj[p] == 0.0) continue;
-                mm += aj[p] * mi[p];
-                double sp = 0;
-                for (size_t q = 0; q < K; q++) sp += Si[p * K + q] * aj[q];
-                v += aj[p] * sp;
-            }
-            double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, prod = 1.0;
-            const int yy = y[j];
-            for (size_t k = 0; k <= m->P[j]; k++) {
-                if ((int)k == yy) continue;
-                const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
-                const double xi = sqrt(ew * ew + d * d * v);
-                /* one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) = -log1p(e^-xi) */
-                double et, ex = exp(-xi);
-                if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
-                else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
-                e[k] = et;
-                prod *= 1.0 + ex; /* <= 2^P: one logarithm per cell */
-                ell -= 0.5 * (ew + xi);
-                sa += et * d * d;
-                sb += d * (2.0 * et * c - 0.5);
+    int bad = 0, nonext = 0;
+#pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad, nonext)
+    for (size_t bk = 0; bk < nb; bk++) {
+        double *acc = m->hblk + bk * hw, *sacc = m->sblk + bk * sw;
+        memset(acc, 0, hw * sizeof *acc);
+        memset(sacc, 0, sw * sizeof *sacc);
+        for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
+            const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+            const int *y = m->Y + i * J;
+            double ell = 0, prod = 1.0; /* prod: the 1 + e^-xi whose logarithm is pending */
+            for (size_t j = 0; j < J; j++) {
+                if (y[j] < 0) continue;
+                const double *aj = m->a + j * K, *bj = m->b + m->off[j];
+                const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+                /* a_j is zero outside its dimensions: the same sums as over all K */
+                double mm = 0, v = 0;
+                for (size_t p = 0; p < nd; p++) {
+                    const size_t dp = dm[p];
+                    if (aj[dp] == 0.0) continue;
+                    mm += aj[dp] * mi[dp];
+                    double sp = 0;
+                    for (size_t q = 0; q < nd; q++) sp += Si[dp * K + dm[q]] * aj[dm[q]];
+                    v += aj[dp] * sp;
+                }
+                double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, hyy = 0;
+                double *H = acc + m->hoff[j], *C = H + P * P;
+                const int yy = y[j];
+                for (size_t k = 0; k <= P; k++) {
+                    if ((int)k == yy) continue;
+                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
+                    const double xi = sqrt(ew * ew + d * d * v);
+                    /* one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) = -log1p(e^-xi) */
+                    double et, ex = exp(-xi);
+                    if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
+                    else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+                    e[k] = et;
+                    prod *= 1.0 + ex; /* <= 2 per cell: one logarithm per person */
+                    ell -= 0.5 * (ew + xi);
+                    sa += et * d * d;
+                    sb += d * (2.0 * et * c - 0.5);
+                    /* the steps' Hessian and constant (lsg_step_step) */
+                    const double w = 2.0 * et;
+                    hyy += w;
+                    if (k >= 1) {
+                        H[(k - 1) * P + k - 1] += w;
+                        C[k - 1] += 0.5;
+                        if (yy >= 1) {
+                            H[(k - 1) * P + yy - 1] -= w;
+                            H[(yy - 1) * P + k - 1] -= w;
+                        }
+                    }
+                }
+                if (yy >= 1) {
+                    H[(yy - 1) * P + yy - 1] += hyy;
+                    C[yy - 1] -= 0.5 * (double)P;
+                }
+                if (prod > 1e200) { /* an item adds at most 2^P <= 2^64 */
+                    ell -= log(prod);
+                    prod = 1.0;
+                }
+                m->A[i * J + j] = sa;
+                m->B[i * J + j] = sb;
             }
             ell -= log(prod);
-            m->A[i * J + j] = sa;
-            m->B[i * J + j] = sb;
-        }
-        /* -KL(q_i || N(0, Sigma)) */
-        double L[LSG_KMAX * LSG_KMAX], tr = 0, quad = 0;
-        memcpy(L, Si, K * K * sizeof *L);
-        if (ls_chol(L, K)) {
-            bad = 1;
-            continue;
-        }
-        for (size_t p = 0; p < K; p++)
-            for (size_t q = 0; q < K; q++) {
-                tr += sinv[p * K + q] * Si[q * K + p];
-                quad += mi[p] * sinv[p * K + q] * mi[q];
+            /* -KL(q_i || N(0, Sigma)) */
+            double L[LSG_KMAX * LSG_KMAX], tr = 0, quad = 0;
+            memcpy(L, Si, K * K * sizeof *L);
+            if (chol_small(L, K)) {
+                bad = 1;
+                continue;
             }
-        ell -= 0.5 * (tr + quad - (double)K - 2.0 * ls_chol_logdet_half(L, K) + lds);
-        m->ell[i] = ell;
+            for (size_t p = 0; p < K; p++)
+                for (size_t q = 0; q < K; q++) {
+                    tr += sinv[p * K + q] * Si[q * K + p];
+                    quad += mi[p] * sinv[p * K + q] * mi[q];
+                }
+            ell -= 0.5 * (tr + quad - (double)K - 2.0 * ls_chol_logdet_half(L, K) + lds);
+            m->ell[i] = ell;
+            /* the next E-step of this person (a failure is reported by
+             * lsg_estep, which then runs on its own) */
+            if (!nonext && estep_person(m, i, sinv, m->S2 + i * K * K, m->mu2 + i * K, sacc)) nonext = 1;
+        }
     }
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational covariance is not positive definite");
     double s = 0;
     for (size_t i = 0; i < N; i++) s += m->ell[i];
     if (!isfinite(s)) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the lower bound is not finite");
+    sum_blocks(m->hblk, nb, hw, m->hsum);
     m->elbo = s;
+    m->stats = LSG_STATS_L;
+    if (!nonext) {
+        sum_blocks(m->sblk, nb, sw, m->ssum);
+        m->stats |= LSG_STATS_P;
+    }
     return LS_OK;
 }
 
@@ -485,20 +754,62 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     if (rc) return rc;
     q->center = ls_calloc(m->N * m->K, sizeof *q->center);
     q->chol = ls_calloc(m->N * m->K * m->K, sizeof *q->chol);
-    if (!q->center || !q->chol) {
+    unsigned char *tix = ls_malloc(q->rule.n * m->K);
+    q->nidx = ls_malloc(2 * q->rule.n * sizeof *q->nidx);
+    if (!q->center || !q->chol || !q->nidx || !tix) {
+        ls_free(tix);
         lsg_quad_free(q);
         return ls_nomem(err);
     }
+    /* the one-dimensional values behind the nodes (exact matches) */
+    int product = 1;
+    for (size_t c = 0; c < q->rule.n * m->K && product; c++) {
+        const double v = q->rule.u[c];
+        size_t t = 0;
+        while (t < q->m1 && q->x1[t] != v) t++;
+        if (t == q->m1) {
+            if (q->m1 == sizeof q->x1 / sizeof q->x1[0] || !isfinite(v)) product = 0;
+            else q->x1[q->m1++] = v;
+        }
+        tix[c] = (unsigned char)t;
+    }
+    const size_t K = m->K;
+    q->h = K / 2;
+    q->mA = q->mB = 1;
+    for (size_t l = 0; l < K && product; l++) {
+        size_t *mm = l < q->h ? &q->mA : &q->mB;
+        if (*mm * q->m1 > LSG_QTAB) product = 0;
+        else *mm *= q->m1;
+    }
+    if (product)
+        for (size_t k = 0; k < q->rule.n; k++) {
+            size_t ia = 0, ib = 0;
+            for (size_t l = K; l-- > q->h;) ib = ib * q->m1 + tix[k * K + l];
+            for (size_t l = q->h; l-- > 0;) ia = ia * q->m1 + tix[k * K + l];
+            q->nidx[2 * k] = (unsigned)ia;
+            q->nidx[2 * k + 1] = (unsigned)ib;
+        }
+    else {
+        ls_free(q->nidx);
+        q->nidx = NULL;
+        q->m1 = 0;
+        q->mA = q->mB = 0;
+    }
+    ls_free(tix);
     lsg_quad_center(q, m->mu, m->S);
     return LS_OK;
 }
 
-size_t lsg_quad_work(const lsg_quad *q) { return q->rule.n * (q->K + 1 + q->T) + q->T + q->J + 1; }
+size_t lsg_quad_work(const lsg_quad *q)
+{
+    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+}
 
 void lsg_quad_free(lsg_quad *q)
 {
     if (!q) return;
     ls_rule_free(&q->rule);
+    ls_free(q->nidx);
     ls_free(q->center);
     ls_free(q->chol);
     memset(q, 0, sizeof *q);
@@ -542,7 +853,16 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
     const int *y = q->Y + i * J;
     const int want = ga != NULL;
     double *z = work, *val = z + n * K, *eb = val + n, *bmax = eb + T, *res = bmax + J; /* res: n x T */
+    /* fe: per item, a flag (1: the product path), then the tables TA, TB */
+    const size_t m1 = q->m1, mA = q->mA, fw = 2 + q->mA + q->mB, hd = q->h;
+    double *fe = res + n * T;
     double lse_buf[65];
+    double xmax = 0;
+    for (size_t t = 0; t < m1; t++) xmax = fmax(xmax, fabs(q->x1[t]));
+    /* the items on the product path: s_j(z) = base_j + g_j'u with g_j = L'a_j,
+     * |s| bounded over the rule as the per-node test below would require;
+     * their y_j s_j - b_jy summed over items once: ybase + yg'u - yb */
+    double ybase = 0, yb = 0, yg[LSG_KMAX] = {0};
     for (size_t j = 0; j < J; j++) {
         if (y[j] < 0) continue;
         bmax[j] = 0;
@@ -551,7 +871,45 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             eb[q->off[j] + h2] = exp(-bb);
             bmax[j] = fmax(bmax[j], fabs(bb));
         }
+        double *f = fe + j * fw;
+        f[0] = 0;
+        if (!q->nidx) continue;
+        const double *aj = a + j * K;
+        double base = shift ? shift[j] : 0, g[LSG_KMAX], bound;
+        for (size_t p = 0; p < K; p++) base += aj[p] * c[p];
+        bound = fabs(base);
+        for (size_t l = 0; l < K; l++) {
+            double t = 0;
+            for (size_t p = l; p < K; p++) t += aj[p] * L[p * K + l];
+            g[l] = t;
+            bound += fabs(t) * xmax;
+        }
+        if (!(bound * (double)q->P[j] < 300.0 && bmax[j] < 300.0)) continue;
+        f[0] = 1;
+        /* TA = e^base (x) the first hd coordinates' factors, TB the others' */
+        double *TA = f + 2, *TB = TA + mA;
+        TA[0] = exp(base);
+        TB[0] = 1.0;
+        size_t sa = 1, sb = 1;
+        for (size_t l = 0; l < K; l++) {
+            double *Tt = l < hd ? TA : TB;
+            size_t *sz = l < hd ? &sa : &sb;
+            for (size_t t2 = m1; t2-- > 0;) {
+                const double e = exp(g[l] * q->x1[t2]);
+                for (size_t t = 0; t < *sz; t++) Tt[t2 * *sz + t] = Tt[t] * e;
+            }
+            *sz *= m1;
+        }
+        const double yy = (double)y[j];
+        ybase += yy * base;
+        yb += b[q->off[j] + (size_t)y[j]];
+        for (size_t l = 0; l < K; l++) yg[l] += yy * g[l];
     }
+    /* nodes first (z, the prior and the hoisted y_j s_j - b_jy), then item
+     * by item over the nodes: the nodes of one item are independent, so the
+     * products do not wait on each other; each node's terms still come in
+     * item order */
+    double *pr = fe + J * fw; /* n: the products of sums whose log is pending */
     for (size_t k = 0; k < n; k++) {
         double *zk = z + k * K;
         const double *u = q->rule.u + k * K;
@@ -565,21 +923,47 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         for (size_t p = 0; p < K; p++)
             for (size_t l = 0; l < K; l++) quad += zk[p] * sigma_inv[p * K + l] * zk[l];
         h -= 0.5 * quad;
-        double *rk = want ? res + k * T : NULL;
-        double prod = 1.0;
-        for (size_t j = 0; j < J; j++) {
-            if (y[j] < 0) continue;
-            const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j];
+        double ys = ybase;
+        for (size_t l = 0; l < K; l++) ys += yg[l] * u[l];
+        val[k] = h + (ys - yb);
+        pr[k] = 1.0;
+    }
+    for (size_t j = 0; j < J; j++) {
+        if (y[j] < 0) continue;
+        const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j], *f = fe + j * fw;
+        const size_t P = q->P[j], oj = q->off[j];
+        const double yj = (double)y[j];
+        if (f[0] != 0) { /* e^s = TA[ia] TB[ib] at each node; residuals in the gradient pass */
+            const unsigned *ix = q->nidx;
+            const double *TA = f + 2, *TB = TA + mA;
+            if (P == 1)
+                for (size_t k = 0; k < n; k++) {
+                    const double sum = 1.0 + TA[ix[2 * k]] * TB[ix[2 * k + 1]] * xb[1], pk = pr[k] * sum;
+                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
+                    else pr[k] = pk;
+                }
+            else
+                for (size_t k = 0; k < n; k++) {
+                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
+                    double sum = xb[P]; /* Horner */
+                    for (size_t h2 = P; h2-- > 0;) sum = sum * es + xb[h2];
+                    const double pk = pr[k] * sum;
+                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
+                    else pr[k] = pk;
+                }
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const double *zk = z + k * K;
+            double *r = want ? res + k * T + oj : lse_buf;
             double s = shift ? shift[j] : 0;
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
-            const size_t P = q->P[j];
-            double lse, *r = rk ? rk + q->off[j] : lse_buf;
             if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
                 const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
-                h += (double)y[j] * s - bj[y[j]] - log_collect(sum, &prod);
-                if (rk) {
+                val[k] += yj * s - bj[y[j]] - log_collect(sum, pr + k);
+                if (want) {
                     r[1] = e1 / sum;
-                    r[0] = (double)y[j] - r[1];
+                    r[0] = yj - r[1];
                 }
                 continue;
             }
@@ -592,15 +976,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                     sum += r[h2];
                     pw *= es;
                 }
-                h += (double)y[j] * s - bj[y[j]] - log_collect(sum, &prod);
-                if (rk) {
+                val[k] += yj * s - bj[y[j]] - log_collect(sum, pr + k);
+                if (want) {
                     const double inv = 1.0 / sum;
                     double eh = 0;
                     for (size_t h2 = 0; h2 <= P; h2++) {
                         r[h2] *= inv;
                         eh += (double)h2 * r[h2];
                     }
-                    r[0] = (double)y[j] - eh;
+                    r[0] = yj - eh;
                 }
                 continue;
             }
@@ -611,19 +995,19 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             }
             double sum = 0;
             for (size_t h2 = 0; h2 <= P; h2++) sum += exp(lse_buf[h2] - mx);
-            lse = mx + log(sum);
-            h += lse_buf[y[j]] - lse;
-            if (rk) { /* p_h at this node, then residual y - E h in slot 0 */
+            const double lse = mx + log(sum);
+            val[k] += lse_buf[y[j]] - lse;
+            if (want) { /* p_h at this node, then residual y - E h in slot 0 */
                 double eh = 0;
                 for (size_t h2 = 0; h2 <= P; h2++) {
                     r[h2] = exp(lse_buf[h2] - lse);
                     eh += (double)h2 * r[h2];
                 }
-                r[0] = (double)y[j] - eh;
+                r[0] = yj - eh;
             }
         }
-        val[k] = q->rule.lw[k] + h - log(prod);
     }
+    for (size_t k = 0; k < n; k++) val[k] += q->rule.lw[k] - log(pr[k]);
     double mx = -INFINITY;
     for (size_t k = 0; k < n; k++)
         if (val[k] > mx) mx = val[k];
@@ -666,17 +1050,43 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         memset(ga, 0, J * K * sizeof *ga);
         memset(gb, 0, T * sizeof *gb);
         if (gshift) memset(gshift, 0, J * sizeof *gshift);
-        for (size_t k = 0; k < n; k++) {
-            const double w = val[k], *zk = z + k * K, *rk = res + k * T;
-            if (w < 1e-300) continue;
-            for (size_t j = 0; j < J; j++) {
-                if (y[j] < 0) continue;
-                const double *r = rk + q->off[j];
-                for (size_t p = 0; p < K; p++) ga[j * K + p] += w * r[0] * zk[p];
-                if (gshift) gshift[j] += w * r[0];
-                double *g = gb + q->off[j];
-                for (size_t h2 = 1; h2 <= q->P[j]; h2++) g[h2] += w * r[h2];
-            }
+        for (size_t j = 0; j < J; j++) {
+            if (y[j] < 0) continue;
+            const size_t P = q->P[j], oj = q->off[j];
+            const double *f = fe + j * fw, *xb = eb + oj, yj = (double)y[j];
+            double *gaj = ga + j * K, *g = gb + oj, gsh = 0;
+            if (f[0] != 0) { /* the product path: the category probabilities again */
+                const unsigned *ix = q->nidx;
+                const double *TA = f + 2, *TB = TA + mA;
+                for (size_t k = 0; k < n; k++) {
+                    const double w = val[k], *zk = z + k * K;
+                    if (w < 1e-300) continue;
+                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
+                    double r[65], pw = 1.0, tot = 0, eh = 0;
+                    for (size_t h2 = 0; h2 <= P; h2++) {
+                        r[h2] = pw * xb[h2];
+                        tot += r[h2];
+                        pw *= es;
+                    }
+                    const double inv = 1.0 / tot;
+                    for (size_t h2 = 1; h2 <= P; h2++) {
+                        r[h2] *= inv;
+                        eh += (double)h2 * r[h2];
+                    }
+                    const double r0 = yj - eh;
+                    for (size_t p = 0; p < K; p++) gaj[p] += w * r0 * zk[p];
+                    gsh += w * r0;
+                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
+                }
+            } else
+                for (size_t k = 0; k < n; k++) {
+                    const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
+                    if (w < 1e-300) continue;
+                    for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
+                    gsh += w * r[0];
+                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
+                }
+            if (gshift) gshift[j] = gsh;
         }
         for (size_t j = 0; j < J; j++) {
             if (y[j] < 0) continue;

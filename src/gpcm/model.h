@@ -9,9 +9,21 @@
  * Layout.  Y is n x J with scores 0..P_j and -1 for missing.  Step
  * parameters and the Jaakkola-Jordan weights are stored per item in blocks of
  * P_j + 1 (index k = score k): b[off[j] + k] with b[off[j]] = 0; the
- * weights item-major, eta[off[j] * N + i * (P_j + 1) + k] (lsg_eta_at), so
- * the per-item updates read them contiguously; the slot of the observed
- * score is unused.
+ * weights person-major, eta[i * T + off[j] + k] (lsg_eta_at), as every
+ * pass over them runs over persons; the slot of the observed score is
+ * unused.
+ *
+ * Sums over persons.  The item updates (slopes, steps) and Sigma need sums
+ * over persons per item.  They are not taken by a pass per item over all
+ * persons but while the person passes run: the E-step adds, per item,
+ * sum_i A_ij (S_i + mu_i mu_i'), sum_i B_ij mu_i and sum_i v_ij mu_i' (v_ij
+ * the steps' weights of the last local step, below) in the coordinates
+ * before the rescaling, which the Sigma step then applies to the sums (a
+ * linear change of variables); the local step adds the steps' Hessians.
+ * Persons are summed in LSG_NBLOCK fixed blocks, the blocks in order, so
+ * the sums do not depend on the number of threads.  m->stats says which
+ * sums hold for the current state; without them the updates take their
+ * sums directly (the same values up to rounding).
  */
 #ifndef LS_MODELS_GPCM_H
 #define LS_MODELS_GPCM_H
@@ -37,7 +49,7 @@ typedef struct lsg_model {
     double *b;             /* T                                                */
     double *sigma;         /* K x K                                            */
     double *mu, *S;        /* N x K, N x K x K: q_i = N(mu_i, S_i)             */
-    double *eta;           /* N x T, item-major (lsg_eta_at)                   */
+    double *eta;           /* N x T, person-major (lsg_eta_at)                 */
     double *A, *B;         /* N x J: sum_k eta d^2 and sum_k d (2 eta c - 1/2)  */
     double *ell;           /* N: person terms of the lower bound               */
     double elbo;
@@ -56,7 +68,24 @@ typedef struct lsg_model {
     int equal_slopes;      /* MML, K = 1: one slope shared by every item (Rasch-type) */
     int mml_warm;          /* lsg_mml: mu, S already hold a quadrature posterior
                             * near the start (one adaptation pass, not four) */
+    /* the sums over persons (see the top of this file) */
+    int stats;             /* LSG_STATS_E: E-step sums hold; LSG_STATS_L: local;
+                            * LSG_STATS_P: the next E-step is done (below)    */
+    double *mu2, *S2;      /* N x K, N x K x K: the local step's person pass
+                            * also runs the next E-step (it needs only the new
+                            * A, B and the unchanged a, Sigma) into these;
+                            * lsg_estep then swaps them in                     */
+    size_t *sdim, *snd;    /* J x K, J: item j's dimensions in the E-step sums
+                            * (confirmatory: its free slopes; exploratory: all K) */
+    size_t *soff, *hoff;   /* J + 1: item j's E-step sums M (nd x nd), r (nd),
+                            * W (P_j x nd); local sums H (P_j x P_j), C (P_j) */
+    size_t nblk, ssz, hsz; /* blocks; sizes of the E-step (+ K K) and local sums */
+    double *sblk, *hblk;   /* nblk x (ssz + K K), nblk x hsz                   */
+    double *ssum, *hsum;   /* the sums over blocks                             */
 } lsg_model;
+
+enum { LSG_STATS_E = 1, LSG_STATS_L = 2, LSG_STATS_P = 4 };
+#define LSG_NBLOCK 32
 
 enum { LSG_X_NONE = 0, LSG_X_DIF = 1, LSG_X_LREG = 2 };
 
@@ -69,7 +98,7 @@ void lsg_person_shift(const lsg_model *m, size_t i, double *delta);
 /* Person i's block of P_j + 1 weights for item j. */
 static inline double *lsg_eta_at(const lsg_model *m, size_t i, size_t j)
 {
-    return m->eta + m->off[j] * m->N + i * (m->P[j] + 1);
+    return m->eta + i * m->T + m->off[j];
 }
 
 /* Allocate for the data; pattern (J x K) is copied.  Parameters are zero:
@@ -84,7 +113,8 @@ void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma
 int lsg_start(lsg_model *m, ls_error *err);
 
 /* The steps of one iteration, in this order; each maximises the full lower
- * bound in its block, so the bound cannot decrease (the test checks it). */
+ * bound in its block, so the bound cannot decrease (the test checks it).
+ * Whoever changes mu or S other than through these steps clears m->stats. */
 int lsg_estep(lsg_model *m, ls_error *err);      /* q_i given eta, a, b, Sigma  */
 int lsg_sigma_step(lsg_model *m, ls_error *err); /* Sigma, then the rescaling    */
 int lsg_slope_step(lsg_model *m, ls_error *err); /* a_j on its free dimensions   */
@@ -110,6 +140,17 @@ typedef struct lsg_quad {
     double *center;        /* N x K                                            */
     double *chol;          /* N x K x K lower triangular L_i                   */
     int threads;
+    /* The rule as a (possibly pruned) product of one set of m1 values x1:
+     * node k's coordinate l is x1[t_kl].  Then e^{a_j'z} at node k is
+     * TA_j[ia_k] TB_j[ib_k], with TA_j the mA = m1^h products over the
+     * first h = K/2 coordinates (times e^{a_j'center}) and TB_j the mB
+     * products over the others, indexed by ia_k = sum_{l<h} t_kl m1^l and
+     * ib_k = sum_{l>=h} t_kl m1^(l-h): K m1 exponentials per item and
+     * person instead of one per node.  nidx NULL: not of that form (or the
+     * tables would be too large). */
+    unsigned *nidx;        /* n x 2: ia_k, ib_k                                */
+    double x1[64];
+    size_t m1, mA, mB, h;
 } lsg_quad;
 
 int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err);
