@@ -390,6 +390,13 @@ LS_API double ls_fit_gradnorm(const ls_fit *f);   /* max |gradient| at the optim
  * re-adapted gradient); *gmax_frozen (may be NULL) receives max |gradient|
  * of that frozen-map objective. */
 LS_API int ls_fit_frozen(const ls_fit *f, double *gmax_frozen);
+/* The second half of the convergence certificate: 1 when the Hessian at
+ * the optimum is negative definite (the observed information, computed
+ * with the standard errors, positive definite), 0 when it is not (the fit
+ * is then not converged, whatever its gradient), -1 when it was not
+ * computed (skip_se).  *min_eig (may be NULL): the information's smallest
+ * eigenvalue (NaN when not computed). */
+LS_API int ls_fit_hessian_definite(const ls_fit *f, double *min_eig);
 LS_API unsigned ls_fit_iterations(const ls_fit *f);
 LS_API uint64_t ls_fit_seed(const ls_fit *f);      /* the seed of the starts */
 LS_API size_t ls_fit_nfamilies(const ls_fit *f);  /* families of the data it was fitted to */

@@ -41,7 +41,15 @@ static void default_plan_follows_the_measured_choices(void)
                       p.promising == (lap ? 10.0 : 2.0),
                   "K=%zu: search %u iterations, Newton %d", K, p.search_iter, p.search_newton);
         CHECK_MSG(p.npolish == (K <= 2 ? o.starts : 3u) && p.polish_coarse == (K >= 5), "K=%zu", K);
-        CHECK_MSG(p.finish == (K >= 2) && p.finish_frozen == (K == 6 || K == 7), "K=%zu", K);
+        CHECK_MSG(p.finish == (K >= 2) && p.finish_frozen == (K >= 5 && K <= 7), "K=%zu", K);
+        /* the fixed-point finish runs on the level-3 grid before the accurate one */
+        CHECK_MSG(K >= 5 && K <= 7 ? same(&p.prefinish, LS_INT_SPARSE, 3) : p.prefinish.kind == 0, "K=%zu", K);
+        /* with the clip: frozen cycles from K = 6, no prefinish */
+        ls_fit_options oc = o;
+        oc.logit_clamp = 4.5;
+        ls_plan pc;
+        ls_fit_plan(&oc, &pc);
+        CHECK_MSG(pc.finish_frozen == (K == 6 || K == 7) && pc.prefinish.kind == 0, "K=%zu clipped", K);
         CHECK(p.search_gtol == 1.0 && p.search_newton_gtol == 0.05 && p.finish_ftol == 2e-3);
         if (K >= 8) {
             CHECK(same(&p.accurate, LS_INT_LAPLACE, 1) && same(&p.search, LS_INT_LAPLACE, 1) &&
@@ -51,10 +59,11 @@ static void default_plan_follows_the_measured_choices(void)
     }
     /* nodes of the search, polish, accurate and check rules (0: none; the
      * product grids for K <= 3 pruned of weights below 1e-9 times the
-     * largest) */
+     * largest; from K = 5 the check is importance sampling, its points per
+     * family) */
     static const size_t N[8][4] = {
         {0, 0, 0, 0},        {3, 16, 16, 0},      {9, 64, 164, 0},      {1, 216, 1280, 0},
-        {1, 256, 681, 5257}, {1, 71, 341, 4543},  {13, 97, 533, 9113},  {15, 127, 785, 16703},
+        {1, 256, 681, 5257}, {1, 71, 1341, 16384}, {13, 97, 2381, 16384}, {15, 127, 3921, 16384},
     };
     for (size_t K = 1; K <= 7; K++) {
         ls_fit_options o = options(K);

@@ -201,6 +201,7 @@ PROTOTYPES = {
     "ls_fit_convergence_criterion": (c_char_p, [c_void_p]),
     "ls_fit_gradnorm": (c_double, [c_void_p]),
     "ls_fit_frozen": (c_int, [c_void_p, c_double_p]),
+    "ls_fit_hessian_definite": (c_int, [c_void_p, c_double_p]),
     "ls_fit_iterations": (c_uint, [c_void_p]),
     "ls_fit_starts_at_best": (c_uint, [c_void_p]),
     "ls_fit_params": (_P(LsParams), [c_void_p]),

@@ -499,6 +499,12 @@ class Fit:
         gfr = ctypes.c_double()
         self.node_map_frozen = bool(lib.ls_fit_frozen(f, ctypes.byref(gfr)))
         self.gradnorm_frozen = gfr.value
+        # the Hessian half of the certificate: True (negative definite),
+        # False (not: the fit is then not converged) or None (not computed)
+        me = ctypes.c_double()
+        hd = int(lib.ls_fit_hessian_definite(f, ctypes.byref(me)))
+        self.hessian_definite = None if hd < 0 else bool(hd)
+        self.information_min_eigenvalue = me.value
         self.iterations = lib.ls_fit_iterations(f)
         self.starts_at_best = lib.ls_fit_starts_at_best(f)
         self.beta_std = _arr(lib.ls_fit_beta_std(f), p, K)
@@ -717,11 +723,13 @@ def _summary_text(fit):
                       fit.check_points, "nodes" if sparse else "points", fit.loglik_check, sebuf,
                       fit.aic_check, fit.bic_check))
     change = fit.convergence == C.LS_CONVERGED_CHANGE
-    out.append("converged: %s%s%s (max |gradient| %.2e, %d iterations; polished starts at the "
-               "best value: %d)"
+    hessian = ("not computed (--no-se)" if fit.hessian_definite is None
+               else "negative definite" if fit.hessian_definite else "NOT negative definite")
+    out.append("converged: %s%s%s (max |gradient| %.2e, Hessian %s, %d iterations; polished starts "
+               "at the best value: %d)"
                % ("yes" if fit.converged else "NO", ", by the " if change else "",
-                  fit.convergence_criterion if change else "", fit.gradnorm, fit.iterations,
-                  fit.starts_at_best))
+                  fit.convergence_criterion if change else "", fit.gradnorm, hessian,
+                  fit.iterations, fit.starts_at_best))
     if fit.node_map_frozen:
         out.append("  the integration rule does not resolve --gtol as its nodes move: on the "
                    "node map frozen")

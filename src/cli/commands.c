@@ -124,11 +124,12 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
                sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",
                npts, sparse ? "nodes" : "points", llc, sebuf, ca, cb);
     }
-    printf("converged: %s%s%s (max |gradient| %.2e, %u iterations; polished starts at the best value: %u)\n",
+    int hd = ls_fit_hessian_definite(f, NULL);
+    printf("converged: %s%s%s (max |gradient| %.2e, Hessian %s, %u iterations; polished starts at the best value: %u)\n",
            ls_fit_converged(f) ? "yes" : "NO", ls_fit_converged(f) == LS_CONVERGED_CHANGE ? ", by the " : "",
            ls_fit_converged(f) == LS_CONVERGED_CHANGE ? ls_fit_convergence_criterion(f) : "", ls_fit_gradnorm(f),
-           ls_fit_iterations(f),
-           ls_fit_starts_at_best(f));
+           hd > 0 ? "negative definite" : hd == 0 ? "NOT negative definite" : "not computed (--no-se)",
+           ls_fit_iterations(f), ls_fit_starts_at_best(f));
     double gfr;
     if (ls_fit_frozen(f, &gfr))
         printf("  the integration rule does not resolve --gtol as its nodes move: on the node map frozen\n"

@@ -35,6 +35,9 @@ struct ls_fit {
     double gmax;            /* max |gradient| at the optimum, nodes re-adapted there */
     int frozen;             /* 1: the last stage ran on a node map held fixed */
     double gmax_frozen;     /* max |gradient| of that frozen-map objective */
+    int hessian;            /* 1: negative definite at the optimum, 0: not (then not
+                             * converged), -1: not computed (no standard errors) */
+    double info_min_eig;    /* smallest eigenvalue of the observed information */
     unsigned iter, evals, starts, starts_at_best;
     double *start_ll;       /* starts: loose-tolerance search log-likelihood (NaN: failed) */
     double *polish_ll;      /* starts: accurate-rule log-likelihood, NaN if not polished */

@@ -35,6 +35,11 @@ int ls_fit_frozen(const ls_fit *f, double *gmax_frozen)
     if (gmax_frozen) *gmax_frozen = f->gmax_frozen;
     return f->frozen;
 }
+int ls_fit_hessian_definite(const ls_fit *f, double *min_eig)
+{
+    if (min_eig) *min_eig = f->hessian >= 0 ? f->info_min_eig : NAN;
+    return f->hessian;
+}
 unsigned ls_fit_iterations(const ls_fit *f) { return f->iter; }
 unsigned ls_fit_starts_at_best(const ls_fit *f) { return f->starts_at_best; }
 const char *ls_fit_integration(const ls_fit *f, size_t *nodes)

@@ -94,6 +94,8 @@ int lsfit_new(const ls_data *d, const ls_fit_options *o, const ls_model *m, ls_f
     snprintf(f->integration, sizeof f->integration, "%s", ls_model_rule_kind(m));
     f->nodes = ls_model_nodes(m);
     f->ll_check = NAN; /* until checked */
+    f->hessian = -1;   /* until the standard errors */
+    f->info_min_eig = NAN;
     f->ll_check_se = NAN;
     /* which ceilings m estimates */
     if (!(f->kap = ls_calloc(f->J, 1))) return ls_nomem(err);

@@ -89,6 +89,7 @@ typedef struct lsfit_run {
     ls_fit *f0;                /* heteroscedastic precision: the constant-precision fit */
     ls_model *m;               /* the accurate rule's model                   */
     ls_model *ms, *mp;         /* the search's and the polish's (NULL: m)     */
+    ls_model *mq;              /* the finish's first rule (plan.prefinish; NULL: none) */
     ls_layout lay;             /* m's theta                                   */
     double *th0;               /* dim: the deterministic start                */
     const double *warm;        /* warm_dim: a start given instead (NULL: none) */

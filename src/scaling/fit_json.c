@@ -204,6 +204,10 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(conv, "max_abs_gradient", ls_json_num(f->gmax));
     json_object_set_new(conv, "node_map", json_string(f->frozen ? "frozen near the optimum" : "re-adapted"));
     if (f->frozen) json_object_set_new(conv, "max_abs_gradient_frozen", ls_json_num(f->gmax_frozen));
+    json_object_set_new(conv, "hessian", json_string(f->hessian > 0    ? "negative definite"
+                                                     : f->hessian == 0 ? "not negative definite"
+                                                                       : "not computed"));
+    if (f->hessian >= 0) json_object_set_new(conv, "information_min_eigenvalue", ls_json_num(f->info_min_eig));
     json_object_set_new(conv, "iterations", json_integer(f->iter));
     json_object_set_new(conv, "evaluations", json_integer(f->evals));
     json_object_set_new(conv, "reason", json_string(f->reason));

@@ -266,6 +266,15 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     if (!f->converged && fo.logit_clamp > 0 && json_is_true(json_object_get(root, "converged")) &&
         json_is_string(crit) && strcmp(json_string_value(crit), LS_CRITERION_CHANGE) == 0)
         f->converged = LS_CONVERGED_CHANGE;
+    /* the Hessian half of the certificate, as the fit found it */
+    json_t *hj = json_is_object(cvj) ? json_object_get(cvj, "hessian") : NULL;
+    if (json_is_string(hj)) {
+        const char *hs = json_string_value(hj);
+        f->hessian = strcmp(hs, "negative definite") == 0 ? 1 : strcmp(hs, "not negative definite") == 0 ? 0 : -1;
+        json_t *ej = json_object_get(cvj, "information_min_eigenvalue");
+        f->info_min_eig = json_is_number(ej) ? json_number_value(ej) : NAN;
+        if (f->hessian == 0) f->converged = 0;
+    }
     /* the warnings the fit recorded (the fit rebuilt here recomputes only
      * some of them): every one, in the file's order, then the new ones */
     json_t *wj = json_object_get(root, "warnings");

@@ -38,6 +38,8 @@ static int run_prepare(lsfit_run *r)
     int rc = ls_fit_model_new(d, o, pl->accurate.kind, pl->accurate.nodes, o->threads, &r->m, err);
     if (!rc && pl->search_own) rc = ls_fit_model_new(d, o, pl->search.kind, pl->search.nodes, o->threads, &r->ms, err);
     if (!rc && pl->polish_own) rc = ls_fit_model_new(d, o, pl->polish.kind, pl->polish.nodes, o->threads, &r->mp, err);
+    if (!rc && pl->prefinish.kind)
+        rc = ls_fit_model_new(d, o, pl->prefinish.kind, pl->prefinish.nodes, o->threads, &r->mq, err);
     if (rc) return rc;
     ls_model_layout(r->m, &r->lay);
     size_t dim = r->lay.dim;
@@ -83,6 +85,7 @@ static void run_free(lsfit_run *r)
     ls_model_free(r->m);
     ls_model_free(r->ms);
     ls_model_free(r->mp);
+    ls_model_free(r->mq);
     ls_fit_free(r->f0);
     ls_fit_free(r->f);
 }

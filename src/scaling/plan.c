@@ -10,10 +10,11 @@
 /* Defaults from measured accuracy (bench_accuracy and test_models):
  * adaptive GH converges fast in the number of nodes per dimension, and
  * the product grid is the rule up to K = 3.  For K = 4..7 a sparse grid
- * is both cheaper and more accurate than a product grid: level 4 at
- * K = 4 (681 nodes, 0.04 off at the paper data's optimum), level 3 at
- * K = 5..7 (341, 533, 785 nodes; 0.24 off at K = 7, against 1.62 for
- * the 3^7 = 2187-node product grid).  Above,
+ * is both cheaper and more accurate than a product grid: level 4 (681,
+ * 1341, 2381, 3921 nodes at K = 4..7; at the paper data's optima 0.04,
+ * 0.05, 0.035 and 0.032 off the importance-sampling reference at K = 4, 5,
+ * 6, 7, against 0.21-0.26 for level 3 and 1.53-1.57 for the 3-node
+ * product grid at K = 6, 7).  Above,
  * the Laplace approximation, whose re-adapted value is smooth with an
  * exact gradient (laplace_motion), so that it can be optimised; the fit
  * then checks its value by importance sampling (ls_plan_check;
@@ -30,7 +31,7 @@ ls_rule_spec ls_plan_resolve(int integration, unsigned nodes, size_t K)
         if (!nodes) s.nodes = K == 1 ? 20 : K == 2 ? 14 : K == 3 ? 12 : K <= 5 ? 4 : 3;
         break;
     case LS_INT_SPARSE:
-        if (!nodes) s.nodes = K <= 4 ? 4 : 3;
+        if (!nodes) s.nodes = 4;
         break;
     case LS_INT_QMC:
         if (!nodes) s.nodes = 512;
@@ -60,10 +61,13 @@ int ls_plan_is_laplace(const ls_rule_spec *s)
     return s->kind == LS_INT_LAPLACE || (s->kind == LS_INT_GH && s->nodes == 1);
 }
 
-ls_rule_spec ls_plan_check(const ls_rule_spec *a)
+ls_rule_spec ls_plan_check(const ls_rule_spec *a, size_t K)
 {
     ls_rule_spec c = {0, 0};
     if (ls_plan_is_laplace(a)) {
+        c.kind = LS_INT_QMC;
+        c.nodes = LS_CHECK_POINTS;
+    } else if (a->kind == LS_INT_SPARSE && K >= 5) { /* level 6 at K = 7: too many nodes */
         c.kind = LS_INT_QMC;
         c.nodes = LS_CHECK_POINTS;
     } else if (a->kind == LS_INT_SPARSE && a->nodes > 0 && a->nodes < LS_SPARSE_MAX_LEVEL) {
@@ -85,7 +89,7 @@ void ls_fit_plan(const ls_fit_options *o, ls_plan *plan)
 {
     size_t K = o->skills;
     plan->accurate = ls_plan_resolve(o->integration, o->nodes, K);
-    plan->check = ls_plan_check(&plan->accurate);
+    plan->check = ls_plan_check(&plan->accurate, K);
     plan->search = plan->polish = plan->accurate;
     plan->search_own = plan->polish_own = 0;
     /* The search stage only has to find basins: by default it uses a coarse
@@ -156,14 +160,28 @@ void ls_fit_plan(const ls_fit_options *o, ls_plan *plan)
      * polished to gtol on the accurate rule. */
     plan->polish_coarse = K >= 5;
     plan->finish = plan->polish_own || plan->polish_coarse;
-    /* K >= 6: the rule cannot resolve gtol as its nodes move (they
-     * shift by tenths), so Newton with re-adapted nodes would spend its
-     * 40 steps (on the sparse grid at K = 7, 6 minutes with the L-BFGS
-     * fallback) before the frozen-map fallback: go to the frozen map at
-     * once.  It stops once two steps in a row gain less than 2e-3, far
-     * below the rule's own error (0.2-0.25 against the check at K = 6,
-     * 7): on the paper data the K = 6 finish spent 6 of its 14 steps
-     * (2 s) gaining 0.003 in all. */
-    plan->finish_frozen = K >= 6 && !ls_plan_is_laplace(&plan->accurate);
+    /* K >= 5 (6 with the clip): the rule cannot resolve gtol with its
+     * nodes moving (they shift by tenths), so Newton with re-adapted nodes
+     * would spend its 40 steps (on the sparse grid at K = 7, 6 minutes with
+     * the L-BFGS fallback).  The finish is instead a fixed-point iteration
+     * of Newton on the frozen node map, re-adapted between cycles, to a
+     * point whose re-adapted gradient is below gtol (fit_stages.c,
+     * finish_fixed_point): first on the level-3 sparse grid (the
+     * prefinish, 341, 533, 785 nodes at K = 5, 6, 7), whose cycles are
+     * cheap, then on the accurate level-4 grid (1341, 2381, 3921 nodes),
+     * which needs one or two more.  On the paper data: K = 5, 6, 7 in 3, 5
+     * and 9 cycles on level 3, then 2, 2 and 2 on level 4, max |gradient|
+     * 0.004, 0.001, 0.003, values 0.046, 0.04, 0.03 below the check's
+     * (importance sampling, standard error 0.012).  With the clip, whose
+     * kinks the frozen map keeps, two frozen cycles each stopped once two
+     * steps gain less than finish_ftol (2e-3), converged by the change
+     * criterion only when the last did not freeze. */
+    plan->finish_frozen = K >= (o->logit_clamp > 0 ? 6 : 5) && !ls_plan_is_laplace(&plan->accurate);
+    plan->prefinish.kind = 0;
+    plan->prefinish.nodes = 0;
+    if (plan->finish_frozen && !(o->logit_clamp > 0) && o->integration == LS_INT_AUTO && !o->nodes && K <= 7) {
+        plan->prefinish.kind = LS_INT_SPARSE;
+        plan->prefinish.nodes = 3;
+    }
     plan->finish_ftol = 2e-3;
 }

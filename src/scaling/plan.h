@@ -44,14 +44,15 @@ int ls_plan_is_laplace(const ls_rule_spec *s);
  * grid: at K = 9 and 12 level 4 was within 0.03 of 262,144 points at half
  * the cost, but at K = 10 it was 7.5 off for one family (smollm, whose
  * posterior the Laplace map fits badly).
- * For a sparse grid, the sparse grid two levels finer (at most
+ * For a sparse grid at K <= 4, the sparse grid two levels finer (at most
  * LS_SPARSE_MAX_LEVEL), falling back to importance sampling when its signed
- * sum fails (ls_check_loglik).  Other rules: no check. */
+ * sum fails (ls_check_loglik); at K >= 5 importance sampling (level 6 has
+ * tens of thousands of nodes there).  Other rules: no check. */
 #define LS_CHECK_POINTS 16384
 #define LS_CHECK_MAX_POINTS 262144
 #define LS_CHECK_SE (0.05 / 3)
-/* The check of the accurate rule a (kind 0: none). */
-ls_rule_spec ls_plan_check(const ls_rule_spec *a);
+/* The check of the accurate rule a at K skills (kind 0: none). */
+ls_rule_spec ls_plan_check(const ls_rule_spec *a, size_t K);
 /* When the check on rule failed could not be evaluated (a sparse grid
  * whose signed sum is not positive for some family): 1 and the rule to
  * fall back to in *next (importance sampling), or 0 (none). */
@@ -66,6 +67,8 @@ typedef struct ls_plan {
     ls_rule_spec polish;   /* stage 2, the most promising distinct starts          */
     ls_rule_spec accurate; /* the finish and the reported value                   */
     ls_rule_spec check;    /* the check of that value (kind 0: none)              */
+    ls_rule_spec prefinish; /* finish_frozen: a cheaper rule the finish converges on
+                            * first (kind 0: none)                               */
     int search_own;        /* the search has a model of its own (else the accurate one's) */
     int polish_own;        /* the same for the polish                             */
     /* the search: L-BFGS to search_gtol for at most search_iter iterations,
