@@ -427,6 +427,16 @@ fails 3 "latentscale: gp.csv: column 'A3': every observed score is 2, one catego
 printf 'A1,A2,A3\n0,1,2\n1,2,0\n2,0,1\n' >gp3.csv
 fails 2 "latentscale: --factors: item 'A1' with 1 slope and 2 steps needs more than 3 persons (persons > slopes + steps: each item's are estimated from its persons), found 3" \
   gpcm gp3.csv --factors 1 --exploratory
+# the ridge: a number >= 0 or auto (cross-validated: joint ML only, and
+# only with responses to hold out)
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found 'fast'" factor resp3.csv --items 'Q*' --ridge fast
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found '-2'" factor resp3.csv --items 'Q*' --ridge -2
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found 'nan'" factor resp3.csv --items 'Q*' --ridge nan
+fails 2 "latentscale: method mml: ridge is a joint-ML penalty; marginal ML needs none" \
+  factor resp3.csv --items 'Q*' --method mml --ridge auto
+printf 'Q1,Q2,Q3\n1,,\n0,,\n,1,\n,0,\n,,1\n,,0\n1,,\n,0,\n' >single.csv
+fails 2 "latentscale: --ridge: auto's cross-validation holds out responses in 5 folds; these data leave fold 1 none (too few persons with two or more responses): give a ridge" \
+  factor single.csv --items 'Q*' --ridge auto
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json

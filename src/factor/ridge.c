@@ -337,9 +337,8 @@ int lsf_ridge_cv_run(const ls_factor_data *d, const ls_factor_options *o, double
     for (unsigned k = 0; k < K; k++) {
         if (!held[k]) {
             rc = ls_fail(err, LS_ERR_OPTION,
-                         "ridge: the cross-validated choice (-1, auto) holds out responses in %u folds, and these "
-                         "data leave fold %u none to hold out (too few persons with two or more responses); "
-                         "give a ridge",
+                         "ridge: auto's cross-validation holds out responses in %u folds; these data leave fold %u "
+                         "none (too few persons with two or more responses): give a ridge",
                          K, k + 1);
             goto done;
         }
