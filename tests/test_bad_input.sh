@@ -526,5 +526,25 @@ for sig in KILL INT TERM; do
   ok
 done
 
+# The same for the cross-validated ridge of a factor fit (factor --ridge
+# auto: about 45 fits; interrupted within its cross-validation).
+awk 'BEGIN { srand(3); printf "Q1"; for (j = 2; j <= 40; j++) printf ",Q%d", j; print "";
+  for (i = 0; i < 4000; i++) { t = 4 * (rand() - 0.5); printf "%d", rand() < 1 / (1 + exp(-t));
+    for (j = 2; j <= 40; j++) printf ",%d", rand() < 1 / (1 + exp(-t)); print "" } }' >cvbig.csv
+cases=$((cases+1))
+cp "$tmp/old.ref" old.json
+"$bin" factor cvbig.csv --items 'Q*' --factors 2 --ridge auto --threads 1 --quiet --out old.json >/dev/null 2>"$tmp/stderr" &
+pid=$!
+sleep 1
+if ! kill -0 "$pid" 2>/dev/null; then bad "factor --ridge auto: ended before the signal"; wait "$pid"
+else
+  kill -s INT "$pid"
+  { wait "$pid"; } 2>/dev/null; rc=$?
+  if [ "$rc" -ne 130 ]; then bad "factor --ridge auto, SIGINT: exit $rc, expected 130"
+  elif [ "$(cat "$tmp/stderr")" != "latentscale: interrupted" ]; then bad "factor --ridge auto, SIGINT: stderr '$(cat "$tmp/stderr")'"
+  elif ! cmp -s old.json "$tmp/old.ref"; then bad "factor --ridge auto, SIGINT: old output modified"
+  else ok; fi
+fi
+
 echo "$cases cases; $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -283,7 +283,7 @@ static void options_entries_and_cancel(void)
     pl.cancel_after = 40;
     o.progress = log_progress;
     o.progress_ctx = &pl;
-    CHECK(ls_factor_run(&d, &o, &r, &e) == LS_ERR_CANCEL && r == NULL);
+    CHECK(ls_factor_run(&d, &o, &r, &e) == LS_ERR_CANCEL && r == NULL && strcmp(e.message, "interrupted") == 0);
     CHECK(pl.calls == 40 && pl.cv_calls == 40);
     lsf_data_view_free(&d);
     lsf_sim_free(&s);

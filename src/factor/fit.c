@@ -345,7 +345,7 @@ static int run_sweeps(lsf_model *m, const ls_factor_options *o, double *ll_out, 
         }
         have_prev = 1;
         if (o->progress && o->progress(o->progress_ctx, "factor sweeps", (double)it, (double)o->max_iter)) {
-            rc = ls_fail(err, LS_ERR_CANCEL, "cancelled");
+            rc = ls_fail(err, LS_ERR_CANCEL, "interrupted");
             goto done;
         }
         if (isfinite(prev) && fabs(ll - prev) <= o->tol * fabs(ll)) {
