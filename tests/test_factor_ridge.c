@@ -289,6 +289,37 @@ static void options_entries_and_cancel(void)
     lsf_sim_free(&s);
 }
 
+/* A failed allocation anywhere in the cross-validation is reported as
+ * such (and, under the sanitizers, leaks nothing). */
+static void allocation_failures_are_reported_cleanly(void)
+{
+    lsf_sim s;
+    ls_error e;
+    CHECK(lsf_simulate(40, 8, 1, 1, LS_FACTOR_BERNOULLI, 0.2, 1.0, 0.1, 23, &s, &e) == 0);
+    ls_factor_data d = sim_data(&s);
+    ls_factor_options o;
+    ls_factor_options_init(&o);
+    o.starts = 1;
+    o.max_iter = 3;
+    o.ridge = -1;
+    size_t failures = 0, successes = 0;
+    for (long k = 1; k < 1100; k += k < 200 ? 1 : 13) { /* the early ones, then a sample */
+        ls_result *r = NULL;
+        ls_fault_set(k);
+        int rc = ls_factor_run(&d, &o, &r, &e);
+        ls_fault_set(0);
+        CHECK(rc == 0 || rc == LS_ERR_NOMEM);
+        CHECK((rc == 0) == (r != NULL));
+        if (rc == LS_ERR_NOMEM) failures++;
+        else successes++;
+        ls_result_free(r);
+    }
+    printf("  %zu runs failed an allocation, %zu succeeded\n", failures, successes);
+    CHECK(failures > 20 && successes > 0);
+    lsf_data_view_free(&d);
+    lsf_sim_free(&s);
+}
+
 /* ---------------------------------------------------------------- */
 /* bfi                                                               */
 /* ---------------------------------------------------------------- */
@@ -398,6 +429,7 @@ int main(int argc, char **argv)
     quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     RUN(folds_keep_every_person_and_item_in_training);
     RUN(options_entries_and_cancel);
+    RUN(allocation_failures_are_reported_cleanly);
     RUN(cv_ridge_predicts_unobserved_cells_better_than_fixed_ones);
     if (!quick) RUN(bfi_cross_validated_ridge);
     return h_finish();
