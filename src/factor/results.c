@@ -123,7 +123,8 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         double kurt = m2 > 0 ? (m4 / (double)nk) / ((m2 / (double)nk) * (m2 / (double)nk)) : 0;
         if (kurt > 10)
             rc = ls_result_warn(r, err, "factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate "
-                                "joint-ML solution; penalise it (`ridge` 1), or use fewer factors, more items or a smaller bound", k + 1, kurt);
+                                "joint-ML solution; penalise it (`ridge` auto, or a number such as 1), or use fewer factors, more "
+                                "items or a smaller bound", k + 1, kurt);
     }
     return rc;
 }
