@@ -820,7 +820,9 @@ typedef struct ls_factor_options {
                            * short tests, where plain joint ML degenerates
                            * (persons separate); the factor scale is then set
                            * by the penalty (bound default 50) and the standard
-                           * errors ignore it.  0 (default): joint ML */
+                           * errors ignore it.  0 (default): joint ML; -1 (auto):
+                           * chosen by 5-fold cross-validation over held-out
+                           * responses (joint ML only; docs/FACTOR.md) */
     int no_scale_correction; /* 1: normalise the factor scale by U'U/n of the
                            * estimates; 0 (default): by U'U/n minus the mean
                            * sandwich variance of the scores (finite-q bias
@@ -928,7 +930,11 @@ LS_API int ls_items_table_read(const char *path, ls_table **out, ls_error *err);
  *   loglik, jic (-2 l + r max(n, q) log min(n, q)), n_obs, n_params,
  *   converged, iterations, starts, starts_at_best, start_loglik (starts),
  *   at_bound (coefficients held at the bound), seed, tol, bound (as used),
- *   ridge, scale_corrected, loading_bootstrap (replicates used; 0: none).
+ *   ridge, scale_corrected, loading_bootstrap (replicates used; 0: none);
+ *   with ridge -1: ridge (the choice), ridge_cv_grid, ridge_cv_score (mean
+ *   held-out log-likelihood per response), ridge_cv_se, ridge_cv_unconverged
+ *   (folds), ridge_cv_best (index of the choice), ridge_cv_folds,
+ *   ridge_cv_heldout.
  * Warnings: coefficients held at the bound, a factor concentrated on few
  * persons (a degenerate joint-ML solution).  ls_result_write writes the
  * fit's JSON (as ls_factor_write_json without DIF tests and selection).

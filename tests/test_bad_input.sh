@@ -427,6 +427,16 @@ fails 3 "latentscale: gp.csv: column 'A3': every observed score is 2, one catego
 printf 'A1,A2,A3\n0,1,2\n1,2,0\n2,0,1\n' >gp3.csv
 fails 2 "latentscale: --factors: item 'A1' with 1 slope and 2 steps needs more than 3 persons (persons > slopes + steps: each item's are estimated from its persons), found 3" \
   gpcm gp3.csv --factors 1 --exploratory
+# the ridge: a number >= 0 or auto (cross-validated: joint ML only, and
+# only with responses to hold out)
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found 'fast'" factor resp3.csv --items 'Q*' --ridge fast
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found '-2'" factor resp3.csv --items 'Q*' --ridge -2
+fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found 'nan'" factor resp3.csv --items 'Q*' --ridge nan
+fails 2 "latentscale: method mml: ridge is a joint-ML penalty; marginal ML needs none" \
+  factor resp3.csv --items 'Q*' --method mml --ridge auto
+printf 'Q1,Q2,Q3\n1,,\n0,,\n,1,\n,0,\n,,1\n,,0\n1,,\n,0,\n' >single.csv
+fails 2 "latentscale: --ridge: auto's cross-validation holds out responses in 5 folds; these data leave fold 1 none (too few persons with two or more responses): give a ridge" \
+  factor single.csv --items 'Q*' --ridge auto
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json
@@ -515,6 +525,26 @@ for sig in KILL INT TERM; do
   [ -z "$litter" ] || { bad "SIG$sig: temporary files left: $litter"; rm -f $litter; continue; }
   ok
 done
+
+# The same for the cross-validated ridge of a factor fit (factor --ridge
+# auto: about 45 fits; interrupted within its cross-validation).
+awk 'BEGIN { srand(3); printf "Q1"; for (j = 2; j <= 40; j++) printf ",Q%d", j; print "";
+  for (i = 0; i < 4000; i++) { t = 4 * (rand() - 0.5); printf "%d", rand() < 1 / (1 + exp(-t));
+    for (j = 2; j <= 40; j++) printf ",%d", rand() < 1 / (1 + exp(-t)); print "" } }' >cvbig.csv
+cases=$((cases+1))
+cp "$tmp/old.ref" old.json
+"$bin" factor cvbig.csv --items 'Q*' --factors 2 --ridge auto --threads 1 --quiet --out old.json >/dev/null 2>"$tmp/stderr" &
+pid=$!
+sleep 1
+if ! kill -0 "$pid" 2>/dev/null; then bad "factor --ridge auto: ended before the signal"; wait "$pid"
+else
+  kill -s INT "$pid"
+  { wait "$pid"; } 2>/dev/null; rc=$?
+  if [ "$rc" -ne 130 ]; then bad "factor --ridge auto, SIGINT: exit $rc, expected 130"
+  elif [ "$(cat "$tmp/stderr")" != "latentscale: interrupted" ]; then bad "factor --ridge auto, SIGINT: stderr '$(cat "$tmp/stderr")'"
+  elif ! cmp -s old.json "$tmp/old.ref"; then bad "factor --ridge auto, SIGINT: old output modified"
+  else ok; fi
+fi
 
 echo "$cases cases; $pass passed, $fail failed"
 [ $fail -eq 0 ]

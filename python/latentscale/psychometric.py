@@ -310,6 +310,9 @@ class FactorFit(_Closable):
     # mml with covariates and dif=True: the likelihood-ratio test of no DIF at
     # all (dict: loglik_without_dif, statistic, df, p_value)
     dif_likelihood_ratio: Optional[dict] = None
+    # ridge="auto": how the ridge was chosen (dict: folds, heldout, grid, score,
+    # se, unconverged as numpy arrays over the ridges tried, best their index)
+    ridge_cv: Optional[dict] = None
     _owner: object = field(default=None, repr=False, compare=False)
     _argv: object = field(default=None, repr=False, compare=False)
 
@@ -527,7 +530,8 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     covariate_condition: min-l1 or orthogonal.  dichotomise: T makes a
     response 1 when >= T.  dif=True tests every covariate effect (alpha,
     correction bonferroni|bh).  ridge, bound, tol, max_iter, starts, seed,
-    threads: as on the command line; se=False is --no-se,
+    threads: as on the command line (ridge="auto": chosen by 5-fold
+    cross-validation over held-out responses, recorded in fit.ridge_cv); se=False is --no-se,
     scale_correction=False --no-scale-correction.  loading_bootstrap:
     replicates of the parametric bootstrap that corrects the loadings' bias
     and gives their standard errors (--loading-bootstrap; None: the default,
@@ -571,7 +575,12 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     o.bound = _real("bound", bound)
     o.tol = _real("tol", tol)
     o.max_iter = _count("max_iter", max_iter, _UINT)
-    o.ridge = _real("ridge", ridge)
+    if isinstance(ridge, str):
+        if ridge != "auto":
+            raise _usage("ridge: expected a number >= 0 or 'auto', found %r" % ridge)
+        o.ridge = -1.0  # chosen by cross-validation over held-out responses
+    else:
+        o.ridge = _real("ridge", ridge)
     o.no_scale_correction = 0 if scale_correction else 1
     if loading_bootstrap is not None:
         o.loading_bootstrap = min(_count("loading_bootstrap", loading_bootstrap), _INT_MAX)
@@ -703,6 +712,12 @@ def _factor_result(e, de, selection, seed, owner, argv):
         dif_likelihood_ratio=dict(loglik_without_dif=e.scalar("loglik_no_dif"), statistic=e.scalar("lr_dif"),
                                   df=e.scalar("lr_dif_df", int), p_value=e.scalar("lr_dif_p"))
         if "lr_dif" in e else None,
+        ridge_cv=dict(folds=e.scalar("ridge_cv_folds", int), heldout=e.scalar("ridge_cv_heldout", int),
+                      grid=e.vector("ridge_cv_grid").copy(), score=e.vector("ridge_cv_score").copy(),
+                      se=e.vector("ridge_cv_se").copy(),
+                      unconverged=e.vector("ridge_cv_unconverged").astype(np.int64),
+                      best=e.scalar("ridge_cv_best", int))
+        if "ridge_cv_grid" in e else None,
         _owner=owner, _argv=argv)
 
 

@@ -55,6 +55,9 @@ FACTOR_BOOT = (["factor", "factor.csv", "--items", "Q0*", "--identify", "anchor"
 FACTOR_MML = (["factor", "factor.csv", "--items", "Q0*", "--covariates", "x1,x2", "--method", "mml",
                "--dif", "--nodes", 15],
               dict(items="Q0*", covariates=["x1", "x2"], method="mml", dif=True, nodes=15))
+FACTOR_AUTO = (["factor", "factor.csv", "--items", "Q0*", "--ridge", "auto", "--starts", 1, "--no-se",
+                "--seed", 5],
+               dict(items="Q0*", ridge="auto", starts=1, se=False, seed=5))
 GPCM_CONF = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv"], dict(pattern="pattern.csv"))
 GPCM_EXPL = (["gpcm", "gpcm.csv", "--factors", 2, "--exploratory", "--starts", 2, "--seed", 4],
              dict(factors=2, exploratory=True, starts=2, seed=4))
@@ -64,7 +67,7 @@ GPCM_MML = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv", "--method", "mml", 
 GPCM_ONE = (["gpcm", "gpcm.csv", "--items", "A*", "--no-se", "--starts", 1, "--lowest", 1],
             dict(items="A*", se=False, starts=1, lowest=1))
 RUNS = {"factor_main": FACTOR_MAIN, "factor_select": FACTOR_SELECT, "factor_gauss": FACTOR_GAUSS,
-        "factor_boot": FACTOR_BOOT, "factor_mml": FACTOR_MML,
+        "factor_boot": FACTOR_BOOT, "factor_mml": FACTOR_MML, "factor_auto": FACTOR_AUTO,
         "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE}
 
 
@@ -219,7 +222,7 @@ def tearDownModule():
 
 class TestFactor(unittest.TestCase):
     def test_same_json_as_the_cli(self):
-        for key in ("factor_main", "factor_select", "factor_gauss", "factor_boot", "factor_mml"):
+        for key in ("factor_main", "factor_select", "factor_gauss", "factor_boot", "factor_mml", "factor_auto"):
             py, cj = load("py_%s.json" % key), load("cli_%s.json" % key)
             self.assertEqual(py["options"]["command_line"]["function"], "factor")
             self.assertEqual(without_command_line(py), without_command_line(cj), key)
@@ -227,6 +230,22 @@ class TestFactor(unittest.TestCase):
         # the bootstrap ran where asked, and not with ridge (the main run)
         self.assertEqual(S["py"]["factor_boot"].loading_bootstrap, 12)
         self.assertEqual(S["py"]["factor_main"].loading_bootstrap, 0)
+
+    def test_ridge_auto_records_its_cross_validation(self):
+        f, cj = S["py"]["factor_auto"], load("cli_factor_auto.json")
+        cv = cj["options"]["ridge_cv"]
+        self.assertEqual(f.ridge_cv["folds"], cv["folds"])
+        self.assertEqual(f.ridge_cv["heldout"], cv["heldout_responses"])
+        same(self, f.ridge_cv["grid"], cv["grid"], "grid")
+        same(self, f.ridge_cv["score"], cv["score"], "score")
+        same(self, f.ridge_cv["se"], cv["se"], "se")
+        self.assertEqual(f.ridge, cv["chosen"])
+        self.assertEqual(f.ridge, f.ridge_cv["grid"][f.ridge_cv["best"]])
+        self.assertEqual(f.ridge_cv["score"].max(), f.ridge_cv["score"][f.ridge_cv["best"]])
+        self.assertIsNone(S["py"]["factor_main"].ridge_cv)
+        with self.assertRaises(ls.OptionError) as c:
+            ls.factor("factor.csv", items="Q0*", ridge="fast")
+        self.assertEqual(str(c.exception), "ridge: expected a number >= 0 or 'auto', found 'fast'")
 
     def check_fit(self, f, cj):
         """Every field of a FactorFit against the CLI's JSON, exactly."""

@@ -21,7 +21,7 @@ ls_factor <- function(data, items = NULL, covariates = NULL, factors = 1, identi
                covariate_condition = .ls_choice(if (is.null(o$covariate_condition)) "min-l1" else o$covariate_condition,
                                                 c("min-l1", "orthogonal"), "covariate_condition"),
                anchors = .ls_list(o$anchors), dichotomise = o$dichotomise, starts = o$starts, seed = o$seed,
-               threads = o$threads, bound = o$bound, tol = o$tol, max_iter = o$max_iter, ridge = o$ridge,
+               threads = o$threads, bound = o$bound, tol = o$tol, max_iter = o$max_iter, ridge = .ls_ridge(o$ridge),
                no_scale_correction = if (isFALSE(o$scale_correction)) 1 else 0,
                loading_bootstrap = o$loading_bootstrap, skip_se = if (isFALSE(o$se)) 1 else 0,
                method = .ls_choice(if (is.null(o$method)) "jml" else o$method, c("jml", "mml", "auto"), "method"),
@@ -40,6 +40,17 @@ ls_factor <- function(data, items = NULL, covariates = NULL, factors = 1, identi
   fit
 }
 
+# ridge: a number >= 0, or "auto" (-1 to the library: chosen by 5-fold
+# cross-validation over held-out responses; the fit's ridge_cv_* entries).
+.ls_ridge <- function(ridge) {
+  if (is.character(ridge)) {
+    if (!identical(ridge, "auto"))
+      .ls_stop(sprintf("ridge: expected a number >= 0 or 'auto', got '%s'", paste(ridge, collapse = ",")), call = NULL)
+    return(-1)
+  }
+  ridge
+}
+
 print.ls_factor_fit <- function(x, ...) {
   cat(sprintf("generalized latent factor model (%s, %s): %d factor%s, %d items, %d persons\n", x$family,
               x$identify, length(x$factors), if (length(x$factors) == 1L) "" else "s", length(x$items),
@@ -53,6 +64,10 @@ print.ls_factor_fit <- function(x, ...) {
   } else
     cat(sprintf("log-likelihood %.4f, JIC %.2f, %s\n", x$loglik, x$jic,
                 if (x$converged != 0) "converged" else "NOT converged"))
+  if (!is.null(x$ridge_cv_grid))
+    cat(sprintf("ridge chosen by %d-fold CV over held-out responses: %.3g (grid %.3g..%.3g, %d values)\n",
+                as.integer(x$ridge_cv_folds), x$ridge, min(x$ridge_cv_grid), max(x$ridge_cv_grid),
+                length(x$ridge_cv_grid)))
   if (!is.null(x$method_reason)) cat(sprintf("method auto: %s\n", x$method_reason))
   cat("\nloadings:\n")
   print(round(x$loadings, 3))

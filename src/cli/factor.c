@@ -89,6 +89,15 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
              : "");
     printf("data: %s, %zu persons, %zu items, %zu covariates, %zu observed cells (%.1f %% missing)\n",
            source ? source : "(memory)", n, q, p, nobs, 100.0 * (1.0 - (double)nobs / ((double)n * (double)q)));
+    size_t ncv = 0;
+    const double *cvg = ls_result_numbers(f, "ridge_cv_grid", &ncv, NULL);
+    if (cvg && ncv) {
+        const size_t b = count(f, "ridge_cv_best");
+        printf("ridge chosen by %u-fold CV over held-out responses: %.3g (grid %.3g..%.3g, %zu values; held-out "
+               "log-likelihood %.4f per response, se %.4f; the best mean)\n",
+               (unsigned)num(f, "ridge_cv_folds"), cvg[b], cvg[0], cvg[ncv - 1], ncv, nums(f, "ridge_cv_score")[b],
+               nums(f, "ridge_cv_se")[b]);
+    }
     if (num(f, "ridge") > 0)
         printf("penalised joint likelihood: ridge %.3g on factors and loadings (nuclear norm); the standard\n"
                "errors ignore the penalty\n", num(f, "ridge"));
@@ -207,7 +216,7 @@ int cmd_factor(int argc, char **argv)
     const char *items = NULL, *covariates = NULL, *family = "bernoulli", *identify = NULL,
                *anchors = NULL, *out = NULL, *correction = "bonferroni", *select = NULL,
                *covcond = NULL;
-    const char *method = NULL, *longcols = NULL;
+    const char *method = NULL, *longcols = NULL, *ridge = NULL;
     double dichotomise = NAN, alpha = 0.05;
     int dif = 0, quiet = 0;
     unsigned boot = UINT_MAX; /* not given: the default */
@@ -244,8 +253,9 @@ int cmd_factor(int argc, char **argv)
         {"bound", ARG_DOUBLE, &o.bound, "bound on every coefficient, factors standardised (default 5; probit 3)", "X"},
         {"tol", ARG_DOUBLE, &o.tol, "relative change of the log-likelihood to stop (default 1e-7)", "X"},
         {"max-iter", ARG_UINT, &o.max_iter, "sweeps per start (default 500)", "N"},
-        {"ridge", ARG_DOUBLE, &o.ridge,
-         "penalise X/2 (|U|^2 + |Gamma|^2), i.e. X |U Gamma'|_* (short tests, e.g. 10; default 0 = joint ML)", "X"},
+        {"ridge", ARG_STRING, &ridge,
+         "penalise X/2 (|U|^2 + |Gamma|^2), i.e. X |U Gamma'|_* (short tests; default 0 = joint ML); auto: "
+         "X chosen by 5-fold cross-validation over held-out responses", "X|auto"},
         {"no-scale-correction", ARG_FLAG, &o.no_scale_correction,
          "normalise factors by U'U/n of the estimates, without the finite-q correction", NULL},
         {"loading-bootstrap", ARG_UINT, &boot,
@@ -272,7 +282,7 @@ int cmd_factor(int argc, char **argv)
                  "  latentscale factor responses.csv --items 'Q*' --covariates gender,urban --factors 3 \\\n"
                  "      --identify anchor --dif --correction bh --out factor.json\n"
                  "  latentscale factor bfi.csv --items 'A*,C*,E*,N*,O*' --dichotomise 4 --factors 5 \\\n"
-                 "      --identify anchor --anchors A2,C1,E3,N1,O1 --ridge 10 --out bfi.json\n");
+                 "      --identify anchor --anchors A2,C1,E3,N1,O1 --ridge auto --out bfi.json\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("factor", "expected one DATA file (see --help)");
@@ -285,6 +295,14 @@ int cmd_factor(int argc, char **argv)
         else if (strcmp(method, "mml") == 0) o.method = LS_FACTOR_MML;
         else if (strcmp(method, "auto") == 0) o.method = LS_FACTOR_AUTO;
         else return cli_usage("factor", "--method: expected jml, mml or auto");
+    }
+    if (ridge) {
+        char *end;
+        if (strcmp(ridge, "auto") == 0) o.ridge = -1;
+        else if (!*ridge || (o.ridge = strtod(ridge, &end), *end) || !(o.ridge >= 0) || !isfinite(o.ridge)) {
+            snprintf(msg, sizeof msg, "--ridge: expected a number >= 0 or auto, found '%.60s'", ridge);
+            return cli_usage("factor", msg);
+        }
     }
     if (identify && parse_identify(identify, &o.identify))
         return cli_usage("factor", "--identify: expected orthogonal, triangular, anchor, anchor-identity or equal-diagonal");

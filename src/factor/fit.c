@@ -89,8 +89,8 @@ int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "bound: expected a positive number (0: automatic)");
     if (!(o->tol > 0) || !isfinite(o->tol))
         return ls_fail(err, LS_ERR_OPTION, "tol: expected a positive number");
-    if (!(o->ridge >= 0) || !isfinite(o->ridge))
-        return ls_fail(err, LS_ERR_OPTION, "ridge: expected a number >= 0");
+    if (!(o->ridge >= 0 || o->ridge == -1) || !isfinite(o->ridge))
+        return ls_fail(err, LS_ERR_OPTION, "ridge: expected a number >= 0, or -1 (auto: chosen by cross-validation)");
     if (o->max_iter < 1) return ls_fail(err, LS_ERR_OPTION, "max_iter: expected at least 1");
     if (o->loading_bootstrap < -1 || o->loading_bootstrap > 100000)
         return ls_fail(err, LS_ERR_OPTION, "loading_bootstrap: expected 0 to 100000 replicates");
@@ -116,7 +116,7 @@ const char *lsf_mml_unsupported(const ls_factor_options *o)
     if (o->factors > 3) return "at most 3 factors (Gauss-Hermite quadrature); use method jml";
     if (o->identify != LS_FACTOR_ORTHOGONAL && o->identify != LS_FACTOR_TRIANGULAR)
         return "identify must be orthogonal or triangular (the factors are N(0, I) given the covariates)";
-    if (o->ridge > 0) return "ridge is a joint-ML penalty; marginal ML needs none";
+    if (o->ridge != 0) return "ridge is a joint-ML penalty; marginal ML needs none";
     if (o->loading_bootstrap > 0) return "loading_bootstrap is a joint-ML bias correction; marginal ML needs none";
     return NULL;
 }
@@ -345,7 +345,7 @@ static int run_sweeps(lsf_model *m, const ls_factor_options *o, double *ll_out, 
         }
         have_prev = 1;
         if (o->progress && o->progress(o->progress_ctx, "factor sweeps", (double)it, (double)o->max_iter)) {
-            rc = ls_fail(err, LS_ERR_CANCEL, "cancelled");
+            rc = ls_fail(err, LS_ERR_CANCEL, "interrupted");
             goto done;
         }
         if (isfinite(prev) && fabs(ll - prev) <= o->tol * fabs(ll)) {
@@ -1070,7 +1070,18 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     int method = lsf_choose_method(d, o, &reason);
     if (method == LS_FACTOR_MML) return lsf_mml_run(d, o, reason, out, err);
     double bound = o->bound > 0 ? o->bound
-                                : o->ridge > 0 ? 50.0 : (o->family == LS_FACTOR_PROBIT ? 3.0 : 5.0);
+                                : o->ridge != 0 ? 50.0 : (o->family == LS_FACTOR_PROBIT ? 3.0 : 5.0);
+    /* ridge -1: chosen by cross-validation (ridge.c), then the fit at it */
+    lsf_ridge_cv cv;
+    memset(&cv, 0, sizeof cv);
+    ls_factor_options oc;
+    if (o->ridge < 0) {
+        rc = lsf_ridge_cv_run(d, o, bound, &cv, err);
+        if (rc) return rc;
+        oc = *o;
+        oc.ridge = cv.grid[cv.best];
+        o = &oc;
+    }
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1, dd = r + p1;
     lsf_model m;
     rc = lsf_model_init(&m, &d->R, d->X, n, q, p, r, o->family, bound, o->threads, err);
@@ -1093,6 +1104,7 @@ int lsf_run(const ls_factor_data *d, const ls_factor_options *o, lsf_fit *out, l
     f->tol = o->tol;
     f->bound = bound;
     f->ridge = o->ridge;
+    f->ridge_cv = cv;
     f->starts = o->starts;
     f->anchors = ls_malloc(r * sizeof *f->anchors);
     f->U = ls_malloc(n * r * sizeof *f->U);

@@ -41,6 +41,41 @@ static inline double lsf_se_bound(double bound) { return bound > 0 ? bound : 5.0
  * loading vectors' Gram matrix (r = 2: |cos| of their angle above 0.9). */
 #define LSF_ANCHOR_GRAM_MIN 0.1
 
+/* The cross-validated choice of the ridge (ls_factor_options.ridge = -1,
+ * ridge.c; docs/FACTOR.md): K folds of observed responses, every ridge of a
+ * log grid fitted on the training responses of each fold and scored by the
+ * held-out responses' predictive log-likelihood. */
+#define LSF_CV_FOLDS 5
+/* The grid in eighths of a decade: 10^(e/8) for e in [LSF_CV_EMIN, LSF_CV_EMAX]
+ * (0.01 to 1000); the search starts at 0.1 .. 100 by half decades. */
+#define LSF_CV_EMIN (-16)
+#define LSF_CV_EMAX 24
+#define LSF_CV_NGRID (LSF_CV_EMAX - LSF_CV_EMIN + 1)
+typedef struct lsf_ridge_cv {
+    unsigned folds;       /* 0: the ridge was given, no cross-validation        */
+    size_t m;             /* ridges tried, increasing                           */
+    double grid[LSF_CV_NGRID];  /* the ridges                                   */
+    double score[LSF_CV_NGRID]; /* mean held-out log-likelihood per response    */
+    double se[LSF_CV_NGRID];    /* its standard error: SD of the fold means / sqrt(K) */
+    unsigned unconverged[LSF_CV_NGRID]; /* folds whose fit did not converge    */
+    size_t best;          /* index of the chosen ridge (the best mean score)    */
+    size_t heldout;       /* responses held out, over all folds                 */
+    size_t kept;          /* responses never held out (a person's or an item's last) */
+    unsigned fits;        /* fits run                                           */
+} lsf_ridge_cv;
+
+/* Choose the ridge for d under o (joint ML; o->ridge is ignored) by
+ * cross-validation: fills *cv; the choice is cv->grid[cv->best].  bound is
+ * the coefficients' bound of the fits.  Deterministic given o->seed,
+ * whatever the number of threads; interruptible through o->progress
+ * (LS_ERR_CANCEL). */
+int lsf_ridge_cv_run(const ls_factor_data *d, const ls_factor_options *o, double bound, lsf_ridge_cv *cv,
+                     ls_error *err);
+/* Stratified folds of d's responses (person order, d->R.rv's): fold[k] in
+ * 0..K-1, or K for a response never held out (a person's only one, or the
+ * last of an item in a fold's training responses).  (ridge.c; tests) */
+int lsf_ridge_folds(const ls_resp *R, int family, unsigned K, uint64_t seed, unsigned char *fold, ls_error *err);
+
 typedef struct lsf_fit {
     size_t n, q, p, r;
     int family, identify, covariate_condition;
@@ -71,6 +106,7 @@ typedef struct lsf_fit {
     size_t at_bound;      /* coefficients held at the bound                     */
     uint64_t seed;
     double tol, bound, ridge;
+    lsf_ridge_cv ridge_cv; /* how the ridge was chosen (ridge_cv.folds 0: given) */
     int scale_corrected;  /* the finite-q scale correction was applied        */
     unsigned loading_bootstrap; /* bootstrap replicates used for the loadings (0: none) */
     unsigned bootstrap_skipped; /* replicates the default or the option asked for but

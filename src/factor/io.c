@@ -239,6 +239,23 @@ int lsf_write_json(const lsf_fit *f, const lsf_dif *dif, const lsf_selection *se
     json_object_set_new(opts, "bound", ls_json_num(f->bound));
     json_object_set_new(opts, "tol", ls_json_num(f->tol));
     json_object_set_new(opts, "ridge", ls_json_num(f->ridge));
+    if (f->ridge_cv.folds) { /* the ridge chosen by cross-validation (ridge.c) */
+        const lsf_ridge_cv *cv = &f->ridge_cv;
+        json_t *rc = json_object(), *unc = json_array();
+        json_object_set_new(rc, "method", json_string("k-fold cross-validation over held-out responses"));
+        json_object_set_new(rc, "rule", json_string("best mean held-out log-likelihood"));
+        json_object_set_new(rc, "folds", json_integer(cv->folds));
+        json_object_set_new(rc, "heldout_responses", json_integer((json_int_t)cv->heldout));
+        json_object_set_new(rc, "never_heldout_responses", json_integer((json_int_t)cv->kept));
+        json_object_set_new(rc, "fits", json_integer(cv->fits));
+        json_object_set_new(rc, "chosen", ls_json_num(cv->grid[cv->best]));
+        json_object_set_new(rc, "grid", ls_json_vec(cv->grid, cv->m));
+        json_object_set_new(rc, "score", ls_json_vec(cv->score, cv->m));
+        json_object_set_new(rc, "se", ls_json_vec(cv->se, cv->m));
+        for (size_t k = 0; unc && k < cv->m; k++) json_array_append_new(unc, json_integer(cv->unconverged[k]));
+        json_object_set_new(rc, "unconverged_folds", unc);
+        json_object_set_new(opts, "ridge_cv", rc);
+    }
     json_object_set_new(opts, "scale_corrected", json_boolean(f->scale_corrected));
     json_object_set_new(opts, "loading_bootstrap", json_integer(f->loading_bootstrap));
     json_object_set_new(opts, "loadings_bias_corrected", json_boolean(f->gamma_ml != NULL));

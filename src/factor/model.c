@@ -584,7 +584,7 @@ int lsf_covariate_condition(lsf_model *m, int cond, double *A, ls_error *err)
         if (rc == LS_ERR_NUMERIC)
             rc = ls_fail(err, LS_ERR_NUMERIC,
                          "covariate condition min-l1: the fitted loadings do not span %zu dimensions (a degenerate "
-                         "joint-ML fit: with few responses per person, try `ridge` 1, fewer factors, or "
+                         "joint-ML fit: with few responses per person, try `ridge` auto (or 1), fewer factors, or "
                          "`covariate_condition` orthogonal)", r);
         if (rc) break;
         for (size_t j = 0; j < q; j++) {

@@ -88,6 +88,17 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
                                 "value): the fit has fewer factors than asked; lower the ridge or fit fewer factors",
                                 f->ridge, ne == 1 ? "factor" : "factors", list);
     }
+    if (!rc && f->ridge_cv.folds) {
+        const lsf_ridge_cv *cv = &f->ridge_cv;
+        const double lo = pow(10.0, LSF_CV_EMIN / 8.0), hi = pow(10.0, LSF_CV_EMAX / 8.0), x = cv->grid[cv->best];
+        if (cv->unconverged[cv->best])
+            rc = ls_result_warn(r, err, "cross-validation of the ridge: %u of the %u fits at the chosen ridge %.3g did "
+                                "not converge in `max_iter` sweeps; their held-out scores are approximate",
+                                cv->unconverged[cv->best], cv->folds, x);
+        if (!rc && (fabs(x / lo - 1) < 1e-9 || fabs(x / hi - 1) < 1e-9))
+            rc = ls_result_warn(r, err, "cross-validation of the ridge chose %g, the end of the range it searches "
+                                "(%g to %g): the best ridge may lie beyond it; give a ridge", x, lo, hi);
+    }
     if (!rc && f->anchor_gram_min < LSF_ANCHOR_GRAM_MIN)
         rc = ls_result_warn(r, err, "the anchor items' loading vectors are nearly collinear (smallest eigenvalue of "
                             "their correlation %.3g, below %g): the anchor condition divides by their differences, "
@@ -112,7 +123,8 @@ static int fit_warnings(ls_result *r, const lsf_fit *f, ls_error *err)
         double kurt = m2 > 0 ? (m4 / (double)nk) / ((m2 / (double)nk) * (m2 / (double)nk)) : 0;
         if (kurt > 10)
             rc = ls_result_warn(r, err, "factor %zu is concentrated on few persons (kurtosis %.1f): a degenerate "
-                                "joint-ML solution; penalise it (`ridge` 1), or use fewer factors, more items or a smaller bound", k + 1, kurt);
+                                "joint-ML solution; penalise it (`ridge` auto, or a number such as 1), or use fewer factors, more "
+                                "items or a smaller bound", k + 1, kurt);
     }
     return rc;
 }
@@ -190,6 +202,18 @@ static int fit_entries(ls_result *r, const lsf_fit *f, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "tol", f->tol, err);
     if (!rc) rc = ls_result_add_number(r, "bound", f->bound, err);
     if (!rc) rc = ls_result_add_number(r, "ridge", f->ridge, err);
+    if (!rc && f->ridge_cv.folds) { /* the ridge chosen by cross-validation (ridge.c) */
+        const lsf_ridge_cv *cv = &f->ridge_cv;
+        double unc[LSF_CV_NGRID];
+        for (size_t k = 0; k < cv->m; k++) unc[k] = cv->unconverged[k];
+        rc = ls_result_add_number(r, "ridge_cv_folds", cv->folds, err);
+        if (!rc) rc = ls_result_add_numbers(r, "ridge_cv_grid", cv->grid, cv->m, 1, NULL, NULL, err);
+        if (!rc) rc = ls_result_add_numbers(r, "ridge_cv_score", cv->score, cv->m, 1, NULL, NULL, err);
+        if (!rc) rc = ls_result_add_numbers(r, "ridge_cv_se", cv->se, cv->m, 1, NULL, NULL, err);
+        if (!rc) rc = ls_result_add_numbers(r, "ridge_cv_unconverged", unc, cv->m, 1, NULL, NULL, err);
+        if (!rc) rc = ls_result_add_number(r, "ridge_cv_best", (double)cv->best, err);
+        if (!rc) rc = ls_result_add_number(r, "ridge_cv_heldout", (double)cv->heldout, err);
+    }
     if (!rc) rc = ls_result_add_number(r, "scale_corrected", f->scale_corrected, err);
     if (!rc) rc = ls_result_add_number(r, "loading_bootstrap", f->loading_bootstrap, err);
     if (!rc) rc = ls_result_add_string(r, "method", ls_factor_method_name(f->method), err);

@@ -21,6 +21,24 @@ test_that("a factor fit on bfi matches the command line's", {
   expect_output(print(f), "loadings")
 })
 
+test_that("ridge = \"auto\" chooses the ridge as the command line does", {
+  skip_if_not_installed("jsonlite")
+  bfi <- data_file("bfi.csv")
+  dir <- tempfile("lsridge")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  out <- file.path(dir, "f.json")
+  j <- run_cli(dir, c("factor", bfi, "--items", "A*", "--dichotomise", "4", "--ridge", "auto", "--no-se",
+                      "--starts", "1", "--threads", "2", "--out", out), "f.json")
+  f <- ls_factor(bfi, items = "A*", dichotomise = 4, ridge = "auto", se = FALSE, starts = 1, threads = 2)
+  expect_equal(f$ridge, j$options$ridge_cv$chosen)
+  expect_equal(unname(f$ridge_cv_grid), j$options$ridge_cv$grid)
+  expect_equal(unname(f$ridge_cv_score), j$options$ridge_cv$score, tolerance = tol)
+  expect_equal(f$ridge, unname(f$ridge_cv_grid[f$ridge_cv_best + 1]))
+  expect_output(print(f), "ridge chosen by 5-fold CV")
+  expect_error(ls_factor(bfi, items = "A*", dichotomise = 4, ridge = "fast"), "ridge: expected a number >= 0 or 'auto'")
+})
+
 test_that("a partial credit fit on bfi matches the command line's", {
   skip_if_not_installed("jsonlite")
   bfi <- data_file("bfi.csv")
