@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.8.0"
+#define LS_VERSION "0.9.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
