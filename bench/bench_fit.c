@@ -7,7 +7,10 @@
  * the value implied by the reference implementation's AIC.
  *
  * usage: bench_fit [DATA_DIR] [KMAX] [STARTS] [KMIN] [CLAMP]
- * Goal (issue 2): the whole K = 1..12 sweep under 60 s on 2 cores.
+ * Goal (issue 25): the whole K = 1..12 sweep under 60 s wall and 120 s
+ * CPU on 2 cores, every K converged with the certificate (max |gradient|
+ * below gtol at re-adapted nodes, Hessian negative definite), its value
+ * within 0.05 of the check (|chk-ll|).
  * CLAMP > 0 fits with eta clipped into [-CLAMP, CLAMP] (fit option
  * logit_clamp; 4.5 is the clip behind the reference's published AIC
  * table); the evaluation and Hessian timings stay those of the unclipped
@@ -16,6 +19,7 @@
  */
 #include "latentscale.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,20 @@
 #define ORDER "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr"
 static const double REF_LL[12] = {2728.3, 2971.3, 3062.0, 3123.5, 3149.8, 3162.3,
                                   3161.9, 3159.8, 3165.1, 3162.9, 3160.7, 3163.8};
+
+/* The standard deviation of the reference's own evaluation of its
+ * log-likelihood (plain Monte Carlo, 100,000 prior draws per family) at our
+ * clipped optima, measured with bench_reference_mc (20 replications); NaN
+ * where not measured.  A clipped fit is within tolerance of the published
+ * value when it is at least that value less two of these. */
+static const double REF_SD[12] = {0.18, 0.50, 0.67, 2.09, 2.34, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static double now(void)
 {
@@ -60,10 +78,10 @@ int main(int argc, char **argv)
     printf("paper data: %zu models, %zu families, %zu observed cells\n", ls_data_nmodels(d),
            ls_data_nfamilies(d), ls_data_nobserved(d));
     if (clamp > 0) printf("fits with eta clipped into [-%g, %g] (the reference's published fits: 4.5)\n", clamp, clamp);
-    printf("%3s %9s %9s %5s %10s %8s %8s %8s %11s %11s %9s %5s %6s %9s %11s\n", "K", "eval ms", "hess ms",
-           "ratio", "fit s", "search",
-           "polish", "se", "loglik", "reference", "diff", "conv", "best", "max|g|", "check");
-    double total = 0, total_sp = 0;
+    printf("%3s %9s %9s %5s %8s %8s %8s %8s %8s %11s %11s %9s %9s %5s %5s %6s %9s %11s %7s\n", "K", "eval ms", "hess ms",
+           "ratio", "fit s", "cpu s", "search", "polish", "se", "loglik", "reference", "tol", "diff", "conv", "hess",
+           "best", "max|g|", "check", "|chk-ll|");
+    double total = 0, total_sp = 0, total_cpu = 0;
     for (int K = kmin; K <= kmax; K++) {
         ls_model *m = NULL;
         ls_model_new(d, (size_t)K, NULL, LS_INT_AUTO, 0, 0, &m, &e);
@@ -72,15 +90,16 @@ int main(int argc, char **argv)
         fo.skills = (size_t)K;
         if (starts) fo.starts = starts;
         fo.logit_clamp = clamp;
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         ls_fit *f = NULL;
         if (ls_fit_run(d, &fo, &f, &e)) {
             printf("%3d  fit failed: %s\n", K, e.message);
             ls_model_free(m);
             continue;
         }
-        double tf = now() - t0;
+        double tf = now() - t0, cf = cpu_now() - c0;
         total += tf;
+        total_cpu += cf;
         size_t dim = ls_model_dim(m);
         double *g = malloc(dim * sizeof(double)), ll;
         const double *th = ls_fit_theta(f);
@@ -99,18 +118,27 @@ int main(int argc, char **argv)
         double ts, tp, tse, tt;
         ls_fit_timing(f, &ts, &tp, &tse, &tt);
         total_sp += ts + tp;
-        /* the importance-sampling check exists for the Laplace rule (K >= 8) */
-        printf("%3d %9.2f %9.2f %5.1f %10.2f %8.1f %8.1f %8.1f %11.2f %11.1f %9.2f %5s %6u %9.3g %11.2f\n", K, te,
-               th_ms, th_ms / te, tf, ts, tp,
-               tse, ls_fit_loglik(f), REF_LL[K - 1], ls_fit_loglik(f) - REF_LL[K - 1],
-               ls_fit_converged(f) == LS_CONVERGED_CHANGE ? "chg" : ls_fit_converged(f) ? "yes" : "no", ls_fit_starts_at_best(f), ls_fit_gradnorm(f),
-               ls_fit_loglik_check(f, NULL));
+        /* conv: yes (max |g| <= gtol at re-adapted nodes), chg (with the
+         * clip: by the log-likelihood's change) or no; hess: the Hessian
+         * half of the certificate (yes, NO, - not computed); tol: the
+         * published value less two sd of the reference's own evaluation,
+         * printed for the clipped sweep where measured; the check exists
+         * for K >= 4 */
+        int hd = ls_fit_hessian_definite(f, NULL);
+        double chk = ls_fit_loglik_check(f, NULL), tol = clamp > 0 ? REF_LL[K - 1] - 2 * REF_SD[K - 1] : NAN;
+        printf("%3d %9.2f %9.2f %5.1f %8.2f %8.2f %8.1f %8.1f %8.1f %11.2f %11.1f %9.2f %9.2f %5s %5s %6u %9.3g %11.2f %7.3f%s\n",
+               K, te, th_ms, th_ms / te, tf, cf, ts, tp, tse, ls_fit_loglik(f), REF_LL[K - 1], tol,
+               ls_fit_loglik(f) - REF_LL[K - 1],
+               ls_fit_converged(f) == LS_CONVERGED_CHANGE ? "chg" : ls_fit_converged(f) ? "yes" : "no",
+               hd > 0 ? "yes" : hd == 0 ? "NO" : "-", ls_fit_starts_at_best(f), ls_fit_gradnorm(f), chk,
+               fabs(chk - ls_fit_loglik(f)), isnan(tol) ? "" : ls_fit_loglik(f) >= tol ? "  within tol" : "  BELOW tol");
         fflush(stdout);
         free(g);
         ls_fit_free(f);
         ls_model_free(m);
     }
-    printf("total fit time K = %d..%d: %.1f s (goal: under 60 s for K = 1..12)\n", kmin, kmax, total);
+    printf("total fit time K = %d..%d: %.1f s wall, %.1f s CPU (goal: under 60 s wall and 120 s CPU for K = 1..12)\n",
+           kmin, kmax, total, total_cpu);
     printf("of which search and polish (the restarts and the optimisation, without standard errors and the check): %.1f s\n",
            total_sp);
     ls_data_free(d);
