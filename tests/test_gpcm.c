@@ -411,6 +411,8 @@ static void test_mml_gradient(void)
         double ld_ = 2 * ls_chol_logdet_half(L, K);                                            \
         out_ll = 0;                                                                            \
         for (size_t i = 0; i < N; i++) {                                                       \
+            memset(ga, 0, sizeof ga); /* only the answered items' entries are written */       \
+            memset(gb, 0, sizeof gb);                                                          \
             out_ll += lsg_quad_person(&q, i, m.a, m.b, NULL, NULL, si, ld_, want ? ga : NULL, gb, gs, NULL, NULL, w); \
             if (want) {                                                                        \
                 for (size_t c_ = 0; c_ < J * K; c_++) tga[c_] += ga[c_];                       \
@@ -1133,7 +1135,8 @@ static void test_data_and_patterns(void)
     CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == 0);
     CHECK(d->J == 3 && d->n == 3 && d->lowest == 1);
     CHECK(d->ncat[0] == 3 && d->ncat[1] == 2 && d->ncat[2] == 3);
-    CHECK(d->Y[1 * 3 + 1] == -1 && d->Y[0] == 0 && d->Y[2] == 2);
+    CHECK(d->Y == NULL && isnan(ls_resp_get(&d->R, 1, 1)) && ls_resp_get(&d->R, 0, 0) == 0 &&
+          ls_resp_get(&d->R, 0, 2) == 2);
     ls_gpcm_data *d2 = NULL;
     CHECK(ls_gpcm_data_build(t, "A*,B1", 0, 0, &d2, &e) == 0);
     CHECK(d2->ncat[0] == 4);
@@ -1366,8 +1369,9 @@ static void test_bfi(void)
         /* a reverse-keyed item (A1 scored 5 - y) gets the negative slope */
         double a1 = f.a[0], a2 = f.a[K];
         ls_result_free(f_r);
-        for (size_t i = 0; i < d->n; i++)
-            if (d->Y[i * 25] >= 0) d->Y[i * 25] = 5 - d->Y[i * 25];
+        for (size_t c = 0; c < d->R.nnz; c++) /* the data keep the observed cells */
+            if (d->R.ri[c] == 0) d->R.rv[c] = 5 - d->R.rv[c];
+        ls_resp_sync_items(&d->R);
         rc = run_gpcm(d, pat, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (!rc) {

@@ -20,6 +20,7 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
 {
     if (!d) return;
     ls_free(d->Y);
+    ls_resp_free(&d->R);
     ls_free(d->ncat);
     ls_strv_free(d->items, d->J);
     ls_free(d->line);
@@ -28,9 +29,16 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
 }
 
 /* Categories per item: the largest score + 1 (ncat 0), or ncat for every
- * item; each item needs 2.  `where` names the data in messages. */
+ * item; each item needs 2.  `where` names the data in messages.  First the
+ * dense scores d->Y (when there) become the observed cells d->R. */
 static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_error *err)
 {
+    if (d->Y) {
+        int rc = lsg_resp_from_scores(d->Y, d->n, d->J, &d->R, err);
+        if (rc) return rc;
+        ls_free(d->Y);
+        d->Y = NULL;
+    }
     for (size_t j = 0; j < d->J; j++) {
         if (ncat) d->ncat[j] = ncat;
         if (d->ncat[j] < 2)
@@ -41,9 +49,8 @@ static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_erro
      * and its step parameters run off to infinity */
     for (size_t j = 0; j < d->J; j++) {
         int first = -1, more = 0;
-        for (size_t i = 0; i < d->n && !more; i++) {
-            int y = d->Y[i * d->J + j];
-            if (y < 0) continue;
+        for (size_t c = d->R.cp[j]; c < d->R.cp[j + 1] && !more; c++) {
+            int y = (int)d->R.cv[c];
             if (first < 0) first = y;
             else if (y != first) more = 1;
         }
