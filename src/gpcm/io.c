@@ -57,8 +57,9 @@ static int categories_as(ls_gpcm_data *d, unsigned ncat, const char *where, cons
         }
         if (!more && first >= 0)
             return ls_fail(err, LS_ERR_INPUT, "%s: %s '%s': every observed score is %.0f, one category of %u; "
-                           "an item needs responses in at least 2 categories (drop it from `items`)",
-                           where, what, d->items[j], d->lowest + first, d->ncat[j]);
+                           "an item needs responses in at least 2 categories (%s)",
+                           where, what, d->items[j], d->lowest + first, d->ncat[j],
+                           strcmp(what, "item") == 0 ? "drop its rows" : "drop it from `items`");
     }
     return LS_OK;
 }
