@@ -139,7 +139,8 @@ int cmd_gpcm(int argc, char **argv)
     if (r.help) {
         cli_help("gpcm", "DATA [--items P,.. | --long P,I,R] --factors K (--pattern FILE | --exploratory) [options]",
                  "Multidimensional generalized partial credit model for ordered scores 0..P_j\n"
-                 "(persons in rows, items in columns, NA or empty = missing), by Gaussian variational\n"
+                 "(persons in rows, items in columns, NA or empty = missing; or with --long one row\n"
+                 "per response, kept as the observed responses only), by Gaussian variational\n"
                  "EM (Cui, Wang and Xu 2024, arXiv 2401.13090) or by marginal maximum likelihood with\n"
                  "adaptive Gauss-Hermite quadrature.  Prints slopes, step parameters and factor\n"
                  "correlations with standard errors (cross-product information of the marginal\n"
