@@ -4,14 +4,16 @@
  * small data, a short fit.
  *
  * Input: OPTIONS %% CSV (a single section is a CSV read with every column
- * as an item).  OPTIONS: i= items, l= lowest (an integer), k= categories,
+ * as an item).  OPTIONS: i= items, L= long columns (person,item,response:
+ * ls_gpcm_data_build_long instead), l= lowest (an integer), k= categories,
  * F=1 a fit (at most 300 cells: one factor, 1 start, 5 iterations, no
  * standard errors).
  *
  * Properties on success: the sizes and names agree with the table, every
  * item has 2..64 categories (ncat when given), every response read back is
  * an integer at or above the lowest score and below lowest + categories,
- * every item is observed; a fit is a "gpcm-fit" result with the data's
+ * every item is observed (long: at most one person per row, items with 2..64
+ * categories, an integer lowest score); a fit is a "gpcm-fit" result with the data's
  * shapes and a finite lower bound.  On failure: no handle, a one-line
  * message.
  */
@@ -47,16 +49,29 @@ static void check_data(const ls_gpcm_data *d, const ls_table *t, unsigned ncat)
     }
 }
 
+static void check_long(const ls_gpcm_data *d, const ls_table *t, unsigned ncat)
+{
+    size_t n = ls_gpcm_data_npersons(d), J = ls_gpcm_data_nitems(d);
+    double lo = ls_gpcm_data_lowest(d);
+    REQUIRE(n >= 1 && n <= ls_table_nrow(t) && J >= 2 && J <= ls_table_nrow(t));
+    REQUIRE(isfinite(lo) && lo == floor(lo));
+    for (size_t j = 0; j < J; j++) {
+        unsigned c = ls_gpcm_data_categories(d, j);
+        REQUIRE(c >= 2 && c <= 64 && (!ncat || c == ncat) && ls_gpcm_data_item(d, j) != NULL);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_input in = fz_split(data, size);
-    const char *opts = in.opts, *items = NULL, *v;
+    const char *opts = in.opts, *items = NULL, *longcols = NULL, *v;
     size_t lo = in.lo;
     double lowest = NAN;
     unsigned ncat = 0;
     int fit = 0;
     if (opts) {
         items = fz_option(opts, lo, 'i');
+        longcols = fz_option(opts, lo, 'L');
         if ((v = fz_option(opts, lo, 'l'))) lowest = strtod(v, NULL);
         if ((v = fz_option(opts, lo, 'k'))) ncat = (unsigned)strtoul(v, NULL, 10);
         fit = fz_option(opts, lo, 'F') != NULL;
@@ -65,11 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ls_error e = {0, ""};
     if (t) {
         ls_gpcm_data *d = NULL;
-        int rc = ls_gpcm_data_build(t, items, lowest, ncat, &d, &e);
+        int rc = longcols ? ls_gpcm_data_build_long(t, longcols, lowest, ncat, &d, &e)
+                          : ls_gpcm_data_build(t, items, lowest, ncat, &d, &e);
         REQUIRE((rc == LS_OK) == (d != NULL));
         if (rc) fz_failed(rc, &e);
         else {
-            check_data(d, t, ncat);
+            if (longcols) check_long(d, t, ncat);
+            else check_data(d, t, ncat);
             if (fit && ls_gpcm_data_npersons(d) * ls_gpcm_data_nitems(d) <= 300) {
                 ls_gpcm_options o;
                 ls_gpcm_options_init(&o);

@@ -80,6 +80,7 @@ printf '"",A1,A2,B1\n"1",1,2,3\n"2",2,NA,1\n"3",3,1,2\n"4",1,1,1\n' >gpcm_data/r
 printf 'i=A*,B1;F=1\n%%%%\nA1,A2,B1,x\n1,2,3,9\n2,NA,1,9\n3,1,2,9\n1,1,1,9\n2,3,3,9\n' >gpcm_data/fit
 printf 'l=0;k=5\n%%%%\nA1,A2\n1,2\n2,4\n0,1\n' >gpcm_data/lowest_categories
 printf 'i=A*\n%%%%\nA1,A2\n1,2\n2,2.5\n' >gpcm_data/not_integer
+printf 'L=who,q,s\n%%%%\nwho,q,s\np1,A,0\np1,B,1\np2,A,2\np2,B,0\n' >gpcm_data/long
 printf 'l=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/below_lowest
 printf 'k=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/above_categories
 printf 'A1,A2\n1,1\n1,1\n' >gpcm_data/one_category.csv

@@ -875,8 +875,8 @@ LS_API int ls_factor_data_build(const ls_table *t, const char *items, const char
  * response is no response; a covariate must have one value per person (an
  * error names the file, line and column otherwise); a second response of a
  * person to an item is an error.  The data keep the observed responses only
- * (memory and joint ML's time follow them, not persons x items); marginal
- * ML expands them to at most 2^28 persons x items (an error beyond). */
+ * (memory and time of joint and marginal ML follow them, not persons x
+ * items). */
 LS_API int ls_factor_data_build_long(const ls_table *t, const char *columns, const char *covariates,
                                      double dichotomise, int family, ls_factor_data **out, ls_error *err);
 /* The same from arrays (copied): Y n x q (NaN = missing; checked against the
@@ -1036,6 +1036,14 @@ typedef struct ls_gpcm_data ls_gpcm_data;
  */
 LS_API int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
                        ls_gpcm_data **out, ls_error *err);
+/* The same from a long table, one row per response: `columns` is
+ * "person,item,response" (column names, as ls_factor_data_build_long);
+ * persons and items in order of first appearance; an empty response is no
+ * response; a second response of a person to an item is an error naming
+ * the line.  The data keep the observed responses only: the fit's memory
+ * and time follow them, not persons x items. */
+LS_API int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowest, unsigned ncat,
+                                   ls_gpcm_data **out, ls_error *err);
 /* The same from an n x J int matrix of scores 0, 1, .. (negative: missing;
  * copied), J item names (NULL: "item1"..); the lowest raw value is 0. */
 LS_API int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,

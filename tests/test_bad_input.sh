@@ -437,6 +437,20 @@ fails 2 "latentscale: method mml: ridge is a joint-ML penalty; marginal ML needs
 printf 'Q1,Q2,Q3\n1,,\n0,,\n,1,\n,0,\n,,1\n,,0\n1,,\n,0,\n' >single.csv
 fails 2 "latentscale: --ridge: auto's cross-validation holds out responses in 5 folds; these data leave fold 1 none (too few persons with two or more responses): give a ridge" \
   factor single.csv --items 'Q*' --ridge auto
+# partial credit from a long table (issue 29, item 4)
+printf 'who,q,s\np1,A,0\np1,B,1\np2,A,1.5\np2,B,0\n' >gl_frac.csv
+fails 3 "latentscale: gl_frac.csv:4:3: column 's': expected an integer score, found '1.5'" gpcm gl_frac.csv --long who,q,s
+printf 'who,q,s\np1,A,0\np1,B,1\np2,A,2\np2,B,0\n' >gl.csv
+fails 3 "latentscale: gl.csv:2:3: column 's': score 0 is below the lowest score 1" gpcm gl.csv --long who,q,s --lowest 1
+fails 3 "latentscale: gl.csv:4:3: column 's': score 2 is above the highest category 1" \
+  gpcm gl.csv --long who,q,s --categories 2
+fails 2 "latentscale: long: no item column 'item' in gl.csv" gpcm gl.csv --long who,item,s
+fails_raw 2 "latentscale gpcm: --items and --long: give one (wide or long table)" gpcm gl.csv --long who,q,s --items A
+printf 'who,q,s\np1,A,0\np1,B,1\np2,A,2\np1,A,1\n' >gl_dup.csv
+fails 3 "latentscale: gl_dup.csv:5: person 'p1', item 'A': a second response" gpcm gl_dup.csv --long who,q,s
+printf 'who,q,s\np1,A,0\np1,B,1\np2,A,2\np2,B,1\n' >gl_one.csv
+fails 3 "latentscale: gl_one.csv: item 'B': every observed score is 1, one category of 2; an item needs responses in at least 2 categories (drop its rows)" \
+  gpcm gl_one.csv --long who,q,s
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json

@@ -411,6 +411,8 @@ static void test_mml_gradient(void)
         double ld_ = 2 * ls_chol_logdet_half(L, K);                                            \
         out_ll = 0;                                                                            \
         for (size_t i = 0; i < N; i++) {                                                       \
+            memset(ga, 0, sizeof ga); /* only the answered items' entries are written */       \
+            memset(gb, 0, sizeof gb);                                                          \
             out_ll += lsg_quad_person(&q, i, m.a, m.b, NULL, NULL, si, ld_, want ? ga : NULL, gb, gs, NULL, NULL, w); \
             if (want) {                                                                        \
                 for (size_t c_ = 0; c_ < J * K; c_++) tga[c_] += ga[c_];                       \
@@ -1133,7 +1135,8 @@ static void test_data_and_patterns(void)
     CHECK(ls_gpcm_data_build(t, "A*,B1", NAN, 0, &d, &e) == 0);
     CHECK(d->J == 3 && d->n == 3 && d->lowest == 1);
     CHECK(d->ncat[0] == 3 && d->ncat[1] == 2 && d->ncat[2] == 3);
-    CHECK(d->Y[1 * 3 + 1] == -1 && d->Y[0] == 0 && d->Y[2] == 2);
+    CHECK(d->Y == NULL && isnan(ls_resp_get(&d->R, 1, 1)) && ls_resp_get(&d->R, 0, 0) == 0 &&
+          ls_resp_get(&d->R, 0, 2) == 2);
     ls_gpcm_data *d2 = NULL;
     CHECK(ls_gpcm_data_build(t, "A*,B1", 0, 0, &d2, &e) == 0);
     CHECK(d2->ncat[0] == 4);
@@ -1366,8 +1369,9 @@ static void test_bfi(void)
         /* a reverse-keyed item (A1 scored 5 - y) gets the negative slope */
         double a1 = f.a[0], a2 = f.a[K];
         ls_result_free(f_r);
-        for (size_t i = 0; i < d->n; i++)
-            if (d->Y[i * 25] >= 0) d->Y[i * 25] = 5 - d->Y[i * 25];
+        for (size_t c = 0; c < d->R.nnz; c++) /* the data keep the observed cells */
+            if (d->R.ri[c] == 0) d->R.rv[c] = 5 - d->R.rv[c];
+        ls_resp_sync_items(&d->R);
         rc = run_gpcm(d, pat, &o, &f_r, &f, &e);
         CHECK_MSG(rc == 0, "%s", e.message);
         if (!rc) {
@@ -1378,6 +1382,107 @@ static void test_bfi(void)
     }
     ls_gpcm_data_free(d);
     ls_table_free(t);
+}
+
+
+/* Sparse long data (issue 29): 3,000 persons x 20 items with about 20 % of
+ * the cells observed, written as a wide table (NA elsewhere) and as a long
+ * table with its rows shuffled.  Both give the same fit (the same cells,
+ * persons summed in another order: equal to rounding), and GVEM and MML
+ * recover the simulated slopes and steps from the observed cells. */
+static void test_sparse_long(void)
+{
+    const size_t N = 3000, J = 20, K = 1;
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(N, J, K, 3, 4, 0.8, 29, &s, &e) == 0);
+    size_t nnz = 0;
+    for (size_t c = 0; c < N * J; c++) nnz += s.Y[c] >= 0;
+    char *wide = malloc(N * J * 4 + J * 5 + 64), *lng = malloc(nnz * 24 + 32);
+    size_t *rows = malloc(nnz * sizeof *rows);
+    size_t w = 0, l = 0, k = 0;
+    for (size_t j = 0; j < J; j++) w += (size_t)sprintf(wide + w, "%sI%02zu", j ? "," : "", j + 1);
+    w += (size_t)sprintf(wide + w, "\n");
+    size_t n1 = 0; /* persons with a response (a long table has no others) */
+    for (size_t i = 0; i < N; i++) {
+        size_t cnt = 0;
+        for (size_t j = 0; j < J; j++) cnt += s.Y[i * J + j] >= 0;
+        if (!cnt) continue;
+        n1++;
+        for (size_t j = 0; j < J; j++) {
+            const int y = s.Y[i * J + j];
+            if (y >= 0) w += (size_t)sprintf(wide + w, "%s%d", j ? "," : "", y), rows[k++] = i * J + j;
+            else w += (size_t)sprintf(wide + w, "%sNA", j ? "," : "");
+        }
+        w += (size_t)sprintf(wide + w, "\n");
+    }
+    uint64_t st = 29; /* shuffle the long rows */
+    for (size_t a = nnz; a > 1; a--) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t b = (size_t)(st >> 33) % a, t = rows[a - 1];
+        rows[a - 1] = rows[b];
+        rows[b] = t;
+    }
+    l += (size_t)sprintf(lng + l, "person,item,score\n");
+    for (size_t a = 0; a < nnz; a++)
+        l += (size_t)sprintf(lng + l, "p%zu,I%02zu,%d\n", rows[a] / J + 1, rows[a] % J + 1, s.Y[rows[a]]);
+    ls_table *tw = NULL, *tl = NULL;
+    ls_gpcm_data *dw = NULL, *dl = NULL;
+    CHECK(ls_table_parse(wide, w, "wide.csv", &tw, &e) == 0);
+    CHECK(ls_table_parse(lng, l, "long.csv", &tl, &e) == 0);
+    CHECK_MSG(ls_gpcm_data_build(tw, NULL, 0, 0, &dw, &e) == 0, "%s", e.message);
+    CHECK_MSG(ls_gpcm_data_build_long(tl, "person,item,score", 0, 0, &dl, &e) == 0, "%s", e.message);
+    if (!dw || !dl) return;
+    CHECK(n1 > N * 9 / 10 && dl->n == n1 && dw->n == n1 && dl->J == J && dl->R.nnz == nnz && dw->R.nnz == nnz && dl->Y == NULL);
+    size_t map[20]; /* long item u -> wide item j */
+    for (size_t u = 0; u < J; u++) map[u] = (size_t)atoi(dl->items[u] + 1) - 1;
+    int pat[20];
+    for (size_t j = 0; j < J; j++) pat[j] = 1;
+    for (int method = 0; method < 2; method++) {
+        ls_gpcm_options o;
+        ls_gpcm_options_init(&o);
+        o.factors = 1;
+        o.starts = 1;
+        o.threads = 2;
+        o.skip_se = 1;
+        o.method = method ? LS_GPCM_MML : LS_GPCM_GVEM;
+        ls_result *rw = NULL, *rl = NULL;
+        lsg_fit fw, fl;
+        int rc1 = run_gpcm(dw, pat, &o, &rw, &fw, &e), rc2 = run_gpcm(dl, pat, &o, &rl, &fl, &e);
+        CHECK_MSG(rc1 == 0 && rc2 == 0, "%s", e.message);
+        if (rc1 || rc2) return;
+        const size_t nbw = fw.maxcat - 1, nbl = fl.maxcat - 1;
+        double dab = 0, sa = 0, sb = 0;
+        size_t nb = 0;
+        for (size_t u = 0; u < J; u++) {
+            const size_t j = map[u];
+            dab = fmax(dab, fabs(fl.a[u] - fw.a[j]) / (1 + fabs(fw.a[j])));
+            sa += pow(fw.a[j] - s.a[j], 2);
+            for (size_t h = 0; h < s.P[j]; h++) {
+                dab = fmax(dab, fabs(fl.b[u * nbl + h] - fw.b[j * nbw + h]) / (1 + fabs(fw.b[j * nbw + h])));
+                sb += pow(fw.b[j * nbw + h] - s.b[s.off[j] + h + 1], 2);
+                nb++;
+            }
+        }
+        const double rmse_a = sqrt(sa / (double)J), rmse_b = sqrt(sb / (double)nb);
+        const double dl_ = method ? fabs(fl.loglik - fw.loglik) / fabs(fw.loglik) : fabs(fl.elbo - fw.elbo) / fabs(fw.elbo);
+        printf("  %s, %zu of %zu cells observed (%.1f %%): long vs wide: estimates %.1e, %s %.1e relative; "
+               "RMSE slopes %.3f, steps %.3f\n",
+               method ? "MML" : "GVEM", nnz, N * J, 100.0 * (double)nnz / (double)(N * J), dab,
+               method ? "log-likelihood" : "lower bound", dl_, rmse_a, rmse_b);
+        CHECK_MSG(dab < 1e-8 && dl_ < 1e-11, "%g %g", dab, dl_);
+        CHECK_MSG(rmse_a < 0.25 && rmse_b < 0.3, "%g %g", rmse_a, rmse_b);
+        ls_result_free(rw);
+        ls_result_free(rl);
+    }
+    ls_gpcm_data_free(dw);
+    ls_gpcm_data_free(dl);
+    ls_table_free(tw);
+    ls_table_free(tl);
+    free(wide);
+    free(lng);
+    free(rows);
+    lsg_sim_free(&s);
 }
 
 /* test_gpcm [--quick | --only NAME] */
@@ -1399,6 +1504,7 @@ int main(int argc, char **argv)
     RUN_IF(test_rotation_jacobian);
     RUN_IF(test_rotated_se_identity);
     RUN_IF(test_unobserved_category_warning);
+    RUN_IF(test_sparse_long);
     if (quick) RUN_IF(test_rotated_se_spread_quick);
     if (!quick) {
         RUN_IF(test_rotated_se_spread);

@@ -295,6 +295,7 @@ PSYCHOMETRIC_PROTOTYPES = {
     "ls_gpcm_options_init": (None, [_P(LsGpcmOptions)]),
     "ls_gpcm_options_check": (c_int, [_P(LsGpcmOptions), _err]),
     "ls_gpcm_data_build": (c_int, [c_void_p, c_char_p, c_double, c_uint, _vpp, _err]),
+    "ls_gpcm_data_build_long": (c_int, [c_void_p, c_char_p, c_double, c_uint, _vpp, _err]),
     "ls_gpcm_data_new": (c_int, [c_size_t, c_size_t, c_int_p, c_char_pp, c_uint, _vpp, _err]),
     "ls_gpcm_data_free": (None, [c_void_p]),
     "ls_gpcm_data_npersons": (c_size_t, [c_void_p]),

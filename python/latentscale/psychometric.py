@@ -767,7 +767,7 @@ def _read_pattern(pattern, d):
 
 def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, method="gvem",
          lowest=None, categories=0, starts=3, seed=1, threads=0, tol=1e-6, max_iter=2000,
-         nodes=0, gtol=1e-4, se=True, out=None, progress=None):
+         nodes=0, gtol=1e-4, se=True, out=None, progress=None, long=None):
     """Multidimensional generalized partial credit model (the CLI's gpcm).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -781,7 +781,9 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     every item's number of categories (0: from the data).  starts, seed,
     threads, tol, max_iter, nodes, gtol as on the command line; se=False is
     --no-se.  out: write the CLI's JSON.  progress: callable(stage, done,
-    total) returning True to cancel.
+    total) returning True to cancel.  long: a long table, one row per
+    response: its (person, item, response) column names, instead of items
+    (the data keep the observed responses only).
 
     Returns a GpcmFit (close it, or use a with block).  A fit that did not
     converge, or whose lower bound decreased, is returned with a
@@ -791,6 +793,9 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     lib = C.lib()
     if pattern is not None and exploratory:
         raise _usage("--pattern and --exploratory exclude each other")
+    long_cols = _names("long", long)
+    if long_cols is not None and items is not None:
+        raise _usage("items and long: give one (wide or long table)")
     mcode = _choice(method, _METHODS, "method: expected gvem or mml")
     low = math.nan if lowest is None else _real("lowest", lowest)
     categories = _count("categories", 0 if categories is None else categories, _UINT)
@@ -825,7 +830,10 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     try:
         t = _open(data)
         try:
-            h["data"] = _new_handle(lib.ls_gpcm_data_build, t, _names("items", items), low, categories)
+            if long_cols is not None:
+                h["data"] = _new_handle(lib.ls_gpcm_data_build_long, t, long_cols, low, categories)
+            else:
+                h["data"] = _new_handle(lib.ls_gpcm_data_build, t, _names("items", items), low, categories)
         finally:
             lib.ls_table_free(t)
         d = h["data"]

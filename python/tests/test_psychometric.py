@@ -358,6 +358,28 @@ class TestFactor(unittest.TestCase):
         with self.assertRaisesRegex(ls.InputError, "factor_long_bad.csv:3:4: column 'x1': person 'p1'"):
             ls.factor("factor_long_bad.csv", long="person,item,y", covariates="x1")
 
+    def test_gpcm_long_table_gives_the_wide_fit(self):
+        cols = S["gpcm_cols"]
+        items = [c for c in cols]
+        with open("gpcm_long.csv", "w") as f:
+            f.write("person,item,score\n")
+            for i in range(len(cols[items[0]])):
+                for c in items:
+                    if cols[c][i] is not None:
+                        f.write("p%d,%s,%d\n" % (i + 1, c, cols[c][i]))
+        kw = dict(pattern="pattern.csv", starts=1, threads=THREADS, se=False)
+        with ls.gpcm("gpcm_long.csv", long="person,item,score", **kw) as lg, \
+                ls.gpcm("gpcm.csv", items="A*,B*", **kw) as wg:
+            # items in order of first appearance: compared by name
+            self.assertEqual(sorted(lg.items), sorted(wg.items))
+            self.assertEqual(lg.n_persons, wg.n_persons)
+            self.assertLess(abs(lg.elbo - wg.elbo), 1e-9 * abs(wg.elbo))
+            for u, name in enumerate(lg.items):
+                j = wg.items.index(name)
+                self.assertTrue(np.allclose(lg.slopes[u], wg.slopes[j], rtol=1e-8, atol=1e-10), name)
+        with self.assertRaisesRegex(ls.OptionError, "items and long: give one"):
+            ls.gpcm("gpcm_long.csv", long="person,item,score", items="A*")
+
     def test_marginal_ml_finds_the_dif(self):
         m = S["py"]["factor_mml"]
         self.assertEqual((m.method, m.nodes), ("mml", 15))

@@ -94,7 +94,7 @@ summary.ls_factor_fit <- function(object, ...) {
 }
 
 .gpcm_options <- c("exploratory", "method", "lowest", "categories", "starts", "seed", "threads", "tol",
-                   "max_iter", "nodes", "gtol", "se")
+                   "max_iter", "nodes", "gtol", "se", "long")
 
 ls_gpcm <- function(data, items, factors = 1, pattern = NULL, ...) {
   call <- match.call()
@@ -115,8 +115,11 @@ ls_gpcm <- function(data, items, factors = 1, pattern = NULL, ...) {
                method = .ls_choice(if (is.null(o$method)) "gvem" else o$method, c("gvem", "mml"), "method"),
                lowest = o$lowest, categories = o$categories, starts = o$starts, seed = o$seed,
                threads = o$threads, tol = o$tol, max_iter = o$max_iter, nodes = o$nodes, gtol = o$gtol,
-               skip_se = if (isFALSE(o$se)) 1 else 0)
-  fit <- .ls_call(C_lsr_gpcm, path, if (is.null(items)) NULL else .ls_list(items), pattern, opts, call = call, tmp = tmp)
+               skip_se = if (isFALSE(o$se)) 1 else 0, long = .ls_list(o$long))
+  if (!is.null(o$long) && !missing(items) && !is.null(items))
+    .ls_stop("items and long: give one (wide or long table)", call = call)
+  items <- if (missing(items) || is.null(items)) NULL else .ls_list(items)
+  fit <- .ls_call(C_lsr_gpcm, path, items, pattern, opts, call = call, tmp = tmp)
   attr(fit, "call") <- call
   .ls_warn(attr(fit, "warnings"))
   fit

@@ -164,7 +164,9 @@ SEXP lsr_gpcm(SEXP path, SEXP items, SEXP pattern, SEXP opts)
     if (ls_items_table_read(lsr_str(path), &t, &e)) return lsr_error(&e);
     SEXP tx = PROTECT(lsr_wrap(t, lsr_fin_table));
     ls_gpcm_data *d = NULL;
-    int rc = ls_gpcm_data_build(t, lsr_str(items), lowest, ncat, &d, &e);
+    const char *longcols = lsr_str(get(opts, "long"));
+    int rc = longcols ? ls_gpcm_data_build_long(t, longcols, lowest, ncat, &d, &e)
+                      : ls_gpcm_data_build(t, lsr_str(items), lowest, ncat, &d, &e);
     ls_table_free(t);
     lsr_clear(tx);
     SEXP dx = PROTECT(lsr_wrap(d, fin_gpcm_data));

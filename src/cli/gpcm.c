@@ -104,13 +104,16 @@ int cmd_gpcm(int argc, char **argv)
     int json = 0;
     ls_gpcm_options o;
     ls_gpcm_options_init(&o);
-    const char *items = NULL, *pattern_file = NULL, *method = "gvem", *out = NULL;
+    const char *items = NULL, *pattern_file = NULL, *method = "gvem", *out = NULL, *longcols = NULL;
     double lowest = NAN;
     unsigned categories = 0;
     int exploratory = 0, quiet = 0, trace = 0;
     size_t factors = 0;
     arg_spec specs[] = {
         {"items", ARG_STRING, &items, "item columns: names or shell patterns, e.g. 'A*,C*' (default: all)", "P,.."},
+        {"long", ARG_STRING, &longcols,
+         "a long table, one row per response: its person, item and response columns (instead of --items)",
+         "P,I,R"},
         {"factors", ARG_SIZE, &factors, "number of factors K (default: the pattern's columns, else 1)", "K"},
         {"pattern", ARG_STRING, &pattern_file, "confirmatory J x K 0/1 loading pattern (CSV; optional 'item' column)", "FILE"},
         {"exploratory", ARG_FLAG, &exploratory, "exploratory: lower-triangular anchors, then promax", NULL},
@@ -134,9 +137,10 @@ int cmd_gpcm(int argc, char **argv)
     char msg[256];
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("gpcm", msg);
     if (r.help) {
-        cli_help("gpcm", "DATA [--items P,..] --factors K (--pattern FILE | --exploratory) [options]",
+        cli_help("gpcm", "DATA [--items P,.. | --long P,I,R] --factors K (--pattern FILE | --exploratory) [options]",
                  "Multidimensional generalized partial credit model for ordered scores 0..P_j\n"
-                 "(persons in rows, items in columns, NA or empty = missing), by Gaussian variational\n"
+                 "(persons in rows, items in columns, NA or empty = missing; or with --long one row\n"
+                 "per response, kept as the observed responses only), by Gaussian variational\n"
                  "EM (Cui, Wang and Xu 2024, arXiv 2401.13090) or by marginal maximum likelihood with\n"
                  "adaptive Gauss-Hermite quadrature.  Prints slopes, step parameters and factor\n"
                  "correlations with standard errors (cross-product information of the marginal\n"
@@ -145,11 +149,13 @@ int cmd_gpcm(int argc, char **argv)
                  "  latentscale gpcm bfi.csv --items 'A*,C*,E*,N*,O*' --factors 5 --pattern bfi_pattern.csv \\\n"
                  "      --out gpcm.json\n"
                  "  latentscale gpcm responses.csv --factors 3 --exploratory --out gpcm.json\n"
-                 "  latentscale gpcm responses.csv --factors 2 --pattern q.csv --method mml\n");
+                 "  latentscale gpcm responses.csv --factors 2 --pattern q.csv --method mml\n"
+                 "  latentscale gpcm answers.csv --long student,question,score --factors 1\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("gpcm", "expected one DATA file (see --help)");
     if (pattern_file && exploratory) return cli_usage("gpcm", "--pattern and --exploratory exclude each other");
+    if (items && longcols) return cli_usage("gpcm", "--items and --long: give one (wide or long table)");
     int mcode;
     if (strcmp(method, "gvem") == 0) mcode = LS_GPCM_GVEM;
     else if (strcmp(method, "mml") == 0) mcode = LS_GPCM_MML;
@@ -181,7 +187,9 @@ int cmd_gpcm(int argc, char **argv)
     int *pat = NULL, *pat_one = NULL;
     o.progress = cli_progress;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
-    if (!rc) rc = ls_gpcm_data_build(t, items, lowest, categories, &d, &e);
+    if (!rc)
+        rc = longcols ? ls_gpcm_data_build_long(t, longcols, lowest, categories, &d, &e)
+                      : ls_gpcm_data_build(t, items, lowest, categories, &d, &e);
     if (!rc && pattern_file) {
         size_t K = 0;
         rc = ls_gpcm_pattern_read(pattern_file, d, &K, &pat, &e);

@@ -254,10 +254,6 @@ int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const
                   "factors, the orthogonal or triangular condition, no ridge)";
         return LS_FACTOR_JML;
     }
-    if ((double)d->n * (double)d->q > LSF_MML_MAX_CELLS) {
-        *reason = "joint ML: more persons x items than marginal ML holds (its quadrature keeps them densely)";
-        return LS_FACTOR_JML;
-    }
     if (d->q <= LSF_AUTO_MML_ITEMS) {
         *reason = "marginal ML: a short test (at most 50 items), where joint ML's scores are too noisy to be "
                   "treated as known";

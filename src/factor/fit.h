@@ -160,10 +160,8 @@ typedef struct lsf_selection {
 int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const char **reason);
 /* Why o cannot be fitted by marginal ML (a static sentence), or NULL. */
 const char *lsf_mml_unsupported(const ls_factor_options *o);
-/* The marginal-ML fit (mml.c), reached through lsf_run after its checks.
- * Its quadrature engine holds persons x items densely: at most this many
- * cells (1 GB of integers). */
-#define LSF_MML_MAX_CELLS 268435456.0
+/* The marginal-ML fit (mml.c), reached through lsf_run after its checks;
+ * its engine keeps the observed responses only. */
 int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char *reason, lsf_fit *out,
                 ls_error *err);
 

@@ -248,13 +248,10 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     const char *why = lsf_mml_unsupported(o);
     if (why) return ls_fail(err, LS_ERR_OPTION, "method mml: %s", why);
     const unsigned nodes = o->nodes ? o->nodes : (r == 1 ? 11 : r == 2 ? 9 : 7);
-    /* the quadrature engine holds the responses as a dense persons x items
-     * matrix of small integers */
-    if ((double)n * (double)q > LSF_MML_MAX_CELLS)
-        return ls_fail(err, LS_ERR_OPTION,
-                       "method mml: %zu persons x %zu items is more than the %.0f cells marginal ML holds densely; "
-                       "use method jml, whose memory follows the observed responses", n, q, LSF_MML_MAX_CELLS);
-    int *Y = ls_malloc(n * q * sizeof *Y), *pat = ls_malloc(q * r * sizeof *pat);
+    /* the engine keeps the observed cells (in its item order, below) */
+    ls_resp Rm;
+    memset(&Rm, 0, sizeof Rm);
+    int *pat = ls_malloc(q * r * sizeof *pat);
     unsigned *P = ls_malloc(q * sizeof *P), *ncat = ls_malloc(q * sizeof *ncat);
     size_t *perm = ls_malloc(q * sizeof *perm);
     double *Xs = p ? ls_malloc(n * p * sizeof *Xs) : NULL, *xm = ls_calloc(p1, sizeof *xm),
@@ -264,7 +261,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     lsg_model m;
     memset(&m, 0, sizeof m);
     int rc = LS_OK;
-    if (!Y || !pat || !P || !ncat || !perm || (p && !Xs) || !xm || !xs || !a0 || !b0) {
+    if (!pat || !P || !ncat || !perm || (p && !Xs) || !xm || !xs || !a0 || !b0) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -293,10 +290,22 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
             goto done;
         }
         for (size_t u = 0; u < q; u++) pos[perm[u]] = u;
-        for (size_t c = 0; c < n * q; c++) Y[c] = -1;
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = d->R.rp[i]; k < d->R.rp[i + 1]; k++) Y[i * q + pos[d->R.ri[k]]] = (int)d->R.rv[k];
+        const size_t nnz = d->R.nnz, mz = nnz ? nnz : 1;
+        uint32_t *tp = ls_malloc(mz * sizeof *tp), *ti = ls_malloc(mz * sizeof *ti);
+        size_t dup;
+        if (!tp || !ti) rc = ls_nomem(err);
+        else {
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = d->R.rp[i]; k < d->R.rp[i + 1]; k++) {
+                    tp[k] = (uint32_t)i;
+                    ti[k] = (uint32_t)pos[d->R.ri[k]];
+                }
+            rc = ls_resp_from_triples(n, q, nnz, tp, ti, d->R.rv, &dup, &Rm, err);
+        }
+        ls_free(tp);
+        ls_free(ti);
         ls_free(pos);
+        if (rc) goto done;
     }
     for (size_t u = 0; u < q; u++) {
         P[u] = 1;
@@ -313,7 +322,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         for (size_t i = 0; i < n; i++) Xs[i * p + s] = (d->X[i * p + s] - mu) / xs[s];
     }
     int threads = o->threads ? (int)o->threads : omp_get_max_threads();
-    rc = lsg_init(&m, n, q, r, Y, P, pat, 1, threads, err);
+    rc = lsg_init_resp(&m, &Rm, r, P, pat, 1, threads, err);
     if (rc) goto done;
     m.equal_slopes = o->equal_loadings;
     {
@@ -321,7 +330,6 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         memset(&gd, 0, sizeof gd);
         gd.n = n;
         gd.J = q;
-        gd.Y = Y;
         gd.ncat = ncat;
         rc = lsg_data_start(&gd, &m, a0, b0, err);
     }
@@ -503,7 +511,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     if (lsf_unusable_se(f)) rc = ls_nomem(err);
 done:
     lsg_free(&m);
-    ls_free(Y);
+    ls_resp_free(&Rm);
     ls_free(pat);
     ls_free(P);
     ls_free(ncat);

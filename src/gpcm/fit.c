@@ -80,18 +80,29 @@ void lsg_fit_free(lsg_fit *f)
 /* Starting values                                                    */
 /* ---------------------------------------------------------------- */
 
-/* Item correlations of the scores (pairwise complete), J x J. */
-static void item_correlations(const ls_gpcm_data *d, double *R)
+/* Item correlations of the scores (pairwise complete), J x J, in one pass
+ * over the persons' observed pairs (each pair's sums in person order).
+ * Non-zero when out of memory. */
+static int item_correlations(const ls_resp *Rs, double *R)
 {
-    const size_t n = d->n, J = d->J;
+    const size_t n = Rs->n, J = Rs->q, np = J * (J + 1) / 2;
+    double *acc = ls_calloc(6 * np, sizeof *acc); /* per pair j >= l: sx sy sxx syy sxy c */
+    if (!acc) return 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t u = Rs->rp[i]; u < Rs->rp[i + 1]; u++) {
+            const size_t j = Rs->ri[u];
+            const double x = Rs->rv[u];
+            for (size_t v = Rs->rp[i]; v <= u; v++) {
+                const size_t l = Rs->ri[v];
+                const double y = Rs->rv[v];
+                double *t = acc + 6 * (j * (j + 1) / 2 + l);
+                t[0] += x, t[1] += y, t[2] += x * x, t[3] += y * y, t[4] += x * y, t[5]++;
+            }
+        }
     for (size_t j = 0; j < J; j++)
         for (size_t l = 0; l <= j; l++) {
-            double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, c = 0;
-            for (size_t i = 0; i < n; i++) {
-                int x = d->Y[i * J + j], y = d->Y[i * J + l];
-                if (x < 0 || y < 0) continue;
-                sx += x, sy += y, sxx += (double)x * x, syy += (double)y * y, sxy += (double)x * y, c++;
-            }
+            const double *t = acc + 6 * (j * (j + 1) / 2 + l);
+            const double sx = t[0], sy = t[1], sxx = t[2], syy = t[3], sxy = t[4], c = t[5];
             double r = 0;
             if (c > 1) {
                 double vx = sxx - sx * sx / c, vy = syy - sy * sy / c;
@@ -99,6 +110,8 @@ static void item_correlations(const ls_gpcm_data *d, double *R)
             }
             R[j * J + l] = R[l * J + j] = j == l ? 1.0 : r;
         }
+    ls_free(acc);
+    return 0;
 }
 
 /*
@@ -109,13 +122,13 @@ static void item_correlations(const ls_gpcm_data *d, double *R)
  */
 int lsg_data_start(const ls_gpcm_data *d, const lsg_model *m, double *a, double *b, ls_error *err)
 {
-    const size_t n = d->n, J = d->J, K = m->K;
+    const size_t J = d->J, K = m->K;
+    const ls_resp *Rs = m->R;
     for (size_t j = 0; j < J; j++) {
         const size_t P = m->P[j], o = m->off[j];
         double cnt[65];
         for (size_t k = 0; k <= P; k++) cnt[k] = 0.5;
-        for (size_t i = 0; i < n; i++)
-            if (d->Y[i * J + j] >= 0) cnt[d->Y[i * J + j]] += 1;
+        for (size_t c = Rs->cp[j]; c < Rs->cp[j + 1]; c++) cnt[(int)Rs->cv[c]] += 1;
         b[o] = 0;
         for (size_t k = 1; k <= P; k++) b[o + k] = -log(cnt[k] / cnt[0]);
     }
@@ -126,7 +139,10 @@ int lsg_data_start(const ls_gpcm_data *d, const lsg_model *m, double *a, double 
         rc = ls_nomem(err);
         goto done;
     }
-    item_correlations(d, R);
+    if (item_correlations(Rs, R)) {
+        rc = ls_nomem(err);
+        goto done;
+    }
     memset(a, 0, J * K * sizeof *a);
     if (!m->exploratory) {
         size_t *idx = ls_malloc(J * sizeof *idx);
@@ -560,7 +576,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     memset(out, 0, sizeof *out);
     int rc = ls_gpcm_options_check(o, err);
     if (rc) return rc;
-    if (!d || !d->Y || !d->ncat) return ls_fail(err, LS_ERR_INPUT, "gpcm: no scores");
+    if (!d || (!d->Y && !d->R.rp) || !d->ncat) return ls_fail(err, LS_ERR_INPUT, "gpcm: no scores");
     const size_t n = d->n, J = d->J, K = o->factors;
     if (J < 2 || n < 2) return ls_fail(err, LS_ERR_INPUT, "gpcm: need at least 2 items and 2 persons");
     if (!pattern && J < K) return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need at least %zu items", K, K);
@@ -604,6 +620,9 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     int *pat = ls_malloc(J * K * sizeof *pat);
     lsg_model m;
     memset(&m, 0, sizeof m);
+    ls_resp Rloc; /* the cells of d->Y when the data hold no cells */
+    memset(&Rloc, 0, sizeof Rloc);
+    const ls_resp *Rs = &d->R;
     best_state best;
     memset(&best, 0, sizeof best);
     double *a0 = NULL, *b0 = NULL, *trace = NULL, *a1 = NULL, *b1 = NULL, *cov_a = NULL;
@@ -617,11 +636,15 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
         P[j] = d->ncat[j] - 1;
         if (d->ncat[j] > maxcat) maxcat = d->ncat[j];
     }
-    for (size_t c = 0; c < n * J; c++) nobs += d->Y[c] >= 0;
+    if (!d->R.rp) {
+        if ((rc = lsg_resp_from_scores(d->Y, n, J, &Rloc, err))) goto fail;
+        Rs = &Rloc;
+    }
+    nobs = Rs->nnz;
     for (size_t j = 0; j < J; j++)
         for (size_t k = 0; k < K; k++)
             pat[j * K + k] = pattern ? pattern[j * K + k] != 0 : !(j < K && k > j);
-    rc = lsg_init(&m, n, J, K, d->Y, P, pat, pattern == NULL, threads, err);
+    rc = lsg_init_resp(&m, Rs, K, P, pat, pattern == NULL, threads, err);
     if (rc) goto fail;
     const size_t T = m.T;
     a0 = ls_malloc(J * K * sizeof *a0);
@@ -751,8 +774,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     /* categories never observed: their step parameters are not identified */
     for (size_t j = 0; j < J; j++) {
         size_t cnt[64] = {0};
-        for (size_t i = 0; i < n; i++)
-            if (d->Y[i * J + j] >= 0) cnt[d->Y[i * J + j]]++;
+        for (size_t c = Rs->cp[j]; c < Rs->cp[j + 1]; c++) cnt[(int)Rs->cv[c]]++;
         for (size_t k = 0; k <= P[j]; k++) {
             if (cnt[k]) continue;
             if (k == 0)
@@ -858,6 +880,7 @@ fail:
     lsg_fit_free(out);
 done:
     lsg_free(&m);
+    ls_resp_free(&Rloc);
     ls_free(P);
     ls_free(pat);
     ls_free(a0);

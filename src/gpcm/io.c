@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,6 +21,7 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
 {
     if (!d) return;
     ls_free(d->Y);
+    ls_resp_free(&d->R);
     ls_free(d->ncat);
     ls_strv_free(d->items, d->J);
     ls_free(d->line);
@@ -28,31 +30,43 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
 }
 
 /* Categories per item: the largest score + 1 (ncat 0), or ncat for every
- * item; each item needs 2.  `where` names the data in messages. */
-static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_error *err)
+ * item; each item needs 2.  `where` names the data in messages.  First the
+ * dense scores d->Y (when there) become the observed cells d->R. */
+static int categories_as(ls_gpcm_data *d, unsigned ncat, const char *where, const char *what, ls_error *err)
 {
+    if (d->Y) {
+        int rc = lsg_resp_from_scores(d->Y, d->n, d->J, &d->R, err);
+        if (rc) return rc;
+        ls_free(d->Y);
+        d->Y = NULL;
+    }
     for (size_t j = 0; j < d->J; j++) {
         if (ncat) d->ncat[j] = ncat;
         if (d->ncat[j] < 2)
-            return ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is the lowest one (%.0f); "
-                           "an item needs at least 2 categories", where, d->items[j], d->lowest);
+            return ls_fail(err, LS_ERR_INPUT, "%s: %s '%s': every observed score is the lowest one (%.0f); "
+                           "an item needs at least 2 categories", where, what, d->items[j], d->lowest);
     }
     /* an item observed in one category only: its slope has no information
      * and its step parameters run off to infinity */
     for (size_t j = 0; j < d->J; j++) {
         int first = -1, more = 0;
-        for (size_t i = 0; i < d->n && !more; i++) {
-            int y = d->Y[i * d->J + j];
-            if (y < 0) continue;
+        for (size_t c = d->R.cp[j]; c < d->R.cp[j + 1] && !more; c++) {
+            int y = (int)d->R.cv[c];
             if (first < 0) first = y;
             else if (y != first) more = 1;
         }
         if (!more && first >= 0)
-            return ls_fail(err, LS_ERR_INPUT, "%s: column '%s': every observed score is %.0f, one category of %u; "
-                           "an item needs responses in at least 2 categories (drop it from `items`)",
-                           where, d->items[j], d->lowest + first, d->ncat[j]);
+            return ls_fail(err, LS_ERR_INPUT, "%s: %s '%s': every observed score is %.0f, one category of %u; "
+                           "an item needs responses in at least 2 categories (%s)",
+                           where, what, d->items[j], d->lowest + first, d->ncat[j],
+                           strcmp(what, "item") == 0 ? "drop its rows" : "drop it from `items`");
     }
     return LS_OK;
+}
+
+static int categories(ls_gpcm_data *d, unsigned ncat, const char *where, ls_error *err)
+{
+    return categories_as(d, ncat, where, "column", err);
 }
 
 static int check_categories(unsigned ncat, ls_error *err)
@@ -140,6 +154,97 @@ done:
     if (rc) ls_gpcm_data_free(d);
     else *out = d;
     return rc;
+}
+
+/* The long reader's check of each response (kernel/items' ls_items_check):
+ * an integer, not below `lowest`, and (lowest given) not above the highest
+ * category; the response column is noted for the pass after reading. */
+typedef struct long_ctx {
+    double lowest;
+    unsigned ncat;
+    size_t col;
+} long_ctx;
+
+static int long_cell(void *vctx, const ls_table *t, size_t i, size_t c, double *v, ls_error *err)
+{
+    long_ctx *x = vctx;
+    x->col = c;
+    if (*v != floor(*v) || fabs(*v) > 1e6)
+        return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': expected an integer score, found '%.40s'",
+                       ls_table_name(t), ls_table_line(t, i), c + 1, ls_table_colname(t, c), ls_table_cell(t, i, c));
+    if (!isnan(x->lowest) && *v < x->lowest)
+        return ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': score %.0f is below the lowest score %.0f",
+                       ls_table_name(t), ls_table_line(t, i), c + 1, ls_table_colname(t, c), *v, x->lowest);
+    return LS_OK;
+}
+
+int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowest, unsigned ncat,
+                            ls_gpcm_data **out, ls_error *err)
+{
+    *out = NULL;
+    int rc = check_categories(ncat, err);
+    if (rc) return rc;
+    if (!isnan(lowest) && (!isfinite(lowest) || lowest != floor(lowest)))
+        return ls_fail(err, LS_ERR_OPTION, "lowest: expected an integer");
+    if (!columns) return ls_fail(err, LS_ERR_OPTION, "long: required");
+    long_ctx ctx = {lowest, ncat, 0};
+    ls_items it;
+    if ((rc = ls_items_read_long(t, columns, NULL, long_cell, &ctx, &it, err))) return rc;
+    const char *file = ls_table_name(t);
+    double lo = lowest;
+    if (isnan(lo)) {
+        lo = INFINITY;
+        for (size_t c = 0; c < it.R.nnz; c++) lo = fmin(lo, it.R.rv[c]);
+    }
+    /* above the highest category: the first such row, in row order */
+    const double top = lo + (ncat ? (double)ncat - 1 : 63.0);
+    for (size_t c = 0; c < it.R.nnz; c++) {
+        if (it.R.rv[c] <= top) continue;
+        for (size_t i = 0; i < ls_table_nrow(t); i++) {
+            const char *cell = ls_table_cell(t, i, ctx.col);
+            char *end;
+            double v = strtod(cell, &end);
+            if (end == cell || !(v > top)) continue;
+            rc = ls_fail(err, LS_ERR_INPUT, "%s:%zu:%zu: column '%s': score %.0f is above the highest category %.0f",
+                         file, ls_table_line(t, i), ctx.col + 1, ls_table_colname(t, ctx.col), v, top);
+            break;
+        }
+        if (!rc) rc = ls_fail(err, LS_ERR_INPUT, "%s: a score is above the highest category %.0f", file, top);
+        ls_items_free(&it);
+        return rc;
+    }
+    ls_gpcm_data *d = ls_calloc(1, sizeof *d);
+    if (d) d->ncat = ls_calloc(it.q, sizeof *d->ncat);
+    if (!d || !d->ncat) {
+        ls_free(d);
+        ls_items_free(&it);
+        return ls_nomem(err);
+    }
+    d->n = it.n;
+    d->J = it.q;
+    d->lowest = lo;
+    d->R = it.R;
+    memset(&it.R, 0, sizeof it.R);
+    d->items = it.items;
+    it.items = NULL;
+    d->line = it.line;
+    it.line = NULL;
+    d->source = it.source;
+    it.source = NULL;
+    ls_items_free(&it);
+    for (size_t c = 0; c < d->R.nnz; c++) {
+        d->R.rv[c] -= lo;
+        d->R.cv[c] -= lo;
+    }
+    for (size_t j = 0; j < d->J; j++)
+        for (size_t c = d->R.cp[j]; c < d->R.cp[j + 1]; c++)
+            if ((unsigned)d->R.cv[c] + 1 > d->ncat[j]) d->ncat[j] = (unsigned)d->R.cv[c] + 1;
+    if ((rc = categories_as(d, ncat, file, "item", err))) {
+        ls_gpcm_data_free(d);
+        return rc;
+    }
+    *out = d;
+    return LS_OK;
 }
 
 int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,

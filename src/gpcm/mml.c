@@ -136,18 +136,26 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
                                         post_mean ? post_mean + i * K : NULL,
                                         post_cov ? post_cov + i * K * K : NULL, w);
             if (!isfinite(ll)) bad = 1;
+            /* only the entries of the items person i answered are set and
+             * read (the others are zero for this person): the cost follows
+             * the observed responses */
+            const size_t c0 = m->R->rp[i], c1 = m->R->rp[i + 1];
+            const uint32_t *it = m->R->ri;
             if (grad && c->nx) { /* the covariate coefficients through the shifts */
                 const double *x = m->X + i * p;
                 double *gx = pg + Gx;
                 if (m->xmode == LSG_X_DIF) {
-                    for (size_t j = 0; j < J; j++)
+                    for (size_t cc = c0; cc < c1; cc++) {
+                        const size_t j = it[cc];
                         for (size_t s = 0; s < p; s++) gx[j * p + s] = gsh[j] * x[s];
+                    }
                 } else {
                     double mean[10] = {0};
                     for (size_t k = 0; k < K; k++)
                         for (size_t s = 0; s < p; s++) mean[k] += m->lreg[s * K + k] * x[s];
                     memset(gx, 0, p * K * sizeof *gx);
-                    for (size_t j = 0; j < J; j++) {
+                    for (size_t cc = c0; cc < c1; cc++) {
+                        const size_t j = it[cc];
                         if (gsh[j] == 0) continue;
                         for (size_t k = 0; k < K; k++) {
                             pg[j * K + k] += gsh[j] * mean[k];
@@ -158,8 +166,29 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
             }
             acc[G] += ll;
             if (grad) {
-                for (size_t x = 0; x < G; x++) acc[x] += pg[x];
-                if (scores) memcpy(scores + i * G, pg, G * sizeof *pg);
+                double *sc = scores ? scores + i * G : NULL;
+                if (sc) memset(sc, 0, G * sizeof *sc);
+                for (size_t cc = c0; cc < c1; cc++) {
+                    const size_t j = it[cc], o = J * K + m->off[j], P1 = m->P[j] + 1;
+                    for (size_t k = 0; k < K; k++) acc[j * K + k] += pg[j * K + k];
+                    for (size_t h = 0; h < P1; h++) acc[o + h] += pg[o + h];
+                    if (sc) {
+                        memcpy(sc + j * K, pg + j * K, K * sizeof *sc);
+                        memcpy(sc + o, pg + o, P1 * sizeof *sc);
+                    }
+                }
+                for (size_t x = J * K + T; x < Gx; x++) acc[x] += pg[x];
+                if (sc) memcpy(sc + J * K + T, pg + J * K + T, K * K * sizeof *sc);
+                if (m->xmode == LSG_X_DIF && c->nx)
+                    for (size_t cc = c0; cc < c1; cc++) {
+                        const size_t o = Gx + it[cc] * p;
+                        for (size_t s = 0; s < p; s++) acc[o + s] += pg[o + s];
+                        if (sc) memcpy(sc + o, pg + o, p * sizeof *sc);
+                    }
+                else if (c->nx) {
+                    for (size_t x = Gx; x < G; x++) acc[x] += pg[x];
+                    if (sc) memcpy(sc + Gx, pg + Gx, (G - Gx) * sizeof *sc);
+                }
             }
         }
     }
@@ -432,6 +461,9 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
     /* persons in INFO_BLOCKS fixed blocks, summed in block order: the same
      * sums whatever the number of threads */
     const size_t NB = N < INFO_BLOCKS ? N : INFO_BLOCKS;
+    size_t JM = 1; /* the most items a person answered: the per-person work's size */
+    for (size_t i = 0; i < N; i++)
+        if (m->R->rp[i + 1] - m->R->rp[i] > JM) JM = m->R->rp[i + 1] - m->R->rp[i];
     double *acc = ls_calloc(NB * 2 * D * D, sizeof *acc);
     if (!acc) {
         ls_free(apos);
@@ -442,19 +474,21 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
     for (size_t bk = 0; bk < NB; bk++) {
         double *Ht = acc + bk * 2 * D * D, *St = Ht + D * D;
         double *z = ls_malloc(n * K * sizeof *z), *pi = ls_malloc(n * sizeof *pi);
-        double *rr = ls_malloc(n * J * sizeof *rr), *ww = ls_malloc(n * J * sizeof *ww);
-        double *M = ls_malloc(J * J * K1 * K1 * sizeof *M), *mj = ls_malloc(J * K1 * sizeof *mj);
+        double *rr = ls_malloc(n * JM * sizeof *rr), *ww = ls_malloc(n * JM * sizeof *ww);
+        double *M = ls_malloc(JM * JM * K1 * K1 * sizeof *M), *mj = ls_malloc(JM * K1 * sizeof *mj);
         double *sh = ls_malloc(J * sizeof *sh), *g = ls_malloc(D * sizeof *g);
-        long *ix = ls_malloc(J * dz * sizeof *ix);
-        double *sg = ls_malloc(J * dz * sizeof *sg);
-        size_t *obs = ls_malloc(J * sizeof *obs);
-        if (!z || !pi || !rr || !ww || !M || !mj || !sh || !g || !ix || !sg || !obs) bad = 1;
+        long *ix = ls_malloc(JM * dz * sizeof *ix);
+        double *sg = ls_malloc(JM * dz * sizeof *sg);
+        size_t *obs = ls_malloc(JM * sizeof *obs);
+        int *yo = ls_malloc(JM * sizeof *yo);
+        if (!z || !pi || !rr || !ww || !M || !mj || !sh || !g || !ix || !sg || !obs || !yo) bad = 1;
         for (size_t i = bk * N / NB; !bad && i < (bk + 1) * N / NB; i++) {
-        const int *y = m->Y + i * J;
             const double *ce = c->q.center + i * K, *Lc = c->q.chol + i * K * K;
             size_t no = 0;
-            for (size_t j = 0; j < J; j++)
-                if (y[j] >= 0) obs[no++] = j;
+            for (size_t cc = m->R->rp[i]; cc < m->R->rp[i + 1]; cc++, no++) {
+                obs[no] = m->R->ri[cc];
+                yo[no] = (int)m->R->rv[cc];
+            }
             if (no == 0) continue;
             lsg_person_shift(m, i, sh);
             double mx = -INFINITY;
@@ -475,9 +509,9 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
                     for (size_t a = 0; a < K; a++) eta += m->a[j * K + a] * zk[a];
                     double P = 1 / (1 + exp(-eta));
                     /* log P(y | eta), stably */
-                    h += y[j] ? -log1p(exp(-eta)) : -log1p(exp(eta));
-                    rr[k * J + o] = (double)y[j] - P;
-                    ww[k * J + o] = P * (1 - P);
+                    h += yo[o] ? -log1p(exp(-eta)) : -log1p(exp(eta));
+                    rr[k * JM + o] = (double)yo[o] - P;
+                    ww[k * JM + o] = P * (1 - P);
                 }
                 pi[k] = c->q.rule.lw[k] + h;
                 if (pi[k] > mx) mx = pi[k];
@@ -495,11 +529,11 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
                 for (size_t a = 0; a < K; a++) t[a] = zk[a];
                 t[K] = 1;
                 for (size_t o = 0; o < no; o++) {
-                    const double ro = pk * rr[k * J + o];
+                    const double ro = pk * rr[k * JM + o];
                     for (size_t a = 0; a < K1; a++) mj[o * K1 + a] += ro * t[a];
-                    const double wo = pk * ww[k * J + o];
+                    const double wo = pk * ww[k * JM + o];
                     for (size_t o2 = o; o2 < no; o2++) {
-                        double cf = -ro * rr[k * J + o2] + (o2 == o ? wo : 0);
+                        double cf = -ro * rr[k * JM + o2] + (o2 == o ? wo : 0);
                         double *B = M + (o * no + o2) * K1 * K1;
                         for (size_t a = 0; a < K1; a++)
                             for (size_t b = 0; b < K1; b++) B[a * K1 + b] += cf * t[a] * t[b];
@@ -573,6 +607,7 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
         ls_free(ix);
         ls_free(sg);
         ls_free(obs);
+        ls_free(yo);
     }
     if (!bad) {
         memset(I, 0, D * D * sizeof *I);

@@ -52,15 +52,77 @@ double lsg_eta(double xi)
 /* State                                                             */
 /* ---------------------------------------------------------------- */
 
+int lsg_resp_from_scores(const int *Y, size_t N, size_t J, ls_resp *out, ls_error *err)
+{
+    size_t nnz = 0;
+    for (size_t c = 0; c < N * J; c++) nnz += Y[c] >= 0;
+    const size_t mm = nnz ? nnz : 1;
+    uint32_t *pi = ls_malloc(mm * sizeof *pi), *pj = ls_malloc(mm * sizeof *pj);
+    double *pv = ls_malloc(mm * sizeof *pv);
+    int rc;
+    if (!pi || !pj || !pv) rc = ls_nomem(err);
+    else if (N > LS_RESP_MAX_INDEX || J > LS_RESP_MAX_INDEX)
+        rc = ls_fail(err, LS_ERR_INPUT, "%zu persons and %zu items: at most %zu of each", N, J,
+                     (size_t)LS_RESP_MAX_INDEX);
+    else {
+        size_t k = 0, dup;
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < J; j++)
+                if (Y[i * J + j] >= 0) {
+                    pi[k] = (uint32_t)i;
+                    pj[k] = (uint32_t)j;
+                    pv[k++] = (double)Y[i * J + j];
+                }
+        rc = ls_resp_from_triples(N, J, nnz, pi, pj, pv, &dup, out, err);
+    }
+    ls_free(pi);
+    ls_free(pj);
+    ls_free(pv);
+    return rc;
+}
+
+static int init_common(lsg_model *m, size_t K, const unsigned *P, const int *pattern, int exploratory,
+                       int threads, ls_error *err);
+
 int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const unsigned *P,
              const int *pattern, int exploratory, int threads, ls_error *err)
 {
     memset(m, 0, sizeof *m);
     if (K < 1 || K > LSG_KMAX) return ls_fail(err, LS_ERR_OPTION, "factors: expected 1..%d, got %zu", LSG_KMAX, K);
+    int rc = lsg_resp_from_scores(Y, N, J, &m->Rown, err);
+    if (rc) return rc;
+    m->R = &m->Rown;
+    return init_common(m, K, P, pattern, exploratory, threads, err);
+}
+
+int lsg_init_resp(lsg_model *m, const ls_resp *R, size_t K, const unsigned *P, const int *pattern,
+                  int exploratory, int threads, ls_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (K < 1 || K > LSG_KMAX) return ls_fail(err, LS_ERR_OPTION, "factors: expected 1..%d, got %zu", LSG_KMAX, K);
+    m->R = R;
+    return init_common(m, K, P, pattern, exploratory, threads, err);
+}
+
+double *lsg_eta_at(const lsg_model *m, size_t i, size_t j)
+{
+    const ls_resp *R = m->R;
+    size_t e = m->eoff[i];
+    for (size_t c = R->rp[i]; c < R->rp[i + 1]; c++) {
+        if (R->ri[c] == j) return m->eta + e;
+        e += m->P[R->ri[c]] + 1;
+    }
+    return NULL;
+}
+
+static int init_common(lsg_model *m, size_t K, const unsigned *P, const int *pattern, int exploratory,
+                       int threads, ls_error *err)
+{
+    const ls_resp *R = m->R;
+    const size_t N = R->n, J = R->q, nnz = R->nnz ? R->nnz : 1;
     m->N = N;
     m->J = J;
     m->K = K;
-    m->Y = Y;
     m->exploratory = exploratory;
     m->threads = threads > 0 ? threads : 1;
     m->P = ls_malloc(J * sizeof *m->P);
@@ -71,14 +133,22 @@ int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const uns
     memcpy(m->pattern, pattern, J * K * sizeof *pattern);
     lsg_offsets(P, J, m->off);
     m->T = m->off[J];
+    m->eoff = ls_malloc((N + 1) * sizeof *m->eoff);
+    if (!m->eoff) goto nomem;
+    m->eoff[0] = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t e = 0;
+        for (size_t c = R->rp[i]; c < R->rp[i + 1]; c++) e += P[R->ri[c]] + 1;
+        m->eoff[i + 1] = m->eoff[i] + e;
+    }
     m->a = ls_calloc(J * K, sizeof *m->a);
     m->b = ls_calloc(m->T, sizeof *m->b);
     m->sigma = ls_calloc(K * K, sizeof *m->sigma);
     m->mu = ls_calloc(N * K, sizeof *m->mu);
     m->S = ls_calloc(N * K * K, sizeof *m->S);
-    m->eta = ls_calloc(N * m->T, sizeof *m->eta);
-    m->A = ls_calloc(N * J, sizeof *m->A);
-    m->B = ls_calloc(N * J, sizeof *m->B);
+    m->eta = ls_calloc(m->eoff[N] ? m->eoff[N] : 1, sizeof *m->eta);
+    m->A = ls_calloc(nnz, sizeof *m->A);
+    m->B = ls_calloc(nnz, sizeof *m->B);
     m->ell = ls_calloc(N, sizeof *m->ell);
     m->mu2 = ls_calloc(N * K, sizeof *m->mu2);
     m->S2 = ls_calloc(N * K * K, sizeof *m->S2);
@@ -118,6 +188,8 @@ nomem:
 void lsg_free(lsg_model *m)
 {
     if (!m) return;
+    ls_resp_free(&m->Rown);
+    ls_free(m->eoff);
     ls_free(m->P);
     ls_free(m->off);
     ls_free(m->pattern);
@@ -160,18 +232,23 @@ int lsg_set_covariates(lsg_model *m, const double *X, size_t p, int xmode, ls_er
 
 void lsg_person_shift(const lsg_model *m, size_t i, double *delta)
 {
-    const size_t J = m->J, K = m->K, p = m->p;
+    const size_t K = m->K, p = m->p, c0 = m->R->rp[i], c1 = m->R->rp[i + 1];
+    const uint32_t *it = m->R->ri;
     const double *x = m->X ? m->X + i * p : NULL;
-    for (size_t j = 0; j < J; j++) delta[j] = 0;
+    for (size_t c = c0; c < c1; c++) delta[it[c]] = 0;
     if (m->xmode == LSG_X_DIF)
-        for (size_t j = 0; j < J; j++)
+        for (size_t c = c0; c < c1; c++) {
+            const size_t j = it[c];
             for (size_t s = 0; s < p; s++) delta[j] += m->dif[j * p + s] * x[s];
+        }
     else if (m->xmode == LSG_X_LREG) {
         double mean[LSG_KMAX] = {0};
         for (size_t k = 0; k < K; k++)
             for (size_t s = 0; s < p; s++) mean[k] += m->lreg[s * K + k] * x[s];
-        for (size_t j = 0; j < J; j++)
+        for (size_t c = c0; c < c1; c++) {
+            const size_t j = it[c];
             for (size_t k = 0; k < K; k++) delta[j] += m->a[j * K + k] * mean[k];
+        }
     }
 }
 
@@ -284,17 +361,17 @@ static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
  * the precision is not positive definite. */
 static int estep_person(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc)
 {
-    const size_t J = m->J, K = m->K;
+    const size_t K = m->K, c0 = m->R->rp[i], c1 = m->R->rp[i + 1];
     double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX], *sig = acc + m->ssz;
     memcpy(Pm, sinv, K * K * sizeof *Pm);
     memset(r, 0, K * sizeof *r);
-    const int *y = m->Y + i * J;
-    const double *Ai = m->A + i * J, *Bi = m->B + i * J;
-    for (size_t j = 0; j < J; j++) {
-        if (y[j] < 0) continue;
+    const uint32_t *it = m->R->ri;
+    const double *yv = m->R->rv;
+    for (size_t c = c0; c < c1; c++) {
+        const size_t j = it[c];
         /* a_j is zero outside its dimensions dm (ascending): the same sums */
         const double *aj = m->a + j * K;
-        const double w = 2.0 * Ai[j], v = Bi[j];
+        const double w = 2.0 * m->A[c], v = m->B[c];
         const size_t nd = m->snd[j], *dm = m->sdim + j * K;
         for (size_t p = 0; p < nd; p++) {
             const size_t dp = dm[p];
@@ -312,18 +389,20 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
     /* the sums: Sigma's, then per item the slopes' and the steps' */
     for (size_t p = 0; p < K; p++)
         for (size_t q = 0; q < K; q++) sig[p * K + q] += Si[p * K + q] + mi[p] * mi[q];
-    for (size_t j = 0; j < J; j++) {
-        if (y[j] < 0) continue;
+    const double *e = m->eta + m->eoff[i];
+    for (size_t c = c0; c < c1; c++) {
+        const size_t j = it[c];
         const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
         double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
-        const double w = Ai[j], v = Bi[j];
+        const double w = m->A[c], v = m->B[c];
         for (size_t p = 0; p < nd; p++) md[p] = mi[dm[p]];
         for (size_t p = 0; p < nd; p++) {
             rr[p] += v * md[p];
             const double *Sp = Si + dm[p] * K;
             for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[dm[s]] + md[p] * md[s]);
         }
-        step_weights(lsg_eta_at(m, i, j), m->P[j], y[j], vv);
+        step_weights(e, m->P[j], (int)yv[c], vv);
+        e += P + 1;
         for (size_t k = 0; k < P; k++)
             for (size_t p = 0; p < nd; p++) W[k * nd + p] += vv[k] * md[p];
     }
@@ -478,11 +557,31 @@ int lsg_sigma_step(lsg_model *m, ls_error *err)
 
 int lsg_slope_step(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K;
+    const size_t N = m->N, J = m->J, K = m->K, KK = K * K + K;
     const int have = (m->stats & LSG_STATS_E) != 0;
     m->stats &= ~LSG_STATS_P; /* a changes */
+    double *dir = NULL; /* without the sums: per item M (K x K) and r (K), one pass over the cells */
+    if (!have) {
+        if (!(dir = ls_calloc(J * KK, sizeof *dir))) return ls_nomem(err);
+        const ls_resp *R = m->R;
+        for (size_t i = 0; i < N; i++) {
+            const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+            for (size_t c = R->rp[i]; c < R->rp[i + 1]; c++) {
+                const size_t j = R->ri[c];
+                size_t f[LSG_KMAX], nf = 0;
+                for (size_t k = 0; k < K; k++)
+                    if (m->pattern[j * K + k]) f[nf++] = k;
+                double *M = dir + j * KK, *r = M + K * K;
+                const double w = m->A[c], v = m->B[c];
+                for (size_t p = 0; p < nf; p++) {
+                    r[p] += v * mi[f[p]];
+                    for (size_t s = 0; s <= p; s++)
+                        M[p * nf + s] += w * (Si[f[p] * K + f[s]] + mi[f[p]] * mi[f[s]]);
+                }
+            }
+        }
+    }
     int bad = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad) if (!have)
     for (size_t j = 0; j < J; j++) {
         size_t f[LSG_KMAX], nf = 0;
         for (size_t k = 0; k < K; k++)
@@ -502,18 +601,8 @@ int lsg_slope_step(lsg_model *m, ls_error *err)
                 for (size_t s = 0; s <= p; s++) M[p * nf + s] = Ms[pos[p] * nd + pos[s]];
             }
         } else {
-            memset(M, 0, nf * nf * sizeof *M);
-            memset(r, 0, nf * sizeof *r);
-            for (size_t i = 0; i < N; i++) {
-                if (m->Y[i * J + j] < 0) continue;
-                const double w = m->A[i * J + j], v = m->B[i * J + j];
-                const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-                for (size_t p = 0; p < nf; p++) {
-                    r[p] += v * mi[f[p]];
-                    for (size_t s = 0; s <= p; s++)
-                        M[p * nf + s] += w * (Si[f[p] * K + f[s]] + mi[f[p]] * mi[f[s]]);
-                }
-            }
+            memcpy(M, dir + j * KK, nf * nf * sizeof *M);
+            memcpy(r, dir + j * KK + K * K, nf * sizeof *r);
         }
         for (size_t p = 0; p < nf; p++)
             for (size_t s = p + 1; s < nf; s++) M[p * nf + s] = M[s * nf + p];
@@ -524,6 +613,7 @@ int lsg_slope_step(lsg_model *m, ls_error *err)
         ls_chol_solve(M, nf, r);
         for (size_t p = 0; p < nf; p++) m->a[j * K + f[p]] = 0.5 * r[p];
     }
+    ls_free(dir);
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the slope equations of an item are singular");
     return LS_OK;
 }
@@ -542,7 +632,41 @@ int lsg_step_step(lsg_model *m, ls_error *err)
     const size_t N = m->N, J = m->J, K = m->K;
     const int have = (m->stats & (LSG_STATS_E | LSG_STATS_L)) == (LSG_STATS_E | LSG_STATS_L);
     int bad = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad) if (!have)
+    for (size_t j = 0; j < J; j++)
+        if (m->P[j] > 64) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the step equations of an item are singular");
+    double *dir = NULL; /* without the sums: per item H and g (hoff layout), one pass over the cells */
+    if (!have) {
+        if (!(dir = ls_calloc(m->hsz ? m->hsz : 1, sizeof *dir))) return ls_nomem(err);
+        const ls_resp *R = m->R;
+        for (size_t i = 0; i < N; i++) {
+            const double *e = m->eta + m->eoff[i];
+            for (size_t c = R->rp[i]; c < R->rp[i + 1]; c++) {
+                const size_t j = R->ri[c], P = m->P[j];
+                const int y = (int)R->rv[c];
+                const double *aj = m->a + j * K;
+                double *H = dir + m->hoff[j], *g = H + P * P;
+                double mm = 0;
+                for (size_t k = 0; k < K; k++) mm += aj[k] * m->mu[i * K + k];
+                for (size_t k = 0; k <= P; k++) {
+                    if ((int)k == y) continue;
+                    const double d = (double)k - y, w = 2.0 * e[k], t = 0.5 + w * d * mm;
+                    if (k >= 1) {
+                        H[(k - 1) * P + k - 1] += w;
+                        g[k - 1] += t;
+                    }
+                    if (y >= 1) {
+                        H[(y - 1) * P + y - 1] += w;
+                        g[y - 1] -= t;
+                    }
+                    if (k >= 1 && y >= 1) {
+                        H[(k - 1) * P + y - 1] -= w;
+                        H[(y - 1) * P + k - 1] -= w;
+                    }
+                }
+                e += P + 1;
+            }
+        }
+    }
     for (size_t j = 0; j < J; j++) {
         const size_t P = m->P[j], o = m->off[j];
         double H[64 * 64], g[64];
@@ -561,31 +685,8 @@ int lsg_step_step(lsg_model *m, ls_error *err)
                 g[k] = t;
             }
         } else {
-            memset(H, 0, P * P * sizeof *H);
-            memset(g, 0, P * sizeof *g);
-            for (size_t i = 0; i < N; i++) {
-                const int y = m->Y[i * J + j];
-                if (y < 0) continue;
-                double mm = 0;
-                for (size_t k = 0; k < K; k++) mm += aj[k] * m->mu[i * K + k];
-                const double *e = lsg_eta_at(m, i, j);
-                for (size_t k = 0; k <= P; k++) {
-                    if ((int)k == y) continue;
-                    const double d = (double)k - y, w = 2.0 * e[k], t = 0.5 + w * d * mm;
-                    if (k >= 1) {
-                        H[(k - 1) * P + k - 1] += w;
-                        g[k - 1] += t;
-                    }
-                    if (y >= 1) {
-                        H[(y - 1) * P + y - 1] += w;
-                        g[y - 1] -= t;
-                    }
-                    if (k >= 1 && y >= 1) {
-                        H[(k - 1) * P + y - 1] -= w;
-                        H[(y - 1) * P + k - 1] -= w;
-                    }
-                }
-            }
+            memcpy(H, dir + m->hoff[j], P * P * sizeof *H);
+            memcpy(g, dir + m->hoff[j] + P * P, P * sizeof *g);
         }
         if (ls_chol(H, P)) {
             bad = 1;
@@ -594,13 +695,16 @@ int lsg_step_step(lsg_model *m, ls_error *err)
         ls_chol_solve(H, P, g);
         for (size_t k = 1; k <= P; k++) m->b[o + k] = g[k - 1];
     }
+    ls_free(dir);
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the step equations of an item are singular");
     return LS_OK;
 }
 
 int lsg_local_step(lsg_model *m, ls_error *err)
 {
-    const size_t N = m->N, J = m->J, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
+    const size_t N = m->N, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
+    const uint32_t *it = m->R->ri;
+    const double *yv = m->R->rv;
     double sinv[LSG_KMAX * LSG_KMAX], lds;
     m->stats = 0; /* eta, A and B change */
     if (sigma_inverse(m->sigma, K, sinv, &lds))
@@ -613,10 +717,10 @@ int lsg_local_step(lsg_model *m, ls_error *err)
         memset(sacc, 0, sw * sizeof *sacc);
         for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
             const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
-            const int *y = m->Y + i * J;
             double ell = 0, prod = 1.0; /* prod: the 1 + e^-xi whose logarithm is pending */
-            for (size_t j = 0; j < J; j++) {
-                if (y[j] < 0) continue;
+            double *e = m->eta + m->eoff[i];
+            for (size_t cc = m->R->rp[i]; cc < m->R->rp[i + 1]; cc++) {
+                const size_t j = it[cc];
                 const double *aj = m->a + j * K, *bj = m->b + m->off[j];
                 const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
                 /* a_j is zero outside its dimensions: the same sums as over all K */
@@ -629,9 +733,9 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     for (size_t q = 0; q < nd; q++) sp += Si[dp * K + dm[q]] * aj[dm[q]];
                     v += aj[dp] * sp;
                 }
-                double *e = lsg_eta_at(m, i, j), sa = 0, sb = 0, hyy = 0;
+                double sa = 0, sb = 0, hyy = 0;
                 double *H = acc + m->hoff[j], *C = H + P * P;
-                const int yy = y[j];
+                const int yy = (int)yv[cc];
                 for (size_t k = 0; k <= P; k++) {
                     if ((int)k == yy) continue;
                     const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
@@ -665,8 +769,9 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     ell -= log(prod);
                     prod = 1.0;
                 }
-                m->A[i * J + j] = sa;
-                m->B[i * J + j] = sb;
+                m->A[cc] = sa;
+                m->B[cc] = sb;
+                e += P + 1;
             }
             ell -= log(prod);
             /* -KL(q_i || N(0, Sigma)) */
@@ -746,7 +851,7 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     q->J = m->J;
     q->K = m->K;
     q->T = m->T;
-    q->Y = m->Y;
+    q->R = m->R;
     q->P = m->P;
     q->off = m->off;
     q->threads = m->threads;
@@ -850,7 +955,9 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
 {
     const size_t K = q->K, J = q->J, T = q->T, n = q->rule.n;
     const double *c = q->center + i * K, *L = q->chol + i * K * K;
-    const int *y = q->Y + i * J;
+    const size_t c0 = q->R->rp[i], c1 = q->R->rp[i + 1];
+    const uint32_t *it = q->R->ri;
+    const double *yv = q->R->rv;
     const int want = ga != NULL;
     double *z = work, *val = z + n * K, *eb = val + n, *bmax = eb + T, *res = bmax + J; /* res: n x T */
     /* fe: per item, a flag (1: the product path), then the tables TA, TB */
@@ -863,8 +970,9 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
      * |s| bounded over the rule as the per-node test below would require;
      * their y_j s_j - b_jy summed over items once: ybase + yg'u - yb */
     double ybase = 0, yb = 0, yg[LSG_KMAX] = {0};
-    for (size_t j = 0; j < J; j++) {
-        if (y[j] < 0) continue;
+    for (size_t cc = c0; cc < c1; cc++) {
+        const size_t j = it[cc];
+        const int yjj = (int)yv[cc];
         bmax[j] = 0;
         for (size_t h2 = 0; h2 <= q->P[j]; h2++) {
             const double bb = b[q->off[j] + h2];
@@ -900,9 +1008,9 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             }
             *sz *= m1;
         }
-        const double yy = (double)y[j];
+        const double yy = (double)yjj;
         ybase += yy * base;
-        yb += b[q->off[j] + (size_t)y[j]];
+        yb += b[q->off[j] + (size_t)yjj];
         for (size_t l = 0; l < K; l++) yg[l] += yy * g[l];
     }
     /* nodes first (z, the prior and the hoisted y_j s_j - b_jy), then item
@@ -928,11 +1036,12 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         val[k] = h + (ys - yb);
         pr[k] = 1.0;
     }
-    for (size_t j = 0; j < J; j++) {
-        if (y[j] < 0) continue;
+    for (size_t cc = c0; cc < c1; cc++) {
+        const size_t j = it[cc];
+        const int yi = (int)yv[cc];
         const double *aj = a + j * K, *bj = b + q->off[j], *xb = eb + q->off[j], *f = fe + j * fw;
         const size_t P = q->P[j], oj = q->off[j];
-        const double yj = (double)y[j];
+        const double yj = (double)yi;
         if (f[0] != 0) { /* e^s = TA[ia] TB[ib] at each node; residuals in the gradient pass */
             const unsigned *ix = q->nidx;
             const double *TA = f + 2, *TB = TA + mA;
@@ -960,7 +1069,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
             if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
                 const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
-                val[k] += yj * s - bj[y[j]] - log_collect(sum, pr + k);
+                val[k] += yj * s - bj[yi] - log_collect(sum, pr + k);
                 if (want) {
                     r[1] = e1 / sum;
                     r[0] = yj - r[1];
@@ -976,7 +1085,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                     sum += r[h2];
                     pw *= es;
                 }
-                val[k] += yj * s - bj[y[j]] - log_collect(sum, pr + k);
+                val[k] += yj * s - bj[yi] - log_collect(sum, pr + k);
                 if (want) {
                     const double inv = 1.0 / sum;
                     double eh = 0;
@@ -996,7 +1105,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             double sum = 0;
             for (size_t h2 = 0; h2 <= P; h2++) sum += exp(lse_buf[h2] - mx);
             const double lse = mx + log(sum);
-            val[k] += lse_buf[y[j]] - lse;
+            val[k] += lse_buf[yi] - lse;
             if (want) { /* p_h at this node, then residual y - E h in slot 0 */
                 double eh = 0;
                 for (size_t h2 = 0; h2 <= P; h2++) {
@@ -1047,13 +1156,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
     }
     if (want) {
-        memset(ga, 0, J * K * sizeof *ga);
-        memset(gb, 0, T * sizeof *gb);
-        if (gshift) memset(gshift, 0, J * sizeof *gshift);
-        for (size_t j = 0; j < J; j++) {
-            if (y[j] < 0) continue;
+        for (size_t cc = c0; cc < c1; cc++) { /* the answered items' entries only */
+            const size_t j = it[cc];
+            memset(ga + j * K, 0, K * sizeof *ga);
+            memset(gb + q->off[j], 0, (q->P[j] + 1) * sizeof *gb);
+        }
+        for (size_t cc = c0; cc < c1; cc++) {
+            const size_t j = it[cc];
             const size_t P = q->P[j], oj = q->off[j];
-            const double *f = fe + j * fw, *xb = eb + oj, yj = (double)y[j];
+            const double *f = fe + j * fw, *xb = eb + oj, yj = yv[cc];
             double *gaj = ga + j * K, *g = gb + oj, gsh = 0;
             if (f[0] != 0) { /* the product path: the category probabilities again */
                 const unsigned *ix = q->nidx;
@@ -1088,9 +1199,10 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                 }
             if (gshift) gshift[j] = gsh;
         }
-        for (size_t j = 0; j < J; j++) {
-            if (y[j] < 0) continue;
-            gb[q->off[j] + (size_t)y[j]] -= y[j] >= 1 ? 1.0 : 0.0;
+        for (size_t cc = c0; cc < c1; cc++) {
+            const size_t j = it[cc];
+            const int yi = (int)yv[cc];
+            gb[q->off[j] + (size_t)yi] -= yi >= 1 ? 1.0 : 0.0;
             gb[q->off[j]] = 0.0;
         }
     }

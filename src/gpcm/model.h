@@ -6,12 +6,15 @@
  * fit.c, mml.c, io.c, results.c, the tests and the benchmark; also the data
  * behind the public handle ls_gpcm_data and the payload of "gpcm-fit".
  *
- * Layout.  Y is n x J with scores 0..P_j and -1 for missing.  Step
- * parameters and the Jaakkola-Jordan weights are stored per item in blocks of
- * P_j + 1 (index k = score k): b[off[j] + k] with b[off[j]] = 0; the
- * weights person-major, eta[i * T + off[j] + k] (lsg_eta_at), as every
- * pass over them runs over persons; the slot of the observed score is
- * unused.
+ * Layout.  The scores 0..P_j are kept by observed cell only (kernel/sparse's
+ * ls_resp: person order rp/ri/rv, item order cp/ci/cv), so memory and time
+ * follow the observed responses.  Step parameters are stored per item in
+ * blocks of P_j + 1 (index k = score k): b[off[j] + k] with b[off[j]] = 0.
+ * The per-cell quantities follow the person-ordered cells c (rp[i] ..
+ * rp[i+1]-1): A[c], B[c], and the Jaakkola-Jordan weights in blocks of
+ * P_j + 1 from eta + eoff[i] (person i's cells one after the other), as
+ * every pass over them runs over persons; the slot of the observed score
+ * is unused.
  *
  * Sums over persons.  The item updates (slopes, steps) and Sigma need sums
  * over persons per item.  They are not taken by a pass per item over all
@@ -30,6 +33,7 @@
 
 #include "kernel/core.h"
 #include "kernel/rules.h"
+#include "kernel/sparse.h"
 
 #include <stdint.h>
 
@@ -39,7 +43,9 @@
 
 typedef struct lsg_model {
     size_t N, J, K, T;
-    const int *Y;          /* N x J (borrowed)                                 */
+    const ls_resp *R;      /* the observed scores (borrowed, or &Rown)         */
+    ls_resp Rown;          /* owned cells when built from a dense matrix       */
+    size_t *eoff;          /* N + 1: person i's weights start at eta + eoff[i] */
     unsigned *P;           /* J highest scores                                 */
     size_t *off;           /* J + 1 block offsets                              */
     int *pattern;          /* J x K, 1 = free slope                            */
@@ -49,8 +55,8 @@ typedef struct lsg_model {
     double *b;             /* T                                                */
     double *sigma;         /* K x K                                            */
     double *mu, *S;        /* N x K, N x K x K: q_i = N(mu_i, S_i)             */
-    double *eta;           /* N x T, person-major (lsg_eta_at)                 */
-    double *A, *B;         /* N x J: sum_k eta d^2 and sum_k d (2 eta c - 1/2)  */
+    double *eta;           /* eoff[N]: per observed cell, P_j + 1 each          */
+    double *A, *B;         /* nnz: sum_k eta d^2 and sum_k d (2 eta c - 1/2)    */
     double *ell;           /* N: person terms of the lower bound               */
     double elbo;
     /* Person covariates (MML only; lsg_set_covariates, default none): item
@@ -92,19 +98,25 @@ enum { LSG_X_NONE = 0, LSG_X_DIF = 1, LSG_X_LREG = 2 };
 /* Attach covariates X (N x p, borrowed) in mode xmode, their coefficients
  * at 0.  LS_OK or LS_ERR_NOMEM. */
 int lsg_set_covariates(lsg_model *m, const double *X, size_t p, int xmode, ls_error *err);
-/* Person i's shifts delta_i. (J) under m's covariates (0 without them). */
+/* Person i's shifts delta_ij under m's covariates (0 without them), set
+ * for the items person i answered only (delta has J slots). */
 void lsg_person_shift(const lsg_model *m, size_t i, double *delta);
 
-/* Person i's block of P_j + 1 weights for item j. */
-static inline double *lsg_eta_at(const lsg_model *m, size_t i, size_t j)
-{
-    return m->eta + i * m->T + m->off[j];
-}
+/* Person i's block of P_j + 1 weights for item j (NULL when i did not
+ * answer j; a search: for tests and checks, not for the passes). */
+double *lsg_eta_at(const lsg_model *m, size_t i, size_t j);
 
 /* Allocate for the data; pattern (J x K) is copied.  Parameters are zero:
- * set them with lsg_set, then call lsg_start. */
+ * set them with lsg_set, then call lsg_start.  lsg_init takes a dense
+ * N x J matrix Y (scores, -1 = missing; kept as observed cells, Y is not
+ * referenced afterwards); lsg_init_resp borrows the cells R (values the
+ * scores 0..P_j; R must outlive m). */
 int lsg_init(lsg_model *m, size_t N, size_t J, size_t K, const int *Y, const unsigned *P,
              const int *pattern, int exploratory, int threads, ls_error *err);
+int lsg_init_resp(lsg_model *m, const ls_resp *R, size_t K, const unsigned *P, const int *pattern,
+                  int exploratory, int threads, ls_error *err);
+/* Cells from a dense N x J int matrix (-1 = missing). */
+int lsg_resp_from_scores(const int *Y, size_t N, size_t J, ls_resp *out, ls_error *err);
 void lsg_free(lsg_model *m);
 /* a (J x K), b (T, block layout) and sigma (K x K) copied in (NULL: keep). */
 void lsg_set(lsg_model *m, const double *a, const double *b, const double *sigma);
@@ -133,7 +145,7 @@ double lsg_eta(double xi);
 /* Per-person nodes z = m_i + L_i u on a fixed product rule. */
 typedef struct lsg_quad {
     size_t N, J, K, T;
-    const int *Y;
+    const ls_resp *R;
     const unsigned *P;
     const size_t *off;
     ls_rule rule;
@@ -162,7 +174,10 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S);
  * Person i's marginal log-likelihood at (a, b, sigma) (sigma_inv and
  * logdet_sigma precomputed) and, when ga != NULL, its gradient: ga (J x K,
  * every entry), gb (T), and gs (K x K) the derivative in Sigma treated as
- * unsymmetric (symmetrise for correlations).  shift (J, may be NULL) is
+ * unsymmetric (symmetrise for correlations).  Only the entries of the
+ * items person i answered are written in ga, gb and gshift (the others are
+ * left as they were: the caller reads the same items' entries, so the cost
+ * follows the observed responses).  shift (J, may be NULL) is
  * added to a_j' theta; with gshift != NULL (and ga) gshift_j receives the
  * derivative in shift_j.  post_mean, post_cov (may be
  * NULL): the posterior moments under the rule.  work: lsg_quad_work(q)
@@ -277,7 +292,9 @@ int lsg_rotation_jacobian(const double *lam, const int *pattern, size_t J, size_
  * The tests fill one directly (line and source may be NULL). */
 struct ls_gpcm_data {
     size_t n, J;
-    int *Y;               /* n x J scores 0..P_j, -1 = missing                    */
+    int *Y;               /* n x J scores 0..P_j, -1 = missing; NULL when the
+                           * data hold the cells R only (the builders)          */
+    ls_resp R;            /* the observed scores (rp NULL: take them from Y)     */
     unsigned *ncat;       /* J: number of categories P_j + 1 (>= 2)               */
     char **items;         /* J names                                             */
     size_t *line;         /* n source line numbers (NULL when not from a file)   */

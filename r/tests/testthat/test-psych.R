@@ -122,3 +122,16 @@ test_that("a long table (one row per response) gives the wide table's fit", {
   expect_equal(l$loglik, w$loglik, tolerance = 1e-10)
   expect_equal(unname(l$loadings), unname(w$loadings), tolerance = 1e-10)
 })
+
+test_that("ls_gpcm reads a long table (one row per response) like the wide one", {
+  bfi <- data_file("bfi.csv")
+  df <- read.csv(bfi, check.names = FALSE)[1:600, c("N1", "N2", "N3", "N4", "N5")]
+  long <- do.call(rbind, lapply(names(df), function(it)
+    data.frame(person = seq_len(nrow(df)), item = it, y = df[[it]])))
+  long <- long[order(long$person), ]
+  w <- ls_gpcm(df, items = "N*", threads = 2, se = FALSE, starts = 1)
+  l <- ls_gpcm(long, long = c("person", "item", "y"), threads = 2, se = FALSE, starts = 1)
+  expect_equal(l$elbo, w$elbo, tolerance = 1e-10)
+  expect_equal(unname(l$slopes), unname(w$slopes), tolerance = 1e-10)
+  expect_error(ls_gpcm(long, items = "N*", long = c("person", "item", "y")), "items and long")
+})
