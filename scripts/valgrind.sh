@@ -25,6 +25,14 @@ if LS_TEST_ONLY=shift_derivative_matches_differences,analytic_information_matche
 else
   echo "valgrind: test_factor_mml FAILED (exit $?):"; tail -40 "$build/valgrind_factor_mml.log"; fail=1
 fi
+# the cross-validated ridge: its folds, a whole auto fit (the cancel test
+# runs one), its options and entries
+if LS_TEST_ONLY=folds_keep_every_person_and_item_in_training,options_entries_and_cancel \
+   "${vg[@]}" "$build/tests/test_factor_ridge" --quick >"$build/valgrind_factor_ridge.log" 2>&1; then
+  echo "valgrind: test_factor_ridge (folds, an auto fit) clean"
+else
+  echo "valgrind: test_factor_ridge FAILED (exit $?):"; tail -40 "$build/valgrind_factor_ridge.log"; fail=1
+fi
 # joint ML over the observed cells: the long reader, a sparse fit with its
 # standard errors, the unit derivatives
 if LS_TEST_ONLY=unit_derivatives_match_finite_differences,long_tables_read_like_wide_ones,sparse_long_data_are_fitted_from_the_observed_cells \

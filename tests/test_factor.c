@@ -9,6 +9,7 @@
  * `test_factor --quick` runs the fast part (also under sanitizers).
  */
 #include "harness.h"
+#include "factor_sim.h"
 #include "factor/fit.h"
 #include "kernel/linalg.h"
 #include "kernel/core.h"
@@ -28,27 +29,7 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A data handle over a simulation (free with lsf_data_view_free). */
-static ls_factor_data sim_data(const lsf_sim *s)
-{
-    ls_factor_data d;
-    if (lsf_data_view(&d, s->n, s->q, s->p, s->Y, s->X)) {
-        fprintf(stderr, "sim_data: out of memory\n");
-        exit(1);
-    }
-    return d;
-}
 
-/* The public calls, with the payload copied out by value for the
- * assertions (the result keeps owning its arrays: free the result). */
-static int run_fit(const ls_factor_data *d, const ls_factor_options *o, ls_result **r, lsf_fit *f, ls_error *e)
-{
-    *r = NULL;
-    int rc = ls_factor_run(d, o, r, e);
-    if (!rc) *f = *(const lsf_fit *)ls_result_payload(*r, "factor-fit");
-    else memset(f, 0, sizeof *f);
-    return rc;
-}
 
 static int run_dif(const ls_result *fit, double alpha, int correction, ls_result **r, lsf_dif *dif, ls_error *e)
 {

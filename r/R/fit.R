@@ -67,7 +67,8 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
   est <- .fit_blocks(info$estimates, info, skills)
   structure(c(list(call = call, loglik = info$loglik, aic = info$aic, bic = info$bic,
                    n_params = info$nparams, converged = info$converged > 0, criterion = info$criterion,
-                   gradnorm = info$gradnorm, iterations = info$iterations, seed = info$seed,
+                   gradnorm = info$gradnorm, hessian_definite = info$hessian_definite,
+                   iterations = info$iterations, seed = info$seed,
                    starts_at_best = info$starts_at_best, integration = info$integration,
                    skills = skills, benchmarks = info$benchmarks, covariates = info$covariates,
                    families = info$families, models = info$models,

@@ -126,7 +126,7 @@ SEXP lsr_fit_info(SEXP x)
     ls_fit_nat_layout(f, off);
     const char *nm[] = {"K", "J", "p", "beta", "lambda", "b", "phi", "sigma", "gamma", "ceiling",
                         "anchors", "offsets", "estimates", "se", "se_sandwich", "loglik", "aic", "bic",
-                        "converged", "criterion", "gradnorm", "iterations", "nparams", "seed",
+                        "converged", "criterion", "gradnorm", "hessian_definite", "iterations", "nparams", "seed",
                         "starts_at_best", "integration", "benchmarks", "covariates", "families", "models",
                         "floors", "ceilings_data", "n_observed", "n_clipped", "source", "warnings",
                         "calibration", NULL};
@@ -164,6 +164,10 @@ SEXP lsr_fit_info(SEXP x)
     SET_VECTOR_ELT(out, i++, Rf_ScalarInteger(ls_fit_converged(f)));
     SET_VECTOR_ELT(out, i++, Rf_mkString(ls_fit_convergence_criterion(f)));
     SET_VECTOR_ELT(out, i++, Rf_ScalarReal(ls_fit_gradnorm(f)));
+    {
+        int hd = ls_fit_hessian_definite(f, NULL); /* NA: not computed */
+        SET_VECTOR_ELT(out, i++, Rf_ScalarLogical(hd < 0 ? NA_LOGICAL : hd));
+    }
     SET_VECTOR_ELT(out, i++, Rf_ScalarReal((double)ls_fit_iterations(f)));
     SET_VECTOR_ELT(out, i++, Rf_ScalarReal((double)ls_fit_nparams(f)));
     SET_VECTOR_ELT(out, i++, Rf_ScalarReal((double)ls_fit_seed(f)));

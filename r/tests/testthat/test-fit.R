@@ -16,6 +16,8 @@ test_that("a scaling-law fit matches the command line's, field by field", {
   expect_equal(fit$loglik, j$loglik, tolerance = tol)
   expect_equal(fit$aic, j$aic, tolerance = tol)
   expect_equal(fit$converged, j$converged)
+  # the certificate's Hessian half, as the fit file records it
+  expect_equal(fit$hessian_definite, j$convergence$hessian == "negative definite")
   expect_equal(fit$benchmarks, j$benchmarks)
   expect_equal(fit$skills, j$skill_names)
   expect_equal(unname(fit$beta), unname(j$parameters$beta), tolerance = tol)
