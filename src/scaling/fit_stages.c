@@ -5,7 +5,6 @@
  * check of its value, the standard errors and the warnings.
  */
 #include "scaling/fit_impl.h"
-#include "kernel/linalg.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
