@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.9.0"
+#define LS_VERSION "0.10.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -287,6 +287,10 @@ typedef struct ls_params {
     /* Ceilings d_j (J): the data's fixed values, or the estimates for the
      * benchmarks the fit option estimate_ceilings names. */
     double *ceiling;
+    /* The family-by-benchmark effect (fit option family_effect): its sd
+     * tau_j (J; 0 and family_effect 0 without it). */
+    double *tau;
+    int family_effect;
 } ls_params;
 
 LS_API int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err);
@@ -336,6 +340,13 @@ typedef struct ls_fit_options {
      * more fit).  ls_fit_run does not (it has no table): ls_evaluate and the
      * clients that hold the table do.  Default 0. */
     int calibrate;
+    /* 1: a family-by-benchmark random effect u_fj ~ N(0, tau_j^2) on the
+     * logit, independent of the skills and across benchmarks: a family's
+     * own deviation on one benchmark, which its larger siblings inherit
+     * (J more parameters tau_j; integrated by nested one-dimensional
+     * adaptive Gauss-Hermite; at most 7 skills, not with the laplace
+     * integration or precision_covariates).  Default 0. */
+    int family_effect;
 } ls_fit_options;
 
 LS_API void ls_fit_options_init(ls_fit_options *o);
@@ -421,6 +432,11 @@ LS_API const char *ls_fit_warning(const ls_fit *f, size_t i);
  * chi-square p-value.  Returns 1, or 0 for a constant-precision fit. */
 LS_API int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue);
+/* With family_effect: the fit without the effect's log-likelihood, the
+ * likelihood-ratio statistic and its p-value under the boundary null (a
+ * mixture of chi-square(k), k = 0..J, with binomial(J, 1/2) weights).
+ * Returns 1, or 0 for a fit without the effect. */
+LS_API int ls_fit_family_effect_test(const ls_fit *f, double *ll_without, double *lr, double *pvalue);
 /* Length of the unconstrained vector (ls_fit_theta) and of the natural
  * vector (ls_fit_se, ls_fit_nat_cov). */
 LS_API size_t ls_fit_dim(const ls_fit *f);
@@ -440,15 +456,16 @@ LS_API const double *ls_fit_se(const ls_fit *f, int kind);
  * (ls_fit_nnat x ls_fit_nnat), or NULL. */
 LS_API const double *ls_fit_nat_cov(const ls_fit *f);
 /* The natural vector's blocks, in order: beta (p x K), lambda (K x J), b (J),
- * phi (J), sigma (K x K), gamma (p; heteroscedastic precision only) and the
- * ceilings (J; only when some are estimated).  offsets[k] is where block k
+ * phi (J), sigma (K x K), gamma (p; heteroscedastic precision only), the
+ * ceilings (J; only when some are estimated) and tau (J; the family
+ * effect's sds, fit option family_effect).  offsets[k] is where block k
  * starts and offsets[k + 1] - offsets[k] its length (0 when absent);
  * offsets[LS_NAT_NBLOCKS] is the vector's length. */
 enum ls_nat_block {
     LS_NAT_BETA = 0, LS_NAT_LAMBDA, LS_NAT_B, LS_NAT_PHI, LS_NAT_SIGMA, LS_NAT_GAMMA,
-    LS_NAT_CEILING, LS_NAT_NBLOCKS
+    LS_NAT_CEILING, LS_NAT_TAU, LS_NAT_NBLOCKS
 };
-LS_API void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings,
+LS_API void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings, int family_effect,
                    size_t offsets[LS_NAT_NBLOCKS + 1]);
 LS_API void ls_fit_nat_layout(const ls_fit *f, size_t offsets[LS_NAT_NBLOCKS + 1]);
 /* The estimates in that order (ls_fit_nnat values into v). */
@@ -512,6 +529,12 @@ typedef struct ls_sim_options {
     const ls_params *truth; /* NULL: draw realistic random parameters   */
     const double *ceilings; /* J ceilings of the mean (NULL: all 1)     */
     const char *ceiling_list; /* "name=value,.." ceiling overrides, after ceilings */
+    /* > 0: every family f and benchmark j get u_fj ~ N(0, sd^2) on the
+     * logit (the fit option family_effect's model; the truth records tau_j
+     * = sd); a given truth with family_effect set uses its tau.  Drawn from
+     * a stream of their own, so the rest of the table is the same as
+     * without them.  Default 0. */
+    double family_effect_sd;
 } ls_sim_options;
 
 LS_API void ls_sim_options_init(ls_sim_options *o);

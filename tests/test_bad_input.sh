@@ -322,6 +322,8 @@ fails 2 "latentscale fit: --seed: expected a non-negative integer, found '184467
 fails 2 "latentscale: --gtol: must be positive" fit base.csv --skills 1 --gtol 0
 fails 2 "latentscale: --max-iter: must be at least 1" fit base.csv --skills 1 --max-iter 0
 fails 2 "latentscale: --logit-clamp: expected a number >= 0 (0 = off)" fit base.csv --skills 1 --logit-clamp -1
+fails 2 "latentscale: --family-effect: cannot be combined with --precision-covariates yet" fit base.csv --skills 1 --precision-covariates --family-effect
+fails 2 "latentscale: --family-effect: needs a quadrature rule: at most 7 skills, and not the laplace integration (found 1 skills)" fit base.csv --skills 1 --integration laplace --family-effect
 fails 2 "latentscale: Gauss-Hermite rule: need 1..200 nodes per dimension" fit base.csv --skills 1 --nodes 201
 fails 2 "latentscale fit: --integration: expected auto, gh, sparse, qmc or laplace" fit base.csv --skills 1 --integration simpson
 fails 2 "latentscale fit: --threads: expected a non-negative integer, found 'two'" fit base.csv --skills 1 --threads two
@@ -331,6 +333,7 @@ fails 2 "latentscale: --anchors: unknown benchmark 'mmlu'" fit base.csv --skills
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" fit base.csv --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --ceiling: unknown benchmark 'nosuch'" simulate --out sim_c.csv --ceiling nosuch=0.9
 fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '1.2'" simulate --out sim_c.csv --ceiling hellaswag=1.2
+fails 2 "latentscale: --family-effect-sd: expected a number in [0, 5]" simulate --out sim_c.csv --family-effect-sd 6
 fails 2 "latentscale: --estimate-ceilings: 'hellaswag' named twice" fit base.csv --skills 1 --estimate-ceilings hellaswag,hellaswag
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" evaluate base.csv --holdout largest --skills 1 --estimate-ceilings nosuch
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math

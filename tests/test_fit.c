@@ -36,10 +36,13 @@ static ls_fit_options quick_options(size_t K, unsigned starts)
     return o;
 }
 
+static double sim_fe_sd = 0; /* > 0: the family-by-benchmark effect's sd */
+
 static ls_data *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth)
 {
     ls_sim_options so;
     ls_sim_options_init(&so);
+    so.family_effect_sd = sim_fe_sd;
     so.benchmarks = sim_J;
     so.families = F;
     so.skills = K;
@@ -919,6 +922,74 @@ static void well_identified_fit_has_no_identification_warning(void)
     }
 }
 
+/* The family-by-benchmark effect: on data that have one (tau_j = 0.5 for
+ * every benchmark) the fit recovers tau, certifies its optimum and rejects
+ * tau = 0; on data without one it does not reject, and the fit file
+ * carries tau and its standard errors back. */
+static void family_effect_is_recovered_and_tested(void)
+{
+    ls_params truth;
+    sim_fe_sd = 0.5;
+    ls_data *d = sim_data(80, 1, 31, &truth);
+    sim_fe_sd = 0;
+    CHECK(d != NULL);
+    if (!d) return;
+    ls_fit_options o;
+    ls_fit_options_init(&o);
+    o.skills = 1;
+    o.family_effect = 1;
+    o.threads = 2;
+    ls_fit *f = NULL;
+    ls_error e;
+    CHECK(ls_fit_run(d, &o, &f, &e) == LS_OK);
+    if (f) {
+        const ls_params *pr = ls_fit_params(f);
+        const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+        size_t lay[LS_NAT_NBLOCKS + 1];
+        ls_fit_nat_layout(f, lay);
+        CHECK(pr->family_effect == 1 && lay[LS_NAT_TAU + 1] - lay[LS_NAT_TAU] == d->J);
+        CHECK(ls_fit_converged(f) && ls_fit_hessian_definite(f, NULL) == 1);
+        double mean = 0, z2 = 0;
+        for (size_t j = 0; j < d->J; j++) {
+            mean += pr->tau[j] / (double)d->J;
+            if (se) z2 += pow((pr->tau[j] - 0.5) / se[lay[LS_NAT_TAU] + j], 2) / (double)d->J;
+        }
+        CHECK(se != NULL);
+        CHECK_MSG(fabs(mean - 0.5) < 0.08, "mean tau %.3f (truth 0.5)", mean);
+        CHECK_MSG(z2 < 3, "mean squared z of tau %.2f", z2);
+        double l0, lr, pv;
+        CHECK(ls_fit_family_effect_test(f, &l0, &lr, &pv) == 1);
+        CHECK_MSG(pv < 1e-6 && lr > 0 && l0 < ls_fit_loglik(f), "LR %.2f, p %.3g", lr, pv);
+        /* the fit file carries tau and loads at the same value */
+        char path[] = "/tmp/ls_test_feXXXXXX";
+        CHECK(h_fit_file(f, d, path, &e) == LS_OK);
+        ls_fit_summary *s = NULL;
+        CHECK(ls_fit_summary_read(path, &s, &e) == LS_OK);
+        if (s) {
+            const ls_params *ps = ls_fit_summary_params(s);
+            CHECK(ps->family_effect == 1 && fabs(ps->tau[2] - pr->tau[2]) < 1e-12);
+            ls_fit_summary_free(s);
+        }
+        remove(path);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_params_free(&truth);
+    /* no effect in the data: no rejection at 1 % */
+    d = sim_data(80, 1, 32, NULL);
+    CHECK(d != NULL);
+    if (!d) return;
+    f = NULL;
+    CHECK(ls_fit_run(d, &o, &f, &e) == LS_OK);
+    if (f) {
+        double pv = 0, lr = -1;
+        CHECK(ls_fit_family_effect_test(f, NULL, &lr, &pv) == 1);
+        CHECK_MSG(pv > 0.01, "no effect in the data: LR %.2f, p %.3g", lr, pv);
+    }
+    ls_fit_free(f);
+    ls_data_free(d);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -930,6 +1001,7 @@ int main(int argc, char **argv)
     RUN(well_identified_fit_has_no_identification_warning);
     RUN(tiny_real_table_is_reported_weakly_identified);
     if (!quick) {
+        RUN(family_effect_is_recovered_and_tested);
         RUN(parameters_are_recovered_and_errors_shrink_with_more_families);
         RUN(sparse_grid_pipeline_fits_five_skills);
         RUN(laplace_rule_converges_by_whitened_lbfgs);

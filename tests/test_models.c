@@ -22,6 +22,8 @@ static const char *est_ceilings = NULL;
 /* When set, theta_near_truth puts Sigma's row coordinates here (K = 4:
  * six values) after the nudge. */
 static const double *w_set = NULL;
+/* > 0: the simulated data carry a family-by-benchmark effect of this sd */
+static double sim_fe_sd = 0;
 
 static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params *truth)
 {
@@ -31,6 +33,7 @@ static ls_data *sim_data(size_t F, size_t K, size_t J, uint64_t seed, ls_params 
     so.skills = K;
     so.benchmarks = J;
     so.seed = seed;
+    so.family_effect_sd = sim_fe_sd;
     ls_table *t = NULL;
     double *floors = NULL;
     ls_params tr;
@@ -607,8 +610,118 @@ static void derivatives_hold_with_estimated_ceilings(void)
     est_ceilings = NULL;
 }
 
+/* The family-by-benchmark effect (model.h, ls_model_enable_family_effect):
+ * its analytic gradient (Fisher's identity under the nested rule, outer
+ * nodes frozen, inner maps re-adapted by a converged Newton) against
+ * central differences, for every block of theta including log tau; the
+ * nested rule against one with many more inner nodes; and its limit as
+ * tau -> 0, the model without it. */
+static void family_effect_derivatives_and_accuracy(void)
+{
+    sim_fe_sd = 0.4;
+    ls_params truth;
+    ls_data *d = sim_data(30, 2, 8, 23, &truth);
+    sim_fe_sd = 0;
+    CHECK(d != NULL);
+    if (!d) return;
+    CHECK(truth.family_effect == 1 && truth.tau[3] == 0.4);
+    ls_error e;
+    ls_model *m0 = NULL, *m = NULL, *mref = NULL;
+    CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 6, 2, &m0, &e) == LS_OK);
+    CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 6, 2, &m, &e) == LS_OK);
+    CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 6, 2, &mref, &e) == LS_OK);
+    if (!m0 || !m || !mref) return;
+    CHECK(ls_model_enable_family_effect(m, 0, &e) == LS_OK);
+    CHECK(ls_model_enable_family_effect(mref, 41, &e) == LS_OK);
+    size_t dim0 = ls_model_dim(m0), dim = ls_model_dim(m);
+    CHECK(dim == dim0 + d->J);
+    double *th0 = theta_near_truth(m0, d, &truth, 0.03);
+    double *th = calloc(dim, sizeof(double));
+    memcpy(th, th0, dim0 * sizeof(double));
+    ls_layout l;
+    ls_model_layout(m, &l);
+    CHECK(l.fe == 1 && l.off_t == dim0);
+    /* tau -> 0: the model without the effect */
+    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = log(1e-5);
+    double l0, l1, lr;
+    CHECK(ls_model_loglik(m0, th0, &l0, NULL, NULL, &e) == LS_OK);
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
+    CHECK_MSG(fabs(l1 - l0) < 1e-6, "tau = 1e-5: %.9f against %.9f without the effect", l1, l0);
+    /* tau near the truth's, unequal across benchmarks */
+    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = log(0.25 + 0.05 * (double)j);
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
+    CHECK(ls_model_loglik(mref, th, &lr, NULL, NULL, &e) == LS_OK);
+    /* (on these data, 30 families: 5, 7, 9, 11, 15, 21 inner nodes were
+     * 2.7e-2, 1.9e-3, 4.3e-4, 1.1e-4, 6e-6, 2e-7 below 41's value) */
+    CHECK_MSG(fabs(l1 - lr) < 3e-4, "11 inner nodes: %.6f, 41: %.6f", l1, lr);
+    CHECK_MSG(l1 > l0 + 1, "the effect raises the likelihood of data that have it: %.3f vs %.3f", l1, l0);
+    { /* one thread or two: the same value and gradient, bit for bit */
+        ls_model *m1 = NULL, *m2 = NULL;
+        CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 6, 1, &m1, &e) == LS_OK);
+        CHECK(ls_model_new(d, 2, NULL, LS_INT_GH, 6, 2, &m2, &e) == LS_OK);
+        CHECK(m1 && ls_model_enable_family_effect(m1, 0, &e) == LS_OK);
+        CHECK(m2 && ls_model_enable_family_effect(m2, 0, &e) == LS_OK);
+        double *g1 = calloc(dim, sizeof(double)), *g2 = calloc(dim, sizeof(double)), a1, a2;
+        CHECK(ls_model_loglik(m1, th, &a1, g1, NULL, &e) == LS_OK);
+        CHECK(ls_model_loglik(m2, th, &a2, g2, NULL, &e) == LS_OK);
+        CHECK(a1 == a2 && memcmp(g1, g2, dim * sizeof(double)) == 0);
+        free(g1);
+        free(g2);
+        ls_model_free(m1);
+        ls_model_free(m2);
+    }
+    ls_model_set_freeze(m, 1);
+    const double hs[] = {1e-5, 3e-5, 1e-4};
+    double err = fd_max_rel_error_steps(m, th, hs, 3);
+    CHECK_MSG(err < 1e-6, "family effect: max relative gradient error %.3g", err);
+    /* the re-adapted objective too (the outer map moves) */
+    ls_model_set_freeze(m, 0);
+    err = fd_max_rel_error_steps(m, th, hs, 3);
+    /* (the gradient holds the maps; the total derivative of the re-adapted
+     * value differs from it by the rules' error as the maps move: here
+     * 2e-3 with 6 outer and 11 inner nodes) */
+    CHECK_MSG(err < 5e-3, "family effect, re-adapted nodes: max relative gradient error %.3g", err);
+    /* the Hessian (differences of that gradient) is symmetric and agrees
+     * with second differences of the value in the tau block */
+    double *H = calloc(dim * dim, sizeof(double));
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK); /* adapt the nodes here */
+    CHECK(ls_model_hessian(m, th, H, &e) == LS_OK);
+    ls_model_set_freeze(m, 1);
+    for (size_t j = 0; j < d->J; j += 3) {
+        size_t i = l.off_t + j;
+        double h = 1e-3, t = th[i], lp, lm, lc;
+        ls_model_loglik(m, th, &lc, NULL, NULL, &e);
+        th[i] = t + h;
+        ls_model_loglik(m, th, &lp, NULL, NULL, &e);
+        th[i] = t - h;
+        ls_model_loglik(m, th, &lm, NULL, NULL, &e);
+        th[i] = t;
+        double fd = (lp - 2 * lc + lm) / (h * h);
+        CHECK_MSG(fabs(H[i * dim + i] - fd) < 1e-3 * fmax(1, fabs(fd)), "d2/dlog tau_%zu^2: %.6g against %.6g", j,
+                  H[i * dim + i], fd);
+    }
+    double asym = 0;
+    for (size_t a = 0; a < dim; a++)
+        for (size_t b = 0; b < a; b++) asym = fmax(asym, fabs(H[a * dim + b] - H[b * dim + a]));
+    CHECK(asym == 0);
+    free(H);
+    free(th);
+    free(th0);
+    ls_model_free(m);
+    ls_model_free(m0);
+    ls_model_free(mref);
+    /* no Laplace rule for the effect */
+    CHECK(ls_model_new(d, 2, NULL, LS_INT_LAPLACE, 0, 2, &m, &e) == LS_OK);
+    CHECK(m && ls_model_enable_family_effect(m, 0, &e) == LS_ERR_OPTION);
+    CHECK(strstr(e.message, "family_effect: ") != NULL);
+    ls_model_free(m);
+    ls_data_free(d);
+    ls_params_free(&truth);
+}
+
 int main(void)
 {
+    RUN(family_effect_derivatives_and_accuracy);
     RUN(gradients_match_finite_differences_with_frozen_nodes);
     RUN(gradients_match_finite_differences_of_the_adaptive_objective);
     RUN(laplace_gradient_is_the_total_derivative);

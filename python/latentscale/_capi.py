@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.9.0).
+"""ctypes declarations of include/latentscale.h (version 0.10.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.9.0"
+HEADER_VERSION = "0.10.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -32,7 +32,7 @@ LS_INT_AUTO, LS_INT_LAPLACE, LS_INT_GH, LS_INT_QMC, LS_INT_SPARSE = 0, 1, 2, 3, 
 LS_SE_HESSIAN, LS_SE_OPG, LS_SE_SANDWICH = 0, 1, 2
 LS_CONVERGED_GRADIENT, LS_CONVERGED_CHANGE = 1, 2
 (LS_NAT_BETA, LS_NAT_LAMBDA, LS_NAT_B, LS_NAT_PHI, LS_NAT_SIGMA, LS_NAT_GAMMA, LS_NAT_CEILING,
- LS_NAT_NBLOCKS) = range(8)
+ LS_NAT_TAU, LS_NAT_NBLOCKS) = range(9)
 LS_FACTOR_BERNOULLI, LS_FACTOR_POISSON, LS_FACTOR_GAUSSIAN, LS_FACTOR_PROBIT = 0, 1, 2, 3
 LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
 LS_FACTOR_JML, LS_FACTOR_MML, LS_FACTOR_AUTO = 0, 1, 2
@@ -68,7 +68,8 @@ class LsParams(Structure):
     _fields_ = [("K", c_size_t), ("J", c_size_t), ("p", c_size_t),
                 ("beta", c_double_p), ("lambda_", c_double_p), ("b", c_double_p),
                 ("phi", c_double_p), ("sigma", c_double_p), ("anchors", c_size_t_p),
-                ("gamma", c_double_p), ("hetero", c_int), ("ceiling", c_double_p)]
+                ("gamma", c_double_p), ("hetero", c_int), ("ceiling", c_double_p),
+                ("tau", c_double_p), ("family_effect", c_int)]
 
 
 class LsFitOptions(Structure):
@@ -77,13 +78,13 @@ class LsFitOptions(Structure):
                 ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
                 ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int),
-                ("estimate_ceilings", c_char_p), ("calibrate", c_int)]
+                ("estimate_ceilings", c_char_p), ("calibrate", c_int), ("family_effect", c_int)]
 
 
 class LsSimOptions(Structure):
     _fields_ = [("families", c_size_t), ("skills", c_size_t), ("benchmarks", c_size_t),
                 ("missing", c_double), ("seed", c_uint64), ("truth", POINTER(LsParams)),
-                ("ceilings", c_double_p), ("ceiling_list", c_char_p)]
+                ("ceilings", c_double_p), ("ceiling_list", c_char_p), ("family_effect_sd", c_double)]
 
 
 class LsPosteriorOptions(Structure):
@@ -241,6 +242,7 @@ PROTOTYPES = {
     "ls_fit_calibrate": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsDataOptions), _P(LsPredictOptions), _err]),
     "ls_fit_calibration": (c_double_p, [c_void_p, c_size_t_p, c_size_t_p, c_size_t_p]),
     "ls_fit_calibrated_level": (c_double, [c_void_p, c_double]),
+    "ls_fit_family_effect_test": (c_int, [c_void_p, c_double_p, c_double_p, c_double_p]),
     # tasks (each returns an ls_result)
     "ls_posterior_options_init": (None, [_P(LsPosteriorOptions)]),
     "ls_posterior_options_check": (c_int, [_P(LsPosteriorOptions), _err]),

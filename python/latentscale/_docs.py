@@ -73,6 +73,11 @@ PARAMS = {
            "library's, with standard errors)."),
     "precision_covariates": ("bool, optional", "Log precision linear in the covariates, tested "
                              "against constant precision (None: the library's, constant)."),
+    "family_effect": ("bool, optional", "A family-by-benchmark random effect u_fj ~ N(0, tau_j^2) "
+                      "on the logit, independent of the skills, tested against none (at most 7 "
+                      "skills; None: the library's, without)."),
+    "family_effect_sd": ("float, optional", "Simulate a family-by-benchmark effect u_fj ~ N(0, sd^2) "
+                         "(library default: 0, none)."),
     "logit_clamp": ("float, optional", "Clip eta into [-X, X] as the reference's published AIC "
                     "table did, 4.5 (library default: 0, i.e. off)."),
     "estimate_ceilings": ("str or list of str, optional", "Benchmarks whose ceilings are "

@@ -65,7 +65,8 @@ def _params(pr, with_gamma=True, with_ceilings=False):
     return Params(beta=_arr(pr.beta, p, K), lambda_=_arr(pr.lambda_, K, J), b=_arr(pr.b, J),
                   phi=_arr(pr.phi, J), sigma=_arr(pr.sigma, K, K), anchors=_ints(pr.anchors, K),
                   gamma=_arr(pr.gamma, p) if (with_gamma and pr.hetero) else None,
-                  ceilings=_arr(pr.ceiling, J) if with_ceilings else None)
+                  ceilings=_arr(pr.ceiling, J) if with_ceilings else None,
+                  tau=_arr(pr.tau, J) if pr.family_effect else None)
 
 
 def _nat_split(v, fit_handle, K, J, p, anchors):
@@ -81,7 +82,7 @@ def _nat_split(v, fit_handle, K, J, p, anchors):
     return Params(beta=block(C.LS_NAT_BETA, p, K), lambda_=block(C.LS_NAT_LAMBDA, K, J),
                   b=block(C.LS_NAT_B, J), phi=block(C.LS_NAT_PHI, J), sigma=block(C.LS_NAT_SIGMA, K, K),
                   anchors=anchors.copy(), gamma=block(C.LS_NAT_GAMMA, p),
-                  ceilings=block(C.LS_NAT_CEILING, J))
+                  ceilings=block(C.LS_NAT_CEILING, J), tau=block(C.LS_NAT_TAU, J))
 
 
 def _c_params(par, keep):
@@ -248,7 +249,7 @@ class _Progress:
 
 def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=None, nodes=None,
                  threads=None, gtol=None, max_iter=None, se=None, precision_covariates=None,
-                 logit_clamp=None, progress=None, estimate_ceilings=None):
+                 logit_clamp=None, progress=None, estimate_ceilings=None, family_effect=None):
     """ls_fit_options from keywords (None: the library's default), checked by the library."""
     o = C.LsFitOptions()
     C.lib().ls_fit_options_init(byref(o))
@@ -268,6 +269,8 @@ def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=
         o.precision_covariates = 1 if precision_covariates else 0
     _put(o, "logit_clamp", logit_clamp, _real)
     o.estimate_ceilings = _names("estimate_ceilings", estimate_ceilings)
+    if family_effect is not None:
+        o.family_effect = 1 if family_effect else 0
     err = C.new_error()
     C.check(C.lib().ls_fit_options_check(byref(o), err), err)  # the library's check, once
     prog = _Progress(progress)
@@ -532,13 +535,19 @@ class Fit:
             + ["b[%s]" % x for x in b] + ["phi[%s]" % x for x in b]
             + ["sigma[%s,%s]" % (s, t) for s in sk for t in sk]
             + (["gamma[%s]" % c for c in cv] if hetero else [])
-            + (["ceiling[%s]" % x for x in b] if any(est) else []))
+            + (["ceiling[%s]" % x for x in b] if any(est) else [])
+            + (["tau[%s]" % x for x in b] if self.params.tau is not None else []))
         vals = [c_double() for _ in range(5)]
         if lib.ls_fit_precision_test(f, *[byref(v) for v in vals]):
             self.precision_test = dict(zip(("loglik_constant", "aic_constant", "lr", "df", "p_value"),
                                            (v.value for v in vals)))
         else:
             self.precision_test = None
+        fv = [c_double() for _ in range(3)]
+        if lib.ls_fit_family_effect_test(f, *[byref(v) for v in fv]):
+            self.family_effect_test = dict(zip(("loglik_without", "lr", "p_value"), (v.value for v in fv)))
+        else:
+            self.family_effect_test = None
         t = [c_double() for _ in range(4)]
         lib.ls_fit_timing(f, *[byref(v) for v in t])
         self.timing = dict(zip(("search", "polish", "se", "total"), (v.value for v in t)))
@@ -707,20 +716,38 @@ def _summary_text(fit):
                        "df, p = %.3g; AIC %.2f vs %.2f"
                        % (fit.loglik, t["loglik_constant"], t["lr"], t["df"], t["p_value"],
                           fit.aic, t["aic_constant"]))
+    if pr.tau is not None:
+        out.append("")
+        out.append("family-by-benchmark effect: eta + u_fj, u_fj ~ N(0, tau_j^2), independent of the "
+                   "skills")
+        out.append(label("benchmark") + " %9s %9s" % ("tau", "(se)"))
+        for j in range(J):
+            line = label(fit.benchmarks[j]) + " %9.4f" % pr.tau[j]
+            if se is not None and se.tau is not None:
+                line += " (%6.4f)" % se.tau[j]
+            out.append(line)
+        t = fit.family_effect_test
+        if t is not None:
+            out.append("against no effect: log-likelihood %.4f vs %.4f, LR %.3f, p = %.3g "
+                       "(chi-bar-square: tau = 0 is on the boundary)"
+                       % (fit.loglik, t["loglik_without"], t["lr"], t["p_value"]))
     out.append("")
     out.append("log-likelihood %.4f   parameters %d   AIC %.2f   BIC %.2f"
                % (fit.loglik, fit.n_params, fit.aic, fit.bic))
     laplace = fit.integration == "laplace"
     sparse = fit.check_method == "sparse-grid"
+    gh = fit.check_method == "gauss-hermite"
     sebuf = (" (standard error %.3f)" % fit.loglik_check_se
              if math.isfinite(fit.loglik_check_se) else "")
     if math.isfinite(fit.loglik_check):
         out.append("(%sby %s with %d %s per family the log-likelihood here is %.4f%s: AIC %.2f, "
                    "BIC %.2f)"
                    % ("Laplace approximation; " if laplace else "",
-                      ("a sparse grid" if laplace else "the sparse grid two levels finer")
+                      "the finer Gauss-Hermite rule" if gh else
+                      ("a sparse grid" if laplace else "a finer sparse grid" if pr.tau is not None
+                       else "the sparse grid two levels finer")
                       if sparse else "importance sampling",
-                      fit.check_points, "nodes" if sparse else "points", fit.loglik_check, sebuf,
+                      fit.check_points, "nodes" if sparse or gh else "points", fit.loglik_check, sebuf,
                       fit.aic_check, fit.bic_check))
     change = fit.convergence == C.LS_CONVERGED_CHANGE
     hessian = ("not computed (--no-se)" if fit.hessian_definite is None
@@ -786,10 +813,10 @@ to `truth_out` (default: OUT with .truth.json).""",
     scale; with `ceilings`, truth.ceilings), the floors and the benchmark
     names.""", warns=None)
 def simulate(out=None, *, n_families=None, skills=None, n_benchmarks=None, missing=None, seed=None,
-             truth=None, truth_out=None, floors_out=None, ceilings=None):
+             truth=None, truth_out=None, floors_out=None, ceilings=None, family_effect_sd=None):
     args = dict(out=out, n_families=n_families, skills=skills, n_benchmarks=n_benchmarks,
                 missing=missing, seed=seed, truth_out=truth_out, floors_out=floors_out,
-                ceilings=ceilings)
+                ceilings=ceilings, family_effect_sd=family_effect_sd)
     families, benchmarks = n_families, n_benchmarks
     lib = C.lib()
     so = C.LsSimOptions()
@@ -806,6 +833,7 @@ def simulate(out=None, *, n_families=None, skills=None, n_benchmarks=None, missi
         _put(so, "benchmarks", benchmarks, _count)
         _put(so, "missing", missing, _real)
         _put(so, "seed", seed, _count)
+        _put(so, "family_effect_sd", family_effect_sd, _real)
         if ceilings is not None:
             so.ceiling_list = C.enc(_overrides("ceilings", ceilings, "ceiling") or "") or None
         err = C.new_error()
@@ -887,14 +915,14 @@ def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, flo
         tokens_column=None, drop_incomplete=None, anchors=None, starts=None,
         seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None, se=None,
         precision_covariates=None, logit_clamp=None, estimate_ceilings=None, calibrate=None,
-        out=None, progress=None):
+        family_effect=None, out=None, progress=None):
     args = dict(locals())
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
-                            estimate_ceilings)
+                            estimate_ceilings, family_effect)
     err = C.new_error()
     t = _tables.open_table(data)
     d, f = c_void_p(), c_void_p()
@@ -1020,6 +1048,11 @@ def _restore_recorded(fit, path):
         keys = ("loglik_constant", "aic_constant", "lr", "df", "p_value")
         if all(num(pt, k) is not None for k in keys):
             fit.precision_test = {k: num(pt, k) for k in keys}
+    ft = rec.get("family_effect_test")
+    if fit.family_effect_test is None and isinstance(ft, dict):
+        keys = ("loglik_without", "lr", "p_value")
+        if all(num(ft, k) is not None for k in keys):
+            fit.family_effect_test = {k: num(ft, k) for k in keys}
 
 
 def _prediction(e):
@@ -1221,7 +1254,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              drop_incomplete=None, skills=None, anchors=None, starts=None,
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
-             progress=None, param_cov=None, calibrate=None, ceiling_uncertainty=None):
+             progress=None, param_cov=None, calibrate=None, ceiling_uncertainty=None,
+             family_effect=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -1232,7 +1266,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                          ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
-                            estimate_ceilings)
+                            estimate_ceilings, family_effect)
     fo.calibrate = 1 if calibrate else 0
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov,
                           ceiling_uncertainty)

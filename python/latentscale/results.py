@@ -90,7 +90,9 @@ class Params:
     correlations; anchors (K): index of each skill's anchor benchmark;
     gamma (p): precision covariate effects, None for a constant-precision fit;
     ceilings (J): the ceilings, set only where a fit estimated some
-    (estimate_ceilings; fixed ones have standard error 0), else None.
+    (estimate_ceilings; fixed ones have standard error 0), else None;
+    tau (J): the sds of the family-by-benchmark effect u_fj (fit option
+    family_effect), else None.
     """
     beta: np.ndarray
     lambda_: np.ndarray
@@ -100,6 +102,7 @@ class Params:
     anchors: np.ndarray
     gamma: Optional[np.ndarray] = None
     ceilings: Optional[np.ndarray] = None
+    tau: Optional[np.ndarray] = None
     # labels of the rows and columns (a fit's names; None: generic)
     benchmarks: Optional[List[str]] = field(default=None, repr=False)
     covariates: Optional[List[str]] = field(default=None, repr=False)
@@ -124,6 +127,8 @@ class Params:
             d["gamma"] = self.gamma
         if self.ceilings is not None:
             d["ceilings"] = self.ceilings
+        if self.tau is not None:
+            d["tau"] = self.tau
         return d
 
     def _names(self):
@@ -134,7 +139,7 @@ class Params:
 
     def blocks(self):
         """The blocks as (name, values 2-D, row labels, column labels), in the
-        order of the natural vector (beta, lambda, b, phi, sigma[, gamma][, ceilings])."""
+        order of the natural vector (beta, lambda, b, phi, sigma[, gamma][, ceilings][, tau])."""
         bench, cov, sk = self._names()
         out = [("beta", self.beta, cov, sk), ("lambda", self.lambda_, sk, bench),
                ("b", np.reshape(self.b, (-1, 1)), bench, ["b"]),
@@ -144,6 +149,8 @@ class Params:
             out.append(("gamma", np.reshape(self.gamma, (-1, 1)), cov, ["gamma"]))
         if self.ceilings is not None:
             out.append(("ceilings", np.reshape(self.ceilings, (-1, 1)), bench, ["ceiling"]))
+        if self.tau is not None:
+            out.append(("tau", np.reshape(self.tau, (-1, 1)), bench, ["tau"]))
         return out
 
     def to_dataframe(self, block=None):
@@ -154,7 +161,7 @@ class Params:
         block : str, optional
             'beta' (covariates x skills), 'lambda' (skills x benchmarks), 'b',
             'phi' (benchmarks x 1), 'sigma' (skills x skills), 'gamma'
-            (covariates x 1) or 'ceilings' (benchmarks x 1): that block as a
+            (covariates x 1), 'ceilings' or 'tau' (benchmarks x 1): that block as a
             matrix.  None: every parameter, one row each, indexed by
             (block, row, column), with column 'value'.
 

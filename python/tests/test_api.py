@@ -43,6 +43,9 @@ SUMMARY_CASES = [
           estimate_ceilings="all")),
     ("k4", "lb4.csv", ["--skills", "4", "--starts", "1", "--threads", str(THREADS)],
      dict(skills=4, starts=1, threads=THREADS)),
+    # the family-by-benchmark effect (tau rows, the test against none)
+    ("fe", "lb.csv", ["--skills", "1", "--threads", str(THREADS), "--family-effect"],
+     dict(skills=1, threads=THREADS, family_effect=True)),
 ]
 
 
@@ -296,6 +299,8 @@ class TestSummary(unittest.TestCase):
         self.assertIn("   ceiling", S["out"]["hetero"])
         self.assertIn("the sparse grid two levels finer", S["out"]["k4"])
         self.assertIn("skill correlations", S["out"]["k2"])
+        self.assertIn("family-by-benchmark effect", S["out"]["fe"])
+        self.assertIn("against no effect", S["out"]["fe"])
 
     def test_a_fit_prints_the_cli_summary(self):
         for name, data, _, kw in SUMMARY_CASES:

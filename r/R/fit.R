@@ -2,7 +2,7 @@
 
 .fit_options <- c("covariates", "anchors", "integration", "nodes", "threads", "gtol", "max_iter", "se",
                   "precision_covariates", "logit_clamp", "estimate_ceilings", "ceilings", "clip",
-                  "model_column", "family_column", "calibrate")
+                  "model_column", "family_column", "calibrate", "family_effect")
 
 ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts = 8, seed = 1, ...) {
   call <- match.call()
@@ -34,7 +34,8 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
                 skip_se = if (isFALSE(o$se)) 1 else 0,
                 precision_covariates = if (isTRUE(o$precision_covariates)) 1 else 0,
                 logit_clamp = o$logit_clamp, estimate_ceilings = .ls_list(o$estimate_ceilings),
-                calibrate = if (isTRUE(o$calibrate)) 1 else 0)
+                calibrate = if (isTRUE(o$calibrate)) 1 else 0,
+                family_effect = if (isTRUE(o$family_effect)) 1 else 0)
   ptr <- .ls_call(C_lsr_fit, path, dopts, fopts, call = call, tmp = tmp)
   info <- .Call(C_lsr_fit_info, ptr)
   fit <- .fit_object(info, ptr, call)
@@ -59,6 +60,8 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
   if (!is.null(g)) out$gamma <- stats::setNames(g, info$covariates)
   d <- block(6L)
   if (!is.null(d)) out$ceiling <- stats::setNames(d, bn)
+  u <- block(7L)
+  if (!is.null(u)) out$tau <- stats::setNames(u, bn)
   out
 }
 

@@ -68,6 +68,7 @@ SEXP lsr_fit(SEXP path, SEXP dopts, SEXP fopts)
     fo.logit_clamp = lsr_num(get(fopts, "logit_clamp"), fo.logit_clamp);
     fo.estimate_ceilings = lsr_str(get(fopts, "estimate_ceilings"));
     fo.calibrate = (int)lsr_num(get(fopts, "calibrate"), fo.calibrate);
+    fo.family_effect = (int)lsr_num(get(fopts, "family_effect"), fo.family_effect);
     fo.progress = lsr_progress;
     if (ls_data_options_check(&dopt, &e) || ls_fit_options_check(&fo, &e)) return lsr_error(&e);
 

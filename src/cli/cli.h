@@ -133,6 +133,8 @@ typedef struct fit_args {
          "log precision linear in the covariates, tested against constant precision", NULL},      \
         {"estimate-ceilings", ARG_STRING, &(a).fopt.estimate_ceilings,                           \
          "estimate these benchmarks' ceilings by maximum likelihood (or all)", "A,B,..|all"},     \
+        {"family-effect", ARG_FLAG, &(a).fopt.family_effect,                                      \
+         "a family-by-benchmark random effect u_fj ~ N(0, tau_j^2), tested against none (K <= 7)", NULL}, \
         {"calibrate", ARG_FLAG, &(a).fopt.calibrate,                                              \
          "calibrate the intervals by extrapolation to each family's largest model, held out (one more fit)", NULL}, \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \

@@ -108,6 +108,21 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
             printf("against constant precision: log-likelihood %.4f vs %.4f, LR %.3f on %.0f df, p = %.3g; AIC %.2f vs %.2f\n",
                    ls_fit_loglik(f), l0, lr, df, pv, ls_fit_aic(f), a0);
     }
+    if (pr->family_effect) {
+        printf("\nfamily-by-benchmark effect: eta + u_fj, u_fj ~ N(0, tau_j^2), independent of the skills\n");
+        print_row_label("benchmark", W);
+        printf(" %9s %9s\n", "tau", "(se)");
+        for (size_t j = 0; j < J; j++) {
+            print_row_label(ls_data_benchmark(d, j), W);
+            printf(" %9.4f", pr->tau[j]);
+            if (se) printf(" (%6.4f)", se[lay[LS_NAT_TAU] + j]);
+            printf("\n");
+        }
+        double l0, lr, pv;
+        if (ls_fit_family_effect_test(f, &l0, &lr, &pv))
+            printf("against no effect: log-likelihood %.4f vs %.4f, LR %.3f, p = %.3g (chi-bar-square: tau = 0 is on the "
+                   "boundary)\n", ls_fit_loglik(f), l0, lr, pv);
+    }
     printf("\nlog-likelihood %.4f   parameters %zu   AIC %.2f   BIC %.2f\n", ls_fit_loglik(f),
            ls_fit_nparams(f), ls_fit_aic(f), ls_fit_bic(f));
     size_t npts;
@@ -119,10 +134,13 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     if (isfinite(llc)) {
         double ca, cb;
         ls_fit_check_criteria(f, &ca, &cb);
+        int gh = strcmp(ls_fit_check_method(f), "gauss-hermite") == 0;
         printf("(%sby %s with %zu %s per family the log-likelihood here is %.4f%s: AIC %.2f, BIC %.2f)\n",
                laplace ? "Laplace approximation; " : "",
-               sparse ? (laplace ? "a sparse grid" : "the sparse grid two levels finer") : "importance sampling",
-               npts, sparse ? "nodes" : "points", llc, sebuf, ca, cb);
+               gh ? "the finer Gauss-Hermite rule"
+               : sparse ? (laplace ? "a sparse grid" : pr->family_effect ? "a finer sparse grid" : "the sparse grid two levels finer")
+                        : "importance sampling",
+               npts, sparse || gh ? "nodes" : "points", llc, sebuf, ca, cb);
     }
     int hd = ls_fit_hessian_definite(f, NULL);
     printf("converged: %s%s%s (max |gradient| %.2e, Hessian %s, %u iterations; polished starts at the best value: %u)\n",
@@ -311,6 +329,8 @@ int cmd_simulate(int argc, char **argv)
     arg_spec specs[] = {
         {"n-families", ARG_SIZE, &so.families, "number of families (default 60)", "N"},
         {"ceiling", ARG_STRING, &so.ceiling_list, "ceilings of the mean, e.g. hellaswag=0.9 (default 1)", "NAME=V,.."},
+        {"family-effect-sd", ARG_DOUBLE, &so.family_effect_sd,
+         "a family-by-benchmark effect u_fj ~ N(0, X^2) on the logit (default 0: none)", "X"},
         {"skills", ARG_SIZE, &so.skills, "latent skills K (default 3)", "K"},
         {"n-benchmarks", ARG_SIZE, &so.benchmarks, "number of benchmarks J (default 12)", "J"},
         {"missing", ARG_DOUBLE, &so.missing, "share of models missing a benchmark block (0.3)", "P"},

@@ -1182,7 +1182,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     size_t K = r->K, J = r->J, p = r->p;
     const size_t *lay = r->lay;
     size_t o_lam = lay[LS_NAT_LAMBDA], o_b = lay[LS_NAT_B], o_phi = lay[LS_NAT_PHI], o_sig = lay[LS_NAT_SIGMA],
-           o_gam = lay[LS_NAT_GAMMA], o_ceil = lay[LS_NAT_CEILING];
+           o_gam = lay[LS_NAT_GAMMA], o_ceil = lay[LS_NAT_CEILING], o_tau = lay[LS_NAT_TAU];
     char v[200], nb[LS_FMT_LEN];
     ls_buf_puts(b, "<section id=\"fit-table\">\n<h2>Table. The fit</h2>\n");
     ls_buf_puts(b, se ? "<p class=\"caption\">Estimates with standard errors (in parentheses) from the inverse observed information.</p>\n"
@@ -1226,8 +1226,9 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
     for (size_t k = 0; k < K; k++) th_text(b, NULL, skills[k]);
     int has_ceil = 0; /* a ceiling column only when some benchmark has one */
     for (size_t j = 0; j < J; j++) has_ceil |= pr->ceiling[j] < 1 || ls_fit_ceiling_estimated(f, j);
-    ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th></tr>\n"
-                        : "<th>b</th><th>phi</th><th>floor</th></tr>\n");
+    ls_buf_puts(b, has_ceil ? "<th>b</th><th>phi</th><th>floor</th><th>ceiling</th>"
+                        : "<th>b</th><th>phi</th><th>floor</th>");
+    ls_buf_puts(b, pr->family_effect ? "<th>tau (family effect sd)</th></tr>\n" : "</tr>\n");
     for (size_t j = 0; j < J; j++) {
         ls_buf_puts(b, "<tr>");
         th_text(b, " class=\"l\"", ls_data_benchmark(d, j));
@@ -1236,6 +1237,7 @@ static void fit_table(rep *r, ls_buf *b, char **skills)
         td_num(b, pr->phi[j], se, o_phi + j);
         ls_buf_printf(b, "<td>%s</td>", ls_fmt_sig(nb, ls_data_floor(d, j), 4));
         if (has_ceil) td_num(b, pr->ceiling[j], ls_fit_ceiling_estimated(f, j) ? se : NULL, o_ceil + j);
+        if (pr->family_effect) td_num(b, pr->tau[j], se, o_tau + j);
         ls_buf_puts(b, "</tr>\n");
     }
     ls_buf_puts(b, "</table>\n");

@@ -62,6 +62,8 @@ struct ls_fit {
     int have_se;            /* inf holds standard errors              */
     ls_inference inf;
     int have_lr;            /* heteroscedastic fit: test against constant precision */
+    int have_fe_lr;         /* family effect: test of tau = 0 (chi-bar-square mixture) */
+    double fe_ll0, fe_lr, fe_p;
     double ll_const, aic_const, lr, lr_df, lr_p;
     ls_strlist warn;        /* read them by ls_fit_nwarnings, ls_fit_warning */
     /* Calibration (calibrate.c): predictive CDF values of held-out largest

@@ -71,9 +71,19 @@ const double *ls_fit_theta(const ls_fit *f) { return f->theta; }
 size_t ls_fit_dim(const ls_fit *f) { return f->dim; }
 size_t ls_fit_nnat(const ls_fit *f)
 {
-    return ls_nat_count(f->K, f->J, f->p) + (f->est.hetero ? f->p : 0) + (f->nkap ? f->J : 0);
+    return ls_nat_count(f->K, f->J, f->p) + (f->est.hetero ? f->p : 0) + (f->nkap ? f->J : 0) +
+           (f->est.family_effect ? f->J : 0);
 }
 int ls_fit_ceiling_estimated(const ls_fit *f, size_t j) { return j < f->J && f->kap[j]; }
+
+int ls_fit_family_effect_test(const ls_fit *f, double *ll_without, double *lr, double *pvalue)
+{
+    if (!f->have_fe_lr) return 0;
+    if (ll_without) *ll_without = f->fe_ll0;
+    if (lr) *lr = f->fe_lr;
+    if (pvalue) *pvalue = f->fe_p;
+    return 1;
+}
 
 int ls_fit_precision_test(const ls_fit *f, double *ll_const, double *aic_const, double *lr,
                           double *df, double *pvalue)

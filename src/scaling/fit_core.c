@@ -63,9 +63,18 @@ void lsfit_warn(ls_fit *f, const char *fmt, ...)
 int ls_fit_model_new(const ls_data *d, const ls_fit_options *o, int integration, unsigned nodes, unsigned threads,
                      ls_model **out, ls_error *err)
 {
+    if (o->family_effect && integration == LS_INT_AUTO && !nodes) { /* the fit's accurate rule */
+        ls_rule_spec s = ls_plan_family_effect_rule(o->skills);
+        integration = s.kind;
+        nodes = s.nodes;
+    }
     int rc = ls_model_new_ext(d, o->skills, o->anchors, integration, nodes, threads, o->precision_covariates,
                               o->estimate_ceilings, out, err);
     if (!rc) ls_model_set_logit_clamp(*out, o->logit_clamp);
+    if (!rc && o->family_effect && (rc = ls_model_enable_family_effect(*out, 0, err))) {
+        ls_model_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

@@ -40,6 +40,7 @@ static json_t *se_block(const ls_fit *f, const double *v)
     if (o[LS_NAT_GAMMA + 1] > o[LS_NAT_GAMMA]) json_object_set_new(js, "gamma", ls_json_vec(v + o[LS_NAT_GAMMA], p));
     if (o[LS_NAT_CEILING + 1] > o[LS_NAT_CEILING])
         json_object_set_new(js, "ceilings", ls_json_vec(v + o[LS_NAT_CEILING], J));
+    if (o[LS_NAT_TAU + 1] > o[LS_NAT_TAU]) json_object_set_new(js, "tau", ls_json_vec(v + o[LS_NAT_TAU], J));
     return js;
 }
 
@@ -121,6 +122,10 @@ static json_t *se_json(const ls_fit *f, const ls_data *d)
     }
     for (size_t j = 0; f->nkap && j < J; j++) {
         snprintf(buf, sizeof buf, "ceiling[%s]", d->bench[j]);
+        json_array_append_new(names, json_string(buf));
+    }
+    for (size_t j = 0; f->est.family_effect && j < J; j++) {
+        snprintf(buf, sizeof buf, "tau[%s]", d->bench[j]);
         json_array_append_new(names, json_string(buf));
     }
     json_t *cov = json_object();
@@ -247,12 +252,26 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
         json_object_set_new(par, "precision_model",
                             json_string("log phi_ij = log phi_j + gamma . (x_i - mean x): phi_j is the precision at the covariate means, gamma on the raw covariate scale"));
     }
+    if (f->est.family_effect) {
+        json_object_set_new(par, "tau", ls_json_vec(f->est.tau, J));
+        json_object_set_new(par, "family_effect_model",
+                            json_string("eta_ij + u_fj, u_fj ~ N(0, tau_j^2) independent over families f and benchmarks j and of the skills"));
+    }
     json_object_set_new(par, "theta", ls_json_vec(f->theta, f->dim));
     json_object_set_new(root, "parameters", par);
     if (f->have_se) {
         json_t *se = se_json(f, d);
         if (!se) { json_decref(root); return ls_nomem(err); }
         json_object_set_new(root, "standard_errors", se);
+    }
+    if (f->have_fe_lr) {
+        json_t *pt = json_object();
+        json_object_set_new(pt, "loglik_without", ls_json_num(f->fe_ll0));
+        json_object_set_new(pt, "lr", ls_json_num(f->fe_lr));
+        json_object_set_new(pt, "null_distribution",
+                            json_string("mixture of chi-square(k), k = 0..J, binomial(J, 1/2) weights (tau = 0 is on the boundary)"));
+        json_object_set_new(pt, "p_value", ls_json_num(f->fe_p));
+        json_object_set_new(root, "family_effect_test", pt);
     }
     if (f->have_lr) {
         json_t *pt = json_object();
@@ -312,6 +331,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_object_set_new(opts, "loglik_check", json_boolean(!f->opt.skip_check));
     json_object_set_new(opts, "logit_clamp", json_real(f->opt.logit_clamp));
     json_object_set_new(opts, "precision_covariates", json_boolean(f->opt.precision_covariates));
+    json_object_set_new(opts, "family_effect", json_boolean(f->opt.family_effect));
     json_object_set_new(opts, "estimate_ceilings", f->opt.estimate_ceilings && *f->opt.estimate_ceilings
                                                        ? json_string(f->opt.estimate_ceilings) : json_null());
     ls_json_add_argv(opts, argv_json);
@@ -348,6 +368,7 @@ int ls_params_write_json(const ls_params *pr, const ls_table *t, const double *f
     json_object_set_new(par, "sigma", ls_json_mat(pr->sigma, K, K));
     json_object_set_new(root, "parameters", par);
     if (pr->ceiling) json_object_set_new(root, "ceilings", ls_json_vec(pr->ceiling, J));
+    if (pr->family_effect) json_object_set_new(par, "tau", ls_json_vec(pr->tau, J));
     json_t *opts = json_object();
     ls_json_add_argv(opts, argv_json);
     json_object_set_new(root, "options", opts);

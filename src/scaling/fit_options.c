@@ -7,6 +7,7 @@
  * when the data are known.
  */
 #include "scaling/fit.h"
+#include "scaling/plan.h"
 
 #include <math.h>
 
@@ -26,5 +27,17 @@ int ls_fit_options_check(const ls_fit_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "logit_clamp: expected a number >= 0 (0 = off)");
     if (o->calibrate != 0 && o->calibrate != 1)
         return ls_fail(err, LS_ERR_OPTION, "calibrate: expected 0 or 1, found %d", o->calibrate);
+    if (o->family_effect != 0 && o->family_effect != 1)
+        return ls_fail(err, LS_ERR_OPTION, "family_effect: expected 0 or 1, found %d", o->family_effect);
+    if (o->family_effect) {
+        ls_rule_spec a = ls_plan_resolve(o->integration, o->nodes, o->skills);
+        if (ls_plan_is_laplace(&a))
+            return ls_fail(err, LS_ERR_OPTION,
+                           "family_effect: needs a quadrature rule: at most 7 skills, and not the laplace "
+                           "integration (found %zu skills)", o->skills);
+        if (o->precision_covariates)
+            return ls_fail(err, LS_ERR_OPTION,
+                           "family_effect: cannot be combined with `precision_covariates` yet");
+    }
     return LS_OK;
 }

@@ -231,6 +231,7 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
     fo.threads = threads;
     json_t *pc = json_object_get(op, "precision_covariates");
     fo.precision_covariates = json_is_true(pc);
+    fo.family_effect = json_is_true(json_object_get(op, "family_effect"));
     /* estimated ceilings: their kappa follow in theta, their values in the
      * natural vector */
     json_t *ec = json_object_get(op, "estimate_ceilings");
@@ -246,7 +247,8 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
         rc = bad(&r, "mistyped field 'options.estimate_ceilings'");
         goto done;
     }
-    size_t dim = ls_params_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0) + nkap;
+    size_t dim = ls_params_count(K, J, d->p) + (fo.precision_covariates ? d->p : 0) + nkap +
+                 (fo.family_effect ? J : 0);
     theta = ls_calloc(dim, sizeof(double));
     if (!theta) { rc = ls_nomem(err); goto done; }
     if ((rc = numbers(&r, th, dim, 1, theta, "parameters.theta"))) goto done;
@@ -469,6 +471,11 @@ int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err)
         s->est.hetero = 1;
         if ((rc = numbers(&r, gm, p, 1, s->est.gamma, "parameters.gamma"))) goto done;
     }
+    json_t *tj = json_object_get(par, "tau");
+    if (tj) {
+        s->est.family_effect = 1;
+        if ((rc = numbers(&r, tj, J, 1, s->est.tau, "parameters.tau"))) goto done;
+    }
     json_t *sd = json_object_get(op, "seed");
     s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 1;
     json_t *wj = json_object_get(root, "warnings");
@@ -497,7 +504,8 @@ int ls_fit_summary_read(const char *path, ls_fit_summary **out, ls_error *err)
     json_t *nc = json_is_object(se) ? json_object_get(json_object_get(se, "covariance"), "matrix") : NULL;
     if (json_is_array(nc)) {
         size_t q0 = ls_nat_count(K, J, p) + (s->est.hetero ? p : 0);
-        size_t q = q0 + (json_array_size(json_object_get(root, "ceilings_estimated")) ? J : 0);
+        size_t q = q0 + (json_array_size(json_object_get(root, "ceilings_estimated")) ? J : 0) +
+                   (s->est.family_effect ? J : 0);
         if (!(s->nat_cov = ls_calloc(q * q, sizeof(double)))) { rc = ls_nomem(err); goto done; }
         if ((rc = numbers(&r, nc, q, q, s->nat_cov, "standard_errors.covariance.matrix"))) goto done;
         for (size_t a = 0; q > q0 && a < q0; a++) /* the leading block, in place */

@@ -34,6 +34,17 @@ static int run_prepare(lsfit_run *r)
         int rc = ls_fit_run(d, &o0, &r->f0, err);
         if (rc) return rc;
     }
+    /* the family effect: the fit without it first, the start (tau_j =
+     * LS_FE_TAU0) and the null model of the likelihood-ratio test */
+    if (o->family_effect) {
+        ls_fit_options o0 = *o;
+        o0.family_effect = 0;
+        o0.skip_se = 1;
+        o0.skip_check = 1;
+        o0.progress = NULL;
+        int rc = ls_fit_run(d, &o0, &r->f0, err);
+        if (rc) return rc;
+    }
     const ls_plan *pl = &r->plan;
     int rc = ls_fit_model_new(d, o, pl->accurate.kind, pl->accurate.nodes, o->threads, &r->m, err);
     if (!rc && pl->search_own) rc = ls_fit_model_new(d, o, pl->search.kind, pl->search.nodes, o->threads, &r->ms, err);
@@ -63,7 +74,9 @@ static int run_prepare(lsfit_run *r)
 
     if ((rc = lsfit_initial_params(d, r->m, &f->est, err))) return rc;
     if ((rc = ls_model_pack(r->m, &f->est, r->th0, err))) return rc;
-    if (r->f0) { /* gamma stays 0; the ceilings' kappa follow gamma */
+    if (r->f0 && r->lay.fe) /* every block but log tau is the fit without the effect's */
+        memcpy(r->th0, r->f0->theta, r->lay.off_t * sizeof(double));
+    else if (r->f0) { /* gamma stays 0; the ceilings' kappa follow gamma */
         memcpy(r->th0, r->f0->theta, r->lay.off_g * sizeof(double));
         memcpy(r->th0 + r->lay.off_k, r->f0->theta + r->lay.off_g, r->lay.nkap * sizeof(double));
     }

@@ -15,7 +15,7 @@ size_t ls_nat_count_model(const ls_model *m)
 {
     ls_layout l;
     ls_model_layout(m, &l);
-    return ls_nat_count(l.K, l.J, l.p) + (l.hetero ? l.p : 0) + (l.nkap ? l.J : 0);
+    return ls_nat_count(l.K, l.J, l.p) + (l.hetero ? l.p : 0) + (l.nkap ? l.J : 0) + (l.fe ? l.J : 0);
 }
 
 int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
@@ -39,7 +39,11 @@ int ls_nat_from_theta(ls_model *m, const double *th, double *nat, ls_error *err)
         memcpy(o, pr.gamma, p * sizeof(double));
         o += p;
     }
-    if (l.nkap) memcpy(o, pr.ceiling, J * sizeof(double));
+    if (l.nkap) {
+        memcpy(o, pr.ceiling, J * sizeof(double));
+        o += J;
+    }
+    if (l.fe) memcpy(o, pr.tau, J * sizeof(double));
     ls_params_free(&pr);
     return LS_OK;
 }

@@ -85,6 +85,7 @@ uint64_t lss_select_key(const ls_data *d, const ls_fit_options *fo, unsigned fol
     fnv_dbl(&s, fo->gtol);
     fnv_u64(&s, fo->max_iter);
     fnv_u64(&s, (uint64_t)(int64_t)fo->precision_covariates);
+    fnv_u64(&s, (uint64_t)(int64_t)fo->family_effect);
     fnv_dbl(&s, fo->logit_clamp);
     fnv_str(&s, fo->estimate_ceilings);
     fnv_u64(&s, folds);

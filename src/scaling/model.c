@@ -59,6 +59,11 @@ void ls_model_free(ls_model *m)
     ls_free(m->ceil);
     ls_free(m->dceil);
     ls_free(m->d2ceil);
+    ls_free(m->tau);
+    ls_free(m->bcell);
+    ls_free(m->bstart);
+    ls_free(m->fe_map);
+    ls_rule_free(&m->vrule);
     ls_free(m);
 }
 
@@ -137,7 +142,8 @@ static size_t scratch_size(const ls_model *m)
 {
     size_t K = m->K, J = m->J, n = m->rule.n;
     return 9 * K + 7 * K * K + 5 * J + 2 * n + n * K + 3 * m->maxcell + 2 * J * K +
-           (m->rule.v ? n * K + n : 0) + m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
+           (m->rule.v ? n * K + n : 0) + (m->fe ? 2 * J + 2 * n * J + 4 * m->vrule.n + n * J * m->vrule.n : 0) +
+           m->maxcell * (sizeof(ls_beta_cell) / sizeof(double));
 }
 
 void lsm_ws_carve(const ls_model *m, double *s, fam_ws *w)
@@ -171,6 +177,15 @@ void lsm_ws_carve(const ls_model *m, double *s, fam_ws *w)
     if (m->rule.v) {
         w->uf = s; s += n * K;
         w->lwf = s; s += n;
+    }
+    w->vm = w->vmap = w->vt = w->vrho = w->vrow = NULL;
+    w->vwarm = 0;
+    w->vfix = NULL;
+    if (m->fe) {
+        w->vm = s; s += 2 * J;
+        w->vmap = s; s += 2 * n * J;
+        w->vt = s; s += 4 * m->vrule.n;
+        w->vrho = s; s += n * J * m->vrule.n;
     }
     w->bc = (ls_beta_cell *)(void *)s; /* a struct of doubles only */
     w->floored = 0;
@@ -290,6 +305,52 @@ fail:
     ls_model_free(m);
     return rc;
 }
+
+int ls_model_enable_family_effect(ls_model *m, unsigned nodes, ls_error *err)
+{
+    if (m->fe) return LS_OK;
+    if (ls_model_is_laplace(m))
+        return ls_fail(err, LS_ERR_OPTION,
+                       "family_effect: the family-by-benchmark effect needs a quadrature rule, not the Laplace "
+                       "rule (at most 7 skills, and not integration laplace)");
+    const ls_data *d = m->d;
+    size_t F = m->F, J = m->J;
+    if (nodes > 200) return ls_fail(err, LS_ERR_OPTION, "family effect: at most 200 inner nodes");
+    int rc = ls_rule_gh(&m->vrule, 1, nodes ? nodes : LS_FE_NODES, 0, err);
+    if (rc) return rc;
+    m->fe = 1;
+    m->off_t = m->dim;
+    m->dim += J;
+    ls_free(m->fam_grad);
+    ls_free(m->scratch);
+    m->fam_grad = ls_calloc(F * m->dim, sizeof(double));
+    m->scratch_len = scratch_size(m);
+    m->scratch = ls_calloc(m->scratch_len * m->threads, sizeof(double));
+    m->tau = ls_calloc(J, sizeof(double));
+    m->bcell = ls_calloc(d->ncell + 1, sizeof(size_t));
+    m->bstart = ls_calloc(F * (J + 1), sizeof(size_t));
+    m->fe_map = ls_calloc(F * m->rule.n * J * 2, sizeof(double));
+    size_t *fill = ls_calloc(J, sizeof(size_t));
+    if (!m->fam_grad || !m->scratch || !m->tau || !m->bcell || !m->bstart || !m->fe_map || !fill) {
+        ls_free(fill);
+        return ls_nomem(err);
+    }
+    /* a counting sort of each family's cells by benchmark (stable: rows in
+     * order within a block) */
+    for (size_t f = 0; f < F; f++) {
+        size_t *st = m->bstart + f * (J + 1), c0 = d->cell_start[f], c1 = d->cell_start[f + 1];
+        for (size_t c = c0; c < c1; c++) st[d->cell[c].j + 1]++;
+        st[0] = c0;
+        for (size_t j = 0; j < J; j++) st[j + 1] += st[j];
+        for (size_t j = 0; j < J; j++) fill[j] = st[j];
+        for (size_t c = c0; c < c1; c++) m->bcell[fill[d->cell[c].j]++] = c;
+    }
+    ls_free(fill);
+    for (size_t j = 0; j < J; j++) m->tau[j] = LS_FE_TAU0;
+    return LS_OK;
+}
+
+int ls_model_family_effect(const ls_model *m) { return m->fe; }
 
 size_t ls_model_dim(const ls_model *m) { return m->dim; }
 size_t ls_model_nodes(const ls_model *m) { return m->rule.n; }
@@ -411,6 +472,7 @@ void ls_model_load(ls_model *m, const double *th)
         m->dceil[j] = (1 - c) * s * (1 - s);
         m->d2ceil[j] = m->dceil[j] * (1 - 2 * s);
     }
+    for (size_t j = 0; m->fe && j < J; j++) m->tau[j] = exp(fmin(th[m->off_t + j], 20.0));
     if (m->hetero) {
         const double *g = th + m->off_g;
         for (size_t c = 0; c < d->ncell; c++) {
@@ -448,6 +510,8 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
     for (size_t k = 0; k < K; k++) pr->anchors[k] = m->anchor[k];
     pr->hetero = m->hetero;
     for (size_t q = 0; q < p; q++) pr->gamma[q] = m->hetero ? th[m->off_g + q] : 0;
+    pr->family_effect = m->fe;
+    for (size_t j = 0; pr->tau && j < J; j++) pr->tau[j] = m->fe ? exp(th[m->off_t + j]) : 0;
     for (size_t j = 0; pr->ceiling && j < J; j++) {
         double c = m->d->floor[j];
         pr->ceiling[j] = m->kap_of[j] < 0 ? m->d->ceil[j]
@@ -519,6 +583,12 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
         q = fmin(fmax(q, 1e-9), 1 - 1e-9);
         th[m->off_k + (size_t)m->kap_of[j]] = log(q) - log1p(-q);
     }
+    for (size_t j = 0; m->fe && j < J; j++) {
+        double t = pr->tau && pr->family_effect ? pr->tau[j] : LS_FE_TAU0;
+        if (!(t > 0 && isfinite(t)))
+            return ls_fail(err, LS_ERR_INPUT, "family effect sd of '%s' must be positive", m->d->bench[j]);
+        th[m->off_t + j] = log(t);
+    }
     return LS_OK;
 }
 /* ---------------------------------------------------------------- */
@@ -542,6 +612,8 @@ void ls_model_layout(const ls_model *m, ls_layout *out)
     out->off_w = m->off_w;
     out->off_g = m->off_g;
     out->off_k = m->off_k;
+    out->fe = m->fe;
+    out->off_t = m->off_t;
 }
 
 const ls_data *ls_model_data(const ls_model *m) { return m->d; }
@@ -599,8 +671,13 @@ void ls_model_skills_at(const ls_model *m, const double *x, double *skills)
 
 double ls_model_mean_score(const ls_model *m, size_t j, const double *skills)
 {
+    return ls_model_mean_score_shift(m, j, skills, 0);
+}
+
+double ls_model_mean_score_shift(const ls_model *m, size_t j, const double *skills, double shift)
+{
     size_t K = m->K, J = m->J;
-    double eta = m->b[j];
+    double eta = m->b[j] + shift;
     for (size_t k = 0; k < K; k++) eta += m->lam[k * J + j] * skills[k];
     if (m->eta_clamp > 0) eta = fmax(-m->eta_clamp, fmin(m->eta_clamp, eta));
     double c = m->d->floor[j];

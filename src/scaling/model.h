@@ -15,6 +15,8 @@
  *   gamma    p (heteroscedastic precision only)
  *   kappa    one per benchmark whose ceiling is estimated, in benchmark
  *            order: d_j = c_j + (1 - c_j) logistic(kappa_j).
+ *   log tau  J (family effect only, ls_model_enable_family_effect): the sd
+ *            of the family-by-benchmark effect u_fj.
  *
  * A model evaluates the marginal log-likelihood at theta with an adaptive
  * rule: each evaluation finds every family's posterior mode and places the
@@ -41,6 +43,14 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
  * their number. */
 int ls_ceilings_estimated(const ls_data *d, const char *est, long *kap_of, size_t *nkap, ls_error *err);
 
+/* The family-by-benchmark random effect u_fj ~ N(0, tau_j^2): J more
+ * parameters (log tau_j) at the end of theta.  Call right after
+ * construction; refused for the Laplace rule. */
+#define LS_FE_NODES 11    /* inner adaptive Gauss-Hermite nodes       */
+#define LS_FE_TAU0 0.1    /* tau_j when a parameter vector has none   */
+int ls_model_enable_family_effect(ls_model *m, unsigned nodes, ls_error *err); /* nodes 0: LS_FE_NODES */
+int ls_model_family_effect(const ls_model *m);
+
 /* Where each block of theta sits (see the top of this file).  The arrays
  * are borrowed from the model and live as long as it does. */
 typedef struct ls_layout {
@@ -52,6 +62,8 @@ typedef struct ls_layout {
     const size_t *lam_off;    /* J: offset of benchmark j's loadings       */
     const long *kap_of;       /* J: index of j's kappa, or -1 (fixed ceiling) */
     size_t off_b, off_phi, off_w, off_g, off_k;
+    int fe;                   /* family effect: log tau (J) at off_t       */
+    size_t off_t;
 } ls_layout;
 void ls_model_layout(const ls_model *m, ls_layout *out);
 /* The data the model is bound to (borrowed by the model). */
@@ -129,8 +141,20 @@ void ls_model_family_map(const ls_model *m, size_t f, ls_family_map *out);
  * factor of the negative Hessian in z (K x K).  Returns 0, or non-zero
  * when its Newton search stopped short. */
 int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol);
-/* log p(y_f, z) = h_f(z) with its normalising constant; r: J scratch. */
+/* log p(y_f, z) = h_f(z) with its normalising constant; r: scratch of
+ * ls_model_logpost_scratch doubles (J, more with the family effect). */
 double ls_model_family_logpost(const ls_model *m, size_t f, const double *z, double *r);
+size_t ls_model_logpost_scratch(const ls_model *m);
+/* The family effect u_fj (J values into u) of family f whose skills are at
+ * z (z scale): tau_j (v* + s eps_j), v* and s the mode and the curvature's
+ * scale of v_fj's posterior given z and the family's scores on j (its
+ * normal approximation; eps NULL: the mode); for f = (size_t)-1 (a new
+ * family) or a benchmark without the family's scores, the prior tau_j eps_j.
+ * Zeros without the family effect.  scratch: ls_model_logpost_scratch. */
+void ls_model_family_effect_draw(const ls_model *m, size_t f, const double *z, const double *eps, double *u,
+                                 double *scratch);
+/* Family f's last posterior mode on the z scale (K values, borrowed). */
+const double *ls_model_family_zmode(const ls_model *m, size_t f);
 /* Load theta and adapt only the listed families (sequential, no gradient). */
 int ls_model_eval_families(ls_model *m, const double *theta, const size_t *fams, size_t nf,
                            ls_error *err);
@@ -150,6 +174,8 @@ void ls_model_skills_at(const ls_model *m, const double *x, double *skills);
 /* Benchmark j's mean score for skills theta (K): c_j + (d_j - c_j)
  * logistic(b_j + lambda_j . theta), eta clipped as set. */
 double ls_model_mean_score(const ls_model *m, size_t j, const double *skills);
+/* The same with `shift` added to eta (the family effect u_fj). */
+double ls_model_mean_score_shift(const ls_model *m, size_t j, const double *skills, double shift);
 /* phi_j, benchmark j's precision (without the covariates' part). */
 double ls_model_precision(const ls_model *m, size_t j);
 /* log phi_ij - log phi_j = gamma . x at theta for covariates x (p,

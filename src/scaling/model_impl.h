@@ -52,6 +52,20 @@ struct ls_model {
     int hetero;                 /* log phi_ij = log phi_j + gamma^T x_i (x standardised) */
     size_t off_g;               /* gamma (p) after w, when hetero     */
     size_t off_k, nkap;         /* kappa (nkap) after gamma            */
+    /* The family-by-benchmark random effect (fit option family_effect):
+     * eta_ij gains u_fj = tau_j v_fj, v_fj ~ N(0, 1) independent of z and
+     * across benchmarks, so each family's integrand given z is a product
+     * of one-dimensional integrals, one per benchmark it has cells on
+     * (lsm_block in modes.c, adaptive Gauss-Hermite in v). */
+    int fe;
+    size_t off_t;               /* log tau (J) after kappa             */
+    double *tau;                /* J                                   */
+    size_t *bcell;              /* ncell: the cells of each family grouped by benchmark */
+    size_t *bstart;             /* F x (J + 1): block (f, j) is bcell[bstart[f(J+1)+j] ..) */
+    ls_rule vrule;              /* the inner one-dimensional rule      */
+    double *fe_map;             /* F x n x J x 2: the inner maps of the last adapted evaluation,
+                                 * which a frozen one reuses (its value is then smooth in theta
+                                 * and the gradient exact) */
     long *kap_of;               /* J: index of j's kappa, or -1 (fixed ceiling) */
     double *ceil, *dceil, *d2ceil; /* J: ceiling d_j, d d_j/d kappa_j, d^2 d_j/d kappa_j^2 */
     double *cphi, *clgphi, *cpsiphi; /* ncell: per-cell precision (hetero) */
@@ -93,6 +107,17 @@ typedef struct fam_ws {
     double *M, *ev, *EV, *EC; /* Laplace: d logdet_s / dC (K x K), eigen work (K, K x K, K x K) */
     double *kbar;             /* per cell: weight of d loglik / d ceiling (maxcell) */
     double *uf, *lwf;         /* a per-family rule's points (n x K) and log weights (n) */
+    double *vm;               /* family effect: the inner maps (centre, scale; J x 2) of the
+                               * last lsm_fam_h */
+    double *vmap;             /* the same for every node placed (n x J x 2) */
+    double *vt;               /* the inner rule's log terms (its n; 4 n doubles) */
+    double *vrho;             /* the inner weights of every block at every node placed
+                               * (n x J x the inner rule's n), for the gradient */
+    double *vrow;             /* NULL, or where lsm_fam_h leaves the inner weights (J x n) */
+    const double *vfix;       /* NULL, or the inner maps (J x 2) lsm_fam_h must use as they are */
+    int vwarm;                /* 1: the inner Newton starts from vm (the same family's last
+                               * call); 0: from v = 0.  lsm_family_eval clears it, so that a
+                               * family's value does not depend on what a thread did before */
     int floored;              /* M is the floored curvature's, not C^-1 */
     ls_beta_cell *bc;         /* Laplace: each cell's derivatives at the mode (maxcell) */
 } fam_ws;
@@ -144,6 +169,18 @@ static inline double lsm_dL_dot(const ls_model *m, size_t k, size_t mm, const do
     for (size_t l = 0; l <= k; l++) s += D[l] * x[l];
     return s;
 }
+
+/* modes.c: the family effect's block (f, j) at the random part r: log
+ * int phi(v) prod_c Beta(y_c | eta0_c + r + tau_j v) dv by adaptive
+ * Gauss-Hermite in v; with want, its first and second derivatives in r
+ * (*G, *H: the posterior mean of the score and mean plus variance of the
+ * curvature) and a positive information *Fi for Newton's fallback.  The
+ * inner map (centre, scale) goes to vm[0], vm[1]. */
+double lsm_block(const ls_model *m, size_t f, size_t j, double r, int want, double *G, double *H, double *Fi,
+                 double *vm, fam_ws *w);
+/* The inner rule's posterior weights at a stored map vm (into w->vt),
+ * returning the block's value. */
+double lsm_block_weights(const ls_model *m, size_t f, size_t j, double r, const double *vm, fam_ws *w);
 
 /* value.c: log L_f and (if want_grad) its gradient into m->fam_grad[f];
  * the score from per-cell weights (lsm_assemble_score). */

@@ -16,6 +16,123 @@
 /* The mode, the curvature there and the node map                    */
 /* ---------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------- */
+/* The family effect: one-dimensional blocks                         */
+/* ---------------------------------------------------------------- */
+
+#define BLOCK_NEWTON_MAX 50
+#define BLOCK_NEWTON_TOL 1e-7 /* the step before: the error after it is its square */
+
+/* The block's log integrand in v without the rule's normal constant:
+ * sum_c log Beta(eta0_c + r + tau v) - v^2 / 2, and (want) the sums of the
+ * cells' d_eta, h_eta, f_eta. */
+static double block_g(const ls_model *m, size_t b0, size_t b1, double r, double tau, double v, int want,
+                      double *s1, double *s2, double *sf)
+{
+    double g = -0.5 * v * v, a1 = 0, a2 = 0, af = 0;
+    ls_beta_cell bc;
+    for (size_t b = b0; b < b1; b++) {
+        size_t c = m->bcell[b];
+        g += lsm_cell_eval(m, m->eta0[c] + r + tau * v, &m->d->cell[c], want ? 1 | 4 : 0, &bc);
+        if (want) {
+            a1 += bc.d_eta;
+            a2 += bc.h_eta;
+            af += bc.f_eta;
+        }
+    }
+    if (want) {
+        *s1 = a1;
+        *s2 = a2;
+        *sf = af;
+    }
+    return g;
+}
+
+double lsm_block_weights(const ls_model *m, size_t f, size_t j, double r, const double *vm, fam_ws *w)
+{
+    const size_t *st = m->bstart + f * (m->J + 1);
+    size_t b0 = st[j], b1 = st[j + 1], n = m->vrule.n;
+    double tau = m->tau[j];
+    for (size_t k = 0; k < n; k++)
+        w->vt[k] = m->vrule.lw[k] + block_g(m, b0, b1, r, tau, vm[0] + vm[1] * m->vrule.u[k], 0, NULL, NULL, NULL);
+    double lse = ls_logsumexp(w->vt, n);
+    for (size_t k = 0; k < n; k++) w->vt[k] = exp(w->vt[k] - lse);
+    return log(vm[1]) + lse - 0.5 * LOG_2PI;
+}
+
+double lsm_block(const ls_model *m, size_t f, size_t j, double r, int want, double *G, double *H, double *Fi,
+                 double *vm, fam_ws *w)
+{
+    const size_t *st = m->bstart + f * (m->J + 1);
+    size_t b0 = st[j], b1 = st[j + 1];
+    if (b0 == b1) { /* no cells: the integral of the prior (its weights unused) */
+        vm[0] = 0;
+        vm[1] = 1;
+        if (want) *G = *H = *Fi = 0;
+        return 0;
+    }
+    if (w->vfix && !want) { /* a frozen evaluation: the stored map */
+        vm[0] = w->vfix[2 * j];
+        vm[1] = w->vfix[2 * j + 1];
+        double val = lsm_block_weights(m, f, j, r, vm, w);
+        if (w->vrow) memcpy(w->vrow + j * m->vrule.n, w->vt, m->vrule.n * sizeof(double));
+        return val;
+    }
+    double tau = m->tau[j], v = w->vwarm ? vm[0] : 0, s1, s2, sf, curv = 1;
+    /* Newton from the family's last inner mode (w->vwarm) or v = 0, Fisher
+     * scoring where the observed
+     * curvature is not positive, steps capped and halved until g rises */
+    double g = block_g(m, b0, b1, r, tau, v, 1, &s1, &s2, &sf);
+    for (int it = 0; it < BLOCK_NEWTON_MAX; it++) {
+        curv = 1 - tau * tau * s2;
+        if (!(curv > 1e-3)) curv = 1 + tau * tau * sf;
+        double step = (tau * s1 - v) / curv;
+        if (!isfinite(step)) break;
+        if (fabs(step) > 3) step = step > 0 ? 3 : -3;
+        double vn = v, gn = g, a1 = s1, a2 = s2, af = sf;
+        int moved = 0;
+        for (int ls = 0; ls < 40; ls++, step *= 0.5) {
+            vn = v + step;
+            gn = block_g(m, b0, b1, r, tau, vn, 1, &a1, &a2, &af);
+            if (gn >= g - 1e-13 * fabs(g)) { moved = 1; break; }
+        }
+        if (!moved) break;
+        v = vn;
+        g = gn;
+        s1 = a1;
+        s2 = a2;
+        sf = af;
+        if (fabs(step) < BLOCK_NEWTON_TOL) break;
+    }
+    curv = 1 - tau * tau * s2;
+    if (!(curv > 1e-2)) curv = 1 + tau * tau * sf;
+    vm[0] = v;
+    vm[1] = 1 / sqrt(curv);
+    if (!want) {
+        double val = lsm_block_weights(m, f, j, r, vm, w);
+        if (w->vrow) memcpy(w->vrow + j * m->vrule.n, w->vt, m->vrule.n * sizeof(double));
+        return val;
+    }
+    /* the nodes' values and sums in one pass */
+    size_t n = m->vrule.n;
+    double *S1 = w->vt + n, *S2 = w->vt + 2 * n, *SF = w->vt + 3 * n;
+    for (size_t k = 0; k < n; k++)
+        w->vt[k] = m->vrule.lw[k] +
+                   block_g(m, b0, b1, r, tau, vm[0] + vm[1] * m->vrule.u[k], 1, S1 + k, S2 + k, SF + k);
+    double lse = ls_logsumexp(w->vt, n), e1 = 0, e2 = 0, ef = 0, e11 = 0;
+    for (size_t k = 0; k < n; k++) {
+        double rho = exp(w->vt[k] - lse);
+        e1 += rho * S1[k];
+        e11 += rho * S1[k] * S1[k];
+        e2 += rho * S2[k];
+        ef += rho * SF[k];
+    }
+    *G = e1;
+    *H = e2 + e11 - e1 * e1;
+    *Fi = ef / (1 + tau * tau * ef);
+    return log(vm[1]) + lse - 0.5 * LOG_2PI;
+}
+
 /* h_f(z) without the constant -K/2 log 2 pi; with derivatives when want. */
 double lsm_fam_h(const ls_model *m, size_t f, const double *z, int want, fam_ws *w)
 {
@@ -25,6 +142,13 @@ double lsm_fam_h(const ls_model *m, size_t f, const double *z, int want, fam_ws 
     if (want)
         for (size_t j = 0; j < J; j++) w->Gj[j] = w->Hj[j] = w->Fj[j] = 0;
     double h = 0;
+    if (m->fe) {
+        for (size_t j = 0; j < J; j++)
+            h += lsm_block(m, f, j, w->r[j], want, w->Gj + j, w->Hj + j, w->Fj + j, w->vm + 2 * j, w);
+        w->vwarm = 1;
+        for (size_t k = 0; k < K; k++) h -= 0.5 * z[k] * z[k];
+        return h;
+    }
     ls_beta_cell bc;
     for (size_t c = d->cell_start[f]; c < d->cell_start[f + 1]; c++) {
         const ls_cell *cl = &d->cell[c];
@@ -153,7 +277,18 @@ void lsm_place_nodes(const ls_model *m, size_t f, const double *A, const double 
             for (size_t l = 0; l < K; l++) s += A[r * K + l] * u[l];
             zq[r] = s;
         }
+        double *fm = m->fe ? m->fe_map + (f * n + q) * 2 * m->J : NULL;
+        if (m->fe) {
+            w->vrow = w->vrho + q * m->J * m->vrule.n;
+            w->vfix = m->freeze ? fm : NULL;
+        }
         w->hk[q] = LW[q] + lsm_fam_h(m, f, zq, 0, w) - 0.5 * (double)K * LOG_2PI;
+        if (m->fe) {
+            memcpy(w->vmap + q * 2 * m->J, w->vm, 2 * m->J * sizeof(double));
+            if (!m->freeze) memcpy(fm, w->vm, 2 * m->J * sizeof(double));
+            w->vrow = NULL;
+            w->vfix = NULL;
+        }
         if (m->cv) { /* the control variate: the normal density at u */
             double uu = 0;
             for (size_t l = 0; l < K; l++) uu += u[l] * u[l];
@@ -370,13 +505,52 @@ int ls_model_family_mode(ls_model *m, size_t f, double *alpha, double *chol)
     return m->fam_newton_fail[f];
 }
 
+size_t ls_model_logpost_scratch(const ls_model *m)
+{
+    return m->J + (m->fe ? 2 * m->J + 4 * m->vrule.n : 0);
+}
+
+/* A workspace for lsm_fam_h without gradients from `scratch`
+ * (ls_model_logpost_scratch doubles). */
+static void logpost_ws(const ls_model *m, double *scratch, fam_ws *w)
+{
+    memset(w, 0, sizeof *w);
+    w->r = scratch;
+    if (m->fe) {
+        w->vm = scratch + m->J;
+        w->vt = w->vm + 2 * m->J;
+    }
+}
+
 double ls_model_family_logpost(const ls_model *m, size_t f, const double *z, double *r)
 {
     fam_ws w;
-    memset(&w, 0, sizeof w);
-    w.r = r;
+    logpost_ws(m, r, &w);
     return lsm_fam_h(m, f, z, 0, &w) - 0.5 * (double)m->K * LOG_2PI;
 }
+
+void ls_model_family_effect_draw(const ls_model *m, size_t f, const double *z, const double *eps, double *u,
+                                 double *scratch)
+{
+    size_t J = m->J;
+    if (!m->fe) {
+        memset(u, 0, J * sizeof(double));
+        return;
+    }
+    if (f == (size_t)-1 || !z) { /* a new family: the prior */
+        for (size_t j = 0; j < J; j++) u[j] = eps ? m->tau[j] * eps[j] : 0;
+        return;
+    }
+    fam_ws w;
+    logpost_ws(m, scratch, &w);
+    lsm_random_part(m, z, w.r);
+    for (size_t j = 0; j < J; j++) {
+        lsm_block(m, f, j, w.r[j], 0, NULL, NULL, NULL, w.vm + 2 * j, &w);
+        u[j] = m->tau[j] * (w.vm[2 * j] + (eps ? w.vm[2 * j + 1] * eps[j] : 0));
+    }
+}
+
+const double *ls_model_family_zmode(const ls_model *m, size_t f) { return m->zmode + f * m->K; }
 
 int ls_model_eval_families(ls_model *m, const double *theta, const size_t *fams, size_t nf,
                            ls_error *err)
@@ -402,7 +576,7 @@ int ls_model_family_moments(const ls_model *m, size_t f, double *mean, double *c
 {
     size_t K = m->K, n = m->rule.n;
     double *t = ls_calloc(n, sizeof(double)), *zk = ls_calloc(n * K, sizeof(double));
-    double *r = ls_calloc(m->J, sizeof(double));
+    double *r = ls_calloc(ls_model_logpost_scratch(m), sizeof(double));
     if (!t || !zk || !r) {
         ls_free(t); ls_free(zk); ls_free(r);
         return ls_nomem(err);

@@ -13,17 +13,18 @@
 #include <math.h>
 #include <string.h>
 
-void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings,
+void ls_nat_layout(size_t K, size_t J, size_t p, int hetero, int ceilings, int family_effect,
                    size_t offsets[LS_NAT_NBLOCKS + 1])
 {
-    size_t len[LS_NAT_NBLOCKS] = {p * K, K * J, J, J, K * K, hetero ? p : 0, ceilings ? J : 0};
+    size_t len[LS_NAT_NBLOCKS] = {p * K, K * J, J, J, K * K, hetero ? p : 0, ceilings ? J : 0,
+                                  family_effect ? J : 0};
     offsets[0] = 0;
     for (int b = 0; b < LS_NAT_NBLOCKS; b++) offsets[b + 1] = offsets[b] + len[b];
 }
 
 void ls_fit_nat_layout(const ls_fit *f, size_t offsets[LS_NAT_NBLOCKS + 1])
 {
-    ls_nat_layout(f->K, f->J, f->p, f->est.hetero, f->nkap > 0, offsets);
+    ls_nat_layout(f->K, f->J, f->p, f->est.hetero, f->nkap > 0, f->est.family_effect, offsets);
 }
 
 void ls_fit_nat_estimates(const ls_fit *f, double *v)
@@ -31,7 +32,7 @@ void ls_fit_nat_estimates(const ls_fit *f, double *v)
     size_t o[LS_NAT_NBLOCKS + 1];
     ls_fit_nat_layout(f, o);
     const double *src[LS_NAT_NBLOCKS] = {f->est.beta, f->est.lambda, f->est.b, f->est.phi,
-                                         f->est.sigma, f->est.gamma, f->est.ceiling};
+                                         f->est.sigma, f->est.gamma, f->est.ceiling, f->est.tau};
     for (int b = 0; b < LS_NAT_NBLOCKS; b++)
         if (o[b + 1] > o[b]) memcpy(v + o[b], src[b], (o[b + 1] - o[b]) * sizeof(double));
 }
@@ -54,7 +55,8 @@ void lss_confint_bound(const ls_fit *f, const ls_data *d, const double *est, con
     const double sg = upper ? 1 : -1;
     for (size_t a = 0; a < o[LS_NAT_NBLOCKS]; a++) {
         double e = est[a], s = se[a];
-        if (a >= o[LS_NAT_CEILING]) {                                         /* ceiling */
+        if (a >= o[LS_NAT_TAU]) v[a] = s == 0 ? e : e * exp(sg * z * s / e);  /* tau: log scale */
+        else if (a >= o[LS_NAT_CEILING]) {                                    /* ceiling */
             double c = d->floor[a - o[LS_NAT_CEILING]], r = (e - c) / (1 - c);
             if (s == 0 || !(r > 0 && r < 1)) v[a] = e;
             else v[a] = c + (1 - c) * ls_logistic(log(r / (1 - r)) + sg * z * s / ((1 - c) * r * (1 - r)));

@@ -19,8 +19,9 @@ int ls_params_alloc(ls_params *pr, size_t K, size_t J, size_t p, ls_error *err)
     pr->anchors = ls_calloc(K, sizeof(size_t));
     pr->gamma = ls_calloc(p + 1, sizeof(double));
     pr->ceiling = ls_calloc(J + 1, sizeof(double));
+    pr->tau = ls_calloc(J + 1, sizeof(double));
     if (!pr->beta || !pr->lambda || !pr->b || !pr->phi || !pr->sigma || !pr->anchors || !pr->gamma ||
-        !pr->ceiling) {
+        !pr->ceiling || !pr->tau) {
         ls_params_free(pr);
         return ls_nomem(err);
     }
@@ -43,6 +44,7 @@ void ls_params_free(ls_params *pr)
     ls_free(pr->anchors);
     ls_free(pr->gamma);
     ls_free(pr->ceiling);
+    ls_free(pr->tau);
     memset(pr, 0, sizeof *pr);
 }
 
@@ -57,7 +59,9 @@ void ls_params_copy(ls_params *dst, const ls_params *src)
     memcpy(dst->anchors, src->anchors, K * sizeof(size_t));
     if (dst->gamma && src->gamma) memcpy(dst->gamma, src->gamma, p * sizeof(double));
     if (dst->ceiling && src->ceiling) memcpy(dst->ceiling, src->ceiling, J * sizeof(double));
+    if (dst->tau && src->tau) memcpy(dst->tau, src->tau, J * sizeof(double));
     dst->hetero = src->hetero;
+    dst->family_effect = src->family_effect;
 }
 
 /* shift_j = lambda_j^T beta_raw^T mean */

@@ -25,6 +25,12 @@ typedef struct ls_rule_spec {
  * LS_INT_AUTO and nodes 0 replaced by the defaults.  An unknown kind is
  * kept (ls_plan_rule_new refuses it). */
 ls_rule_spec ls_plan_resolve(int integration, unsigned nodes, size_t K);
+/* The accurate rule of a fit with the family effect (fit option
+ * family_effect) when the user chose none (auto, nodes 0): every outer
+ * node costs a one-dimensional integral per benchmark, so a coarser outer
+ * rule than ls_plan_resolve's, whose value the check then compares with
+ * that finer one's. */
+ls_rule_spec ls_plan_family_effect_rule(size_t K);
 /* The rule itself, for K dimensions (s resolved). */
 int ls_plan_rule_new(const ls_rule_spec *s, size_t K, ls_rule *rule, ls_error *err);
 /* One node at the mode: the Laplace rule, also Gauss-Hermite with one node

@@ -254,7 +254,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     long cm = ls_table_find(newt, d->model_col), cf = ls_table_find(newt, d->family_col);
     if (cm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->model_col);
     if (cf < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->family_col);
-    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL, *best = NULL;
+    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL, *best = NULL, *ufe = NULL, *umode = NULL;
     size_t *fam = NULL, *uniq = NULL;
     float *yd = NULL;
     ls_sampler *s = NULL;
@@ -355,6 +355,9 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     th0 = ls_calloc(K, sizeof(double));
     theta_i = ls_calloc(K, sizeof(double));
     alpha = ls_calloc((nu + 1) * M * K, sizeof(double)); /* slot nu: the prior */
+    int fe = ls_model_family_effect(m);
+    if (fe && !(ufe = ls_calloc((nu + 1) * M * J, sizeof(double)))) { rc = ls_nomem(err); goto done; }
+    if (!(umode = ls_calloc(J, sizeof(double)))) { rc = ls_nomem(err); goto done; }
     size_t rows = n < CHUNK_ROWS ? n : CHUNK_ROWS;
     yd = ls_malloc(rows * J * N * sizeof(float));
     if (!th0 || !theta_i || !alpha || !yd) { rc = ls_nomem(err); goto done; }
@@ -364,12 +367,16 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     if (rc) goto done;
     for (size_t i = 0; i < n; i++) {
         ls_model_skills_at(m, x + i * p, th0);
+        memset(umode, 0, J * sizeof(double));
         if (fam[i] != LS_PRIOR) {
             double a[64];
             ls_model_family_mode(m, fam[i], a, NULL);
             for (size_t k = 0; k < K; k++) th0[k] += a[k];
+            /* the family effect at its posterior mode given the skills' */
+            if (fe)
+                ls_model_family_effect_draw(m, fam[i], ls_model_family_zmode(m, fam[i]), NULL, umode, s->r);
         }
-        for (size_t j = 0; j < J; j++) out->map[i * J + j] = ls_model_mean_score(m, j, th0);
+        for (size_t j = 0; j < J; j++) out->map[i * J + j] = ls_model_mean_score_shift(m, j, th0, umode[j]);
     }
 
     /* rows in chunks; every chunk replays the same parameter draws */
@@ -380,7 +387,8 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
             rc = ls_sampler_params(s, !out->param_uncertainty, uniq, nu, err);
             if (rc) goto done;
             for (size_t u = 0; u <= nu; u++) {
-                rc = ls_sampler_alpha(s, u < nu ? uniq[u] : LS_PRIOR, M, alpha + u * M * K, err);
+                rc = ls_sampler_alpha_u(s, u < nu ? uniq[u] : LS_PRIOR, M, alpha + u * M * K,
+                                        ufe ? ufe + u * M * J : NULL, err);
                 if (rc) goto done;
             }
             for (size_t i = r0; i < r1; i++) {
@@ -395,7 +403,8 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
                     const double *a = alpha + (u * M + mm) * K;
                     for (size_t k = 0; k < K; k++) theta_i[k] = th0[k] + a[k];
                     for (size_t j = 0; j < J; j++) {
-                        double mu = ls_model_mean_score(m, j, theta_i), ph = ls_model_precision(m, j) * pmul;
+                        double mu = ls_model_mean_score_shift(m, j, theta_i, ufe ? ufe[(u * M + mm) * J + j] : 0),
+                               ph = ls_model_precision(m, j) * pmul;
                         if (mu > best[j]) mu = best[j] + ceiling_draw(o->seed, j, t * M + mm) * (mu - best[j]);
                         out->mean[i * J + j] += mu / (double)N;
                         double y = gsl_ran_beta(s->rng, ph * mu, ph * (1 - mu));
@@ -457,6 +466,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     }
 done:
     ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
+    ls_free(ufe); ls_free(umode);
     ls_free(best);
     ls_sampler_free(s);
     if (rc) lss_prediction_clear(out);

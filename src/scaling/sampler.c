@@ -63,7 +63,7 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
     }
     s->th = ls_calloc(dim, sizeof(double));
     s->eps = ls_calloc(dim, sizeof(double));
-    s->r = ls_calloc(d->J, sizeof(double));
+    s->r = ls_calloc(ls_model_logpost_scratch(s->m), sizeof(double));
     s->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!s->th || !s->eps || !s->r || !s->rng) { rc = ls_nomem(err); goto fail; }
     gsl_rng_set(s->rng, (unsigned long)(seed ? seed : 1));
@@ -130,14 +130,37 @@ void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha)
 
 int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error *err)
 {
+    return ls_sampler_alpha_u(s, f, M, alpha, NULL, err);
+}
+
+/* The family effect of the draw at z (uout: J values), eps from the rng;
+ * nothing when uout is NULL or the fit has no family effect (the stream of
+ * random numbers is then that of ls_sampler_alpha). */
+static int draw_u(ls_sampler *s, size_t f, const double *z, double *uout, ls_error *err)
+{
+    if (!uout || !ls_model_family_effect(s->m)) return LS_OK;
+    size_t J = s->d->J;
+    double *eps = ls_calloc(J, sizeof(double));
+    if (!eps) return ls_nomem(err);
+    for (size_t j = 0; j < J; j++) eps[j] = gsl_ran_gaussian_ziggurat(s->rng, 1.0);
+    ls_model_family_effect_draw(s->m, f, z, eps, uout, s->r);
+    ls_free(eps);
+    return LS_OK;
+}
+
+int ls_sampler_alpha_u(ls_sampler *s, size_t f, size_t M, double *alpha, double *uall, ls_error *err)
+{
     ls_model *m = s->m;
-    size_t K = s->fit->K;
+    size_t K = s->fit->K, J = s->d->J;
     double z[64];
     if (K > 64) return ls_fail(err, LS_ERR_OPTION, "at most 64 skills are supported here");
+    if (uall && !ls_model_family_effect(m)) memset(uall, 0, M * J * sizeof(double));
     if (f == LS_PRIOR) {
         for (size_t i = 0; i < M; i++) {
             for (size_t k = 0; k < K; k++) z[k] = gsl_ran_gaussian_ziggurat(s->rng, 1.0);
             ls_sampler_z_to_alpha(s, z, alpha + i * K);
+            int rc = draw_u(s, f, z, uall ? uall + i * J : NULL, err);
+            if (rc) return rc;
         }
         return LS_OK;
     }
@@ -179,10 +202,16 @@ int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error 
         cum += exp(s->lw[q] - lse);
         while (i < M && u0 + (double)i * step < cum) {
             ls_sampler_z_to_alpha(s, s->prop + q * K, alpha + i * K);
+            int rc = draw_u(s, f, s->prop + q * K, uall ? uall + i * J : NULL, err);
+            if (rc) return rc;
             i++;
         }
     }
-    for (; i < M; i++) ls_sampler_z_to_alpha(s, s->prop + (N - 1) * K, alpha + i * K);
+    for (; i < M; i++) {
+        ls_sampler_z_to_alpha(s, s->prop + (N - 1) * K, alpha + i * K);
+        int rc = draw_u(s, f, s->prop + (N - 1) * K, uall ? uall + i * J : NULL, err);
+        if (rc) return rc;
+    }
     return LS_OK;
 }
 

@@ -34,6 +34,8 @@ int ls_sim_options_check(const ls_sim_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "skills: expected 1..min(40, benchmarks)");
     if (!(o->missing >= 0 && o->missing < 1))
         return ls_fail(err, LS_ERR_OPTION, "missing: expected a share in [0, 1)");
+    if (!(o->family_effect_sd >= 0 && o->family_effect_sd <= 5))
+        return ls_fail(err, LS_ERR_OPTION, "family_effect_sd: expected a number in [0, 5]");
     if (o->truth && (o->truth->K != K || o->truth->J != J || o->truth->p != 3))
         return ls_fail(err, LS_ERR_OPTION, "truth: the given true parameters do not match K, J and p = 3");
     return LS_OK;
@@ -101,6 +103,8 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     double *xs = NULL;
     size_t n = 0;
     char **cells = NULL;
+    gsl_rng *gu = NULL; /* the family effects' own stream */
+    double *ufj = NULL;
     if (!fl || !names || !g) { rc = ls_nomem(err); goto fail; }
     gsl_rng_set(g, (unsigned long)(o->seed ? o->seed : 1));
     names[0] = ls_strdup("model");
@@ -124,6 +128,15 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
         if (o->ceilings) truth->ceiling[j] = o->ceilings[j];
         else if (!o->truth) truth->ceiling[j] = 1;
     if ((rc = ls_bound_overrides(o->ceiling_list, "ceiling_list", 1, names + 4, J, truth->ceiling, err))) goto fail;
+    if (o->family_effect_sd > 0 && !(o->truth && o->truth->family_effect)) {
+        truth->family_effect = 1;
+        for (size_t j = 0; j < J; j++) truth->tau[j] = o->family_effect_sd;
+    }
+    if (truth->family_effect) {
+        if (!(gu = gsl_rng_alloc(gsl_rng_mt19937))) { rc = ls_nomem(err); goto fail; }
+        gsl_rng_set(gu, (unsigned long)((o->seed ? o->seed : 1) ^ 0x5eedfaceUL));
+        if (!(ufj = ls_calloc(J, sizeof(double)))) { rc = ls_nomem(err); goto fail; }
+    }
     for (size_t j = 0; j < J; j++)
         if (!(truth->ceiling[j] >= fl[j] + 0.01 && truth->ceiling[j] <= 1)) {
             rc = ls_fail(err, LS_ERR_OPTION, "ceiling of '%s': expected a number in [%g, 1], found %g",
@@ -199,6 +212,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
                 for (size_t c = 0; c <= r; c++) s += S[r * K + c] * tmp[c];
                 alpha[r] = s;
             }
+            for (size_t j = 0; gu && j < J; j++) ufj[j] = gsl_ran_gaussian(gu, truth->tau[j]);
             last_f = f;
         }
         double size = exp(xs[i * 3]), tok = exp(xs[i * 3 + 1]);
@@ -221,6 +235,7 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
                 for (size_t q = 0; q < 3; q++) th += truth->beta[q * K + k] * xs[i * 3 + q];
                 eta += truth->lambda[k * J + j] * th;
             }
+            if (ufj) eta += ufj[j];
             double ce = truth->ceiling[j];
             double mu = fl[j] + (ce - fl[j]) * ls_logistic(eta);
             int block = J <= 12 ? LB_BLOCK[j] : (int)(j % 2);
@@ -239,6 +254,8 @@ int ls_simulate(const ls_sim_options *o, ls_table **table, ls_params *truth, dou
     ls_free(xs);
     ls_strv_free(names, J + 4);
     gsl_rng_free(g);
+    if (gu) gsl_rng_free(gu);
+    ls_free(ufj);
     *table = t;
     *floors = fl;
     return LS_OK;
@@ -247,6 +264,8 @@ fail:
     ls_free(xs);
     if (names) ls_strv_free(names, J + 4);
     if (g) gsl_rng_free(g);
+    if (gu) gsl_rng_free(gu);
+    ls_free(ufj);
     ls_free(fl);
     ls_table_free(t);
     ls_params_free(truth);

@@ -46,6 +46,10 @@ int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, l
  * parameters (sampling-importance-resampling around the adapted rule's
  * map), or from the prior N(0, Sigma) when f == LS_PRIOR. */
 int ls_sampler_alpha(ls_sampler *s, size_t f, size_t M, double *alpha, ls_error *err);
+/* The same, and with the family effect (fit option family_effect) each
+ * draw's u_fj (M x J into u; the posterior given the draw's skills, or the
+ * prior for a new family; zeros without the effect).  u may be NULL. */
+int ls_sampler_alpha_u(ls_sampler *s, size_t f, size_t M, double *alpha, double *u, ls_error *err);
 /* alpha = L z for the current parameters. */
 void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha);
 

@@ -69,6 +69,57 @@ void lsm_assemble_score(const ls_model *m, size_t f, const double *e, const doub
         for (size_t mm = 0; mm < k; mm++, q++) gw[q] = lsm_dL_dot(m, k, mm, GL + k * K);
 }
 
+/* Pass 2 with the family effect: the posterior weights of the nested
+ * rule are pi_q rho_qjk (outer node q, inner node k of block j, each
+ * block's inner map as placed), the complete-data eta_c = eta0_c + a_j . z_q
+ * + tau_j v_k, and d eta / d log tau_j = tau_j v. */
+static void family_effect_scores(ls_model *m, size_t f, const double *t, double lse, fam_ws *w)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, n = m->rule.n, nv = m->vrule.n;
+    size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    const size_t *st = m->bstart + f * (J + 1);
+    double *gtau = w->Hj;
+    memset(w->ebar, 0, nc * sizeof(double));
+    memset(w->dbar, 0, nc * sizeof(double));
+    memset(w->kbar, 0, nc * sizeof(double));
+    memset(w->Zhat, 0, J * K * sizeof(double));
+    memset(gtau, 0, J * sizeof(double));
+    int want = 1 | 2 | (m->nkap ? 32 : 0);
+    ls_beta_cell bc;
+    for (size_t q = 0; q < n; q++) {
+        double pq = exp(t[q] - lse);
+        if (pq < WEIGHT_CUT) continue;
+        if (m->rule.sg) pq *= m->rule.sg[q];
+        const double *zq = w->zk + q * K, *vmq = w->vmap + q * 2 * J;
+        lsm_random_part(m, zq, w->r);
+        for (size_t j = 0; j < J; j++) {
+            if (st[j] == st[j + 1]) continue;
+            const double *rq = w->vrho + (q * J + j) * nv; /* as placed */
+            double tau = m->tau[j], gsum = 0;
+            for (size_t k = 0; k < nv; k++) {
+                double rho = rq[k];
+                if (rho < WEIGHT_CUT) continue;
+                double v = vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k], wq = pq * rho, S = 0;
+                for (size_t b = st[j]; b < st[j + 1]; b++) {
+                    size_t c = m->bcell[b];
+                    lsm_cell_eval(m, m->eta0[c] + w->r[j] + tau * v, &d->cell[c], want, &bc);
+                    w->ebar[c - c0] += wq * bc.d_eta;
+                    w->dbar[c - c0] += wq * bc.d_lphi;
+                    if (want & 32) w->kbar[c - c0] += wq * bc.d_d;
+                    S += bc.d_eta;
+                }
+                gsum += rho * S;
+                gtau[j] += wq * S * tau * v;
+            }
+            for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pq * gsum * zq[k];
+        }
+    }
+    double *gr = m->fam_grad + f * m->dim;
+    lsm_assemble_score(m, f, w->ebar, w->dbar, w->kbar, w->Zhat, w->GL, gr);
+    for (size_t j = 0; j < J; j++) gr[m->off_t + j] = gtau[j];
+}
+
 /* log L_f and (if grad) its gradient into m->fam_grad[f]. */
 int lsm_family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
 {
@@ -76,6 +127,7 @@ int lsm_family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
     size_t K = m->K, J = m->J, n = m->rule.n;
     double *A = w->H, *ctr = w->v, logdet;
     double *t = w->hk, *pi = w->hk + n;
+    w->vwarm = 0;
     if (m->freeze) { /* node map held fixed: the sum is then a smooth function of theta */
         memcpy(A, m->fam_map + f * K * K, K * K * sizeof(double));
         memcpy(ctr, m->fam_center + f * K, K * sizeof(double));
@@ -116,6 +168,10 @@ int lsm_family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w)
     memset(w->Zhat, 0, J * K * sizeof(double));
     ls_beta_cell bc;
     int want = 1 | 2 | (m->nkap ? 32 : 0);
+    if (m->fe) {
+        family_effect_scores(m, f, t, lse, w);
+        return LS_OK;
+    }
     for (size_t q = 0; q < n; q++) {
         pi[q] = exp(t[q] - lse);
         if (pi[q] < WEIGHT_CUT) continue;
