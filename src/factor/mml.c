@@ -247,7 +247,10 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1;
     const char *why = lsf_mml_unsupported(o);
     if (why) return ls_fail(err, LS_ERR_OPTION, "method mml: %s", why);
+    /* the product rule's nodes per factor; above LSF_MML_PRODUCT_R factors
+     * the sparse grid's largest one-dimensional rule (2 level + 1 nodes) */
     const unsigned nodes = o->nodes ? o->nodes : (r == 1 ? 11 : r == 2 ? 9 : 7);
+    const unsigned level = r > LSF_MML_PRODUCT_R ? (o->nodes ? (o->nodes - 1) / 2 : LSF_MML_SPARSE_LEVEL) : 0;
     /* the engine keeps the observed cells (in its item order, below) */
     ls_resp Rm;
     memset(&Rm, 0, sizeof Rm);
@@ -325,6 +328,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     rc = lsg_init_resp(&m, &Rm, r, P, pat, 1, threads, err);
     if (rc) goto done;
     m.equal_slopes = o->equal_loadings;
+    m.mml_sparse = level;
     {
         ls_gpcm_data gd;
         memset(&gd, 0, sizeof gd);
@@ -363,7 +367,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     f->family = LS_FACTOR_BERNOULLI;
     f->method = LS_FACTOR_MML;
     f->method_reason = reason;
-    f->nodes = nodes;
+    f->nodes = level ? 2 * level + 1 : nodes;
     f->identify = o->identify;
     f->covariate_condition = o->covariate_condition;
     f->seed = o->seed;

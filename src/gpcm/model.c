@@ -855,7 +855,8 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     q->P = m->P;
     q->off = m->off;
     q->threads = m->threads;
-    int rc = ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
+    int rc = m->mml_sparse ? ls_rule_sparse(&q->rule, m->K, m->mml_sparse, err)
+                           : ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
     if (rc) return rc;
     q->center = ls_calloc(m->N * m->K, sizeof *q->center);
     q->chol = ls_calloc(m->N * m->K * m->K, sizeof *q->chol);
@@ -901,18 +902,45 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
         q->mA = q->mB = 0;
     }
     ls_free(tix);
+    if (m->mml_sparse) {
+        lsg_quad *f = ls_calloc(1, sizeof *f);
+        if (!f) {
+            lsg_quad_free(q);
+            return ls_nomem(err);
+        }
+        *f = *q;
+        memset(&f->rule, 0, sizeof f->rule);
+        f->nidx = NULL;
+        f->m1 = f->mA = f->mB = 0;
+        f->fb = NULL;
+        q->fb = f;
+        rc = ls_rule_gh(&f->rule, m->K, 3, 1e-12, err);
+        if (rc) {
+            lsg_quad_free(q);
+            return rc;
+        }
+    }
     lsg_quad_center(q, m->mu, m->S);
     return LS_OK;
 }
 
 size_t lsg_quad_work(const lsg_quad *q)
 {
-    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    size_t w = q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    if (q->fb) {
+        size_t wf = lsg_quad_work(q->fb);
+        if (wf > w) w = wf;
+    }
+    return w;
 }
 
 void lsg_quad_free(lsg_quad *q)
 {
     if (!q) return;
+    if (q->fb) { /* centre and chol are q's */
+        ls_rule_free(&q->fb->rule);
+        ls_free(q->fb);
+    }
     ls_rule_free(&q->rule);
     ls_free(q->nidx);
     ls_free(q->center);
@@ -926,8 +954,17 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
     for (size_t i = 0; i < q->N; i++) {
         double *L = q->chol + i * K * K;
         memcpy(q->center + i * K, mu + i * K, K * sizeof *mu);
+        double keep[LSG_KMAX * LSG_KMAX];
+        if (q->rule.sg) memcpy(keep, L, K * K * sizeof *L);
         memcpy(L, S + i * K * K, K * K * sizeof *L);
-        if (ls_chol(L, K)) { /* keep a usable rule: the unit matrix */
+        if (ls_chol(L, K)) {
+            /* a signed rule's posterior covariance need not be positive
+             * definite: keep the previous scale when there is one */
+            if (q->rule.sg && keep[0] > 0) {
+                memcpy(L, keep, K * K * sizeof *L);
+                continue;
+            }
+            /* keep a usable rule: the unit matrix */
             memset(L, 0, K * K * sizeof *L);
             for (size_t k = 0; k < K; k++) L[k * K + k] = 1.0;
         }
@@ -1121,10 +1158,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
     for (size_t k = 0; k < n; k++)
         if (val[k] > mx) mx = val[k];
     double sum = 0;
+    const signed char *sg = q->rule.sg; /* a sparse grid's weight signs */
     for (size_t k = 0; k < n; k++) {
-        val[k] = exp(val[k] - mx);
+        val[k] = sg && sg[k] < 0 ? -exp(val[k] - mx) : exp(val[k] - mx);
         sum += val[k];
     }
+    if (!(sum > 0)) /* a signed rule that does not fit the integrand */
+        return q->fb ? lsg_quad_person(q->fb, i, a, b, shift, gshift, sigma_inv, logdet_sigma, ga, gb, gs, post_mean,
+                                       post_cov, work)
+                     : NAN;
     double ll = mx + log(sum);
     for (size_t p = 0; p < K; p++) ll += log(L[p * K + p]);
     for (size_t k = 0; k < n; k++) val[k] /= sum; /* posterior weights */
@@ -1171,7 +1213,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                 const double *TA = f + 2, *TB = TA + mA;
                 for (size_t k = 0; k < n; k++) {
                     const double w = val[k], *zk = z + k * K;
-                    if (w < 1e-300) continue;
+                    if (fabs(w) < 1e-300) continue;
                     const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
                     double r[65], pw = 1.0, tot = 0, eh = 0;
                     for (size_t h2 = 0; h2 <= P; h2++) {
@@ -1192,7 +1234,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             } else
                 for (size_t k = 0; k < n; k++) {
                     const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
-                    if (w < 1e-300) continue;
+                    if (fabs(w) < 1e-300) continue;
                     for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
                     gsh += w * r[0];
                     for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
