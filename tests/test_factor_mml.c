@@ -523,7 +523,7 @@ static void options_are_checked(void)
         int rc_ = ls_factor_options_check(&o, &e);                                               \
         CHECK_MSG(rc_ == LS_ERR_OPTION && strstr(e.message, needle), "%s: %s", #setup, e.message); \
     } while (0)
-    EXPECT((o.method = LS_FACTOR_MML, o.family = LS_FACTOR_PROBIT), "bernoulli");
+    EXPECT((o.method = LS_FACTOR_MML, o.family = LS_FACTOR_POISSON), "bernoulli (logit) and probit");
     EXPECT((o.method = LS_FACTOR_MML, o.factors = 7), "at most 6 factors");
     EXPECT((o.method = LS_FACTOR_MML, o.factors = 4, o.nodes = 8), "sparse grid");
     EXPECT((o.method = LS_FACTOR_MML, o.factors = 5, o.nodes = 15), "sparse grid");
@@ -545,7 +545,17 @@ static void options_are_checked(void)
  * against lme4::glmer (nAGQ = 25): log-likelihood within 0.01,
  * coefficients within 1e-3 relative (or 1e-4), the person sd (our common
  * loading) within 1e-3 relative, standard errors within 1 %. */
-static void mml_matches_lme4_on_bfi(void)
+static void lme4_check(const char *reference, int family);
+static void mml_matches_lme4_on_bfi(void) { lme4_check(LS_SOURCE_DIR "/tests/reference/lme4_rasch_bfi.csv", LS_FACTOR_BERNOULLI); }
+
+/* The same with the probit link (glmer's binomial(link = "probit"),
+ * bench/reference/lme4_rasch.R ... probit): the same tolerances. */
+static void probit_mml_matches_lme4_on_bfi(void)
+{
+    lme4_check(LS_SOURCE_DIR "/tests/reference/lme4_rasch_probit_bfi.csv", LS_FACTOR_PROBIT);
+}
+
+static void lme4_check(const char *reference, int family)
 {
     char buf[1024];
     const char *path = h_shared_data("bfi_psych.csv", buf, sizeof buf);
@@ -555,13 +565,14 @@ static void mml_matches_lme4_on_bfi(void)
     ls_result *r = NULL;
     ls_error e;
     int rc = ls_items_table_read(path, &t, &e);
-    if (!rc) rc = ls_factor_data_build(t, "N1,N2,N3,N4,N5", "gender", 4, LS_FACTOR_BERNOULLI, &d, &e);
-    if (!rc) rc = ls_table_read(LS_SOURCE_DIR "/tests/reference/lme4_rasch_bfi.csv", &ref, &e);
+    if (!rc) rc = ls_factor_data_build(t, "N1,N2,N3,N4,N5", "gender", 4, family, &d, &e);
+    if (!rc) rc = ls_table_read(reference, &ref, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (rc) goto done;
     ls_factor_options o;
     ls_factor_options_init(&o);
     o.method = LS_FACTOR_MML;
+    o.family = family;
     o.equal_loadings = 1;
     o.covariate_condition = LS_FACTOR_COV_ORTHOGONAL;
     o.nodes = 25;
@@ -570,6 +581,7 @@ static void mml_matches_lme4_on_bfi(void)
     if (rc) goto done;
     const lsf_fit *f = payload(r);
     size_t checked = 0;
+    double worst_c = 0, worst_se = 0;
     for (size_t k = 0; k < ls_table_nrow(ref); k++) {
         const char *term = ls_table_cell(ref, k, 0);
         double est = atof(ls_table_cell(ref, k, 1)), se = atof(ls_table_cell(ref, k, 2));
@@ -590,12 +602,16 @@ static void mml_matches_lme4_on_bfi(void)
         int eff = strstr(term, ":gender") != NULL;
         ours = f->beta[j * 2 + eff];
         ours_se = f->se_beta[j * 2 + eff];
+        worst_c = fmax(worst_c, fabs(ours - est) / fabs(est));
+        worst_se = fmax(worst_se, fabs(ours_se - se) / se);
         CHECK_MSG(fabs(ours - est) <= fmax(1e-3 * fabs(est), 1e-4), "%s: ours %.6f, lme4 %.6f", term, ours, est);
         CHECK_MSG(fabs(ours_se - se) <= 0.01 * se, "%s se: ours %.6f, lme4 %.6f", term, ours_se, se);
         checked++;
     }
-    printf("  bfi N1-N5 >= 4 by gender, Rasch-type: loglik %.4f, person sd %.5f; %zu reference figures compared\n",
-           f->loglik, f->gamma[0], checked);
+    printf("  bfi N1-N5 >= 4 by gender, Rasch-type, %s: loglik %.4f, person sd %.5f, N5:gender %.6f (se %.6f); %zu "
+           "reference figures compared, coefficients within %.1e relative, standard errors %.2f %%\n",
+           family == LS_FACTOR_PROBIT ? "probit" : "logit", f->loglik, f->gamma[0], f->beta[4 * 2 + 1],
+           f->se_beta[4 * 2 + 1], checked, worst_c, 100 * worst_se);
     CHECK(checked == 12);
 done:
     ls_result_free(r);
@@ -690,7 +706,14 @@ static void simr_free(simr *s)
     free(s->dif);
 }
 
+static void simulate_link(size_t n, size_t q, size_t r, int with_dif, int probit, uint64_t seed, simr *s);
 static void simulate_r(size_t n, size_t q, size_t r, int with_dif, uint64_t seed, simr *s)
+{
+    simulate_link(n, q, r, with_dif, 0, seed, s);
+}
+
+/* probit: P(y = 1) = Phi(w), by a normal threshold */
+static void simulate_link(size_t n, size_t q, size_t r, int with_dif, int probit, uint64_t seed, simr *s)
 {
     ls_rng g = {seed};
     s->n = n, s->q = q, s->r = r;
@@ -716,7 +739,7 @@ static void simulate_r(size_t n, size_t q, size_t r, int with_dif, uint64_t seed
         for (size_t j = 0; j < q; j++) {
             double w = s->c[j] + s->dif[j] * x;
             for (size_t k = 0; k < r; k++) w += s->gamma[j * r + k] * th[k];
-            s->Y[i * q + j] = ls_rng_unif(&g) < 1 / (1 + exp(-w));
+            s->Y[i * q + j] = probit ? (w + ls_rng_norm(&g) > 0) : (ls_rng_unif(&g) < 1 / (1 + exp(-w)));
         }
     }
 }
@@ -763,26 +786,27 @@ static int engine_of(const simr *s, int dif, unsigned level, lsg_model *m, int *
  * gradient in the slopes, the steps and the item shifts against central
  * differences, nodes held; and the observed information by Louis' identity
  * against differences of the analytic gradient. */
-static void sparse_grid_gradient_matches_differences(void)
+static void gradient_check(size_t r, unsigned level, int probit)
 {
-    const size_t r = 4;
     simr s;
-    simulate_r(40, 8, r, 0, 7, &s);
+    simulate_link(40, 8, r, 0, probit, 7, &s);
     lsg_model m;
     ls_error e;
     int *Y;
-    CHECK(engine_of(&s, 0, 3, &m, &Y, &e) == 0);
+    CHECK(engine_of(&s, 0, level, &m, &Y, &e) == 0);
+    m.probit = probit;
     for (size_t i = 0; i < s.n; i++) {
         m.mu[i * r] = 0.1 * (double)(i % 5) - 0.2;
         m.S[i * r * r + 1] = m.S[i * r * r + r] = 0.05;
     }
     lsg_quad q;
     CHECK(lsg_quad_init(&q, &m, 7, &e) == 0);
-    CHECK(q.rule.sg != NULL && q.rule.n == 201);
+    CHECK(level ? q.rule.sg != NULL : q.rule.sg == NULL);
     const size_t J = s.q, T = m.T;
-    double si[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}, *w = malloc(lsg_quad_work(&q) * sizeof *w);
-    double *ga = calloc(J * r, sizeof *ga), *gb = calloc(T, sizeof *gb), gs[16], *gsh = calloc(J, sizeof *gsh);
+    double si[36] = {0}, *w = malloc(lsg_quad_work(&q) * sizeof *w);
+    double *ga = calloc(J * r, sizeof *ga), *gb = calloc(T, sizeof *gb), gs[36], *gsh = calloc(J, sizeof *gsh);
     double *shift = malloc(J * sizeof *shift);
+    for (size_t k = 0; k < r; k++) si[k * r + k] = 1;
     for (size_t j = 0; j < J; j++) shift[j] = 0.1 * (double)((j * 3) % 5) - 0.2;
     double worst = 0, big = 0;
     for (size_t i = 0; i < 6; i++) {
@@ -810,14 +834,15 @@ static void sparse_grid_gradient_matches_differences(void)
             worst = fmax(worst, fabs((lp - lm) / (2 * h) - gsh[j]));
         }
     }
-    printf("  r = 4, sparse grid level 3 (%zu nodes, signed weights): max |analytic - difference| %.2g "
-           "(largest entry %.3g)\n", q.rule.n, worst, big);
+    printf("  %s, r = %zu, %s (%zu nodes): max |analytic - difference| %.2g (largest entry %.3g)\n",
+           probit ? "probit" : "logit", r, level ? "sparse grid (signed weights)" : "product rule", q.rule.n, worst, big);
     CHECK_MSG(worst < 1e-6, "max |analytic - difference| = %g", worst);
     lsg_quad_free(&q);
     lsg_free(&m);
     free(Y);
     /* Louis' identity against differences, with DIF shifts */
-    CHECK(engine_of(&s, 1, 3, &m, &Y, &e) == 0);
+    CHECK(engine_of(&s, 1, level, &m, &Y, &e) == 0);
+    m.probit = probit;
     size_t D1, D2;
     double *x1, *H1, *S1, *x2, *H2, *S2, l1, l2;
     for (int settle = 0; settle < 6; settle++) {
@@ -834,8 +859,8 @@ static void sparse_grid_gradient_matches_differences(void)
         ws = fmax(ws, fabs(S1[c] - S2[c]));
         bi = fmax(bi, fabs(H2[c]));
     }
-    printf("  r = 4, %zu parameters: max |Louis - differences| %.2g (largest entry %.3g), cross-products %.2g\n", D1,
-           wi, bi, ws);
+    printf("  %s, r = %zu, %zu parameters: max |Louis - differences| %.2g (largest entry %.3g), cross-products %.2g\n",
+           probit ? "probit" : "logit", r, D1, wi, bi, ws);
     CHECK_MSG(wi < 1e-5 * bi, "%g", wi);
     CHECK_MSG(ws < 1e-9 * bi, "%g", ws);
     free(x1), free(H1), free(S1), free(x2), free(H2), free(S2);
@@ -843,6 +868,16 @@ static void sparse_grid_gradient_matches_differences(void)
     free(Y);
     free(w), free(ga), free(gb), free(gsh), free(shift);
     simr_free(&s);
+}
+
+static void sparse_grid_gradient_matches_differences(void) { gradient_check(4, 3, 0); }
+
+/* The probit link (log Phi by GSL's log erfc): the same checks with the
+ * product rule at r = 2 and the sparse grid at r = 4. */
+static void probit_gradient_matches_differences(void)
+{
+    gradient_check(2, 0, 1);
+    gradient_check(4, 3, 1);
 }
 
 /* The sparse grid against product rules on the same marginal likelihood
@@ -951,6 +986,84 @@ static void four_factors_recover_loadings_and_dif(void)
     simr_free(&s);
 }
 
+/* Probit data (a normal threshold), 3000 x 16, two factors triangular on
+ * the first two items, a group covariate with DIF on items 6 and 14 and a
+ * latent regression (0.5, -0.3): the probit fit recovers the loadings and
+ * the DIF effects (|z| < 4, loadings RMSE < 0.1) and flags exactly the two
+ * items; its log-likelihood is above the logit fit's on the same data, and
+ * (a sanity check, not a reference) the logit loadings are about 1.7 times
+ * the probit's. */
+static void probit_recovers_loadings_and_dif(void)
+{
+    const size_t n = quick ? 1500 : 3000, q = 16, r = 2;
+    simr s;
+    simulate_link(n, q, r, 1, 1, 52, &s);
+    ls_factor_data d;
+    CHECK(lsf_data_view(&d, n, q, 1, s.Y, s.X) == 0);
+    double ll[2] = {NAN, NAN}, len[2] = {0, 0};
+    for (int probit = 1; probit >= 0; probit--) {
+        ls_factor_options o;
+        ls_factor_options_init(&o);
+        o.method = LS_FACTOR_MML;
+        o.family = probit ? LS_FACTOR_PROBIT : LS_FACTOR_BERNOULLI;
+        o.factors = r;
+        o.identify = LS_FACTOR_TRIANGULAR;
+        size_t anchors[2] = {0, 1};
+        o.anchors = anchors;
+        o.threads = 2;
+        ls_result *res = NULL, *dr = NULL;
+        ls_error e;
+        int rc = ls_factor_run(&d, &o, &res, &e);
+        CHECK_MSG(rc == 0, "%s", e.message);
+        if (rc) continue;
+        const lsf_fit *f = payload(res);
+        CHECK(f->converged && f->family == o.family);
+        ll[probit] = f->loglik;
+        for (size_t c = 0; c < q * r; c++) len[probit] += fabs(f->gamma[c]);
+        if (probit) {
+            double worst_z = 0, rmse = 0;
+            size_t nfree = 0;
+            for (size_t j = 0; j < q; j++) {
+                for (size_t k = 0; k < r; k++) {
+                    if (j < r && k > j) continue;
+                    double dv = f->gamma[j * r + k] - s.gamma[j * r + k];
+                    rmse += dv * dv;
+                    nfree++;
+                    worst_z = fmax(worst_z, fabs(dv) / f->se_gamma[j * r + k]);
+                }
+                double se = f->se_beta[j * 2 + 1];
+                if (se > 0 && isfinite(se)) worst_z = fmax(worst_z, fabs(f->beta[j * 2 + 1] - s.dif[j]) / se);
+            }
+            rmse = sqrt(rmse / (double)nfree);
+            printf("  probit, %zu x %zu, 2 factors: loglik %.2f, %u iterations; loadings RMSE %.3f, worst |z| of "
+                   "loadings and DIF %.2f; DIF items 6, 14: %.3f, %.3f (truth 1, -1); latent regression %.3f %.3f "
+                   "(truth 0.5 -0.3)\n",
+                   n, q, f->loglik, f->iterations, rmse, worst_z, f->beta[5 * 2 + 1], f->beta[13 * 2 + 1], f->A[0],
+                   f->A[1]);
+            CHECK(worst_z < 4.0);
+            CHECK(rmse < 0.1);
+            CHECK_NEAR(f->A[0], 0.5, 0.2);
+            CHECK_NEAR(f->A[1], -0.3, 0.2);
+            rc = ls_factor_dif_run(res, 0.05, LS_FACTOR_BONFERRONI, &dr, &e);
+            CHECK_MSG(rc == 0, "%s", e.message);
+            if (!rc) {
+                const lsf_dif *dif = ls_result_payload(dr, "factor-dif");
+                for (size_t j = 0; j < q; j++)
+                    CHECK_MSG(dif->flag[j] == (s.dif[j] != 0), "item %zu: flag %d, truth %g", j + 1, dif->flag[j],
+                              s.dif[j]);
+            }
+        }
+        ls_result_free(dr);
+        ls_result_free(res);
+    }
+    printf("  the same data by the logit: loglik %.2f (probit %.2f); sum |loading| logit / probit %.3f\n", ll[0],
+           ll[1], len[0] / len[1]);
+    CHECK(ll[1] > ll[0]);
+    CHECK(len[0] / len[1] > 1.5 && len[0] / len[1] < 1.9);
+    lsf_data_view_free(&d);
+    simr_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -968,5 +1081,8 @@ int main(int argc, char **argv)
     RUN(sparse_grid_gradient_matches_differences);
     RUN(sparse_grid_agrees_with_the_product_rule);
     RUN(four_factors_recover_loadings_and_dif);
+    RUN(probit_gradient_matches_differences);
+    RUN(probit_recovers_loadings_and_dif);
+    RUN(probit_mml_matches_lme4_on_bfi);
     return h_finish();
 }

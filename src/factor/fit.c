@@ -118,8 +118,8 @@ int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
 
 const char *lsf_mml_unsupported(const ls_factor_options *o)
 {
-    if (o->family != LS_FACTOR_BERNOULLI)
-        return "only the bernoulli (logit) family is fitted by marginal ML; use method jml";
+    if (o->family != LS_FACTOR_BERNOULLI && o->family != LS_FACTOR_PROBIT)
+        return "only the bernoulli (logit) and probit families are fitted by marginal ML; use method jml";
     if (o->factors > LSF_MML_MAX_R)
         return "at most 6 factors (Gauss-Hermite quadrature, a sparse grid above 3); use method jml";
     if (o->identify != LS_FACTOR_ORTHOGONAL && o->identify != LS_FACTOR_TRIANGULAR)
@@ -258,8 +258,8 @@ int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const
         return LS_FACTOR_MML;
     }
     if (lsf_mml_unsupported(o)) {
-        *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli family, at most 6 "
-                  "factors, the orthogonal or triangular condition, no ridge)";
+        *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli or probit family, at "
+                  "most 6 factors, the orthogonal or triangular condition, no ridge)";
         return LS_FACTOR_JML;
     }
     if (d->q <= LSF_AUTO_MML_ITEMS) {

@@ -1,7 +1,8 @@
 /*
- * mml.c -- marginal maximum likelihood of the Bernoulli (logit) factor
- * model with covariates, for short tests:
- *   logit P(y_ij = 1 | theta_i) = gamma_j' theta_i + beta_j0 + beta_j' x_i,
+ * mml.c -- marginal maximum likelihood of the Bernoulli (logit or probit)
+ * factor model with covariates, for short tests:
+ *   logit P(y_ij = 1 | theta_i) = gamma_j' theta_i + beta_j0 + beta_j' x_i
+ *   (probit: P = Phi(the same)),
  *   theta_i ~ N(A x_i, I),
  * theta integrated out by adaptive Gauss-Hermite quadrature.  A binary item
  * is a two-category partial credit item, so the fit runs on the partial
@@ -348,6 +349,14 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         if (rc || change < GVEM_TOL) break;
     }
     if (rc) goto done;
+    if (o->family == LS_FACTOR_PROBIT) {
+        /* the GVEM start is a logit fit: a probit's slopes and thresholds are
+         * about 1/1.7 of a logit's (the logistic's sd is pi / sqrt 3 = 1.81,
+         * 1.7 matches the two cdfs best) */
+        m.probit = 1;
+        for (size_t c = 0; c < q * r; c++) m.a[c] /= 1.702;
+        for (size_t c = 0; c < m.T; c++) m.b[c] /= 1.702;
+    }
     double ll, ll0 = NAN;
     unsigned iters, it0 = 0;
     int conv, conv0 = 0;
@@ -364,7 +373,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     f->q = q;
     f->p = p;
     f->r = r;
-    f->family = LS_FACTOR_BERNOULLI;
+    f->family = o->family;
     f->method = LS_FACTOR_MML;
     f->method_reason = reason;
     f->nodes = level ? 2 * level + 1 : nodes;

@@ -512,6 +512,14 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
                     size_t j = obs[o];
                     double eta = sh[j] - m->b[m->off[j] + 1];
                     for (size_t a = 0; a < K; a++) eta += m->a[j * K + a] * zk[a];
+                    if (m->probit) { /* log Phi(v), v = +-eta: d/deta +-lambda, -d2 lambda (lambda + v) */
+                        const double v = yo[o] ? eta : -eta;
+                        double lam;
+                        h += lsg_log_Phi(v, &lam);
+                        rr[k * JM + o] = yo[o] ? lam : -lam;
+                        ww[k * JM + o] = lam * (lam + v);
+                        continue;
+                    }
                     double P = 1 / (1 + exp(-eta));
                     /* log P(y | eta), stably */
                     const double se = yo[o] ? -eta : eta; /* log(1 + e^se), without overflow */

@@ -28,6 +28,8 @@
 #include "kernel/linalg.h"
 #include "kernel/special.h"
 
+#include <gsl/gsl_sf_erf.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -844,6 +846,14 @@ int lsg_iterate(lsg_model *m, double *change, ls_error *err)
 /* Marginal likelihood by adaptive Gauss-Hermite quadrature          */
 /* ---------------------------------------------------------------- */
 
+double lsg_log_Phi(double v, double *lam)
+{
+    /* Phi(v) = erfc(-v / sqrt 2) / 2 */
+    const double lp = gsl_sf_log_erfc(-v * 0.70710678118654752440) - 0.69314718055994530942;
+    *lam = exp(-0.5 * v * v - 0.91893853320467274178 - lp);
+    return lp;
+}
+
 int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err)
 {
     memset(q, 0, sizeof *q);
@@ -855,6 +865,7 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     q->P = m->P;
     q->off = m->off;
     q->threads = m->threads;
+    q->probit = m->probit;
     int rc = m->mml_sparse ? ls_rule_sparse(&q->rule, m->K, m->mml_sparse, err)
                            : ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
     if (rc) return rc;
@@ -1018,7 +1029,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
         double *f = fe + j * fw;
         f[0] = 0;
-        if (!q->nidx) continue;
+        if (!q->nidx || q->probit) continue;
         const double *aj = a + j * K;
         double base = shift ? shift[j] : 0, g[LSG_KMAX], bound;
         for (size_t p = 0; p < K; p++) base += aj[p] * c[p];
@@ -1104,6 +1115,17 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             double *r = want ? res + k * T + oj : lse_buf;
             double s = shift ? shift[j] : 0;
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
+            if (q->probit && P == 1) { /* probit: log Phi(+-eta), eta = s - b_1 */
+                const double eta = s - bj[1];
+                double lam;
+                const double lp = lsg_log_Phi(yi ? eta : -eta, &lam);
+                val[k] += lp;
+                if (want) { /* slot 0: d/ds; slot 1 with the -y below: d/db_1 = -d/ds */
+                    r[0] = yi ? lam : -lam;
+                    r[1] = yj - r[0];
+                }
+                continue;
+            }
             if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
                 const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
                 val[k] += yj * s - bj[yi] - log_collect(sum, pr + k);
