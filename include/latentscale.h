@@ -857,7 +857,9 @@ typedef struct ls_factor_options {
                            * at most 100000                                   */
     int method;           /* enum ls_factor_method (default JML)               */
     unsigned nodes;       /* MML: Gauss-Hermite nodes per dimension (3..61); 0
-                           * (default): 11, 9, 7 for 1, 2, 3 factors         */
+                           * (default): 11, 9, 7 for 1, 2, 3 factors; 4 to 6
+                           * factors: the sparse grid's largest rule (odd,
+                           * 3..13; default 7)                                */
     int dif_lr;           /* MML with covariates: also fit the model without DIF (the
                            * covariates move the factor means only) for the
                            * likelihood-ratio test of no DIF at all (a second fit;

@@ -437,6 +437,13 @@ fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found '-2'
 fails 2 "latentscale factor: --ridge: expected a number >= 0 or auto, found 'nan'" factor resp3.csv --items 'Q*' --ridge nan
 fails 2 "latentscale: method mml: ridge is a joint-ML penalty; marginal ML needs none" \
   factor resp3.csv --items 'Q*' --method mml --ridge auto
+# marginal ML above 3 factors: a sparse grid (issue 29, item 1), up to 6
+fails 2 "latentscale: method mml: at most 6 factors (Gauss-Hermite quadrature, a sparse grid above 3); use method jml" \
+  factor resp3.csv --items 'Q*' --method mml --factors 7
+fails 2 "latentscale: --nodes: with more than 3 factors marginal ML integrates on a sparse grid whose largest rule has 3, 5, ..., 13 nodes, got 8" \
+  factor resp3.csv --items 'Q*' --method mml --factors 4 --nodes 8
+fails 2 "latentscale: --nodes: with more than 3 factors marginal ML integrates on a sparse grid whose largest rule has 3, 5, ..., 13 nodes, got 15" \
+  factor resp3.csv --items 'Q*' --method auto --factors 6 --nodes 15
 printf 'Q1,Q2,Q3\n1,,\n0,,\n,1,\n,0,\n,,1\n,,0\n1,,\n,0,\n' >single.csv
 fails 2 "latentscale: --ridge: auto's cross-validation holds out responses in 5 folds; these data leave fold 1 none (too few persons with two or more responses): give a ridge" \
   factor single.csv --items 'Q*' --ridge auto

@@ -538,9 +538,10 @@ def factor(data, *, items=None, covariates=None, factors=None, response="bernoul
     50 under anchor, anchor-identity and triangular identification without
     ridge, else 0; 0: analytic).  method: jml (joint ML, for long tests),
     mml (marginal ML: factors ~ N(A x, I) integrated out, for short tests;
-    bernoulli, 1-3 factors, orthogonal or triangular) or auto (mml up to 50
-    items); nodes: mml's Gauss-Hermite nodes per factor (0: 11, 9, 7 for 1,
-    2, 3 factors); equal_loadings=True: mml with one loading for every item
+    bernoulli or probit, 1-6 factors, orthogonal or triangular) or auto (mml
+    up to 50 items); nodes: mml's Gauss-Hermite nodes per factor (0: 11, 9, 7
+    for 1, 2, 3 factors; 4-6 factors: the sparse grid's largest rule, odd
+    3..13, default 7); equal_loadings=True: mml with one loading for every item
     (Rasch-type, as lme4's glmer).  long: a long table, one row per response:
     its (person, item, response) column names, instead of items (covariates
     then have one value per person).  out: write the CLI's JSON.  progress:

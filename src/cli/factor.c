@@ -105,9 +105,10 @@ static void print_summary(const ls_result *f, const ls_result *dif, const ls_res
     int mml = method && strcmp(method, "mml") == 0;
     if (reason) printf("method auto: %s\n", reason);
     if (mml) {
-        printf("marginal log-likelihood %.4f (factors integrated out, %u Gauss-Hermite nodes per factor), "
+        printf("marginal log-likelihood %.4f (factors integrated out, %u Gauss-Hermite nodes per factor%s), "
                "%zu parameters, AIC %.2f, BIC %.2f, %u iterations, %s\n",
-               num(f, "loglik"), (unsigned)num(f, "nodes"), count(f, "n_params"), num(f, "aic"), num(f, "bic"),
+               num(f, "loglik"), (unsigned)num(f, "nodes"),
+               r > 3 ? " at most: a sparse grid" : "", count(f, "n_params"), num(f, "aic"), num(f, "bic"),
                (unsigned)num(f, "iterations"), num(f, "converged") != 0 ? "converged" : "NOT converged");
     } else
         printf("joint log-likelihood %.4f, JIC %.2f, %u sweeps, %s; %u of %u starts at the best value\n",
@@ -233,7 +234,8 @@ int cmd_factor(int argc, char **argv)
          "auto (mml up to 50 items)", "M"},
         {"equal-loadings", ARG_FLAG, &o.equal_loadings,
          "mml, 1 factor: one loading for every item (Rasch-type: a person random effect, as lme4's glmer)", NULL},
-        {"nodes", ARG_UINT, &o.nodes, "mml: Gauss-Hermite nodes per factor (default 11, 9, 7 for 1, 2, 3 factors)", "N"},
+        {"nodes", ARG_UINT, &o.nodes, "mml: Gauss-Hermite nodes per factor (default 11, 9, 7 for 1, 2, 3 factors; 4 to 6 factors: "
+         "a sparse grid whose largest rule has N = 3, 5, .., 13 nodes, default 7)", "N"},
         {"response", ARG_STRING, &family, "response distribution: bernoulli (default, logit), probit, poisson or gaussian", "F"},
         {"identify", ARG_STRING, &identify,
          "orthogonal (default), triangular, anchor, anchor-identity or equal-diagonal", "C"},

@@ -13,6 +13,7 @@
  */
 #include "factor/fit.h"
 #include "kernel/linalg.h"
+#include "kernel/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,12 @@ int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "method: unknown (%d); expected jml, mml or auto", o->method);
     if (o->nodes != 0 && (o->nodes < 3 || o->nodes > 61))
         return ls_fail(err, LS_ERR_OPTION, "nodes: expected 3 to 61 Gauss-Hermite nodes per factor, got %u", o->nodes);
+    if (o->nodes != 0 && o->factors > LSF_MML_PRODUCT_R && o->factors <= LSF_MML_MAX_R && o->method != LS_FACTOR_JML &&
+        (o->nodes % 2 == 0 || o->nodes > 2 * LS_SPARSE_MAX_LEVEL + 1))
+        return ls_fail(err, LS_ERR_OPTION,
+                       "nodes: with more than %d factors marginal ML integrates on a sparse grid whose largest rule has "
+                       "3, 5, ..., %d nodes, got %u",
+                       LSF_MML_PRODUCT_R, 2 * LS_SPARSE_MAX_LEVEL + 1, o->nodes);
     if (o->equal_loadings && o->method == LS_FACTOR_JML)
         return ls_fail(err, LS_ERR_OPTION, "equal_loadings: a constraint of marginal ML; use method mml");
     if (o->equal_loadings && o->factors != 1)
@@ -111,9 +118,10 @@ int ls_factor_options_check(const ls_factor_options *o, ls_error *err)
 
 const char *lsf_mml_unsupported(const ls_factor_options *o)
 {
-    if (o->family != LS_FACTOR_BERNOULLI)
-        return "only the bernoulli (logit) family is fitted by marginal ML; use method jml";
-    if (o->factors > 3) return "at most 3 factors (Gauss-Hermite quadrature); use method jml";
+    if (o->family != LS_FACTOR_BERNOULLI && o->family != LS_FACTOR_PROBIT)
+        return "only the bernoulli (logit) and probit families are fitted by marginal ML; use method jml";
+    if (o->factors > LSF_MML_MAX_R)
+        return "at most 6 factors (Gauss-Hermite quadrature, a sparse grid above 3); use method jml";
     if (o->identify != LS_FACTOR_ORTHOGONAL && o->identify != LS_FACTOR_TRIANGULAR)
         return "identify must be orthogonal or triangular (the factors are N(0, I) given the covariates)";
     if (o->ridge != 0) return "ridge is a joint-ML penalty; marginal ML needs none";
@@ -250,8 +258,8 @@ int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const
         return LS_FACTOR_MML;
     }
     if (lsf_mml_unsupported(o)) {
-        *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli family, at most 3 "
-                  "factors, the orthogonal or triangular condition, no ridge)";
+        *reason = "joint ML: marginal ML does not take these options (it needs the bernoulli or probit family, at "
+                  "most 6 factors, the orthogonal or triangular condition, no ridge)";
         return LS_FACTOR_JML;
     }
     if (d->q <= LSF_AUTO_MML_ITEMS) {

@@ -158,6 +158,13 @@ typedef struct lsf_selection {
 /* The estimator lsf_run uses for d and o (o->method, or auto's choice with
  * *reason set to a static sentence). */
 int lsf_choose_method(const ls_factor_data *d, const ls_factor_options *o, const char **reason);
+/* Marginal ML integrates the factors on the product Gauss-Hermite rule up
+ * to LSF_MML_PRODUCT_R factors, above on a Smolyak sparse grid (default
+ * level LSF_MML_SPARSE_LEVEL: largest one-dimensional rule 7 nodes), up to
+ * LSF_MML_MAX_R factors. */
+#define LSF_MML_PRODUCT_R 3
+#define LSF_MML_MAX_R 6
+#define LSF_MML_SPARSE_LEVEL 3
 /* Why o cannot be fitted by marginal ML (a static sentence), or NULL. */
 const char *lsf_mml_unsupported(const ls_factor_options *o);
 /* The marginal-ML fit (mml.c), reached through lsf_run after its checks;

@@ -1,7 +1,8 @@
 /*
- * mml.c -- marginal maximum likelihood of the Bernoulli (logit) factor
- * model with covariates, for short tests:
- *   logit P(y_ij = 1 | theta_i) = gamma_j' theta_i + beta_j0 + beta_j' x_i,
+ * mml.c -- marginal maximum likelihood of the Bernoulli (logit or probit)
+ * factor model with covariates, for short tests:
+ *   logit P(y_ij = 1 | theta_i) = gamma_j' theta_i + beta_j0 + beta_j' x_i
+ *   (probit: P = Phi(the same)),
  *   theta_i ~ N(A x_i, I),
  * theta integrated out by adaptive Gauss-Hermite quadrature.  A binary item
  * is a two-category partial credit item, so the fit runs on the partial
@@ -247,7 +248,10 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     const size_t n = d->n, q = d->q, p = d->p, r = o->factors, p1 = p + 1;
     const char *why = lsf_mml_unsupported(o);
     if (why) return ls_fail(err, LS_ERR_OPTION, "method mml: %s", why);
+    /* the product rule's nodes per factor; above LSF_MML_PRODUCT_R factors
+     * the sparse grid's largest one-dimensional rule (2 level + 1 nodes) */
     const unsigned nodes = o->nodes ? o->nodes : (r == 1 ? 11 : r == 2 ? 9 : 7);
+    const unsigned level = r > LSF_MML_PRODUCT_R ? (o->nodes ? (o->nodes - 1) / 2 : LSF_MML_SPARSE_LEVEL) : 0;
     /* the engine keeps the observed cells (in its item order, below) */
     ls_resp Rm;
     memset(&Rm, 0, sizeof Rm);
@@ -325,6 +329,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     rc = lsg_init_resp(&m, &Rm, r, P, pat, 1, threads, err);
     if (rc) goto done;
     m.equal_slopes = o->equal_loadings;
+    m.mml_sparse = level;
     {
         ls_gpcm_data gd;
         memset(&gd, 0, sizeof gd);
@@ -344,6 +349,14 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         if (rc || change < GVEM_TOL) break;
     }
     if (rc) goto done;
+    if (o->family == LS_FACTOR_PROBIT) {
+        /* the GVEM start is a logit fit: a probit's slopes and thresholds are
+         * about 1/1.7 of a logit's (the logistic's sd is pi / sqrt 3 = 1.81,
+         * 1.7 matches the two cdfs best) */
+        m.probit = 1;
+        for (size_t c = 0; c < q * r; c++) m.a[c] /= 1.702;
+        for (size_t c = 0; c < m.T; c++) m.b[c] /= 1.702;
+    }
     double ll, ll0 = NAN;
     unsigned iters, it0 = 0;
     int conv, conv0 = 0;
@@ -360,10 +373,10 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
     f->q = q;
     f->p = p;
     f->r = r;
-    f->family = LS_FACTOR_BERNOULLI;
+    f->family = o->family;
     f->method = LS_FACTOR_MML;
     f->method_reason = reason;
-    f->nodes = nodes;
+    f->nodes = level ? 2 * level + 1 : nodes;
     f->identify = o->identify;
     f->covariate_condition = o->covariate_condition;
     f->seed = o->seed;

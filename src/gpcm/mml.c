@@ -446,7 +446,9 @@ done:
 static int binary_information(mml_ctx *c, double *I, double *Sc)
 {
     lsg_model *m = c->m;
-    const size_t N = m->N, J = m->J, K = m->K, D = c->D, n = c->q.rule.n, p = m->xmode == LSG_X_DIF ? m->p : 0;
+    const size_t N = m->N, J = m->J, K = m->K, D = c->D, p = m->xmode == LSG_X_DIF ? m->p : 0;
+    /* the nodes' buffers hold the larger of the rule and its fallback (lsg_quad fb) */
+    const size_t n = c->q.fb && c->q.fb->rule.n > c->q.rule.n ? c->q.fb->rule.n : c->q.rule.n;
     const size_t K1 = K + 1, dz = K1 + p;
     double sinv[100], L[100];
     memcpy(L, m->sigma, K * K * sizeof *L);
@@ -491,10 +493,13 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
             }
             if (no == 0) continue;
             lsg_person_shift(m, i, sh);
+            const ls_rule *ru = &c->q.rule;
+        again:;
+            const size_t nr = ru->n;
             double mx = -INFINITY;
-            for (size_t k = 0; k < n; k++) {
+            for (size_t k = 0; k < nr; k++) {
                 double *zk = z + k * K;
-                const double *u = c->q.rule.u + k * K;
+                const double *u = ru->u + k * K;
                 for (size_t a = 0; a < K; a++) {
                     double v = ce[a];
                     for (size_t b = 0; b <= a; b++) v += Lc[a * K + b] * u[b];
@@ -507,24 +512,42 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
                     size_t j = obs[o];
                     double eta = sh[j] - m->b[m->off[j] + 1];
                     for (size_t a = 0; a < K; a++) eta += m->a[j * K + a] * zk[a];
+                    if (m->probit) { /* log Phi(v), v = +-eta: d/deta +-lambda, -d2 lambda (lambda + v) */
+                        const double v = yo[o] ? eta : -eta;
+                        double lam;
+                        h += lsg_log_Phi(v, &lam);
+                        rr[k * JM + o] = yo[o] ? lam : -lam;
+                        ww[k * JM + o] = lam * (lam + v);
+                        continue;
+                    }
                     double P = 1 / (1 + exp(-eta));
                     /* log P(y | eta), stably */
-                    h += yo[o] ? -log1p(exp(-eta)) : -log1p(exp(eta));
+                    const double se = yo[o] ? -eta : eta; /* log(1 + e^se), without overflow */
+                    h -= se > 30 ? se + log1p(exp(-se)) : log1p(exp(se));
                     rr[k * JM + o] = (double)yo[o] - P;
                     ww[k * JM + o] = P * (1 - P);
                 }
-                pi[k] = c->q.rule.lw[k] + h;
+                pi[k] = ru->lw[k] + h;
                 if (pi[k] > mx) mx = pi[k];
             }
             double sum = 0;
-            for (size_t k = 0; k < n; k++) sum += (pi[k] = exp(pi[k] - mx));
-            for (size_t k = 0; k < n; k++) pi[k] /= sum;
+            const signed char *wsg = ru->sg; /* a sparse grid's weight signs */
+            for (size_t k = 0; k < nr; k++) sum += (pi[k] = wsg && wsg[k] < 0 ? -exp(pi[k] - mx) : exp(pi[k] - mx));
+            if (!(sum > 0)) { /* as lsg_quad_person: the product rule for this person */
+                if (c->q.fb && ru != &c->q.fb->rule) {
+                    ru = &c->q.fb->rule;
+                    goto again;
+                }
+                bad |= 2; /* not finite */
+                continue;
+            }
+            for (size_t k = 0; k < nr; k++) pi[k] /= sum;
             /* m_j = E[r_j t]; M_jl = delta_jl E[w_j t t'] - E[r_j r_l t t'] (+ m_j m_l' below) */
             memset(mj, 0, no * K1 * sizeof *mj);
             memset(M, 0, no * no * K1 * K1 * sizeof *M);
-            for (size_t k = 0; k < n; k++) {
+            for (size_t k = 0; k < nr; k++) {
                 const double pk = pi[k], *zk = z + k * K;
-                if (pk < 1e-300) continue;
+                if (fabs(pk) < 1e-300) continue;
                 double t[11];
                 for (size_t a = 0; a < K; a++) t[a] = zk[a];
                 t[K] = 1;
@@ -626,7 +649,7 @@ static int binary_information(mml_ctx *c, double *I, double *Sc)
     }
     ls_free(acc);
     ls_free(apos);
-    return bad ? LS_ERR_NOMEM : LS_OK;
+    return bad & 1 ? LS_ERR_NOMEM : bad ? LS_ERR_NUMERIC : LS_OK;
 }
 
 int lsg_mml_information(lsg_model *m, unsigned nodes, int differences, size_t *D, double **xout, double **H,

@@ -28,6 +28,8 @@
 #include "kernel/linalg.h"
 #include "kernel/special.h"
 
+#include <gsl/gsl_sf_erf.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -844,6 +846,14 @@ int lsg_iterate(lsg_model *m, double *change, ls_error *err)
 /* Marginal likelihood by adaptive Gauss-Hermite quadrature          */
 /* ---------------------------------------------------------------- */
 
+double lsg_log_Phi(double v, double *lam)
+{
+    /* Phi(v) = erfc(-v / sqrt 2) / 2 */
+    const double lp = gsl_sf_log_erfc(-v * 0.70710678118654752440) - 0.69314718055994530942;
+    *lam = exp(-0.5 * v * v - 0.91893853320467274178 - lp);
+    return lp;
+}
+
 int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err)
 {
     memset(q, 0, sizeof *q);
@@ -855,7 +865,9 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     q->P = m->P;
     q->off = m->off;
     q->threads = m->threads;
-    int rc = ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
+    q->probit = m->probit;
+    int rc = m->mml_sparse ? ls_rule_sparse(&q->rule, m->K, m->mml_sparse, err)
+                           : ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
     if (rc) return rc;
     q->center = ls_calloc(m->N * m->K, sizeof *q->center);
     q->chol = ls_calloc(m->N * m->K * m->K, sizeof *q->chol);
@@ -901,18 +913,45 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
         q->mA = q->mB = 0;
     }
     ls_free(tix);
+    if (m->mml_sparse) {
+        lsg_quad *f = ls_calloc(1, sizeof *f);
+        if (!f) {
+            lsg_quad_free(q);
+            return ls_nomem(err);
+        }
+        *f = *q;
+        memset(&f->rule, 0, sizeof f->rule);
+        f->nidx = NULL;
+        f->m1 = f->mA = f->mB = 0;
+        f->fb = NULL;
+        q->fb = f;
+        rc = ls_rule_gh(&f->rule, m->K, 3, 1e-12, err);
+        if (rc) {
+            lsg_quad_free(q);
+            return rc;
+        }
+    }
     lsg_quad_center(q, m->mu, m->S);
     return LS_OK;
 }
 
 size_t lsg_quad_work(const lsg_quad *q)
 {
-    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    size_t w = q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    if (q->fb) {
+        size_t wf = lsg_quad_work(q->fb);
+        if (wf > w) w = wf;
+    }
+    return w;
 }
 
 void lsg_quad_free(lsg_quad *q)
 {
     if (!q) return;
+    if (q->fb) { /* centre and chol are q's */
+        ls_rule_free(&q->fb->rule);
+        ls_free(q->fb);
+    }
     ls_rule_free(&q->rule);
     ls_free(q->nidx);
     ls_free(q->center);
@@ -926,8 +965,17 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
     for (size_t i = 0; i < q->N; i++) {
         double *L = q->chol + i * K * K;
         memcpy(q->center + i * K, mu + i * K, K * sizeof *mu);
+        double keep[LSG_KMAX * LSG_KMAX];
+        if (q->rule.sg) memcpy(keep, L, K * K * sizeof *L);
         memcpy(L, S + i * K * K, K * K * sizeof *L);
-        if (ls_chol(L, K)) { /* keep a usable rule: the unit matrix */
+        if (ls_chol(L, K)) {
+            /* a signed rule's posterior covariance need not be positive
+             * definite: keep the previous scale when there is one */
+            if (q->rule.sg && keep[0] > 0) {
+                memcpy(L, keep, K * K * sizeof *L);
+                continue;
+            }
+            /* keep a usable rule: the unit matrix */
             memset(L, 0, K * K * sizeof *L);
             for (size_t k = 0; k < K; k++) L[k * K + k] = 1.0;
         }
@@ -981,7 +1029,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
         double *f = fe + j * fw;
         f[0] = 0;
-        if (!q->nidx) continue;
+        if (!q->nidx || q->probit) continue;
         const double *aj = a + j * K;
         double base = shift ? shift[j] : 0, g[LSG_KMAX], bound;
         for (size_t p = 0; p < K; p++) base += aj[p] * c[p];
@@ -1067,6 +1115,17 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             double *r = want ? res + k * T + oj : lse_buf;
             double s = shift ? shift[j] : 0;
             for (size_t p = 0; p < K; p++) s += aj[p] * zk[p];
+            if (q->probit && P == 1) { /* probit: log Phi(+-eta), eta = s - b_1 */
+                const double eta = s - bj[1];
+                double lam;
+                const double lp = lsg_log_Phi(yi ? eta : -eta, &lam);
+                val[k] += lp;
+                if (want) { /* slot 0: d/ds; slot 1 with the -y below: d/db_1 = -d/ds */
+                    r[0] = yi ? lam : -lam;
+                    r[1] = yj - r[0];
+                }
+                continue;
+            }
             if (P == 1 && fabs(s) < 300.0 && bmax[j] < 300.0) { /* binary: two categories */
                 const double e1 = exp(s) * xb[1], sum = 1.0 + e1;
                 val[k] += yj * s - bj[yi] - log_collect(sum, pr + k);
@@ -1121,10 +1180,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
     for (size_t k = 0; k < n; k++)
         if (val[k] > mx) mx = val[k];
     double sum = 0;
+    const signed char *sg = q->rule.sg; /* a sparse grid's weight signs */
     for (size_t k = 0; k < n; k++) {
-        val[k] = exp(val[k] - mx);
+        val[k] = sg && sg[k] < 0 ? -exp(val[k] - mx) : exp(val[k] - mx);
         sum += val[k];
     }
+    if (!(sum > 0)) /* a signed rule that does not fit the integrand */
+        return q->fb ? lsg_quad_person(q->fb, i, a, b, shift, gshift, sigma_inv, logdet_sigma, ga, gb, gs, post_mean,
+                                       post_cov, work)
+                     : NAN;
     double ll = mx + log(sum);
     for (size_t p = 0; p < K; p++) ll += log(L[p * K + p]);
     for (size_t k = 0; k < n; k++) val[k] /= sum; /* posterior weights */
@@ -1171,7 +1235,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                 const double *TA = f + 2, *TB = TA + mA;
                 for (size_t k = 0; k < n; k++) {
                     const double w = val[k], *zk = z + k * K;
-                    if (w < 1e-300) continue;
+                    if (fabs(w) < 1e-300) continue;
                     const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
                     double r[65], pw = 1.0, tot = 0, eh = 0;
                     for (size_t h2 = 0; h2 <= P; h2++) {
@@ -1192,7 +1256,7 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             } else
                 for (size_t k = 0; k < n; k++) {
                     const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
-                    if (w < 1e-300) continue;
+                    if (fabs(w) < 1e-300) continue;
                     for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
                     gsh += w * r[0];
                     for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];

@@ -74,6 +74,11 @@ typedef struct lsg_model {
     int equal_slopes;      /* MML, K = 1: one slope shared by every item (Rasch-type) */
     int mml_warm;          /* lsg_mml: mu, S already hold a quadrature posterior
                             * near the start (one adaptation pass, not four) */
+    int probit;            /* MML, binary items only: P(y = 1 | theta) = Phi(eta)
+                            * with eta = a'theta + shift - b_1 (0: the logit) */
+    unsigned mml_sparse;   /* MML: 0 the product Gauss-Hermite rule of `nodes`
+                            * per dimension; l >= 1 the Smolyak sparse grid of
+                            * level l (ls_rule_sparse: signed weights) */
     /* the sums over persons (see the top of this file) */
     int stats;             /* LSG_STATS_E: E-step sums hold; LSG_STATS_L: local;
                             * LSG_STATS_P: the next E-step is done (below)    */
@@ -163,7 +168,18 @@ typedef struct lsg_quad {
     unsigned *nidx;        /* n x 2: ia_k, ib_k                                */
     double x1[64];
     size_t m1, mA, mB, h;
+    /* A sparse grid (signed weights, m->mml_sparse): where its sum for a
+     * person is not positive (the posterior far from the nodes' normal, as
+     * at a line search's trial point), that person's integral is taken on
+     * this product rule of 3 nodes per dimension on the same centre and
+     * scale (centre and chol borrowed).  NULL for a product rule. */
+    struct lsg_quad *fb;
+    int probit;            /* the model's link (binary items)                   */
 } lsg_quad;
+
+/* log Phi(v), stable in both tails (GSL's log erfc), and *lam the inverse
+ * Mills ratio phi(v) / Phi(v). */
+double lsg_log_Phi(double v, double *lam);
 
 int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err);
 void lsg_quad_free(lsg_quad *q);
