@@ -388,6 +388,28 @@ static void test_quad_tables(void)
 
 /* Analytic gradient of the quadrature log-likelihood against central
  * differences, at fixed nodes. */
+/* The local step's exponential (lsg_exp_neg) is within 2 ulp of exp on
+ * [-700, 0]: a grid, the reduction's boundaries (n ln 2 +- ln 2 / 2) and
+ * the ends. */
+static void test_exp_neg(void)
+{
+    double worst = 0;
+    size_t n = 0;
+    for (size_t s = 0; s <= 2000000; s++) {
+        double x = -700.0 * (double)s / 2000000.0;
+        if (s % 3 == 1) x = -0.6931471805599453 * (double)(s % 1009) - 0.34657359027997264;
+        if (s % 3 == 2) x = -1e-300 * (double)(s % 7) - 1e-17 * (double)(s % 11);
+        const double e = exp(x), g = lsg_exp_neg(x);
+        const double ulp = nextafter(e, INFINITY) - e;
+        if (fabs(g - e) / ulp > worst) worst = fabs(g - e) / ulp;
+        n++;
+    }
+    CHECK_MSG(worst <= 2.0, "worst error %.3g ulp over %zu points", worst, n);
+    CHECK(lsg_exp_neg(0.0) == 1.0);
+    CHECK(lsg_exp_neg(-700.0) > 0 && fabs(lsg_exp_neg(-700.0) / exp(-700.0) - 1) < 1e-15);
+    printf("  exp_neg: worst %.3g ulp over %zu points\n", worst, n);
+}
+
 /* The blocked cross-product behind the standard errors' information
  * (ls_gemm with A'A of a tall A) equals CBLAS's dgemm bit for bit: odd
  * sizes (partial tiles, rows not a multiple of four), exact zeros and
@@ -1537,6 +1559,7 @@ int main(int argc, char **argv)
     RUN_IF(test_elbo_monotone);
     RUN_IF(test_sums_direct);
     RUN_IF(test_quad_tables);
+    RUN_IF(test_exp_neg);
     RUN_IF(test_crossprod_blocked);
     RUN_IF(test_mml_gradient);
     RUN_IF(test_data_and_patterns);

@@ -48,6 +48,42 @@ double lsg_eta(double xi)
     return tanh(0.5 * xi) / (4.0 * xi);
 }
 
+/* e^x for x in [-700, 0] (the local step's e^-xi, xi clipped at 700, where
+ * 1 +- e^-xi is 1 exactly either way), branch-free so that a loop of them
+ * vectorises: x = n ln 2 + r, |r| <= ln 2 / 2 (Cody and Waite's two-part
+ * ln 2, n by the round-to-integer constant 1.5 2^52, whose low bits then
+ * hold n), e^r by its Taylor polynomial to degree 13 (truncation below
+ * 5e-18 relative), 2^n from the bits.  Within 2 ulp of exp (checked by
+ * test_gpcm's test_exp_neg). */
+static inline double exp_neg(double x)
+{
+    const double shift = 6755399441055744.0; /* 1.5 2^52 */
+    const double t = x * 1.4426950408889634074 + shift, n = t - shift;
+    const double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    double p = 1.0 / 6227020800.0; /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t u;
+    memcpy(&u, &t, sizeof u);
+    u = (u + 1023u) << 52;
+    double sc;
+    memcpy(&sc, &u, sizeof sc);
+    return p * sc;
+}
+
+double lsg_exp_neg(double x) { return exp_neg(x); }
+
 /* ---------------------------------------------------------------- */
 /* State                                                             */
 /* ---------------------------------------------------------------- */
@@ -700,6 +736,26 @@ int lsg_step_step(lsg_model *m, ls_error *err)
     return LS_OK;
 }
 
+/* The local step's slots: xq (xi^2 in, xi out), xx = e^-xi, xt = eta(xi)
+ * (eta = tanh(xi/2)/(4 xi) by one exponential); independent slots, one
+ * vector loop (compiled for AVX2 too where the machine has it: +, *, / and
+ * the square root are exact IEEE operations at any width). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void eta_slots(double *xq, double *xx, double *xt, size_t ne)
+{
+#pragma omp simd
+    for (size_t t = 0; t < ne; t++) {
+        const double xi = sqrt(xq[t]), ex = exp_neg(xi > 700.0 ? -700.0 : -xi);
+        /* both branches computed, then selected: no control flow */
+        const double small = 0.125 - xi * xi / 96.0, big = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+        xq[t] = xi;
+        xx[t] = ex;
+        xt[t] = xi < 1e-4 ? small : big;
+    }
+}
+
 int lsg_local_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
@@ -709,17 +765,27 @@ int lsg_local_step(lsg_model *m, ls_error *err)
     m->stats = 0; /* eta, A and B change */
     if (sigma_inverse(m->sigma, K, sinv, &lds))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    size_t emax = 1; /* the longest person's block of weights */
+    for (size_t i = 0; i < N; i++)
+        if (m->eoff[i + 1] - m->eoff[i] > emax) emax = m->eoff[i + 1] - m->eoff[i];
+    /* per block, a person's slots as in eta: E w, xi^2 then xi, e^-xi, eta */
+    double *xbuf = ls_malloc(nb * 4 * emax * sizeof *xbuf);
+    if (!xbuf) return ls_nomem(err);
     int bad = 0, nonext = 0;
 #pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad, nonext)
     for (size_t bk = 0; bk < nb; bk++) {
         double *acc = m->hblk + bk * hw, *sacc = m->sblk + bk * sw;
+        double *xw = xbuf + bk * 4 * emax, *xq = xw + emax, *xx = xq + emax, *xt = xx + emax;
         memset(acc, 0, hw * sizeof *acc);
         memset(sacc, 0, sw * sizeof *sacc);
         for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
             const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
             double ell = 0, prod = 1.0; /* prod: the 1 + e^-xi whose logarithm is pending */
             double *e = m->eta + m->eoff[i];
-            for (size_t cc = m->R->rp[i]; cc < m->R->rp[i + 1]; cc++) {
+            const size_t c0 = m->R->rp[i], c1 = m->R->rp[i + 1], ne = m->eoff[i + 1] - m->eoff[i];
+            /* the cells' E w and xi^2 = (E w)^2 + d^2 a'S a (the observed
+             * score's slot: 0, unused) */
+            for (size_t cc = c0, t = 0; cc < c1; cc++) {
                 const size_t j = it[cc];
                 const double *aj = m->a + j * K, *bj = m->b + m->off[j];
                 const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
@@ -733,17 +799,31 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                     for (size_t q = 0; q < nd; q++) sp += Si[dp * K + dm[q]] * aj[dm[q]];
                     v += aj[dp] * sp;
                 }
+                const int yy = (int)yv[cc];
+                for (size_t k = 0; k <= P; k++, t++) {
+                    if ((int)k == yy) {
+                        xw[t] = xq[t] = 0;
+                        continue;
+                    }
+                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
+                    xw[t] = ew;
+                    xq[t] = ew * ew + d * d * v;
+                }
+            }
+            /* xi, one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) =
+             * -log1p(e^-xi); the slots are independent (no chain of latencies) */
+            eta_slots(xq, xx, xt, ne);
+            for (size_t cc = c0, t = 0; cc < c1; cc++) {
+                const size_t j = it[cc];
+                const double *bj = m->b + m->off[j];
+                const size_t P = m->P[j];
                 double sa = 0, sb = 0, hyy = 0;
                 double *H = acc + m->hoff[j], *C = H + P * P;
                 const int yy = (int)yv[cc];
                 for (size_t k = 0; k <= P; k++) {
                     if ((int)k == yy) continue;
-                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
-                    const double xi = sqrt(ew * ew + d * d * v);
-                    /* one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) = -log1p(e^-xi) */
-                    double et, ex = exp(-xi);
-                    if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
-                    else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = xw[t + k], xi = xq[t + k];
+                    const double et = xt[t + k], ex = xx[t + k];
                     e[k] = et;
                     prod *= 1.0 + ex; /* <= 2 per cell: one logarithm per person */
                     ell -= 0.5 * (ew + xi);
@@ -772,6 +852,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                 m->A[cc] = sa;
                 m->B[cc] = sb;
                 e += P + 1;
+                t += P + 1;
             }
             ell -= log(prod);
             /* -KL(q_i || N(0, Sigma)) */
@@ -793,6 +874,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
             if (!nonext && estep_person(m, i, sinv, m->S2 + i * K * K, m->mu2 + i * K, sacc)) nonext = 1;
         }
     }
+    ls_free(xbuf);
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational covariance is not positive definite");
     double s = 0;
     for (size_t i = 0; i < N; i++) s += m->ell[i];
@@ -907,7 +989,7 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
 
 size_t lsg_quad_work(const lsg_quad *q)
 {
-    return q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    return q->rule.n * (q->K + 3 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
 }
 
 void lsg_quad_free(lsg_quad *q)
@@ -1156,6 +1238,13 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
     }
     if (want) {
+        /* the nodes whose weight counts (w >= 1e-300, or NaN), in node order:
+         * the same sums as skipping the others node by node, without a branch
+         * per item and node */
+        unsigned *kk = (unsigned *)(pr + n);
+        size_t nk = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!(val[k] < 1e-300)) kk[nk++] = (unsigned)k;
         for (size_t cc = c0; cc < c1; cc++) { /* the answered items' entries only */
             const size_t j = it[cc];
             memset(ga + j * K, 0, K * sizeof *ga);
@@ -1165,13 +1254,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             const size_t j = it[cc];
             const size_t P = q->P[j], oj = q->off[j];
             const double *f = fe + j * fw, *xb = eb + oj, yj = yv[cc];
-            double *gaj = ga + j * K, *g = gb + oj, gsh = 0;
+            /* accumulated in registers (ga and gb may alias the inputs as far as
+             * the compiler knows); ga_j and gb_j are zero here */
+            double *gaj0 = ga + j * K, *g0 = gb + oj, gsh = 0, gaj[LSG_KMAX] = {0}, g[65] = {0};
             if (f[0] != 0) { /* the product path: the category probabilities again */
                 const unsigned *ix = q->nidx;
                 const double *TA = f + 2, *TB = TA + mA;
-                for (size_t k = 0; k < n; k++) {
+                for (size_t u = 0; u < nk; u++) {
+                    const size_t k = kk[u];
                     const double w = val[k], *zk = z + k * K;
-                    if (w < 1e-300) continue;
                     const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
                     double r[65], pw = 1.0, tot = 0, eh = 0;
                     for (size_t h2 = 0; h2 <= P; h2++) {
@@ -1190,13 +1281,15 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
                     for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
                 }
             } else
-                for (size_t k = 0; k < n; k++) {
+                for (size_t u = 0; u < nk; u++) {
+                    const size_t k = kk[u];
                     const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
-                    if (w < 1e-300) continue;
                     for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
                     gsh += w * r[0];
                     for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
                 }
+            memcpy(gaj0, gaj, K * sizeof *gaj);
+            memcpy(g0 + 1, g + 1, P * sizeof *g);
             if (gshift) gshift[j] = gsh;
         }
         for (size_t cc = c0; cc < c1; cc++) {
