@@ -7,7 +7,9 @@
  * recovery on the spec's simulation against MML; the public API (data,
  * patterns, errors, JSON); the promax Jacobian and the rotated standard
  * errors (two step sizes, near-identity rotation, spread over simulated
- * replications); the warning for unobserved categories; bfi.  `--quick`
+ * replications); the warning for unobserved categories; bfi; the local
+ * step's exponential and the blocked cross-product of the standard errors
+ * against exp and CBLAS.  `--quick`
  * leaves out the slow parts.
  */
 #include "latentscale.h"
