@@ -1087,10 +1087,12 @@ static inline double log_collect(double sum, double *prod)
     return 0.0;
 }
 
+/* lsg_quad_person's body: static, so that its AVX2 clone and the resolver
+ * stay inside the library (a global target_clones function is exported) */
 LSG_CLONES
-double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
-                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
-                       double *gs, double *post_mean, double *post_cov, double *work)
+static double quad_person(const lsg_quad *q, size_t i, const double *a, const double *b, const double *shift,
+                          double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                          double *gs, double *post_mean, double *post_cov, double *work)
 {
     const size_t K = q->K, J = q->J, T = q->T, n = q->rule.n;
     const double *c = q->center + i * K, *L = q->chol + i * K * K;
@@ -1385,4 +1387,11 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
     }
     return ll;
+}
+
+double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
+                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       double *gs, double *post_mean, double *post_cov, double *work)
+{
+    return quad_person(q, i, a, b, shift, gshift, sigma_inv, logdet_sigma, ga, gb, gs, post_mean, post_cov, work);
 }
