@@ -7,7 +7,9 @@
  * recovery on the spec's simulation against MML; the public API (data,
  * patterns, errors, JSON); the promax Jacobian and the rotated standard
  * errors (two step sizes, near-identity rotation, spread over simulated
- * replications); the warning for unobserved categories; bfi.  `--quick`
+ * replications); the warning for unobserved categories; bfi; the local
+ * step's exponential and the blocked cross-product of the standard errors
+ * against exp and CBLAS.  `--quick`
  * leaves out the slow parts.
  */
 #include "latentscale.h"
@@ -16,7 +18,10 @@
 #include "kernel/linalg.h"
 #include "kernel/result.h"
 
+#include <gsl/gsl_cblas.h>
 #include <jansson.h>
+#include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -385,6 +390,66 @@ static void test_quad_tables(void)
 
 /* Analytic gradient of the quadrature log-likelihood against central
  * differences, at fixed nodes. */
+/* The local step's exponential (lsg_exp_neg) is within 2 ulp of exp on
+ * [-700, 0]: a grid, the reduction's boundaries (n ln 2 +- ln 2 / 2) and
+ * the ends. */
+static void test_exp_neg(void)
+{
+    double worst = 0;
+    size_t n = 0;
+    for (size_t s = 0; s <= 2000000; s++) {
+        double x = -700.0 * (double)s / 2000000.0;
+        if (s % 3 == 1) x = -0.6931471805599453 * (double)(s % 1009) - 0.34657359027997264;
+        if (s % 3 == 2) x = -1e-300 * (double)(s % 7) - 1e-17 * (double)(s % 11);
+        const double e = exp(x), g = lsg_exp_neg(x);
+        const double ulp = nextafter(e, INFINITY) - e;
+        if (fabs(g - e) / ulp > worst) worst = fabs(g - e) / ulp;
+        n++;
+    }
+    CHECK_MSG(worst <= 2.0, "worst error %.3g ulp over %zu points", worst, n);
+    CHECK(lsg_exp_neg(0.0) == 1.0);
+    CHECK(lsg_exp_neg(-700.0) > 0 && fabs(lsg_exp_neg(-700.0) / exp(-700.0) - 1) < 1e-15);
+    printf("  exp_neg: worst %.3g ulp over %zu points\n", worst, n);
+}
+
+/* The blocked cross-product behind the standard errors' information
+ * (ls_gemm with A'A of a tall A) equals CBLAS's dgemm bit for bit: odd
+ * sizes (partial tiles, rows not a multiple of four), exact zeros and
+ * negative values, and two thread counts. */
+static void test_crossprod_blocked(void)
+{
+    const size_t m = 301, k = 1203;
+    double *A = malloc(m * k * sizeof *A), *C = malloc(m * m * sizeof *C), *R = malloc(m * m * sizeof *R);
+    uint64_t st = 12345;
+    for (size_t x = 0; x < m * k; x++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        const double u = (double)(st >> 11) / 9007199254740992.0;
+        A[x] = (st >> 7) % 5 == 0 ? 0.0 : (u - 0.4) * (1.0 + (double)(x % 7));
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)m, (int)k, 1.0, A, (int)m, A, (int)m, 0.0,
+                R, (int)m);
+    const int nt0 = omp_get_max_threads();
+    for (int nt = 1; nt <= 2; nt++) {
+        omp_set_num_threads(nt);
+        for (size_t x = 0; x < m * m; x++) C[x] = NAN;
+        ls_gemm(1, 0, m, m, k, A, A, C);
+        size_t diff = 0;
+        for (size_t x = 0; x < m * m; x++) diff += memcmp(&C[x], &R[x], sizeof *C) != 0;
+        CHECK_MSG(diff == 0, "%zu of %zu entries differ from CBLAS with %d threads", diff, m * m, nt);
+    }
+    omp_set_num_threads(nt0);
+    A[7] = INFINITY; /* not finite: CBLAS itself */
+    ls_gemm(1, 0, m, m, k, A, A, C);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)m, (int)k, 1.0, A, (int)m, A, (int)m, 0.0,
+                R, (int)m);
+    size_t same = 0;
+    for (size_t x = 0; x < m * m; x++) same += memcmp(&C[x], &R[x], sizeof *C) == 0;
+    CHECK(same == m * m);
+    free(A);
+    free(C);
+    free(R);
+}
+
 static void test_mml_gradient(void)
 {
     lsg_sim sim;
@@ -1496,6 +1561,8 @@ int main(int argc, char **argv)
     RUN_IF(test_elbo_monotone);
     RUN_IF(test_sums_direct);
     RUN_IF(test_quad_tables);
+    RUN_IF(test_exp_neg);
+    RUN_IF(test_crossprod_blocked);
     RUN_IF(test_mml_gradient);
     RUN_IF(test_data_and_patterns);
     RUN_IF(test_fit_json);

@@ -50,6 +50,42 @@ double lsg_eta(double xi)
     return tanh(0.5 * xi) / (4.0 * xi);
 }
 
+/* e^x for x in [-700, 0] (the local step's e^-xi, xi clipped at 700, where
+ * 1 +- e^-xi is 1 exactly either way), branch-free so that a loop of them
+ * vectorises: x = n ln 2 + r, |r| <= ln 2 / 2 (Cody and Waite's two-part
+ * ln 2, n by the round-to-integer constant 1.5 2^52, whose low bits then
+ * hold n), e^r by its Taylor polynomial to degree 13 (truncation below
+ * 5e-18 relative), 2^n from the bits.  Within 2 ulp of exp (checked by
+ * test_gpcm's test_exp_neg). */
+static inline double exp_neg(double x)
+{
+    const double shift = 6755399441055744.0; /* 1.5 2^52 */
+    const double t = x * 1.4426950408889634074 + shift, n = t - shift;
+    const double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+    double p = 1.0 / 6227020800.0; /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t u;
+    memcpy(&u, &t, sizeof u);
+    u = (u + 1023u) << 52;
+    double sc;
+    memcpy(&sc, &u, sizeof sc);
+    return p * sc;
+}
+
+double lsg_exp_neg(double x) { return exp_neg(x); }
+
 /* ---------------------------------------------------------------- */
 /* State                                                             */
 /* ---------------------------------------------------------------- */
@@ -360,10 +396,26 @@ static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
 
 /* Person i's E-step from A, B, a and sinv (Sigma^-1) into Si, mi, with its
  * terms added to the block's sums acc (Sigma's at acc + ssz); non-zero when
- * the precision is not positive definite. */
-static int estep_person(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc)
+ * the precision is not positive definite.  Written once for K and the
+ * dimensions dm of each item; estep_person calls it with K a constant and
+ * ident = 1 when every item has all K dimensions in order (exploratory), so
+ * that the small loops unroll: the same operations in the same order. */
+#if defined(__GNUC__)
+#define LSG_INLINE static inline __attribute__((always_inline))
+#else
+#define LSG_INLINE static inline
+#endif
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define LSG_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LSG_CLONES
+#endif
+#define LSG_DIM(dm, p) (ident ? (p) : (dm)[p])
+
+LSG_INLINE int estep_person_k(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc,
+                              const size_t K, const int ident)
 {
-    const size_t K = m->K, c0 = m->R->rp[i], c1 = m->R->rp[i + 1];
+    const size_t c0 = m->R->rp[i], c1 = m->R->rp[i + 1];
     double Pm[LSG_KMAX * LSG_KMAX], r[LSG_KMAX], *sig = acc + m->ssz;
     memcpy(Pm, sinv, K * K * sizeof *Pm);
     memset(r, 0, K * sizeof *r);
@@ -374,12 +426,12 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
         /* a_j is zero outside its dimensions dm (ascending): the same sums */
         const double *aj = m->a + j * K;
         const double w = 2.0 * m->A[c], v = m->B[c];
-        const size_t nd = m->snd[j], *dm = m->sdim + j * K;
+        const size_t nd = ident ? K : m->snd[j], *dm = m->sdim + j * K;
         for (size_t p = 0; p < nd; p++) {
-            const size_t dp = dm[p];
+            const size_t dp = LSG_DIM(dm, p);
             if (aj[dp] == 0.0) continue;
             r[dp] += v * aj[dp];
-            for (size_t s = 0; s <= p; s++) Pm[dp * K + dm[s]] += w * aj[dp] * aj[dm[s]];
+            for (size_t s = 0; s <= p; s++) Pm[dp * K + LSG_DIM(dm, s)] += w * aj[dp] * aj[LSG_DIM(dm, s)];
         }
     }
     for (size_t p = 0; p < K; p++)
@@ -394,14 +446,14 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
     const double *e = m->eta + m->eoff[i];
     for (size_t c = c0; c < c1; c++) {
         const size_t j = it[c];
-        const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+        const size_t nd = ident ? K : m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
         double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
         const double w = m->A[c], v = m->B[c];
-        for (size_t p = 0; p < nd; p++) md[p] = mi[dm[p]];
+        for (size_t p = 0; p < nd; p++) md[p] = mi[LSG_DIM(dm, p)];
         for (size_t p = 0; p < nd; p++) {
             rr[p] += v * md[p];
-            const double *Sp = Si + dm[p] * K;
-            for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[dm[s]] + md[p] * md[s]);
+            const double *Sp = Si + LSG_DIM(dm, p) * K;
+            for (size_t s = 0; s <= p; s++) M[p * nd + s] += w * (Sp[LSG_DIM(dm, s)] + md[p] * md[s]);
         }
         step_weights(e, m->P[j], (int)yv[c], vv);
         e += P + 1;
@@ -409,6 +461,20 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
             for (size_t p = 0; p < nd; p++) W[k * nd + p] += vv[k] * md[p];
     }
     return 0;
+}
+
+LSG_CLONES
+static int estep_person(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc)
+{
+    if (m->exploratory) switch (m->K) {
+        case 2: return estep_person_k(m, i, sinv, Si, mi, acc, 2, 1);
+        case 3: return estep_person_k(m, i, sinv, Si, mi, acc, 3, 1);
+        case 4: return estep_person_k(m, i, sinv, Si, mi, acc, 4, 1);
+        case 5: return estep_person_k(m, i, sinv, Si, mi, acc, 5, 1);
+        case 6: return estep_person_k(m, i, sinv, Si, mi, acc, 6, 1);
+        default: break;
+        }
+    return estep_person_k(m, i, sinv, Si, mi, acc, m->K, 0);
 }
 
 int lsg_estep(lsg_model *m, ls_error *err)
@@ -702,6 +768,75 @@ int lsg_step_step(lsg_model *m, ls_error *err)
     return LS_OK;
 }
 
+/* Person i's cells' E w and xi^2 = (E w)^2 + d^2 a'S a slot by slot, as in
+ * eta (the observed score's slot: 0, unused), into xw and xq; K and ident
+ * as in estep_person_k. */
+LSG_INLINE void person_slots_k(const lsg_model *m, size_t i, double *xw, double *xq, const size_t K, const int ident)
+{
+    const uint32_t *it = m->R->ri;
+    const double *yv = m->R->rv;
+    const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
+    for (size_t cc = m->R->rp[i], t = 0; cc < m->R->rp[i + 1]; cc++) {
+        const size_t j = it[cc];
+        const double *aj = m->a + j * K, *bj = m->b + m->off[j];
+        const size_t nd = ident ? K : m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
+        /* a_j is zero outside its dimensions: the same sums as over all K */
+        double mm = 0, v = 0;
+        for (size_t p = 0; p < nd; p++) {
+            const size_t dp = LSG_DIM(dm, p);
+            if (aj[dp] == 0.0) continue;
+            mm += aj[dp] * mi[dp];
+            double sp = 0;
+            for (size_t q = 0; q < nd; q++) sp += Si[dp * K + LSG_DIM(dm, q)] * aj[LSG_DIM(dm, q)];
+            v += aj[dp] * sp;
+        }
+        const int yy = (int)yv[cc];
+        for (size_t k = 0; k <= P; k++, t++) {
+            if ((int)k == yy) {
+                xw[t] = xq[t] = 0;
+                continue;
+            }
+            const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
+            xw[t] = ew;
+            xq[t] = ew * ew + d * d * v;
+        }
+    }
+}
+
+LSG_CLONES
+static void person_slots(const lsg_model *m, size_t i, double *xw, double *xq)
+{
+    if (m->exploratory) switch (m->K) {
+        case 2: person_slots_k(m, i, xw, xq, 2, 1); return;
+        case 3: person_slots_k(m, i, xw, xq, 3, 1); return;
+        case 4: person_slots_k(m, i, xw, xq, 4, 1); return;
+        case 5: person_slots_k(m, i, xw, xq, 5, 1); return;
+        case 6: person_slots_k(m, i, xw, xq, 6, 1); return;
+        default: break;
+        }
+    person_slots_k(m, i, xw, xq, m->K, 0);
+}
+
+/* The local step's slots: xq (xi^2 in, xi out), xx = e^-xi, xt = eta(xi)
+ * (eta = tanh(xi/2)/(4 xi) by one exponential); independent slots, one
+ * vector loop (compiled for AVX2 too where the machine has it: +, *, / and
+ * the square root are exact IEEE operations at any width). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void eta_slots(double *xq, double *xx, double *xt, size_t ne)
+{
+#pragma omp simd
+    for (size_t t = 0; t < ne; t++) {
+        const double xi = sqrt(xq[t]), ex = exp_neg(xi > 700.0 ? -700.0 : -xi);
+        /* both branches computed, then selected: no control flow */
+        const double small = 0.125 - xi * xi / 96.0, big = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+        xq[t] = xi;
+        xx[t] = ex;
+        xt[t] = xi < 1e-4 ? small : big;
+    }
+}
+
 int lsg_local_step(lsg_model *m, ls_error *err)
 {
     const size_t N = m->N, K = m->K, nb = m->nblk, hw = m->hsz, sw = m->ssz + K * K;
@@ -711,41 +846,37 @@ int lsg_local_step(lsg_model *m, ls_error *err)
     m->stats = 0; /* eta, A and B change */
     if (sigma_inverse(m->sigma, K, sinv, &lds))
         return ls_fail(err, LS_ERR_NUMERIC, "gpcm: the latent covariance is not positive definite");
+    size_t emax = 1; /* the longest person's block of weights */
+    for (size_t i = 0; i < N; i++)
+        if (m->eoff[i + 1] - m->eoff[i] > emax) emax = m->eoff[i + 1] - m->eoff[i];
+    /* per block, a person's slots as in eta: E w, xi^2 then xi, e^-xi, eta */
+    double *xbuf = ls_malloc(nb * 4 * emax * sizeof *xbuf);
+    if (!xbuf) return ls_nomem(err);
     int bad = 0, nonext = 0;
 #pragma omp parallel for schedule(static) num_threads(m->threads) reduction(| : bad, nonext)
     for (size_t bk = 0; bk < nb; bk++) {
         double *acc = m->hblk + bk * hw, *sacc = m->sblk + bk * sw;
+        double *xw = xbuf + bk * 4 * emax, *xq = xw + emax, *xx = xq + emax, *xt = xx + emax;
         memset(acc, 0, hw * sizeof *acc);
         memset(sacc, 0, sw * sizeof *sacc);
         for (size_t i = bk * N / nb; i < (bk + 1) * N / nb; i++) {
             const double *Si = m->S + i * K * K, *mi = m->mu + i * K;
             double ell = 0, prod = 1.0; /* prod: the 1 + e^-xi whose logarithm is pending */
             double *e = m->eta + m->eoff[i];
-            for (size_t cc = m->R->rp[i]; cc < m->R->rp[i + 1]; cc++) {
+            const size_t c0 = m->R->rp[i], c1 = m->R->rp[i + 1], ne = m->eoff[i + 1] - m->eoff[i];
+            person_slots(m, i, xw, xq);
+            eta_slots(xq, xx, xt, ne);
+            for (size_t cc = c0, t = 0; cc < c1; cc++) {
                 const size_t j = it[cc];
-                const double *aj = m->a + j * K, *bj = m->b + m->off[j];
-                const size_t nd = m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
-                /* a_j is zero outside its dimensions: the same sums as over all K */
-                double mm = 0, v = 0;
-                for (size_t p = 0; p < nd; p++) {
-                    const size_t dp = dm[p];
-                    if (aj[dp] == 0.0) continue;
-                    mm += aj[dp] * mi[dp];
-                    double sp = 0;
-                    for (size_t q = 0; q < nd; q++) sp += Si[dp * K + dm[q]] * aj[dm[q]];
-                    v += aj[dp] * sp;
-                }
+                const double *bj = m->b + m->off[j];
+                const size_t P = m->P[j];
                 double sa = 0, sb = 0, hyy = 0;
                 double *H = acc + m->hoff[j], *C = H + P * P;
                 const int yy = (int)yv[cc];
                 for (size_t k = 0; k <= P; k++) {
                     if ((int)k == yy) continue;
-                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = d * mm - c;
-                    const double xi = sqrt(ew * ew + d * d * v);
-                    /* one exponential: eta = tanh(xi/2)/(4 xi), log logistic(xi) = -log1p(e^-xi) */
-                    double et, ex = exp(-xi);
-                    if (xi < 1e-4) et = 0.125 - xi * xi / 96.0;
-                    else et = (1.0 - ex) / ((1.0 + ex) * 4.0 * xi);
+                    const double d = (double)k - yy, c = bj[k] - bj[yy], ew = xw[t + k], xi = xq[t + k];
+                    const double et = xt[t + k], ex = xx[t + k];
                     e[k] = et;
                     prod *= 1.0 + ex; /* <= 2 per cell: one logarithm per person */
                     ell -= 0.5 * (ew + xi);
@@ -774,6 +905,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
                 m->A[cc] = sa;
                 m->B[cc] = sb;
                 e += P + 1;
+                t += P + 1;
             }
             ell -= log(prod);
             /* -KL(q_i || N(0, Sigma)) */
@@ -795,6 +927,7 @@ int lsg_local_step(lsg_model *m, ls_error *err)
             if (!nonext && estep_person(m, i, sinv, m->S2 + i * K * K, m->mu2 + i * K, sacc)) nonext = 1;
         }
     }
+    ls_free(xbuf);
     if (bad) return ls_fail(err, LS_ERR_NUMERIC, "gpcm: a variational covariance is not positive definite");
     double s = 0;
     for (size_t i = 0; i < N; i++) s += m->ell[i];
@@ -937,7 +1070,13 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
 
 size_t lsg_quad_work(const lsg_quad *q)
 {
-    size_t w = q->rule.n * (q->K + 2 + q->T) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    size_t pmax = 0;
+    for (size_t j = 0; j < q->J; j++)
+        if (q->P[j] > pmax) pmax = q->P[j];
+    /* z, val, res (n x T), pr, the counted nodes, the gradient's per-node
+     * terms ((pmax + 5) x n); eb, bmax; the tables; a sparse grid's
+     * fallback rule may need more */
+    size_t w = q->rule.n * (q->K + 3 + q->T + pmax + 6) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
     if (q->fb) {
         size_t wf = lsg_quad_work(q->fb);
         if (wf > w) w = wf;
@@ -997,9 +1136,12 @@ static inline double log_collect(double sum, double *prod)
     return 0.0;
 }
 
-double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
-                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
-                       double *gs, double *post_mean, double *post_cov, double *work)
+/* lsg_quad_person's body: static, so that its AVX2 clone and the resolver
+ * stay inside the library (a global target_clones function is exported) */
+LSG_CLONES
+static double quad_person(const lsg_quad *q, size_t i, const double *a, const double *b, const double *shift,
+                          double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                          double *gs, double *post_mean, double *post_cov, double *work)
 {
     const size_t K = q->K, J = q->J, T = q->T, n = q->rule.n;
     const double *c = q->center + i * K, *L = q->chol + i * K * K;
@@ -1220,6 +1362,14 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
     }
     if (want) {
+        /* the nodes whose weight counts (w >= 1e-300, or NaN), in node order:
+         * the same sums as skipping the others node by node, without a branch
+         * per item and node */
+        unsigned *kk = (unsigned *)(pr + n);
+        double *wbuf = pr + 2 * n; /* the product path's per-node terms */
+        size_t nk = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!(fabs(val[k]) < 1e-300)) kk[nk++] = (unsigned)k; /* signed weights: a sparse grid's */
         for (size_t cc = c0; cc < c1; cc++) { /* the answered items' entries only */
             const size_t j = it[cc];
             memset(ga + j * K, 0, K * sizeof *ga);
@@ -1229,38 +1379,69 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
             const size_t j = it[cc];
             const size_t P = q->P[j], oj = q->off[j];
             const double *f = fe + j * fw, *xb = eb + oj, yj = yv[cc];
-            double *gaj = ga + j * K, *g = gb + oj, gsh = 0;
+            /* accumulated in registers (ga and gb may alias the inputs as far as
+             * the compiler knows); ga_j and gb_j are zero here */
+            double *gaj0 = ga + j * K, *g0 = gb + oj, gsh = 0, gaj[LSG_KMAX] = {0}, g[65] = {0};
             if (f[0] != 0) { /* the product path: the category probabilities again */
                 const unsigned *ix = q->nidx;
                 const double *TA = f + 2, *TB = TA + mA;
-                for (size_t k = 0; k < n; k++) {
-                    const double w = val[k], *zk = z + k * K;
-                    if (fabs(w) < 1e-300) continue;
-                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
-                    double r[65], pw = 1.0, tot = 0, eh = 0;
-                    for (size_t h2 = 0; h2 <= P; h2++) {
-                        r[h2] = pw * xb[h2];
-                        tot += r[h2];
-                        pw *= es;
+                /* node by node as vectors: e^s, r_h = e^{h s - b_h} / sum, the
+                 * residual r0 = y - E h; then the terms w r0 (rw) and w r_h
+                 * (R row h); then the sums in node order, one after the other
+                 * (the same operations in the same order as node by node) */
+                double *rw = wbuf, *es = rw + n, *pw = es + n, *tot = pw + n, *eh = tot + n, *R = eh + n;
+#pragma omp simd
+                for (size_t u = 0; u < nk; u++) {
+                    const size_t k = kk[u];
+                    es[u] = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
+                    pw[u] = 1.0;
+                    tot[u] = 0;
+                    eh[u] = 0;
+                }
+                for (size_t h2 = 0; h2 <= P; h2++) {
+                    double *Rh = R + h2 * n;
+                    const double x = xb[h2];
+#pragma omp simd
+                    for (size_t u = 0; u < nk; u++) {
+                        Rh[u] = pw[u] * x;
+                        tot[u] += Rh[u];
+                        pw[u] *= es[u];
                     }
-                    const double inv = 1.0 / tot;
-                    for (size_t h2 = 1; h2 <= P; h2++) {
-                        r[h2] *= inv;
-                        eh += (double)h2 * r[h2];
+                }
+#pragma omp simd
+                for (size_t u = 0; u < nk; u++) tot[u] = 1.0 / tot[u];
+                for (size_t h2 = 1; h2 <= P; h2++) {
+                    double *Rh = R + h2 * n;
+                    const double hh = (double)h2;
+#pragma omp simd
+                    for (size_t u = 0; u < nk; u++) {
+                        Rh[u] *= tot[u];
+                        eh[u] += hh * Rh[u];
                     }
-                    const double r0 = yj - eh;
-                    for (size_t p = 0; p < K; p++) gaj[p] += w * r0 * zk[p];
-                    gsh += w * r0;
-                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
+                }
+#pragma omp simd
+                for (size_t u = 0; u < nk; u++) rw[u] = val[kk[u]] * (yj - eh[u]);
+                for (size_t h2 = 1; h2 <= P; h2++) {
+                    double *Rh = R + h2 * n;
+#pragma omp simd
+                    for (size_t u = 0; u < nk; u++) Rh[u] = val[kk[u]] * Rh[u];
+                }
+                for (size_t u = 0; u < nk; u++) {
+                    const double wr0 = rw[u], *zk = z + (size_t)kk[u] * K;
+                    for (size_t p = 0; p < K; p++) gaj[p] += wr0 * zk[p];
+                    gsh += wr0;
+                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += R[h2 * n + u];
                 }
             } else
-                for (size_t k = 0; k < n; k++) {
+                for (size_t u = 0; u < nk; u++) {
+                    const size_t k = kk[u];
                     const double w = val[k], *zk = z + k * K, *r = res + k * T + oj;
-                    if (fabs(w) < 1e-300) continue;
                     for (size_t p = 0; p < K; p++) gaj[p] += w * r[0] * zk[p];
                     gsh += w * r[0];
                     for (size_t h2 = 1; h2 <= P; h2++) g[h2] += w * r[h2];
                 }
+            memcpy(gaj0, gaj, K * sizeof *gaj);
+            memcpy(g0 + 1, g + 1, P * sizeof *g);
             if (gshift) gshift[j] = gsh;
         }
         for (size_t cc = c0; cc < c1; cc++) {
@@ -1271,4 +1452,11 @@ double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const doubl
         }
     }
     return ll;
+}
+
+double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
+                       const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
+                       double *gs, double *post_mean, double *post_cov, double *work)
+{
+    return quad_person(q, i, a, b, shift, gshift, sigma_inv, logdet_sigma, ga, gb, gs, post_mean, post_cov, work);
 }

@@ -140,6 +140,9 @@ int lsg_local_step(lsg_model *m, ls_error *err); /* xi, eta and the bound (m->el
 /* All five; *change = mean squared change of (a, b). */
 int lsg_iterate(lsg_model *m, double *change, ls_error *err);
 
+/* e^x for x in [-700, 0], the local step's vectorisable exponential. */
+double lsg_exp_neg(double x);
+
 /* eta(xi) = tanh(xi / 2) / (4 xi), eta(0) = 1/8. */
 double lsg_eta(double xi);
 
