@@ -374,7 +374,7 @@ sed "s/\"version\": \"$ver\"/\"version\": \"0.0.9\"/" fit_ref.json >fit_oldversi
 fails 3 "latentscale: fit_oldversion.json: written by latentscale 0.0.9, this is $ver; refit with this version" \
   predict fit_oldversion.json base.csv "${pred[@]}"
 printf '{"version": "%s", "skills": 1' "$ver" >fit_truncated.json
-fails 3 "latentscale: fit_truncated.json:1:32: invalid JSON: '}' expected near end of file" \
+fails 3 "latentscale: fit_truncated.json:1:$((27 + ${#ver})): invalid JSON: '}' expected near end of file" \
   predict fit_truncated.json base.csv "${pred[@]}"
 fails 3 "latentscale: base.csv:1:5: invalid JSON: '[' or '{' expected near 'model'" predict base.csv base.csv "${pred[@]}"
 fails 2 "latentscale: --param-cov: expected hessian or sandwich, found 'robust'" \
