@@ -411,6 +411,14 @@ static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
 #define LSG_CLONES
 #endif
 #define LSG_DIM(dm, p) (ident ? (p) : (dm)[p])
+/* A vector loop for gcc; clang, which reports a `simd` loop it could not
+ * vectorise as a warning (an error under -Werror, e.g. in the sanitizer and
+ * fuzzing builds), gets the plain loop: the same operations in the same order. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LSG_SIMD _Pragma("omp simd")
+#else
+#define LSG_SIMD
+#endif
 
 LSG_INLINE int estep_person_k(const lsg_model *m, size_t i, const double *sinv, double *Si, double *mi, double *acc,
                               const size_t K, const int ident)
@@ -826,7 +834,7 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 static void eta_slots(double *xq, double *xx, double *xt, size_t ne)
 {
-#pragma omp simd
+LSG_SIMD
     for (size_t t = 0; t < ne; t++) {
         const double xi = sqrt(xq[t]), ex = exp_neg(xi > 700.0 ? -700.0 : -xi);
         /* both branches computed, then selected: no control flow */
@@ -1390,7 +1398,7 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
                  * (R row h); then the sums in node order, one after the other
                  * (the same operations in the same order as node by node) */
                 double *rw = wbuf, *es = rw + n, *pw = es + n, *tot = pw + n, *eh = tot + n, *R = eh + n;
-#pragma omp simd
+LSG_SIMD
                 for (size_t u = 0; u < nk; u++) {
                     const size_t k = kk[u];
                     es[u] = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
@@ -1401,29 +1409,29 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
                 for (size_t h2 = 0; h2 <= P; h2++) {
                     double *Rh = R + h2 * n;
                     const double x = xb[h2];
-#pragma omp simd
+LSG_SIMD
                     for (size_t u = 0; u < nk; u++) {
                         Rh[u] = pw[u] * x;
                         tot[u] += Rh[u];
                         pw[u] *= es[u];
                     }
                 }
-#pragma omp simd
+LSG_SIMD
                 for (size_t u = 0; u < nk; u++) tot[u] = 1.0 / tot[u];
                 for (size_t h2 = 1; h2 <= P; h2++) {
                     double *Rh = R + h2 * n;
                     const double hh = (double)h2;
-#pragma omp simd
+LSG_SIMD
                     for (size_t u = 0; u < nk; u++) {
                         Rh[u] *= tot[u];
                         eh[u] += hh * Rh[u];
                     }
                 }
-#pragma omp simd
+LSG_SIMD
                 for (size_t u = 0; u < nk; u++) rw[u] = val[kk[u]] * (yj - eh[u]);
                 for (size_t h2 = 1; h2 <= P; h2++) {
                     double *Rh = R + h2 * n;
-#pragma omp simd
+LSG_SIMD
                     for (size_t u = 0; u < nk; u++) Rh[u] = val[kk[u]] * Rh[u];
                 }
                 for (size_t u = 0; u < nk; u++) {
