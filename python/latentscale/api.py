@@ -1336,14 +1336,14 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
            floor=None, ceilings=None, clip=None, model_column=None, family_column=None,
            size_column=None, tokens_column=None, drop_incomplete=None, starts=None, seed=None,
            threads=None, integration=None, nodes=None, gtol=None, max_iter=None, logit_clamp=None,
-           estimate_ceilings=None, out=None, journal=None, progress=None):
+           estimate_ceilings=None, family_effect=None, out=None, journal=None, progress=None):
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(lo, None, starts, seed, integration, nodes, threads, gtol, max_iter,
-                            None, None, logit_clamp, progress, estimate_ceilings)
+                            None, None, logit_clamp, progress, estimate_ceilings, family_effect)
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
     with _tables.table(data) as t, _Result() as r:

@@ -5,7 +5,6 @@
  */
 #include "scaling/model_impl.h"
 #include "kernel/linalg.h"
-#include "kernel/newton.h"
 
 #include <omp.h>
 #include <string.h>
@@ -40,6 +39,13 @@ typedef struct hess_ws {
     size_t *act;
     unsigned char *mark;
     svec j0, pm, u, v;
+    /* the family effect: per cell the moments of h_eta t (1, z), h_el t,
+     * h_ed t (t = tau_j v, d eta / d log tau_j); per benchmark the tau-tau
+     * moment and the node's conditional tau score; the cells' first
+     * derivatives at each inner node (3 x nv x maxcell); deviations of one
+     * block (zero outside it), its score vector and coordinates */
+    double *mt0, *mt1, *lt, *kt, *ttj, *Tq, *kv, *de, *dd, *dk, *Zd, *sv;
+    size_t *bidx;
 } hess_ws;
 
 static void hess_ws_free(hess_ws *h)
@@ -50,6 +56,9 @@ static void hess_ws_free(hess_ws *h)
     ls_free(h->l0); ls_free(h->m1); ls_free(h->n1); ls_free(h->M2); ls_free(h->M2j);
     ls_free(h->Zhat); ls_free(h->GL); ls_free(h->T); ls_free(h->tmp);
     ls_free(h->act); ls_free(h->mark);
+    ls_free(h->mt0); ls_free(h->mt1); ls_free(h->lt); ls_free(h->kt); ls_free(h->ttj); ls_free(h->Tq);
+    ls_free(h->kv); ls_free(h->de); ls_free(h->dd); ls_free(h->dk); ls_free(h->Zd); ls_free(h->sv);
+    ls_free(h->bidx);
     ls_free(h->j0.i); ls_free(h->j0.v); ls_free(h->pm.i); ls_free(h->pm.v);
     ls_free(h->u.i); ls_free(h->u.v); ls_free(h->v.i); ls_free(h->v.v);
 }
@@ -96,6 +105,24 @@ static int hess_ws_alloc(const ls_model *m, hess_ws *h)
     h->mark = ls_calloc(dim, 1);
     int bad = svec_alloc(&h->j0, p * K + K + 1) | svec_alloc(&h->pm, nP) |
               svec_alloc(&h->u, p + 1) | svec_alloc(&h->v, p * K + K + 1 + nP);
+    if (m->fe) {
+        size_t nv = m->vrule.n;
+        h->mt0 = ls_calloc(mc, sizeof(double));
+        h->mt1 = ls_calloc(mc * K, sizeof(double));
+        h->lt = ls_calloc(mc, sizeof(double));
+        h->kt = ls_calloc(mc, sizeof(double));
+        h->ttj = ls_calloc(J, sizeof(double));
+        h->Tq = ls_calloc(J, sizeof(double));
+        h->kv = ls_calloc(3 * nv * mc, sizeof(double));
+        h->de = ls_calloc(mc, sizeof(double));
+        h->dd = ls_calloc(mc, sizeof(double));
+        h->dk = ls_calloc(mc, sizeof(double));
+        h->Zd = ls_calloc(J * K, sizeof(double));
+        h->sv = ls_calloc(dim, sizeof(double));
+        h->bidx = ls_calloc(dim, sizeof(size_t));
+        bad |= !h->mt0 || !h->mt1 || !h->lt || !h->kt || !h->ttj || !h->Tq || !h->kv || !h->de || !h->dd ||
+               !h->dk || !h->Zd || !h->sv || !h->bidx;
+    }
     if (bad || !h->S || !h->Sc || !h->pis || !h->ec || !h->dc || !h->Zq || !h->gbar || !h->ebar ||
         !h->kc || !h->k0 || !h->k1 || !h->kk || !h->kl || !h->kd ||
         !h->m0 || !h->n0 || !h->l0 || !h->m1 || !h->n1 || !h->M2 || !h->M2j || !h->Zhat ||
@@ -228,6 +255,118 @@ static void dot_rows(const double *ra, const double *rb, size_t n, size_t nb, si
     s[3] = p3 - m3;
 }
 
+/* The family effect at outer node q (posterior weight pq, signed): each
+ * block's inner weights rho_k (as placed) give the conditional means of
+ * the cells' first derivatives (ec, dc, kc; G_j and the tau score Tq_j),
+ * whose assembly is the node's score; the moments of the complete-data
+ * Hessian accumulate under pq rho_k with eta_c + t, t = tau_j v_k; and
+ * each block's inner covariance of the complete-data scores,
+ * pq sum_k rho_k (s_k - sbar)(s_k - sbar)^T, goes into Hf.  (Louis'
+ * identity one level down: given z_q the blocks are independent, so the
+ * nested posterior's score variance is the outer variance of the
+ * conditional means plus the mean of the blocks' inner variances.) */
+static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const double *zq, fam_ws *w, hess_ws *h,
+                    double *Hf)
+{
+    const ls_data *d = m->d;
+    size_t K = m->K, J = m->J, p = m->p, nv = m->vrule.n, dim = m->dim;
+    size_t c0 = d->cell_start[f];
+    const size_t *st = m->bstart + f * (J + 1);
+    const double *vmq = w->vmap + q * 2 * J;
+    int want = 1 | 2 | 4 | 8 | (m->nkap ? 32 | 64 : 0);
+    ls_beta_cell bc;
+    for (size_t j = 0; j < J; j++) {
+        w->Gj[j] = h->Tq[j] = 0;
+        size_t b0 = st[j], b1 = st[j + 1], nb = b1 - b0;
+        if (!nb) continue;
+        const double *rq = w->vrho + (q * J + j) * nv;
+        double tau = m->tau[j];
+        int kap = m->kap_of[j] >= 0;
+        for (size_t b = b0; b < b1; b++) {
+            size_t c = m->bcell[b] - c0;
+            h->ec[c] = h->dc[c] = h->kc[c] = 0;
+        }
+        for (size_t k = 0; k < nv; k++) {
+            double rho = rq[k];
+            if (rho < WEIGHT_CUT) continue;
+            double t = tau * (vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k]), wq = pq * rho, S = 0, tt = 0;
+            double *kv = h->kv + 3 * k * nb;
+            for (size_t b = b0; b < b1; b++) {
+                size_t c = m->bcell[b] - c0;
+                lsm_cell_eval(m, m->eta0[c0 + c] + w->r[j] + t, &d->cell[c0 + c], want, &bc);
+                double *kb = kv + 3 * (b - b0);
+                kb[0] = bc.d_eta;
+                kb[1] = bc.d_lphi;
+                kb[2] = kap ? bc.d_d : 0;
+                h->ec[c] += rho * kb[0];
+                h->dc[c] += rho * kb[1];
+                h->kc[c] += rho * kb[2];
+                S += bc.d_eta;
+                tt += bc.h_eta * t * t + bc.d_eta * t;
+                h->ebar[c] += wq * bc.d_eta;
+                double he = wq * bc.h_eta, hl = wq * bc.h_el;
+                h->m0[c] += he;
+                h->n0[c] += hl;
+                h->l0[c] += wq * bc.h_ll;
+                h->mt0[c] += he * t;
+                h->lt[c] += hl * t;
+                double *m1 = h->m1 + c * K, *n1 = h->n1 + c * K, *M2 = h->M2 + c * K * K, *mt1 = h->mt1 + c * K;
+                for (size_t l = 0; l < K; l++) {
+                    double hz = he * zq[l];
+                    m1[l] += hz;
+                    n1[l] += hl * zq[l];
+                    mt1[l] += hz * t;
+                    for (size_t l2 = 0; l2 <= l; l2++) M2[l * K + l2] += hz * zq[l2];
+                }
+                if (kap) {
+                    h->k0[c] += wq * bc.h_ed;
+                    for (size_t l = 0; l < K; l++) h->k1[c * K + l] += wq * bc.h_ed * zq[l];
+                    h->kk[c] += wq * bc.h_dd;
+                    h->kl[c] += wq * bc.h_ld;
+                    h->kd[c] += wq * bc.d_d;
+                    h->kt[c] += wq * bc.h_ed * t;
+                }
+            }
+            w->Gj[j] += rho * S;
+            h->Tq[j] += rho * S * t;
+            h->ttj[j] += wq * tt;
+        }
+        /* the block's coordinates: B, lambda_j, b_j, log phi_j, w and
+         * gamma, kappa_j, log tau_j */
+        size_t na = 0, nl = m->anchor_of[j] >= 0 ? 1 : K;
+        for (size_t i = 0; i < p * K; i++) h->bidx[na++] = i;
+        for (size_t l = 0; l < nl; l++) h->bidx[na++] = m->lam_off[j] + l;
+        h->bidx[na++] = m->off_b + j;
+        h->bidx[na++] = m->off_phi + j;
+        for (size_t i = m->off_w; i < m->off_k; i++) h->bidx[na++] = i;
+        if (kap) h->bidx[na++] = m->off_k + (size_t)m->kap_of[j];
+        h->bidx[na++] = m->off_t + j;
+        for (size_t k = 0; k < nv; k++) {
+            double rho = rq[k];
+            if (rho < WEIGHT_CUT) continue;
+            double t = tau * (vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k]), Sk = 0;
+            const double *kv = h->kv + 3 * k * nb;
+            for (size_t b = b0; b < b1; b++) {
+                size_t c = m->bcell[b] - c0;
+                const double *kb = kv + 3 * (b - b0);
+                h->de[c] = kb[0] - h->ec[c];
+                h->dd[c] = kb[1] - h->dc[c];
+                h->dk[c] = kb[2] - h->kc[c];
+                Sk += kb[0];
+            }
+            for (size_t l = 0; l < K; l++) h->Zd[j * K + l] = (Sk - w->Gj[j]) * zq[l];
+            lsm_assemble_part(m, f, j, h->de, h->dd, h->dk, h->Zd, h->GL, h->sv);
+            h->sv[m->off_t + j] = Sk * t - h->Tq[j];
+            double wk = pq * rho;
+            for (size_t a = 0; a < na; a++) {
+                double sa = wk * h->sv[h->bidx[a]];
+                if (sa == 0) continue;
+                for (size_t b = a; b < na; b++) add_pair(Hf, dim, h->bidx[a], h->bidx[b], sa * h->sv[h->bidx[b]]);
+            }
+        }
+    }
+}
+
 /* Hessian of log L_f (frozen nodes) into Hf (dim x dim, zeroed here). */
 static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, hess_ws *h, double *Hf)
 {
@@ -254,6 +393,13 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
     memset(h->kl, 0, nc * sizeof(double));
     memset(h->kd, 0, nc * sizeof(double));
     memset(h->kc, 0, nc * sizeof(double));
+    if (m->fe) {
+        memset(h->mt0, 0, nc * sizeof(double));
+        memset(h->mt1, 0, nc * K * sizeof(double));
+        memset(h->lt, 0, nc * sizeof(double));
+        memset(h->kt, 0, nc * sizeof(double));
+        memset(h->ttj, 0, J * sizeof(double));
+    }
     size_t nu = 0;
     ls_beta_cell bc;
     int want = 1 | 2 | 4 | 8 | (m->nkap ? 32 | 64 : 0);
@@ -264,7 +410,8 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         const double *zq = w->zk + q * K;
         lsm_random_part(m, zq, w->r);
         memset(w->Gj, 0, J * sizeof(double));
-        for (size_t c = 0; c < nc; c++) {
+        if (m->fe) fe_node(m, f, q, pq, zq, w, h, Hf);
+        for (size_t c = 0; !m->fe && c < nc; c++) {
             const ls_cell *cl = &d->cell[c0 + c];
             size_t j = cl->j;
             lsm_cell_eval(m, m->eta0[c0 + c] + w->r[j], cl, want, &bc);
@@ -300,6 +447,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
             }
         double *sq = h->S + nu * dim;
         lsm_assemble_score(m, f, h->ec, h->dc, h->kc, h->Zq, h->GL, sq);
+        for (size_t j = 0; m->fe && j < J; j++) sq[m->off_t + j] = h->Tq[j];
         for (size_t i = 0; i < dim; i++) h->gbar[i] += pq * sq[i];
         h->pis[nu++] = pq;
     }
@@ -391,6 +539,18 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
             for (size_t x = 0; x < u->n; x++) add_pair(Hf, dim, u->i[x], ik, h->kl[c] * d1 * u->v[x]);
             add_pair(Hf, dim, ik, ik, h->kk[c] * d1 * d1 + h->kd[c] * m->d2ceil[j]);
         }
+        if (m->fe) { /* log tau_j against eta's other coordinates, log phi and kappa */
+            size_t it = m->off_t + j;
+            for (size_t x = 0; x < j0->n; x++) add_pair(Hf, dim, j0->i[x], it, h->mt0[c] * j0->v[x]);
+            const double *mt1 = h->mt1 + c * K;
+            for (size_t r = 0; r < nr; r++) {
+                double s = 0;
+                for (size_t l = 0; l < K; l++) s += Pj[r * K + l] * mt1[l];
+                add_pair(Hf, dim, pidx[r], it, s);
+            }
+            for (size_t x = 0; x < u->n; x++) add_pair(Hf, dim, u->i[x], it, h->lt[c] * u->v[x]);
+            if (m->kap_of[j] >= 0) add_pair(Hf, dim, m->off_k + (size_t)m->kap_of[j], it, h->kt[c] * m->dceil[j]);
+        }
         /* d loglik/d eta times the node-free second derivatives of eta */
         double e = h->ebar[c];
         if (a >= 0) {
@@ -410,6 +570,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
         double *Mj = h->M2j + j * K * K;
         const double *Zh = h->Zhat + j * K;
         if (!h->mark[m->off_b + j]) continue; /* no cell of j in this family */
+        if (m->fe) add_pair(Hf, dim, m->off_t + j, m->off_t + j, h->ttj[j]);
         for (size_t k = 0; k < K; k++)
             for (size_t l = k + 1; l < K; l++) Mj[k * K + l] = Mj[l * K + k];
         const double *Pj = hp->P + j * hp->nP * K;
@@ -462,39 +623,17 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
     return LS_OK;
 }
 
-/* With the family effect: central differences of the analytic gradient
- * (Fisher's identity under the nested rule), the outer node map frozen
- * where the caller left it; the inner maps are re-adapted by a Newton
- * converged to 1e-11, so the gradient is smooth to that order. */
-static int family_effect_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
-{
-    size_t dim = m->dim;
-    double *x = ls_calloc(2 * dim, sizeof(double)), *g0 = x + dim, f0;
-    if (!x) return ls_nomem(err);
-    memcpy(x, theta, dim * sizeof(double));
-    int saved = m->freeze;
-    m->freeze = 1;
-    /* forward differences from the gradient at theta (dim evaluations; the
-     * error, about 1e-5 relative, is far below the standard errors') */
-    int rc = ls_model_negll(m, x, &f0, g0);
-    if (!rc) rc = ls_fd_hessian(ls_model_negll, m, x, dim, 1e-5, g0, H, err);
-    double ll; /* the families' values and scores at theta again */
-    if (!rc) rc = ls_model_loglik(m, theta, &ll, g0, NULL, err);
-    m->freeze = saved;
-    ls_free(x);
-    if (rc) return rc;
-    for (size_t i = 0; i < dim * dim; i++) H[i] = -H[i];
-    return LS_OK;
-}
-
 int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
 {
     size_t dim = m->dim, F = m->F;
     for (size_t i = 0; i < dim; i++)
         if (!isfinite(theta[i]))
             return ls_fail(err, LS_ERR_NUMERIC, "parameter vector has a non-finite entry (%zu)", i);
-    if (m->fe) return family_effect_hessian(m, theta, H, err);
     ls_model_load(m, theta);
+    /* the family effect: the inner maps held too (those of the last
+     * adapted evaluation, as the frozen objective's) */
+    int saved_freeze = m->freeze;
+    if (m->fe) m->freeze = 1;
     unsigned nt = m->threads;
     size_t nb = 4 * (size_t)nt;
     hess_ws *hw = ls_calloc(nt, sizeof *hw);
@@ -502,6 +641,7 @@ int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
     if (!hw || !buf) {
         ls_free(hw);
         ls_free(buf);
+        m->freeze = saved_freeze;
         return ls_nomem(err);
     }
     size_t K = m->K, J = m->J;
@@ -548,5 +688,6 @@ int ls_model_hessian(ls_model *m, const double *theta, double *H, ls_error *err)
     ls_free(hp.nr);
     ls_free(hw);
     ls_free(buf);
+    m->freeze = saved_freeze;
     return rc;
 }

@@ -187,6 +187,10 @@ double lsm_block_weights(const ls_model *m, size_t f, size_t j, double r, const 
 int lsm_family_eval(ls_model *m, size_t f, int want_grad, fam_ws *w);
 void lsm_assemble_score(const ls_model *m, size_t f, const double *e, const double *dl, const double *dk,
                         const double *Zhat, double *GL, double *gr);
+/* the same from the cells of benchmark jb only (the family effect's block;
+ * e, dl, dk still indexed by the family's cells) */
+void lsm_assemble_part(const ls_model *m, size_t f, size_t jb, const double *e, const double *dl, const double *dk,
+                       const double *Zhat, double *GL, double *gr);
 
 /* modes.c: h_f(z) (without the constant -K/2 log 2 pi; with derivatives
  * when want), the family's mode by Newton, the Laplace node map, the nodes

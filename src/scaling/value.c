@@ -8,6 +8,7 @@
 #include "kernel/linalg.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The score of family f's log-likelihood, assembled from per-cell weights
@@ -19,11 +20,23 @@
 void lsm_assemble_score(const ls_model *m, size_t f, const double *e, const double *dl, const double *dk,
                         const double *Zhat, double *GL, double *gr)
 {
+    lsm_assemble_part(m, f, SIZE_MAX, e, dl, dk, Zhat, GL, gr);
+}
+
+/* The same from the cells of one benchmark jb only (jb = SIZE_MAX: all of
+ * the family's cells; with the family effect's block index, m->bcell). */
+void lsm_assemble_part(const ls_model *m, size_t f, size_t jb, const double *e, const double *dl, const double *dk,
+                       const double *Zhat, double *GL, double *gr)
+{
     const ls_data *d = m->d;
     size_t K = m->K, J = m->J, p = m->p;
     size_t c0 = d->cell_start[f], nc = d->cell_start[f + 1] - c0;
+    const size_t *st = jb == SIZE_MAX ? NULL : m->bstart + f * (J + 1);
+    size_t b0 = st ? st[jb] : 0, b1 = st ? st[jb + 1] : nc;
+    size_t j0 = st ? jb : 0, j1 = st ? jb + 1 : J;
     memset(gr, 0, m->dim * sizeof(double));
-    for (size_t c = 0; c < nc; c++) {
+    for (size_t b = b0; b < b1; b++) {
+        size_t c = st ? m->bcell[b] - c0 : b;
         const ls_cell *cl = &d->cell[c0 + c];
         size_t j = cl->j, i = cl->row;
         double ec = e[c];
@@ -43,7 +56,7 @@ void lsm_assemble_score(const ls_model *m, size_t f, const double *e, const doub
     }
     /* Zhat terms: lambda_j gets L Zhat_j; L gets sum_j lambda_j Zhat_j^T */
     memset(GL, 0, K * K * sizeof(double));
-    for (size_t j = 0; j < J; j++) {
+    for (size_t j = j0; j < j1; j++) {
         const double *Zj = Zhat + j * K;
         double *gl = gr + m->lam_off[j];
         long ak = m->anchor_of[j];
@@ -61,7 +74,7 @@ void lsm_assemble_score(const ls_model *m, size_t f, const double *e, const doub
         }
     }
     /* chain rule: anchors are on the log scale */
-    for (size_t j = 0; j < J; j++)
+    for (size_t j = j0; j < j1; j++)
         if (m->anchor_of[j] >= 0) gr[m->lam_off[j]] *= m->lam[(size_t)m->anchor_of[j] * J + j];
     /* d/dv_km = sum_l G_kl dL_kl / dv_km */
     double *gw = gr + m->off_w;
