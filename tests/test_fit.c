@@ -985,6 +985,27 @@ static void family_effect_is_recovered_and_tested(void)
         double pv = 0, lr = -1;
         CHECK(ls_fit_family_effect_test(f, NULL, &lr, &pv) == 1);
         CHECK_MSG(pv > 0.01, "no effect in the data: LR %.2f, p %.3g", lr, pv);
+        /* most tau_j estimates are at or near 0, which the signed
+         * parametrisation makes an interior point: the fit converges with a
+         * definite information and finite standard errors (in log tau_j
+         * the information in a tau_j running to 0 vanished) */
+        const ls_params *pr = ls_fit_params(f);
+        const double *se = ls_fit_se(f, LS_SE_HESSIAN);
+        size_t lay[LS_NAT_NBLOCKS + 1];
+        ls_fit_nat_layout(f, lay);
+        CHECK_MSG(ls_fit_converged(f) && ls_fit_hessian_definite(f, NULL) == 1,
+                  "no effect in the data: converged %d, Hessian definite %d", ls_fit_converged(f),
+                  ls_fit_hessian_definite(f, NULL));
+        double tmax = 0;
+        size_t near0 = 0;
+        for (size_t j = 0; j < d->J; j++) {
+            CHECK_MSG(se && isfinite(se[lay[LS_NAT_TAU] + j]) && se[lay[LS_NAT_TAU] + j] > 0, "tau_%zu %.3g, se %.3g",
+                      j, pr->tau[j], se ? se[lay[LS_NAT_TAU] + j] : NAN);
+            tmax = fmax(tmax, pr->tau[j]);
+            near0 += pr->tau[j] < 0.02;
+        }
+        CHECK_MSG(tmax < 0.3 && near0 >= d->J / 2, "no effect in the data: largest tau %.3f, %zu of %zu below 0.02", tmax,
+                  near0, d->J);
     }
     ls_fit_free(f);
     ls_data_free(d);

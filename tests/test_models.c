@@ -397,7 +397,9 @@ static void check_hessian(size_t K, int integration, unsigned nodes, const char 
     memcpy(th, th0, dim * sizeof(double));
     ls_layout l;
     ls_model_layout(m, &l);
-    for (size_t j = 0; hess_fe > 0 && j < d->J; j++) th[l.off_t + j] = log(hess_fe * (0.6 + 0.1 * (double)j));
+    /* tau_j signed: one negative, one at 0 (an interior point) */
+    for (size_t j = 0; hess_fe > 0 && j < d->J; j++)
+        th[l.off_t + j] = j == 2 ? 0 : (j == 1 ? -1 : 1) * hess_fe * (0.6 + 0.1 * (double)j);
     for (size_t q = 0; hetero && q < d->p; q++) th[l.off_g + q] = 0.2 * cos((double)q);
     ls_model_set_logit_clamp(m, clamp);
     /* a sparse grid has nodes of negative weight: the Hessian's score
@@ -621,7 +623,7 @@ static void derivatives_hold_with_estimated_ceilings(void)
 /* The family-by-benchmark effect (model.h, ls_model_enable_family_effect):
  * its analytic gradient (Fisher's identity under the nested rule, outer
  * nodes frozen, inner maps re-adapted by a converged Newton) against
- * central differences, for every block of theta including log tau; the
+ * central differences, for every block of theta including tau; the
  * nested rule against one with many more inner nodes; and its limit as
  * tau -> 0, the model without it. */
 static void family_effect_derivatives_and_accuracy(void)
@@ -649,14 +651,25 @@ static void family_effect_derivatives_and_accuracy(void)
     ls_layout l;
     ls_model_layout(m, &l);
     CHECK(l.fe == 1 && l.off_t == dim0);
-    /* tau -> 0: the model without the effect */
-    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = log(1e-5);
-    double l0, l1, lr;
+    /* tau = 0 is the model without the effect (the inner rule integrates a
+     * constant exactly), and a point like any other: tau -> 0 is
+     * continuous */
+    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = 0;
+    double l0, l1, lr, lpos, lneg;
     CHECK(ls_model_loglik(m0, th0, &l0, NULL, NULL, &e) == LS_OK);
     CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
+    CHECK_MSG(fabs(l1 - l0) < 1e-9, "tau = 0: %.12f against %.12f without the effect", l1, l0);
+    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = 1e-5;
+    CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
     CHECK_MSG(fabs(l1 - l0) < 1e-6, "tau = 1e-5: %.9f against %.9f without the effect", l1, l0);
-    /* tau near the truth's, unequal across benchmarks */
-    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = log(0.25 + 0.05 * (double)j);
+    /* tau near the truth's, unequal across benchmarks; the sign does not
+     * matter (v is symmetric, its rule too) */
+    for (size_t j = 0; j < d->J; j++) th[l.off_t + j] = 0.25 + 0.05 * (double)j;
+    CHECK(ls_model_loglik(m, th, &lpos, NULL, NULL, &e) == LS_OK);
+    for (size_t j = 0; j < d->J; j += 2) th[l.off_t + j] = -th[l.off_t + j];
+    CHECK(ls_model_loglik(m, th, &lneg, NULL, NULL, &e) == LS_OK);
+    CHECK_MSG(fabs(lpos - lneg) < 1e-9, "tau and -tau: %.12f against %.12f", lpos, lneg);
+    for (size_t j = 0; j < d->J; j += 2) th[l.off_t + j] = -th[l.off_t + j];
     CHECK(ls_model_loglik(m, th, &l1, NULL, NULL, &e) == LS_OK);
     CHECK(ls_model_loglik(mref, th, &lr, NULL, NULL, &e) == LS_OK);
     /* (on these data, 30 families: 5, 7, 9, 11, 15, 21 inner nodes were
@@ -687,8 +700,9 @@ static void family_effect_derivatives_and_accuracy(void)
     err = fd_max_rel_error_steps(m, th, hs, 3);
     /* (the gradient holds the maps; the total derivative of the re-adapted
      * value differs from it by the rules' error as the maps move: here
-     * 2e-3 with 6 outer and 11 inner nodes) */
-    CHECK_MSG(err < 5e-3, "family effect, re-adapted nodes: max relative gradient error %.3g", err);
+     * 7.6e-3 with 6 outer and 11 inner nodes, in tau (2e-3 in log tau,
+     * whose steps are relative)) */
+    CHECK_MSG(err < 1.5e-2, "family effect, re-adapted nodes: max relative gradient error %.3g", err);
     /* the Hessian (Louis' identity under the nested rule) is symmetric and
      * agrees with second differences of the value in the tau block */
     double *H = calloc(dim * dim, sizeof(double));
@@ -705,7 +719,7 @@ static void family_effect_derivatives_and_accuracy(void)
         ls_model_loglik(m, th, &lm, NULL, NULL, &e);
         th[i] = t;
         double fd = (lp - 2 * lc + lm) / (h * h);
-        CHECK_MSG(fabs(H[i * dim + i] - fd) < 1e-3 * fmax(1, fabs(fd)), "d2/dlog tau_%zu^2: %.6g against %.6g", j,
+        CHECK_MSG(fabs(H[i * dim + i] - fd) < 1e-3 * fmax(1, fabs(fd)), "d2/dtau_%zu^2: %.6g against %.6g", j,
                   H[i * dim + i], fd);
     }
     double asym = 0, hmax = 0;

@@ -74,7 +74,7 @@ static int run_prepare(lsfit_run *r)
 
     if ((rc = lsfit_initial_params(d, r->m, &f->est, err))) return rc;
     if ((rc = ls_model_pack(r->m, &f->est, r->th0, err))) return rc;
-    if (r->f0 && r->lay.fe) /* every block but log tau is the fit without the effect's */
+    if (r->f0 && r->lay.fe) /* every block but tau is the fit without the effect's */
         memcpy(r->th0, r->f0->theta, r->lay.off_t * sizeof(double));
     else if (r->f0) { /* gamma stays 0; the ceilings' kappa follow gamma */
         memcpy(r->th0, r->f0->theta, r->lay.off_g * sizeof(double));

@@ -40,7 +40,7 @@ typedef struct hess_ws {
     unsigned char *mark;
     svec j0, pm, u, v;
     /* the family effect: per cell the moments of h_eta t (1, z), h_el t,
-     * h_ed t (t = tau_j v, d eta / d log tau_j); per benchmark the tau-tau
+     * h_ed v (v = d eta / d tau_j, tau_j signed); per benchmark the tau-tau
      * moment and the node's conditional tau score; the cells' first
      * derivatives at each inner node (3 x nv x maxcell); deviations of one
      * block (zero outside it), its score vector and coordinates */
@@ -259,7 +259,8 @@ static void dot_rows(const double *ra, const double *rb, size_t n, size_t nb, si
  * block's inner weights rho_k (as placed) give the conditional means of
  * the cells' first derivatives (ec, dc, kc; G_j and the tau score Tq_j),
  * whose assembly is the node's score; the moments of the complete-data
- * Hessian accumulate under pq rho_k with eta_c + t, t = tau_j v_k; and
+ * Hessian accumulate under pq rho_k with eta_c + tau_j v_k (d eta / d
+ * tau_j = v_k, d2 eta / d tau_j^2 = 0); and
  * each block's inner covariance of the complete-data scores,
  * pq sum_k rho_k (s_k - sbar)(s_k - sbar)^T, goes into Hf.  (Louis'
  * identity one level down: given z_q the blocks are independent, so the
@@ -289,7 +290,7 @@ static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const doub
         for (size_t k = 0; k < nv; k++) {
             double rho = rq[k];
             if (rho < WEIGHT_CUT) continue;
-            double t = tau * (vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k]), wq = pq * rho, S = 0, tt = 0;
+            double v = vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k], t = tau * v, wq = pq * rho, S = 0, tt = 0;
             double *kv = h->kv + 3 * k * nb;
             for (size_t b = b0; b < b1; b++) {
                 size_t c = m->bcell[b] - c0;
@@ -302,20 +303,20 @@ static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const doub
                 h->dc[c] += rho * kb[1];
                 h->kc[c] += rho * kb[2];
                 S += bc.d_eta;
-                tt += bc.h_eta * t * t + bc.d_eta * t;
+                tt += bc.h_eta * v * v;
                 h->ebar[c] += wq * bc.d_eta;
                 double he = wq * bc.h_eta, hl = wq * bc.h_el;
                 h->m0[c] += he;
                 h->n0[c] += hl;
                 h->l0[c] += wq * bc.h_ll;
-                h->mt0[c] += he * t;
-                h->lt[c] += hl * t;
+                h->mt0[c] += he * v;
+                h->lt[c] += hl * v;
                 double *m1 = h->m1 + c * K, *n1 = h->n1 + c * K, *M2 = h->M2 + c * K * K, *mt1 = h->mt1 + c * K;
                 for (size_t l = 0; l < K; l++) {
                     double hz = he * zq[l];
                     m1[l] += hz;
                     n1[l] += hl * zq[l];
-                    mt1[l] += hz * t;
+                    mt1[l] += hz * v;
                     for (size_t l2 = 0; l2 <= l; l2++) M2[l * K + l2] += hz * zq[l2];
                 }
                 if (kap) {
@@ -324,15 +325,15 @@ static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const doub
                     h->kk[c] += wq * bc.h_dd;
                     h->kl[c] += wq * bc.h_ld;
                     h->kd[c] += wq * bc.d_d;
-                    h->kt[c] += wq * bc.h_ed * t;
+                    h->kt[c] += wq * bc.h_ed * v;
                 }
             }
             w->Gj[j] += rho * S;
-            h->Tq[j] += rho * S * t;
+            h->Tq[j] += rho * S * v;
             h->ttj[j] += wq * tt;
         }
         /* the block's coordinates: B, lambda_j, b_j, log phi_j, w and
-         * gamma, kappa_j, log tau_j */
+         * gamma, kappa_j, tau_j */
         size_t na = 0, nl = m->anchor_of[j] >= 0 ? 1 : K;
         for (size_t i = 0; i < p * K; i++) h->bidx[na++] = i;
         for (size_t l = 0; l < nl; l++) h->bidx[na++] = m->lam_off[j] + l;
@@ -344,7 +345,7 @@ static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const doub
         for (size_t k = 0; k < nv; k++) {
             double rho = rq[k];
             if (rho < WEIGHT_CUT) continue;
-            double t = tau * (vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k]), Sk = 0;
+            double v = vmq[2 * j] + vmq[2 * j + 1] * m->vrule.u[k], Sk = 0;
             const double *kv = h->kv + 3 * k * nb;
             for (size_t b = b0; b < b1; b++) {
                 size_t c = m->bcell[b] - c0;
@@ -356,7 +357,7 @@ static void fe_node(const ls_model *m, size_t f, size_t q, double pq, const doub
             }
             for (size_t l = 0; l < K; l++) h->Zd[j * K + l] = (Sk - w->Gj[j]) * zq[l];
             lsm_assemble_part(m, f, j, h->de, h->dd, h->dk, h->Zd, h->GL, h->sv);
-            h->sv[m->off_t + j] = Sk * t - h->Tq[j];
+            h->sv[m->off_t + j] = Sk * v - h->Tq[j];
             double wk = pq * rho;
             for (size_t a = 0; a < na; a++) {
                 double sa = wk * h->sv[h->bidx[a]];
@@ -539,7 +540,7 @@ static int family_hessian(ls_model *m, size_t f, const hess_P *hp, fam_ws *w, he
             for (size_t x = 0; x < u->n; x++) add_pair(Hf, dim, u->i[x], ik, h->kl[c] * d1 * u->v[x]);
             add_pair(Hf, dim, ik, ik, h->kk[c] * d1 * d1 + h->kd[c] * m->d2ceil[j]);
         }
-        if (m->fe) { /* log tau_j against eta's other coordinates, log phi and kappa */
+        if (m->fe) { /* tau_j against eta's other coordinates, log phi and kappa */
             size_t it = m->off_t + j;
             for (size_t x = 0; x < j0->n; x++) add_pair(Hf, dim, j0->i[x], it, h->mt0[c] * j0->v[x]);
             const double *mt1 = h->mt1 + c * K;

@@ -157,6 +157,16 @@ int ls_infer(ls_model *m, const double *th0, ls_inference *inf, ls_error *err)
         th[i] = xi;
         for (size_t a = 0; a < q; a++) G[a * n + i] = (np[a] - nm[a]) / (2 * h);
     }
+    { /* the family effect's sd is |tau_j|, the last natural block: its row
+       * is the sign of tau_j (+1 at 0, where differences would give 0) */
+        ls_layout l;
+        ls_model_layout(m, &l);
+        for (size_t j = 0; l.fe && j < l.J; j++) {
+            double *row = G + (q - l.J + j) * n;
+            memset(row, 0, n * sizeof(double));
+            row[l.off_t + j] = th[l.off_t + j] < 0 ? -1 : 1;
+        }
+    }
     int okI = !spd_inverse(I, n, W, Ii), okB = !spd_inverse(B, n, W, Bi);
     inf->ok[LS_SE_HESSIAN] = okI;
     inf->ok[LS_SE_OPG] = okB;

@@ -472,7 +472,9 @@ void ls_model_load(ls_model *m, const double *th)
         m->dceil[j] = (1 - c) * s * (1 - s);
         m->d2ceil[j] = m->dceil[j] * (1 - 2 * s);
     }
-    for (size_t j = 0; m->fe && j < J; j++) m->tau[j] = exp(fmin(th[m->off_t + j], 20.0));
+    /* signed: u = tau v with v symmetric, so tau and -tau are one model and
+     * tau = 0 is an interior point (model.h) */
+    for (size_t j = 0; m->fe && j < J; j++) m->tau[j] = th[m->off_t + j];
     if (m->hetero) {
         const double *g = th + m->off_g;
         for (size_t c = 0; c < d->ncell; c++) {
@@ -511,7 +513,7 @@ int ls_model_unpack(const ls_model *m, const double *th, ls_params *pr)
     pr->hetero = m->hetero;
     for (size_t q = 0; q < p; q++) pr->gamma[q] = m->hetero ? th[m->off_g + q] : 0;
     pr->family_effect = m->fe;
-    for (size_t j = 0; pr->tau && j < J; j++) pr->tau[j] = m->fe ? exp(th[m->off_t + j]) : 0;
+    for (size_t j = 0; pr->tau && j < J; j++) pr->tau[j] = m->fe ? fabs(th[m->off_t + j]) : 0;
     for (size_t j = 0; pr->ceiling && j < J; j++) {
         double c = m->d->floor[j];
         pr->ceiling[j] = m->kap_of[j] < 0 ? m->d->ceil[j]
@@ -585,9 +587,10 @@ int ls_model_pack(const ls_model *m, const ls_params *pr, double *th, ls_error *
     }
     for (size_t j = 0; m->fe && j < J; j++) {
         double t = pr->tau && pr->family_effect ? pr->tau[j] : LS_FE_TAU0;
-        if (!(t > 0 && isfinite(t)))
-            return ls_fail(err, LS_ERR_INPUT, "family effect sd of '%s' must be positive", m->d->bench[j]);
-        th[m->off_t + j] = log(t);
+        if (!(t >= 0 && isfinite(t)))
+            return ls_fail(err, LS_ERR_INPUT, "family effect sd of '%s' must be finite and not negative",
+                           m->d->bench[j]);
+        th[m->off_t + j] = t;
     }
     return LS_OK;
 }

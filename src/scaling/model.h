@@ -15,8 +15,13 @@
  *   gamma    p (heteroscedastic precision only)
  *   kappa    one per benchmark whose ceiling is estimated, in benchmark
  *            order: d_j = c_j + (1 - c_j) logistic(kappa_j).
- *   log tau  J (family effect only, ls_model_enable_family_effect): the sd
- *            of the family-by-benchmark effect u_fj.
+ *   tau      J (family effect only, ls_model_enable_family_effect): the sd
+ *            of the family-by-benchmark effect u_fj = tau_j v_fj, signed.
+ *            v_fj ~ N(0, 1) is symmetric, so tau_j and -tau_j are one model
+ *            (the sd is |tau_j|) and tau_j = 0 is an interior point, where
+ *            the likelihood is smooth with curvature in tau_j: an estimate
+ *            on the boundary of the sd has finite information, which in
+ *            log tau_j (the first parametrisation) it had not.
  *
  * A model evaluates the marginal log-likelihood at theta with an adaptive
  * rule: each evaluation finds every family's posterior mode and places the
@@ -44,7 +49,7 @@ int ls_model_new_ext(const ls_data *d, size_t K, const char *anchors, int integr
 int ls_ceilings_estimated(const ls_data *d, const char *est, long *kap_of, size_t *nkap, ls_error *err);
 
 /* The family-by-benchmark random effect u_fj ~ N(0, tau_j^2): J more
- * parameters (log tau_j) at the end of theta.  Call right after
+ * parameters (signed tau_j) at the end of theta.  Call right after
  * construction; refused for the Laplace rule. */
 #define LS_FE_NODES 11    /* inner adaptive Gauss-Hermite nodes       */
 #define LS_FE_TAU0 0.1    /* tau_j when a parameter vector has none   */
@@ -62,7 +67,7 @@ typedef struct ls_layout {
     const size_t *lam_off;    /* J: offset of benchmark j's loadings       */
     const long *kap_of;       /* J: index of j's kappa, or -1 (fixed ceiling) */
     size_t off_b, off_phi, off_w, off_g, off_k;
-    int fe;                   /* family effect: log tau (J) at off_t       */
+    int fe;                   /* family effect: tau (J, signed) at off_t  */
     size_t off_t;
 } ls_layout;
 void ls_model_layout(const ls_model *m, ls_layout *out);

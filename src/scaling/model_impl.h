@@ -58,7 +58,7 @@ struct ls_model {
      * of one-dimensional integrals, one per benchmark it has cells on
      * (lsm_block in modes.c, adaptive Gauss-Hermite in v). */
     int fe;
-    size_t off_t;               /* log tau (J) after kappa             */
+    size_t off_t;               /* tau (J, signed) after kappa          */
     double *tau;                /* J                                   */
     size_t *bcell;              /* ncell: the cells of each family grouped by benchmark */
     size_t *bstart;             /* F x (J + 1): block (f, j) is bcell[bstart[f(J+1)+j] ..) */

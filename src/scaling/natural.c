@@ -46,7 +46,8 @@ const double *ls_fit_nat_cov(const ls_fit *f)
  * quantile z: Wald for beta, free loadings, b and gamma; on the log scale
  * for phi and the anchor loadings (positive); through Fisher's z for the
  * correlations; for an estimated ceiling on the logit scale of
- * (d - c) / (1 - c), inside (c, 1). */
+ * (d - c) / (1 - c), inside (c, 1); for the family effect's sd, Wald on
+ * its signed parametrisation folded at 0 (an estimate at 0 gets [0, z se]). */
 void lss_confint_bound(const ls_fit *f, const ls_data *d, const double *est, const double *se,
                        double z, int upper, double *v)
 {
@@ -55,7 +56,7 @@ void lss_confint_bound(const ls_fit *f, const ls_data *d, const double *est, con
     const double sg = upper ? 1 : -1;
     for (size_t a = 0; a < o[LS_NAT_NBLOCKS]; a++) {
         double e = est[a], s = se[a];
-        if (a >= o[LS_NAT_TAU]) v[a] = s == 0 ? e : e * exp(sg * z * s / e);  /* tau: log scale */
+        if (a >= o[LS_NAT_TAU]) v[a] = fmax(e + sg * z * s, 0);  /* tau: Wald on the signed tau, folded at 0 */
         else if (a >= o[LS_NAT_CEILING]) {                                    /* ceiling */
             double c = d->floor[a - o[LS_NAT_CEILING]], r = (e - c) / (1 - c);
             if (s == 0 || !(r > 0 && r < 1)) v[a] = e;

@@ -85,7 +85,7 @@ void lsm_assemble_part(const ls_model *m, size_t f, size_t jb, const double *e, 
 /* Pass 2 with the family effect: the posterior weights of the nested
  * rule are pi_q rho_qjk (outer node q, inner node k of block j, each
  * block's inner map as placed), the complete-data eta_c = eta0_c + a_j . z_q
- * + tau_j v_k, and d eta / d log tau_j = tau_j v. */
+ * + tau_j v_k, and d eta / d tau_j = v (tau_j signed, model.h). */
 static void family_effect_scores(ls_model *m, size_t f, const double *t, double lse, fam_ws *w)
 {
     const ls_data *d = m->d;
@@ -123,7 +123,7 @@ static void family_effect_scores(ls_model *m, size_t f, const double *t, double 
                     S += bc.d_eta;
                 }
                 gsum += rho * S;
-                gtau[j] += wq * S * tau * v;
+                gtau[j] += wq * S * v;
             }
             for (size_t k = 0; k < K; k++) w->Zhat[j * K + k] += pq * gsum * zq[k];
         }
