@@ -220,7 +220,7 @@ int cmd_gpcm(int argc, char **argv)
                  "  latentscale gpcm responses.csv --factors 3 --exploratory --out gpcm.json\n"
                  "  latentscale gpcm responses.csv --factors 2 --pattern q.csv --method mml\n"
                  "  latentscale gpcm answers.csv --long student,question,score --factors 1\n"
-                 "  latentscale gpcm bfi.csv --items 'A*' --covariates gender --method mml\n");
+                 "  latentscale gpcm bfi_psych.csv --items 'A*' --covariates gender --method mml\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("gpcm", "expected one DATA file (see --help)");
