@@ -1052,6 +1052,8 @@ typedef struct ls_gpcm_options {
     int covariate_condition;
     double dif_alpha;
     int dif_correction;
+    int dif_lr;           /* DIF: also fit the latent regression (no DIF) for the
+                           * likelihood-ratio test of no DIF at all (a second fit) */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_gpcm_options;
@@ -1156,7 +1158,9 @@ LS_API void ls_gpcm_pattern_free(int *pattern);
  *   0 by the min-L1 condition: not tested, z and p NaN, not counted in m),
  *   dif_alpha, dif_correction ("bonferroni" or "bh"), covariate_transform
  *   (p x K [covariates, factors]: the factor means' A, 0 under orthogonal)
- *   and se_covariate_transform; latent regression: covariate_transform,
+ *   and se_covariate_transform; with dif_lr: loglik_no_dif, lr_dif,
+ *   lr_dif_df (p (J - K)), lr_dif_p (NaN when the second fit did not
+ *   converge); latent regression: covariate_transform,
  *   se_covariate_transform, z_covariate_transform, p_covariate_transform.
  * Warnings: categories never observed, standard errors that could not be
  * computed.  ls_result_write writes the fit's JSON.

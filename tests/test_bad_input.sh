@@ -471,6 +471,8 @@ fails 2 "latentscale: --covariate-mode: latent regression needs method mml" \
 fails 2 "latentscale gpcm: --covariate-mode: expected dif or latent-regression" \
   gpcm gc.csv --items 'A*' --covariates g --method mml --covariate-mode foo
 fails 2 "latentscale: --alpha: expected a number in (0, 1)" gpcm gc.csv --items 'A*' --covariates g --method mml --alpha 2
+fails 2 "latentscale: --dif-lr: tests DIF against the latent regression: needs --covariate-mode dif" \
+  gpcm gc.csv --items 'A*' --covariates g --method mml --covariate-mode latent-regression --dif-lr
 fails 2 "latentscale: --covariates: no column 'zz' in gc.csv" gpcm gc.csv --items 'A*' --covariates zz --method mml
 fails 2 "latentscale: --covariates: with 2 factors need a confirmatory pattern (the exploratory rotation does not carry covariate effects)" \
   gpcm gc.csv --items 'A*' --covariates g --method mml --factors 2 --exploratory

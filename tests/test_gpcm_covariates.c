@@ -195,6 +195,7 @@ static void recovers_dif_and_flags_the_dif_items(void)
     ls_gpcm_options_init(&o);
     o.method = LS_GPCM_MML;
     o.threads = 2;
+    o.dif_lr = 1;
     ls_result *r = NULL;
     ls_error e;
     double l1_effect[24] = {0}, l1_A[2] = {0};
@@ -246,12 +247,18 @@ static void recovers_dif_and_flags_the_dif_items(void)
         CHECK_MSG(worst_a < 0.15, "slope error %g", worst_a);
         CHECK(fixed == p); /* one interpolated item per covariate (K = 1) */
         CHECK_MSG(false_flags <= 1, "%zu false flags", false_flags);
+        /* the likelihood-ratio test of no DIF at all rejects */
+        printf("  LR test of no DIF: %.2f on %.0f df, p %.3g\n", ls_result_number(r, "lr_dif"),
+               ls_result_number(r, "lr_dif_df"), ls_result_number(r, "lr_dif_p"));
+        CHECK(ls_result_number(r, "lr_dif_df") == (double)(p * (J - 1)));
+        CHECK(ls_result_number(r, "lr_dif_p") < 1e-6);
     }
     ls_result_free(r);
     r = NULL;
     /* orthogonal: A = 0, the factor means' effect is in every item's shift */
     o.covariate_condition = LS_FACTOR_COV_ORTHOGONAL;
     o.skip_se = 1;
+    o.dif_lr = 0;
     rc = ls_gpcm_run(d, one, &o, &r, &e);
     CHECK_MSG(rc == 0, "%s", e.message);
     if (!rc) {
@@ -289,6 +296,24 @@ static void recovers_dif_and_flags_the_dif_items(void)
         CHECK(fabs(A[0] - 0.5) < 4 * se[0] && fabs(A[1] - 0.3) < 4 * se[1]);
         CHECK(se[0] > 0 && se[0] < 0.1);
     }
+    /* DIF with the LR test on these data without DIF: the test's second fit
+     * is this latent regression (log-likelihoods within 0.01), and it does
+     * not reject */
+    ls_result *r2 = NULL;
+    o.covariate_mode = LS_GPCM_COV_DIF;
+    o.dif_lr = 1;
+    o.skip_se = 1;
+    int rc2 = ls_gpcm_run(d, one, &o, &r2, &e);
+    CHECK_MSG(rc2 == 0, "%s", e.message);
+    if (!rc && !rc2) {
+        double l0 = ls_result_number(r2, "loglik_no_dif"), lreg = ls_result_number(r, "loglik");
+        printf("  no DIF: LR %.2f on %.0f df, p %.3f; log-likelihood without DIF %.4f, latent regression fit %.4f\n",
+               ls_result_number(r2, "lr_dif"), ls_result_number(r2, "lr_dif_df"), ls_result_number(r2, "lr_dif_p"),
+               l0, lreg);
+        CHECK_NEAR(l0, lreg, 0.01);
+        CHECK(ls_result_number(r2, "lr_dif_p") > 0.001);
+    }
+    ls_result_free(r2);
     ls_result_free(r);
     ls_gpcm_data_free(d);
     psim_free(&s);

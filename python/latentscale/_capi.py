@@ -120,7 +120,7 @@ class LsGpcmOptions(Structure):
     _fields_ = [("factors", c_size_t), ("method", c_int), ("starts", c_uint), ("seed", c_uint64),
                 ("threads", c_uint), ("tol", c_double), ("max_iter", c_uint), ("nodes", c_uint),
                 ("gtol", c_double), ("skip_se", c_int), ("covariate_mode", c_int),
-                ("covariate_condition", c_int), ("dif_alpha", c_double), ("dif_correction", c_int),
+                ("covariate_condition", c_int), ("dif_alpha", c_double), ("dif_correction", c_int), ("dif_lr", c_int),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 

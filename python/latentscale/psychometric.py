@@ -386,7 +386,8 @@ class GpcmFit(_Closable):
     covariates: covariates, a dict with names, mode ("dif" or
     "latent-regression"), condition, covariate_transform and its se, and
     under DIF effect, fixed, se, z, p_value, p_adjusted, flagged (J x p),
-    alpha, correction (the JSON's "covariates"); steps are then those at x = 0.
+    alpha, correction, lr_test_no_dif (with dif_lr) (the JSON's "covariates");
+    steps are then those at x = 0.
 
     to_json(path) writes the CLI's JSON; close() frees the C objects.
     """
@@ -775,7 +776,8 @@ def _read_pattern(pattern, d):
 def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, method="gvem",
          lowest=None, categories=0, starts=3, seed=1, threads=0, tol=1e-6, max_iter=2000,
          nodes=0, gtol=1e-4, se=True, out=None, progress=None, long=None, covariates=None,
-         covariate_mode="dif", covariate_condition="min-l1", alpha=0.05, correction="bonferroni"):
+         covariate_mode="dif", covariate_condition="min-l1", alpha=0.05, correction="bonferroni",
+         dif_lr=False):
     """Multidimensional generalized partial credit model (the CLI's gpcm).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -795,7 +797,8 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     columns (method 'mml'; long tables: one value per person); covariate_mode
     'dif' (an effect on every item, tested at level alpha with correction
     'bonferroni' or 'bh') or 'latent-regression'; covariate_condition 'min-l1'
-    or 'orthogonal' (DIF's identification), as the CLI's flags.
+    or 'orthogonal' (DIF's identification); dif_lr=True is --dif-lr (the
+    likelihood-ratio test of no DIF at all), as the CLI's flags.
 
     Returns a GpcmFit (close it, or use a with block).  A fit that did not
     converge, or whose lower bound decreased, is returned with a
@@ -827,6 +830,7 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
                                     "covariate_condition: expected min-l1 or orthogonal")
     o.dif_alpha = _real("alpha", alpha)
     o.dif_correction = _choice(correction, _CORRECTIONS, "correction: expected bonferroni or bh")
+    o.dif_lr = 1 if dif_lr else 0
     covs = _names("covariates", covariates)
     K = 0 if factors is None else _count("factors", factors)
     # the library's checks of the options, before any reading (K: the
@@ -943,6 +947,9 @@ def _gpcm_covariates(e):
             c.update(se=e["dif_se"], z=e["dif_z"], p_value=e["dif_p"], p_adjusted=e["dif_p_adjusted"],
                      flagged=e["dif_flag"].astype(np.int64), alpha=e.scalar("dif_alpha"),
                      correction=e["dif_correction"][0])
+        if "lr_dif" in e:
+            c["lr_test_no_dif"] = {"loglik_no_dif": e.scalar("loglik_no_dif"), "statistic": e.scalar("lr_dif"),
+                                   "df": e.scalar("lr_dif_df", int), "p_value": e.scalar("lr_dif_p")}
     return c
 
 

@@ -67,8 +67,9 @@ GPCM_MML = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv", "--method", "mml", 
 GPCM_ONE = (["gpcm", "gpcm.csv", "--items", "A*", "--no-se", "--starts", 1, "--lowest", 1],
             dict(items="A*", se=False, starts=1, lowest=1))
 GPCM_COV = (["gpcm", "gpcm.csv", "--items", "A*,B*", "--covariates", "(row)", "--method", "mml",
-             "--starts", 1, "--nodes", 7, "--correction", "bh"],
-            dict(items="A*,B*", covariates=["(row)"], method="mml", starts=1, nodes=7, correction="bh"))
+             "--starts", 1, "--nodes", 7, "--correction", "bh", "--dif-lr"],
+            dict(items="A*,B*", covariates=["(row)"], method="mml", starts=1, nodes=7, correction="bh",
+                 dif_lr=True))
 RUNS = {"factor_main": FACTOR_MAIN, "factor_select": FACTOR_SELECT, "factor_gauss": FACTOR_GAUSS,
         "factor_boot": FACTOR_BOOT, "factor_mml": FACTOR_MML, "factor_auto": FACTOR_AUTO,
         "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE,
@@ -553,6 +554,9 @@ class TestGpcm(unittest.TestCase):
         self.assertEqual(c["fixed"].ravel().tolist(), cj["fixed"])
         self.assertEqual(c["flagged"].ravel().tolist(), cj["flagged"])
         self.assertEqual(int(c["fixed"].sum()), 1)  # min-L1 at one factor: one item interpolated
+        lr, lj = c["lr_test_no_dif"], cj["lr_test_no_dif"]
+        self.assertEqual((lr["df"], lr["statistic"], lr["p_value"]), (lj["df"], lj["statistic"], lj["p_value"]))
+        self.assertEqual(lr["df"], 7)  # 8 items, 1 covariate, 1 factor
         self.assertIsNone(S["py"]["gpcm_mml"].covariates)
         with self.assertRaises(ls.OptionError):
             ls.gpcm("gpcm.csv", items="A*", covariates="(row)")  # GVEM takes none

@@ -95,7 +95,7 @@ summary.ls_factor_fit <- function(object, ...) {
 
 .gpcm_options <- c("exploratory", "method", "lowest", "categories", "starts", "seed", "threads", "tol",
                    "max_iter", "nodes", "gtol", "se", "long", "covariate_mode", "covariate_condition", "alpha",
-                   "correction")
+                   "correction", "dif_lr")
 
 ls_gpcm <- function(data, items, factors = 1, pattern = NULL, covariates = NULL, ...) {
   call <- match.call()
@@ -124,7 +124,8 @@ ls_gpcm <- function(data, items, factors = 1, pattern = NULL, covariates = NULL,
                                                 c("min-l1", "orthogonal"), "covariate_condition"),
                alpha = o$alpha,
                correction = .ls_choice(if (is.null(o$correction)) "bonferroni" else o$correction,
-                                       c("bonferroni", "bh"), "correction"))
+                                       c("bonferroni", "bh"), "correction"),
+               dif_lr = if (isTRUE(o$dif_lr)) 1 else 0)
   if (!is.null(o$long) && !missing(items) && !is.null(items))
     .ls_stop("items and long: give one (wide or long table)", call = call)
   items <- if (missing(items) || is.null(items)) NULL else .ls_list(items)

@@ -159,6 +159,7 @@ SEXP lsr_gpcm(SEXP path, SEXP items, SEXP pattern, SEXP opts)
     o.covariate_condition = (int)lsr_num(get(opts, "covariate_condition"), o.covariate_condition);
     o.dif_alpha = lsr_num(get(opts, "alpha"), o.dif_alpha);
     o.dif_correction = (int)lsr_num(get(opts, "correction"), o.dif_correction);
+    o.dif_lr = (int)lsr_num(get(opts, "dif_lr"), o.dif_lr);
     o.progress = lsr_progress;
     double lowest = lsr_num(get(opts, "lowest"), NAN);
     unsigned ncat = (unsigned)lsr_num(get(opts, "categories"), 0);

@@ -54,7 +54,7 @@ static const char *const fields[] = {
     "level", "param_draws", "latent_draws", "param_cov", "budgets", "size_range", "tokens_range",
     "folds", "top", "compare", "title", "grid", "optimal_draws", "out", "factors", "identify",
     "covariate_condition", "covariate_mode", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
-    "dif", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
+    "dif", "dif_lr", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
     "size_column", "tokens_column", "drop_incomplete", "family_effect", "family_effect_sd",
 };
 

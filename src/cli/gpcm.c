@@ -50,6 +50,10 @@ static void print_covariates(const ls_result *f, size_t p, size_t K, int w)
                    strcmp(ls_result_string(f, "dif_correction", 0), "bh") == 0 ? "Benjamini-Hochberg" : "Bonferroni",
                    num(f, "dif_alpha"));
         }
+        if (nums(f, "lr_dif"))
+            printf("likelihood-ratio test of no DIF at all (the covariates move only the factor means): "
+                   "LR %.3f on %zu df, p %.4g (log-likelihood without DIF %.4f)\n",
+                   num(f, "lr_dif"), (size_t)num(f, "lr_dif_df"), num(f, "lr_dif_p"), num(f, "loglik_no_dif"));
         if (!l1) return;
         printf("factor means per unit of each covariate (min-L1):\n");
     } else
@@ -192,6 +196,9 @@ int cmd_gpcm(int argc, char **argv)
          "covariates)", "C"},
         {"alpha", ARG_DOUBLE, &o.dif_alpha, "DIF level (default 0.05)", "A"},
         {"correction", ARG_STRING, &correction, "DIF multiplicity correction: bonferroni (default) or bh", "M"},
+        {"dif-lr", ARG_FLAG, &o.dif_lr,
+         "also fit the model without DIF (the covariates move the factor means only): the likelihood-ratio test "
+         "of no DIF at all", NULL},
         {"no-se", ARG_FLAG, &o.skip_se, "skip the marginal likelihood and standard errors", NULL},
         {"trace", ARG_FLAG, &trace, "print the lower bound of every iteration", NULL},
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},

@@ -8,6 +8,7 @@
 #include "kernel/items.h"
 #include "kernel/linalg.h"
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -61,6 +62,8 @@ int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err)
     if (!(o->dif_alpha > 0 && o->dif_alpha < 1)) return ls_fail(err, LS_ERR_OPTION, "alpha: expected a number in (0, 1)");
     if (o->dif_correction != LS_FACTOR_BONFERRONI && o->dif_correction != LS_FACTOR_BH)
         return ls_fail(err, LS_ERR_OPTION, "correction: expected bonferroni or bh");
+    if (o->dif_lr && o->covariate_mode != LS_GPCM_COV_DIF)
+        return ls_fail(err, LS_ERR_OPTION, "dif_lr: tests DIF against the latent regression: needs `covariate_mode` dif");
     if (o->covariate_mode == LS_GPCM_COV_LREG && o->method != LS_GPCM_MML)
         return ls_fail(err, LS_ERR_OPTION, "covariate_mode: latent regression needs method mml");
     return LS_OK;
@@ -876,6 +879,34 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
                     v += out->A[s * K + k] * (m.xmode == LSG_X_DIF ? d->X[i * p + s] : xm[s]);
                 out->mu[i * K + k] = v;
             }
+        if (o->dif_lr && m.xmode == LSG_X_DIF) {
+            /* the model without DIF: the covariates move the factor means
+             * only; from the DIF fit's slopes and steps and its min-L1 means
+             * (standardised units) */
+            double *lr0 = ls_malloc(p * K * sizeof *lr0);
+            if (!lr0) {
+                rc = ls_nomem(err);
+                goto fail;
+            }
+            for (size_t s = 0; s < p; s++)
+                for (size_t k = 0; k < K; k++) lr0[s * K + k] = out->A[s * K + k] * xsd[s];
+            rc = lsg_set_covariates(&m, Xs, p, LSG_X_LREG, err);
+            if (!rc) memcpy(m.lreg, lr0, p * K * sizeof *lr0);
+            ls_free(lr0);
+            if (rc) goto fail;
+            m.mml_stage = "gpcm: MML without DIF";
+            m.mml_warm = 1;
+            double ll0 = NAN;
+            unsigned it0 = 0;
+            int conv0 = 0;
+            rc = lsg_mml(&m, nodes, o->gtol, o->max_iter, o->progress, o->progress_ctx, &ll0, &it0, &conv0, err);
+            if (rc) goto fail;
+            out->has_lr = 1;
+            out->loglik_nodif = ll0;
+            out->lr_df = p * (J - K);
+            out->lr_dif = fmax(0.0, 2 * (out->loglik - ll0));
+            out->lr_p = conv0 && out->lr_df ? gsl_cdf_chisq_Q(out->lr_dif, (double)out->lr_df) : NAN;
+        }
         goto done;
     }
     /* marginal log-likelihood and standard errors at the estimates */

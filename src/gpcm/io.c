@@ -532,6 +532,14 @@ int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls
                                     json_string(f->dif_correction == LS_FACTOR_BH ? "bh" : "bonferroni"));
             }
         }
+        if (f->has_lr) {
+            json_t *lr = json_object();
+            json_object_set_new(lr, "loglik_no_dif", ls_json_num(f->loglik_nodif));
+            json_object_set_new(lr, "statistic", ls_json_num(f->lr_dif));
+            json_object_set_new(lr, "df", json_integer((json_int_t)f->lr_df));
+            json_object_set_new(lr, "p_value", ls_json_num(f->lr_p));
+            json_object_set_new(cv, "lr_test_no_dif", lr);
+        }
         json_object_set_new(root, "covariates", cv);
     }
     json_t *warn = json_array();

@@ -385,6 +385,9 @@ typedef struct lsg_fit {
     double *dif_z, *dif_p, *dif_padj; /* J x p                                    */
     int *dif_flag, *dif_fixed;        /* J x p                                    */
     double *A, *se_A;     /* p x K factor means per unit of each covariate        */
+    int has_lr;           /* the likelihood-ratio test of no DIF ran (dif_lr)     */
+    double loglik_nodif, lr_dif, lr_p;
+    size_t lr_df;
 } lsg_fit;
 
 /* The fit (ls_gpcm_run without the result around it): fills *out (free

@@ -111,6 +111,12 @@ static int fit_entries(ls_result *r, const lsg_fit *f, ls_error *err)
                 rc = ls_result_add_string(r, "dif_correction", f->dif_correction == LS_FACTOR_BH ? "bh" : "bonferroni",
                                           err);
         }
+        if (!rc && f->has_lr) {
+            rc = ls_result_add_number(r, "loglik_no_dif", f->loglik_nodif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif", f->lr_dif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_df", (double)f->lr_df, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_p", f->lr_p, err);
+        }
     }
     for (size_t i = 0; !rc && i < f->nwarnings; i++) rc = ls_result_warn(r, err, "%s", f->warnings[i]);
     return rc;
