@@ -1021,6 +1021,7 @@ LS_API const char *ls_factor_identify_name(int identify);
  * promax rotation.  See docs/GPCM.md.
  */
 enum ls_gpcm_method { LS_GPCM_GVEM = 0, LS_GPCM_MML = 1 };
+enum ls_gpcm_covmode { LS_GPCM_COV_DIF = 0, LS_GPCM_COV_LREG = 1 };
 
 typedef struct ls_gpcm_options {
     size_t factors;       /* K >= 1 (default 1; at most 10)                       */
@@ -1037,6 +1038,22 @@ typedef struct ls_gpcm_options {
                            * re-centred on each person's posterior before use */
     double gtol;          /* MML: max |gradient| of the mean log-likelihood (1e-4) */
     int skip_se;          /* 1: no standard errors                                */
+    /* Person covariates (data built with ls_gpcm_data_build_cov; method MML
+     * only; one factor or a confirmatory pattern):
+     *   covariate_mode LS_GPCM_COV_DIF (default): every item's a_j' theta
+     *     gains beta_j' x_i (differential item functioning), identified by
+     *     covariate_condition (enum ls_factor_covcond: min-L1, the default,
+     *     "most items are fair", the factor means moving by A' x; or
+     *     orthogonal, A = 0), each effect tested (Wald, two-sided) with the
+     *     dif_correction (enum ls_factor_correction, default Bonferroni) at
+     *     level dif_alpha (default 0.05) per covariate;
+     *   LS_GPCM_COV_LREG: latent regression, theta_i ~ N(A' x_i, Sigma), no DIF. */
+    int covariate_mode;
+    int covariate_condition;
+    double dif_alpha;
+    int dif_correction;
+    int dif_lr;           /* DIF: also fit the latent regression (no DIF) for the
+                           * likelihood-ratio test of no DIF at all (a second fit) */
     ls_progress_fn progress;
     void *progress_ctx;
 } ls_gpcm_options;
@@ -1069,6 +1086,15 @@ LS_API int ls_gpcm_data_build(const ls_table *t, const char *items, double lowes
  * and time follow them, not persons x items. */
 LS_API int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowest, unsigned ncat,
                                    ls_gpcm_data **out, ls_error *err);
+/* The same with person covariates: `covariates` (NULL: none) a
+ * comma-separated list of numeric columns, as ls_factor_data_build (wide:
+ * a missing or non-numeric value is an error naming file:line:column) and
+ * ls_factor_data_build_long (long: one value per person, the same rules and
+ * messages).  The covariates are used by ls_gpcm_run with method MML. */
+LS_API int ls_gpcm_data_build_cov(const ls_table *t, const char *items, const char *covariates, double lowest,
+                                  unsigned ncat, ls_gpcm_data **out, ls_error *err);
+LS_API int ls_gpcm_data_build_long_cov(const ls_table *t, const char *columns, const char *covariates,
+                                       double lowest, unsigned ncat, ls_gpcm_data **out, ls_error *err);
 /* The same from an n x J int matrix of scores 0, 1, .. (negative: missing;
  * copied), J item names (NULL: "item1"..); the lowest raw value is 0. */
 LS_API int ls_gpcm_data_new(size_t n, size_t J, const int *Y, const char *const *items, unsigned ncat,
@@ -1082,6 +1108,9 @@ LS_API unsigned ls_gpcm_data_categories(const ls_gpcm_data *d, size_t j);
 /* The raw value scored 0, and the table's name (NULL for arrays). */
 LS_API double ls_gpcm_data_lowest(const ls_gpcm_data *d);
 LS_API const char *ls_gpcm_data_source(const ls_gpcm_data *d);
+/* Number of covariates, and covariate s's name (borrowed; NULL beyond the last). */
+LS_API size_t ls_gpcm_data_ncovariates(const ls_gpcm_data *d);
+LS_API const char *ls_gpcm_data_covariate(const ls_gpcm_data *d, size_t s);
 
 /*
  * A loading pattern from a CSV: a header row, then one row per item with K
@@ -1120,6 +1149,19 @@ LS_API void ls_gpcm_pattern_free(int *pattern);
  *   starts, starts_at_best, start_elbo (starts), elbo_trace (iterations + 1),
  *   seed, tol, nodes, seconds_gvem, seconds_mml, seconds_se (wall clock; not
  *   in the JSON).
+ * With covariates (p of them): covariates (p), covariate_mode ("dif" or
+ *   "latent-regression"); steps are then those of a person with x = 0.
+ *   DIF: covariate_condition ("min-l1" or "orthogonal"), dif_effect,
+ *   dif_se, dif_z, dif_p, dif_p_adjusted (Bonferroni: min(1, m p); BH: the
+ *   step-up adjusted p-values; m the tested effects of the covariate),
+ *   dif_flag (J x p [items, covariates]; 1 flagged), dif_fixed (1: fixed at
+ *   0 by the min-L1 condition: not tested, z and p NaN, not counted in m),
+ *   dif_alpha, dif_correction ("bonferroni" or "bh"), covariate_transform
+ *   (p x K [covariates, factors]: the factor means' A, 0 under orthogonal)
+ *   and se_covariate_transform; with dif_lr: loglik_no_dif, lr_dif,
+ *   lr_dif_df (p (J - K)), lr_dif_p (NaN when the second fit did not
+ *   converge); latent regression: covariate_transform,
+ *   se_covariate_transform, z_covariate_transform, p_covariate_transform.
  * Warnings: categories never observed, standard errors that could not be
  * computed.  ls_result_write writes the fit's JSON.
  */

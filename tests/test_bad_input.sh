@@ -461,6 +461,30 @@ fails 3 "latentscale: gl_dup.csv:5: person 'p1', item 'A': a second response" gp
 printf 'who,q,s\np1,A,0\np1,B,1\np2,A,2\np2,B,1\n' >gl_one.csv
 fails 3 "latentscale: gl_one.csv: item 'B': every observed score is 1, one category of 2; an item needs responses in at least 2 categories (drop its rows)" \
   gpcm gl_one.csv --long who,q,s
+# partial credit with covariates (issue 29, item 1): marginal ML only,
+# known numeric columns, one value per person in a long table
+printf 'g,A1,A2,A3\n0,0,1,2\n1,1,2,0\n0,2,0,1\n1,1,1,2\n0,0,2,1\n' >gc.csv
+fails 2 "latentscale gpcm: --covariates: need --method mml (the GVEM fit takes no covariates)" \
+  gpcm gc.csv --items 'A*' --covariates g
+fails 2 "latentscale: --covariate-mode: latent regression needs method mml" \
+  gpcm gc.csv --items 'A*' --covariate-mode latent-regression
+fails 2 "latentscale gpcm: --covariate-mode: expected dif or latent-regression" \
+  gpcm gc.csv --items 'A*' --covariates g --method mml --covariate-mode foo
+fails 2 "latentscale: --alpha: expected a number in (0, 1)" gpcm gc.csv --items 'A*' --covariates g --method mml --alpha 2
+fails 2 "latentscale: --dif-lr: tests DIF against the latent regression: needs --covariate-mode dif" \
+  gpcm gc.csv --items 'A*' --covariates g --method mml --covariate-mode latent-regression --dif-lr
+fails 2 "latentscale: --covariates: no column 'zz' in gc.csv" gpcm gc.csv --items 'A*' --covariates zz --method mml
+fails 2 "latentscale: --covariates: with 2 factors need a confirmatory pattern (the exploratory rotation does not carry covariate effects)" \
+  gpcm gc.csv --items 'A*' --covariates g --method mml --factors 2 --exploratory
+printf 'g,A1,A2,A3\n0,0,1,2\n1,1,2,0\nx,2,0,1\n1,1,1,2\n0,0,2,1\n' >gcbad.csv
+fails 3 "latentscale: gcbad.csv:4:1: column 'g': expected a number, found 'x'" \
+  gpcm gcbad.csv --items 'A*' --covariates g --method mml
+printf 'who,q,s,g\np1,A,0,0\np1,B,1,0\np2,A,2,1\np2,B,0,2\n' >glc.csv
+fails 3 "latentscale: glc.csv:5:4: column 'g': person 'p2' has 2 here and 1 on line 4 (a covariate is one value per person)" \
+  gpcm glc.csv --long who,q,s --covariates g --method mml
+printf 'who,q,s,g\np1,A,0,0\np1,B,1,0\np2,A,2,1\np2,B,0,abc\n' >glcbad.csv
+fails 3 "latentscale: glcbad.csv:5:4: column 'g': expected a number, found 'abc'" \
+  gpcm glcbad.csv --long who,q,s --covariates g --method mml
 
 # Outputs
 fails_raw 3 "latentscale: nodir/fit.json: cannot write: No such file or directory" fit base.csv "${fit1[@]}" --out nodir/fit.json

@@ -145,9 +145,9 @@ static void weighted_median_minimises_weighted_absolute_deviation(void)
     double b[] = {3.0, -1.0, 2.0, 10.0, 0.5};
     double w[] = {1.0, 1.0, 1.0, 1.0, 1.0};
     size_t idx[5];
-    CHECK(b[lsf_wmedian(b, w, 5, idx)] == 2.0);
+    CHECK(b[ls_wmedian(b, w, 5, idx)] == 2.0);
     double w2[] = {0.1, 0.1, 0.1, 5.0, 0.1};
-    CHECK(b[lsf_wmedian(b, w2, 5, idx)] == 10.0);
+    CHECK(b[ls_wmedian(b, w2, 5, idx)] == 10.0);
     /* brute force over the breakpoints on random inputs */
     ls_rng g = {3};
     for (int rep = 0; rep < 50; rep++) {
@@ -157,7 +157,7 @@ static void weighted_median_minimises_weighted_absolute_deviation(void)
             bb[k] = ls_rng_norm(&g);
             ww[k] = ls_rng_unif(&g);
         }
-        double t = bb[lsf_wmedian(bb, ww, 9, ii)], best = INFINITY, ft = 0;
+        double t = bb[ls_wmedian(bb, ww, 9, ii)], best = INFINITY, ft = 0;
         for (int c = 0; c < 9; c++) {
             double f = 0;
             for (int k = 0; k < 9; k++) f += ww[k] * fabs(bb[k] - bb[c]);
@@ -207,7 +207,7 @@ static void lad_solver_is_exact_against_brute_force(void)
                 y[j] = Z[j * r] * 0.7 + (ls_rng_unif(&g) < 0.3 ? 5 * ls_rng_norm(&g) : 0.1 * ls_rng_norm(&g));
             }
             ls_error e;
-            CHECK(lsf_lad(Z, y, m, r, a, &obj, &e) == 0);
+            CHECK(ls_lad(Z, y, m, r, a, &obj, &e) == 0);
             CHECK_NEAR(obj, lad_brute(Z, y, m, r), 1e-9 * (1 + obj));
         }
     /* "most items are fair": 20 zero effects and 5 shifted ones are
@@ -220,7 +220,7 @@ static void lad_solver_is_exact_against_brute_force(void)
         y[j] = truth + Z[j * 2] * A[0] + Z[j * 2 + 1] * A[1];
     }
     ls_error e;
-    CHECK(lsf_lad(Z, y, 25, 2, a, &obj, &e) == 0);
+    CHECK(ls_lad(Z, y, 25, 2, a, &obj, &e) == 0);
     CHECK_NEAR(a[0], A[0], 1e-10);
     CHECK_NEAR(a[1], A[1], 1e-10);
 }
@@ -617,7 +617,7 @@ static void identification_conditions_hold_and_threads_do_not_matter(void)
                 memcpy(Z + j * r, G + j * r, r * sizeof *Z);
                 y[j] = f.beta[j * (s.p + 1) + 1 + sidx];
             }
-            CHECK(lsf_lad(Z, y, q, r, a, &obj, &e) == 0);
+            CHECK(ls_lad(Z, y, q, r, a, &obj, &e) == 0);
             double f0 = 0;
             for (size_t j = 0; j < q; j++) f0 += fabs(y[j]);
             CHECK_NEAR(obj, f0, 1e-9 * (1 + f0));

@@ -38,6 +38,7 @@ LS_FACTOR_COV_L1, LS_FACTOR_COV_ORTHOGONAL = 0, 1
 LS_FACTOR_JML, LS_FACTOR_MML, LS_FACTOR_AUTO = 0, 1, 2
 LS_FACTOR_BONFERRONI, LS_FACTOR_BH = 0, 1
 LS_GPCM_GVEM, LS_GPCM_MML = 0, 1
+LS_GPCM_COV_DIF, LS_GPCM_COV_LREG = 0, 1
 
 c_double_p = POINTER(c_double)
 c_size_t_p = POINTER(c_size_t)
@@ -118,8 +119,9 @@ class LsFactorOptions(Structure):
 class LsGpcmOptions(Structure):
     _fields_ = [("factors", c_size_t), ("method", c_int), ("starts", c_uint), ("seed", c_uint64),
                 ("threads", c_uint), ("tol", c_double), ("max_iter", c_uint), ("nodes", c_uint),
-                ("gtol", c_double), ("skip_se", c_int), ("progress", PROGRESS_FN),
-                ("progress_ctx", c_void_p)]
+                ("gtol", c_double), ("skip_se", c_int), ("covariate_mode", c_int),
+                ("covariate_condition", c_int), ("dif_alpha", c_double), ("dif_correction", c_int), ("dif_lr", c_int),
+                ("progress", PROGRESS_FN), ("progress_ctx", c_void_p)]
 
 
 # ---------------------------------------------------------------------------
@@ -298,6 +300,10 @@ PSYCHOMETRIC_PROTOTYPES = {
     "ls_gpcm_options_check": (c_int, [_P(LsGpcmOptions), _err]),
     "ls_gpcm_data_build": (c_int, [c_void_p, c_char_p, c_double, c_uint, _vpp, _err]),
     "ls_gpcm_data_build_long": (c_int, [c_void_p, c_char_p, c_double, c_uint, _vpp, _err]),
+    "ls_gpcm_data_build_cov": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_uint, _vpp, _err]),
+    "ls_gpcm_data_build_long_cov": (c_int, [c_void_p, c_char_p, c_char_p, c_double, c_uint, _vpp, _err]),
+    "ls_gpcm_data_ncovariates": (c_size_t, [c_void_p]),
+    "ls_gpcm_data_covariate": (c_char_p, [c_void_p, c_size_t]),
     "ls_gpcm_data_new": (c_int, [c_size_t, c_size_t, c_int_p, c_char_pp, c_uint, _vpp, _err]),
     "ls_gpcm_data_free": (None, [c_void_p]),
     "ls_gpcm_data_npersons": (c_size_t, [c_void_p]),

@@ -41,6 +41,7 @@ _COVCOND = {"min-l1": C.LS_FACTOR_COV_L1, "l1": C.LS_FACTOR_COV_L1,
 _CORRECTIONS = {"bonferroni": C.LS_FACTOR_BONFERRONI, "bh": C.LS_FACTOR_BH}
 _FACTOR_METHODS = {"jml": C.LS_FACTOR_JML, "mml": C.LS_FACTOR_MML, "auto": C.LS_FACTOR_AUTO}
 _METHODS = {"gvem": C.LS_GPCM_GVEM, "mml": C.LS_GPCM_MML}
+_COVMODES = {"dif": C.LS_GPCM_COV_DIF, "latent-regression": C.LS_GPCM_COV_LREG}
 # The options' fields whose keyword differs (the library's messages name fields).
 _KEYWORDS = {"skip_se": "se", "no_scale_correction": "scale_correction"}
 _INT_MAX = 2 ** 31 - 1
@@ -381,7 +382,12 @@ class GpcmFit(_Closable):
     standard_errors (GpcmStandardErrors or None); elbo, loglik (NaN with
     se=False), vbic, bic, n_params, converged, elbo_monotone, iterations,
     mml_iterations, start_elbo, elbo_trace; categories (J), lowest_score;
-    warnings (e.g. a category never observed), as in the JSON.
+    warnings (e.g. a category never observed), as in the JSON.  With
+    covariates: covariates, a dict with names, mode ("dif" or
+    "latent-regression"), condition, covariate_transform and its se, and
+    under DIF effect, fixed, se, z, p_value, p_adjusted, flagged (J x p),
+    alpha, correction, lr_test_no_dif (with dif_lr) (the JSON's "covariates");
+    steps are then those at x = 0.
 
     to_json(path) writes the CLI's JSON; close() frees the C objects.
     """
@@ -419,6 +425,7 @@ class GpcmFit(_Closable):
     posterior_means: np.ndarray
     standard_errors: Optional[GpcmStandardErrors]
     timing: dict
+    covariates: Optional[dict] = None
     warnings: List[str] = field(default_factory=list)
     _owner: object = field(default=None, repr=False, compare=False)
     _argv: object = field(default=None, repr=False, compare=False)
@@ -768,7 +775,9 @@ def _read_pattern(pattern, d):
 
 def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, method="gvem",
          lowest=None, categories=0, starts=3, seed=1, threads=0, tol=1e-6, max_iter=2000,
-         nodes=0, gtol=1e-4, se=True, out=None, progress=None, long=None):
+         nodes=0, gtol=1e-4, se=True, out=None, progress=None, long=None, covariates=None,
+         covariate_mode="dif", covariate_condition="min-l1", alpha=0.05, correction="bonferroni",
+         dif_lr=False):
     """Multidimensional generalized partial credit model (the CLI's gpcm).
 
     data: a CSV path (R's row names accepted), a pandas DataFrame or a dict
@@ -784,7 +793,12 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     --no-se.  out: write the CLI's JSON.  progress: callable(stage, done,
     total) returning True to cancel.  long: a long table, one row per
     response: its (person, item, response) column names, instead of items
-    (the data keep the observed responses only).
+    (the data keep the observed responses only).  covariates: numeric person
+    columns (method 'mml'; long tables: one value per person); covariate_mode
+    'dif' (an effect on every item, tested at level alpha with correction
+    'bonferroni' or 'bh') or 'latent-regression'; covariate_condition 'min-l1'
+    or 'orthogonal' (DIF's identification); dif_lr=True is --dif-lr (the
+    likelihood-ratio test of no DIF at all), as the CLI's flags.
 
     Returns a GpcmFit (close it, or use a with block).  A fit that did not
     converge, or whose lower bound decreased, is returned with a
@@ -811,12 +825,21 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
     o.nodes = _count("nodes", nodes, _UINT)
     o.gtol = _real("gtol", gtol)
     o.skip_se = 0 if se else 1
+    o.covariate_mode = _choice(covariate_mode, _COVMODES, "covariate_mode: expected dif or latent-regression")
+    o.covariate_condition = _choice(covariate_condition, _COVCOND,
+                                    "covariate_condition: expected min-l1 or orthogonal")
+    o.dif_alpha = _real("alpha", alpha)
+    o.dif_correction = _choice(correction, _CORRECTIONS, "correction: expected bonferroni or bh")
+    o.dif_lr = 1 if dif_lr else 0
+    covs = _names("covariates", covariates)
     K = 0 if factors is None else _count("factors", factors)
     # the library's checks of the options, before any reading (K: the
     # pattern's, once read, when not given)
     o.factors = 1 if factors is None else K
     err = C.new_error()
     _check(lib.ls_gpcm_options_check(byref(o), err), err)
+    if covs is not None and mcode != C.LS_GPCM_MML:
+        raise _usage("--covariates: need --method mml (the GVEM fit takes no covariates)")
     if pattern is None and not exploratory and K > 1:
         raise _usage("--factors > 1 needs --pattern FILE (confirmatory) or --exploratory")
     if out is not None and _tables.is_path(data) and _same_file(out, data):
@@ -832,9 +855,10 @@ def gpcm(data, *, items=None, factors=None, pattern=None, exploratory=False, met
         t = _open(data)
         try:
             if long_cols is not None:
-                h["data"] = _new_handle(lib.ls_gpcm_data_build_long, t, long_cols, low, categories)
+                h["data"] = _new_handle(lib.ls_gpcm_data_build_long_cov, t, long_cols, covs, low, categories)
             else:
-                h["data"] = _new_handle(lib.ls_gpcm_data_build, t, _names("items", items), low, categories)
+                h["data"] = _new_handle(lib.ls_gpcm_data_build_cov, t, _names("items", items), covs, low,
+                                        categories)
         finally:
             lib.ls_table_free(t)
         d = h["data"]
@@ -905,7 +929,28 @@ def _gpcm_result(e, seed, owner, argv):
         standard_errors=ses,
         timing={"gvem": e.scalar("seconds_gvem"), "mml": e.scalar("seconds_mml"),
                 "se": e.scalar("seconds_se")},
-        warnings=list(e.warnings), _owner=owner, _argv=argv)
+        covariates=_gpcm_covariates(e), warnings=list(e.warnings), _owner=owner, _argv=argv)
+
+
+def _gpcm_covariates(e):
+    """The covariate entries of a partial credit fit as a dict (None without)."""
+    if "covariates" not in e:
+        return None
+    dif = e["covariate_mode"][0] == "dif"
+    c = {"names": list(e["covariates"]), "mode": e["covariate_mode"][0],
+         "covariate_transform": e["covariate_transform"],
+         "se_covariate_transform": e.get("se_covariate_transform")}
+    if dif:
+        c["condition"] = e["covariate_condition"][0]
+        c["effect"], c["fixed"] = e["dif_effect"], e["dif_fixed"].astype(np.int64)
+        if "dif_se" in e:
+            c.update(se=e["dif_se"], z=e["dif_z"], p_value=e["dif_p"], p_adjusted=e["dif_p_adjusted"],
+                     flagged=e["dif_flag"].astype(np.int64), alpha=e.scalar("dif_alpha"),
+                     correction=e["dif_correction"][0])
+        if "lr_dif" in e:
+            c["lr_test_no_dif"] = {"loglik_no_dif": e.scalar("loglik_no_dif"), "statistic": e.scalar("lr_dif"),
+                                   "df": e.scalar("lr_dif_df", int), "p_value": e.scalar("lr_dif_p")}
+    return c
 
 
 factor = _renamed(factor, family="response (the response distribution)")

@@ -66,9 +66,14 @@ GPCM_MML = (["gpcm", "gpcm.csv", "--pattern", "pattern.csv", "--method", "mml", 
             dict(pattern="pattern.csv", method="mml", starts=1, nodes=5))
 GPCM_ONE = (["gpcm", "gpcm.csv", "--items", "A*", "--no-se", "--starts", 1, "--lowest", 1],
             dict(items="A*", se=False, starts=1, lowest=1))
+GPCM_COV = (["gpcm", "gpcm.csv", "--items", "A*,B*", "--covariates", "(row)", "--method", "mml",
+             "--starts", 1, "--nodes", 7, "--correction", "bh", "--dif-lr"],
+            dict(items="A*,B*", covariates=["(row)"], method="mml", starts=1, nodes=7, correction="bh",
+                 dif_lr=True))
 RUNS = {"factor_main": FACTOR_MAIN, "factor_select": FACTOR_SELECT, "factor_gauss": FACTOR_GAUSS,
         "factor_boot": FACTOR_BOOT, "factor_mml": FACTOR_MML, "factor_auto": FACTOR_AUTO,
-        "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE}
+        "gpcm_conf": GPCM_CONF, "gpcm_expl": GPCM_EXPL, "gpcm_mml": GPCM_MML, "gpcm_one": GPCM_ONE,
+        "gpcm_cov": GPCM_COV}
 
 
 # ---------------------------------------------------------------------------
@@ -471,7 +476,7 @@ class TestFactor(unittest.TestCase):
 
 class TestGpcm(unittest.TestCase):
     def test_same_json_as_the_cli(self):
-        for key in ("gpcm_conf", "gpcm_expl", "gpcm_mml", "gpcm_one"):
+        for key in ("gpcm_conf", "gpcm_expl", "gpcm_mml", "gpcm_one", "gpcm_cov"):
             py, cj = load("py_%s.json" % key), load("cli_%s.json" % key)
             self.assertEqual(py["options"]["command_line"]["function"], "gpcm")
             self.assertEqual(without_command_line(py), without_command_line(cj), key)
@@ -538,6 +543,23 @@ class TestGpcm(unittest.TestCase):
         for key in ("gpcm_conf", "gpcm_expl", "gpcm_mml", "gpcm_one"):
             with self.subTest(key):
                 self.check_fit(S["py"][key], load("cli_%s.json" % key))
+
+    def test_covariates_as_in_the_cli_json(self):
+        g, cj = S["py"]["gpcm_cov"], load("cli_gpcm_cov.json")["covariates"]
+        c = g.covariates
+        self.assertEqual((c["names"], c["mode"], c["condition"], c["correction"]),
+                         (cj["names"], cj["mode"], cj["condition"], cj["correction"]))
+        same(self, c["effect"], cj["effect"], "effects")
+        same(self, c["se"], cj["se"], "effect se")
+        self.assertEqual(c["fixed"].ravel().tolist(), cj["fixed"])
+        self.assertEqual(c["flagged"].ravel().tolist(), cj["flagged"])
+        self.assertEqual(int(c["fixed"].sum()), 1)  # min-L1 at one factor: one item interpolated
+        lr, lj = c["lr_test_no_dif"], cj["lr_test_no_dif"]
+        self.assertEqual((lr["df"], lr["statistic"], lr["p_value"]), (lj["df"], lj["statistic"], lj["p_value"]))
+        self.assertEqual(lr["df"], 7)  # 8 items, 1 covariate, 1 factor
+        self.assertIsNone(S["py"]["gpcm_mml"].covariates)
+        with self.assertRaises(ls.OptionError):
+            ls.gpcm("gpcm.csv", items="A*", covariates="(row)")  # GVEM takes none
 
     def test_the_fits_are_what_was_asked(self):
         c = S["py"]["gpcm_conf"]

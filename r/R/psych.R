@@ -94,9 +94,10 @@ summary.ls_factor_fit <- function(object, ...) {
 }
 
 .gpcm_options <- c("exploratory", "method", "lowest", "categories", "starts", "seed", "threads", "tol",
-                   "max_iter", "nodes", "gtol", "se", "long")
+                   "max_iter", "nodes", "gtol", "se", "long", "covariate_mode", "covariate_condition", "alpha",
+                   "correction", "dif_lr")
 
-ls_gpcm <- function(data, items, factors = 1, pattern = NULL, ...) {
+ls_gpcm <- function(data, items, factors = 1, pattern = NULL, covariates = NULL, ...) {
   call <- match.call()
   o <- .ls_dots(list(...), .gpcm_options, "ls_gpcm")
   tmp <- .ls_tmp()
@@ -115,7 +116,16 @@ ls_gpcm <- function(data, items, factors = 1, pattern = NULL, ...) {
                method = .ls_choice(if (is.null(o$method)) "gvem" else o$method, c("gvem", "mml"), "method"),
                lowest = o$lowest, categories = o$categories, starts = o$starts, seed = o$seed,
                threads = o$threads, tol = o$tol, max_iter = o$max_iter, nodes = o$nodes, gtol = o$gtol,
-               skip_se = if (isFALSE(o$se)) 1 else 0, long = .ls_list(o$long))
+               skip_se = if (isFALSE(o$se)) 1 else 0, long = .ls_list(o$long),
+               covariates = .ls_list(covariates),
+               covariate_mode = .ls_choice(if (is.null(o$covariate_mode)) "dif" else o$covariate_mode,
+                                           c("dif", "latent-regression"), "covariate_mode"),
+               covariate_condition = .ls_choice(if (is.null(o$covariate_condition)) "min-l1" else o$covariate_condition,
+                                                c("min-l1", "orthogonal"), "covariate_condition"),
+               alpha = o$alpha,
+               correction = .ls_choice(if (is.null(o$correction)) "bonferroni" else o$correction,
+                                       c("bonferroni", "bh"), "correction"),
+               dif_lr = if (isTRUE(o$dif_lr)) 1 else 0)
   if (!is.null(o$long) && !missing(items) && !is.null(items))
     .ls_stop("items and long: give one (wide or long table)", call = call)
   items <- if (missing(items) || is.null(items)) NULL else .ls_list(items)

@@ -155,6 +155,11 @@ SEXP lsr_gpcm(SEXP path, SEXP items, SEXP pattern, SEXP opts)
     o.nodes = (unsigned)lsr_num(get(opts, "nodes"), o.nodes);
     o.gtol = lsr_num(get(opts, "gtol"), o.gtol);
     o.skip_se = (int)lsr_num(get(opts, "skip_se"), o.skip_se);
+    o.covariate_mode = (int)lsr_num(get(opts, "covariate_mode"), o.covariate_mode);
+    o.covariate_condition = (int)lsr_num(get(opts, "covariate_condition"), o.covariate_condition);
+    o.dif_alpha = lsr_num(get(opts, "alpha"), o.dif_alpha);
+    o.dif_correction = (int)lsr_num(get(opts, "correction"), o.dif_correction);
+    o.dif_lr = (int)lsr_num(get(opts, "dif_lr"), o.dif_lr);
     o.progress = lsr_progress;
     double lowest = lsr_num(get(opts, "lowest"), NAN);
     unsigned ncat = (unsigned)lsr_num(get(opts, "categories"), 0);
@@ -165,8 +170,9 @@ SEXP lsr_gpcm(SEXP path, SEXP items, SEXP pattern, SEXP opts)
     SEXP tx = PROTECT(lsr_wrap(t, lsr_fin_table));
     ls_gpcm_data *d = NULL;
     const char *longcols = lsr_str(get(opts, "long"));
-    int rc = longcols ? ls_gpcm_data_build_long(t, longcols, lowest, ncat, &d, &e)
-                      : ls_gpcm_data_build(t, lsr_str(items), lowest, ncat, &d, &e);
+    const char *covs = lsr_str(get(opts, "covariates"));
+    int rc = longcols ? ls_gpcm_data_build_long_cov(t, longcols, covs, lowest, ncat, &d, &e)
+                      : ls_gpcm_data_build_cov(t, lsr_str(items), covs, lowest, ncat, &d, &e);
     ls_table_free(t);
     lsr_clear(tx);
     SEXP dx = PROTECT(lsr_wrap(d, fin_gpcm_data));

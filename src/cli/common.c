@@ -53,8 +53,8 @@ static const char *const fields[] = {
     "logit_clamp", "estimate_ceilings", "families", "family", "missing", "chains", "warmup", "draws",
     "level", "param_draws", "latent_draws", "param_cov", "budgets", "size_range", "tokens_range",
     "folds", "top", "compare", "title", "grid", "optimal_draws", "out", "factors", "identify",
-    "covariate_condition", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
-    "dif", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
+    "covariate_condition", "covariate_mode", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
+    "dif", "dif_lr", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
     "size_column", "tokens_column", "drop_incomplete", "family_effect", "family_effect_sd",
 };
 

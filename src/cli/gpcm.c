@@ -8,9 +8,66 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const double *nums(const ls_result *r, const char *name) { return ls_result_numbers(r, name, NULL, NULL); }
 static double num(const ls_result *r, const char *name) { return ls_result_number(r, name); }
+
+/* The covariate effects: DIF (item effects, standard errors, adjusted
+ * p-values, flags) or the latent regression. */
+static void print_covariates(const ls_result *f, size_t p, size_t K, int w)
+{
+    const size_t J = ls_result_nstrings(f, "items");
+    const int dif = strcmp(ls_result_string(f, "covariate_mode", 0), "dif") == 0;
+    const double *A = nums(f, "covariate_transform"), *seA = nums(f, "se_covariate_transform");
+    if (dif) {
+        const int l1 = strcmp(ls_result_string(f, "covariate_condition", 0), "min-l1") == 0;
+        const double *e = nums(f, "dif_effect"), *se = nums(f, "dif_se"), *pa = nums(f, "dif_p_adjusted");
+        const double *fx = nums(f, "dif_fixed"), *fl = nums(f, "dif_flag");
+        printf("\ncovariate effects on the items (DIF; %s; steps are those at x = 0)%s:\n",
+               l1 ? "min-L1: most items are fair" : "factors orthogonal to the covariates",
+               se ? ", estimate (standard error) adjusted p, flagged *" : "");
+        printf("  %-*s", w, "item");
+        for (size_t s = 0; s < p; s++) printf("  %-28.28s", ls_result_string(f, "covariates", s));
+        printf("\n");
+        for (size_t j = 0; j < J; j++) {
+            printf("  %-*.*s", w, w, ls_result_string(f, "items", j));
+            for (size_t s = 0; s < p; s++) {
+                size_t c = j * p + s;
+                if (fx[c] != 0) printf("  %8.3f %-19s", e[c], "(fixed by min-L1)");
+                else if (se) printf("  %8.3f (%5.3f) %6.4f %s  ", e[c], se[c], pa[c], fl[c] != 0 ? "*" : " ");
+                else printf("  %8.3f %19s", e[c], "");
+            }
+            printf("\n");
+        }
+        if (se) {
+            size_t nf = 0, nt = 0;
+            for (size_t c = 0; c < J * p; c++) {
+                nf += fl[c] != 0;
+                nt += fx[c] == 0 && isfinite(se[c]) && se[c] > 0;
+            }
+            printf("DIF: %zu of %zu tested item-covariate effects flagged (%s, alpha %.3g)\n", nf, nt,
+                   strcmp(ls_result_string(f, "dif_correction", 0), "bh") == 0 ? "Benjamini-Hochberg" : "Bonferroni",
+                   num(f, "dif_alpha"));
+        }
+        if (nums(f, "lr_dif"))
+            printf("likelihood-ratio test of no DIF at all (the covariates move only the factor means): "
+                   "LR %.3f on %zu df, p %.4g (log-likelihood without DIF %.4f)\n",
+                   num(f, "lr_dif"), (size_t)num(f, "lr_dif_df"), num(f, "lr_dif_p"), num(f, "loglik_no_dif"));
+        if (!l1) return;
+        printf("factor means per unit of each covariate (min-L1):\n");
+    } else
+        printf("\nlatent regression (factor means per unit of each covariate; no DIF)%s:\n",
+               seA ? ", standard errors" : "");
+    for (size_t s = 0; s < p; s++) {
+        printf("  %-*.*s", w, w, ls_result_string(f, "covariates", s));
+        for (size_t k = 0; k < K; k++) {
+            printf("  %8.3f", A[s * K + k]);
+            if (seA) printf(" (%5.3f)", seA[s * K + k]);
+        }
+        printf("\n");
+    }
+}
 
 static void print_summary(const ls_result *f, int trace)
 {
@@ -93,6 +150,8 @@ static void print_summary(const ls_result *f, int trace)
         }
         printf("\n");
     }
+    const size_t p = ls_result_nstrings(f, "covariates");
+    if (p) print_covariates(f, p, K, w);
     printf("\ntime: GVEM %.2f s", num(f, "seconds_gvem"));
     if (mml) printf(", MML %.2f s", num(f, "seconds_mml"));
     if (isfinite(loglik)) printf(", marginal likelihood and standard errors %.2f s", num(f, "seconds_se"));
@@ -105,6 +164,7 @@ int cmd_gpcm(int argc, char **argv)
     ls_gpcm_options o;
     ls_gpcm_options_init(&o);
     const char *items = NULL, *pattern_file = NULL, *method = "gvem", *out = NULL, *longcols = NULL;
+    const char *covariates = NULL, *covmode = "dif", *covcond = "min-l1", *correction = "bonferroni";
     double lowest = NAN;
     unsigned categories = 0;
     int exploratory = 0, quiet = 0, trace = 0;
@@ -127,6 +187,18 @@ int cmd_gpcm(int argc, char **argv)
         {"max-iter", ARG_UINT, &o.max_iter, "GVEM iterations per start, MML iterations (default 2000)", "N"},
         {"nodes", ARG_UINT, &o.nodes, "Gauss-Hermite nodes per dimension (default 11, 7, 5 for K = 1, 2, 3; 3 for 4..6; 2 above)", "N"},
         {"gtol", ARG_DOUBLE, &o.gtol, "MML: max |gradient| of the mean log-likelihood (default 1e-4)", "X"},
+        {"covariates", ARG_STRING, &covariates,
+         "numeric person covariates (columns; long tables: one value per person); needs --method mml", "A,B,.."},
+        {"covariate-mode", ARG_STRING, &covmode,
+         "dif (default: an effect on every item, tested) or latent-regression (on the factor means only)", "M"},
+        {"covariate-condition", ARG_STRING, &covcond,
+         "DIF identification: min-l1 (default: most items are fair) or orthogonal (factors uncorrelated with "
+         "covariates)", "C"},
+        {"alpha", ARG_DOUBLE, &o.dif_alpha, "DIF level (default 0.05)", "A"},
+        {"correction", ARG_STRING, &correction, "DIF multiplicity correction: bonferroni (default) or bh", "M"},
+        {"dif-lr", ARG_FLAG, &o.dif_lr,
+         "also fit the model without DIF (the covariates move the factor means only): the likelihood-ratio test "
+         "of no DIF at all", NULL},
         {"no-se", ARG_FLAG, &o.skip_se, "skip the marginal likelihood and standard errors", NULL},
         {"trace", ARG_FLAG, &trace, "print the lower bound of every iteration", NULL},
         {"out", ARG_STRING, &out, "write the fit as JSON here", "FILE"},
@@ -144,13 +216,18 @@ int cmd_gpcm(int argc, char **argv)
                  "EM (Cui, Wang and Xu 2024, arXiv 2401.13090) or by marginal maximum likelihood with\n"
                  "adaptive Gauss-Hermite quadrature.  Prints slopes, step parameters and factor\n"
                  "correlations with standard errors (cross-product information of the marginal\n"
-                 "likelihood), the lower bound, vBIC and the marginal log-likelihood.",
+                 "likelihood), the lower bound, vBIC and the marginal log-likelihood.  With\n"
+                 "--covariates (--method mml): an effect of every covariate on every item (DIF),\n"
+                 "identified by the min-L1 or orthogonal condition, with Wald tests and a\n"
+                 "multiplicity correction (standard errors from the observed information); or\n"
+                 "with --covariate-mode latent-regression the covariates move the factor means.",
                  specs,
                  "  latentscale gpcm bfi.csv --items 'A*,C*,E*,N*,O*' --factors 5 --pattern bfi_pattern.csv \\\n"
                  "      --out gpcm.json\n"
                  "  latentscale gpcm responses.csv --factors 3 --exploratory --out gpcm.json\n"
                  "  latentscale gpcm responses.csv --factors 2 --pattern q.csv --method mml\n"
-                 "  latentscale gpcm answers.csv --long student,question,score --factors 1\n");
+                 "  latentscale gpcm answers.csv --long student,question,score --factors 1\n"
+                 "  latentscale gpcm bfi_psych.csv --items 'A*' --covariates gender --method mml\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("gpcm", "expected one DATA file (see --help)");
@@ -161,6 +238,17 @@ int cmd_gpcm(int argc, char **argv)
     else if (strcmp(method, "mml") == 0) mcode = LS_GPCM_MML;
     else return cli_usage("gpcm", "--method: expected gvem or mml");
     o.method = mcode;
+    if (strcmp(covmode, "dif") == 0) o.covariate_mode = LS_GPCM_COV_DIF;
+    else if (strcmp(covmode, "latent-regression") == 0) o.covariate_mode = LS_GPCM_COV_LREG;
+    else return cli_usage("gpcm", "--covariate-mode: expected dif or latent-regression");
+    if (strcmp(covcond, "min-l1") == 0) o.covariate_condition = LS_FACTOR_COV_L1;
+    else if (strcmp(covcond, "orthogonal") == 0) o.covariate_condition = LS_FACTOR_COV_ORTHOGONAL;
+    else return cli_usage("gpcm", "--covariate-condition: expected min-l1 or orthogonal");
+    if (strcmp(correction, "bonferroni") == 0) o.dif_correction = LS_FACTOR_BONFERRONI;
+    else if (strcmp(correction, "bh") == 0) o.dif_correction = LS_FACTOR_BH;
+    else return cli_usage("gpcm", "--correction: expected bonferroni or bh");
+    if (covariates && mcode != LS_GPCM_MML)
+        return cli_usage("gpcm", "--covariates: need --method mml (the GVEM fit takes no covariates)");
     int factors_given = 0;
     for (int k = 0; k < argc; k++)
         if (strncmp(argv[k], "--factors", 9) == 0) factors_given = 1;
@@ -188,8 +276,8 @@ int cmd_gpcm(int argc, char **argv)
     o.progress = cli_progress;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc)
-        rc = longcols ? ls_gpcm_data_build_long(t, longcols, lowest, categories, &d, &e)
-                      : ls_gpcm_data_build(t, items, lowest, categories, &d, &e);
+        rc = longcols ? ls_gpcm_data_build_long_cov(t, longcols, covariates, lowest, categories, &d, &e)
+                      : ls_gpcm_data_build_cov(t, items, covariates, lowest, categories, &d, &e);
     if (!rc && pattern_file) {
         size_t K = 0;
         rc = ls_gpcm_pattern_read(pattern_file, d, &K, &pat, &e);

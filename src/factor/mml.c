@@ -112,23 +112,8 @@ static int mml_report(const mml_map *mp, const double *x, double *gamma, double 
     }
     if (p) memset(A, 0, p * r * sizeof *A);
     if (p == 0 || mp->covcond != LS_FACTOR_COV_L1) return LS_OK;
-    double *y = ls_malloc(q * sizeof *y);
-    if (!y) return ls_nomem(err);
-    int rc = LS_OK;
-    for (size_t s = 0; s < p && !rc; s++) {
-        double obj, as[LSF_MAX_R];
-        for (size_t j = 0; j < q; j++) y[j] = beta[j * p1 + 1 + s];
-        rc = lsf_lad(gamma, y, q, r, as, &obj, err);
-        if (rc) break;
-        for (size_t k = 0; k < r; k++) A[s * r + k] = as[k];
-        for (size_t j = 0; j < q; j++) {
-            double g = 0;
-            for (size_t k = 0; k < r; k++) g += gamma[j * r + k] * as[k];
-            beta[j * p1 + 1 + s] -= g;
-        }
-    }
-    ls_free(y);
-    return rc;
+    /* the min-L1 condition (kernel/lad: shared with the partial credit model) */
+    return ls_min_l1(gamma, q, r, beta + 1, p, p1, A, err);
 }
 
 /* Standard errors of the reported values by simulation through the map:
@@ -139,46 +124,18 @@ static int mml_report(const mml_map *mp, const double *x, double *gamma, double 
  * puts all of the shift's error on the one item it interpolates, which
  * overstates it (in simulations of 9-item tests by 40 %).  se: the
  * standard deviations (out values). */
+static int report_map(const void *ctx, const double *x, double *o, ls_error *err)
+{
+    const mml_map *mp = ctx;
+    const size_t q = mp->q, r = mp->r, p = mp->p;
+    return mml_report(mp, x, o, o + q * r, o + q * r + q * (p + 1), NULL, err);
+}
+
 static int sim_se(const mml_map *mp, const double *x, size_t D, const double *V, uint64_t seed, double *se,
                   ls_error *err)
 {
     const size_t q = mp->q, r = mp->r, p = mp->p, nout = q * r + q * (p + 1) + p * r;
-    double *L = ls_malloc(D * D * sizeof *L), *xx = ls_malloc(D * D * sizeof *xx), *z = ls_malloc(D * sizeof *z);
-    double *o = ls_malloc(nout * sizeof *o), *mean = ls_calloc(nout, sizeof *mean), *m2 = ls_calloc(nout, sizeof *m2);
-    int rc = LS_OK;
-    if (!L || !xx || !z || !o || !mean || !m2) {
-        rc = ls_nomem(err);
-        goto done;
-    }
-    memcpy(L, V, D * D * sizeof *L);
-    if (ls_chol(L, D)) {
-        for (size_t k = 0; k < nout; k++) se[k] = NAN;
-        goto done;
-    }
-    ls_rng g = {seed ^ 0x6d6d6c5f73650000ULL};
-    for (unsigned t = 0; t < MML_SE_DRAWS && !rc; t++) {
-        for (size_t a = 0; a < D; a++) z[a] = ls_rng_norm(&g);
-        for (size_t a = 0; a < D; a++) {
-            double s = x[a];
-            for (size_t b = 0; b <= a; b++) s += L[a * D + b] * z[b];
-            xx[a] = s;
-        }
-        rc = mml_report(mp, xx, o, o + q * r, o + q * r + q * (p + 1), NULL, err);
-        for (size_t k = 0; k < nout && !rc; k++) { /* Welford */
-            double dlt = o[k] - mean[k];
-            mean[k] += dlt / (double)(t + 1);
-            m2[k] += dlt * (o[k] - mean[k]);
-        }
-    }
-    for (size_t k = 0; k < nout; k++) se[k] = sqrt(m2[k] / (MML_SE_DRAWS - 1));
-done:
-    ls_free(L);
-    ls_free(xx);
-    ls_free(z);
-    ls_free(o);
-    ls_free(mean);
-    ls_free(m2);
-    return rc;
+    return ls_map_se_sim(report_map, mp, x, D, V, nout, MML_SE_DRAWS, seed ^ 0x6d6d6c5f73650000ULL, se, err);
 }
 
 /* Standard errors of the reported values by the delta method: diag(Jt V
@@ -188,40 +145,7 @@ done:
 static int delta_se(const mml_map *mp, const double *x, size_t D, const double *V, double *se, ls_error *err)
 {
     const size_t q = mp->q, r = mp->r, p = mp->p, nout = q * r + q * (p + 1) + p * r;
-    double *xx = ls_malloc(D * sizeof *xx), *op = ls_malloc(nout * sizeof *op), *om = ls_malloc(nout * sizeof *om);
-    double *Jt = ls_malloc(nout * D * sizeof *Jt);
-    int rc = LS_OK;
-    if (!xx || !op || !om || !Jt) {
-        rc = ls_nomem(err);
-        goto done;
-    }
-    memcpy(xx, x, D * sizeof *xx);
-    for (size_t a = 0; a < D && !rc; a++) {
-        const double h = 1e-6 * (1 + fabs(x[a]));
-        xx[a] = x[a] + h;
-        rc = mml_report(mp, xx, op, op + q * r, op + q * r + q * (p + 1), NULL, err);
-        xx[a] = x[a] - h;
-        if (!rc) rc = mml_report(mp, xx, om, om + q * r, om + q * r + q * (p + 1), NULL, err);
-        xx[a] = x[a];
-        for (size_t k = 0; k < nout; k++) Jt[k * D + a] = (op[k] - om[k]) / (2 * h);
-    }
-    for (size_t k = 0; k < nout && !rc; k++) {
-        const double *row = Jt + k * D;
-        double v = 0;
-        for (size_t a = 0; a < D; a++) {
-            if (row[a] == 0) continue;
-            double s = 0;
-            for (size_t b = 0; b < D; b++) s += V[a * D + b] * row[b];
-            v += row[a] * s;
-        }
-        se[k] = v > 0 ? sqrt(v) : 0.0;
-    }
-done:
-    ls_free(xx);
-    ls_free(op);
-    ls_free(om);
-    ls_free(Jt);
-    return rc;
+    return ls_map_se_delta(report_map, mp, x, D, V, nout, se, err);
 }
 
 /* The standard errors of every reported value (out values into se, work
@@ -494,7 +418,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         for (size_t s = 0; s < p && !rc; s++) {
             double obj, as[LSF_MAX_R];
             for (size_t u = 0; u < q; u++) y[u] = m.dif[u * p + s];
-            rc = lsf_lad(m.a, y, q, r, as, &obj, err);
+            rc = ls_lad(m.a, y, q, r, as, &obj, err);
             for (size_t k = 0; k < r; k++) lr0[s * r + k] = as[k];
         }
         ls_free(y);

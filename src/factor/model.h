@@ -16,6 +16,7 @@
 #define LS_MODELS_FACTOR_H
 
 #include "kernel/core.h"
+#include "kernel/lad.h"
 #include "kernel/sparse.h"
 
 #include <stddef.h>
@@ -97,16 +98,7 @@ int lsf_covariate_condition(lsf_model *m, int cond, double *A, ls_error *err);
 /* Number of coefficients within 1e-9 of the bound. */
 size_t lsf_at_bound(const lsf_model *m);
 
-/* Weighted median: a t minimising sum_k w_k |b_k - t| (w >= 0, at least one
- * positive).  idx is scratch for n indices.  Returns the index k whose b_k is
- * the minimiser. */
-size_t lsf_wmedian(const double *b, const double *w, size_t n, size_t *idx);
-/* Exact least absolute deviations: a (r values) minimising
- * sum_j |y_j - Z_j . a| over m rows of Z (m x r), by descent along the edges
- * of the vertex it stands on, each edge searched exactly by a weighted median
- * (Barrodale-Roberts style simplex).  Returns LS_OK, NOMEM or NUMERIC (rank
- * deficient Z); *obj receives the minimum. */
-int lsf_lad(const double *Z, const double *y, size_t m, size_t r, double *a, double *obj,
-            ls_error *err);
+/* Weighted median and exact least absolute deviations: kernel/lad.h
+ * (ls_wmedian, ls_lad). */
 
 #endif

@@ -5,8 +5,10 @@
  * and, in exploratory mode, the promax rotation.
  */
 #include "gpcm/model.h"
+#include "kernel/items.h"
 #include "kernel/linalg.h"
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -26,6 +28,10 @@ void ls_gpcm_options_init(ls_gpcm_options *o)
     o->tol = 1e-6;
     o->max_iter = 2000;
     o->gtol = 1e-4;
+    o->covariate_mode = LS_GPCM_COV_DIF;
+    o->covariate_condition = LS_FACTOR_COV_L1;
+    o->dif_alpha = 0.05;
+    o->dif_correction = LS_FACTOR_BONFERRONI;
 }
 
 static double now(void)
@@ -49,6 +55,17 @@ int ls_gpcm_options_check(const ls_gpcm_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "method mml: quadrature is limited to at most 6 factors (got %zu)",
                        o->factors);
     if (o->nodes > 40) return ls_fail(err, LS_ERR_OPTION, "nodes: expected at most 40");
+    if (o->covariate_mode != LS_GPCM_COV_DIF && o->covariate_mode != LS_GPCM_COV_LREG)
+        return ls_fail(err, LS_ERR_OPTION, "covariate_mode: expected dif or latent-regression");
+    if (o->covariate_condition != LS_FACTOR_COV_L1 && o->covariate_condition != LS_FACTOR_COV_ORTHOGONAL)
+        return ls_fail(err, LS_ERR_OPTION, "covariate_condition: expected min-l1 or orthogonal");
+    if (!(o->dif_alpha > 0 && o->dif_alpha < 1)) return ls_fail(err, LS_ERR_OPTION, "alpha: expected a number in (0, 1)");
+    if (o->dif_correction != LS_FACTOR_BONFERRONI && o->dif_correction != LS_FACTOR_BH)
+        return ls_fail(err, LS_ERR_OPTION, "correction: expected bonferroni or bh");
+    if (o->dif_lr && o->covariate_mode != LS_GPCM_COV_DIF)
+        return ls_fail(err, LS_ERR_OPTION, "dif_lr: tests DIF against the latent regression: needs `covariate_mode` dif");
+    if (o->covariate_mode == LS_GPCM_COV_LREG && o->method != LS_GPCM_MML)
+        return ls_fail(err, LS_ERR_OPTION, "covariate_mode: latent regression needs method mml");
     return LS_OK;
 }
 
@@ -73,6 +90,16 @@ void lsg_fit_free(lsg_fit *f)
     ls_free(f->se_a_rot);
     ls_free(f->se_sigma_rot);
     ls_strv_free(f->warnings, f->nwarnings);
+    ls_strv_free(f->covariates, f->p);
+    ls_free(f->dif);
+    ls_free(f->se_dif);
+    ls_free(f->dif_z);
+    ls_free(f->dif_p);
+    ls_free(f->dif_padj);
+    ls_free(f->dif_flag);
+    ls_free(f->dif_fixed);
+    ls_free(f->A);
+    ls_free(f->se_A);
     memset(f, 0, sizeof *f);
 }
 
@@ -581,6 +608,12 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     if (J < 2 || n < 2) return ls_fail(err, LS_ERR_INPUT, "gpcm: need at least 2 items and 2 persons");
     if (!pattern && J < K) return ls_fail(err, LS_ERR_OPTION, "factors: %zu factors need at least %zu items", K, K);
     unsigned nodes = o->nodes ? o->nodes : (K == 1 ? 11 : K == 2 ? 7 : K == 3 ? 5 : K <= 6 ? 3 : 2);
+    const size_t p = d->p;
+    if (p && o->method != LS_GPCM_MML)
+        return ls_fail(err, LS_ERR_OPTION, "covariates: need method mml (the GVEM fit takes no covariates)");
+    if (p && !pattern && K > 1)
+        return ls_fail(err, LS_ERR_OPTION, "covariates: with %zu factors need a confirmatory pattern (the "
+                       "exploratory rotation does not carry covariate effects)", K);
     if (pattern) {
         for (size_t k = 0; k < K; k++) {
             size_t c = 0;
@@ -626,6 +659,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     best_state best;
     memset(&best, 0, sizeof best);
     double *a0 = NULL, *b0 = NULL, *trace = NULL, *a1 = NULL, *b1 = NULL, *cov_a = NULL;
+    double *Xs = NULL, *xm = NULL, *xsd = NULL;
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     if (!P || !pat || !g) {
         rc = ls_nomem(err);
@@ -668,7 +702,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     if (rc) goto fail;
     best.elbo = -INFINITY;
     double ident[100];
-    for (size_t p = 0; p < K * K; p++) ident[p] = p % (K + 1) == 0;
+    for (size_t c = 0; c < K * K; c++) ident[c] = c % (K + 1) == 0;
     for (unsigned s = 0; s < o->starts; s++) {
         memcpy(a1, a0, J * K * sizeof *a1);
         memcpy(b1, b0, T * sizeof *b1);
@@ -720,6 +754,26 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     if (o->method == LS_GPCM_MML) {
         const double t1 = now();
         int conv = 0;
+        if (p) { /* standardised covariates in the engine */
+            Xs = ls_malloc(n * p * sizeof *Xs);
+            xm = ls_calloc(p, sizeof *xm);
+            xsd = ls_calloc(p, sizeof *xsd);
+            if (!Xs || !xm || !xsd) {
+                rc = ls_nomem(err);
+                goto fail;
+            }
+            for (size_t s = 0; s < p; s++) {
+                double mu = 0, ss = 0;
+                for (size_t i = 0; i < n; i++) mu += d->X[i * p + s] / (double)n;
+                for (size_t i = 0; i < n; i++) ss += (d->X[i * p + s] - mu) * (d->X[i * p + s] - mu);
+                double sd = sqrt(ss / (double)n);
+                xm[s] = mu;
+                xsd[s] = sd > 0 ? sd : 1.0;
+                for (size_t i = 0; i < n; i++) Xs[i * p + s] = (d->X[i * p + s] - mu) / xsd[s];
+            }
+            rc = lsg_set_covariates(&m, Xs, p, o->covariate_mode == LS_GPCM_COV_DIF ? LSG_X_DIF : LSG_X_LREG, err);
+            if (rc) goto fail;
+        }
         rc = lsg_mml(&m, nodes, o->gtol, o->max_iter, o->progress, o->progress_ctx, &out->loglik,
                      &out->mml_iterations, &conv, err);
         if (rc) goto fail;
@@ -801,6 +855,60 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
     out->nparams = npar;
     out->vbic = -2.0 * out->elbo + log((double)n) * (double)npar;
 
+    if (p) { /* covariates: information, reported values, tests (covariates.c) */
+        npar += m.xmode == LSG_X_DIF ? J * p : p * K;
+        out->nparams = npar;
+        out->vbic = -2.0 * out->elbo + log((double)n) * (double)npar;
+        const double t2 = now();
+        memcpy(out->sigma, m.sigma, K * K * sizeof *m.sigma);
+        if ((rc = lsg_cov_finish(&m, nodes, o, xm, xsd, out, err))) goto fail;
+        out->covariates = ls_items_names((const char *const *)d->covariates, p, "x");
+        if (!out->covariates) {
+            rc = ls_nomem(err);
+            goto fail;
+        }
+        out->seconds_se = now() - t2;
+        out->bic = isfinite(out->loglik) ? -2.0 * out->loglik + log((double)n) * (double)npar : NAN;
+        /* posterior means on the reported scale: theta = engine's + A' x
+         * (DIF; A the condition's), + A' (mean x) (latent regression, whose
+         * steps are those at x = 0) */
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < K; k++) {
+                double v = m.mu[i * K + k];
+                for (size_t s = 0; s < p; s++)
+                    v += out->A[s * K + k] * (m.xmode == LSG_X_DIF ? d->X[i * p + s] : xm[s]);
+                out->mu[i * K + k] = v;
+            }
+        if (o->dif_lr && m.xmode == LSG_X_DIF) {
+            /* the model without DIF: the covariates move the factor means
+             * only; from the DIF fit's slopes and steps and its min-L1 means
+             * (standardised units) */
+            double *lr0 = ls_malloc(p * K * sizeof *lr0);
+            if (!lr0) {
+                rc = ls_nomem(err);
+                goto fail;
+            }
+            for (size_t s = 0; s < p; s++)
+                for (size_t k = 0; k < K; k++) lr0[s * K + k] = out->A[s * K + k] * xsd[s];
+            rc = lsg_set_covariates(&m, Xs, p, LSG_X_LREG, err);
+            if (!rc) memcpy(m.lreg, lr0, p * K * sizeof *lr0);
+            ls_free(lr0);
+            if (rc) goto fail;
+            m.mml_stage = "gpcm: MML without DIF";
+            m.mml_warm = 1;
+            double ll0 = NAN;
+            unsigned it0 = 0;
+            int conv0 = 0;
+            rc = lsg_mml(&m, nodes, o->gtol, o->max_iter, o->progress, o->progress_ctx, &ll0, &it0, &conv0, err);
+            if (rc) goto fail;
+            out->has_lr = 1;
+            out->loglik_nodif = ll0;
+            out->lr_df = p * (J - K);
+            out->lr_dif = fmax(0.0, 2 * (out->loglik - ll0));
+            out->lr_p = conv0 && out->lr_df ? gsl_cdf_chisq_Q(out->lr_dif, (double)out->lr_df) : NAN;
+        }
+        goto done;
+    }
     /* marginal log-likelihood and standard errors at the estimates */
     if (!o->skip_se) {
         const double t2 = now();
@@ -889,6 +997,9 @@ done:
     ls_free(b1);
     ls_free(trace);
     ls_free(cov_a);
+    ls_free(Xs);
+    ls_free(xm);
+    ls_free(xsd);
     ls_free(best.a);
     ls_free(best.b);
     ls_free(best.sigma);

@@ -26,6 +26,8 @@ void ls_gpcm_data_free(ls_gpcm_data *d)
     ls_strv_free(d->items, d->J);
     ls_free(d->line);
     ls_free(d->source);
+    ls_free(d->X);
+    ls_strv_free(d->covariates, d->p);
     ls_free(d);
 }
 
@@ -93,8 +95,39 @@ static ls_gpcm_data *data_alloc(size_t n, size_t J, char ***items)
     return d;
 }
 
+/* The covariates of the items reader move into d (p = 0: none). */
+static void take_covariates(ls_gpcm_data *d, ls_items *it)
+{
+    if (!it->p) return;
+    d->p = it->p;
+    d->X = it->X;
+    d->covariates = it->covariates;
+    it->X = NULL;
+    it->covariates = NULL;
+    it->p = 0;
+}
+
 int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsigned ncat,
                        ls_gpcm_data **out, ls_error *err)
+{
+    return ls_gpcm_data_build_cov(t, items, NULL, lowest, ncat, out, err);
+}
+
+int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowest, unsigned ncat,
+                            ls_gpcm_data **out, ls_error *err)
+{
+    return ls_gpcm_data_build_long_cov(t, columns, NULL, lowest, ncat, out, err);
+}
+
+size_t ls_gpcm_data_ncovariates(const ls_gpcm_data *d) { return d ? d->p : 0; }
+
+const char *ls_gpcm_data_covariate(const ls_gpcm_data *d, size_t s)
+{
+    return d && s < d->p ? d->covariates[s] : NULL;
+}
+
+int ls_gpcm_data_build_cov(const ls_table *t, const char *items, const char *covariates, double lowest,
+                           unsigned ncat, ls_gpcm_data **out, ls_error *err)
 {
     *out = NULL;
     int rc = check_categories(ncat, err);
@@ -102,7 +135,7 @@ int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsi
     if (!isnan(lowest) && (!isfinite(lowest) || lowest != floor(lowest)))
         return ls_fail(err, LS_ERR_OPTION, "lowest: expected an integer");
     ls_items it;
-    if ((rc = ls_items_read(t, items, NULL, NULL, NULL, &it, err))) return rc;
+    if ((rc = ls_items_read(t, items, covariates, NULL, NULL, &it, err))) return rc;
     const size_t n = it.n, J = it.q;
     const char *file = ls_table_name(t);
     ls_gpcm_data *d = NULL;
@@ -131,6 +164,7 @@ int ls_gpcm_data_build(const ls_table *t, const char *items, double lowest, unsi
         goto done;
     }
     d->lowest = lo;
+    take_covariates(d, &it);
     d->line = it.line;
     d->source = it.source;
     it.line = NULL;
@@ -178,8 +212,8 @@ static int long_cell(void *vctx, const ls_table *t, size_t i, size_t c, double *
     return LS_OK;
 }
 
-int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowest, unsigned ncat,
-                            ls_gpcm_data **out, ls_error *err)
+int ls_gpcm_data_build_long_cov(const ls_table *t, const char *columns, const char *covariates, double lowest,
+                                unsigned ncat, ls_gpcm_data **out, ls_error *err)
 {
     *out = NULL;
     int rc = check_categories(ncat, err);
@@ -189,7 +223,7 @@ int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowes
     if (!columns) return ls_fail(err, LS_ERR_OPTION, "long: required");
     long_ctx ctx = {lowest, ncat, 0};
     ls_items it;
-    if ((rc = ls_items_read_long(t, columns, NULL, long_cell, &ctx, &it, err))) return rc;
+    if ((rc = ls_items_read_long(t, columns, covariates, long_cell, &ctx, &it, err))) return rc;
     const char *file = ls_table_name(t);
     double lo = lowest;
     if (isnan(lo)) {
@@ -231,6 +265,7 @@ int ls_gpcm_data_build_long(const ls_table *t, const char *columns, double lowes
     it.line = NULL;
     d->source = it.source;
     it.source = NULL;
+    take_covariates(d, &it);
     ls_items_free(&it);
     for (size_t c = 0; c < d->R.nnz; c++) {
         d->R.rv[c] -= lo;
@@ -451,7 +486,7 @@ int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls
     json_object_set_new(root, "steps", steps_json(f->b, f->ncat, J, nb));
     json_object_set_new(root, "factor_correlations", ls_json_mat(f->sigma, K, K));
     if (f->se_a) {
-        json_object_set_new(se, "kind", json_string("cross-product (OPG) information of the persons' marginal scores"));
+        json_object_set_new(se, "kind", json_string(f->p ? "observed information (differences of the analytic gradient), delta method; min-l1 effects by simulation through the map" : "cross-product (OPG) information of the persons' marginal scores"));
         json_object_set_new(se, f->exploratory ? "slopes_unrotated" : "slopes", ls_json_mat(f->se_a, J, K));
         json_object_set_new(se, "steps", steps_json(f->se_b, f->ncat, J, nb));
         if (f->se_sigma) json_object_set_new(se, "factor_correlations", ls_json_mat(f->se_sigma, K, K));
@@ -466,6 +501,46 @@ int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls
     } else {
         json_decref(se);
         json_object_set_new(root, "standard_errors", json_null());
+    }
+    if (f->p) { /* covariates: see ls_gpcm_run */
+        const size_t p = f->p;
+        const int dif = f->covariate_mode == LS_GPCM_COV_DIF;
+        json_t *cv = json_object();
+        json_object_set_new(cv, "names", ls_json_strs(f->covariates, p));
+        json_object_set_new(cv, "mode", json_string(dif ? "dif" : "latent-regression"));
+        if (dif)
+            json_object_set_new(cv, "condition",
+                                json_string(f->covariate_condition == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal"));
+        json_object_set_new(cv, "steps_at", json_string("x = 0"));
+        json_object_set_new(cv, "covariate_transform", ls_json_mat(f->A, p, K));
+        if (f->se_A) json_object_set_new(cv, "se_covariate_transform", ls_json_mat(f->se_A, p, K));
+        if (dif) {
+            json_object_set_new(cv, "effect", ls_json_mat(f->dif, J, p));
+            json_t *fx = json_array();
+            for (size_t c = 0; c < J * p; c++) json_array_append_new(fx, json_integer(f->dif_fixed[c]));
+            json_object_set_new(cv, "fixed", fx);
+            if (f->se_dif) {
+                json_object_set_new(cv, "se", ls_json_mat(f->se_dif, J, p));
+                json_object_set_new(cv, "z", ls_json_mat(f->dif_z, J, p));
+                json_object_set_new(cv, "p_value", ls_json_mat(f->dif_p, J, p));
+                json_object_set_new(cv, "p_adjusted", ls_json_mat(f->dif_padj, J, p));
+                json_t *fl = json_array();
+                for (size_t c = 0; c < J * p; c++) json_array_append_new(fl, json_integer(f->dif_flag[c]));
+                json_object_set_new(cv, "flagged", fl);
+                json_object_set_new(cv, "alpha", ls_json_num(f->dif_alpha));
+                json_object_set_new(cv, "correction",
+                                    json_string(f->dif_correction == LS_FACTOR_BH ? "bh" : "bonferroni"));
+            }
+        }
+        if (f->has_lr) {
+            json_t *lr = json_object();
+            json_object_set_new(lr, "loglik_no_dif", ls_json_num(f->loglik_nodif));
+            json_object_set_new(lr, "statistic", ls_json_num(f->lr_dif));
+            json_object_set_new(lr, "df", json_integer((json_int_t)f->lr_df));
+            json_object_set_new(lr, "p_value", ls_json_num(f->lr_p));
+            json_object_set_new(cv, "lr_test_no_dif", lr);
+        }
+        json_object_set_new(root, "covariates", cv);
     }
     json_t *warn = json_array();
     for (size_t i = 0; warn && i < f->nwarnings; i++) json_array_append_new(warn, json_string(f->warnings[i]));

@@ -357,6 +357,27 @@ done:
     return rc;
 }
 
+int lsg_mml_objective(lsg_model *m, unsigned nodes, const double *x, double *f, double *g, size_t *D,
+                      ls_error *err)
+{
+    mml_ctx c;
+    int rc = ctx_init(&c, m, nodes, !m->exploratory, err);
+    if (rc) return rc;
+    *D = c.D;
+    double *xx = ls_malloc(c.D * sizeof *xx), *gg = ls_malloc(c.D * sizeof *gg);
+    if (!xx || !gg) rc = ls_nomem(err);
+    else {
+        if (x) memcpy(xx, x, c.D * sizeof *xx);
+        else if (pack(&c, xx)) rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: Sigma is not positive definite");
+        if (!rc && objective(&c, xx, f, gg)) rc = ls_fail(err, LS_ERR_NUMERIC, "gpcm mml: not finite");
+        if (!rc && g) memcpy(g, gg, c.D * sizeof *gg);
+    }
+    ls_free(xx);
+    ls_free(gg);
+    ctx_free(&c);
+    return rc;
+}
+
 int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_a, double *se_b,
                  double *se_sigma, double *cov_a, ls_error *err)
 {

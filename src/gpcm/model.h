@@ -268,6 +268,11 @@ int lsg_marginal(const lsg_model *m, unsigned nodes, double *loglik, double *se_
  * estimates first take one Newton step on it (kept when it raises the
  * log-likelihood): m and *x are then the polished estimates.  m->mu, m->S end as the
  * quadrature posterior moments. */
+/* For tests: minus the mean marginal log-likelihood (*f) and its gradient g
+ * (may be NULL) at x (lsg_mml's parameter layout, *D values; x NULL: m's
+ * parameters), the nodes centred on m->mu, m->S and held. */
+int lsg_mml_objective(lsg_model *m, unsigned nodes, const double *x, double *f, double *g, size_t *D,
+                      ls_error *err);
 int lsg_mml_information(lsg_model *m, unsigned nodes, int differences, size_t *D, double **x, double **H,
                         double **S, double *loglik, ls_error *err);
 
@@ -319,6 +324,9 @@ struct ls_gpcm_data {
     size_t *line;         /* n source line numbers (NULL when not from a file)   */
     char *source;         /* file name (NULL: built from arrays)                 */
     double lowest;        /* the raw value scored 0                              */
+    size_t p;             /* covariates (ls_gpcm_data_build_cov)                 */
+    double *X;            /* n x p (NULL when p = 0)                             */
+    char **covariates;    /* p names                                             */
 };
 
 /*
@@ -368,6 +376,18 @@ typedef struct lsg_fit {
     char **items;         /* J                                                    */
     char *source;         /* NULL when the data were not read from a file         */
     double lowest;
+    /* covariates (MML; p = 0 without): see ls_gpcm_run */
+    size_t p;
+    int covariate_mode, covariate_condition, dif_correction;
+    double dif_alpha;
+    char **covariates;    /* p                                                    */
+    double *dif, *se_dif; /* J x p raw-scale item effects (DIF mode)              */
+    double *dif_z, *dif_p, *dif_padj; /* J x p                                    */
+    int *dif_flag, *dif_fixed;        /* J x p                                    */
+    double *A, *se_A;     /* p x K factor means per unit of each covariate        */
+    int has_lr;           /* the likelihood-ratio test of no DIF ran (dif_lr)     */
+    double loglik_nodif, lr_dif, lr_p;
+    size_t lr_df;
 } lsg_fit;
 
 /* The fit (ls_gpcm_run without the result around it): fills *out (free
@@ -376,6 +396,13 @@ typedef struct lsg_fit {
 int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o, lsg_fit *out,
             ls_error *err);
 void lsg_fit_free(lsg_fit *f);
+/* With covariates (covariates.c): after lsg_mml on m (covariates attached,
+ * standardised by means xm and sds xs), the reported slopes, steps (at
+ * x = 0), effects and A, their standard errors from the observed
+ * information (unless o->skip_se; then loglik stays lsg_mml's) and the DIF
+ * tests, into out (a and b allocated by the caller). */
+int lsg_cov_finish(lsg_model *m, unsigned nodes, const ls_gpcm_options *o, const double *xm, const double *xs,
+                   lsg_fit *out, ls_error *err);
 /* Starting values in a (J x K) and b (T) for m from the data: steps from the
  * category frequencies, slopes from the leading eigenvectors of the item
  * correlations (exploratory: the first K items' block lower triangular). */

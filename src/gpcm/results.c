@@ -7,6 +7,7 @@
 #include "kernel/items.h"
 #include "kernel/result.h"
 
+#include <math.h>
 #include <string.h>
 
 static void fit_free(void *v)
@@ -74,6 +75,49 @@ static int fit_entries(ls_result *r, const lsg_fit *f, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "seconds_gvem", f->seconds_gvem, err);
     if (!rc) rc = ls_result_add_number(r, "seconds_mml", f->seconds_mml, err);
     if (!rc) rc = ls_result_add_number(r, "seconds_se", f->seconds_se, err);
+    if (!rc && f->p) {
+        const size_t p = f->p;
+        const char *C = "covariates";
+        const int dif = f->covariate_mode == LS_GPCM_COV_DIF;
+        rc = ls_result_add_strings(r, C, f->covariates, p, err);
+        if (!rc) rc = ls_result_add_string(r, "covariate_mode", dif ? "dif" : "latent-regression", err);
+        if (!rc && dif)
+            rc = ls_result_add_string(r, "covariate_condition",
+                                      f->covariate_condition == LS_FACTOR_COV_L1 ? "min-l1" : "orthogonal", err);
+        if (!rc) rc = ls_result_add_numbers(r, "covariate_transform", f->A, p, K, C, F, err);
+        if (!rc) rc = ls_result_add_numbers(r, "se_covariate_transform", f->se_A, p, K, C, F, err);
+        if (!rc && !dif && f->se_A) {
+            double *z = ls_malloc(p * K * sizeof *z), *pv = ls_malloc(p * K * sizeof *pv);
+            if (!z || !pv) rc = ls_nomem(err);
+            for (size_t c = 0; !rc && c < p * K; c++) {
+                z[c] = f->se_A[c] > 0 ? f->A[c] / f->se_A[c] : NAN;
+                pv[c] = isnan(z[c]) ? NAN : erfc(fabs(z[c]) / 1.4142135623730951);
+            }
+            if (!rc) rc = ls_result_add_numbers(r, "z_covariate_transform", z, p, K, C, F, err);
+            if (!rc) rc = ls_result_add_numbers(r, "p_covariate_transform", pv, p, K, C, F, err);
+            ls_free(z);
+            ls_free(pv);
+        }
+        if (!rc && dif) {
+            rc = ls_result_add_numbers(r, "dif_effect", f->dif, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_ints(r, "dif_fixed", f->dif_fixed, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_numbers(r, "dif_se", f->se_dif, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_numbers(r, "dif_z", f->dif_z, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_numbers(r, "dif_p", f->dif_p, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_numbers(r, "dif_p_adjusted", f->dif_padj, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_ints(r, "dif_flag", f->dif_flag, J, p, I, C, err);
+            if (!rc) rc = ls_result_add_number(r, "dif_alpha", f->dif_alpha, err);
+            if (!rc)
+                rc = ls_result_add_string(r, "dif_correction", f->dif_correction == LS_FACTOR_BH ? "bh" : "bonferroni",
+                                          err);
+        }
+        if (!rc && f->has_lr) {
+            rc = ls_result_add_number(r, "loglik_no_dif", f->loglik_nodif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif", f->lr_dif, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_df", (double)f->lr_df, err);
+            if (!rc) rc = ls_result_add_number(r, "lr_dif_p", f->lr_p, err);
+        }
+    }
     for (size_t i = 0; !rc && i < f->nwarnings; i++) rc = ls_result_warn(r, err, "%s", f->warnings[i]);
     return rc;
 }

@@ -64,6 +64,23 @@ test_that("a partial credit fit on bfi matches the command line's", {
   expect_error(ls_gpcm(bfi, items = "A*", pattern = matrix(1L, 4, 1), threads = 2), "pattern")
 })
 
+test_that("a partial credit fit with covariates matches the command line's", {
+  skip_if_not_installed("jsonlite")
+  bfi <- data_file("bfi_psych.csv")
+  dir <- tempfile("lsgpcmx")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE))
+  out <- file.path(dir, "g.json")
+  j <- run_cli(dir, c("gpcm", bfi, "--items", "A*", "--covariates", "gender", "--method", "mml",
+                      "--threads", "2", "--out", out), "g.json")
+  g <- ls_gpcm(bfi, items = "A*", covariates = "gender", method = "mml", threads = 2)
+  expect_equal(g$loglik, j$loglik, tolerance = tol)
+  # the optimiser ends within its tolerance of the CLI's point (R's BLAS may differ in the last bits)
+  expect_equal(as.vector(g$dif_effect), as.vector(unlist(j$covariates$effect)), tolerance = 1e-6)
+  expect_equal(sum(g$dif_fixed), 1)
+  expect_error(ls_gpcm(bfi, items = "A*", covariates = "gender"), "method mml")
+})
+
 test_that("results convert with labels: named vectors, matrices with dimnames, DIF tests", {
   bfi <- data_file("bfi.csv")
   df <- read.csv(bfi, check.names = FALSE)
