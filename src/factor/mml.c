@@ -31,6 +31,7 @@
  */
 #include "factor/fit.h"
 #include "gpcm/model.h"
+#include "kernel/lad.h"
 #include "kernel/linalg.h"
 #include "kernel/rng.h"
 
@@ -240,15 +241,7 @@ int lsf_mml_run(const ls_factor_data *d, const ls_factor_options *o, const char 
         ncat[u] = 2;
         for (size_t k = 0; k < r; k++) pat[u * r + k] = !(u < r && k > u);
     }
-    for (size_t s = 0; s < p; s++) {
-        double mu = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mu += d->X[i * p + s] / (double)n;
-        for (size_t i = 0; i < n; i++) ss += (d->X[i * p + s] - mu) * (d->X[i * p + s] - mu);
-        double sd = sqrt(ss / (double)n);
-        xm[s] = mu;
-        xs[s] = sd > 0 ? sd : 1.0;
-        for (size_t i = 0; i < n; i++) Xs[i * p + s] = (d->X[i * p + s] - mu) / xs[s];
-    }
+    ls_standardise_columns(d->X, n, p, Xs, xm, xs);
     int threads = o->threads ? (int)o->threads : omp_get_max_threads();
     rc = lsg_init_resp(&m, &Rm, r, P, pat, 1, threads, err);
     if (rc) goto done;

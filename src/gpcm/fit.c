@@ -6,6 +6,7 @@
  */
 #include "gpcm/model.h"
 #include "kernel/items.h"
+#include "kernel/lad.h"
 #include "kernel/linalg.h"
 
 #include <gsl/gsl_cdf.h>
@@ -762,15 +763,7 @@ int lsg_run(const ls_gpcm_data *d, const int *pattern, const ls_gpcm_options *o,
                 rc = ls_nomem(err);
                 goto fail;
             }
-            for (size_t s = 0; s < p; s++) {
-                double mu = 0, ss = 0;
-                for (size_t i = 0; i < n; i++) mu += d->X[i * p + s] / (double)n;
-                for (size_t i = 0; i < n; i++) ss += (d->X[i * p + s] - mu) * (d->X[i * p + s] - mu);
-                double sd = sqrt(ss / (double)n);
-                xm[s] = mu;
-                xsd[s] = sd > 0 ? sd : 1.0;
-                for (size_t i = 0; i < n; i++) Xs[i * p + s] = (d->X[i * p + s] - mu) / xsd[s];
-            }
+            ls_standardise_columns(d->X, n, p, Xs, xm, xsd);
             rc = lsg_set_covariates(&m, Xs, p, o->covariate_mode == LS_GPCM_COV_DIF ? LSG_X_DIF : LSG_X_LREG, err);
             if (rc) goto fail;
         }

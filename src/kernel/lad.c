@@ -292,3 +292,16 @@ done:
     ls_free(Jt);
     return rc;
 }
+
+void ls_standardise_columns(const double *X, size_t n, size_t p, double *Xs, double *mean, double *sd)
+{
+    for (size_t s = 0; s < p; s++) {
+        double mu = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) mu += X[i * p + s] / (double)n;
+        for (size_t i = 0; i < n; i++) ss += (X[i * p + s] - mu) * (X[i * p + s] - mu);
+        double v = sqrt(ss / (double)n);
+        mean[s] = mu;
+        sd[s] = v > 0 ? v : 1.0;
+        for (size_t i = 0; i < n; i++) Xs[i * p + s] = (X[i * p + s] - mu) / sd[s];
+    }
+}

@@ -34,6 +34,11 @@ int ls_lad(const double *Z, const double *y, size_t m, size_t r, double *a, doub
  * fixed by the condition, not estimates. */
 int ls_min_l1(const double *Z, size_t q, size_t r, double *Y, size_t p, size_t ld, double *A, ls_error *err);
 
+/* Columns of X (n x p) centred and scaled by their (population) sd into
+ * Xs, their means and sds (1 for a constant column) into mean and sd: the
+ * covariates both marginal-ML fits work in. */
+void ls_standardise_columns(const double *X, size_t n, size_t p, double *Xs, double *mean, double *sd);
+
 /* A map from estimates x (D values) to nout reported values. */
 typedef int (*ls_map_fn)(const void *ctx, const double *x, double *out, ls_error *err);
 /* Standard errors of map(x) by simulation: x + L z, L L' = V, z standard
