@@ -445,7 +445,12 @@ int lsfit_closing_warnings(lsfit_run *r)
         for (unsigned s = 0; s < o->starts; s++)
             if (!isnan(f->polish_ll[s]) && r->best_ll - f->polish_ll[s] >= r->agree && f->polish_ll[s] > next)
                 next = f->polish_ll[s];
-        if (isfinite(next))
+        if (isfinite(next) && r->lay.fe)
+            lsfit_warn(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
+                          "best %.4f, next %.4f); the family effect's fit runs three starts (every tau_j at 0.1, 0.5, "
+                          "1) from the fit without it, and reports the best",
+                       r->polished, r->best_ll, next);
+        else if (isfinite(next))
             lsfit_warn(f, "the %u polished starts ended at different log-likelihoods (on the rule they were polished on: "
                           "best %.4f, next %.4f); consider more `starts`",
                        r->polished, r->best_ll, next);
