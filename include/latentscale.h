@@ -689,6 +689,27 @@ LS_API int ls_mae(const double *pred, const double *obs, size_t n, size_t J, dou
 LS_API int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
                 const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
                 ls_error *err);
+/*
+ * ls_evaluate with the configuration chosen inside the training rows only
+ * (the test rows are never seen by the choice): over K = kmin..kmax (and,
+ * with interaction 1, the data options' covariates with and without their
+ * product terms, e.g. log(size)*log(tokens): twice the fits) the training
+ * rows' sibling criterion (ls_select's sibling_mae: every training family's
+ * largest model held out, the law refitted to the other training rows, the
+ * MAE of the predictive median of their scores); the smallest wins (ties:
+ * the smaller K, then the covariates as given).  That K and those
+ * covariates are then fitted to all training rows and the test rows scored
+ * once, as ls_evaluate with them would.  fo's skills is ignored.  Cost: two
+ * fits per K and covariate list (the full fit, whose estimate starts the
+ * hold-out, and the hold-out with one start), then the final fit.  The
+ * evaluation gains entries select_skills (nk), select_covariates (nc),
+ * select_sibling_mae (nk x nc; NaN: no value), select_converged (nk x nc),
+ * selected_skills and selected_covariates.  Errors name the options
+ * "select" (the range) and "select_interaction".
+ */
+LS_API int ls_evaluate_select(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                              const ls_fit_options *fo, const ls_predict_options *po, size_t kmin,
+                              size_t kmax, int interaction, ls_result **out, ls_error *err);
 /* The training fit and data of an evaluation (borrowed; NULL for another kind). */
 LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
 

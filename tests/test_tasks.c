@@ -1025,6 +1025,143 @@ static void selection_prefers_the_true_number_of_skills(void)
     ls_table_free(t);
 }
 
+/* A copy of t's rows where keep[i] (keep NULL: all), with the benchmark
+ * cells of the rows where flip[i] replaced by 1 - y (flip NULL: none). */
+static ls_table *table_copy(const ls_table *t, const int *keep, const int *flip, size_t J0)
+{
+    size_t nc = ls_table_ncol(t);
+    const char *names[64];
+    for (size_t c = 0; c < nc && c < 64; c++) names[c] = ls_table_colname(t, c);
+    ls_table *o = NULL;
+    ls_error e;
+    if (nc > 64 || ls_table_new("copy.csv", nc, names, &o, &e)) return NULL;
+    char buf[64][32];
+    const char *cells[64];
+    for (size_t i = 0; i < ls_table_nrow(t); i++) {
+        if (keep && !keep[i]) continue;
+        for (size_t c = 0; c < nc; c++) {
+            cells[c] = ls_table_cell(t, i, c);
+            if (flip && flip[i] && c >= J0 && *cells[c]) {
+                snprintf(buf[c], sizeof buf[c], "%.6f", 1 - atof(cells[c]));
+                cells[c] = buf[c];
+            }
+        }
+        if (ls_table_append(o, cells, &e)) {
+            ls_table_free(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* evaluate --select: the choice is made from the training rows alone.  It
+ * equals select's sibling criterion run on a table without the test rows
+ * (per K, with and without the product term), the final fit is evaluate's
+ * with the chosen K and covariates, and scores of the test rows changed to
+ * 1 - y change the test MAE but not the choice or its table. */
+static void evaluate_select_sees_only_the_training_rows(void)
+{
+    char fl[1024];
+    ls_table *t = sim_table(30, 2, 57, NULL, fl, sizeof fl);
+    ls_data_options o;
+    ls_data_options_init(&o);
+    o.floors = fl;
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    fo.starts = 2;
+    fo.threads = 2;
+    fo.skip_se = 1;
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_draws = 0;
+    po.seed = fo.seed;
+    ls_error e;
+    ls_result *ev = NULL, *ev2 = NULL, *ref = NULL, *s0 = NULL, *s1 = NULL;
+    ls_data *full = NULL;
+    int rc = ls_evaluate_select(t, &o, NULL, &fo, &po, 1, 2, 1, &ev, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    CHECK(ls_data_build(t, &o, &full, &e) == LS_OK);
+    if (rc || !full) goto out;
+    size_t n = ls_table_nrow(t), nk = 0, nc = 0;
+    int *role = calloc(n, sizeof(int)), *keep = calloc(n, sizeof(int));
+    CHECK(lss_roles_largest(t, full, role, &e) == LS_OK);
+    size_t ntest = 0;
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = role[i] == 0;
+        ntest += role[i] != 0;
+    }
+    CHECK(ntest >= 5 && (double)ntest == ls_result_number(ev, "n_test"));
+    const double *tab = ls_result_numbers(ev, "select_sibling_mae", &nk, &nc);
+    const double *ks = ls_result_numbers(ev, "select_skills", NULL, NULL);
+    CHECK(tab && nk == 2 && nc == 2 && ks && ks[0] == 1 && ks[1] == 2);
+    CHECK(strcmp(ls_result_string(ev, "select_covariates", 0), "log(size),log(tokens),log(size)*log(tokens)") == 0);
+    CHECK(strcmp(ls_result_string(ev, "select_covariates", 1), "log(size),log(tokens)") == 0);
+    /* select on the training rows alone: the same table */
+    ls_table *train = table_copy(t, keep, NULL, 0);
+    CHECK(train && ls_table_nrow(train) == n - ntest);
+    CHECK(ls_select(train, &o, &fo, 1, 2, 0, &s0, &e) == LS_OK);
+    ls_data_options on = o;
+    on.covariates = "log(size),log(tokens)";
+    CHECK(ls_select(train, &on, &fo, 1, 2, 0, &s1, &e) == LS_OK);
+    if (tab && nk == 2 && nc == 2 && s0 && s1) {
+        const double *m0 = ls_result_numbers(s0, "sibling_mae", NULL, NULL);
+        const double *m1 = ls_result_numbers(s1, "sibling_mae", NULL, NULL);
+        printf("  sibling MAE inside the training rows: K=1 %.4f / %.4f, K=2 %.4f / %.4f (with / without the product)\n",
+               tab[0], tab[1], tab[2], tab[3]);
+        printf("  select on the training table:        K=1 %.4f / %.4f, K=2 %.4f / %.4f\n", m0[0], m1[0], m0[1], m1[1]);
+        for (size_t a = 0; a < 2; a++) CHECK(tab[a * 2] == m0[a] && tab[a * 2 + 1] == m1[a]);
+        /* the choice is the table's minimum */
+        size_t best = 0;
+        for (size_t c = 1; c < 4; c++)
+            if (tab[c] < tab[best]) best = c;
+        CHECK(ls_result_number(ev, "selected_skills") == ks[best / 2]);
+        CHECK(strcmp(ls_result_string(ev, "selected_covariates", 0), ls_result_string(ev, "select_covariates", best % 2)) == 0);
+        /* the final fit: evaluate with that K and those covariates */
+        ls_fit_options fk = fo;
+        fk.skills = (size_t)ks[best / 2];
+        ls_data_options ok = best % 2 ? on : o;
+        CHECK(ls_evaluate(t, &ok, NULL, &fk, &po, &ref, &e) == LS_OK);
+        if (ref) {
+            printf("  chosen K = %.0f (%s): test MAE %.4f; evaluate with them: %.4f\n",
+                   ls_result_number(ev, "selected_skills"), ls_result_string(ev, "selected_covariates", 0),
+                   ls_result_number(ev, "mae_overall"), ls_result_number(ref, "mae_overall"));
+            CHECK(ls_result_number(ev, "mae_overall") == ls_result_number(ref, "mae_overall"));
+            CHECK(ls_result_number(ev, "coverage") == ls_result_number(ref, "coverage"));
+        }
+    }
+    /* the test rows' scores replaced by 1 - y: the choice and its table stay */
+    size_t J0 = (size_t)ls_table_find(t, "tokens") + 1;
+    ls_table *t2 = table_copy(t, NULL, role, J0);
+    CHECK(t2 && ls_evaluate_select(t2, &o, NULL, &fo, &po, 1, 2, 1, &ev2, &e) == LS_OK);
+    if (ev2 && tab) {
+        const double *tab2 = ls_result_numbers(ev2, "select_sibling_mae", NULL, NULL);
+        CHECK(tab2 && memcmp(tab, tab2, 4 * sizeof *tab) == 0);
+        CHECK(ls_result_number(ev2, "selected_skills") == ls_result_number(ev, "selected_skills"));
+        CHECK(strcmp(ls_result_string(ev2, "selected_covariates", 0), ls_result_string(ev, "selected_covariates", 0)) == 0);
+        printf("  test scores flipped: the same choice; test MAE %.4f -> %.4f\n", ls_result_number(ev, "mae_overall"),
+               ls_result_number(ev2, "mae_overall"));
+        CHECK(ls_result_number(ev2, "mae_overall") > ls_result_number(ev, "mae_overall") + 0.05); /* the flip is seen */
+    }
+    /* options: a range outside the benchmarks, no product term to drop */
+    ls_result *bad = NULL;
+    CHECK(ls_evaluate_select(t, &o, NULL, &fo, &po, 2, 1, 0, &bad, &e) == LS_ERR_OPTION && !bad);
+    CHECK(strstr(e.message, "select: ") == e.message);
+    CHECK(ls_evaluate_select(t, &on, NULL, &fo, &po, 1, 1, 1, &bad, &e) == LS_ERR_OPTION && !bad);
+    CHECK(strstr(e.message, "select_interaction: ") == e.message);
+    ls_table_free(train);
+    ls_table_free(t2);
+    free(role);
+    free(keep);
+out:
+    ls_data_free(full);
+    ls_result_free(ev);
+    ls_result_free(ev2);
+    ls_result_free(ref);
+    ls_result_free(s0);
+    ls_result_free(s1);
+    ls_table_free(t);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -1035,6 +1172,7 @@ int main(int argc, char **argv)
     RUN(baselines_reproduce_the_published_family_flops);
     RUN(calibration_maps_levels_by_order_statistics);
     RUN(extrapolated_and_saturated_predictions_are_flagged);
+    RUN(evaluate_select_sees_only_the_training_rows);
     if (!quick) {
         RUN(calibration_keeps_coverage_when_the_model_is_true);
         RUN(posterior_k2);

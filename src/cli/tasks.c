@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -285,6 +286,37 @@ int cmd_predict(int argc, char **argv)
 /* evaluate                                                          */
 /* ---------------------------------------------------------------- */
 
+static int parse_range(const char *s, size_t *lo, size_t *hi);
+
+/* evaluate --select: the choice made inside the training rows and the
+ * table it was made from. */
+static void print_selection(const ls_result *ev)
+{
+    size_t nk = 0, nc = 0;
+    const double *m = ls_result_numbers(ev, "select_sibling_mae", &nk, &nc);
+    const double *ks = ls_result_numbers(ev, "select_skills", NULL, NULL);
+    if (!m || !ks) return;
+    printf("configuration chosen inside the training rows only (the test rows unseen): K = %.0f, covariates %s\n",
+           ls_result_number(ev, "selected_skills"), ls_result_string(ev, "selected_covariates", 0));
+    printf("  by the sibling MAE: each training family's largest model held out, predicted from the other\n"
+           "  training rows (MAE of the predictive median; * the smallest)\n");
+    printf("  %4s", "K");
+    for (size_t c = 0; c < nc; c++) printf("  %s", ls_result_string(ev, "select_covariates", c));
+    printf("\n");
+    for (size_t k = 0; k < nk; k++) {
+        printf("  %4.0f", ks[k]);
+        for (size_t c = 0; c < nc; c++) {
+            const char *cn = ls_result_string(ev, "select_covariates", c);
+            int chosen = ks[k] == ls_result_number(ev, "selected_skills") &&
+                         strcmp(cn, ls_result_string(ev, "selected_covariates", 0)) == 0;
+            int w = (int)strlen(cn);
+            printf("  %*.4f%s", w > 1 ? w - 1 : 1, m[k * nc + c], chosen ? "*" : " ");
+        }
+        printf("\n");
+    }
+    printf("\n");
+}
+
 int cmd_evaluate(int argc, char **argv)
 {
     int json = 0;
@@ -292,8 +324,14 @@ int cmd_evaluate(int argc, char **argv)
     fit_args_init(&a);
     ls_predict_options po;
     ls_predict_options_init(&po);
-    const char *split = NULL, *holdout = NULL, *fit_out = NULL;
+    const char *split = NULL, *holdout = NULL, *fit_out = NULL, *select = NULL;
+    int select_interaction = 0;
+    a.fopt.skills = SIZE_MAX; /* unset: --skills is refused with --select */
     arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po), NO_CALIBRATION_SPEC, NO_CEILING_SPEC,
+                        {"select", ARG_STRING, &select,
+                         "choose K in A..B inside the training rows by the sibling MAE, then score the test rows once", "A..B"},
+                        {"select-interaction", ARG_FLAG, &select_interaction,
+                         "with --select: also choose whether the covariates' product term stays (twice the fits)", NULL},
                         {"fit-out", ARG_STRING, &fit_out, "also write the fit to the training rows as JSON here", "FILE"},
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
@@ -306,17 +344,31 @@ int cmd_evaluate(int argc, char **argv)
     if (args_parse(argc, argv, specs, &r, msg, sizeof msg)) return cli_usage("evaluate", msg);
     if (no_calibration) po.calibration = 0;
     if (no_ceiling) po.ceiling_uncertainty = 0;
+    int skills_given = a.fopt.skills != SIZE_MAX;
+    if (!skills_given) a.fopt.skills = 4;
     if (r.help) {
         cli_help("evaluate", "DATA (--split SPLIT.csv | --holdout largest) [options]",
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
                  "absolute error of the predictive median per benchmark and overall (and of the predictive\n"
-                 "mean and the plug-in at the family mode), and the coverage of the intervals." CLI_LEADERBOARD_UNITS,
-                 specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n");
+                 "mean and the plug-in at the family mode), and the coverage of the intervals.  With --select A..B\n"
+                 "the number of skills (and with --select-interaction whether the size-token product term stays)\n"
+                 "is chosen inside the training rows alone, by the sibling MAE of `latentscale select` (each\n"
+                 "training family's largest model held out and predicted from the other training rows), then\n"
+                 "fitted to all training rows and the test rows scored once: two fits per K (per covariate\n"
+                 "list), plus the final fit." CLI_LEADERBOARD_UNITS,
+                 specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n"
+                        "  latentscale evaluate leaderboard.csv --holdout largest --select 1..4 --select-interaction\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("evaluate", "expected DATA (see --help)");
     if (!split == !holdout) return cli_usage("evaluate", "give exactly one of --split FILE and --holdout largest");
     if (holdout && strcmp(holdout, "largest") != 0) return cli_usage("evaluate", "--holdout: expected 'largest'");
+    size_t slo = 0, shi = 0;
+    if (select && parse_range(select, &slo, &shi))
+        return cli_usage("evaluate", "--select: expected a range of K such as 1..4");
+    if (select && skills_given)
+        return cli_usage("evaluate", "--select chooses K: give either --select A..B or --skills K, not both");
+    if (select_interaction && !select) return cli_usage("evaluate", "--select-interaction needs --select A..B");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
         return cli_usage("evaluate", "--integration: expected auto, gh, sparse, qmc or laplace");
     const char *inputs[] = {r.pos[0], split, a.dopt.floors_file, a.dopt.ceilings_file};
@@ -333,7 +385,8 @@ int cmd_evaluate(int argc, char **argv)
     ls_result *ev = NULL;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc && split) rc = ls_table_read(split, &st, &e);
-    if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
+    if (!rc && select) rc = ls_evaluate_select(t, &a.dopt, st, &a.fopt, &po, slo, shi, select_interaction, &ev, &e);
+    else if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
     cli_progress_end();
     int code = 0;
     if (rc) code = cli_fail(&e);
@@ -346,6 +399,7 @@ int cmd_evaluate(int argc, char **argv)
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
                ls_fit_params(fit)->K, (size_t)ls_result_number(ev, "n_train"), (size_t)ls_result_number(ev, "n_test"),
                (size_t)ls_result_number(ev, "n_excluded"), ncell);
+        if (select) print_selection(ev);
         int wb = 14;
         for (size_t j = 0; j < J; j++) {
             size_t len = strlen(ls_data_benchmark(train, j));

@@ -524,6 +524,11 @@ static void evaluation_free(void *v)
    ls_free(e->coverage_bench);
     ls_free(e->baseline_mae);
     ls_free(e->warning);
+    ls_free(e->sel_K);
+    ls_free(e->sel_cov[0]);
+    ls_free(e->sel_cov[1]);
+    ls_free(e->sel_mae);
+    ls_free(e->sel_conv);
     ls_free(e);
 }
 
@@ -699,9 +704,98 @@ done:
     return rc;
 }
 
+/* The default covariate terms (ls_data_options.covariates NULL). */
+static const char default_covariates[] = "log(size),log(tokens),log(size)*log(tokens)";
+
+/* cov without its product terms (those containing '*'); NULL when it has
+ * none or only products (*err set only on no memory: check *nomem). */
+static char *drop_products(const char *cov, int *nomem)
+{
+    size_t n = strlen(cov), k = 0;
+    char *out = ls_malloc(n + 1);
+    *nomem = !out;
+    if (!out) return NULL;
+    int dropped = 0;
+    for (const char *p = cov; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (memchr(p, '*', len)) dropped = 1;
+        else if (len) {
+            if (k) out[k++] = ',';
+            memcpy(out + k, p, len);
+            k += len;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    out[k] = '\0';
+    if (!dropped || k == 0) {
+        ls_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The nested selection of ls_evaluate_select, on the training table tt
+ * only (built with the options o2): for each covariate list and K the
+ * sibling criterion; the smallest MAE wins (ties: the smaller K, then the
+ * default covariates). */
+static int select_in_training(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo,
+                              const lss_evalsel *sel, lss_evaluation *out, ls_error *err)
+{
+    size_t nk = sel->kmax - sel->kmin + 1;
+    const char *cov0 = o2->covariates ? o2->covariates : default_covariates;
+    out->sel_nk = nk;
+    out->sel_nc = 1;
+    if (!(out->sel_cov[0] = ls_strdup(cov0))) return ls_nomem(err);
+    if (sel->interaction) {
+        int nomem = 0;
+        out->sel_cov[1] = drop_products(cov0, &nomem);
+        if (nomem) return ls_nomem(err);
+        if (!out->sel_cov[1])
+            return ls_fail(err, LS_ERR_OPTION,
+                           "select_interaction: the covariates (%s) have no product term to drop", cov0);
+        out->sel_nc = 2;
+    }
+    size_t nc = out->sel_nc;
+    out->sel_K = ls_calloc(nk, sizeof(size_t));
+    out->sel_mae = ls_calloc(nk * nc, sizeof(double));
+    out->sel_conv = ls_calloc(nk * nc, sizeof(int));
+    if (!out->sel_K || !out->sel_mae || !out->sel_conv) return ls_nomem(err);
+    for (size_t a = 0; a < nk; a++) out->sel_K[a] = sel->kmin + a;
+    int found = 0;
+    for (size_t c = 0; c < nc; c++) {
+        ls_data_options oc = *o2;
+        oc.covariates = c ? out->sel_cov[c] : o2->covariates;
+        lss_selection *s = ls_calloc(1, sizeof *s);
+        if (!s) return ls_nomem(err);
+        int rc = lss_select_siblings(tt, &oc, fo, sel->kmin, sel->kmax, s, err);
+        if (!rc && !s->has_sibling)
+            rc = ls_fail(err, LS_ERR_INPUT,
+                         "select: the sibling criterion needs at least 5 training families with two or more "
+                         "models and a size and tokens for each");
+        if (rc) {
+            lss_selection_free(s);
+            return rc;
+        }
+        for (size_t a = 0; a < nk; a++) {
+            double v = s->sibling[a];
+            out->sel_mae[a * nc + c] = v;
+            out->sel_conv[a * nc + c] = s->converged[a];
+            if (isfinite(v) && (!found || v < out->sel_mae[out->sel_k * nc + out->sel_c])) {
+                out->sel_k = a;
+                out->sel_c = c;
+                found = 1;
+            }
+        }
+        lss_selection_free(s);
+    }
+    if (!found) return ls_fail(err, LS_ERR_NUMERIC, "select: no finite sibling MAE for any K");
+    return LS_OK;
+}
+
 static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
-                            const ls_fit_options *fo, const ls_predict_options *po, lss_evaluation *out,
-                            ls_error *err)
+                            const ls_fit_options *fo, const ls_predict_options *po, const lss_evalsel *sel,
+                            lss_evaluation *out, ls_error *err)
 {
     ls_data *full = NULL;
     ls_table *tt = NULL, *te = NULL;
@@ -717,6 +811,11 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
         t = kept;
     }
     size_t n = full->n, J = full->J;
+    if (sel && (sel->kmin < 1 || sel->kmax < sel->kmin || sel->kmax > J)) {
+        rc = ls_fail(err, LS_ERR_OPTION, "select: expected a range of K within 1..%zu (the benchmarks), found %zu..%zu",
+                     J, sel->kmin, sel->kmax);
+        goto done;
+    }
     role = ls_calloc(n, sizeof(int));
     tr_rows = ls_calloc(n, sizeof(size_t));
     te_rows = ls_calloc(n, sizeof(size_t));
@@ -739,12 +838,28 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     char *bl = ls_data_bench_list(full);
     if (!bl) { rc = ls_nomem(err); goto done; }
     o2.benchmarks = bl;
+    ls_fit_options fsel = *fo;
+    if (sel) {
+        /* the configuration is chosen from the training rows alone (tt):
+         * the test rows (te) are not passed */
+        rc = select_in_training(tt, &o2, fo, sel, out, err);
+        if (!rc) {
+            fsel.skills = out->sel_K[out->sel_k];
+            if (out->sel_c) o2.covariates = out->sel_cov[out->sel_c];
+            rc = ls_fit_options_check(&fsel, err);
+        }
+        if (rc) {
+            ls_free(bl);
+            goto done;
+        }
+        fo = &fsel;
+    }
     rc = ls_data_build(tt, &o2, &out->train, err);
     ls_free(bl);
     if (rc) goto done;
     if ((rc = ls_fit_run(out->train, fo, &out->fit, err))) goto done;
     /* calibrated inside the training rows only: the test rows stay unseen */
-    if (fo->calibrate && (rc = ls_fit_calibrate(out->fit, out->train, tt, dopt, po, err))) goto done;
+    if (fo->calibrate && (rc = ls_fit_calibrate(out->fit, out->train, tt, &o2, po, err))) goto done;
     if ((rc = lss_predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
     size_t cells = 0, inside = 0, nn = out->pred.n;
     const lss_prediction *pp = &out->pred;
@@ -783,16 +898,16 @@ done:
     return rc;
 }
 
-int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
-                const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
-                ls_error *err)
+static int evaluate_run(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                        const ls_fit_options *fo, const ls_predict_options *po, const lss_evalsel *sel,
+                        ls_result **out, ls_error *err)
 {
     *out = NULL;
     int rc = ls_predict_options_check(po, err);
     if (rc) return rc;
     lss_evaluation *e = ls_calloc(1, sizeof *e);
     if (!e) return ls_nomem(err);
-    rc = evaluate_compute(t, dopt, split, fo, po, e, err);
+    rc = evaluate_compute(t, dopt, split, fo, po, sel, e, err);
     if (rc) {
         evaluation_free(e);
         return rc;
@@ -819,6 +934,20 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     if (!rc) rc = ls_result_add_number(r, "n_train", (double)e->n_train, err);
     if (!rc) rc = ls_result_add_number(r, "n_test", (double)e->n_test, err);
     if (!rc) rc = ls_result_add_number(r, "n_excluded", (double)e->n_excluded, err);
+    if (!rc && e->sel_nk) {
+        rc = ls_result_add_sizes(r, "select_skills", e->sel_K, e->sel_nk, 1, NULL, NULL, err);
+        if (!rc) rc = ls_result_add_strings(r, "select_covariates", e->sel_cov, e->sel_nc, err);
+        if (!rc) rc = ls_result_add_numbers(r, "select_sibling_mae", e->sel_mae, e->sel_nk, e->sel_nc, NULL,
+                                            "select_covariates", err);
+        if (!rc) rc = ls_result_add_ints(r, "select_converged", e->sel_conv, e->sel_nk, e->sel_nc, NULL,
+                                         "select_covariates", err);
+        if (!rc) rc = ls_result_add_number(r, "selected_skills", (double)e->sel_K[e->sel_k], err);
+        if (!rc) rc = ls_result_add_string(r, "selected_covariates", e->sel_cov[e->sel_c], err);
+        for (size_t k = 0; !rc && k < e->sel_nk * e->sel_nc; k++)
+            if (!e->sel_conv[k])
+                rc = ls_result_warn(r, err, "selection inside the training rows: the fit with K = %zu (covariates %s) "
+                                    "did not converge", e->sel_K[k / e->sel_nc], e->sel_cov[k % e->sel_nc]);
+    }
     if (!rc && e->warning) rc = ls_result_warn(r, err, "%s", e->warning);
     for (size_t i = 0; !rc && i < ls_fit_nwarnings(e->fit); i++)
         rc = ls_result_warn(r, err, "training fit: %s", ls_fit_warning(e->fit, i));
@@ -833,4 +962,29 @@ int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *
     ls_result_set_writer(r, lss_write_evaluation);
     *out = r;
     return LS_OK;
+}
+
+int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                const ls_fit_options *fo, const ls_predict_options *po, ls_result **out,
+                ls_error *err)
+{
+    return evaluate_run(t, dopt, split, fo, po, NULL, out, err);
+}
+
+int ls_evaluate_select(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
+                       const ls_fit_options *fo, const ls_predict_options *po, size_t kmin, size_t kmax,
+                       int interaction, ls_result **out, ls_error *err)
+{
+    *out = NULL;
+    if (kmin < 1 || kmax < kmin)
+        return ls_fail(err, LS_ERR_OPTION, "select: expected a range of K such as 1..4, found %zu..%zu", kmin, kmax);
+    /* the fits' K comes from the range: check the options at both ends */
+    ls_fit_options fk = *fo;
+    fk.skills = kmin;
+    int rc = ls_fit_options_check(&fk, err);
+    fk.skills = kmax;
+    if (!rc) rc = ls_fit_options_check(&fk, err);
+    if (rc) return rc;
+    lss_evalsel sel = {kmin, kmax, interaction != 0};
+    return evaluate_run(t, dopt, split, fo, po, &sel, out, err);
 }

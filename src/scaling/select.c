@@ -155,9 +155,11 @@ static const char *job_name(size_t r, size_t nf, char *buf, size_t cap)
     return buf;
 }
 
+/* sibling_only: no check rule on the full fits (their log-likelihood is
+ * not wanted, only their estimate, the sibling hold-out's start). */
 static int select_compute(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
-                          size_t kmin, size_t kmax, unsigned folds, const char *journal, lss_selection *out,
-                          ls_error *err)
+                          size_t kmin, size_t kmax, unsigned folds, const char *journal, int sibling_only,
+                          lss_selection *out, ls_error *err)
 {
     ls_data *full = NULL;
     ls_table *kept = NULL;
@@ -306,7 +308,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         o.skills = kmin + a;
         o.threads = 1;
         o.skip_se = 1;
-        o.skip_check = r != 0; /* a fold's held-out families are sampled instead */
+        o.skip_check = r != 0 || sibling_only; /* a fold's held-out families are sampled instead */
         o.progress = job_progress;
         o.progress_ctx = &jc;
         const lss_job *full_fit = &job[a * per];
@@ -425,10 +427,16 @@ int ls_select_journal(const ls_table *t, const ls_data_options *dopt, const ls_f
     if (rc) return rc;
     lss_selection *s = ls_calloc(1, sizeof *s);
     if (!s) return ls_nomem(err);
-    rc = select_compute(t, dopt, fo, kmin, kmax, folds, journal && *journal ? journal : NULL, s, err);
+    rc = select_compute(t, dopt, fo, kmin, kmax, folds, journal && *journal ? journal : NULL, 0, s, err);
     if (rc) {
         lss_selection_free(s);
         return rc;
     }
     return lss_selection_result(s, out, err);
+}
+
+int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
+                        size_t kmax, lss_selection *out, ls_error *err)
+{
+    return select_compute(t, dopt, fo, kmin, kmax, 0, NULL, 1, out, err);
 }

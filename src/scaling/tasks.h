@@ -95,6 +95,12 @@ typedef struct lss_prediction {
 
 enum { LSS_NBASELINES = 3 }; /* the one-line baselines of baseline.c */
 
+/* evaluate's nested selection (ls_evaluate_select) */
+typedef struct lss_evalsel {
+    size_t kmin, kmax;
+    int interaction;          /* 1: also each K without the covariates' product terms */
+} lss_evalsel;
+
 typedef struct lss_evaluation {
     lss_prediction pred;      /* the test rows */
     ls_fit *fit;              /* the fit on the training rows */
@@ -109,6 +115,14 @@ typedef struct lss_evaluation {
     double *baseline_mae;     /* LSS_NBASELINES x J */
     double baseline_overall[LSS_NBASELINES];
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
+    /* evaluate's nested selection (ls_evaluate_select): made inside the
+     * training rows; sel_nk 0 without one */
+    size_t sel_nk, sel_nc;    /* K values, covariate lists (1 or 2) */
+    size_t *sel_K;            /* sel_nk */
+    char *sel_cov[2];         /* the covariate lists tried */
+    double *sel_mae;          /* sel_nk x sel_nc: sibling MAE (NaN: not available) */
+    int *sel_conv;            /* sel_nk x sel_nc: the full fit converged */
+    size_t sel_k, sel_c;      /* the choice (indices) */
 } lss_evaluation;
 
 /* The one-line baselines of an evaluation (baseline.c).  pred receives
@@ -136,6 +150,13 @@ typedef struct lss_selection {
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
     size_t reused;            /* fits taken from the journal instead of run */
 } lss_selection;
+
+/* The sibling criterion alone over K = kmin..kmax on the table t (select
+ * with no folds, no journal and no check rule on the full fits): out's
+ * sibling and best_sibling (has_sibling 0 when fewer than 5 families have
+ * two or more models).  For evaluate's nested selection. */
+int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
+                        size_t kmax, lss_selection *out, ls_error *err);
 
 /* select's journal (journal.c): one slot per K and job (0 the full fit,
  * 1..folds the folds, folds + 1 the sibling hold-out). */
