@@ -336,6 +336,15 @@ fails 2 "latentscale: --ceiling hellaswag: expected a number in (0, 1], found '1
 fails 2 "latentscale: --family-effect-sd: expected a number in [0, 5]" simulate --out sim_c.csv --family-effect-sd 6
 fails 2 "latentscale: --estimate-ceilings: 'hellaswag' named twice" fit base.csv --skills 1 --estimate-ceilings hellaswag,hellaswag
 fails 2 "latentscale: --estimate-ceilings: unknown benchmark 'nosuch'" evaluate base.csv --holdout largest --skills 1 --estimate-ceilings nosuch
+# evaluate --select A..B: K chosen inside the training rows; a malformed range, --skills with it,
+# a range beyond the benchmarks, no product term to drop, too few families for the sibling criterion
+fails 2 "latentscale evaluate: --select: expected a range of K such as 1..4" evaluate base.csv --holdout largest --select 1-2
+fails 2 "latentscale evaluate: --select: expected a range of K such as 1..4" evaluate base.csv --holdout largest --select 2..1
+fails 2 "latentscale evaluate: --select chooses K: give either --select A..B or --skills K, not both" evaluate base.csv --holdout largest --select 1..2 --skills 2
+fails 2 "latentscale evaluate: --select-interaction needs --select A..B" evaluate base.csv --holdout largest --select-interaction
+fails 2 "latentscale: --select: expected a range of K within 1..3 (the benchmarks), found 1..4" evaluate base.csv --holdout largest --select 1..4
+fails 2 "latentscale: --select-interaction: the covariates (log(size),log(tokens)) have no product term to drop" evaluate base.csv --holdout largest --select 1..1 --select-interaction --covariates 'log(size),log(tokens)'
+fails 3 "latentscale: --select: the sibling criterion needs at least 5 training families with two or more models and a size and tokens for each" evaluate base.csv --holdout largest --select 1..1 --starts 1
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math
 fails 2 "latentscale: --benchmarks: unknown column 'gsm8k' in base.csv" fit base.csv --skills 1 --benchmarks math,gsm8k
 fails 2 "latentscale: --benchmarks: 'math' named twice" fit base.csv --skills 1 --benchmarks math,math

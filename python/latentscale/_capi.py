@@ -256,6 +256,8 @@ PROTOTYPES = {
                        c_size_t_p, _err]),
     "ls_evaluate": (c_int, [c_void_p, _P(LsDataOptions), c_void_p, _P(LsFitOptions),
                             _P(LsPredictOptions), _vpp, _err]),
+    "ls_evaluate_select": (c_int, [c_void_p, _P(LsDataOptions), c_void_p, _P(LsFitOptions),
+                                   _P(LsPredictOptions), c_size_t, c_size_t, c_int, _vpp, _err]),
     "ls_evaluation_fit": (c_void_p, [c_void_p, _vpp]),
     "ls_select": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), c_size_t, c_size_t,
                           c_uint, _vpp, _err]),

@@ -187,6 +187,12 @@ OVERRIDES = {
     ("report", "highlight"): PARAMS["report_families"],
     ("report", "compare"): PARAMS["report_compare"],
     ("report", "select"): PARAMS["report_select"],
+    ("evaluate", "select"): ("str, range or (int, int), optional", "Choose K in this range "
+                             "('1..4', (1, 4)) inside the training rows alone, by the sibling MAE "
+                             "(each training family's largest model held out); not with `skills`. "
+                             "None: K is `skills`."),
+    ("evaluate", "select_interaction"): ("bool, optional", "With `select`: also choose whether the "
+                                         "covariates' product term stays (twice the fits)."),
     ("report", "data"): PARAMS["fit_data"],
     ("report", "param_draws"): PARAMS["report_param_draws"],
     ("report", "latent_draws"): PARAMS["report_latent_draws"],

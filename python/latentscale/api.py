@@ -1244,7 +1244,15 @@ def optimal(fit, *, budgets=None, size_range=None, tokens_range=None, param_draw
 @document("""Held-out evaluation (the CLI's evaluate): refit on the training rows, predict the test rows.
 
 Give exactly one of `split` and `holdout`. The fit and the predictions use
-the same `seed` and `threads`, as on the command line.""",
+the same `seed` and `threads`, as on the command line.
+
+With ``select="A..B"`` (not with `skills`) K is chosen inside the training
+rows alone by the sibling MAE (each training family's largest model held
+out and predicted from the other training rows), and with
+``select_interaction=True`` also whether the covariates' product term stays
+(twice the fits); the chosen configuration is fitted to all training rows
+and the test rows scored once.  The choice and its table are in
+``Evaluation.selection``.""",
           """Evaluation
     MAE per benchmark and overall, coverage of the intervals, the test rows'
     Prediction and the training Fit (close() it, or use a with block).""")
@@ -1255,12 +1263,21 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
              progress=None, param_cov=None, calibrate=None, ceiling_uncertainty=None,
-             family_effect=None):
+             family_effect=None, select=None, select_interaction=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
     if holdout is not None and holdout != "largest":
         raise OptionError("holdout: expected 'largest'")
+    if select is not None:
+        try:
+            slo, shi = _skills_range(select)
+        except OptionError:
+            raise OptionError("select: expected a range of K such as '1..4' (or (1, 4))") from None
+        if skills is not None:
+            raise OptionError("select chooses K: give either select='A..B' or skills=K, not both")
+    elif select_interaction:
+        raise OptionError("select_interaction needs select='A..B'")
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings, size_column, tokens_column, drop_incomplete)
@@ -1275,7 +1292,11 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
         st = _tables.open_table(split, "<split>") if split is not None else None
         ev = c_void_p()
         try:
-            rc = lib.ls_evaluate(t, byref(dopt), st, byref(fo), byref(po), byref(ev), err)
+            if select is not None:
+                rc = lib.ls_evaluate_select(t, byref(dopt), st, byref(fo), byref(po), slo, shi,
+                                            1 if select_interaction else 0, byref(ev), err)
+            else:
+                rc = lib.ls_evaluate(t, byref(dopt), st, byref(fo), byref(po), byref(ev), err)
             prog.reraise()
             C.check(rc, err)
             if out is not None:
@@ -1288,6 +1309,14 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                        n_cells=e.scalar("n_cells", int), n_train=e.scalar("n_train", int),
                        n_test=e.scalar("n_test", int), n_excluded=e.scalar("n_excluded", int),
                        prediction=pred)
+            if "select_sibling_mae" in e:
+                res["selection"] = dict(
+                    skills=[int(k) for k in e.vector("select_skills")],
+                    covariates=list(e["select_covariates"]), sibling_mae=e["select_sibling_mae"],
+                    converged=e["select_converged"].astype(bool),
+                    chosen_skills=e.scalar("selected_skills", int),
+                    chosen_covariates=e["selected_covariates"][0],
+                    made_inside="the training rows only: the test rows were not seen by the choice")
             # the training fit and its data belong to the evaluation: the Fit
             # keeps the evaluation alive and frees it
             train = c_void_p()

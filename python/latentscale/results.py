@@ -451,6 +451,11 @@ class Evaluation:
     prediction: Prediction
     fit: object = field(repr=False)
     warnings: List[str] = field(default_factory=list)
+    # evaluate(select=...): the choice made inside the training rows only,
+    # a dict with skills (the K tried), covariates (the covariate lists
+    # tried), sibling_mae (K x covariate lists), converged (the same shape),
+    # chosen_skills and chosen_covariates; None without select
+    selection: Optional[dict] = None
 
     def to_dataframe(self):
         """One row per benchmark and a last row 'overall' (index

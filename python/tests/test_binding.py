@@ -521,6 +521,29 @@ class TestTasks(unittest.TestCase):
             self.assertEqual(n, ev.n_cells)
         self.assertTrue(ev.fit.closed)
 
+    def test_evaluate_select_matches_the_cli(self):
+        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--holdout", "largest", "--select", "1..2",
+            "--select-interaction", "--starts", 1, "--param-draws", 0, "--seed", PRED["seed"],
+            "--threads", THREADS, "--out", "cli_evsel.json")
+        with ls.evaluate("lb.csv", holdout="largest", floors="floors.csv", select="1..2",
+                         select_interaction=True, starts=1, param_draws=0, seed=PRED["seed"],
+                         threads=THREADS, out="py_evsel.json") as ev:
+            cj = load("cli_evsel.json")
+            self.assertEqual(without_options(load("py_evsel.json")), without_options(cj))
+            sel, cs = ev.selection, cj["selection"]
+            self.assertEqual(sel["skills"], cs["skills"])
+            self.assertEqual(sel["covariates"], cs["covariates"])
+            self.assertEqual(sel["sibling_mae"].tolist(),
+                             [[r["sibling_mae"] for r in cs["table"][2 * k:2 * k + 2]] for k in range(2)])
+            self.assertEqual((sel["chosen_skills"], sel["chosen_covariates"]),
+                             (cs["chosen_skills"], cs["chosen_covariates"]))
+            self.assertEqual(cj["skills"], sel["chosen_skills"])
+            self.assertTrue(cs["made_inside"].startswith("the training rows only"))
+        with self.assertRaisesRegex(ls.OptionError, "^select chooses K: give either"):
+            ls.evaluate("lb.csv", holdout="largest", select="1..2", skills=2)
+        with self.assertRaisesRegex(ls.OptionError, "^select: expected a range of K"):
+            ls.evaluate("lb.csv", holdout="largest", select="2..x")
+
 
 class TestInputs(unittest.TestCase):
     def test_dict_of_columns(self):
