@@ -859,7 +859,9 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     if (rc) goto done;
     if ((rc = ls_fit_run(out->train, fo, &out->fit, err))) goto done;
     /* calibrated inside the training rows only: the test rows stay unseen */
-    if (fo->calibrate && (rc = ls_fit_calibrate(out->fit, out->train, tt, &o2, po, err))) goto done;
+    ls_data_options dcal = *dopt; /* the calibration's refit: the chosen covariates */
+    if (sel && out->sel_c) dcal.covariates = out->sel_cov[out->sel_c];
+    if (fo->calibrate && (rc = ls_fit_calibrate(out->fit, out->train, tt, &dcal, po, err))) goto done;
     if ((rc = lss_predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
     size_t cells = 0, inside = 0, nn = out->pred.n;
     const lss_prediction *pp = &out->pred;
