@@ -583,6 +583,23 @@ for sig in KILL INT TERM; do
   ok
 done
 
+# The same for evaluate --select (its nested selection: fits in parallel; a
+# cancelled run once exited 4 with an empty message).
+cases=$((cases+1))
+cp "$tmp/old.ref" old.json
+"$bin" evaluate big.csv --holdout largest --select 1..3 --threads 2 --quiet --out old.json >/dev/null 2>"$tmp/stderr" &
+pid=$!
+sleep 1
+if ! kill -0 "$pid" 2>/dev/null; then bad "evaluate --select: ended before the signal"; wait "$pid"
+else
+  kill -s INT "$pid"
+  { wait "$pid"; } 2>/dev/null; rc=$?
+  if [ "$rc" -ne 130 ]; then bad "evaluate --select, SIGINT: exit $rc, expected 130"
+  elif [ "$(cat "$tmp/stderr")" != "latentscale: interrupted" ]; then bad "evaluate --select, SIGINT: stderr '$(cat "$tmp/stderr")'"
+  elif ! cmp -s old.json "$tmp/old.ref"; then bad "evaluate --select, SIGINT: old output modified"
+  else ok; fi
+fi
+
 # The same for the cross-validated ridge of a factor fit (factor --ridge
 # auto: about 45 fits; interrupted within its cross-validation).
 awk 'BEGIN { srand(3); printf "Q1"; for (j = 2; j <= 40; j++) printf ",Q%d", j; print "";

@@ -288,7 +288,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         int c;
 #pragma omp atomic read
         c = cancel;
-        if (c) { jrc[jb] = LS_ERR_CANCEL; continue; }
+        if (c) { jrc[jb] = ls_fail(&jerr[jb], LS_ERR_CANCEL, "interrupted"); continue; }
         if (job[jb].done) { /* from the journal */
             if (r == 0) job_to_table(&job[jb], out, a);
             else cvpart[jb] = job[jb].value;
