@@ -49,12 +49,12 @@ int ls_param_cov_kind(const char *param_cov, ls_error *err)
  * draws, as variance components usually are in mixed-model predictions:
  * the normal approximation of an sd's uncertainty is poor near 0, where
  * most of these estimates sit (on the paper split at K = 2, drawing tau
- * from it took the MAE from 0.0448 to 0.0515, the boundary benchmarks'
- * most).  The other parameters are drawn from their law given tau, with
+ * from it took the MAE from 0.0491, held, to 0.0515, the boundary
+ * benchmarks' most).  The other parameters are drawn from their law given tau, with
  * covariance V_rr - V_rt V_tt^-1 V_tr; V (dim x dim) becomes that block
  * beside an identity tau block, whose rows the caller zeroes after the
  * Cholesky factorisation.  Returns 1 when it held tau, 0 when the fit has
- * no effect, -1 when V_tt is not positive definite. */
+ * no effect, -1 when V_tt is not positive definite, -2 out of memory. */
 static int hold_tau(const ls_model *m, double *V)
 {
     ls_layout l;
@@ -62,7 +62,7 @@ static int hold_tau(const ls_model *m, double *V)
     if (!l.fe) return 0;
     size_t n = l.dim, J = l.J, t0 = l.off_t;
     double *Lt = ls_calloc(J * J + J, sizeof(double)), *x = Lt ? Lt + J * J : NULL;
-    if (!Lt) return -1;
+    if (!Lt) return -2;
     for (size_t a = 0; a < J; a++)
         for (size_t b = 0; b < J; b++) Lt[a * J + b] = V[(t0 + a) * n + t0 + b];
     if (ls_chol(Lt, J)) {
@@ -126,6 +126,7 @@ int ls_sampler_new(const ls_data *d, const ls_fit *f, unsigned threads, int para
         memcpy(s->chol, V, dim * dim * sizeof(double));
         ls_inference_free(&own);
         int hold = isfinite(s->chol[0]) ? hold_tau(s->m, s->chol) : 0;
+        if (hold == -2) { rc = ls_nomem(err); goto fail; }
         if (hold < 0 || !isfinite(s->chol[0]) || ls_chol(s->chol, dim)) {
             rc = ls_fail(err, LS_ERR_NUMERIC,
                          "the %s is not positive definite, so parameter uncertainty is unavailable (set the parameter draws to 0)",
