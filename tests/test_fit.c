@@ -12,6 +12,7 @@
 #include "scaling/params.h"
 #include "scaling/fit.h"
 #include "scaling/fit_impl.h"
+#include "scaling/tasks.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -960,6 +961,30 @@ static void family_effect_is_recovered_and_tested(void)
         double l0, lr, pv;
         CHECK(ls_fit_family_effect_test(f, &l0, &lr, &pv) == 1);
         CHECK_MSG(pv < 1e-6 && lr > 0 && l0 < ls_fit_loglik(f), "LR %.2f, p %.3g", lr, pv);
+        { /* parameter draws for predictions hold tau at its estimate and
+           * draw the rest given it: never a smaller spread than nothing,
+           * never a larger one than the marginal law's */
+            ls_sampler *sm = NULL;
+            CHECK(ls_sampler_new(d, f, 2, 1, 7, &sm, &e) == LS_OK);
+            size_t dim = f->dim, t0 = dim - d->J;
+            const double *th = ls_fit_theta(f);
+            const double *V = f->inf.theta_cov;
+            double s1 = 0, s2 = 0;
+            int held = 1;
+            const int ndraw = 400;
+            for (int k = 0; sm && k < ndraw; k++) {
+                CHECK(ls_sampler_params(sm, 0, NULL, 0, &e) == LS_OK);
+                for (size_t j = 0; j < d->J; j++) held = held && sm->th[t0 + j] == th[t0 + j];
+                double x = sm->th[0] - th[0];
+                s1 += x;
+                s2 += x * x;
+            }
+            double var = s2 / ndraw - (s1 / ndraw) * (s1 / ndraw);
+            CHECK(held);
+            CHECK_MSG(var > 0 && V && var < 1.3 * V[0], "draws of theta[0]: variance %.3g, marginal %.3g", var,
+                      V ? V[0] : NAN);
+            ls_sampler_free(sm);
+        }
         /* the fit file carries tau and loads at the same value */
         char path[] = "/tmp/ls_test_feXXXXXX";
         CHECK(h_fit_file(f, d, path, &e) == LS_OK);
