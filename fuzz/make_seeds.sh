@@ -82,6 +82,8 @@ printf 'l=0;k=5\n%%%%\nA1,A2\n1,2\n2,4\n0,1\n' >gpcm_data/lowest_categories
 printf 'i=A*\n%%%%\nA1,A2\n1,2\n2,2.5\n' >gpcm_data/not_integer
 printf 'L=who,q,s\n%%%%\nwho,q,s\np1,A,0\np1,B,1\np2,A,2\np2,B,0\n' >gpcm_data/long
 printf 'l=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/below_lowest
+printf 'i=A*;c=g,age;F=1\n%%%%\nA1,A2,A3,g,age\n0,1,2,0,31\n1,2,2,1,40\n2,0,1,0,25\n1,1,0,1,52\n2,2,1,0,33\n0,0,1,1,47\n' >gpcm_data/covariates
+printf 'L=who,q,s;c=g\n%%%%\nwho,q,s,g\np1,A,0,1\np1,B,1,1\np2,A,2,0\np2,B,0,0\np3,A,1,1\np3,B,2,1\n' >gpcm_data/long_covariates
 printf 'k=2\n%%%%\nA1,A2\n1,2\n2,3\n' >gpcm_data/above_categories
 printf 'A1,A2\n1,1\n1,1\n' >gpcm_data/one_category.csv
 # --- gpcm_pattern: SCORES.CSV %% PATTERN.CSV
@@ -103,6 +105,9 @@ printf '%s' "$base" >"$tmp/lb.csv"
 for s in k1:k1 k2:k2_no_se k1c:k1_ceiling; do
   sed 's/"version": "[^"]*"/"version": "@V"/' "$tmp/${s%%:*}.json" >"fitjson/${s##*:}.json"
 done
+# a calibration block written by hand (the leaderboard has too few families with two models to calibrate)
+sed 's/"warnings": \[/"calibration": {"models": 5, "cells": 6, "pit": [0.01, 0.1, 0.2, 0.5, 0.6, 0.9], "folds": 5, "pit_by_benchmark": {"math": [0.01, 0.6], "ifeval": [0.1, 0.2, 0.9], "hellaswag": [0.5]}}, "warnings": [/' \
+  fitjson/k1.json >fitjson/k1_calibrated.json
 printf '{"version": "0.0.9"}\n' >fitjson/old_version.json
 printf '{"version": "@V", "skills": 1}\n' >fitjson/truncated.json
 printf '[1, 2' >fitjson/invalid.json
