@@ -7,8 +7,10 @@
  * intervals (overall and per benchmark), the three one-line baselines on the
  * same cells, and wall and CPU seconds.
  *
- * usage: bench_predictions [DATA_DIR (../shared/data)] [K (the default)] [DESIGN: both|split|largest]
- *                          [fe: with the family-by-benchmark effect (fit option family_effect)]
+ * usage: bench_predictions [DATA_DIR (../shared/data)] [K (0: the default)] [DESIGN: both|split|largest]
+ *                          [OPTIONS: comma-separated; fe: with the family-by-benchmark effect (fit
+ *                          option family_effect); cal: calibrated inside the training rows (fit
+ *                          option calibrate, 5 folds)]
  * Exits 77 when the data folder is absent.
  */
 #include "latentscale.h"
@@ -28,7 +30,7 @@ static double now(void)
 
 static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
-static int family_effect = 0;
+static int family_effect = 0, calibrate = 0;
 
 static int run(const char *label, const ls_table *t, const ls_table *split, const char *floors, size_t K)
 {
@@ -39,6 +41,7 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
     ls_fit_options_init(&fo);
     if (K) fo.skills = K;
     fo.family_effect = family_effect;
+    fo.calibrate = calibrate;
     ls_predict_options po;
     ls_predict_options_init(&po);
     ls_error e;
@@ -54,8 +57,9 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
     const double *cov = ls_result_numbers(ev, "coverage_benchmark", NULL, NULL);
     const double *bm = ls_result_numbers(ev, "baseline_mae", &nb, NULL);
     const double *bo = ls_result_numbers(ev, "baseline_mae_overall", NULL, NULL);
-    printf("\n== %s: K = %zu%s, %g training rows, %g test rows, %g cells; %.1f s wall, %.1f s CPU\n", label,
-           fo.skills, family_effect ? " with the family effect" : "", ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
+    printf("\n== %s: K = %zu%s%s, %g training rows, %g test rows, %g cells; %.1f s wall, %.1f s CPU\n", label,
+           fo.skills, family_effect ? " with the family effect" : "", calibrate ? ", calibrated (5 folds)" : "",
+           ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
            wall, cs);
     printf("  %-12s %8s %9s", "benchmark", "MAE", "cover90");
     for (size_t b = 0; b < nb; b++) printf(" %19s", ls_result_string(ev, "baselines", b));
@@ -85,7 +89,9 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : LS_SHARED_DATA;
     size_t K = argc > 2 ? (size_t)atoi(argv[2]) : 0;
     const char *design = argc > 3 ? argv[3] : "both";
-    family_effect = argc > 4 && strcmp(argv[4], "fe") == 0;
+    const char *opts = argc > 4 ? argv[4] : "";
+    family_effect = strstr(opts, "fe") != NULL;
+    calibrate = strstr(opts, "cal") != NULL;
     char path[4096], floors[4096], sp[4096];
     snprintf(path, sizeof path, "%s/openllm_merged.csv", dir);
     snprintf(floors, sizeof floors, "%s/benchmarks.csv", dir);

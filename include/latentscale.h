@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.11.0"
+#define LS_VERSION "0.12.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -347,6 +347,11 @@ typedef struct ls_fit_options {
      * adaptive Gauss-Hermite; at most 7 skills, not with the laplace
      * integration or precision_covariates).  Default 0. */
     int family_effect;
+    /* Folds of the calibration (ls_fit_calibrate): the held-out largest
+     * siblings are split into this many groups of families, each refitted
+     * without its group only, from the fit's estimates (1: all at once).
+     * 1..100, default 5. */
+    unsigned calibration_folds;
 } ls_fit_options;
 
 LS_API void ls_fit_options_init(ls_fit_options *o);
@@ -665,8 +670,15 @@ LS_API int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, cons
  * their number; models and families held out into *models, *families. */
 LS_API const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, size_t *families);
 /* The level whose predictive quantile a calibrated prediction reports for
- * the nominal level q (q itself without a calibration). */
+ * the nominal level q (q itself without a calibration), pooled over the
+ * benchmarks. */
 LS_API double ls_fit_calibrated_level(const ls_fit *f, double q);
+/* The same for benchmark j (0-based, the fit's order), the level that
+ * predictions use: benchmark j's own conformal level shrunk towards the
+ * pooled one, (n_j L_j + 20 L) / (n_j + 20) with n_j its held-out cells;
+ * the pooled level when j is out of range or the calibration has no
+ * per-benchmark values (fit files before 0.12.0). */
+LS_API double ls_fit_calibrated_level_at(const ls_fit *f, size_t j, double q);
 
 /* Mean absolute error of predictions pred against observations obs (n x J,
  * NaN in obs = not scored; a NaN prediction of a scored cell is an error):

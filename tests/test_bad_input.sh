@@ -395,6 +395,12 @@ fails 2 "latentscale compare: unknown option '--no-calibration' (see --help)" \
 sed 's/"warnings": \[/"calibration": {"models": 3, "pit": [0.2, 0.1]}, "warnings": [/' fit_ref.json >fit_badcal.json
 fails 3 "latentscale: fit_badcal.json: not a latentscale fit file: field 'calibration.pit': expected sorted numbers in [0, 1]" \
   predict fit_badcal.json base.csv "${pred[@]}"
+sed 's/"warnings": \[/"calibration": {"models": 3, "pit": [0.1, 0.2], "folds": 5, "pit_by_benchmark": {}}, "warnings": [/' \
+  fit_ref.json >fit_badcal2.json
+fails 3 "latentscale: fit_badcal2.json: not a latentscale fit file: field 'calibration.pit_by_benchmark': expected an array per benchmark, together the values of 'calibration.pit'" \
+  predict fit_badcal2.json base.csv "${pred[@]}"
+fails 2 "latentscale: --calibration-folds: expected 1..100, found 0" \
+  fit base.csv "${fit1[@]}" --calibrate --calibration-folds 0 --out calibrated.json
 printf '[1]\n' >fit_array.json
 fails 3 "latentscale: fit_array.json: not a latentscale fit file: top level is not an object" \
   predict fit_array.json base.csv "${pred[@]}"

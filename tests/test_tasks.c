@@ -38,6 +38,20 @@ static ls_table *sim_table(size_t F, size_t K, uint64_t seed, ls_params *truth, 
     return t;
 }
 
+/* sim_table's leaderboard built as data with its floors (o, *d; NULL and
+ * a failed check when it cannot be built) */
+static ls_table *sim_data(size_t F, size_t K, uint64_t seed, ls_params *truth, char *fl, size_t n, ls_data_options *o,
+                          ls_data **d)
+{
+    ls_table *t = sim_table(F, K, seed, truth, fl, n);
+    ls_data_options_init(o);
+    o->floors = fl;
+    *d = NULL;
+    ls_error e;
+    CHECK_MSG(t && ls_data_build(t, o, d, &e) == LS_OK, "%s", t ? e.message : "no table");
+    return t;
+}
+
 /* A fit object holding the true parameters (no optimisation). */
 static ls_fit *truth_fit(const ls_data *d, const ls_params *truth, size_t K)
 {
@@ -67,13 +81,10 @@ static void posterior_mcmc_matches_quadrature(size_t K)
 {
     char fl[1024];
     ls_params truth;
-    ls_table *t = sim_table(40, K, 21 + K, &truth, fl, sizeof fl);
     ls_data_options o;
-    ls_data_options_init(&o);
-    o.floors = fl;
     ls_data *d = NULL;
     ls_error e;
-    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_table *t = sim_data(40, K, 21 + K, &truth, fl, sizeof fl, &o, &d);
     ls_fit *f = d ? truth_fit(d, &truth, K) : NULL;
     CHECK(f != NULL);
     /* the largest family and a singleton */
@@ -300,13 +311,10 @@ static void optimal_reproduces_the_published_allocation(void)
 static void compare_and_fit_files(void)
 {
     char fl[1024];
-    ls_table *t = sim_table(50, 2, 77, NULL, fl, sizeof fl);
     ls_data_options o;
-    ls_data_options_init(&o);
-    o.floors = fl;
     ls_data *d = NULL;
     ls_error e;
-    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_table *t = sim_data(50, 2, 77, NULL, fl, sizeof fl, &o, &d);
     ls_fit_options fo;
     ls_fit_options_init(&fo);
     fo.skills = 2;
@@ -587,13 +595,10 @@ static void calibration_maps_levels_by_order_statistics(void)
 {
     char fl[1024];
     ls_params truth;
-    ls_table *t = sim_table(40, 1, 31, &truth, fl, sizeof fl);
     ls_data_options o;
-    ls_data_options_init(&o);
-    o.floors = fl;
     ls_data *d = NULL;
     ls_error e;
-    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_table *t = sim_data(40, 1, 31, &truth, fl, sizeof fl, &o, &d);
     ls_fit *f = d ? truth_fit(d, &truth, 1) : NULL;
     CHECK(f != NULL);
     if (f) {
@@ -637,6 +642,35 @@ static void calibration_maps_levels_by_order_statistics(void)
         const double *lc = ls_result_numbers(c, "lower", NULL, NULL), *uc = ls_result_numbers(c, "upper", NULL, NULL);
         const double *mc = ls_result_numbers(c, "median", NULL, NULL);
         for (size_t q = 0; lc && q < 3 * J; q++) CHECK_MSG(lc[q] == mc[q] && uc[q] == mc[q], "%zu: %g %g %g", q, lc[q], mc[q], uc[q]);
+        /* per benchmark: the pooled values uniform again, benchmark 0's own
+         * 19 values all 0.02 (a benchmark the law over-predicts), the
+         * others' uniform; benchmark 0's levels move (19 L_0 + 20 L) / 39
+         * of the way, the others' stay the model's own */
+        for (int q = 0; q < 19; q++) f->calib_pit[q] = u[q];
+        f->calib_boff = calloc(J + 1, sizeof(size_t));
+        f->calib_bpit = malloc(19 * J * sizeof(double));
+        for (size_t j = 0; j < J; j++) {
+            f->calib_boff[j + 1] = f->calib_boff[j] + 19;
+            for (int q = 0; q < 19; q++) f->calib_bpit[j * 19 + (size_t)q] = j == 0 ? 0.02 : u[q];
+        }
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.05), (19 * 0.02 + 20 * 0.05) / 39, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.95), (19 * 0.02 + 20 * 0.95) / 39, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.5), (19 * 0.02 + 20 * 0.5) / 39, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.05), 0.05, 1e-12);
+        CHECK(ls_fit_calibrated_level_at(f, J, 0.05) == ls_fit_calibrated_level(f, 0.05)); /* out of range: pooled */
+        ls_result *pb = NULL;
+        CHECK(ls_predict(f, d, te, &po, &pb, &e) == LS_OK);
+        const double *lp = ls_result_numbers(pb, "lower", NULL, NULL), *up = ls_result_numbers(pb, "upper", NULL, NULL);
+        const double *mp = ls_result_numbers(pb, "median", NULL, NULL), *mb = ls_result_numbers(b, "median", NULL, NULL);
+        for (size_t i = 0; lp && mp && mb && i < 3; i++)
+            for (size_t j = 0; j < J; j++) {
+                size_t q = i * J + j;
+                if (j == 0) /* lower quantiles of the same draws: every end at or below the model's */
+                    CHECK_MSG(lp[q] <= lb[q] && mp[q] <= mb[q] && up[q] < ub[q], "%zu: %g %g %g", q, lp[q], mp[q], up[q]);
+                else
+                    CHECK_MSG(lp[q] == lb[q] && mp[q] == mb[q] && up[q] == ub[q], "%zu", q);
+            }
+        ls_result_free(pb);
         ls_result_free(a);
         ls_result_free(b);
         ls_result_free(c);
@@ -646,6 +680,91 @@ static void calibration_maps_levels_by_order_statistics(void)
     ls_data_free(d);
     ls_table_free(t);
     ls_params_free(&truth);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The calibration's folds: every held-out sibling is predicted once,
+ * whatever the number of folds (the same cells, the same models); the
+ * per-benchmark values are sorted, as many per benchmark as it has held-out
+ * scores, and together the pooled values; the number of folds is recorded
+ * and survives the fit file. */
+static void calibration_folds_predict_every_sibling_once(void)
+{
+    char fl[1024];
+    ls_data_options o;
+    ls_data *d = NULL;
+    ls_error e;
+    ls_table *t = sim_data(30, 1, 41, NULL, fl, sizeof fl, &o, &d);
+    ls_predict_options po;
+    ls_predict_options_init(&po);
+    po.param_draws = 20;
+    po.latent_draws = 20;
+    size_t n1 = 0, m1 = 0;
+    for (unsigned G = 1; d && G <= 3; G += 2) {
+        ls_fit_options fo;
+        ls_fit_options_init(&fo);
+        fo.skills = 1;
+        fo.starts = 2;
+        fo.threads = 1;
+        fo.calibration_folds = G;
+        ls_fit *f = NULL;
+        CHECK_MSG(ls_fit_run(d, &fo, &f, &e) == LS_OK, "%s", e.message);
+        if (!f) continue;
+        CHECK_MSG(ls_fit_calibrate(f, d, t, &o, &po, &e) == LS_OK, "%s", e.message);
+        size_t n = 0, models = 0;
+        const double *u = ls_fit_calibration(f, &n, &models, NULL);
+        CHECK(u != NULL && f->calib_folds == G && f->calib_boff != NULL);
+        /* the held-out cells: the largest sibling of each family with two or more models */
+        size_t want = 0, fams = 0;
+        int *role = calloc(d->n, sizeof(int));
+        CHECK(lss_roles_largest(t, d, role, &e) == LS_OK);
+        for (size_t i = 0; i < d->n; i++)
+            if (role[i]) {
+                fams++;
+                for (size_t j = 0; j < d->J; j++) want += !isnan(d->y[i * d->J + j]);
+            }
+        free(role);
+        CHECK_MSG(n == want && models == fams, "G %u: %zu cells of %zu models, want %zu of %zu", G, n, models, want, fams);
+        if (G == 1) {
+            n1 = n;
+            m1 = models;
+        } else
+            CHECK(n == n1 && models == m1);
+        for (size_t j = 0; f->calib_boff && j < d->J; j++) {
+            for (size_t a = f->calib_boff[j] + 1; a < f->calib_boff[j + 1]; a++) CHECK(f->calib_bpit[a] >= f->calib_bpit[a - 1]);
+        }
+        if (f->calib_boff) {
+            CHECK(f->calib_boff[d->J] == n);
+            double *all = malloc(n * sizeof(double));
+            memcpy(all, f->calib_bpit, n * sizeof(double));
+            qsort(all, n, sizeof(double), cmp_dbl);
+            for (size_t a = 0; a < n; a++) CHECK(all[a] == u[a]);
+            free(all);
+        }
+        /* through the fit file */
+        char path[] = "/tmp/ls_test_tasksXXXXXX";
+        CHECK(h_fit_file(f, d, path, &e) == LS_OK);
+        ls_fit *g = NULL;
+        ls_data *dg = NULL;
+        CHECK_MSG(ls_fit_load(path, t, 1, &dg, &g, &e) == LS_OK, "%s", e.message);
+        if (g) {
+            CHECK(g->calib_folds == G && g->calib_n == n && g->calib_boff && g->calib_boff[d->J] == n);
+            for (size_t j = 0; j < d->J; j++)
+                CHECK(ls_fit_calibrated_level_at(g, j, 0.05) == ls_fit_calibrated_level_at(f, j, 0.05) &&
+                      ls_fit_calibrated_level_at(g, j, 0.5) == ls_fit_calibrated_level_at(f, j, 0.5));
+        }
+        remove(path);
+        ls_fit_free(g);
+        ls_data_free(dg);
+        ls_fit_free(f);
+    }
+    ls_data_free(d);
+    ls_table_free(t);
 }
 
 /* Where the model is true, calibrating by held-out largest siblings does
@@ -712,13 +831,10 @@ static void extrapolated_and_saturated_predictions_are_flagged(void)
 {
     char fl[1024];
     ls_params truth;
-    ls_table *t = sim_table(40, 1, 77, &truth, fl, sizeof fl);
     ls_data_options o;
-    ls_data_options_init(&o);
-    o.floors = fl;
     ls_data *d = NULL;
     ls_error e;
-    CHECK(t && ls_data_build(t, &o, &d, &e) == LS_OK);
+    ls_table *t = sim_data(40, 1, 77, &truth, fl, sizeof fl, &o, &d);
     ls_fit *f = d ? truth_fit(d, &truth, 1) : NULL;
     CHECK(f != NULL);
     if (f) {
@@ -1171,6 +1287,7 @@ int main(int argc, char **argv)
     RUN(baselines_recover_noise_free_curves);
     RUN(baselines_reproduce_the_published_family_flops);
     RUN(calibration_maps_levels_by_order_statistics);
+    RUN(calibration_folds_predict_every_sibling_once);
     RUN(extrapolated_and_saturated_predictions_are_flagged);
     RUN(evaluate_select_sees_only_the_training_rows);
     if (!quick) {

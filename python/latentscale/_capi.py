@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.11.0).
+"""ctypes declarations of include/latentscale.h (version 0.12.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.11.0"
+HEADER_VERSION = "0.12.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -79,7 +79,8 @@ class LsFitOptions(Structure):
                 ("threads", c_uint), ("gtol", c_double), ("max_iter", c_uint),
                 ("skip_se", c_int), ("precision_covariates", c_int), ("logit_clamp", c_double),
                 ("progress", PROGRESS_FN), ("progress_ctx", c_void_p), ("skip_check", c_int),
-                ("estimate_ceilings", c_char_p), ("calibrate", c_int), ("family_effect", c_int)]
+                ("estimate_ceilings", c_char_p), ("calibrate", c_int), ("family_effect", c_int),
+                ("calibration_folds", c_uint)]
 
 
 class LsSimOptions(Structure):
@@ -244,6 +245,7 @@ PROTOTYPES = {
     "ls_fit_calibrate": (c_int, [c_void_p, c_void_p, c_void_p, _P(LsDataOptions), _P(LsPredictOptions), _err]),
     "ls_fit_calibration": (c_double_p, [c_void_p, c_size_t_p, c_size_t_p, c_size_t_p]),
     "ls_fit_calibrated_level": (c_double, [c_void_p, c_double]),
+    "ls_fit_calibrated_level_at": (c_double, [c_void_p, c_size_t, c_double]),
     "ls_fit_family_effect_test": (c_int, [c_void_p, c_double_p, c_double_p, c_double_p]),
     # tasks (each returns an ls_result)
     "ls_posterior_options_init": (None, [_P(LsPosteriorOptions)]),

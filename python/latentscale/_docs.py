@@ -85,8 +85,11 @@ PARAMS = {
     "calibrate": ("bool, optional", "Calibrate the fit by extrapolation to each family's largest "
                   "model: held out, the law refitted without them, their predictive CDF values "
                   "stored; predictions then take their median and interval ends at the calibrated "
-                  "levels (one more fit; library default: False). In evaluate, inside the training "
-                  "rows."),
+                  "levels, per benchmark shrunk towards the pooled ones (calibration_folds more "
+                  "fits; library default: False). In evaluate, inside the training rows."),
+    "calibration_folds": ("int, optional", "With calibrate: the held-out siblings are split into "
+                          "this many groups of families, each refitted without its group only, "
+                          "from the fit's estimates (library default: 5; 1: all at once)."),
     "progress": ("callable, optional", "progress(stage, done, total) is called as the fit runs; "
                  "returning True cancels it (CancelledError). An exception in it, Ctrl-C "
                  "included, cancels and is re-raised."),

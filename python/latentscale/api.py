@@ -249,7 +249,8 @@ class _Progress:
 
 def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=None, nodes=None,
                  threads=None, gtol=None, max_iter=None, se=None, precision_covariates=None,
-                 logit_clamp=None, progress=None, estimate_ceilings=None, family_effect=None):
+                 logit_clamp=None, progress=None, estimate_ceilings=None, family_effect=None,
+                 calibration_folds=None):
     """ls_fit_options from keywords (None: the library's default), checked by the library."""
     o = C.LsFitOptions()
     C.lib().ls_fit_options_init(byref(o))
@@ -271,6 +272,7 @@ def _fit_options(skills=None, anchors=None, starts=None, seed=None, integration=
     o.estimate_ceilings = _names("estimate_ceilings", estimate_ceilings)
     if family_effect is not None:
         o.family_effect = 1 if family_effect else 0
+    _put(o, "calibration_folds", calibration_folds, _count, _UINT)
     err = C.new_error()
     C.check(C.lib().ls_fit_options_check(byref(o), err), err)  # the library's check, once
     prog = _Progress(progress)
@@ -405,11 +407,17 @@ class Fit:
     close() (or a with block, or garbage collection) frees them.
     """
 
-    def calibrated_level(self, q):
+    def calibrated_level(self, q, benchmark=None):
         """The predictive quantile level a calibrated prediction reports for
         the nominal level q (q itself when the fit has no calibration; see
-        fit(..., calibrate=True))."""
-        return float(C.lib().ls_fit_calibrated_level(self._fit, float(q)))
+        fit(..., calibrate=True)): pooled over the benchmarks, or for one
+        benchmark (its own levels shrunk towards the pooled ones, what
+        predictions use)."""
+        if benchmark is None:
+            return float(C.lib().ls_fit_calibrated_level(self._fit, float(q)))
+        if benchmark not in self.benchmarks:
+            raise OptionError("benchmark: %r is not one of the fit's benchmarks" % (benchmark,))
+        return float(C.lib().ls_fit_calibrated_level_at(self._fit, self.benchmarks.index(benchmark), float(q)))
 
     @property
     def calibration(self):
@@ -915,14 +923,14 @@ def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, flo
         tokens_column=None, drop_incomplete=None, anchors=None, starts=None,
         seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None, se=None,
         precision_covariates=None, logit_clamp=None, estimate_ceilings=None, calibrate=None,
-        family_effect=None, out=None, progress=None):
+        calibration_folds=None, family_effect=None, out=None, progress=None):
     args = dict(locals())
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
-                            estimate_ceilings, family_effect)
+                            estimate_ceilings, family_effect, calibration_folds)
     err = C.new_error()
     t = _tables.open_table(data)
     d, f = c_void_p(), c_void_p()
@@ -1262,8 +1270,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              drop_incomplete=None, skills=None, anchors=None, starts=None,
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
-             progress=None, param_cov=None, calibrate=None, ceiling_uncertainty=None,
-             family_effect=None, select=None, select_interaction=None):
+             progress=None, param_cov=None, calibrate=None, calibration_folds=None,
+             ceiling_uncertainty=None, family_effect=None, select=None, select_interaction=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -1283,7 +1291,7 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                          ceilings, size_column, tokens_column, drop_incomplete)
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
-                            estimate_ceilings, family_effect)
+                            estimate_ceilings, family_effect, calibration_folds)
     fo.calibrate = 1 if calibrate else 0
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov,
                           ceiling_uncertainty)

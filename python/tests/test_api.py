@@ -615,6 +615,28 @@ class TestCalibration(unittest.TestCase):
             with open("cal.json") as fh:
                 rec = json.load(fh)["calibration"]
             np.testing.assert_allclose(u, rec["pit"], rtol=0, atol=1e-12)
+            # per benchmark: together the pooled values; levels shrunk towards
+            # the pooled ones, the same after the file is read back
+            self.assertEqual(rec["folds"], 5)
+            per = rec["pit_by_benchmark"]
+            self.assertEqual(sorted(per), sorted(f.benchmarks))
+            np.testing.assert_allclose(np.sort(np.concatenate([per[b] for b in f.benchmarks])), u,
+                                       rtol=0, atol=1e-12)
+            g = ls.load_fit("cal.json", "lb.csv")
+            try:
+                for b in f.benchmarks:
+                    nb = len(per[b])
+                    k = int(np.floor((nb + 1) * 0.05 + 1e-9))  # split-conformal order statistic
+                    own = np.sort(per[b])[k - 1] if k >= 1 else 0.0
+                    want = (nb * own + 20 * f.calibrated_level(0.05)) / (nb + 20)
+                    self.assertAlmostEqual(f.calibrated_level(0.05, b), want, places=12)
+                    self.assertEqual(g.calibrated_level(0.05, b), f.calibrated_level(0.05, b))
+                    self.assertAlmostEqual(rec["levels_by_benchmark"][b]["0.05"], f.calibrated_level(0.05, b),
+                                           places=9)
+                with self.assertRaises(ls.OptionError):
+                    f.calibrated_level(0.05, "no-such-benchmark")
+            finally:
+                g.close()
         finally:
             f.close()
         with warnings.catch_warnings():

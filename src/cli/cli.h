@@ -31,6 +31,10 @@ void cli_field_flag(const char *field, const char *flag);
 #define CLI_RENAMED(old, msg) {old, ARG_RENAMED, NULL, msg, NULL}
 /* "PREFIXwarning: MSG" (in those words) on a line of its own. */
 void cli_warning(FILE *to, const char *prefix, const char *msg);
+/* The fit's calibration, when it has one: the levels that the nominal
+ * interval (level) and the median map to, pooled and per benchmark; how is
+ * put after "calibration" (e.g. " inside the training rows"). */
+void cli_print_calibration(const ls_fit *f, const ls_data *d, double level, const char *how);
 /* Every warning of a task's result, on stderr (also under --json). */
 void cli_result_warnings(const ls_result *r);
 /* Width of a column of the names in r's string entry `names`: the longest,
@@ -136,7 +140,9 @@ typedef struct fit_args {
         {"family-effect", ARG_FLAG, &(a).fopt.family_effect,                                      \
          "a family-by-benchmark random effect u_fj ~ N(0, tau_j^2), tested against none (K <= 7)", NULL}, \
         {"calibrate", ARG_FLAG, &(a).fopt.calibrate,                                              \
-         "calibrate the intervals by extrapolation to each family's largest model, held out (one more fit)", NULL}, \
+         "calibrate the intervals by extrapolation to each family's largest model, held out (--calibration-folds more fits)", NULL}, \
+        {"calibration-folds", ARG_UINT, &(a).fopt.calibration_folds,                              \
+         "with --calibrate: refits, each without one group of the held-out siblings (default 5; 1: all at once)", "G"}, \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (an analytic Hessian and per-family scores)", NULL}, \
     {                                                                                              \

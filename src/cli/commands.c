@@ -155,12 +155,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
     double ts, tp, tse, tt;
     ls_fit_timing(f, &ts, &tp, &tse, &tt);
     printf("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)\n", tt, ts, tp, tse);
-    size_t ncal = 0, mcal = 0;
-    if (ls_fit_calibration(f, &ncal, &mcal, NULL))
-        printf("calibration: %zu cells of %zu held-out largest siblings; predictive CDF at their scores: median %.3f,\n"
-               "  so a 90%% interval spans the levels [%.3f, %.3f] and the median is the %.3f quantile\n",
-               ncal, mcal, ls_fit_calibrated_level(f, 0.5), ls_fit_calibrated_level(f, 0.05),
-               ls_fit_calibrated_level(f, 0.95), ls_fit_calibrated_level(f, 0.5));
+    cli_print_calibration(f, d, 0.9, "");
     size_t nw = ls_fit_nwarnings(f);
     for (size_t i = 0; i < nw; i++) cli_warning(stdout, NULL, ls_fit_warning(f, i));
 }

@@ -56,6 +56,7 @@ static const char *const fields[] = {
     "covariate_condition", "covariate_mode", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
     "dif", "dif_lr", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
     "size_column", "tokens_column", "drop_incomplete", "family_effect", "family_effect_sd", "select_interaction",
+    "calibration_folds",
 };
 
 /* A command whose flag for a field differs from the others' (optimal's
@@ -359,4 +360,32 @@ void cli_result_drop_warning(const ls_result *r)
     for (size_t i = 0; r && i < ls_result_nwarnings(r); i++)
         if (strncmp(ls_result_warning(r, i), "drop_incomplete:", 16) == 0)
             cli_warning(stderr, "latentscale: ", ls_result_warning(r, i));
+}
+
+void cli_print_calibration(const ls_fit *f, const ls_data *d, double level, const char *how)
+{
+    size_t ncal = 0, mcal = 0;
+    if (!ls_fit_calibration(f, &ncal, &mcal, NULL)) return;
+    double lo = (1 - level) / 2, hi = (1 + level) / 2;
+    printf("calibration%s: %zu cells of %zu held-out largest siblings; the %.0f%% interval spans the predictive\n"
+           "  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (shrunk towards the pooled):\n",
+           how, ncal, mcal, 100 * level, ls_fit_calibrated_level(f, lo), ls_fit_calibrated_level(f, hi),
+           ls_fit_calibrated_level(f, 0.5));
+    size_t J = ls_data_nbenchmarks(d), col = 0;
+    for (size_t j = 0; j < J; j++) {
+        char cell[96];
+        int w = snprintf(cell, sizeof cell, "%s%.24s [%.3f, %.3f] %.2f", col ? ", " : "  ", ls_data_benchmark(d, j),
+                         ls_fit_calibrated_level_at(f, j, lo), ls_fit_calibrated_level_at(f, j, hi),
+                         ls_fit_calibrated_level_at(f, j, 0.5));
+        if (col && col + (size_t)w > 100) {
+            printf(",\n");
+            w = snprintf(cell, sizeof cell, "  %.24s [%.3f, %.3f] %.2f", ls_data_benchmark(d, j),
+                         ls_fit_calibrated_level_at(f, j, lo), ls_fit_calibrated_level_at(f, j, hi),
+                         ls_fit_calibrated_level_at(f, j, 0.5));
+            col = 0;
+        }
+        fputs(cell, stdout);
+        col += (size_t)w;
+    }
+    printf("\n");
 }

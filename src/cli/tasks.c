@@ -433,14 +433,9 @@ int cmd_evaluate(int argc, char **argv)
         printf("coverage of the %.0f%% intervals: %.1f%% of %zu cells; of the central 50%% intervals: %.1f%%\n",
                100 * ls_result_number(ev, "level"), 100 * ls_result_number(ev, "coverage"), ncell,
                100 * ls_result_number(ev, "coverage50"));
-        size_t ncal = 0, mcal = 0;
-        if (ls_fit_calibration(fit, &ncal, &mcal, NULL))
-            printf("calibrated inside the training rows by %zu held-out largest siblings (%zu cells): %s; the %.0f%% interval\n"
-                   "  spans the predictive levels [%.3f, %.3f], the median is the %.3f quantile\n",
-                   mcal, ncal, ls_result_number(ev, "calibrated") > 0 ? "used" : "not used (--no-calibration)",
-                   100 * ls_result_number(ev, "level"),
-                   ls_fit_calibrated_level(fit, (1 - ls_result_number(ev, "level")) / 2),
-                   ls_fit_calibrated_level(fit, (1 + ls_result_number(ev, "level")) / 2), ls_fit_calibrated_level(fit, 0.5));
+        cli_print_calibration(fit, train, ls_result_number(ev, "level"),
+                              ls_result_number(ev, "calibrated") > 0 ? " inside the training rows (used)"
+                                                                     : " inside the training rows (not used: --no-calibration)");
         printf("training fit: log-likelihood %.4f, converged: %s\n", ls_fit_loglik(fit),
                ls_fit_converged(fit) ? "yes" : "NO");
         if (po.param_draws > 0 && !(ls_result_number(ev, "param_uncertainty") > 0))

@@ -13,6 +13,24 @@
  * above it, the split-conformal choice, which covers at least its level on
  * exchangeable new cells (marginally; cells of one family are dependent, so
  * the guarantee is approximate).  Median: the median of u.
+ *
+ * Folds.  Holding out every family's largest sibling at once takes the
+ * largest models out of the estimate of the size and token slopes, so the
+ * refit extrapolates worse than the final fit will, and its residuals
+ * overstate the final fit's errors.  The held-out siblings are therefore
+ * split into G folds (families dealt round-robin in data order), and each
+ * fold's refit keeps every other family's largest model; each refit starts
+ * from the final fit's estimates (one start), so it describes the same
+ * optimum.  Where that refit gives no usable parameter draws (a saddle or a
+ * flat direction: every draw makes some family's posterior degenerate) it
+ * is refitted from the fit's seeded starts, and where that fails too the
+ * fold's cells are left out, with a warning.
+ *
+ * Per benchmark.  Benchmarks differ in how far their families stray from
+ * the law (narrow-interval benchmarks such as arc miss most), so the levels
+ * are also taken per benchmark and shrunk towards the pooled ones:
+ * level_j(q) = (n_j L_j(q) + n0 L(q)) / (n_j + n0), with n_j the benchmark's
+ * held-out cells and n0 = CALIB_SHRINK.
  */
 #include "scaling/tasks.h"
 #include "scaling/fit_impl.h"
@@ -22,6 +40,7 @@
 #include <string.h>
 
 #define CALIB_MIN_FAMILIES 5
+#define CALIB_SHRINK 20.0
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -29,11 +48,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double ls_fit_calibrated_level(const ls_fit *f, double q)
+/* the split-conformal level of nominal q from the n sorted values u */
+static double conformal_level(const double *u, size_t n, double q)
 {
-    if (!f || !f->calib_pit || f->calib_n == 0 || !(q > 0 && q < 1)) return q;
-    const double *u = f->calib_pit;
-    size_t n = f->calib_n;
     if (q == 0.5) return n % 2 ? u[n / 2] : 0.5 * (u[n / 2 - 1] + u[n / 2]);
     double h = (double)(n + 1) * q;
     if (q < 0.5) {
@@ -44,12 +61,37 @@ double ls_fit_calibrated_level(const ls_fit *f, double q)
     return k > n ? 1 : u[k - 1];
 }
 
+double ls_fit_calibrated_level(const ls_fit *f, double q)
+{
+    if (!f || !f->calib_pit || f->calib_n == 0 || !(q > 0 && q < 1)) return q;
+    return conformal_level(f->calib_pit, f->calib_n, q);
+}
+
+double ls_fit_calibrated_level_at(const ls_fit *f, size_t j, double q)
+{
+    double pooled = ls_fit_calibrated_level(f, q);
+    if (!f || !f->calib_pit || !f->calib_boff || j >= f->J || !(q > 0 && q < 1)) return pooled;
+    size_t nj = f->calib_boff[j + 1] - f->calib_boff[j];
+    if (nj == 0) return pooled;
+    double own = conformal_level(f->calib_bpit + f->calib_boff[j], nj, q);
+    return ((double)nj * own + CALIB_SHRINK * pooled) / ((double)nj + CALIB_SHRINK);
+}
+
 const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, size_t *families)
 {
     if (n) *n = f ? f->calib_n : 0;
     if (models) *models = f ? f->calib_models : 0;
     if (families) *families = f ? f->calib_families : 0;
     return f ? f->calib_pit : NULL;
+}
+
+/* The held-out rows rte[0..nte) (one per family) dealt round-robin into
+ * G folds: fold g's rows into sub, their number returned. */
+static size_t fold_rows(const size_t *rte, size_t nte, size_t G, size_t g, size_t *sub)
+{
+    size_t m = 0;
+    for (size_t a = g; a < nte; a += G) sub[m++] = rte[a];
+    return m;
 }
 
 int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
@@ -65,70 +107,143 @@ int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_da
         if ((rc = ls_table_subset(t, d->trow, d->n, &kept, err))) return rc;
         t = kept;
     }
-    size_t n = d->n, ntr = 0, nte = 0;
-    int *role = ls_calloc(n, sizeof(int));
-    size_t *rtr = ls_calloc(n, sizeof(size_t)), *rte = ls_calloc(n, sizeof(size_t));
+    size_t n = d->n, J = d->J, nte = 0;
+    int *role = ls_calloc(n, sizeof(int)), *out_of = ls_calloc(n, sizeof(int));
+    size_t *rte = ls_calloc(n, sizeof(size_t)), *rtr = ls_calloc(n, sizeof(size_t)), *sub = ls_calloc(n, sizeof(size_t));
     ls_table *tt = NULL, *te = NULL;
     ls_data *dtr = NULL;
     ls_fit *g = NULL;
     lss_prediction pred;
     memset(&pred, 0, sizeof pred);
-    double *u = NULL;
+    double *u = NULL, *ub = NULL;
+    size_t *bj = NULL, *boff = NULL;
     char *bl = NULL;
-    if (!role || !rtr || !rte) { rc = ls_nomem(err); goto done; }
+    if (!role || !out_of || !rte || !rtr || !sub) { rc = ls_nomem(err); goto done; }
     if ((rc = lss_roles_largest(t, d, role, err))) goto done;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (role[i]) rte[nte++] = i;
-        else rtr[ntr++] = i;
-    }
     if (nte < CALIB_MIN_FAMILIES) {
         rc = ls_fail(err, LS_ERR_INPUT,
                      "calibration: %zu families with two or more models (and sizes and tokens) in %s; at least %d needed",
                      nte, ls_table_name(t), CALIB_MIN_FAMILIES);
         goto done;
     }
-    if ((rc = ls_table_subset(t, rtr, ntr, &tt, err))) goto done;
-    if ((rc = ls_table_subset(t, rte, nte, &te, err))) goto done;
+    size_t G = f->opt.calibration_folds < nte ? f->opt.calibration_folds : nte;
     ls_data_options o2 = *dopt;
     if (!(bl = ls_data_bench_list(d))) { rc = ls_nomem(err); goto done; }
     o2.benchmarks = bl;
-    if ((rc = ls_data_build(tt, &o2, &dtr, err))) goto done;
     ls_fit_options fo = f->opt;
     fo.anchors = f->anchors;
     fo.estimate_ceilings = f->est_ceil;
     fo.calibrate = 0;
     fo.skip_check = 1; /* the held-out cells score the refit, not its log-likelihood */
-    if ((rc = ls_fit_run(dtr, &fo, &g, err))) goto done;
+    fo.starts = 1;     /* from the final fit's estimates */
     ls_predict_options po = *o;
     po.calibration = 0;
-    if ((rc = lss_predict_compute(g, dtr, te, &po, &pred, err))) goto done;
-    size_t m = 0;
-    u = ls_calloc(pred.n * pred.J + 1, sizeof(double));
-    if (!u) { rc = ls_nomem(err); goto done; }
-    for (size_t c = 0; c < pred.n * pred.J; c++)
-        if (!isnan(pred.pit[c])) u[m++] = pred.pit[c];
+    u = ls_calloc(nte * J + 1, sizeof(double));
+    bj = ls_calloc(nte * J + 1, sizeof(size_t));
+    if (!u || !bj) { rc = ls_nomem(err); goto done; }
+    size_t m = 0, unconverged = 0, cold = 0, skipped = 0, skipped_rows = 0;
+    double worst = 0;
+    for (size_t k = 0; k < G; k++) {
+        size_t nk = fold_rows(rte, nte, G, k, sub), ntr = 0;
+        memset(out_of, 0, n * sizeof(int));
+        for (size_t a = 0; a < nk; a++) out_of[sub[a]] = 1;
+        for (size_t i = 0; i < n; i++)
+            if (!out_of[i]) rtr[ntr++] = i;
+        if ((rc = ls_table_subset(t, rtr, ntr, &tt, err))) goto done;
+        if ((rc = ls_table_subset(t, sub, nk, &te, err))) goto done;
+        if ((rc = ls_data_build(tt, &o2, &dtr, err))) goto done;
+        if ((rc = ls_fit_run_from(dtr, &fo, f->theta, f->dim, &g, err))) goto done;
+        rc = lss_predict_compute(g, dtr, te, &po, &pred, err);
+        if (rc == LS_ERR_NUMERIC) {
+            /* no usable parameter draws near the warm refit's optimum (a
+             * saddle, a flat direction): the fit's own seeded starts */
+            ls_fit_options fc = fo;
+            fc.starts = f->opt.starts;
+            ls_fit_free(g);
+            g = NULL;
+            if ((rc = ls_fit_run(dtr, &fc, &g, err))) goto done;
+            cold++;
+            rc = lss_predict_compute(g, dtr, te, &po, &pred, err);
+        }
+        if (rc == LS_ERR_NUMERIC) { /* still none: this fold's cells are left out */
+            skipped++;
+            skipped_rows += nk;
+            rc = LS_OK;
+        } else if (rc)
+            goto done;
+        for (size_t c = 0; c < pred.n * pred.J; c++)
+            if (!isnan(pred.pit[c])) {
+                u[m] = pred.pit[c];
+                bj[m++] = c % pred.J;
+            }
+        if (!ls_fit_converged(g)) {
+            unconverged++;
+            if (g->gmax > worst) worst = g->gmax;
+        }
+        lss_prediction_clear(&pred);
+        ls_fit_free(g);
+        ls_data_free(dtr);
+        ls_table_free(tt);
+        ls_table_free(te);
+        g = NULL;
+        dtr = NULL;
+        tt = te = NULL;
+    }
     if (m == 0) {
         rc = ls_fail(err, LS_ERR_INPUT, "calibration: the held-out siblings in %s have no scores", ls_table_name(t));
         goto done;
     }
+    /* per benchmark, sorted; then pooled, sorted */
+    ub = ls_calloc(m, sizeof(double));
+    boff = ls_calloc(J + 1, sizeof(size_t));
+    if (!ub || !boff) { rc = ls_nomem(err); goto done; }
+    for (size_t c = 0; c < m; c++) boff[bj[c] + 1]++;
+    for (size_t j = 0; j < J; j++) boff[j + 1] += boff[j];
+    {
+        double *sorted = ub;
+        size_t *pos = ls_calloc(J, sizeof(size_t));
+        if (!pos) { rc = ls_nomem(err); goto done; }
+        memcpy(pos, boff, J * sizeof(size_t));
+        for (size_t c = 0; c < m; c++) sorted[pos[bj[c]]++] = u[c];
+        ls_free(pos);
+    }
+    for (size_t j = 0; j < J; j++) qsort(ub + boff[j], boff[j + 1] - boff[j], sizeof(double), cmp_double);
     qsort(u, m, sizeof(double), cmp_double);
     ls_free(f->calib_pit);
+    ls_free(f->calib_bpit);
+    ls_free(f->calib_boff);
     f->calib_pit = u;
-    u = NULL;
+    f->calib_bpit = ub;
+    f->calib_boff = boff;
+    u = ub = NULL;
+    boff = NULL;
     f->calib_n = m;
-    f->calib_models = nte;
-    f->calib_families = nte;
-    if (!ls_fit_converged(g))
-        lsfit_warn(f, "calibration: the refit without the %zu largest siblings did not converge (max |gradient| %.3g); "
-                      "its calibration may mislead",
-                   nte, g->gmax);
+    f->calib_models = nte - skipped_rows;
+    f->calib_families = nte - skipped_rows;
+    f->calib_folds = G;
+    if (unconverged)
+        lsfit_warn(f, "calibration: %zu of %zu refits without the held-out largest siblings did not converge "
+                      "(max |gradient| up to %.3g); its calibration may mislead",
+                   unconverged, G, worst);
+    if (skipped)
+        lsfit_warn(f, "calibration: %zu of %zu refits gave no usable parameter draws (their posteriors degenerate); "
+                      "the %zu siblings they held out are left out of the calibration",
+                   skipped, G, skipped_rows);
+    f->calib_cold = cold;
     if (f->warn.failed) rc = ls_nomem(err);
 done:
     ls_free(role);
-    ls_free(rtr);
+    ls_free(out_of);
     ls_free(rte);
+    ls_free(rtr);
+    ls_free(sub);
     ls_free(bl);
     ls_free(u);
+    ls_free(ub);
+    ls_free(bj);
+    ls_free(boff);
     ls_table_free(tt);
     ls_table_free(te);
     ls_table_free(kept);

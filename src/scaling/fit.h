@@ -70,6 +70,13 @@ struct ls_fit {
      * siblings under a refit without them, sorted; NULL: none. */
     double *calib_pit;
     size_t calib_n, calib_models, calib_families;
+    /* the same values per benchmark: benchmark j's, sorted, are
+     * calib_bpit[calib_boff[j] .. calib_boff[j + 1]) (NULL: pooled only, as
+     * in fit files before 0.12.0); calib_folds refits made them */
+    double *calib_bpit;
+    size_t *calib_boff;
+    size_t calib_folds;
+    size_t calib_cold;      /* folds whose warm refit stalled and were refitted from seeded starts */
 };
 
 /* The model of fit options o (skills, anchors, precision covariates,

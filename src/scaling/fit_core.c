@@ -23,6 +23,7 @@ void ls_fit_options_init(ls_fit_options *o)
     o->integration = LS_INT_AUTO;
     o->gtol = 1e-2;
     o->max_iter = 3000;
+    o->calibration_folds = 5;
 }
 
 void ls_fit_free(ls_fit *f)
@@ -41,6 +42,8 @@ void ls_fit_free(ls_fit *f)
     ls_free(f->est_ceil);
     ls_free(f->kap);
     ls_free(f->calib_pit);
+    ls_free(f->calib_bpit);
+    ls_free(f->calib_boff);
     ls_strlist_free(&f->warn);
     ls_free(f);
 }

@@ -301,7 +301,8 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     if (f->calib_pit) {
         json_t *cal = json_object(), *lv = json_object();
         json_object_set_new(cal, "method", json_string("largest sibling of every family with two or more models held out, "
-                                                       "the law refitted without them; predictive CDF values of their scores"));
+                                                       "the law refitted without them (in folds of families, from the fit's estimates); "
+                                                       "predictive CDF values of their scores, pooled and per benchmark"));
         json_object_set_new(cal, "models", json_integer((json_int_t)f->calib_models));
         json_object_set_new(cal, "cells", json_integer((json_int_t)f->calib_n));
         static const double qs[] = {0.05, 0.25, 0.5, 0.75, 0.95};
@@ -312,6 +313,24 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
         }
         json_object_set_new(cal, "levels", lv);
         json_object_set_new(cal, "pit", ls_json_vec(f->calib_pit, f->calib_n));
+        if (f->calib_boff) {
+            json_object_set_new(cal, "folds", json_integer((json_int_t)f->calib_folds));
+            json_object_set_new(cal, "cold_refits", json_integer((json_int_t)f->calib_cold));
+            json_t *pb = json_object(), *lb = json_object();
+            for (size_t j = 0; j < J; j++) {
+                json_object_set_new(pb, d->bench[j], ls_json_vec(f->calib_bpit + f->calib_boff[j],
+                                                                 f->calib_boff[j + 1] - f->calib_boff[j]));
+                json_t *lj = json_object();
+                for (size_t a = 0; a < sizeof qs / sizeof qs[0]; a++) {
+                    char key[16];
+                    snprintf(key, sizeof key, "%.2f", qs[a]);
+                    json_object_set_new(lj, key, ls_json_num(ls_fit_calibrated_level_at(f, j, qs[a])));
+                }
+                json_object_set_new(lb, d->bench[j], lj);
+            }
+            json_object_set_new(cal, "pit_by_benchmark", pb);
+            json_object_set_new(cal, "levels_by_benchmark", lb);
+        }
         json_object_set_new(root, "calibration", cal);
     }
 

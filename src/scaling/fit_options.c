@@ -27,6 +27,8 @@ int ls_fit_options_check(const ls_fit_options *o, ls_error *err)
         return ls_fail(err, LS_ERR_OPTION, "logit_clamp: expected a number >= 0 (0 = off)");
     if (o->calibrate != 0 && o->calibrate != 1)
         return ls_fail(err, LS_ERR_OPTION, "calibrate: expected 0 or 1, found %d", o->calibrate);
+    if (o->calibration_folds < 1 || o->calibration_folds > 100)
+        return ls_fail(err, LS_ERR_OPTION, "calibration_folds: expected 1..100, found %u", o->calibration_folds);
     if (o->family_effect != 0 && o->family_effect != 1)
         return ls_fail(err, LS_ERR_OPTION, "family_effect: expected 0 or 1, found %d", o->family_effect);
     if (o->family_effect) {

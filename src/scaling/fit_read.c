@@ -314,6 +314,45 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
             }
         f->calib_n = m;
         f->calib_models = f->calib_families = (size_t)json_integer_value(cm);
+        /* per benchmark (0.12.0 on): together they are the pooled values */
+        json_t *pb = json_object_get(cal, "pit_by_benchmark"), *fd = json_object_get(cal, "folds");
+        if (pb) {
+            if (!json_is_object(pb) || !json_is_integer(fd) || json_integer_value(fd) < 1) {
+                rc = bad(&r, "mistyped field 'calibration.pit_by_benchmark' or 'calibration.folds'");
+                goto done;
+            }
+            f->calib_folds = (size_t)json_integer_value(fd);
+            json_t *cr = json_object_get(cal, "cold_refits");
+            f->calib_cold = json_is_integer(cr) && json_integer_value(cr) >= 0 ? (size_t)json_integer_value(cr) : 0;
+            f->calib_boff = ls_calloc(J + 1, sizeof(size_t));
+            f->calib_bpit = ls_calloc(m, sizeof(double));
+            if (!f->calib_boff || !f->calib_bpit) { rc = ls_nomem(err); goto done; }
+            for (size_t j = 0; j < J; j++) {
+                json_t *v = json_object_get(pb, d->bench[j]);
+                size_t mj = json_array_size(v), at = f->calib_boff[j];
+                if (!json_is_array(v) || mj > m - at) {
+                    rc = bad(&r, "field 'calibration.pit_by_benchmark': expected an array per benchmark, "
+                                 "together the values of 'calibration.pit'");
+                    goto done;
+                }
+                char what[96];
+                snprintf(what, sizeof what, "calibration.pit_by_benchmark.%.40s", d->bench[j]);
+                if (mj && (rc = numbers(&r, v, mj, 1, f->calib_bpit + at, what))) goto done;
+                for (size_t a = at; a < at + mj; a++)
+                    if (!(f->calib_bpit[a] >= 0 && f->calib_bpit[a] <= 1) || (a > at && f->calib_bpit[a] < f->calib_bpit[a - 1])) {
+                        rc = bad(&r, "field 'calibration.pit_by_benchmark': expected sorted numbers in [0, 1]");
+                        goto done;
+                    }
+                f->calib_boff[j + 1] = at + mj;
+            }
+            if (f->calib_boff[J] != m) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "field 'calibration.pit_by_benchmark': %zu values, 'calibration.pit' %zu",
+                         f->calib_boff[J], m);
+                rc = bad(&r, msg);
+                goto done;
+            }
+        }
     }
     /* covariances, when the fit computed them */
     json_t *se = json_object_get(root, "standard_errors");

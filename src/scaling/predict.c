@@ -254,7 +254,7 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     long cm = ls_table_find(newt, d->model_col), cf = ls_table_find(newt, d->family_col);
     if (cm < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->model_col);
     if (cf < 0) return ls_fail(err, LS_ERR_INPUT, "%s:1: missing required column '%s'", src, d->family_col);
-    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL, *best = NULL, *ufe = NULL, *umode = NULL;
+    double *x = NULL, *th0 = NULL, *alpha = NULL, *theta_i = NULL, *best = NULL, *ufe = NULL, *umode = NULL, *lv = NULL;
     size_t *fam = NULL, *uniq = NULL;
     float *yd = NULL;
     ls_sampler *s = NULL;
@@ -278,9 +278,12 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
     out->pit = ls_calloc(n * J, sizeof(double));
     /* the quantile levels reported: the interval's ends, the median, the
      * quartiles; mapped by the fit's calibration when it has one */
-    double lv[5] = {(1 - o->level) / 2, 0.5, (1 + o->level) / 2, 0.25, 0.75};
+    const double lv0[5] = {(1 - o->level) / 2, 0.5, (1 + o->level) / 2, 0.25, 0.75};
     out->calibrated = o->calibration && f->calib_pit;
-    for (int a = 0; out->calibrated && a < 5; a++) lv[a] = ls_fit_calibrated_level(f, lv[a]);
+    lv = ls_calloc(5 * J, sizeof(double)); /* per benchmark */
+    if (!lv) { rc = ls_nomem(err); goto done; }
+    for (size_t j = 0; j < J; j++)
+        for (int a = 0; a < 5; a++) lv[j * 5 + a] = out->calibrated ? ls_fit_calibrated_level_at(f, j, lv0[a]) : lv0[a];
     out->benchmarks = ls_calloc(J, sizeof(char *));
     for (size_t j = 0; out->benchmarks && j < J; j++)
         if (!(out->benchmarks[j] = ls_strdup(d->bench[j]))) { rc = ls_nomem(err); goto done; }
@@ -417,11 +420,11 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
             for (size_t j = 0; j < J; j++) {
                 float *v = yd + ((i - r0) * J + j) * N;
                 qsort(v, N, sizeof(float), cmp_float);
-                out->median[i * J + j] = quantile_f(v, N, lv[1]);
-                out->lower[i * J + j] = quantile_f(v, N, lv[0]);
-                out->upper[i * J + j] = quantile_f(v, N, lv[2]);
-                out->q25[i * J + j] = quantile_f(v, N, lv[3]);
-                out->q75[i * J + j] = quantile_f(v, N, lv[4]);
+                out->median[i * J + j] = quantile_f(v, N, lv[j * 5 + 1]);
+                out->lower[i * J + j] = quantile_f(v, N, lv[j * 5 + 0]);
+                out->upper[i * J + j] = quantile_f(v, N, lv[j * 5 + 2]);
+                out->q25[i * J + j] = quantile_f(v, N, lv[j * 5 + 3]);
+                out->q75[i * J + j] = quantile_f(v, N, lv[j * 5 + 4]);
                 out->pit[i * J + j] = pit_f(v, N, out->observed[i * J + j]);
             }
     }
@@ -468,6 +471,7 @@ done:
     ls_free(x); ls_free(th0); ls_free(theta_i); ls_free(alpha); ls_free(fam); ls_free(uniq); ls_free(yd);
     ls_free(ufe); ls_free(umode);
     ls_free(best);
+    ls_free(lv);
     ls_sampler_free(s);
     if (rc) lss_prediction_clear(out);
     return rc;
