@@ -9,6 +9,8 @@ supp="$PWD/scripts/valgrind.supp"
 vg=(valgrind --quiet --trace-children=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --suppressions="$supp")
 export OMP_NUM_THREADS=1
+# the tests that check many configurations check a representative few
+export LS_TEST_QUICK=1
 fail=0
 for t in csv data sparse special integration models optimisation output cli_args; do
   if "${vg[@]}" "$build/tests/test_$t" >"$build/valgrind_$t.log" 2>&1; then
@@ -40,6 +42,13 @@ if LS_TEST_ONLY=unit_derivatives_match_finite_differences,long_tables_read_like_
   echo "valgrind: test_factor (long tables, a sparse fit) clean"
 else
   echo "valgrind: test_factor FAILED (exit $?):"; tail -40 "$build/valgrind_factor.log"; fail=1
+fi
+# the calibration: folds of refits and predictions, per-benchmark levels, the fit file
+if LS_TEST_ONLY=calibration_maps_levels_by_order_statistics,calibration_folds_predict_every_sibling_once \
+   "${vg[@]}" "$build/tests/test_tasks" >"$build/valgrind_tasks.log" 2>&1; then
+  echo "valgrind: test_tasks (calibration) clean"
+else
+  echo "valgrind: test_tasks FAILED (exit $?):"; tail -40 "$build/valgrind_tasks.log"; fail=1
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

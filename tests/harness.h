@@ -62,6 +62,15 @@ static inline int h_selected(const char *name)
     return !(skip && *skip && h_listed(skip, name));
 }
 
+/* LS_TEST_QUICK set (and not 0): the tests that check many configurations
+ * check a representative few (scripts/valgrind.sh, where every case costs
+ * thirty times as much and memory errors show on any of them). */
+static inline int h_quick(void)
+{
+    const char *q = getenv("LS_TEST_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
 /* Run a test function, naming it: ok, FAIL, or skip (it needed the shared
  * data and checked nothing). */
 #define RUN(fn)                                                                          \
