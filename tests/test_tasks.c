@@ -1175,6 +1175,25 @@ static ls_table *table_copy(const ls_table *t, const int *keep, const int *flip,
  * (per K, with and without the product term), the final fit is evaluate's
  * with the chosen K and covariates, and scores of the test rows changed to
  * 1 - y change the test MAE but not the choice or its table. */
+/* The nested selection chooses among converged fits: an unconverged K
+ * with a smaller sibling MAE is passed over; only when nothing converged
+ * does the smallest MAE of all win; NaN never does. */
+static void select_choice_skips_unconverged_fits(void)
+{
+    size_t k = 99, c = 99;
+    const double mae[6] = {0.060, 0.058, 0.050, 0.049, NAN, 0.055}; /* K = 1..3 x 2 lists */
+    const int conv[6] = {1, 1, 0, 0, 1, 1};
+    CHECK(lss_select_choose(mae, conv, 3, 2, &k, &c) && k == 2 && c == 1); /* 0.055, converged */
+    const int none[6] = {0, 0, 0, 0, 0, 0};
+    CHECK(lss_select_choose(mae, none, 3, 2, &k, &c) && k == 1 && c == 1); /* 0.049 */
+    const int all[6] = {1, 1, 1, 1, 1, 1};
+    CHECK(lss_select_choose(mae, all, 3, 2, &k, &c) && k == 1 && c == 1);
+    const double tie[2] = {0.05, 0.05};
+    CHECK(lss_select_choose(tie, all, 2, 1, &k, &c) && k == 0 && c == 0);
+    const double nan2[2] = {NAN, NAN};
+    CHECK(!lss_select_choose(nan2, all, 2, 1, &k, &c));
+}
+
 static void evaluate_select_sees_only_the_training_rows(void)
 {
     char fl[1024];
@@ -1289,6 +1308,7 @@ int main(int argc, char **argv)
     RUN(calibration_maps_levels_by_order_statistics);
     RUN(calibration_folds_predict_every_sibling_once);
     RUN(extrapolated_and_saturated_predictions_are_flagged);
+    RUN(select_choice_skips_unconverged_fits);
     RUN(evaluate_select_sees_only_the_training_rows);
     if (!quick) {
         RUN(calibration_keeps_coverage_when_the_model_is_true);

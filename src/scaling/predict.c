@@ -741,8 +741,9 @@ static char *drop_products(const char *cov, int *nomem)
 
 /* The nested selection of ls_evaluate_select, on the training table tt
  * only (built with the options o2): for each covariate list and K the
- * sibling criterion; the smallest MAE wins (ties: the smaller K, then the
- * default covariates). */
+ * sibling criterion; the smallest MAE among the converged full fits wins
+ * (ties: the smaller K, then the default covariates); only when none
+ * converged, the smallest MAE of all, with a warning. */
 static int select_in_training(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo,
                               const lss_evalsel *sel, lss_evaluation *out, ls_error *err)
 {
@@ -766,7 +767,6 @@ static int select_in_training(const ls_table *tt, const ls_data_options *o2, con
     out->sel_conv = ls_calloc(nk * nc, sizeof(int));
     if (!out->sel_K || !out->sel_mae || !out->sel_conv) return ls_nomem(err);
     for (size_t a = 0; a < nk; a++) out->sel_K[a] = sel->kmin + a;
-    int found = 0;
     for (size_t c = 0; c < nc; c++) {
         ls_data_options oc = *o2;
         oc.covariates = c ? out->sel_cov[c] : o2->covariates;
@@ -782,19 +782,34 @@ static int select_in_training(const ls_table *tt, const ls_data_options *o2, con
             return rc;
         }
         for (size_t a = 0; a < nk; a++) {
-            double v = s->sibling[a];
-            out->sel_mae[a * nc + c] = v;
+            out->sel_mae[a * nc + c] = s->sibling[a];
             out->sel_conv[a * nc + c] = s->converged[a];
-            if (isfinite(v) && (!found || v < out->sel_mae[out->sel_k * nc + out->sel_c])) {
-                out->sel_k = a;
-                out->sel_c = c;
-                found = 1;
-            }
         }
         lss_selection_free(s);
     }
-    if (!found) return ls_fail(err, LS_ERR_NUMERIC, "select: no finite sibling MAE for any K");
+    if (!lss_select_choose(out->sel_mae, out->sel_conv, nk, nc, &out->sel_k, &out->sel_c))
+        return ls_fail(err, LS_ERR_NUMERIC, "select: no finite sibling MAE for any K");
     return LS_OK;
+}
+
+int lss_select_choose(const double *mae, const int *conv, size_t nk, size_t nc, size_t *k, size_t *c)
+{
+    int found = 0, best_cv = 0;
+    double best = 0;
+    for (size_t a = 0; a < nk; a++) /* K ascending: ties keep the smaller K */
+        for (size_t b = 0; b < nc; b++) {
+            double v = mae[a * nc + b];
+            int cv = conv[a * nc + b] != 0;
+            if (!isfinite(v)) continue;
+            if (!found || (cv && !best_cv) || (cv == best_cv && v < best)) {
+                *k = a;
+                *c = b;
+                best = v;
+                best_cv = cv;
+                found = 1;
+            }
+        }
+    return found;
 }
 
 static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
@@ -949,6 +964,9 @@ static int evaluate_run(const ls_table *t, const ls_data_options *dopt, const ls
                                          "select_covariates", err);
         if (!rc) rc = ls_result_add_number(r, "selected_skills", (double)e->sel_K[e->sel_k], err);
         if (!rc) rc = ls_result_add_string(r, "selected_covariates", e->sel_cov[e->sel_c], err);
+        if (!rc && !e->sel_conv[e->sel_k * e->sel_nc + e->sel_c])
+            rc = ls_result_warn(r, err, "selection inside the training rows: no fit converged; the choice (K = %zu) "
+                                "is the smallest sibling MAE among unconverged fits", e->sel_K[e->sel_k]);
         for (size_t k = 0; !rc && k < e->sel_nk * e->sel_nc; k++)
             if (!e->sel_conv[k])
                 rc = ls_result_warn(r, err, "selection inside the training rows: the fit with K = %zu (covariates %s) "

@@ -224,6 +224,11 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
 /* role[i] = 0 (train) or 1 (test: the largest model, by size then tokens, of
  * every family of d with at least two models); t is the table d was built from. */
 int lss_roles_largest(const ls_table *t, const ls_data *d, int *role, ls_error *err);
+/* The nested selection's choice among nk K x nc covariate lists (row-major
+ * sibling MAEs and convergence flags): the smallest finite MAE among the
+ * converged fits, or among all when none converged; ties keep the smaller
+ * K, then the earlier list.  0 when no MAE is finite. */
+int lss_select_choose(const double *mae, const int *conv, size_t nk, size_t nc, size_t *k, size_t *c);
 /* Entries of a prediction (shared by prediction and evaluation results). */
 int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err);
 void lss_prediction_clear(lss_prediction *p);
