@@ -1179,9 +1179,13 @@ LS_API void ls_gpcm_pattern_free(int *pattern);
  *   through the promax rotation): absent when not computed;
  *   elbo, loglik (NaN with skip_se), vbic, bic, n_params, n_obs, converged,
  *   monotone (the lower bound never decreased), iterations, mml_iterations,
- *   starts, starts_at_best, start_elbo (starts), elbo_trace (iterations + 1),
+ *   starts, starts_at_best, start_elbo (starts; NaN for a start that broke
+ *   down or was not run on all persons), elbo_trace (iterations + 1),
  *   seed, tol, nodes, seconds_gvem, seconds_mml, seconds_se (wall clock; not
- *   in the JSON).
+ *   in the JSON).  With more than 10,000 persons and several starts, the
+ *   starts are screened on a seeded subsample and only the best there runs
+ *   on all persons: screen_persons (5,000), screen_elbo (starts: their lower
+ *   bounds on the subsample); starts_at_best then counts the subsample's.
  * With covariates (p of them): covariates (p), covariate_mode ("dif" or
  *   "latent-regression"); steps are then those of a person with x = 0.
  *   DIF: covariate_condition ("min-l1" or "orthogonal"), dif_effect,

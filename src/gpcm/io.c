@@ -472,6 +472,10 @@ int lsg_write_json(const lsg_fit *f, const char *path, const char *argv_json, ls
     json_object_set_new(root, "mml_iterations", json_integer(f->mml_iterations));
     json_object_set_new(root, "starts_at_best", json_integer(f->starts_at_best));
     json_object_set_new(root, "start_elbo", ls_json_vec(f->start_elbo, f->starts));
+    if (f->screen_persons) {
+        json_object_set_new(root, "screen_persons", json_integer(f->screen_persons));
+        json_object_set_new(root, "screen_elbo", ls_json_vec(f->screen_elbo, f->starts));
+    }
     json_object_set_new(root, "elbo_trace", ls_json_vec(f->elbo_trace, (size_t)f->iterations + 1));
     json_t *pat = json_array();
     for (size_t j = 0; j < J; j++) {

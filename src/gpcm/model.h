@@ -358,7 +358,9 @@ typedef struct lsg_fit {
     unsigned iterations;  /* GVEM iterations of the best start                    */
     unsigned mml_iterations;
     unsigned starts, starts_at_best;
-    double *start_elbo;   /* starts                                               */
+    double *start_elbo;   /* starts (NaN: broke down, or not run on all persons)  */
+    unsigned screen_persons; /* the starts were screened on this many persons (0: not) */
+    double *screen_elbo;  /* starts: their lower bounds there (NULL when not screened) */
     double *elbo_trace;   /* iterations + 1 values of the best start              */
     int monotone;         /* 1 when the lower bound never decreased (beyond 1e-9 relative) */
     int converged;

@@ -68,6 +68,10 @@ static int fit_entries(ls_result *r, const lsg_fit *f, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "starts", f->starts, err);
     if (!rc) rc = ls_result_add_number(r, "starts_at_best", f->starts_at_best, err);
     if (!rc) rc = ls_result_add_numbers(r, "start_elbo", f->start_elbo, f->starts, 1, NULL, NULL, err);
+    if (!rc && f->screen_persons) {
+        rc = ls_result_add_number(r, "screen_persons", f->screen_persons, err);
+        if (!rc) rc = ls_result_add_numbers(r, "screen_elbo", f->screen_elbo, f->starts, 1, NULL, NULL, err);
+    }
     if (!rc) rc = ls_result_add_numbers(r, "elbo_trace", f->elbo_trace, (size_t)f->iterations + 1, 1, NULL, NULL, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)f->seed, err);
     if (!rc) rc = ls_result_add_number(r, "tol", f->tol, err);
