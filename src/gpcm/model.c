@@ -1007,6 +1007,8 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
     q->off = m->off;
     q->threads = m->threads;
     q->probit = m->probit;
+    for (size_t j = 0; j < m->J; j++)
+        if (m->P[j] > q->pmax) q->pmax = m->P[j];
     int rc = m->mml_sparse ? ls_rule_sparse(&q->rule, m->K, m->mml_sparse, err)
                            : ls_rule_gh(&q->rule, m->K, nodes, 1e-12, err);
     if (rc) return rc;
@@ -1039,6 +1041,11 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
         if (*mm * q->m1 > LSG_QTAB) product = 0;
         else *mm *= q->m1;
     }
+    if (product && !(q->pidx = ls_malloc(K * q->rule.n * sizeof *q->pidx))) {
+        ls_free(tix);
+        lsg_quad_free(q);
+        return ls_nomem(err);
+    }
     if (product)
         for (size_t k = 0; k < q->rule.n; k++) {
             size_t ia = 0, ib = 0;
@@ -1046,6 +1053,11 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
             for (size_t l = q->h; l-- > 0;) ia = ia * q->m1 + tix[k * K + l];
             q->nidx[2 * k] = (unsigned)ia;
             q->nidx[2 * k + 1] = (unsigned)ib;
+            size_t pre = 0, pw = 1;
+            for (size_t l = 0; l < K; l++, pw *= q->m1) {
+                pre += tix[k * K + l] * pw;
+                q->pidx[l * q->rule.n + k] = (unsigned)pre;
+            }
         }
     else {
         ls_free(q->nidx);
@@ -1063,6 +1075,7 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
         *f = *q;
         memset(&f->rule, 0, sizeof f->rule);
         f->nidx = NULL;
+        f->pidx = NULL;
         f->m1 = f->mA = f->mB = 0;
         f->fb = NULL;
         q->fb = f;
@@ -1085,6 +1098,7 @@ size_t lsg_quad_work(const lsg_quad *q)
      * terms ((pmax + 5) x n); eb, bmax; the tables; a sparse grid's
      * fallback rule may need more */
     size_t w = q->rule.n * (q->K + 3 + q->T + pmax + 6) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
+    w += (pmax + 6) * q->mA * q->mB; /* an item's values per prefix (pidx) */
     if (q->fb) {
         size_t wf = lsg_quad_work(q->fb);
         if (wf > w) w = wf;
@@ -1101,6 +1115,7 @@ void lsg_quad_free(lsg_quad *q)
     }
     ls_rule_free(&q->rule);
     ls_free(q->nidx);
+    ls_free(q->pidx);
     ls_free(q->center);
     ls_free(q->chol);
     memset(q, 0, sizeof *q);
@@ -1144,6 +1159,19 @@ static inline double log_collect(double sum, double *prod)
     return 0.0;
 }
 
+/* e^s per prefix t of an item's coordinates (np of them): TA[t] TB[0]
+ * when they lie within the first h (lowA), else TA[t mod mA] TB[t / mA],
+ * the products the nodes of that prefix take. */
+static inline void prefix_es(const double *TA, const double *TB, int lowA, size_t mA, size_t np, double *es)
+{
+    if (lowA) {
+        for (size_t t = 0; t < np; t++) es[t] = TA[t] * TB[0];
+        return;
+    }
+    for (size_t tb = 0, t = 0; t < np; tb++)
+        for (size_t ta = 0; ta < mA; ta++, t++) es[t] = TA[ta] * TB[tb];
+}
+
 /* lsg_quad_person's body: static, so that its AVX2 clone and the resolver
  * stay inside the library (a global target_clones function is exported) */
 LSG_CLONES
@@ -1161,6 +1189,10 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
     /* fe: per item, a flag (1: the product path), then the tables TA, TB */
     const size_t m1 = q->m1, mA = q->mA, fw = 2 + q->mA + q->mB, hd = q->h;
     double *fe = res + n * T;
+    /* pmul[d] = m1^(d+1); ptab: an item's values per prefix, after the nodes' buffers */
+    size_t pmul[LSG_KMAX];
+    for (size_t l = 0, t = m1; l < K; l++, t *= m1) pmul[l] = t;
+    double *ptab = fe + J * fw + (q->pmax + 8) * n;
     double lse_buf[65];
     double xmax = 0;
     for (size_t t = 0; t < m1; t++) xmax = fmax(xmax, fabs(q->x1[t]));
@@ -1192,6 +1224,10 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
         }
         if (!(bound * (double)q->P[j] < 300.0 && bmax[j] < 300.0)) continue;
         f[0] = 1;
+        size_t last = 0; /* the last coordinate s depends on */
+        for (size_t l = 0; l < K; l++)
+            if (g[l] != 0.0) last = l;
+        f[1] = (double)last;
         /* TA = e^base (x) the first hd coordinates' factors, TB the others' */
         double *TA = f + 2, *TB = TA + mA;
         TA[0] = exp(base);
@@ -1234,6 +1270,7 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
         val[k] = h + (ys - yb);
         pr[k] = 1.0;
     }
+    double prb = 1.0; /* a bound on every pr[k] */
     for (size_t cc = c0; cc < c1; cc++) {
         const size_t j = it[cc];
         const int yi = (int)yv[cc];
@@ -1241,23 +1278,53 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
         const size_t P = q->P[j], oj = q->off[j];
         const double yj = (double)yi;
         if (f[0] != 0) { /* e^s = TA[ia] TB[ib] at each node; residuals in the gradient pass */
-            const unsigned *ix = q->nidx;
-            const double *TA = f + 2, *TB = TA + mA;
-            if (P == 1)
-                for (size_t k = 0; k < n; k++) {
-                    const double sum = 1.0 + TA[ix[2 * k]] * TB[ix[2 * k + 1]] * xb[1], pk = pr[k] * sum;
-                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
-                    else pr[k] = pk;
+            /* s depends on the first d + 1 coordinates only (g_l = 0 beyond):
+             * the sums once per prefix (the same values: the factors
+             * e^{g_l x} beyond d are 1 exactly), then node by node */
+            const size_t d = (size_t)f[1], np = pmul[d];
+            const unsigned *pre = q->pidx + d * n;
+            double *es = ptab + np, smax;
+            prefix_es(f + 2, f + 2 + mA, d < hd, mA, np, es);
+            if (P == 1) {
+LSG_SIMD
+                for (size_t t = 0; t < np; t++) ptab[t] = 1.0 + es[t] * xb[1];
+            } else { /* Horner, a coefficient at a time */
+LSG_SIMD
+                for (size_t t = 0; t < np; t++) ptab[t] = xb[P];
+                for (size_t h2 = P; h2-- > 0;) {
+                    const double x = xb[h2];
+LSG_SIMD
+                    for (size_t t = 0; t < np; t++) ptab[t] = ptab[t] * es[t] + x;
                 }
-            else
-                for (size_t k = 0; k < n; k++) {
-                    const double es = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
-                    double sum = xb[P]; /* Horner */
-                    for (size_t h2 = P; h2-- > 0;) sum = sum * es + xb[h2];
-                    const double pk = pr[k] * sum;
-                    if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
-                    else pr[k] = pk;
+            }
+            { /* the largest sum, from the largest e^s (the sums grow with it,
+               * and so do their roundings: positive terms) */
+                const double *TA = f + 2, *TB = TA + mA;
+                double xa = 0, xbm = 0;
+                for (size_t t = 0; t < (d < hd ? np : mA); t++) xa = xa > TA[t] ? xa : TA[t];
+                for (size_t t = 0; t < (d < hd ? 1 : np / mA); t++) xbm = xbm > TB[t] ? xbm : TB[t];
+                const double em = xa * xbm;
+                if (P == 1) smax = 1.0 + em * xb[1];
+                else {
+                    smax = xb[P];
+                    for (size_t h2 = P; h2-- > 0;) smax = smax * em + xb[h2];
                 }
+            }
+            if (smax <= 1e100 && prb * smax <= 1e200) {
+                /* no node can take the rare branch below (pr[k] <= prb,
+                 * rounding is monotone): the same products as a vector loop */
+LSG_SIMD
+                for (size_t k = 0; k < n; k++) pr[k] *= ptab[pre[k]];
+                prb *= smax;
+                continue;
+            }
+            for (size_t k = 0; k < n; k++) {
+                const double sum = ptab[pre[k]], pk = pr[k] * sum;
+                if (sum > 1e100 || pk > 1e200) val[k] -= log_collect(sum, pr + k); /* rare */
+                else pr[k] = pk;
+            }
+            prb = 0;
+            for (size_t k = 0; k < n; k++) prb = prb > pr[k] ? prb : pr[k];
             continue;
         }
         for (size_t k = 0; k < n; k++) {
@@ -1324,6 +1391,8 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
                 r[0] = yj - eh;
             }
         }
+        prb = 0; /* the general path multiplied into pr */
+        for (size_t k = 0; k < n; k++) prb = prb > pr[k] ? prb : pr[k];
     }
     for (size_t k = 0; k < n; k++) val[k] += q->rule.lw[k] - log(pr[k]);
     double mx = -INFINITY;
@@ -1391,48 +1460,50 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
              * the compiler knows); ga_j and gb_j are zero here */
             double *gaj0 = ga + j * K, *g0 = gb + oj, gsh = 0, gaj[LSG_KMAX] = {0}, g[65] = {0};
             if (f[0] != 0) { /* the product path: the category probabilities again */
-                const unsigned *ix = q->nidx;
                 const double *TA = f + 2, *TB = TA + mA;
-                /* node by node as vectors: e^s, r_h = e^{h s - b_h} / sum, the
-                 * residual r0 = y - E h; then the terms w r0 (rw) and w r_h
-                 * (R row h); then the sums in node order, one after the other
-                 * (the same operations in the same order as node by node) */
-                double *rw = wbuf, *es = rw + n, *pw = es + n, *tot = pw + n, *eh = tot + n, *R = eh + n;
+                /* as vectors over the prefixes of the coordinates s depends
+                 * on (pidx; the same values as node by node): e^s, r_h =
+                 * e^{h s - b_h} / sum, E h; then node by node the terms
+                 * w (y - E h) (rw) and w r_h (R row h); then the sums in node
+                 * order, one after the other (the same operations in the
+                 * same order as node by node) */
+                const size_t d = (size_t)f[1], np = pmul[d];
+                const unsigned *pre = q->pidx + d * n;
+                double *es = ptab, *pw = es + np, *tot = pw + np, *eh = tot + np, *RT = eh + np;
+                double *rw = wbuf, *R = rw + n;
+                prefix_es(TA, TB, d < hd, mA, np, es);
 LSG_SIMD
-                for (size_t u = 0; u < nk; u++) {
-                    const size_t k = kk[u];
-                    es[u] = TA[ix[2 * k]] * TB[ix[2 * k + 1]];
-                    pw[u] = 1.0;
-                    tot[u] = 0;
-                    eh[u] = 0;
+                for (size_t t = 0; t < np; t++) {
+                    pw[t] = 1.0;
+                    tot[t] = 0;
+                    eh[t] = 0;
                 }
                 for (size_t h2 = 0; h2 <= P; h2++) {
-                    double *Rh = R + h2 * n;
+                    double *Rh = RT + h2 * np;
                     const double x = xb[h2];
 LSG_SIMD
-                    for (size_t u = 0; u < nk; u++) {
-                        Rh[u] = pw[u] * x;
-                        tot[u] += Rh[u];
-                        pw[u] *= es[u];
+                    for (size_t t = 0; t < np; t++) {
+                        Rh[t] = pw[t] * x;
+                        tot[t] += Rh[t];
+                        pw[t] *= es[t];
                     }
                 }
 LSG_SIMD
-                for (size_t u = 0; u < nk; u++) tot[u] = 1.0 / tot[u];
+                for (size_t t = 0; t < np; t++) tot[t] = 1.0 / tot[t];
                 for (size_t h2 = 1; h2 <= P; h2++) {
-                    double *Rh = R + h2 * n;
+                    double *Rh = RT + h2 * np;
                     const double hh = (double)h2;
 LSG_SIMD
-                    for (size_t u = 0; u < nk; u++) {
-                        Rh[u] *= tot[u];
-                        eh[u] += hh * Rh[u];
+                    for (size_t t = 0; t < np; t++) {
+                        Rh[t] *= tot[t];
+                        eh[t] += hh * Rh[t];
                     }
                 }
-LSG_SIMD
-                for (size_t u = 0; u < nk; u++) rw[u] = val[kk[u]] * (yj - eh[u]);
+                for (size_t u = 0; u < nk; u++) rw[u] = val[kk[u]] * (yj - eh[pre[kk[u]]]);
                 for (size_t h2 = 1; h2 <= P; h2++) {
                     double *Rh = R + h2 * n;
-LSG_SIMD
-                    for (size_t u = 0; u < nk; u++) Rh[u] = val[kk[u]] * Rh[u];
+                    const double *RTh = RT + h2 * np;
+                    for (size_t u = 0; u < nk; u++) Rh[u] = val[kk[u]] * RTh[pre[kk[u]]];
                 }
                 for (size_t u = 0; u < nk; u++) {
                     const double wr0 = rw[u], *zk = z + (size_t)kk[u] * K;

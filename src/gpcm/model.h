@@ -169,6 +169,13 @@ typedef struct lsg_quad {
      * person instead of one per node.  nidx NULL: not of that form (or the
      * tables would be too large). */
     unsigned *nidx;        /* n x 2: ia_k, ib_k                                */
+    /* pidx[d n + k] = sum_{l <= d} t_kl m1^l, node k's index among the
+     * m1^(d+1) combinations of its first d + 1 coordinates (with nidx).  An
+     * item whose g_j = L'a_j is zero beyond coordinate d (a confirmatory item
+     * on factors <= d: L is lower triangular) takes the same value at every
+     * node of one prefix, so its sums are taken once per prefix. */
+    unsigned *pidx;        /* K x n                                            */
+    size_t pmax;           /* the largest P_j                                  */
     double x1[64];
     size_t m1, mA, mB, h;
     /* A sparse grid (signed weights, m->mml_sparse): where its sum for a
