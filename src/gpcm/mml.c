@@ -120,6 +120,7 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
     ld = 2.0 * ls_chol_logdet_half(L, K);
     const size_t nblk = N < NBLOCK ? N : NBLOCK;
     int bad = 0;
+    lsg_quad_steps(&c->q, m->b); /* the steps are fixed during the pass */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(m->threads) reduction(| : bad)
     for (size_t bk = 0; bk < nblk; bk++) {
         const int tid = omp_get_thread_num();
@@ -192,6 +193,7 @@ static int evaluate(mml_ctx *c, int grad, double *tot, double *scores, double *p
             }
         }
     }
+    lsg_quad_steps(&c->q, NULL);
     if (bad) return LS_ERR_NUMERIC;
     memset(tot, 0, (G + 1) * sizeof *tot);
     for (size_t bk = 0; bk < nblk; bk++)

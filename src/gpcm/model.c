@@ -315,7 +315,13 @@ int lsg_start(lsg_model *m, ls_error *err)
 /* Small dense Cholesky pieces for the per-person K x K work (K <= LSG_KMAX),
  * inline rather than through GSL: the same arithmetic as ls_chol,
  * ls_chol_solve and ls_chol_inverse without a library call per row. */
-static int chol_small(double *A, size_t n)
+#if defined(__GNUC__)
+#define LSG_INLINE static inline __attribute__((always_inline))
+#else
+#define LSG_INLINE static inline
+#endif
+
+LSG_INLINE int chol_small(double *A, size_t n)
 {
     for (size_t j = 0; j < n; j++) {
         double d = A[j * n + j];
@@ -333,7 +339,7 @@ static int chol_small(double *A, size_t n)
     return 0;
 }
 
-static void chol_solve_small(const double *L, size_t n, double *x)
+LSG_INLINE void chol_solve_small(const double *L, size_t n, double *x)
 {
     for (size_t i = 0; i < n; i++) {
         double t = x[i];
@@ -347,7 +353,7 @@ static void chol_solve_small(const double *L, size_t n, double *x)
     }
 }
 
-static void chol_inverse_small(const double *L, size_t n, double *out)
+LSG_INLINE void chol_inverse_small(const double *L, size_t n, double *out)
 {
     for (size_t c = 0; c < n; c++) {
         double *col = out + c * n; /* row c = column c: the inverse is symmetric */
@@ -400,11 +406,6 @@ static void sum_blocks(const double *blk, size_t nblk, size_t sz, double *out)
  * dimensions dm of each item; estep_person calls it with K a constant and
  * ident = 1 when every item has all K dimensions in order (exploratory), so
  * that the small loops unroll: the same operations in the same order. */
-#if defined(__GNUC__)
-#define LSG_INLINE static inline __attribute__((always_inline))
-#else
-#define LSG_INLINE static inline
-#endif
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define LSG_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -480,6 +481,14 @@ static int estep_person(const lsg_model *m, size_t i, const double *sinv, double
         case 4: return estep_person_k(m, i, sinv, Si, mi, acc, 4, 1);
         case 5: return estep_person_k(m, i, sinv, Si, mi, acc, 5, 1);
         case 6: return estep_person_k(m, i, sinv, Si, mi, acc, 6, 1);
+        default: break;
+        }
+    else switch (m->K) { /* confirmatory: K a constant, the dimensions looked up */
+        case 2: return estep_person_k(m, i, sinv, Si, mi, acc, 2, 0);
+        case 3: return estep_person_k(m, i, sinv, Si, mi, acc, 3, 0);
+        case 4: return estep_person_k(m, i, sinv, Si, mi, acc, 4, 0);
+        case 5: return estep_person_k(m, i, sinv, Si, mi, acc, 5, 0);
+        case 6: return estep_person_k(m, i, sinv, Si, mi, acc, 6, 0);
         default: break;
         }
     return estep_person_k(m, i, sinv, Si, mi, acc, m->K, 0);
@@ -822,6 +831,14 @@ static void person_slots(const lsg_model *m, size_t i, double *xw, double *xq)
         case 6: person_slots_k(m, i, xw, xq, 6, 1); return;
         default: break;
         }
+    else switch (m->K) {
+        case 2: person_slots_k(m, i, xw, xq, 2, 0); return;
+        case 3: person_slots_k(m, i, xw, xq, 3, 0); return;
+        case 4: person_slots_k(m, i, xw, xq, 4, 0); return;
+        case 5: person_slots_k(m, i, xw, xq, 5, 0); return;
+        case 6: person_slots_k(m, i, xw, xq, 6, 0); return;
+        default: break;
+        }
     person_slots_k(m, i, xw, xq, m->K, 0);
 }
 
@@ -1076,6 +1093,8 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
         memset(&f->rule, 0, sizeof f->rule);
         f->nidx = NULL;
         f->pidx = NULL;
+        f->ebt = NULL; /* the fallback takes e^{-b} per person */
+        f->ebt_b = NULL;
         f->m1 = f->mA = f->mB = 0;
         f->fb = NULL;
         q->fb = f;
@@ -1084,6 +1103,10 @@ int lsg_quad_init(lsg_quad *q, const lsg_model *m, unsigned nodes, ls_error *err
             lsg_quad_free(q);
             return rc;
         }
+    }
+    if (!(q->ebt = ls_malloc((m->T + m->J) * sizeof *q->ebt))) {
+        lsg_quad_free(q);
+        return ls_nomem(err);
     }
     lsg_quad_center(q, m->mu, m->S);
     return LS_OK;
@@ -1098,7 +1121,9 @@ size_t lsg_quad_work(const lsg_quad *q)
      * terms ((pmax + 5) x n); eb, bmax; the tables; a sparse grid's
      * fallback rule may need more */
     size_t w = q->rule.n * (q->K + 3 + q->T + pmax + 6) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
-    w += (pmax + 6) * q->mA * q->mB; /* an item's values per prefix (pidx) */
+    /* an item's values per prefix (pidx), then the nodes' sums per prefix
+     * (K + 1 per prefix of every depth: sum_d m1^(d+1) <= 2 m1^K) */
+    w += (pmax + 6 + 2 * (q->K + 1)) * q->mA * q->mB;
     if (q->fb) {
         size_t wf = lsg_quad_work(q->fb);
         if (wf > w) w = wf;
@@ -1116,9 +1141,26 @@ void lsg_quad_free(lsg_quad *q)
     ls_rule_free(&q->rule);
     ls_free(q->nidx);
     ls_free(q->pidx);
+    ls_free(q->ebt);
     ls_free(q->center);
     ls_free(q->chol);
     memset(q, 0, sizeof *q);
+}
+
+void lsg_quad_steps(lsg_quad *q, const double *b)
+{
+    q->ebt_b = NULL;
+    if (!b || !q->ebt) return;
+    for (size_t j = 0; j < q->J; j++) {
+        double mx = 0;
+        for (size_t h = 0; h <= q->P[j]; h++) {
+            const double bb = b[q->off[j] + h];
+            q->ebt[q->off[j] + h] = exp(-bb);
+            mx = fmax(mx, fabs(bb));
+        }
+        q->ebt[q->T + j] = mx;
+    }
+    q->ebt_b = b;
 }
 
 void lsg_quad_center(lsg_quad *q, const double *mu, const double *S)
@@ -1185,7 +1227,9 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
     const uint32_t *it = q->R->ri;
     const double *yv = q->R->rv;
     const int want = ga != NULL;
-    double *z = work, *val = z + n * K, *eb = val + n, *bmax = eb + T, *res = bmax + J; /* res: n x T */
+    double *z = work, *val = z + n * K, *ebw = val + n, *bmw = ebw + T, *res = bmw + J; /* res: n x T */
+    const int steps = q->ebt && q->ebt_b == b; /* e^{-b} taken for these steps */
+    const double *eb = steps ? q->ebt : ebw, *bmax = steps ? q->ebt + T : bmw;
     /* fe: per item, a flag (1: the product path), then the tables TA, TB */
     const size_t m1 = q->m1, mA = q->mA, fw = 2 + q->mA + q->mB, hd = q->h;
     double *fe = res + n * T;
@@ -1203,11 +1247,13 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
     for (size_t cc = c0; cc < c1; cc++) {
         const size_t j = it[cc];
         const int yjj = (int)yv[cc];
-        bmax[j] = 0;
-        for (size_t h2 = 0; h2 <= q->P[j]; h2++) {
-            const double bb = b[q->off[j] + h2];
-            eb[q->off[j] + h2] = exp(-bb);
-            bmax[j] = fmax(bmax[j], fabs(bb));
+        if (!steps) {
+            bmw[j] = 0;
+            for (size_t h2 = 0; h2 <= q->P[j]; h2++) {
+                const double bb = b[q->off[j] + h2];
+                ebw[q->off[j] + h2] = exp(-bb);
+                bmw[j] = fmax(bmw[j], fabs(bb));
+            }
         }
         double *f = fe + j * fw;
         f[0] = 0;
@@ -1237,7 +1283,7 @@ static double quad_person(const lsg_quad *q, size_t i, const double *a, const do
             double *Tt = l < hd ? TA : TB;
             size_t *sz = l < hd ? &sa : &sb;
             for (size_t t2 = m1; t2-- > 0;) {
-                const double e = exp(g[l] * q->x1[t2]);
+                const double ar = g[l] * q->x1[t2], e = ar == 0 ? 1.0 : exp(ar); /* e^{+-0} = 1 */
                 for (size_t t = 0; t < *sz; t++) Tt[t2 * *sz + t] = Tt[t] * e;
             }
             *sz *= m1;
@@ -1443,7 +1489,6 @@ LSG_SIMD
          * the same sums as skipping the others node by node, without a branch
          * per item and node */
         unsigned *kk = (unsigned *)(pr + n);
-        double *wbuf = pr + 2 * n; /* the product path's per-node terms */
         size_t nk = 0;
         for (size_t k = 0; k < n; k++)
             if (!(fabs(val[k]) < 1e-300)) kk[nk++] = (unsigned)k; /* signed weights: a sparse grid's */
@@ -1451,6 +1496,31 @@ LSG_SIMD
             const size_t j = it[cc];
             memset(ga + j * K, 0, K * sizeof *ga);
             memset(gb + q->off[j], 0, (q->P[j] + 1) * sizeof *gb);
+        }
+        /* the product path: per depth d, the counted nodes' weights W and
+         * weighted nodes Z (K each) summed by prefix of the first d + 1
+         * coordinates, where an item of depth d takes one value (pidx) */
+        double *agg = ptab + (q->pmax + 6) * mA * q->mB;
+        size_t aoff[LSG_KMAX];
+        if (q->pidx) {
+            size_t o = 0;
+            for (size_t d = 0; d < K; d++) {
+                aoff[d] = o;
+                o += pmul[d] * (K + 1);
+            }
+            memset(agg, 0, o * sizeof *agg);
+            for (size_t u = 0; u < nk; u++) {
+                const size_t k = kk[u];
+                const double w = val[k], *zk = z + k * K;
+                double wz[LSG_KMAX];
+                for (size_t p = 0; p < K; p++) wz[p] = w * zk[p];
+                for (size_t d = 0; d < K; d++) {
+                    const size_t t = q->pidx[d * n + k];
+                    double *W = agg + aoff[d], *Zt = W + pmul[d] + t * K;
+                    W[t] += w;
+                    for (size_t p = 0; p < K; p++) Zt[p] += wz[p];
+                }
+            }
         }
         for (size_t cc = c0; cc < c1; cc++) {
             const size_t j = it[cc];
@@ -1468,9 +1538,7 @@ LSG_SIMD
                  * order, one after the other (the same operations in the
                  * same order as node by node) */
                 const size_t d = (size_t)f[1], np = pmul[d];
-                const unsigned *pre = q->pidx + d * n;
                 double *es = ptab, *pw = es + np, *tot = pw + np, *eh = tot + np, *RT = eh + np;
-                double *rw = wbuf, *R = rw + n;
                 prefix_es(TA, TB, d < hd, mA, np, es);
 LSG_SIMD
                 for (size_t t = 0; t < np; t++) {
@@ -1499,17 +1567,19 @@ LSG_SIMD
                         eh[t] += hh * Rh[t];
                     }
                 }
-                for (size_t u = 0; u < nk; u++) rw[u] = val[kk[u]] * (yj - eh[pre[kk[u]]]);
-                for (size_t h2 = 1; h2 <= P; h2++) {
-                    double *Rh = R + h2 * n;
-                    const double *RTh = RT + h2 * np;
-                    for (size_t u = 0; u < nk; u++) Rh[u] = val[kk[u]] * RTh[pre[kk[u]]];
+                /* the sums over nodes by prefix: sum_k w_k (y - E h) z_k =
+                 * sum_t (y - E h)_t Z_t and sum_k w_k r_hk = sum_t r_ht W_t */
+                const double *W = agg + aoff[d], *Z = W + np;
+                for (size_t t = 0; t < np; t++) {
+                    const double cr = yj - eh[t], *Zt = Z + t * K;
+                    for (size_t p = 0; p < K; p++) gaj[p] += cr * Zt[p];
+                    gsh += cr * W[t];
                 }
-                for (size_t u = 0; u < nk; u++) {
-                    const double wr0 = rw[u], *zk = z + (size_t)kk[u] * K;
-                    for (size_t p = 0; p < K; p++) gaj[p] += wr0 * zk[p];
-                    gsh += wr0;
-                    for (size_t h2 = 1; h2 <= P; h2++) g[h2] += R[h2 * n + u];
+                for (size_t h2 = 1; h2 <= P; h2++) {
+                    const double *RTh = RT + h2 * np;
+                    double sh = 0;
+                    for (size_t t = 0; t < np; t++) sh += RTh[t] * W[t];
+                    g[h2] = sh;
                 }
             } else
                 for (size_t u = 0; u < nk; u++) {

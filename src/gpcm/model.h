@@ -176,6 +176,12 @@ typedef struct lsg_quad {
      * node of one prefix, so its sums are taken once per prefix. */
     unsigned *pidx;        /* K x n                                            */
     size_t pmax;           /* the largest P_j                                  */
+    /* e^{-b} (T) and each item's largest |b_h| (J), the same for every
+     * person: taken once for the steps ebt_b points to (lsg_quad_steps),
+     * else per person.  Whoever changes those steps in place calls
+     * lsg_quad_steps again (or with NULL). */
+    double *ebt;
+    const double *ebt_b;
     double x1[64];
     size_t m1, mA, mB, h;
     /* A sparse grid (signed weights, m->mml_sparse): where its sum for a
@@ -210,6 +216,9 @@ void lsg_quad_center(lsg_quad *q, const double *mu, const double *S);
  * doubles.
  */
 size_t lsg_quad_work(const lsg_quad *q);
+/* Take e^{-b} once for the persons' integrals at the steps b (held until
+ * the next call; NULL: none, each person takes them). */
+void lsg_quad_steps(lsg_quad *q, const double *b);
 double lsg_quad_person(const lsg_quad *q, size_t i, const double *a, const double *b,
                        const double *shift, double *gshift, const double *sigma_inv, double logdet_sigma, double *ga, double *gb,
                        double *gs, double *post_mean, double *post_cov, double *work);
