@@ -436,6 +436,13 @@ LSG_INLINE int estep_person_k(const lsg_model *m, size_t i, const double *sinv, 
         const double *aj = m->a + j * K;
         const double w = 2.0 * m->A[c], v = m->B[c];
         const size_t nd = ident ? K : m->snd[j], *dm = m->sdim + j * K;
+        if (!ident && nd == 1) { /* an item of one factor: the loop below, unrolled */
+            const size_t dp = dm[0];
+            if (aj[dp] == 0.0) continue;
+            r[dp] += v * aj[dp];
+            Pm[dp * K + dp] += w * aj[dp] * aj[dp];
+            continue;
+        }
         for (size_t p = 0; p < nd; p++) {
             const size_t dp = LSG_DIM(dm, p);
             if (aj[dp] == 0.0) continue;
@@ -458,6 +465,15 @@ LSG_INLINE int estep_person_k(const lsg_model *m, size_t i, const double *sinv, 
         const size_t nd = ident ? K : m->snd[j], *dm = m->sdim + j * K, P = m->P[j];
         double *M = acc + m->soff[j], *rr = M + nd * nd, *W = rr + nd, md[LSG_KMAX], vv[64];
         const double w = m->A[c], v = m->B[c];
+        if (!ident && nd == 1) { /* the loops below, unrolled */
+            const double m0 = mi[dm[0]];
+            rr[0] += v * m0;
+            M[0] += w * (Si[dm[0] * K + dm[0]] + m0 * m0);
+            step_weights(e, m->P[j], (int)yv[c], vv);
+            e += P + 1;
+            for (size_t k = 0; k < P; k++) W[k] += vv[k] * m0;
+            continue;
+        }
         for (size_t p = 0; p < nd; p++) md[p] = mi[LSG_DIM(dm, p)];
         for (size_t p = 0; p < nd; p++) {
             rr[p] += v * md[p];
