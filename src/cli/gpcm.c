@@ -96,6 +96,9 @@ static void print_summary(const ls_result *f, int trace)
     printf("lower bound (ELBO) %.4f after %u iterations, %s; never decreased: %s; %u of %u starts at the best\n",
            num(f, "elbo"), iterations, num(f, "converged") != 0 ? "converged" : "NOT converged",
            num(f, "monotone") != 0 ? "yes" : "NO", (unsigned)num(f, "starts_at_best"), (unsigned)num(f, "starts"));
+    if (ls_result_type(f, "screen_persons") == LS_ENTRY_NUMBERS)
+        printf("starts screened on a random subsample of %.0f persons; only the best there was run on all persons\n",
+               num(f, "screen_persons"));
     if (mml) printf("MML: %u L-BFGS iterations\n", (unsigned)num(f, "mml_iterations"));
     printf("vBIC %.2f", num(f, "vbic"));
     if (isfinite(loglik))
