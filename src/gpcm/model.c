@@ -1138,8 +1138,13 @@ size_t lsg_quad_work(const lsg_quad *q)
      * fallback rule may need more */
     size_t w = q->rule.n * (q->K + 3 + q->T + pmax + 6) + q->T + q->J + 1 + q->J * (2 + q->mA + q->mB);
     /* an item's values per prefix (pidx), then the nodes' sums per prefix
-     * (K + 1 per prefix of every depth: sum_d m1^(d+1) <= 2 m1^K) */
-    w += (pmax + 6 + 2 * (q->K + 1)) * q->mA * q->mB;
+     * (K + 1 per prefix of every depth d: m1^(d+1) prefixes) */
+    w += (pmax + 6) * q->mA * q->mB;
+    if (q->pidx)
+        for (size_t d = 0, t = 1; d < q->K; d++) {
+            t *= q->m1;
+            w += t * (q->K + 1);
+        }
     if (q->fb) {
         size_t wf = lsg_quad_work(q->fb);
         if (wf > w) w = wf;
