@@ -676,6 +676,58 @@ static void test_recovery(size_t N, size_t K, int with_mml, unsigned reps)
     }
 }
 
+/* Above 10,000 persons the GVEM starts are screened on a seeded subsample
+ * of 5,000 and only the best there runs on all persons: the choice is the
+ * subsample's best, the other starts are not run on all persons (NaN),
+ * the result does not depend on the thread count, and the fit is the full
+ * run of the chosen start (with start 0 chosen, bit for bit the one-start
+ * fit; otherwise at least as high a bound as that fit, within 1e-6). */
+static void test_screened_starts(void)
+{
+    lsg_sim s;
+    ls_error e = {0, ""};
+    CHECK(lsg_simulate(12000, 10, 1, 3, 4, 0.0, 77, &s, &e) == 0);
+    ls_gpcm_data d = sim_data(&s);
+    ls_gpcm_options o;
+    ls_gpcm_options_init(&o);
+    o.starts = 3;
+    o.skip_se = 1;
+    o.threads = 2;
+    lsg_fit f3, f3b, f1;
+    ls_result *r3 = NULL, *r3b = NULL, *r1 = NULL;
+    CHECK_MSG(run_gpcm(&d, s.pattern, &o, &r3, &f3, &e) == 0, "%s", e.message);
+    o.threads = 1;
+    CHECK_MSG(run_gpcm(&d, s.pattern, &o, &r3b, &f3b, &e) == 0, "%s", e.message);
+    o.starts = 1;
+    CHECK_MSG(run_gpcm(&d, s.pattern, &o, &r1, &f1, &e) == 0, "%s", e.message);
+    if (r3 && r3b && r1) {
+        CHECK(f3.screen_persons == 5000 && f3.screen_elbo != NULL && f1.screen_persons == 0);
+        unsigned chosen = 3, run = 0;
+        double best = -INFINITY;
+        for (unsigned k = 0; k < 3; k++) {
+            CHECK(isfinite(f3.screen_elbo[k]));
+            if (f3.screen_elbo[k] > best) {
+                best = f3.screen_elbo[k];
+                chosen = k;
+            }
+            run += isfinite(f3.start_elbo[k]);
+        }
+        CHECK_MSG(run == 1 && chosen < 3 && isfinite(f3.start_elbo[chosen]), "%u starts on all persons", run);
+        CHECK(f3.elbo == f3b.elbo && memcmp(f3.a, f3b.a, 10 * sizeof(double)) == 0);
+        if (chosen == 0)
+            CHECK(f3.elbo == f1.elbo && memcmp(f3.a, f1.a, 10 * sizeof(double)) == 0);
+        else
+            CHECK_MSG(f3.elbo >= f1.elbo - 1e-6 * fabs(f1.elbo), "screened %.6f, one start %.6f", f3.elbo, f1.elbo);
+        printf("  N = 12000: screened on 5000 persons, start %u chosen (bounds %.3f %.3f %.3f), full bound %.4f "
+               "(one start %.4f)\n", chosen, f3.screen_elbo[0], f3.screen_elbo[1], f3.screen_elbo[2], f3.elbo, f1.elbo);
+    }
+    ls_result_free(r3);
+    ls_result_free(r3b);
+    ls_result_free(r1);
+    sim_data_free(&d);
+    lsg_sim_free(&s);
+}
+
 static void test_recovery_quick(void) { test_recovery(600, 2, 1, 1); }
 static void test_recovery_spec(void) { test_recovery(1000, 3, 1, 3); }
 
@@ -1572,6 +1624,7 @@ int main(int argc, char **argv)
     RUN_IF(test_rotated_se_identity);
     RUN_IF(test_unobserved_category_warning);
     RUN_IF(test_sparse_long);
+    RUN_IF(test_screened_starts);
     if (quick) RUN_IF(test_rotated_se_spread_quick);
     if (!quick) {
         RUN_IF(test_rotated_se_spread);
