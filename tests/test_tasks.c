@@ -670,6 +670,15 @@ static void calibration_maps_levels_by_order_statistics(void)
                 else
                     CHECK_MSG(lp[q] == lb[q] && mp[q] == mb[q] && up[q] == ub[q], "%zu", q);
             }
+        /* few held-out cells: benchmark 1's own 9 values 0.1, .., 0.9 give
+         * the nominal levels back (the plotting position, not the conformal
+         * order statistic, which would put the 5 % end at 0) */
+        for (int q = 0; q < 9; q++) f->calib_bpit[19 + (size_t)q] = 0.1 * (q + 1);
+        for (size_t j = 2; j <= J; j++) f->calib_boff[j] = f->calib_boff[j] - 10;
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.05), 0.05, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.95), 0.95, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.25), 0.25, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.5), 0.5, 1e-12);
         ls_result_free(pb);
         ls_result_free(a);
         ls_result_free(b);

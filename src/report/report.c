@@ -665,6 +665,13 @@ static void figure_scores(rep *r, ls_buf *b)
     ls_fmt_fixed(lv, 100 * o->level, 0);
     const char *lowcap = any_low ? " Panel titles flag low-precision benchmarks (phi < 5): their scores scatter widely "
                                    "about the curve, so a single score says little." : "";
+    char calcap[256] = "";
+    size_t ncal = 0, mcal = 0;
+    if (r->have_pred && ls_result_number(r->pred, "calibrated") > 0 && ls_fit_calibration(r->f, &ncal, &mcal, NULL))
+        snprintf(calcap, sizeof calcap,
+                 " The bands' ends and the curves' medians are taken at calibrated levels: the predictive CDF values "
+                 "of %zu held-out largest siblings (%zu cells) per benchmark, shrunk towards the pooled ones (fit --calibrate).",
+                 mcal, ncal);
     if (r->have_pred)
         snprintf(cap, sizeof cap,
                  "Points: observed scores of every model against its training compute C = 6ND FLOPs "
@@ -675,10 +682,10 @@ static void figure_scores(rep *r, ls_buf *b)
                  "compute range of the family's own models (between the vertical marks), dashed where it is "
                  "extrapolated beyond them. Bands (thin edges when there are several), drawn over that range only: "
                  "central %s%% predictive intervals, integrating the family posterior, the uncertainty of the "
-                 "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict). "
+                 "estimates (%zu parameter draws x %zu family draws, seed %llu) and Beta noise (ls_predict).%s "
                  "Dotted lines: guessing floors (and ceilings).%s",
                  lv, ls_result_number(r->pred, "param_uncertainty") > 0 ? o->param_draws : (size_t)0, o->latent_draws,
-                 (unsigned long long)o->seed, lowcap);
+                 (unsigned long long)o->seed, calcap, lowcap);
     else
         snprintf(cap, sizeof cap,
                  "Points: observed scores of every model against its training compute C = 6ND FLOPs "
