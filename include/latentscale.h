@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.12.0"
+#define LS_VERSION "0.13.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -336,9 +336,11 @@ typedef struct ls_fit_options {
      * benchmark names (NULL: none; the others keep the data's ceilings).
      * d_j = c_j + (1 - c_j) logistic(kappa_j), one parameter each. */
     const char *estimate_ceilings;
-    /* 1: calibrate the fit by its largest siblings (ls_fit_calibrate; one
-     * more fit).  ls_fit_run does not (it has no table): ls_evaluate and the
-     * clients that hold the table do.  Default 0. */
+    /* 1 (default): calibrate the fit by its largest siblings
+     * (ls_fit_calibrate; calibration_folds more fits) where the data have
+     * at least 5 families with two or more models, else a warning in the
+     * fit; 0: the model's own intervals.  ls_fit_run does not (it has no
+     * table): ls_fit_table and ls_evaluate do. */
     int calibrate;
     /* 1: a family-by-benchmark random effect u_fj ~ N(0, tau_j^2) on the
      * logit, independent of the skills and across benchmarks: a family's
@@ -666,6 +668,14 @@ LS_API int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
  */
 LS_API int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
                             const ls_predict_options *o, ls_error *err);
+/* The fit of a table as the clients run it: ls_data_build(t, dopt),
+ * ls_fit_run with o, and with o->calibrate ls_fit_calibrate (draws by the
+ * prediction defaults with o's seed and threads), which, where the data
+ * have too few families with two or more models, leaves a warning in the
+ * fit instead of failing.  On success *d and *f are the caller's (free
+ * them with ls_data_free, ls_fit_free); on failure both are NULL. */
+LS_API int ls_fit_table(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *o, ls_data **d,
+                        ls_fit **f, ls_error *err);
 /* The calibration's sorted CDF values (NULL when the fit has none) and
  * their number; models and families held out into *models, *families. */
 LS_API const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, size_t *families);

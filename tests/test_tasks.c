@@ -1089,6 +1089,7 @@ static void selection_prefers_the_true_number_of_skills(void)
         CHECK(s.sibling[s.best_sibling] <= s.sibling[1 - s.best_sibling]);
         ls_fit_options fe = fo;
         fe.skills = 2;
+        fe.calibrate = 0; /* the criterion predicts from the uncalibrated refit */
         ls_predict_options pe;
         ls_predict_options_init(&pe);
         pe.param_draws = 0;

@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.12.0).
+"""ctypes declarations of include/latentscale.h (version 0.13.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.12.0"
+HEADER_VERSION = "0.13.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -191,6 +191,7 @@ PROTOTYPES = {
     # fitting
     "ls_fit_options_init": (None, [_P(LsFitOptions)]),
     "ls_fit_run": (c_int, [c_void_p, _P(LsFitOptions), _vpp, _err]),
+    "ls_fit_table": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), _vpp, _vpp, _err]),
     "ls_fit_free": (None, [c_void_p]),
     "ls_fit_loglik": (c_double, [c_void_p]),
     "ls_fit_loglik_check": (c_double, [c_void_p, c_size_t_p]),

@@ -471,6 +471,14 @@ class Fit:
         self.covariates = [C.dec(lib.ls_data_covariate(d, q)) for q in range(p)]
         self.skill_names = [self.benchmarks[a] for a in self.params.anchors]
         self.floors = np.array([lib.ls_data_floor(d, j) for j in range(J)])
+        # the calibration's summary lines (cli_print_calibration): counts and
+        # the 90 % interval's levels and the median's, pooled and per benchmark
+        n, m, fam = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
+        self._calibration_levels = None
+        if lib.ls_fit_calibration(f, byref(n), byref(m), byref(fam)):
+            lv = [(lib.ls_fit_calibrated_level(f, q)) for q in (0.05, 0.95, 0.5)]
+            per = [tuple(lib.ls_fit_calibrated_level_at(f, j, q) for q in (0.05, 0.95, 0.5)) for j in range(J)]
+            self._calibration_levels = (n.value, m.value, lv, per)
         self.ceilings = _arr(pr.ceiling, J)  # fixed (the data's) or estimated
         self.ceilings_estimated = [b for b, e in zip(self.benchmarks, est) if e]
         F = lib.ls_data_nfamilies(d)
@@ -773,6 +781,23 @@ def _summary_text(fit):
     if not fit.from_file:  # a fit file does not record the times
         out.append("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)"
                    % (tm["total"], tm["search"], tm["polish"], tm["se"]))
+    if fit._calibration_levels is not None:
+        ncal, mcal, (lo, hi, med), per = fit._calibration_levels
+        out.append("calibration: %d cells of %d held-out largest siblings; the 90%% interval spans the "
+                   "predictive" % (ncal, mcal))
+        out.append("  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (shrunk "
+                   "towards the pooled):" % (lo, hi, med))
+        line, col = "", 0
+        for j, b in enumerate(fit.benchmarks):
+            cell = "%s [%.3f, %.3f] %.2f" % ((b[:24],) + per[j])
+            cell = (", " if col else "  ") + cell
+            if col and col + len(cell) > 100:
+                out.append(line + ",")
+                cell = "  " + cell[2:]
+                line, col = "", 0
+            line += cell
+            col += len(cell)
+        out.append(line)
     for w in fit.warnings:
         out.append("warning: " + w)
     return "\n".join(out) + "\n"
@@ -935,13 +960,11 @@ def fit(data, *, skills=None, benchmarks=None, covariates=None, floors=None, flo
     t = _tables.open_table(data)
     d, f = c_void_p(), c_void_p()
     try:
-        C.check(lib.ls_data_build(t, byref(dopt), byref(d), err), err)
-        rc = lib.ls_fit_run(d, byref(fo), byref(f), err)
+        if calibrate is not None:
+            fo.calibrate = 1 if calibrate else 0
+        rc = lib.ls_fit_table(t, byref(dopt), byref(fo), byref(d), byref(f), err)
         prog.reraise()
         C.check(rc, err)
-        if calibrate:
-            po = _predict_options(seed=seed, threads=threads)
-            C.check(lib.ls_fit_calibrate(f, d, t, byref(dopt), byref(po), err), err)
         handles, t, d, f = (t, d.value, f.value), None, c_void_p(), c_void_p()
         # from here the Fit (its finalizer) owns the handles, even if it fails
         result = Fit(*handles, _tables.source_name(data))
@@ -1292,7 +1315,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
     fo, prog = _fit_options(skills, anchors, starts, seed, integration, nodes, threads, gtol,
                             max_iter, se, precision_covariates, logit_clamp, progress,
                             estimate_ceilings, family_effect, calibration_folds)
-    fo.calibrate = 1 if calibrate else 0
+    if calibrate is not None:
+        fo.calibrate = 1 if calibrate else 0
     po = _predict_options(level, param_draws, latent_draws, seed, threads, param_cov,
                           ceiling_uncertainty)
     err = C.new_error()

@@ -593,15 +593,15 @@ class TestWarnings(unittest.TestCase):
 
 
 class TestCalibration(unittest.TestCase):
-    """fit(..., calibrate=True) holds out each family's largest model, refits
-    and stores the predictive CDF values of their scores; the CLI's
-    fit --calibrate stores the same values in its file."""
+    """fit() by default (calibrate=True) holds out each family's largest
+    model, refits and stores the predictive CDF values of their scores; the
+    CLI's fit stores the same values in its file; calibrate=False leaves
+    the model's own levels."""
 
     def test_calibrated_fit_matches_the_cli(self):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ls.LatentscaleWarning)
-            f = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, calibrate=True,
-                       threads=THREADS)
+            f = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, threads=THREADS)
         try:
             u = f.calibration
             self.assertIsNotNone(u)
@@ -611,7 +611,7 @@ class TestCalibration(unittest.TestCase):
             lo = f.calibrated_level(0.05)
             self.assertTrue(0 <= lo <= 0.5)
             cli("fit", "lb.csv", "--floors", "floors.csv", "--skills", 1, "--starts", 2,
-                "--calibrate", "--threads", THREADS, "--out", "cal.json")
+                "--threads", THREADS, "--out", "cal.json")
             with open("cal.json") as fh:
                 rec = json.load(fh)["calibration"]
             np.testing.assert_allclose(u, rec["pit"], rtol=0, atol=1e-12)
@@ -641,9 +641,10 @@ class TestCalibration(unittest.TestCase):
             f.close()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ls.LatentscaleWarning)
-            g = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, threads=THREADS)
+            g = ls.fit("lb.csv", floors="floors.csv", skills=1, starts=2, threads=THREADS, calibrate=False)
         try:
             self.assertIsNone(g.calibration)
+            self.assertNotIn("calibration:", g.summary())
             self.assertEqual(g.calibrated_level(0.05), 0.05)
         finally:
             g.close()

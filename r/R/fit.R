@@ -34,7 +34,7 @@ ls_fit <- function(leaderboard, skills, benchmarks = NULL, floors = NULL, starts
                 skip_se = if (isFALSE(o$se)) 1 else 0,
                 precision_covariates = if (isTRUE(o$precision_covariates)) 1 else 0,
                 logit_clamp = o$logit_clamp, estimate_ceilings = .ls_list(o$estimate_ceilings),
-                calibrate = if (isTRUE(o$calibrate)) 1 else 0,
+                calibrate = if (is.null(o$calibrate)) NULL else if (isTRUE(o$calibrate)) 1 else 0,
                 family_effect = if (isTRUE(o$family_effect)) 1 else 0)
   ptr <- .ls_call(C_lsr_fit, path, dopts, fopts, call = call, tmp = tmp)
   info <- .Call(C_lsr_fit_info, ptr)

@@ -1,5 +1,5 @@
 /*
- * fit.c -- the scaling law (ls_table_read, ls_data_build, ls_fit_run) and
+ * fit.c -- the scaling law (ls_table_read, ls_fit_table) and
  * predictions (ls_predict) for R.  The fit lives in an external pointer
  * holding the fit and its data (ls_predict needs both), freed by the
  * finalizer; lsr_fit_info copies the estimates out as plain vectors, which
@@ -80,15 +80,7 @@ SEXP lsr_fit(SEXP path, SEXP dopts, SEXP fopts)
     if (!rc) {
         /* the table stays for the calibration, which refits on its rows */
         SEXP tx = PROTECT(lsr_wrap(t, lsr_fin_table));
-        rc = ls_data_build(t, &dopt, &b->d, &e);
-        if (!rc) rc = ls_fit_run(b->d, &fo, &b->f, &e);
-        if (!rc && fo.calibrate) {
-            ls_predict_options po;
-            ls_predict_options_init(&po);
-            po.seed = fo.seed;
-            po.threads = fo.threads;
-            rc = ls_fit_calibrate(b->f, b->d, t, &dopt, &po, &e);
-        }
+        rc = ls_fit_table(t, &dopt, &fo, &b->d, &b->f, &e);
         ls_table_free(t);
         lsr_clear(tx);
         UNPROTECT(1);

@@ -88,6 +88,8 @@ typedef struct fit_args {
     const char *out, *integration;
     int quiet;
     int se;      /* --se: standard errors (the default; kept for scripts that ask) */
+    int calibrate;    /* --calibrate: the default (kept for scripts that ask) */
+    int no_calibrate; /* --no-calibrate: the model's own intervals */
 } fit_args;
 
 
@@ -139,10 +141,12 @@ typedef struct fit_args {
          "estimate these benchmarks' ceilings by maximum likelihood (or all)", "A,B,..|all"},     \
         {"family-effect", ARG_FLAG, &(a).fopt.family_effect,                                      \
          "a family-by-benchmark random effect u_fj ~ N(0, tau_j^2), tested against none (K <= 7)", NULL}, \
-        {"calibrate", ARG_FLAG, &(a).fopt.calibrate,                                              \
-         "calibrate the intervals by extrapolation to each family's largest model, held out (--calibration-folds more fits)", NULL}, \
+        {"calibrate", ARG_FLAG, &(a).calibrate,                                                   \
+         "calibrate the intervals by extrapolation to each family's largest model, held out (the default; --calibration-folds more fits)", NULL}, \
+        {"no-calibrate", ARG_FLAG, &(a).no_calibrate,                                             \
+         "the model's own intervals, without the calibration's refits", NULL},                    \
         {"calibration-folds", ARG_UINT, &(a).fopt.calibration_folds,                              \
-         "with --calibrate: refits, each without one group of the held-out siblings (default 5; 1: all at once)", "G"}, \
+         "refits of the calibration, each without one group of the held-out siblings (default 5; 1: all at once)", "G"}, \
         {"se", ARG_FLAG, &(a).se, "standard errors in the output (the default)", NULL},               \
         {"no-se", ARG_FLAG, &(a).fopt.skip_se, "skip the standard errors (an analytic Hessian and per-family scores)", NULL}, \
     {                                                                                              \

@@ -179,21 +179,14 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     ls_table *t = NULL;
     ls_data *d = NULL;
     ls_fit *f = NULL;
+    if (a->no_calibrate) a->fopt.calibrate = 0;
     int rc = ls_items_table_read(input, &t, &e);
-    if (!rc) rc = ls_data_build(t, &a->dopt, &d, &e);
-    if (!rc) cli_data_warning(d);
     if (!rc) {
         a->fopt.progress = cli_progress;
-        rc = ls_fit_run(d, &a->fopt, &f, &e);
-        if (!rc && a->fopt.calibrate) {
-            ls_predict_options po;
-            ls_predict_options_init(&po);
-            po.seed = a->fopt.seed;
-            po.threads = a->fopt.threads;
-            rc = ls_fit_calibrate(f, d, t, &a->dopt, &po, &e);
-        }
+        rc = ls_fit_table(t, &a->dopt, &a->fopt, &d, &f, &e);
         cli_progress_end();
     }
+    if (!rc) cli_data_warning(d);
     int exit_code = 0;
     if (rc) exit_code = cli_fail(&e);
     else {

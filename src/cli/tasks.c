@@ -106,7 +106,7 @@ static void print_prediction(const ls_result *p, size_t param_draws, size_t late
 static int no_calibration;
 #define NO_CALIBRATION_SPEC                                                                        \
     {"no-calibration", ARG_FLAG, &no_calibration,                                                  \
-     "ignore the fit's calibration (fit --calibrate): the model's own predictive quantiles", NULL}
+     "ignore the fit's calibration: the model's own predictive quantiles", NULL}
 
 /* --no-ceiling-uncertainty of predict and evaluate (ls_predict_options.ceiling_uncertainty = 0) */
 static int no_ceiling;
@@ -371,6 +371,7 @@ int cmd_evaluate(int argc, char **argv)
     if (select_interaction && !select) return cli_usage("evaluate", "--select-interaction needs --select A..B");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
         return cli_usage("evaluate", "--integration: expected auto, gh, sparse, qmc or laplace");
+    if (a.no_calibrate) a.fopt.calibrate = 0;
     const char *inputs[] = {r.pos[0], split, a.dopt.floors_file, a.dopt.ceilings_file};
     int x = refuse_overwrite("evaluate", a.out, inputs, 4);
     if (!x) x = refuse_overwrite("evaluate", fit_out, inputs, 4);

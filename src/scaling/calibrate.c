@@ -99,8 +99,11 @@ static size_t fold_rows(const size_t *rte, size_t nte, size_t G, size_t g, size_
     return m;
 }
 
-int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
-                     const ls_predict_options *o, ls_error *err)
+/* The calibration; where the data have too few families with two or more
+ * models, an error when required, else a warning in the fit (which then
+ * carries no calibration) and LS_OK. */
+int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
+                      const ls_predict_options *o, int required, ls_error *err)
 {
     int rc = ls_predict_options_check(o, err);
     if (rc) return rc;
@@ -124,9 +127,23 @@ int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_da
     size_t *bj = NULL, *boff = NULL;
     char *bl = NULL;
     if (!role || !out_of || !rte || !rtr || !sub) { rc = ls_nomem(err); goto done; }
+    if (!required && (ls_table_find(t, d->size_col) < 0 || ls_table_find(t, d->tokens_col) < 0)) {
+        lsfit_warn(f, "calibration: skipped: %s has no columns '%s' and '%s' (`size_column`, `tokens_column`) to find "
+                      "each family's largest model; the intervals are the model's own, not checked on held-out siblings",
+                   ls_table_name(t), d->size_col, d->tokens_col);
+        rc = f->warn.failed ? ls_nomem(err) : LS_OK;
+        goto done;
+    }
     if ((rc = lss_roles_largest(t, d, role, err))) goto done;
     for (size_t i = 0; i < n; i++)
         if (role[i]) rte[nte++] = i;
+    if (nte < CALIB_MIN_FAMILIES && !required) {
+        lsfit_warn(f, "calibration: skipped: %zu families with two or more models (and sizes and tokens), at least %d "
+                      "needed; the intervals are the model's own, not checked on held-out siblings",
+                   nte, CALIB_MIN_FAMILIES);
+        rc = f->warn.failed ? ls_nomem(err) : LS_OK;
+        goto done;
+    }
     if (nte < CALIB_MIN_FAMILIES) {
         rc = ls_fail(err, LS_ERR_INPUT,
                      "calibration: %zu families with two or more models (and sizes and tokens) in %s; at least %d needed",
@@ -255,5 +272,35 @@ done:
     ls_data_free(dtr);
     ls_fit_free(g);
     lss_prediction_clear(&pred);
+    return rc;
+}
+
+int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
+                     const ls_predict_options *o, ls_error *err)
+{
+    return lss_fit_calibrate(f, d, t, dopt, o, 1, err);
+}
+
+int ls_fit_table(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *o, ls_data **d, ls_fit **f,
+                 ls_error *err)
+{
+    *d = NULL;
+    *f = NULL;
+    int rc = ls_fit_options_check(o, err);
+    if (!rc) rc = ls_data_build(t, dopt, d, err);
+    if (!rc) rc = ls_fit_run(*d, o, f, err);
+    if (!rc && o->calibrate) {
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        po.seed = o->seed;
+        po.threads = o->threads;
+        rc = lss_fit_calibrate(*f, *d, t, dopt, &po, 0, err);
+    }
+    if (rc) {
+        ls_fit_free(*f);
+        ls_data_free(*d);
+        *f = NULL;
+        *d = NULL;
+    }
     return rc;
 }

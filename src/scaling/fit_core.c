@@ -24,6 +24,7 @@ void ls_fit_options_init(ls_fit_options *o)
     o->gtol = 1e-2;
     o->max_iter = 3000;
     o->calibration_folds = 5;
+    o->calibrate = 1;
 }
 
 void ls_fit_free(ls_fit *f)

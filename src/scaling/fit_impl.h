@@ -94,6 +94,7 @@ typedef struct lsfit_run {
     double *th0;               /* dim: the deterministic start                */
     const double *warm;        /* warm_dim: a start given instead (NULL: none) */
     size_t warm_dim;
+    int warm_used;             /* warm was finite and taken as the start      */
     double *th;                /* dim: work                                   */
     double *best;              /* dim: the best polished point                */
     double *start_th;          /* starts x dim: where the search left each start */

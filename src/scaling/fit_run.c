@@ -84,6 +84,7 @@ static int run_prepare(lsfit_run *r)
         int finite = 1;
         for (size_t i = 0; i < dim; i++) finite = finite && isfinite(r->warm[i]);
         if (finite) memcpy(r->th0, r->warm, dim * sizeof(double));
+        r->warm_used = finite;
     }
     return LS_OK;
 }

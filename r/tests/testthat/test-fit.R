@@ -62,12 +62,13 @@ test_that("a calibrated fit carries the command line's held-out CDF values", {
   system2(cli(), c("simulate", "--n-families", "40", "--skills", "1", "--seed", "5", "--out", sim,
                    "--floors-out", fl), stdout = FALSE, stderr = FALSE)
   j <- run_cli(dir, c("fit", sim, "--floors", fl, "--skills", "1", "--starts", "2", "--threads", "2",
-                      "--calibrate", "--out", out), "cal.json")
-  fit <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2, calibrate = TRUE))
+                      "--out", out), "cal.json")
+  # calibrated by default, as the command line's fit
+  fit <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2))
   expect_true(length(fit$calibration) > 10)
   expect_false(is.unsorted(fit$calibration))
   expect_equal(fit$calibration, j$calibration$pit, tolerance = 1e-12)
-  plain <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2))
+  plain <- suppressWarnings(ls_fit(sim, skills = 1, floors = fl, starts = 2, threads = 2, calibrate = FALSE))
   expect_null(plain$calibration)
 })
 
