@@ -703,6 +703,82 @@ static int cmp_dbl(const void *a, const void *b)
  * per-benchmark values are sorted, as many per benchmark as it has held-out
  * scores, and together the pooled values; the number of folds is recorded
  * and survives the fit file. */
+/* ls_fit_table, the clients' fit: ls_fit_run's fit (the same estimates),
+ * calibrated by default; calibrate 0 leaves it uncalibrated; where fewer
+ * than 5 families have two or more models it warns instead of failing,
+ * while ls_fit_calibrate, asked explicitly, refuses.  And a refit started
+ * at the fit's own optimum (ls_fit_run_from, one start: the calibration's
+ * folds and select's) stays there. */
+static void fit_table_calibrates_by_default_or_warns(void)
+{
+    char fl[1024];
+    ls_data_options o;
+    ls_data *d = NULL;
+    ls_error e;
+    ls_table *t = sim_data(30, 1, 47, NULL, fl, sizeof fl, &o, &d);
+    ls_fit_options fo;
+    ls_fit_options_init(&fo);
+    CHECK(fo.calibrate == 1);
+    fo.skills = 1;
+    fo.starts = 2;
+    fo.threads = 1;
+    ls_fit *f = NULL, *g = NULL, *w = NULL;
+    ls_data *dg = NULL;
+    CHECK_MSG(d && ls_fit_run(d, &fo, &f, &e) == LS_OK, "%s", e.message);
+    CHECK_MSG(t && ls_fit_table(t, &o, &fo, &dg, &g, &e) == LS_OK, "%s", e.message);
+    if (f && g) {
+        size_t n = 0;
+        CHECK(ls_fit_calibration(f, &n, NULL, NULL) == NULL);
+        CHECK(ls_fit_calibration(g, &n, NULL, NULL) != NULL && n > 50);
+        CHECK(f->dim == g->dim && memcmp(f->theta, g->theta, f->dim * sizeof(double)) == 0);
+        /* from its own optimum, one start: the same point */
+        ls_fit_options fw = fo;
+        fw.starts = 1;
+        CHECK_MSG(ls_fit_run_from(d, &fw, f->theta, f->dim, &w, &e) == LS_OK, "%s", e.message);
+        if (w) {
+            double dmax = 0;
+            for (size_t i = 0; i < f->dim; i++) dmax = fmax(dmax, fabs(w->theta[i] - f->theta[i]));
+            printf("  refit from the optimum: log-likelihood %.6f against %.6f, max |theta change| %.2e, %u iterations\n",
+                   ls_fit_loglik(w), ls_fit_loglik(f), dmax, ls_fit_iterations(w));
+            CHECK(ls_fit_converged(w));
+            CHECK(fabs(ls_fit_loglik(w) - ls_fit_loglik(f)) < 1e-6 && dmax < 1e-3);
+        }
+    }
+    ls_fit_free(w);
+    ls_fit_free(g);
+    ls_data_free(dg);
+    g = NULL;
+    dg = NULL;
+    fo.calibrate = 0;
+    CHECK_MSG(t && ls_fit_table(t, &o, &fo, &dg, &g, &e) == LS_OK, "%s", e.message);
+    if (g) CHECK(ls_fit_calibration(g, NULL, NULL, NULL) == NULL);
+    ls_fit_free(g);
+    ls_data_free(dg);
+    g = NULL;
+    dg = NULL;
+    ls_fit_free(f);
+    ls_data_free(d);
+    ls_table_free(t);
+    /* four families: too few */
+    fo.calibrate = 1;
+    t = sim_data(4, 1, 48, NULL, fl, sizeof fl, &o, &d);
+    CHECK_MSG(t && ls_fit_table(t, &o, &fo, &dg, &g, &e) == LS_OK, "%s", e.message);
+    if (g) {
+        CHECK(ls_fit_calibration(g, NULL, NULL, NULL) == NULL);
+        int warned = 0;
+        for (size_t i = 0; i < ls_fit_nwarnings(g); i++)
+            warned += strncmp(ls_fit_warning(g, i), "calibration: skipped: ", 22) == 0;
+        CHECK(warned == 1);
+        ls_predict_options po;
+        ls_predict_options_init(&po);
+        CHECK(ls_fit_calibrate(g, dg, t, &o, &po, &e) == LS_ERR_INPUT && strstr(e.message, "at least 5 needed"));
+    }
+    ls_fit_free(g);
+    ls_data_free(dg);
+    ls_data_free(d);
+    ls_table_free(t);
+}
+
 static void calibration_folds_predict_every_sibling_once(void)
 {
     char fl[1024];
@@ -1318,6 +1394,7 @@ int main(int argc, char **argv)
     RUN(baselines_reproduce_the_published_family_flops);
     RUN(calibration_maps_levels_by_order_statistics);
     RUN(calibration_folds_predict_every_sibling_once);
+    RUN(fit_table_calibrates_by_default_or_warns);
     RUN(extrapolated_and_saturated_predictions_are_flagged);
     RUN(select_choice_skips_unconverged_fits);
     RUN(evaluate_select_sees_only_the_training_rows);
