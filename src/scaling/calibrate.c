@@ -41,6 +41,7 @@
 #include "scaling/fit_impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,21 @@ const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, siz
 
 /* The held-out rows rte[0..nte) (one per family) dealt round-robin into
  * G folds: fold g's rows into sub, their number returned. */
+/* The refits' progress, their stages named as the calibration's */
+typedef struct {
+    ls_progress_fn fn;
+    void *ctx;
+    size_t k, G;
+} calib_progress;
+
+static int calib_progress_fn(void *ctx, const char *stage, double done, double total)
+{
+    const calib_progress *c = ctx;
+    char s[192];
+    snprintf(s, sizeof s, "calibration refit %zu/%zu: %s", c->k + 1, c->G, stage);
+    return c->fn(c->ctx, s, done, total);
+}
+
 static size_t fold_rows(const size_t *rte, size_t nte, size_t G, size_t g, size_t *sub)
 {
     size_t m = 0;
@@ -103,7 +119,8 @@ static size_t fold_rows(const size_t *rte, size_t nte, size_t G, size_t g, size_
  * models, an error when required, else a warning in the fit (which then
  * carries no calibration) and LS_OK. */
 int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
-                      const ls_predict_options *o, int required, ls_error *err)
+                      const ls_predict_options *o, int required, ls_progress_fn progress, void *progress_ctx,
+                      ls_error *err)
 {
     int rc = ls_predict_options_check(o, err);
     if (rc) return rc;
@@ -160,6 +177,11 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     fo.calibrate = 0;
     fo.skip_check = 1; /* the held-out cells score the refit, not its log-likelihood */
     fo.starts = 1;     /* from the final fit's estimates */
+    calib_progress cp = {progress, progress_ctx, 0, G};
+    if (cp.fn) {
+        fo.progress = calib_progress_fn;
+        fo.progress_ctx = &cp;
+    }
     ls_predict_options po = *o;
     po.calibration = 0;
     u = ls_calloc(nte * J + 1, sizeof(double));
@@ -169,6 +191,7 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     double worst = 0;
     for (size_t k = 0; k < G; k++) {
         size_t nk = fold_rows(rte, nte, G, k, sub), ntr = 0;
+        cp.k = k;
         memset(out_of, 0, n * sizeof(int));
         for (size_t a = 0; a < nk; a++) out_of[sub[a]] = 1;
         for (size_t i = 0; i < n; i++)
@@ -278,7 +301,7 @@ done:
 int ls_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
                      const ls_predict_options *o, ls_error *err)
 {
-    return lss_fit_calibrate(f, d, t, dopt, o, 1, err);
+    return lss_fit_calibrate(f, d, t, dopt, o, 1, NULL, NULL, err);
 }
 
 int ls_fit_table(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *o, ls_data **d, ls_fit **f,
@@ -294,7 +317,7 @@ int ls_fit_table(const ls_table *t, const ls_data_options *dopt, const ls_fit_op
         ls_predict_options_init(&po);
         po.seed = o->seed;
         po.threads = o->threads;
-        rc = lss_fit_calibrate(*f, *d, t, dopt, &po, 0, err);
+        rc = lss_fit_calibrate(*f, *d, t, dopt, &po, 0, o->progress, o->progress_ctx, err);
     }
     if (rc) {
         ls_fit_free(*f);

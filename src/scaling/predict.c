@@ -880,7 +880,7 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     /* calibrated inside the training rows only: the test rows stay unseen */
     ls_data_options dcal = *dopt; /* the calibration's refit: the chosen covariates */
     if (sel && out->sel_c) dcal.covariates = out->sel_cov[out->sel_c];
-    if (fo->calibrate && (rc = lss_fit_calibrate(out->fit, out->train, tt, &dcal, po, 0, err))) goto done;
+    if (fo->calibrate && (rc = lss_fit_calibrate(out->fit, out->train, tt, &dcal, po, 0, fo->progress, fo->progress_ctx, err))) goto done;
     if ((rc = lss_predict_compute(out->fit, out->train, te, po, &out->pred, err))) goto done;
     size_t cells = 0, inside = 0, nn = out->pred.n;
     const lss_prediction *pp = &out->pred;

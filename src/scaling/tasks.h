@@ -225,10 +225,12 @@ int lss_predict_compute(const ls_fit *f, const ls_data *d, const ls_table *newt,
  * every family of d with at least two models); t is the table d was built from. */
 int lss_roles_largest(const ls_table *t, const ls_data *d, int *role, ls_error *err);
 /* ls_fit_calibrate; where the data have too few families with two or more
- * models: an error when required, else a warning in f and LS_OK
+ * models: an error when required, else a warning in f and LS_OK; the
+ * refits report to progress (NULL: none), which can cancel them
  * (calibrate.c) */
 int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_data_options *dopt,
-                      const ls_predict_options *o, int required, ls_error *err);
+                      const ls_predict_options *o, int required, ls_progress_fn progress, void *progress_ctx,
+                      ls_error *err);
 /* The nested selection's choice among nk K x nc covariate lists (row-major
  * sibling MAEs and convergence flags): the smallest finite MAE among the
  * converged fits, or among all when none converged; ties keep the smaller
