@@ -30,14 +30,14 @@
 
 #define ORDER "math,ifeval,hellaswag,bbh,mmlu-pro,mmlu,arc,truthfulqa,gsm8k,winogrande,gpqa,musr"
 
-static int compare(const ls_data *d, size_t K, int integration, unsigned nodes, const double *th,
+static int compare(const ls_data *d, size_t K, const char *anchors, int integration, unsigned nodes, const double *th,
                    const double *ref, double lref, const char *label)
 {
     size_t F = ls_data_nfamilies(d);
     double *fam = malloc(F * sizeof(double)), ll, worst = 0;
     ls_model *m = NULL;
     ls_error e;
-    if (!fam || ls_model_new(d, K, NULL, integration, nodes, 0, &m, &e) ||
+    if (!fam || ls_model_new(d, K, anchors, integration, nodes, 0, &m, &e) ||
         ls_model_loglik(m, th, &ll, NULL, fam, &e)) {
         printf("%-10s failed: %s\n", label, e.message);
         free(fam);
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     size_t F = ls_data_nfamilies(d);
     double *ref = malloc(F * sizeof(double)), lref;
     ls_model *rm = NULL;
-    if (!ref || ls_model_new(d, K, NULL, big ? LS_INT_QMC : LS_INT_GH, refn, 0, &rm, &e)) {
+    if (!ref || ls_model_new(d, K, ls_fit_anchors(f), big ? LS_INT_QMC : LS_INT_GH, refn, 0, &rm, &e)) {
         fprintf(stderr, "reference rule: %s\n", e.message);
         return 1;
     }
@@ -120,24 +120,24 @@ int main(int argc, char **argv)
     if (big) {
         for (unsigned n = 512; n <= maxn; n *= 2) {
             snprintf(label, sizeof label, "QMC %u", n);
-            compare(d, K, LS_INT_QMC, n, ls_fit_theta(f), ref, lref, label);
+            compare(d, K, ls_fit_anchors(f), LS_INT_QMC, n, ls_fit_theta(f), ref, lref, label);
         }
         for (unsigned n = 3; n <= 4; n++) {
             if (pow((double)n, (double)K) > 70000) break;
             snprintf(label, sizeof label, "GH %u", n);
-            compare(d, K, LS_INT_GH, n, ls_fit_theta(f), ref, lref, label);
+            compare(d, K, ls_fit_anchors(f), LS_INT_GH, n, ls_fit_theta(f), ref, lref, label);
         }
         for (unsigned l = 2; l <= (K <= 12 ? 4u : 3u); l++) {
             snprintf(label, sizeof label, "sparse %u", l);
-            compare(d, K, LS_INT_SPARSE, l, ls_fit_theta(f), ref, lref, label);
+            compare(d, K, ls_fit_anchors(f), LS_INT_SPARSE, l, ls_fit_theta(f), ref, lref, label);
         }
     } else
         for (unsigned n = 4; n <= maxn; n += 2) {
             snprintf(label, sizeof label, "GH %u", n);
-            compare(d, K, LS_INT_GH, n, ls_fit_theta(f), ref, lref, label);
+            compare(d, K, ls_fit_anchors(f), LS_INT_GH, n, ls_fit_theta(f), ref, lref, label);
         }
-    compare(d, K, LS_INT_LAPLACE, 0, ls_fit_theta(f), ref, lref, "Laplace");
-    compare(d, K, LS_INT_AUTO, 0, ls_fit_theta(f), ref, lref, "default");
+    compare(d, K, ls_fit_anchors(f), LS_INT_LAPLACE, 0, ls_fit_theta(f), ref, lref, "Laplace");
+    compare(d, K, ls_fit_anchors(f), LS_INT_AUTO, 0, ls_fit_theta(f), ref, lref, "default");
     if (big) { /* the importance-sampling check as a Laplace fit runs it, timed */
         int ci = LS_INT_QMC;
         unsigned cn = LS_CHECK_POINTS;
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
                    (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
         /* its base rule without the control variate: the standard error it saves */
         ls_model *pm = NULL;
-        if (!ls_model_new(d, K, NULL, LS_INT_QMC, LS_CHECK_POINTS, 0, &pm, &e) &&
+        if (!ls_model_new(d, K, ls_fit_anchors(f), LS_INT_QMC, LS_CHECK_POINTS, 0, &pm, &e) &&
             !ls_model_loglik(pm, ls_fit_theta(f), &plain, NULL, NULL, &e)) {
             double v = 0;
             for (size_t g = 0; g < F; g++) {

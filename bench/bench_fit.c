@@ -85,7 +85,6 @@ int main(int argc, char **argv)
     double total = 0, total_sp = 0, total_cpu = 0;
     for (int K = kmin; K <= kmax; K++) {
         ls_model *m = NULL;
-        ls_model_new(d, (size_t)K, NULL, LS_INT_AUTO, 0, 0, &m, &e);
         ls_fit_options fo;
         ls_fit_options_init(&fo);
         fo.skills = (size_t)K;
@@ -99,6 +98,11 @@ int main(int argc, char **argv)
             continue;
         }
         double tf = now() - t0, cf = cpu_now() - c0;
+        if (ls_model_new(d, (size_t)K, ls_fit_anchors(f), LS_INT_AUTO, 0, 0, &m, &e)) { /* the fit's anchors */
+            printf("%3d  model failed: %s\n", K, e.message);
+            ls_fit_free(f);
+            continue;
+        }
         total += tf;
         total_cpu += cf;
         size_t dim = ls_model_dim(m);

@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.13.0"
+#define LS_VERSION "0.14.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -182,9 +182,10 @@ LS_API int ls_table_write(const ls_table *t, const char *path, ls_error *err);
 typedef struct ls_data ls_data;
 
 typedef struct ls_data_options {
-    /* Comma-separated benchmark columns in model order (the first K are the
-     * anchors unless the fit names others).  NULL: every numeric column that
-     * is not model, family or a covariate source, in file order. */
+    /* Comma-separated benchmark columns in model order (the fit's anchors
+     * are its own choice or the named ones; anchors "first": the first K
+     * of this order).  NULL: every numeric column that is not model, family
+     * or a covariate source, in file order. */
     const char *benchmarks;
     /* Comma-separated covariate terms.  A term is a column name, log(col),
      * or a product of such factors joined by '*', e.g.
@@ -314,7 +315,11 @@ enum ls_integration {
 
 typedef struct ls_fit_options {
     size_t skills;       /* K >= 1, <= number of benchmarks            */
-    const char *anchors; /* comma-separated anchor benchmarks, NULL = first K */
+    /* comma-separated anchor benchmarks (benchmark k measures skill k
+     * only); NULL or "auto": chosen from the data, the start's principal
+     * components pivoted for the best-conditioned anchor block (named in
+     * the fit); "first": the first K benchmarks */
+    const char *anchors;
     unsigned starts;     /* seeded starts (default 8)                  */
     uint64_t seed;       /* default 1                                  */
     int integration;     /* enum ls_integration, default AUTO          */
@@ -398,6 +403,14 @@ LS_API double ls_fit_bic(const ls_fit *f);
  * less than 1e-3 in log-likelihood. */
 enum { LS_CONVERGED_GRADIENT = 1, LS_CONVERGED_CHANGE = 2 };
 LS_API int ls_fit_converged(const ls_fit *f);
+/* 1 when the fit chose its anchors from the data (anchors NULL or "auto"),
+ * 0 when they were named (or "first") */
+LS_API int ls_fit_anchors_from_data(const ls_fit *f);
+/* The fit's anchors as an anchors option: comma-separated names (or
+ * "first"), to build an ls_model in the fit's parametrisation (an
+ * ls_model's NULL anchors are the first K benchmarks, not the fit's
+ * choice).  Owned by the fit. */
+LS_API const char *ls_fit_anchors(const ls_fit *f);
 /* That criterion in words: "max |gradient| <= gtol", "log-likelihood change
  * (kinks of the logit clamp)" or "none met" (also the fit file's
  * convergence.criterion). */

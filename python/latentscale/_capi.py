@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.13.0).
+"""ctypes declarations of include/latentscale.h (version 0.14.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.13.0"
+HEADER_VERSION = "0.14.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4
@@ -203,6 +203,8 @@ PROTOTYPES = {
     "ls_fit_aic": (c_double, [c_void_p]),
     "ls_fit_bic": (c_double, [c_void_p]),
     "ls_fit_converged": (c_int, [c_void_p]),
+    "ls_fit_anchors_from_data": (c_int, [c_void_p]),
+    "ls_fit_anchors": (c_char_p, [c_void_p]),
     "ls_fit_convergence_criterion": (c_char_p, [c_void_p]),
     "ls_fit_gradnorm": (c_double, [c_void_p]),
     "ls_fit_frozen": (c_int, [c_void_p, c_double_p]),

@@ -172,7 +172,7 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     if (!(bl = ls_data_bench_list(d))) { rc = ls_nomem(err); goto done; }
     o2.benchmarks = bl;
     ls_fit_options fo = f->opt;
-    fo.anchors = f->anchors;
+    fo.anchors = ls_fit_anchors(f); /* the fit's parametrisation, for its warm start */
     fo.estimate_ceilings = f->est_ceil;
     fo.calibrate = 0;
     fo.skip_check = 1; /* the held-out cells score the refit, not its log-likelihood */

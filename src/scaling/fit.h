@@ -55,6 +55,7 @@ struct ls_fit {
     char check_method[16];       /* its kind                                     */
     ls_fit_options opt;
     char *anchors;          /* owned copy of opt.anchors              */
+    int anchors_auto;       /* the anchors were chosen from the data  */
     char *est_ceil;         /* owned copy of opt.estimate_ceilings    */
     size_t nkap;            /* ceilings estimated                     */
     unsigned char *kap;     /* J: 1 where the ceiling is estimated    */

@@ -23,6 +23,8 @@ size_t ls_fit_nparams(const ls_fit *f) { return f->nparams; }
 double ls_fit_aic(const ls_fit *f) { return f->aic; }
 double ls_fit_bic(const ls_fit *f) { return f->bic; }
 int ls_fit_converged(const ls_fit *f) { return f->converged; }
+int ls_fit_anchors_from_data(const ls_fit *f) { return f->anchors_auto; }
+const char *ls_fit_anchors(const ls_fit *f) { return f->anchors ? f->anchors : "first"; }
 const char *ls_fit_convergence_criterion(const ls_fit *f)
 {
     return f->converged == LS_CONVERGED_CHANGE ? LS_CRITERION_CHANGE

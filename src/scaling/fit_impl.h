@@ -42,6 +42,12 @@ int lsfit_sigma_warning(ls_fit *f, ls_error *err);
 
 /* The deterministic start for model m on d into pr. */
 int lsfit_initial_params(const ls_data *d, const ls_model *m, ls_params *pr, ls_error *err);
+/* The anchors chosen from the data (K names, comma-separated, in *names,
+ * freed with ls_free): the start's principal components, then greedy
+ * pivoting for the best-conditioned anchor block. */
+int lsfit_auto_anchors(const ls_data *d, size_t K, const char *estimate_ceilings, char **names, ls_error *err);
+/* Whether anchors (an option's value) asks for the data's choice */
+int lsfit_anchors_auto(const char *anchors);
 /* Start s > 0: th plus seeded Gaussian noise. */
 void lsfit_perturb(const ls_model *m, double *th, uint64_t seed, unsigned s);
 

@@ -340,6 +340,7 @@ int ls_fit_write_json(const ls_fit *f, const ls_data *d, const char *path, const
     json_t *an = json_array();
     for (size_t k = 0; k < K; k++) json_array_append_new(an, json_string(d->bench[f->est.anchors[k]]));
     json_object_set_new(opts, "anchors", an);
+    json_object_set_new(opts, "anchors_chosen", json_string(f->anchors_auto ? "data" : "named"));
     json_object_set_new(opts, "starts", json_integer(f->opt.starts));
     json_object_set_new(opts, "seed", json_integer((json_int_t)f->opt.seed));
     json_object_set_new(opts, "integration", json_string(integration_name(f->opt.integration)));

@@ -261,6 +261,8 @@ int ls_fit_load(const char *path, const ls_table *t, unsigned threads, ls_data *
         goto done;
     }
     f->loglik = rec; /* what the file says, to the last digit */
+    const char *ach = json_string_value(json_object_get(op, "anchors_chosen")); /* optional: before 0.14 named */
+    f->anchors_auto = ach && strcmp(ach, "data") == 0;
     /* a clipped fit converged by the log-likelihood's change stays so (its
      * gradient at the kinks, recomputed here, is not below gtol) */
     json_t *cvj = json_object_get(root, "convergence");

@@ -115,6 +115,16 @@ int ls_fit_run_from(const ls_data *d, const ls_fit_options *o, const double *the
     *out = NULL;
     int rc0 = ls_fit_options_check(o, err);
     if (rc0) return rc0;
+    /* anchors chosen from the data: the fit runs as if the user had named
+     * them, so its file, its refits and its summary carry the names */
+    ls_fit_options oa;
+    char *auto_anchors = NULL;
+    if (lsfit_anchors_auto(o->anchors)) {
+        if ((rc0 = lsfit_auto_anchors(d, o->skills, o->estimate_ceilings, &auto_anchors, err))) return rc0;
+        oa = *o;
+        oa.anchors = auto_anchors;
+        o = &oa;
+    }
     lsfit_run r;
     memset(&r, 0, sizeof r);
     r.d = d;
@@ -136,9 +146,11 @@ int ls_fit_run_from(const ls_data *d, const ls_fit_options *o, const double *the
     if (!rc && r.f->warn.failed) rc = ls_nomem(err);
     if (!rc) {
         r.f->seconds = lsfit_since(&r.t0);
+        r.f->anchors_auto = auto_anchors != NULL;
         *out = r.f;
         r.f = NULL; /* handed out */
     }
     run_free(&r);
+    ls_free(auto_anchors);
     return rc;
 }

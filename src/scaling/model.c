@@ -67,12 +67,14 @@ void ls_model_free(ls_model *m)
     ls_free(m);
 }
 
-/* Resolve the anchors: NULL means the first K benchmarks. */
+/* Resolve the anchors: NULL, "first" or "auto" mean the first K benchmarks
+ * here (a fit resolves "auto" and NULL from the data before it builds its
+ * models). */
 static int set_anchors(ls_model *m, const char *anchors, ls_error *err)
 {
     const ls_data *d = m->d;
     for (size_t j = 0; j < m->J; j++) m->anchor_of[j] = -1;
-    if (!anchors || !*anchors) {
+    if (!anchors || !*anchors || strcmp(anchors, "first") == 0 || strcmp(anchors, "auto") == 0) {
         for (size_t k = 0; k < m->K; k++) {
             m->anchor[k] = k;
             m->anchor_of[k] = (long)k;

@@ -14,6 +14,7 @@
  * thread count.
  */
 #include "scaling/tasks.h"
+#include "scaling/fit_impl.h"
 
 #include <math.h>
 #include <omp.h>
@@ -200,6 +201,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
     int *jrc = ls_calloc(njob, sizeof(int));
     ls_error *jerr = ls_calloc(njob, sizeof(ls_error));
     lss_job *job = ls_calloc(njob, sizeof *job);
+    char **kanch = NULL; /* per K, the anchors the data choose (on all rows) */
     out->nk = nk;
     out->folds = folds;
     out->seed = fo->seed;
@@ -256,6 +258,13 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         if ((rc = ls_table_subset(t, rows_in, a0, &tin[nf], err))) goto done;
         if ((rc = ls_table_subset(t, rows_out, nsib, &tout[nf], err))) goto done;
     }
+    /* anchors chosen from the data once per K, on all rows: the folds'
+     * fits then share the full fit's parametrisation (and its warm start) */
+    if (lsfit_anchors_auto(fo->anchors)) {
+        if (!(kanch = ls_calloc(nk, sizeof *kanch))) { rc = ls_nomem(err); goto done; }
+        for (size_t a = 0; a < nk; a++)
+            if ((rc = lsfit_auto_anchors(full, kmin + a, fo->estimate_ceilings, &kanch[a], err))) goto done;
+    }
     /* the journal: the jobs a killed run of the same inputs finished */
     uint64_t key = lss_select_key(full, fo, folds);
     if (journal) {
@@ -306,6 +315,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         }
         ls_fit_options o = *fo;
         o.skills = kmin + a;
+        if (kanch) o.anchors = kanch[a];
         o.threads = 1;
         o.skip_se = 1;
         o.skip_check = r != 0 || sibling_only; /* a fold's held-out families are sampled instead */
@@ -403,6 +413,8 @@ done:
         ls_table_free(tin[r]);
         ls_table_free(tout[r]);
     }
+    for (size_t a = 0; kanch && a < nk; a++) ls_free(kanch[a]);
+    ls_free(kanch);
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of); ls_free(role);
     for (size_t jb = 0; job && jb < njob; jb++) ls_free(job[jb].theta);
     ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr); ls_free(job);
