@@ -697,9 +697,10 @@ LS_API const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *mode
  * benchmarks. */
 LS_API double ls_fit_calibrated_level(const ls_fit *f, double q);
 /* The same for benchmark j (0-based, the fit's order), the level that
- * predictions use: benchmark j's own level L_j shrunk towards the pooled
- * one L, (n_j L_j + 20 L) / (n_j + 20) with n_j its held-out cells and
- * L_j its own split-conformal level;
+ * predictions use: for an interval's end (q other than 0.5) benchmark j's
+ * own split-conformal level L_j where its n_j held-out cells give one
+ * (n_j + 1 >= 1 / min(q, 1 - q)); for the median, and for an end where they
+ * do not, L_j shrunk towards the pooled one L, (n_j L_j + 20 L) / (n_j + 20);
  * the pooled level when j is out of range or the calibration has no
  * per-benchmark values (fit files before 0.12.0). */
 LS_API double ls_fit_calibrated_level_at(const ls_fit *f, size_t j, double q);

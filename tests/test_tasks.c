@@ -655,8 +655,9 @@ static void calibration_maps_levels_by_order_statistics(void)
         for (size_t q = 0; lc && q < 3 * J; q++) CHECK_MSG(lc[q] == mc[q] && uc[q] == mc[q], "%zu: %g %g %g", q, lc[q], mc[q], uc[q]);
         /* per benchmark: the pooled values uniform again, benchmark 0's own
          * 19 values all 0.02 (a benchmark the law over-predicts), the
-         * others' uniform; benchmark 0's levels move (19 L_0 + 20 L) / 39
-         * of the way, the others' stay the model's own */
+         * others' uniform; benchmark 0's interval ends are its own levels
+         * (19 cells give u_(1) and u_(19)), its median moves (19 L_0 + 20 L)
+         * / 39 of the way, the others' stay the model's own */
         for (int q = 0; q < 19; q++) f->calib_pit[q] = u[q];
         f->calib_boff = calloc(J + 1, sizeof(size_t));
         f->calib_bpit = malloc(19 * J * sizeof(double));
@@ -664,8 +665,9 @@ static void calibration_maps_levels_by_order_statistics(void)
             f->calib_boff[j + 1] = f->calib_boff[j] + 19;
             for (int q = 0; q < 19; q++) f->calib_bpit[j * 19 + (size_t)q] = j == 0 ? 0.02 : u[q];
         }
-        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.05), (19 * 0.02 + 20 * 0.05) / 39, 1e-12);
-        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.95), (19 * 0.02 + 20 * 0.95) / 39, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.05), 0.02, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.95), 0.02, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.25), 0.02, 1e-12);
         CHECK_NEAR(ls_fit_calibrated_level_at(f, 0, 0.5), (19 * 0.02 + 20 * 0.5) / 39, 1e-12);
         CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.05), 0.05, 1e-12);
         CHECK(ls_fit_calibrated_level_at(f, J, 0.05) == ls_fit_calibrated_level(f, 0.05)); /* out of range: pooled */
@@ -678,18 +680,21 @@ static void calibration_maps_levels_by_order_statistics(void)
                 size_t q = i * J + j;
                 if (j == 0) /* lower quantiles of the same draws: every end at or below the model's */
                     CHECK_MSG(lp[q] <= lb[q] && mp[q] <= mb[q] && up[q] < ub[q], "%zu: %g %g %g", q, lp[q], mp[q], up[q]);
-                else
-                    CHECK_MSG(lp[q] == lb[q] && mp[q] == mb[q] && up[q] == ub[q], "%zu", q);
+                else /* levels u_(1) = 0.05 (1), u_(19) = 0.05 (19): the nominal ones up to rounding */
+                    CHECK_MSG(fabs(lp[q] - lb[q]) < 1e-12 && mp[q] == mb[q] && fabs(up[q] - ub[q]) < 1e-12,
+                              "%zu: %.17g %.17g, %.17g %.17g", q, lp[q], lb[q], up[q], ub[q]);
             }
         /* few held-out cells: benchmark 1's own 9 values 0.1, .., 0.9 are
-         * too few to promise 90 % (the conformal ends are 0 and 1), and the
-         * shrinkage softens that: (9 x 0 + 20 x 0.05) / 29; the quartiles
-         * and the median are order statistics u_(2), u_(8), u_(5) */
+         * too few to promise 90 % (the conformal ends are 0 and 1), so those
+         * ends are shrunk towards the pooled ones: (9 x 0 + 20 x 0.05) / 29;
+         * its quartiles are its own order statistics u_(2), u_(8), its
+         * median u_(5) = 0.5, shrunk (to 0.5 again) */
         for (int q = 0; q < 9; q++) f->calib_bpit[19 + (size_t)q] = 0.1 * (q + 1);
         for (size_t j = 2; j <= J; j++) f->calib_boff[j] = f->calib_boff[j] - 10;
         CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.05), 20 * 0.05 / 29, 1e-12);
         CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.95), (9 + 20 * 0.95) / 29, 1e-12);
-        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.25), (9 * 0.2 + 20 * 0.25) / 29, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.25), 0.2, 1e-12);
+        CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.75), 0.8, 1e-12);
         CHECK_NEAR(ls_fit_calibrated_level_at(f, 1, 0.5), 0.5, 1e-12);
         ls_result_free(pb);
         ls_result_free(a);

@@ -86,7 +86,7 @@ PARAMS = {
     "calibrate": ("bool, optional", "Calibrate the fit by extrapolation to each family's largest "
                   "model: held out, the law refitted without them, their predictive CDF values "
                   "stored; predictions then take their median and interval ends at the calibrated "
-                  "levels, per benchmark shrunk towards the pooled ones (calibration_folds more "
+                  "levels, per benchmark (medians, and ends with too few cells, shrunk towards the pooled ones; calibration_folds more "
                   "fits; library default: True, skipped with a warning where fewer than 5 families have two or more models). In evaluate, inside the training rows."),
     "calibration_folds": ("int, optional", "With calibrate: the held-out siblings are split into "
                           "this many groups of families, each refitted without its group only, "

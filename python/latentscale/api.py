@@ -411,8 +411,9 @@ class Fit:
         """The predictive quantile level a calibrated prediction reports for
         the nominal level q (q itself when the fit has no calibration; see
         fit(..., calibrate=True)): pooled over the benchmarks, or for one
-        benchmark (its own levels shrunk towards the pooled ones, what
-        predictions use)."""
+        benchmark (what predictions use: an interval's end is the
+        benchmark's own level where its held-out cells give one, the median
+        and other ends are shrunk towards the pooled ones)."""
         if benchmark is None:
             return float(C.lib().ls_fit_calibrated_level(self._fit, float(q)))
         if benchmark not in self.benchmarks:

@@ -615,8 +615,9 @@ class TestCalibration(unittest.TestCase):
             with open("cal.json") as fh:
                 rec = json.load(fh)["calibration"]
             np.testing.assert_allclose(u, rec["pit"], rtol=0, atol=1e-12)
-            # per benchmark: together the pooled values; levels shrunk towards
-            # the pooled ones, the same after the file is read back
+            # per benchmark: together the pooled values; an interval's end is
+            # the benchmark's own level where its cells give one, else shrunk
+            # towards the pooled one; the same after the file is read back
             self.assertEqual(rec["folds"], 5)
             per = rec["pit_by_benchmark"]
             self.assertEqual(sorted(per), sorted(f.benchmarks))
@@ -628,7 +629,7 @@ class TestCalibration(unittest.TestCase):
                     nb = len(per[b])
                     k = int(np.floor((nb + 1) * 0.05 + 1e-9))  # split-conformal order statistic
                     own = float(np.sort(per[b])[k - 1]) if k >= 1 else 0.0
-                    want = (nb * own + 20 * f.calibrated_level(0.05)) / (nb + 20)
+                    want = own if k >= 1 else (nb * own + 20 * f.calibrated_level(0.05)) / (nb + 20)
                     self.assertAlmostEqual(f.calibrated_level(0.05, b), want, places=12)
                     self.assertEqual(g.calibrated_level(0.05, b), f.calibrated_level(0.05, b))
                     self.assertAlmostEqual(rec["levels_by_benchmark"][b]["0.05"], f.calibrated_level(0.05, b),

@@ -368,7 +368,7 @@ void cli_print_calibration(const ls_fit *f, const ls_data *d, double level, cons
     if (!ls_fit_calibration(f, &ncal, &mcal, NULL)) return;
     double lo = (1 - level) / 2, hi = (1 + level) / 2;
     printf("calibration%s: %zu cells of %zu held-out largest siblings; the %.0f%% interval spans the predictive\n"
-           "  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (shrunk towards the pooled):\n",
+           "  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (own ends, medians shrunk to the pooled):\n",
            how, ncal, mcal, 100 * level, ls_fit_calibrated_level(f, lo), ls_fit_calibrated_level(f, hi),
            ls_fit_calibrated_level(f, 0.5));
     size_t J = ls_data_nbenchmarks(d), col = 0;

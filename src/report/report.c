@@ -670,7 +670,7 @@ static void figure_scores(rep *r, ls_buf *b)
     if (r->have_pred && ls_result_number(r->pred, "calibrated") > 0 && ls_fit_calibration(r->f, &ncal, &mcal, NULL))
         snprintf(calcap, sizeof calcap,
                  " The bands' ends and the curves' medians are taken at calibrated levels: the predictive CDF values "
-                 "of %zu held-out largest siblings (%zu cells) per benchmark, shrunk towards the pooled ones (the fit's calibration).",
+                 "of %zu held-out largest siblings (%zu cells) per benchmark (the medians shrunk towards the pooled ones; the fit's calibration).",
                  mcal, ncal);
     if (r->have_pred)
         snprintf(cap, sizeof cap,
