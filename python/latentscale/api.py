@@ -792,8 +792,8 @@ def _summary_text(fit):
         ncal, mcal, (lo, hi, med), per = fit._calibration_levels
         out.append("calibration: %d cells of %d held-out largest siblings; the 90%% interval spans the "
                    "predictive" % (ncal, mcal))
-        out.append("  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (shrunk "
-                   "towards the pooled):" % (lo, hi, med))
+        out.append("  levels [%.3f, %.3f] pooled, the median is the %.3f quantile; per benchmark (own ends, "
+                   "medians shrunk to the pooled):" % (lo, hi, med))
         line, col = "", 0
         for j, b in enumerate(fit.benchmarks):
             cell = "%s [%.3f, %.3f] %.2f" % ((b[:24],) + per[j])
