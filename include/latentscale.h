@@ -182,10 +182,10 @@ LS_API int ls_table_write(const ls_table *t, const char *path, ls_error *err);
 typedef struct ls_data ls_data;
 
 typedef struct ls_data_options {
-    /* Comma-separated benchmark columns in model order (the fit's anchors
-     * are its own choice or the named ones; anchors "first": the first K
-     * of this order).  NULL: every numeric column that is not model, family
-     * or a covariate source, in file order. */
+    /* Comma-separated benchmark columns in model order (the first K are the
+     * anchors unless the fit names others or chooses them, anchors "auto").
+     * NULL: every numeric column that is not model, family or a covariate
+     * source, in file order. */
     const char *benchmarks;
     /* Comma-separated covariate terms.  A term is a column name, log(col),
      * or a product of such factors joined by '*', e.g.
@@ -316,9 +316,10 @@ enum ls_integration {
 typedef struct ls_fit_options {
     size_t skills;       /* K >= 1, <= number of benchmarks            */
     /* comma-separated anchor benchmarks (benchmark k measures skill k
-     * only); NULL or "auto": chosen from the data, the start's principal
-     * components pivoted for the best-conditioned anchor block (named in
-     * the fit); "first": the first K benchmarks */
+     * only); NULL or "first": the first K benchmarks; "auto": chosen from
+     * the data, the benchmarks' order passing over any nearly in the span
+     * of the anchors before it on the start's principal components (named
+     * in the fit) */
     const char *anchors;
     unsigned starts;     /* seeded starts (default 8)                  */
     uint64_t seed;       /* default 1                                  */
@@ -403,8 +404,8 @@ LS_API double ls_fit_bic(const ls_fit *f);
  * less than 1e-3 in log-likelihood. */
 enum { LS_CONVERGED_GRADIENT = 1, LS_CONVERGED_CHANGE = 2 };
 LS_API int ls_fit_converged(const ls_fit *f);
-/* 1 when the fit chose its anchors from the data (anchors NULL or "auto"),
- * 0 when they were named (or "first") */
+/* 1 when the fit chose its anchors from the data (anchors "auto"), 0 when
+ * they were named or the first K */
 LS_API int ls_fit_anchors_from_data(const ls_fit *f);
 /* The fit's anchors as an anchors option: comma-separated names (or
  * "first"), to build an ls_model in the fit's parametrisation (an

@@ -58,8 +58,8 @@ PARAMS = {
     # fit options (ls_fit_options)
     "skills": ("int, optional", "Number of latent skills K (library default: 4)."),
     "anchors": ("str or list of str, optional", "The anchor benchmark of each skill; None or "
-                "'auto': chosen from the data (the best-conditioned set, named in the fit); 'first': "
-                "the first K benchmarks."),
+                "'first': the first K benchmarks; 'auto': chosen from the data (no two nearly "
+                "collinear, named in the fit)."),
     "starts": ("int, optional", "Seeded optimiser starts (library default: 8)."),
     "seed": ("int, optional", "Random seed (library default: 1)."),
     "integration": ("str, optional", "Integration rule over each family's skills: auto, gh, "

@@ -471,7 +471,7 @@ class Fit:
         self.benchmarks = [C.dec(lib.ls_data_benchmark(d, j)) for j in range(J)]
         self.covariates = [C.dec(lib.ls_data_covariate(d, q)) for q in range(p)]
         self.skill_names = [self.benchmarks[a] for a in self.params.anchors]
-        # whether the fit chose its anchors from the data (anchors None or 'auto')
+        # whether the fit chose its anchors from the data (anchors='auto')
         self.anchors_from_data = bool(lib.ls_fit_anchors_from_data(f))
         self.floors = np.array([lib.ls_data_floor(d, j) for j in range(J)])
         # the calibration's summary lines (cli_print_calibration): counts and
@@ -686,7 +686,7 @@ def _summary_text(fit):
     out.append("skills named by their anchors (each measures its skill only): "
                + ", ".join(fit.skill_names))
     if fit.anchors_from_data:
-        out.append("  (chosen from the data, no two nearly collinear; --anchors A,B,.. or first to fix)")
+        out.append("  (chosen from the data, no two nearly collinear)")
     out.append("")
     out.append("covariate effects on skills (raw log scale)")
     out.append(label("covariate") + heads())

@@ -124,8 +124,8 @@ typedef struct fit_args {
 #define FIT_SPECS(a)                                                                               \
     {"skills", ARG_SIZE, &(a).fopt.skills, "number of latent skills K (default 4)", "K"},          \
         {"anchors", ARG_STRING, &(a).fopt.anchors,                                                 \
-         "anchor benchmark of each skill; auto (default): chosen from the data, no two "           \
-         "nearly collinear; first: the first K benchmarks",                                        \
+         "anchor benchmark of each skill; first (default): the first K benchmarks; auto: "         \
+         "chosen from the data, no two nearly collinear",                                          \
          "A,B,..|auto|first"},                                                                     \
         {"starts", ARG_UINT, &(a).fopt.starts, "seeded optimiser starts (default 8)", "N"},        \
         {"seed", ARG_U64, &(a).fopt.seed, "random seed (default 1)", "N"},                         \

@@ -40,8 +40,7 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
            ls_data_nmodels(d), ls_data_nfamilies(d), J, ls_data_nobserved(d));
     printf("skills named by their anchors (each measures its skill only):");
     for (size_t k = 0; k < K; k++) printf("%s %s", k ? "," : "", ls_data_benchmark(d, pr->anchors[k]));
-    printf(ls_fit_anchors_from_data(f) ? "\n  (chosen from the data, no two nearly collinear; --anchors A,B,.. or first to fix)\n\n"
-                                       : "\n\n");
+    printf(ls_fit_anchors_from_data(f) ? "\n  (chosen from the data, no two nearly collinear)\n\n" : "\n\n");
     printf("covariate effects on skills (raw log scale)\n");
     print_row_label("covariate", W);
     for (size_t k = 0; k < K; k++) printf(" %*s", skill_width(d, pr, k), ls_data_benchmark(d, pr->anchors[k]));

@@ -115,8 +115,8 @@ int ls_fit_run_from(const ls_data *d, const ls_fit_options *o, const double *the
     *out = NULL;
     int rc0 = ls_fit_options_check(o, err);
     if (rc0) return rc0;
-    /* anchors chosen from the data: the fit runs as if the user had named
-     * them, so its file, its refits and its summary carry the names */
+    /* anchors chosen from the data ("auto"): the fit runs as if the user had
+     * named them, so its file, its refits and its summary carry the names */
     ls_fit_options oa;
     char *auto_anchors = NULL;
     if (lsfit_anchors_auto(o->anchors)) {

@@ -97,14 +97,16 @@ static int start_components(const ls_data *d, const long *kap_of, size_t K, doub
 
 int lsfit_anchors_auto(const char *anchors)
 {
-    return !anchors || !*anchors || strcmp(anchors, "auto") == 0;
+    return anchors && strcmp(anchors, "auto") == 0;
 }
 
 int lsfit_auto_anchors(const ls_data *d, size_t K, const char *estimate_ceilings, char **names, ls_error *err)
 {
     *names = NULL;
     size_t n = d->n, J = d->J;
-    if (K < 1 || K > J || K > 64) return ls_fail(err, LS_ERR_OPTION, "skills: %zu for %zu benchmarks", K, J);
+    if (K < 1 || K > J || K > 64) /* as the model says it */
+        return ls_fail(err, LS_ERR_OPTION, "skills: K = %zu, but it must be between 1 and the number of benchmarks (%zu)",
+                       K, J);
     long *kap_of = ls_calloc(J, sizeof(long));
     double *Z = ls_calloc(n * J, sizeof(double)), *C = ls_calloc(J * J, sizeof(double));
     double *V = ls_calloc(J * J, sizeof(double)), *ev = ls_calloc(J, sizeof(double));

@@ -68,8 +68,7 @@ void ls_model_free(ls_model *m)
 }
 
 /* Resolve the anchors: NULL, "first" or "auto" mean the first K benchmarks
- * here (a fit resolves "auto" and NULL from the data before it builds its
- * models). */
+ * here (a fit resolves "auto" from the data before it builds its models). */
 static int set_anchors(ls_model *m, const char *anchors, ls_error *err)
 {
     const ls_data *d = m->d;

@@ -258,8 +258,8 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         if ((rc = ls_table_subset(t, rows_in, a0, &tin[nf], err))) goto done;
         if ((rc = ls_table_subset(t, rows_out, nsib, &tout[nf], err))) goto done;
     }
-    /* anchors chosen from the data once per K, on all rows: the folds'
-     * fits then share the full fit's parametrisation (and its warm start) */
+    /* anchors "auto": chosen from the data once per K, on all rows, so the
+     * folds' fits share the full fit's parametrisation (and warm start) */
     if (lsfit_anchors_auto(fo->anchors)) {
         if (!(kanch = ls_calloc(nk, sizeof *kanch))) { rc = ls_nomem(err); goto done; }
         for (size_t a = 0; a < nk; a++)
