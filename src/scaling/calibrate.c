@@ -65,6 +65,15 @@
  * its 50 % coverage 64.7 % -> 54.9 % (n0 = 5: 60.8 %); simulated, model
  * true: 90.5 % -> 91.4 %). */
 #define CALIB_SHRINK_ENDS 0.0
+/* Draws of a held-out cell's predictive CDF value u = F(y): 50 parameter
+ * draws x 20 family draws, 1,000 predictive draws, where a prediction's
+ * defaults take 200 x 50.  The Monte Carlo sd of u is at most 0.016 (0.007
+ * at u = 0.05), small beside the spread of the values the levels are order
+ * statistics of; on the demo the pooled 90 % levels move from [0.048,
+ * 0.966] to [0.045, 0.964] and the calibration's time from 40 s to 17 s
+ * (0.15.0). */
+#define CALIB_PARAM_DRAWS 50
+#define CALIB_LATENT_DRAWS 20
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -212,6 +221,10 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     }
     ls_predict_options po = *o;
     po.calibration = 0;
+    /* a held-out cell's CDF value needs fewer draws than an interval's ends:
+     * at most CALIB_PARAM_DRAWS x CALIB_LATENT_DRAWS predictive draws */
+    if (po.param_draws > CALIB_PARAM_DRAWS) po.param_draws = CALIB_PARAM_DRAWS;
+    if (po.latent_draws > CALIB_LATENT_DRAWS) po.latent_draws = CALIB_LATENT_DRAWS;
     u = ls_calloc(nte * J + 1, sizeof(double));
     bj = ls_calloc(nte * J + 1, sizeof(size_t));
     if (!u || !bj) { rc = ls_nomem(err); goto done; }
