@@ -504,6 +504,9 @@ LS_API int ls_fit_confint(const ls_fit *f, const ls_data *d, int kind, double le
 /* Wall-clock seconds of the search, the polish, the standard errors and the
  * whole fit (kept out of the JSON, which is reproducible byte for byte). */
 LS_API void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, double *total);
+/* Wall-clock seconds of the calibration (ls_fit_calibrate, or ls_fit_table's),
+ * 0 when the fit has none; not in the JSON either. */
+LS_API double ls_fit_calibration_seconds(const ls_fit *f);
 
 /* Write the fit as JSON, atomically.  `argv_json` (may be NULL) is a JSON
  * object text recorded under "options" next to the library's own options. */
@@ -671,8 +674,7 @@ LS_API int ls_predict(const ls_fit *f, const ls_data *d, const ls_table *newt,
  * the largest model of every family with at least two models (by size, then
  * tokens) is held out, the law is refitted to the other rows with the fit's
  * options, and the held-out cells' predictive CDF values u = F(y) (by o's
- * draws, at most 50 parameter x 20 family draws: 1,000 predictive draws
- * per cell) are stored in the fit, sorted.  Where the model is right they are
+ * draws) are stored in the fit, sorted.  Where the model is right they are
  * uniform and the calibration changes nothing; where it over-predicts larger
  * siblings they pile up low, and predictions take their median and interval
  * ends from the quantiles of u (split-conformal over held-out siblings:

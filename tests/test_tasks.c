@@ -204,6 +204,22 @@ static void prediction_intervals_cover_their_level(void)
                     if (!(p.lower[c] <= p.median[c] && p.median[c] <= p.upper[c])) h_fail++;
                 }
             cov50_sum += (double)in50;
+            /* the CDF value at the observed score is that of the draws the
+             * interval's ends are quantiles of: inside the 50 % interval
+             * exactly when between 0.25 and 0.75, but for cells where the
+             * ends' interpolation between two draws decides */
+            size_t agree = 0;
+            for (size_t c = 0; c < p.n * p.J; c++)
+                if (!isnan(p.observed[c])) {
+                    CHECK(p.pit[c] >= 0 && p.pit[c] <= 1);
+                    int in = p.observed[c] >= p.lower[c] && p.observed[c] <= p.upper[c];
+                    agree += in == (p.pit[c] >= 0.25 && p.pit[c] <= 0.75);
+                } else
+                    CHECK(isnan(p.pit[c]));
+            printf("  replication %llu: CDF values agree with the 50%% interval in %zu of %zu cells\n",
+                   (unsigned long long)rep, agree, n50);
+            CHECK_MSG((double)agree >= 0.97 * (double)n50, "CDF values agree with the interval in %zu of %zu cells", agree,
+                      n50);
             /* the evaluation's own 50% coverage: the same draws' quartiles */
             CHECK_NEAR(ev.coverage50, (double)in50 / (double)n50, 1e-12);
             printf("  replication %llu: 50%% coverage %.3f\n", (unsigned long long)rep, (double)in50 / (double)n50);

@@ -222,6 +222,7 @@ PROTOTYPES = {
     "ls_fit_theta": (c_double_p, [c_void_p]),
     "ls_fit_se": (c_double_p, [c_void_p, c_int]),
     "ls_fit_timing": (None, [c_void_p, c_double_p, c_double_p, c_double_p, c_double_p]),
+    "ls_fit_calibration_seconds": (c_double, [c_void_p]),
     "ls_fit_write_json": (c_int, [c_void_p, c_void_p, c_char_p, c_char_p, _err]),
     "ls_fit_nat_cov": (c_double_p, [c_void_p]),
     "ls_fit_ceiling_estimated": (c_int, [c_void_p, c_size_t]),

@@ -570,6 +570,7 @@ class Fit:
         t = [c_double() for _ in range(4)]
         lib.ls_fit_timing(f, *[byref(v) for v in t])
         self.timing = dict(zip(("search", "polish", "se", "total"), (v.value for v in t)))
+        self.timing["calibration"] = float(lib.ls_fit_calibration_seconds(f))
 
     @property
     def standard_errors(self):
@@ -787,7 +788,8 @@ def _summary_text(fit):
     tm = fit.timing
     if not fit.from_file:  # a fit file does not record the times
         out.append("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)"
-                   % (tm["total"], tm["search"], tm["polish"], tm["se"]))
+                   % (tm["total"], tm["search"], tm["polish"], tm["se"])
+                   + ("; calibration %.1f s" % tm["calibration"] if fit._calibration_levels is not None else ""))
     if fit._calibration_levels is not None:
         ncal, mcal, (lo, hi, med), per = fit._calibration_levels
         out.append("calibration: %d cells of %d held-out largest siblings; the 90%% interval spans the "

@@ -157,7 +157,9 @@ void cli_print_fit(const ls_fit *f, const ls_data *d)
                "  near the optimum, max |gradient| %.2e\n", gfr);
     double ts, tp, tse, tt;
     ls_fit_timing(f, &ts, &tp, &tse, &tt);
-    printf("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)\n", tt, ts, tp, tse);
+    printf("time: %.1f s (search %.1f s, polish %.1f s, standard errors %.1f s)", tt, ts, tp, tse);
+    if (ls_fit_calibration(f, NULL, NULL, NULL)) printf("; calibration %.1f s", ls_fit_calibration_seconds(f));
+    printf("\n");
     cli_print_calibration(f, d, 0.9, "");
     size_t nw = ls_fit_nwarnings(f);
     for (size_t i = 0; i < nw; i++) cli_warning(stdout, NULL, ls_fit_warning(f, i));
@@ -194,6 +196,8 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     if (rc) exit_code = cli_fail(&e);
     else {
         if (!a->quiet) cli_print_fit(f, d);
+        else /* the summary carries the fit's warnings; without it they go to stderr */
+            for (size_t i = 0; i < ls_fit_nwarnings(f); i++) cli_warning(stderr, "latentscale: ", ls_fit_warning(f, i));
         if (a->out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_fit_write_json(f, d, a->out, aj, &e);
@@ -441,6 +445,8 @@ static int demo_run(int argc, char **argv, int quiet_flag)
         {"threads", ARG_UINT, &a.fopt.threads, "worker threads of the fit (default: all cores)", "N"},
         {"dir", ARG_STRING, &dir, "folder for demo files (default: a new temporary folder)", "DIR"},
         {"quiet", ARG_FLAG, &quiet, "no summary on stdout (give --dir to know where the files are)", NULL},
+        {"no-calibrate", ARG_FLAG, &a.no_calibrate,
+         "skip the calibration on held-out largest siblings (the fit alone: seconds, not tens of seconds)", NULL},
         CLI_RENAMED("families", "--families is now --n-families (a count)"),
         CLI_RENAMED("benchmarks", "--benchmarks is now --n-benchmarks (a count)"),
         {NULL, 0, NULL, NULL, NULL}};

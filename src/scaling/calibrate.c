@@ -46,9 +46,11 @@
 #include "scaling/fit_impl.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CALIB_MIN_FAMILIES 5
 /* n0, the pseudo-cells of the pooled level in a benchmark's median (and
@@ -65,15 +67,6 @@
  * its 50 % coverage 64.7 % -> 54.9 % (n0 = 5: 60.8 %); simulated, model
  * true: 90.5 % -> 91.4 %). */
 #define CALIB_SHRINK_ENDS 0.0
-/* Draws of a held-out cell's predictive CDF value u = F(y): 50 parameter
- * draws x 20 family draws, 1,000 predictive draws, where a prediction's
- * defaults take 200 x 50.  The Monte Carlo sd of u is at most 0.016 (0.007
- * at u = 0.05), small beside the spread of the values the levels are order
- * statistics of; on the demo the pooled 90 % levels move from [0.048,
- * 0.966] to [0.045, 0.964] and the calibration's time from 40 s to 17 s
- * (0.15.0). */
-#define CALIB_PARAM_DRAWS 50
-#define CALIB_LATENT_DRAWS 20
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -128,8 +121,6 @@ const double *ls_fit_calibration(const ls_fit *f, size_t *n, size_t *models, siz
     return f ? f->calib_pit : NULL;
 }
 
-/* The held-out rows rte[0..nte) (one per family) dealt round-robin into
- * G folds: fold g's rows into sub, their number returned. */
 /* The refits' progress, their stages named as the calibration's */
 typedef struct {
     ls_progress_fn fn;
@@ -145,11 +136,32 @@ static int calib_progress_fn(void *ctx, const char *stage, double done, double t
     return c->fn(c->ctx, s, done, total);
 }
 
+/* The held-out rows rte[0..nte) (one per family) dealt round-robin into
+ * G folds: fold g's rows into sub, their number returned. */
 static size_t fold_rows(const size_t *rte, size_t nte, size_t G, size_t g, size_t *sub)
 {
     size_t m = 0;
     for (size_t a = g; a < nte; a += G) sub[m++] = rte[a];
     return m;
+}
+
+/* A calibration that cannot run (why: printf-style) leaves a warning in f;
+ * LS_OK, or LS_ERR_NOMEM where the warning was lost. */
+static int calib_skipped(ls_fit *f, ls_error *err, const char *why, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static int calib_skipped(ls_fit *f, ls_error *err, const char *why, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, why);
+    vsnprintf(reason, sizeof reason, why, ap);
+    va_end(ap);
+    lsfit_warn(f, "calibration: skipped: %s; the intervals are the model's own, not checked on held-out siblings",
+               reason);
+    return f->warn.failed ? ls_nomem(err) : LS_OK;
 }
 
 /* The calibration; where the data have too few families with two or more
@@ -161,6 +173,8 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
 {
     int rc = ls_predict_options_check(o, err);
     if (rc) return rc;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (ls_table_nrow(t) != d->n + d->ndropped)
         return ls_fail(err, LS_ERR_INPUT, "calibration: %s has %zu rows, the fit's data %zu: not the table it was built from",
                        ls_table_name(t), ls_table_nrow(t), d->n + d->ndropped);
@@ -182,20 +196,17 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     char *bl = NULL;
     if (!role || !out_of || !rte || !rtr || !sub) { rc = ls_nomem(err); goto done; }
     if (!required && (ls_table_find(t, d->size_col) < 0 || ls_table_find(t, d->tokens_col) < 0)) {
-        lsfit_warn(f, "calibration: skipped: %s has no columns '%s' and '%s' (`size_column`, `tokens_column`) to find "
-                      "each family's largest model; the intervals are the model's own, not checked on held-out siblings",
-                   ls_table_name(t), d->size_col, d->tokens_col);
-        rc = f->warn.failed ? ls_nomem(err) : LS_OK;
+        rc = calib_skipped(f, err, "%s has no columns '%s' and '%s' (`size_column`, `tokens_column`) to find each "
+                                   "family's largest model",
+                           ls_table_name(t), d->size_col, d->tokens_col);
         goto done;
     }
     if ((rc = lss_roles_largest(t, d, role, err))) goto done;
     for (size_t i = 0; i < n; i++)
         if (role[i]) rte[nte++] = i;
     if (nte < CALIB_MIN_FAMILIES && !required) {
-        lsfit_warn(f, "calibration: skipped: %zu families with two or more models (and sizes and tokens), at least %d "
-                      "needed; the intervals are the model's own, not checked on held-out siblings",
-                   nte, CALIB_MIN_FAMILIES);
-        rc = f->warn.failed ? ls_nomem(err) : LS_OK;
+        rc = calib_skipped(f, err, "%zu families with two or more models (and sizes and tokens), at least %d needed",
+                           nte, CALIB_MIN_FAMILIES);
         goto done;
     }
     if (nte < CALIB_MIN_FAMILIES) {
@@ -221,10 +232,9 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     }
     ls_predict_options po = *o;
     po.calibration = 0;
-    /* a held-out cell's CDF value needs fewer draws than an interval's ends:
-     * at most CALIB_PARAM_DRAWS x CALIB_LATENT_DRAWS predictive draws */
-    if (po.param_draws > CALIB_PARAM_DRAWS) po.param_draws = CALIB_PARAM_DRAWS;
-    if (po.latent_draws > CALIB_LATENT_DRAWS) po.latent_draws = CALIB_LATENT_DRAWS;
+    /* every draw of a prediction: 1,000 (50 x 20) for these CDF values
+     * cost 6 cells of --holdout largest's 90 % coverage and put hellaswag
+     * below 75 % (docs/EVALUATION.md 0.15) */
     u = ls_calloc(nte * J + 1, sizeof(double));
     bj = ls_calloc(nte * J + 1, sizeof(size_t));
     if (!u || !bj) { rc = ls_nomem(err); goto done; }
@@ -320,6 +330,7 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
     f->calib_cold = cold;
     if (f->warn.failed) rc = ls_nomem(err);
 done:
+    f->t_calib = lsfit_since(&t0);
     ls_free(role);
     ls_free(out_of);
     ls_free(rte);

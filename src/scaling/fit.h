@@ -60,6 +60,7 @@ struct ls_fit {
     size_t nkap;            /* ceilings estimated                     */
     unsigned char *kap;     /* J: 1 where the ceiling is estimated    */
     double seconds, t_search, t_polish, t_se; /* wall clock, not in the JSON */
+    double t_calib;                           /* the calibration's wall clock, likewise */
     int have_se;            /* inf holds standard errors              */
     ls_inference inf;
     int have_lr;            /* heteroscedastic fit: test against constant precision */

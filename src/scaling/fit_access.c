@@ -60,6 +60,8 @@ void ls_fit_timing(const ls_fit *f, double *search, double *polish, double *se, 
     *total = f->seconds;
 }
 
+double ls_fit_calibration_seconds(const ls_fit *f) { return f->t_calib; }
+
 const double *ls_fit_se(const ls_fit *f, int kind)
 {
     if (!f->have_se || kind < 0 || kind >= LS_SE_KINDS || !f->inf.ok[kind]) return NULL;
