@@ -1175,14 +1175,18 @@ static void heteroscedastic_precision_is_recovered(void)
 typedef struct stop_after {
     int left;
     int calls;
+    double last;
 } stop_after;
 
+/* counts the reports of ended fits (done: the fits ended so far); a
+ * report that a long fit's poll repeats is not a new one */
 static int stop_after_n(void *ctx, const char *stage, double done, double total)
 {
     stop_after *s = ctx;
-    (void)done;
     (void)total;
     CHECK(strncmp(stage, "select: K = ", 12) == 0);
+    if (done == s->last) return s->left <= 0;
+    s->last = done;
     s->calls++;
     return --s->left <= 0;
 }
@@ -1203,19 +1207,22 @@ static void select_resumes_from_its_journal(void)
     ls_error e;
     ls_result *plain = NULL, *first = NULL, *again = NULL, *other = NULL;
     CHECK(ls_select(t, &o, &fo, 1, 2, 3, &plain, &e) == LS_OK);
-    stop_after st = {4, 0};
+    stop_after st = {4, 0, -1};
     fo.progress = stop_after_n;
     fo.progress_ctx = &st;
     CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &first, &e) == LS_ERR_CANCEL);
     CHECK(access(jp, F_OK) == 0);
     st.left = 1000;
     st.calls = 0;
+    st.last = -1;
     CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &again, &e) == LS_OK);
     if (again && plain) {
         double reused = ls_result_number(again, "reused");
-        printf("  stopped after 4 of 10 fits; the second run took %.0f from the journal and ran %d\n", reused,
-               st.calls);
-        CHECK(reused >= 4 && reused < 10 && (double)st.calls + reused == 10);
+        printf("  stopped after 4 of 10 fits; the second run took %.0f from the journal, ran the others in %d reports, "
+               "the last at %.0f done\n", reused, st.calls, st.last);
+        /* reports come from the calling thread: a fit that ends on another
+         * thread is reported with the next one there, so reports <= fits */
+        CHECK(reused >= 4 && reused < 10 && st.calls >= 1 && (double)st.calls + reused <= 10 && st.last == 10);
         const char *keys[] = {"loglik", "aic", "bic", "cv", "sibling_mae"};
         for (int k = 0; k < 5; k++) {
             size_t n1 = 0, n2 = 0;
@@ -1227,9 +1234,11 @@ static void select_resumes_from_its_journal(void)
     CHECK(access(jp, F_OK) != 0); /* complete: removed */
     /* another seed's journal is ignored */
     st.left = 3;
+    st.last = -1;
     CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &first, &e) == LS_ERR_CANCEL);
     fo.seed = 2;
     st.left = 1000;
+    st.last = -1;
     CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &other, &e) == LS_OK);
     if (other) CHECK(ls_result_number(other, "reused") == 0);
     remove(jp);

@@ -218,6 +218,9 @@ int cli_progress_lines(void *ctx, const char *stage, double done, double total)
     (void)ctx;
     if (interrupted) return 1;
     if (!isatty(STDERR_FILENO)) return 0;
+    static double last = -1; /* a report repeated while a long job polls: printed once */
+    if (done == last) return 0;
+    last = done;
     fprintf(stderr, "%s: done (%.0f of %.0f)\n", stage, done, total);
     return 0;
 }
