@@ -763,11 +763,11 @@ LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train
  * cv (held-out log-likelihood of whole families; NaN when folds = 0),
  * converged, sampled (1: the values are the check rule's), best_aic,
  * best_bic, best_cv (indices into K; NaN when there is no CV), folds, seed.
- * fo's progress is called (from the calling thread) with "select: K = k,
- * <fit>" and the fits ended so far of all, after the fits that end on
- * the calling thread, with the others' reports, and every 0.25 s during its
- * own fits (the last report repeated), so that a cancel stops the fits
- * within moments.
+ * fo's progress is called from the calling thread, which waits while
+ * fo->threads others fit: with "select: K = k, <fit>" and the fits ended so
+ * far of all, within 20 ms of a fit's end, and every 0.25 s in between
+ * (the last report repeated), so that a cancel stops the fits within
+ * moments.
  */
 LS_API int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
               size_t kmin, size_t kmax, unsigned folds, ls_result **out, ls_error *err);

@@ -15,6 +15,7 @@
 #include "scaling/tasks.h"
 #include "kernel/special.h"
 
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -1176,6 +1177,8 @@ typedef struct stop_after {
     int left;
     int calls;
     double last;
+    pthread_t caller;
+    int other_thread; /* calls from another thread than the caller's */
 } stop_after;
 
 /* counts the reports of ended fits (done: the fits ended so far); a
@@ -1185,6 +1188,7 @@ static int stop_after_n(void *ctx, const char *stage, double done, double total)
     stop_after *s = ctx;
     (void)total;
     CHECK(strncmp(stage, "select: K = ", 12) == 0);
+    if (!pthread_equal(pthread_self(), s->caller)) s->other_thread++;
     if (done == s->last) return s->left <= 0;
     s->last = done;
     s->calls++;
@@ -1207,7 +1211,7 @@ static void select_resumes_from_its_journal(void)
     ls_error e;
     ls_result *plain = NULL, *first = NULL, *again = NULL, *other = NULL;
     CHECK(ls_select(t, &o, &fo, 1, 2, 3, &plain, &e) == LS_OK);
-    stop_after st = {4, 0, -1};
+    stop_after st = {4, 0, -1, pthread_self(), 0};
     fo.progress = stop_after_n;
     fo.progress_ctx = &st;
     CHECK(ls_select_journal(t, &o, &fo, 1, 2, 3, jp, &first, &e) == LS_ERR_CANCEL);
@@ -1232,6 +1236,7 @@ static void select_resumes_from_its_journal(void)
         CHECK(ls_result_number(plain, "reused") == 0);
     }
     CHECK(access(jp, F_OK) != 0); /* complete: removed */
+    CHECK_MSG(st.other_thread == 0, "%d progress calls from another thread", st.other_thread);
     /* another seed's journal is ignored */
     st.left = 3;
     st.last = -1;

@@ -76,13 +76,14 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
 
 /* A job's fit asks job_progress whether to stop: the shared flag, set when
  * the caller's progress function returned non-zero.  That function may be
- * called from the calling thread only: a job that ends there reports at
- * once, one that ends on another thread leaves its report pending; and
- * since a fit at large K runs for minutes, the calling thread's own jobs
- * also call it (the pending report, or the last one repeated) at most
- * every POLL_SECONDS, so that an interrupt stops a select within a
- * fraction of a second while the calling thread is fitting (0.14.0: up to
- * the end of the next job, 117 s at K = 4 on the paper data). */
+ * called from the calling thread only, and a fit at large K runs for
+ * minutes, so the calling thread fits nothing: it waits in poll_loop,
+ * passing on each report a job leaves (pending) and repeating the last
+ * one every POLL_SECONDS, so that an interrupt stops a select within a
+ * fraction of a second (0.14.0: at the end of the next fit, 117 s at
+ * K = 4 on the paper data).  Where the runtime gives a team of one, the
+ * calling thread fits, reports its jobs at once and polls from its fits
+ * (job_progress). */
 #define POLL_SECONDS 0.25
 typedef struct job_shared {
     volatile int cancel;
@@ -97,6 +98,36 @@ typedef struct job_ctx {
     job_shared *sh;
     int caller; /* the job runs on the calling thread */
 } job_ctx;
+
+/* The calling thread while nworkers threads fit: reports and polls until
+ * they are all done (*workers_done). */
+static void poll_loop(job_shared *sh, const size_t *workers_done, size_t nworkers)
+{
+    const struct timespec nap = {0, 20000000}; /* 20 ms */
+    for (;;) {
+        size_t d;
+        int c;
+#pragma omp atomic read
+        d = *workers_done;
+#pragma omp atomic read
+        c = sh->cancel;
+        if (sh->fn && !c) {
+            int stop = 0;
+#pragma omp critical(lss_select_job)
+            if (sh->pending || lsfit_since(&sh->last_poll) >= POLL_SECONDS) {
+                clock_gettime(CLOCK_MONOTONIC, &sh->last_poll);
+                stop = sh->fn(sh->fn_ctx, sh->stage, sh->done, sh->total);
+                sh->pending = 0;
+            }
+            if (stop) {
+#pragma omp atomic write
+                sh->cancel = 1;
+            }
+        }
+        if (d >= nworkers) return;
+        nanosleep(&nap, NULL);
+    }
+}
 
 static int job_progress(void *ctx, const char *stage, double done, double total)
 {
@@ -328,8 +359,20 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
      * held-out data change the optimum little, and the search from
      * scratch is most of a fit's time) */
     for (int phase = 0; phase < 2; phase++) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-    for (size_t jb = 0; jb < njob; jb++) {
+    size_t next_job = 0, workers_done = 0;
+    /* nth threads fit; the calling thread reports and polls (a team of one
+     * fits as well, and polls from its fits) */
+#pragma omp parallel num_threads(nth + 1)
+    {
+    int me = omp_get_thread_num(), team = omp_get_num_threads();
+    if (me == 0 && team > 1)
+        poll_loop(&sh, &workers_done, (size_t)team - 1);
+    else {
+    for (;;) {
+        size_t jb;
+#pragma omp atomic capture
+        jb = next_job++;
+        if (jb >= njob) break;
         size_t a = jb / per, r = jb % per; /* r == 0: the full fit; nf + 1: the siblings */
         if ((r == 0) != (phase == 0)) continue;
         int c;
@@ -428,8 +471,13 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         ls_free(theta);
         jrc[jb] = q;
     }
-    /* the reports of jobs that ended on other threads after the calling
-     * thread's last call */
+    if (me != 0) {
+#pragma omp atomic
+        workers_done++;
+    }
+    }
+    }
+    /* a report left after the last poll */
     if (sh.pending && !sh.cancel && fo->progress && fo->progress(fo->progress_ctx, sh.stage, sh.done, sh.total))
         sh.cancel = 1;
     sh.pending = 0;
