@@ -572,6 +572,16 @@ else bad "1 MB model name rejected: $(cat "$tmp/stderr")"; fi
 rm -f longname.json embedded.json
 
 # ---------------------------------------------------------------------------
+# --quiet: nothing on stdout, the fit's warnings (here: too few families to
+# calibrate) on stderr
+cases=$((cases+1))
+if ! "$bin" fit base.csv "${fit1[@]}" --out quiet.json >"$tmp/stdout" 2>"$tmp/stderr"; then bad "fit --quiet: exit $?"
+elif [ -s "$tmp/stdout" ]; then bad "fit --quiet: stdout '$(cat "$tmp/stdout")'"
+elif ! grep -q "^latentscale: warning: calibration: skipped: " "$tmp/stderr"; then
+  bad "fit --quiet: the fit's warning is not on stderr: '$(cat "$tmp/stderr")'"
+else ok; fi
+rm -f quiet.json
+
 # Killed and interrupted runs: a fit long enough to be caught mid-run, over
 # an existing output.  SIGKILL leaves the old output and no temporary file;
 # SIGINT and SIGTERM stop at the next safe point with exit 130 and write

@@ -196,13 +196,18 @@ static int run_fit(fit_args *a, const char *input, int argc, char **argv, const 
     if (rc) exit_code = cli_fail(&e);
     else {
         if (!a->quiet) cli_print_fit(f, d);
-        else /* the summary carries the fit's warnings; without it they go to stderr */
-            for (size_t i = 0; i < ls_fit_nwarnings(f); i++) cli_warning(stderr, "latentscale: ", ls_fit_warning(f, i));
         if (a->out) {
             char *aj = cli_argv_json(argc, argv);
             rc = ls_fit_write_json(f, d, a->out, aj, &e);
             free(aj);
             if (rc) exit_code = cli_fail(&e);
+        }
+        /* the summary carries the fit's warnings; without it they go to
+         * stderr (once the fit is written: a failure stays one line), but
+         * the data's, printed above */
+        for (size_t i = 0; a->quiet && !exit_code && i < ls_fit_nwarnings(f); i++) {
+            const char *w = ls_fit_warning(f, i), *dw = ls_data_warning(d);
+            if (!dw || strcmp(w, dw) != 0) cli_warning(stderr, "latentscale: ", w);
         }
         if (!exit_code && !ls_fit_converged(f)) {
             fprintf(stderr, "latentscale: the fit did not converge (max |gradient| %.3g)%s\n",
