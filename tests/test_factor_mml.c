@@ -9,7 +9,8 @@
  * figures in tests/reference, written by bench/reference/lme4_rasch.R;
  * skipped when ../shared/data is absent).
  *
- * `test_factor_mml --quick` runs the fast part (also under sanitizers).
+ * `test_factor_mml --quick` runs the same checks on smaller samples with
+ * looser bounds, for a quick look by hand (not a CTest entry).
  */
 #include "harness.h"
 #include "factor/fit.h"

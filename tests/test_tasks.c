@@ -1227,8 +1227,12 @@ static void select_resumes_from_its_journal(void)
         /* reports come from the calling thread: a fit that ends on another
          * thread is reported with the next one there, so reports <= fits */
         CHECK(reused >= 4 && reused < 10 && st.calls >= 1 && (double)st.calls + reused <= 10 && st.last == 10);
-        const char *keys[] = {"loglik", "aic", "bic", "cv", "sibling_mae"};
-        for (int k = 0; k < 5; k++) {
+        /* the refits' convergence is carried by the journal too: 3 folds and
+         * the sibling hold-out per K */
+        const double *nr = ls_result_numbers(plain, "refits", NULL, NULL);
+        CHECK(nr && nr[0] == 4 && nr[1] == 4);
+        const char *keys[] = {"loglik", "aic", "bic", "cv", "sibling_mae", "refits", "refits_not_converged"};
+        for (int k = 0; k < 7; k++) {
             size_t n1 = 0, n2 = 0;
             const double *a = ls_result_numbers(plain, keys[k], &n1, NULL), *b = ls_result_numbers(again, keys[k], &n2, NULL);
             CHECK(a && b && n1 == 2 && n2 == 2 && memcmp(a, b, 2 * sizeof *a) == 0);

@@ -1438,7 +1438,10 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                                       else np.full(len(Ks), np.nan)),
                          best_sibling=(int(Ks[e.scalar("best_sibling", int)])
                                        if math.isfinite(e.scalar("best_sibling")) else None),
-                         reused=e.scalar("reused", int))
+                         reused=e.scalar("reused", int),
+                         refits=(e.vector("refits").astype(np.int64) if "refits" in e else None),
+                         refits_not_converged=(e.vector("refits_not_converged").astype(np.int64)
+                                               if "refits_not_converged" in e else None))
 
 
 def mae(prediction, observed):

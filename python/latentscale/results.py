@@ -358,11 +358,15 @@ class Selection:
     best_sibling: Optional[int] = None
     # fits taken from the journal (select(journal=...)) instead of run
     reused: int = 0
+    # per K: the folds' and the sibling hold-out's fits run, and how many of
+    # them did not converge (their held-out scores come from their last estimates)
+    refits: Optional[np.ndarray] = None
+    refits_not_converged: Optional[np.ndarray] = None
 
     def to_dataframe(self):
         """One row per number of skills (index 'skills', the K values);
         columns loglik, n_params, aic, bic, cv_loglik (NaN without folds),
-        sibling_mae, converged, sampled.
+        sibling_mae, converged, sampled, refits, refits_not_converged.
 
         Returns
         -------
@@ -380,6 +384,9 @@ class Selection:
                 "converged": self.converged,
                 "sampled": (self.sampled if self.sampled is not None
                             else np.zeros(len(self.K), dtype=bool))}
+        for name in ("refits", "refits_not_converged"):
+            v = getattr(self, name)
+            cols[name] = v if v is not None else np.zeros(len(self.K), dtype=np.int64)
         return _labelled(cols, [int(k) for k in self.K], list(cols), "skills")
 
 

@@ -460,6 +460,12 @@ class TestTasks(unittest.TestCase):
         self.assertEqual([float(v) for v in s.sibling_mae], [row["sibling_mae"] for row in cj["fits"]])
         self.assertEqual(s.best_sibling, cj["best_sibling"])
         self.assertTrue(all(0 < v < 1 for v in s.sibling_mae))
+        # the refits (2 folds and the sibling hold-out per K) and how many did
+        # not converge, as the CLI wrote them
+        self.assertEqual([int(v) for v in s.refits], [row["refits"] for row in cj["fits"]])
+        self.assertEqual([int(v) for v in s.refits_not_converged],
+                         [row["refits_not_converged"] for row in cj["fits"]])
+        self.assertTrue(all(v == 3 for v in s.refits))
         # K = 2 with 1 start finds the same optimum as the 2-start fit (reached
         # from another start, so equal to the optimiser's tolerance, not bitwise)
         self.assertAlmostEqual(s.loglik[1], S["fit"].loglik, delta=1e-4)

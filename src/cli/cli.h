@@ -172,8 +172,6 @@ int cmd_report(int argc, char **argv);
 
 /* drop_incomplete's warning on stderr (nothing when no row was dropped). */
 void cli_data_warning(const ls_data *d);
-/* ... and the same warning carried by a result (select, evaluate). */
-void cli_result_drop_warning(const ls_result *r);
 /* --quiet: stdout to /dev/null until cli_quiet_end (saved: what begin
  * returned; -1 when off). */
 int cli_quiet_begin(int on);

@@ -357,14 +357,6 @@ void cli_quiet_end(int saved)
     close(saved);
 }
 
-/* Warnings of a result that name drop_incomplete, on stderr. */
-void cli_result_drop_warning(const ls_result *r)
-{
-    for (size_t i = 0; r && i < ls_result_nwarnings(r); i++)
-        if (strncmp(ls_result_warning(r, i), "drop_incomplete:", 16) == 0)
-            cli_warning(stderr, "latentscale: ", ls_result_warning(r, i));
-}
-
 void cli_print_calibration(const ls_fit *f, const ls_data *d, double level, const char *how)
 {
     size_t ncal = 0, mcal = 0;

@@ -539,27 +539,33 @@ int cmd_select(int argc, char **argv)
     int code = 0;
     if (rc) code = cli_fail(&e);
     else {
-        cli_result_drop_warning(s);
+        cli_result_warnings(s); /* on stderr, also with --quiet: drops, unconverged fits and refits */
         int qs = cli_quiet_begin(a.quiet);
         size_t nk = 0;
         const double *K = ls_result_numbers(s, "K", &nk, NULL), *ll = RN(s, "loglik"), *np = RN(s, "n_params");
         const double *aic = RN(s, "aic"), *bic = RN(s, "bic"), *cv = RN(s, "cv"), *conv = RN(s, "converged");
         const double *sampled = RN(s, "sampled"), *sib = RN(s, "sibling_mae");
+        const double *refits = RN(s, "refits"), *refits_no = RN(s, "refits_not_converged");
         int has_sib = !isnan(ls_result_number(s, "best_sibling"));
-        printf("  %3s %12s %7s %11s %11s %14s %12s %9s\n", "K", "loglik", "params", "AIC", "BIC",
-               folds ? "cv loglik" : "", has_sib ? "sibling MAE" : "", "converged");
+        printf("  %3s %12s %7s %11s %11s %14s %12s %9s %7s\n", "K", "loglik", "params", "AIC", "BIC",
+               folds ? "cv loglik" : "", has_sib ? "sibling MAE" : "", "converged", "refits");
         for (size_t i = 0; i < nk; i++) {
             printf("  %3.0f %12.3f %7.0f %11.2f %11.2f ", K[i], ll[i], np[i], aic[i], bic[i]);
             if (folds) printf("%14.3f", cv[i]);
             else printf("%14s", "");
             if (has_sib) printf(" %12.4f", sib[i]);
             else printf(" %12s", "");
-            printf(" %9s%s\n", conv[i] != 0 ? "yes" : "NO", sampled[i] != 0 ? "  *" : "");
+            char rf[32] = "";
+            if (refits[i] > 0) snprintf(rf, sizeof rf, "%.0f/%.0f", refits[i] - refits_no[i], refits[i]);
+            printf(" %9s %7s%s\n", conv[i] != 0 ? "yes" : "NO", rf, sampled[i] != 0 ? "  *" : "");
         }
         if (has_sib)
             printf("  sibling MAE: every family's largest model held out, the law refitted without them, the\n"
                    "  MAE of the predictive median of their scores (extrapolation to a larger sibling)\n");
-        int any = 0;
+        int any = 0, refit_any = 0;
+        for (size_t i = 0; i < nk; i++) refit_any |= refits[i] > 0;
+        if (refit_any)
+            printf("  refits: of the folds' and the sibling hold-out's fits, how many converged\n");
         for (size_t i = 0; i < nk; i++) any |= sampled[i] != 0;
         if (any)
             printf("  * log-likelihood, AIC, BIC and cv by the fit's check rule at the estimate (importance\n"

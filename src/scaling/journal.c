@@ -13,7 +13,8 @@
  *   {"kind": "select-journal", "version": "0.8.0", "key": "89ab...",
  *    "jobs": [{"K": 3, "job": 0, "value": 3043.8, "aic": .., "bic": ..,
  *              "n_params": 66, "converged": 1, "sampled": 0,
- *              "theta": [..the estimate, where the folds start..]}, ..]}
+ *              "theta": [..the estimate, where the folds start..]},
+ *             {"K": 3, "job": 1, "value": -512.3, "converged": 1}, ..]}
  *
  * job 0 is K's full fit (value: its log-likelihood), 1..folds the folds
  * (value: the fold's held-out log-likelihood), folds + 1 the sibling
@@ -121,13 +122,13 @@ size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk
             continue;
         if (!(K >= (double)kmin && K < (double)(kmin + nk) && K == floor(K))) continue;
         if (!(jb >= 0 && jb < (double)per && jb == floor(jb))) continue;
+        if (!get_num(e, "converged", &conv) || (conv != 0 && conv != 1)) continue;
         size_t slot = ((size_t)K - kmin) * per + (size_t)jb;
         if (jb == 0) { /* the full fit: its criteria too */
             if (!get_num(e, "aic", &aic) || !get_num(e, "bic", &bic) || !get_num(e, "n_params", &np) ||
-                !get_num(e, "converged", &conv) || !get_num(e, "sampled", &samp))
+                !get_num(e, "sampled", &samp))
                 continue;
-            if (!(np >= 0 && np < 1e9 && np == floor(np)) || (conv != 0 && conv != 1) || (samp != 0 && samp != 1))
-                continue;
+            if (!(np >= 0 && np < 1e9 && np == floor(np)) || (samp != 0 && samp != 1)) continue;
         }
         if (job[slot].done) continue; /* the first entry of a slot wins */
         double *theta = NULL;
@@ -174,11 +175,11 @@ int lss_journal_write(const char *path, uint64_t key, size_t kmin, size_t nk, si
         json_object_set_new(e, "K", json_integer((json_int_t)(kmin + s / per)));
         json_object_set_new(e, "job", json_integer((json_int_t)(s % per)));
         json_object_set_new(e, "value", ls_json_num(job[s].value));
+        json_object_set_new(e, "converged", json_integer(job[s].converged));
         if (s % per == 0) {
             json_object_set_new(e, "aic", ls_json_num(job[s].aic));
             json_object_set_new(e, "bic", ls_json_num(job[s].bic));
             json_object_set_new(e, "n_params", json_integer((json_int_t)job[s].nparams));
-            json_object_set_new(e, "converged", json_integer(job[s].converged));
             json_object_set_new(e, "sampled", json_integer(job[s].sampled));
             json_object_set_new(e, "theta", ls_json_vec(job[s].theta, job[s].dim));
         }

@@ -221,6 +221,10 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
         json_object_set_new(o, "cv_loglik", ls_json_num(s->cv[a]));
         json_object_set_new(o, "sibling_mae", s->sibling ? ls_json_num(s->sibling[a]) : json_null());
         json_object_set_new(o, "converged", json_boolean(s->converged[a]));
+        if (s->refits) {
+            json_object_set_new(o, "refits", json_integer((json_int_t)s->refits[a]));
+            json_object_set_new(o, "refits_not_converged", json_integer((json_int_t)s->refits_unconverged[a]));
+        }
         json_object_set_new(o, "loglik_method",
                             json_string(s->sampled && s->sampled[a] ? "the fit's check rule at the estimate"
                                                                     : "the fit's quadrature"));

@@ -35,6 +35,8 @@ void lss_selection_free(void *v)
     ls_free(s->converged);
     ls_free(s->sampled);
     ls_free(s->sibling);
+    ls_free(s->refits);
+    ls_free(s->refits_unconverged);
     ls_free(s->warning);
     ls_free(s);
 }
@@ -62,9 +64,18 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
     if (!rc) rc = ls_result_add_number(r, "folds", s->folds, err);
     if (!rc) rc = ls_result_add_number(r, "seed", (double)s->seed, err);
     if (!rc) rc = ls_result_add_number(r, "reused", (double)s->reused, err);
+    if (!rc && s->refits) rc = ls_result_add_sizes(r, "refits", s->refits, nk, 1, NULL, NULL, err);
+    if (!rc && s->refits)
+        rc = ls_result_add_sizes(r, "refits_not_converged", s->refits_unconverged, nk, 1, NULL, NULL, err);
     if (!rc && s->warning) rc = ls_result_warn(r, err, "%s", s->warning);
     for (size_t a = 0; !rc && a < nk; a++)
         if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
+    for (size_t a = 0; !rc && s->refits && a < nk; a++)
+        if (s->refits_unconverged[a])
+            rc = ls_result_warn(r, err,
+                                "K = %zu: %zu of its %zu refits (folds, sibling hold-out) did not converge; its "
+                                "held-out scores come from their last estimates",
+                                s->K[a], s->refits_unconverged[a], s->refits[a]);
     if (rc) {
         ls_result_free(r);
         return rc;
@@ -278,7 +289,9 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
     out->converged = ls_calloc(nk, sizeof(int));
     out->sampled = ls_calloc(nk, sizeof(int));
     out->sibling = ls_calloc(nk, sizeof(double));
-    if (!job || !out->sampled || !out->sibling || !role || !bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
+    out->refits = ls_calloc(nk, sizeof(size_t));
+    out->refits_unconverged = ls_calloc(nk, sizeof(size_t));
+    if (!job || !out->sampled || !out->sibling || !out->refits || !out->refits_unconverged || !role || !bl || !perm || !fold_of || !rows_in || !rows_out || !cvpart || !tin || !tout || !jrc || !jerr ||
         !out->K || !out->loglik || !out->aic || !out->bic || !out->cv || !out->nparams || !out->converged) {
         rc = ls_nomem(err);
         goto done;
@@ -435,6 +448,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         } else if (!q) {
             q = heldout_loglik(fit, dd, tout[r - 1], &o2, &cvpart[jb], &jerr[jb]);
         }
+        int fconv = fit && ls_fit_converged(fit);
         ls_fit_free(fit);
         ls_data_free(dd);
         /* one job at a time: the journal, then the progress line */
@@ -446,7 +460,10 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
                     job[jb].theta = theta;
                     job[jb].dim = dim;
                     theta = NULL;
-                } else job[jb].value = cvpart[jb];
+                } else {
+                    job[jb].value = cvpart[jb];
+                    job[jb].converged = fconv;
+                }
                 job[jb].done = 1;
                 if (journal) q = lss_journal_write(journal, key, kmin, nk, per, job, &jerr[jb]);
             }
@@ -500,6 +517,11 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         for (size_t r = 1; r <= nf; r++) s += cvpart[a * per + r];
         out->cv[a] = nf ? s : NAN;
         out->sibling[a] = out->has_sibling ? cvpart[a * per + nf + 1] : NAN;
+        for (size_t r = 1; r < per; r++) {
+            const lss_job *j = &job[a * per + r];
+            out->refits[a] += j->done;
+            out->refits_unconverged[a] += j->done && !j->converged;
+        }
     }
     for (size_t a = 1; a < nk; a++) {
         if (out->aic[a] < out->aic[out->best_aic]) out->best_aic = a;

@@ -149,6 +149,8 @@ typedef struct lss_selection {
     uint64_t seed;
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
     size_t reused;            /* fits taken from the journal instead of run */
+    size_t *refits, *refits_unconverged; /* nk: the folds' and the sibling hold-out's fits
+                               * run, and how many of them did not converge */
 } lss_selection;
 
 /* The sibling criterion alone over K = kmin..kmax on the table t (select
@@ -165,7 +167,7 @@ typedef struct lss_job {
     double value;             /* full fit: log-likelihood; fold: held-out log-likelihood; siblings: MAE */
     double aic, bic;          /* the full fit's */
     size_t nparams;
-    int converged, sampled;
+    int converged, sampled;   /* converged: every job's fit; sampled: the full fit's */
     double *theta;            /* the full fit's estimate (dim; owned), the folds' start */
     size_t dim;
 } lss_job;
