@@ -11,7 +11,8 @@
  *                          [OPTIONS: comma-separated; fe: with the family-by-benchmark effect (fit
  *                          option family_effect); nocal: not calibrated (the default, as
  *                          the fit's, is calibrated inside the training rows, 5 folds; cal, the
- *                          earlier spelling, is accepted)]
+ *                          earlier spelling, is accepted; ceil=a+b+..|all: estimate those
+ *                          ceilings, fit option estimate_ceilings)]
  * Exits 77 when the data folder is absent.
  */
 #include "latentscale.h"
@@ -32,6 +33,7 @@ static double now(void)
 static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 static int family_effect = 0, calibrate = 1;
+static char ceilings[512] = ""; /* estimate_ceilings: ceil=a+b+.. or ceil=all */
 
 static int run(const char *label, const ls_table *t, const ls_table *split, const char *floors, size_t K)
 {
@@ -43,6 +45,7 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
     if (K) fo.skills = K;
     fo.family_effect = family_effect;
     fo.calibrate = calibrate;
+    if (ceilings[0]) fo.estimate_ceilings = ceilings;
     ls_predict_options po;
     ls_predict_options_init(&po);
     ls_error e;
@@ -58,9 +61,9 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
     const double *cov = ls_result_numbers(ev, "coverage_benchmark", NULL, NULL);
     const double *bm = ls_result_numbers(ev, "baseline_mae", &nb, NULL);
     const double *bo = ls_result_numbers(ev, "baseline_mae_overall", NULL, NULL);
-    printf("\n== %s: K = %zu%s%s, %g training rows, %g test rows, %g cells; %.1f s wall, %.1f s CPU\n", label,
+    printf("\n== %s: K = %zu%s%s%s%s, %g training rows, %g test rows, %g cells; %.1f s wall, %.1f s CPU\n", label,
            fo.skills, family_effect ? " with the family effect" : "", calibrate ? ", calibrated (5 folds)" : "",
-           ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
+           ceilings[0] ? ", ceilings estimated: " : "", ceilings, ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
            wall, cs);
     printf("  %-12s %8s %9s", "benchmark", "MAE", "cover90");
     for (size_t b = 0; b < nb; b++) printf(" %19s", ls_result_string(ev, "baselines", b));
@@ -93,6 +96,17 @@ int main(int argc, char **argv)
     const char *opts = argc > 4 ? argv[4] : "";
     family_effect = strstr(opts, "fe") != NULL;
     calibrate = strstr(opts, "nocal") == NULL;
+    const char *ce = strstr(opts, "ceil=");
+    if (ce) {
+        snprintf(ceilings, sizeof ceilings, "%s", ce + 5);
+        for (char *c = ceilings; *c; c++) {
+            if (*c == ',') {
+                *c = '\0';
+                break;
+            }
+            if (*c == '+') *c = ',';
+        }
+    }
     char path[4096], floors[4096], sp[4096];
     snprintf(path, sizeof path, "%s/openllm_merged.csv", dir);
     snprintf(floors, sizeof floors, "%s/benchmarks.csv", dir);

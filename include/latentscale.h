@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.16.0"
+#define LS_VERSION "0.16.1"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */

@@ -556,14 +556,14 @@ int cmd_select(int argc, char **argv)
             if (has_sib) printf(" %12.4f", sib[i]);
             else printf(" %12s", "");
             char rf[32] = "";
-            if (refits[i] > 0) snprintf(rf, sizeof rf, "%.0f/%.0f", refits[i] - refits_no[i], refits[i]);
+            if (refits && refits_no && refits[i] > 0) snprintf(rf, sizeof rf, "%.0f/%.0f", refits[i] - refits_no[i], refits[i]);
             printf(" %9s %7s%s\n", conv[i] != 0 ? "yes" : "NO", rf, sampled[i] != 0 ? "  *" : "");
         }
         if (has_sib)
             printf("  sibling MAE: every family's largest model held out, the law refitted without them, the\n"
                    "  MAE of the predictive median of their scores (extrapolation to a larger sibling)\n");
         int any = 0, refit_any = 0;
-        for (size_t i = 0; i < nk; i++) refit_any |= refits[i] > 0;
+        for (size_t i = 0; refits && i < nk; i++) refit_any |= refits[i] > 0;
         if (refit_any)
             printf("  refits: of the folds' and the sibling hold-out's fits, how many converged\n");
         for (size_t i = 0; i < nk; i++) any |= sampled[i] != 0;

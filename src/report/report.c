@@ -127,6 +127,7 @@ typedef struct rep {
     size_t nsel;              /* its rows */
     char failed[3][LS_ERROR_LEN]; /* computations that failed (curves, frontiers, comparison) */
     const double *sel_k, *sel_aic, *sel_bic, *sel_cv;
+    const double *sel_conv, *sel_refits, *sel_refits_no; /* the last two NULL in a file without them */
     int have_cv;
 } rep;
 
@@ -208,6 +209,9 @@ static int read_selection(rep *r, const char *path, ls_error *err)
     r->sel_aic = ls_result_numbers(r->sel, "aic", NULL, NULL);
     r->sel_bic = ls_result_numbers(r->sel, "bic", NULL, NULL);
     r->sel_cv = ls_result_numbers(r->sel, "cv", NULL, NULL);
+    r->sel_conv = ls_result_numbers(r->sel, "converged", NULL, NULL);
+    r->sel_refits = ls_result_numbers(r->sel, "refits", NULL, NULL);
+    r->sel_refits_no = ls_result_numbers(r->sel, "refits_not_converged", NULL, NULL);
     for (size_t i = 0; i < r->nsel; i++)
         if (isfinite(r->sel_cv[i])) r->have_cv = 1;
     return LS_OK;
@@ -917,6 +921,25 @@ static void figure_selection(rep *r, ls_buf *b)
         else ls_svg_legend(b, x0, 18, "line", l2, k2, 3, 80, 0);
     }
     ls_svg_end(b);
+    /* a criterion at a K whose fit or refits did not converge is not to be trusted: say which */
+    char nb[600];
+    size_t used = 0;
+    for (size_t i = 0; i < r->nsel && used + 120 < sizeof nb; i++) {
+        int fit_no = r->sel_conv && r->sel_conv[i] == 0;
+        int ref_no = r->sel_refits && r->sel_refits_no && r->sel_refits_no[i] > 0;
+        if (!fit_no && !ref_no) continue;
+        used += (size_t)snprintf(nb + used, sizeof nb - used, "%sK = %.0f: ", used ? "; " : "", r->sel_k[i]);
+        if (fit_no) used += (size_t)snprintf(nb + used, sizeof nb - used, "the fit%s", ref_no ? " and " : "");
+        if (ref_no)
+            used += (size_t)snprintf(nb + used, sizeof nb - used, "%.0f of %.0f refits", r->sel_refits_no[i],
+                                     r->sel_refits[i]);
+    }
+    if (used) {
+        char note[800];
+        snprintf(note, sizeof note,
+                 "Not converged (its criteria are not to be trusted): %s. The select run's warnings say why.", nb);
+        fig_note(b, note);
+    }
     fig_end(b, "Akaike and Bayesian information criteria (lower is better; BIC's penalty uses the number of "
                "families) and, when the selection ran with folds, the held-out log-likelihood of whole families "
                "(higher is better) for each number of skills K; rings mark each criterion's choice, the dashed "

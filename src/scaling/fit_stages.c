@@ -277,7 +277,6 @@ static int finish_on_accurate_rule(lsfit_run *r)
         rep.evals = ev;
     } else if (r->plan.finish_frozen) {
         /* on the cheaper rule first, then on the accurate one */
-        /* on the cheaper rule first, then on the accurate one */
         /* (where the cheaper rule finds no interior maximum, the accurate one
          * is not tried: it would creep the same way at several times the
          * cost, 4 of the 5 minutes of the K = 7 sibling hold-out above) */

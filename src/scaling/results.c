@@ -412,6 +412,25 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
         json_t *sm = json_object_get(e, "sibling_mae");
         s->sibling[i] = json_is_number(sm) ? json_number_value(sm) : NAN;
         if (isfinite(s->sibling[i])) s->has_sibling = 1;
+        json_t *rf = json_object_get(e, "refits"), *rn = json_object_get(e, "refits_not_converged");
+        if (json_is_integer(rf) || json_is_integer(rn)) {
+            if (!json_is_integer(rf) || !json_is_integer(rn) || json_integer_value(rn) < 0 ||
+                json_integer_value(rn) > json_integer_value(rf)) {
+                rc = ls_fail(err, LS_ERR_INPUT,
+                             "%s: fits[%zu]: expected integers 'refits' >= 'refits_not_converged' >= 0", path, i);
+                goto done;
+            }
+            if (!s->refits) {
+                s->refits = ls_calloc(nk, sizeof(size_t));
+                s->refits_unconverged = ls_calloc(nk, sizeof(size_t));
+                if (!s->refits || !s->refits_unconverged) {
+                    rc = ls_nomem(err);
+                    goto done;
+                }
+            }
+            s->refits[i] = (size_t)json_integer_value(rf);
+            s->refits_unconverged[i] = (size_t)json_integer_value(rn);
+        }
     }
     json_t *fo = json_object_get(root, "folds"), *sd = json_object_get(root, "seed");
     s->folds = json_is_integer(fo) && json_integer_value(fo) > 0 && have_cv ? (unsigned)json_integer_value(fo) : 0;

@@ -17,6 +17,7 @@
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,7 +169,27 @@ int ls_sampler_params(ls_sampler *s, int point, const size_t *fams, size_t nf, l
         rc = ls_model_eval_families(s->m, s->th, fams, nf, err);
         if (rc != LS_ERR_NUMERIC || point || !s->chol) return rc;
     }
-    return rc;
+    /* every redraw failed: the covariance is too wide to draw from, typically
+     * a nearly singular information (a direction the data do not fix) */
+    char why[200] = "";
+    if (err) { /* the cause, cut to fit */
+        size_t len = strlen(err->message);
+        if (len >= sizeof why) len = sizeof why - 1;
+        memcpy(why, err->message, len);
+        why[len] = '\0';
+    }
+    double me = s->fit->inf.min_eig;
+    if (isfinite(me) && me < 1e-6)
+        return ls_fail(err, LS_ERR_NUMERIC,
+                       "parameter draws: 20 draws in a row failed (%s); the observed information is nearly "
+                       "singular (smallest eigenvalue %.2g), so the parameter uncertainty is too wide to draw "
+                       "from: set the parameter draws to 0 (predictions at the estimates), or fit fewer skills or "
+                       "estimated ceilings",
+                       why, me);
+    return ls_fail(err, LS_ERR_NUMERIC,
+                   "parameter draws: 20 draws in a row failed (%s): set the parameter draws to 0 (predictions "
+                   "at the estimates)",
+                   why);
 }
 
 void ls_sampler_z_to_alpha(const ls_sampler *s, const double *z, double *alpha)
