@@ -762,10 +762,13 @@ LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train
  * kind "selection" with entries (one per K): K, loglik, n_params, aic, bic,
  * cv (held-out log-likelihood of whole families; NaN when folds = 0),
  * converged, sampled (1: the values are the check rule's), best_aic,
- * best_bic, best_cv (indices into K; NaN when there is no CV), folds, seed,
- * refits and refits_not_converged (per K: the folds' and the sibling
- * hold-out's fits, and how many of them did not converge; a warning names
- * each K with some).
+ * best_bic, best_cv, best_sibling (indices into K; NaN when there is no CV
+ * or no sibling criterion: each criterion's best among the K whose full fit
+ * converged, for best_cv and best_sibling also all of whose refits did; only
+ * when there is none, among all), folds, seed, refits and
+ * refits_not_converged (per K: the folds' and the sibling hold-out's fits,
+ * and how many of them did not converge; a warning names each K with
+ * some).
  * fo's progress is called from the calling thread, which waits while
  * fo->threads others fit: with "select: K = k, <fit>" and the fits ended so
  * far of all, within 20 ms of a fit's end, and every 0.25 s in between

@@ -575,6 +575,11 @@ int cmd_select(int argc, char **argv)
         if (folds) printf(", cross-validation (%u family folds) %.0f", folds, K[(size_t)ls_result_number(s, "best_cv")]);
         if (has_sib) printf(", sibling extrapolation %.0f", K[(size_t)ls_result_number(s, "best_sibling")]);
         printf("\n");
+        int shaky = 0;
+        for (size_t i = 0; i < nk; i++) shaky |= conv[i] == 0 || (refits && refits_no && refits_no[i] > 0);
+        if (shaky)
+            printf("(each among the K whose fit converged; cross-validation and sibling extrapolation also\n"
+                   " need all of the K's refits converged)\n");
         cli_quiet_end(qs);
         code = write_result(s, a.out, NULL, argc, argv);
     }

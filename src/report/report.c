@@ -128,6 +128,7 @@ typedef struct rep {
     char failed[3][LS_ERROR_LEN]; /* computations that failed (curves, frontiers, comparison) */
     const double *sel_k, *sel_aic, *sel_bic, *sel_cv;
     const double *sel_conv, *sel_refits, *sel_refits_no; /* the last two NULL in a file without them */
+    double sel_best[3];       /* the selection's choices: AIC, BIC, cv (indices; NaN: none) */
     int have_cv;
 } rep;
 
@@ -212,6 +213,11 @@ static int read_selection(rep *r, const char *path, ls_error *err)
     r->sel_conv = ls_result_numbers(r->sel, "converged", NULL, NULL);
     r->sel_refits = ls_result_numbers(r->sel, "refits", NULL, NULL);
     r->sel_refits_no = ls_result_numbers(r->sel, "refits_not_converged", NULL, NULL);
+    static const char *best[3] = {"best_aic", "best_bic", "best_cv"};
+    for (int c = 0; c < 3; c++) {
+        double v = ls_result_number(r->sel, best[c]);
+        r->sel_best[c] = isfinite(v) && v >= 0 && v < (double)r->nsel ? v : (double)r->nsel;
+    }
     for (size_t i = 0; i < r->nsel; i++)
         if (isfinite(r->sel_cv[i])) r->have_cv = 1;
     return LS_OK;
@@ -901,20 +907,25 @@ static void figure_selection(rep *r, ls_buf *b)
         const char *c1 = q ? ls_svg_palette(2) : ls_svg_palette(0), *c2 = ls_svg_palette(1);
         ls_svg_polyline(&p, r->sel_k, s1, r->nsel, c1, 2, NULL);
         if (s2) ls_svg_polyline(&p, r->sel_k, s2, r->nsel, c2, 2, "6 3");
-        size_t b1 = r->nsel, b2 = r->nsel;
+        /* the rings: the selection's own choices (ls_select: the best converged K) */
+        size_t b1 = (size_t)(q ? r->sel_best[2] : r->sel_best[0]), b2 = (size_t)r->sel_best[1];
         for (size_t i = 0; i < r->nsel; i++) {
-            char tt[120], vb[LS_FMT_LEN];
-            snprintf(tt, sizeof tt, "K = %.0f: %s %s", r->sel_k[i], q ? "held-out log-likelihood" : "AIC", ls_fmt_sig(vb, s1[i], 7));
-            ls_svg_point(&p, r->sel_k[i], s1[i], 3.5, c1, 1, tt);
-            if (isfinite(s1[i]) && (b1 == r->nsel || (q ? s1[i] > s1[b1] : s1[i] < s1[b1]))) b1 = i;
+            char tt[160], vb[LS_FMT_LEN];
+            /* faded: the fit (or, for the held-out panel, a fold's refit) did not converge */
+            int shaky = (r->sel_conv && r->sel_conv[i] == 0) ||
+                        (q && r->sel_refits && r->sel_refits_no && r->sel_refits_no[i] > 0);
+            double op = shaky ? 0.3 : 1;
+            const char *nc = shaky ? " (not converged)" : "";
+            snprintf(tt, sizeof tt, "K = %.0f: %s %s%s", r->sel_k[i], q ? "held-out log-likelihood" : "AIC",
+                     ls_fmt_sig(vb, s1[i], 7), nc);
+            ls_svg_point(&p, r->sel_k[i], s1[i], 3.5, c1, op, tt);
             if (s2) {
-                snprintf(tt, sizeof tt, "K = %.0f: BIC %s", r->sel_k[i], ls_fmt_sig(vb, s2[i], 7));
-                ls_svg_point(&p, r->sel_k[i], s2[i], 3.5, c2, 1, tt);
-                if (isfinite(s2[i]) && (b2 == r->nsel || s2[i] < s2[b2])) b2 = i;
+                snprintf(tt, sizeof tt, "K = %.0f: BIC %s%s", r->sel_k[i], ls_fmt_sig(vb, s2[i], 7), nc);
+                ls_svg_point(&p, r->sel_k[i], s2[i], 3.5, c2, op, tt);
             }
         }
-        if (b1 < r->nsel) ring(&p, r->sel_k[b1], s1[b1], c1);
-        if (s2 && b2 < r->nsel) ring(&p, r->sel_k[b2], s2[b2], c2);
+        if (b1 < r->nsel && isfinite(s1[b1])) ring(&p, r->sel_k[b1], s1[b1], c1);
+        if (s2 && b2 < r->nsel && isfinite(s2[b2])) ring(&p, r->sel_k[b2], s2[b2], c2);
         const char *l2[3] = {"AIC", "BIC", "this fit's K"}, *k2[3] = {c1, c2, "#999999"};
         const char *l1[2] = {"cross-validated (family folds)", "this fit's K"}, *k1[2] = {c1, "#999999"};
         if (q) ls_svg_legend(b, x0, 18, "line", l1, k1, 2, 210, 0);
@@ -937,12 +948,14 @@ static void figure_selection(rep *r, ls_buf *b)
     if (used) {
         char note[800];
         snprintf(note, sizeof note,
-                 "Not converged (its criteria are not to be trusted): %s. The select run's warnings say why.", nb);
+                 "Not converged (its criteria are not to be trusted; faded markers): %s. The select run's warnings "
+                 "say why.",
+                 nb);
         fig_note(b, note);
     }
     fig_end(b, "Akaike and Bayesian information criteria (lower is better; BIC's penalty uses the number of "
                "families) and, when the selection ran with folds, the held-out log-likelihood of whole families "
-               "(higher is better) for each number of skills K; rings mark each criterion's choice, the dashed "
+               "(higher is better) for each number of skills K; rings mark each criterion's choice among the converged fits, the dashed "
                "vertical line the K of this fit. From the table of latentscale select.");
 }
 

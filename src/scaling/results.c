@@ -435,12 +435,7 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
     json_t *fo = json_object_get(root, "folds"), *sd = json_object_get(root, "seed");
     s->folds = json_is_integer(fo) && json_integer_value(fo) > 0 && have_cv ? (unsigned)json_integer_value(fo) : 0;
     s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 0;
-    for (size_t a = 1; a < nk; a++) {
-        if (s->aic[a] < s->aic[s->best_aic]) s->best_aic = a;
-        if (s->bic[a] < s->bic[s->best_bic]) s->best_bic = a;
-        if (s->folds && s->cv[a] > s->cv[s->best_cv]) s->best_cv = a;
-        if (s->has_sibling && s->sibling[a] < s->sibling[s->best_sibling]) s->best_sibling = a;
-    }
+    lss_selection_choose(s);
 done:
     json_decref(root);
     if (rc) {

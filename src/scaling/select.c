@@ -184,6 +184,33 @@ static int heldout_loglik(const ls_fit *f, const ls_data *train, const ls_table 
     return rc;
 }
 
+/* The best finite value of v (sign 1: the smallest, -1: the largest) among
+ * the K whose full fit converged (refits_too: and all of whose refits did);
+ * only when there is none, among all; ties keep the smaller K. */
+static size_t choose_one(const lss_selection *s, const double *v, double sign, int refits_too)
+{
+    size_t best = s->nk;
+    int best_ok = 0;
+    for (size_t a = 0; a < s->nk; a++) {
+        double x = sign * v[a];
+        if (!isfinite(x)) continue;
+        int ok = s->converged[a] && (!refits_too || !s->refits_unconverged || s->refits_unconverged[a] == 0);
+        if (best == s->nk || (ok && !best_ok) || (ok == best_ok && x < sign * v[best])) {
+            best = a;
+            best_ok = ok;
+        }
+    }
+    return best == s->nk ? 0 : best;
+}
+
+void lss_selection_choose(lss_selection *s)
+{
+    s->best_aic = choose_one(s, s->aic, 1, 0);
+    s->best_bic = choose_one(s, s->bic, 1, 0);
+    s->best_cv = s->folds ? choose_one(s, s->cv, -1, 1) : 0;
+    s->best_sibling = s->has_sibling ? choose_one(s, s->sibling, 1, 1) : 0;
+}
+
 /* MAE of the predictive median of the held-out rows te under fit f (plug-in
  * parameters, 50 family draws): extrapolation to a larger sibling. */
 static int sibling_mae(const ls_fit *f, const ls_data *d, const ls_table *te, uint64_t seed, double *mae,
@@ -523,12 +550,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             out->refits_unconverged[a] += j->done && !j->converged;
         }
     }
-    for (size_t a = 1; a < nk; a++) {
-        if (out->aic[a] < out->aic[out->best_aic]) out->best_aic = a;
-        if (out->bic[a] < out->bic[out->best_bic]) out->best_bic = a;
-        if (nf && out->cv[a] > out->cv[out->best_cv]) out->best_cv = a;
-        if (out->has_sibling && out->sibling[a] < out->sibling[out->best_sibling]) out->best_sibling = a;
-    }
+    lss_selection_choose(out);
 done:
     for (size_t r = 0; tin && tout && r <= nf; r++) {
         ls_table_free(tin[r]);

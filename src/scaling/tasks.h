@@ -238,6 +238,12 @@ int lss_fit_calibrate(ls_fit *f, const ls_data *d, const ls_table *t, const ls_d
  * converged fits, or among all when none converged; ties keep the smaller
  * K, then the earlier list.  0 when no MAE is finite. */
 int lss_select_choose(const double *mae, const int *conv, size_t nk, size_t nc, size_t *k, size_t *c);
+/* A selection table's choices (best_aic, best_bic, best_cv, best_sibling)
+ * from its values: each criterion's best among the K whose full fit
+ * converged (for cv and the sibling MAE: and all of whose refits did),
+ * only when there is none among all; ties keep the smaller K.  Needs nk,
+ * folds, has_sibling and the value and convergence arrays. */
+void lss_selection_choose(lss_selection *s);
 /* Entries of a prediction (shared by prediction and evaluation results). */
 int lss_prediction_entries(ls_result *r, const lss_prediction *p, ls_error *err);
 void lss_prediction_clear(lss_prediction *p);
