@@ -12,7 +12,9 @@
  *                          option family_effect); nocal: not calibrated (the default, as
  *                          the fit's, is calibrated inside the training rows, 5 folds; cal, the
  *                          earlier spelling, is accepted; ceil=a+b+..|all: estimate those
- *                          ceilings, fit option estimate_ceilings)]
+ *                          ceilings, fit option estimate_ceilings; select=A-B: K chosen in A..B
+ *                          inside the training rows, evaluate --select; selceil: with select, the
+ *                          ceilings chosen there too, --select-ceilings)]
  * Exits 77 when the data folder is absent.
  */
 #include "latentscale.h"
@@ -34,6 +36,8 @@ static double cpu(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 static int family_effect = 0, calibrate = 1;
 static char ceilings[512] = ""; /* estimate_ceilings: ceil=a+b+.. or ceil=all */
+static size_t sel_lo = 0, sel_hi = 0; /* select=A-B: evaluate's nested choice of K */
+static int sel_ceilings = 0;           /* selceil: and of the ceilings */
 
 static int run(const char *label, const ls_table *t, const ls_table *split, const char *floors, size_t K)
 {
@@ -51,11 +55,15 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
     ls_error e;
     ls_result *ev = NULL;
     double w0 = now(), c0 = cpu();
-    if (ls_evaluate(t, &dopt, split, &fo, &po, &ev, &e)) {
+    int rc = sel_lo ? ls_evaluate_select(t, &dopt, split, &fo, &po, sel_lo, sel_hi,
+                                         sel_ceilings ? LS_SELECT_CEILINGS : 0, &ev, &e)
+                    : ls_evaluate(t, &dopt, split, &fo, &po, &ev, &e);
+    if (rc) {
         fprintf(stderr, "bench_predictions: %s: %s\n", label, e.message);
         return 1;
     }
     double wall = now() - w0, cs = cpu() - c0;
+    if (sel_lo) fo.skills = (size_t)ls_result_number(ev, "selected_skills");
     size_t J = 0, nb = 0;
     const double *mae = ls_result_numbers(ev, "mae", &J, NULL);
     const double *cov = ls_result_numbers(ev, "coverage_benchmark", NULL, NULL);
@@ -65,6 +73,20 @@ static int run(const char *label, const ls_table *t, const ls_table *split, cons
            fo.skills, family_effect ? " with the family effect" : "", calibrate ? ", calibrated (5 folds)" : "",
            ceilings[0] ? ", ceilings estimated: " : "", ceilings, ls_result_number(ev, "n_train"), ls_result_number(ev, "n_test"), ls_result_number(ev, "n_cells"),
            wall, cs);
+    if (sel_lo) {
+        const char *ch = ls_result_string(ev, "selected_ceilings", 0), *cand = ls_result_string(ev, "select_ceiling_candidates", 0);
+        size_t nk = 0, nc = 0;
+        const double *sm = ls_result_numbers(ev, "select_sibling_mae", &nk, &nc);
+        const double *sd = ls_result_numbers(ev, "select_mae_difference", NULL, NULL);
+        const double *ss = ls_result_numbers(ev, "select_mae_difference_se", NULL, NULL);
+        printf("  chosen inside the training rows: K = %zu, ceilings estimated: %s\n", fo.skills, ch && *ch ? ch : "none");
+        if (cand) printf("  ceiling candidates: %s\n", cand);
+        for (size_t q = 0; sm && sd && ss && q < nk * nc; q++)
+            printf("    K = %.0f, ceilings %-28s sibling MAE %.4f, difference %+.4f (se %.4f)\n",
+                   ls_result_numbers(ev, "select_skills", NULL, NULL)[q / nc],
+                   *ls_result_string(ev, "select_ceilings", q % nc) ? ls_result_string(ev, "select_ceilings", q % nc) : "none",
+                   sm[q], sd[q], ss[q]);
+    }
     printf("  %-12s %8s %9s", "benchmark", "MAE", "cover90");
     for (size_t b = 0; b < nb; b++) printf(" %19s", ls_result_string(ev, "baselines", b));
     printf("\n");
@@ -96,6 +118,9 @@ int main(int argc, char **argv)
     const char *opts = argc > 4 ? argv[4] : "";
     family_effect = strstr(opts, "fe") != NULL;
     calibrate = strstr(opts, "nocal") == NULL;
+    const char *se = strstr(opts, "select=");
+    if (se && sscanf(se + 7, "%zu-%zu", &sel_lo, &sel_hi) != 2) sel_lo = sel_hi = 0;
+    sel_ceilings = strstr(opts, "selceil") != NULL;
     const char *ce = strstr(opts, "ceil=");
     if (ce) {
         snprintf(ceilings, sizeof ceilings, "%s", ce + 5);

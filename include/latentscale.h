@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.16.1"
+#define LS_VERSION "0.17.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */
@@ -747,10 +747,33 @@ LS_API int ls_evaluate(const ls_table *t, const ls_data_options *dopt, const ls_
  * select_sibling_mae (nk x nc; NaN: no value), select_converged (nk x nc),
  * selected_skills and selected_covariates.  Errors name the options
  * "select" (the range) and "select_interaction".
+ *
+ * flags: LS_SELECT_INTERACTION (1) for the covariates with and without
+ * their product terms; LS_SELECT_CEILINGS (2) for the ceilings too, after
+ * a screen on the training rows at K = 4 (or the end of the range nearer
+ * it): one fit with every ceiling estimated names the benchmarks whose
+ * ceiling falls below 0.995; each is fitted with its ceiling alone and is a
+ * candidate when its likelihood-ratio statistic against the fit without
+ * ceilings exceeds 2.71 (5 % under the boundary null, a 50:50 mixture of
+ * chi-square(0) and chi-square(1)), ranked by it; each of the first 1..3
+ * candidates, as a prefix, is one more configuration (its fits per K and
+ * covariate list), none the first.  The
+ * smallest sibling MAE among converged fits is the reference; the choice is
+ * the configuration with the fewest ceilings whose MAE exceeds the
+ * reference's by at most one standard error (of the difference paired over
+ * the held-out families), and within it the smallest MAE.  Entries
+ * select_ceilings (nc; "" none), select_mae_difference and
+ * select_mae_difference_se (nk x nc), selected_ceilings and
+ * select_ceiling_candidates (the ranking, text) are added; with no flags
+ * select_ceilings holds "" only and the choice is the smallest MAE.  With
+ * LS_SELECT_CEILINGS fo's estimate_ceilings must be unset (error
+ * "select_ceilings").
  */
+#define LS_SELECT_INTERACTION 1
+#define LS_SELECT_CEILINGS 2
 LS_API int ls_evaluate_select(const ls_table *t, const ls_data_options *dopt, const ls_table *split,
                               const ls_fit_options *fo, const ls_predict_options *po, size_t kmin,
-                              size_t kmax, int interaction, ls_result **out, ls_error *err);
+                              size_t kmax, int flags, ls_result **out, ls_error *err);
 /* The training fit and data of an evaluation (borrowed; NULL for another kind). */
 LS_API const ls_fit *ls_evaluation_fit(const ls_result *e, const ls_data **train);
 

@@ -342,6 +342,8 @@ fails 2 "latentscale evaluate: --select: expected a range of K such as 1..4" eva
 fails 2 "latentscale evaluate: --select: expected a range of K such as 1..4" evaluate base.csv --holdout largest --select 2..1
 fails 2 "latentscale evaluate: --select chooses K: give either --select A..B or --skills K, not both" evaluate base.csv --holdout largest --select 1..2 --skills 2
 fails 2 "latentscale evaluate: --select-interaction needs --select A..B" evaluate base.csv --holdout largest --select-interaction
+fails 2 "latentscale evaluate: --select-ceilings needs --select A..B" evaluate base.csv --holdout largest --select-ceilings
+fails 2 "latentscale: --select-ceilings: chooses the ceilings from the data; give it or the ceilings to estimate (math), not both" evaluate base.csv --holdout largest --select 1..1 --select-ceilings --estimate-ceilings math
 fails 2 "latentscale: --select: expected a range of K within 1..3 (the benchmarks), found 1..4" evaluate base.csv --holdout largest --select 1..4
 fails 2 "latentscale: --select-interaction: the covariates (log(size),log(tokens)) have no product term to drop" evaluate base.csv --holdout largest --select 1..1 --select-interaction --covariates 'log(size),log(tokens)'
 fails 3 "latentscale: --select: the sibling criterion needs at least 5 training families with two or more models and a size and tokens for each" evaluate base.csv --holdout largest --select 1..1 --starts 1

@@ -197,6 +197,10 @@ OVERRIDES = {
                              "None: K is `skills`."),
     ("evaluate", "select_interaction"): ("bool, optional", "With `select`: also choose whether the "
                                          "covariates' product term stays (twice the fits)."),
+    ("evaluate", "select_ceilings"): ("bool, optional", "With `select`: also choose which benchmarks' "
+                                      "ceilings are estimated, among those the data find saturating "
+                                      "(a prefix of up to 3; more only when they beat fewer by more "
+                                      "than one standard error of the sibling MAE)."),
     ("report", "data"): PARAMS["fit_data"],
     ("report", "param_draws"): PARAMS["report_param_draws"],
     ("report", "latent_draws"): PARAMS["report_latent_draws"],

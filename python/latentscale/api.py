@@ -1290,7 +1290,11 @@ With ``select="A..B"`` (not with `skills`) K is chosen inside the training
 rows alone by the sibling MAE (each training family's largest model held
 out and predicted from the other training rows), and with
 ``select_interaction=True`` also whether the covariates' product term stays
-(twice the fits); the chosen configuration is fitted to all training rows
+(twice the fits), and with ``select_ceilings=True`` which benchmarks'
+ceilings are estimated (among those whose ceiling alone beats none by a
+likelihood ratio above 2.71 in a screen at K = 4; more ceilings only when
+they beat fewer by more than one standard error of the sibling MAE); the
+chosen configuration is fitted to all training rows
 and the test rows scored once.  The choice and its table are in
 ``Evaluation.selection``.""",
           """Evaluation
@@ -1303,7 +1307,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
              seed=None, integration=None, nodes=None, threads=None, gtol=None, max_iter=None,
              se=None, precision_covariates=None, logit_clamp=None, estimate_ceilings=None, out=None,
              progress=None, param_cov=None, calibrate=None, calibration_folds=None,
-             ceiling_uncertainty=None, family_effect=None, select=None, select_interaction=None):
+             ceiling_uncertainty=None, family_effect=None, select=None, select_interaction=None,
+             select_ceilings=None):
     args = dict(locals())
     if (split is None) == (holdout is None):
         raise OptionError("give exactly one of split and holdout='largest'")
@@ -1318,6 +1323,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
             raise OptionError("select chooses K: give either select='A..B' or skills=K, not both")
     elif select_interaction:
         raise OptionError("select_interaction needs select='A..B'")
+    elif select_ceilings:
+        raise OptionError("select_ceilings needs select='A..B'")
     lib = C.lib()
     dopt = _data_options(benchmarks, covariates, floors, floor, clip, model_column, family_column,
                          ceilings, size_column, tokens_column, drop_incomplete)
@@ -1335,7 +1342,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
         try:
             if select is not None:
                 rc = lib.ls_evaluate_select(t, byref(dopt), st, byref(fo), byref(po), slo, shi,
-                                            1 if select_interaction else 0, byref(ev), err)
+                                            (1 if select_interaction else 0) | (2 if select_ceilings else 0),
+                                            byref(ev), err)
             else:
                 rc = lib.ls_evaluate(t, byref(dopt), st, byref(fo), byref(po), byref(ev), err)
             prog.reraise()
@@ -1357,6 +1365,12 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                     converged=e["select_converged"].astype(bool),
                     chosen_skills=e.scalar("selected_skills", int),
                     chosen_covariates=e["selected_covariates"][0],
+                    ceilings=list(e["select_ceilings"]),
+                    mae_difference=e["select_mae_difference"],
+                    mae_difference_se=e["select_mae_difference_se"],
+                    chosen_ceilings=e["selected_ceilings"][0],
+                    ceiling_candidates=(e["select_ceiling_candidates"][0]
+                                        if "select_ceiling_candidates" in e else None),
                     made_inside="the training rows only: the test rows were not seen by the choice")
             # the training fit and its data belong to the evaluation: the Fit
             # keeps the evaluation alive and frees it

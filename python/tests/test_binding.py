@@ -545,6 +545,25 @@ class TestTasks(unittest.TestCase):
                              (cs["chosen_skills"], cs["chosen_covariates"]))
             self.assertEqual(cj["skills"], sel["chosen_skills"])
             self.assertTrue(cs["made_inside"].startswith("the training rows only"))
+        # the ceilings chosen too: the same table and choice as the command
+        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--holdout", "largest", "--select", "2..2",
+            "--select-ceilings", "--starts", 1, "--param-draws", 0, "--seed", PRED["seed"],
+            "--threads", THREADS, "--out", "cli_evceil.json")
+        with ls.evaluate("lb.csv", holdout="largest", floors="floors.csv", select="2..2",
+                         select_ceilings=True, starts=1, param_draws=0, seed=PRED["seed"],
+                         threads=THREADS, out="py_evceil.json") as ev:
+            cj = load("cli_evceil.json")
+            self.assertEqual(without_options(load("py_evceil.json")), without_options(cj))
+            sel, cs = ev.selection, cj["selection"]
+            self.assertEqual(sel["ceilings"], [r["estimated_ceilings"] for r in cs["table"]])
+            self.assertEqual(sel["ceilings"][0], "")
+            self.assertEqual(sel["chosen_ceilings"], cs["chosen_ceilings"])
+            self.assertEqual(sel["ceiling_candidates"], cs["ceiling_candidates"])
+            self.assertEqual(sel["mae_difference"].tolist()[0],
+                             [r["mae_difference"] for r in cs["table"]])
+            self.assertEqual(min(sel["mae_difference"].tolist()[0]), 0.0)
+        with self.assertRaisesRegex(ls.OptionError, "^select_ceilings needs select"):
+            ls.evaluate("lb.csv", holdout="largest", skills=2, select_ceilings=True)
         with self.assertRaisesRegex(ls.OptionError, "^select chooses K: give either"):
             ls.evaluate("lb.csv", holdout="largest", select="1..2", skills=2)
         with self.assertRaisesRegex(ls.OptionError, "^select: expected a range of K"):

@@ -56,7 +56,7 @@ static const char *const fields[] = {
     "covariate_condition", "covariate_mode", "bound", "tol", "ridge", "loading_bootstrap", "items", "dichotomise",
     "dif", "dif_lr", "correction", "alpha", "select", "method", "pattern", "lowest", "categories", "exploratory", "format",
     "size_column", "tokens_column", "drop_incomplete", "family_effect", "family_effect_sd", "select_interaction",
-    "calibration_folds",
+    "calibration_folds", "select_ceilings",
 };
 
 /* A command whose flag for a field differs from the others' (optimal's

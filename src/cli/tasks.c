@@ -289,31 +289,50 @@ int cmd_predict(int argc, char **argv)
 static int parse_range(const char *s, size_t *lo, size_t *hi);
 
 /* evaluate --select: the choice made inside the training rows and the
- * table it was made from. */
+ * table it was made from, a line per K and configuration. */
 static void print_selection(const ls_result *ev)
 {
     size_t nk = 0, nc = 0;
     const double *m = ls_result_numbers(ev, "select_sibling_mae", &nk, &nc);
     const double *ks = ls_result_numbers(ev, "select_skills", NULL, NULL);
-    if (!m || !ks) return;
-    printf("configuration chosen inside the training rows only (the test rows unseen): K = %.0f, covariates %s\n",
-           ls_result_number(ev, "selected_skills"), ls_result_string(ev, "selected_covariates", 0));
+    const double *df = ls_result_numbers(ev, "select_mae_difference", NULL, NULL);
+    const double *se = ls_result_numbers(ev, "select_mae_difference_se", NULL, NULL);
+    const double *cv = ls_result_numbers(ev, "select_converged", NULL, NULL);
+    if (!m || !ks || !df || !se) return;
+    const char *ch_ceil = ls_result_string(ev, "selected_ceilings", 0);
+    printf("configuration chosen inside the training rows only (the test rows unseen): K = %.0f, covariates %s, "
+           "ceilings estimated: %s\n",
+           ls_result_number(ev, "selected_skills"), ls_result_string(ev, "selected_covariates", 0),
+           ch_ceil && *ch_ceil ? ch_ceil : "none");
+    const char *cand = ls_result_string(ev, "select_ceiling_candidates", 0);
+    if (cand) printf("  ceiling screen: %s\n", cand);
     printf("  by the sibling MAE: each training family's largest model held out, predicted from the other\n"
-           "  training rows (MAE of the predictive median; * the smallest)\n");
-    printf("  %4s", "K");
-    for (size_t c = 0; c < nc; c++) printf("  %s", ls_result_string(ev, "select_covariates", c));
-    printf("\n");
-    for (size_t k = 0; k < nk; k++) {
-        printf("  %4.0f", ks[k]);
-        for (size_t c = 0; c < nc; c++) {
-            const char *cn = ls_result_string(ev, "select_covariates", c);
-            int chosen = ks[k] == ls_result_number(ev, "selected_skills") &&
-                         strcmp(cn, ls_result_string(ev, "selected_covariates", 0)) == 0;
-            int w = (int)strlen(cn);
-            printf("  %*.4f%s", w > 1 ? w - 1 : 1, m[k * nc + c], chosen ? "*" : " ");
-        }
-        printf("\n");
+           "  training rows (MAE of the predictive median; its difference from the smallest, paired over\n"
+           "  those families, with its standard error; * the choice: the fewest ceilings within one\n"
+           "  standard error of the smallest, then the smallest)\n");
+    size_t wcov = strlen("covariates"), wce = strlen("ceilings");
+    for (size_t c = 0; c < nc; c++) {
+        size_t l1 = strlen(ls_result_string(ev, "select_covariates", c));
+        const char *ce = ls_result_string(ev, "select_ceilings", c);
+        size_t l2 = ce && *ce ? strlen(ce) : 4;
+        if (l1 > wcov) wcov = l1;
+        if (l2 > wce) wce = l2;
     }
+    printf("  %4s  %-*s  %-*s  %11s  %19s\n", "K", (int)wcov, "covariates", (int)wce, "ceilings", "sibling MAE",
+           "difference (se)");
+    for (size_t c = 0; c < nc; c++)
+        for (size_t k = 0; k < nk; k++) {
+            const char *cn = ls_result_string(ev, "select_covariates", c), *ce = ls_result_string(ev, "select_ceilings", c);
+            int chosen = ks[k] == ls_result_number(ev, "selected_skills") &&
+                         strcmp(cn, ls_result_string(ev, "selected_covariates", 0)) == 0 && ce && ch_ceil &&
+                         strcmp(ce, ch_ceil) == 0;
+            size_t q = k * nc + c;
+            char d[48];
+            if (isfinite(df[q]) && isfinite(se[q])) snprintf(d, sizeof d, "%+.4f (%.4f)", df[q], se[q]);
+            else snprintf(d, sizeof d, "-");
+            printf("  %4.0f  %-*s  %-*s  %11.4f%s %19s%s\n", ks[k], (int)wcov, cn, (int)wce, ce && *ce ? ce : "none", m[q],
+                   chosen ? "*" : " ", d, cv && !cv[q] ? "  (not converged)" : "");
+        }
     printf("\n");
 }
 
@@ -325,13 +344,15 @@ int cmd_evaluate(int argc, char **argv)
     ls_predict_options po;
     ls_predict_options_init(&po);
     const char *split = NULL, *holdout = NULL, *fit_out = NULL, *select = NULL;
-    int select_interaction = 0;
+    int select_interaction = 0, select_ceilings = 0;
     a.fopt.skills = SIZE_MAX; /* unset: --skills is refused with --select */
     arg_spec specs[] = {DATA_SPECS(a), FIT_SPECS(a), PREDICT_SPECS(po), NO_CALIBRATION_SPEC, NO_CEILING_SPEC,
                         {"select", ARG_STRING, &select,
                          "choose K in A..B inside the training rows by the sibling MAE, then score the test rows once", "A..B"},
                         {"select-interaction", ARG_FLAG, &select_interaction,
                          "with --select: also choose whether the covariates' product term stays (twice the fits)", NULL},
+                        {"select-ceilings", ARG_FLAG, &select_ceilings,
+                         "with --select: also choose which ceilings to estimate, among those the data find saturating", NULL},
                         {"fit-out", ARG_STRING, &fit_out, "also write the fit to the training rows as JSON here", "FILE"},
                         {"split", ARG_STRING, &split, "CSV with columns model,role (train/test/excluded)", "FILE"},
                         {"holdout", ARG_STRING, &holdout, "largest: hold out the largest model of each family with >= 2 models", "RULE"},
@@ -351,11 +372,15 @@ int cmd_evaluate(int argc, char **argv)
                  "Held-out evaluation: refit on the training rows, predict the test rows, report the mean\n"
                  "absolute error of the predictive median per benchmark and overall (and of the predictive\n"
                  "mean and the plug-in at the family mode), and the coverage of the intervals.  With --select A..B\n"
-                 "the number of skills (and with --select-interaction whether the size-token product term stays)\n"
-                 "is chosen inside the training rows alone, by the sibling MAE of `latentscale select` (each\n"
-                 "training family's largest model held out and predicted from the other training rows), then\n"
-                 "fitted to all training rows and the test rows scored once: two fits per K (per covariate\n"
-                 "list), plus the final fit." CLI_LEADERBOARD_UNITS,
+                 "the number of skills (with --select-interaction also whether the size-token product term stays,\n"
+                 "with --select-ceilings also which benchmarks' ceilings are estimated) is chosen inside the\n"
+                 "training rows alone, by the sibling MAE of `latentscale select` (each training family's largest\n"
+                 "model held out and predicted from the other training rows), then fitted to all training rows\n"
+                 "and the test rows scored once: two fits per K and configuration, plus the final fit.  The\n"
+                 "ceiling candidates: a fit with every ceiling estimated names those below 0.995; each is fitted\n"
+                 "alone and kept when its likelihood ratio against no ceiling exceeds 2.71 (the first 3, as\n"
+                 "prefixes); more ceilings are chosen only when they beat fewer by more than one standard error\n"
+                 "of the sibling MAE's difference." CLI_LEADERBOARD_UNITS,
                  specs, "  latentscale evaluate leaderboard.csv --split split.csv --floors benchmarks.csv --skills 3 --out eval.json\n"
                         "  latentscale evaluate leaderboard.csv --holdout largest --select 1..4 --select-interaction\n");
         return 0;
@@ -369,6 +394,7 @@ int cmd_evaluate(int argc, char **argv)
     if (select && skills_given)
         return cli_usage("evaluate", "--select chooses K: give either --select A..B or --skills K, not both");
     if (select_interaction && !select) return cli_usage("evaluate", "--select-interaction needs --select A..B");
+    if (select_ceilings && !select) return cli_usage("evaluate", "--select-ceilings needs --select A..B");
     if (cli_parse_integration(a.integration, &a.fopt.integration))
         return cli_usage("evaluate", "--integration: expected auto, gh, sparse, qmc or laplace");
     if (a.no_calibrate) a.fopt.calibrate = 0;
@@ -386,7 +412,10 @@ int cmd_evaluate(int argc, char **argv)
     ls_result *ev = NULL;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
     if (!rc && split) rc = ls_table_read(split, &st, &e);
-    if (!rc && select) rc = ls_evaluate_select(t, &a.dopt, st, &a.fopt, &po, slo, shi, select_interaction, &ev, &e);
+    if (!rc && select) rc = ls_evaluate_select(t, &a.dopt, st, &a.fopt, &po, slo, shi,
+                                                 (select_interaction ? LS_SELECT_INTERACTION : 0) |
+                                                     (select_ceilings ? LS_SELECT_CEILINGS : 0),
+                                                 &ev, &e);
     else if (!rc) rc = ls_evaluate(t, &a.dopt, st, &a.fopt, &po, &ev, &e);
     cli_progress_end();
     int code = 0;

@@ -128,7 +128,7 @@ typedef struct rep {
     char failed[3][LS_ERROR_LEN]; /* computations that failed (curves, frontiers, comparison) */
     const double *sel_k, *sel_aic, *sel_bic, *sel_cv;
     const double *sel_conv, *sel_refits, *sel_refits_no; /* the last two NULL in a file without them */
-    double sel_best[3];       /* the selection's choices: AIC, BIC, cv (indices; NaN: none) */
+    double sel_best[3];       /* the selection's choices: AIC, BIC, cv (indices; nsel: none) */
     int have_cv;
 } rep;
 

@@ -174,7 +174,9 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
         json_object_set_new(sel, "criterion",
                             json_string("sibling MAE: the largest model of every training family with two or more held "
                                         "out, the law refitted to the other training rows; MAE of the predictive "
-                                        "median of their scores (the smallest wins)"));
+                                        "median of their scores (the smallest wins; with ceilings: the fewest "
+                                        "ceilings within one standard error of the smallest, paired over the "
+                                        "held-out families)"));
         json_t *ks = json_array(), *cv = json_array();
         for (size_t a = 0; a < e->sel_nk; a++) json_array_append_new(ks, json_integer((json_int_t)e->sel_K[a]));
         for (size_t c = 0; c < e->sel_nc; c++) json_array_append_new(cv, json_string(e->sel_cov[c]));
@@ -185,13 +187,18 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
                 json_t *o = json_object();
                 json_object_set_new(o, "skills", json_integer((json_int_t)e->sel_K[a]));
                 json_object_set_new(o, "covariates", json_string(e->sel_cov[c]));
+                json_object_set_new(o, "estimated_ceilings", json_string(e->sel_ceil[c]));
                 json_object_set_new(o, "sibling_mae", ls_json_num(e->sel_mae[a * e->sel_nc + c]));
+                json_object_set_new(o, "mae_difference", ls_json_num(e->sel_diff[a * e->sel_nc + c]));
+                json_object_set_new(o, "mae_difference_se", ls_json_num(e->sel_se[a * e->sel_nc + c]));
                 json_object_set_new(o, "converged", json_boolean(e->sel_conv[a * e->sel_nc + c]));
                 json_array_append_new(rows, o);
             }
         json_object_set_new(sel, "table", rows);
         json_object_set_new(sel, "chosen_skills", json_integer((json_int_t)e->sel_K[e->sel_k]));
         json_object_set_new(sel, "chosen_covariates", json_string(e->sel_cov[e->sel_c]));
+        json_object_set_new(sel, "chosen_ceilings", json_string(e->sel_ceil[e->sel_c]));
+        if (e->sel_rank) json_object_set_new(sel, "ceiling_candidates", json_string(e->sel_rank));
         json_object_set_new(root, "selection", sel);
     }
     json_object_set_new(root, "cells", cells_json(&e->pred, 1));

@@ -37,6 +37,8 @@ void lss_selection_free(void *v)
     ls_free(s->sibling);
     ls_free(s->refits);
     ls_free(s->refits_unconverged);
+    ls_free(s->sib_abs);
+    ls_free(s->sib_cells);
     ls_free(s->warning);
     ls_free(s);
 }
@@ -212,9 +214,11 @@ void lss_selection_choose(lss_selection *s)
 }
 
 /* MAE of the predictive median of the held-out rows te under fit f (plug-in
- * parameters, 50 family draws): extrapolation to a larger sibling. */
+ * parameters, 50 family draws): extrapolation to a larger sibling.  Each
+ * row's summed absolute error goes to row_abs (NULL: not wanted), its
+ * scored cells to row_cells (NULL: not wanted). */
 static int sibling_mae(const ls_fit *f, const ls_data *d, const ls_table *te, uint64_t seed, double *mae,
-                       ls_error *err)
+                       double *row_abs, size_t *row_cells, ls_error *err)
 {
     ls_predict_options po;
     ls_predict_options_init(&po);
@@ -225,6 +229,18 @@ static int sibling_mae(const ls_fit *f, const ls_data *d, const ls_table *te, ui
     lss_prediction p;
     int rc = lss_predict_compute(f, d, te, &po, &p, err);
     if (!rc) rc = ls_mae(p.median, p.observed, p.n, p.J, NULL, mae, NULL, err);
+    for (size_t i = 0; !rc && row_abs && i < p.n; i++) {
+        double s = 0;
+        size_t m = 0;
+        for (size_t j = 0; j < p.J; j++) {
+            double y = p.observed[i * p.J + j];
+            if (isnan(y)) continue;
+            s += fabs(p.median[i * p.J + j] - y);
+            m++;
+        }
+        row_abs[i] = s;
+        if (row_cells) row_cells[i] = m;
+    }
     lss_prediction_clear(&p);
     return rc;
 }
@@ -358,7 +374,12 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         else rows_in[a0++] = i;
     }
     out->has_sibling = nsib >= 5;
+    out->nsib = out->has_sibling ? nsib : 0;
     if (out->has_sibling) {
+        out->sib_abs = ls_malloc(nk * nsib * sizeof(double));
+        out->sib_cells = ls_calloc(nsib, sizeof(size_t));
+        if (!out->sib_abs || !out->sib_cells) { rc = ls_nomem(err); goto done; }
+        for (size_t q = 0; q < nk * nsib; q++) out->sib_abs[q] = NAN;
         if ((rc = ls_table_subset(t, rows_in, a0, &tin[nf], err))) goto done;
         if ((rc = ls_table_subset(t, rows_out, nsib, &tout[nf], err))) goto done;
     }
@@ -471,7 +492,9 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             out->nparams[a] = fit->nparams;
             out->converged[a] = fit->converged;
         } else if (!q && r == nf + 1) {
-            q = sibling_mae(fit, dd, tout[nf], fo->seed, &cvpart[jb], &jerr[jb]);
+            /* the cells per row are the same at every K: the first writes them */
+            q = sibling_mae(fit, dd, tout[nf], fo->seed, &cvpart[jb], out->sib_abs + a * out->nsib,
+                            a == 0 ? out->sib_cells : NULL, &jerr[jb]);
         } else if (!q) {
             q = heldout_loglik(fit, dd, tout[r - 1], &o2, &cvpart[jb], &jerr[jb]);
         }

@@ -99,6 +99,7 @@ enum { LSS_NBASELINES = 3 }; /* the one-line baselines of baseline.c */
 typedef struct lss_evalsel {
     size_t kmin, kmax;
     int interaction;          /* 1: also each K without the covariates' product terms */
+    int ceilings;             /* 1: also the ceilings the data find saturating (prefixes) */
 } lss_evalsel;
 
 typedef struct lss_evaluation {
@@ -117,12 +118,17 @@ typedef struct lss_evaluation {
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
     /* evaluate's nested selection (ls_evaluate_select): made inside the
      * training rows; sel_nk 0 without one */
-    size_t sel_nk, sel_nc;    /* K values, covariate lists (1 or 2) */
+    size_t sel_nk, sel_nc;    /* K values, configurations (covariate list x ceilings) */
     size_t *sel_K;            /* sel_nk */
-    char *sel_cov[2];         /* the covariate lists tried */
+    char **sel_cov;           /* sel_nc: each configuration's covariate list */
+    char **sel_ceil;          /* sel_nc: its estimated ceilings ("" none) */
+    size_t *sel_nceil;        /* sel_nc: how many */
     double *sel_mae;          /* sel_nk x sel_nc: sibling MAE (NaN: not available) */
+    double *sel_diff, *sel_se; /* sel_nk x sel_nc: MAE less the smallest's, paired over the
+                               * held-out families, and its standard error (NaN: none) */
     int *sel_conv;            /* sel_nk x sel_nc: the full fit converged */
     size_t sel_k, sel_c;      /* the choice (indices) */
+    char *sel_rank;           /* with ceilings: the ranking fit's candidates, "name z,.." */
 } lss_evaluation;
 
 /* The one-line baselines of an evaluation (baseline.c).  pred receives
@@ -149,6 +155,10 @@ typedef struct lss_selection {
     uint64_t seed;
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
     size_t reused;            /* fits taken from the journal instead of run */
+    size_t nsib;              /* the sibling hold-out's rows (families) */
+    double *sib_abs;          /* nk x nsib: each held-out row's summed absolute error of the
+                               * median over its scored cells (NaN: taken from the journal) */
+    size_t *sib_cells;        /* nsib: those cells */
     size_t *refits, *refits_unconverged; /* nk: the folds' and the sibling hold-out's fits
                                * run, and how many of them did not converge */
 } lss_selection;
