@@ -1497,6 +1497,21 @@ static void select_choice_skips_unconverged_fits(void)
               st.best_sibling);
 }
 
+/* The options of the evaluate --select tests: the floors fl, 2 starts and
+ * threads, no standard errors, predictions at the estimates. */
+static void evaluate_select_options(const char *fl, ls_data_options *o, ls_fit_options *fo, ls_predict_options *po)
+{
+    ls_data_options_init(o);
+    o->floors = fl;
+    ls_fit_options_init(fo);
+    fo->starts = 2;
+    fo->threads = 2;
+    fo->skip_se = 1;
+    ls_predict_options_init(po);
+    po->param_draws = 0;
+    po->seed = fo->seed;
+}
+
 /* evaluate --select --select-ceilings: a benchmark whose scores saturate
  * well below 1 (HellaSwag, a true ceiling of 0.5; 300 families) is found by
  * the data (the screen's likelihood ratio names it alone) and its ceiling
@@ -1526,17 +1541,9 @@ static void evaluate_select_chooses_ceilings_from_the_data(void)
         free(floors);
         ls_params_free(&tr);
         ls_data_options o;
-        ls_data_options_init(&o);
-        o.floors = fl;
         ls_fit_options fo;
-        ls_fit_options_init(&fo);
-        fo.starts = 2;
-        fo.threads = 2;
-        fo.skip_se = 1;
         ls_predict_options po;
-        ls_predict_options_init(&po);
-        po.param_draws = 0;
-        po.seed = fo.seed;
+        evaluate_select_options(fl, &o, &fo, &po);
         ls_result *ev = NULL;
         int rc = ls_evaluate_select(t, &o, NULL, &fo, &po, 1, 1, LS_SELECT_CEILINGS, &ev, &e);
         CHECK_MSG(rc == LS_OK, "%s", e.message);
@@ -1583,17 +1590,9 @@ static void evaluate_select_sees_only_the_training_rows(void)
     char fl[1024];
     ls_table *t = sim_table(30, 2, 57, NULL, fl, sizeof fl);
     ls_data_options o;
-    ls_data_options_init(&o);
-    o.floors = fl;
     ls_fit_options fo;
-    ls_fit_options_init(&fo);
-    fo.starts = 2;
-    fo.threads = 2;
-    fo.skip_se = 1;
     ls_predict_options po;
-    ls_predict_options_init(&po);
-    po.param_draws = 0;
-    po.seed = fo.seed;
+    evaluate_select_options(fl, &o, &fo, &po);
     ls_error e;
     ls_result *ev = NULL, *ev2 = NULL, *ref = NULL, *s0 = NULL, *s1 = NULL;
     ls_data *full = NULL;

@@ -527,15 +527,23 @@ class TestTasks(unittest.TestCase):
             self.assertEqual(n, ev.n_cells)
         self.assertTrue(ev.fit.closed)
 
+    def evaluate_both(self, name, rng, flag):
+        """evaluate --select rng with flag by the command and by Python (the
+        keyword of the same name): the Evaluation and the command's JSON,
+        checked equal but for the options."""
+        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--holdout", "largest", "--select", rng,
+            "--" + flag.replace("_", "-"), "--starts", 1, "--param-draws", 0, "--seed", PRED["seed"],
+            "--threads", THREADS, "--out", "cli_%s.json" % name)
+        ev = ls.evaluate("lb.csv", holdout="largest", floors="floors.csv", select=rng, starts=1,
+                         param_draws=0, seed=PRED["seed"], threads=THREADS, out="py_%s.json" % name,
+                         **{flag: True})
+        cj = load("cli_%s.json" % name)
+        self.assertEqual(without_options(load("py_%s.json" % name)), without_options(cj))
+        return ev, cj
+
     def test_evaluate_select_matches_the_cli(self):
-        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--holdout", "largest", "--select", "1..2",
-            "--select-interaction", "--starts", 1, "--param-draws", 0, "--seed", PRED["seed"],
-            "--threads", THREADS, "--out", "cli_evsel.json")
-        with ls.evaluate("lb.csv", holdout="largest", floors="floors.csv", select="1..2",
-                         select_interaction=True, starts=1, param_draws=0, seed=PRED["seed"],
-                         threads=THREADS, out="py_evsel.json") as ev:
-            cj = load("cli_evsel.json")
-            self.assertEqual(without_options(load("py_evsel.json")), without_options(cj))
+        ev, cj = self.evaluate_both("evsel", "1..2", "select_interaction")
+        with ev:
             sel, cs = ev.selection, cj["selection"]
             self.assertEqual(sel["skills"], cs["skills"])
             self.assertEqual(sel["covariates"], cs["covariates"])
@@ -546,14 +554,8 @@ class TestTasks(unittest.TestCase):
             self.assertEqual(cj["skills"], sel["chosen_skills"])
             self.assertTrue(cs["made_inside"].startswith("the training rows only"))
         # the ceilings chosen too: the same table and choice as the command
-        cli("evaluate", "lb.csv", "--floors", "floors.csv", "--holdout", "largest", "--select", "2..2",
-            "--select-ceilings", "--starts", 1, "--param-draws", 0, "--seed", PRED["seed"],
-            "--threads", THREADS, "--out", "cli_evceil.json")
-        with ls.evaluate("lb.csv", holdout="largest", floors="floors.csv", select="2..2",
-                         select_ceilings=True, starts=1, param_draws=0, seed=PRED["seed"],
-                         threads=THREADS, out="py_evceil.json") as ev:
-            cj = load("cli_evceil.json")
-            self.assertEqual(without_options(load("py_evceil.json")), without_options(cj))
+        ev, cj = self.evaluate_both("evceil", "2..2", "select_ceilings")
+        with ev:
             sel, cs = ev.selection, cj["selection"]
             self.assertEqual(sel["ceilings"], [r["estimated_ceilings"] for r in cs["table"]])
             self.assertEqual(sel["ceilings"][0], "")
