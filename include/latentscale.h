@@ -812,6 +812,23 @@ LS_API int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fi
 LS_API int ls_select_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
                              size_t kmin, size_t kmax, unsigned folds, const char *journal, ls_result **out,
                              ls_error *err);
+/* ls_select_journal, and then, with flags (those of ls_evaluate_select),
+ * the configuration chosen by the sibling criterion on all rows of t: K,
+ * with LS_SELECT_INTERACTION whether the covariates' product terms stay,
+ * with LS_SELECT_CEILINGS which benchmarks' ceilings are estimated (the
+ * screen and the rule of ls_evaluate_select).  The first configuration
+ * reuses the K table's sibling fits (unless some came from the journal);
+ * each other costs two fits per K, the screen J + 2 more.  The result
+ * gains the entries select_skills, select_covariates, select_ceilings,
+ * select_sibling_mae, select_converged, select_mae_difference(_se),
+ * selected_skills, selected_covariates, selected_ceilings and
+ * select_ceiling_candidates, as ls_evaluate_select's, and its JSON a
+ * "configuration" object.  flags 0 is ls_select_journal.  Errors name
+ * "select", "select_interaction" and "select_ceilings"; with flags the data
+ * need the sibling criterion (5 families with two or more models). */
+LS_API int ls_select_configure(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+                               size_t kmin, size_t kmax, unsigned folds, const char *journal, int flags,
+                               ls_result **out, ls_error *err);
 /* A selection written by ls_result_write (latentscale select --out), read
  * back as the same result (for the report).  Errors name the file. */
 LS_API int ls_selection_read(const char *path, ls_result **out, ls_error *err);

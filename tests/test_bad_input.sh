@@ -347,6 +347,10 @@ fails 2 "latentscale: --select-ceilings: chooses the ceilings from the data; giv
 fails 2 "latentscale: --select: expected a range of K within 1..3 (the benchmarks), found 1..4" evaluate base.csv --holdout largest --select 1..4
 fails 2 "latentscale: --select-interaction: the covariates (log(size),log(tokens)) have no product term to drop" evaluate base.csv --holdout largest --select 1..1 --select-interaction --covariates 'log(size),log(tokens)'
 fails 3 "latentscale: --select: the sibling criterion needs at least 5 training families with two or more models and a size and tokens for each" evaluate base.csv --holdout largest --select 1..1 --starts 1
+# select chooses the configuration on all rows: the same option errors, and the data need the sibling criterion
+fails 2 "latentscale: --select-ceilings: chooses the ceilings from the data; give it or the ceilings to estimate (math), not both" select base.csv --skills 1..1 --folds 0 --select-ceilings --estimate-ceilings math
+fails 2 "latentscale: --select-interaction: the covariates (log(size),log(tokens)) have no product term to drop" select base.csv --skills 1..1 --folds 0 --select-interaction --covariates 'log(size),log(tokens)'
+fails 3 "latentscale: the sibling criterion, which chooses the interaction and the ceilings, needs at least 5 families with two or more models and a size and tokens for each" select base.csv --skills 1..1 --folds 0 --starts 1 --select-interaction
 fails 2 "latentscale: --anchors: 'math' named twice" fit base.csv --skills 2 --anchors math,math
 fails 2 "latentscale: --benchmarks: unknown column 'gsm8k' in base.csv" fit base.csv --skills 1 --benchmarks math,gsm8k
 fails 2 "latentscale: --benchmarks: 'math' named twice" fit base.csv --skills 1 --benchmarks math,math

@@ -1585,6 +1585,75 @@ static void evaluate_select_chooses_ceilings_from_the_data(void)
     }
 }
 
+/* select --select-interaction --select-ceilings: the configuration
+ * chosen on all rows.  On the saturated leaderboard of the test above
+ * (HellaSwag's true ceiling 0.5) the choice estimates HellaSwag's ceiling;
+ * the first configuration (the covariates as given, no ceiling) reuses the
+ * K table's sibling fits, so its MAE is that table's to the last bit; the
+ * selection without flags has no configuration entries; and the flags'
+ * option errors come before any fit. */
+static void select_configure_chooses_on_all_rows(void)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = 300;
+    so.skills = 1;
+    so.benchmarks = 6;
+    so.seed = 91;
+    so.ceiling_list = "hellaswag=0.5";
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    char fl[1024];
+    CHECK_MSG(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK, "%s", e.message);
+    if (!t) return;
+    h_floor_list(t, floors, so.benchmarks, fl, sizeof fl);
+    free(floors);
+    ls_params_free(&tr);
+    ls_data_options o;
+    ls_fit_options fo;
+    ls_predict_options po;
+    evaluate_select_options(fl, &o, &fo, &po);
+    ls_result *s = NULL, *plain = NULL, *bad = NULL;
+    int rc = ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, LS_SELECT_CEILINGS | LS_SELECT_INTERACTION, &s, &e);
+    CHECK_MSG(rc == LS_OK, "%s", e.message);
+    if (s) {
+        size_t nk = 0, nc = 0;
+        const double *m = ls_result_numbers(s, "select_sibling_mae", &nk, &nc);
+        const double *sib = ls_result_numbers(s, "sibling_mae", NULL, NULL);
+        const char *chosen = ls_result_string(s, "selected_ceilings", 0);
+        const char *cov = ls_result_string(s, "selected_covariates", 0);
+        const char *cand = ls_result_string(s, "select_ceiling_candidates", 0);
+        printf("  all rows: candidates %s\n", cand ? cand : "?");
+        for (size_t c = 0; m && c < nc; c++)
+            printf("    covariates %s, ceilings '%s': sibling MAE %.4f\n", ls_result_string(s, "select_covariates", c),
+                   ls_result_string(s, "select_ceilings", c), m[c]);
+        printf("    chosen: covariates %s, ceilings '%s'\n", cov ? cov : "?", chosen ? chosen : "?");
+        /* two covariate lists x (none, hellaswag) */
+        CHECK_MSG(m && sib && nk == 1 && nc == 4 && chosen && cov, "nk %zu nc %zu", nk, nc);
+        if (m && sib) CHECK_MSG(m[0] == sib[0], "%.17g %.17g", m[0], sib[0]);
+        if (chosen) CHECK_MSG(strcmp(chosen, "hellaswag") == 0, "'%s'", chosen);
+        CHECK(ls_result_number(s, "selected_skills") == 1);
+    }
+    CHECK_MSG(ls_select(t, &o, &fo, 1, 1, 0, &plain, &e) == LS_OK, "%s", e.message);
+    CHECK(plain && !ls_result_numbers(plain, "select_sibling_mae", NULL, NULL) &&
+          !ls_result_string(plain, "selected_ceilings", 0));
+    if (s && plain) /* the same K table */
+        CHECK(ls_result_numbers(s, "sibling_mae", NULL, NULL)[0] == ls_result_numbers(plain, "sibling_mae", NULL, NULL)[0]);
+    fo.estimate_ceilings = "hellaswag";
+    CHECK(ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, LS_SELECT_CEILINGS, &bad, &e) == LS_ERR_OPTION && !bad);
+    CHECK_MSG(strstr(e.message, "select_ceilings: ") == e.message, "%s", e.message);
+    fo.estimate_ceilings = NULL;
+    o.covariates = "log(size),log(tokens)";
+    CHECK(ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, LS_SELECT_INTERACTION, &bad, &e) == LS_ERR_OPTION && !bad);
+    CHECK_MSG(strstr(e.message, "select_interaction: ") == e.message, "%s", e.message);
+    CHECK(ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, 8, &bad, &e) == LS_ERR_OPTION && !bad);
+    ls_result_free(s);
+    ls_result_free(plain);
+    ls_table_free(t);
+}
+
 static void evaluate_select_sees_only_the_training_rows(void)
 {
     char fl[1024];
@@ -1696,6 +1765,7 @@ int main(int argc, char **argv)
     RUN(select_choice_skips_unconverged_fits);
     RUN(evaluate_select_sees_only_the_training_rows);
     RUN(evaluate_select_chooses_ceilings_from_the_data);
+    RUN(select_configure_chooses_on_all_rows);
     if (!quick) {
         RUN(calibration_keeps_coverage_when_the_model_is_true);
         RUN(posterior_k2);

@@ -269,6 +269,8 @@ PROTOTYPES = {
                           c_uint, _vpp, _err]),
     "ls_select_journal": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), c_size_t,
                                   c_size_t, c_uint, c_char_p, _vpp, _err]),
+    "ls_select_configure": (c_int, [c_void_p, _P(LsDataOptions), _P(LsFitOptions), c_size_t,
+                                    c_size_t, c_uint, c_char_p, c_int, _vpp, _err]),
     "ls_selection_read": (c_int, [c_char_p, _vpp, _err]),
     "ls_optimal_options_init": (None, [_P(LsOptimalOptions)]),
     "ls_optimal_options_check": (c_int, [_P(LsOptimalOptions), _err]),

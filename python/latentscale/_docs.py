@@ -181,6 +181,11 @@ PARAMS.update({
 OVERRIDES = {
     ("optimal", "param_draws"): PARAMS["optimal_draws"],
     ("select", "skills"): PARAMS["skill_range"],
+    ("select", "select_interaction"): ("bool, optional", "Also choose, by the sibling MAE, whether the "
+                                       "covariates' product term stays (two more fits per K)."),
+    ("select", "select_ceilings"): ("bool, optional", "Also choose, by the sibling MAE, which benchmarks' "
+                                    "ceilings are estimated, among those the data find saturating (as "
+                                    "evaluate's `select_ceilings`)."),
     ("simulate", "out"): PARAMS["sim_out"],
     ("simulate", "n_families"): PARAMS["families_count"],
     ("simulate", "skills"): PARAMS["sim_skills"],

@@ -1359,19 +1359,8 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
                        n_test=e.scalar("n_test", int), n_excluded=e.scalar("n_excluded", int),
                        prediction=pred)
             if "select_sibling_mae" in e:
-                res["selection"] = dict(
-                    skills=[int(k) for k in e.vector("select_skills")],
-                    covariates=list(e["select_covariates"]), sibling_mae=e["select_sibling_mae"],
-                    converged=e["select_converged"].astype(bool),
-                    chosen_skills=e.scalar("selected_skills", int),
-                    chosen_covariates=e["selected_covariates"][0],
-                    ceilings=list(e["select_ceilings"]),
-                    mae_difference=e["select_mae_difference"],
-                    mae_difference_se=e["select_mae_difference_se"],
-                    chosen_ceilings=e["selected_ceilings"][0],
-                    ceiling_candidates=(e["select_ceiling_candidates"][0]
-                                        if "select_ceiling_candidates" in e else None),
-                    made_inside="the training rows only: the test rows were not seen by the choice")
+                res["selection"] = _configuration(
+                    e, "the training rows only: the test rows were not seen by the choice")
             # the training fit and its data belong to the evaluation: the Fit
             # keeps the evaluation alive and frees it
             train = c_void_p()
@@ -1385,6 +1374,23 @@ def evaluate(data, *, split=None, holdout=None, level=None, param_draws=None, la
         finally:
             lib.ls_result_free(ev)
             lib.ls_table_free(st)
+
+
+def _configuration(e, made_inside):
+    """The configuration chosen by the sibling criterion (the select_*
+    entries of an evaluation or a selection), as a dict."""
+    return dict(skills=[int(k) for k in e.vector("select_skills")],
+                covariates=list(e["select_covariates"]), sibling_mae=e["select_sibling_mae"],
+                converged=e["select_converged"].astype(bool),
+                chosen_skills=e.scalar("selected_skills", int),
+                chosen_covariates=e["selected_covariates"][0],
+                ceilings=list(e["select_ceilings"]),
+                mae_difference=e["select_mae_difference"],
+                mae_difference_se=e["select_mae_difference_se"],
+                chosen_ceilings=e["selected_ceilings"][0],
+                ceiling_candidates=(e["select_ceiling_candidates"][0]
+                                    if "select_ceiling_candidates" in e else None),
+                made_inside=made_inside)
 
 
 def _skills_range(v):
@@ -1413,14 +1419,21 @@ def _skills_range(v):
 @document("""Choose the number of skills (the CLI's select).
 
 For each K in `skills`: the log-likelihood, the number of parameters, AIC,
-BIC and the held-out log-likelihood over family folds.""",
+BIC, the held-out log-likelihood over family folds and the sibling MAE
+(every family's largest model held out and predicted from the other rows).
+With ``select_interaction=True`` and ``select_ceilings=True`` the sibling
+MAE also chooses whether the covariates' product term stays and which
+benchmarks' ceilings are estimated (the configuration that
+``evaluate(select=...)`` would choose from these rows): the result's
+``configuration``.""",
           """Selection
     One entry per K, and the best K by AIC, BIC and cross-validation.""")
 def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, floors=None,
            floor=None, ceilings=None, clip=None, model_column=None, family_column=None,
            size_column=None, tokens_column=None, drop_incomplete=None, starts=None, seed=None,
            threads=None, integration=None, nodes=None, gtol=None, max_iter=None, logit_clamp=None,
-           estimate_ceilings=None, family_effect=None, out=None, journal=None, progress=None):
+           estimate_ceilings=None, family_effect=None, out=None, journal=None, progress=None,
+           select_interaction=None, select_ceilings=None):
     args = dict(locals())
     lo, hi = _skills_range(skills)
     lib = C.lib()
@@ -1431,9 +1444,10 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
     folds = _count("folds", folds, _UINT)
     err = C.new_error()
     with _tables.table(data) as t, _Result() as r:
-        rc = lib.ls_select_journal(t, byref(dopt), byref(fo), lo, hi, folds,
-                                   C.enc(os.fsdecode(journal)) if journal is not None else None,
-                                   byref(r.handle), err)
+        rc = lib.ls_select_configure(t, byref(dopt), byref(fo), lo, hi, folds,
+                                     C.enc(os.fsdecode(journal)) if journal is not None else None,
+                                     (1 if select_interaction else 0) | (2 if select_ceilings else 0),
+                                     byref(r.handle), err)
         prog.reraise()
         C.check(rc, err)
         r.write(out, None, _argv_json("select", args))
@@ -1455,7 +1469,9 @@ def select(data, *, skills="1..4", folds=5, benchmarks=None, covariates=None, fl
                          reused=e.scalar("reused", int),
                          refits=(e.vector("refits").astype(np.int64) if "refits" in e else None),
                          refits_not_converged=(e.vector("refits_not_converged").astype(np.int64)
-                                               if "refits_not_converged" in e else None))
+                                               if "refits_not_converged" in e else None),
+                         configuration=(_configuration(e, "all rows, by the sibling criterion")
+                                        if "select_sibling_mae" in e else None))
 
 
 def mae(prediction, observed):

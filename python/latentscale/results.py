@@ -362,6 +362,10 @@ class Selection:
     # them did not converge (their held-out scores come from their last estimates)
     refits: Optional[np.ndarray] = None
     refits_not_converged: Optional[np.ndarray] = None
+    # with select_interaction or select_ceilings: the configuration chosen by
+    # the sibling MAE (K, covariates, ceilings) and its table, as
+    # Evaluation.selection (None otherwise)
+    configuration: Optional[dict] = None
 
     def to_dataframe(self):
         """One row per number of skills (index 'skills', the K values);

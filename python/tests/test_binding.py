@@ -471,6 +471,28 @@ class TestTasks(unittest.TestCase):
         self.assertAlmostEqual(s.loglik[1], S["fit"].loglik, delta=1e-4)
         self.assertEqual(s.reused, 0)
 
+    def test_select_chooses_the_configuration_as_the_cli(self):
+        cli("select", "lb.csv", "--floors", "floors.csv", "--skills", "2..2", "--folds", 0,
+            "--starts", 1, "--threads", THREADS, "--select-interaction", "--select-ceilings",
+            "--out", "cli_selcfg.json")
+        s = ls.select("lb.csv", floors="floors.csv", skills="2..2", folds=0, starts=1,
+                      threads=THREADS, select_interaction=True, select_ceilings=True,
+                      out="py_selcfg.json")
+        cj = load("cli_selcfg.json")
+        self.assertEqual(without_options(load("py_selcfg.json")), without_options(cj))
+        c, cc = s.configuration, cj["configuration"]
+        self.assertEqual(c["ceilings"], [r["estimated_ceilings"] for r in cc["table"]])
+        self.assertEqual(c["covariates"], [r["covariates"] for r in cc["table"]])
+        self.assertEqual((c["chosen_skills"], c["chosen_covariates"], c["chosen_ceilings"]),
+                         (cc["chosen_skills"], cc["chosen_covariates"], cc["chosen_ceilings"]))
+        # the first configuration (the covariates as given, no ceiling) is the K table's
+        self.assertEqual(c["sibling_mae"][0][0], s.sibling_mae[0])
+        self.assertEqual(c["ceilings"][0], "")
+        self.assertIn("log(size)*log(tokens)", c["covariates"][0])
+        self.assertNotIn("*", c["covariates"][-1])
+        self.assertIsNone(ls.select("lb.csv", floors="floors.csv", skills=1, folds=0, starts=1,
+                                    threads=THREADS).configuration)
+
     def test_select_resumes_from_a_journal(self):
         calls = []
 

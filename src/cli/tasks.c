@@ -288,9 +288,10 @@ int cmd_predict(int argc, char **argv)
 
 static int parse_range(const char *s, size_t *lo, size_t *hi);
 
-/* evaluate --select: the choice made inside the training rows and the
- * table it was made from, a line per K and configuration. */
-static void print_selection(const ls_result *ev)
+/* evaluate --select and select --select-...: the configuration chosen
+ * (inside the rows `where` names) and the table it was made from, a line
+ * per K and configuration. */
+static void print_selection(const ls_result *ev, const char *where)
 {
     size_t nk = 0, nc = 0;
     const double *m = ls_result_numbers(ev, "select_sibling_mae", &nk, &nc);
@@ -300,14 +301,13 @@ static void print_selection(const ls_result *ev)
     const double *cv = ls_result_numbers(ev, "select_converged", NULL, NULL);
     if (!m || !ks || !df || !se) return;
     const char *ch_ceil = ls_result_string(ev, "selected_ceilings", 0);
-    printf("configuration chosen inside the training rows only (the test rows unseen): K = %.0f, covariates %s, "
-           "ceilings estimated: %s\n",
+    printf("configuration chosen %s: K = %.0f, covariates %s, ceilings estimated: %s\n", where,
            ls_result_number(ev, "selected_skills"), ls_result_string(ev, "selected_covariates", 0),
            ch_ceil && *ch_ceil ? ch_ceil : "none");
     const char *cand = ls_result_string(ev, "select_ceiling_candidates", 0);
     if (cand) printf("  ceiling screen: %s\n", cand);
-    printf("  by the sibling MAE: each training family's largest model held out, predicted from the other\n"
-           "  training rows (MAE of the predictive median; its difference from the smallest, paired over\n"
+    printf("  by the sibling MAE: each family's largest model held out, predicted from the other rows\n"
+           "  (MAE of the predictive median; its difference from the smallest, paired over\n"
            "  those families, with its standard error; * the choice: the fewest ceilings within one\n"
            "  standard error of the smallest, then the smallest)\n");
     size_t wcov = strlen("covariates"), wce = strlen("ceilings");
@@ -429,7 +429,7 @@ int cmd_evaluate(int argc, char **argv)
         printf("held-out evaluation, K = %zu: %zu training rows, %zu test rows, %zu excluded, %zu scored cells\n\n",
                ls_fit_params(fit)->K, (size_t)ls_result_number(ev, "n_train"), (size_t)ls_result_number(ev, "n_test"),
                (size_t)ls_result_number(ev, "n_excluded"), ncell);
-        if (select) print_selection(ev);
+        if (select) print_selection(ev, "inside the training rows only (the test rows unseen)");
         int wb = 14;
         for (size_t j = 0; j < J; j++) {
             size_t len = strlen(ls_data_benchmark(train, j));
@@ -514,6 +514,7 @@ int cmd_select(int argc, char **argv)
     fit_args_init(&a);
     const char *range = "1..4";
     unsigned folds = 5;
+    int select_interaction = 0, select_ceilings = 0;
     arg_spec specs[] = {DATA_SPECS(a),
                         {"skills", ARG_STRING, &range, "range of K, e.g. 1..12 (default 1..4)", "A..B"},
                         {"folds", ARG_UINT, &folds, "family folds for the cross-validated score (default 5; 0 = none)", "N"},
@@ -527,6 +528,11 @@ int cmd_select(int argc, char **argv)
                          "estimate these benchmarks' ceilings by maximum likelihood (or all)", "A,B,..|all"},
                         {"family-effect", ARG_FLAG, &a.fopt.family_effect,
                          "a family-by-benchmark random effect u_fj ~ N(0, tau_j^2) in every fit (K <= 7)", NULL},
+                        {"select-interaction", ARG_FLAG, &select_interaction,
+                         "also choose, by the sibling MAE, whether the size-token product term stays", NULL},
+                        {"select-ceilings", ARG_FLAG, &select_ceilings,
+                         "also choose, by the sibling MAE, which ceilings to estimate, among those the data find "
+                         "saturating", NULL},
                         {"out", ARG_STRING, &a.out, "write the table as JSON here", "FILE"},
                         {"quiet", ARG_FLAG, &a.quiet, "no table on stdout", NULL},
                         CLI_JSON_SPEC(json),
@@ -537,8 +543,14 @@ int cmd_select(int argc, char **argv)
     if (r.help) {
         cli_help("select", "DATA [--skills A..B] [options]",
                  "Choose the number of skills: for each K the log-likelihood, parameters, AIC, BIC and the\n"
-                 "held-out log-likelihood of whole families over seeded family folds; the K each picks." CLI_LEADERBOARD_UNITS,
-                 specs, "  latentscale select leaderboard.csv --floors benchmarks.csv --skills 1..5 --folds 5\n");
+                 "held-out log-likelihood of whole families over seeded family folds, and the sibling MAE\n"
+                 "(every family's largest model held out and predicted from the other rows: extrapolation to a\n"
+                 "larger sibling); the K each picks.  With --select-interaction and --select-ceilings the sibling\n"
+                 "MAE also chooses whether the size-token product term stays and which benchmarks' ceilings are\n"
+                 "estimated (after a likelihood-ratio screen at K = 4 names the saturating ones): the\n"
+                 "configuration `evaluate --select` would choose from these rows." CLI_LEADERBOARD_UNITS,
+                 specs, "  latentscale select leaderboard.csv --floors benchmarks.csv --skills 1..5 --folds 5\n"
+                        "  latentscale select leaderboard.csv --skills 3..5 --folds 0 --select-interaction --select-ceilings\n");
         return 0;
     }
     if (r.npos != 1) return cli_usage("select", "expected DATA (see --help)");
@@ -560,7 +572,11 @@ int cmd_select(int argc, char **argv)
     ls_table *t = NULL;
     ls_result *s = NULL;
     int rc = ls_items_table_read(r.pos[0], &t, &e);
-    if (!rc) rc = ls_select_journal(t, &a.dopt, &a.fopt, lo, hi, folds, journal, &s, &e);
+    if (!rc)
+        rc = ls_select_configure(t, &a.dopt, &a.fopt, lo, hi, folds, journal,
+                                 (select_interaction ? LS_SELECT_INTERACTION : 0) |
+                                     (select_ceilings ? LS_SELECT_CEILINGS : 0),
+                                 &s, &e);
     cli_progress_end();
     if (!rc && ls_result_number(s, "reused") > 0)
         fprintf(stderr, "latentscale: select: resumed: %.0f fits taken from %s\n", ls_result_number(s, "reused"),
@@ -609,6 +625,10 @@ int cmd_select(int argc, char **argv)
         if (shaky)
             printf("(each among the K whose fit converged; cross-validation and sibling extrapolation also\n"
                    " need all of the K's refits converged)\n");
+        if (select_interaction || select_ceilings) {
+            printf("\n");
+            print_selection(s, "by extrapolation to a larger sibling");
+        }
         cli_quiet_end(qs);
         code = write_result(s, a.out, NULL, argc, argv);
     }

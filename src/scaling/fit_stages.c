@@ -411,6 +411,11 @@ int lsfit_check(lsfit_run *r)
         size_t worst = 0;
         for (size_t g = 1; g < F; g++)
             if (fabs(fc[g] - f->fam_ll[g]) > fabs(fc[worst] - f->fam_ll[worst])) worst = g;
+        double gap = v - f->loglik, tol = fmax(LS_CHECK_TOTAL_GAP, 2 * f->ll_check_se);
+        if (isfinite(gap) && fabs(gap) > tol)
+            lsfit_warn(f, "the log-likelihood on the fit's rule (%.3f) is %.3f %s the check's (%s: %.3f, se %.3f): the "
+                          "estimate maximises the fit's approximation, which is off by more than %.2f",
+                       f->loglik, fabs(gap), gap > 0 ? "below" : "above", meth, v, f->ll_check_se, tol);
         if (fabs(fc[worst] - f->fam_ll[worst]) > LS_CHECK_FAMILY_GAP)
             lsfit_warn(f, "family '%s': log-likelihood %.2f on the fit's rule, %.2f on the check's (%s); the integration is unreliable for it (try `integration` qmc)",
                        d->family[worst], f->fam_ll[worst], fc[worst], meth);

@@ -127,6 +127,43 @@ int lss_write_prediction(const ls_result *r, const char *path, const char *forma
 /* Evaluation and selection                                          */
 /* ---------------------------------------------------------------- */
 
+/* The configuration chosen by the sibling criterion (lss_config), made
+ * inside the rows described by made_inside. */
+static json_t *config_json(const lss_config *e, const char *made_inside)
+{
+    json_t *sel = json_object(), *rows = json_array();
+    json_object_set_new(sel, "made_inside", json_string(made_inside));
+    json_object_set_new(sel, "criterion",
+                        json_string("sibling MAE: the largest model of every family with two or more (of those rows) "
+                                    "held out, the law refitted to the other rows; MAE of the predictive "
+                                    "median of their scores (the smallest wins; with ceilings: the fewest "
+                                    "ceilings within one standard error of the smallest, paired over the "
+                                    "held-out families)"));
+    json_t *ks = json_array(), *cv = json_array();
+    for (size_t a = 0; a < e->sel_nk; a++) json_array_append_new(ks, json_integer((json_int_t)e->sel_K[a]));
+    for (size_t c = 0; c < e->sel_nc; c++) json_array_append_new(cv, json_string(e->sel_cov[c]));
+    json_object_set_new(sel, "skills", ks);
+    json_object_set_new(sel, "covariates", cv);
+    for (size_t a = 0; a < e->sel_nk; a++)
+        for (size_t c = 0; c < e->sel_nc; c++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "skills", json_integer((json_int_t)e->sel_K[a]));
+            json_object_set_new(o, "covariates", json_string(e->sel_cov[c]));
+            json_object_set_new(o, "estimated_ceilings", json_string(e->sel_ceil[c]));
+            json_object_set_new(o, "sibling_mae", ls_json_num(e->sel_mae[a * e->sel_nc + c]));
+            json_object_set_new(o, "mae_difference", ls_json_num(e->sel_diff[a * e->sel_nc + c]));
+            json_object_set_new(o, "mae_difference_se", ls_json_num(e->sel_se[a * e->sel_nc + c]));
+            json_object_set_new(o, "converged", json_boolean(e->sel_conv[a * e->sel_nc + c]));
+            json_array_append_new(rows, o);
+        }
+    json_object_set_new(sel, "table", rows);
+    json_object_set_new(sel, "chosen_skills", json_integer((json_int_t)e->sel_K[e->sel_k]));
+    json_object_set_new(sel, "chosen_covariates", json_string(e->sel_cov[e->sel_c]));
+    json_object_set_new(sel, "chosen_ceilings", json_string(e->sel_ceil[e->sel_c]));
+    if (e->sel_rank) json_object_set_new(sel, "ceiling_candidates", json_string(e->sel_rank));
+    return sel;
+}
+
 int lss_write_evaluation(const ls_result *r, const char *path, const char *format,
                          const char *argv_json, ls_error *err)
 {
@@ -168,39 +205,9 @@ int lss_write_evaluation(const ls_result *r, const char *path, const char *forma
     json_object_set_new(root, "skills", json_integer((json_int_t)e->fit->K));
     json_object_set_new(root, "train_loglik", ls_json_num(e->fit->loglik));
     json_object_set_new(root, "train_converged", json_boolean(e->fit->converged));
-    if (e->sel_nk) {
-        json_t *sel = json_object(), *rows = json_array();
-        json_object_set_new(sel, "made_inside", json_string("the training rows only: the test rows were not seen by the choice"));
-        json_object_set_new(sel, "criterion",
-                            json_string("sibling MAE: the largest model of every training family with two or more held "
-                                        "out, the law refitted to the other training rows; MAE of the predictive "
-                                        "median of their scores (the smallest wins; with ceilings: the fewest "
-                                        "ceilings within one standard error of the smallest, paired over the "
-                                        "held-out families)"));
-        json_t *ks = json_array(), *cv = json_array();
-        for (size_t a = 0; a < e->sel_nk; a++) json_array_append_new(ks, json_integer((json_int_t)e->sel_K[a]));
-        for (size_t c = 0; c < e->sel_nc; c++) json_array_append_new(cv, json_string(e->sel_cov[c]));
-        json_object_set_new(sel, "skills", ks);
-        json_object_set_new(sel, "covariates", cv);
-        for (size_t a = 0; a < e->sel_nk; a++)
-            for (size_t c = 0; c < e->sel_nc; c++) {
-                json_t *o = json_object();
-                json_object_set_new(o, "skills", json_integer((json_int_t)e->sel_K[a]));
-                json_object_set_new(o, "covariates", json_string(e->sel_cov[c]));
-                json_object_set_new(o, "estimated_ceilings", json_string(e->sel_ceil[c]));
-                json_object_set_new(o, "sibling_mae", ls_json_num(e->sel_mae[a * e->sel_nc + c]));
-                json_object_set_new(o, "mae_difference", ls_json_num(e->sel_diff[a * e->sel_nc + c]));
-                json_object_set_new(o, "mae_difference_se", ls_json_num(e->sel_se[a * e->sel_nc + c]));
-                json_object_set_new(o, "converged", json_boolean(e->sel_conv[a * e->sel_nc + c]));
-                json_array_append_new(rows, o);
-            }
-        json_object_set_new(sel, "table", rows);
-        json_object_set_new(sel, "chosen_skills", json_integer((json_int_t)e->sel_K[e->sel_k]));
-        json_object_set_new(sel, "chosen_covariates", json_string(e->sel_cov[e->sel_c]));
-        json_object_set_new(sel, "chosen_ceilings", json_string(e->sel_ceil[e->sel_c]));
-        if (e->sel_rank) json_object_set_new(sel, "ceiling_candidates", json_string(e->sel_rank));
-        json_object_set_new(root, "selection", sel);
-    }
+    if (e->cs.sel_nk)
+        json_object_set_new(root, "selection",
+                            config_json(&e->cs, "the training rows only: the test rows were not seen by the choice"));
     json_object_set_new(root, "cells", cells_json(&e->pred, 1));
     json_t *w = json_array();
     for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
@@ -247,6 +254,9 @@ int lss_write_selection(const ls_result *r, const char *path, const char *format
     json_object_set_new(root, "sibling_method",
                         json_string("the largest model of every family with two or more held out, the law refitted "
                                     "to the other rows; MAE of the predictive median of their scores"));
+    if (s->cfg && s->cfg->sel_nk)
+        json_object_set_new(root, "configuration",
+                            config_json(s->cfg, "all rows, by the sibling criterion (K, covariates, ceilings)"));
     json_t *w = json_array();
     for (size_t i = 0; i < ls_result_nwarnings(r); i++) json_array_append_new(w, json_string(ls_result_warning(r, i)));
     json_object_set_new(root, "warnings", w);

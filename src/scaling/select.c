@@ -40,6 +40,8 @@ void lss_selection_free(void *v)
     ls_free(s->sib_abs);
     ls_free(s->sib_cells);
     ls_free(s->warning);
+    if (s->cfg) lss_config_clear(s->cfg);
+    ls_free(s->cfg);
     ls_free(s);
 }
 
@@ -69,6 +71,7 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
     if (!rc && s->refits) rc = ls_result_add_sizes(r, "refits", s->refits, nk, 1, NULL, NULL, err);
     if (!rc && s->refits)
         rc = ls_result_add_sizes(r, "refits_not_converged", s->refits_unconverged, nk, 1, NULL, NULL, err);
+    if (!rc && s->cfg && s->cfg->sel_nk) rc = lss_config_entries(r, s->cfg, "choice of configuration", err);
     if (!rc && s->warning) rc = ls_result_warn(r, err, "%s", s->warning);
     for (size_t a = 0; !rc && a < nk; a++)
         if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
@@ -598,14 +601,32 @@ int ls_select(const ls_table *t, const ls_data_options *dopt, const ls_fit_optio
 int ls_select_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
                       size_t kmax, unsigned folds, const char *journal, ls_result **out, ls_error *err)
 {
+    return ls_select_configure(t, dopt, fo, kmin, kmax, folds, journal, 0, out, err);
+}
+
+int ls_select_configure(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
+                        size_t kmax, unsigned folds, const char *journal, int flags, ls_result **out, ls_error *err)
+{
     *out = NULL;
     ls_fit_options fk = *fo;
     fk.skills = kmin; /* the fits' K is the range's, checked below */
     int rc = ls_fit_options_check(&fk, err);
+    lss_evalsel sel;
+    if (!rc) rc = lss_evalsel_make(dopt, fo, kmin, kmax, flags, &sel, err);
     if (rc) return rc;
     lss_selection *s = ls_calloc(1, sizeof *s);
     if (!s) return ls_nomem(err);
     rc = select_compute(t, dopt, fo, kmin, kmax, folds, journal && *journal ? journal : NULL, 0, s, err);
+    if (!rc && flags) {
+        if (!s->has_sibling)
+            rc = ls_fail(err, LS_ERR_INPUT, "the sibling criterion, which chooses the interaction and the ceilings, "
+                                            "needs at least 5 families with two or more models and a size and "
+                                            "tokens for each");
+        else if (!(s->cfg = ls_calloc(1, sizeof *s->cfg))) rc = ls_nomem(err);
+        /* the K table's sibling fits are the first configuration's, unless
+         * some came from the journal (their per-family errors are not kept) */
+        else rc = lss_configure(t, dopt, fo, &sel, s->reused ? NULL : s, s->cfg, err);
+    }
     if (rc) {
         lss_selection_free(s);
         return rc;

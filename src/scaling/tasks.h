@@ -102,6 +102,23 @@ typedef struct lss_evalsel {
     int ceilings;             /* 1: also the ceilings the data find saturating (prefixes) */
 } lss_evalsel;
 
+/* The configuration chosen by the sibling criterion (configure.c):
+ * evaluate's, made inside the training rows; select's, over all rows.
+ * sel_nk 0: none. */
+typedef struct lss_config {
+    size_t sel_nk, sel_nc;    /* K values, configurations (covariate list x ceilings) */
+    size_t *sel_K;            /* sel_nk */
+    char **sel_cov;           /* sel_nc: each configuration's covariate list */
+    char **sel_ceil;          /* sel_nc: its estimated ceilings ("" none) */
+    size_t *sel_nceil;        /* sel_nc: how many */
+    double *sel_mae;          /* sel_nk x sel_nc: sibling MAE (NaN: not available) */
+    double *sel_diff, *sel_se; /* sel_nk x sel_nc: MAE less the smallest's, paired over the
+                               * held-out families, and its standard error (NaN: none) */
+    int *sel_conv;            /* sel_nk x sel_nc: the full fit converged */
+    size_t sel_k, sel_c;      /* the choice (indices) */
+    char *sel_rank;           /* with ceilings: the ranking fit's candidates, "name z,.." */
+} lss_config;
+
 typedef struct lss_evaluation {
     lss_prediction pred;      /* the test rows */
     ls_fit *fit;              /* the fit on the training rows */
@@ -116,19 +133,8 @@ typedef struct lss_evaluation {
     double *baseline_mae;     /* LSS_NBASELINES x J */
     double baseline_overall[LSS_NBASELINES];
     char *warning;            /* drop_incomplete's (NULL: nothing dropped) */
-    /* evaluate's nested selection (ls_evaluate_select): made inside the
-     * training rows; sel_nk 0 without one */
-    size_t sel_nk, sel_nc;    /* K values, configurations (covariate list x ceilings) */
-    size_t *sel_K;            /* sel_nk */
-    char **sel_cov;           /* sel_nc: each configuration's covariate list */
-    char **sel_ceil;          /* sel_nc: its estimated ceilings ("" none) */
-    size_t *sel_nceil;        /* sel_nc: how many */
-    double *sel_mae;          /* sel_nk x sel_nc: sibling MAE (NaN: not available) */
-    double *sel_diff, *sel_se; /* sel_nk x sel_nc: MAE less the smallest's, paired over the
-                               * held-out families, and its standard error (NaN: none) */
-    int *sel_conv;            /* sel_nk x sel_nc: the full fit converged */
-    size_t sel_k, sel_c;      /* the choice (indices) */
-    char *sel_rank;           /* with ceilings: the ranking fit's candidates, "name z,.." */
+    lss_config cs;            /* evaluate's nested selection (ls_evaluate_select), made inside the
+                               * training rows; cs.sel_nk 0 without one */
 } lss_evaluation;
 
 /* The one-line baselines of an evaluation (baseline.c).  pred receives
@@ -161,6 +167,7 @@ typedef struct lss_selection {
     size_t *sib_cells;        /* nsib: those cells */
     size_t *refits, *refits_unconverged; /* nk: the folds' and the sibling hold-out's fits
                                * run, and how many of them did not converge */
+    lss_config *cfg;          /* ls_select_configure's choice of configuration (NULL: none) */
 } lss_selection;
 
 /* The sibling criterion alone over K = kmin..kmax on the table t (select
@@ -169,6 +176,29 @@ typedef struct lss_selection {
  * two or more models).  For evaluate's nested selection. */
 int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
                         size_t kmax, lss_selection *out, ls_error *err);
+
+/* The configurations of sel (configure.c), each scored over K by the
+ * sibling criterion on the table tt (built with the options o2): the
+ * covariate lists (with interaction, also without their product terms)
+ * and, with ceilings, for each the prefixes of the ceiling screen's
+ * candidates, none first.  The smallest MAE among the converged fits is the
+ * reference (only when none converged, among all); the choice is the
+ * configuration with the fewest estimated ceilings whose MAE is within one
+ * standard error of the reference's (the difference paired over the
+ * held-out families), and within it the smallest MAE.  pre (NULL: none) is
+ * a sibling run of the first configuration over the same K, borrowed (with
+ * every family's absolute errors: not one taken from a journal). */
+int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo, const lss_evalsel *sel,
+                  const lss_selection *pre, lss_config *out, ls_error *err);
+/* sel from the flags LS_SELECT_INTERACTION and LS_SELECT_CEILINGS, after
+ * the checks: known flags, ceilings not also named by fo, a product term to
+ * drop.  Errors name "select", "select_ceilings", "select_interaction". */
+int lss_evalsel_make(const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin, size_t kmax, int flags,
+                     lss_evalsel *sel, ls_error *err);
+void lss_config_clear(lss_config *c);
+/* The result entries select_* and selected_* of a choice, and a warning,
+ * prefixed by where, for each fit that did not converge. */
+int lss_config_entries(ls_result *r, const lss_config *c, const char *where, ls_error *err);
 
 /* select's journal (journal.c): one slot per K and job (0 the full fit,
  * 1..folds the folds, folds + 1 the sibling hold-out). */
