@@ -1635,6 +1635,19 @@ static void select_configure_chooses_on_all_rows(void)
         if (m && sib) CHECK_MSG(m[0] == sib[0], "%.17g %.17g", m[0], sib[0]);
         if (chosen) CHECK_MSG(strcmp(chosen, "hellaswag") == 0, "'%s'", chosen);
         CHECK(ls_result_number(s, "selected_skills") == 1);
+        /* written and read back (the report's path): the same table and choice */
+        const char *path = "test_select_configure.json";
+        ls_result *back = NULL;
+        CHECK_MSG(ls_result_write(s, path, NULL, NULL, &e) == LS_OK, "%s", e.message);
+        CHECK_MSG(ls_selection_read(path, &back, &e) == LS_OK, "%s", e.message);
+        size_t bk = 0, bc = 0;
+        const double *bm = back ? ls_result_numbers(back, "select_sibling_mae", &bk, &bc) : NULL;
+        CHECK(bm && bk == nk && bc == nc);
+        for (size_t q = 0; bm && m && bk == nk && bc == nc && q < nk * nc; q++) CHECK(bm[q] == m[q]);
+        if (back && chosen) CHECK(strcmp(ls_result_string(back, "selected_ceilings", 0), chosen) == 0);
+        if (back && cov) CHECK(strcmp(ls_result_string(back, "selected_covariates", 0), cov) == 0);
+        ls_result_free(back);
+        remove(path);
     }
     CHECK_MSG(ls_select(t, &o, &fo, 1, 1, 0, &plain, &e) == LS_OK, "%s", e.message);
     CHECK(plain && !ls_result_numbers(plain, "select_sibling_mae", NULL, NULL) &&

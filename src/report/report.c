@@ -868,6 +868,63 @@ static void figure_correlations(rep *r, ls_buf *b, char **skills)
 /* Figure 4: information criteria against K                          */
 /* ================================================================ */
 
+/* Under figure 4: the configuration select chose by the sibling MAE
+ * (select --select-interaction / --select-ceilings), its table a row per
+ * K and configuration, the choice marked. */
+static void selection_configuration(const rep *r, ls_buf *b)
+{
+    size_t nk = 0, nc = 0;
+    const double *m = ls_result_numbers(r->sel, "select_sibling_mae", &nk, &nc);
+    const double *ks = ls_result_numbers(r->sel, "select_skills", NULL, NULL);
+    const double *df = ls_result_numbers(r->sel, "select_mae_difference", NULL, NULL);
+    const double *se = ls_result_numbers(r->sel, "select_mae_difference_se", NULL, NULL);
+    const double *cv = ls_result_numbers(r->sel, "select_converged", NULL, NULL);
+    const char *ch_cov = ls_result_string(r->sel, "selected_covariates", 0);
+    const char *ch_ceil = ls_result_string(r->sel, "selected_ceilings", 0);
+    if (!m || !ks || !df || !se || !cv || !ch_cov || !ch_ceil) return;
+    double ch_k = ls_result_number(r->sel, "selected_skills");
+    char vb[LS_FMT_LEN];
+    ls_buf_printf(b, "<h3>Configuration chosen by extrapolation to a larger sibling: K = %.0f, covariates ", ch_k);
+    ls_buf_escape(b, ch_cov);
+    ls_buf_puts(b, ", ceilings estimated: ");
+    ls_buf_escape(b, *ch_ceil ? ch_ceil : "none");
+    ls_buf_puts(b, "</h3>\n");
+    const char *cand = ls_result_string(r->sel, "select_ceiling_candidates", 0);
+    if (cand) {
+        ls_buf_puts(b, "<p class=\"note\">Ceiling screen: ");
+        ls_buf_escape(b, cand);
+        ls_buf_puts(b, "</p>\n");
+    }
+    ls_buf_puts(b, "<table>\n<tr><th>K</th><th class=\"l\">covariates</th><th class=\"l\">ceilings</th>"
+                   "<th>sibling MAE</th><th>difference</th><th>its se</th><th class=\"l\"></th></tr>\n");
+    for (size_t c = 0; c < nc; c++)
+        for (size_t a = 0; a < nk; a++) {
+            size_t q = a * nc + c;
+            const char *cn = ls_result_string(r->sel, "select_covariates", c);
+            const char *ce = ls_result_string(r->sel, "select_ceilings", c);
+            int chosen = ks[a] == ch_k && cn && ce && strcmp(cn, ch_cov) == 0 && strcmp(ce, ch_ceil) == 0;
+            ls_buf_printf(b, "<tr%s><td>%.0f</td><td class=\"l\">", chosen ? " class=\"chosen\"" : "", ks[a]);
+            ls_buf_escape(b, cn ? cn : "");
+            ls_buf_puts(b, "</td><td class=\"l\">");
+            ls_buf_escape(b, ce && *ce ? ce : "none");
+            /* four decimals, as the command prints them (NaN: a dash) */
+            const double v3[3] = {m[q], df[q], se[q]};
+            ls_buf_puts(b, "</td>");
+            for (int i = 0; i < 3; i++) {
+                if (isfinite(v3[i])) snprintf(vb, sizeof vb, i == 1 ? "%+.4f" : "%.4f", v3[i]);
+                else snprintf(vb, sizeof vb, "-");
+                ls_buf_printf(b, "<td>%s</td>", vb);
+            }
+            ls_buf_printf(b, "<td class=\"l\">%s%s</td></tr>\n", chosen ? "chosen" : "",
+                          cv[q] == 0 ? " (not converged)" : "");
+        }
+    ls_buf_puts(b, "</table>\n");
+    fig_note(b, "Sibling MAE: every family's largest model held out and predicted from the other rows (MAE of the "
+                "predictive median); the difference from the smallest is paired over those families. The choice: "
+                "the fewest ceilings whose MAE is within one standard error of the smallest, then the smallest. "
+                "evaluate --select makes the same choice inside its training rows.");
+}
+
 static void figure_selection(rep *r, ls_buf *b)
 {
     fig_begin(b, "selection", 4, "Choosing the number of skills");
@@ -953,6 +1010,7 @@ static void figure_selection(rep *r, ls_buf *b)
                  nb);
         fig_note(b, note);
     }
+    selection_configuration(r, b);
     fig_end(b, "Akaike and Bayesian information criteria (lower is better; BIC's penalty uses the number of "
                "families) and, when the selection ran with folds, the held-out log-likelihood of whole families "
                "(higher is better) for each number of skills K; rings mark each criterion's choice among the converged fits, the dashed "
@@ -1353,7 +1411,7 @@ static const char CSS[] =
     "body{font-family:sans-serif;color:#222;max-width:1120px;margin:20px auto;padding:0 14px;line-height:1.4}\n"
     "h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}\n"
     "h3{font-size:1em;margin-bottom:.3em}.figure svg{display:block;max-width:100%;height:auto}\n"
-    ".caption{font-size:.9em;color:#444;max-width:920px}.note{font-style:italic;color:#666}\n"
+    ".caption{font-size:.9em;color:#444;max-width:920px}.note{font-style:italic;color:#666}tr.chosen td{font-weight:bold}\n"
     "table{border-collapse:collapse;font-size:.85em;margin:.3em 0 1em}\n"
     "th,td{border:1px solid #ddd;padding:2px 7px;text-align:right;vertical-align:top}\n"
     "th{background:#f5f5f5;font-weight:normal}.l{text-align:left}.se{color:#777}\n"

@@ -368,6 +368,86 @@ int lss_write_allocation(const ls_result *r, const char *path, const char *forma
 /* At most this many fits in a selection file (K = 1..12 in practice). */
 #define MAX_SELECT 1000
 
+/* A selection file's "configuration" (config_json's object) read back
+ * into c: each table row a K (a-major) and configuration, the choice one
+ * of them.  Errors name the file and the field. */
+static int config_read(const json_t *o, const char *path, lss_config *c, ls_error *err)
+{
+    const json_t *ks = json_object_get(o, "skills"), *cv = json_object_get(o, "covariates");
+    const json_t *tb = json_object_get(o, "table"), *cs = json_object_get(o, "chosen_skills");
+    const json_t *cc = json_object_get(o, "chosen_covariates"), *ce = json_object_get(o, "chosen_ceilings");
+    const json_t *cr = json_object_get(o, "ceiling_candidates");
+    size_t nk = json_array_size(ks), nc = json_array_size(cv);
+    if (!json_is_object(o) || !nk || !nc || nk > MAX_SELECT || nc > MAX_SELECT || !json_is_array(tb) ||
+        json_array_size(tb) != nk * nc || !json_is_integer(cs) || !json_is_string(cc) || !json_is_string(ce) ||
+        (cr && !json_is_string(cr)))
+        return ls_fail(err, LS_ERR_INPUT,
+                       "%s: configuration: expected lists 'skills' and 'covariates', a 'table' of one row per K "
+                       "and configuration, 'chosen_skills', 'chosen_covariates' and 'chosen_ceilings'", path);
+    c->sel_nk = nk;
+    c->sel_nc = nc;
+    c->sel_K = ls_calloc(nk, sizeof(size_t));
+    c->sel_cov = ls_calloc(nc, sizeof(char *));
+    c->sel_ceil = ls_calloc(nc, sizeof(char *));
+    c->sel_nceil = ls_calloc(nc, sizeof(size_t));
+    c->sel_mae = ls_calloc(nk * nc, sizeof(double));
+    c->sel_diff = ls_calloc(nk * nc, sizeof(double));
+    c->sel_se = ls_calloc(nk * nc, sizeof(double));
+    c->sel_conv = ls_calloc(nk * nc, sizeof(int));
+    if (!c->sel_K || !c->sel_cov || !c->sel_ceil || !c->sel_nceil || !c->sel_mae || !c->sel_diff || !c->sel_se ||
+        !c->sel_conv)
+        return ls_nomem(err);
+    for (size_t a = 0; a < nk; a++) {
+        const json_t *k = json_array_get(ks, a);
+        if (!json_is_integer(k) || json_integer_value(k) < 1)
+            return ls_fail(err, LS_ERR_INPUT, "%s: configuration: skills[%zu]: expected an integer >= 1", path, a);
+        c->sel_K[a] = (size_t)json_integer_value(k);
+    }
+    for (size_t q = 0; q < nk * nc; q++) {
+        size_t a = q / nc, b = q % nc;
+        const json_t *row = json_array_get(tb, q);
+        const json_t *rk = json_object_get(row, "skills"), *rc = json_object_get(row, "covariates");
+        const json_t *re = json_object_get(row, "estimated_ceilings"), *rv = json_object_get(row, "converged");
+        const char *cov = json_string_value(json_array_get(cv, b));
+        if (!json_is_integer(rk) || (size_t)json_integer_value(rk) != c->sel_K[a] || !json_is_string(rc) || !cov ||
+            strcmp(json_string_value(rc), cov) != 0 || !json_is_string(re) || !json_is_boolean(rv))
+            return ls_fail(err, LS_ERR_INPUT,
+                           "%s: configuration: table[%zu]: expected 'skills' %zu, 'covariates' as covariates[%zu], "
+                           "a string 'estimated_ceilings' and a boolean 'converged'", path, q, c->sel_K[a], b);
+        const char *ceil = json_string_value(re);
+        if (a == 0) {
+            if (!(c->sel_cov[b] = ls_strdup(cov)) || !(c->sel_ceil[b] = ls_strdup(ceil))) return ls_nomem(err);
+            c->sel_nceil[b] = *ceil ? 1 : 0;
+            for (const char *p = ceil; *p; p++) c->sel_nceil[b] += *p == ',';
+        } else if (strcmp(ceil, c->sel_ceil[b]) != 0)
+            return ls_fail(err, LS_ERR_INPUT, "%s: configuration: table[%zu]: 'estimated_ceilings' differs from "
+                                              "table[%zu]'s", path, q, b);
+        const char *num[3] = {"sibling_mae", "mae_difference", "mae_difference_se"};
+        double *dst[3] = {c->sel_mae, c->sel_diff, c->sel_se};
+        for (int i = 0; i < 3; i++) {
+            const json_t *v = json_object_get(row, num[i]);
+            if (!json_is_number(v) && !json_is_null(v))
+                return ls_fail(err, LS_ERR_INPUT, "%s: configuration: table[%zu]: expected a number or null '%s'",
+                               path, q, num[i]);
+            dst[i][q] = json_is_number(v) ? json_number_value(v) : NAN;
+        }
+        c->sel_conv[q] = json_is_true(rv);
+    }
+    int found = 0;
+    for (size_t q = 0; q < nk * nc && !found; q++)
+        if ((json_int_t)c->sel_K[q / nc] == json_integer_value(cs) && strcmp(c->sel_cov[q % nc], json_string_value(cc)) == 0 &&
+            strcmp(c->sel_ceil[q % nc], json_string_value(ce)) == 0) {
+            c->sel_k = q / nc;
+            c->sel_c = q % nc;
+            found = 1;
+        }
+    if (!found)
+        return ls_fail(err, LS_ERR_INPUT, "%s: configuration: the chosen K, covariates and ceilings are not a row of "
+                                          "its table", path);
+    if (cr && !(c->sel_rank = ls_strdup(json_string_value(cr)))) return ls_nomem(err);
+    return LS_OK;
+}
+
 int ls_selection_read(const char *path, ls_result **out, ls_error *err)
 {
     *out = NULL;
@@ -452,6 +532,11 @@ int ls_selection_read(const char *path, ls_result **out, ls_error *err)
     json_t *fo = json_object_get(root, "folds"), *sd = json_object_get(root, "seed");
     s->folds = json_is_integer(fo) && json_integer_value(fo) > 0 && have_cv ? (unsigned)json_integer_value(fo) : 0;
     s->seed = json_is_integer(sd) ? (uint64_t)json_integer_value(sd) : 0;
+    json_t *cf = json_object_get(root, "configuration");
+    if (cf) {
+        if (!(s->cfg = ls_calloc(1, sizeof *s->cfg))) { rc = ls_nomem(err); goto done; }
+        if ((rc = config_read(cf, path, s->cfg, err))) goto done;
+    }
     lss_selection_choose(s);
 done:
     json_decref(root);
