@@ -62,6 +62,30 @@ typedef struct {
     double z;
 } ceil_cand;
 
+/* The progress of the screen's and the configurations' fits, each line
+ * prefixed by which of them runs (the caller's function, NULL: none). */
+typedef struct {
+    ls_progress_fn fn;
+    void *ctx;
+    char prefix[160];
+} cfg_progress;
+
+static int cfg_progress_fn(void *ctx, const char *stage, double done, double total)
+{
+    const cfg_progress *p = ctx;
+    char line[448];
+    snprintf(line, sizeof line, "%s%s", p->prefix, stage ? stage : "");
+    return p->fn(p->ctx, line, done, total);
+}
+
+/* o's progress through p, whose prefix the caller sets. */
+static void cfg_progress_set(cfg_progress *p, ls_fit_options *o)
+{
+    if (!p->fn) return;
+    o->progress = cfg_progress_fn;
+    o->progress_ctx = p;
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     const ceil_cand *x = a, *y = b;
@@ -111,12 +135,16 @@ static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, con
     *rank = NULL;
     ls_fit_options fr = *fo;
     fr.skills = sel->kmin > 4 ? sel->kmin : sel->kmax < 4 ? sel->kmax : 4;
+    cfg_progress prog = {fo->progress, fo->progress_ctx, ""};
     ls_data *d = NULL;
     ls_fit *f = NULL;
     ceil_cand *cand = NULL;
     double ll0 = NAN, llall = NAN;
     int rc = ls_data_build(tt, o2, &d, err);
+    cfg_progress_set(&prog, &fr);
+    snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, every ceiling estimated: ");
     if (!rc) rc = screen_fit(d, &fr, "all", &llall, &f, err);
+    snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, no ceiling: ");
     if (!rc) rc = screen_fit(d, &fr, NULL, &ll0, NULL, err);
     if (rc) goto done;
     size_t J = d->J;
@@ -132,6 +160,7 @@ static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, con
         double dj = pr->ceiling ? pr->ceiling[j] : 1;
         if (!ls_fit_ceiling_estimated(f, j) || !(1 - dj > SELECT_CEILING_GAP)) continue;
         double llj = NAN;
+        snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, %.100s's ceiling alone: ", d->bench[j]);
         if ((rc = screen_fit(d, &fr, d->bench[j], &llj, NULL, err))) goto done;
         /* one more parameter cannot lower the maximum: a value below 0 is
          * the optimiser's tolerance */
@@ -228,6 +257,10 @@ int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_op
         oc.covariates = cv ? covs[cv] : o2->covariates;
         ls_fit_options fc = *fo;
         if (ce) fc.estimate_ceilings = ceils[ce];
+        cfg_progress prog = {fo->progress, fo->progress_ctx, ""};
+        cfg_progress_set(&prog, &fc);
+        snprintf(prog.prefix, sizeof prog.prefix, "configuration %zu of %zu (%s, ceilings %.60s): ", c + 1, nc,
+                 cv ? "no product term" : "covariates as given", ce ? ceils[ce] : "none");
         if (c == 0 && pre) { /* the same fits as the caller's K table: borrowed */
             runs[0] = (lss_selection *)(uintptr_t)pre;
         } else {
