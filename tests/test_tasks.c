@@ -1512,6 +1512,29 @@ static void evaluate_select_options(const char *fl, ls_data_options *o, ls_fit_o
     po->seed = fo->seed;
 }
 
+/* 300 simulated families, K = 1, 6 benchmarks; with sat, HellaSwag's true
+ * ceiling is 0.5 (every other 1).  Its floors as a list in fl. */
+static ls_table *saturated_leaderboard(int sat, char *fl, size_t cap)
+{
+    ls_sim_options so;
+    ls_sim_options_init(&so);
+    so.families = 300;
+    so.skills = 1;
+    so.benchmarks = 6;
+    so.seed = 91;
+    so.ceiling_list = sat ? "hellaswag=0.5" : NULL;
+    ls_table *t = NULL;
+    double *floors = NULL;
+    ls_params tr;
+    ls_error e;
+    CHECK_MSG(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK, "%s", e.message);
+    if (!t) return NULL;
+    h_floor_list(t, floors, so.benchmarks, fl, cap);
+    free(floors);
+    ls_params_free(&tr);
+    return t;
+}
+
 /* evaluate --select --select-ceilings: a benchmark whose scores saturate
  * well below 1 (HellaSwag, a true ceiling of 0.5; 300 families) is found by
  * the data (the screen's likelihood ratio names it alone) and its ceiling
@@ -1523,23 +1546,10 @@ static void evaluate_select_options(const char *fl, ls_data_options *o, ls_fit_o
 static void evaluate_select_chooses_ceilings_from_the_data(void)
 {
     for (int sat = 1; sat >= 0; sat--) {
-        ls_sim_options so;
-        ls_sim_options_init(&so);
-        so.families = 300;
-        so.skills = 1;
-        so.benchmarks = 6;
-        so.seed = 91;
-        so.ceiling_list = sat ? "hellaswag=0.5" : NULL;
-        ls_table *t = NULL;
-        double *floors = NULL;
-        ls_params tr;
         ls_error e;
         char fl[1024];
-        CHECK_MSG(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK, "%s", e.message);
+        ls_table *t = saturated_leaderboard(sat, fl, sizeof fl);
         if (!t) continue;
-        h_floor_list(t, floors, so.benchmarks, fl, sizeof fl);
-        free(floors);
-        ls_params_free(&tr);
         ls_data_options o;
         ls_fit_options fo;
         ls_predict_options po;
@@ -1594,23 +1604,10 @@ static void evaluate_select_chooses_ceilings_from_the_data(void)
  * option errors come before any fit. */
 static void select_configure_chooses_on_all_rows(void)
 {
-    ls_sim_options so;
-    ls_sim_options_init(&so);
-    so.families = 300;
-    so.skills = 1;
-    so.benchmarks = 6;
-    so.seed = 91;
-    so.ceiling_list = "hellaswag=0.5";
-    ls_table *t = NULL;
-    double *floors = NULL;
-    ls_params tr;
     ls_error e;
     char fl[1024];
-    CHECK_MSG(ls_simulate(&so, &t, &tr, &floors, &e) == LS_OK, "%s", e.message);
+    ls_table *t = saturated_leaderboard(1, fl, sizeof fl);
     if (!t) return;
-    h_floor_list(t, floors, so.benchmarks, fl, sizeof fl);
-    free(floors);
-    ls_params_free(&tr);
     ls_data_options o;
     ls_fit_options fo;
     ls_predict_options po;

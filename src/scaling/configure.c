@@ -230,19 +230,8 @@ int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_op
         nceil = 1 + m;
     }
     size_t nc = ncov * nceil;
-    out->sel_nk = nk;
-    out->sel_nc = nc;
-    out->sel_K = ls_calloc(nk, sizeof(size_t));
-    out->sel_cov = ls_calloc(nc, sizeof(char *));
-    out->sel_ceil = ls_calloc(nc, sizeof(char *));
-    out->sel_nceil = ls_calloc(nc, sizeof(size_t));
-    out->sel_mae = ls_calloc(nk * nc, sizeof(double));
-    out->sel_diff = ls_calloc(nk * nc, sizeof(double));
-    out->sel_se = ls_calloc(nk * nc, sizeof(double));
-    out->sel_conv = ls_calloc(nk * nc, sizeof(int));
     runs = ls_calloc(nc, sizeof *runs);
-    if (!out->sel_K || !out->sel_cov || !out->sel_ceil || !out->sel_nceil || !out->sel_mae || !out->sel_diff ||
-        !out->sel_se || !out->sel_conv || !runs) {
+    if (lss_config_alloc(out, nk, nc) || !runs) {
         rc = ls_nomem(err);
         goto done;
     }
@@ -365,6 +354,24 @@ int lss_evalsel_make(const ls_data_options *dopt, const ls_fit_options *fo, size
         ls_free(dropped);
     }
     return LS_OK;
+}
+
+int lss_config_alloc(lss_config *c, size_t nk, size_t nc)
+{
+    c->sel_nk = nk;
+    c->sel_nc = nc;
+    c->sel_K = ls_calloc(nk, sizeof(size_t));
+    c->sel_cov = ls_calloc(nc, sizeof(char *));
+    c->sel_ceil = ls_calloc(nc, sizeof(char *));
+    c->sel_nceil = ls_calloc(nc, sizeof(size_t));
+    c->sel_mae = ls_calloc(nk * nc, sizeof(double));
+    c->sel_diff = ls_calloc(nk * nc, sizeof(double));
+    c->sel_se = ls_calloc(nk * nc, sizeof(double));
+    c->sel_conv = ls_calloc(nk * nc, sizeof(int));
+    return c->sel_K && c->sel_cov && c->sel_ceil && c->sel_nceil && c->sel_mae && c->sel_diff && c->sel_se &&
+                   c->sel_conv
+               ? 0
+               : -1;
 }
 
 void lss_config_clear(lss_config *c)

@@ -384,19 +384,7 @@ static int config_read(const json_t *o, const char *path, lss_config *c, ls_erro
         return ls_fail(err, LS_ERR_INPUT,
                        "%s: configuration: expected lists 'skills' and 'covariates', a 'table' of one row per K "
                        "and configuration, 'chosen_skills', 'chosen_covariates' and 'chosen_ceilings'", path);
-    c->sel_nk = nk;
-    c->sel_nc = nc;
-    c->sel_K = ls_calloc(nk, sizeof(size_t));
-    c->sel_cov = ls_calloc(nc, sizeof(char *));
-    c->sel_ceil = ls_calloc(nc, sizeof(char *));
-    c->sel_nceil = ls_calloc(nc, sizeof(size_t));
-    c->sel_mae = ls_calloc(nk * nc, sizeof(double));
-    c->sel_diff = ls_calloc(nk * nc, sizeof(double));
-    c->sel_se = ls_calloc(nk * nc, sizeof(double));
-    c->sel_conv = ls_calloc(nk * nc, sizeof(int));
-    if (!c->sel_K || !c->sel_cov || !c->sel_ceil || !c->sel_nceil || !c->sel_mae || !c->sel_diff || !c->sel_se ||
-        !c->sel_conv)
-        return ls_nomem(err);
+    if (lss_config_alloc(c, nk, nc)) return ls_nomem(err);
     for (size_t a = 0; a < nk; a++) {
         const json_t *k = json_array_get(ks, a);
         if (!json_is_integer(k) || json_integer_value(k) < 1)

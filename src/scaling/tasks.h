@@ -195,6 +195,9 @@ int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_op
  * drop.  Errors name "select", "select_ceilings", "select_interaction". */
 int lss_evalsel_make(const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin, size_t kmax, int flags,
                      lss_evalsel *sel, ls_error *err);
+/* c's arrays for nk K values and nc configurations, zeroed (-1: no
+ * memory; lss_config_clear frees what was allocated). */
+int lss_config_alloc(lss_config *c, size_t nk, size_t nc);
 void lss_config_clear(lss_config *c);
 /* The result entries select_* and selected_* of a choice, and a warning,
  * prefixed by where, for each fit that did not converge. */
