@@ -6,7 +6,8 @@
  *
  * Properties: the count taken equals the slots filled; every filled slot
  * lies inside the K range and the jobs per K; a full fit's flags are 0 or
- * 1 and its estimate finite (the folds start from it).
+ * 1 and its estimate finite (the folds start from it); a job's per-family
+ * errors, where kept, are finite, not negative, and as many as its cells.
  */
 #include "fuzz_common.h"
 #include "scaling/tasks.h"
@@ -38,7 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             REQUIRE(job[s].theta && job[s].dim > 0);
             for (size_t q = 0; q < job[s].dim; q++) REQUIRE(isfinite(job[s].theta[q]));
         }
+        if (job[s].fam_abs || job[s].fam_cells) {
+            REQUIRE(job[s].fam_abs && job[s].fam_cells && job[s].nfam > 0);
+            for (size_t q = 0; q < job[s].nfam; q++) REQUIRE(isfinite(job[s].fam_abs[q]) && job[s].fam_abs[q] >= 0);
+        }
         ls_free(job[s].theta);
+        ls_free(job[s].fam_abs);
+        ls_free(job[s].fam_cells);
     }
     REQUIRE(n == filled);
     json_decref(root);

@@ -37,7 +37,7 @@ extern "C" {
 #define LS_API
 #endif
 
-#define LS_VERSION "0.18.0"
+#define LS_VERSION "0.19.0"
 
 /* ------------------------------------------------------------------ */
 /* Status codes and errors                                            */

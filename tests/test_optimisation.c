@@ -293,6 +293,53 @@ static void hessian_reuse_saves_gradient_calls(void)
     CHECK_MSG(rr.evals < rf.evals, "%u calls with reuse, %u fresh", rr.evals, rf.evals);
 }
 
+/* A Hessian carried from an earlier run (ls_newton_options.carry) is used
+ * for the next run's first steps: on the chained Rosenbrock function, a
+ * second run from a nearby point needs fewer gradient calls with it than
+ * with a fresh difference Hessian, and ends at the same minimum; a carried
+ * matrix that is wrong (the identity times 1e6, a step far too short) is
+ * given two tries and then replaced, so the run still converges. */
+static void carried_hessian_starts_the_next_run(void)
+{
+    size_t n = 20;
+    double *carry = calloc(n * n, sizeof(double));
+    CHECK(carry != NULL);
+    if (!carry) return;
+    int valid = 0;
+    ls_newton_options o;
+    ls_newton_options_init(&o);
+    o.gtol = 1e-8;
+    o.max_iter = 500;
+    o.hessian_reuse = 3;
+    o.carry = carry;
+    o.carry_valid = &valid;
+    ls_opt_report r0, rc, rf;
+    ls_error e;
+    double x[20], y[20], z[20];
+    for (size_t i = 0; i < n; i++) x[i] = i % 2 ? 1.0 : -1.2;
+    CHECK(ls_newton(chained_rosenbrock, &n, x, n, &o, &r0, &e) == LS_OK);
+    CHECK_MSG(r0.converged && valid, "first run: %s, carried %d", r0.reason, valid);
+    for (size_t i = 0; i < n; i++) y[i] = z[i] = x[i] + (i % 3 ? 0.01 : -0.01);
+    CHECK(ls_newton(chained_rosenbrock, &n, y, n, &o, &rc, &e) == LS_OK);
+    o.carry = NULL;
+    CHECK(ls_newton(chained_rosenbrock, &n, z, n, &o, &rf, &e) == LS_OK);
+    CHECK_MSG(rc.converged && rf.converged, "carried: %s; fresh: %s", rc.reason, rf.reason);
+    double dmax = 0;
+    for (size_t i = 0; i < n; i++) dmax = fmax(dmax, fmax(fabs(y[i] - x[i]), fabs(z[i] - x[i])));
+    CHECK_MSG(dmax < 1e-6, "the runs ended %.3g apart", dmax);
+    printf("  from a nearby point: %u gradient calls with the carried Hessian, %u with a fresh one\n", rc.evals,
+           rf.evals);
+    CHECK_MSG(rc.evals < rf.evals, "%u calls carried, %u fresh", rc.evals, rf.evals);
+    /* a wrong carried matrix */
+    for (size_t i = 0; i < n * n; i++) carry[i] = i % (n + 1) ? 0 : 1e6;
+    valid = 1;
+    o.carry = carry;
+    for (size_t i = 0; i < n; i++) y[i] = i % 2 ? 1.0 : -1.2;
+    CHECK(ls_newton(chained_rosenbrock, &n, y, n, &o, &rc, &e) == LS_OK);
+    CHECK_MSG(rc.converged, "from a wrong carried matrix: %s, max |g| %.3g", rc.reason, rc.gmax);
+    free(carry);
+}
+
 /* On a refreshed objective that stops improving (a noisy stand-in for a
  * coarse adaptive rule), stop_at_noise returns the best refreshed point. */
 static int noisy_refresh_calls = 0;
@@ -433,6 +480,7 @@ int main(void)
     RUN(trust_region_leaves_a_saddle);
     RUN(trust_region_bracket_survives_huge_curvature);
     RUN(hessian_reuse_saves_gradient_calls);
+    RUN(carried_hessian_starts_the_next_run);
     RUN(stop_at_noise_returns_the_best_point);
     RUN(ill_conditioned_quadratic_converges);
     RUN(infeasible_steps_are_stepped_back_from);

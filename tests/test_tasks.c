@@ -1602,6 +1602,69 @@ static void evaluate_select_chooses_ceilings_from_the_data(void)
  * K table's sibling fits, so its MAE is that table's to the last bit; the
  * selection without flags has no configuration entries; and the flags'
  * option errors come before any fit. */
+/* select with the configuration flags, stopped while the third of its four
+ * configurations runs, leaves the K table's journal and the second
+ * configuration's; run again, it runs none of the second's fits, gives the
+ * table and the choice of an uninterrupted run, and removes every journal. */
+typedef struct cfg_stop {
+    const char *stop_at; /* cancel at the first report containing it (NULL: never) */
+    const char *count;   /* reports containing it */
+    int seen;
+} cfg_stop;
+
+static int cfg_stop_fn(void *ctx, const char *stage, double done, double total)
+{
+    cfg_stop *c = ctx;
+    (void)done;
+    (void)total;
+    if (c->count && strstr(stage, c->count)) c->seen++;
+    return c->stop_at && strstr(stage, c->stop_at) != NULL;
+}
+
+static void select_configure_resumes_from_its_journals(void)
+{
+    ls_error e;
+    char fl[1024];
+    ls_table *t = saturated_leaderboard(1, fl, sizeof fl);
+    if (!t) return;
+    ls_data_options o;
+    ls_fit_options fo;
+    ls_predict_options po;
+    evaluate_select_options(fl, &o, &fo, &po);
+    const int flags = LS_SELECT_CEILINGS | LS_SELECT_INTERACTION;
+    const char *jp = "test_select_cfg.journal", *j1 = "test_select_cfg.journal.config1";
+    remove(jp);
+    remove(j1);
+    ls_result *plain = NULL, *cut = NULL, *again = NULL;
+    CHECK_MSG(ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, flags, &plain, &e) == LS_OK, "%s", e.message);
+    cfg_stop st = {"configuration 3 of 4", NULL, 0};
+    fo.progress = cfg_stop_fn;
+    fo.progress_ctx = &st;
+    CHECK(ls_select_configure(t, &o, &fo, 1, 1, 0, jp, flags, &cut, &e) == LS_ERR_CANCEL && !cut);
+    CHECK(access(jp, F_OK) == 0 && access(j1, F_OK) == 0);
+    st = (cfg_stop){NULL, "configuration 2 of 4", 0};
+    CHECK_MSG(ls_select_configure(t, &o, &fo, 1, 1, 0, jp, flags, &again, &e) == LS_OK, "%s", e.message);
+    printf("  resumed: %d progress reports of the second configuration (journaled)\n", st.seen);
+    CHECK_MSG(st.seen == 0, "%d reports of the second configuration's fits", st.seen);
+    if (plain && again) {
+        size_t nk = 0, nc = 0, nk2 = 0, nc2 = 0;
+        const double *a = ls_result_numbers(plain, "select_sibling_mae", &nk, &nc);
+        const double *b = ls_result_numbers(again, "select_sibling_mae", &nk2, &nc2);
+        CHECK(a && b && nk == nk2 && nc == nc2 && memcmp(a, b, nk * nc * sizeof *a) == 0);
+        a = ls_result_numbers(plain, "select_mae_difference_se", &nk, &nc);
+        b = ls_result_numbers(again, "select_mae_difference_se", &nk2, &nc2);
+        CHECK(a && b && nk == nk2 && nc == nc2 && memcmp(a, b, nk * nc * sizeof *a) == 0);
+        CHECK(strcmp(ls_result_string(plain, "selected_ceilings", 0), ls_result_string(again, "selected_ceilings", 0)) == 0);
+        CHECK(strcmp(ls_result_string(plain, "selected_covariates", 0), ls_result_string(again, "selected_covariates", 0)) == 0);
+    }
+    CHECK(access(jp, F_OK) != 0 && access(j1, F_OK) != 0); /* complete: removed */
+    remove(jp);
+    remove(j1);
+    ls_result_free(plain);
+    ls_result_free(again);
+    ls_table_free(t);
+}
+
 static void select_configure_chooses_on_all_rows(void)
 {
     ls_error e;
@@ -1776,6 +1839,7 @@ int main(int argc, char **argv)
     RUN(evaluate_select_sees_only_the_training_rows);
     RUN(evaluate_select_chooses_ceilings_from_the_data);
     RUN(select_configure_chooses_on_all_rows);
+    RUN(select_configure_resumes_from_its_journals);
     if (!quick) {
         RUN(calibration_keeps_coverage_when_the_model_is_true);
         RUN(posterior_k2);

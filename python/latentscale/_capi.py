@@ -1,4 +1,4 @@
-"""ctypes declarations of include/latentscale.h (version 0.18.0).
+"""ctypes declarations of include/latentscale.h (version 0.19.0).
 
 Every structure below mirrors the header field by field, in order, with the
 C types of the header (size_t -> c_size_t, unsigned -> c_uint, uint64_t ->
@@ -22,7 +22,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char, c_char_p, c_do
 
 from .errors import LibraryNotFoundError, error_for
 
-HEADER_VERSION = "0.18.0"
+HEADER_VERSION = "0.19.0"
 LS_ERROR_LEN = 512
 
 LS_OK, LS_ERR_IO, LS_ERR_PARSE, LS_ERR_INPUT, LS_ERR_OPTION = 0, 1, 2, 3, 4

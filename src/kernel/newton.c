@@ -147,6 +147,11 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
     double fbest = INFINITY, gbest = INFINITY;
     unsigned age = 0; /* steps since B was computed afresh; 0: none yet */
     int have_B = 0;
+    if (o->carry && o->carry_valid && *o->carry_valid) {
+        memcpy(B, o->carry, n * n * sizeof(double));
+        have_B = 1;
+        age = 0; /* as after a fresh one, but given two tries a step */
+    }
     ls_objective_fn first = o->refresh ? o->refresh : fn;
     double f, delta = -1; /* set from the first Newton step */
     double fprev = NAN;
@@ -293,6 +298,10 @@ int ls_newton(ls_objective_fn fn, void *ctx, double *x, size_t n, const ls_newto
             snprintf(rep->reason, sizeof rep->reason, "no trust-region step decreased the objective");
             break;
         }
+    }
+    if (o->carry && o->carry_valid && have_B) {
+        memcpy(o->carry, B, n * n * sizeof(double));
+        *o->carry_valid = 1;
     }
     ls_free(H); ls_free(V); ls_free(g); ls_free(lam); ls_free(gt); ls_free(st); ls_free(xt); ls_free(gtr);
     ls_free(xbest); ls_free(B); ls_free(sv);

@@ -49,6 +49,12 @@ typedef struct ls_newton_options {
     /* > 0: stop (rep->stalled) once two accepted steps in a row each
      * lowered the objective by less than this. */
     double ftol;
+    /* Optional (n x n, row-major): a matrix carried from an earlier run at
+     * a nearby point.  When *carry_valid is set on entry, the first step
+     * uses it as a stale matrix (two tries, then a fresh Hessian); on
+     * return it holds the last matrix used, and *carry_valid is set. */
+    double *carry;
+    int *carry_valid;
     ls_progress_fn progress;
     void *progress_ctx;
     const char *stage;

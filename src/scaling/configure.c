@@ -10,6 +10,7 @@
 #include "scaling/tasks.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,8 +205,27 @@ done:
  * the noise of a few dozen families), and within it the smallest MAE (ties:
  * the smaller K, then the covariates as given).  Without ceilings that is
  * the smallest MAE. */
+/* configuration c's journal, journal.config<c> (NULL: none, or no memory) */
+static char *config_journal(const char *journal, size_t c)
+{
+    if (!journal) return NULL;
+    size_t n = strlen(journal) + 32;
+    char *p = ls_malloc(n);
+    if (p) snprintf(p, n, "%s.config%zu", journal, c);
+    return p;
+}
+
+void lss_configure_forget(const char *journal, size_t nc)
+{
+    for (size_t c = 0; journal && c < nc; c++) {
+        char *p = config_journal(journal, c);
+        if (p) remove(p);
+        ls_free(p);
+    }
+}
+
 int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo, const lss_evalsel *sel,
-                  const lss_selection *pre, lss_config *out, ls_error *err)
+                  const lss_selection *pre, const char *journal, lss_config *out, ls_error *err)
 {
     size_t nk = sel->kmax - sel->kmin + 1;
     const char *cov0 = o2->covariates ? o2->covariates : default_covariates;
@@ -253,8 +273,14 @@ int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_op
         if (c == 0 && pre) { /* the same fits as the caller's K table: borrowed */
             runs[0] = (lss_selection *)(uintptr_t)pre;
         } else {
-            if (!(runs[c] = ls_calloc(1, sizeof **runs))) { rc = ls_nomem(err); goto done; }
-            rc = lss_select_siblings(tt, &oc, &fc, sel->kmin, sel->kmax, runs[c], err);
+            char *jc = config_journal(journal, c);
+            if (!(runs[c] = ls_calloc(1, sizeof **runs)) || (journal && !jc)) {
+                ls_free(jc);
+                rc = ls_nomem(err);
+                goto done;
+            }
+            rc = lss_select_siblings_journal(tt, &oc, &fc, sel->kmin, sel->kmax, jc, runs[c], err);
+            ls_free(jc);
         }
         if (!rc && !runs[c]->has_sibling)
             rc = ls_fail(err, LS_ERR_INPUT,
@@ -392,7 +418,7 @@ void lss_config_clear(lss_config *c)
     memset(c, 0, sizeof *c);
 }
 
-int lss_config_entries(ls_result *r, const lss_config *e, const char *where, ls_error *err)
+int lss_config_entries(ls_result *r, const lss_config *e, const char *where, int first_warned, ls_error *err)
 {
     int rc = ls_result_add_sizes(r, "select_skills", e->sel_K, e->sel_nk, 1, NULL, NULL, err);
     if (!rc) rc = ls_result_add_strings(r, "select_covariates", e->sel_cov, e->sel_nc, err);
@@ -413,7 +439,7 @@ int lss_config_entries(ls_result *r, const lss_config *e, const char *where, ls_
         rc = ls_result_warn(r, err, "%s: no fit converged; the choice (K = %zu) is the smallest sibling MAE among "
                             "unconverged fits", where, e->sel_K[e->sel_k]);
     for (size_t k = 0; !rc && k < e->sel_nk * e->sel_nc; k++)
-        if (!e->sel_conv[k])
+        if (!e->sel_conv[k] && !(first_warned && k % e->sel_nc == 0))
             rc = ls_result_warn(r, err, "%s: the fit with K = %zu (covariates %s%s%s) did not converge", where,
                                 e->sel_K[k / e->sel_nc], e->sel_cov[k % e->sel_nc],
                                 *e->sel_ceil[k % e->sel_nc] ? "; ceilings estimated: " : "", e->sel_ceil[k % e->sel_nc]);

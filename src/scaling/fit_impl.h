@@ -72,6 +72,12 @@ enum {
 };
 int lsfit_newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode, const double *known,
                         double f_known, double ftol, const char *stage, ls_opt_report *rep, ls_error *err);
+/* The same on the frozen map, carrying the Newton matrix between calls
+ * (ls_newton_options.carry: dim x dim, *valid 0 before the first);
+ * adapted: the map was adapted at th by the model's last evaluation, so
+ * it is only frozen, not adapted again */
+int lsfit_newton_frozen_carry(ls_model *m, double *th, const ls_fit_options *o, const char *stage, double *carry,
+                              int *valid, int adapted, ls_opt_report *rep, ls_error *err);
 int lsfit_optimise_start(ls_model *m, double *th, const ls_fit_options *o, const char *stage, ls_opt_report *tot,
                          ls_error *err);
 int lsfit_precond_polish(ls_model *m, double *th, const ls_fit_options *o, int rounds, const char *stage,

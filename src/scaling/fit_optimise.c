@@ -41,11 +41,13 @@ static int negll_hessian(void *ctx, const double *x, double *H)
  * with SR1 updates); the node map as `mode` says.  known (or NULL): a
  * polished optimum; the run is abandoned once it heads there
  * (ls_newton_options.known). */
-int lsfit_newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode, const double *known,
-                        double f_known, double ftol, const char *stage, ls_opt_report *rep, ls_error *err)
+static int newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode, const double *known,
+                         double f_known, double ftol, const char *stage, double *carry, int *valid, int adapted,
+                         ls_opt_report *rep, ls_error *err)
 {
     if (mode == LSFIT_NEWTON_FROZEN && ls_model_is_laplace(m)) mode = LSFIT_NEWTON_ADAPT;
-    if (mode == LSFIT_NEWTON_FROZEN) {
+    if (mode == LSFIT_NEWTON_FROZEN && adapted) ls_model_set_freeze(m, 1);
+    else if (mode == LSFIT_NEWTON_FROZEN) {
         double f, *g = ls_calloc(ls_model_dim(m), sizeof(double));
         if (!g) return ls_nomem(err);
         int rc = objective_refresh(m, th, &f, g); /* leaves the map frozen */
@@ -71,6 +73,8 @@ int lsfit_newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mo
     no.f_known = f_known;
     no.known_tol = 0.01;
     no.ftol = ftol;
+    no.carry = carry;
+    no.carry_valid = valid;
     no.progress = o->progress;
     no.progress_ctx = o->progress_ctx;
     no.stage = stage;
@@ -79,6 +83,18 @@ int lsfit_newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mo
     ls_model_set_freeze(m, 0);
     rep->frozen = mode == LSFIT_NEWTON_FROZEN;
     return rc;
+}
+
+int lsfit_newton_polish(ls_model *m, double *th, const ls_fit_options *o, int mode, const double *known,
+                        double f_known, double ftol, const char *stage, ls_opt_report *rep, ls_error *err)
+{
+    return newton_polish(m, th, o, mode, known, f_known, ftol, stage, NULL, NULL, 0, rep, err);
+}
+
+int lsfit_newton_frozen_carry(ls_model *m, double *th, const ls_fit_options *o, const char *stage, double *carry,
+                              int *valid, int adapted, ls_opt_report *rep, ls_error *err)
+{
+    return newton_polish(m, th, o, LSFIT_NEWTON_FROZEN, NULL, 0, 0, stage, carry, valid, adapted, rep, err);
 }
 
 /*

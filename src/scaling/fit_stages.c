@@ -190,7 +190,9 @@ int lsfit_polish(lsfit_run *r)
  * every cycle (one or two steps after the first).
  */
 #define LSFIT_FINISH_CYCLES 30
-static int finish_fixed_point(lsfit_run *r, ls_model *m, ls_opt_report *rep, int *no_interior, ls_error *e2)
+#define LSFIT_PREFINISH_GTOL 5.0
+static int finish_fixed_point(lsfit_run *r, ls_model *m, double gstop, double *carry, int *valid,
+                              ls_opt_report *rep, int *no_interior, ls_error *e2)
 {
     *no_interior = 0;
     const ls_fit_options *o = r->o;
@@ -201,7 +203,7 @@ static int finish_fixed_point(lsfit_run *r, ls_model *m, ls_opt_report *rep, int
     double gbest = INFINITY;
     int rc = LS_OK, worse = 0, unsolved = 0;
     for (int cycle = 0; cycle < LSFIT_FINISH_CYCLES; cycle++) {
-        rc = lsfit_newton_polish(m, r->th, o, LSFIT_NEWTON_FROZEN, NULL, 0, 0, r->stage, rep, e2);
+        rc = lsfit_newton_frozen_carry(m, r->th, o, r->stage, carry, valid, cycle > 0, rep, e2);
         unsolved += !rc && !rep->converged;
         it += rep->iter;
         ev += rep->evals;
@@ -216,8 +218,8 @@ static int finish_fixed_point(lsfit_run *r, ls_model *m, ls_opt_report *rep, int
         rep->f = -ll;
         rep->gmax = gm;
         rep->converged = gm <= o->gtol;
-        if (rep->converged) {
-            snprintf(rep->reason, sizeof rep->reason, "max |gradient| <= %g at re-adapted nodes (%d cycles)", o->gtol,
+        if (gm <= gstop) {
+            snprintf(rep->reason, sizeof rep->reason, "max |gradient| <= %g at re-adapted nodes (%d cycles)", gstop,
                      cycle + 1);
             break;
         }
@@ -281,17 +283,21 @@ static int finish_on_accurate_rule(lsfit_run *r)
          * is not tried: it would creep the same way at several times the
          * cost, 4 of the 5 minutes of the K = 7 sibling hold-out above) */
         unsigned it0 = 0, ev0 = 0;
-        int flat = 0;
-        rc = r->mq ? finish_fixed_point(r, r->mq, &rep, &flat, &e2) : LS_OK;
+        int flat = 0, valid = 0;
+        double *carry = ls_calloc(dim * dim, sizeof(double));
+        if (!carry) return ls_nomem(r->err);
+        rc = r->mq ? finish_fixed_point(r, r->mq, LSFIT_PREFINISH_GTOL * o->gtol, carry, &valid, &rep, &flat, &e2)
+                   : LS_OK;
         if (r->mq) {
             it0 = rep.iter;
             ev0 = rep.evals;
         }
         if (!rc && !flat) {
-            rc = finish_fixed_point(r, m, &rep, &flat, &e2);
+            rc = finish_fixed_point(r, m, o->gtol, carry, &valid, &rep, &flat, &e2);
             rep.iter += it0;
             rep.evals += ev0;
         }
+        ls_free(carry);
     } else if (ls_model_is_laplace(m)) /* no Newton after it: on a kink it would spend 40 steps */
         rc = lsfit_precond_polish(m, r->th, o, 6, r->stage, &rep, &e2);
     else

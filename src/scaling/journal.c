@@ -18,7 +18,9 @@
  *
  * job 0 is K's full fit (value: its log-likelihood), 1..folds the folds
  * (value: the fold's held-out log-likelihood), folds + 1 the sibling
- * hold-out (value: its MAE).
+ * hold-out (value: its MAE; since 0.19.0 also "family_abs" and
+ * "family_cells", each held-out family's summed absolute error and its
+ * cells, which the paired comparison of configurations needs).
  */
 #include "scaling/tasks.h"
 #include "kernel/json.h"
@@ -105,6 +107,36 @@ static int get_num(const json_t *o, const char *k, double *v)
     return 1;
 }
 
+/* A sibling hold-out's per-family errors, where the entry has them whole
+ * (else the job keeps none). */
+static void take_families(const json_t *e, lss_job *j)
+{
+    const json_t *fa = json_object_get(e, "family_abs"), *fc = json_object_get(e, "family_cells");
+    size_t n = json_array_size(fa);
+    if (!json_is_array(fa) || !json_is_array(fc) || n == 0 || n > 10000000 || json_array_size(fc) != n) return;
+    double *a = ls_malloc(n * sizeof *a);
+    size_t *c = ls_malloc(n * sizeof *c);
+    int ok = a && c;
+    for (size_t q = 0; ok && q < n; q++) {
+        const json_t *x = json_array_get(fa, q), *y = json_array_get(fc, q);
+        double v = json_is_number(x) ? json_number_value(x) : NAN;
+        double w = json_is_integer(y) ? (double)json_integer_value(y) : -1;
+        ok = isfinite(v) && v >= 0 && w >= 0 && w < 1e9;
+        if (ok) {
+            a[q] = v;
+            c[q] = (size_t)w;
+        }
+    }
+    if (!ok) {
+        ls_free(a);
+        ls_free(c);
+        return;
+    }
+    j->fam_abs = a;
+    j->fam_cells = c;
+    j->nfam = n;
+}
+
 size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk, size_t per, lss_job *job)
 {
     char want[24];
@@ -147,7 +179,8 @@ size_t lss_journal_take(const json_t *root, uint64_t key, size_t kmin, size_t nk
             }
             if (!theta) continue;
         }
-        job[slot] = (lss_job){1, value, aic, bic, (size_t)np, (int)conv, (int)samp, theta, dim};
+        job[slot] = (lss_job){1, value, aic, bic, (size_t)np, (int)conv, (int)samp, theta, dim, NULL, NULL, 0};
+        take_families(e, &job[slot]);
         taken++;
     }
     return taken;
@@ -182,6 +215,13 @@ int lss_journal_write(const char *path, uint64_t key, size_t kmin, size_t nk, si
             json_object_set_new(e, "n_params", json_integer((json_int_t)job[s].nparams));
             json_object_set_new(e, "sampled", json_integer(job[s].sampled));
             json_object_set_new(e, "theta", ls_json_vec(job[s].theta, job[s].dim));
+        }
+        if (job[s].fam_abs) {
+            json_t *c = json_array();
+            for (size_t q = 0; c && q < job[s].nfam; q++)
+                json_array_append_new(c, json_integer((json_int_t)job[s].fam_cells[q]));
+            json_object_set_new(e, "family_abs", ls_json_vec(job[s].fam_abs, job[s].nfam));
+            if (c) json_object_set_new(e, "family_cells", c);
         }
         json_array_append_new(jobs, e);
     }

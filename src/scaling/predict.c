@@ -754,7 +754,7 @@ static int evaluate_compute(const ls_table *t, const ls_data_options *dopt, cons
     if (sel) {
         /* the configuration is chosen from the training rows alone (tt):
          * the test rows (te) are not passed */
-        rc = lss_configure(tt, &o2, fo, sel, NULL, &out->cs, err);
+        rc = lss_configure(tt, &o2, fo, sel, NULL, NULL, &out->cs, err);
         if (!rc) {
             fsel.skills = out->cs.sel_K[out->cs.sel_k];
             if (strcmp(out->cs.sel_cov[out->cs.sel_c], out->cs.sel_cov[0]) != 0) o2.covariates = out->cs.sel_cov[out->cs.sel_c];
@@ -849,7 +849,7 @@ static int evaluate_run(const ls_table *t, const ls_data_options *dopt, const ls
     if (!rc) rc = ls_result_add_number(r, "n_train", (double)e->n_train, err);
     if (!rc) rc = ls_result_add_number(r, "n_test", (double)e->n_test, err);
     if (!rc) rc = ls_result_add_number(r, "n_excluded", (double)e->n_excluded, err);
-    if (!rc && e->cs.sel_nk) rc = lss_config_entries(r, &e->cs, "selection inside the training rows", err);
+    if (!rc && e->cs.sel_nk) rc = lss_config_entries(r, &e->cs, "selection inside the training rows", 0, err);
     if (!rc && e->warning) rc = ls_result_warn(r, err, "%s", e->warning);
     for (size_t i = 0; !rc && i < ls_fit_nwarnings(e->fit); i++)
         rc = ls_result_warn(r, err, "training fit: %s", ls_fit_warning(e->fit, i));

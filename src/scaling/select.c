@@ -71,7 +71,7 @@ int lss_selection_result(lss_selection *s, ls_result **out, ls_error *err)
     if (!rc && s->refits) rc = ls_result_add_sizes(r, "refits", s->refits, nk, 1, NULL, NULL, err);
     if (!rc && s->refits)
         rc = ls_result_add_sizes(r, "refits_not_converged", s->refits_unconverged, nk, 1, NULL, NULL, err);
-    if (!rc && s->cfg && s->cfg->sel_nk) rc = lss_config_entries(r, s->cfg, "choice of configuration", err);
+    if (!rc && s->cfg && s->cfg->sel_nk) rc = lss_config_entries(r, s->cfg, "choice of configuration", 1, err);
     if (!rc && s->warning) rc = ls_result_warn(r, err, "%s", s->warning);
     for (size_t a = 0; !rc && a < nk; a++)
         if (!s->converged[a]) rc = ls_result_warn(r, err, "the fit with K = %zu did not converge", s->K[a]);
@@ -279,9 +279,11 @@ static const char *job_name(size_t r, size_t nf, char *buf, size_t cap)
 
 /* sibling_only: no check rule on the full fits (their log-likelihood is
  * not wanted, only their estimate, the sibling hold-out's start). */
+/* keep_journal: the journal is left when the run completes (the caller's
+ * selection goes on). */
 static int select_compute(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
                           size_t kmin, size_t kmax, unsigned folds, const char *journal, int sibling_only,
-                          lss_selection *out, ls_error *err)
+                          int keep_journal, lss_selection *out, ls_error *err)
 {
     ls_data *full = NULL;
     ls_table *kept = NULL;
@@ -446,6 +448,16 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         if (job[jb].done) { /* from the journal */
             if (r == 0) job_to_table(&job[jb], out, a);
             else cvpart[jb] = job[jb].value;
+            if (r == nf + 1 && out->has_sibling) {
+                const lss_job *jj = &job[jb];
+                if (jj->fam_abs && jj->nfam == out->nsib) {
+                    memcpy(out->sib_abs + a * out->nsib, jj->fam_abs, out->nsib * sizeof(double));
+                    memcpy(out->sib_cells, jj->fam_cells, out->nsib * sizeof(size_t));
+                } else {
+#pragma omp atomic write
+                    out->sib_partial = 1;
+                }
+            }
             jrc[jb] = 0;
 #pragma omp atomic
             done_jobs++;
@@ -474,7 +486,8 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
         ls_fit *fit = NULL;
         int q = ls_data_build(r == 0 ? t : tin[r - 1], &o2, &dd, &jerr[jb]);
         if (!q) q = ls_fit_run_from(dd, &o, warm, warm ? full_fit->dim : 0, &fit, &jerr[jb]);
-        double *theta = NULL;
+        double *theta = NULL, *fam_abs = NULL;
+        size_t *fam_cells = NULL;
         if (!q && r == 0) {
             if (!(theta = ls_malloc(fit->dim * sizeof *theta))) q = ls_nomem(&jerr[jb]);
             else memcpy(theta, fit->theta, fit->dim * sizeof *theta);
@@ -495,9 +508,13 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             out->nparams[a] = fit->nparams;
             out->converged[a] = fit->converged;
         } else if (!q && r == nf + 1) {
-            /* the cells per row are the same at every K: the first writes them */
-            q = sibling_mae(fit, dd, tout[nf], fo->seed, &cvpart[jb], out->sib_abs + a * out->nsib,
-                            a == 0 ? out->sib_cells : NULL, &jerr[jb]);
+            /* the cells per row are the same at every K (each job writes
+             * its own copy, the journal's) */
+            if (!(fam_abs = ls_malloc(out->nsib * sizeof *fam_abs)) ||
+                !(fam_cells = ls_malloc(out->nsib * sizeof *fam_cells)))
+                q = ls_nomem(&jerr[jb]);
+            else
+                q = sibling_mae(fit, dd, tout[nf], fo->seed, &cvpart[jb], fam_abs, fam_cells, &jerr[jb]);
         } else if (!q) {
             q = heldout_loglik(fit, dd, tout[r - 1], &o2, &cvpart[jb], &jerr[jb]);
         }
@@ -516,6 +533,15 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
                 } else {
                     job[jb].value = cvpart[jb];
                     job[jb].converged = fconv;
+                }
+                if (fam_abs) {
+                    memcpy(out->sib_abs + a * out->nsib, fam_abs, out->nsib * sizeof(double));
+                    memcpy(out->sib_cells, fam_cells, out->nsib * sizeof(size_t));
+                    job[jb].fam_abs = fam_abs;
+                    job[jb].fam_cells = fam_cells;
+                    job[jb].nfam = out->nsib;
+                    fam_abs = NULL;
+                    fam_cells = NULL;
                 }
                 job[jb].done = 1;
                 if (journal) q = lss_journal_write(journal, key, kmin, nk, per, job, &jerr[jb]);
@@ -539,6 +565,8 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             }
         }
         ls_free(theta);
+        ls_free(fam_abs);
+        ls_free(fam_cells);
         jrc[jb] = q;
     }
     if (me != 0) {
@@ -564,7 +592,7 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             }
             goto done;
         }
-    if (journal) remove(journal); /* complete: nothing left to resume */
+    if (journal && !keep_journal) remove(journal); /* complete: nothing left to resume */
     for (size_t a = 0; a < nk; a++) {
         double s = 0;
         for (size_t r = 1; r <= nf; r++) s += cvpart[a * per + r];
@@ -585,7 +613,11 @@ done:
     for (size_t a = 0; kanch && a < nk; a++) ls_free(kanch[a]);
     ls_free(kanch);
     ls_free(tin); ls_free(tout); ls_free(bl); ls_free(perm); ls_free(fold_of); ls_free(role);
-    for (size_t jb = 0; job && jb < njob; jb++) ls_free(job[jb].theta);
+    for (size_t jb = 0; job && jb < njob; jb++) {
+        ls_free(job[jb].theta);
+        ls_free(job[jb].fam_abs);
+        ls_free(job[jb].fam_cells);
+    }
     ls_free(rows_in); ls_free(rows_out); ls_free(cvpart); ls_free(jrc); ls_free(jerr); ls_free(job);
     ls_data_free(full);
     ls_table_free(kept);
@@ -616,16 +648,24 @@ int ls_select_configure(const ls_table *t, const ls_data_options *dopt, const ls
     if (rc) return rc;
     lss_selection *s = ls_calloc(1, sizeof *s);
     if (!s) return ls_nomem(err);
-    rc = select_compute(t, dopt, fo, kmin, kmax, folds, journal && *journal ? journal : NULL, 0, s, err);
+    const char *jpath = journal && *journal ? journal : NULL;
+    /* with flags the K table's journal stays until the configurations end */
+    rc = select_compute(t, dopt, fo, kmin, kmax, folds, jpath, 0, flags != 0, s, err);
     if (!rc && flags) {
-        if (!s->has_sibling)
+        if (!s->has_sibling) {
             rc = ls_fail(err, LS_ERR_INPUT, "the sibling criterion, which chooses the interaction and the ceilings, "
                                             "needs at least 5 families with two or more models and a size and "
                                             "tokens for each");
+            if (jpath) remove(jpath); /* a rerun would be refused the same way */
+        }
         else if (!(s->cfg = ls_calloc(1, sizeof *s->cfg))) rc = ls_nomem(err);
-        /* the K table's sibling fits are the first configuration's, unless
-         * some came from the journal (their per-family errors are not kept) */
-        else rc = lss_configure(t, dopt, fo, &sel, s->reused ? NULL : s, s->cfg, err);
+        /* the K table's sibling fits are the first configuration's (unless
+         * some came from a journal that did not keep every family's errors) */
+        else rc = lss_configure(t, dopt, fo, &sel, s->sib_partial ? NULL : s, jpath, s->cfg, err);
+        if (!rc && jpath) { /* complete: nothing left to resume */
+            lss_configure_forget(jpath, s->cfg->sel_nc);
+            remove(jpath);
+        }
     }
     if (rc) {
         lss_selection_free(s);
@@ -637,5 +677,11 @@ int ls_select_configure(const ls_table *t, const ls_data_options *dopt, const ls
 int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
                         size_t kmax, lss_selection *out, ls_error *err)
 {
-    return select_compute(t, dopt, fo, kmin, kmax, 0, NULL, 1, out, err);
+    return select_compute(t, dopt, fo, kmin, kmax, 0, NULL, 1, 0, out, err);
+}
+
+int lss_select_siblings_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+                                size_t kmin, size_t kmax, const char *journal, lss_selection *out, ls_error *err)
+{
+    return select_compute(t, dopt, fo, kmin, kmax, 0, journal, 1, 1, out, err);
 }

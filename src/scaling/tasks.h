@@ -163,7 +163,9 @@ typedef struct lss_selection {
     size_t reused;            /* fits taken from the journal instead of run */
     size_t nsib;              /* the sibling hold-out's rows (families) */
     double *sib_abs;          /* nk x nsib: each held-out row's summed absolute error of the
-                               * median over its scored cells (NaN: taken from the journal) */
+                               * median over its scored cells (NaN: taken from a journal
+                               * that did not keep them, sib_partial) */
+    int sib_partial;
     size_t *sib_cells;        /* nsib: those cells */
     size_t *refits, *refits_unconverged; /* nk: the folds' and the sibling hold-out's fits
                                * run, and how many of them did not converge */
@@ -176,6 +178,10 @@ typedef struct lss_selection {
  * two or more models).  For evaluate's nested selection. */
 int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo, size_t kmin,
                         size_t kmax, lss_selection *out, ls_error *err);
+/* The same with a journal (NULL: none) that is kept when the run
+ * completes: the caller removes it once the whole selection has. */
+int lss_select_siblings_journal(const ls_table *t, const ls_data_options *dopt, const ls_fit_options *fo,
+                                size_t kmin, size_t kmax, const char *journal, lss_selection *out, ls_error *err);
 
 /* The configurations of sel (configure.c), each scored over K by the
  * sibling criterion on the table tt (built with the options o2): the
@@ -187,9 +193,14 @@ int lss_select_siblings(const ls_table *t, const ls_data_options *dopt, const ls
  * standard error of the reference's (the difference paired over the
  * held-out families), and within it the smallest MAE.  pre (NULL: none) is
  * a sibling run of the first configuration over the same K, borrowed (with
- * every family's absolute errors: not one taken from a journal). */
+ * every family's absolute errors).  journal (NULL: none): the other
+ * configurations' sibling fits are journaled in journal.config<c> (c from
+ * 1), kept until lss_configure_forget removes them. */
 int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo, const lss_evalsel *sel,
-                  const lss_selection *pre, lss_config *out, ls_error *err);
+                  const lss_selection *pre, const char *journal, lss_config *out, ls_error *err);
+/* Remove the configurations' journals of lss_configure (journal NULL:
+ * nothing). */
+void lss_configure_forget(const char *journal, size_t nc);
 /* sel from the flags LS_SELECT_INTERACTION and LS_SELECT_CEILINGS, after
  * the checks: known flags, ceilings not also named by fo, a product term to
  * drop.  Errors name "select", "select_ceilings", "select_interaction". */
@@ -200,8 +211,9 @@ int lss_evalsel_make(const ls_data_options *dopt, const ls_fit_options *fo, size
 int lss_config_alloc(lss_config *c, size_t nk, size_t nc);
 void lss_config_clear(lss_config *c);
 /* The result entries select_* and selected_* of a choice, and a warning,
- * prefixed by where, for each fit that did not converge. */
-int lss_config_entries(ls_result *r, const lss_config *c, const char *where, ls_error *err);
+ * prefixed by where, for each fit that did not converge (first_warned: not
+ * for the first configuration's, which the caller's K table warned of). */
+int lss_config_entries(ls_result *r, const lss_config *c, const char *where, int first_warned, ls_error *err);
 
 /* select's journal (journal.c): one slot per K and job (0 the full fit,
  * 1..folds the folds, folds + 1 the sibling hold-out). */
@@ -213,6 +225,9 @@ typedef struct lss_job {
     int converged, sampled;   /* converged: every job's fit; sampled: the full fit's */
     double *theta;            /* the full fit's estimate (dim; owned), the folds' start */
     size_t dim;
+    double *fam_abs;          /* the sibling hold-out's: each held-out family's summed absolute
+                               * error and its cells (nfam; owned; NULL: not kept) */
+    size_t *fam_cells, nfam;
 } lss_job;
 /* The inputs' key: the version, the data as built, the fit options that
  * change a fit, the folds. */
