@@ -5,6 +5,8 @@ pkgs="build-essential cmake pkg-config libgsl-dev libjansson-dev liblbfgs-dev cl
 # The Python package (python_wheel test) and the example notebook (notebook test).
 pkgs="$pkgs python3-pip python3-setuptools python3-wheel python3-venv python3-build"
 pkgs="$pkgs python3-matplotlib jupyter-nbconvert python3-ipykernel python3-nbformat"
+# pandas, optional for users: the tests check the DataFrames with the real one.
+pkgs="$pkgs python3-pandas"
 # The R package (r/, r_package test).
 pkgs="$pkgs r-base-dev r-cran-testthat r-cran-jsonlite"
 missing=""

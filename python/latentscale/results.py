@@ -80,6 +80,37 @@ def _labelled(values, index, columns, index_name=None, columns_name=None):
     return pd.DataFrame(np.asarray(values), index=idx, columns=cols)
 
 
+def _configuration_frame(cfg, what):
+    """The table of a configuration dict (Selection.configuration,
+    Evaluation.selection): a row per K and configuration, K-major as in the
+    JSON's table."""
+    if cfg is None:
+        raise ValueError("no configuration table: %s" % what)
+    ks, covs = cfg["skills"], cfg["covariates"]
+    ceils = cfg.get("ceilings") or [""] * len(covs)
+    nc = len(covs)
+    mae = np.asarray(cfg["sibling_mae"], dtype=float).reshape(len(ks), nc)
+    conv = np.asarray(cfg["converged"], dtype=bool).reshape(len(ks), nc)
+    nan = np.full((len(ks), nc), np.nan)
+    diff = np.asarray(cfg["mae_difference"], dtype=float).reshape(len(ks), nc) if "mae_difference" in cfg else nan
+    se = (np.asarray(cfg["mae_difference_se"], dtype=float).reshape(len(ks), nc)
+          if "mae_difference_se" in cfg else nan)
+    rows, cols = [], {c: [] for c in ("covariates", "ceilings", "sibling_mae", "mae_difference",
+                                      "mae_difference_se", "converged", "chosen")}
+    for a, k in enumerate(ks):
+        for c in range(nc):
+            rows.append((int(k), c + 1))
+            cols["covariates"].append(covs[c])
+            cols["ceilings"].append(ceils[c])
+            cols["sibling_mae"].append(float(mae[a, c]))
+            cols["mae_difference"].append(float(diff[a, c]))
+            cols["mae_difference_se"].append(float(se[a, c]))
+            cols["converged"].append(bool(conv[a, c]))
+            cols["chosen"].append(int(k) == cfg["chosen_skills"] and covs[c] == cfg["chosen_covariates"]
+                                  and ceils[c] == (cfg.get("chosen_ceilings") or ""))
+    return _labelled(cols, rows, list(cols), ["skills", "configuration"])
+
+
 @dataclass
 class Params:
     """Scaling-law parameters on the natural scale (or their standard errors).
@@ -393,6 +424,25 @@ class Selection:
             cols[name] = v if v is not None else np.zeros(len(self.K), dtype=np.int64)
         return _labelled(cols, [int(k) for k in self.K], list(cols), "skills")
 
+    def configuration_dataframe(self):
+        """The configuration table of select(select_interaction=...,
+        select_ceilings=...): one row per K and configuration (index
+        'skills', 'configuration', numbered from 1 as the command prints
+        them); columns covariates, ceilings (the estimated ones, comma
+        separated; '' none), sibling_mae, mae_difference and
+        mae_difference_se (from the smallest, paired over the held-out
+        families), converged, chosen (True on the chosen row).
+
+        Raises
+        ------
+        ValueError
+            the selection chose no configuration (neither flag was given).
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        return _configuration_frame(self.configuration,
+                                    "select ran without select_interaction or select_ceilings")
+
 
 @dataclass
 class Allocation:
@@ -414,9 +464,11 @@ class Allocation:
     warnings: List[str] = field(default_factory=list)
 
     def to_dataframe(self):
-        """One row per target and budget, indexed by (target, flops); columns
-        kind (skill or benchmark), size, size_lower, size_upper (billions of
-        parameters), tokens, tokens_lower, tokens_upper (trillions), value.
+        """One row per target and budget, indexed by (kind, target, flops):
+        kind is skill or benchmark (a skill is named by its anchor benchmark,
+        which can be a target too: the kind keeps the rows apart); columns
+        size, size_lower, size_upper (billions of parameters), tokens,
+        tokens_lower, tokens_upper (trillions), value.
 
         Returns
         -------
@@ -427,19 +479,17 @@ class Allocation:
         ImportError
             pandas is not importable (Debian: python3-pandas).
         """
-        cols = ["kind", "size", "size_lower", "size_upper", "tokens", "tokens_lower",
-                "tokens_upper", "value"]
+        cols = ["size", "size_lower", "size_upper", "tokens", "tokens_lower", "tokens_upper", "value"]
         arrays = {"size": self.size, "size_lower": self.size_lo, "size_upper": self.size_hi,
                   "tokens": self.tokens, "tokens_lower": self.tokens_lo,
                   "tokens_upper": self.tokens_hi, "value": self.value}
         index, data = [], {c: [] for c in cols}
         for t, name in enumerate(self.targets):
             for b, c in enumerate(self.budgets):
-                index.append((name, float(c)))
-                data["kind"].append(self.kinds[t])
+                index.append((self.kinds[t], name, float(c)))
                 for k, v in arrays.items():
                     data[k].append(float(v[t, b]))
-        return _labelled(data, index, cols, ["target", "flops"])
+        return _labelled(data, index, cols, ["kind", "target", "flops"])
 
 
 @dataclass
@@ -467,6 +517,20 @@ class Evaluation:
     # tried), sibling_mae (K x covariate lists), converged (the same shape),
     # chosen_skills and chosen_covariates; None without select
     selection: Optional[dict] = None
+
+    def selection_dataframe(self):
+        """The table of evaluate(select=...)'s choice inside the training
+        rows, as Selection.configuration_dataframe: one row per K and
+        configuration, the chosen row marked.
+
+        Raises
+        ------
+        ValueError
+            evaluate ran without select.
+        ImportError
+            pandas is not importable (Debian: python3-pandas).
+        """
+        return _configuration_frame(self.selection, "evaluate ran without select")
 
     def to_dataframe(self):
         """One row per benchmark and a last row 'overall' (index

@@ -460,11 +460,17 @@ class TestDataFrames(unittest.TestCase):
         a = S["fit"].optimal(budgets=[1e22, 1e23], param_draws=0)
         with some_pandas():
             df = a.to_dataframe()
-            self.assertEqual(list(df.index.names), ["target", "flops"])
+            self.assertEqual(list(df.index.names), ["kind", "target", "flops"])
             self.assertEqual(len(df.index), len(a.targets) * 2)
             self.assertEqual(a.targets[:2], S["fit"].skill_names)
-            self.assertEqual(df.loc[(a.targets[1], 1e23), "size"], a.size[1, 1])
-            self.assertEqual(df.loc[(a.targets[-1], 1e22), "kind"], "benchmark")
+            self.assertEqual(df.loc[("skill", a.targets[1], 1e23), "size"], a.size[1, 1])
+            self.assertEqual(df.loc[("benchmark", a.targets[-1], 1e22), "size"], a.size[-1, 0])
+            # a skill is named by its anchor, which is a benchmark target too:
+            # the kind keeps the two rows apart (a unique index)
+            if a.targets[0] in a.targets[2:]:
+                j = a.targets.index(a.targets[0], 2)
+                self.assertEqual(df.loc[("benchmark", a.targets[0], 1e22), "size"], a.size[j, 0])
+            self.assertTrue(df.index.is_unique if hasattr(df.index, "is_unique") else True)
 
     def test_selection_and_evaluation(self):
         with quiet():

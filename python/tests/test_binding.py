@@ -490,8 +490,20 @@ class TestTasks(unittest.TestCase):
         self.assertEqual(c["ceilings"][0], "")
         self.assertIn("log(size)*log(tokens)", c["covariates"][0])
         self.assertNotIn("*", c["covariates"][-1])
-        self.assertIsNone(ls.select("lb.csv", floors="floors.csv", skills=1, folds=0, starts=1,
-                                    threads=THREADS).configuration)
+        plain = ls.select("lb.csv", floors="floors.csv", skills=1, folds=0, starts=1, threads=THREADS)
+        self.assertIsNone(plain.configuration)
+        if pd is not None:  # the table as a DataFrame: the JSON's rows, in order
+            df = s.configuration_dataframe()
+            self.assertEqual(len(df), len(cc["table"]))
+            self.assertEqual(list(df["sibling_mae"]), [r["sibling_mae"] for r in cc["table"]])
+            self.assertEqual(list(df["ceilings"]), [r["estimated_ceilings"] for r in cc["table"]])
+            self.assertEqual(list(df["covariates"]), [r["covariates"] for r in cc["table"]])
+            self.assertEqual(int(df["chosen"].sum()), 1)
+            k, _ = df.index[df["chosen"]][0]
+            self.assertEqual(k, cc["chosen_skills"])
+            self.assertEqual(df[df["chosen"]]["ceilings"].iloc[0], cc["chosen_ceilings"])
+            with self.assertRaisesRegex(ValueError, "select_interaction"):
+                plain.configuration_dataframe()
 
     def test_select_resumes_from_a_journal(self):
         calls = []
@@ -586,6 +598,11 @@ class TestTasks(unittest.TestCase):
             self.assertEqual(sel["mae_difference"].tolist()[0],
                              [r["mae_difference"] for r in cs["table"]])
             self.assertEqual(min(sel["mae_difference"].tolist()[0]), 0.0)
+            if pd is not None:
+                df = ev.selection_dataframe()
+                self.assertEqual(list(df["mae_difference"]), [r["mae_difference"] for r in cs["table"]])
+                self.assertEqual(list(df["ceilings"]), [r["estimated_ceilings"] for r in cs["table"]])
+                self.assertEqual(int(df["chosen"].sum()), 1)
         with self.assertRaisesRegex(ls.OptionError, "^select_ceilings needs select"):
             ls.evaluate("lb.csv", holdout="largest", skills=2, select_ceilings=True)
         with self.assertRaisesRegex(ls.OptionError, "^select chooses K: give either"):

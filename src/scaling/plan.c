@@ -191,10 +191,12 @@ void ls_fit_plan(const ls_fit_options *o, ls_plan *plan)
      * point whose re-adapted gradient is below gtol (fit_stages.c,
      * finish_fixed_point): first on the level-3 sparse grid (the
      * prefinish, 341, 533, 785 nodes at K = 5, 6, 7), whose cycles are
-     * cheap, then on the accurate level-4 grid (1341, 2381, 3921 nodes),
-     * which needs one or two more.  On the paper data: K = 5, 6, 7 in 3, 5
-     * and 9 cycles on level 3, then 2, 2 and 2 on level 4, max |gradient|
-     * 0.004, 0.001, 0.003, values 0.046, 0.04, 0.03 below the check's
+     * cheap, stopped at 5 gtol (LSFIT_PREFINISH_GTOL), then on the accurate
+     * level-4 grid (1341, 2381, 3921 nodes), which needs one or two more,
+     * the Newton matrix carried across cycles and grids.  On the paper
+     * data (0.19.0): K = 5, 6, 7 in 2, 3 and 4 cycles on level 3 (before
+     * 0.19.0, to gtol: 3, 5 and 9), then 2, 2 and 2 on level 4, max |gradient|
+     * 0.006, 0.001, 0.004, values 0.046, 0.04, 0.03 below the check's
      * (importance sampling, standard error 0.012).  With the clip, whose
      * kinks the frozen map keeps, two frozen cycles each stopped once two
      * steps gain less than finish_ftol (2e-3), converged by the change
