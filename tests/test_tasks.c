@@ -1603,13 +1603,14 @@ static void evaluate_select_chooses_ceilings_from_the_data(void)
  * selection without flags has no configuration entries; and the flags'
  * option errors come before any fit. */
 /* select with the configuration flags, stopped while the third of its four
- * configurations runs, leaves the K table's journal and the second
- * configuration's; run again, it runs none of the second's fits, gives the
- * table and the choice of an uninterrupted run, and removes every journal. */
+ * configurations runs, leaves the K table's journal, the ceiling screen's
+ * and the second configuration's; run again, it runs none of the screen's
+ * or the second configuration's fits, gives the table and the choice of an
+ * uninterrupted run, and removes every journal. */
 typedef struct cfg_stop {
     const char *stop_at; /* cancel at the first report containing it (NULL: never) */
-    const char *count;   /* reports containing it */
-    int seen;
+    const char *count, *count2; /* reports containing them */
+    int seen, seen2;
 } cfg_stop;
 
 static int cfg_stop_fn(void *ctx, const char *stage, double done, double total)
@@ -1618,6 +1619,7 @@ static int cfg_stop_fn(void *ctx, const char *stage, double done, double total)
     (void)done;
     (void)total;
     if (c->count && strstr(stage, c->count)) c->seen++;
+    if (c->count2 && strstr(stage, c->count2)) c->seen2++;
     return c->stop_at && strstr(stage, c->stop_at) != NULL;
 }
 
@@ -1632,20 +1634,25 @@ static void select_configure_resumes_from_its_journals(void)
     ls_predict_options po;
     evaluate_select_options(fl, &o, &fo, &po);
     const int flags = LS_SELECT_CEILINGS | LS_SELECT_INTERACTION;
-    const char *jp = "test_select_cfg.journal", *j1 = "test_select_cfg.journal.config1";
+    const char *jp = "test_select_cfg.journal", *j1 = "test_select_cfg.journal.config1",
+               *js = "test_select_cfg.journal.screen";
     remove(jp);
     remove(j1);
+    remove(js);
     ls_result *plain = NULL, *cut = NULL, *again = NULL;
     CHECK_MSG(ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, flags, &plain, &e) == LS_OK, "%s", e.message);
-    cfg_stop st = {"configuration 3 of 4", NULL, 0};
+    cfg_stop st = {"configuration 3 of 4", NULL, "ceiling screen", 0, 0};
     fo.progress = cfg_stop_fn;
     fo.progress_ctx = &st;
     CHECK(ls_select_configure(t, &o, &fo, 1, 1, 0, jp, flags, &cut, &e) == LS_ERR_CANCEL && !cut);
-    CHECK(access(jp, F_OK) == 0 && access(j1, F_OK) == 0);
-    st = (cfg_stop){NULL, "configuration 2 of 4", 0};
+    CHECK(access(jp, F_OK) == 0 && access(j1, F_OK) == 0 && access(js, F_OK) == 0);
+    int screen_first = st.seen2;
+    st = (cfg_stop){NULL, "configuration 2 of 4", "ceiling screen", 0, 0};
     CHECK_MSG(ls_select_configure(t, &o, &fo, 1, 1, 0, jp, flags, &again, &e) == LS_OK, "%s", e.message);
-    printf("  resumed: %d progress reports of the second configuration (journaled)\n", st.seen);
+    printf("  resumed: %d progress reports of the second configuration and %d of the screen (%d in the first "
+           "run)\n", st.seen, st.seen2, screen_first);
     CHECK_MSG(st.seen == 0, "%d reports of the second configuration's fits", st.seen);
+    CHECK_MSG(st.seen2 == 0 && screen_first > 0, "%d reports of the screen's fits (%d first)", st.seen2, screen_first);
     if (plain && again) {
         size_t nk = 0, nc = 0, nk2 = 0, nc2 = 0;
         const double *a = ls_result_numbers(plain, "select_sibling_mae", &nk, &nc);
@@ -1657,9 +1664,10 @@ static void select_configure_resumes_from_its_journals(void)
         CHECK(strcmp(ls_result_string(plain, "selected_ceilings", 0), ls_result_string(again, "selected_ceilings", 0)) == 0);
         CHECK(strcmp(ls_result_string(plain, "selected_covariates", 0), ls_result_string(again, "selected_covariates", 0)) == 0);
     }
-    CHECK(access(jp, F_OK) != 0 && access(j1, F_OK) != 0); /* complete: removed */
+    CHECK(access(jp, F_OK) != 0 && access(j1, F_OK) != 0 && access(js, F_OK) != 0); /* complete: removed */
     remove(jp);
     remove(j1);
+    remove(js);
     ls_result_free(plain);
     ls_result_free(again);
     ls_table_free(t);

@@ -121,6 +121,87 @@ static int screen_fit(const ls_data *d, const ls_fit_options *fo, const char *ce
     return LS_OK;
 }
 
+/* The screen's fits kept in a journal of select's form (journal.c): K the
+ * screen's, slot 0 the fit with every ceiling estimated (its estimate: the
+ * J ceilings, 1 where not estimated), 1 the fit with none, 2 + j the fit
+ * with benchmark j's alone; value the log-likelihood. */
+typedef struct {
+    char *path; /* NULL: no journal */
+    uint64_t key;
+    size_t K, per;
+    lss_job *job;
+} screen_journal;
+
+static int screen_journal_open(screen_journal *s, const char *journal, const ls_data *d, const ls_fit_options *fr,
+                               ls_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!journal) return LS_OK;
+    ls_fit_options fk = *fr;
+    fk.estimate_ceilings = "screen"; /* the key of the screen, not of a fit */
+    s->key = lss_select_key(d, &fk, 0);
+    s->K = fr->skills;
+    s->per = d->J + 2;
+    size_t n = strlen(journal) + 16;
+    s->path = ls_malloc(n);
+    s->job = ls_calloc(s->per, sizeof *s->job);
+    if (!s->path || !s->job) return ls_nomem(err);
+    snprintf(s->path, n, "%s.screen", journal);
+    FILE *jf = fopen(s->path, "rb");
+    if (jf) {
+        json_error_t je;
+        json_t *root = json_loadf(jf, 0, &je);
+        fclose(jf);
+        if (root) lss_journal_take(root, s->key, s->K, 1, s->per, s->job);
+        json_decref(root);
+    }
+    return LS_OK;
+}
+
+static void screen_journal_close(screen_journal *s)
+{
+    for (size_t q = 0; s->job && q < s->per; q++) {
+        ls_free(s->job[q].theta);
+        ls_free(s->job[q].fam_abs);
+        ls_free(s->job[q].fam_cells);
+    }
+    ls_free(s->job);
+    ls_free(s->path);
+}
+
+/* The screen's fit of slot q (ceilings: as screen_fit), from the journal
+ * when it has it; dall (slot 0 only, J): the ceilings of the fit with all
+ * estimated, 1 where not estimated. */
+static int screen_slot(screen_journal *s, size_t q, const ls_data *d, const ls_fit_options *fr, const char *ceilings,
+                       double *ll, double *dall, ls_error *err)
+{
+    size_t J = d->J;
+    lss_job *jb = s->path ? &s->job[q] : NULL;
+    if (jb && jb->done && (q != 0 || jb->dim == J)) {
+        *ll = jb->value;
+        if (q == 0) memcpy(dall, jb->theta, J * sizeof *dall);
+        return LS_OK;
+    }
+    ls_fit *f = NULL;
+    int rc = screen_fit(d, fr, ceilings, ll, q == 0 ? &f : NULL, err);
+    if (rc) return rc;
+    if (q == 0) {
+        const ls_params *pr = ls_fit_params(f);
+        for (size_t j = 0; j < J; j++)
+            dall[j] = ls_fit_ceiling_estimated(f, j) && pr->ceiling ? pr->ceiling[j] : 1;
+        ls_fit_free(f);
+    }
+    if (!jb) return LS_OK;
+    ls_free(jb->theta);
+    *jb = (lss_job){1, *ll, NAN, NAN, 0, 1, 0, NULL, 0, NULL, NULL, 0};
+    if (q == 0) {
+        if (!(jb->theta = ls_malloc(J * sizeof(double)))) return ls_nomem(err);
+        memcpy(jb->theta, dall, J * sizeof(double));
+        jb->dim = J;
+    }
+    return lss_journal_write(s->path, s->key, s->K, 1, s->per, s->job, err);
+}
+
 /* The saturating benchmarks, found by the data, at K = 4 (the paper's) or
  * the end of the range nearer it: one fit to the training rows with every
  * ceiling estimated names those whose ceiling falls below 1 by more than
@@ -130,7 +211,8 @@ static int screen_fit(const ls_data *d, const ls_fit_options *fo, const char *ce
  * names[0..*m) are comma lists of the first 1..*m candidates (the
  * prefixes), *rank a description of the screen. */
 static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo,
-                              const lss_evalsel *sel, char **names, size_t *m, char **rank, ls_error *err)
+                              const lss_evalsel *sel, const char *journal, char **names, size_t *m, char **rank,
+                              ls_error *err)
 {
     *m = 0;
     *rank = NULL;
@@ -138,18 +220,21 @@ static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, con
     fr.skills = sel->kmin > 4 ? sel->kmin : sel->kmax < 4 ? sel->kmax : 4;
     cfg_progress prog = {fo->progress, fo->progress_ctx, ""};
     ls_data *d = NULL;
-    ls_fit *f = NULL;
     ceil_cand *cand = NULL;
+    double *dall = NULL;
     double ll0 = NAN, llall = NAN;
+    screen_journal sj;
+    memset(&sj, 0, sizeof sj);
     int rc = ls_data_build(tt, o2, &d, err);
+    if (!rc) rc = screen_journal_open(&sj, journal, d, &fr, err);
+    if (!rc && !(dall = ls_calloc(d->J, sizeof *dall))) rc = ls_nomem(err);
     cfg_progress_set(&prog, &fr);
     snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, every ceiling estimated: ");
-    if (!rc) rc = screen_fit(d, &fr, "all", &llall, &f, err);
+    if (!rc) rc = screen_slot(&sj, 0, d, &fr, "all", &llall, dall, err);
     snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, no ceiling: ");
-    if (!rc) rc = screen_fit(d, &fr, NULL, &ll0, NULL, err);
+    if (!rc) rc = screen_slot(&sj, 1, d, &fr, NULL, &ll0, NULL, err);
     if (rc) goto done;
     size_t J = d->J;
-    const ls_params *pr = ls_fit_params(f);
     cand = ls_calloc(J, sizeof *cand);
     size_t len = 256;
     for (size_t j = 0; j < J; j++) len += strlen(d->bench[j]) + 64;
@@ -158,11 +243,11 @@ static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, con
     size_t nc = 0, k = 0, tested = 0;
     k += (size_t)snprintf(*rank + k, len - k, "K = %zu; likelihood ratio of each ceiling alone against none:", fr.skills);
     for (size_t j = 0; j < J; j++) {
-        double dj = pr->ceiling ? pr->ceiling[j] : 1;
-        if (!ls_fit_ceiling_estimated(f, j) || !(1 - dj > SELECT_CEILING_GAP)) continue;
+        double dj = dall[j];
+        if (!(1 - dj > SELECT_CEILING_GAP)) continue; /* (1 also where not estimated) */
         double llj = NAN;
         snprintf(prog.prefix, sizeof prog.prefix, "ceiling screen, %.100s's ceiling alone: ", d->bench[j]);
-        if ((rc = screen_fit(d, &fr, d->bench[j], &llj, NULL, err))) goto done;
+        if ((rc = screen_slot(&sj, 2 + j, d, &fr, d->bench[j], &llj, NULL, err))) goto done;
         /* one more parameter cannot lower the maximum: a value below 0 is
          * the optimiser's tolerance */
         double lr = fmax(0, 2 * (llj - ll0));
@@ -188,8 +273,9 @@ static int ceiling_candidates(const ls_table *tt, const ls_data_options *o2, con
         }
     }
 done:
+    screen_journal_close(&sj);
+    ls_free(dall);
     ls_free(cand);
-    ls_fit_free(f);
     ls_data_free(d);
     return rc;
 }
@@ -222,6 +308,13 @@ void lss_configure_forget(const char *journal, size_t nc)
         if (p) remove(p);
         ls_free(p);
     }
+    size_t n = journal ? strlen(journal) + 16 : 0;
+    char *p = journal ? ls_malloc(n) : NULL;
+    if (p) {
+        snprintf(p, n, "%s.screen", journal);
+        remove(p);
+    }
+    ls_free(p);
 }
 
 int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo, const lss_evalsel *sel,
@@ -246,7 +339,7 @@ int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_op
         ncov = 2;
     }
     if (sel->ceilings) {
-        if ((rc = ceiling_candidates(tt, o2, fo, sel, ceils + 1, &m, &out->sel_rank, err))) goto done;
+        if ((rc = ceiling_candidates(tt, o2, fo, sel, journal, ceils + 1, &m, &out->sel_rank, err))) goto done;
         nceil = 1 + m;
     }
     size_t nc = ncov * nceil;

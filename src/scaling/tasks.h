@@ -195,7 +195,8 @@ int lss_select_siblings_journal(const ls_table *t, const ls_data_options *dopt, 
  * a sibling run of the first configuration over the same K, borrowed (with
  * every family's absolute errors).  journal (NULL: none): the other
  * configurations' sibling fits are journaled in journal.config<c> (c from
- * 1), kept until lss_configure_forget removes them. */
+ * 1) and the ceiling screen's fits in journal.screen, kept until
+ * lss_configure_forget removes them. */
 int lss_configure(const ls_table *tt, const ls_data_options *o2, const ls_fit_options *fo, const lss_evalsel *sel,
                   const lss_selection *pre, const char *journal, lss_config *out, ls_error *err);
 /* Remove the configurations' journals of lss_configure (journal NULL:
