@@ -1623,16 +1623,24 @@ static int cfg_stop_fn(void *ctx, const char *stage, double done, double total)
     return c->stop_at && strstr(stage, c->stop_at) != NULL;
 }
 
+/* The saturated leaderboard of evaluate_select_chooses_the_ceilings and
+ * its options, for select's configuration tests (NULL: not built). */
+static ls_table *configure_leaderboard(char *fl, size_t cap, ls_data_options *o, ls_fit_options *fo)
+{
+    ls_table *t = saturated_leaderboard(1, fl, cap);
+    ls_predict_options po;
+    if (t) evaluate_select_options(fl, o, fo, &po);
+    return t;
+}
+
 static void select_configure_resumes_from_its_journals(void)
 {
     ls_error e;
     char fl[1024];
-    ls_table *t = saturated_leaderboard(1, fl, sizeof fl);
-    if (!t) return;
     ls_data_options o;
     ls_fit_options fo;
-    ls_predict_options po;
-    evaluate_select_options(fl, &o, &fo, &po);
+    ls_table *t = configure_leaderboard(fl, sizeof fl, &o, &fo);
+    if (!t) return;
     const int flags = LS_SELECT_CEILINGS | LS_SELECT_INTERACTION;
     const char *jp = "test_select_cfg.journal", *j1 = "test_select_cfg.journal.config1",
                *js = "test_select_cfg.journal.screen";
@@ -1677,12 +1685,10 @@ static void select_configure_chooses_on_all_rows(void)
 {
     ls_error e;
     char fl[1024];
-    ls_table *t = saturated_leaderboard(1, fl, sizeof fl);
-    if (!t) return;
     ls_data_options o;
     ls_fit_options fo;
-    ls_predict_options po;
-    evaluate_select_options(fl, &o, &fo, &po);
+    ls_table *t = configure_leaderboard(fl, sizeof fl, &o, &fo);
+    if (!t) return;
     ls_result *s = NULL, *plain = NULL, *bad = NULL;
     int rc = ls_select_configure(t, &o, &fo, 1, 1, 0, NULL, LS_SELECT_CEILINGS | LS_SELECT_INTERACTION, &s, &e);
     CHECK_MSG(rc == LS_OK, "%s", e.message);

@@ -189,7 +189,9 @@ int lsfit_polish(lsfit_run *r)
  * two in a row, end it.  Healthy fits converge on the frozen objective in
  * every cycle (one or two steps after the first).  The cycles carry the
  * Newton matrix from one to the next (and from the prefinish's grid to the
- * accurate one), and a cycle after the first starts on the node map the
+ * accurate one; a cycle that misses gtol with it is not counted among the
+ * misses and drops it, so the next starts from a fresh Hessian, as all did
+ * before 0.19.0), and a cycle after the first starts on the node map the
  * previous cycle's check adapted at the same point.  gstop: the cycles end
  * once the re-adapted max |gradient| is below it (gtol on the accurate
  * rule; LSFIT_PREFINISH_GTOL gtol on the prefinish's, whose optimum the
@@ -210,8 +212,13 @@ static int finish_fixed_point(lsfit_run *r, ls_model *m, double gstop, double *c
     double gbest = INFINITY;
     int rc = LS_OK, worse = 0, unsolved = 0;
     for (int cycle = 0; cycle < LSFIT_FINISH_CYCLES; cycle++) {
+        int carried = *valid;
         rc = lsfit_newton_frozen_carry(m, r->th, o, r->stage, carry, valid, cycle > 0, rep, e2);
-        unsolved += !rc && !rep->converged;
+        /* a miss with a carried matrix is not counted: the next cycle starts
+         * from a fresh Hessian, as every cycle did before 0.19.0 */
+        int missed = !rc && !rep->converged;
+        unsolved += missed && !carried;
+        if (missed) *valid = 0;
         it += rep->iter;
         ev += rep->evals;
         if (rc) break;
