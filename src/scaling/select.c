@@ -450,12 +450,14 @@ static int select_compute(const ls_table *t, const ls_data_options *dopt, const 
             else cvpart[jb] = job[jb].value;
             if (r == nf + 1 && out->has_sibling) {
                 const lss_job *jj = &job[jb];
-                if (jj->fam_abs && jj->nfam == out->nsib) {
-                    memcpy(out->sib_abs + a * out->nsib, jj->fam_abs, out->nsib * sizeof(double));
-                    memcpy(out->sib_cells, jj->fam_cells, out->nsib * sizeof(size_t));
-                } else {
-#pragma omp atomic write
-                    out->sib_partial = 1;
+                /* sib_cells is shared: written under the lock the fitted jobs take */
+#pragma omp critical(lss_select_job)
+                {
+                    if (jj->fam_abs && jj->nfam == out->nsib) {
+                        memcpy(out->sib_abs + a * out->nsib, jj->fam_abs, out->nsib * sizeof(double));
+                        memcpy(out->sib_cells, jj->fam_cells, out->nsib * sizeof(size_t));
+                    } else
+                        out->sib_partial = 1;
                 }
             }
             jrc[jb] = 0;
